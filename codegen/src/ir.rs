@@ -1,0 +1,1036 @@
+//! Load, validate and lower the specs into a small IR with resolved names and types.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::error::{SpecError, SpecErrors};
+use crate::locate::Locations;
+use crate::naming;
+use crate::spec::{
+    Deprecated, EnumKind, EnumValueSpec, EventSpec, FieldSpec, Flag, ModuleSpec, OrderedMap, PlatformSpec,
+    Routing, TypeSpec,
+};
+
+/// Every platform found under `spec/`.
+#[derive(Debug, Clone)]
+pub struct Api {
+    /// Platforms, by name.
+    pub platforms: Vec<Platform>,
+}
+
+/// One platform and its modules.
+#[derive(Debug, Clone)]
+pub struct Platform {
+    /// `tiktok`, `doudian`, `douyin`.
+    pub name: String,
+    /// Human name.
+    pub display_name: String,
+    /// Documentation.
+    pub doc: String,
+    /// Production base URL.
+    pub base_url: String,
+    /// Sandbox base URL.
+    pub sandbox_url: Option<String>,
+    /// Protocol version.
+    pub version: String,
+    /// Root of the official docs.
+    pub doc_root: String,
+    /// Routing style.
+    pub routing: Routing,
+    /// Modules, by name.
+    pub modules: Vec<Module>,
+}
+
+/// One module file.
+#[derive(Debug, Clone)]
+pub struct Module {
+    /// Rust module name (the file stem).
+    pub name: String,
+    /// The spec file, relative to the repository root, with `/` separators.
+    pub file: String,
+    /// Documentation.
+    pub doc: String,
+    /// Named types.
+    pub types: Vec<TypeDef>,
+    /// Endpoints.
+    pub endpoints: Vec<Endpoint>,
+    /// Webhook events.
+    pub events: Vec<Event>,
+}
+
+/// A named type.
+#[derive(Debug, Clone)]
+pub enum TypeDef {
+    /// A struct.
+    Struct(StructDef),
+    /// An enum.
+    Enum(EnumDef),
+}
+
+/// A struct.
+#[derive(Debug, Clone)]
+pub struct StructDef {
+    /// Rust name.
+    pub name: String,
+    /// Documentation.
+    pub doc: String,
+    /// Fields.
+    pub fields: Vec<Field>,
+}
+
+/// An enum.
+#[derive(Debug, Clone)]
+pub struct EnumDef {
+    /// Rust name.
+    pub name: String,
+    /// Documentation.
+    pub doc: String,
+    /// Wire type.
+    pub kind: EnumKind,
+    /// Known values.
+    pub variants: Vec<Variant>,
+}
+
+/// One enum value.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    /// Rust variant name.
+    pub name: String,
+    /// Wire value (text; an integer for int enums).
+    pub wire: String,
+    /// Documentation.
+    pub doc: String,
+}
+
+/// Where a request field travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// URL query.
+    Query,
+    /// Path template.
+    Path,
+    /// JSON (or form) body.
+    Body,
+    /// Not a request field.
+    Data,
+}
+
+/// A resolved field.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// Rust name.
+    pub rust: String,
+    /// Wire name.
+    pub wire: String,
+    /// Type.
+    pub ty: Ty,
+    /// Required.
+    pub required: bool,
+    /// Documentation.
+    pub doc: String,
+    /// Where it travels.
+    pub place: Place,
+}
+
+/// A resolved type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ty {
+    /// `String`.
+    String,
+    /// `bool`.
+    Bool,
+    /// `i32`.
+    I32,
+    /// `i64`.
+    I64,
+    /// `u64`.
+    U64,
+    /// `f64`.
+    F64,
+    /// `serde_json::Value`.
+    Json,
+    /// `Vec<T>`.
+    List(Box<Ty>),
+    /// `BTreeMap<String, T>`.
+    Map(Box<Ty>),
+    /// A named struct of the module.
+    Struct(String),
+    /// A named enum of the module.
+    Enum(String, EnumKind),
+}
+
+impl Ty {
+    /// Whether the type is a scalar the lenient decoders handle.
+    pub fn is_scalar(&self) -> bool {
+        matches!(self, Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::U64 | Ty::F64)
+    }
+    /// Whether the type is an integer.
+    pub fn is_integer(&self) -> bool {
+        matches!(self, Ty::I32 | Ty::I64 | Ty::U64)
+    }
+    /// Whether a value of this type can be written into a URL (query or path).
+    pub fn is_url_value(&self) -> bool {
+        match self {
+            Ty::List(inner) => inner.is_scalar() || matches!(**inner, Ty::Enum(..)),
+            t => t.is_scalar() || matches!(t, Ty::Enum(..)),
+        }
+    }
+}
+
+/// Pagination, resolved to Rust field names.
+#[derive(Debug, Clone)]
+pub enum Pagination {
+    /// Page numbers.
+    Page {
+        /// Request field: page number.
+        page: Field,
+        /// Request field: page size.
+        size: Option<Field>,
+        /// First page number.
+        first: i64,
+        /// Response field: items.
+        items: Field,
+        /// Response field: total.
+        total: Option<Field>,
+        /// Response field: more pages follow.
+        has_more: Option<Field>,
+    },
+    /// Cursors.
+    Cursor {
+        /// Request field: cursor.
+        cursor: Field,
+        /// Response field: next cursor.
+        next: Field,
+        /// Response field: items.
+        items: Field,
+        /// Response field: total.
+        total: Option<Field>,
+    },
+}
+
+/// One endpoint.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// The dotted name.
+    pub name: String,
+    /// UpperCamelCase base of the type names.
+    pub type_base: String,
+    /// snake_case client method.
+    pub method: String,
+    /// One line.
+    pub summary: String,
+    /// Longer documentation.
+    pub doc: Option<String>,
+    /// The official doc page.
+    pub doc_url: String,
+    /// HTTP method, upper case.
+    pub http_method: String,
+    /// Path template.
+    pub path: String,
+    /// Deprecation note.
+    pub deprecated: Option<String>,
+    /// Replacement endpoint.
+    pub replaced_by: Option<String>,
+    /// Flags.
+    pub flags: BTreeSet<FlagKind>,
+    /// Request fields (query, path and body).
+    pub request: Vec<Field>,
+    /// Response fields.
+    pub response: Vec<Field>,
+    /// Pagination.
+    pub pagination: Option<Pagination>,
+    /// Example response body.
+    pub example: Option<String>,
+}
+
+impl Endpoint {
+    /// Whether the endpoint has `flag`.
+    pub fn has(&self, flag: FlagKind) -> bool {
+        self.flags.contains(&flag)
+    }
+}
+
+/// A flag, orderable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FlagKind {
+    /// No access token.
+    NoToken,
+    /// No shop cipher.
+    NoShopCipher,
+    /// Safe to retry.
+    Idempotent,
+    /// Multipart body.
+    Multipart,
+    /// Form body.
+    Form,
+    /// Client token.
+    ClientToken,
+}
+
+impl From<Flag> for FlagKind {
+    fn from(f: Flag) -> Self {
+        match f {
+            Flag::NoToken => FlagKind::NoToken,
+            Flag::NoShopCipher => FlagKind::NoShopCipher,
+            Flag::Idempotent => FlagKind::Idempotent,
+            Flag::Multipart => FlagKind::Multipart,
+            Flag::Form => FlagKind::Form,
+            Flag::ClientToken => FlagKind::ClientToken,
+        }
+    }
+}
+
+/// A webhook event.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// snake_case name.
+    pub name: String,
+    /// UpperCamelCase name.
+    pub type_name: String,
+    /// Tag / type code.
+    pub code: String,
+    /// One line.
+    pub summary: String,
+    /// Longer documentation.
+    pub doc: Option<String>,
+    /// Official doc page.
+    pub doc_url: Option<String>,
+    /// Data fields.
+    pub fields: Vec<Field>,
+}
+
+/// Read and validate every spec under `root/spec`, or return every problem found.
+pub fn load(root: &Path) -> Result<Api, SpecErrors> {
+    load_dir(root, &root.join("spec"))
+}
+
+/// Read and validate every spec under `spec_dir`; file names in errors are relative to `root`.
+pub fn load_dir(root: &Path, spec_dir: &Path) -> Result<Api, SpecErrors> {
+    let mut errors = Vec::new();
+    let mut platforms = Vec::new();
+    let mut dirs: Vec<PathBuf> = match std::fs::read_dir(spec_dir) {
+        Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect(),
+        Err(e) => {
+            return Err(SpecErrors(vec![SpecError {
+                file: spec_dir.to_path_buf(),
+                line: None,
+                column: None,
+                field: String::new(),
+                message: format!("cannot read the spec folder: {e}"),
+                hint: None,
+            }]));
+        }
+    };
+    dirs.sort();
+    for dir in dirs {
+        if let Some(p) = load_platform(root, &dir, &mut errors) {
+            platforms.push(p);
+        }
+    }
+    if errors.is_empty() { Ok(Api { platforms }) } else { Err(SpecErrors(errors)) }
+}
+
+fn rel(root: &Path, p: &Path) -> PathBuf {
+    p.strip_prefix(root).unwrap_or(p).to_path_buf()
+}
+
+/// Read a file as UTF-8 text, or say where it is not.
+fn read_text(root: &Path, path: &Path, errors: &mut Vec<SpecError>) -> Option<String> {
+    let file = rel(root, path);
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            errors.push(SpecError {
+                file,
+                line: None,
+                column: None,
+                field: String::new(),
+                message: format!("cannot read: {e}"),
+                hint: None,
+            });
+            return None;
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+            let column = valid.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+            errors.push(SpecError {
+                file,
+                line: Some(line),
+                column: Some(column),
+                field: String::new(),
+                message: "the file is not UTF-8".into(),
+                hint: Some("save the file as UTF-8 (Chinese text is fine in UTF-8)".into()),
+            });
+            None
+        }
+    }
+}
+
+fn parse_yaml<T: serde::de::DeserializeOwned>(
+    root: &Path,
+    path: &Path,
+    text: &str,
+    errors: &mut Vec<SpecError>,
+) -> Option<T> {
+    let file = rel(root, path);
+    if text.trim().is_empty() {
+        errors.push(SpecError {
+            file,
+            line: Some(1),
+            column: Some(1),
+            field: String::new(),
+            message: "the file is empty".into(),
+            hint: Some("a module file needs at least `doc:` and `endpoints:`; see spec/README.md".into()),
+        });
+        return None;
+    }
+    match serde_yaml::from_str::<T>(text) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let (line, column) = e.location().map(|l| (Some(l.line()), Some(l.column()))).unwrap_or((None, None));
+            let mut message = e.to_string();
+            // serde_yaml appends " at line L column C"; the location is already in front.
+            if let Some(i) = message.find(" at line ") {
+                message.truncate(i);
+            }
+            let (field, message) = match message.split_once(": ") {
+                Some((path, rest)) if !path.contains(' ') => (path.to_owned(), rest.to_owned()),
+                _ => (String::new(), message),
+            };
+            let hint = yaml_hint(&message);
+            errors.push(SpecError { file, line, column, field, message, hint });
+            None
+        }
+    }
+}
+
+fn yaml_hint(message: &str) -> Option<String> {
+    if message.contains("missing field `doc`") {
+        Some("add a one-line `doc:`".into())
+    } else if message.contains("unknown field `") && message.split('`').nth(1).is_some_and(|f| f.contains(' ')) {
+        Some("a `,` inside `{...}` ends the value: put the doc in quotes, `doc: \"Region, e.g. GB\"`".into())
+    } else if message.contains("unknown field") {
+        Some("see spec/README.md for the keys each section takes".into())
+    } else if message.contains("mapping values are not allowed") || message.contains("did not find expected") {
+        Some("check the indentation: nested keys are indented by two more spaces than their parent".into())
+    } else if message.contains("unknown variant") {
+        Some("use one of the values listed".into())
+    } else {
+        None
+    }
+}
+
+fn load_platform(root: &Path, dir: &Path, errors: &mut Vec<SpecError>) -> Option<Platform> {
+    let platform_file = dir.join("platform.yaml");
+    let text = read_text(root, &platform_file, errors)?;
+    let spec: PlatformSpec = parse_yaml(root, &platform_file, &text, errors)?;
+    let dir_name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+    if spec.name != dir_name || !naming::is_snake_ident(&spec.name) {
+        let locs = Locations::index(&text);
+        let (line, column) = split(locs.find(&["name"]));
+        errors.push(SpecError {
+            file: rel(root, &platform_file),
+            line,
+            column,
+            field: "name".into(),
+            message: format!("the platform is named `{}` but its folder is `{dir_name}`", spec.name),
+            hint: Some(format!("write `name: {dir_name}` (a snake_case name equal to the folder's)")),
+        });
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .filter(|p| p.file_name().is_some_and(|n| n != "platform.yaml"))
+        .collect();
+    files.sort();
+    let before = errors.len();
+    let mut modules = Vec::new();
+    let mut methods: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut raw: Vec<(Module, Locations)> = Vec::new();
+    for path in files {
+        let Some(text) = read_text(root, &path, errors) else { continue };
+        let Some(module_spec) = parse_yaml::<ModuleSpec>(root, &path, &text, errors) else { continue };
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
+        let mut cx = Cx { file: rel(root, &path), locs: Locations::index(&text), errors };
+        if !naming::is_snake_ident(&stem) || naming::is_keyword(&stem) {
+            cx.err(&[], format!("the module file name `{stem}` is not a snake_case Rust name"), Some(format!(
+                "rename the file to `{}.yaml`",
+                naming::suggest_field(&stem)
+            )));
+        }
+        let module = lower_module(&mut cx, &module_spec, &stem, spec.routing);
+        for ep in &module.endpoints {
+            if let Some((other_file, other)) = methods.get(&ep.method) {
+                cx.err(
+                    &["endpoints", &ep.name],
+                    format!(
+                        "`{}` gives the client method `{}`, as `{other}` in {other_file} does",
+                        ep.name, ep.method
+                    ),
+                    Some("two endpoint names may not map to one Rust name; fix the spelling of one".into()),
+                );
+            } else {
+                methods.insert(ep.method.clone(), (module.file.clone(), ep.name.clone()));
+            }
+        }
+        let locs = std::mem::take(&mut cx.locs);
+        raw.push((module, locs));
+    }
+    // replaced_by must name an endpoint of the platform.
+    let names: BTreeSet<String> = raw.iter().flat_map(|(m, _)| m.endpoints.iter().map(|e| e.name.clone())).collect();
+    for (module, locs) in &raw {
+        for ep in &module.endpoints {
+            if let Some(r) = &ep.replaced_by {
+                if !names.contains(r) {
+                    let (line, column) = split(locs.find(&["endpoints", &ep.name, "replaced_by"]));
+                    errors.push(SpecError {
+                        file: PathBuf::from(&module.file),
+                        line,
+                        column,
+                        field: format!("endpoints.{}.replaced_by", ep.name),
+                        message: format!("`{r}` is not an endpoint of {}", dir_name),
+                        hint: Some("name an endpoint defined in one of the platform's module files".into()),
+                    });
+                }
+            }
+        }
+    }
+    for (m, _) in raw {
+        modules.push(m);
+    }
+    if errors.len() > before {
+        return None;
+    }
+    Some(Platform {
+        name: spec.name,
+        display_name: spec.display_name,
+        doc: spec.doc,
+        base_url: spec.base_url,
+        sandbox_url: spec.sandbox_url,
+        version: spec.version,
+        doc_root: spec.doc_root,
+        routing: spec.routing,
+        modules,
+    })
+}
+
+fn split(p: Option<(usize, usize)>) -> (Option<usize>, Option<usize>) {
+    match p {
+        Some((l, c)) => (Some(l), Some(c)),
+        None => (None, None),
+    }
+}
+
+/// Validation context of one file: where errors go and how keys are located.
+struct Cx<'a> {
+    file: PathBuf,
+    locs: Locations,
+    errors: &'a mut Vec<SpecError>,
+}
+
+impl Cx<'_> {
+    fn err(&mut self, path: &[&str], message: String, hint: Option<String>) {
+        let (line, column) = split(self.locs.find(path));
+        self.errors.push(SpecError {
+            file: self.file.clone(),
+            line,
+            column,
+            field: path.join("."),
+            message,
+            hint,
+        });
+    }
+}
+
+const BUILTINS: &[&str] = &["string", "bool", "i32", "i64", "u64", "f64", "json"];
+
+fn lower_module(cx: &mut Cx<'_>, spec: &ModuleSpec, stem: &str, routing: Routing) -> Module {
+    // Named types first, so fields can refer to them in any order.
+    let mut kinds: BTreeMap<String, Option<EnumKind>> = BTreeMap::new();
+    for (name, t) in spec.types.iter() {
+        kinds.insert(name.clone(), t.enum_kind);
+    }
+    let mut types = Vec::new();
+    for (name, t) in spec.types.iter() {
+        if let Some(td) = lower_type(cx, &kinds, name, t) {
+            types.push(td);
+        }
+    }
+    let mut endpoints: Vec<Endpoint> = Vec::new();
+    let mut bases: BTreeMap<String, String> = BTreeMap::new();
+    for (name, e) in spec.endpoints.iter() {
+        let at = ["endpoints", name.as_str()];
+        if name.is_empty()
+            || !name.split('.').all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
+            cx.err(&at, format!("`{name}` is not a dotted endpoint name"), Some(
+                "write segments of letters, digits and `_` joined by `.`, like `order.searchList`".into(),
+            ));
+            continue;
+        }
+        let base = naming::endpoint_type_base(name);
+        if let Some(other) = bases.get(&base) {
+            cx.err(&at, format!("`{name}` and `{other}` both give the type names `{base}Request`/`{base}Response`"), Some(
+                "two endpoint names may not map to one Rust name; fix the spelling of one".into(),
+            ));
+            continue;
+        }
+        if spec.types.iter().any(|(t, _)| *t == format!("{base}Request") || *t == format!("{base}Response")) {
+            cx.err(&at, format!("the endpoint's type names `{base}Request`/`{base}Response` are taken by `types:`"), Some(
+                "rename the named type".into(),
+            ));
+        }
+        bases.insert(base.clone(), name.clone());
+        if let Some(ep) = lower_endpoint(cx, &kinds, name, base, e, routing) {
+            endpoints.push(ep);
+        }
+    }
+    let mut events = Vec::new();
+    for (name, ev) in spec.events.iter() {
+        if let Some(e) = lower_event(cx, &kinds, name, ev) {
+            events.push(e);
+        }
+    }
+    Module {
+        name: stem.to_owned(),
+        file: cx.file.to_string_lossy().replace('\\', "/"),
+        doc: spec.doc.trim().to_owned(),
+        types,
+        endpoints,
+        events,
+    }
+}
+
+fn lower_type(
+    cx: &mut Cx<'_>,
+    kinds: &BTreeMap<String, Option<EnumKind>>,
+    name: &str,
+    t: &TypeSpec,
+) -> Option<TypeDef> {
+    let at = ["types", name];
+    if !naming::is_camel_ident(name) {
+        cx.err(&at, format!("the type name `{name}` is not UpperCamelCase"), Some(format!(
+            "write `{}`",
+            heck::ToUpperCamelCase::to_upper_camel_case(name)
+        )));
+        return None;
+    }
+    if name.ends_with("Request") || name.ends_with("Response") {
+        cx.err(&at, format!("the type name `{name}` ends in Request/Response, which endpoints' types use"), Some(
+            "name it after what it holds, e.g. `OrderFilter`".into(),
+        ));
+        return None;
+    }
+    match (&t.fields, t.enum_kind, &t.values) {
+        (Some(fields), None, None) => {
+            let fields = lower_fields(cx, kinds, &["types", name, "fields"], fields, Place::Data)?;
+            Some(TypeDef::Struct(StructDef { name: name.to_owned(), doc: t.doc.trim().to_owned(), fields }))
+        }
+        (None, Some(kind), Some(values)) => {
+            if values.is_empty() {
+                cx.err(&["types", name, "values"], "an enum needs at least one value".into(), None);
+                return None;
+            }
+            let mut variants: Vec<Variant> = Vec::new();
+            let mut seen_wire: BTreeMap<String, String> = BTreeMap::new();
+            for (wire, v) in values.iter() {
+                let vat = ["types", name, "values", wire.as_str()];
+                let (vname, doc) = match v {
+                    EnumValueSpec::Doc(doc) => match kind {
+                        EnumKind::String => (naming::variant_name(wire), doc.clone()),
+                        EnumKind::Int => {
+                            cx.err(&vat, format!("the integer value `{wire}` needs a variant name"), Some(format!(
+                                "write `{wire}: {{name: SomeName, doc: {doc}}}`"
+                            )));
+                            continue;
+                        }
+                    },
+                    EnumValueSpec::Named { name, doc } => (name.clone(), doc.clone()),
+                };
+                let key = match kind {
+                    EnumKind::Int => match wire.parse::<i64>() {
+                        Ok(n) => n.to_string(),
+                        Err(_) => {
+                            cx.err(&vat, format!("`{wire}` is not an integer, but the enum is `enum: int`"), Some(
+                                "write `enum: string` or use integer values".into(),
+                            ));
+                            continue;
+                        }
+                    },
+                    EnumKind::String => wire.clone(),
+                };
+                if let Some(other) = seen_wire.get(&key) {
+                    cx.err(&vat, format!("the value `{wire}` repeats `{other}`"), Some("list each value once".into()));
+                    continue;
+                }
+                seen_wire.insert(key.clone(), wire.clone());
+                if !naming::is_camel_ident(&vname) || vname == "Unknown" {
+                    cx.err(&vat, format!("the variant name `{vname}` is not a usable UpperCamelCase name"), Some(
+                        "give the value `{name: SomeName, doc: ...}`; `Unknown` is reserved".into(),
+                    ));
+                    continue;
+                }
+                if variants.iter().any(|v| v.name == vname) {
+                    cx.err(&vat, format!("two values give the variant name `{vname}`"), Some(
+                        "give one of them `{name: OtherName, doc: ...}`".into(),
+                    ));
+                    continue;
+                }
+                variants.push(Variant { name: vname, wire: key, doc: doc.trim().to_owned() });
+            }
+            Some(TypeDef::Enum(EnumDef { name: name.to_owned(), doc: t.doc.trim().to_owned(), kind, variants }))
+        }
+        _ => {
+            cx.err(&at, format!("`{name}` must have either `fields:` (a struct) or `enum:` and `values:` (an enum)"), Some(
+                "see the `types:` section of spec/README.md".into(),
+            ));
+            None
+        }
+    }
+}
+
+fn parse_ty(s: &str, kinds: &BTreeMap<String, Option<EnumKind>>) -> Result<Ty, String> {
+    let s = s.trim();
+    if let Some(inner) = s.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        return Ok(Ty::List(Box::new(parse_ty(inner, kinds)?)));
+    }
+    if let Some(inner) = s.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
+        return Ok(Ty::Map(Box::new(parse_ty(inner, kinds)?)));
+    }
+    Ok(match s {
+        "string" => Ty::String,
+        "bool" => Ty::Bool,
+        "i32" => Ty::I32,
+        "i64" => Ty::I64,
+        "u64" => Ty::U64,
+        "f64" => Ty::F64,
+        "json" => Ty::Json,
+        other => match kinds.get(other) {
+            Some(None) => Ty::Struct(other.to_owned()),
+            Some(Some(kind)) => Ty::Enum(other.to_owned(), *kind),
+            None => return Err(other.to_owned()),
+        },
+    })
+}
+
+fn lower_fields(
+    cx: &mut Cx<'_>,
+    kinds: &BTreeMap<String, Option<EnumKind>>,
+    at: &[&str],
+    fields: &OrderedMap<FieldSpec>,
+    place: Place,
+) -> Option<Vec<Field>> {
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (key, f) in fields.iter() {
+        match lower_field(cx, kinds, at, key, f, place) {
+            Some(field) => out.push(field),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn lower_field(
+    cx: &mut Cx<'_>,
+    kinds: &BTreeMap<String, Option<EnumKind>>,
+    at: &[&str],
+    key: &str,
+    f: &FieldSpec,
+    place: Place,
+) -> Option<Field> {
+    let mut path: Vec<&str> = at.to_vec();
+    path.push(key);
+    if naming::is_keyword(key) {
+        cx.err(&path, format!("the field name `{key}` is a Rust keyword"), Some(format!(
+            "name the field in Rust and keep the JSON name with `wire:`: `{}: {{type: {}, wire: {key}, doc: ...}}`",
+            naming::suggest_field(key),
+            f.ty
+        )));
+        return None;
+    }
+    if !naming::is_snake_ident(key) {
+        cx.err(&path, format!("the field name `{key}` is not a snake_case Rust name"), Some(format!(
+            "write `{}: {{type: {}, wire: {key}, doc: ...}}`",
+            naming::suggest_field(key),
+            f.ty
+        )));
+        return None;
+    }
+    let ty = match parse_ty(&f.ty, kinds) {
+        Ok(t) => t,
+        Err(unknown) => {
+            path.push("type");
+            let mut known: Vec<&str> = BUILTINS.to_vec();
+            known.extend(kinds.keys().map(String::as_str));
+            cx.err(&path, format!("unknown type `{unknown}`"), Some(format!(
+                "use one of {} (or `[T]`, `{{T}}`), or define `{unknown}` under `types:`",
+                known.join(", ")
+            )));
+            return None;
+        }
+    };
+    if f.doc.trim().is_empty() {
+        path.push("doc");
+        cx.err(&path, "the doc is empty".into(), Some("write one line saying what the field holds".into()));
+        return None;
+    }
+    let wire = f.wire.clone().unwrap_or_else(|| key.to_owned());
+    Some(Field { rust: key.to_owned(), wire, ty, required: f.required, doc: f.doc.trim().to_owned(), place })
+}
+
+fn lower_endpoint(
+    cx: &mut Cx<'_>,
+    kinds: &BTreeMap<String, Option<EnumKind>>,
+    name: &str,
+    type_base: String,
+    e: &crate::spec::EndpointSpec,
+    routing: Routing,
+) -> Option<Endpoint> {
+    let at = ["endpoints", name];
+    let before = cx.errors.len();
+    let (http_method, path) = match (routing, &e.http) {
+        (Routing::Method, None) => ("POST".to_owned(), format!("/{}", name.replace('.', "/"))),
+        (Routing::Method, Some(_)) => {
+            cx.err(&["endpoints", name, "http"], "this platform routes by method name; `http:` is not used".into(), Some(
+                "remove `http:`; the path is the name with `.` turned to `/`".into(),
+            ));
+            return None;
+        }
+        (Routing::Path, None) => {
+            cx.err(&at, "missing `http:`".into(), Some("write `http: POST /order/202309/orders/search`".into()));
+            return None;
+        }
+        (Routing::Path, Some(h)) => {
+            let mut parts = h.split_whitespace();
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(m), Some(p), None)
+                    if ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&m) && p.starts_with('/') =>
+                {
+                    (m.to_owned(), p.to_owned())
+                }
+                _ => {
+                    cx.err(&["endpoints", name, "http"], format!("`{h}` is not `METHOD /path`"), Some(
+                        "write e.g. `GET /order/202309/orders`; METHOD is GET, POST, PUT, PATCH or DELETE".into(),
+                    ));
+                    return None;
+                }
+            }
+        }
+    };
+    if routing == Routing::Method && (!e.query.is_empty() || !e.path.is_empty()) {
+        cx.err(&at, "this platform sends every field in the body".into(), Some("move the fields under `body:`".into()));
+    }
+    let query = lower_fields(cx, kinds, &["endpoints", name, "query"], &e.query, Place::Query);
+    let path_fields = lower_fields(cx, kinds, &["endpoints", name, "path"], &e.path, Place::Path);
+    let body = lower_fields(cx, kinds, &["endpoints", name, "body"], &e.body, Place::Body);
+    let response = lower_fields(cx, kinds, &["endpoints", name, "response"], &e.response, Place::Data);
+    let (Some(query), Some(path_fields), Some(body), Some(response)) = (query, path_fields, body, response) else {
+        return None;
+    };
+    for f in query.iter().chain(&path_fields) {
+        if !f.ty.is_url_value() {
+            let section = if f.place == Place::Query { "query" } else { "path" };
+            cx.err(&["endpoints", name, section, &f.rust, "type"], format!(
+                "a {section} field must be a scalar, an enum or a list of them, not `{}`", type_text(&f.ty)
+            ), Some("move the field under `body:`".into()));
+        }
+    }
+    // Path template placeholders and path fields must match one to one.
+    let mut placeholders = Vec::new();
+    let mut rest = path.as_str();
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else { break };
+        placeholders.push(rest[open + 1..open + close].to_owned());
+        rest = &rest[open + close + 1..];
+    }
+    for p in &placeholders {
+        if !path_fields.iter().any(|f| f.wire == *p) {
+            cx.err(&["endpoints", name, "http"], format!("the path names `{{{p}}}` but no `path:` field is called `{p}`"), Some(
+                format!("add `path: {{{p}: {{type: string, required: true, doc: ...}}}}`"),
+            ));
+        }
+    }
+    for f in &path_fields {
+        if !placeholders.contains(&f.wire) {
+            cx.err(&["endpoints", name, "path", &f.rust], format!("the path field `{}` does not appear in the path", f.wire), Some(
+                format!("write `{{{}}}` in `http:` or move the field to `query:`/`body:`", f.wire),
+            ));
+        }
+    }
+    let mut request: Vec<Field> = Vec::new();
+    for f in path_fields.into_iter().chain(query).chain(body) {
+        if let Some(other) = request.iter().find(|o| o.rust == f.rust) {
+            let section = place_name(f.place);
+            cx.err(&["endpoints", name, section, &f.rust], format!(
+                "`{}` is also a {} field", f.rust, place_name(other.place)
+            ), Some("request fields share one struct: rename one and keep its JSON name with `wire:`".into()));
+            continue;
+        }
+        request.push(f);
+    }
+    let flags: BTreeSet<FlagKind> = e.flags.iter().copied().map(FlagKind::from).collect();
+    if flags.contains(&FlagKind::Form) && flags.contains(&FlagKind::Multipart) {
+        cx.err(&["endpoints", name, "flags"], "`form` and `multipart` exclude each other".into(), None);
+    }
+    let pagination = e.pagination.as_ref().and_then(|p| lower_pagination(cx, name, p, &request, &response));
+    if let Some(ex) = &e.example {
+        if let Err(err) = serde_json::from_str::<serde_json::Value>(ex) {
+            cx.err(&["endpoints", name, "example"], format!("the example is not JSON: {err}"), Some(
+                "paste the documented response body as JSON under `example: |`".into(),
+            ));
+        }
+    }
+    if !e.doc_url.starts_with("https://") {
+        cx.err(&["endpoints", name, "doc_url"], "`doc_url` must be an https:// link to the official doc page".into(), None);
+    }
+    if cx.errors.len() > before {
+        return None;
+    }
+    Some(Endpoint {
+        name: name.to_owned(),
+        method: naming::endpoint_method(name),
+        type_base,
+        summary: e.summary.trim().to_owned(),
+        doc: e.doc.as_ref().map(|d| d.trim().to_owned()),
+        doc_url: e.doc_url.clone(),
+        http_method,
+        path,
+        deprecated: match &e.deprecated {
+            None | Some(Deprecated::Flag(false)) => None,
+            Some(Deprecated::Flag(true)) => Some(String::new()),
+            Some(Deprecated::Reason(r)) => Some(r.trim().to_owned()),
+        },
+        replaced_by: e.replaced_by.clone(),
+        flags,
+        request,
+        response,
+        pagination,
+        example: e.example.clone(),
+    })
+}
+
+fn place_name(p: Place) -> &'static str {
+    match p {
+        Place::Query => "query",
+        Place::Path => "path",
+        Place::Body => "body",
+        Place::Data => "response",
+    }
+}
+
+/// The spec spelling of a type.
+pub fn type_text(t: &Ty) -> String {
+    match t {
+        Ty::String => "string".into(),
+        Ty::Bool => "bool".into(),
+        Ty::I32 => "i32".into(),
+        Ty::I64 => "i64".into(),
+        Ty::U64 => "u64".into(),
+        Ty::F64 => "f64".into(),
+        Ty::Json => "json".into(),
+        Ty::List(i) => format!("[{}]", type_text(i)),
+        Ty::Map(i) => format!("{{{}}}", type_text(i)),
+        Ty::Struct(n) | Ty::Enum(n, _) => n.clone(),
+    }
+}
+
+fn lower_pagination(
+    cx: &mut Cx<'_>,
+    name: &str,
+    p: &crate::spec::PaginationSpec,
+    request: &[Field],
+    response: &[Field],
+) -> Option<Pagination> {
+    let before = cx.errors.len();
+    let find = |cx: &mut Cx<'_>, key: &str, field: &Option<String>, fields: &[Field], side: &str, want: &dyn Fn(&Ty) -> bool, what: &str| -> Option<Field> {
+        let f = field.as_ref()?;
+        match fields.iter().find(|x| x.rust == *f) {
+            Some(x) if want(&x.ty) => Some(x.clone()),
+            Some(x) => {
+                cx.err(&["endpoints", name, "pagination", key], format!(
+                    "`{f}` is `{}`, but `{key}` needs {what}", type_text(&x.ty)
+                ), None);
+                None
+            }
+            None => {
+                let names: Vec<&str> = fields.iter().map(|x| x.rust.as_str()).collect();
+                cx.err(&["endpoints", name, "pagination", key], format!("`{f}` is not a {side} field of `{name}`"), Some(
+                    format!("name one of: {}", if names.is_empty() { "(none)".into() } else { names.join(", ") }),
+                ));
+                None
+            }
+        }
+    };
+    let int = |t: &Ty| t.is_integer();
+    let string = |t: &Ty| *t == Ty::String;
+    let list = |t: &Ty| matches!(t, Ty::List(_));
+    let boolean = |t: &Ty| *t == Ty::Bool;
+    let items = find(cx, "items", &Some(p.items.clone()), response, "response", &list, "a list `[T]`");
+    let total = find(cx, "total", &p.total, response, "response", &int, "an integer");
+    let out = match (&p.page, &p.cursor) {
+        (Some(_), None) => {
+            let page = find(cx, "page", &p.page, request, "request", &int, "an integer");
+            let size = find(cx, "size", &p.size, request, "request", &int, "an integer");
+            let has_more = find(cx, "has_more", &p.has_more, response, "response", &boolean, "a bool");
+            let first = p.first.unwrap_or(0);
+            if !(0..=1).contains(&first) {
+                cx.err(&["endpoints", name, "pagination", "first"], "`first` is 0 or 1".into(), None);
+            }
+            if p.next.is_some() {
+                cx.err(&["endpoints", name, "pagination", "next"], "`next` goes with `cursor`, not `page`".into(), None);
+            }
+            Some(Pagination::Page { page: page?, size, first, items: items?, total, has_more })
+        }
+        (None, Some(_)) => {
+            let cursor = find(cx, "cursor", &p.cursor, request, "request", &string, "a string");
+            let next = find(cx, "next", &p.next, response, "response", &string, "a string");
+            if p.next.is_none() {
+                cx.err(&["endpoints", name, "pagination"], "a cursor needs `next:` (the response field of the next cursor)".into(), None);
+            }
+            Some(Pagination::Cursor { cursor: cursor?, next: next?, items: items?, total })
+        }
+        _ => {
+            cx.err(&["endpoints", name, "pagination"], "pagination takes either `page:` or `cursor:`".into(), Some(
+                "see the Pagination section of spec/README.md".into(),
+            ));
+            None
+        }
+    };
+    if cx.errors.len() > before { None } else { out }
+}
+
+fn lower_event(
+    cx: &mut Cx<'_>,
+    kinds: &BTreeMap<String, Option<EnumKind>>,
+    name: &str,
+    ev: &EventSpec,
+) -> Option<Event> {
+    if !naming::is_snake_ident(name) || naming::is_keyword(name) {
+        cx.err(&["events", name], format!("the event name `{name}` is not a snake_case name"), Some(format!(
+            "write `{}`",
+            naming::suggest_field(name)
+        )));
+        return None;
+    }
+    if ev.code.trim().is_empty() {
+        cx.err(&["events", name, "code"], "the event code is empty".into(), Some("write the platform's tag or type, e.g. `code: \"100\"`".into()));
+        return None;
+    }
+    let fields = lower_fields(cx, kinds, &["events", name, "fields"], &ev.fields, Place::Data)?;
+    Some(Event {
+        name: name.to_owned(),
+        type_name: heck::ToUpperCamelCase::to_upper_camel_case(name),
+        code: ev.code.trim().to_owned(),
+        summary: ev.summary.trim().to_owned(),
+        doc: ev.doc.as_ref().map(|d| d.trim().to_owned()),
+        doc_url: ev.doc_url.clone(),
+        fields,
+    })
+}

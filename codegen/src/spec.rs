@@ -1,0 +1,312 @@
+//! Serde structs that mirror the YAML files one to one (see `spec/README.md`).
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, MapAccess, Visitor};
+
+/// A YAML mapping that keeps the file's order and refuses duplicate keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderedMap<V>(pub Vec<(String, V)>);
+
+impl<V> Default for OrderedMap<V> {
+    fn default() -> Self {
+        OrderedMap(Vec::new())
+    }
+}
+
+impl<V> OrderedMap<V> {
+    /// Iterate over the entries in file order.
+    pub fn iter(&self) -> impl Iterator<Item = &(String, V)> {
+        self.0.iter()
+    }
+    /// Whether the map has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A mapping key: any scalar, kept as its text (`103:` and `"103":` are the same key).
+struct ScalarKey(String);
+
+impl<'de> Deserialize<'de> for ScalarKey {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ScalarKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a plain key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ScalarKey, E> {
+                Ok(ScalarKey(v.to_owned()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ScalarKey, E> {
+                Ok(ScalarKey(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ScalarKey, E> {
+                Ok(ScalarKey(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ScalarKey, E> {
+                Ok(ScalarKey(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct MapVisitor<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for MapVisitor<V> {
+            type Value = OrderedMap<V>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(OrderedMap(Vec::new()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out: Vec<(String, V)> = Vec::new();
+                while let Some(ScalarKey(k)) = map.next_key::<ScalarKey>()? {
+                    if out.iter().any(|(have, _)| *have == k) {
+                        return Err(de::Error::custom(format_args!(
+                            "duplicate key `{k}`: each name may appear once"
+                        )));
+                    }
+                    let v = map.next_value()?;
+                    out.push((k, v));
+                }
+                Ok(OrderedMap(out))
+            }
+        }
+        d.deserialize_any(MapVisitor(std::marker::PhantomData))
+    }
+}
+
+/// How a platform routes calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Routing {
+    /// `POST /<method with '.' -> '/'>` (Doudian).
+    Method,
+    /// Each endpoint names its HTTP method and path (`http:`).
+    Path,
+}
+
+/// `spec/<platform>/platform.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformSpec {
+    /// The folder name: `tiktok`, `doudian`, `douyin`.
+    pub name: String,
+    /// Human name.
+    pub display_name: String,
+    /// Module documentation for the platform.
+    pub doc: String,
+    /// Production base URL.
+    pub base_url: String,
+    /// Sandbox base URL.
+    #[serde(default)]
+    pub sandbox_url: Option<String>,
+    /// Protocol version spoken.
+    pub version: String,
+    /// Root of the official documentation.
+    pub doc_root: String,
+    /// Routing style.
+    pub routing: Routing,
+}
+
+/// One module file: `spec/<platform>/<module>.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleSpec {
+    /// Module documentation.
+    pub doc: String,
+    /// Named types shared by the endpoints of the module.
+    #[serde(default)]
+    pub types: OrderedMap<TypeSpec>,
+    /// The endpoints.
+    #[serde(default)]
+    pub endpoints: OrderedMap<EndpointSpec>,
+    /// Webhook events.
+    #[serde(default)]
+    pub events: OrderedMap<EventSpec>,
+}
+
+/// A named type: a struct (`fields:`) or an enum (`enum:` + `values:`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypeSpec {
+    /// Documentation.
+    pub doc: String,
+    /// Struct fields.
+    #[serde(default)]
+    pub fields: Option<OrderedMap<FieldSpec>>,
+    /// Enum kind.
+    #[serde(default, rename = "enum")]
+    pub enum_kind: Option<EnumKind>,
+    /// Enum values, wire value -> doc.
+    #[serde(default)]
+    pub values: Option<OrderedMap<EnumValueSpec>>,
+}
+
+/// The wire type of an enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnumKind {
+    /// String values.
+    String,
+    /// Integer values.
+    Int,
+}
+
+/// An enum value: its doc, or `{name, doc}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum EnumValueSpec {
+    /// Just the doc; the variant name comes from the value.
+    Doc(String),
+    /// An explicit variant name.
+    Named {
+        /// The Rust variant name.
+        name: String,
+        /// Documentation.
+        doc: String,
+    },
+}
+
+/// A field of a request, response or named struct.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    /// The type expression (`string`, `[Order]`, `{i64}`, ...).
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// One line of documentation.
+    pub doc: String,
+    /// Required by the platform.
+    #[serde(default)]
+    pub required: bool,
+    /// The JSON / query name when it differs from the Rust name.
+    #[serde(default)]
+    pub wire: Option<String>,
+}
+
+/// `deprecated: true` or `deprecated: "reason"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Deprecated {
+    /// A plain flag.
+    Flag(bool),
+    /// A reason.
+    Reason(String),
+}
+
+/// Per-endpoint flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    /// No access token is sent.
+    NoToken,
+    /// TikTok Shop: no `shop_cipher`.
+    NoShopCipher,
+    /// Safe to retry.
+    Idempotent,
+    /// `multipart/form-data` body.
+    Multipart,
+    /// Form-encoded body.
+    Form,
+    /// Douyin: client token instead of a user token.
+    ClientToken,
+}
+
+/// One endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointSpec {
+    /// One line.
+    pub summary: String,
+    /// Longer documentation.
+    #[serde(default)]
+    pub doc: Option<String>,
+    /// The official doc page.
+    pub doc_url: String,
+    /// `METHOD /path/{field}`.
+    #[serde(default)]
+    pub http: Option<String>,
+    /// Deprecation.
+    #[serde(default)]
+    pub deprecated: Option<Deprecated>,
+    /// The replacement endpoint.
+    #[serde(default)]
+    pub replaced_by: Option<String>,
+    /// Flags.
+    #[serde(default)]
+    pub flags: Vec<Flag>,
+    /// Query fields.
+    #[serde(default)]
+    pub query: OrderedMap<FieldSpec>,
+    /// Path fields.
+    #[serde(default)]
+    pub path: OrderedMap<FieldSpec>,
+    /// Body fields.
+    #[serde(default)]
+    pub body: OrderedMap<FieldSpec>,
+    /// Response `data` fields.
+    #[serde(default)]
+    pub response: OrderedMap<FieldSpec>,
+    /// Pagination hint.
+    #[serde(default)]
+    pub pagination: Option<PaginationSpec>,
+    /// An example response body.
+    #[serde(default)]
+    pub example: Option<String>,
+}
+
+/// A pagination hint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaginationSpec {
+    /// Request field holding the page number.
+    #[serde(default)]
+    pub page: Option<String>,
+    /// Request field holding the page size.
+    #[serde(default)]
+    pub size: Option<String>,
+    /// Number of the first page (0 or 1).
+    #[serde(default)]
+    pub first: Option<i64>,
+    /// Request field holding the cursor.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// Response field holding the next cursor.
+    #[serde(default)]
+    pub next: Option<String>,
+    /// Response field holding the items.
+    pub items: String,
+    /// Response field holding the total.
+    #[serde(default)]
+    pub total: Option<String>,
+    /// Response field saying more pages follow.
+    #[serde(default)]
+    pub has_more: Option<String>,
+}
+
+/// A webhook event.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSpec {
+    /// Doudian `tag` / TikTok `type`, as text.
+    pub code: String,
+    /// One line.
+    pub summary: String,
+    /// Longer documentation.
+    #[serde(default)]
+    pub doc: Option<String>,
+    /// The official doc page.
+    #[serde(default)]
+    pub doc_url: Option<String>,
+    /// The fields of the event's data.
+    #[serde(default)]
+    pub fields: OrderedMap<FieldSpec>,
+}

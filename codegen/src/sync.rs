@@ -1,0 +1,151 @@
+//! Bring `generated/` in line with the specs: every file goes through one
+//! [`ensure_file_contents`]; files no spec produces any more are removed.
+//!
+//! Generation is atomic: everything is rendered in memory first, and nothing is written while
+//! any spec has an error. Each file is written to a temporary file and renamed into place.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::emit::{self, Files};
+use crate::error::SpecErrors;
+
+/// What a run changed, or (with `check`) would change.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Whether this was a check.
+    pub check: bool,
+    /// Files written (or stale).
+    pub changed: Vec<PathBuf>,
+    /// Files created (or missing).
+    pub created: Vec<PathBuf>,
+    /// Files removed (or extra).
+    pub removed: Vec<PathBuf>,
+    /// Files that were already right.
+    pub unchanged: usize,
+}
+
+impl Report {
+    /// Whether nothing differed.
+    pub fn is_clean(&self) -> bool {
+        self.changed.is_empty() && self.created.is_empty() && self.removed.is_empty()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (c, n, r) = if self.check { ("stale", "missing", "extra") } else { ("updated", "created", "removed") };
+        for p in &self.changed {
+            writeln!(f, "{c}: {}", p.display())?;
+        }
+        for p in &self.created {
+            writeln!(f, "{n}: {}", p.display())?;
+        }
+        for p in &self.removed {
+            writeln!(f, "{r}: {}", p.display())?;
+        }
+        if self.check && !self.is_clean() {
+            writeln!(f, "generated/ is out of date: run `cargo xtask gen` and commit the result.")?;
+        } else {
+            let total = self.unchanged + self.changed.len() + self.created.len();
+            writeln!(f, "{total} generated files, {} up to date.", self.unchanged)?;
+        }
+        Ok(())
+    }
+}
+
+/// The directories whose every file is generated (one `api/` per platform).
+fn generated_dirs(root: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = [emit::GENERATED_DIR, emit::FIXTURE_OUT_DIR]
+        .iter()
+        .filter_map(|base| std::fs::read_dir(root.join(base)).ok())
+        .flat_map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path().join("api")).filter(|p| p.is_dir()))
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// Render from the specs under `root/spec` and write (or, with `check`, compare) `generated/`.
+pub fn run(root: &Path, check: bool) -> Result<Report, SpecErrors> {
+    let files = emit::generate(root)?;
+    Ok(apply(root, &files, &generated_dirs(root), check))
+}
+
+/// Write (or compare) `files` under `root`; remove (or report) files in `owned_dirs` that are not in `files`.
+pub fn apply(root: &Path, files: &Files, owned_dirs: &[PathBuf], check: bool) -> Report {
+    let mut report = Report { check, ..Report::default() };
+    for (rel, text) in files {
+        match ensure_file_contents(&root.join(rel), text, check) {
+            Ok(Outcome::Unchanged) => report.unchanged += 1,
+            Ok(Outcome::Changed) => report.changed.push(rel.clone()),
+            Ok(Outcome::Created) => report.created.push(rel.clone()),
+            Err(e) => {
+                eprintln!("error: cannot write {}: {e}", rel.display());
+                report.changed.push(rel.clone());
+            }
+        }
+    }
+    for dir in owned_dirs {
+        let mut stale: Vec<PathBuf> = walk(dir)
+            .into_iter()
+            .filter_map(|p| p.strip_prefix(root).ok().map(Path::to_path_buf))
+            .filter(|rel| !files.contains_key(rel))
+            .collect();
+        stale.sort();
+        for rel in stale {
+            if !check {
+                let _ = std::fs::remove_file(root.join(&rel));
+            }
+            report.removed.push(rel);
+        }
+    }
+    report
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.filter_map(|e| e.ok()) {
+            let p = e.path();
+            if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+        }
+    }
+    out
+}
+
+/// What [`ensure_file_contents`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The file already held `contents`.
+    Unchanged,
+    /// The file held something else.
+    Changed,
+    /// The file did not exist.
+    Created,
+}
+
+/// Make `path` hold `contents` (unless `check`), via a temporary file and a rename.
+pub fn ensure_file_contents(path: &Path, contents: &str, check: bool) -> std::io::Result<Outcome> {
+    let outcome = match std::fs::read(path) {
+        Ok(old) if old == contents.as_bytes() => return Ok(Outcome::Unchanged),
+        Ok(_) => Outcome::Changed,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Outcome::Created,
+        Err(e) => return Err(e),
+    };
+    if !check {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension(format!(
+            "{}.tmp{}",
+            path.extension().and_then(|e| e.to_str()).unwrap_or(""),
+            std::process::id()
+        ));
+        std::fs::write(&tmp, contents)?;
+        if let Err(e) = std::fs::rename(&tmp, path) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+    }
+    Ok(outcome)
+}

@@ -1,0 +1,24 @@
+//! Doudian (抖店, op.jinritemai.com): one `POST /<method with '.' -> '/'>` per method, signed with
+//! MD5 or HMAC-SHA256 over the canonical `param_json`.
+//!
+//! ```no_run
+//! # async fn run() -> shop_api::Result<()> {
+//! use shop_api::doudian::{Client, order::OrderSearchListRequest};
+//!
+//! let client = Client::builder("app-key", "app-secret").build()?;
+//! let shop = client.with_access_token("access-token");
+//! let page = shop
+//!     .order_search_list(&OrderSearchListRequest { page: Some(0), size: Some(20), ..Default::default() })
+//!     .await?;
+//! println!("{} orders", page.total.unwrap_or_default());
+//! # Ok(()) }
+//! ```
+
+mod client;
+pub mod sign;
+
+pub use client::{Client, ClientBuilder, Doudian, SignMethod};
+
+#[rustfmt::skip]
+mod api;
+pub use api::*;

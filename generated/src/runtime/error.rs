@@ -1,0 +1,183 @@
+//! One error type for every platform.
+
+use std::time::Duration;
+
+/// The result of every call.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong with a call. No variant holds a secret or a token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The platform answered with its error envelope.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// The server answered with an HTTP error status and no platform envelope.
+    #[error("{endpoint}: HTTP {status}: {body}")]
+    Http {
+        /// The endpoint's name.
+        endpoint: String,
+        /// The HTTP status.
+        status: u16,
+        /// The start of the body (at most 512 bytes).
+        body: String,
+        /// `Retry-After`, when the server sent it.
+        retry_after: Option<Duration>,
+    },
+    /// The request did not complete: connection refused or reset, timeout, TLS.
+    #[error("{endpoint}: {message}")]
+    Transport {
+        /// The endpoint's name.
+        endpoint: String,
+        /// What failed (the URL, which may hold a token, is left out).
+        message: String,
+        /// Whether the timeout ran out.
+        timeout: bool,
+        /// Whether the request may not have reached the server (safe to retry).
+        connect: bool,
+    },
+    /// The response is not what the endpoint documents: not JSON, truncated, wrong shape.
+    #[error("{endpoint}: cannot decode the response: {message}")]
+    Decode {
+        /// The endpoint's name.
+        endpoint: String,
+        /// The decoder's message, with the JSON path where it stopped.
+        message: String,
+        /// The start of the body (at most 512 bytes).
+        body: String,
+    },
+    /// The request was refused before sending (bad field, missing token or credentials).
+    #[error("{endpoint}: invalid request: {message}")]
+    InvalidRequest {
+        /// The endpoint's name.
+        endpoint: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Getting, refreshing or storing a token failed.
+    #[error("token: {0}")]
+    Token(String),
+}
+
+impl Error {
+    /// The category of the error (for [`Error::Api`] its kind; transport and HTTP errors are mapped).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Api(e) => e.kind,
+            Error::Http { status: 429, .. } => ErrorKind::RateLimited,
+            Error::Http { status: 401, .. } => ErrorKind::Auth,
+            Error::Http { status, .. } if *status >= 500 => ErrorKind::Server,
+            Error::Http { .. } => ErrorKind::Other,
+            Error::Transport { timeout: true, .. } => ErrorKind::Timeout,
+            Error::Transport { .. } => ErrorKind::Transport,
+            Error::Decode { .. } => ErrorKind::Decode,
+            Error::InvalidRequest { .. } => ErrorKind::InvalidParam,
+            Error::Token(_) => ErrorKind::Auth,
+        }
+    }
+
+    /// The platform error, if the platform answered with one.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn decode(endpoint: &str, message: impl std::fmt::Display, body: &[u8]) -> Error {
+        Error::Decode { endpoint: endpoint.to_owned(), message: message.to_string(), body: snippet(body) }
+    }
+
+    pub(crate) fn transport(endpoint: &str, e: reqwest::Error) -> Error {
+        let timeout = e.is_timeout();
+        let connect = e.is_connect();
+        // reqwest's message names the URL, whose query may hold an access token: drop it.
+        let e = e.without_url();
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        Error::Transport { endpoint: endpoint.to_owned(), message, timeout, connect }
+    }
+}
+
+/// The start of a body, as text, for error messages.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    let cut = body.len().min(512);
+    let mut s = String::from_utf8_lossy(&body[..cut]).into_owned();
+    if body.len() > cut {
+        s.push('…');
+    }
+    s
+}
+
+/// Categories of platform errors, the same for every platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The access token expired: refresh it and call again.
+    TokenExpired,
+    /// The token or credentials are invalid, or the authorization was revoked.
+    Auth,
+    /// The app or the token lacks a permission or scope.
+    Permission,
+    /// A parameter is missing or invalid.
+    InvalidParam,
+    /// The signature did not match.
+    InvalidSign,
+    /// Too many calls: back off.
+    RateLimited,
+    /// The platform failed; retrying later may succeed.
+    Server,
+    /// The API was taken offline.
+    Offline,
+    /// The call's source IP is not allowed.
+    IpNotAllowed,
+    /// The request timed out.
+    Timeout,
+    /// The connection failed.
+    Transport,
+    /// The response did not decode.
+    Decode,
+    /// Anything else.
+    Other,
+}
+
+impl ErrorKind {
+    /// Whether calling again unchanged, after a pause, may succeed.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Transport)
+    }
+}
+
+/// A platform's error envelope, decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{platform} {endpoint}: error {code}{}: {message}{}{}",
+    sub_code.as_deref().map(|s| format!(" ({s})")).unwrap_or_default(),
+    sub_message.as_deref().filter(|s| !s.is_empty()).map(|s| format!(" — {s}")).unwrap_or_default(),
+    request_id.as_deref().filter(|s| !s.is_empty()).map(|s| format!(" [request id {s}]")).unwrap_or_default())]
+pub struct ApiError {
+    /// `tiktok`, `doudian` or `douyin`.
+    pub platform: &'static str,
+    /// The endpoint's name.
+    pub endpoint: String,
+    /// The platform's code (`40003`, `105002`, `28001008`).
+    pub code: i64,
+    /// The platform's sub-code (`isv.access-token-expired`), when it sends one.
+    pub sub_code: Option<String>,
+    /// The message.
+    pub message: String,
+    /// The sub-message, when the platform sends one.
+    pub sub_message: Option<String>,
+    /// The log id / request id to quote to the platform's support.
+    pub request_id: Option<String>,
+    /// The category.
+    pub kind: ErrorKind,
+    /// The HTTP status it came with.
+    pub http_status: u16,
+    /// `Retry-After`, when the server sent it.
+    pub retry_after: Option<Duration>,
+}

@@ -1,0 +1,85 @@
+//! Canonical JSON: keys sorted at every depth (objects inside arrays too), compact, UTF-8 kept
+//! as is (no `\u` escapes), `<`, `>` and `&` not escaped. Doudian signs `param_json` in this form.
+
+use serde_json::Value;
+
+/// Write `value` canonically.
+pub fn canonical(value: &Value) -> String {
+    let mut out = String::with_capacity(128);
+    write(value, &mut out);
+    out
+}
+
+/// Serialize `value` and write it canonically.
+pub fn to_canonical<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+    Ok(canonical(&serde_json::to_value(value)?))
+}
+
+fn write(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(map) => {
+            // serde_json keeps keys sorted unless a crate turns on `preserve_order`: sort anyway.
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (k, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_str(k, out);
+                out.push(':');
+                write(v, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write(v, out);
+            }
+            out.push(']');
+        }
+        Value::String(s) => write_str(s, out),
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+fn write_str(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorted_compact_unescaped() {
+        let v: Value = serde_json::from_str(
+            r#"{"size":20,"page":0,"list":[{"b":1,"a":"测试<&>"}],"nested":{"z":null,"y":true}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            canonical(&v),
+            r#"{"list":[{"a":"测试<&>","b":1}],"nested":{"y":true,"z":null},"page":0,"size":20}"#
+        );
+        assert_eq!(canonical(&serde_json::json!({})), "{}");
+        assert_eq!(canonical(&serde_json::json!({"q":"a\"b\\c\n"})), r#"{"q":"a\"b\\c\n"}"#);
+    }
+}

@@ -1,0 +1,371 @@
+//! The hand-written runtime every generated endpoint plugs into: the [`ApiRequest`] trait and its
+//! [`Endpoint`] metadata, query and path encoding, lenient decoding, errors, pagination, secrets and
+//! the HTTP transport with its retry policy.
+
+pub mod de;
+mod error;
+pub mod http;
+pub mod json;
+mod page;
+mod secret;
+
+use std::borrow::Cow;
+
+pub use error::{ApiError, Error, ErrorKind, Result};
+#[allow(unused_imports)]
+pub(crate) use error::snippet as error_snippet;
+pub use http::{HttpConfig, RetryPolicy};
+pub use page::{Page, PageKey, Paginated, Pages};
+pub use secret::Secret;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+}
+
+/// The HTTP method of an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HttpMethod {
+    /// `GET`
+    Get,
+    /// `POST`
+    Post,
+    /// `PUT`
+    Put,
+    /// `PATCH`
+    Patch,
+    /// `DELETE`
+    Delete,
+}
+
+impl HttpMethod {
+    /// The method as text (`"GET"`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Delete => "DELETE",
+        }
+    }
+
+    pub(crate) fn to_reqwest(self) -> reqwest::Method {
+        match self {
+            HttpMethod::Get => reqwest::Method::GET,
+            HttpMethod::Post => reqwest::Method::POST,
+            HttpMethod::Put => reqwest::Method::PUT,
+            HttpMethod::Patch => reqwest::Method::PATCH,
+            HttpMethod::Delete => reqwest::Method::DELETE,
+        }
+    }
+}
+
+impl std::fmt::Display for HttpMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Per-endpoint flags from the spec's `flags:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Flags(u8);
+
+impl Flags {
+    /// No flag.
+    pub const NONE: Flags = Flags(0);
+    /// The call carries no access token.
+    pub const NO_TOKEN: Flags = Flags(1);
+    /// TikTok Shop: the call is not shop-scoped; `shop_cipher` is not sent.
+    pub const NO_SHOP_CIPHER: Flags = Flags(2);
+    /// Safe to retry after a transport error or a 5xx.
+    pub const IDEMPOTENT: Flags = Flags(4);
+    /// The body is `multipart/form-data`.
+    pub const MULTIPART: Flags = Flags(8);
+    /// The body is form-encoded.
+    pub const FORM: Flags = Flags(16);
+    /// Douyin: the call takes the app's client token.
+    pub const CLIENT_TOKEN: Flags = Flags(32);
+
+    /// `self` with `other` added.
+    pub const fn with(self, other: Flags) -> Flags {
+        Flags(self.0 | other.0)
+    }
+
+    /// Whether every flag of `other` is set.
+    pub const fn contains(self, other: Flags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The spec names of the flags set.
+    pub fn names(self) -> Vec<&'static str> {
+        [
+            (Flags::NO_TOKEN, "no_token"),
+            (Flags::NO_SHOP_CIPHER, "no_shop_cipher"),
+            (Flags::IDEMPOTENT, "idempotent"),
+            (Flags::MULTIPART, "multipart"),
+            (Flags::FORM, "form"),
+            (Flags::CLIENT_TOKEN, "client_token"),
+        ]
+        .into_iter()
+        .filter(|(f, _)| self.contains(*f))
+        .map(|(_, n)| n)
+        .collect()
+    }
+}
+
+/// What the spec says of an endpoint, as a constant every request type carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Endpoint {
+    /// `tiktok`, `doudian` or `douyin`.
+    pub platform: &'static str,
+    /// The spec module (`order`).
+    pub module: &'static str,
+    /// The dotted name (`order.searchList`).
+    pub name: &'static str,
+    /// The HTTP method.
+    pub method: HttpMethod,
+    /// The path template (`/order/202309/orders/{order_id}`).
+    pub path: &'static str,
+    /// One line.
+    pub summary: &'static str,
+    /// The official doc page.
+    pub doc_url: &'static str,
+    /// Flags.
+    pub flags: Flags,
+    /// Whether the platform deprecated it.
+    pub deprecated: bool,
+    /// Whether the response `data` has fields (a success without `data` is then a decode error).
+    pub has_data: bool,
+}
+
+/// A successful response: the decoded `data` and what the envelope said around it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiResponse<T> {
+    /// The decoded `data`.
+    pub data: T,
+    /// The platform's log id / request id.
+    pub request_id: Option<String>,
+    /// The HTTP status.
+    pub http_status: u16,
+}
+
+/// Decode the envelope's `data` (`None` when absent or `null`) into the endpoint's response type.
+pub fn decode_data<T: serde::de::DeserializeOwned>(
+    endpoint: &Endpoint,
+    data: Option<&serde_json::value::RawValue>,
+    body: &[u8],
+) -> Result<T> {
+    let text = match data.map(|d| d.get()) {
+        Some(t) if t != "null" => t,
+        _ if endpoint.has_data => {
+            return Err(Error::decode(endpoint.name, "the success envelope has no `data`", body));
+        }
+        _ => "{}",
+    };
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        Error::decode(endpoint.name, format_args!("at `data.{path}`: {}", e.into_inner()), body)
+    })
+}
+
+/// A request type of one endpoint. Serializing it gives the body (query and path fields are
+/// skipped); [`ApiRequest::write_query`] and [`ApiRequest::path`] give the rest.
+pub trait ApiRequest: serde::Serialize + serde::de::DeserializeOwned + Send + Sync {
+    /// The type of the envelope's `data`.
+    type Response: serde::de::DeserializeOwned + serde::Serialize + Send + 'static;
+    /// The platform marker (`shop_api::doudian::Doudian`), so a request can only go to its own client.
+    type Platform;
+    /// The endpoint's metadata.
+    const ENDPOINT: &'static Endpoint;
+
+    /// Append the endpoint's own query parameters.
+    fn write_query(&self, _query: &mut Query) {}
+
+    /// The path with its `{field}` placeholders filled.
+    fn path(&self) -> Cow<'_, str> {
+        Cow::Borrowed(Self::ENDPOINT.path)
+    }
+}
+
+/// Visits the request type of an endpoint chosen by name at run time (see each platform's
+/// `api::dispatch`): the CLI and the sandbox use it to call any endpoint without a hand-written table.
+pub trait EndpointVisitor<P> {
+    /// What the visit gives.
+    type Output;
+    /// Called with the endpoint's request type.
+    fn visit<R: ApiRequest<Platform = P> + 'static>(self) -> Self::Output;
+}
+
+/// Query parameters of a request, in the order written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query {
+    pairs: Vec<(Cow<'static, str>, String)>,
+}
+
+impl Query {
+    /// An empty query.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Append `key=value`; `None` values are left out.
+    pub fn push<V: QueryValue + ?Sized>(&mut self, key: &'static str, value: &V) {
+        if let Some(v) = value.query_value() {
+            self.pairs.push((Cow::Borrowed(key), v));
+        }
+    }
+
+    /// Append a pair with an owned key.
+    pub fn push_owned(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<String>) {
+        self.pairs.push((key.into(), value.into()));
+    }
+
+    /// The pairs, in the order written.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs.iter().map(|(k, v)| (k.as_ref(), v.as_str()))
+    }
+
+    /// Whether there is no pair.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+}
+
+/// A value that can travel in a URL query or path segment.
+pub trait QueryValue {
+    /// The text form, or `None` to leave the parameter out.
+    fn query_value(&self) -> Option<String>;
+}
+
+macro_rules! query_value_display {
+    ($($t:ty),*) => {$(
+        impl QueryValue for $t {
+            fn query_value(&self) -> Option<String> {
+                Some(self.to_string())
+            }
+        }
+    )*};
+}
+query_value_display!(String, str, bool, i32, i64, u64, f64);
+
+impl<T: QueryValue> QueryValue for Option<T> {
+    fn query_value(&self) -> Option<String> {
+        self.as_ref().and_then(T::query_value)
+    }
+}
+
+/// Lists travel comma-joined (`ids=1,2,3`), as the platforms expect.
+impl<T: QueryValue> QueryValue for Vec<T> {
+    fn query_value(&self) -> Option<String> {
+        if self.is_empty() {
+            return None;
+        }
+        Some(self.iter().filter_map(T::query_value).collect::<Vec<_>>().join(","))
+    }
+}
+
+impl<T: QueryValue + ?Sized> QueryValue for &T {
+    fn query_value(&self) -> Option<String> {
+        (**self).query_value()
+    }
+}
+
+/// A path segment, percent-encoded.
+pub fn path_segment<V: QueryValue + ?Sized>(value: &V) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    let text = value.query_value().unwrap_or_default();
+    percent_encoding::utf8_percent_encode(&text, SEGMENT).to_string()
+}
+
+/// The Unix time now, in seconds.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// `Serialize`, `Deserialize` (lenient: numbers are accepted as text), `Display`, `Default`
+/// (`Unknown("")`) and [`QueryValue`] of a generated string enum.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! impl_str_enum {
+    ($t:ident) => {
+        impl $crate::runtime::__private::serde::Serialize for $t {
+            fn serialize<S: $crate::runtime::__private::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> $crate::runtime::__private::serde::Deserialize<'de> for $t {
+            fn deserialize<D: $crate::runtime::__private::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+                $crate::runtime::de::str_enum(d, Self::from_wire)
+            }
+        }
+        impl ::core::fmt::Display for $t {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl ::core::default::Default for $t {
+            fn default() -> Self {
+                Self::Unknown(::std::string::String::new())
+            }
+        }
+        impl $crate::runtime::QueryValue for $t {
+            fn query_value(&self) -> ::core::option::Option<::std::string::String> {
+                ::core::option::Option::Some(self.as_str().to_owned())
+            }
+        }
+        $crate::impl_lenient!($t);
+    };
+}
+
+/// The same as [`impl_str_enum!`] for a generated integer enum (`Default` is `Unknown(0)`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! impl_int_enum {
+    ($t:ident) => {
+        impl $crate::runtime::__private::serde::Serialize for $t {
+            fn serialize<S: $crate::runtime::__private::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
+                s.serialize_i64(self.as_i64())
+            }
+        }
+        impl<'de> $crate::runtime::__private::serde::Deserialize<'de> for $t {
+            fn deserialize<D: $crate::runtime::__private::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+                $crate::runtime::de::int_enum(d, Self::from_wire)
+            }
+        }
+        impl ::core::fmt::Display for $t {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                ::core::write!(f, "{}", self.as_i64())
+            }
+        }
+        impl ::core::default::Default for $t {
+            fn default() -> Self {
+                Self::Unknown(0)
+            }
+        }
+        impl $crate::runtime::QueryValue for $t {
+            fn query_value(&self) -> ::core::option::Option<::std::string::String> {
+                ::core::option::Option::Some(self.as_i64().to_string())
+            }
+        }
+        $crate::impl_lenient!($t);
+    };
+}
+
+/// [`de::Lenient`] for generated structs and enums: plain `Deserialize`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! impl_lenient {
+    ($($t:ident),* $(,)?) => {$(
+        impl $crate::runtime::de::Lenient for $t {
+            fn lenient<'de, D: $crate::runtime::__private::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+                <Self as $crate::runtime::__private::serde::Deserialize<'de>>::deserialize(d)
+            }
+        }
+    )*};
+}

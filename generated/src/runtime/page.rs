@@ -1,0 +1,152 @@
+//! Pagination: generated `Paginated` impls say where the page number or cursor goes and where
+//! the items are; [`Pages`] walks the pages.
+
+use std::future::Future;
+
+use super::{ApiRequest, Result};
+
+/// Which page to ask for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageKey {
+    /// A page number.
+    Number(i64),
+    /// A cursor from the previous page.
+    Cursor(String),
+}
+
+/// One page of items and how to get the next.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// The key of the next page; `None` on the last.
+    pub next: Option<PageKey>,
+    /// The total the server reported, when it does.
+    pub total: Option<i64>,
+}
+
+impl<T> Page<T> {
+    /// A page of a page-numbered endpoint. The next page exists when `has_more` says so, else
+    /// when `total` is beyond the items seen so far, else when this page is full.
+    pub fn numbered(
+        items: Vec<T>,
+        current: i64,
+        first: i64,
+        size: Option<i64>,
+        total: Option<i64>,
+        has_more: Option<bool>,
+    ) -> Self {
+        let more = if items.is_empty() {
+            false
+        } else if let Some(h) = has_more {
+            h
+        } else if let (Some(t), Some(s)) = (total, size) {
+            (current - first + 1).saturating_mul(s) < t
+        } else if let Some(t) = total {
+            // No page size: assume every page holds as many as this one.
+            (current - first + 1).saturating_mul(items.len() as i64) < t
+        } else if let Some(s) = size {
+            items.len() as i64 >= s
+        } else {
+            false
+        };
+        Page { items, next: more.then_some(PageKey::Number(current + 1)), total }
+    }
+
+    /// A page of a cursor endpoint: the next page exists when the server gave a non-empty cursor.
+    pub fn cursor(items: Vec<T>, next: Option<String>, total: Option<i64>) -> Self {
+        let next = next.filter(|c| !c.is_empty() && !items.is_empty()).map(PageKey::Cursor);
+        Page { items, next, total }
+    }
+}
+
+/// A request whose endpoint pages its results.
+pub trait Paginated: ApiRequest + Clone {
+    /// The type of one item.
+    type Item;
+    /// Point the request at `page`.
+    fn set_page(&mut self, page: &PageKey);
+    /// Take the page out of a response to this request.
+    fn page_of(&self, resp: Self::Response) -> Page<Self::Item>;
+}
+
+/// Walks the pages of a paginated request: `while let Some(page) = pages.next().await? { .. }`.
+///
+/// It stops after the last page, on the first error, or after `max_pages` (default 10,000) so a
+/// server that never says "last page" cannot loop forever.
+pub struct Pages<R, F> {
+    req: R,
+    call: F,
+    done: bool,
+    fetched: usize,
+    max_pages: usize,
+}
+
+impl<R, F, Fut> Pages<R, F>
+where
+    R: Paginated,
+    F: FnMut(R) -> Fut,
+    Fut: Future<Output = Result<R::Response>>,
+{
+    /// Pages of `req` (its page fields as given are the first page), fetched with `call`.
+    pub fn new(req: R, call: F) -> Self {
+        Pages { req, call, done: false, fetched: 0, max_pages: 10_000 }
+    }
+
+    /// Stop after `n` pages.
+    pub fn max_pages(mut self, n: usize) -> Self {
+        self.max_pages = n;
+        self
+    }
+
+    /// The next page, or `None` after the last.
+    pub async fn next(&mut self) -> Result<Option<Page<R::Item>>> {
+        if self.done || self.fetched >= self.max_pages {
+            return Ok(None);
+        }
+        let resp = match (self.call)(self.req.clone()).await {
+            Ok(r) => r,
+            Err(e) => {
+                self.done = true;
+                return Err(e);
+            }
+        };
+        self.fetched += 1;
+        let page = self.req.page_of(resp);
+        match &page.next {
+            Some(key) => self.req.set_page(key),
+            None => self.done = true,
+        }
+        Ok(Some(page))
+    }
+
+    /// Every item of every page.
+    pub async fn collect_all(mut self) -> Result<Vec<R::Item>> {
+        let mut all = Vec::new();
+        while let Some(page) = self.next().await? {
+            all.extend(page.items);
+        }
+        Ok(all)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbered_next() {
+        assert_eq!(Page::numbered(vec![1, 2], 0, 0, Some(2), Some(5), None).next, Some(PageKey::Number(1)));
+        assert_eq!(Page::numbered(vec![5], 2, 0, Some(2), Some(5), None).next, None);
+        assert_eq!(Page::numbered(vec![1, 2], 1, 1, Some(2), None, Some(false)).next, None);
+        assert_eq!(Page::numbered(vec![1, 2], 1, 1, Some(2), None, None).next, Some(PageKey::Number(2)));
+        assert_eq!(Page::<i32>::numbered(vec![], 0, 0, Some(2), Some(9), Some(true)).next, None);
+    }
+
+    #[test]
+    fn cursor_next() {
+        assert_eq!(Page::cursor(vec![1], Some("abc".into()), None).next, Some(PageKey::Cursor("abc".into())));
+        assert_eq!(Page::cursor(vec![1], Some(String::new()), None).next, None);
+        assert_eq!(Page::cursor(vec![1], None, None).next, None);
+    }
+}
