@@ -402,16 +402,41 @@ fn parse_yaml<T: serde::de::DeserializeOwned>(
                 _ => (String::new(), message),
             };
             let hint = yaml_hint(&message);
+            // serde_yaml places a duplicate key at its mapping; point at the second occurrence.
+            let (line, column, field) = match duplicate_key_position(text, &message) {
+                Some((l, c, key)) => (Some(l), Some(c), if field.is_empty() { key } else { format!("{field}.{key}") }),
+                None => (line, column, field),
+            };
             errors.push(SpecError { file, line, column, field, message, hint });
             None
         }
     }
 }
 
+/// The (line, column, key) of the second occurrence of a key named in a "duplicate key" message.
+fn duplicate_key_position(text: &str, message: &str) -> Option<(usize, usize, String)> {
+    let key = message.strip_prefix("duplicate key `")?.split('`').next()?.to_owned();
+    let spellings = [format!("{key}:"), format!("\"{key}\":"), format!("'{key}':")];
+    let mut seen: Option<usize> = None;
+    for (i, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start().len();
+        if spellings.iter().any(|s| line.trim_start().starts_with(s.as_str())) {
+            match seen {
+                Some(first) if first == indent => return Some((i + 1, indent + 1, key)),
+                None => seen = Some(indent),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
 fn yaml_hint(message: &str) -> Option<String> {
-    if message.contains("missing field `doc`") {
+    if message.starts_with("duplicate key") {
+        Some("each name may appear once in its section: remove or rename one".into())
+    } else if message.contains("missing field `doc`") {
         Some("add a one-line `doc:`".into())
-    } else if message.contains("unknown field `") && message.split('`').nth(1).is_some_and(|f| f.contains(' ')) {
+    } else if message.contains("unknown field `") && message.contains("expected one of `type`, `doc`, `required`, `wire`") {
         Some("a `,` inside `{...}` ends the value: put the doc in quotes, `doc: \"Region, e.g. GB\"`".into())
     } else if message.contains("unknown field") {
         Some("see spec/README.md for the keys each section takes".into())

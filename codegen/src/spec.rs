@@ -70,7 +70,7 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
                 while let Some(ScalarKey(k)) = map.next_key::<ScalarKey>()? {
                     if out.iter().any(|(have, _)| *have == k) {
                         return Err(de::Error::custom(format_args!(
-                            "duplicate key `{k}`: each name may appear once"
+                            "duplicate key `{k}`"
                         )));
                     }
                     let v = map.next_value()?;
