@@ -448,6 +448,7 @@ pub fn emit_endpoint(p: &Platform, m: &Module, e: &Endpoint) -> TokenStream {
     let doc_url = &e.doc_url;
     let deprecated = e.deprecated.is_some();
     let has_data = !e.response.is_empty();
+    let required: Vec<&str> = e.request.iter().filter(|f| f.required || f.place == Place::Path).map(|f| f.wire.as_str()).collect();
     let flags = e.flags.iter().map(|f| {
         let c = ident(match f {
             FlagKind::NoToken => "NO_TOKEN",
@@ -523,6 +524,7 @@ pub fn emit_endpoint(p: &Platform, m: &Module, e: &Endpoint) -> TokenStream {
                 flags: ::shop_api::runtime::Flags::NONE #(#flags)*,
                 deprecated: #deprecated,
                 has_data: #has_data,
+                required: &[#(#required),*],
             };
             #write_query
             #path_fn

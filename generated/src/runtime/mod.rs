@@ -137,6 +137,8 @@ pub struct Endpoint {
     pub deprecated: bool,
     /// Whether the response `data` has fields (a success without `data` is then a decode error).
     pub has_data: bool,
+    /// The wire names of the request fields the platform requires.
+    pub required: &'static [&'static str],
 }
 
 /// A successful response: the decoded `data` and what the envelope said around it.

@@ -1,0 +1,256 @@
+//! Calling an endpoint chosen by name: decode the request into its typed struct, then send it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use shop_api::runtime::{ApiRequest, Endpoint, EndpointVisitor};
+use shop_api::{doudian, douyin, tiktok};
+
+use crate::env::Env;
+use crate::{CallArgs, Failure, Platform};
+
+type Boxed<'a> = Pin<Box<dyn Future<Output = Result<String, Failure>> + 'a>>;
+
+/// Build the request object from `--json` and `--param`s.
+pub fn request_object(args: &CallArgs) -> Result<Value, Failure> {
+    let mut obj = match &args.json {
+        Some(text) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(m)) => m,
+            Ok(_) => return Err(Failure::Usage("--json must be a JSON object".into())),
+            Err(e) => return Err(Failure::Usage(format!("--json is not valid JSON: {e}"))),
+        },
+        None => Map::new(),
+    };
+    for p in &args.params {
+        let Some((k, v)) = p.split_once('=') else {
+            return Err(Failure::Usage(format!("--param `{p}` is not KEY=VALUE")));
+        };
+        let value = serde_json::from_str::<Value>(v).unwrap_or_else(|_| Value::String(v.to_owned()));
+        obj.insert(k.trim().to_owned(), value);
+    }
+    Ok(Value::Object(obj))
+}
+
+/// Decode `params` into the endpoint's request type, refusing unknown fields, wrong types and
+/// missing required fields with a message that names them.
+pub fn decode_request<R: ApiRequest>(params: &Value) -> Result<R, Failure> {
+    let ep = R::ENDPOINT;
+    let text = params.to_string();
+    let mut unknown = Vec::new();
+    let de = &mut serde_json::Deserializer::from_str(&text);
+    let ignored = serde_ignored::Deserializer::new(de, |path| unknown.push(path.to_string()));
+    let req: R = serde_path_to_error::deserialize(ignored).map_err(|e| {
+        Failure::Usage(format!("{}: field `{}`: {}", ep.name, e.path(), e.inner()))
+    })?;
+    if !unknown.is_empty() {
+        return Err(Failure::Usage(format!(
+            "{}: unknown field{} {}; see {}",
+            ep.name,
+            if unknown.len() > 1 { "s" } else { "" },
+            unknown.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>().join(", "),
+            ep.doc_url
+        )));
+    }
+    let missing: Vec<&str> = ep.required.iter().copied().filter(|k| params.get(*k).is_none()).collect();
+    if !missing.is_empty() {
+        return Err(Failure::Usage(format!("{}: missing required field(s) {}", ep.name, missing.join(", "))));
+    }
+    Ok(req)
+}
+
+macro_rules! visitor {
+    ($name:ident, $marker:ty, $client:ty) => {
+        struct $name<'a> {
+            client: &'a $client,
+            params: &'a Value,
+            dry_run: bool,
+        }
+
+        impl<'a> EndpointVisitor<$marker> for $name<'a> {
+            type Output = Boxed<'a>;
+            fn visit<R: ApiRequest<Platform = $marker> + 'static>(self) -> Boxed<'a> {
+                Box::pin(async move {
+                    let req: R = decode_request(self.params)?;
+                    if self.dry_run {
+                        return Ok(self.client.prepare(&req)?.to_string());
+                    }
+                    let resp = self.client.execute_full(&req).await?;
+                    serde_json::to_string_pretty(&resp.data).map_err(|e| Failure::Usage(e.to_string()))
+                })
+            }
+        }
+    };
+}
+
+visitor!(DoudianCall, doudian::Doudian, doudian::Client);
+visitor!(TiktokCall, tiktok::Tiktok, tiktok::Client);
+visitor!(DouyinCall, douyin::Douyin, douyin::Client);
+
+fn unknown_endpoint(platform: &str, name: &str, all: &[&Endpoint]) -> Failure {
+    let lower = name.to_ascii_lowercase();
+    let close: Vec<&str> = all
+        .iter()
+        .map(|e| e.name)
+        .filter(|n| {
+            let n = n.to_ascii_lowercase();
+            n.contains(&lower) || lower.contains(&n) || n.split('.').next() == lower.split('.').next()
+        })
+        .take(8)
+        .collect();
+    let hint = if close.is_empty() { String::new() } else { format!("; did you mean: {}", close.join(", ")) };
+    Failure::Usage(format!("{platform} has no endpoint `{name}` (see `shop-api list {platform}`){hint}"))
+}
+
+/// `shop-api <platform> <endpoint> ...`
+pub async fn run(platform: Platform, env: &Env, args: &CallArgs) -> Result<(), Failure> {
+    let params = request_object(args)?;
+    let timeout = Duration::from_secs(args.timeout);
+    let out = match platform {
+        Platform::Doudian => {
+            let key = env.require("DOUDIAN_APP_KEY")?;
+            let secret = env.require("DOUDIAN_APP_SECRET")?;
+            let mut b = doudian::Client::builder(key, secret).sandbox(args.sandbox).timeout(timeout);
+            if let Some(m) = env.get("DOUDIAN_SIGN_METHOD") {
+                b = b.sign_method(m.parse().map_err(Failure::Usage)?);
+            }
+            if let Some(u) = &args.base_url {
+                b = b.base_url(u);
+            }
+            let mut client = b.build()?;
+            if let Some(t) = env.get("DOUDIAN_ACCESS_TOKEN") {
+                client = client.with_access_token(t);
+            }
+            let v = DoudianCall { client: &client, params: &params, dry_run: args.dry_run };
+            match doudian::dispatch(&args.endpoint, v) {
+                Some(fut) => fut.await?,
+                None => return Err(unknown_endpoint("doudian", &args.endpoint, &doudian::endpoints())),
+            }
+        }
+        Platform::Tiktok => {
+            let key = env.require("TIKTOK_APP_KEY")?;
+            let secret = env.require("TIKTOK_APP_SECRET")?;
+            let mut b = tiktok::Client::builder(key, secret).timeout(timeout);
+            if let Some(u) = &args.base_url {
+                b = b.base_url(u);
+            }
+            let mut client = b.build()?;
+            if let Some(t) = env.get("TIKTOK_ACCESS_TOKEN") {
+                client = client.with_access_token(t);
+            }
+            if let Some(c) = env.get("TIKTOK_SHOP_CIPHER") {
+                client = client.with_shop_cipher(c);
+            }
+            let v = TiktokCall { client: &client, params: &params, dry_run: args.dry_run };
+            match tiktok::dispatch(&args.endpoint, v) {
+                Some(fut) => fut.await?,
+                None => return Err(unknown_endpoint("tiktok", &args.endpoint, &tiktok::endpoints())),
+            }
+        }
+        Platform::Douyin => {
+            let key = env.require("DOUYIN_CLIENT_KEY")?;
+            let secret = env.require("DOUYIN_CLIENT_SECRET")?;
+            let mut b = douyin::Client::builder(key, secret).timeout(timeout);
+            if let Some(u) = &args.base_url {
+                b = b.base_url(u);
+            }
+            let mut client = b.build()?;
+            if let Some(t) = env.get("DOUYIN_ACCESS_TOKEN") {
+                client = client.with_access_token(t);
+            }
+            let v = DouyinCall { client: &client, params: &params, dry_run: args.dry_run };
+            match douyin::dispatch(&args.endpoint, v) {
+                Some(fut) => fut.await?,
+                None => return Err(unknown_endpoint("douyin", &args.endpoint, &douyin::endpoints())),
+            }
+        }
+    };
+    println!("{out}");
+    Ok(())
+}
+
+/// `shop-api list [platform]`
+pub fn list(only: Option<Platform>) -> String {
+    let mut out = String::new();
+    let platforms = [
+        (Platform::Tiktok, tiktok::endpoints()),
+        (Platform::Doudian, doudian::endpoints()),
+        (Platform::Douyin, douyin::endpoints()),
+    ];
+    for (p, eps) in platforms {
+        if only.is_some_and(|o| o != p) {
+            continue;
+        }
+        for e in eps {
+            let dep = if e.deprecated { " (deprecated)" } else { "" };
+            out.push_str(&format!("{:<8} {:<45} {:<6} {:<55} {}{dep}\n", e.platform, e.name, e.method, e.path, e.summary));
+        }
+    }
+    out
+}
+
+/// `shop-api token doudian ...`: `token.create` or `token.refresh` through the generated endpoints.
+pub async fn doudian_token(
+    env: &Env,
+    shop_id: Option<String>,
+    code: Option<String>,
+    refresh_token: Option<String>,
+    base_url: Option<String>,
+) -> Result<(), Failure> {
+    let (endpoint, params) = match (shop_id, code, refresh_token) {
+        (Some(shop), None, None) => {
+            ("token.create", serde_json::json!({"grant_type": "authorization_self", "shop_id": shop, "code": ""}))
+        }
+        (None, Some(code), None) => ("token.create", serde_json::json!({"grant_type": "authorization_code", "code": code})),
+        (None, None, Some(r)) => ("token.refresh", serde_json::json!({"grant_type": "refresh_token", "refresh_token": r})),
+        _ => return Err(Failure::Usage("give one of --shop-id, --code or --refresh-token".into())),
+    };
+    let args = CallArgs {
+        endpoint: endpoint.into(),
+        json: Some(params.to_string()),
+        params: Vec::new(),
+        base_url,
+        sandbox: false,
+        dry_run: false,
+        timeout: 30,
+    };
+    run(Platform::Doudian, env, &args).await
+}
+
+/// `shop-api token douyin ...`: the OAuth endpoints.
+pub async fn douyin_token(
+    env: &Env,
+    code: Option<String>,
+    refresh_token: Option<String>,
+    client: bool,
+    base_url: Option<String>,
+) -> Result<(), Failure> {
+    let key = env.require("DOUYIN_CLIENT_KEY")?;
+    let secret = env.require("DOUYIN_CLIENT_SECRET")?;
+    let (endpoint, params) = match (code, refresh_token, client) {
+        (Some(code), None, false) => (
+            "oauth.access_token",
+            serde_json::json!({"client_key": key, "client_secret": secret, "code": code, "grant_type": "authorization_code"}),
+        ),
+        (None, Some(r), false) => (
+            "oauth.refresh_token",
+            serde_json::json!({"client_key": key, "refresh_token": r, "grant_type": "refresh_token"}),
+        ),
+        (None, None, true) => (
+            "oauth.client_token",
+            serde_json::json!({"client_key": key, "client_secret": secret, "grant_type": "client_credential"}),
+        ),
+        _ => return Err(Failure::Usage("give one of --code, --refresh-token or --client".into())),
+    };
+    let args = CallArgs {
+        endpoint: endpoint.into(),
+        json: Some(params.to_string()),
+        params: Vec::new(),
+        base_url,
+        sandbox: false,
+        dry_run: false,
+        timeout: 30,
+    };
+    run(Platform::Douyin, env, &args).await
+}

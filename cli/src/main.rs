@@ -1,0 +1,288 @@
+//! `shop-api`: call any endpoint of TikTok Shop, Doudian or Douyin from the command line.
+//!
+//! The endpoints come from the generated code (each platform's `dispatch` table), so an endpoint
+//! added as YAML is callable here after `cargo xtask gen`, without touching this crate.
+
+mod call;
+mod env;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::env::Env;
+
+/// Call TikTok Shop, Doudian (抖店) and Douyin Open Platform endpoints from the specs.
+#[derive(Parser)]
+#[command(name = "shop-api", version, about, long_about = None, after_help = env::HELP)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+    /// Read credentials from this profile of the profile file (see below).
+    #[arg(long, global = true)]
+    profile: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Call a TikTok Shop endpoint: `shop-api tiktok order.search --param page_size=20`.
+    Tiktok(CallArgs),
+    /// Call a Doudian endpoint: `shop-api doudian order.searchList --param page=0 --param size=20`.
+    Doudian(CallArgs),
+    /// Call a Douyin Open Platform endpoint: `shop-api douyin market.service.user.purchase.list ...`.
+    Douyin(CallArgs),
+    /// List the endpoints: platform, name, HTTP method and path, summary.
+    List {
+        /// Only this platform.
+        platform: Option<Platform>,
+    },
+    /// Print the URL a seller opens to authorize the app.
+    AuthLink {
+        #[command(subcommand)]
+        platform: AuthLink,
+    },
+    /// Exchange an authorization code, or refresh a token, and print the result.
+    Token {
+        #[command(subcommand)]
+        platform: Token,
+    },
+}
+
+/// The platforms.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Platform {
+    /// TikTok Shop.
+    Tiktok,
+    /// Doudian (抖店).
+    Doudian,
+    /// Douyin Open Platform.
+    Douyin,
+}
+
+/// Arguments of an endpoint call.
+#[derive(Args)]
+pub struct CallArgs {
+    /// The endpoint's name as in the spec (`order.searchList`); `shop-api list` shows them.
+    pub endpoint: String,
+    /// The request as a JSON object.
+    #[arg(long)]
+    pub json: Option<String>,
+    /// One request field, `key=value`; the value is parsed as JSON when it parses, else taken as text.
+    /// Merged over `--json`.
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// Send to this base URL (a local server, a proxy) instead of the platform's.
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Use the platform's sandbox host.
+    #[arg(long)]
+    pub sandbox: bool,
+    /// Print the signed request (token and signature masked) instead of sending it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Request timeout in seconds.
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+}
+
+#[derive(Subcommand)]
+enum AuthLink {
+    /// TikTok Shop: the seller authorization page of a service.
+    Tiktok {
+        /// The service id from Partner Center (not the app key).
+        #[arg(long)]
+        service_id: String,
+        /// Use the US authorization host.
+        #[arg(long)]
+        us: bool,
+        /// An opaque value returned to your redirect URL.
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// Doudian: the service-market authorization page of a tool app.
+    Doudian {
+        /// The service id of the app in the service market.
+        #[arg(long)]
+        service_id: String,
+        /// An opaque value returned to your redirect URL.
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// Douyin: the OAuth connect page (needs DOUYIN_CLIENT_KEY).
+    Douyin {
+        /// Comma-separated scopes (`user_info`).
+        #[arg(long)]
+        scope: String,
+        /// Where Douyin redirects with the code.
+        #[arg(long)]
+        redirect_uri: String,
+        /// An opaque value returned to the redirect URL.
+        #[arg(long)]
+        state: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum Token {
+    /// Doudian: `--shop-id` (self-use app), `--code` (tool app) or `--refresh-token`.
+    Doudian {
+        /// Create a token for this shop (self-use apps, `authorization_self`).
+        #[arg(long, conflicts_with_all = ["code", "refresh_token"])]
+        shop_id: Option<String>,
+        /// Exchange this authorization code (tool apps).
+        #[arg(long, conflicts_with = "refresh_token")]
+        code: Option<String>,
+        /// Refresh with this refresh token.
+        #[arg(long)]
+        refresh_token: Option<String>,
+        /// Send to this base URL instead of the platform's.
+        #[arg(long)]
+        base_url: Option<String>,
+    },
+    /// Douyin: `--code` (user token), `--refresh-token`, or `--client` (client token).
+    Douyin {
+        /// Exchange this authorization code.
+        #[arg(long, conflicts_with_all = ["refresh_token", "client"])]
+        code: Option<String>,
+        /// Refresh with this refresh token.
+        #[arg(long, conflicts_with = "client")]
+        refresh_token: Option<String>,
+        /// Get a client token (client_credential).
+        #[arg(long)]
+        client: bool,
+        /// Send to this base URL instead of the platform's.
+        #[arg(long)]
+        base_url: Option<String>,
+    },
+}
+
+/// A failure, with the exit code it gives.
+pub enum Failure {
+    /// A usage error: exit 2, nothing sent.
+    Usage(String),
+    /// The call failed: exit 1.
+    Call(shop_api::Error),
+}
+
+impl From<shop_api::Error> for Failure {
+    fn from(e: shop_api::Error) -> Self {
+        Failure::Call(e)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let env = match Env::load(cli.profile.as_deref()) {
+        Ok(env) => env,
+        Err(msg) => return fail(Failure::Usage(msg)),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(Failure::Usage(format!("cannot start the async runtime: {e}"))),
+    };
+    let result = runtime.block_on(async {
+        match cli.cmd {
+            Cmd::Tiktok(args) => call::run(Platform::Tiktok, &env, &args).await,
+            Cmd::Doudian(args) => call::run(Platform::Doudian, &env, &args).await,
+            Cmd::Douyin(args) => call::run(Platform::Douyin, &env, &args).await,
+            Cmd::List { platform } => {
+                print!("{}", call::list(platform));
+                Ok(())
+            }
+            Cmd::AuthLink { platform } => auth_link(&env, platform).map(|url| println!("{url}")),
+            Cmd::Token { platform } => match platform {
+                Token::Doudian { shop_id, code, refresh_token, base_url } => {
+                    call::doudian_token(&env, shop_id, code, refresh_token, base_url).await
+                }
+                Token::Douyin { code, refresh_token, client, base_url } => {
+                    call::douyin_token(&env, code, refresh_token, client, base_url).await
+                }
+            },
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => fail(f),
+    }
+}
+
+fn auth_link(env: &Env, link: AuthLink) -> Result<String, Failure> {
+    let q = |pairs: &[(&str, Option<&str>)]| -> String {
+        let mut s = url_encode_pairs(pairs);
+        if s.ends_with('&') {
+            s.pop();
+        }
+        s
+    };
+    Ok(match link {
+        AuthLink::Tiktok { service_id, us, state } => {
+            let host = if us { "https://services.us.tiktokshop.com" } else { "https://services.tiktokshop.com" };
+            format!("{host}/open/authorize?{}", q(&[("service_id", Some(&service_id)), ("state", state.as_deref())]))
+        }
+        AuthLink::Doudian { service_id, state } => format!(
+            "https://fuwu.jinritemai.com/authorize?{}",
+            q(&[("service_id", Some(&service_id)), ("state", state.as_deref())])
+        ),
+        AuthLink::Douyin { scope, redirect_uri, state } => {
+            let key = env.require("DOUYIN_CLIENT_KEY")?;
+            format!(
+                "https://open.douyin.com/platform/oauth/connect/?{}",
+                q(&[
+                    ("client_key", Some(&key)),
+                    ("response_type", Some("code")),
+                    ("scope", Some(&scope)),
+                    ("redirect_uri", Some(&redirect_uri)),
+                    ("state", state.as_deref()),
+                ])
+            )
+        }
+    })
+}
+
+fn url_encode_pairs(pairs: &[(&str, Option<&str>)]) -> String {
+    let mut out = String::new();
+    for (k, v) in pairs {
+        if let Some(v) = v {
+            out.push_str(k);
+            out.push('=');
+            for b in v.bytes() {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    out.push(b as char);
+                } else {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+            out.push('&');
+        }
+    }
+    out
+}
+
+fn fail(f: Failure) -> ExitCode {
+    match f {
+        Failure::Usage(msg) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+        Failure::Call(shop_api::Error::Api(e)) => {
+            eprintln!("error: {} {} failed", e.platform, e.endpoint);
+            eprintln!("  code: {}", e.code);
+            if let Some(s) = &e.sub_code {
+                eprintln!("  sub_code: {s}");
+            }
+            eprintln!("  message: {}", e.message);
+            if let Some(s) = &e.sub_message {
+                eprintln!("  sub_message: {s}");
+            }
+            if let Some(id) = &e.request_id {
+                eprintln!("  request_id: {id}");
+            }
+            eprintln!("  kind: {:?}", e.kind);
+            ExitCode::from(1)
+        }
+        Failure::Call(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
