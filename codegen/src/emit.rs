@@ -79,17 +79,15 @@ pub fn emit_features(api: &Api) -> String {
     let platforms: Vec<String> = api.platforms.iter().map(|p| format!("\"{}-full\"", p.name)).collect();
     out.push_str(&format!("full = [{}]\n", platforms.join(", ")));
     for p in &api.platforms {
-        let mods: Vec<String> = p.modules.iter().map(|m| format!("\"{}-{}\"", p.name, feature_name(&m.name))).collect();
-        out.push_str(&format!("{}-full = [\"{}\", {}]\n", p.name, p.name, mods.join(", ")));
-        for m in &p.modules {
-            out.push_str(&format!("{}-{} = [\"{}\"]\n", p.name, feature_name(&m.name), p.name));
+        let own: Vec<&Module> = p.modules.iter().filter(|m| p.feature_of(&m.name) != p.name).collect();
+        let mut all = vec![format!("\"{}\"", p.name)];
+        all.extend(own.iter().map(|m| format!("\"{}\"", p.feature_of(&m.name))));
+        out.push_str(&format!("{}-full = [{}]\n", p.name, all.join(", ")));
+        for m in own {
+            out.push_str(&format!("{} = [\"{}\"]\n", p.feature_of(&m.name), p.name));
         }
     }
     out
-}
-
-fn feature_name(module: &str) -> String {
-    module.replace('_', "-")
 }
 
 /// Replace the generated features region of `manifest` (appending one when there is none).
@@ -127,7 +125,7 @@ fn marker(p: &Platform) -> Ident {
 pub fn emit_platform_index(p: &Platform, opts: &Options) -> TokenStream {
     let gate = |m: &Module| -> TokenStream {
         if opts.feature_gates {
-            let f = format!("{}-{}", p.name, feature_name(&m.name));
+            let f = p.feature_of(&m.name);
             quote!(#[cfg(feature = #f)])
         } else {
             quote!()

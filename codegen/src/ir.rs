@@ -37,8 +37,21 @@ pub struct Platform {
     pub doc_root: String,
     /// Routing style.
     pub routing: Routing,
+    /// Modules compiled whenever the platform is.
+    pub core: Vec<String>,
     /// Modules, by name.
     pub modules: Vec<Module>,
+}
+
+impl Platform {
+    /// The cargo feature that compiles `module`.
+    pub fn feature_of(&self, module: &str) -> String {
+        if self.core.iter().any(|c| c == module) {
+            self.name.clone()
+        } else {
+            format!("{}-{}", self.name, module.replace('_', "-"))
+        }
+    }
 }
 
 /// One module file.
@@ -529,10 +542,25 @@ fn load_platform(root: &Path, dir: &Path, errors: &mut Vec<SpecError>) -> Option
     for (m, _) in raw {
         modules.push(m);
     }
+    for c in &spec.core {
+        if !modules.iter().any(|m| m.name == *c) {
+            let locs = Locations::index(&text);
+            let (line, column) = split(locs.find(&["core"]));
+            errors.push(SpecError {
+                file: rel(root, &platform_file),
+                line,
+                column,
+                field: "core".into(),
+                message: format!("`{c}` is not a module of {dir_name}"),
+                hint: Some(format!("name a file of spec/{dir_name}/ without `.yaml`")),
+            });
+        }
+    }
     if errors.len() > before {
         return None;
     }
     Some(Platform {
+        core: spec.core,
         name: spec.name,
         display_name: spec.display_name,
         doc: spec.doc,

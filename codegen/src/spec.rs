@@ -114,6 +114,10 @@ pub struct PlatformSpec {
     pub doc_root: String,
     /// Routing style.
     pub routing: Routing,
+    /// Modules the platform's runtime itself uses (token calls): compiled whenever the platform
+    /// is, with no feature of their own.
+    #[serde(default)]
+    pub core: Vec<String>,
 }
 
 /// One module file: `spec/<platform>/<module>.yaml`.

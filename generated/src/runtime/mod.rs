@@ -8,6 +8,7 @@ pub mod http;
 pub mod json;
 mod page;
 mod secret;
+pub mod token;
 
 use std::borrow::Cow;
 
@@ -17,6 +18,7 @@ pub(crate) use error::snippet as error_snippet;
 pub use http::{HttpConfig, RetryPolicy};
 pub use page::{Page, PageKey, Paginated, Pages};
 pub use secret::Secret;
+pub use token::{JsonFileStore, MemoryStore, Token, TokenManager, TokenStore};
 
 #[doc(hidden)]
 pub mod __private {

@@ -6,7 +6,7 @@ pub mod event;
 #[cfg(feature = "douyin-market")]
 /// Service market (抖音服务市场) purchase relationship for platform-app services: query what a user bought, deduct remaining uses, and import or delete purchases made outside the market. All calls need the market.service.user scope and take the app's client token; no user authorization is needed. `is_test_env = true` answers from the service's test-user whitelist.
 pub mod market;
-#[cfg(feature = "douyin-oauth")]
+#[cfg(feature = "douyin")]
 /// OAuth — the app's client token (plain and stable), the user's access token from an authorization code, its refresh and renewal, and the authorized user's public profile. The browser authorization URL (`/platform/oauth/connect/`) is not an API call and is not listed here.
 pub mod oauth;
 /// Every endpoint compiled in (by the enabled cargo features), in spec order.
@@ -15,7 +15,7 @@ pub fn endpoints() -> Vec<&'static ::shop_api::runtime::Endpoint> {
     let mut v: Vec<&'static ::shop_api::runtime::Endpoint> = Vec::new();
     #[cfg(feature = "douyin-event")] v.extend_from_slice(event::ENDPOINTS);
     #[cfg(feature = "douyin-market")] v.extend_from_slice(market::ENDPOINTS);
-    #[cfg(feature = "douyin-oauth")] v.extend_from_slice(oauth::ENDPOINTS);
+    #[cfg(feature = "douyin")] v.extend_from_slice(oauth::ENDPOINTS);
     v
 }
 /// Call `visitor` with the request type of the endpoint named `name` (`order.search`),
@@ -34,7 +34,7 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::Douyin>>(
         Ok(out) => return Some(out),
         Err(v) => v,
     };
-    #[cfg(feature = "douyin-oauth")]
+    #[cfg(feature = "douyin")]
     let visitor = match oauth::dispatch(name, visitor) {
         Ok(out) => return Some(out),
         Err(v) => v,

@@ -3,6 +3,12 @@
 #[cfg(feature = "tiktok-authorization")]
 /// Authorization — the shops a seller has authorized for the app, with the `cipher` every shop-scoped call needs.
 pub mod authorization;
+#[cfg(feature = "tiktok-customer-service")]
+/// Customer service — buyer conversations and messages, image upload for messages, agent settings.
+pub mod customer_service;
+#[cfg(feature = "tiktok-fulfillment")]
+/// Fulfillment — search and read packages, ship them (TikTok or seller shipping), tracking, shipping labels.
+pub mod fulfillment;
 #[cfg(feature = "tiktok-logistics")]
 /// Logistics — warehouses, their delivery options and the shipping providers of a delivery option.
 pub mod logistics;
@@ -12,6 +18,9 @@ pub mod order;
 #[cfg(feature = "tiktok-product")]
 /// Products — search, get, create, edit, status changes, inventory and prices, categories, brands and image upload.
 pub mod product;
+#[cfg(feature = "tiktok-return-refund")]
+/// Returns and refunds — search returns and cancellations, approve or reject them, return records, reject reasons, aftersale eligibility.
+pub mod return_refund;
 #[cfg(feature = "tiktok-seller")]
 /// Seller — the seller's active shops and cross-border permissions.
 pub mod seller;
@@ -21,9 +30,14 @@ pub fn endpoints() -> Vec<&'static ::shop_api::runtime::Endpoint> {
     let mut v: Vec<&'static ::shop_api::runtime::Endpoint> = Vec::new();
     #[cfg(feature = "tiktok-authorization")]
     v.extend_from_slice(authorization::ENDPOINTS);
+    #[cfg(feature = "tiktok-customer-service")]
+    v.extend_from_slice(customer_service::ENDPOINTS);
+    #[cfg(feature = "tiktok-fulfillment")] v.extend_from_slice(fulfillment::ENDPOINTS);
     #[cfg(feature = "tiktok-logistics")] v.extend_from_slice(logistics::ENDPOINTS);
     #[cfg(feature = "tiktok-order")] v.extend_from_slice(order::ENDPOINTS);
     #[cfg(feature = "tiktok-product")] v.extend_from_slice(product::ENDPOINTS);
+    #[cfg(feature = "tiktok-return-refund")]
+    v.extend_from_slice(return_refund::ENDPOINTS);
     #[cfg(feature = "tiktok-seller")] v.extend_from_slice(seller::ENDPOINTS);
     v
 }
@@ -35,6 +49,16 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::Tiktok>>(
 ) -> Option<V::Output> {
     #[cfg(feature = "tiktok-authorization")]
     let visitor = match authorization::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
+    #[cfg(feature = "tiktok-customer-service")]
+    let visitor = match customer_service::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
+    #[cfg(feature = "tiktok-fulfillment")]
+    let visitor = match fulfillment::dispatch(name, visitor) {
         Ok(out) => return Some(out),
         Err(v) => v,
     };
@@ -50,6 +74,11 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::Tiktok>>(
     };
     #[cfg(feature = "tiktok-product")]
     let visitor = match product::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
+    #[cfg(feature = "tiktok-return-refund")]
+    let visitor = match return_refund::dispatch(name, visitor) {
         Ok(out) => return Some(out),
         Err(v) => v,
     };
