@@ -255,14 +255,18 @@ impl Client {
         self.inner
             .tokens
             .get(&key, stale, |current| async move {
-                match current.and_then(|t| t.refresh_token) {
-                    Some(refresh) => {
+                match current.and_then(|t| t.refresh_token.clone().map(|r| (r, t.extra))) {
+                    Some((refresh, old_extra)) => {
                         let req = TokenRefreshRequest {
                             refresh_token: refresh.expose().to_owned(),
                             grant_type: GrantType::RefreshToken,
                         };
                         let r = self.send(&req, None).await?.data;
-                        Ok(to_token(r.access_token, r.expires_in, r.refresh_token, r.scope, r.shop_id, r.shop_name))
+                        let mut t = to_token(r.access_token, r.expires_in, r.refresh_token, r.scope, r.shop_id, r.shop_name);
+                        for (k, v) in old_extra {
+                            t.extra.entry(k).or_insert(v);
+                        }
+                        Ok(t)
                     }
                     None if self.inner.self_use => {
                         let req = TokenCreateRequest {
