@@ -6,6 +6,12 @@ pub mod authorization;
 #[cfg(feature = "tiktok-customer-service")]
 /// Customer service — buyer conversations and messages, image upload for messages, agent settings.
 pub mod customer_service;
+#[cfg(feature = "tiktok-event")]
+/// Events — the shop's webhook subscriptions (get, set, delete) and the catalogue of webhook events.
+pub mod event;
+#[cfg(feature = "tiktok-finance")]
+/// Finance — statements, payments, withdrawals and the transactions of a statement.
+pub mod finance;
 #[cfg(feature = "tiktok-fulfillment")]
 /// Fulfillment — search and read packages, ship them (TikTok or seller shipping), tracking, shipping labels.
 pub mod fulfillment;
@@ -32,6 +38,8 @@ pub fn endpoints() -> Vec<&'static ::shop_api::runtime::Endpoint> {
     v.extend_from_slice(authorization::ENDPOINTS);
     #[cfg(feature = "tiktok-customer-service")]
     v.extend_from_slice(customer_service::ENDPOINTS);
+    #[cfg(feature = "tiktok-event")] v.extend_from_slice(event::ENDPOINTS);
+    #[cfg(feature = "tiktok-finance")] v.extend_from_slice(finance::ENDPOINTS);
     #[cfg(feature = "tiktok-fulfillment")] v.extend_from_slice(fulfillment::ENDPOINTS);
     #[cfg(feature = "tiktok-logistics")] v.extend_from_slice(logistics::ENDPOINTS);
     #[cfg(feature = "tiktok-order")] v.extend_from_slice(order::ENDPOINTS);
@@ -54,6 +62,16 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::Tiktok>>(
     };
     #[cfg(feature = "tiktok-customer-service")]
     let visitor = match customer_service::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
+    #[cfg(feature = "tiktok-event")]
+    let visitor = match event::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
+    #[cfg(feature = "tiktok-finance")]
+    let visitor = match finance::dispatch(name, visitor) {
         Ok(out) => return Some(out),
         Err(v) => v,
     };

@@ -433,7 +433,7 @@ pub struct Product {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub listing_quality_tier: Option<String>,
-    /// Special product types, e.g. COMBINED_PRODUCT (virtual bundle), IN_COMBINED_PRODUCT.
+    /// Special product types: COMBINED_PRODUCT (virtual bundle), IN_COMBINED_PRODUCT, GPR_TARGET_PRODUCT (EU).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -599,7 +599,7 @@ pub struct SkuStatusInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub status: Option<String>,
-    /// Who deactivated it: SELLER, PLATFORM...
+    /// Who deactivated it: SELLER, PLATFORM or COMBO_RELATION.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -980,7 +980,7 @@ pub struct CertificationFile {
 /// Audit state of a product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Audit {
-    /// NONE, AUDITING, APPROVED, REJECTED or PRE_APPROVED.
+    /// NONE, AUDITING, FAILED, PRE_APPROVED or APPROVED.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1774,7 +1774,7 @@ pub struct BrandInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub name: Option<String>,
-    /// Seller's authorization: AUTHORIZED, UNAUTHORIZED (sent as UNAUTHORIEZD)...
+    /// Seller's authorization: AUTHORIZED or UNAUTHORIEZD (sic).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3110,7 +3110,7 @@ impl ::shop_api::runtime::ApiRequest for ProductUpdateInventoryRequest {
 }
 /// Request of `product.update_prices`: Update the prices of SKUs of a product.
 ///
-/// The product must be ACTIVATE (live) or SELLER_DEACTIVATED, among others; see the doc page.
+/// The product must be in ACTIVATE status and the SKUs not in an ongoing promotion. The response data is always empty.
 ///
 /// `POST /product/202309/products/{product_id}/prices/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/650307de5a12ff0294eac8b0)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3132,7 +3132,7 @@ pub struct ProductUpdatePricesRequest {
 }
 /// Response data of `product.update_prices`: Update the prices of SKUs of a product.
 ///
-/// The product must be ACTIVATE (live) or SELLER_DEACTIVATED, among others; see the doc page.
+/// The product must be in ACTIVATE status and the SKUs not in an ongoing promotion. The response data is always empty.
 ///
 /// `POST /product/202309/products/{product_id}/prices/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/650307de5a12ff0294eac8b0)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]

@@ -1,0 +1,92 @@
+//! Every endpoint's documented example response (the `example:` of its spec) decodes into the
+//! generated response type, and every endpoint is reachable by name. Prints the coverage table.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+use shop_api::runtime::{ApiRequest, EndpointVisitor};
+use shop_api_codegen::ir;
+
+/// Decodes an example's `data` into the visited endpoint's response type.
+struct Decode<'a>(&'a Value);
+
+impl<P> EndpointVisitor<P> for Decode<'_> {
+    type Output = Result<(), String>;
+    fn visit<R: ApiRequest<Platform = P> + 'static>(self) -> Self::Output {
+        let data = match self.0.get("data") {
+            Some(Value::Null) | None => Value::Object(Default::default()),
+            Some(d) => d.clone(),
+        };
+        let text = data.to_string();
+        let de = &mut serde_json::Deserializer::from_str(&text);
+        let resp: R::Response = serde_path_to_error::deserialize(de).map_err(|e| format!("at data.{}: {}", e.path(), e.inner()))?;
+        // What decoded serializes and decodes again to the same value.
+        let again: R::Response = serde_json::from_value(serde_json::to_value(&resp).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+        if serde_json::to_value(&again).unwrap() != serde_json::to_value(&resp).unwrap() {
+            return Err("the response does not round-trip".into());
+        }
+        Ok(())
+    }
+}
+
+fn dispatch(platform: &str, name: &str, example: &Value) -> Option<Result<(), String>> {
+    match platform {
+        #[cfg(feature = "doudian")]
+        "doudian" => shop_api::doudian::dispatch(name, Decode(example)),
+        #[cfg(feature = "tiktok")]
+        "tiktok" => shop_api::tiktok::dispatch(name, Decode(example)),
+        #[cfg(feature = "douyin")]
+        "douyin" => shop_api::douyin::dispatch(name, Decode(example)),
+        _ => None,
+    }
+}
+
+fn compiled(platform: &str) -> bool {
+    match platform {
+        "doudian" => cfg!(feature = "doudian"),
+        "tiktok" => cfg!(feature = "tiktok"),
+        "douyin" => cfg!(feature = "douyin"),
+        _ => false,
+    }
+}
+
+#[test]
+fn every_example_decodes_and_every_endpoint_dispatches() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let api = ir::load(root).expect("the specs load");
+    let mut failures = Vec::new();
+    let mut table: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
+    for p in &api.platforms {
+        if !compiled(&p.name) {
+            continue;
+        }
+        for m in &p.modules {
+            for e in &m.endpoints {
+                let row = table.entry((p.name.clone(), m.name.clone())).or_default();
+                row.0 += 1;
+                let Some(example) = &e.example else {
+                    failures.push(format!("{} {}: no example response", p.name, e.name));
+                    continue;
+                };
+                row.1 += 1;
+                let example: Value = serde_json::from_str(example).unwrap();
+                match dispatch(&p.name, &e.name, &example) {
+                    None => failures.push(format!("{} {}: not in the dispatch table", p.name, e.name)),
+                    Some(Err(msg)) => failures.push(format!("{} {} ({}): {msg}", p.name, e.name, m.file)),
+                    Some(Ok(())) => {}
+                }
+            }
+        }
+    }
+    println!("{:<10} {:<18} {:>9} {:>9}", "platform", "module", "endpoints", "examples");
+    let mut totals: BTreeMap<&str, usize> = BTreeMap::new();
+    for ((p, m), (n, x)) in &table {
+        println!("{p:<10} {m:<18} {n:>9} {x:>9}");
+        *totals.entry(p.as_str()).or_default() += n;
+    }
+    for (p, n) in totals {
+        println!("{p:<10} {:<18} {n:>9}", "(all)");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
