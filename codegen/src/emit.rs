@@ -158,9 +158,11 @@ pub fn emit_platform_index(p: &Platform, opts: &Options) -> TokenStream {
             };
         }
     });
+    let events = emit_event_enum(p, &gate);
     quote! {
         #![doc = #inner]
         #(#mods)*
+        #events
 
         /// Every endpoint compiled in (by the enabled cargo features), in spec order.
         pub fn endpoints() -> Vec<&'static ::shop_api::runtime::Endpoint> {
@@ -176,6 +178,84 @@ pub fn emit_platform_index(p: &Platform, opts: &Options) -> TokenStream {
             #(#tries)*
             let _ = (name, visitor);
             None
+        }
+    }
+}
+
+/// The platform's webhook events: one enum over every module's `events:`, with an `Unknown`
+/// variant so a new event never breaks a receiver, and the catalogue.
+pub fn emit_event_enum(p: &Platform, gate: &dyn Fn(&Module) -> TokenStream) -> TokenStream {
+    let all: Vec<(&Module, &crate::ir::Event)> = p.modules.iter().flat_map(|m| m.events.iter().map(move |e| (m, e))).collect();
+    let variants = all.iter().map(|(m, e)| {
+        let g = gate(m);
+        let v = ident(&e.type_name);
+        let md = ident(&m.name);
+        let ty = format_ident!("{}Event", e.type_name);
+        let d = doc(&format!("`{}`: {}", e.code, e.summary));
+        quote!(#g #d #v(#md::#ty),)
+    });
+    let decode = all.iter().map(|(m, e)| {
+        let g = gate(m);
+        let v = ident(&e.type_name);
+        let code = &e.code;
+        quote!(#g #code => serde_json::from_str(data).map(Self::#v),)
+    });
+    let names = all.iter().map(|(m, e)| {
+        let g = gate(m);
+        let v = ident(&e.type_name);
+        let code = &e.code;
+        let name = &e.name;
+        quote!(#g Self::#v(_) => (#code, #name),)
+    });
+    let infos = all.iter().map(|(m, e)| {
+        let g = gate(m);
+        let code = &e.code;
+        let name = &e.name;
+        let summary = &e.summary;
+        let url = e.doc_url.clone().unwrap_or_default();
+        quote!(#g v.push(::shop_api::runtime::EventInfo { code: #code, name: #name, summary: #summary, doc_url: #url });)
+    });
+    quote! {
+        /// A webhook event of this platform, decoded by its code (Doudian `tag`, TikTok `type`).
+        #[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+        #[serde(untagged)]
+        #[non_exhaustive]
+        pub enum Event {
+            #(#variants)*
+            /// An event this version of the crate does not know (or whose module is not compiled in), kept raw.
+            Unknown {
+                /// The event's code.
+                code: String,
+                /// The event's data, as sent.
+                data: ::serde_json::Value,
+            },
+        }
+
+        impl Event {
+            /// Decode the data of the event with `code` (a JSON object as text).
+            pub fn decode(code: &str, data: &str) -> Result<Self, ::serde_json::Error> {
+                #[allow(clippy::match_single_binding)]
+                match code {
+                    #(#decode)*
+                    _ => Ok(Self::Unknown { code: code.to_owned(), data: serde_json::from_str(data)? }),
+                }
+            }
+
+            /// The event's code and spec name (`("100", "order_created")`); `("<code>", "unknown")` for unknown events.
+            pub fn code_and_name(&self) -> (&str, &'static str) {
+                match self {
+                    #(#names)*
+                    Self::Unknown { code, .. } => (code.as_str(), "unknown"),
+                }
+            }
+        }
+
+        /// The catalogue of webhook events compiled in.
+        pub fn events() -> Vec<::shop_api::runtime::EventInfo> {
+            #[allow(unused_mut)]
+            let mut v = Vec::new();
+            #(#infos)*
+            v
         }
     }
 }
@@ -198,6 +278,17 @@ pub fn emit_module(p: &Platform, m: &Module) -> TokenStream {
         TypeDef::Enum(e) => emit_enum(e),
     });
     let endpoints = m.endpoints.iter().map(|e| emit_endpoint(p, m, e));
+    let events = m.events.iter().map(|ev| {
+        let mut text = format!("Webhook event `{}` ({}): {}", ev.name, ev.code, ev.summary);
+        if let Some(d) = &ev.doc {
+            text.push_str("\n\n");
+            text.push_str(d);
+        }
+        if let Some(u) = &ev.doc_url {
+            text.push_str(&format!("\n\n[Official documentation]({u})"));
+        }
+        emit_struct(&format!("{}Event", ev.type_name), &text, &ev.fields, false)
+    });
     let methods = m.endpoints.iter().map(emit_client_method);
     let list = m.endpoints.iter().map(|e| {
         let req = format_ident!("{}Request", e.type_base);
@@ -224,6 +315,7 @@ pub fn emit_module(p: &Platform, m: &Module) -> TokenStream {
 
         #(#types)*
         #lenient
+        #(#events)*
         #(#endpoints)*
 
         impl super::super::Client {

@@ -644,9 +644,18 @@ fn lower_module(cx: &mut Cx<'_>, spec: &ModuleSpec, stem: &str, routing: Routing
             endpoints.push(ep);
         }
     }
-    let mut events = Vec::new();
+    let mut events: Vec<Event> = Vec::new();
     for (name, ev) in spec.events.iter() {
         if let Some(e) = lower_event(cx, &kinds, name, ev) {
+            let ty = format!("{}Event", e.type_name);
+            if kinds.contains_key(&ty) {
+                cx.err(&["events", name], format!("the event's type name `{ty}` is taken by `types:`"), Some("rename the named type".into()));
+                continue;
+            }
+            if let Some(other) = events.iter().find(|o| o.code == e.code) {
+                cx.err(&["events", name, "code"], format!("the code `{}` is also `{}`'s", e.code, other.name), Some("each event code appears once".into()));
+                continue;
+            }
             events.push(e);
         }
     }

@@ -89,7 +89,8 @@ pub fn should_retry(err: &Error, flags: Flags) -> bool {
         Error::Transport { connect: true, .. } => true,
         Error::Transport { .. } => idempotent,
         e if e.kind() == ErrorKind::RateLimited => true,
-        e if e.kind() == ErrorKind::Server => idempotent,
+        // A platform's gateway timeout (TikTok 36009007) may have run the call, as a 5xx may.
+        e if matches!(e.kind(), ErrorKind::Server | ErrorKind::Timeout) => idempotent,
         _ => false,
     }
 }

@@ -143,6 +143,19 @@ pub struct Endpoint {
     pub required: &'static [&'static str],
 }
 
+/// One entry of a platform's webhook event catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EventInfo {
+    /// The code: Doudian `tag`, TikTok `type`, Douyin `event`.
+    pub code: &'static str,
+    /// The spec name (`order_status_change`).
+    pub name: &'static str,
+    /// One line.
+    pub summary: &'static str,
+    /// The official doc page (empty when unknown).
+    pub doc_url: &'static str,
+}
+
 /// A successful response: the decoded `data` and what the envelope said around it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiResponse<T> {

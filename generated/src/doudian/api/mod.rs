@@ -27,6 +27,45 @@ pub mod token;
 #[cfg(feature = "doudian-warehouse")]
 /// Warehouses (区域仓) — merchant warehouses, their coverage areas and addresses.
 pub mod warehouse;
+/// A webhook event of this platform, decoded by its code (Doudian `tag`, TikTok `type`).
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum Event {
+    /// An event this version of the crate does not know (or whose module is not compiled in), kept raw.
+    Unknown {
+        /// The event's code.
+        code: String,
+        /// The event's data, as sent.
+        data: ::serde_json::Value,
+    },
+}
+impl Event {
+    /// Decode the data of the event with `code` (a JSON object as text).
+    pub fn decode(code: &str, data: &str) -> Result<Self, ::serde_json::Error> {
+        #[allow(clippy::match_single_binding)]
+        match code {
+            _ => {
+                Ok(Self::Unknown {
+                    code: code.to_owned(),
+                    data: serde_json::from_str(data)?,
+                })
+            }
+        }
+    }
+    /// The event's code and spec name (`("100", "order_created")`); `("<code>", "unknown")` for unknown events.
+    pub fn code_and_name(&self) -> (&str, &'static str) {
+        match self {
+            Self::Unknown { code, .. } => (code.as_str(), "unknown"),
+        }
+    }
+}
+/// The catalogue of webhook events compiled in.
+pub fn events() -> Vec<::shop_api::runtime::EventInfo> {
+    #[allow(unused_mut)]
+    let mut v = Vec::new();
+    v
+}
 /// Every endpoint compiled in (by the enabled cargo features), in spec order.
 pub fn endpoints() -> Vec<&'static ::shop_api::runtime::Endpoint> {
     #[allow(unused_mut)]

@@ -22,6 +22,47 @@ pub struct EventSubscriptionChange {
     pub status: i32,
 }
 ::shop_api::impl_lenient!(EventSubscription, EventSubscriptionChange);
+/// Webhook event `verify_webhook` (verify_webhook): URL verification sent when the webhook URL is saved; echo the challenge back.
+///
+/// [Official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/summarize)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct VerifyWebhookEvent {
+    /// Always "verify_webhook".
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub event: String,
+    /// The app's client_key (empty in the documented sample).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub client_key: Option<String>,
+    /// An object (not a string) {"challenge": <number>}; reply with body {"challenge": <same number>}.
+    #[serde(default)]
+    pub content: ::serde_json::Value,
+}
+/// Webhook event `service_market_order` (service_market_order): The status of a service-market order for a platform-app service changed.
+///
+/// [Official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/service-market-order)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ServiceMarketOrderEvent {
+    /// Always "service_market_order".
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub event: String,
+    /// The app's client_key.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub client_key: String,
+    /// open_id of the buying user.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub from_user_id: Option<String>,
+    /// JSON-encoded string with order_id, order_event and order_snapshot.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub content: String,
+}
 /// Request of `event.status.list`: List the app's webhook event subscriptions and their status.
 ///
 /// Needs no user authorization (client token). Legacy SDKs pass the client token as the

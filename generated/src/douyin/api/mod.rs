@@ -9,6 +9,77 @@ pub mod market;
 #[cfg(feature = "douyin")]
 /// OAuth — the app's client token (plain and stable), the user's access token from an authorization code, its refresh and renewal, and the authorized user's public profile. The browser authorization URL (`/platform/oauth/connect/`) is not an API call and is not listed here.
 pub mod oauth;
+/// A webhook event of this platform, decoded by its code (Doudian `tag`, TikTok `type`).
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum Event {
+    #[cfg(feature = "douyin-event")]
+    /// `verify_webhook`: URL verification sent when the webhook URL is saved; echo the challenge back.
+    VerifyWebhook(event::VerifyWebhookEvent),
+    #[cfg(feature = "douyin-event")]
+    /// `service_market_order`: The status of a service-market order for a platform-app service changed.
+    ServiceMarketOrder(event::ServiceMarketOrderEvent),
+    /// An event this version of the crate does not know (or whose module is not compiled in), kept raw.
+    Unknown {
+        /// The event's code.
+        code: String,
+        /// The event's data, as sent.
+        data: ::serde_json::Value,
+    },
+}
+impl Event {
+    /// Decode the data of the event with `code` (a JSON object as text).
+    pub fn decode(code: &str, data: &str) -> Result<Self, ::serde_json::Error> {
+        #[allow(clippy::match_single_binding)]
+        match code {
+            #[cfg(feature = "douyin-event")]
+            "verify_webhook" => serde_json::from_str(data).map(Self::VerifyWebhook),
+            #[cfg(feature = "douyin-event")]
+            "service_market_order" => {
+                serde_json::from_str(data).map(Self::ServiceMarketOrder)
+            }
+            _ => {
+                Ok(Self::Unknown {
+                    code: code.to_owned(),
+                    data: serde_json::from_str(data)?,
+                })
+            }
+        }
+    }
+    /// The event's code and spec name (`("100", "order_created")`); `("<code>", "unknown")` for unknown events.
+    pub fn code_and_name(&self) -> (&str, &'static str) {
+        match self {
+            #[cfg(feature = "douyin-event")]
+            Self::VerifyWebhook(_) => ("verify_webhook", "verify_webhook"),
+            #[cfg(feature = "douyin-event")]
+            Self::ServiceMarketOrder(_) => {
+                ("service_market_order", "service_market_order")
+            }
+            Self::Unknown { code, .. } => (code.as_str(), "unknown"),
+        }
+    }
+}
+/// The catalogue of webhook events compiled in.
+pub fn events() -> Vec<::shop_api::runtime::EventInfo> {
+    #[allow(unused_mut)]
+    let mut v = Vec::new();
+    #[cfg(feature = "douyin-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "verify_webhook",
+        name: "verify_webhook",
+        summary: "URL verification sent when the webhook URL is saved; echo the challenge back.",
+        doc_url: "https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/summarize",
+    });
+    #[cfg(feature = "douyin-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "service_market_order",
+        name: "service_market_order",
+        summary: "The status of a service-market order for a platform-app service changed.",
+        doc_url: "https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/service-market-order",
+    });
+    v
+}
 /// Every endpoint compiled in (by the enabled cargo features), in spec order.
 pub fn endpoints() -> Vec<&'static ::shop_api::runtime::Endpoint> {
     #[allow(unused_mut)]

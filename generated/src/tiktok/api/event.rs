@@ -112,6 +112,307 @@ pub struct Webhook {
     pub update_time: Option<i64>,
 }
 ::shop_api::impl_lenient!(Webhook);
+/// Webhook event `order_status_change` (1): An order changed status.
+///
+/// [Official documentation](https://partner.tiktokshop.com/docv2/page/650300b8a57708028b430b4a)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderStatusChangeEvent {
+    /// The order.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// New order status.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_status: Option<String>,
+    /// The order is or will be ON_HOLD.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_on_hold_order: Option<bool>,
+    /// Time of the change (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<i64>,
+}
+/// Webhook event `recipient_address_update` (3): The recipient address of an order was updated.
+///
+/// [Official documentation](https://partner.tiktokshop.com/docv2/page/650301af5a12ff0294ea3bf9)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RecipientAddressUpdateEvent {
+    /// The order.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// Time of the change (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<i64>,
+}
+/// Webhook event `package_update` (4): A package was combined, split or otherwise updated.
+///
+/// [Official documentation](https://partner.tiktokshop.com/docv2/page/650955cabace3e02b73cc886)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PackageUpdateEvent {
+    /// Kind of update, e.g. COMBINE or SPLIT.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sc_type: Option<String>,
+    /// Who made it, e.g. ROLE_USER.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub role_type: Option<String>,
+    /// Packages concerned: [{package_id, order_id_list}].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_list: Option<::serde_json::Value>,
+    /// Time of the change (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<i64>,
+}
+/// Webhook event `product_status_change` (5): Product audit results were updated.
+///
+/// [Official documentation](https://partner.tiktokshop.com/docv2/page/650956aff1fd3102b90b6261)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductStatusChangeEvent {
+    /// The product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+    /// New status, e.g. PRODUCT_FIRST_PASS_REVIEW.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+    /// Why the product was suspended.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub suspended_reason: Option<String>,
+    /// Time of the change (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<i64>,
+}
+/// Webhook event `seller_deauthorization` (6): The seller deauthorized the app.
+///
+/// [Official documentation](https://partner.tiktokshop.com/docv2/page/65095746defece02be4d749d)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SellerDeauthorizationEvent {
+    /// Description of the deauthorization.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub message: Option<String>,
+}
+/// Webhook event `upcoming_authorization_expiration` (7): The shop's authorization of the app expires soon.
+///
+/// [Official documentation](https://partner.tiktokshop.com/docv2/page/6509579c0fcef602bf11312c)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UpcomingAuthorizationExpirationEvent {
+    /// Description of the upcoming expiration.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub message: Option<String>,
+    /// Expiration time (Unix seconds; sent as a string).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub expiration_time: Option<i64>,
+}
+/// Webhook event `cancellation_status_change` (11): The cancellation status of an order changed.
+///
+/// [Official documentation](https://partner.tiktokshop.com/docv2/page/65030150746462028285f657)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CancellationStatusChangeEvent {
+    /// The order.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// The cancellation.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cancel_id: Option<String>,
+    /// New cancellation status, e.g. CANCELLATION_REQUEST_PENDING.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cancel_status: Option<String>,
+    /// Who requested it: BUYER, SELLER or SYSTEM.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cancellations_role: Option<String>,
+    /// Time of the request (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time: Option<i64>,
+}
+/// Webhook event `return_status_change` (12): The return status of an order changed.
+///
+/// [Official documentation](https://partner.tiktokshop.com/docv2/page/65030162bb2a4d028d50cc51)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ReturnStatusChangeEvent {
+    /// The order.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// The return.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub return_id: Option<String>,
+    /// New return status, e.g. RETURN_OR_REFUND_REQUEST_PENDING.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub return_status: Option<String>,
+    /// REFUND, RETURN_AND_REFUND or REPLACEMENT.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub return_type: Option<String>,
+    /// Who requested it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub return_role: Option<String>,
+    /// Time of the request (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time: Option<i64>,
+    /// Time of the change (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<i64>,
+}
+/// Webhook event `product_information_change` (15): Changes to a product's title, description, images or attributes went live.
+///
+/// [Official documentation](https://partner.tiktokshop.com/docv2/page/65d6f41411a60f02dc1cf8bf)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductInformationChangeEvent {
+    /// The product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+    /// Fields changed, e.g. title, description, main_images, product_attributes.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub changed_fields: Option<Vec<String>>,
+    /// Time of the change (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<i64>,
+}
+/// Webhook event `product_creation` (16): A product was created.
+///
+/// [Official documentation](https://partner.tiktokshop.com/docv2/page/663c98b566828e02e4515580)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCreationEvent {
+    /// The product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+    /// Product types, e.g. GPR_PRODUCT.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_type: Option<Vec<String>>,
+    /// Time of the creation (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<i64>,
+}
 /// Request of `event.webhooks`: Get the shop's webhook subscriptions and their URLs.
 ///
 /// `GET /event/202309/webhooks` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509a3a1c16ffe02b8d64149)

@@ -30,6 +30,187 @@ pub mod return_refund;
 #[cfg(feature = "tiktok-seller")]
 /// Seller — the seller's active shops and cross-border permissions.
 pub mod seller;
+/// A webhook event of this platform, decoded by its code (Doudian `tag`, TikTok `type`).
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum Event {
+    #[cfg(feature = "tiktok-event")]
+    /// `1`: An order changed status.
+    OrderStatusChange(event::OrderStatusChangeEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `3`: The recipient address of an order was updated.
+    RecipientAddressUpdate(event::RecipientAddressUpdateEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `4`: A package was combined, split or otherwise updated.
+    PackageUpdate(event::PackageUpdateEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `5`: Product audit results were updated.
+    ProductStatusChange(event::ProductStatusChangeEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `6`: The seller deauthorized the app.
+    SellerDeauthorization(event::SellerDeauthorizationEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `7`: The shop's authorization of the app expires soon.
+    UpcomingAuthorizationExpiration(event::UpcomingAuthorizationExpirationEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `11`: The cancellation status of an order changed.
+    CancellationStatusChange(event::CancellationStatusChangeEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `12`: The return status of an order changed.
+    ReturnStatusChange(event::ReturnStatusChangeEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `15`: Changes to a product's title, description, images or attributes went live.
+    ProductInformationChange(event::ProductInformationChangeEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `16`: A product was created.
+    ProductCreation(event::ProductCreationEvent),
+    /// An event this version of the crate does not know (or whose module is not compiled in), kept raw.
+    Unknown {
+        /// The event's code.
+        code: String,
+        /// The event's data, as sent.
+        data: ::serde_json::Value,
+    },
+}
+impl Event {
+    /// Decode the data of the event with `code` (a JSON object as text).
+    pub fn decode(code: &str, data: &str) -> Result<Self, ::serde_json::Error> {
+        #[allow(clippy::match_single_binding)]
+        match code {
+            #[cfg(feature = "tiktok-event")]
+            "1" => serde_json::from_str(data).map(Self::OrderStatusChange),
+            #[cfg(feature = "tiktok-event")]
+            "3" => serde_json::from_str(data).map(Self::RecipientAddressUpdate),
+            #[cfg(feature = "tiktok-event")]
+            "4" => serde_json::from_str(data).map(Self::PackageUpdate),
+            #[cfg(feature = "tiktok-event")]
+            "5" => serde_json::from_str(data).map(Self::ProductStatusChange),
+            #[cfg(feature = "tiktok-event")]
+            "6" => serde_json::from_str(data).map(Self::SellerDeauthorization),
+            #[cfg(feature = "tiktok-event")]
+            "7" => serde_json::from_str(data).map(Self::UpcomingAuthorizationExpiration),
+            #[cfg(feature = "tiktok-event")]
+            "11" => serde_json::from_str(data).map(Self::CancellationStatusChange),
+            #[cfg(feature = "tiktok-event")]
+            "12" => serde_json::from_str(data).map(Self::ReturnStatusChange),
+            #[cfg(feature = "tiktok-event")]
+            "15" => serde_json::from_str(data).map(Self::ProductInformationChange),
+            #[cfg(feature = "tiktok-event")]
+            "16" => serde_json::from_str(data).map(Self::ProductCreation),
+            _ => {
+                Ok(Self::Unknown {
+                    code: code.to_owned(),
+                    data: serde_json::from_str(data)?,
+                })
+            }
+        }
+    }
+    /// The event's code and spec name (`("100", "order_created")`); `("<code>", "unknown")` for unknown events.
+    pub fn code_and_name(&self) -> (&str, &'static str) {
+        match self {
+            #[cfg(feature = "tiktok-event")]
+            Self::OrderStatusChange(_) => ("1", "order_status_change"),
+            #[cfg(feature = "tiktok-event")]
+            Self::RecipientAddressUpdate(_) => ("3", "recipient_address_update"),
+            #[cfg(feature = "tiktok-event")]
+            Self::PackageUpdate(_) => ("4", "package_update"),
+            #[cfg(feature = "tiktok-event")]
+            Self::ProductStatusChange(_) => ("5", "product_status_change"),
+            #[cfg(feature = "tiktok-event")]
+            Self::SellerDeauthorization(_) => ("6", "seller_deauthorization"),
+            #[cfg(feature = "tiktok-event")]
+            Self::UpcomingAuthorizationExpiration(_) => {
+                ("7", "upcoming_authorization_expiration")
+            }
+            #[cfg(feature = "tiktok-event")]
+            Self::CancellationStatusChange(_) => ("11", "cancellation_status_change"),
+            #[cfg(feature = "tiktok-event")]
+            Self::ReturnStatusChange(_) => ("12", "return_status_change"),
+            #[cfg(feature = "tiktok-event")]
+            Self::ProductInformationChange(_) => ("15", "product_information_change"),
+            #[cfg(feature = "tiktok-event")]
+            Self::ProductCreation(_) => ("16", "product_creation"),
+            Self::Unknown { code, .. } => (code.as_str(), "unknown"),
+        }
+    }
+}
+/// The catalogue of webhook events compiled in.
+pub fn events() -> Vec<::shop_api::runtime::EventInfo> {
+    #[allow(unused_mut)]
+    let mut v = Vec::new();
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "1",
+        name: "order_status_change",
+        summary: "An order changed status.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650300b8a57708028b430b4a",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "3",
+        name: "recipient_address_update",
+        summary: "The recipient address of an order was updated.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650301af5a12ff0294ea3bf9",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "4",
+        name: "package_update",
+        summary: "A package was combined, split or otherwise updated.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650955cabace3e02b73cc886",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "5",
+        name: "product_status_change",
+        summary: "Product audit results were updated.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650956aff1fd3102b90b6261",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "6",
+        name: "seller_deauthorization",
+        summary: "The seller deauthorized the app.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/65095746defece02be4d749d",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "7",
+        name: "upcoming_authorization_expiration",
+        summary: "The shop's authorization of the app expires soon.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6509579c0fcef602bf11312c",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "11",
+        name: "cancellation_status_change",
+        summary: "The cancellation status of an order changed.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/65030150746462028285f657",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "12",
+        name: "return_status_change",
+        summary: "The return status of an order changed.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/65030162bb2a4d028d50cc51",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "15",
+        name: "product_information_change",
+        summary: "Changes to a product's title, description, images or attributes went live.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/65d6f41411a60f02dc1cf8bf",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "16",
+        name: "product_creation",
+        summary: "A product was created.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/663c98b566828e02e4515580",
+    });
+    v
+}
 /// Every endpoint compiled in (by the enabled cargo features), in spec order.
 pub fn endpoints() -> Vec<&'static ::shop_api::runtime::Endpoint> {
     #[allow(unused_mut)]

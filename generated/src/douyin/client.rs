@@ -1,0 +1,879 @@
+//! The Douyin Open Platform client: one per app, caching the app's client token and serving many
+//! users through cheap handles.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+use tracing::Instrument;
+
+use crate::Error;
+use crate::runtime::http::{Body, PreparedRequest, RawResponse, Transport, with_retry};
+use crate::runtime::{
+    ApiError, ApiRequest, ApiResponse, Endpoint, ErrorKind, Flags, HttpConfig, HttpMethod, MemoryStore, Query, Result,
+    RetryPolicy, Secret, Token, TokenManager, TokenStore, decode_data, unix_now,
+};
+
+/// The platform marker of Douyin requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Douyin {}
+
+/// Production host.
+pub const BASE_URL: &str = "https://open.douyin.com";
+/// The page a user is sent to to authorize the app ([`Client::authorize_url`]).
+pub const AUTHORIZE_URL: &str = "https://open.douyin.com/platform/oauth/connect/";
+/// The header the client token or the user's access token travels in.
+pub const TOKEN_HEADER: &str = "access-token";
+/// How long before its expiry the client token is refreshed (5 minutes).
+pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(300);
+
+/// The value `prepare` shows in place of a client token that has not been fetched yet.
+const UNFETCHED_CLIENT_TOKEN: &str = "clt.<fetched when sent>";
+
+/// Headers, query parameters and body fields masked when a prepared request is printed.
+const SECRET_NAMES: &[&str] = &[TOKEN_HEADER, "access_token", "client_secret", "refresh_token", "code"];
+
+/// Builds a [`Client`].
+#[derive(Clone)]
+pub struct ClientBuilder {
+    client_key: String,
+    client_secret: Secret,
+    http: HttpConfig,
+    store: Option<Arc<dyn TokenStore>>,
+    margin: Duration,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("client_key", &self.client_key)
+            .field("client_secret", &self.client_secret)
+            .field("http", &self.http)
+            .field("margin", &self.margin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// Send calls to `url` instead of [`BASE_URL`] (a local test server, a proxy).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.http.base_url = url.into().trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// The whole-request timeout (default 30 s).
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.http.timeout = t;
+        self
+    }
+
+    /// The connect timeout (default 10 s).
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.http.connect_timeout = t;
+        self
+    }
+
+    /// An HTTP(S) proxy.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.http.proxy = Some(url.into());
+        self
+    }
+
+    /// The retry policy (see [`crate::runtime::http`] for what is retried).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.http.retry = policy;
+        self
+    }
+
+    /// Where the client token is kept (default: in memory). Fetching a client token invalidates
+    /// the previous one after 5 minutes, so processes of one app should share a store (for example
+    /// a [`crate::runtime::JsonFileStore`]) rather than each fetch their own.
+    pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// How long before its expiry the client token is refreshed (default [`DEFAULT_REFRESH_MARGIN`]).
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.margin = margin;
+        self
+    }
+
+    /// Build the client.
+    pub fn build(self) -> Result<Client> {
+        if self.client_key.is_empty() || self.client_secret.is_empty() {
+            return Err(Error::InvalidRequest {
+                endpoint: "client".into(),
+                message: "the client key and secret must not be empty".into(),
+            });
+        }
+        let transport = Transport::new(self.http)?;
+        let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
+        Ok(Client {
+            inner: Arc::new(Inner {
+                token_key: format!("douyin:client:{}", self.client_key),
+                client_key: self.client_key,
+                client_secret: self.client_secret,
+                transport,
+                tokens: TokenManager::new(store, self.margin),
+                last_client_token: Mutex::new(None),
+            }),
+            token: None,
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    client_key: String,
+    client_secret: Secret,
+    transport: Transport,
+    tokens: TokenManager,
+    /// The store key of the client token.
+    token_key: String,
+    /// The client token last used, for `prepare` (which does not fetch).
+    last_client_token: Mutex<Option<Secret>>,
+}
+
+/// A Douyin Open Platform client. Cheap to clone: clones share the connection pool and the cached
+/// client token. One client serves many users: [`Client::with_access_token`] gives a handle that
+/// calls as one user.
+///
+/// Which token a call carries depends on the endpoint's flags: `no_token` endpoints (the OAuth
+/// token calls) none, `client_token` endpoints (service market, event subscriptions) the app's
+/// client token, managed by the client, and every other endpoint the handle's user token.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+    token: Option<Secret>,
+}
+
+/// A user's tokens, from `Client::exchange_code` or `Client::refresh_access_token`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct UserToken {
+    /// The user's identifier within this app.
+    pub open_id: String,
+    /// The access token (`act.…`), valid 15 days.
+    pub access_token: Secret,
+    /// When the access token expires (Unix seconds).
+    pub expires_at: i64,
+    /// The refresh token (`rft.…`), valid 30 days; refreshing the access token does not extend it.
+    pub refresh_token: Secret,
+    /// When the refresh token expires (Unix seconds).
+    pub refresh_expires_at: i64,
+    /// The scopes the user granted, comma separated.
+    pub scope: String,
+}
+
+impl UserToken {
+    /// Whether the access token is still good for `margin`.
+    pub fn is_fresh(&self, margin: Duration) -> bool {
+        !self.access_token.is_empty() && self.expires_at - margin.as_secs() as i64 > unix_now()
+    }
+
+    /// The token in the runtime's [`Token`] form, for a [`TokenStore`] (`open_id` goes in `extra`).
+    pub fn to_token(&self) -> Token {
+        let mut t = Token {
+            access_token: self.access_token.clone(),
+            expires_at: self.expires_at,
+            refresh_token: Some(self.refresh_token.clone()),
+            refresh_expires_at: Some(self.refresh_expires_at),
+            scope: Some(self.scope.clone()),
+            ..Token::default()
+        };
+        t.extra.insert("open_id".into(), self.open_id.clone());
+        t
+    }
+
+    /// A user token back from its [`Token`] form.
+    pub fn from_token(t: &Token) -> UserToken {
+        UserToken {
+            open_id: t.extra.get("open_id").cloned().unwrap_or_default(),
+            access_token: t.access_token.clone(),
+            expires_at: t.expires_at,
+            refresh_token: t.refresh_token.clone().unwrap_or_default(),
+            refresh_expires_at: t.refresh_expires_at.unwrap_or_default(),
+            scope: t.scope.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// A new refresh token, from `Client::renew_refresh_token`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct RenewedRefreshToken {
+    /// The new refresh token; the old one no longer works.
+    pub refresh_token: Secret,
+    /// When it expires (Unix seconds).
+    pub expires_at: i64,
+}
+
+/// The category of a Douyin error code, for a call to `endpoint`.
+///
+/// - token expired: `28001008`, `2190008`, `10008` and `10010` ([`ErrorKind::TokenExpired`]); on
+///   `oauth.refresh_token` and `oauth.renew_refresh_token` though, `10010` (the refresh token
+///   expired) and `10020` (no renewals left) mean the user must authorize again ([`ErrorKind::Auth`]);
+/// - rate limited: `28003018` (too many calls), `28003017` and `2190001` (quota used up), `10020`
+///   (client token fetched too often);
+/// - invalid token or credentials ([`ErrorKind::Auth`]), missing scope or capability
+///   ([`ErrorKind::Permission`]), invalid parameters, busy platform ([`ErrorKind::Server`]) and
+///   capabilities taken offline, after the platform's status code table.
+pub fn error_kind(endpoint: &str, code: i64) -> ErrorKind {
+    let refreshing = matches!(endpoint, "oauth.refresh_token" | "oauth.renew_refresh_token");
+    match code {
+        10010 | 10020 if refreshing => ErrorKind::Auth,
+        28001008 | 2190008 | 10008 | 10010 => ErrorKind::TokenExpired,
+        28003018 | 28003017 | 2190001 | 10020 => ErrorKind::RateLimited,
+        28001003 | 28001015 | 28001016 | 10003 | 10013 | 29002002 => ErrorKind::Auth,
+        28001012 | 28001014 | 28001018 | 28001020 | 28001021 | 28001042 | 2100007 | 10004 => ErrorKind::Permission,
+        28001007 | 2100005 | 10002 | 10005 | 11009 => ErrorKind::InvalidParam,
+        28001005 | 28001006 | 2100004 | -1 => ErrorKind::Server,
+        28001019 | 28001056 => ErrorKind::Offline,
+        _ => ErrorKind::Other,
+    }
+}
+
+/// Which token a call carries.
+enum Auth {
+    /// None (`no_token` endpoints).
+    None,
+    /// The handle's token, as given.
+    Given(Secret),
+    /// The app's client token, managed by the client.
+    Client,
+}
+
+impl Client {
+    /// Start building a client of the app `client_key` / `client_secret`.
+    pub fn builder(client_key: impl Into<String>, client_secret: impl Into<Secret>) -> ClientBuilder {
+        ClientBuilder {
+            client_key: client_key.into(),
+            client_secret: client_secret.into(),
+            http: HttpConfig::new(BASE_URL),
+            store: None,
+            margin: DEFAULT_REFRESH_MARGIN,
+        }
+    }
+
+    /// A handle that calls with `token`, a user's access token (`act.…`); it shares this client's
+    /// pool and client token. A client token (`clt.…`) given here is used, as given, for the
+    /// endpoints that take one instead of the client's own.
+    pub fn with_access_token(&self, token: impl Into<Secret>) -> Client {
+        Client { inner: self.inner.clone(), token: Some(token.into()) }
+    }
+
+    /// The app's client key.
+    pub fn client_key(&self) -> &str {
+        &self.inner.client_key
+    }
+
+    /// The base URL calls go to.
+    pub fn base_url(&self) -> &str {
+        &self.inner.transport.config.base_url
+    }
+
+    /// The URL to send a user to so they authorize the app for `scope` (comma separated, e.g.
+    /// `"user_info,trial.whitelist"`); Douyin then redirects to `redirect_uri` with `code` (for
+    /// `Client::exchange_code`) and `state`. An empty `state` is left out.
+    pub fn authorize_url(&self, scope: &str, redirect_uri: &str, state: &str) -> String {
+        let mut url = url::Url::parse(AUTHORIZE_URL).expect("AUTHORIZE_URL is a valid URL");
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("client_key", &self.inner.client_key);
+            q.append_pair("response_type", "code");
+            q.append_pair("scope", scope);
+            q.append_pair("redirect_uri", redirect_uri);
+            if !state.is_empty() {
+                q.append_pair("state", state);
+            }
+        }
+        url.into()
+    }
+
+    /// Verify a webhook push with this app's client secret (see [`super::webhook::verify`]).
+    pub fn verify_webhook<K: AsRef<str>, V: AsRef<str>>(
+        &self,
+        headers: &[(K, V)],
+        body: &[u8],
+    ) -> std::result::Result<super::webhook::WebhookEvent, super::webhook::WebhookError> {
+        super::webhook::verify(headers, body, self.inner.client_secret.expose())
+    }
+
+    /// The app's client token: the cached one while it has more than the refresh margin to live,
+    /// else a new one (one fetch however many tasks ask at once).
+    pub async fn client_token(&self) -> Result<Secret> {
+        self.managed_client_token(None).await
+    }
+
+    /// Call any endpoint: `client.execute(&MarketServiceUserPurchaseListRequest { .. })`.
+    pub async fn execute<R: ApiRequest<Platform = Douyin>>(&self, req: &R) -> Result<R::Response> {
+        self.execute_full(req).await.map(|r| r.data)
+    }
+
+    /// Call any endpoint and keep the envelope's log id.
+    pub async fn execute_full<R: ApiRequest<Platform = Douyin>>(&self, req: &R) -> Result<ApiResponse<R::Response>> {
+        let ep = R::ENDPOINT;
+        let body = encode_body(ep, req)?;
+        let span = tracing::info_span!(
+            "douyin",
+            endpoint = ep.name,
+            log_id = tracing::field::Empty,
+            latency_ms = tracing::field::Empty
+        );
+        let started = Instant::now();
+        let result = self.run(req, &body).instrument(span.clone()).await;
+        span.record("latency_ms", started.elapsed().as_millis() as u64);
+        match &result {
+            Ok(r) => {
+                span.record("log_id", r.request_id.as_deref().unwrap_or_default());
+            }
+            Err(e) => {
+                if let Some(id) = e.api().and_then(|a| a.request_id.as_deref()) {
+                    span.record("log_id", id);
+                }
+                tracing::debug!(parent: &span, error = %e, "call failed");
+            }
+        }
+        result
+    }
+
+    /// The request `execute` would send now, without sending it (`--dry-run`). A client token not
+    /// fetched yet shows as a placeholder; secrets are masked when the request is printed.
+    pub fn prepare<R: ApiRequest<Platform = Douyin>>(&self, req: &R) -> Result<PreparedRequest> {
+        let ep = R::ENDPOINT;
+        let body = encode_body(ep, req)?;
+        let token = match self.auth_for(ep)? {
+            Auth::None => None,
+            Auth::Given(t) => Some(t),
+            Auth::Client => Some(
+                self.inner
+                    .last_client_token
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone()
+                    .unwrap_or_else(|| Secret::new(UNFETCHED_CLIENT_TOKEN)),
+            ),
+        };
+        self.build_request(req, body, token.as_ref())
+    }
+
+    fn auth_for(&self, ep: &Endpoint) -> Result<Auth> {
+        if ep.flags.contains(Flags::NO_TOKEN) {
+            return Ok(Auth::None);
+        }
+        if ep.flags.contains(Flags::CLIENT_TOKEN) {
+            return Ok(match &self.token {
+                Some(t) if t.expose().starts_with("clt.") => Auth::Given(t.clone()),
+                _ => Auth::Client,
+            });
+        }
+        match &self.token {
+            Some(t) => Ok(Auth::Given(t.clone())),
+            None => Err(Error::InvalidRequest {
+                endpoint: ep.name.into(),
+                message: "this call needs a user's access token: call it on `client.with_access_token(..)`".into(),
+            }),
+        }
+    }
+
+    async fn run<R: ApiRequest<Platform = Douyin>>(&self, req: &R, body: &Body) -> Result<ApiResponse<R::Response>> {
+        match self.auth_for(R::ENDPOINT)? {
+            Auth::None => self.send(req, body, None).await,
+            Auth::Given(token) => self.send(req, body, Some(&token)).await,
+            Auth::Client => {
+                let token = self.managed_client_token(None).await?;
+                match self.send(req, body, Some(&token)).await {
+                    Err(e) if e.kind() == ErrorKind::TokenExpired => {
+                        // The platform refused the call without running it: refresh the token
+                        // once (unless another task already did) and call again.
+                        tracing::debug!(endpoint = R::ENDPOINT.name, "client token expired; refreshing once");
+                        let fresh = self.managed_client_token(Some(&token)).await?;
+                        self.send(req, body, Some(&fresh)).await
+                    }
+                    other => other,
+                }
+            }
+        }
+    }
+
+    /// Send `req` with `token`, retrying as the policy allows.
+    async fn send<R: ApiRequest<Platform = Douyin>>(
+        &self,
+        req: &R,
+        body: &Body,
+        token: Option<&Secret>,
+    ) -> Result<ApiResponse<R::Response>> {
+        let ep = R::ENDPOINT;
+        let prepared = self.build_request(req, body.clone(), token)?;
+        let transport = &self.inner.transport;
+        with_retry(&transport.config.retry, ep, |_| {
+            let prepared = &prepared;
+            async move {
+                let raw = transport.send(ep.name, prepared).await?;
+                parse::<R::Response>(ep, raw)
+            }
+        })
+        .await
+    }
+
+    fn build_request<R: ApiRequest<Platform = Douyin>>(
+        &self,
+        req: &R,
+        body: Body,
+        token: Option<&Secret>,
+    ) -> Result<PreparedRequest> {
+        let ep = R::ENDPOINT;
+        let mut q = Query::new();
+        req.write_query(&mut q);
+        let url = self.inner.transport.url(ep.name, &req.path(), &q)?;
+        let mut headers = Vec::new();
+        if let Some(t) = token {
+            headers.push((TOKEN_HEADER.to_owned(), t.expose().to_owned()));
+        }
+        Ok(PreparedRequest { method: ep.method, url, headers, body, secret_names: SECRET_NAMES })
+    }
+
+    async fn managed_client_token(&self, stale: Option<&Secret>) -> Result<Secret> {
+        let inner = &self.inner;
+        let token = inner.tokens.get(&inner.token_key, stale, |_| self.fetch_client_token()).await?;
+        *inner.last_client_token.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.access_token.clone());
+        Ok(token.access_token)
+    }
+
+    /// `POST /oauth/client_token/`.
+    async fn fetch_client_token(&self) -> Result<Token> {
+        let inner = &self.inner;
+        // Spec fields added later keep their defaults.
+        #[allow(clippy::needless_update)]
+        let req = ClientTokenRequest {
+            client_key: inner.client_key.clone(),
+            client_secret: inner.client_secret.expose().to_owned(),
+            grant_type: "client_credential".into(),
+            ..Default::default()
+        };
+        // Straight to `send`: the call takes no token, and going through `run` would make the
+        // future contain itself.
+        let ep = <ClientTokenRequest as ApiRequest>::ENDPOINT;
+        let body = encode_body(ep, &req)?;
+        let span = tracing::info_span!("douyin", endpoint = ep.name);
+        let resp = self.send(&req, &body, None).instrument(span).await?.data;
+        if resp.access_token.is_empty() {
+            return Err(Error::Token("oauth.client_token answered without an access_token".into()));
+        }
+        let ttl = if resp.expires_in > 0 { resp.expires_in } else { 7200 };
+        tracing::debug!(expires_in = ttl, "client token fetched");
+        Ok(Token { access_token: Secret::new(resp.access_token), expires_at: unix_now() + ttl, ..Token::default() })
+    }
+}
+
+/// The user OAuth flow, through the generated `oauth` endpoints.
+#[cfg(feature = "douyin-oauth")]
+impl Client {
+    /// Exchange the authorization `code` Douyin sent to the redirect URI for the user's tokens
+    /// (`POST /oauth/access_token/`, form-encoded). A code works once.
+    pub async fn exchange_code(&self, code: &str) -> Result<UserToken> {
+        let inner = &self.inner;
+        #[allow(clippy::needless_update)]
+        let req = super::oauth::OauthAccessTokenRequest {
+            client_key: inner.client_key.clone(),
+            client_secret: inner.client_secret.expose().to_owned(),
+            code: code.to_owned(),
+            grant_type: "authorization_code".into(),
+            ..Default::default()
+        };
+        let r = self.execute(&req).await?;
+        let now = unix_now();
+        Ok(UserToken {
+            open_id: r.open_id,
+            access_token: Secret::new(r.access_token),
+            expires_at: now + r.expires_in,
+            refresh_token: Secret::new(r.refresh_token),
+            refresh_expires_at: now + r.refresh_expires_in,
+            scope: r.scope,
+        })
+    }
+
+    /// A new access token (valid 15 days) from the user's refresh token
+    /// (`POST /oauth/refresh_token/`, form-encoded). Once the refresh token has expired this fails
+    /// with [`ErrorKind::Auth`] (code 10010): the user must authorize again.
+    pub async fn refresh_access_token(&self, refresh_token: impl Into<Secret>) -> Result<UserToken> {
+        let refresh_token = refresh_token.into();
+        #[allow(clippy::needless_update)]
+        let req = super::oauth::OauthRefreshTokenRequest {
+            client_key: self.inner.client_key.clone(),
+            grant_type: "refresh_token".into(),
+            refresh_token: refresh_token.expose().to_owned(),
+            ..Default::default()
+        };
+        let r = self.execute(&req).await?;
+        let now = unix_now();
+        Ok(UserToken {
+            open_id: r.open_id,
+            access_token: Secret::new(r.access_token),
+            expires_at: now + r.expires_in,
+            refresh_token: if r.refresh_token.is_empty() { refresh_token } else { Secret::new(r.refresh_token) },
+            refresh_expires_at: now + r.refresh_expires_in,
+            scope: r.scope,
+        })
+    }
+
+    /// A new refresh token (valid 30 days) in place of `refresh_token`, which stops working
+    /// (`POST /oauth/renew_refresh_token/`, form-encoded; needs the `renew_refresh_token`
+    /// permission). Call it before the old one expires; it can be done at most 5 times, after which
+    /// it fails with [`ErrorKind::Auth`] and the user must authorize again.
+    pub async fn renew_refresh_token(&self, refresh_token: impl Into<Secret>) -> Result<RenewedRefreshToken> {
+        #[allow(clippy::needless_update)]
+        let req = super::oauth::OauthRenewRefreshTokenRequest {
+            client_key: self.inner.client_key.clone(),
+            refresh_token: refresh_token.into().expose().to_owned(),
+            ..Default::default()
+        };
+        let r = self.execute(&req).await?;
+        Ok(RenewedRefreshToken { refresh_token: Secret::new(r.refresh_token), expires_at: unix_now() + r.expires_in })
+    }
+}
+
+// The client-token request: the generated `oauth.client_token` endpoint when the `douyin-oauth`
+// feature compiles it in, else the same call written by hand.
+#[cfg(feature = "douyin-oauth")]
+use super::oauth::OauthClientTokenRequest as ClientTokenRequest;
+#[cfg(not(feature = "douyin-oauth"))]
+use fallback::ClientTokenRequest;
+
+#[cfg(not(feature = "douyin-oauth"))]
+mod fallback {
+    use crate::runtime::{ApiRequest, Endpoint, Flags, HttpMethod};
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    pub(super) struct ClientTokenRequest {
+        pub(super) client_key: String,
+        pub(super) client_secret: String,
+        pub(super) grant_type: String,
+    }
+
+    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+    pub(super) struct ClientTokenResponse {
+        #[serde(default, deserialize_with = "crate::runtime::de::lenient")]
+        pub(super) access_token: String,
+        #[serde(default, deserialize_with = "crate::runtime::de::lenient")]
+        pub(super) expires_in: i64,
+    }
+
+    impl ApiRequest for ClientTokenRequest {
+        type Response = ClientTokenResponse;
+        type Platform = super::Douyin;
+        const ENDPOINT: &'static Endpoint = &Endpoint {
+            platform: "douyin",
+            module: "oauth",
+            name: "oauth.client_token",
+            method: HttpMethod::Post,
+            path: "/oauth/client_token/",
+            summary: "Get the app's client token.",
+            doc_url: "https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/client-token",
+            flags: Flags::NO_TOKEN,
+            deprecated: false,
+            has_data: true,
+            required: &["client_key", "client_secret", "grant_type"],
+        };
+    }
+}
+
+/// A check made before sending: the platform would refuse the call, or worse, accept it.
+#[derive(Clone, Copy)]
+enum Check {
+    /// A number above 0.
+    Positive,
+    /// A non-empty string (an idempotency key).
+    NonEmpty,
+}
+
+/// Field checks by endpoint. `out_trade_no` is the idempotency key of the service-market writes:
+/// an empty one would make every deduction look like the same one, or none.
+const CHECKS: &[(&str, &str, Check)] = &[
+    ("market.service.user.remaintimes.decr", "count", Check::Positive),
+    ("market.service.user.remaintimes.decr", "out_trade_no", Check::NonEmpty),
+    ("market.service.user.insert.purchase.info", "out_trade_no", Check::NonEmpty),
+    ("market.service.user.delete.purchase.info", "out_trade_no", Check::NonEmpty),
+];
+
+fn validate(ep: &Endpoint, body: &Value) -> Result<()> {
+    for (_, field, check) in CHECKS.iter().filter(|(name, _, _)| *name == ep.name) {
+        let v = body.get(*field);
+        let ok = match check {
+            Check::Positive => v.and_then(Value::as_f64).is_some_and(|n| n > 0.0),
+            Check::NonEmpty => v.and_then(Value::as_str).is_some_and(|s| !s.trim().is_empty()),
+        };
+        if !ok {
+            let rule = match check {
+                Check::Positive => "must be greater than 0",
+                Check::NonEmpty => "must not be empty",
+            };
+            return Err(Error::InvalidRequest {
+                endpoint: ep.name.into(),
+                message: format!("`{field}` {rule} (got {})", v.map_or_else(|| "nothing".into(), Value::to_string)),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The body of `req`: none for `GET`, form-encoded for `form` endpoints, else JSON. Query and path
+/// fields are not serialized, so they never reach the body.
+fn encode_body<R: ApiRequest>(ep: &Endpoint, req: &R) -> Result<Body> {
+    let invalid = |message: String| Error::InvalidRequest { endpoint: ep.name.into(), message };
+    let value = serde_json::to_value(req).map_err(|e| invalid(e.to_string()))?;
+    validate(ep, &value)?;
+    if ep.method == HttpMethod::Get {
+        return Ok(Body::Empty);
+    }
+    if ep.flags.contains(Flags::MULTIPART) {
+        return Err(invalid("multipart bodies are not supported by the Douyin client".into()));
+    }
+    if ep.flags.contains(Flags::FORM) {
+        return form_encode(&value).map(Body::Form).map_err(invalid);
+    }
+    serde_json::to_vec(&value).map(Body::Json).map_err(|e| invalid(e.to_string()))
+}
+
+/// `application/x-www-form-urlencoded` from the top-level fields of `value`: strings as they are,
+/// numbers and booleans as text, `null` left out, lists and objects as compact JSON.
+fn form_encode(value: &Value) -> std::result::Result<Vec<u8>, String> {
+    let Value::Object(map) = value else {
+        return Err(format!("a form body must be an object, not {value}"));
+    };
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in map {
+        match v {
+            Value::Null => {}
+            Value::String(s) => {
+                form.append_pair(k, s);
+            }
+            other => {
+                form.append_pair(k, &other.to_string());
+            }
+        }
+    }
+    Ok(form.finish().into_bytes())
+}
+
+/// What the three envelopes carry around `data`. Every field is read loosely (a code may come as a
+/// number or a string), so an odd envelope never hides the platform's error.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+    #[serde(default)]
+    extra: Option<Value>,
+    #[serde(default)]
+    message: Option<Value>,
+    #[serde(default)]
+    err_no: Option<Value>,
+    #[serde(default)]
+    err_msg: Option<Value>,
+    #[serde(default)]
+    err_tips: Option<Value>,
+    #[serde(default)]
+    log_id: Option<Value>,
+}
+
+fn code_of(v: Option<&Value>) -> Option<i64> {
+    match v? {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn text_of(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(ep: &Endpoint, raw: RawResponse) -> Result<ApiResponse<T>> {
+    let http_error = |raw: &RawResponse| Error::Http {
+        endpoint: ep.name.into(),
+        status: raw.status,
+        body: crate::runtime::error_snippet(&raw.body),
+        retry_after: raw.retry_after,
+    };
+    let env: Envelope<'_> = match serde_json::from_slice(&raw.body) {
+        Ok(env) => env,
+        Err(_) if raw.status >= 400 => return Err(http_error(&raw)),
+        Err(e) => return Err(Error::decode(ep.name, e, &raw.body)),
+    };
+    // The status fields inside `data` (legacy and OAuth envelopes), when `data` is an object.
+    let data: Option<Value> = env
+        .data
+        .and_then(|d| serde_json::from_str::<Value>(d.get()).ok())
+        .filter(Value::is_object);
+    let in_data = |k: &str| data.as_ref().and_then(|d| d.get(k));
+    let in_extra = |k: &str| env.extra.as_ref().and_then(|e| e.get(k));
+
+    let codes = [code_of(env.err_no.as_ref()), code_of(in_data("error_code")), code_of(in_extra("error_code"))];
+    let request_id = text_of(env.log_id.as_ref()).or_else(|| text_of(in_extra("logid"))).or_else(|| text_of(in_data("log_id")));
+    match codes.iter().flatten().find(|c| **c != 0).copied() {
+        None if codes.iter().any(Option::is_some) => Ok(ApiResponse {
+            data: decode_data(ep, env.data, &raw.body)?,
+            request_id,
+            http_status: raw.status,
+        }),
+        None if raw.status >= 400 => Err(http_error(&raw)),
+        None => Err(Error::decode(ep.name, "the envelope has no `err_no` or `error_code`", &raw.body)),
+        Some(code) => {
+            let message = [
+                text_of(env.err_msg.as_ref()),
+                text_of(env.err_tips.as_ref()),
+                text_of(in_data("description")),
+                text_of(in_extra("description")),
+                text_of(env.message.as_ref()),
+            ]
+            .into_iter()
+            .flatten()
+            .next()
+            .unwrap_or_default();
+            let mut kind = error_kind(ep.name, code);
+            if raw.status == 429 {
+                kind = ErrorKind::RateLimited;
+            } else if kind == ErrorKind::Other && raw.status >= 500 {
+                kind = ErrorKind::Server;
+            }
+            Err(Error::Api(ApiError {
+                platform: "douyin",
+                endpoint: ep.name.into(),
+                code,
+                sub_code: text_of(in_extra("sub_error_code")).filter(|s| s != "0"),
+                message,
+                sub_message: text_of(in_extra("sub_description")),
+                request_id,
+                kind,
+                http_status: raw.status,
+                retry_after: raw.retry_after,
+            }))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static EP: Endpoint = Endpoint {
+        platform: "douyin",
+        module: "test",
+        name: "test.call",
+        method: HttpMethod::Post,
+        path: "/test/",
+        summary: "",
+        doc_url: "",
+        flags: Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+
+    #[derive(Debug, Default, PartialEq, serde::Deserialize)]
+    struct Data {
+        #[serde(default)]
+        n: i64,
+    }
+
+    fn raw(status: u16, body: &str) -> RawResponse {
+        RawResponse { status, retry_after: None, body: body.as_bytes().to_vec() }
+    }
+
+    fn err(body: &str) -> ApiError {
+        match parse::<Data>(&EP, raw(200, body)) {
+            Err(Error::Api(e)) => e,
+            other => panic!("expected an API error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn three_envelopes_decode() {
+        let legacy = r#"{"data":{"n":1,"error_code":0,"description":""},"extra":{"error_code":0,"description":"","sub_error_code":0,"sub_description":"","logid":"L1","now":1}}"#;
+        let oauth = r#"{"data":{"n":2,"error_code":"0","description":""},"message":"success"}"#;
+        let newer = r#"{"err_no":0,"err_msg":"","log_id":"L3","data":{"n":3}}"#;
+        let r = parse::<Data>(&EP, raw(200, legacy)).unwrap();
+        assert_eq!((r.data.n, r.request_id.as_deref()), (1, Some("L1")));
+        assert_eq!(parse::<Data>(&EP, raw(200, oauth)).unwrap().data.n, 2);
+        let r = parse::<Data>(&EP, raw(200, newer)).unwrap();
+        assert_eq!((r.data.n, r.request_id.as_deref()), (3, Some("L3")));
+    }
+
+    #[test]
+    fn three_error_envelopes() {
+        let e = err(
+            r#"{"data":{"error_code":28001008,"description":"access_token expired"},"extra":{"error_code":28001008,"description":"access_token expired","sub_error_code":7,"sub_description":"detail","logid":"L1","now":1}}"#,
+        );
+        assert_eq!((e.code, e.kind), (28001008, ErrorKind::TokenExpired));
+        assert_eq!((e.sub_code.as_deref(), e.sub_message.as_deref()), (Some("7"), Some("detail")));
+        assert_eq!(e.request_id.as_deref(), Some("L1"));
+        assert_eq!(e.message, "access_token expired");
+
+        let e = err(r#"{"data":{"error_code":10013,"description":"bad secret","captcha":""},"message":"error"}"#);
+        assert_eq!((e.code, e.kind, e.message.as_str()), (10013, ErrorKind::Auth, "bad secret"));
+
+        let e = err(r#"{"err_no":28003018,"err_msg":"too many","log_id":"L3","data":null}"#);
+        assert_eq!((e.code, e.kind, e.request_id.as_deref()), (28003018, ErrorKind::RateLimited, Some("L3")));
+        assert_eq!(e.sub_code, None);
+    }
+
+    #[test]
+    fn odd_bodies() {
+        assert!(matches!(parse::<Data>(&EP, raw(502, "<html>bad gateway</html>")), Err(Error::Http { status: 502, .. })));
+        assert!(matches!(parse::<Data>(&EP, raw(200, "not json")), Err(Error::Decode { .. })));
+        assert!(matches!(parse::<Data>(&EP, raw(200, r#"{"data":{"n":1}}"#)), Err(Error::Decode { .. })));
+        let e = match parse::<Data>(&EP, raw(429, r#"{"err_no":1,"err_msg":"slow down"}"#)) {
+            Err(Error::Api(e)) => e,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(e.kind, ErrorKind::RateLimited);
+    }
+
+    #[test]
+    fn kinds() {
+        assert_eq!(error_kind("market.x", 2190008), ErrorKind::TokenExpired);
+        assert_eq!(error_kind("market.x", 10010), ErrorKind::TokenExpired);
+        assert_eq!(error_kind("oauth.refresh_token", 10010), ErrorKind::Auth);
+        assert_eq!(error_kind("oauth.renew_refresh_token", 10020), ErrorKind::Auth);
+        assert_eq!(error_kind("oauth.client_token", 10020), ErrorKind::RateLimited);
+        assert_eq!(error_kind("x", 28001007), ErrorKind::InvalidParam);
+        assert_eq!(error_kind("x", 28001012), ErrorKind::Permission);
+        assert_eq!(error_kind("x", 12345), ErrorKind::Other);
+    }
+
+    #[test]
+    fn form_bodies() {
+        let v = serde_json::json!({"b": "x y&z", "a": 1, "c": true, "d": null, "e": [1, 2]});
+        let form = String::from_utf8(form_encode(&v).unwrap()).unwrap();
+        assert_eq!(form, "a=1&b=x+y%26z&c=true&e=%5B1%2C2%5D");
+    }
+
+    #[test]
+    fn checks() {
+        let ep = Endpoint { name: "market.service.user.remaintimes.decr", ..EP };
+        let ok = serde_json::json!({"count": 1, "out_trade_no": "o1"});
+        assert!(validate(&ep, &ok).is_ok());
+        let e = validate(&ep, &serde_json::json!({"count": 0, "out_trade_no": "o1"})).unwrap_err().to_string();
+        assert!(e.contains("`count` must be greater than 0"), "{e}");
+        assert!(validate(&ep, &serde_json::json!({"count": 2, "out_trade_no": " "})).is_err());
+        assert!(validate(&EP, &serde_json::json!({"count": 0})).is_ok());
+    }
+
+    #[test]
+    fn authorize_url_and_secrets() {
+        let c = Client::builder("ck", "cs-very-secret").build().unwrap();
+        assert_eq!(
+            c.authorize_url("user_info,trial.whitelist", "https://example.com/cb?x=1", "st"),
+            "https://open.douyin.com/platform/oauth/connect/?client_key=ck&response_type=code&scope=user_info%2Ctrial.whitelist&redirect_uri=https%3A%2F%2Fexample.com%2Fcb%3Fx%3D1&state=st"
+        );
+        assert!(!c.authorize_url("user_info", "https://e.com", "").contains("state"));
+        let shown = format!("{c:?} {:?}", c.with_access_token("act.abcdefghijkl"));
+        assert!(!shown.contains("cs-very-secret") && !shown.contains("act.abcdefghijkl"), "{shown}");
+        assert!(Client::builder("", "x").build().is_err());
+    }
+}
