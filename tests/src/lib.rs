@@ -2,8 +2,10 @@
 //!
 //! The [`fixture`] module holds the code emitted for `tests/fixture/spec`, a made-up platform
 //! whose spec uses every feature of the format. It is compiled here with warnings denied, so the
-//! snapshots in `tests/snapshots/` are of code that is known to compile.
+//! snapshots in `tests/snapshots/` are of code that is known to compile. [`server`] is a minimal
+//! HTTP server for load and fault-injection tests.
 
 #![deny(warnings)]
 
 pub mod fixture;
+pub mod server;

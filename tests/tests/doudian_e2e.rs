@@ -1,3 +1,4 @@
+#![cfg(feature = "doudian")]
 //! Doudian end to end over real HTTP on 127.0.0.1: a local server that checks every request's
 //! signature exactly as the platform does, and plays the token, error and paging scenarios.
 

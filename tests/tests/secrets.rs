@@ -1,0 +1,90 @@
+//! Secrets never show: every config, client, token and error type is formatted with `{:?}` and
+//! `{}` and searched for the secret and the tokens; the log output of real calls is captured and
+//! searched too.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use shop_api::runtime::{Secret, Token};
+
+const APP_SECRET: &str = "S3CR3T-app-secret-0123456789";
+const ACCESS: &str = "ACCESS-token-abcdefghijklmnop";
+const REFRESH: &str = "REFRESH-token-qrstuvwxyz0123";
+
+fn assert_clean(what: &str, text: &str) {
+    for s in [APP_SECRET, ACCESS, REFRESH] {
+        assert!(!text.contains(s), "{what} shows a secret: {text}");
+    }
+}
+
+/// A log sink shared with the test.
+#[derive(Clone, Default)]
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn tokens_and_secrets_do_not_format() {
+    let t = Token {
+        access_token: Secret::new(ACCESS),
+        refresh_token: Some(Secret::new(REFRESH)),
+        expires_at: 1,
+        ..Token::default()
+    };
+    assert_clean("Token", &format!("{t:?}"));
+    let s = Secret::new(APP_SECRET);
+    assert_clean("Secret", &format!("{s:?} {s}"));
+}
+
+#[cfg(feature = "doudian")]
+#[tokio::test]
+async fn doudian_client_errors_and_logs_hold_no_secret() {
+    use shop_api::doudian::{Client, order::OrderSearchListRequest};
+    use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
+
+    let sink = Sink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "code": 40003, "msg": "access_token已过期", "sub_code": "isv.access-token-expired", "sub_msg": "", "log_id": "L"
+        })))
+        .mount(&server)
+        .await;
+    let client = Client::builder("key", APP_SECRET).base_url(server.uri()).build().unwrap();
+    assert_clean("ClientBuilder", &format!("{:?}", Client::builder("key", APP_SECRET)));
+    assert_clean("Client", &format!("{client:?}"));
+    let shop = client.with_access_token(ACCESS);
+    assert_clean("shop handle", &format!("{shop:?}"));
+    let e = shop.order_search_list(&OrderSearchListRequest { size: 1, ..Default::default() }).await.unwrap_err();
+    assert_clean("Error", &format!("{e} {e:?}"));
+    let prepared = shop.prepare(&OrderSearchListRequest { size: 1, ..Default::default() }).await.unwrap();
+    assert_clean("dry run", &format!("{prepared} {prepared:?}"));
+    // An unreachable server: reqwest errors name the URL, whose query holds the token.
+    let down = Client::builder("key", APP_SECRET)
+        .base_url("http://127.0.0.1:9")
+        .retry(shop_api::runtime::RetryPolicy::none())
+        .build()
+        .unwrap()
+        .with_access_token(ACCESS);
+    let e = down.order_search_list(&OrderSearchListRequest { size: 1, ..Default::default() }).await.unwrap_err();
+    assert_clean("transport Error", &format!("{e} {e:?}"));
+    let logs = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("order.searchList"), "the calls were logged: {logs}");
+    assert_clean("log output", &logs);
+}
