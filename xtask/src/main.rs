@@ -23,6 +23,9 @@ enum Cmd {
         #[arg(long, hide = true)]
         root: Option<PathBuf>,
     },
+    /// Time generation for the real specs and for synthetic specs 10x and 100x their size
+    /// (run it as `cargo run --release -p xtask -- bench-gen` for release-build figures).
+    BenchGen,
 }
 
 fn main() -> ExitCode {
@@ -39,8 +42,17 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Cmd::BenchGen => match bench::run(&project_root()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
+
+mod bench;
 
 fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the project root").to_path_buf()
