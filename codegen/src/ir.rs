@@ -491,18 +491,18 @@ fn load_platform(root: &Path, dir: &Path, errors: &mut Vec<SpecError>) -> Option
     let mut modules = Vec::new();
     let mut methods: BTreeMap<String, (String, String)> = BTreeMap::new();
     let mut raw: Vec<(Module, Locations)> = Vec::new();
-    for path in files {
-        let Some(text) = read_text(root, &path, errors) else { continue };
-        let Some(module_spec) = parse_yaml::<ModuleSpec>(root, &path, &text, errors) else { continue };
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
-        let mut cx = Cx { file: rel(root, &path), locs: Locations::index(&text), errors };
-        if !naming::is_snake_ident(&stem) || naming::is_keyword(&stem) {
-            cx.err(&[], format!("the module file name `{stem}` is not a snake_case Rust name"), Some(format!(
-                "rename the file to `{}.yaml`",
-                naming::suggest_field(&stem)
-            )));
-        }
-        let module = lower_module(&mut cx, &module_spec, &stem, spec.routing);
+    // Files are read, parsed and lowered on all cores; results are merged in file order, so
+    // errors and output do not depend on which thread finished first.
+    let routing = spec.routing;
+    let loaded = parallel_map(&files, |path| {
+        let mut errs = Vec::new();
+        let out = load_module(root, path, routing, &mut errs);
+        (out, errs)
+    });
+    for (out, errs) in loaded {
+        errors.extend(errs);
+        let Some((module, locs)) = out else { continue };
+        let mut cx = Cx { file: PathBuf::from(&module.file), locs, errors };
         for ep in &module.endpoints {
             if let Some((other_file, other)) = methods.get(&ep.method) {
                 cx.err(
@@ -571,6 +571,56 @@ fn load_platform(root: &Path, dir: &Path, errors: &mut Vec<SpecError>) -> Option
         routing: spec.routing,
         modules,
     })
+}
+
+/// Read, parse and lower one module file.
+fn load_module(root: &Path, path: &Path, routing: Routing, errors: &mut Vec<SpecError>) -> Option<(Module, Locations)> {
+    let text = read_text(root, path, errors)?;
+    let module_spec = parse_yaml::<ModuleSpec>(root, path, &text, errors)?;
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
+    let mut cx = Cx { file: rel(root, path), locs: Locations::index(&text), errors };
+    if !naming::is_snake_ident(&stem) || naming::is_keyword(&stem) {
+        cx.err(&[], format!("the module file name `{stem}` is not a snake_case Rust name"), Some(format!(
+            "rename the file to `{}.yaml`",
+            naming::suggest_field(&stem)
+        )));
+    }
+    let module = lower_module(&mut cx, &module_spec, &stem, routing);
+    let locs = std::mem::take(&mut cx.locs);
+    Some((module, locs))
+}
+
+/// `items.iter().map(f).collect()`, run on all cores, results in input order.
+pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(items.len());
+    if workers <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut out: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut part = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        part.push((i, f(item)));
+                    }
+                    part
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(part) => part,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
 }
 
 fn split(p: Option<(usize, usize)>) -> (Option<usize>, Option<usize>) {
