@@ -40,7 +40,8 @@ pub fn decode_request<R: ApiRequest>(params: &Value) -> Result<R, Failure> {
     let text = params.to_string();
     let mut unknown = Vec::new();
     let de = &mut serde_json::Deserializer::from_str(&text);
-    let ignored = serde_ignored::Deserializer::new(de, |path| unknown.push(path.to_string()));
+    let mut track = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
+    let ignored = serde_ignored::Deserializer::new(de, &mut track);
     let req: R = serde_path_to_error::deserialize(ignored).map_err(|e| {
         Failure::Usage(format!("{}: field `{}`: {}", ep.name, e.path(), e.inner()))
     })?;
@@ -74,7 +75,7 @@ macro_rules! visitor {
                 Box::pin(async move {
                     let req: R = decode_request(self.params)?;
                     if self.dry_run {
-                        return Ok(self.client.prepare(&req)?.to_string());
+                        return Ok(self.client.prepare(&req).await?.to_string());
                     }
                     let resp = self.client.execute_full(&req).await?;
                     serde_json::to_string_pretty(&resp.data).map_err(|e| Failure::Usage(e.to_string()))

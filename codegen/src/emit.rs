@@ -270,6 +270,7 @@ pub fn emit_event_enum(p: &Platform, gate: &dyn Fn(&Module) -> TokenStream) -> T
         }
 
         /// The catalogue of webhook events compiled in.
+        #[allow(clippy::vec_init_then_push)]
         pub fn events() -> Vec<::shop_api::runtime::EventInfo> {
             #[allow(unused_mut)]
             let mut v = Vec::new();
@@ -649,30 +650,78 @@ fn list_inner(t: &Ty) -> TokenStream {
     }
 }
 
-/// Take an optional or required response field's value as `Option<T>`.
-fn take(f: &Field, conv: TokenStream) -> TokenStream {
+/// `expr` as an `i64`, with no cast when it already is one.
+fn as_i64(expr: TokenStream, ty: &Ty) -> TokenStream {
+    if *ty == Ty::I64 { expr } else { quote!((#expr as i64)) }
+}
+
+/// `n` (an `i64`) as the field's integer type.
+fn from_i64(ty: &Ty) -> TokenStream {
+    match ty {
+        Ty::I64 => quote!(n),
+        other => {
+            let t = rust_ty(other);
+            quote!(n as #t)
+        }
+    }
+}
+
+/// A response field's value as `Option<i64>`.
+fn total_of(f: &Field) -> TokenStream {
     let n = ident(&f.rust);
-    if is_optional(f) { quote!(resp.#n #conv) } else { quote!(Some(resp.#n) #conv) }
+    let conv = as_i64(quote!(n), &f.ty);
+    if is_optional(f) {
+        if f.ty == Ty::I64 { quote!(resp.#n) } else { quote!(resp.#n.map(|n| #conv)) }
+    } else {
+        let v = as_i64(quote!(resp.#n), &f.ty);
+        quote!(Some(#v))
+    }
 }
 
 /// The `Paginated` impl that lets the runtime page through an endpoint.
 pub fn emit_paginated(req: &Ident, pg: &Pagination) -> TokenStream {
+    let items_of = |items: &Field| {
+        let n = ident(&items.rust);
+        if is_optional(items) { quote!(resp.#n.unwrap_or_default()) } else { quote!(resp.#n) }
+    };
     match pg {
         Pagination::Page { page, size, first, items, total, has_more } => {
             let item = list_inner(&items.ty);
             let pn = ident(&page.rust);
-            let set = if is_optional(page) { quote!(self.#pn = Some(n as _);) } else { quote!(self.#pn = n as _;) };
-            let current = if is_optional(page) { quote!(self.#pn.map(|n| n as i64)) } else { quote!(Some(self.#pn as i64)) };
+            let conv = from_i64(&page.ty);
+            let set = if is_optional(page) { quote!(self.#pn = Some(#conv);) } else { quote!(self.#pn = #conv;) };
+            let current = if is_optional(page) {
+                let c = as_i64(quote!(n), &page.ty);
+                if page.ty == Ty::I64 {
+                    quote!(self.#pn.unwrap_or(#first))
+                } else {
+                    quote!(self.#pn.map(|n| #c).unwrap_or(#first))
+                }
+            } else {
+                as_i64(quote!(self.#pn), &page.ty)
+            };
             let size = match size {
                 Some(s) => {
                     let sn = ident(&s.rust);
-                    if is_optional(s) { quote!(self.#sn.map(|n| n as i64)) } else { quote!(Some(self.#sn as i64)) }
+                    if is_optional(s) {
+                        let c = as_i64(quote!(n), &s.ty);
+                        if s.ty == Ty::I64 { quote!(self.#sn) } else { quote!(self.#sn.map(|n| #c)) }
+                    } else {
+                        let v = as_i64(quote!(self.#sn), &s.ty);
+                        quote!(Some(#v))
+                    }
                 }
                 None => quote!(None),
             };
-            let items = take(items, quote!(.unwrap_or_default()));
-            let total = total.as_ref().map(|t| take(t, quote!(.map(|n| n as i64)))).unwrap_or(quote!(None));
-            let has_more = has_more.as_ref().map(|h| take(h, quote!())).unwrap_or(quote!(None));
+            let items = items_of(items);
+            let total = total.as_ref().map(total_of).unwrap_or(quote!(None));
+            let has_more = has_more
+                .as_ref()
+                .map(|h| {
+                    let n = ident(&h.rust);
+                    if is_optional(h) { quote!(resp.#n) } else { quote!(Some(resp.#n)) }
+                })
+                .unwrap_or(quote!(None));
             quote! {
                 impl ::shop_api::runtime::Paginated for #req {
                     type Item = #item;
@@ -683,9 +732,7 @@ pub fn emit_paginated(req: &Ident, pg: &Pagination) -> TokenStream {
                         }
                     }
                     fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
-                        let current = #current;
-                        let size = #size;
-                        ::shop_api::runtime::Page::numbered(#items, current.unwrap_or(#first), #first, size, #total, #has_more)
+                        ::shop_api::runtime::Page::numbered(#items, #current, #first, #size, #total, #has_more)
                     }
                 }
             }
@@ -694,9 +741,10 @@ pub fn emit_paginated(req: &Ident, pg: &Pagination) -> TokenStream {
             let item = list_inner(&items.ty);
             let cn = ident(&cursor.rust);
             let set = if is_optional(cursor) { quote!(self.#cn = Some(c.clone());) } else { quote!(self.#cn = c.clone();) };
-            let items = take(items, quote!(.unwrap_or_default()));
-            let next = take(next, quote!());
-            let total = total.as_ref().map(|t| take(t, quote!(.map(|n| n as i64)))).unwrap_or(quote!(None));
+            let items = items_of(items);
+            let nn = ident(&next.rust);
+            let next = if is_optional(next) { quote!(resp.#nn) } else { quote!(Some(resp.#nn)) };
+            let total = total.as_ref().map(total_of).unwrap_or(quote!(None));
             quote! {
                 impl ::shop_api::runtime::Paginated for #req {
                     type Item = #item;

@@ -59,7 +59,7 @@ pub fn suggest_field(wire: &str) -> String {
         "ref" => "reference".to_owned(),
         "match" => "matches".to_owned(),
         s if is_keyword(s) => format!("{s}_"),
-        s if s.is_empty() => "field".to_owned(),
+        "" => "field".to_owned(),
         s if s.starts_with(|c: char| c.is_ascii_digit()) => format!("f_{s}"),
         s => s.to_owned(),
     }

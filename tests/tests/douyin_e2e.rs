@@ -659,7 +659,7 @@ async fn a_deduction_of_zero_is_refused_without_a_request() {
         "{e}"
     );
     assert!(
-        client.prepare(&decr(0)).is_err(),
+        client.prepare(&decr(0)).await.is_err(),
         "a dry run refuses it too"
     );
     assert!(
@@ -676,20 +676,25 @@ async fn a_dry_run_masks_every_secret() {
     let server = platform.start().await;
     let client = builder(&server).build().unwrap();
 
-    let p = client.prepare(&purchase_list()).unwrap();
+    let p = client.prepare(&purchase_list()).await.unwrap();
     assert_eq!(p.method, HttpMethod::Get);
     assert_eq!(p.url.path(), "/market/service/user/purchase/list/");
-    assert!(
-        p.headers.iter().any(|(k, _)| k == "access-token"),
-        "the client token header is shown (as a placeholder before the first fetch)"
+    assert_eq!(
+        p.url.query(),
+        Some("open_id=OPEN-1&service_id=7021602203591118688&is_test_env=true")
     );
-
-    client.client_token().await.unwrap();
-    let shown = client.prepare(&purchase_list()).unwrap().to_string();
+    assert_eq!(p.body, Body::Empty);
+    assert!(
+        p.headers
+            .iter()
+            .any(|(k, v)| k == "access-token" && v == "clt.0123456789abcdef")
+    );
+    let shown = p.to_string();
     assert!(
         shown.contains("access-token: clt.***") && !shown.contains("0123456789abcdef"),
         "{shown}"
     );
+    client.prepare(&purchase_list()).await.unwrap();
 
     let req = shop_api::douyin::oauth::OauthAccessTokenRequest {
         client_key: KEY.into(),
@@ -697,7 +702,7 @@ async fn a_dry_run_masks_every_secret() {
         code: "CODE-0123456789".into(),
         grant_type: "authorization_code".into(),
     };
-    let p = client.prepare(&req).unwrap();
+    let p = client.prepare(&req).await.unwrap();
     assert!(
         matches!(&p.body, Body::Form(b) if String::from_utf8_lossy(b).contains(SECRET)),
         "the real body carries the secret"
@@ -711,7 +716,7 @@ async fn a_dry_run_masks_every_secret() {
     assert_eq!(
         server.received_requests().await.unwrap().len(),
         1,
-        "only the explicit client token fetch was sent"
+        "a dry run sends nothing but the one client token fetch"
     );
 }
 

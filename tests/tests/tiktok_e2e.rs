@@ -1,7 +1,8 @@
-#![cfg(feature = "tiktok")]
 //! TikTok Shop end to end over real HTTP on 127.0.0.1: a local server that recomputes every
 //! request's signature from what it received (path, query, body), checks the access-token header
 //! and the shop-cipher rules of the endpoint it was sent to, then plays the scenario of the test.
+
+#![cfg(feature = "tiktok")]
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -500,7 +501,7 @@ async fn server_errors_are_retried_only_for_idempotent_endpoints() {
 async fn shop_cipher_rules() {
     let platform = Platform::default();
     platform.on("GET /authorization/202309/shops", |s, _| {
-        assert!(s.query.get("shop_cipher").is_none());
+        assert!(!s.query.contains_key("shop_cipher"));
         ok(json!({"shops": [{"id": "7000714532876273420", "name": "Maomao beauty shop", "region": "GB", "seller_type": "CROSS_BORDER", "cipher": CIPHER, "code": "CNGBCBA4LLU8"}]}))
     });
     let server = platform.start().await;
@@ -619,7 +620,7 @@ async fn multipart_upload_is_signed_without_its_body() {
         assert!(body.contains("name=\"use_case\"\r\n\r\nMAIN_IMAGE\r\n"), "{body}");
         assert!(body.contains("name=\"data\"; filename=\"shoe.png\"") && body.contains("\u{1}PNG-BYTES"), "{body}");
         assert_eq!(body.matches("name=\"data\"").count(), 1, "the file replaces the text field");
-        assert!(s.query.get("shop_cipher").is_none(), "uploads are not shop-scoped");
+        assert!(!s.query.contains_key("shop_cipher"), "uploads are not shop-scoped");
         ok(json!({"uri": "tos-maliva-i-o3syd03w52-us/c668cdf70b7f483c94dbe", "url": "https://p16-oec-va.ibyteimg.com/a.png", "width": 100, "height": 100, "use_case": "MAIN_IMAGE"}))
     });
     let server = platform.start().await;
@@ -773,4 +774,95 @@ async fn token_get_and_refresh_against_the_auth_host() {
         !text.contains(SECRET),
         "the app secret never prints: {text}"
     );
+}
+
+/// A log sink shared with the test.
+#[derive(Clone, Default)]
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn calls_are_traced_with_endpoint_request_id_and_latency_and_no_secret() {
+    let sink = Sink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    // With a single scoped subscriber, tracing-core computes the interest of a callsite first hit
+    // by another test's thread from that thread's (absent) subscriber and caches "never"; a second
+    // live dispatcher makes it ask every registered one.
+    let _second = tracing::Dispatch::new(tracing_subscriber::registry());
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let platform = Platform::default();
+    platform.on("GET /order/202309/orders", |_, n| match n {
+        0 => err(200, 36009002, "Too many requests."),
+        _ => ok(json!({"orders": []})),
+    });
+    let server = platform.start().await;
+    let auth = MockServer::start().await;
+    Mock::given(any()).respond_with(Auth).mount(&auth).await;
+    let client = builder(&server).auth_base_url(auth.uri()).build().unwrap();
+
+    let tokens = client
+        .get_token("TTP_FeBoANmHP3yqdoUI9fZOCw")
+        .await
+        .unwrap();
+    client
+        .refresh_token(tokens.refresh_token.expose())
+        .await
+        .unwrap();
+    client.get_token("used-code").await.unwrap_err();
+    let shop = client.with_access_token(TOKEN).with_shop_cipher(CIPHER);
+    shop.order_detail(&OrderDetailRequest {
+        ids: vec!["1".into()],
+    })
+    .await
+    .unwrap();
+    let dry_run = shop
+        .prepare(&OrderDetailRequest {
+            ids: vec!["1".into()],
+        })
+        .await
+        .unwrap();
+    let dry_run = format!("{dry_run} {dry_run:?}");
+    assert!(
+        dry_run.starts_with("GET ") && !dry_run.contains(TOKEN),
+        "{dry_run}"
+    );
+
+    let logs = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("endpoint=\"order.detail\"") && logs.contains("endpoint=\"token.get\""),
+        "{logs}"
+    );
+    assert!(
+        logs.contains(&format!("request_id=\"{REQUEST_ID}\"")) && logs.contains("latency_ms="),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("retrying"),
+        "the rate-limited attempt is logged: {logs}"
+    );
+    for secret in [
+        SECRET,
+        TOKEN,
+        "TTP_ACCESS_1",
+        "TTP_REFRESH_1",
+        "TTP_ACCESS_2",
+        "TTP_FeBoANmHP3yqdoUI9fZOCw",
+    ] {
+        assert!(!logs.contains(secret), "the logs show {secret}: {logs}");
+    }
 }

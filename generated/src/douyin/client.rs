@@ -1,7 +1,7 @@
 //! The Douyin Open Platform client: one per app, caching the app's client token and serving many
 //! users through cheap handles.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -12,8 +12,9 @@ use tracing::Instrument;
 use crate::Error;
 use crate::runtime::http::{Body, PreparedRequest, RawResponse, Transport, with_retry};
 use crate::runtime::{
-    ApiError, ApiRequest, ApiResponse, Endpoint, ErrorKind, Flags, HttpConfig, HttpMethod, MemoryStore, Query, Result,
-    RetryPolicy, Secret, Token, TokenManager, TokenStore, decode_data, unix_now,
+    ApiError, ApiRequest, ApiResponse, Endpoint, ErrorKind, Flags, HttpConfig, HttpMethod,
+    MemoryStore, Query, Result, RetryPolicy, Secret, Token, TokenManager, TokenStore, decode_data,
+    unix_now,
 };
 
 /// The platform marker of Douyin requests.
@@ -29,11 +30,14 @@ pub const TOKEN_HEADER: &str = "access-token";
 /// How long before its expiry the client token is refreshed (5 minutes).
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
-/// The value `prepare` shows in place of a client token that has not been fetched yet.
-const UNFETCHED_CLIENT_TOKEN: &str = "clt.<fetched when sent>";
-
 /// Headers, query parameters and body fields masked when a prepared request is printed.
-const SECRET_NAMES: &[&str] = &[TOKEN_HEADER, "access_token", "client_secret", "refresh_token", "code"];
+const SECRET_NAMES: &[&str] = &[
+    TOKEN_HEADER,
+    "access_token",
+    "client_secret",
+    "refresh_token",
+    "code",
+];
 
 /// Builds a [`Client`].
 #[derive(Clone)]
@@ -118,7 +122,6 @@ impl ClientBuilder {
                 client_secret: self.client_secret,
                 transport,
                 tokens: TokenManager::new(store, self.margin),
-                last_client_token: Mutex::new(None),
             }),
             token: None,
         })
@@ -133,8 +136,6 @@ struct Inner {
     tokens: TokenManager,
     /// The store key of the client token.
     token_key: String,
-    /// The client token last used, for `prepare` (which does not fetch).
-    last_client_token: Mutex<Option<Secret>>,
 }
 
 /// A Douyin Open Platform client. Cheap to clone: clones share the connection pool and the cached
@@ -150,7 +151,7 @@ pub struct Client {
     token: Option<Secret>,
 }
 
-/// A user's tokens, from `Client::exchange_code` or `Client::refresh_access_token`.
+/// A user's tokens, from [`Client::exchange_code`] or [`Client::refresh_access_token`].
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct UserToken {
     /// The user's identifier within this app.
@@ -200,7 +201,7 @@ impl UserToken {
     }
 }
 
-/// A new refresh token, from `Client::renew_refresh_token`.
+/// A new refresh token, from [`Client::renew_refresh_token`].
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RenewedRefreshToken {
     /// The new refresh token; the old one no longer works.
@@ -220,13 +221,18 @@ pub struct RenewedRefreshToken {
 ///   ([`ErrorKind::Permission`]), invalid parameters, busy platform ([`ErrorKind::Server`]) and
 ///   capabilities taken offline, after the platform's status code table.
 pub fn error_kind(endpoint: &str, code: i64) -> ErrorKind {
-    let refreshing = matches!(endpoint, "oauth.refresh_token" | "oauth.renew_refresh_token");
+    let refreshing = matches!(
+        endpoint,
+        "oauth.refresh_token" | "oauth.renew_refresh_token"
+    );
     match code {
         10010 | 10020 if refreshing => ErrorKind::Auth,
         28001008 | 2190008 | 10008 | 10010 => ErrorKind::TokenExpired,
         28003018 | 28003017 | 2190001 | 10020 => ErrorKind::RateLimited,
         28001003 | 28001015 | 28001016 | 10003 | 10013 | 29002002 => ErrorKind::Auth,
-        28001012 | 28001014 | 28001018 | 28001020 | 28001021 | 28001042 | 2100007 | 10004 => ErrorKind::Permission,
+        28001012 | 28001014 | 28001018 | 28001020 | 28001021 | 28001042 | 2100007 | 10004 => {
+            ErrorKind::Permission
+        }
         28001007 | 2100005 | 10002 | 10005 | 11009 => ErrorKind::InvalidParam,
         28001005 | 28001006 | 2100004 | -1 => ErrorKind::Server,
         28001019 | 28001056 => ErrorKind::Offline,
@@ -246,7 +252,10 @@ enum Auth {
 
 impl Client {
     /// Start building a client of the app `client_key` / `client_secret`.
-    pub fn builder(client_key: impl Into<String>, client_secret: impl Into<Secret>) -> ClientBuilder {
+    pub fn builder(
+        client_key: impl Into<String>,
+        client_secret: impl Into<Secret>,
+    ) -> ClientBuilder {
         ClientBuilder {
             client_key: client_key.into(),
             client_secret: client_secret.into(),
@@ -260,7 +269,10 @@ impl Client {
     /// pool and client token. A client token (`clt.…`) given here is used, as given, for the
     /// endpoints that take one instead of the client's own.
     pub fn with_access_token(&self, token: impl Into<Secret>) -> Client {
-        Client { inner: self.inner.clone(), token: Some(token.into()) }
+        Client {
+            inner: self.inner.clone(),
+            token: Some(token.into()),
+        }
     }
 
     /// The app's client key.
@@ -275,7 +287,7 @@ impl Client {
 
     /// The URL to send a user to so they authorize the app for `scope` (comma separated, e.g.
     /// `"user_info,trial.whitelist"`); Douyin then redirects to `redirect_uri` with `code` (for
-    /// `Client::exchange_code`) and `state`. An empty `state` is left out.
+    /// [`Client::exchange_code`]) and `state`. An empty `state` is left out.
     pub fn authorize_url(&self, scope: &str, redirect_uri: &str, state: &str) -> String {
         let mut url = url::Url::parse(AUTHORIZE_URL).expect("AUTHORIZE_URL is a valid URL");
         {
@@ -312,7 +324,10 @@ impl Client {
     }
 
     /// Call any endpoint and keep the envelope's log id.
-    pub async fn execute_full<R: ApiRequest<Platform = Douyin>>(&self, req: &R) -> Result<ApiResponse<R::Response>> {
+    pub async fn execute_full<R: ApiRequest<Platform = Douyin>>(
+        &self,
+        req: &R,
+    ) -> Result<ApiResponse<R::Response>> {
         let ep = R::ENDPOINT;
         let body = encode_body(ep, req)?;
         let span = tracing::info_span!(
@@ -338,22 +353,19 @@ impl Client {
         result
     }
 
-    /// The request `execute` would send now, without sending it (`--dry-run`). A client token not
-    /// fetched yet shows as a placeholder; secrets are masked when the request is printed.
-    pub fn prepare<R: ApiRequest<Platform = Douyin>>(&self, req: &R) -> Result<PreparedRequest> {
+    /// The request `execute` would send now, without sending it (`--dry-run`); secrets are masked
+    /// when it is printed. For a client-token endpoint it fetches the client token when none is
+    /// cached, as `execute` would; nothing else is sent.
+    pub async fn prepare<R: ApiRequest<Platform = Douyin>>(
+        &self,
+        req: &R,
+    ) -> Result<PreparedRequest> {
         let ep = R::ENDPOINT;
         let body = encode_body(ep, req)?;
         let token = match self.auth_for(ep)? {
             Auth::None => None,
             Auth::Given(t) => Some(t),
-            Auth::Client => Some(
-                self.inner
-                    .last_client_token
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .clone()
-                    .unwrap_or_else(|| Secret::new(UNFETCHED_CLIENT_TOKEN)),
-            ),
+            Auth::Client => Some(self.managed_client_token(None).await?),
         };
         self.build_request(req, body, token.as_ref())
     }
@@ -377,7 +389,11 @@ impl Client {
         }
     }
 
-    async fn run<R: ApiRequest<Platform = Douyin>>(&self, req: &R, body: &Body) -> Result<ApiResponse<R::Response>> {
+    async fn run<R: ApiRequest<Platform = Douyin>>(
+        &self,
+        req: &R,
+        body: &Body,
+    ) -> Result<ApiResponse<R::Response>> {
         match self.auth_for(R::ENDPOINT)? {
             Auth::None => self.send(req, body, None).await,
             Auth::Given(token) => self.send(req, body, Some(&token)).await,
@@ -387,7 +403,10 @@ impl Client {
                     Err(e) if e.kind() == ErrorKind::TokenExpired => {
                         // The platform refused the call without running it: refresh the token
                         // once (unless another task already did) and call again.
-                        tracing::debug!(endpoint = R::ENDPOINT.name, "client token expired; refreshing once");
+                        tracing::debug!(
+                            endpoint = R::ENDPOINT.name,
+                            "client token expired; refreshing once"
+                        );
                         let fresh = self.managed_client_token(Some(&token)).await?;
                         self.send(req, body, Some(&fresh)).await
                     }
@@ -431,13 +450,21 @@ impl Client {
         if let Some(t) = token {
             headers.push((TOKEN_HEADER.to_owned(), t.expose().to_owned()));
         }
-        Ok(PreparedRequest { method: ep.method, url, headers, body, secret_names: SECRET_NAMES })
+        Ok(PreparedRequest {
+            method: ep.method,
+            url,
+            headers,
+            body,
+            secret_names: SECRET_NAMES,
+        })
     }
 
     async fn managed_client_token(&self, stale: Option<&Secret>) -> Result<Secret> {
         let inner = &self.inner;
-        let token = inner.tokens.get(&inner.token_key, stale, |_| self.fetch_client_token()).await?;
-        *inner.last_client_token.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.access_token.clone());
+        let token = inner
+            .tokens
+            .get(&inner.token_key, stale, |_| self.fetch_client_token())
+            .await?;
         Ok(token.access_token)
     }
 
@@ -459,16 +486,25 @@ impl Client {
         let span = tracing::info_span!("douyin", endpoint = ep.name);
         let resp = self.send(&req, &body, None).instrument(span).await?.data;
         if resp.access_token.is_empty() {
-            return Err(Error::Token("oauth.client_token answered without an access_token".into()));
+            return Err(Error::Token(
+                "oauth.client_token answered without an access_token".into(),
+            ));
         }
-        let ttl = if resp.expires_in > 0 { resp.expires_in } else { 7200 };
+        let ttl = if resp.expires_in > 0 {
+            resp.expires_in
+        } else {
+            7200
+        };
         tracing::debug!(expires_in = ttl, "client token fetched");
-        Ok(Token { access_token: Secret::new(resp.access_token), expires_at: unix_now() + ttl, ..Token::default() })
+        Ok(Token {
+            access_token: Secret::new(resp.access_token),
+            expires_at: unix_now() + ttl,
+            ..Token::default()
+        })
     }
 }
 
 /// The user OAuth flow, through the generated `oauth` endpoints.
-#[cfg(feature = "douyin-oauth")]
 impl Client {
     /// Exchange the authorization `code` Douyin sent to the redirect URI for the user's tokens
     /// (`POST /oauth/access_token/`, form-encoded). A code works once.
@@ -497,7 +533,10 @@ impl Client {
     /// A new access token (valid 15 days) from the user's refresh token
     /// (`POST /oauth/refresh_token/`, form-encoded). Once the refresh token has expired this fails
     /// with [`ErrorKind::Auth`] (code 10010): the user must authorize again.
-    pub async fn refresh_access_token(&self, refresh_token: impl Into<Secret>) -> Result<UserToken> {
+    pub async fn refresh_access_token(
+        &self,
+        refresh_token: impl Into<Secret>,
+    ) -> Result<UserToken> {
         let refresh_token = refresh_token.into();
         #[allow(clippy::needless_update)]
         let req = super::oauth::OauthRefreshTokenRequest {
@@ -512,7 +551,11 @@ impl Client {
             open_id: r.open_id,
             access_token: Secret::new(r.access_token),
             expires_at: now + r.expires_in,
-            refresh_token: if r.refresh_token.is_empty() { refresh_token } else { Secret::new(r.refresh_token) },
+            refresh_token: if r.refresh_token.is_empty() {
+                refresh_token
+            } else {
+                Secret::new(r.refresh_token)
+            },
             refresh_expires_at: now + r.refresh_expires_in,
             scope: r.scope,
         })
@@ -522,7 +565,10 @@ impl Client {
     /// (`POST /oauth/renew_refresh_token/`, form-encoded; needs the `renew_refresh_token`
     /// permission). Call it before the old one expires; it can be done at most 5 times, after which
     /// it fails with [`ErrorKind::Auth`] and the user must authorize again.
-    pub async fn renew_refresh_token(&self, refresh_token: impl Into<Secret>) -> Result<RenewedRefreshToken> {
+    pub async fn renew_refresh_token(
+        &self,
+        refresh_token: impl Into<Secret>,
+    ) -> Result<RenewedRefreshToken> {
         #[allow(clippy::needless_update)]
         let req = super::oauth::OauthRenewRefreshTokenRequest {
             client_key: self.inner.client_key.clone(),
@@ -530,54 +576,14 @@ impl Client {
             ..Default::default()
         };
         let r = self.execute(&req).await?;
-        Ok(RenewedRefreshToken { refresh_token: Secret::new(r.refresh_token), expires_at: unix_now() + r.expires_in })
+        Ok(RenewedRefreshToken {
+            refresh_token: Secret::new(r.refresh_token),
+            expires_at: unix_now() + r.expires_in,
+        })
     }
 }
 
-// The client-token request: the generated `oauth.client_token` endpoint when the `douyin-oauth`
-// feature compiles it in, else the same call written by hand.
-#[cfg(feature = "douyin-oauth")]
 use super::oauth::OauthClientTokenRequest as ClientTokenRequest;
-#[cfg(not(feature = "douyin-oauth"))]
-use fallback::ClientTokenRequest;
-
-#[cfg(not(feature = "douyin-oauth"))]
-mod fallback {
-    use crate::runtime::{ApiRequest, Endpoint, Flags, HttpMethod};
-
-    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-    pub(super) struct ClientTokenRequest {
-        pub(super) client_key: String,
-        pub(super) client_secret: String,
-        pub(super) grant_type: String,
-    }
-
-    #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-    pub(super) struct ClientTokenResponse {
-        #[serde(default, deserialize_with = "crate::runtime::de::lenient")]
-        pub(super) access_token: String,
-        #[serde(default, deserialize_with = "crate::runtime::de::lenient")]
-        pub(super) expires_in: i64,
-    }
-
-    impl ApiRequest for ClientTokenRequest {
-        type Response = ClientTokenResponse;
-        type Platform = super::Douyin;
-        const ENDPOINT: &'static Endpoint = &Endpoint {
-            platform: "douyin",
-            module: "oauth",
-            name: "oauth.client_token",
-            method: HttpMethod::Post,
-            path: "/oauth/client_token/",
-            summary: "Get the app's client token.",
-            doc_url: "https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/client-token",
-            flags: Flags::NO_TOKEN,
-            deprecated: false,
-            has_data: true,
-            required: &["client_key", "client_secret", "grant_type"],
-        };
-    }
-}
 
 /// A check made before sending: the platform would refuse the call, or worse, accept it.
 #[derive(Clone, Copy)]
@@ -591,10 +597,26 @@ enum Check {
 /// Field checks by endpoint. `out_trade_no` is the idempotency key of the service-market writes:
 /// an empty one would make every deduction look like the same one, or none.
 const CHECKS: &[(&str, &str, Check)] = &[
-    ("market.service.user.remaintimes.decr", "count", Check::Positive),
-    ("market.service.user.remaintimes.decr", "out_trade_no", Check::NonEmpty),
-    ("market.service.user.insert.purchase.info", "out_trade_no", Check::NonEmpty),
-    ("market.service.user.delete.purchase.info", "out_trade_no", Check::NonEmpty),
+    (
+        "market.service.user.remaintimes.decr",
+        "count",
+        Check::Positive,
+    ),
+    (
+        "market.service.user.remaintimes.decr",
+        "out_trade_no",
+        Check::NonEmpty,
+    ),
+    (
+        "market.service.user.insert.purchase.info",
+        "out_trade_no",
+        Check::NonEmpty,
+    ),
+    (
+        "market.service.user.delete.purchase.info",
+        "out_trade_no",
+        Check::NonEmpty,
+    ),
 ];
 
 fn validate(ep: &Endpoint, body: &Value) -> Result<()> {
@@ -602,7 +624,9 @@ fn validate(ep: &Endpoint, body: &Value) -> Result<()> {
         let v = body.get(*field);
         let ok = match check {
             Check::Positive => v.and_then(Value::as_f64).is_some_and(|n| n > 0.0),
-            Check::NonEmpty => v.and_then(Value::as_str).is_some_and(|s| !s.trim().is_empty()),
+            Check::NonEmpty => v
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.trim().is_empty()),
         };
         if !ok {
             let rule = match check {
@@ -611,7 +635,10 @@ fn validate(ep: &Endpoint, body: &Value) -> Result<()> {
             };
             return Err(Error::InvalidRequest {
                 endpoint: ep.name.into(),
-                message: format!("`{field}` {rule} (got {})", v.map_or_else(|| "nothing".into(), Value::to_string)),
+                message: format!(
+                    "`{field}` {rule} (got {})",
+                    v.map_or_else(|| "nothing".into(), Value::to_string)
+                ),
             });
         }
     }
@@ -621,19 +648,26 @@ fn validate(ep: &Endpoint, body: &Value) -> Result<()> {
 /// The body of `req`: none for `GET`, form-encoded for `form` endpoints, else JSON. Query and path
 /// fields are not serialized, so they never reach the body.
 fn encode_body<R: ApiRequest>(ep: &Endpoint, req: &R) -> Result<Body> {
-    let invalid = |message: String| Error::InvalidRequest { endpoint: ep.name.into(), message };
+    let invalid = |message: String| Error::InvalidRequest {
+        endpoint: ep.name.into(),
+        message,
+    };
     let value = serde_json::to_value(req).map_err(|e| invalid(e.to_string()))?;
     validate(ep, &value)?;
     if ep.method == HttpMethod::Get {
         return Ok(Body::Empty);
     }
     if ep.flags.contains(Flags::MULTIPART) {
-        return Err(invalid("multipart bodies are not supported by the Douyin client".into()));
+        return Err(invalid(
+            "multipart bodies are not supported by the Douyin client".into(),
+        ));
     }
     if ep.flags.contains(Flags::FORM) {
         return form_encode(&value).map(Body::Form).map_err(invalid);
     }
-    serde_json::to_vec(&value).map(Body::Json).map_err(|e| invalid(e.to_string()))
+    serde_json::to_vec(&value)
+        .map(Body::Json)
+        .map_err(|e| invalid(e.to_string()))
 }
 
 /// `application/x-www-form-urlencoded` from the top-level fields of `value`: strings as they are,
@@ -693,7 +727,10 @@ fn text_of(v: Option<&Value>) -> Option<String> {
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(ep: &Endpoint, raw: RawResponse) -> Result<ApiResponse<T>> {
+fn parse<T: serde::de::DeserializeOwned>(
+    ep: &Endpoint,
+    raw: RawResponse,
+) -> Result<ApiResponse<T>> {
     let http_error = |raw: &RawResponse| Error::Http {
         endpoint: ep.name.into(),
         status: raw.status,
@@ -713,8 +750,14 @@ fn parse<T: serde::de::DeserializeOwned>(ep: &Endpoint, raw: RawResponse) -> Res
     let in_data = |k: &str| data.as_ref().and_then(|d| d.get(k));
     let in_extra = |k: &str| env.extra.as_ref().and_then(|e| e.get(k));
 
-    let codes = [code_of(env.err_no.as_ref()), code_of(in_data("error_code")), code_of(in_extra("error_code"))];
-    let request_id = text_of(env.log_id.as_ref()).or_else(|| text_of(in_extra("logid"))).or_else(|| text_of(in_data("log_id")));
+    let codes = [
+        code_of(env.err_no.as_ref()),
+        code_of(in_data("error_code")),
+        code_of(in_extra("error_code")),
+    ];
+    let request_id = text_of(env.log_id.as_ref())
+        .or_else(|| text_of(in_extra("logid")))
+        .or_else(|| text_of(in_data("log_id")));
     match codes.iter().flatten().find(|c| **c != 0).copied() {
         None if codes.iter().any(Option::is_some) => Ok(ApiResponse {
             data: decode_data(ep, env.data, &raw.body)?,
@@ -722,7 +765,11 @@ fn parse<T: serde::de::DeserializeOwned>(ep: &Endpoint, raw: RawResponse) -> Res
             http_status: raw.status,
         }),
         None if raw.status >= 400 => Err(http_error(&raw)),
-        None => Err(Error::decode(ep.name, "the envelope has no `err_no` or `error_code`", &raw.body)),
+        None => Err(Error::decode(
+            ep.name,
+            "the envelope has no `err_no` or `error_code`",
+            &raw.body,
+        )),
         Some(code) => {
             let message = [
                 text_of(env.err_msg.as_ref()),
@@ -782,7 +829,11 @@ mod tests {
     }
 
     fn raw(status: u16, body: &str) -> RawResponse {
-        RawResponse { status, retry_after: None, body: body.as_bytes().to_vec() }
+        RawResponse {
+            status,
+            retry_after: None,
+            body: body.as_bytes().to_vec(),
+        }
     }
 
     fn err(body: &str) -> ApiError {
@@ -810,23 +861,43 @@ mod tests {
             r#"{"data":{"error_code":28001008,"description":"access_token expired"},"extra":{"error_code":28001008,"description":"access_token expired","sub_error_code":7,"sub_description":"detail","logid":"L1","now":1}}"#,
         );
         assert_eq!((e.code, e.kind), (28001008, ErrorKind::TokenExpired));
-        assert_eq!((e.sub_code.as_deref(), e.sub_message.as_deref()), (Some("7"), Some("detail")));
+        assert_eq!(
+            (e.sub_code.as_deref(), e.sub_message.as_deref()),
+            (Some("7"), Some("detail"))
+        );
         assert_eq!(e.request_id.as_deref(), Some("L1"));
         assert_eq!(e.message, "access_token expired");
 
-        let e = err(r#"{"data":{"error_code":10013,"description":"bad secret","captcha":""},"message":"error"}"#);
-        assert_eq!((e.code, e.kind, e.message.as_str()), (10013, ErrorKind::Auth, "bad secret"));
+        let e = err(
+            r#"{"data":{"error_code":10013,"description":"bad secret","captcha":""},"message":"error"}"#,
+        );
+        assert_eq!(
+            (e.code, e.kind, e.message.as_str()),
+            (10013, ErrorKind::Auth, "bad secret")
+        );
 
         let e = err(r#"{"err_no":28003018,"err_msg":"too many","log_id":"L3","data":null}"#);
-        assert_eq!((e.code, e.kind, e.request_id.as_deref()), (28003018, ErrorKind::RateLimited, Some("L3")));
+        assert_eq!(
+            (e.code, e.kind, e.request_id.as_deref()),
+            (28003018, ErrorKind::RateLimited, Some("L3"))
+        );
         assert_eq!(e.sub_code, None);
     }
 
     #[test]
     fn odd_bodies() {
-        assert!(matches!(parse::<Data>(&EP, raw(502, "<html>bad gateway</html>")), Err(Error::Http { status: 502, .. })));
-        assert!(matches!(parse::<Data>(&EP, raw(200, "not json")), Err(Error::Decode { .. })));
-        assert!(matches!(parse::<Data>(&EP, raw(200, r#"{"data":{"n":1}}"#)), Err(Error::Decode { .. })));
+        assert!(matches!(
+            parse::<Data>(&EP, raw(502, "<html>bad gateway</html>")),
+            Err(Error::Http { status: 502, .. })
+        ));
+        assert!(matches!(
+            parse::<Data>(&EP, raw(200, "not json")),
+            Err(Error::Decode { .. })
+        ));
+        assert!(matches!(
+            parse::<Data>(&EP, raw(200, r#"{"data":{"n":1}}"#)),
+            Err(Error::Decode { .. })
+        ));
         let e = match parse::<Data>(&EP, raw(429, r#"{"err_no":1,"err_msg":"slow down"}"#)) {
             Err(Error::Api(e)) => e,
             other => panic!("{other:?}"),
@@ -839,8 +910,14 @@ mod tests {
         assert_eq!(error_kind("market.x", 2190008), ErrorKind::TokenExpired);
         assert_eq!(error_kind("market.x", 10010), ErrorKind::TokenExpired);
         assert_eq!(error_kind("oauth.refresh_token", 10010), ErrorKind::Auth);
-        assert_eq!(error_kind("oauth.renew_refresh_token", 10020), ErrorKind::Auth);
-        assert_eq!(error_kind("oauth.client_token", 10020), ErrorKind::RateLimited);
+        assert_eq!(
+            error_kind("oauth.renew_refresh_token", 10020),
+            ErrorKind::Auth
+        );
+        assert_eq!(
+            error_kind("oauth.client_token", 10020),
+            ErrorKind::RateLimited
+        );
         assert_eq!(error_kind("x", 28001007), ErrorKind::InvalidParam);
         assert_eq!(error_kind("x", 28001012), ErrorKind::Permission);
         assert_eq!(error_kind("x", 12345), ErrorKind::Other);
@@ -855,25 +932,89 @@ mod tests {
 
     #[test]
     fn checks() {
-        let ep = Endpoint { name: "market.service.user.remaintimes.decr", ..EP };
+        let ep = Endpoint {
+            name: "market.service.user.remaintimes.decr",
+            ..EP
+        };
         let ok = serde_json::json!({"count": 1, "out_trade_no": "o1"});
         assert!(validate(&ep, &ok).is_ok());
-        let e = validate(&ep, &serde_json::json!({"count": 0, "out_trade_no": "o1"})).unwrap_err().to_string();
+        let e = validate(&ep, &serde_json::json!({"count": 0, "out_trade_no": "o1"}))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`count` must be greater than 0"), "{e}");
         assert!(validate(&ep, &serde_json::json!({"count": 2, "out_trade_no": " "})).is_err());
         assert!(validate(&EP, &serde_json::json!({"count": 0})).is_ok());
     }
 
     #[test]
+    fn which_token_a_call_carries() {
+        let c = Client::builder("ck", "cs").build().unwrap();
+        let client_ep = Endpoint {
+            flags: Flags::CLIENT_TOKEN,
+            ..EP
+        };
+        assert!(matches!(
+            c.auth_for(&Endpoint {
+                flags: Flags::NO_TOKEN,
+                ..EP
+            }),
+            Ok(Auth::None)
+        ));
+        assert!(matches!(c.auth_for(&client_ep), Ok(Auth::Client)));
+        let e = c.auth_for(&EP).err().unwrap().to_string();
+        assert!(e.contains("with_access_token"), "{e}");
+        let user = c.with_access_token("act.u");
+        assert!(matches!(user.auth_for(&EP), Ok(Auth::Given(t)) if t.expose() == "act.u"));
+        assert!(
+            matches!(user.auth_for(&client_ep), Ok(Auth::Client)),
+            "a user token is not a client token"
+        );
+        let given = c.with_access_token("clt.mine");
+        assert!(
+            matches!(given.auth_for(&client_ep), Ok(Auth::Given(t)) if t.expose() == "clt.mine")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_printed_token_request_hides_the_secret() {
+        let c = Client::builder("ck", "cs-very-secret").build().unwrap();
+        let req = ClientTokenRequest {
+            client_key: "ck".into(),
+            client_secret: "cs-very-secret".into(),
+            grant_type: "client_credential".into(),
+        };
+        let p = c.prepare(&req).await.unwrap();
+        assert!(p.headers.is_empty(), "the token call carries no token");
+        assert!(
+            matches!(&p.body, Body::Json(b) if String::from_utf8_lossy(b).contains("cs-very-secret"))
+        );
+        let shown = p.to_string();
+        assert!(
+            !shown.contains("cs-very-secret") && shown.contains("client_credential"),
+            "{shown}"
+        );
+    }
+
+    #[test]
     fn authorize_url_and_secrets() {
         let c = Client::builder("ck", "cs-very-secret").build().unwrap();
         assert_eq!(
-            c.authorize_url("user_info,trial.whitelist", "https://example.com/cb?x=1", "st"),
+            c.authorize_url(
+                "user_info,trial.whitelist",
+                "https://example.com/cb?x=1",
+                "st"
+            ),
             "https://open.douyin.com/platform/oauth/connect/?client_key=ck&response_type=code&scope=user_info%2Ctrial.whitelist&redirect_uri=https%3A%2F%2Fexample.com%2Fcb%3Fx%3D1&state=st"
         );
-        assert!(!c.authorize_url("user_info", "https://e.com", "").contains("state"));
+        assert!(
+            !c.authorize_url("user_info", "https://e.com", "")
+                .contains("state")
+        );
         let shown = format!("{c:?} {:?}", c.with_access_token("act.abcdefghijkl"));
-        assert!(!shown.contains("cs-very-secret") && !shown.contains("act.abcdefghijkl"), "{shown}");
+        assert!(
+            !shown.contains("cs-very-secret") && !shown.contains("act.abcdefghijkl"),
+            "{shown}"
+        );
         assert!(Client::builder("", "x").build().is_err());
     }
 }

@@ -53,8 +53,8 @@ mod client;
 pub mod webhook;
 
 pub use client::{
-    AUTHORIZE_URL, BASE_URL, Client, ClientBuilder, DEFAULT_REFRESH_MARGIN, Douyin, RenewedRefreshToken, TOKEN_HEADER,
-    UserToken, error_kind,
+    AUTHORIZE_URL, BASE_URL, Client, ClientBuilder, DEFAULT_REFRESH_MARGIN, Douyin,
+    RenewedRefreshToken, TOKEN_HEADER, UserToken, error_kind,
 };
 
 #[rustfmt::skip]

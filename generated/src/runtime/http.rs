@@ -195,6 +195,36 @@ impl PreparedRequest {
     }
 }
 
+impl PreparedRequest {
+    /// The JSON or form body with the values of top-level fields named in `secret_names` masked
+    /// (a Douyin OAuth body carries the client secret).
+    fn masked_body(&self) -> String {
+        let mask = |k: &str, v: &str| {
+            if self.secret_names.contains(&k) { super::Secret::new(v).masked() } else { v.to_owned() }
+        };
+        match &self.body {
+            Body::Json(b) => match serde_json::from_slice::<serde_json::Value>(b) {
+                Ok(serde_json::Value::Object(mut map)) => {
+                    for (k, v) in map.iter_mut() {
+                        if let (true, Some(s)) = (self.secret_names.contains(&k.as_str()), v.as_str()) {
+                            *v = serde_json::Value::String(mask(k, s));
+                        }
+                    }
+                    serde_json::Value::Object(map).to_string()
+                }
+                _ => String::from_utf8_lossy(b).into_owned(),
+            },
+            Body::Form(b) => url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(url::form_urlencoded::parse(b).map(|(k, v)| {
+                    let v = mask(&k, &v);
+                    (k, v)
+                }))
+                .finish(),
+            _ => String::new(),
+        }
+    }
+}
+
 impl std::fmt::Debug for PreparedRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{self}")
@@ -210,7 +240,7 @@ impl std::fmt::Display for PreparedRequest {
         }
         match &self.body {
             Body::Empty => Ok(()),
-            Body::Json(b) | Body::Form(b) => write!(f, "\n{}", String::from_utf8_lossy(b)),
+            Body::Json(_) | Body::Form(_) => write!(f, "\n{}", self.masked_body()),
             Body::Multipart(parts) => {
                 for p in parts {
                     writeln!(f, "\n[part {} {} bytes]", p.name, p.data.len())?;

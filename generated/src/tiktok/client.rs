@@ -12,8 +12,8 @@ use tracing::Instrument;
 use crate::Error;
 use crate::runtime::http::{Body, Part, PreparedRequest, RawResponse, Transport, with_retry};
 use crate::runtime::{
-    ApiError, ApiRequest, ApiResponse, Endpoint, ErrorKind, Flags, HttpConfig, HttpMethod, Pages, Paginated, Query,
-    Result, RetryPolicy, Secret, Token, de, decode_data, unix_now,
+    ApiError, ApiRequest, ApiResponse, Endpoint, ErrorKind, Flags, HttpConfig, HttpMethod, Pages,
+    Paginated, Query, Result, RetryPolicy, Secret, Token, de, decode_data, unix_now,
 };
 
 /// The platform marker of TikTok Shop requests.
@@ -43,7 +43,11 @@ const TOKEN_SECRETS: &[&str] = &["app_secret", "auth_code", "refresh_token"];
 /// (`us`), `https://services.tiktokshop.com/open/authorize?..` for the others. `state` comes back
 /// unchanged with the authorization code on the redirect; an empty `state` is left out.
 pub fn authorization_url(service_id: &str, state: &str, us: bool) -> String {
-    let host = if us { "https://services.us.tiktokshop.com" } else { "https://services.tiktokshop.com" };
+    let host = if us {
+        "https://services.us.tiktokshop.com"
+    } else {
+        "https://services.tiktokshop.com"
+    };
     let mut url = url::Url::parse(&format!("{host}/open/authorize")).expect("a fixed, valid URL");
     {
         let mut q = url.query_pairs_mut();
@@ -177,7 +181,10 @@ pub fn error_kind(code: i64, message: &str) -> ErrorKind {
             let m = message.to_ascii_lowercase();
             if m.contains("sign") || m.contains("timestamp") {
                 ErrorKind::InvalidSign
-            } else if m.contains("access_token") || m.contains("access-token") || m.contains("app_key") {
+            } else if m.contains("access_token")
+                || m.contains("access-token")
+                || m.contains("app_key")
+            {
                 ErrorKind::Auth
             } else {
                 ErrorKind::InvalidParam
@@ -226,7 +233,11 @@ impl TokenInfo {
     /// `seller_name`, `seller_base_region` and `user_type`; `scope` the granted scopes, comma-joined.
     pub fn to_token(&self) -> Token {
         let mut extra = std::collections::BTreeMap::new();
-        for (k, v) in [("open_id", &self.open_id), ("seller_name", &self.seller_name), ("seller_base_region", &self.seller_base_region)] {
+        for (k, v) in [
+            ("open_id", &self.open_id),
+            ("seller_name", &self.seller_name),
+            ("seller_base_region", &self.seller_base_region),
+        ] {
             if !v.is_empty() {
                 extra.insert(k.to_owned(), v.clone());
             }
@@ -236,7 +247,8 @@ impl TokenInfo {
             access_token: self.access_token.clone(),
             expires_at: self.access_token_expire_in,
             refresh_token: (!self.refresh_token.is_empty()).then(|| self.refresh_token.clone()),
-            refresh_expires_at: (self.refresh_token_expire_in > 0).then_some(self.refresh_token_expire_in),
+            refresh_expires_at: (self.refresh_token_expire_in > 0)
+                .then_some(self.refresh_token_expire_in),
             scope: (!self.granted_scopes.is_empty()).then(|| self.granted_scopes.join(",")),
             extra,
         }
@@ -298,13 +310,21 @@ impl Client {
     /// A handle that calls with `token` (a seller's access token); it keeps this handle's shop
     /// cipher and shares the pool.
     pub fn with_access_token(&self, token: impl Into<Secret>) -> Client {
-        Client { inner: self.inner.clone(), token: Some(token.into()), shop_cipher: self.shop_cipher.clone() }
+        Client {
+            inner: self.inner.clone(),
+            token: Some(token.into()),
+            shop_cipher: self.shop_cipher.clone(),
+        }
     }
 
     /// A handle that targets the shop `cipher` (from `authorization.shops`) in shop-scoped calls;
     /// it keeps this handle's access token and shares the pool.
     pub fn with_shop_cipher(&self, cipher: impl Into<String>) -> Client {
-        Client { inner: self.inner.clone(), token: self.token.clone(), shop_cipher: Some(cipher.into()) }
+        Client {
+            inner: self.inner.clone(),
+            token: self.token.clone(),
+            shop_cipher: Some(cipher.into()),
+        }
     }
 
     /// The app key.
@@ -340,7 +360,10 @@ impl Client {
     }
 
     /// Call any endpoint and keep the envelope's request id.
-    pub async fn execute_full<R: ApiRequest<Platform = Tiktok>>(&self, req: &R) -> Result<ApiResponse<R::Response>> {
+    pub async fn execute_full<R: ApiRequest<Platform = Tiktok>>(
+        &self,
+        req: &R,
+    ) -> Result<ApiResponse<R::Response>> {
         let ep = R::ENDPOINT;
         if ep.flags.contains(Flags::MULTIPART) {
             return Err(Error::InvalidRequest {
@@ -358,8 +381,14 @@ impl Client {
     /// `product.upload_image`: `Part { name: "data".into(), file_name: Some("a.jpg".into()),
     /// content_type: Some("image/jpeg".into()), data: bytes }`). A file part replaces the text part
     /// of the field with the same name. The body of a multipart call is not signed.
-    pub async fn execute_multipart<R: ApiRequest<Platform = Tiktok>>(&self, req: &R, files: Vec<Part>) -> Result<R::Response> {
-        self.execute_multipart_full(req, files).await.map(|r| r.data)
+    pub async fn execute_multipart<R: ApiRequest<Platform = Tiktok>>(
+        &self,
+        req: &R,
+        files: Vec<Part>,
+    ) -> Result<R::Response> {
+        self.execute_multipart_full(req, files)
+            .await
+            .map(|r| r.data)
     }
 
     /// [`Client::execute_multipart`], keeping the envelope's request id.
@@ -394,8 +423,12 @@ impl Client {
     }
 
     /// The signed request `execute` would send now, without sending it (`--dry-run`). For upload
-    /// endpoints it holds the text parts only.
-    pub async fn prepare<R: ApiRequest<Platform = Tiktok>>(&self, req: &R) -> Result<PreparedRequest> {
+    /// endpoints it holds the text parts only, and is refused when a required field is a file
+    /// (only [`Client::execute_multipart`] takes files).
+    pub async fn prepare<R: ApiRequest<Platform = Tiktok>>(
+        &self,
+        req: &R,
+    ) -> Result<PreparedRequest> {
         let ep = R::ENDPOINT;
         let payload = if ep.flags.contains(Flags::MULTIPART) {
             Payload::Multipart(multipart_parts(req, Vec::new())?)
@@ -407,7 +440,11 @@ impl Client {
         self.prepare_raw(ep, &req.path(), &query, &payload, unix_now())
     }
 
-    async fn send<R: ApiRequest<Platform = Tiktok>>(&self, req: &R, payload: Payload) -> Result<ApiResponse<R::Response>> {
+    async fn send<R: ApiRequest<Platform = Tiktok>>(
+        &self,
+        req: &R,
+        payload: Payload,
+    ) -> Result<ApiResponse<R::Response>> {
         let ep = R::ENDPOINT;
         let path = req.path();
         let mut query = Query::new();
@@ -437,9 +474,19 @@ impl Client {
 
     /// Sign a call to `ep` at `timestamp`: `path` with its placeholders filled, `own` the
     /// endpoint's own query parameters.
-    fn prepare_raw(&self, ep: &Endpoint, path: &str, own: &Query, payload: &Payload, timestamp: i64) -> Result<PreparedRequest> {
+    fn prepare_raw(
+        &self,
+        ep: &Endpoint,
+        path: &str,
+        own: &Query,
+        payload: &Payload,
+        timestamp: i64,
+    ) -> Result<PreparedRequest> {
         let inner = &self.inner;
-        let invalid = |message: &str| Error::InvalidRequest { endpoint: ep.name.into(), message: message.into() };
+        let invalid = |message: &str| Error::InvalidRequest {
+            endpoint: ep.name.into(),
+            message: message.into(),
+        };
         let mut q = Query::new();
         q.push("app_key", inner.app_key.as_str());
         q.push("timestamp", &timestamp);
@@ -457,7 +504,9 @@ impl Client {
         let mut headers = Vec::new();
         if !ep.flags.contains(Flags::NO_TOKEN) {
             let Some(token) = &self.token else {
-                return Err(invalid("this call needs a seller's access token: call it on `client.with_access_token(..)`"));
+                return Err(invalid(
+                    "this call needs a seller's access token: call it on `client.with_access_token(..)`",
+                ));
             };
             headers.push((ACCESS_TOKEN_HEADER.to_owned(), token.expose().to_owned()));
         }
@@ -473,31 +522,61 @@ impl Client {
         let sign = super::sign::sign(inner.app_secret.expose(), path, &pairs, signed);
         q.push("sign", sign.as_str());
         let url = inner.transport.url(ep.name, path, &q)?;
-        Ok(PreparedRequest { method: ep.method, url, headers, body, secret_names: API_SECRETS })
+        Ok(PreparedRequest {
+            method: ep.method,
+            url,
+            headers,
+            body,
+            secret_names: API_SECRETS,
+        })
     }
 
     /// Exchange the authorization code from the redirect after the seller authorized the app (see
     /// [`authorization_url`]) for the seller's tokens.
     pub async fn get_token(&self, auth_code: &str) -> Result<TokenInfo> {
-        self.token_call(&TOKEN_GET, &[("auth_code", auth_code), ("grant_type", "authorized_code")]).await
+        self.token_call(
+            &TOKEN_GET,
+            &[("auth_code", auth_code), ("grant_type", "authorized_code")],
+        )
+        .await
     }
 
     /// Get a new access token (and possibly a new refresh token) with `refresh_token`.
     pub async fn refresh_token(&self, refresh_token: &str) -> Result<TokenInfo> {
-        self.token_call(&TOKEN_REFRESH, &[("refresh_token", refresh_token), ("grant_type", "refresh_token")]).await
+        self.token_call(
+            &TOKEN_REFRESH,
+            &[
+                ("refresh_token", refresh_token),
+                ("grant_type", "refresh_token"),
+            ],
+        )
+        .await
     }
 
-    async fn token_call(&self, ep: &'static Endpoint, params: &[(&str, &str)]) -> Result<TokenInfo> {
+    async fn token_call(
+        &self,
+        ep: &'static Endpoint,
+        params: &[(&str, &str)],
+    ) -> Result<TokenInfo> {
         let inner = &self.inner;
-        let mut url = url::Url::parse(&format!("{}{}", inner.auth_base_url, ep.path)).map_err(|e| Error::InvalidRequest {
-            endpoint: ep.name.into(),
-            message: format!("bad auth URL {}{}: {e}", inner.auth_base_url, ep.path),
-        })?;
+        let mut url =
+            url::Url::parse(&format!("{}{}", inner.auth_base_url, ep.path)).map_err(|e| {
+                Error::InvalidRequest {
+                    endpoint: ep.name.into(),
+                    message: format!("bad auth URL {}{}: {e}", inner.auth_base_url, ep.path),
+                }
+            })?;
         url.query_pairs_mut()
             .append_pair("app_key", &inner.app_key)
             .append_pair("app_secret", inner.app_secret.expose())
             .extend_pairs(params);
-        let prepared = PreparedRequest { method: HttpMethod::Get, url, headers: Vec::new(), body: Body::Empty, secret_names: TOKEN_SECRETS };
+        let prepared = PreparedRequest {
+            method: HttpMethod::Get,
+            url,
+            headers: Vec::new(),
+            body: Body::Empty,
+            secret_names: TOKEN_SECRETS,
+        };
         let span = tracing::info_span!(
             "tiktok",
             endpoint = ep.name,
@@ -509,7 +588,7 @@ impl Client {
             let prepared = &prepared;
             async move {
                 let raw = inner.transport.send(ep.name, prepared).await?;
-                parse::<TokenInfo>(ep, raw)
+                parse::<TokenInfo>(ep, raw).map_err(withhold_tokens)
             }
         })
         .instrument(span.clone())
@@ -536,22 +615,56 @@ fn record<T>(span: &tracing::Span, started: Instant, result: &Result<ApiResponse
     }
 }
 
+/// A token response that does not decode holds tokens: keep only where decoding stopped, never
+/// the body or the decoder's message (which may quote a value).
+fn withhold_tokens(e: Error) -> Error {
+    match e {
+        Error::Decode {
+            endpoint, message, ..
+        } => {
+            let place = message.split_once(": ").map_or("", |(at, _)| at);
+            Error::Decode {
+                endpoint,
+                message: format!("the token response does not decode {place}")
+                    .trim_end()
+                    .to_owned(),
+                body: "(withheld: it holds tokens)".to_owned(),
+            }
+        }
+        e => e,
+    }
+}
+
 /// The JSON body of `req`; `None` for a GET or DELETE whose body is empty (`{}`).
 fn json_body<R: ApiRequest>(req: &R) -> Result<Option<Vec<u8>>> {
     let ep = R::ENDPOINT;
-    let bytes = serde_json::to_vec(req).map_err(|e| Error::InvalidRequest { endpoint: ep.name.into(), message: e.to_string() })?;
+    let bytes = serde_json::to_vec(req).map_err(|e| Error::InvalidRequest {
+        endpoint: ep.name.into(),
+        message: e.to_string(),
+    })?;
     let bodiless = matches!(ep.method, HttpMethod::Get | HttpMethod::Delete);
-    Ok(if bodiless && bytes == b"{}" { None } else { Some(bytes) })
+    Ok(if bodiless && bytes == b"{}" {
+        None
+    } else {
+        Some(bytes)
+    })
 }
 
 /// The parts of a multipart call: a text part per top-level field of `req` that no file part
 /// replaces, then the files. A required body field must end up in a non-empty part.
 fn multipart_parts<R: ApiRequest>(req: &R, files: Vec<Part>) -> Result<Vec<Part>> {
     let ep = R::ENDPOINT;
-    let invalid = |message: String| Error::InvalidRequest { endpoint: ep.name.into(), message };
+    let invalid = |message: String| Error::InvalidRequest {
+        endpoint: ep.name.into(),
+        message,
+    };
     let fields = match serde_json::to_value(req) {
         Ok(serde_json::Value::Object(m)) => m,
-        Ok(_) => return Err(invalid("the request does not serialize to an object".into())),
+        Ok(_) => {
+            return Err(invalid(
+                "the request does not serialize to an object".into(),
+            ));
+        }
         Err(e) => return Err(invalid(e.to_string())),
     };
     let mut parts = Vec::with_capacity(fields.len() + files.len());
@@ -564,18 +677,28 @@ fn multipart_parts<R: ApiRequest>(req: &R, files: Vec<Part>) -> Result<Vec<Part>
             serde_json::Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        parts.push(Part { name: name.clone(), file_name: None, content_type: None, data: text.into_bytes() });
+        parts.push(Part {
+            name: name.clone(),
+            file_name: None,
+            content_type: None,
+            data: text.into_bytes(),
+        });
     }
     parts.extend(files);
     for name in ep.required.iter().filter(|n| fields.contains_key(**n)) {
         if !parts.iter().any(|p| p.name == *name && !p.data.is_empty()) {
-            return Err(invalid(format!("the multipart field `{name}` is required: pass it as a file part")));
+            return Err(invalid(format!(
+                "the multipart field `{name}` is required: pass it as a file part"
+            )));
         }
     }
     Ok(parts)
 }
 
-fn parse<T: serde::de::DeserializeOwned>(ep: &Endpoint, raw: RawResponse) -> Result<ApiResponse<T>> {
+fn parse<T: serde::de::DeserializeOwned>(
+    ep: &Endpoint,
+    raw: RawResponse,
+) -> Result<ApiResponse<T>> {
     let http = |raw: &RawResponse| Error::Http {
         endpoint: ep.name.into(),
         status: raw.status,
@@ -618,7 +741,11 @@ fn parse<T: serde::de::DeserializeOwned>(ep: &Endpoint, raw: RawResponse) -> Res
         }
         // No code, or "success" with an HTTP error status: not the platform's envelope.
         _ if raw.status >= 400 => Err(http(&raw)),
-        _ => Err(Error::decode(ep.name, "the envelope has no `code`", &raw.body)),
+        _ => Err(Error::decode(
+            ep.name,
+            "the envelope has no `code`",
+            &raw.body,
+        )),
     }
 }
 
@@ -715,7 +842,10 @@ mod tests {
     }
 
     fn query(p: &PreparedRequest) -> Vec<(String, String)> {
-        p.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+        p.url
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
     }
 
     fn get<'a>(q: &'a [(String, String)], k: &str) -> Option<&'a str> {
@@ -724,36 +854,71 @@ mod tests {
 
     #[test]
     fn prepared_product_search_matches_the_documented_sign() {
-        let shop = client("68xu9ks5p4i8").with_access_token("TTP_token").with_shop_cipher(CIPHER);
-        let req = Search { page_size: 20, status: Some("ACTIVATE".into()) };
+        let shop = client("68xu9ks5p4i8")
+            .with_access_token("TTP_token")
+            .with_shop_cipher(CIPHER);
+        let req = Search {
+            page_size: 20,
+            status: Some("ACTIVATE".into()),
+        };
         let mut own = Query::new();
         req.write_query(&mut own);
         let body = json_body(&req).unwrap();
         assert_eq!(body.as_deref(), Some(&br#"{"status":"ACTIVATE"}"#[..]));
-        let p = shop.prepare_raw(Search::ENDPOINT, &req.path(), &own, &Payload::Json(body), 1696909648).unwrap();
+        let p = shop
+            .prepare_raw(
+                Search::ENDPOINT,
+                &req.path(),
+                &own,
+                &Payload::Json(body),
+                1696909648,
+            )
+            .unwrap();
         let q = query(&p);
-        assert_eq!(get(&q, "sign"), Some("6a308ae0aea3dbf0f8fb6eb57604e820b84446f2581d3fd663f18b407669b36e"));
+        assert_eq!(
+            get(&q, "sign"),
+            Some("6a308ae0aea3dbf0f8fb6eb57604e820b84446f2581d3fd663f18b407669b36e")
+        );
         assert_eq!(get(&q, "shop_cipher"), Some(CIPHER));
         assert_eq!(get(&q, "page_size"), Some("20"));
         assert_eq!(get(&q, "access_token"), None);
         assert_eq!(p.url.path(), "/product/202309/products/search");
-        assert_eq!(p.headers, vec![(ACCESS_TOKEN_HEADER.to_owned(), "TTP_token".to_owned())]);
+        assert_eq!(
+            p.headers,
+            vec![(ACCESS_TOKEN_HEADER.to_owned(), "TTP_token".to_owned())]
+        );
         assert_eq!(p.body, Body::Json(br#"{"status":"ACTIVATE"}"#.to_vec()));
         assert_eq!(p.method, HttpMethod::Post);
         // The dry-run print masks the token and the sign.
         let printed = p.to_string();
-        assert!(!printed.contains("TTP_token") && !printed.contains("6a308ae0aea3dbf0"), "{printed}");
+        assert!(
+            !printed.contains("TTP_token") && !printed.contains("6a308ae0aea3dbf0"),
+            "{printed}"
+        );
     }
 
     #[test]
     fn prepared_get_has_no_body_and_no_cipher() {
-        let shop = client("29a39d").with_access_token("TTP_token").with_shop_cipher(CIPHER);
+        let shop = client("29a39d")
+            .with_access_token("TTP_token")
+            .with_shop_cipher(CIPHER);
         let req = Shops {};
         let body = json_body(&req).unwrap();
         assert_eq!(body, None);
-        let p = shop.prepare_raw(Shops::ENDPOINT, &req.path(), &Query::new(), &Payload::Json(body), 1623812664).unwrap();
+        let p = shop
+            .prepare_raw(
+                Shops::ENDPOINT,
+                &req.path(),
+                &Query::new(),
+                &Payload::Json(body),
+                1623812664,
+            )
+            .unwrap();
         let q = query(&p);
-        assert_eq!(get(&q, "sign"), Some("b596b73e0cc6de07ac26f036364178ab16b0a907af13d43f0a0cd2345f582dc8"));
+        assert_eq!(
+            get(&q, "sign"),
+            Some("b596b73e0cc6de07ac26f036364178ab16b0a907af13d43f0a0cd2345f582dc8")
+        );
         assert_eq!(get(&q, "shop_cipher"), None);
         assert_eq!(p.body, Body::Empty);
     }
@@ -761,11 +926,25 @@ mod tests {
     #[test]
     fn missing_token_or_cipher_is_refused_before_sending() {
         let c = client("k");
-        let err = c.prepare_raw(Shops::ENDPOINT, "/authorization/202309/shops", &Query::new(), &Payload::Json(None), 1).unwrap_err();
+        let err = c
+            .prepare_raw(
+                Shops::ENDPOINT,
+                "/authorization/202309/shops",
+                &Query::new(),
+                &Payload::Json(None),
+                1,
+            )
+            .unwrap_err();
         assert!(err.to_string().contains("with_access_token"), "{err}");
         let err = c
             .with_access_token("t")
-            .prepare_raw(Search::ENDPOINT, "/product/202309/products/search", &Query::new(), &Payload::Json(None), 1)
+            .prepare_raw(
+                Search::ENDPOINT,
+                "/product/202309/products/search",
+                &Query::new(),
+                &Payload::Json(None),
+                1,
+            )
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidParam);
         assert!(err.to_string().contains("with_shop_cipher"), "{err}");
@@ -773,8 +952,17 @@ mod tests {
 
     #[test]
     fn multipart_fields_become_text_parts_and_files_replace_them() {
-        let req = Upload { data: String::new(), use_case: Some("MAIN_IMAGE".into()), width: Some(3) };
-        let file = Part { name: "data".into(), file_name: Some("a.png".into()), content_type: Some("image/png".into()), data: vec![1, 2] };
+        let req = Upload {
+            data: String::new(),
+            use_case: Some("MAIN_IMAGE".into()),
+            width: Some(3),
+        };
+        let file = Part {
+            name: "data".into(),
+            file_name: Some("a.png".into()),
+            content_type: Some("image/png".into()),
+            data: vec![1, 2],
+        };
         let parts = multipart_parts(&req, vec![file.clone()]).unwrap();
         let names: Vec<&str> = parts.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["use_case", "width", "data"]);
@@ -795,30 +983,104 @@ mod tests {
         assert_eq!(error_kind(36004004, ""), ErrorKind::Auth);
         assert_eq!(error_kind(36009002, ""), ErrorKind::RateLimited);
         assert_eq!(error_kind(36009007, ""), ErrorKind::Timeout);
-        assert_eq!(error_kind(36009004, "Unexpected identifier. The `shop_cipher` query parameter is not required"), ErrorKind::InvalidParam);
-        assert_eq!(error_kind(36009004, "Missing credentials. The request does not include a required signature"), ErrorKind::InvalidSign);
-        assert_eq!(error_kind(36009004, "Invalid timestamp. The value of the `timestamp` query parameter"), ErrorKind::InvalidSign);
-        assert_eq!(error_kind(36009004, "Invalid credentials. The `x-tts-access-token` header is invalid."), ErrorKind::Auth);
-        assert_eq!(error_kind(36009004, "Invalid credentials. Invalid `app_key` query parameter."), ErrorKind::Auth);
-        assert_eq!(error_kind(12052024, "Category is not final category"), ErrorKind::Other);
+        assert_eq!(
+            error_kind(
+                36009004,
+                "Unexpected identifier. The `shop_cipher` query parameter is not required"
+            ),
+            ErrorKind::InvalidParam
+        );
+        assert_eq!(
+            error_kind(
+                36009004,
+                "Missing credentials. The request does not include a required signature"
+            ),
+            ErrorKind::InvalidSign
+        );
+        assert_eq!(
+            error_kind(
+                36009004,
+                "Invalid timestamp. The value of the `timestamp` query parameter"
+            ),
+            ErrorKind::InvalidSign
+        );
+        assert_eq!(
+            error_kind(
+                36009004,
+                "Invalid credentials. The `x-tts-access-token` header is invalid."
+            ),
+            ErrorKind::Auth
+        );
+        assert_eq!(
+            error_kind(
+                36009004,
+                "Invalid credentials. Invalid `app_key` query parameter."
+            ),
+            ErrorKind::Auth
+        );
+        assert_eq!(
+            error_kind(12052024, "Category is not final category"),
+            ErrorKind::Other
+        );
     }
 
     #[test]
     fn envelope_parsing() {
-        let raw = |status: u16, body: &str| RawResponse { status, retry_after: None, body: body.as_bytes().to_vec() };
-        let ok: ApiResponse<serde_json::Value> =
-            parse(Shops::ENDPOINT, raw(200, r#"{"code":0,"message":"Success","request_id":"r1","data":{"a":1}}"#)).unwrap();
+        let raw = |status: u16, body: &str| RawResponse {
+            status,
+            retry_after: None,
+            body: body.as_bytes().to_vec(),
+        };
+        let ok: ApiResponse<serde_json::Value> = parse(
+            Shops::ENDPOINT,
+            raw(
+                200,
+                r#"{"code":0,"message":"Success","request_id":"r1","data":{"a":1}}"#,
+            ),
+        )
+        .unwrap();
         assert_eq!(ok.request_id.as_deref(), Some("r1"));
         assert_eq!(ok.data["a"], 1);
-        let e = parse::<serde_json::Value>(Shops::ENDPOINT, raw(401, r#"{"code":106001,"message":"bad sign","request_id":"r2"}"#)).unwrap_err();
+        let e = parse::<serde_json::Value>(
+            Shops::ENDPOINT,
+            raw(
+                401,
+                r#"{"code":106001,"message":"bad sign","request_id":"r2"}"#,
+            ),
+        )
+        .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidSign);
         assert_eq!(e.api().unwrap().http_status, 401);
-        let e = parse::<serde_json::Value>(Shops::ENDPOINT, raw(429, r#"{"code":1,"message":"slow down"}"#)).unwrap_err();
+        let e = parse::<serde_json::Value>(
+            Shops::ENDPOINT,
+            raw(429, r#"{"code":1,"message":"slow down"}"#),
+        )
+        .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::RateLimited);
-        let e = parse::<serde_json::Value>(Shops::ENDPOINT, raw(502, "<html>bad gateway</html>")).unwrap_err();
+        let e = parse::<serde_json::Value>(Shops::ENDPOINT, raw(502, "<html>bad gateway</html>"))
+            .unwrap_err();
         assert!(matches!(e, Error::Http { status: 502, .. }), "{e:?}");
         let e = parse::<serde_json::Value>(Shops::ENDPOINT, raw(200, "not json")).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Decode);
+    }
+
+    #[test]
+    fn undecodable_token_responses_withhold_the_body() {
+        let body = r#"{"code":0,"data":{"access_token":"TTP_secret_access","user_type":{"x":"TTP_secret_2"}}}"#;
+        let raw = RawResponse {
+            status: 200,
+            retry_after: None,
+            body: body.as_bytes().to_vec(),
+        };
+        let e = parse::<TokenInfo>(&TOKEN_GET, raw)
+            .map_err(withhold_tokens)
+            .unwrap_err();
+        let text = format!("{e} {e:?}");
+        assert_eq!(e.kind(), ErrorKind::Decode);
+        assert!(
+            text.contains("data.user_type") && !text.contains("TTP_secret"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -827,7 +1089,10 @@ mod tests {
             authorization_url("7310000000000000001", "a b&c", true),
             "https://services.us.tiktokshop.com/open/authorize?service_id=7310000000000000001&state=a+b%26c"
         );
-        assert_eq!(authorization_url("1", "", false), "https://services.tiktokshop.com/open/authorize?service_id=1");
+        assert_eq!(
+            authorization_url("1", "", false),
+            "https://services.tiktokshop.com/open/authorize?service_id=1"
+        );
     }
 
     #[test]

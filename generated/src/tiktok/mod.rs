@@ -33,8 +33,8 @@ pub mod sign;
 
 pub use crate::runtime::http::Part;
 pub use client::{
-    ACCESS_TOKEN_HEADER, AUTH_URL, BASE_URL, Client, ClientBuilder, PageFuture, SANDBOX_AUTH_URL, SANDBOX_URL, SUCCESS, Tiktok,
-    TokenInfo, authorization_url, error_kind,
+    ACCESS_TOKEN_HEADER, AUTH_URL, BASE_URL, Client, ClientBuilder, PageFuture, SANDBOX_AUTH_URL,
+    SANDBOX_URL, SUCCESS, Tiktok, TokenInfo, authorization_url, error_kind,
 };
 
 #[rustfmt::skip]

@@ -18,7 +18,11 @@ pub const UNSIGNED_PARAMS: [&str; 2] = ["sign", "access_token"];
 /// The string that is signed, before it is wrapped in the secret: path, sorted `{key}{value}`
 /// pairs, body. Useful to compare with the platform's API testing tool.
 pub fn string_to_sign(path: &str, params: &[(&str, &str)], body: Option<&[u8]>) -> Vec<u8> {
-    let mut pairs: Vec<(&str, &str)> = params.iter().copied().filter(|(k, _)| !UNSIGNED_PARAMS.contains(k)).collect();
+    let mut pairs: Vec<(&str, &str)> = params
+        .iter()
+        .copied()
+        .filter(|(k, _)| !UNSIGNED_PARAMS.contains(k))
+        .collect();
     // Stable: a repeated key keeps the order it was written in.
     pairs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     let mut s = Vec::with_capacity(path.len() + 64 + body.map_or(0, <[u8]>::len));
@@ -37,7 +41,8 @@ pub fn string_to_sign(path: &str, params: &[(&str, &str)], body: Option<&[u8]>) 
 /// not signed are skipped here), `body` the exact body bytes, or `None` when there is no body or it
 /// is `multipart/form-data`.
 pub fn sign(app_secret: &str, path: &str, params: &[(&str, &str)], body: Option<&[u8]>) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app_secret.as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app_secret.as_bytes())
+        .expect("HMAC takes keys of any length");
     mac.update(app_secret.as_bytes());
     mac.update(&string_to_sign(path, params, body));
     mac.update(app_secret.as_bytes());
@@ -46,11 +51,18 @@ pub fn sign(app_secret: &str, path: &str, params: &[(&str, &str)], body: Option<
 
 /// Whether `signature` is the sign of the request, compared in constant time (for test servers
 /// and proxies that check calls).
-pub fn verify(app_secret: &str, path: &str, params: &[(&str, &str)], body: Option<&[u8]>, signature: &str) -> bool {
+pub fn verify(
+    app_secret: &str,
+    path: &str,
+    params: &[(&str, &str)],
+    body: Option<&[u8]>,
+    signature: &str,
+) -> bool {
     let Ok(expected) = hex::decode(signature.trim()) else {
         return false;
     };
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app_secret.as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app_secret.as_bytes())
+        .expect("HMAC takes keys of any length");
     mac.update(app_secret.as_bytes());
     mac.update(&string_to_sign(path, params, body));
     mac.update(app_secret.as_bytes());
@@ -67,7 +79,10 @@ mod tests {
     #[test]
     fn get_authorized_shops() {
         let params = [("timestamp", "1623812664"), ("app_key", "29a39d")];
-        assert_eq!(string_to_sign("/authorization/202309/shops", &params, None), b"/authorization/202309/shopsapp_key29a39dtimestamp1623812664");
+        assert_eq!(
+            string_to_sign("/authorization/202309/shops", &params, None),
+            b"/authorization/202309/shopsapp_key29a39dtimestamp1623812664"
+        );
         assert_eq!(
             sign(SECRET, "/authorization/202309/shops", &params, None),
             "b596b73e0cc6de07ac26f036364178ab16b0a907af13d43f0a0cd2345f582dc8"
@@ -76,7 +91,12 @@ mod tests {
 
     #[test]
     fn access_token_and_sign_are_not_signed() {
-        let params = [("timestamp", "1623812664"), ("sign", "x"), ("access_token", "TTP_abc"), ("app_key", "29a39d")];
+        let params = [
+            ("timestamp", "1623812664"),
+            ("sign", "x"),
+            ("access_token", "TTP_abc"),
+            ("app_key", "29a39d"),
+        ];
         assert_eq!(
             sign(SECRET, "/authorization/202309/shops", &params, None),
             "b596b73e0cc6de07ac26f036364178ab16b0a907af13d43f0a0cd2345f582dc8"
@@ -85,7 +105,11 @@ mod tests {
 
     #[test]
     fn webhook_update_with_and_without_body() {
-        let params = [("app_key", "68xu9ks5p4i8"), ("shop_cipher", CIPHER), ("timestamp", "1696909648")];
+        let params = [
+            ("app_key", "68xu9ks5p4i8"),
+            ("shop_cipher", CIPHER),
+            ("timestamp", "1696909648"),
+        ];
         let body = br#"{"address":"https://partner.tiktokshop.com","event_type":"PACKAGE_UPDATE"}"#;
         assert_eq!(
             sign(SECRET, "/event/202309/webhooks", &params, Some(body)),
@@ -100,11 +124,42 @@ mod tests {
     #[test]
     fn product_search_sorts_endpoint_params_in() {
         // Written out of order on purpose: page_size sorts between app_key and shop_cipher.
-        let params = [("timestamp", "1696909648"), ("shop_cipher", CIPHER), ("app_key", "68xu9ks5p4i8"), ("page_size", "20")];
-        let sig = sign(SECRET, "/product/202309/products/search", &params, Some(br#"{"status":"ACTIVATE"}"#));
-        assert_eq!(sig, "6a308ae0aea3dbf0f8fb6eb57604e820b84446f2581d3fd663f18b407669b36e");
-        assert!(verify(SECRET, "/product/202309/products/search", &params, Some(br#"{"status":"ACTIVATE"}"#), &sig));
-        assert!(!verify(SECRET, "/product/202309/products/search", &params, None, &sig));
-        assert!(!verify(SECRET, "/product/202309/products/search", &params, None, "not hex"));
+        let params = [
+            ("timestamp", "1696909648"),
+            ("shop_cipher", CIPHER),
+            ("app_key", "68xu9ks5p4i8"),
+            ("page_size", "20"),
+        ];
+        let sig = sign(
+            SECRET,
+            "/product/202309/products/search",
+            &params,
+            Some(br#"{"status":"ACTIVATE"}"#),
+        );
+        assert_eq!(
+            sig,
+            "6a308ae0aea3dbf0f8fb6eb57604e820b84446f2581d3fd663f18b407669b36e"
+        );
+        assert!(verify(
+            SECRET,
+            "/product/202309/products/search",
+            &params,
+            Some(br#"{"status":"ACTIVATE"}"#),
+            &sig
+        ));
+        assert!(!verify(
+            SECRET,
+            "/product/202309/products/search",
+            &params,
+            None,
+            &sig
+        ));
+        assert!(!verify(
+            SECRET,
+            "/product/202309/products/search",
+            &params,
+            None,
+            "not hex"
+        ));
     }
 }
