@@ -27,7 +27,8 @@ pub fn request_object(args: &CallArgs) -> Result<Value, Failure> {
         let Some((k, v)) = p.split_once('=') else {
             return Err(Failure::Usage(format!("--param `{p}` is not KEY=VALUE")));
         };
-        let value = serde_json::from_str::<Value>(v).unwrap_or_else(|_| Value::String(v.to_owned()));
+        let value =
+            serde_json::from_str::<Value>(v).unwrap_or_else(|_| Value::String(v.to_owned()));
         obj.insert(k.trim().to_owned(), value);
     }
     Ok(Value::Object(obj))
@@ -42,21 +43,33 @@ pub fn decode_request<R: ApiRequest>(params: &Value) -> Result<R, Failure> {
     let de = &mut serde_json::Deserializer::from_str(&text);
     let mut track = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
     let ignored = serde_ignored::Deserializer::new(de, &mut track);
-    let req: R = serde_path_to_error::deserialize(ignored).map_err(|e| {
-        Failure::Usage(format!("{}: field `{}`: {}", ep.name, e.path(), e.inner()))
-    })?;
+    let req: R = serde_path_to_error::deserialize(ignored)
+        .map_err(|e| Failure::Usage(format!("{}: field `{}`: {}", ep.name, e.path(), e.inner())))?;
     if !unknown.is_empty() {
         return Err(Failure::Usage(format!(
             "{}: unknown field{} {}; see {}",
             ep.name,
             if unknown.len() > 1 { "s" } else { "" },
-            unknown.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>().join(", "),
+            unknown
+                .iter()
+                .map(|u| format!("`{u}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
             ep.doc_url
         )));
     }
-    let missing: Vec<&str> = ep.required.iter().copied().filter(|k| params.get(*k).is_none()).collect();
+    let missing: Vec<&str> = ep
+        .required
+        .iter()
+        .copied()
+        .filter(|k| params.get(*k).is_none())
+        .collect();
     if !missing.is_empty() {
-        return Err(Failure::Usage(format!("{}: missing required field(s) {}", ep.name, missing.join(", "))));
+        return Err(Failure::Usage(format!(
+            "{}: missing required field(s) {}",
+            ep.name,
+            missing.join(", ")
+        )));
     }
     Ok(req)
 }
@@ -78,7 +91,8 @@ macro_rules! visitor {
                         return Ok(self.client.prepare(&req).await?.to_string());
                     }
                     let resp = self.client.execute_full(&req).await?;
-                    serde_json::to_string_pretty(&resp.data).map_err(|e| Failure::Usage(e.to_string()))
+                    serde_json::to_string_pretty(&resp.data)
+                        .map_err(|e| Failure::Usage(e.to_string()))
                 })
             }
         }
@@ -96,12 +110,20 @@ fn unknown_endpoint(platform: &str, name: &str, all: &[&Endpoint]) -> Failure {
         .map(|e| e.name)
         .filter(|n| {
             let n = n.to_ascii_lowercase();
-            n.contains(&lower) || lower.contains(&n) || n.split('.').next() == lower.split('.').next()
+            n.contains(&lower)
+                || lower.contains(&n)
+                || n.split('.').next() == lower.split('.').next()
         })
         .take(8)
         .collect();
-    let hint = if close.is_empty() { String::new() } else { format!("; did you mean: {}", close.join(", ")) };
-    Failure::Usage(format!("{platform} has no endpoint `{name}` (see `shop-api list {platform}`){hint}"))
+    let hint = if close.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean: {}", close.join(", "))
+    };
+    Failure::Usage(format!(
+        "{platform} has no endpoint `{name}` (see `shop-api list {platform}`){hint}"
+    ))
 }
 
 /// `shop-api <platform> <endpoint> ...`
@@ -112,7 +134,9 @@ pub async fn run(platform: Platform, env: &Env, args: &CallArgs) -> Result<(), F
         Platform::Doudian => {
             let key = env.require("DOUDIAN_APP_KEY")?;
             let secret = env.require("DOUDIAN_APP_SECRET")?;
-            let mut b = doudian::Client::builder(key, secret).sandbox(args.sandbox).timeout(timeout);
+            let mut b = doudian::Client::builder(key, secret)
+                .sandbox(args.sandbox)
+                .timeout(timeout);
             if let Some(m) = env.get("DOUDIAN_SIGN_METHOD") {
                 b = b.sign_method(m.parse().map_err(Failure::Usage)?);
             }
@@ -123,10 +147,20 @@ pub async fn run(platform: Platform, env: &Env, args: &CallArgs) -> Result<(), F
             if let Some(t) = env.get("DOUDIAN_ACCESS_TOKEN") {
                 client = client.with_access_token(t);
             }
-            let v = DoudianCall { client: &client, params: &params, dry_run: args.dry_run };
+            let v = DoudianCall {
+                client: &client,
+                params: &params,
+                dry_run: args.dry_run,
+            };
             match doudian::dispatch(&args.endpoint, v) {
                 Some(fut) => fut.await?,
-                None => return Err(unknown_endpoint("doudian", &args.endpoint, &doudian::endpoints())),
+                None => {
+                    return Err(unknown_endpoint(
+                        "doudian",
+                        &args.endpoint,
+                        &doudian::endpoints(),
+                    ));
+                }
             }
         }
         Platform::Tiktok => {
@@ -143,10 +177,20 @@ pub async fn run(platform: Platform, env: &Env, args: &CallArgs) -> Result<(), F
             if let Some(c) = env.get("TIKTOK_SHOP_CIPHER") {
                 client = client.with_shop_cipher(c);
             }
-            let v = TiktokCall { client: &client, params: &params, dry_run: args.dry_run };
+            let v = TiktokCall {
+                client: &client,
+                params: &params,
+                dry_run: args.dry_run,
+            };
             match tiktok::dispatch(&args.endpoint, v) {
                 Some(fut) => fut.await?,
-                None => return Err(unknown_endpoint("tiktok", &args.endpoint, &tiktok::endpoints())),
+                None => {
+                    return Err(unknown_endpoint(
+                        "tiktok",
+                        &args.endpoint,
+                        &tiktok::endpoints(),
+                    ));
+                }
             }
         }
         Platform::Douyin => {
@@ -160,10 +204,20 @@ pub async fn run(platform: Platform, env: &Env, args: &CallArgs) -> Result<(), F
             if let Some(t) = env.get("DOUYIN_ACCESS_TOKEN") {
                 client = client.with_access_token(t);
             }
-            let v = DouyinCall { client: &client, params: &params, dry_run: args.dry_run };
+            let v = DouyinCall {
+                client: &client,
+                params: &params,
+                dry_run: args.dry_run,
+            };
             match douyin::dispatch(&args.endpoint, v) {
                 Some(fut) => fut.await?,
-                None => return Err(unknown_endpoint("douyin", &args.endpoint, &douyin::endpoints())),
+                None => {
+                    return Err(unknown_endpoint(
+                        "douyin",
+                        &args.endpoint,
+                        &douyin::endpoints(),
+                    ));
+                }
             }
         }
     };
@@ -185,7 +239,10 @@ pub fn list(only: Option<Platform>) -> String {
         }
         for e in eps {
             let dep = if e.deprecated { " (deprecated)" } else { "" };
-            out.push_str(&format!("{:<8} {:<45} {:<6} {:<55} {}{dep}\n", e.platform, e.name, e.method, e.path, e.summary));
+            out.push_str(&format!(
+                "{:<8} {:<45} {:<6} {:<55} {}{dep}\n",
+                e.platform, e.name, e.method, e.path, e.summary
+            ));
         }
     }
     out
@@ -200,12 +257,23 @@ pub async fn doudian_token(
     base_url: Option<String>,
 ) -> Result<(), Failure> {
     let (endpoint, params) = match (shop_id, code, refresh_token) {
-        (Some(shop), None, None) => {
-            ("token.create", serde_json::json!({"grant_type": "authorization_self", "shop_id": shop, "code": ""}))
+        (Some(shop), None, None) => (
+            "token.create",
+            serde_json::json!({"grant_type": "authorization_self", "shop_id": shop, "code": ""}),
+        ),
+        (None, Some(code), None) => (
+            "token.create",
+            serde_json::json!({"grant_type": "authorization_code", "code": code}),
+        ),
+        (None, None, Some(r)) => (
+            "token.refresh",
+            serde_json::json!({"grant_type": "refresh_token", "refresh_token": r}),
+        ),
+        _ => {
+            return Err(Failure::Usage(
+                "give one of --shop-id, --code or --refresh-token".into(),
+            ));
         }
-        (None, Some(code), None) => ("token.create", serde_json::json!({"grant_type": "authorization_code", "code": code})),
-        (None, None, Some(r)) => ("token.refresh", serde_json::json!({"grant_type": "refresh_token", "refresh_token": r})),
-        _ => return Err(Failure::Usage("give one of --shop-id, --code or --refresh-token".into())),
     };
     let args = CallArgs {
         endpoint: endpoint.into(),
@@ -242,7 +310,11 @@ pub async fn douyin_token(
             "oauth.client_token",
             serde_json::json!({"client_key": key, "client_secret": secret, "grant_type": "client_credential"}),
         ),
-        _ => return Err(Failure::Usage("give one of --code, --refresh-token or --client".into())),
+        _ => {
+            return Err(Failure::Usage(
+                "give one of --code, --refresh-token or --client".into(),
+            ));
+        }
     };
     let args = CallArgs {
         endpoint: endpoint.into(),

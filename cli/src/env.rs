@@ -25,14 +25,19 @@ pub struct Env {
 impl Env {
     /// Read the profile file when a profile is named.
     pub fn load(profile: Option<&str>) -> Result<Env, String> {
-        let Some(name) = profile else { return Ok(Env { profile: BTreeMap::new() }) };
+        let Some(name) = profile else {
+            return Ok(Env {
+                profile: BTreeMap::new(),
+            });
+        };
         let path = std::env::var("SHOP_API_PROFILES").unwrap_or_else(|_| {
             let home = std::env::var("HOME").unwrap_or_default();
             format!("{home}/.config/shop-api/profiles.json")
         });
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read the profile file {path}: {e}"))?;
-        let mut all: BTreeMap<String, BTreeMap<String, String>> =
-            serde_json::from_str(&text).map_err(|e| format!("the profile file {path} is not valid: {e}"))?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read the profile file {path}: {e}"))?;
+        let mut all: BTreeMap<String, BTreeMap<String, String>> = serde_json::from_str(&text)
+            .map_err(|e| format!("the profile file {path} is not valid: {e}"))?;
         let profile = all.remove(name).ok_or_else(|| {
             let names: Vec<&String> = all.keys().collect();
             format!("no profile `{name}` in {path} (profiles: {names:?})")
@@ -42,11 +47,15 @@ impl Env {
 
     /// A variable, from the environment or the profile.
     pub fn get(&self, key: &str) -> Option<String> {
-        std::env::var(key).ok().filter(|v| !v.is_empty()).or_else(|| self.profile.get(key).cloned())
+        std::env::var(key)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .or_else(|| self.profile.get(key).cloned())
     }
 
     /// A variable that must be set.
     pub fn require(&self, key: &str) -> Result<String, Failure> {
-        self.get(key).ok_or_else(|| Failure::Usage(format!("{key} is not set (see `shop-api --help`)")))
+        self.get(key)
+            .ok_or_else(|| Failure::Usage(format!("{key} is not set (see `shop-api --help`)")))
     }
 }

@@ -176,9 +176,16 @@ fn main() -> ExitCode {
         Ok(env) => env,
         Err(msg) => return fail(Failure::Usage(msg)),
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
-        Err(e) => return fail(Failure::Usage(format!("cannot start the async runtime: {e}"))),
+        Err(e) => {
+            return fail(Failure::Usage(format!(
+                "cannot start the async runtime: {e}"
+            )));
+        }
     };
     let result = runtime.block_on(async {
         match cli.cmd {
@@ -191,12 +198,18 @@ fn main() -> ExitCode {
             }
             Cmd::AuthLink { platform } => auth_link(&env, platform).map(|url| println!("{url}")),
             Cmd::Token { platform } => match platform {
-                Token::Doudian { shop_id, code, refresh_token, base_url } => {
-                    call::doudian_token(&env, shop_id, code, refresh_token, base_url).await
-                }
-                Token::Douyin { code, refresh_token, client, base_url } => {
-                    call::douyin_token(&env, code, refresh_token, client, base_url).await
-                }
+                Token::Doudian {
+                    shop_id,
+                    code,
+                    refresh_token,
+                    base_url,
+                } => call::doudian_token(&env, shop_id, code, refresh_token, base_url).await,
+                Token::Douyin {
+                    code,
+                    refresh_token,
+                    client,
+                    base_url,
+                } => call::douyin_token(&env, code, refresh_token, client, base_url).await,
             },
         }
     });
@@ -215,15 +228,36 @@ fn auth_link(env: &Env, link: AuthLink) -> Result<String, Failure> {
         s
     };
     Ok(match link {
-        AuthLink::Tiktok { service_id, us, state } => {
-            let host = if us { "https://services.us.tiktokshop.com" } else { "https://services.tiktokshop.com" };
-            format!("{host}/open/authorize?{}", q(&[("service_id", Some(&service_id)), ("state", state.as_deref())]))
+        AuthLink::Tiktok {
+            service_id,
+            us,
+            state,
+        } => {
+            let host = if us {
+                "https://services.us.tiktokshop.com"
+            } else {
+                "https://services.tiktokshop.com"
+            };
+            format!(
+                "{host}/open/authorize?{}",
+                q(&[
+                    ("service_id", Some(&service_id)),
+                    ("state", state.as_deref())
+                ])
+            )
         }
         AuthLink::Doudian { service_id, state } => format!(
             "https://fuwu.jinritemai.com/authorize?{}",
-            q(&[("service_id", Some(&service_id)), ("state", state.as_deref())])
+            q(&[
+                ("service_id", Some(&service_id)),
+                ("state", state.as_deref())
+            ])
         ),
-        AuthLink::Douyin { scope, redirect_uri, state } => {
+        AuthLink::Douyin {
+            scope,
+            redirect_uri,
+            state,
+        } => {
             let key = env.require("DOUYIN_CLIENT_KEY")?;
             format!(
                 "https://open.douyin.com/platform/oauth/connect/?{}",

@@ -7,8 +7,8 @@ use crate::error::{SpecError, SpecErrors};
 use crate::locate::Locations;
 use crate::naming;
 use crate::spec::{
-    Deprecated, EnumKind, EnumValueSpec, EventSpec, FieldSpec, Flag, ModuleSpec, OrderedMap, PlatformSpec,
-    Routing, TypeSpec,
+    Deprecated, EnumKind, EnumValueSpec, EventSpec, FieldSpec, Flag, ModuleSpec, OrderedMap,
+    PlatformSpec, Routing, TypeSpec,
 };
 
 /// Every platform found under `spec/`.
@@ -175,7 +175,10 @@ pub enum Ty {
 impl Ty {
     /// Whether the type is a scalar the lenient decoders handle.
     pub fn is_scalar(&self) -> bool {
-        matches!(self, Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::U64 | Ty::F64)
+        matches!(
+            self,
+            Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::U64 | Ty::F64
+        )
     }
     /// Whether the type is an integer.
     pub fn is_integer(&self) -> bool {
@@ -322,7 +325,11 @@ pub fn load_dir(root: &Path, spec_dir: &Path) -> Result<Api, SpecErrors> {
     let mut errors = Vec::new();
     let mut platforms = Vec::new();
     let mut dirs: Vec<PathBuf> = match std::fs::read_dir(spec_dir) {
-        Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect(),
+        Ok(rd) => rd
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect(),
         Err(e) => {
             return Err(SpecErrors(vec![SpecError {
                 file: spec_dir.to_path_buf(),
@@ -340,7 +347,11 @@ pub fn load_dir(root: &Path, spec_dir: &Path) -> Result<Api, SpecErrors> {
             platforms.push(p);
         }
     }
-    if errors.is_empty() { Ok(Api { platforms }) } else { Err(SpecErrors(errors)) }
+    if errors.is_empty() {
+        Ok(Api { platforms })
+    } else {
+        Err(SpecErrors(errors))
+    }
 }
 
 fn rel(root: &Path, p: &Path) -> PathBuf {
@@ -397,14 +408,19 @@ fn parse_yaml<T: serde::de::DeserializeOwned>(
             column: Some(1),
             field: String::new(),
             message: "the file is empty".into(),
-            hint: Some("a module file needs at least `doc:` and `endpoints:`; see spec/README.md".into()),
+            hint: Some(
+                "a module file needs at least `doc:` and `endpoints:`; see spec/README.md".into(),
+            ),
         });
         return None;
     }
     match serde_yaml::from_str::<T>(text) {
         Ok(v) => Some(v),
         Err(e) => {
-            let (line, column) = e.location().map(|l| (Some(l.line()), Some(l.column()))).unwrap_or((None, None));
+            let (line, column) = e
+                .location()
+                .map(|l| (Some(l.line()), Some(l.column())))
+                .unwrap_or((None, None));
             let mut message = e.to_string();
             // serde_yaml appends " at line L column C"; the location is already in front.
             if let Some(i) = message.find(" at line ") {
@@ -417,10 +433,25 @@ fn parse_yaml<T: serde::de::DeserializeOwned>(
             let hint = yaml_hint(&message);
             // serde_yaml places a duplicate key at its mapping; point at the second occurrence.
             let (line, column, field) = match duplicate_key_position(text, &message) {
-                Some((l, c, key)) => (Some(l), Some(c), if field.is_empty() { key } else { format!("{field}.{key}") }),
+                Some((l, c, key)) => (
+                    Some(l),
+                    Some(c),
+                    if field.is_empty() {
+                        key
+                    } else {
+                        format!("{field}.{key}")
+                    },
+                ),
                 None => (line, column, field),
             };
-            errors.push(SpecError { file, line, column, field, message, hint });
+            errors.push(SpecError {
+                file,
+                line,
+                column,
+                field,
+                message,
+                hint,
+            });
             None
         }
     }
@@ -428,12 +459,23 @@ fn parse_yaml<T: serde::de::DeserializeOwned>(
 
 /// The (line, column, key) of the second occurrence of a key named in a "duplicate key" message.
 fn duplicate_key_position(text: &str, message: &str) -> Option<(usize, usize, String)> {
-    let key = message.strip_prefix("duplicate key `")?.split('`').next()?.to_owned();
-    let spellings = [format!("{key}:"), format!("\"{key}\":"), format!("'{key}':")];
+    let key = message
+        .strip_prefix("duplicate key `")?
+        .split('`')
+        .next()?
+        .to_owned();
+    let spellings = [
+        format!("{key}:"),
+        format!("\"{key}\":"),
+        format!("'{key}':"),
+    ];
     let mut seen: Option<usize> = None;
     for (i, line) in text.lines().enumerate() {
         let indent = line.len() - line.trim_start().len();
-        if spellings.iter().any(|s| line.trim_start().starts_with(s.as_str())) {
+        if spellings
+            .iter()
+            .any(|s| line.trim_start().starts_with(s.as_str()))
+        {
             match seen {
                 Some(first) if first == indent => return Some((i + 1, indent + 1, key)),
                 None => seen = Some(indent),
@@ -449,12 +491,19 @@ fn yaml_hint(message: &str) -> Option<String> {
         Some("each name may appear once in its section: remove or rename one".into())
     } else if message.contains("missing field `doc`") {
         Some("add a one-line `doc:`".into())
-    } else if message.contains("unknown field `") && message.contains("expected one of `type`, `doc`, `required`, `wire`") {
+    } else if message.contains("unknown field `")
+        && message.contains("expected one of `type`, `doc`, `required`, `wire`")
+    {
         Some("a `,` inside `{...}` ends the value: put the doc in quotes, `doc: \"Region, e.g. GB\"`".into())
     } else if message.contains("unknown field") {
         Some("see spec/README.md for the keys each section takes".into())
-    } else if message.contains("mapping values are not allowed") || message.contains("did not find expected") {
-        Some("check the indentation: nested keys are indented by two more spaces than their parent".into())
+    } else if message.contains("mapping values are not allowed")
+        || message.contains("did not find expected")
+    {
+        Some(
+            "check the indentation: nested keys are indented by two more spaces than their parent"
+                .into(),
+        )
     } else if message.contains("unknown variant") {
         Some("use one of the values listed".into())
     } else {
@@ -466,7 +515,11 @@ fn load_platform(root: &Path, dir: &Path, errors: &mut Vec<SpecError>) -> Option
     let platform_file = dir.join("platform.yaml");
     let text = read_text(root, &platform_file, errors)?;
     let spec: PlatformSpec = parse_yaml(root, &platform_file, &text, errors)?;
-    let dir_name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+    let dir_name = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_owned();
     if spec.name != dir_name || !naming::is_snake_ident(&spec.name) {
         let locs = Locations::index(&text);
         let (line, column) = split(locs.find(&["name"]));
@@ -475,8 +528,13 @@ fn load_platform(root: &Path, dir: &Path, errors: &mut Vec<SpecError>) -> Option
             line,
             column,
             field: "name".into(),
-            message: format!("the platform is named `{}` but its folder is `{dir_name}`", spec.name),
-            hint: Some(format!("write `name: {dir_name}` (a snake_case name equal to the folder's)")),
+            message: format!(
+                "the platform is named `{}` but its folder is `{dir_name}`",
+                spec.name
+            ),
+            hint: Some(format!(
+                "write `name: {dir_name}` (a snake_case name equal to the folder's)"
+            )),
         });
     }
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -502,7 +560,11 @@ fn load_platform(root: &Path, dir: &Path, errors: &mut Vec<SpecError>) -> Option
     for (out, errs) in loaded {
         errors.extend(errs);
         let Some((module, locs)) = out else { continue };
-        let mut cx = Cx { file: PathBuf::from(&module.file), locs, errors };
+        let mut cx = Cx {
+            file: PathBuf::from(&module.file),
+            locs,
+            errors,
+        };
         for ep in &module.endpoints {
             if let Some((other_file, other)) = methods.get(&ep.method) {
                 cx.err(
@@ -511,7 +573,10 @@ fn load_platform(root: &Path, dir: &Path, errors: &mut Vec<SpecError>) -> Option
                         "`{}` gives the client method `{}`, as `{other}` in {other_file} does",
                         ep.name, ep.method
                     ),
-                    Some("two endpoint names may not map to one Rust name; fix the spelling of one".into()),
+                    Some(
+                        "two endpoint names may not map to one Rust name; fix the spelling of one"
+                            .into(),
+                    ),
                 );
             } else {
                 methods.insert(ep.method.clone(), (module.file.clone(), ep.name.clone()));
@@ -521,7 +586,10 @@ fn load_platform(root: &Path, dir: &Path, errors: &mut Vec<SpecError>) -> Option
         raw.push((module, locs));
     }
     // replaced_by must name an endpoint of the platform.
-    let names: BTreeSet<String> = raw.iter().flat_map(|(m, _)| m.endpoints.iter().map(|e| e.name.clone())).collect();
+    let names: BTreeSet<String> = raw
+        .iter()
+        .flat_map(|(m, _)| m.endpoints.iter().map(|e| e.name.clone()))
+        .collect();
     for (module, locs) in &raw {
         for ep in &module.endpoints {
             if let Some(r) = &ep.replaced_by {
@@ -533,7 +601,9 @@ fn load_platform(root: &Path, dir: &Path, errors: &mut Vec<SpecError>) -> Option
                         column,
                         field: format!("endpoints.{}.replaced_by", ep.name),
                         message: format!("`{r}` is not an endpoint of {}", dir_name),
-                        hint: Some("name an endpoint defined in one of the platform's module files".into()),
+                        hint: Some(
+                            "name an endpoint defined in one of the platform's module files".into(),
+                        ),
                     });
                 }
             }
@@ -574,16 +644,33 @@ fn load_platform(root: &Path, dir: &Path, errors: &mut Vec<SpecError>) -> Option
 }
 
 /// Read, parse and lower one module file.
-fn load_module(root: &Path, path: &Path, routing: Routing, errors: &mut Vec<SpecError>) -> Option<(Module, Locations)> {
+fn load_module(
+    root: &Path,
+    path: &Path,
+    routing: Routing,
+    errors: &mut Vec<SpecError>,
+) -> Option<(Module, Locations)> {
     let text = read_text(root, path, errors)?;
     let module_spec = parse_yaml::<ModuleSpec>(root, path, &text, errors)?;
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
-    let mut cx = Cx { file: rel(root, path), locs: Locations::index(&text), errors };
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_owned();
+    let mut cx = Cx {
+        file: rel(root, path),
+        locs: Locations::index(&text),
+        errors,
+    };
     if !naming::is_snake_ident(&stem) || naming::is_keyword(&stem) {
-        cx.err(&[], format!("the module file name `{stem}` is not a snake_case Rust name"), Some(format!(
-            "rename the file to `{}.yaml`",
-            naming::suggest_field(&stem)
-        )));
+        cx.err(
+            &[],
+            format!("the module file name `{stem}` is not a snake_case Rust name"),
+            Some(format!(
+                "rename the file to `{}.yaml`",
+                naming::suggest_field(&stem)
+            )),
+        );
     }
     let module = lower_module(&mut cx, &module_spec, &stem, routing);
     let locs = std::mem::take(&mut cx.locs);
@@ -592,7 +679,10 @@ fn load_module(root: &Path, path: &Path, routing: Routing, errors: &mut Vec<Spec
 
 /// `items.iter().map(f).collect()`, run on all cores, results in input order.
 pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(items.len());
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(items.len());
     if workers <= 1 {
         return items.iter().map(f).collect();
     }
@@ -670,7 +760,9 @@ fn lower_module(cx: &mut Cx<'_>, spec: &ModuleSpec, stem: &str, routing: Routing
     for (name, e) in spec.endpoints.iter() {
         let at = ["endpoints", name.as_str()];
         if name.is_empty()
-            || !name.split('.').all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            || !name
+                .split('.')
+                .all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
         {
             cx.err(&at, format!("`{name}` is not a dotted endpoint name"), Some(
                 "write segments of letters, digits and `_` joined by `.`, like `order.searchList`".into(),
@@ -684,7 +776,11 @@ fn lower_module(cx: &mut Cx<'_>, spec: &ModuleSpec, stem: &str, routing: Routing
             ));
             continue;
         }
-        if spec.types.iter().any(|(t, _)| *t == format!("{base}Request") || *t == format!("{base}Response")) {
+        if spec
+            .types
+            .iter()
+            .any(|(t, _)| *t == format!("{base}Request") || *t == format!("{base}Response"))
+        {
             cx.err(&at, format!("the endpoint's type names `{base}Request`/`{base}Response` are taken by `types:`"), Some(
                 "rename the named type".into(),
             ));
@@ -699,11 +795,19 @@ fn lower_module(cx: &mut Cx<'_>, spec: &ModuleSpec, stem: &str, routing: Routing
         if let Some(e) = lower_event(cx, &kinds, name, ev) {
             let ty = format!("{}Event", e.type_name);
             if kinds.contains_key(&ty) {
-                cx.err(&["events", name], format!("the event's type name `{ty}` is taken by `types:`"), Some("rename the named type".into()));
+                cx.err(
+                    &["events", name],
+                    format!("the event's type name `{ty}` is taken by `types:`"),
+                    Some("rename the named type".into()),
+                );
                 continue;
             }
             if let Some(other) = events.iter().find(|o| o.code == e.code) {
-                cx.err(&["events", name, "code"], format!("the code `{}` is also `{}`'s", e.code, other.name), Some("each event code appears once".into()));
+                cx.err(
+                    &["events", name, "code"],
+                    format!("the code `{}` is also `{}`'s", e.code, other.name),
+                    Some("each event code appears once".into()),
+                );
                 continue;
             }
             events.push(e);
@@ -727,26 +831,40 @@ fn lower_type(
 ) -> Option<TypeDef> {
     let at = ["types", name];
     if !naming::is_camel_ident(name) {
-        cx.err(&at, format!("the type name `{name}` is not UpperCamelCase"), Some(format!(
-            "write `{}`",
-            heck::ToUpperCamelCase::to_upper_camel_case(name)
-        )));
+        cx.err(
+            &at,
+            format!("the type name `{name}` is not UpperCamelCase"),
+            Some(format!(
+                "write `{}`",
+                heck::ToUpperCamelCase::to_upper_camel_case(name)
+            )),
+        );
         return None;
     }
     if name.ends_with("Request") || name.ends_with("Response") {
-        cx.err(&at, format!("the type name `{name}` ends in Request/Response, which endpoints' types use"), Some(
-            "name it after what it holds, e.g. `OrderFilter`".into(),
-        ));
+        cx.err(
+            &at,
+            format!("the type name `{name}` ends in Request/Response, which endpoints' types use"),
+            Some("name it after what it holds, e.g. `OrderFilter`".into()),
+        );
         return None;
     }
     match (&t.fields, t.enum_kind, &t.values) {
         (Some(fields), None, None) => {
             let fields = lower_fields(cx, kinds, &["types", name, "fields"], fields, Place::Data)?;
-            Some(TypeDef::Struct(StructDef { name: name.to_owned(), doc: t.doc.trim().to_owned(), fields }))
+            Some(TypeDef::Struct(StructDef {
+                name: name.to_owned(),
+                doc: t.doc.trim().to_owned(),
+                fields,
+            }))
         }
         (None, Some(kind), Some(values)) => {
             if values.is_empty() {
-                cx.err(&["types", name, "values"], "an enum needs at least one value".into(), None);
+                cx.err(
+                    &["types", name, "values"],
+                    "an enum needs at least one value".into(),
+                    None,
+                );
                 return None;
             }
             let mut variants: Vec<Variant> = Vec::new();
@@ -757,9 +875,11 @@ fn lower_type(
                     EnumValueSpec::Doc(doc) => match kind {
                         EnumKind::String => (naming::variant_name(wire), doc.clone()),
                         EnumKind::Int => {
-                            cx.err(&vat, format!("the integer value `{wire}` needs a variant name"), Some(format!(
-                                "write `{wire}: {{name: SomeName, doc: {doc}}}`"
-                            )));
+                            cx.err(
+                                &vat,
+                                format!("the integer value `{wire}` needs a variant name"),
+                                Some(format!("write `{wire}: {{name: SomeName, doc: {doc}}}`")),
+                            );
                             continue;
                         }
                     },
@@ -769,34 +889,56 @@ fn lower_type(
                     EnumKind::Int => match wire.parse::<i64>() {
                         Ok(n) => n.to_string(),
                         Err(_) => {
-                            cx.err(&vat, format!("`{wire}` is not an integer, but the enum is `enum: int`"), Some(
-                                "write `enum: string` or use integer values".into(),
-                            ));
+                            cx.err(
+                                &vat,
+                                format!("`{wire}` is not an integer, but the enum is `enum: int`"),
+                                Some("write `enum: string` or use integer values".into()),
+                            );
                             continue;
                         }
                     },
                     EnumKind::String => wire.clone(),
                 };
                 if let Some(other) = seen_wire.get(&key) {
-                    cx.err(&vat, format!("the value `{wire}` repeats `{other}`"), Some("list each value once".into()));
+                    cx.err(
+                        &vat,
+                        format!("the value `{wire}` repeats `{other}`"),
+                        Some("list each value once".into()),
+                    );
                     continue;
                 }
                 seen_wire.insert(key.clone(), wire.clone());
                 if !naming::is_camel_ident(&vname) || vname == "Unknown" {
-                    cx.err(&vat, format!("the variant name `{vname}` is not a usable UpperCamelCase name"), Some(
-                        "give the value `{name: SomeName, doc: ...}`; `Unknown` is reserved".into(),
-                    ));
+                    cx.err(
+                        &vat,
+                        format!("the variant name `{vname}` is not a usable UpperCamelCase name"),
+                        Some(
+                            "give the value `{name: SomeName, doc: ...}`; `Unknown` is reserved"
+                                .into(),
+                        ),
+                    );
                     continue;
                 }
                 if variants.iter().any(|v| v.name == vname) {
-                    cx.err(&vat, format!("two values give the variant name `{vname}`"), Some(
-                        "give one of them `{name: OtherName, doc: ...}`".into(),
-                    ));
+                    cx.err(
+                        &vat,
+                        format!("two values give the variant name `{vname}`"),
+                        Some("give one of them `{name: OtherName, doc: ...}`".into()),
+                    );
                     continue;
                 }
-                variants.push(Variant { name: vname, wire: key, doc: doc.trim().to_owned() });
+                variants.push(Variant {
+                    name: vname,
+                    wire: key,
+                    doc: doc.trim().to_owned(),
+                });
             }
-            Some(TypeDef::Enum(EnumDef { name: name.to_owned(), doc: t.doc.trim().to_owned(), kind, variants }))
+            Some(TypeDef::Enum(EnumDef {
+                name: name.to_owned(),
+                doc: t.doc.trim().to_owned(),
+                kind,
+                variants,
+            }))
         }
         _ => {
             cx.err(&at, format!("`{name}` must have either `fields:` (a struct) or `enum:` and `values:` (an enum)"), Some(
@@ -868,11 +1010,15 @@ fn lower_field(
         return None;
     }
     if !naming::is_snake_ident(key) {
-        cx.err(&path, format!("the field name `{key}` is not a snake_case Rust name"), Some(format!(
-            "write `{}: {{type: {}, wire: {key}, doc: ...}}`",
-            naming::suggest_field(key),
-            f.ty
-        )));
+        cx.err(
+            &path,
+            format!("the field name `{key}` is not a snake_case Rust name"),
+            Some(format!(
+                "write `{}: {{type: {}, wire: {key}, doc: ...}}`",
+                naming::suggest_field(key),
+                f.ty
+            )),
+        );
         return None;
     }
     let ty = match parse_ty(&f.ty, kinds) {
@@ -881,20 +1027,35 @@ fn lower_field(
             path.push("type");
             let mut known: Vec<&str> = BUILTINS.to_vec();
             known.extend(kinds.keys().map(String::as_str));
-            cx.err(&path, format!("unknown type `{unknown}`"), Some(format!(
-                "use one of {} (or `[T]`, `{{T}}`), or define `{unknown}` under `types:`",
-                known.join(", ")
-            )));
+            cx.err(
+                &path,
+                format!("unknown type `{unknown}`"),
+                Some(format!(
+                    "use one of {} (or `[T]`, `{{T}}`), or define `{unknown}` under `types:`",
+                    known.join(", ")
+                )),
+            );
             return None;
         }
     };
     if f.doc.trim().is_empty() {
         path.push("doc");
-        cx.err(&path, "the doc is empty".into(), Some("write one line saying what the field holds".into()));
+        cx.err(
+            &path,
+            "the doc is empty".into(),
+            Some("write one line saying what the field holds".into()),
+        );
         return None;
     }
     let wire = f.wire.clone().unwrap_or_else(|| key.to_owned());
-    Some(Field { rust: key.to_owned(), wire, ty, required: f.required, doc: f.doc.trim().to_owned(), place })
+    Some(Field {
+        rust: key.to_owned(),
+        wire,
+        ty,
+        required: f.required,
+        doc: f.doc.trim().to_owned(),
+        place,
+    })
 }
 
 fn lower_endpoint(
@@ -910,20 +1071,27 @@ fn lower_endpoint(
     let (http_method, path) = match (routing, &e.http) {
         (Routing::Method, None) => ("POST".to_owned(), format!("/{}", name.replace('.', "/"))),
         (Routing::Method, Some(_)) => {
-            cx.err(&["endpoints", name, "http"], "this platform routes by method name; `http:` is not used".into(), Some(
-                "remove `http:`; the path is the name with `.` turned to `/`".into(),
-            ));
+            cx.err(
+                &["endpoints", name, "http"],
+                "this platform routes by method name; `http:` is not used".into(),
+                Some("remove `http:`; the path is the name with `.` turned to `/`".into()),
+            );
             return None;
         }
         (Routing::Path, None) => {
-            cx.err(&at, "missing `http:`".into(), Some("write `http: POST /order/202309/orders/search`".into()));
+            cx.err(
+                &at,
+                "missing `http:`".into(),
+                Some("write `http: POST /order/202309/orders/search`".into()),
+            );
             return None;
         }
         (Routing::Path, Some(h)) => {
             let mut parts = h.split_whitespace();
             match (parts.next(), parts.next(), parts.next()) {
                 (Some(m), Some(p), None)
-                    if ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&m) && p.starts_with('/') =>
+                    if ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&m)
+                        && p.starts_with('/') =>
                 {
                     (m.to_owned(), p.to_owned())
                 }
@@ -937,43 +1105,93 @@ fn lower_endpoint(
         }
     };
     if routing == Routing::Method && (!e.query.is_empty() || !e.path.is_empty()) {
-        cx.err(&at, "this platform sends every field in the body".into(), Some("move the fields under `body:`".into()));
+        cx.err(
+            &at,
+            "this platform sends every field in the body".into(),
+            Some("move the fields under `body:`".into()),
+        );
     }
-    let query = lower_fields(cx, kinds, &["endpoints", name, "query"], &e.query, Place::Query);
-    let path_fields = lower_fields(cx, kinds, &["endpoints", name, "path"], &e.path, Place::Path);
-    let body = lower_fields(cx, kinds, &["endpoints", name, "body"], &e.body, Place::Body);
-    let response = lower_fields(cx, kinds, &["endpoints", name, "response"], &e.response, Place::Data);
-    let (Some(query), Some(path_fields), Some(body), Some(response)) = (query, path_fields, body, response) else {
+    let query = lower_fields(
+        cx,
+        kinds,
+        &["endpoints", name, "query"],
+        &e.query,
+        Place::Query,
+    );
+    let path_fields = lower_fields(
+        cx,
+        kinds,
+        &["endpoints", name, "path"],
+        &e.path,
+        Place::Path,
+    );
+    let body = lower_fields(
+        cx,
+        kinds,
+        &["endpoints", name, "body"],
+        &e.body,
+        Place::Body,
+    );
+    let response = lower_fields(
+        cx,
+        kinds,
+        &["endpoints", name, "response"],
+        &e.response,
+        Place::Data,
+    );
+    let (Some(query), Some(path_fields), Some(body), Some(response)) =
+        (query, path_fields, body, response)
+    else {
         return None;
     };
     for f in query.iter().chain(&path_fields) {
         if !f.ty.is_url_value() {
-            let section = if f.place == Place::Query { "query" } else { "path" };
-            cx.err(&["endpoints", name, section, &f.rust, "type"], format!(
-                "a {section} field must be a scalar, an enum or a list of them, not `{}`", type_text(&f.ty)
-            ), Some("move the field under `body:`".into()));
+            let section = if f.place == Place::Query {
+                "query"
+            } else {
+                "path"
+            };
+            cx.err(
+                &["endpoints", name, section, &f.rust, "type"],
+                format!(
+                    "a {section} field must be a scalar, an enum or a list of them, not `{}`",
+                    type_text(&f.ty)
+                ),
+                Some("move the field under `body:`".into()),
+            );
         }
     }
     // Path template placeholders and path fields must match one to one.
     let mut placeholders = Vec::new();
     let mut rest = path.as_str();
     while let Some(open) = rest.find('{') {
-        let Some(close) = rest[open..].find('}') else { break };
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
         placeholders.push(rest[open + 1..open + close].to_owned());
         rest = &rest[open + close + 1..];
     }
     for p in &placeholders {
         if !path_fields.iter().any(|f| f.wire == *p) {
-            cx.err(&["endpoints", name, "http"], format!("the path names `{{{p}}}` but no `path:` field is called `{p}`"), Some(
-                format!("add `path: {{{p}: {{type: string, required: true, doc: ...}}}}`"),
-            ));
+            cx.err(
+                &["endpoints", name, "http"],
+                format!("the path names `{{{p}}}` but no `path:` field is called `{p}`"),
+                Some(format!(
+                    "add `path: {{{p}: {{type: string, required: true, doc: ...}}}}`"
+                )),
+            );
         }
     }
     for f in &path_fields {
         if !placeholders.contains(&f.wire) {
-            cx.err(&["endpoints", name, "path", &f.rust], format!("the path field `{}` does not appear in the path", f.wire), Some(
-                format!("write `{{{}}}` in `http:` or move the field to `query:`/`body:`", f.wire),
-            ));
+            cx.err(
+                &["endpoints", name, "path", &f.rust],
+                format!("the path field `{}` does not appear in the path", f.wire),
+                Some(format!(
+                    "write `{{{}}}` in `http:` or move the field to `query:`/`body:`",
+                    f.wire
+                )),
+            );
         }
     }
     let mut request: Vec<Field> = Vec::new();
@@ -989,18 +1207,31 @@ fn lower_endpoint(
     }
     let flags: BTreeSet<FlagKind> = e.flags.iter().copied().map(FlagKind::from).collect();
     if flags.contains(&FlagKind::Form) && flags.contains(&FlagKind::Multipart) {
-        cx.err(&["endpoints", name, "flags"], "`form` and `multipart` exclude each other".into(), None);
+        cx.err(
+            &["endpoints", name, "flags"],
+            "`form` and `multipart` exclude each other".into(),
+            None,
+        );
     }
-    let pagination = e.pagination.as_ref().and_then(|p| lower_pagination(cx, name, p, &request, &response));
+    let pagination = e
+        .pagination
+        .as_ref()
+        .and_then(|p| lower_pagination(cx, name, p, &request, &response));
     if let Some(ex) = &e.example {
         if let Err(err) = serde_json::from_str::<serde_json::Value>(ex) {
-            cx.err(&["endpoints", name, "example"], format!("the example is not JSON: {err}"), Some(
-                "paste the documented response body as JSON under `example: |`".into(),
-            ));
+            cx.err(
+                &["endpoints", name, "example"],
+                format!("the example is not JSON: {err}"),
+                Some("paste the documented response body as JSON under `example: |`".into()),
+            );
         }
     }
     if !e.doc_url.starts_with("https://") {
-        cx.err(&["endpoints", name, "doc_url"], "`doc_url` must be an https:// link to the official doc page".into(), None);
+        cx.err(
+            &["endpoints", name, "doc_url"],
+            "`doc_url` must be an https:// link to the official doc page".into(),
+            None,
+        );
     }
     if cx.errors.len() > before {
         return None;
@@ -1061,21 +1292,39 @@ fn lower_pagination(
     response: &[Field],
 ) -> Option<Pagination> {
     let before = cx.errors.len();
-    let find = |cx: &mut Cx<'_>, key: &str, field: &Option<String>, fields: &[Field], side: &str, want: &dyn Fn(&Ty) -> bool, what: &str| -> Option<Field> {
+    let find = |cx: &mut Cx<'_>,
+                key: &str,
+                field: &Option<String>,
+                fields: &[Field],
+                side: &str,
+                want: &dyn Fn(&Ty) -> bool,
+                what: &str|
+     -> Option<Field> {
         let f = field.as_ref()?;
         match fields.iter().find(|x| x.rust == *f) {
             Some(x) if want(&x.ty) => Some(x.clone()),
             Some(x) => {
-                cx.err(&["endpoints", name, "pagination", key], format!(
-                    "`{f}` is `{}`, but `{key}` needs {what}", type_text(&x.ty)
-                ), None);
+                cx.err(
+                    &["endpoints", name, "pagination", key],
+                    format!("`{f}` is `{}`, but `{key}` needs {what}", type_text(&x.ty)),
+                    None,
+                );
                 None
             }
             None => {
                 let names: Vec<&str> = fields.iter().map(|x| x.rust.as_str()).collect();
-                cx.err(&["endpoints", name, "pagination", key], format!("`{f}` is not a {side} field of `{name}`"), Some(
-                    format!("name one of: {}", if names.is_empty() { "(none)".into() } else { names.join(", ") }),
-                ));
+                cx.err(
+                    &["endpoints", name, "pagination", key],
+                    format!("`{f}` is not a {side} field of `{name}`"),
+                    Some(format!(
+                        "name one of: {}",
+                        if names.is_empty() {
+                            "(none)".into()
+                        } else {
+                            names.join(", ")
+                        }
+                    )),
+                );
                 None
             }
         }
@@ -1084,34 +1333,88 @@ fn lower_pagination(
     let string = |t: &Ty| *t == Ty::String;
     let list = |t: &Ty| matches!(t, Ty::List(_));
     let boolean = |t: &Ty| *t == Ty::Bool;
-    let items = find(cx, "items", &Some(p.items.clone()), response, "response", &list, "a list `[T]`");
-    let total = find(cx, "total", &p.total, response, "response", &int, "an integer");
+    let items = find(
+        cx,
+        "items",
+        &Some(p.items.clone()),
+        response,
+        "response",
+        &list,
+        "a list `[T]`",
+    );
+    let total = find(
+        cx,
+        "total",
+        &p.total,
+        response,
+        "response",
+        &int,
+        "an integer",
+    );
     let out = match (&p.page, &p.cursor) {
         (Some(_), None) => {
             let page = find(cx, "page", &p.page, request, "request", &int, "an integer");
             let size = find(cx, "size", &p.size, request, "request", &int, "an integer");
-            let has_more = find(cx, "has_more", &p.has_more, response, "response", &boolean, "a bool");
+            let has_more = find(
+                cx,
+                "has_more",
+                &p.has_more,
+                response,
+                "response",
+                &boolean,
+                "a bool",
+            );
             let first = p.first.unwrap_or(0);
             if !(0..=1).contains(&first) {
-                cx.err(&["endpoints", name, "pagination", "first"], "`first` is 0 or 1".into(), None);
+                cx.err(
+                    &["endpoints", name, "pagination", "first"],
+                    "`first` is 0 or 1".into(),
+                    None,
+                );
             }
             if p.next.is_some() {
-                cx.err(&["endpoints", name, "pagination", "next"], "`next` goes with `cursor`, not `page`".into(), None);
+                cx.err(
+                    &["endpoints", name, "pagination", "next"],
+                    "`next` goes with `cursor`, not `page`".into(),
+                    None,
+                );
             }
-            Some(Pagination::Page { page: page?, size, first, items: items?, total, has_more })
+            Some(Pagination::Page {
+                page: page?,
+                size,
+                first,
+                items: items?,
+                total,
+                has_more,
+            })
         }
         (None, Some(_)) => {
-            let cursor = find(cx, "cursor", &p.cursor, request, "request", &string, "a string");
-            let next = find(cx, "next", &p.next, response, "response", &string, "a string");
+            let cursor = find(
+                cx, "cursor", &p.cursor, request, "request", &string, "a string",
+            );
+            let next = find(
+                cx, "next", &p.next, response, "response", &string, "a string",
+            );
             if p.next.is_none() {
-                cx.err(&["endpoints", name, "pagination"], "a cursor needs `next:` (the response field of the next cursor)".into(), None);
+                cx.err(
+                    &["endpoints", name, "pagination"],
+                    "a cursor needs `next:` (the response field of the next cursor)".into(),
+                    None,
+                );
             }
-            Some(Pagination::Cursor { cursor: cursor?, next: next?, items: items?, total })
+            Some(Pagination::Cursor {
+                cursor: cursor?,
+                next: next?,
+                items: items?,
+                total,
+            })
         }
         _ => {
-            cx.err(&["endpoints", name, "pagination"], "pagination takes either `page:` or `cursor:`".into(), Some(
-                "see the Pagination section of spec/README.md".into(),
-            ));
+            cx.err(
+                &["endpoints", name, "pagination"],
+                "pagination takes either `page:` or `cursor:`".into(),
+                Some("see the Pagination section of spec/README.md".into()),
+            );
             None
         }
     };
@@ -1125,17 +1428,28 @@ fn lower_event(
     ev: &EventSpec,
 ) -> Option<Event> {
     if !naming::is_snake_ident(name) || naming::is_keyword(name) {
-        cx.err(&["events", name], format!("the event name `{name}` is not a snake_case name"), Some(format!(
-            "write `{}`",
-            naming::suggest_field(name)
-        )));
+        cx.err(
+            &["events", name],
+            format!("the event name `{name}` is not a snake_case name"),
+            Some(format!("write `{}`", naming::suggest_field(name))),
+        );
         return None;
     }
     if ev.code.trim().is_empty() {
-        cx.err(&["events", name, "code"], "the event code is empty".into(), Some("write the platform's tag or type, e.g. `code: \"100\"`".into()));
+        cx.err(
+            &["events", name, "code"],
+            "the event code is empty".into(),
+            Some("write the platform's tag or type, e.g. `code: \"100\"`".into()),
+        );
         return None;
     }
-    let fields = lower_fields(cx, kinds, &["events", name, "fields"], &ev.fields, Place::Data)?;
+    let fields = lower_fields(
+        cx,
+        kinds,
+        &["events", name, "fields"],
+        &ev.fields,
+        Place::Data,
+    )?;
     Some(Event {
         name: name.to_owned(),
         type_name: heck::ToUpperCamelCase::to_upper_camel_case(name),

@@ -33,8 +33,13 @@ impl Locations {
 }
 
 enum Frame {
-    Map { key: Option<String>, expecting_key: bool },
-    Seq { index: usize },
+    Map {
+        key: Option<String>,
+        expecting_key: bool,
+    },
+    Seq {
+        index: usize,
+    },
 }
 
 #[derive(Default)]
@@ -59,7 +64,10 @@ impl Walker {
 
     fn enter(&mut self, frame: Frame) {
         let segment = match self.stack.last() {
-            Some(Frame::Map { key: Some(k), expecting_key: false }) => Some(k.clone()),
+            Some(Frame::Map {
+                key: Some(k),
+                expecting_key: false,
+            }) => Some(k.clone()),
             Some(Frame::Seq { index }) => Some(index.to_string()),
             _ => None,
         };
@@ -84,14 +92,19 @@ impl MarkedEventReceiver for Walker {
                         *key = Some(value.clone());
                         let mut full: Vec<String> = self.path.iter().skip(1).cloned().collect();
                         full.push(value);
-                        self.keys.entry(full).or_insert((mark.line(), mark.col() + 1));
+                        self.keys
+                            .entry(full)
+                            .or_insert((mark.line(), mark.col() + 1));
                         return;
                     }
                 }
                 self.value_done();
             }
             Event::Alias(_) => self.value_done(),
-            Event::MappingStart(..) => self.enter(Frame::Map { key: None, expecting_key: true }),
+            Event::MappingStart(..) => self.enter(Frame::Map {
+                key: None,
+                expecting_key: true,
+            }),
             Event::SequenceStart(..) => self.enter(Frame::Seq { index: 0 }),
             Event::MappingEnd | Event::SequenceEnd => self.leave(),
             _ => {}
@@ -108,8 +121,17 @@ mod tests {
         let text = "doc: x\nendpoints:\n  order.search:\n    body:\n      page: {type: i32}\n";
         let loc = Locations::index(text);
         assert_eq!(loc.find(&["endpoints"]), Some((2, 1)));
-        assert_eq!(loc.find(&["endpoints", "order.search", "body", "page"]), Some((5, 7)));
-        assert_eq!(loc.find(&["endpoints", "order.search", "body", "page", "type"]), Some((5, 14)));
-        assert_eq!(loc.find(&["endpoints", "order.search", "nope"]), Some((3, 3)));
+        assert_eq!(
+            loc.find(&["endpoints", "order.search", "body", "page"]),
+            Some((5, 7))
+        );
+        assert_eq!(
+            loc.find(&["endpoints", "order.search", "body", "page", "type"]),
+            Some((5, 14))
+        );
+        assert_eq!(
+            loc.find(&["endpoints", "order.search", "nope"]),
+            Some((3, 3))
+        );
     }
 }

@@ -4,11 +4,11 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 
 /// Rust keywords (strict, reserved and 2024 edition) that cannot name a field or module.
 pub const KEYWORDS: &[&str] = &[
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do",
-    "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let",
-    "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return",
-    "self", "Self", "static", "struct", "super", "trait", "true", "try", "type", "typeof", "unsafe",
-    "unsized", "use", "virtual", "where", "while", "yield",
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
+    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
+    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "Self", "static", "struct", "super", "trait", "true", "try", "type",
+    "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
 ];
 
 /// Whether `s` is a Rust keyword.
@@ -19,7 +19,9 @@ pub fn is_keyword(s: &str) -> bool {
 /// The UpperCamelCase base of an endpoint name: each dotted segment's first letter capitalised,
 /// `_` folded (`afterSale.List` -> `AfterSaleList`, `material.get_cap_info` -> `MaterialGetCapInfo`).
 pub fn endpoint_type_base(name: &str) -> String {
-    name.split('.').map(|seg| seg.to_upper_camel_case()).collect()
+    name.split('.')
+        .map(|seg| seg.to_upper_camel_case())
+        .collect()
 }
 
 /// The client method of an endpoint (`order.searchList` -> `order_search_list`).
@@ -41,7 +43,8 @@ pub fn variant_name(value: &str) -> String {
 pub fn is_snake_ident(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && s != "_"
 }
 
@@ -75,13 +78,33 @@ mod tests {
             ("order.list", "OrderList", "order_list"),
             ("order.searchList", "OrderSearchList", "order_search_list"),
             ("afterSale.List", "AfterSaleList", "after_sale_list"),
-            ("material.get_cap_info", "MaterialGetCapInfo", "material_get_cap_info"),
+            (
+                "material.get_cap_info",
+                "MaterialGetCapInfo",
+                "material_get_cap_info",
+            ),
             ("sms.sign.apply", "SmsSignApply", "sms_sign_apply"),
             ("product.listV2", "ProductListV2", "product_list_v2"),
-            ("order.orderDetail", "OrderOrderDetail", "order_order_detail"),
-            ("market.service.user.purchase.list", "MarketServiceUserPurchaseList", "market_service_user_purchase_list"),
-            ("oauth.client_token", "OauthClientToken", "oauth_client_token"),
-            ("sku.syncStockBatch", "SkuSyncStockBatch", "sku_sync_stock_batch"),
+            (
+                "order.orderDetail",
+                "OrderOrderDetail",
+                "order_order_detail",
+            ),
+            (
+                "market.service.user.purchase.list",
+                "MarketServiceUserPurchaseList",
+                "market_service_user_purchase_list",
+            ),
+            (
+                "oauth.client_token",
+                "OauthClientToken",
+                "oauth_client_token",
+            ),
+            (
+                "sku.syncStockBatch",
+                "SkuSyncStockBatch",
+                "sku_sync_stock_batch",
+            ),
             ("iop.waybillGet", "IopWaybillGet", "iop_waybill_get"),
         ];
         for (name, ty, method) in cases {
@@ -99,6 +122,8 @@ mod tests {
         assert_eq!(suggest_field("openId"), "open_id");
         assert_eq!(suggest_field("route__node_list"), "route_node_list");
         assert!(is_keyword("type") && is_keyword("gen") && !is_keyword("kind"));
-        assert!(is_snake_ident("page_size") && !is_snake_ident("pageSize") && !is_snake_ident("1a"));
+        assert!(
+            is_snake_ident("page_size") && !is_snake_ident("pageSize") && !is_snake_ident("1a")
+        );
     }
 }

@@ -69,9 +69,7 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
                 let mut out: Vec<(String, V)> = Vec::new();
                 while let Some(ScalarKey(k)) = map.next_key::<ScalarKey>()? {
                     if out.iter().any(|(have, _)| *have == k) {
-                        return Err(de::Error::custom(format_args!(
-                            "duplicate key `{k}`"
-                        )));
+                        return Err(de::Error::custom(format_args!("duplicate key `{k}`")));
                     }
                     let v = map.next_value()?;
                     out.push((k, v));

@@ -34,7 +34,11 @@ impl Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (c, n, r) = if self.check { ("stale", "missing", "extra") } else { ("updated", "created", "removed") };
+        let (c, n, r) = if self.check {
+            ("stale", "missing", "extra")
+        } else {
+            ("updated", "created", "removed")
+        };
         for p in &self.changed {
             writeln!(f, "{c}: {}", p.display())?;
         }
@@ -45,7 +49,10 @@ impl fmt::Display for Report {
             writeln!(f, "{r}: {}", p.display())?;
         }
         if self.check && !self.is_clean() {
-            writeln!(f, "generated/ is out of date: run `cargo xtask gen` and commit the result.")?;
+            writeln!(
+                f,
+                "generated/ is out of date: run `cargo xtask gen` and commit the result."
+            )?;
         } else {
             let total = self.unchanged + self.changed.len() + self.created.len();
             writeln!(f, "{total} generated files, {} up to date.", self.unchanged)?;
@@ -59,7 +66,11 @@ fn generated_dirs(root: &Path) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = [emit::GENERATED_DIR, emit::FIXTURE_OUT_DIR]
         .iter()
         .filter_map(|base| std::fs::read_dir(root.join(base)).ok())
-        .flat_map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path().join("api")).filter(|p| p.is_dir()))
+        .flat_map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path().join("api"))
+                .filter(|p| p.is_dir())
+        })
         .collect();
     dirs.sort();
     dirs
@@ -73,7 +84,10 @@ pub fn run(root: &Path, check: bool) -> Result<Report, SpecErrors> {
 
 /// Write (or compare) `files` under `root`; remove (or report) files in `owned_dirs` that are not in `files`.
 pub fn apply(root: &Path, files: &Files, owned_dirs: &[PathBuf], check: bool) -> Report {
-    let mut report = Report { check, ..Report::default() };
+    let mut report = Report {
+        check,
+        ..Report::default()
+    };
     for (rel, text) in files {
         match ensure_file_contents(&root.join(rel), text, check) {
             Ok(Outcome::Unchanged) => report.unchanged += 1,
@@ -107,7 +121,11 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     if let Ok(rd) = std::fs::read_dir(dir) {
         for e in rd.filter_map(|e| e.ok()) {
             let p = e.path();
-            if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+            if p.is_dir() {
+                out.extend(walk(&p))
+            } else {
+                out.push(p)
+            }
         }
     }
     out

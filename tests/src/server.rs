@@ -30,13 +30,22 @@ impl Request {
 
     /// The decoded query pairs.
     pub fn query(&self) -> Vec<(String, String)> {
-        let q = self.target.split_once('?').map(|(_, q)| q).unwrap_or_default();
-        url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()
+        let q = self
+            .target
+            .split_once('?')
+            .map(|(_, q)| q)
+            .unwrap_or_default();
+        url::form_urlencoded::parse(q.as_bytes())
+            .into_owned()
+            .collect()
     }
 
     /// A header, by lower-case name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -56,7 +65,11 @@ pub enum Reply {
 impl Reply {
     /// `200` with a JSON body.
     pub fn json(v: &serde_json::Value) -> Reply {
-        Reply::Respond(200, vec![("content-type".into(), "application/json".into())], v.to_string().into_bytes())
+        Reply::Respond(
+            200,
+            vec![("content-type".into(), "application/json".into())],
+            v.to_string().into_bytes(),
+        )
     }
 
     /// A status with a text body.
@@ -77,7 +90,9 @@ pub struct Server {
 impl Server {
     /// Serve `handler` on 127.0.0.1 on a free port.
     pub async fn start(handler: impl Fn(Request) -> Reply + Send + Sync + 'static) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().unwrap();
         let handler: Handler = Arc::new(handler);
         let task = tokio::spawn(async move {
@@ -123,7 +138,11 @@ async fn serve(mut stream: TcpStream, handler: Handler) {
             .filter_map(|l| l.split_once(':'))
             .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
             .collect();
-        let len: usize = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+        let len: usize = headers
+            .iter()
+            .find(|(k, _)| k == "content-length")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
         while buf.len() < head_end + len {
             let mut chunk = [0u8; 4096];
             match stream.read(&mut chunk).await {
@@ -133,7 +152,12 @@ async fn serve(mut stream: TcpStream, handler: Handler) {
         }
         let body = buf[head_end..head_end + len].to_vec();
         buf.drain(..head_end + len);
-        let mut reply = handler(Request { method, target, headers, body });
+        let mut reply = handler(Request {
+            method,
+            target,
+            headers,
+            body,
+        });
         while let Reply::Delay(d, next) = reply {
             tokio::time::sleep(d).await;
             reply = *next;
@@ -141,7 +165,10 @@ async fn serve(mut stream: TcpStream, handler: Handler) {
         match reply {
             Reply::Reset => return,
             Reply::Truncate(n, body) => {
-                let head = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n", body.len());
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                    body.len()
+                );
                 let _ = stream.write_all(head.as_bytes()).await;
                 let _ = stream.write_all(&body[..n.min(body.len())]).await;
                 let _ = stream.shutdown().await;
@@ -153,7 +180,9 @@ async fn serve(mut stream: TcpStream, handler: Handler) {
                     head.push_str(&format!("{k}: {v}\r\n"));
                 }
                 head.push_str("\r\n");
-                if stream.write_all(head.as_bytes()).await.is_err() || stream.write_all(&body).await.is_err() {
+                if stream.write_all(head.as_bytes()).await.is_err()
+                    || stream.write_all(&body).await.is_err()
+                {
                     return;
                 }
             }

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use shop_api::runtime::{ErrorKind, RetryPolicy};
 use shop_api::Error;
+use shop_api::runtime::{ErrorKind, RetryPolicy};
 use shop_api_tests::server::{Reply, Server};
 
 /// What a case expects.
@@ -28,7 +28,12 @@ struct Case {
 }
 
 fn case(name: &'static str, replies: Vec<Reply>, expect: Expect, requests: usize) -> Case {
-    Case { name, replies, expect, requests }
+    Case {
+        name,
+        replies,
+        expect,
+        requests,
+    }
 }
 
 async fn serve(replies: Vec<Reply>) -> (Server, Arc<AtomicUsize>) {
@@ -43,7 +48,11 @@ async fn serve(replies: Vec<Reply>) -> (Server, Arc<AtomicUsize>) {
 }
 
 fn policy() -> RetryPolicy {
-    RetryPolicy { max_retries: 2, initial_backoff: Duration::from_millis(5), max_backoff: Duration::from_millis(20) }
+    RetryPolicy {
+        max_retries: 2,
+        initial_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(20),
+    }
 }
 
 fn check(platform: &str, c: &Case, got: Result<(), Error>, hits: usize, table: &mut Vec<String>) {
@@ -51,11 +60,18 @@ fn check(platform: &str, c: &Case, got: Result<(), Error>, hits: usize, table: &
         Ok(()) => "ok".to_owned(),
         Err(e) => format!("{:?}: {e}", e.kind()),
     };
-    table.push(format!("{platform:<8} {:<40} {hits} request(s)  {}", c.name, outcome.chars().take(110).collect::<String>()));
+    table.push(format!(
+        "{platform:<8} {:<40} {hits} request(s)  {}",
+        c.name,
+        outcome.chars().take(110).collect::<String>()
+    ));
     match (&c.expect, &got) {
         (Expect::Ok, Ok(())) => {}
         (Expect::Kind(k), Err(e)) if e.kind() == *k => {}
-        _ => panic!("{platform} {}: expected {:?}, got {outcome}", c.name, c.expect),
+        _ => panic!(
+            "{platform} {}: expected {:?}, got {outcome}",
+            c.name, c.expect
+        ),
     }
     assert_eq!(hits, c.requests, "{platform} {}: request count", c.name);
 }
@@ -63,44 +79,162 @@ fn check(platform: &str, c: &Case, got: Result<(), Error>, hits: usize, table: &
 #[cfg(feature = "doudian")]
 mod doudian {
     use super::*;
-    use shop_api::doudian::order::{OrderAddOrderRemarkRequest, OrderSearchListRequest};
     use shop_api::doudian::Client;
+    use shop_api::doudian::order::{OrderAddOrderRemarkRequest, OrderSearchListRequest};
 
     fn env(data: Value) -> Value {
         json!({"code": 10000, "msg": "success", "sub_code": "", "sub_msg": "", "log_id": "L", "data": data})
     }
 
     fn error(code: i64, sub: &str) -> Reply {
-        Reply::json(&json!({"code": code, "msg": "m", "sub_code": sub, "sub_msg": "", "log_id": "L"}))
+        Reply::json(
+            &json!({"code": code, "msg": "m", "sub_code": sub, "sub_msg": "", "log_id": "L"}),
+        )
     }
 
     fn good() -> Reply {
-        Reply::json(&env(json!({"total": 1, "shop_order_list": [{"order_id": "1"}]})))
+        Reply::json(&env(
+            json!({"total": 1, "shop_order_list": [{"order_id": "1"}]}),
+        ))
     }
 
     #[tokio::test]
     async fn every_fault_ends_typed() {
         let big = "18446744073709551615";
         let cases = vec![
-            case("HTTP 429 then success", vec![Reply::status(429, "slow down"), good()], Expect::Ok, 2),
-            case("HTTP 429 with Retry-After, always", vec![Reply::Respond(429, vec![("retry-after".into(), "0".into())], b"x".to_vec())], Expect::Kind(ErrorKind::RateLimited), 3),
-            case("platform rate limit 60000, always", vec![error(60000, "isv.request-limit")], Expect::Kind(ErrorKind::RateLimited), 3),
-            case("HTTP 500 then success (read)", vec![Reply::status(500, "oops"), good()], Expect::Ok, 2),
-            case("HTTP 502, always (read)", vec![Reply::status(502, "bad gateway")], Expect::Kind(ErrorKind::Server), 3),
-            case("HTTP 503 then success (read)", vec![Reply::status(503, "busy"), good()], Expect::Ok, 2),
-            case("service error 20000 then success", vec![error(20000, "isp.service-error"), good()], Expect::Ok, 2),
-            case("connection reset, always", vec![Reply::Reset], Expect::Kind(ErrorKind::Transport), 3),
-            case("slow server past the timeout", vec![Reply::Delay(Duration::from_millis(800), Box::new(good()))], Expect::Kind(ErrorKind::Timeout), 3),
-            case("truncated body", vec![Reply::Truncate(20, env(json!({"total": 1})).to_string().into_bytes()), good()], Expect::Ok, 2),
-            case("body not JSON", vec![Reply::status(200, "<html>gateway</html>")], Expect::Kind(ErrorKind::Decode), 1),
-            case("envelope without data", vec![Reply::json(&json!({"code": 10000, "msg": "success"}))], Expect::Kind(ErrorKind::Decode), 1),
-            case("unknown enum value", vec![Reply::json(&env(json!({"shop_order_list": [{"order_id": "1", "order_status": 999}]})))], Expect::Ok, 1),
-            case("numbers as strings and back", vec![Reply::json(&env(json!({"total": "3", "shop_order_list": [{"order_id": 123, "pay_amount": "990", "create_time": "1700000000"}]})))], Expect::Ok, 1),
-            case("ids above 2^53", vec![Reply::json(&env(json!({"shop_order_list": [{"order_id": big.parse::<u64>().unwrap()}]})))], Expect::Ok, 1),
-            case("extra unknown fields", vec![Reply::json(&env(json!({"brand_new": {"x": [1]}, "shop_order_list": [{"order_id": "1", "surprise": true}]})))], Expect::Ok, 1),
-            case("empty page", vec![Reply::json(&env(json!({"total": 0, "shop_order_list": []})))], Expect::Ok, 1),
-            case("null list", vec![Reply::json(&env(json!({"total": 0, "shop_order_list": null})))], Expect::Ok, 1),
-            case("wrong type that cannot be mended", vec![Reply::json(&env(json!({"total": {"a": 1}})))], Expect::Kind(ErrorKind::Decode), 1),
+            case(
+                "HTTP 429 then success",
+                vec![Reply::status(429, "slow down"), good()],
+                Expect::Ok,
+                2,
+            ),
+            case(
+                "HTTP 429 with Retry-After, always",
+                vec![Reply::Respond(
+                    429,
+                    vec![("retry-after".into(), "0".into())],
+                    b"x".to_vec(),
+                )],
+                Expect::Kind(ErrorKind::RateLimited),
+                3,
+            ),
+            case(
+                "platform rate limit 60000, always",
+                vec![error(60000, "isv.request-limit")],
+                Expect::Kind(ErrorKind::RateLimited),
+                3,
+            ),
+            case(
+                "HTTP 500 then success (read)",
+                vec![Reply::status(500, "oops"), good()],
+                Expect::Ok,
+                2,
+            ),
+            case(
+                "HTTP 502, always (read)",
+                vec![Reply::status(502, "bad gateway")],
+                Expect::Kind(ErrorKind::Server),
+                3,
+            ),
+            case(
+                "HTTP 503 then success (read)",
+                vec![Reply::status(503, "busy"), good()],
+                Expect::Ok,
+                2,
+            ),
+            case(
+                "service error 20000 then success",
+                vec![error(20000, "isp.service-error"), good()],
+                Expect::Ok,
+                2,
+            ),
+            case(
+                "connection reset, always",
+                vec![Reply::Reset],
+                Expect::Kind(ErrorKind::Transport),
+                3,
+            ),
+            case(
+                "slow server past the timeout",
+                vec![Reply::Delay(Duration::from_millis(800), Box::new(good()))],
+                Expect::Kind(ErrorKind::Timeout),
+                3,
+            ),
+            case(
+                "truncated body",
+                vec![
+                    Reply::Truncate(20, env(json!({"total": 1})).to_string().into_bytes()),
+                    good(),
+                ],
+                Expect::Ok,
+                2,
+            ),
+            case(
+                "body not JSON",
+                vec![Reply::status(200, "<html>gateway</html>")],
+                Expect::Kind(ErrorKind::Decode),
+                1,
+            ),
+            case(
+                "envelope without data",
+                vec![Reply::json(&json!({"code": 10000, "msg": "success"}))],
+                Expect::Kind(ErrorKind::Decode),
+                1,
+            ),
+            case(
+                "unknown enum value",
+                vec![Reply::json(&env(
+                    json!({"shop_order_list": [{"order_id": "1", "order_status": 999}]}),
+                ))],
+                Expect::Ok,
+                1,
+            ),
+            case(
+                "numbers as strings and back",
+                vec![Reply::json(&env(
+                    json!({"total": "3", "shop_order_list": [{"order_id": 123, "pay_amount": "990", "create_time": "1700000000"}]}),
+                ))],
+                Expect::Ok,
+                1,
+            ),
+            case(
+                "ids above 2^53",
+                vec![Reply::json(&env(
+                    json!({"shop_order_list": [{"order_id": big.parse::<u64>().unwrap()}]}),
+                ))],
+                Expect::Ok,
+                1,
+            ),
+            case(
+                "extra unknown fields",
+                vec![Reply::json(&env(
+                    json!({"brand_new": {"x": [1]}, "shop_order_list": [{"order_id": "1", "surprise": true}]}),
+                ))],
+                Expect::Ok,
+                1,
+            ),
+            case(
+                "empty page",
+                vec![Reply::json(&env(
+                    json!({"total": 0, "shop_order_list": []}),
+                ))],
+                Expect::Ok,
+                1,
+            ),
+            case(
+                "null list",
+                vec![Reply::json(&env(
+                    json!({"total": 0, "shop_order_list": null}),
+                ))],
+                Expect::Ok,
+                1,
+            ),
+            case(
+                "wrong type that cannot be mended",
+                vec![Reply::json(&env(json!({"total": {"a": 1}})))],
+                Expect::Kind(ErrorKind::Decode),
+                1,
+            ),
         ];
         let mut table = Vec::new();
         for c in &cases {
@@ -112,21 +246,38 @@ mod doudian {
                 .build()
                 .unwrap()
                 .with_access_token("t");
-            let got = client.order_search_list(&OrderSearchListRequest { size: 1, ..Default::default() }).await;
+            let got = client
+                .order_search_list(&OrderSearchListRequest {
+                    size: 1,
+                    ..Default::default()
+                })
+                .await;
             if let Ok(resp) = &got {
                 if c.name == "ids above 2^53" {
                     assert_eq!(resp.shop_order_list.as_ref().unwrap()[0].order_id, big);
                 }
                 if c.name == "numbers as strings and back" {
                     let o = &resp.shop_order_list.as_ref().unwrap()[0];
-                    assert_eq!((resp.total, o.order_id.as_str(), o.pay_amount), (Some(3), "123", Some(990)));
+                    assert_eq!(
+                        (resp.total, o.order_id.as_str(), o.pay_amount),
+                        (Some(3), "123", Some(990))
+                    );
                 }
                 if c.name == "unknown enum value" {
-                    let st = resp.shop_order_list.as_ref().unwrap()[0].order_status.clone().unwrap();
+                    let st = resp.shop_order_list.as_ref().unwrap()[0]
+                        .order_status
+                        .clone()
+                        .unwrap();
                     assert_eq!(st.as_i64(), 999);
                 }
             }
-            check("doudian", c, got.map(|_| ()), hits.load(Ordering::SeqCst), &mut table);
+            check(
+                "doudian",
+                c,
+                got.map(|_| ()),
+                hits.load(Ordering::SeqCst),
+                &mut table,
+            );
         }
         println!("{}", table.join("\n"));
     }
@@ -135,10 +286,36 @@ mod doudian {
     async fn writes_are_not_retried_after_they_may_have_run() {
         let mut table = Vec::new();
         let cases = vec![
-            case("write: HTTP 502", vec![Reply::status(502, "bad gateway")], Expect::Kind(ErrorKind::Server), 1),
-            case("write: connection reset", vec![Reply::Reset], Expect::Kind(ErrorKind::Transport), 1),
-            case("write: timeout", vec![Reply::Delay(Duration::from_millis(800), Box::new(Reply::status(200, "{}")))], Expect::Kind(ErrorKind::Timeout), 1),
-            case("write: rate limited (not run), retried", vec![Reply::status(429, "x"), Reply::json(&json!({"code": 10000, "msg": "success", "data": {}}))], Expect::Ok, 2),
+            case(
+                "write: HTTP 502",
+                vec![Reply::status(502, "bad gateway")],
+                Expect::Kind(ErrorKind::Server),
+                1,
+            ),
+            case(
+                "write: connection reset",
+                vec![Reply::Reset],
+                Expect::Kind(ErrorKind::Transport),
+                1,
+            ),
+            case(
+                "write: timeout",
+                vec![Reply::Delay(
+                    Duration::from_millis(800),
+                    Box::new(Reply::status(200, "{}")),
+                )],
+                Expect::Kind(ErrorKind::Timeout),
+                1,
+            ),
+            case(
+                "write: rate limited (not run), retried",
+                vec![
+                    Reply::status(429, "x"),
+                    Reply::json(&json!({"code": 10000, "msg": "success", "data": {}})),
+                ],
+                Expect::Ok,
+                2,
+            ),
         ];
         for c in &cases {
             let (server, hits) = serve(c.replies.clone()).await;
@@ -149,8 +326,20 @@ mod doudian {
                 .build()
                 .unwrap()
                 .with_access_token("t");
-            let got = client.order_add_order_remark(&OrderAddOrderRemarkRequest { order_id: "1".into(), remark: "r".into(), ..Default::default() }).await;
-            check("doudian", c, got.map(|_| ()), hits.load(Ordering::SeqCst), &mut table);
+            let got = client
+                .order_add_order_remark(&OrderAddOrderRemarkRequest {
+                    order_id: "1".into(),
+                    remark: "r".into(),
+                    ..Default::default()
+                })
+                .await;
+            check(
+                "doudian",
+                c,
+                got.map(|_| ()),
+                hits.load(Ordering::SeqCst),
+                &mut table,
+            );
         }
         println!("{}", table.join("\n"));
     }

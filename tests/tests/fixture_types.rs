@@ -2,18 +2,25 @@
 //! decoding, enums with unknown values, query and path encoding, pagination and dispatch.
 
 use serde_json::json;
-use shop_api::runtime::{ApiRequest, EndpointVisitor, Flags, HttpMethod, PageKey, Paginated, Pages, Query};
+use shop_api::runtime::{
+    ApiRequest, EndpointVisitor, Flags, HttpMethod, PageKey, Pages, Paginated, Query,
+};
 use shop_api_tests::fixture::{self, Client, Fixture, shop::*};
 
 #[test]
 fn decodes_a_platform_shaped_response() {
-    let body: serde_json::Value = serde_json::from_str(include_str!("../fixture/responses/order_search.json")).unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(include_str!("../fixture/responses/order_search.json")).unwrap();
     let resp: OrderSearchResponse = serde_json::from_value(body["data"].clone()).unwrap();
     let orders = resp.orders.unwrap();
     let o = &orders[0];
     assert_eq!(o.id, "9007199254740993", "ids above 2^53 stay exact");
     assert_eq!(o.status, OrderStatus::Unpaid);
-    assert_eq!(o.main_status, Some(MainStatus::Paid), "integer enums accept strings");
+    assert_eq!(
+        o.main_status,
+        Some(MainStatus::Paid),
+        "integer enums accept strings"
+    );
     assert_eq!(o.kind.as_deref(), Some("normal"));
     assert_eq!(o.route_node_list.as_deref(), Some(&["a".to_owned()][..]));
     assert_eq!(o.buyer_open_id.as_deref(), Some("x"));
@@ -34,20 +41,33 @@ fn round_trips_through_json() {
         status: OrderStatus::Unknown("NEW_STATUS".into()),
         main_status: Some(MainStatus::Unknown(999)),
         kind: Some("k".into()),
-        items: Some(vec![LineItem { sku_id: "s".into(), quantity: Some(3), ..Default::default() }]),
+        items: Some(vec![LineItem {
+            sku_id: "s".into(),
+            quantity: Some(3),
+            ..Default::default()
+        }]),
         extra: Some(json!({"any": [1, 2]})),
         ..Default::default()
     };
     let text = serde_json::to_string(&order).unwrap();
-    assert!(text.contains(r#""type":"k""#), "wire names are used: {text}");
-    assert!(!text.contains("buyerOpenId"), "None fields are left out: {text}");
+    assert!(
+        text.contains(r#""type":"k""#),
+        "wire names are used: {text}"
+    );
+    assert!(
+        !text.contains("buyerOpenId"),
+        "None fields are left out: {text}"
+    );
     let back: Order = serde_json::from_str(&text).unwrap();
     assert_eq!(back, order);
 }
 
 #[test]
 fn unknown_enum_values_and_fields_never_fail() {
-    let o: Order = serde_json::from_value(json!({"id": 1, "status": "BRAND_NEW", "main_status": 42, "surprise": {"x": 1}})).unwrap();
+    let o: Order = serde_json::from_value(
+        json!({"id": 1, "status": "BRAND_NEW", "main_status": 42, "surprise": {"x": 1}}),
+    )
+    .unwrap();
     assert_eq!(o.status, OrderStatus::Unknown("BRAND_NEW".into()));
     assert_eq!(o.status.as_str(), "BRAND_NEW");
     assert_eq!(o.main_status, Some(MainStatus::Unknown(42)));
@@ -70,35 +90,76 @@ fn request_splits_into_query_path_and_body() {
         status: Some(OrderStatus::AwaitingShipment),
         create_time_ge: None,
     };
-    assert_eq!(serde_json::to_value(&req).unwrap(), json!({"status": "AWAITING_SHIPMENT"}), "the body has body fields only");
+    assert_eq!(
+        serde_json::to_value(&req).unwrap(),
+        json!({"status": "AWAITING_SHIPMENT"}),
+        "the body has body fields only"
+    );
     let mut q = Query::new();
     req.write_query(&mut q);
     let pairs: Vec<(&str, &str)> = q.pairs().collect();
-    assert_eq!(pairs, vec![("page_size", "20"), ("page_token", "abc"), ("ids", "1,2")]);
+    assert_eq!(
+        pairs,
+        vec![("page_size", "20"), ("page_token", "abc"), ("ids", "1,2")]
+    );
     let ep = OrderSearchRequest::ENDPOINT;
-    assert_eq!((ep.name, ep.method, ep.path, ep.module), ("order.search", HttpMethod::Post, "/order/v1/orders/search", "shop"));
+    assert_eq!(
+        (ep.name, ep.method, ep.path, ep.module),
+        (
+            "order.search",
+            HttpMethod::Post,
+            "/order/v1/orders/search",
+            "shop"
+        )
+    );
     assert!(ep.flags.contains(Flags::IDEMPOTENT) && !ep.flags.contains(Flags::NO_TOKEN));
 
-    let get = OrderGetRequest { order_id: "a/b c".into() };
+    let get = OrderGetRequest {
+        order_id: "a/b c".into(),
+    };
     assert_eq!(get.path(), "/order/v1/orders/a%2Fb%20c");
     assert_eq!(serde_json::to_value(&get).unwrap(), json!({}));
     // A request decodes from one JSON object holding all its fields (what the CLI does).
-    let from_json: OrderSearchRequest = serde_json::from_value(json!({"page_size": "5", "ids": [7, 8]})).unwrap();
-    assert_eq!((from_json.page_size, from_json.ids.unwrap()), (5, vec!["7".to_owned(), "8".to_owned()]));
+    let from_json: OrderSearchRequest =
+        serde_json::from_value(json!({"page_size": "5", "ids": [7, 8]})).unwrap();
+    assert_eq!(
+        (from_json.page_size, from_json.ids.unwrap()),
+        (5, vec!["7".to_owned(), "8".to_owned()])
+    );
     let flags = TokenCreateRequest::ENDPOINT.flags;
     assert!(flags.contains(Flags::NO_TOKEN) && flags.contains(Flags::FORM));
-    assert!(ImageUploadRequest::ENDPOINT.flags.contains(Flags::MULTIPART));
+    assert!(
+        ImageUploadRequest::ENDPOINT
+            .flags
+            .contains(Flags::MULTIPART)
+    );
     assert!(OrderListRequest::ENDPOINT.deprecated);
 }
 
 #[tokio::test]
 async fn client_methods_and_cursor_pages() {
     let client = Client::default();
-    client.answer("order.search", json!({"orders": [{"id": "1"}, {"id": "2"}], "next_page_token": "", "total_count": 2}));
-    let resp = client.order_search(&OrderSearchRequest { page_size: 2, ..Default::default() }).await.unwrap();
+    client.answer(
+        "order.search",
+        json!({"orders": [{"id": "1"}, {"id": "2"}], "next_page_token": "", "total_count": 2}),
+    );
+    let resp = client
+        .order_search(&OrderSearchRequest {
+            page_size: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(resp.orders.unwrap().len(), 2);
-    let req = OrderSearchRequest { page_size: 2, ..Default::default() };
-    let page = req.page_of(OrderSearchResponse { orders: Some(vec![Order::default()]), next_page_token: Some("n2".into()), total_count: None });
+    let req = OrderSearchRequest {
+        page_size: 2,
+        ..Default::default()
+    };
+    let page = req.page_of(OrderSearchResponse {
+        orders: Some(vec![Order::default()]),
+        next_page_token: Some("n2".into()),
+        total_count: None,
+    });
     assert_eq!(page.next, Some(PageKey::Cursor("n2".into())));
     let mut req = req;
     req.set_page(&PageKey::Cursor("n2".into()));
@@ -109,35 +170,65 @@ async fn client_methods_and_cursor_pages() {
 async fn numbered_pages_walk_to_the_total() {
     let client = Client::default();
     // 5 orders, 2 per page, pages from 0.
-    let all: Vec<Order> = (0..5).map(|i| Order { id: i.to_string(), ..Default::default() }).collect();
-    let pages = Pages::new(OrderSearchListRequest { page: Some(0), size: 2, main_status: None }, |req: OrderSearchListRequest| {
-        let all = all.clone();
-        let client = &client;
-        async move {
-            let p = req.page.unwrap() as usize;
-            let chunk: Vec<Order> = all.iter().skip(p * 2).take(2).cloned().collect();
-            client.answer("order.searchList", json!({"list": chunk, "total": 5}));
-            client.order_search_list(&req).await
-        }
-    });
+    let all: Vec<Order> = (0..5)
+        .map(|i| Order {
+            id: i.to_string(),
+            ..Default::default()
+        })
+        .collect();
+    let pages = Pages::new(
+        OrderSearchListRequest {
+            page: Some(0),
+            size: 2,
+            main_status: None,
+        },
+        |req: OrderSearchListRequest| {
+            let all = all.clone();
+            let client = &client;
+            async move {
+                let p = req.page.unwrap() as usize;
+                let chunk: Vec<Order> = all.iter().skip(p * 2).take(2).cloned().collect();
+                client.answer("order.searchList", json!({"list": chunk, "total": 5}));
+                client.order_search_list(&req).await
+            }
+        },
+    );
     let items = pages.collect_all().await.unwrap();
-    assert_eq!(items.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), ["0", "1", "2", "3", "4"]);
+    assert_eq!(
+        items.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(),
+        ["0", "1", "2", "3", "4"]
+    );
     let sent = client.sent.lock().unwrap();
-    assert_eq!(sent.iter().map(|(_, b)| b["page"].as_i64().unwrap()).collect::<Vec<_>>(), [0, 1, 2]);
+    assert_eq!(
+        sent.iter()
+            .map(|(_, b)| b["page"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        [0, 1, 2]
+    );
 }
 
 #[test]
 fn has_more_pages_start_at_one() {
     let req = OrderListRequest { page: None };
-    let page = req.page_of(OrderListResponse { orders: Some(vec![Order::default()]), has_more: Some(true) });
-    assert_eq!(page.next, Some(PageKey::Number(2)), "page 1 is the first when the request leaves it out");
+    let page = req.page_of(OrderListResponse {
+        orders: Some(vec![Order::default()]),
+        has_more: Some(true),
+    });
+    assert_eq!(
+        page.next,
+        Some(PageKey::Number(2)),
+        "page 1 is the first when the request leaves it out"
+    );
 }
 
 struct NameOf;
 impl EndpointVisitor<Fixture> for NameOf {
     type Output = (&'static str, &'static str);
     fn visit<R: ApiRequest<Platform = Fixture> + 'static>(self) -> Self::Output {
-        (R::ENDPOINT.name, std::any::type_name::<R>().rsplit("::").next().unwrap())
+        (
+            R::ENDPOINT.name,
+            std::any::type_name::<R>().rsplit("::").next().unwrap(),
+        )
     }
 }
 
@@ -148,7 +239,12 @@ fn dispatch_finds_every_endpoint_by_name() {
         assert_eq!(name, ep.name);
         assert!(ty.ends_with("Request"), "{ty}");
     }
-    assert_eq!(fixture::dispatch("material.get_cap_info", NameOf).unwrap().1, "MaterialGetCapInfoRequest");
+    assert_eq!(
+        fixture::dispatch("material.get_cap_info", NameOf)
+            .unwrap()
+            .1,
+        "MaterialGetCapInfoRequest"
+    );
     assert!(fixture::dispatch("no.such", NameOf).is_none());
     assert_eq!(fixture::endpoints().len(), 7);
 }

@@ -9,13 +9,17 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 use shop_api::doudian::{Client, order::OrderSearchListRequest};
-use tokio::sync::Semaphore;
 use shop_api_tests::server::{Reply, Server};
+use tokio::sync::Semaphore;
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -32,9 +36,19 @@ async fn ten_thousand_calls_each_answered_once() {
         }))
     })
     .await;
-    let client = Client::builder("key", "secret").base_url(server.uri()).build().unwrap().with_access_token("T");
+    let client = Client::builder("key", "secret")
+        .base_url(server.uri())
+        .build()
+        .unwrap()
+        .with_access_token("T");
     let limit = Arc::new(Semaphore::new(CONCURRENCY));
-    let warm = client.order_search_list(&OrderSearchListRequest { size: 1, product: Some("w".into()), ..Default::default() }).await;
+    let warm = client
+        .order_search_list(&OrderSearchListRequest {
+            size: 1,
+            product: Some("w".into()),
+            ..Default::default()
+        })
+        .await;
     assert!(warm.is_ok());
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
@@ -49,7 +63,11 @@ async fn ten_thousand_calls_each_answered_once() {
         let permit = limit.clone().acquire_owned().await.unwrap();
         tasks.spawn(async move {
             let _permit = permit;
-            let req = OrderSearchListRequest { size: 1, product: Some(i.to_string()), ..Default::default() };
+            let req = OrderSearchListRequest {
+                size: 1,
+                product: Some(i.to_string()),
+                ..Default::default()
+            };
             let resp = client.order_search_list(&req).await.unwrap();
             resp.shop_order_list.unwrap().remove(0).order_id
         });
@@ -62,12 +80,18 @@ async fn ten_thousand_calls_each_answered_once() {
     }
     let secs = started.elapsed().as_secs_f64();
     assert_eq!(seen.len(), CALLS);
-    assert!((0..CALLS).all(|i| seen.contains(&i.to_string())), "every call got its own answer");
+    assert!(
+        (0..CALLS).all(|i| seen.contains(&i.to_string())),
+        "every call got its own answer"
+    );
     let rss_end = rss_kib();
     println!(
         "{CALLS} calls, concurrency {CONCURRENCY}: {secs:.2} s, {:.0} calls/s (server on the same 2 cores); RSS {rss_start} KiB at start, {rss_half} KiB at half, {rss_end} KiB at the end",
         CALLS as f64 / secs
     );
     // Bounded memory: the second 5,000 calls add next to nothing to what the first 5,000 needed.
-    assert!(rss_end < rss_half + 16 * 1024, "RSS grew from {rss_half} KiB to {rss_end} KiB over the second half");
+    assert!(
+        rss_end < rss_half + 16 * 1024,
+        "RSS grew from {rss_half} KiB to {rss_end} KiB over the second half"
+    );
 }

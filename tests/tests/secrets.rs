@@ -66,14 +66,32 @@ async fn doudian_client_errors_and_logs_hold_no_secret() {
         })))
         .mount(&server)
         .await;
-    let client = Client::builder("key", APP_SECRET).base_url(server.uri()).build().unwrap();
-    assert_clean("ClientBuilder", &format!("{:?}", Client::builder("key", APP_SECRET)));
+    let client = Client::builder("key", APP_SECRET)
+        .base_url(server.uri())
+        .build()
+        .unwrap();
+    assert_clean(
+        "ClientBuilder",
+        &format!("{:?}", Client::builder("key", APP_SECRET)),
+    );
     assert_clean("Client", &format!("{client:?}"));
     let shop = client.with_access_token(ACCESS);
     assert_clean("shop handle", &format!("{shop:?}"));
-    let e = shop.order_search_list(&OrderSearchListRequest { size: 1, ..Default::default() }).await.unwrap_err();
+    let e = shop
+        .order_search_list(&OrderSearchListRequest {
+            size: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
     assert_clean("Error", &format!("{e} {e:?}"));
-    let prepared = shop.prepare(&OrderSearchListRequest { size: 1, ..Default::default() }).await.unwrap();
+    let prepared = shop
+        .prepare(&OrderSearchListRequest {
+            size: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_clean("dry run", &format!("{prepared} {prepared:?}"));
     // An unreachable server: reqwest errors name the URL, whose query holds the token.
     let down = Client::builder("key", APP_SECRET)
@@ -82,9 +100,18 @@ async fn doudian_client_errors_and_logs_hold_no_secret() {
         .build()
         .unwrap()
         .with_access_token(ACCESS);
-    let e = down.order_search_list(&OrderSearchListRequest { size: 1, ..Default::default() }).await.unwrap_err();
+    let e = down
+        .order_search_list(&OrderSearchListRequest {
+            size: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
     assert_clean("transport Error", &format!("{e} {e:?}"));
     let logs = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("order.searchList"), "the calls were logged: {logs}");
+    assert!(
+        logs.contains("order.searchList"),
+        "the calls were logged: {logs}"
+    );
     assert_clean("log output", &logs);
 }

@@ -39,7 +39,12 @@ fn every_broken_spec_is_explained() {
     let mut failures = Vec::new();
     for case in cases {
         let text = std::fs::read_to_string(&case).unwrap();
-        let expect = text.lines().next().unwrap().strip_prefix("# expect: ").expect("the first line is `# expect: ...`");
+        let expect = text
+            .lines()
+            .next()
+            .unwrap()
+            .strip_prefix("# expect: ")
+            .expect("the first line is `# expect: ...`");
         let mut parts = expect.split(" | ");
         let at = parts.next().unwrap();
         let (message, errors) = load_error(text.as_bytes());
@@ -48,14 +53,19 @@ fn every_broken_spec_is_explained() {
             failures.push(format!("{name}: one clear error, got:\n{message}"));
         }
         if !message.starts_with(&format!("error: spec/fixture/shop.yaml:{at}: ")) {
-            failures.push(format!("{name}: expected the error at {at}, got:\n{message}"));
+            failures.push(format!(
+                "{name}: expected the error at {at}, got:\n{message}"
+            ));
         }
         for want in parts {
             if !message.contains(want) {
                 failures.push(format!("{name}: expected `{want}` in:\n{message}"));
             }
         }
-        table.push_str(&format!("{:<28} {message}\n", case.file_name().unwrap().to_string_lossy()));
+        table.push_str(&format!(
+            "{:<28} {message}\n",
+            case.file_name().unwrap().to_string_lossy()
+        ));
     }
     println!("{table}");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
@@ -65,14 +75,23 @@ fn every_broken_spec_is_explained() {
 fn an_empty_file_is_refused() {
     let (message, errors) = load_error(b"  \n");
     assert_eq!(errors.len(), 1);
-    assert!(message.contains("spec/fixture/shop.yaml:1:1: the file is empty"), "{message}");
-    assert!(message.contains("help: a module file needs at least `doc:`"), "{message}");
+    assert!(
+        message.contains("spec/fixture/shop.yaml:1:1: the file is empty"),
+        "{message}"
+    );
+    assert!(
+        message.contains("help: a module file needs at least `doc:`"),
+        "{message}"
+    );
 }
 
 #[test]
 fn a_file_that_is_not_utf8_is_refused() {
     let (message, _) = load_error(b"doc: fine\nendpoints:\n  order.get:\n    summary: caf\xe9\n");
-    assert!(message.contains("spec/fixture/shop.yaml:4:17: the file is not UTF-8"), "{message}");
+    assert!(
+        message.contains("spec/fixture/shop.yaml:4:17: the file is not UTF-8"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -81,7 +100,11 @@ fn errors_across_files_are_all_reported() {
     let spec = dir.path().join("spec/fixture");
     std::fs::create_dir_all(&spec).unwrap();
     std::fs::write(spec.join("platform.yaml"), PLATFORM).unwrap();
-    std::fs::write(spec.join("a.yaml"), "doc: A.\ntypes:\n  X: {doc: X., fields: {y: {type: Nope, doc: Y.}}}\n").unwrap();
+    std::fs::write(
+        spec.join("a.yaml"),
+        "doc: A.\ntypes:\n  X: {doc: X., fields: {y: {type: Nope, doc: Y.}}}\n",
+    )
+    .unwrap();
     std::fs::write(spec.join("b.yaml"), "").unwrap();
     let err = ir::load(dir.path()).unwrap_err();
     assert_eq!(err.0.len(), 2, "{err}");

@@ -25,7 +25,11 @@ fn synthesize(root: &Path, dest: &Path, copies: usize) -> std::io::Result<()> {
             let text = std::fs::read_to_string(&file)?;
             if name == "platform.yaml" {
                 // Core modules are copied under new names: keep the platform free of them.
-                let text: String = text.lines().filter(|l| !l.starts_with("core:")).map(|l| format!("{l}\n")).collect();
+                let text: String = text
+                    .lines()
+                    .filter(|l| !l.starts_with("core:"))
+                    .map(|l| format!("{l}\n"))
+                    .collect();
                 std::fs::write(out.join(&name), text)?;
                 continue;
             }
@@ -38,7 +42,12 @@ fn synthesize(root: &Path, dest: &Path, copies: usize) -> std::io::Result<()> {
                         in_endpoints = line.starts_with("endpoints:");
                     }
                     // Endpoint keys sit at two spaces under `endpoints:`; prefix their first segment.
-                    if in_endpoints && line.starts_with("  ") && !line.starts_with("   ") && line.trim_end().ends_with(':') && !line.trim_start().starts_with('#') {
+                    if in_endpoints
+                        && line.starts_with("  ")
+                        && !line.starts_with("   ")
+                        && line.trim_end().ends_with(':')
+                        && !line.trim_start().starts_with('#')
+                    {
                         let key = line.trim().trim_end_matches(':');
                         t.push_str(&format!("  c{c}{key}:\n"));
                     } else if let Some(rest) = line.trim_start().strip_prefix("replaced_by: ") {
@@ -60,22 +69,39 @@ fn time_tree(root: &Path) -> Result<(usize, f64, f64), String> {
     let started = Instant::now();
     let api = ir::load(root).map_err(|e| e.to_string())?;
     let loaded = started.elapsed().as_secs_f64();
-    let files = emit::render(&api, Path::new(emit::GENERATED_DIR), &Options { feature_gates: true });
+    let files = emit::render(
+        &api,
+        Path::new(emit::GENERATED_DIR),
+        &Options {
+            feature_gates: true,
+        },
+    );
     let total = started.elapsed().as_secs_f64();
-    let endpoints = api.platforms.iter().flat_map(|p| &p.modules).map(|m| m.endpoints.len()).sum();
+    let endpoints = api
+        .platforms
+        .iter()
+        .flat_map(|p| &p.modules)
+        .map(|m| m.endpoints.len())
+        .sum();
     std::hint::black_box(files);
     Ok((endpoints, loaded, total))
 }
 
 /// Print the table.
 pub fn run(root: &Path) -> Result<(), String> {
-    println!("{:<10} {:>9} {:>10} {:>10} {:>14}", "specs", "endpoints", "load (s)", "total (s)", "ms / endpoint");
+    println!(
+        "{:<10} {:>9} {:>10} {:>10} {:>14}",
+        "specs", "endpoints", "load (s)", "total (s)", "ms / endpoint"
+    );
     let mut base = None;
     for copies in [0usize, 10, 100] {
         let (label, result) = if copies == 0 {
             ("real", time_tree(root))
         } else {
-            let dir = std::env::temp_dir().join(format!("shop-api-bench-gen-{}-{copies}", std::process::id()));
+            let dir = std::env::temp_dir().join(format!(
+                "shop-api-bench-gen-{}-{copies}",
+                std::process::id()
+            ));
             let _ = std::fs::remove_dir_all(&dir);
             synthesize(root, &dir, copies).map_err(|e| e.to_string())?;
             let r = time_tree(&dir);

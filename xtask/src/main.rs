@@ -31,17 +31,23 @@ enum Cmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Gen { check, root } => match shop_api_codegen::sync::run(&root.unwrap_or_else(project_root), check) {
-            Ok(report) => {
-                print!("{report}");
-                if check && !report.is_clean() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+        Cmd::Gen { check, root } => {
+            match shop_api_codegen::sync::run(&root.unwrap_or_else(project_root), check) {
+                Ok(report) => {
+                    print!("{report}");
+                    if check && !report.is_clean() {
+                        ExitCode::FAILURE
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    eprintln!("generated/ was left as it was.");
+                    ExitCode::FAILURE
+                }
             }
-            Err(e) => {
-                eprintln!("{e}");
-                eprintln!("generated/ was left as it was.");
-                ExitCode::FAILURE
-            }
-        },
+        }
         Cmd::BenchGen => match bench::run(&project_root()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -55,5 +61,8 @@ fn main() -> ExitCode {
 mod bench;
 
 fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the project root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits in the project root")
+        .to_path_buf()
 }

@@ -8,13 +8,14 @@ use serde_json::value::RawValue;
 use tracing::Instrument;
 
 pub use super::sign::SignMethod;
-use crate::runtime::http::{Body, PreparedRequest, RawResponse, Transport, with_retry};
 use super::token::{GrantType, TokenCreateRequest, TokenRefreshRequest};
-use crate::runtime::{
-    ApiError, ApiRequest, ApiResponse, Endpoint, ErrorKind, Flags, HttpConfig, HttpMethod, MemoryStore, Query, Result,
-    RetryPolicy, Secret, Token, TokenManager, TokenStore, de, decode_data, json,
-};
 use crate::Error;
+use crate::runtime::http::{Body, PreparedRequest, RawResponse, Transport, with_retry};
+use crate::runtime::{
+    ApiError, ApiRequest, ApiResponse, Endpoint, ErrorKind, Flags, HttpConfig, HttpMethod,
+    MemoryStore, Query, Result, RetryPolicy, Secret, Token, TokenManager, TokenStore, de,
+    decode_data, json,
+};
 
 /// The platform marker of Doudian requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +110,10 @@ impl ClientBuilder {
     /// Build the client.
     pub fn build(self) -> Result<Client> {
         if self.app_key.is_empty() || self.app_secret.is_empty() {
-            return Err(Error::InvalidRequest { endpoint: "client".into(), message: "the app key and secret must not be empty".into() });
+            return Err(Error::InvalidRequest {
+                endpoint: "client".into(),
+                message: "the app key and secret must not be empty".into(),
+            });
         }
         let transport = Transport::new(self.http)?;
         let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
@@ -214,12 +218,18 @@ impl Client {
 
     /// A handle that calls with `token` (one shop's access token, managed by you).
     pub fn with_access_token(&self, token: impl Into<Secret>) -> Client {
-        Client { inner: self.inner.clone(), scope: Scope::Token(token.into()) }
+        Client {
+            inner: self.inner.clone(),
+            scope: Scope::Token(token.into()),
+        }
     }
 
     /// A handle that calls as the shop `shop_id`, with the token the client keeps for it.
     pub fn shop(&self, shop_id: impl Into<String>) -> Client {
-        Client { inner: self.inner.clone(), scope: Scope::Shop(shop_id.into()) }
+        Client {
+            inner: self.inner.clone(),
+            scope: Scope::Shop(shop_id.into()),
+        }
     }
 
     /// The token store's key of a shop.
@@ -236,12 +246,24 @@ impl Client {
             ..Default::default()
         };
         let resp = self.send(&req, None).await?.data;
-        let token = to_token(resp.access_token, resp.expires_in, resp.refresh_token, resp.scope, resp.shop_id, resp.shop_name);
+        let token = to_token(
+            resp.access_token,
+            resp.expires_in,
+            resp.refresh_token,
+            resp.scope,
+            resp.shop_id,
+            resp.shop_name,
+        );
         let shop = token.extra.get("shop_id").cloned().unwrap_or_default();
         if shop.is_empty() {
-            return Err(Error::Token("token.create answered without a shop_id".into()));
+            return Err(Error::Token(
+                "token.create answered without a shop_id".into(),
+            ));
         }
-        self.inner.tokens.put(&Self::token_key(&shop), &token).await?;
+        self.inner
+            .tokens
+            .put(&Self::token_key(&shop), &token)
+            .await?;
         Ok(token)
     }
 
@@ -316,13 +338,21 @@ impl Client {
     }
 
     /// Call any endpoint and keep the envelope's log id.
-    pub async fn execute_full<R: ApiRequest<Platform = Doudian>>(&self, req: &R) -> Result<ApiResponse<R::Response>> {
+    pub async fn execute_full<R: ApiRequest<Platform = Doudian>>(
+        &self,
+        req: &R,
+    ) -> Result<ApiResponse<R::Response>> {
         let ep = R::ENDPOINT;
         let token = self.token_for(ep).await?;
         match self.send(req, token.as_ref()).await {
             Err(e) if e.kind() == ErrorKind::TokenExpired => {
-                let Scope::Shop(shop) = &self.scope else { return Err(e) };
-                tracing::info!(method = ep.name, "access token expired: refreshing once and retrying");
+                let Scope::Shop(shop) = &self.scope else {
+                    return Err(e);
+                };
+                tracing::info!(
+                    method = ep.name,
+                    "access token expired: refreshing once and retrying"
+                );
                 let fresh = self.shop_token_inner(shop, token.as_ref()).await?;
                 self.send(req, Some(&fresh.access_token)).await
             }
@@ -331,17 +361,29 @@ impl Client {
     }
 
     /// Send `req` with `token` (signing afresh on each retry), without token management.
-    async fn send<R: ApiRequest<Platform = Doudian>>(&self, req: &R, token: Option<&Secret>) -> Result<ApiResponse<R::Response>> {
+    async fn send<R: ApiRequest<Platform = Doudian>>(
+        &self,
+        req: &R,
+        token: Option<&Secret>,
+    ) -> Result<ApiResponse<R::Response>> {
         let ep = R::ENDPOINT;
-        let param_json = json::to_canonical(req)
-            .map_err(|e| Error::InvalidRequest { endpoint: ep.name.into(), message: e.to_string() })?;
-        let span = tracing::info_span!("doudian", method = ep.name, log_id = tracing::field::Empty, latency_ms = tracing::field::Empty);
+        let param_json = json::to_canonical(req).map_err(|e| Error::InvalidRequest {
+            endpoint: ep.name.into(),
+            message: e.to_string(),
+        })?;
+        let span = tracing::info_span!(
+            "doudian",
+            method = ep.name,
+            log_id = tracing::field::Empty,
+            latency_ms = tracing::field::Empty
+        );
         let started = Instant::now();
         let inner = &self.inner;
         let result = with_retry(&inner.transport.config.retry, ep, |_| {
             let param_json = &param_json;
             async move {
-                let prepared = self.prepare_raw(ep, param_json, token, crate::runtime::unix_now())?;
+                let prepared =
+                    self.prepare_raw(ep, param_json, token, crate::runtime::unix_now())?;
                 let raw = inner.transport.send(ep.name, &prepared).await?;
                 parse::<R::Response>(ep, raw)
             }
@@ -364,19 +406,38 @@ impl Client {
     }
 
     /// The signed request `execute` would send now, without sending it (`--dry-run`).
-    pub async fn prepare<R: ApiRequest<Platform = Doudian>>(&self, req: &R) -> Result<PreparedRequest> {
+    pub async fn prepare<R: ApiRequest<Platform = Doudian>>(
+        &self,
+        req: &R,
+    ) -> Result<PreparedRequest> {
         let ep = R::ENDPOINT;
-        let param_json = json::to_canonical(req)
-            .map_err(|e| Error::InvalidRequest { endpoint: ep.name.into(), message: e.to_string() })?;
+        let param_json = json::to_canonical(req).map_err(|e| Error::InvalidRequest {
+            endpoint: ep.name.into(),
+            message: e.to_string(),
+        })?;
         let token = self.token_for(ep).await?;
         self.prepare_raw(ep, &param_json, token.as_ref(), crate::runtime::unix_now())
     }
 
     /// Sign `param_json` for `ep` at `timestamp`.
-    pub fn prepare_raw(&self, ep: &Endpoint, param_json: &str, token: Option<&Secret>, timestamp: i64) -> Result<PreparedRequest> {
+    pub fn prepare_raw(
+        &self,
+        ep: &Endpoint,
+        param_json: &str,
+        token: Option<&Secret>,
+        timestamp: i64,
+    ) -> Result<PreparedRequest> {
         let inner = &self.inner;
         let ts = timestamp.to_string();
-        let sign = super::sign::sign(inner.sign_method, &inner.app_key, inner.app_secret.expose(), ep.name, param_json, &ts, VERSION);
+        let sign = super::sign::sign(
+            inner.sign_method,
+            &inner.app_key,
+            inner.app_secret.expose(),
+            ep.name,
+            param_json,
+            &ts,
+            VERSION,
+        );
         let mut q = Query::new();
         q.push("app_key", inner.app_key.as_str());
         q.push("method", ep.name);
@@ -427,7 +488,10 @@ fn to_token(
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(ep: &Endpoint, raw: RawResponse) -> Result<ApiResponse<T>> {
+fn parse<T: serde::de::DeserializeOwned>(
+    ep: &Endpoint,
+    raw: RawResponse,
+) -> Result<ApiResponse<T>> {
     let env: Envelope<'_> = match serde_json::from_slice(&raw.body) {
         Ok(env) => env,
         Err(e) if raw.status >= 400 => {
@@ -441,7 +505,9 @@ fn parse<T: serde::de::DeserializeOwned>(ep: &Endpoint, raw: RawResponse) -> Res
         }
         Err(e) => return Err(Error::decode(ep.name, e, &raw.body)),
     };
-    let code = env.code.or(env.err_no.map(|n| if n == 0 { SUCCESS } else { n }));
+    let code = env
+        .code
+        .or(env.err_no.map(|n| if n == 0 { SUCCESS } else { n }));
     match code {
         Some(SUCCESS) => Ok(ApiResponse {
             data: decode_data(ep, env.data, &raw.body)?,
@@ -454,7 +520,7 @@ fn parse<T: serde::de::DeserializeOwned>(ep: &Endpoint, raw: RawResponse) -> Res
             if raw.status == 429 {
                 kind = ErrorKind::RateLimited;
             }
-            Err(Error::Api(ApiError {
+            Err(Error::from(ApiError {
                 platform: "doudian",
                 endpoint: ep.name.into(),
                 code,
@@ -473,6 +539,10 @@ fn parse<T: serde::de::DeserializeOwned>(ep: &Endpoint, raw: RawResponse) -> Res
             body: crate::runtime::error_snippet(&raw.body),
             retry_after: raw.retry_after,
         }),
-        None => Err(Error::decode(ep.name, "the envelope has no `code`", &raw.body)),
+        None => Err(Error::decode(
+            ep.name,
+            "the envelope has no `code`",
+            &raw.body,
+        )),
     }
 }

@@ -8,7 +8,7 @@
 //! let client = Client::builder("app-key", "app-secret").build()?;
 //! let shop = client.with_access_token("access-token");
 //! let page = shop
-//!     .order_search_list(&OrderSearchListRequest { page: Some(0), size: Some(20), ..Default::default() })
+//!     .order_search_list(&OrderSearchListRequest { page: 0, size: 20, ..Default::default() })
 //!     .await?;
 //! println!("{} orders", page.total.unwrap_or_default());
 //! # Ok(()) }
@@ -16,6 +16,7 @@
 
 mod client;
 pub mod sign;
+pub mod webhook;
 
 pub use client::{Client, ClientBuilder, Doudian, SignMethod};
 

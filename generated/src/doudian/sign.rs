@@ -33,7 +33,9 @@ impl std::str::FromStr for SignMethod {
         match s.trim().to_ascii_lowercase().as_str() {
             "md5" => Ok(SignMethod::Md5),
             "hmac-sha256" | "hmac_sha256" | "hmac" => Ok(SignMethod::HmacSha256),
-            other => Err(format!("unknown sign method `{other}`: use md5 or hmac-sha256")),
+            other => Err(format!(
+                "unknown sign method `{other}`: use md5 or hmac-sha256"
+            )),
         }
     }
 }
@@ -49,7 +51,17 @@ pub fn sign(
     v: &str,
 ) -> String {
     let parts: [&str; 12] = [
-        app_secret, "app_key", app_key, "method", api_method, "param_json", param_json, "timestamp", timestamp, "v", v,
+        app_secret,
+        "app_key",
+        app_key,
+        "method",
+        api_method,
+        "param_json",
+        param_json,
+        "timestamp",
+        timestamp,
+        "v",
+        v,
         app_secret,
     ];
     match method {
@@ -61,7 +73,8 @@ pub fn sign(
             hex::encode(h.finalize())
         }
         SignMethod::HmacSha256 => {
-            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app_secret.as_bytes()).expect("HMAC takes keys of any length");
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app_secret.as_bytes())
+                .expect("HMAC takes keys of any length");
             for p in parts {
                 mac.update(p.as_bytes());
             }
@@ -77,19 +90,28 @@ mod tests {
 
     #[test]
     fn vector_1_product_list() {
-        let (k, s) = ("6844048284663924231", "749698a6-fcb3-4358-b241-ec1d93cf9c1f");
+        let (k, s) = (
+            "6844048284663924231",
+            "749698a6-fcb3-4358-b241-ec1d93cf9c1f",
+        );
         let pj = r#"{"page":"0","size":"20"}"#;
         let t = "2020-07-05 22:33:59";
         assert_eq!(
             sign(SignMethod::HmacSha256, k, s, "product.list", pj, t, "2"),
             "a84fc5747114e63196565192a19f80d9d78819b8c8f5940eeb282bf78260901d"
         );
-        assert_eq!(sign(SignMethod::Md5, k, s, "product.list", pj, t, "2"), "0a1288b4f742252692e6d5e006035e82");
+        assert_eq!(
+            sign(SignMethod::Md5, k, s, "product.list", pj, t, "2"),
+            "0a1288b4f742252692e6d5e006035e82"
+        );
     }
 
     #[test]
     fn vector_2_order_search_list() {
-        let (k, s) = ("3409409348479354011", "2ad2355c-01d0-11f8-91dc-05a8cd1054b1");
+        let (k, s) = (
+            "3409409348479354011",
+            "2ad2355c-01d0-11f8-91dc-05a8cd1054b1",
+        );
         let params = serde_json::json!({
             "size": 20, "page": 0, "create_time_start": 1700000000, "create_time_end": 1700086400,
             "order_by": "create_time", "combine_status": [{"order_status": "2", "main_status": "103"}],
@@ -101,11 +123,27 @@ mod tests {
             r#"{"combine_status":[{"main_status":"103","order_status":"2"}],"create_time_end":1700086400,"create_time_start":1700000000,"order_by":"create_time","page":0,"product":"测试<&>","size":20}"#
         );
         assert_eq!(
-            sign(SignMethod::Md5, k, s, "order.searchList", &pj, "1700000000", "2"),
+            sign(
+                SignMethod::Md5,
+                k,
+                s,
+                "order.searchList",
+                &pj,
+                "1700000000",
+                "2"
+            ),
             "1d096fd12b8e350a0d515c7ba44f37dc"
         );
         assert_eq!(
-            sign(SignMethod::HmacSha256, k, s, "order.searchList", &pj, "1700000000", "2"),
+            sign(
+                SignMethod::HmacSha256,
+                k,
+                s,
+                "order.searchList",
+                &pj,
+                "1700000000",
+                "2"
+            ),
             "1b1cd4a1486961416a3ddcbc70b05a26298821261a85f5e8ca1877762a654675"
         );
     }

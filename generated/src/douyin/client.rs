@@ -788,7 +788,7 @@ fn parse<T: serde::de::DeserializeOwned>(
             } else if kind == ErrorKind::Other && raw.status >= 500 {
                 kind = ErrorKind::Server;
             }
-            Err(Error::Api(ApiError {
+            Err(Error::from(ApiError {
                 platform: "douyin",
                 endpoint: ep.name.into(),
                 code,
@@ -838,7 +838,7 @@ mod tests {
 
     fn err(body: &str) -> ApiError {
         match parse::<Data>(&EP, raw(200, body)) {
-            Err(Error::Api(e)) => e,
+            Err(Error::Api(e)) => *e,
             other => panic!("expected an API error, got {other:?}"),
         }
     }
@@ -899,7 +899,7 @@ mod tests {
             Err(Error::Decode { .. })
         ));
         let e = match parse::<Data>(&EP, raw(429, r#"{"err_no":1,"err_msg":"slow down"}"#)) {
-            Err(Error::Api(e)) => e,
+            Err(Error::Api(e)) => *e,
             other => panic!("{other:?}"),
         };
         assert_eq!(e.kind, ErrorKind::RateLimited);

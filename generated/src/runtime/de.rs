@@ -125,7 +125,8 @@ impl Lenient for f64 {
                 if t.is_empty() {
                     return Ok(0.0);
                 }
-                t.parse().map_err(|_| E::custom(format_args!("`{v}` is not a number")))
+                t.parse()
+                    .map_err(|_| E::custom(format_args!("`{v}` is not a number")))
             }
             fn visit_unit<E: de::Error>(self) -> Result<f64, E> {
                 Ok(0.0)
@@ -271,7 +272,10 @@ mod tests {
 
     #[test]
     fn accepts_both_spellings() {
-        let a: S = serde_json::from_str(r#"{"id":9007199254740993,"n":"42","ok":1,"ids":[1,"2"],"price":"1.5"}"#).unwrap();
+        let a: S = serde_json::from_str(
+            r#"{"id":9007199254740993,"n":"42","ok":1,"ids":[1,"2"],"price":"1.5"}"#,
+        )
+        .unwrap();
         assert_eq!(a.id, "9007199254740993");
         assert_eq!(a.n, Some(42));
         assert!(a.ok);

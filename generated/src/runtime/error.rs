@@ -9,9 +9,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The platform answered with its error envelope.
+    /// The platform answered with its error envelope (boxed, so `Result<T, Error>` stays small).
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Api(Box<ApiError>),
     /// The server answered with an HTTP error status and no platform envelope.
     #[error("{endpoint}: HTTP {status}: {body}")]
     Http {
@@ -85,7 +85,11 @@ impl Error {
     }
 
     pub(crate) fn decode(endpoint: &str, message: impl std::fmt::Display, body: &[u8]) -> Error {
-        Error::Decode { endpoint: endpoint.to_owned(), message: message.to_string(), body: snippet(body) }
+        Error::Decode {
+            endpoint: endpoint.to_owned(),
+            message: message.to_string(),
+            body: snippet(body),
+        }
     }
 
     pub(crate) fn transport(endpoint: &str, e: reqwest::Error) -> Error {
@@ -100,7 +104,18 @@ impl Error {
             message.push_str(&s.to_string());
             source = s.source();
         }
-        Error::Transport { endpoint: endpoint.to_owned(), message, timeout, connect }
+        Error::Transport {
+            endpoint: endpoint.to_owned(),
+            message,
+            timeout,
+            connect,
+        }
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        Error::Api(Box::new(e))
     }
 }
 
@@ -149,7 +164,10 @@ pub enum ErrorKind {
 impl ErrorKind {
     /// Whether calling again unchanged, after a pause, may succeed.
     pub fn is_retryable(self) -> bool {
-        matches!(self, ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Transport)
+        matches!(
+            self,
+            ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Transport
+        )
     }
 }
 

@@ -58,14 +58,21 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { max_retries: 3, initial_backoff: Duration::from_millis(200), max_backoff: Duration::from_secs(20) }
+        RetryPolicy {
+            max_retries: 3,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(20),
+        }
     }
 }
 
 impl RetryPolicy {
     /// No retries.
     pub fn none() -> Self {
-        RetryPolicy { max_retries: 0, ..Self::default() }
+        RetryPolicy {
+            max_retries: 0,
+            ..Self::default()
+        }
     }
 
     /// The pause before retry number `n` (0-based), honouring the server's `Retry-After`.
@@ -76,7 +83,10 @@ impl RetryPolicy {
         let exp = self.initial_backoff.saturating_mul(1u32 << n.min(16));
         let capped = exp.min(self.max_backoff);
         // Jitter in [50%, 100%] of the pause, so many clients do not retry in step.
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
         let frac = 0.5 + f64::from(nanos % 1000) / 2000.0;
         capped.mul_f64(frac)
     }
@@ -105,7 +115,11 @@ fn retry_after(err: &Error) -> Option<Duration> {
 
 /// Run `attempt` until it succeeds, fails for good, or the policy's retries are used up.
 /// `attempt` gets the attempt number and must sign afresh (timestamps change).
-pub async fn with_retry<T, F, Fut>(policy: &RetryPolicy, endpoint: &Endpoint, mut attempt: F) -> Result<T>
+pub async fn with_retry<T, F, Fut>(
+    policy: &RetryPolicy,
+    endpoint: &Endpoint,
+    mut attempt: F,
+) -> Result<T>
 where
     F: FnMut(u32) -> Fut,
     Fut: Future<Output = Result<T>>,
@@ -184,7 +198,11 @@ impl PreparedRequest {
             .url
             .query_pairs()
             .map(|(k, v)| {
-                let v = if self.secret_names.contains(&k.as_ref()) { super::Secret::new(v.into_owned()).masked() } else { v.into_owned() };
+                let v = if self.secret_names.contains(&k.as_ref()) {
+                    super::Secret::new(v.into_owned()).masked()
+                } else {
+                    v.into_owned()
+                };
                 (k.into_owned(), v)
             })
             .collect();
@@ -200,13 +218,19 @@ impl PreparedRequest {
     /// (a Douyin OAuth body carries the client secret).
     fn masked_body(&self) -> String {
         let mask = |k: &str, v: &str| {
-            if self.secret_names.contains(&k) { super::Secret::new(v).masked() } else { v.to_owned() }
+            if self.secret_names.contains(&k) {
+                super::Secret::new(v).masked()
+            } else {
+                v.to_owned()
+            }
         };
         match &self.body {
             Body::Json(b) => match serde_json::from_slice::<serde_json::Value>(b) {
                 Ok(serde_json::Value::Object(mut map)) => {
                     for (k, v) in map.iter_mut() {
-                        if let (true, Some(s)) = (self.secret_names.contains(&k.as_str()), v.as_str()) {
+                        if let (true, Some(s)) =
+                            (self.secret_names.contains(&k.as_str()), v.as_str())
+                        {
                             *v = serde_json::Value::String(mask(k, s));
                         }
                     }
@@ -235,7 +259,11 @@ impl std::fmt::Display for PreparedRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "{} {}", self.method, self.masked_url())?;
         for (k, v) in &self.headers {
-            let v = if self.secret_names.iter().any(|s| s.eq_ignore_ascii_case(k)) { super::Secret::new(v.clone()).masked() } else { v.clone() };
+            let v = if self.secret_names.iter().any(|s| s.eq_ignore_ascii_case(k)) {
+                super::Secret::new(v.clone()).masked()
+            } else {
+                v.clone()
+            };
             writeln!(f, "{k}: {v}")?;
         }
         match &self.body {
@@ -291,10 +319,13 @@ impl Transport {
 
     /// `base_url` + `path` + `query`, as a URL.
     pub fn url(&self, endpoint: &str, path: &str, query: &super::Query) -> Result<url::Url> {
-        let mut url = url::Url::parse(&format!("{}{}", self.config.base_url, path)).map_err(|e| Error::InvalidRequest {
-            endpoint: endpoint.to_owned(),
-            message: format!("bad URL {}{path}: {e}", self.config.base_url),
-        })?;
+        let mut url =
+            url::Url::parse(&format!("{}{}", self.config.base_url, path)).map_err(|e| {
+                Error::InvalidRequest {
+                    endpoint: endpoint.to_owned(),
+                    message: format!("bad URL {}{path}: {e}", self.config.base_url),
+                }
+            })?;
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query.pairs());
         }
@@ -303,16 +334,23 @@ impl Transport {
 
     /// Send `req` once.
     pub async fn send(&self, endpoint: &str, req: &PreparedRequest) -> Result<RawResponse> {
-        let mut b = self.client.request(req.method.to_reqwest(), req.url.clone());
+        let mut b = self
+            .client
+            .request(req.method.to_reqwest(), req.url.clone());
         for (k, v) in &req.headers {
             b = b.header(k, v);
         }
         b = match &req.body {
             Body::Empty => b,
-            Body::Json(bytes) => b.header(reqwest::header::CONTENT_TYPE, "application/json").body(bytes.clone()),
-            Body::Form(bytes) => {
-                b.header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(bytes.clone())
-            }
+            Body::Json(bytes) => b
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(bytes.clone()),
+            Body::Form(bytes) => b
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(bytes.clone()),
             Body::Multipart(parts) => {
                 let mut form = reqwest::multipart::Form::new();
                 for p in parts {
@@ -339,7 +377,15 @@ impl Transport {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = resp.bytes().await.map_err(|e| Error::transport(endpoint, e))?.to_vec();
-        Ok(RawResponse { status, retry_after, body })
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| Error::transport(endpoint, e))?
+            .to_vec();
+        Ok(RawResponse {
+            status,
+            retry_after,
+            body,
+        })
     }
 }

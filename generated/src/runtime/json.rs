@@ -80,6 +80,9 @@ mod tests {
             r#"{"list":[{"a":"测试<&>","b":1}],"nested":{"y":true,"z":null},"page":0,"size":20}"#
         );
         assert_eq!(canonical(&serde_json::json!({})), "{}");
-        assert_eq!(canonical(&serde_json::json!({"q":"a\"b\\c\n"})), r#"{"q":"a\"b\\c\n"}"#);
+        assert_eq!(
+            canonical(&serde_json::json!({"q":"a\"b\\c\n"})),
+            r#"{"q":"a\"b\\c\n"}"#
+        );
     }
 }

@@ -9,14 +9,15 @@ pub mod json;
 mod page;
 mod secret;
 pub mod token;
+pub mod webhook;
 
 use std::borrow::Cow;
 
-pub use error::{ApiError, Error, ErrorKind, Result};
 #[allow(unused_imports)]
 pub(crate) use error::snippet as error_snippet;
+pub use error::{ApiError, Error, ErrorKind, Result};
 pub use http::{HttpConfig, RetryPolicy};
-pub use page::{Page, PageKey, Paginated, Pages};
+pub use page::{Page, PageKey, Pages, Paginated};
 pub use secret::Secret;
 pub use token::{JsonFileStore, MemoryStore, Token, TokenManager, TokenStore};
 
@@ -176,14 +177,22 @@ pub fn decode_data<T: serde::de::DeserializeOwned>(
     let text = match data.map(|d| d.get()) {
         Some(t) if t != "null" => t,
         _ if endpoint.has_data => {
-            return Err(Error::decode(endpoint.name, "the success envelope has no `data`", body));
+            return Err(Error::decode(
+                endpoint.name,
+                "the success envelope has no `data`",
+                body,
+            ));
         }
         _ => "{}",
     };
     let de = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        Error::decode(endpoint.name, format_args!("at `data.{path}`: {}", e.into_inner()), body)
+        Error::decode(
+            endpoint.name,
+            format_args!("at `data.{path}`: {}", e.into_inner()),
+            body,
+        )
     })
 }
 
@@ -279,7 +288,12 @@ impl<T: QueryValue> QueryValue for Vec<T> {
         if self.is_empty() {
             return None;
         }
-        Some(self.iter().filter_map(T::query_value).collect::<Vec<_>>().join(","))
+        Some(
+            self.iter()
+                .filter_map(T::query_value)
+                .collect::<Vec<_>>()
+                .join(","),
+        )
     }
 }
 
@@ -291,8 +305,11 @@ impl<T: QueryValue + ?Sized> QueryValue for &T {
 
 /// A path segment, percent-encoded.
 pub fn path_segment<V: QueryValue + ?Sized>(value: &V) -> String {
-    const SEGMENT: &percent_encoding::AsciiSet =
-        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
     let text = value.query_value().unwrap_or_default();
     percent_encoding::utf8_percent_encode(&text, SEGMENT).to_string()
 }
@@ -312,12 +329,17 @@ pub fn unix_now() -> i64 {
 macro_rules! impl_str_enum {
     ($t:ident) => {
         impl $crate::runtime::__private::serde::Serialize for $t {
-            fn serialize<S: $crate::runtime::__private::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
+            fn serialize<S: $crate::runtime::__private::serde::Serializer>(
+                &self,
+                s: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
             }
         }
         impl<'de> $crate::runtime::__private::serde::Deserialize<'de> for $t {
-            fn deserialize<D: $crate::runtime::__private::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+            fn deserialize<D: $crate::runtime::__private::serde::Deserializer<'de>>(
+                d: D,
+            ) -> ::core::result::Result<Self, D::Error> {
                 $crate::runtime::de::str_enum(d, Self::from_wire)
             }
         }
@@ -346,12 +368,17 @@ macro_rules! impl_str_enum {
 macro_rules! impl_int_enum {
     ($t:ident) => {
         impl $crate::runtime::__private::serde::Serialize for $t {
-            fn serialize<S: $crate::runtime::__private::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
+            fn serialize<S: $crate::runtime::__private::serde::Serializer>(
+                &self,
+                s: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
                 s.serialize_i64(self.as_i64())
             }
         }
         impl<'de> $crate::runtime::__private::serde::Deserialize<'de> for $t {
-            fn deserialize<D: $crate::runtime::__private::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+            fn deserialize<D: $crate::runtime::__private::serde::Deserializer<'de>>(
+                d: D,
+            ) -> ::core::result::Result<Self, D::Error> {
                 $crate::runtime::de::int_enum(d, Self::from_wire)
             }
         }

@@ -50,12 +50,18 @@ impl<T> Page<T> {
         } else {
             false
         };
-        Page { items, next: more.then_some(PageKey::Number(current + 1)), total }
+        Page {
+            items,
+            next: more.then_some(PageKey::Number(current + 1)),
+            total,
+        }
     }
 
     /// A page of a cursor endpoint: the next page exists when the server gave a non-empty cursor.
     pub fn cursor(items: Vec<T>, next: Option<String>, total: Option<i64>) -> Self {
-        let next = next.filter(|c| !c.is_empty() && !items.is_empty()).map(PageKey::Cursor);
+        let next = next
+            .filter(|c| !c.is_empty() && !items.is_empty())
+            .map(PageKey::Cursor);
         Page { items, next, total }
     }
 }
@@ -90,7 +96,13 @@ where
 {
     /// Pages of `req` (its page fields as given are the first page), fetched with `call`.
     pub fn new(req: R, call: F) -> Self {
-        Pages { req, call, done: false, fetched: 0, max_pages: 10_000 }
+        Pages {
+            req,
+            call,
+            done: false,
+            fetched: 0,
+            max_pages: 10_000,
+        }
     }
 
     /// Stop after `n` pages.
@@ -136,16 +148,34 @@ mod tests {
 
     #[test]
     fn numbered_next() {
-        assert_eq!(Page::numbered(vec![1, 2], 0, 0, Some(2), Some(5), None).next, Some(PageKey::Number(1)));
-        assert_eq!(Page::numbered(vec![5], 2, 0, Some(2), Some(5), None).next, None);
-        assert_eq!(Page::numbered(vec![1, 2], 1, 1, Some(2), None, Some(false)).next, None);
-        assert_eq!(Page::numbered(vec![1, 2], 1, 1, Some(2), None, None).next, Some(PageKey::Number(2)));
-        assert_eq!(Page::<i32>::numbered(vec![], 0, 0, Some(2), Some(9), Some(true)).next, None);
+        assert_eq!(
+            Page::numbered(vec![1, 2], 0, 0, Some(2), Some(5), None).next,
+            Some(PageKey::Number(1))
+        );
+        assert_eq!(
+            Page::numbered(vec![5], 2, 0, Some(2), Some(5), None).next,
+            None
+        );
+        assert_eq!(
+            Page::numbered(vec![1, 2], 1, 1, Some(2), None, Some(false)).next,
+            None
+        );
+        assert_eq!(
+            Page::numbered(vec![1, 2], 1, 1, Some(2), None, None).next,
+            Some(PageKey::Number(2))
+        );
+        assert_eq!(
+            Page::<i32>::numbered(vec![], 0, 0, Some(2), Some(9), Some(true)).next,
+            None
+        );
     }
 
     #[test]
     fn cursor_next() {
-        assert_eq!(Page::cursor(vec![1], Some("abc".into()), None).next, Some(PageKey::Cursor("abc".into())));
+        assert_eq!(
+            Page::cursor(vec![1], Some("abc".into()), None).next,
+            Some(PageKey::Cursor("abc".into()))
+        );
         assert_eq!(Page::cursor(vec![1], Some(String::new()), None).next, None);
         assert_eq!(Page::cursor(vec![1], None, None).next, None);
     }

@@ -27,7 +27,11 @@ impl Secret {
     /// A form safe to print: the first four characters and `***` (for `--dry-run` output).
     pub fn masked(&self) -> String {
         let head: String = self.0.chars().take(4).collect();
-        if self.0.chars().count() > 8 { format!("{head}***") } else { "***".to_owned() }
+        if self.0.chars().count() > 8 {
+            format!("{head}***")
+        } else {
+            "***".to_owned()
+        }
     }
 }
 

@@ -65,12 +65,20 @@ impl MemoryStore {
 
 impl TokenStore for MemoryStore {
     fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Token>>> {
-        let t = self.tokens.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned();
+        let t = self
+            .tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned();
         Box::pin(async move { Ok(t) })
     }
 
     fn save<'a>(&'a self, key: &'a str, token: &'a Token) -> BoxFuture<'a, Result<()>> {
-        self.tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(key.to_owned(), token.clone());
+        self.tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key.to_owned(), token.clone());
         Box::pin(async { Ok(()) })
     }
 }
@@ -89,7 +97,10 @@ pub struct JsonFileStore {
 impl JsonFileStore {
     /// A store kept in `path` (created on the first save).
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        JsonFileStore { path: path.into(), lock: tokio::sync::Mutex::new(()) }
+        JsonFileStore {
+            path: path.into(),
+            lock: tokio::sync::Mutex::new(()),
+        }
     }
 
     /// The file.
@@ -101,7 +112,12 @@ impl JsonFileStore {
         let bytes = match std::fs::read(&self.path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
-            Err(e) => return Err(Error::Token(format!("cannot read the token file {}: {e}", self.path.display()))),
+            Err(e) => {
+                return Err(Error::Token(format!(
+                    "cannot read the token file {}: {e}",
+                    self.path.display()
+                )));
+            }
         };
         serde_json::from_slice(&bytes).map_err(|e| {
             Error::Token(format!(
@@ -113,12 +129,19 @@ impl JsonFileStore {
 
     fn write_all(&self, all: &BTreeMap<String, Token>) -> Result<()> {
         use std::io::Write;
-        let err = |e: std::io::Error| Error::Token(format!("cannot write the token file {}: {e}", self.path.display()));
+        let err = |e: std::io::Error| {
+            Error::Token(format!(
+                "cannot write the token file {}: {e}",
+                self.path.display()
+            ))
+        };
         let text = serde_json::to_vec_pretty(all).map_err(|e| Error::Token(e.to_string()))?;
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(err)?;
         }
-        let tmp = self.path.with_extension(format!("tmp{}", std::process::id()));
+        let tmp = self
+            .path
+            .with_extension(format!("tmp{}", std::process::id()));
         let mut f = std::fs::File::create(&tmp).map_err(err)?;
         f.write_all(&text).and_then(|_| f.sync_all()).map_err(err)?;
         drop(f);
@@ -158,14 +181,20 @@ pub struct TokenManager {
 
 impl std::fmt::Debug for TokenManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenManager").field("margin", &self.margin).finish_non_exhaustive()
+        f.debug_struct("TokenManager")
+            .field("margin", &self.margin)
+            .finish_non_exhaustive()
     }
 }
 
 impl TokenManager {
     /// A manager over `store` that refreshes tokens `margin` before they expire.
     pub fn new(store: Arc<dyn TokenStore>, margin: Duration) -> Self {
-        TokenManager { store, locks: Mutex::new(HashMap::new()), margin }
+        TokenManager {
+            store,
+            locks: Mutex::new(HashMap::new()),
+            margin,
+        }
     }
 
     /// The store.
@@ -174,7 +203,12 @@ impl TokenManager {
     }
 
     fn lock_for(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        self.locks.lock().unwrap_or_else(|p| p.into_inner()).entry(key.to_owned()).or_default().clone()
+        self.locks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key.to_owned())
+            .or_default()
+            .clone()
     }
 
     /// A fresh token for `key`. `stale` is a token a call just saw rejected as expired: it is
@@ -214,12 +248,19 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn token(s: &str, ttl: i64) -> Token {
-        Token { access_token: Secret::new(s), expires_at: unix_now() + ttl, ..Token::default() }
+        Token {
+            access_token: Secret::new(s),
+            expires_at: unix_now() + ttl,
+            ..Token::default()
+        }
     }
 
     #[tokio::test]
     async fn one_refresh_for_many_waiters() {
-        let m = Arc::new(TokenManager::new(Arc::new(MemoryStore::new()), Duration::from_secs(60)));
+        let m = Arc::new(TokenManager::new(
+            Arc::new(MemoryStore::new()),
+            Duration::from_secs(60),
+        ));
         m.put("k", &token("old", -1)).await.unwrap();
         let calls = Arc::new(AtomicUsize::new(0));
         let mut tasks = Vec::new();
@@ -246,10 +287,16 @@ mod tests {
         let m = TokenManager::new(Arc::new(MemoryStore::new()), Duration::from_secs(60));
         m.put("k", &token("a", 3600)).await.unwrap();
         let stale = Secret::new("a");
-        let t = m.get("k", Some(&stale), |_| async { Ok(token("b", 3600)) }).await.unwrap();
+        let t = m
+            .get("k", Some(&stale), |_| async { Ok(token("b", 3600)) })
+            .await
+            .unwrap();
         assert_eq!(t.access_token.expose(), "b");
         // A second task that saw `a` rejected reuses `b`.
-        let t = m.get("k", Some(&stale), |_| async { panic!("no second refresh") }).await.unwrap();
+        let t = m
+            .get("k", Some(&stale), |_| async { panic!("no second refresh") })
+            .await
+            .unwrap();
         assert_eq!(t.access_token.expose(), "b");
     }
 
@@ -261,13 +308,34 @@ mod tests {
         store.save("a", &token("one", 60)).await.unwrap();
         store.save("b", &token("two", 60)).await.unwrap();
         let again = JsonFileStore::new(&path);
-        assert_eq!(again.load("a").await.unwrap().unwrap().access_token.expose(), "one");
+        assert_eq!(
+            again
+                .load("a")
+                .await
+                .unwrap()
+                .unwrap()
+                .access_token
+                .expose(),
+            "one"
+        );
         // A crash between writing the temporary file and the rename leaves the old file whole.
         std::fs::write(path.with_extension("tmp999"), b"{half").unwrap();
-        assert_eq!(again.load("b").await.unwrap().unwrap().access_token.expose(), "two");
+        assert_eq!(
+            again
+                .load("b")
+                .await
+                .unwrap()
+                .unwrap()
+                .access_token
+                .expose(),
+            "two"
+        );
         std::fs::write(&path, b"{not json").unwrap();
         let err = again.load("a").await.unwrap_err().to_string();
-        assert!(err.contains("tokens.json") && err.contains("corrupt"), "{err}");
+        assert!(
+            err.contains("tokens.json") && err.contains("corrupt"),
+            "{err}"
+        );
         assert!(!err.contains("one"));
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -726,7 +726,7 @@ fn parse<T: serde::de::DeserializeOwned>(
             } else if kind == ErrorKind::Other && raw.status == 401 {
                 kind = ErrorKind::Auth;
             }
-            Err(Error::Api(ApiError {
+            Err(Error::from(ApiError {
                 platform: "tiktok",
                 endpoint: ep.name.into(),
                 code,

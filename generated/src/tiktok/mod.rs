@@ -30,6 +30,7 @@
 
 mod client;
 pub mod sign;
+pub mod webhook;
 
 pub use crate::runtime::http::Part;
 pub use client::{

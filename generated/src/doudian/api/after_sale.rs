@@ -1254,6 +1254,1799 @@ pub struct OperateResult {
     ReverseLogistics, AfterSaleLogistics, ProcessInfo, SkuOrderInfo, AfterSaleOrder,
     Evidence, AfterSaleAddressDetail, OperateLogistics, OperateItem, OperateResult
 );
+/// Webhook event `refund_created` (200): The buyer asked for an after-sale (`refund_RefundCreated`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/115)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefundCreatedEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_id: Option<String>,
+    /// Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// After-sale ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// After-sale status (as in afterSale.Detail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_status: Option<i64>,
+    /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_type: Option<i64>,
+    /// Amount asked for, postage included, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_amount: Option<i64>,
+    /// Postage asked for, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_post_amount: Option<i64>,
+    /// Vouchers asked for.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_voucher_num: Option<i64>,
+    /// Reason code of the request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reason_code: Option<i64>,
+    /// Request time (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub apply_time: Option<i64>,
+    /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<String>,
+}
+/// Webhook event `refund_agreed` (201): The seller agreed to refund (`refund_RefundAgreed`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/116)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefundAgreedEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_id: Option<String>,
+    /// Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// After-sale ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// After-sale status (as in afterSale.Detail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_status: Option<i64>,
+    /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_type: Option<i64>,
+    /// Amount asked for, postage included, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_amount: Option<i64>,
+    /// Postage asked for, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_post_amount: Option<i64>,
+    /// Vouchers asked for.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_voucher_num: Option<i64>,
+    /// Reason code of the request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reason_code: Option<i64>,
+    /// Agreement time (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub agree_time: Option<i64>,
+    /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<String>,
+}
+/// Webhook event `refund_return_apply_agreed` (202): The seller agreed to a return (`refund_ReturnApplyAgreed`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/117)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefundReturnApplyAgreedEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_id: Option<String>,
+    /// Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// After-sale ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// After-sale status (as in afterSale.Detail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_status: Option<i64>,
+    /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_type: Option<i64>,
+    /// Amount asked for, postage included, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_amount: Option<i64>,
+    /// Postage asked for, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_post_amount: Option<i64>,
+    /// Vouchers asked for.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_voucher_num: Option<i64>,
+    /// Reason code of the request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reason_code: Option<i64>,
+    /// Return address {province, province_id, city, city_id, town, town_id, street, street_id, detail, name, mobile}, kept as sent (JSON text or an object).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addr: Option<::serde_json::Value>,
+    /// Agreement time (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub agree_time: Option<i64>,
+    /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<String>,
+}
+/// Webhook event `refund_buyer_return_goods` (203): The buyer sent the goods back (`refund_BuyerReturnGoods`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/118)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefundBuyerReturnGoodsEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_id: Option<String>,
+    /// Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// After-sale ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// After-sale status (as in afterSale.Detail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_status: Option<i64>,
+    /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_type: Option<i64>,
+    /// Amount asked for, postage included, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_amount: Option<i64>,
+    /// Postage asked for, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_post_amount: Option<i64>,
+    /// Vouchers asked for.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_voucher_num: Option<i64>,
+    /// Reason code of the request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reason_code: Option<i64>,
+    /// Time the return shipment was entered (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub return_time: Option<i64>,
+    /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<String>,
+}
+/// Webhook event `refund_refused` (204): The seller refused to refund (`refund_RefundRefused`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/119)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefundRefusedEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_id: Option<String>,
+    /// Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// After-sale ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// After-sale status (as in afterSale.Detail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_status: Option<i64>,
+    /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_type: Option<i64>,
+    /// Amount asked for, postage included, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_amount: Option<i64>,
+    /// Postage asked for, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_post_amount: Option<i64>,
+    /// Vouchers asked for.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_voucher_num: Option<i64>,
+    /// Reason code of the request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reason_code: Option<i64>,
+    /// Refusal time (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refuse_time: Option<i64>,
+    /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<String>,
+}
+/// Webhook event `refund_return_apply_refused` (205): The seller refused a return (`refund_ReturnApplyRefused`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/120)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefundReturnApplyRefusedEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_id: Option<String>,
+    /// Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// After-sale ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// After-sale status (as in afterSale.Detail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_status: Option<i64>,
+    /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_type: Option<i64>,
+    /// Amount asked for, postage included, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_amount: Option<i64>,
+    /// Postage asked for, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_post_amount: Option<i64>,
+    /// Vouchers asked for.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_voucher_num: Option<i64>,
+    /// Reason code of the request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reason_code: Option<i64>,
+    /// Refusal time (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refuse_time: Option<i64>,
+    /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<String>,
+}
+/// Webhook event `refund_success` (206): The refund was paid (`refund_RefundSuccess`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/121)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefundSuccessEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_id: Option<String>,
+    /// Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// After-sale ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// After-sale status (as in afterSale.Detail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_status: Option<i64>,
+    /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_type: Option<i64>,
+    /// Amount asked for, postage included, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_amount: Option<i64>,
+    /// Postage asked for, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_post_amount: Option<i64>,
+    /// Vouchers asked for.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_voucher_num: Option<i64>,
+    /// Reason code of the request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reason_code: Option<i64>,
+    /// Refund time (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub success_time: Option<i64>,
+    /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<String>,
+}
+/// Webhook event `refund_closed` (207): The after-sale was closed (`refund_RefundClosed`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/122)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefundClosedEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_id: Option<String>,
+    /// Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// After-sale ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// After-sale status (as in afterSale.Detail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_status: Option<i64>,
+    /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_type: Option<i64>,
+    /// Amount asked for, postage included, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_amount: Option<i64>,
+    /// Postage asked for, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_post_amount: Option<i64>,
+    /// Vouchers asked for.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_voucher_num: Option<i64>,
+    /// Reason code of the request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reason_code: Option<i64>,
+    /// Closing time (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub close_time: Option<i64>,
+    /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<String>,
+}
+/// Webhook event `refund_modified` (208): The buyer changed the after-sale request (`refund_RefundModified`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/230)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefundModifiedEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_id: Option<String>,
+    /// Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// After-sale ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// After-sale status (as in afterSale.Detail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_status: Option<i64>,
+    /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_type: Option<i64>,
+    /// Amount asked for, postage included, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_amount: Option<i64>,
+    /// Postage asked for, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_post_amount: Option<i64>,
+    /// Vouchers asked for.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_voucher_num: Option<i64>,
+    /// Reason code of the request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reason_code: Option<i64>,
+    /// Modification time (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub modify_time: Option<i64>,
+    /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<String>,
+}
+/// Webhook event `refund_expiration_change` (209): The deadline of the after-sale changed (`refund_ExpirationChange`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/226)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefundExpirationChangeEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_id: Option<String>,
+    /// Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// After-sale ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// After-sale status (as in afterSale.Detail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_status: Option<i64>,
+    /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_type: Option<i64>,
+    /// New deadline (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status_deadline: Option<i64>,
+}
+/// Webhook event `refund_exchange_confirmed` (211): The seller confirmed the exchange and shipped the replacement (`refund_ExchangeComfirmed`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/240)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefundExchangeConfirmedEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_id: Option<String>,
+    /// Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// After-sale ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// After-sale status (as in afterSale.Detail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_status: Option<i64>,
+    /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_type: Option<i64>,
+    /// Amount asked for, postage included, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_amount: Option<i64>,
+    /// Postage asked for, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_post_amount: Option<i64>,
+    /// Vouchers asked for.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_voucher_num: Option<i64>,
+    /// Reason code of the request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reason_code: Option<i64>,
+    /// Request time (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub apply_time: Option<i64>,
+    /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<String>,
+}
+/// Webhook event `refund_arbitrate_applied` (212): The buyer asked for arbitration (`refund_ArbitrateApplied`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/256)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefundArbitrateAppliedEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_id: Option<String>,
+    /// Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// After-sale ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// After-sale status (as in afterSale.Detail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_status: Option<i64>,
+    /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_type: Option<i64>,
+    /// Arbitration ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub arbitrate_id: Option<String>,
+    /// Arbitration status.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub arbitrate_status: Option<i64>,
+}
+/// Webhook event `refund_arbitrate_submitting` (213): Arbitration asks the seller for evidence (`refund_ArbitrateSubmiting`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/257)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefundArbitrateSubmittingEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_id: Option<String>,
+    /// Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// After-sale ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// After-sale status (as in afterSale.Detail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_status: Option<i64>,
+    /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_type: Option<i64>,
+    /// Arbitration ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub arbitrate_id: Option<String>,
+    /// Arbitration status.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub arbitrate_status: Option<i64>,
+}
+/// Webhook event `refund_arbitrate_submitted` (214): The seller submitted arbitration evidence (`refund_ArbitrateSubmited`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/258)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefundArbitrateSubmittedEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_id: Option<String>,
+    /// Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// After-sale ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// After-sale status (as in afterSale.Detail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_status: Option<i64>,
+    /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_type: Option<i64>,
+    /// Arbitration ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub arbitrate_id: Option<String>,
+    /// Arbitration status.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub arbitrate_status: Option<i64>,
+}
+/// Webhook event `refund_arbitrate_cancelled` (215): The buyer cancelled the arbitration (`refund_ArbitrateCancelled`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/260)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefundArbitrateCancelledEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_id: Option<String>,
+    /// Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// After-sale ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// After-sale status (as in afterSale.Detail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_status: Option<i64>,
+    /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_type: Option<i64>,
+    /// Arbitration ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub arbitrate_id: Option<String>,
+    /// Arbitration status.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub arbitrate_status: Option<i64>,
+}
+/// Webhook event `refund_arbitrate_audited` (216): Arbitration decided (`refund_ArbitrateAudited`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/259)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefundArbitrateAuditedEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_id: Option<String>,
+    /// Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// After-sale ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// After-sale status (as in afterSale.Detail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_status: Option<i64>,
+    /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_type: Option<i64>,
+    /// Arbitration ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub arbitrate_id: Option<String>,
+    /// Arbitration status.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub arbitrate_status: Option<i64>,
+    /// Decision: 1 for the buyer, 2 for the seller, 3 for the buyer with immediate refund.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub arbitrate_conclusion: Option<i64>,
+}
+/// Webhook event `refund_arbitrate_service_intervene` (217): Customer service stepped into the arbitration (`refund_ArbitrateServiceIntervene`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/627)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefundArbitrateServiceInterveneEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_id: Option<String>,
+    /// Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// After-sale ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// After-sale status (as in afterSale.Detail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_status: Option<i64>,
+    /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_type: Option<i64>,
+    /// Arbitration ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub arbitrate_id: Option<String>,
+    /// Arbitration status.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub arbitrate_status: Option<i64>,
+}
+/// Webhook event `refund_arbitrate_discuss_upload` (218): Evidence was uploaded during negotiation (`refund_ArbitrateDiscussUpload`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/628)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefundArbitrateDiscussUploadEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_id: Option<String>,
+    /// Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// After-sale ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// After-sale status (as in afterSale.Detail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_status: Option<i64>,
+    /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_type: Option<i64>,
+    /// Arbitration ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub arbitrate_id: Option<String>,
+    /// Arbitration status.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub arbitrate_status: Option<i64>,
+}
+/// Webhook event `refund_special_refund` (224): The buyer asked for a special-rights after-sale (`refund_SpecialRefund`).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefundSpecialRefundEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_id: Option<String>,
+    /// Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// After-sale ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// After-sale status (as in afterSale.Detail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_status: Option<i64>,
+    /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_type: Option<i64>,
+    /// Amount asked for, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_amount: Option<i64>,
+    /// Request time (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub apply_time: Option<i64>,
+}
+/// Webhook event `refund_special_refund_success` (225): A special-rights refund was paid (`Refund_SpecialRefundSuccess`).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefundSpecialRefundSuccessEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_id: Option<String>,
+    /// Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// After-sale ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// After-sale status (as in afterSale.Detail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_status: Option<i64>,
+    /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_type: Option<i64>,
+    /// Amount refunded, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_amount: Option<i64>,
+    /// Refund time (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub success_time: Option<i64>,
+}
+/// Webhook event `refund_resend_fill_logistics` (226): The seller shipped a resend (`refund_ResendFillLogistics`).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefundResendFillLogisticsEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_id: Option<String>,
+    /// Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// After-sale ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// After-sale status (as in afterSale.Detail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_status: Option<i64>,
+    /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_type: Option<i64>,
+    /// Reason code of the request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reason_code: Option<i64>,
+    /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<String>,
+}
+/// Webhook event `refund_audit_agree_resend` (227): The seller agreed to resend (`refund_AuditAgreeResend`).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefundAuditAgreeResendEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_id: Option<String>,
+    /// Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// After-sale ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// After-sale status (this message spells it after_sale_status).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub after_sale_status: Option<i64>,
+    /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_type: Option<i64>,
+    /// Reason code of the request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reason_code: Option<i64>,
+    /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<String>,
+}
 /// Request of `afterSale.List`: Search after-sale requests by application or update time, status and type.
 ///
 /// Pages start at 0, size at most 100, page * size at most 50,000. Only the last 6 months are
@@ -1512,18 +3305,16 @@ impl ::shop_api::runtime::Paginated for AfterSaleListRequest {
     fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
         if let ::shop_api::runtime::PageKey::Number(n) = page {
             let n = *n;
-            self.page = n as _;
+            self.page = n;
         }
     }
     fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
-        let current = Some(self.page as i64);
-        let size = Some(self.size as i64);
         ::shop_api::runtime::Page::numbered(
             resp.items.unwrap_or_default(),
-            current.unwrap_or(0i64),
-            0i64,
-            size,
-            resp.total.map(|n| n as i64),
+            self.page,
+            0,
+            Some(self.size),
+            resp.total,
             resp.has_more,
         )
     }

@@ -32,6 +32,105 @@ pub mod warehouse;
 #[serde(untagged)]
 #[non_exhaustive]
 pub enum Event {
+    #[cfg(feature = "doudian-after-sale")]
+    /// `200`: The buyer asked for an after-sale (`refund_RefundCreated`).
+    RefundCreated(after_sale::RefundCreatedEvent),
+    #[cfg(feature = "doudian-after-sale")]
+    /// `201`: The seller agreed to refund (`refund_RefundAgreed`).
+    RefundAgreed(after_sale::RefundAgreedEvent),
+    #[cfg(feature = "doudian-after-sale")]
+    /// `202`: The seller agreed to a return (`refund_ReturnApplyAgreed`).
+    RefundReturnApplyAgreed(after_sale::RefundReturnApplyAgreedEvent),
+    #[cfg(feature = "doudian-after-sale")]
+    /// `203`: The buyer sent the goods back (`refund_BuyerReturnGoods`).
+    RefundBuyerReturnGoods(after_sale::RefundBuyerReturnGoodsEvent),
+    #[cfg(feature = "doudian-after-sale")]
+    /// `204`: The seller refused to refund (`refund_RefundRefused`).
+    RefundRefused(after_sale::RefundRefusedEvent),
+    #[cfg(feature = "doudian-after-sale")]
+    /// `205`: The seller refused a return (`refund_ReturnApplyRefused`).
+    RefundReturnApplyRefused(after_sale::RefundReturnApplyRefusedEvent),
+    #[cfg(feature = "doudian-after-sale")]
+    /// `206`: The refund was paid (`refund_RefundSuccess`).
+    RefundSuccess(after_sale::RefundSuccessEvent),
+    #[cfg(feature = "doudian-after-sale")]
+    /// `207`: The after-sale was closed (`refund_RefundClosed`).
+    RefundClosed(after_sale::RefundClosedEvent),
+    #[cfg(feature = "doudian-after-sale")]
+    /// `208`: The buyer changed the after-sale request (`refund_RefundModified`).
+    RefundModified(after_sale::RefundModifiedEvent),
+    #[cfg(feature = "doudian-after-sale")]
+    /// `209`: The deadline of the after-sale changed (`refund_ExpirationChange`).
+    RefundExpirationChange(after_sale::RefundExpirationChangeEvent),
+    #[cfg(feature = "doudian-after-sale")]
+    /// `211`: The seller confirmed the exchange and shipped the replacement (`refund_ExchangeComfirmed`).
+    RefundExchangeConfirmed(after_sale::RefundExchangeConfirmedEvent),
+    #[cfg(feature = "doudian-after-sale")]
+    /// `212`: The buyer asked for arbitration (`refund_ArbitrateApplied`).
+    RefundArbitrateApplied(after_sale::RefundArbitrateAppliedEvent),
+    #[cfg(feature = "doudian-after-sale")]
+    /// `213`: Arbitration asks the seller for evidence (`refund_ArbitrateSubmiting`).
+    RefundArbitrateSubmitting(after_sale::RefundArbitrateSubmittingEvent),
+    #[cfg(feature = "doudian-after-sale")]
+    /// `214`: The seller submitted arbitration evidence (`refund_ArbitrateSubmited`).
+    RefundArbitrateSubmitted(after_sale::RefundArbitrateSubmittedEvent),
+    #[cfg(feature = "doudian-after-sale")]
+    /// `215`: The buyer cancelled the arbitration (`refund_ArbitrateCancelled`).
+    RefundArbitrateCancelled(after_sale::RefundArbitrateCancelledEvent),
+    #[cfg(feature = "doudian-after-sale")]
+    /// `216`: Arbitration decided (`refund_ArbitrateAudited`).
+    RefundArbitrateAudited(after_sale::RefundArbitrateAuditedEvent),
+    #[cfg(feature = "doudian-after-sale")]
+    /// `217`: Customer service stepped into the arbitration (`refund_ArbitrateServiceIntervene`).
+    RefundArbitrateServiceIntervene(after_sale::RefundArbitrateServiceInterveneEvent),
+    #[cfg(feature = "doudian-after-sale")]
+    /// `218`: Evidence was uploaded during negotiation (`refund_ArbitrateDiscussUpload`).
+    RefundArbitrateDiscussUpload(after_sale::RefundArbitrateDiscussUploadEvent),
+    #[cfg(feature = "doudian-after-sale")]
+    /// `224`: The buyer asked for a special-rights after-sale (`refund_SpecialRefund`).
+    RefundSpecialRefund(after_sale::RefundSpecialRefundEvent),
+    #[cfg(feature = "doudian-after-sale")]
+    /// `225`: A special-rights refund was paid (`Refund_SpecialRefundSuccess`).
+    RefundSpecialRefundSuccess(after_sale::RefundSpecialRefundSuccessEvent),
+    #[cfg(feature = "doudian-after-sale")]
+    /// `226`: The seller shipped a resend (`refund_ResendFillLogistics`).
+    RefundResendFillLogistics(after_sale::RefundResendFillLogisticsEvent),
+    #[cfg(feature = "doudian-after-sale")]
+    /// `227`: The seller agreed to resend (`refund_AuditAgreeResend`).
+    RefundAuditAgreeResend(after_sale::RefundAuditAgreeResendEvent),
+    #[cfg(feature = "doudian-order")]
+    /// `100`: An order was created (`trade_TradeCreate`).
+    TradeCreate(order::TradeCreateEvent),
+    #[cfg(feature = "doudian-order")]
+    /// `101`: An order was paid (or, cash on delivery, confirmed) (`trade_TradePaid`).
+    TradePaid(order::TradePaidEvent),
+    #[cfg(feature = "doudian-order")]
+    /// `102`: The seller shipped an order in full (`trade_TradeSellerShip`).
+    TradeSellerShip(order::TradeSellerShipEvent),
+    #[cfg(feature = "doudian-order")]
+    /// `103`: An order was completed (`trade_TradeSuccess`).
+    TradeSuccess(order::TradeSuccessEvent),
+    #[cfg(feature = "doudian-order")]
+    /// `104`: The shipping (carrier or tracking number) of an order changed (`trade_TradeLogisticsChanged`).
+    TradeLogisticsChanged(order::TradeLogisticsChangedEvent),
+    #[cfg(feature = "doudian-order")]
+    /// `105`: The receiver of an order changed (`trade_TradeAddressChanged`).
+    TradeAddressChanged(order::TradeAddressChangedEvent),
+    #[cfg(feature = "doudian-order")]
+    /// `106`: An order was cancelled (`trade_TradeCanceled`).
+    TradeCanceled(order::TradeCanceledEvent),
+    #[cfg(feature = "doudian-order")]
+    /// `108`: The seller shipped part of an order (`trade_TradePartlySellerShip`).
+    TradePartlySellerShip(order::TradePartlySellerShipEvent),
+    #[cfg(feature = "doudian-order")]
+    /// `110`: An order was paid and is waiting to be processed (`trade_TradePending`).
+    TradePending(order::TradePendingEvent),
+    #[cfg(feature = "doudian-product")]
+    /// `400`: A product changed: created, saved, audited, deleted, banned, listed or delisted (`product_change`).
+    ProductChange(product::ProductChangeEvent),
+    #[cfg(feature = "doudian-product")]
+    /// `417`: The content of a product (title, pictures, attributes) changed after an approved audit (`product_InfoChange`).
+    ProductInfoChange(product::ProductInfoChangeEvent),
     /// An event this version of the crate does not know (or whose module is not compiled in), kept raw.
     Unknown {
         /// The event's code.
@@ -45,6 +144,74 @@ impl Event {
     pub fn decode(code: &str, data: &str) -> Result<Self, ::serde_json::Error> {
         #[allow(clippy::match_single_binding)]
         match code {
+            #[cfg(feature = "doudian-after-sale")]
+            "200" => serde_json::from_str(data).map(Self::RefundCreated),
+            #[cfg(feature = "doudian-after-sale")]
+            "201" => serde_json::from_str(data).map(Self::RefundAgreed),
+            #[cfg(feature = "doudian-after-sale")]
+            "202" => serde_json::from_str(data).map(Self::RefundReturnApplyAgreed),
+            #[cfg(feature = "doudian-after-sale")]
+            "203" => serde_json::from_str(data).map(Self::RefundBuyerReturnGoods),
+            #[cfg(feature = "doudian-after-sale")]
+            "204" => serde_json::from_str(data).map(Self::RefundRefused),
+            #[cfg(feature = "doudian-after-sale")]
+            "205" => serde_json::from_str(data).map(Self::RefundReturnApplyRefused),
+            #[cfg(feature = "doudian-after-sale")]
+            "206" => serde_json::from_str(data).map(Self::RefundSuccess),
+            #[cfg(feature = "doudian-after-sale")]
+            "207" => serde_json::from_str(data).map(Self::RefundClosed),
+            #[cfg(feature = "doudian-after-sale")]
+            "208" => serde_json::from_str(data).map(Self::RefundModified),
+            #[cfg(feature = "doudian-after-sale")]
+            "209" => serde_json::from_str(data).map(Self::RefundExpirationChange),
+            #[cfg(feature = "doudian-after-sale")]
+            "211" => serde_json::from_str(data).map(Self::RefundExchangeConfirmed),
+            #[cfg(feature = "doudian-after-sale")]
+            "212" => serde_json::from_str(data).map(Self::RefundArbitrateApplied),
+            #[cfg(feature = "doudian-after-sale")]
+            "213" => serde_json::from_str(data).map(Self::RefundArbitrateSubmitting),
+            #[cfg(feature = "doudian-after-sale")]
+            "214" => serde_json::from_str(data).map(Self::RefundArbitrateSubmitted),
+            #[cfg(feature = "doudian-after-sale")]
+            "215" => serde_json::from_str(data).map(Self::RefundArbitrateCancelled),
+            #[cfg(feature = "doudian-after-sale")]
+            "216" => serde_json::from_str(data).map(Self::RefundArbitrateAudited),
+            #[cfg(feature = "doudian-after-sale")]
+            "217" => {
+                serde_json::from_str(data).map(Self::RefundArbitrateServiceIntervene)
+            }
+            #[cfg(feature = "doudian-after-sale")]
+            "218" => serde_json::from_str(data).map(Self::RefundArbitrateDiscussUpload),
+            #[cfg(feature = "doudian-after-sale")]
+            "224" => serde_json::from_str(data).map(Self::RefundSpecialRefund),
+            #[cfg(feature = "doudian-after-sale")]
+            "225" => serde_json::from_str(data).map(Self::RefundSpecialRefundSuccess),
+            #[cfg(feature = "doudian-after-sale")]
+            "226" => serde_json::from_str(data).map(Self::RefundResendFillLogistics),
+            #[cfg(feature = "doudian-after-sale")]
+            "227" => serde_json::from_str(data).map(Self::RefundAuditAgreeResend),
+            #[cfg(feature = "doudian-order")]
+            "100" => serde_json::from_str(data).map(Self::TradeCreate),
+            #[cfg(feature = "doudian-order")]
+            "101" => serde_json::from_str(data).map(Self::TradePaid),
+            #[cfg(feature = "doudian-order")]
+            "102" => serde_json::from_str(data).map(Self::TradeSellerShip),
+            #[cfg(feature = "doudian-order")]
+            "103" => serde_json::from_str(data).map(Self::TradeSuccess),
+            #[cfg(feature = "doudian-order")]
+            "104" => serde_json::from_str(data).map(Self::TradeLogisticsChanged),
+            #[cfg(feature = "doudian-order")]
+            "105" => serde_json::from_str(data).map(Self::TradeAddressChanged),
+            #[cfg(feature = "doudian-order")]
+            "106" => serde_json::from_str(data).map(Self::TradeCanceled),
+            #[cfg(feature = "doudian-order")]
+            "108" => serde_json::from_str(data).map(Self::TradePartlySellerShip),
+            #[cfg(feature = "doudian-order")]
+            "110" => serde_json::from_str(data).map(Self::TradePending),
+            #[cfg(feature = "doudian-product")]
+            "400" => serde_json::from_str(data).map(Self::ProductChange),
+            #[cfg(feature = "doudian-product")]
+            "417" => serde_json::from_str(data).map(Self::ProductInfoChange),
             _ => {
                 Ok(Self::Unknown {
                     code: code.to_owned(),
@@ -56,14 +223,318 @@ impl Event {
     /// The event's code and spec name (`("100", "order_created")`); `("<code>", "unknown")` for unknown events.
     pub fn code_and_name(&self) -> (&str, &'static str) {
         match self {
+            #[cfg(feature = "doudian-after-sale")]
+            Self::RefundCreated(_) => ("200", "refund_created"),
+            #[cfg(feature = "doudian-after-sale")]
+            Self::RefundAgreed(_) => ("201", "refund_agreed"),
+            #[cfg(feature = "doudian-after-sale")]
+            Self::RefundReturnApplyAgreed(_) => ("202", "refund_return_apply_agreed"),
+            #[cfg(feature = "doudian-after-sale")]
+            Self::RefundBuyerReturnGoods(_) => ("203", "refund_buyer_return_goods"),
+            #[cfg(feature = "doudian-after-sale")]
+            Self::RefundRefused(_) => ("204", "refund_refused"),
+            #[cfg(feature = "doudian-after-sale")]
+            Self::RefundReturnApplyRefused(_) => ("205", "refund_return_apply_refused"),
+            #[cfg(feature = "doudian-after-sale")]
+            Self::RefundSuccess(_) => ("206", "refund_success"),
+            #[cfg(feature = "doudian-after-sale")]
+            Self::RefundClosed(_) => ("207", "refund_closed"),
+            #[cfg(feature = "doudian-after-sale")]
+            Self::RefundModified(_) => ("208", "refund_modified"),
+            #[cfg(feature = "doudian-after-sale")]
+            Self::RefundExpirationChange(_) => ("209", "refund_expiration_change"),
+            #[cfg(feature = "doudian-after-sale")]
+            Self::RefundExchangeConfirmed(_) => ("211", "refund_exchange_confirmed"),
+            #[cfg(feature = "doudian-after-sale")]
+            Self::RefundArbitrateApplied(_) => ("212", "refund_arbitrate_applied"),
+            #[cfg(feature = "doudian-after-sale")]
+            Self::RefundArbitrateSubmitting(_) => ("213", "refund_arbitrate_submitting"),
+            #[cfg(feature = "doudian-after-sale")]
+            Self::RefundArbitrateSubmitted(_) => ("214", "refund_arbitrate_submitted"),
+            #[cfg(feature = "doudian-after-sale")]
+            Self::RefundArbitrateCancelled(_) => ("215", "refund_arbitrate_cancelled"),
+            #[cfg(feature = "doudian-after-sale")]
+            Self::RefundArbitrateAudited(_) => ("216", "refund_arbitrate_audited"),
+            #[cfg(feature = "doudian-after-sale")]
+            Self::RefundArbitrateServiceIntervene(_) => {
+                ("217", "refund_arbitrate_service_intervene")
+            }
+            #[cfg(feature = "doudian-after-sale")]
+            Self::RefundArbitrateDiscussUpload(_) => {
+                ("218", "refund_arbitrate_discuss_upload")
+            }
+            #[cfg(feature = "doudian-after-sale")]
+            Self::RefundSpecialRefund(_) => ("224", "refund_special_refund"),
+            #[cfg(feature = "doudian-after-sale")]
+            Self::RefundSpecialRefundSuccess(_) => {
+                ("225", "refund_special_refund_success")
+            }
+            #[cfg(feature = "doudian-after-sale")]
+            Self::RefundResendFillLogistics(_) => ("226", "refund_resend_fill_logistics"),
+            #[cfg(feature = "doudian-after-sale")]
+            Self::RefundAuditAgreeResend(_) => ("227", "refund_audit_agree_resend"),
+            #[cfg(feature = "doudian-order")]
+            Self::TradeCreate(_) => ("100", "trade_create"),
+            #[cfg(feature = "doudian-order")]
+            Self::TradePaid(_) => ("101", "trade_paid"),
+            #[cfg(feature = "doudian-order")]
+            Self::TradeSellerShip(_) => ("102", "trade_seller_ship"),
+            #[cfg(feature = "doudian-order")]
+            Self::TradeSuccess(_) => ("103", "trade_success"),
+            #[cfg(feature = "doudian-order")]
+            Self::TradeLogisticsChanged(_) => ("104", "trade_logistics_changed"),
+            #[cfg(feature = "doudian-order")]
+            Self::TradeAddressChanged(_) => ("105", "trade_address_changed"),
+            #[cfg(feature = "doudian-order")]
+            Self::TradeCanceled(_) => ("106", "trade_canceled"),
+            #[cfg(feature = "doudian-order")]
+            Self::TradePartlySellerShip(_) => ("108", "trade_partly_seller_ship"),
+            #[cfg(feature = "doudian-order")]
+            Self::TradePending(_) => ("110", "trade_pending"),
+            #[cfg(feature = "doudian-product")]
+            Self::ProductChange(_) => ("400", "product_change"),
+            #[cfg(feature = "doudian-product")]
+            Self::ProductInfoChange(_) => ("417", "product_info_change"),
             Self::Unknown { code, .. } => (code.as_str(), "unknown"),
         }
     }
 }
 /// The catalogue of webhook events compiled in.
+#[allow(clippy::vec_init_then_push)]
 pub fn events() -> Vec<::shop_api::runtime::EventInfo> {
     #[allow(unused_mut)]
     let mut v = Vec::new();
+    #[cfg(feature = "doudian-after-sale")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "200",
+        name: "refund_created",
+        summary: "The buyer asked for an after-sale (`refund_RefundCreated`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/31/115",
+    });
+    #[cfg(feature = "doudian-after-sale")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "201",
+        name: "refund_agreed",
+        summary: "The seller agreed to refund (`refund_RefundAgreed`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/31/116",
+    });
+    #[cfg(feature = "doudian-after-sale")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "202",
+        name: "refund_return_apply_agreed",
+        summary: "The seller agreed to a return (`refund_ReturnApplyAgreed`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/31/117",
+    });
+    #[cfg(feature = "doudian-after-sale")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "203",
+        name: "refund_buyer_return_goods",
+        summary: "The buyer sent the goods back (`refund_BuyerReturnGoods`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/31/118",
+    });
+    #[cfg(feature = "doudian-after-sale")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "204",
+        name: "refund_refused",
+        summary: "The seller refused to refund (`refund_RefundRefused`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/31/119",
+    });
+    #[cfg(feature = "doudian-after-sale")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "205",
+        name: "refund_return_apply_refused",
+        summary: "The seller refused a return (`refund_ReturnApplyRefused`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/31/120",
+    });
+    #[cfg(feature = "doudian-after-sale")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "206",
+        name: "refund_success",
+        summary: "The refund was paid (`refund_RefundSuccess`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/31/121",
+    });
+    #[cfg(feature = "doudian-after-sale")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "207",
+        name: "refund_closed",
+        summary: "The after-sale was closed (`refund_RefundClosed`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/31/122",
+    });
+    #[cfg(feature = "doudian-after-sale")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "208",
+        name: "refund_modified",
+        summary: "The buyer changed the after-sale request (`refund_RefundModified`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/31/230",
+    });
+    #[cfg(feature = "doudian-after-sale")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "209",
+        name: "refund_expiration_change",
+        summary: "The deadline of the after-sale changed (`refund_ExpirationChange`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/31/226",
+    });
+    #[cfg(feature = "doudian-after-sale")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "211",
+        name: "refund_exchange_confirmed",
+        summary: "The seller confirmed the exchange and shipped the replacement (`refund_ExchangeComfirmed`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/31/240",
+    });
+    #[cfg(feature = "doudian-after-sale")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "212",
+        name: "refund_arbitrate_applied",
+        summary: "The buyer asked for arbitration (`refund_ArbitrateApplied`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/31/256",
+    });
+    #[cfg(feature = "doudian-after-sale")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "213",
+        name: "refund_arbitrate_submitting",
+        summary: "Arbitration asks the seller for evidence (`refund_ArbitrateSubmiting`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/31/257",
+    });
+    #[cfg(feature = "doudian-after-sale")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "214",
+        name: "refund_arbitrate_submitted",
+        summary: "The seller submitted arbitration evidence (`refund_ArbitrateSubmited`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/31/258",
+    });
+    #[cfg(feature = "doudian-after-sale")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "215",
+        name: "refund_arbitrate_cancelled",
+        summary: "The buyer cancelled the arbitration (`refund_ArbitrateCancelled`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/31/260",
+    });
+    #[cfg(feature = "doudian-after-sale")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "216",
+        name: "refund_arbitrate_audited",
+        summary: "Arbitration decided (`refund_ArbitrateAudited`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/31/259",
+    });
+    #[cfg(feature = "doudian-after-sale")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "217",
+        name: "refund_arbitrate_service_intervene",
+        summary: "Customer service stepped into the arbitration (`refund_ArbitrateServiceIntervene`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/31/627",
+    });
+    #[cfg(feature = "doudian-after-sale")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "218",
+        name: "refund_arbitrate_discuss_upload",
+        summary: "Evidence was uploaded during negotiation (`refund_ArbitrateDiscussUpload`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/31/628",
+    });
+    #[cfg(feature = "doudian-after-sale")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "224",
+        name: "refund_special_refund",
+        summary: "The buyer asked for a special-rights after-sale (`refund_SpecialRefund`).",
+        doc_url: "",
+    });
+    #[cfg(feature = "doudian-after-sale")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "225",
+        name: "refund_special_refund_success",
+        summary: "A special-rights refund was paid (`Refund_SpecialRefundSuccess`).",
+        doc_url: "",
+    });
+    #[cfg(feature = "doudian-after-sale")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "226",
+        name: "refund_resend_fill_logistics",
+        summary: "The seller shipped a resend (`refund_ResendFillLogistics`).",
+        doc_url: "",
+    });
+    #[cfg(feature = "doudian-after-sale")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "227",
+        name: "refund_audit_agree_resend",
+        summary: "The seller agreed to resend (`refund_AuditAgreeResend`).",
+        doc_url: "",
+    });
+    #[cfg(feature = "doudian-order")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "100",
+        name: "trade_create",
+        summary: "An order was created (`trade_TradeCreate`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/30/109",
+    });
+    #[cfg(feature = "doudian-order")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "101",
+        name: "trade_paid",
+        summary: "An order was paid (or, cash on delivery, confirmed) (`trade_TradePaid`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/30/110",
+    });
+    #[cfg(feature = "doudian-order")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "102",
+        name: "trade_seller_ship",
+        summary: "The seller shipped an order in full (`trade_TradeSellerShip`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/30/111",
+    });
+    #[cfg(feature = "doudian-order")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "103",
+        name: "trade_success",
+        summary: "An order was completed (`trade_TradeSuccess`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/30/112",
+    });
+    #[cfg(feature = "doudian-order")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "104",
+        name: "trade_logistics_changed",
+        summary: "The shipping (carrier or tracking number) of an order changed (`trade_TradeLogisticsChanged`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/30/113",
+    });
+    #[cfg(feature = "doudian-order")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "105",
+        name: "trade_address_changed",
+        summary: "The receiver of an order changed (`trade_TradeAddressChanged`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/30/114",
+    });
+    #[cfg(feature = "doudian-order")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "106",
+        name: "trade_canceled",
+        summary: "An order was cancelled (`trade_TradeCanceled`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/30/123",
+    });
+    #[cfg(feature = "doudian-order")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "108",
+        name: "trade_partly_seller_ship",
+        summary: "The seller shipped part of an order (`trade_TradePartlySellerShip`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/30/208",
+    });
+    #[cfg(feature = "doudian-order")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "110",
+        name: "trade_pending",
+        summary: "An order was paid and is waiting to be processed (`trade_TradePending`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/30/277",
+    });
+    #[cfg(feature = "doudian-product")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "400",
+        name: "product_change",
+        summary: "A product changed: created, saved, audited, deleted, banned, listed or delisted (`product_change`).",
+        doc_url: "https://op.jinritemai.com/docs/message-docs/60/686",
+    });
+    #[cfg(feature = "doudian-product")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "417",
+        name: "product_info_change",
+        summary: "The content of a product (title, pictures, attributes) changed after an approved audit (`product_InfoChange`).",
+        doc_url: "",
+    });
     v
 }
 /// Every endpoint compiled in (by the enabled cargo features), in spec order.

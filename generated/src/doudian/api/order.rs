@@ -2314,12 +2314,654 @@ pub struct LegacyOrder {
     )]
     pub c_biz: Option<i64>,
 }
+/// The receiver of an order as pushed in a message (`receiver_msg`); name and phone are masked.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct MessageReceiver {
+    /// Receiver name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// Receiver phone.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub tel: Option<String>,
+    /// Address {province, city, town, street, detail, encrypt_detail}, kept as sent: a JSON-encoded string in the official SDK, an object in some pushes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addr: Option<::serde_json::Value>,
+}
+/// A SKU order shipped in a parcel, as pushed by trade_TradePartlySellerShip.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct MessageShippedItem {
+    /// SKU order ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipped_order_id: Option<String>,
+    /// Product ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+    /// SKU ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_id: Option<String>,
+    /// Quantity bought.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_num: Option<i64>,
+    /// Quantity shipped in this parcel.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipped_num: Option<i64>,
+}
+/// The shipping of an order as pushed in a message (`logistics_msg`).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct MessageLogistics {
+    /// Logistics company code, e.g. "gdkd".
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub express_company_id: Option<String>,
+    /// Tracking number.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub logistics_code: Option<String>,
+    /// Parcel ID (trade_TradePartlySellerShip).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pack_id: Option<String>,
+    /// SKU orders shipped in the parcel (trade_TradePartlySellerShip).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipped_order_info: Option<Vec<MessageShippedItem>>,
+}
 ::shop_api::impl_lenient!(
     CombineStatus, Region, PostAddr, SkuSpec, LogisticsProduct, LogisticsInfo,
     InventoryItem, AfterSaleInfo, OrderTag, BundleSkuInfo, OrderPhase, SkuOrder,
     ShopOrder, LogisticsCompany, BundleShipItem, ShippedOrderInfo, Pack, PackResult,
-    SettleBillItem, LegacyOrder
+    SettleBillItem, LegacyOrder, MessageReceiver, MessageShippedItem, MessageLogistics
 );
+/// Webhook event `trade_create` (100): An order was created (`trade_TradeCreate`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/30/109)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TradeCreateEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_ids: Option<Vec<String>>,
+    /// Shop ID (for instant retail, the headquarters' ID).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// Status of the shop order (1, unpaid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_status: Option<OrderStatus>,
+    /// Order type: 0 physical, 2 virtual, 4 POI write-off, 5 third-party write-off, 6 service market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_type: Option<i64>,
+    /// Order creation time (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time: Option<i64>,
+    /// Business source: 1 Luban, 2 shop, 3 other.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub biz: Option<i64>,
+}
+/// Webhook event `trade_paid` (101): An order was paid (or, cash on delivery, confirmed) (`trade_TradePaid`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/30/110)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TradePaidEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_ids: Option<Vec<String>>,
+    /// Shop ID (for instant retail, the headquarters' ID).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// Status of the shop order (2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_status: Option<OrderStatus>,
+    /// Order type: 0 physical, 2 virtual, 4 POI write-off, 5 third-party write-off, 6 service market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_type: Option<i64>,
+    /// Payment: 0 cash on delivery, 1 WeChat, 2 Alipay.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pay_type: Option<i64>,
+    /// Payment time, or confirmation time of a cash-on-delivery order (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pay_time: Option<i64>,
+    /// Amount paid, in fen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pay_amount: Option<i64>,
+    /// Where the buyer found the product: 1 Luban ads, 2 affiliate, 4 mall, 8 self-operated, 10 lead form, 12 Douyin store, 14 Dou+, 15 Pangle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub biz: Option<i64>,
+}
+/// Webhook event `trade_seller_ship` (102): The seller shipped an order in full (`trade_TradeSellerShip`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/30/111)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TradeSellerShipEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_ids: Option<Vec<String>>,
+    /// Shop ID (for instant retail, the headquarters' ID).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// Status of the shop order (3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_status: Option<OrderStatus>,
+    /// Order type: 0 physical, 2 virtual, 4 POI write-off, 5 third-party write-off, 6 service market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_type: Option<i64>,
+    /// Shipping time (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<i64>,
+    /// Receiver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver_msg: Option<MessageReceiver>,
+    /// Shipping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logistics_msg: Option<MessageLogistics>,
+    /// Where the buyer found the product: 1 Luban ads, 2 affiliate, 4 mall, 8 self-operated, 10 lead form, 12 Douyin store, 14 Dou+, 15 Pangle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub biz: Option<i64>,
+}
+/// Webhook event `trade_success` (103): An order was completed (`trade_TradeSuccess`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/30/112)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TradeSuccessEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_ids: Option<Vec<String>>,
+    /// Shop ID (for instant retail, the headquarters' ID).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// Status of the shop order (5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_status: Option<OrderStatus>,
+    /// Order type: 0 physical, 2 virtual, 4 POI write-off, 5 third-party write-off, 6 service market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_type: Option<i64>,
+    /// Completion time (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub complete_time: Option<i64>,
+    /// Where the buyer found the product: 1 Luban ads, 2 affiliate, 4 mall, 8 self-operated, 10 lead form, 12 Douyin store, 14 Dou+, 15 Pangle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub biz: Option<i64>,
+}
+/// Webhook event `trade_logistics_changed` (104): The shipping (carrier or tracking number) of an order changed (`trade_TradeLogisticsChanged`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/30/113)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TradeLogisticsChangedEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_ids: Option<Vec<String>>,
+    /// Shop ID (for instant retail, the headquarters' ID).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// Status of the shop order (3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_status: Option<OrderStatus>,
+    /// Order type: 0 physical, 2 virtual, 4 POI write-off, 5 third-party write-off, 6 service market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_type: Option<i64>,
+    /// Time of the change (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<i64>,
+    /// Receiver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver_msg: Option<MessageReceiver>,
+    /// Shipping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logistics_msg: Option<MessageLogistics>,
+    /// Where the buyer found the product: 1 Luban ads, 2 affiliate, 4 mall, 8 self-operated, 10 lead form, 12 Douyin store, 14 Dou+, 15 Pangle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub biz: Option<i64>,
+}
+/// Webhook event `trade_address_changed` (105): The receiver of an order changed (`trade_TradeAddressChanged`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/30/114)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TradeAddressChangedEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_ids: Option<Vec<String>>,
+    /// Shop ID (for instant retail, the headquarters' ID).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// Status of the shop order (2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_status: Option<OrderStatus>,
+    /// Order type: 0 physical, 2 virtual, 4 POI write-off, 5 third-party write-off, 6 service market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_type: Option<i64>,
+    /// Time of the change (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<i64>,
+    /// Receiver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver_msg: Option<MessageReceiver>,
+}
+/// Webhook event `trade_canceled` (106): An order was cancelled (`trade_TradeCanceled`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/30/123)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TradeCanceledEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_ids: Option<Vec<String>>,
+    /// Shop ID (for instant retail, the headquarters' ID).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// Status of the shop order (4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_status: Option<OrderStatus>,
+    /// Order type: 0 physical, 2 virtual, 4 POI write-off, 5 third-party write-off, 6 service market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_type: Option<i64>,
+    /// Cancellation time (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cancel_time: Option<i64>,
+    /// Why it was cancelled.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cancel_reason: Option<String>,
+    /// Where the buyer found the product: 1 Luban ads, 2 affiliate, 4 mall, 8 self-operated, 10 lead form, 12 Douyin store, 14 Dou+, 15 Pangle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub biz: Option<i64>,
+}
+/// Webhook event `trade_partly_seller_ship` (108): The seller shipped part of an order (`trade_TradePartlySellerShip`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/30/208)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TradePartlySellerShipEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_ids: Option<Vec<String>>,
+    /// Shop ID (for instant retail, the headquarters' ID).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// Status of the shop order (101, partly shipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_status: Option<OrderStatus>,
+    /// Order type: 0 physical, 2 virtual, 4 POI write-off, 5 third-party write-off, 6 service market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_type: Option<i64>,
+    /// Shipping time (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<i64>,
+    /// Receiver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver_msg: Option<MessageReceiver>,
+    /// Shipping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logistics_msg: Option<MessageLogistics>,
+    /// Where the buyer found the product: 1 Luban ads, 2 affiliate, 4 mall, 8 self-operated, 10 lead form, 12 Douyin store, 14 Dou+, 15 Pangle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub biz: Option<i64>,
+}
+/// Webhook event `trade_pending` (110): An order was paid and is waiting to be processed (`trade_TradePending`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/30/277)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TradePendingEvent {
+    /// Shop (parent) order ID (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub p_id: Option<String>,
+    /// SKU (child) order IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub s_ids: Option<Vec<String>>,
+    /// Shop ID (for instant retail, the headquarters' ID).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// Status of the shop order (105, paid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_status: Option<OrderStatus>,
+    /// Order type: 0 physical, 2 virtual, 4 POI write-off, 5 third-party write-off, 6 service market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_type: Option<i64>,
+    /// Where the buyer found the product: 1 Luban ads, 2 affiliate, 4 mall, 8 self-operated, 10 lead form, 12 Douyin store, 14 Dou+, 15 Pangle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub biz: Option<i64>,
+}
 /// Request of `order.searchList`: Search shop orders by creation or update time, status and other filters.
 ///
 /// Only orders created in the last 90 days are searchable. Pages start at 0 and hold at most 100
@@ -2518,18 +3160,16 @@ impl ::shop_api::runtime::Paginated for OrderSearchListRequest {
     fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
         if let ::shop_api::runtime::PageKey::Number(n) = page {
             let n = *n;
-            self.page = n as _;
+            self.page = n;
         }
     }
     fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
-        let current = Some(self.page as i64);
-        let size = Some(self.size as i64);
         ::shop_api::runtime::Page::numbered(
             resp.shop_order_list.unwrap_or_default(),
-            current.unwrap_or(0i64),
-            0i64,
-            size,
-            resp.total.map(|n| n as i64),
+            self.page,
+            0,
+            Some(self.size),
+            resp.total,
             None,
         )
     }
@@ -3204,18 +3844,16 @@ impl ::shop_api::runtime::Paginated for OrderListRequest {
     fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
         if let ::shop_api::runtime::PageKey::Number(n) = page {
             let n = *n;
-            self.page = Some(n as _);
+            self.page = Some(n);
         }
     }
     fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
-        let current = self.page.map(|n| n as i64);
-        let size = self.size.map(|n| n as i64);
         ::shop_api::runtime::Page::numbered(
             resp.list.unwrap_or_default(),
-            current.unwrap_or(0i64),
-            0i64,
-            size,
-            resp.total.map(|n| n as i64),
+            self.page.unwrap_or(0),
+            0,
+            self.size,
+            resp.total,
             None,
         )
     }

@@ -707,10 +707,203 @@ pub struct LegacyProduct {
     )]
     pub update_time: Option<String>,
 }
+/// The main product of an instant-retail sub-product, as pushed by product_change.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct MessageChannelMainProduct {
+    /// Main product ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+    /// External code of the main product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub outer_product_id: Option<String>,
+    /// Channel type (2 hourly delivery).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub channel_type: Option<i64>,
+    /// Channel ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub channel_id: Option<String>,
+}
+/// The channel of a product, as pushed by product_InfoChange (supermarket products only).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct MessageChannelInfo {
+    /// Channel ID (for channel_type 2, the supermarket store ID).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub channel_id: Option<String>,
+    /// Channel type: 2 supermarket.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub channel_type: Option<i64>,
+    /// Main product ID of the channel product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub channel_main_product_id: Option<String>,
+}
+/// Status of a product, as pushed by product_InfoChange (values as text).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct MessageProductStatus {
+    /// Listing status (as ProductStatus: 0 online, 1 offline, 2 deleted).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+    /// Audit status (as CheckStatus).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub check_status: Option<String>,
+    /// Draft status.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub draft_status: Option<String>,
+}
 ::shop_api::impl_lenient!(
     CategoryDetail, ChannelMainProduct, ProductSummary, SpecValue, SpecGroup, SpecPic,
-    DeliveryInfo, SkuPrice, QualityAttachment, Quality, CreatedSku, LegacyProduct
+    DeliveryInfo, SkuPrice, QualityAttachment, Quality, CreatedSku, LegacyProduct,
+    MessageChannelMainProduct, MessageChannelInfo, MessageProductStatus
 );
+/// Webhook event `product_change` (400): A product changed: created, saved, audited, deleted, banned, listed or delisted (`product_change`).
+///
+/// [Official documentation](https://op.jinritemai.com/docs/message-docs/60/686)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductChangeEvent {
+    /// Product ID (for instant retail, the store's sub-product ID).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+    /// Shop ID (for instant retail, the headquarters' ID).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID of the product (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// External product code (sent as a number).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub out_product_id: Option<String>,
+    /// What happened: 1 created, 2 saved, 3 submitted for audit, 4 approved, 5 rejected, 6 deleted, 7 restored from the recycle bin, 8 banned, 9 unbanned, 10 delisted, 11 listed, 12 sold out, 13 audit stopped, 14 approved, waiting to be listed.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub event: Option<i64>,
+    /// Why, when the change has a reason (audit rejection, ban).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reason: Option<String>,
+    /// Fields that triggered the audit and rejection reasons (JSON text).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub check_reject_reason: Option<String>,
+    /// Time of the change (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<i64>,
+    /// Main product, when this product is an instant-retail sub-product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_main_product: Option<MessageChannelMainProduct>,
+}
+/// Webhook event `product_info_change` (417): The content of a product (title, pictures, attributes) changed after an approved audit (`product_InfoChange`).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductInfoChangeEvent {
+    /// Product ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+    /// Shop ID (for instant retail, the headquarters' ID).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// Store ID (instant retail).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<String>,
+    /// 4 changed by an approved edit, 15 changed by the approval of a new product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub msg_type: Option<i64>,
+    /// Status of the product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<MessageProductStatus>,
+    /// Channel of the product (supermarket products only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_info: Option<MessageChannelInfo>,
+    /// Business bits; the product is a main product when product_biz & (1 << 13) != 0.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_biz: Option<i64>,
+}
 /// Request of `product.listV2`: List the shop's products, filtered by status, audit status, time window, name or IDs.
 ///
 /// Pages start at 1; size is 1-100 and page * size may not exceed 10,000. The update window
@@ -852,18 +1045,16 @@ impl ::shop_api::runtime::Paginated for ProductListV2Request {
     fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
         if let ::shop_api::runtime::PageKey::Number(n) = page {
             let n = *n;
-            self.page = n as _;
+            self.page = n;
         }
     }
     fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
-        let current = Some(self.page as i64);
-        let size = Some(self.size as i64);
         ::shop_api::runtime::Page::numbered(
             resp.data.unwrap_or_default(),
-            current.unwrap_or(1i64),
-            1i64,
-            size,
-            resp.total.map(|n| n as i64),
+            self.page,
+            1,
+            Some(self.size),
+            resp.total,
             None,
         )
     }
@@ -2012,18 +2203,16 @@ impl ::shop_api::runtime::Paginated for ProductListRequest {
     fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
         if let ::shop_api::runtime::PageKey::Number(n) = page {
             let n = *n;
-            self.page = n as _;
+            self.page = n;
         }
     }
     fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
-        let current = Some(self.page as i64);
-        let size = Some(self.size as i64);
         ::shop_api::runtime::Page::numbered(
             resp.data.unwrap_or_default(),
-            current.unwrap_or(0i64),
-            0i64,
-            size,
-            resp.all.map(|n| n as i64),
+            self.page,
+            0,
+            Some(self.size),
+            resp.all,
             None,
         )
     }

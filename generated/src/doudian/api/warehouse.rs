@@ -306,18 +306,16 @@ impl ::shop_api::runtime::Paginated for WarehouseListRequest {
     fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
         if let ::shop_api::runtime::PageKey::Number(n) = page {
             let n = *n;
-            self.page = n as _;
+            self.page = n;
         }
     }
     fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
-        let current = Some(self.page as i64);
-        let size = Some(self.size as i64);
         ::shop_api::runtime::Page::numbered(
             resp.warehouses.unwrap_or_default(),
-            current.unwrap_or(0i64),
-            0i64,
-            size,
-            resp.total.map(|n| n as i64),
+            self.page,
+            0,
+            Some(self.size),
+            resp.total,
             None,
         )
     }

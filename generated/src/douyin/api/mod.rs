@@ -61,6 +61,7 @@ impl Event {
     }
 }
 /// The catalogue of webhook events compiled in.
+#[allow(clippy::vec_init_then_push)]
 pub fn events() -> Vec<::shop_api::runtime::EventInfo> {
     #[allow(unused_mut)]
     let mut v = Vec::new();

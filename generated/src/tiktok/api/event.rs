@@ -111,7 +111,25 @@ pub struct Webhook {
     )]
     pub update_time: Option<i64>,
 }
-::shop_api::impl_lenient!(Webhook);
+/// The sender of a customer-service message, as pushed by NEW_MESSAGE.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct MessageSender {
+    /// Sender's IM ID (not usable to query orders).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub im_user_id: Option<String>,
+    /// BUYER, SHOP, CUSTOMER_SERVICE, SYSTEM or ROBOT (for SYSTEM and ROBOT the shop is the sender).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub role: Option<String>,
+}
+::shop_api::impl_lenient!(Webhook, MessageSender);
 /// Webhook event `order_status_change` (1): An order changed status.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/650300b8a57708028b430b4a)
@@ -358,6 +376,85 @@ pub struct ReturnStatusChangeEvent {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub update_time: Option<i64>,
+}
+/// Webhook event `new_conversation` (13): A customer service agent joined or left a conversation; refresh the conversation list.
+///
+/// [Official documentation](https://partner.tiktokshop.com/docv2/page/13-new-conversation)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct NewConversationEvent {
+    /// The conversation.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub conversation_id: Option<String>,
+    /// Creation time of the conversation (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time: Option<i64>,
+}
+/// Webhook event `new_message` (14): A new message was sent in a customer service conversation.
+///
+/// [Official documentation](https://partner.tiktokshop.com/docv2/page/14-new-message)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct NewMessageEvent {
+    /// The message.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub message_id: Option<String>,
+    /// Sort key of the message; newer messages have a larger index.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub index: Option<String>,
+    /// The conversation.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub conversation_id: Option<String>,
+    /// Message type: TEXT, IMAGE, VIDEO, PRODUCT_CARD, ORDER_CARD, COUPON_CARD, LOGISTICS_CARD, EMOTICONS, NOTIFICATION, ALLOCATED_SERVICE, BUYER_ENTER_FROM_TRANSFER, BUYER_ENTER_FROM_PRODUCT, BUYER_ENTER_FROM_ORDER or OTHER.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub kind: Option<String>,
+    /// The content as JSON text, by type: TEXT {"content"}, IMAGE {"url", "width", "height"}, PRODUCT_CARD {"product_id"}, ORDER_CARD {"order_id"}, ...
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub content: Option<String>,
+    /// Creation time of the message (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time: Option<i64>,
+    /// Whether the message should be shown to customer service.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_visible: Option<bool>,
+    /// Who sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender: Option<MessageSender>,
 }
 /// Webhook event `product_information_change` (15): Changes to a product's title, description, images or attributes went live.
 ///

@@ -722,7 +722,7 @@ impl ::shop_api::runtime::Paginated for FinanceWithdrawalsRequest {
         ::shop_api::runtime::Page::cursor(
             resp.withdrawals.unwrap_or_default(),
             resp.next_page_token,
-            resp.total_count.map(|n| n as i64),
+            resp.total_count,
         )
     }
 }
@@ -899,7 +899,7 @@ impl ::shop_api::runtime::Paginated for FinanceStatementTransactionsRequest {
         ::shop_api::runtime::Page::cursor(
             resp.transactions.unwrap_or_default(),
             resp.next_page_token,
-            resp.total_count.map(|n| n as i64),
+            resp.total_count,
         )
     }
 }

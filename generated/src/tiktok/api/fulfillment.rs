@@ -569,7 +569,7 @@ impl ::shop_api::runtime::Paginated for FulfillmentSearchPackagesRequest {
         ::shop_api::runtime::Page::cursor(
             resp.packages.unwrap_or_default(),
             resp.next_page_token,
-            resp.total_count.map(|n| n as i64),
+            resp.total_count,
         )
     }
 }

@@ -60,6 +60,12 @@ pub enum Event {
     /// `12`: The return status of an order changed.
     ReturnStatusChange(event::ReturnStatusChangeEvent),
     #[cfg(feature = "tiktok-event")]
+    /// `13`: A customer service agent joined or left a conversation; refresh the conversation list.
+    NewConversation(event::NewConversationEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `14`: A new message was sent in a customer service conversation.
+    NewMessage(event::NewMessageEvent),
+    #[cfg(feature = "tiktok-event")]
     /// `15`: Changes to a product's title, description, images or attributes went live.
     ProductInformationChange(event::ProductInformationChangeEvent),
     #[cfg(feature = "tiktok-event")]
@@ -95,6 +101,10 @@ impl Event {
             #[cfg(feature = "tiktok-event")]
             "12" => serde_json::from_str(data).map(Self::ReturnStatusChange),
             #[cfg(feature = "tiktok-event")]
+            "13" => serde_json::from_str(data).map(Self::NewConversation),
+            #[cfg(feature = "tiktok-event")]
+            "14" => serde_json::from_str(data).map(Self::NewMessage),
+            #[cfg(feature = "tiktok-event")]
             "15" => serde_json::from_str(data).map(Self::ProductInformationChange),
             #[cfg(feature = "tiktok-event")]
             "16" => serde_json::from_str(data).map(Self::ProductCreation),
@@ -128,6 +138,10 @@ impl Event {
             #[cfg(feature = "tiktok-event")]
             Self::ReturnStatusChange(_) => ("12", "return_status_change"),
             #[cfg(feature = "tiktok-event")]
+            Self::NewConversation(_) => ("13", "new_conversation"),
+            #[cfg(feature = "tiktok-event")]
+            Self::NewMessage(_) => ("14", "new_message"),
+            #[cfg(feature = "tiktok-event")]
             Self::ProductInformationChange(_) => ("15", "product_information_change"),
             #[cfg(feature = "tiktok-event")]
             Self::ProductCreation(_) => ("16", "product_creation"),
@@ -136,6 +150,7 @@ impl Event {
     }
 }
 /// The catalogue of webhook events compiled in.
+#[allow(clippy::vec_init_then_push)]
 pub fn events() -> Vec<::shop_api::runtime::EventInfo> {
     #[allow(unused_mut)]
     let mut v = Vec::new();
@@ -194,6 +209,20 @@ pub fn events() -> Vec<::shop_api::runtime::EventInfo> {
         name: "return_status_change",
         summary: "The return status of an order changed.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/65030162bb2a4d028d50cc51",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "13",
+        name: "new_conversation",
+        summary: "A customer service agent joined or left a conversation; refresh the conversation list.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/13-new-conversation",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "14",
+        name: "new_message",
+        summary: "A new message was sent in a customer service conversation.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/14-new-message",
     });
     #[cfg(feature = "tiktok-event")]
     v.push(::shop_api::runtime::EventInfo {

@@ -1546,7 +1546,7 @@ impl ::shop_api::runtime::Paginated for OrderSearchRequest {
         ::shop_api::runtime::Page::cursor(
             resp.orders.unwrap_or_default(),
             resp.next_page_token,
-            resp.total_count.map(|n| n as i64),
+            resp.total_count,
         )
     }
 }

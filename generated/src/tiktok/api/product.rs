@@ -1945,7 +1945,7 @@ impl ::shop_api::runtime::Paginated for ProductSearchRequest {
         ::shop_api::runtime::Page::cursor(
             resp.products.unwrap_or_default(),
             resp.next_page_token,
-            resp.total_count.map(|n| n as i64),
+            resp.total_count,
         )
     }
 }
@@ -3608,7 +3608,7 @@ impl ::shop_api::runtime::Paginated for ProductBrandsRequest {
         ::shop_api::runtime::Page::cursor(
             resp.brands.unwrap_or_default(),
             resp.next_page_token,
-            resp.total_count.map(|n| n as i64),
+            resp.total_count,
         )
     }
 }

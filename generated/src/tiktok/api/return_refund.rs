@@ -962,7 +962,7 @@ impl ::shop_api::runtime::Paginated for ReturnRefundSearchReturnsRequest {
         ::shop_api::runtime::Page::cursor(
             resp.return_orders.unwrap_or_default(),
             resp.next_page_token,
-            resp.total_count.map(|n| n as i64),
+            resp.total_count,
         )
     }
 }
@@ -1132,7 +1132,7 @@ impl ::shop_api::runtime::Paginated for ReturnRefundSearchCancellationsRequest {
         ::shop_api::runtime::Page::cursor(
             resp.cancellations.unwrap_or_default(),
             resp.next_page_token,
-            resp.total_count.map(|n| n as i64),
+            resp.total_count,
         )
     }
 }

@@ -1,0 +1,289 @@
+//! Message push (消息推送): the events Doudian pushes to the URL set in the app's console.
+//!
+//! Each push is a `POST` whose body is a JSON array of messages, `[{"tag", "msg_id", "data"}]`,
+//! where `tag` names the event (`"101"`: an order was paid; see [`super::events`]) and `data` is a
+//! JSON-encoded *string* holding the event's fields. Two headers come with it: `app-id`, the app key,
+//! and `event-sign`, the lowercase hex MD5 of `app_key + raw body + app_secret`.
+//!
+//! [`verify`] checks the signature over the raw bytes (before any parsing) and decodes every
+//! message into a [`DoudianMessage`] whose `event` is the typed [`super::Event`]: the variant of its
+//! tag when the module that catalogues it is compiled in, [`super::Event::Unknown`] otherwise, so a
+//! new tag never breaks a receiver.
+//!
+//! Answer every verified push at once, within a few seconds, with HTTP 200 and the body
+//! [`SUCCESS_REPLY`]; handle the messages afterwards. A push that is not answered in time is sent
+//! again, so one message may arrive twice: de-duplicate on [`DoudianMessage::msg_id`] (see
+//! [`Deduplicator`]). When the URL is saved Doudian first pushes a test message, tag `"0"`
+//! ([`DoudianMessage::is_test`]), which needs the same reply.
+//!
+//! ```
+//! use shop_api::doudian::webhook;
+//!
+//! let (key, secret) = ("3409409348479354011", "2ad2355c-01d0-11f8-91dc-05a8cd1054b1");
+//! let body = br#"[{"tag":"0","msg_id":"0","data":"{}"}]"#;
+//! let headers = [("app-id", key), ("event-sign", "356532ab10e2668eb4f1c9b6665b6864")];
+//! let messages = webhook::verify(key, secret, &headers, body).unwrap();
+//! assert!(messages[0].is_test());
+//! assert_eq!(webhook::SUCCESS_REPLY, r#"{"code":0,"msg":"success"}"#);
+//! ```
+
+use md5::{Digest, Md5};
+use serde_json::Value;
+
+use crate::runtime::Secret;
+use crate::runtime::webhook::{hex_digest_matches, json_text, require_header};
+pub use crate::runtime::webhook::{Deduplicator, Headers, WebhookError};
+
+/// The header holding the signature.
+pub const SIGN_HEADER: &str = "event-sign";
+/// The header holding the app key the push is for.
+pub const APP_ID_HEADER: &str = "app-id";
+/// The tag of the test message pushed when the URL is saved.
+pub const TEST_TAG: &str = "0";
+/// The body to answer every verified push with (HTTP 200, `Content-Type: application/json`).
+pub const SUCCESS_REPLY: &str = r#"{"code":0,"msg":"success"}"#;
+
+/// One message of a verified push.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DoudianMessage {
+    /// The tag: which event (`"100"` order created, `"200"` after-sale requested, `"0"` test).
+    pub tag: String,
+    /// The message id: a push sent again carries the same id, de-duplicate on it.
+    pub msg_id: String,
+    /// The event, typed by its tag; [`super::Event::Unknown`] for tags not catalogued or not
+    /// compiled in, and for data that did not decode (see [`DoudianMessage::decode_error`]).
+    pub event: super::Event,
+    /// Why the data did not decode into the tag's type, when it did not (the event is then
+    /// [`super::Event::Unknown`] with the data as sent, so nothing is lost).
+    pub decode_error: Option<String>,
+    /// The data exactly as sent (JSON text), for storing or replaying.
+    pub data: String,
+}
+
+impl DoudianMessage {
+    /// Whether this is the test message pushed when the URL is saved (tag `"0"`).
+    pub fn is_test(&self) -> bool {
+        self.tag == TEST_TAG
+    }
+
+    /// The event's spec name (`"trade_paid"`), `"unknown"` for tags not catalogued.
+    pub fn name(&self) -> &'static str {
+        self.event.code_and_name().1
+    }
+}
+
+/// `{"tag", "msg_id", "name", "event", "decode_error"?}`: `event` is the decoded data.
+impl serde::Serialize for DoudianMessage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("DoudianMessage", 5)?;
+        st.serialize_field("tag", &self.tag)?;
+        st.serialize_field("msg_id", &self.msg_id)?;
+        st.serialize_field("name", self.name())?;
+        st.serialize_field("event", &self.event)?;
+        if let Some(e) = &self.decode_error {
+            st.serialize_field("decode_error", e)?;
+        } else {
+            st.skip_field("decode_error")?;
+        }
+        st.end()
+    }
+}
+
+fn digest(app_key: &str, app_secret: &str, body: &[u8]) -> [u8; 16] {
+    let mut h = Md5::new();
+    h.update(app_key.as_bytes());
+    h.update(body);
+    h.update(app_secret.as_bytes());
+    h.finalize().into()
+}
+
+/// The `event-sign` Doudian sends with `body`: lowercase hex MD5 of `app_key + body + app_secret`.
+pub fn sign(app_key: &str, app_secret: &str, body: &[u8]) -> String {
+    hex::encode(digest(app_key, app_secret, body))
+}
+
+/// Whether `signature` (hex, either case) is the `event-sign` of `body`, compared in constant time.
+pub fn verify_signature(app_key: &str, app_secret: &str, body: &[u8], signature: &str) -> bool {
+    hex_digest_matches(&digest(app_key, app_secret, body), signature)
+}
+
+/// The app key the push names in its `app-id` header: a receiver serving several apps picks the
+/// secret to verify with by it.
+pub fn app_id<H: Headers + ?Sized>(headers: &H) -> Option<&str> {
+    headers.header(APP_ID_HEADER).filter(|v| !v.is_empty())
+}
+
+/// Verify a push and decode its messages. `headers` are the request's headers (any case), `body`
+/// its raw bytes exactly as received.
+///
+/// Fails with [`WebhookError::MissingHeader`] without `event-sign`, [`WebhookError::OtherApp`]
+/// when `app-id` names another app, [`WebhookError::BadSignature`] when the signature does not
+/// match, [`WebhookError::Malformed`] when the body is not an array of messages. A message whose
+/// data does not fit its tag's type is kept as [`super::Event::Unknown`] with a
+/// [`DoudianMessage::decode_error`].
+pub fn verify<H: Headers + ?Sized>(
+    app_key: &str,
+    app_secret: &str,
+    headers: &H,
+    body: &[u8],
+) -> Result<Vec<DoudianMessage>, WebhookError> {
+    if app_key.is_empty() || app_secret.is_empty() {
+        return Err(WebhookError::NoCredentials);
+    }
+    let signature = require_header(headers, SIGN_HEADER)?;
+    if app_id(headers).is_some_and(|id| id != app_key) {
+        return Err(WebhookError::OtherApp(APP_ID_HEADER));
+    }
+    if !verify_signature(app_key, app_secret, body, signature) {
+        return Err(WebhookError::BadSignature(SIGN_HEADER));
+    }
+    parse_unverified(body)
+}
+
+/// Decode a push without checking its signature (for tests, and replays of pushes verified before).
+pub fn parse_unverified(body: &[u8]) -> Result<Vec<DoudianMessage>, WebhookError> {
+    let malformed = |m: &str| WebhookError::Malformed(m.to_owned());
+    let value: Value = serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+    let Value::Array(items) = value else {
+        return Err(malformed("the body is not a JSON array of messages"));
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let Value::Object(mut m) = item else {
+                return Err(WebhookError::Malformed(format!("message {i} is not a JSON object")));
+            };
+            let tag = json_text(m.get("tag"))
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| WebhookError::Malformed(format!("message {i} has no `tag`")))?;
+            let msg_id = json_text(m.get("msg_id")).unwrap_or_default();
+            let data = match m.remove("data") {
+                Some(Value::String(s)) => s,
+                None | Some(Value::Null) => "{}".to_owned(),
+                Some(other) => other.to_string(),
+            };
+            let (event, decode_error) = decode(&tag, &data);
+            Ok(DoudianMessage { tag, msg_id, event, decode_error, data })
+        })
+        .collect()
+}
+
+fn decode(tag: &str, data: &str) -> (super::Event, Option<String>) {
+    match super::Event::decode(tag, data) {
+        Ok(event) => (event, None),
+        Err(e) => {
+            let raw = serde_json::from_str(data).unwrap_or_else(|_| Value::String(data.to_owned()));
+            (super::Event::Unknown { code: tag.to_owned(), data: raw }, Some(e.to_string()))
+        }
+    }
+}
+
+/// An app's credentials for verifying pushes, to keep in a receiver's state. `Debug` hides the
+/// secret.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    app_key: String,
+    app_secret: Secret,
+}
+
+impl Verifier {
+    /// The verifier of the app `app_key`.
+    pub fn new(app_key: impl Into<String>, app_secret: impl Into<Secret>) -> Self {
+        Verifier { app_key: app_key.into(), app_secret: app_secret.into() }
+    }
+
+    /// The app key.
+    pub fn app_key(&self) -> &str {
+        &self.app_key
+    }
+
+    /// [`verify`] with these credentials.
+    pub fn verify<H: Headers + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<Vec<DoudianMessage>, WebhookError> {
+        verify(&self.app_key, self.app_secret.expose(), headers, body)
+    }
+
+    /// [`sign`] with these credentials (to build test pushes).
+    pub fn sign(&self, body: &[u8]) -> String {
+        sign(&self.app_key, self.app_secret.expose(), body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "3409409348479354011";
+    const SECRET: &str = "2ad2355c-01d0-11f8-91dc-05a8cd1054b1";
+    const TEST_BODY: &[u8] = br#"[{"tag":"0","msg_id":"0","data":"{}"}]"#;
+
+    #[test]
+    fn vector_test_message() {
+        assert_eq!(sign(KEY, SECRET, TEST_BODY), "356532ab10e2668eb4f1c9b6665b6864");
+        let headers = [("App-Id", KEY), ("Event-Sign", "356532AB10E2668EB4F1C9B6665B6864")];
+        let messages = verify(KEY, SECRET, &headers, TEST_BODY).unwrap();
+        assert_eq!(messages.len(), 1);
+        let m = &messages[0];
+        assert!(m.is_test());
+        assert_eq!((m.tag.as_str(), m.msg_id.as_str(), m.name()), ("0", "0", "unknown"));
+        assert_eq!(m.event, super::super::Event::Unknown { code: "0".into(), data: serde_json::json!({}) });
+        assert_eq!(m.decode_error, None);
+    }
+
+    #[test]
+    fn refusals() {
+        let good = sign(KEY, SECRET, TEST_BODY);
+        let v = |h: &[(&str, &str)], body: &[u8]| verify(KEY, SECRET, h, body);
+        assert_eq!(v(&[], TEST_BODY), Err(WebhookError::MissingHeader("event-sign")));
+        assert_eq!(v(&[("event-sign", "")], TEST_BODY), Err(WebhookError::MissingHeader("event-sign")));
+        assert_eq!(v(&[("event-sign", &good), ("app-id", "1")], TEST_BODY), Err(WebhookError::OtherApp("app-id")));
+        let tampered = br#"[{"tag":"0","msg_id":"1","data":"{}"}]"#;
+        assert_eq!(v(&[("event-sign", &good)], tampered), Err(WebhookError::BadSignature("event-sign")));
+        assert_eq!(v(&[("event-sign", "not hex")], TEST_BODY), Err(WebhookError::BadSignature("event-sign")));
+        assert_eq!(verify(KEY, "", &[("event-sign", good.as_str())], TEST_BODY), Err(WebhookError::NoCredentials));
+        let obj = br#"{"tag":"0"}"#;
+        let sig = sign(KEY, SECRET, obj);
+        assert!(matches!(v(&[("event-sign", &sig)], obj), Err(WebhookError::Malformed(_))));
+        let err = v(&[("event-sign", "00")], TEST_BODY).unwrap_err().to_string();
+        assert!(!err.contains(SECRET) && !err.contains(&good));
+    }
+
+    #[test]
+    fn lenient_envelope() {
+        // A numeric tag, data sent as an object, and data that is not JSON at all.
+        let body = br#"[{"tag":999,"msg_id":7,"data":{"a":1}},{"tag":"998","msg_id":"x","data":"not json"}]"#;
+        let messages = parse_unverified(body).unwrap();
+        assert_eq!(messages[0].tag, "999");
+        assert_eq!(messages[0].msg_id, "7");
+        assert_eq!(messages[0].event, super::super::Event::Unknown { code: "999".into(), data: serde_json::json!({"a":1}) });
+        assert_eq!(messages[1].event, super::super::Event::Unknown { code: "998".into(), data: Value::String("not json".into()) });
+        assert!(messages[1].decode_error.is_some());
+        assert!(parse_unverified(b"[1]").is_err());
+        assert!(parse_unverified(br#"[{"msg_id":"1"}]"#).is_err());
+        assert_eq!(parse_unverified(b"[]").unwrap(), vec![]);
+    }
+
+    #[test]
+    fn verifier_hides_its_secret() {
+        let v = Verifier::new(KEY, SECRET);
+        assert!(!format!("{v:?}").contains(SECRET));
+        let sig = v.sign(TEST_BODY);
+        assert_eq!(v.verify(&[("event-sign", sig)], TEST_BODY).unwrap().len(), 1);
+    }
+
+    #[cfg(feature = "doudian-order")]
+    #[test]
+    fn typed_order_event() {
+        let data = r#"{"p_id":4837328765348566675,"s_ids":[4837328765348566675],"shop_id":77977,"order_status":2,"order_type":0,"pay_type":1,"pay_time":1630373504,"pay_amount":1990,"biz":2}"#;
+        let body = serde_json::to_vec(&serde_json::json!([{"tag":"101","msg_id":"m1","data":data}])).unwrap();
+        let m = &parse_unverified(&body).unwrap()[0];
+        assert_eq!(m.name(), "trade_paid");
+        let super::super::Event::TradePaid(e) = &m.event else { panic!("{:?}", m.event) };
+        assert_eq!(e.p_id.as_deref(), Some("4837328765348566675"));
+        assert_eq!(e.pay_amount, Some(1990));
+        let json = serde_json::to_value(m).unwrap();
+        assert_eq!(json["name"], "trade_paid");
+        assert_eq!(json["event"]["p_id"], "4837328765348566675");
+    }
+}

@@ -1,0 +1,263 @@
+//! What every platform's webhook receiver shares: the error type, header look-up over any header
+//! collection, constant-time comparison of signatures and a bounded de-duplicator.
+//!
+//! The platform modules build on it: `shop_api::doudian::webhook` and `shop_api::tiktok::webhook`.
+//! Nothing here logs, and no error holds a secret, a signature or a header value.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Mutex;
+
+/// Why a push was refused. Answer it with an HTTP error status (401 for a missing or bad
+/// signature, 400 for a malformed body), never with the platform's success reply.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebhookError {
+    /// A header the platform always sends is missing or empty.
+    #[error("the webhook has no `{0}` header")]
+    MissingHeader(&'static str),
+    /// The signature does not match the body: the push did not come from the platform, was sent
+    /// for another app, or the body was changed (verify the raw bytes, before any parsing).
+    #[error("the webhook's `{0}` header does not match its body")]
+    BadSignature(&'static str),
+    /// The push names another app than the one verifying it.
+    #[error("the webhook's `{0}` header names another app")]
+    OtherApp(&'static str),
+    /// The app key or secret to verify with is empty.
+    #[error("no app key or app secret to verify the webhook with")]
+    NoCredentials,
+    /// The signature holds but the body is not what the platform documents.
+    #[error("the webhook body is malformed: {0}")]
+    Malformed(String),
+}
+
+impl WebhookError {
+    /// The HTTP status to answer with: 401 for a missing or bad signature or another app's push,
+    /// 500 when the receiver has no credentials, 400 for a malformed body.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            WebhookError::MissingHeader(_)
+            | WebhookError::BadSignature(_)
+            | WebhookError::OtherApp(_) => 401,
+            WebhookError::NoCredentials => 500,
+            WebhookError::Malformed(_) => 400,
+        }
+    }
+}
+
+/// A collection of request headers: looked up by name, ignoring ASCII case.
+///
+/// Implemented for slices, arrays and `Vec`s of `(name, value)` pairs of anything that is
+/// `AsRef<str>`, for `HashMap` / `BTreeMap` of the same, and for `http::HeaderMap` (as re-exported by
+/// `reqwest` and used by `axum`, `hyper`, ...). A value that is not valid text counts as absent.
+pub trait Headers {
+    /// The first value of header `name` (ASCII case ignored), surrounding spaces trimmed.
+    fn header(&self, name: &str) -> Option<&str>;
+}
+
+fn find_pair<'a, K: AsRef<str> + 'a, V: AsRef<str> + 'a>(
+    pairs: impl IntoIterator<Item = (&'a K, &'a V)>,
+    name: &str,
+) -> Option<&'a str> {
+    pairs
+        .into_iter()
+        .find(|(k, _)| k.as_ref().trim().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_ref().trim())
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> Headers for [(K, V)] {
+    fn header(&self, name: &str) -> Option<&str> {
+        find_pair(self.iter().map(|(k, v)| (k, v)), name)
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>, const N: usize> Headers for [(K, V); N] {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.as_slice().header(name)
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> Headers for Vec<(K, V)> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.as_slice().header(name)
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>, S> Headers for HashMap<K, V, S> {
+    fn header(&self, name: &str) -> Option<&str> {
+        find_pair(self.iter(), name)
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> Headers for BTreeMap<K, V> {
+    fn header(&self, name: &str) -> Option<&str> {
+        find_pair(self.iter(), name)
+    }
+}
+
+impl Headers for reqwest::header::HeaderMap {
+    fn header(&self, name: &str) -> Option<&str> {
+        // `HeaderMap::get` ignores the case of `name`; an invalid name is simply absent.
+        self.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+    }
+}
+
+impl<H: Headers + ?Sized> Headers for &H {
+    fn header(&self, name: &str) -> Option<&str> {
+        (**self).header(name)
+    }
+}
+
+/// The value of header `name`, or [`WebhookError::MissingHeader`] when it is absent or empty.
+pub fn require_header<'a, H: Headers + ?Sized>(
+    headers: &'a H,
+    name: &'static str,
+) -> Result<&'a str, WebhookError> {
+    headers
+        .header(name)
+        .filter(|v| !v.is_empty())
+        .ok_or(WebhookError::MissingHeader(name))
+}
+
+/// Whether `a` and `b` are equal, in a time that depends on their lengths only, never on where
+/// they first differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Whether `given`, a hex signature (either case, surrounding spaces ignored), is the digest
+/// `expected`. Compared in constant time; text that is not hex, or of another length, is `false`.
+pub fn hex_digest_matches(expected: &[u8], given: &str) -> bool {
+    let given = given.trim();
+    if given.len() != expected.len() * 2 {
+        return false;
+    }
+    match hex::decode(given) {
+        Ok(bytes) => constant_time_eq(&bytes, expected),
+        Err(_) => false,
+    }
+}
+
+/// Remembers the last `capacity` ids of one process, to drop the pushes it has handled already
+/// (platforms retry a push that was not answered in time, so one event may arrive twice).
+///
+/// Several processes sharing the work need a shared store instead, such as a unique key in the
+/// database that records the event.
+#[derive(Debug)]
+pub struct Deduplicator {
+    seen: Mutex<(HashSet<String>, VecDeque<String>)>,
+    capacity: usize,
+}
+
+impl Deduplicator {
+    /// Remember up to `capacity` ids (at least 1).
+    pub fn new(capacity: usize) -> Self {
+        Deduplicator {
+            seen: Mutex::new((HashSet::new(), VecDeque::new())),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// Whether `id` is new; it is remembered from now on (the oldest id is forgotten when full).
+    /// Call it once the event is handled, so a push that failed half way is handled again when
+    /// the platform retries it.
+    pub fn first_seen(&self, id: &str) -> bool {
+        let mut guard = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let (set, order) = &mut *guard;
+        if set.contains(id) {
+            return false;
+        }
+        if order.len() >= self.capacity {
+            if let Some(old) = order.pop_front() {
+                set.remove(&old);
+            }
+        }
+        set.insert(id.to_owned());
+        order.push_back(id.to_owned());
+        true
+    }
+
+    /// Whether `id` was seen, without remembering it.
+    pub fn contains(&self, id: &str) -> bool {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .0
+            .contains(id)
+    }
+}
+
+/// A JSON value that may be a string or a number (ids, tags), as text; `None` for anything else.
+pub(crate) fn json_text(v: Option<&serde_json::Value>) -> Option<String> {
+    match v {
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_ignore_case_and_trim() {
+        let pairs = [("Event-Sign", " abc "), ("app-id", "1")];
+        assert_eq!(pairs.header("event-sign"), Some("abc"));
+        assert_eq!(pairs.header("APP-ID"), Some("1"));
+        assert_eq!(pairs.header("other"), None);
+        let owned: Vec<(String, String)> = vec![("Authorization".into(), "x".into())];
+        assert_eq!(owned.header("authorization"), Some("x"));
+        let map: HashMap<String, String> = owned.iter().cloned().collect();
+        assert_eq!(map.header("AUTHORIZATION"), Some("x"));
+        let mut hm = reqwest::header::HeaderMap::new();
+        hm.insert("event-sign", "  abc".parse().unwrap());
+        assert_eq!(hm.header("Event-Sign"), Some("abc"));
+        assert_eq!(hm.header("not a header name"), None);
+        assert_eq!(
+            require_header(&pairs, "x-missing"),
+            Err(WebhookError::MissingHeader("x-missing"))
+        );
+        assert_eq!(
+            require_header(&[("a", "  ")], "a"),
+            Err(WebhookError::MissingHeader("a"))
+        );
+    }
+
+    #[test]
+    fn comparison() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+        let digest = [0xde, 0xad, 0xbe, 0xef];
+        assert!(hex_digest_matches(&digest, "deadbeef"));
+        assert!(hex_digest_matches(&digest, " DEADBEEF "));
+        assert!(!hex_digest_matches(&digest, "deadbeee"));
+        assert!(!hex_digest_matches(&digest, "deadbe"));
+        assert!(!hex_digest_matches(&digest, "deadbeefzz"));
+        assert!(!hex_digest_matches(&digest, "zzadbeef"));
+    }
+
+    #[test]
+    fn dedup_forgets_the_oldest() {
+        let d = Deduplicator::new(2);
+        assert!(d.first_seen("a") && d.first_seen("b"));
+        assert!(!d.first_seen("a") && d.contains("b"));
+        assert!(d.first_seen("c"));
+        assert!(!d.contains("a"));
+        assert!(d.first_seen("a"));
+    }
+
+    #[test]
+    fn errors_hold_no_values() {
+        let e = WebhookError::BadSignature("event-sign");
+        assert_eq!(
+            e.to_string(),
+            "the webhook's `event-sign` header does not match its body"
+        );
+        assert_eq!(e.http_status(), 401);
+        assert_eq!(WebhookError::Malformed("x".into()).http_status(), 400);
+    }
+}
