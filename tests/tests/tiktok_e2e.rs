@@ -866,3 +866,86 @@ async fn calls_are_traced_with_endpoint_request_id_and_latency_and_no_secret() {
         assert!(!logs.contains(secret), "the logs show {secret}: {logs}");
     }
 }
+
+/// Managed seller tokens: `authorize` stores the seller's token; an expired one (105002) is
+/// refreshed once, however many calls see it, and each call is retried.
+#[tokio::test]
+async fn managed_seller_tokens_refresh_once_and_retry() {
+    use shop_api_tests::server::{Reply, Server};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let refreshes = Arc::new(AtomicUsize::new(0));
+    let r = refreshes.clone();
+    let auth = Server::start(move |req| {
+        let q: HashMap<String, String> = req.query().into_iter().collect();
+        let (n, expected) = match req.path() {
+            "/api/v2/token/get" => (1, q.get("auth_code").map(String::as_str) == Some("CODE")),
+            "/api/v2/token/refresh" => {
+                r.fetch_add(1, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(30));
+                (2, q.get("refresh_token").map(String::as_str) == Some("R1"))
+            }
+            _ => (0, false),
+        };
+        assert!(expected, "unexpected auth request {}", req.target);
+        Reply::json(&json!({"code": 0, "message": "success", "request_id": "A", "data": {
+            "access_token": format!("A{n}"), "access_token_expire_in": unix_now() + 86_400,
+            "refresh_token": format!("R{n}"), "refresh_token_expire_in": unix_now() + 864_000,
+            "open_id": "OPEN1", "seller_name": "S", "seller_base_region": "GB", "user_type": 0, "granted_scopes": []
+        }}))
+    })
+    .await;
+    let api = Server::start(|req| match req.header(ACCESS_TOKEN_HEADER) {
+        Some("A1") => Reply::Respond(401, Vec::new(), json!({"code": 105002, "message": "Expired credentials", "request_id": "X"}).to_string().into_bytes()),
+        Some("A2") => Reply::json(&json!({"code": 0, "message": "Success", "request_id": "Y", "data": {"orders": [order("1", "UNPAID")]}})),
+        other => panic!("unexpected token {other:?}"),
+    })
+    .await;
+    let client = Client::builder(KEY, SECRET)
+        .base_url(api.uri())
+        .auth_base_url(auth.uri())
+        .build()
+        .unwrap();
+    let e = client
+        .seller("OPEN1")
+        .with_shop_cipher(CIPHER)
+        .order_detail(&OrderDetailRequest {
+            ids: vec!["1".into()],
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Token(m) if m.contains("authorize")),
+        "{e}"
+    );
+    let info = client.authorize("CODE").await.unwrap();
+    assert_eq!(info.open_id, "OPEN1");
+    let shop = client.seller("OPEN1").with_shop_cipher(CIPHER);
+    let mut tasks = Vec::new();
+    for _ in 0..100 {
+        let shop = shop.clone();
+        tasks.push(tokio::spawn(async move {
+            shop.order_detail(&OrderDetailRequest {
+                ids: vec!["1".into()],
+            })
+            .await
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap().orders.unwrap().len(), 1);
+    }
+    assert_eq!(
+        refreshes.load(Ordering::SeqCst),
+        1,
+        "exactly one refresh reached the auth host"
+    );
+    assert_eq!(
+        client
+            .seller_token("OPEN1")
+            .await
+            .unwrap()
+            .access_token
+            .expose(),
+        "A2"
+    );
+}

@@ -42,12 +42,6 @@ pub struct ClientBuilder {
     self_use: bool,
 }
 
-impl std::fmt::Debug for dyn TokenStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TokenStore")
-    }
-}
-
 impl ClientBuilder {
     /// Use the sandbox host.
     pub fn sandbox(mut self, on: bool) -> Self {

@@ -31,8 +31,8 @@ use md5::{Digest, Md5};
 use serde_json::Value;
 
 use crate::runtime::Secret;
-use crate::runtime::webhook::{hex_digest_matches, json_text, require_header};
 pub use crate::runtime::webhook::{Deduplicator, Headers, WebhookError};
+use crate::runtime::webhook::{hex_digest_matches, json_text, require_header};
 
 /// The header holding the signature.
 pub const SIGN_HEADER: &str = "event-sign";
@@ -144,7 +144,8 @@ pub fn verify<H: Headers + ?Sized>(
 /// Decode a push without checking its signature (for tests, and replays of pushes verified before).
 pub fn parse_unverified(body: &[u8]) -> Result<Vec<DoudianMessage>, WebhookError> {
     let malformed = |m: &str| WebhookError::Malformed(m.to_owned());
-    let value: Value = serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
     let Value::Array(items) = value else {
         return Err(malformed("the body is not a JSON array of messages"));
     };
@@ -153,7 +154,9 @@ pub fn parse_unverified(body: &[u8]) -> Result<Vec<DoudianMessage>, WebhookError
         .enumerate()
         .map(|(i, item)| {
             let Value::Object(mut m) = item else {
-                return Err(WebhookError::Malformed(format!("message {i} is not a JSON object")));
+                return Err(WebhookError::Malformed(format!(
+                    "message {i} is not a JSON object"
+                )));
             };
             let tag = json_text(m.get("tag"))
                 .filter(|t| !t.is_empty())
@@ -165,7 +168,13 @@ pub fn parse_unverified(body: &[u8]) -> Result<Vec<DoudianMessage>, WebhookError
                 Some(other) => other.to_string(),
             };
             let (event, decode_error) = decode(&tag, &data);
-            Ok(DoudianMessage { tag, msg_id, event, decode_error, data })
+            Ok(DoudianMessage {
+                tag,
+                msg_id,
+                event,
+                decode_error,
+                data,
+            })
         })
         .collect()
 }
@@ -175,7 +184,13 @@ fn decode(tag: &str, data: &str) -> (super::Event, Option<String>) {
         Ok(event) => (event, None),
         Err(e) => {
             let raw = serde_json::from_str(data).unwrap_or_else(|_| Value::String(data.to_owned()));
-            (super::Event::Unknown { code: tag.to_owned(), data: raw }, Some(e.to_string()))
+            (
+                super::Event::Unknown {
+                    code: tag.to_owned(),
+                    data: raw,
+                },
+                Some(e.to_string()),
+            )
         }
     }
 }
@@ -191,7 +206,10 @@ pub struct Verifier {
 impl Verifier {
     /// The verifier of the app `app_key`.
     pub fn new(app_key: impl Into<String>, app_secret: impl Into<Secret>) -> Self {
-        Verifier { app_key: app_key.into(), app_secret: app_secret.into() }
+        Verifier {
+            app_key: app_key.into(),
+            app_secret: app_secret.into(),
+        }
     }
 
     /// The app key.
@@ -200,7 +218,11 @@ impl Verifier {
     }
 
     /// [`verify`] with these credentials.
-    pub fn verify<H: Headers + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<Vec<DoudianMessage>, WebhookError> {
+    pub fn verify<H: Headers + ?Sized>(
+        &self,
+        headers: &H,
+        body: &[u8],
+    ) -> Result<Vec<DoudianMessage>, WebhookError> {
         verify(&self.app_key, self.app_secret.expose(), headers, body)
     }
 
@@ -220,14 +242,29 @@ mod tests {
 
     #[test]
     fn vector_test_message() {
-        assert_eq!(sign(KEY, SECRET, TEST_BODY), "356532ab10e2668eb4f1c9b6665b6864");
-        let headers = [("App-Id", KEY), ("Event-Sign", "356532AB10E2668EB4F1C9B6665B6864")];
+        assert_eq!(
+            sign(KEY, SECRET, TEST_BODY),
+            "356532ab10e2668eb4f1c9b6665b6864"
+        );
+        let headers = [
+            ("App-Id", KEY),
+            ("Event-Sign", "356532AB10E2668EB4F1C9B6665B6864"),
+        ];
         let messages = verify(KEY, SECRET, &headers, TEST_BODY).unwrap();
         assert_eq!(messages.len(), 1);
         let m = &messages[0];
         assert!(m.is_test());
-        assert_eq!((m.tag.as_str(), m.msg_id.as_str(), m.name()), ("0", "0", "unknown"));
-        assert_eq!(m.event, super::super::Event::Unknown { code: "0".into(), data: serde_json::json!({}) });
+        assert_eq!(
+            (m.tag.as_str(), m.msg_id.as_str(), m.name()),
+            ("0", "0", "unknown")
+        );
+        assert_eq!(
+            m.event,
+            super::super::Event::Unknown {
+                code: "0".into(),
+                data: serde_json::json!({})
+            }
+        );
         assert_eq!(m.decode_error, None);
     }
 
@@ -235,17 +272,40 @@ mod tests {
     fn refusals() {
         let good = sign(KEY, SECRET, TEST_BODY);
         let v = |h: &[(&str, &str)], body: &[u8]| verify(KEY, SECRET, h, body);
-        assert_eq!(v(&[], TEST_BODY), Err(WebhookError::MissingHeader("event-sign")));
-        assert_eq!(v(&[("event-sign", "")], TEST_BODY), Err(WebhookError::MissingHeader("event-sign")));
-        assert_eq!(v(&[("event-sign", &good), ("app-id", "1")], TEST_BODY), Err(WebhookError::OtherApp("app-id")));
+        assert_eq!(
+            v(&[], TEST_BODY),
+            Err(WebhookError::MissingHeader("event-sign"))
+        );
+        assert_eq!(
+            v(&[("event-sign", "")], TEST_BODY),
+            Err(WebhookError::MissingHeader("event-sign"))
+        );
+        assert_eq!(
+            v(&[("event-sign", &good), ("app-id", "1")], TEST_BODY),
+            Err(WebhookError::OtherApp("app-id"))
+        );
         let tampered = br#"[{"tag":"0","msg_id":"1","data":"{}"}]"#;
-        assert_eq!(v(&[("event-sign", &good)], tampered), Err(WebhookError::BadSignature("event-sign")));
-        assert_eq!(v(&[("event-sign", "not hex")], TEST_BODY), Err(WebhookError::BadSignature("event-sign")));
-        assert_eq!(verify(KEY, "", &[("event-sign", good.as_str())], TEST_BODY), Err(WebhookError::NoCredentials));
+        assert_eq!(
+            v(&[("event-sign", &good)], tampered),
+            Err(WebhookError::BadSignature("event-sign"))
+        );
+        assert_eq!(
+            v(&[("event-sign", "not hex")], TEST_BODY),
+            Err(WebhookError::BadSignature("event-sign"))
+        );
+        assert_eq!(
+            verify(KEY, "", &[("event-sign", good.as_str())], TEST_BODY),
+            Err(WebhookError::NoCredentials)
+        );
         let obj = br#"{"tag":"0"}"#;
         let sig = sign(KEY, SECRET, obj);
-        assert!(matches!(v(&[("event-sign", &sig)], obj), Err(WebhookError::Malformed(_))));
-        let err = v(&[("event-sign", "00")], TEST_BODY).unwrap_err().to_string();
+        assert!(matches!(
+            v(&[("event-sign", &sig)], obj),
+            Err(WebhookError::Malformed(_))
+        ));
+        let err = v(&[("event-sign", "00")], TEST_BODY)
+            .unwrap_err()
+            .to_string();
         assert!(!err.contains(SECRET) && !err.contains(&good));
     }
 
@@ -256,8 +316,20 @@ mod tests {
         let messages = parse_unverified(body).unwrap();
         assert_eq!(messages[0].tag, "999");
         assert_eq!(messages[0].msg_id, "7");
-        assert_eq!(messages[0].event, super::super::Event::Unknown { code: "999".into(), data: serde_json::json!({"a":1}) });
-        assert_eq!(messages[1].event, super::super::Event::Unknown { code: "998".into(), data: Value::String("not json".into()) });
+        assert_eq!(
+            messages[0].event,
+            super::super::Event::Unknown {
+                code: "999".into(),
+                data: serde_json::json!({"a":1})
+            }
+        );
+        assert_eq!(
+            messages[1].event,
+            super::super::Event::Unknown {
+                code: "998".into(),
+                data: Value::String("not json".into())
+            }
+        );
         assert!(messages[1].decode_error.is_some());
         assert!(parse_unverified(b"[1]").is_err());
         assert!(parse_unverified(br#"[{"msg_id":"1"}]"#).is_err());
@@ -269,17 +341,24 @@ mod tests {
         let v = Verifier::new(KEY, SECRET);
         assert!(!format!("{v:?}").contains(SECRET));
         let sig = v.sign(TEST_BODY);
-        assert_eq!(v.verify(&[("event-sign", sig)], TEST_BODY).unwrap().len(), 1);
+        assert_eq!(
+            v.verify(&[("event-sign", sig)], TEST_BODY).unwrap().len(),
+            1
+        );
     }
 
     #[cfg(feature = "doudian-order")]
     #[test]
     fn typed_order_event() {
         let data = r#"{"p_id":4837328765348566675,"s_ids":[4837328765348566675],"shop_id":77977,"order_status":2,"order_type":0,"pay_type":1,"pay_time":1630373504,"pay_amount":1990,"biz":2}"#;
-        let body = serde_json::to_vec(&serde_json::json!([{"tag":"101","msg_id":"m1","data":data}])).unwrap();
+        let body =
+            serde_json::to_vec(&serde_json::json!([{"tag":"101","msg_id":"m1","data":data}]))
+                .unwrap();
         let m = &parse_unverified(&body).unwrap()[0];
         assert_eq!(m.name(), "trade_paid");
-        let super::super::Event::TradePaid(e) = &m.event else { panic!("{:?}", m.event) };
+        let super::super::Event::TradePaid(e) = &m.event else {
+            panic!("{:?}", m.event)
+        };
         assert_eq!(e.p_id.as_deref(), Some("4837328765348566675"));
         assert_eq!(e.pay_amount, Some(1990));
         let json = serde_json::to_value(m).unwrap();

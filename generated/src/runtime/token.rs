@@ -50,6 +50,12 @@ pub trait TokenStore: Send + Sync + 'static {
     fn save<'a>(&'a self, key: &'a str, token: &'a Token) -> BoxFuture<'a, Result<()>>;
 }
 
+impl std::fmt::Debug for dyn TokenStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenStore")
+    }
+}
+
 /// Tokens in memory: lost when the process ends.
 #[derive(Debug, Default)]
 pub struct MemoryStore {

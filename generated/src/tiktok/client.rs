@@ -12,8 +12,9 @@ use tracing::Instrument;
 use crate::Error;
 use crate::runtime::http::{Body, Part, PreparedRequest, RawResponse, Transport, with_retry};
 use crate::runtime::{
-    ApiError, ApiRequest, ApiResponse, Endpoint, ErrorKind, Flags, HttpConfig, HttpMethod, Pages,
-    Paginated, Query, Result, RetryPolicy, Secret, Token, de, decode_data, unix_now,
+    ApiError, ApiRequest, ApiResponse, Endpoint, ErrorKind, Flags, HttpConfig, HttpMethod,
+    MemoryStore, Pages, Paginated, Query, Result, RetryPolicy, Secret, Token, TokenManager,
+    TokenStore, de, decode_data, unix_now,
 };
 
 /// The platform marker of TikTok Shop requests.
@@ -66,6 +67,8 @@ pub struct ClientBuilder {
     app_secret: Secret,
     http: HttpConfig,
     auth_base_url: String,
+    store: Option<Arc<dyn TokenStore>>,
+    refresh_margin: Duration,
 }
 
 impl ClientBuilder {
@@ -107,6 +110,19 @@ impl ClientBuilder {
         self
     }
 
+    /// Keep sellers' tokens in `store` (default: in memory). Use a
+    /// [`crate::runtime::JsonFileStore`] or your own database so tokens survive restarts.
+    pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Refresh managed tokens this long before they expire (default one hour).
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+
     /// Build the client.
     pub fn build(self) -> Result<Client> {
         if self.app_key.is_empty() || self.app_secret.is_empty() {
@@ -122,8 +138,13 @@ impl ClientBuilder {
                 app_secret: self.app_secret,
                 transport,
                 auth_base_url: self.auth_base_url,
+                tokens: TokenManager::new(
+                    self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
+                    self.refresh_margin,
+                ),
             }),
             token: None,
+            seller: None,
             shop_cipher: None,
         })
     }
@@ -135,16 +156,21 @@ struct Inner {
     app_secret: Secret,
     transport: Transport,
     auth_base_url: String,
+    tokens: TokenManager,
 }
 
-/// A TikTok Shop client. Cheap to clone: clones share the connection pool. One client serves many
-/// sellers and shops: [`Client::with_access_token`] gives a handle that calls with a seller's
-/// token, [`Client::with_shop_cipher`] one that targets one of the seller's shops; both share this
-/// client's pool.
+/// A TikTok Shop client. Cheap to clone: clones share the connection pool and the token store.
+/// One client serves many sellers and shops:
+/// - [`Client::seller`] gives a handle that calls as a seller with the token the client keeps for
+///   them (stored by [`Client::authorize`], refreshed ahead of expiry, and refreshed then retried
+///   once when the platform answers 105002; concurrent calls share one refresh);
+/// - [`Client::with_access_token`] a handle with a token you manage yourself;
+/// - [`Client::with_shop_cipher`] targets one of the seller's shops in shop-scoped calls.
 #[derive(Debug, Clone)]
 pub struct Client {
     inner: Arc<Inner>,
     token: Option<Secret>,
+    seller: Option<String>,
     shop_cipher: Option<String>,
 }
 
@@ -304,6 +330,75 @@ impl Client {
             app_secret: app_secret.into(),
             http: HttpConfig::new(BASE_URL),
             auth_base_url: AUTH_URL.to_owned(),
+            store: None,
+            refresh_margin: Duration::from_secs(3600),
+        }
+    }
+
+    /// A handle that calls as the seller `open_id`, with the token the client keeps for them; it
+    /// keeps this handle's shop cipher.
+    pub fn seller(&self, open_id: impl Into<String>) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            token: None,
+            seller: Some(open_id.into()),
+            shop_cipher: self.shop_cipher.clone(),
+        }
+    }
+
+    /// The token store's key of a seller.
+    pub fn token_key(open_id: &str) -> String {
+        format!("tiktok:{open_id}")
+    }
+
+    /// Exchange the authorization code for the seller's tokens ([`Client::get_token`]), keep them
+    /// under the seller's `open_id`, and return them. Then call as the seller with
+    /// `client.seller(&info.open_id)`.
+    pub async fn authorize(&self, auth_code: &str) -> Result<TokenInfo> {
+        let info = self.get_token(auth_code).await?;
+        if info.open_id.is_empty() {
+            return Err(Error::Token("the token answer has no open_id".into()));
+        }
+        self.inner
+            .tokens
+            .put(&Self::token_key(&info.open_id), &info.to_token())
+            .await?;
+        Ok(info)
+    }
+
+    /// The token the client keeps for the seller `open_id`, refreshed when needed.
+    pub async fn seller_token(&self, open_id: &str) -> Result<Token> {
+        self.managed_token(open_id, None).await
+    }
+
+    async fn managed_token(&self, open_id: &str, stale: Option<&Secret>) -> Result<Token> {
+        self.inner
+            .tokens
+            .get(&Self::token_key(open_id), stale, |current| async move {
+                let Some(refresh) = current.and_then(|t| t.refresh_token) else {
+                    return Err(Error::Token(format!(
+                        "no token for seller {open_id}: exchange the seller's authorization code first (Client::authorize)"
+                    )));
+                };
+                Ok(self.refresh_token(refresh.expose()).await?.to_token())
+            })
+            .await
+    }
+
+    /// The token a call to `ep` carries.
+    async fn token_for(&self, ep: &Endpoint) -> Result<Option<Secret>> {
+        if ep.flags.contains(Flags::NO_TOKEN) {
+            return Ok(None);
+        }
+        if let Some(t) = &self.token {
+            return Ok(Some(t.clone()));
+        }
+        match &self.seller {
+            Some(open_id) => Ok(Some(self.managed_token(open_id, None).await?.access_token)),
+            None => Err(Error::InvalidRequest {
+                endpoint: ep.name.into(),
+                message: "this call needs a seller's access token: call it on `client.seller(open_id)` or `client.with_access_token(..)`".into(),
+            }),
         }
     }
 
@@ -313,6 +408,7 @@ impl Client {
         Client {
             inner: self.inner.clone(),
             token: Some(token.into()),
+            seller: None,
             shop_cipher: self.shop_cipher.clone(),
         }
     }
@@ -323,6 +419,7 @@ impl Client {
         Client {
             inner: self.inner.clone(),
             token: self.token.clone(),
+            seller: self.seller.clone(),
             shop_cipher: Some(cipher.into()),
         }
     }
@@ -349,7 +446,7 @@ impl Client {
 
     /// Whether this handle carries an access token.
     pub fn has_access_token(&self) -> bool {
-        self.token.is_some()
+        self.token.is_some() || self.seller.is_some()
     }
 
     /// Call any endpoint: `client.execute(&OrderSearchRequest { .. })`.
@@ -437,13 +534,46 @@ impl Client {
         };
         let mut query = Query::new();
         req.write_query(&mut query);
-        self.prepare_raw(ep, &req.path(), &query, &payload, unix_now())
+        let token = self.token_for(ep).await?;
+        self.prepare_raw(
+            ep,
+            &req.path(),
+            &query,
+            &payload,
+            token.as_ref(),
+            unix_now(),
+        )
     }
 
     async fn send<R: ApiRequest<Platform = Tiktok>>(
         &self,
         req: &R,
         payload: Payload,
+    ) -> Result<ApiResponse<R::Response>> {
+        let ep = R::ENDPOINT;
+        let token = self.token_for(ep).await?;
+        match self.send_with(req, &payload, token.as_ref()).await {
+            Err(e) if e.kind() == ErrorKind::TokenExpired && self.token.is_none() => {
+                let Some(open_id) = &self.seller else {
+                    return Err(e);
+                };
+                tracing::info!(
+                    endpoint = ep.name,
+                    "access token expired: refreshing once and retrying"
+                );
+                let fresh = self.managed_token(open_id, token.as_ref()).await?;
+                self.send_with(req, &payload, Some(&fresh.access_token))
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    async fn send_with<R: ApiRequest<Platform = Tiktok>>(
+        &self,
+        req: &R,
+        payload: &Payload,
+        token: Option<&Secret>,
     ) -> Result<ApiResponse<R::Response>> {
         let ep = R::ENDPOINT;
         let path = req.path();
@@ -458,10 +588,10 @@ impl Client {
         let started = Instant::now();
         let inner = &self.inner;
         let result = with_retry(&inner.transport.config.retry, ep, |_| {
-            let (path, query, payload) = (&path, &query, &payload);
+            let (path, query) = (&path, &query);
             async move {
                 // A fresh timestamp, hence a fresh signature, on every attempt.
-                let prepared = self.prepare_raw(ep, path, query, payload, unix_now())?;
+                let prepared = self.prepare_raw(ep, path, query, payload, token, unix_now())?;
                 let raw = inner.transport.send(ep.name, &prepared).await?;
                 parse::<R::Response>(ep, raw)
             }
@@ -480,6 +610,7 @@ impl Client {
         path: &str,
         own: &Query,
         payload: &Payload,
+        token: Option<&Secret>,
         timestamp: i64,
     ) -> Result<PreparedRequest> {
         let inner = &self.inner;
@@ -503,9 +634,9 @@ impl Client {
         }
         let mut headers = Vec::new();
         if !ep.flags.contains(Flags::NO_TOKEN) {
-            let Some(token) = &self.token else {
+            let Some(token) = token else {
                 return Err(invalid(
-                    "this call needs a seller's access token: call it on `client.with_access_token(..)`",
+                    "this call needs a seller's access token: call it on `client.seller(open_id)` or `client.with_access_token(..)`",
                 ));
             };
             headers.push((ACCESS_TOKEN_HEADER.to_owned(), token.expose().to_owned()));

@@ -31,8 +31,8 @@ use serde_json::value::RawValue;
 use sha2::Sha256;
 
 use crate::runtime::Secret;
-use crate::runtime::webhook::{json_text, require_header};
 pub use crate::runtime::webhook::{Deduplicator, Headers, WebhookError};
+use crate::runtime::webhook::{json_text, require_header};
 
 /// The header holding the signature.
 pub const SIGNATURE_HEADER: &str = "Authorization";
@@ -87,7 +87,8 @@ impl serde::Serialize for TiktokNotification {
 }
 
 fn mac(app_key: &str, app_secret: &str, body: &[u8]) -> Hmac<Sha256> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app_secret.as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app_secret.as_bytes())
+        .expect("HMAC takes keys of any length");
     mac.update(app_key.as_bytes());
     mac.update(body);
     mac
@@ -148,15 +149,22 @@ struct Envelope<'a> {
 /// Decode a notification without checking its signature (for tests, and replays of notifications
 /// verified before).
 pub fn parse_unverified(body: &[u8]) -> Result<TiktokNotification, WebhookError> {
-    let env: Envelope<'_> = serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+    let env: Envelope<'_> =
+        serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
     let kind = json_text(env.kind.as_ref())
         .and_then(|t| t.trim().parse::<i64>().ok())
-        .ok_or_else(|| WebhookError::Malformed("the notification has no numeric `type`".to_owned()))?;
-    let timestamp = json_text(env.timestamp.as_ref()).and_then(|t| t.trim().parse::<i64>().ok()).unwrap_or_default();
+        .ok_or_else(|| {
+            WebhookError::Malformed("the notification has no numeric `type`".to_owned())
+        })?;
+    let timestamp = json_text(env.timestamp.as_ref())
+        .and_then(|t| t.trim().parse::<i64>().ok())
+        .unwrap_or_default();
     let data = match env.data.map(RawValue::get) {
         None | Some("null") => "{}".to_owned(),
         // Data sent as a JSON-encoded string holds the object.
-        Some(raw) if raw.starts_with('"') => serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.to_owned()),
+        Some(raw) if raw.starts_with('"') => {
+            serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.to_owned())
+        }
         Some(raw) => raw.to_owned(),
     };
     let code = kind.to_string();
@@ -164,7 +172,10 @@ pub fn parse_unverified(body: &[u8]) -> Result<TiktokNotification, WebhookError>
         Ok(event) => (event, None),
         Err(e) => {
             let raw = serde_json::from_str(&data).unwrap_or_else(|_| Value::String(data.clone()));
-            (super::Event::Unknown { code, data: raw }, Some(e.to_string()))
+            (
+                super::Event::Unknown { code, data: raw },
+                Some(e.to_string()),
+            )
         }
     };
     Ok(TiktokNotification {
@@ -189,7 +200,10 @@ pub struct Verifier {
 impl Verifier {
     /// The verifier of the app `app_key`.
     pub fn new(app_key: impl Into<String>, app_secret: impl Into<Secret>) -> Self {
-        Verifier { app_key: app_key.into(), app_secret: app_secret.into() }
+        Verifier {
+            app_key: app_key.into(),
+            app_secret: app_secret.into(),
+        }
     }
 
     /// The app key.
@@ -198,7 +212,11 @@ impl Verifier {
     }
 
     /// [`verify`] with these credentials.
-    pub fn verify<H: Headers + ?Sized>(&self, headers: &H, body: &[u8]) -> Result<TiktokNotification, WebhookError> {
+    pub fn verify<H: Headers + ?Sized>(
+        &self,
+        headers: &H,
+        body: &[u8],
+    ) -> Result<TiktokNotification, WebhookError> {
         verify(&self.app_key, self.app_secret.expose(), headers, body)
     }
 
@@ -225,12 +243,17 @@ mod tests {
         assert_eq!(n.tts_notification_id, "7327112393057371910");
         assert_eq!(n.shop_id, "7494049642642441621");
         assert_eq!(n.timestamp, 1706081024);
-        assert_eq!(n.data, r#"{"order_id":"576462942424338891","order_status":"AWAITING_SHIPMENT","update_time":1706081023}"#);
+        assert_eq!(
+            n.data,
+            r#"{"order_id":"576462942424338891","order_status":"AWAITING_SHIPMENT","update_time":1706081023}"#
+        );
         assert_eq!(n.decode_error, None);
         #[cfg(feature = "tiktok-event")]
         {
             assert_eq!(n.name(), "order_status_change");
-            let super::super::Event::OrderStatusChange(e) = &n.event else { panic!("{:?}", n.event) };
+            let super::super::Event::OrderStatusChange(e) = &n.event else {
+                panic!("{:?}", n.event)
+            };
             assert_eq!(e.order_id.as_deref(), Some("576462942424338891"));
             assert_eq!(e.update_time, Some(1706081023));
         }
@@ -239,29 +262,64 @@ mod tests {
     #[test]
     fn refusals() {
         let v = |h: &[(&str, &str)], body: &[u8]| verify(KEY, SECRET, h, body);
-        assert_eq!(v(&[], BODY), Err(WebhookError::MissingHeader("Authorization")));
+        assert_eq!(
+            v(&[], BODY),
+            Err(WebhookError::MissingHeader("Authorization"))
+        );
         let mut tampered = BODY.to_vec();
         tampered[8] = b'2';
-        assert_eq!(v(&[("Authorization", SIG)], &tampered), Err(WebhookError::BadSignature("Authorization")));
+        assert_eq!(
+            v(&[("Authorization", SIG)], &tampered),
+            Err(WebhookError::BadSignature("Authorization"))
+        );
         let mut bad = SIG.to_owned();
         bad.replace_range(0..1, "3");
-        assert_eq!(v(&[("Authorization", &bad)], BODY), Err(WebhookError::BadSignature("Authorization")));
-        assert_eq!(v(&[("Authorization", &format!("Bearer {SIG}"))], BODY), Err(WebhookError::BadSignature("Authorization")));
-        assert_eq!(verify(KEY, "", &[("Authorization", SIG)], BODY), Err(WebhookError::NoCredentials));
+        assert_eq!(
+            v(&[("Authorization", &bad)], BODY),
+            Err(WebhookError::BadSignature("Authorization"))
+        );
+        assert_eq!(
+            v(&[("Authorization", &format!("Bearer {SIG}"))], BODY),
+            Err(WebhookError::BadSignature("Authorization"))
+        );
+        assert_eq!(
+            verify(KEY, "", &[("Authorization", SIG)], BODY),
+            Err(WebhookError::NoCredentials)
+        );
         let not_json = b"[";
         let sig = sign(KEY, SECRET, not_json);
-        assert!(matches!(v(&[("Authorization", &sig)], not_json), Err(WebhookError::Malformed(_))));
+        assert!(matches!(
+            v(&[("Authorization", &sig)], not_json),
+            Err(WebhookError::Malformed(_))
+        ));
         let no_type = br#"{"data":{}}"#;
         let sig = sign(KEY, SECRET, no_type);
-        assert!(matches!(v(&[("Authorization", &sig)], no_type), Err(WebhookError::Malformed(_))));
+        assert!(matches!(
+            v(&[("Authorization", &sig)], no_type),
+            Err(WebhookError::Malformed(_))
+        ));
     }
 
     #[test]
     fn unknown_types_are_kept() {
         let body = br#"{"type":"999","tts_notification_id":1,"shop_id":2,"timestamp":"3","data":{"x":[1,2]}}"#;
         let n = parse_unverified(body).unwrap();
-        assert_eq!((n.kind, n.tts_notification_id.as_str(), n.shop_id.as_str(), n.timestamp), (999, "1", "2", 3));
-        assert_eq!(n.event, super::super::Event::Unknown { code: "999".into(), data: serde_json::json!({"x":[1,2]}) });
+        assert_eq!(
+            (
+                n.kind,
+                n.tts_notification_id.as_str(),
+                n.shop_id.as_str(),
+                n.timestamp
+            ),
+            (999, "1", "2", 3)
+        );
+        assert_eq!(
+            n.event,
+            super::super::Event::Unknown {
+                code: "999".into(),
+                data: serde_json::json!({"x":[1,2]})
+            }
+        );
         assert_eq!(n.name(), "unknown");
         let json = serde_json::to_value(&n).unwrap();
         assert_eq!(json["type"], 999);
