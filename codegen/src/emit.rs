@@ -915,6 +915,17 @@ pub fn emit_client_method(e: &Endpoint) -> TokenStream {
         }
         None => quote!(),
     };
+    if e.has(FlagKind::Multipart) {
+        return quote! {
+            #d
+            ///
+            /// The body is `multipart/form-data`: the text fields of `req` and the file parts in `files`.
+            #dep
+            pub async fn #method(&self, req: &#req, files: Vec<::shop_api::runtime::http::Part>) -> ::shop_api::runtime::Result<#resp> {
+                self.execute_multipart(req, files).await
+            }
+        };
+    }
     quote! {
         #d
         #dep

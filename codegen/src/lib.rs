@@ -9,6 +9,7 @@ pub mod error;
 pub mod ir;
 pub mod locate;
 pub mod naming;
+pub mod openapi;
 pub mod spec;
 pub mod sync;
 

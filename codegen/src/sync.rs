@@ -72,6 +72,7 @@ fn generated_dirs(root: &Path) -> Vec<PathBuf> {
                 .filter(|p| p.is_dir())
         })
         .collect();
+    dirs.push(root.join(crate::openapi::OUT_DIR));
     dirs.sort();
     dirs
 }

@@ -631,7 +631,7 @@ async fn multipart_upload_is_signed_without_its_body() {
     };
 
     // A file endpoint through `execute` says how to call it, and sends nothing.
-    let e = shop.product_upload_image(&req).await.unwrap_err();
+    let e = shop.execute(&req).await.unwrap_err();
     assert!(e.to_string().contains("execute_multipart"), "{e}");
 
     let file = Part {
@@ -640,7 +640,8 @@ async fn multipart_upload_is_signed_without_its_body() {
         content_type: Some("image/png".into()),
         data: b"\x01PNG-BYTES".to_vec(),
     };
-    let img = shop.execute_multipart(&req, vec![file]).await.unwrap();
+    // The generated method takes the files.
+    let img = shop.product_upload_image(&req, vec![file]).await.unwrap();
     assert_eq!(img.uri, "tos-maliva-i-o3syd03w52-us/c668cdf70b7f483c94dbe");
     assert_eq!(img.width, Some(100));
     assert_eq!(platform.count("POST /product/202309/images/upload"), 1);

@@ -1,4 +1,5 @@
 //! `cargo xtask gen [--check]`: regenerate `generated/` from `spec/`, or check it is up to date.
+//! `cargo xtask openapi [--check]`: the same for the OpenAPI 3.1 documents in `openapi/`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -16,6 +17,16 @@ struct Cli {
 enum Cmd {
     /// Regenerate generated/ from spec/ (atomic: nothing is written unless every spec is valid).
     Gen {
+        /// Write nothing; fail and list every stale, missing or extra file.
+        #[arg(long)]
+        check: bool,
+        /// The project root (default: the checkout this xtask was built in).
+        #[arg(long, hide = true)]
+        root: Option<PathBuf>,
+    },
+    /// Write an OpenAPI 3.1 document per platform to openapi/<platform>.json from spec/ (removing
+    /// stale files there; nothing is written unless every spec is valid).
+    Openapi {
         /// Write nothing; fail and list every stale, missing or extra file.
         #[arg(long)]
         check: bool,
@@ -48,6 +59,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Cmd::Openapi { check, root } => openapi(&root.unwrap_or_else(project_root), check),
         Cmd::BenchGen => match bench::run(&project_root()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -59,6 +71,47 @@ fn main() -> ExitCode {
 }
 
 mod bench;
+
+/// `cargo xtask openapi [--check]`.
+fn openapi(root: &Path, check: bool) -> ExitCode {
+    use shop_api_codegen::openapi;
+    let files = match openapi::generate(root) {
+        Ok(files) => files,
+        Err(e) => {
+            eprintln!("{e}");
+            eprintln!("{}/ was left as it was.", openapi::OUT_DIR);
+            return ExitCode::FAILURE;
+        }
+    };
+    let report = shop_api_codegen::sync::apply(root, &files, &[root.join(openapi::OUT_DIR)], check);
+    let (c, n, r) = if check {
+        ("stale", "missing", "extra")
+    } else {
+        ("updated", "created", "removed")
+    };
+    for (what, paths) in [
+        (c, &report.changed),
+        (n, &report.created),
+        (r, &report.removed),
+    ] {
+        for p in paths {
+            println!("{what}: {}", p.display());
+        }
+    }
+    if check && !report.is_clean() {
+        println!(
+            "{}/ is out of date: run `cargo xtask openapi` and commit the result.",
+            openapi::OUT_DIR
+        );
+        return ExitCode::FAILURE;
+    }
+    let total = report.unchanged + report.changed.len() + report.created.len();
+    println!(
+        "{total} OpenAPI documents, {} up to date.",
+        report.unchanged
+    );
+    ExitCode::SUCCESS
+}
 
 fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

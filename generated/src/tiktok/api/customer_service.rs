@@ -716,11 +716,14 @@ impl super::super::Client {
     /// Upload an image to send in a buyer conversation.
     ///
     /// `customer_service.upload_image` (`POST /customer_service/202309/images/upload`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a599d0fcef602bf2a1dc8)
+    ///
+    /// The body is `multipart/form-data`: the text fields of `req` and the file parts in `files`.
     pub async fn customer_service_upload_image(
         &self,
         req: &CustomerServiceUploadImageRequest,
+        files: Vec<::shop_api::runtime::http::Part>,
     ) -> ::shop_api::runtime::Result<CustomerServiceUploadImageResponse> {
-        self.execute(req).await
+        self.execute_multipart(req, files).await
     }
     /// Get whether the current agent accepts auto-assigned chats.
     ///

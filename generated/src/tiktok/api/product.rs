@@ -3854,11 +3854,14 @@ impl super::super::Client {
     /// Upload an image for use in products (gallery, variant, description, certification, size chart).
     ///
     /// `product.upload_image` (`POST /product/202309/images/upload`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509df95defece02be598a22)
+    ///
+    /// The body is `multipart/form-data`: the text fields of `req` and the file parts in `files`.
     pub async fn product_upload_image(
         &self,
         req: &ProductUploadImageRequest,
+        files: Vec<::shop_api::runtime::http::Part>,
     ) -> ::shop_api::runtime::Result<ProductUploadImageResponse> {
-        self.execute(req).await
+        self.execute_multipart(req, files).await
     }
 }
 /// The endpoints of this module, in spec order.
