@@ -53,6 +53,8 @@ pub fn generate(root: &Path) -> Result<Files, SpecErrors> {
         PathBuf::from(MANIFEST),
         with_features(&manifest, &emit_features(&api)),
     );
+    // The OpenAPI 3.1 documents, so `gen --check` also catches a stale export.
+    files.extend(crate::openapi::render(&api));
     // The fixture spec, which uses every feature of the format, is compiled by the tests crate.
     let fixture_spec = root.join(FIXTURE_SPEC_DIR);
     if fixture_spec.is_dir() {
