@@ -241,7 +241,11 @@ pub fn list(only: Option<Platform>) -> String {
             let dep = if e.deprecated { " (deprecated)" } else { "" };
             out.push_str(&format!(
                 "{:<8} {:<45} {:<6} {:<55} {}{dep}\n",
-                e.platform, e.name, e.method, e.path, e.summary
+                e.platform,
+                e.name,
+                e.method.as_str(),
+                e.path,
+                e.summary
             ));
         }
     }
@@ -326,4 +330,32 @@ pub async fn douyin_token(
         timeout: 30,
     };
     run(Platform::Douyin, env, &args).await
+}
+
+/// `shop-api token tiktok ...`: the auth host's token exchange and refresh.
+pub async fn tiktok_token(
+    env: &Env,
+    code: Option<String>,
+    refresh_token: Option<String>,
+    base_url: Option<String>,
+) -> Result<(), Failure> {
+    let key = env.require("TIKTOK_APP_KEY")?;
+    let secret = env.require("TIKTOK_APP_SECRET")?;
+    let mut b = tiktok::Client::builder(key, secret);
+    if let Some(u) = base_url {
+        b = b.auth_base_url(u);
+    }
+    let client = b.build()?;
+    let info = match (code, refresh_token) {
+        (Some(c), None) => client.get_token(&c).await?,
+        (None, Some(r)) => client.refresh_token(&r).await?,
+        _ => {
+            return Err(Failure::Usage(
+                "give one of --code or --refresh-token".into(),
+            ));
+        }
+    };
+    let text = serde_json::to_string_pretty(&info).map_err(|e| Failure::Usage(e.to_string()))?;
+    println!("{text}");
+    Ok(())
 }

@@ -124,6 +124,18 @@ enum AuthLink {
 
 #[derive(Subcommand)]
 enum Token {
+    /// TikTok Shop: `--code` (the auth code of the redirect) or `--refresh-token`.
+    Tiktok {
+        /// Exchange this authorization code.
+        #[arg(long, conflicts_with = "refresh_token")]
+        code: Option<String>,
+        /// Refresh with this refresh token.
+        #[arg(long)]
+        refresh_token: Option<String>,
+        /// Send to this auth host instead of the platform's.
+        #[arg(long)]
+        base_url: Option<String>,
+    },
     /// Doudian: `--shop-id` (self-use app), `--code` (tool app) or `--refresh-token`.
     Doudian {
         /// Create a token for this shop (self-use apps, `authorization_self`).
@@ -198,6 +210,11 @@ fn main() -> ExitCode {
             }
             Cmd::AuthLink { platform } => auth_link(&env, platform).map(|url| println!("{url}")),
             Cmd::Token { platform } => match platform {
+                Token::Tiktok {
+                    code,
+                    refresh_token,
+                    base_url,
+                } => call::tiktok_token(&env, code, refresh_token, base_url).await,
                 Token::Doudian {
                     shop_id,
                     code,

@@ -1,0 +1,402 @@
+//! The `shop-api` binary end to end, against local servers on 127.0.0.1 that check what they
+//! receive (path, query, signature, token header, body), and its error paths.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use shop_api_tests::server::{Reply, Request, Server};
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+async fn run(args: &[&str], env: &[(&str, &str)]) -> Out {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_shop-api"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().await.expect("the binary runs");
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn query(req: &Request) -> HashMap<String, String> {
+    req.query().into_iter().collect()
+}
+
+/// Requests a server saw.
+type Log = Arc<Mutex<Vec<Request>>>;
+
+const DD: [(&str, &str); 3] = [
+    ("DOUDIAN_APP_KEY", "3409409348479354011"),
+    ("DOUDIAN_APP_SECRET", "2ad2355c-01d0-11f8-91dc-05a8cd1054b1"),
+    ("DOUDIAN_ACCESS_TOKEN", "DD-TOKEN-123456"),
+];
+
+async fn doudian_server() -> (Server, Log) {
+    use shop_api::doudian::sign::{SignMethod, sign};
+    let log: Log = Arc::default();
+    let l = log.clone();
+    let server = Server::start(move |req| {
+        l.lock().unwrap().push(req.clone());
+        let q = query(&req);
+        let body = String::from_utf8(req.body.clone()).unwrap();
+        let m = if q.get("sign_method").map(String::as_str) == Some("hmac-sha256") { SignMethod::HmacSha256 } else { SignMethod::Md5 };
+        let expected = sign(m, DD[0].1, DD[1].1, &q["method"], &body, &q["timestamp"], "2");
+        if q["sign"] != expected {
+            return Reply::json(&json!({"code": 40009, "msg": "签名错误", "sub_code": "isv.signature-invalid", "sub_msg": "sign mismatch", "log_id": "LOG-SIGN"}));
+        }
+        if q["method"] == "order.orderDetail" {
+            return Reply::json(&json!({"code": 50002, "msg": "业务处理失败", "sub_code": "isv.business-failed:100", "sub_msg": "订单不存在", "log_id": "LOG-ERR"}));
+        }
+        assert_eq!(req.path(), "/order/searchList");
+        assert_eq!(q["access_token"], "DD-TOKEN-123456");
+        Reply::json(&json!({"code": 10000, "msg": "success", "log_id": "LOG-OK", "data": {"total": 1, "page": 0, "size": 20, "shop_order_list": [{"order_id": 6921888888888888888u64}]}}))
+    })
+    .await;
+    (server, log)
+}
+
+#[tokio::test]
+async fn doudian_call_is_signed_and_prints_data() {
+    let (server, log) = doudian_server().await;
+    for method in ["hmac-sha256", "md5"] {
+        let mut env = DD.to_vec();
+        env.push(("DOUDIAN_SIGN_METHOD", method));
+        let out = run(
+            &[
+                "doudian",
+                "order.searchList",
+                "--json",
+                r#"{"page":0}"#,
+                "--param",
+                "size=20",
+                "--param",
+                "product=测试<&>",
+                "--base-url",
+                &server.uri(),
+            ],
+            &env,
+        )
+        .await;
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let data: Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(
+            data["shop_order_list"][0]["order_id"],
+            "6921888888888888888"
+        );
+        assert_eq!(data["total"], 1);
+    }
+    let seen = log.lock().unwrap();
+    let body: Value = serde_json::from_slice(&seen[0].body).unwrap();
+    assert_eq!(body, json!({"page": 0, "size": 20, "product": "测试<&>"}));
+    assert_eq!(
+        String::from_utf8_lossy(&seen[0].body),
+        r#"{"page":0,"product":"测试<&>","size":20}"#,
+        "canonical param_json"
+    );
+}
+
+#[tokio::test]
+async fn a_platform_error_goes_to_stderr_with_exit_1() {
+    let (server, _) = doudian_server().await;
+    let out = run(
+        &[
+            "doudian",
+            "order.orderDetail",
+            "--param",
+            "shop_order_id=1",
+            "--base-url",
+            &server.uri(),
+        ],
+        &DD,
+    )
+    .await;
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.is_empty());
+    for want in [
+        "code: 50002",
+        "sub_code: isv.business-failed:100",
+        "message: 业务处理失败",
+        "sub_message: 订单不存在",
+        "request_id: LOG-ERR",
+    ] {
+        assert!(out.stderr.contains(want), "{want} in {}", out.stderr);
+    }
+    assert!(!out.stderr.contains("DD-TOKEN-123456") && !out.stderr.contains(DD[1].1));
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_before_sending() {
+    let (server, log) = doudian_server().await;
+    let uri = server.uri();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["doudian", "order.searchLst", "--param", "size=1"],
+            "has no endpoint `order.searchLst`",
+        ),
+        (
+            &[
+                "doudian",
+                "order.searchList",
+                "--param",
+                "size=1",
+                "--param",
+                "sise=2",
+            ],
+            "unknown field `sise`",
+        ),
+        (
+            &["doudian", "order.searchList", "--param", "size=big"],
+            "field `size`",
+        ),
+        (
+            &["doudian", "order.searchList", "--param", "page=0"],
+            "missing required field(s) size",
+        ),
+        (
+            &["doudian", "order.searchList", "--json", "[1]"],
+            "--json must be a JSON object",
+        ),
+    ];
+    for (args, want) in cases {
+        let mut args = args.to_vec();
+        args.extend(["--base-url", uri.as_str()]);
+        let out = run(&args, &DD).await;
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains(want),
+            "{args:?}: expected `{want}` in {}",
+            out.stderr
+        );
+    }
+    let out = run(&["doudian", "order.searchList", "--param", "size=1"], &[]).await;
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("DOUDIAN_APP_KEY is not set"),
+        "{}",
+        out.stderr
+    );
+    assert!(log.lock().unwrap().is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn an_unreachable_server_exits_1() {
+    let out = run(
+        &[
+            "doudian",
+            "order.searchList",
+            "--param",
+            "size=1",
+            "--param",
+            "page=0",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--timeout",
+            "2",
+        ],
+        &DD,
+    )
+    .await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("order.searchList"), "{}", out.stderr);
+    assert!(!out.stderr.contains("DD-TOKEN-123456"));
+}
+
+#[tokio::test]
+async fn dry_run_prints_the_signed_request_masked() {
+    let out = run(
+        &[
+            "doudian",
+            "order.searchList",
+            "--param",
+            "size=1",
+            "--param",
+            "page=0",
+            "--dry-run",
+            "--base-url",
+            "http://127.0.0.1:9",
+        ],
+        &DD,
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.starts_with("POST http://127.0.0.1:9/order/searchList?app_key=3409409348479354011&method=order.searchList"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("access_token=DD-T***"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("DD-TOKEN-123456"));
+    assert!(out.stdout.contains(r#"{"page":0,"size":1}"#));
+}
+
+const TT: [(&str, &str); 4] = [
+    ("TIKTOK_APP_KEY", "68xu9ks5p4i8"),
+    ("TIKTOK_APP_SECRET", "e59af819cc"),
+    ("TIKTOK_ACCESS_TOKEN", "TTP-ACCESS-abcdef"),
+    ("TIKTOK_SHOP_CIPHER", "ROW_xkMbgAAAeVAQra0eZWebFQq5aIK"),
+];
+
+#[tokio::test]
+async fn tiktok_call_is_signed_with_token_and_cipher() {
+    let log: Log = Arc::default();
+    let l = log.clone();
+    let server = Server::start(move |req| {
+        l.lock().unwrap().push(req.clone());
+        let q = req.query();
+        let params: Vec<(&str, &str)> = q.iter().filter(|(k, _)| k != "sign").map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let sign = q.iter().find(|(k, _)| k == "sign").map(|(_, v)| v.as_str()).unwrap_or_default();
+        let body = (!req.body.is_empty()).then_some(req.body.as_slice());
+        if !shop_api::tiktok::sign::verify(TT[1].1, req.path(), &params, body, sign) {
+            return Reply::json(&json!({"code": 106001, "message": "Invalid signature", "request_id": "R-SIGN"}));
+        }
+        assert_eq!(req.header("x-tts-access-token"), Some("TTP-ACCESS-abcdef"));
+        assert_eq!(req.path(), "/order/202309/orders/search");
+        Reply::json(&json!({"code": 0, "message": "Success", "request_id": "R1", "data": {"orders": [{"id": "576461413038785752", "status": "UNPAID"}], "next_page_token": "", "total_count": 1}}))
+    })
+    .await;
+    let out = run(
+        &[
+            "tiktok",
+            "order.search",
+            "--param",
+            "page_size=20",
+            "--json",
+            r#"{"order_status":"UNPAID"}"#,
+            "--base-url",
+            &server.uri(),
+        ],
+        &TT,
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let data: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(data["orders"][0]["id"], "576461413038785752");
+    let seen = log.lock().unwrap();
+    let q: HashMap<String, String> = query(&seen[0]);
+    assert_eq!(
+        (
+            q["page_size"].as_str(),
+            q["shop_cipher"].as_str(),
+            q["app_key"].as_str()
+        ),
+        ("20", TT[3].1, TT[0].1)
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&seen[0].body).unwrap(),
+        json!({"order_status": "UNPAID"})
+    );
+}
+
+#[tokio::test]
+async fn douyin_call_fetches_a_client_token_then_calls() {
+    let log: Log = Arc::default();
+    let l = log.clone();
+    let server = Server::start(move |req| {
+        l.lock().unwrap().push(req.clone());
+        match req.path() {
+            "/oauth/client_token/" => {
+                let b: Value = serde_json::from_slice(&req.body).unwrap();
+                assert_eq!(b, json!({"client_key": "ck", "client_secret": "cs-secret", "grant_type": "client_credential"}));
+                Reply::json(&json!({"data": {"access_token": "clt.abc", "expires_in": 7200, "error_code": 0, "description": ""}, "message": "success"}))
+            }
+            "/market/service/user/purchase/list/" => {
+                assert_eq!(req.header("access-token"), Some("clt.abc"));
+                let q = query(&req);
+                assert_eq!((q["open_id"].as_str(), q["service_id"].as_str()), ("OPEN", "7000"));
+                Reply::json(&json!({"data": {"error_code": 0, "description": "", "purchase_info_list": [{"service_id": "7000", "service_mode_id": "1", "remain_service_times": 3}]}, "extra": {"error_code": 0, "description": "", "sub_error_code": 0, "sub_description": "", "logid": "L", "now": 1}}))
+            }
+            other => Reply::status(404, &format!("unexpected request {other}")),
+        }
+    })
+    .await;
+    let env = [
+        ("DOUYIN_CLIENT_KEY", "ck"),
+        ("DOUYIN_CLIENT_SECRET", "cs-secret"),
+    ];
+    let out = run(
+        &[
+            "douyin",
+            "market.service.user.purchase.list",
+            "--param",
+            "open_id=OPEN",
+            "--param",
+            "service_id=7000",
+            "--param",
+            "is_test_env=false",
+            "--base-url",
+            &server.uri(),
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let data: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(data["purchase_info_list"][0]["remain_service_times"], 3);
+    assert_eq!(log.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn list_auth_links_and_usage() {
+    let out = run(&["list"], &[]).await;
+    assert_eq!(out.code, 0);
+    for want in [
+        "doudian  order.searchList",
+        "POST   /order/searchList",
+        "tiktok   order.search",
+        "/order/202309/orders/search",
+        "douyin   market.service.user.purchase.list",
+    ] {
+        assert!(out.stdout.contains(want), "{want}");
+    }
+    let only = run(&["list", "douyin"], &[]).await;
+    assert!(
+        only.stdout.lines().all(|l| l.starts_with("douyin")),
+        "{}",
+        only.stdout
+    );
+    let out = run(
+        &[
+            "auth-link",
+            "tiktok",
+            "--us",
+            "--service-id",
+            "7144",
+            "--state",
+            "a b",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        out.stdout.trim(),
+        "https://services.us.tiktokshop.com/open/authorize?service_id=7144&state=a%20b"
+    );
+    let out = run(
+        &[
+            "auth-link",
+            "douyin",
+            "--scope",
+            "user_info",
+            "--redirect-uri",
+            "https://x.example/cb",
+        ],
+        &[("DOUYIN_CLIENT_KEY", "ck")],
+    )
+    .await;
+    assert_eq!(
+        out.stdout.trim(),
+        "https://open.douyin.com/platform/oauth/connect/?client_key=ck&response_type=code&scope=user_info&redirect_uri=https%3A%2F%2Fx.example%2Fcb"
+    );
+    assert_eq!(run(&["nonsense"], &[]).await.code, 2);
+}
