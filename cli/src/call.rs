@@ -359,3 +359,55 @@ pub async fn tiktok_token(
     println!("{text}");
     Ok(())
 }
+
+/// `shop-api webhook verify <platform> --header 'K: V' ... --body-file F`
+pub fn webhook_verify(
+    env: &Env,
+    platform: Platform,
+    headers: &[String],
+    body_file: &str,
+) -> Result<(), Failure> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for h in headers {
+        let Some((k, v)) = h.split_once(':') else {
+            return Err(Failure::Usage(format!(
+                "--header `{h}` is not `Name: value`"
+            )));
+        };
+        pairs.push((k.trim().to_owned(), v.trim().to_owned()));
+    }
+    let body = if body_file == "-" {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b)
+            .map_err(|e| Failure::Usage(format!("cannot read standard input: {e}")))?;
+        b
+    } else {
+        std::fs::read(body_file)
+            .map_err(|e| Failure::Usage(format!("cannot read {body_file}: {e}")))?
+    };
+    let rejected =
+        |e: &dyn std::fmt::Display| Failure::Rejected(format!("the push does not verify: {e}"));
+    let out = match platform {
+        Platform::Doudian => {
+            let key = env.require("DOUDIAN_APP_KEY")?;
+            let secret = env.require("DOUDIAN_APP_SECRET")?;
+            let msgs =
+                doudian::webhook::verify(&key, &secret, &pairs, &body).map_err(|e| rejected(&e))?;
+            serde_json::to_string_pretty(&msgs)
+        }
+        Platform::Tiktok => {
+            let key = env.require("TIKTOK_APP_KEY")?;
+            let secret = env.require("TIKTOK_APP_SECRET")?;
+            let n =
+                tiktok::webhook::verify(&key, &secret, &pairs, &body).map_err(|e| rejected(&e))?;
+            serde_json::to_string_pretty(&n)
+        }
+        Platform::Douyin => {
+            let secret = env.require("DOUYIN_CLIENT_SECRET")?;
+            let ev = douyin::webhook::verify(&pairs, &body, &secret).map_err(|e| rejected(&e))?;
+            serde_json::to_string_pretty(&ev)
+        }
+    };
+    println!("{}", out.map_err(|e| Failure::Usage(e.to_string()))?);
+    Ok(())
+}

@@ -46,6 +46,27 @@ enum Cmd {
         #[command(subcommand)]
         platform: Token,
     },
+    /// Webhooks: `shop-api webhook verify <platform> --header 'K: V' ... --body-file F`.
+    Webhook {
+        #[command(subcommand)]
+        cmd: Webhook,
+    },
+}
+
+#[derive(Subcommand)]
+enum Webhook {
+    /// Verify a received push and print its decoded events as JSON (exit 0), or the reason it
+    /// does not verify (exit 1). Credentials from the same variables as the calls.
+    Verify {
+        /// The platform that sent it.
+        platform: Platform,
+        /// A header of the push, `Name: value` (repeat for each).
+        #[arg(long = "header", value_name = "NAME: VALUE")]
+        headers: Vec<String>,
+        /// The file holding the raw body, byte for byte (`-` for standard input).
+        #[arg(long)]
+        body_file: String,
+    },
 }
 
 /// The platforms.
@@ -174,6 +195,8 @@ pub enum Failure {
     Usage(String),
     /// The call failed: exit 1.
     Call(shop_api::Error),
+    /// A check failed (a webhook that does not verify): exit 1.
+    Rejected(String),
 }
 
 impl From<shop_api::Error> for Failure {
@@ -208,6 +231,14 @@ fn main() -> ExitCode {
                 print!("{}", call::list(platform));
                 Ok(())
             }
+            Cmd::Webhook {
+                cmd:
+                    Webhook::Verify {
+                        platform,
+                        headers,
+                        body_file,
+                    },
+            } => call::webhook_verify(&env, platform, &headers, &body_file),
             Cmd::AuthLink { platform } => auth_link(&env, platform).map(|url| println!("{url}")),
             Cmd::Token { platform } => match platform {
                 Token::Tiktok {
@@ -333,6 +364,10 @@ fn fail(f: Failure) -> ExitCode {
         }
         Failure::Call(e) => {
             eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+        Failure::Rejected(msg) => {
+            eprintln!("error: {msg}");
             ExitCode::from(1)
         }
     }

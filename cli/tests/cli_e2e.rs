@@ -400,3 +400,65 @@ async fn list_auth_links_and_usage() {
     );
     assert_eq!(run(&["nonsense"], &[]).await.code, 2);
 }
+
+#[tokio::test]
+async fn webhook_verify_decodes_or_refuses() {
+    let dir = std::env::temp_dir().join(format!("shop-api-cli-webhook-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let body = dir.join("dd.json");
+    std::fs::write(&body, r#"[{"tag":"0","msg_id":"0","data":"{}"}]"#).unwrap();
+    let body = body.to_str().unwrap();
+    let good = run(
+        &[
+            "webhook",
+            "verify",
+            "doudian",
+            "--header",
+            "event-sign: 356532ab10e2668eb4f1c9b6665b6864",
+            "--header",
+            "app-id: 3409409348479354011",
+            "--body-file",
+            body,
+        ],
+        &DD,
+    )
+    .await;
+    assert_eq!(good.code, 0, "{}", good.stderr);
+    let events: Value = serde_json::from_str(&good.stdout).unwrap();
+    assert_eq!(events[0]["tag"], "0");
+    let bad = run(
+        &[
+            "webhook",
+            "verify",
+            "doudian",
+            "--header",
+            "event-sign: 00000000000000000000000000000000",
+            "--body-file",
+            body,
+        ],
+        &DD,
+    )
+    .await;
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("does not verify"), "{}", bad.stderr);
+
+    let tt = dir.join("tt.json");
+    std::fs::write(&tt, r#"{"type":1,"tts_notification_id":"7327112393057371910","shop_id":"7494049642642441621","timestamp":1706081024,"data":{"order_id":"576462942424338891","order_status":"AWAITING_SHIPMENT","update_time":1706081023}}"#).unwrap();
+    let out = run(
+        &[
+            "webhook",
+            "verify",
+            "tiktok",
+            "--header",
+            "Authorization: 2c4db0447d552841c17bc7dcc400b127bfc96cd168b4c59e2125655ddcae002e",
+            "--body-file",
+            tt.to_str().unwrap(),
+        ],
+        &TT,
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let n: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(n["event"]["order_id"], "576462942424338891");
+    let _ = std::fs::remove_dir_all(dir);
+}

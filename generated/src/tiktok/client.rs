@@ -1002,6 +1002,7 @@ mod tests {
                 &req.path(),
                 &own,
                 &Payload::Json(body),
+                Some(&Secret::new("TTP_token")),
                 1696909648,
             )
             .unwrap();
@@ -1042,6 +1043,7 @@ mod tests {
                 &req.path(),
                 &Query::new(),
                 &Payload::Json(body),
+                Some(&Secret::new("TTP_token")),
                 1623812664,
             )
             .unwrap();
@@ -1063,6 +1065,7 @@ mod tests {
                 "/authorization/202309/shops",
                 &Query::new(),
                 &Payload::Json(None),
+                None,
                 1,
             )
             .unwrap_err();
@@ -1074,6 +1077,7 @@ mod tests {
                 "/product/202309/products/search",
                 &Query::new(),
                 &Payload::Json(None),
+                Some(&Secret::new("t")),
                 1,
             )
             .unwrap_err();
