@@ -185,14 +185,20 @@ pub fn decode_data<T: serde::de::DeserializeOwned>(
         }
         _ => "{}",
     };
-    let de = &mut serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        Error::decode(
-            endpoint.name,
-            format_args!("at `data.{path}`: {}", e.into_inner()),
-            body,
-        )
+    // The fast path; only a failure is decoded again, tracking the path, to say where it broke.
+    serde_json::from_str(text).map_err(|_| {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        match serde_path_to_error::deserialize::<_, T>(de) {
+            Err(e) => {
+                let path = e.path().to_string();
+                Error::decode(
+                    endpoint.name,
+                    format_args!("at `data.{path}`: {}", e.into_inner()),
+                    body,
+                )
+            }
+            Ok(_) => Error::decode(endpoint.name, "the data does not decode", body),
+        }
     })
 }
 
