@@ -164,11 +164,49 @@ fn doc(text: &str) -> TokenStream {
     let lines: Vec<TokenStream> = text
         .lines()
         .map(|l| {
-            let l = format!(" {}", l.trim_end());
+            let l = format!(" {}", rustdoc_safe(l.trim_end()));
             quote!(#[doc = #l])
         })
         .collect();
     quote!(#(#lines)*)
+}
+
+/// Spec prose as rustdoc Markdown: outside `code`, a `<` that would open an HTML tag is escaped
+/// and a bare URL is put in `<...>`, so `cargo doc` has nothing to warn about.
+pub fn rustdoc_safe(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut in_code = false;
+    let mut rest = line;
+    while let Some(c) = rest.chars().next() {
+        if c == '`' {
+            in_code = !in_code;
+        } else if !in_code {
+            if c == '<'
+                && rest[1..].starts_with(|n: char| n.is_ascii_alphabetic())
+                && !rest[1..].starts_with("http")
+            {
+                out.push_str("&lt;");
+                rest = &rest[1..];
+                continue;
+            }
+            let bare = rest.starts_with("https://") || rest.starts_with("http://");
+            let wrapped = out.ends_with('<') || out.ends_with('(') || out.ends_with("](");
+            if bare && !wrapped {
+                let end = rest
+                    .find(|ch: char| ch.is_whitespace() || ch == ')' || ch == '，' || ch == '）')
+                    .unwrap_or(rest.len());
+                let url = rest[..end].trim_end_matches(['.', ',', ';']);
+                out.push('<');
+                out.push_str(url);
+                out.push('>');
+                rest = &rest[url.len()..];
+                continue;
+            }
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
 }
 
 fn ident(s: &str) -> Ident {
@@ -934,5 +972,27 @@ pub fn emit_client_method(e: &Endpoint) -> TokenStream {
         pub async fn #method(&self, req: &#req) -> ::shop_api::runtime::Result<#resp> {
             self.execute(req).await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rustdoc_safe;
+
+    #[test]
+    fn prose_becomes_safe_rustdoc() {
+        assert_eq!(
+            rustdoc_safe("ids like <number>, not `<code>`"),
+            "ids like &lt;number>, not `<code>`"
+        );
+        assert_eq!(
+            rustdoc_safe("see https://x.example/a."),
+            "see <https://x.example/a>."
+        );
+        assert_eq!(
+            rustdoc_safe("[doc](https://x.example/a) and <https://y.example>"),
+            "[doc](https://x.example/a) and <https://y.example>"
+        );
+        assert_eq!(rustdoc_safe("a < b"), "a < b");
     }
 }

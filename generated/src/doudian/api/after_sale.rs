@@ -3183,7 +3183,7 @@ pub struct AfterSaleListRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub risk_flag: Option<i64>,
-    /// Sort keys "<field> <asc|desc>", fields status_deadline, apply_time, update_time.
+    /// Sort keys "&lt;field> &lt;asc|desc>", fields status_deadline, apply_time, update_time.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

@@ -18,7 +18,7 @@ pub struct RouteNode {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub timestamp: Option<String>,
-    /// Tracking state code (values: https://op.jinritemai.com/docs/question-docs/94/1642).
+    /// Tracking state code (values: <https://op.jinritemai.com/docs/question-docs/94/1642>).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

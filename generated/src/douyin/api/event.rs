@@ -37,7 +37,7 @@ pub struct VerifyWebhookEvent {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub client_key: Option<String>,
-    /// An object (not a string) {"challenge": <number>}; reply with body {"challenge": <same number>}.
+    /// An object (not a string) {"challenge": &lt;number>}; reply with body {"challenge": &lt;same number>}.
     #[serde(default)]
     pub content: ::serde_json::Value,
 }
