@@ -294,6 +294,8 @@ pub struct RawResponse {
 #[derive(Debug, Clone)]
 pub struct Transport {
     client: reqwest::Client,
+    /// The base URL, parsed once (host parsing and IDNA are the costly part of building a URL).
+    base: Option<url::Url>,
     /// The settings.
     pub config: HttpConfig,
 }
@@ -314,18 +316,33 @@ impl Transport {
             b = b.proxy(proxy);
         }
         let client = b.build().map_err(|e| Error::transport("client", e))?;
-        Ok(Transport { client, config })
+        let base = url::Url::parse(&config.base_url)
+            .ok()
+            .filter(|u| !u.cannot_be_a_base() && u.query().is_none());
+        Ok(Transport {
+            client,
+            base,
+            config,
+        })
     }
 
     /// `base_url` + `path` + `query`, as a URL.
     pub fn url(&self, endpoint: &str, path: &str, query: &super::Query) -> Result<url::Url> {
-        let mut url =
-            url::Url::parse(&format!("{}{}", self.config.base_url, path)).map_err(|e| {
+        let mut url = match &self.base {
+            // The base's own path (`/doudian` behind a proxy) is kept in front of the endpoint's.
+            Some(base) if path.starts_with('/') && !path.contains(['?', '#']) => {
+                let mut u = base.clone();
+                let joined = format!("{}{path}", base.path().trim_end_matches('/'));
+                u.set_path(&joined);
+                u
+            }
+            _ => url::Url::parse(&format!("{}{}", self.config.base_url, path)).map_err(|e| {
                 Error::InvalidRequest {
                     endpoint: endpoint.to_owned(),
                     message: format!("bad URL {}{path}: {e}", self.config.base_url),
                 }
-            })?;
+            })?,
+        };
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query.pairs());
         }
