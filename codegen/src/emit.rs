@@ -111,11 +111,11 @@ pub fn render(api: &Api, out_dir: &Path, opts: &Options) -> Files {
 }
 
 fn pretty(header: &str, tokens: TokenStream) -> String {
-    let file: syn::File = match syn::parse2(tokens.clone()) {
+    let file: syn::File = match syn::parse2(tokens) {
         Ok(f) => f,
-        Err(e) => panic!(
-            "the generator emitted invalid Rust ({e}); this is a bug in shop-api-codegen:\n{tokens}"
-        ),
+        Err(e) => {
+            panic!("the generator emitted invalid Rust ({e}); this is a bug in shop-api-codegen")
+        }
     };
     format!("{header}{}", prettyplease::unparse(&file))
 }

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::error::{SpecError, SpecErrors};
-use crate::locate::Locations;
+use crate::locate::{LazyLocations, Locations};
 use crate::naming;
 use crate::spec::{
     Deprecated, EnumKind, EnumValueSpec, EventSpec, FieldSpec, Flag, ModuleSpec, OrderedMap,
@@ -548,7 +548,7 @@ fn load_platform(root: &Path, dir: &Path, errors: &mut Vec<SpecError>) -> Option
     let before = errors.len();
     let mut modules = Vec::new();
     let mut methods: BTreeMap<String, (String, String)> = BTreeMap::new();
-    let mut raw: Vec<(Module, Locations)> = Vec::new();
+    let mut raw: Vec<(Module, LazyLocations)> = Vec::new();
     // Files are read, parsed and lowered on all cores; results are merged in file order, so
     // errors and output do not depend on which thread finished first.
     let routing = spec.routing;
@@ -649,7 +649,7 @@ fn load_module(
     path: &Path,
     routing: Routing,
     errors: &mut Vec<SpecError>,
-) -> Option<(Module, Locations)> {
+) -> Option<(Module, LazyLocations)> {
     let text = read_text(root, path, errors)?;
     let module_spec = parse_yaml::<ModuleSpec>(root, path, &text, errors)?;
     let stem = path
@@ -659,7 +659,7 @@ fn load_module(
         .to_owned();
     let mut cx = Cx {
         file: rel(root, path),
-        locs: Locations::index(&text),
+        locs: LazyLocations::new(text),
         errors,
     };
     if !naming::is_snake_ident(&stem) || naming::is_keyword(&stem) {
@@ -723,7 +723,7 @@ fn split(p: Option<(usize, usize)>) -> (Option<usize>, Option<usize>) {
 /// Validation context of one file: where errors go and how keys are located.
 struct Cx<'a> {
     file: PathBuf,
-    locs: Locations,
+    locs: LazyLocations,
     errors: &'a mut Vec<SpecError>,
 }
 

@@ -32,6 +32,30 @@ impl Locations {
     }
 }
 
+/// [`Locations`] built on first use: valid specs never pay for the second parse.
+#[derive(Debug, Default)]
+pub struct LazyLocations {
+    text: String,
+    index: std::sync::OnceLock<Locations>,
+}
+
+impl LazyLocations {
+    /// Positions in `text`, indexed when first asked for.
+    pub fn new(text: String) -> Self {
+        LazyLocations {
+            text,
+            index: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// See [`Locations::find`].
+    pub fn find(&self, path: &[&str]) -> Option<(usize, usize)> {
+        self.index
+            .get_or_init(|| Locations::index(&self.text))
+            .find(path)
+    }
+}
+
 enum Frame {
     Map {
         key: Option<String>,

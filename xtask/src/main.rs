@@ -72,6 +72,9 @@ fn main() -> ExitCode {
 
 mod bench;
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// `cargo xtask openapi [--check]`.
 fn openapi(root: &Path, check: bool) -> ExitCode {
     use shop_api_codegen::openapi;
