@@ -462,3 +462,71 @@ async fn webhook_verify_decodes_or_refuses() {
     assert_eq!(n["event"]["order_id"], "576462942424338891");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The newcomer's path: the sandbox, a token from the CLI, then a signed call with `--base-url`.
+#[tokio::test]
+async fn through_the_sandbox_without_credentials() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(shop_api_sandbox::serve(
+        listener,
+        shop_api_sandbox::SandboxConfig::default(),
+    ));
+    let base = format!("http://{addr}/doudian");
+    let creds = shop_api_sandbox::Credentials::default();
+    let env = [
+        ("DOUDIAN_APP_KEY", creds.doudian_key.as_str()),
+        ("DOUDIAN_APP_SECRET", creds.doudian_secret.as_str()),
+    ];
+    let out = run(
+        &["token", "doudian", "--shop-id", "1", "--base-url", &base],
+        &env,
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let token: Value = serde_json::from_str(&out.stdout).unwrap();
+    let access = token["access_token"].as_str().unwrap().to_owned();
+    let mut env = env.to_vec();
+    env.push(("DOUDIAN_ACCESS_TOKEN", access.as_str()));
+    let out = run(
+        &[
+            "doudian",
+            "order.searchList",
+            "--param",
+            "page=0",
+            "--param",
+            "size=10",
+            "--base-url",
+            &base,
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let data: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert!(
+        data["shop_order_list"]
+            .as_array()
+            .is_some_and(|l| !l.is_empty()),
+        "{data}"
+    );
+    let tiktok = run(
+        &[
+            "tiktok",
+            "order.search",
+            "--param",
+            "page_size=5",
+            "--base-url",
+            &format!("http://{addr}/tiktok"),
+        ],
+        &[
+            ("TIKTOK_APP_KEY", "sandbox-tiktok-key"),
+            ("TIKTOK_APP_SECRET", "sandbox-tiktok-secret"),
+            ("TIKTOK_ACCESS_TOKEN", "unknown"),
+            ("TIKTOK_SHOP_CIPHER", "c"),
+        ],
+    )
+    .await;
+    assert_eq!(tiktok.code, 1);
+    assert!(tiktok.stderr.contains("code: 105001"), "{}", tiktok.stderr);
+}

@@ -252,7 +252,13 @@ fn example(ep: &Endpoint) -> Value {
         .unwrap_or(Value::Null)
 }
 
-/// The required request fields of `ep` (in `place`) missing from `have`.
+/// The required request fields of `ep` (in `place`) missing from `have` (which says whether a
+/// field is present and not empty: the platforms refuse an empty required parameter too).
+/// Whether a JSON value is there and not an empty string.
+fn present(v: Option<&Value>) -> bool {
+    !matches!(v, None | Some(Value::Null)) && v != Some(&Value::String(String::new()))
+}
+
 fn missing<'a>(ep: &'a Endpoint, place: Place, have: &dyn Fn(&str) -> bool) -> Vec<&'a str> {
     ep.request
         .iter()
@@ -373,7 +379,9 @@ fn doudian(
         }
     }
     let params: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    let gone = missing(ep, Place::Body, &|k| params.get(k).is_some());
+    // token.create takes `code: ""` from self-use apps: there the key must be sent, empty or not.
+    let empty_ok = |k: &str| name == "token.create" && k == "code" && params.get(k).is_some();
+    let gone = missing(ep, Place::Body, &|k| empty_ok(k) || present(params.get(k)));
     if !gone.is_empty() {
         return Err(dd_err(
             40004,
@@ -506,7 +514,7 @@ fn tiktok(
         serde_json::from_slice(body).unwrap_or(Value::Null)
     };
     if !multipart {
-        gone.extend(missing(ep, Place::Body, &|k| json_body.get(k).is_some()));
+        gone.extend(missing(ep, Place::Body, &|k| present(json_body.get(k))));
     }
     if !gone.is_empty() {
         return Err(tt_err(
@@ -587,7 +595,7 @@ fn douyin(
         serde_json::from_slice(body).unwrap_or(Value::Null)
     };
     let mut gone = missing(ep, Place::Query, &|k| get(q, k).is_some());
-    gone.extend(missing(ep, Place::Body, &|k| fields.get(k).is_some()));
+    gone.extend(missing(ep, Place::Body, &|k| present(fields.get(k))));
     if !gone.is_empty() {
         return Err(dy_err(
             2100005,

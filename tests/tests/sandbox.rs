@@ -1,0 +1,170 @@
+#![cfg(all(feature = "doudian", feature = "tiktok", feature = "douyin"))]
+//! The offline sandbox end to end: the clients of all three platforms make signed calls through
+//! it, and what a platform would refuse it refuses with the platform's own error envelope.
+
+use shop_api::runtime::{ErrorKind, RetryPolicy};
+use shop_api::{Error, doudian, douyin, tiktok};
+use shop_api_sandbox::{Credentials, SandboxConfig};
+
+async fn start() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(shop_api_sandbox::serve(listener, SandboxConfig::default()));
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn doudian_through_the_sandbox() {
+    let base = format!("{}/doudian", start().await);
+    let c = Credentials::default();
+    let client = doudian::Client::builder(&c.doudian_key, c.doudian_secret.as_str())
+        .base_url(&base)
+        .self_use(true)
+        .build()
+        .unwrap();
+    let shop = client.shop("4463798");
+    let req = doudian::order::OrderSearchListRequest {
+        page: 0,
+        size: 20,
+        ..Default::default()
+    };
+    let page = shop.order_search_list(&req).await.unwrap();
+    assert!(!page.shop_order_list.unwrap().is_empty());
+    for m in [doudian::SignMethod::Md5, doudian::SignMethod::HmacSha256] {
+        let c2 = doudian::Client::builder(&c.doudian_key, c.doudian_secret.as_str())
+            .base_url(&base)
+            .self_use(true)
+            .sign_method(m)
+            .build()
+            .unwrap();
+        c2.shop("1").order_search_list(&req).await.unwrap();
+    }
+    // A wrong secret: the signature check.
+    let bad = doudian::Client::builder(&c.doudian_key, "wrong")
+        .base_url(&base)
+        .build()
+        .unwrap()
+        .with_access_token("x");
+    assert_eq!(
+        bad.order_search_list(&req).await.unwrap_err().kind(),
+        ErrorKind::InvalidSign
+    );
+    // A token the sandbox never issued.
+    let e = client
+        .with_access_token("made-up")
+        .order_search_list(&req)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.api().map(|a| a.sub_code.as_deref()),
+        Some(Some("isv.access-token-no-existed"))
+    );
+    // A missing required field.
+    let token = client.shop_token("4463798").await.unwrap();
+    let e = client
+        .with_access_token(token.access_token.expose())
+        .execute(&doudian::order::OrderOrderDetailRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidParam, "{e}");
+    assert!(e.to_string().contains("shop_order_id"), "{e}");
+}
+
+#[tokio::test]
+async fn tiktok_through_the_sandbox() {
+    let root = start().await;
+    let c = Credentials::default();
+    let client = tiktok::Client::builder(&c.tiktok_key, c.tiktok_secret.as_str())
+        .base_url(format!("{root}/tiktok"))
+        .auth_base_url(format!("{root}/tiktok-auth"))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let seller = client.authorize("any-code").await.unwrap();
+    let as_seller = client.seller(&seller.open_id);
+    let shops = as_seller
+        .authorization_shops(&tiktok::authorization::AuthorizationShopsRequest {})
+        .await
+        .unwrap();
+    let cipher = shops.shops.unwrap()[0].cipher.clone();
+    let shop = as_seller.with_shop_cipher(&cipher);
+    let page = shop
+        .order_search(&tiktok::order::OrderSearchRequest {
+            page_size: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(!page.orders.unwrap().is_empty());
+    // Missing cipher on a shop-scoped call: refused by the client before sending.
+    let e = as_seller
+        .order_search(&tiktok::order::OrderSearchRequest {
+            page_size: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidRequest { .. }), "{e}");
+    // A wrong secret, an unknown token.
+    let bad = tiktok::Client::builder(&c.tiktok_key, "wrong")
+        .base_url(format!("{root}/tiktok"))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let e = bad
+        .with_access_token("x")
+        .with_shop_cipher(&cipher)
+        .order_search(&tiktok::order::OrderSearchRequest {
+            page_size: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.api().map(|a| a.code), Some(106001));
+    let e = client
+        .with_access_token("TTP_made_up")
+        .with_shop_cipher(&cipher)
+        .order_search(&tiktok::order::OrderSearchRequest {
+            page_size: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.api().map(|a| a.code), Some(105001));
+}
+
+#[tokio::test]
+async fn douyin_through_the_sandbox() {
+    let base = format!("{}/douyin", start().await);
+    let c = Credentials::default();
+    let client = douyin::Client::builder(&c.douyin_key, c.douyin_secret.as_str())
+        .base_url(&base)
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let list = client
+        .market_service_user_purchase_list(&douyin::market::MarketServiceUserPurchaseListRequest {
+            open_id: "o".into(),
+            service_id: "s".into(),
+            is_test_env: true,
+        })
+        .await
+        .unwrap();
+    assert!(!list.purchase_info_list.is_empty());
+    // A client token the sandbox never issued.
+    let e = client
+        .with_access_token("clt.made-up")
+        .market_service_user_purchase_list(
+            &douyin::market::MarketServiceUserPurchaseListRequest::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.api().is_some(), "{e}");
+    // A wrong secret cannot get a client token.
+    let bad = douyin::Client::builder(&c.douyin_key, "wrong")
+        .base_url(&base)
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    assert!(bad.client_token().await.is_err());
+}
