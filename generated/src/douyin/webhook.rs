@@ -21,10 +21,9 @@
 //! assert_eq!(event.challenge_reply().as_deref(), Some(r#"{"challenge":12345}"#));
 //! ```
 
-use std::collections::{HashSet, VecDeque};
-use std::sync::Mutex;
-
 use serde_json::Value;
+
+use crate::runtime::webhook::{Headers, hex_digest_matches};
 use sha1::{Digest, Sha1};
 
 /// The header holding the signature.
@@ -124,26 +123,7 @@ fn digest(client_secret: &str, body: &[u8]) -> [u8; 20] {
 /// Whether `signature` (hex, either case, surrounding spaces ignored) is the signature of `body`.
 /// The comparison takes the same time wherever the first difference is.
 pub fn verify_signature(client_secret: &str, body: &[u8], signature: &str) -> bool {
-    let Ok(given) = hex::decode(signature.trim()) else {
-        return false;
-    };
-    let expected = digest(client_secret, body);
-    if given.len() != expected.len() {
-        return false;
-    }
-    given
-        .iter()
-        .zip(expected.iter())
-        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-        == 0
-}
-
-/// The value of header `name` (case-insensitive), trimmed.
-fn header<'a, K: AsRef<str>, V: AsRef<str>>(headers: &'a [(K, V)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k.as_ref().trim().eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_ref().trim())
+    hex_digest_matches(&digest(client_secret, body), signature)
 }
 
 /// Verify a push and decode it: `headers` are the request's headers (any case), `body` its raw
@@ -156,13 +136,15 @@ pub fn verify<K: AsRef<str>, V: AsRef<str>>(
     if client_secret.is_empty() {
         return Err(WebhookError::NoSecret);
     }
-    let signature = header(headers, SIGNATURE_HEADER)
+    let signature = headers
+        .header(SIGNATURE_HEADER)
         .filter(|s| !s.is_empty())
         .ok_or(WebhookError::MissingSignature)?;
     if !verify_signature(client_secret, body, signature) {
         return Err(WebhookError::BadSignature);
     }
-    let msg_id = header(headers, MSG_ID_HEADER)
+    let msg_id = headers
+        .header(MSG_ID_HEADER)
         .filter(|s| !s.is_empty())
         .map(str::to_owned);
     parse_unverified(body, msg_id)
@@ -201,41 +183,8 @@ pub fn parse_unverified(body: &[u8], msg_id: Option<String>) -> Result<WebhookEv
     })
 }
 
-/// Remembers the last `capacity` message ids of one process, to drop the retries of a message
-/// already handled. Processes sharing the work need a shared store (a database unique key) instead.
-#[derive(Debug)]
-pub struct Deduplicator {
-    seen: Mutex<(HashSet<String>, VecDeque<String>)>,
-    capacity: usize,
-}
-
-impl Deduplicator {
-    /// Remember up to `capacity` ids (at least 1).
-    pub fn new(capacity: usize) -> Self {
-        Deduplicator {
-            seen: Mutex::new((HashSet::new(), VecDeque::new())),
-            capacity: capacity.max(1),
-        }
-    }
-
-    /// Whether `msg_id` is new; it is remembered from now on. Call it once the message is handled,
-    /// so a push that failed half way is handled again when Douyin retries it.
-    pub fn first_seen(&self, msg_id: &str) -> bool {
-        let mut guard = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        let (set, order) = &mut *guard;
-        if set.contains(msg_id) {
-            return false;
-        }
-        if order.len() >= self.capacity {
-            if let Some(old) = order.pop_front() {
-                set.remove(&old);
-            }
-        }
-        set.insert(msg_id.to_owned());
-        order.push_back(msg_id.to_owned());
-        true
-    }
-}
+/// De-duplicates pushes on their `Msg-Id` (the same for every retry of one message).
+pub use crate::runtime::webhook::Deduplicator;
 
 #[cfg(test)]
 mod tests {
