@@ -318,6 +318,24 @@ impl Client {
         self.managed_client_token(None).await
     }
 
+    /// The pages of a paginated request, fetched on demand with this handle:
+    /// `while let Some(page) = pages.next().await? { .. }` (see [`crate::runtime::Pages`]).
+    #[allow(clippy::type_complexity)]
+    pub fn pages<R>(
+        &self,
+        req: R,
+    ) -> crate::runtime::Pages<R, impl FnMut(R) -> crate::runtime::PageFuture<R::Response> + use<R>>
+    where
+        R: crate::runtime::Paginated<Platform = Douyin> + 'static,
+    {
+        let client = self.clone();
+        crate::runtime::Pages::new(req, move |r: R| {
+            let client = client.clone();
+            Box::pin(async move { client.execute(&r).await })
+                as crate::runtime::PageFuture<R::Response>
+        })
+    }
+
     /// Call any endpoint: `client.execute(&MarketServiceUserPurchaseListRequest { .. })`.
     pub async fn execute<R: ApiRequest<Platform = Douyin>>(&self, req: &R) -> Result<R::Response> {
         self.execute_full(req).await.map(|r| r.data)

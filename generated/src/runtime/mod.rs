@@ -17,7 +17,7 @@ use std::borrow::Cow;
 pub(crate) use error::snippet as error_snippet;
 pub use error::{ApiError, Error, ErrorKind, Result};
 pub use http::{HttpConfig, RetryPolicy};
-pub use page::{Page, PageKey, Pages, Paginated};
+pub use page::{Page, PageFuture, PageKey, Pages, Paginated};
 pub use secret::Secret;
 pub use token::{JsonFileStore, MemoryStore, Token, TokenManager, TokenStore};
 

@@ -5,6 +5,9 @@ use std::future::Future;
 
 use super::{ApiRequest, Result};
 
+/// A boxed future of one page: what the clients' `pages` methods fetch pages with.
+pub type PageFuture<T> = std::pin::Pin<Box<dyn Future<Output = Result<T>> + Send>>;
+
 /// Which page to ask for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PageKey {

@@ -1,7 +1,5 @@
 //! The TikTok Shop client: one per app, serving many shops.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -320,7 +318,7 @@ enum Payload {
 }
 
 /// A boxed future of one page, for [`Client::pages`].
-pub type PageFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send>>;
+pub use crate::runtime::PageFuture;
 
 impl Client {
     /// Start building a client of the app `app_key` / `app_secret`.
