@@ -344,3 +344,391 @@ mod doudian {
         println!("{}", table.join("\n"));
     }
 }
+
+#[cfg(feature = "tiktok")]
+mod tiktok {
+    use super::*;
+    use shop_api::tiktok::Client;
+    use shop_api::tiktok::order::OrderSearchRequest;
+    use shop_api::tiktok::product::ProductDeleteRequest;
+
+    fn env(data: Value) -> Value {
+        json!({"code": 0, "message": "Success", "request_id": "R", "data": data})
+    }
+
+    fn error(status: u16, code: i64) -> Reply {
+        Reply::Respond(
+            status,
+            Vec::new(),
+            json!({"code": code, "message": "m", "request_id": "R"})
+                .to_string()
+                .into_bytes(),
+        )
+    }
+
+    fn good() -> Reply {
+        Reply::json(&env(
+            json!({"orders": [{"id": "1", "status": "UNPAID"}], "next_page_token": "", "total_count": 1}),
+        ))
+    }
+
+    fn client(server: &Server) -> Client {
+        Client::builder("k", "s")
+            .base_url(server.uri())
+            .timeout(Duration::from_millis(300))
+            .retry(policy())
+            .build()
+            .unwrap()
+            .with_access_token("t")
+            .with_shop_cipher("c")
+    }
+
+    #[tokio::test]
+    async fn every_fault_ends_typed() {
+        let cases = vec![
+            case(
+                "HTTP 429 then success",
+                vec![Reply::status(429, "slow down"), good()],
+                Expect::Ok,
+                2,
+            ),
+            case(
+                "36009002 rate limit, always",
+                vec![error(429, 36009002)],
+                Expect::Kind(ErrorKind::RateLimited),
+                3,
+            ),
+            case(
+                "HTTP 502 then success (read)",
+                vec![Reply::status(502, "bad gateway"), good()],
+                Expect::Ok,
+                2,
+            ),
+            case(
+                "HTTP 503, always (read)",
+                vec![Reply::status(503, "busy")],
+                Expect::Kind(ErrorKind::Server),
+                3,
+            ),
+            case(
+                "36009007 platform timeout then success",
+                vec![error(200, 36009007), good()],
+                Expect::Ok,
+                2,
+            ),
+            case(
+                "connection reset, always",
+                vec![Reply::Reset],
+                Expect::Kind(ErrorKind::Transport),
+                3,
+            ),
+            case(
+                "slow server past the timeout",
+                vec![Reply::Delay(Duration::from_millis(800), Box::new(good()))],
+                Expect::Kind(ErrorKind::Timeout),
+                3,
+            ),
+            case(
+                "truncated body then success",
+                vec![
+                    Reply::Truncate(12, env(json!({})).to_string().into_bytes()),
+                    good(),
+                ],
+                Expect::Ok,
+                2,
+            ),
+            case(
+                "body not JSON",
+                vec![Reply::status(200, "<html>")],
+                Expect::Kind(ErrorKind::Decode),
+                1,
+            ),
+            case(
+                "envelope without data",
+                vec![Reply::json(&json!({"code": 0, "message": "Success"}))],
+                Expect::Kind(ErrorKind::Decode),
+                1,
+            ),
+            case(
+                "expired token 105002",
+                vec![error(401, 105002)],
+                Expect::Kind(ErrorKind::TokenExpired),
+                1,
+            ),
+            case(
+                "unknown enum value",
+                vec![Reply::json(&env(
+                    json!({"orders": [{"id": "1", "status": "TELEPORTED"}]}),
+                ))],
+                Expect::Ok,
+                1,
+            ),
+            case(
+                "numbers for strings and back",
+                vec![Reply::json(&env(
+                    json!({"total_count": "2", "orders": [{"id": 576461413038785752u64, "status": "UNPAID", "create_time": "1700000000"}]}),
+                ))],
+                Expect::Ok,
+                1,
+            ),
+            case(
+                "ids above 2^53",
+                vec![Reply::json(&env(
+                    json!({"orders": [{"id": 18446744073709551615u64, "status": "UNPAID"}]}),
+                ))],
+                Expect::Ok,
+                1,
+            ),
+            case(
+                "extra unknown fields",
+                vec![Reply::json(&env(
+                    json!({"surprise": 1, "orders": [{"id": "1", "status": "UNPAID", "new": {}}]}),
+                ))],
+                Expect::Ok,
+                1,
+            ),
+            case(
+                "empty page",
+                vec![Reply::json(&env(
+                    json!({"orders": [], "next_page_token": "", "total_count": 0}),
+                ))],
+                Expect::Ok,
+                1,
+            ),
+        ];
+        let mut table = Vec::new();
+        for c in &cases {
+            let (server, hits) = serve(c.replies.clone()).await;
+            let got = client(&server)
+                .order_search(&OrderSearchRequest {
+                    page_size: 1,
+                    ..Default::default()
+                })
+                .await;
+            if let (Ok(resp), "ids above 2^53") = (&got, c.name) {
+                assert_eq!(resp.orders.as_ref().unwrap()[0].id, "18446744073709551615");
+            }
+            check(
+                "tiktok",
+                c,
+                got.map(|_| ()),
+                hits.load(Ordering::SeqCst),
+                &mut table,
+            );
+        }
+        println!("{}", table.join("\n"));
+    }
+
+    #[tokio::test]
+    async fn writes_are_not_retried_after_they_may_have_run() {
+        let mut table = Vec::new();
+        let cases = vec![
+            case(
+                "write: HTTP 502",
+                vec![Reply::status(502, "bad gateway")],
+                Expect::Kind(ErrorKind::Server),
+                1,
+            ),
+            case(
+                "write: connection reset",
+                vec![Reply::Reset],
+                Expect::Kind(ErrorKind::Transport),
+                1,
+            ),
+            case(
+                "write: rate limited (not run), retried",
+                vec![Reply::status(429, "x"), Reply::json(&env(json!({})))],
+                Expect::Ok,
+                2,
+            ),
+        ];
+        for c in &cases {
+            let (server, hits) = serve(c.replies.clone()).await;
+            let got = client(&server)
+                .product_delete(&ProductDeleteRequest {
+                    product_ids: vec!["1".into()],
+                })
+                .await;
+            check(
+                "tiktok",
+                c,
+                got.map(|_| ()),
+                hits.load(Ordering::SeqCst),
+                &mut table,
+            );
+        }
+        println!("{}", table.join("\n"));
+    }
+}
+
+#[cfg(feature = "douyin")]
+mod douyin {
+    use super::*;
+    use shop_api::douyin::Client;
+    use shop_api::douyin::market::{
+        MarketServiceUserPurchaseListRequest, MarketServiceUserRemaintimesDecrRequest,
+    };
+
+    fn legacy(data: Value) -> Value {
+        json!({"data": data, "extra": {"error_code": 0, "description": "", "sub_error_code": 0, "sub_description": "", "logid": "L", "now": 1}})
+    }
+
+    fn good() -> Reply {
+        Reply::json(&legacy(
+            json!({"error_code": 0, "description": "", "purchase_info_list": [{"service_id": "1", "service_mode_id": "2"}]}),
+        ))
+    }
+
+    fn error(code: i64) -> Reply {
+        Reply::json(&legacy(json!({"error_code": code, "description": "d"})))
+    }
+
+    fn client(server: &Server) -> Client {
+        Client::builder("ck", "cs")
+            .base_url(server.uri())
+            .timeout(Duration::from_millis(300))
+            .retry(policy())
+            .build()
+            .unwrap()
+            .with_access_token("clt.token")
+    }
+
+    fn list() -> MarketServiceUserPurchaseListRequest {
+        MarketServiceUserPurchaseListRequest {
+            open_id: "o".into(),
+            service_id: "s".into(),
+            is_test_env: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn every_fault_ends_typed() {
+        let cases = vec![
+            case(
+                "HTTP 429 then success",
+                vec![Reply::status(429, "slow down"), good()],
+                Expect::Ok,
+                2,
+            ),
+            case(
+                "28003018 rate limit, always",
+                vec![error(28003018)],
+                Expect::Kind(ErrorKind::RateLimited),
+                3,
+            ),
+            case(
+                "HTTP 500 then success (read)",
+                vec![Reply::status(500, "oops"), good()],
+                Expect::Ok,
+                2,
+            ),
+            case(
+                "connection reset, always",
+                vec![Reply::Reset],
+                Expect::Kind(ErrorKind::Transport),
+                3,
+            ),
+            case(
+                "slow server past the timeout",
+                vec![Reply::Delay(Duration::from_millis(800), Box::new(good()))],
+                Expect::Kind(ErrorKind::Timeout),
+                3,
+            ),
+            case(
+                "body not JSON",
+                vec![Reply::status(200, "<html>")],
+                Expect::Kind(ErrorKind::Decode),
+                1,
+            ),
+            case(
+                "newer envelope err_no",
+                vec![
+                    Reply::json(&json!({"err_no": 28001005, "err_msg": "busy", "log_id": "L"})),
+                    good(),
+                ],
+                Expect::Ok,
+                2,
+            ),
+            case(
+                "numbers for strings",
+                vec![Reply::json(&legacy(
+                    json!({"error_code": "0", "purchase_info_list": [{"service_id": 7021602203591118688u64, "service_mode_id": 1}]}),
+                ))],
+                Expect::Ok,
+                1,
+            ),
+            case(
+                "null list",
+                vec![Reply::json(&legacy(
+                    json!({"error_code": 0, "purchase_info_list": null}),
+                ))],
+                Expect::Ok,
+                1,
+            ),
+            case(
+                "extra unknown fields",
+                vec![Reply::json(&legacy(
+                    json!({"error_code": 0, "new": 1, "purchase_info_list": []}),
+                ))],
+                Expect::Ok,
+                1,
+            ),
+        ];
+        let mut table = Vec::new();
+        for c in &cases {
+            let (server, hits) = serve(c.replies.clone()).await;
+            let got = client(&server)
+                .market_service_user_purchase_list(&list())
+                .await;
+            check(
+                "douyin",
+                c,
+                got.map(|_| ()),
+                hits.load(Ordering::SeqCst),
+                &mut table,
+            );
+        }
+        println!("{}", table.join("\n"));
+    }
+
+    #[tokio::test]
+    async fn a_deduction_is_not_retried_after_it_may_have_run() {
+        let mut table = Vec::new();
+        let cases = vec![
+            case(
+                "write: HTTP 502",
+                vec![Reply::status(502, "bad gateway")],
+                Expect::Kind(ErrorKind::Server),
+                1,
+            ),
+            case(
+                "write: connection reset",
+                vec![Reply::Reset],
+                Expect::Kind(ErrorKind::Transport),
+                1,
+            ),
+        ];
+        for c in &cases {
+            let (server, hits) = serve(c.replies.clone()).await;
+            let req = MarketServiceUserRemaintimesDecrRequest {
+                count: 1,
+                is_test_env: true,
+                open_id: "o".into(),
+                out_trade_no: "t1".into(),
+                service_id: "s".into(),
+                service_mode_id: "m".into(),
+            };
+            let got = client(&server)
+                .market_service_user_remaintimes_decr(&req)
+                .await;
+            check(
+                "douyin",
+                c,
+                got.map(|_| ()),
+                hits.load(Ordering::SeqCst),
+                &mut table,
+            );
+        }
+        println!("{}", table.join("\n"));
+    }
+}

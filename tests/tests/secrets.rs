@@ -115,3 +115,50 @@ async fn doudian_client_errors_and_logs_hold_no_secret() {
     );
     assert_clean("log output", &logs);
 }
+
+#[cfg(all(feature = "tiktok", feature = "douyin"))]
+#[tokio::test]
+async fn tiktok_and_douyin_configs_and_errors_hold_no_secret() {
+    use shop_api::runtime::RetryPolicy;
+
+    let tt = shop_api::tiktok::Client::builder("key", APP_SECRET)
+        .base_url("http://127.0.0.1:9")
+        .auth_base_url("http://127.0.0.1:9")
+        .retry(RetryPolicy::none());
+    assert_clean("tiktok ClientBuilder", &format!("{tt:?}"));
+    let tt = tt.build().unwrap();
+    let shop = tt.with_access_token(ACCESS).with_shop_cipher("cipher");
+    assert_clean("tiktok Client", &format!("{tt:?} {shop:?}"));
+    let req = shop_api::tiktok::order::OrderSearchRequest {
+        page_size: 1,
+        ..Default::default()
+    };
+    let e = shop.order_search(&req).await.unwrap_err();
+    assert_clean("tiktok transport Error", &format!("{e} {e:?}"));
+    let e = tt.refresh_token(REFRESH).await.unwrap_err();
+    assert_clean("tiktok token Error", &format!("{e} {e:?}"));
+    let prepared = shop.prepare(&req).await.unwrap();
+    assert_clean("tiktok dry run", &format!("{prepared} {prepared:?}"));
+
+    let dy = shop_api::douyin::Client::builder("ck", APP_SECRET)
+        .base_url("http://127.0.0.1:9")
+        .retry(RetryPolicy::none());
+    assert_clean("douyin ClientBuilder", &format!("{dy:?}"));
+    let dy = dy.build().unwrap();
+    assert_clean(
+        "douyin Client",
+        &format!("{dy:?} {:?}", dy.with_access_token(ACCESS)),
+    );
+    let e = dy.client_token().await.unwrap_err();
+    assert_clean("douyin token Error", &format!("{e} {e:?}"));
+    let e = dy.exchange_code("CODE").await.unwrap_err();
+    assert_clean("douyin exchange Error", &format!("{e} {e:?}"));
+    let oauth = shop_api::douyin::oauth::OauthAccessTokenRequest {
+        client_key: "ck".into(),
+        client_secret: APP_SECRET.into(),
+        code: "CODE".into(),
+        grant_type: "authorization_code".into(),
+    };
+    let prepared = dy.prepare(&oauth).await.unwrap();
+    assert_clean("douyin dry run", &format!("{prepared} {prepared:?}"));
+}
