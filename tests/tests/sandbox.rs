@@ -168,3 +168,40 @@ async fn douyin_through_the_sandbox() {
         .unwrap();
     assert!(bad.client_token().await.is_err());
 }
+
+/// Douyin user tokens through the token store: `authorize` keeps them, and one that is about to
+/// expire is refreshed by the client.
+#[tokio::test]
+async fn douyin_user_tokens_are_kept_and_refreshed() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Tokens that live 60 s: inside the client's 5-minute refresh margin.
+    tokio::spawn(shop_api_sandbox::serve(
+        listener,
+        SandboxConfig {
+            token_ttl: 60,
+            ..SandboxConfig::default()
+        },
+    ));
+    let c = Credentials::default();
+    let client = douyin::Client::builder(&c.douyin_key, c.douyin_secret.as_str())
+        .base_url(format!("http://{addr}/douyin"))
+        .build()
+        .unwrap();
+    let first = client.authorize("code-from-redirect").await.unwrap();
+    assert!(first.access_token.expose().starts_with("act."));
+    let kept = client.user_token(&first.open_id).await.unwrap();
+    assert_ne!(
+        kept.access_token, first.access_token,
+        "refreshed ahead of expiry"
+    );
+    assert_ne!(
+        kept.refresh_token, first.refresh_token,
+        "the sandbox rotates refresh tokens"
+    );
+    let e = client.user_token("nobody").await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Token(m) if m.contains("authorize")),
+        "{e}"
+    );
+}

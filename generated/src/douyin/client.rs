@@ -124,6 +124,7 @@ impl ClientBuilder {
                 tokens: TokenManager::new(store, self.margin),
             }),
             token: None,
+            user: None,
         })
     }
 }
@@ -149,6 +150,7 @@ struct Inner {
 pub struct Client {
     inner: Arc<Inner>,
     token: Option<Secret>,
+    user: Option<String>,
 }
 
 /// A user's tokens, from [`Client::exchange_code`] or [`Client::refresh_access_token`].
@@ -248,6 +250,8 @@ enum Auth {
     Given(Secret),
     /// The app's client token, managed by the client.
     Client,
+    /// A user's token, kept in the token store by [`Client::authorize`] and refreshed by the client.
+    User(String),
 }
 
 impl Client {
@@ -272,7 +276,85 @@ impl Client {
         Client {
             inner: self.inner.clone(),
             token: Some(token.into()),
+            user: None,
         }
+    }
+
+    /// A handle that calls as the user `open_id` with the token the client keeps for them (stored
+    /// by [`Client::authorize`], refreshed ahead of expiry and when Douyin says it expired).
+    pub fn user(&self, open_id: impl Into<String>) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            token: None,
+            user: Some(open_id.into()),
+        }
+    }
+
+    /// The token store's key of a user.
+    pub fn user_token_key(&self, open_id: &str) -> String {
+        format!("douyin:user:{}:{open_id}", self.inner.client_key)
+    }
+
+    /// Exchange the authorization `code` ([`Client::exchange_code`]) and keep the user's tokens in
+    /// the token store, under their `open_id`; then call as them with `client.user(&t.open_id)`.
+    pub async fn authorize(&self, code: &str) -> Result<UserToken> {
+        let t = self.exchange_code(code).await?;
+        if t.open_id.is_empty() {
+            return Err(Error::Token("the token answer has no open_id".into()));
+        }
+        self.inner
+            .tokens
+            .put(&self.user_token_key(&t.open_id), &t.to_token())
+            .await?;
+        Ok(t)
+    }
+
+    /// The token the client keeps for the user `open_id`, refreshed when needed.
+    pub async fn user_token(&self, open_id: &str) -> Result<UserToken> {
+        self.managed_user_token(open_id, None)
+            .await
+            .map(|t| UserToken::from_token(&t))
+    }
+
+    async fn managed_user_token(&self, open_id: &str, stale: Option<&Secret>) -> Result<Token> {
+        let key = self.user_token_key(open_id);
+        self.inner
+            .tokens
+            .get(&key, stale, |current| async move {
+                let Some(refresh) = current.as_ref().and_then(|t| t.refresh_token.clone()) else {
+                    return Err(Error::Token(format!(
+                        "no token for user {open_id}: exchange the user's authorization code first (Client::authorize)"
+                    )));
+                };
+                #[allow(clippy::needless_update)]
+                let req = super::oauth::OauthRefreshTokenRequest {
+                    client_key: self.inner.client_key.clone(),
+                    grant_type: "refresh_token".into(),
+                    refresh_token: refresh.expose().to_owned(),
+                    ..Default::default()
+                };
+                // Straight to `send`: going through `run` would make the future contain itself.
+                let ep = <super::oauth::OauthRefreshTokenRequest as ApiRequest>::ENDPOINT;
+                let body = encode_body(ep, &req)?;
+                let r = self.send(&req, &body, None).await?.data;
+                let now = unix_now();
+                let mut t = UserToken {
+                    open_id: open_id.to_owned(),
+                    access_token: Secret::new(r.access_token),
+                    expires_at: now + r.expires_in,
+                    refresh_token: if r.refresh_token.is_empty() { refresh } else { Secret::new(r.refresh_token) },
+                    refresh_expires_at: now + r.refresh_expires_in,
+                    scope: r.scope,
+                }
+                .to_token();
+                if let Some(old) = current {
+                    if r.refresh_expires_in == 0 {
+                        t.refresh_expires_at = old.refresh_expires_at;
+                    }
+                }
+                Ok(t)
+            })
+            .await
     }
 
     /// The app's client key.
@@ -384,6 +466,9 @@ impl Client {
             Auth::None => None,
             Auth::Given(t) => Some(t),
             Auth::Client => Some(self.managed_client_token(None).await?),
+            Auth::User(open_id) => {
+                Some(self.managed_user_token(&open_id, None).await?.access_token)
+            }
         };
         self.build_request(req, body, token.as_ref())
     }
@@ -398,11 +483,12 @@ impl Client {
                 _ => Auth::Client,
             });
         }
-        match &self.token {
-            Some(t) => Ok(Auth::Given(t.clone())),
-            None => Err(Error::InvalidRequest {
+        match (&self.token, &self.user) {
+            (Some(t), _) => Ok(Auth::Given(t.clone())),
+            (None, Some(open_id)) => Ok(Auth::User(open_id.clone())),
+            (None, None) => Err(Error::InvalidRequest {
                 endpoint: ep.name.into(),
-                message: "this call needs a user's access token: call it on `client.with_access_token(..)`".into(),
+                message: "this call needs a user's access token: call it on `client.user(open_id)` or `client.with_access_token(..)`".into(),
             }),
         }
     }
@@ -427,6 +513,20 @@ impl Client {
                         );
                         let fresh = self.managed_client_token(Some(&token)).await?;
                         self.send(req, body, Some(&fresh)).await
+                    }
+                    other => other,
+                }
+            }
+            Auth::User(open_id) => {
+                let token = self.managed_user_token(&open_id, None).await?.access_token;
+                match self.send(req, body, Some(&token)).await {
+                    Err(e) if e.kind() == ErrorKind::TokenExpired => {
+                        tracing::debug!(
+                            endpoint = R::ENDPOINT.name,
+                            "user token expired; refreshing once"
+                        );
+                        let fresh = self.managed_user_token(&open_id, Some(&token)).await?;
+                        self.send(req, body, Some(&fresh.access_token)).await
                     }
                     other => other,
                 }
