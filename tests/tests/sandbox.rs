@@ -199,6 +199,13 @@ async fn douyin_user_tokens_are_kept_and_refreshed() {
         kept.refresh_token, first.refresh_token,
         "the sandbox rotates refresh tokens"
     );
+    let renewed = client
+        .renew_user_refresh_token(&first.open_id)
+        .await
+        .unwrap();
+    assert!(!renewed.refresh_token.is_empty());
+    // The sandbox retired the old refresh token: the next refresh works only with the kept new one.
+    client.user_token(&first.open_id).await.unwrap();
     let e = client.user_token("nobody").await.unwrap_err();
     assert!(
         matches!(&e, Error::Token(m) if m.contains("authorize")),

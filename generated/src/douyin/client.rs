@@ -309,6 +309,28 @@ impl Client {
         Ok(t)
     }
 
+    /// Renew the refresh token the client keeps for the user `open_id`
+    /// ([`Client::renew_refresh_token`], at most 5 times per authorization) and keep the new one.
+    pub async fn renew_user_refresh_token(&self, open_id: &str) -> Result<RenewedRefreshToken> {
+        let key = self.user_token_key(open_id);
+        let store = self.inner.tokens.store();
+        let Some(mut t) = store.load(&key).await? else {
+            return Err(Error::Token(format!(
+                "no token for user {open_id}: exchange the user's authorization code first (Client::authorize)"
+            )));
+        };
+        let Some(old) = t.refresh_token.clone() else {
+            return Err(Error::Token(format!(
+                "the token kept for user {open_id} has no refresh token"
+            )));
+        };
+        let renewed = self.renew_refresh_token(old).await?;
+        t.refresh_token = Some(renewed.refresh_token.clone());
+        t.refresh_expires_at = Some(renewed.expires_at);
+        self.inner.tokens.put(&key, &t).await?;
+        Ok(renewed)
+    }
+
     /// The token the client keeps for the user `open_id`, refreshed when needed.
     pub async fn user_token(&self, open_id: &str) -> Result<UserToken> {
         self.managed_user_token(open_id, None)
