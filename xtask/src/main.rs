@@ -24,7 +24,7 @@ enum Cmd {
         #[arg(long, hide = true)]
         root: Option<PathBuf>,
     },
-    /// Write an OpenAPI 3.1 document per platform to openapi/<platform>.json from spec/ (removing
+    /// Write an OpenAPI 3.1 document per platform to `openapi/<platform>.json` from spec/ (removing
     /// stale files there; nothing is written unless every spec is valid).
     Openapi {
         /// Write nothing; fail and list every stale, missing or extra file.
