@@ -181,7 +181,10 @@ pub struct AffiliateOrder {
 ::shop_api::impl_lenient!(AffiliateAmount, AffiliateOrderSku, AffiliateOrder);
 /// Request of `affiliate_seller.search_orders`: Search the orders creators brought in, with their commissions (version 202410).
 ///
-/// `POST /affiliate_seller/202410/orders/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/search-seller-affiliate-orders-202410)
+/// Version 202410 per the models generated from the official OpenAPI; an older doc dump lists
+/// 202405 for the same call. The doc link is the version-less page.
+///
+/// `POST /affiliate_seller/202410/orders/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/search-seller-affiliate-orders)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AffiliateSellerSearchOrdersRequest {
     /// SKU orders per page.
@@ -224,7 +227,10 @@ pub struct AffiliateSellerSearchOrdersRequest {
 }
 /// Response data of `affiliate_seller.search_orders`: Search the orders creators brought in, with their commissions (version 202410).
 ///
-/// `POST /affiliate_seller/202410/orders/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/search-seller-affiliate-orders-202410)
+/// Version 202410 per the models generated from the official OpenAPI; an older doc dump lists
+/// 202405 for the same call. The doc link is the version-less page.
+///
+/// `POST /affiliate_seller/202410/orders/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/search-seller-affiliate-orders)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AffiliateSellerSearchOrdersResponse {
     /// This page of orders.
@@ -259,7 +265,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerSearchOrdersRequest {
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/affiliate_seller/202410/orders/search",
         summary: "Search the orders creators brought in, with their commissions (version 202410).",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/search-seller-affiliate-orders-202410",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/search-seller-affiliate-orders",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
@@ -343,7 +349,7 @@ for AffiliateSellerGenerateProductPromotionLinkRequest {
 impl super::super::Client {
     /// Search the orders creators brought in, with their commissions (version 202410).
     ///
-    /// `affiliate_seller.search_orders` (`POST /affiliate_seller/202410/orders/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-seller-affiliate-orders-202410)
+    /// `affiliate_seller.search_orders` (`POST /affiliate_seller/202410/orders/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-seller-affiliate-orders)
     ///
     /// Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_search_orders(

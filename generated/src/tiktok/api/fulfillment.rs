@@ -435,10 +435,36 @@ pub struct Warning {
     )]
     pub message: Option<String>,
 }
+/// A door-to-door collection time slot of a package.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PickupSlot {
+    /// Start of the slot (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub start_time: Option<i64>,
+    /// End of the slot (Unix seconds).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub end_time: Option<i64>,
+    /// Whether the slot can be booked (the platform spells the key `avaliable`).
+    #[serde(
+        rename = "avaliable",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub available: Option<bool>,
+}
 ::shop_api::impl_lenient!(
     PackageSummary, PackageOrder, PackageSku, Address, PackageDimension, PackageWeight,
     TimeSlot, PackageInsurance, SelfShipment, PackageToShip, PackageError,
-    PackageErrorDetail, TrackingEvent, Warning
+    PackageErrorDetail, TrackingEvent, Warning, PickupSlot
 );
 /// Request of `fulfillment.search_packages`: Search packages by status and creation or update time.
 ///
@@ -1085,6 +1111,143 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentMarkPackageAsShippedRequest 
         )
     }
 }
+/// Request of `fulfillment.package_handover_time_slots`: Get how a package can be handed over to the carrier (pickup slots, drop-off, van collection).
+///
+/// `GET /fulfillment/202309/packages/{package_id}/handover_time_slots` — [official documentation](https://partner.tiktokshop.com/docv2/page/get-package-handover-time-slots-202309)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentPackageHandoverTimeSlotsRequest {
+    /// The package.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub package_id: String,
+}
+/// Response data of `fulfillment.package_handover_time_slots`: Get how a package can be handed over to the carrier (pickup slots, drop-off, van collection).
+///
+/// `GET /fulfillment/202309/packages/{package_id}/handover_time_slots` — [official documentation](https://partner.tiktokshop.com/docv2/page/get-package-handover-time-slots-202309)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentPackageHandoverTimeSlotsResponse {
+    /// Whether the package supports door-to-door collection.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub can_pickup: Option<bool>,
+    /// Whether the package can be dropped off at a drop-off point.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub can_drop_off: Option<bool>,
+    /// UK only - whether van collection is available.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub can_van_collection: Option<bool>,
+    /// Where to view the drop-off points.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub drop_off_point_url: Option<String>,
+    /// The collection time slots.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pickup_slots: Option<Vec<PickupSlot>>,
+}
+impl ::shop_api::runtime::ApiRequest for FulfillmentPackageHandoverTimeSlotsRequest {
+    type Response = FulfillmentPackageHandoverTimeSlotsResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.package_handover_time_slots",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/fulfillment/202309/packages/{package_id}/handover_time_slots",
+        summary: "Get how a package can be handed over to the carrier (pickup slots, drop-off, van collection).",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/get-package-handover-time-slots-202309",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["package_id"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/fulfillment/202309/packages/{}/handover_time_slots",
+                ::shop_api::runtime::path_segment(& self.package_id)
+            ),
+        )
+    }
+}
+/// Request of `fulfillment.update_shipping_info`: Update the tracking number and carrier of an order shipped by the seller.
+///
+/// `POST /fulfillment/202309/orders/{order_id}/shipping_info/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/update-shipping-info-202309)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentUpdateShippingInfoRequest {
+    /// The order.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: String,
+    /// The carrier's tracking number (4 to 50 characters).
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub tracking_number: String,
+    /// The carrier (from logistics.shipping_providers).
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub shipping_provider_id: String,
+}
+/// Response data of `fulfillment.update_shipping_info`: Update the tracking number and carrier of an order shipped by the seller.
+///
+/// `POST /fulfillment/202309/orders/{order_id}/shipping_info/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/update-shipping-info-202309)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentUpdateShippingInfoResponse {}
+impl ::shop_api::runtime::ApiRequest for FulfillmentUpdateShippingInfoRequest {
+    type Response = FulfillmentUpdateShippingInfoResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.update_shipping_info",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/fulfillment/202309/orders/{order_id}/shipping_info/update",
+        summary: "Update the tracking number and carrier of an order shipped by the seller.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/update-shipping-info-202309",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &["order_id", "tracking_number", "shipping_provider_id"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/fulfillment/202309/orders/{}/shipping_info/update",
+                ::shop_api::runtime::path_segment(& self.order_id)
+            ),
+        )
+    }
+}
 impl super::super::Client {
     /// Search packages by status and creation or update time.
     ///
@@ -1157,6 +1320,26 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FulfillmentMarkPackageAsShippedResponse> {
         self.execute(req).await
     }
+    /// Get how a package can be handed over to the carrier (pickup slots, drop-off, van collection).
+    ///
+    /// `fulfillment.package_handover_time_slots` (`GET /fulfillment/202309/packages/{package_id}/handover_time_slots`) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-package-handover-time-slots-202309)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn fulfillment_package_handover_time_slots(
+        &self,
+        req: &FulfillmentPackageHandoverTimeSlotsRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentPackageHandoverTimeSlotsResponse> {
+        self.execute(req).await
+    }
+    /// Update the tracking number and carrier of an order shipped by the seller.
+    ///
+    /// `fulfillment.update_shipping_info` (`POST /fulfillment/202309/orders/{order_id}/shipping_info/update`) — [official documentation](https://partner.tiktokshop.com/docv2/page/update-shipping-info-202309)
+    pub async fn fulfillment_update_shipping_info(
+        &self,
+        req: &FulfillmentUpdateShippingInfoRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentUpdateShippingInfoResponse> {
+        self.execute(req).await
+    }
 }
 /// The endpoints of this module, in spec order.
 pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
@@ -1167,6 +1350,8 @@ pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <FulfillmentTrackingRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <FulfillmentShippingDocumentsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <FulfillmentMarkPackageAsShippedRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FulfillmentPackageHandoverTimeSlotsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FulfillmentUpdateShippingInfoRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
 ];
 /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
 pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
@@ -1192,6 +1377,12 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
         }
         "fulfillment.mark_package_as_shipped" => {
             Ok(visitor.visit::<FulfillmentMarkPackageAsShippedRequest>())
+        }
+        "fulfillment.package_handover_time_slots" => {
+            Ok(visitor.visit::<FulfillmentPackageHandoverTimeSlotsRequest>())
+        }
+        "fulfillment.update_shipping_info" => {
+            Ok(visitor.visit::<FulfillmentUpdateShippingInfoRequest>())
         }
         _ => Err(visitor),
     }
