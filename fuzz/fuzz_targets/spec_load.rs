@@ -23,6 +23,12 @@ fuzz_target!(|data: &[u8]| {
     let root = root();
     std::fs::write(root.join("spec/fixture/shop.yaml"), data).unwrap();
     if let Ok(api) = ir::load(root) {
-        let _ = emit::render(&api, Path::new("out"), &emit::Options { feature_gates: false });
+        let _ = emit::render(
+            &api,
+            Path::new("out"),
+            &emit::Options {
+                feature_gates: false,
+            },
+        );
     }
 });

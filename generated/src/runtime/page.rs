@@ -39,15 +39,17 @@ impl<T> Page<T> {
         total: Option<i64>,
         has_more: Option<bool>,
     ) -> Self {
+        // Pages up to this one; saturating, as the page number is the caller's.
+        let pages = current.saturating_sub(first).saturating_add(1);
         let more = if items.is_empty() {
             false
         } else if let Some(h) = has_more {
             h
         } else if let (Some(t), Some(s)) = (total, size) {
-            (current - first + 1).saturating_mul(s) < t
+            pages.saturating_mul(s) < t
         } else if let Some(t) = total {
             // No page size: assume every page holds as many as this one.
-            (current - first + 1).saturating_mul(items.len() as i64) < t
+            pages.saturating_mul(items.len() as i64) < t
         } else if let Some(s) = size {
             items.len() as i64 >= s
         } else {
@@ -55,7 +57,8 @@ impl<T> Page<T> {
         };
         Page {
             items,
-            next: more.then_some(PageKey::Number(current + 1)),
+            // There is no page after `i64::MAX`.
+            next: current.checked_add(1).filter(|_| more).map(PageKey::Number),
             total,
         }
     }
@@ -170,6 +173,29 @@ mod tests {
         assert_eq!(
             Page::<i32>::numbered(vec![], 0, 0, Some(2), Some(9), Some(true)).next,
             None
+        );
+    }
+
+    /// Regression (found writing `fuzz/`'s `decode_response`, which pages every decoded response at
+    /// the ends of the page number): a page number at the ends of `i64` (it comes from the caller's
+    /// request, the rest of the page from the server) overflowed `current - first + 1` and
+    /// `current + 1`. Now the page is answered, and there is no page after `i64::MAX`.
+    #[test]
+    fn numbered_extreme_page_numbers() {
+        assert_eq!(
+            Page::numbered(vec![1], i64::MAX, 0, Some(20), Some(i64::MAX), None).next,
+            None
+        );
+        assert_eq!(
+            Page::numbered(vec![1], i64::MAX, 0, None, None, Some(true)).next,
+            None
+        );
+        // Below the first page: answered, whatever it says.
+        let _ = Page::numbered(vec![1], i64::MIN, 1, Some(20), Some(5), None);
+        let _ = Page::numbered(vec![1], i64::MIN, 1, None, Some(5), None);
+        assert_eq!(
+            Page::numbered(vec![1], i64::MAX - 1, 0, None, None, Some(true)).next,
+            Some(PageKey::Number(i64::MAX))
         );
     }
 
