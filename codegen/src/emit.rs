@@ -780,13 +780,13 @@ fn as_i64(expr: TokenStream, ty: &Ty) -> TokenStream {
     }
 }
 
-/// `n` (an `i64`) as the field's integer type.
+/// `n` (an `i64`) as the field's integer type, saturating at its bounds.
 fn from_i64(ty: &Ty) -> TokenStream {
     match ty {
         Ty::I64 => quote!(n),
         other => {
             let t = rust_ty(other);
-            quote!(n as #t)
+            quote!(<#t>::try_from(n).unwrap_or(if n < 0 { <#t>::MIN } else { <#t>::MAX }))
         }
     }
 }

@@ -76,7 +76,10 @@ macro_rules! lenient_int {
                         <$t>::try_from(v).map_err(|_| E::custom(format_args!("{v} is out of range for {}", stringify!($t))))
                     }
                     fn visit_f64<E: de::Error>(self, v: f64) -> Result<$t, E> {
-                        if v.fract() == 0.0 && v >= <$t>::MIN as f64 && v <= <$t>::MAX as f64 {
+                        // `MAX as f64` rounds up to 2^bits for 64-bit types, so compare against the exact
+                        // power of two above MAX instead.
+                        let above_max = (<$t>::MAX / 2 + 1) as f64 * 2.0;
+                        if v.fract() == 0.0 && v >= <$t>::MIN as f64 && v < above_max {
                             Ok(v as $t)
                         } else {
                             Err(E::custom(format_args!("{v} is not an integer")))
@@ -285,5 +288,19 @@ mod tests {
         assert_eq!((b.n, b.ok, b.ids.len()), (None, false, 0));
         assert!(serde_json::from_str::<S>(r#"{"n":"abc"}"#).is_err());
         assert!(serde_json::from_str::<S>(r#"{"n":1.5}"#).is_err());
+    }
+
+    #[test]
+    fn float_bounds_are_exact() {
+        let f = |s: &str| serde_json::from_str::<S>(s).map(|s| s.n);
+        assert_eq!(f(r#"{"n":1e3}"#).unwrap(), Some(1000));
+        assert_eq!(f(r#"{"n":-9.223372036854775808e18}"#).unwrap(), Some(i64::MIN));
+        // 2^63 is one past i64::MAX: an error, not a silent saturation.
+        assert!(f(r#"{"n":9.223372036854775808e18}"#).is_err());
+        let i = |s: &str| i32::lenient(&mut serde_json::Deserializer::from_str(s));
+        assert_eq!(i("2147483647.0").unwrap(), i32::MAX);
+        assert!(i("2147483648.0").is_err());
+        let u = |s: &str| u64::lenient(&mut serde_json::Deserializer::from_str(s));
+        assert!(u("1.8446744073709551616e19").is_err());
     }
 }
