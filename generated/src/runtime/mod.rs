@@ -185,6 +185,15 @@ pub fn decode_data<T: serde::de::DeserializeOwned>(
         }
         _ => "{}",
     };
+    // Some endpoints send `data` as a bare array; their specs model it as one field
+    // `data: [T]`, so the array is decoded as `{"data": [...]}`.
+    let wrapped;
+    let text = if text.trim_start().starts_with('[') {
+        wrapped = format!("{{\"data\":{text}}}");
+        wrapped.as_str()
+    } else {
+        text
+    };
     // The fast path; only a failure is decoded again, tracking the path, to say where it broke.
     serde_json::from_str(text).map_err(|_| {
         let de = &mut serde_json::Deserializer::from_str(text);
@@ -418,4 +427,40 @@ macro_rules! impl_lenient {
             }
         }
     )*};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    struct Listed {
+        #[serde(default)]
+        data: Vec<i64>,
+    }
+
+    fn raw(s: &str) -> Box<serde_json::value::RawValue> {
+        serde_json::value::RawValue::from_string(s.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn bare_array_data_decodes_like_wrapped() {
+        let ep = &Endpoint {
+            platform: "doudian",
+            module: "sku",
+            name: "sku.list",
+            method: HttpMethod::Post,
+            path: "/sku/list",
+            summary: "",
+            doc_url: "",
+            flags: Flags::NONE,
+            deprecated: false,
+            has_data: true,
+            required: &[],
+        };
+        let a: Listed = decode_data(ep, Some(&raw("[1,2]")), b"").unwrap();
+        let b: Listed = decode_data(ep, Some(&raw(r#"{"data":[1,2]}"#)), b"").unwrap();
+        assert_eq!(a.data, b.data);
+        assert!(decode_data::<Listed>(ep, Some(&raw("[\"x\"]")), b"").is_err());
+    }
 }
