@@ -1203,6 +1203,20 @@ fn lower_endpoint(
             ), Some("request fields share one struct: rename one and keep its JSON name with `wire:`".into()));
             continue;
         }
+        if let Some(other) = request.iter().find(|o| o.wire == f.wire) {
+            let section = place_name(f.place);
+            cx.err(
+                &["endpoints", name, section, &f.rust],
+                format!(
+                    "the JSON name `{}` is also used by the {} field `{}`",
+                    f.wire,
+                    place_name(other.place),
+                    other.rust
+                ),
+                Some("one request struct cannot decode two fields of one name: keep one".into()),
+            );
+            continue;
+        }
         request.push(f);
     }
     let flags: BTreeSet<FlagKind> = e.flags.iter().copied().map(FlagKind::from).collect();

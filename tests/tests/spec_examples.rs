@@ -14,14 +14,18 @@ struct Decode<'a>(&'a Value);
 impl<P> EndpointVisitor<P> for Decode<'_> {
     type Output = Result<(), String>;
     fn visit<R: ApiRequest<Platform = P> + 'static>(self) -> Self::Output {
-        let data = match self.0.get("data") {
-            Some(Value::Null) | None => Value::Object(Default::default()),
-            Some(d) => d.clone(),
-        };
-        let text = data.to_string();
-        let de = &mut serde_json::Deserializer::from_str(&text);
-        let resp: R::Response = serde_path_to_error::deserialize(de)
-            .map_err(|e| format!("at data.{}: {}", e.path(), e.inner()))?;
+        // Decoded the way the clients decode a success envelope's `data`.
+        let data = self.0.get("data").map(|d| d.to_string());
+        let raw = data
+            .map(serde_json::value::RawValue::from_string)
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        let resp: R::Response = shop_api::runtime::decode_data(
+            R::ENDPOINT,
+            raw.as_deref(),
+            self.0.to_string().as_bytes(),
+        )
+        .map_err(|e| e.to_string())?;
         // What decoded serializes and decodes again to the same value.
         let again: R::Response =
             serde_json::from_value(serde_json::to_value(&resp).map_err(|e| e.to_string())?)

@@ -294,7 +294,10 @@ mod tests {
     fn float_bounds_are_exact() {
         let f = |s: &str| serde_json::from_str::<S>(s).map(|s| s.n);
         assert_eq!(f(r#"{"n":1e3}"#).unwrap(), Some(1000));
-        assert_eq!(f(r#"{"n":-9.223372036854775808e18}"#).unwrap(), Some(i64::MIN));
+        assert_eq!(
+            f(r#"{"n":-9.223372036854775808e18}"#).unwrap(),
+            Some(i64::MIN)
+        );
         // 2^63 is one past i64::MAX: an error, not a silent saturation.
         assert!(f(r#"{"n":9.223372036854775808e18}"#).is_err());
         let i = |s: &str| i32::lenient(&mut serde_json::Deserializer::from_str(s));

@@ -1248,11 +1248,259 @@ pub struct OperateResult {
     )]
     pub status_msg: Option<String>,
 }
+/// 打开售后通道结论
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Conclusion {
+    /// 匹配到超级售后的类型，1是超售后期售后，2是EP订单超级售后，3是虚拟订单超级售后，4是超售后次数售后
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub match_conclusion: Option<i32>,
+    /// 匹配结果的解释，成功时为空
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub match_message: Option<String>,
+    /// 当前超级售后可以发起的售后类型，0是退货退款，1是已发货仅退款，2是未发货仅退款，3是换货
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub can_apply_type_list: Option<Vec<i64>>,
+    /// 匹配是否成功，当match_conclusion不为0且can_apply_type_list不是空的时候，此值为true
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub match_success: Option<bool>,
+}
+/// 要拦截的包裹
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct InterceptTargetsItem {
+    /// 物流公司编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub company_code: Option<String>,
+    /// 物流单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub tracking_no: Option<String>,
+}
+/// 当前售后商品信息
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CurProduct {
+    /// 商品单订单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<i64>,
+    /// 商品图片
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_image: Option<String>,
+    /// 商品名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_name: Option<String>,
+    /// 商品规格
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_spec: Option<String>,
+    /// 商品标签
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub tags: Option<Vec<String>>,
+    /// 单价
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub price: Option<i64>,
+    /// 数量
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<i64>,
+}
+/// 其它商品列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OtherProductsItem {
+    /// 商品单订单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<i64>,
+    /// 商品图片
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_image: Option<String>,
+    /// 商品名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_name: Option<String>,
+    /// 商品规格
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_spec: Option<String>,
+    /// 商品标签
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub tags: Option<Vec<String>>,
+    /// 单价
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub price: Option<i64>,
+    /// 数量
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<i64>,
+}
+/// 物流拦截结果
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct InterceptResultsItem {
+    /// 物流公司编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub company_code: Option<String>,
+    /// 物流公司名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub company_name: Option<String>,
+    /// 物流单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub tracking_no: Option<String>,
+    /// 包裹价值（分）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_amount: Option<i64>,
+    /// 是否可拦截（拦截详情时返回）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub can_intercept: Option<bool>,
+    /// 是否拦截成功（发起拦截时返回）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_success: Option<bool>,
+    /// 不可拦截原因编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub unavailable_reason_code: Option<i64>,
+    /// 不可拦截原因文案
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub unavailable_reason: Option<String>,
+    /// 拦截费用（分），（拦截详情时返回，不可拦截时无意义）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub intercept_cost: Option<i64>,
+    /// 当前售后商品信息
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cur_product: Option<CurProduct>,
+    /// 其它商品列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub other_products: Option<Vec<OtherProductsItem>>,
+    /// 其他商品件数
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub other_product_amount: Option<i64>,
+    /// 结算方式 0是线上结算 1是线下结算
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub settlement_mode: Option<i32>,
+}
 ::shop_api::impl_lenient!(
     Region, SkuSpec, OrderLogistics, ExchangeSkuInfo, AftersaleSummary, RelatedOrderInfo,
     AftersaleOrderInfo, AftersaleItem, PostAddress, AfterSaleDetailInfo,
     ReverseLogistics, AfterSaleLogistics, ProcessInfo, SkuOrderInfo, AfterSaleOrder,
-    Evidence, AfterSaleAddressDetail, OperateLogistics, OperateItem, OperateResult
+    Evidence, AfterSaleAddressDetail, OperateLogistics, OperateItem, OperateResult,
+    Conclusion, InterceptTargetsItem, CurProduct, OtherProductsItem, InterceptResultsItem
 );
 /// Webhook event `refund_created` (200): The buyer asked for an after-sale (`refund_RefundCreated`).
 ///
@@ -3443,6 +3691,368 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleOperateRequest {
         required: &["type", "items"],
     };
 }
+/// Request of `afterSale.CancelSendGoodsSuccess`: Calls /afterSale/CancelSendGoodsSuccess.
+///
+/// `POST /afterSale/CancelSendGoodsSuccess` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/816)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AfterSaleCancelSendGoodsSuccessRequest {
+    /// 售后单ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// unix时间戳，单位为秒
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub op_time: Option<i64>,
+}
+/// Response data of `afterSale.CancelSendGoodsSuccess`: Calls /afterSale/CancelSendGoodsSuccess.
+///
+/// `POST /afterSale/CancelSendGoodsSuccess` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/816)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AfterSaleCancelSendGoodsSuccessResponse {}
+impl ::shop_api::runtime::ApiRequest for AfterSaleCancelSendGoodsSuccessRequest {
+    type Response = AfterSaleCancelSendGoodsSuccessResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "after_sale",
+        name: "afterSale.CancelSendGoodsSuccess",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/afterSale/CancelSendGoodsSuccess",
+        summary: "Calls /afterSale/CancelSendGoodsSuccess.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/17/816",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &[],
+    };
+}
+/// Request of `afterSale.OpenAfterSaleChannel`: Calls /afterSale/OpenAfterSaleChannel.
+///
+/// `POST /afterSale/OpenAfterSaleChannel` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/764)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AfterSaleOpenAfterSaleChannelRequest {
+    /// 订单ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<i64>,
+}
+/// Response data of `afterSale.OpenAfterSaleChannel`: Calls /afterSale/OpenAfterSaleChannel.
+///
+/// `POST /afterSale/OpenAfterSaleChannel` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/764)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AfterSaleOpenAfterSaleChannelResponse {
+    /// 打开售后通道结论
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conclusion: Option<Conclusion>,
+}
+impl ::shop_api::runtime::ApiRequest for AfterSaleOpenAfterSaleChannelRequest {
+    type Response = AfterSaleOpenAfterSaleChannelResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "after_sale",
+        name: "afterSale.OpenAfterSaleChannel",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/afterSale/OpenAfterSaleChannel",
+        summary: "Calls /afterSale/OpenAfterSaleChannel.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/17/764",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `afterSale.addOrderRemark`: Calls /afterSale/addOrderRemark.
+///
+/// `POST /afterSale/addOrderRemark` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/585)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AfterSaleAddOrderRemarkRequest {
+    /// 订单ID，与售后单ID二选一传入
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// 售后单ID，与订单ID二选一传入，二者均传入时售后单ID的优先级更高
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub after_sale_id: Option<String>,
+    /// 商家添加的备注信息
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub remark: Option<String>,
+}
+/// Response data of `afterSale.addOrderRemark`: Calls /afterSale/addOrderRemark.
+///
+/// `POST /afterSale/addOrderRemark` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/585)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AfterSaleAddOrderRemarkResponse {}
+impl ::shop_api::runtime::ApiRequest for AfterSaleAddOrderRemarkRequest {
+    type Response = AfterSaleAddOrderRemarkResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "after_sale",
+        name: "afterSale.addOrderRemark",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/afterSale/addOrderRemark",
+        summary: "Calls /afterSale/addOrderRemark.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/17/585",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &[],
+    };
+}
+/// Request of `afterSale.applyLogisticsIntercept`: Calls /afterSale/applyLogisticsIntercept.
+///
+/// `POST /afterSale/applyLogisticsIntercept` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/897)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AfterSaleApplyLogisticsInterceptRequest {
+    /// 售后单ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub after_sale_id: Option<i64>,
+    /// 操作来源（1:商家 3:客服）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub op_from: Option<i32>,
+    /// 要拦截的包裹
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub intercept_targets: Option<Vec<InterceptTargetsItem>>,
+}
+/// Response data of `afterSale.applyLogisticsIntercept`: Calls /afterSale/applyLogisticsIntercept.
+///
+/// `POST /afterSale/applyLogisticsIntercept` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/897)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AfterSaleApplyLogisticsInterceptResponse {
+    /// 物流拦截结果
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub intercept_results: Option<Vec<InterceptResultsItem>>,
+    /// 拦截成功次数
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub success_count: Option<i64>,
+    /// 拦截失败次数
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub failed_count: Option<i64>,
+    /// 不可拦截编码(failed_count=1时有意义)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub unavailable_reason_code: Option<i64>,
+    /// 不可拦截原因(failed_count=1时有意义)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub unavailable_reason: Option<String>,
+    /// 售后单退款总金额
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_amount: Option<i64>,
+}
+impl ::shop_api::runtime::ApiRequest for AfterSaleApplyLogisticsInterceptRequest {
+    type Response = AfterSaleApplyLogisticsInterceptResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "after_sale",
+        name: "afterSale.applyLogisticsIntercept",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/afterSale/applyLogisticsIntercept",
+        summary: "Calls /afterSale/applyLogisticsIntercept.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/17/897",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `afterSale.returnGoodsToWareHouseSuccess`: Calls /afterSale/returnGoodsToWareHouseSuccess.
+///
+/// `POST /afterSale/returnGoodsToWareHouseSuccess` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/815)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AfterSaleReturnGoodsToWareHouseSuccessRequest {
+    /// 售后单Id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<String>,
+    /// 商家确认退货入仓时间，Unix时间戳，时间为秒
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub op_time: Option<i64>,
+    /// 用户退货物流单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub tracking_no: Option<String>,
+    /// 物流公司代号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub logistics_company_code: Option<String>,
+}
+/// Response data of `afterSale.returnGoodsToWareHouseSuccess`: Calls /afterSale/returnGoodsToWareHouseSuccess.
+///
+/// `POST /afterSale/returnGoodsToWareHouseSuccess` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/815)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AfterSaleReturnGoodsToWareHouseSuccessResponse {}
+impl ::shop_api::runtime::ApiRequest for AfterSaleReturnGoodsToWareHouseSuccessRequest {
+    type Response = AfterSaleReturnGoodsToWareHouseSuccessResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "after_sale",
+        name: "afterSale.returnGoodsToWareHouseSuccess",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/afterSale/returnGoodsToWareHouseSuccess",
+        summary: "Calls /afterSale/returnGoodsToWareHouseSuccess.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/17/815",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &[],
+    };
+}
+/// Request of `afterSale.submitEvidence`: Calls /afterSale/submitEvidence.
+///
+/// `POST /afterSale/submitEvidence` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/255)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AfterSaleSubmitEvidenceRequest {
+    /// 售后单ID ，通过/trade/refundListSearch 或者 /afterSale/refundProcessDetail 获取
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<i64>,
+    /// 备注
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub comment: Option<String>,
+    /// <https://xxxx.jpg> | 凭证，最多四张
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub evidence: Option<Vec<String>>,
+}
+/// Response data of `afterSale.submitEvidence`: Calls /afterSale/submitEvidence.
+///
+/// `POST /afterSale/submitEvidence` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/255)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AfterSaleSubmitEvidenceResponse {}
+impl ::shop_api::runtime::ApiRequest for AfterSaleSubmitEvidenceRequest {
+    type Response = AfterSaleSubmitEvidenceResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "after_sale",
+        name: "afterSale.submitEvidence",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/afterSale/submitEvidence",
+        summary: "Calls /afterSale/submitEvidence.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/17/255",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &[],
+    };
+}
+/// Request of `afterSale.timeExtend`: Calls /afterSale/timeExtend.
+///
+/// `POST /afterSale/timeExtend` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/242)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AfterSaleTimeExtendRequest {
+    /// 售后单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<i64>,
+}
+/// Response data of `afterSale.timeExtend`: Calls /afterSale/timeExtend.
+///
+/// `POST /afterSale/timeExtend` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/242)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AfterSaleTimeExtendResponse {}
+impl ::shop_api::runtime::ApiRequest for AfterSaleTimeExtendRequest {
+    type Response = AfterSaleTimeExtendResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "after_sale",
+        name: "afterSale.timeExtend",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/afterSale/timeExtend",
+        summary: "Calls /afterSale/timeExtend.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/17/242",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &[],
+    };
+}
 impl super::super::Client {
     /// Search after-sale requests by application or update time, status and type.
     ///
@@ -3475,12 +4085,82 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AfterSaleOperateResponse> {
         self.execute(req).await
     }
+    /// Calls /afterSale/CancelSendGoodsSuccess.
+    ///
+    /// `afterSale.CancelSendGoodsSuccess` (`POST /afterSale/CancelSendGoodsSuccess`) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/816)
+    pub async fn after_sale_cancel_send_goods_success(
+        &self,
+        req: &AfterSaleCancelSendGoodsSuccessRequest,
+    ) -> ::shop_api::runtime::Result<AfterSaleCancelSendGoodsSuccessResponse> {
+        self.execute(req).await
+    }
+    /// Calls /afterSale/OpenAfterSaleChannel.
+    ///
+    /// `afterSale.OpenAfterSaleChannel` (`POST /afterSale/OpenAfterSaleChannel`) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/764)
+    pub async fn after_sale_open_after_sale_channel(
+        &self,
+        req: &AfterSaleOpenAfterSaleChannelRequest,
+    ) -> ::shop_api::runtime::Result<AfterSaleOpenAfterSaleChannelResponse> {
+        self.execute(req).await
+    }
+    /// Calls /afterSale/addOrderRemark.
+    ///
+    /// `afterSale.addOrderRemark` (`POST /afterSale/addOrderRemark`) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/585)
+    pub async fn after_sale_add_order_remark(
+        &self,
+        req: &AfterSaleAddOrderRemarkRequest,
+    ) -> ::shop_api::runtime::Result<AfterSaleAddOrderRemarkResponse> {
+        self.execute(req).await
+    }
+    /// Calls /afterSale/applyLogisticsIntercept.
+    ///
+    /// `afterSale.applyLogisticsIntercept` (`POST /afterSale/applyLogisticsIntercept`) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/897)
+    pub async fn after_sale_apply_logistics_intercept(
+        &self,
+        req: &AfterSaleApplyLogisticsInterceptRequest,
+    ) -> ::shop_api::runtime::Result<AfterSaleApplyLogisticsInterceptResponse> {
+        self.execute(req).await
+    }
+    /// Calls /afterSale/returnGoodsToWareHouseSuccess.
+    ///
+    /// `afterSale.returnGoodsToWareHouseSuccess` (`POST /afterSale/returnGoodsToWareHouseSuccess`) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/815)
+    pub async fn after_sale_return_goods_to_ware_house_success(
+        &self,
+        req: &AfterSaleReturnGoodsToWareHouseSuccessRequest,
+    ) -> ::shop_api::runtime::Result<AfterSaleReturnGoodsToWareHouseSuccessResponse> {
+        self.execute(req).await
+    }
+    /// Calls /afterSale/submitEvidence.
+    ///
+    /// `afterSale.submitEvidence` (`POST /afterSale/submitEvidence`) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/255)
+    pub async fn after_sale_submit_evidence(
+        &self,
+        req: &AfterSaleSubmitEvidenceRequest,
+    ) -> ::shop_api::runtime::Result<AfterSaleSubmitEvidenceResponse> {
+        self.execute(req).await
+    }
+    /// Calls /afterSale/timeExtend.
+    ///
+    /// `afterSale.timeExtend` (`POST /afterSale/timeExtend`) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/242)
+    pub async fn after_sale_time_extend(
+        &self,
+        req: &AfterSaleTimeExtendRequest,
+    ) -> ::shop_api::runtime::Result<AfterSaleTimeExtendResponse> {
+        self.execute(req).await
+    }
 }
 /// The endpoints of this module, in spec order.
 pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <AfterSaleListRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <AfterSaleDetailRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <AfterSaleOperateRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <AfterSaleCancelSendGoodsSuccessRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <AfterSaleOpenAfterSaleChannelRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <AfterSaleAddOrderRemarkRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <AfterSaleApplyLogisticsInterceptRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <AfterSaleReturnGoodsToWareHouseSuccessRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <AfterSaleSubmitEvidenceRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <AfterSaleTimeExtendRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
 ];
 /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
 pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Doudian>>(
@@ -3491,6 +4171,25 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Doudian>>(
         "afterSale.List" => Ok(visitor.visit::<AfterSaleListRequest>()),
         "afterSale.Detail" => Ok(visitor.visit::<AfterSaleDetailRequest>()),
         "afterSale.operate" => Ok(visitor.visit::<AfterSaleOperateRequest>()),
+        "afterSale.CancelSendGoodsSuccess" => {
+            Ok(visitor.visit::<AfterSaleCancelSendGoodsSuccessRequest>())
+        }
+        "afterSale.OpenAfterSaleChannel" => {
+            Ok(visitor.visit::<AfterSaleOpenAfterSaleChannelRequest>())
+        }
+        "afterSale.addOrderRemark" => {
+            Ok(visitor.visit::<AfterSaleAddOrderRemarkRequest>())
+        }
+        "afterSale.applyLogisticsIntercept" => {
+            Ok(visitor.visit::<AfterSaleApplyLogisticsInterceptRequest>())
+        }
+        "afterSale.returnGoodsToWareHouseSuccess" => {
+            Ok(visitor.visit::<AfterSaleReturnGoodsToWareHouseSuccessRequest>())
+        }
+        "afterSale.submitEvidence" => {
+            Ok(visitor.visit::<AfterSaleSubmitEvidenceRequest>())
+        }
+        "afterSale.timeExtend" => Ok(visitor.visit::<AfterSaleTimeExtendRequest>()),
         _ => Err(visitor),
     }
 }

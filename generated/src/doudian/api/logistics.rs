@@ -58,7 +58,1096 @@ pub struct TrackInfo {
     )]
     pub express: Option<String>,
 }
-::shop_api::impl_lenient!(RouteNode, TrackInfo);
+/// 取消状态
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CancelResult {
+    /// true：取消成功 false 取消失败
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub success: Option<bool>,
+}
+/// 用户使用的模板数据
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CustomTemplateInfosItem {
+    /// 自定义区模板code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub custom_template_code: Option<String>,
+    /// 自定义区模板名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub custom_template_name: Option<String>,
+    /// 父模板code(查询标准模板API中返回的template_code)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub parent_template_code: Option<String>,
+    /// 自定义区模板url(URL资源的内容为xml格式的报文)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub custom_template_url: Option<String>,
+    /// customTemplateKeyList（打印项中字段列表）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub custom_template_key_list: Option<Vec<String>>,
+    /// 自定义区模板id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub custom_template_id: Option<i64>,
+    /// 父模板id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub parent_template_id: Option<i64>,
+}
+/// 商家所有快递自定义模板的数据列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CustomTemplateDataItem {
+    /// 物流服务商编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub logistics_code: Option<String>,
+    /// 用户使用的模板数据
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub custom_template_infos: Option<Vec<CustomTemplateInfosItem>>,
+}
+/// 发货地址
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SenderAddress {
+    /// CHN
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub country_code: Option<String>,
+    /// 省份名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub province_name: Option<String>,
+    /// 城市名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub city_name: Option<String>,
+    /// 区名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub district_name: Option<String>,
+    /// 街道名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub street_name: Option<String>,
+    /// 详细地址
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub detail_address: Option<String>,
+}
+/// 收件地址
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ReceiverAddress {
+    /// CHN
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub country_code: Option<String>,
+    /// 省份名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub province_name: Option<String>,
+    /// 城市名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub city_name: Option<String>,
+    /// 区名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub district_name: Option<String>,
+    /// 街道名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub street_name: Option<String>,
+    /// 详细地址，支持密文
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub detail_address: Option<String>,
+}
+/// 增值服务 目前只支持德邦
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ServiceListItem {
+    /// code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub service_code: Option<String>,
+    /// value
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub service_value: Option<String>,
+}
+/// 投递要求 目前只支持德邦
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct DeliveryReq {
+    /// 是否接受仅镇中心派送 目前仅支持德邦
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_center_delivery: Option<bool>,
+    /// 是否接受合伙人自提，目前仅支持德邦
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_pickup_self: Option<bool>,
+}
+/// 寄件人地址
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SenderAddressItem {
+    /// 省名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub province_name: Option<String>,
+    /// 市名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub city_name: Option<String>,
+    /// 区/县名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub district_name: Option<String>,
+    /// 街道名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub street_name: Option<String>,
+    /// 剩余详细地址
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub detail_address: Option<String>,
+}
+/// 商家已开通的网点列表信息
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct NetsitesItem {
+    /// 网点Code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub netsite_code: Option<String>,
+    /// 网点名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub netsite_name: Option<String>,
+    /// 电子面单余额数量
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// 寄件人地址
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sender_address: Option<Vec<SenderAddressItem>>,
+    /// 已取单号数量，若业务本身无值，则传-1，前端可展示为“-”
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub allocated_quantity: Option<i64>,
+    /// 已取消单号数量，若业务本身无值，则传-1，前端可展示为“-”
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cancelled_quantity: Option<i64>,
+    /// 已回收单号数量，若业务本身无值，则传-1，前端可展示为“-”
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub recycled_quantity: Option<i64>,
+    /// 快递公司编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub company: Option<String>,
+    /// 物流服务商业务类型 1：直营 2：加盟 3：落地配 4：直营带网点
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub company_type: Option<i32>,
+}
+/// 寄件人联系信息
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Contact {
+    /// 寄件人姓名
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// 寄件人固话（和mobile二选一）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub phone: Option<String>,
+    /// 寄件人移动电话（和phone二选一）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub mobile: Option<String>,
+}
+/// 寄件人信息
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SenderInfo {
+    /// 寄件人地址信息（需要调用/logistics/listShopNetsite查询）
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<SenderAddress>,
+    /// 寄件人联系信息
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+}
+/// 回单寄回地址
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PodModelAddress {
+    /// 国家编码（默认CHN，目前只有国内业务）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub country_code: Option<String>,
+    /// 省名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub province_name: Option<String>,
+    /// 市名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub city_name: Option<String>,
+    /// 区/县名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub district_name: Option<String>,
+    /// 街道名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub street_name: Option<String>,
+    /// 剩余详细地址
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub detail_address: Option<String>,
+}
+/// 收件人地址信息
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Address4 {
+    /// 国家编码（默认中国CHN）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub country_code: Option<String>,
+    /// 省名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub province_name: Option<String>,
+    /// 市名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub city_name: Option<String>,
+    /// 区/县名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub district_name: Option<String>,
+    /// 街道名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub street_name: Option<String>,
+    /// 剩余详细地址，支持密文
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub detail_address: Option<String>,
+    /// 省编码code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub province_code: Option<String>,
+    /// 市编码code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub city_code: Option<String>,
+    /// 区编码code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub district_code: Option<String>,
+    /// 街道编码code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub street_code: Option<String>,
+}
+/// 收件人信息
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ReceiverInfo {
+    /// 收件人地址信息
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address4>,
+    /// 收件人联系信息
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+}
+/// 商品明细列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ItemsItem {
+    /// 商品名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub item_name: Option<String>,
+    /// 商品规格
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub item_specs: Option<String>,
+    /// 商品数量
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub item_count: Option<i32>,
+    /// 单件商品体积（cm3
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub item_volume: Option<i32>,
+    /// 单件商品重量（g)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub item_weight: Option<i32>,
+    /// 单件总净重量（g）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub item_net_weight: Option<i32>,
+}
+/// 仓、门店、总对总发货
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Warehouse {
+    /// true 总对总门店发货
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_sum_up: Option<bool>,
+    /// 仓库id编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub wh_code: Option<String>,
+    /// 仓库订单号(丹鸟等仓发链路使用)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub wh_order_no: Option<String>,
+    /// 发货方式，2-门店发货 3-仓库发货（不传默认为3）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub delivery_type: Option<String>,
+}
+/// 总对总信息门店信息
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct NetInfo {
+    /// 物流服务商类型，直营/加盟
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category: Option<String>,
+    /// 网点编码,当category为加盟类型时，该字段必填；为直营类型时可不传；对总模式该字段均为非必填
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub net_code: Option<String>,
+    /// 总对总账号 月结账号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub monthly_account: Option<String>,
+    /// 总对总密码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub secret_key: Option<String>,
+}
+/// 详细订单列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderInfosItem {
+    /// 订单号（合单情况下，isv只需传其中一个订单号，传入的订单号需去掉末尾后缀字母A)；非抖音订单需要传order_channel字段，长度仅支持32个字符，格式：数字、大小写字母及“-”、“/”2种分隔符的组合字符串，例如：Doudian-123456
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// 包裹id（只能传入数字、字母和下划线；大小写敏感，即123A,123a 不可当做相同ID，否则存在一定可能取号失败）一单一包裹是不需要传，有2个以上时，从第二个开始都需要传不同id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pack_id: Option<String>,
+    /// 增值服务列表，更多增值服务参考抖音电商电子面单对接文档
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub service_list: Option<Vec<ServiceListItem>>,
+    /// 快递产品类型，更多产品类型参考抖音电商电子面单对接文档
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_type: Option<String>,
+    /// 支付方式：1-寄付月结，2-寄付现结）若不传，默认为商家与物流商网点约定的支付方式
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pay_method: Option<i32>,
+    /// 运费金额，单位为分
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pay_amount: Option<i64>,
+    /// 回单寄回地址
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_model_address: Option<PodModelAddress>,
+    /// 收件人信息
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver_info: Option<ReceiverInfo>,
+    /// 商品明细列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub items: Option<Vec<ItemsItem>>,
+    /// 要求上门取件时间段
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sender_fetch_time: Option<String>,
+    /// 是否返回签回单（签单返还）的运单号，支持以下值：1：要求 0：不要求/"
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_sign_back: Option<i32>,
+    /// 订单备注
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub remark: Option<String>,
+    /// 备用扩展字段（非必传字段，如果传值不可为"null",按照示例来传。）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub extra: Option<String>,
+    /// 包裹数量包含了母单号和子单号数量，所以如果商家发母子件，包裹数量必须≥2才可以 不传默认就是一单一包裹
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_pack_count: Option<i32>,
+    /// 商品总重量，单位：克（仅支持顺丰物流使用）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_weight: Option<String>,
+    /// 商品总长，单位：cm（仅支持顺丰物流使用）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_length: Option<String>,
+    /// 商品总宽，单位：cm（仅支持顺丰物流使用）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_width: Option<String>,
+    /// 商品总高，单位：cm（仅支持顺丰物流使用）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_height: Option<String>,
+    /// 商品总体积，单位：cm3（仅支持顺丰物流使用）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub volume: Option<String>,
+    /// 仓、门店、总对总发货
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warehouse: Option<Warehouse>,
+    /// 总对总信息门店信息
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_info: Option<NetInfo>,
+    /// 物料码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_code: Option<String>,
+    /// 顺丰极效前置场景（必填）使用 2:极效前置单
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub special_delivery_type_code: Option<String>,
+    /// 顺丰极效前置场景（必填）使用 Y:若不支持则返回普通运单 N:若不支持则返回错误码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub special_delivery_type_value: Option<String>,
+    /// 包裹总重量（g）（丹鸟专用，其余物流商取号不要传该字段）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub package_weight: Option<i32>,
+    /// 合单订单号列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub combine_orders: Option<Vec<String>>,
+}
+/// 电子面单信息列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EbillInfosItem {
+    /// 面单对应的物流商code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub company: Option<String>,
+    /// 成功的单子的提示信息
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub hint_msg: Option<String>,
+    /// 订单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// 包裹id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pack_id: Option<String>,
+    /// 运单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub track_no: Option<String>,
+    /// 分拣码（三段码）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sort_code: Option<String>,
+    /// 集包地代码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub package_center_code: Option<String>,
+    /// 集包名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub package_center_name: Option<String>,
+    /// 大头笔编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub short_address_code: Option<String>,
+    /// 大头笔名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub short_address_name: Option<String>,
+    /// 额外打印信息（众邮、京东、丰网使用），具体请参考抖音电商电子面单对接文档附录4
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub extra_resp: Option<String>,
+    /// 子母件列表英文逗号分隔
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sub_waybill_codes: Option<String>,
+    /// 2；详情请看文档映射表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_channel: Option<String>,
+    /// 快递商侧系统生成的寄件码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_code: Option<String>,
+}
+/// 错误信息列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ErrInfosItem {
+    /// 订单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// 包裹id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pack_id: Option<String>,
+    /// 错误码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub err_code: Option<String>,
+    /// 错误信息
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub err_msg: Option<String>,
+    /// 2；详情请看文档映射表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_channel: Option<String>,
+}
+/// 模版信息
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TemplateInfosItem {
+    /// 模版id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub template_id: Option<i64>,
+    /// 模版编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub template_code: Option<String>,
+    /// 模版名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub template_name: Option<String>,
+    /// 模版URL
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub template_url: Option<String>,
+    /// 版本
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub version: Option<i32>,
+    /// 模版类型； 1-一联单 2-二联单
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub template_type: Option<i32>,
+    /// 预览URL
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub perview_url: Option<String>,
+}
+/// 模版数据
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TemplateDataItem {
+    /// 模版信息
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub template_infos: Option<Vec<TemplateInfosItem>>,
+    /// 物流公司
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub logistics_code: Option<String>,
+}
+/// 寄件人信息
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsUpdateOrderSenderInfo {
+    /// 寄件人联系信息
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+}
+/// 收件人地址信息
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Address {
+    /// 国家编码（默认CHN，目前只有国内业务）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub country_code: Option<String>,
+    /// 省名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub province_name: Option<String>,
+    /// 市名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub city_name: Option<String>,
+    /// 区/县名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub district_name: Option<String>,
+    /// 街道名称。街道名称（street_name）和街道code（street_code），若传入时，需要一起传入。
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub street_name: Option<String>,
+    /// 剩余详细地址，支持密文
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub detail_address: Option<String>,
+    /// 省code编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub province_code: Option<String>,
+    /// 市code编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub city_code: Option<String>,
+    /// 区code编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub district_code: Option<String>,
+    /// 街道code编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub street_code: Option<String>,
+}
+/// 收件人信息
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsUpdateOrderReceiverInfo {
+    /// 收件人地址信息
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    /// 收件人联系信息
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+}
+/// 仓、门店、总对总发货
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsUpdateOrderWarehouse {
+    /// 目前该字段无效，统一传false
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_sum_up: Option<bool>,
+    /// 仓库订单号(丹鸟等仓发链路使用)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub wh_order_no: Option<String>,
+}
+::shop_api::impl_lenient!(
+    RouteNode, TrackInfo, CancelResult, CustomTemplateInfosItem, CustomTemplateDataItem,
+    SenderAddress, ReceiverAddress, ServiceListItem, DeliveryReq, SenderAddressItem,
+    NetsitesItem, Contact, SenderInfo, PodModelAddress, Address4, ReceiverInfo,
+    ItemsItem, Warehouse, NetInfo, OrderInfosItem, EbillInfosItem, ErrInfosItem,
+    TemplateInfosItem, TemplateDataItem, LogisticsUpdateOrderSenderInfo, Address,
+    LogisticsUpdateOrderReceiverInfo, LogisticsUpdateOrderWarehouse
+);
 /// Request of `logistics.trackNoRouteDetail`: Get the tracking route of a waybill.
 ///
 /// `POST /logistics/trackNoRouteDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/784)
@@ -110,6 +1199,493 @@ impl ::shop_api::runtime::ApiRequest for LogisticsTrackNoRouteDetailRequest {
         required: &["logistics_code", "track_no"],
     };
 }
+/// Request of `logistics.cancelOrder`: Calls /logistics/cancelOrder.
+///
+/// `POST /logistics/cancelOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/397)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsCancelOrderRequest {
+    /// 物流公司
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub logistics_code: Option<String>,
+    /// 运单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub track_no: Option<String>,
+    /// 实际使用取号服务店铺user_id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub user_id: Option<i64>,
+}
+/// Response data of `logistics.cancelOrder`: Calls /logistics/cancelOrder.
+///
+/// `POST /logistics/cancelOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/397)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsCancelOrderResponse {
+    /// 取消状态
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_result: Option<CancelResult>,
+}
+impl ::shop_api::runtime::ApiRequest for LogisticsCancelOrderRequest {
+    type Response = LogisticsCancelOrderResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "logistics",
+        name: "logistics.cancelOrder",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/logistics/cancelOrder",
+        summary: "Calls /logistics/cancelOrder.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/16/397",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `logistics.getCustomTemplateList`: Calls /logistics/getCustomTemplateList.
+///
+/// `POST /logistics/getCustomTemplateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/784)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsGetCustomTemplateListRequest {
+    /// 物流服务商编码（若为空代表查询全部）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub logistics_code: Option<String>,
+}
+/// Response data of `logistics.getCustomTemplateList`: Calls /logistics/getCustomTemplateList.
+///
+/// `POST /logistics/getCustomTemplateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/784)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsGetCustomTemplateListResponse {
+    /// 商家所有快递自定义模板的数据列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub custom_template_data: Option<Vec<CustomTemplateDataItem>>,
+}
+impl ::shop_api::runtime::ApiRequest for LogisticsGetCustomTemplateListRequest {
+    type Response = LogisticsGetCustomTemplateListResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "logistics",
+        name: "logistics.getCustomTemplateList",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/logistics/getCustomTemplateList",
+        summary: "Calls /logistics/getCustomTemplateList.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/16/784",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `logistics.getOutRange`: Calls /logistics/getOutRange.
+///
+/// `POST /logistics/getOutRange` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/327)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsGetOutRangeRequest {
+    /// 快递公司编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub logistics_code: Option<String>,
+    /// 发货地址
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_address: Option<SenderAddress>,
+    /// 收件地址
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver_address: Option<ReceiverAddress>,
+    /// 类型（0-揽派合一；1-揽收区域；2-派送区域） 0：取senderAddress, receiverAddress值 1：取senderAddress值 2：取receiverAddress值
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub kind: Option<i32>,
+    /// 增值服务 目前只支持德邦
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub service_list: Option<Vec<ServiceListItem>>,
+    /// 产品类型 目前只支持德邦
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_type: Option<String>,
+    /// 投递要求 目前只支持德邦
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_req: Option<DeliveryReq>,
+}
+/// Response data of `logistics.getOutRange`: Calls /logistics/getOutRange.
+///
+/// `POST /logistics/getOutRange` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/327)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsGetOutRangeResponse {
+    /// 是否超区响应结果（超区-true；未超区-fasle）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_out_range: Option<bool>,
+    /// 超区原因，1、疫情管控 2、洪涝台风等自然灾害 3、特殊会议管控 4、网点经营问题 5、其他原因
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub out_range_reason: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for LogisticsGetOutRangeRequest {
+    type Response = LogisticsGetOutRangeResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "logistics",
+        name: "logistics.getOutRange",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/logistics/getOutRange",
+        summary: "Calls /logistics/getOutRange.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/16/327",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `logistics.listShopNetsite`: Calls /logistics/listShopNetsite.
+///
+/// `POST /logistics/listShopNetsite` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/576)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsListShopNetsiteRequest {
+    /// 物流服务商编码（想获取全量物流，则传空字符串）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub logistics_code: Option<String>,
+}
+/// Response data of `logistics.listShopNetsite`: Calls /logistics/listShopNetsite.
+///
+/// `POST /logistics/listShopNetsite` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/576)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsListShopNetsiteResponse {
+    /// 商家已开通的网点列表信息
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub netsites: Option<Vec<NetsitesItem>>,
+    /// 快递公司编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub logistics_code: Option<String>,
+    /// 物流服务商业务类型 1：直营 2：加盟 3：落地配 4：直营带网点
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub company_type: Option<i32>,
+}
+impl ::shop_api::runtime::ApiRequest for LogisticsListShopNetsiteRequest {
+    type Response = LogisticsListShopNetsiteResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "logistics",
+        name: "logistics.listShopNetsite",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/logistics/listShopNetsite",
+        summary: "Calls /logistics/listShopNetsite.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/16/576",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `logistics.newCreateOrder`: Calls /logistics/newCreateOrder.
+///
+/// `POST /logistics/newCreateOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1140)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsNewCreateOrderRequest {
+    /// 寄件人信息
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_info: Option<SenderInfo>,
+    /// 物流服务商编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub logistics_code: Option<String>,
+    /// 详细订单列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_infos: Option<Vec<OrderInfosItem>>,
+    /// 共享账号场景下需传，代表实际使用取号服务的shop_id（需与order_id匹配）；若无法获取到该shop_id，value传值 -1
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub user_id: Option<i64>,
+    /// 派送要求（目前仅德邦支持）
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_req: Option<DeliveryReq>,
+    /// 订单渠道来源编码，具体请参考下单渠道来源编码表，当order_id订单号为非抖音订单时必传
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub order_channel: String,
+}
+/// Response data of `logistics.newCreateOrder`: Calls /logistics/newCreateOrder.
+///
+/// `POST /logistics/newCreateOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1140)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsNewCreateOrderResponse {
+    /// 电子面单信息列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub ebill_infos: Option<Vec<EbillInfosItem>>,
+    /// 错误信息列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub err_infos: Option<Vec<ErrInfosItem>>,
+}
+impl ::shop_api::runtime::ApiRequest for LogisticsNewCreateOrderRequest {
+    type Response = LogisticsNewCreateOrderResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "logistics",
+        name: "logistics.newCreateOrder",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/logistics/newCreateOrder",
+        summary: "Calls /logistics/newCreateOrder.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/16/1140",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["order_channel"],
+    };
+}
+/// Request of `logistics.templateList`: Calls /logistics/templateList.
+///
+/// `POST /logistics/templateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/476)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsTemplateListRequest {}
+/// Response data of `logistics.templateList`: Calls /logistics/templateList.
+///
+/// `POST /logistics/templateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/476)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsTemplateListResponse {
+    /// 模版数据
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub template_data: Option<Vec<TemplateDataItem>>,
+}
+impl ::shop_api::runtime::ApiRequest for LogisticsTemplateListRequest {
+    type Response = LogisticsTemplateListResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "logistics",
+        name: "logistics.templateList",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/logistics/templateList",
+        summary: "Calls /logistics/templateList.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/16/476",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `logistics.updateOrder`: Calls /logistics/updateOrder.
+///
+/// `POST /logistics/updateOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/494)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsUpdateOrderRequest {
+    /// 寄件人信息
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_info: Option<LogisticsUpdateOrderSenderInfo>,
+    /// 收件人信息
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver_info: Option<LogisticsUpdateOrderReceiverInfo>,
+    /// 物流服务商编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub logistics_code: Option<String>,
+    /// 运单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub track_no: Option<String>,
+    /// 商品明细列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub items: Option<Vec<ItemsItem>>,
+    /// 备注
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub remark: Option<String>,
+    /// 备用扩展字段
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub extra: Option<String>,
+    /// 实际使用取号服务店铺user_id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub user_id: Option<i64>,
+    /// 总体积 货物的总体积或长，宽，高 ；整数 单位cm
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub volume: Option<String>,
+    /// /总重量 ；整数 用于与快递商有计抛信任协议的商家）单位克
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub weight: Option<i64>,
+    /// 仓、门店、总对总发货
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warehouse: Option<LogisticsUpdateOrderWarehouse>,
+}
+/// Response data of `logistics.updateOrder`: Calls /logistics/updateOrder.
+///
+/// `POST /logistics/updateOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/494)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsUpdateOrderResponse {
+    /// 运单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub track_no: Option<String>,
+    /// 分拣码（三段码）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sort_code: Option<String>,
+    /// 集包地代码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub package_center_code: Option<String>,
+    /// 集包名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub package_center_name: Option<String>,
+    /// 大头笔编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub short_address_code: Option<String>,
+    /// 大头笔名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub short_address_name: Option<String>,
+    /// 扩展字段
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub extra_resp: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for LogisticsUpdateOrderRequest {
+    type Response = LogisticsUpdateOrderResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "logistics",
+        name: "logistics.updateOrder",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/logistics/updateOrder",
+        summary: "Calls /logistics/updateOrder.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/16/494",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
 impl super::super::Client {
     /// Get the tracking route of a waybill.
     ///
@@ -122,10 +1698,80 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<LogisticsTrackNoRouteDetailResponse> {
         self.execute(req).await
     }
+    /// Calls /logistics/cancelOrder.
+    ///
+    /// `logistics.cancelOrder` (`POST /logistics/cancelOrder`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/397)
+    pub async fn logistics_cancel_order(
+        &self,
+        req: &LogisticsCancelOrderRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsCancelOrderResponse> {
+        self.execute(req).await
+    }
+    /// Calls /logistics/getCustomTemplateList.
+    ///
+    /// `logistics.getCustomTemplateList` (`POST /logistics/getCustomTemplateList`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/784)
+    pub async fn logistics_get_custom_template_list(
+        &self,
+        req: &LogisticsGetCustomTemplateListRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsGetCustomTemplateListResponse> {
+        self.execute(req).await
+    }
+    /// Calls /logistics/getOutRange.
+    ///
+    /// `logistics.getOutRange` (`POST /logistics/getOutRange`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/327)
+    pub async fn logistics_get_out_range(
+        &self,
+        req: &LogisticsGetOutRangeRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsGetOutRangeResponse> {
+        self.execute(req).await
+    }
+    /// Calls /logistics/listShopNetsite.
+    ///
+    /// `logistics.listShopNetsite` (`POST /logistics/listShopNetsite`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/576)
+    pub async fn logistics_list_shop_netsite(
+        &self,
+        req: &LogisticsListShopNetsiteRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsListShopNetsiteResponse> {
+        self.execute(req).await
+    }
+    /// Calls /logistics/newCreateOrder.
+    ///
+    /// `logistics.newCreateOrder` (`POST /logistics/newCreateOrder`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1140)
+    pub async fn logistics_new_create_order(
+        &self,
+        req: &LogisticsNewCreateOrderRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsNewCreateOrderResponse> {
+        self.execute(req).await
+    }
+    /// Calls /logistics/templateList.
+    ///
+    /// `logistics.templateList` (`POST /logistics/templateList`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/476)
+    pub async fn logistics_template_list(
+        &self,
+        req: &LogisticsTemplateListRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsTemplateListResponse> {
+        self.execute(req).await
+    }
+    /// Calls /logistics/updateOrder.
+    ///
+    /// `logistics.updateOrder` (`POST /logistics/updateOrder`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/494)
+    pub async fn logistics_update_order(
+        &self,
+        req: &LogisticsUpdateOrderRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsUpdateOrderResponse> {
+        self.execute(req).await
+    }
 }
 /// The endpoints of this module, in spec order.
 pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <LogisticsTrackNoRouteDetailRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <LogisticsCancelOrderRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <LogisticsGetCustomTemplateListRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <LogisticsGetOutRangeRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <LogisticsListShopNetsiteRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <LogisticsNewCreateOrderRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <LogisticsTemplateListRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <LogisticsUpdateOrderRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
 ];
 /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
 pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Doudian>>(
@@ -136,6 +1782,19 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Doudian>>(
         "logistics.trackNoRouteDetail" => {
             Ok(visitor.visit::<LogisticsTrackNoRouteDetailRequest>())
         }
+        "logistics.cancelOrder" => Ok(visitor.visit::<LogisticsCancelOrderRequest>()),
+        "logistics.getCustomTemplateList" => {
+            Ok(visitor.visit::<LogisticsGetCustomTemplateListRequest>())
+        }
+        "logistics.getOutRange" => Ok(visitor.visit::<LogisticsGetOutRangeRequest>()),
+        "logistics.listShopNetsite" => {
+            Ok(visitor.visit::<LogisticsListShopNetsiteRequest>())
+        }
+        "logistics.newCreateOrder" => {
+            Ok(visitor.visit::<LogisticsNewCreateOrderRequest>())
+        }
+        "logistics.templateList" => Ok(visitor.visit::<LogisticsTemplateListRequest>()),
+        "logistics.updateOrder" => Ok(visitor.visit::<LogisticsUpdateOrderRequest>()),
         _ => Err(visitor),
     }
 }

@@ -2406,11 +2406,1410 @@ pub struct MessageLogistics {
     )]
     pub shipped_order_info: Option<Vec<MessageShippedItem>>,
 }
+/// 明文列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PlainTextListItem {
+    /// 明文
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub plain_text: Option<String>,
+    /// 加密类型；1地址加密 2姓名加密 3电话加密
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub encrypt_type: Option<i32>,
+}
+/// 明文转化为索引穿列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PlainToEncryptIndexListItem {
+    /// 明文
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub plain: Option<String>,
+    /// 索引串
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub search_index: Option<String>,
+}
+/// 业务错误
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CustomErr {
+    /// 被风控状态码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub err_code: Option<i64>,
+    /// 产生索引串被风控返回次信息
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub err_msg: Option<String>,
+}
+/// 省
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Province {
+    /// 省id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// 省名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+}
+/// 城市
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct City {
+    /// 城市id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// 城市名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+}
+/// 镇
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Town {
+    /// 镇id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// 镇名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+}
+/// 街道
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Street {
+    /// 街道id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// 街道名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+}
+/// 修改收货地址，post_addr中的所有字段都必传。
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderAddressModifyPostAddr {
+    /// 省
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub province: Option<Province>,
+    /// 城市
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<City>,
+    /// 镇
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub town: Option<Town>,
+    /// 街道
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street: Option<Street>,
+    /// 详细地址
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub address_detail: Option<String>,
+    /// 暂时未使用的字段
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub land_mark: Option<String>,
+}
+/// 待解密值集合，最大支持一次解密50条。待解密的密文列表示例，入参结构{"cipher_infos":[{"auth_id”:”订单号”,”cipher_text”:”待解密值”},{“auth_id”:”订单号”,”cipher_text”:”待解密值”}]}
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CipherInfosItem {
+    /// 订单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub auth_id: Option<String>,
+    /// 待解密值
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cipher_text: Option<String>,
+}
+/// 解密列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct DecryptInfosItem {
+    /// 业务标识；解密抖音官方密文数据使用订单号即可。如果开发者使用【/order/batchEncrypt】加密接口自定义auth_id值，需要传自己定义的标识。
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub auth_id: Option<String>,
+    /// 密文值，具体内容参考数据安全加密对接文档
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cipher_text: Option<String>,
+    /// 解密后明文信息；手机号场景下规则：当is_virtual_tel=fasle时，decrypt_text返回值明文手机号，当is_virtual_tel=true时，并且解密入参是手机号时，decrypt_text返回值为虚拟号主机(phone_no_a)-虚拟号分机号(phone_no_b)的拼接值，返回示例值：”18400913965-7576”
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub decrypt_text: Option<String>,
+    /// 错误码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub err_no: Option<i64>,
+    /// 错误描述
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub err_msg: Option<String>,
+    /// 加密类型 1、 地址加密类型 2、 姓名加密类型 3、 手机号加密类型 4、身份证类型 5、手机号加密类型(不会返回虚拟号)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub data_type: Option<i64>,
+    /// 手机号描述；false-真实手机号，true-虚拟手机号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_virtual_tel: Option<bool>,
+    /// 虚拟号过期时间（商家自有呼叫中心记录，在到期后还需要则再次请求获取）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub expire_time: Option<i64>,
+    /// 虚拟号主机号；当is_virtual_tel=true时，有值返回，当is_virtual_tel=fasle时，返回为空；
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub phone_no_a: Option<String>,
+    /// 虚拟号分机号；当is_virtual_tel=true时，有值返回，当is_virtual_tel=fasle时，返回为空；
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub phone_no_b: Option<String>,
+}
+/// 待加密列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct BatchEncryptListItem {
+    /// 明文
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub plain_text: Option<String>,
+    /// 业务标识，value为抖音订单号；若是三方订单，可用三方订单号作为标识或自定义标识
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub auth_id: Option<String>,
+    /// 是否支持密文索引
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_support_index: Option<bool>,
+    /// 加密类型；1地址加密 2姓名加密 3电话加密
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sensitive_type: Option<i32>,
+}
+/// 加密之后的数据
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EncryptInfosItem {
+    /// 鉴权id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub auth_id: Option<String>,
+    /// 密文
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cipher_text: Option<String>,
+    /// 明文
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub decrypt_text: Option<String>,
+    /// 错误码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub err_no: Option<i64>,
+    /// 错误描述
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub err_msg: Option<String>,
+}
+/// 脱敏信息列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderBatchSensitiveDecryptInfosItem {
+    /// 业务标识，value为抖音订单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub auth_id: Option<String>,
+    /// 密文
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cipher_text: Option<String>,
+    /// 13*******64
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub decrypt_text: Option<String>,
+    /// 0
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub err_no: Option<i64>,
+    /// ""
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub err_msg: Option<String>,
+}
+/// 列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ListItem {
+    /// 服务请求ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<i64>,
+    /// 订单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<i64>,
+    /// 操作状态
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub operate_status: Option<i32>,
+    /// 服务单详情
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub detail: Option<String>,
+    /// 回复内容
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reply: Option<String>,
+    /// 服务创建时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time: Option<String>,
+    /// 服务类型
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub service_type: Option<i64>,
+    /// 回复时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reply_time: Option<String>,
+    /// 操作状态含义
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub operate_status_desc: Option<String>,
+    /// 店铺id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<i64>,
+    /// 服务更新时间时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<String>,
+}
+/// 账单明细列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct DataItem {
+    /// 店铺单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_order_id: Option<String>,
+    /// 订单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// 下单时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_time: Option<String>,
+    /// 店铺id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<i64>,
+    /// 结算时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub settle_time: Option<String>,
+    /// 商品ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+    /// 商品数量
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub goods_count: Option<i32>,
+    /// 结算状态描述
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub trade_type_desc: Option<String>,
+    /// 结算账户类型 微信（升级前）,微信，支付宝,聚合账户,合众支付
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pay_type_desc: Option<String>,
+    /// 结算单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub request_no: Option<String>,
+    /// 业务类型 广告,频道,联盟,免费
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub flow_type_desc: Option<String>,
+    /// 阶段单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub phase_order_no: Option<String>,
+    /// 有多少个阶段，比如：预售业务单有2个阶段，阶段1：支付定金阶段，阶段2：支付尾款
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub phase_cnt: Option<i32>,
+    /// 当前在第几阶段（从1开始），比如：预售定金支付为阶段1，尾款支付为阶段2
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub phase_id: Option<i32>,
+    /// 总收入(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_income: Option<i64>,
+    /// 总支出(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_outcome: Option<i64>,
+    /// 收益(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub profit: Option<i64>,
+    /// 实际结算金额(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub settle_amount: Option<i64>,
+    /// 实际补贴金额(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub actual_subsidy_amount: Option<i64>,
+    /// 订单总价(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_amount: Option<i64>,
+    /// 商品总价(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_goods_amount: Option<i64>,
+    /// 运费(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub post_amount: Option<i64>,
+    /// 订单实付(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub real_pay_amount: Option<i64>,
+    /// 订单实付应结(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub settled_pay_amount: Option<i64>,
+    /// 平台补贴(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub platform_coupon: Option<i64>,
+    /// 达人券补贴(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub author_coupon: Option<i64>,
+    /// 支付补贴(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pay_promotion: Option<i64>,
+    /// 实际平台补贴(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub actual_platform_coupon: Option<i64>,
+    /// 实际达人券补贴(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub actual_author_coupon: Option<i64>,
+    /// 实际支付补贴(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub actual_pay_promotion: Option<i64>,
+    /// 店铺优惠(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_coupon: Option<i64>,
+    /// 平台服务费(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub platform_service_fee: Option<i64>,
+    /// 订单退款(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund: Option<i64>,
+    /// 佣金(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub commission: Option<i64>,
+    /// 好好学习分成(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub good_learn_channel_fee: Option<i64>,
+    /// 招商服务费(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub colonel_service_fee: Option<i64>,
+    /// 退佣失败垫付金额(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_refund_loss: Option<i64>,
+    /// 结算状态 0:已结算 1:已退款
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub trade_type: Option<String>,
+    /// 结算账户类型 1:微信（升级前）, 2:微信，3:支付宝, 4:合众支付 5:聚合账户
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pay_type: Option<String>,
+    /// 业务类型 1:鲁班广告, 2:值点商城, 3:精选联盟 4:小店自卖
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub flow_type: Option<String>,
+}
+/// 商品列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GoodsInfoListItem {
+    /// 商品名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_name: Option<String>,
+    /// 商品id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<i64>,
+    /// 类目
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_id: Option<String>,
+    /// url
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub show_page_url: Option<String>,
+    /// 数量
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<i32>,
+}
+/// 保单详情列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PolicyInfoListItem {
+    /// 保单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub ins_policy_no: Option<String>,
+    /// 预计退保费用，单位分
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub approximate_return_fee: Option<i64>,
+    /// 总保费，单位分
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_premium: Option<i64>,
+    /// 用户支付的保费，单位分
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub user_premium: Option<i64>,
+    /// 商家支付的保费，单位分
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub merchant_premium: Option<i64>,
+    /// 平台承担的保费，单位分
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub platform_premium: Option<i64>,
+    /// 保单状态 0: 初始化 1: 待生效 2: 保障中 3: 赔付完成 4: 保单失效 5: 已经取消
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<i32>,
+    /// 申述状态 0: 初始化 1: 申诉处理中 2: 申诉成功 3: 申诉失败
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub appeal_status: Option<i32>,
+    /// 理赔状态 0: 初始化 1: 理赔中 2: 理赔成功 3: 理赔失败
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub claim_status: Option<i32>,
+    /// 保险公司名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub company_name: Option<String>,
+    /// 只有在保单状态为赔付失败的时候并允许申诉 true，其他情况 false
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_allow_appeal: Option<bool>,
+    /// 商品列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub goods_info_list: Option<Vec<GoodsInfoListItem>>,
+    /// 理赔或申述失败原因
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fail_reason: Option<String>,
+    /// 保险客服电话
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub insurance_hotline: Option<String>,
+    /// 保费状态 1：待扣减 2：已扣减 3：已退还 4：已垫付 5：已关闭
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub premium_status: Option<i32>,
+    /// 出保时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub ins_ensured_time_begin: Option<String>,
+    /// 保险过期时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub ins_ensured_time_end: Option<String>,
+}
+/// 需要发货的子订单信息
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ShippedOrderInfoItem {
+    /// 需要发货的子订单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipped_order_id: Option<String>,
+    /// 上述子订单的待发货数
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipped_num: Option<i64>,
+    /// 已废弃
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipped_item_ids: Option<Vec<String>>,
+}
+/// 订单序列号
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderSerialNumberItem {
+    /// 父订单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// 商品序列号，单个序列号长度不能超过30位字符，其中手机序列号仅支持填写15～17位数字
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub serial_number_list: Option<Vec<String>>,
+}
+/// 商品列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderPolicyGoodsInfoListItem {
+    /// 商品名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// 商品id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<i64>,
+    /// 类目
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_id: Option<String>,
+    /// url
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub show_page_url: Option<String>,
+    /// 数量
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub count: Option<i32>,
+}
+/// 保单详情列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PolicyInfo {
+    /// 保单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub ins_policy_no: Option<String>,
+    /// 预计退保费用，单位分
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<i64>,
+    /// 总保费，单位分
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub premium: Option<i64>,
+    /// 用户支付的保费，单位分
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub user_premium: Option<i64>,
+    /// 商家支付的保费，单位分
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub merchant_premium: Option<i64>,
+    /// 平台承担的保费，单位分
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub platform_premium: Option<i64>,
+    /// 保单状态 0: 初始化 1: 待生效 2: 保障中 3: 赔付完成 4: 保单失效 5: 已经取消
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<i32>,
+    /// 理赔状态 0: 初始化 1: 理赔中 2: 理赔成功 3: 理赔失败 绿植险该字段没用
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub claim_status: Option<i32>,
+    /// 申述状态 0: 初始化 1: 申诉处理中 2: 申诉成功 3: 申诉失败 绿植险该字段没用
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub appeal_status: Option<i32>,
+    /// 商品列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub goods_info_list: Option<Vec<OrderPolicyGoodsInfoListItem>>,
+    /// 出保时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub ins_ensured_time_begin: Option<i64>,
+    /// 保险过期时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub ins_ensured_time_end: Option<i64>,
+    /// 只有在保单状态为赔付失败的时候并允许申诉 true，其他情况 false
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_allow_appeal: Option<bool>,
+    /// 理赔或申述失败原因
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refused_msg: Option<String>,
+    /// 保险客服电话
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub ins_hotline: Option<String>,
+    /// 投保人 2:商家 3:平台
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub payer_type: Option<i32>,
+}
+/// 理赔列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ClaimInfoListItem {
+    /// 理赔状态
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<i32>,
+    /// 预计理赔金额：分
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<i64>,
+    /// 实际理赔金额
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub premium: Option<i64>,
+    /// 理赔时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub claim_time: Option<i64>,
+    /// 理赔单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub ins_claim_no: Option<String>,
+    /// 申请原因
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub claim_msg: Option<String>,
+    /// 拒绝原因
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refused_msg: Option<String>,
+    /// 聚合后的理赔状态：绿植险有用
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub agg_claim_status: Option<i64>,
+    /// 理赔次数
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub claim_applied_times: Option<i32>,
+}
+/// 详情
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Detail {
+    /// 服务请求ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<i64>,
+    /// 订单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<i64>,
+    /// 操作状态，增加审核中状态码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub operate_status: Option<i32>,
+    /// 服务单详情
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub detail: Option<String>,
+    /// 商家答复内容
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reply: Option<String>,
+    /// 服务单创建时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time: Option<String>,
+    /// 服务单类型，枚举
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub service_type: Option<i64>,
+    /// 最新回复时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reply_time: Option<String>,
+    /// 操作状态含义，增加审核中状态
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub operate_status_desc: Option<String>,
+    /// 店铺id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<i64>,
+    /// 是否为被审核驳回的服务单
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_reject: Option<i64>,
+    /// 驳回内容
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reject_detail: Option<String>,
+    /// 驳回时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reject_time: Option<String>,
+    /// 驳回时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reject_time_2: Option<String>,
+    /// 凭证demo url
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub proof_demo: Option<String>,
+    /// 是否必须上传凭证
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub evidence_required: Option<i64>,
+    /// 图片url 数组json
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub img_list: Option<Vec<String>>,
+    /// 超时时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub expiration_time: Option<String>,
+    /// 关闭时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub close_time: Option<String>,
+    /// 关闭原因
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub close_detail: Option<String>,
+    /// 首次回复时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub first_reply_time: Option<String>,
+    /// 服务单更新时间时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<String>,
+}
+/// 日志
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogsItem {
+    /// 内容
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub content: Option<String>,
+    /// 图片列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub img_list: Option<Vec<String>>,
+    /// 日志类型
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub service_log_type: Option<i32>,
+    /// 平台客服
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub operate_name: Option<String>,
+    /// 服务详情
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub service_detail: Option<String>,
+    /// 回复内容
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reply_detail: Option<String>,
+    /// 关闭原因
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub close_detail: Option<String>,
+    /// 驳回内容
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reject_detail: Option<String>,
+    /// 24小时
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub deal_time: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UpdateDetailItem {
+    /// Not described in the official SDK.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub discount_amount: Option<i64>,
+}
 ::shop_api::impl_lenient!(
     CombineStatus, Region, PostAddr, SkuSpec, LogisticsProduct, LogisticsInfo,
     InventoryItem, AfterSaleInfo, OrderTag, BundleSkuInfo, OrderPhase, SkuOrder,
     ShopOrder, LogisticsCompany, BundleShipItem, ShippedOrderInfo, Pack, PackResult,
-    SettleBillItem, LegacyOrder, MessageReceiver, MessageShippedItem, MessageLogistics
+    SettleBillItem, LegacyOrder, MessageReceiver, MessageShippedItem, MessageLogistics,
+    PlainTextListItem, PlainToEncryptIndexListItem, CustomErr, Province, City, Town,
+    Street, OrderAddressModifyPostAddr, CipherInfosItem, DecryptInfosItem,
+    BatchEncryptListItem, EncryptInfosItem, OrderBatchSensitiveDecryptInfosItem,
+    ListItem, DataItem, GoodsInfoListItem, PolicyInfoListItem, ShippedOrderInfoItem,
+    OrderSerialNumberItem, OrderPolicyGoodsInfoListItem, PolicyInfo, ClaimInfoListItem,
+    Detail, LogsItem, UpdateDetailItem
 );
 /// Webhook event `trade_create` (100): An order was created (`trade_TradeCreate`).
 ///
@@ -3911,6 +5310,1307 @@ impl ::shop_api::runtime::ApiRequest for OrderDetailRequest {
         required: &["order_id"],
     };
 }
+/// Request of `order.AddressAppliedSwitch`: Calls /order/AddressAppliedSwitch.
+///
+/// `POST /order/AddressAppliedSwitch` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/500)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderAddressAppliedSwitchRequest {
+    /// 0代表关闭，不需要审核 1代表开启审核，买家变更需要审核
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_allowed: Option<i64>,
+    /// 0代表异步审核，1表示实时审核
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub review_type: Option<i64>,
+}
+/// Response data of `order.AddressAppliedSwitch`: Calls /order/AddressAppliedSwitch.
+///
+/// `POST /order/AddressAppliedSwitch` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/500)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderAddressAppliedSwitchResponse {}
+impl ::shop_api::runtime::ApiRequest for OrderAddressAppliedSwitchRequest {
+    type Response = OrderAddressAppliedSwitchResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.AddressAppliedSwitch",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/AddressAppliedSwitch",
+        summary: "Calls /order/AddressAppliedSwitch.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/15/500",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &[],
+    };
+}
+/// Request of `order.BatchSearchIndex`: Calls /order/BatchSearchIndex.
+///
+/// `POST /order/BatchSearchIndex` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/516)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderBatchSearchIndexRequest {
+    /// 明文列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub plain_text_list: Option<Vec<PlainTextListItem>>,
+}
+/// Response data of `order.BatchSearchIndex`: Calls /order/BatchSearchIndex.
+///
+/// `POST /order/BatchSearchIndex` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/516)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderBatchSearchIndexResponse {
+    /// 明文转化为索引穿列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub plain_to_encrypt_index_list: Option<Vec<PlainToEncryptIndexListItem>>,
+    /// 业务错误
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_err: Option<CustomErr>,
+}
+impl ::shop_api::runtime::ApiRequest for OrderBatchSearchIndexRequest {
+    type Response = OrderBatchSearchIndexResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.BatchSearchIndex",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/BatchSearchIndex",
+        summary: "Calls /order/BatchSearchIndex.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/15/516",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `order.addSerialNumber`: Calls /order/addSerialNumber.
+///
+/// `POST /order/addSerialNumber` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/687)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderAddSerialNumberRequest {
+    /// 订单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// 商品序列号，序列号长度不能超过30位字符，其中手机序列号仅支持填写15～17位数字
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub serial_number_list: Option<Vec<String>>,
+}
+/// Response data of `order.addSerialNumber`: Calls /order/addSerialNumber.
+///
+/// `POST /order/addSerialNumber` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/687)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderAddSerialNumberResponse {}
+impl ::shop_api::runtime::ApiRequest for OrderAddSerialNumberRequest {
+    type Response = OrderAddSerialNumberResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.addSerialNumber",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/addSerialNumber",
+        summary: "Calls /order/addSerialNumber.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/15/687",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &[],
+    };
+}
+/// Request of `order.addresSwitchConfig`: Calls /order/addresSwitchConfig.
+///
+/// `POST /order/addresSwitchConfig` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/501)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderAddresSwitchConfigRequest {}
+/// Response data of `order.addresSwitchConfig`: Calls /order/addresSwitchConfig.
+///
+/// `POST /order/addresSwitchConfig` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/501)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderAddresSwitchConfigResponse {
+    /// 0: 商家当前未开启审核 1:商家当前已开启审核，但本应用不可进行审核 2:商家当前已开启审核，且本应用可审核
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub authorized_status: Option<i64>,
+}
+impl ::shop_api::runtime::ApiRequest for OrderAddresSwitchConfigRequest {
+    type Response = OrderAddresSwitchConfigResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.addresSwitchConfig",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/addresSwitchConfig",
+        summary: "Calls /order/addresSwitchConfig.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/15/501",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `order.addressConfirm`: Calls /order/addressConfirm.
+///
+/// `POST /order/addressConfirm` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/505)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderAddressConfirmRequest {
+    /// 主订单id，注意请求时order/list或 order/detail中返回的主订单id带的‘A’需要截断掉
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// 0:同意; 拒绝需要传入以下参数： 1001:订单已进入拣货环节 1002:订单已进入配货环节 1003:订单已进入仓库环节 1004:订单已进入出库环节 1005:订单已进入发货环节
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_approved: Option<i64>,
+}
+/// Response data of `order.addressConfirm`: Calls /order/addressConfirm.
+///
+/// `POST /order/addressConfirm` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/505)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderAddressConfirmResponse {}
+impl ::shop_api::runtime::ApiRequest for OrderAddressConfirmRequest {
+    type Response = OrderAddressConfirmResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.addressConfirm",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/addressConfirm",
+        summary: "Calls /order/addressConfirm.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/15/505",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &[],
+    };
+}
+/// Request of `order.addressModify`: Calls /order/addressModify.
+///
+/// `POST /order/addressModify` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/290)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderAddressModifyRequest {
+    /// 订单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// 修改收货地址，post_addr中的所有字段都必传。
+    ///
+    /// Required.
+    #[serde(default)]
+    pub post_addr: OrderAddressModifyPostAddr,
+    /// 收货人姓名
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub post_receiver: Option<String>,
+    /// 收货人电话号码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub post_tel: Option<String>,
+}
+/// Response data of `order.addressModify`: Calls /order/addressModify.
+///
+/// `POST /order/addressModify` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/290)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderAddressModifyResponse {}
+impl ::shop_api::runtime::ApiRequest for OrderAddressModifyRequest {
+    type Response = OrderAddressModifyResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.addressModify",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/addressModify",
+        summary: "Calls /order/addressModify.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/15/290",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &["post_addr"],
+    };
+}
+/// Request of `order.batchDecrypt`: Calls /order/batchDecrypt.
+///
+/// `POST /order/batchDecrypt` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/982)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderBatchDecryptRequest {
+    /// 待解密值集合，最大支持一次解密50条。待解密的密文列表示例，入参结构{"cipher_infos":[{"auth_id”:”订单号”,”cipher_text”:”待解密值”},{“auth_id”:”订单号”,”cipher_text”:”待解密值”}]}
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cipher_infos: Option<Vec<CipherInfosItem>>,
+    /// 服务商账号体系中，商户的账户ID，每个ISV下需要保证唯一，可选格式:独立生成的账户唯一标识
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub account_id: Option<String>,
+    /// 商户的账户ID类型；服务商账号中的主-main_account；子账号-sub_account；
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub account_type: Option<String>,
+}
+/// Response data of `order.batchDecrypt`: Calls /order/batchDecrypt.
+///
+/// `POST /order/batchDecrypt` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/982)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderBatchDecryptResponse {
+    /// 解密列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub decrypt_infos: Option<Vec<DecryptInfosItem>>,
+    /// 业务错误
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_err: Option<CustomErr>,
+}
+impl ::shop_api::runtime::ApiRequest for OrderBatchDecryptRequest {
+    type Response = OrderBatchDecryptResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.batchDecrypt",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/batchDecrypt",
+        summary: "Calls /order/batchDecrypt.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/15/982",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `order.batchEncrypt`: Calls /order/batchEncrypt.
+///
+/// `POST /order/batchEncrypt` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/487)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderBatchEncryptRequest {
+    /// 待加密列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub batch_encrypt_list: Option<Vec<BatchEncryptListItem>>,
+    /// 加密场景：OrderCode代表订单 AftersaleCode代表售后单
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sensitive_scene: Option<String>,
+}
+/// Response data of `order.batchEncrypt`: Calls /order/batchEncrypt.
+///
+/// `POST /order/batchEncrypt` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/487)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderBatchEncryptResponse {
+    /// 加密之后的数据
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub encrypt_infos: Option<Vec<EncryptInfosItem>>,
+    /// 业务错误
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_err: Option<CustomErr>,
+}
+impl ::shop_api::runtime::ApiRequest for OrderBatchEncryptRequest {
+    type Response = OrderBatchEncryptResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.batchEncrypt",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/batchEncrypt",
+        summary: "Calls /order/batchEncrypt.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/15/487",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `order.batchSensitive`: Calls /order/batchSensitive.
+///
+/// `POST /order/batchSensitive` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/508)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderBatchSensitiveRequest {
+    /// 待脱敏的密文列表，每次调用不超过50条
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cipher_infos: Option<Vec<CipherInfosItem>>,
+}
+/// Response data of `order.batchSensitive`: Calls /order/batchSensitive.
+///
+/// `POST /order/batchSensitive` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/508)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderBatchSensitiveResponse {
+    /// 脱敏信息列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub decrypt_infos: Option<Vec<OrderBatchSensitiveDecryptInfosItem>>,
+    /// 业务错误
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_err: Option<CustomErr>,
+}
+impl ::shop_api::runtime::ApiRequest for OrderBatchSensitiveRequest {
+    type Response = OrderBatchSensitiveResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.batchSensitive",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/batchSensitive",
+        summary: "Calls /order/batchSensitive.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/15/508",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `order.downloadSettleItemToShop`: Calls /order/downloadSettleItemToShop.
+///
+/// `POST /order/downloadSettleItemToShop` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1191)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderDownloadSettleItemToShopRequest {
+    /// 开始时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub start_time: Option<String>,
+    /// 结束时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub end_time: Option<String>,
+    /// 时间类型 0:结算时间 1：下单时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub time_type: Option<String>,
+    /// 订单ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// 字段已作废,勿填
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub bill_id: Option<String>,
+    /// 商品ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+    /// 结算账户 0:全部 1:微信（升级前） 2:微信 3:支付宝 4:合众支付 5:聚合账户
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pay_type: Option<String>,
+    /// 业务类型，不传则默认为0 0:全部 1:鲁班广告, 2:值点商城, 3:精选联盟 4:小店自卖
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub flow_type: Option<String>,
+}
+/// Response data of `order.downloadSettleItemToShop`: Calls /order/downloadSettleItemToShop.
+///
+/// `POST /order/downloadSettleItemToShop` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1191)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderDownloadSettleItemToShopResponse {
+    /// 返回的download_id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub download_id: Option<String>,
+    /// 状态码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<String>,
+    /// 状态信息
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code_msg: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for OrderDownloadSettleItemToShopRequest {
+    type Response = OrderDownloadSettleItemToShopResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.downloadSettleItemToShop",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/downloadSettleItemToShop",
+        summary: "Calls /order/downloadSettleItemToShop.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/46/1191",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `order.downloadToShop`: Calls /order/downloadToShop.
+///
+/// `POST /order/downloadToShop` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1193)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderDownloadToShopRequest {
+    /// 生成的download_id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub download_id: Option<String>,
+}
+/// Response data of `order.downloadToShop`: Calls /order/downloadToShop.
+///
+/// `POST /order/downloadToShop` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1193)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderDownloadToShopResponse {
+    /// 状态码 100000-成功 100002-下载记录不存在 100015-文件还未生成 100016-文件已经失效 100025-文件生成失败
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<String>,
+    /// 状态说明
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code_msg: Option<String>,
+    /// 生成的下载链接
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub url: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for OrderDownloadToShopRequest {
+    type Response = OrderDownloadToShopResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.downloadToShop",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/downloadToShop",
+        summary: "Calls /order/downloadToShop.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/46/1193",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `order.getServiceList`: Calls /order/getServiceList.
+///
+/// `POST /order/getServiceList` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderGetServiceListRequest {
+    /// 开始时间时间戳
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub start_time: Option<i64>,
+    /// 结束时间时间戳，必须大于开始时间
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub end_time: i64,
+    /// 1、不传代表获取全部服务请求 2、操作状态：0 #待处理 10 #审核中 100 #已关闭
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<i32>,
+    /// 订单id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<i64>,
+    /// 服务单id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub service_id: Option<i64>,
+    /// 1、默认按服务单创建时间搜索 2、值为“create_time”：按服务单创建时间；值为“update_time”：按服务单更新时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_by: Option<String>,
+    /// 页数（默认值为1，第一页从1开始）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page: Option<i32>,
+    /// 每页订单数（默认为10，最大100），超过100则会按照最大值100处理
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub size: Option<i32>,
+    /// 排序方式：ASC按时间升序， DESC按时间降序 默认DESC
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order: Option<String>,
+}
+/// Response data of `order.getServiceList`: Calls /order/getServiceList.
+///
+/// `POST /order/getServiceList` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderGetServiceListResponse {
+    /// 总数
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total: Option<i64>,
+    /// 列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub list: Option<Vec<ListItem>>,
+}
+impl ::shop_api::runtime::ApiRequest for OrderGetServiceListRequest {
+    type Response = OrderGetServiceListResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.getServiceList",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/getServiceList",
+        summary: "Calls /order/getServiceList.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/15/266",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["end_time"],
+    };
+}
+/// Request of `order.getSettleBillDetail`: Calls /order/getSettleBillDetail.
+///
+/// `POST /order/getSettleBillDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1192)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderGetSettleBillDetailRequest {
+    /// 页数（默认为0，第一页从0开始）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page: Option<i64>,
+    /// 每页结果数,默认为20
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub size: Option<i64>,
+    /// 查询开始时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub start_time: Option<String>,
+    /// 查询结束时间，建议开始时间和结束时间间隔不超过7天
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub end_time: Option<String>,
+    /// 子订单id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// 商品id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+    /// 结算账户 0:全部 1:微信（升级前） 2:微信 3:支付宝 4:合众支付 5:聚合账户
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pay_type: Option<String>,
+    /// 业务类型，不传则默认为0 0:全部 1:鲁班广告, 2:值点商城, 3:精选联盟 4:小店自卖
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub flow_type: Option<String>,
+    /// 时间类型 0:结算时间 1：下单时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub time_type: Option<String>,
+}
+/// Response data of `order.getSettleBillDetail`: Calls /order/getSettleBillDetail.
+///
+/// `POST /order/getSettleBillDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1192)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderGetSettleBillDetailResponse {
+    /// 返回code 100000为成功，其他为失败
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<String>,
+    /// 返回信息描述，成功时返回SUCCESS，其他状态下会有失败描述
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code_msg: Option<String>,
+    /// 账单明细列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub data: Option<Vec<DataItem>>,
+    /// 总数
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_cnt: Option<i64>,
+    /// 页数
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page: Option<i64>,
+    /// 每页数量
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub size: Option<i64>,
+}
+impl ::shop_api::runtime::ApiRequest for OrderGetSettleBillDetailRequest {
+    type Response = OrderGetSettleBillDetailResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.getSettleBillDetail",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/getSettleBillDetail",
+        summary: "Calls /order/getSettleBillDetail.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/46/1192",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `order.insurance`: Calls /order/insurance.
+///
+/// `POST /order/insurance` — [official documentation](https://op.jinritemai.com/docs/api-docs/32/626)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderInsuranceRequest {
+    /// 订单id(可以加A也可以不加）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+}
+/// Response data of `order.insurance`: Calls /order/insurance.
+///
+/// `POST /order/insurance` — [official documentation](https://op.jinritemai.com/docs/api-docs/32/626)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderInsuranceResponse {
+    /// 保单详情列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub policy_info_list: Option<Vec<PolicyInfoListItem>>,
+}
+impl ::shop_api::runtime::ApiRequest for OrderInsuranceRequest {
+    type Response = OrderInsuranceResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.insurance",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/insurance",
+        summary: "Calls /order/insurance.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/32/626",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `order.logisticsAddSinglePack`: Calls /order/logisticsAddSinglePack.
+///
+/// `POST /order/logisticsAddSinglePack` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/563)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderLogisticsAddSinglePackRequest {
+    /// 父订单ID列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id_list: Option<Vec<String>>,
+    /// 需要发货的子订单信息
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipped_order_info: Option<Vec<ShippedOrderInfoItem>>,
+    /// 运单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub logistics_code: Option<String>,
+    /// 物流公司名字
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub company: Option<String>,
+    /// 请求唯一标识，相同request_id多次请求，第一次请求成功后，后续的请求会触发幂等，会直接返回第一次请求成功的结果，不会实际触发发货。
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub request_id: Option<String>,
+    /// 是否拒绝退款申请（true表示拒绝退款，并继续发货；不传或为false表示有退款需要处理，拒绝发货），is_refund_reject和is_reject_refund随机使用一个即可
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_reject_refund: Option<bool>,
+    /// 已废弃。物流公司ID。请使用company_code字段。
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub logistics_id: Option<String>,
+    /// 物流公司Code，由接口/order/logisticsCompanyLis查询物流公司列表获得，必填
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub company_code: String,
+    /// 发货地址id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub address_id: Option<String>,
+    /// 是否拒绝退款申请（true表示拒绝退款，并继续发货；不传或为false表示有退款需要处理，拒绝发货），is_refund_reject和is_reject_refund随机使用一个即可
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_refund_reject: Option<bool>,
+    /// 订单序列号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_serial_number: Option<Vec<OrderSerialNumberItem>>,
+    /// 门店ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<i64>,
+    /// 退货地址ID,通过地址库列表【/address/list】接口查询
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub after_sale_address_id: Option<i64>,
+}
+/// Response data of `order.logisticsAddSinglePack`: Calls /order/logisticsAddSinglePack.
+///
+/// `POST /order/logisticsAddSinglePack` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/563)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderLogisticsAddSinglePackResponse {
+    /// 包裹id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pack_id: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for OrderLogisticsAddSinglePackRequest {
+    type Response = OrderLogisticsAddSinglePackResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.logisticsAddSinglePack",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/logisticsAddSinglePack",
+        summary: "Calls /order/logisticsAddSinglePack.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/16/563",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["company_code"],
+    };
+}
+/// Request of `order.logisticsEditByPack`: Calls /order/logisticsEditByPack.
+///
+/// `POST /order/logisticsEditByPack` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/539)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderLogisticsEditByPackRequest {
+    /// 父订单ID，由orderList接口返回
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// 包裹ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pack_id: Option<String>,
+    /// 运单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub logistics_code: Option<String>,
+    /// 物流公司ID，由接口/order/logisticsCompanyList返回的物流公司列表获得，必填
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub company_code: String,
+    /// 已废弃。物流公司ID。请使用company_code字段。
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub logistics_id: Option<String>,
+    /// 门店ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<i64>,
+    /// 退货地址id，通过地址库列表【/address/list】接口查询
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub after_sale_address_id: Option<i64>,
+}
+/// Response data of `order.logisticsEditByPack`: Calls /order/logisticsEditByPack.
+///
+/// `POST /order/logisticsEditByPack` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/539)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderLogisticsEditByPackResponse {}
+impl ::shop_api::runtime::ApiRequest for OrderLogisticsEditByPackRequest {
+    type Response = OrderLogisticsEditByPackResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.logisticsEditByPack",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/logisticsEditByPack",
+        summary: "Calls /order/logisticsEditByPack.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/16/539",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &["company_code"],
+    };
+}
+/// Request of `order.policy`: Calls /order/policy.
+///
+/// `POST /order/policy` — [official documentation](https://op.jinritemai.com/docs/api-docs/32/902)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderPolicyRequest {
+    /// 订单id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// 运费险：returnfreight2020v1 过敏险：allergyinsurance2021 绿植养死包赔7天： plant7dinsurance2021 绿植养死包赔15天： plant15dinsurance2021
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub ins_product_id: Option<String>,
+}
+/// Response data of `order.policy`: Calls /order/policy.
+///
+/// `POST /order/policy` — [official documentation](https://op.jinritemai.com/docs/api-docs/32/902)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderPolicyResponse {
+    /// 保单详情列表
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_info: Option<PolicyInfo>,
+    /// 理赔列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub claim_info_list: Option<Vec<ClaimInfoListItem>>,
+}
+impl ::shop_api::runtime::ApiRequest for OrderPolicyRequest {
+    type Response = OrderPolicyResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.policy",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/policy",
+        summary: "Calls /order/policy.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/32/902",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `order.replyService`: Calls /order/replyService.
+///
+/// `POST /order/replyService` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/75)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderReplyServiceRequest {
+    /// 服务请求列表中获取的id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<i64>,
+    /// 回复内容
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reply: Option<String>,
+    /// 回复凭证，通过/order/serviceDetail获取是否当前服务单</br>是否必须上传凭证。多张图片用竖线分开。不超过4张
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub evidence: String,
+}
+/// Response data of `order.replyService`: Calls /order/replyService.
+///
+/// `POST /order/replyService` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/75)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderReplyServiceResponse {}
+impl ::shop_api::runtime::ApiRequest for OrderReplyServiceRequest {
+    type Response = OrderReplyServiceResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.replyService",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/replyService",
+        summary: "Calls /order/replyService.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/15/75",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &["evidence"],
+    };
+}
+/// Request of `order.serviceDetail`: Calls /order/serviceDetail.
+///
+/// `POST /order/serviceDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderServiceDetailRequest {
+    /// 服务请求列表中获取的id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub service_id: Option<i64>,
+}
+/// Response data of `order.serviceDetail`: Calls /order/serviceDetail.
+///
+/// `POST /order/serviceDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderServiceDetailResponse {
+    /// 详情
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Detail>,
+    /// 日志
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub logs: Option<Vec<LogsItem>>,
+}
+impl ::shop_api::runtime::ApiRequest for OrderServiceDetailRequest {
+    type Response = OrderServiceDetailResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.serviceDetail",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/serviceDetail",
+        summary: "Calls /order/serviceDetail.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/15/266",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `order.updateOrderAmount`: Calls /order/updateOrderAmount.
+///
+/// `POST /order/updateOrderAmount` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/263)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderUpdateOrderAmountRequest {
+    /// Not described in the official SDK.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pid: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_detail: Option<Vec<UpdateDetailItem>>,
+}
+/// Response data of `order.updateOrderAmount`: Calls /order/updateOrderAmount.
+///
+/// `POST /order/updateOrderAmount` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/263)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderUpdateOrderAmountResponse {}
+impl ::shop_api::runtime::ApiRequest for OrderUpdateOrderAmountRequest {
+    type Response = OrderUpdateOrderAmountResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.updateOrderAmount",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/updateOrderAmount",
+        summary: "Calls /order/updateOrderAmount.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/15/263",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &[],
+    };
+}
+/// Request of `order.updatePostAmount`: Calls /order/updatePostAmount.
+///
+/// `POST /order/updatePostAmount` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/264)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderUpdatePostAmountRequest {
+    /// Not described in the official SDK.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub post_amount: Option<i64>,
+    /// Not described in the official SDK.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub post_amount_2: Option<i64>,
+}
+/// Response data of `order.updatePostAmount`: Calls /order/updatePostAmount.
+///
+/// `POST /order/updatePostAmount` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/264)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderUpdatePostAmountResponse {}
+impl ::shop_api::runtime::ApiRequest for OrderUpdatePostAmountRequest {
+    type Response = OrderUpdatePostAmountResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.updatePostAmount",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/updatePostAmount",
+        summary: "Calls /order/updatePostAmount.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/15/264",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &[],
+    };
+}
 impl super::super::Client {
     /// Search shop orders by creation or update time, status and other filters.
     ///
@@ -4020,6 +6720,195 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderDetailResponse> {
         self.execute(req).await
     }
+    /// Calls /order/AddressAppliedSwitch.
+    ///
+    /// `order.AddressAppliedSwitch` (`POST /order/AddressAppliedSwitch`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/500)
+    pub async fn order_address_applied_switch(
+        &self,
+        req: &OrderAddressAppliedSwitchRequest,
+    ) -> ::shop_api::runtime::Result<OrderAddressAppliedSwitchResponse> {
+        self.execute(req).await
+    }
+    /// Calls /order/BatchSearchIndex.
+    ///
+    /// `order.BatchSearchIndex` (`POST /order/BatchSearchIndex`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/516)
+    pub async fn order_batch_search_index(
+        &self,
+        req: &OrderBatchSearchIndexRequest,
+    ) -> ::shop_api::runtime::Result<OrderBatchSearchIndexResponse> {
+        self.execute(req).await
+    }
+    /// Calls /order/addSerialNumber.
+    ///
+    /// `order.addSerialNumber` (`POST /order/addSerialNumber`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/687)
+    pub async fn order_add_serial_number(
+        &self,
+        req: &OrderAddSerialNumberRequest,
+    ) -> ::shop_api::runtime::Result<OrderAddSerialNumberResponse> {
+        self.execute(req).await
+    }
+    /// Calls /order/addresSwitchConfig.
+    ///
+    /// `order.addresSwitchConfig` (`POST /order/addresSwitchConfig`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/501)
+    pub async fn order_addres_switch_config(
+        &self,
+        req: &OrderAddresSwitchConfigRequest,
+    ) -> ::shop_api::runtime::Result<OrderAddresSwitchConfigResponse> {
+        self.execute(req).await
+    }
+    /// Calls /order/addressConfirm.
+    ///
+    /// `order.addressConfirm` (`POST /order/addressConfirm`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/505)
+    pub async fn order_address_confirm(
+        &self,
+        req: &OrderAddressConfirmRequest,
+    ) -> ::shop_api::runtime::Result<OrderAddressConfirmResponse> {
+        self.execute(req).await
+    }
+    /// Calls /order/addressModify.
+    ///
+    /// `order.addressModify` (`POST /order/addressModify`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/290)
+    pub async fn order_address_modify(
+        &self,
+        req: &OrderAddressModifyRequest,
+    ) -> ::shop_api::runtime::Result<OrderAddressModifyResponse> {
+        self.execute(req).await
+    }
+    /// Calls /order/batchDecrypt.
+    ///
+    /// `order.batchDecrypt` (`POST /order/batchDecrypt`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/982)
+    pub async fn order_batch_decrypt(
+        &self,
+        req: &OrderBatchDecryptRequest,
+    ) -> ::shop_api::runtime::Result<OrderBatchDecryptResponse> {
+        self.execute(req).await
+    }
+    /// Calls /order/batchEncrypt.
+    ///
+    /// `order.batchEncrypt` (`POST /order/batchEncrypt`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/487)
+    pub async fn order_batch_encrypt(
+        &self,
+        req: &OrderBatchEncryptRequest,
+    ) -> ::shop_api::runtime::Result<OrderBatchEncryptResponse> {
+        self.execute(req).await
+    }
+    /// Calls /order/batchSensitive.
+    ///
+    /// `order.batchSensitive` (`POST /order/batchSensitive`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/508)
+    pub async fn order_batch_sensitive(
+        &self,
+        req: &OrderBatchSensitiveRequest,
+    ) -> ::shop_api::runtime::Result<OrderBatchSensitiveResponse> {
+        self.execute(req).await
+    }
+    /// Calls /order/downloadSettleItemToShop.
+    ///
+    /// `order.downloadSettleItemToShop` (`POST /order/downloadSettleItemToShop`) — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1191)
+    pub async fn order_download_settle_item_to_shop(
+        &self,
+        req: &OrderDownloadSettleItemToShopRequest,
+    ) -> ::shop_api::runtime::Result<OrderDownloadSettleItemToShopResponse> {
+        self.execute(req).await
+    }
+    /// Calls /order/downloadToShop.
+    ///
+    /// `order.downloadToShop` (`POST /order/downloadToShop`) — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1193)
+    pub async fn order_download_to_shop(
+        &self,
+        req: &OrderDownloadToShopRequest,
+    ) -> ::shop_api::runtime::Result<OrderDownloadToShopResponse> {
+        self.execute(req).await
+    }
+    /// Calls /order/getServiceList.
+    ///
+    /// `order.getServiceList` (`POST /order/getServiceList`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
+    pub async fn order_get_service_list(
+        &self,
+        req: &OrderGetServiceListRequest,
+    ) -> ::shop_api::runtime::Result<OrderGetServiceListResponse> {
+        self.execute(req).await
+    }
+    /// Calls /order/getSettleBillDetail.
+    ///
+    /// `order.getSettleBillDetail` (`POST /order/getSettleBillDetail`) — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1192)
+    pub async fn order_get_settle_bill_detail(
+        &self,
+        req: &OrderGetSettleBillDetailRequest,
+    ) -> ::shop_api::runtime::Result<OrderGetSettleBillDetailResponse> {
+        self.execute(req).await
+    }
+    /// Calls /order/insurance.
+    ///
+    /// `order.insurance` (`POST /order/insurance`) — [official documentation](https://op.jinritemai.com/docs/api-docs/32/626)
+    pub async fn order_insurance(
+        &self,
+        req: &OrderInsuranceRequest,
+    ) -> ::shop_api::runtime::Result<OrderInsuranceResponse> {
+        self.execute(req).await
+    }
+    /// Calls /order/logisticsAddSinglePack.
+    ///
+    /// `order.logisticsAddSinglePack` (`POST /order/logisticsAddSinglePack`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/563)
+    pub async fn order_logistics_add_single_pack(
+        &self,
+        req: &OrderLogisticsAddSinglePackRequest,
+    ) -> ::shop_api::runtime::Result<OrderLogisticsAddSinglePackResponse> {
+        self.execute(req).await
+    }
+    /// Calls /order/logisticsEditByPack.
+    ///
+    /// `order.logisticsEditByPack` (`POST /order/logisticsEditByPack`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/539)
+    pub async fn order_logistics_edit_by_pack(
+        &self,
+        req: &OrderLogisticsEditByPackRequest,
+    ) -> ::shop_api::runtime::Result<OrderLogisticsEditByPackResponse> {
+        self.execute(req).await
+    }
+    /// Calls /order/policy.
+    ///
+    /// `order.policy` (`POST /order/policy`) — [official documentation](https://op.jinritemai.com/docs/api-docs/32/902)
+    pub async fn order_policy(
+        &self,
+        req: &OrderPolicyRequest,
+    ) -> ::shop_api::runtime::Result<OrderPolicyResponse> {
+        self.execute(req).await
+    }
+    /// Calls /order/replyService.
+    ///
+    /// `order.replyService` (`POST /order/replyService`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/75)
+    pub async fn order_reply_service(
+        &self,
+        req: &OrderReplyServiceRequest,
+    ) -> ::shop_api::runtime::Result<OrderReplyServiceResponse> {
+        self.execute(req).await
+    }
+    /// Calls /order/serviceDetail.
+    ///
+    /// `order.serviceDetail` (`POST /order/serviceDetail`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
+    pub async fn order_service_detail(
+        &self,
+        req: &OrderServiceDetailRequest,
+    ) -> ::shop_api::runtime::Result<OrderServiceDetailResponse> {
+        self.execute(req).await
+    }
+    /// Calls /order/updateOrderAmount.
+    ///
+    /// `order.updateOrderAmount` (`POST /order/updateOrderAmount`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/263)
+    pub async fn order_update_order_amount(
+        &self,
+        req: &OrderUpdateOrderAmountRequest,
+    ) -> ::shop_api::runtime::Result<OrderUpdateOrderAmountResponse> {
+        self.execute(req).await
+    }
+    /// Calls /order/updatePostAmount.
+    ///
+    /// `order.updatePostAmount` (`POST /order/updatePostAmount`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/264)
+    pub async fn order_update_post_amount(
+        &self,
+        req: &OrderUpdatePostAmountRequest,
+    ) -> ::shop_api::runtime::Result<OrderUpdatePostAmountResponse> {
+        self.execute(req).await
+    }
 }
 /// The endpoints of this module, in spec order.
 pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
@@ -4033,6 +6922,27 @@ pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <OrderGetSettleBillDetailV3Request as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <OrderListRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <OrderDetailRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderAddressAppliedSwitchRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderBatchSearchIndexRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderAddSerialNumberRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderAddresSwitchConfigRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderAddressConfirmRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderAddressModifyRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderBatchDecryptRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderBatchEncryptRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderBatchSensitiveRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderDownloadSettleItemToShopRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderDownloadToShopRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderGetServiceListRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderGetSettleBillDetailRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderInsuranceRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderLogisticsAddSinglePackRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderLogisticsEditByPackRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderPolicyRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderReplyServiceRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderServiceDetailRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderUpdateOrderAmountRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderUpdatePostAmountRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
 ];
 /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
 pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Doudian>>(
@@ -4056,6 +6966,39 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Doudian>>(
         }
         "order.list" => Ok(visitor.visit::<OrderListRequest>()),
         "order.detail" => Ok(visitor.visit::<OrderDetailRequest>()),
+        "order.AddressAppliedSwitch" => {
+            Ok(visitor.visit::<OrderAddressAppliedSwitchRequest>())
+        }
+        "order.BatchSearchIndex" => Ok(visitor.visit::<OrderBatchSearchIndexRequest>()),
+        "order.addSerialNumber" => Ok(visitor.visit::<OrderAddSerialNumberRequest>()),
+        "order.addresSwitchConfig" => {
+            Ok(visitor.visit::<OrderAddresSwitchConfigRequest>())
+        }
+        "order.addressConfirm" => Ok(visitor.visit::<OrderAddressConfirmRequest>()),
+        "order.addressModify" => Ok(visitor.visit::<OrderAddressModifyRequest>()),
+        "order.batchDecrypt" => Ok(visitor.visit::<OrderBatchDecryptRequest>()),
+        "order.batchEncrypt" => Ok(visitor.visit::<OrderBatchEncryptRequest>()),
+        "order.batchSensitive" => Ok(visitor.visit::<OrderBatchSensitiveRequest>()),
+        "order.downloadSettleItemToShop" => {
+            Ok(visitor.visit::<OrderDownloadSettleItemToShopRequest>())
+        }
+        "order.downloadToShop" => Ok(visitor.visit::<OrderDownloadToShopRequest>()),
+        "order.getServiceList" => Ok(visitor.visit::<OrderGetServiceListRequest>()),
+        "order.getSettleBillDetail" => {
+            Ok(visitor.visit::<OrderGetSettleBillDetailRequest>())
+        }
+        "order.insurance" => Ok(visitor.visit::<OrderInsuranceRequest>()),
+        "order.logisticsAddSinglePack" => {
+            Ok(visitor.visit::<OrderLogisticsAddSinglePackRequest>())
+        }
+        "order.logisticsEditByPack" => {
+            Ok(visitor.visit::<OrderLogisticsEditByPackRequest>())
+        }
+        "order.policy" => Ok(visitor.visit::<OrderPolicyRequest>()),
+        "order.replyService" => Ok(visitor.visit::<OrderReplyServiceRequest>()),
+        "order.serviceDetail" => Ok(visitor.visit::<OrderServiceDetailRequest>()),
+        "order.updateOrderAmount" => Ok(visitor.visit::<OrderUpdateOrderAmountRequest>()),
+        "order.updatePostAmount" => Ok(visitor.visit::<OrderUpdatePostAmountRequest>()),
         _ => Err(visitor),
     }
 }

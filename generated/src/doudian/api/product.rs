@@ -789,10 +789,147 @@ pub struct MessageProductStatus {
     )]
     pub draft_status: Option<String>,
 }
+/// 可优化问题项
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FieldProblemItem {
+    /// 字段key，category-类目、props-属性、product_name-标题、pic-主图、desc_pic-详情图片、desc_text-详情文字
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub field_key: Option<String>,
+    /// 字段名
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub field_name: Option<String>,
+    /// 问题编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub problem_key: Option<i64>,
+    /// 问题名
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub problem_name: Option<String>,
+    /// 问题建议
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub suggestion: Option<String>,
+    /// 问题类型编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub problem_type: Option<i64>,
+}
+/// 待优化问题分布列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProblemTypeDistributionItem {
+    /// 待优化问题类型
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub type_name: Option<String>,
+    /// 问题数量
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub num: Option<i64>,
+}
+/// 商品质量列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct QualityListItem {
+    /// 商品ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<i64>,
+    /// 商品名字
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_name: Option<String>,
+    /// 待优化问题数量
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub problem_num_to_improve: Option<i64>,
+    /// 待优化问题分布列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub problem_type_distribution: Option<Vec<ProblemTypeDistributionItem>>,
+    /// 商品是否达标，1达标，2不达标
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub meet_standard: Option<i64>,
+    /// 商品基础分
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub base_score: Option<i64>,
+}
+/// 问题类型分布，仅brief_only为false返回
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductQualityTaskProblemTypeDistributionItem {
+    /// 优化项代号，1-商品信息不规范，2-关键信息待优化，3-商品素材缺失
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub type_key: Option<i64>,
+    /// 优化项具体名字
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub type_name: Option<String>,
+    /// 具体问题数量
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub num: Option<i64>,
+}
 ::shop_api::impl_lenient!(
     CategoryDetail, ChannelMainProduct, ProductSummary, SpecValue, SpecGroup, SpecPic,
     DeliveryInfo, SkuPrice, QualityAttachment, Quality, CreatedSku, LegacyProduct,
-    MessageChannelMainProduct, MessageChannelInfo, MessageProductStatus
+    MessageChannelMainProduct, MessageChannelInfo, MessageProductStatus,
+    FieldProblemItem, ProblemTypeDistributionItem, QualityListItem,
+    ProductQualityTaskProblemTypeDistributionItem
 );
 /// Webhook event `product_change` (400): A product changed: created, saved, audited, deleted, banned, listed or delisted (`product_change`).
 ///
@@ -2217,6 +2354,403 @@ impl ::shop_api::runtime::Paginated for ProductListRequest {
         )
     }
 }
+/// Request of `product.editBuyerLimit`: Calls /product/editBuyerLimit.
+///
+/// `POST /product/editBuyerLimit` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/262)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductEditBuyerLimitRequest {
+    /// 商品ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<i64>,
+    /// 每个用户每次下单限购件数
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub maximum_per_order: Option<i64>,
+    /// 每个用户累计限购件数
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub limit_per_buyer: Option<i64>,
+    /// 每个用户每次下单至少购买的件数
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub minimum_per_order: Option<i64>,
+}
+/// Response data of `product.editBuyerLimit`: Calls /product/editBuyerLimit.
+///
+/// `POST /product/editBuyerLimit` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/262)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductEditBuyerLimitResponse {}
+impl ::shop_api::runtime::ApiRequest for ProductEditBuyerLimitRequest {
+    type Response = ProductEditBuyerLimitResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "product",
+        name: "product.editBuyerLimit",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/editBuyerLimit",
+        summary: "Calls /product/editBuyerLimit.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/14/262",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &[],
+    };
+}
+/// Request of `product.qualityDetail`: Calls /product/qualityDetail.
+///
+/// `POST /product/qualityDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/939)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductQualityDetailRequest {
+    /// 商品ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<i64>,
+}
+/// Response data of `product.qualityDetail`: Calls /product/qualityDetail.
+///
+/// `POST /product/qualityDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/939)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductQualityDetailResponse {
+    /// 可优化问题项
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub field_problem: Option<Vec<FieldProblemItem>>,
+    /// 商品ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<i64>,
+    /// 商品名字
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_name: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductQualityDetailRequest {
+    type Response = ProductQualityDetailResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "product",
+        name: "product.qualityDetail",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/qualityDetail",
+        summary: "Calls /product/qualityDetail.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/14/939",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `product.qualityList`: Calls /product/qualityList.
+///
+/// `POST /product/qualityList` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/938)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductQualityListRequest {
+    /// 商品ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<i64>,
+    /// 商品名字
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_name: Option<String>,
+    /// 排序方式，降序“desc”，升序“asc”， 不传默认降序
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_by: Option<String>,
+    /// 分页参数，页数从1开始
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page: Option<i64>,
+    /// 分页参数，每页大小，填写范围1~100；
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page_size: Option<i64>,
+    /// 【已废弃】开发者可以传入：9999999999
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub task_id: Option<i64>,
+    /// 商品诊断状态，0-待诊断；1-待优化；2-已修改审核中；3-已优化；以前的status 字段因为配置错误已经删除，请使用此新字段
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub diagnose_status: Option<Vec<i64>>,
+}
+/// Response data of `product.qualityList`: Calls /product/qualityList.
+///
+/// `POST /product/qualityList` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/938)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductQualityListResponse {
+    /// 商品质量列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quality_list: Option<Vec<QualityListItem>>,
+    /// 店铺待优化商品总量
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total: Option<i64>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductQualityListRequest {
+    type Response = ProductQualityListResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "product",
+        name: "product.qualityList",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/qualityList",
+        summary: "Calls /product/qualityList.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/14/938",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `product.qualityTask`: Calls /product/qualityTask.
+///
+/// `POST /product/qualityTask` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/937)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductQualityTaskRequest {
+    /// 是否只返回简要信息，不写默认false
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub brief_only: Option<bool>,
+}
+/// Response data of `product.qualityTask`: Calls /product/qualityTask.
+///
+/// `POST /product/qualityTask` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/937)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductQualityTaskResponse {
+    /// 总共需要诊断的商品数
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_num_total: Option<i64>,
+    /// 已经诊断过的商品数
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_num_finished: Option<i64>,
+    /// 任务状态，0-初始化，1-进行中，2-已完成
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub task_status: Option<i64>,
+    /// 待优化商品数，仅brief_only为false返回
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_num_to_improve_total: Option<i64>,
+    /// 可优化项总数，仅brief_only为false返回
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub problem_num_total: Option<i64>,
+    /// 待优化项数量，仅brief_only为false返回
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub problem_num_to_improve: Option<i64>,
+    /// 任务完成时间，仅brief_only为false返回
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub task_finish_time: Option<String>,
+    /// 问题类型分布，仅brief_only为false返回
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub problem_type_distribution: Option<
+        Vec<ProductQualityTaskProblemTypeDistributionItem>,
+    >,
+    /// 任务ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub task_id: Option<i64>,
+    /// 达标率，百分比
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub standard_rate: Option<f64>,
+    /// 是否达标
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_standard: Option<bool>,
+    /// 达标商品数
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub meet_standard_num: Option<i64>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductQualityTaskRequest {
+    type Response = ProductQualityTaskResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "product",
+        name: "product.qualityTask",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/qualityTask",
+        summary: "Calls /product/qualityTask.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/14/937",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `product.setOffline`: Calls /product/setOffline.
+///
+/// `POST /product/setOffline` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/252)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductSetOfflineRequest {
+    /// 商品ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<i64>,
+}
+/// Response data of `product.setOffline`: Calls /product/setOffline.
+///
+/// `POST /product/setOffline` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/252)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductSetOfflineResponse {}
+impl ::shop_api::runtime::ApiRequest for ProductSetOfflineRequest {
+    type Response = ProductSetOfflineResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "product",
+        name: "product.setOffline",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/setOffline",
+        summary: "Calls /product/setOffline.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/14/252",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &[],
+    };
+}
+/// Request of `product.setOnline`: Calls /product/setOnline.
+///
+/// `POST /product/setOnline` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/251)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductSetOnlineRequest {
+    /// 商品id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<i64>,
+}
+/// Response data of `product.setOnline`: Calls /product/setOnline.
+///
+/// `POST /product/setOnline` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/251)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductSetOnlineResponse {}
+impl ::shop_api::runtime::ApiRequest for ProductSetOnlineRequest {
+    type Response = ProductSetOnlineResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "product",
+        name: "product.setOnline",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/setOnline",
+        summary: "Calls /product/setOnline.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/14/251",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &[],
+    };
+}
 impl super::super::Client {
     /// List the shop's products, filtered by status, audit status, time window, name or IDs.
     ///
@@ -2279,6 +2813,60 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductListResponse> {
         self.execute(req).await
     }
+    /// Calls /product/editBuyerLimit.
+    ///
+    /// `product.editBuyerLimit` (`POST /product/editBuyerLimit`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/262)
+    pub async fn product_edit_buyer_limit(
+        &self,
+        req: &ProductEditBuyerLimitRequest,
+    ) -> ::shop_api::runtime::Result<ProductEditBuyerLimitResponse> {
+        self.execute(req).await
+    }
+    /// Calls /product/qualityDetail.
+    ///
+    /// `product.qualityDetail` (`POST /product/qualityDetail`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/939)
+    pub async fn product_quality_detail(
+        &self,
+        req: &ProductQualityDetailRequest,
+    ) -> ::shop_api::runtime::Result<ProductQualityDetailResponse> {
+        self.execute(req).await
+    }
+    /// Calls /product/qualityList.
+    ///
+    /// `product.qualityList` (`POST /product/qualityList`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/938)
+    pub async fn product_quality_list(
+        &self,
+        req: &ProductQualityListRequest,
+    ) -> ::shop_api::runtime::Result<ProductQualityListResponse> {
+        self.execute(req).await
+    }
+    /// Calls /product/qualityTask.
+    ///
+    /// `product.qualityTask` (`POST /product/qualityTask`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/937)
+    pub async fn product_quality_task(
+        &self,
+        req: &ProductQualityTaskRequest,
+    ) -> ::shop_api::runtime::Result<ProductQualityTaskResponse> {
+        self.execute(req).await
+    }
+    /// Calls /product/setOffline.
+    ///
+    /// `product.setOffline` (`POST /product/setOffline`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/252)
+    pub async fn product_set_offline(
+        &self,
+        req: &ProductSetOfflineRequest,
+    ) -> ::shop_api::runtime::Result<ProductSetOfflineResponse> {
+        self.execute(req).await
+    }
+    /// Calls /product/setOnline.
+    ///
+    /// `product.setOnline` (`POST /product/setOnline`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/251)
+    pub async fn product_set_online(
+        &self,
+        req: &ProductSetOnlineRequest,
+    ) -> ::shop_api::runtime::Result<ProductSetOnlineResponse> {
+        self.execute(req).await
+    }
 }
 /// The endpoints of this module, in spec order.
 pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
@@ -2288,6 +2876,12 @@ pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <ProductEditV2Request as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <ProductDelRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <ProductListRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductEditBuyerLimitRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductQualityDetailRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductQualityListRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductQualityTaskRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductSetOfflineRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductSetOnlineRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
 ];
 /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
 pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Doudian>>(
@@ -2301,6 +2895,12 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Doudian>>(
         "product.editV2" => Ok(visitor.visit::<ProductEditV2Request>()),
         "product.del" => Ok(visitor.visit::<ProductDelRequest>()),
         "product.list" => Ok(visitor.visit::<ProductListRequest>()),
+        "product.editBuyerLimit" => Ok(visitor.visit::<ProductEditBuyerLimitRequest>()),
+        "product.qualityDetail" => Ok(visitor.visit::<ProductQualityDetailRequest>()),
+        "product.qualityList" => Ok(visitor.visit::<ProductQualityListRequest>()),
+        "product.qualityTask" => Ok(visitor.visit::<ProductQualityTaskRequest>()),
+        "product.setOffline" => Ok(visitor.visit::<ProductSetOfflineRequest>()),
+        "product.setOnline" => Ok(visitor.visit::<ProductSetOnlineRequest>()),
         _ => Err(visitor),
     }
 }

@@ -313,7 +313,90 @@ pub struct SkuStockSync {
     )]
     pub supplier_id: Option<String>,
 }
-::shop_api::impl_lenient!(ShipRule, SellProperty, Sku, StockMapItem, SkuStockSync);
+/// 海关申报要素
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CustomsReportInfo {
+    /// 海关代码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub hs_code: Option<String>,
+    /// 法定第一计量数量
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub first_measure_qty: Option<f64>,
+    /// 法定第二计量数量
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub second_measure_qty: Option<f64>,
+    /// 法定第一计量单位
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub first_measure_unit: Option<String>,
+    /// 法定第二计量单位
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub second_measure_unit: Option<String>,
+    /// 售卖单位
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub unit: Option<String>,
+    /// 品名
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub report_name: Option<String>,
+    /// 品牌
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub report_brand_name: Option<String>,
+    /// 用途
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub usage: Option<String>,
+    /// 规格型号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub g_model: Option<String>,
+    /// 条形码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub bar_code: Option<String>,
+}
+::shop_api::impl_lenient!(
+    ShipRule, SellProperty, Sku, StockMapItem, SkuStockSync, CustomsReportInfo
+);
 /// Request of `sku.list`: List the SKUs of a product with price and stock.
 ///
 /// `POST /sku/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/82)
@@ -754,6 +837,374 @@ impl ::shop_api::runtime::ApiRequest for SkuAddRequest {
         ],
     };
 }
+/// Request of `sku.detail`: Calls /sku/detail.
+///
+/// `POST /sku/detail` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/82)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkuDetailRequest {
+    /// sku id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_id: Option<i64>,
+    /// sku code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<String>,
+}
+/// Response data of `sku.detail`: Calls /sku/detail.
+///
+/// `POST /sku/detail` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/82)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkuDetailResponse {
+    /// sku id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<i64>,
+    /// app_key
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub open_user_id: Option<i64>,
+    /// 外部的skuId
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub out_sku_id: Option<i64>,
+    /// 商品ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<i64>,
+    /// 第一级子规格
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub spec_detail_id1: Option<i64>,
+    /// 第二级子规格
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub spec_detail_id2: Option<i64>,
+    /// 第三级子规格
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub spec_detail_id3: Option<i64>,
+    /// 第一级子规格名
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub spec_detail_name1: Option<String>,
+    /// 第二级子规格名
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub spec_detail_name2: Option<String>,
+    /// 第三级子规格名
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub spec_detail_name3: Option<String>,
+    /// 海关申报要素
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customs_report_info: Option<CustomsReportInfo>,
+    /// 价格
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub price: Option<i64>,
+    /// 结算价格
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub settlement_price: Option<i64>,
+    /// 规格ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub spec_id: Option<i64>,
+    /// 创建时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time: Option<i64>,
+    /// sku外部编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<String>,
+    /// 0-普通 1-区域库存
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_type: Option<i64>,
+    /// 供应商ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub supplier_id: Option<String>,
+    /// sku_type=0时，表示库存数量 sku_type=1时，使用stock_map
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub stock_num: Option<i64>,
+    /// sku_type=0时，表示预占库存数量 sku_type=1时，使用prehold_stock_map
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub prehold_stock_num: Option<i64>,
+    /// 活动库存
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub prom_stock_num: Option<i64>,
+    /// 阶梯库存
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub step_stock_num: Option<i64>,
+    /// 预占阶梯库存
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub prehold_step_stock_num: Option<i64>,
+    /// 活动阶梯库存
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub prom_step_stock_num: Option<i64>,
+    /// 商品 ID 字符串
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id_str: Option<String>,
+    /// 是否套装，0 否，1 是
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_suit: Option<i32>,
+    /// 套装内数量
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub suit_num: Option<i64>,
+    /// 容量单位ml，酒类专有
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub volume: Option<i64>,
+}
+impl ::shop_api::runtime::ApiRequest for SkuDetailRequest {
+    type Response = SkuDetailResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "sku",
+        name: "sku.detail",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/sku/detail",
+        summary: "Calls /sku/detail.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/14/82",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `sku.editCode`: Calls /sku/editCode.
+///
+/// `POST /sku/editCode` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/86)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkuEditCodeRequest {
+    /// 编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<String>,
+    /// skuid
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_id: Option<i64>,
+    /// 外部skuid
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub out_sku_id: Option<i64>,
+    /// 商品id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<i64>,
+    /// 外部商品id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub out_product_id: Option<i64>,
+}
+/// Response data of `sku.editCode`: Calls /sku/editCode.
+///
+/// `POST /sku/editCode` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/86)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkuEditCodeResponse {}
+impl ::shop_api::runtime::ApiRequest for SkuEditCodeRequest {
+    type Response = SkuEditCodeResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "sku",
+        name: "sku.editCode",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/sku/editCode",
+        summary: "Calls /sku/editCode.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/14/86",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &[],
+    };
+}
+/// Request of `sku.editPrice`: Calls /sku/editPrice.
+///
+/// `POST /sku/editPrice` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/84)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkuEditPriceRequest {
+    /// 售价 (单位 分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub price: Option<i64>,
+    /// sku编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<String>,
+    /// skuid
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_id: Option<i64>,
+    /// 外部skuid
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub out_sku_id: Option<i64>,
+    /// 商品id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<i64>,
+    /// 外部商品id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub out_product_id: Option<i64>,
+}
+/// Response data of `sku.editPrice`: Calls /sku/editPrice.
+///
+/// `POST /sku/editPrice` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/84)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkuEditPriceResponse {}
+impl ::shop_api::runtime::ApiRequest for SkuEditPriceRequest {
+    type Response = SkuEditPriceResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "sku",
+        name: "sku.editPrice",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/sku/editPrice",
+        summary: "Calls /sku/editPrice.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/14/84",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &[],
+    };
+}
 impl super::super::Client {
     /// List the SKUs of a product with price and stock.
     ///
@@ -804,6 +1255,33 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<SkuAddResponse> {
         self.execute(req).await
     }
+    /// Calls /sku/detail.
+    ///
+    /// `sku.detail` (`POST /sku/detail`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/82)
+    pub async fn sku_detail(
+        &self,
+        req: &SkuDetailRequest,
+    ) -> ::shop_api::runtime::Result<SkuDetailResponse> {
+        self.execute(req).await
+    }
+    /// Calls /sku/editCode.
+    ///
+    /// `sku.editCode` (`POST /sku/editCode`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/86)
+    pub async fn sku_edit_code(
+        &self,
+        req: &SkuEditCodeRequest,
+    ) -> ::shop_api::runtime::Result<SkuEditCodeResponse> {
+        self.execute(req).await
+    }
+    /// Calls /sku/editPrice.
+    ///
+    /// `sku.editPrice` (`POST /sku/editPrice`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/84)
+    pub async fn sku_edit_price(
+        &self,
+        req: &SkuEditPriceRequest,
+    ) -> ::shop_api::runtime::Result<SkuEditPriceResponse> {
+        self.execute(req).await
+    }
 }
 /// The endpoints of this module, in spec order.
 pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
@@ -812,6 +1290,9 @@ pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <SkuSyncStockRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <SkuSyncStockBatchRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <SkuAddRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <SkuDetailRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <SkuEditCodeRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <SkuEditPriceRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
 ];
 /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
 pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Doudian>>(
@@ -824,6 +1305,9 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Doudian>>(
         "sku.syncStock" => Ok(visitor.visit::<SkuSyncStockRequest>()),
         "sku.syncStockBatch" => Ok(visitor.visit::<SkuSyncStockBatchRequest>()),
         "sku.add" => Ok(visitor.visit::<SkuAddRequest>()),
+        "sku.detail" => Ok(visitor.visit::<SkuDetailRequest>()),
+        "sku.editCode" => Ok(visitor.visit::<SkuEditCodeRequest>()),
+        "sku.editPrice" => Ok(visitor.visit::<SkuEditPriceRequest>()),
         _ => Err(visitor),
     }
 }

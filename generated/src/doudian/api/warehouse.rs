@@ -208,7 +208,141 @@ pub struct Warehouse {
     )]
     pub create_time: Option<i64>,
 }
-::shop_api::impl_lenient!(AddrFilter, CoverageAddr, WarehouseLocation, Warehouse);
+/// 仓地址编码 苹果门店店铺、超市小时达店铺建仓必传
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WarehouseCreateBatchWarehouseLocation {
+    /// 省地址编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub address_id1: Option<i64>,
+    /// 市地址编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub address_id2: Option<i64>,
+    /// 区地址编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub address_id3: Option<i64>,
+    /// 街道地址编码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub address_id4: Option<i64>,
+}
+/// 外部仓信息列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OutWarehouseListItem {
+    /// 外部仓库ID，一个店铺下，同一个外部ID只能创建一个仓库
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub out_warehouse_id: Option<String>,
+    /// 仓库名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// 仓库介绍
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub intro: Option<String>,
+    /// 仓地址详细地址，苹果门店店铺、超市小时达店铺建仓必传
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub address_detail: Option<String>,
+    /// 仓地址编码 苹果门店店铺、超市小时达店铺建仓必传
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warehouse_location: Option<WarehouseCreateBatchWarehouseLocation>,
+}
+/// 仓库配送地址列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AddrListItem {
+    /// 一级地址id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub addr_id1: Option<i64>,
+    /// 二级地址id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub addr_id2: Option<i64>,
+    /// 三级地址id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub addr_id3: Option<i64>,
+    /// 四级地址id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub addr_id4: Option<i64>,
+}
+/// 配送地址
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Addr {
+    /// 一级地址id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub addr_id1: Option<i64>,
+    /// 二级地址id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub addr_id2: Option<i64>,
+    /// 三级地址id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub addr_id3: Option<i64>,
+    /// 四级地址id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub addr_id4: Option<i64>,
+}
+::shop_api::impl_lenient!(
+    AddrFilter, CoverageAddr, WarehouseLocation, Warehouse,
+    WarehouseCreateBatchWarehouseLocation, OutWarehouseListItem, AddrListItem, Addr
+);
 /// Request of `warehouse.list`: List the shop's warehouses.
 ///
 /// `POST /warehouse/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/693)
@@ -575,6 +709,121 @@ impl ::shop_api::runtime::ApiRequest for WarehouseRemoveAddrRequest {
         required: &["out_warehouse_id", "addr"],
     };
 }
+/// Request of `warehouse.createBatch`: Calls /warehouse/createBatch.
+///
+/// `POST /warehouse/createBatch` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/695)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WarehouseCreateBatchRequest {
+    /// 外部仓信息列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub out_warehouse_list: Option<Vec<OutWarehouseListItem>>,
+}
+/// Response data of `warehouse.createBatch`: Calls /warehouse/createBatch.
+///
+/// `POST /warehouse/createBatch` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/695)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WarehouseCreateBatchResponse {
+    /// key是outWarehouseId,value代表成功/失败
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<::std::collections::BTreeMap<String, bool>>,
+}
+impl ::shop_api::runtime::ApiRequest for WarehouseCreateBatchRequest {
+    type Response = WarehouseCreateBatchResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "warehouse",
+        name: "warehouse.createBatch",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/warehouse/createBatch",
+        summary: "Calls /warehouse/createBatch.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/34/695",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `warehouse.setAddrBatch`: Calls /warehouse/setAddrBatch.
+///
+/// `POST /warehouse/setAddrBatch` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/696)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WarehouseSetAddrBatchRequest {
+    /// 外部仓库ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub out_warehouse_id: Option<String>,
+    /// 仓库配送地址列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub addr_list: Option<Vec<AddrListItem>>,
+}
+/// Response data of `warehouse.setAddrBatch`: Calls /warehouse/setAddrBatch.
+///
+/// `POST /warehouse/setAddrBatch` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/696)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WarehouseSetAddrBatchResponse {}
+impl ::shop_api::runtime::ApiRequest for WarehouseSetAddrBatchRequest {
+    type Response = WarehouseSetAddrBatchResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "warehouse",
+        name: "warehouse.setAddrBatch",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/warehouse/setAddrBatch",
+        summary: "Calls /warehouse/setAddrBatch.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/34/696",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &[],
+    };
+}
+/// Request of `warehouse.setPriority`: Calls /warehouse/setPriority.
+///
+/// `POST /warehouse/setPriority` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/698)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WarehouseSetPriorityRequest {
+    /// 配送地址
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addr: Option<Addr>,
+    /// 前面是out_warehouse_id，后面是仓优先级 仓优先级，0-5，0优先级最高，5最低
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priorities: Option<::std::collections::BTreeMap<String, i64>>,
+}
+/// Response data of `warehouse.setPriority`: Calls /warehouse/setPriority.
+///
+/// `POST /warehouse/setPriority` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/698)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WarehouseSetPriorityResponse {}
+impl ::shop_api::runtime::ApiRequest for WarehouseSetPriorityRequest {
+    type Response = WarehouseSetPriorityResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "warehouse",
+        name: "warehouse.setPriority",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/warehouse/setPriority",
+        summary: "Calls /warehouse/setPriority.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/34/698",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &[],
+    };
+}
 impl super::super::Client {
     /// List the shop's warehouses.
     ///
@@ -634,6 +883,33 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<WarehouseRemoveAddrResponse> {
         self.execute(req).await
     }
+    /// Calls /warehouse/createBatch.
+    ///
+    /// `warehouse.createBatch` (`POST /warehouse/createBatch`) — [official documentation](https://op.jinritemai.com/docs/api-docs/34/695)
+    pub async fn warehouse_create_batch(
+        &self,
+        req: &WarehouseCreateBatchRequest,
+    ) -> ::shop_api::runtime::Result<WarehouseCreateBatchResponse> {
+        self.execute(req).await
+    }
+    /// Calls /warehouse/setAddrBatch.
+    ///
+    /// `warehouse.setAddrBatch` (`POST /warehouse/setAddrBatch`) — [official documentation](https://op.jinritemai.com/docs/api-docs/34/696)
+    pub async fn warehouse_set_addr_batch(
+        &self,
+        req: &WarehouseSetAddrBatchRequest,
+    ) -> ::shop_api::runtime::Result<WarehouseSetAddrBatchResponse> {
+        self.execute(req).await
+    }
+    /// Calls /warehouse/setPriority.
+    ///
+    /// `warehouse.setPriority` (`POST /warehouse/setPriority`) — [official documentation](https://op.jinritemai.com/docs/api-docs/34/698)
+    pub async fn warehouse_set_priority(
+        &self,
+        req: &WarehouseSetPriorityRequest,
+    ) -> ::shop_api::runtime::Result<WarehouseSetPriorityResponse> {
+        self.execute(req).await
+    }
 }
 /// The endpoints of this module, in spec order.
 pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
@@ -643,6 +919,9 @@ pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <WarehouseEditRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <WarehouseSetAddrRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <WarehouseRemoveAddrRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <WarehouseCreateBatchRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <WarehouseSetAddrBatchRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <WarehouseSetPriorityRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
 ];
 /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
 pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Doudian>>(
@@ -656,6 +935,9 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Doudian>>(
         "warehouse.edit" => Ok(visitor.visit::<WarehouseEditRequest>()),
         "warehouse.setAddr" => Ok(visitor.visit::<WarehouseSetAddrRequest>()),
         "warehouse.removeAddr" => Ok(visitor.visit::<WarehouseRemoveAddrRequest>()),
+        "warehouse.createBatch" => Ok(visitor.visit::<WarehouseCreateBatchRequest>()),
+        "warehouse.setAddrBatch" => Ok(visitor.visit::<WarehouseSetAddrBatchRequest>()),
+        "warehouse.setPriority" => Ok(visitor.visit::<WarehouseSetPriorityRequest>()),
         _ => Err(visitor),
     }
 }

@@ -53,7 +53,46 @@ pub struct Shop {
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub code: String,
 }
-::shop_api::impl_lenient!(Shop);
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CategoryAssetsCategory {
+    /// The ID of the business category.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<i64>,
+    /// The name of the business category.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+}
+/// The list of business category assets that a partner has authorized for the app.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CategoryAssets {
+    /// An encrypted token used to securely identify a partner in API requests.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cipher: Option<String>,
+    /// The target market of the business category.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub target_market: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<CategoryAssetsCategory>,
+}
+::shop_api::impl_lenient!(Shop, CategoryAssetsCategory, CategoryAssets);
 /// Request of `authorization.shops`: Get the shops the seller has authorized for this app, with their ciphers.
 ///
 /// Lists the shops a seller has authorized for the app. Call it after obtaining an access token
@@ -97,6 +136,43 @@ impl ::shop_api::runtime::ApiRequest for AuthorizationShopsRequest {
         required: &[],
     };
 }
+/// Request of `authorization.authorized_category_assets`: Retrieves the list of business category assets authorized by a partner for an app.
+///
+/// `GET /authorization/202405/category_assets` — [official documentation](https://partner.tiktokshop.com/docv2/page/666012dd609d4402cc3be995)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AuthorizationAuthorizedCategoryAssetsRequest {}
+/// Response data of `authorization.authorized_category_assets`: Retrieves the list of business category assets authorized by a partner for an app.
+///
+/// `GET /authorization/202405/category_assets` — [official documentation](https://partner.tiktokshop.com/docv2/page/666012dd609d4402cc3be995)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AuthorizationAuthorizedCategoryAssetsResponse {
+    /// The list of business category assets that a partner has authorized for the app.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_assets: Option<Vec<CategoryAssets>>,
+}
+impl ::shop_api::runtime::ApiRequest for AuthorizationAuthorizedCategoryAssetsRequest {
+    type Response = AuthorizationAuthorizedCategoryAssetsResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "authorization",
+        name: "authorization.authorized_category_assets",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/authorization/202405/category_assets",
+        summary: "Retrieves the list of business category assets authorized by a partner for an app.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/666012dd609d4402cc3be995",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
 impl super::super::Client {
     /// Get the shops the seller has authorized for this app, with their ciphers.
     ///
@@ -109,10 +185,22 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AuthorizationShopsResponse> {
         self.execute(req).await
     }
+    /// Retrieves the list of business category assets authorized by a partner for an app.
+    ///
+    /// `authorization.authorized_category_assets` (`GET /authorization/202405/category_assets`) — [official documentation](https://partner.tiktokshop.com/docv2/page/666012dd609d4402cc3be995)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn authorization_authorized_category_assets(
+        &self,
+        req: &AuthorizationAuthorizedCategoryAssetsRequest,
+    ) -> ::shop_api::runtime::Result<AuthorizationAuthorizedCategoryAssetsResponse> {
+        self.execute(req).await
+    }
 }
 /// The endpoints of this module, in spec order.
 pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <AuthorizationShopsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <AuthorizationAuthorizedCategoryAssetsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
 ];
 /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
 pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
@@ -121,6 +209,9 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
 ) -> Result<V::Output, V> {
     match name {
         "authorization.shops" => Ok(visitor.visit::<AuthorizationShopsRequest>()),
+        "authorization.authorized_category_assets" => {
+            Ok(visitor.visit::<AuthorizationAuthorizedCategoryAssetsRequest>())
+        }
         _ => Err(visitor),
     }
 }

@@ -170,7 +170,39 @@ pub struct Sender {
     )]
     pub avatar: Option<String>,
 }
-::shop_api::impl_lenient!(Conversation, Participant, Message, Sender);
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Performance {
+    /// The percentage of chat support sessions of which the first response happens within 24 hours.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub response_percentage: Option<String>,
+    /// The average first response time in minutes for chat support sessions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub response_time_mins: Option<String>,
+    /// The percentage of chat support sessions rated 'Satisfied' (4 or 5 stars).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub satisfaction_percentage: Option<String>,
+    /// The total number of chat support sessions initiated by customers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub support_session_count: Option<i64>,
+}
+::shop_api::impl_lenient!(Conversation, Participant, Message, Sender, Performance);
 /// Request of `customer_service.conversations`: Get the shop's conversations with buyers.
 ///
 /// `GET /customer_service/202309/conversations` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a589f0fcef602bf29fecf)
@@ -663,6 +695,61 @@ impl ::shop_api::runtime::ApiRequest for CustomerServiceUpdateAgentSettingsReque
         required: &["can_accept_chat"],
     };
 }
+/// Request of `customer_service.performance`: Get the average customer service performance of a shop for a selected time period
+///
+/// `GET /customer_service/202407/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/66bec10859f0b0030018e518)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CustomerServicePerformanceRequest {
+    /// The start date (YYYY-MM-DD) of the period for selecting chat support sessions to be included in the performance evaluation.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub support_date_ge: String,
+    /// The end date (YYYY-MM-DD) of the period for selecting chat support sessions to be included in the performance evaluation.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub support_date_lt: String,
+}
+/// Response data of `customer_service.performance`: Get the average customer service performance of a shop for a selected time period
+///
+/// `GET /customer_service/202407/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/66bec10859f0b0030018e518)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CustomerServicePerformanceResponse {
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub performance: Option<Performance>,
+}
+impl ::shop_api::runtime::ApiRequest for CustomerServicePerformanceRequest {
+    type Response = CustomerServicePerformanceResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "customer_service",
+        name: "customer_service.performance",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/customer_service/202407/performance",
+        summary: "Get the average customer service performance of a shop for a selected time period",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/66bec10859f0b0030018e518",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["support_date_ge", "support_date_lt"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("support_date_ge", &self.support_date_ge);
+        q.push("support_date_lt", &self.support_date_lt);
+    }
+}
 impl super::super::Client {
     /// Get the shop's conversations with buyers.
     ///
@@ -745,6 +832,17 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<CustomerServiceUpdateAgentSettingsResponse> {
         self.execute(req).await
     }
+    /// Get the average customer service performance of a shop for a selected time period
+    ///
+    /// `customer_service.performance` (`GET /customer_service/202407/performance`) — [official documentation](https://partner.tiktokshop.com/docv2/page/66bec10859f0b0030018e518)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn customer_service_performance(
+        &self,
+        req: &CustomerServicePerformanceRequest,
+    ) -> ::shop_api::runtime::Result<CustomerServicePerformanceResponse> {
+        self.execute(req).await
+    }
 }
 /// The endpoints of this module, in spec order.
 pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
@@ -756,6 +854,7 @@ pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <CustomerServiceUploadImageRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <CustomerServiceAgentSettingsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <CustomerServiceUpdateAgentSettingsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <CustomerServicePerformanceRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
 ];
 /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
 pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
@@ -786,6 +885,9 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
         }
         "customer_service.update_agent_settings" => {
             Ok(visitor.visit::<CustomerServiceUpdateAgentSettingsRequest>())
+        }
+        "customer_service.performance" => {
+            Ok(visitor.visit::<CustomerServicePerformanceRequest>())
         }
         _ => Err(visitor),
     }

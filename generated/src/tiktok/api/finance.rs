@@ -383,8 +383,655 @@ pub struct SettlementBreakdown {
     )]
     pub total_adjustment_amount: Option<String>,
 }
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkuTransactionsFeeTaxBreakdownFee {
+    /// The commission for eligible orders from ads.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub affiliate_ads_commission_amount: Option<String>,
+    /// The commission amount charged to the seller for payment to the creator.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub affiliate_commission_amount: Option<String>,
+    /// The affiliate ads commission paid to a creator before any personal income tax withholding.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub affiliate_commission_amount_before_pit: Option<String>,
+    /// The amount reserved for creator commissions after an order is paid.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub affiliate_commission_deposit: Option<String>,
+    /// The commission deposit refunded to you after order settlement.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub affiliate_commission_release: Option<String>,
+    /// The commission amount for purchases through affiliate partner links.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub affiliate_partner_commission_amount: Option<String>,
+    /// The service fee charged for participation in the bonus cashback program.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub bonus_cashback_service_fee_amount: Option<String>,
+    /// Amount of campaign resource fee from program seller joining in
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub campaign_resource_fee: Option<String>,
+    /// The portion of the creator bonus that you co-fund as part of the commission boost campaign.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cofunded_creator_bonus_amount: Option<String>,
+    /// The service fee charged for co-funded promotions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cofunded_promotion_service_fee_amount: Option<String>,
+    /// The handling fee charged when the buyer pays with a credit card.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub credit_card_handling_fee_amount: Option<String>,
+    /// The handling fee charged for orders that are fulfilled by Dilayani Tokopedia.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub dt_handling_fee_amount: Option<String>,
+    /// The dynamic commission fee is the amount that the platform charges to all sellers for every successfully delivered order.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub dynamic_commission_amount: Option<String>,
+    /// The eco-contributions TikTok Shop pays on your behalf to the qualified producer responsibility organization (PRO).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub epr_pob_service_fee_amount: Option<String>,
+    /// The service fee for participating in the External Affiliate Marketing Solution Program, as stated during registration.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_affiliate_marketing_fee_amount: Option<String>,
+    /// The fee charged to sellers by the platform for each item sold.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fee_per_item_sold_amount: Option<String>,
+    /// The service fee charged for participation in flash sales.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub flash_sales_service_fee_amount: Option<String>,
+    /// The fee TikTok Shop charges you for using platform installation service
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub installation_service_fee: Option<String>,
+    /// The service fee charged for participation in the [LIVE Specials Programme].
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub live_specials_fee_amount: Option<String>,
+    /// The service fee charged for using TikTok Shop Mall.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub mall_service_fee_amount: Option<String>,
+    /// The commission amount charged by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub platform_commission_amount: Option<String>,
+    /// The service fee charged when seller joins Pre-order program.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pre_order_service_fee_amount: Option<String>,
+    /// The referral fee charged for processing successful orders.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub referral_fee_amount: Option<String>,
+    /// The 20% refund administration fee deducted from the total refunded referral fee amount.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_administration_fee_amount: Option<String>,
+    /// The handling fee charged to the seller for participation in the PayLater program.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_paylater_handling_fee_amount: Option<String>,
+    /// The service fee charged for participation in the [Seller Free Shipping Programme].
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sfp_service_fee_amount: Option<String>,
+    /// A flat service fee charged for each order under the Shipping Fee Guarantee Program
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_fee_guarantee_service_fee: Option<String>,
+    /// The advertising commission cost a merchant pays to TikTok Shop Affiliate Partner (TAP).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub tap_shop_ads_commission: Option<String>,
+    /// The transaction fee charged for processing successful orders.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub transaction_fee_amount: Option<String>,
+    /// The commission amount charged by TikTok Shop Partners (TSP).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub tsp_commission_amount: Option<String>,
+    /// Infrastructure fees are a fixed service fee that TikTok Shop charges for providing, maintaining, and developing infrastructure for delivery services.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub vn_fix_infrastructure_fee: Option<String>,
+    /// The service fee charged for participation in the Voucher Xtra program.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub voucher_xtra_service_fee_amount: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkuTransactionsFeeTaxBreakdownTax {
+    /// The anti-dumping duties collected by governments for import goods.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub anti_dumping_duty_amount: Option<String>,
+    /// The fees charged by logistic suppliers for customs clearance services.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub customs_clearance_amount: Option<String>,
+    /// The customs duties, a type of tax on cross-border goods collected by governments.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub customs_duty_amount: Option<String>,
+    /// The goods and services tax (GST) collected and remitted to the tax authority by the platform for low-value goods imported into Singapore, effective January 1, 2023.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub gst_amount: Option<String>,
+    /// The import VAT, a tax paid on goods bought in one country and imported into another.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub import_vat_amount: Option<String>,
+    /// The Mexican federal income tax that TikTok Shop is required to withhold.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub isr_amount: Option<String>,
+    /// The Mexican VAT that TikTok Shop is required to withhold on your taxable products and remit to the tax authority.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub iva_amount: Option<String>,
+    /// The VAT paid by the platform on the seller's behalf.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub local_vat_amount: Option<String>,
+    /// The personal income tax (PIT) paid by the platform on the seller's behalf.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pit_amount: Option<String>,
+    /// The sales and service tax (SST) collected and remitted to the tax authority by the platform for low-value goods imported into Malaysia, effective January 1, 2024.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sst_amount: Option<String>,
+    /// The VAT paid by the platform on the seller's behalf.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub vat_amount: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkuTransactionsFeeTaxBreakdown {
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee: Option<SkuTransactionsFeeTaxBreakdownFee>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax: Option<SkuTransactionsFeeTaxBreakdownTax>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkuTransactionsRevenueBreakdown {
+    /// The cash on delivery service fees charged to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cod_service_fee_amount: Option<String>,
+    /// The refund for cash on delivery service fees.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_cod_service_fee_amount: Option<String>,
+    /// The total price of all refunded items before any seller discounts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_subtotal_before_discount_amount: Option<String>,
+    /// The total amount of discounts funded by the seller, including: - Seller promotions (Product Discount, Flash Deal, Buy More Save More, Voucher and Bundle Deal) - Seller's portion of a co-funded voucher discount in co-funding campaigns -...
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_discount_amount: Option<String>,
+    /// Discounts returned to the sellers due to returns or refunds.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_discount_refund_amount: Option<String>,
+    /// The total price of all order items before any seller discounts and platform discounts are deducted.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub subtotal_before_discount_amount: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkuTransactionsShippingCostBreakdownSupplementaryComponent {
+    /// The fee to offset TikTok Shop Shipping Incentive or customer-paid shipping fee, resulting in a net charge of $0 to the seller.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub customer_shipping_fee_offset_amount: Option<String>,
+    /// The shipping fee incurred by the seller for using TikTok Shipping.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fbm_shipping_cost_amount: Option<String>,
+    /// The shipping and warehouse fulfillment fee incurred by the seller for orders fulfilled by TikTok (FBT).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fbt_fulfillment_fee_amount: Option<String>,
+    /// (Deprecated: This field is deprecated and will return an empty string.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fbt_fulfillment_fee_reimbursement_amount: Option<String>,
+    /// The shipping fee incurred by the seller for orders fulfilled by TikTok (FBT).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fbt_shipping_cost_amount: Option<String>,
+    /// The shipping fee discount provided in accordance with a campaign policy.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub platform_shipping_fee_discount_amount: Option<String>,
+    /// The additional shipping incentive that the seller will receive if the seller signed up for the Co-Funded Free Shipping Program.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub promo_shipping_incentive_amount: Option<String>,
+    /// Shipping fee returned to customers due returns and refunds.Does not include subsidies.This is part of `customer_paid_shipping_fee_amount`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refunded_customer_shipping_fee_amount: Option<String>,
+    /// For shipping fee from returns and refunds, you pay up to a standard rate, and TikTok Shop covers the remaining amount.This is part of `customer_paid_shipping_fee_amount`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub return_refund_subsidy_amount: Option<String>,
+    /// The shipping fee discount provided by sellers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_shipping_fee_discount_amount: Option<String>,
+    /// Reimbursement from the Shipping Fee Guarantee Program for failed deliveries or returns
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_fee_guarantee_reimbursement: Option<String>,
+    /// The shipping fee subsidy funded by the platform for seller shipping.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_fee_subsidy_amount: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkuTransactionsShippingCostBreakdown {
+    /// The actual shipping fee calculated based on the weight/dimensions measured by the carrier.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub actual_shipping_fee_amount: Option<String>,
+    /// The actual shipping fee borne by the customer, calculated based on the product weight uploaded by the seller.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub customer_paid_shipping_fee_amount: Option<String>,
+    /// The shipping fee paid by the seller for the delivery of goods exchange.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub exchange_shipping_fee_amount: Option<String>,
+    /// For shipping fee from failed deliveries, you pay up to a standard rate, and TikTok Shop covers the remaining amount.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub failed_delivery_subsidy_amount: Option<String>,
+    /// This is the fee that you cover when offering customers free shipping through FBT.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fbt_free_shipping_fee_amount: Option<String>,
+    /// A reimbursement from TikTok Shop for Fulfilled by TikTok (FBT) orders that don't qualify for free shipping.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fbt_fulfillment_fee_reimbursement_amount: Option<String>,
+    /// Reimbursement for the platform-funded portion of return shipping fees, as part of the free returns offered to customers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub free_return_subsidy_amount: Option<String>,
+    /// The shipping fee paid by the seller for the delivery of goods replacement.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub replacement_shipping_fee_amount: Option<String>,
+    /// The shipping fee paid by the seller for the delivery of returns.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub return_shipping_fee_amount: Option<String>,
+    /// Reimbursement for the shipping fees paid by customers to return packages
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub return_shipping_fee_paid_buyer_amount: Option<String>,
+    /// The fee borne by the customer to cover the cost of return labels.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub return_shipping_label_fee_amount: Option<String>,
+    /// A service fee charged for orders shipped through your own logistics provider.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_self_shipping_service_fee_amount: Option<String>,
+    /// The shipping fee subsidies and incentives provided by the platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_fee_discount_amount: Option<String>,
+    /// The shipping insurance fee incurred by the seller for purchasing additional TikTok shipping insurance services.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_insurance_fee_amount: Option<String>,
+    /// The fee incurred for packages requiring signature confirmation services
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub signature_confirmation_fee_amount: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplementary_component: Option<
+        SkuTransactionsShippingCostBreakdownSupplementaryComponent,
+    >,
+}
+/// The list of SKU transaction records for the order.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkuTransactions {
+    /// The total fees and taxes charged by TikTok Shop at the time of order settlement.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fee_tax_amount: Option<String>,
+    /// The product title.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_name: Option<String>,
+    /// The SKU quantity included in the order settlement.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quantity: Option<String>,
+    /// The revenue amount at the time of order settlement.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub revenue_amount: Option<String>,
+    /// The settlement amount for the SKU.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub settlement_amount: Option<String>,
+    /// The shipping costs at the time of order settlement.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_cost_amount: Option<String>,
+    /// The SKU ID in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_id: Option<String>,
+    /// The SKU name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_name: Option<String>,
+    /// The statement ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub statement_id: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee_tax_breakdown: Option<SkuTransactionsFeeTaxBreakdown>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revenue_breakdown: Option<SkuTransactionsRevenueBreakdown>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_cost_breakdown: Option<SkuTransactionsShippingCostBreakdown>,
+}
 ::shop_api::impl_lenient!(
-    Statement, Money, Payment, Withdrawal, StatementTransaction, SettlementBreakdown
+    Statement, Money, Payment, Withdrawal, StatementTransaction, SettlementBreakdown,
+    SkuTransactionsFeeTaxBreakdownFee, SkuTransactionsFeeTaxBreakdownTax,
+    SkuTransactionsFeeTaxBreakdown, SkuTransactionsRevenueBreakdown,
+    SkuTransactionsShippingCostBreakdownSupplementaryComponent,
+    SkuTransactionsShippingCostBreakdown, SkuTransactions
 );
 /// Request of `finance.statements`: Get the shop's daily statements by time range or payment status.
 ///
@@ -903,6 +1550,116 @@ impl ::shop_api::runtime::Paginated for FinanceStatementTransactionsRequest {
         )
     }
 }
+/// Request of `finance.transactions_by_order`: Retrieves the SKU-level details of an order transaction.
+///
+/// `GET /finance/202501/orders/{order_id}/statement_transactions` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a6734defece02be67d724)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FinanceTransactionsByOrderRequest {
+    /// The order ID in TikTok Shop.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: String,
+}
+/// Response data of `finance.transactions_by_order`: Retrieves the SKU-level details of an order transaction.
+///
+/// `GET /finance/202501/orders/{order_id}/statement_transactions` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a6734defece02be67d724)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FinanceTransactionsByOrderResponse {
+    /// The three-digit currency code in ISO 4217 format.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+    /// The fees and taxes charged by the platform for the order at the time of order settlement.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fee_and_tax_amount: Option<String>,
+    /// The creation time of the order.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_create_time: Option<i64>,
+    /// The order ID in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// The revenue amount for the order at the time of order settlement.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub revenue_amount: Option<String>,
+    /// The settlement amount for the order.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub settlement_amount: Option<String>,
+    /// The shipping costs for the order at the time of order settlement.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_cost_amount: Option<String>,
+    /// The list of SKU transaction records for the order.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_transactions: Option<Vec<SkuTransactions>>,
+    /// The number of transaction records
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_count: Option<i64>,
+}
+impl ::shop_api::runtime::ApiRequest for FinanceTransactionsByOrderRequest {
+    type Response = FinanceTransactionsByOrderResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "finance",
+        name: "finance.transactions_by_order",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/finance/202501/orders/{order_id}/statement_transactions",
+        summary: "Retrieves the SKU-level details of an order transaction.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650a6734defece02be67d724",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["order_id"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/finance/202501/orders/{}/statement_transactions",
+                ::shop_api::runtime::path_segment(& self.order_id)
+            ),
+        )
+    }
+}
 impl super::super::Client {
     /// Get the shop's daily statements by time range or payment status.
     ///
@@ -948,6 +1705,17 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FinanceStatementTransactionsResponse> {
         self.execute(req).await
     }
+    /// Retrieves the SKU-level details of an order transaction.
+    ///
+    /// `finance.transactions_by_order` (`GET /finance/202501/orders/{order_id}/statement_transactions`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a6734defece02be67d724)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn finance_transactions_by_order(
+        &self,
+        req: &FinanceTransactionsByOrderRequest,
+    ) -> ::shop_api::runtime::Result<FinanceTransactionsByOrderResponse> {
+        self.execute(req).await
+    }
 }
 /// The endpoints of this module, in spec order.
 pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
@@ -955,6 +1723,7 @@ pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <FinancePaymentsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <FinanceWithdrawalsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <FinanceStatementTransactionsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FinanceTransactionsByOrderRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
 ];
 /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
 pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
@@ -967,6 +1736,9 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
         "finance.withdrawals" => Ok(visitor.visit::<FinanceWithdrawalsRequest>()),
         "finance.statement_transactions" => {
             Ok(visitor.visit::<FinanceStatementTransactionsRequest>())
+        }
+        "finance.transactions_by_order" => {
+            Ok(visitor.visit::<FinanceTransactionsByOrderRequest>())
         }
         _ => Err(visitor),
     }

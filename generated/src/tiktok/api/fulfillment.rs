@@ -461,10 +461,413 @@ pub struct PickupSlot {
     )]
     pub available: Option<bool>,
 }
+/// Input list of combinable packages.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CombinablePackages {
+    /// The package ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The list of order IDs corresponding to a package ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_ids: Option<Vec<String>>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ErrorsDetail {
+    /// Package ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub package_id: Option<String>,
+}
+/// Return list of possible errors.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Errors {
+    /// The failure reason code.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<i64>,
+    /// The failure reason of an unsuccessful combined package action.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub message: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<ErrorsDetail>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateFirstMileBundleErrorsDetail {
+    /// TikTok Shop order ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+}
+/// Specific return information (returns multiple errors and reasons)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateFirstMileBundleErrors {
+    /// The success or failure status code returned in API response.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<i64>,
+    /// The success or failure messages returned in API response.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub message: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<CreateFirstMileBundleErrorsDetail>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Dimension {
+    /// Package height. The length, width, and height must be passed together.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub height: Option<String>,
+    /// Package length. The length, width, and height must be passed together.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub length: Option<String>,
+    /// The unit of measurement for the package dimensions. Values: CM, INCH.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub unit: Option<String>,
+    /// Package width. The length, width, and height must be passed together.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub width: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Weight {
+    /// The unit of measurement for the package weight. Values: GRAM, POUND.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub unit: Option<String>,
+    /// The numerical value of the package weight.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ShippingServiceInfo {
+    /// Currency of the price.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+    /// The minimum estimated duration required for package delivery.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub earliest_delivery_days: Option<i64>,
+    /// Shipping service ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The maximum estimated duration required for package delivery.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub latest_delivery_days: Option<i64>,
+    /// Shipping service name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// Estimated price for this service.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub price: Option<String>,
+    /// Shipping provider ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_provider_id: Option<String>,
+    /// Shipping provider name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_provider_name: Option<String>,
+}
+/// Shipping services info.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ShippingServices {
+    /// Currency of the price
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+    /// The minimum estimated duration required for parcel delivery.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub earliest_delivery_days: Option<i64>,
+    /// Shipping service ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// Whether it is the default shipping service
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_default: Option<bool>,
+    /// The maximum estimated duration required for parcel delivery.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub latest_delivery_days: Option<i64>,
+    /// Shipping service Name
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// Estimated price for this service.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub price: Option<String>,
+    /// The ID of shipping provider
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_provider_id: Option<String>,
+    /// The name of shipping provider
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_provider_name: Option<String>,
+}
+/// The reason why the order must be split.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SplitAttributesMustSplitReasons {
+    /// If the value of reason.type is "CATEGORY_ITEM_LIMITATION", this field will return a value.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_id: Option<String>,
+    /// For category verification, return the maximum quantity of goods allowed for this category in a single package; for total product quantity verification within the package, return the total quantity limit of goods in a single package.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub max_count: Option<String>,
+    /// It will return which type of verification is hit.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub kind: Option<String>,
+}
+/// Specific return information (can return multiple TikTok Shop order IDs).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SplitAttributes {
+    /// Whether an order can be split: - `true`: The order can be split into multiple packages.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub can_split: Option<bool>,
+    /// Whether an order must be split: - true: The order must be split into multiple packages.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub must_split: Option<bool>,
+    /// The reason why the order must be split.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub must_split_reasons: Option<Vec<SplitAttributesMustSplitReasons>>,
+    /// TikTok Shop order ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// The reason why the order cannot be split.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reason: Option<String>,
+}
+/// Input list of splittable groups.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SplittableGroups {
+    /// A unique identifier designated by the developer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The order line item IDs that need to be split into this group.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_line_item_ids: Option<Vec<String>>,
+}
+/// The number of packages returned is dependent on the number of `splittable_group_ids` you sent in the request.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Packages {
+    /// Package ID after success split.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The ID of split group in request body.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub splittable_group_id: Option<String>,
+}
+/// The return list of packages.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UpdatePackageDeliveryStatusPackages {
+    /// Delivery status of the package. Values: DELIVERY_SUCCESS, DELIVERY_FAILED, UPDATE_POD.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub delivery_type: Option<String>,
+    /// Delivery failure reasons. Values: INVALID_ADDRESS, UNABLE_RECEIVE, UNABLE_CONTACT_BUYER, BUYER_REFUSED, DELAY_DELIVERY, PACKAGE_LOST, PACKAGE_DAMAGE, FORCE_MAJEURE, OTHER.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fail_delivery_reason: Option<String>,
+    /// Attachment type: - `IMG` - `PDF`
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub file_type: Option<String>,
+    /// Attachment URL. The seller can use the Upload Delivery File and Upload Delivery Image APIs to generate the URL.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub file_url: Option<String>,
+    /// The package ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+}
 ::shop_api::impl_lenient!(
     PackageSummary, PackageOrder, PackageSku, Address, PackageDimension, PackageWeight,
     TimeSlot, PackageInsurance, SelfShipment, PackageToShip, PackageError,
-    PackageErrorDetail, TrackingEvent, Warning, PickupSlot
+    PackageErrorDetail, TrackingEvent, Warning, PickupSlot, CombinablePackages,
+    ErrorsDetail, Errors, CreateFirstMileBundleErrorsDetail, CreateFirstMileBundleErrors,
+    Dimension, Weight, ShippingServiceInfo, ShippingServices,
+    SplitAttributesMustSplitReasons, SplitAttributes, SplittableGroups, Packages,
+    UpdatePackageDeliveryStatusPackages
 );
 /// Request of `fulfillment.search_packages`: Search packages by status and creation or update time.
 ///
@@ -1248,6 +1651,730 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUpdateShippingInfoRequest {
         )
     }
 }
+/// Request of `fulfillment.combine_package`: Use this API to combine packages into one fulfillment package.
+///
+/// `POST /fulfillment/202309/packages/combine` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa99adefece02be6f07c9)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentCombinePackageRequest {
+    /// Input list of combinable packages.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub combinable_packages: Option<Vec<CombinablePackages>>,
+}
+/// Response data of `fulfillment.combine_package`: Use this API to combine packages into one fulfillment package.
+///
+/// `POST /fulfillment/202309/packages/combine` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa99adefece02be6f07c9)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentCombinePackageResponse {
+    /// Return list of possible errors.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub errors: Option<Vec<Errors>>,
+    /// Return list of successfully combined packages.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub packages: Option<Vec<CombinablePackages>>,
+}
+impl ::shop_api::runtime::ApiRequest for FulfillmentCombinePackageRequest {
+    type Response = FulfillmentCombinePackageResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.combine_package",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/fulfillment/202309/packages/combine",
+        summary: "Use this API to combine packages into one fulfillment package.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa99adefece02be6f07c9",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `fulfillment.create_first_mile_bundle`: If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle on TikTok Shop and...
+///
+/// `POST /fulfillment/202407/bundles` — [official documentation](https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentCreateFirstMileBundleRequest {
+    /// The way you send the first-mile bundle. Values: PICKUP, DROP_OFF.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub handover_method: Option<String>,
+    /// The IDs of all the orders sent in a single first-mile bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_ids: Option<Vec<String>>,
+    /// Last 4 digits of the sender's phone number.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub phone_tail_number: Option<String>,
+    /// The logistic provider ID in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_provider_id: Option<String>,
+    /// The logistic tracking number of the bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub tracking_number: Option<String>,
+}
+/// Response data of `fulfillment.create_first_mile_bundle`: If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle on TikTok Shop and...
+///
+/// `POST /fulfillment/202407/bundles` — [official documentation](https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentCreateFirstMileBundleResponse {
+    /// Specific return information (returns multiple errors and reasons)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub errors: Option<Vec<CreateFirstMileBundleErrors>>,
+    /// The ID of the first-mile bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub first_mile_bundle_id: Option<String>,
+    /// The returned waybill link.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub url: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for FulfillmentCreateFirstMileBundleRequest {
+    type Response = FulfillmentCreateFirstMileBundleResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.create_first_mile_bundle",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/fulfillment/202407/bundles",
+        summary: "If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle on TikTok Shop and...",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `fulfillment.create_packages`: Use this API to ship orders (purchase labels).
+///
+/// `POST /fulfillment/202309/packages` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentCreatePackagesRequest {
+    /// TikTok Shop order ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// List of order line item IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_line_item_ids: Option<Vec<String>>,
+    /// Specify the shipping service used.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_service_id: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimension: Option<Dimension>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<Weight>,
+}
+/// Response data of `fulfillment.create_packages`: Use this API to ship orders (purchase labels).
+///
+/// `POST /fulfillment/202309/packages` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentCreatePackagesResponse {
+    /// The time when the product was created.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time: Option<i64>,
+    /// TikTok Shop order ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// List of order line item IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_line_item_ids: Option<Vec<String>>,
+    /// Package ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub package_id: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimension: Option<Dimension>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_service_info: Option<ShippingServiceInfo>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<Weight>,
+}
+impl ::shop_api::runtime::ApiRequest for FulfillmentCreatePackagesRequest {
+    type Response = FulfillmentCreatePackagesResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.create_packages",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/fulfillment/202309/packages",
+        summary: "Use this API to ship orders (purchase labels).",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `fulfillment.upload_delivery_file`: This API is used for the seller to upload the proof of delivery file for a package, and to generate the URL of the corresponding file
+///
+/// `POST /fulfillment/202309/files/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentUploadDeliveryFileRequest {
+    /// PDF file data to be uploaded to TikTok Shop.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub data: String,
+    /// The name of the uploaded file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+}
+/// Response data of `fulfillment.upload_delivery_file`: This API is used for the seller to upload the proof of delivery file for a package, and to generate the URL of the corresponding file
+///
+/// `POST /fulfillment/202309/files/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentUploadDeliveryFileResponse {
+    /// The name of the file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The URL returned from uploading the file that can be directly opened in a browser.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub url: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for FulfillmentUploadDeliveryFileRequest {
+    type Response = FulfillmentUploadDeliveryFileResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.upload_delivery_file",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/fulfillment/202309/files/upload",
+        summary: "This API is used for the seller to upload the proof of delivery file for a package, and to generate the URL of the corresponding file",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::MULTIPART),
+        deprecated: false,
+        has_data: true,
+        required: &["data"],
+    };
+}
+/// Request of `fulfillment.upload_delivery_image`: This API is used for the seller to upload the proof of delivery image for a package, and to generate the URL of the corresponding file.
+///
+/// `POST /fulfillment/202309/images/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa70d0fcef602bf32772f)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentUploadDeliveryImageRequest {
+    /// Image file data to be uploaded to TikTok Shop. Values: JPG, JPEG, PNG.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub data: String,
+}
+/// Response data of `fulfillment.upload_delivery_image`: This API is used for the seller to upload the proof of delivery image for a package, and to generate the URL of the corresponding file.
+///
+/// `POST /fulfillment/202309/images/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa70d0fcef602bf32772f)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentUploadDeliveryImageResponse {
+    /// The image height returned from uploading the image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub height: Option<f64>,
+    /// The URL returned from uploading the image that can be directly opened in a browser.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub url: Option<String>,
+    /// The image width returned from uploading the image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub width: Option<f64>,
+}
+impl ::shop_api::runtime::ApiRequest for FulfillmentUploadDeliveryImageRequest {
+    type Response = FulfillmentUploadDeliveryImageResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.upload_delivery_image",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/fulfillment/202309/images/upload",
+        summary: "This API is used for the seller to upload the proof of delivery image for a package, and to generate the URL of the corresponding file.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa70d0fcef602bf32772f",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::MULTIPART),
+        deprecated: false,
+        has_data: true,
+        required: &["data"],
+    };
+}
+/// Request of `fulfillment.eligible_shipping_service`: Use this API ( for US ) to query the list of available shipping services when specifying packages' size or weight.
+///
+/// `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa6b2bace3e02b75dda4e)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentEligibleShippingServiceRequest {
+    /// TikTok Shop order ID
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: String,
+    /// Order line item ID list
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_line_item_ids: Option<Vec<String>>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimension: Option<Dimension>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<Weight>,
+}
+/// Response data of `fulfillment.eligible_shipping_service`: Use this API ( for US ) to query the list of available shipping services when specifying packages' size or weight.
+///
+/// `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa6b2bace3e02b75dda4e)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentEligibleShippingServiceResponse {
+    /// TikTok Shop order ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// Line item ID list
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_line_id: Option<Vec<String>>,
+    /// Shipping services info.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_services: Option<Vec<ShippingServices>>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimension: Option<Dimension>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<Weight>,
+}
+impl ::shop_api::runtime::ApiRequest for FulfillmentEligibleShippingServiceRequest {
+    type Response = FulfillmentEligibleShippingServiceResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.eligible_shipping_service",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/fulfillment/202309/orders/{order_id}/shipping_services/query",
+        summary: "Use this API ( for US ) to query the list of available shipping services when specifying packages' size or weight.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa6b2bace3e02b75dda4e",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["order_id"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/fulfillment/202309/orders/{}/shipping_services/query",
+                ::shop_api::runtime::path_segment(& self.order_id)
+            ),
+        )
+    }
+}
+/// Request of `fulfillment.order_split_attributes`: Use this API to check whether an order(s) can be split into multiple packages or not.
+///
+/// `GET /fulfillment/202309/orders/split_attributes` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa9210fcef602bf32ae5b)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentOrderSplitAttributesRequest {
+    /// Query list of TikTok Shop order IDs.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_ids: Vec<String>,
+}
+/// Response data of `fulfillment.order_split_attributes`: Use this API to check whether an order(s) can be split into multiple packages or not.
+///
+/// `GET /fulfillment/202309/orders/split_attributes` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa9210fcef602bf32ae5b)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentOrderSplitAttributesResponse {
+    /// Specific return information (can return multiple TikTok Shop order IDs).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub split_attributes: Option<Vec<SplitAttributes>>,
+}
+impl ::shop_api::runtime::ApiRequest for FulfillmentOrderSplitAttributesRequest {
+    type Response = FulfillmentOrderSplitAttributesResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.order_split_attributes",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/fulfillment/202309/orders/split_attributes",
+        summary: "Use this API to check whether an order(s) can be split into multiple packages or not.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa9210fcef602bf32ae5b",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["order_ids"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("order_ids", &self.order_ids);
+    }
+}
+/// Request of `fulfillment.search_combinable_packages`: Use this API to query orders eligible for combined shipping.
+///
+/// `GET /fulfillment/202309/combinable_packages/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa481bace3e02b75d9e32)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentSearchCombinablePackagesRequest {
+    /// An opaque token used to retrieve the next page of a paginated result set.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page_token: Option<String>,
+    /// The number of results to be returned per page.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page_size: i64,
+}
+/// Response data of `fulfillment.search_combinable_packages`: Use this API to query orders eligible for combined shipping.
+///
+/// `GET /fulfillment/202309/combinable_packages/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa481bace3e02b75d9e32)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentSearchCombinablePackagesResponse {
+    /// List of eligible packages that can be combined.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub combinable_packages: Option<Vec<CombinablePackages>>,
+    /// An opaque token used to retrieve the next page of a paginated result set.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub next_page_token: Option<String>,
+    /// The number of orders that meet the query conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_count: Option<i64>,
+}
+impl ::shop_api::runtime::ApiRequest for FulfillmentSearchCombinablePackagesRequest {
+    type Response = FulfillmentSearchCombinablePackagesResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.search_combinable_packages",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/fulfillment/202309/combinable_packages/search",
+        summary: "Use this API to query orders eligible for combined shipping.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa481bace3e02b75d9e32",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["page_size"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("page_token", &self.page_token);
+        q.push("page_size", &self.page_size);
+    }
+}
+impl ::shop_api::runtime::Paginated for FulfillmentSearchCombinablePackagesRequest {
+    type Item = CombinablePackages;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.page_token = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.combinable_packages.unwrap_or_default(),
+            resp.next_page_token,
+            resp.total_count,
+        )
+    }
+}
+/// Request of `fulfillment.split_orders`: Use this API to confirm an order split.
+///
+/// `POST /fulfillment/202309/orders/{order_id}/split` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8890fcef602bf329fcc)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentSplitOrdersRequest {
+    /// TikTok Shop order ID.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: String,
+    /// Input list of splittable groups.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub splittable_groups: Option<Vec<SplittableGroups>>,
+}
+/// Response data of `fulfillment.split_orders`: Use this API to confirm an order split.
+///
+/// `POST /fulfillment/202309/orders/{order_id}/split` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8890fcef602bf329fcc)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentSplitOrdersResponse {
+    /// The number of packages returned is dependent on the number of `splittable_group_ids` you sent in the request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub packages: Option<Vec<Packages>>,
+}
+impl ::shop_api::runtime::ApiRequest for FulfillmentSplitOrdersRequest {
+    type Response = FulfillmentSplitOrdersResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.split_orders",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/fulfillment/202309/orders/{order_id}/split",
+        summary: "Use this API to confirm an order split.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa8890fcef602bf329fcc",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["order_id"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/fulfillment/202309/orders/{}/split",
+                ::shop_api::runtime::path_segment(& self.order_id)
+            ),
+        )
+    }
+}
+/// Request of `fulfillment.update_package_delivery_status`: Use this API to update the delivery status of the package from in transit status.
+///
+/// `POST /fulfillment/202309/packages/deliver` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa332c16ffe02b8f0ba82)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentUpdatePackageDeliveryStatusRequest {
+    /// The return list of packages.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub packages: Option<Vec<UpdatePackageDeliveryStatusPackages>>,
+}
+/// Response data of `fulfillment.update_package_delivery_status`: Use this API to update the delivery status of the package from in transit status.
+///
+/// `POST /fulfillment/202309/packages/deliver` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa332c16ffe02b8f0ba82)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentUpdatePackageDeliveryStatusResponse {
+    /// Specific return information (returns multiple errors and reasons).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub errors: Option<Vec<Errors>>,
+}
+impl ::shop_api::runtime::ApiRequest for FulfillmentUpdatePackageDeliveryStatusRequest {
+    type Response = FulfillmentUpdatePackageDeliveryStatusResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.update_package_delivery_status",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/fulfillment/202309/packages/deliver",
+        summary: "Use this API to update the delivery status of the package from in transit status.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa332c16ffe02b8f0ba82",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `fulfillment.update_package_shipping_info`: If the seller entered an incorrect tracking number, this API allows the seller to update the tracking number and shipping provider for a package that has...
+///
+/// `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa666c16ffe02b8f1203c)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentUpdatePackageShippingInfoRequest {
+    /// TikTok Shop package ID.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub package_id: String,
+    /// Identifies the carrier that will deliver the package.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_provider_id: Option<String>,
+    /// The shipment tracking number provided by the carrier.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub tracking_number: Option<String>,
+}
+/// Response data of `fulfillment.update_package_shipping_info`: If the seller entered an incorrect tracking number, this API allows the seller to update the tracking number and shipping provider for a package that has...
+///
+/// `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa666c16ffe02b8f1203c)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentUpdatePackageShippingInfoResponse {}
+impl ::shop_api::runtime::ApiRequest for FulfillmentUpdatePackageShippingInfoRequest {
+    type Response = FulfillmentUpdatePackageShippingInfoResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.update_package_shipping_info",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/fulfillment/202309/packages/{package_id}/shipping_info/update",
+        summary: "If the seller entered an incorrect tracking number, this API allows the seller to update the tracking number and shipping provider for a package that has...",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa666c16ffe02b8f1203c",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &["package_id"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/fulfillment/202309/packages/{}/shipping_info/update",
+                ::shop_api::runtime::path_segment(& self.package_id)
+            ),
+        )
+    }
+}
 impl super::super::Client {
     /// Search packages by status and creation or update time.
     ///
@@ -1340,6 +2467,115 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FulfillmentUpdateShippingInfoResponse> {
         self.execute(req).await
     }
+    /// Use this API to combine packages into one fulfillment package.
+    ///
+    /// `fulfillment.combine_package` (`POST /fulfillment/202309/packages/combine`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa99adefece02be6f07c9)
+    pub async fn fulfillment_combine_package(
+        &self,
+        req: &FulfillmentCombinePackageRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentCombinePackageResponse> {
+        self.execute(req).await
+    }
+    /// If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle on TikTok Shop and...
+    ///
+    /// `fulfillment.create_first_mile_bundle` (`POST /fulfillment/202407/bundles`) — [official documentation](https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c)
+    pub async fn fulfillment_create_first_mile_bundle(
+        &self,
+        req: &FulfillmentCreateFirstMileBundleRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentCreateFirstMileBundleResponse> {
+        self.execute(req).await
+    }
+    /// Use this API to ship orders (purchase labels).
+    ///
+    /// `fulfillment.create_packages` (`POST /fulfillment/202309/packages`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8)
+    pub async fn fulfillment_create_packages(
+        &self,
+        req: &FulfillmentCreatePackagesRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentCreatePackagesResponse> {
+        self.execute(req).await
+    }
+    /// This API is used for the seller to upload the proof of delivery file for a package, and to generate the URL of the corresponding file
+    ///
+    /// `fulfillment.upload_delivery_file` (`POST /fulfillment/202309/files/upload`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5)
+    ///
+    /// The body is `multipart/form-data`: the text fields of `req` and the file parts in `files`.
+    pub async fn fulfillment_upload_delivery_file(
+        &self,
+        req: &FulfillmentUploadDeliveryFileRequest,
+        files: Vec<::shop_api::runtime::http::Part>,
+    ) -> ::shop_api::runtime::Result<FulfillmentUploadDeliveryFileResponse> {
+        self.execute_multipart(req, files).await
+    }
+    /// This API is used for the seller to upload the proof of delivery image for a package, and to generate the URL of the corresponding file.
+    ///
+    /// `fulfillment.upload_delivery_image` (`POST /fulfillment/202309/images/upload`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa70d0fcef602bf32772f)
+    ///
+    /// The body is `multipart/form-data`: the text fields of `req` and the file parts in `files`.
+    pub async fn fulfillment_upload_delivery_image(
+        &self,
+        req: &FulfillmentUploadDeliveryImageRequest,
+        files: Vec<::shop_api::runtime::http::Part>,
+    ) -> ::shop_api::runtime::Result<FulfillmentUploadDeliveryImageResponse> {
+        self.execute_multipart(req, files).await
+    }
+    /// Use this API ( for US ) to query the list of available shipping services when specifying packages' size or weight.
+    ///
+    /// `fulfillment.eligible_shipping_service` (`POST /fulfillment/202309/orders/{order_id}/shipping_services/query`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa6b2bace3e02b75dda4e)
+    pub async fn fulfillment_eligible_shipping_service(
+        &self,
+        req: &FulfillmentEligibleShippingServiceRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentEligibleShippingServiceResponse> {
+        self.execute(req).await
+    }
+    /// Use this API to check whether an order(s) can be split into multiple packages or not.
+    ///
+    /// `fulfillment.order_split_attributes` (`GET /fulfillment/202309/orders/split_attributes`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa9210fcef602bf32ae5b)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn fulfillment_order_split_attributes(
+        &self,
+        req: &FulfillmentOrderSplitAttributesRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentOrderSplitAttributesResponse> {
+        self.execute(req).await
+    }
+    /// Use this API to query orders eligible for combined shipping.
+    ///
+    /// `fulfillment.search_combinable_packages` (`GET /fulfillment/202309/combinable_packages/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa481bace3e02b75d9e32)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn fulfillment_search_combinable_packages(
+        &self,
+        req: &FulfillmentSearchCombinablePackagesRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentSearchCombinablePackagesResponse> {
+        self.execute(req).await
+    }
+    /// Use this API to confirm an order split.
+    ///
+    /// `fulfillment.split_orders` (`POST /fulfillment/202309/orders/{order_id}/split`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8890fcef602bf329fcc)
+    pub async fn fulfillment_split_orders(
+        &self,
+        req: &FulfillmentSplitOrdersRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentSplitOrdersResponse> {
+        self.execute(req).await
+    }
+    /// Use this API to update the delivery status of the package from in transit status.
+    ///
+    /// `fulfillment.update_package_delivery_status` (`POST /fulfillment/202309/packages/deliver`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa332c16ffe02b8f0ba82)
+    pub async fn fulfillment_update_package_delivery_status(
+        &self,
+        req: &FulfillmentUpdatePackageDeliveryStatusRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentUpdatePackageDeliveryStatusResponse> {
+        self.execute(req).await
+    }
+    /// If the seller entered an incorrect tracking number, this API allows the seller to update the tracking number and shipping provider for a package that has...
+    ///
+    /// `fulfillment.update_package_shipping_info` (`POST /fulfillment/202309/packages/{package_id}/shipping_info/update`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa666c16ffe02b8f1203c)
+    pub async fn fulfillment_update_package_shipping_info(
+        &self,
+        req: &FulfillmentUpdatePackageShippingInfoRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentUpdatePackageShippingInfoResponse> {
+        self.execute(req).await
+    }
 }
 /// The endpoints of this module, in spec order.
 pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
@@ -1352,6 +2588,17 @@ pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <FulfillmentMarkPackageAsShippedRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <FulfillmentPackageHandoverTimeSlotsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <FulfillmentUpdateShippingInfoRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FulfillmentCombinePackageRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FulfillmentCreateFirstMileBundleRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FulfillmentCreatePackagesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FulfillmentUploadDeliveryFileRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FulfillmentUploadDeliveryImageRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FulfillmentEligibleShippingServiceRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FulfillmentOrderSplitAttributesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FulfillmentSearchCombinablePackagesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FulfillmentSplitOrdersRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FulfillmentUpdatePackageDeliveryStatusRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FulfillmentUpdatePackageShippingInfoRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
 ];
 /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
 pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
@@ -1383,6 +2630,39 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
         }
         "fulfillment.update_shipping_info" => {
             Ok(visitor.visit::<FulfillmentUpdateShippingInfoRequest>())
+        }
+        "fulfillment.combine_package" => {
+            Ok(visitor.visit::<FulfillmentCombinePackageRequest>())
+        }
+        "fulfillment.create_first_mile_bundle" => {
+            Ok(visitor.visit::<FulfillmentCreateFirstMileBundleRequest>())
+        }
+        "fulfillment.create_packages" => {
+            Ok(visitor.visit::<FulfillmentCreatePackagesRequest>())
+        }
+        "fulfillment.upload_delivery_file" => {
+            Ok(visitor.visit::<FulfillmentUploadDeliveryFileRequest>())
+        }
+        "fulfillment.upload_delivery_image" => {
+            Ok(visitor.visit::<FulfillmentUploadDeliveryImageRequest>())
+        }
+        "fulfillment.eligible_shipping_service" => {
+            Ok(visitor.visit::<FulfillmentEligibleShippingServiceRequest>())
+        }
+        "fulfillment.order_split_attributes" => {
+            Ok(visitor.visit::<FulfillmentOrderSplitAttributesRequest>())
+        }
+        "fulfillment.search_combinable_packages" => {
+            Ok(visitor.visit::<FulfillmentSearchCombinablePackagesRequest>())
+        }
+        "fulfillment.split_orders" => {
+            Ok(visitor.visit::<FulfillmentSplitOrdersRequest>())
+        }
+        "fulfillment.update_package_delivery_status" => {
+            Ok(visitor.visit::<FulfillmentUpdatePackageDeliveryStatusRequest>())
+        }
+        "fulfillment.update_package_shipping_info" => {
+            Ok(visitor.visit::<FulfillmentUpdatePackageShippingInfoRequest>())
         }
         _ => Err(visitor),
     }

@@ -315,9 +315,34 @@ pub struct ShippingProvider {
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub name: String,
 }
+/// Global warehouse information.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GlobalWarehouses {
+    /// Global warehouse ID, a unique and immutable primary key, used for all global warehouse logistics.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// Global warehouse name. This name is not unique across the TikTok Shop system.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// Possible values: - SELLER: Warehouse owned by the seller.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub ownership: Option<String>,
+}
 ::shop_api::impl_lenient!(
     Warehouse, WarehouseAddress, Geolocation, DeliveryOption, DimensionLimit,
-    WeightLimit, ShippingProvider
+    WeightLimit, ShippingProvider, GlobalWarehouses
 );
 /// Request of `logistics.warehouses`: Get all warehouses of the seller, with address and status.
 ///
@@ -477,6 +502,43 @@ impl ::shop_api::runtime::ApiRequest for LogisticsShippingProvidersRequest {
         )
     }
 }
+/// Request of `logistics.global_seller_warehouse`: This API retrieves all global warehouse information associated with the seller.
+///
+/// `GET /logistics/202309/global_warehouses` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa3f0defece02be6e5ffb)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsGlobalSellerWarehouseRequest {}
+/// Response data of `logistics.global_seller_warehouse`: This API retrieves all global warehouse information associated with the seller.
+///
+/// `GET /logistics/202309/global_warehouses` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa3f0defece02be6e5ffb)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsGlobalSellerWarehouseResponse {
+    /// Global warehouse information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_warehouses: Option<Vec<GlobalWarehouses>>,
+}
+impl ::shop_api::runtime::ApiRequest for LogisticsGlobalSellerWarehouseRequest {
+    type Response = LogisticsGlobalSellerWarehouseResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "logistics",
+        name: "logistics.global_seller_warehouse",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/logistics/202309/global_warehouses",
+        summary: "This API retrieves all global warehouse information associated with the seller.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa3f0defece02be6e5ffb",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
 impl super::super::Client {
     /// Get all warehouses of the seller, with address and status.
     ///
@@ -511,12 +573,24 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<LogisticsShippingProvidersResponse> {
         self.execute(req).await
     }
+    /// This API retrieves all global warehouse information associated with the seller.
+    ///
+    /// `logistics.global_seller_warehouse` (`GET /logistics/202309/global_warehouses`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa3f0defece02be6e5ffb)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn logistics_global_seller_warehouse(
+        &self,
+        req: &LogisticsGlobalSellerWarehouseRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsGlobalSellerWarehouseResponse> {
+        self.execute(req).await
+    }
 }
 /// The endpoints of this module, in spec order.
 pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <LogisticsWarehousesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <LogisticsDeliveryOptionsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <LogisticsShippingProvidersRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <LogisticsGlobalSellerWarehouseRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
 ];
 /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
 pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
@@ -530,6 +604,9 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
         }
         "logistics.shipping_providers" => {
             Ok(visitor.visit::<LogisticsShippingProvidersRequest>())
+        }
+        "logistics.global_seller_warehouse" => {
+            Ok(visitor.visit::<LogisticsGlobalSellerWarehouseRequest>())
         }
         _ => Err(visitor),
     }

@@ -30,12 +30,18 @@ pub mod order;
 #[cfg(feature = "tiktok-product")]
 /// Products — search, get, create, edit, status changes, inventory and prices, categories, brands and image upload.
 pub mod product;
+#[cfg(feature = "tiktok-promotion")]
+/// Promotions — seller activities (discounts, flash deals) and coupons.
+pub mod promotion;
 #[cfg(feature = "tiktok-return-refund")]
 /// Returns and refunds — search returns and cancellations, approve or reject them, return records, reject reasons, aftersale eligibility.
 pub mod return_refund;
 #[cfg(feature = "tiktok-seller")]
 /// Seller — the seller's active shops and cross-border permissions.
 pub mod seller;
+#[cfg(feature = "tiktok-supply-chain")]
+/// Supply chain — confirm shipments of packages handled by a supply-chain partner.
+pub mod supply_chain;
 /// A webhook event of this platform, decoded by its code (Doudian `tag`, TikTok `type`).
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
 #[serde(untagged)]
@@ -262,9 +268,11 @@ pub fn endpoints() -> Vec<&'static ::shop_api::runtime::Endpoint> {
     #[cfg(feature = "tiktok-logistics")] v.extend_from_slice(logistics::ENDPOINTS);
     #[cfg(feature = "tiktok-order")] v.extend_from_slice(order::ENDPOINTS);
     #[cfg(feature = "tiktok-product")] v.extend_from_slice(product::ENDPOINTS);
+    #[cfg(feature = "tiktok-promotion")] v.extend_from_slice(promotion::ENDPOINTS);
     #[cfg(feature = "tiktok-return-refund")]
     v.extend_from_slice(return_refund::ENDPOINTS);
     #[cfg(feature = "tiktok-seller")] v.extend_from_slice(seller::ENDPOINTS);
+    #[cfg(feature = "tiktok-supply-chain")] v.extend_from_slice(supply_chain::ENDPOINTS);
     v
 }
 /// Call `visitor` with the request type of the endpoint named `name` (`order.search`),
@@ -318,6 +326,11 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::Tiktok>>(
         Ok(out) => return Some(out),
         Err(v) => v,
     };
+    #[cfg(feature = "tiktok-promotion")]
+    let visitor = match promotion::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
     #[cfg(feature = "tiktok-return-refund")]
     let visitor = match return_refund::dispatch(name, visitor) {
         Ok(out) => return Some(out),
@@ -325,6 +338,11 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::Tiktok>>(
     };
     #[cfg(feature = "tiktok-seller")]
     let visitor = match seller::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
+    #[cfg(feature = "tiktok-supply-chain")]
+    let visitor = match supply_chain::dispatch(name, visitor) {
         Ok(out) => return Some(out),
         Err(v) => v,
     };

@@ -1796,6 +1796,4178 @@ pub struct BrandInfo {
     )]
     pub is_t1_brand: Option<bool>,
 }
+/// A list of results from checking whether a shop satisfies TikTok Shop requirements.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CheckResults {
+    /// A requirement that the shop needs to satisfy.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub check_item: Option<String>,
+    /// The specific reasons for failing a certain `check_item`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fail_reasons: Option<Vec<String>>,
+    /// A flag indicating whether the shop has failed a `check_item`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_failed: Option<bool>,
+}
+/// A list of certification related files.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CertificationsFiles {
+    /// The format of the certification file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub format: Option<String>,
+    /// The ID of the certification file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The name of the certification file, including the file extension.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+}
+/// A list of certification related images.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CertificationsImages {
+    /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with `use_case=CERTIFICATION_IMAGE`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+}
+/// The list of certifications for your product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Certifications {
+    /// The expiration date of this certification expressed in unix timestamp (seconds) UTC+0.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub expiration_date: Option<f64>,
+    /// A list of certification related files.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub files: Option<Vec<CertificationsFiles>>,
+    /// The ID to identify the type of certification required for the product category.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of certification related images.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub images: Option<Vec<CertificationsImages>>,
+}
+/// A list of images to display in the product image gallery.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct MainImages {
+    /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with `use_case=MAIN_IMAGE`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+}
+/// A list of selectable values for the product attribute.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductAttributesValues {
+    /// The ID of a built-in product attribute value, retrieved from the Get Attributes API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A self-defined custom product attribute value if the built-in values do not satisfy your needs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+}
+/// A list of general attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductAttributes {
+    /// The ID of the product attribute, retrieved from the Get Attributes API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of selectable values for the product attribute.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub values: Option<Vec<ProductAttributesValues>>,
+}
+/// If this SKU belongs to a virtual bundle, this object contains the list of individual SKUs that form the bundle (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkusCombinedSkus {
+    /// The ID of the source product included in the virtual bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+    /// The quantity of the source SKU included in the virtual bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_count: Option<i64>,
+    /// The ID of the source SKU included in the virtual bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_id: Option<String>,
+}
+/// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkusExternalListPrices {
+    /// The price amount.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// The currency.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+    /// The external ecommerce platform from which the price is sourced.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub source: Option<String>,
+}
+/// The fees required for this product based on TikTok Shop policies.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkusFees {
+    /// An optional attribute that provides additional context for the fee.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub additional_attribute: Option<String>,
+    /// The fee amount.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// The type of fee.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub kind: Option<String>,
+}
+/// SKU inventory information.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkusInventory {
+    /// The `backorder_quantity` will automatically be converted to `quantity` once in-stock inventory is sold out.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub backorder_quantity: Option<i64>,
+    /// The estimated number of working days needed for a backorder to be shipped.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub handling_time: Option<i64>,
+    /// The total SKU quantity available in the warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quantity: Option<i64>,
+    /// The ID of the warehouse where the SKU is stored.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub warehouse_id: Option<String>,
+}
+/// A list of supplementary images for each value (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkusSalesAttributesSupplementarySkuImages {
+    /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with `use_case=ATTRIBUTE_IMAGE`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkusSalesAttributesSkuImg {
+    /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with `use_case=ATTRIBUTE_IMAGE`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+}
+/// A list of attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkusSalesAttributes {
+    /// The ID of a built-in sales attribute, retrieved from Get Attributes API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A self-defined custom sales attribute name if the built-in attributes do not satisfy your needs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// A list of supplementary images for each value (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub supplementary_sku_images: Option<Vec<SkusSalesAttributesSupplementarySkuImages>>,
+    /// The ID of a built-in sales attribute value, retrieved from the Get Attributes API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_id: Option<String>,
+    /// A self-defined custom sales attribute value if the built-in values do not satisfy your needs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_name: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku_img: Option<SkusSalesAttributesSkuImg>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkusIdentifierCode {
+    /// The identifier code. Format: - GTIN: 14 digits - EAN: 8, 13, or 14 digits - UPC: 12 digits - ISBN: 13 digits, or 9 digits ending in capital `X` - JAN: 8 or 13 digits Note: The identifier code must be unique for each SKU, with no...
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<String>,
+    /// The type of identifier code.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub kind: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkusListPrice {
+    /// The price amount. Valid range: [0.01, 7600] Note: - The value must be equal to or greater than `skus.price.amount`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// The currency.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkusPreSaleFulfillmentType {
+    /// The desired duration for handling a pre-sale order and handing it over to a shipping carrier. Values: MADE_TO_ORDER, CUSTOM, PRE_ORDER.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub handling_duration_days: Option<f64>,
+    /// The date on which the product gets converted into a regular product and becomes available for general purchase. Values: AWAITING_SHIPMENT, PRE_ORDER.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub release_date: Option<i64>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkusPreSale {
+    /// The type of pre-sale. Possible values based on the region: US - `PRE_ORDER`: The product is not yet available or released.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub kind: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fulfillment_type: Option<SkusPreSaleFulfillmentType>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkusPrice {
+    /// Local sellers/Intra-EU sellers The SKU's local display price shown on the product page before any discounts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// The currency.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+    /// Global sellers The SKU's local display price shown on the product page before any discounts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sale_price: Option<String>,
+}
+/// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Skus {
+    /// If this SKU belongs to a virtual bundle, this object contains the list of individual SKUs that form the bundle (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub combined_skus: Option<Vec<SkusCombinedSkus>>,
+    /// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_list_prices: Option<Vec<SkusExternalListPrices>>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_sku_id: Option<String>,
+    /// A comma-delimited list of URLs for third-party product listing pages where consumers can place orders.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_urls: Option<Vec<String>>,
+    /// If the SKU belongs to a virtual bundle (containing multiple individual SKUs), you can add up to 10 additional identifier codes here for the SKUs included in the bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub extra_identifier_codes: Option<Vec<String>>,
+    /// The fees required for this product based on TikTok Shop policies.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fees: Option<Vec<SkusFees>>,
+    /// SKU inventory information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<SkusInventory>>,
+    /// A list of attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sales_attributes: Option<Vec<SkusSalesAttributes>>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// The total quantity/volume of the product represented by the SKU.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_unit_count: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier_code: Option<SkusIdentifierCode>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_price: Option<SkusListPrice>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_sale: Option<SkusPreSale>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<SkusPrice>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CheckProductListingPackageDimensions {
+    /// The package height. A positive whole number.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub height: Option<String>,
+    /// The package length. A positive whole number.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub length: Option<String>,
+    /// The unit for the package dimensions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub unit: Option<String>,
+    /// The package width. A positive whole number.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub width: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CheckProductListingPackageWeight {
+    /// The unit for the package weight. Values: KILOGRAM, POUND, GRAM, CENTIMETER.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub unit: Option<String>,
+    /// The package weight, which must be a positive number. Values: GRAM, KILOGRAM, POUND.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SizeChartImage {
+    /// The URI of the size chart image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SizeChartTemplate {
+    /// The size chart template ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CheckProductListingSizeChart {
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<SizeChartImage>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<SizeChartTemplate>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CheckProductListingVideo {
+    /// The ID of the product video.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+}
+/// The diagnosis results.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct DiagnosesDiagnosisResults {
+    /// A machine-readable code that represents an identified issue.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<String>,
+    /// The recommendation for resolving the identified issue, returned in the default locale language of the shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub how_to_solve: Option<String>,
+    /// The listing quality tier you can reach by implementing the recommendation.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quality_tier: Option<String>,
+}
+/// The optimized main image.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct DiagnosesSuggestionsImages {
+    /// The image height after optimization.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub height: Option<f64>,
+    /// The URI of the image after optimization.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optimized_uri: Option<String>,
+    /// The URL of the image after optimization.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optimized_url: Option<String>,
+    /// The original URI of the image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+    /// The original URL of the image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub url: Option<String>,
+    /// The image width after optimization.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub width: Option<f64>,
+}
+/// The SEO keyword suggestions if `diagnoses.field` is "TITLE".
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct DiagnosesSuggestionsSeoWords {
+    /// The suggested SEO keyword text.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub text: Option<String>,
+}
+/// The intelligent text suggestions for titles and descriptions.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct DiagnosesSuggestionsSmartTexts {
+    /// The suggested intelligent text.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub text: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct DiagnosesSuggestions {
+    /// The optimized main image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub images: Option<Vec<DiagnosesSuggestionsImages>>,
+    /// The SEO keyword suggestions if `diagnoses.field` is "TITLE".
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seo_words: Option<Vec<DiagnosesSuggestionsSeoWords>>,
+    /// The intelligent text suggestions for titles and descriptions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub smart_texts: Option<Vec<DiagnosesSuggestionsSmartTexts>>,
+}
+/// (Deprecated: This field is deprecated and will be removed in a future API version.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Diagnoses {
+    /// The diagnosis results.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub diagnosis_results: Option<Vec<DiagnosesDiagnosisResults>>,
+    /// The product field being diagnosed.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub field: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggestions: Option<DiagnosesSuggestions>,
+}
+/// A list of failure reasons if `check_result` is FAILED.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FailReasons {
+    /// A machine-readable code that represents the failure reason.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<i64>,
+    /// A detailed reason for the failure.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub message: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ListingQuality {
+    /// The current quality tier of this product listing.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub current_tier: Option<String>,
+    /// The remaining number of recommendations (see `diagnosis_results`) that must be implemented for the product to reach the highest tier.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub remaining_recommendations: Option<i64>,
+}
+/// Warning information that the API caller needs to pay special attention to.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Warnings {
+    /// A warning message for any critical problems/blockers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub message: Option<String>,
+}
+/// The list of certifications for your product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateGlobalProductCertifications {
+    /// A list of certification related files.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub files: Option<Vec<CertificationsFiles>>,
+    /// The ID to identify the type of certification required for the product category.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of certification related images.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub images: Option<Vec<CertificationsImages>>,
+}
+/// SKU inventory information per warehouse.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateGlobalProductSkusInventory {
+    /// The ID of the global warehouse where the SKU is stored.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_warehouse_id: Option<String>,
+    /// The SKU quantity available in the warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quantity: Option<i64>,
+}
+/// A list of attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateGlobalProductSkusSalesAttributes {
+    /// The ID of a built-in sales attribute, retrieved from Get Global Attributes API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A self-defined custom sales attribute name if the built-in attributes do not satisfy your needs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The ID of a built-in sales attribute value, retrieved from the Get Global Attributes API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_id: Option<String>,
+    /// A self-defined custom sales attribute value if the built-in values do not satisfy your needs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_name: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku_img: Option<SkusSalesAttributesSkuImg>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateGlobalProductSkusPrice {
+    /// The price amount.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// The currency. Values: USD, EUR.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+}
+/// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateGlobalProductSkus {
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_global_sku_id: Option<String>,
+    /// If the SKU belongs to a virtual bundle (containing multiple individual SKUs), you can add up to 10 additional identifier codes here for the SKUs included in the bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub extra_identifier_codes: Option<Vec<String>>,
+    /// The total SKU inventory quantity across all shops globally.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_quantity: Option<i64>,
+    /// SKU inventory information per warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<CreateGlobalProductSkusInventory>>,
+    /// A list of attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sales_attributes: Option<Vec<CreateGlobalProductSkusSalesAttributes>>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// The total quantity/volume of the product represented by the SKU.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_unit_count: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier_code: Option<SkusIdentifierCode>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<CreateGlobalProductSkusPrice>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Manufacturer {
+    /// The address of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub address: Option<String>,
+    /// The email address of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub email: Option<String>,
+    /// The name of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The phone number of the manufacturer, prefixed by a plus `+` symbol.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub phone_number: Option<String>,
+}
+/// A list of attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GlobalSkusSalesAttributes {
+    /// The sales attribute ID. If you included the custom sales attribute name in the request, this is a newly generated ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The sales attribute value ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_id: Option<String>,
+}
+/// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GlobalSkus {
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_global_sku_id: Option<String>,
+    /// The global SKU ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sales_attributes: Option<Vec<GlobalSkusSalesAttributes>>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PhoneNumber {
+    /// Indicates the availability of the phone number. Values: AVAILABLE, UNAVAILABLE.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub availability: Option<String>,
+    /// The country code of the phone number, prefixed by a plus `+` symbol.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub country_code: Option<String>,
+    /// The local number. Length: 7 - 20 digits Required if `availability=AVAILABLE`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub local_number: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Address {
+    /// (Deprecated: This field is deprecated and will be removed in a future API version.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub city: Option<String>,
+    /// The two letter ISO 3166 country code representing the country of the address.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub country: Option<String>,
+    /// (Deprecated: This field is deprecated and will be removed in a future API version.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub district: Option<String>,
+    /// The postal code.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub postal_code: Option<String>,
+    /// (Deprecated: This field is deprecated and will be removed in a future API version.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub province: Option<String>,
+    /// The detailed street address of the location, including the building number, street name, district, city, province, and any relevant details.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub street_address_line1: Option<String>,
+    /// (Deprecated: This field is deprecated and will be removed in a future API version.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub street_address_line2: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateResponsiblePersonPhoneNumber {
+    /// The country code of the phone number, prefixed by a plus `+` symbol.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub country_code: Option<String>,
+    /// The local number.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub local_number: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ErrorsDetail {
+    /// The ID of the global product that could not be deleted.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_product_id: Option<String>,
+}
+/// The list of errors that occurred.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Errors {
+    /// The error code.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<i64>,
+    /// The error message.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub message: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<ErrorsDetail>,
+}
+/// The SKU's local display price shown on the product page before any discounts.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkusSalePrices {
+    /// The price amount. Refer to Product Pricing for the allowed price ranges in each market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// The market where you want to sync the sale price.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region: Option<String>,
+}
+/// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EditGlobalProductSkus {
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_global_sku_id: Option<String>,
+    /// If the SKU belongs to a virtual bundle (containing multiple individual SKUs), you can add up to 10 additional identifier codes here for the SKUs included in the bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub extra_identifier_codes: Option<Vec<String>>,
+    /// The total SKU inventory quantity across all shops globally.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_quantity: Option<i64>,
+    /// The global SKU ID in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// SKU inventory information per warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<CreateGlobalProductSkusInventory>>,
+    /// The SKU's local display price shown on the product page before any discounts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sale_prices: Option<Vec<SkusSalePrices>>,
+    /// A list of attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sales_attributes: Option<Vec<CreateGlobalProductSkusSalesAttributes>>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// The total quantity/volume of the product represented by the SKU.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_unit_count: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier_code: Option<SkusIdentifierCode>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<CreateGlobalProductSkusPrice>,
+}
+/// The list of errors that occurred.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PublishResultsFailReasons {
+    /// The error message.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub message: Option<String>,
+}
+/// Results of syncing the changes in the edited product to markets where it is published.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PublishResults {
+    /// The list of errors that occurred.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fail_reasons: Option<Vec<PublishResultsFailReasons>>,
+    /// The market where the product is published Possible values: - DE: Germany - ES: Spain - FR: France - GB: United Kingdom - ID: Indonesia - IE: Ireland - IT: Italy - JP: Japan - MX: Mexico - MY: Malaysia - PH: Philippines - SG: Singapore -...
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region: Option<String>,
+    /// The status of syncing the product to the market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+}
+/// SKU inventory information per warehouse.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ReplicatedProductsSkusInventory {
+    /// The SKU quantity available in the warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quantity: Option<i64>,
+    /// The warehouse ID. Retrieve this value from the Get Warehouse List API or Get Inventory Rules API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub warehouse_id: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ReplicatedProductsSkusPrice {
+    /// The currency. You must specify the local currency in the target market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+    /// The SKU's local display price shown on the product page before any discounts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sale_price: Option<String>,
+}
+/// The SKUs to be synced to the specified market.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ReplicatedProductsSkus {
+    /// The SKU ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// SKU inventory information per warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<ReplicatedProductsSkusInventory>>,
+    /// The seller_sku value of the source product above.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<ReplicatedProductsSkusPrice>,
+}
+/// The list of local market replicas to which updates should be synced.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ReplicatedProducts {
+    /// The market where you want to sync the changes to.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region: Option<String>,
+    /// The SKUs to be synced to the specified market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<ReplicatedProductsSkus>>,
+}
+/// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EditProductSkus {
+    /// If this SKU belongs to a virtual bundle, this object contains the list of individual SKUs that form the bundle (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub combined_skus: Option<Vec<SkusCombinedSkus>>,
+    /// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_list_prices: Option<Vec<SkusExternalListPrices>>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_sku_id: Option<String>,
+    /// A comma-delimited list of URLs for third-party product listing pages where consumers can place orders.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_urls: Option<Vec<String>>,
+    /// If the SKU belongs to a virtual bundle (containing multiple individual SKUs), you can add up to 10 additional identifier codes here for the SKUs included in the bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub extra_identifier_codes: Option<Vec<String>>,
+    /// The fees required for this product based on TikTok Shop policies.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fees: Option<Vec<SkusFees>>,
+    /// The SKU ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// SKU inventory information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<SkusInventory>>,
+    /// A list of attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sales_attributes: Option<Vec<SkusSalesAttributes>>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// The total quantity/volume of the product represented by the SKU.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_unit_count: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier_code: Option<SkusIdentifierCode>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_price: Option<SkusListPrice>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_sale: Option<SkusPreSale>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<SkusPrice>,
+}
+/// All of the Save and Subscribe discount details.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SubscribeInfoEditDiscountDetails {
+    /// An enum that communicated the type of discount: - REGULAR - FIRST_ORDER - RETENTION
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub discount_level: Option<String>,
+    /// The value of the discount.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub discount_value: Option<f64>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SubscribeInfoEdit {
+    /// All of the Save and Subscribe discount details.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub discount_details: Option<Vec<SubscribeInfoEditDiscountDetails>>,
+    /// An enum outlining whether the given product has an active Subscribe and Save promotion: - ENABLED - NOT_ENABLED This field is required if the subscription is being created or modified.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub subscribe_status: Option<String>,
+}
+/// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EditProductSkus2 {
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_sku_id: Option<String>,
+    /// The fees required for this product based on TikTok Shop policies.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fees: Option<Vec<SkusFees>>,
+    /// The SKU ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sales_attributes: Option<Vec<GlobalSkusSalesAttributes>>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EditProductAudit {
+    /// The product audit status.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+}
+/// A list of conditions that determine if the product attribute is required based on the seller's inputs for other attributes.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AttributesRequirementConditions {
+    /// The ID of the product attribute that is being evaluated by the condition.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub attribute_id: Option<String>,
+    /// The ID of the product attribute value that must match the seller's input for the condition to be true.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub attribute_value_id: Option<String>,
+    /// The type of condition, such as matching values, or range comparisons.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub condition_type: Option<String>,
+    /// The market where the attribute is required when the conditions are met.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region: Option<String>,
+}
+/// The list of standard built-in product and sales attributes that are bound to the specified category.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Attributes {
+    /// The ID of the built-in attribute.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A flag to indicate if the product attribute value can be customized by sellers when creating or editing a product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_customizable: Option<bool>,
+    /// A flag to indicate if multiple values can be provided for a product attribute when creating or editing a product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_multiple_selection: Option<bool>,
+    /// A flag to indicate if the product attribute is required globally when creating or editing a product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_requried: Option<bool>,
+    /// The name of the built-in attribute.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The markets where the attribute is purely optional, or required only under certain conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optional_regions: Option<Vec<String>>,
+    /// The markets where the attribute is required, without conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub required_regions: Option<Vec<String>>,
+    /// A list of conditions that determine if the product attribute is required based on the seller's inputs for other attributes.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub requirement_conditions: Option<Vec<AttributesRequirementConditions>>,
+    /// The attribute type. Possible values: - SALES_PROPERTY: Indicates sales attributes that define product variants.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub kind: Option<String>,
+    /// A list of selectable values for the attribute.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub values: Option<Vec<ProductAttributesValues>>,
+}
+/// The list of categories that meet the query conditions.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Categories {
+    /// The category ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A flag to indicate if the category is a leaf category.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_leaf: Option<bool>,
+    /// The name of the category.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub local_name: Option<String>,
+    /// The parent category ID. For the root category, the parent ID is `0`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub parent_id: Option<String>,
+    /// The shop's permission status for this category.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub permission_statuses: Option<Vec<String>>,
+}
+/// A list of conditions that determine if the certification is required in a market based on the seller's inputs for a product attribute.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCertificationsRequirementConditions {
+    /// The ID of the product attribute that is being evaluated by the condition.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub attribute_id: Option<String>,
+    /// The ID of the product attribute value that must match the seller's input for the condition to be true.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub attribute_value_id: Option<String>,
+    /// The type of condition, such as matching values, or range comparisons.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub condition_type: Option<String>,
+    /// The market where the certification is required when the conditions are met.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region: Option<String>,
+}
+/// Certification related rules.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCertifications {
+    /// The ID to identify the type of certification required.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A flag to indicate if the certification is required globally.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_required: Option<bool>,
+    /// The name of the certification type.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The markets where the certification is purely optional, or required only under certain conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optional_regions: Option<Vec<String>>,
+    /// The markets where the certification is required, without conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub required_regions: Option<Vec<String>>,
+    /// A list of conditions that determine if the certification is required in a market based on the seller's inputs for a product attribute.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub requirement_conditions: Option<Vec<ProductCertificationsRequirementConditions>>,
+    /// The URL to view an image of the sample certification document.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sample_image_url: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GetGlobalCategoryRulesManufacturer {
+    /// A flag to indicate whether the manufacturer is required for all EU markets.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_required: Option<bool>,
+    /// The markets where the manufacturer is optional.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optional_regions: Option<Vec<String>>,
+    /// The markets where the manufacturer is required.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub required_regions: Option<Vec<String>>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ResponsiblePerson {
+    /// A flag to indicate whether the responsible person is required for all EU markets.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_required: Option<bool>,
+    /// The markets where the responsible person is optional.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optional_regions: Option<Vec<String>>,
+    /// The markets where the responsible person is required.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub required_regions: Option<Vec<String>>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GetGlobalCategoryRulesSizeChart {
+    /// A flag to indicate whether a size chart is required.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_required: Option<bool>,
+    /// A flag to indicate whether size charts are supported.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_supported: Option<bool>,
+}
+/// A list of certification related files.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GetGlobalProductCertificationsFiles {
+    /// The format of the certification file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub format: Option<String>,
+    /// The ID of the certification file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The name of the certification file
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The URLs to view the certification files.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub urls: Option<Vec<String>>,
+}
+/// A list of certification related images.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GetGlobalProductCertificationsImages {
+    /// The image height.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub height: Option<f64>,
+    /// The URI of the image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+    /// The image width.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub width: Option<f64>,
+}
+/// The list of certifications for your product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GetGlobalProductCertifications {
+    /// A list of certification related files.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub files: Option<Vec<GetGlobalProductCertificationsFiles>>,
+    /// The ID to identify the type of certification required for the product category.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of certification related images.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub images: Option<Vec<GetGlobalProductCertificationsImages>>,
+    /// The title of the certification type.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub title: Option<String>,
+}
+/// A list of images to display in the product image gallery.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GetGlobalProductMainImages {
+    /// The image height.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub height: Option<f64>,
+    /// The URI of the image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+    /// The image width.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub width: Option<f64>,
+}
+/// A list of general attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GetGlobalProductProductAttributes {
+    /// The ID of the product attribute.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The product attribute name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// A list of selectable values for the product attribute.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub values: Option<Vec<ProductAttributesValues>>,
+}
+/// The list of sales attribute mappings between the global and local SKUs.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsSkuMappingsSalesAttributeMappings {
+    /// The global sales attribute ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_attribute_id: Option<String>,
+    /// The global sales attribute value ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_value_id: Option<String>,
+    /// The local sales attribute ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub local_attribute_id: Option<String>,
+    /// The local sales attribute value ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub local_value_id: Option<String>,
+}
+/// The list of sku mappings between the global and local products.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsSkuMappings {
+    /// The global SKU ID in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_sku_id: Option<String>,
+    /// The local SKU ID in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub local_sku_id: Option<String>,
+    /// The list of sales attribute mappings between the global and local SKUs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sales_attribute_mappings: Option<Vec<ProductsSkuMappingsSalesAttributeMappings>>,
+}
+/// The local products associated through global product publishing or manual binding.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Products {
+    /// The local product ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The market where the local product is listed.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region: Option<String>,
+    /// The list of sku mappings between the global and local products.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_mappings: Option<Vec<ProductsSkuMappings>>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GetGlobalProductSkusSalesAttributesSkuImg {
+    /// The image height.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub height: Option<f64>,
+    /// The URLs to view the image thumbnails.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub thumb_urls: Option<Vec<String>>,
+    /// The URI of the image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+    /// The URLs to view the images.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub urls: Option<Vec<String>>,
+    /// The image width.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub width: Option<f64>,
+}
+/// A list of attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GetGlobalProductSkusSalesAttributes {
+    /// The sales attribute ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The sales attribute name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The sales attribute value ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_id: Option<String>,
+    /// The sales attribute value name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_name: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku_img: Option<GetGlobalProductSkusSalesAttributesSkuImg>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GetGlobalProductSkusPrice {
+    /// The price amount.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// The currency. Values: USD, EUR.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+    /// The unit price of the SKU.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub unit_price: Option<String>,
+}
+/// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GetGlobalProductSkus {
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_global_sku_id: Option<String>,
+    /// A list of up to 10 additional identifier codes if the SKU belongs to a virtual bundle (containing multiple individual SKUs).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub extra_identifier_codes: Option<Vec<String>>,
+    /// The total SKU inventory quantity across all shops globally.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_quantity: Option<i64>,
+    /// The global SKU ID in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// SKU inventory information per warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<CreateGlobalProductSkusInventory>>,
+    /// A list of attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sales_attributes: Option<Vec<GetGlobalProductSkusSalesAttributes>>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// The total quantity/volume of the product represented by the SKU.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_unit_count: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier_code: Option<SkusIdentifierCode>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<GetGlobalProductSkusPrice>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GetGlobalProductBrand {
+    /// The ID of the brand of this product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GetGlobalProductCategory {
+    /// The category ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GetGlobalProductSizeChartImage {
+    /// The image height.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub height: Option<f64>,
+    /// The URI of the image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+    /// The image width.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub width: Option<f64>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GetGlobalProductSizeChart {
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<GetGlobalProductSizeChartImage>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<SizeChartTemplate>,
+}
+/// The list of SEO keyword suggestions for the product title.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsSeoWords {
+    /// The suggested SEO keyword.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub text: Option<String>,
+}
+/// The list of requested products and the corresponding suggestions.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GetProductsSEOWordsProducts {
+    /// The product ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The list of SEO keyword suggestions for the product title.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seo_words: Option<Vec<ProductsSeoWords>>,
+}
+/// The list of optimized text.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsSuggestionsItems {
+    /// The optimized text.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub text: Option<String>,
+}
+/// The suggestions for each product field.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsSuggestions {
+    /// The applicable product field.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub field: Option<String>,
+    /// The list of optimized text.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub items: Option<Vec<ProductsSuggestionsItems>>,
+}
+/// The list of requested products and the corresponding suggestions.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GetRecommendedProductTitleAndDescriptionProducts {
+    /// The product ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The suggestions for each product field.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub suggestions: Option<Vec<ProductsSuggestions>>,
+}
+/// SKU warehouse inventory information.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct InventorySkusWarehouseInventory {
+    /// The total number of units available for ordering in this warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub available_quantity: Option<i64>,
+    /// The total number of units reserved by existing customer orders in this warehouse (and therefore not available for ordering).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub committed_quantity: Option<i64>,
+    /// The ID of the warehouse where the SKU is stored.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub warehouse_id: Option<String>,
+}
+/// Inventory that is allocated to a specific campaign.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct InventorySkusTotalAvailableInventoryDistributionCampaignInventory {
+    /// The name of the associated campaign.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub campaign_name: Option<String>,
+    /// The number of units allocated.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quantity: Option<i64>,
+}
+/// Inventory that is allocated to TikTok creators.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct InventorySkusTotalAvailableInventoryDistributionCreatorInventory {
+    /// The name of the associated TikTok creator.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub creator_name: Option<String>,
+    /// The number of units allocated.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quantity: Option<i64>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct InventorySkusTotalAvailableInventoryDistributionInShopInventory {
+    /// The number of units allocated.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quantity: Option<i64>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct InventorySkusTotalAvailableInventoryDistribution {
+    /// Inventory that is allocated to a specific campaign.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub campaign_inventory: Option<
+        Vec<InventorySkusTotalAvailableInventoryDistributionCampaignInventory>,
+    >,
+    /// Inventory that is allocated to TikTok creators.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub creator_inventory: Option<
+        Vec<InventorySkusTotalAvailableInventoryDistributionCreatorInventory>,
+    >,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_shop_inventory: Option<
+        InventorySkusTotalAvailableInventoryDistributionInShopInventory,
+    >,
+}
+/// The list of requested SKUs.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct InventorySkus {
+    /// The SKU ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// The total number of units available for ordering across all warehouses.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_available_quantity: Option<i64>,
+    /// The total number of units reserved by existing customer orders across all warehouses (and therefore not available for ordering).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_committed_quantity: Option<i64>,
+    /// SKU warehouse inventory information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub warehouse_inventory: Option<Vec<InventorySkusWarehouseInventory>>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_available_inventory_distribution: Option<
+        InventorySkusTotalAvailableInventoryDistribution,
+    >,
+}
+/// Inventory information for the requested products or SKUs.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Inventory {
+    /// The ID of the requested product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+    /// The list of requested SKUs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<InventorySkus>>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ListingSchemasErrorsDetail {
+    /// The category that failed to be fetched
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_id: Option<i64>,
+}
+/// The list of errors that occurred from executing the mutation.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ListingSchemasErrors {
+    /// Listing schema failed status code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<i64>,
+    /// Listing schema failed status message
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub message: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<ListingSchemasErrorsDetail>,
+}
+/// The list of field options.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ListingSchemasFieldsComplexValuesOptions {
+    /// The id of option
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The name of option
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+}
+/// Rule list of the field, expressing the product listing rules of field.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ListingSchemasFieldsComplexValuesRules {
+    /// The type of rule, with detailed explanation, such as: - VALUE_TYPE(required field): The field values for the following data types need to be satisfied, including: Types: string (text type), For example: Title, SellerSKU, custom...
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub kind: Option<String>,
+    /// The values of the rules
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value: Option<String>,
+}
+/// List of complex subfield values
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ListingSchemasFieldsComplexValues {
+    /// Subfield ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// Subfield name
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The list of field options.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub options: Option<Vec<ListingSchemasFieldsComplexValuesOptions>>,
+    /// Rule list of the field, expressing the product listing rules of field.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub rules: Option<Vec<ListingSchemasFieldsComplexValuesRules>>,
+}
+/// The list of field options.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ListingSchemasFieldsOptions {
+    /// The id of option
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The name of option
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+}
+/// The rules of the schema's fields are used to describe the requirements of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ListingSchemasFieldsRules {
+    /// The type of rule, with detailed explanation, such as: - VALUE_TYPE(required field): The field values for the following data types need to be satisfied, including: Types: string (text type), For example: Title, SellerSKU, custom...
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub kind: Option<String>,
+    /// The values of the rules
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value: Option<String>,
+}
+/// The description of the fields in the schema explains the capabilities, rules, and other properties of the fields.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ListingSchemasFields {
+    /// List of complex subfield values
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub complex_values: Option<Vec<ListingSchemasFieldsComplexValues>>,
+    /// The id of the listing fields.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The fields display name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The list of field options.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub options: Option<Vec<ListingSchemasFieldsOptions>>,
+    /// The rules of the schema's fields are used to describe the requirements of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub rules: Option<Vec<ListingSchemasFieldsRules>>,
+}
+/// The schema information of listing product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ListingSchemas {
+    /// The category id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_id: Option<i64>,
+    /// The description of the fields in the schema explains the capabilities, rules, and other properties of the fields.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fields: Option<Vec<ListingSchemasFields>>,
+}
+/// The list of images to be optimized.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Images {
+    /// The optimization type. Possible values: - WHITE_BACKGROUND: Change the background to white.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optimization_mode: Option<Vec<String>>,
+    /// The URI of the image. Retrieve the URI from the Upload Product Image API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+}
+/// The list of images to be optimized.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OptimizedImagesImages {
+    /// The expected image height after optimization.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub height: Option<f64>,
+    /// The optimization status. Possible values: - SUCCESS: The image has been successfully optimized.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optimize_status: Option<String>,
+    /// The URI of the image after optimization. Values: SUCCESS.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optimized_uri: Option<String>,
+    /// The URL of the image after optimization. Values: SUCCESS.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optimized_url: Option<String>,
+    /// The original URI of the image to be optimized.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub original_uri: Option<String>,
+    /// The original URL of the image to be optimized.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub original_url: Option<String>,
+    /// The expected image width after optimization.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub width: Option<f64>,
+}
+/// The SKUs to be synced to the specified market.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEditProductReplicatedProductsSkus {
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_sku_id: Option<String>,
+    /// The SKU ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// SKU inventory information per warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<ReplicatedProductsSkusInventory>>,
+    /// The seller_sku value of the source product above.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<ReplicatedProductsSkusPrice>,
+}
+/// The list of local market replicas to which updates should be synced.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEditProductReplicatedProducts {
+    /// The market where you want to sync the changes to.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region: Option<String>,
+    /// The SKUs to be synced to the specified market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<PartialEditProductReplicatedProductsSkus>>,
+}
+/// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEditProductSkus {
+    /// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_list_prices: Option<Vec<SkusExternalListPrices>>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_sku_id: Option<String>,
+    /// A comma-delimited list of URLs for third-party product listing pages where consumers can place orders.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_urls: Option<Vec<String>>,
+    /// If the SKU belongs to a virtual bundle (containing multiple individual SKUs), you can add up to 10 additional identifier codes here for the SKUs included in the bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub extra_identifier_codes: Option<Vec<String>>,
+    /// The fees required for this product based on TikTok Shop policies.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fees: Option<Vec<SkusFees>>,
+    /// The SKU ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// SKU inventory information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<SkusInventory>>,
+    /// A list of attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sales_attributes: Option<Vec<SkusSalesAttributes>>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// The total quantity/volume of the product represented by the SKU.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_unit_count: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier_code: Option<SkusIdentifierCode>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_price: Option<SkusListPrice>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_sale: Option<SkusPreSale>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<SkusPrice>,
+}
+/// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEditProductSkus2 {
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_sku_id: Option<String>,
+    /// The fees required for this product based on TikTok Shop policies.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fees: Option<Vec<SkusFees>>,
+    /// The SKU ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sales_attributes: Option<Vec<GlobalSkusSalesAttributes>>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+}
+/// The results of diagnosing the specified field.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsDiagnosesDiagnosisResults {
+    /// A machine-readable code that represents an identified issue.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<String>,
+    /// The recommendation for resolving the identified issue, returned in the default locale language of the shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub how_to_solve: Option<String>,
+    /// The listing quality tier you can reach by implementing the recommendation.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quality_tier: Option<String>,
+}
+/// The optimized image. Only the first image in the `main_images` set will be optimized.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsDiagnosesSuggestionImages {
+    /// The image height after optimization.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub height: Option<f64>,
+    /// The URI of the image after optimization.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optimized_uri: Option<String>,
+    /// The URL of the image after optimization.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optimized_url: Option<String>,
+    /// The original URI of the image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+    /// The original URL of the image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub url: Option<String>,
+    /// The image width after optimization.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub width: Option<f64>,
+}
+/// The SEO keyword suggestions for product titles.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsDiagnosesSuggestionSeoWords {
+    /// The suggested SEO keyword.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub text: Option<String>,
+}
+/// The list of optimized product title or description.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsDiagnosesSuggestionSmartTexts {
+    /// The optimized text.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub text: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsDiagnosesSuggestion {
+    /// The optimized image. Only the first image in the `main_images` set will be optimized.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub images: Option<Vec<ProductsDiagnosesSuggestionImages>>,
+    /// The SEO keyword suggestions for product titles.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seo_words: Option<Vec<ProductsDiagnosesSuggestionSeoWords>>,
+    /// The list of optimized product title or description.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub smart_texts: Option<Vec<ProductsDiagnosesSuggestionSmartTexts>>,
+}
+/// Product diagnosis and optimization information.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsDiagnoses {
+    /// The results of diagnosing the specified field.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub diagnosis_results: Option<Vec<ProductsDiagnosesDiagnosisResults>>,
+    /// The product field being diagnosed.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub field: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<ProductsDiagnosesSuggestion>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsListingQuality {
+    /// The current quality tier of this product listing.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub current_tier: Option<String>,
+    /// The remaining number of recommendations (see `diagnosis_results`) that must be implemented for the product to reach the highest tier.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub remaining_recommendations: Option<i64>,
+}
+/// The list of requested products and the corresponding diagnosis results.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductInformationIssueDiagnosisProducts {
+    /// Product diagnosis and optimization information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub diagnoses: Option<Vec<ProductsDiagnoses>>,
+    /// The product ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing_quality: Option<ProductsListingQuality>,
+}
+/// The fees required for this product based on TikTok Shop policies.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PublishTargetSkusFees {
+    /// An optional attribute that provides additional context for the fee.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub additional_attribute: Option<String>,
+    /// The fee amount.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// The type of fee.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub kind: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PublishTargetSkusInventory {
+    /// The SKU quantity available in the warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quantity: Option<i64>,
+    /// The warehouse ID. Retrieve this value from the Get Warehouse List API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub warehouse_id: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PublishTargetSkusPrice {
+    /// The SKU's local pre-tax price.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// The currency. You can use the local currency or USD.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+    /// The SKU's local display price shown on the product page before any discounts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sale_price: Option<String>,
+}
+/// The SKUs to be published in the specified market.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PublishTargetSkus {
+    /// The fees required for this product based on TikTok Shop policies.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fees: Option<Vec<PublishTargetSkusFees>>,
+    /// The global SKU ID to be published.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub related_global_sku_id: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<PublishTargetSkusInventory>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<PublishTargetSkusPrice>,
+}
+/// Target markets for publishing global products.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PublishTarget {
+    /// A comma-delimited list of manufacturer IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub manufacturer_ids: Option<Vec<String>>,
+    /// The new market where you want to publish the global product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region: Option<String>,
+    /// A comma-delimited list of responsible person IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub responsible_person_ids: Option<Vec<String>>,
+    /// The SKUs to be published in the specified market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<PublishTargetSkus>>,
+}
+/// A list of attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsSkusSaleAttributes {
+    /// The newly generated local sales attribute ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The newly generated local sales attribute value ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_id: Option<String>,
+}
+/// The newly created local SKUs in the specified market.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsSkus {
+    /// The newly generated local SKU ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The associated global SKU ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub related_global_sku_id: Option<String>,
+    /// A list of attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sale_attributes: Option<Vec<ProductsSkusSaleAttributes>>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+}
+/// The local products converted from the global product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PublishGlobalProductProducts {
+    /// The newly generated local product ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The market where the product is published.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region: Option<String>,
+    /// The ID of the local shop in the specified market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// The newly created local SKUs in the specified market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<ProductsSkus>>,
+}
+/// The list of errors that occurred.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PublishResultFailReasons {
+    /// The error message.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub message: Option<String>,
+}
+/// Results of publishing the global product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PublishResult {
+    /// The list of errors that occurred.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fail_reasons: Option<Vec<PublishResultFailReasons>>,
+    /// The market where the product is published.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region: Option<String>,
+    /// The status of publishing the product to the market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+}
+/// Recommended category information.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RecommendGlobalCategoriesCategories {
+    /// The category ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A flag to indicate if the category is a leaf category.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_leaf: Option<bool>,
+    /// The category level.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub level: Option<i64>,
+    /// The category name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+}
+/// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GlobalProductsSkus {
+    /// The global SKU ID in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+}
+/// The list of global products that meet the query conditions.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GlobalProducts {
+    /// The time when the product is created.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time: Option<i64>,
+    /// The global product ID in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<GlobalProductsSkus>>,
+    /// The status of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+    /// The product title.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub title: Option<String>,
+    /// The time when the product is last updated.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<i64>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ManufacturersRegionalProfilesPhoneNumber {
+    /// Indicates the availability of the phone number. Values: AVAILABLE, UNAVAILABLE.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub availability: Option<String>,
+    /// The country code of the phone number, prefixed by a plus `+` symbol.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub country_code: Option<String>,
+    /// The local number. Length: 7 - 20 digits Required if `availability=AVAILABLE`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub local_number: Option<String>,
+}
+/// A list of contact details for the manufacturer, presented in different languages for each supported EU country.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ManufacturersRegionalProfiles {
+    /// The postal address of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub address: Option<String>,
+    /// The email address of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub email: Option<String>,
+    /// The BCP-47 locale code representing the language used for specifying the manufacturer information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub locale: Option<String>,
+    /// The manufacturer name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The registered trade name of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub registered_trade_name: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<ManufacturersRegionalProfilesPhoneNumber>,
+}
+/// The list of manufacturers that meet the query conditions.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Manufacturers {
+    /// The manufacturer ID in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of contact details for the manufacturer, presented in different languages for each supported EU country.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub regional_profiles: Option<Vec<ManufacturersRegionalProfiles>>,
+}
+/// The current status of the product on platforms that are natively integrated with TikTok Shop (e.g. Values: TOKOPEDIA.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsIntegratedPlatformStatuses {
+    /// The integrated platform name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub platform: Option<String>,
+    /// The product status in the integrated platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+}
+/// A list of products that belong to the family.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsProductFamiliesProducts {
+    /// The product ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+}
+/// The live product family that this product belongs to.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsProductFamilies {
+    /// The product family ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of products that belong to the family.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub products: Option<Vec<ProductsProductFamiliesProducts>>,
+}
+/// Recommended categories for the product based on the product title, description, and images.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsRecommendedCategories {
+    /// The ID of the recommended category.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The name of the category in the country where the shop operates.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub local_name: Option<String>,
+}
+/// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsSkusExternalListPrices {
+    /// The price amount.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// The currency.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+    /// The external ecommerce platform from which the price is sourced.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub source: Option<String>,
+}
+/// The fees required for this product based on TikTok Shop policies.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsSkusFees {
+    /// An optional attribute that provides additional context for the fee.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub additional_attribute: Option<String>,
+    /// The fee amount.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// The type of fee.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub kind: Option<String>,
+}
+/// SKU inventory information.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsSkusInventory {
+    /// The `backorder_quantity` will automatically be converted to `quantity` once in-stock inventory is sold out.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub backorder_quantity: Option<i64>,
+    /// The estimated number of working days needed for a backorder to be shipped.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub handling_time: Option<i64>,
+    /// The total SKU quantity available in the warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quantity: Option<i64>,
+    /// The ID of the warehouse where the SKU is stored.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub warehouse_id: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsSkusListPrice {
+    /// The price amount.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// The currency.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsSkusPreSaleFulfillmentType {
+    /// The desired duration for handling a pre-sale order and handing it over to a shipping carrier. Values: MADE_TO_ORDER, CUSTOM, PRE_ORDER.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub handling_duration_days: Option<f64>,
+    /// The date on which the product gets converted into a regular product and becomes available for general purchase. Values: AWAITING_SHIPMENT, PRE_ORDER.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub release_date: Option<i64>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsSkusPreSale {
+    /// The type of pre-sale. Possible values based on the region: US - `PRE_ORDER`: The product is not yet available or released.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub kind: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fulfillment_type: Option<ProductsSkusPreSaleFulfillmentType>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsSkusPrice {
+    /// The currency.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+    /// Global sellers The SKU's local display price shown on the product page before any discounts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sale_price: Option<String>,
+    /// Local sellers/Intra-EU sellers The SKU's local display price shown on the product page before any discounts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub tax_exclusive_price: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsSkusStatusInfo {
+    /// The deactivation source of the SKU with `DEACTIVATED` status.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub deactivation_source: Option<String>,
+    /// The SKU status in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+}
+/// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SearchProductsProductsSkus {
+    /// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_list_prices: Option<Vec<ProductsSkusExternalListPrices>>,
+    /// The fees required for this product based on TikTok Shop policies.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fees: Option<Vec<ProductsSkusFees>>,
+    /// The SKU ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// SKU inventory information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<ProductsSkusInventory>>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_price: Option<ProductsSkusListPrice>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_sale: Option<ProductsSkusPreSale>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<ProductsSkusPrice>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_info: Option<ProductsSkusStatusInfo>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsAudit {
+    /// The reason why the product is pre-approved.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pre_approved_reasons: Option<Vec<String>>,
+    /// The product audit status.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+}
+/// The list of products that meet the query conditions.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SearchProductsProducts {
+    /// The time when the product is created.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time: Option<i64>,
+    /// A flag to indicate if the product has a draft.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub has_draft: Option<bool>,
+    /// The product ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The current status of the product on platforms that are natively integrated with TikTok Shop (e.g. Values: TOKOPEDIA.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub integrated_platform_statuses: Option<Vec<ProductsIntegratedPlatformStatuses>>,
+    /// A flag indicating whether the product is not for sale.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_not_for_sale: Option<bool>,
+    /// The current quality tier of this product listing.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub listing_quality_tier: Option<String>,
+    /// The live product family that this product belongs to.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_families: Option<Vec<ProductsProductFamilies>>,
+    /// The reasons why synchronizing of global product information to local products failed.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_sync_fail_reasons: Option<Vec<String>>,
+    /// Recommended categories for the product based on the product title, description, and images.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub recommended_categories: Option<Vec<ProductsRecommendedCategories>>,
+    /// The regions where the product is sold.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sales_regions: Option<Vec<String>>,
+    /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<SearchProductsProductsSkus>>,
+    /// The product status in TikTok Shop. Values: TIKTOK_SHOP.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+    /// The product title.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub title: Option<String>,
+    /// The time when the product is last updated.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<i64>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<ProductsAudit>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ResponsiblePersonsRegionalProfilesAddress {
+    /// (Deprecated: This field is deprecated and will return an empty string.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub city: Option<String>,
+    /// The two letter ISO 3166 country code representing the country of the address.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub country: Option<String>,
+    /// (Deprecated: This field is deprecated and will return an empty string.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub district: Option<String>,
+    /// The postal code.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub postal_code: Option<String>,
+    /// (Deprecated: This field is deprecated and will return an empty string.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub province: Option<String>,
+    /// The detailed street address of the location, including the building number, street name, district, city, province, and any relevant details.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub street_address_line1: Option<String>,
+    /// (Deprecated: This field is deprecated and will return an empty string.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub street_address_line2: Option<String>,
+}
+/// Not described in the official SDK.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ResponsiblePersonsRegionalProfilesPhoneNumber {
+    /// The country code of the phone number, prefixed by a plus `+` symbol.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub country_code: Option<String>,
+    /// The local number.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub local_number: Option<String>,
+}
+/// A list of contact details for the responsible person, presented in different languages for each supported EU country.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ResponsiblePersonsRegionalProfiles {
+    /// The email address of the responsible person.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub email: Option<String>,
+    /// The BCP-47 locale code representing the language used for specifying the responsible person information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub locale: Option<String>,
+    /// The responsible person name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<ResponsiblePersonsRegionalProfilesAddress>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<ResponsiblePersonsRegionalProfilesPhoneNumber>,
+}
+/// The list of responsible persons that meet the query conditions.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ResponsiblePersons {
+    /// The responsible person ID in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of contact details for the responsible person, presented in different languages for each supported EU country.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub regional_profiles: Option<Vec<ResponsiblePersonsRegionalProfiles>>,
+}
+/// The list of images included in a size chart.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SizeChartImages {
+    /// The language of the size chart image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub locale: Option<String>,
+    /// The URI to identify the image in API requests and responses.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+    /// The URL to access and view the image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub url: Option<String>,
+}
+/// The list of size charts that meet the query conditions.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SearchSizeChartsSizeChart {
+    /// The list of images included in a size chart.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub images: Option<Vec<SizeChartImages>>,
+    /// The size chart template ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub template_id: Option<String>,
+    /// The size chart template name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub template_name: Option<String>,
+}
+/// Global SKU inventory information.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GlobalSkusInventory {
+    /// The ID of the global warehouse where the SKU is stored.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_warehouse_id: Option<String>,
+    /// The updated SKU quantity.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quantity: Option<i64>,
+}
+/// The list of global SKUs that need to be updated.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UpdateGlobalInventoryGlobalSkus {
+    /// The global SKU ID in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// Global SKU inventory information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<GlobalSkusInventory>>,
+}
 ::shop_api::impl_lenient!(
     ProductSummary, SkuSummary, SkuPrice, WarehouseInventory, SkuFee,
     RecommendedCategory, Product, Sku, SkuStatusInfo, SalesAttribute, IdentifierCode,
@@ -1807,7 +5979,66 @@ pub struct BrandInfo {
     SavedProductSku, SavedSalesAttribute, Warning, SkuInventoryUpdate, InventoryUpdate,
     SkuPriceUpdate, ProductError, ProductErrorDetail, ProductExtraError, Category,
     CategoryAttribute, CategoryAttributeValue, RequirementCondition, CertificationRule,
-    Requirement, FeeRule, RecommendedCategoryNode, BrandInfo
+    Requirement, FeeRule, RecommendedCategoryNode, BrandInfo, CheckResults,
+    CertificationsFiles, CertificationsImages, Certifications, MainImages,
+    ProductAttributesValues, ProductAttributes, SkusCombinedSkus, SkusExternalListPrices,
+    SkusFees, SkusInventory, SkusSalesAttributesSupplementarySkuImages,
+    SkusSalesAttributesSkuImg, SkusSalesAttributes, SkusIdentifierCode, SkusListPrice,
+    SkusPreSaleFulfillmentType, SkusPreSale, SkusPrice, Skus,
+    CheckProductListingPackageDimensions, CheckProductListingPackageWeight,
+    SizeChartImage, SizeChartTemplate, CheckProductListingSizeChart,
+    CheckProductListingVideo, DiagnosesDiagnosisResults, DiagnosesSuggestionsImages,
+    DiagnosesSuggestionsSeoWords, DiagnosesSuggestionsSmartTexts, DiagnosesSuggestions,
+    Diagnoses, FailReasons, ListingQuality, Warnings, CreateGlobalProductCertifications,
+    CreateGlobalProductSkusInventory, CreateGlobalProductSkusSalesAttributes,
+    CreateGlobalProductSkusPrice, CreateGlobalProductSkus, Manufacturer,
+    GlobalSkusSalesAttributes, GlobalSkus, PhoneNumber, Address,
+    CreateResponsiblePersonPhoneNumber, ErrorsDetail, Errors, SkusSalePrices,
+    EditGlobalProductSkus, PublishResultsFailReasons, PublishResults,
+    ReplicatedProductsSkusInventory, ReplicatedProductsSkusPrice, ReplicatedProductsSkus,
+    ReplicatedProducts, EditProductSkus, SubscribeInfoEditDiscountDetails,
+    SubscribeInfoEdit, EditProductSkus2, EditProductAudit,
+    AttributesRequirementConditions, Attributes, Categories,
+    ProductCertificationsRequirementConditions, ProductCertifications,
+    GetGlobalCategoryRulesManufacturer, ResponsiblePerson,
+    GetGlobalCategoryRulesSizeChart, GetGlobalProductCertificationsFiles,
+    GetGlobalProductCertificationsImages, GetGlobalProductCertifications,
+    GetGlobalProductMainImages, GetGlobalProductProductAttributes,
+    ProductsSkuMappingsSalesAttributeMappings, ProductsSkuMappings, Products,
+    GetGlobalProductSkusSalesAttributesSkuImg, GetGlobalProductSkusSalesAttributes,
+    GetGlobalProductSkusPrice, GetGlobalProductSkus, GetGlobalProductBrand,
+    GetGlobalProductCategory, GetGlobalProductSizeChartImage, GetGlobalProductSizeChart,
+    ProductsSeoWords, GetProductsSEOWordsProducts, ProductsSuggestionsItems,
+    ProductsSuggestions, GetRecommendedProductTitleAndDescriptionProducts,
+    InventorySkusWarehouseInventory,
+    InventorySkusTotalAvailableInventoryDistributionCampaignInventory,
+    InventorySkusTotalAvailableInventoryDistributionCreatorInventory,
+    InventorySkusTotalAvailableInventoryDistributionInShopInventory,
+    InventorySkusTotalAvailableInventoryDistribution, InventorySkus, Inventory,
+    ListingSchemasErrorsDetail, ListingSchemasErrors,
+    ListingSchemasFieldsComplexValuesOptions, ListingSchemasFieldsComplexValuesRules,
+    ListingSchemasFieldsComplexValues, ListingSchemasFieldsOptions,
+    ListingSchemasFieldsRules, ListingSchemasFields, ListingSchemas, Images,
+    OptimizedImagesImages, PartialEditProductReplicatedProductsSkus,
+    PartialEditProductReplicatedProducts, PartialEditProductSkus,
+    PartialEditProductSkus2, ProductsDiagnosesDiagnosisResults,
+    ProductsDiagnosesSuggestionImages, ProductsDiagnosesSuggestionSeoWords,
+    ProductsDiagnosesSuggestionSmartTexts, ProductsDiagnosesSuggestion,
+    ProductsDiagnoses, ProductsListingQuality, ProductInformationIssueDiagnosisProducts,
+    PublishTargetSkusFees, PublishTargetSkusInventory, PublishTargetSkusPrice,
+    PublishTargetSkus, PublishTarget, ProductsSkusSaleAttributes, ProductsSkus,
+    PublishGlobalProductProducts, PublishResultFailReasons, PublishResult,
+    RecommendGlobalCategoriesCategories, GlobalProductsSkus, GlobalProducts,
+    ManufacturersRegionalProfilesPhoneNumber, ManufacturersRegionalProfiles,
+    Manufacturers, ProductsIntegratedPlatformStatuses, ProductsProductFamiliesProducts,
+    ProductsProductFamilies, ProductsRecommendedCategories,
+    ProductsSkusExternalListPrices, ProductsSkusFees, ProductsSkusInventory,
+    ProductsSkusListPrice, ProductsSkusPreSaleFulfillmentType, ProductsSkusPreSale,
+    ProductsSkusPrice, ProductsSkusStatusInfo, SearchProductsProductsSkus, ProductsAudit,
+    SearchProductsProducts, ResponsiblePersonsRegionalProfilesAddress,
+    ResponsiblePersonsRegionalProfilesPhoneNumber, ResponsiblePersonsRegionalProfiles,
+    ResponsiblePersons, SizeChartImages, SearchSizeChartsSizeChart, GlobalSkusInventory,
+    UpdateGlobalInventoryGlobalSkus
 );
 /// Request of `product.search`: Search products by status, seller SKU and creation or update time.
 ///
@@ -1816,6 +6047,8 @@ pub struct BrandInfo {
 /// with listing quality and platform filters); this spec keeps 202309.
 ///
 /// `POST /product/202309/products/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/65854ffb8f559302d8a6acda)
+///
+/// **Deprecated.** Version 202502 replaces this one: use product.search_202502. Use `product.search_202502` instead.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductSearchRequest {
     /// Products per page, 1-100.
@@ -1887,6 +6120,8 @@ pub struct ProductSearchRequest {
 /// with listing quality and platform filters); this spec keeps 202309.
 ///
 /// `POST /product/202309/products/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/65854ffb8f559302d8a6acda)
+///
+/// **Deprecated.** Version 202502 replaces this one: use product.search_202502. Use `product.search_202502` instead.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductSearchResponse {
     /// This page of products.
@@ -1924,7 +6159,7 @@ impl ::shop_api::runtime::ApiRequest for ProductSearchRequest {
         doc_url: "https://partner.tiktokshop.com/docv2/page/65854ffb8f559302d8a6acda",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
+        deprecated: true,
         has_data: true,
         required: &["page_size"],
     };
@@ -2491,6 +6726,8 @@ impl ::shop_api::runtime::ApiRequest for ProductCreateRequest {
 /// (`PUT /product/202509/products/{product_id}`) only adds backorder fields to the SKU inventory.
 ///
 /// `PUT /product/202309/products/{product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509da7d0fcef602bf1caddf)
+///
+/// **Deprecated.** Version 202509 replaces this one: use product.edit_202509. Use `product.edit_202509` instead.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductEditRequest {
     /// The product.
@@ -2647,6 +6884,8 @@ pub struct ProductEditRequest {
 /// (`PUT /product/202509/products/{product_id}`) only adds backorder fields to the SKU inventory.
 ///
 /// `PUT /product/202309/products/{product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509da7d0fcef602bf1caddf)
+///
+/// **Deprecated.** Version 202509 replaces this one: use product.edit_202509. Use `product.edit_202509` instead.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductEditResponse {
     /// The product.
@@ -2682,7 +6921,7 @@ impl ::shop_api::runtime::ApiRequest for ProductEditRequest {
         summary: "Replace all properties of a product (full edit).",
         doc_url: "https://partner.tiktokshop.com/docv2/page/6509da7d0fcef602bf1caddf",
         flags: ::shop_api::runtime::Flags::NONE,
-        deprecated: false,
+        deprecated: true,
         has_data: true,
         required: &[
             "product_id",
@@ -2710,6 +6949,8 @@ impl ::shop_api::runtime::ApiRequest for ProductEditRequest {
 /// backorder fields to the SKU inventory.
 ///
 /// `POST /product/202309/products/{product_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a98d74a0bb702c06c3289)
+///
+/// **Deprecated.** Version 202509 replaces this one: use product.partial_edit_202509. Use `product.partial_edit_202509` instead.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductPartialEditRequest {
     /// The product.
@@ -2818,6 +7059,8 @@ pub struct ProductPartialEditRequest {
 /// backorder fields to the SKU inventory.
 ///
 /// `POST /product/202309/products/{product_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a98d74a0bb702c06c3289)
+///
+/// **Deprecated.** Version 202509 replaces this one: use product.partial_edit_202509. Use `product.partial_edit_202509` instead.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductPartialEditResponse {
     /// The product.
@@ -2849,7 +7092,7 @@ impl ::shop_api::runtime::ApiRequest for ProductPartialEditRequest {
         summary: "Change some properties of a product, leaving the others as they are.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650a98d74a0bb702c06c3289",
         flags: ::shop_api::runtime::Flags::NONE,
-        deprecated: false,
+        deprecated: true,
         has_data: true,
         required: &["product_id"],
     };
@@ -3692,12 +7935,2988 @@ impl ::shop_api::runtime::ApiRequest for ProductUploadImageRequest {
         required: &["data"],
     };
 }
+/// Request of `product.check_listing_prerequisites`: Check if a TikTok shop is ready to list products.
+///
+/// `GET /product/202312/prerequisites` — [official documentation](https://partner.tiktokshop.com/docv2/page/6571ae94c5524602c081d0bb)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCheckListingPrerequisitesRequest {}
+/// Response data of `product.check_listing_prerequisites`: Check if a TikTok shop is ready to list products.
+///
+/// `GET /product/202312/prerequisites` — [official documentation](https://partner.tiktokshop.com/docv2/page/6571ae94c5524602c081d0bb)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCheckListingPrerequisitesResponse {
+    /// A list of results from checking whether a shop satisfies TikTok Shop requirements.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub check_results: Option<Vec<CheckResults>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductCheckListingPrerequisitesRequest {
+    type Response = ProductCheckListingPrerequisitesResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.check_listing_prerequisites",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/product/202312/prerequisites",
+        summary: "Check if a TikTok shop is ready to list products.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6571ae94c5524602c081d0bb",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `product.check_product_listing`: Identify any issues with your product properties in advance to ensure your product is ready for listing.
+///
+/// `POST /product/202309/products/listing_check` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0ee8f1fd3102b91c6493)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCheckProductListingRequest {
+    /// (Deprecated: This field is deprecated and will be removed in a future API version.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_diagnosis_required: Option<bool>,
+    /// The ID of the brand of this product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub brand_id: Option<String>,
+    /// The ID of the category of this product. Values: INVITE_ONLY, PENDING, PRE_APPROVED.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_id: Option<String>,
+    /// The list of certifications for your product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub certifications: Option<Vec<Certifications>>,
+    /// This field is returned for seller accounts in the following regions only: - ID - MX - MY - PH - SG - TH - VN For all other regions, this field is NOT used and will NOT be processed if passed for create, edit, or partial edit operations.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub delivery_option_ids: Option<Vec<String>>,
+    /// The product description in HTML format.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub description: Option<String>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_product_id: Option<String>,
+    /// A flag indicating whether to show the Cash On Delivery (COD) payment option during checkout.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_cod_allowed: Option<bool>,
+    /// A flag to indicate if the product is pre-owned.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_pre_owned: Option<bool>,
+    /// The platforms for listing the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub listing_platforms: Option<Vec<String>>,
+    /// A list of images to display in the product image gallery.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub main_images: Option<Vec<MainImages>>,
+    /// A comma-delimited list of manufacturer IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub manufacturer_ids: Option<Vec<String>>,
+    /// The minimum order quantity for the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub minimum_order_quantity: Option<i64>,
+    /// If this product is associated with a virtual bundle, this value is the ID of the primary product in the bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub primary_combined_product_id: Option<String>,
+    /// A list of general attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_attributes: Option<Vec<ProductAttributes>>,
+    /// A comma-delimited list of responsible person IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub responsible_person_ids: Option<Vec<String>>,
+    /// The shipping insurance purchase requirement imposed on buyers for the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_insurance_requirement: Option<String>,
+    /// Identifier of the shipping template that will be bound to the product
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_template_id: Option<String>,
+    /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<Skus>>,
+    /// The product title.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub title: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_dimensions: Option<CheckProductListingPackageDimensions>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_weight: Option<CheckProductListingPackageWeight>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_chart: Option<CheckProductListingSizeChart>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<CheckProductListingVideo>,
+}
+/// Response data of `product.check_product_listing`: Identify any issues with your product properties in advance to ensure your product is ready for listing.
+///
+/// `POST /product/202309/products/listing_check` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0ee8f1fd3102b91c6493)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCheckProductListingResponse {
+    /// The result of the product diagnosis (PASS, FAILED).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub check_result: Option<String>,
+    /// (Deprecated: This field is deprecated and will be removed in a future API version.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub diagnoses: Option<Vec<Diagnoses>>,
+    /// A list of failure reasons if `check_result` is FAILED.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fail_reasons: Option<Vec<FailReasons>>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing_quality: Option<ListingQuality>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Warnings>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductCheckProductListingRequest {
+    type Response = ProductCheckProductListingResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.check_product_listing",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202309/products/listing_check",
+        summary: "Identify any issues with your product properties in advance to ensure your product is ready for listing.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650a0ee8f1fd3102b91c6493",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("is_diagnosis_required", &self.is_diagnosis_required);
+    }
+}
+/// Request of `product.create_category_upgrade_task`: Create a task to upgrade live products (status: `ACTIVATE`) from a 3-level to a 7-level category tree.
+///
+/// `POST /product/202407/products/category_upgrade_task` — [official documentation](https://partner.tiktokshop.com/docv2/page/6690f62988c3cf02ee1a8d72)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCreateCategoryUpgradeTaskRequest {}
+/// Response data of `product.create_category_upgrade_task`: Create a task to upgrade live products (status: `ACTIVATE`) from a 3-level to a 7-level category tree.
+///
+/// `POST /product/202407/products/category_upgrade_task` — [official documentation](https://partner.tiktokshop.com/docv2/page/6690f62988c3cf02ee1a8d72)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCreateCategoryUpgradeTaskResponse {}
+impl ::shop_api::runtime::ApiRequest for ProductCreateCategoryUpgradeTaskRequest {
+    type Response = ProductCreateCategoryUpgradeTaskResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.create_category_upgrade_task",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202407/products/category_upgrade_task",
+        summary: "Create a task to upgrade live products (status: `ACTIVATE`) from a 3-level to a 7-level category tree.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6690f62988c3cf02ee1a8d72",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &[],
+    };
+}
+/// Request of `product.create_custom_brands`: Create custom brands for your own use across all markets.
+///
+/// `POST /product/202309/brands` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0926f1fd3102b91bbfb0)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCreateCustomBrandsRequest {
+    /// The brand name. Note: - Length: [2, 30] - No language restrictions, but do not use Chinese.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+}
+/// Response data of `product.create_custom_brands`: Create custom brands for your own use across all markets.
+///
+/// `POST /product/202309/brands` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0926f1fd3102b91bbfb0)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCreateCustomBrandsResponse {
+    /// A unique ID that identifies the brand in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductCreateCustomBrandsRequest {
+    type Response = ProductCreateCustomBrandsResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.create_custom_brands",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202309/brands",
+        summary: "Create custom brands for your own use across all markets.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650a0926f1fd3102b91bbfb0",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `product.create_global_product`: Create global products to be sold in one or multiple shops outside of the seller's base country
+///
+/// `POST /product/202309/global_products` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509de61bace3e02b7489cba)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCreateGlobalProductRequest {
+    /// The ID of the brand of this product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub brand_id: Option<String>,
+    /// The ID of the category of this product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_id: Option<String>,
+    /// The category tree version to assign this product to.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_version: Option<String>,
+    /// The list of certifications for your product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub certifications: Option<Vec<CreateGlobalProductCertifications>>,
+    /// The product description in HTML format.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub description: Option<String>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_global_product_id: Option<String>,
+    /// A list of images to display in the product image gallery.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub main_images: Option<Vec<MainImages>>,
+    /// A comma-delimited list of manufacturer IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub manufacturer_ids: Option<Vec<String>>,
+    /// A list of general attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_attributes: Option<Vec<ProductAttributes>>,
+    /// A comma-delimited list of responsible person IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub responsible_person_ids: Option<Vec<String>>,
+    /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<CreateGlobalProductSkus>>,
+    /// The BCP-47 locale code representing the source language used for specifying the product information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub source_locale: Option<String>,
+    /// The product title.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub title: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<Manufacturer>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_dimensions: Option<CheckProductListingPackageDimensions>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_weight: Option<CheckProductListingPackageWeight>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_chart: Option<CheckProductListingSizeChart>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<CheckProductListingVideo>,
+}
+/// Response data of `product.create_global_product`: Create global products to be sold in one or multiple shops outside of the seller's base country
+///
+/// `POST /product/202309/global_products` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509de61bace3e02b7489cba)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCreateGlobalProductResponse {
+    /// The global product ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_product_id: Option<String>,
+    /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_skus: Option<Vec<GlobalSkus>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductCreateGlobalProductRequest {
+    type Response = ProductCreateGlobalProductResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.create_global_product",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202309/global_products",
+        summary: "Create global products to be sold in one or multiple shops outside of the seller's base country",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6509de61bace3e02b7489cba",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `product.create_manufacturer`: Add a manufacturer for a seller.
+///
+/// `POST /product/202409/compliance/manufacturers` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a54a049d802e7afd063)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCreateManufacturerRequest {
+    /// The postal address of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub address: Option<String>,
+    /// The email address of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub email: Option<String>,
+    /// The BCP-47 locale code representing the language used for specifying the manufacturer information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub locale: Option<String>,
+    /// The manufacturer name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The registered trade name of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub registered_trade_name: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<PhoneNumber>,
+}
+/// Response data of `product.create_manufacturer`: Add a manufacturer for a seller.
+///
+/// `POST /product/202409/compliance/manufacturers` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a54a049d802e7afd063)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCreateManufacturerResponse {
+    /// A unique ID that identifies the manufacturer in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub manufacturer_id: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductCreateManufacturerRequest {
+    type Response = ProductCreateManufacturerResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.create_manufacturer",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202409/compliance/manufacturers",
+        summary: "Add a manufacturer for a seller.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/67066a54a049d802e7afd063",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `product.create_responsible_person`: Add a new EU responsible person who ensures a seller's products comply with EU regulations.
+///
+/// `POST /product/202409/compliance/responsible_persons` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a553521310300c988f2)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCreateResponsiblePersonRequest {
+    /// The email address of the responsible person.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub email: Option<String>,
+    /// The BCP-47 locale code representing the language used for specifying the responsible person information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub locale: Option<String>,
+    /// The responsible person name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<CreateResponsiblePersonPhoneNumber>,
+}
+/// Response data of `product.create_responsible_person`: Add a new EU responsible person who ensures a seller's products comply with EU regulations.
+///
+/// `POST /product/202409/compliance/responsible_persons` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a553521310300c988f2)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCreateResponsiblePersonResponse {
+    /// A unique ID that identifies the responsible person in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub responsible_person_id: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductCreateResponsiblePersonRequest {
+    type Response = ProductCreateResponsiblePersonResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.create_responsible_person",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202409/compliance/responsible_persons",
+        summary: "Add a new EU responsible person who ensures a seller's products comply with EU regulations.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/67066a553521310300c988f2",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `product.delete_global_products`: Delete global products that you no longer need.
+///
+/// `DELETE /product/202309/global_products` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a116fdefece02be5ebbb6)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductDeleteGlobalProductsRequest {
+    /// The global product IDs to delete.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_product_ids: Option<Vec<String>>,
+}
+/// Response data of `product.delete_global_products`: Delete global products that you no longer need.
+///
+/// `DELETE /product/202309/global_products` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a116fdefece02be5ebbb6)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductDeleteGlobalProductsResponse {
+    /// The list of errors that occurred.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub errors: Option<Vec<Errors>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductDeleteGlobalProductsRequest {
+    type Response = ProductDeleteGlobalProductsResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.delete_global_products",
+        method: ::shop_api::runtime::HttpMethod::Delete,
+        path: "/product/202309/global_products",
+        summary: "Delete global products that you no longer need.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650a116fdefece02be5ebbb6",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `product.edit_global_product`: Edit all properties (e.g.
+///
+/// `PUT /product/202309/global_products/{global_product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e1bcc16ffe02b8dc3cd7)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductEditGlobalProductRequest {
+    /// The global product ID generated by TikTok Shop.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_product_id: String,
+    /// The ID of the brand of this product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub brand_id: Option<String>,
+    /// The ID of the category of this product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_id: Option<String>,
+    /// The category tree version to assign this product to.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_version: Option<String>,
+    /// The list of certifications for your product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub certifications: Option<Vec<CreateGlobalProductCertifications>>,
+    /// The product description in HTML format.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub description: Option<String>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_global_product_id: Option<String>,
+    /// A list of images to display in the product image gallery.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub main_images: Option<Vec<MainImages>>,
+    /// A comma-delimited list of manufacturer IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub manufacturer_ids: Option<Vec<String>>,
+    /// A list of general attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_attributes: Option<Vec<ProductAttributes>>,
+    /// A comma-delimited list of responsible person IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub responsible_person_ids: Option<Vec<String>>,
+    /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<EditGlobalProductSkus>>,
+    /// The product title.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub title: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<Manufacturer>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_dimensions: Option<CheckProductListingPackageDimensions>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_weight: Option<CheckProductListingPackageWeight>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_chart: Option<CheckProductListingSizeChart>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<CheckProductListingVideo>,
+}
+/// Response data of `product.edit_global_product`: Edit all properties (e.g.
+///
+/// `PUT /product/202309/global_products/{global_product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e1bcc16ffe02b8dc3cd7)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductEditGlobalProductResponse {
+    /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_skus: Option<Vec<GlobalSkus>>,
+    /// Results of syncing the changes in the edited product to markets where it is published.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub publish_results: Option<Vec<PublishResults>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductEditGlobalProductRequest {
+    type Response = ProductEditGlobalProductResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.edit_global_product",
+        method: ::shop_api::runtime::HttpMethod::Put,
+        path: "/product/202309/global_products/{global_product_id}",
+        summary: "Edit all properties (e.g.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6509e1bcc16ffe02b8dc3cd7",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: true,
+        required: &["global_product_id"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/product/202309/global_products/{}", ::shop_api::runtime::path_segment(&
+                self.global_product_id)
+            ),
+        )
+    }
+}
+/// Request of `product.edit_202509`: Edit all properties (e.g
+///
+/// `PUT /product/202509/products/{product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509da7d0fcef602bf1caddf)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductEdit202509Request {
+    /// The product ID generated by TikTok Shop.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: String,
+    /// The ID of the brand of this product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub brand_id: Option<String>,
+    /// The ID of the category of this product. Values: INVITE_ONLY, PENDING, PRE_APPROVED.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_id: Option<String>,
+    /// The category tree version to assign this product to.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_version: Option<String>,
+    /// The list of certifications for your product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub certifications: Option<Vec<Certifications>>,
+    /// This field is returned for seller accounts in the following regions only: - ID - MX - MY - PH - SG - TH - VN For all other regions, this field is NOT used and will NOT be processed if passed for create, edit, or partial edit operations.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub delivery_option_ids: Option<Vec<String>>,
+    /// The product description in HTML format.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub description: Option<String>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_product_id: Option<String>,
+    /// A flag indicating whether to show the Cash On Delivery (COD) payment option during checkout.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_cod_allowed: Option<bool>,
+    /// A flag to indicate if the product is pre-owned.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_pre_owned: Option<bool>,
+    /// The platforms for listing the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub listing_platforms: Option<Vec<String>>,
+    /// A list of images to display in the product image gallery.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub main_images: Option<Vec<MainImages>>,
+    /// A comma-delimited list of manufacturer IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub manufacturer_ids: Option<Vec<String>>,
+    /// The minimum order quantity for the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub minimum_order_quantity: Option<i64>,
+    /// A list of general attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_attributes: Option<Vec<ProductAttributes>>,
+    /// The list of local market replicas to which updates should be synced.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub replicated_products: Option<Vec<ReplicatedProducts>>,
+    /// A comma-delimited list of responsible person IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub responsible_person_ids: Option<Vec<String>>,
+    /// Indicates how the product should be saved. Values: DELETED, PENDING, FREEZE.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub save_mode: Option<String>,
+    /// The shipping insurance purchase requirement imposed on buyers for the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_insurance_requirement: Option<String>,
+    /// Identifier of the shipping template that will be bound to the product
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_template_id: Option<String>,
+    /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<EditProductSkus>>,
+    /// The product title.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub title: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_dimensions: Option<CheckProductListingPackageDimensions>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_weight: Option<CheckProductListingPackageWeight>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_chart: Option<CheckProductListingSizeChart>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscribe_info_edit: Option<SubscribeInfoEdit>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<CheckProductListingVideo>,
+}
+/// Response data of `product.edit_202509`: Edit all properties (e.g
+///
+/// `PUT /product/202509/products/{product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509da7d0fcef602bf1caddf)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductEdit202509Response {
+    /// The product ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+    /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<EditProductSkus2>>,
+    /// Warning information that the API caller needs to pay special attention to.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub warnings: Option<Vec<Warnings>>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<EditProductAudit>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductEdit202509Request {
+    type Response = ProductEdit202509Response;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.edit_202509",
+        method: ::shop_api::runtime::HttpMethod::Put,
+        path: "/product/202509/products/{product_id}",
+        summary: "Edit all properties (e.g",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6509da7d0fcef602bf1caddf",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["product_id"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/product/202509/products/{}", ::shop_api::runtime::path_segment(& self
+                .product_id)
+            ),
+        )
+    }
+}
+/// Request of `product.global_attributes`: Retrieve the standard built-in product and sales attributes for listing a global product in a particular category, regardless of market variations.
+///
+/// `GET /product/202309/categories/{category_id}/global_attributes` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0483c16ffe02b8dfc80a)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductGlobalAttributesRequest {
+    /// The ID of the category. It must be a leaf category.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_id: String,
+    /// The BCP-47 locale codes for displaying the attribute information.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub locale: Option<String>,
+    /// The category tree version that corresponds to the specified `category_id`.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_version: Option<String>,
+}
+/// Response data of `product.global_attributes`: Retrieve the standard built-in product and sales attributes for listing a global product in a particular category, regardless of market variations.
+///
+/// `GET /product/202309/categories/{category_id}/global_attributes` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0483c16ffe02b8dfc80a)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductGlobalAttributesResponse {
+    /// The list of standard built-in product and sales attributes that are bound to the specified category.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub attributes: Option<Vec<Attributes>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductGlobalAttributesRequest {
+    type Response = ProductGlobalAttributesResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.global_attributes",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/product/202309/categories/{category_id}/global_attributes",
+        summary: "Retrieve the standard built-in product and sales attributes for listing a global product in a particular category, regardless of market variations.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650a0483c16ffe02b8dfc80a",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["category_id"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("locale", &self.locale);
+        q.push("category_version", &self.category_version);
+    }
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/product/202309/categories/{}/global_attributes",
+                ::shop_api::runtime::path_segment(& self.category_id)
+            ),
+        )
+    }
+}
+/// Request of `product.global_categories`: Retrieve all available product categories, regardless of market variations.
+///
+/// `GET /product/202309/global_categories` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a03f8f1fd3102b91b338a)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductGlobalCategoriesRequest {
+    /// The BCP-47 locale codes for displaying category information.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub locale: Option<String>,
+    /// Filter categories by this keyword in `local_name`.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub keyword: Option<String>,
+    /// Filter categories by the category tree version.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_version: Option<String>,
+}
+/// Response data of `product.global_categories`: Retrieve all available product categories, regardless of market variations.
+///
+/// `GET /product/202309/global_categories` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a03f8f1fd3102b91b338a)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductGlobalCategoriesResponse {
+    /// The list of categories that meet the query conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub categories: Option<Vec<Categories>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductGlobalCategoriesRequest {
+    type Response = ProductGlobalCategoriesResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.global_categories",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/product/202309/global_categories",
+        summary: "Retrieve all available product categories, regardless of market variations.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650a03f8f1fd3102b91b338a",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("locale", &self.locale);
+        q.push("keyword", &self.keyword);
+        q.push("category_version", &self.category_version);
+    }
+}
+/// Request of `product.global_category_rules`: Retrieve the additional requirements (beyond mandatory product attributes) for listing a global product in a particular category, regardless of market...
+///
+/// `GET /product/202309/categories/{category_id}/global_rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a056df1fd3102b91b5b8e)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductGlobalCategoryRulesRequest {
+    /// The ID of the category. It must be a leaf category.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_id: String,
+    /// The category tree version that corresponds to the specified `category_id`.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_version: Option<String>,
+    /// The BCP-47 locale codes for displaying category information.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub locale: Option<String>,
+}
+/// Response data of `product.global_category_rules`: Retrieve the additional requirements (beyond mandatory product attributes) for listing a global product in a particular category, regardless of market...
+///
+/// `GET /product/202309/categories/{category_id}/global_rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a056df1fd3102b91b5b8e)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductGlobalCategoryRulesResponse {
+    /// Certification related rules.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_certifications: Option<Vec<ProductCertifications>>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<GetGlobalCategoryRulesManufacturer>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responsible_person: Option<ResponsiblePerson>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_chart: Option<GetGlobalCategoryRulesSizeChart>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductGlobalCategoryRulesRequest {
+    type Response = ProductGlobalCategoryRulesResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.global_category_rules",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/product/202309/categories/{category_id}/global_rules",
+        summary: "Retrieve the additional requirements (beyond mandatory product attributes) for listing a global product in a particular category, regardless of market...",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650a056df1fd3102b91b5b8e",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["category_id"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("category_version", &self.category_version);
+        q.push("locale", &self.locale);
+    }
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/product/202309/categories/{}/global_rules",
+                ::shop_api::runtime::path_segment(& self.category_id)
+            ),
+        )
+    }
+}
+/// Request of `product.global_product`: Retrieve all properties of a global product that is in the "DRAFT", "UNPUBLISHED", or "PUBLISHED" status, and the corresponding local product IDs in the...
+///
+/// `GET /product/202309/global_products/{global_product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e2b0bace3e02b7490c96)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductGlobalProductRequest {
+    /// Global product ID
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_product_id: String,
+}
+/// Response data of `product.global_product`: Retrieve all properties of a global product that is in the "DRAFT", "UNPUBLISHED", or "PUBLISHED" status, and the corresponding local product IDs in the...
+///
+/// `GET /product/202309/global_products/{global_product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e2b0bace3e02b7490c96)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductGlobalProductResponse {
+    /// The list of certifications for your product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub certifications: Option<Vec<GetGlobalProductCertifications>>,
+    /// The time when the product is created.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time: Option<i64>,
+    /// The product description in HTML format.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub description: Option<String>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_global_product_id: Option<String>,
+    /// The cross-border seller ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_seller_id: Option<String>,
+    /// The global product ID in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of images to display in the product image gallery.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub main_images: Option<Vec<GetGlobalProductMainImages>>,
+    /// A comma-delimited list of manufacturer IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub manufacturer_ids: Option<Vec<String>>,
+    /// A list of general attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_attributes: Option<Vec<GetGlobalProductProductAttributes>>,
+    /// The local products associated through global product publishing or manual binding.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub products: Option<Vec<Products>>,
+    /// A comma-delimited list of responsible person IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub responsible_person_ids: Option<Vec<String>>,
+    /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<GetGlobalProductSkus>>,
+    /// The BCP-47 locale code representing the source language used for specifying the product information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub source_locale: Option<String>,
+    /// The product title.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub title: Option<String>,
+    /// The time when the product is last updated.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<i64>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<GetGlobalProductBrand>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<GetGlobalProductCategory>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<Manufacturer>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_dimensions: Option<CheckProductListingPackageDimensions>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_weight: Option<CheckProductListingPackageWeight>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_chart: Option<GetGlobalProductSizeChart>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<CheckProductListingVideo>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductGlobalProductRequest {
+    type Response = ProductGlobalProductResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.global_product",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/product/202309/global_products/{global_product_id}",
+        summary: "Retrieve all properties of a global product that is in the \"DRAFT\", \"UNPUBLISHED\", or \"PUBLISHED\" status, and the corresponding local product IDs in the...",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6509e2b0bace3e02b7490c96",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["global_product_id"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/product/202309/global_products/{}", ::shop_api::runtime::path_segment(&
+                self.global_product_id)
+            ),
+        )
+    }
+}
+/// Request of `product.products_seo_words`: Obtain SEO suggestions for product titles of live products (status: `ACTIVATE`) to enhance product visibility.
+///
+/// `GET /product/202405/products/seo_words` — [official documentation](https://partner.tiktokshop.com/docv2/page/66504921e2c24802e66f1a85)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductProductsSeoWordsRequest {
+    /// The product IDs for which you want to obtain SEO suggestions. Values: ACTIVATE.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_ids: Vec<String>,
+}
+/// Response data of `product.products_seo_words`: Obtain SEO suggestions for product titles of live products (status: `ACTIVATE`) to enhance product visibility.
+///
+/// `GET /product/202405/products/seo_words` — [official documentation](https://partner.tiktokshop.com/docv2/page/66504921e2c24802e66f1a85)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductProductsSeoWordsResponse {
+    /// The list of requested products and the corresponding suggestions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub products: Option<Vec<GetProductsSEOWordsProducts>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductProductsSeoWordsRequest {
+    type Response = ProductProductsSeoWordsResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.products_seo_words",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/product/202405/products/seo_words",
+        summary: "Obtain SEO suggestions for product titles of live products (status: `ACTIVATE`) to enhance product visibility.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/66504921e2c24802e66f1a85",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["product_ids"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("product_ids", &self.product_ids);
+    }
+}
+/// Request of `product.recommended_product_title_and_description`: Obtain AI-optimized product titles and descriptions for live products (status: `ACTIVATE`).
+///
+/// `GET /product/202405/products/suggestions` — [official documentation](https://partner.tiktokshop.com/docv2/page/66504931a0778602df120244)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductRecommendedProductTitleAndDescriptionRequest {
+    /// The product IDs for which you want to optimize the information. Values: ACTIVATE.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_ids: Vec<String>,
+}
+/// Response data of `product.recommended_product_title_and_description`: Obtain AI-optimized product titles and descriptions for live products (status: `ACTIVATE`).
+///
+/// `GET /product/202405/products/suggestions` — [official documentation](https://partner.tiktokshop.com/docv2/page/66504931a0778602df120244)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductRecommendedProductTitleAndDescriptionResponse {
+    /// The list of requested products and the corresponding suggestions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub products: Option<Vec<GetRecommendedProductTitleAndDescriptionProducts>>,
+}
+impl ::shop_api::runtime::ApiRequest
+for ProductRecommendedProductTitleAndDescriptionRequest {
+    type Response = ProductRecommendedProductTitleAndDescriptionResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.recommended_product_title_and_description",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/product/202405/products/suggestions",
+        summary: "Obtain AI-optimized product titles and descriptions for live products (status: `ACTIVATE`).",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/66504931a0778602df120244",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["product_ids"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("product_ids", &self.product_ids);
+    }
+}
+/// Request of `product.inventory_search`: Retrieve inventory information for multiple products or SKUs.
+///
+/// `POST /product/202309/inventory/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a9191c16ffe02b8eec161)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductInventorySearchRequest {
+    /// A list of product IDs used to search for inventory information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_ids: Option<Vec<String>>,
+    /// A list of SKU IDs used to search for inventory information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_ids: Option<Vec<String>>,
+}
+/// Response data of `product.inventory_search`: Retrieve inventory information for multiple products or SKUs.
+///
+/// `POST /product/202309/inventory/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a9191c16ffe02b8eec161)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductInventorySearchResponse {
+    /// Inventory information for the requested products or SKUs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<Inventory>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductInventorySearchRequest {
+    type Response = ProductInventorySearchResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.inventory_search",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202309/inventory/search",
+        summary: "Retrieve inventory information for multiple products or SKUs.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650a9191c16ffe02b8eec161",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `product.listing_schemas`: The interface returns the field requirements for creating a product.
+///
+/// `GET /product/202407/listing_schemas` — [official documentation](https://partner.tiktokshop.com/docv2/page/65b0caabb943c102df5843ab)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductListingSchemasRequest {
+    /// The interface returns the field requirements for creating a product.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_ids: Vec<String>,
+    /// Category information will be returned in the corresponding language based on the specified locale.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub locale: Option<String>,
+    /// The version id of the category tree.The new version id is "v2" and will return data from our new 7-level category tree.The old version id is "v1" and will return data from the current 3-level category tree.The old version of category...
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_version: Option<String>,
+}
+/// Response data of `product.listing_schemas`: The interface returns the field requirements for creating a product.
+///
+/// `GET /product/202407/listing_schemas` — [official documentation](https://partner.tiktokshop.com/docv2/page/65b0caabb943c102df5843ab)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductListingSchemasResponse {
+    /// The list of errors that occurred from executing the mutation.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub errors: Option<Vec<ListingSchemasErrors>>,
+    /// The schema information of listing product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub listing_schemas: Option<Vec<ListingSchemas>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductListingSchemasRequest {
+    type Response = ProductListingSchemasResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.listing_schemas",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/product/202407/listing_schemas",
+        summary: "The interface returns the field requirements for creating a product.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/65b0caabb943c102df5843ab",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["category_ids"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("category_ids", &self.category_ids);
+        q.push("locale", &self.locale);
+        q.push("category_version", &self.category_version);
+    }
+}
+/// Request of `product.optimized_images`: Optimize images used in your TikTok Shop by changing the background to white.
+///
+/// `POST /product/202404/images/optimize` — [official documentation](https://partner.tiktokshop.com/docv2/page/665692b35d39dc02deb49a97)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductOptimizedImagesRequest {
+    /// The list of images to be optimized.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub images: Option<Vec<Images>>,
+}
+/// Response data of `product.optimized_images`: Optimize images used in your TikTok Shop by changing the background to white.
+///
+/// `POST /product/202404/images/optimize` — [official documentation](https://partner.tiktokshop.com/docv2/page/665692b35d39dc02deb49a97)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductOptimizedImagesResponse {
+    /// The list of images to be optimized.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub images: Option<Vec<OptimizedImagesImages>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductOptimizedImagesRequest {
+    type Response = ProductOptimizedImagesResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.optimized_images",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202404/images/optimize",
+        summary: "Optimize images used in your TikTok Shop by changing the background to white.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/665692b35d39dc02deb49a97",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `product.partial_edit_manufacturer`: Edit the details of a manufacturer in the EU languages supported by TikTok Shop.
+///
+/// `POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a55c55b3a03044eea29)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductPartialEditManufacturerRequest {
+    /// The manufacturer ID in TikTok Shop.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub manufacturer_id: String,
+    /// The postal address of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub address: Option<String>,
+    /// The email address of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub email: Option<String>,
+    /// The BCP-47 locale code representing the language used for specifying the responsible person information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub locale: Option<String>,
+    /// The manufacturer name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The registered trade name of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub registered_trade_name: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<PhoneNumber>,
+}
+/// Response data of `product.partial_edit_manufacturer`: Edit the details of a manufacturer in the EU languages supported by TikTok Shop.
+///
+/// `POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a55c55b3a03044eea29)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductPartialEditManufacturerResponse {}
+impl ::shop_api::runtime::ApiRequest for ProductPartialEditManufacturerRequest {
+    type Response = ProductPartialEditManufacturerResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.partial_edit_manufacturer",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit",
+        summary: "Edit the details of a manufacturer in the EU languages supported by TikTok Shop.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/67066a55c55b3a03044eea29",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: false,
+        required: &["manufacturer_id"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/product/202409/compliance/manufacturers/{}/partial_edit",
+                ::shop_api::runtime::path_segment(& self.manufacturer_id)
+            ),
+        )
+    }
+}
+/// Request of `product.partial_edit_202509`: Edit some properties (e.g
+///
+/// `POST /product/202509/products/{product_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a98d74a0bb702c06c3289)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductPartialEdit202509Request {
+    /// The product ID in TikTok Shop.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: String,
+    /// The ID of the brand of this product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub brand_id: Option<String>,
+    /// The list of certifications for your product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub certifications: Option<Vec<Certifications>>,
+    /// The product description in HTML format.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub description: Option<String>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_product_id: Option<String>,
+    /// A flag indicating whether to show the Cash On Delivery (COD) payment option during checkout.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_cod_allowed: Option<bool>,
+    /// The platforms for listing the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub listing_platforms: Option<Vec<String>>,
+    /// A list of images to display in the product image gallery.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub main_images: Option<Vec<MainImages>>,
+    /// A comma-delimited list of manufacturer IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub manufacturer_ids: Option<Vec<String>>,
+    /// A list of general attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_attributes: Option<Vec<ProductAttributes>>,
+    /// The list of local market replicas to which updates should be synced.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub replicated_products: Option<Vec<PartialEditProductReplicatedProducts>>,
+    /// A comma-delimited list of responsible person IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub responsible_person_ids: Option<Vec<String>>,
+    /// Indicates how the product should be saved. Values: DELETED, PENDING, FREEZE.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub save_mode: Option<String>,
+    /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<PartialEditProductSkus>>,
+    /// The product title.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub title: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_dimensions: Option<CheckProductListingPackageDimensions>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_weight: Option<CheckProductListingPackageWeight>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_chart: Option<CheckProductListingSizeChart>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscribe_info_edit: Option<SubscribeInfoEdit>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<CheckProductListingVideo>,
+}
+/// Response data of `product.partial_edit_202509`: Edit some properties (e.g
+///
+/// `POST /product/202509/products/{product_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a98d74a0bb702c06c3289)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductPartialEdit202509Response {
+    /// The product ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+    /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<PartialEditProductSkus2>>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<EditProductAudit>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductPartialEdit202509Request {
+    type Response = ProductPartialEdit202509Response;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.partial_edit_202509",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202509/products/{product_id}/partial_edit",
+        summary: "Edit some properties (e.g",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650a98d74a0bb702c06c3289",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["product_id"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/product/202509/products/{}/partial_edit",
+                ::shop_api::runtime::path_segment(& self.product_id)
+            ),
+        )
+    }
+}
+/// Request of `product.partial_edit_responsible_person`: Edit the details of an EU responsible person in the EU languages supported by TikTok Shop.
+///
+/// `POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a5587019802fdce19b3)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductPartialEditResponsiblePersonRequest {
+    /// The responsible person ID in TikTok Shop.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub responsible_person_id: String,
+    /// The email address of the responsible person.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub email: Option<String>,
+    /// The BCP-47 locale code representing the language used for specifying the responsible person information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub locale: Option<String>,
+    /// The responsible person name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    /// Not described in the official SDK.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<CreateResponsiblePersonPhoneNumber>,
+}
+/// Response data of `product.partial_edit_responsible_person`: Edit the details of an EU responsible person in the EU languages supported by TikTok Shop.
+///
+/// `POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a5587019802fdce19b3)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductPartialEditResponsiblePersonResponse {}
+impl ::shop_api::runtime::ApiRequest for ProductPartialEditResponsiblePersonRequest {
+    type Response = ProductPartialEditResponsiblePersonResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.partial_edit_responsible_person",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit",
+        summary: "Edit the details of an EU responsible person in the EU languages supported by TikTok Shop.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/67066a5587019802fdce19b3",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: false,
+        required: &["responsible_person_id"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/product/202409/compliance/responsible_persons/{}/partial_edit",
+                ::shop_api::runtime::path_segment(& self.responsible_person_id)
+            ),
+        )
+    }
+}
+/// Request of `product.information_issue_diagnosis`: Diagnose multiple existing live (status: `ACTIVATE`) products to obtain information that helps you to improve the product content, enhancing product...
+///
+/// `GET /product/202405/products/diagnoses` — [official documentation](https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductInformationIssueDiagnosisRequest {
+    /// The list of product IDs that you want to diagnose. Values: ACTIVATE.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_ids: Vec<String>,
+}
+/// Response data of `product.information_issue_diagnosis`: Diagnose multiple existing live (status: `ACTIVATE`) products to obtain information that helps you to improve the product content, enhancing product...
+///
+/// `GET /product/202405/products/diagnoses` — [official documentation](https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductInformationIssueDiagnosisResponse {
+    /// The list of requested products and the corresponding diagnosis results.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub products: Option<Vec<ProductInformationIssueDiagnosisProducts>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductInformationIssueDiagnosisRequest {
+    type Response = ProductInformationIssueDiagnosisResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.information_issue_diagnosis",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/product/202405/products/diagnoses",
+        summary: "Diagnose multiple existing live (status: `ACTIVATE`) products to obtain information that helps you to improve the product content, enhancing product...",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["product_ids"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("product_ids", &self.product_ids);
+    }
+}
+/// Request of `product.publish_global_product`: Publish and convert a global product to local products in one or multiple shops in supported markets.
+///
+/// `POST /product/202309/global_products/{global_product_id}/publish` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductPublishGlobalProductRequest {
+    /// The global product id.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_product_id: String,
+    /// Target markets for publishing global products.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub publish_target: Option<Vec<PublishTarget>>,
+}
+/// Response data of `product.publish_global_product`: Publish and convert a global product to local products in one or multiple shops in supported markets.
+///
+/// `POST /product/202309/global_products/{global_product_id}/publish` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductPublishGlobalProductResponse {
+    /// The local products converted from the global product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub products: Option<Vec<PublishGlobalProductProducts>>,
+    /// Results of publishing the global product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub publish_result: Option<Vec<PublishResult>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductPublishGlobalProductRequest {
+    type Response = ProductPublishGlobalProductResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.publish_global_product",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202309/global_products/{global_product_id}/publish",
+        summary: "Publish and convert a global product to local products in one or multiple shops in supported markets.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: true,
+        required: &["global_product_id"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/product/202309/global_products/{}/publish",
+                ::shop_api::runtime::path_segment(& self.global_product_id)
+            ),
+        )
+    }
+}
+/// Request of `product.recommend_global_categories`: Retrieve the recommended categories for a candidate global product based on its title, description, and images.
+///
+/// `POST /product/202309/global_categories/recommend` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a9354f1fd3102b92a853b)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductRecommendGlobalCategoriesRequest {
+    /// The category tree version to use for this product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_version: Option<String>,
+    /// The product description in HTML format.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub description: Option<String>,
+    /// Product images, including gallery images, images that appear in the description, product variant images.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub images: Option<Vec<CertificationsImages>>,
+    /// The product title.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_title: Option<String>,
+}
+/// Response data of `product.recommend_global_categories`: Retrieve the recommended categories for a candidate global product based on its title, description, and images.
+///
+/// `POST /product/202309/global_categories/recommend` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a9354f1fd3102b92a853b)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductRecommendGlobalCategoriesResponse {
+    /// Recommended category information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub categories: Option<Vec<RecommendGlobalCategoriesCategories>>,
+    /// The recommended category ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub leaf_category_id: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductRecommendGlobalCategoriesRequest {
+    type Response = ProductRecommendGlobalCategoriesResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.recommend_global_categories",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202309/global_categories/recommend",
+        summary: "Retrieve the recommended categories for a candidate global product based on its title, description, and images.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650a9354f1fd3102b92a853b",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `product.search_global_products`: Retrieve a list of global products that meet the specified conditions.
+///
+/// `POST /product/202312/global_products/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/65854fa5a46cdd02bcbd0a18)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductSearchGlobalProductsRequest {
+    /// The number of results to be returned per page.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page_size: i64,
+    /// An opaque token used to retrieve the next page of a paginated result set.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page_token: Option<String>,
+    /// Filter global products to show only those that are created on or after the specified date and time.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time_ge: Option<i64>,
+    /// Filter global products to show only those that are created on or before the specified date and time.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time_le: Option<i64>,
+    /// Filter global products by these seller SKU codes.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_skus: Option<Vec<String>>,
+    /// Filter global products by their status.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+    /// Filter global products to show only those that are updated on or after the specified date and time.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time_ge: Option<i64>,
+    /// Filter global products to show only those that are updated on or before the specified date and time.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time_le: Option<i64>,
+}
+/// Response data of `product.search_global_products`: Retrieve a list of global products that meet the specified conditions.
+///
+/// `POST /product/202312/global_products/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/65854fa5a46cdd02bcbd0a18)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductSearchGlobalProductsResponse {
+    /// The list of global products that meet the query conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_products: Option<Vec<GlobalProducts>>,
+    /// An opaque token used to retrieve the next page of a paginated result set.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub next_page_token: Option<String>,
+    /// The total number of global products that meet the query conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_count: Option<i64>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductSearchGlobalProductsRequest {
+    type Response = ProductSearchGlobalProductsResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.search_global_products",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202312/global_products/search",
+        summary: "Retrieve a list of global products that meet the specified conditions.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/65854fa5a46cdd02bcbd0a18",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: true,
+        required: &["page_size"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("page_size", &self.page_size);
+        q.push("page_token", &self.page_token);
+    }
+}
+impl ::shop_api::runtime::Paginated for ProductSearchGlobalProductsRequest {
+    type Item = GlobalProducts;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.page_token = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.global_products.unwrap_or_default(),
+            resp.next_page_token,
+            resp.total_count,
+        )
+    }
+}
+/// Request of `product.search_manufacturers`: Retrieve a list of manufacturers in the EU languages supported by TikTok Shop based on their IDs or keyword.
+///
+/// `POST /product/202501/compliance/manufacturers/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a580dcee902fa03ccf9)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductSearchManufacturersRequest {
+    /// The number of results to be returned per page.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page_size: i64,
+    /// An opaque token used to retrieve the next page of a paginated result set.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page_token: Option<String>,
+    /// Filter results to show those that contain this keyword.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub keyword: Option<String>,
+    /// The BCP-47 locale codes for displaying the manufacturer information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub locales: Option<Vec<String>>,
+    /// Filter results by these manufacturer IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub manufacturer_ids: Option<Vec<String>>,
+}
+/// Response data of `product.search_manufacturers`: Retrieve a list of manufacturers in the EU languages supported by TikTok Shop based on their IDs or keyword.
+///
+/// `POST /product/202501/compliance/manufacturers/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a580dcee902fa03ccf9)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductSearchManufacturersResponse {
+    /// The list of manufacturers that meet the query conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub manufacturers: Option<Vec<Manufacturers>>,
+    /// An opaque token used to retrieve the next page of a paginated result set.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub next_page_token: Option<String>,
+    /// The number of manufacturers that meet the query conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_count: Option<i64>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductSearchManufacturersRequest {
+    type Response = ProductSearchManufacturersResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.search_manufacturers",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202501/compliance/manufacturers/search",
+        summary: "Retrieve a list of manufacturers in the EU languages supported by TikTok Shop based on their IDs or keyword.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/67066a580dcee902fa03ccf9",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: true,
+        required: &["page_size"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("page_size", &self.page_size);
+        q.push("page_token", &self.page_token);
+    }
+}
+impl ::shop_api::runtime::Paginated for ProductSearchManufacturersRequest {
+    type Item = Manufacturers;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.page_token = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.manufacturers.unwrap_or_default(),
+            resp.next_page_token,
+            resp.total_count,
+        )
+    }
+}
+/// Request of `product.search_202502`: Retrieve a list of products that meet the specified conditions.
+///
+/// `POST /product/202502/products/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/65854ffb8f559302d8a6acda)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductSearch202502Request {
+    /// The number of results to be returned per page.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page_size: i64,
+    /// An opaque token used to retrieve the next page of a paginated result set.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page_token: Option<String>,
+    /// Filter products by their audit status for TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub audit_status: Option<Vec<String>>,
+    /// Filter products by the category tree version.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_version: Option<String>,
+    /// Filter products to show only those that are created on or after the specified date and time.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time_ge: Option<i64>,
+    /// Filter products to show only those that are created on or before the specified date and time.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time_le: Option<i64>,
+    /// Filter products by the listing platforms. Values: ALL.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub listing_platforms: Option<Vec<String>>,
+    /// Filter products by their listing quality tier.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub listing_quality_tiers: Option<Vec<String>>,
+    /// Filter products to show only those that have a draft. Values: ALL, DRAFT, ACTIVATE, SELLER_DEACTIVATED, PLATFORM_DEACTIVATED.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub return_draft_version: Option<bool>,
+    /// Filter products by these seller SKU codes.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_skus: Option<Vec<String>>,
+    /// Filter products by SKU IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_ids: Option<Vec<String>>,
+    /// Filter products by their Subscribe and Save (SNS) status.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sns_filter: Option<String>,
+    /// Filter products based on the product's base version.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+    /// Filter products to show only those that are updated on or after the specified date and time.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time_ge: Option<i64>,
+    /// Filter products to show only those that are updated on or before the specified date and time.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time_le: Option<i64>,
+}
+/// Response data of `product.search_202502`: Retrieve a list of products that meet the specified conditions.
+///
+/// `POST /product/202502/products/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/65854ffb8f559302d8a6acda)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductSearch202502Response {
+    /// An opaque token used to retrieve the next page of a paginated result set.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub next_page_token: Option<String>,
+    /// The list of products that meet the query conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub products: Option<Vec<SearchProductsProducts>>,
+    /// The total number of products that meet the query conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_count: Option<i64>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductSearch202502Request {
+    type Response = ProductSearch202502Response;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.search_202502",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202502/products/search",
+        summary: "Retrieve a list of products that meet the specified conditions.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/65854ffb8f559302d8a6acda",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["page_size"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("page_size", &self.page_size);
+        q.push("page_token", &self.page_token);
+    }
+}
+impl ::shop_api::runtime::Paginated for ProductSearch202502Request {
+    type Item = SearchProductsProducts;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.page_token = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.products.unwrap_or_default(),
+            resp.next_page_token,
+            resp.total_count,
+        )
+    }
+}
+/// Request of `product.search_responsible_persons`: Retrieve a list of responsible persons in the EU languages supported by TikTok Shop based on their ID or keywords.
+///
+/// `POST /product/202501/compliance/responsible_persons/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a55f17b7d02f95d2fb1)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductSearchResponsiblePersonsRequest {
+    /// The number of results to be returned per page.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page_size: i64,
+    /// An opaque token used to retrieve the next page of a paginated result set.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page_token: Option<String>,
+    /// Filter results to show those that contain this keyword.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub keyword: Option<String>,
+    /// The BCP-47 locale codes for displaying the responsible person information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub locales: Option<Vec<String>>,
+    /// Filter results by these responsible person IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub responsible_person_ids: Option<Vec<String>>,
+}
+/// Response data of `product.search_responsible_persons`: Retrieve a list of responsible persons in the EU languages supported by TikTok Shop based on their ID or keywords.
+///
+/// `POST /product/202501/compliance/responsible_persons/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a55f17b7d02f95d2fb1)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductSearchResponsiblePersonsResponse {
+    /// An opaque token used to retrieve the next page of a paginated result set.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub next_page_token: Option<String>,
+    /// The list of responsible persons that meet the query conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub responsible_persons: Option<Vec<ResponsiblePersons>>,
+    /// The number of responsible persons that meet the query conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_count: Option<i64>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductSearchResponsiblePersonsRequest {
+    type Response = ProductSearchResponsiblePersonsResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.search_responsible_persons",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202501/compliance/responsible_persons/search",
+        summary: "Retrieve a list of responsible persons in the EU languages supported by TikTok Shop based on their ID or keywords.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/67066a55f17b7d02f95d2fb1",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: true,
+        required: &["page_size"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("page_size", &self.page_size);
+        q.push("page_token", &self.page_token);
+    }
+}
+impl ::shop_api::runtime::Paginated for ProductSearchResponsiblePersonsRequest {
+    type Item = ResponsiblePersons;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.page_token = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.responsible_persons.unwrap_or_default(),
+            resp.next_page_token,
+            resp.total_count,
+        )
+    }
+}
+/// Request of `product.search_size_charts`: Retrieve size charts that a seller has created.
+///
+/// `POST /product/202407/sizecharts/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/66bebeaa224acb02f7d7e8c5)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductSearchSizeChartsRequest {
+    /// The number of results to be returned per page.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page_size: i64,
+    /// An opaque token used to retrieve the next page of a paginated result set.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page_token: Option<String>,
+    /// The BCP-47 locale codes for displaying the size charts.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub locales: Option<Vec<String>>,
+    /// Filter size charts by size chart template IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub ids: Option<Vec<String>>,
+    /// Filter size charts by size chart template name or by key words in the template name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub keyword: Option<String>,
+}
+/// Response data of `product.search_size_charts`: Retrieve size charts that a seller has created.
+///
+/// `POST /product/202407/sizecharts/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/66bebeaa224acb02f7d7e8c5)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductSearchSizeChartsResponse {
+    /// An opaque token used to retrieve the next page of a paginated result set.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub next_page_token: Option<String>,
+    /// The list of size charts that meet the query conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub size_chart: Option<Vec<SearchSizeChartsSizeChart>>,
+    /// The number of size charts that meet the query conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_count: Option<i64>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductSearchSizeChartsRequest {
+    type Response = ProductSearchSizeChartsResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.search_size_charts",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202407/sizecharts/search",
+        summary: "Retrieve size charts that a seller has created.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/66bebeaa224acb02f7d7e8c5",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: true,
+        required: &["page_size"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("page_size", &self.page_size);
+        q.push("page_token", &self.page_token);
+        q.push("locales", &self.locales);
+    }
+}
+impl ::shop_api::runtime::Paginated for ProductSearchSizeChartsRequest {
+    type Item = SearchSizeChartsSizeChart;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.page_token = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.size_chart.unwrap_or_default(),
+            resp.next_page_token,
+            resp.total_count,
+        )
+    }
+}
+/// Request of `product.update_global_inventory`: Update the inventory of unpublished global products if you have access to the Multi-Warehouse feature.
+///
+/// `POST /product/202309/global_products/{global_product_id}/inventory/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductUpdateGlobalInventoryRequest {
+    /// The global product ID to be updated.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_product_id: String,
+    /// The list of global SKUs that need to be updated.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_skus: Option<Vec<UpdateGlobalInventoryGlobalSkus>>,
+}
+/// Response data of `product.update_global_inventory`: Update the inventory of unpublished global products if you have access to the Multi-Warehouse feature.
+///
+/// `POST /product/202309/global_products/{global_product_id}/inventory/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductUpdateGlobalInventoryResponse {}
+impl ::shop_api::runtime::ApiRequest for ProductUpdateGlobalInventoryRequest {
+    type Response = ProductUpdateGlobalInventoryResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.update_global_inventory",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202309/global_products/{global_product_id}/inventory/update",
+        summary: "Update the inventory of unpublished global products if you have access to the Multi-Warehouse feature.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: false,
+        required: &["global_product_id"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/product/202309/global_products/{}/inventory/update",
+                ::shop_api::runtime::path_segment(& self.global_product_id)
+            ),
+        )
+    }
+}
+/// Request of `product.upload_product_file`: Upload non-image files, such as PDF or video to TikTok Shop.
+///
+/// `POST /product/202309/files/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductUploadProductFileRequest {
+    /// The local file to be uploaded.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub data: String,
+    /// The name of the file, including the file extension (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+}
+/// Response data of `product.upload_product_file`: Upload non-image files, such as PDF or video to TikTok Shop.
+///
+/// `POST /product/202309/files/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductUploadProductFileResponse {
+    /// The format of the file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub format: Option<String>,
+    /// The file ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The name of the file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The URL to access and view the file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub url: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductUploadProductFileRequest {
+    type Response = ProductUploadProductFileResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.upload_product_file",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202309/files/upload",
+        summary: "Upload non-image files, such as PDF or video to TikTok Shop.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
+            .with(::shop_api::runtime::Flags::MULTIPART),
+        deprecated: false,
+        has_data: true,
+        required: &["data"],
+    };
+}
 impl super::super::Client {
     /// Search products by status, seller SKU and creation or update time.
     ///
     /// `product.search` (`POST /product/202309/products/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/65854ffb8f559302d8a6acda)
     ///
     /// Idempotent: retried on transport errors and 5xx.
+    #[deprecated(
+        note = "Version 202502 replaces this one: use product.search_202502.; use `product.search_202502`"
+    )]
     pub async fn product_search(
         &self,
         req: &ProductSearchRequest,
@@ -3727,6 +10946,9 @@ impl super::super::Client {
     /// Replace all properties of a product (full edit).
     ///
     /// `product.edit` (`PUT /product/202309/products/{product_id}`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509da7d0fcef602bf1caddf)
+    #[deprecated(
+        note = "Version 202509 replaces this one: use product.edit_202509.; use `product.edit_202509`"
+    )]
     pub async fn product_edit(
         &self,
         req: &ProductEditRequest,
@@ -3736,6 +10958,9 @@ impl super::super::Client {
     /// Change some properties of a product, leaving the others as they are.
     ///
     /// `product.partial_edit` (`POST /product/202309/products/{product_id}/partial_edit`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a98d74a0bb702c06c3289)
+    #[deprecated(
+        note = "Version 202509 replaces this one: use product.partial_edit_202509.; use `product.partial_edit_202509`"
+    )]
     pub async fn product_partial_edit(
         &self,
         req: &ProductPartialEditRequest,
@@ -3863,6 +11088,317 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductUploadImageResponse> {
         self.execute_multipart(req, files).await
     }
+    /// Check if a TikTok shop is ready to list products.
+    ///
+    /// `product.check_listing_prerequisites` (`GET /product/202312/prerequisites`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6571ae94c5524602c081d0bb)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn product_check_listing_prerequisites(
+        &self,
+        req: &ProductCheckListingPrerequisitesRequest,
+    ) -> ::shop_api::runtime::Result<ProductCheckListingPrerequisitesResponse> {
+        self.execute(req).await
+    }
+    /// Identify any issues with your product properties in advance to ensure your product is ready for listing.
+    ///
+    /// `product.check_product_listing` (`POST /product/202309/products/listing_check`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0ee8f1fd3102b91c6493)
+    pub async fn product_check_product_listing(
+        &self,
+        req: &ProductCheckProductListingRequest,
+    ) -> ::shop_api::runtime::Result<ProductCheckProductListingResponse> {
+        self.execute(req).await
+    }
+    /// Create a task to upgrade live products (status: `ACTIVATE`) from a 3-level to a 7-level category tree.
+    ///
+    /// `product.create_category_upgrade_task` (`POST /product/202407/products/category_upgrade_task`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6690f62988c3cf02ee1a8d72)
+    pub async fn product_create_category_upgrade_task(
+        &self,
+        req: &ProductCreateCategoryUpgradeTaskRequest,
+    ) -> ::shop_api::runtime::Result<ProductCreateCategoryUpgradeTaskResponse> {
+        self.execute(req).await
+    }
+    /// Create custom brands for your own use across all markets.
+    ///
+    /// `product.create_custom_brands` (`POST /product/202309/brands`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0926f1fd3102b91bbfb0)
+    pub async fn product_create_custom_brands(
+        &self,
+        req: &ProductCreateCustomBrandsRequest,
+    ) -> ::shop_api::runtime::Result<ProductCreateCustomBrandsResponse> {
+        self.execute(req).await
+    }
+    /// Create global products to be sold in one or multiple shops outside of the seller's base country
+    ///
+    /// `product.create_global_product` (`POST /product/202309/global_products`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509de61bace3e02b7489cba)
+    pub async fn product_create_global_product(
+        &self,
+        req: &ProductCreateGlobalProductRequest,
+    ) -> ::shop_api::runtime::Result<ProductCreateGlobalProductResponse> {
+        self.execute(req).await
+    }
+    /// Add a manufacturer for a seller.
+    ///
+    /// `product.create_manufacturer` (`POST /product/202409/compliance/manufacturers`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a54a049d802e7afd063)
+    pub async fn product_create_manufacturer(
+        &self,
+        req: &ProductCreateManufacturerRequest,
+    ) -> ::shop_api::runtime::Result<ProductCreateManufacturerResponse> {
+        self.execute(req).await
+    }
+    /// Add a new EU responsible person who ensures a seller's products comply with EU regulations.
+    ///
+    /// `product.create_responsible_person` (`POST /product/202409/compliance/responsible_persons`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a553521310300c988f2)
+    pub async fn product_create_responsible_person(
+        &self,
+        req: &ProductCreateResponsiblePersonRequest,
+    ) -> ::shop_api::runtime::Result<ProductCreateResponsiblePersonResponse> {
+        self.execute(req).await
+    }
+    /// Delete global products that you no longer need.
+    ///
+    /// `product.delete_global_products` (`DELETE /product/202309/global_products`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a116fdefece02be5ebbb6)
+    pub async fn product_delete_global_products(
+        &self,
+        req: &ProductDeleteGlobalProductsRequest,
+    ) -> ::shop_api::runtime::Result<ProductDeleteGlobalProductsResponse> {
+        self.execute(req).await
+    }
+    /// Edit all properties (e.g.
+    ///
+    /// `product.edit_global_product` (`PUT /product/202309/global_products/{global_product_id}`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e1bcc16ffe02b8dc3cd7)
+    pub async fn product_edit_global_product(
+        &self,
+        req: &ProductEditGlobalProductRequest,
+    ) -> ::shop_api::runtime::Result<ProductEditGlobalProductResponse> {
+        self.execute(req).await
+    }
+    /// Edit all properties (e.g
+    ///
+    /// `product.edit_202509` (`PUT /product/202509/products/{product_id}`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509da7d0fcef602bf1caddf)
+    pub async fn product_edit202509(
+        &self,
+        req: &ProductEdit202509Request,
+    ) -> ::shop_api::runtime::Result<ProductEdit202509Response> {
+        self.execute(req).await
+    }
+    /// Retrieve the standard built-in product and sales attributes for listing a global product in a particular category, regardless of market variations.
+    ///
+    /// `product.global_attributes` (`GET /product/202309/categories/{category_id}/global_attributes`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0483c16ffe02b8dfc80a)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn product_global_attributes(
+        &self,
+        req: &ProductGlobalAttributesRequest,
+    ) -> ::shop_api::runtime::Result<ProductGlobalAttributesResponse> {
+        self.execute(req).await
+    }
+    /// Retrieve all available product categories, regardless of market variations.
+    ///
+    /// `product.global_categories` (`GET /product/202309/global_categories`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a03f8f1fd3102b91b338a)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn product_global_categories(
+        &self,
+        req: &ProductGlobalCategoriesRequest,
+    ) -> ::shop_api::runtime::Result<ProductGlobalCategoriesResponse> {
+        self.execute(req).await
+    }
+    /// Retrieve the additional requirements (beyond mandatory product attributes) for listing a global product in a particular category, regardless of market...
+    ///
+    /// `product.global_category_rules` (`GET /product/202309/categories/{category_id}/global_rules`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a056df1fd3102b91b5b8e)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn product_global_category_rules(
+        &self,
+        req: &ProductGlobalCategoryRulesRequest,
+    ) -> ::shop_api::runtime::Result<ProductGlobalCategoryRulesResponse> {
+        self.execute(req).await
+    }
+    /// Retrieve all properties of a global product that is in the "DRAFT", "UNPUBLISHED", or "PUBLISHED" status, and the corresponding local product IDs in the...
+    ///
+    /// `product.global_product` (`GET /product/202309/global_products/{global_product_id}`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e2b0bace3e02b7490c96)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn product_global_product(
+        &self,
+        req: &ProductGlobalProductRequest,
+    ) -> ::shop_api::runtime::Result<ProductGlobalProductResponse> {
+        self.execute(req).await
+    }
+    /// Obtain SEO suggestions for product titles of live products (status: `ACTIVATE`) to enhance product visibility.
+    ///
+    /// `product.products_seo_words` (`GET /product/202405/products/seo_words`) — [official documentation](https://partner.tiktokshop.com/docv2/page/66504921e2c24802e66f1a85)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn product_products_seo_words(
+        &self,
+        req: &ProductProductsSeoWordsRequest,
+    ) -> ::shop_api::runtime::Result<ProductProductsSeoWordsResponse> {
+        self.execute(req).await
+    }
+    /// Obtain AI-optimized product titles and descriptions for live products (status: `ACTIVATE`).
+    ///
+    /// `product.recommended_product_title_and_description` (`GET /product/202405/products/suggestions`) — [official documentation](https://partner.tiktokshop.com/docv2/page/66504931a0778602df120244)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn product_recommended_product_title_and_description(
+        &self,
+        req: &ProductRecommendedProductTitleAndDescriptionRequest,
+    ) -> ::shop_api::runtime::Result<
+        ProductRecommendedProductTitleAndDescriptionResponse,
+    > {
+        self.execute(req).await
+    }
+    /// Retrieve inventory information for multiple products or SKUs.
+    ///
+    /// `product.inventory_search` (`POST /product/202309/inventory/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a9191c16ffe02b8eec161)
+    pub async fn product_inventory_search(
+        &self,
+        req: &ProductInventorySearchRequest,
+    ) -> ::shop_api::runtime::Result<ProductInventorySearchResponse> {
+        self.execute(req).await
+    }
+    /// The interface returns the field requirements for creating a product.
+    ///
+    /// `product.listing_schemas` (`GET /product/202407/listing_schemas`) — [official documentation](https://partner.tiktokshop.com/docv2/page/65b0caabb943c102df5843ab)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn product_listing_schemas(
+        &self,
+        req: &ProductListingSchemasRequest,
+    ) -> ::shop_api::runtime::Result<ProductListingSchemasResponse> {
+        self.execute(req).await
+    }
+    /// Optimize images used in your TikTok Shop by changing the background to white.
+    ///
+    /// `product.optimized_images` (`POST /product/202404/images/optimize`) — [official documentation](https://partner.tiktokshop.com/docv2/page/665692b35d39dc02deb49a97)
+    pub async fn product_optimized_images(
+        &self,
+        req: &ProductOptimizedImagesRequest,
+    ) -> ::shop_api::runtime::Result<ProductOptimizedImagesResponse> {
+        self.execute(req).await
+    }
+    /// Edit the details of a manufacturer in the EU languages supported by TikTok Shop.
+    ///
+    /// `product.partial_edit_manufacturer` (`POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a55c55b3a03044eea29)
+    pub async fn product_partial_edit_manufacturer(
+        &self,
+        req: &ProductPartialEditManufacturerRequest,
+    ) -> ::shop_api::runtime::Result<ProductPartialEditManufacturerResponse> {
+        self.execute(req).await
+    }
+    /// Edit some properties (e.g
+    ///
+    /// `product.partial_edit_202509` (`POST /product/202509/products/{product_id}/partial_edit`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a98d74a0bb702c06c3289)
+    pub async fn product_partial_edit202509(
+        &self,
+        req: &ProductPartialEdit202509Request,
+    ) -> ::shop_api::runtime::Result<ProductPartialEdit202509Response> {
+        self.execute(req).await
+    }
+    /// Edit the details of an EU responsible person in the EU languages supported by TikTok Shop.
+    ///
+    /// `product.partial_edit_responsible_person` (`POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a5587019802fdce19b3)
+    pub async fn product_partial_edit_responsible_person(
+        &self,
+        req: &ProductPartialEditResponsiblePersonRequest,
+    ) -> ::shop_api::runtime::Result<ProductPartialEditResponsiblePersonResponse> {
+        self.execute(req).await
+    }
+    /// Diagnose multiple existing live (status: `ACTIVATE`) products to obtain information that helps you to improve the product content, enhancing product...
+    ///
+    /// `product.information_issue_diagnosis` (`GET /product/202405/products/diagnoses`) — [official documentation](https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn product_information_issue_diagnosis(
+        &self,
+        req: &ProductInformationIssueDiagnosisRequest,
+    ) -> ::shop_api::runtime::Result<ProductInformationIssueDiagnosisResponse> {
+        self.execute(req).await
+    }
+    /// Publish and convert a global product to local products in one or multiple shops in supported markets.
+    ///
+    /// `product.publish_global_product` (`POST /product/202309/global_products/{global_product_id}/publish`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6)
+    pub async fn product_publish_global_product(
+        &self,
+        req: &ProductPublishGlobalProductRequest,
+    ) -> ::shop_api::runtime::Result<ProductPublishGlobalProductResponse> {
+        self.execute(req).await
+    }
+    /// Retrieve the recommended categories for a candidate global product based on its title, description, and images.
+    ///
+    /// `product.recommend_global_categories` (`POST /product/202309/global_categories/recommend`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a9354f1fd3102b92a853b)
+    pub async fn product_recommend_global_categories(
+        &self,
+        req: &ProductRecommendGlobalCategoriesRequest,
+    ) -> ::shop_api::runtime::Result<ProductRecommendGlobalCategoriesResponse> {
+        self.execute(req).await
+    }
+    /// Retrieve a list of global products that meet the specified conditions.
+    ///
+    /// `product.search_global_products` (`POST /product/202312/global_products/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/65854fa5a46cdd02bcbd0a18)
+    pub async fn product_search_global_products(
+        &self,
+        req: &ProductSearchGlobalProductsRequest,
+    ) -> ::shop_api::runtime::Result<ProductSearchGlobalProductsResponse> {
+        self.execute(req).await
+    }
+    /// Retrieve a list of manufacturers in the EU languages supported by TikTok Shop based on their IDs or keyword.
+    ///
+    /// `product.search_manufacturers` (`POST /product/202501/compliance/manufacturers/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a580dcee902fa03ccf9)
+    pub async fn product_search_manufacturers(
+        &self,
+        req: &ProductSearchManufacturersRequest,
+    ) -> ::shop_api::runtime::Result<ProductSearchManufacturersResponse> {
+        self.execute(req).await
+    }
+    /// Retrieve a list of products that meet the specified conditions.
+    ///
+    /// `product.search_202502` (`POST /product/202502/products/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/65854ffb8f559302d8a6acda)
+    pub async fn product_search202502(
+        &self,
+        req: &ProductSearch202502Request,
+    ) -> ::shop_api::runtime::Result<ProductSearch202502Response> {
+        self.execute(req).await
+    }
+    /// Retrieve a list of responsible persons in the EU languages supported by TikTok Shop based on their ID or keywords.
+    ///
+    /// `product.search_responsible_persons` (`POST /product/202501/compliance/responsible_persons/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a55f17b7d02f95d2fb1)
+    pub async fn product_search_responsible_persons(
+        &self,
+        req: &ProductSearchResponsiblePersonsRequest,
+    ) -> ::shop_api::runtime::Result<ProductSearchResponsiblePersonsResponse> {
+        self.execute(req).await
+    }
+    /// Retrieve size charts that a seller has created.
+    ///
+    /// `product.search_size_charts` (`POST /product/202407/sizecharts/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/66bebeaa224acb02f7d7e8c5)
+    pub async fn product_search_size_charts(
+        &self,
+        req: &ProductSearchSizeChartsRequest,
+    ) -> ::shop_api::runtime::Result<ProductSearchSizeChartsResponse> {
+        self.execute(req).await
+    }
+    /// Update the inventory of unpublished global products if you have access to the Multi-Warehouse feature.
+    ///
+    /// `product.update_global_inventory` (`POST /product/202309/global_products/{global_product_id}/inventory/update`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6)
+    pub async fn product_update_global_inventory(
+        &self,
+        req: &ProductUpdateGlobalInventoryRequest,
+    ) -> ::shop_api::runtime::Result<ProductUpdateGlobalInventoryResponse> {
+        self.execute(req).await
+    }
+    /// Upload non-image files, such as PDF or video to TikTok Shop.
+    ///
+    /// `product.upload_product_file` (`POST /product/202309/files/upload`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5)
+    ///
+    /// The body is `multipart/form-data`: the text fields of `req` and the file parts in `files`.
+    pub async fn product_upload_product_file(
+        &self,
+        req: &ProductUploadProductFileRequest,
+        files: Vec<::shop_api::runtime::http::Part>,
+    ) -> ::shop_api::runtime::Result<ProductUploadProductFileResponse> {
+        self.execute_multipart(req, files).await
+    }
 }
 /// The endpoints of this module, in spec order.
 pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
@@ -3883,6 +11419,38 @@ pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <ProductRecommendCategoryRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <ProductBrandsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <ProductUploadImageRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductCheckListingPrerequisitesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductCheckProductListingRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductCreateCategoryUpgradeTaskRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductCreateCustomBrandsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductCreateGlobalProductRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductCreateManufacturerRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductCreateResponsiblePersonRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductDeleteGlobalProductsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductEditGlobalProductRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductEdit202509Request as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductGlobalAttributesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductGlobalCategoriesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductGlobalCategoryRulesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductGlobalProductRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductProductsSeoWordsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductRecommendedProductTitleAndDescriptionRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductInventorySearchRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductListingSchemasRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductOptimizedImagesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductPartialEditManufacturerRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductPartialEdit202509Request as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductPartialEditResponsiblePersonRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductInformationIssueDiagnosisRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductPublishGlobalProductRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductRecommendGlobalCategoriesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductSearchGlobalProductsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductSearchManufacturersRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductSearch202502Request as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductSearchResponsiblePersonsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductSearchSizeChartsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductUpdateGlobalInventoryRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductUploadProductFileRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
 ];
 /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
 pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
@@ -3913,6 +11481,94 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
         }
         "product.brands" => Ok(visitor.visit::<ProductBrandsRequest>()),
         "product.upload_image" => Ok(visitor.visit::<ProductUploadImageRequest>()),
+        "product.check_listing_prerequisites" => {
+            Ok(visitor.visit::<ProductCheckListingPrerequisitesRequest>())
+        }
+        "product.check_product_listing" => {
+            Ok(visitor.visit::<ProductCheckProductListingRequest>())
+        }
+        "product.create_category_upgrade_task" => {
+            Ok(visitor.visit::<ProductCreateCategoryUpgradeTaskRequest>())
+        }
+        "product.create_custom_brands" => {
+            Ok(visitor.visit::<ProductCreateCustomBrandsRequest>())
+        }
+        "product.create_global_product" => {
+            Ok(visitor.visit::<ProductCreateGlobalProductRequest>())
+        }
+        "product.create_manufacturer" => {
+            Ok(visitor.visit::<ProductCreateManufacturerRequest>())
+        }
+        "product.create_responsible_person" => {
+            Ok(visitor.visit::<ProductCreateResponsiblePersonRequest>())
+        }
+        "product.delete_global_products" => {
+            Ok(visitor.visit::<ProductDeleteGlobalProductsRequest>())
+        }
+        "product.edit_global_product" => {
+            Ok(visitor.visit::<ProductEditGlobalProductRequest>())
+        }
+        "product.edit_202509" => Ok(visitor.visit::<ProductEdit202509Request>()),
+        "product.global_attributes" => {
+            Ok(visitor.visit::<ProductGlobalAttributesRequest>())
+        }
+        "product.global_categories" => {
+            Ok(visitor.visit::<ProductGlobalCategoriesRequest>())
+        }
+        "product.global_category_rules" => {
+            Ok(visitor.visit::<ProductGlobalCategoryRulesRequest>())
+        }
+        "product.global_product" => Ok(visitor.visit::<ProductGlobalProductRequest>()),
+        "product.products_seo_words" => {
+            Ok(visitor.visit::<ProductProductsSeoWordsRequest>())
+        }
+        "product.recommended_product_title_and_description" => {
+            Ok(visitor.visit::<ProductRecommendedProductTitleAndDescriptionRequest>())
+        }
+        "product.inventory_search" => {
+            Ok(visitor.visit::<ProductInventorySearchRequest>())
+        }
+        "product.listing_schemas" => Ok(visitor.visit::<ProductListingSchemasRequest>()),
+        "product.optimized_images" => {
+            Ok(visitor.visit::<ProductOptimizedImagesRequest>())
+        }
+        "product.partial_edit_manufacturer" => {
+            Ok(visitor.visit::<ProductPartialEditManufacturerRequest>())
+        }
+        "product.partial_edit_202509" => {
+            Ok(visitor.visit::<ProductPartialEdit202509Request>())
+        }
+        "product.partial_edit_responsible_person" => {
+            Ok(visitor.visit::<ProductPartialEditResponsiblePersonRequest>())
+        }
+        "product.information_issue_diagnosis" => {
+            Ok(visitor.visit::<ProductInformationIssueDiagnosisRequest>())
+        }
+        "product.publish_global_product" => {
+            Ok(visitor.visit::<ProductPublishGlobalProductRequest>())
+        }
+        "product.recommend_global_categories" => {
+            Ok(visitor.visit::<ProductRecommendGlobalCategoriesRequest>())
+        }
+        "product.search_global_products" => {
+            Ok(visitor.visit::<ProductSearchGlobalProductsRequest>())
+        }
+        "product.search_manufacturers" => {
+            Ok(visitor.visit::<ProductSearchManufacturersRequest>())
+        }
+        "product.search_202502" => Ok(visitor.visit::<ProductSearch202502Request>()),
+        "product.search_responsible_persons" => {
+            Ok(visitor.visit::<ProductSearchResponsiblePersonsRequest>())
+        }
+        "product.search_size_charts" => {
+            Ok(visitor.visit::<ProductSearchSizeChartsRequest>())
+        }
+        "product.update_global_inventory" => {
+            Ok(visitor.visit::<ProductUpdateGlobalInventoryRequest>())
+        }
+        "product.upload_product_file" => {
+            Ok(visitor.visit::<ProductUploadProductFileRequest>())
+        }
         _ => Err(visitor),
     }
 }
