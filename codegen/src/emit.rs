@@ -35,6 +35,11 @@ pub const FIXTURE_SPEC_DIR: &str = "tests/fixture/spec";
 pub const FIXTURE_OUT_DIR: &str = "tests/src";
 const FEATURES_BEGIN: &str = "# @generated features: begin (cargo xtask gen; do not edit by hand)";
 const FEATURES_END: &str = "# @generated features: end";
+/// The README, whose coverage table generation keeps up to date.
+pub const README: &str = "README.md";
+const COVERAGE_BEGIN: &str =
+    "<!-- @generated coverage: begin (cargo xtask gen; do not edit by hand) -->";
+const COVERAGE_END: &str = "<!-- @generated coverage: end -->";
 
 /// Load the specs under `root/spec` and render every generated file of the shop-api crate.
 ///
@@ -53,6 +58,13 @@ pub fn generate(root: &Path) -> Result<Files, SpecErrors> {
         PathBuf::from(MANIFEST),
         with_features(&manifest, &emit_features(&api)),
     );
+    // The README's coverage table, when the README has its markers.
+    if let Ok(readme) = std::fs::read_to_string(root.join(README)) {
+        if let Some(text) = with_region(&readme, COVERAGE_BEGIN, COVERAGE_END, &emit_coverage(&api))
+        {
+            files.insert(PathBuf::from(README), text);
+        }
+    }
     // The OpenAPI 3.1 documents, so `gen --check` also catches a stale export.
     files.extend(crate::openapi::render(&api));
     // The fixture spec, which uses every feature of the format, is compiled by the tests crate.
@@ -143,6 +155,42 @@ pub fn emit_features(api: &Api) -> String {
         }
     }
     out
+}
+
+/// The README's coverage table: endpoints per platform and module, deprecated ones counted apart.
+pub fn emit_coverage(api: &Api) -> String {
+    let mut out = String::from(
+        "| platform | endpoints | deprecated | webhook events | per module |\n| --- | ---: | ---: | ---: | --- |\n",
+    );
+    for p in &api.platforms {
+        let total: usize = p.modules.iter().map(|m| m.endpoints.len()).sum();
+        let deprecated: usize = p
+            .modules
+            .iter()
+            .flat_map(|m| &m.endpoints)
+            .filter(|e| e.deprecated.is_some())
+            .count();
+        let events: usize = p.modules.iter().map(|m| m.events.len()).sum();
+        let per: Vec<String> = p
+            .modules
+            .iter()
+            .filter(|m| !m.endpoints.is_empty())
+            .map(|m| format!("{} {}", m.name, m.endpoints.len()))
+            .collect();
+        out.push_str(&format!(
+            "| {} | {total} | {deprecated} | {events} | {} |\n",
+            p.display_name,
+            per.join(", ")
+        ));
+    }
+    out
+}
+
+/// Replace the text between the lines `begin` and `end` of `text`; `None` when it has no such region.
+fn with_region(text: &str, begin: &str, end: &str, body: &str) -> Option<String> {
+    let b = text.find(begin)?;
+    let e = b + text[b..].find(end)?;
+    Some(format!("{}{begin}\n{body}{}", &text[..b], &text[e..]))
 }
 
 /// Replace the generated features region of `manifest` (appending one when there is none).
@@ -977,7 +1025,20 @@ pub fn emit_client_method(e: &Endpoint) -> TokenStream {
 
 #[cfg(test)]
 mod tests {
-    use super::rustdoc_safe;
+    use super::{rustdoc_safe, with_region};
+
+    #[test]
+    fn only_the_marked_region_is_replaced() {
+        let text = "intro\n<!-- b -->\nold\n<!-- e -->\noutro\n";
+        assert_eq!(
+            with_region(text, "<!-- b -->", "<!-- e -->", "new\n").unwrap(),
+            "intro\n<!-- b -->\nnew\n<!-- e -->\noutro\n"
+        );
+        assert_eq!(
+            with_region("no markers", "<!-- b -->", "<!-- e -->", "x"),
+            None
+        );
+    }
 
     #[test]
     fn prose_becomes_safe_rustdoc() {

@@ -499,7 +499,8 @@ impl ::shop_api::runtime::ApiRequest for AddressGetAreasByProvinceRequest {
         path: "/address/getAreasByProvince",
         summary: "Calls /address/getAreasByProvince.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/16/334",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -534,7 +535,8 @@ impl ::shop_api::runtime::ApiRequest for AddressGetProvinceRequest {
         path: "/address/getProvince",
         summary: "Calls /address/getProvince.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/16/336",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -633,11 +635,31 @@ impl ::shop_api::runtime::ApiRequest for AddressListRequest {
         path: "/address/list",
         summary: "Calls /address/list.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/13/558",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
     };
+}
+impl ::shop_api::runtime::Paginated for AddressListRequest {
+    type Item = AddressListItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page_no = Some(n);
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.address_list.unwrap_or_default(),
+            self.page_no.unwrap_or(1),
+            1,
+            self.page_size,
+            resp.total,
+            None,
+        )
+    }
 }
 /// Request of `address.update`: Calls /address/update.
 ///
@@ -690,6 +712,8 @@ impl super::super::Client {
     /// Calls /address/getAreasByProvince.
     ///
     /// `address.getAreasByProvince` (`POST /address/getAreasByProvince`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/334)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn address_get_areas_by_province(
         &self,
         req: &AddressGetAreasByProvinceRequest,
@@ -699,6 +723,8 @@ impl super::super::Client {
     /// Calls /address/getProvince.
     ///
     /// `address.getProvince` (`POST /address/getProvince`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/336)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn address_get_province(
         &self,
         req: &AddressGetProvinceRequest,
@@ -708,6 +734,8 @@ impl super::super::Client {
     /// Calls /address/list.
     ///
     /// `address.list` (`POST /address/list`) — [official documentation](https://op.jinritemai.com/docs/api-docs/13/558)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn address_list(
         &self,
         req: &AddressListRequest,

@@ -88,7 +88,8 @@ impl ::shop_api::runtime::ApiRequest for AntispamOrderQueryRequest {
         path: "/antispam/orderQuery",
         summary: "Calls /antispam/orderQuery.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/15/650",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -196,6 +197,8 @@ impl super::super::Client {
     /// Calls /antispam/orderQuery.
     ///
     /// `antispam.orderQuery` (`POST /antispam/orderQuery`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/650)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn antispam_order_query(
         &self,
         req: &AntispamOrderQueryRequest,

@@ -129,7 +129,8 @@ impl ::shop_api::runtime::ApiRequest for FreightTemplateListRequest {
         path: "/freightTemplate/list",
         summary: "Calls /freightTemplate/list.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/14/565",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -139,6 +140,8 @@ impl super::super::Client {
     /// Calls /freightTemplate/list.
     ///
     /// `freightTemplate.list` (`POST /freightTemplate/list`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/565)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn freight_template_list(
         &self,
         req: &FreightTemplateListRequest,

@@ -1289,7 +1289,8 @@ impl ::shop_api::runtime::ApiRequest for LogisticsGetCustomTemplateListRequest {
         path: "/logistics/getCustomTemplateList",
         summary: "Calls /logistics/getCustomTemplateList.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/16/784",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -1370,7 +1371,8 @@ impl ::shop_api::runtime::ApiRequest for LogisticsGetOutRangeRequest {
         path: "/logistics/getOutRange",
         summary: "Calls /logistics/getOutRange.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/16/327",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -1427,7 +1429,8 @@ impl ::shop_api::runtime::ApiRequest for LogisticsListShopNetsiteRequest {
         path: "/logistics/listShopNetsite",
         summary: "Calls /logistics/listShopNetsite.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/16/576",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -1537,7 +1540,8 @@ impl ::shop_api::runtime::ApiRequest for LogisticsTemplateListRequest {
         path: "/logistics/templateList",
         summary: "Calls /logistics/templateList.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/16/476",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -1710,6 +1714,8 @@ impl super::super::Client {
     /// Calls /logistics/getCustomTemplateList.
     ///
     /// `logistics.getCustomTemplateList` (`POST /logistics/getCustomTemplateList`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/784)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn logistics_get_custom_template_list(
         &self,
         req: &LogisticsGetCustomTemplateListRequest,
@@ -1719,6 +1725,8 @@ impl super::super::Client {
     /// Calls /logistics/getOutRange.
     ///
     /// `logistics.getOutRange` (`POST /logistics/getOutRange`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/327)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn logistics_get_out_range(
         &self,
         req: &LogisticsGetOutRangeRequest,
@@ -1728,6 +1736,8 @@ impl super::super::Client {
     /// Calls /logistics/listShopNetsite.
     ///
     /// `logistics.listShopNetsite` (`POST /logistics/listShopNetsite`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/576)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn logistics_list_shop_netsite(
         &self,
         req: &LogisticsListShopNetsiteRequest,
@@ -1746,6 +1756,8 @@ impl super::super::Client {
     /// Calls /logistics/templateList.
     ///
     /// `logistics.templateList` (`POST /logistics/templateList`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/476)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn logistics_template_list(
         &self,
         req: &LogisticsTemplateListRequest,

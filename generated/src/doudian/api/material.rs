@@ -1022,7 +1022,8 @@ impl ::shop_api::runtime::ApiRequest for MaterialGetFolderInfoRequest {
         path: "/material/getFolderInfo",
         summary: "Calls /material/getFolderInfo.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/69/953",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -1153,7 +1154,8 @@ impl ::shop_api::runtime::ApiRequest for MaterialQueryMaterialDetailRequest {
         path: "/material/queryMaterialDetail",
         summary: "Calls /material/queryMaterialDetail.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/69/950",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -1351,11 +1353,33 @@ impl ::shop_api::runtime::ApiRequest for MaterialSearchFolderRequest {
         path: "/material/searchFolder",
         summary: "Calls /material/searchFolder.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/69/952",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
     };
+}
+impl ::shop_api::runtime::Paginated for MaterialSearchFolderRequest {
+    type Item = FolderInfoListItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page_num = Some(
+                <i32>::try_from(n).unwrap_or(if n < 0 { <i32>::MIN } else { <i32>::MAX }),
+            );
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.folder_info_list.unwrap_or_default(),
+            self.page_num.map(|n| n as i64).unwrap_or(1),
+            1,
+            self.page_size.map(|n| n as i64),
+            resp.total,
+            None,
+        )
+    }
 }
 /// Request of `material.searchMaterial`: Calls /material/searchMaterial.
 ///
@@ -1478,7 +1502,8 @@ impl ::shop_api::runtime::ApiRequest for MaterialSearchMaterialRequest {
         path: "/material/searchMaterial",
         summary: "Calls /material/searchMaterial.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/69/943",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -1715,6 +1740,8 @@ impl super::super::Client {
     /// Calls /material/getFolderInfo.
     ///
     /// `material.getFolderInfo` (`POST /material/getFolderInfo`) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/953)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn material_get_folder_info(
         &self,
         req: &MaterialGetFolderInfoRequest,
@@ -1742,6 +1769,8 @@ impl super::super::Client {
     /// Calls /material/queryMaterialDetail.
     ///
     /// `material.queryMaterialDetail` (`POST /material/queryMaterialDetail`) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/950)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn material_query_material_detail(
         &self,
         req: &MaterialQueryMaterialDetailRequest,
@@ -1769,6 +1798,8 @@ impl super::super::Client {
     /// Calls /material/searchFolder.
     ///
     /// `material.searchFolder` (`POST /material/searchFolder`) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/952)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn material_search_folder(
         &self,
         req: &MaterialSearchFolderRequest,
@@ -1778,6 +1809,8 @@ impl super::super::Client {
     /// Calls /material/searchMaterial.
     ///
     /// `material.searchMaterial` (`POST /material/searchMaterial`) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/943)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn material_search_material(
         &self,
         req: &MaterialSearchMaterialRequest,

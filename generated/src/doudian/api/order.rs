@@ -5991,11 +5991,33 @@ impl ::shop_api::runtime::ApiRequest for OrderGetServiceListRequest {
         path: "/order/getServiceList",
         summary: "Calls /order/getServiceList.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/15/266",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &["end_time"],
     };
+}
+impl ::shop_api::runtime::Paginated for OrderGetServiceListRequest {
+    type Item = ListItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page = Some(
+                <i32>::try_from(n).unwrap_or(if n < 0 { <i32>::MIN } else { <i32>::MAX }),
+            );
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.list.unwrap_or_default(),
+            self.page.map(|n| n as i64).unwrap_or(1),
+            1,
+            self.size.map(|n| n as i64),
+            resp.total,
+            None,
+        )
+    }
 }
 /// Request of `order.getSettleBillDetail`: Calls /order/getSettleBillDetail.
 ///
@@ -6125,7 +6147,8 @@ impl ::shop_api::runtime::ApiRequest for OrderGetSettleBillDetailRequest {
         path: "/order/getSettleBillDetail",
         summary: "Calls /order/getSettleBillDetail.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/46/1192",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -6514,7 +6537,8 @@ impl ::shop_api::runtime::ApiRequest for OrderServiceDetailRequest {
         path: "/order/serviceDetail",
         summary: "Calls /order/serviceDetail.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/15/266",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -6822,6 +6846,8 @@ impl super::super::Client {
     /// Calls /order/getServiceList.
     ///
     /// `order.getServiceList` (`POST /order/getServiceList`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn order_get_service_list(
         &self,
         req: &OrderGetServiceListRequest,
@@ -6831,6 +6857,8 @@ impl super::super::Client {
     /// Calls /order/getSettleBillDetail.
     ///
     /// `order.getSettleBillDetail` (`POST /order/getSettleBillDetail`) — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1192)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn order_get_settle_bill_detail(
         &self,
         req: &OrderGetSettleBillDetailRequest,
@@ -6885,6 +6913,8 @@ impl super::super::Client {
     /// Calls /order/serviceDetail.
     ///
     /// `order.serviceDetail` (`POST /order/serviceDetail`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn order_service_detail(
         &self,
         req: &OrderServiceDetailRequest,

@@ -2461,7 +2461,8 @@ impl ::shop_api::runtime::ApiRequest for ProductQualityDetailRequest {
         path: "/product/qualityDetail",
         summary: "Calls /product/qualityDetail.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/14/939",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -2553,11 +2554,31 @@ impl ::shop_api::runtime::ApiRequest for ProductQualityListRequest {
         path: "/product/qualityList",
         summary: "Calls /product/qualityList.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/14/938",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
     };
+}
+impl ::shop_api::runtime::Paginated for ProductQualityListRequest {
+    type Item = QualityListItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page = Some(n);
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.quality_list.unwrap_or_default(),
+            self.page.unwrap_or(1),
+            1,
+            self.page_size,
+            resp.total,
+            None,
+        )
+    }
 }
 /// Request of `product.qualityTask`: Calls /product/qualityTask.
 ///
@@ -2825,6 +2846,8 @@ impl super::super::Client {
     /// Calls /product/qualityDetail.
     ///
     /// `product.qualityDetail` (`POST /product/qualityDetail`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/939)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn product_quality_detail(
         &self,
         req: &ProductQualityDetailRequest,
@@ -2834,6 +2857,8 @@ impl super::super::Client {
     /// Calls /product/qualityList.
     ///
     /// `product.qualityList` (`POST /product/qualityList`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/938)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn product_quality_list(
         &self,
         req: &ProductQualityListRequest,

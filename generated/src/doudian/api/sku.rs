@@ -1066,7 +1066,8 @@ impl ::shop_api::runtime::ApiRequest for SkuDetailRequest {
         path: "/sku/detail",
         summary: "Calls /sku/detail.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/14/82",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -1258,6 +1259,8 @@ impl super::super::Client {
     /// Calls /sku/detail.
     ///
     /// `sku.detail` (`POST /sku/detail`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/82)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn sku_detail(
         &self,
         req: &SkuDetailRequest,

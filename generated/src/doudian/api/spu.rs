@@ -490,7 +490,8 @@ impl ::shop_api::runtime::ApiRequest for SpuGetKeyPropertyByCidRequest {
         path: "/spu/getKeyPropertyByCid",
         summary: "Calls /spu/getKeyPropertyByCid.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/14/642",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -536,7 +537,8 @@ impl ::shop_api::runtime::ApiRequest for SpuGetSpuInfoBySpuIdRequest {
         path: "/spu/getSpuInfoBySpuId",
         summary: "Calls /spu/getSpuInfoBySpuId.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/14/643",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -579,7 +581,8 @@ impl ::shop_api::runtime::ApiRequest for SpuGetSpuTplRequest {
         path: "/spu/getSpuTpl",
         summary: "Calls /spu/getSpuTpl.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/14/644",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -598,6 +601,8 @@ impl super::super::Client {
     /// Calls /spu/getKeyPropertyByCid.
     ///
     /// `spu.getKeyPropertyByCid` (`POST /spu/getKeyPropertyByCid`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/642)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn spu_get_key_property_by_cid(
         &self,
         req: &SpuGetKeyPropertyByCidRequest,
@@ -607,6 +612,8 @@ impl super::super::Client {
     /// Calls /spu/getSpuInfoBySpuId.
     ///
     /// `spu.getSpuInfoBySpuId` (`POST /spu/getSpuInfoBySpuId`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/643)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn spu_get_spu_info_by_spu_id(
         &self,
         req: &SpuGetSpuInfoBySpuIdRequest,
@@ -616,6 +623,8 @@ impl super::super::Client {
     /// Calls /spu/getSpuTpl.
     ///
     /// `spu.getSpuTpl` (`POST /spu/getSpuTpl`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/644)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn spu_get_spu_tpl(
         &self,
         req: &SpuGetSpuTplRequest,

@@ -2064,7 +2064,8 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentEligibleShippingServiceReque
         path: "/fulfillment/202309/orders/{order_id}/shipping_services/query",
         summary: "Use this API ( for US ) to query the list of available shipping services when specifying packages' size or weight.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650aa6b2bace3e02b75dda4e",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &["order_id"],
@@ -2521,6 +2522,8 @@ impl super::super::Client {
     /// Use this API ( for US ) to query the list of available shipping services when specifying packages' size or weight.
     ///
     /// `fulfillment.eligible_shipping_service` (`POST /fulfillment/202309/orders/{order_id}/shipping_services/query`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa6b2bace3e02b75dda4e)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn fulfillment_eligible_shipping_service(
         &self,
         req: &FulfillmentEligibleShippingServiceRequest,

@@ -9514,7 +9514,8 @@ impl ::shop_api::runtime::ApiRequest for ProductInventorySearchRequest {
         path: "/product/202309/inventory/search",
         summary: "Retrieve inventory information for multiple products or SKUs.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650a9191c16ffe02b8eec161",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -10261,7 +10262,8 @@ impl ::shop_api::runtime::ApiRequest for ProductSearchGlobalProductsRequest {
         summary: "Retrieve a list of global products that meet the specified conditions.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/65854fa5a46cdd02bcbd0a18",
         flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &["page_size"],
@@ -10368,7 +10370,8 @@ impl ::shop_api::runtime::ApiRequest for ProductSearchManufacturersRequest {
         summary: "Retrieve a list of manufacturers in the EU languages supported by TikTok Shop based on their IDs or keyword.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/67066a580dcee902fa03ccf9",
         flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &["page_size"],
@@ -10544,7 +10547,8 @@ impl ::shop_api::runtime::ApiRequest for ProductSearch202502Request {
         path: "/product/202502/products/search",
         summary: "Retrieve a list of products that meet the specified conditions.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/65854ffb8f559302d8a6acda",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &["page_size"],
@@ -10651,7 +10655,8 @@ impl ::shop_api::runtime::ApiRequest for ProductSearchResponsiblePersonsRequest 
         summary: "Retrieve a list of responsible persons in the EU languages supported by TikTok Shop based on their ID or keywords.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/67066a55f17b7d02f95d2fb1",
         flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &["page_size"],
@@ -10758,7 +10763,8 @@ impl ::shop_api::runtime::ApiRequest for ProductSearchSizeChartsRequest {
         summary: "Retrieve size charts that a seller has created.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/66bebeaa224acb02f7d7e8c5",
         flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &["page_size"],
@@ -11251,6 +11257,8 @@ impl super::super::Client {
     /// Retrieve inventory information for multiple products or SKUs.
     ///
     /// `product.inventory_search` (`POST /product/202309/inventory/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a9191c16ffe02b8eec161)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn product_inventory_search(
         &self,
         req: &ProductInventorySearchRequest,
@@ -11336,6 +11344,8 @@ impl super::super::Client {
     /// Retrieve a list of global products that meet the specified conditions.
     ///
     /// `product.search_global_products` (`POST /product/202312/global_products/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/65854fa5a46cdd02bcbd0a18)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn product_search_global_products(
         &self,
         req: &ProductSearchGlobalProductsRequest,
@@ -11345,6 +11355,8 @@ impl super::super::Client {
     /// Retrieve a list of manufacturers in the EU languages supported by TikTok Shop based on their IDs or keyword.
     ///
     /// `product.search_manufacturers` (`POST /product/202501/compliance/manufacturers/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a580dcee902fa03ccf9)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn product_search_manufacturers(
         &self,
         req: &ProductSearchManufacturersRequest,
@@ -11354,6 +11366,8 @@ impl super::super::Client {
     /// Retrieve a list of products that meet the specified conditions.
     ///
     /// `product.search_202502` (`POST /product/202502/products/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/65854ffb8f559302d8a6acda)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn product_search202502(
         &self,
         req: &ProductSearch202502Request,
@@ -11363,6 +11377,8 @@ impl super::super::Client {
     /// Retrieve a list of responsible persons in the EU languages supported by TikTok Shop based on their ID or keywords.
     ///
     /// `product.search_responsible_persons` (`POST /product/202501/compliance/responsible_persons/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a55f17b7d02f95d2fb1)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn product_search_responsible_persons(
         &self,
         req: &ProductSearchResponsiblePersonsRequest,
@@ -11372,6 +11388,8 @@ impl super::super::Client {
     /// Retrieve size charts that a seller has created.
     ///
     /// `product.search_size_charts` (`POST /product/202407/sizecharts/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/66bebeaa224acb02f7d7e8c5)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn product_search_size_charts(
         &self,
         req: &ProductSearchSizeChartsRequest,

@@ -1885,7 +1885,8 @@ impl ::shop_api::runtime::ApiRequest for PromotionSearchActivitiesRequest {
         path: "/promotion/202309/activities/search",
         summary: "Get a list of product discount or flash deal promotion activities.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650acfbaf1fd3102b9315a3a",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -1985,7 +1986,8 @@ impl ::shop_api::runtime::ApiRequest for PromotionSearchCouponsRequest {
         path: "/promotion/202406/coupons/search",
         summary: "Use this API to get a list of coupons, narrowed down further based on search parameters.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/6699dcdf115ebe02f841e4cd",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -2266,6 +2268,8 @@ impl super::super::Client {
     /// Get a list of product discount or flash deal promotion activities.
     ///
     /// `promotion.search_activities` (`POST /promotion/202309/activities/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650acfbaf1fd3102b9315a3a)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn promotion_search_activities(
         &self,
         req: &PromotionSearchActivitiesRequest,
@@ -2275,6 +2279,8 @@ impl super::super::Client {
     /// Use this API to get a list of coupons, narrowed down further based on search parameters.
     ///
     /// `promotion.search_coupons` (`POST /promotion/202406/coupons/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6699dcdf115ebe02f841e4cd)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn promotion_search_coupons(
         &self,
         req: &PromotionSearchCouponsRequest,

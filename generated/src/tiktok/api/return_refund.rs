@@ -1739,7 +1739,8 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundCalculateRefundRequest {
         path: "/return_refund/202309/refunds/calculate",
         summary: "Use this API to check order refundable amounts.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650ab630defece02be706871",
-        flags: ::shop_api::runtime::Flags::NONE,
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -2027,6 +2028,8 @@ impl super::super::Client {
     /// Use this API to check order refundable amounts.
     ///
     /// `return_refund.calculate_refund` (`POST /return_refund/202309/refunds/calculate`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab630defece02be706871)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
     pub async fn return_refund_calculate_refund(
         &self,
         req: &ReturnRefundCalculateRefundRequest,
