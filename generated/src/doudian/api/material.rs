@@ -1509,6 +1509,27 @@ impl ::shop_api::runtime::ApiRequest for MaterialSearchMaterialRequest {
         required: &[],
     };
 }
+impl ::shop_api::runtime::Paginated for MaterialSearchMaterialRequest {
+    type Item = MaterialInfoListItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page_num = Some(
+                <i32>::try_from(n).unwrap_or(if n < 0 { <i32>::MIN } else { <i32>::MAX }),
+            );
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.material_info_list.unwrap_or_default(),
+            self.page_num.map(|n| n as i64).unwrap_or(1),
+            1,
+            self.page_size.map(|n| n as i64),
+            resp.total,
+            None,
+        )
+    }
+}
 /// Request of `material.uploadImageSync`: Calls /material/uploadImageSync.
 ///
 /// `POST /material/uploadImageSync` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/955)

@@ -6154,6 +6154,25 @@ impl ::shop_api::runtime::ApiRequest for OrderGetSettleBillDetailRequest {
         required: &[],
     };
 }
+impl ::shop_api::runtime::Paginated for OrderGetSettleBillDetailRequest {
+    type Item = DataItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page = Some(n);
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.data.unwrap_or_default(),
+            self.page.unwrap_or(0),
+            0,
+            self.size,
+            resp.total_cnt,
+            None,
+        )
+    }
+}
 /// Request of `order.insurance`: Calls /order/insurance.
 ///
 /// `POST /order/insurance` — [official documentation](https://op.jinritemai.com/docs/api-docs/32/626)

@@ -695,7 +695,7 @@ impl ::shop_api::runtime::ApiRequest for CustomerServiceUpdateAgentSettingsReque
         required: &["can_accept_chat"],
     };
 }
-/// Request of `customer_service.performance`: Get the average customer service performance of a shop for a selected time period
+/// Request of `customer_service.performance`: Get the average customer service performance of a shop for a selected time period.
 ///
 /// `GET /customer_service/202407/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/66bec10859f0b0030018e518)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -719,7 +719,7 @@ pub struct CustomerServicePerformanceRequest {
     )]
     pub support_date_lt: String,
 }
-/// Response data of `customer_service.performance`: Get the average customer service performance of a shop for a selected time period
+/// Response data of `customer_service.performance`: Get the average customer service performance of a shop for a selected time period.
 ///
 /// `GET /customer_service/202407/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/66bec10859f0b0030018e518)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -737,7 +737,7 @@ impl ::shop_api::runtime::ApiRequest for CustomerServicePerformanceRequest {
         name: "customer_service.performance",
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/customer_service/202407/performance",
-        summary: "Get the average customer service performance of a shop for a selected time period",
+        summary: "Get the average customer service performance of a shop for a selected time period.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/66bec10859f0b0030018e518",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -832,7 +832,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<CustomerServiceUpdateAgentSettingsResponse> {
         self.execute(req).await
     }
-    /// Get the average customer service performance of a shop for a selected time period
+    /// Get the average customer service performance of a shop for a selected time period.
     ///
     /// `customer_service.performance` (`GET /customer_service/202407/performance`) — [official documentation](https://partner.tiktokshop.com/docv2/page/66bec10859f0b0030018e518)
     ///

@@ -1651,7 +1651,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUpdateShippingInfoRequest {
         )
     }
 }
-/// Request of `fulfillment.combine_package`: Use this API to combine packages into one fulfillment package.
+/// Request of `fulfillment.combine_package`: Combine packages into one fulfillment package.
 ///
 /// `POST /fulfillment/202309/packages/combine` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa99adefece02be6f07c9)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1664,7 +1664,7 @@ pub struct FulfillmentCombinePackageRequest {
     )]
     pub combinable_packages: Option<Vec<CombinablePackages>>,
 }
-/// Response data of `fulfillment.combine_package`: Use this API to combine packages into one fulfillment package.
+/// Response data of `fulfillment.combine_package`: Combine packages into one fulfillment package.
 ///
 /// `POST /fulfillment/202309/packages/combine` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa99adefece02be6f07c9)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1693,7 +1693,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentCombinePackageRequest {
         name: "fulfillment.combine_package",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/fulfillment/202309/packages/combine",
-        summary: "Use this API to combine packages into one fulfillment package.",
+        summary: "Combine packages into one fulfillment package.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650aa99adefece02be6f07c9",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -1701,7 +1701,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentCombinePackageRequest {
         required: &[],
     };
 }
-/// Request of `fulfillment.create_first_mile_bundle`: If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle on TikTok Shop and...
+/// Request of `fulfillment.create_first_mile_bundle`: If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...
 ///
 /// `POST /fulfillment/202407/bundles` — [official documentation](https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1742,7 +1742,7 @@ pub struct FulfillmentCreateFirstMileBundleRequest {
     )]
     pub tracking_number: Option<String>,
 }
-/// Response data of `fulfillment.create_first_mile_bundle`: If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle on TikTok Shop and...
+/// Response data of `fulfillment.create_first_mile_bundle`: If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...
 ///
 /// `POST /fulfillment/202407/bundles` — [official documentation](https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1778,7 +1778,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentCreateFirstMileBundleRequest
         name: "fulfillment.create_first_mile_bundle",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/fulfillment/202407/bundles",
-        summary: "If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle on TikTok Shop and...",
+        summary: "If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...",
         doc_url: "https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
@@ -1787,7 +1787,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentCreateFirstMileBundleRequest
         required: &[],
     };
 }
-/// Request of `fulfillment.create_packages`: Use this API to ship orders (purchase labels).
+/// Request of `fulfillment.create_packages`: Ship orders (purchase labels).
 ///
 /// `POST /fulfillment/202309/packages` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1820,7 +1820,7 @@ pub struct FulfillmentCreatePackagesRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<Weight>,
 }
-/// Response data of `fulfillment.create_packages`: Use this API to ship orders (purchase labels).
+/// Response data of `fulfillment.create_packages`: Ship orders (purchase labels).
 ///
 /// `POST /fulfillment/202309/packages` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1872,7 +1872,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentCreatePackagesRequest {
         name: "fulfillment.create_packages",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/fulfillment/202309/packages",
-        summary: "Use this API to ship orders (purchase labels).",
+        summary: "Ship orders (purchase labels).",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -1880,7 +1880,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentCreatePackagesRequest {
         required: &[],
     };
 }
-/// Request of `fulfillment.upload_delivery_file`: This API is used for the seller to upload the proof of delivery file for a package, and to generate the URL of the corresponding file
+/// Request of `fulfillment.upload_delivery_file`: Upload the proof of delivery file for a package, and to generate the URL of the corresponding file.
 ///
 /// `POST /fulfillment/202309/files/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1898,7 +1898,7 @@ pub struct FulfillmentUploadDeliveryFileRequest {
     )]
     pub name: Option<String>,
 }
-/// Response data of `fulfillment.upload_delivery_file`: This API is used for the seller to upload the proof of delivery file for a package, and to generate the URL of the corresponding file
+/// Response data of `fulfillment.upload_delivery_file`: Upload the proof of delivery file for a package, and to generate the URL of the corresponding file.
 ///
 /// `POST /fulfillment/202309/files/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1927,7 +1927,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUploadDeliveryFileRequest {
         name: "fulfillment.upload_delivery_file",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/fulfillment/202309/files/upload",
-        summary: "This API is used for the seller to upload the proof of delivery file for a package, and to generate the URL of the corresponding file",
+        summary: "Upload the proof of delivery file for a package, and to generate the URL of the corresponding file.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::MULTIPART),
@@ -1936,7 +1936,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUploadDeliveryFileRequest {
         required: &["data"],
     };
 }
-/// Request of `fulfillment.upload_delivery_image`: This API is used for the seller to upload the proof of delivery image for a package, and to generate the URL of the corresponding file.
+/// Request of `fulfillment.upload_delivery_image`: Upload the proof of delivery image for a package, and to generate the URL of the corresponding file.
 ///
 /// `POST /fulfillment/202309/images/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa70d0fcef602bf32772f)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1947,7 +1947,7 @@ pub struct FulfillmentUploadDeliveryImageRequest {
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub data: String,
 }
-/// Response data of `fulfillment.upload_delivery_image`: This API is used for the seller to upload the proof of delivery image for a package, and to generate the URL of the corresponding file.
+/// Response data of `fulfillment.upload_delivery_image`: Upload the proof of delivery image for a package, and to generate the URL of the corresponding file.
 ///
 /// `POST /fulfillment/202309/images/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa70d0fcef602bf32772f)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1983,7 +1983,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUploadDeliveryImageRequest {
         name: "fulfillment.upload_delivery_image",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/fulfillment/202309/images/upload",
-        summary: "This API is used for the seller to upload the proof of delivery image for a package, and to generate the URL of the corresponding file.",
+        summary: "Upload the proof of delivery image for a package, and to generate the URL of the corresponding file.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650aa70d0fcef602bf32772f",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::MULTIPART),
@@ -2079,7 +2079,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentEligibleShippingServiceReque
         )
     }
 }
-/// Request of `fulfillment.order_split_attributes`: Use this API to check whether an order(s) can be split into multiple packages or not.
+/// Request of `fulfillment.order_split_attributes`: Check whether an order(s) can be split into multiple packages or not.
 ///
 /// `GET /fulfillment/202309/orders/split_attributes` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa9210fcef602bf32ae5b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2094,7 +2094,7 @@ pub struct FulfillmentOrderSplitAttributesRequest {
     )]
     pub order_ids: Vec<String>,
 }
-/// Response data of `fulfillment.order_split_attributes`: Use this API to check whether an order(s) can be split into multiple packages or not.
+/// Response data of `fulfillment.order_split_attributes`: Check whether an order(s) can be split into multiple packages or not.
 ///
 /// `GET /fulfillment/202309/orders/split_attributes` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa9210fcef602bf32ae5b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2116,7 +2116,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentOrderSplitAttributesRequest 
         name: "fulfillment.order_split_attributes",
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/fulfillment/202309/orders/split_attributes",
-        summary: "Use this API to check whether an order(s) can be split into multiple packages or not.",
+        summary: "Check whether an order(s) can be split into multiple packages or not.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650aa9210fcef602bf32ae5b",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -2128,7 +2128,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentOrderSplitAttributesRequest 
         q.push("order_ids", &self.order_ids);
     }
 }
-/// Request of `fulfillment.search_combinable_packages`: Use this API to query orders eligible for combined shipping.
+/// Request of `fulfillment.search_combinable_packages`: Query orders eligible for combined shipping.
 ///
 /// `GET /fulfillment/202309/combinable_packages/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa481bace3e02b75d9e32)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2150,7 +2150,7 @@ pub struct FulfillmentSearchCombinablePackagesRequest {
     )]
     pub page_size: i64,
 }
-/// Response data of `fulfillment.search_combinable_packages`: Use this API to query orders eligible for combined shipping.
+/// Response data of `fulfillment.search_combinable_packages`: Query orders eligible for combined shipping.
 ///
 /// `GET /fulfillment/202309/combinable_packages/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa481bace3e02b75d9e32)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2186,7 +2186,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentSearchCombinablePackagesRequ
         name: "fulfillment.search_combinable_packages",
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/fulfillment/202309/combinable_packages/search",
-        summary: "Use this API to query orders eligible for combined shipping.",
+        summary: "Query orders eligible for combined shipping.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650aa481bace3e02b75d9e32",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -2214,7 +2214,7 @@ impl ::shop_api::runtime::Paginated for FulfillmentSearchCombinablePackagesReque
         )
     }
 }
-/// Request of `fulfillment.split_orders`: Use this API to confirm an order split.
+/// Request of `fulfillment.split_orders`: Confirm an order split.
 ///
 /// `POST /fulfillment/202309/orders/{order_id}/split` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8890fcef602bf329fcc)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2236,7 +2236,7 @@ pub struct FulfillmentSplitOrdersRequest {
     )]
     pub splittable_groups: Option<Vec<SplittableGroups>>,
 }
-/// Response data of `fulfillment.split_orders`: Use this API to confirm an order split.
+/// Response data of `fulfillment.split_orders`: Confirm an order split.
 ///
 /// `POST /fulfillment/202309/orders/{order_id}/split` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8890fcef602bf329fcc)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2258,7 +2258,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentSplitOrdersRequest {
         name: "fulfillment.split_orders",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/fulfillment/202309/orders/{order_id}/split",
-        summary: "Use this API to confirm an order split.",
+        summary: "Confirm an order split.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650aa8890fcef602bf329fcc",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -2274,7 +2274,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentSplitOrdersRequest {
         )
     }
 }
-/// Request of `fulfillment.update_package_delivery_status`: Use this API to update the delivery status of the package from in transit status.
+/// Request of `fulfillment.update_package_delivery_status`: Update the delivery status of the package from in transit status.
 ///
 /// `POST /fulfillment/202309/packages/deliver` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa332c16ffe02b8f0ba82)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2287,7 +2287,7 @@ pub struct FulfillmentUpdatePackageDeliveryStatusRequest {
     )]
     pub packages: Option<Vec<UpdatePackageDeliveryStatusPackages>>,
 }
-/// Response data of `fulfillment.update_package_delivery_status`: Use this API to update the delivery status of the package from in transit status.
+/// Response data of `fulfillment.update_package_delivery_status`: Update the delivery status of the package from in transit status.
 ///
 /// `POST /fulfillment/202309/packages/deliver` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa332c16ffe02b8f0ba82)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2309,7 +2309,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUpdatePackageDeliveryStatusR
         name: "fulfillment.update_package_delivery_status",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/fulfillment/202309/packages/deliver",
-        summary: "Use this API to update the delivery status of the package from in transit status.",
+        summary: "Update the delivery status of the package from in transit status.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650aa332c16ffe02b8f0ba82",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -2317,7 +2317,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUpdatePackageDeliveryStatusR
         required: &[],
     };
 }
-/// Request of `fulfillment.update_package_shipping_info`: If the seller entered an incorrect tracking number, this API allows the seller to update the tracking number and shipping provider for a package that has...
+/// Request of `fulfillment.update_package_shipping_info`: If the seller entered an incorrect tracking number, this API allows the seller to update the tracking number and shipping provider for a...
 ///
 /// `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa666c16ffe02b8f1203c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2346,7 +2346,7 @@ pub struct FulfillmentUpdatePackageShippingInfoRequest {
     )]
     pub tracking_number: Option<String>,
 }
-/// Response data of `fulfillment.update_package_shipping_info`: If the seller entered an incorrect tracking number, this API allows the seller to update the tracking number and shipping provider for a package that has...
+/// Response data of `fulfillment.update_package_shipping_info`: If the seller entered an incorrect tracking number, this API allows the seller to update the tracking number and shipping provider for a...
 ///
 /// `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa666c16ffe02b8f1203c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2360,7 +2360,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUpdatePackageShippingInfoReq
         name: "fulfillment.update_package_shipping_info",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/fulfillment/202309/packages/{package_id}/shipping_info/update",
-        summary: "If the seller entered an incorrect tracking number, this API allows the seller to update the tracking number and shipping provider for a package that has...",
+        summary: "If the seller entered an incorrect tracking number, this API allows the seller to update the tracking number and shipping provider for a...",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650aa666c16ffe02b8f1203c",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -2468,7 +2468,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FulfillmentUpdateShippingInfoResponse> {
         self.execute(req).await
     }
-    /// Use this API to combine packages into one fulfillment package.
+    /// Combine packages into one fulfillment package.
     ///
     /// `fulfillment.combine_package` (`POST /fulfillment/202309/packages/combine`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa99adefece02be6f07c9)
     pub async fn fulfillment_combine_package(
@@ -2477,7 +2477,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FulfillmentCombinePackageResponse> {
         self.execute(req).await
     }
-    /// If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle on TikTok Shop and...
+    /// If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...
     ///
     /// `fulfillment.create_first_mile_bundle` (`POST /fulfillment/202407/bundles`) — [official documentation](https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c)
     pub async fn fulfillment_create_first_mile_bundle(
@@ -2486,7 +2486,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FulfillmentCreateFirstMileBundleResponse> {
         self.execute(req).await
     }
-    /// Use this API to ship orders (purchase labels).
+    /// Ship orders (purchase labels).
     ///
     /// `fulfillment.create_packages` (`POST /fulfillment/202309/packages`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8)
     pub async fn fulfillment_create_packages(
@@ -2495,7 +2495,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FulfillmentCreatePackagesResponse> {
         self.execute(req).await
     }
-    /// This API is used for the seller to upload the proof of delivery file for a package, and to generate the URL of the corresponding file
+    /// Upload the proof of delivery file for a package, and to generate the URL of the corresponding file.
     ///
     /// `fulfillment.upload_delivery_file` (`POST /fulfillment/202309/files/upload`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5)
     ///
@@ -2507,7 +2507,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FulfillmentUploadDeliveryFileResponse> {
         self.execute_multipart(req, files).await
     }
-    /// This API is used for the seller to upload the proof of delivery image for a package, and to generate the URL of the corresponding file.
+    /// Upload the proof of delivery image for a package, and to generate the URL of the corresponding file.
     ///
     /// `fulfillment.upload_delivery_image` (`POST /fulfillment/202309/images/upload`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa70d0fcef602bf32772f)
     ///
@@ -2530,7 +2530,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FulfillmentEligibleShippingServiceResponse> {
         self.execute(req).await
     }
-    /// Use this API to check whether an order(s) can be split into multiple packages or not.
+    /// Check whether an order(s) can be split into multiple packages or not.
     ///
     /// `fulfillment.order_split_attributes` (`GET /fulfillment/202309/orders/split_attributes`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa9210fcef602bf32ae5b)
     ///
@@ -2541,7 +2541,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FulfillmentOrderSplitAttributesResponse> {
         self.execute(req).await
     }
-    /// Use this API to query orders eligible for combined shipping.
+    /// Query orders eligible for combined shipping.
     ///
     /// `fulfillment.search_combinable_packages` (`GET /fulfillment/202309/combinable_packages/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa481bace3e02b75d9e32)
     ///
@@ -2552,7 +2552,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FulfillmentSearchCombinablePackagesResponse> {
         self.execute(req).await
     }
-    /// Use this API to confirm an order split.
+    /// Confirm an order split.
     ///
     /// `fulfillment.split_orders` (`POST /fulfillment/202309/orders/{order_id}/split`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8890fcef602bf329fcc)
     pub async fn fulfillment_split_orders(
@@ -2561,7 +2561,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FulfillmentSplitOrdersResponse> {
         self.execute(req).await
     }
-    /// Use this API to update the delivery status of the package from in transit status.
+    /// Update the delivery status of the package from in transit status.
     ///
     /// `fulfillment.update_package_delivery_status` (`POST /fulfillment/202309/packages/deliver`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa332c16ffe02b8f0ba82)
     pub async fn fulfillment_update_package_delivery_status(
@@ -2570,7 +2570,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FulfillmentUpdatePackageDeliveryStatusResponse> {
         self.execute(req).await
     }
-    /// If the seller entered an incorrect tracking number, this API allows the seller to update the tracking number and shipping provider for a package that has...
+    /// If the seller entered an incorrect tracking number, this API allows the seller to update the tracking number and shipping provider for a...
     ///
     /// `fulfillment.update_package_shipping_info` (`POST /fulfillment/202309/packages/{package_id}/shipping_info/update`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa666c16ffe02b8f1203c)
     pub async fn fulfillment_update_package_shipping_info(

@@ -502,12 +502,12 @@ impl ::shop_api::runtime::ApiRequest for LogisticsShippingProvidersRequest {
         )
     }
 }
-/// Request of `logistics.global_seller_warehouse`: This API retrieves all global warehouse information associated with the seller.
+/// Request of `logistics.global_seller_warehouse`: Retrieve all global warehouse information associated with the seller.
 ///
 /// `GET /logistics/202309/global_warehouses` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa3f0defece02be6e5ffb)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsGlobalSellerWarehouseRequest {}
-/// Response data of `logistics.global_seller_warehouse`: This API retrieves all global warehouse information associated with the seller.
+/// Response data of `logistics.global_seller_warehouse`: Retrieve all global warehouse information associated with the seller.
 ///
 /// `GET /logistics/202309/global_warehouses` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa3f0defece02be6e5ffb)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -529,7 +529,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsGlobalSellerWarehouseRequest {
         name: "logistics.global_seller_warehouse",
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/logistics/202309/global_warehouses",
-        summary: "This API retrieves all global warehouse information associated with the seller.",
+        summary: "Retrieve all global warehouse information associated with the seller.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650aa3f0defece02be6e5ffb",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
@@ -573,7 +573,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<LogisticsShippingProvidersResponse> {
         self.execute(req).await
     }
-    /// This API retrieves all global warehouse information associated with the seller.
+    /// Retrieve all global warehouse information associated with the seller.
     ///
     /// `logistics.global_seller_warehouse` (`GET /logistics/202309/global_warehouses`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa3f0defece02be6e5ffb)
     ///

@@ -2952,7 +2952,7 @@ impl ::shop_api::runtime::ApiRequest for OrderPriceDetailRequest {
         )
     }
 }
-/// Request of `order.detail_202507`: Get the detailed order information of an order, including important attributes such as order status, shipping addresses, payment details, price and tax...
+/// Request of `order.detail_202507`: Get the detailed order information of an order, including important attributes such as order status, shipping addresses, payment...
 ///
 /// `GET /order/202507/orders` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8ccc16ffe02b8f167a0)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2967,7 +2967,7 @@ pub struct OrderDetail202507Request {
     )]
     pub ids: Vec<String>,
 }
-/// Response data of `order.detail_202507`: Get the detailed order information of an order, including important attributes such as order status, shipping addresses, payment details, price and tax...
+/// Response data of `order.detail_202507`: Get the detailed order information of an order, including important attributes such as order status, shipping addresses, payment...
 ///
 /// `GET /order/202507/orders` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8ccc16ffe02b8f167a0)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2989,7 +2989,7 @@ impl ::shop_api::runtime::ApiRequest for OrderDetail202507Request {
         name: "order.detail_202507",
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/order/202507/orders",
-        summary: "Get the detailed order information of an order, including important attributes such as order status, shipping addresses, payment details, price and tax...",
+        summary: "Get the detailed order information of an order, including important attributes such as order status, shipping addresses, payment...",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650aa8ccc16ffe02b8f167a0",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -3038,7 +3038,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderPriceDetailResponse> {
         self.execute(req).await
     }
-    /// Get the detailed order information of an order, including important attributes such as order status, shipping addresses, payment details, price and tax...
+    /// Get the detailed order information of an order, including important attributes such as order status, shipping addresses, payment...
     ///
     /// `order.detail_202507` (`GET /order/202507/orders`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8ccc16ffe02b8f167a0)
     ///

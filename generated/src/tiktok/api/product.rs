@@ -8253,7 +8253,7 @@ impl ::shop_api::runtime::ApiRequest for ProductCreateCustomBrandsRequest {
         required: &[],
     };
 }
-/// Request of `product.create_global_product`: Create global products to be sold in one or multiple shops outside of the seller's base country
+/// Request of `product.create_global_product`: Create global products to be sold in one or multiple shops outside of the seller's base country.
 ///
 /// `POST /product/202309/global_products` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509de61bace3e02b7489cba)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -8365,7 +8365,7 @@ pub struct ProductCreateGlobalProductRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video: Option<CheckProductListingVideo>,
 }
-/// Response data of `product.create_global_product`: Create global products to be sold in one or multiple shops outside of the seller's base country
+/// Response data of `product.create_global_product`: Create global products to be sold in one or multiple shops outside of the seller's base country.
 ///
 /// `POST /product/202309/global_products` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509de61bace3e02b7489cba)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -8394,7 +8394,7 @@ impl ::shop_api::runtime::ApiRequest for ProductCreateGlobalProductRequest {
         name: "product.create_global_product",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/product/202309/global_products",
-        summary: "Create global products to be sold in one or multiple shops outside of the seller's base country",
+        summary: "Create global products to be sold in one or multiple shops outside of the seller's base country.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/6509de61bace3e02b7489cba",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
@@ -8746,7 +8746,7 @@ impl ::shop_api::runtime::ApiRequest for ProductEditGlobalProductRequest {
         )
     }
 }
-/// Request of `product.edit_202509`: Edit all properties (e.g
+/// Request of `product.edit_202509`: Edit all properties (e.g.
 ///
 /// `PUT /product/202509/products/{product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509da7d0fcef602bf1caddf)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -8923,7 +8923,7 @@ pub struct ProductEdit202509Request {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video: Option<CheckProductListingVideo>,
 }
-/// Response data of `product.edit_202509`: Edit all properties (e.g
+/// Response data of `product.edit_202509`: Edit all properties (e.g.
 ///
 /// `PUT /product/202509/products/{product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509da7d0fcef602bf1caddf)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -8962,7 +8962,7 @@ impl ::shop_api::runtime::ApiRequest for ProductEdit202509Request {
         name: "product.edit_202509",
         method: ::shop_api::runtime::HttpMethod::Put,
         path: "/product/202509/products/{product_id}",
-        summary: "Edit all properties (e.g",
+        summary: "Edit all properties (e.g.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/6509da7d0fcef602bf1caddf",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -8978,7 +8978,7 @@ impl ::shop_api::runtime::ApiRequest for ProductEdit202509Request {
         )
     }
 }
-/// Request of `product.global_attributes`: Retrieve the standard built-in product and sales attributes for listing a global product in a particular category, regardless of market variations.
+/// Request of `product.global_attributes`: Retrieve the standard built-in product and sales attributes for listing a global product in a particular category, regardless of market...
 ///
 /// `GET /product/202309/categories/{category_id}/global_attributes` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0483c16ffe02b8dfc80a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -9007,7 +9007,7 @@ pub struct ProductGlobalAttributesRequest {
     )]
     pub category_version: Option<String>,
 }
-/// Response data of `product.global_attributes`: Retrieve the standard built-in product and sales attributes for listing a global product in a particular category, regardless of market variations.
+/// Response data of `product.global_attributes`: Retrieve the standard built-in product and sales attributes for listing a global product in a particular category, regardless of market...
 ///
 /// `GET /product/202309/categories/{category_id}/global_attributes` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0483c16ffe02b8dfc80a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -9029,7 +9029,7 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalAttributesRequest {
         name: "product.global_attributes",
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/product/202309/categories/{category_id}/global_attributes",
-        summary: "Retrieve the standard built-in product and sales attributes for listing a global product in a particular category, regardless of market variations.",
+        summary: "Retrieve the standard built-in product and sales attributes for listing a global product in a particular category, regardless of market...",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650a0483c16ffe02b8dfc80a",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
@@ -9115,7 +9115,7 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalCategoriesRequest {
         q.push("category_version", &self.category_version);
     }
 }
-/// Request of `product.global_category_rules`: Retrieve the additional requirements (beyond mandatory product attributes) for listing a global product in a particular category, regardless of market...
+/// Request of `product.global_category_rules`: Retrieve the additional requirements (beyond mandatory product attributes) for listing a global product in a particular category...
 ///
 /// `GET /product/202309/categories/{category_id}/global_rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a056df1fd3102b91b5b8e)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -9144,7 +9144,7 @@ pub struct ProductGlobalCategoryRulesRequest {
     )]
     pub locale: Option<String>,
 }
-/// Response data of `product.global_category_rules`: Retrieve the additional requirements (beyond mandatory product attributes) for listing a global product in a particular category, regardless of market...
+/// Response data of `product.global_category_rules`: Retrieve the additional requirements (beyond mandatory product attributes) for listing a global product in a particular category...
 ///
 /// `GET /product/202309/categories/{category_id}/global_rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a056df1fd3102b91b5b8e)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -9175,7 +9175,7 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalCategoryRulesRequest {
         name: "product.global_category_rules",
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/product/202309/categories/{category_id}/global_rules",
-        summary: "Retrieve the additional requirements (beyond mandatory product attributes) for listing a global product in a particular category, regardless of market...",
+        summary: "Retrieve the additional requirements (beyond mandatory product attributes) for listing a global product in a particular category...",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650a056df1fd3102b91b5b8e",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
@@ -9197,7 +9197,7 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalCategoryRulesRequest {
         )
     }
 }
-/// Request of `product.global_product`: Retrieve all properties of a global product that is in the "DRAFT", "UNPUBLISHED", or "PUBLISHED" status, and the corresponding local product IDs in the...
+/// Request of `product.global_product`: Retrieve all properties of a global product that is in the "DRAFT", "UNPUBLISHED", or "PUBLISHED" status, and the corresponding local...
 ///
 /// `GET /product/202309/global_products/{global_product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e2b0bace3e02b7490c96)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -9212,7 +9212,7 @@ pub struct ProductGlobalProductRequest {
     )]
     pub global_product_id: String,
 }
-/// Response data of `product.global_product`: Retrieve all properties of a global product that is in the "DRAFT", "UNPUBLISHED", or "PUBLISHED" status, and the corresponding local product IDs in the...
+/// Response data of `product.global_product`: Retrieve all properties of a global product that is in the "DRAFT", "UNPUBLISHED", or "PUBLISHED" status, and the corresponding local...
 ///
 /// `GET /product/202309/global_products/{global_product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e2b0bace3e02b7490c96)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -9353,7 +9353,7 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalProductRequest {
         name: "product.global_product",
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/product/202309/global_products/{global_product_id}",
-        summary: "Retrieve all properties of a global product that is in the \"DRAFT\", \"UNPUBLISHED\", or \"PUBLISHED\" status, and the corresponding local product IDs in the...",
+        summary: "Retrieve all properties of a global product that is in the \"DRAFT\", \"UNPUBLISHED\", or \"PUBLISHED\" status, and the corresponding local...",
         doc_url: "https://partner.tiktokshop.com/docv2/page/6509e2b0bace3e02b7490c96",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
@@ -9721,7 +9721,7 @@ impl ::shop_api::runtime::ApiRequest for ProductPartialEditManufacturerRequest {
         )
     }
 }
-/// Request of `product.partial_edit_202509`: Edit some properties (e.g
+/// Request of `product.partial_edit_202509`: Edit some properties (e.g.
 ///
 /// `POST /product/202509/products/{product_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a98d74a0bb702c06c3289)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -9849,7 +9849,7 @@ pub struct ProductPartialEdit202509Request {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video: Option<CheckProductListingVideo>,
 }
-/// Response data of `product.partial_edit_202509`: Edit some properties (e.g
+/// Response data of `product.partial_edit_202509`: Edit some properties (e.g.
 ///
 /// `POST /product/202509/products/{product_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a98d74a0bb702c06c3289)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -9881,7 +9881,7 @@ impl ::shop_api::runtime::ApiRequest for ProductPartialEdit202509Request {
         name: "product.partial_edit_202509",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/product/202509/products/{product_id}/partial_edit",
-        summary: "Edit some properties (e.g",
+        summary: "Edit some properties (e.g.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650a98d74a0bb702c06c3289",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -9970,7 +9970,7 @@ impl ::shop_api::runtime::ApiRequest for ProductPartialEditResponsiblePersonRequ
         )
     }
 }
-/// Request of `product.information_issue_diagnosis`: Diagnose multiple existing live (status: `ACTIVATE`) products to obtain information that helps you to improve the product content, enhancing product...
+/// Request of `product.information_issue_diagnosis`: Diagnose multiple existing live (status: `ACTIVATE`) products to obtain information that helps you to improve the product content...
 ///
 /// `GET /product/202405/products/diagnoses` — [official documentation](https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -9985,7 +9985,7 @@ pub struct ProductInformationIssueDiagnosisRequest {
     )]
     pub product_ids: Vec<String>,
 }
-/// Response data of `product.information_issue_diagnosis`: Diagnose multiple existing live (status: `ACTIVATE`) products to obtain information that helps you to improve the product content, enhancing product...
+/// Response data of `product.information_issue_diagnosis`: Diagnose multiple existing live (status: `ACTIVATE`) products to obtain information that helps you to improve the product content...
 ///
 /// `GET /product/202405/products/diagnoses` — [official documentation](https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -10007,7 +10007,7 @@ impl ::shop_api::runtime::ApiRequest for ProductInformationIssueDiagnosisRequest
         name: "product.information_issue_diagnosis",
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/product/202405/products/diagnoses",
-        summary: "Diagnose multiple existing live (status: `ACTIVATE`) products to obtain information that helps you to improve the product content, enhancing product...",
+        summary: "Diagnose multiple existing live (status: `ACTIVATE`) products to obtain information that helps you to improve the product content...",
         doc_url: "https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -11132,7 +11132,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductCreateCustomBrandsResponse> {
         self.execute(req).await
     }
-    /// Create global products to be sold in one or multiple shops outside of the seller's base country
+    /// Create global products to be sold in one or multiple shops outside of the seller's base country.
     ///
     /// `product.create_global_product` (`POST /product/202309/global_products`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509de61bace3e02b7489cba)
     pub async fn product_create_global_product(
@@ -11177,7 +11177,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductEditGlobalProductResponse> {
         self.execute(req).await
     }
-    /// Edit all properties (e.g
+    /// Edit all properties (e.g.
     ///
     /// `product.edit_202509` (`PUT /product/202509/products/{product_id}`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509da7d0fcef602bf1caddf)
     pub async fn product_edit202509(
@@ -11186,7 +11186,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductEdit202509Response> {
         self.execute(req).await
     }
-    /// Retrieve the standard built-in product and sales attributes for listing a global product in a particular category, regardless of market variations.
+    /// Retrieve the standard built-in product and sales attributes for listing a global product in a particular category, regardless of market...
     ///
     /// `product.global_attributes` (`GET /product/202309/categories/{category_id}/global_attributes`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0483c16ffe02b8dfc80a)
     ///
@@ -11208,7 +11208,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductGlobalCategoriesResponse> {
         self.execute(req).await
     }
-    /// Retrieve the additional requirements (beyond mandatory product attributes) for listing a global product in a particular category, regardless of market...
+    /// Retrieve the additional requirements (beyond mandatory product attributes) for listing a global product in a particular category...
     ///
     /// `product.global_category_rules` (`GET /product/202309/categories/{category_id}/global_rules`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a056df1fd3102b91b5b8e)
     ///
@@ -11219,7 +11219,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductGlobalCategoryRulesResponse> {
         self.execute(req).await
     }
-    /// Retrieve all properties of a global product that is in the "DRAFT", "UNPUBLISHED", or "PUBLISHED" status, and the corresponding local product IDs in the...
+    /// Retrieve all properties of a global product that is in the "DRAFT", "UNPUBLISHED", or "PUBLISHED" status, and the corresponding local...
     ///
     /// `product.global_product` (`GET /product/202309/global_products/{global_product_id}`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e2b0bace3e02b7490c96)
     ///
@@ -11294,7 +11294,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductPartialEditManufacturerResponse> {
         self.execute(req).await
     }
-    /// Edit some properties (e.g
+    /// Edit some properties (e.g.
     ///
     /// `product.partial_edit_202509` (`POST /product/202509/products/{product_id}/partial_edit`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a98d74a0bb702c06c3289)
     pub async fn product_partial_edit202509(
@@ -11312,7 +11312,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductPartialEditResponsiblePersonResponse> {
         self.execute(req).await
     }
-    /// Diagnose multiple existing live (status: `ACTIVATE`) products to obtain information that helps you to improve the product content, enhancing product...
+    /// Diagnose multiple existing live (status: `ACTIVATE`) products to obtain information that helps you to improve the product content...
     ///
     /// `product.information_issue_diagnosis` (`GET /product/202405/products/diagnoses`) — [official documentation](https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9)
     ///

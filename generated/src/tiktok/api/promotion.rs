@@ -1345,7 +1345,7 @@ pub struct UpdateActivityProductProducts {
     CouponsThresholdMinSpend, CouponsThreshold, CouponsUsageLimits, Coupons,
     UpdateActivityProductProductsSkus, UpdateActivityProductProducts
 );
-/// Request of `promotion.create_activity`: Use this API to create a product discount activity or a flash deal activity.
+/// Request of `promotion.create_activity`: Create a product discount activity or a flash deal activity.
 ///
 /// `POST /promotion/202309/activities` — [official documentation](https://partner.tiktokshop.com/docv2/page/650c33c155bc3202b762b507)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1406,7 +1406,7 @@ pub struct PromotionCreateActivityRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_user_info: Option<TargetUserInfo>,
 }
-/// Response data of `promotion.create_activity`: Use this API to create a product discount activity or a flash deal activity.
+/// Response data of `promotion.create_activity`: Create a product discount activity or a flash deal activity.
 ///
 /// `POST /promotion/202309/activities` — [official documentation](https://partner.tiktokshop.com/docv2/page/650c33c155bc3202b762b507)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1449,7 +1449,7 @@ impl ::shop_api::runtime::ApiRequest for PromotionCreateActivityRequest {
         name: "promotion.create_activity",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/promotion/202309/activities",
-        summary: "Use this API to create a product discount activity or a flash deal activity.",
+        summary: "Create a product discount activity or a flash deal activity.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650c33c155bc3202b762b507",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -1531,7 +1531,7 @@ impl ::shop_api::runtime::ApiRequest for PromotionDeactivateActivityRequest {
         )
     }
 }
-/// Request of `promotion.activity`: Get the details of a product discount or flash deal promotion activity
+/// Request of `promotion.activity`: Get the details of a product discount or flash deal promotion activity.
 ///
 /// `GET /promotion/202309/activities/{activity_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/650acd920fcef602bf36ee2b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1546,7 +1546,7 @@ pub struct PromotionActivityRequest {
     )]
     pub activity_id: String,
 }
-/// Response data of `promotion.activity`: Get the details of a product discount or flash deal promotion activity
+/// Response data of `promotion.activity`: Get the details of a product discount or flash deal promotion activity.
 ///
 /// `GET /promotion/202309/activities/{activity_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/650acd920fcef602bf36ee2b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1658,7 +1658,7 @@ impl ::shop_api::runtime::ApiRequest for PromotionActivityRequest {
         name: "promotion.activity",
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/promotion/202309/activities/{activity_id}",
-        summary: "Get the details of a product discount or flash deal promotion activity",
+        summary: "Get the details of a product discount or flash deal promotion activity.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650acd920fcef602bf36ee2b",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -1675,7 +1675,7 @@ impl ::shop_api::runtime::ApiRequest for PromotionActivityRequest {
         )
     }
 }
-/// Request of `promotion.coupon`: Use this API to get the full details of a coupon matching the {coupon_id}.
+/// Request of `promotion.coupon`: Get the full details of a coupon matching the {coupon_id}.
 ///
 /// `GET /promotion/202406/coupons/{coupon_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6699dce0de15e502ed219e37)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1690,7 +1690,7 @@ pub struct PromotionCouponRequest {
     )]
     pub coupon_id: String,
 }
-/// Response data of `promotion.coupon`: Use this API to get the full details of a coupon matching the {coupon_id}.
+/// Response data of `promotion.coupon`: Get the full details of a coupon matching the {coupon_id}.
 ///
 /// `GET /promotion/202406/coupons/{coupon_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6699dce0de15e502ed219e37)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1708,7 +1708,7 @@ impl ::shop_api::runtime::ApiRequest for PromotionCouponRequest {
         name: "promotion.coupon",
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/promotion/202406/coupons/{coupon_id}",
-        summary: "Use this API to get the full details of a coupon matching the {coupon_id}.",
+        summary: "Get the full details of a coupon matching the {coupon_id}.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/6699dce0de15e502ed219e37",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -1725,7 +1725,7 @@ impl ::shop_api::runtime::ApiRequest for PromotionCouponRequest {
         )
     }
 }
-/// Request of `promotion.remove_activity_product`: Use this API to remove products or SKUs from the existing product discount or flash sale promotion activity.
+/// Request of `promotion.remove_activity_product`: Remove products or SKUs from the existing product discount or flash sale promotion activity.
 ///
 /// `DELETE /promotion/202309/activities/{activity_id}/products` — [official documentation](https://partner.tiktokshop.com/docv2/page/650d32c42aaa3602b86ccb5c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1754,7 +1754,7 @@ pub struct PromotionRemoveActivityProductRequest {
     )]
     pub sku_ids: Option<Vec<String>>,
 }
-/// Response data of `promotion.remove_activity_product`: Use this API to remove products or SKUs from the existing product discount or flash sale promotion activity.
+/// Response data of `promotion.remove_activity_product`: Remove products or SKUs from the existing product discount or flash sale promotion activity.
 ///
 /// `DELETE /promotion/202309/activities/{activity_id}/products` — [official documentation](https://partner.tiktokshop.com/docv2/page/650d32c42aaa3602b86ccb5c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1790,7 +1790,7 @@ impl ::shop_api::runtime::ApiRequest for PromotionRemoveActivityProductRequest {
         name: "promotion.remove_activity_product",
         method: ::shop_api::runtime::HttpMethod::Delete,
         path: "/promotion/202309/activities/{activity_id}/products",
-        summary: "Use this API to remove products or SKUs from the existing product discount or flash sale promotion activity.",
+        summary: "Remove products or SKUs from the existing product discount or flash sale promotion activity.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650d32c42aaa3602b86ccb5c",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -1907,7 +1907,7 @@ impl ::shop_api::runtime::Paginated for PromotionSearchActivitiesRequest {
         )
     }
 }
-/// Request of `promotion.search_coupons`: Use this API to get a list of coupons, narrowed down further based on search parameters.
+/// Request of `promotion.search_coupons`: Get a list of coupons, narrowed down further based on search parameters.
 ///
 /// `POST /promotion/202406/coupons/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/6699dcdf115ebe02f841e4cd)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1948,7 +1948,7 @@ pub struct PromotionSearchCouponsRequest {
     )]
     pub title_keyword: Option<String>,
 }
-/// Response data of `promotion.search_coupons`: Use this API to get a list of coupons, narrowed down further based on search parameters.
+/// Response data of `promotion.search_coupons`: Get a list of coupons, narrowed down further based on search parameters.
 ///
 /// `POST /promotion/202406/coupons/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/6699dcdf115ebe02f841e4cd)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1984,7 +1984,7 @@ impl ::shop_api::runtime::ApiRequest for PromotionSearchCouponsRequest {
         name: "promotion.search_coupons",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/promotion/202406/coupons/search",
-        summary: "Use this API to get a list of coupons, narrowed down further based on search parameters.",
+        summary: "Get a list of coupons, narrowed down further based on search parameters.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/6699dcdf115ebe02f841e4cd",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -2127,7 +2127,7 @@ impl ::shop_api::runtime::ApiRequest for PromotionUpdateActivityRequest {
         )
     }
 }
-/// Request of `promotion.update_activity_product`: Use this API to add the products or SKUs to the list of a product discount activity or a flash deal activity.
+/// Request of `promotion.update_activity_product`: Add the products or SKUs to the list of a product discount activity or a flash deal activity.
 ///
 /// `PUT /promotion/202309/activities/{activity_id}/products` — [official documentation](https://partner.tiktokshop.com/docv2/page/650d32c42aaa3602b86ccb5c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2149,7 +2149,7 @@ pub struct PromotionUpdateActivityProductRequest {
     )]
     pub products: Option<Vec<UpdateActivityProductProducts>>,
 }
-/// Response data of `promotion.update_activity_product`: Use this API to add the products or SKUs to the list of a product discount activity or a flash deal activity.
+/// Response data of `promotion.update_activity_product`: Add the products or SKUs to the list of a product discount activity or a flash deal activity.
 ///
 /// `PUT /promotion/202309/activities/{activity_id}/products` — [official documentation](https://partner.tiktokshop.com/docv2/page/650d32c42aaa3602b86ccb5c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2199,7 +2199,7 @@ impl ::shop_api::runtime::ApiRequest for PromotionUpdateActivityProductRequest {
         name: "promotion.update_activity_product",
         method: ::shop_api::runtime::HttpMethod::Put,
         path: "/promotion/202309/activities/{activity_id}/products",
-        summary: "Use this API to add the products or SKUs to the list of a product discount activity or a flash deal activity.",
+        summary: "Add the products or SKUs to the list of a product discount activity or a flash deal activity.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650d32c42aaa3602b86ccb5c",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -2216,7 +2216,7 @@ impl ::shop_api::runtime::ApiRequest for PromotionUpdateActivityProductRequest {
     }
 }
 impl super::super::Client {
-    /// Use this API to create a product discount activity or a flash deal activity.
+    /// Create a product discount activity or a flash deal activity.
     ///
     /// `promotion.create_activity` (`POST /promotion/202309/activities`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650c33c155bc3202b762b507)
     pub async fn promotion_create_activity(
@@ -2234,7 +2234,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<PromotionDeactivateActivityResponse> {
         self.execute(req).await
     }
-    /// Get the details of a product discount or flash deal promotion activity
+    /// Get the details of a product discount or flash deal promotion activity.
     ///
     /// `promotion.activity` (`GET /promotion/202309/activities/{activity_id}`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650acd920fcef602bf36ee2b)
     ///
@@ -2245,7 +2245,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<PromotionActivityResponse> {
         self.execute(req).await
     }
-    /// Use this API to get the full details of a coupon matching the {coupon_id}.
+    /// Get the full details of a coupon matching the {coupon_id}.
     ///
     /// `promotion.coupon` (`GET /promotion/202406/coupons/{coupon_id}`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6699dce0de15e502ed219e37)
     ///
@@ -2256,7 +2256,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<PromotionCouponResponse> {
         self.execute(req).await
     }
-    /// Use this API to remove products or SKUs from the existing product discount or flash sale promotion activity.
+    /// Remove products or SKUs from the existing product discount or flash sale promotion activity.
     ///
     /// `promotion.remove_activity_product` (`DELETE /promotion/202309/activities/{activity_id}/products`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650d32c42aaa3602b86ccb5c)
     pub async fn promotion_remove_activity_product(
@@ -2276,7 +2276,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<PromotionSearchActivitiesResponse> {
         self.execute(req).await
     }
-    /// Use this API to get a list of coupons, narrowed down further based on search parameters.
+    /// Get a list of coupons, narrowed down further based on search parameters.
     ///
     /// `promotion.search_coupons` (`POST /promotion/202406/coupons/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6699dcdf115ebe02f841e4cd)
     ///
@@ -2296,7 +2296,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<PromotionUpdateActivityResponse> {
         self.execute(req).await
     }
-    /// Use this API to add the products or SKUs to the list of a product discount activity or a flash deal activity.
+    /// Add the products or SKUs to the list of a product discount activity or a flash deal activity.
     ///
     /// `promotion.update_activity_product` (`PUT /promotion/202309/activities/{activity_id}/products`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650d32c42aaa3602b86ccb5c)
     pub async fn promotion_update_activity_product(

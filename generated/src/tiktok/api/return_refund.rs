@@ -1664,7 +1664,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundAftersaleEligibilityRequest
         )
     }
 }
-/// Request of `return_refund.calculate_refund`: Use this API to check order refundable amounts.
+/// Request of `return_refund.calculate_refund`: Check order refundable amounts.
 ///
 /// `POST /return_refund/202309/refunds/calculate` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab630defece02be706871)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1719,7 +1719,7 @@ pub struct ReturnRefundCalculateRefundRequest {
     )]
     pub skus: Option<Vec<Skus>>,
 }
-/// Response data of `return_refund.calculate_refund`: Use this API to check order refundable amounts.
+/// Response data of `return_refund.calculate_refund`: Check order refundable amounts.
 ///
 /// `POST /return_refund/202309/refunds/calculate` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab630defece02be706871)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1737,7 +1737,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundCalculateRefundRequest {
         name: "return_refund.calculate_refund",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/return_refund/202309/refunds/calculate",
-        summary: "Use this API to check order refundable amounts.",
+        summary: "Check order refundable amounts.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650ab630defece02be706871",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -1746,7 +1746,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundCalculateRefundRequest {
         required: &[],
     };
 }
-/// Request of `return_refund.cancel_order`: Use this API to cancel an order on behalf of a seller.
+/// Request of `return_refund.cancel_order`: Cancel an order on behalf of a seller.
 ///
 /// `POST /return_refund/202309/cancellations` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aecb64a0bb702c076b03d)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1780,7 +1780,7 @@ pub struct ReturnRefundCancelOrderRequest {
     )]
     pub skus: Option<Vec<Skus>>,
 }
-/// Response data of `return_refund.cancel_order`: Use this API to cancel an order on behalf of a seller.
+/// Response data of `return_refund.cancel_order`: Cancel an order on behalf of a seller.
 ///
 /// `POST /return_refund/202309/cancellations` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aecb64a0bb702c076b03d)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1809,7 +1809,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundCancelOrderRequest {
         name: "return_refund.cancel_order",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/return_refund/202309/cancellations",
-        summary: "Use this API to cancel an order on behalf of a seller.",
+        summary: "Cancel an order on behalf of a seller.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650aecb64a0bb702c076b03d",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -1817,7 +1817,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundCancelOrderRequest {
         required: &[],
     };
 }
-/// Request of `return_refund.create_return`: Use this API to initiate a return request on behalf of the buyer Sellers can reject the request, or accept and issue: -Return and Refund (buyer must send...
+/// Request of `return_refund.create_return`: Initiate a return request on behalf of the buyer Sellers can reject the request, or accept and issue: -Return and Refund (buyer must...
 ///
 /// `POST /return_refund/202309/returns` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ae5fc4a0bb702c075d05d)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1893,7 +1893,7 @@ pub struct ReturnRefundCreateReturnRequest {
     )]
     pub skus: Option<Vec<Skus>>,
 }
-/// Response data of `return_refund.create_return`: Use this API to initiate a return request on behalf of the buyer Sellers can reject the request, or accept and issue: -Return and Refund (buyer must send...
+/// Response data of `return_refund.create_return`: Initiate a return request on behalf of the buyer Sellers can reject the request, or accept and issue: -Return and Refund (buyer must...
 ///
 /// `POST /return_refund/202309/returns` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ae5fc4a0bb702c075d05d)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1922,7 +1922,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundCreateReturnRequest {
         name: "return_refund.create_return",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/return_refund/202309/returns",
-        summary: "Use this API to initiate a return request on behalf of the buyer Sellers can reject the request, or accept and issue: -Return and Refund (buyer must send...",
+        summary: "Initiate a return request on behalf of the buyer Sellers can reject the request, or accept and issue: -Return and Refund (buyer must...",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650ae5fc4a0bb702c075d05d",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -2025,7 +2025,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ReturnRefundAftersaleEligibilityResponse> {
         self.execute(req).await
     }
-    /// Use this API to check order refundable amounts.
+    /// Check order refundable amounts.
     ///
     /// `return_refund.calculate_refund` (`POST /return_refund/202309/refunds/calculate`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab630defece02be706871)
     ///
@@ -2036,7 +2036,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ReturnRefundCalculateRefundResponse> {
         self.execute(req).await
     }
-    /// Use this API to cancel an order on behalf of a seller.
+    /// Cancel an order on behalf of a seller.
     ///
     /// `return_refund.cancel_order` (`POST /return_refund/202309/cancellations`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aecb64a0bb702c076b03d)
     pub async fn return_refund_cancel_order(
@@ -2045,7 +2045,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ReturnRefundCancelOrderResponse> {
         self.execute(req).await
     }
-    /// Use this API to initiate a return request on behalf of the buyer Sellers can reject the request, or accept and issue: -Return and Refund (buyer must send...
+    /// Initiate a return request on behalf of the buyer Sellers can reject the request, or accept and issue: -Return and Refund (buyer must...
     ///
     /// `return_refund.create_return` (`POST /return_refund/202309/returns`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650ae5fc4a0bb702c075d05d)
     pub async fn return_refund_create_return(

@@ -212,7 +212,7 @@ pub struct Errors {
 ::shop_api::impl_lenient!(
     PackagesSkus, PackagesDimension, PackagesWeight, Packages, ErrorsDetail, Errors
 );
-/// Request of `supply_chain.confirm_package_shipment`: This API enables a warehouse service provider to send package shipment information for an order.
+/// Request of `supply_chain.confirm_package_shipment`: Enable a warehouse service provider to send package shipment information for an order.
 ///
 /// `POST /supply_chain/202309/packages/sync` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ac12b4a0bb702c070e7c3)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -232,7 +232,7 @@ pub struct SupplyChainConfirmPackageShipmentRequest {
     )]
     pub warehouse_provider_id: Option<String>,
 }
-/// Response data of `supply_chain.confirm_package_shipment`: This API enables a warehouse service provider to send package shipment information for an order.
+/// Response data of `supply_chain.confirm_package_shipment`: Enable a warehouse service provider to send package shipment information for an order.
 ///
 /// `POST /supply_chain/202309/packages/sync` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ac12b4a0bb702c070e7c3)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -261,7 +261,7 @@ impl ::shop_api::runtime::ApiRequest for SupplyChainConfirmPackageShipmentReques
         name: "supply_chain.confirm_package_shipment",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/supply_chain/202309/packages/sync",
-        summary: "This API enables a warehouse service provider to send package shipment information for an order.",
+        summary: "Enable a warehouse service provider to send package shipment information for an order.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650ac12b4a0bb702c070e7c3",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
@@ -271,7 +271,7 @@ impl ::shop_api::runtime::ApiRequest for SupplyChainConfirmPackageShipmentReques
     };
 }
 impl super::super::Client {
-    /// This API enables a warehouse service provider to send package shipment information for an order.
+    /// Enable a warehouse service provider to send package shipment information for an order.
     ///
     /// `supply_chain.confirm_package_shipment` (`POST /supply_chain/202309/packages/sync`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650ac12b4a0bb702c070e7c3)
     pub async fn supply_chain_confirm_package_shipment(
