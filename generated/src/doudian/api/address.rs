@@ -416,7 +416,7 @@ pub struct AddressUpdateAddress {
     AddressGetAreasByProvinceSubDistrictsItem2, DataItem, AddressGetProvinceDataItem,
     AddressListItem, AddressUpdateAddress
 );
-/// Request of `address.create`: Calls /address/create.
+/// Request of `address.create`: Create a shop address, optionally bound to a store.
 ///
 /// `POST /address/create` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/741)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -432,7 +432,7 @@ pub struct AddressCreateRequest {
     )]
     pub store_id: Option<i64>,
 }
-/// Response data of `address.create`: Calls /address/create.
+/// Response data of `address.create`: Create a shop address, optionally bound to a store.
 ///
 /// `POST /address/create` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/741)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -454,7 +454,7 @@ impl ::shop_api::runtime::ApiRequest for AddressCreateRequest {
         name: "address.create",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/address/create",
-        summary: "Calls /address/create.",
+        summary: "Create a shop address, optionally bound to a store.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/13/741",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -462,7 +462,7 @@ impl ::shop_api::runtime::ApiRequest for AddressCreateRequest {
         required: &[],
     };
 }
-/// Request of `address.getAreasByProvince`: Calls /address/getAreasByProvince.
+/// Request of `address.getAreasByProvince`: Get the full area tree (cities, districts, streets) of a province.
 ///
 /// `POST /address/getAreasByProvince` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/334)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -475,7 +475,7 @@ pub struct AddressGetAreasByProvinceRequest {
     )]
     pub province_id: Option<i64>,
 }
-/// Response data of `address.getAreasByProvince`: Calls /address/getAreasByProvince.
+/// Response data of `address.getAreasByProvince`: Get the full area tree (cities, districts, streets) of a province.
 ///
 /// `POST /address/getAreasByProvince` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/334)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -497,7 +497,7 @@ impl ::shop_api::runtime::ApiRequest for AddressGetAreasByProvinceRequest {
         name: "address.getAreasByProvince",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/address/getAreasByProvince",
-        summary: "Calls /address/getAreasByProvince.",
+        summary: "Get the full area tree (cities, districts, streets) of a province.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/16/334",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -506,12 +506,12 @@ impl ::shop_api::runtime::ApiRequest for AddressGetAreasByProvinceRequest {
         required: &[],
     };
 }
-/// Request of `address.getProvince`: Calls /address/getProvince.
+/// Request of `address.getProvince`: List all provinces.
 ///
 /// `POST /address/getProvince` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/336)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AddressGetProvinceRequest {}
-/// Response data of `address.getProvince`: Calls /address/getProvince.
+/// Response data of `address.getProvince`: List all provinces.
 ///
 /// `POST /address/getProvince` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/336)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -533,7 +533,7 @@ impl ::shop_api::runtime::ApiRequest for AddressGetProvinceRequest {
         name: "address.getProvince",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/address/getProvince",
-        summary: "Calls /address/getProvince.",
+        summary: "List all provinces.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/16/336",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -542,7 +542,7 @@ impl ::shop_api::runtime::ApiRequest for AddressGetProvinceRequest {
         required: &[],
     };
 }
-/// Request of `address.list`: Calls /address/list.
+/// Request of `address.list`: List the shop's return and shipping addresses, paged.
 ///
 /// `POST /address/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/558)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -590,7 +590,7 @@ pub struct AddressListRequest {
     )]
     pub store_id: Option<i64>,
 }
-/// Response data of `address.list`: Calls /address/list.
+/// Response data of `address.list`: List the shop's return and shipping addresses, paged.
 ///
 /// `POST /address/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/558)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -633,7 +633,7 @@ impl ::shop_api::runtime::ApiRequest for AddressListRequest {
         name: "address.list",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/address/list",
-        summary: "Calls /address/list.",
+        summary: "List the shop's return and shipping addresses, paged.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/13/558",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -661,7 +661,7 @@ impl ::shop_api::runtime::Paginated for AddressListRequest {
         )
     }
 }
-/// Request of `address.update`: Calls /address/update.
+/// Request of `address.update`: Update a shop address.
 ///
 /// `POST /address/update` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/742)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -677,7 +677,7 @@ pub struct AddressUpdateRequest {
     )]
     pub store_id: Option<i64>,
 }
-/// Response data of `address.update`: Calls /address/update.
+/// Response data of `address.update`: Update a shop address.
 ///
 /// `POST /address/update` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/742)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -691,7 +691,7 @@ impl ::shop_api::runtime::ApiRequest for AddressUpdateRequest {
         name: "address.update",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/address/update",
-        summary: "Calls /address/update.",
+        summary: "Update a shop address.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/13/742",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -700,7 +700,7 @@ impl ::shop_api::runtime::ApiRequest for AddressUpdateRequest {
     };
 }
 impl super::super::Client {
-    /// Calls /address/create.
+    /// Create a shop address, optionally bound to a store.
     ///
     /// `address.create` (`POST /address/create`) — [official documentation](https://op.jinritemai.com/docs/api-docs/13/741)
     pub async fn address_create(
@@ -709,7 +709,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AddressCreateResponse> {
         self.execute(req).await
     }
-    /// Calls /address/getAreasByProvince.
+    /// Get the full area tree (cities, districts, streets) of a province.
     ///
     /// `address.getAreasByProvince` (`POST /address/getAreasByProvince`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/334)
     ///
@@ -720,7 +720,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AddressGetAreasByProvinceResponse> {
         self.execute(req).await
     }
-    /// Calls /address/getProvince.
+    /// List all provinces.
     ///
     /// `address.getProvince` (`POST /address/getProvince`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/336)
     ///
@@ -731,7 +731,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AddressGetProvinceResponse> {
         self.execute(req).await
     }
-    /// Calls /address/list.
+    /// List the shop's return and shipping addresses, paged.
     ///
     /// `address.list` (`POST /address/list`) — [official documentation](https://op.jinritemai.com/docs/api-docs/13/558)
     ///
@@ -742,7 +742,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AddressListResponse> {
         self.execute(req).await
     }
-    /// Calls /address/update.
+    /// Update a shop address.
     ///
     /// `address.update` (`POST /address/update`) — [official documentation](https://op.jinritemai.com/docs/api-docs/13/742)
     pub async fn address_update(

@@ -3691,7 +3691,7 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleOperateRequest {
         required: &["type", "items"],
     };
 }
-/// Request of `afterSale.CancelSendGoodsSuccess`: Calls /afterSale/CancelSendGoodsSuccess.
+/// Request of `afterSale.CancelSendGoodsSuccess`: Confirm that shipment was cancelled for an after-sale case.
 ///
 /// `POST /afterSale/CancelSendGoodsSuccess` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/816)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3711,7 +3711,7 @@ pub struct AfterSaleCancelSendGoodsSuccessRequest {
     )]
     pub op_time: Option<i64>,
 }
-/// Response data of `afterSale.CancelSendGoodsSuccess`: Calls /afterSale/CancelSendGoodsSuccess.
+/// Response data of `afterSale.CancelSendGoodsSuccess`: Confirm that shipment was cancelled for an after-sale case.
 ///
 /// `POST /afterSale/CancelSendGoodsSuccess` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/816)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3725,7 +3725,7 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleCancelSendGoodsSuccessRequest 
         name: "afterSale.CancelSendGoodsSuccess",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/afterSale/CancelSendGoodsSuccess",
-        summary: "Calls /afterSale/CancelSendGoodsSuccess.",
+        summary: "Confirm that shipment was cancelled for an after-sale case.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/17/816",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -3733,7 +3733,7 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleCancelSendGoodsSuccessRequest 
         required: &[],
     };
 }
-/// Request of `afterSale.OpenAfterSaleChannel`: Calls /afterSale/OpenAfterSaleChannel.
+/// Request of `afterSale.OpenAfterSaleChannel`: Open the super after-sale channel for an order and get allowed types.
 ///
 /// `POST /afterSale/OpenAfterSaleChannel` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/764)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3746,7 +3746,7 @@ pub struct AfterSaleOpenAfterSaleChannelRequest {
     )]
     pub order_id: Option<i64>,
 }
-/// Response data of `afterSale.OpenAfterSaleChannel`: Calls /afterSale/OpenAfterSaleChannel.
+/// Response data of `afterSale.OpenAfterSaleChannel`: Open the super after-sale channel for an order and get allowed types.
 ///
 /// `POST /afterSale/OpenAfterSaleChannel` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/764)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3764,7 +3764,7 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleOpenAfterSaleChannelRequest {
         name: "afterSale.OpenAfterSaleChannel",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/afterSale/OpenAfterSaleChannel",
-        summary: "Calls /afterSale/OpenAfterSaleChannel.",
+        summary: "Open the super after-sale channel for an order and get allowed types.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/17/764",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -3772,7 +3772,7 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleOpenAfterSaleChannelRequest {
         required: &[],
     };
 }
-/// Request of `afterSale.addOrderRemark`: Calls /afterSale/addOrderRemark.
+/// Request of `afterSale.addOrderRemark`: Add a merchant remark to an order or after-sale case.
 ///
 /// `POST /afterSale/addOrderRemark` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/585)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3799,7 +3799,7 @@ pub struct AfterSaleAddOrderRemarkRequest {
     )]
     pub remark: Option<String>,
 }
-/// Response data of `afterSale.addOrderRemark`: Calls /afterSale/addOrderRemark.
+/// Response data of `afterSale.addOrderRemark`: Add a merchant remark to an order or after-sale case.
 ///
 /// `POST /afterSale/addOrderRemark` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/585)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3813,7 +3813,7 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleAddOrderRemarkRequest {
         name: "afterSale.addOrderRemark",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/afterSale/addOrderRemark",
-        summary: "Calls /afterSale/addOrderRemark.",
+        summary: "Add a merchant remark to an order or after-sale case.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/17/585",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -3821,7 +3821,7 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleAddOrderRemarkRequest {
         required: &[],
     };
 }
-/// Request of `afterSale.applyLogisticsIntercept`: Calls /afterSale/applyLogisticsIntercept.
+/// Request of `afterSale.applyLogisticsIntercept`: Request interception of parcels for an after-sale case.
 ///
 /// `POST /afterSale/applyLogisticsIntercept` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/897)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3848,7 +3848,7 @@ pub struct AfterSaleApplyLogisticsInterceptRequest {
     )]
     pub intercept_targets: Option<Vec<InterceptTargetsItem>>,
 }
-/// Response data of `afterSale.applyLogisticsIntercept`: Calls /afterSale/applyLogisticsIntercept.
+/// Response data of `afterSale.applyLogisticsIntercept`: Request interception of parcels for an after-sale case.
 ///
 /// `POST /afterSale/applyLogisticsIntercept` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/897)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3905,7 +3905,7 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleApplyLogisticsInterceptRequest
         name: "afterSale.applyLogisticsIntercept",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/afterSale/applyLogisticsIntercept",
-        summary: "Calls /afterSale/applyLogisticsIntercept.",
+        summary: "Request interception of parcels for an after-sale case.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/17/897",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -3913,7 +3913,7 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleApplyLogisticsInterceptRequest
         required: &[],
     };
 }
-/// Request of `afterSale.returnGoodsToWareHouseSuccess`: Calls /afterSale/returnGoodsToWareHouseSuccess.
+/// Request of `afterSale.returnGoodsToWareHouseSuccess`: Confirm that returned goods arrived in the warehouse.
 ///
 /// `POST /afterSale/returnGoodsToWareHouseSuccess` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/815)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3947,7 +3947,7 @@ pub struct AfterSaleReturnGoodsToWareHouseSuccessRequest {
     )]
     pub logistics_company_code: Option<String>,
 }
-/// Response data of `afterSale.returnGoodsToWareHouseSuccess`: Calls /afterSale/returnGoodsToWareHouseSuccess.
+/// Response data of `afterSale.returnGoodsToWareHouseSuccess`: Confirm that returned goods arrived in the warehouse.
 ///
 /// `POST /afterSale/returnGoodsToWareHouseSuccess` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/815)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3961,7 +3961,7 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleReturnGoodsToWareHouseSuccessR
         name: "afterSale.returnGoodsToWareHouseSuccess",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/afterSale/returnGoodsToWareHouseSuccess",
-        summary: "Calls /afterSale/returnGoodsToWareHouseSuccess.",
+        summary: "Confirm that returned goods arrived in the warehouse.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/17/815",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -3969,7 +3969,7 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleReturnGoodsToWareHouseSuccessR
         required: &[],
     };
 }
-/// Request of `afterSale.submitEvidence`: Calls /afterSale/submitEvidence.
+/// Request of `afterSale.submitEvidence`: Submit evidence images and a note for an after-sale case.
 ///
 /// `POST /afterSale/submitEvidence` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/255)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3996,7 +3996,7 @@ pub struct AfterSaleSubmitEvidenceRequest {
     )]
     pub evidence: Option<Vec<String>>,
 }
-/// Response data of `afterSale.submitEvidence`: Calls /afterSale/submitEvidence.
+/// Response data of `afterSale.submitEvidence`: Submit evidence images and a note for an after-sale case.
 ///
 /// `POST /afterSale/submitEvidence` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/255)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -4010,7 +4010,7 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleSubmitEvidenceRequest {
         name: "afterSale.submitEvidence",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/afterSale/submitEvidence",
-        summary: "Calls /afterSale/submitEvidence.",
+        summary: "Submit evidence images and a note for an after-sale case.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/17/255",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -4018,7 +4018,7 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleSubmitEvidenceRequest {
         required: &[],
     };
 }
-/// Request of `afterSale.timeExtend`: Calls /afterSale/timeExtend.
+/// Request of `afterSale.timeExtend`: Extend the time limit of an after-sale case.
 ///
 /// `POST /afterSale/timeExtend` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/242)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -4031,7 +4031,7 @@ pub struct AfterSaleTimeExtendRequest {
     )]
     pub aftersale_id: Option<i64>,
 }
-/// Response data of `afterSale.timeExtend`: Calls /afterSale/timeExtend.
+/// Response data of `afterSale.timeExtend`: Extend the time limit of an after-sale case.
 ///
 /// `POST /afterSale/timeExtend` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/242)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -4045,7 +4045,7 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleTimeExtendRequest {
         name: "afterSale.timeExtend",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/afterSale/timeExtend",
-        summary: "Calls /afterSale/timeExtend.",
+        summary: "Extend the time limit of an after-sale case.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/17/242",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -4085,7 +4085,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AfterSaleOperateResponse> {
         self.execute(req).await
     }
-    /// Calls /afterSale/CancelSendGoodsSuccess.
+    /// Confirm that shipment was cancelled for an after-sale case.
     ///
     /// `afterSale.CancelSendGoodsSuccess` (`POST /afterSale/CancelSendGoodsSuccess`) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/816)
     pub async fn after_sale_cancel_send_goods_success(
@@ -4094,7 +4094,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AfterSaleCancelSendGoodsSuccessResponse> {
         self.execute(req).await
     }
-    /// Calls /afterSale/OpenAfterSaleChannel.
+    /// Open the super after-sale channel for an order and get allowed types.
     ///
     /// `afterSale.OpenAfterSaleChannel` (`POST /afterSale/OpenAfterSaleChannel`) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/764)
     pub async fn after_sale_open_after_sale_channel(
@@ -4103,7 +4103,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AfterSaleOpenAfterSaleChannelResponse> {
         self.execute(req).await
     }
-    /// Calls /afterSale/addOrderRemark.
+    /// Add a merchant remark to an order or after-sale case.
     ///
     /// `afterSale.addOrderRemark` (`POST /afterSale/addOrderRemark`) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/585)
     pub async fn after_sale_add_order_remark(
@@ -4112,7 +4112,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AfterSaleAddOrderRemarkResponse> {
         self.execute(req).await
     }
-    /// Calls /afterSale/applyLogisticsIntercept.
+    /// Request interception of parcels for an after-sale case.
     ///
     /// `afterSale.applyLogisticsIntercept` (`POST /afterSale/applyLogisticsIntercept`) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/897)
     pub async fn after_sale_apply_logistics_intercept(
@@ -4121,7 +4121,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AfterSaleApplyLogisticsInterceptResponse> {
         self.execute(req).await
     }
-    /// Calls /afterSale/returnGoodsToWareHouseSuccess.
+    /// Confirm that returned goods arrived in the warehouse.
     ///
     /// `afterSale.returnGoodsToWareHouseSuccess` (`POST /afterSale/returnGoodsToWareHouseSuccess`) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/815)
     pub async fn after_sale_return_goods_to_ware_house_success(
@@ -4130,7 +4130,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AfterSaleReturnGoodsToWareHouseSuccessResponse> {
         self.execute(req).await
     }
-    /// Calls /afterSale/submitEvidence.
+    /// Submit evidence images and a note for an after-sale case.
     ///
     /// `afterSale.submitEvidence` (`POST /afterSale/submitEvidence`) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/255)
     pub async fn after_sale_submit_evidence(
@@ -4139,7 +4139,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AfterSaleSubmitEvidenceResponse> {
         self.execute(req).await
     }
-    /// Calls /afterSale/timeExtend.
+    /// Extend the time limit of an after-sale case.
     ///
     /// `afterSale.timeExtend` (`POST /afterSale/timeExtend`) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/242)
     pub async fn after_sale_time_extend(

@@ -45,7 +45,7 @@ pub struct Decision {
     pub hit_status: Option<String>,
 }
 ::shop_api::impl_lenient!(User, Decision);
-/// Request of `antispam.orderQuery`: Calls /antispam/orderQuery.
+/// Request of `antispam.orderQuery`: Report an order query event for risk control and get a decision.
 ///
 /// `POST /antispam/orderQuery` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/650)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -68,7 +68,7 @@ pub struct AntispamOrderQueryRequest {
     )]
     pub params: Option<String>,
 }
-/// Response data of `antispam.orderQuery`: Calls /antispam/orderQuery.
+/// Response data of `antispam.orderQuery`: Report an order query event for risk control and get a decision.
 ///
 /// `POST /antispam/orderQuery` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/650)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -86,7 +86,7 @@ impl ::shop_api::runtime::ApiRequest for AntispamOrderQueryRequest {
         name: "antispam.orderQuery",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/antispam/orderQuery",
-        summary: "Calls /antispam/orderQuery.",
+        summary: "Report an order query event for risk control and get a decision.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/15/650",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -95,7 +95,7 @@ impl ::shop_api::runtime::ApiRequest for AntispamOrderQueryRequest {
         required: &[],
     };
 }
-/// Request of `antispam.orderSend`: Calls /antispam/orderSend.
+/// Request of `antispam.orderSend`: Report an order shipping event for risk control and get a decision.
 ///
 /// `POST /antispam/orderSend` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/649)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -118,7 +118,7 @@ pub struct AntispamOrderSendRequest {
     )]
     pub params: Option<String>,
 }
-/// Response data of `antispam.orderSend`: Calls /antispam/orderSend.
+/// Response data of `antispam.orderSend`: Report an order shipping event for risk control and get a decision.
 ///
 /// `POST /antispam/orderSend` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/649)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -136,7 +136,7 @@ impl ::shop_api::runtime::ApiRequest for AntispamOrderSendRequest {
         name: "antispam.orderSend",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/antispam/orderSend",
-        summary: "Calls /antispam/orderSend.",
+        summary: "Report an order shipping event for risk control and get a decision.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/15/649",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -144,7 +144,7 @@ impl ::shop_api::runtime::ApiRequest for AntispamOrderSendRequest {
         required: &[],
     };
 }
-/// Request of `antispam.userLogin`: Calls /antispam/userLogin.
+/// Request of `antispam.userLogin`: Report a user login event for risk control and get a decision.
 ///
 /// `POST /antispam/userLogin` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/635)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -167,7 +167,7 @@ pub struct AntispamUserLoginRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
 }
-/// Response data of `antispam.userLogin`: Calls /antispam/userLogin.
+/// Response data of `antispam.userLogin`: Report a user login event for risk control and get a decision.
 ///
 /// `POST /antispam/userLogin` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/635)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -185,7 +185,7 @@ impl ::shop_api::runtime::ApiRequest for AntispamUserLoginRequest {
         name: "antispam.userLogin",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/antispam/userLogin",
-        summary: "Calls /antispam/userLogin.",
+        summary: "Report a user login event for risk control and get a decision.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/13/635",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -194,7 +194,7 @@ impl ::shop_api::runtime::ApiRequest for AntispamUserLoginRequest {
     };
 }
 impl super::super::Client {
-    /// Calls /antispam/orderQuery.
+    /// Report an order query event for risk control and get a decision.
     ///
     /// `antispam.orderQuery` (`POST /antispam/orderQuery`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/650)
     ///
@@ -205,7 +205,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AntispamOrderQueryResponse> {
         self.execute(req).await
     }
-    /// Calls /antispam/orderSend.
+    /// Report an order shipping event for risk control and get a decision.
     ///
     /// `antispam.orderSend` (`POST /antispam/orderSend`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/649)
     pub async fn antispam_order_send(
@@ -214,7 +214,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AntispamOrderSendResponse> {
         self.execute(req).await
     }
-    /// Calls /antispam/userLogin.
+    /// Report a user login event for risk control and get a decision.
     ///
     /// `antispam.userLogin` (`POST /antispam/userLogin`) — [official documentation](https://op.jinritemai.com/docs/api-docs/13/635)
     pub async fn antispam_user_login(

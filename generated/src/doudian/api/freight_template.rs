@@ -69,7 +69,7 @@ pub struct ListItem {
     pub template: Option<Template>,
 }
 ::shop_api::impl_lenient!(Template, ListItem);
-/// Request of `freightTemplate.list`: Calls /freightTemplate/list.
+/// Request of `freightTemplate.list`: List the shop's freight templates, searchable by name.
 ///
 /// `POST /freightTemplate/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/565)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -96,7 +96,7 @@ pub struct FreightTemplateListRequest {
     )]
     pub size: Option<String>,
 }
-/// Response data of `freightTemplate.list`: Calls /freightTemplate/list.
+/// Response data of `freightTemplate.list`: List the shop's freight templates, searchable by name.
 ///
 /// `POST /freightTemplate/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/565)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -127,7 +127,7 @@ impl ::shop_api::runtime::ApiRequest for FreightTemplateListRequest {
         name: "freightTemplate.list",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/freightTemplate/list",
-        summary: "Calls /freightTemplate/list.",
+        summary: "List the shop's freight templates, searchable by name.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/14/565",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -137,7 +137,7 @@ impl ::shop_api::runtime::ApiRequest for FreightTemplateListRequest {
     };
 }
 impl super::super::Client {
-    /// Calls /freightTemplate/list.
+    /// List the shop's freight templates, searchable by name.
     ///
     /// `freightTemplate.list` (`POST /freightTemplate/list`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/565)
     ///

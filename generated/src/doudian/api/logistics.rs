@@ -1199,7 +1199,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsTrackNoRouteDetailRequest {
         required: &["logistics_code", "track_no"],
     };
 }
-/// Request of `logistics.cancelOrder`: Calls /logistics/cancelOrder.
+/// Request of `logistics.cancelOrder`: Cancel an electronic waybill number.
 ///
 /// `POST /logistics/cancelOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/397)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1226,7 +1226,7 @@ pub struct LogisticsCancelOrderRequest {
     )]
     pub user_id: Option<i64>,
 }
-/// Response data of `logistics.cancelOrder`: Calls /logistics/cancelOrder.
+/// Response data of `logistics.cancelOrder`: Cancel an electronic waybill number.
 ///
 /// `POST /logistics/cancelOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/397)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1244,7 +1244,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsCancelOrderRequest {
         name: "logistics.cancelOrder",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/logistics/cancelOrder",
-        summary: "Calls /logistics/cancelOrder.",
+        summary: "Cancel an electronic waybill number.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/16/397",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -1252,7 +1252,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsCancelOrderRequest {
         required: &[],
     };
 }
-/// Request of `logistics.getCustomTemplateList`: Calls /logistics/getCustomTemplateList.
+/// Request of `logistics.getCustomTemplateList`: List the merchant's custom waybill print templates by carrier.
 ///
 /// `POST /logistics/getCustomTemplateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/784)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1265,7 +1265,7 @@ pub struct LogisticsGetCustomTemplateListRequest {
     )]
     pub logistics_code: Option<String>,
 }
-/// Response data of `logistics.getCustomTemplateList`: Calls /logistics/getCustomTemplateList.
+/// Response data of `logistics.getCustomTemplateList`: List the merchant's custom waybill print templates by carrier.
 ///
 /// `POST /logistics/getCustomTemplateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/784)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1287,7 +1287,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsGetCustomTemplateListRequest {
         name: "logistics.getCustomTemplateList",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/logistics/getCustomTemplateList",
-        summary: "Calls /logistics/getCustomTemplateList.",
+        summary: "List the merchant's custom waybill print templates by carrier.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/16/784",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -1296,7 +1296,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsGetCustomTemplateListRequest {
         required: &[],
     };
 }
-/// Request of `logistics.getOutRange`: Calls /logistics/getOutRange.
+/// Request of `logistics.getOutRange`: Check whether addresses are outside a carrier's service area.
 ///
 /// `POST /logistics/getOutRange` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/327)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1340,7 +1340,7 @@ pub struct LogisticsGetOutRangeRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_req: Option<DeliveryReq>,
 }
-/// Response data of `logistics.getOutRange`: Calls /logistics/getOutRange.
+/// Response data of `logistics.getOutRange`: Check whether addresses are outside a carrier's service area.
 ///
 /// `POST /logistics/getOutRange` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/327)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1369,7 +1369,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsGetOutRangeRequest {
         name: "logistics.getOutRange",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/logistics/getOutRange",
-        summary: "Calls /logistics/getOutRange.",
+        summary: "Check whether addresses are outside a carrier's service area.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/16/327",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -1378,7 +1378,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsGetOutRangeRequest {
         required: &[],
     };
 }
-/// Request of `logistics.listShopNetsite`: Calls /logistics/listShopNetsite.
+/// Request of `logistics.listShopNetsite`: List the shop's carrier outlets and waybill balances.
 ///
 /// `POST /logistics/listShopNetsite` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/576)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1391,7 +1391,7 @@ pub struct LogisticsListShopNetsiteRequest {
     )]
     pub logistics_code: Option<String>,
 }
-/// Response data of `logistics.listShopNetsite`: Calls /logistics/listShopNetsite.
+/// Response data of `logistics.listShopNetsite`: List the shop's carrier outlets and waybill balances.
 ///
 /// `POST /logistics/listShopNetsite` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/576)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1427,7 +1427,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsListShopNetsiteRequest {
         name: "logistics.listShopNetsite",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/logistics/listShopNetsite",
-        summary: "Calls /logistics/listShopNetsite.",
+        summary: "List the shop's carrier outlets and waybill balances.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/16/576",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -1436,7 +1436,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsListShopNetsiteRequest {
         required: &[],
     };
 }
-/// Request of `logistics.newCreateOrder`: Calls /logistics/newCreateOrder.
+/// Request of `logistics.newCreateOrder`: Get electronic waybill numbers for orders.
 ///
 /// `POST /logistics/newCreateOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1140)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1474,7 +1474,7 @@ pub struct LogisticsNewCreateOrderRequest {
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_channel: String,
 }
-/// Response data of `logistics.newCreateOrder`: Calls /logistics/newCreateOrder.
+/// Response data of `logistics.newCreateOrder`: Get electronic waybill numbers for orders.
 ///
 /// `POST /logistics/newCreateOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1140)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1503,7 +1503,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsNewCreateOrderRequest {
         name: "logistics.newCreateOrder",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/logistics/newCreateOrder",
-        summary: "Calls /logistics/newCreateOrder.",
+        summary: "Get electronic waybill numbers for orders.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/16/1140",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -1511,12 +1511,12 @@ impl ::shop_api::runtime::ApiRequest for LogisticsNewCreateOrderRequest {
         required: &["order_channel"],
     };
 }
-/// Request of `logistics.templateList`: Calls /logistics/templateList.
+/// Request of `logistics.templateList`: List the standard waybill print templates by carrier.
 ///
 /// `POST /logistics/templateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/476)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsTemplateListRequest {}
-/// Response data of `logistics.templateList`: Calls /logistics/templateList.
+/// Response data of `logistics.templateList`: List the standard waybill print templates by carrier.
 ///
 /// `POST /logistics/templateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/476)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1538,7 +1538,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsTemplateListRequest {
         name: "logistics.templateList",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/logistics/templateList",
-        summary: "Calls /logistics/templateList.",
+        summary: "List the standard waybill print templates by carrier.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/16/476",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -1547,7 +1547,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsTemplateListRequest {
         required: &[],
     };
 }
-/// Request of `logistics.updateOrder`: Calls /logistics/updateOrder.
+/// Request of `logistics.updateOrder`: Update the sender, receiver or items of an electronic waybill.
 ///
 /// `POST /logistics/updateOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/494)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1618,7 +1618,7 @@ pub struct LogisticsUpdateOrderRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warehouse: Option<LogisticsUpdateOrderWarehouse>,
 }
-/// Response data of `logistics.updateOrder`: Calls /logistics/updateOrder.
+/// Response data of `logistics.updateOrder`: Update the sender, receiver or items of an electronic waybill.
 ///
 /// `POST /logistics/updateOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/494)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1682,7 +1682,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsUpdateOrderRequest {
         name: "logistics.updateOrder",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/logistics/updateOrder",
-        summary: "Calls /logistics/updateOrder.",
+        summary: "Update the sender, receiver or items of an electronic waybill.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/16/494",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -1702,7 +1702,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<LogisticsTrackNoRouteDetailResponse> {
         self.execute(req).await
     }
-    /// Calls /logistics/cancelOrder.
+    /// Cancel an electronic waybill number.
     ///
     /// `logistics.cancelOrder` (`POST /logistics/cancelOrder`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/397)
     pub async fn logistics_cancel_order(
@@ -1711,7 +1711,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<LogisticsCancelOrderResponse> {
         self.execute(req).await
     }
-    /// Calls /logistics/getCustomTemplateList.
+    /// List the merchant's custom waybill print templates by carrier.
     ///
     /// `logistics.getCustomTemplateList` (`POST /logistics/getCustomTemplateList`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/784)
     ///
@@ -1722,7 +1722,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<LogisticsGetCustomTemplateListResponse> {
         self.execute(req).await
     }
-    /// Calls /logistics/getOutRange.
+    /// Check whether addresses are outside a carrier's service area.
     ///
     /// `logistics.getOutRange` (`POST /logistics/getOutRange`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/327)
     ///
@@ -1733,7 +1733,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<LogisticsGetOutRangeResponse> {
         self.execute(req).await
     }
-    /// Calls /logistics/listShopNetsite.
+    /// List the shop's carrier outlets and waybill balances.
     ///
     /// `logistics.listShopNetsite` (`POST /logistics/listShopNetsite`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/576)
     ///
@@ -1744,7 +1744,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<LogisticsListShopNetsiteResponse> {
         self.execute(req).await
     }
-    /// Calls /logistics/newCreateOrder.
+    /// Get electronic waybill numbers for orders.
     ///
     /// `logistics.newCreateOrder` (`POST /logistics/newCreateOrder`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1140)
     pub async fn logistics_new_create_order(
@@ -1753,7 +1753,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<LogisticsNewCreateOrderResponse> {
         self.execute(req).await
     }
-    /// Calls /logistics/templateList.
+    /// List the standard waybill print templates by carrier.
     ///
     /// `logistics.templateList` (`POST /logistics/templateList`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/476)
     ///
@@ -1764,7 +1764,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<LogisticsTemplateListResponse> {
         self.execute(req).await
     }
-    /// Calls /logistics/updateOrder.
+    /// Update the sender, receiver or items of an electronic waybill.
     ///
     /// `logistics.updateOrder` (`POST /logistics/updateOrder`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/494)
     pub async fn logistics_update_order(

@@ -705,7 +705,7 @@ pub struct MaterialInfoListItem {
     MaterialQueryMaterialDetailVideoInfo, MaterialInfo, FolderInfoListItem,
     MaterialSearchMaterialVideoInfo, MaterialInfoListItem
 );
-/// Request of `material.createFolder`: Calls /material/createFolder.
+/// Request of `material.createFolder`: Create a folder in the material center.
 ///
 /// `POST /material/createFolder` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/946)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -733,7 +733,7 @@ pub struct MaterialCreateFolderRequest {
     )]
     pub kind: Option<i32>,
 }
-/// Response data of `material.createFolder`: Calls /material/createFolder.
+/// Response data of `material.createFolder`: Create a folder in the material center.
 ///
 /// `POST /material/createFolder` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/946)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -777,7 +777,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialCreateFolderRequest {
         name: "material.createFolder",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/material/createFolder",
-        summary: "Calls /material/createFolder.",
+        summary: "Create a folder in the material center.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/69/946",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -785,7 +785,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialCreateFolderRequest {
         required: &[],
     };
 }
-/// Request of `material.deleteFolder`: Calls /material/deleteFolder.
+/// Request of `material.deleteFolder`: Permanently delete material center folders.
 ///
 /// `POST /material/deleteFolder` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/945)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -798,7 +798,7 @@ pub struct MaterialDeleteFolderRequest {
     )]
     pub folder_ids: Option<Vec<String>>,
 }
-/// Response data of `material.deleteFolder`: Calls /material/deleteFolder.
+/// Response data of `material.deleteFolder`: Permanently delete material center folders.
 ///
 /// `POST /material/deleteFolder` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/945)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -823,7 +823,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialDeleteFolderRequest {
         name: "material.deleteFolder",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/material/deleteFolder",
-        summary: "Calls /material/deleteFolder.",
+        summary: "Permanently delete material center folders.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/69/945",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -831,7 +831,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialDeleteFolderRequest {
         required: &[],
     };
 }
-/// Request of `material.deleteMaterial`: Calls /material/deleteMaterial.
+/// Request of `material.deleteMaterial`: Permanently delete materials.
 ///
 /// `POST /material/deleteMaterial` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/944)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -844,7 +844,7 @@ pub struct MaterialDeleteMaterialRequest {
     )]
     pub material_ids: Option<Vec<String>>,
 }
-/// Response data of `material.deleteMaterial`: Calls /material/deleteMaterial.
+/// Response data of `material.deleteMaterial`: Permanently delete materials.
 ///
 /// `POST /material/deleteMaterial` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/944)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -869,7 +869,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialDeleteMaterialRequest {
         name: "material.deleteMaterial",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/material/deleteMaterial",
-        summary: "Calls /material/deleteMaterial.",
+        summary: "Permanently delete materials.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/69/944",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -877,7 +877,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialDeleteMaterialRequest {
         required: &[],
     };
 }
-/// Request of `material.editFolder`: Calls /material/editFolder.
+/// Request of `material.editFolder`: Rename or move a material folder.
 ///
 /// `POST /material/editFolder` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/948)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -904,7 +904,7 @@ pub struct MaterialEditFolderRequest {
     )]
     pub to_folder_id: Option<String>,
 }
-/// Response data of `material.editFolder`: Calls /material/editFolder.
+/// Response data of `material.editFolder`: Rename or move a material folder.
 ///
 /// `POST /material/editFolder` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/948)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -918,7 +918,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialEditFolderRequest {
         name: "material.editFolder",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/material/editFolder",
-        summary: "Calls /material/editFolder.",
+        summary: "Rename or move a material folder.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/69/948",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -926,7 +926,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialEditFolderRequest {
         required: &[],
     };
 }
-/// Request of `material.editMaterial`: Calls /material/editMaterial.
+/// Request of `material.editMaterial`: Rename a material or move it to another folder.
 ///
 /// `POST /material/editMaterial` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/956)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -953,7 +953,7 @@ pub struct MaterialEditMaterialRequest {
     )]
     pub to_folder_id: Option<String>,
 }
-/// Response data of `material.editMaterial`: Calls /material/editMaterial.
+/// Response data of `material.editMaterial`: Rename a material or move it to another folder.
 ///
 /// `POST /material/editMaterial` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/956)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -967,7 +967,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialEditMaterialRequest {
         name: "material.editMaterial",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/material/editMaterial",
-        summary: "Calls /material/editMaterial.",
+        summary: "Rename a material or move it to another folder.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/69/956",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -975,7 +975,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialEditMaterialRequest {
         required: &[],
     };
 }
-/// Request of `material.getFolderInfo`: Calls /material/getFolderInfo.
+/// Request of `material.getFolderInfo`: Get a material folder with its subfolders and materials, paged.
 ///
 /// `POST /material/getFolderInfo` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/953)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1002,7 +1002,7 @@ pub struct MaterialGetFolderInfoRequest {
     )]
     pub page_size: Option<i32>,
 }
-/// Response data of `material.getFolderInfo`: Calls /material/getFolderInfo.
+/// Response data of `material.getFolderInfo`: Get a material folder with its subfolders and materials, paged.
 ///
 /// `POST /material/getFolderInfo` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/953)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1020,7 +1020,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialGetFolderInfoRequest {
         name: "material.getFolderInfo",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/material/getFolderInfo",
-        summary: "Calls /material/getFolderInfo.",
+        summary: "Get a material folder with its subfolders and materials, paged.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/69/953",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -1029,7 +1029,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialGetFolderInfoRequest {
         required: &[],
     };
 }
-/// Request of `material.moveFolderToRecycleBin`: Calls /material/moveFolderToRecycleBin.
+/// Request of `material.moveFolderToRecycleBin`: Move material folders to the recycle bin.
 ///
 /// `POST /material/moveFolderToRecycleBin` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/947)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1042,7 +1042,7 @@ pub struct MaterialMoveFolderToRecycleBinRequest {
     )]
     pub folder_ids: Option<Vec<String>>,
 }
-/// Response data of `material.moveFolderToRecycleBin`: Calls /material/moveFolderToRecycleBin.
+/// Response data of `material.moveFolderToRecycleBin`: Move material folders to the recycle bin.
 ///
 /// `POST /material/moveFolderToRecycleBin` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/947)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1067,7 +1067,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialMoveFolderToRecycleBinRequest {
         name: "material.moveFolderToRecycleBin",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/material/moveFolderToRecycleBin",
-        summary: "Calls /material/moveFolderToRecycleBin.",
+        summary: "Move material folders to the recycle bin.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/69/947",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -1075,7 +1075,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialMoveFolderToRecycleBinRequest {
         required: &[],
     };
 }
-/// Request of `material.moveMaterialToRecycleBin`: Calls /material/moveMaterialToRecycleBin.
+/// Request of `material.moveMaterialToRecycleBin`: Move materials to the recycle bin.
 ///
 /// `POST /material/moveMaterialToRecycleBin` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/951)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1088,7 +1088,7 @@ pub struct MaterialMoveMaterialToRecycleBinRequest {
     )]
     pub material_ids: Option<Vec<String>>,
 }
-/// Response data of `material.moveMaterialToRecycleBin`: Calls /material/moveMaterialToRecycleBin.
+/// Response data of `material.moveMaterialToRecycleBin`: Move materials to the recycle bin.
 ///
 /// `POST /material/moveMaterialToRecycleBin` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/951)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1113,7 +1113,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialMoveMaterialToRecycleBinRequest
         name: "material.moveMaterialToRecycleBin",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/material/moveMaterialToRecycleBin",
-        summary: "Calls /material/moveMaterialToRecycleBin.",
+        summary: "Move materials to the recycle bin.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/69/951",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -1121,7 +1121,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialMoveMaterialToRecycleBinRequest
         required: &[],
     };
 }
-/// Request of `material.queryMaterialDetail`: Calls /material/queryMaterialDetail.
+/// Request of `material.queryMaterialDetail`: Get the details of one material.
 ///
 /// `POST /material/queryMaterialDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/950)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1134,7 +1134,7 @@ pub struct MaterialQueryMaterialDetailRequest {
     )]
     pub material_id: Option<String>,
 }
-/// Response data of `material.queryMaterialDetail`: Calls /material/queryMaterialDetail.
+/// Response data of `material.queryMaterialDetail`: Get the details of one material.
 ///
 /// `POST /material/queryMaterialDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/950)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1152,7 +1152,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialQueryMaterialDetailRequest {
         name: "material.queryMaterialDetail",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/material/queryMaterialDetail",
-        summary: "Calls /material/queryMaterialDetail.",
+        summary: "Get the details of one material.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/69/950",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -1161,7 +1161,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialQueryMaterialDetailRequest {
         required: &[],
     };
 }
-/// Request of `material.recoverFolder`: Calls /material/recoverFolder.
+/// Request of `material.recoverFolder`: Restore material folders from the recycle bin.
 ///
 /// `POST /material/recoverFolder` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/1096)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1174,7 +1174,7 @@ pub struct MaterialRecoverFolderRequest {
     )]
     pub folder_ids: Option<Vec<String>>,
 }
-/// Response data of `material.recoverFolder`: Calls /material/recoverFolder.
+/// Response data of `material.recoverFolder`: Restore material folders from the recycle bin.
 ///
 /// `POST /material/recoverFolder` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/1096)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1199,7 +1199,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialRecoverFolderRequest {
         name: "material.recoverFolder",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/material/recoverFolder",
-        summary: "Calls /material/recoverFolder.",
+        summary: "Restore material folders from the recycle bin.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/69/1096",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -1207,7 +1207,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialRecoverFolderRequest {
         required: &[],
     };
 }
-/// Request of `material.recoverMaterial`: Calls /material/recoverMaterial.
+/// Request of `material.recoverMaterial`: Restore materials from the recycle bin.
 ///
 /// `POST /material/recoverMaterial` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/954)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1220,7 +1220,7 @@ pub struct MaterialRecoverMaterialRequest {
     )]
     pub material_ids: Option<Vec<String>>,
 }
-/// Response data of `material.recoverMaterial`: Calls /material/recoverMaterial.
+/// Response data of `material.recoverMaterial`: Restore materials from the recycle bin.
 ///
 /// `POST /material/recoverMaterial` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/954)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1245,7 +1245,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialRecoverMaterialRequest {
         name: "material.recoverMaterial",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/material/recoverMaterial",
-        summary: "Calls /material/recoverMaterial.",
+        summary: "Restore materials from the recycle bin.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/69/954",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -1253,7 +1253,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialRecoverMaterialRequest {
         required: &[],
     };
 }
-/// Request of `material.searchFolder`: Calls /material/searchFolder.
+/// Request of `material.searchFolder`: Search material folders by name, parent, status or time.
 ///
 /// `POST /material/searchFolder` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/952)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1322,7 +1322,7 @@ pub struct MaterialSearchFolderRequest {
     )]
     pub operate_status: Option<Vec<i32>>,
 }
-/// Response data of `material.searchFolder`: Calls /material/searchFolder.
+/// Response data of `material.searchFolder`: Search material folders by name, parent, status or time.
 ///
 /// `POST /material/searchFolder` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/952)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1351,7 +1351,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialSearchFolderRequest {
         name: "material.searchFolder",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/material/searchFolder",
-        summary: "Calls /material/searchFolder.",
+        summary: "Search material folders by name, parent, status or time.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/69/952",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -1381,7 +1381,7 @@ impl ::shop_api::runtime::Paginated for MaterialSearchFolderRequest {
         )
     }
 }
-/// Request of `material.searchMaterial`: Calls /material/searchMaterial.
+/// Request of `material.searchMaterial`: Search materials by name, type, status, folder or time.
 ///
 /// `POST /material/searchMaterial` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/943)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1471,7 +1471,7 @@ pub struct MaterialSearchMaterialRequest {
     )]
     pub order_type: Option<i32>,
 }
-/// Response data of `material.searchMaterial`: Calls /material/searchMaterial.
+/// Response data of `material.searchMaterial`: Search materials by name, type, status, folder or time.
 ///
 /// `POST /material/searchMaterial` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/943)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1500,7 +1500,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialSearchMaterialRequest {
         name: "material.searchMaterial",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/material/searchMaterial",
-        summary: "Calls /material/searchMaterial.",
+        summary: "Search materials by name, type, status, folder or time.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/69/943",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -1530,7 +1530,7 @@ impl ::shop_api::runtime::Paginated for MaterialSearchMaterialRequest {
         )
     }
 }
-/// Request of `material.uploadImageSync`: Calls /material/uploadImageSync.
+/// Request of `material.uploadImageSync`: Upload one image to the material center.
 ///
 /// `POST /material/uploadImageSync` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/955)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1569,7 +1569,7 @@ pub struct MaterialUploadImageSyncRequest {
     )]
     pub need_distinct: Option<bool>,
 }
-/// Response data of `material.uploadImageSync`: Calls /material/uploadImageSync.
+/// Response data of `material.uploadImageSync`: Upload one image to the material center.
 ///
 /// `POST /material/uploadImageSync` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/955)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1619,7 +1619,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialUploadImageSyncRequest {
         name: "material.uploadImageSync",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/material/uploadImageSync",
-        summary: "Calls /material/uploadImageSync.",
+        summary: "Upload one image to the material center.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/69/955",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -1627,7 +1627,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialUploadImageSyncRequest {
         required: &["url"],
     };
 }
-/// Request of `material.uploadVideoAsync`: Calls /material/uploadVideoAsync.
+/// Request of `material.uploadVideoAsync`: Upload one video to the material center asynchronously.
 ///
 /// `POST /material/uploadVideoAsync` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/949)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1661,7 +1661,7 @@ pub struct MaterialUploadVideoAsyncRequest {
     )]
     pub file_uri: Option<String>,
 }
-/// Response data of `material.uploadVideoAsync`: Calls /material/uploadVideoAsync.
+/// Response data of `material.uploadVideoAsync`: Upload one video to the material center asynchronously.
 ///
 /// `POST /material/uploadVideoAsync` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/949)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1704,7 +1704,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialUploadVideoAsyncRequest {
         name: "material.uploadVideoAsync",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/material/uploadVideoAsync",
-        summary: "Calls /material/uploadVideoAsync.",
+        summary: "Upload one video to the material center asynchronously.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/69/949",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -1713,7 +1713,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialUploadVideoAsyncRequest {
     };
 }
 impl super::super::Client {
-    /// Calls /material/createFolder.
+    /// Create a folder in the material center.
     ///
     /// `material.createFolder` (`POST /material/createFolder`) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/946)
     pub async fn material_create_folder(
@@ -1722,7 +1722,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<MaterialCreateFolderResponse> {
         self.execute(req).await
     }
-    /// Calls /material/deleteFolder.
+    /// Permanently delete material center folders.
     ///
     /// `material.deleteFolder` (`POST /material/deleteFolder`) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/945)
     pub async fn material_delete_folder(
@@ -1731,7 +1731,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<MaterialDeleteFolderResponse> {
         self.execute(req).await
     }
-    /// Calls /material/deleteMaterial.
+    /// Permanently delete materials.
     ///
     /// `material.deleteMaterial` (`POST /material/deleteMaterial`) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/944)
     pub async fn material_delete_material(
@@ -1740,7 +1740,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<MaterialDeleteMaterialResponse> {
         self.execute(req).await
     }
-    /// Calls /material/editFolder.
+    /// Rename or move a material folder.
     ///
     /// `material.editFolder` (`POST /material/editFolder`) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/948)
     pub async fn material_edit_folder(
@@ -1749,7 +1749,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<MaterialEditFolderResponse> {
         self.execute(req).await
     }
-    /// Calls /material/editMaterial.
+    /// Rename a material or move it to another folder.
     ///
     /// `material.editMaterial` (`POST /material/editMaterial`) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/956)
     pub async fn material_edit_material(
@@ -1758,7 +1758,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<MaterialEditMaterialResponse> {
         self.execute(req).await
     }
-    /// Calls /material/getFolderInfo.
+    /// Get a material folder with its subfolders and materials, paged.
     ///
     /// `material.getFolderInfo` (`POST /material/getFolderInfo`) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/953)
     ///
@@ -1769,7 +1769,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<MaterialGetFolderInfoResponse> {
         self.execute(req).await
     }
-    /// Calls /material/moveFolderToRecycleBin.
+    /// Move material folders to the recycle bin.
     ///
     /// `material.moveFolderToRecycleBin` (`POST /material/moveFolderToRecycleBin`) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/947)
     pub async fn material_move_folder_to_recycle_bin(
@@ -1778,7 +1778,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<MaterialMoveFolderToRecycleBinResponse> {
         self.execute(req).await
     }
-    /// Calls /material/moveMaterialToRecycleBin.
+    /// Move materials to the recycle bin.
     ///
     /// `material.moveMaterialToRecycleBin` (`POST /material/moveMaterialToRecycleBin`) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/951)
     pub async fn material_move_material_to_recycle_bin(
@@ -1787,7 +1787,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<MaterialMoveMaterialToRecycleBinResponse> {
         self.execute(req).await
     }
-    /// Calls /material/queryMaterialDetail.
+    /// Get the details of one material.
     ///
     /// `material.queryMaterialDetail` (`POST /material/queryMaterialDetail`) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/950)
     ///
@@ -1798,7 +1798,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<MaterialQueryMaterialDetailResponse> {
         self.execute(req).await
     }
-    /// Calls /material/recoverFolder.
+    /// Restore material folders from the recycle bin.
     ///
     /// `material.recoverFolder` (`POST /material/recoverFolder`) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/1096)
     pub async fn material_recover_folder(
@@ -1807,7 +1807,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<MaterialRecoverFolderResponse> {
         self.execute(req).await
     }
-    /// Calls /material/recoverMaterial.
+    /// Restore materials from the recycle bin.
     ///
     /// `material.recoverMaterial` (`POST /material/recoverMaterial`) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/954)
     pub async fn material_recover_material(
@@ -1816,7 +1816,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<MaterialRecoverMaterialResponse> {
         self.execute(req).await
     }
-    /// Calls /material/searchFolder.
+    /// Search material folders by name, parent, status or time.
     ///
     /// `material.searchFolder` (`POST /material/searchFolder`) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/952)
     ///
@@ -1827,7 +1827,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<MaterialSearchFolderResponse> {
         self.execute(req).await
     }
-    /// Calls /material/searchMaterial.
+    /// Search materials by name, type, status, folder or time.
     ///
     /// `material.searchMaterial` (`POST /material/searchMaterial`) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/943)
     ///
@@ -1838,7 +1838,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<MaterialSearchMaterialResponse> {
         self.execute(req).await
     }
-    /// Calls /material/uploadImageSync.
+    /// Upload one image to the material center.
     ///
     /// `material.uploadImageSync` (`POST /material/uploadImageSync`) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/955)
     pub async fn material_upload_image_sync(
@@ -1847,7 +1847,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<MaterialUploadImageSyncResponse> {
         self.execute(req).await
     }
-    /// Calls /material/uploadVideoAsync.
+    /// Upload one video to the material center asynchronously.
     ///
     /// `material.uploadVideoAsync` (`POST /material/uploadVideoAsync`) — [official documentation](https://op.jinritemai.com/docs/api-docs/69/949)
     pub async fn material_upload_video_async(

@@ -5310,7 +5310,7 @@ impl ::shop_api::runtime::ApiRequest for OrderDetailRequest {
         required: &["order_id"],
     };
 }
-/// Request of `order.AddressAppliedSwitch`: Calls /order/AddressAppliedSwitch.
+/// Request of `order.AddressAppliedSwitch`: Turn review of buyer address changes on or off.
 ///
 /// `POST /order/AddressAppliedSwitch` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/500)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5330,7 +5330,7 @@ pub struct OrderAddressAppliedSwitchRequest {
     )]
     pub review_type: Option<i64>,
 }
-/// Response data of `order.AddressAppliedSwitch`: Calls /order/AddressAppliedSwitch.
+/// Response data of `order.AddressAppliedSwitch`: Turn review of buyer address changes on or off.
 ///
 /// `POST /order/AddressAppliedSwitch` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/500)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5344,7 +5344,7 @@ impl ::shop_api::runtime::ApiRequest for OrderAddressAppliedSwitchRequest {
         name: "order.AddressAppliedSwitch",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/AddressAppliedSwitch",
-        summary: "Calls /order/AddressAppliedSwitch.",
+        summary: "Turn review of buyer address changes on or off.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/15/500",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -5352,7 +5352,7 @@ impl ::shop_api::runtime::ApiRequest for OrderAddressAppliedSwitchRequest {
         required: &[],
     };
 }
-/// Request of `order.BatchSearchIndex`: Calls /order/BatchSearchIndex.
+/// Request of `order.BatchSearchIndex`: Get search index strings for plaintext values.
 ///
 /// `POST /order/BatchSearchIndex` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/516)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5365,7 +5365,7 @@ pub struct OrderBatchSearchIndexRequest {
     )]
     pub plain_text_list: Option<Vec<PlainTextListItem>>,
 }
-/// Response data of `order.BatchSearchIndex`: Calls /order/BatchSearchIndex.
+/// Response data of `order.BatchSearchIndex`: Get search index strings for plaintext values.
 ///
 /// `POST /order/BatchSearchIndex` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/516)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5390,7 +5390,7 @@ impl ::shop_api::runtime::ApiRequest for OrderBatchSearchIndexRequest {
         name: "order.BatchSearchIndex",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/BatchSearchIndex",
-        summary: "Calls /order/BatchSearchIndex.",
+        summary: "Get search index strings for plaintext values.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/15/516",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -5398,7 +5398,7 @@ impl ::shop_api::runtime::ApiRequest for OrderBatchSearchIndexRequest {
         required: &[],
     };
 }
-/// Request of `order.addSerialNumber`: Calls /order/addSerialNumber.
+/// Request of `order.addSerialNumber`: Add product serial numbers to an order.
 ///
 /// `POST /order/addSerialNumber` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/687)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5418,7 +5418,7 @@ pub struct OrderAddSerialNumberRequest {
     )]
     pub serial_number_list: Option<Vec<String>>,
 }
-/// Response data of `order.addSerialNumber`: Calls /order/addSerialNumber.
+/// Response data of `order.addSerialNumber`: Add product serial numbers to an order.
 ///
 /// `POST /order/addSerialNumber` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/687)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5432,7 +5432,7 @@ impl ::shop_api::runtime::ApiRequest for OrderAddSerialNumberRequest {
         name: "order.addSerialNumber",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/addSerialNumber",
-        summary: "Calls /order/addSerialNumber.",
+        summary: "Add product serial numbers to an order.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/15/687",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -5440,12 +5440,12 @@ impl ::shop_api::runtime::ApiRequest for OrderAddSerialNumberRequest {
         required: &[],
     };
 }
-/// Request of `order.addresSwitchConfig`: Calls /order/addresSwitchConfig.
+/// Request of `order.addresSwitchConfig`: Get whether buyer address change review is on and usable by this app.
 ///
 /// `POST /order/addresSwitchConfig` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/501)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderAddresSwitchConfigRequest {}
-/// Response data of `order.addresSwitchConfig`: Calls /order/addresSwitchConfig.
+/// Response data of `order.addresSwitchConfig`: Get whether buyer address change review is on and usable by this app.
 ///
 /// `POST /order/addresSwitchConfig` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/501)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5467,7 +5467,7 @@ impl ::shop_api::runtime::ApiRequest for OrderAddresSwitchConfigRequest {
         name: "order.addresSwitchConfig",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/addresSwitchConfig",
-        summary: "Calls /order/addresSwitchConfig.",
+        summary: "Get whether buyer address change review is on and usable by this app.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/15/501",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -5475,7 +5475,7 @@ impl ::shop_api::runtime::ApiRequest for OrderAddresSwitchConfigRequest {
         required: &[],
     };
 }
-/// Request of `order.addressConfirm`: Calls /order/addressConfirm.
+/// Request of `order.addressConfirm`: Approve or reject a buyer's address change request.
 ///
 /// `POST /order/addressConfirm` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/505)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5495,7 +5495,7 @@ pub struct OrderAddressConfirmRequest {
     )]
     pub is_approved: Option<i64>,
 }
-/// Response data of `order.addressConfirm`: Calls /order/addressConfirm.
+/// Response data of `order.addressConfirm`: Approve or reject a buyer's address change request.
 ///
 /// `POST /order/addressConfirm` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/505)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5509,7 +5509,7 @@ impl ::shop_api::runtime::ApiRequest for OrderAddressConfirmRequest {
         name: "order.addressConfirm",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/addressConfirm",
-        summary: "Calls /order/addressConfirm.",
+        summary: "Approve or reject a buyer's address change request.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/15/505",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -5517,7 +5517,7 @@ impl ::shop_api::runtime::ApiRequest for OrderAddressConfirmRequest {
         required: &[],
     };
 }
-/// Request of `order.addressModify`: Calls /order/addressModify.
+/// Request of `order.addressModify`: Change the receiver address of an order.
 ///
 /// `POST /order/addressModify` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/290)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5549,7 +5549,7 @@ pub struct OrderAddressModifyRequest {
     )]
     pub post_tel: Option<String>,
 }
-/// Response data of `order.addressModify`: Calls /order/addressModify.
+/// Response data of `order.addressModify`: Change the receiver address of an order.
 ///
 /// `POST /order/addressModify` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/290)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5563,7 +5563,7 @@ impl ::shop_api::runtime::ApiRequest for OrderAddressModifyRequest {
         name: "order.addressModify",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/addressModify",
-        summary: "Calls /order/addressModify.",
+        summary: "Change the receiver address of an order.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/15/290",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -5571,7 +5571,7 @@ impl ::shop_api::runtime::ApiRequest for OrderAddressModifyRequest {
         required: &["post_addr"],
     };
 }
-/// Request of `order.batchDecrypt`: Calls /order/batchDecrypt.
+/// Request of `order.batchDecrypt`: Decrypt encrypted order data such as names, phones and addresses.
 ///
 /// `POST /order/batchDecrypt` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/982)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5598,7 +5598,7 @@ pub struct OrderBatchDecryptRequest {
     )]
     pub account_type: Option<String>,
 }
-/// Response data of `order.batchDecrypt`: Calls /order/batchDecrypt.
+/// Response data of `order.batchDecrypt`: Decrypt encrypted order data such as names, phones and addresses.
 ///
 /// `POST /order/batchDecrypt` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/982)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5623,7 +5623,7 @@ impl ::shop_api::runtime::ApiRequest for OrderBatchDecryptRequest {
         name: "order.batchDecrypt",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/batchDecrypt",
-        summary: "Calls /order/batchDecrypt.",
+        summary: "Decrypt encrypted order data such as names, phones and addresses.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/15/982",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -5631,7 +5631,7 @@ impl ::shop_api::runtime::ApiRequest for OrderBatchDecryptRequest {
         required: &[],
     };
 }
-/// Request of `order.batchEncrypt`: Calls /order/batchEncrypt.
+/// Request of `order.batchEncrypt`: Encrypt plaintext values for orders or after-sale cases.
 ///
 /// `POST /order/batchEncrypt` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/487)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5651,7 +5651,7 @@ pub struct OrderBatchEncryptRequest {
     )]
     pub sensitive_scene: Option<String>,
 }
-/// Response data of `order.batchEncrypt`: Calls /order/batchEncrypt.
+/// Response data of `order.batchEncrypt`: Encrypt plaintext values for orders or after-sale cases.
 ///
 /// `POST /order/batchEncrypt` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/487)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5676,7 +5676,7 @@ impl ::shop_api::runtime::ApiRequest for OrderBatchEncryptRequest {
         name: "order.batchEncrypt",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/batchEncrypt",
-        summary: "Calls /order/batchEncrypt.",
+        summary: "Encrypt plaintext values for orders or after-sale cases.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/15/487",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -5684,7 +5684,7 @@ impl ::shop_api::runtime::ApiRequest for OrderBatchEncryptRequest {
         required: &[],
     };
 }
-/// Request of `order.batchSensitive`: Calls /order/batchSensitive.
+/// Request of `order.batchSensitive`: Get masked versions of encrypted order data.
 ///
 /// `POST /order/batchSensitive` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/508)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5697,7 +5697,7 @@ pub struct OrderBatchSensitiveRequest {
     )]
     pub cipher_infos: Option<Vec<CipherInfosItem>>,
 }
-/// Response data of `order.batchSensitive`: Calls /order/batchSensitive.
+/// Response data of `order.batchSensitive`: Get masked versions of encrypted order data.
 ///
 /// `POST /order/batchSensitive` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/508)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5722,7 +5722,7 @@ impl ::shop_api::runtime::ApiRequest for OrderBatchSensitiveRequest {
         name: "order.batchSensitive",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/batchSensitive",
-        summary: "Calls /order/batchSensitive.",
+        summary: "Get masked versions of encrypted order data.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/15/508",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -5730,7 +5730,7 @@ impl ::shop_api::runtime::ApiRequest for OrderBatchSensitiveRequest {
         required: &[],
     };
 }
-/// Request of `order.downloadSettleItemToShop`: Calls /order/downloadSettleItemToShop.
+/// Request of `order.downloadSettleItemToShop`: Request a settlement detail export file.
 ///
 /// `POST /order/downloadSettleItemToShop` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1191)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5792,7 +5792,7 @@ pub struct OrderDownloadSettleItemToShopRequest {
     )]
     pub flow_type: Option<String>,
 }
-/// Response data of `order.downloadSettleItemToShop`: Calls /order/downloadSettleItemToShop.
+/// Response data of `order.downloadSettleItemToShop`: Request a settlement detail export file.
 ///
 /// `POST /order/downloadSettleItemToShop` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1191)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5828,7 +5828,7 @@ impl ::shop_api::runtime::ApiRequest for OrderDownloadSettleItemToShopRequest {
         name: "order.downloadSettleItemToShop",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/downloadSettleItemToShop",
-        summary: "Calls /order/downloadSettleItemToShop.",
+        summary: "Request a settlement detail export file.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/46/1191",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -5836,7 +5836,7 @@ impl ::shop_api::runtime::ApiRequest for OrderDownloadSettleItemToShopRequest {
         required: &[],
     };
 }
-/// Request of `order.downloadToShop`: Calls /order/downloadToShop.
+/// Request of `order.downloadToShop`: Get the download URL of a settlement detail export.
 ///
 /// `POST /order/downloadToShop` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1193)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5849,7 +5849,7 @@ pub struct OrderDownloadToShopRequest {
     )]
     pub download_id: Option<String>,
 }
-/// Response data of `order.downloadToShop`: Calls /order/downloadToShop.
+/// Response data of `order.downloadToShop`: Get the download URL of a settlement detail export.
 ///
 /// `POST /order/downloadToShop` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1193)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5885,7 +5885,7 @@ impl ::shop_api::runtime::ApiRequest for OrderDownloadToShopRequest {
         name: "order.downloadToShop",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/downloadToShop",
-        summary: "Calls /order/downloadToShop.",
+        summary: "Get the download URL of a settlement detail export.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/46/1193",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -5893,7 +5893,7 @@ impl ::shop_api::runtime::ApiRequest for OrderDownloadToShopRequest {
         required: &[],
     };
 }
-/// Request of `order.getServiceList`: Calls /order/getServiceList.
+/// Request of `order.getServiceList`: List buyer service requests on orders, filtered by time and status.
 ///
 /// `POST /order/getServiceList` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5960,7 +5960,7 @@ pub struct OrderGetServiceListRequest {
     )]
     pub order: Option<String>,
 }
-/// Response data of `order.getServiceList`: Calls /order/getServiceList.
+/// Response data of `order.getServiceList`: List buyer service requests on orders, filtered by time and status.
 ///
 /// `POST /order/getServiceList` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -5989,7 +5989,7 @@ impl ::shop_api::runtime::ApiRequest for OrderGetServiceListRequest {
         name: "order.getServiceList",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/getServiceList",
-        summary: "Calls /order/getServiceList.",
+        summary: "List buyer service requests on orders, filtered by time and status.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/15/266",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -6019,7 +6019,7 @@ impl ::shop_api::runtime::Paginated for OrderGetServiceListRequest {
         )
     }
 }
-/// Request of `order.getSettleBillDetail`: Calls /order/getSettleBillDetail.
+/// Request of `order.getSettleBillDetail`: List settlement bill details by time, order or product, paged.
 ///
 /// `POST /order/getSettleBillDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1192)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -6088,7 +6088,7 @@ pub struct OrderGetSettleBillDetailRequest {
     )]
     pub time_type: Option<String>,
 }
-/// Response data of `order.getSettleBillDetail`: Calls /order/getSettleBillDetail.
+/// Response data of `order.getSettleBillDetail`: List settlement bill details by time, order or product, paged.
 ///
 /// `POST /order/getSettleBillDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1192)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -6145,7 +6145,7 @@ impl ::shop_api::runtime::ApiRequest for OrderGetSettleBillDetailRequest {
         name: "order.getSettleBillDetail",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/getSettleBillDetail",
-        summary: "Calls /order/getSettleBillDetail.",
+        summary: "List settlement bill details by time, order or product, paged.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/46/1192",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -6173,7 +6173,7 @@ impl ::shop_api::runtime::Paginated for OrderGetSettleBillDetailRequest {
         )
     }
 }
-/// Request of `order.insurance`: Calls /order/insurance.
+/// Request of `order.insurance`: Get the insurance policies attached to an order.
 ///
 /// `POST /order/insurance` — [official documentation](https://op.jinritemai.com/docs/api-docs/32/626)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -6186,7 +6186,7 @@ pub struct OrderInsuranceRequest {
     )]
     pub order_id: Option<String>,
 }
-/// Response data of `order.insurance`: Calls /order/insurance.
+/// Response data of `order.insurance`: Get the insurance policies attached to an order.
 ///
 /// `POST /order/insurance` — [official documentation](https://op.jinritemai.com/docs/api-docs/32/626)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -6208,7 +6208,7 @@ impl ::shop_api::runtime::ApiRequest for OrderInsuranceRequest {
         name: "order.insurance",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/insurance",
-        summary: "Calls /order/insurance.",
+        summary: "Get the insurance policies attached to an order.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/32/626",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -6216,7 +6216,7 @@ impl ::shop_api::runtime::ApiRequest for OrderInsuranceRequest {
         required: &[],
     };
 }
-/// Request of `order.logisticsAddSinglePack`: Calls /order/logisticsAddSinglePack.
+/// Request of `order.logisticsAddSinglePack`: Ship one or more orders together in one parcel.
 ///
 /// `POST /order/logisticsAddSinglePack` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/563)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -6311,7 +6311,7 @@ pub struct OrderLogisticsAddSinglePackRequest {
     )]
     pub after_sale_address_id: Option<i64>,
 }
-/// Response data of `order.logisticsAddSinglePack`: Calls /order/logisticsAddSinglePack.
+/// Response data of `order.logisticsAddSinglePack`: Ship one or more orders together in one parcel.
 ///
 /// `POST /order/logisticsAddSinglePack` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/563)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -6333,7 +6333,7 @@ impl ::shop_api::runtime::ApiRequest for OrderLogisticsAddSinglePackRequest {
         name: "order.logisticsAddSinglePack",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/logisticsAddSinglePack",
-        summary: "Calls /order/logisticsAddSinglePack.",
+        summary: "Ship one or more orders together in one parcel.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/16/563",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -6341,7 +6341,7 @@ impl ::shop_api::runtime::ApiRequest for OrderLogisticsAddSinglePackRequest {
         required: &["company_code"],
     };
 }
-/// Request of `order.logisticsEditByPack`: Calls /order/logisticsEditByPack.
+/// Request of `order.logisticsEditByPack`: Change the tracking number or carrier of a shipped parcel.
 ///
 /// `POST /order/logisticsEditByPack` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/539)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -6394,7 +6394,7 @@ pub struct OrderLogisticsEditByPackRequest {
     )]
     pub after_sale_address_id: Option<i64>,
 }
-/// Response data of `order.logisticsEditByPack`: Calls /order/logisticsEditByPack.
+/// Response data of `order.logisticsEditByPack`: Change the tracking number or carrier of a shipped parcel.
 ///
 /// `POST /order/logisticsEditByPack` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/539)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -6408,7 +6408,7 @@ impl ::shop_api::runtime::ApiRequest for OrderLogisticsEditByPackRequest {
         name: "order.logisticsEditByPack",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/logisticsEditByPack",
-        summary: "Calls /order/logisticsEditByPack.",
+        summary: "Change the tracking number or carrier of a shipped parcel.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/16/539",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -6416,7 +6416,7 @@ impl ::shop_api::runtime::ApiRequest for OrderLogisticsEditByPackRequest {
         required: &["company_code"],
     };
 }
-/// Request of `order.policy`: Calls /order/policy.
+/// Request of `order.policy`: Get an order's insurance policy and claims by insurance product.
 ///
 /// `POST /order/policy` — [official documentation](https://op.jinritemai.com/docs/api-docs/32/902)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -6436,7 +6436,7 @@ pub struct OrderPolicyRequest {
     )]
     pub ins_product_id: Option<String>,
 }
-/// Response data of `order.policy`: Calls /order/policy.
+/// Response data of `order.policy`: Get an order's insurance policy and claims by insurance product.
 ///
 /// `POST /order/policy` — [official documentation](https://op.jinritemai.com/docs/api-docs/32/902)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -6461,7 +6461,7 @@ impl ::shop_api::runtime::ApiRequest for OrderPolicyRequest {
         name: "order.policy",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/policy",
-        summary: "Calls /order/policy.",
+        summary: "Get an order's insurance policy and claims by insurance product.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/32/902",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -6469,7 +6469,7 @@ impl ::shop_api::runtime::ApiRequest for OrderPolicyRequest {
         required: &[],
     };
 }
-/// Request of `order.replyService`: Calls /order/replyService.
+/// Request of `order.replyService`: Reply to a buyer service request.
 ///
 /// `POST /order/replyService` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/75)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -6494,7 +6494,7 @@ pub struct OrderReplyServiceRequest {
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub evidence: String,
 }
-/// Response data of `order.replyService`: Calls /order/replyService.
+/// Response data of `order.replyService`: Reply to a buyer service request.
 ///
 /// `POST /order/replyService` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/75)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -6508,7 +6508,7 @@ impl ::shop_api::runtime::ApiRequest for OrderReplyServiceRequest {
         name: "order.replyService",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/replyService",
-        summary: "Calls /order/replyService.",
+        summary: "Reply to a buyer service request.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/15/75",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -6516,7 +6516,7 @@ impl ::shop_api::runtime::ApiRequest for OrderReplyServiceRequest {
         required: &["evidence"],
     };
 }
-/// Request of `order.serviceDetail`: Calls /order/serviceDetail.
+/// Request of `order.serviceDetail`: Get a buyer service request with its history.
 ///
 /// `POST /order/serviceDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -6529,7 +6529,7 @@ pub struct OrderServiceDetailRequest {
     )]
     pub service_id: Option<i64>,
 }
-/// Response data of `order.serviceDetail`: Calls /order/serviceDetail.
+/// Response data of `order.serviceDetail`: Get a buyer service request with its history.
 ///
 /// `POST /order/serviceDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -6554,7 +6554,7 @@ impl ::shop_api::runtime::ApiRequest for OrderServiceDetailRequest {
         name: "order.serviceDetail",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/serviceDetail",
-        summary: "Calls /order/serviceDetail.",
+        summary: "Get a buyer service request with its history.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/15/266",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -6563,7 +6563,7 @@ impl ::shop_api::runtime::ApiRequest for OrderServiceDetailRequest {
         required: &[],
     };
 }
-/// Request of `order.updateOrderAmount`: Calls /order/updateOrderAmount.
+/// Request of `order.updateOrderAmount`: Change an order's item prices by setting per-item discounts.
 ///
 /// `POST /order/updateOrderAmount` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/263)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -6583,7 +6583,7 @@ pub struct OrderUpdateOrderAmountRequest {
     )]
     pub update_detail: Option<Vec<UpdateDetailItem>>,
 }
-/// Response data of `order.updateOrderAmount`: Calls /order/updateOrderAmount.
+/// Response data of `order.updateOrderAmount`: Change an order's item prices by setting per-item discounts.
 ///
 /// `POST /order/updateOrderAmount` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/263)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -6597,7 +6597,7 @@ impl ::shop_api::runtime::ApiRequest for OrderUpdateOrderAmountRequest {
         name: "order.updateOrderAmount",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/updateOrderAmount",
-        summary: "Calls /order/updateOrderAmount.",
+        summary: "Change an order's item prices by setting per-item discounts.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/15/263",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -6605,7 +6605,7 @@ impl ::shop_api::runtime::ApiRequest for OrderUpdateOrderAmountRequest {
         required: &[],
     };
 }
-/// Request of `order.updatePostAmount`: Calls /order/updatePostAmount.
+/// Request of `order.updatePostAmount`: Change the shipping fee of an order.
 ///
 /// `POST /order/updatePostAmount` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/264)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -6632,7 +6632,7 @@ pub struct OrderUpdatePostAmountRequest {
     )]
     pub post_amount_2: Option<i64>,
 }
-/// Response data of `order.updatePostAmount`: Calls /order/updatePostAmount.
+/// Response data of `order.updatePostAmount`: Change the shipping fee of an order.
 ///
 /// `POST /order/updatePostAmount` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/264)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -6646,7 +6646,7 @@ impl ::shop_api::runtime::ApiRequest for OrderUpdatePostAmountRequest {
         name: "order.updatePostAmount",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/updatePostAmount",
-        summary: "Calls /order/updatePostAmount.",
+        summary: "Change the shipping fee of an order.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/15/264",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -6763,7 +6763,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderDetailResponse> {
         self.execute(req).await
     }
-    /// Calls /order/AddressAppliedSwitch.
+    /// Turn review of buyer address changes on or off.
     ///
     /// `order.AddressAppliedSwitch` (`POST /order/AddressAppliedSwitch`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/500)
     pub async fn order_address_applied_switch(
@@ -6772,7 +6772,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderAddressAppliedSwitchResponse> {
         self.execute(req).await
     }
-    /// Calls /order/BatchSearchIndex.
+    /// Get search index strings for plaintext values.
     ///
     /// `order.BatchSearchIndex` (`POST /order/BatchSearchIndex`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/516)
     pub async fn order_batch_search_index(
@@ -6781,7 +6781,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderBatchSearchIndexResponse> {
         self.execute(req).await
     }
-    /// Calls /order/addSerialNumber.
+    /// Add product serial numbers to an order.
     ///
     /// `order.addSerialNumber` (`POST /order/addSerialNumber`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/687)
     pub async fn order_add_serial_number(
@@ -6790,7 +6790,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderAddSerialNumberResponse> {
         self.execute(req).await
     }
-    /// Calls /order/addresSwitchConfig.
+    /// Get whether buyer address change review is on and usable by this app.
     ///
     /// `order.addresSwitchConfig` (`POST /order/addresSwitchConfig`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/501)
     pub async fn order_addres_switch_config(
@@ -6799,7 +6799,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderAddresSwitchConfigResponse> {
         self.execute(req).await
     }
-    /// Calls /order/addressConfirm.
+    /// Approve or reject a buyer's address change request.
     ///
     /// `order.addressConfirm` (`POST /order/addressConfirm`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/505)
     pub async fn order_address_confirm(
@@ -6808,7 +6808,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderAddressConfirmResponse> {
         self.execute(req).await
     }
-    /// Calls /order/addressModify.
+    /// Change the receiver address of an order.
     ///
     /// `order.addressModify` (`POST /order/addressModify`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/290)
     pub async fn order_address_modify(
@@ -6817,7 +6817,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderAddressModifyResponse> {
         self.execute(req).await
     }
-    /// Calls /order/batchDecrypt.
+    /// Decrypt encrypted order data such as names, phones and addresses.
     ///
     /// `order.batchDecrypt` (`POST /order/batchDecrypt`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/982)
     pub async fn order_batch_decrypt(
@@ -6826,7 +6826,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderBatchDecryptResponse> {
         self.execute(req).await
     }
-    /// Calls /order/batchEncrypt.
+    /// Encrypt plaintext values for orders or after-sale cases.
     ///
     /// `order.batchEncrypt` (`POST /order/batchEncrypt`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/487)
     pub async fn order_batch_encrypt(
@@ -6835,7 +6835,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderBatchEncryptResponse> {
         self.execute(req).await
     }
-    /// Calls /order/batchSensitive.
+    /// Get masked versions of encrypted order data.
     ///
     /// `order.batchSensitive` (`POST /order/batchSensitive`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/508)
     pub async fn order_batch_sensitive(
@@ -6844,7 +6844,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderBatchSensitiveResponse> {
         self.execute(req).await
     }
-    /// Calls /order/downloadSettleItemToShop.
+    /// Request a settlement detail export file.
     ///
     /// `order.downloadSettleItemToShop` (`POST /order/downloadSettleItemToShop`) — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1191)
     pub async fn order_download_settle_item_to_shop(
@@ -6853,7 +6853,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderDownloadSettleItemToShopResponse> {
         self.execute(req).await
     }
-    /// Calls /order/downloadToShop.
+    /// Get the download URL of a settlement detail export.
     ///
     /// `order.downloadToShop` (`POST /order/downloadToShop`) — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1193)
     pub async fn order_download_to_shop(
@@ -6862,7 +6862,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderDownloadToShopResponse> {
         self.execute(req).await
     }
-    /// Calls /order/getServiceList.
+    /// List buyer service requests on orders, filtered by time and status.
     ///
     /// `order.getServiceList` (`POST /order/getServiceList`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
     ///
@@ -6873,7 +6873,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderGetServiceListResponse> {
         self.execute(req).await
     }
-    /// Calls /order/getSettleBillDetail.
+    /// List settlement bill details by time, order or product, paged.
     ///
     /// `order.getSettleBillDetail` (`POST /order/getSettleBillDetail`) — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1192)
     ///
@@ -6884,7 +6884,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderGetSettleBillDetailResponse> {
         self.execute(req).await
     }
-    /// Calls /order/insurance.
+    /// Get the insurance policies attached to an order.
     ///
     /// `order.insurance` (`POST /order/insurance`) — [official documentation](https://op.jinritemai.com/docs/api-docs/32/626)
     pub async fn order_insurance(
@@ -6893,7 +6893,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderInsuranceResponse> {
         self.execute(req).await
     }
-    /// Calls /order/logisticsAddSinglePack.
+    /// Ship one or more orders together in one parcel.
     ///
     /// `order.logisticsAddSinglePack` (`POST /order/logisticsAddSinglePack`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/563)
     pub async fn order_logistics_add_single_pack(
@@ -6902,7 +6902,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderLogisticsAddSinglePackResponse> {
         self.execute(req).await
     }
-    /// Calls /order/logisticsEditByPack.
+    /// Change the tracking number or carrier of a shipped parcel.
     ///
     /// `order.logisticsEditByPack` (`POST /order/logisticsEditByPack`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/539)
     pub async fn order_logistics_edit_by_pack(
@@ -6911,7 +6911,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderLogisticsEditByPackResponse> {
         self.execute(req).await
     }
-    /// Calls /order/policy.
+    /// Get an order's insurance policy and claims by insurance product.
     ///
     /// `order.policy` (`POST /order/policy`) — [official documentation](https://op.jinritemai.com/docs/api-docs/32/902)
     pub async fn order_policy(
@@ -6920,7 +6920,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderPolicyResponse> {
         self.execute(req).await
     }
-    /// Calls /order/replyService.
+    /// Reply to a buyer service request.
     ///
     /// `order.replyService` (`POST /order/replyService`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/75)
     pub async fn order_reply_service(
@@ -6929,7 +6929,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderReplyServiceResponse> {
         self.execute(req).await
     }
-    /// Calls /order/serviceDetail.
+    /// Get a buyer service request with its history.
     ///
     /// `order.serviceDetail` (`POST /order/serviceDetail`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
     ///
@@ -6940,7 +6940,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderServiceDetailResponse> {
         self.execute(req).await
     }
-    /// Calls /order/updateOrderAmount.
+    /// Change an order's item prices by setting per-item discounts.
     ///
     /// `order.updateOrderAmount` (`POST /order/updateOrderAmount`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/263)
     pub async fn order_update_order_amount(
@@ -6949,7 +6949,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderUpdateOrderAmountResponse> {
         self.execute(req).await
     }
-    /// Calls /order/updatePostAmount.
+    /// Change the shipping fee of an order.
     ///
     /// `order.updatePostAmount` (`POST /order/updatePostAmount`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/264)
     pub async fn order_update_post_amount(

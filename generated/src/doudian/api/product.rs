@@ -2354,7 +2354,7 @@ impl ::shop_api::runtime::Paginated for ProductListRequest {
         )
     }
 }
-/// Request of `product.editBuyerLimit`: Calls /product/editBuyerLimit.
+/// Request of `product.editBuyerLimit`: Set per-order and per-buyer purchase limits on a product.
 ///
 /// `POST /product/editBuyerLimit` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/262)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2388,7 +2388,7 @@ pub struct ProductEditBuyerLimitRequest {
     )]
     pub minimum_per_order: Option<i64>,
 }
-/// Response data of `product.editBuyerLimit`: Calls /product/editBuyerLimit.
+/// Response data of `product.editBuyerLimit`: Set per-order and per-buyer purchase limits on a product.
 ///
 /// `POST /product/editBuyerLimit` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/262)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2402,7 +2402,7 @@ impl ::shop_api::runtime::ApiRequest for ProductEditBuyerLimitRequest {
         name: "product.editBuyerLimit",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/product/editBuyerLimit",
-        summary: "Calls /product/editBuyerLimit.",
+        summary: "Set per-order and per-buyer purchase limits on a product.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/14/262",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -2410,7 +2410,7 @@ impl ::shop_api::runtime::ApiRequest for ProductEditBuyerLimitRequest {
         required: &[],
     };
 }
-/// Request of `product.qualityDetail`: Calls /product/qualityDetail.
+/// Request of `product.qualityDetail`: Get the quality problems and suggestions for one product.
 ///
 /// `POST /product/qualityDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/939)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2423,7 +2423,7 @@ pub struct ProductQualityDetailRequest {
     )]
     pub product_id: Option<i64>,
 }
-/// Response data of `product.qualityDetail`: Calls /product/qualityDetail.
+/// Response data of `product.qualityDetail`: Get the quality problems and suggestions for one product.
 ///
 /// `POST /product/qualityDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/939)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2459,7 +2459,7 @@ impl ::shop_api::runtime::ApiRequest for ProductQualityDetailRequest {
         name: "product.qualityDetail",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/product/qualityDetail",
-        summary: "Calls /product/qualityDetail.",
+        summary: "Get the quality problems and suggestions for one product.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/14/939",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -2468,7 +2468,7 @@ impl ::shop_api::runtime::ApiRequest for ProductQualityDetailRequest {
         required: &[],
     };
 }
-/// Request of `product.qualityList`: Calls /product/qualityList.
+/// Request of `product.qualityList`: List products with their quality scores and problems, paged.
 ///
 /// `POST /product/qualityList` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/938)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2523,7 +2523,7 @@ pub struct ProductQualityListRequest {
     )]
     pub diagnose_status: Option<Vec<i64>>,
 }
-/// Response data of `product.qualityList`: Calls /product/qualityList.
+/// Response data of `product.qualityList`: List products with their quality scores and problems, paged.
 ///
 /// `POST /product/qualityList` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/938)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2552,7 +2552,7 @@ impl ::shop_api::runtime::ApiRequest for ProductQualityListRequest {
         name: "product.qualityList",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/product/qualityList",
-        summary: "Calls /product/qualityList.",
+        summary: "List products with their quality scores and problems, paged.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/14/938",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -2580,7 +2580,7 @@ impl ::shop_api::runtime::Paginated for ProductQualityListRequest {
         )
     }
 }
-/// Request of `product.qualityTask`: Calls /product/qualityTask.
+/// Request of `product.qualityTask`: Get the status and summary of the shop's product quality check.
 ///
 /// `POST /product/qualityTask` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/937)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2593,7 +2593,7 @@ pub struct ProductQualityTaskRequest {
     )]
     pub brief_only: Option<bool>,
 }
-/// Response data of `product.qualityTask`: Calls /product/qualityTask.
+/// Response data of `product.qualityTask`: Get the status and summary of the shop's product quality check.
 ///
 /// `POST /product/qualityTask` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/937)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2694,7 +2694,7 @@ impl ::shop_api::runtime::ApiRequest for ProductQualityTaskRequest {
         name: "product.qualityTask",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/product/qualityTask",
-        summary: "Calls /product/qualityTask.",
+        summary: "Get the status and summary of the shop's product quality check.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/14/937",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -2702,7 +2702,7 @@ impl ::shop_api::runtime::ApiRequest for ProductQualityTaskRequest {
         required: &[],
     };
 }
-/// Request of `product.setOffline`: Calls /product/setOffline.
+/// Request of `product.setOffline`: Take a product off sale.
 ///
 /// `POST /product/setOffline` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/252)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2715,7 +2715,7 @@ pub struct ProductSetOfflineRequest {
     )]
     pub product_id: Option<i64>,
 }
-/// Response data of `product.setOffline`: Calls /product/setOffline.
+/// Response data of `product.setOffline`: Take a product off sale.
 ///
 /// `POST /product/setOffline` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/252)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2729,7 +2729,7 @@ impl ::shop_api::runtime::ApiRequest for ProductSetOfflineRequest {
         name: "product.setOffline",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/product/setOffline",
-        summary: "Calls /product/setOffline.",
+        summary: "Take a product off sale.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/14/252",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -2737,7 +2737,7 @@ impl ::shop_api::runtime::ApiRequest for ProductSetOfflineRequest {
         required: &[],
     };
 }
-/// Request of `product.setOnline`: Calls /product/setOnline.
+/// Request of `product.setOnline`: Put a product on sale.
 ///
 /// `POST /product/setOnline` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/251)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2750,7 +2750,7 @@ pub struct ProductSetOnlineRequest {
     )]
     pub product_id: Option<i64>,
 }
-/// Response data of `product.setOnline`: Calls /product/setOnline.
+/// Response data of `product.setOnline`: Put a product on sale.
 ///
 /// `POST /product/setOnline` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/251)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2764,7 +2764,7 @@ impl ::shop_api::runtime::ApiRequest for ProductSetOnlineRequest {
         name: "product.setOnline",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/product/setOnline",
-        summary: "Calls /product/setOnline.",
+        summary: "Put a product on sale.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/14/251",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -2834,7 +2834,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductListResponse> {
         self.execute(req).await
     }
-    /// Calls /product/editBuyerLimit.
+    /// Set per-order and per-buyer purchase limits on a product.
     ///
     /// `product.editBuyerLimit` (`POST /product/editBuyerLimit`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/262)
     pub async fn product_edit_buyer_limit(
@@ -2843,7 +2843,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductEditBuyerLimitResponse> {
         self.execute(req).await
     }
-    /// Calls /product/qualityDetail.
+    /// Get the quality problems and suggestions for one product.
     ///
     /// `product.qualityDetail` (`POST /product/qualityDetail`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/939)
     ///
@@ -2854,7 +2854,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductQualityDetailResponse> {
         self.execute(req).await
     }
-    /// Calls /product/qualityList.
+    /// List products with their quality scores and problems, paged.
     ///
     /// `product.qualityList` (`POST /product/qualityList`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/938)
     ///
@@ -2865,7 +2865,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductQualityListResponse> {
         self.execute(req).await
     }
-    /// Calls /product/qualityTask.
+    /// Get the status and summary of the shop's product quality check.
     ///
     /// `product.qualityTask` (`POST /product/qualityTask`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/937)
     pub async fn product_quality_task(
@@ -2874,7 +2874,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductQualityTaskResponse> {
         self.execute(req).await
     }
-    /// Calls /product/setOffline.
+    /// Take a product off sale.
     ///
     /// `product.setOffline` (`POST /product/setOffline`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/252)
     pub async fn product_set_offline(
@@ -2883,7 +2883,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductSetOfflineResponse> {
         self.execute(req).await
     }
-    /// Calls /product/setOnline.
+    /// Put a product on sale.
     ///
     /// `product.setOnline` (`POST /product/setOnline`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/251)
     pub async fn product_set_online(

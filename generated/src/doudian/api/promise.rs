@@ -41,7 +41,7 @@ pub struct RulesItem {
     pub pre_sell_end_time: Option<i64>,
 }
 ::shop_api::impl_lenient!(RulesItem);
-/// Request of `promise.setSkuShipTime`: Calls /promise/setSkuShipTime.
+/// Request of `promise.setSkuShipTime`: Set the shipping time promise of SKUs, per warehouse.
 ///
 /// `POST /promise/setSkuShipTime` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/569)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -54,7 +54,7 @@ pub struct PromiseSetSkuShipTimeRequest {
     )]
     pub rules: Option<Vec<RulesItem>>,
 }
-/// Response data of `promise.setSkuShipTime`: Calls /promise/setSkuShipTime.
+/// Response data of `promise.setSkuShipTime`: Set the shipping time promise of SKUs, per warehouse.
 ///
 /// `POST /promise/setSkuShipTime` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/569)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -68,7 +68,7 @@ impl ::shop_api::runtime::ApiRequest for PromiseSetSkuShipTimeRequest {
         name: "promise.setSkuShipTime",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/promise/setSkuShipTime",
-        summary: "Calls /promise/setSkuShipTime.",
+        summary: "Set the shipping time promise of SKUs, per warehouse.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/34/569",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -77,7 +77,7 @@ impl ::shop_api::runtime::ApiRequest for PromiseSetSkuShipTimeRequest {
     };
 }
 impl super::super::Client {
-    /// Calls /promise/setSkuShipTime.
+    /// Set the shipping time promise of SKUs, per warehouse.
     ///
     /// `promise.setSkuShipTime` (`POST /promise/setSkuShipTime`) — [official documentation](https://op.jinritemai.com/docs/api-docs/34/569)
     pub async fn promise_set_sku_ship_time(

@@ -837,7 +837,7 @@ impl ::shop_api::runtime::ApiRequest for SkuAddRequest {
         ],
     };
 }
-/// Request of `sku.detail`: Calls /sku/detail.
+/// Request of `sku.detail`: Get one SKU by ID or code, with price, stock and specs.
 ///
 /// `POST /sku/detail` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/82)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -857,7 +857,7 @@ pub struct SkuDetailRequest {
     )]
     pub code: Option<String>,
 }
-/// Response data of `sku.detail`: Calls /sku/detail.
+/// Response data of `sku.detail`: Get one SKU by ID or code, with price, stock and specs.
 ///
 /// `POST /sku/detail` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/82)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1064,7 +1064,7 @@ impl ::shop_api::runtime::ApiRequest for SkuDetailRequest {
         name: "sku.detail",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/sku/detail",
-        summary: "Calls /sku/detail.",
+        summary: "Get one SKU by ID or code, with price, stock and specs.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/14/82",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -1073,7 +1073,7 @@ impl ::shop_api::runtime::ApiRequest for SkuDetailRequest {
         required: &[],
     };
 }
-/// Request of `sku.editCode`: Calls /sku/editCode.
+/// Request of `sku.editCode`: Change the merchant code of a SKU.
 ///
 /// `POST /sku/editCode` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/86)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1114,7 +1114,7 @@ pub struct SkuEditCodeRequest {
     )]
     pub out_product_id: Option<i64>,
 }
-/// Response data of `sku.editCode`: Calls /sku/editCode.
+/// Response data of `sku.editCode`: Change the merchant code of a SKU.
 ///
 /// `POST /sku/editCode` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/86)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1128,7 +1128,7 @@ impl ::shop_api::runtime::ApiRequest for SkuEditCodeRequest {
         name: "sku.editCode",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/sku/editCode",
-        summary: "Calls /sku/editCode.",
+        summary: "Change the merchant code of a SKU.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/14/86",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -1136,7 +1136,7 @@ impl ::shop_api::runtime::ApiRequest for SkuEditCodeRequest {
         required: &[],
     };
 }
-/// Request of `sku.editPrice`: Calls /sku/editPrice.
+/// Request of `sku.editPrice`: Change the price of a SKU.
 ///
 /// `POST /sku/editPrice` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/84)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1184,7 +1184,7 @@ pub struct SkuEditPriceRequest {
     )]
     pub out_product_id: Option<i64>,
 }
-/// Response data of `sku.editPrice`: Calls /sku/editPrice.
+/// Response data of `sku.editPrice`: Change the price of a SKU.
 ///
 /// `POST /sku/editPrice` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/84)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1198,7 +1198,7 @@ impl ::shop_api::runtime::ApiRequest for SkuEditPriceRequest {
         name: "sku.editPrice",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/sku/editPrice",
-        summary: "Calls /sku/editPrice.",
+        summary: "Change the price of a SKU.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/14/84",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -1256,7 +1256,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<SkuAddResponse> {
         self.execute(req).await
     }
-    /// Calls /sku/detail.
+    /// Get one SKU by ID or code, with price, stock and specs.
     ///
     /// `sku.detail` (`POST /sku/detail`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/82)
     ///
@@ -1267,7 +1267,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<SkuDetailResponse> {
         self.execute(req).await
     }
-    /// Calls /sku/editCode.
+    /// Change the merchant code of a SKU.
     ///
     /// `sku.editCode` (`POST /sku/editCode`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/86)
     pub async fn sku_edit_code(
@@ -1276,7 +1276,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<SkuEditCodeResponse> {
         self.execute(req).await
     }
-    /// Calls /sku/editPrice.
+    /// Change the price of a SKU.
     ///
     /// `sku.editPrice` (`POST /sku/editPrice`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/84)
     pub async fn sku_edit_price(

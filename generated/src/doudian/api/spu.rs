@@ -354,7 +354,7 @@ pub struct ProductFormatItem {
     PropertyInfosItem, PropertyInfoItem, BrandInfoItem, SpuPropertyValueInfoItem,
     SpuPropertyInfosItem, SpuInfo, OptionsItem, ProductFormatItem
 );
-/// Request of `spu.addShopSpu`: Calls /spu/addShopSpu.
+/// Request of `spu.addShopSpu`: Create a shop SPU with brand, category and properties.
 ///
 /// `POST /spu/addShopSpu` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/645)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -395,7 +395,7 @@ pub struct SpuAddShopSpuRequest {
     )]
     pub property_infos: Option<Vec<PropertyInfosItem>>,
 }
-/// Response data of `spu.addShopSpu`: Calls /spu/addShopSpu.
+/// Response data of `spu.addShopSpu`: Create a shop SPU with brand, category and properties.
 ///
 /// `POST /spu/addShopSpu` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/645)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -417,7 +417,7 @@ impl ::shop_api::runtime::ApiRequest for SpuAddShopSpuRequest {
         name: "spu.addShopSpu",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/spu/addShopSpu",
-        summary: "Calls /spu/addShopSpu.",
+        summary: "Create a shop SPU with brand, category and properties.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/14/645",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -425,7 +425,7 @@ impl ::shop_api::runtime::ApiRequest for SpuAddShopSpuRequest {
         required: &[],
     };
 }
-/// Request of `spu.getKeyPropertyByCid`: Calls /spu/getKeyPropertyByCid.
+/// Request of `spu.getKeyPropertyByCid`: List the key properties and brands of a category, paged.
 ///
 /// `POST /spu/getKeyPropertyByCid` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/642)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -452,7 +452,7 @@ pub struct SpuGetKeyPropertyByCidRequest {
     )]
     pub size: Option<i64>,
 }
-/// Response data of `spu.getKeyPropertyByCid`: Calls /spu/getKeyPropertyByCid.
+/// Response data of `spu.getKeyPropertyByCid`: List the key properties and brands of a category, paged.
 ///
 /// `POST /spu/getKeyPropertyByCid` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/642)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -488,7 +488,7 @@ impl ::shop_api::runtime::ApiRequest for SpuGetKeyPropertyByCidRequest {
         name: "spu.getKeyPropertyByCid",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/spu/getKeyPropertyByCid",
-        summary: "Calls /spu/getKeyPropertyByCid.",
+        summary: "List the key properties and brands of a category, paged.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/14/642",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -497,7 +497,7 @@ impl ::shop_api::runtime::ApiRequest for SpuGetKeyPropertyByCidRequest {
         required: &[],
     };
 }
-/// Request of `spu.getSpuInfoBySpuId`: Calls /spu/getSpuInfoBySpuId.
+/// Request of `spu.getSpuInfoBySpuId`: Get an SPU and its properties by SPU ID.
 ///
 /// `POST /spu/getSpuInfoBySpuId` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/643)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -510,7 +510,7 @@ pub struct SpuGetSpuInfoBySpuIdRequest {
     )]
     pub spu_id: Option<i64>,
 }
-/// Response data of `spu.getSpuInfoBySpuId`: Calls /spu/getSpuInfoBySpuId.
+/// Response data of `spu.getSpuInfoBySpuId`: Get an SPU and its properties by SPU ID.
 ///
 /// `POST /spu/getSpuInfoBySpuId` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/643)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -535,7 +535,7 @@ impl ::shop_api::runtime::ApiRequest for SpuGetSpuInfoBySpuIdRequest {
         name: "spu.getSpuInfoBySpuId",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/spu/getSpuInfoBySpuId",
-        summary: "Calls /spu/getSpuInfoBySpuId.",
+        summary: "Get an SPU and its properties by SPU ID.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/14/643",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -544,7 +544,7 @@ impl ::shop_api::runtime::ApiRequest for SpuGetSpuInfoBySpuIdRequest {
         required: &[],
     };
 }
-/// Request of `spu.getSpuTpl`: Calls /spu/getSpuTpl.
+/// Request of `spu.getSpuTpl`: Get the SPU property template of a category.
 ///
 /// `POST /spu/getSpuTpl` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/644)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -557,7 +557,7 @@ pub struct SpuGetSpuTplRequest {
     )]
     pub category_id: Option<i64>,
 }
-/// Response data of `spu.getSpuTpl`: Calls /spu/getSpuTpl.
+/// Response data of `spu.getSpuTpl`: Get the SPU property template of a category.
 ///
 /// `POST /spu/getSpuTpl` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/644)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -579,7 +579,7 @@ impl ::shop_api::runtime::ApiRequest for SpuGetSpuTplRequest {
         name: "spu.getSpuTpl",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/spu/getSpuTpl",
-        summary: "Calls /spu/getSpuTpl.",
+        summary: "Get the SPU property template of a category.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/14/644",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -589,7 +589,7 @@ impl ::shop_api::runtime::ApiRequest for SpuGetSpuTplRequest {
     };
 }
 impl super::super::Client {
-    /// Calls /spu/addShopSpu.
+    /// Create a shop SPU with brand, category and properties.
     ///
     /// `spu.addShopSpu` (`POST /spu/addShopSpu`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/645)
     pub async fn spu_add_shop_spu(
@@ -598,7 +598,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<SpuAddShopSpuResponse> {
         self.execute(req).await
     }
-    /// Calls /spu/getKeyPropertyByCid.
+    /// List the key properties and brands of a category, paged.
     ///
     /// `spu.getKeyPropertyByCid` (`POST /spu/getKeyPropertyByCid`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/642)
     ///
@@ -609,7 +609,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<SpuGetKeyPropertyByCidResponse> {
         self.execute(req).await
     }
-    /// Calls /spu/getSpuInfoBySpuId.
+    /// Get an SPU and its properties by SPU ID.
     ///
     /// `spu.getSpuInfoBySpuId` (`POST /spu/getSpuInfoBySpuId`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/643)
     ///
@@ -620,7 +620,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<SpuGetSpuInfoBySpuIdResponse> {
         self.execute(req).await
     }
-    /// Calls /spu/getSpuTpl.
+    /// Get the SPU property template of a category.
     ///
     /// `spu.getSpuTpl` (`POST /spu/getSpuTpl`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/644)
     ///

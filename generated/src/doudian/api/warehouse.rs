@@ -709,7 +709,7 @@ impl ::shop_api::runtime::ApiRequest for WarehouseRemoveAddrRequest {
         required: &["out_warehouse_id", "addr"],
     };
 }
-/// Request of `warehouse.createBatch`: Calls /warehouse/createBatch.
+/// Request of `warehouse.createBatch`: Create several warehouses at once.
 ///
 /// `POST /warehouse/createBatch` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/695)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -722,7 +722,7 @@ pub struct WarehouseCreateBatchRequest {
     )]
     pub out_warehouse_list: Option<Vec<OutWarehouseListItem>>,
 }
-/// Response data of `warehouse.createBatch`: Calls /warehouse/createBatch.
+/// Response data of `warehouse.createBatch`: Create several warehouses at once.
 ///
 /// `POST /warehouse/createBatch` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/695)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -740,7 +740,7 @@ impl ::shop_api::runtime::ApiRequest for WarehouseCreateBatchRequest {
         name: "warehouse.createBatch",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/warehouse/createBatch",
-        summary: "Calls /warehouse/createBatch.",
+        summary: "Create several warehouses at once.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/34/695",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -748,7 +748,7 @@ impl ::shop_api::runtime::ApiRequest for WarehouseCreateBatchRequest {
         required: &[],
     };
 }
-/// Request of `warehouse.setAddrBatch`: Calls /warehouse/setAddrBatch.
+/// Request of `warehouse.setAddrBatch`: Set the delivery areas covered by a warehouse.
 ///
 /// `POST /warehouse/setAddrBatch` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/696)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -768,7 +768,7 @@ pub struct WarehouseSetAddrBatchRequest {
     )]
     pub addr_list: Option<Vec<AddrListItem>>,
 }
-/// Response data of `warehouse.setAddrBatch`: Calls /warehouse/setAddrBatch.
+/// Response data of `warehouse.setAddrBatch`: Set the delivery areas covered by a warehouse.
 ///
 /// `POST /warehouse/setAddrBatch` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/696)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -782,7 +782,7 @@ impl ::shop_api::runtime::ApiRequest for WarehouseSetAddrBatchRequest {
         name: "warehouse.setAddrBatch",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/warehouse/setAddrBatch",
-        summary: "Calls /warehouse/setAddrBatch.",
+        summary: "Set the delivery areas covered by a warehouse.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/34/696",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -790,7 +790,7 @@ impl ::shop_api::runtime::ApiRequest for WarehouseSetAddrBatchRequest {
         required: &[],
     };
 }
-/// Request of `warehouse.setPriority`: Calls /warehouse/setPriority.
+/// Request of `warehouse.setPriority`: Set warehouse priorities for a delivery area.
 ///
 /// `POST /warehouse/setPriority` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/698)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -802,7 +802,7 @@ pub struct WarehouseSetPriorityRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priorities: Option<::std::collections::BTreeMap<String, i64>>,
 }
-/// Response data of `warehouse.setPriority`: Calls /warehouse/setPriority.
+/// Response data of `warehouse.setPriority`: Set warehouse priorities for a delivery area.
 ///
 /// `POST /warehouse/setPriority` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/698)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -816,7 +816,7 @@ impl ::shop_api::runtime::ApiRequest for WarehouseSetPriorityRequest {
         name: "warehouse.setPriority",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/warehouse/setPriority",
-        summary: "Calls /warehouse/setPriority.",
+        summary: "Set warehouse priorities for a delivery area.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/34/698",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -883,7 +883,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<WarehouseRemoveAddrResponse> {
         self.execute(req).await
     }
-    /// Calls /warehouse/createBatch.
+    /// Create several warehouses at once.
     ///
     /// `warehouse.createBatch` (`POST /warehouse/createBatch`) — [official documentation](https://op.jinritemai.com/docs/api-docs/34/695)
     pub async fn warehouse_create_batch(
@@ -892,7 +892,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<WarehouseCreateBatchResponse> {
         self.execute(req).await
     }
-    /// Calls /warehouse/setAddrBatch.
+    /// Set the delivery areas covered by a warehouse.
     ///
     /// `warehouse.setAddrBatch` (`POST /warehouse/setAddrBatch`) — [official documentation](https://op.jinritemai.com/docs/api-docs/34/696)
     pub async fn warehouse_set_addr_batch(
@@ -901,7 +901,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<WarehouseSetAddrBatchResponse> {
         self.execute(req).await
     }
-    /// Calls /warehouse/setPriority.
+    /// Set warehouse priorities for a delivery area.
     ///
     /// `warehouse.setPriority` (`POST /warehouse/setPriority`) — [official documentation](https://op.jinritemai.com/docs/api-docs/34/698)
     pub async fn warehouse_set_priority(
