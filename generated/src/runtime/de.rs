@@ -213,6 +213,29 @@ impl<T: Lenient> Lenient for Vec<T> {
             fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
                 Ok(Vec::new())
             }
+            // A single value where a list is documented (seen in the platforms' own samples)
+            // is a list of one; an empty string is an empty list.
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                if v.is_empty() {
+                    return Ok(Vec::new());
+                }
+                T::lenient(de::value::StrDeserializer::<E>::new(v)).map(|x| vec![x])
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                T::lenient(de::value::I64Deserializer::<E>::new(v)).map(|x| vec![x])
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                T::lenient(de::value::U64Deserializer::<E>::new(v)).map(|x| vec![x])
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                T::lenient(de::value::F64Deserializer::<E>::new(v)).map(|x| vec![x])
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                T::lenient(de::value::BoolDeserializer::<E>::new(v)).map(|x| vec![x])
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::lenient(de::value::MapAccessDeserializer::new(map)).map(|x| vec![x])
+            }
             fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
                 Ok(Vec::new())
             }
@@ -287,6 +310,11 @@ mod tests {
         let b: S = serde_json::from_str(r#"{"id":"x","n":null,"ok":"false","ids":null}"#).unwrap();
         assert_eq!((b.n, b.ok, b.ids.len()), (None, false, 0));
         assert!(serde_json::from_str::<S>(r#"{"n":"abc"}"#).is_err());
+        // One value where a list is documented is a list of one; "" is empty.
+        let c: S = serde_json::from_str(r#"{"ids":"IMMUTABLE"}"#).unwrap();
+        assert_eq!(c.ids, vec!["IMMUTABLE"]);
+        let d: S = serde_json::from_str(r#"{"ids":""}"#).unwrap();
+        assert!(d.ids.is_empty());
         assert!(serde_json::from_str::<S>(r#"{"n":1.5}"#).is_err());
     }
 

@@ -53,9 +53,9 @@ pub struct Shop {
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub code: String,
 }
-/// Not described in the official SDK.
+/// The business category information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CategoryAssetsCategory {
+pub struct Category {
     /// The ID of the business category.
     #[serde(
         default,
@@ -73,7 +73,7 @@ pub struct CategoryAssetsCategory {
 }
 /// The list of business category assets that a partner has authorized for the app.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CategoryAssets {
+pub struct CategoryAsset {
     /// An encrypted token used to securely identify a partner in API requests.
     #[serde(
         default,
@@ -88,11 +88,11 @@ pub struct CategoryAssets {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub target_market: Option<String>,
-    /// Not described in the official SDK.
+    /// The business category information.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub category: Option<CategoryAssetsCategory>,
+    pub category: Option<Category>,
 }
-::shop_api::impl_lenient!(Shop, CategoryAssetsCategory, CategoryAssets);
+::shop_api::impl_lenient!(Shop, Category, CategoryAsset);
 /// Request of `authorization.shops`: Get the shops the seller has authorized for this app, with their ciphers.
 ///
 /// Lists the shops a seller has authorized for the app. Call it after obtaining an access token
@@ -152,7 +152,7 @@ pub struct AuthorizationAuthorizedCategoryAssetsResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub category_assets: Option<Vec<CategoryAssets>>,
+    pub category_assets: Option<Vec<CategoryAsset>>,
 }
 impl ::shop_api::runtime::ApiRequest for AuthorizationAuthorizedCategoryAssetsRequest {
     type Response = AuthorizationAuthorizedCategoryAssetsResponse;

@@ -170,30 +170,9 @@ pub struct Sender {
     )]
     pub avatar: Option<String>,
 }
-/// Not described in the official SDK.
+/// The customer service performance metrics for the shop based on chat support sessions within the selected evaluation period.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Performance {
-    /// The percentage of chat support sessions of which the first response happens within 24 hours.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub response_percentage: Option<String>,
-    /// The average first response time in minutes for chat support sessions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub response_time_mins: Option<String>,
-    /// The percentage of chat support sessions rated 'Satisfied' (4 or 5 stars).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub satisfaction_percentage: Option<String>,
     /// The total number of chat support sessions initiated by customers.
     #[serde(
         default,
@@ -201,6 +180,27 @@ pub struct Performance {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub support_session_count: Option<i64>,
+    /// The percentage of chat support sessions of which the first response happens within 24 hours.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub response_percentage: Option<String>,
+    /// The percentage of chat support sessions rated 'Satisfied' (4 or 5 stars).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub satisfaction_percentage: Option<String>,
+    /// The average first response time in minutes for chat support sessions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub response_time_mins: Option<String>,
 }
 ::shop_api::impl_lenient!(Conversation, Participant, Message, Sender, Performance);
 /// Request of `customer_service.conversations`: Get the shop's conversations with buyers.
@@ -724,7 +724,7 @@ pub struct CustomerServicePerformanceRequest {
 /// `GET /customer_service/202407/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/66bec10859f0b0030018e518)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CustomerServicePerformanceResponse {
-    /// Not described in the official SDK.
+    /// The customer service performance metrics for the shop based on chat support sessions within the selected evaluation period.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub performance: Option<Performance>,
 }

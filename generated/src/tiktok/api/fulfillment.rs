@@ -461,17 +461,17 @@ pub struct PickupSlot {
     )]
     pub available: Option<bool>,
 }
-/// Input list of combinable packages.
+/// List of eligible packages that can be combined.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CombinablePackages {
-    /// The package ID.
+pub struct CombinablePackage {
+    /// A set of pre-generated package IDs after calling the Search Draft Package API.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
-    /// The list of order IDs corresponding to a package ID.
+    /// List of order IDs for this package.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -479,250 +479,17 @@ pub struct CombinablePackages {
     )]
     pub order_ids: Option<Vec<String>>,
 }
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ErrorsDetail {
-    /// Package ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub package_id: Option<String>,
-}
-/// Return list of possible errors.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Errors {
-    /// The failure reason code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub code: Option<i64>,
-    /// The failure reason of an unsuccessful combined package action.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub message: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<ErrorsDetail>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CreateFirstMileBundleErrorsDetail {
-    /// TikTok Shop order ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub order_id: Option<String>,
-}
-/// Specific return information (returns multiple errors and reasons)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CreateFirstMileBundleErrors {
-    /// The success or failure status code returned in API response.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub code: Option<i64>,
-    /// The success or failure messages returned in API response.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub message: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<CreateFirstMileBundleErrorsDetail>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Dimension {
-    /// Package height. The length, width, and height must be passed together.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub height: Option<String>,
-    /// Package length. The length, width, and height must be passed together.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub length: Option<String>,
-    /// The unit of measurement for the package dimensions. Values: CM, INCH.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub unit: Option<String>,
-    /// Package width. The length, width, and height must be passed together.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub width: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Weight {
-    /// The unit of measurement for the package weight. Values: GRAM, POUND.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub unit: Option<String>,
-    /// The numerical value of the package weight.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub value: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ShippingServiceInfo {
-    /// Currency of the price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub currency: Option<String>,
-    /// The minimum estimated duration required for package delivery.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub earliest_delivery_days: Option<i64>,
-    /// Shipping service ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// The maximum estimated duration required for package delivery.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub latest_delivery_days: Option<i64>,
-    /// Shipping service name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
-    /// Estimated price for this service.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub price: Option<String>,
-    /// Shipping provider ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipping_provider_id: Option<String>,
-    /// Shipping provider name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipping_provider_name: Option<String>,
-}
-/// Shipping services info.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ShippingServices {
-    /// Currency of the price
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub currency: Option<String>,
-    /// The minimum estimated duration required for parcel delivery.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub earliest_delivery_days: Option<i64>,
-    /// Shipping service ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// Whether it is the default shipping service
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_default: Option<bool>,
-    /// The maximum estimated duration required for parcel delivery.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub latest_delivery_days: Option<i64>,
-    /// Shipping service Name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
-    /// Estimated price for this service.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub price: Option<String>,
-    /// The ID of shipping provider
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipping_provider_id: Option<String>,
-    /// The name of shipping provider
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipping_provider_name: Option<String>,
-}
 /// The reason why the order must be split.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SplitAttributesMustSplitReasons {
+pub struct MustSplitReason {
+    /// It will return which type of verification is hit.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub kind: Option<String>,
     /// If the value of reason.type is "CATEGORY_ITEM_LIMITATION", this field will return a value.
     #[serde(
         default,
@@ -737,25 +504,31 @@ pub struct SplitAttributesMustSplitReasons {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub max_count: Option<String>,
-    /// It will return which type of verification is hit.
+}
+/// Specific return information (can return multiple TikTok Shop order IDs).
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SplitAttribute {
+    /// TikTok Shop order ID.
     #[serde(
-        rename = "type",
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub kind: Option<String>,
-}
-/// Specific return information (can return multiple TikTok Shop order IDs).
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SplitAttributes {
-    /// Whether an order can be split: - `true`: The order can be split into multiple packages.
+    pub order_id: Option<String>,
+    /// Whether an order can be split: - 'true': The order can be split into multiple packages.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub can_split: Option<bool>,
+    /// The reason why the order cannot be split.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reason: Option<String>,
     /// Whether an order must be split: - true: The order must be split into multiple packages.
     #[serde(
         default,
@@ -769,25 +542,128 @@ pub struct SplitAttributes {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub must_split_reasons: Option<Vec<SplitAttributesMustSplitReasons>>,
-    /// TikTok Shop order ID.
+    pub must_split_reasons: Option<Vec<MustSplitReason>>,
+}
+/// The weight of the scheduled package.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Weight {
+    /// The weight of the scheduled package.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub order_id: Option<String>,
-    /// The reason why the order cannot be split.
+    pub value: Option<String>,
+    /// The unit of measurement is used to measure the weight.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub reason: Option<String>,
+    pub unit: Option<String>,
+}
+/// The dimensions of the scheduled package.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Dimension {
+    /// The length of the package.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub length: Option<String>,
+    /// The width of the package.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub width: Option<String>,
+    /// The height of the package.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub height: Option<String>,
+    /// The unit of measurement is used to measure the length.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub unit: Option<String>,
+}
+/// Shipping services info.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ShippingService {
+    /// Shipping service ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// Shipping service Name
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// Estimated price for this service.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub price: Option<String>,
+    /// Currency of the price
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+    /// The minimum estimated duration required for parcel delivery.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub earliest_delivery_days: Option<i64>,
+    /// The maximum estimated duration required for parcel delivery.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub latest_delivery_days: Option<i64>,
+    /// Whether it is the default shipping service
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_default: Option<bool>,
+    /// The name of shipping provider
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_provider_name: Option<String>,
+    /// The ID of shipping provider
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_provider_id: Option<String>,
 }
 /// Input list of splittable groups.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SplittableGroups {
+pub struct SplittableGroup {
     /// A unique identifier designated by the developer.
     #[serde(
         default,
@@ -803,16 +679,9 @@ pub struct SplittableGroups {
     )]
     pub order_line_item_ids: Option<Vec<String>>,
 }
-/// The number of packages returned is dependent on the number of `splittable_group_ids` you sent in the request.
+/// The number of packages returned is dependent on the number of 'splittable_group_ids' you sent in the request.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Packages {
-    /// Package ID after success split.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
+pub struct Package {
     /// The ID of split group in request body.
     #[serde(
         default,
@@ -820,10 +689,134 @@ pub struct Packages {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub splittable_group_id: Option<String>,
+    /// Package ID after success split.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+}
+/// The available shipping service's information.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ShippingServiceInfo {
+    /// Shipping service ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// Shipping service name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// Estimated price for this service.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub price: Option<String>,
+    /// Currency of the price.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+    /// The minimum estimated duration required for package delivery.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub earliest_delivery_days: Option<i64>,
+    /// The maximum estimated duration required for package delivery.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub latest_delivery_days: Option<i64>,
+    /// Shipping provider ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_provider_id: Option<String>,
+    /// Shipping provider name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_provider_name: Option<String>,
+}
+/// Return list of successfully combined packages.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CombinePackagePackage {
+    /// The new package ID generated after the package has been successfully combined.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// List of order IDs corresponding to a new combined package ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_ids: Option<Vec<String>>,
+}
+/// Error detail.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Detail {
+    /// Package ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub package_id: Option<String>,
+}
+/// Return list of possible errors.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Error {
+    /// The failure reason code.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<i64>,
+    /// The failure reason of an unsuccessful combined package action.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub message: Option<String>,
+    /// Error detail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Detail>,
 }
 /// The return list of packages.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct UpdatePackageDeliveryStatusPackages {
+pub struct UpdatePackageDeliveryStatusPackage {
+    /// The package ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
     /// Delivery status of the package. Values: DELIVERY_SUCCESS, DELIVERY_FAILED, UPDATE_POD.
     #[serde(
         default,
@@ -838,7 +831,7 @@ pub struct UpdatePackageDeliveryStatusPackages {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub fail_delivery_reason: Option<String>,
-    /// Attachment type: - `IMG` - `PDF`
+    /// Attachment type: - 'IMG' - 'PDF'
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -852,22 +845,158 @@ pub struct UpdatePackageDeliveryStatusPackages {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub file_url: Option<String>,
-    /// The package ID.
+}
+/// Return list of packages after being uncombined.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UncombinePackagesPackage {
+    /// The newly generated package ID(s) after being uncombined.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
+    /// List of order ID(s) corresponding to the uncombined package ID(s).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_ids: Option<Vec<String>>,
+}
+/// Error detail
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ErrorDetail {
+    /// TikTok Shop order ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+}
+/// Specific return information (returns multiple errors and reasons)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateFirstMileBundleError {
+    /// The success or failure status code returned in API response.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<i64>,
+    /// The success or failure messages returned in API response.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub message: Option<String>,
+    /// Error detail
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<ErrorDetail>,
+}
+/// The list of invoices to upload.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Invoice {
+    /// The TikTok Shop package ID, retrieved from Search Package.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub package_id: Option<String>,
+    /// The list of TikTok Shop order IDs, retrieved from Get Order List.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_ids: Option<Vec<String>>,
+    /// The invoice file format. Values: XML.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub file_type: Option<String>,
+    /// Base64 encoding of the invoice file to upload.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub file: Option<String>,
+}
+/// The details of the error.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UploadInvoiceDetail {
+    /// The package ID where the error occurred.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub package_id: Option<String>,
+    /// The order IDs where errors occurred.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_ids: Option<Vec<String>>,
+}
+/// The list of errors that occurred.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UploadInvoiceError {
+    /// The error code.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<i64>,
+    /// The error message.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub message: Option<String>,
+    /// The details of the error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<UploadInvoiceDetail>,
+}
+/// Specific return information (returns multiple errors and reasons)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateFirstMileBundleV2Error {
+    /// The success or failure status code returned in API response.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<i64>,
+    /// The success or failure messages returned in API response.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub message: Option<String>,
+    /// Error detail
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<ErrorDetail>,
 }
 ::shop_api::impl_lenient!(
     PackageSummary, PackageOrder, PackageSku, Address, PackageDimension, PackageWeight,
     TimeSlot, PackageInsurance, SelfShipment, PackageToShip, PackageError,
-    PackageErrorDetail, TrackingEvent, Warning, PickupSlot, CombinablePackages,
-    ErrorsDetail, Errors, CreateFirstMileBundleErrorsDetail, CreateFirstMileBundleErrors,
-    Dimension, Weight, ShippingServiceInfo, ShippingServices,
-    SplitAttributesMustSplitReasons, SplitAttributes, SplittableGroups, Packages,
-    UpdatePackageDeliveryStatusPackages
+    PackageErrorDetail, TrackingEvent, Warning, PickupSlot, CombinablePackage,
+    MustSplitReason, SplitAttribute, Weight, Dimension, ShippingService, SplittableGroup,
+    Package, ShippingServiceInfo, CombinePackagePackage, Detail, Error,
+    UpdatePackageDeliveryStatusPackage, UncombinePackagesPackage, ErrorDetail,
+    CreateFirstMileBundleError, Invoice, UploadInvoiceDetail, UploadInvoiceError,
+    CreateFirstMileBundleV2Error
 );
 /// Request of `fulfillment.search_packages`: Search packages by status and creation or update time.
 ///
@@ -1651,483 +1780,6 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUpdateShippingInfoRequest {
         )
     }
 }
-/// Request of `fulfillment.combine_package`: Combine packages into one fulfillment package.
-///
-/// `POST /fulfillment/202309/packages/combine` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa99adefece02be6f07c9)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct FulfillmentCombinePackageRequest {
-    /// Input list of combinable packages.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub combinable_packages: Option<Vec<CombinablePackages>>,
-}
-/// Response data of `fulfillment.combine_package`: Combine packages into one fulfillment package.
-///
-/// `POST /fulfillment/202309/packages/combine` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa99adefece02be6f07c9)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct FulfillmentCombinePackageResponse {
-    /// Return list of possible errors.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub errors: Option<Vec<Errors>>,
-    /// Return list of successfully combined packages.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub packages: Option<Vec<CombinablePackages>>,
-}
-impl ::shop_api::runtime::ApiRequest for FulfillmentCombinePackageRequest {
-    type Response = FulfillmentCombinePackageResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "fulfillment",
-        name: "fulfillment.combine_package",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/fulfillment/202309/packages/combine",
-        summary: "Combine packages into one fulfillment package.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa99adefece02be6f07c9",
-        flags: ::shop_api::runtime::Flags::NONE,
-        deprecated: false,
-        has_data: true,
-        required: &[],
-    };
-}
-/// Request of `fulfillment.create_first_mile_bundle`: If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...
-///
-/// `POST /fulfillment/202407/bundles` — [official documentation](https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct FulfillmentCreateFirstMileBundleRequest {
-    /// The way you send the first-mile bundle. Values: PICKUP, DROP_OFF.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub handover_method: Option<String>,
-    /// The IDs of all the orders sent in a single first-mile bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub order_ids: Option<Vec<String>>,
-    /// Last 4 digits of the sender's phone number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub phone_tail_number: Option<String>,
-    /// The logistic provider ID in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipping_provider_id: Option<String>,
-    /// The logistic tracking number of the bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub tracking_number: Option<String>,
-}
-/// Response data of `fulfillment.create_first_mile_bundle`: If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...
-///
-/// `POST /fulfillment/202407/bundles` — [official documentation](https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct FulfillmentCreateFirstMileBundleResponse {
-    /// Specific return information (returns multiple errors and reasons)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub errors: Option<Vec<CreateFirstMileBundleErrors>>,
-    /// The ID of the first-mile bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub first_mile_bundle_id: Option<String>,
-    /// The returned waybill link.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub url: Option<String>,
-}
-impl ::shop_api::runtime::ApiRequest for FulfillmentCreateFirstMileBundleRequest {
-    type Response = FulfillmentCreateFirstMileBundleResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "fulfillment",
-        name: "fulfillment.create_first_mile_bundle",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/fulfillment/202407/bundles",
-        summary: "If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
-        deprecated: false,
-        has_data: true,
-        required: &[],
-    };
-}
-/// Request of `fulfillment.create_packages`: Ship orders (purchase labels).
-///
-/// `POST /fulfillment/202309/packages` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct FulfillmentCreatePackagesRequest {
-    /// TikTok Shop order ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub order_id: Option<String>,
-    /// List of order line item IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub order_line_item_ids: Option<Vec<String>>,
-    /// Specify the shipping service used.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipping_service_id: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dimension: Option<Dimension>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight: Option<Weight>,
-}
-/// Response data of `fulfillment.create_packages`: Ship orders (purchase labels).
-///
-/// `POST /fulfillment/202309/packages` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct FulfillmentCreatePackagesResponse {
-    /// The time when the product was created.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub create_time: Option<i64>,
-    /// TikTok Shop order ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub order_id: Option<String>,
-    /// List of order line item IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub order_line_item_ids: Option<Vec<String>>,
-    /// Package ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub package_id: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dimension: Option<Dimension>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shipping_service_info: Option<ShippingServiceInfo>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight: Option<Weight>,
-}
-impl ::shop_api::runtime::ApiRequest for FulfillmentCreatePackagesRequest {
-    type Response = FulfillmentCreatePackagesResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "fulfillment",
-        name: "fulfillment.create_packages",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/fulfillment/202309/packages",
-        summary: "Ship orders (purchase labels).",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8",
-        flags: ::shop_api::runtime::Flags::NONE,
-        deprecated: false,
-        has_data: true,
-        required: &[],
-    };
-}
-/// Request of `fulfillment.upload_delivery_file`: Upload the proof of delivery file for a package, and to generate the URL of the corresponding file.
-///
-/// `POST /fulfillment/202309/files/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct FulfillmentUploadDeliveryFileRequest {
-    /// PDF file data to be uploaded to TikTok Shop.
-    ///
-    /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
-    pub data: String,
-    /// The name of the uploaded file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
-}
-/// Response data of `fulfillment.upload_delivery_file`: Upload the proof of delivery file for a package, and to generate the URL of the corresponding file.
-///
-/// `POST /fulfillment/202309/files/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct FulfillmentUploadDeliveryFileResponse {
-    /// The name of the file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
-    /// The URL returned from uploading the file that can be directly opened in a browser.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub url: Option<String>,
-}
-impl ::shop_api::runtime::ApiRequest for FulfillmentUploadDeliveryFileRequest {
-    type Response = FulfillmentUploadDeliveryFileResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "fulfillment",
-        name: "fulfillment.upload_delivery_file",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/fulfillment/202309/files/upload",
-        summary: "Upload the proof of delivery file for a package, and to generate the URL of the corresponding file.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::MULTIPART),
-        deprecated: false,
-        has_data: true,
-        required: &["data"],
-    };
-}
-/// Request of `fulfillment.upload_delivery_image`: Upload the proof of delivery image for a package, and to generate the URL of the corresponding file.
-///
-/// `POST /fulfillment/202309/images/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa70d0fcef602bf32772f)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct FulfillmentUploadDeliveryImageRequest {
-    /// Image file data to be uploaded to TikTok Shop. Values: JPG, JPEG, PNG.
-    ///
-    /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
-    pub data: String,
-}
-/// Response data of `fulfillment.upload_delivery_image`: Upload the proof of delivery image for a package, and to generate the URL of the corresponding file.
-///
-/// `POST /fulfillment/202309/images/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa70d0fcef602bf32772f)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct FulfillmentUploadDeliveryImageResponse {
-    /// The image height returned from uploading the image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub height: Option<f64>,
-    /// The URL returned from uploading the image that can be directly opened in a browser.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub url: Option<String>,
-    /// The image width returned from uploading the image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub width: Option<f64>,
-}
-impl ::shop_api::runtime::ApiRequest for FulfillmentUploadDeliveryImageRequest {
-    type Response = FulfillmentUploadDeliveryImageResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "fulfillment",
-        name: "fulfillment.upload_delivery_image",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/fulfillment/202309/images/upload",
-        summary: "Upload the proof of delivery image for a package, and to generate the URL of the corresponding file.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa70d0fcef602bf32772f",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::MULTIPART),
-        deprecated: false,
-        has_data: true,
-        required: &["data"],
-    };
-}
-/// Request of `fulfillment.eligible_shipping_service`: Use this API ( for US ) to query the list of available shipping services when specifying packages' size or weight.
-///
-/// `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa6b2bace3e02b75dda4e)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct FulfillmentEligibleShippingServiceRequest {
-    /// TikTok Shop order ID
-    ///
-    /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub order_id: String,
-    /// Order line item ID list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub order_line_item_ids: Option<Vec<String>>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dimension: Option<Dimension>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight: Option<Weight>,
-}
-/// Response data of `fulfillment.eligible_shipping_service`: Use this API ( for US ) to query the list of available shipping services when specifying packages' size or weight.
-///
-/// `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa6b2bace3e02b75dda4e)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct FulfillmentEligibleShippingServiceResponse {
-    /// TikTok Shop order ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub order_id: Option<String>,
-    /// Line item ID list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub order_line_id: Option<Vec<String>>,
-    /// Shipping services info.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipping_services: Option<Vec<ShippingServices>>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dimension: Option<Dimension>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight: Option<Weight>,
-}
-impl ::shop_api::runtime::ApiRequest for FulfillmentEligibleShippingServiceRequest {
-    type Response = FulfillmentEligibleShippingServiceResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "fulfillment",
-        name: "fulfillment.eligible_shipping_service",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/fulfillment/202309/orders/{order_id}/shipping_services/query",
-        summary: "Use this API ( for US ) to query the list of available shipping services when specifying packages' size or weight.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa6b2bace3e02b75dda4e",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &["order_id"],
-    };
-    fn path(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(
-            format!(
-                "/fulfillment/202309/orders/{}/shipping_services/query",
-                ::shop_api::runtime::path_segment(& self.order_id)
-            ),
-        )
-    }
-}
-/// Request of `fulfillment.order_split_attributes`: Check whether an order(s) can be split into multiple packages or not.
-///
-/// `GET /fulfillment/202309/orders/split_attributes` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa9210fcef602bf32ae5b)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct FulfillmentOrderSplitAttributesRequest {
-    /// Query list of TikTok Shop order IDs.
-    ///
-    /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub order_ids: Vec<String>,
-}
-/// Response data of `fulfillment.order_split_attributes`: Check whether an order(s) can be split into multiple packages or not.
-///
-/// `GET /fulfillment/202309/orders/split_attributes` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa9210fcef602bf32ae5b)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct FulfillmentOrderSplitAttributesResponse {
-    /// Specific return information (can return multiple TikTok Shop order IDs).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub split_attributes: Option<Vec<SplitAttributes>>,
-}
-impl ::shop_api::runtime::ApiRequest for FulfillmentOrderSplitAttributesRequest {
-    type Response = FulfillmentOrderSplitAttributesResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "fulfillment",
-        name: "fulfillment.order_split_attributes",
-        method: ::shop_api::runtime::HttpMethod::Get,
-        path: "/fulfillment/202309/orders/split_attributes",
-        summary: "Check whether an order(s) can be split into multiple packages or not.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa9210fcef602bf32ae5b",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &["order_ids"],
-    };
-    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
-        q.push("order_ids", &self.order_ids);
-    }
-}
 /// Request of `fulfillment.search_combinable_packages`: Query orders eligible for combined shipping.
 ///
 /// `GET /fulfillment/202309/combinable_packages/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa481bace3e02b75d9e32)
@@ -2161,7 +1813,7 @@ pub struct FulfillmentSearchCombinablePackagesResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub combinable_packages: Option<Vec<CombinablePackages>>,
+    pub combinable_packages: Option<Vec<CombinablePackage>>,
     /// An opaque token used to retrieve the next page of a paginated result set.
     #[serde(
         default,
@@ -2200,7 +1852,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentSearchCombinablePackagesRequ
     }
 }
 impl ::shop_api::runtime::Paginated for FulfillmentSearchCombinablePackagesRequest {
-    type Item = CombinablePackages;
+    type Item = CombinablePackage;
     fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
         if let ::shop_api::runtime::PageKey::Cursor(c) = page {
             self.page_token = Some(c.clone());
@@ -2211,6 +1863,328 @@ impl ::shop_api::runtime::Paginated for FulfillmentSearchCombinablePackagesReque
             resp.combinable_packages.unwrap_or_default(),
             resp.next_page_token,
             resp.total_count,
+        )
+    }
+}
+/// Request of `fulfillment.order_split_attributes`: Check whether an order(s) can be split into multiple packages or not.
+///
+/// `GET /fulfillment/202309/orders/split_attributes` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa9210fcef602bf32ae5b)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentOrderSplitAttributesRequest {
+    /// Query list of TikTok Shop order IDs.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_ids: Vec<String>,
+}
+/// Response data of `fulfillment.order_split_attributes`: Check whether an order(s) can be split into multiple packages or not.
+///
+/// `GET /fulfillment/202309/orders/split_attributes` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa9210fcef602bf32ae5b)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentOrderSplitAttributesResponse {
+    /// Specific return information (can return multiple TikTok Shop order IDs).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub split_attributes: Option<Vec<SplitAttribute>>,
+}
+impl ::shop_api::runtime::ApiRequest for FulfillmentOrderSplitAttributesRequest {
+    type Response = FulfillmentOrderSplitAttributesResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.order_split_attributes",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/fulfillment/202309/orders/split_attributes",
+        summary: "Check whether an order(s) can be split into multiple packages or not.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa9210fcef602bf32ae5b",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["order_ids"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("order_ids", &self.order_ids);
+    }
+}
+/// Request of `fulfillment.tts_tracking_validation`: Enables a seller or warehouse to validate whether a tracking number is covered by TikTok Shipping (TTS) or Collection by TikTok (CBT).
+///
+/// `GET /fulfillment/202508/tts_tracking_validation` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a67c78f43b6d04908d49b8)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentTtsTrackingValidationRequest {
+    /// The tracking number provided by shipping provider
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub tracking_number: String,
+}
+/// Response data of `fulfillment.tts_tracking_validation`: Enables a seller or warehouse to validate whether a tracking number is covered by TikTok Shipping (TTS) or Collection by TikTok (CBT).
+///
+/// `GET /fulfillment/202508/tts_tracking_validation` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a67c78f43b6d04908d49b8)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentTtsTrackingValidationResponse {
+    /// A flag to determine whether the package is TikTok Shipping
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_tiktok_shipping: Option<bool>,
+    /// A flag to determine whether the package is TikTok Collections
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_tiktok_collection: Option<bool>,
+}
+impl ::shop_api::runtime::ApiRequest for FulfillmentTtsTrackingValidationRequest {
+    type Response = FulfillmentTtsTrackingValidationResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.tts_tracking_validation",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/fulfillment/202508/tts_tracking_validation",
+        summary: "Enables a seller or warehouse to validate whether a tracking number is covered by TikTok Shipping (TTS) or Collection by TikTok (CBT).",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/68a67c78f43b6d04908d49b8",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["tracking_number"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("tracking_number", &self.tracking_number);
+    }
+}
+/// Request of `fulfillment.upload_delivery_file`: Upload the proof of delivery file for a package, and to generate the URL of the corresponding file.
+///
+/// `POST /fulfillment/202309/files/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa6e04a0bb702c06dcd34)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentUploadDeliveryFileRequest {
+    /// The partner identifier used in API requests.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_asset_cipher: Option<String>,
+    /// PDF file data to be uploaded to TikTok Shop.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub data: String,
+    /// The name of the uploaded file.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub name: String,
+}
+/// Response data of `fulfillment.upload_delivery_file`: Upload the proof of delivery file for a package, and to generate the URL of the corresponding file.
+///
+/// `POST /fulfillment/202309/files/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa6e04a0bb702c06dcd34)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentUploadDeliveryFileResponse {
+    /// The URL returned from uploading the file that can be directly opened in a browser.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub url: Option<String>,
+    /// The name of the file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for FulfillmentUploadDeliveryFileRequest {
+    type Response = FulfillmentUploadDeliveryFileResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.upload_delivery_file",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/fulfillment/202309/files/upload",
+        summary: "Upload the proof of delivery file for a package, and to generate the URL of the corresponding file.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa6e04a0bb702c06dcd34",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::MULTIPART),
+        deprecated: false,
+        has_data: true,
+        required: &["data", "name"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("category_asset_cipher", &self.category_asset_cipher);
+    }
+}
+/// Request of `fulfillment.upload_delivery_image`: Upload the proof of delivery image for a package, and to generate the URL of the corresponding file.
+///
+/// `POST /fulfillment/202309/images/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa70d0fcef602bf32772f)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentUploadDeliveryImageRequest {
+    /// The partner identifier used in API requests.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_asset_cipher: Option<String>,
+    /// Image file data to be uploaded to TikTok Shop.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub data: String,
+}
+/// Response data of `fulfillment.upload_delivery_image`: Upload the proof of delivery image for a package, and to generate the URL of the corresponding file.
+///
+/// `POST /fulfillment/202309/images/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa70d0fcef602bf32772f)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentUploadDeliveryImageResponse {
+    /// The URL returned from uploading the image that can be directly opened in a browser.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub url: Option<String>,
+    /// The image height returned from uploading the image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub height: Option<i64>,
+    /// The image width returned from uploading the image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub width: Option<i64>,
+}
+impl ::shop_api::runtime::ApiRequest for FulfillmentUploadDeliveryImageRequest {
+    type Response = FulfillmentUploadDeliveryImageResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.upload_delivery_image",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/fulfillment/202309/images/upload",
+        summary: "Upload the proof of delivery image for a package, and to generate the URL of the corresponding file.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa70d0fcef602bf32772f",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::MULTIPART),
+        deprecated: false,
+        has_data: true,
+        required: &["data"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("category_asset_cipher", &self.category_asset_cipher);
+    }
+}
+/// Request of `fulfillment.eligible_shipping_service`: Use this API ( for US ) to query the list of available shipping services when specifying packages' size or weight.
+///
+/// `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa6b2bace3e02b75dda4e)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentEligibleShippingServiceRequest {
+    /// TikTok Shop order ID
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: String,
+    /// Order line item ID list
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_line_item_ids: Option<Vec<String>>,
+    /// The weight of the scheduled package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<Weight>,
+    /// The dimensions of the scheduled package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimension: Option<Dimension>,
+}
+/// Response data of `fulfillment.eligible_shipping_service`: Use this API ( for US ) to query the list of available shipping services when specifying packages' size or weight.
+///
+/// `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa6b2bace3e02b75dda4e)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentEligibleShippingServiceResponse {
+    /// TikTok Shop order ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// Line item ID list
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_line_id: Option<Vec<String>>,
+    /// The weight of the scheduled package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<Weight>,
+    /// Shipping services info.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_services: Option<Vec<ShippingService>>,
+    /// The dimension of the scheduled package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimension: Option<Dimension>,
+}
+impl ::shop_api::runtime::ApiRequest for FulfillmentEligibleShippingServiceRequest {
+    type Response = FulfillmentEligibleShippingServiceResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.eligible_shipping_service",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/fulfillment/202309/orders/{order_id}/shipping_services/query",
+        summary: "Use this API ( for US ) to query the list of available shipping services when specifying packages' size or weight.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa6b2bace3e02b75dda4e",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["order_id"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/fulfillment/202309/orders/{}/shipping_services/query",
+                ::shop_api::runtime::path_segment(& self.order_id)
+            ),
         )
     }
 }
@@ -2229,25 +2203,23 @@ pub struct FulfillmentSplitOrdersRequest {
     )]
     pub order_id: String,
     /// Input list of splittable groups.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub splittable_groups: Option<Vec<SplittableGroups>>,
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub splittable_groups: Vec<SplittableGroup>,
 }
 /// Response data of `fulfillment.split_orders`: Confirm an order split.
 ///
 /// `POST /fulfillment/202309/orders/{order_id}/split` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8890fcef602bf329fcc)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct FulfillmentSplitOrdersResponse {
-    /// The number of packages returned is dependent on the number of `splittable_group_ids` you sent in the request.
+    /// The number of packages returned is dependent on the number of 'splittable_group_ids' you sent in the request.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub packages: Option<Vec<Packages>>,
+    pub packages: Option<Vec<Package>>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentSplitOrdersRequest {
     type Response = FulfillmentSplitOrdersResponse;
@@ -2263,7 +2235,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentSplitOrdersRequest {
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
         has_data: true,
-        required: &["order_id"],
+        required: &["order_id", "splittable_groups"],
     };
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(
@@ -2274,18 +2246,155 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentSplitOrdersRequest {
         )
     }
 }
+/// Request of `fulfillment.create_packages`: Ship orders (purchase labels).
+///
+/// `POST /fulfillment/202309/packages` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentCreatePackagesRequest {
+    /// TikTok Shop order ID.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub order_id: String,
+    /// List of order line item IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_line_item_ids: Option<Vec<String>>,
+    /// Package dimensions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimension: Option<Dimension>,
+    /// Specify the shipping service used.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_service_id: Option<String>,
+    /// Package weight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<Weight>,
+}
+/// Response data of `fulfillment.create_packages`: Ship orders (purchase labels).
+///
+/// `POST /fulfillment/202309/packages` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentCreatePackagesResponse {
+    /// TikTok Shop order ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// List of order line item IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_line_item_ids: Option<Vec<String>>,
+    /// Package dimensions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimension: Option<Dimension>,
+    /// The available shipping service's information.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_service_info: Option<ShippingServiceInfo>,
+    /// Package ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub package_id: Option<String>,
+    /// Package weight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<Weight>,
+    /// The time when the product was created.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time: Option<i64>,
+}
+impl ::shop_api::runtime::ApiRequest for FulfillmentCreatePackagesRequest {
+    type Response = FulfillmentCreatePackagesResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.create_packages",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/fulfillment/202309/packages",
+        summary: "Ship orders (purchase labels).",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["order_id"],
+    };
+}
+/// Request of `fulfillment.combine_package`: Combine packages into one fulfillment package.
+///
+/// `POST /fulfillment/202309/packages/combine` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa99adefece02be6f07c9)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentCombinePackageRequest {
+    /// Input list of combinable packages.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub combinable_packages: Vec<CombinablePackage>,
+}
+/// Response data of `fulfillment.combine_package`: Combine packages into one fulfillment package.
+///
+/// `POST /fulfillment/202309/packages/combine` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa99adefece02be6f07c9)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentCombinePackageResponse {
+    /// Return list of successfully combined packages.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub packages: Option<Vec<CombinePackagePackage>>,
+    /// Return list of possible errors.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub errors: Option<Vec<Error>>,
+}
+impl ::shop_api::runtime::ApiRequest for FulfillmentCombinePackageRequest {
+    type Response = FulfillmentCombinePackageResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.combine_package",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/fulfillment/202309/packages/combine",
+        summary: "Combine packages into one fulfillment package.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa99adefece02be6f07c9",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["combinable_packages"],
+    };
+}
 /// Request of `fulfillment.update_package_delivery_status`: Update the delivery status of the package from in transit status.
 ///
 /// `POST /fulfillment/202309/packages/deliver` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa332c16ffe02b8f0ba82)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct FulfillmentUpdatePackageDeliveryStatusRequest {
     /// The return list of packages.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub packages: Option<Vec<UpdatePackageDeliveryStatusPackages>>,
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub packages: Vec<UpdatePackageDeliveryStatusPackage>,
 }
 /// Response data of `fulfillment.update_package_delivery_status`: Update the delivery status of the package from in transit status.
 ///
@@ -2298,7 +2407,7 @@ pub struct FulfillmentUpdatePackageDeliveryStatusResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub errors: Option<Vec<Errors>>,
+    pub errors: Option<Vec<Error>>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentUpdatePackageDeliveryStatusRequest {
     type Response = FulfillmentUpdatePackageDeliveryStatusResponse;
@@ -2314,7 +2423,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUpdatePackageDeliveryStatusR
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
         has_data: true,
-        required: &[],
+        required: &["packages"],
     };
 }
 /// Request of `fulfillment.update_package_shipping_info`: If the seller entered an incorrect tracking number, this API allows the seller to update the tracking number and shipping provider for a...
@@ -2331,20 +2440,16 @@ pub struct FulfillmentUpdatePackageShippingInfoRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub package_id: String,
-    /// Identifies the carrier that will deliver the package.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipping_provider_id: Option<String>,
     /// The shipment tracking number provided by the carrier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub tracking_number: Option<String>,
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub tracking_number: String,
+    /// Identifies the carrier that will deliver the package.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub shipping_provider_id: String,
 }
 /// Response data of `fulfillment.update_package_shipping_info`: If the seller entered an incorrect tracking number, this API allows the seller to update the tracking number and shipping provider for a...
 ///
@@ -2365,7 +2470,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUpdatePackageShippingInfoReq
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
         has_data: false,
-        required: &["package_id"],
+        required: &["package_id", "tracking_number", "shipping_provider_id"],
     };
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(
@@ -2375,6 +2480,272 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUpdatePackageShippingInfoReq
             ),
         )
     }
+}
+/// Request of `fulfillment.uncombine_packages`: Uncombine one or more orders from an already combined package.
+///
+/// `POST /fulfillment/202309/packages/{package_id}/uncombine` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa960f1fd3102b92ceb0e)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentUncombinePackagesRequest {
+    /// Package ID you wish to uncombine an order(s) from.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub package_id: String,
+    /// TikTok Shop order ID. Indicate the orders that need to be removed from the package.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_ids: Option<Vec<String>>,
+}
+/// Response data of `fulfillment.uncombine_packages`: Uncombine one or more orders from an already combined package.
+///
+/// `POST /fulfillment/202309/packages/{package_id}/uncombine` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa960f1fd3102b92ceb0e)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentUncombinePackagesResponse {
+    /// Return list of packages after being uncombined.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub packages: Option<Vec<UncombinePackagesPackage>>,
+}
+impl ::shop_api::runtime::ApiRequest for FulfillmentUncombinePackagesRequest {
+    type Response = FulfillmentUncombinePackagesResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.uncombine_packages",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/fulfillment/202309/packages/{package_id}/uncombine",
+        summary: "Uncombine one or more orders from an already combined package.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa960f1fd3102b92ceb0e",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["package_id"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/fulfillment/202309/packages/{}/uncombine",
+                ::shop_api::runtime::path_segment(& self.package_id)
+            ),
+        )
+    }
+}
+/// Request of `fulfillment.create_first_mile_bundle`: If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...
+///
+/// `POST /fulfillment/202407/bundles` — [official documentation](https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentCreateFirstMileBundleRequest {
+    /// The IDs of all the orders sent in a single first-mile bundle.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub order_ids: Vec<String>,
+    /// The way you send the first-mile bundle.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub handover_method: String,
+    /// The logistic provider ID in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_provider_id: Option<String>,
+    /// The logistic tracking number of the bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub tracking_number: Option<String>,
+    /// Last 4 digits of the sender's phone number.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub phone_tail_number: Option<String>,
+}
+/// Response data of `fulfillment.create_first_mile_bundle`: If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...
+///
+/// `POST /fulfillment/202407/bundles` — [official documentation](https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentCreateFirstMileBundleResponse {
+    /// The ID of the first-mile bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub first_mile_bundle_id: Option<String>,
+    /// The returned waybill link.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub url: Option<String>,
+    /// Specific return information (returns multiple errors and reasons)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub errors: Option<Vec<CreateFirstMileBundleError>>,
+}
+impl ::shop_api::runtime::ApiRequest for FulfillmentCreateFirstMileBundleRequest {
+    type Response = FulfillmentCreateFirstMileBundleResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.create_first_mile_bundle",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/fulfillment/202407/bundles",
+        summary: "If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: true,
+        required: &["order_ids", "handover_method"],
+    };
+}
+/// Request of `fulfillment.upload_invoice`: Upload the invoice document.
+///
+/// `POST /fulfillment/202502/invoice/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/67b542559a140004b343984f)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentUploadInvoiceRequest {
+    /// The list of invoices to upload.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub invoices: Option<Vec<Invoice>>,
+}
+/// Response data of `fulfillment.upload_invoice`: Upload the invoice document.
+///
+/// `POST /fulfillment/202502/invoice/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/67b542559a140004b343984f)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentUploadInvoiceResponse {
+    /// The list of errors that occurred.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub errors: Option<Vec<UploadInvoiceError>>,
+}
+impl ::shop_api::runtime::ApiRequest for FulfillmentUploadInvoiceRequest {
+    type Response = FulfillmentUploadInvoiceResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.upload_invoice",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/fulfillment/202502/invoice/upload",
+        summary: "Upload the invoice document.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/67b542559a140004b343984f",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `fulfillment.create_first_mile_bundle_v2`: If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...
+///
+/// `POST /fulfillment/202510/first_mile_bundle` — [official documentation](https://partner.tiktokshop.com/docv2/page/6904270e108f19049997e9e5)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentCreateFirstMileBundleV2Request {
+    /// The IDs of all the orders sent in a single first-mile bundle.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub order_ids: Vec<String>,
+    /// The way you send the first-mile bundle.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub handover_method: String,
+    /// The logistic provider ID in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_provider_id: Option<String>,
+    /// The logistic tracking number of the bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub tracking_number: Option<String>,
+    /// Last 4 digits of the sender's phone number.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub phone_tail_number: Option<String>,
+}
+/// Response data of `fulfillment.create_first_mile_bundle_v2`: If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...
+///
+/// `POST /fulfillment/202510/first_mile_bundle` — [official documentation](https://partner.tiktokshop.com/docv2/page/6904270e108f19049997e9e5)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentCreateFirstMileBundleV2Response {
+    /// The ID of the first-mile bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub first_mile_bundle_id: Option<String>,
+    /// The returned waybill link.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub url: Option<String>,
+    /// Specific return information (returns multiple errors and reasons)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub errors: Option<Vec<CreateFirstMileBundleV2Error>>,
+}
+impl ::shop_api::runtime::ApiRequest for FulfillmentCreateFirstMileBundleV2Request {
+    type Response = FulfillmentCreateFirstMileBundleV2Response;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "fulfillment",
+        name: "fulfillment.create_first_mile_bundle_v2",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/fulfillment/202510/first_mile_bundle",
+        summary: "If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6904270e108f19049997e9e5",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["order_ids", "handover_method"],
+    };
 }
 impl super::super::Client {
     /// Search packages by status and creation or update time.
@@ -2468,36 +2839,42 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FulfillmentUpdateShippingInfoResponse> {
         self.execute(req).await
     }
-    /// Combine packages into one fulfillment package.
+    /// Query orders eligible for combined shipping.
     ///
-    /// `fulfillment.combine_package` (`POST /fulfillment/202309/packages/combine`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa99adefece02be6f07c9)
-    pub async fn fulfillment_combine_package(
+    /// `fulfillment.search_combinable_packages` (`GET /fulfillment/202309/combinable_packages/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa481bace3e02b75d9e32)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn fulfillment_search_combinable_packages(
         &self,
-        req: &FulfillmentCombinePackageRequest,
-    ) -> ::shop_api::runtime::Result<FulfillmentCombinePackageResponse> {
+        req: &FulfillmentSearchCombinablePackagesRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentSearchCombinablePackagesResponse> {
         self.execute(req).await
     }
-    /// If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...
+    /// Check whether an order(s) can be split into multiple packages or not.
     ///
-    /// `fulfillment.create_first_mile_bundle` (`POST /fulfillment/202407/bundles`) — [official documentation](https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c)
-    pub async fn fulfillment_create_first_mile_bundle(
+    /// `fulfillment.order_split_attributes` (`GET /fulfillment/202309/orders/split_attributes`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa9210fcef602bf32ae5b)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn fulfillment_order_split_attributes(
         &self,
-        req: &FulfillmentCreateFirstMileBundleRequest,
-    ) -> ::shop_api::runtime::Result<FulfillmentCreateFirstMileBundleResponse> {
+        req: &FulfillmentOrderSplitAttributesRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentOrderSplitAttributesResponse> {
         self.execute(req).await
     }
-    /// Ship orders (purchase labels).
+    /// Enables a seller or warehouse to validate whether a tracking number is covered by TikTok Shipping (TTS) or Collection by TikTok (CBT).
     ///
-    /// `fulfillment.create_packages` (`POST /fulfillment/202309/packages`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8)
-    pub async fn fulfillment_create_packages(
+    /// `fulfillment.tts_tracking_validation` (`GET /fulfillment/202508/tts_tracking_validation`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68a67c78f43b6d04908d49b8)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn fulfillment_tts_tracking_validation(
         &self,
-        req: &FulfillmentCreatePackagesRequest,
-    ) -> ::shop_api::runtime::Result<FulfillmentCreatePackagesResponse> {
+        req: &FulfillmentTtsTrackingValidationRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentTtsTrackingValidationResponse> {
         self.execute(req).await
     }
     /// Upload the proof of delivery file for a package, and to generate the URL of the corresponding file.
     ///
-    /// `fulfillment.upload_delivery_file` (`POST /fulfillment/202309/files/upload`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5)
+    /// `fulfillment.upload_delivery_file` (`POST /fulfillment/202309/files/upload`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa6e04a0bb702c06dcd34)
     ///
     /// The body is `multipart/form-data`: the text fields of `req` and the file parts in `files`.
     pub async fn fulfillment_upload_delivery_file(
@@ -2530,28 +2907,6 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FulfillmentEligibleShippingServiceResponse> {
         self.execute(req).await
     }
-    /// Check whether an order(s) can be split into multiple packages or not.
-    ///
-    /// `fulfillment.order_split_attributes` (`GET /fulfillment/202309/orders/split_attributes`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa9210fcef602bf32ae5b)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
-    pub async fn fulfillment_order_split_attributes(
-        &self,
-        req: &FulfillmentOrderSplitAttributesRequest,
-    ) -> ::shop_api::runtime::Result<FulfillmentOrderSplitAttributesResponse> {
-        self.execute(req).await
-    }
-    /// Query orders eligible for combined shipping.
-    ///
-    /// `fulfillment.search_combinable_packages` (`GET /fulfillment/202309/combinable_packages/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa481bace3e02b75d9e32)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
-    pub async fn fulfillment_search_combinable_packages(
-        &self,
-        req: &FulfillmentSearchCombinablePackagesRequest,
-    ) -> ::shop_api::runtime::Result<FulfillmentSearchCombinablePackagesResponse> {
-        self.execute(req).await
-    }
     /// Confirm an order split.
     ///
     /// `fulfillment.split_orders` (`POST /fulfillment/202309/orders/{order_id}/split`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8890fcef602bf329fcc)
@@ -2559,6 +2914,24 @@ impl super::super::Client {
         &self,
         req: &FulfillmentSplitOrdersRequest,
     ) -> ::shop_api::runtime::Result<FulfillmentSplitOrdersResponse> {
+        self.execute(req).await
+    }
+    /// Ship orders (purchase labels).
+    ///
+    /// `fulfillment.create_packages` (`POST /fulfillment/202309/packages`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8)
+    pub async fn fulfillment_create_packages(
+        &self,
+        req: &FulfillmentCreatePackagesRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentCreatePackagesResponse> {
+        self.execute(req).await
+    }
+    /// Combine packages into one fulfillment package.
+    ///
+    /// `fulfillment.combine_package` (`POST /fulfillment/202309/packages/combine`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa99adefece02be6f07c9)
+    pub async fn fulfillment_combine_package(
+        &self,
+        req: &FulfillmentCombinePackageRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentCombinePackageResponse> {
         self.execute(req).await
     }
     /// Update the delivery status of the package from in transit status.
@@ -2579,6 +2952,42 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FulfillmentUpdatePackageShippingInfoResponse> {
         self.execute(req).await
     }
+    /// Uncombine one or more orders from an already combined package.
+    ///
+    /// `fulfillment.uncombine_packages` (`POST /fulfillment/202309/packages/{package_id}/uncombine`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa960f1fd3102b92ceb0e)
+    pub async fn fulfillment_uncombine_packages(
+        &self,
+        req: &FulfillmentUncombinePackagesRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentUncombinePackagesResponse> {
+        self.execute(req).await
+    }
+    /// If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...
+    ///
+    /// `fulfillment.create_first_mile_bundle` (`POST /fulfillment/202407/bundles`) — [official documentation](https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c)
+    pub async fn fulfillment_create_first_mile_bundle(
+        &self,
+        req: &FulfillmentCreateFirstMileBundleRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentCreateFirstMileBundleResponse> {
+        self.execute(req).await
+    }
+    /// Upload the invoice document.
+    ///
+    /// `fulfillment.upload_invoice` (`POST /fulfillment/202502/invoice/upload`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67b542559a140004b343984f)
+    pub async fn fulfillment_upload_invoice(
+        &self,
+        req: &FulfillmentUploadInvoiceRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentUploadInvoiceResponse> {
+        self.execute(req).await
+    }
+    /// If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...
+    ///
+    /// `fulfillment.create_first_mile_bundle_v2` (`POST /fulfillment/202510/first_mile_bundle`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6904270e108f19049997e9e5)
+    pub async fn fulfillment_create_first_mile_bundle_v2(
+        &self,
+        req: &FulfillmentCreateFirstMileBundleV2Request,
+    ) -> ::shop_api::runtime::Result<FulfillmentCreateFirstMileBundleV2Response> {
+        self.execute(req).await
+    }
 }
 /// The endpoints of this module, in spec order.
 pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
@@ -2591,17 +3000,21 @@ pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <FulfillmentMarkPackageAsShippedRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <FulfillmentPackageHandoverTimeSlotsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <FulfillmentUpdateShippingInfoRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <FulfillmentCombinePackageRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <FulfillmentCreateFirstMileBundleRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <FulfillmentCreatePackagesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FulfillmentSearchCombinablePackagesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FulfillmentOrderSplitAttributesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FulfillmentTtsTrackingValidationRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <FulfillmentUploadDeliveryFileRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <FulfillmentUploadDeliveryImageRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <FulfillmentEligibleShippingServiceRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <FulfillmentOrderSplitAttributesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <FulfillmentSearchCombinablePackagesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <FulfillmentSplitOrdersRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FulfillmentCreatePackagesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FulfillmentCombinePackageRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <FulfillmentUpdatePackageDeliveryStatusRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <FulfillmentUpdatePackageShippingInfoRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FulfillmentUncombinePackagesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FulfillmentCreateFirstMileBundleRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FulfillmentUploadInvoiceRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <FulfillmentCreateFirstMileBundleV2Request as ::shop_api::runtime::ApiRequest>::ENDPOINT,
 ];
 /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
 pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
@@ -2634,14 +3047,14 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
         "fulfillment.update_shipping_info" => {
             Ok(visitor.visit::<FulfillmentUpdateShippingInfoRequest>())
         }
-        "fulfillment.combine_package" => {
-            Ok(visitor.visit::<FulfillmentCombinePackageRequest>())
+        "fulfillment.search_combinable_packages" => {
+            Ok(visitor.visit::<FulfillmentSearchCombinablePackagesRequest>())
         }
-        "fulfillment.create_first_mile_bundle" => {
-            Ok(visitor.visit::<FulfillmentCreateFirstMileBundleRequest>())
+        "fulfillment.order_split_attributes" => {
+            Ok(visitor.visit::<FulfillmentOrderSplitAttributesRequest>())
         }
-        "fulfillment.create_packages" => {
-            Ok(visitor.visit::<FulfillmentCreatePackagesRequest>())
+        "fulfillment.tts_tracking_validation" => {
+            Ok(visitor.visit::<FulfillmentTtsTrackingValidationRequest>())
         }
         "fulfillment.upload_delivery_file" => {
             Ok(visitor.visit::<FulfillmentUploadDeliveryFileRequest>())
@@ -2652,20 +3065,32 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
         "fulfillment.eligible_shipping_service" => {
             Ok(visitor.visit::<FulfillmentEligibleShippingServiceRequest>())
         }
-        "fulfillment.order_split_attributes" => {
-            Ok(visitor.visit::<FulfillmentOrderSplitAttributesRequest>())
-        }
-        "fulfillment.search_combinable_packages" => {
-            Ok(visitor.visit::<FulfillmentSearchCombinablePackagesRequest>())
-        }
         "fulfillment.split_orders" => {
             Ok(visitor.visit::<FulfillmentSplitOrdersRequest>())
+        }
+        "fulfillment.create_packages" => {
+            Ok(visitor.visit::<FulfillmentCreatePackagesRequest>())
+        }
+        "fulfillment.combine_package" => {
+            Ok(visitor.visit::<FulfillmentCombinePackageRequest>())
         }
         "fulfillment.update_package_delivery_status" => {
             Ok(visitor.visit::<FulfillmentUpdatePackageDeliveryStatusRequest>())
         }
         "fulfillment.update_package_shipping_info" => {
             Ok(visitor.visit::<FulfillmentUpdatePackageShippingInfoRequest>())
+        }
+        "fulfillment.uncombine_packages" => {
+            Ok(visitor.visit::<FulfillmentUncombinePackagesRequest>())
+        }
+        "fulfillment.create_first_mile_bundle" => {
+            Ok(visitor.visit::<FulfillmentCreateFirstMileBundleRequest>())
+        }
+        "fulfillment.upload_invoice" => {
+            Ok(visitor.visit::<FulfillmentUploadInvoiceRequest>())
+        }
+        "fulfillment.create_first_mile_bundle_v2" => {
+            Ok(visitor.visit::<FulfillmentCreateFirstMileBundleV2Request>())
         }
         _ => Err(visitor),
     }

@@ -317,7 +317,7 @@ pub struct ShippingProvider {
 }
 /// Global warehouse information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GlobalWarehouses {
+pub struct GlobalWarehouse {
     /// Global warehouse ID, a unique and immutable primary key, used for all global warehouse logistics.
     #[serde(
         default,
@@ -332,7 +332,7 @@ pub struct GlobalWarehouses {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub name: Option<String>,
-    /// Possible values: - SELLER: Warehouse owned by the seller.
+    /// Possible values: - SELLER: Warehouse owned by the seller. Values: SELLER, PLATFORM_COOPERATION.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -340,9 +340,159 @@ pub struct GlobalWarehouses {
     )]
     pub ownership: Option<String>,
 }
+/// The weight of product
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Weight {
+    /// The weight of product
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub weight: Option<String>,
+    /// 1:gram 2:pound 3:ounce 4:kilogram
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub unit: Option<i64>,
+}
+/// The dimension of the product
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Dimension {
+    /// The length of the product
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub length: Option<String>,
+    /// The width of the product
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub width: Option<String>,
+    /// The height of the product
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub height: Option<String>,
+    /// 1: centimeter 2:inch 3:foot 4:millimeter 5:meter
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub unit: Option<i64>,
+}
+/// Attribute of the product,including dimension and weight
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductAttribute {
+    /// The weight of product
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<Weight>,
+    /// The dimension of the product
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimension: Option<Dimension>,
+}
+/// Template details, including the template_name and other messages
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Template {
+    /// The template name
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub template_name: Option<String>,
+    /// The template_id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub template_id: Option<String>,
+    /// Is default template or not
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_default: Option<bool>,
+    /// 1 for shipping by platform template 2 for shipping by seller template
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub template_party: Option<i64>,
+}
+/// Contains the reason why this template is not usable
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FilterReason {
+    /// 1 for length filter 2 for width filter 3 for height filter 4 for weight filter 9 for service mode filter 11 for service filter
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub filter_type: Option<String>,
+    /// Detailed reason for unreachable
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reason: Option<String>,
+}
+/// If service_unreachable_reason is not empty, it will contain a "reason" why this template is not usable.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ServiceUnreachableReason {
+    /// Id of the service
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub service_id: Option<String>,
+    /// Contains the reason why this template is not usable
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub filter_reason: Option<Vec<FilterReason>>,
+}
+/// All the seller's template
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AvailableShippingTemplateTemplate {
+    /// Whether the template is available
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub template_is_available: Option<bool>,
+    /// Template details, including the template_name and other messages
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<Template>,
+    /// If service_unreachable_reason is not empty, it will contain a "reason" why this template is not usable.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub service_unreachable_reason: Option<Vec<ServiceUnreachableReason>>,
+}
 ::shop_api::impl_lenient!(
     Warehouse, WarehouseAddress, Geolocation, DeliveryOption, DimensionLimit,
-    WeightLimit, ShippingProvider, GlobalWarehouses
+    WeightLimit, ShippingProvider, GlobalWarehouse, Weight, Dimension, ProductAttribute,
+    Template, FilterReason, ServiceUnreachableReason, AvailableShippingTemplateTemplate
 );
 /// Request of `logistics.warehouses`: Get all warehouses of the seller, with address and status.
 ///
@@ -518,7 +668,7 @@ pub struct LogisticsGlobalSellerWarehouseResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub global_warehouses: Option<Vec<GlobalWarehouses>>,
+    pub global_warehouses: Option<Vec<GlobalWarehouse>>,
 }
 impl ::shop_api::runtime::ApiRequest for LogisticsGlobalSellerWarehouseRequest {
     type Response = LogisticsGlobalSellerWarehouseResponse;
@@ -533,6 +683,46 @@ impl ::shop_api::runtime::ApiRequest for LogisticsGlobalSellerWarehouseRequest {
         doc_url: "https://partner.tiktokshop.com/docv2/page/650aa3f0defece02be6e5ffb",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `logistics.available_shipping_template`: get seller's available shipping template and return the reason why the template is not available.
+///
+/// `GET /logistics/202510/seller_templates` — [official documentation](https://partner.tiktokshop.com/docv2/page/691bd4c7502f2b04ad27432f)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsAvailableShippingTemplateRequest {
+    /// Attribute of the product,including dimension and weight
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_attribute: Option<ProductAttribute>,
+}
+/// Response data of `logistics.available_shipping_template`: get seller's available shipping template and return the reason why the template is not available.
+///
+/// `GET /logistics/202510/seller_templates` — [official documentation](https://partner.tiktokshop.com/docv2/page/691bd4c7502f2b04ad27432f)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsAvailableShippingTemplateResponse {
+    /// All the seller's template
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub templates: Option<Vec<AvailableShippingTemplateTemplate>>,
+}
+impl ::shop_api::runtime::ApiRequest for LogisticsAvailableShippingTemplateRequest {
+    type Response = LogisticsAvailableShippingTemplateResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "logistics",
+        name: "logistics.available_shipping_template",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/logistics/202510/seller_templates",
+        summary: "get seller's available shipping template and return the reason why the template is not available.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/691bd4c7502f2b04ad27432f",
+        flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
@@ -584,6 +774,17 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<LogisticsGlobalSellerWarehouseResponse> {
         self.execute(req).await
     }
+    /// get seller's available shipping template and return the reason why the template is not available.
+    ///
+    /// `logistics.available_shipping_template` (`GET /logistics/202510/seller_templates`) — [official documentation](https://partner.tiktokshop.com/docv2/page/691bd4c7502f2b04ad27432f)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn logistics_available_shipping_template(
+        &self,
+        req: &LogisticsAvailableShippingTemplateRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsAvailableShippingTemplateResponse> {
+        self.execute(req).await
+    }
 }
 /// The endpoints of this module, in spec order.
 pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
@@ -591,6 +792,7 @@ pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <LogisticsDeliveryOptionsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <LogisticsShippingProvidersRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <LogisticsGlobalSellerWarehouseRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <LogisticsAvailableShippingTemplateRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
 ];
 /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
 pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
@@ -607,6 +809,9 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
         }
         "logistics.global_seller_warehouse" => {
             Ok(visitor.visit::<LogisticsGlobalSellerWarehouseRequest>())
+        }
+        "logistics.available_shipping_template" => {
+            Ok(visitor.visit::<LogisticsAvailableShippingTemplateRequest>())
         }
         _ => Err(visitor),
     }

@@ -6,6 +6,9 @@
 /// the 202309 core: each path carries its own version). Fields follow the models generated from the
 /// official OpenAPI; unconfirmed fields are left out.
 pub mod affiliate_seller;
+#[cfg(feature = "tiktok-analytics")]
+/// Analytics — shop, product, video and LIVE performance metrics.
+pub mod analytics;
 #[cfg(feature = "tiktok-authorization")]
 /// Authorization — the shops a seller has authorized for the app, with the `cipher` every shop-scoped call needs.
 pub mod authorization;
@@ -15,6 +18,9 @@ pub mod customer_service;
 #[cfg(feature = "tiktok-event")]
 /// Events — the shop's webhook subscriptions (get, set, delete) and the catalogue of webhook events.
 pub mod event;
+#[cfg(feature = "tiktok-fbt")]
+/// Fulfilled by TikTok (FBT) — FBT warehouses, inbound orders, goods and inventory.
+pub mod fbt;
 #[cfg(feature = "tiktok-finance")]
 /// Finance — statements, payments, withdrawals and the transactions of a statement.
 pub mod finance;
@@ -258,11 +264,13 @@ pub fn endpoints() -> Vec<&'static ::shop_api::runtime::Endpoint> {
     let mut v: Vec<&'static ::shop_api::runtime::Endpoint> = Vec::new();
     #[cfg(feature = "tiktok-affiliate-seller")]
     v.extend_from_slice(affiliate_seller::ENDPOINTS);
+    #[cfg(feature = "tiktok-analytics")] v.extend_from_slice(analytics::ENDPOINTS);
     #[cfg(feature = "tiktok-authorization")]
     v.extend_from_slice(authorization::ENDPOINTS);
     #[cfg(feature = "tiktok-customer-service")]
     v.extend_from_slice(customer_service::ENDPOINTS);
     #[cfg(feature = "tiktok-event")] v.extend_from_slice(event::ENDPOINTS);
+    #[cfg(feature = "tiktok-fbt")] v.extend_from_slice(fbt::ENDPOINTS);
     #[cfg(feature = "tiktok-finance")] v.extend_from_slice(finance::ENDPOINTS);
     #[cfg(feature = "tiktok-fulfillment")] v.extend_from_slice(fulfillment::ENDPOINTS);
     #[cfg(feature = "tiktok-logistics")] v.extend_from_slice(logistics::ENDPOINTS);
@@ -286,6 +294,11 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::Tiktok>>(
         Ok(out) => return Some(out),
         Err(v) => v,
     };
+    #[cfg(feature = "tiktok-analytics")]
+    let visitor = match analytics::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
     #[cfg(feature = "tiktok-authorization")]
     let visitor = match authorization::dispatch(name, visitor) {
         Ok(out) => return Some(out),
@@ -298,6 +311,11 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::Tiktok>>(
     };
     #[cfg(feature = "tiktok-event")]
     let visitor = match event::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
+    #[cfg(feature = "tiktok-fbt")]
+    let visitor = match fbt::dispatch(name, visitor) {
         Ok(out) => return Some(out),
         Err(v) => v,
     };

@@ -1382,94 +1382,52 @@ pub struct LineItemPriceDetail {
     )]
     pub sku_gift_net_price: Option<String>,
 }
-/// For a virtual bundle SKU, returns an array of related product SKUs that compose the virtual bundle SKU.
+/// Line items in the order.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct OrdersLineItemsCombinedListingSkus {
-    /// The original `product_id` related to the virtual bundle SKU.
+pub struct ExternalOrderLineItem {
+    /// Line item ID in your OMS.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub product_id: Option<String>,
-    /// The original `seller_sku` (which is defined by sellers) related to the virtual bundle SKU.
+    pub id: Option<String>,
+    /// Line item ID in TikTok Shop.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub seller_sku: Option<String>,
-    /// The quantity of original SKU that compose the virtual bundle SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sku_count: Option<i64>,
-    /// The original `sku_id` related to the virtual bundle SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sku_id: Option<String>,
+    pub origin_id: Option<String>,
 }
-/// Item tax detail.
+/// A list of orders that have been synced between your OMS and TikTok Shop.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct OrdersLineItemsItemTax {
-    /// Tax amount.
+pub struct ExternalOrder {
+    /// Order ID in your OMS.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub tax_amount: Option<String>,
-    /// Tax rate.
+    pub id: Option<String>,
+    /// The alias of your OMS.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub tax_rate: Option<String>,
-    /// Tax type. - `SALES_TAX` (US market sales tax) Currently only sales tax is available.
+    pub platform: Option<String>,
+    /// Line items in the order.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub tax_type: Option<String>,
+    pub line_items: Option<Vec<ExternalOrderLineItem>>,
 }
-/// Line item info list.
+/// Payment info about a TikTok Shop order.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct OrdersLineItems {
-    /// A service fee is charged on every transaction made.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub buyer_service_fee: Option<String>,
-    /// Item cancellation reason.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub cancel_reason: Option<String>,
-    /// The initiator of a cancellation request: - `BUYER` - `SELLER` - `OPERATOR` - `SYSTEM`
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub cancel_user: Option<String>,
-    /// For a virtual bundle SKU, returns an array of related product SKUs that compose the virtual bundle SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub combined_listing_skus: Option<Vec<OrdersLineItemsCombinedListingSkus>>,
+pub struct OrderPayment {
     /// Currency for payment.
     #[serde(
         default,
@@ -1477,313 +1435,27 @@ pub struct OrdersLineItems {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub currency: Option<String>,
-    /// - `UNPAID`: The order is placed, but payment is not yet completed.
+    /// Buyer paid subtotal of all the SKUs in the order.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub display_status: Option<String>,
-    /// Retail price of the free item in orders Live giveaway, free sample and gift with purchase.
+    pub sub_total: Option<String>,
+    /// Buyer paid shipping fee. 'shipping_fee' = 'original_shipping_fee' - 'shipping_fee_seller_discount' - 'shipping_fee_platform_discount' For the US market, this is pre-tax total amount.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub gift_retail_price: Option<String>,
-    /// [Deprecated: This field is deprecated and will be removed in a future API version. Values: MADE_TO_ORDER.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub handling_duration_days: Option<String>,
-    /// Line item ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// Whether the SKU is a hazmat item.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_dangerous_good: Option<bool>,
-    /// Indicates whether the current order line is a gift.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_gift: Option<bool>,
-    /// If `true`, indicates the sku is a blind box item that will need be unboxed to reveal the actual product to the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_unboxing_item: Option<bool>,
-    /// Item tax detail.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub item_tax: Option<Vec<OrdersLineItemsItemTax>>,
-    /// A flag to indicate whether the included product requires a prescription.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub needs_prescription: Option<bool>,
-    /// Item original price, please refer to the currency of `payment_info`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub original_price: Option<String>,
-    /// An order can contain one or more packages based on how the seller chooses to ship.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub package_id: Option<String>,
-    /// The package status of the item: - `TO_FULFILL`: package waiting seller to arrange shipment.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub package_status: Option<String>,
-    /// Deposit fee that is applied to certain products, typically beverage containers such as bottles or cans.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub pfand_fee: Option<String>,
-    /// Platform discount amount, please refer to the currency of `payment_info`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub platform_discount: Option<String>,
-    /// Product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub product_id: Option<String>,
-    /// Product name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub product_name: Option<String>,
-    /// RDF (retail delivery fee).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub retail_delivery_fee: Option<String>,
-    /// The time seller shipped line order (call Ship Order endpoint successfully).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub rts_time: Option<i64>,
-    /// Item sale price, please refer to the currency of `payment_info`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sale_price: Option<String>,
-    /// Seller discount amount. Please refer to the currency of `payment_info`.
+    pub shipping_fee: Option<String>,
+    /// Product discount by seller.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub seller_discount: Option<String>,
-    /// The seller stock keeping unit (SKU) of the item.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub seller_sku: Option<String>,
-    /// The shipping provider ID of the item.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipping_provider_id: Option<String>,
-    /// The shipping provider name of the item.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipping_provider_name: Option<String>,
-    /// SKU ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sku_id: Option<String>,
-    /// SKU image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sku_image: Option<String>,
-    /// The name of the SKU, combined by product SKU attribute like size or color.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sku_name: Option<String>,
-    /// [Deprecated: This field is deprecated and will be removed in a future API version. Values: NORMAL, SHOP_PARTNER, PRE_ORDER, MADE_TO_ORDER.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sku_type: Option<String>,
-    /// Small order fee for TH.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub small_order_fee: Option<String>,
-    /// Tracking number. Available after package has been shipped.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub tracking_number: Option<String>,
-    /// A seller's third party sku code for the actual unboxed item, which warehouse fulfillment operations can reference to identify the accurate product they are shipping.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub unboxing_sku_code: Option<String>,
-}
-/// List of packages included in this order
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct OrdersPackages {
-    /// Package ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct OrdersHandlingDuration {
-    /// The number of days.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub days: Option<String>,
-    /// Indicates if the duration is calculated in calendar days or business days. Values: CALENDAR_DAY, BUSINESS_DAY.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub kind: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct OrdersPayment {
-    /// A service fee is charged on every transaction made.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub buyer_service_fee: Option<String>,
-    /// Currency for payment.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub currency: Option<String>,
-    /// A fee charged to buyers to cover the additional processing, handling, and/or installment costs associated with the chosen payment method.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub handling_fee: Option<String>,
-    /// The cost incurred by the buyers for coverage against defects or damage to the product after purchase.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub item_insurance_fee: Option<String>,
-    /// The tax paid on the insurance purchased by buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub item_insurance_tax: Option<String>,
-    /// Shipping fee before discount
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub original_shipping_fee: Option<String>,
-    /// Total original price of products (VAT included for crossborder shop).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub original_total_product_price: Option<String>,
-    /// Service fee as paid by the buyer to apply payment platform discount
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub payment_discount_service_fee: Option<String>,
-    /// Discount applied to the order funded by a payment platform
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub payment_platform_discount: Option<String>,
     /// Product discount by platform.
     #[serde(
         default,
@@ -1791,6 +1463,69 @@ pub struct OrdersPayment {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub platform_discount: Option<String>,
+    /// Buyer paid total amount.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_amount: Option<String>,
+    /// Total original price of products (VAT included for crossborder shop).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub original_total_product_price: Option<String>,
+    /// Shipping fee before discount
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub original_shipping_fee: Option<String>,
+    /// Shipping fee discount provided by seller for an order that will not qualify for co-funded reimbursement.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_fee_seller_discount: Option<String>,
+    /// Shipping fee discount by platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_fee_platform_discount: Option<String>,
+    /// Shipping fee discount provided by seller, eligible for co-funded reimbursement upon order delivery, based on Co-Funded Free Shipping program terms.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_fee_cofunded_discount: Option<String>,
+    /// Buyer paid total taxes of the order.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub tax: Option<String>,
+    /// Small order fee for TH. Small order fee is for Thailand only.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub small_order_fee: Option<String>,
+    /// The tax on the shipping price.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_fee_tax: Option<String>,
     /// The tax on the total item price.
     #[serde(
         default,
@@ -1805,48 +1540,20 @@ pub struct OrdersPayment {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub retail_delivery_fee: Option<String>,
-    /// Product discount by seller.
+    /// A service fee is charged on every transaction made.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub seller_discount: Option<String>,
-    /// Buyer paid shipping fee. `shipping_fee` = `original_shipping_fee` - `shipping_fee_seller_discount` - `shipping_fee_platform_discount` For the US market, this is pre-tax total amount.
+    pub buyer_service_fee: Option<String>,
+    /// A fee charged to buyers to cover the additional processing, handling, and/or installment costs associated with the chosen payment method.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub shipping_fee: Option<String>,
-    /// Shipping fee discount provided by seller, eligible for co-funded reimbursement upon order delivery, based on Co-Funded Free Shipping program terms.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipping_fee_cofunded_discount: Option<String>,
-    /// Shipping fee discount by platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipping_fee_platform_discount: Option<String>,
-    /// Shipping fee discount provided by seller for an order that will not qualify for co-funded reimbursement.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipping_fee_seller_discount: Option<String>,
-    /// The tax on the shipping price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipping_fee_tax: Option<String>,
+    pub handling_fee: Option<String>,
     /// The cost incurred by the buyers for coverage against loss or damage to goods during transit.
     #[serde(
         default,
@@ -1854,45 +1561,24 @@ pub struct OrdersPayment {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub shipping_insurance_fee: Option<String>,
-    /// Small order fee for TH. Small order fee is for Thailand only.
+    /// The cost incurred by the buyers for coverage against defects or damage to the product after purchase.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub small_order_fee: Option<String>,
-    /// Buyer paid subtotal of all the SKUs in the order.
+    pub item_insurance_fee: Option<String>,
+    /// The tax paid on the insurance purchased by buyers.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub sub_total: Option<String>,
-    /// Buyer paid total taxes of the order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub tax: Option<String>,
-    /// Buyer paid total amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub total_amount: Option<String>,
+    pub item_insurance_tax: Option<String>,
 }
 /// District information list.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct OrdersRecipientAddressDistrictInfo {
-    /// Administrative district level code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub address_level: Option<String>,
+pub struct RecipientAddressDistrictInfo {
     /// The name of administrative division that can be used by seller for ship.
     #[serde(
         default,
@@ -1907,17 +1593,17 @@ pub struct OrdersRecipientAddressDistrictInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub address_name: Option<String>,
-    /// ISO code of the administrative district level
+    /// Administrative district level code.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub iso_code: Option<String>,
+    pub address_level: Option<String>,
 }
-/// Not described in the official SDK.
+/// Contains all of the delivery instructions provided by the buyer for the shipping address.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct OrdersRecipientAddressDeliveryPreferences {
+pub struct DeliveryPreference {
     /// Drop-off location selected by the buyer.
     #[serde(
         default,
@@ -1926,16 +1612,79 @@ pub struct OrdersRecipientAddressDeliveryPreferences {
     )]
     pub drop_off_location: Option<String>,
 }
-/// Not described in the official SDK.
+/// 'recipient_address' is not available under 'UNPAID' and 'ON_HOLD' status.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct OrdersRecipientAddress {
-    /// Full buyer detail address.
+pub struct OrderRecipientAddress {
+    /// The complete recipient addresses information.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub address_detail: Option<String>,
+    pub full_address: Option<String>,
+    /// The telephone number of the buyer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub phone_number: Option<String>,
+    /// The name of the recipient.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The first name of the recipient.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub first_name: Option<String>,
+    /// The last name of the recipient.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub last_name: Option<String>,
+    /// Recipient first name in katakana.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub first_name_local_script: Option<String>,
+    /// Recipient last name in katakana.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub last_name_local_script: Option<String>,
+    /// Region code.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region_code: Option<String>,
+    /// The postal code that can be used by seller for shipping (in the U.S, this is the ZIP code).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub postal_code: Option<String>,
+    /// Post town of the address Note: Available only in UK market
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub post_town: Option<String>,
     /// The first line of the street address.
     #[serde(
         default,
@@ -1970,287 +1719,343 @@ pub struct OrdersRecipientAddress {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub district_info: Option<Vec<OrdersRecipientAddressDistrictInfo>>,
-    /// The first name of the recipient.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub first_name: Option<String>,
-    /// Recipient first name in katakana.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub first_name_local_script: Option<String>,
-    /// The complete recipient addresses information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub full_address: Option<String>,
-    /// The last name of the recipient.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub last_name: Option<String>,
-    /// Recipient last name in katakana.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub last_name_local_script: Option<String>,
-    /// The name of the recipient.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
-    /// The telephone number of the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub phone_number: Option<String>,
-    /// Post town of the address Note: Available only in UK market
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub post_town: Option<String>,
-    /// The postal code that can be used by seller for shipping (in the U.S, this is the ZIP code).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub postal_code: Option<String>,
-    /// Region code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub region_code: Option<String>,
-    /// Not described in the official SDK.
+    pub district_info: Option<Vec<RecipientAddressDistrictInfo>>,
+    /// Contains all of the delivery instructions provided by the buyer for the shipping address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delivery_preferences: Option<OrdersRecipientAddressDeliveryPreferences>,
+    pub delivery_preferences: Option<DeliveryPreference>,
+    /// Full buyer detail address.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub address_detail: Option<String>,
 }
-/// Order information.
+/// List of packages included in this order
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Orders {
-    /// An identifier assigned to orders from the same customer during a LIVE session to facilitate combined order shipping when "auto-combination" is activated in Seller Center.
+pub struct Package {
+    /// Package ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub auto_combine_group_id: Option<String>,
-    /// The avatar of the TikTok buyer, which is defined by the TikTok user.
+    pub id: Option<String>,
+}
+/// For a virtual bundle SKU, returns an array of related product SKUs that compose the virtual bundle SKU.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LineItemCombinedListingSku {
+    /// The original 'sku_id' related to the virtual bundle SKU.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub buyer_avatar: Option<String>,
-    /// The anonymized email address of the buyer.
+    pub sku_id: Option<String>,
+    /// The quantity of original SKU that compose the virtual bundle SKU.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub buyer_email: Option<String>,
-    /// The note from buyer.
+    pub sku_count: Option<i64>,
+    /// The original 'product_id' related to the virtual bundle SKU.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub buyer_message: Option<String>,
-    /// The nickname of the TikTok buyer, which is defined by the TikTok user.
+    pub product_id: Option<String>,
+    /// The original 'seller_sku' (which is defined by sellers) related to the virtual bundle SKU.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub buyer_nickname: Option<String>,
-    /// The automatic cancellation time for orders specified by the platform.
+    pub seller_sku: Option<String>,
+}
+/// Item tax detail.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LineItemItemTax {
+    /// Tax type. - 'SALES_TAX' (US market sales tax) Currently only sales tax is available.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub cancel_order_sla_time: Option<i64>,
-    /// The order level cancellation reason.
+    pub tax_type: Option<String>,
+    /// Tax amount.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub tax_amount: Option<String>,
+    /// Tax rate.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub tax_rate: Option<String>,
+}
+/// Line item info list.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderLineItem {
+    /// Line item ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// SKU ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_id: Option<String>,
+    /// For a virtual bundle SKU, returns an array of related product SKUs that compose the virtual bundle SKU.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub combined_listing_skus: Option<Vec<LineItemCombinedListingSku>>,
+    /// Product ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+    /// Product name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_name: Option<String>,
+    /// The name of the SKU, combined by product SKU attribute like size or color.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_name: Option<String>,
+    /// SKU image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_image: Option<String>,
+    /// Item original price, please refer to the currency of 'payment_info'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub original_price: Option<String>,
+    /// Item sale price, please refer to the currency of 'payment_info'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sale_price: Option<String>,
+    /// Deposit fee that is applied to certain products, typically beverage containers such as bottles or cans.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pfand_fee: Option<String>,
+    /// Platform discount amount, please refer to the currency of 'payment_info'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub platform_discount: Option<String>,
+    /// - 'UNPAID': The order is placed, but payment is not yet completed.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub display_status: Option<String>,
+    /// The initiator of a cancellation request: - 'BUYER' - 'SELLER' - 'OPERATOR' - 'SYSTEM'
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cancel_user: Option<String>,
+    /// [Deprecated: This field is deprecated and will be removed in a future API version. Values: NORMAL, ZERO_LOTTERY, SHOP_PARTNER, PRE_ORDER, MADE_TO_ORDER.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_type: Option<String>,
+    /// The seller stock keeping unit (SKU) of the item.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// The shipping provider ID of the item.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_provider_id: Option<String>,
+    /// Seller discount amount. Please refer to the currency of 'payment_info'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_discount: Option<String>,
+    /// Currency for payment.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+    /// An order can contain one or more packages based on how the seller chooses to ship.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub package_id: Option<String>,
+    /// The time seller shipped line order (call Ship Order endpoint successfully).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub rts_time: Option<i64>,
+    /// Item tax detail.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub item_tax: Option<Vec<LineItemItemTax>>,
+    /// The package status of the item: - 'TO_FULFILL': package waiting seller to arrange shipment.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub package_status: Option<String>,
+    /// The shipping provider name of the item.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_provider_name: Option<String>,
+    /// Indicates whether the current order line is a gift.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_gift: Option<bool>,
+    /// Item cancellation reason.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub cancel_reason: Option<String>,
-    /// The timestamp of the order's status update to `CANCELLED`.
+    /// Small order fee for TH.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub cancel_time: Option<i64>,
-    /// The initiator of a cancellation request. Values: SELLER, BUYER, SYSTEM.
+    pub small_order_fee: Option<String>,
+    /// RDF (retail delivery fee).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub cancellation_initiator: Option<String>,
-    /// The national channel entity registration ID of payment institution/creditor.
+    pub retail_delivery_fee: Option<String>,
+    /// Tracking number. Available after package has been shipped.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub channel_entity_national_registry_id: Option<String>,
-    /// If the order hasn't updated its status to `IN_TRANSIT` before this time, the order will be automatically canceled by TikTok Shop
+    pub tracking_number: Option<String>,
+    /// A service fee is charged on every transaction made.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub collection_due_time: Option<i64>,
-    /// The timestamp of the order's status update to `IN_TRANSIT`.
+    pub buyer_service_fee: Option<String>,
+    /// [Deprecated: This field is deprecated and will be removed in a future API version.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub collection_time: Option<i64>,
-    /// The platform where the order was placed.
+    pub handling_duration_days: Option<String>,
+    /// Whether the SKU is a hazmat item.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub commerce_platform: Option<String>,
-    /// An ID to identify the corresponding ePharmacy consultation.
+    pub is_dangerous_good: Option<bool>,
+    /// A flag to indicate whether the included product requires a prescription.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub consultation_id: Option<String>,
-    /// CPF (invoice number), used to issue an invoice.
+    pub needs_prescription: Option<bool>,
+    /// Retail price of the free item in orders Live giveaway, free sample and gift with purchase.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub cpf: Option<String>,
-    /// Name belonging to the CPF number for the Brazil market.
+    pub gift_retail_price: Option<String>,
+}
+/// The duration for the seller to process the order and hand it over to a shipping carrier after the order is placed.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderHandlingDuration {
+    /// The number of days.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub cpf_name: Option<String>,
-    /// The date and time that the order was created.
+    pub days: Option<String>,
+    /// Indicates if the duration is calculated in calendar days or business days. Values: CALENDAR_DAY, BUSINESS_DAY.
     #[serde(
+        rename = "type",
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub create_time: Option<i64>,
-    /// If the order hasn't updated its status to `DELIVERED` before this time, the order will be automatically canceled by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub delivery_due_time: Option<i64>,
-    /// Order delivery option ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub delivery_option_id: Option<String>,
-    /// Delivery option name. For display purposes only.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub delivery_option_name: Option<String>,
-    /// Order should be delivered before this time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub delivery_option_required_delivery_time: Option<i64>,
-    /// Order should arrive by this date to be considered on-time and to avoid late delivery penalties.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub delivery_sla_time: Option<i64>,
-    /// The timestamp of the order's status update to `DELIVERED`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub delivery_time: Option<i64>,
-    /// Indicates whether it is a PickUp DropOff (PUDO) location. Values: HOME_DELIVERY, COLLECTION_POINT.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub delivery_type: Option<String>,
-    /// If the order is an exchange order, this field returns the original order's order ID, from which the exchange order was generated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub exchange_source_order_id: Option<String>,
-    /// A badge presented on the merchandise to tell the buyer that the seller participates in the fast delivery program, such that the order should arrive in a promised time period.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub fast_delivery_program: Option<String>,
-    /// The latest collection time to gain incentives of NDD (Next Day Delivery) project.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub fast_dispatch_sla_time: Option<i64>,
-    /// Fulfillment type. Only orders with fulfillment type can be shipped by sellers. Values: FULFILLMENT_BY_SELLER, FULFILLMENT_BY_TIKTOK, FULFILLMENT_BY_DILAYANI_TOKOPEDIA.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub fulfillment_type: Option<String>,
-    /// Whether the recipient address has been updated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub has_updated_recipient_address: Option<bool>,
+    pub kind: Option<String>,
+}
+/// Order information.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Detail202507Order {
     /// A unique identifier for a TikTok Shop order.
     #[serde(
         default,
@@ -2258,167 +2063,13 @@ pub struct Orders {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
-    /// True when the buyer has a pending cancellation request
+    /// The initiator of a cancellation request. Values: SELLER, BUYER, SYSTEM.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub is_buyer_request_cancel: Option<bool>,
-    /// This option is for sellers that accept cash payment on delivery which is rare. Values: FALSE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_cod: Option<bool>,
-    /// When TRUE, this is an exchange order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_exchange_order: Option<bool>,
-    /// Indicates whether the order experienced or will be experienced `ON_HOLD` status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_on_hold_order: Option<bool>,
-    /// When true, this is a replacement order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_replacement_order: Option<bool>,
-    /// Use this field to determine whether the order is a sample order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_sample_order: Option<bool>,
-    /// Line item info list.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub line_items: Option<Vec<OrdersLineItems>>,
-    /// Whether an invoice needs to be uploaded (only for Brazil market). Values: UNKNOWN, NEED_INVOICE, NO_NEED, INVOICE_UPLOADED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub need_upload_invoice: Option<String>,
-    /// The order type. Possible values based on region: All regions - `NORMAL`: An item that is in stock and available for immediate purchase and fulfillment.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub order_type: Option<String>,
-    /// List of packages included in this order
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub packages: Option<Vec<OrdersPackages>>,
-    /// The date and time that the order was paid.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub paid_time: Option<i64>,
-    /// Authorization code of current transaction (only for the Brazilian market).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub payment_auth_code: Option<String>,
-    /// Code to distinguish different payment method.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub payment_card_type: Option<String>,
-    /// Payment method code identifying current transaction.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub payment_method_code: Option<String>,
-    /// Payment method name, only for display
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub payment_method_name: Option<String>,
-    /// To avoid LDR, you must ensure the package is picked up by this time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub pick_up_cut_off_time: Option<i64>,
-    /// The date on which order handling starts and the status of the order changes to `AWAITING_SHIPMENT`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub release_date: Option<i64>,
-    /// The order ID for the order that is being replaced.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub replaced_order_id: Option<String>,
-    /// Buyer request cancel time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub request_cancel_time: Option<i64>,
-    /// The latest shipping time specified by the platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub rts_sla_time: Option<i64>,
-    /// The time seller shipped the order (call Ship Order endpoint successfully).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub rts_time: Option<i64>,
-    /// This field return the note, which seller notes in TikTok Seller Center.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub seller_note: Option<String>,
-    /// If the order hasn't updated its status to `AWAITING_COLLECTION` before this time, the order will be automatically canceled by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipping_due_time: Option<i64>,
+    pub cancellation_initiator: Option<String>,
     /// The name of the current shipping provider.
     #[serde(
         default,
@@ -2433,48 +2084,6 @@ pub struct Orders {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub shipping_provider_id: Option<String>,
-    /// The method of delivery. - `TIKTOK`: shipping service provided by TikTok.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipping_type: Option<String>,
-    /// Indicate whether the order is combined or split. Values: COMBINED, SPLIT.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub split_or_combine_tag: Option<String>,
-    /// The order status. Possible values: - `UNPAID`: The order is placed, but payment is not yet completed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub status: Option<String>,
-    /// Tracking number. Available after ship package.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub tracking_number: Option<String>,
-    /// The latest collection time specified by the platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub tts_sla_time: Option<i64>,
-    /// Time of order status changes.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub update_time: Option<i64>,
     /// The buyer's user ID.
     #[serde(
         default,
@@ -2482,6 +2091,124 @@ pub struct Orders {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub user_id: Option<String>,
+    /// The order status. Values: UNPAID, ON_HOLD, AWAITING_SHIPMENT, PARTIALLY_SHIPPING, AWAITING_COLLECTION, IN_TRANSIT, DELIVERED, COMPLETED, CANCELLED.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+    /// The time seller shipped the order (call Ship Order endpoint successfully).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub rts_time: Option<i64>,
+    /// Payment info about a TikTok Shop order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<OrderPayment>,
+    /// 'recipient_address' is not available under 'UNPAID' and 'ON_HOLD' status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient_address: Option<OrderRecipientAddress>,
+    /// The note from buyer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub buyer_message: Option<String>,
+    /// The date and time that the order was created.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time: Option<i64>,
+    /// Tracking number. Available after ship package.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub tracking_number: Option<String>,
+    /// The reason for cancelling.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cancel_reason: Option<String>,
+    /// The latest shipping time specified by the platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub rts_sla_time: Option<i64>,
+    /// The date and time that the order was paid.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub paid_time: Option<i64>,
+    /// Fulfillment type. Only orders with fulfillment type can be shipped by sellers. Values: FULFILLMENT_BY_SELLER, FULFILLMENT_BY_TIKTOK, FULFILLMENT_BY_DILAYANI_TOKOPEDIA.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fulfillment_type: Option<String>,
+    /// This field return the note, which seller notes in TikTok Seller Center.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_note: Option<String>,
+    /// The latest collection time specified by the platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub tts_sla_time: Option<i64>,
+    /// The automatic cancellation time for orders specified by the platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cancel_order_sla_time: Option<i64>,
+    /// Time of order status changes.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<i64>,
+    /// List of packages included in this order
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub packages: Option<Vec<Package>>,
+    /// Indicates whether it is a PickUp DropOff (PUDO) location.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub delivery_type: Option<String>,
+    /// Use this field to determine whether the order is a sample order.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_sample_order: Option<bool>,
     /// seller warehouse ID.
     #[serde(
         default,
@@ -2489,23 +2216,372 @@ pub struct Orders {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub warehouse_id: Option<String>,
-    /// Not described in the official SDK.
+    /// Indicate whether the order is combined or split.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub split_or_combine_tag: Option<String>,
+    /// Whether the recipient address has been updated.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub has_updated_recipient_address: Option<bool>,
+    /// CPF (invoice number), used to issue an invoice.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cpf: Option<String>,
+    /// Order delivery option ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub delivery_option_id: Option<String>,
+    /// Order should arrive by this date to be considered on-time and to avoid late delivery penalties.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub delivery_sla_time: Option<i64>,
+    /// Payment method name, only for display
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub payment_method_name: Option<String>,
+    /// Code to distinguish different payment method.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub payment_card_type: Option<String>,
+    /// The national channel entity registration ID of payment institution/creditor.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub channel_entity_national_registry_id: Option<String>,
+    /// Payment method code identifying current transaction.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub payment_method_code: Option<String>,
+    /// Authorization code of current transaction (only for the Brazilian market).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub payment_auth_code: Option<String>,
+    /// If the order hasn't updated its status to 'AWAITING_COLLECTION' before this time, the order will be automatically canceled by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_due_time: Option<i64>,
+    /// Line item info list.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub line_items: Option<Vec<OrderLineItem>>,
+    /// The method of delivery. - 'TIKTOK': shipping service provided by TikTok.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_type: Option<String>,
+    /// The anonymized email address of the buyer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub buyer_email: Option<String>,
+    /// The timestamp of the order's status update to 'DELIVERED'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub delivery_time: Option<i64>,
+    /// Whether an invoice needs to be uploaded (only for Brazil market).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub need_upload_invoice: Option<String>,
+    /// This option is for sellers that accept cash payment on delivery which is rare.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_cod: Option<bool>,
+    /// Buyer request cancel time.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub request_cancel_time: Option<i64>,
+    /// Order should be delivered before this time.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub delivery_option_required_delivery_time: Option<i64>,
+    /// Delivery option name. For display purposes only.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub delivery_option_name: Option<String>,
+    /// True when the buyer has a pending cancellation request
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_buyer_request_cancel: Option<bool>,
+    /// If the order hasn't updated its status to 'DELIVERED' before this time, the order will be automatically canceled by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub delivery_due_time: Option<i64>,
+    /// The timestamp of the order's status update to 'IN_TRANSIT'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub collection_time: Option<i64>,
+    /// Indicates whether the order experienced or will be experienced 'ON_HOLD' status.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_on_hold_order: Option<bool>,
+    /// The timestamp of the order's status update to 'CANCELLED'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cancel_time: Option<i64>,
+    /// When true, this is a replacement order.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_replacement_order: Option<bool>,
+    /// The order ID for the order that is being replaced.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub replaced_order_id: Option<String>,
+    /// If the order hasn't updated its status to 'IN_TRANSIT' before this time, the order will be automatically canceled by TikTok Shop
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub collection_due_time: Option<i64>,
+    /// To avoid LDR, you must ensure the package is picked up by this time.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pick_up_cut_off_time: Option<i64>,
+    /// The latest collection time to gain incentives of NDD (Next Day Delivery) project.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fast_dispatch_sla_time: Option<i64>,
+    /// The platform where the order was placed. Values: TIKTOK_SHOP, TOKOPEDIA.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub commerce_platform: Option<String>,
+    /// The order type. Values: NORMAL, ZERO_LOTTERY, PRE_ORDER, MADE_TO_ORDER, BACK_ORDER.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_type: Option<String>,
+    /// The date on which order handling starts and the status of the order changes to 'AWAITING_SHIPMENT'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub release_date: Option<i64>,
+    /// The duration for the seller to process the order and hand it over to a shipping carrier after the order is placed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub handling_duration: Option<OrdersHandlingDuration>,
-    /// Not described in the official SDK.
+    pub handling_duration: Option<OrderHandlingDuration>,
+    /// An identifier assigned to orders from the same customer during a LIVE session to facilitate combined order shipping when "auto-combination" is activated in Seller Center.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub auto_combine_group_id: Option<String>,
+    /// Name belonging to the CPF number for the Brazil market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cpf_name: Option<String>,
+    /// When TRUE, this is an exchange order.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_exchange_order: Option<bool>,
+    /// If the order is an exchange order, this field returns the original order's order ID, from which the exchange order was generated.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub exchange_source_order_id: Option<String>,
+    /// An ID to identify the corresponding ePharmacy consultation.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub consultation_id: Option<String>,
+    /// A badge presented on the merchandise to tell the buyer that the seller participates in the fast delivery program, such that the order should arrive in a promised time period.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fast_delivery_program: Option<String>,
+}
+/// A list of returned orders.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SearchOrderByExternalOrderReferenceOrder {
+    /// The unique identifier for a TikTok Shop order.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// Order in your OMS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payment: Option<OrdersPayment>,
-    /// Not described in the official SDK.
+    pub external_order: Option<ExternalOrder>,
+}
+/// Max count: 100.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AddExternalOrderReferencesOrder {
+    /// The unique identifier for a TikTok Shop order.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// Order information in your external order management system (OMS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recipient_address: Option<OrdersRecipientAddress>,
+    pub external_order: Option<ExternalOrder>,
+}
+/// The order information in your OMS.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct DetailExternalOrder {
+    /// The corresponding order ID in your OMS.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The alias of your OMS.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub platform: Option<String>,
+}
+/// The details of the error message.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Detail {
+    /// The unique identifier for a TikTok Shop order.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// The order information in your OMS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_order: Option<DetailExternalOrder>,
+}
+/// A list of error codes and their corresponding messages.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Error {
+    /// A machine-readable response code that represents the request result.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<String>,
+    /// A human-readable message that describes the success or failure of the API request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub message: Option<String>,
+    /// The details of the error message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Detail>,
 }
 ::shop_api::impl_lenient!(
     Order, Payment, RecipientAddress, DistrictInfo, DeliveryPreferences,
     HandlingDuration, OrderPackage, LineItem, ItemTax, CombinedListingSku,
-    LineItemPriceDetail, OrdersLineItemsCombinedListingSkus, OrdersLineItemsItemTax,
-    OrdersLineItems, OrdersPackages, OrdersHandlingDuration, OrdersPayment,
-    OrdersRecipientAddressDistrictInfo, OrdersRecipientAddressDeliveryPreferences,
-    OrdersRecipientAddress, Orders
+    LineItemPriceDetail, ExternalOrderLineItem, ExternalOrder, OrderPayment,
+    RecipientAddressDistrictInfo, DeliveryPreference, OrderRecipientAddress, Package,
+    LineItemCombinedListingSku, LineItemItemTax, OrderLineItem, OrderHandlingDuration,
+    Detail202507Order, SearchOrderByExternalOrderReferenceOrder,
+    AddExternalOrderReferencesOrder, DetailExternalOrder, Detail, Error
 );
 /// Request of `order.search`: Search orders by status, creation or update time and other filters.
 ///
@@ -2952,9 +3028,75 @@ impl ::shop_api::runtime::ApiRequest for OrderPriceDetailRequest {
         )
     }
 }
+/// Request of `order.external_order_references`: If you have used the 'Add External Order References' API to sync order information between your external order management system (OMS)...
+///
+/// `GET /order/202406/orders/{order_id}/external_orders` — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073115ebe02f8050b0a)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderExternalOrderReferencesRequest {
+    /// The unique identifier for a TikTok Shop order.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: String,
+    /// The alias of your external order management system (OMS). Values: SHOPIFY, WOOCOMMERCE, BIGCOMMERCE, MAGENTO, SALESFORCE_COMMERCE_CLOUD, CHANNEL_ADVISOR, AMAZON, ORDER_MANAGEMENT_SYSTEM, WAREHOUSE_MANAGEMENT_SYSTEM, ERP_SYSTEM.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub platform: String,
+}
+/// Response data of `order.external_order_references`: If you have used the 'Add External Order References' API to sync order information between your external order management system (OMS)...
+///
+/// `GET /order/202406/orders/{order_id}/external_orders` — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073115ebe02f8050b0a)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderExternalOrderReferencesResponse {
+    /// A list of orders that have been synced between your OMS and TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_orders: Option<Vec<ExternalOrder>>,
+}
+impl ::shop_api::runtime::ApiRequest for OrderExternalOrderReferencesRequest {
+    type Response = OrderExternalOrderReferencesResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "order",
+        name: "order.external_order_references",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/order/202406/orders/{order_id}/external_orders",
+        summary: "If you have used the 'Add External Order References' API to sync order information between your external order management system (OMS)...",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/668cf073115ebe02f8050b0a",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["order_id", "platform"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("platform", &self.platform);
+    }
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/order/202406/orders/{}/external_orders",
+                ::shop_api::runtime::path_segment(& self.order_id)
+            ),
+        )
+    }
+}
 /// Request of `order.detail_202507`: Get the detailed order information of an order, including important attributes such as order status, shipping addresses, payment...
 ///
-/// `GET /order/202507/orders` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8ccc16ffe02b8f167a0)
+/// `GET /order/202507/orders` — [official documentation](https://partner.tiktokshop.com/docv2/page/6894134ba28e5204961601a5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderDetail202507Request {
     /// A list of TikTok Shop order ID values.
@@ -2969,7 +3111,7 @@ pub struct OrderDetail202507Request {
 }
 /// Response data of `order.detail_202507`: Get the detailed order information of an order, including important attributes such as order status, shipping addresses, payment...
 ///
-/// `GET /order/202507/orders` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8ccc16ffe02b8f167a0)
+/// `GET /order/202507/orders` — [official documentation](https://partner.tiktokshop.com/docv2/page/6894134ba28e5204961601a5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderDetail202507Response {
     /// Order information.
@@ -2978,7 +3120,7 @@ pub struct OrderDetail202507Response {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub orders: Option<Vec<Orders>>,
+    pub orders: Option<Vec<Detail202507Order>>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderDetail202507Request {
     type Response = OrderDetail202507Response;
@@ -2990,7 +3132,7 @@ impl ::shop_api::runtime::ApiRequest for OrderDetail202507Request {
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/order/202507/orders",
         summary: "Get the detailed order information of an order, including important attributes such as order status, shipping addresses, payment...",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/650aa8ccc16ffe02b8f167a0",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6894134ba28e5204961601a5",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
@@ -3000,6 +3142,106 @@ impl ::shop_api::runtime::ApiRequest for OrderDetail202507Request {
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("ids", &self.ids);
     }
+}
+/// Request of `order.search_order_by_external_order_reference`: If you have used the 'Add External Order References' API to sync information from your external order management system (OMS) to...
+///
+/// `POST /order/202406/orders/external_order_search` — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073737c3702ef051a27)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderSearchOrderByExternalOrderReferenceRequest {
+    /// The alias of your external order management system (OMS). Values: SHOPIFY, WOOCOMMERCE, BIGCOMMERCE, MAGENTO, SALESFORCE_COMMERCE_CLOUD, CHANNEL_ADVISOR, AMAZON, ORDER_MANAGEMENT_SYSTEM, WAREHOUSE_MANAGEMENT_SYSTEM, ERP_SYSTEM.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub platform: String,
+    /// Order ID in your OMS.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_order_id: String,
+}
+/// Response data of `order.search_order_by_external_order_reference`: If you have used the 'Add External Order References' API to sync information from your external order management system (OMS) to...
+///
+/// `POST /order/202406/orders/external_order_search` — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073737c3702ef051a27)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderSearchOrderByExternalOrderReferenceResponse {
+    /// A list of returned orders.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub orders: Option<Vec<SearchOrderByExternalOrderReferenceOrder>>,
+}
+impl ::shop_api::runtime::ApiRequest
+for OrderSearchOrderByExternalOrderReferenceRequest {
+    type Response = OrderSearchOrderByExternalOrderReferenceResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "order",
+        name: "order.search_order_by_external_order_reference",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/202406/orders/external_order_search",
+        summary: "If you have used the 'Add External Order References' API to sync information from your external order management system (OMS) to...",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/668cf073737c3702ef051a27",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["platform", "external_order_id"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("platform", &self.platform);
+        q.push("external_order_id", &self.external_order_id);
+    }
+}
+/// Request of `order.add_external_order_references`: If you are using your own external OMS (order management system) to manage TikTok Shop orders, the corresponding order IDs between your...
+///
+/// `POST /order/202406/orders/external_orders` — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073a6a5e002e69d4a28)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderAddExternalOrderReferencesRequest {
+    /// Max count: 100.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub orders: Vec<AddExternalOrderReferencesOrder>,
+}
+/// Response data of `order.add_external_order_references`: If you are using your own external OMS (order management system) to manage TikTok Shop orders, the corresponding order IDs between your...
+///
+/// `POST /order/202406/orders/external_orders` — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073a6a5e002e69d4a28)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderAddExternalOrderReferencesResponse {
+    /// A list of error codes and their corresponding messages.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub errors: Option<Vec<Error>>,
+}
+impl ::shop_api::runtime::ApiRequest for OrderAddExternalOrderReferencesRequest {
+    type Response = OrderAddExternalOrderReferencesResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "order",
+        name: "order.add_external_order_references",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/202406/orders/external_orders",
+        summary: "If you are using your own external OMS (order management system) to manage TikTok Shop orders, the corresponding order IDs between your...",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/668cf073a6a5e002e69d4a28",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["orders"],
+    };
 }
 impl super::super::Client {
     /// Search orders by status, creation or update time and other filters.
@@ -3038,9 +3280,20 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderPriceDetailResponse> {
         self.execute(req).await
     }
+    /// If you have used the 'Add External Order References' API to sync order information between your external order management system (OMS)...
+    ///
+    /// `order.external_order_references` (`GET /order/202406/orders/{order_id}/external_orders`) — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073115ebe02f8050b0a)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn order_external_order_references(
+        &self,
+        req: &OrderExternalOrderReferencesRequest,
+    ) -> ::shop_api::runtime::Result<OrderExternalOrderReferencesResponse> {
+        self.execute(req).await
+    }
     /// Get the detailed order information of an order, including important attributes such as order status, shipping addresses, payment...
     ///
-    /// `order.detail_202507` (`GET /order/202507/orders`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8ccc16ffe02b8f167a0)
+    /// `order.detail_202507` (`GET /order/202507/orders`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6894134ba28e5204961601a5)
     ///
     /// Idempotent: retried on transport errors and 5xx.
     pub async fn order_detail202507(
@@ -3049,13 +3302,34 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderDetail202507Response> {
         self.execute(req).await
     }
+    /// If you have used the 'Add External Order References' API to sync information from your external order management system (OMS) to...
+    ///
+    /// `order.search_order_by_external_order_reference` (`POST /order/202406/orders/external_order_search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073737c3702ef051a27)
+    pub async fn order_search_order_by_external_order_reference(
+        &self,
+        req: &OrderSearchOrderByExternalOrderReferenceRequest,
+    ) -> ::shop_api::runtime::Result<OrderSearchOrderByExternalOrderReferenceResponse> {
+        self.execute(req).await
+    }
+    /// If you are using your own external OMS (order management system) to manage TikTok Shop orders, the corresponding order IDs between your...
+    ///
+    /// `order.add_external_order_references` (`POST /order/202406/orders/external_orders`) — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073a6a5e002e69d4a28)
+    pub async fn order_add_external_order_references(
+        &self,
+        req: &OrderAddExternalOrderReferencesRequest,
+    ) -> ::shop_api::runtime::Result<OrderAddExternalOrderReferencesResponse> {
+        self.execute(req).await
+    }
 }
 /// The endpoints of this module, in spec order.
 pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <OrderSearchRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <OrderDetailRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <OrderPriceDetailRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderExternalOrderReferencesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <OrderDetail202507Request as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderSearchOrderByExternalOrderReferenceRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderAddExternalOrderReferencesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
 ];
 /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
 pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
@@ -3066,7 +3340,16 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
         "order.search" => Ok(visitor.visit::<OrderSearchRequest>()),
         "order.detail" => Ok(visitor.visit::<OrderDetailRequest>()),
         "order.price_detail" => Ok(visitor.visit::<OrderPriceDetailRequest>()),
+        "order.external_order_references" => {
+            Ok(visitor.visit::<OrderExternalOrderReferencesRequest>())
+        }
         "order.detail_202507" => Ok(visitor.visit::<OrderDetail202507Request>()),
+        "order.search_order_by_external_order_reference" => {
+            Ok(visitor.visit::<OrderSearchOrderByExternalOrderReferenceRequest>())
+        }
+        "order.add_external_order_references" => {
+            Ok(visitor.visit::<OrderAddExternalOrderReferencesRequest>())
+        }
         _ => Err(visitor),
     }
 }

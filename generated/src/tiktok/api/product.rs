@@ -1796,49 +1796,49 @@ pub struct BrandInfo {
     )]
     pub is_t1_brand: Option<bool>,
 }
-/// A list of results from checking whether a shop satisfies TikTok Shop requirements.
+/// The details of the error.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CheckResults {
-    /// A requirement that the shop needs to satisfy.
+pub struct Detail {
+    /// The ID of the global product that could not be deleted.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub check_item: Option<String>,
-    /// The specific reasons for failing a certain `check_item`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub fail_reasons: Option<Vec<String>>,
-    /// A flag indicating whether the shop has failed a `check_item`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_failed: Option<bool>,
+    pub global_product_id: Option<String>,
 }
-/// A list of certification related files.
+/// The list of errors that occurred.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CertificationsFiles {
-    /// The format of the certification file.
+pub struct Error {
+    /// The error message.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub format: Option<String>,
-    /// The ID of the certification file.
+    pub message: Option<String>,
+    /// The error code.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<i64>,
+    /// The details of the error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Detail>,
+}
+/// A list of selectable values for the attribute.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Value {
+    /// The ID of the built-in attribute value.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
-    /// The name of the certification file, including the file extension.
+    /// The name of the built-in attribute value.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1846,53 +1846,323 @@ pub struct CertificationsFiles {
     )]
     pub name: Option<String>,
 }
-/// A list of certification related images.
+/// A list of conditions that determine if the product attribute is required based on the seller's inputs for other attributes.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CertificationsImages {
-    /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with `use_case=CERTIFICATION_IMAGE`.
+pub struct AttributeRequirementCondition {
+    /// The market where the attribute is required when the conditions are met. Values: DE, ES, FR, GB, ID, IT, IE, JP, MY, PH, SG, TH, US, VN, MX.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub uri: Option<String>,
+    pub region: Option<String>,
+    /// The type of condition, such as matching values, or range comparisons. Values: VALUE_ID_MATCH.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub condition_type: Option<String>,
+    /// The ID of the product attribute that is being evaluated by the condition.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub attribute_id: Option<String>,
+    /// The ID of the product attribute value that must match the seller's input for the condition to be true.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub attribute_value_id: Option<String>,
 }
-/// The list of certifications for your product.
+/// The list of standard built-in product and sales attributes that are bound to the specified category.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Certifications {
-    /// The expiration date of this certification expressed in unix timestamp (seconds) UTC+0.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub expiration_date: Option<f64>,
-    /// A list of certification related files.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub files: Option<Vec<CertificationsFiles>>,
-    /// The ID to identify the type of certification required for the product category.
+pub struct Attribute {
+    /// The ID of the built-in attribute.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
-    /// A list of certification related images.
+    /// The name of the built-in attribute.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub images: Option<Vec<CertificationsImages>>,
+    pub name: Option<String>,
+    /// The attribute type. Values: SALES_PROPERTY, PRODUCT_PROPERTY.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub kind: Option<String>,
+    /// A flag to indicate if the product attribute is required globally when creating or editing a product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_requried: Option<bool>,
+    /// A list of selectable values for the attribute.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub values: Option<Vec<Value>>,
+    /// A flag to indicate if multiple values can be provided for a product attribute when creating or editing a product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_multiple_selection: Option<bool>,
+    /// A flag to indicate if the product attribute value can be customized by sellers when creating or editing a product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_customizable: Option<bool>,
+    /// A list of conditions that determine if the product attribute is required based on the seller's inputs for other attributes.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub requirement_conditions: Option<Vec<AttributeRequirementCondition>>,
+    /// The markets where the attribute is purely optional, or required only under certain conditions. Values: DE, ES, FR, GB, ID, IT, IE, JP, MY, PH, SG, TH, US, VN, MX.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optional_regions: Option<Vec<String>>,
+    /// The markets where the attribute is required, without conditions. Values: DE, ES, FR, GB, ID, IT, IE, JP, MY, PH, SG, TH, US, VN, MX.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub required_regions: Option<Vec<String>>,
+}
+/// A list of conditions that determine if the certification is required in a market based on the seller's inputs for a product attribute.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCertificationRequirementCondition {
+    /// The market where the certification is required when the conditions are met. Values: DE, ES, FR, GB, ID, IT, IE, JP, MY, PH, SG, TH, US, VN, MX.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region: Option<String>,
+    /// The type of condition, such as matching values, or range comparisons. Values: VALUE_ID_MATCH.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub condition_type: Option<String>,
+    /// The ID of the product attribute that is being evaluated by the condition.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub attribute_id: Option<String>,
+    /// The ID of the product attribute value that must match the seller's input for the condition to be true.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub attribute_value_id: Option<String>,
+}
+/// Certification related rules.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCertification {
+    /// The ID to identify the type of certification required.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The name of the certification type.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// A flag to indicate if the certification is required globally.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_required: Option<bool>,
+    /// The URL to view an image of the sample certification document.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sample_image_url: Option<String>,
+    /// The markets where the certification is required, without conditions. Values: DE, ES, FR, GB, ID, IT, IE, JP, MY, PH, SG, TH, US, VN, MX.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub required_regions: Option<Vec<String>>,
+    /// The markets where the certification is purely optional, or required only under certain conditions. Values: DE, ES, FR, GB, ID, IT, IE, JP, MY, PH, SG, TH, US, VN, MX.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optional_regions: Option<Vec<String>>,
+    /// A list of conditions that determine if the certification is required in a market based on the seller's inputs for a product attribute.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub requirement_conditions: Option<Vec<ProductCertificationRequirementCondition>>,
+}
+/// Size chart related rules.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GlobalCategoryRulesSizeChart {
+    /// A flag to indicate whether size charts are supported.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_supported: Option<bool>,
+    /// A flag to indicate whether a size chart is required.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_required: Option<bool>,
+}
+/// Responsible person rules.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ResponsiblePerson {
+    /// A flag to indicate whether the responsible person is required for all EU markets.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_required: Option<bool>,
+    /// The markets where the responsible person is optional. Values: DE, ES, FR, IT, IE.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optional_regions: Option<Vec<String>>,
+    /// The markets where the responsible person is required. Values: DE, ES, FR, IT, IE.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub required_regions: Option<Vec<String>>,
+}
+/// Manufacturer rules. If this is empty, it means a manufacturer is not required for this category.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Manufacturer {
+    /// A flag to indicate whether the manufacturer is required for all EU markets.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_required: Option<bool>,
+    /// The markets where the manufacturer is optional. Values: DE, ES, FR, IT, IE.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optional_regions: Option<Vec<String>>,
+    /// The markets where the manufacturer is required. Values: DE, ES, FR, IT, IE.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub required_regions: Option<Vec<String>>,
+}
+/// The list of categories that meet the query conditions.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GlobalCategoriesCategory {
+    /// The category ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The parent category ID. For the root category, the parent ID is '0'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub parent_id: Option<String>,
+    /// The name of the category.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub local_name: Option<String>,
+    /// A flag to indicate if the category is a leaf category.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_leaf: Option<bool>,
+    /// The shop's permission status for this category. Values: AVAILABLE, NON_MAIN_CATEGORY.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub permission_statuses: Option<Vec<String>>,
 }
 /// A list of images to display in the product image gallery.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct MainImages {
-    /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with `use_case=MAIN_IMAGE`.
+pub struct MainImage {
+    /// The image height.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub height: Option<i64>,
+    /// The image width.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub width: Option<i64>,
+    /// The URI of the image.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1900,412 +2170,41 @@ pub struct MainImages {
     )]
     pub uri: Option<String>,
 }
-/// A list of selectable values for the product attribute.
+/// Product video information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductAttributesValues {
-    /// The ID of a built-in product attribute value, retrieved from the Get Attributes API.
+pub struct GlobalProductVideo {
+    /// The video ID.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
-    /// A self-defined custom product attribute value if the built-in values do not satisfy your needs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
 }
-/// A list of general attributes (e.g.
+/// The dimensions of the product package.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductAttributes {
-    /// The ID of the product attribute, retrieved from the Get Attributes API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// A list of selectable values for the product attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub values: Option<Vec<ProductAttributesValues>>,
-}
-/// If this SKU belongs to a virtual bundle, this object contains the list of individual SKUs that form the bundle (e.g.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SkusCombinedSkus {
-    /// The ID of the source product included in the virtual bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub product_id: Option<String>,
-    /// The quantity of the source SKU included in the virtual bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sku_count: Option<i64>,
-    /// The ID of the source SKU included in the virtual bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sku_id: Option<String>,
-}
-/// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SkusExternalListPrices {
-    /// The price amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub amount: Option<String>,
-    /// The currency.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub currency: Option<String>,
-    /// The external ecommerce platform from which the price is sourced.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub source: Option<String>,
-}
-/// The fees required for this product based on TikTok Shop policies.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SkusFees {
-    /// An optional attribute that provides additional context for the fee.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub additional_attribute: Option<String>,
-    /// The fee amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub amount: Option<String>,
-    /// The type of fee.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub kind: Option<String>,
-}
-/// SKU inventory information.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SkusInventory {
-    /// The `backorder_quantity` will automatically be converted to `quantity` once in-stock inventory is sold out.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub backorder_quantity: Option<i64>,
-    /// The estimated number of working days needed for a backorder to be shipped.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub handling_time: Option<i64>,
-    /// The total SKU quantity available in the warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub quantity: Option<i64>,
-    /// The ID of the warehouse where the SKU is stored.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub warehouse_id: Option<String>,
-}
-/// A list of supplementary images for each value (e.g.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SkusSalesAttributesSupplementarySkuImages {
-    /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with `use_case=ATTRIBUTE_IMAGE`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub uri: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SkusSalesAttributesSkuImg {
-    /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with `use_case=ATTRIBUTE_IMAGE`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub uri: Option<String>,
-}
-/// A list of attributes (e.g.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SkusSalesAttributes {
-    /// The ID of a built-in sales attribute, retrieved from Get Attributes API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// A self-defined custom sales attribute name if the built-in attributes do not satisfy your needs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
-    /// A list of supplementary images for each value (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub supplementary_sku_images: Option<Vec<SkusSalesAttributesSupplementarySkuImages>>,
-    /// The ID of a built-in sales attribute value, retrieved from the Get Attributes API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub value_id: Option<String>,
-    /// A self-defined custom sales attribute value if the built-in values do not satisfy your needs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub value_name: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sku_img: Option<SkusSalesAttributesSkuImg>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SkusIdentifierCode {
-    /// The identifier code. Format: - GTIN: 14 digits - EAN: 8, 13, or 14 digits - UPC: 12 digits - ISBN: 13 digits, or 9 digits ending in capital `X` - JAN: 8 or 13 digits Note: The identifier code must be unique for each SKU, with no...
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub code: Option<String>,
-    /// The type of identifier code.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub kind: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SkusListPrice {
-    /// The price amount. Valid range: [0.01, 7600] Note: - The value must be equal to or greater than `skus.price.amount`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub amount: Option<String>,
-    /// The currency.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub currency: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SkusPreSaleFulfillmentType {
-    /// The desired duration for handling a pre-sale order and handing it over to a shipping carrier. Values: MADE_TO_ORDER, CUSTOM, PRE_ORDER.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub handling_duration_days: Option<f64>,
-    /// The date on which the product gets converted into a regular product and becomes available for general purchase. Values: AWAITING_SHIPMENT, PRE_ORDER.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub release_date: Option<i64>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SkusPreSale {
-    /// The type of pre-sale. Possible values based on the region: US - `PRE_ORDER`: The product is not yet available or released.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub kind: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fulfillment_type: Option<SkusPreSaleFulfillmentType>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SkusPrice {
-    /// Local sellers/Intra-EU sellers The SKU's local display price shown on the product page before any discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub amount: Option<String>,
-    /// The currency.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub currency: Option<String>,
-    /// Global sellers The SKU's local display price shown on the product page before any discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sale_price: Option<String>,
-}
-/// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Skus {
-    /// If this SKU belongs to a virtual bundle, this object contains the list of individual SKUs that form the bundle (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub combined_skus: Option<Vec<SkusCombinedSkus>>,
-    /// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub external_list_prices: Option<Vec<SkusExternalListPrices>>,
-    /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub external_sku_id: Option<String>,
-    /// A comma-delimited list of URLs for third-party product listing pages where consumers can place orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub external_urls: Option<Vec<String>>,
-    /// If the SKU belongs to a virtual bundle (containing multiple individual SKUs), you can add up to 10 additional identifier codes here for the SKUs included in the bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub extra_identifier_codes: Option<Vec<String>>,
-    /// The fees required for this product based on TikTok Shop policies.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub fees: Option<Vec<SkusFees>>,
-    /// SKU inventory information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub inventory: Option<Vec<SkusInventory>>,
-    /// A list of attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sales_attributes: Option<Vec<SkusSalesAttributes>>,
-    /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub seller_sku: Option<String>,
-    /// The total quantity/volume of the product represented by the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sku_unit_count: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identifier_code: Option<SkusIdentifierCode>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list_price: Option<SkusListPrice>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pre_sale: Option<SkusPreSale>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<SkusPrice>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CheckProductListingPackageDimensions {
-    /// The package height. A positive whole number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub height: Option<String>,
-    /// The package length. A positive whole number.
+pub struct PackageDimension {
+    /// The package length.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub length: Option<String>,
+    /// The package width.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub width: Option<String>,
+    /// The package height.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub height: Option<String>,
     /// The unit for the package dimensions.
     #[serde(
         default,
@@ -2313,271 +2212,85 @@ pub struct CheckProductListingPackageDimensions {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub unit: Option<String>,
-    /// The package width. A positive whole number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub width: Option<String>,
 }
-/// Not described in the official SDK.
+/// The weight of the product package.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CheckProductListingPackageWeight {
-    /// The unit for the package weight. Values: KILOGRAM, POUND, GRAM, CENTIMETER.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub unit: Option<String>,
-    /// The package weight, which must be a positive number. Values: GRAM, KILOGRAM, POUND.
+pub struct GlobalProductPackageWeight {
+    /// The package weight.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub value: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SizeChartImage {
-    /// The URI of the size chart image.
+    /// The unit for the package weight.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub uri: Option<String>,
+    pub unit: Option<String>,
 }
-/// Not described in the official SDK.
+/// A list of certification related files.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SizeChartTemplate {
-    /// The size chart template ID.
+pub struct File {
+    /// The ID of the certification file.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
+    /// The URLs to view the certification files.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub urls: Option<Vec<String>>,
+    /// The name of the certification file
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The format of the certification file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub format: Option<String>,
 }
-/// Not described in the official SDK.
+/// A list of certification related images.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CheckProductListingSizeChart {
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<SizeChartImage>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub template: Option<SizeChartTemplate>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CheckProductListingVideo {
-    /// The ID of the product video.
+pub struct CertificationImage {
+    /// The image height.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub id: Option<String>,
-}
-/// The diagnosis results.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct DiagnosesDiagnosisResults {
-    /// A machine-readable code that represents an identified issue.
+    pub height: Option<i64>,
+    /// The image width.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub code: Option<String>,
-    /// The recommendation for resolving the identified issue, returned in the default locale language of the shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub how_to_solve: Option<String>,
-    /// The listing quality tier you can reach by implementing the recommendation.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub quality_tier: Option<String>,
-}
-/// The optimized main image.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct DiagnosesSuggestionsImages {
-    /// The image height after optimization.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub height: Option<f64>,
-    /// The URI of the image after optimization.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub optimized_uri: Option<String>,
-    /// The URL of the image after optimization.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub optimized_url: Option<String>,
-    /// The original URI of the image.
+    pub width: Option<i64>,
+    /// The URI of the image.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub uri: Option<String>,
-    /// The original URL of the image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub url: Option<String>,
-    /// The image width after optimization.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub width: Option<f64>,
-}
-/// The SEO keyword suggestions if `diagnoses.field` is "TITLE".
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct DiagnosesSuggestionsSeoWords {
-    /// The suggested SEO keyword text.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub text: Option<String>,
-}
-/// The intelligent text suggestions for titles and descriptions.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct DiagnosesSuggestionsSmartTexts {
-    /// The suggested intelligent text.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub text: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct DiagnosesSuggestions {
-    /// The optimized main image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub images: Option<Vec<DiagnosesSuggestionsImages>>,
-    /// The SEO keyword suggestions if `diagnoses.field` is "TITLE".
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub seo_words: Option<Vec<DiagnosesSuggestionsSeoWords>>,
-    /// The intelligent text suggestions for titles and descriptions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub smart_texts: Option<Vec<DiagnosesSuggestionsSmartTexts>>,
-}
-/// (Deprecated: This field is deprecated and will be removed in a future API version.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Diagnoses {
-    /// The diagnosis results.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub diagnosis_results: Option<Vec<DiagnosesDiagnosisResults>>,
-    /// The product field being diagnosed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub field: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub suggestions: Option<DiagnosesSuggestions>,
-}
-/// A list of failure reasons if `check_result` is FAILED.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct FailReasons {
-    /// A machine-readable code that represents the failure reason.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub code: Option<i64>,
-    /// A detailed reason for the failure.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub message: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ListingQuality {
-    /// The current quality tier of this product listing.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub current_tier: Option<String>,
-    /// The remaining number of recommendations (see `diagnosis_results`) that must be implemented for the product to reach the highest tier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub remaining_recommendations: Option<i64>,
-}
-/// Warning information that the API caller needs to pay special attention to.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Warnings {
-    /// A warning message for any critical problems/blockers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub message: Option<String>,
 }
 /// The list of certifications for your product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CreateGlobalProductCertifications {
-    /// A list of certification related files.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub files: Option<Vec<CertificationsFiles>>,
+pub struct GlobalProductCertification {
     /// The ID to identify the type of certification required for the product category.
     #[serde(
         default,
@@ -2585,70 +2298,31 @@ pub struct CreateGlobalProductCertifications {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
+    /// The title of the certification type.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub title: Option<String>,
+    /// A list of certification related files.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub files: Option<Vec<File>>,
     /// A list of certification related images.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub images: Option<Vec<CertificationsImages>>,
+    pub images: Option<Vec<CertificationImage>>,
 }
-/// SKU inventory information per warehouse.
+/// The SKU's global uniform pre-tax price that serves as the baseline for calculating the local prices across different markets.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CreateGlobalProductSkusInventory {
-    /// The ID of the global warehouse where the SKU is stored.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub global_warehouse_id: Option<String>,
-    /// The SKU quantity available in the warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub quantity: Option<i64>,
-}
-/// A list of attributes (e.g.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CreateGlobalProductSkusSalesAttributes {
-    /// The ID of a built-in sales attribute, retrieved from Get Global Attributes API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// A self-defined custom sales attribute name if the built-in attributes do not satisfy your needs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
-    /// The ID of a built-in sales attribute value, retrieved from the Get Global Attributes API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub value_id: Option<String>,
-    /// A self-defined custom sales attribute value if the built-in values do not satisfy your needs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub value_name: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sku_img: Option<SkusSalesAttributesSkuImg>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CreateGlobalProductSkusPrice {
+pub struct Price {
     /// The price amount.
     #[serde(
         default,
@@ -2663,756 +2337,25 @@ pub struct CreateGlobalProductSkusPrice {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub currency: Option<String>,
+    /// The unit price of the SKU.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub unit_price: Option<String>,
 }
-/// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+/// A regulated identifier code assigned to a product based on international standardized regulations (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CreateGlobalProductSkus {
-    /// An external identifier used in an external ecommerce platform.
+pub struct SkuIdentifierCode {
+    /// The identifier code.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub external_global_sku_id: Option<String>,
-    /// If the SKU belongs to a virtual bundle (containing multiple individual SKUs), you can add up to 10 additional identifier codes here for the SKUs included in the bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub extra_identifier_codes: Option<Vec<String>>,
-    /// The total SKU inventory quantity across all shops globally.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub global_quantity: Option<i64>,
-    /// SKU inventory information per warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub inventory: Option<Vec<CreateGlobalProductSkusInventory>>,
-    /// A list of attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sales_attributes: Option<Vec<CreateGlobalProductSkusSalesAttributes>>,
-    /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub seller_sku: Option<String>,
-    /// The total quantity/volume of the product represented by the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sku_unit_count: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identifier_code: Option<SkusIdentifierCode>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<CreateGlobalProductSkusPrice>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Manufacturer {
-    /// The address of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub address: Option<String>,
-    /// The email address of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub email: Option<String>,
-    /// The name of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
-    /// The phone number of the manufacturer, prefixed by a plus `+` symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub phone_number: Option<String>,
-}
-/// A list of attributes (e.g.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GlobalSkusSalesAttributes {
-    /// The sales attribute ID. If you included the custom sales attribute name in the request, this is a newly generated ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// The sales attribute value ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub value_id: Option<String>,
-}
-/// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GlobalSkus {
-    /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub external_global_sku_id: Option<String>,
-    /// The global SKU ID generated by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// A list of attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sales_attributes: Option<Vec<GlobalSkusSalesAttributes>>,
-    /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub seller_sku: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PhoneNumber {
-    /// Indicates the availability of the phone number. Values: AVAILABLE, UNAVAILABLE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub availability: Option<String>,
-    /// The country code of the phone number, prefixed by a plus `+` symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub country_code: Option<String>,
-    /// The local number. Length: 7 - 20 digits Required if `availability=AVAILABLE`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub local_number: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Address {
-    /// (Deprecated: This field is deprecated and will be removed in a future API version.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub city: Option<String>,
-    /// The two letter ISO 3166 country code representing the country of the address.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub country: Option<String>,
-    /// (Deprecated: This field is deprecated and will be removed in a future API version.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub district: Option<String>,
-    /// The postal code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub postal_code: Option<String>,
-    /// (Deprecated: This field is deprecated and will be removed in a future API version.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub province: Option<String>,
-    /// The detailed street address of the location, including the building number, street name, district, city, province, and any relevant details.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub street_address_line1: Option<String>,
-    /// (Deprecated: This field is deprecated and will be removed in a future API version.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub street_address_line2: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CreateResponsiblePersonPhoneNumber {
-    /// The country code of the phone number, prefixed by a plus `+` symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub country_code: Option<String>,
-    /// The local number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub local_number: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ErrorsDetail {
-    /// The ID of the global product that could not be deleted.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub global_product_id: Option<String>,
-}
-/// The list of errors that occurred.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Errors {
-    /// The error code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub code: Option<i64>,
-    /// The error message.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub message: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<ErrorsDetail>,
-}
-/// The SKU's local display price shown on the product page before any discounts.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SkusSalePrices {
-    /// The price amount. Refer to Product Pricing for the allowed price ranges in each market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub amount: Option<String>,
-    /// The market where you want to sync the sale price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub region: Option<String>,
-}
-/// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct EditGlobalProductSkus {
-    /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub external_global_sku_id: Option<String>,
-    /// If the SKU belongs to a virtual bundle (containing multiple individual SKUs), you can add up to 10 additional identifier codes here for the SKUs included in the bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub extra_identifier_codes: Option<Vec<String>>,
-    /// The total SKU inventory quantity across all shops globally.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub global_quantity: Option<i64>,
-    /// The global SKU ID in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// SKU inventory information per warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub inventory: Option<Vec<CreateGlobalProductSkusInventory>>,
-    /// The SKU's local display price shown on the product page before any discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sale_prices: Option<Vec<SkusSalePrices>>,
-    /// A list of attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sales_attributes: Option<Vec<CreateGlobalProductSkusSalesAttributes>>,
-    /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub seller_sku: Option<String>,
-    /// The total quantity/volume of the product represented by the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sku_unit_count: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identifier_code: Option<SkusIdentifierCode>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<CreateGlobalProductSkusPrice>,
-}
-/// The list of errors that occurred.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PublishResultsFailReasons {
-    /// The error message.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub message: Option<String>,
-}
-/// Results of syncing the changes in the edited product to markets where it is published.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PublishResults {
-    /// The list of errors that occurred.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub fail_reasons: Option<Vec<PublishResultsFailReasons>>,
-    /// The market where the product is published Possible values: - DE: Germany - ES: Spain - FR: France - GB: United Kingdom - ID: Indonesia - IE: Ireland - IT: Italy - JP: Japan - MX: Mexico - MY: Malaysia - PH: Philippines - SG: Singapore -...
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub region: Option<String>,
-    /// The status of syncing the product to the market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub status: Option<String>,
-}
-/// SKU inventory information per warehouse.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ReplicatedProductsSkusInventory {
-    /// The SKU quantity available in the warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub quantity: Option<i64>,
-    /// The warehouse ID. Retrieve this value from the Get Warehouse List API or Get Inventory Rules API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub warehouse_id: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ReplicatedProductsSkusPrice {
-    /// The currency. You must specify the local currency in the target market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub currency: Option<String>,
-    /// The SKU's local display price shown on the product page before any discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sale_price: Option<String>,
-}
-/// The SKUs to be synced to the specified market.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ReplicatedProductsSkus {
-    /// The SKU ID generated by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// SKU inventory information per warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub inventory: Option<Vec<ReplicatedProductsSkusInventory>>,
-    /// The seller_sku value of the source product above.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub seller_sku: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<ReplicatedProductsSkusPrice>,
-}
-/// The list of local market replicas to which updates should be synced.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ReplicatedProducts {
-    /// The market where you want to sync the changes to.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub region: Option<String>,
-    /// The SKUs to be synced to the specified market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub skus: Option<Vec<ReplicatedProductsSkus>>,
-}
-/// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct EditProductSkus {
-    /// If this SKU belongs to a virtual bundle, this object contains the list of individual SKUs that form the bundle (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub combined_skus: Option<Vec<SkusCombinedSkus>>,
-    /// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub external_list_prices: Option<Vec<SkusExternalListPrices>>,
-    /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub external_sku_id: Option<String>,
-    /// A comma-delimited list of URLs for third-party product listing pages where consumers can place orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub external_urls: Option<Vec<String>>,
-    /// If the SKU belongs to a virtual bundle (containing multiple individual SKUs), you can add up to 10 additional identifier codes here for the SKUs included in the bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub extra_identifier_codes: Option<Vec<String>>,
-    /// The fees required for this product based on TikTok Shop policies.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub fees: Option<Vec<SkusFees>>,
-    /// The SKU ID generated by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// SKU inventory information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub inventory: Option<Vec<SkusInventory>>,
-    /// A list of attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sales_attributes: Option<Vec<SkusSalesAttributes>>,
-    /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub seller_sku: Option<String>,
-    /// The total quantity/volume of the product represented by the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sku_unit_count: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identifier_code: Option<SkusIdentifierCode>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list_price: Option<SkusListPrice>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pre_sale: Option<SkusPreSale>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<SkusPrice>,
-}
-/// All of the Save and Subscribe discount details.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SubscribeInfoEditDiscountDetails {
-    /// An enum that communicated the type of discount: - REGULAR - FIRST_ORDER - RETENTION
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub discount_level: Option<String>,
-    /// The value of the discount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub discount_value: Option<f64>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SubscribeInfoEdit {
-    /// All of the Save and Subscribe discount details.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub discount_details: Option<Vec<SubscribeInfoEditDiscountDetails>>,
-    /// An enum outlining whether the given product has an active Subscribe and Save promotion: - ENABLED - NOT_ENABLED This field is required if the subscription is being created or modified.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub subscribe_status: Option<String>,
-}
-/// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct EditProductSkus2 {
-    /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub external_sku_id: Option<String>,
-    /// The fees required for this product based on TikTok Shop policies.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub fees: Option<Vec<SkusFees>>,
-    /// The SKU ID generated by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// A list of attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sales_attributes: Option<Vec<GlobalSkusSalesAttributes>>,
-    /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub seller_sku: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct EditProductAudit {
-    /// The product audit status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub status: Option<String>,
-}
-/// A list of conditions that determine if the product attribute is required based on the seller's inputs for other attributes.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct AttributesRequirementConditions {
-    /// The ID of the product attribute that is being evaluated by the condition.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub attribute_id: Option<String>,
-    /// The ID of the product attribute value that must match the seller's input for the condition to be true.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub attribute_value_id: Option<String>,
-    /// The type of condition, such as matching values, or range comparisons.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub condition_type: Option<String>,
-    /// The market where the attribute is required when the conditions are met.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub region: Option<String>,
-}
-/// The list of standard built-in product and sales attributes that are bound to the specified category.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Attributes {
-    /// The ID of the built-in attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// A flag to indicate if the product attribute value can be customized by sellers when creating or editing a product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_customizable: Option<bool>,
-    /// A flag to indicate if multiple values can be provided for a product attribute when creating or editing a product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_multiple_selection: Option<bool>,
-    /// A flag to indicate if the product attribute is required globally when creating or editing a product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_requried: Option<bool>,
-    /// The name of the built-in attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
-    /// The markets where the attribute is purely optional, or required only under certain conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub optional_regions: Option<Vec<String>>,
-    /// The markets where the attribute is required, without conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub required_regions: Option<Vec<String>>,
-    /// A list of conditions that determine if the product attribute is required based on the seller's inputs for other attributes.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub requirement_conditions: Option<Vec<AttributesRequirementConditions>>,
-    /// The attribute type. Possible values: - SALES_PROPERTY: Indicates sales attributes that define product variants.
+    pub code: Option<String>,
+    /// The type of identifier code. Values: GTIN, EAN, UPC, ISBN, JAN.
     #[serde(
         rename = "type",
         default,
@@ -3420,437 +2363,24 @@ pub struct Attributes {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub kind: Option<String>,
-    /// A list of selectable values for the attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub values: Option<Vec<ProductAttributesValues>>,
 }
-/// The list of categories that meet the query conditions.
+/// An image to display for the SKU.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Categories {
-    /// The category ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// A flag to indicate if the category is a leaf category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_leaf: Option<bool>,
-    /// The name of the category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub local_name: Option<String>,
-    /// The parent category ID. For the root category, the parent ID is `0`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub parent_id: Option<String>,
-    /// The shop's permission status for this category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub permission_statuses: Option<Vec<String>>,
-}
-/// A list of conditions that determine if the certification is required in a market based on the seller's inputs for a product attribute.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductCertificationsRequirementConditions {
-    /// The ID of the product attribute that is being evaluated by the condition.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub attribute_id: Option<String>,
-    /// The ID of the product attribute value that must match the seller's input for the condition to be true.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub attribute_value_id: Option<String>,
-    /// The type of condition, such as matching values, or range comparisons.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub condition_type: Option<String>,
-    /// The market where the certification is required when the conditions are met.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub region: Option<String>,
-}
-/// Certification related rules.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductCertifications {
-    /// The ID to identify the type of certification required.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// A flag to indicate if the certification is required globally.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_required: Option<bool>,
-    /// The name of the certification type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
-    /// The markets where the certification is purely optional, or required only under certain conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub optional_regions: Option<Vec<String>>,
-    /// The markets where the certification is required, without conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub required_regions: Option<Vec<String>>,
-    /// A list of conditions that determine if the certification is required in a market based on the seller's inputs for a product attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub requirement_conditions: Option<Vec<ProductCertificationsRequirementConditions>>,
-    /// The URL to view an image of the sample certification document.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sample_image_url: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GetGlobalCategoryRulesManufacturer {
-    /// A flag to indicate whether the manufacturer is required for all EU markets.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_required: Option<bool>,
-    /// The markets where the manufacturer is optional.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub optional_regions: Option<Vec<String>>,
-    /// The markets where the manufacturer is required.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub required_regions: Option<Vec<String>>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ResponsiblePerson {
-    /// A flag to indicate whether the responsible person is required for all EU markets.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_required: Option<bool>,
-    /// The markets where the responsible person is optional.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub optional_regions: Option<Vec<String>>,
-    /// The markets where the responsible person is required.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub required_regions: Option<Vec<String>>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GetGlobalCategoryRulesSizeChart {
-    /// A flag to indicate whether a size chart is required.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_required: Option<bool>,
-    /// A flag to indicate whether size charts are supported.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_supported: Option<bool>,
-}
-/// A list of certification related files.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GetGlobalProductCertificationsFiles {
-    /// The format of the certification file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub format: Option<String>,
-    /// The ID of the certification file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// The name of the certification file
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
-    /// The URLs to view the certification files.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub urls: Option<Vec<String>>,
-}
-/// A list of certification related images.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GetGlobalProductCertificationsImages {
+pub struct SkuImg {
     /// The image height.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub height: Option<f64>,
-    /// The URI of the image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub uri: Option<String>,
+    pub height: Option<i64>,
     /// The image width.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub width: Option<f64>,
-}
-/// The list of certifications for your product.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GetGlobalProductCertifications {
-    /// A list of certification related files.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub files: Option<Vec<GetGlobalProductCertificationsFiles>>,
-    /// The ID to identify the type of certification required for the product category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// A list of certification related images.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub images: Option<Vec<GetGlobalProductCertificationsImages>>,
-    /// The title of the certification type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub title: Option<String>,
-}
-/// A list of images to display in the product image gallery.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GetGlobalProductMainImages {
-    /// The image height.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub height: Option<f64>,
-    /// The URI of the image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub uri: Option<String>,
-    /// The image width.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub width: Option<f64>,
-}
-/// A list of general attributes (e.g.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GetGlobalProductProductAttributes {
-    /// The ID of the product attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// The product attribute name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
-    /// A list of selectable values for the product attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub values: Option<Vec<ProductAttributesValues>>,
-}
-/// The list of sales attribute mappings between the global and local SKUs.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsSkuMappingsSalesAttributeMappings {
-    /// The global sales attribute ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub global_attribute_id: Option<String>,
-    /// The global sales attribute value ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub global_value_id: Option<String>,
-    /// The local sales attribute ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub local_attribute_id: Option<String>,
-    /// The local sales attribute value ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub local_value_id: Option<String>,
-}
-/// The list of sku mappings between the global and local products.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsSkuMappings {
-    /// The global SKU ID in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub global_sku_id: Option<String>,
-    /// The local SKU ID in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub local_sku_id: Option<String>,
-    /// The list of sales attribute mappings between the global and local SKUs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sales_attribute_mappings: Option<Vec<ProductsSkuMappingsSalesAttributeMappings>>,
-}
-/// The local products associated through global product publishing or manual binding.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Products {
-    /// The local product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// The market where the local product is listed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub region: Option<String>,
-    /// The list of sku mappings between the global and local products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sku_mappings: Option<Vec<ProductsSkuMappings>>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GetGlobalProductSkusSalesAttributesSkuImg {
-    /// The image height.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub height: Option<f64>,
+    pub width: Option<i64>,
     /// The URLs to view the image thumbnails.
     #[serde(
         default,
@@ -3872,17 +2402,10 @@ pub struct GetGlobalProductSkusSalesAttributesSkuImg {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub urls: Option<Vec<String>>,
-    /// The image width.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub width: Option<f64>,
 }
 /// A list of attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GetGlobalProductSkusSalesAttributes {
+pub struct SkuSalesAttribute {
     /// The sales attribute ID.
     #[serde(
         default,
@@ -3911,13 +2434,821 @@ pub struct GetGlobalProductSkusSalesAttributes {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub value_name: Option<String>,
-    /// Not described in the official SDK.
+    /// An image to display for the SKU.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sku_img: Option<GetGlobalProductSkusSalesAttributesSkuImg>,
+    pub sku_img: Option<SkuImg>,
 }
-/// Not described in the official SDK.
+/// SKU inventory information per warehouse.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GetGlobalProductSkusPrice {
+pub struct Inventory {
+    /// The ID of the global warehouse where the SKU is stored.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_warehouse_id: Option<String>,
+    /// The SKU quantity available in the warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quantity: Option<i64>,
+}
+/// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GlobalProductSku {
+    /// The global SKU ID in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// The SKU's global uniform pre-tax price that serves as the baseline for calculating the local prices across different markets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Price>,
+    /// The total SKU inventory quantity across all shops globally.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_quantity: Option<i64>,
+    /// A regulated identifier code assigned to a product based on international standardized regulations (e.g.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier_code: Option<SkuIdentifierCode>,
+    /// A list of attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sales_attributes: Option<Vec<SkuSalesAttribute>>,
+    /// SKU inventory information per warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<Inventory>>,
+    /// The total quantity/volume of the product represented by the SKU.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_unit_count: Option<String>,
+    /// A list of up to 10 additional identifier codes if the SKU belongs to a virtual bundle (containing multiple individual SKUs).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub extra_identifier_codes: Option<Vec<String>>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_global_sku_id: Option<String>,
+}
+/// A list of general attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GlobalProductProductAttribute {
+    /// The ID of the product attribute.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The product attribute name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// A list of selectable values for the product attribute.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub values: Option<Vec<Value>>,
+}
+/// An image of the size chart.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SizeChartImage {
+    /// The image height.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub height: Option<i64>,
+    /// The image width.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub width: Option<i64>,
+    /// The URI of the image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+}
+/// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Template {
+    /// The size chart template ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+}
+/// The measurement details of the product to help buyers find the right size.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GlobalProductSizeChart {
+    /// An image of the size chart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<SizeChartImage>,
+    /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<Template>,
+}
+/// The list of sales attribute mappings between the global and local SKUs.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SalesAttributeMapping {
+    /// The global sales attribute ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_attribute_id: Option<String>,
+    /// The local sales attribute ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub local_attribute_id: Option<String>,
+    /// The global sales attribute value ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_value_id: Option<String>,
+    /// The local sales attribute value ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub local_value_id: Option<String>,
+}
+/// The list of sku mappings between the global and local products.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkuMapping {
+    /// The global SKU ID in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_sku_id: Option<String>,
+    /// The local SKU ID in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub local_sku_id: Option<String>,
+    /// The list of sales attribute mappings between the global and local SKUs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sales_attribute_mappings: Option<Vec<SalesAttributeMapping>>,
+}
+/// The local products associated through global product publishing or manual binding.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GlobalProductProduct {
+    /// The market where the local product is listed.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region: Option<String>,
+    /// The local product ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The list of sku mappings between the global and local products.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_mappings: Option<Vec<SkuMapping>>,
+}
+/// Product brand information.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GlobalProductBrand {
+    /// The ID of the brand of this product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+}
+/// The category of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GlobalProductCategory {
+    /// The category ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+}
+/// (Deprecated: This field is deprecated and will be removed in a future API version.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GlobalProductManufacturer {
+    /// The name of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The address of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub address: Option<String>,
+    /// The phone number of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub phone_number: Option<String>,
+    /// The email address of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub email: Option<String>,
+}
+/// A list of results from checking whether a shop satisfies TikTok Shop requirements.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CheckResult {
+    /// A requirement that the shop needs to satisfy. Values: SHOP_STATUS, SHOP_TAX, PICKUP_WAREHOUSE, RETURN_WAREHOUSE, DELIVERY_OPTION, SHIPPING_TEMPLATE, PRODUCT_QUANTITY_LIMIT, EXTENDED_PRODUCER_RESPONSIBILITY, BAN, CONTACT_INFO.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub check_item: Option<String>,
+    /// A flag indicating whether the shop has failed a 'check_item'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_failed: Option<bool>,
+    /// The specific reasons for failing a certain 'check_item'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fail_reasons: Option<Vec<String>>,
+}
+/// Product listing quality information.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ListingQuality {
+    /// The current quality tier of this product listing. Values: POOR, FAIR, GOOD.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub current_tier: Option<String>,
+    /// The remaining number of recommendations (see 'diagnosis_results') that must be implemented for the product to reach the highest tier.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub remaining_recommendations: Option<i64>,
+}
+/// The results of diagnosing the specified field.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct DiagnosisResult {
+    /// A machine-readable code that represents an identified issue.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<String>,
+    /// The recommendation for resolving the identified issue, returned in the default locale language of the shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub how_to_solve: Option<String>,
+    /// The listing quality tier you can reach by implementing the recommendation. Values: FAIR, GOOD.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quality_tier: Option<String>,
+}
+/// The SEO keyword suggestions for product titles.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SeoWord {
+    /// The suggested SEO keyword.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub text: Option<String>,
+}
+/// The list of optimized product title or description.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SmartText {
+    /// The optimized text.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub text: Option<String>,
+}
+/// The optimized image. Only the first image in the 'main_images' set will be optimized.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SuggestionImage {
+    /// The image height after optimization.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub height: Option<i64>,
+    /// The image width after optimization.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub width: Option<i64>,
+    /// The original URI of the image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+    /// The original URL of the image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub url: Option<String>,
+    /// The URI of the image after optimization.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optimized_uri: Option<String>,
+    /// The URL of the image after optimization.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optimized_url: Option<String>,
+}
+/// Optimization suggestions that are auto-generated by the system to improve the effectiveness of the specified field.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Suggestion {
+    /// The SEO keyword suggestions for product titles.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seo_words: Option<Vec<SeoWord>>,
+    /// The list of optimized product title or description.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub smart_texts: Option<Vec<SmartText>>,
+    /// The optimized image. Only the first image in the 'main_images' set will be optimized.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub images: Option<Vec<SuggestionImage>>,
+}
+/// Product diagnosis and optimization information.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Diagnose {
+    /// The product field being diagnosed. Values: TITLE, DESCRIPTION, IMAGE, ATTRIBUTE, SIZE_CHART.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub field: Option<String>,
+    /// The results of diagnosing the specified field.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub diagnosis_results: Option<Vec<DiagnosisResult>>,
+    /// Optimization suggestions that are auto-generated by the system to improve the effectiveness of the specified field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<Suggestion>,
+}
+/// The list of requested products and the corresponding diagnosis results.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct InformationIssueDiagnosisProduct {
+    /// The product ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// Product listing quality information.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing_quality: Option<ListingQuality>,
+    /// Product diagnosis and optimization information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub diagnoses: Option<Vec<Diagnose>>,
+}
+/// The list of requested products and the corresponding suggestions.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductsSeoWordsProduct {
+    /// The product ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The list of SEO keyword suggestions for the product title.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seo_words: Option<Vec<SeoWord>>,
+}
+/// The list of optimized text.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Item {
+    /// The optimized text.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub text: Option<String>,
+}
+/// The suggestions for each product field.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductSuggestion {
+    /// The applicable product field. Values: TITLE, DESCRIPTION.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub field: Option<String>,
+    /// The list of optimized text.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub items: Option<Vec<Item>>,
+}
+/// The list of requested products and the corresponding suggestions.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RecommendedProductTitleAndDescriptionProduct {
+    /// The product ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The suggestions for each product field.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub suggestions: Option<Vec<ProductSuggestion>>,
+}
+/// The original image to be translated.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OriginalImage {
+    /// The URI of the original image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+    /// The URL of the original image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub url: Option<String>,
+}
+/// The translated image.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TranslatedImage {
+    /// The URI of the translated image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+    /// The URL of the translated image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub url: Option<String>,
+}
+/// The requested translation tasks and the corresponding results.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TranslationTask {
+    /// The original image to be translated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_image: Option<OriginalImage>,
+    /// The ID to identify the image translation task.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The target language to translate the image into.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub target_language: Option<String>,
+    /// The translation result. Values: PROCESSING, COMPLETED, FAILED.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+    /// The reason why the translation task failed.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fail_reason: Option<String>,
+    /// The translated image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translated_image: Option<TranslatedImage>,
+}
+/// The list of markets where inventory from this warehouse is shared or dynamically allocated.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AssociatedWarehouse {
+    /// The associated warehouse ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub warehouse_id: Option<String>,
+    /// The country where the warehouse is located.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region: Option<String>,
+}
+/// A list of inventory allocation rules for all warehouses linked to the shop.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct InventoryRule {
+    /// The warehouse ID associated with the shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub local_warehouse_id: Option<String>,
+    /// The inventory allocation mode used for this warehouse in the local market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub allocation_mode: Option<String>,
+    /// The list of markets where inventory from this warehouse is shared or dynamically allocated.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub associated_warehouses: Option<Vec<AssociatedWarehouse>>,
+}
+/// The globally associated replicas in other markets if the product has been replicated through local replication.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ReplicatedProduct {
+    /// The market where the product is listed.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region: Option<String>,
+    /// The TikTok Shop ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// The ID of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+    /// The status of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_status: Option<String>,
+}
+/// Product images, including gallery images, images that appear in the description, product variant images.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RecommendGlobalCategoriesImage {
+    /// The URI of the image. Retrieve the URI from the Upload Product Image API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+}
+/// Recommended category information.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RecommendGlobalCategoriesCategory {
+    /// The category ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The category name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The category level.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub level: Option<i64>,
+    /// A flag to indicate if the category is a leaf category.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_leaf: Option<bool>,
+}
+/// A list of images to display in the product image gallery.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateGlobalProductMainImage {
+    /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=MAIN_IMAGE'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+}
+/// An image to display for the SKU.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SalesAttributeSkuImg {
+    /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=ATTRIBUTE_IMAGE'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+}
+/// A list of attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateGlobalProductSalesAttribute {
+    /// The ID of a built-in sales attribute, retrieved from Get Global Attributes API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A self-defined custom sales attribute name if the built-in attributes do not satisfy your needs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The ID of a built-in sales attribute value, retrieved from the Get Global Attributes API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_id: Option<String>,
+    /// A self-defined custom sales attribute value if the built-in values do not satisfy your needs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_name: Option<String>,
+    /// An image to display for the SKU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku_img: Option<SalesAttributeSkuImg>,
+}
+/// The SKU's global uniform pre-tax price that serves as the baseline for calculating the local prices across different markets.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateGlobalProductPrice {
     /// The price amount.
     #[serde(
         default,
@@ -3932,31 +3263,10 @@ pub struct GetGlobalProductSkusPrice {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub currency: Option<String>,
-    /// The unit price of the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub unit_price: Option<String>,
 }
 /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GetGlobalProductSkus {
-    /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub external_global_sku_id: Option<String>,
-    /// A list of up to 10 additional identifier codes if the SKU belongs to a virtual bundle (containing multiple individual SKUs).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub extra_identifier_codes: Option<Vec<String>>,
+pub struct CreateGlobalProductSku {
     /// The total SKU inventory quantity across all shops globally.
     #[serde(
         default,
@@ -3964,27 +3274,13 @@ pub struct GetGlobalProductSkus {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub global_quantity: Option<i64>,
-    /// The global SKU ID in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// SKU inventory information per warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub inventory: Option<Vec<CreateGlobalProductSkusInventory>>,
     /// A list of attributes (e.g.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub sales_attributes: Option<Vec<GetGlobalProductSkusSalesAttributes>>,
+    pub sales_attributes: Option<Vec<CreateGlobalProductSalesAttribute>>,
     /// An internal code/name for managing SKUs, not visible to buyers.
     #[serde(
         default,
@@ -3992,6 +3288,19 @@ pub struct GetGlobalProductSkus {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub seller_sku: Option<String>,
+    /// The SKU's global uniform pre-tax price that serves as the baseline for calculating the local prices across different markets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<CreateGlobalProductPrice>,
+    /// A regulated identifier code assigned to a product based on international standardized regulations (e.g.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier_code: Option<SkuIdentifierCode>,
+    /// SKU inventory information per warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<Inventory>>,
     /// The total quantity/volume of the product represented by the SKU.
     #[serde(
         default,
@@ -3999,149 +3308,492 @@ pub struct GetGlobalProductSkus {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sku_unit_count: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identifier_code: Option<SkusIdentifierCode>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<GetGlobalProductSkusPrice>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GetGlobalProductBrand {
-    /// The ID of the brand of this product.
+    /// If the SKU belongs to a virtual bundle (containing multiple individual SKUs), you can add up to 10 additional identifier codes here for the SKUs included in the bundle.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub id: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GetGlobalProductCategory {
-    /// The category ID.
+    pub extra_identifier_codes: Option<Vec<String>>,
+    /// An external identifier used in an external ecommerce platform.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub id: Option<String>,
+    pub external_global_sku_id: Option<String>,
 }
-/// Not described in the official SDK.
+/// The weight of the product package.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GetGlobalProductSizeChartImage {
-    /// The image height.
+pub struct CreateGlobalProductPackageWeight {
+    /// The package weight, which must be a positive number with up to 3 decimal places.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub height: Option<f64>,
-    /// The URI of the image.
+    pub value: Option<String>,
+    /// The unit for the package weight.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub unit: Option<String>,
+}
+/// A list of certification related images.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateGlobalProductImage {
+    /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=CERTIFICATION_IMAGE'.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub uri: Option<String>,
-    /// The image width.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub width: Option<f64>,
 }
-/// Not described in the official SDK.
+/// A list of certification related files.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GetGlobalProductSizeChart {
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<GetGlobalProductSizeChartImage>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub template: Option<SizeChartTemplate>,
-}
-/// The list of SEO keyword suggestions for the product title.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsSeoWords {
-    /// The suggested SEO keyword.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub text: Option<String>,
-}
-/// The list of requested products and the corresponding suggestions.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GetProductsSEOWordsProducts {
-    /// The product ID.
+pub struct CreateGlobalProductFile {
+    /// The ID of the certification file.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
-    /// The list of SEO keyword suggestions for the product title.
+    /// The name of the certification file, including the file extension.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub seo_words: Option<Vec<ProductsSeoWords>>,
+    pub name: Option<String>,
+    /// The format of the certification file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub format: Option<String>,
 }
-/// The list of optimized text.
+/// The list of certifications for your product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsSuggestionsItems {
-    /// The optimized text.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub text: Option<String>,
-}
-/// The suggestions for each product field.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsSuggestions {
-    /// The applicable product field.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub field: Option<String>,
-    /// The list of optimized text.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub items: Option<Vec<ProductsSuggestionsItems>>,
-}
-/// The list of requested products and the corresponding suggestions.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GetRecommendedProductTitleAndDescriptionProducts {
-    /// The product ID.
+pub struct CreateGlobalProductCertification {
+    /// The ID to identify the type of certification required for the product category.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
-    /// The suggestions for each product field.
+    /// A list of certification related images.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub suggestions: Option<Vec<ProductsSuggestions>>,
+    pub images: Option<Vec<CreateGlobalProductImage>>,
+    /// A list of certification related files.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub files: Option<Vec<CreateGlobalProductFile>>,
+}
+/// A list of general attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateGlobalProductProductAttribute {
+    /// The ID of the product attribute, retrieved from the Get Global Attributes API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of selectable values for the product attribute.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub values: Option<Vec<Value>>,
+}
+/// The measurement details of the product to help buyers find the right size.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateGlobalProductSizeChart {
+    /// An image of the size chart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<CreateGlobalProductImage>,
+    /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<Template>,
+}
+/// A product introduction or promotion video to display for your product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateGlobalProductVideo {
+    /// The ID of the product video.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+}
+/// (Deprecated: This field is deprecated and will be removed in a future API version.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateGlobalProductManufacturer {
+    /// The name of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The address of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub address: Option<String>,
+    /// The phone number of the manufacturer, prefixed by a plus '+' symbol.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub phone_number: Option<String>,
+    /// The email address of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub email: Option<String>,
+}
+/// A list of attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GlobalSkuSalesAttribute {
+    /// The sales attribute ID. If you included the custom sales attribute name in the request, this is a newly generated ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The sales attribute value ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_id: Option<String>,
+}
+/// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GlobalSku {
+    /// The global SKU ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// A list of attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sales_attributes: Option<Vec<GlobalSkuSalesAttribute>>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_global_sku_id: Option<String>,
+}
+/// The list of global SKUs that need to be updated.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct UpdateGlobalInventoryGlobalSku {
+    /// The global SKU ID in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// Global SKU inventory information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<Inventory>>,
+}
+/// The SKU's local pricing information in the specified market.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PublishGlobalProductPrice {
+    /// The SKU's local pre-tax price.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// The currency. You can use the local currency or USD. Values: EUR, GBP, IDR, JPY, MYR, PHP, SGD, THB, USD, VND, MXN.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+    /// The SKU's local display price shown on the product page before any discounts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sale_price: Option<String>,
+}
+/// SKU inventory information per warehouse.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkuInventory {
+    /// The warehouse ID. Retrieve this value from the Get Warehouse List API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub warehouse_id: Option<String>,
+    /// The SKU quantity available in the warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quantity: Option<i64>,
+}
+/// The fees required for this product based on TikTok Shop policies.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Fee {
+    /// The type of fee.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub kind: Option<String>,
+    /// The fee amount.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// An optional attribute that provides additional context for the fee. Values: SINGLE_USE, REUSABLE, NOT_APPLICABLE.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub additional_attribute: Option<String>,
+}
+/// The SKUs to be published in the specified market.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PublishTargetSku {
+    /// The global SKU ID to be published.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub related_global_sku_id: Option<String>,
+    /// The SKU's local pricing information in the specified market.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<PublishGlobalProductPrice>,
+    /// SKU inventory information per warehouse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<SkuInventory>,
+    /// The fees required for this product based on TikTok Shop policies.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fees: Option<Vec<Fee>>,
+}
+/// Target markets for publishing global products.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PublishTarget {
+    /// The new market where you want to publish the global product. Values: DE, ES, FR, GB, ID, IE, IT, JP, MY, PH, SG, TH, US, VN, MX.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region: Option<String>,
+    /// A comma-delimited list of responsible person IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub responsible_person_ids: Option<Vec<String>>,
+    /// A comma-delimited list of manufacturer IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub manufacturer_ids: Option<Vec<String>>,
+    /// The SKUs to be published in the specified market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<PublishTargetSku>>,
+}
+/// A list of attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SaleAttribute {
+    /// The newly generated local sales attribute ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The newly generated local sales attribute value ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_id: Option<String>,
+}
+/// The newly created local SKUs in the specified market.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductSku {
+    /// The associated global SKU ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub related_global_sku_id: Option<String>,
+    /// The newly generated local SKU ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// A list of attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sale_attributes: Option<Vec<SaleAttribute>>,
+}
+/// The local products converted from the global product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PublishGlobalProductProduct {
+    /// The market where the product is published. Values: DE, ES, FR, GB, ID, IE, IT, JP, MY, PH, SG, TH, US, VN, MX.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region: Option<String>,
+    /// The ID of the local shop in the specified market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
+    /// The newly created local SKUs in the specified market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<ProductSku>>,
+    /// The newly generated local product ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+}
+/// The list of errors that occurred.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FailReason {
+    /// The error message.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub message: Option<String>,
+}
+/// Results of publishing the global product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PublishResult {
+    /// The market where the product is published. Values: DE, ES, FR, GB, ID, IE, IT, JP, MY, PH, SG, TH, US, VN, MX.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region: Option<String>,
+    /// The status of publishing the product to the market. Values: SUCCESS, DRAFT, FAILED.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+    /// The list of errors that occurred.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fail_reasons: Option<Vec<FailReason>>,
 }
 /// SKU warehouse inventory information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct InventorySkusWarehouseInventory {
+pub struct SkuWarehouseInventory {
+    /// The ID of the warehouse where the SKU is stored.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub warehouse_id: Option<String>,
     /// The total number of units available for ordering in this warehouse.
     #[serde(
         default,
@@ -4156,17 +3808,17 @@ pub struct InventorySkusWarehouseInventory {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub committed_quantity: Option<i64>,
-    /// The ID of the warehouse where the SKU is stored.
+}
+/// Inventory that is allocated to a specific campaign.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CampaignInventory {
+    /// The number of units allocated.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub warehouse_id: Option<String>,
-}
-/// Inventory that is allocated to a specific campaign.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct InventorySkusTotalAvailableInventoryDistributionCampaignInventory {
+    pub quantity: Option<i64>,
     /// The name of the associated campaign.
     #[serde(
         default,
@@ -4174,6 +3826,10 @@ pub struct InventorySkusTotalAvailableInventoryDistributionCampaignInventory {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub campaign_name: Option<String>,
+}
+/// Inventory that is allocated to TikTok creators.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreatorInventory {
     /// The number of units allocated.
     #[serde(
         default,
@@ -4181,10 +3837,6 @@ pub struct InventorySkusTotalAvailableInventoryDistributionCampaignInventory {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub quantity: Option<i64>,
-}
-/// Inventory that is allocated to TikTok creators.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct InventorySkusTotalAvailableInventoryDistributionCreatorInventory {
     /// The name of the associated TikTok creator.
     #[serde(
         default,
@@ -4192,6 +3844,10 @@ pub struct InventorySkusTotalAvailableInventoryDistributionCreatorInventory {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub creator_name: Option<String>,
+}
+/// The remaining inventory available for the shop after deducting those allocated for campaigns and creators.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct InShopInventory {
     /// The number of units allocated.
     #[serde(
         default,
@@ -4200,47 +3856,30 @@ pub struct InventorySkusTotalAvailableInventoryDistributionCreatorInventory {
     )]
     pub quantity: Option<i64>,
 }
-/// Not described in the official SDK.
+/// The distribution of the total available inventory for the SKU across different channels.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct InventorySkusTotalAvailableInventoryDistributionInShopInventory {
-    /// The number of units allocated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub quantity: Option<i64>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct InventorySkusTotalAvailableInventoryDistribution {
+pub struct TotalAvailableInventoryDistribution {
     /// Inventory that is allocated to a specific campaign.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub campaign_inventory: Option<
-        Vec<InventorySkusTotalAvailableInventoryDistributionCampaignInventory>,
-    >,
+    pub campaign_inventory: Option<Vec<CampaignInventory>>,
     /// Inventory that is allocated to TikTok creators.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub creator_inventory: Option<
-        Vec<InventorySkusTotalAvailableInventoryDistributionCreatorInventory>,
-    >,
-    /// Not described in the official SDK.
+    pub creator_inventory: Option<Vec<CreatorInventory>>,
+    /// The remaining inventory available for the shop after deducting those allocated for campaigns and creators.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub in_shop_inventory: Option<
-        InventorySkusTotalAvailableInventoryDistributionInShopInventory,
-    >,
+    pub in_shop_inventory: Option<InShopInventory>,
 }
 /// The list of requested SKUs.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct InventorySkus {
+pub struct InventorySku {
     /// The SKU ID generated by TikTok Shop.
     #[serde(
         default,
@@ -4275,16 +3914,16 @@ pub struct InventorySkus {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub warehouse_inventory: Option<Vec<InventorySkusWarehouseInventory>>,
-    /// Not described in the official SDK.
+    pub warehouse_inventory: Option<Vec<SkuWarehouseInventory>>,
+    /// The distribution of the total available inventory for the SKU across different channels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_available_inventory_distribution: Option<
-        InventorySkusTotalAvailableInventoryDistribution,
+        TotalAvailableInventoryDistribution,
     >,
 }
 /// Inventory information for the requested products or SKUs.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Inventory {
+pub struct InventorySearchInventory {
     /// The ID of the requested product.
     #[serde(
         default,
@@ -4298,214 +3937,12 @@ pub struct Inventory {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub skus: Option<Vec<InventorySkus>>,
+    pub skus: Option<Vec<InventorySku>>,
 }
-/// Not described in the official SDK.
+/// A list of images to display in the product image gallery.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ListingSchemasErrorsDetail {
-    /// The category that failed to be fetched
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub category_id: Option<i64>,
-}
-/// The list of errors that occurred from executing the mutation.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ListingSchemasErrors {
-    /// Listing schema failed status code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub code: Option<i64>,
-    /// Listing schema failed status message
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub message: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<ListingSchemasErrorsDetail>,
-}
-/// The list of field options.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ListingSchemasFieldsComplexValuesOptions {
-    /// The id of option
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// The name of option
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
-}
-/// Rule list of the field, expressing the product listing rules of field.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ListingSchemasFieldsComplexValuesRules {
-    /// The type of rule, with detailed explanation, such as: - VALUE_TYPE(required field): The field values for the following data types need to be satisfied, including: Types: string (text type), For example: Title, SellerSKU, custom...
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub kind: Option<String>,
-    /// The values of the rules
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub value: Option<String>,
-}
-/// List of complex subfield values
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ListingSchemasFieldsComplexValues {
-    /// Subfield ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// Subfield name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
-    /// The list of field options.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub options: Option<Vec<ListingSchemasFieldsComplexValuesOptions>>,
-    /// Rule list of the field, expressing the product listing rules of field.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub rules: Option<Vec<ListingSchemasFieldsComplexValuesRules>>,
-}
-/// The list of field options.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ListingSchemasFieldsOptions {
-    /// The id of option
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// The name of option
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
-}
-/// The rules of the schema's fields are used to describe the requirements of the product.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ListingSchemasFieldsRules {
-    /// The type of rule, with detailed explanation, such as: - VALUE_TYPE(required field): The field values for the following data types need to be satisfied, including: Types: string (text type), For example: Title, SellerSKU, custom...
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub kind: Option<String>,
-    /// The values of the rules
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub value: Option<String>,
-}
-/// The description of the fields in the schema explains the capabilities, rules, and other properties of the fields.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ListingSchemasFields {
-    /// List of complex subfield values
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub complex_values: Option<Vec<ListingSchemasFieldsComplexValues>>,
-    /// The id of the listing fields.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// The fields display name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
-    /// The list of field options.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub options: Option<Vec<ListingSchemasFieldsOptions>>,
-    /// The rules of the schema's fields are used to describe the requirements of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub rules: Option<Vec<ListingSchemasFieldsRules>>,
-}
-/// The schema information of listing product.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ListingSchemas {
-    /// The category id
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub category_id: Option<i64>,
-    /// The description of the fields in the schema explains the capabilities, rules, and other properties of the fields.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub fields: Option<Vec<ListingSchemasFields>>,
-}
-/// The list of images to be optimized.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Images {
-    /// The optimization type. Possible values: - WHITE_BACKGROUND: Change the background to white.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub optimization_mode: Option<Vec<String>>,
-    /// The URI of the image. Retrieve the URI from the Upload Product Image API.
+pub struct CheckProductListingMainImage {
+    /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=MAIN_IMAGE'.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -4513,122 +3950,237 @@ pub struct Images {
     )]
     pub uri: Option<String>,
 }
-/// The list of images to be optimized.
+/// A list of supplementary images for each value (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct OptimizedImagesImages {
-    /// The expected image height after optimization.
+pub struct SupplementarySkuImage {
+    /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=ATTRIBUTE_IMAGE'.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub height: Option<f64>,
-    /// The optimization status. Possible values: - SUCCESS: The image has been successfully optimized.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub optimize_status: Option<String>,
-    /// The URI of the image after optimization. Values: SUCCESS.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub optimized_uri: Option<String>,
-    /// The URL of the image after optimization. Values: SUCCESS.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub optimized_url: Option<String>,
-    /// The original URI of the image to be optimized.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub original_uri: Option<String>,
-    /// The original URL of the image to be optimized.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub original_url: Option<String>,
-    /// The expected image width after optimization.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub width: Option<f64>,
+    pub uri: Option<String>,
 }
-/// The SKUs to be synced to the specified market.
+/// A list of attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PartialEditProductReplicatedProductsSkus {
-    /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub external_sku_id: Option<String>,
-    /// The SKU ID generated by TikTok Shop.
+pub struct CheckProductListingSalesAttribute {
+    /// The ID of a built-in sales attribute, retrieved from Get Attributes API.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
-    /// SKU inventory information per warehouse.
+    /// A self-defined custom sales attribute name if the built-in attributes do not satisfy your needs.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub inventory: Option<Vec<ReplicatedProductsSkusInventory>>,
-    /// The seller_sku value of the source product above.
+    pub name: Option<String>,
+    /// The ID of a built-in sales attribute value, retrieved from the Get Attributes API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_id: Option<String>,
+    /// A self-defined custom sales attribute value if the built-in values do not satisfy your needs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_name: Option<String>,
+    /// The default/main image for each value (e.g.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku_img: Option<SalesAttributeSkuImg>,
+    /// A list of supplementary images for each value (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub supplementary_sku_images: Option<Vec<SupplementarySkuImage>>,
+}
+/// SKU pricing information.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CheckProductListingPrice {
+    /// Local sellers/Intra-EU sellers The SKU's local display price shown on the product page before any discounts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// The currency. Values: BRL, EUR, GBP, IDR, JPY, MXN, MYR, PHP, SGD, THB, USD, VND.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+    /// Global sellers The SKU's local display price shown on the product page before any discounts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sale_price: Option<String>,
+}
+/// SKU inventory information.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CheckProductListingInventory {
+    /// The ID of the warehouse where the SKU is stored.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub warehouse_id: Option<String>,
+    /// The total SKU quantity available in the warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quantity: Option<i64>,
+    /// The 'backorder_quantity' will automatically be converted to 'quantity' once in-stock inventory is sold out.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub backorder_quantity: Option<i64>,
+    /// The estimated number of working days needed for a backorder to be shipped.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub handling_time: Option<i64>,
+}
+/// If this SKU belongs to a virtual bundle, this object contains the list of individual SKUs that form the bundle (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CombinedSku {
+    /// The ID of the source product included in the virtual bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+    /// The ID of the source SKU included in the virtual bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_id: Option<String>,
+    /// The quantity of the source SKU included in the virtual bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_count: Option<i64>,
+}
+/// Information about the type of pre-sale order fulfillment and the corresponding timeframe.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FulfillmentType {
+    /// The desired duration for handling a pre-sale order and handing it over to a shipping carrier.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub handling_duration_days: Option<i64>,
+    /// The date on which the product gets converted into a regular product and becomes available for general purchase.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub release_date: Option<i64>,
+}
+/// SKU presale information, used to tag a product as a presale product based on its presale type.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PreSale {
+    /// The type of pre-sale. Values: PRE_ORDER, MADE_TO_ORDER, CUSTOM.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub kind: Option<String>,
+    /// Information about the type of pre-sale order fulfillment and the corresponding timeframe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fulfillment_type: Option<FulfillmentType>,
+}
+/// The SKU's list price information.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ListPrice {
+    /// The price amount. Valid range: [0.01, 7600] Note: - The value must be equal to or greater than 'skus.price.amount'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// The currency.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+}
+/// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ExternalListPrice {
+    /// The external ecommerce platform from which the price is sourced. Values: SHOPIFY_COMPARE_AT_PRICE.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub source: Option<String>,
+    /// The price amount.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// The currency.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+}
+/// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CheckProductListingSku {
+    /// A list of attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sales_attributes: Option<Vec<CheckProductListingSalesAttribute>>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub seller_sku: Option<String>,
-    /// Not described in the official SDK.
+    /// SKU pricing information.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<ReplicatedProductsSkusPrice>,
-}
-/// The list of local market replicas to which updates should be synced.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PartialEditProductReplicatedProducts {
-    /// The market where you want to sync the changes to.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub region: Option<String>,
-    /// The SKUs to be synced to the specified market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub skus: Option<Vec<PartialEditProductReplicatedProductsSkus>>,
-}
-/// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PartialEditProductSkus {
-    /// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub external_list_prices: Option<Vec<SkusExternalListPrices>>,
+    pub price: Option<CheckProductListingPrice>,
     /// An external identifier used in an external ecommerce platform.
     #[serde(
         default,
@@ -4636,6 +4188,30 @@ pub struct PartialEditProductSkus {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub external_sku_id: Option<String>,
+    /// A regulated identifier code assigned to a product based on international standardized regulations (e.g.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier_code: Option<SkuIdentifierCode>,
+    /// SKU inventory information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<CheckProductListingInventory>>,
+    /// If this SKU belongs to a virtual bundle, this object contains the list of individual SKUs that form the bundle (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub combined_skus: Option<Vec<CombinedSku>>,
+    /// The total quantity/volume of the product represented by the SKU.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_unit_count: Option<String>,
     /// A comma-delimited list of URLs for third-party product listing pages where consumers can place orders.
     #[serde(
         default,
@@ -4650,149 +4226,184 @@ pub struct PartialEditProductSkus {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub extra_identifier_codes: Option<Vec<String>>,
+    /// SKU presale information, used to tag a product as a presale product based on its presale type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_sale: Option<PreSale>,
+    /// The SKU's list price information.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_price: Option<ListPrice>,
+    /// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_list_prices: Option<Vec<ExternalListPrice>>,
     /// The fees required for this product based on TikTok Shop policies.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub fees: Option<Vec<SkusFees>>,
-    /// The SKU ID generated by TikTok Shop.
+    pub fees: Option<Vec<Fee>>,
+}
+/// A list of certification related images.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CheckProductListingImage {
+    /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=CERTIFICATION_IMAGE'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+}
+/// A list of certification related files.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CheckProductListingFile {
+    /// The ID of the certification file.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
-    /// SKU inventory information.
+    /// The name of the certification file, including the file extension.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub inventory: Option<Vec<SkusInventory>>,
-    /// A list of attributes (e.g.
+    pub name: Option<String>,
+    /// The format of the certification file.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub sales_attributes: Option<Vec<SkusSalesAttributes>>,
-    /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub seller_sku: Option<String>,
-    /// The total quantity/volume of the product represented by the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sku_unit_count: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identifier_code: Option<SkusIdentifierCode>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list_price: Option<SkusListPrice>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pre_sale: Option<SkusPreSale>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<SkusPrice>,
+    pub format: Option<String>,
 }
-/// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+/// The list of certifications for your product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PartialEditProductSkus2 {
-    /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub external_sku_id: Option<String>,
-    /// The fees required for this product based on TikTok Shop policies.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub fees: Option<Vec<SkusFees>>,
-    /// The SKU ID generated by TikTok Shop.
+pub struct CheckProductListingCertification {
+    /// The ID to identify the type of certification required for the product category.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
-    /// A list of attributes (e.g.
+    /// A list of certification related images.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub sales_attributes: Option<Vec<GlobalSkusSalesAttributes>>,
-    /// An internal code/name for managing SKUs, not visible to buyers.
+    pub images: Option<Vec<CheckProductListingImage>>,
+    /// A list of certification related files.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub seller_sku: Option<String>,
+    pub files: Option<Vec<CheckProductListingFile>>,
+    /// The expiration date of this certification expressed in unix timestamp (seconds) UTC+0.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub expiration_date: Option<i64>,
 }
-/// The results of diagnosing the specified field.
+/// The weight of the product package.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsDiagnosesDiagnosisResults {
-    /// A machine-readable code that represents an identified issue.
+pub struct CheckProductListingPackageWeight {
+    /// The package weight, which must be a positive number.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub code: Option<String>,
-    /// The recommendation for resolving the identified issue, returned in the default locale language of the shop.
+    pub value: Option<String>,
+    /// The unit for the package weight. Values: US, BR.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub how_to_solve: Option<String>,
-    /// The listing quality tier you can reach by implementing the recommendation.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub quality_tier: Option<String>,
+    pub unit: Option<String>,
 }
-/// The optimized image. Only the first image in the `main_images` set will be optimized.
+/// A list of general attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsDiagnosesSuggestionImages {
-    /// The image height after optimization.
+pub struct CheckProductListingProductAttribute {
+    /// The ID of the product attribute, retrieved from the Get Attributes API.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub height: Option<f64>,
-    /// The URI of the image after optimization.
+    pub id: Option<String>,
+    /// A list of selectable values for the product attribute.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub optimized_uri: Option<String>,
-    /// The URL of the image after optimization.
+    pub values: Option<Vec<Value>>,
+}
+/// The measurement details of the product to help buyers find the right size.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CheckProductListingSizeChart {
+    /// An image of the size chart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<CheckProductListingImage>,
+    /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<Template>,
+}
+/// A product introduction or promotion video to display for your product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CheckProductListingVideo {
+    /// The ID of the product video.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub optimized_url: Option<String>,
+    pub id: Option<String>,
+}
+/// A list of failure reasons if 'check_result' is FAILED.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CheckProductListingFailReason {
+    /// A machine-readable code that represents the failure reason.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<i64>,
+    /// A detailed reason for the failure.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub message: Option<String>,
+}
+/// Warning information that the API caller needs to pay special attention to.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CheckProductListingWarning {
+    /// A warning message for any critical problems/blockers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub message: Option<String>,
+}
+/// The optimized main image.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CheckProductListingImage2 {
     /// The original URI of the image.
     #[serde(
         default,
@@ -4807,399 +4418,84 @@ pub struct ProductsDiagnosesSuggestionImages {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub url: Option<String>,
+    /// The URI of the image after optimization.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optimized_uri: Option<String>,
+    /// The URL of the image after optimization.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optimized_url: Option<String>,
+    /// The image height after optimization.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub height: Option<i64>,
     /// The image width after optimization.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub width: Option<f64>,
+    pub width: Option<i64>,
 }
-/// The SEO keyword suggestions for product titles.
+/// Improvement suggestions.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsDiagnosesSuggestionSeoWords {
-    /// The suggested SEO keyword.
+pub struct DiagnoseSuggestion {
+    /// The SEO keyword suggestions if 'diagnoses.field' is "TITLE".
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub text: Option<String>,
+    pub seo_words: Option<Vec<SeoWord>>,
+    /// The intelligent text suggestions for titles and descriptions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub smart_texts: Option<Vec<SmartText>>,
+    /// The optimized main image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub images: Option<Vec<CheckProductListingImage2>>,
 }
-/// The list of optimized product title or description.
+/// (Deprecated: This field is deprecated and will be removed in a future API version.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsDiagnosesSuggestionSmartTexts {
-    /// The optimized text.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub text: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsDiagnosesSuggestion {
-    /// The optimized image. Only the first image in the `main_images` set will be optimized.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub images: Option<Vec<ProductsDiagnosesSuggestionImages>>,
-    /// The SEO keyword suggestions for product titles.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub seo_words: Option<Vec<ProductsDiagnosesSuggestionSeoWords>>,
-    /// The list of optimized product title or description.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub smart_texts: Option<Vec<ProductsDiagnosesSuggestionSmartTexts>>,
-}
-/// Product diagnosis and optimization information.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsDiagnoses {
-    /// The results of diagnosing the specified field.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub diagnosis_results: Option<Vec<ProductsDiagnosesDiagnosisResults>>,
-    /// The product field being diagnosed.
+pub struct CheckProductListingDiagnose {
+    /// The product field being diagnosed. Values: TITLE, DESCRIPTION, IMAGE, ATTRIBUTE, SIZE_CHART.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub field: Option<String>,
-    /// Not described in the official SDK.
+    /// The diagnosis results.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub diagnosis_results: Option<Vec<DiagnosisResult>>,
+    /// Improvement suggestions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub suggestion: Option<ProductsDiagnosesSuggestion>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsListingQuality {
-    /// The current quality tier of this product listing.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub current_tier: Option<String>,
-    /// The remaining number of recommendations (see `diagnosis_results`) that must be implemented for the product to reach the highest tier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub remaining_recommendations: Option<i64>,
-}
-/// The list of requested products and the corresponding diagnosis results.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductInformationIssueDiagnosisProducts {
-    /// Product diagnosis and optimization information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub diagnoses: Option<Vec<ProductsDiagnoses>>,
-    /// The product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub listing_quality: Option<ProductsListingQuality>,
-}
-/// The fees required for this product based on TikTok Shop policies.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PublishTargetSkusFees {
-    /// An optional attribute that provides additional context for the fee.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub additional_attribute: Option<String>,
-    /// The fee amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub amount: Option<String>,
-    /// The type of fee.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub kind: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PublishTargetSkusInventory {
-    /// The SKU quantity available in the warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub quantity: Option<i64>,
-    /// The warehouse ID. Retrieve this value from the Get Warehouse List API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub warehouse_id: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PublishTargetSkusPrice {
-    /// The SKU's local pre-tax price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub amount: Option<String>,
-    /// The currency. You can use the local currency or USD.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub currency: Option<String>,
-    /// The SKU's local display price shown on the product page before any discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sale_price: Option<String>,
-}
-/// The SKUs to be published in the specified market.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PublishTargetSkus {
-    /// The fees required for this product based on TikTok Shop policies.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub fees: Option<Vec<PublishTargetSkusFees>>,
-    /// The global SKU ID to be published.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub related_global_sku_id: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inventory: Option<PublishTargetSkusInventory>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<PublishTargetSkusPrice>,
-}
-/// Target markets for publishing global products.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PublishTarget {
-    /// A comma-delimited list of manufacturer IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub manufacturer_ids: Option<Vec<String>>,
-    /// The new market where you want to publish the global product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub region: Option<String>,
-    /// A comma-delimited list of responsible person IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub responsible_person_ids: Option<Vec<String>>,
-    /// The SKUs to be published in the specified market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub skus: Option<Vec<PublishTargetSkus>>,
-}
-/// A list of attributes (e.g.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsSkusSaleAttributes {
-    /// The newly generated local sales attribute ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// The newly generated local sales attribute value ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub value_id: Option<String>,
-}
-/// The newly created local SKUs in the specified market.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsSkus {
-    /// The newly generated local SKU ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// The associated global SKU ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub related_global_sku_id: Option<String>,
-    /// A list of attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sale_attributes: Option<Vec<ProductsSkusSaleAttributes>>,
-    /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub seller_sku: Option<String>,
-}
-/// The local products converted from the global product.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PublishGlobalProductProducts {
-    /// The newly generated local product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// The market where the product is published.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub region: Option<String>,
-    /// The ID of the local shop in the specified market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shop_id: Option<String>,
-    /// The newly created local SKUs in the specified market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub skus: Option<Vec<ProductsSkus>>,
-}
-/// The list of errors that occurred.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PublishResultFailReasons {
-    /// The error message.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub message: Option<String>,
-}
-/// Results of publishing the global product.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PublishResult {
-    /// The list of errors that occurred.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub fail_reasons: Option<Vec<PublishResultFailReasons>>,
-    /// The market where the product is published.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub region: Option<String>,
-    /// The status of publishing the product to the market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub status: Option<String>,
-}
-/// Recommended category information.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct RecommendGlobalCategoriesCategories {
-    /// The category ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// A flag to indicate if the category is a leaf category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_leaf: Option<bool>,
-    /// The category level.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub level: Option<i64>,
-    /// The category name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
+    pub suggestions: Option<DiagnoseSuggestion>,
 }
 /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GlobalProductsSkus {
+pub struct SearchGlobalProductsSku {
     /// The global SKU ID in TikTok Shop.
     #[serde(
         default,
@@ -5217,14 +4513,7 @@ pub struct GlobalProductsSkus {
 }
 /// The list of global products that meet the query conditions.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GlobalProducts {
-    /// The time when the product is created.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub create_time: Option<i64>,
+pub struct GlobalProduct {
     /// The global product ID in TikTok Shop.
     #[serde(
         default,
@@ -5232,20 +4521,6 @@ pub struct GlobalProducts {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
-    /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub skus: Option<Vec<GlobalProductsSkus>>,
-    /// The status of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub status: Option<String>,
     /// The product title.
     #[serde(
         default,
@@ -5253,6 +4528,27 @@ pub struct GlobalProducts {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub title: Option<String>,
+    /// The status of the product. Values: PUBLISHED, UNPUBLISHED, DRAFT, DELETED.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+    /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<SearchGlobalProductsSku>>,
+    /// The time when the product is created.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time: Option<i64>,
     /// The time when the product is last updated.
     #[serde(
         default,
@@ -5261,9 +4557,130 @@ pub struct GlobalProducts {
     )]
     pub update_time: Option<i64>,
 }
-/// Not described in the official SDK.
+/// The list of images to be optimized.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ManufacturersRegionalProfilesPhoneNumber {
+pub struct OptimizedImagesImage {
+    /// The URI of the image. Retrieve the URI from the Upload Product Image API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+    /// The optimization type. Values: WHITE_BACKGROUND.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optimization_mode: Option<Vec<String>>,
+}
+/// The list of images to be optimized.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OptimizedImagesImage2 {
+    /// The expected image height after optimization.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub height: Option<i64>,
+    /// The expected image width after optimization.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub width: Option<i64>,
+    /// The original URI of the image to be optimized.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub original_uri: Option<String>,
+    /// The original URL of the image to be optimized.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub original_url: Option<String>,
+    /// The URI of the image after optimization.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optimized_uri: Option<String>,
+    /// The URL of the image after optimization.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optimized_url: Option<String>,
+    /// The optimization status. Values: SUCCESS, IGNORE, PROCESSING.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optimize_status: Option<String>,
+}
+/// The list of images included in a size chart.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SearchSizeChartsImage {
+    /// The URI to identify the image in API requests and responses.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+    /// The URL to access and view the image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub url: Option<String>,
+    /// The language of the size chart image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub locale: Option<String>,
+}
+/// The list of size charts that meet the query conditions.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SearchSizeChartsSizeChart {
+    /// The size chart template ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub template_id: Option<String>,
+    /// The size chart template name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub template_name: Option<String>,
+    /// The list of images included in a size chart.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub images: Option<Vec<SearchSizeChartsImage>>,
+}
+/// The phone number of the manufacturer.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PhoneNumber {
     /// Indicates the availability of the phone number. Values: AVAILABLE, UNAVAILABLE.
     #[serde(
         default,
@@ -5271,14 +4688,14 @@ pub struct ManufacturersRegionalProfilesPhoneNumber {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub availability: Option<String>,
-    /// The country code of the phone number, prefixed by a plus `+` symbol.
+    /// The country code of the phone number, prefixed by a plus '+' symbol.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub country_code: Option<String>,
-    /// The local number. Length: 7 - 20 digits Required if `availability=AVAILABLE`.
+    /// The local number. Length: 7 - 20 digits Required if 'availability=AVAILABLE'.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5286,23 +4703,148 @@ pub struct ManufacturersRegionalProfilesPhoneNumber {
     )]
     pub local_number: Option<String>,
 }
+/// The phone number of the responsible person.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateResponsiblePersonPhoneNumber {
+    /// The country code of the phone number, prefixed by a plus '+' symbol.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub country_code: Option<String>,
+    /// The local number.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub local_number: Option<String>,
+}
+/// The residential address of the responsible person.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Address {
+    /// The detailed street address of the location, including the building number, street name, district, city, province, and any relevant details.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub street_address_line1: Option<String>,
+    /// (Deprecated: This field is deprecated and will be removed in a future API version.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub street_address_line2: Option<String>,
+    /// (Deprecated: This field is deprecated and will be removed in a future API version.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub district: Option<String>,
+    /// (Deprecated: This field is deprecated and will be removed in a future API version.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub city: Option<String>,
+    /// The postal code.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub postal_code: Option<String>,
+    /// (Deprecated: This field is deprecated and will be removed in a future API version.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub province: Option<String>,
+    /// The two letter ISO 3166 country code representing the country of the address.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub country: Option<String>,
+}
+/// The phone number of the responsible person.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEditResponsiblePersonPhoneNumber {
+    /// The country code of the phone number, prefixed by a plus '+' symbol.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub country_code: Option<String>,
+    /// The local number.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub local_number: Option<String>,
+}
+/// A list of images to display in the product image gallery.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct DiagnoseAndOptimizeProductMainImage {
+    /// The URI of the image. Retrieve the URI from the Upload Product Image API or the Optimize Images API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+}
+/// A list of general attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct DiagnoseAndOptimizeProductProductAttribute {
+    /// The ID of the product attribute, retrieved from the Get Attributes API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of selectable values for the product attribute.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub values: Option<Vec<Value>>,
+}
+/// An image of the size chart.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct DiagnoseAndOptimizeProductImage {
+    /// The URI of the size chart image.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+}
+/// The measurement details of the product to help buyers find the right size.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct DiagnoseAndOptimizeProductSizeChart {
+    /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<Template>,
+    /// An image of the size chart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<DiagnoseAndOptimizeProductImage>,
+}
 /// A list of contact details for the manufacturer, presented in different languages for each supported EU country.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ManufacturersRegionalProfiles {
-    /// The postal address of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub address: Option<String>,
-    /// The email address of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub email: Option<String>,
+pub struct RegionalProfile {
     /// The BCP-47 locale code representing the language used for specifying the manufacturer information.
     #[serde(
         default,
@@ -5324,13 +4866,27 @@ pub struct ManufacturersRegionalProfiles {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub registered_trade_name: Option<String>,
-    /// Not described in the official SDK.
+    /// The email address of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub email: Option<String>,
+    /// The phone number of the manufacturer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<ManufacturersRegionalProfilesPhoneNumber>,
+    pub phone_number: Option<PhoneNumber>,
+    /// The postal address of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub address: Option<String>,
 }
 /// The list of manufacturers that meet the query conditions.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Manufacturers {
+pub struct SearchManufacturersManufacturer {
     /// The manufacturer ID in TikTok Shop.
     #[serde(
         default,
@@ -5344,481 +4900,12 @@ pub struct Manufacturers {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub regional_profiles: Option<Vec<ManufacturersRegionalProfiles>>,
+    pub regional_profiles: Option<Vec<RegionalProfile>>,
 }
-/// The current status of the product on platforms that are natively integrated with TikTok Shop (e.g. Values: TOKOPEDIA.
+/// The phone number of the responsible person.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsIntegratedPlatformStatuses {
-    /// The integrated platform name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub platform: Option<String>,
-    /// The product status in the integrated platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub status: Option<String>,
-}
-/// A list of products that belong to the family.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsProductFamiliesProducts {
-    /// The product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-}
-/// The live product family that this product belongs to.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsProductFamilies {
-    /// The product family ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// A list of products that belong to the family.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub products: Option<Vec<ProductsProductFamiliesProducts>>,
-}
-/// Recommended categories for the product based on the product title, description, and images.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsRecommendedCategories {
-    /// The ID of the recommended category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// The name of the category in the country where the shop operates.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub local_name: Option<String>,
-}
-/// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsSkusExternalListPrices {
-    /// The price amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub amount: Option<String>,
-    /// The currency.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub currency: Option<String>,
-    /// The external ecommerce platform from which the price is sourced.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub source: Option<String>,
-}
-/// The fees required for this product based on TikTok Shop policies.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsSkusFees {
-    /// An optional attribute that provides additional context for the fee.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub additional_attribute: Option<String>,
-    /// The fee amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub amount: Option<String>,
-    /// The type of fee.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub kind: Option<String>,
-}
-/// SKU inventory information.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsSkusInventory {
-    /// The `backorder_quantity` will automatically be converted to `quantity` once in-stock inventory is sold out.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub backorder_quantity: Option<i64>,
-    /// The estimated number of working days needed for a backorder to be shipped.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub handling_time: Option<i64>,
-    /// The total SKU quantity available in the warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub quantity: Option<i64>,
-    /// The ID of the warehouse where the SKU is stored.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub warehouse_id: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsSkusListPrice {
-    /// The price amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub amount: Option<String>,
-    /// The currency.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub currency: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsSkusPreSaleFulfillmentType {
-    /// The desired duration for handling a pre-sale order and handing it over to a shipping carrier. Values: MADE_TO_ORDER, CUSTOM, PRE_ORDER.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub handling_duration_days: Option<f64>,
-    /// The date on which the product gets converted into a regular product and becomes available for general purchase. Values: AWAITING_SHIPMENT, PRE_ORDER.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub release_date: Option<i64>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsSkusPreSale {
-    /// The type of pre-sale. Possible values based on the region: US - `PRE_ORDER`: The product is not yet available or released.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub kind: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fulfillment_type: Option<ProductsSkusPreSaleFulfillmentType>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsSkusPrice {
-    /// The currency.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub currency: Option<String>,
-    /// Global sellers The SKU's local display price shown on the product page before any discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sale_price: Option<String>,
-    /// Local sellers/Intra-EU sellers The SKU's local display price shown on the product page before any discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub tax_exclusive_price: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsSkusStatusInfo {
-    /// The deactivation source of the SKU with `DEACTIVATED` status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub deactivation_source: Option<String>,
-    /// The SKU status in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub status: Option<String>,
-}
-/// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SearchProductsProductsSkus {
-    /// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub external_list_prices: Option<Vec<ProductsSkusExternalListPrices>>,
-    /// The fees required for this product based on TikTok Shop policies.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub fees: Option<Vec<ProductsSkusFees>>,
-    /// The SKU ID generated by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// SKU inventory information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub inventory: Option<Vec<ProductsSkusInventory>>,
-    /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub seller_sku: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list_price: Option<ProductsSkusListPrice>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pre_sale: Option<ProductsSkusPreSale>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub price: Option<ProductsSkusPrice>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status_info: Option<ProductsSkusStatusInfo>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsAudit {
-    /// The reason why the product is pre-approved.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub pre_approved_reasons: Option<Vec<String>>,
-    /// The product audit status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub status: Option<String>,
-}
-/// The list of products that meet the query conditions.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SearchProductsProducts {
-    /// The time when the product is created.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub create_time: Option<i64>,
-    /// A flag to indicate if the product has a draft.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub has_draft: Option<bool>,
-    /// The product ID generated by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// The current status of the product on platforms that are natively integrated with TikTok Shop (e.g. Values: TOKOPEDIA.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub integrated_platform_statuses: Option<Vec<ProductsIntegratedPlatformStatuses>>,
-    /// A flag indicating whether the product is not for sale.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_not_for_sale: Option<bool>,
-    /// The current quality tier of this product listing.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub listing_quality_tier: Option<String>,
-    /// The live product family that this product belongs to.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub product_families: Option<Vec<ProductsProductFamilies>>,
-    /// The reasons why synchronizing of global product information to local products failed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub product_sync_fail_reasons: Option<Vec<String>>,
-    /// Recommended categories for the product based on the product title, description, and images.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub recommended_categories: Option<Vec<ProductsRecommendedCategories>>,
-    /// The regions where the product is sold.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sales_regions: Option<Vec<String>>,
-    /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub skus: Option<Vec<SearchProductsProductsSkus>>,
-    /// The product status in TikTok Shop. Values: TIKTOK_SHOP.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub status: Option<String>,
-    /// The product title.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub title: Option<String>,
-    /// The time when the product is last updated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub update_time: Option<i64>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit: Option<ProductsAudit>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ResponsiblePersonsRegionalProfilesAddress {
-    /// (Deprecated: This field is deprecated and will return an empty string.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub city: Option<String>,
-    /// The two letter ISO 3166 country code representing the country of the address.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub country: Option<String>,
-    /// (Deprecated: This field is deprecated and will return an empty string.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub district: Option<String>,
-    /// The postal code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub postal_code: Option<String>,
-    /// (Deprecated: This field is deprecated and will return an empty string.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub province: Option<String>,
-    /// The detailed street address of the location, including the building number, street name, district, city, province, and any relevant details.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub street_address_line1: Option<String>,
-    /// (Deprecated: This field is deprecated and will return an empty string.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub street_address_line2: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ResponsiblePersonsRegionalProfilesPhoneNumber {
-    /// The country code of the phone number, prefixed by a plus `+` symbol.
+pub struct RegionalProfilePhoneNumber {
+    /// The country code of the phone number, prefixed by a plus '+' symbol.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5835,14 +4922,7 @@ pub struct ResponsiblePersonsRegionalProfilesPhoneNumber {
 }
 /// A list of contact details for the responsible person, presented in different languages for each supported EU country.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ResponsiblePersonsRegionalProfiles {
-    /// The email address of the responsible person.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub email: Option<String>,
+pub struct ResponsiblePersonRegionalProfile {
     /// The BCP-47 locale code representing the language used for specifying the responsible person information.
     #[serde(
         default,
@@ -5857,16 +4937,23 @@ pub struct ResponsiblePersonsRegionalProfiles {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub name: Option<String>,
-    /// Not described in the official SDK.
+    /// The email address of the responsible person.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub email: Option<String>,
+    /// The phone number of the responsible person.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<ResponsiblePersonsRegionalProfilesAddress>,
-    /// Not described in the official SDK.
+    pub phone_number: Option<RegionalProfilePhoneNumber>,
+    /// The residential address of the responsible person.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<ResponsiblePersonsRegionalProfilesPhoneNumber>,
+    pub address: Option<Address>,
 }
 /// The list of responsible persons that meet the query conditions.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ResponsiblePersons {
+pub struct SearchResponsiblePersonsResponsiblePerson {
     /// The responsible person ID in TikTok Shop.
     #[serde(
         default,
@@ -5880,79 +4967,1035 @@ pub struct ResponsiblePersons {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub regional_profiles: Option<Vec<ResponsiblePersonsRegionalProfiles>>,
+    pub regional_profiles: Option<Vec<ResponsiblePersonRegionalProfile>>,
 }
-/// The list of images included in a size chart.
+/// SKU pricing information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SizeChartImages {
-    /// The language of the size chart image.
+pub struct Search202502Price {
+    /// The currency. Values: BRL, EUR, GBP, IDR, JPY, MXN, MYR, PHP, SGD, THB, USD, VND.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub locale: Option<String>,
-    /// The URI to identify the image in API requests and responses.
+    pub currency: Option<String>,
+    /// Local sellers/Intra-EU sellers The SKU's local display price shown on the product page before any discounts.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub uri: Option<String>,
-    /// The URL to access and view the image.
+    pub tax_exclusive_price: Option<String>,
+    /// Global sellers The SKU's local display price shown on the product page before any discounts.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub url: Option<String>,
+    pub sale_price: Option<String>,
 }
-/// The list of size charts that meet the query conditions.
+/// SKU inventory information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SearchSizeChartsSizeChart {
-    /// The list of images included in a size chart.
+pub struct Search202502Inventory {
+    /// The ID of the warehouse where the SKU is stored.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub images: Option<Vec<SizeChartImages>>,
-    /// The size chart template ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub template_id: Option<String>,
-    /// The size chart template name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub template_name: Option<String>,
-}
-/// Global SKU inventory information.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct GlobalSkusInventory {
-    /// The ID of the global warehouse where the SKU is stored.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub global_warehouse_id: Option<String>,
-    /// The updated SKU quantity.
+    pub warehouse_id: Option<String>,
+    /// The total SKU quantity available in the warehouse.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub quantity: Option<i64>,
+    /// The 'backorder_quantity' will automatically be converted to 'quantity' once in-stock inventory is sold out.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub backorder_quantity: Option<i64>,
+    /// The estimated number of working days needed for a backorder to be shipped.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub handling_time: Option<i64>,
 }
-/// The list of global SKUs that need to be updated.
+/// Status information of the SKU.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct UpdateGlobalInventoryGlobalSkus {
+pub struct StatusInfo {
+    /// The SKU status in TikTok Shop. Values: NORMAL, DEACTIVATED.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+    /// The deactivation source of the SKU with 'DEACTIVATED' status. Values: SELLER, PLATFORM, COMBO_RELATION.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub deactivation_source: Option<String>,
+}
+/// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Search202502Sku {
+    /// The SKU ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// SKU pricing information.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Search202502Price>,
+    /// SKU inventory information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<Search202502Inventory>>,
+    /// The SKU's list price information that has been verified to be legitimate by the audit team.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_price: Option<ListPrice>,
+    /// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_list_prices: Option<Vec<ExternalListPrice>>,
+    /// SKU presale information, used to tag a product as a presale product based on its presale type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_sale: Option<PreSale>,
+    /// Status information of the SKU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_info: Option<StatusInfo>,
+    /// The fees required for this product based on TikTok Shop policies.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fees: Option<Vec<Fee>>,
+}
+/// Recommended categories for the product based on the product title, description, and images.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductRecommendedCategory {
+    /// The ID of the recommended category.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The name of the category in the country where the shop operates.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub local_name: Option<String>,
+}
+/// The current status of the product on platforms that are natively integrated with TikTok Shop (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct IntegratedPlatformStatuse {
+    /// The integrated platform name. Values: TOKOPEDIA.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub platform: Option<String>,
+    /// The product status in the integrated platform. Values: DRAFT, PENDING, FAILED, ACTIVATE, SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+}
+/// Product audit information for TikTok Shop.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductAudit {
+    /// The product audit status. Values: NONE, AUDITING, FAILED, PRE_APPROVED, APPROVED.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+    /// The reason why the product is pre-approved. Values: KYC_PENDING, RESTRICTED_CATEGORY_PENDING.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pre_approved_reasons: Option<Vec<String>>,
+}
+/// A list of products that belong to the family.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductFamilyProduct {
+    /// The product ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+}
+/// The live product family that this product belongs to.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductFamily {
+    /// The product family ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of products that belong to the family.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub products: Option<Vec<ProductFamilyProduct>>,
+}
+/// The list of products that meet the query conditions.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Search202502Product {
+    /// The product ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The product title.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub title: Option<String>,
+    /// The product status in TikTok Shop. Values: DRAFT, PENDING, FAILED, ACTIVATE, SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+    /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<Search202502Sku>>,
+    /// The regions where the product is sold. Values: BR, DE, ES, FR, GB, ID, IE, IT, JP, MX, MY, PH, SG, TH, US, VN.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sales_regions: Option<Vec<String>>,
+    /// The time when the product is created.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time: Option<i64>,
+    /// The time when the product is last updated.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<i64>,
+    /// The reasons why synchronizing of global product information to local products failed.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_sync_fail_reasons: Option<Vec<String>>,
+    /// A flag indicating whether the product is not for sale.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_not_for_sale: Option<bool>,
+    /// Recommended categories for the product based on the product title, description, and images.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub recommended_categories: Option<Vec<ProductRecommendedCategory>>,
+    /// The current quality tier of this product listing. Values: POOR, FAIR, GOOD.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub listing_quality_tier: Option<String>,
+    /// The current status of the product on platforms that are natively integrated with TikTok Shop (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub integrated_platform_statuses: Option<Vec<IntegratedPlatformStatuse>>,
+    /// Product audit information for TikTok Shop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<ProductAudit>,
+    /// The live product family that this product belongs to.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_families: Option<Vec<ProductFamily>>,
+    /// A flag to indicate if the product has a draft.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub has_draft: Option<bool>,
+}
+/// The list of images to translate.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateImageTranslationTasksImage {
+    /// The URI of the image, retrieved from the Upload Product Image API Recommendation: Specify up to 5 images to avoid exceeding the task limit per call.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub image_uri: Option<String>,
+    /// The target languages to translate the image into.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub target_languages: Option<Vec<String>>,
+}
+/// The list of translation tasks created for the requested images.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CreateImageTranslationTasksTranslationTask {
+    /// The URI of the image to translate.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub image_uri: Option<String>,
+    /// The target languages to translate the image into.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub target_language: Option<String>,
+    /// The ID to identify the image translation task.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+}
+/// The SKU's local display price shown on the product page before any discounts.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ReplicateProductPrice {
+    /// The currency. You must specify the local currency in the target market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+    /// The SKU's local display price shown on the product page before any discounts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sale_price: Option<String>,
+}
+/// The SKUs to be published in the specified market.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ReplicateTargetSku {
+    /// The ID of the SKU being replicated
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub source_sku_id: Option<String>,
+    /// The SKU's local display price shown on the product page before any discounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<ReplicateProductPrice>,
+    /// SKU inventory information per warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<SkuInventory>>,
+}
+/// Target markets for replicating the local product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ReplicateTarget {
+    /// The new market where you want to replicate the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region: Option<String>,
+    /// The SKUs to be published in the specified market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<ReplicateTargetSku>>,
+}
+/// The details of the error.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ErrorDetail {
+    /// The target region where the error occurred.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region: Option<String>,
+}
+/// The list of errors that occurred.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ReplicateProductError {
+    /// The error code.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<i64>,
+    /// The error message.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub message: Option<String>,
+    /// The details of the error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<ErrorDetail>,
+}
+/// A list of images to display in the product image gallery.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEdit202509MainImage {
+    /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=MAIN_IMAGE'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+}
+/// A list of attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEdit202509SalesAttribute {
+    /// The ID of the sales attribute.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A self-defined custom sales attribute name if the existing attributes do not satisfy your needs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The ID of the sales attribute value.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_id: Option<String>,
+    /// A self-defined custom sales attribute value if the existing values do not satisfy your needs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_name: Option<String>,
+    /// The default/main image for each value (e.g.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku_img: Option<SalesAttributeSkuImg>,
+    /// A list of supplementary images for each value (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub supplementary_sku_images: Option<Vec<SupplementarySkuImage>>,
+}
+/// SKU pricing information.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEdit202509Price {
+    /// Local sellers/Intra-EU sellers The SKU's local display price shown on the product page before any discounts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// The currency. Values: BRL, EUR, GBP, IDR, JPY, MXN, MYR, PHP, SGD, THB, USD, VND.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+    /// Global sellers The SKU's local display price shown on the product page before any discounts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sale_price: Option<String>,
+}
+/// SKU inventory information.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEdit202509Inventory {
+    /// The ID of the warehouse where the SKU is stored.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub warehouse_id: Option<String>,
+    /// The total SKU quantity available in the warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quantity: Option<i64>,
+    /// The 'backorder_quantity' will automatically be converted to 'quantity' once in-stock inventory is sold out.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub backorder_quantity: Option<i64>,
+    /// The estimated number of working days needed for a backorder to be shipped.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub handling_time: Option<i64>,
+}
+/// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEdit202509Sku {
+    /// The SKU ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sales_attributes: Option<Vec<PartialEdit202509SalesAttribute>>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// SKU pricing information.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<PartialEdit202509Price>,
+    /// A regulated identifier code assigned to a product based on international standardized regulations (e.g.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier_code: Option<SkuIdentifierCode>,
+    /// SKU inventory information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<PartialEdit202509Inventory>>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_sku_id: Option<String>,
+    /// The total quantity/volume of the product represented by the SKU.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_unit_count: Option<String>,
+    /// If the SKU belongs to a virtual bundle (containing multiple individual SKUs), you can add up to 10 additional identifier codes here for the SKUs included in the bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub extra_identifier_codes: Option<Vec<String>>,
+    /// The SKU's list price information.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_price: Option<ListPrice>,
+    /// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_list_prices: Option<Vec<ExternalListPrice>>,
+    /// SKU presale information, used to tag a product as a presale product based on its presale type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_sale: Option<PreSale>,
+    /// A comma-delimited list of URLs for third-party product listing pages where consumers can place orders.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_urls: Option<Vec<String>>,
+    /// The fees required for this product based on TikTok Shop policies.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fees: Option<Vec<Fee>>,
+}
+/// A list of certification related images.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEdit202509Image {
+    /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=CERTIFICATION_IMAGE'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+}
+/// A list of certification related files.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEdit202509File {
+    /// The ID of the certification file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The name of the certification file, including the file extension.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The format of the certification file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub format: Option<String>,
+}
+/// The list of certifications for your product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEdit202509Certification {
+    /// The ID to identify the type of certification required for the product category.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of certification related images.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub images: Option<Vec<PartialEdit202509Image>>,
+    /// A list of certification related files.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub files: Option<Vec<PartialEdit202509File>>,
+    /// The expiration date of this certification expressed in unix timestamp (seconds) UTC+0.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub expiration_date: Option<i64>,
+}
+/// The weight of the product package.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEdit202509PackageWeight {
+    /// The package weight, which must be a positive number.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value: Option<String>,
+    /// The unit for the package weight. Values: US, BR.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub unit: Option<String>,
+}
+/// A list of general attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEdit202509ProductAttribute {
+    /// The ID of the product attribute, retrieved from the Get Attributes API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of selectable values for the product attribute.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub values: Option<Vec<Value>>,
+}
+/// The measurement details of the product to help buyers find the right size.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEdit202509SizeChart {
+    /// An image of the size chart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<PartialEdit202509Image>,
+    /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<Template>,
+}
+/// A product introduction or promotion video to display for your product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEdit202509Video {
+    /// The ID of the product video.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+}
+/// The SKU's local display price shown on the product page before any discounts
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEdit202509Price2 {
+    /// The currency. You must specify the local currency in the target market. Values: EUR, GBP, IDR, JPY, MYR, PHP, SGD, THB, USD, VND.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+    /// The SKU's local display price shown on the product page before any discounts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sale_price: Option<String>,
+}
+/// The SKUs to be synced to the specified market.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ReplicatedProductSku {
+    /// The SKU ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The seller_sku value of the source product above.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// The SKU's local display price shown on the product page before any discounts
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<PartialEdit202509Price2>,
+    /// SKU inventory information per warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<SkuInventory>>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_sku_id: Option<String>,
+}
+/// The list of local market replicas to which updates should be synced.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEdit202509ReplicatedProduct {
+    /// The market where you want to sync the changes to. Values: DE, ES, FR, GB, ID, IE, IT, JP, MY, PH, SG, TH, US, VN.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region: Option<String>,
+    /// The SKUs to be synced to the specified market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<ReplicatedProductSku>>,
+}
+/// All of the Save and Subscribe discount details.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct DiscountDetail {
+    /// An enum that communicated the type of discount: - REGULAR - FIRST_ORDER - RETENTION
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub discount_level: Option<String>,
+    /// The value of the discount.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub discount_value: Option<i64>,
+}
+/// All of the Save and Subscribe discount details.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SubscribeInfoEdit {
+    /// An enum outlining whether the given product has an active Subscribe and Save promotion: - ENABLED - NOT_ENABLED This field is required if the subscription is being created or modified.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub subscribe_status: Option<String>,
+    /// All of the Save and Subscribe discount details.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub discount_details: Option<Vec<DiscountDetail>>,
+}
+/// A list of attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEdit202509SalesAttribute2 {
+    /// The sales attribute ID. If you included the custom sales attribute name in the request, this is a newly generated ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The sales attribute value ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_id: Option<String>,
+}
+/// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEdit202509Sku2 {
+    /// The SKU ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// A list of attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sales_attributes: Option<Vec<PartialEdit202509SalesAttribute2>>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_sku_id: Option<String>,
+    /// The fees required for this product based on TikTok Shop policies.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fees: Option<Vec<Fee>>,
+}
+/// Product audit information.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEdit202509Audit {
+    /// The product audit status. Values: NONE, AUDITING, APPROVED.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+}
+/// A list of images to display in the product image gallery.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EditGlobalProductMainImage {
+    /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=MAIN_IMAGE'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+}
+/// The SKU's global uniform pre-tax price that serves as the baseline for calculating the local prices across different markets.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EditGlobalProductPrice {
+    /// The price amount.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// The currency. Values: USD, EUR.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+}
+/// A list of attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EditGlobalProductSalesAttribute {
+    /// The ID of the sales attribute.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A self-defined custom sales attribute name if the built-in attributes do not satisfy your needs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The ID of the sales attribute value.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_id: Option<String>,
+    /// A self-defined custom sales attribute value if the built-in values do not satisfy your needs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_name: Option<String>,
+    /// An image to display for the SKU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku_img: Option<SalesAttributeSkuImg>,
+}
+/// The SKU's local display price shown on the product page before any discounts.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SalePrice {
+    /// The market where you want to sync the sale price. Values: DE, ES, FR, GB, ID, IE, IT, JP, MY, PH, SG, TH, US, VN.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region: Option<String>,
+    /// The price amount. Refer to Product Pricing for the allowed price ranges in each market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+}
+/// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EditGlobalProductSku {
     /// The global SKU ID in TikTok Shop.
     #[serde(
         default,
@@ -5960,13 +6003,976 @@ pub struct UpdateGlobalInventoryGlobalSkus {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
-    /// Global SKU inventory information.
+    /// The total SKU inventory quantity across all shops globally.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub inventory: Option<Vec<GlobalSkusInventory>>,
+    pub global_quantity: Option<i64>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// The SKU's global uniform pre-tax price that serves as the baseline for calculating the local prices across different markets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<EditGlobalProductPrice>,
+    /// A list of attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sales_attributes: Option<Vec<EditGlobalProductSalesAttribute>>,
+    /// SKU inventory information per warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<Inventory>>,
+    /// A regulated identifier code assigned to a product based on international standardized regulations (e.g.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier_code: Option<SkuIdentifierCode>,
+    /// The total quantity/volume of the product represented by the SKU.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_unit_count: Option<String>,
+    /// If the SKU belongs to a virtual bundle (containing multiple individual SKUs), you can add up to 10 additional identifier codes here for the SKUs included in the bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub extra_identifier_codes: Option<Vec<String>>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_global_sku_id: Option<String>,
+    /// The SKU's local display price shown on the product page before any discounts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sale_prices: Option<Vec<SalePrice>>,
+}
+/// The weight of the product package.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EditGlobalProductPackageWeight {
+    /// The package weight, which must be a positive number with up to 3 decimal places.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value: Option<String>,
+    /// The unit for the package weight.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub unit: Option<String>,
+}
+/// A list of certification related images.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EditGlobalProductImage {
+    /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=CERTIFICATION_IMAGE'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+}
+/// A list of certification related files.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EditGlobalProductFile {
+    /// The ID of the certification file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The name of the certification file, including the file extension.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The format of the certification file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub format: Option<String>,
+}
+/// The list of certifications for your product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EditGlobalProductCertification {
+    /// The ID to identify the type of certification required for the product category.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of certification related images.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub images: Option<Vec<EditGlobalProductImage>>,
+    /// A list of certification related files.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub files: Option<Vec<EditGlobalProductFile>>,
+}
+/// A list of general attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EditGlobalProductProductAttribute {
+    /// The ID of the product attribute, retrieved from the Get Global Attributes API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of selectable values for the product attribute.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub values: Option<Vec<Value>>,
+}
+/// The measurement details of the product to help buyers find the right size.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EditGlobalProductSizeChart {
+    /// An image of the size chart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<EditGlobalProductImage>,
+    /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<Template>,
+}
+/// A product introduction or promotion video to display for your product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EditGlobalProductVideo {
+    /// The ID of the product video.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+}
+/// (Deprecated: This field is deprecated and will be removed in a future API version.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EditGlobalProductManufacturer {
+    /// The name of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The address of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub address: Option<String>,
+    /// The phone number of the manufacturer, prefixed by a plus '+' symbol.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub phone_number: Option<String>,
+    /// The email address of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub email: Option<String>,
+}
+/// A list of images to display in the product image gallery.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEditGlobalProductMainImage {
+    /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=MAIN_IMAGE'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+}
+/// The SKU's global uniform pre-tax price that serves as the baseline for calculating the local prices across different markets.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEditGlobalProductPrice {
+    /// The price amount.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// The currency. Values: USD, EUR.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+}
+/// A list of attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEditGlobalProductSalesAttribute {
+    /// The ID of the sales attribute.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A self-defined custom sales attribute name if the built-in attributes do not satisfy your needs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The ID of the sales attribute value.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_id: Option<String>,
+    /// A self-defined custom sales attribute value if the built-in values do not satisfy your needs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_name: Option<String>,
+    /// An image to display for the SKU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku_img: Option<SalesAttributeSkuImg>,
+}
+/// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEditGlobalProductSku {
+    /// The global SKU ID in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The total SKU inventory quantity across all shops globally.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_quantity: Option<i64>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// The SKU's global uniform pre-tax price that serves as the baseline for calculating the local prices across different markets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<PartialEditGlobalProductPrice>,
+    /// A list of attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sales_attributes: Option<Vec<PartialEditGlobalProductSalesAttribute>>,
+    /// SKU inventory information per warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<Inventory>>,
+    /// A regulated identifier code assigned to a product based on international standardized regulations (e.g.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier_code: Option<SkuIdentifierCode>,
+    /// The total quantity/volume of the product represented by the SKU.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_unit_count: Option<String>,
+    /// If the SKU belongs to a virtual bundle (containing multiple individual SKUs), you can add up to 10 additional identifier codes here for the SKUs included in the bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub extra_identifier_codes: Option<Vec<String>>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_global_sku_id: Option<String>,
+    /// The SKU's local display price shown on the product page before any discounts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sale_prices: Option<Vec<SalePrice>>,
+}
+/// The weight of the product package.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEditGlobalProductPackageWeight {
+    /// The package weight, which must be a positive number with up to 3 decimal places.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value: Option<String>,
+    /// The unit for the package weight.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub unit: Option<String>,
+}
+/// A list of certification related images.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEditGlobalProductImage {
+    /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=CERTIFICATION_IMAGE'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+}
+/// A list of certification related files.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEditGlobalProductFile {
+    /// The ID of the certification file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The name of the certification file, including the file extension.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The format of the certification file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub format: Option<String>,
+}
+/// The list of certifications for your product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEditGlobalProductCertification {
+    /// The ID to identify the type of certification required for the product category.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of certification related images.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub images: Option<Vec<PartialEditGlobalProductImage>>,
+    /// A list of certification related files.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub files: Option<Vec<PartialEditGlobalProductFile>>,
+}
+/// A list of general attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEditGlobalProductProductAttribute {
+    /// The ID of the product attribute, retrieved from the Get Global Attributes API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of selectable values for the product attribute.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub values: Option<Vec<Value>>,
+}
+/// The measurement details of the product to help buyers find the right size.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEditGlobalProductSizeChart {
+    /// An image of the size chart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<PartialEditGlobalProductImage>,
+    /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<Template>,
+}
+/// A product introduction or promotion video to display for your product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEditGlobalProductVideo {
+    /// The ID of the product video.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+}
+/// (Deprecated: This field is deprecated and will be removed in a future API version.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PartialEditGlobalProductManufacturer {
+    /// The name of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The address of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub address: Option<String>,
+    /// The phone number of the manufacturer, prefixed by a plus '+' symbol.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub phone_number: Option<String>,
+    /// The email address of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub email: Option<String>,
+}
+/// A list of images to display in the product image gallery.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Edit202509MainImage {
+    /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=MAIN_IMAGE'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+}
+/// A list of attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Edit202509SalesAttribute {
+    /// The ID of the sales attribute.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A self-defined custom sales attribute name if the existing attributes do not satisfy your needs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The ID of the sales attribute value.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_id: Option<String>,
+    /// A self-defined custom sales attribute value if the existing values do not satisfy your needs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_name: Option<String>,
+    /// The default/main image for each value (e.g.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku_img: Option<SalesAttributeSkuImg>,
+    /// A list of supplementary images for each value (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub supplementary_sku_images: Option<Vec<SupplementarySkuImage>>,
+}
+/// SKU pricing information. Note: If you omit this object in the API request, the existing information will remain unchanged.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Edit202509Price {
+    /// Local sellers/Intra-EU sellers The SKU's local display price shown on the product page before any discounts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// The currency. Values: BRL, EUR, GBP, IDR, JPY, MXN, MYR, PHP, SGD, THB, USD, VND.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+    /// Global sellers The SKU's local display price shown on the product page before any discounts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sale_price: Option<String>,
+}
+/// SKU inventory information.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Edit202509Inventory {
+    /// The ID of the warehouse where the SKU is stored.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub warehouse_id: Option<String>,
+    /// The total SKU quantity available in the warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quantity: Option<i64>,
+    /// The 'backorder_quantity' will automatically be converted to 'quantity' once in-stock inventory is sold out.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub backorder_quantity: Option<i64>,
+    /// The estimated number of working days needed for a backorder to be shipped.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub handling_time: Option<i64>,
+}
+/// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Edit202509Sku {
+    /// The SKU ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sales_attributes: Option<Vec<Edit202509SalesAttribute>>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// SKU pricing information. Note: If you omit this object in the API request, the existing information will remain unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Edit202509Price>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_sku_id: Option<String>,
+    /// A regulated identifier code assigned to a product based on international standardized regulations (e.g.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier_code: Option<SkuIdentifierCode>,
+    /// SKU inventory information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<Edit202509Inventory>>,
+    /// If this SKU belongs to a virtual bundle, this object contains the list of individual SKUs that form the bundle (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub combined_skus: Option<Vec<CombinedSku>>,
+    /// The total quantity/volume of the product represented by the SKU.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_unit_count: Option<String>,
+    /// A comma-delimited list of URLs for third-party product listing pages where consumers can place orders.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_urls: Option<Vec<String>>,
+    /// If the SKU belongs to a virtual bundle (containing multiple individual SKUs), you can add up to 10 additional identifier codes here for the SKUs included in the bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub extra_identifier_codes: Option<Vec<String>>,
+    /// SKU presale information, used to tag a product as a presale product based on its presale type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_sale: Option<PreSale>,
+    /// The SKU's list price information.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_price: Option<ListPrice>,
+    /// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_list_prices: Option<Vec<ExternalListPrice>>,
+    /// The fees required for this product based on TikTok Shop policies.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fees: Option<Vec<Fee>>,
+}
+/// A list of certification related images.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Edit202509Image {
+    /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=CERTIFICATION_IMAGE'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub uri: Option<String>,
+}
+/// A list of certification related files.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Edit202509File {
+    /// The ID of the certification file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The name of the certification file, including the file extension.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The format of the certification file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub format: Option<String>,
+}
+/// The list of certifications for your product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Edit202509Certification {
+    /// The ID to identify the type of certification required for the product category.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of certification related images.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub images: Option<Vec<Edit202509Image>>,
+    /// A list of certification related files.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub files: Option<Vec<Edit202509File>>,
+    /// The expiration date of this certification expressed in unix timestamp (seconds) UTC+0.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub expiration_date: Option<i64>,
+}
+/// The weight of the product package.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Edit202509PackageWeight {
+    /// The package weight, which must be a positive number.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value: Option<String>,
+    /// The unit for the package weight. Values: US, BR.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub unit: Option<String>,
+}
+/// A list of general attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Edit202509ProductAttribute {
+    /// The ID of the product attribute, retrieved from the Get Attributes API.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// A list of selectable values for the product attribute.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub values: Option<Vec<Value>>,
+}
+/// The measurement details of the product to help buyers find the right size.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Edit202509SizeChart {
+    /// An image of the size chart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Edit202509Image>,
+    /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<Template>,
+}
+/// A product introduction or promotion video to display for your product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Edit202509Video {
+    /// The ID of the product video.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+}
+/// The SKU's local display price shown on the product page before any discounts.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Edit202509Price2 {
+    /// The currency. You must specify the local currency in the target market. Values: EUR, GBP, IDR, JPY, MYR, PHP, SGD, THB, USD, VND.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+    /// The SKU's local display price shown on the product page before any discounts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sale_price: Option<String>,
+}
+/// The SKUs to be synced to the specified market.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Edit202509Sku2 {
+    /// The SKU ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The seller_sku value of the source product above.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// The SKU's local display price shown on the product page before any discounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Edit202509Price2>,
+    /// SKU inventory information per warehouse.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory: Option<Vec<SkuInventory>>,
+}
+/// The list of local market replicas to which updates should be synced.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Edit202509ReplicatedProduct {
+    /// The market where you want to sync the changes to. Values: DE, ES, FR, GB, ID, IE, IT, JP, MY, PH, SG, TH, US, VN.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub region: Option<String>,
+    /// The SKUs to be synced to the specified market.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<Edit202509Sku2>>,
+}
+/// A list of attributes (e.g.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Edit202509SalesAttribute2 {
+    /// The sales attribute ID. If you included the custom sales attribute name in the request, this is a newly generated ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The sales attribute value ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value_id: Option<String>,
+}
+/// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Edit202509Sku3 {
+    /// The SKU ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// An internal code/name for managing SKUs, not visible to buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_sku: Option<String>,
+    /// A list of attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sales_attributes: Option<Vec<Edit202509SalesAttribute2>>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_sku_id: Option<String>,
+    /// The fees required for this product based on TikTok Shop policies.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fees: Option<Vec<Fee>>,
+}
+/// Warning information that the API caller needs to pay special attention to.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Edit202509Warning {
+    /// A warning message for any critical problems/blockers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub message: Option<String>,
+}
+/// Product audit information.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Edit202509Audit {
+    /// The product audit status. Values: NONE, AUDITING, APPROVED.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
 }
 ::shop_api::impl_lenient!(
     ProductSummary, SkuSummary, SkuPrice, WarehouseInventory, SkuFee,
@@ -5979,66 +6985,75 @@ pub struct UpdateGlobalInventoryGlobalSkus {
     SavedProductSku, SavedSalesAttribute, Warning, SkuInventoryUpdate, InventoryUpdate,
     SkuPriceUpdate, ProductError, ProductErrorDetail, ProductExtraError, Category,
     CategoryAttribute, CategoryAttributeValue, RequirementCondition, CertificationRule,
-    Requirement, FeeRule, RecommendedCategoryNode, BrandInfo, CheckResults,
-    CertificationsFiles, CertificationsImages, Certifications, MainImages,
-    ProductAttributesValues, ProductAttributes, SkusCombinedSkus, SkusExternalListPrices,
-    SkusFees, SkusInventory, SkusSalesAttributesSupplementarySkuImages,
-    SkusSalesAttributesSkuImg, SkusSalesAttributes, SkusIdentifierCode, SkusListPrice,
-    SkusPreSaleFulfillmentType, SkusPreSale, SkusPrice, Skus,
-    CheckProductListingPackageDimensions, CheckProductListingPackageWeight,
-    SizeChartImage, SizeChartTemplate, CheckProductListingSizeChart,
-    CheckProductListingVideo, DiagnosesDiagnosisResults, DiagnosesSuggestionsImages,
-    DiagnosesSuggestionsSeoWords, DiagnosesSuggestionsSmartTexts, DiagnosesSuggestions,
-    Diagnoses, FailReasons, ListingQuality, Warnings, CreateGlobalProductCertifications,
-    CreateGlobalProductSkusInventory, CreateGlobalProductSkusSalesAttributes,
-    CreateGlobalProductSkusPrice, CreateGlobalProductSkus, Manufacturer,
-    GlobalSkusSalesAttributes, GlobalSkus, PhoneNumber, Address,
-    CreateResponsiblePersonPhoneNumber, ErrorsDetail, Errors, SkusSalePrices,
-    EditGlobalProductSkus, PublishResultsFailReasons, PublishResults,
-    ReplicatedProductsSkusInventory, ReplicatedProductsSkusPrice, ReplicatedProductsSkus,
-    ReplicatedProducts, EditProductSkus, SubscribeInfoEditDiscountDetails,
-    SubscribeInfoEdit, EditProductSkus2, EditProductAudit,
-    AttributesRequirementConditions, Attributes, Categories,
-    ProductCertificationsRequirementConditions, ProductCertifications,
-    GetGlobalCategoryRulesManufacturer, ResponsiblePerson,
-    GetGlobalCategoryRulesSizeChart, GetGlobalProductCertificationsFiles,
-    GetGlobalProductCertificationsImages, GetGlobalProductCertifications,
-    GetGlobalProductMainImages, GetGlobalProductProductAttributes,
-    ProductsSkuMappingsSalesAttributeMappings, ProductsSkuMappings, Products,
-    GetGlobalProductSkusSalesAttributesSkuImg, GetGlobalProductSkusSalesAttributes,
-    GetGlobalProductSkusPrice, GetGlobalProductSkus, GetGlobalProductBrand,
-    GetGlobalProductCategory, GetGlobalProductSizeChartImage, GetGlobalProductSizeChart,
-    ProductsSeoWords, GetProductsSEOWordsProducts, ProductsSuggestionsItems,
-    ProductsSuggestions, GetRecommendedProductTitleAndDescriptionProducts,
-    InventorySkusWarehouseInventory,
-    InventorySkusTotalAvailableInventoryDistributionCampaignInventory,
-    InventorySkusTotalAvailableInventoryDistributionCreatorInventory,
-    InventorySkusTotalAvailableInventoryDistributionInShopInventory,
-    InventorySkusTotalAvailableInventoryDistribution, InventorySkus, Inventory,
-    ListingSchemasErrorsDetail, ListingSchemasErrors,
-    ListingSchemasFieldsComplexValuesOptions, ListingSchemasFieldsComplexValuesRules,
-    ListingSchemasFieldsComplexValues, ListingSchemasFieldsOptions,
-    ListingSchemasFieldsRules, ListingSchemasFields, ListingSchemas, Images,
-    OptimizedImagesImages, PartialEditProductReplicatedProductsSkus,
-    PartialEditProductReplicatedProducts, PartialEditProductSkus,
-    PartialEditProductSkus2, ProductsDiagnosesDiagnosisResults,
-    ProductsDiagnosesSuggestionImages, ProductsDiagnosesSuggestionSeoWords,
-    ProductsDiagnosesSuggestionSmartTexts, ProductsDiagnosesSuggestion,
-    ProductsDiagnoses, ProductsListingQuality, ProductInformationIssueDiagnosisProducts,
-    PublishTargetSkusFees, PublishTargetSkusInventory, PublishTargetSkusPrice,
-    PublishTargetSkus, PublishTarget, ProductsSkusSaleAttributes, ProductsSkus,
-    PublishGlobalProductProducts, PublishResultFailReasons, PublishResult,
-    RecommendGlobalCategoriesCategories, GlobalProductsSkus, GlobalProducts,
-    ManufacturersRegionalProfilesPhoneNumber, ManufacturersRegionalProfiles,
-    Manufacturers, ProductsIntegratedPlatformStatuses, ProductsProductFamiliesProducts,
-    ProductsProductFamilies, ProductsRecommendedCategories,
-    ProductsSkusExternalListPrices, ProductsSkusFees, ProductsSkusInventory,
-    ProductsSkusListPrice, ProductsSkusPreSaleFulfillmentType, ProductsSkusPreSale,
-    ProductsSkusPrice, ProductsSkusStatusInfo, SearchProductsProductsSkus, ProductsAudit,
-    SearchProductsProducts, ResponsiblePersonsRegionalProfilesAddress,
-    ResponsiblePersonsRegionalProfilesPhoneNumber, ResponsiblePersonsRegionalProfiles,
-    ResponsiblePersons, SizeChartImages, SearchSizeChartsSizeChart, GlobalSkusInventory,
-    UpdateGlobalInventoryGlobalSkus
+    Requirement, FeeRule, RecommendedCategoryNode, BrandInfo, Detail, Error, Value,
+    AttributeRequirementCondition, Attribute, ProductCertificationRequirementCondition,
+    ProductCertification, GlobalCategoryRulesSizeChart, ResponsiblePerson, Manufacturer,
+    GlobalCategoriesCategory, MainImage, GlobalProductVideo, PackageDimension,
+    GlobalProductPackageWeight, File, CertificationImage, GlobalProductCertification,
+    Price, SkuIdentifierCode, SkuImg, SkuSalesAttribute, Inventory, GlobalProductSku,
+    GlobalProductProductAttribute, SizeChartImage, Template, GlobalProductSizeChart,
+    SalesAttributeMapping, SkuMapping, GlobalProductProduct, GlobalProductBrand,
+    GlobalProductCategory, GlobalProductManufacturer, CheckResult, ListingQuality,
+    DiagnosisResult, SeoWord, SmartText, SuggestionImage, Suggestion, Diagnose,
+    InformationIssueDiagnosisProduct, ProductsSeoWordsProduct, Item, ProductSuggestion,
+    RecommendedProductTitleAndDescriptionProduct, OriginalImage, TranslatedImage,
+    TranslationTask, AssociatedWarehouse, InventoryRule, ReplicatedProduct,
+    RecommendGlobalCategoriesImage, RecommendGlobalCategoriesCategory,
+    CreateGlobalProductMainImage, SalesAttributeSkuImg,
+    CreateGlobalProductSalesAttribute, CreateGlobalProductPrice, CreateGlobalProductSku,
+    CreateGlobalProductPackageWeight, CreateGlobalProductImage, CreateGlobalProductFile,
+    CreateGlobalProductCertification, CreateGlobalProductProductAttribute,
+    CreateGlobalProductSizeChart, CreateGlobalProductVideo,
+    CreateGlobalProductManufacturer, GlobalSkuSalesAttribute, GlobalSku,
+    UpdateGlobalInventoryGlobalSku, PublishGlobalProductPrice, SkuInventory, Fee,
+    PublishTargetSku, PublishTarget, SaleAttribute, ProductSku,
+    PublishGlobalProductProduct, FailReason, PublishResult, SkuWarehouseInventory,
+    CampaignInventory, CreatorInventory, InShopInventory,
+    TotalAvailableInventoryDistribution, InventorySku, InventorySearchInventory,
+    CheckProductListingMainImage, SupplementarySkuImage,
+    CheckProductListingSalesAttribute, CheckProductListingPrice,
+    CheckProductListingInventory, CombinedSku, FulfillmentType, PreSale, ListPrice,
+    ExternalListPrice, CheckProductListingSku, CheckProductListingImage,
+    CheckProductListingFile, CheckProductListingCertification,
+    CheckProductListingPackageWeight, CheckProductListingProductAttribute,
+    CheckProductListingSizeChart, CheckProductListingVideo,
+    CheckProductListingFailReason, CheckProductListingWarning, CheckProductListingImage2,
+    DiagnoseSuggestion, CheckProductListingDiagnose, SearchGlobalProductsSku,
+    GlobalProduct, OptimizedImagesImage, OptimizedImagesImage2, SearchSizeChartsImage,
+    SearchSizeChartsSizeChart, PhoneNumber, CreateResponsiblePersonPhoneNumber, Address,
+    PartialEditResponsiblePersonPhoneNumber, DiagnoseAndOptimizeProductMainImage,
+    DiagnoseAndOptimizeProductProductAttribute, DiagnoseAndOptimizeProductImage,
+    DiagnoseAndOptimizeProductSizeChart, RegionalProfile,
+    SearchManufacturersManufacturer, RegionalProfilePhoneNumber,
+    ResponsiblePersonRegionalProfile, SearchResponsiblePersonsResponsiblePerson,
+    Search202502Price, Search202502Inventory, StatusInfo, Search202502Sku,
+    ProductRecommendedCategory, IntegratedPlatformStatuse, ProductAudit,
+    ProductFamilyProduct, ProductFamily, Search202502Product,
+    CreateImageTranslationTasksImage, CreateImageTranslationTasksTranslationTask,
+    ReplicateProductPrice, ReplicateTargetSku, ReplicateTarget, ErrorDetail,
+    ReplicateProductError, PartialEdit202509MainImage, PartialEdit202509SalesAttribute,
+    PartialEdit202509Price, PartialEdit202509Inventory, PartialEdit202509Sku,
+    PartialEdit202509Image, PartialEdit202509File, PartialEdit202509Certification,
+    PartialEdit202509PackageWeight, PartialEdit202509ProductAttribute,
+    PartialEdit202509SizeChart, PartialEdit202509Video, PartialEdit202509Price2,
+    ReplicatedProductSku, PartialEdit202509ReplicatedProduct, DiscountDetail,
+    SubscribeInfoEdit, PartialEdit202509SalesAttribute2, PartialEdit202509Sku2,
+    PartialEdit202509Audit, EditGlobalProductMainImage, EditGlobalProductPrice,
+    EditGlobalProductSalesAttribute, SalePrice, EditGlobalProductSku,
+    EditGlobalProductPackageWeight, EditGlobalProductImage, EditGlobalProductFile,
+    EditGlobalProductCertification, EditGlobalProductProductAttribute,
+    EditGlobalProductSizeChart, EditGlobalProductVideo, EditGlobalProductManufacturer,
+    PartialEditGlobalProductMainImage, PartialEditGlobalProductPrice,
+    PartialEditGlobalProductSalesAttribute, PartialEditGlobalProductSku,
+    PartialEditGlobalProductPackageWeight, PartialEditGlobalProductImage,
+    PartialEditGlobalProductFile, PartialEditGlobalProductCertification,
+    PartialEditGlobalProductProductAttribute, PartialEditGlobalProductSizeChart,
+    PartialEditGlobalProductVideo, PartialEditGlobalProductManufacturer,
+    Edit202509MainImage, Edit202509SalesAttribute, Edit202509Price, Edit202509Inventory,
+    Edit202509Sku, Edit202509Image, Edit202509File, Edit202509Certification,
+    Edit202509PackageWeight, Edit202509ProductAttribute, Edit202509SizeChart,
+    Edit202509Video, Edit202509Price2, Edit202509Sku2, Edit202509ReplicatedProduct,
+    Edit202509SalesAttribute2, Edit202509Sku3, Edit202509Warning, Edit202509Audit
 );
 /// Request of `product.search`: Search products by status, seller SKU and creation or update time.
 ///
@@ -7935,625 +8950,16 @@ impl ::shop_api::runtime::ApiRequest for ProductUploadImageRequest {
         required: &["data"],
     };
 }
-/// Request of `product.check_listing_prerequisites`: Check if a TikTok shop is ready to list products.
-///
-/// `GET /product/202312/prerequisites` — [official documentation](https://partner.tiktokshop.com/docv2/page/6571ae94c5524602c081d0bb)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductCheckListingPrerequisitesRequest {}
-/// Response data of `product.check_listing_prerequisites`: Check if a TikTok shop is ready to list products.
-///
-/// `GET /product/202312/prerequisites` — [official documentation](https://partner.tiktokshop.com/docv2/page/6571ae94c5524602c081d0bb)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductCheckListingPrerequisitesResponse {
-    /// A list of results from checking whether a shop satisfies TikTok Shop requirements.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub check_results: Option<Vec<CheckResults>>,
-}
-impl ::shop_api::runtime::ApiRequest for ProductCheckListingPrerequisitesRequest {
-    type Response = ProductCheckListingPrerequisitesResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "product",
-        name: "product.check_listing_prerequisites",
-        method: ::shop_api::runtime::HttpMethod::Get,
-        path: "/product/202312/prerequisites",
-        summary: "Check if a TikTok shop is ready to list products.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/6571ae94c5524602c081d0bb",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &[],
-    };
-}
-/// Request of `product.check_product_listing`: Identify any issues with your product properties in advance to ensure your product is ready for listing.
-///
-/// `POST /product/202309/products/listing_check` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0ee8f1fd3102b91c6493)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductCheckProductListingRequest {
-    /// (Deprecated: This field is deprecated and will be removed in a future API version.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_diagnosis_required: Option<bool>,
-    /// The ID of the brand of this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub brand_id: Option<String>,
-    /// The ID of the category of this product. Values: INVITE_ONLY, PENDING, PRE_APPROVED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub category_id: Option<String>,
-    /// The list of certifications for your product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub certifications: Option<Vec<Certifications>>,
-    /// This field is returned for seller accounts in the following regions only: - ID - MX - MY - PH - SG - TH - VN For all other regions, this field is NOT used and will NOT be processed if passed for create, edit, or partial edit operations.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub delivery_option_ids: Option<Vec<String>>,
-    /// The product description in HTML format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub description: Option<String>,
-    /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub external_product_id: Option<String>,
-    /// A flag indicating whether to show the Cash On Delivery (COD) payment option during checkout.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_cod_allowed: Option<bool>,
-    /// A flag to indicate if the product is pre-owned.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_pre_owned: Option<bool>,
-    /// The platforms for listing the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub listing_platforms: Option<Vec<String>>,
-    /// A list of images to display in the product image gallery.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub main_images: Option<Vec<MainImages>>,
-    /// A comma-delimited list of manufacturer IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub manufacturer_ids: Option<Vec<String>>,
-    /// The minimum order quantity for the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub minimum_order_quantity: Option<i64>,
-    /// If this product is associated with a virtual bundle, this value is the ID of the primary product in the bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub primary_combined_product_id: Option<String>,
-    /// A list of general attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub product_attributes: Option<Vec<ProductAttributes>>,
-    /// A comma-delimited list of responsible person IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub responsible_person_ids: Option<Vec<String>>,
-    /// The shipping insurance purchase requirement imposed on buyers for the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipping_insurance_requirement: Option<String>,
-    /// Identifier of the shipping template that will be bound to the product
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipping_template_id: Option<String>,
-    /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub skus: Option<Vec<Skus>>,
-    /// The product title.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub title: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package_dimensions: Option<CheckProductListingPackageDimensions>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package_weight: Option<CheckProductListingPackageWeight>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size_chart: Option<CheckProductListingSizeChart>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub video: Option<CheckProductListingVideo>,
-}
-/// Response data of `product.check_product_listing`: Identify any issues with your product properties in advance to ensure your product is ready for listing.
-///
-/// `POST /product/202309/products/listing_check` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0ee8f1fd3102b91c6493)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductCheckProductListingResponse {
-    /// The result of the product diagnosis (PASS, FAILED).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub check_result: Option<String>,
-    /// (Deprecated: This field is deprecated and will be removed in a future API version.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub diagnoses: Option<Vec<Diagnoses>>,
-    /// A list of failure reasons if `check_result` is FAILED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub fail_reasons: Option<Vec<FailReasons>>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub listing_quality: Option<ListingQuality>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub warnings: Option<Warnings>,
-}
-impl ::shop_api::runtime::ApiRequest for ProductCheckProductListingRequest {
-    type Response = ProductCheckProductListingResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "product",
-        name: "product.check_product_listing",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/product/202309/products/listing_check",
-        summary: "Identify any issues with your product properties in advance to ensure your product is ready for listing.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/650a0ee8f1fd3102b91c6493",
-        flags: ::shop_api::runtime::Flags::NONE,
-        deprecated: false,
-        has_data: true,
-        required: &[],
-    };
-    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
-        q.push("is_diagnosis_required", &self.is_diagnosis_required);
-    }
-}
-/// Request of `product.create_category_upgrade_task`: Create a task to upgrade live products (status: `ACTIVATE`) from a 3-level to a 7-level category tree.
-///
-/// `POST /product/202407/products/category_upgrade_task` — [official documentation](https://partner.tiktokshop.com/docv2/page/6690f62988c3cf02ee1a8d72)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductCreateCategoryUpgradeTaskRequest {}
-/// Response data of `product.create_category_upgrade_task`: Create a task to upgrade live products (status: `ACTIVATE`) from a 3-level to a 7-level category tree.
-///
-/// `POST /product/202407/products/category_upgrade_task` — [official documentation](https://partner.tiktokshop.com/docv2/page/6690f62988c3cf02ee1a8d72)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductCreateCategoryUpgradeTaskResponse {}
-impl ::shop_api::runtime::ApiRequest for ProductCreateCategoryUpgradeTaskRequest {
-    type Response = ProductCreateCategoryUpgradeTaskResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "product",
-        name: "product.create_category_upgrade_task",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/product/202407/products/category_upgrade_task",
-        summary: "Create a task to upgrade live products (status: `ACTIVATE`) from a 3-level to a 7-level category tree.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/6690f62988c3cf02ee1a8d72",
-        flags: ::shop_api::runtime::Flags::NONE,
-        deprecated: false,
-        has_data: false,
-        required: &[],
-    };
-}
-/// Request of `product.create_custom_brands`: Create custom brands for your own use across all markets.
-///
-/// `POST /product/202309/brands` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0926f1fd3102b91bbfb0)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductCreateCustomBrandsRequest {
-    /// The brand name. Note: - Length: [2, 30] - No language restrictions, but do not use Chinese.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
-}
-/// Response data of `product.create_custom_brands`: Create custom brands for your own use across all markets.
-///
-/// `POST /product/202309/brands` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0926f1fd3102b91bbfb0)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductCreateCustomBrandsResponse {
-    /// A unique ID that identifies the brand in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-}
-impl ::shop_api::runtime::ApiRequest for ProductCreateCustomBrandsRequest {
-    type Response = ProductCreateCustomBrandsResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "product",
-        name: "product.create_custom_brands",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/product/202309/brands",
-        summary: "Create custom brands for your own use across all markets.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/650a0926f1fd3102b91bbfb0",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
-        deprecated: false,
-        has_data: true,
-        required: &[],
-    };
-}
-/// Request of `product.create_global_product`: Create global products to be sold in one or multiple shops outside of the seller's base country.
-///
-/// `POST /product/202309/global_products` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509de61bace3e02b7489cba)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductCreateGlobalProductRequest {
-    /// The ID of the brand of this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub brand_id: Option<String>,
-    /// The ID of the category of this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub category_id: Option<String>,
-    /// The category tree version to assign this product to.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub category_version: Option<String>,
-    /// The list of certifications for your product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub certifications: Option<Vec<CreateGlobalProductCertifications>>,
-    /// The product description in HTML format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub description: Option<String>,
-    /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub external_global_product_id: Option<String>,
-    /// A list of images to display in the product image gallery.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub main_images: Option<Vec<MainImages>>,
-    /// A comma-delimited list of manufacturer IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub manufacturer_ids: Option<Vec<String>>,
-    /// A list of general attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub product_attributes: Option<Vec<ProductAttributes>>,
-    /// A comma-delimited list of responsible person IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub responsible_person_ids: Option<Vec<String>>,
-    /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub skus: Option<Vec<CreateGlobalProductSkus>>,
-    /// The BCP-47 locale code representing the source language used for specifying the product information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub source_locale: Option<String>,
-    /// The product title.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub title: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub manufacturer: Option<Manufacturer>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package_dimensions: Option<CheckProductListingPackageDimensions>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package_weight: Option<CheckProductListingPackageWeight>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size_chart: Option<CheckProductListingSizeChart>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub video: Option<CheckProductListingVideo>,
-}
-/// Response data of `product.create_global_product`: Create global products to be sold in one or multiple shops outside of the seller's base country.
-///
-/// `POST /product/202309/global_products` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509de61bace3e02b7489cba)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductCreateGlobalProductResponse {
-    /// The global product ID generated by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub global_product_id: Option<String>,
-    /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub global_skus: Option<Vec<GlobalSkus>>,
-}
-impl ::shop_api::runtime::ApiRequest for ProductCreateGlobalProductRequest {
-    type Response = ProductCreateGlobalProductResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "product",
-        name: "product.create_global_product",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/product/202309/global_products",
-        summary: "Create global products to be sold in one or multiple shops outside of the seller's base country.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/6509de61bace3e02b7489cba",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
-        deprecated: false,
-        has_data: true,
-        required: &[],
-    };
-}
-/// Request of `product.create_manufacturer`: Add a manufacturer for a seller.
-///
-/// `POST /product/202409/compliance/manufacturers` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a54a049d802e7afd063)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductCreateManufacturerRequest {
-    /// The postal address of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub address: Option<String>,
-    /// The email address of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub email: Option<String>,
-    /// The BCP-47 locale code representing the language used for specifying the manufacturer information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub locale: Option<String>,
-    /// The manufacturer name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
-    /// The registered trade name of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub registered_trade_name: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<PhoneNumber>,
-}
-/// Response data of `product.create_manufacturer`: Add a manufacturer for a seller.
-///
-/// `POST /product/202409/compliance/manufacturers` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a54a049d802e7afd063)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductCreateManufacturerResponse {
-    /// A unique ID that identifies the manufacturer in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub manufacturer_id: Option<String>,
-}
-impl ::shop_api::runtime::ApiRequest for ProductCreateManufacturerRequest {
-    type Response = ProductCreateManufacturerResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "product",
-        name: "product.create_manufacturer",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/product/202409/compliance/manufacturers",
-        summary: "Add a manufacturer for a seller.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/67066a54a049d802e7afd063",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
-        deprecated: false,
-        has_data: true,
-        required: &[],
-    };
-}
-/// Request of `product.create_responsible_person`: Add a new EU responsible person who ensures a seller's products comply with EU regulations.
-///
-/// `POST /product/202409/compliance/responsible_persons` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a553521310300c988f2)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductCreateResponsiblePersonRequest {
-    /// The email address of the responsible person.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub email: Option<String>,
-    /// The BCP-47 locale code representing the language used for specifying the responsible person information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub locale: Option<String>,
-    /// The responsible person name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<CreateResponsiblePersonPhoneNumber>,
-}
-/// Response data of `product.create_responsible_person`: Add a new EU responsible person who ensures a seller's products comply with EU regulations.
-///
-/// `POST /product/202409/compliance/responsible_persons` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a553521310300c988f2)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductCreateResponsiblePersonResponse {
-    /// A unique ID that identifies the responsible person in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub responsible_person_id: Option<String>,
-}
-impl ::shop_api::runtime::ApiRequest for ProductCreateResponsiblePersonRequest {
-    type Response = ProductCreateResponsiblePersonResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "product",
-        name: "product.create_responsible_person",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/product/202409/compliance/responsible_persons",
-        summary: "Add a new EU responsible person who ensures a seller's products comply with EU regulations.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/67066a553521310300c988f2",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
-        deprecated: false,
-        has_data: true,
-        required: &[],
-    };
-}
 /// Request of `product.delete_global_products`: Delete global products that you no longer need.
 ///
 /// `DELETE /product/202309/global_products` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a116fdefece02be5ebbb6)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductDeleteGlobalProductsRequest {
     /// The global product IDs to delete.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub global_product_ids: Option<Vec<String>>,
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub global_product_ids: Vec<String>,
 }
 /// Response data of `product.delete_global_products`: Delete global products that you no longer need.
 ///
@@ -8566,7 +8972,7 @@ pub struct ProductDeleteGlobalProductsResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub errors: Option<Vec<Errors>>,
+    pub errors: Option<Vec<Error>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductDeleteGlobalProductsRequest {
     type Response = ProductDeleteGlobalProductsResponse;
@@ -8583,400 +8989,8 @@ impl ::shop_api::runtime::ApiRequest for ProductDeleteGlobalProductsRequest {
             .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
         deprecated: false,
         has_data: true,
-        required: &[],
+        required: &["global_product_ids"],
     };
-}
-/// Request of `product.edit_global_product`: Edit all properties (e.g.
-///
-/// `PUT /product/202309/global_products/{global_product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e1bcc16ffe02b8dc3cd7)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductEditGlobalProductRequest {
-    /// The global product ID generated by TikTok Shop.
-    ///
-    /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub global_product_id: String,
-    /// The ID of the brand of this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub brand_id: Option<String>,
-    /// The ID of the category of this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub category_id: Option<String>,
-    /// The category tree version to assign this product to.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub category_version: Option<String>,
-    /// The list of certifications for your product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub certifications: Option<Vec<CreateGlobalProductCertifications>>,
-    /// The product description in HTML format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub description: Option<String>,
-    /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub external_global_product_id: Option<String>,
-    /// A list of images to display in the product image gallery.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub main_images: Option<Vec<MainImages>>,
-    /// A comma-delimited list of manufacturer IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub manufacturer_ids: Option<Vec<String>>,
-    /// A list of general attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub product_attributes: Option<Vec<ProductAttributes>>,
-    /// A comma-delimited list of responsible person IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub responsible_person_ids: Option<Vec<String>>,
-    /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub skus: Option<Vec<EditGlobalProductSkus>>,
-    /// The product title.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub title: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub manufacturer: Option<Manufacturer>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package_dimensions: Option<CheckProductListingPackageDimensions>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package_weight: Option<CheckProductListingPackageWeight>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size_chart: Option<CheckProductListingSizeChart>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub video: Option<CheckProductListingVideo>,
-}
-/// Response data of `product.edit_global_product`: Edit all properties (e.g.
-///
-/// `PUT /product/202309/global_products/{global_product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e1bcc16ffe02b8dc3cd7)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductEditGlobalProductResponse {
-    /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub global_skus: Option<Vec<GlobalSkus>>,
-    /// Results of syncing the changes in the edited product to markets where it is published.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub publish_results: Option<Vec<PublishResults>>,
-}
-impl ::shop_api::runtime::ApiRequest for ProductEditGlobalProductRequest {
-    type Response = ProductEditGlobalProductResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "product",
-        name: "product.edit_global_product",
-        method: ::shop_api::runtime::HttpMethod::Put,
-        path: "/product/202309/global_products/{global_product_id}",
-        summary: "Edit all properties (e.g.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/6509e1bcc16ffe02b8dc3cd7",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
-        deprecated: false,
-        has_data: true,
-        required: &["global_product_id"],
-    };
-    fn path(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(
-            format!(
-                "/product/202309/global_products/{}", ::shop_api::runtime::path_segment(&
-                self.global_product_id)
-            ),
-        )
-    }
-}
-/// Request of `product.edit_202509`: Edit all properties (e.g.
-///
-/// `PUT /product/202509/products/{product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509da7d0fcef602bf1caddf)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductEdit202509Request {
-    /// The product ID generated by TikTok Shop.
-    ///
-    /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub product_id: String,
-    /// The ID of the brand of this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub brand_id: Option<String>,
-    /// The ID of the category of this product. Values: INVITE_ONLY, PENDING, PRE_APPROVED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub category_id: Option<String>,
-    /// The category tree version to assign this product to.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub category_version: Option<String>,
-    /// The list of certifications for your product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub certifications: Option<Vec<Certifications>>,
-    /// This field is returned for seller accounts in the following regions only: - ID - MX - MY - PH - SG - TH - VN For all other regions, this field is NOT used and will NOT be processed if passed for create, edit, or partial edit operations.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub delivery_option_ids: Option<Vec<String>>,
-    /// The product description in HTML format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub description: Option<String>,
-    /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub external_product_id: Option<String>,
-    /// A flag indicating whether to show the Cash On Delivery (COD) payment option during checkout.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_cod_allowed: Option<bool>,
-    /// A flag to indicate if the product is pre-owned.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub is_pre_owned: Option<bool>,
-    /// The platforms for listing the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub listing_platforms: Option<Vec<String>>,
-    /// A list of images to display in the product image gallery.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub main_images: Option<Vec<MainImages>>,
-    /// A comma-delimited list of manufacturer IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub manufacturer_ids: Option<Vec<String>>,
-    /// The minimum order quantity for the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub minimum_order_quantity: Option<i64>,
-    /// A list of general attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub product_attributes: Option<Vec<ProductAttributes>>,
-    /// The list of local market replicas to which updates should be synced.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub replicated_products: Option<Vec<ReplicatedProducts>>,
-    /// A comma-delimited list of responsible person IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub responsible_person_ids: Option<Vec<String>>,
-    /// Indicates how the product should be saved. Values: DELETED, PENDING, FREEZE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub save_mode: Option<String>,
-    /// The shipping insurance purchase requirement imposed on buyers for the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipping_insurance_requirement: Option<String>,
-    /// Identifier of the shipping template that will be bound to the product
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipping_template_id: Option<String>,
-    /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub skus: Option<Vec<EditProductSkus>>,
-    /// The product title.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub title: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package_dimensions: Option<CheckProductListingPackageDimensions>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package_weight: Option<CheckProductListingPackageWeight>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size_chart: Option<CheckProductListingSizeChart>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscribe_info_edit: Option<SubscribeInfoEdit>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub video: Option<CheckProductListingVideo>,
-}
-/// Response data of `product.edit_202509`: Edit all properties (e.g.
-///
-/// `PUT /product/202509/products/{product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509da7d0fcef602bf1caddf)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductEdit202509Response {
-    /// The product ID generated by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub product_id: Option<String>,
-    /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub skus: Option<Vec<EditProductSkus2>>,
-    /// Warning information that the API caller needs to pay special attention to.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub warnings: Option<Vec<Warnings>>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit: Option<EditProductAudit>,
-}
-impl ::shop_api::runtime::ApiRequest for ProductEdit202509Request {
-    type Response = ProductEdit202509Response;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "product",
-        name: "product.edit_202509",
-        method: ::shop_api::runtime::HttpMethod::Put,
-        path: "/product/202509/products/{product_id}",
-        summary: "Edit all properties (e.g.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/6509da7d0fcef602bf1caddf",
-        flags: ::shop_api::runtime::Flags::NONE,
-        deprecated: false,
-        has_data: true,
-        required: &["product_id"],
-    };
-    fn path(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(
-            format!(
-                "/product/202509/products/{}", ::shop_api::runtime::path_segment(& self
-                .product_id)
-            ),
-        )
-    }
 }
 /// Request of `product.global_attributes`: Retrieve the standard built-in product and sales attributes for listing a global product in a particular category, regardless of market...
 ///
@@ -8999,7 +9013,7 @@ pub struct ProductGlobalAttributesRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub locale: Option<String>,
-    /// The category tree version that corresponds to the specified `category_id`.
+    /// The category tree version that corresponds to the specified 'category_id'. Values: US.
     #[serde(
         default,
         skip_serializing,
@@ -9018,7 +9032,7 @@ pub struct ProductGlobalAttributesResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub attributes: Option<Vec<Attributes>>,
+    pub attributes: Option<Vec<Attribute>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductGlobalAttributesRequest {
     type Response = ProductGlobalAttributesResponse;
@@ -9051,70 +9065,6 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalAttributesRequest {
         )
     }
 }
-/// Request of `product.global_categories`: Retrieve all available product categories, regardless of market variations.
-///
-/// `GET /product/202309/global_categories` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a03f8f1fd3102b91b338a)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductGlobalCategoriesRequest {
-    /// The BCP-47 locale codes for displaying category information.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub locale: Option<String>,
-    /// Filter categories by this keyword in `local_name`.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub keyword: Option<String>,
-    /// Filter categories by the category tree version.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub category_version: Option<String>,
-}
-/// Response data of `product.global_categories`: Retrieve all available product categories, regardless of market variations.
-///
-/// `GET /product/202309/global_categories` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a03f8f1fd3102b91b338a)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductGlobalCategoriesResponse {
-    /// The list of categories that meet the query conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub categories: Option<Vec<Categories>>,
-}
-impl ::shop_api::runtime::ApiRequest for ProductGlobalCategoriesRequest {
-    type Response = ProductGlobalCategoriesResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "product",
-        name: "product.global_categories",
-        method: ::shop_api::runtime::HttpMethod::Get,
-        path: "/product/202309/global_categories",
-        summary: "Retrieve all available product categories, regardless of market variations.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/650a03f8f1fd3102b91b338a",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &[],
-    };
-    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
-        q.push("locale", &self.locale);
-        q.push("keyword", &self.keyword);
-        q.push("category_version", &self.category_version);
-    }
-}
 /// Request of `product.global_category_rules`: Retrieve the additional requirements (beyond mandatory product attributes) for listing a global product in a particular category...
 ///
 /// `GET /product/202309/categories/{category_id}/global_rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a056df1fd3102b91b5b8e)
@@ -9129,7 +9079,7 @@ pub struct ProductGlobalCategoryRulesRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub category_id: String,
-    /// The category tree version that corresponds to the specified `category_id`.
+    /// The category tree version that corresponds to the specified 'category_id'. Values: US.
     #[serde(
         default,
         skip_serializing,
@@ -9155,16 +9105,16 @@ pub struct ProductGlobalCategoryRulesResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub product_certifications: Option<Vec<ProductCertifications>>,
-    /// Not described in the official SDK.
+    pub product_certifications: Option<Vec<ProductCertification>>,
+    /// Size chart related rules.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub manufacturer: Option<GetGlobalCategoryRulesManufacturer>,
-    /// Not described in the official SDK.
+    pub size_chart: Option<GlobalCategoryRulesSizeChart>,
+    /// Responsible person rules.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub responsible_person: Option<ResponsiblePerson>,
-    /// Not described in the official SDK.
+    /// Manufacturer rules. If this is empty, it means a manufacturer is not required for this category.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size_chart: Option<GetGlobalCategoryRulesSizeChart>,
+    pub manufacturer: Option<Manufacturer>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductGlobalCategoryRulesRequest {
     type Response = ProductGlobalCategoryRulesResponse;
@@ -9197,6 +9147,70 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalCategoryRulesRequest {
         )
     }
 }
+/// Request of `product.global_categories`: Retrieve all available product categories, regardless of market variations.
+///
+/// `GET /product/202309/global_categories` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a03f8f1fd3102b91b338a)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductGlobalCategoriesRequest {
+    /// The BCP-47 locale codes for displaying category information.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub locale: Option<String>,
+    /// Filter categories by this keyword in 'local_name'.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub keyword: Option<String>,
+    /// Filter categories by the category tree version. Values: US.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_version: Option<String>,
+}
+/// Response data of `product.global_categories`: Retrieve all available product categories, regardless of market variations.
+///
+/// `GET /product/202309/global_categories` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a03f8f1fd3102b91b338a)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductGlobalCategoriesResponse {
+    /// The list of categories that meet the query conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub categories: Option<Vec<GlobalCategoriesCategory>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductGlobalCategoriesRequest {
+    type Response = ProductGlobalCategoriesResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.global_categories",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/product/202309/global_categories",
+        summary: "Retrieve all available product categories, regardless of market variations.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650a03f8f1fd3102b91b338a",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("locale", &self.locale);
+        q.push("keyword", &self.keyword);
+        q.push("category_version", &self.category_version);
+    }
+}
 /// Request of `product.global_product`: Retrieve all properties of a global product that is in the "DRAFT", "UNPUBLISHED", or "PUBLISHED" status, and the corresponding local...
 ///
 /// `GET /product/202309/global_products/{global_product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e2b0bace3e02b7490c96)
@@ -9217,41 +9231,6 @@ pub struct ProductGlobalProductRequest {
 /// `GET /product/202309/global_products/{global_product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e2b0bace3e02b7490c96)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductGlobalProductResponse {
-    /// The list of certifications for your product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub certifications: Option<Vec<GetGlobalProductCertifications>>,
-    /// The time when the product is created.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub create_time: Option<i64>,
-    /// The product description in HTML format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub description: Option<String>,
-    /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub external_global_product_id: Option<String>,
-    /// The cross-border seller ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub global_seller_id: Option<String>,
     /// The global product ID in TikTok Shop.
     #[serde(
         default,
@@ -9259,55 +9238,6 @@ pub struct ProductGlobalProductResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
-    /// A list of images to display in the product image gallery.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub main_images: Option<Vec<GetGlobalProductMainImages>>,
-    /// A comma-delimited list of manufacturer IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub manufacturer_ids: Option<Vec<String>>,
-    /// A list of general attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub product_attributes: Option<Vec<GetGlobalProductProductAttributes>>,
-    /// The local products associated through global product publishing or manual binding.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub products: Option<Vec<Products>>,
-    /// A comma-delimited list of responsible person IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub responsible_person_ids: Option<Vec<String>>,
-    /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub skus: Option<Vec<GetGlobalProductSkus>>,
-    /// The BCP-47 locale code representing the source language used for specifying the product information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub source_locale: Option<String>,
     /// The product title.
     #[serde(
         default,
@@ -9315,6 +9245,43 @@ pub struct ProductGlobalProductResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub title: Option<String>,
+    /// A list of images to display in the product image gallery.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub main_images: Option<Vec<MainImage>>,
+    /// Product video information.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<GlobalProductVideo>,
+    /// The product description in HTML format.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub description: Option<String>,
+    /// The dimensions of the product package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_dimensions: Option<PackageDimension>,
+    /// The weight of the product package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_weight: Option<GlobalProductPackageWeight>,
+    /// The list of certifications for your product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub certifications: Option<Vec<GlobalProductCertification>>,
+    /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<GlobalProductSku>>,
     /// The time when the product is last updated.
     #[serde(
         default,
@@ -9322,27 +9289,74 @@ pub struct ProductGlobalProductResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub update_time: Option<i64>,
-    /// Not described in the official SDK.
+    /// The time when the product is created.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time: Option<i64>,
+    /// A list of general attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_attributes: Option<Vec<GlobalProductProductAttribute>>,
+    /// The measurement details of the product to help buyers find the right size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub brand: Option<GetGlobalProductBrand>,
-    /// Not described in the official SDK.
+    pub size_chart: Option<GlobalProductSizeChart>,
+    /// The local products associated through global product publishing or manual binding.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub products: Option<Vec<GlobalProductProduct>>,
+    /// The cross-border seller ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_seller_id: Option<String>,
+    /// Product brand information.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub category: Option<GetGlobalProductCategory>,
-    /// Not described in the official SDK.
+    pub brand: Option<GlobalProductBrand>,
+    /// The category of the product.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub manufacturer: Option<Manufacturer>,
-    /// Not described in the official SDK.
+    pub category: Option<GlobalProductCategory>,
+    /// (Deprecated: This field is deprecated and will be removed in a future API version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package_dimensions: Option<CheckProductListingPackageDimensions>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package_weight: Option<CheckProductListingPackageWeight>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size_chart: Option<GetGlobalProductSizeChart>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub video: Option<CheckProductListingVideo>,
+    pub manufacturer: Option<GlobalProductManufacturer>,
+    /// A comma-delimited list of responsible person IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub responsible_person_ids: Option<Vec<String>>,
+    /// A comma-delimited list of manufacturer IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub manufacturer_ids: Option<Vec<String>>,
+    /// The BCP-47 locale code representing the source language used for specifying the product information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub source_locale: Option<String>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_global_product_id: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductGlobalProductRequest {
     type Response = ProductGlobalProductResponse;
@@ -9371,12 +9385,48 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalProductRequest {
         )
     }
 }
-/// Request of `product.products_seo_words`: Obtain SEO suggestions for product titles of live products (status: `ACTIVATE`) to enhance product visibility.
+/// Request of `product.check_listing_prerequisites`: Check if a TikTok shop is ready to list products.
 ///
-/// `GET /product/202405/products/seo_words` — [official documentation](https://partner.tiktokshop.com/docv2/page/66504921e2c24802e66f1a85)
+/// `GET /product/202312/prerequisites` — [official documentation](https://partner.tiktokshop.com/docv2/page/6571ae94c5524602c081d0bb)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductProductsSeoWordsRequest {
-    /// The product IDs for which you want to obtain SEO suggestions. Values: ACTIVATE.
+pub struct ProductCheckListingPrerequisitesRequest {}
+/// Response data of `product.check_listing_prerequisites`: Check if a TikTok shop is ready to list products.
+///
+/// `GET /product/202312/prerequisites` — [official documentation](https://partner.tiktokshop.com/docv2/page/6571ae94c5524602c081d0bb)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCheckListingPrerequisitesResponse {
+    /// A list of results from checking whether a shop satisfies TikTok Shop requirements.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub check_results: Option<Vec<CheckResult>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductCheckListingPrerequisitesRequest {
+    type Response = ProductCheckListingPrerequisitesResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.check_listing_prerequisites",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/product/202312/prerequisites",
+        summary: "Check if a TikTok shop is ready to list products.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6571ae94c5524602c081d0bb",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `product.information_issue_diagnosis`: Diagnose multiple existing live (status: 'ACTIVATE') products to obtain information that helps you to improve the product content...
+///
+/// `GET /product/202405/products/diagnoses` — [official documentation](https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductInformationIssueDiagnosisRequest {
+    /// The list of product IDs that you want to diagnose.
     ///
     /// Required.
     #[serde(
@@ -9386,7 +9436,56 @@ pub struct ProductProductsSeoWordsRequest {
     )]
     pub product_ids: Vec<String>,
 }
-/// Response data of `product.products_seo_words`: Obtain SEO suggestions for product titles of live products (status: `ACTIVATE`) to enhance product visibility.
+/// Response data of `product.information_issue_diagnosis`: Diagnose multiple existing live (status: 'ACTIVATE') products to obtain information that helps you to improve the product content...
+///
+/// `GET /product/202405/products/diagnoses` — [official documentation](https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductInformationIssueDiagnosisResponse {
+    /// The list of requested products and the corresponding diagnosis results.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub products: Option<Vec<InformationIssueDiagnosisProduct>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductInformationIssueDiagnosisRequest {
+    type Response = ProductInformationIssueDiagnosisResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.information_issue_diagnosis",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/product/202405/products/diagnoses",
+        summary: "Diagnose multiple existing live (status: 'ACTIVATE') products to obtain information that helps you to improve the product content...",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["product_ids"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("product_ids", &self.product_ids);
+    }
+}
+/// Request of `product.products_seo_words`: Obtain SEO suggestions for product titles of live products (status: 'ACTIVATE') to enhance product visibility.
+///
+/// `GET /product/202405/products/seo_words` — [official documentation](https://partner.tiktokshop.com/docv2/page/66504921e2c24802e66f1a85)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductProductsSeoWordsRequest {
+    /// The product IDs for which you want to obtain SEO suggestions.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_ids: Vec<String>,
+}
+/// Response data of `product.products_seo_words`: Obtain SEO suggestions for product titles of live products (status: 'ACTIVATE') to enhance product visibility.
 ///
 /// `GET /product/202405/products/seo_words` — [official documentation](https://partner.tiktokshop.com/docv2/page/66504921e2c24802e66f1a85)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -9397,7 +9496,7 @@ pub struct ProductProductsSeoWordsResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub products: Option<Vec<GetProductsSEOWordsProducts>>,
+    pub products: Option<Vec<ProductsSeoWordsProduct>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductProductsSeoWordsRequest {
     type Response = ProductProductsSeoWordsResponse;
@@ -9408,7 +9507,7 @@ impl ::shop_api::runtime::ApiRequest for ProductProductsSeoWordsRequest {
         name: "product.products_seo_words",
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/product/202405/products/seo_words",
-        summary: "Obtain SEO suggestions for product titles of live products (status: `ACTIVATE`) to enhance product visibility.",
+        summary: "Obtain SEO suggestions for product titles of live products (status: 'ACTIVATE') to enhance product visibility.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/66504921e2c24802e66f1a85",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -9420,12 +9519,12 @@ impl ::shop_api::runtime::ApiRequest for ProductProductsSeoWordsRequest {
         q.push("product_ids", &self.product_ids);
     }
 }
-/// Request of `product.recommended_product_title_and_description`: Obtain AI-optimized product titles and descriptions for live products (status: `ACTIVATE`).
+/// Request of `product.recommended_product_title_and_description`: Obtain AI-optimized product titles and descriptions for live products (status: 'ACTIVATE').
 ///
 /// `GET /product/202405/products/suggestions` — [official documentation](https://partner.tiktokshop.com/docv2/page/66504931a0778602df120244)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductRecommendedProductTitleAndDescriptionRequest {
-    /// The product IDs for which you want to optimize the information. Values: ACTIVATE.
+    /// The product IDs for which you want to optimize the information.
     ///
     /// Required.
     #[serde(
@@ -9435,7 +9534,7 @@ pub struct ProductRecommendedProductTitleAndDescriptionRequest {
     )]
     pub product_ids: Vec<String>,
 }
-/// Response data of `product.recommended_product_title_and_description`: Obtain AI-optimized product titles and descriptions for live products (status: `ACTIVATE`).
+/// Response data of `product.recommended_product_title_and_description`: Obtain AI-optimized product titles and descriptions for live products (status: 'ACTIVATE').
 ///
 /// `GET /product/202405/products/suggestions` — [official documentation](https://partner.tiktokshop.com/docv2/page/66504931a0778602df120244)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -9446,7 +9545,7 @@ pub struct ProductRecommendedProductTitleAndDescriptionResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub products: Option<Vec<GetRecommendedProductTitleAndDescriptionProducts>>,
+    pub products: Option<Vec<RecommendedProductTitleAndDescriptionProduct>>,
 }
 impl ::shop_api::runtime::ApiRequest
 for ProductRecommendedProductTitleAndDescriptionRequest {
@@ -9458,7 +9557,7 @@ for ProductRecommendedProductTitleAndDescriptionRequest {
         name: "product.recommended_product_title_and_description",
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/product/202405/products/suggestions",
-        summary: "Obtain AI-optimized product titles and descriptions for live products (status: `ACTIVATE`).",
+        summary: "Obtain AI-optimized product titles and descriptions for live products (status: 'ACTIVATE').",
         doc_url: "https://partner.tiktokshop.com/docv2/page/66504931a0778602df120244",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -9468,6 +9567,605 @@ for ProductRecommendedProductTitleAndDescriptionRequest {
     };
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("product_ids", &self.product_ids);
+    }
+}
+/// Request of `product.image_translation_tasks`: Retrieves the image translation task status and translated images for one or more previously submitted images.
+///
+/// `GET /product/202506/images/translation_tasks` — [official documentation](https://partner.tiktokshop.com/docv2/page/684f8b2d535a9d048f234564)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductImageTranslationTasksRequest {
+    /// The image translation task IDs for retrieving translation results.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub translation_task_ids: Option<Vec<String>>,
+    /// The partner identifier used in API requests.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_asset_cipher: Option<String>,
+}
+/// Response data of `product.image_translation_tasks`: Retrieves the image translation task status and translated images for one or more previously submitted images.
+///
+/// `GET /product/202506/images/translation_tasks` — [official documentation](https://partner.tiktokshop.com/docv2/page/684f8b2d535a9d048f234564)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductImageTranslationTasksResponse {
+    /// The requested translation tasks and the corresponding results.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub translation_tasks: Option<Vec<TranslationTask>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductImageTranslationTasksRequest {
+    type Response = ProductImageTranslationTasksResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.image_translation_tasks",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/product/202506/images/translation_tasks",
+        summary: "Retrieves the image translation task status and translated images for one or more previously submitted images.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/684f8b2d535a9d048f234564",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("translation_task_ids", &self.translation_task_ids);
+        q.push("category_asset_cipher", &self.category_asset_cipher);
+    }
+}
+/// Request of `product.global_listing_rules`: Retrieves the global listing rules for a local shop that belongs to a global seller.
+///
+/// `GET /product/202507/global_listing_rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a6847a5a65b904aba10374)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductGlobalListingRulesRequest {}
+/// Response data of `product.global_listing_rules`: Retrieves the global listing rules for a local shop that belongs to a global seller.
+///
+/// `GET /product/202507/global_listing_rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a6847a5a65b904aba10374)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductGlobalListingRulesResponse {
+    /// The methods at which sellers can list products in this shop. Values: GLOBAL_PUBLISHING, LOCAL_REPLICATION.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub listing_methods: Option<Vec<String>>,
+    /// A list of inventory allocation rules for all warehouses linked to the shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory_rules: Option<Vec<InventoryRule>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductGlobalListingRulesRequest {
+    type Response = ProductGlobalListingRulesResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.global_listing_rules",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/product/202507/global_listing_rules",
+        summary: "Retrieves the global listing rules for a local shop that belongs to a global seller.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/68a6847a5a65b904aba10374",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `product.global_replicated_products`: Retrieves the globally associated replicas in other markets if the product has been replicated through local replication.
+///
+/// `GET /product/202507/products/{product_id}/replicated_products` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a685e65a65b904aba10cbf)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductGlobalReplicatedProductsRequest {
+    /// The ID of the product.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: String,
+}
+/// Response data of `product.global_replicated_products`: Retrieves the globally associated replicas in other markets if the product has been replicated through local replication.
+///
+/// `GET /product/202507/products/{product_id}/replicated_products` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a685e65a65b904aba10cbf)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductGlobalReplicatedProductsResponse {
+    /// The globally associated replicas in other markets if the product has been replicated through local replication.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub replicated_products: Option<Vec<ReplicatedProduct>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductGlobalReplicatedProductsRequest {
+    type Response = ProductGlobalReplicatedProductsResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.global_replicated_products",
+        method: ::shop_api::runtime::HttpMethod::Get,
+        path: "/product/202507/products/{product_id}/replicated_products",
+        summary: "Retrieves the globally associated replicas in other markets if the product has been replicated through local replication.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/68a685e65a65b904aba10cbf",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["product_id"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/product/202507/products/{}/replicated_products",
+                ::shop_api::runtime::path_segment(& self.product_id)
+            ),
+        )
+    }
+}
+/// Request of `product.create_custom_brands`: Create custom brands for your own use across all markets.
+///
+/// `POST /product/202309/brands` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0926f1fd3102b91bbfb0)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCreateCustomBrandsRequest {
+    /// The brand name. Note: - Length: [2, 30] - No language restrictions, but do not use Chinese.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub name: String,
+}
+/// Response data of `product.create_custom_brands`: Create custom brands for your own use across all markets.
+///
+/// `POST /product/202309/brands` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0926f1fd3102b91bbfb0)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCreateCustomBrandsResponse {
+    /// A unique ID that identifies the brand in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductCreateCustomBrandsRequest {
+    type Response = ProductCreateCustomBrandsResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.create_custom_brands",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202309/brands",
+        summary: "Create custom brands for your own use across all markets.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650a0926f1fd3102b91bbfb0",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: true,
+        required: &["name"],
+    };
+}
+/// Request of `product.upload_product_file`: Upload non-image files, such as PDF or video to TikTok Shop.
+///
+/// `POST /product/202309/files/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductUploadProductFileRequest {
+    /// The local file to be uploaded.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub data: String,
+    /// The name of the file, including the file extension (e.g.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub name: String,
+}
+/// Response data of `product.upload_product_file`: Upload non-image files, such as PDF or video to TikTok Shop.
+///
+/// `POST /product/202309/files/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductUploadProductFileResponse {
+    /// The file ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// The URL to access and view the file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub url: Option<String>,
+    /// The name of the file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The format of the file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub format: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductUploadProductFileRequest {
+    type Response = ProductUploadProductFileResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.upload_product_file",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202309/files/upload",
+        summary: "Upload non-image files, such as PDF or video to TikTok Shop.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
+            .with(::shop_api::runtime::Flags::MULTIPART),
+        deprecated: false,
+        has_data: true,
+        required: &["data", "name"],
+    };
+}
+/// Request of `product.recommend_global_categories`: Retrieve the recommended categories for a candidate global product based on its title, description, and images.
+///
+/// `POST /product/202309/global_categories/recommend` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a9354f1fd3102b92a853b)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductRecommendGlobalCategoriesRequest {
+    /// The product title.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub product_title: String,
+    /// The product description in HTML format.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub description: Option<String>,
+    /// Product images, including gallery images, images that appear in the description, product variant images.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub images: Option<Vec<RecommendGlobalCategoriesImage>>,
+    /// The category tree version to use for this product. Values: US.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_version: Option<String>,
+}
+/// Response data of `product.recommend_global_categories`: Retrieve the recommended categories for a candidate global product based on its title, description, and images.
+///
+/// `POST /product/202309/global_categories/recommend` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a9354f1fd3102b92a853b)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductRecommendGlobalCategoriesResponse {
+    /// The recommended category ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub leaf_category_id: Option<String>,
+    /// Recommended category information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub categories: Option<Vec<RecommendGlobalCategoriesCategory>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductRecommendGlobalCategoriesRequest {
+    type Response = ProductRecommendGlobalCategoriesResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.recommend_global_categories",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202309/global_categories/recommend",
+        summary: "Retrieve the recommended categories for a candidate global product based on its title, description, and images.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650a9354f1fd3102b92a853b",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: true,
+        required: &["product_title"],
+    };
+}
+/// Request of `product.create_global_product`: Create global products to be sold in one or multiple shops outside of the seller's base country.
+///
+/// `POST /product/202309/global_products` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509de61bace3e02b7489cba)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCreateGlobalProductRequest {
+    /// The product title.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub title: String,
+    /// The product description in HTML format.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub description: String,
+    /// The ID of the category of this product.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub category_id: String,
+    /// The ID of the brand of this product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub brand_id: Option<String>,
+    /// A list of images to display in the product image gallery.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub main_images: Vec<CreateGlobalProductMainImage>,
+    /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub skus: Vec<CreateGlobalProductSku>,
+    /// The weight of the product package.
+    ///
+    /// Required.
+    #[serde(default)]
+    pub package_weight: CreateGlobalProductPackageWeight,
+    /// The list of certifications for your product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub certifications: Option<Vec<CreateGlobalProductCertification>>,
+    /// The dimensions of the product package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_dimensions: Option<PackageDimension>,
+    /// A list of general attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_attributes: Option<Vec<CreateGlobalProductProductAttribute>>,
+    /// The measurement details of the product to help buyers find the right size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_chart: Option<CreateGlobalProductSizeChart>,
+    /// A product introduction or promotion video to display for your product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<CreateGlobalProductVideo>,
+    /// (Deprecated: This field is deprecated and will be removed in a future API version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<CreateGlobalProductManufacturer>,
+    /// The category tree version to assign this product to. Values: US.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_version: Option<String>,
+    /// A comma-delimited list of responsible person IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub responsible_person_ids: Option<Vec<String>>,
+    /// A comma-delimited list of manufacturer IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub manufacturer_ids: Option<Vec<String>>,
+    /// The BCP-47 locale code representing the source language used for specifying the product information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub source_locale: Option<String>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_global_product_id: Option<String>,
+}
+/// Response data of `product.create_global_product`: Create global products to be sold in one or multiple shops outside of the seller's base country.
+///
+/// `POST /product/202309/global_products` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509de61bace3e02b7489cba)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCreateGlobalProductResponse {
+    /// The global product ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_product_id: Option<String>,
+    /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_skus: Option<Vec<GlobalSku>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductCreateGlobalProductRequest {
+    type Response = ProductCreateGlobalProductResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.create_global_product",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202309/global_products",
+        summary: "Create global products to be sold in one or multiple shops outside of the seller's base country.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6509de61bace3e02b7489cba",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: true,
+        required: &[
+            "title",
+            "description",
+            "category_id",
+            "main_images",
+            "skus",
+            "package_weight",
+        ],
+    };
+}
+/// Request of `product.update_global_inventory`: Update the inventory of unpublished global products if you have access to the Multi-Warehouse feature.
+///
+/// `POST /product/202309/global_products/{global_product_id}/inventory/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a11d0defece02be5ec7a6)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductUpdateGlobalInventoryRequest {
+    /// The global product ID to be updated.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_product_id: String,
+    /// The list of global SKUs that need to be updated.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub global_skus: Vec<UpdateGlobalInventoryGlobalSku>,
+}
+/// Response data of `product.update_global_inventory`: Update the inventory of unpublished global products if you have access to the Multi-Warehouse feature.
+///
+/// `POST /product/202309/global_products/{global_product_id}/inventory/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a11d0defece02be5ec7a6)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductUpdateGlobalInventoryResponse {}
+impl ::shop_api::runtime::ApiRequest for ProductUpdateGlobalInventoryRequest {
+    type Response = ProductUpdateGlobalInventoryResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.update_global_inventory",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202309/global_products/{global_product_id}/inventory/update",
+        summary: "Update the inventory of unpublished global products if you have access to the Multi-Warehouse feature.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650a11d0defece02be5ec7a6",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: false,
+        required: &["global_product_id", "global_skus"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/product/202309/global_products/{}/inventory/update",
+                ::shop_api::runtime::path_segment(& self.global_product_id)
+            ),
+        )
+    }
+}
+/// Request of `product.publish_global_product`: Publish and convert a global product to local products in one or multiple shops in supported markets.
+///
+/// `POST /product/202309/global_products/{global_product_id}/publish` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductPublishGlobalProductRequest {
+    /// The global product id.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_product_id: String,
+    /// Target markets for publishing global products.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub publish_target: Vec<PublishTarget>,
+}
+/// Response data of `product.publish_global_product`: Publish and convert a global product to local products in one or multiple shops in supported markets.
+///
+/// `POST /product/202309/global_products/{global_product_id}/publish` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductPublishGlobalProductResponse {
+    /// The local products converted from the global product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub products: Option<Vec<PublishGlobalProductProduct>>,
+    /// Results of publishing the global product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub publish_result: Option<Vec<PublishResult>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductPublishGlobalProductRequest {
+    type Response = ProductPublishGlobalProductResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.publish_global_product",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202309/global_products/{global_product_id}/publish",
+        summary: "Publish and convert a global product to local products in one or multiple shops in supported markets.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: true,
+        required: &["global_product_id", "publish_target"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/product/202309/global_products/{}/publish",
+                ::shop_api::runtime::path_segment(& self.global_product_id)
+            ),
+        )
     }
 }
 /// Request of `product.inventory_search`: Retrieve inventory information for multiple products or SKUs.
@@ -9501,7 +10199,7 @@ pub struct ProductInventorySearchResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub inventory: Option<Vec<Inventory>>,
+    pub inventory: Option<Vec<InventorySearchInventory>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductInventorySearchRequest {
     type Response = ProductInventorySearchResponse;
@@ -9521,220 +10219,28 @@ impl ::shop_api::runtime::ApiRequest for ProductInventorySearchRequest {
         required: &[],
     };
 }
-/// Request of `product.listing_schemas`: The interface returns the field requirements for creating a product.
+/// Request of `product.check_product_listing`: Identify any issues with your product properties in advance to ensure your product is ready for listing.
 ///
-/// `GET /product/202407/listing_schemas` — [official documentation](https://partner.tiktokshop.com/docv2/page/65b0caabb943c102df5843ab)
+/// `POST /product/202309/products/listing_check` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0ee8f1fd3102b91c6493)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductListingSchemasRequest {
-    /// The interface returns the field requirements for creating a product.
+pub struct ProductCheckProductListingRequest {
+    /// (Deprecated: This field is deprecated and will be removed in a future API version.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_diagnosis_required: Option<bool>,
+    /// The product description in HTML format.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub category_ids: Vec<String>,
-    /// Category information will be returned in the corresponding language based on the specified locale.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub locale: Option<String>,
-    /// The version id of the category tree.The new version id is "v2" and will return data from our new 7-level category tree.The old version id is "v1" and will return data from the current 3-level category tree.The old version of category...
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub category_version: Option<String>,
-}
-/// Response data of `product.listing_schemas`: The interface returns the field requirements for creating a product.
-///
-/// `GET /product/202407/listing_schemas` — [official documentation](https://partner.tiktokshop.com/docv2/page/65b0caabb943c102df5843ab)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductListingSchemasResponse {
-    /// The list of errors that occurred from executing the mutation.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub errors: Option<Vec<ListingSchemasErrors>>,
-    /// The schema information of listing product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub listing_schemas: Option<Vec<ListingSchemas>>,
-}
-impl ::shop_api::runtime::ApiRequest for ProductListingSchemasRequest {
-    type Response = ProductListingSchemasResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "product",
-        name: "product.listing_schemas",
-        method: ::shop_api::runtime::HttpMethod::Get,
-        path: "/product/202407/listing_schemas",
-        summary: "The interface returns the field requirements for creating a product.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/65b0caabb943c102df5843ab",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &["category_ids"],
-    };
-    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
-        q.push("category_ids", &self.category_ids);
-        q.push("locale", &self.locale);
-        q.push("category_version", &self.category_version);
-    }
-}
-/// Request of `product.optimized_images`: Optimize images used in your TikTok Shop by changing the background to white.
-///
-/// `POST /product/202404/images/optimize` — [official documentation](https://partner.tiktokshop.com/docv2/page/665692b35d39dc02deb49a97)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductOptimizedImagesRequest {
-    /// The list of images to be optimized.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub images: Option<Vec<Images>>,
-}
-/// Response data of `product.optimized_images`: Optimize images used in your TikTok Shop by changing the background to white.
-///
-/// `POST /product/202404/images/optimize` — [official documentation](https://partner.tiktokshop.com/docv2/page/665692b35d39dc02deb49a97)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductOptimizedImagesResponse {
-    /// The list of images to be optimized.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub images: Option<Vec<OptimizedImagesImages>>,
-}
-impl ::shop_api::runtime::ApiRequest for ProductOptimizedImagesRequest {
-    type Response = ProductOptimizedImagesResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "product",
-        name: "product.optimized_images",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/product/202404/images/optimize",
-        summary: "Optimize images used in your TikTok Shop by changing the background to white.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/665692b35d39dc02deb49a97",
-        flags: ::shop_api::runtime::Flags::NONE,
-        deprecated: false,
-        has_data: true,
-        required: &[],
-    };
-}
-/// Request of `product.partial_edit_manufacturer`: Edit the details of a manufacturer in the EU languages supported by TikTok Shop.
-///
-/// `POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a55c55b3a03044eea29)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductPartialEditManufacturerRequest {
-    /// The manufacturer ID in TikTok Shop.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub description: String,
+    /// The ID of the category of this product.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub manufacturer_id: String,
-    /// The postal address of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub address: Option<String>,
-    /// The email address of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub email: Option<String>,
-    /// The BCP-47 locale code representing the language used for specifying the responsible person information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub locale: Option<String>,
-    /// The manufacturer name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
-    /// The registered trade name of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub registered_trade_name: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<PhoneNumber>,
-}
-/// Response data of `product.partial_edit_manufacturer`: Edit the details of a manufacturer in the EU languages supported by TikTok Shop.
-///
-/// `POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a55c55b3a03044eea29)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductPartialEditManufacturerResponse {}
-impl ::shop_api::runtime::ApiRequest for ProductPartialEditManufacturerRequest {
-    type Response = ProductPartialEditManufacturerResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "product",
-        name: "product.partial_edit_manufacturer",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit",
-        summary: "Edit the details of a manufacturer in the EU languages supported by TikTok Shop.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/67066a55c55b3a03044eea29",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
-        deprecated: false,
-        has_data: false,
-        required: &["manufacturer_id"],
-    };
-    fn path(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(
-            format!(
-                "/product/202409/compliance/manufacturers/{}/partial_edit",
-                ::shop_api::runtime::path_segment(& self.manufacturer_id)
-            ),
-        )
-    }
-}
-/// Request of `product.partial_edit_202509`: Edit some properties (e.g.
-///
-/// `POST /product/202509/products/{product_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a98d74a0bb702c06c3289)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductPartialEdit202509Request {
-    /// The product ID in TikTok Shop.
-    ///
-    /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub product_id: String,
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub category_id: String,
     /// The ID of the brand of this product.
     #[serde(
         default,
@@ -9742,27 +10248,21 @@ pub struct ProductPartialEdit202509Request {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub brand_id: Option<String>,
-    /// The list of certifications for your product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub certifications: Option<Vec<Certifications>>,
-    /// The product description in HTML format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub description: Option<String>,
-    /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub external_product_id: Option<String>,
+    /// A list of images to display in the product image gallery.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub main_images: Vec<CheckProductListingMainImage>,
+    /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub skus: Vec<CheckProductListingSku>,
+    /// The product title.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub title: String,
     /// A flag indicating whether to show the Cash On Delivery (COD) payment option during checkout.
     #[serde(
         default,
@@ -9770,20 +10270,55 @@ pub struct ProductPartialEdit202509Request {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub is_cod_allowed: Option<bool>,
-    /// The platforms for listing the product.
+    /// The list of certifications for your product.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub listing_platforms: Option<Vec<String>>,
-    /// A list of images to display in the product image gallery.
+    pub certifications: Option<Vec<CheckProductListingCertification>>,
+    /// The weight of the product package.
+    ///
+    /// Required.
+    #[serde(default)]
+    pub package_weight: CheckProductListingPackageWeight,
+    /// A list of general attributes (e.g.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub main_images: Option<Vec<MainImages>>,
+    pub product_attributes: Option<Vec<CheckProductListingProductAttribute>>,
+    /// The measurement details of the product to help buyers find the right size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_chart: Option<CheckProductListingSizeChart>,
+    /// The dimensions of the product package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_dimensions: Option<PackageDimension>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_product_id: Option<String>,
+    /// This field is returned for seller accounts in the following regions only: - ID - MX - MY - PH - SG - TH - VN For all other regions, this field is NOT used and will NOT be processed if passed for create, edit, or partial edit operations.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub delivery_option_ids: Option<Vec<String>>,
+    /// A product introduction or promotion video to display for your product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<CheckProductListingVideo>,
+    /// If this product is associated with a virtual bundle, this value is the ID of the primary product in the bundle.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub primary_combined_product_id: Option<String>,
     /// A comma-delimited list of manufacturer IDs.
     #[serde(
         default,
@@ -9791,20 +10326,6 @@ pub struct ProductPartialEdit202509Request {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub manufacturer_ids: Option<Vec<String>>,
-    /// A list of general attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub product_attributes: Option<Vec<ProductAttributes>>,
-    /// The list of local market replicas to which updates should be synced.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub replicated_products: Option<Vec<PartialEditProductReplicatedProducts>>,
     /// A comma-delimited list of responsible person IDs.
     #[serde(
         default,
@@ -9812,352 +10333,101 @@ pub struct ProductPartialEdit202509Request {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub responsible_person_ids: Option<Vec<String>>,
-    /// Indicates how the product should be saved. Values: DELETED, PENDING, FREEZE.
+    /// The platforms for listing the product. Values: TOKOPEDIA, TIKTOK_SHOP.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub save_mode: Option<String>,
-    /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    pub listing_platforms: Option<Vec<String>>,
+    /// The shipping insurance purchase requirement imposed on buyers for the product. Values: REQUIRED, OPTIONAL, NOT_SUPPORTED.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub skus: Option<Vec<PartialEditProductSkus>>,
-    /// The product title.
+    pub shipping_insurance_requirement: Option<String>,
+    /// A flag to indicate if the product is pre-owned.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub title: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package_dimensions: Option<CheckProductListingPackageDimensions>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package_weight: Option<CheckProductListingPackageWeight>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size_chart: Option<CheckProductListingSizeChart>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscribe_info_edit: Option<SubscribeInfoEdit>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub video: Option<CheckProductListingVideo>,
+    pub is_pre_owned: Option<bool>,
+    /// The minimum order quantity for the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub minimum_order_quantity: Option<i64>,
+    /// Identifier of the shipping template that will be bound to the product
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_template_id: Option<String>,
 }
-/// Response data of `product.partial_edit_202509`: Edit some properties (e.g.
+/// Response data of `product.check_product_listing`: Identify any issues with your product properties in advance to ensure your product is ready for listing.
 ///
-/// `POST /product/202509/products/{product_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a98d74a0bb702c06c3289)
+/// `POST /product/202309/products/listing_check` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0ee8f1fd3102b91c6493)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductPartialEdit202509Response {
-    /// The product ID generated by TikTok Shop.
+pub struct ProductCheckProductListingResponse {
+    /// The result of the product diagnosis (PASS, FAILED).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub product_id: Option<String>,
-    /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    pub check_result: Option<String>,
+    /// A list of failure reasons if 'check_result' is FAILED.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub skus: Option<Vec<PartialEditProductSkus2>>,
-    /// Not described in the official SDK.
+    pub fail_reasons: Option<Vec<CheckProductListingFailReason>>,
+    /// Warning information that the API caller needs to pay special attention to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit: Option<EditProductAudit>,
+    pub warnings: Option<CheckProductListingWarning>,
+    /// (Deprecated: This field is deprecated and will be removed in a future API version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing_quality: Option<ListingQuality>,
+    /// (Deprecated: This field is deprecated and will be removed in a future API version.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub diagnoses: Option<Vec<CheckProductListingDiagnose>>,
 }
-impl ::shop_api::runtime::ApiRequest for ProductPartialEdit202509Request {
-    type Response = ProductPartialEdit202509Response;
+impl ::shop_api::runtime::ApiRequest for ProductCheckProductListingRequest {
+    type Response = ProductCheckProductListingResponse;
     type Platform = super::super::Tiktok;
     const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
         platform: "tiktok",
         module: "product",
-        name: "product.partial_edit_202509",
+        name: "product.check_product_listing",
         method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/product/202509/products/{product_id}/partial_edit",
-        summary: "Edit some properties (e.g.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/650a98d74a0bb702c06c3289",
+        path: "/product/202309/products/listing_check",
+        summary: "Identify any issues with your product properties in advance to ensure your product is ready for listing.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650a0ee8f1fd3102b91c6493",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
         has_data: true,
-        required: &["product_id"],
-    };
-    fn path(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(
-            format!(
-                "/product/202509/products/{}/partial_edit",
-                ::shop_api::runtime::path_segment(& self.product_id)
-            ),
-        )
-    }
-}
-/// Request of `product.partial_edit_responsible_person`: Edit the details of an EU responsible person in the EU languages supported by TikTok Shop.
-///
-/// `POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a5587019802fdce19b3)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductPartialEditResponsiblePersonRequest {
-    /// The responsible person ID in TikTok Shop.
-    ///
-    /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub responsible_person_id: String,
-    /// The email address of the responsible person.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub email: Option<String>,
-    /// The BCP-47 locale code representing the language used for specifying the responsible person information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub locale: Option<String>,
-    /// The responsible person name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub name: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<CreateResponsiblePersonPhoneNumber>,
-}
-/// Response data of `product.partial_edit_responsible_person`: Edit the details of an EU responsible person in the EU languages supported by TikTok Shop.
-///
-/// `POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a5587019802fdce19b3)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductPartialEditResponsiblePersonResponse {}
-impl ::shop_api::runtime::ApiRequest for ProductPartialEditResponsiblePersonRequest {
-    type Response = ProductPartialEditResponsiblePersonResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "product",
-        name: "product.partial_edit_responsible_person",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit",
-        summary: "Edit the details of an EU responsible person in the EU languages supported by TikTok Shop.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/67066a5587019802fdce19b3",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
-        deprecated: false,
-        has_data: false,
-        required: &["responsible_person_id"],
-    };
-    fn path(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(
-            format!(
-                "/product/202409/compliance/responsible_persons/{}/partial_edit",
-                ::shop_api::runtime::path_segment(& self.responsible_person_id)
-            ),
-        )
-    }
-}
-/// Request of `product.information_issue_diagnosis`: Diagnose multiple existing live (status: `ACTIVATE`) products to obtain information that helps you to improve the product content...
-///
-/// `GET /product/202405/products/diagnoses` — [official documentation](https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductInformationIssueDiagnosisRequest {
-    /// The list of product IDs that you want to diagnose. Values: ACTIVATE.
-    ///
-    /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub product_ids: Vec<String>,
-}
-/// Response data of `product.information_issue_diagnosis`: Diagnose multiple existing live (status: `ACTIVATE`) products to obtain information that helps you to improve the product content...
-///
-/// `GET /product/202405/products/diagnoses` — [official documentation](https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductInformationIssueDiagnosisResponse {
-    /// The list of requested products and the corresponding diagnosis results.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub products: Option<Vec<ProductInformationIssueDiagnosisProducts>>,
-}
-impl ::shop_api::runtime::ApiRequest for ProductInformationIssueDiagnosisRequest {
-    type Response = ProductInformationIssueDiagnosisResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "product",
-        name: "product.information_issue_diagnosis",
-        method: ::shop_api::runtime::HttpMethod::Get,
-        path: "/product/202405/products/diagnoses",
-        summary: "Diagnose multiple existing live (status: `ACTIVATE`) products to obtain information that helps you to improve the product content...",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &["product_ids"],
+        required: &[
+            "description",
+            "category_id",
+            "main_images",
+            "skus",
+            "title",
+            "package_weight",
+        ],
     };
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
-        q.push("product_ids", &self.product_ids);
+        q.push("is_diagnosis_required", &self.is_diagnosis_required);
     }
-}
-/// Request of `product.publish_global_product`: Publish and convert a global product to local products in one or multiple shops in supported markets.
-///
-/// `POST /product/202309/global_products/{global_product_id}/publish` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductPublishGlobalProductRequest {
-    /// The global product id.
-    ///
-    /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub global_product_id: String,
-    /// Target markets for publishing global products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub publish_target: Option<Vec<PublishTarget>>,
-}
-/// Response data of `product.publish_global_product`: Publish and convert a global product to local products in one or multiple shops in supported markets.
-///
-/// `POST /product/202309/global_products/{global_product_id}/publish` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductPublishGlobalProductResponse {
-    /// The local products converted from the global product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub products: Option<Vec<PublishGlobalProductProducts>>,
-    /// Results of publishing the global product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub publish_result: Option<Vec<PublishResult>>,
-}
-impl ::shop_api::runtime::ApiRequest for ProductPublishGlobalProductRequest {
-    type Response = ProductPublishGlobalProductResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "product",
-        name: "product.publish_global_product",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/product/202309/global_products/{global_product_id}/publish",
-        summary: "Publish and convert a global product to local products in one or multiple shops in supported markets.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
-        deprecated: false,
-        has_data: true,
-        required: &["global_product_id"],
-    };
-    fn path(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(
-            format!(
-                "/product/202309/global_products/{}/publish",
-                ::shop_api::runtime::path_segment(& self.global_product_id)
-            ),
-        )
-    }
-}
-/// Request of `product.recommend_global_categories`: Retrieve the recommended categories for a candidate global product based on its title, description, and images.
-///
-/// `POST /product/202309/global_categories/recommend` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a9354f1fd3102b92a853b)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductRecommendGlobalCategoriesRequest {
-    /// The category tree version to use for this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub category_version: Option<String>,
-    /// The product description in HTML format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub description: Option<String>,
-    /// Product images, including gallery images, images that appear in the description, product variant images.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub images: Option<Vec<CertificationsImages>>,
-    /// The product title.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub product_title: Option<String>,
-}
-/// Response data of `product.recommend_global_categories`: Retrieve the recommended categories for a candidate global product based on its title, description, and images.
-///
-/// `POST /product/202309/global_categories/recommend` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a9354f1fd3102b92a853b)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductRecommendGlobalCategoriesResponse {
-    /// Recommended category information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub categories: Option<Vec<RecommendGlobalCategoriesCategories>>,
-    /// The recommended category ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub leaf_category_id: Option<String>,
-}
-impl ::shop_api::runtime::ApiRequest for ProductRecommendGlobalCategoriesRequest {
-    type Response = ProductRecommendGlobalCategoriesResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "product",
-        name: "product.recommend_global_categories",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/product/202309/global_categories/recommend",
-        summary: "Retrieve the recommended categories for a candidate global product based on its title, description, and images.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/650a9354f1fd3102b92a853b",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
-        deprecated: false,
-        has_data: true,
-        required: &[],
-    };
 }
 /// Request of `product.search_global_products`: Retrieve a list of global products that meet the specified conditions.
 ///
@@ -10180,6 +10450,20 @@ pub struct ProductSearchGlobalProductsRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub page_token: Option<String>,
+    /// Filter global products by their status. Values: PUBLISHED, UNPUBLISHED, DRAFT, DELETED.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+    /// Filter global products by these seller SKU codes.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_skus: Option<Vec<String>>,
     /// Filter global products to show only those that are created on or after the specified date and time.
     #[serde(
         default,
@@ -10194,20 +10478,6 @@ pub struct ProductSearchGlobalProductsRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub create_time_le: Option<i64>,
-    /// Filter global products by these seller SKU codes.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub seller_skus: Option<Vec<String>>,
-    /// Filter global products by their status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub status: Option<String>,
     /// Filter global products to show only those that are updated on or after the specified date and time.
     #[serde(
         default,
@@ -10228,13 +10498,6 @@ pub struct ProductSearchGlobalProductsRequest {
 /// `POST /product/202312/global_products/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/65854fa5a46cdd02bcbd0a18)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductSearchGlobalProductsResponse {
-    /// The list of global products that meet the query conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub global_products: Option<Vec<GlobalProducts>>,
     /// An opaque token used to retrieve the next page of a paginated result set.
     #[serde(
         default,
@@ -10249,6 +10512,13 @@ pub struct ProductSearchGlobalProductsResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub total_count: Option<i64>,
+    /// The list of global products that meet the query conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_products: Option<Vec<GlobalProduct>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductSearchGlobalProductsRequest {
     type Response = ProductSearchGlobalProductsResponse;
@@ -10274,7 +10544,7 @@ impl ::shop_api::runtime::ApiRequest for ProductSearchGlobalProductsRequest {
     }
 }
 impl ::shop_api::runtime::Paginated for ProductSearchGlobalProductsRequest {
-    type Item = GlobalProducts;
+    type Item = GlobalProduct;
     fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
         if let ::shop_api::runtime::PageKey::Cursor(c) = page {
             self.page_token = Some(c.clone());
@@ -10288,398 +10558,85 @@ impl ::shop_api::runtime::Paginated for ProductSearchGlobalProductsRequest {
         )
     }
 }
-/// Request of `product.search_manufacturers`: Retrieve a list of manufacturers in the EU languages supported by TikTok Shop based on their IDs or keyword.
+/// Request of `product.optimized_images`: Optimize images used in your TikTok Shop by changing the background to white.
 ///
-/// `POST /product/202501/compliance/manufacturers/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a580dcee902fa03ccf9)
+/// `POST /product/202404/images/optimize` — [official documentation](https://partner.tiktokshop.com/docv2/page/665692b35d39dc02deb49a97)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductSearchManufacturersRequest {
-    /// The number of results to be returned per page.
-    ///
-    /// Required.
+pub struct ProductOptimizedImagesRequest {
+    /// The partner identifier used in API requests.
     #[serde(
         default,
         skip_serializing,
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub page_size: i64,
-    /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub page_token: Option<String>,
-    /// Filter results to show those that contain this keyword.
+    pub category_asset_cipher: Option<String>,
+    /// The list of images to be optimized.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub keyword: Option<String>,
-    /// The BCP-47 locale codes for displaying the manufacturer information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub locales: Option<Vec<String>>,
-    /// Filter results by these manufacturer IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub manufacturer_ids: Option<Vec<String>>,
+    pub images: Option<Vec<OptimizedImagesImage>>,
 }
-/// Response data of `product.search_manufacturers`: Retrieve a list of manufacturers in the EU languages supported by TikTok Shop based on their IDs or keyword.
+/// Response data of `product.optimized_images`: Optimize images used in your TikTok Shop by changing the background to white.
 ///
-/// `POST /product/202501/compliance/manufacturers/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a580dcee902fa03ccf9)
+/// `POST /product/202404/images/optimize` — [official documentation](https://partner.tiktokshop.com/docv2/page/665692b35d39dc02deb49a97)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductSearchManufacturersResponse {
-    /// The list of manufacturers that meet the query conditions.
+pub struct ProductOptimizedImagesResponse {
+    /// The list of images to be optimized.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub manufacturers: Option<Vec<Manufacturers>>,
-    /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub next_page_token: Option<String>,
-    /// The number of manufacturers that meet the query conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub total_count: Option<i64>,
+    pub images: Option<Vec<OptimizedImagesImage2>>,
 }
-impl ::shop_api::runtime::ApiRequest for ProductSearchManufacturersRequest {
-    type Response = ProductSearchManufacturersResponse;
+impl ::shop_api::runtime::ApiRequest for ProductOptimizedImagesRequest {
+    type Response = ProductOptimizedImagesResponse;
     type Platform = super::super::Tiktok;
     const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
         platform: "tiktok",
         module: "product",
-        name: "product.search_manufacturers",
+        name: "product.optimized_images",
         method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/product/202501/compliance/manufacturers/search",
-        summary: "Retrieve a list of manufacturers in the EU languages supported by TikTok Shop based on their IDs or keyword.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/67066a580dcee902fa03ccf9",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        path: "/product/202404/images/optimize",
+        summary: "Optimize images used in your TikTok Shop by changing the background to white.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/665692b35d39dc02deb49a97",
+        flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
         has_data: true,
-        required: &["page_size"],
+        required: &[],
     };
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
-        q.push("page_size", &self.page_size);
-        q.push("page_token", &self.page_token);
+        q.push("category_asset_cipher", &self.category_asset_cipher);
     }
 }
-impl ::shop_api::runtime::Paginated for ProductSearchManufacturersRequest {
-    type Item = Manufacturers;
-    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
-        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
-            self.page_token = Some(c.clone());
-        }
-    }
-    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
-        ::shop_api::runtime::Page::cursor(
-            resp.manufacturers.unwrap_or_default(),
-            resp.next_page_token,
-            resp.total_count,
-        )
-    }
-}
-/// Request of `product.search_202502`: Retrieve a list of products that meet the specified conditions.
+/// Request of `product.create_category_upgrade_task`: Create a task to upgrade live products (status: 'ACTIVATE') from a 3-level to a 7-level category tree.
 ///
-/// `POST /product/202502/products/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/65854ffb8f559302d8a6acda)
+/// `POST /product/202407/products/category_upgrade_task` — [official documentation](https://partner.tiktokshop.com/docv2/page/6690f62988c3cf02ee1a8d72)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductSearch202502Request {
-    /// The number of results to be returned per page.
-    ///
-    /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub page_size: i64,
-    /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub page_token: Option<String>,
-    /// Filter products by their audit status for TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub audit_status: Option<Vec<String>>,
-    /// Filter products by the category tree version.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub category_version: Option<String>,
-    /// Filter products to show only those that are created on or after the specified date and time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub create_time_ge: Option<i64>,
-    /// Filter products to show only those that are created on or before the specified date and time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub create_time_le: Option<i64>,
-    /// Filter products by the listing platforms. Values: ALL.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub listing_platforms: Option<Vec<String>>,
-    /// Filter products by their listing quality tier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub listing_quality_tiers: Option<Vec<String>>,
-    /// Filter products to show only those that have a draft. Values: ALL, DRAFT, ACTIVATE, SELLER_DEACTIVATED, PLATFORM_DEACTIVATED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub return_draft_version: Option<bool>,
-    /// Filter products by these seller SKU codes.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub seller_skus: Option<Vec<String>>,
-    /// Filter products by SKU IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sku_ids: Option<Vec<String>>,
-    /// Filter products by their Subscribe and Save (SNS) status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sns_filter: Option<String>,
-    /// Filter products based on the product's base version.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub status: Option<String>,
-    /// Filter products to show only those that are updated on or after the specified date and time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub update_time_ge: Option<i64>,
-    /// Filter products to show only those that are updated on or before the specified date and time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub update_time_le: Option<i64>,
-}
-/// Response data of `product.search_202502`: Retrieve a list of products that meet the specified conditions.
+pub struct ProductCreateCategoryUpgradeTaskRequest {}
+/// Response data of `product.create_category_upgrade_task`: Create a task to upgrade live products (status: 'ACTIVATE') from a 3-level to a 7-level category tree.
 ///
-/// `POST /product/202502/products/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/65854ffb8f559302d8a6acda)
+/// `POST /product/202407/products/category_upgrade_task` — [official documentation](https://partner.tiktokshop.com/docv2/page/6690f62988c3cf02ee1a8d72)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductSearch202502Response {
-    /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub next_page_token: Option<String>,
-    /// The list of products that meet the query conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub products: Option<Vec<SearchProductsProducts>>,
-    /// The total number of products that meet the query conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub total_count: Option<i64>,
-}
-impl ::shop_api::runtime::ApiRequest for ProductSearch202502Request {
-    type Response = ProductSearch202502Response;
+pub struct ProductCreateCategoryUpgradeTaskResponse {}
+impl ::shop_api::runtime::ApiRequest for ProductCreateCategoryUpgradeTaskRequest {
+    type Response = ProductCreateCategoryUpgradeTaskResponse;
     type Platform = super::super::Tiktok;
     const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
         platform: "tiktok",
         module: "product",
-        name: "product.search_202502",
+        name: "product.create_category_upgrade_task",
         method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/product/202502/products/search",
-        summary: "Retrieve a list of products that meet the specified conditions.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/65854ffb8f559302d8a6acda",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        path: "/product/202407/products/category_upgrade_task",
+        summary: "Create a task to upgrade live products (status: 'ACTIVATE') from a 3-level to a 7-level category tree.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6690f62988c3cf02ee1a8d72",
+        flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
-        has_data: true,
-        required: &["page_size"],
+        has_data: false,
+        required: &[],
     };
-    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
-        q.push("page_size", &self.page_size);
-        q.push("page_token", &self.page_token);
-    }
-}
-impl ::shop_api::runtime::Paginated for ProductSearch202502Request {
-    type Item = SearchProductsProducts;
-    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
-        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
-            self.page_token = Some(c.clone());
-        }
-    }
-    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
-        ::shop_api::runtime::Page::cursor(
-            resp.products.unwrap_or_default(),
-            resp.next_page_token,
-            resp.total_count,
-        )
-    }
-}
-/// Request of `product.search_responsible_persons`: Retrieve a list of responsible persons in the EU languages supported by TikTok Shop based on their ID or keywords.
-///
-/// `POST /product/202501/compliance/responsible_persons/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a55f17b7d02f95d2fb1)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductSearchResponsiblePersonsRequest {
-    /// The number of results to be returned per page.
-    ///
-    /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub page_size: i64,
-    /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub page_token: Option<String>,
-    /// Filter results to show those that contain this keyword.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub keyword: Option<String>,
-    /// The BCP-47 locale codes for displaying the responsible person information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub locales: Option<Vec<String>>,
-    /// Filter results by these responsible person IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub responsible_person_ids: Option<Vec<String>>,
-}
-/// Response data of `product.search_responsible_persons`: Retrieve a list of responsible persons in the EU languages supported by TikTok Shop based on their ID or keywords.
-///
-/// `POST /product/202501/compliance/responsible_persons/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a55f17b7d02f95d2fb1)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductSearchResponsiblePersonsResponse {
-    /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub next_page_token: Option<String>,
-    /// The list of responsible persons that meet the query conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub responsible_persons: Option<Vec<ResponsiblePersons>>,
-    /// The number of responsible persons that meet the query conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub total_count: Option<i64>,
-}
-impl ::shop_api::runtime::ApiRequest for ProductSearchResponsiblePersonsRequest {
-    type Response = ProductSearchResponsiblePersonsResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "product",
-        name: "product.search_responsible_persons",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/product/202501/compliance/responsible_persons/search",
-        summary: "Retrieve a list of responsible persons in the EU languages supported by TikTok Shop based on their ID or keywords.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/67066a55f17b7d02f95d2fb1",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &["page_size"],
-    };
-    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
-        q.push("page_size", &self.page_size);
-        q.push("page_token", &self.page_token);
-    }
-}
-impl ::shop_api::runtime::Paginated for ProductSearchResponsiblePersonsRequest {
-    type Item = ResponsiblePersons;
-    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
-        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
-            self.page_token = Some(c.clone());
-        }
-    }
-    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
-        ::shop_api::runtime::Page::cursor(
-            resp.responsible_persons.unwrap_or_default(),
-            resp.next_page_token,
-            resp.total_count,
-        )
-    }
 }
 /// Request of `product.search_size_charts`: Retrieve size charts that a seller has created.
 ///
@@ -10729,13 +10686,6 @@ pub struct ProductSearchSizeChartsRequest {
 /// `POST /product/202407/sizecharts/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/66bebeaa224acb02f7d7e8c5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductSearchSizeChartsResponse {
-    /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub next_page_token: Option<String>,
     /// The list of size charts that meet the query conditions.
     #[serde(
         default,
@@ -10743,6 +10693,13 @@ pub struct ProductSearchSizeChartsResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub size_chart: Option<Vec<SearchSizeChartsSizeChart>>,
+    /// An opaque token used to retrieve the next page of a paginated result set.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub next_page_token: Option<String>,
     /// The number of size charts that meet the query conditions.
     #[serde(
         default,
@@ -10790,12 +10747,1080 @@ impl ::shop_api::runtime::Paginated for ProductSearchSizeChartsRequest {
         )
     }
 }
-/// Request of `product.update_global_inventory`: Update the inventory of unpublished global products if you have access to the Multi-Warehouse feature.
+/// Request of `product.create_manufacturer`: Add a manufacturer for a seller.
 ///
-/// `POST /product/202309/global_products/{global_product_id}/inventory/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6)
+/// `POST /product/202409/compliance/manufacturers` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a54a049d802e7afd063)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductUpdateGlobalInventoryRequest {
-    /// The global product ID to be updated.
+pub struct ProductCreateManufacturerRequest {
+    /// The manufacturer name.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub name: String,
+    /// The registered trade name of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub registered_trade_name: Option<String>,
+    /// The email address of the manufacturer.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub email: String,
+    /// The phone number of the manufacturer.
+    ///
+    /// Required.
+    #[serde(default)]
+    pub phone_number: PhoneNumber,
+    /// The postal address of the manufacturer.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub address: String,
+    /// The BCP-47 locale code representing the language used for specifying the manufacturer information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub locale: Option<String>,
+}
+/// Response data of `product.create_manufacturer`: Add a manufacturer for a seller.
+///
+/// `POST /product/202409/compliance/manufacturers` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a54a049d802e7afd063)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCreateManufacturerResponse {
+    /// A unique ID that identifies the manufacturer in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub manufacturer_id: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductCreateManufacturerRequest {
+    type Response = ProductCreateManufacturerResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.create_manufacturer",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202409/compliance/manufacturers",
+        summary: "Add a manufacturer for a seller.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/67066a54a049d802e7afd063",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: true,
+        required: &["name", "email", "phone_number", "address"],
+    };
+}
+/// Request of `product.partial_edit_manufacturer`: Edit the details of a manufacturer in the EU languages supported by TikTok Shop.
+///
+/// `POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a55c55b3a03044eea29)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductPartialEditManufacturerRequest {
+    /// The manufacturer ID in TikTok Shop.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub manufacturer_id: String,
+    /// The manufacturer name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The registered trade name of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub registered_trade_name: Option<String>,
+    /// The email address of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub email: Option<String>,
+    /// The phone number of the manufacturer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<PhoneNumber>,
+    /// The postal address of the manufacturer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub address: Option<String>,
+    /// The BCP-47 locale code representing the language used for specifying the responsible person information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub locale: Option<String>,
+}
+/// Response data of `product.partial_edit_manufacturer`: Edit the details of a manufacturer in the EU languages supported by TikTok Shop.
+///
+/// `POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a55c55b3a03044eea29)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductPartialEditManufacturerResponse {}
+impl ::shop_api::runtime::ApiRequest for ProductPartialEditManufacturerRequest {
+    type Response = ProductPartialEditManufacturerResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.partial_edit_manufacturer",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit",
+        summary: "Edit the details of a manufacturer in the EU languages supported by TikTok Shop.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/67066a55c55b3a03044eea29",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: false,
+        required: &["manufacturer_id"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/product/202409/compliance/manufacturers/{}/partial_edit",
+                ::shop_api::runtime::path_segment(& self.manufacturer_id)
+            ),
+        )
+    }
+}
+/// Request of `product.create_responsible_person`: Add a new EU responsible person who ensures a seller's products comply with EU regulations.
+///
+/// `POST /product/202409/compliance/responsible_persons` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a553521310300c988f2)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCreateResponsiblePersonRequest {
+    /// The responsible person name.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub name: String,
+    /// The email address of the responsible person.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub email: String,
+    /// The phone number of the responsible person.
+    ///
+    /// Required.
+    #[serde(default)]
+    pub phone_number: CreateResponsiblePersonPhoneNumber,
+    /// The residential address of the responsible person.
+    ///
+    /// Required.
+    #[serde(default)]
+    pub address: Address,
+    /// The BCP-47 locale code representing the language used for specifying the responsible person information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub locale: Option<String>,
+}
+/// Response data of `product.create_responsible_person`: Add a new EU responsible person who ensures a seller's products comply with EU regulations.
+///
+/// `POST /product/202409/compliance/responsible_persons` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a553521310300c988f2)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCreateResponsiblePersonResponse {
+    /// A unique ID that identifies the responsible person in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub responsible_person_id: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductCreateResponsiblePersonRequest {
+    type Response = ProductCreateResponsiblePersonResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.create_responsible_person",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202409/compliance/responsible_persons",
+        summary: "Add a new EU responsible person who ensures a seller's products comply with EU regulations.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/67066a553521310300c988f2",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: true,
+        required: &["name", "email", "phone_number", "address"],
+    };
+}
+/// Request of `product.partial_edit_responsible_person`: Edit the details of an EU responsible person in the EU languages supported by TikTok Shop.
+///
+/// `POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a5587019802fdce19b3)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductPartialEditResponsiblePersonRequest {
+    /// The responsible person ID in TikTok Shop.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub responsible_person_id: String,
+    /// The responsible person name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// The email address of the responsible person.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub email: Option<String>,
+    /// The phone number of the responsible person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<PartialEditResponsiblePersonPhoneNumber>,
+    /// The residential address of the responsible person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    /// The BCP-47 locale code representing the language used for specifying the responsible person information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub locale: Option<String>,
+}
+/// Response data of `product.partial_edit_responsible_person`: Edit the details of an EU responsible person in the EU languages supported by TikTok Shop.
+///
+/// `POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a5587019802fdce19b3)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductPartialEditResponsiblePersonResponse {}
+impl ::shop_api::runtime::ApiRequest for ProductPartialEditResponsiblePersonRequest {
+    type Response = ProductPartialEditResponsiblePersonResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.partial_edit_responsible_person",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit",
+        summary: "Edit the details of an EU responsible person in the EU languages supported by TikTok Shop.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/67066a5587019802fdce19b3",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: false,
+        required: &["responsible_person_id"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/product/202409/compliance/responsible_persons/{}/partial_edit",
+                ::shop_api::runtime::path_segment(& self.responsible_person_id)
+            ),
+        )
+    }
+}
+/// Request of `product.diagnose_and_optimize_product`: Diagnose products to obtain information that helps you to improve the product content, enhancing product visibility and customer trust.
+///
+/// `POST /product/202411/products/diagnose_optimize` — [official documentation](https://partner.tiktokshop.com/docv2/page/677c9523f7765c0308b3d68d)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductDiagnoseAndOptimizeProductRequest {
+    /// The product ID of an existing product in TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+    /// The ID of the category of this product.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub category_id: String,
+    /// The product description in HTML format.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub description: Option<String>,
+    /// The ID of the brand of this product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub brand_id: Option<String>,
+    /// A list of images to display in the product image gallery.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub main_images: Option<Vec<DiagnoseAndOptimizeProductMainImage>>,
+    /// The product title.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub title: Option<String>,
+    /// A list of general attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_attributes: Option<Vec<DiagnoseAndOptimizeProductProductAttribute>>,
+    /// The measurement details of the product to help buyers find the right size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_chart: Option<DiagnoseAndOptimizeProductSizeChart>,
+    /// The fields for which you want to generate specific optimization suggestions. Values: TITLE, DESCRIPTION, IMAGE, ALL, NONE.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub optimization_fields: Option<Vec<String>>,
+}
+/// Response data of `product.diagnose_and_optimize_product`: Diagnose products to obtain information that helps you to improve the product content, enhancing product visibility and customer trust.
+///
+/// `POST /product/202411/products/diagnose_optimize` — [official documentation](https://partner.tiktokshop.com/docv2/page/677c9523f7765c0308b3d68d)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductDiagnoseAndOptimizeProductResponse {
+    /// Product listing quality information.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing_quality: Option<ListingQuality>,
+    /// Product diagnosis and optimization information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub diagnoses: Option<Vec<Diagnose>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductDiagnoseAndOptimizeProductRequest {
+    type Response = ProductDiagnoseAndOptimizeProductResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.diagnose_and_optimize_product",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202411/products/diagnose_optimize",
+        summary: "Diagnose products to obtain information that helps you to improve the product content, enhancing product visibility and customer trust.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/677c9523f7765c0308b3d68d",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["category_id"],
+    };
+}
+/// Request of `product.search_manufacturers`: Retrieve a list of manufacturers in the EU languages supported by TikTok Shop based on their IDs or keyword.
+///
+/// `POST /product/202501/compliance/manufacturers/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/679202ed4ddec3030b3a64c7)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductSearchManufacturersRequest {
+    /// The number of results to be returned per page.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page_size: i64,
+    /// An opaque token used to retrieve the next page of a paginated result set.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page_token: Option<String>,
+    /// Filter results by these manufacturer IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub manufacturer_ids: Option<Vec<String>>,
+    /// Filter results to show those that contain this keyword.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub keyword: Option<String>,
+    /// The BCP-47 locale codes for displaying the manufacturer information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub locales: Option<Vec<String>>,
+}
+/// Response data of `product.search_manufacturers`: Retrieve a list of manufacturers in the EU languages supported by TikTok Shop based on their IDs or keyword.
+///
+/// `POST /product/202501/compliance/manufacturers/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/679202ed4ddec3030b3a64c7)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductSearchManufacturersResponse {
+    /// The list of manufacturers that meet the query conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub manufacturers: Option<Vec<SearchManufacturersManufacturer>>,
+    /// The number of manufacturers that meet the query conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_count: Option<i64>,
+    /// An opaque token used to retrieve the next page of a paginated result set.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub next_page_token: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductSearchManufacturersRequest {
+    type Response = ProductSearchManufacturersResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.search_manufacturers",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202501/compliance/manufacturers/search",
+        summary: "Retrieve a list of manufacturers in the EU languages supported by TikTok Shop based on their IDs or keyword.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/679202ed4ddec3030b3a64c7",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["page_size"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("page_size", &self.page_size);
+        q.push("page_token", &self.page_token);
+    }
+}
+impl ::shop_api::runtime::Paginated for ProductSearchManufacturersRequest {
+    type Item = SearchManufacturersManufacturer;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.page_token = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.manufacturers.unwrap_or_default(),
+            resp.next_page_token,
+            resp.total_count,
+        )
+    }
+}
+/// Request of `product.search_responsible_persons`: Retrieve a list of responsible persons in the EU languages supported by TikTok Shop based on their ID or keywords.
+///
+/// `POST /product/202501/compliance/responsible_persons/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/679202edc815c70313ff41a5)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductSearchResponsiblePersonsRequest {
+    /// The number of results to be returned per page.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page_size: i64,
+    /// An opaque token used to retrieve the next page of a paginated result set.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page_token: Option<String>,
+    /// Filter results by these responsible person IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub responsible_person_ids: Option<Vec<String>>,
+    /// Filter results to show those that contain this keyword.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub keyword: Option<String>,
+    /// The BCP-47 locale codes for displaying the responsible person information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub locales: Option<Vec<String>>,
+}
+/// Response data of `product.search_responsible_persons`: Retrieve a list of responsible persons in the EU languages supported by TikTok Shop based on their ID or keywords.
+///
+/// `POST /product/202501/compliance/responsible_persons/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/679202edc815c70313ff41a5)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductSearchResponsiblePersonsResponse {
+    /// The list of responsible persons that meet the query conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub responsible_persons: Option<Vec<SearchResponsiblePersonsResponsiblePerson>>,
+    /// The number of responsible persons that meet the query conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_count: Option<i64>,
+    /// An opaque token used to retrieve the next page of a paginated result set.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub next_page_token: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductSearchResponsiblePersonsRequest {
+    type Response = ProductSearchResponsiblePersonsResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.search_responsible_persons",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202501/compliance/responsible_persons/search",
+        summary: "Retrieve a list of responsible persons in the EU languages supported by TikTok Shop based on their ID or keywords.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/679202edc815c70313ff41a5",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["page_size"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("page_size", &self.page_size);
+        q.push("page_token", &self.page_token);
+    }
+}
+impl ::shop_api::runtime::Paginated for ProductSearchResponsiblePersonsRequest {
+    type Item = SearchResponsiblePersonsResponsiblePerson;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.page_token = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.responsible_persons.unwrap_or_default(),
+            resp.next_page_token,
+            resp.total_count,
+        )
+    }
+}
+/// Request of `product.search_202502`: Retrieve a list of products that meet the specified conditions.
+///
+/// `POST /product/202502/products/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/67b837b685619104a6846369)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductSearch202502Request {
+    /// The number of results to be returned per page.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page_size: i64,
+    /// An opaque token used to retrieve the next page of a paginated result set.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page_token: Option<String>,
+    /// Filter products based on the product's base version. Values: ALL, DRAFT, PENDING, FAILED, ACTIVATE, SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+    /// Filter products by these seller SKU codes.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_skus: Option<Vec<String>>,
+    /// Filter products to show only those that are created on or after the specified date and time.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time_ge: Option<i64>,
+    /// Filter products to show only those that are created on or before the specified date and time.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time_le: Option<i64>,
+    /// Filter products to show only those that are updated on or after the specified date and time.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time_ge: Option<i64>,
+    /// Filter products to show only those that are updated on or before the specified date and time.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time_le: Option<i64>,
+    /// Filter products by the category tree version. Values: US.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_version: Option<String>,
+    /// Filter products by their listing quality tier. Values: POOR, FAIR, GOOD.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub listing_quality_tiers: Option<Vec<String>>,
+    /// Filter products by the listing platforms. Values: TOKOPEDIA, TIKTOK_SHOP.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub listing_platforms: Option<Vec<String>>,
+    /// Filter products by their audit status for TikTok Shop. Values: AUDITING, FAILED, APPROVED.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub audit_status: Option<Vec<String>>,
+    /// Filter products by SKU IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_ids: Option<Vec<String>>,
+    /// Filter products by their Subscribe and Save (SNS) status. Values: CONFIGURED, ELIGIBLE.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sns_filter: Option<String>,
+    /// Filter products to show only those that have a draft.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub return_draft_version: Option<bool>,
+}
+/// Response data of `product.search_202502`: Retrieve a list of products that meet the specified conditions.
+///
+/// `POST /product/202502/products/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/67b837b685619104a6846369)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductSearch202502Response {
+    /// The total number of products that meet the query conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_count: Option<i64>,
+    /// The list of products that meet the query conditions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub products: Option<Vec<Search202502Product>>,
+    /// An opaque token used to retrieve the next page of a paginated result set.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub next_page_token: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductSearch202502Request {
+    type Response = ProductSearch202502Response;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.search_202502",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202502/products/search",
+        summary: "Retrieve a list of products that meet the specified conditions.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/67b837b685619104a6846369",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["page_size"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("page_size", &self.page_size);
+        q.push("page_token", &self.page_token);
+    }
+}
+impl ::shop_api::runtime::Paginated for ProductSearch202502Request {
+    type Item = Search202502Product;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.page_token = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.products.unwrap_or_default(),
+            resp.next_page_token,
+            resp.total_count,
+        )
+    }
+}
+/// Request of `product.create_image_translation_tasks`: Initiates a translation task for one or more images.
+///
+/// `POST /product/202505/images/translation_tasks` — [official documentation](https://partner.tiktokshop.com/docv2/page/684f8b2d6e0b37048b2448b4)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCreateImageTranslationTasksRequest {
+    /// The partner identifier used in API requests.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_asset_cipher: Option<String>,
+    /// The list of images to translate.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub images: Vec<CreateImageTranslationTasksImage>,
+}
+/// Response data of `product.create_image_translation_tasks`: Initiates a translation task for one or more images.
+///
+/// `POST /product/202505/images/translation_tasks` — [official documentation](https://partner.tiktokshop.com/docv2/page/684f8b2d6e0b37048b2448b4)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductCreateImageTranslationTasksResponse {
+    /// The list of translation tasks created for the requested images.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub translation_tasks: Option<Vec<CreateImageTranslationTasksTranslationTask>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductCreateImageTranslationTasksRequest {
+    type Response = ProductCreateImageTranslationTasksResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.create_image_translation_tasks",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202505/images/translation_tasks",
+        summary: "Initiates a translation task for one or more images.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/684f8b2d6e0b37048b2448b4",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["images"],
+    };
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("category_asset_cipher", &self.category_asset_cipher);
+    }
+}
+/// Request of `product.replicate_product`: Description of [POST]/product/:version/Replicate_Product.
+///
+/// `POST /product/202507/products/{product_id}/global_replicate` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a685ce5a65b904aba10b1a)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductReplicateProductRequest {
+    /// The product ID in TikTok Shop.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: String,
+    /// Target markets for replicating the local product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub replicate_target: Option<Vec<ReplicateTarget>>,
+}
+/// Response data of `product.replicate_product`: Description of [POST]/product/:version/Replicate_Product.
+///
+/// `POST /product/202507/products/{product_id}/global_replicate` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a685ce5a65b904aba10b1a)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductReplicateProductResponse {
+    /// The list of errors that occurred.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub errors: Option<Vec<ReplicateProductError>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductReplicateProductRequest {
+    type Response = ProductReplicateProductResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.replicate_product",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202507/products/{product_id}/global_replicate",
+        summary: "Description of [POST]/product/:version/Replicate_Product.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/68a685ce5a65b904aba10b1a",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["product_id"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/product/202507/products/{}/global_replicate",
+                ::shop_api::runtime::path_segment(& self.product_id)
+            ),
+        )
+    }
+}
+/// Request of `product.partial_edit_202509`: Edit some properties (e.g.
+///
+/// `POST /product/202509/products/{product_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/68f597ee1e45470499ff10f0)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductPartialEdit202509Request {
+    /// The product ID in TikTok Shop.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: String,
+    /// Indicates how the product should be saved. Values: AS_DRAFT, LISTING.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub save_mode: Option<String>,
+    /// The product description in HTML format.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub description: Option<String>,
+    /// The ID of the brand of this product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub brand_id: Option<String>,
+    /// A list of images to display in the product image gallery.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub main_images: Option<Vec<PartialEdit202509MainImage>>,
+    /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<PartialEdit202509Sku>>,
+    /// The product title.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub title: Option<String>,
+    /// A flag indicating whether to show the Cash On Delivery (COD) payment option during checkout.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_cod_allowed: Option<bool>,
+    /// The list of certifications for your product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub certifications: Option<Vec<PartialEdit202509Certification>>,
+    /// The weight of the product package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_weight: Option<PartialEdit202509PackageWeight>,
+    /// A list of general attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_attributes: Option<Vec<PartialEdit202509ProductAttribute>>,
+    /// The measurement details of the product to help buyers find the right size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_chart: Option<PartialEdit202509SizeChart>,
+    /// The dimensions of the product package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_dimensions: Option<PackageDimension>,
+    /// A product introduction or promotion video to display for your product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<PartialEdit202509Video>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_product_id: Option<String>,
+    /// A comma-delimited list of manufacturer IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub manufacturer_ids: Option<Vec<String>>,
+    /// A comma-delimited list of responsible person IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub responsible_person_ids: Option<Vec<String>>,
+    /// The platforms for listing the product. Values: TOKOPEDIA, TIKTOK_SHOP.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub listing_platforms: Option<Vec<String>>,
+    /// The list of local market replicas to which updates should be synced.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub replicated_products: Option<Vec<PartialEdit202509ReplicatedProduct>>,
+    /// All of the Save and Subscribe discount details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscribe_info_edit: Option<SubscribeInfoEdit>,
+}
+/// Response data of `product.partial_edit_202509`: Edit some properties (e.g.
+///
+/// `POST /product/202509/products/{product_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/68f597ee1e45470499ff10f0)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductPartialEdit202509Response {
+    /// The product ID generated by TikTok Shop.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+    /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<PartialEdit202509Sku2>>,
+    /// Product audit information.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<PartialEdit202509Audit>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductPartialEdit202509Request {
+    type Response = ProductPartialEdit202509Response;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.partial_edit_202509",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/202509/products/{product_id}/partial_edit",
+        summary: "Edit some properties (e.g.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/68f597ee1e45470499ff10f0",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["product_id"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/product/202509/products/{}/partial_edit",
+                ::shop_api::runtime::path_segment(& self.product_id)
+            ),
+        )
+    }
+}
+/// Request of `product.edit_global_product`: Edit all properties (e.g.
+///
+/// `PUT /product/202309/global_products/{global_product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e1bcc16ffe02b8dc3cd7)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductEditGlobalProductRequest {
+    /// The global product ID generated by TikTok Shop.
     ///
     /// Required.
     #[serde(
@@ -10804,115 +11829,543 @@ pub struct ProductUpdateGlobalInventoryRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub global_product_id: String,
-    /// The list of global SKUs that need to be updated.
+    /// The product title.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub title: String,
+    /// The product description in HTML format.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub description: String,
+    /// The ID of the category of this product.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub category_id: String,
+    /// The ID of the brand of this product.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub global_skus: Option<Vec<UpdateGlobalInventoryGlobalSkus>>,
+    pub brand_id: Option<String>,
+    /// A list of images to display in the product image gallery.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub main_images: Vec<EditGlobalProductMainImage>,
+    /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub skus: Vec<EditGlobalProductSku>,
+    /// The weight of the product package.
+    ///
+    /// Required.
+    #[serde(default)]
+    pub package_weight: EditGlobalProductPackageWeight,
+    /// The list of certifications for your product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub certifications: Option<Vec<EditGlobalProductCertification>>,
+    /// The dimensions of the product package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_dimensions: Option<PackageDimension>,
+    /// A list of general attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_attributes: Option<Vec<EditGlobalProductProductAttribute>>,
+    /// The measurement details of the product to help buyers find the right size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_chart: Option<EditGlobalProductSizeChart>,
+    /// A product introduction or promotion video to display for your product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<EditGlobalProductVideo>,
+    /// (Deprecated: This field is deprecated and will be removed in a future API version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<EditGlobalProductManufacturer>,
+    /// A comma-delimited list of manufacturer IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub manufacturer_ids: Option<Vec<String>>,
+    /// A comma-delimited list of responsible person IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub responsible_person_ids: Option<Vec<String>>,
+    /// The category tree version to assign this product to. Values: US.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_version: Option<String>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_global_product_id: Option<String>,
 }
-/// Response data of `product.update_global_inventory`: Update the inventory of unpublished global products if you have access to the Multi-Warehouse feature.
+/// Response data of `product.edit_global_product`: Edit all properties (e.g.
 ///
-/// `POST /product/202309/global_products/{global_product_id}/inventory/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6)
+/// `PUT /product/202309/global_products/{global_product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e1bcc16ffe02b8dc3cd7)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductUpdateGlobalInventoryResponse {}
-impl ::shop_api::runtime::ApiRequest for ProductUpdateGlobalInventoryRequest {
-    type Response = ProductUpdateGlobalInventoryResponse;
+pub struct ProductEditGlobalProductResponse {
+    /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_skus: Option<Vec<GlobalSku>>,
+    /// Results of syncing the changes in the edited product to markets where it is published.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub publish_results: Option<Vec<PublishResult>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductEditGlobalProductRequest {
+    type Response = ProductEditGlobalProductResponse;
     type Platform = super::super::Tiktok;
     const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
         platform: "tiktok",
         module: "product",
-        name: "product.update_global_inventory",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/product/202309/global_products/{global_product_id}/inventory/update",
-        summary: "Update the inventory of unpublished global products if you have access to the Multi-Warehouse feature.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6",
+        name: "product.edit_global_product",
+        method: ::shop_api::runtime::HttpMethod::Put,
+        path: "/product/202309/global_products/{global_product_id}",
+        summary: "Edit all properties (e.g.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6509e1bcc16ffe02b8dc3cd7",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
         deprecated: false,
-        has_data: false,
+        has_data: true,
+        required: &[
+            "global_product_id",
+            "title",
+            "description",
+            "category_id",
+            "main_images",
+            "skus",
+            "package_weight",
+        ],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/product/202309/global_products/{}", ::shop_api::runtime::path_segment(&
+                self.global_product_id)
+            ),
+        )
+    }
+}
+/// Request of `product.partial_edit_global_product`: Description of [POST]/product/:version/Partial_Edit_Global_Product.
+///
+/// `PUT /product/202509/global_products/{global_product_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/69082631ff1d8e04a996fe52)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductPartialEditGlobalProductRequest {
+    /// The global product ID generated by TikTok Shop.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_product_id: String,
+    /// The product title.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub title: Option<String>,
+    /// The product description in HTML format.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub description: Option<String>,
+    /// The ID of the category of this product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_id: Option<String>,
+    /// The ID of the brand of this product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub brand_id: Option<String>,
+    /// A list of images to display in the product image gallery.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub main_images: Option<Vec<PartialEditGlobalProductMainImage>>,
+    /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<PartialEditGlobalProductSku>>,
+    /// The weight of the product package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_weight: Option<PartialEditGlobalProductPackageWeight>,
+    /// The list of certifications for your product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub certifications: Option<Vec<PartialEditGlobalProductCertification>>,
+    /// The dimensions of the product package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_dimensions: Option<PackageDimension>,
+    /// A list of general attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_attributes: Option<Vec<PartialEditGlobalProductProductAttribute>>,
+    /// The measurement details of the product to help buyers find the right size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_chart: Option<PartialEditGlobalProductSizeChart>,
+    /// A product introduction or promotion video to display for your product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<PartialEditGlobalProductVideo>,
+    /// (Deprecated: This field is deprecated and will be removed in a future API version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<PartialEditGlobalProductManufacturer>,
+    /// A comma-delimited list of manufacturer IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub manufacturer_ids: Option<Vec<String>>,
+    /// A comma-delimited list of responsible person IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub responsible_person_ids: Option<Vec<String>>,
+    /// The category tree version to assign this product to. Values: US.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_version: Option<String>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_global_product_id: Option<String>,
+}
+/// Response data of `product.partial_edit_global_product`: Description of [POST]/product/:version/Partial_Edit_Global_Product.
+///
+/// `PUT /product/202509/global_products/{global_product_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/69082631ff1d8e04a996fe52)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductPartialEditGlobalProductResponse {
+    /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub global_skus: Option<Vec<GlobalSku>>,
+    /// Results of syncing the changes in the edited product to markets where it is published.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub publish_results: Option<Vec<PublishResult>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductPartialEditGlobalProductRequest {
+    type Response = ProductPartialEditGlobalProductResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "product",
+        name: "product.partial_edit_global_product",
+        method: ::shop_api::runtime::HttpMethod::Put,
+        path: "/product/202509/global_products/{global_product_id}/partial_edit",
+        summary: "Description of [POST]/product/:version/Partial_Edit_Global_Product.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/69082631ff1d8e04a996fe52",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
+        deprecated: false,
+        has_data: true,
         required: &["global_product_id"],
     };
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(
             format!(
-                "/product/202309/global_products/{}/inventory/update",
+                "/product/202509/global_products/{}/partial_edit",
                 ::shop_api::runtime::path_segment(& self.global_product_id)
             ),
         )
     }
 }
-/// Request of `product.upload_product_file`: Upload non-image files, such as PDF or video to TikTok Shop.
+/// Request of `product.edit_202509`: Edit all properties (e.g.
 ///
-/// `POST /product/202309/files/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5)
+/// `PUT /product/202509/products/{product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/68f597ed028a11048cff9ad7)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductUploadProductFileRequest {
-    /// The local file to be uploaded.
+pub struct ProductEdit202509Request {
+    /// The product ID generated by TikTok Shop.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: String,
+    /// Indicates how the product should be saved. Values: AS_DRAFT, LISTING.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub save_mode: Option<String>,
+    /// The product description in HTML format.
     ///
     /// Required.
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
-    pub data: String,
-    /// The name of the file, including the file extension (e.g.
+    pub description: String,
+    /// The ID of the category of this product.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub category_id: String,
+    /// The ID of the brand of this product.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub name: Option<String>,
+    pub brand_id: Option<String>,
+    /// A list of images to display in the product image gallery.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub main_images: Vec<Edit202509MainImage>,
+    /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub skus: Vec<Edit202509Sku>,
+    /// The product title.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub title: String,
+    /// A flag indicating whether to show the Cash On Delivery (COD) payment option during checkout.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_cod_allowed: Option<bool>,
+    /// The list of certifications for your product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub certifications: Option<Vec<Edit202509Certification>>,
+    /// The weight of the product package.
+    ///
+    /// Required.
+    #[serde(default)]
+    pub package_weight: Edit202509PackageWeight,
+    /// A list of general attributes (e.g.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_attributes: Option<Vec<Edit202509ProductAttribute>>,
+    /// The measurement details of the product to help buyers find the right size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_chart: Option<Edit202509SizeChart>,
+    /// The dimensions of the product package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_dimensions: Option<PackageDimension>,
+    /// An external identifier used in an external ecommerce platform.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub external_product_id: Option<String>,
+    /// This field is returned for seller accounts in the following regions only: - ID - MX - MY - PH - SG - TH - VN For all other regions, this field is NOT used and will NOT be processed if passed for create, edit, or partial edit operations.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub delivery_option_ids: Option<Vec<String>>,
+    /// A product introduction or promotion video to display for your product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<Edit202509Video>,
+    /// The category tree version to assign this product to. Values: US.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_version: Option<String>,
+    /// A comma-delimited list of manufacturer IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub manufacturer_ids: Option<Vec<String>>,
+    /// A comma-delimited list of responsible person IDs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub responsible_person_ids: Option<Vec<String>>,
+    /// The platforms for listing the product. Values: TOKOPEDIA, TIKTOK_SHOP.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub listing_platforms: Option<Vec<String>>,
+    /// The shipping insurance purchase requirement imposed on buyers for the product. Values: REQUIRED, OPTIONAL, NOT_SUPPORTED.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_insurance_requirement: Option<String>,
+    /// A flag to indicate if the product is pre-owned.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_pre_owned: Option<bool>,
+    /// The minimum order quantity for the product.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub minimum_order_quantity: Option<i64>,
+    /// The list of local market replicas to which updates should be synced.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub replicated_products: Option<Vec<Edit202509ReplicatedProduct>>,
+    /// All the editable Save and Subscribe promotion info associated with the given product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscribe_info_edit: Option<SubscribeInfoEdit>,
+    /// Identifier of the shipping template that will be bound to the product
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_template_id: Option<String>,
 }
-/// Response data of `product.upload_product_file`: Upload non-image files, such as PDF or video to TikTok Shop.
+/// Response data of `product.edit_202509`: Edit all properties (e.g.
 ///
-/// `POST /product/202309/files/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5)
+/// `PUT /product/202509/products/{product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/68f597ed028a11048cff9ad7)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductUploadProductFileResponse {
-    /// The format of the file.
+pub struct ProductEdit202509Response {
+    /// The product ID generated by TikTok Shop.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub format: Option<String>,
-    /// The file ID generated by TikTok Shop.
+    pub product_id: Option<String>,
+    /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub id: Option<String>,
-    /// The name of the file.
+    pub skus: Option<Vec<Edit202509Sku3>>,
+    /// Warning information that the API caller needs to pay special attention to.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub name: Option<String>,
-    /// The URL to access and view the file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub url: Option<String>,
+    pub warnings: Option<Vec<Edit202509Warning>>,
+    /// Product audit information.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<Edit202509Audit>,
 }
-impl ::shop_api::runtime::ApiRequest for ProductUploadProductFileRequest {
-    type Response = ProductUploadProductFileResponse;
+impl ::shop_api::runtime::ApiRequest for ProductEdit202509Request {
+    type Response = ProductEdit202509Response;
     type Platform = super::super::Tiktok;
     const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
         platform: "tiktok",
         module: "product",
-        name: "product.upload_product_file",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/product/202309/files/upload",
-        summary: "Upload non-image files, such as PDF or video to TikTok Shop.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
-            .with(::shop_api::runtime::Flags::MULTIPART),
+        name: "product.edit_202509",
+        method: ::shop_api::runtime::HttpMethod::Put,
+        path: "/product/202509/products/{product_id}",
+        summary: "Edit all properties (e.g.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/68f597ed028a11048cff9ad7",
+        flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
         has_data: true,
-        required: &["data"],
+        required: &[
+            "product_id",
+            "description",
+            "category_id",
+            "main_images",
+            "skus",
+            "title",
+            "package_weight",
+        ],
     };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/product/202509/products/{}", ::shop_api::runtime::path_segment(& self
+                .product_id)
+            ),
+        )
+    }
 }
 impl super::super::Client {
     /// Search products by status, seller SKU and creation or update time.
@@ -11094,71 +12547,6 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductUploadImageResponse> {
         self.execute_multipart(req, files).await
     }
-    /// Check if a TikTok shop is ready to list products.
-    ///
-    /// `product.check_listing_prerequisites` (`GET /product/202312/prerequisites`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6571ae94c5524602c081d0bb)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
-    pub async fn product_check_listing_prerequisites(
-        &self,
-        req: &ProductCheckListingPrerequisitesRequest,
-    ) -> ::shop_api::runtime::Result<ProductCheckListingPrerequisitesResponse> {
-        self.execute(req).await
-    }
-    /// Identify any issues with your product properties in advance to ensure your product is ready for listing.
-    ///
-    /// `product.check_product_listing` (`POST /product/202309/products/listing_check`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0ee8f1fd3102b91c6493)
-    pub async fn product_check_product_listing(
-        &self,
-        req: &ProductCheckProductListingRequest,
-    ) -> ::shop_api::runtime::Result<ProductCheckProductListingResponse> {
-        self.execute(req).await
-    }
-    /// Create a task to upgrade live products (status: `ACTIVATE`) from a 3-level to a 7-level category tree.
-    ///
-    /// `product.create_category_upgrade_task` (`POST /product/202407/products/category_upgrade_task`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6690f62988c3cf02ee1a8d72)
-    pub async fn product_create_category_upgrade_task(
-        &self,
-        req: &ProductCreateCategoryUpgradeTaskRequest,
-    ) -> ::shop_api::runtime::Result<ProductCreateCategoryUpgradeTaskResponse> {
-        self.execute(req).await
-    }
-    /// Create custom brands for your own use across all markets.
-    ///
-    /// `product.create_custom_brands` (`POST /product/202309/brands`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0926f1fd3102b91bbfb0)
-    pub async fn product_create_custom_brands(
-        &self,
-        req: &ProductCreateCustomBrandsRequest,
-    ) -> ::shop_api::runtime::Result<ProductCreateCustomBrandsResponse> {
-        self.execute(req).await
-    }
-    /// Create global products to be sold in one or multiple shops outside of the seller's base country.
-    ///
-    /// `product.create_global_product` (`POST /product/202309/global_products`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509de61bace3e02b7489cba)
-    pub async fn product_create_global_product(
-        &self,
-        req: &ProductCreateGlobalProductRequest,
-    ) -> ::shop_api::runtime::Result<ProductCreateGlobalProductResponse> {
-        self.execute(req).await
-    }
-    /// Add a manufacturer for a seller.
-    ///
-    /// `product.create_manufacturer` (`POST /product/202409/compliance/manufacturers`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a54a049d802e7afd063)
-    pub async fn product_create_manufacturer(
-        &self,
-        req: &ProductCreateManufacturerRequest,
-    ) -> ::shop_api::runtime::Result<ProductCreateManufacturerResponse> {
-        self.execute(req).await
-    }
-    /// Add a new EU responsible person who ensures a seller's products comply with EU regulations.
-    ///
-    /// `product.create_responsible_person` (`POST /product/202409/compliance/responsible_persons`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a553521310300c988f2)
-    pub async fn product_create_responsible_person(
-        &self,
-        req: &ProductCreateResponsiblePersonRequest,
-    ) -> ::shop_api::runtime::Result<ProductCreateResponsiblePersonResponse> {
-        self.execute(req).await
-    }
     /// Delete global products that you no longer need.
     ///
     /// `product.delete_global_products` (`DELETE /product/202309/global_products`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a116fdefece02be5ebbb6)
@@ -11166,24 +12554,6 @@ impl super::super::Client {
         &self,
         req: &ProductDeleteGlobalProductsRequest,
     ) -> ::shop_api::runtime::Result<ProductDeleteGlobalProductsResponse> {
-        self.execute(req).await
-    }
-    /// Edit all properties (e.g.
-    ///
-    /// `product.edit_global_product` (`PUT /product/202309/global_products/{global_product_id}`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e1bcc16ffe02b8dc3cd7)
-    pub async fn product_edit_global_product(
-        &self,
-        req: &ProductEditGlobalProductRequest,
-    ) -> ::shop_api::runtime::Result<ProductEditGlobalProductResponse> {
-        self.execute(req).await
-    }
-    /// Edit all properties (e.g.
-    ///
-    /// `product.edit_202509` (`PUT /product/202509/products/{product_id}`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509da7d0fcef602bf1caddf)
-    pub async fn product_edit202509(
-        &self,
-        req: &ProductEdit202509Request,
-    ) -> ::shop_api::runtime::Result<ProductEdit202509Response> {
         self.execute(req).await
     }
     /// Retrieve the standard built-in product and sales attributes for listing a global product in a particular category, regardless of market...
@@ -11197,17 +12567,6 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductGlobalAttributesResponse> {
         self.execute(req).await
     }
-    /// Retrieve all available product categories, regardless of market variations.
-    ///
-    /// `product.global_categories` (`GET /product/202309/global_categories`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a03f8f1fd3102b91b338a)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
-    pub async fn product_global_categories(
-        &self,
-        req: &ProductGlobalCategoriesRequest,
-    ) -> ::shop_api::runtime::Result<ProductGlobalCategoriesResponse> {
-        self.execute(req).await
-    }
     /// Retrieve the additional requirements (beyond mandatory product attributes) for listing a global product in a particular category...
     ///
     /// `product.global_category_rules` (`GET /product/202309/categories/{category_id}/global_rules`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a056df1fd3102b91b5b8e)
@@ -11217,6 +12576,17 @@ impl super::super::Client {
         &self,
         req: &ProductGlobalCategoryRulesRequest,
     ) -> ::shop_api::runtime::Result<ProductGlobalCategoryRulesResponse> {
+        self.execute(req).await
+    }
+    /// Retrieve all available product categories, regardless of market variations.
+    ///
+    /// `product.global_categories` (`GET /product/202309/global_categories`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a03f8f1fd3102b91b338a)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn product_global_categories(
+        &self,
+        req: &ProductGlobalCategoriesRequest,
+    ) -> ::shop_api::runtime::Result<ProductGlobalCategoriesResponse> {
         self.execute(req).await
     }
     /// Retrieve all properties of a global product that is in the "DRAFT", "UNPUBLISHED", or "PUBLISHED" status, and the corresponding local...
@@ -11230,7 +12600,29 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductGlobalProductResponse> {
         self.execute(req).await
     }
-    /// Obtain SEO suggestions for product titles of live products (status: `ACTIVATE`) to enhance product visibility.
+    /// Check if a TikTok shop is ready to list products.
+    ///
+    /// `product.check_listing_prerequisites` (`GET /product/202312/prerequisites`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6571ae94c5524602c081d0bb)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn product_check_listing_prerequisites(
+        &self,
+        req: &ProductCheckListingPrerequisitesRequest,
+    ) -> ::shop_api::runtime::Result<ProductCheckListingPrerequisitesResponse> {
+        self.execute(req).await
+    }
+    /// Diagnose multiple existing live (status: 'ACTIVATE') products to obtain information that helps you to improve the product content...
+    ///
+    /// `product.information_issue_diagnosis` (`GET /product/202405/products/diagnoses`) — [official documentation](https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn product_information_issue_diagnosis(
+        &self,
+        req: &ProductInformationIssueDiagnosisRequest,
+    ) -> ::shop_api::runtime::Result<ProductInformationIssueDiagnosisResponse> {
+        self.execute(req).await
+    }
+    /// Obtain SEO suggestions for product titles of live products (status: 'ACTIVATE') to enhance product visibility.
     ///
     /// `product.products_seo_words` (`GET /product/202405/products/seo_words`) — [official documentation](https://partner.tiktokshop.com/docv2/page/66504921e2c24802e66f1a85)
     ///
@@ -11241,7 +12633,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductProductsSeoWordsResponse> {
         self.execute(req).await
     }
-    /// Obtain AI-optimized product titles and descriptions for live products (status: `ACTIVATE`).
+    /// Obtain AI-optimized product titles and descriptions for live products (status: 'ACTIVATE').
     ///
     /// `product.recommended_product_title_and_description` (`GET /product/202405/products/suggestions`) — [official documentation](https://partner.tiktokshop.com/docv2/page/66504931a0778602df120244)
     ///
@@ -11254,155 +12646,46 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Retrieve inventory information for multiple products or SKUs.
+    /// Retrieves the image translation task status and translated images for one or more previously submitted images.
     ///
-    /// `product.inventory_search` (`POST /product/202309/inventory/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a9191c16ffe02b8eec161)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
-    pub async fn product_inventory_search(
-        &self,
-        req: &ProductInventorySearchRequest,
-    ) -> ::shop_api::runtime::Result<ProductInventorySearchResponse> {
-        self.execute(req).await
-    }
-    /// The interface returns the field requirements for creating a product.
-    ///
-    /// `product.listing_schemas` (`GET /product/202407/listing_schemas`) — [official documentation](https://partner.tiktokshop.com/docv2/page/65b0caabb943c102df5843ab)
+    /// `product.image_translation_tasks` (`GET /product/202506/images/translation_tasks`) — [official documentation](https://partner.tiktokshop.com/docv2/page/684f8b2d535a9d048f234564)
     ///
     /// Idempotent: retried on transport errors and 5xx.
-    pub async fn product_listing_schemas(
+    pub async fn product_image_translation_tasks(
         &self,
-        req: &ProductListingSchemasRequest,
-    ) -> ::shop_api::runtime::Result<ProductListingSchemasResponse> {
+        req: &ProductImageTranslationTasksRequest,
+    ) -> ::shop_api::runtime::Result<ProductImageTranslationTasksResponse> {
         self.execute(req).await
     }
-    /// Optimize images used in your TikTok Shop by changing the background to white.
+    /// Retrieves the global listing rules for a local shop that belongs to a global seller.
     ///
-    /// `product.optimized_images` (`POST /product/202404/images/optimize`) — [official documentation](https://partner.tiktokshop.com/docv2/page/665692b35d39dc02deb49a97)
-    pub async fn product_optimized_images(
-        &self,
-        req: &ProductOptimizedImagesRequest,
-    ) -> ::shop_api::runtime::Result<ProductOptimizedImagesResponse> {
-        self.execute(req).await
-    }
-    /// Edit the details of a manufacturer in the EU languages supported by TikTok Shop.
-    ///
-    /// `product.partial_edit_manufacturer` (`POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a55c55b3a03044eea29)
-    pub async fn product_partial_edit_manufacturer(
-        &self,
-        req: &ProductPartialEditManufacturerRequest,
-    ) -> ::shop_api::runtime::Result<ProductPartialEditManufacturerResponse> {
-        self.execute(req).await
-    }
-    /// Edit some properties (e.g.
-    ///
-    /// `product.partial_edit_202509` (`POST /product/202509/products/{product_id}/partial_edit`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a98d74a0bb702c06c3289)
-    pub async fn product_partial_edit202509(
-        &self,
-        req: &ProductPartialEdit202509Request,
-    ) -> ::shop_api::runtime::Result<ProductPartialEdit202509Response> {
-        self.execute(req).await
-    }
-    /// Edit the details of an EU responsible person in the EU languages supported by TikTok Shop.
-    ///
-    /// `product.partial_edit_responsible_person` (`POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a5587019802fdce19b3)
-    pub async fn product_partial_edit_responsible_person(
-        &self,
-        req: &ProductPartialEditResponsiblePersonRequest,
-    ) -> ::shop_api::runtime::Result<ProductPartialEditResponsiblePersonResponse> {
-        self.execute(req).await
-    }
-    /// Diagnose multiple existing live (status: `ACTIVATE`) products to obtain information that helps you to improve the product content...
-    ///
-    /// `product.information_issue_diagnosis` (`GET /product/202405/products/diagnoses`) — [official documentation](https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9)
+    /// `product.global_listing_rules` (`GET /product/202507/global_listing_rules`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68a6847a5a65b904aba10374)
     ///
     /// Idempotent: retried on transport errors and 5xx.
-    pub async fn product_information_issue_diagnosis(
+    pub async fn product_global_listing_rules(
         &self,
-        req: &ProductInformationIssueDiagnosisRequest,
-    ) -> ::shop_api::runtime::Result<ProductInformationIssueDiagnosisResponse> {
+        req: &ProductGlobalListingRulesRequest,
+    ) -> ::shop_api::runtime::Result<ProductGlobalListingRulesResponse> {
         self.execute(req).await
     }
-    /// Publish and convert a global product to local products in one or multiple shops in supported markets.
+    /// Retrieves the globally associated replicas in other markets if the product has been replicated through local replication.
     ///
-    /// `product.publish_global_product` (`POST /product/202309/global_products/{global_product_id}/publish`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6)
-    pub async fn product_publish_global_product(
-        &self,
-        req: &ProductPublishGlobalProductRequest,
-    ) -> ::shop_api::runtime::Result<ProductPublishGlobalProductResponse> {
-        self.execute(req).await
-    }
-    /// Retrieve the recommended categories for a candidate global product based on its title, description, and images.
-    ///
-    /// `product.recommend_global_categories` (`POST /product/202309/global_categories/recommend`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a9354f1fd3102b92a853b)
-    pub async fn product_recommend_global_categories(
-        &self,
-        req: &ProductRecommendGlobalCategoriesRequest,
-    ) -> ::shop_api::runtime::Result<ProductRecommendGlobalCategoriesResponse> {
-        self.execute(req).await
-    }
-    /// Retrieve a list of global products that meet the specified conditions.
-    ///
-    /// `product.search_global_products` (`POST /product/202312/global_products/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/65854fa5a46cdd02bcbd0a18)
+    /// `product.global_replicated_products` (`GET /product/202507/products/{product_id}/replicated_products`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68a685e65a65b904aba10cbf)
     ///
     /// Idempotent: retried on transport errors and 5xx.
-    pub async fn product_search_global_products(
+    pub async fn product_global_replicated_products(
         &self,
-        req: &ProductSearchGlobalProductsRequest,
-    ) -> ::shop_api::runtime::Result<ProductSearchGlobalProductsResponse> {
+        req: &ProductGlobalReplicatedProductsRequest,
+    ) -> ::shop_api::runtime::Result<ProductGlobalReplicatedProductsResponse> {
         self.execute(req).await
     }
-    /// Retrieve a list of manufacturers in the EU languages supported by TikTok Shop based on their IDs or keyword.
+    /// Create custom brands for your own use across all markets.
     ///
-    /// `product.search_manufacturers` (`POST /product/202501/compliance/manufacturers/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a580dcee902fa03ccf9)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
-    pub async fn product_search_manufacturers(
+    /// `product.create_custom_brands` (`POST /product/202309/brands`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0926f1fd3102b91bbfb0)
+    pub async fn product_create_custom_brands(
         &self,
-        req: &ProductSearchManufacturersRequest,
-    ) -> ::shop_api::runtime::Result<ProductSearchManufacturersResponse> {
-        self.execute(req).await
-    }
-    /// Retrieve a list of products that meet the specified conditions.
-    ///
-    /// `product.search_202502` (`POST /product/202502/products/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/65854ffb8f559302d8a6acda)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
-    pub async fn product_search202502(
-        &self,
-        req: &ProductSearch202502Request,
-    ) -> ::shop_api::runtime::Result<ProductSearch202502Response> {
-        self.execute(req).await
-    }
-    /// Retrieve a list of responsible persons in the EU languages supported by TikTok Shop based on their ID or keywords.
-    ///
-    /// `product.search_responsible_persons` (`POST /product/202501/compliance/responsible_persons/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a55f17b7d02f95d2fb1)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
-    pub async fn product_search_responsible_persons(
-        &self,
-        req: &ProductSearchResponsiblePersonsRequest,
-    ) -> ::shop_api::runtime::Result<ProductSearchResponsiblePersonsResponse> {
-        self.execute(req).await
-    }
-    /// Retrieve size charts that a seller has created.
-    ///
-    /// `product.search_size_charts` (`POST /product/202407/sizecharts/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/66bebeaa224acb02f7d7e8c5)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
-    pub async fn product_search_size_charts(
-        &self,
-        req: &ProductSearchSizeChartsRequest,
-    ) -> ::shop_api::runtime::Result<ProductSearchSizeChartsResponse> {
-        self.execute(req).await
-    }
-    /// Update the inventory of unpublished global products if you have access to the Multi-Warehouse feature.
-    ///
-    /// `product.update_global_inventory` (`POST /product/202309/global_products/{global_product_id}/inventory/update`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6)
-    pub async fn product_update_global_inventory(
-        &self,
-        req: &ProductUpdateGlobalInventoryRequest,
-    ) -> ::shop_api::runtime::Result<ProductUpdateGlobalInventoryResponse> {
+        req: &ProductCreateCustomBrandsRequest,
+    ) -> ::shop_api::runtime::Result<ProductCreateCustomBrandsResponse> {
         self.execute(req).await
     }
     /// Upload non-image files, such as PDF or video to TikTok Shop.
@@ -11416,6 +12699,234 @@ impl super::super::Client {
         files: Vec<::shop_api::runtime::http::Part>,
     ) -> ::shop_api::runtime::Result<ProductUploadProductFileResponse> {
         self.execute_multipart(req, files).await
+    }
+    /// Retrieve the recommended categories for a candidate global product based on its title, description, and images.
+    ///
+    /// `product.recommend_global_categories` (`POST /product/202309/global_categories/recommend`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a9354f1fd3102b92a853b)
+    pub async fn product_recommend_global_categories(
+        &self,
+        req: &ProductRecommendGlobalCategoriesRequest,
+    ) -> ::shop_api::runtime::Result<ProductRecommendGlobalCategoriesResponse> {
+        self.execute(req).await
+    }
+    /// Create global products to be sold in one or multiple shops outside of the seller's base country.
+    ///
+    /// `product.create_global_product` (`POST /product/202309/global_products`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509de61bace3e02b7489cba)
+    pub async fn product_create_global_product(
+        &self,
+        req: &ProductCreateGlobalProductRequest,
+    ) -> ::shop_api::runtime::Result<ProductCreateGlobalProductResponse> {
+        self.execute(req).await
+    }
+    /// Update the inventory of unpublished global products if you have access to the Multi-Warehouse feature.
+    ///
+    /// `product.update_global_inventory` (`POST /product/202309/global_products/{global_product_id}/inventory/update`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a11d0defece02be5ec7a6)
+    pub async fn product_update_global_inventory(
+        &self,
+        req: &ProductUpdateGlobalInventoryRequest,
+    ) -> ::shop_api::runtime::Result<ProductUpdateGlobalInventoryResponse> {
+        self.execute(req).await
+    }
+    /// Publish and convert a global product to local products in one or multiple shops in supported markets.
+    ///
+    /// `product.publish_global_product` (`POST /product/202309/global_products/{global_product_id}/publish`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6)
+    pub async fn product_publish_global_product(
+        &self,
+        req: &ProductPublishGlobalProductRequest,
+    ) -> ::shop_api::runtime::Result<ProductPublishGlobalProductResponse> {
+        self.execute(req).await
+    }
+    /// Retrieve inventory information for multiple products or SKUs.
+    ///
+    /// `product.inventory_search` (`POST /product/202309/inventory/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a9191c16ffe02b8eec161)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn product_inventory_search(
+        &self,
+        req: &ProductInventorySearchRequest,
+    ) -> ::shop_api::runtime::Result<ProductInventorySearchResponse> {
+        self.execute(req).await
+    }
+    /// Identify any issues with your product properties in advance to ensure your product is ready for listing.
+    ///
+    /// `product.check_product_listing` (`POST /product/202309/products/listing_check`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0ee8f1fd3102b91c6493)
+    pub async fn product_check_product_listing(
+        &self,
+        req: &ProductCheckProductListingRequest,
+    ) -> ::shop_api::runtime::Result<ProductCheckProductListingResponse> {
+        self.execute(req).await
+    }
+    /// Retrieve a list of global products that meet the specified conditions.
+    ///
+    /// `product.search_global_products` (`POST /product/202312/global_products/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/65854fa5a46cdd02bcbd0a18)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn product_search_global_products(
+        &self,
+        req: &ProductSearchGlobalProductsRequest,
+    ) -> ::shop_api::runtime::Result<ProductSearchGlobalProductsResponse> {
+        self.execute(req).await
+    }
+    /// Optimize images used in your TikTok Shop by changing the background to white.
+    ///
+    /// `product.optimized_images` (`POST /product/202404/images/optimize`) — [official documentation](https://partner.tiktokshop.com/docv2/page/665692b35d39dc02deb49a97)
+    pub async fn product_optimized_images(
+        &self,
+        req: &ProductOptimizedImagesRequest,
+    ) -> ::shop_api::runtime::Result<ProductOptimizedImagesResponse> {
+        self.execute(req).await
+    }
+    /// Create a task to upgrade live products (status: 'ACTIVATE') from a 3-level to a 7-level category tree.
+    ///
+    /// `product.create_category_upgrade_task` (`POST /product/202407/products/category_upgrade_task`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6690f62988c3cf02ee1a8d72)
+    pub async fn product_create_category_upgrade_task(
+        &self,
+        req: &ProductCreateCategoryUpgradeTaskRequest,
+    ) -> ::shop_api::runtime::Result<ProductCreateCategoryUpgradeTaskResponse> {
+        self.execute(req).await
+    }
+    /// Retrieve size charts that a seller has created.
+    ///
+    /// `product.search_size_charts` (`POST /product/202407/sizecharts/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/66bebeaa224acb02f7d7e8c5)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn product_search_size_charts(
+        &self,
+        req: &ProductSearchSizeChartsRequest,
+    ) -> ::shop_api::runtime::Result<ProductSearchSizeChartsResponse> {
+        self.execute(req).await
+    }
+    /// Add a manufacturer for a seller.
+    ///
+    /// `product.create_manufacturer` (`POST /product/202409/compliance/manufacturers`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a54a049d802e7afd063)
+    pub async fn product_create_manufacturer(
+        &self,
+        req: &ProductCreateManufacturerRequest,
+    ) -> ::shop_api::runtime::Result<ProductCreateManufacturerResponse> {
+        self.execute(req).await
+    }
+    /// Edit the details of a manufacturer in the EU languages supported by TikTok Shop.
+    ///
+    /// `product.partial_edit_manufacturer` (`POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a55c55b3a03044eea29)
+    pub async fn product_partial_edit_manufacturer(
+        &self,
+        req: &ProductPartialEditManufacturerRequest,
+    ) -> ::shop_api::runtime::Result<ProductPartialEditManufacturerResponse> {
+        self.execute(req).await
+    }
+    /// Add a new EU responsible person who ensures a seller's products comply with EU regulations.
+    ///
+    /// `product.create_responsible_person` (`POST /product/202409/compliance/responsible_persons`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a553521310300c988f2)
+    pub async fn product_create_responsible_person(
+        &self,
+        req: &ProductCreateResponsiblePersonRequest,
+    ) -> ::shop_api::runtime::Result<ProductCreateResponsiblePersonResponse> {
+        self.execute(req).await
+    }
+    /// Edit the details of an EU responsible person in the EU languages supported by TikTok Shop.
+    ///
+    /// `product.partial_edit_responsible_person` (`POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a5587019802fdce19b3)
+    pub async fn product_partial_edit_responsible_person(
+        &self,
+        req: &ProductPartialEditResponsiblePersonRequest,
+    ) -> ::shop_api::runtime::Result<ProductPartialEditResponsiblePersonResponse> {
+        self.execute(req).await
+    }
+    /// Diagnose products to obtain information that helps you to improve the product content, enhancing product visibility and customer trust.
+    ///
+    /// `product.diagnose_and_optimize_product` (`POST /product/202411/products/diagnose_optimize`) — [official documentation](https://partner.tiktokshop.com/docv2/page/677c9523f7765c0308b3d68d)
+    pub async fn product_diagnose_and_optimize_product(
+        &self,
+        req: &ProductDiagnoseAndOptimizeProductRequest,
+    ) -> ::shop_api::runtime::Result<ProductDiagnoseAndOptimizeProductResponse> {
+        self.execute(req).await
+    }
+    /// Retrieve a list of manufacturers in the EU languages supported by TikTok Shop based on their IDs or keyword.
+    ///
+    /// `product.search_manufacturers` (`POST /product/202501/compliance/manufacturers/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/679202ed4ddec3030b3a64c7)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn product_search_manufacturers(
+        &self,
+        req: &ProductSearchManufacturersRequest,
+    ) -> ::shop_api::runtime::Result<ProductSearchManufacturersResponse> {
+        self.execute(req).await
+    }
+    /// Retrieve a list of responsible persons in the EU languages supported by TikTok Shop based on their ID or keywords.
+    ///
+    /// `product.search_responsible_persons` (`POST /product/202501/compliance/responsible_persons/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/679202edc815c70313ff41a5)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn product_search_responsible_persons(
+        &self,
+        req: &ProductSearchResponsiblePersonsRequest,
+    ) -> ::shop_api::runtime::Result<ProductSearchResponsiblePersonsResponse> {
+        self.execute(req).await
+    }
+    /// Retrieve a list of products that meet the specified conditions.
+    ///
+    /// `product.search_202502` (`POST /product/202502/products/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67b837b685619104a6846369)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn product_search202502(
+        &self,
+        req: &ProductSearch202502Request,
+    ) -> ::shop_api::runtime::Result<ProductSearch202502Response> {
+        self.execute(req).await
+    }
+    /// Initiates a translation task for one or more images.
+    ///
+    /// `product.create_image_translation_tasks` (`POST /product/202505/images/translation_tasks`) — [official documentation](https://partner.tiktokshop.com/docv2/page/684f8b2d6e0b37048b2448b4)
+    pub async fn product_create_image_translation_tasks(
+        &self,
+        req: &ProductCreateImageTranslationTasksRequest,
+    ) -> ::shop_api::runtime::Result<ProductCreateImageTranslationTasksResponse> {
+        self.execute(req).await
+    }
+    /// Description of [POST]/product/:version/Replicate_Product.
+    ///
+    /// `product.replicate_product` (`POST /product/202507/products/{product_id}/global_replicate`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68a685ce5a65b904aba10b1a)
+    pub async fn product_replicate_product(
+        &self,
+        req: &ProductReplicateProductRequest,
+    ) -> ::shop_api::runtime::Result<ProductReplicateProductResponse> {
+        self.execute(req).await
+    }
+    /// Edit some properties (e.g.
+    ///
+    /// `product.partial_edit_202509` (`POST /product/202509/products/{product_id}/partial_edit`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68f597ee1e45470499ff10f0)
+    pub async fn product_partial_edit202509(
+        &self,
+        req: &ProductPartialEdit202509Request,
+    ) -> ::shop_api::runtime::Result<ProductPartialEdit202509Response> {
+        self.execute(req).await
+    }
+    /// Edit all properties (e.g.
+    ///
+    /// `product.edit_global_product` (`PUT /product/202309/global_products/{global_product_id}`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e1bcc16ffe02b8dc3cd7)
+    pub async fn product_edit_global_product(
+        &self,
+        req: &ProductEditGlobalProductRequest,
+    ) -> ::shop_api::runtime::Result<ProductEditGlobalProductResponse> {
+        self.execute(req).await
+    }
+    /// Description of [POST]/product/:version/Partial_Edit_Global_Product.
+    ///
+    /// `product.partial_edit_global_product` (`PUT /product/202509/global_products/{global_product_id}/partial_edit`) — [official documentation](https://partner.tiktokshop.com/docv2/page/69082631ff1d8e04a996fe52)
+    pub async fn product_partial_edit_global_product(
+        &self,
+        req: &ProductPartialEditGlobalProductRequest,
+    ) -> ::shop_api::runtime::Result<ProductPartialEditGlobalProductResponse> {
+        self.execute(req).await
+    }
+    /// Edit all properties (e.g.
+    ///
+    /// `product.edit_202509` (`PUT /product/202509/products/{product_id}`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68f597ed028a11048cff9ad7)
+    pub async fn product_edit202509(
+        &self,
+        req: &ProductEdit202509Request,
+    ) -> ::shop_api::runtime::Result<ProductEdit202509Response> {
+        self.execute(req).await
     }
 }
 /// The endpoints of this module, in spec order.
@@ -11437,38 +12948,44 @@ pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <ProductRecommendCategoryRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <ProductBrandsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <ProductUploadImageRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductCheckListingPrerequisitesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductCheckProductListingRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductCreateCategoryUpgradeTaskRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductCreateCustomBrandsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductCreateGlobalProductRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductCreateManufacturerRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductCreateResponsiblePersonRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <ProductDeleteGlobalProductsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductEditGlobalProductRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductEdit202509Request as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <ProductGlobalAttributesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductGlobalCategoriesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <ProductGlobalCategoryRulesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductGlobalCategoriesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <ProductGlobalProductRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductCheckListingPrerequisitesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductInformationIssueDiagnosisRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <ProductProductsSeoWordsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <ProductRecommendedProductTitleAndDescriptionRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductInventorySearchRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductListingSchemasRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductOptimizedImagesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductPartialEditManufacturerRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductPartialEdit202509Request as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductPartialEditResponsiblePersonRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductInformationIssueDiagnosisRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductPublishGlobalProductRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductRecommendGlobalCategoriesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductSearchGlobalProductsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductSearchManufacturersRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductSearch202502Request as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductSearchResponsiblePersonsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductSearchSizeChartsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ProductUpdateGlobalInventoryRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductImageTranslationTasksRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductGlobalListingRulesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductGlobalReplicatedProductsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductCreateCustomBrandsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <ProductUploadProductFileRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductRecommendGlobalCategoriesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductCreateGlobalProductRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductUpdateGlobalInventoryRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductPublishGlobalProductRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductInventorySearchRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductCheckProductListingRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductSearchGlobalProductsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductOptimizedImagesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductCreateCategoryUpgradeTaskRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductSearchSizeChartsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductCreateManufacturerRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductPartialEditManufacturerRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductCreateResponsiblePersonRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductPartialEditResponsiblePersonRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductDiagnoseAndOptimizeProductRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductSearchManufacturersRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductSearchResponsiblePersonsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductSearch202502Request as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductCreateImageTranslationTasksRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductReplicateProductRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductPartialEdit202509Request as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductEditGlobalProductRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductPartialEditGlobalProductRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductEdit202509Request as ::shop_api::runtime::ApiRequest>::ENDPOINT,
 ];
 /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
 pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
@@ -11499,94 +13016,114 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
         }
         "product.brands" => Ok(visitor.visit::<ProductBrandsRequest>()),
         "product.upload_image" => Ok(visitor.visit::<ProductUploadImageRequest>()),
-        "product.check_listing_prerequisites" => {
-            Ok(visitor.visit::<ProductCheckListingPrerequisitesRequest>())
-        }
-        "product.check_product_listing" => {
-            Ok(visitor.visit::<ProductCheckProductListingRequest>())
-        }
-        "product.create_category_upgrade_task" => {
-            Ok(visitor.visit::<ProductCreateCategoryUpgradeTaskRequest>())
-        }
-        "product.create_custom_brands" => {
-            Ok(visitor.visit::<ProductCreateCustomBrandsRequest>())
-        }
-        "product.create_global_product" => {
-            Ok(visitor.visit::<ProductCreateGlobalProductRequest>())
-        }
-        "product.create_manufacturer" => {
-            Ok(visitor.visit::<ProductCreateManufacturerRequest>())
-        }
-        "product.create_responsible_person" => {
-            Ok(visitor.visit::<ProductCreateResponsiblePersonRequest>())
-        }
         "product.delete_global_products" => {
             Ok(visitor.visit::<ProductDeleteGlobalProductsRequest>())
         }
-        "product.edit_global_product" => {
-            Ok(visitor.visit::<ProductEditGlobalProductRequest>())
-        }
-        "product.edit_202509" => Ok(visitor.visit::<ProductEdit202509Request>()),
         "product.global_attributes" => {
             Ok(visitor.visit::<ProductGlobalAttributesRequest>())
-        }
-        "product.global_categories" => {
-            Ok(visitor.visit::<ProductGlobalCategoriesRequest>())
         }
         "product.global_category_rules" => {
             Ok(visitor.visit::<ProductGlobalCategoryRulesRequest>())
         }
+        "product.global_categories" => {
+            Ok(visitor.visit::<ProductGlobalCategoriesRequest>())
+        }
         "product.global_product" => Ok(visitor.visit::<ProductGlobalProductRequest>()),
+        "product.check_listing_prerequisites" => {
+            Ok(visitor.visit::<ProductCheckListingPrerequisitesRequest>())
+        }
+        "product.information_issue_diagnosis" => {
+            Ok(visitor.visit::<ProductInformationIssueDiagnosisRequest>())
+        }
         "product.products_seo_words" => {
             Ok(visitor.visit::<ProductProductsSeoWordsRequest>())
         }
         "product.recommended_product_title_and_description" => {
             Ok(visitor.visit::<ProductRecommendedProductTitleAndDescriptionRequest>())
         }
-        "product.inventory_search" => {
-            Ok(visitor.visit::<ProductInventorySearchRequest>())
+        "product.image_translation_tasks" => {
+            Ok(visitor.visit::<ProductImageTranslationTasksRequest>())
         }
-        "product.listing_schemas" => Ok(visitor.visit::<ProductListingSchemasRequest>()),
-        "product.optimized_images" => {
-            Ok(visitor.visit::<ProductOptimizedImagesRequest>())
+        "product.global_listing_rules" => {
+            Ok(visitor.visit::<ProductGlobalListingRulesRequest>())
         }
-        "product.partial_edit_manufacturer" => {
-            Ok(visitor.visit::<ProductPartialEditManufacturerRequest>())
+        "product.global_replicated_products" => {
+            Ok(visitor.visit::<ProductGlobalReplicatedProductsRequest>())
         }
-        "product.partial_edit_202509" => {
-            Ok(visitor.visit::<ProductPartialEdit202509Request>())
-        }
-        "product.partial_edit_responsible_person" => {
-            Ok(visitor.visit::<ProductPartialEditResponsiblePersonRequest>())
-        }
-        "product.information_issue_diagnosis" => {
-            Ok(visitor.visit::<ProductInformationIssueDiagnosisRequest>())
-        }
-        "product.publish_global_product" => {
-            Ok(visitor.visit::<ProductPublishGlobalProductRequest>())
-        }
-        "product.recommend_global_categories" => {
-            Ok(visitor.visit::<ProductRecommendGlobalCategoriesRequest>())
-        }
-        "product.search_global_products" => {
-            Ok(visitor.visit::<ProductSearchGlobalProductsRequest>())
-        }
-        "product.search_manufacturers" => {
-            Ok(visitor.visit::<ProductSearchManufacturersRequest>())
-        }
-        "product.search_202502" => Ok(visitor.visit::<ProductSearch202502Request>()),
-        "product.search_responsible_persons" => {
-            Ok(visitor.visit::<ProductSearchResponsiblePersonsRequest>())
-        }
-        "product.search_size_charts" => {
-            Ok(visitor.visit::<ProductSearchSizeChartsRequest>())
-        }
-        "product.update_global_inventory" => {
-            Ok(visitor.visit::<ProductUpdateGlobalInventoryRequest>())
+        "product.create_custom_brands" => {
+            Ok(visitor.visit::<ProductCreateCustomBrandsRequest>())
         }
         "product.upload_product_file" => {
             Ok(visitor.visit::<ProductUploadProductFileRequest>())
         }
+        "product.recommend_global_categories" => {
+            Ok(visitor.visit::<ProductRecommendGlobalCategoriesRequest>())
+        }
+        "product.create_global_product" => {
+            Ok(visitor.visit::<ProductCreateGlobalProductRequest>())
+        }
+        "product.update_global_inventory" => {
+            Ok(visitor.visit::<ProductUpdateGlobalInventoryRequest>())
+        }
+        "product.publish_global_product" => {
+            Ok(visitor.visit::<ProductPublishGlobalProductRequest>())
+        }
+        "product.inventory_search" => {
+            Ok(visitor.visit::<ProductInventorySearchRequest>())
+        }
+        "product.check_product_listing" => {
+            Ok(visitor.visit::<ProductCheckProductListingRequest>())
+        }
+        "product.search_global_products" => {
+            Ok(visitor.visit::<ProductSearchGlobalProductsRequest>())
+        }
+        "product.optimized_images" => {
+            Ok(visitor.visit::<ProductOptimizedImagesRequest>())
+        }
+        "product.create_category_upgrade_task" => {
+            Ok(visitor.visit::<ProductCreateCategoryUpgradeTaskRequest>())
+        }
+        "product.search_size_charts" => {
+            Ok(visitor.visit::<ProductSearchSizeChartsRequest>())
+        }
+        "product.create_manufacturer" => {
+            Ok(visitor.visit::<ProductCreateManufacturerRequest>())
+        }
+        "product.partial_edit_manufacturer" => {
+            Ok(visitor.visit::<ProductPartialEditManufacturerRequest>())
+        }
+        "product.create_responsible_person" => {
+            Ok(visitor.visit::<ProductCreateResponsiblePersonRequest>())
+        }
+        "product.partial_edit_responsible_person" => {
+            Ok(visitor.visit::<ProductPartialEditResponsiblePersonRequest>())
+        }
+        "product.diagnose_and_optimize_product" => {
+            Ok(visitor.visit::<ProductDiagnoseAndOptimizeProductRequest>())
+        }
+        "product.search_manufacturers" => {
+            Ok(visitor.visit::<ProductSearchManufacturersRequest>())
+        }
+        "product.search_responsible_persons" => {
+            Ok(visitor.visit::<ProductSearchResponsiblePersonsRequest>())
+        }
+        "product.search_202502" => Ok(visitor.visit::<ProductSearch202502Request>()),
+        "product.create_image_translation_tasks" => {
+            Ok(visitor.visit::<ProductCreateImageTranslationTasksRequest>())
+        }
+        "product.replicate_product" => {
+            Ok(visitor.visit::<ProductReplicateProductRequest>())
+        }
+        "product.partial_edit_202509" => {
+            Ok(visitor.visit::<ProductPartialEdit202509Request>())
+        }
+        "product.edit_global_product" => {
+            Ok(visitor.visit::<ProductEditGlobalProductRequest>())
+        }
+        "product.partial_edit_global_product" => {
+            Ok(visitor.visit::<ProductPartialEditGlobalProductRequest>())
+        }
+        "product.edit_202509" => Ok(visitor.visit::<ProductEdit202509Request>()),
         _ => Err(visitor),
     }
 }

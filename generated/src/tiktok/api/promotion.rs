@@ -4,7 +4,7 @@
 /// The number of times a buyer can participate in the promotion.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ParticipationLimit {
-    /// Determines whether the promotion activity limits the number of times each buyer can receive its benefit. Values: BUYER_NO_LIMIT, BUYER_LIMIT_ONLY_ONE.
+    /// Determines whether the promotion activity limits the number of times each buyer can receive its benefit.
     #[serde(
         rename = "type",
         default,
@@ -13,31 +13,105 @@ pub struct ParticipationLimit {
     )]
     pub kind: Option<String>,
 }
-/// Configurations regarding BMSM promotions.
+/// Activity price.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct DiscountBmsmDiscountDetails {
-    /// The type of purchase criteria. Values: MINIMAL_ITEM_QUANTITY, MINIMAL_ORDER_AMOUNT.
+pub struct ActivityPrice {
+    /// Activity price amount.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub threshold_type: Option<String>,
-    /// The purchase threshold of the discount, based on the `threshold_type`, e.g., "3".
+    pub amount: Option<String>,
+    /// Currency unit of an activity price.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub threshold_value: Option<String>,
-    /// `tier` uses 1-based indexing, i.e.
+    pub currency: Option<String>,
+}
+/// Available only if 'product_level==VARIATION'.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Sku {
+    /// TikTok Shop SKU ID.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub tier: Option<i64>,
-    /// The type of discount awarded as a benefit. Values: PERCENTAGE_OFF, AMOUNT_OFF.
+    pub id: Option<String>,
+    /// Discount value. If the SKU is 10% off, the value is '10'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub discount: Option<String>,
+    /// The quantity limit of the SKU involved in the activity.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quantity_limit: Option<i64>,
+    /// Limit of SKU purchase per buyer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quantity_per_user: Option<i64>,
+    /// Activity price. Available only if 'activity_type==FIXED_PRICE/FLASHSALE'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_price: Option<ActivityPrice>,
+}
+/// Product List. Note:If 'FIXED_PRICE', 'DIRECT_DISCOUNT' and 'FLASHSALE' activity that ended more than 180 days,this field is empty.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Product {
+    /// TikTok Shop Product ID.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// Activity price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_price: Option<ActivityPrice>,
+    /// The quantity limit of the products involved in the activity.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quantity_limit: Option<i64>,
+    /// Limit of product purchase per buyer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quantity_per_user: Option<i64>,
+    /// Discount value. If the product is 10% off, the value is '10'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub discount: Option<String>,
+    /// Available only if 'product_level==VARIATION'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<Sku>>,
+}
+/// The (buyer's) geographical areas to which the promotion activity applies.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AreaScope {
+    /// The (buyer's) geographical area to which the promotion activity applies.
     #[serde(
         rename = "type",
         default,
@@ -45,7 +119,97 @@ pub struct DiscountBmsmDiscountDetails {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub kind: Option<String>,
-    /// Value of the discount. - When `type`==`PERCENTAGE_OFF`, the buyer will receive X% off the price of eligible products.
+    /// The list of areas for which the promotion activity applies.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub specific_areas: Option<Vec<String>>,
+}
+/// Shipping discount
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ShippingDiscount {
+    /// The type of purchase criteria.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub threshold_type: Option<String>,
+    /// The purchase threshold of the discount, based on the threshold type, e.g., "3".
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub threshold_value: Option<String>,
+    /// The type of benefit awarded by the promotion activity.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub kind: Option<String>,
+    /// Value of the discount. - When 'discount_type==FREE_SHIPPING', this value is not required.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value: Option<String>,
+    /// The shipping methods to which this promotion applies.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipping_method: Option<String>,
+    /// The inventory types to which the promotion activity applies: - 'SELF_FULFILLED': Only applies to Inventory fulfilled from seller warehouses - 'FULFILLED_BY_TIKTOK': Only applies to Inventory fulfilled by TikTok from FBT (Fulfilled by TikTok) warehouses.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub inventory_type: Option<String>,
+    /// The (buyer's) geographical areas to which the promotion activity applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area_scope: Option<AreaScope>,
+}
+/// Configurations regarding BMSM promotions.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Detail {
+    /// 'tier' uses 1-based indexing, i.e.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub tier: Option<i64>,
+    /// The type of purchase criteria.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub threshold_type: Option<String>,
+    /// The purchase threshold of the discount, based on the 'threshold_type', e.g., "3".
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub threshold_value: Option<String>,
+    /// The type of discount awarded as a benefit.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub kind: Option<String>,
+    /// Value of the discount. - When 'type'=='PERCENTAGE_OFF', the buyer will receive X% off the price of eligible products.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -53,20 +217,20 @@ pub struct DiscountBmsmDiscountDetails {
     )]
     pub value: Option<String>,
 }
-/// Not described in the official SDK.
+/// Configurations related to Buy More Save More (BMSM) promotions.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct DiscountBmsmDiscount {
+pub struct BmsmDiscount {
     /// Configurations regarding BMSM promotions.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub details: Option<Vec<DiscountBmsmDiscountDetails>>,
+    pub details: Option<Vec<Detail>>,
 }
 /// Gift configurations related to Gift With Purchase (GWP) promotions.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct DiscountGiftDiscountGiftInfosGiftDetails {
+pub struct GiftDetail {
     /// TikTok Shop product id of gift.
     #[serde(
         default,
@@ -74,7 +238,7 @@ pub struct DiscountGiftDiscountGiftInfosGiftDetails {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_id: Option<String>,
-    /// TikTok Shop sku id of gift.
+    /// TikTok Shop sku ID of gift.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -91,289 +255,70 @@ pub struct DiscountGiftDiscountGiftInfosGiftDetails {
 }
 /// Configurations regarding Gift With Purchase (GWP) promotions.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct DiscountGiftDiscountGiftInfos {
-    /// Gift configurations related to Gift With Purchase (GWP) promotions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub gift_details: Option<Vec<DiscountGiftDiscountGiftInfosGiftDetails>>,
-    /// The purchase threshold type of discount. Values: MINIMAL_ITEM_QUANTITY, MINIMAL_ORDER_AMOUNT.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub threshold_type: Option<String>,
-    /// The purchase threshold value of the gift, based on the `threshold_type`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub threshold_value: Option<String>,
-    /// `tier` uses 1-based indexing, i.e.
+pub struct GiftInfo {
+    /// 'tier' uses 1-based indexing, i.e.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub tier: Option<i64>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct DiscountGiftDiscount {
-    /// Configurations regarding Gift With Purchase (GWP) promotions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub gift_infos: Option<Vec<DiscountGiftDiscountGiftInfos>>,
-    /// The receiving type of gift. Values: ALL_RECEIVE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub gift_receiving_type: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct DiscountShippingDiscountAreaScope {
-    /// The list of areas for which the promotion activity applies.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub specific_areas: Option<Vec<String>>,
-    /// The (buyer's) geographical area to which the promotion activity applies. Values: WHOLE, SPECIFIC_AREAS.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub kind: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct DiscountShippingDiscount {
-    /// The inventory types to which the promotion activity applies: - `SELF_FULFILLED`: Only applies to Inventory fulfilled from seller warehouses - `FULFILLED_BY_TIKTOK`: Only applies to Inventory fulfilled by TikTok from FBT (Fulfilled by...
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub inventory_type: Option<String>,
-    /// The shipping methods to which this promotion applies. Values: STANDARD_SHIPPING, EXPRESS_SHIPPING, ALL_SHIPPING_METHOD.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipping_method: Option<String>,
-    /// The type of purchase criteria. Values: NO_THRESHOLD, MINIMAL_ITEM_QUANTITY, MINIMAL_ORDER_AMOUNT.
+    /// purchase threshold type of discount.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub threshold_type: Option<String>,
-    /// The purchase threshold of the discount, based on the threshold type, e.g., "3".
+    /// The purchase threshold value of the gift, based on the 'threshold_type'.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub threshold_value: Option<String>,
-    /// The type of benefit awarded by the promotion activity. Values: FREE_SHIPPING, DISCOUNT_SHIPPING_FEE.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub kind: Option<String>,
-    /// Value of the discount. - When `discount_type==FREE_SHIPPING`, this value is not required.
+    /// Gift configurations related to Gift With Purchase (GWP) promotions.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub value: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub area_scope: Option<DiscountShippingDiscountAreaScope>,
+    pub gift_details: Option<Vec<GiftDetail>>,
 }
-/// Not described in the official SDK.
+/// Configurations related to Gift With Purchase (GWP) promotions.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GiftDiscount {
+    /// The receiving type of gift.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub gift_receiving_type: Option<String>,
+    /// Configurations regarding Gift With Purchase (GWP) promotions.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub gift_infos: Option<Vec<GiftInfo>>,
+}
+/// Discount information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Discount {
-    /// Not described in the official SDK.
+    /// Shipping discount
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bmsm_discount: Option<DiscountBmsmDiscount>,
-    /// Not described in the official SDK.
+    pub shipping_discount: Option<ShippingDiscount>,
+    /// Configurations related to Buy More Save More (BMSM) promotions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gift_discount: Option<DiscountGiftDiscount>,
-    /// Not described in the official SDK.
+    pub bmsm_discount: Option<BmsmDiscount>,
+    /// Configurations related to Gift With Purchase (GWP) promotions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shipping_discount: Option<DiscountShippingDiscount>,
+    pub gift_discount: Option<GiftDiscount>,
 }
-/// Not described in the official SDK.
+/// Claimable period of the coupon.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct TargetUserInfo {
-    /// Possible enumerations are: `ALL_USER` `SHOP_NEW_CUSTOMER` `SHOP_EXISTING_CUSTOMER` `SHOP_REPEAT_CUSTOMER`
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub user_type: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsSkusActivityPrice {
-    /// Activity price amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub amount: Option<String>,
-    /// Currency unit of an activity price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub currency: Option<String>,
-}
-/// Available only if `product_level==VARIATION`.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsSkus {
-    /// Discount value. If the SKU is 10% off, the value is `10`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub discount: Option<String>,
-    /// TikTok Shop SKU ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// The quantity limit of the SKU involved in the activity.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub quantity_limit: Option<i64>,
-    /// Limit of SKU purchase per buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub quantity_per_user: Option<i64>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_price: Option<ProductsSkusActivityPrice>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ProductsActivityPrice {
-    /// Activity price amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub amount: Option<String>,
-    /// Currency unit of an activity price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub currency: Option<String>,
-}
-/// Product List. Note:If `FIXED_PRICE`, `DIRECT_DISCOUNT` and `FLASHSALE` activity that ended more than 180 days,this field is empty.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Products {
-    /// Discount value. If the product is 10% off, the value is `10`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub discount: Option<String>,
-    /// TikTok Shop Product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// The quantity limit of the products involved in the activity.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub quantity_limit: Option<i64>,
-    /// Limit of product purchase per buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub quantity_per_user: Option<i64>,
-    /// Available only if `product_level==VARIATION`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub skus: Option<Vec<ProductsSkus>>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_price: Option<ProductsActivityPrice>,
-}
-/// The tasks which the shopper must fulfill before claiming the coupon distributed in TikTok live.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CouponLiveTasks {
-    /// Number of seconds for which the shopper must watch the LIVE in order to claim the coupon.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub min_watch_time: Option<String>,
-    /// Possible enumerations: - `NONE`: Any shopper in the LIVE room may claim the coupon.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub kind: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CouponClaimDuration {
-    /// The UNIX timestamp after which a shopper can no longer claim the coupon.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub end_time: Option<i64>,
+pub struct ClaimDuration {
     /// The UNIX timestamp from which a shopper can claim the coupon.
     #[serde(
         default,
@@ -381,144 +326,50 @@ pub struct CouponClaimDuration {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub start_time: Option<i64>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CouponDiscountMaxDiscount {
-    /// Monetary value of the `max_discount`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub amount: Option<String>,
-    /// Currency of the `max_discount`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub currency: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CouponDiscountReductionAmount {
-    /// Monetary value of an `AMOUNT_OFF` discount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub amount: Option<String>,
-    /// Currency of the discount amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub currency: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CouponDiscount {
-    /// The discount offered by the coupon, in percentage points.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub percentage: Option<String>,
-    /// The type of discount offered by the coupon. Values: AMOUNT_OFF, PERCENT_OFF.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub kind: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_discount: Option<CouponDiscountMaxDiscount>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reduction_amount: Option<CouponDiscountReductionAmount>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CouponRedemptionDuration {
-    /// The UNIX timestamp at which the redemption period ends, if `type == 'ABSOLUTE'`.
+    /// The UNIX timestamp after which a shopper can no longer claim the coupon.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub end_time: Option<i64>,
-    /// The number of days after coupon claim time for which a coupon is valid to be redeemed, `type = 'RELATIVE'`.
+}
+/// Period during which the coupon can be redeemed (i.e.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RedemptionDuration {
+    /// Values: - 'ABSOLUTE': the redemption period starts from 'start_time' and ends at 'end_time'.
     #[serde(
+        rename = "type",
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub relative_time: Option<i64>,
-    /// The UNIX timestamp at which the redemption period starts, if `type == 'ABSOLUTE'`.
+    pub kind: Option<String>,
+    /// The UNIX timestamp at which the redemption period starts, if 'type == 'ABSOLUTE''.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub start_time: Option<i64>,
-    /// Values: - `ABSOLUTE`: the redemption period starts from `start_time` and ends at `end_time`.
+    /// The UNIX timestamp at which the redemption period ends, if 'type == 'ABSOLUTE''.
     #[serde(
-        rename = "type",
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub kind: Option<String>,
+    pub end_time: Option<i64>,
+    /// The number of days after coupon claim time for which a coupon is valid to be redeemed, 'type = 'RELATIVE''.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub relative_time: Option<i64>,
 }
-/// Not described in the official SDK.
+/// Limitations for the use of the coupons.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CouponThresholdMinSpend {
-    /// Monetary value of the `min_spend`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub amount: Option<String>,
-    /// Currency of the `min_spend` threshold.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub currency: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CouponThreshold {
-    /// The type of purchase criteria. Values: NONE, MIN_SPEND.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub kind: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_spend: Option<CouponThresholdMinSpend>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CouponUsageLimits {
-    /// The number of times that a claimed coupon can be redeemed across all buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub redemption_limit: Option<i64>,
+pub struct UsageLimit {
     /// The number of times a single buyer can claim the coupon.
     #[serde(
         default,
@@ -533,10 +384,17 @@ pub struct CouponUsageLimits {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub total_claim_limit: Option<i64>,
+    /// The number of times that a claimed coupon can be redeemed across all buyers.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub redemption_limit: Option<i64>,
 }
-/// Not described in the official SDK.
+/// Usage statistics
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CouponUsageStats {
+pub struct UsageStat {
     /// The number of times that the coupon has been claimed.
     #[serde(
         default,
@@ -552,477 +410,10 @@ pub struct CouponUsageStats {
     )]
     pub redeemed_count: Option<i64>,
 }
-/// Not described in the official SDK.
+/// Will appear when 'type == 'AMOUNT_OFF''.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Coupon {
-    /// The UNIX timestamp of when the coupon was created.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub create_time: Option<i64>,
-    /// The system where the coupon is created: - `SELLER_CENTER`: Created via the Promotions section of TikTok Seller Center.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub creation_source: Option<String>,
-    /// The channels in which the coupons can be displayed or distributed: - `ALL`: All channels.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub display_channels: Option<Vec<String>>,
-    /// The display type of coupons. Values: REGULAR, LIVE, CREATOR_EXCLUSIVE, CHAT, PROMO_CODE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub display_type: Option<String>,
-    /// A unique ID that identifies different coupons.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// The tasks which the shopper must fulfill before claiming the coupon distributed in TikTok live.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub live_tasks: Option<Vec<CouponLiveTasks>>,
-    /// The IDs of the eligible products when `product_scope == 'SPECIFIC_PRODUCTS'`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub product_ids: Option<Vec<String>>,
-    /// The range of the products which the coupon applies to. Values: FULL_SHOP, SPECIFIC_PRODUCTS.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub product_scope: Option<String>,
-    /// Promotion code. The string contains only Unicode letters or digits.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub promo_code: Option<String>,
-    /// Custom terms & conditions optionally uploaded by the seller when configuring the coupon.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub seller_tnc: Option<String>,
-    /// Coupon's promotion status. Values: NOT_START, ONGOING, EXPIRED, DEACTIVATED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub status: Option<String>,
-    /// The target buyer segment of the coupon. Values: ALL, NEW, REPEAT_CUSTOMERS, RECENT_CUSTOMERS, FREQUENT_CUSTOMERS, LAPSED_CUSTOMERS, NEW_FOLLOWERS, EXISTING_ACTIVE_FOLLOWERS.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub target_buyer_segment: Option<String>,
-    /// Seller-specified title of the coupon.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub title: Option<String>,
-    /// The UNIX timestamp of when the coupon was updated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub update_time: Option<i64>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub claim_duration: Option<CouponClaimDuration>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount: Option<CouponDiscount>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub redemption_duration: Option<CouponRedemptionDuration>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub threshold: Option<CouponThreshold>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage_limits: Option<CouponUsageLimits>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage_stats: Option<CouponUsageStats>,
-}
-/// The number of times a buyer can participate in the promotion.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ActivitiesParticipationLimit {
-    /// Determines whether the promotion activity limits the number of times each buyer can receive its benefit. Values: BUYER_NO_LIMIT, BUYER_LIMIT_ONLY_ONE.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub kind: Option<String>,
-}
-/// Configurations regarding BMSM promotions.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ActivitiesDiscountBmsmDiscountDetails {
-    /// The type of purchase criteria. Values: MINIMAL_ITEM_QUANTITY, MINIMAL_ORDER_AMOUNT.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub threshold_type: Option<String>,
-    /// The purchase threshold of the discount, based on the `threshold_type`, e.g., "3".
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub threshold_value: Option<String>,
-    /// `tier` uses 1-based indexing, i.e.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub tier: Option<i64>,
-    /// The type of discount awarded as a benefit. Values: PERCENTAGE_OFF, AMOUNT_OFF.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub kind: Option<String>,
-    /// Value of the discount. - When `type`==`PERCENTAGE_OFF`, the buyer will receive X% off the price of eligible products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub value: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ActivitiesDiscountBmsmDiscount {
-    /// Configurations regarding BMSM promotions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub details: Option<Vec<ActivitiesDiscountBmsmDiscountDetails>>,
-}
-/// Gift configurations related to Gift With Purchase (GWP) promotions.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ActivitiesDiscountGiftDiscountGiftInfosGiftDetails {
-    /// TikTok Shop product id of gift.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub product_id: Option<String>,
-    /// TikTok Shop sku id of gift.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub sku_id: Option<String>,
-    /// The quantity limit of the gift sku which is involved in the activity.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub total_claim_limit: Option<String>,
-}
-/// Configurations regarding Gift With Purchase (GWP) promotions.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ActivitiesDiscountGiftDiscountGiftInfos {
-    /// Gift configurations related to Gift With Purchase (GWP) promotions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub gift_details: Option<Vec<ActivitiesDiscountGiftDiscountGiftInfosGiftDetails>>,
-    /// Purchase threshold type of discount. Values: MINIMAL_ITEM_QUANTITY, MINIMAL_ORDER_AMOUNT.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub threshold_type: Option<String>,
-    /// The purchase threshold value of the gift, based on the `threshold_type`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub threshold_value: Option<String>,
-    /// `tier` uses 1-based indexing, i.e.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub tier: Option<i64>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ActivitiesDiscountGiftDiscount {
-    /// Configurations regarding Gift With Purchase (GWP) promotions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub gift_infos: Option<Vec<ActivitiesDiscountGiftDiscountGiftInfos>>,
-    /// The receiving type of gift. Values: ALL_RECEIVE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub gift_receiving_type: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ActivitiesDiscountShippingDiscountAreaScope {
-    /// The list of areas for which the promotion activity applies.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub specific_areas: Option<Vec<String>>,
-    /// The (buyer's) geographical area to which the promotion activity applies. Values: WHOLE, SPECIFIC_AREAS.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub kind: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ActivitiesDiscountShippingDiscount {
-    /// The inventory types to which the promotion activity applies: - `SELF_FULFILLED`: Only applies to Inventory fulfilled from seller warehouses - `FULFILLED_BY_TIKTOK`: Only applies to Inventory fulfilled by TikTok from FBT (Fulfilled by...
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub inventory_type: Option<String>,
-    /// The shipping methods to which this promotion applies. Values: STANDARD_SHIPPING, EXPRESS_SHIPPING, ALL_SHIPPING_METHOD.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipping_method: Option<String>,
-    /// The type of purchase criteria. Values: NO_THRESHOLD, MINIMAL_ITEM_QUANTITY, MINIMAL_ORDER_AMOUNT.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub threshold_type: Option<String>,
-    /// The purchase threshold of the discount, based on the threshold type, e.g., "3".
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub threshold_value: Option<String>,
-    /// The type of benefit awarded by the promotion activity. Values: FREE_SHIPPING, DISCOUNT_SHIPPING_FEE.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub kind: Option<String>,
-    /// Value of the discount. - `discount_type==FREE_SHIPPING`, this value is not required.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub value: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub area_scope: Option<ActivitiesDiscountShippingDiscountAreaScope>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ActivitiesDiscount {
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bmsm_discount: Option<ActivitiesDiscountBmsmDiscount>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gift_discount: Option<ActivitiesDiscountGiftDiscount>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shipping_discount: Option<ActivitiesDiscountShippingDiscount>,
-}
-/// Activities list information.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Activities {
-    /// Applicable commands to the activity: - IMMUTABLE: The activity cannot be edited or deactivated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub activity_commands: Option<Vec<String>>,
-    /// The type of activities. Values: FIXED_PRICE, DIRECT_DISCOUNT, FLASHSALE, SHIPPING_DISCOUNT.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub activity_type: Option<String>,
-    /// Activity start time. UNIX timestamp.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub begin_time: Option<i64>,
-    /// The time when the activity was created.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub create_time: Option<i64>,
-    /// The effective time type of the current activity - NORMAL: `begin_time` and `end_time` must be filled - INDEFINITE: `begin_time` and `end_time` aren't required, and the promotion will be a long-term activity which runs indefinitely.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub duration_type: Option<String>,
-    /// Activity end time. UNIX timestamp.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub end_time: Option<i64>,
-    /// A unique ID that identifies different activities.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub id: Option<String>,
-    /// The number of times a buyer can participate in the promotion.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub participation_limit: Option<Vec<ActivitiesParticipationLimit>>,
-    /// Activity product dimension, values are: ​- PRODUCT: Promotion activity applies at the product (SPU) level.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub product_level: Option<String>,
-    /// Activity status. Possible values: - DRAFT: Promotion activities with this status are not available to TikTok users.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub status: Option<String>,
-    /// Activity name (50 characters max).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub title: Option<String>,
-    /// The time when the activity was last updated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub update_time: Option<i64>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount: Option<ActivitiesDiscount>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CouponsClaimDuration {
-    /// The UNIX timestamp from which a shopper can claim the coupon.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub end_time: Option<i64>,
-    /// The UNIX timestamp from which a shopper can claim the coupon.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub start_time: Option<i64>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CouponsDiscountMaxDiscount {
-    /// Monetary value of the `max_discount`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub amount: Option<String>,
-    /// Currency of the `max_discount`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub currency: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CouponsDiscountReductionAmount {
-    /// Monetary value of an `AMOUNT_OFF` discount.
+pub struct ReductionAmount {
+    /// Monetary value of an 'AMOUNT_OFF' discount.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1037,75 +428,17 @@ pub struct CouponsDiscountReductionAmount {
     )]
     pub currency: Option<String>,
 }
-/// Not described in the official SDK.
+/// Optional monetary upper limit of the total discount amount when 'type == ""PERCENT_OFF""'.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CouponsDiscount {
-    /// The discount offered by the coupon, in percentage points.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub percentage: Option<String>,
-    /// The type of discount offered by the coupon. Values: AMOUNT_OFF, PERCENT_OFF.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub kind: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_discount: Option<CouponsDiscountMaxDiscount>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reduction_amount: Option<CouponsDiscountReductionAmount>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CouponsRedemptionDuration {
-    /// The UNIX timestamp at which the redemption period ends, if `type == 'ABSOLUTE'`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub end_time: Option<i64>,
-    /// The number of days after coupon claim time for which a coupon is valid to be redeemed, `type = 'RELATIVE'`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub relative_time: Option<i64>,
-    /// The UNIX timestamp at which the redemption period starts, if `type == 'ABSOLUTE'`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub start_time: Option<i64>,
-    /// Values: - `ABSOLUTE`: the redemption period starts from `start_time` and ends at `end_time`.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub kind: Option<String>,
-}
-/// Not described in the official SDK.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CouponsThresholdMinSpend {
-    /// Monetary value of the `min_spend`.
+pub struct MaxDiscount {
+    /// Monetary value of the 'max_discount'.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub amount: Option<String>,
-    /// Currency of the `min_spend` threshold.
+    /// Currency of the 'max_discount'.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1113,10 +446,10 @@ pub struct CouponsThresholdMinSpend {
     )]
     pub currency: Option<String>,
 }
-/// Not described in the official SDK.
+/// Discount
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CouponsThreshold {
-    /// The type of purchase criteria. Values: NONE, MIN_SPEND.
+pub struct CouponDiscount {
+    /// The type of discount offered by the coupon.
     #[serde(
         rename = "type",
         default,
@@ -1124,59 +457,75 @@ pub struct CouponsThreshold {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub kind: Option<String>,
-    /// Not described in the official SDK.
+    /// Will appear when 'type == 'AMOUNT_OFF''.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_spend: Option<CouponsThresholdMinSpend>,
+    pub reduction_amount: Option<ReductionAmount>,
+    /// The discount offered by the coupon, in percentage points.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub percentage: Option<String>,
+    /// Optional monetary upper limit of the total discount amount when 'type == ""PERCENT_OFF""'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_discount: Option<MaxDiscount>,
 }
-/// Not described in the official SDK.
+/// When 'threshold.type == 'MIN_SPEND'', a customer must purchase products from the range defined by 'product_scope' with a monetary amount greater than or equal to this value, or the customer cannot use the coupon.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CouponsUsageLimits {
-    /// The number of times that a claimed coupon can be redeemed across all buyers.
+pub struct MinSpend {
+    /// Monetary value of the 'min_spend'.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub redemption_limit: Option<i64>,
-    /// The number of times a single buyer can claim the coupon.
+    pub amount: Option<String>,
+    /// Currency of the 'min_spend' threshold.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub single_buyer_claim_limit: Option<i64>,
-    /// The total number of claims allowed for the coupon across all buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub total_claim_limit: Option<i64>,
+    pub currency: Option<String>,
 }
-/// Coupons.
+/// Optional minimum purchase criteria that must be met in order to receive the coupon's discount.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Coupons {
-    /// The UNIX timestamp of when the coupon was created.
+pub struct Threshold {
+    /// The type of purchase criteria.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub kind: Option<String>,
+    /// When 'threshold.type == 'MIN_SPEND'', a customer must purchase products from the range defined by 'product_scope' with a monetary amount greater than or equal to this value, or the customer cannot use the coupon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_spend: Option<MinSpend>,
+}
+/// The tasks which the shopper must fulfill before claiming the coupon distributed in TikTok live.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LiveTask {
+    /// Possible enumerations: - 'NONE': Any shopper in the LIVE room may claim the coupon.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub kind: Option<String>,
+    /// Number of seconds for which the shopper must watch the LIVE in order to claim the coupon.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub create_time: Option<i64>,
-    /// The system where the coupon is created: - `SELLER_CENTER`: Created via the Promotions section of TikTok Seller Center.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub creation_source: Option<String>,
-    /// The display type of coupons. Values: REGULAR, LIVE, CREATOR_EXCLUSIVE, CHAT, PROMO_CODE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub display_type: Option<String>,
+    pub min_watch_time: Option<String>,
+}
+/// Coupon.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Coupon {
     /// A unique ID that identifies different coupons.
     #[serde(
         default,
@@ -1184,34 +533,6 @@ pub struct Coupons {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
-    /// The range of the products which the coupon applies to. Values: FULL_SHOP, SPECIFIC_PRODUCTS.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub product_scope: Option<String>,
-    /// Promotion code. The string contains only Unicode letters or digits.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub promo_code: Option<String>,
-    /// Coupon's promotion status. Values: NOT_START, ONGOING, EXPIRED, DEACTIVATED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub status: Option<String>,
-    /// The target buyer segment of the coupon. Values: ALL, NEW, REPEAT_CUSTOMERS, RECENT_CUSTOMERS, FREQUENT_CUSTOMERS, LAPSED_CUSTOMERS, NEW_FOLLOWERS, EXISTING_ACTIVE_FOLLOWERS.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub target_buyer_segment: Option<String>,
     /// Seller-specified title of the coupon.
     #[serde(
         default,
@@ -1219,6 +540,27 @@ pub struct Coupons {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub title: Option<String>,
+    /// The display type of coupons.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub display_type: Option<String>,
+    /// Coupon's promotion status.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+    /// The UNIX timestamp of when the coupon was created.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time: Option<i64>,
     /// The UNIX timestamp of when the coupon was updated.
     #[serde(
         default,
@@ -1226,39 +568,264 @@ pub struct Coupons {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub update_time: Option<i64>,
-    /// Not described in the official SDK.
+    /// Claimable period of the coupon.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub claim_duration: Option<CouponsClaimDuration>,
-    /// Not described in the official SDK.
+    pub claim_duration: Option<ClaimDuration>,
+    /// Period during which the coupon can be redeemed (i.e.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount: Option<CouponsDiscount>,
-    /// Not described in the official SDK.
+    pub redemption_duration: Option<RedemptionDuration>,
+    /// The channels in which the coupons can be displayed or distributed: - 'ALL': All channels.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub display_channels: Option<Vec<String>>,
+    /// Promotion code. The string contains only Unicode letters or digits.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub promo_code: Option<String>,
+    /// The target buyer segment of the coupon.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub target_buyer_segment: Option<String>,
+    /// Limitations for the use of the coupons.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub redemption_duration: Option<CouponsRedemptionDuration>,
-    /// Not described in the official SDK.
+    pub usage_limits: Option<UsageLimit>,
+    /// Usage statistics
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub threshold: Option<CouponsThreshold>,
-    /// Not described in the official SDK.
+    pub usage_stats: Option<UsageStat>,
+    /// Discount
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage_limits: Option<CouponsUsageLimits>,
+    pub discount: Option<CouponDiscount>,
+    /// Optional minimum purchase criteria that must be met in order to receive the coupon's discount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<Threshold>,
+    /// The range of the products which the coupon applies to.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_scope: Option<String>,
+    /// The IDs of the eligible products when 'product_scope == 'SPECIFIC_PRODUCTS''.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_ids: Option<Vec<String>>,
+    /// Custom terms & conditions optionally uploaded by the seller when configuring the coupon.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub seller_tnc: Option<String>,
+    /// The system where the coupon is created: - 'SELLER_CENTER': Created via the Promotions section of TikTok Seller Center.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub creation_source: Option<String>,
+    /// The tasks which the shopper must fulfill before claiming the coupon distributed in TikTok live.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub live_tasks: Option<Vec<LiveTask>>,
+}
+/// Activities list information.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Activity {
+    /// A unique ID that identifies different activities.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// Activity name (50 characters max).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub title: Option<String>,
+    /// The type of activities. Values: FIXED_PRICE, DIRECT_DISCOUNT, FLASHSALE, SHIPPING_DISCOUNT.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub activity_type: Option<String>,
+    /// The effective time type of the current activity - NORMAL: 'begin_time' and 'end_time' must be filled - INDEFINITE: 'begin_time' and 'end_time' aren't required, and the promotion will be a long-term activity which runs indefinitely.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub duration_type: Option<String>,
+    /// Activity start time. UNIX timestamp.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub begin_time: Option<i64>,
+    /// Activity end time. UNIX timestamp.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub end_time: Option<i64>,
+    /// Activity status. Values: DRAFT, NOT_START, ONGOING, EXPIRED, DEACTIVATED, NOT_EFFECTIVE.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+    /// The time when the activity was created.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time: Option<i64>,
+    /// The time when the activity was last updated.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<i64>,
+    /// Activity product dimension, values are: ​- PRODUCT: Promotion activity applies at the product (SPU) level.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_level: Option<String>,
+    /// Applicable commands to the activity: - IMMUTABLE: The activity cannot be edited or deactivated.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub activity_commands: Option<Vec<String>>,
+    /// The number of times a buyer can participate in the promotion.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub participation_limit: Option<Vec<ParticipationLimit>>,
+    /// Discount information.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<Discount>,
+}
+/// Coupons.
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SearchCouponsCoupon {
+    /// A unique ID that identifies different coupons.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub id: Option<String>,
+    /// Seller-specified title of the coupon.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub title: Option<String>,
+    /// The display type of coupons.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub display_type: Option<String>,
+    /// Coupon's promotion status.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+    /// The UNIX timestamp of when the coupon was created.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time: Option<i64>,
+    /// The UNIX timestamp of when the coupon was updated.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<i64>,
+    /// Claimable period of the coupon
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_duration: Option<ClaimDuration>,
+    /// Period during which the coupon can be redeemed (i.e.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redemption_duration: Option<RedemptionDuration>,
+    /// Promotion code. The string contains only Unicode letters or digits.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub promo_code: Option<String>,
+    /// The target buyer segment of the coupon.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub target_buyer_segment: Option<String>,
+    /// Limitations for the use of the coupons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_limits: Option<UsageLimit>,
+    /// Discount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<CouponDiscount>,
+    /// Optional minimum purchase criteria that must be met in order to receive the coupon's discount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<Threshold>,
+    /// The range of the products which the coupon applies to.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_scope: Option<String>,
+    /// The system where the coupon is created: - 'SELLER_CENTER': Created via the Promotions section of TikTok Seller Center.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub creation_source: Option<String>,
 }
 /// The SKUs to add to the list or to edit.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct UpdateActivityProductProductsSkus {
-    /// Deal price. You must specify the value when `product_level==VARIATION` and `activity_type==FIXED_PRICE / FLASHSALE`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub activity_price_amount: Option<String>,
-    /// Discount value. If the SKU is 10% off, the value is `10`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub discount: Option<String>,
+pub struct ProductSku {
     /// SKU ID
     #[serde(
         default,
@@ -1266,6 +833,20 @@ pub struct UpdateActivityProductProductsSkus {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
+    /// Deal price. You must specify the value when 'product_level==VARIATION' and 'activity_type==FIXED_PRICE / FLASHSALE'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub activity_price_amount: Option<String>,
+    /// Discount value. If the SKU is 10% off, the value is '10'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub discount: Option<String>,
     /// The quantity limit of the SKU involved in the activity.
     #[serde(
         default,
@@ -1283,21 +864,7 @@ pub struct UpdateActivityProductProductsSkus {
 }
 /// The items to add to the list or the existing items in the list of promotion activity to edit.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct UpdateActivityProductProducts {
-    /// Deal price. You must specify the value when `product_level==PRODUCT` and `activity_type==FIXED_PRICE / FLASHSALE`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub activity_price_amount: Option<String>,
-    /// Discount value. If the product is 10% off, the value is `10`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub discount: Option<String>,
+pub struct UpdateActivityProductProduct {
     /// TikTok Shop product ID
     #[serde(
         default,
@@ -1305,6 +872,20 @@ pub struct UpdateActivityProductProducts {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
+    /// Deal price. You must specify the value when 'product_level==PRODUCT' and 'activity_type==FIXED_PRICE / FLASHSALE'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub activity_price_amount: Option<String>,
+    /// Discount value. If the product is 10% off, the value is '10'.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub discount: Option<String>,
     /// The quantity limit of the products involved in the activity.
     #[serde(
         default,
@@ -1325,144 +906,21 @@ pub struct UpdateActivityProductProducts {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub skus: Option<Vec<UpdateActivityProductProductsSkus>>,
+    pub skus: Option<Vec<ProductSku>>,
 }
 ::shop_api::impl_lenient!(
-    ParticipationLimit, DiscountBmsmDiscountDetails, DiscountBmsmDiscount,
-    DiscountGiftDiscountGiftInfosGiftDetails, DiscountGiftDiscountGiftInfos,
-    DiscountGiftDiscount, DiscountShippingDiscountAreaScope, DiscountShippingDiscount,
-    Discount, TargetUserInfo, ProductsSkusActivityPrice, ProductsSkus,
-    ProductsActivityPrice, Products, CouponLiveTasks, CouponClaimDuration,
-    CouponDiscountMaxDiscount, CouponDiscountReductionAmount, CouponDiscount,
-    CouponRedemptionDuration, CouponThresholdMinSpend, CouponThreshold,
-    CouponUsageLimits, CouponUsageStats, Coupon, ActivitiesParticipationLimit,
-    ActivitiesDiscountBmsmDiscountDetails, ActivitiesDiscountBmsmDiscount,
-    ActivitiesDiscountGiftDiscountGiftInfosGiftDetails,
-    ActivitiesDiscountGiftDiscountGiftInfos, ActivitiesDiscountGiftDiscount,
-    ActivitiesDiscountShippingDiscountAreaScope, ActivitiesDiscountShippingDiscount,
-    ActivitiesDiscount, Activities, CouponsClaimDuration, CouponsDiscountMaxDiscount,
-    CouponsDiscountReductionAmount, CouponsDiscount, CouponsRedemptionDuration,
-    CouponsThresholdMinSpend, CouponsThreshold, CouponsUsageLimits, Coupons,
-    UpdateActivityProductProductsSkus, UpdateActivityProductProducts
+    ParticipationLimit, ActivityPrice, Sku, Product, AreaScope, ShippingDiscount, Detail,
+    BmsmDiscount, GiftDetail, GiftInfo, GiftDiscount, Discount, ClaimDuration,
+    RedemptionDuration, UsageLimit, UsageStat, ReductionAmount, MaxDiscount,
+    CouponDiscount, MinSpend, Threshold, LiveTask, Coupon, Activity, SearchCouponsCoupon,
+    ProductSku, UpdateActivityProductProduct
 );
-/// Request of `promotion.create_activity`: Create a product discount activity or a flash deal activity.
+/// Request of `promotion.remove_activity_product`: Remove products or SKUs from the existing product discount or flash sale promotion activity.
 ///
-/// `POST /promotion/202309/activities` — [official documentation](https://partner.tiktokshop.com/docv2/page/650c33c155bc3202b762b507)
+/// `DELETE /promotion/202309/activities/{activity_id}/products` — [official documentation](https://partner.tiktokshop.com/docv2/page/650acfd84a0bb702c072b4eb)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PromotionCreateActivityRequest {
-    /// The type of activities. Possible enumerations: - `FIXED_PRICE`: product discount activity with fixed price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub activity_type: Option<String>,
-    /// Activity start time. UNIX timestamp.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub begin_time: Option<i64>,
-    /// The effective time type of the current activity - NORMAL: `begin_time` and `end_time` must be filled - INDEFINITE: `begin_time` and `end_time` aren't required, and the promotion will be a long-term activity which runs indefinitely.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub duration_type: Option<String>,
-    /// Activity end time. UNIX timestamp.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub end_time: Option<i64>,
-    /// The number of times a buyer can participate in the promotion.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub participation_limit: Option<Vec<ParticipationLimit>>,
-    /// Activity product dimension, values are: ​- PRODUCT: Promotion activity applies at the product (SPU) level. Values: SHIPPING_DISCOUNT, VARIATION.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub product_level: Option<String>,
-    /// Unique name across all your activities.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub title: Option<String>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount: Option<Discount>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target_user_info: Option<TargetUserInfo>,
-}
-/// Response data of `promotion.create_activity`: Create a product discount activity or a flash deal activity.
-///
-/// `POST /promotion/202309/activities` — [official documentation](https://partner.tiktokshop.com/docv2/page/650c33c155bc3202b762b507)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PromotionCreateActivityResponse {
-    /// A unique ID that identifies different activities.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub activity_id: Option<String>,
-    /// The time when the activity was created.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub create_time: Option<i64>,
-    /// Possible values: - DRAFT: Promotion activities with this status are not available to TikTok users.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub status: Option<String>,
-    /// The time when the activity was last updated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub update_time: Option<i64>,
-}
-impl ::shop_api::runtime::ApiRequest for PromotionCreateActivityRequest {
-    type Response = PromotionCreateActivityResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "promotion",
-        name: "promotion.create_activity",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/promotion/202309/activities",
-        summary: "Create a product discount activity or a flash deal activity.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/650c33c155bc3202b762b507",
-        flags: ::shop_api::runtime::Flags::NONE,
-        deprecated: false,
-        has_data: true,
-        required: &[],
-    };
-}
-/// Request of `promotion.deactivate_activity`: Deactivate an ongoing or upcoming activity.
-///
-/// `POST /promotion/202309/activities/{activity_id}/deactivate` — [official documentation](https://partner.tiktokshop.com/docv2/page/650acf9adefece02be7380cf)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PromotionDeactivateActivityRequest {
-    /// A unique ID that identifies different activities.
+pub struct PromotionRemoveActivityProductRequest {
+    /// Activity ID
     ///
     /// Required.
     #[serde(
@@ -1471,33 +929,40 @@ pub struct PromotionDeactivateActivityRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub activity_id: String,
+    /// IDs of the products to remove.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_ids: Option<Vec<String>>,
+    /// IDs of the SKUs to remove.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_ids: Option<Vec<String>>,
 }
-/// Response data of `promotion.deactivate_activity`: Deactivate an ongoing or upcoming activity.
+/// Response data of `promotion.remove_activity_product`: Remove products or SKUs from the existing product discount or flash sale promotion activity.
 ///
-/// `POST /promotion/202309/activities/{activity_id}/deactivate` — [official documentation](https://partner.tiktokshop.com/docv2/page/650acf9adefece02be7380cf)
+/// `DELETE /promotion/202309/activities/{activity_id}/products` — [official documentation](https://partner.tiktokshop.com/docv2/page/650acfd84a0bb702c072b4eb)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PromotionDeactivateActivityResponse {
-    /// A unique ID that identifies different activities.
+pub struct PromotionRemoveActivityProductResponse {
+    /// A unique ID that identifies activities.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub activity_id: Option<String>,
-    /// Activity status. Values: - DRAFT: Promotion activities with this status are not available to TikTok users.
+    /// Activity status. Values: DRAFT, NOT_START, ONGOING, EXPIRED, DEACTIVATED, NOT_EFFECTIVE.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub status: Option<String>,
-    /// Activity name (50 characters max.) The name must be unique.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub title: Option<String>,
     /// Activity update time, unix timestamp.
     #[serde(
         default,
@@ -1506,17 +971,17 @@ pub struct PromotionDeactivateActivityResponse {
     )]
     pub update_time: Option<i64>,
 }
-impl ::shop_api::runtime::ApiRequest for PromotionDeactivateActivityRequest {
-    type Response = PromotionDeactivateActivityResponse;
+impl ::shop_api::runtime::ApiRequest for PromotionRemoveActivityProductRequest {
+    type Response = PromotionRemoveActivityProductResponse;
     type Platform = super::super::Tiktok;
     const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
         platform: "tiktok",
         module: "promotion",
-        name: "promotion.deactivate_activity",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/promotion/202309/activities/{activity_id}/deactivate",
-        summary: "Deactivate an ongoing or upcoming activity.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/650acf9adefece02be7380cf",
+        name: "promotion.remove_activity_product",
+        method: ::shop_api::runtime::HttpMethod::Delete,
+        path: "/promotion/202309/activities/{activity_id}/products",
+        summary: "Remove products or SKUs from the existing product discount or flash sale promotion activity.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650acfd84a0bb702c072b4eb",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
         has_data: true,
@@ -1525,7 +990,7 @@ impl ::shop_api::runtime::ApiRequest for PromotionDeactivateActivityRequest {
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(
             format!(
-                "/promotion/202309/activities/{}/deactivate",
+                "/promotion/202309/activities/{}/products",
                 ::shop_api::runtime::path_segment(& self.activity_id)
             ),
         )
@@ -1551,13 +1016,6 @@ pub struct PromotionActivityRequest {
 /// `GET /promotion/202309/activities/{activity_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/650acd920fcef602bf36ee2b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PromotionActivityResponse {
-    /// Applicable commands to the activity: - IMMUTABLE: The activity cann't be editable or deactivated
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub activity_commands: Option<Vec<String>>,
     /// A unique ID that identifies different activities.
     #[serde(
         default,
@@ -1565,13 +1023,27 @@ pub struct PromotionActivityResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub activity_id: Option<String>,
-    /// The type of activities. Possible enumerations: - `FIXED_PRICE`: product discount activity with fixed price.
+    /// Activity name (50 characters max.) The name must be unique.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub title: Option<String>,
+    /// The type of activities. Possible enumerations: - 'FIXED_PRICE': product discount activity with fixed price.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub activity_type: Option<String>,
+    /// The effective time type of the current activity - NORMAL: 'begin_time' and 'end_time' must be filled - INDEFINITE: 'begin_time' and 'end_time' aren't required, and the promotion will be a long-term activity which runs indefinitely.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub duration_type: Option<String>,
     /// Activity start time. UNIX timestamp.
     #[serde(
         default,
@@ -1579,20 +1051,6 @@ pub struct PromotionActivityResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub begin_time: Option<i64>,
-    /// Activity creation time. UNIX timestamp.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub create_time: Option<i64>,
-    /// The effective time type of the current activity - NORMAL: `begin_time` and `end_time` must be filled - INDEFINITE: `begin_time` and `end_time` aren't required, and the promotion will be a long-term activity which runs indefinitely.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub duration_type: Option<String>,
     /// Activity end time. UNIX timestamp.
     #[serde(
         default,
@@ -1607,34 +1065,27 @@ pub struct PromotionActivityResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub participation_limit: Option<Vec<ParticipationLimit>>,
-    /// Activity product dimension, values are: - PRODUCT: Product level promotion activity.
+    /// Product List. Note:If 'FIXED_PRICE', 'DIRECT_DISCOUNT' and 'FLASHSALE' activity that ended more than 180 days,this field is empty.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub product_level: Option<String>,
-    /// Product List. Note:If `FIXED_PRICE`, `DIRECT_DISCOUNT` and `FLASHSALE` activity that ended more than 180 days,this field is empty.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub products: Option<Vec<Products>>,
-    /// Activity status. Possible values: - DRAFT: Promotion activities with this status are not available to TikTok users.
+    pub products: Option<Vec<Product>>,
+    /// Activity status. Values: DRAFT, NOT_START, ONGOING, EXPIRED, DEACTIVATED, NOT_EFFECTIVE.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub status: Option<String>,
-    /// Activity name (50 characters max.) The name must be unique.
+    /// Activity creation time. UNIX timestamp.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub title: Option<String>,
+    pub create_time: Option<i64>,
     /// Activity update time. UNIX timestamp.
     #[serde(
         default,
@@ -1642,12 +1093,23 @@ pub struct PromotionActivityResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub update_time: Option<i64>,
-    /// Not described in the official SDK.
+    /// Activity product dimension, values are: - PRODUCT: Product level promotion activity.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_level: Option<String>,
+    /// Applicable commands to the activity: - IMMUTABLE: The activity cann't be editable or deactivated
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub activity_commands: Option<Vec<String>>,
+    /// Discount information.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount: Option<Discount>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target_user_info: Option<TargetUserInfo>,
 }
 impl ::shop_api::runtime::ApiRequest for PromotionActivityRequest {
     type Response = PromotionActivityResponse;
@@ -1695,7 +1157,7 @@ pub struct PromotionCouponRequest {
 /// `GET /promotion/202406/coupons/{coupon_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6699dce0de15e502ed219e37)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PromotionCouponResponse {
-    /// Not described in the official SDK.
+    /// Coupon.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coupon: Option<Coupon>,
 }
@@ -1725,92 +1187,117 @@ impl ::shop_api::runtime::ApiRequest for PromotionCouponRequest {
         )
     }
 }
-/// Request of `promotion.remove_activity_product`: Remove products or SKUs from the existing product discount or flash sale promotion activity.
+/// Request of `promotion.create_activity`: Create a product discount activity or a flash deal activity.
 ///
-/// `DELETE /promotion/202309/activities/{activity_id}/products` — [official documentation](https://partner.tiktokshop.com/docv2/page/650d32c42aaa3602b86ccb5c)
+/// `POST /promotion/202309/activities` — [official documentation](https://partner.tiktokshop.com/docv2/page/650c33c155bc3202b762b507)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PromotionRemoveActivityProductRequest {
-    /// Activity ID
+pub struct PromotionCreateActivityRequest {
+    /// Unique name across all your activities.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub activity_id: String,
-    /// IDs of the products to remove.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub title: String,
+    /// The type of activities. Possible enumerations: - 'FIXED_PRICE': product discount activity with fixed price.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub activity_type: String,
+    /// Activity product dimension, values are: ​- PRODUCT: Promotion activity applies at the product (SPU) level.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub product_level: String,
+    /// The effective time type of the current activity - NORMAL: 'begin_time' and 'end_time' must be filled - INDEFINITE: 'begin_time' and 'end_time' aren't required, and the promotion will be a long-term activity which runs indefinitely.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub product_ids: Option<Vec<String>>,
-    /// IDs of the SKUs to remove.
+    pub duration_type: Option<String>,
+    /// Activity start time. UNIX timestamp.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub begin_time: i64,
+    /// Activity end time. UNIX timestamp.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub end_time: i64,
+    /// The number of times a buyer can participate in the promotion.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub sku_ids: Option<Vec<String>>,
+    pub participation_limit: Option<Vec<ParticipationLimit>>,
+    /// Discount information.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<Discount>,
 }
-/// Response data of `promotion.remove_activity_product`: Remove products or SKUs from the existing product discount or flash sale promotion activity.
+/// Response data of `promotion.create_activity`: Create a product discount activity or a flash deal activity.
 ///
-/// `DELETE /promotion/202309/activities/{activity_id}/products` — [official documentation](https://partner.tiktokshop.com/docv2/page/650d32c42aaa3602b86ccb5c)
+/// `POST /promotion/202309/activities` — [official documentation](https://partner.tiktokshop.com/docv2/page/650c33c155bc3202b762b507)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PromotionRemoveActivityProductResponse {
-    /// A unique ID that identifies activities.
+pub struct PromotionCreateActivityResponse {
+    /// A unique ID that identifies different activities.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub activity_id: Option<String>,
-    /// Activity status. Possible values: - DRAFT: Promotion activities with this status are not available to TikTok users.
+    /// The time when the activity was created.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub status: Option<String>,
-    /// Activity update time, unix timestamp.
+    pub create_time: Option<i64>,
+    /// The time when the activity was last updated.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub update_time: Option<i64>,
+    /// Possible values: - DRAFT: Promotion activities with this status are not available to TikTok users. Values: DRAFT, NOT_START, ONGOING, EXPIRED, DEACTIVATED, NOT_EFFECTIVE.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
 }
-impl ::shop_api::runtime::ApiRequest for PromotionRemoveActivityProductRequest {
-    type Response = PromotionRemoveActivityProductResponse;
+impl ::shop_api::runtime::ApiRequest for PromotionCreateActivityRequest {
+    type Response = PromotionCreateActivityResponse;
     type Platform = super::super::Tiktok;
     const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
         platform: "tiktok",
         module: "promotion",
-        name: "promotion.remove_activity_product",
-        method: ::shop_api::runtime::HttpMethod::Delete,
-        path: "/promotion/202309/activities/{activity_id}/products",
-        summary: "Remove products or SKUs from the existing product discount or flash sale promotion activity.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/650d32c42aaa3602b86ccb5c",
+        name: "promotion.create_activity",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/promotion/202309/activities",
+        summary: "Create a product discount activity or a flash deal activity.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650c33c155bc3202b762b507",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
         has_data: true,
-        required: &["activity_id"],
+        required: &["title", "activity_type", "product_level", "begin_time", "end_time"],
     };
-    fn path(&self) -> ::std::borrow::Cow<'_, str> {
-        ::std::borrow::Cow::Owned(
-            format!(
-                "/promotion/202309/activities/{}/products",
-                ::shop_api::runtime::path_segment(& self.activity_id)
-            ),
-        )
-    }
 }
 /// Request of `promotion.search_activities`: Get a list of product discount or flash deal promotion activities.
 ///
 /// `POST /promotion/202309/activities/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650acfbaf1fd3102b9315a3a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PromotionSearchActivitiesRequest {
+    /// Activity status. Values: DRAFT, NOT_START, ONGOING, EXPIRED, DEACTIVATED, NOT_EFFECTIVE.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
     /// Activity title key words.
     #[serde(
         default,
@@ -1818,14 +1305,7 @@ pub struct PromotionSearchActivitiesRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub activity_title: Option<String>,
-    /// The type of activities. If `activity_type` isn't passed, return activities of all types. Values: FIXED_PRICE, DIRECT_DISCOUNT, FLASHSALE, SHIPPING_DISCOUNT, BUY_MORE_SAVE_MORE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub activity_type: Option<String>,
-    /// Page size. The range is `[0, 100]`.
+    /// Page size. The range is '[0, 100]'.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1839,33 +1319,19 @@ pub struct PromotionSearchActivitiesRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub page_token: Option<String>,
-    /// Activity status. Possible values: - DRAFT: Promotion activities with this status are not available to TikTok users.
+    /// The type of activities. If 'activity_type' isn't passed, return activities of all types. Values: FIXED_PRICE, DIRECT_DISCOUNT, FLASHSALE, SHIPPING_DISCOUNT, BUY_MORE_SAVE_MORE.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub status: Option<String>,
+    pub activity_type: Option<String>,
 }
 /// Response data of `promotion.search_activities`: Get a list of product discount or flash deal promotion activities.
 ///
 /// `POST /promotion/202309/activities/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650acfbaf1fd3102b9315a3a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PromotionSearchActivitiesResponse {
-    /// Activities list information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub activities: Option<Vec<Activities>>,
-    /// Page cursor for the next request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub next_page_token: Option<String>,
     /// Total activity count.
     #[serde(
         default,
@@ -1873,6 +1339,20 @@ pub struct PromotionSearchActivitiesResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub total_count: Option<i64>,
+    /// Page cursor for the next request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub next_page_token: Option<String>,
+    /// Activities list information.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub activities: Option<Vec<Activity>>,
 }
 impl ::shop_api::runtime::ApiRequest for PromotionSearchActivitiesRequest {
     type Response = PromotionSearchActivitiesResponse;
@@ -1893,7 +1373,7 @@ impl ::shop_api::runtime::ApiRequest for PromotionSearchActivitiesRequest {
     };
 }
 impl ::shop_api::runtime::Paginated for PromotionSearchActivitiesRequest {
-    type Item = Activities;
+    type Item = Activity;
     fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
         if let ::shop_api::runtime::PageKey::Cursor(c) = page {
             self.page_token = Some(c.clone());
@@ -1904,6 +1384,80 @@ impl ::shop_api::runtime::Paginated for PromotionSearchActivitiesRequest {
             resp.activities.unwrap_or_default(),
             resp.next_page_token,
             resp.total_count,
+        )
+    }
+}
+/// Request of `promotion.deactivate_activity`: Deactivate an ongoing or upcoming activity.
+///
+/// `POST /promotion/202309/activities/{activity_id}/deactivate` — [official documentation](https://partner.tiktokshop.com/docv2/page/650acf9adefece02be7380cf)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PromotionDeactivateActivityRequest {
+    /// A unique ID that identifies different activities.
+    ///
+    /// Required.
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub activity_id: String,
+}
+/// Response data of `promotion.deactivate_activity`: Deactivate an ongoing or upcoming activity.
+///
+/// `POST /promotion/202309/activities/{activity_id}/deactivate` — [official documentation](https://partner.tiktokshop.com/docv2/page/650acf9adefece02be7380cf)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PromotionDeactivateActivityResponse {
+    /// A unique ID that identifies different activities.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub activity_id: Option<String>,
+    /// Activity name (50 characters max.) The name must be unique.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub title: Option<String>,
+    /// Activity status. Values: - DRAFT: Promotion activities with this status are not available to TikTok users.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+    /// Activity update time, unix timestamp.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub update_time: Option<i64>,
+}
+impl ::shop_api::runtime::ApiRequest for PromotionDeactivateActivityRequest {
+    type Response = PromotionDeactivateActivityResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "promotion",
+        name: "promotion.deactivate_activity",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/promotion/202309/activities/{activity_id}/deactivate",
+        summary: "Deactivate an ongoing or upcoming activity.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650acf9adefece02be7380cf",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["activity_id"],
+    };
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/promotion/202309/activities/{}/deactivate",
+                ::shop_api::runtime::path_segment(& self.activity_id)
+            ),
         )
     }
 }
@@ -1926,14 +1480,7 @@ pub struct PromotionSearchCouponsRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub page_size: Option<i64>,
-    /// The display type of coupons. Values: REGULAR, LIVE, CREATOR_EXCLUSIVE, CHAT, PROMO_CODE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub display_type: Option<Vec<String>>,
-    /// Coupon's promotion status. Values: NOT_START, ONGOING, EXPIRED, DEACTIVATED.
+    /// Coupon's promotion status.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1947,26 +1494,19 @@ pub struct PromotionSearchCouponsRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub title_keyword: Option<String>,
+    /// The display type of coupons.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub display_type: Option<Vec<String>>,
 }
 /// Response data of `promotion.search_coupons`: Get a list of coupons, narrowed down further based on search parameters.
 ///
 /// `POST /promotion/202406/coupons/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/6699dcdf115ebe02f841e4cd)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PromotionSearchCouponsResponse {
-    /// Coupons.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub coupons: Option<Vec<Coupons>>,
-    /// Page cursor for next request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub next_page_token: Option<String>,
     /// Total coupon count.
     #[serde(
         default,
@@ -1974,6 +1514,20 @@ pub struct PromotionSearchCouponsResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub total_count: Option<i64>,
+    /// Page cursor for next request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub next_page_token: Option<String>,
+    /// Coupons.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub coupons: Option<Vec<SearchCouponsCoupon>>,
 }
 impl ::shop_api::runtime::ApiRequest for PromotionSearchCouponsRequest {
     type Response = PromotionSearchCouponsResponse;
@@ -1998,7 +1552,7 @@ impl ::shop_api::runtime::ApiRequest for PromotionSearchCouponsRequest {
     }
 }
 impl ::shop_api::runtime::Paginated for PromotionSearchCouponsRequest {
-    type Item = Coupons;
+    type Item = SearchCouponsCoupon;
     fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
         if let ::shop_api::runtime::PageKey::Cursor(c) = page {
             self.page_token = Some(c.clone());
@@ -2026,34 +1580,28 @@ pub struct PromotionUpdateActivityRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub activity_id: String,
-    /// Activity start time. UNIX timestamp.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub begin_time: Option<i64>,
-    /// The effective time type of the current activity - NORMAL: `begin_time` and `end_time` must be filled - INDEFINITE: `begin_time` and `end_time` aren't required, and the promotion will be a long-term activity which runs indefinitely.
+    /// Activity name (50 characters max).
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub title: String,
+    /// The effective time type of the current activity - NORMAL: 'begin_time' and 'end_time' must be filled - INDEFINITE: 'begin_time' and 'end_time' aren't required, and the promotion will be a long-term activity which runs indefinitely.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub duration_type: Option<String>,
+    /// Activity start time. UNIX timestamp.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub begin_time: i64,
     /// Activity end time. UNIX timestamp.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub end_time: Option<i64>,
-    /// The number of times a buyer can participate in the promotion.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub participation_limit: Option<Vec<ParticipationLimit>>,
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub end_time: i64,
     /// Activity product dimension, values are: ​- PRODUCT: Promotion activity applies at the product (SPU) level.
     #[serde(
         default,
@@ -2061,19 +1609,16 @@ pub struct PromotionUpdateActivityRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_level: Option<String>,
-    /// Activity name (50 characters max).
+    /// The number of times a buyer can participate in the promotion.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub title: Option<String>,
-    /// Not described in the official SDK.
+    pub participation_limit: Option<Vec<ParticipationLimit>>,
+    /// Discount information.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount: Option<Discount>,
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target_user_info: Option<TargetUserInfo>,
 }
 /// Response data of `promotion.update_activity`: Change the title and the beginning and end time of the existing product discount or flash sale promotion activity.
 ///
@@ -2116,7 +1661,7 @@ impl ::shop_api::runtime::ApiRequest for PromotionUpdateActivityRequest {
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
         has_data: true,
-        required: &["activity_id"],
+        required: &["activity_id", "title", "begin_time", "end_time"],
     };
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(
@@ -2142,12 +1687,10 @@ pub struct PromotionUpdateActivityProductRequest {
     )]
     pub activity_id: String,
     /// The items to add to the list or the existing items in the list of promotion activity to edit.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub products: Option<Vec<UpdateActivityProductProducts>>,
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub products: Vec<UpdateActivityProductProduct>,
 }
 /// Response data of `promotion.update_activity_product`: Add the products or SKUs to the list of a product discount activity or a flash deal activity.
 ///
@@ -2161,13 +1704,6 @@ pub struct PromotionUpdateActivityProductResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub activity_id: Option<String>,
-    /// Activity status. Possible values: - DRAFT: Promotion activities with this status are not available to TikTok users.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub status: Option<String>,
     /// Activity name set by the merchant.
     #[serde(
         default,
@@ -2175,13 +1711,6 @@ pub struct PromotionUpdateActivityProductResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub title: Option<String>,
-    /// The number of items in this request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub total_count: Option<i64>,
     /// Latest update time. UNIX timestamp.
     #[serde(
         default,
@@ -2189,6 +1718,20 @@ pub struct PromotionUpdateActivityProductResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub update_time: Option<i64>,
+    /// Activity status. Values: DRAFT, NOT_START, ONGOING, EXPIRED, DEACTIVATED, NOT_EFFECTIVE.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status: Option<String>,
+    /// The number of items in this request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_count: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for PromotionUpdateActivityProductRequest {
     type Response = PromotionUpdateActivityProductResponse;
@@ -2204,7 +1747,7 @@ impl ::shop_api::runtime::ApiRequest for PromotionUpdateActivityProductRequest {
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
         has_data: true,
-        required: &["activity_id"],
+        required: &["activity_id", "products"],
     };
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(
@@ -2216,22 +1759,13 @@ impl ::shop_api::runtime::ApiRequest for PromotionUpdateActivityProductRequest {
     }
 }
 impl super::super::Client {
-    /// Create a product discount activity or a flash deal activity.
+    /// Remove products or SKUs from the existing product discount or flash sale promotion activity.
     ///
-    /// `promotion.create_activity` (`POST /promotion/202309/activities`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650c33c155bc3202b762b507)
-    pub async fn promotion_create_activity(
+    /// `promotion.remove_activity_product` (`DELETE /promotion/202309/activities/{activity_id}/products`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650acfd84a0bb702c072b4eb)
+    pub async fn promotion_remove_activity_product(
         &self,
-        req: &PromotionCreateActivityRequest,
-    ) -> ::shop_api::runtime::Result<PromotionCreateActivityResponse> {
-        self.execute(req).await
-    }
-    /// Deactivate an ongoing or upcoming activity.
-    ///
-    /// `promotion.deactivate_activity` (`POST /promotion/202309/activities/{activity_id}/deactivate`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650acf9adefece02be7380cf)
-    pub async fn promotion_deactivate_activity(
-        &self,
-        req: &PromotionDeactivateActivityRequest,
-    ) -> ::shop_api::runtime::Result<PromotionDeactivateActivityResponse> {
+        req: &PromotionRemoveActivityProductRequest,
+    ) -> ::shop_api::runtime::Result<PromotionRemoveActivityProductResponse> {
         self.execute(req).await
     }
     /// Get the details of a product discount or flash deal promotion activity.
@@ -2256,13 +1790,13 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<PromotionCouponResponse> {
         self.execute(req).await
     }
-    /// Remove products or SKUs from the existing product discount or flash sale promotion activity.
+    /// Create a product discount activity or a flash deal activity.
     ///
-    /// `promotion.remove_activity_product` (`DELETE /promotion/202309/activities/{activity_id}/products`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650d32c42aaa3602b86ccb5c)
-    pub async fn promotion_remove_activity_product(
+    /// `promotion.create_activity` (`POST /promotion/202309/activities`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650c33c155bc3202b762b507)
+    pub async fn promotion_create_activity(
         &self,
-        req: &PromotionRemoveActivityProductRequest,
-    ) -> ::shop_api::runtime::Result<PromotionRemoveActivityProductResponse> {
+        req: &PromotionCreateActivityRequest,
+    ) -> ::shop_api::runtime::Result<PromotionCreateActivityResponse> {
         self.execute(req).await
     }
     /// Get a list of product discount or flash deal promotion activities.
@@ -2274,6 +1808,15 @@ impl super::super::Client {
         &self,
         req: &PromotionSearchActivitiesRequest,
     ) -> ::shop_api::runtime::Result<PromotionSearchActivitiesResponse> {
+        self.execute(req).await
+    }
+    /// Deactivate an ongoing or upcoming activity.
+    ///
+    /// `promotion.deactivate_activity` (`POST /promotion/202309/activities/{activity_id}/deactivate`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650acf9adefece02be7380cf)
+    pub async fn promotion_deactivate_activity(
+        &self,
+        req: &PromotionDeactivateActivityRequest,
+    ) -> ::shop_api::runtime::Result<PromotionDeactivateActivityResponse> {
         self.execute(req).await
     }
     /// Get a list of coupons, narrowed down further based on search parameters.
@@ -2308,12 +1851,12 @@ impl super::super::Client {
 }
 /// The endpoints of this module, in spec order.
 pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
-    <PromotionCreateActivityRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <PromotionDeactivateActivityRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <PromotionRemoveActivityProductRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <PromotionActivityRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <PromotionCouponRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <PromotionRemoveActivityProductRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <PromotionCreateActivityRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <PromotionSearchActivitiesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <PromotionDeactivateActivityRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <PromotionSearchCouponsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <PromotionUpdateActivityRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <PromotionUpdateActivityProductRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
@@ -2324,19 +1867,19 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
     visitor: V,
 ) -> Result<V::Output, V> {
     match name {
-        "promotion.create_activity" => {
-            Ok(visitor.visit::<PromotionCreateActivityRequest>())
-        }
-        "promotion.deactivate_activity" => {
-            Ok(visitor.visit::<PromotionDeactivateActivityRequest>())
-        }
-        "promotion.activity" => Ok(visitor.visit::<PromotionActivityRequest>()),
-        "promotion.coupon" => Ok(visitor.visit::<PromotionCouponRequest>()),
         "promotion.remove_activity_product" => {
             Ok(visitor.visit::<PromotionRemoveActivityProductRequest>())
         }
+        "promotion.activity" => Ok(visitor.visit::<PromotionActivityRequest>()),
+        "promotion.coupon" => Ok(visitor.visit::<PromotionCouponRequest>()),
+        "promotion.create_activity" => {
+            Ok(visitor.visit::<PromotionCreateActivityRequest>())
+        }
         "promotion.search_activities" => {
             Ok(visitor.visit::<PromotionSearchActivitiesRequest>())
+        }
+        "promotion.deactivate_activity" => {
+            Ok(visitor.visit::<PromotionDeactivateActivityRequest>())
         }
         "promotion.search_coupons" => {
             Ok(visitor.visit::<PromotionSearchCouponsRequest>())

@@ -777,25 +777,25 @@ pub struct LineItemEligibility {
     )]
     pub order_line_items_ids: Option<Vec<String>>,
 }
-/// skus
+/// List of SKU to cancel
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Skus {
-    /// Sku id seller wants to create a return request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub quantity: Option<i64>,
-    /// Quantity seller wants to create a return request.
+pub struct Sku {
+    /// The SKU id to cancel
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sku_id: Option<String>,
+    /// The quantity of SKU to cancel
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quantity: Option<i64>,
 }
-/// Not described in the official SDK.
+/// Refund amount to buyer.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderRefundAmount {
     /// Currency for payment.
@@ -805,27 +805,6 @@ pub struct OrderRefundAmount {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub currency: Option<String>,
-    /// Shipping fee refund to buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub refund_shipping_fee: Option<String>,
-    /// Total price of item be returned.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub refund_subtotal: Option<String>,
-    /// Tax returned to buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub refund_tax: Option<String>,
     /// Total amount refund to buyer.
     #[serde(
         default,
@@ -833,6 +812,27 @@ pub struct OrderRefundAmount {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub refund_total: Option<String>,
+    /// Total price of item be returned.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_subtotal: Option<String>,
+    /// Shipping fee refund to buyer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_shipping_fee: Option<String>,
+    /// Tax returned to buyer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_tax: Option<String>,
     /// Retail delivery fee takes effect once platform GMV exceeds 500,000 USD, according to US Colorado states' compliance rules.
     #[serde(
         default,
@@ -844,7 +844,7 @@ pub struct OrderRefundAmount {
 ::shop_api::impl_lenient!(
     RefundAmount, ProductImage, NextAction, Return, ReturnLineItem, PartialRefund,
     ReturnWarehouseAddress, Cancellation, CancelLineItem, EvidenceImage, ReturnRecord,
-    RecordVideo, RejectReason, SkuEligibility, LineItemEligibility, Skus,
+    RecordVideo, RejectReason, SkuEligibility, LineItemEligibility, Sku,
     OrderRefundAmount
 );
 /// Request of `return_refund.search_returns`: Search returns and refunds by status, type, order, buyer and time.
@@ -1664,107 +1664,23 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundAftersaleEligibilityRequest
         )
     }
 }
-/// Request of `return_refund.calculate_refund`: Check order refundable amounts.
-///
-/// `POST /return_refund/202309/refunds/calculate` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab630defece02be706871)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ReturnRefundCalculateRefundRequest {
-    /// Which handover method buyer chooses to use when returning goods to seller by platform - DROP_OFF: buyer drops off the parcel in logistics service collect point.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub handover_method: Option<String>,
-    /// TikTok Shop order id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub order_id: Option<String>,
-    /// TikTok Shop order line item ids.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub order_line_item_ids: Option<Vec<String>>,
-    /// Seller's reason to create a return，all available reasons, please reference to API overview.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub reason_name: Option<String>,
-    /// Request type - CANCEL - REFUND - RETURN_AND_REFUND Note: different request types are used for different aftersales scenarios.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub request_type: Option<String>,
-    /// How buyer ships items to seller when in a return request, could be: - PLATFORM - BUYER_ARRANGE
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub shipment_type: Option<String>,
-    /// skus
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub skus: Option<Vec<Skus>>,
-}
-/// Response data of `return_refund.calculate_refund`: Check order refundable amounts.
-///
-/// `POST /return_refund/202309/refunds/calculate` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab630defece02be706871)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ReturnRefundCalculateRefundResponse {
-    /// Not described in the official SDK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_refund_amount: Option<OrderRefundAmount>,
-}
-impl ::shop_api::runtime::ApiRequest for ReturnRefundCalculateRefundRequest {
-    type Response = ReturnRefundCalculateRefundResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "return_refund",
-        name: "return_refund.calculate_refund",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/return_refund/202309/refunds/calculate",
-        summary: "Check order refundable amounts.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/650ab630defece02be706871",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &[],
-    };
-}
 /// Request of `return_refund.cancel_order`: Cancel an order on behalf of a seller.
 ///
 /// `POST /return_refund/202309/cancellations` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aecb64a0bb702c076b03d)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ReturnRefundCancelOrderRequest {
-    /// Reason to cancel the order Please see "Return API Overview" for a list of reasons a seller can select to cancel the order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub cancel_reason: Option<String>,
     /// TikTok Shop order id
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub order_id: String,
+    /// List of SKU to cancel
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub order_id: Option<String>,
+    pub skus: Option<Vec<Sku>>,
     /// List of order line item ids to cancel.
     #[serde(
         default,
@@ -1772,13 +1688,11 @@ pub struct ReturnRefundCancelOrderRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_line_item_ids: Option<Vec<String>>,
-    /// List of SKU to cancel
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub skus: Option<Vec<Skus>>,
+    /// Reason to cancel the order Please see "Return API Overview" for a list of reasons a seller can select to cancel the order.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub cancel_reason: String,
 }
 /// Response data of `return_refund.cancel_order`: Cancel an order on behalf of a seller.
 ///
@@ -1814,7 +1728,83 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundCancelOrderRequest {
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
         has_data: true,
-        required: &[],
+        required: &["order_id", "cancel_reason"],
+    };
+}
+/// Request of `return_refund.calculate_refund`: Check order refundable amounts.
+///
+/// `POST /return_refund/202309/refunds/calculate` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab630defece02be706871)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ReturnRefundCalculateRefundRequest {
+    /// TikTok Shop order id.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub order_id: String,
+    /// Request type - CANCEL - REFUND - RETURN_AND_REFUND Note: different request types are used for different aftersales scenarios.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub request_type: String,
+    /// How buyer ships items to seller when in a return request, could be: - PLATFORM - BUYER_ARRANGE
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shipment_type: Option<String>,
+    /// Which handover method buyer chooses to use when returning goods to seller by platform - DROP_OFF: buyer drops off the parcel in logistics service collect point.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub handover_method: Option<String>,
+    /// Seller's reason to create a return，all available reasons, please reference to API overview.
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub reason_name: String,
+    /// TikTok Shop order line item ids.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_line_item_ids: Option<Vec<String>>,
+    /// skus
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub skus: Option<Vec<Sku>>,
+}
+/// Response data of `return_refund.calculate_refund`: Check order refundable amounts.
+///
+/// `POST /return_refund/202309/refunds/calculate` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab630defece02be706871)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ReturnRefundCalculateRefundResponse {
+    /// Refund amount to buyer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_refund_amount: Option<OrderRefundAmount>,
+}
+impl ::shop_api::runtime::ApiRequest for ReturnRefundCalculateRefundRequest {
+    type Response = ReturnRefundCalculateRefundResponse;
+    type Platform = super::super::Tiktok;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "tiktok",
+        module: "return_refund",
+        name: "return_refund.calculate_refund",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/return_refund/202309/refunds/calculate",
+        summary: "Check order refundable amounts.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/650ab630defece02be706871",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["order_id", "request_type", "reason_name"],
     };
 }
 /// Request of `return_refund.create_return`: Initiate a return request on behalf of the buyer Sellers can reject the request, or accept and issue: -Return and Refund (buyer must...
@@ -1829,27 +1819,18 @@ pub struct ReturnRefundCreateReturnRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub idempotency_key: Option<String>,
-    /// Currency for refund which should be same as currency in TikTok Ship Order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub currency: Option<String>,
-    /// Which handover method buyer chooses to use when returning goods to seller by platform - DROP_OFF - PICKUP
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub handover_method: Option<String>,
     /// Tiktok Shop order id
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub order_id: String,
+    /// Skus
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub order_id: Option<String>,
+    pub skus: Option<Vec<Sku>>,
     /// Order line ids seller wants to create return request, should use order line ids to create return request if had split parcel to multiple packages, default value is all order line ids in the order if not input order_line_ids and skus
     #[serde(
         default,
@@ -1857,6 +1838,16 @@ pub struct ReturnRefundCreateReturnRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_line_item_ids: Option<Vec<String>>,
+    /// Seller's reason to create a return
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub return_reason: String,
+    /// Which type to create: - REFUND - RETURN_AND_REFUND
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub return_type: String,
     /// Total refund amount to the buyer.
     #[serde(
         default,
@@ -1864,20 +1855,13 @@ pub struct ReturnRefundCreateReturnRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub refund_total: Option<String>,
-    /// Seller's reason to create a return
+    /// Currency for refund which should be same as currency in TikTok Ship Order.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub return_reason: Option<String>,
-    /// Which type to create: - REFUND - RETURN_AND_REFUND
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
-    pub return_type: Option<String>,
+    pub currency: Option<String>,
     /// How buyer ships items to seller when in a return request, could be: - PLATFORM - BUYER_ARRANGE
     #[serde(
         default,
@@ -1885,13 +1869,13 @@ pub struct ReturnRefundCreateReturnRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub shipment_type: Option<String>,
-    /// Skus
+    /// Which handover method buyer chooses to use when returning goods to seller by platform - DROP_OFF - PICKUP
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub skus: Option<Vec<Skus>>,
+    pub handover_method: Option<String>,
 }
 /// Response data of `return_refund.create_return`: Initiate a return request on behalf of the buyer Sellers can reject the request, or accept and issue: -Return and Refund (buyer must...
 ///
@@ -1905,7 +1889,7 @@ pub struct ReturnRefundCreateReturnResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub return_id: Option<String>,
-    /// Return status, available values: - RETURN_OR_REFUND_REQUEST_PENDING: Request is pending, needs to be approved by seller or platform - REFUND_OR_RETURN_REQUEST_REJECT: Seller rejected the request - AWAITING_BUYER_SHIP: Waiting buyer to...
+    /// Return status, available values: - RETURN_OR_REFUND_REQUEST_PENDING: Request is pending, needs to be approved by seller or platform - REFUND_OR_RETURN_REQUEST_REJECT: Seller rejected the request - AWAITING_BUYER_SHIP: Waiting buyer to ship items to seller, if exceed the deadline, request will be...
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1927,7 +1911,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundCreateReturnRequest {
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
         has_data: true,
-        required: &[],
+        required: &["order_id", "return_reason", "return_type"],
     };
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("idempotency_key", &self.idempotency_key);
@@ -2025,6 +2009,15 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ReturnRefundAftersaleEligibilityResponse> {
         self.execute(req).await
     }
+    /// Cancel an order on behalf of a seller.
+    ///
+    /// `return_refund.cancel_order` (`POST /return_refund/202309/cancellations`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aecb64a0bb702c076b03d)
+    pub async fn return_refund_cancel_order(
+        &self,
+        req: &ReturnRefundCancelOrderRequest,
+    ) -> ::shop_api::runtime::Result<ReturnRefundCancelOrderResponse> {
+        self.execute(req).await
+    }
     /// Check order refundable amounts.
     ///
     /// `return_refund.calculate_refund` (`POST /return_refund/202309/refunds/calculate`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab630defece02be706871)
@@ -2034,15 +2027,6 @@ impl super::super::Client {
         &self,
         req: &ReturnRefundCalculateRefundRequest,
     ) -> ::shop_api::runtime::Result<ReturnRefundCalculateRefundResponse> {
-        self.execute(req).await
-    }
-    /// Cancel an order on behalf of a seller.
-    ///
-    /// `return_refund.cancel_order` (`POST /return_refund/202309/cancellations`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aecb64a0bb702c076b03d)
-    pub async fn return_refund_cancel_order(
-        &self,
-        req: &ReturnRefundCancelOrderRequest,
-    ) -> ::shop_api::runtime::Result<ReturnRefundCancelOrderResponse> {
         self.execute(req).await
     }
     /// Initiate a return request on behalf of the buyer Sellers can reject the request, or accept and issue: -Return and Refund (buyer must...
@@ -2066,8 +2050,8 @@ pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <ReturnRefundReturnRecordsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <ReturnRefundRejectReasonsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <ReturnRefundAftersaleEligibilityRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <ReturnRefundCalculateRefundRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <ReturnRefundCancelOrderRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ReturnRefundCalculateRefundRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <ReturnRefundCreateReturnRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
 ];
 /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
@@ -2103,11 +2087,11 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
         "return_refund.aftersale_eligibility" => {
             Ok(visitor.visit::<ReturnRefundAftersaleEligibilityRequest>())
         }
-        "return_refund.calculate_refund" => {
-            Ok(visitor.visit::<ReturnRefundCalculateRefundRequest>())
-        }
         "return_refund.cancel_order" => {
             Ok(visitor.visit::<ReturnRefundCancelOrderRequest>())
+        }
+        "return_refund.calculate_refund" => {
+            Ok(visitor.visit::<ReturnRefundCalculateRefundRequest>())
         }
         "return_refund.create_return" => {
             Ok(visitor.visit::<ReturnRefundCreateReturnRequest>())
