@@ -1301,35 +1301,35 @@ pub struct InterceptTargetsItem {
 /// 当前售后商品信息
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CurProduct {
-    /// 商品单订单号
+    /// Product (sub-)order number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_id: Option<i64>,
-    /// 商品图片
+    /// Product images
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_image: Option<String>,
-    /// 商品名称
+    /// Product name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_name: Option<String>,
-    /// 商品规格
+    /// Product specification
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_spec: Option<String>,
-    /// 商品标签
+    /// Product tags
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1354,35 +1354,35 @@ pub struct CurProduct {
 /// 其它商品列表
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OtherProductsItem {
-    /// 商品单订单号
+    /// Product (sub-)order number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_id: Option<i64>,
-    /// 商品图片
+    /// Product images
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_image: Option<String>,
-    /// 商品名称
+    /// Product name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_name: Option<String>,
-    /// 商品规格
+    /// Product specification
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_spec: Option<String>,
-    /// 商品标签
+    /// Product tags
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3696,7 +3696,7 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleOperateRequest {
 /// `POST /afterSale/CancelSendGoodsSuccess` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/816)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AfterSaleCancelSendGoodsSuccessRequest {
-    /// 售后单ID
+    /// After-sale order ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3784,14 +3784,14 @@ pub struct AfterSaleAddOrderRemarkRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_id: Option<String>,
-    /// 售后单ID，与订单ID二选一传入，二者均传入时售后单ID的优先级更高
+    /// After-sale order ID; pass either this or the order ID; if both are passed, the after-sale order ID takes precedence
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub after_sale_id: Option<String>,
-    /// 商家添加的备注信息
+    /// Remark added by the merchant
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3826,7 +3826,7 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleAddOrderRemarkRequest {
 /// `POST /afterSale/applyLogisticsIntercept` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/897)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AfterSaleApplyLogisticsInterceptRequest {
-    /// 售后单ID
+    /// After-sale order ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3888,7 +3888,7 @@ pub struct AfterSaleApplyLogisticsInterceptResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub unavailable_reason: Option<String>,
-    /// 售后单退款总金额
+    /// Total refund amount of the after-sale order
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3918,14 +3918,14 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleApplyLogisticsInterceptRequest
 /// `POST /afterSale/returnGoodsToWareHouseSuccess` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/815)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AfterSaleReturnGoodsToWareHouseSuccessRequest {
-    /// 售后单Id
+    /// After-sale order ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub aftersale_id: Option<String>,
-    /// 商家确认退货入仓时间，Unix时间戳，时间为秒
+    /// Time the merchant confirmed return receipt into warehouse, Unix timestamp in seconds
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3974,14 +3974,14 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleReturnGoodsToWareHouseSuccessR
 /// `POST /afterSale/submitEvidence` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/255)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AfterSaleSubmitEvidenceRequest {
-    /// 售后单ID ，通过/trade/refundListSearch 或者 /afterSale/refundProcessDetail 获取
+    /// After-sale order ID, obtained via /trade/refundListSearch or /afterSale/refundProcessDetail
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub aftersale_id: Option<i64>,
-    /// 备注
+    /// Remark
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -4023,7 +4023,7 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleSubmitEvidenceRequest {
 /// `POST /afterSale/timeExtend` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/242)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AfterSaleTimeExtendRequest {
-    /// 售后单号
+    /// After-sale order number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

@@ -53,7 +53,7 @@ pub struct Template {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub rule_type: Option<i64>,
-    /// 固定运费金额(单位:分) 固定运费模板必填 1-9900之间的整数
+    /// Fixed shipping fee (fen); required for fixed-fee templates; integer between 1 and 9900
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

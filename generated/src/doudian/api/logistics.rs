@@ -122,7 +122,7 @@ pub struct CustomTemplateInfosItem {
     )]
     pub parent_template_id: Option<i64>,
 }
-/// 商家所有快递自定义模板的数据列表
+/// List of all custom express templates of the merchant
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CustomTemplateDataItem {
     /// 物流服务商编码
@@ -157,7 +157,7 @@ pub struct SenderAddress {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub province_name: Option<String>,
-    /// 城市名称
+    /// City name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -203,7 +203,7 @@ pub struct ReceiverAddress {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub province_name: Option<String>,
-    /// 城市名称
+    /// City name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -232,7 +232,7 @@ pub struct ReceiverAddress {
     )]
     pub detail_address: Option<String>,
 }
-/// 增值服务 目前只支持德邦
+/// Value-added service; currently only Deppon supported
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ServiceListItem {
     /// code
@@ -307,7 +307,7 @@ pub struct SenderAddressItem {
     )]
     pub detail_address: Option<String>,
 }
-/// 商家已开通的网点列表信息
+/// List of outlets activated by the merchant
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct NetsitesItem {
     /// 网点Code
@@ -409,10 +409,10 @@ pub struct SenderInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Contact>,
 }
-/// 回单寄回地址
+/// Return address for the receipt
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PodModelAddress {
-    /// 国家编码（默认CHN，目前只有国内业务）
+    /// Country code (default CHN; currently domestic business only)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -458,7 +458,7 @@ pub struct PodModelAddress {
 /// 收件人地址信息
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Address4 {
-    /// 国家编码（默认中国CHN）
+    /// Country code (default China, CHN)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -539,24 +539,24 @@ pub struct ReceiverInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Contact>,
 }
-/// 商品明细列表
+/// Product detail list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ItemsItem {
-    /// 商品名称
+    /// Product name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub item_name: Option<String>,
-    /// 商品规格
+    /// Product specification
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub item_specs: Option<String>,
-    /// 商品数量
+    /// Product quantity
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -666,7 +666,7 @@ pub struct OrderInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub pack_id: Option<String>,
-    /// 增值服务列表，更多增值服务参考抖音电商电子面单对接文档
+    /// Value-added service list; see the Douyin e-commerce electronic waybill integration docs for more services
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -694,13 +694,13 @@ pub struct OrderInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub pay_amount: Option<i64>,
-    /// 回单寄回地址
+    /// Return address for the receipt
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod_model_address: Option<PodModelAddress>,
     /// 收件人信息
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver_info: Option<ReceiverInfo>,
-    /// 商品明细列表
+    /// Product detail list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -728,7 +728,7 @@ pub struct OrderInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub remark: Option<String>,
-    /// 备用扩展字段（非必传字段，如果传值不可为"null",按照示例来传。）
+    /// Reserved extension field (optional; if passed, must not be "null"; follow the example)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -742,35 +742,35 @@ pub struct OrderInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub total_pack_count: Option<i32>,
-    /// 商品总重量，单位：克（仅支持顺丰物流使用）
+    /// Total product weight in grams (SF Express only)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub total_weight: Option<String>,
-    /// 商品总长，单位：cm（仅支持顺丰物流使用）
+    /// Total product length in cm (SF Express only)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub total_length: Option<String>,
-    /// 商品总宽，单位：cm（仅支持顺丰物流使用）
+    /// Total product width in cm (SF Express only)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub total_width: Option<String>,
-    /// 商品总高，单位：cm（仅支持顺丰物流使用）
+    /// Total product height in cm (SF Express only)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub total_height: Option<String>,
-    /// 商品总体积，单位：cm3（仅支持顺丰物流使用）
+    /// Total product volume in cm3 (SF Express only)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -878,14 +878,14 @@ pub struct EbillInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub package_center_name: Option<String>,
-    /// 大头笔编码
+    /// Sorting code (big-pen) code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub short_address_code: Option<String>,
-    /// 大头笔名称
+    /// Sorting code (big-pen) name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1041,7 +1041,7 @@ pub struct LogisticsUpdateOrderSenderInfo {
 /// 收件人地址信息
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Address {
-    /// 国家编码（默认CHN，目前只有国内业务）
+    /// Country code (default CHN; currently domestic business only)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1270,7 +1270,7 @@ pub struct LogisticsGetCustomTemplateListRequest {
 /// `POST /logistics/getCustomTemplateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/784)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsGetCustomTemplateListResponse {
-    /// 商家所有快递自定义模板的数据列表
+    /// List of all custom express templates of the merchant
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1322,7 +1322,7 @@ pub struct LogisticsGetOutRangeRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub kind: Option<i32>,
-    /// 增值服务 目前只支持德邦
+    /// Value-added service; currently only Deppon supported
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1396,7 +1396,7 @@ pub struct LogisticsListShopNetsiteRequest {
 /// `POST /logistics/listShopNetsite` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/576)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsListShopNetsiteResponse {
-    /// 商家已开通的网点列表信息
+    /// List of outlets activated by the merchant
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1572,21 +1572,21 @@ pub struct LogisticsUpdateOrderRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub track_no: Option<String>,
-    /// 商品明细列表
+    /// Product detail list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub items: Option<Vec<ItemsItem>>,
-    /// 备注
+    /// Remark
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub remark: Option<String>,
-    /// 备用扩展字段
+    /// Reserved extension field
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1651,14 +1651,14 @@ pub struct LogisticsUpdateOrderResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub package_center_name: Option<String>,
-    /// 大头笔编码
+    /// Sorting code (big-pen) code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub short_address_code: Option<String>,
-    /// 大头笔名称
+    /// Sorting code (big-pen) name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

@@ -86,24 +86,24 @@ pub struct ChildFolderItem {
     )]
     pub folder_attr: Option<i32>,
 }
-/// 图片信息
+/// Image info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PhotoInfo {
-    /// 图片高度
+    /// Image height
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub height: Option<i32>,
-    /// 图片宽度
+    /// Image width
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub width: Option<i32>,
-    /// 图片格式
+    /// Image format
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -167,7 +167,7 @@ pub struct ChildMaterialItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub origin_url: Option<String>,
-    /// 图片url，当audit_status=3时才会返回byte_url；视频请使用vid字段；
+    /// Image URL; byte_url is returned only when audit_status=3; for videos use the vid field
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -209,14 +209,14 @@ pub struct ChildMaterialItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub audit_reject_desc: Option<String>,
-    /// 大小，单位为byte
+    /// Size in bytes
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub size: Option<i64>,
-    /// 图片信息
+    /// Image info
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub photo_info: Option<PhotoInfo>,
     /// 视频信息
@@ -402,7 +402,7 @@ pub struct MaterialInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub origin_url: Option<String>,
-    /// 图片url；当audit_status=3时获取byte_url；有值返回；
+    /// Image URL; byte_url is obtained when audit_status=3; returned if present
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -444,14 +444,14 @@ pub struct MaterialInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub audit_reject_desc: Option<String>,
-    /// 大小，单位为byte
+    /// Size in bytes
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub size: Option<i64>,
-    /// 图片信息
+    /// Image info
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub photo_info: Option<PhotoInfo>,
     /// 视频信息
@@ -693,7 +693,7 @@ pub struct MaterialInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub delete_time: Option<String>,
-    /// 图片信息
+    /// Image info
     #[serde(rename = "photoInfo", default, skip_serializing_if = "Option::is_none")]
     pub photo_info: Option<PhotoInfo>,
     /// 视频信息
@@ -1100,7 +1100,7 @@ pub struct MaterialMoveMaterialToRecycleBinResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub success_ids: Option<Vec<String>>,
-    /// 失败素材列表
+    /// Failed material list
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_map: Option<::std::collections::BTreeMap<String, FailedMapItem>>,
 }
@@ -1542,12 +1542,12 @@ pub struct MaterialUploadImageSyncRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub folder_id: Option<String>,
-    /// 图片url，必须是公网可访问。url和file_uri二选一，不能同时为空，如果2者都不为空取url
+    /// Image URL; must be publicly accessible. Pass either url or file_uri; they cannot both be empty; if both are set, url is used
     ///
     /// Required.
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub url: String,
-    /// 图片名称，开发者自定义，不得超过50个字符。
+    /// Image name, developer-defined, max 50 characters
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

@@ -2478,17 +2478,17 @@ pub struct Province {
     )]
     pub name: Option<String>,
 }
-/// 城市
+/// City
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct City {
-    /// 城市id
+    /// City ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
-    /// 城市名称
+    /// City name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2538,7 +2538,7 @@ pub struct OrderAddressModifyPostAddr {
     /// 省
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub province: Option<Province>,
-    /// 城市
+    /// City
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<City>,
     /// 镇
@@ -2795,7 +2795,7 @@ pub struct ListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub detail: Option<String>,
-    /// 回复内容
+    /// Reply content
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2816,7 +2816,7 @@ pub struct ListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub service_type: Option<i64>,
-    /// 回复时间
+    /// Reply time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2883,14 +2883,14 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub settle_time: Option<String>,
-    /// 商品ID
+    /// Product ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_id: Option<String>,
-    /// 商品数量
+    /// Product quantity
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2988,7 +2988,7 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub total_amount: Option<i64>,
-    /// 商品总价(分)
+    /// Total product price (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3129,17 +3129,17 @@ pub struct DataItem {
     )]
     pub flow_type: Option<String>,
 }
-/// 商品列表
+/// Product list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GoodsInfoListItem {
-    /// 商品名称
+    /// Product name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_name: Option<String>,
-    /// 商品id
+    /// Product ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3199,7 +3199,7 @@ pub struct PolicyInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub user_premium: Option<i64>,
-    /// 商家支付的保费，单位分
+    /// Insurance fee paid by the merchant, in fen (1/100 CNY)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3248,7 +3248,7 @@ pub struct PolicyInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub is_allow_appeal: Option<bool>,
-    /// 商品列表
+    /// Product list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3326,7 +3326,7 @@ pub struct OrderSerialNumberItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_id: Option<String>,
-    /// 商品序列号，单个序列号长度不能超过30位字符，其中手机序列号仅支持填写15～17位数字
+    /// Product serial number; each serial number max 30 characters; mobile phone serial numbers must be 15-17 digits
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3334,17 +3334,17 @@ pub struct OrderSerialNumberItem {
     )]
     pub serial_number_list: Option<Vec<String>>,
 }
-/// 商品列表
+/// Product list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderPolicyGoodsInfoListItem {
-    /// 商品名称
+    /// Product name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub name: Option<String>,
-    /// 商品id
+    /// Product ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3404,7 +3404,7 @@ pub struct PolicyInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub user_premium: Option<i64>,
-    /// 商家支付的保费，单位分
+    /// Insurance fee paid by the merchant, in fen (1/100 CNY)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3439,7 +3439,7 @@ pub struct PolicyInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub appeal_status: Option<i32>,
-    /// 商品列表
+    /// Product list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3587,7 +3587,7 @@ pub struct Detail {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub detail: Option<String>,
-    /// 商家答复内容
+    /// Merchant reply content
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3671,7 +3671,7 @@ pub struct Detail {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub evidence_required: Option<i64>,
-    /// 图片url 数组json
+    /// Image URL array JSON
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3724,7 +3724,7 @@ pub struct LogsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub content: Option<String>,
-    /// 图片列表
+    /// Image list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3752,7 +3752,7 @@ pub struct LogsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub service_detail: Option<String>,
-    /// 回复内容
+    /// Reply content
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5410,7 +5410,7 @@ pub struct OrderAddSerialNumberRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_id: Option<String>,
-    /// 商品序列号，序列号长度不能超过30位字符，其中手机序列号仅支持填写15～17位数字
+    /// Product serial number, max 30 characters; mobile phone serial numbers must be 15-17 digits
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5590,7 +5590,7 @@ pub struct OrderBatchDecryptRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub account_id: Option<String>,
-    /// 商户的账户ID类型；服务商账号中的主-main_account；子账号-sub_account；
+    /// Merchant account ID type: main account of a service provider is main_account; sub-account is sub_account
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5770,7 +5770,7 @@ pub struct OrderDownloadSettleItemToShopRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub bill_id: Option<String>,
-    /// 商品ID
+    /// Product ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6059,7 +6059,7 @@ pub struct OrderGetSettleBillDetailRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_id: Option<String>,
-    /// 商品id
+    /// Product ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6481,14 +6481,14 @@ pub struct OrderReplyServiceRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<i64>,
-    /// 回复内容
+    /// Reply content
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub reply: Option<String>,
-    /// 回复凭证，通过/order/serviceDetail获取是否当前服务单</br>是否必须上传凭证。多张图片用竖线分开。不超过4张
+    /// Reply evidence; use /order/serviceDetail to check whether the current service ticket requires evidence. Separate multiple images with a vertical bar; max 4
     ///
     /// Required.
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]

@@ -853,17 +853,17 @@ pub struct ProblemTypeDistributionItem {
     )]
     pub num: Option<i64>,
 }
-/// 商品质量列表
+/// Product quality list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct QualityListItem {
-    /// 商品ID
+    /// Product ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_id: Option<i64>,
-    /// 商品名字
+    /// Product name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -884,14 +884,14 @@ pub struct QualityListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub problem_type_distribution: Option<Vec<ProblemTypeDistributionItem>>,
-    /// 商品是否达标，1达标，2不达标
+    /// Whether the product meets the standard: 1 yes, 2 no
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub meet_standard: Option<i64>,
-    /// 商品基础分
+    /// Product base score
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2359,7 +2359,7 @@ impl ::shop_api::runtime::Paginated for ProductListRequest {
 /// `POST /product/editBuyerLimit` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/262)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductEditBuyerLimitRequest {
-    /// 商品ID
+    /// Product ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2415,7 +2415,7 @@ impl ::shop_api::runtime::ApiRequest for ProductEditBuyerLimitRequest {
 /// `POST /product/qualityDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/939)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductQualityDetailRequest {
-    /// 商品ID
+    /// Product ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2435,14 +2435,14 @@ pub struct ProductQualityDetailResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub field_problem: Option<Vec<FieldProblemItem>>,
-    /// 商品ID
+    /// Product ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_id: Option<i64>,
-    /// 商品名字
+    /// Product name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2473,14 +2473,14 @@ impl ::shop_api::runtime::ApiRequest for ProductQualityDetailRequest {
 /// `POST /product/qualityList` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/938)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductQualityListRequest {
-    /// 商品ID
+    /// Product ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_id: Option<i64>,
-    /// 商品名字
+    /// Product name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2515,7 +2515,7 @@ pub struct ProductQualityListRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub task_id: Option<i64>,
-    /// 商品诊断状态，0-待诊断；1-待优化；2-已修改审核中；3-已优化；以前的status 字段因为配置错误已经删除，请使用此新字段
+    /// Product diagnosis status: 0 pending diagnosis, 1 to be optimized, 2 modified and under review, 3 optimized. The former status field was removed due to a misconfiguration; use this new field
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2528,7 +2528,7 @@ pub struct ProductQualityListRequest {
 /// `POST /product/qualityList` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/938)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductQualityListResponse {
-    /// 商品质量列表
+    /// Product quality list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2707,7 +2707,7 @@ impl ::shop_api::runtime::ApiRequest for ProductQualityTaskRequest {
 /// `POST /product/setOffline` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/252)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductSetOfflineRequest {
-    /// 商品ID
+    /// Product ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2742,7 +2742,7 @@ impl ::shop_api::runtime::ApiRequest for ProductSetOfflineRequest {
 /// `POST /product/setOnline` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/251)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductSetOnlineRequest {
-    /// 商品id
+    /// Product ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

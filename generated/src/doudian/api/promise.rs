@@ -11,7 +11,7 @@ pub struct RulesItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sku_id: Option<String>,
-    /// 外部仓库id
+    /// External warehouse ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

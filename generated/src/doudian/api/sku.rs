@@ -351,7 +351,7 @@ pub struct CustomsReportInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub second_measure_unit: Option<String>,
-    /// 售卖单位
+    /// Sales unit
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -876,14 +876,14 @@ pub struct SkuDetailResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub open_user_id: Option<i64>,
-    /// 外部的skuId
+    /// External SKU ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub out_sku_id: Option<i64>,
-    /// 商品ID
+    /// Product ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1026,7 +1026,7 @@ pub struct SkuDetailResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub prom_step_stock_num: Option<i64>,
-    /// 商品 ID 字符串
+    /// Product ID string
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1092,21 +1092,21 @@ pub struct SkuEditCodeRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sku_id: Option<i64>,
-    /// 外部skuid
+    /// External SKU ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub out_sku_id: Option<i64>,
-    /// 商品id
+    /// Product ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_id: Option<i64>,
-    /// 外部商品id
+    /// External product ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1141,7 +1141,7 @@ impl ::shop_api::runtime::ApiRequest for SkuEditCodeRequest {
 /// `POST /sku/editPrice` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/84)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SkuEditPriceRequest {
-    /// 售价 (单位 分)
+    /// Selling price (in fen, 1/100 CNY)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1162,21 +1162,21 @@ pub struct SkuEditPriceRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sku_id: Option<i64>,
-    /// 外部skuid
+    /// External SKU ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub out_sku_id: Option<i64>,
-    /// 商品id
+    /// Product ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_id: Option<i64>,
-    /// 外部商品id
+    /// External product ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

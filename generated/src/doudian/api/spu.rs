@@ -79,7 +79,7 @@ pub struct PropertyInfoItem {
     )]
     pub value_name: Option<String>,
 }
-/// 品牌信息（品牌单独处理）
+/// Brand info (brand handled separately)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BrandInfoItem {
     /// 关联属性值id,没有为0
@@ -214,7 +214,7 @@ pub struct SpuInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub brand_id: Option<i64>,
-    /// 在线状态 1-生效（默认） 2-失效
+    /// Online status: 1 active (default), 2 inactive
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -321,7 +321,7 @@ pub struct ProductFormatItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub category_id: Option<i64>,
-    /// 多选最大选项
+    /// Maximum number of options for multi-select
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -464,7 +464,7 @@ pub struct SpuGetKeyPropertyByCidResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub property_info: Option<Vec<PropertyInfoItem>>,
-    /// 品牌信息（品牌单独处理）
+    /// Brand info (brand handled separately)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

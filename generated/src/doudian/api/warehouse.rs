@@ -240,10 +240,10 @@ pub struct WarehouseCreateBatchWarehouseLocation {
     )]
     pub address_id4: Option<i64>,
 }
-/// 外部仓信息列表
+/// External warehouse info list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OutWarehouseListItem {
-    /// 外部仓库ID，一个店铺下，同一个外部ID只能创建一个仓库
+    /// External warehouse ID; within one shop, an external ID can create only one warehouse
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -299,7 +299,7 @@ pub struct AddrListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub addr_id3: Option<i64>,
-    /// 四级地址id
+    /// Level-4 address ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -331,7 +331,7 @@ pub struct Addr {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub addr_id3: Option<i64>,
-    /// 四级地址id
+    /// Level-4 address ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -714,7 +714,7 @@ impl ::shop_api::runtime::ApiRequest for WarehouseRemoveAddrRequest {
 /// `POST /warehouse/createBatch` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/695)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct WarehouseCreateBatchRequest {
-    /// 外部仓信息列表
+    /// External warehouse info list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -753,7 +753,7 @@ impl ::shop_api::runtime::ApiRequest for WarehouseCreateBatchRequest {
 /// `POST /warehouse/setAddrBatch` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/696)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct WarehouseSetAddrBatchRequest {
-    /// 外部仓库ID
+    /// External warehouse ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

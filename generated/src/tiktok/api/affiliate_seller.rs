@@ -2731,9 +2731,9 @@ pub struct UpdateFailed {
 /// Request of `affiliate_seller.search_orders`: Search the orders creators brought in, with their commissions (version 202410).
 ///
 /// Version 202410 per the models generated from the official OpenAPI; an older doc dump lists
-/// 202405 for the same call. The doc link is the version-less page.
+/// 202405 for the same call. The doc link is the 202410 page.
 ///
-/// `POST /affiliate_seller/202410/orders/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/search-seller-affiliate-orders)
+/// `POST /affiliate_seller/202410/orders/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/6722babac7ef47030dc00d11)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AffiliateSellerSearchOrdersRequest {
     /// SKU orders per page.
@@ -2777,9 +2777,9 @@ pub struct AffiliateSellerSearchOrdersRequest {
 /// Response data of `affiliate_seller.search_orders`: Search the orders creators brought in, with their commissions (version 202410).
 ///
 /// Version 202410 per the models generated from the official OpenAPI; an older doc dump lists
-/// 202405 for the same call. The doc link is the version-less page.
+/// 202405 for the same call. The doc link is the 202410 page.
 ///
-/// `POST /affiliate_seller/202410/orders/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/search-seller-affiliate-orders)
+/// `POST /affiliate_seller/202410/orders/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/6722babac7ef47030dc00d11)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AffiliateSellerSearchOrdersResponse {
     /// This page of orders.
@@ -2814,7 +2814,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerSearchOrdersRequest {
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/affiliate_seller/202410/orders/search",
         summary: "Search the orders creators brought in, with their commissions (version 202410).",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/search-seller-affiliate-orders",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6722babac7ef47030dc00d11",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
@@ -4860,7 +4860,7 @@ for AffiliateSellerUpdateTargetCollaborationRequest {
 impl super::super::Client {
     /// Search the orders creators brought in, with their commissions (version 202410).
     ///
-    /// `affiliate_seller.search_orders` (`POST /affiliate_seller/202410/orders/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-seller-affiliate-orders)
+    /// `affiliate_seller.search_orders` (`POST /affiliate_seller/202410/orders/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6722babac7ef47030dc00d11)
     ///
     /// Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_search_orders(

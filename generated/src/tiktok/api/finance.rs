@@ -1825,7 +1825,7 @@ impl ::shop_api::runtime::Paginated for FinanceWithdrawalsRequest {
 /// Version 202501, which replaces `GET /finance/202309/statements/{statement_id}/statement_transactions`
 /// (UK/US only, different fields). Available to all regions; data from 2023-07-01.
 ///
-/// `GET /finance/202501/statements/{statement_id}/statement_transactions` — [official documentation](https://partner.tiktokshop.com/docv2/page/get-transactionsby-statement-202501)
+/// `GET /finance/202501/statements/{statement_id}/statement_transactions` — [official documentation](https://partner.tiktokshop.com/docv2/page/6789c0c11882810314794094)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct FinanceStatementTransactionsRequest {
     /// The statement.
@@ -1873,7 +1873,7 @@ pub struct FinanceStatementTransactionsRequest {
 /// Version 202501, which replaces `GET /finance/202309/statements/{statement_id}/statement_transactions`
 /// (UK/US only, different fields). Available to all regions; data from 2023-07-01.
 ///
-/// `GET /finance/202501/statements/{statement_id}/statement_transactions` — [official documentation](https://partner.tiktokshop.com/docv2/page/get-transactionsby-statement-202501)
+/// `GET /finance/202501/statements/{statement_id}/statement_transactions` — [official documentation](https://partner.tiktokshop.com/docv2/page/6789c0c11882810314794094)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct FinanceStatementTransactionsResponse {
     /// Statement id.
@@ -1960,7 +1960,7 @@ impl ::shop_api::runtime::ApiRequest for FinanceStatementTransactionsRequest {
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/finance/202501/statements/{statement_id}/statement_transactions",
         summary: "Get the transactions (orders, adjustments, reserves) of a statement.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/get-transactionsby-statement-202501",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6789c0c11882810314794094",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
@@ -2289,7 +2289,7 @@ impl super::super::Client {
     }
     /// Get the transactions (orders, adjustments, reserves) of a statement.
     ///
-    /// `finance.statement_transactions` (`GET /finance/202501/statements/{statement_id}/statement_transactions`) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-transactionsby-statement-202501)
+    /// `finance.statement_transactions` (`GET /finance/202501/statements/{statement_id}/statement_transactions`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6789c0c11882810314794094)
     ///
     /// Idempotent: retried on transport errors and 5xx.
     pub async fn finance_statement_transactions(
