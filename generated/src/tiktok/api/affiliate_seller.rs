@@ -1709,7 +1709,7 @@ pub struct SalesPrice {
 }
 /// The list of products meeting the search criteria expressed in the request body.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SellerSearchAffiliateOpenCollaborationProductProduct {
+pub struct SearchAffiliateOpenCollaborationProductProduct {
     /// Metadata and data associated with the TikTok Shop that sells the product.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shop: Option<Shop>,
@@ -2147,7 +2147,7 @@ pub struct TopFollowerDemographic {
 }
 /// Creator's basic information
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct SellerSearchCreatorOnMarketplaceCreator {
+pub struct SearchCreatorOnMarketplaceCreator {
     /// Creator's TikTok Username
     #[serde(
         default,
@@ -2717,12 +2717,12 @@ pub struct UpdateFailed {
     FreeSampleRule, OriginalPrice, Commission, TargetCollaborationProduct,
     TargetCollaborationCreator, TargetCollaboration, SalesPriceRange, Category,
     CommissionRateRange, Shop, CategoryChain, ProductCommission, SalesPrice,
-    SellerSearchAffiliateOpenCollaborationProductProduct, FulfillmentProduct, Content,
+    SearchAffiliateOpenCollaborationProductProduct, FulfillmentProduct, Content,
     Fulfillment, EditOpenCollaborationSampleRuleSampleRule, OpenCollaboration,
     CurrentCommission, OpenCollaborationProduct,
     SearchOpenCollaborationOpenCollaboration, CountRange, GenderDistribution,
     FollowerDemographic, MajorGender, TopFollowerDemographic,
-    SellerSearchCreatorOnMarketplaceCreator, CreatorGmv, SampleApplicationCreator,
+    SearchCreatorOnMarketplaceCreator, CreatorGmv, SampleApplicationCreator,
     SampleApplicationProduct, SampleApplication, CreateTargetCollaborationProduct,
     CreateTargetCollaborationTargetCollaboration, TargetCollaborationConflict,
     SearchParam, SearchTargetCollaborationsTargetCollaboration,
@@ -3500,11 +3500,11 @@ for AffiliateSellerEditOpenCollaborationSettingsRequest {
         required: &[],
     };
 }
-/// Request of `affiliate_seller.seller_search_affiliate_open_collaboration_product`: Search the information of products with open collaboration by category, commission rate, and keywords.
+/// Request of `affiliate_seller.search_affiliate_open_collaboration_product`: Search the information of products with open collaboration by category, commission rate, and keywords.
 ///
 /// `POST /affiliate_seller/202405/open_collaborations/products/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/66716aa19a01ec02e5b90513)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct AffiliateSellerSellerSearchAffiliateOpenCollaborationProductRequest {
+pub struct AffiliateSellerSearchAffiliateOpenCollaborationProductRequest {
     /// The sort order for the sort_field parameter. Values: ASC, DESC.
     #[serde(
         default,
@@ -3552,18 +3552,18 @@ pub struct AffiliateSellerSellerSearchAffiliateOpenCollaborationProductRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commission_rate_range: Option<CommissionRateRange>,
 }
-/// Response data of `affiliate_seller.seller_search_affiliate_open_collaboration_product`: Search the information of products with open collaboration by category, commission rate, and keywords.
+/// Response data of `affiliate_seller.search_affiliate_open_collaboration_product`: Search the information of products with open collaboration by category, commission rate, and keywords.
 ///
 /// `POST /affiliate_seller/202405/open_collaborations/products/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/66716aa19a01ec02e5b90513)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct AffiliateSellerSellerSearchAffiliateOpenCollaborationProductResponse {
+pub struct AffiliateSellerSearchAffiliateOpenCollaborationProductResponse {
     /// The list of products meeting the search criteria expressed in the request body.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub products: Option<Vec<SellerSearchAffiliateOpenCollaborationProductProduct>>,
+    pub products: Option<Vec<SearchAffiliateOpenCollaborationProductProduct>>,
     /// An opaque token used to retrieve the next page of a paginated result set.
     #[serde(
         default,
@@ -3580,13 +3580,13 @@ pub struct AffiliateSellerSellerSearchAffiliateOpenCollaborationProductResponse 
     pub total_count: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest
-for AffiliateSellerSellerSearchAffiliateOpenCollaborationProductRequest {
-    type Response = AffiliateSellerSellerSearchAffiliateOpenCollaborationProductResponse;
+for AffiliateSellerSearchAffiliateOpenCollaborationProductRequest {
+    type Response = AffiliateSellerSearchAffiliateOpenCollaborationProductResponse;
     type Platform = super::super::Tiktok;
     const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
         platform: "tiktok",
         module: "affiliate_seller",
-        name: "affiliate_seller.seller_search_affiliate_open_collaboration_product",
+        name: "affiliate_seller.search_affiliate_open_collaboration_product",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/affiliate_seller/202405/open_collaborations/products/search",
         summary: "Search the information of products with open collaboration by category, commission rate, and keywords.",
@@ -3605,8 +3605,8 @@ for AffiliateSellerSellerSearchAffiliateOpenCollaborationProductRequest {
     }
 }
 impl ::shop_api::runtime::Paginated
-for AffiliateSellerSellerSearchAffiliateOpenCollaborationProductRequest {
-    type Item = SellerSearchAffiliateOpenCollaborationProductProduct;
+for AffiliateSellerSearchAffiliateOpenCollaborationProductRequest {
+    type Item = SearchAffiliateOpenCollaborationProductProduct;
     fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
         if let ::shop_api::runtime::PageKey::Cursor(c) = page {
             self.page_token = Some(c.clone());
@@ -3620,11 +3620,11 @@ for AffiliateSellerSellerSearchAffiliateOpenCollaborationProductRequest {
         )
     }
 }
-/// Request of `affiliate_seller.seller_search_sample_applications_fulfillments`: You, the seller, can use this API to get the fulfillment status of the specific sample application and whether the fulfillment resulted...
+/// Request of `affiliate_seller.search_sample_applications_fulfillments`: You, the seller, can use this API to get the fulfillment status of the specific sample application and whether the fulfillment resulted...
 ///
 /// `POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d5fe32c7f030d61c4e1)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct AffiliateSellerSellerSearchSampleApplicationsFulfillmentsRequest {
+pub struct AffiliateSellerSearchSampleApplicationsFulfillmentsRequest {
     /// The application identifier.
     ///
     /// Required.
@@ -3642,11 +3642,11 @@ pub struct AffiliateSellerSellerSearchSampleApplicationsFulfillmentsRequest {
     )]
     pub content_format: Option<String>,
 }
-/// Response data of `affiliate_seller.seller_search_sample_applications_fulfillments`: You, the seller, can use this API to get the fulfillment status of the specific sample application and whether the fulfillment resulted...
+/// Response data of `affiliate_seller.search_sample_applications_fulfillments`: You, the seller, can use this API to get the fulfillment status of the specific sample application and whether the fulfillment resulted...
 ///
 /// `POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d5fe32c7f030d61c4e1)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct AffiliateSellerSellerSearchSampleApplicationsFulfillmentsResponse {
+pub struct AffiliateSellerSearchSampleApplicationsFulfillmentsResponse {
     /// Fulfillments
     #[serde(
         default,
@@ -3656,13 +3656,13 @@ pub struct AffiliateSellerSellerSearchSampleApplicationsFulfillmentsResponse {
     pub fulfillments: Option<Vec<Fulfillment>>,
 }
 impl ::shop_api::runtime::ApiRequest
-for AffiliateSellerSellerSearchSampleApplicationsFulfillmentsRequest {
-    type Response = AffiliateSellerSellerSearchSampleApplicationsFulfillmentsResponse;
+for AffiliateSellerSearchSampleApplicationsFulfillmentsRequest {
+    type Response = AffiliateSellerSearchSampleApplicationsFulfillmentsResponse;
     type Platform = super::super::Tiktok;
     const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
         platform: "tiktok",
         module: "affiliate_seller",
-        name: "affiliate_seller.seller_search_sample_applications_fulfillments",
+        name: "affiliate_seller.search_sample_applications_fulfillments",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search",
         summary: "You, the seller, can use this API to get the fulfillment status of the specific sample application and whether the fulfillment resulted...",
@@ -3988,11 +3988,11 @@ impl ::shop_api::runtime::Paginated for AffiliateSellerSearchOpenCollaborationRe
         )
     }
 }
-/// Request of `affiliate_seller.seller_review_sample_applications`: Approve or reject the creator's sample application in an open collaboration.
+/// Request of `affiliate_seller.review_sample_applications`: Approve or reject the creator's sample application in an open collaboration.
 ///
 /// `POST /affiliate_seller/202507/sample_applications/{application_id}/review` — [official documentation](https://partner.tiktokshop.com/docv2/page/687dc7d2150e8c04904469b5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct AffiliateSellerSellerReviewSampleApplicationsRequest {
+pub struct AffiliateSellerReviewSampleApplicationsRequest {
     /// The unique id of sample request application ID
     ///
     /// Required.
@@ -4015,19 +4015,18 @@ pub struct AffiliateSellerSellerReviewSampleApplicationsRequest {
     )]
     pub reject_reason: Option<String>,
 }
-/// Response data of `affiliate_seller.seller_review_sample_applications`: Approve or reject the creator's sample application in an open collaboration.
+/// Response data of `affiliate_seller.review_sample_applications`: Approve or reject the creator's sample application in an open collaboration.
 ///
 /// `POST /affiliate_seller/202507/sample_applications/{application_id}/review` — [official documentation](https://partner.tiktokshop.com/docv2/page/687dc7d2150e8c04904469b5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct AffiliateSellerSellerReviewSampleApplicationsResponse {}
-impl ::shop_api::runtime::ApiRequest
-for AffiliateSellerSellerReviewSampleApplicationsRequest {
-    type Response = AffiliateSellerSellerReviewSampleApplicationsResponse;
+pub struct AffiliateSellerReviewSampleApplicationsResponse {}
+impl ::shop_api::runtime::ApiRequest for AffiliateSellerReviewSampleApplicationsRequest {
+    type Response = AffiliateSellerReviewSampleApplicationsResponse;
     type Platform = super::super::Tiktok;
     const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
         platform: "tiktok",
         module: "affiliate_seller",
-        name: "affiliate_seller.seller_review_sample_applications",
+        name: "affiliate_seller.review_sample_applications",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/affiliate_seller/202507/sample_applications/{application_id}/review",
         summary: "Approve or reject the creator's sample application in an open collaboration.",
@@ -4130,11 +4129,11 @@ for AffiliateSellerCreateConversationWithCreatorRequest {
         required: &["creator_open_id"],
     };
 }
-/// Request of `affiliate_seller.seller_search_creator_on_marketplace`: Search for Creators in the Creator Marketplace.
+/// Request of `affiliate_seller.search_creator_on_marketplace`: Search for Creators in the Creator Marketplace.
 ///
 /// `POST /affiliate_seller/202508/marketplace_creators/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d71ead21048edf5545)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct AffiliateSellerSellerSearchCreatorOnMarketplaceRequest {
+pub struct AffiliateSellerSearchCreatorOnMarketplaceRequest {
     /// Pagination offset determines where you begin to search for.
     #[serde(
         default,
@@ -4183,11 +4182,11 @@ pub struct AffiliateSellerSellerSearchCreatorOnMarketplaceRequest {
     )]
     pub units_sold_ranges: Option<Vec<String>>,
 }
-/// Response data of `affiliate_seller.seller_search_creator_on_marketplace`: Search for Creators in the Creator Marketplace.
+/// Response data of `affiliate_seller.search_creator_on_marketplace`: Search for Creators in the Creator Marketplace.
 ///
 /// `POST /affiliate_seller/202508/marketplace_creators/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d71ead21048edf5545)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct AffiliateSellerSellerSearchCreatorOnMarketplaceResponse {
+pub struct AffiliateSellerSearchCreatorOnMarketplaceResponse {
     /// Next page token
     #[serde(
         default,
@@ -4208,16 +4207,16 @@ pub struct AffiliateSellerSellerSearchCreatorOnMarketplaceResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub creators: Option<Vec<SellerSearchCreatorOnMarketplaceCreator>>,
+    pub creators: Option<Vec<SearchCreatorOnMarketplaceCreator>>,
 }
 impl ::shop_api::runtime::ApiRequest
-for AffiliateSellerSellerSearchCreatorOnMarketplaceRequest {
-    type Response = AffiliateSellerSellerSearchCreatorOnMarketplaceResponse;
+for AffiliateSellerSearchCreatorOnMarketplaceRequest {
+    type Response = AffiliateSellerSearchCreatorOnMarketplaceResponse;
     type Platform = super::super::Tiktok;
     const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
         platform: "tiktok",
         module: "affiliate_seller",
-        name: "affiliate_seller.seller_search_creator_on_marketplace",
+        name: "affiliate_seller.search_creator_on_marketplace",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/affiliate_seller/202508/marketplace_creators/search",
         summary: "Search for Creators in the Creator Marketplace.",
@@ -4234,8 +4233,8 @@ for AffiliateSellerSellerSearchCreatorOnMarketplaceRequest {
     }
 }
 impl ::shop_api::runtime::Paginated
-for AffiliateSellerSellerSearchCreatorOnMarketplaceRequest {
-    type Item = SellerSearchCreatorOnMarketplaceCreator;
+for AffiliateSellerSearchCreatorOnMarketplaceRequest {
+    type Item = SearchCreatorOnMarketplaceCreator;
     fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
         if let ::shop_api::runtime::PageKey::Cursor(c) = page {
             self.page_token = Some(c.clone());
@@ -4305,11 +4304,11 @@ for AffiliateSellerRemoveCreatorFromOpenCollaborationRequest {
         )
     }
 }
-/// Request of `affiliate_seller.seller_search_sample_applications`: I provided for sellers to query sample applications based on various criteria such as products, creators, or application statuses.
+/// Request of `affiliate_seller.search_sample_applications`: I provided for sellers to query sample applications based on various criteria such as products, creators, or application statuses.
 ///
 /// `POST /affiliate_seller/202508/sample_applications/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec35ae0604895ad5b7)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct AffiliateSellerSellerSearchSampleApplicationsRequest {
+pub struct AffiliateSellerSearchSampleApplicationsRequest {
     /// Pagination offset determines where you begin to search for.
     #[serde(
         default,
@@ -4374,11 +4373,11 @@ pub struct AffiliateSellerSellerSearchSampleApplicationsRequest {
     )]
     pub status: Option<String>,
 }
-/// Response data of `affiliate_seller.seller_search_sample_applications`: I provided for sellers to query sample applications based on various criteria such as products, creators, or application statuses.
+/// Response data of `affiliate_seller.search_sample_applications`: I provided for sellers to query sample applications based on various criteria such as products, creators, or application statuses.
 ///
 /// `POST /affiliate_seller/202508/sample_applications/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec35ae0604895ad5b7)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct AffiliateSellerSellerSearchSampleApplicationsResponse {
+pub struct AffiliateSellerSearchSampleApplicationsResponse {
     /// Page token to query next page orders, last page is empty string
     #[serde(
         default,
@@ -4401,14 +4400,13 @@ pub struct AffiliateSellerSellerSearchSampleApplicationsResponse {
     )]
     pub sample_applications: Option<Vec<SampleApplication>>,
 }
-impl ::shop_api::runtime::ApiRequest
-for AffiliateSellerSellerSearchSampleApplicationsRequest {
-    type Response = AffiliateSellerSellerSearchSampleApplicationsResponse;
+impl ::shop_api::runtime::ApiRequest for AffiliateSellerSearchSampleApplicationsRequest {
+    type Response = AffiliateSellerSearchSampleApplicationsResponse;
     type Platform = super::super::Tiktok;
     const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
         platform: "tiktok",
         module: "affiliate_seller",
-        name: "affiliate_seller.seller_search_sample_applications",
+        name: "affiliate_seller.search_sample_applications",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/affiliate_seller/202508/sample_applications/search",
         summary: "I provided for sellers to query sample applications based on various criteria such as products, creators, or application statuses.",
@@ -4424,8 +4422,7 @@ for AffiliateSellerSellerSearchSampleApplicationsRequest {
         q.push("page_size", &self.page_size);
     }
 }
-impl ::shop_api::runtime::Paginated
-for AffiliateSellerSellerSearchSampleApplicationsRequest {
+impl ::shop_api::runtime::Paginated for AffiliateSellerSearchSampleApplicationsRequest {
     type Item = SampleApplication;
     fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
         if let ::shop_api::runtime::PageKey::Cursor(c) = page {
@@ -4998,27 +4995,27 @@ impl super::super::Client {
     }
     /// Search the information of products with open collaboration by category, commission rate, and keywords.
     ///
-    /// `affiliate_seller.seller_search_affiliate_open_collaboration_product` (`POST /affiliate_seller/202405/open_collaborations/products/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/66716aa19a01ec02e5b90513)
+    /// `affiliate_seller.search_affiliate_open_collaboration_product` (`POST /affiliate_seller/202405/open_collaborations/products/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/66716aa19a01ec02e5b90513)
     ///
     /// Idempotent: retried on transport errors and 5xx.
-    pub async fn affiliate_seller_seller_search_affiliate_open_collaboration_product(
+    pub async fn affiliate_seller_search_affiliate_open_collaboration_product(
         &self,
-        req: &AffiliateSellerSellerSearchAffiliateOpenCollaborationProductRequest,
+        req: &AffiliateSellerSearchAffiliateOpenCollaborationProductRequest,
     ) -> ::shop_api::runtime::Result<
-        AffiliateSellerSellerSearchAffiliateOpenCollaborationProductResponse,
+        AffiliateSellerSearchAffiliateOpenCollaborationProductResponse,
     > {
         self.execute(req).await
     }
     /// You, the seller, can use this API to get the fulfillment status of the specific sample application and whether the fulfillment resulted...
     ///
-    /// `affiliate_seller.seller_search_sample_applications_fulfillments` (`POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d5fe32c7f030d61c4e1)
+    /// `affiliate_seller.search_sample_applications_fulfillments` (`POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d5fe32c7f030d61c4e1)
     ///
     /// Idempotent: retried on transport errors and 5xx.
-    pub async fn affiliate_seller_seller_search_sample_applications_fulfillments(
+    pub async fn affiliate_seller_search_sample_applications_fulfillments(
         &self,
-        req: &AffiliateSellerSellerSearchSampleApplicationsFulfillmentsRequest,
+        req: &AffiliateSellerSearchSampleApplicationsFulfillmentsRequest,
     ) -> ::shop_api::runtime::Result<
-        AffiliateSellerSellerSearchSampleApplicationsFulfillmentsResponse,
+        AffiliateSellerSearchSampleApplicationsFulfillmentsResponse,
     > {
         self.execute(req).await
     }
@@ -5073,13 +5070,11 @@ impl super::super::Client {
     }
     /// Approve or reject the creator's sample application in an open collaboration.
     ///
-    /// `affiliate_seller.seller_review_sample_applications` (`POST /affiliate_seller/202507/sample_applications/{application_id}/review`) — [official documentation](https://partner.tiktokshop.com/docv2/page/687dc7d2150e8c04904469b5)
-    pub async fn affiliate_seller_seller_review_sample_applications(
+    /// `affiliate_seller.review_sample_applications` (`POST /affiliate_seller/202507/sample_applications/{application_id}/review`) — [official documentation](https://partner.tiktokshop.com/docv2/page/687dc7d2150e8c04904469b5)
+    pub async fn affiliate_seller_review_sample_applications(
         &self,
-        req: &AffiliateSellerSellerReviewSampleApplicationsRequest,
-    ) -> ::shop_api::runtime::Result<
-        AffiliateSellerSellerReviewSampleApplicationsResponse,
-    > {
+        req: &AffiliateSellerReviewSampleApplicationsRequest,
+    ) -> ::shop_api::runtime::Result<AffiliateSellerReviewSampleApplicationsResponse> {
         self.execute(req).await
     }
     /// Get the existing conversation or create a new conversation with the specified TikTok creator for later communication.
@@ -5095,15 +5090,13 @@ impl super::super::Client {
     }
     /// Search for Creators in the Creator Marketplace.
     ///
-    /// `affiliate_seller.seller_search_creator_on_marketplace` (`POST /affiliate_seller/202508/marketplace_creators/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d71ead21048edf5545)
+    /// `affiliate_seller.search_creator_on_marketplace` (`POST /affiliate_seller/202508/marketplace_creators/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d71ead21048edf5545)
     ///
     /// Idempotent: retried on transport errors and 5xx.
-    pub async fn affiliate_seller_seller_search_creator_on_marketplace(
+    pub async fn affiliate_seller_search_creator_on_marketplace(
         &self,
-        req: &AffiliateSellerSellerSearchCreatorOnMarketplaceRequest,
-    ) -> ::shop_api::runtime::Result<
-        AffiliateSellerSellerSearchCreatorOnMarketplaceResponse,
-    > {
+        req: &AffiliateSellerSearchCreatorOnMarketplaceRequest,
+    ) -> ::shop_api::runtime::Result<AffiliateSellerSearchCreatorOnMarketplaceResponse> {
         self.execute(req).await
     }
     /// Remove creators from open collaboration.
@@ -5119,15 +5112,13 @@ impl super::super::Client {
     }
     /// I provided for sellers to query sample applications based on various criteria such as products, creators, or application statuses.
     ///
-    /// `affiliate_seller.seller_search_sample_applications` (`POST /affiliate_seller/202508/sample_applications/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec35ae0604895ad5b7)
+    /// `affiliate_seller.search_sample_applications` (`POST /affiliate_seller/202508/sample_applications/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec35ae0604895ad5b7)
     ///
     /// Idempotent: retried on transport errors and 5xx.
-    pub async fn affiliate_seller_seller_search_sample_applications(
+    pub async fn affiliate_seller_search_sample_applications(
         &self,
-        req: &AffiliateSellerSellerSearchSampleApplicationsRequest,
-    ) -> ::shop_api::runtime::Result<
-        AffiliateSellerSellerSearchSampleApplicationsResponse,
-    > {
+        req: &AffiliateSellerSearchSampleApplicationsRequest,
+    ) -> ::shop_api::runtime::Result<AffiliateSellerSearchSampleApplicationsResponse> {
         self.execute(req).await
     }
     /// Create a target collaboration.
@@ -5197,18 +5188,18 @@ pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <AffiliateSellerOpenCollaborationCreatorContentDetailRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <AffiliateSellerQueryTargetCollaborationDetailRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <AffiliateSellerEditOpenCollaborationSettingsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerSellerSearchAffiliateOpenCollaborationProductRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerSellerSearchSampleApplicationsFulfillmentsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <AffiliateSellerSearchAffiliateOpenCollaborationProductRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <AffiliateSellerSearchSampleApplicationsFulfillmentsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <AffiliateSellerEditOpenCollaborationSampleRuleRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <AffiliateSellerSendImMessageRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <AffiliateSellerMarkConversationReadRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <AffiliateSellerCreateOpenCollaborationRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <AffiliateSellerSearchOpenCollaborationRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerSellerReviewSampleApplicationsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <AffiliateSellerReviewSampleApplicationsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <AffiliateSellerCreateConversationWithCreatorRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerSellerSearchCreatorOnMarketplaceRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <AffiliateSellerSearchCreatorOnMarketplaceRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <AffiliateSellerRemoveCreatorFromOpenCollaborationRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerSellerSearchSampleApplicationsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <AffiliateSellerSearchSampleApplicationsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <AffiliateSellerCreateTargetCollaborationRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <AffiliateSellerSearchTargetCollaborationsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <AffiliateSellerGenerateTargetCollaborationLinkRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
@@ -5262,19 +5253,19 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
         "affiliate_seller.edit_open_collaboration_settings" => {
             Ok(visitor.visit::<AffiliateSellerEditOpenCollaborationSettingsRequest>())
         }
-        "affiliate_seller.seller_search_affiliate_open_collaboration_product" => {
+        "affiliate_seller.search_affiliate_open_collaboration_product" => {
             Ok(
                 visitor
                     .visit::<
-                        AffiliateSellerSellerSearchAffiliateOpenCollaborationProductRequest,
+                        AffiliateSellerSearchAffiliateOpenCollaborationProductRequest,
                     >(),
             )
         }
-        "affiliate_seller.seller_search_sample_applications_fulfillments" => {
+        "affiliate_seller.search_sample_applications_fulfillments" => {
             Ok(
                 visitor
                     .visit::<
-                        AffiliateSellerSellerSearchSampleApplicationsFulfillmentsRequest,
+                        AffiliateSellerSearchSampleApplicationsFulfillmentsRequest,
                     >(),
             )
         }
@@ -5293,14 +5284,14 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
         "affiliate_seller.search_open_collaboration" => {
             Ok(visitor.visit::<AffiliateSellerSearchOpenCollaborationRequest>())
         }
-        "affiliate_seller.seller_review_sample_applications" => {
-            Ok(visitor.visit::<AffiliateSellerSellerReviewSampleApplicationsRequest>())
+        "affiliate_seller.review_sample_applications" => {
+            Ok(visitor.visit::<AffiliateSellerReviewSampleApplicationsRequest>())
         }
         "affiliate_seller.create_conversation_with_creator" => {
             Ok(visitor.visit::<AffiliateSellerCreateConversationWithCreatorRequest>())
         }
-        "affiliate_seller.seller_search_creator_on_marketplace" => {
-            Ok(visitor.visit::<AffiliateSellerSellerSearchCreatorOnMarketplaceRequest>())
+        "affiliate_seller.search_creator_on_marketplace" => {
+            Ok(visitor.visit::<AffiliateSellerSearchCreatorOnMarketplaceRequest>())
         }
         "affiliate_seller.remove_creator_from_open_collaboration" => {
             Ok(
@@ -5308,8 +5299,8 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
                     .visit::<AffiliateSellerRemoveCreatorFromOpenCollaborationRequest>(),
             )
         }
-        "affiliate_seller.seller_search_sample_applications" => {
-            Ok(visitor.visit::<AffiliateSellerSellerSearchSampleApplicationsRequest>())
+        "affiliate_seller.search_sample_applications" => {
+            Ok(visitor.visit::<AffiliateSellerSearchSampleApplicationsRequest>())
         }
         "affiliate_seller.create_target_collaboration" => {
             Ok(visitor.visit::<AffiliateSellerCreateTargetCollaborationRequest>())
