@@ -18,7 +18,7 @@ pub struct Address {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub mobile: Option<String>,
-    /// 省份ID
+    /// Province ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -60,7 +60,7 @@ pub struct Address {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub link_type: Option<i32>,
-    /// 普通座机格式：区号-座机号-分机号(分机号选填)、区号3~4位、座机号7~8位、分机号不超过5位。企业座机：400/800开头不超过10位、95开头在5~8we
+    /// Landline format: area code-number-extension (extension optional), area code 3-4 digits, number 7-8 digits, extension up to 5 digits. Enterprise lines: starting with 400/800 up to 10 digits, starting with 95 5-8 digits
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -85,7 +85,7 @@ pub struct SubDistrictsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<i64>,
-    /// 父ID
+    /// Parent ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -117,7 +117,7 @@ pub struct AddressGetAreasByProvinceSubDistrictsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<i64>,
-    /// 父ID
+    /// Parent ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -156,7 +156,7 @@ pub struct AddressGetAreasByProvinceSubDistrictsItem2 {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<i64>,
-    /// 父ID
+    /// Parent ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -188,21 +188,21 @@ pub struct AddressGetAreasByProvinceSubDistrictsItem2 {
 /// Not described in the official SDK.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DataItem {
-    /// 省ID
+    /// Province ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<i64>,
-    /// 父ID
+    /// Parent ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub father_code: Option<i64>,
-    /// 省名称
+    /// Province name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -227,14 +227,14 @@ pub struct DataItem {
 /// Not described in the official SDK.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AddressGetProvinceDataItem {
-    /// 省份id
+    /// Province ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub province_id: Option<i64>,
-    /// 省份
+    /// Province
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -252,21 +252,21 @@ pub struct AddressListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub address_id: Option<i64>,
-    /// 收/发件人
+    /// Receiver/sender
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub reciever_name: Option<String>,
-    /// 是否为退货默认
+    /// Whether it is the default return address
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub is_default: Option<i64>,
-    /// 是否为发货默认
+    /// Whether it is the default shipping address
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -280,42 +280,42 @@ pub struct AddressListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub create_time: Option<String>,
-    /// 更新时间，时间戳，秒
+    /// Update time, timestamp in seconds
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub update_time: Option<String>,
-    /// 收件人省份
+    /// Receiver province
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub receiver_provinc: Option<String>,
-    /// 收件人城市
+    /// Receiver city
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub receiver_city: Option<String>,
-    /// 收件人地区
+    /// Receiver region
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub receiver_district: Option<String>,
-    /// 收件人详情地址
+    /// Receiver detailed address
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub receiver_detail: Option<String>,
-    /// 收件人街道
+    /// Receiver street
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -354,7 +354,7 @@ pub struct AddressUpdateAddress {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub mobile: Option<String>,
-    /// 省ID
+    /// Province ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -396,7 +396,7 @@ pub struct AddressUpdateAddress {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub link_type: Option<i32>,
-    /// 普通座机格式：区号-座机号-分机号(分机号选填)、区号3~4位、座机号7~8位、分机号不超过5位。企业座机：400/800开头不超过10位、95开头在5~8we
+    /// Landline format: area code-number-extension (extension optional), area code 3-4 digits, number 7-8 digits, extension up to 5 digits. Enterprise lines: starting with 400/800 up to 10 digits, starting with 95 5-8 digits
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -437,7 +437,7 @@ pub struct AddressCreateRequest {
 /// `POST /address/create` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/741)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AddressCreateResponse {
-    /// 新建地址ID
+    /// New address ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -467,7 +467,7 @@ impl ::shop_api::runtime::ApiRequest for AddressCreateRequest {
 /// `POST /address/getAreasByProvince` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/334)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AddressGetAreasByProvinceRequest {
-    /// 省ID
+    /// Province ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -568,14 +568,14 @@ pub struct AddressListRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub page_no: Option<i64>,
-    /// 排序方式支持asc/desc
+    /// Sort order; supports asc/desc
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_by: Option<String>,
-    /// 排序字段；create_time-创建时间排序，update_time-更新时间排序；
+    /// Sort field: create_time sorts by creation time, update_time sorts by update time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -609,7 +609,7 @@ pub struct AddressListResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub page_size: Option<i64>,
-    /// 每页数量
+    /// Items per page
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

@@ -1248,7 +1248,7 @@ pub struct OperateResult {
     )]
     pub status_msg: Option<String>,
 }
-/// 打开售后通道结论
+/// Result of opening the after-sale channel
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Conclusion {
     /// 匹配到超级售后的类型，1是超售后期售后，2是EP订单超级售后，3是虚拟订单超级售后，4是超售后次数售后
@@ -1283,14 +1283,14 @@ pub struct Conclusion {
 /// 要拦截的包裹
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InterceptTargetsItem {
-    /// 物流公司编码
+    /// Logistics company code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub company_code: Option<String>,
-    /// 物流单号
+    /// Tracking number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1343,7 +1343,7 @@ pub struct CurProduct {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub price: Option<i64>,
-    /// 数量
+    /// Quantity
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1396,7 +1396,7 @@ pub struct OtherProductsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub price: Option<i64>,
-    /// 数量
+    /// Quantity
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1404,24 +1404,24 @@ pub struct OtherProductsItem {
     )]
     pub amount: Option<i64>,
 }
-/// 物流拦截结果
+/// Logistics interception result
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InterceptResultsItem {
-    /// 物流公司编码
+    /// Logistics company code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub company_code: Option<String>,
-    /// 物流公司名称
+    /// Logistics company name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub company_name: Option<String>,
-    /// 物流单号
+    /// Tracking number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1435,14 +1435,14 @@ pub struct InterceptResultsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub value_amount: Option<i64>,
-    /// 是否可拦截（拦截详情时返回）
+    /// Whether interception is possible (returned with interception details)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub can_intercept: Option<bool>,
-    /// 是否拦截成功（发起拦截时返回）
+    /// Whether interception succeeded (returned when interception is initiated)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1463,7 +1463,7 @@ pub struct InterceptResultsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub unavailable_reason: Option<String>,
-    /// 拦截费用（分），（拦截详情时返回，不可拦截时无意义）
+    /// Interception fee (fen); returned with interception details, meaningless when interception is not possible
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3751,7 +3751,7 @@ pub struct AfterSaleOpenAfterSaleChannelRequest {
 /// `POST /afterSale/OpenAfterSaleChannel` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/764)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AfterSaleOpenAfterSaleChannelResponse {
-    /// 打开售后通道结论
+    /// Result of opening the after-sale channel
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conclusion: Option<Conclusion>,
 }
@@ -3833,7 +3833,7 @@ pub struct AfterSaleApplyLogisticsInterceptRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub after_sale_id: Option<i64>,
-    /// 操作来源（1:商家 3:客服）
+    /// Operation source (1 merchant, 3 customer service)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3853,21 +3853,21 @@ pub struct AfterSaleApplyLogisticsInterceptRequest {
 /// `POST /afterSale/applyLogisticsIntercept` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/897)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AfterSaleApplyLogisticsInterceptResponse {
-    /// 物流拦截结果
+    /// Logistics interception result
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub intercept_results: Option<Vec<InterceptResultsItem>>,
-    /// 拦截成功次数
+    /// Number of successful interceptions
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub success_count: Option<i64>,
-    /// 拦截失败次数
+    /// Number of failed interceptions
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3932,14 +3932,14 @@ pub struct AfterSaleReturnGoodsToWareHouseSuccessRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub op_time: Option<i64>,
-    /// 用户退货物流单号
+    /// User return tracking number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub tracking_no: Option<String>,
-    /// 物流公司代号
+    /// Logistics company code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

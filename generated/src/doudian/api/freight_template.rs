@@ -46,7 +46,7 @@ pub struct Template {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub transfer_type: Option<i64>,
-    /// 模板类型-0:阶梯计价 1:固定运费 2:卖家包邮 3:货到付款
+    /// Template type: 0 tiered pricing, 1 fixed shipping fee, 2 free shipping by seller, 3 cash on delivery
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -88,7 +88,7 @@ pub struct FreightTemplateListRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub page: Option<String>,
-    /// 每页模板数（默认为10）
+    /// Templates per page (default 10)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

@@ -69,7 +69,7 @@ pub struct CancelResult {
     )]
     pub success: Option<bool>,
 }
-/// 用户使用的模板数据
+/// Template data used by the user
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CustomTemplateInfosItem {
     /// 自定义区模板code
@@ -86,7 +86,7 @@ pub struct CustomTemplateInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub custom_template_name: Option<String>,
-    /// 父模板code(查询标准模板API中返回的template_code)
+    /// Parent template code (template_code returned by the standard template query API)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -114,7 +114,7 @@ pub struct CustomTemplateInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub custom_template_id: Option<i64>,
-    /// 父模板id
+    /// Parent template ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -125,14 +125,14 @@ pub struct CustomTemplateInfosItem {
 /// List of all custom express templates of the merchant
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CustomTemplateDataItem {
-    /// 物流服务商编码
+    /// Logistics provider code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub logistics_code: Option<String>,
-    /// 用户使用的模板数据
+    /// Template data used by the user
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -150,7 +150,7 @@ pub struct SenderAddress {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub country_code: Option<String>,
-    /// 省份名称
+    /// Province name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -186,7 +186,7 @@ pub struct SenderAddress {
     )]
     pub detail_address: Option<String>,
 }
-/// 收件地址
+/// Receiving address
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ReceiverAddress {
     /// CHN
@@ -196,7 +196,7 @@ pub struct ReceiverAddress {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub country_code: Option<String>,
-    /// 省份名称
+    /// Province name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -250,17 +250,17 @@ pub struct ServiceListItem {
     )]
     pub service_value: Option<String>,
 }
-/// 投递要求 目前只支持德邦
+/// Delivery requirements; currently only Deppon is supported
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeliveryReq {
-    /// 是否接受仅镇中心派送 目前仅支持德邦
+    /// Whether to accept town-center-only delivery; currently only Deppon
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub is_center_delivery: Option<bool>,
-    /// 是否接受合伙人自提，目前仅支持德邦
+    /// Whether to accept partner self-pickup; currently only Deppon
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -271,7 +271,7 @@ pub struct DeliveryReq {
 /// 寄件人地址
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SenderAddressItem {
-    /// 省名称
+    /// Province name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -324,7 +324,7 @@ pub struct NetsitesItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub netsite_name: Option<String>,
-    /// 电子面单余额数量
+    /// Remaining e-waybill balance count
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -366,7 +366,7 @@ pub struct NetsitesItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub company: Option<String>,
-    /// 物流服务商业务类型 1：直营 2：加盟 3：落地配 4：直营带网点
+    /// Logistics provider business type: 1 direct-operated, 2 franchise, 3 last-mile delivery, 4 direct-operated with outlets
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -419,7 +419,7 @@ pub struct PodModelAddress {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub country_code: Option<String>,
-    /// 省名称
+    /// Province name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -455,7 +455,7 @@ pub struct PodModelAddress {
     )]
     pub detail_address: Option<String>,
 }
-/// 收件人地址信息
+/// Receiver address information
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Address4 {
     /// Country code (default China, CHN)
@@ -465,7 +465,7 @@ pub struct Address4 {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub country_code: Option<String>,
-    /// 省名称
+    /// Province name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -500,7 +500,7 @@ pub struct Address4 {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub detail_address: Option<String>,
-    /// 省编码code
+    /// Province code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -529,13 +529,13 @@ pub struct Address4 {
     )]
     pub street_code: Option<String>,
 }
-/// 收件人信息
+/// Receiver information
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ReceiverInfo {
-    /// 收件人地址信息
+    /// Receiver address information
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Address4>,
-    /// 收件人联系信息
+    /// Receiver contact information
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Contact>,
 }
@@ -620,7 +620,7 @@ pub struct Warehouse {
 /// 总对总信息门店信息
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct NetInfo {
-    /// 物流服务商类型，直营/加盟
+    /// Logistics provider type, direct-operated/franchise
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -680,7 +680,7 @@ pub struct OrderInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_type: Option<String>,
-    /// 支付方式：1-寄付月结，2-寄付现结）若不传，默认为商家与物流商网点约定的支付方式
+    /// Payment method: 1 sender pays monthly, 2 sender pays on the spot; defaults to the method agreed between the merchant and the logistics outlet if not passed
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -697,7 +697,7 @@ pub struct OrderInfosItem {
     /// Return address for the receipt
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod_model_address: Option<PodModelAddress>,
-    /// 收件人信息
+    /// Receiver information
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver_info: Option<ReceiverInfo>,
     /// Product detail list
@@ -714,7 +714,7 @@ pub struct OrderInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sender_fetch_time: Option<String>,
-    /// 是否返回签回单（签单返还）的运单号，支持以下值：1：要求 0：不要求/"
+    /// Whether to return the tracking number of the signed return receipt; values: 1 required, 0 not required
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -783,7 +783,7 @@ pub struct OrderInfosItem {
     /// 总对总信息门店信息
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub net_info: Option<NetInfo>,
-    /// 物料码
+    /// Material code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -819,7 +819,7 @@ pub struct OrderInfosItem {
     )]
     pub combine_orders: Option<Vec<String>>,
 }
-/// 电子面单信息列表
+/// E-waybill information list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EbillInfosItem {
     /// 面单对应的物流商code
@@ -960,45 +960,45 @@ pub struct ErrInfosItem {
     )]
     pub order_channel: Option<String>,
 }
-/// 模版信息
+/// Template information
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TemplateInfosItem {
-    /// 模版id
+    /// Template ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub template_id: Option<i64>,
-    /// 模版编码
+    /// Template code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub template_code: Option<String>,
-    /// 模版名称
+    /// Template name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub template_name: Option<String>,
-    /// 模版URL
+    /// Template URL
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub template_url: Option<String>,
-    /// 版本
+    /// Version
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub version: Option<i32>,
-    /// 模版类型； 1-一联单 2-二联单
+    /// Template type: 1 single-part waybill, 2 two-part waybill
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1013,17 +1013,17 @@ pub struct TemplateInfosItem {
     )]
     pub perview_url: Option<String>,
 }
-/// 模版数据
+/// Template data
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TemplateDataItem {
-    /// 模版信息
+    /// Template information
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub template_infos: Option<Vec<TemplateInfosItem>>,
-    /// 物流公司
+    /// Logistics company
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1038,7 +1038,7 @@ pub struct LogisticsUpdateOrderSenderInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Contact>,
 }
-/// 收件人地址信息
+/// Receiver address information
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Address {
     /// Country code (default CHN; currently domestic business only)
@@ -1048,7 +1048,7 @@ pub struct Address {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub country_code: Option<String>,
-    /// 省名称
+    /// Province name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1083,7 +1083,7 @@ pub struct Address {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub detail_address: Option<String>,
-    /// 省code编码
+    /// Province code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1112,20 +1112,20 @@ pub struct Address {
     )]
     pub street_code: Option<String>,
 }
-/// 收件人信息
+/// Receiver information
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsUpdateOrderReceiverInfo {
-    /// 收件人地址信息
+    /// Receiver address information
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
-    /// 收件人联系信息
+    /// Receiver contact information
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Contact>,
 }
 /// 仓、门店、总对总发货
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsUpdateOrderWarehouse {
-    /// 目前该字段无效，统一传false
+    /// This field is currently ineffective; always pass false
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1204,7 +1204,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsTrackNoRouteDetailRequest {
 /// `POST /logistics/cancelOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/397)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsCancelOrderRequest {
-    /// 物流公司
+    /// Logistics company
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1257,7 +1257,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsCancelOrderRequest {
 /// `POST /logistics/getCustomTemplateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/784)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsGetCustomTemplateListRequest {
-    /// 物流服务商编码（若为空代表查询全部）
+    /// Logistics provider code (empty means query all)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1311,7 +1311,7 @@ pub struct LogisticsGetOutRangeRequest {
     /// 发货地址
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender_address: Option<SenderAddress>,
-    /// 收件地址
+    /// Receiving address
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver_address: Option<ReceiverAddress>,
     /// 类型（0-揽派合一；1-揽收区域；2-派送区域） 0：取senderAddress, receiverAddress值 1：取senderAddress值 2：取receiverAddress值
@@ -1336,7 +1336,7 @@ pub struct LogisticsGetOutRangeRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_type: Option<String>,
-    /// 投递要求 目前只支持德邦
+    /// Delivery requirements; currently only Deppon is supported
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_req: Option<DeliveryReq>,
 }
@@ -1345,7 +1345,7 @@ pub struct LogisticsGetOutRangeRequest {
 /// `POST /logistics/getOutRange` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/327)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsGetOutRangeResponse {
-    /// 是否超区响应结果（超区-true；未超区-fasle）
+    /// Out-of-area response result (out of area true, within area false)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1383,7 +1383,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsGetOutRangeRequest {
 /// `POST /logistics/listShopNetsite` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/576)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsListShopNetsiteRequest {
-    /// 物流服务商编码（想获取全量物流，则传空字符串）
+    /// Logistics provider code (pass an empty string to get all logistics)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1410,7 +1410,7 @@ pub struct LogisticsListShopNetsiteResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub logistics_code: Option<String>,
-    /// 物流服务商业务类型 1：直营 2：加盟 3：落地配 4：直营带网点
+    /// Logistics provider business type: 1 direct-operated, 2 franchise, 3 last-mile delivery, 4 direct-operated with outlets
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1444,7 +1444,7 @@ pub struct LogisticsNewCreateOrderRequest {
     /// 寄件人信息
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender_info: Option<SenderInfo>,
-    /// 物流服务商编码
+    /// Logistics provider code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1465,7 +1465,7 @@ pub struct LogisticsNewCreateOrderRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub user_id: Option<i64>,
-    /// 派送要求（目前仅德邦支持）
+    /// Delivery requirements (currently only Deppon)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_req: Option<DeliveryReq>,
     /// 订单渠道来源编码，具体请参考下单渠道来源编码表，当order_id订单号为非抖音订单时必传
@@ -1479,7 +1479,7 @@ pub struct LogisticsNewCreateOrderRequest {
 /// `POST /logistics/newCreateOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1140)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsNewCreateOrderResponse {
-    /// 电子面单信息列表
+    /// E-waybill information list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1521,7 +1521,7 @@ pub struct LogisticsTemplateListRequest {}
 /// `POST /logistics/templateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/476)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsTemplateListResponse {
-    /// 模版数据
+    /// Template data
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1555,10 +1555,10 @@ pub struct LogisticsUpdateOrderRequest {
     /// 寄件人信息
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender_info: Option<LogisticsUpdateOrderSenderInfo>,
-    /// 收件人信息
+    /// Receiver information
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver_info: Option<LogisticsUpdateOrderReceiverInfo>,
-    /// 物流服务商编码
+    /// Logistics provider code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1665,7 +1665,7 @@ pub struct LogisticsUpdateOrderResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub short_address_name: Option<String>,
-    /// 扩展字段
+    /// Extension field
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

@@ -2406,10 +2406,10 @@ pub struct MessageLogistics {
     )]
     pub shipped_order_info: Option<Vec<MessageShippedItem>>,
 }
-/// 明文列表
+/// Plaintext list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PlainTextListItem {
-    /// 明文
+    /// Plaintext
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2424,10 +2424,10 @@ pub struct PlainTextListItem {
     )]
     pub encrypt_type: Option<i32>,
 }
-/// 明文转化为索引穿列表
+/// List of plaintexts converted to index strings
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PlainToEncryptIndexListItem {
-    /// 明文
+    /// Plaintext
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2460,17 +2460,17 @@ pub struct CustomErr {
     )]
     pub err_msg: Option<String>,
 }
-/// 省
+/// Province
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Province {
-    /// 省id
+    /// Province ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
-    /// 省名称
+    /// Province name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2535,7 +2535,7 @@ pub struct Street {
 /// 修改收货地址，post_addr中的所有字段都必传。
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderAddressModifyPostAddr {
-    /// 省
+    /// Province
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub province: Option<Province>,
     /// City
@@ -2554,7 +2554,7 @@ pub struct OrderAddressModifyPostAddr {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub address_detail: Option<String>,
-    /// 暂时未使用的字段
+    /// Currently unused field
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2657,7 +2657,7 @@ pub struct DecryptInfosItem {
 /// 待加密列表
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BatchEncryptListItem {
-    /// 明文
+    /// Plaintext
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2671,7 +2671,7 @@ pub struct BatchEncryptListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub auth_id: Option<String>,
-    /// 是否支持密文索引
+    /// Whether ciphertext index is supported
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2703,7 +2703,7 @@ pub struct EncryptInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub cipher_text: Option<String>,
-    /// 明文
+    /// Plaintext
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2767,7 +2767,7 @@ pub struct OrderBatchSensitiveDecryptInfosItem {
 /// 列表
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListItem {
-    /// 服务请求ID
+    /// Service request ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2781,14 +2781,14 @@ pub struct ListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_id: Option<i64>,
-    /// 操作状态
+    /// Operation status
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub operate_status: Option<i32>,
-    /// 服务单详情
+    /// Service ticket details
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2802,14 +2802,14 @@ pub struct ListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub reply: Option<String>,
-    /// 服务创建时间
+    /// Service creation time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub create_time: Option<String>,
-    /// 服务类型
+    /// Service type
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2823,7 +2823,7 @@ pub struct ListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub reply_time: Option<String>,
-    /// 操作状态含义
+    /// Meaning of operation status
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2837,7 +2837,7 @@ pub struct ListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub shop_id: Option<i64>,
-    /// 服务更新时间时间
+    /// Service update time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2932,7 +2932,7 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub phase_order_no: Option<String>,
-    /// 有多少个阶段，比如：预售业务单有2个阶段，阶段1：支付定金阶段，阶段2：支付尾款
+    /// Number of stages, e.g. a presale order has 2 stages: stage 1 deposit payment, stage 2 balance payment
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2960,7 +2960,7 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub total_outcome: Option<i64>,
-    /// 收益(分)
+    /// Earnings (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3030,7 +3030,7 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub author_coupon: Option<i64>,
-    /// 支付补贴(分)
+    /// Payment subsidy (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3093,7 +3093,7 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub good_learn_channel_fee: Option<i64>,
-    /// 招商服务费(分)
+    /// Investment promotion service fee (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3160,7 +3160,7 @@ pub struct GoodsInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub show_page_url: Option<String>,
-    /// 数量
+    /// Quantity
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3192,7 +3192,7 @@ pub struct PolicyInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub total_premium: Option<i64>,
-    /// 用户支付的保费，单位分
+    /// Insurance premium paid by the user, in fen (1/100 CNY)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3220,14 +3220,14 @@ pub struct PolicyInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub status: Option<i32>,
-    /// 申述状态 0: 初始化 1: 申诉处理中 2: 申诉成功 3: 申诉失败
+    /// Appeal status: 0 initialized, 1 in progress, 2 succeeded, 3 failed
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub appeal_status: Option<i32>,
-    /// 理赔状态 0: 初始化 1: 理赔中 2: 理赔成功 3: 理赔失败
+    /// Claim status: 0 initialized, 1 in progress, 2 succeeded, 3 failed
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3255,7 +3255,7 @@ pub struct PolicyInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub goods_info_list: Option<Vec<GoodsInfoListItem>>,
-    /// 理赔或申述失败原因
+    /// Reason for claim or appeal failure
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3319,7 +3319,7 @@ pub struct ShippedOrderInfoItem {
 /// 订单序列号
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderSerialNumberItem {
-    /// 父订单号
+    /// Parent order number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3365,7 +3365,7 @@ pub struct OrderPolicyGoodsInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub show_page_url: Option<String>,
-    /// 数量
+    /// Quantity
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3397,7 +3397,7 @@ pub struct PolicyInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub premium: Option<i64>,
-    /// 用户支付的保费，单位分
+    /// Insurance premium paid by the user, in fen (1/100 CNY)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3425,14 +3425,14 @@ pub struct PolicyInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub status: Option<i32>,
-    /// 理赔状态 0: 初始化 1: 理赔中 2: 理赔成功 3: 理赔失败 绿植险该字段没用
+    /// Claim status: 0 initialized, 1 in progress, 2 succeeded, 3 failed; unused for green plant insurance
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub claim_status: Option<i32>,
-    /// 申述状态 0: 初始化 1: 申诉处理中 2: 申诉成功 3: 申诉失败 绿植险该字段没用
+    /// Appeal status: 0 initialized, 1 in progress, 2 succeeded, 3 failed; unused for green plant insurance
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3467,7 +3467,7 @@ pub struct PolicyInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub is_allow_appeal: Option<bool>,
-    /// 理赔或申述失败原因
+    /// Reason for claim or appeal failure
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3481,7 +3481,7 @@ pub struct PolicyInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub ins_hotline: Option<String>,
-    /// 投保人 2:商家 3:平台
+    /// Policyholder: 2 merchant, 3 platform
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3489,10 +3489,10 @@ pub struct PolicyInfo {
     )]
     pub payer_type: Option<i32>,
 }
-/// 理赔列表
+/// Claim list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ClaimInfoListItem {
-    /// 理赔状态
+    /// Claim status
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3513,28 +3513,28 @@ pub struct ClaimInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub premium: Option<i64>,
-    /// 理赔时间
+    /// Claim time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub claim_time: Option<i64>,
-    /// 理赔单号
+    /// Claim number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub ins_claim_no: Option<String>,
-    /// 申请原因
+    /// Application reason
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub claim_msg: Option<String>,
-    /// 拒绝原因
+    /// Rejection reason
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3548,7 +3548,7 @@ pub struct ClaimInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub agg_claim_status: Option<i64>,
-    /// 理赔次数
+    /// Number of claims
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3559,7 +3559,7 @@ pub struct ClaimInfoListItem {
 /// 详情
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Detail {
-    /// 服务请求ID
+    /// Service request ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3573,14 +3573,14 @@ pub struct Detail {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_id: Option<i64>,
-    /// 操作状态，增加审核中状态码
+    /// Operation status, with under-review status code added
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub operate_status: Option<i32>,
-    /// 服务单详情
+    /// Service ticket details
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3594,28 +3594,28 @@ pub struct Detail {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub reply: Option<String>,
-    /// 服务单创建时间
+    /// Service ticket creation time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub create_time: Option<String>,
-    /// 服务单类型，枚举
+    /// Service ticket type, enum
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub service_type: Option<i64>,
-    /// 最新回复时间
+    /// Latest reply time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub reply_time: Option<String>,
-    /// 操作状态含义，增加审核中状态
+    /// Meaning of operation status, with under-review status added
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3629,7 +3629,7 @@ pub struct Detail {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub shop_id: Option<i64>,
-    /// 是否为被审核驳回的服务单
+    /// Whether it is a service ticket rejected by review
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3664,7 +3664,7 @@ pub struct Detail {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub proof_demo: Option<String>,
-    /// 是否必须上传凭证
+    /// Whether proof must be uploaded
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3706,7 +3706,7 @@ pub struct Detail {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub first_reply_time: Option<String>,
-    /// 服务单更新时间时间
+    /// Service ticket update time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3714,7 +3714,7 @@ pub struct Detail {
     )]
     pub update_time: Option<String>,
 }
-/// 日志
+/// Log
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogsItem {
     /// 内容
@@ -3731,7 +3731,7 @@ pub struct LogsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub img_list: Option<Vec<String>>,
-    /// 日志类型
+    /// Log type
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3745,7 +3745,7 @@ pub struct LogsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub operate_name: Option<String>,
-    /// 服务详情
+    /// Service details
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5357,7 +5357,7 @@ impl ::shop_api::runtime::ApiRequest for OrderAddressAppliedSwitchRequest {
 /// `POST /order/BatchSearchIndex` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/516)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderBatchSearchIndexRequest {
-    /// 明文列表
+    /// Plaintext list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5370,7 +5370,7 @@ pub struct OrderBatchSearchIndexRequest {
 /// `POST /order/BatchSearchIndex` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/516)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderBatchSearchIndexResponse {
-    /// 明文转化为索引穿列表
+    /// List of plaintexts converted to index strings
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5534,14 +5534,14 @@ pub struct OrderAddressModifyRequest {
     /// Required.
     #[serde(default)]
     pub post_addr: OrderAddressModifyPostAddr,
-    /// 收货人姓名
+    /// Consignee name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub post_receiver: Option<String>,
-    /// 收货人电话号码
+    /// Consignee phone number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5583,7 +5583,7 @@ pub struct OrderBatchDecryptRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub cipher_infos: Option<Vec<CipherInfosItem>>,
-    /// 服务商账号体系中，商户的账户ID，每个ISV下需要保证唯一，可选格式:独立生成的账户唯一标识
+    /// Merchant account ID in the service provider's account system; must be unique under each ISV; format: an independently generated unique account identifier
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5749,7 +5749,7 @@ pub struct OrderDownloadSettleItemToShopRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub end_time: Option<String>,
-    /// 时间类型 0:结算时间 1：下单时间
+    /// Time type: 0 settlement time, 1 order time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5804,14 +5804,14 @@ pub struct OrderDownloadSettleItemToShopResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub download_id: Option<String>,
-    /// 状态码
+    /// Status code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<String>,
-    /// 状态信息
+    /// Status information
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5841,7 +5841,7 @@ impl ::shop_api::runtime::ApiRequest for OrderDownloadSettleItemToShopRequest {
 /// `POST /order/downloadToShop` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1193)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderDownloadToShopRequest {
-    /// 生成的download_id
+    /// Generated download_id
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5854,21 +5854,21 @@ pub struct OrderDownloadToShopRequest {
 /// `POST /order/downloadToShop` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1193)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderDownloadToShopResponse {
-    /// 状态码 100000-成功 100002-下载记录不存在 100015-文件还未生成 100016-文件已经失效 100025-文件生成失败
+    /// Status code: 100000 success, 100002 download record not found, 100015 file not yet generated, 100016 file expired, 100025 file generation failed
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<String>,
-    /// 状态说明
+    /// Status description
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code_msg: Option<String>,
-    /// 生成的下载链接
+    /// Generated download link
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5924,7 +5924,7 @@ pub struct OrderGetServiceListRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_id: Option<i64>,
-    /// 服务单id
+    /// Service ticket ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5945,14 +5945,14 @@ pub struct OrderGetServiceListRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub page: Option<i32>,
-    /// 每页订单数（默认为10，最大100），超过100则会按照最大值100处理
+    /// Orders per page (default 10, max 100); values over 100 are treated as 100
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub size: Option<i32>,
-    /// 排序方式：ASC按时间升序， DESC按时间降序 默认DESC
+    /// Sort order: ASC by time ascending, DESC by time descending; default DESC
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6031,21 +6031,21 @@ pub struct OrderGetSettleBillDetailRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub page: Option<i64>,
-    /// 每页结果数,默认为20
+    /// Results per page, default 20
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub size: Option<i64>,
-    /// 查询开始时间
+    /// Query start time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub start_time: Option<String>,
-    /// 查询结束时间，建议开始时间和结束时间间隔不超过7天
+    /// Query end time; interval between start and end time should not exceed 7 days
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6080,7 +6080,7 @@ pub struct OrderGetSettleBillDetailRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub flow_type: Option<String>,
-    /// 时间类型 0:结算时间 1：下单时间
+    /// Time type: 0 settlement time, 1 order time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6128,7 +6128,7 @@ pub struct OrderGetSettleBillDetailResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub page: Option<i64>,
-    /// 每页数量
+    /// Items per page
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6221,7 +6221,7 @@ impl ::shop_api::runtime::ApiRequest for OrderInsuranceRequest {
 /// `POST /order/logisticsAddSinglePack` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/563)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderLogisticsAddSinglePackRequest {
-    /// 父订单ID列表
+    /// Parent order ID list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6242,7 +6242,7 @@ pub struct OrderLogisticsAddSinglePackRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub logistics_code: Option<String>,
-    /// 物流公司名字
+    /// Logistics company name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6256,7 +6256,7 @@ pub struct OrderLogisticsAddSinglePackRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub request_id: Option<String>,
-    /// 是否拒绝退款申请（true表示拒绝退款，并继续发货；不传或为false表示有退款需要处理，拒绝发货），is_refund_reject和is_reject_refund随机使用一个即可
+    /// Whether to reject the refund request (true rejects the refund and continues shipping; not passed or false means a refund needs handling and shipping is refused); use either is_refund_reject or is_reject_refund
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6270,7 +6270,7 @@ pub struct OrderLogisticsAddSinglePackRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub logistics_id: Option<String>,
-    /// 物流公司Code，由接口/order/logisticsCompanyLis查询物流公司列表获得，必填
+    /// Logistics company code, obtained from the logistics company list API /order/logisticsCompanyLis; required
     ///
     /// Required.
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
@@ -6282,7 +6282,7 @@ pub struct OrderLogisticsAddSinglePackRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub address_id: Option<String>,
-    /// 是否拒绝退款申请（true表示拒绝退款，并继续发货；不传或为false表示有退款需要处理，拒绝发货），is_refund_reject和is_reject_refund随机使用一个即可
+    /// Whether to reject the refund request (true rejects the refund and continues shipping; not passed or false means a refund needs handling and shipping is refused); use either is_refund_reject or is_reject_refund
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6346,7 +6346,7 @@ impl ::shop_api::runtime::ApiRequest for OrderLogisticsAddSinglePackRequest {
 /// `POST /order/logisticsEditByPack` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/539)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderLogisticsEditByPackRequest {
-    /// 父订单ID，由orderList接口返回
+    /// Parent order ID, returned by the orderList API
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6367,7 +6367,7 @@ pub struct OrderLogisticsEditByPackRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub logistics_code: Option<String>,
-    /// 物流公司ID，由接口/order/logisticsCompanyList返回的物流公司列表获得，必填
+    /// Logistics company ID, obtained from the logistics company list returned by /order/logisticsCompanyList; required
     ///
     /// Required.
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
@@ -6444,7 +6444,7 @@ pub struct OrderPolicyResponse {
     /// 保单详情列表
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_info: Option<PolicyInfo>,
-    /// 理赔列表
+    /// Claim list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6474,7 +6474,7 @@ impl ::shop_api::runtime::ApiRequest for OrderPolicyRequest {
 /// `POST /order/replyService` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/75)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderReplyServiceRequest {
-    /// 服务请求列表中获取的id
+    /// ID obtained from the service request list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6521,7 +6521,7 @@ impl ::shop_api::runtime::ApiRequest for OrderReplyServiceRequest {
 /// `POST /order/serviceDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderServiceDetailRequest {
-    /// 服务请求列表中获取的id
+    /// ID obtained from the service request list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6537,7 +6537,7 @@ pub struct OrderServiceDetailResponse {
     /// 详情
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Detail>,
-    /// 日志
+    /// Log
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

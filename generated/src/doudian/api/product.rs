@@ -2366,21 +2366,21 @@ pub struct ProductEditBuyerLimitRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_id: Option<i64>,
-    /// 每个用户每次下单限购件数
+    /// Purchase limit per user per order
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub maximum_per_order: Option<i64>,
-    /// 每个用户累计限购件数
+    /// Cumulative purchase limit per user
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub limit_per_buyer: Option<i64>,
-    /// 每个用户每次下单至少购买的件数
+    /// Minimum number of items per user per order
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2487,7 +2487,7 @@ pub struct ProductQualityListRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_name: Option<String>,
-    /// 排序方式，降序“desc”，升序“asc”， 不传默认降序
+    /// Sort order: "desc" descending, "asc" ascending; defaults to descending if not passed
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2585,7 +2585,7 @@ impl ::shop_api::runtime::Paginated for ProductQualityListRequest {
 /// `POST /product/qualityTask` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/937)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductQualityTaskRequest {
-    /// 是否只返回简要信息，不写默认false
+    /// Whether to return brief information only; default false
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2670,7 +2670,7 @@ pub struct ProductQualityTaskResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub standard_rate: Option<f64>,
-    /// 是否达标
+    /// Whether the standard is met
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

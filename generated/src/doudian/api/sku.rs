@@ -313,38 +313,38 @@ pub struct SkuStockSync {
     )]
     pub supplier_id: Option<String>,
 }
-/// 海关申报要素
+/// Customs declaration elements
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CustomsReportInfo {
-    /// 海关代码
+    /// Customs code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub hs_code: Option<String>,
-    /// 法定第一计量数量
+    /// Legal first measurement quantity
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub first_measure_qty: Option<f64>,
-    /// 法定第二计量数量
+    /// Legal second measurement quantity
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub second_measure_qty: Option<f64>,
-    /// 法定第一计量单位
+    /// Legal first unit of measure
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub first_measure_unit: Option<String>,
-    /// 法定第二计量单位
+    /// Legal second unit of measure
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -372,7 +372,7 @@ pub struct CustomsReportInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub report_brand_name: Option<String>,
-    /// 用途
+    /// Purpose
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -386,7 +386,7 @@ pub struct CustomsReportInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub g_model: Option<String>,
-    /// 条形码
+    /// Barcode
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -932,7 +932,7 @@ pub struct SkuDetailResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub spec_detail_name3: Option<String>,
-    /// 海关申报要素
+    /// Customs declaration elements
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customs_report_info: Option<CustomsReportInfo>,
     /// 价格
@@ -998,7 +998,7 @@ pub struct SkuDetailResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub prehold_stock_num: Option<i64>,
-    /// 活动库存
+    /// Campaign inventory
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1019,7 +1019,7 @@ pub struct SkuDetailResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub prehold_step_stock_num: Option<i64>,
-    /// 活动阶梯库存
+    /// Campaign tiered inventory
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1033,7 +1033,7 @@ pub struct SkuDetailResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_id_str: Option<String>,
-    /// 是否套装，0 否，1 是
+    /// Whether it is a set: 0 no, 1 yes
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

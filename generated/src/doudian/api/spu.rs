@@ -18,7 +18,7 @@ pub struct PropertyInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub value_id: Option<i64>,
-    /// 父属性值id
+    /// Parent attribute value ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -221,7 +221,7 @@ pub struct SpuInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub status: Option<i64>,
-    /// 更新时间
+    /// Update time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -299,7 +299,7 @@ pub struct ProductFormatItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub options: Option<Vec<OptionsItem>>,
-    /// 是否必填 1是
+    /// Whether required: 1 yes
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -444,7 +444,7 @@ pub struct SpuGetKeyPropertyByCidRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub page: Option<i64>,
-    /// 每页大小
+    /// Page size
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

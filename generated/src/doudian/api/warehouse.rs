@@ -211,7 +211,7 @@ pub struct Warehouse {
 /// 仓地址编码 苹果门店店铺、超市小时达店铺建仓必传
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct WarehouseCreateBatchWarehouseLocation {
-    /// 省地址编码
+    /// Province address code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

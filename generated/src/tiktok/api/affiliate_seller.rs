@@ -3620,7 +3620,7 @@ for AffiliateSellerSearchAffiliateOpenCollaborationProductRequest {
         )
     }
 }
-/// Request of `affiliate_seller.search_sample_applications_fulfillments`: You, the seller, can use this API to get the fulfillment status of the specific sample application and whether the fulfillment resulted...
+/// Request of `affiliate_seller.search_sample_applications_fulfillments`: Seller search sample applications fulfillments.
 ///
 /// `POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d5fe32c7f030d61c4e1)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3642,7 +3642,7 @@ pub struct AffiliateSellerSearchSampleApplicationsFulfillmentsRequest {
     )]
     pub content_format: Option<String>,
 }
-/// Response data of `affiliate_seller.search_sample_applications_fulfillments`: You, the seller, can use this API to get the fulfillment status of the specific sample application and whether the fulfillment resulted...
+/// Response data of `affiliate_seller.search_sample_applications_fulfillments`: Seller search sample applications fulfillments.
 ///
 /// `POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d5fe32c7f030d61c4e1)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3665,7 +3665,7 @@ for AffiliateSellerSearchSampleApplicationsFulfillmentsRequest {
         name: "affiliate_seller.search_sample_applications_fulfillments",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search",
-        summary: "You, the seller, can use this API to get the fulfillment status of the specific sample application and whether the fulfillment resulted...",
+        summary: "Seller search sample applications fulfillments.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/67287d5fe32c7f030d61c4e1",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -3719,7 +3719,7 @@ for AffiliateSellerEditOpenCollaborationSampleRuleRequest {
         required: &["product_id"],
     };
 }
-/// Request of `affiliate_seller.send_im_message`: The API for sending IM messages.
+/// Request of `affiliate_seller.send_im_message`: Send IM message.
 ///
 /// `POST /affiliate_seller/202412/conversations/{conversation_id}/messages` — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db76bd083702fd2d3a37)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3744,7 +3744,7 @@ pub struct AffiliateSellerSendImMessageRequest {
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub content: String,
 }
-/// Response data of `affiliate_seller.send_im_message`: The API for sending IM messages.
+/// Response data of `affiliate_seller.send_im_message`: Send IM message.
 ///
 /// `POST /affiliate_seller/202412/conversations/{conversation_id}/messages` — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db76bd083702fd2d3a37)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3766,7 +3766,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerSendImMessageRequest {
         name: "affiliate_seller.send_im_message",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/affiliate_seller/202412/conversations/{conversation_id}/messages",
-        summary: "The API for sending IM messages.",
+        summary: "Send IM message.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/6791db76bd083702fd2d3a37",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -3865,7 +3865,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerCreateOpenCollaborationR
         required: &["product_id", "commission_rate"],
     };
 }
-/// Request of `affiliate_seller.search_open_collaboration`: Retrieve all open collaboration information from merchants, including commission rate, add to showcase and post content creator count.
+/// Request of `affiliate_seller.search_open_collaboration`: Search open collaboration.
 ///
 /// `POST /affiliate_seller/202412/open_collaborations/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/677ce46d8e882e030d4dec7a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3922,7 +3922,7 @@ pub struct AffiliateSellerSearchOpenCollaborationRequest {
     )]
     pub top_level_category_id: Option<String>,
 }
-/// Response data of `affiliate_seller.search_open_collaboration`: Retrieve all open collaboration information from merchants, including commission rate, add to showcase and post content creator count.
+/// Response data of `affiliate_seller.search_open_collaboration`: Search open collaboration.
 ///
 /// `POST /affiliate_seller/202412/open_collaborations/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/677ce46d8e882e030d4dec7a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3958,7 +3958,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerSearchOpenCollaborationR
         name: "affiliate_seller.search_open_collaboration",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/affiliate_seller/202412/open_collaborations/search",
-        summary: "Retrieve all open collaboration information from merchants, including commission rate, add to showcase and post content creator count.",
+        summary: "Search open collaboration.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/677ce46d8e882e030d4dec7a",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -4304,7 +4304,7 @@ for AffiliateSellerRemoveCreatorFromOpenCollaborationRequest {
         )
     }
 }
-/// Request of `affiliate_seller.search_sample_applications`: I provided for sellers to query sample applications based on various criteria such as products, creators, or application statuses.
+/// Request of `affiliate_seller.search_sample_applications`: Seller search sample applications.
 ///
 /// `POST /affiliate_seller/202508/sample_applications/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec35ae0604895ad5b7)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -4373,7 +4373,7 @@ pub struct AffiliateSellerSearchSampleApplicationsRequest {
     )]
     pub status: Option<String>,
 }
-/// Response data of `affiliate_seller.search_sample_applications`: I provided for sellers to query sample applications based on various criteria such as products, creators, or application statuses.
+/// Response data of `affiliate_seller.search_sample_applications`: Seller search sample applications.
 ///
 /// `POST /affiliate_seller/202508/sample_applications/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec35ae0604895ad5b7)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -4409,7 +4409,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerSearchSampleApplications
         name: "affiliate_seller.search_sample_applications",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/affiliate_seller/202508/sample_applications/search",
-        summary: "I provided for sellers to query sample applications based on various criteria such as products, creators, or application statuses.",
+        summary: "Seller search sample applications.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/68c8c9ec35ae0604895ad5b7",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -5006,7 +5006,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// You, the seller, can use this API to get the fulfillment status of the specific sample application and whether the fulfillment resulted...
+    /// Seller search sample applications fulfillments.
     ///
     /// `affiliate_seller.search_sample_applications_fulfillments` (`POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d5fe32c7f030d61c4e1)
     ///
@@ -5030,7 +5030,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// The API for sending IM messages.
+    /// Send IM message.
     ///
     /// `affiliate_seller.send_im_message` (`POST /affiliate_seller/202412/conversations/{conversation_id}/messages`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db76bd083702fd2d3a37)
     pub async fn affiliate_seller_send_im_message(
@@ -5057,7 +5057,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AffiliateSellerCreateOpenCollaborationResponse> {
         self.execute(req).await
     }
-    /// Retrieve all open collaboration information from merchants, including commission rate, add to showcase and post content creator count.
+    /// Search open collaboration.
     ///
     /// `affiliate_seller.search_open_collaboration` (`POST /affiliate_seller/202412/open_collaborations/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/677ce46d8e882e030d4dec7a)
     ///
@@ -5110,7 +5110,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// I provided for sellers to query sample applications based on various criteria such as products, creators, or application statuses.
+    /// Seller search sample applications.
     ///
     /// `affiliate_seller.search_sample_applications` (`POST /affiliate_seller/202508/sample_applications/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec35ae0604895ad5b7)
     ///

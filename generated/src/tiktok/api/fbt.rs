@@ -1111,7 +1111,7 @@ impl ::shop_api::runtime::ApiRequest for FbtMerchantOnboardedRegionsRequest {
         required: &[],
     };
 }
-/// Request of `fbt.search_fbt_inventory`: Retrieve detailed inventory information for goods and matched SKUs, including sellable inventory, reserved inventory, unsellable...
+/// Request of `fbt.search_fbt_inventory`: Search FBT inventory.
 ///
 /// `POST /fbt/202408/inventory/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/670d5868c78b9802f796ab81)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1154,7 +1154,7 @@ pub struct FbtSearchFbtInventoryRequest {
     )]
     pub sku_ids: Option<Vec<String>>,
 }
-/// Response data of `fbt.search_fbt_inventory`: Retrieve detailed inventory information for goods and matched SKUs, including sellable inventory, reserved inventory, unsellable...
+/// Response data of `fbt.search_fbt_inventory`: Search FBT inventory.
 ///
 /// `POST /fbt/202408/inventory/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/670d5868c78b9802f796ab81)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1190,7 +1190,7 @@ impl ::shop_api::runtime::ApiRequest for FbtSearchFbtInventoryRequest {
         name: "fbt.search_fbt_inventory",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/fbt/202408/inventory/search",
-        summary: "Retrieve detailed inventory information for goods and matched SKUs, including sellable inventory, reserved inventory, unsellable...",
+        summary: "Search FBT inventory.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/670d5868c78b9802f796ab81",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -1480,7 +1480,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FbtMerchantOnboardedRegionsResponse> {
         self.execute(req).await
     }
-    /// Retrieve detailed inventory information for goods and matched SKUs, including sellable inventory, reserved inventory, unsellable...
+    /// Search FBT inventory.
     ///
     /// `fbt.search_fbt_inventory` (`POST /fbt/202408/inventory/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/670d5868c78b9802f796ab81)
     ///

@@ -1915,7 +1915,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentOrderSplitAttributesRequest 
         q.push("order_ids", &self.order_ids);
     }
 }
-/// Request of `fulfillment.tts_tracking_validation`: Enables a seller or warehouse to validate whether a tracking number is covered by TikTok Shipping (TTS) or Collection by TikTok (CBT).
+/// Request of `fulfillment.tts_tracking_validation`: Tts tracking validation.
 ///
 /// `GET /fulfillment/202508/tts_tracking_validation` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a67c78f43b6d04908d49b8)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1930,7 +1930,7 @@ pub struct FulfillmentTtsTrackingValidationRequest {
     )]
     pub tracking_number: String,
 }
-/// Response data of `fulfillment.tts_tracking_validation`: Enables a seller or warehouse to validate whether a tracking number is covered by TikTok Shipping (TTS) or Collection by TikTok (CBT).
+/// Response data of `fulfillment.tts_tracking_validation`: Tts tracking validation.
 ///
 /// `GET /fulfillment/202508/tts_tracking_validation` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a67c78f43b6d04908d49b8)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1959,7 +1959,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentTtsTrackingValidationRequest
         name: "fulfillment.tts_tracking_validation",
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/fulfillment/202508/tts_tracking_validation",
-        summary: "Enables a seller or warehouse to validate whether a tracking number is covered by TikTok Shipping (TTS) or Collection by TikTok (CBT).",
+        summary: "Tts tracking validation.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/68a67c78f43b6d04908d49b8",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -2426,7 +2426,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUpdatePackageDeliveryStatusR
         required: &["packages"],
     };
 }
-/// Request of `fulfillment.update_package_shipping_info`: If the seller entered an incorrect tracking number, this API allows the seller to update the tracking number and shipping provider for a...
+/// Request of `fulfillment.update_package_shipping_info`: Update package shipping info.
 ///
 /// `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa666c16ffe02b8f1203c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2451,7 +2451,7 @@ pub struct FulfillmentUpdatePackageShippingInfoRequest {
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub shipping_provider_id: String,
 }
-/// Response data of `fulfillment.update_package_shipping_info`: If the seller entered an incorrect tracking number, this API allows the seller to update the tracking number and shipping provider for a...
+/// Response data of `fulfillment.update_package_shipping_info`: Update package shipping info.
 ///
 /// `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa666c16ffe02b8f1203c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2465,7 +2465,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUpdatePackageShippingInfoReq
         name: "fulfillment.update_package_shipping_info",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/fulfillment/202309/packages/{package_id}/shipping_info/update",
-        summary: "If the seller entered an incorrect tracking number, this API allows the seller to update the tracking number and shipping provider for a...",
+        summary: "Update package shipping info.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650aa666c16ffe02b8f1203c",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -2541,7 +2541,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUncombinePackagesRequest {
         )
     }
 }
-/// Request of `fulfillment.create_first_mile_bundle`: If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...
+/// Request of `fulfillment.create_first_mile_bundle`: Create first mile bundle.
 ///
 /// `POST /fulfillment/202407/bundles` — [official documentation](https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2578,7 +2578,7 @@ pub struct FulfillmentCreateFirstMileBundleRequest {
     )]
     pub phone_tail_number: Option<String>,
 }
-/// Response data of `fulfillment.create_first_mile_bundle`: If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...
+/// Response data of `fulfillment.create_first_mile_bundle`: Create first mile bundle.
 ///
 /// `POST /fulfillment/202407/bundles` — [official documentation](https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2614,7 +2614,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentCreateFirstMileBundleRequest
         name: "fulfillment.create_first_mile_bundle",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/fulfillment/202407/bundles",
-        summary: "If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...",
+        summary: "Create first mile bundle.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER),
@@ -2666,7 +2666,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUploadInvoiceRequest {
         required: &[],
     };
 }
-/// Request of `fulfillment.create_first_mile_bundle_v2`: If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...
+/// Request of `fulfillment.create_first_mile_bundle_v2`: Create first mile bundle(v2).
 ///
 /// `POST /fulfillment/202510/first_mile_bundle` — [official documentation](https://partner.tiktokshop.com/docv2/page/6904270e108f19049997e9e5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2703,7 +2703,7 @@ pub struct FulfillmentCreateFirstMileBundleV2Request {
     )]
     pub phone_tail_number: Option<String>,
 }
-/// Response data of `fulfillment.create_first_mile_bundle_v2`: If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...
+/// Response data of `fulfillment.create_first_mile_bundle_v2`: Create first mile bundle(v2).
 ///
 /// `POST /fulfillment/202510/first_mile_bundle` — [official documentation](https://partner.tiktokshop.com/docv2/page/6904270e108f19049997e9e5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2739,7 +2739,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentCreateFirstMileBundleV2Reque
         name: "fulfillment.create_first_mile_bundle_v2",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/fulfillment/202510/first_mile_bundle",
-        summary: "If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...",
+        summary: "Create first mile bundle(v2).",
         doc_url: "https://partner.tiktokshop.com/docv2/page/6904270e108f19049997e9e5",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -2861,7 +2861,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FulfillmentOrderSplitAttributesResponse> {
         self.execute(req).await
     }
-    /// Enables a seller or warehouse to validate whether a tracking number is covered by TikTok Shipping (TTS) or Collection by TikTok (CBT).
+    /// Tts tracking validation.
     ///
     /// `fulfillment.tts_tracking_validation` (`GET /fulfillment/202508/tts_tracking_validation`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68a67c78f43b6d04908d49b8)
     ///
@@ -2943,7 +2943,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FulfillmentUpdatePackageDeliveryStatusResponse> {
         self.execute(req).await
     }
-    /// If the seller entered an incorrect tracking number, this API allows the seller to update the tracking number and shipping provider for a...
+    /// Update package shipping info.
     ///
     /// `fulfillment.update_package_shipping_info` (`POST /fulfillment/202309/packages/{package_id}/shipping_info/update`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa666c16ffe02b8f1203c)
     pub async fn fulfillment_update_package_shipping_info(
@@ -2961,7 +2961,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FulfillmentUncombinePackagesResponse> {
         self.execute(req).await
     }
-    /// If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...
+    /// Create first mile bundle.
     ///
     /// `fulfillment.create_first_mile_bundle` (`POST /fulfillment/202407/bundles`) — [official documentation](https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c)
     pub async fn fulfillment_create_first_mile_bundle(
@@ -2979,7 +2979,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FulfillmentUploadInvoiceResponse> {
         self.execute(req).await
     }
-    /// If you send multiple packages to TikTok Shop warehouse in a single first-mile bundle, you can use the API to create a first-mile bundle...
+    /// Create first mile bundle(v2).
     ///
     /// `fulfillment.create_first_mile_bundle_v2` (`POST /fulfillment/202510/first_mile_bundle`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6904270e108f19049997e9e5)
     pub async fn fulfillment_create_first_mile_bundle_v2(

@@ -3028,7 +3028,7 @@ impl ::shop_api::runtime::ApiRequest for OrderPriceDetailRequest {
         )
     }
 }
-/// Request of `order.external_order_references`: If you have used the 'Add External Order References' API to sync order information between your external order management system (OMS)...
+/// Request of `order.external_order_references`: Get external order references.
 ///
 /// `GET /order/202406/orders/{order_id}/external_orders` — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073115ebe02f8050b0a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3052,7 +3052,7 @@ pub struct OrderExternalOrderReferencesRequest {
     )]
     pub platform: String,
 }
-/// Response data of `order.external_order_references`: If you have used the 'Add External Order References' API to sync order information between your external order management system (OMS)...
+/// Response data of `order.external_order_references`: Get external order references.
 ///
 /// `GET /order/202406/orders/{order_id}/external_orders` — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073115ebe02f8050b0a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3074,7 +3074,7 @@ impl ::shop_api::runtime::ApiRequest for OrderExternalOrderReferencesRequest {
         name: "order.external_order_references",
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/order/202406/orders/{order_id}/external_orders",
-        summary: "If you have used the 'Add External Order References' API to sync order information between your external order management system (OMS)...",
+        summary: "Get external order references.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/668cf073115ebe02f8050b0a",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -3094,7 +3094,7 @@ impl ::shop_api::runtime::ApiRequest for OrderExternalOrderReferencesRequest {
         )
     }
 }
-/// Request of `order.detail_202507`: Get the detailed order information of an order, including important attributes such as order status, shipping addresses, payment...
+/// Request of `order.detail_202507`: Get order detail.
 ///
 /// `GET /order/202507/orders` — [official documentation](https://partner.tiktokshop.com/docv2/page/6894134ba28e5204961601a5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3109,7 +3109,7 @@ pub struct OrderDetail202507Request {
     )]
     pub ids: Vec<String>,
 }
-/// Response data of `order.detail_202507`: Get the detailed order information of an order, including important attributes such as order status, shipping addresses, payment...
+/// Response data of `order.detail_202507`: Get order detail.
 ///
 /// `GET /order/202507/orders` — [official documentation](https://partner.tiktokshop.com/docv2/page/6894134ba28e5204961601a5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3131,7 +3131,7 @@ impl ::shop_api::runtime::ApiRequest for OrderDetail202507Request {
         name: "order.detail_202507",
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/order/202507/orders",
-        summary: "Get the detailed order information of an order, including important attributes such as order status, shipping addresses, payment...",
+        summary: "Get order detail.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/6894134ba28e5204961601a5",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -3143,7 +3143,7 @@ impl ::shop_api::runtime::ApiRequest for OrderDetail202507Request {
         q.push("ids", &self.ids);
     }
 }
-/// Request of `order.search_order_by_external_order_reference`: If you have used the 'Add External Order References' API to sync information from your external order management system (OMS) to...
+/// Request of `order.search_order_by_external_order_reference`: Search order by external order reference.
 ///
 /// `POST /order/202406/orders/external_order_search` — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073737c3702ef051a27)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3167,7 +3167,7 @@ pub struct OrderSearchOrderByExternalOrderReferenceRequest {
     )]
     pub external_order_id: String,
 }
-/// Response data of `order.search_order_by_external_order_reference`: If you have used the 'Add External Order References' API to sync information from your external order management system (OMS) to...
+/// Response data of `order.search_order_by_external_order_reference`: Search order by external order reference.
 ///
 /// `POST /order/202406/orders/external_order_search` — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073737c3702ef051a27)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3190,7 +3190,7 @@ for OrderSearchOrderByExternalOrderReferenceRequest {
         name: "order.search_order_by_external_order_reference",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/202406/orders/external_order_search",
-        summary: "If you have used the 'Add External Order References' API to sync information from your external order management system (OMS) to...",
+        summary: "Search order by external order reference.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/668cf073737c3702ef051a27",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -3202,7 +3202,7 @@ for OrderSearchOrderByExternalOrderReferenceRequest {
         q.push("external_order_id", &self.external_order_id);
     }
 }
-/// Request of `order.add_external_order_references`: If you are using your own external OMS (order management system) to manage TikTok Shop orders, the corresponding order IDs between your...
+/// Request of `order.add_external_order_references`: Add external order references.
 ///
 /// `POST /order/202406/orders/external_orders` — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073a6a5e002e69d4a28)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3213,7 +3213,7 @@ pub struct OrderAddExternalOrderReferencesRequest {
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub orders: Vec<AddExternalOrderReferencesOrder>,
 }
-/// Response data of `order.add_external_order_references`: If you are using your own external OMS (order management system) to manage TikTok Shop orders, the corresponding order IDs between your...
+/// Response data of `order.add_external_order_references`: Add external order references.
 ///
 /// `POST /order/202406/orders/external_orders` — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073a6a5e002e69d4a28)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3235,7 +3235,7 @@ impl ::shop_api::runtime::ApiRequest for OrderAddExternalOrderReferencesRequest 
         name: "order.add_external_order_references",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/order/202406/orders/external_orders",
-        summary: "If you are using your own external OMS (order management system) to manage TikTok Shop orders, the corresponding order IDs between your...",
+        summary: "Add external order references.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/668cf073a6a5e002e69d4a28",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -3280,7 +3280,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderPriceDetailResponse> {
         self.execute(req).await
     }
-    /// If you have used the 'Add External Order References' API to sync order information between your external order management system (OMS)...
+    /// Get external order references.
     ///
     /// `order.external_order_references` (`GET /order/202406/orders/{order_id}/external_orders`) — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073115ebe02f8050b0a)
     ///
@@ -3291,7 +3291,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderExternalOrderReferencesResponse> {
         self.execute(req).await
     }
-    /// Get the detailed order information of an order, including important attributes such as order status, shipping addresses, payment...
+    /// Get order detail.
     ///
     /// `order.detail_202507` (`GET /order/202507/orders`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6894134ba28e5204961601a5)
     ///
@@ -3302,7 +3302,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderDetail202507Response> {
         self.execute(req).await
     }
-    /// If you have used the 'Add External Order References' API to sync information from your external order management system (OMS) to...
+    /// Search order by external order reference.
     ///
     /// `order.search_order_by_external_order_reference` (`POST /order/202406/orders/external_order_search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073737c3702ef051a27)
     pub async fn order_search_order_by_external_order_reference(
@@ -3311,7 +3311,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderSearchOrderByExternalOrderReferenceResponse> {
         self.execute(req).await
     }
-    /// If you are using your own external OMS (order management system) to manage TikTok Shop orders, the corresponding order IDs between your...
+    /// Add external order references.
     ///
     /// `order.add_external_order_references` (`POST /order/202406/orders/external_orders`) — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073a6a5e002e69d4a28)
     pub async fn order_add_external_order_references(

@@ -8992,7 +8992,7 @@ impl ::shop_api::runtime::ApiRequest for ProductDeleteGlobalProductsRequest {
         required: &["global_product_ids"],
     };
 }
-/// Request of `product.global_attributes`: Retrieve the standard built-in product and sales attributes for listing a global product in a particular category, regardless of market...
+/// Request of `product.global_attributes`: Get global attributes.
 ///
 /// `GET /product/202309/categories/{category_id}/global_attributes` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0483c16ffe02b8dfc80a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -9021,7 +9021,7 @@ pub struct ProductGlobalAttributesRequest {
     )]
     pub category_version: Option<String>,
 }
-/// Response data of `product.global_attributes`: Retrieve the standard built-in product and sales attributes for listing a global product in a particular category, regardless of market...
+/// Response data of `product.global_attributes`: Get global attributes.
 ///
 /// `GET /product/202309/categories/{category_id}/global_attributes` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0483c16ffe02b8dfc80a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -9043,7 +9043,7 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalAttributesRequest {
         name: "product.global_attributes",
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/product/202309/categories/{category_id}/global_attributes",
-        summary: "Retrieve the standard built-in product and sales attributes for listing a global product in a particular category, regardless of market...",
+        summary: "Get global attributes.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650a0483c16ffe02b8dfc80a",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
@@ -9065,7 +9065,7 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalAttributesRequest {
         )
     }
 }
-/// Request of `product.global_category_rules`: Retrieve the additional requirements (beyond mandatory product attributes) for listing a global product in a particular category...
+/// Request of `product.global_category_rules`: Get global category rules.
 ///
 /// `GET /product/202309/categories/{category_id}/global_rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a056df1fd3102b91b5b8e)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -9094,7 +9094,7 @@ pub struct ProductGlobalCategoryRulesRequest {
     )]
     pub locale: Option<String>,
 }
-/// Response data of `product.global_category_rules`: Retrieve the additional requirements (beyond mandatory product attributes) for listing a global product in a particular category...
+/// Response data of `product.global_category_rules`: Get global category rules.
 ///
 /// `GET /product/202309/categories/{category_id}/global_rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a056df1fd3102b91b5b8e)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -9125,7 +9125,7 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalCategoryRulesRequest {
         name: "product.global_category_rules",
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/product/202309/categories/{category_id}/global_rules",
-        summary: "Retrieve the additional requirements (beyond mandatory product attributes) for listing a global product in a particular category...",
+        summary: "Get global category rules.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650a056df1fd3102b91b5b8e",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
@@ -9211,7 +9211,7 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalCategoriesRequest {
         q.push("category_version", &self.category_version);
     }
 }
-/// Request of `product.global_product`: Retrieve all properties of a global product that is in the "DRAFT", "UNPUBLISHED", or "PUBLISHED" status, and the corresponding local...
+/// Request of `product.global_product`: Get global product.
 ///
 /// `GET /product/202309/global_products/{global_product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e2b0bace3e02b7490c96)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -9226,7 +9226,7 @@ pub struct ProductGlobalProductRequest {
     )]
     pub global_product_id: String,
 }
-/// Response data of `product.global_product`: Retrieve all properties of a global product that is in the "DRAFT", "UNPUBLISHED", or "PUBLISHED" status, and the corresponding local...
+/// Response data of `product.global_product`: Get global product.
 ///
 /// `GET /product/202309/global_products/{global_product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e2b0bace3e02b7490c96)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -9367,7 +9367,7 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalProductRequest {
         name: "product.global_product",
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/product/202309/global_products/{global_product_id}",
-        summary: "Retrieve all properties of a global product that is in the \"DRAFT\", \"UNPUBLISHED\", or \"PUBLISHED\" status, and the corresponding local...",
+        summary: "Get global product.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/6509e2b0bace3e02b7490c96",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
@@ -9421,7 +9421,7 @@ impl ::shop_api::runtime::ApiRequest for ProductCheckListingPrerequisitesRequest
         required: &[],
     };
 }
-/// Request of `product.information_issue_diagnosis`: Diagnose multiple existing live (status: 'ACTIVATE') products to obtain information that helps you to improve the product content...
+/// Request of `product.information_issue_diagnosis`: Product information issue diagnosis.
 ///
 /// `GET /product/202405/products/diagnoses` — [official documentation](https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -9436,7 +9436,7 @@ pub struct ProductInformationIssueDiagnosisRequest {
     )]
     pub product_ids: Vec<String>,
 }
-/// Response data of `product.information_issue_diagnosis`: Diagnose multiple existing live (status: 'ACTIVATE') products to obtain information that helps you to improve the product content...
+/// Response data of `product.information_issue_diagnosis`: Product information issue diagnosis.
 ///
 /// `GET /product/202405/products/diagnoses` — [official documentation](https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -9458,7 +9458,7 @@ impl ::shop_api::runtime::ApiRequest for ProductInformationIssueDiagnosisRequest
         name: "product.information_issue_diagnosis",
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/product/202405/products/diagnoses",
-        summary: "Diagnose multiple existing live (status: 'ACTIVATE') products to obtain information that helps you to improve the product content...",
+        summary: "Product information issue diagnosis.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -9667,7 +9667,7 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalListingRulesRequest {
         required: &[],
     };
 }
-/// Request of `product.global_replicated_products`: Retrieves the globally associated replicas in other markets if the product has been replicated through local replication.
+/// Request of `product.global_replicated_products`: Get global replicated products.
 ///
 /// `GET /product/202507/products/{product_id}/replicated_products` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a685e65a65b904aba10cbf)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -9682,7 +9682,7 @@ pub struct ProductGlobalReplicatedProductsRequest {
     )]
     pub product_id: String,
 }
-/// Response data of `product.global_replicated_products`: Retrieves the globally associated replicas in other markets if the product has been replicated through local replication.
+/// Response data of `product.global_replicated_products`: Get global replicated products.
 ///
 /// `GET /product/202507/products/{product_id}/replicated_products` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a685e65a65b904aba10cbf)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -9704,7 +9704,7 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalReplicatedProductsRequest 
         name: "product.global_replicated_products",
         method: ::shop_api::runtime::HttpMethod::Get,
         path: "/product/202507/products/{product_id}/replicated_products",
-        summary: "Retrieves the globally associated replicas in other markets if the product has been replicated through local replication.",
+        summary: "Get global replicated products.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/68a685e65a65b904aba10cbf",
         flags: ::shop_api::runtime::Flags::NONE
             .with(::shop_api::runtime::Flags::IDEMPOTENT),
@@ -11039,7 +11039,7 @@ impl ::shop_api::runtime::ApiRequest for ProductPartialEditResponsiblePersonRequ
         )
     }
 }
-/// Request of `product.diagnose_and_optimize_product`: Diagnose products to obtain information that helps you to improve the product content, enhancing product visibility and customer trust.
+/// Request of `product.diagnose_and_optimize_product`: Diagnose and optimize product.
 ///
 /// `POST /product/202411/products/diagnose_optimize` — [official documentation](https://partner.tiktokshop.com/docv2/page/677c9523f7765c0308b3d68d)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -11102,7 +11102,7 @@ pub struct ProductDiagnoseAndOptimizeProductRequest {
     )]
     pub optimization_fields: Option<Vec<String>>,
 }
-/// Response data of `product.diagnose_and_optimize_product`: Diagnose products to obtain information that helps you to improve the product content, enhancing product visibility and customer trust.
+/// Response data of `product.diagnose_and_optimize_product`: Diagnose and optimize product.
 ///
 /// `POST /product/202411/products/diagnose_optimize` — [official documentation](https://partner.tiktokshop.com/docv2/page/677c9523f7765c0308b3d68d)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -11127,7 +11127,7 @@ impl ::shop_api::runtime::ApiRequest for ProductDiagnoseAndOptimizeProductReques
         name: "product.diagnose_and_optimize_product",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/product/202411/products/diagnose_optimize",
-        summary: "Diagnose products to obtain information that helps you to improve the product content, enhancing product visibility and customer trust.",
+        summary: "Diagnose and optimize product.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/677c9523f7765c0308b3d68d",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -12556,7 +12556,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductDeleteGlobalProductsResponse> {
         self.execute(req).await
     }
-    /// Retrieve the standard built-in product and sales attributes for listing a global product in a particular category, regardless of market...
+    /// Get global attributes.
     ///
     /// `product.global_attributes` (`GET /product/202309/categories/{category_id}/global_attributes`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0483c16ffe02b8dfc80a)
     ///
@@ -12567,7 +12567,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductGlobalAttributesResponse> {
         self.execute(req).await
     }
-    /// Retrieve the additional requirements (beyond mandatory product attributes) for listing a global product in a particular category...
+    /// Get global category rules.
     ///
     /// `product.global_category_rules` (`GET /product/202309/categories/{category_id}/global_rules`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a056df1fd3102b91b5b8e)
     ///
@@ -12589,7 +12589,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductGlobalCategoriesResponse> {
         self.execute(req).await
     }
-    /// Retrieve all properties of a global product that is in the "DRAFT", "UNPUBLISHED", or "PUBLISHED" status, and the corresponding local...
+    /// Get global product.
     ///
     /// `product.global_product` (`GET /product/202309/global_products/{global_product_id}`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e2b0bace3e02b7490c96)
     ///
@@ -12611,7 +12611,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductCheckListingPrerequisitesResponse> {
         self.execute(req).await
     }
-    /// Diagnose multiple existing live (status: 'ACTIVATE') products to obtain information that helps you to improve the product content...
+    /// Product information issue diagnosis.
     ///
     /// `product.information_issue_diagnosis` (`GET /product/202405/products/diagnoses`) — [official documentation](https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9)
     ///
@@ -12668,7 +12668,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductGlobalListingRulesResponse> {
         self.execute(req).await
     }
-    /// Retrieves the globally associated replicas in other markets if the product has been replicated through local replication.
+    /// Get global replicated products.
     ///
     /// `product.global_replicated_products` (`GET /product/202507/products/{product_id}/replicated_products`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68a685e65a65b904aba10cbf)
     ///
@@ -12832,7 +12832,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductPartialEditResponsiblePersonResponse> {
         self.execute(req).await
     }
-    /// Diagnose products to obtain information that helps you to improve the product content, enhancing product visibility and customer trust.
+    /// Diagnose and optimize product.
     ///
     /// `product.diagnose_and_optimize_product` (`POST /product/202411/products/diagnose_optimize`) — [official documentation](https://partner.tiktokshop.com/docv2/page/677c9523f7765c0308b3d68d)
     pub async fn product_diagnose_and_optimize_product(

@@ -1807,7 +1807,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundCalculateRefundRequest {
         required: &["order_id", "request_type", "reason_name"],
     };
 }
-/// Request of `return_refund.create_return`: Initiate a return request on behalf of the buyer Sellers can reject the request, or accept and issue: -Return and Refund (buyer must...
+/// Request of `return_refund.create_return`: Create return.
 ///
 /// `POST /return_refund/202309/returns` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ae5fc4a0bb702c075d05d)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1877,7 +1877,7 @@ pub struct ReturnRefundCreateReturnRequest {
     )]
     pub handover_method: Option<String>,
 }
-/// Response data of `return_refund.create_return`: Initiate a return request on behalf of the buyer Sellers can reject the request, or accept and issue: -Return and Refund (buyer must...
+/// Response data of `return_refund.create_return`: Create return.
 ///
 /// `POST /return_refund/202309/returns` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ae5fc4a0bb702c075d05d)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1906,7 +1906,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundCreateReturnRequest {
         name: "return_refund.create_return",
         method: ::shop_api::runtime::HttpMethod::Post,
         path: "/return_refund/202309/returns",
-        summary: "Initiate a return request on behalf of the buyer Sellers can reject the request, or accept and issue: -Return and Refund (buyer must...",
+        summary: "Create return.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/650ae5fc4a0bb702c075d05d",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
@@ -2029,7 +2029,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ReturnRefundCalculateRefundResponse> {
         self.execute(req).await
     }
-    /// Initiate a return request on behalf of the buyer Sellers can reject the request, or accept and issue: -Return and Refund (buyer must...
+    /// Create return.
     ///
     /// `return_refund.create_return` (`POST /return_refund/202309/returns`) — [official documentation](https://partner.tiktokshop.com/docv2/page/650ae5fc4a0bb702c075d05d)
     pub async fn return_refund_create_return(
