@@ -1251,28 +1251,28 @@ pub struct OperateResult {
 /// Result of opening the after-sale channel
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Conclusion {
-    /// 匹配到超级售后的类型，1是超售后期售后，2是EP订单超级售后，3是虚拟订单超级售后，4是超售后次数售后
+    /// Matched super after-sale type: 1 beyond after-sale period, 2 EP order super after-sale, 3 virtual order super after-sale, 4 exceeded after-sale count
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub match_conclusion: Option<i32>,
-    /// 匹配结果的解释，成功时为空
+    /// Explanation of the match result; empty on success
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub match_message: Option<String>,
-    /// 当前超级售后可以发起的售后类型，0是退货退款，1是已发货仅退款，2是未发货仅退款，3是换货
+    /// After-sale types currently allowed for super after-sale: 0 return and refund, 1 refund only (shipped), 2 refund only (not shipped), 3 exchange
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub can_apply_type_list: Option<Vec<i64>>,
-    /// 匹配是否成功，当match_conclusion不为0且can_apply_type_list不是空的时候，此值为true
+    /// Whether matching succeeded; true when match_conclusion is not 0 and can_apply_type_list is not empty
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1298,7 +1298,7 @@ pub struct InterceptTargetsItem {
     )]
     pub tracking_no: Option<String>,
 }
-/// 当前售后商品信息
+/// Current after-sale product info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CurProduct {
     /// Product (sub-)order number
@@ -1336,7 +1336,7 @@ pub struct CurProduct {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub tags: Option<Vec<String>>,
-    /// 单价
+    /// Unit price
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1351,7 +1351,7 @@ pub struct CurProduct {
     )]
     pub amount: Option<i64>,
 }
-/// 其它商品列表
+/// Other product list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OtherProductsItem {
     /// Product (sub-)order number
@@ -1389,7 +1389,7 @@ pub struct OtherProductsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub tags: Option<Vec<String>>,
-    /// 单价
+    /// Unit price
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1428,7 +1428,7 @@ pub struct InterceptResultsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub tracking_no: Option<String>,
-    /// 包裹价值（分）
+    /// Package value (fen, 1/100 CNY)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1449,14 +1449,14 @@ pub struct InterceptResultsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub is_success: Option<bool>,
-    /// 不可拦截原因编码
+    /// Code of reason interception is not possible
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub unavailable_reason_code: Option<i64>,
-    /// 不可拦截原因文案
+    /// Text of reason interception is not possible
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1470,17 +1470,17 @@ pub struct InterceptResultsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub intercept_cost: Option<i64>,
-    /// 当前售后商品信息
+    /// Current after-sale product info
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cur_product: Option<CurProduct>,
-    /// 其它商品列表
+    /// Other product list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub other_products: Option<Vec<OtherProductsItem>>,
-    /// 其他商品件数
+    /// Number of other items
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1495,12 +1495,66 @@ pub struct InterceptResultsItem {
     )]
     pub settlement_mode: Option<i32>,
 }
+/// List of merchant rejection reason details for the after-sale
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ItemsItem {
+    /// After-sale review rejection reason enum code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reject_reason_code: Option<i64>,
+    /// After-sale review rejection reason text
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reason: Option<String>,
+    /// Proof description text
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub evidence_description: Option<String>,
+    /// Whether proof upload is needed: Y required, N optional
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub evidence_need: Option<String>,
+    /// Proof sample image link
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub image: Option<String>,
+    /// 订单类型，即订单信息中order_type 枚举：0-普通实物订单 1-全款预售订单 2-虚拟商品订单 3-快闪店订单 4-电子券 5-三方核销 6-服务市场 -1-通用,不考虑订单类型
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_type: Option<i64>,
+    /// Whether goods were received: 0 not received, 1 received, -1 generic, regardless of receipt
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pkg: Option<i64>,
+}
 ::shop_api::impl_lenient!(
     Region, SkuSpec, OrderLogistics, ExchangeSkuInfo, AftersaleSummary, RelatedOrderInfo,
     AftersaleOrderInfo, AftersaleItem, PostAddress, AfterSaleDetailInfo,
     ReverseLogistics, AfterSaleLogistics, ProcessInfo, SkuOrderInfo, AfterSaleOrder,
     Evidence, AfterSaleAddressDetail, OperateLogistics, OperateItem, OperateResult,
-    Conclusion, InterceptTargetsItem, CurProduct, OtherProductsItem, InterceptResultsItem
+    Conclusion, InterceptTargetsItem, CurProduct, OtherProductsItem,
+    InterceptResultsItem, ItemsItem
 );
 /// Webhook event `refund_created` (200): The buyer asked for an after-sale (`refund_RefundCreated`).
 ///
@@ -3703,7 +3757,7 @@ pub struct AfterSaleCancelSendGoodsSuccessRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub aftersale_id: Option<String>,
-    /// unix时间戳，单位为秒
+    /// Unix timestamp in seconds
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3874,14 +3928,14 @@ pub struct AfterSaleApplyLogisticsInterceptResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub failed_count: Option<i64>,
-    /// 不可拦截编码(failed_count=1时有意义)
+    /// Non-interceptable code (meaningful when failed_count=1)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub unavailable_reason_code: Option<i64>,
-    /// 不可拦截原因(failed_count=1时有意义)
+    /// Reason interception is not possible (meaningful when failed_count=1)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3908,6 +3962,134 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleApplyLogisticsInterceptRequest
         summary: "Request interception of parcels for an after-sale case.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/17/897",
         flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `afterSale.fillLogistics`: Submit logistics details for an after-sale reshipment or pickup.
+///
+/// `POST /afterSale/fillLogistics` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/1908)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AfterSaleFillLogisticsRequest {
+    /// After-sale order ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<i64>,
+    /// Shipping type: send_type=1 merchant reshipment; send_type=3 supermarket scheduled pickup, merchant fills return logistics for the buyer in return-refund and exchange scenarios; send_type=4 merchant fills return logistics for the buyer in repair scenarios
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub send_type: Option<i32>,
+    /// Logistics company code; for pick_up_type 2 (offline pickup) or 3 (user return), no logistics company is needed and - can be passed
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub company_code: Option<String>,
+    /// Tracking number; for pick_up_type 2 (offline pickup) or 3 (user return), no tracking number is needed and - can be passed
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub tracking_no: Option<String>,
+    /// 预约上门取货时间戳，单位：秒（目前抖超小时达店铺使用）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub book_time_begin: Option<i64>,
+    /// 预约上门取货时间戳，单位：秒（目前抖超小时达店铺使用）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub book_time_end: Option<i64>,
+    /// 门店ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub store_id: Option<i64>,
+    /// 1 self delivery; 2 offline pickup; 3 user return; defaults to self delivery; applies to send_type=3 supermarket scheduled pickup scenario
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pick_up_type: Option<i32>,
+}
+/// Response data of `afterSale.fillLogistics`: Submit logistics details for an after-sale reshipment or pickup.
+///
+/// `POST /afterSale/fillLogistics` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/1908)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AfterSaleFillLogisticsResponse {}
+impl ::shop_api::runtime::ApiRequest for AfterSaleFillLogisticsRequest {
+    type Response = AfterSaleFillLogisticsResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "after_sale",
+        name: "afterSale.fillLogistics",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/afterSale/fillLogistics",
+        summary: "Submit logistics details for an after-sale reshipment or pickup.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/17/1908",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &[],
+    };
+}
+/// Request of `afterSale.rejectReasonCodeList`: List reasons for rejecting after-sale requests, optionally for one case.
+///
+/// `POST /afterSale/rejectReasonCodeList` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/1540)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AfterSaleRejectReasonCodeListRequest {
+    /// When an after-sale order ID is passed, returns the selectable rejection reasons for it; only shipped after-sales are supported, empty for unshipped orders in preparation.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub aftersale_id: Option<i64>,
+}
+/// Response data of `afterSale.rejectReasonCodeList`: List reasons for rejecting after-sale requests, optionally for one case.
+///
+/// `POST /afterSale/rejectReasonCodeList` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/1540)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AfterSaleRejectReasonCodeListResponse {
+    /// List of merchant rejection reason details for the after-sale
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub items: Option<Vec<ItemsItem>>,
+}
+impl ::shop_api::runtime::ApiRequest for AfterSaleRejectReasonCodeListRequest {
+    type Response = AfterSaleRejectReasonCodeListResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "after_sale",
+        name: "afterSale.rejectReasonCodeList",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/afterSale/rejectReasonCodeList",
+        summary: "List reasons for rejecting after-sale requests, optionally for one case.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/17/1540",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
         deprecated: false,
         has_data: true,
         required: &[],
@@ -3988,7 +4170,7 @@ pub struct AfterSaleSubmitEvidenceRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub comment: Option<String>,
-    /// <https://xxxx.jpg> | 凭证，最多四张
+    /// <https://xxxx.jpg> | proof images, up to 4
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -4121,6 +4303,26 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AfterSaleApplyLogisticsInterceptResponse> {
         self.execute(req).await
     }
+    /// Submit logistics details for an after-sale reshipment or pickup.
+    ///
+    /// `afterSale.fillLogistics` (`POST /afterSale/fillLogistics`) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/1908)
+    pub async fn after_sale_fill_logistics(
+        &self,
+        req: &AfterSaleFillLogisticsRequest,
+    ) -> ::shop_api::runtime::Result<AfterSaleFillLogisticsResponse> {
+        self.execute(req).await
+    }
+    /// List reasons for rejecting after-sale requests, optionally for one case.
+    ///
+    /// `afterSale.rejectReasonCodeList` (`POST /afterSale/rejectReasonCodeList`) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/1540)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn after_sale_reject_reason_code_list(
+        &self,
+        req: &AfterSaleRejectReasonCodeListRequest,
+    ) -> ::shop_api::runtime::Result<AfterSaleRejectReasonCodeListResponse> {
+        self.execute(req).await
+    }
     /// Confirm that returned goods arrived in the warehouse.
     ///
     /// `afterSale.returnGoodsToWareHouseSuccess` (`POST /afterSale/returnGoodsToWareHouseSuccess`) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/815)
@@ -4158,6 +4360,8 @@ pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <AfterSaleOpenAfterSaleChannelRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <AfterSaleAddOrderRemarkRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <AfterSaleApplyLogisticsInterceptRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <AfterSaleFillLogisticsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <AfterSaleRejectReasonCodeListRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <AfterSaleReturnGoodsToWareHouseSuccessRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <AfterSaleSubmitEvidenceRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <AfterSaleTimeExtendRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
@@ -4182,6 +4386,10 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Doudian>>(
         }
         "afterSale.applyLogisticsIntercept" => {
             Ok(visitor.visit::<AfterSaleApplyLogisticsInterceptRequest>())
+        }
+        "afterSale.fillLogistics" => Ok(visitor.visit::<AfterSaleFillLogisticsRequest>()),
+        "afterSale.rejectReasonCodeList" => {
+            Ok(visitor.visit::<AfterSaleRejectReasonCodeListRequest>())
         }
         "afterSale.returnGoodsToWareHouseSuccess" => {
             Ok(visitor.visit::<AfterSaleReturnGoodsToWareHouseSuccessRequest>())

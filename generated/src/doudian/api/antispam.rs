@@ -19,17 +19,17 @@ pub struct User {
     )]
     pub user_id: Option<i64>,
 }
-/// 决策
+/// Decision
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Decision {
-    /// 决策
+    /// Decision
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub decision: Option<String>,
-    /// 决策详情
+    /// Decision details
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -50,7 +50,7 @@ pub struct Decision {
 /// `POST /antispam/orderQuery` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/650)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AntispamOrderQueryRequest {
-    /// 事件时间
+    /// Event time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -60,7 +60,7 @@ pub struct AntispamOrderQueryRequest {
     /// User
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
-    /// 上报参数
+    /// Reported parameters
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -73,7 +73,7 @@ pub struct AntispamOrderQueryRequest {
 /// `POST /antispam/orderQuery` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/650)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AntispamOrderQueryResponse {
-    /// 决策
+    /// Decision
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<Decision>,
 }
@@ -100,7 +100,7 @@ impl ::shop_api::runtime::ApiRequest for AntispamOrderQueryRequest {
 /// `POST /antispam/orderSend` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/649)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AntispamOrderSendRequest {
-    /// 事件时间
+    /// Event time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -110,7 +110,7 @@ pub struct AntispamOrderSendRequest {
     /// User
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
-    /// 可变参数
+    /// Variable parameters
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -123,7 +123,7 @@ pub struct AntispamOrderSendRequest {
 /// `POST /antispam/orderSend` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/649)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AntispamOrderSendResponse {
-    /// 决策
+    /// Decision
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<Decision>,
 }
@@ -149,14 +149,14 @@ impl ::shop_api::runtime::ApiRequest for AntispamOrderSendRequest {
 /// `POST /antispam/userLogin` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/635)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AntispamUserLoginRequest {
-    /// json 字符串
+    /// JSON string
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub params: Option<String>,
-    /// 事件发生的时间
+    /// Time the event occurred
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -172,7 +172,7 @@ pub struct AntispamUserLoginRequest {
 /// `POST /antispam/userLogin` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/635)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AntispamUserLoginResponse {
-    /// 决议
+    /// Resolution
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<Decision>,
 }

@@ -58,10 +58,10 @@ pub struct TrackInfo {
     )]
     pub express: Option<String>,
 }
-/// 取消状态
+/// Cancellation status
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CancelResult {
-    /// true：取消成功 false 取消失败
+    /// true: cancellation succeeded, false: cancellation failed
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -69,9 +69,453 @@ pub struct CancelResult {
     )]
     pub success: Option<bool>,
 }
+/// Consignment item information
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CargoDetailsItem {
+    /// 货物名称，如果需要生成电子运单，则为必填
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// 货物单价的币别：参照附录币别代码附件
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub currency: Option<String>,
+    /// 货物数量, 跨境件报关需要填写
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub count: Option<i64>,
+    /// 货物单位，如：个、台、本，跨境件报关需要填写。
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub unit: Option<String>,
+    /// 货物单价，精确到小数点后10位，跨境件报关需要填写
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub amount: Option<String>,
+    /// 订单货物单位重量，包含子母件，单位千克，精确到小数点后6位跨境件报关需要填写
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub weight: Option<String>,
+    /// Country of origin; required for cross-border customs declaration
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub source_area: Option<String>,
+}
+/// Value-added service info
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ServiceListItem {
+    /// Value-added service name, e.g. COD
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// Value-added service extended attribute; see value-added services
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value: Option<String>,
+    /// Value-added service extended attribute
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value1: Option<String>,
+    /// Value-added service extended attribute 2
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value2: Option<String>,
+    /// Value-added service extended attribute 3
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value3: Option<String>,
+    /// Value-added service extended attribute 4
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value4: Option<String>,
+}
+/// Receiver and sender information (array length must be 2)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ContactInfoListItem {
+    /// Address type: 1 sender info, 2 recipient info
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub contact_type: Option<i32>,
+    /// Company name
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub biz_company: Option<String>,
+    /// 联系人
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub contact: Option<String>,
+    /// 联系电话（二选一）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub tel: Option<String>,
+    /// Mobile phone
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub mobile: Option<String>,
+    /// Country or region 2-letter code (default CN)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub country: Option<String>,
+    /// Province-level administrative area name; must be a standard province name, e.g. 北京, 广东省, 广西壮族自治区; affects origin code recognition
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub province: Option<String>,
+    /// Prefecture-level administrative area name; must be a standard city name, e.g. 北京市, 深圳市, 大理白族自治州; affects origin code recognition
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub city: Option<String>,
+    /// County/district-level administrative area name; must be a standard county/district name, e.g. 福田区, 南涧彝族自治县, 准格尔旗
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub county: Option<String>,
+    /// Remaining detailed address
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub address: Option<String>,
+}
+/// 顺丰运单号
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WaybillNoInfoListItem {
+    /// 运单号类型: 1：母单 2 :子单 3 : 签回单
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub waybill_type: Option<i32>,
+    /// 运单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub track_no: Option<String>,
+}
+/// 路由标签数据详细数据
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RouteLabelData {
+    /// 运单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub track_no: Option<String>,
+    /// Origin transit hub
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub source_transfer_code: Option<String>,
+    /// Origin city code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub source_city_code: Option<String>,
+    /// Origin outlet code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub source_dept_code: Option<String>,
+    /// Origin unit area
+    #[serde(
+        rename = "sourceTeamCode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub source_team_code: Option<String>,
+    /// Destination city code, e.g. 755
+    #[serde(
+        rename = "destCityCode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub dest_city_code: Option<String>,
+    /// Destination outlet code, e.g. 755AQ
+    #[serde(
+        rename = "destDeptCode",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub dest_dept_code: Option<String>,
+    /// Destination outlet code mapping code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub dest_dept_code_mapping: Option<String>,
+    /// Destination unit area, e.g. 001
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub dest_team_code: Option<String>,
+    /// Destination unit area mapping code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub dest_team_code_mapping: Option<String>,
+    /// Destination transit center
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub dest_transfer_code: Option<String>,
+    /// Routing label at printing: for nationwide network labels, the value is the destination outlet code; for same-city delivery labels, the value is mapped from same-city settings and varies by configuration; do not split by "-" (e.g. Shanghai same-city may be hub-destination outlet-transfer point, or destination outlet code-hub-transfer point)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub dest_route_label: Option<String>,
+    /// Product name, maps to RLS:pro_name
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pro_name: Option<String>,
+    /// Express content, e.g. C816, SP601
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cargo_type_code: Option<String>,
+    /// Time-limit code, e.g. T4
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub limit_type_code: Option<String>,
+    /// Product type, e.g. B1
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub express_type_code: Option<String>,
+    /// Inbound hub mapping code, e.g. S10
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub coding_mapping: Option<String>,
+    /// Outbound hub mapping code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub coding_mapping_out: Option<String>,
+    /// XB flag: 0 XB printing not needed, 1 XB printing needed
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub xb_flag: Option<String>,
+    /// Print flags: 9 digits, each 0 or 1; 0 uses the SF encrypted waybill default rule, 1 shows the item. Order, e.g. 111110000 prints sender name, sender phone, sender company, sender address and weight, while receiver name, receiver phone, receiver company and receiver address follow the default rule. 1: sender name, 2: sender phone, 3: sender company, 4: sender address, 5: weight, 6: receiver name, 7: receiver phone, 8: receiver company, 9: receiver address
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub print_flag: Option<String>,
+    /// QR code string generated by rules, format MMM={"k1":"(destination transit code)","k2":"(destination original outlet code)","k3":"(destination unit area)","k4":"(time-limit type mapped from express_type_code, limit_type_code, cargo_type_code)","k5":"(tracking number)","k6":"(AB mark)","k7":"(check code)"} (rendered by the ISV)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub two_dimension_code: Option<String>,
+    /// Time-limit type: the K4 value in the QR code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pro_code: Option<String>,
+    /// Print icons determined by the shipped goods (heavy, crab, fresh, fragile, Z mark). 8-digit value, each digit 0 or 1: 0 follows the waybill default rule, 1 displays. Last two digits default 0, reserved. Order: heavy, crab, fresh, fragile, medical, Z mark, 0, 0. E.g. 00000000 means none of heavy, crab, fresh, fragile, medical, Z mark is printed, plus reserved, reserved
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub print_icon: Option<String>,
+    /// AB mark
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub ab_flag: Option<String>,
+    /// Info returned when the query hits an exception. Codes: 0 system exception, 1 waybill not found
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub err_msg: Option<String>,
+}
+/// 路由标签
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RouteLabelInfo {
+    /// 返回调用结果，1000：调用成功；其他调用失败
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<String>,
+    /// 路由标签数据详细数据
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route_label_data: Option<RouteLabelData>,
+    /// Failure exception description
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub message: Option<String>,
+}
 /// Template data used by the user
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CustomTemplateInfosItem {
+    /// 自定义模板code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub custom_template_code: Option<String>,
+    /// 自定义区模板url(URL资源的内容为xml格式的报文)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub custom_template_url: Option<String>,
+    /// 自定义区模板名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub custom_template_name: Option<String>,
+    /// Parent template code (template_code returned by the standard template query API)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub parent_template_code: Option<String>,
+}
+/// 自定义模板的数据列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CustomTemplateDataItem {
+    /// Logistics provider code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub logistics_code: Option<String>,
+    /// Template data used by the user
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub custom_template_infos: Option<Vec<CustomTemplateInfosItem>>,
+}
+/// Template data used by the user
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsGetCustomTemplateListCustomTemplateInfosItem {
     /// 自定义区模板code
     #[serde(
         default,
@@ -100,7 +544,7 @@ pub struct CustomTemplateInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub custom_template_url: Option<String>,
-    /// customTemplateKeyList（打印项中字段列表）
+    /// customTemplateKeyList (field list in print items)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -124,7 +568,7 @@ pub struct CustomTemplateInfosItem {
 }
 /// List of all custom express templates of the merchant
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct CustomTemplateDataItem {
+pub struct LogisticsGetCustomTemplateListCustomTemplateDataItem {
     /// Logistics provider code
     #[serde(
         default,
@@ -138,9 +582,43 @@ pub struct CustomTemplateDataItem {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub custom_template_infos: Option<Vec<CustomTemplateInfosItem>>,
+    pub custom_template_infos: Option<
+        Vec<LogisticsGetCustomTemplateListCustomTemplateInfosItem>,
+    >,
 }
-/// 发货地址
+/// List of published custom templates
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct DesignTemplateDataItem {
+    /// 自定义模板code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub design_template_code: Option<String>,
+    /// 自定义模板名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub design_template_name: Option<String>,
+    /// 自定义模板url
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub design_template_url: Option<String>,
+    /// Field list of the print items
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub design_template_key_list: Option<Vec<String>>,
+}
+/// Shipping address
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SenderAddress {
     /// CHN
@@ -164,7 +642,7 @@ pub struct SenderAddress {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub city_name: Option<String>,
-    /// 区名称
+    /// District name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -210,7 +688,7 @@ pub struct ReceiverAddress {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub city_name: Option<String>,
-    /// 区名称
+    /// District name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -234,7 +712,7 @@ pub struct ReceiverAddress {
 }
 /// Value-added service; currently only Deppon supported
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ServiceListItem {
+pub struct LogisticsGetOutRangeServiceListItem {
     /// code
     #[serde(
         default,
@@ -268,7 +746,7 @@ pub struct DeliveryReq {
     )]
     pub is_pickup_self: Option<bool>,
 }
-/// 寄件人地址
+/// Sender address
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SenderAddressItem {
     /// Province name
@@ -278,14 +756,14 @@ pub struct SenderAddressItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub province_name: Option<String>,
-    /// 市名称
+    /// City name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub city_name: Option<String>,
-    /// 区/县名称
+    /// District/county name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -299,7 +777,7 @@ pub struct SenderAddressItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub street_name: Option<String>,
-    /// 剩余详细地址
+    /// Remaining detailed address
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -331,35 +809,35 @@ pub struct NetsitesItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub amount: Option<String>,
-    /// 寄件人地址
+    /// Sender address
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sender_address: Option<Vec<SenderAddressItem>>,
-    /// 已取单号数量，若业务本身无值，则传-1，前端可展示为“-”
+    /// Number of waybill numbers obtained; pass -1 if not applicable, frontend may display "-"
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub allocated_quantity: Option<i64>,
-    /// 已取消单号数量，若业务本身无值，则传-1，前端可展示为“-”
+    /// Number of cancelled waybill numbers; pass -1 if not applicable, frontend may display "-"
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub cancelled_quantity: Option<i64>,
-    /// 已回收单号数量，若业务本身无值，则传-1，前端可展示为“-”
+    /// Number of recycled waybill numbers; pass -1 if not applicable, frontend may display "-"
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub recycled_quantity: Option<i64>,
-    /// 快递公司编码
+    /// Express company code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -374,24 +852,24 @@ pub struct NetsitesItem {
     )]
     pub company_type: Option<i32>,
 }
-/// 寄件人联系信息
+/// Sender contact info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Contact {
-    /// 寄件人姓名
+    /// Sender name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub name: Option<String>,
-    /// 寄件人固话（和mobile二选一）
+    /// Sender landline (pass either this or mobile)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub phone: Option<String>,
-    /// 寄件人移动电话（和phone二选一）
+    /// Sender mobile phone (pass either this or phone)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -399,13 +877,13 @@ pub struct Contact {
     )]
     pub mobile: Option<String>,
 }
-/// 寄件人信息
+/// Sender info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SenderInfo {
-    /// 寄件人地址信息（需要调用/logistics/listShopNetsite查询）
+    /// Sender address info (query via /logistics/listShopNetsite)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<SenderAddress>,
-    /// 寄件人联系信息
+    /// Sender contact info
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Contact>,
 }
@@ -426,14 +904,14 @@ pub struct PodModelAddress {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub province_name: Option<String>,
-    /// 市名称
+    /// City name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub city_name: Option<String>,
-    /// 区/县名称
+    /// District/county name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -447,7 +925,7 @@ pub struct PodModelAddress {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub street_name: Option<String>,
-    /// 剩余详细地址
+    /// Remaining detailed address
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -472,14 +950,14 @@ pub struct Address4 {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub province_name: Option<String>,
-    /// 市名称
+    /// City name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub city_name: Option<String>,
-    /// 区/县名称
+    /// District/county name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -493,7 +971,7 @@ pub struct Address4 {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub street_name: Option<String>,
-    /// 剩余详细地址，支持密文
+    /// Remaining detailed address; ciphertext supported
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -507,14 +985,14 @@ pub struct Address4 {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub province_code: Option<String>,
-    /// 市编码code
+    /// City code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub city_code: Option<String>,
-    /// 区编码code
+    /// District code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -563,21 +1041,21 @@ pub struct ItemsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub item_count: Option<i32>,
-    /// 单件商品体积（cm3
+    /// Volume per item (cm3)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub item_volume: Option<i32>,
-    /// 单件商品重量（g)
+    /// Weight per item (g)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub item_weight: Option<i32>,
-    /// 单件总净重量（g）
+    /// Total net weight per item (g)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -585,31 +1063,31 @@ pub struct ItemsItem {
     )]
     pub item_net_weight: Option<i32>,
 }
-/// 仓、门店、总对总发货
+/// Warehouse, store, or head-office-to-head-office shipping
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Warehouse {
-    /// true 总对总门店发货
+    /// true: head-office-to-head-office store shipping
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub is_sum_up: Option<bool>,
-    /// 仓库id编码
+    /// Warehouse ID code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub wh_code: Option<String>,
-    /// 仓库订单号(丹鸟等仓发链路使用)
+    /// Warehouse order ID (used in warehouse-shipping flows such as Danniao)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub wh_order_no: Option<String>,
-    /// 发货方式，2-门店发货 3-仓库发货（不传默认为3）
+    /// Shipping method: 2 store shipping, 3 warehouse shipping (default 3)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -617,7 +1095,7 @@ pub struct Warehouse {
     )]
     pub delivery_type: Option<String>,
 }
-/// 总对总信息门店信息
+/// Store info of the direct (head-to-head) account
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct NetInfo {
     /// Logistics provider type, direct-operated/franchise
@@ -634,14 +1112,14 @@ pub struct NetInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub net_code: Option<String>,
-    /// 总对总账号 月结账号
+    /// Direct (head-to-head) account, monthly settlement account
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub monthly_account: Option<String>,
-    /// 总对总密码
+    /// Direct (head-to-head) account password
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -659,7 +1137,7 @@ pub struct OrderInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_id: Option<String>,
-    /// 包裹id（只能传入数字、字母和下划线；大小写敏感，即123A,123a 不可当做相同ID，否则存在一定可能取号失败）一单一包裹是不需要传，有2个以上时，从第二个开始都需要传不同id
+    /// Package ID (only digits, letters and underscores; case-sensitive, 123A and 123a are different IDs, otherwise waybill retrieval may fail). Not needed for one package per order; with 2 or more, each package from the second on needs a distinct ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -672,8 +1150,8 @@ pub struct OrderInfosItem {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub service_list: Option<Vec<ServiceListItem>>,
-    /// 快递产品类型，更多产品类型参考抖音电商电子面单对接文档
+    pub service_list: Option<Vec<LogisticsGetOutRangeServiceListItem>>,
+    /// Express product type; see the Douyin e-commerce electronic waybill integration docs for more types
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -735,7 +1213,7 @@ pub struct OrderInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub extra: Option<String>,
-    /// 包裹数量包含了母单号和子单号数量，所以如果商家发母子件，包裹数量必须≥2才可以 不传默认就是一单一包裹
+    /// Package count includes master and sub tracking numbers, so for multi-piece shipments it must be at least 2; defaults to one package per order
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -777,10 +1255,10 @@ pub struct OrderInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub volume: Option<String>,
-    /// 仓、门店、总对总发货
+    /// Warehouse, store, or head-office-to-head-office shipping
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warehouse: Option<Warehouse>,
-    /// 总对总信息门店信息
+    /// Store info of the direct (head-to-head) account
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub net_info: Option<NetInfo>,
     /// Material code
@@ -804,14 +1282,14 @@ pub struct OrderInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub special_delivery_type_value: Option<String>,
-    /// 包裹总重量（g）（丹鸟专用，其余物流商取号不要传该字段）
+    /// Total package weight (g) (Danniao only; do not pass for other carriers)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub package_weight: Option<i32>,
-    /// 合单订单号列表
+    /// Combined order ID list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -829,7 +1307,7 @@ pub struct EbillInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub company: Option<String>,
-    /// 成功的单子的提示信息
+    /// Message for successful orders
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -843,7 +1321,7 @@ pub struct EbillInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_id: Option<String>,
-    /// 包裹id
+    /// Package ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -857,7 +1335,7 @@ pub struct EbillInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub track_no: Option<String>,
-    /// 分拣码（三段码）
+    /// Sorting code (three-segment code)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -899,21 +1377,21 @@ pub struct EbillInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub extra_resp: Option<String>,
-    /// 子母件列表英文逗号分隔
+    /// Parent-child waybill list, comma-separated
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sub_waybill_codes: Option<String>,
-    /// 2；详情请看文档映射表
+    /// 2; see the mapping table in the docs
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_channel: Option<String>,
-    /// 快递商侧系统生成的寄件码
+    /// Pickup code generated by the express carrier system
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -931,7 +1409,7 @@ pub struct ErrInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_id: Option<String>,
-    /// 包裹id
+    /// Package ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -952,13 +1430,334 @@ pub struct ErrInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub err_msg: Option<String>,
-    /// 2；详情请看文档映射表
+    /// 2; see the mapping table in the docs
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_channel: Option<String>,
+}
+/// Receiver
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Receiver {
+    /// Receiver name
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// Mobile number
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub phone: Option<String>,
+    /// Mobile number
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub mobile: Option<String>,
+    /// 邮箱
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub email: Option<String>,
+    /// 虚拟手机号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub virtual_mobile: Option<String>,
+}
+/// Sender
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Sender {
+    /// Sender name
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// Mobile number
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub phone: Option<String>,
+    /// Mobile number
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub mobile: Option<String>,
+    /// 邮箱
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub email: Option<String>,
+    /// 虚拟手机号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub virtual_mobile: Option<String>,
+}
+/// 轨迹
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct TrackRoutesItem {
+    /// Content
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub content: Option<String>,
+    /// Status
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub state: Option<String>,
+    /// Time
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub state_time: Option<i64>,
+    /// code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub opcode: Option<String>,
+}
+/// Data
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Data {
+    /// 运单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub track_no: Option<String>,
+    /// Express carrier
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub express: Option<String>,
+    /// 轨迹
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub track_routes: Option<Vec<TrackRoutesItem>>,
+}
+/// 联系人
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsRegisterPackageRouteContact {
+    /// Name
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// Mobile number
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub phone: Option<String>,
+    /// 邮箱
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub email: Option<String>,
+}
+/// Province
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Province {
+    /// Province
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<String>,
+}
+/// City
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct City {
+    /// City
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<String>,
+}
+/// District
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Town {
+    /// District
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<String>,
+}
+/// 街道
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Street {
+    /// 街道
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<String>,
+}
+/// Address
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Address {
+    /// Province
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub province: Option<Province>,
+    /// City
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<City>,
+    /// District
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub town: Option<Town>,
+    /// 街道
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street: Option<Street>,
+    /// 详细地址
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub detail: Option<String>,
+}
+/// Receiver
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsRegisterPackageRouteReceiver {
+    /// 联系人
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<LogisticsRegisterPackageRouteContact>,
+    /// Address
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+}
+/// Sender
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsRegisterPackageRouteSender {
+    /// 联系人
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<LogisticsRegisterPackageRouteContact>,
+    /// Address
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+}
+/// 货品列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CargoListItem {
+    /// Name
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// 质量
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quantity: Option<i32>,
+    /// Volume
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub volume: Option<i32>,
+    /// Total weight
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_weight: Option<i32>,
+    /// Net weight
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_net_weight: Option<i32>,
+    /// Unit
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub unit: Option<String>,
 }
 /// Template information
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1031,16 +1830,16 @@ pub struct TemplateDataItem {
     )]
     pub logistics_code: Option<String>,
 }
-/// 寄件人信息
+/// Sender info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsUpdateOrderSenderInfo {
-    /// 寄件人联系信息
+    /// Sender contact info
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Contact>,
 }
 /// Receiver address information
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Address {
+pub struct LogisticsUpdateOrderAddress {
     /// Country code (default CHN; currently domestic business only)
     #[serde(
         default,
@@ -1055,14 +1854,14 @@ pub struct Address {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub province_name: Option<String>,
-    /// 市名称
+    /// City name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub city_name: Option<String>,
-    /// 区/县名称
+    /// District/county name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1076,7 +1875,7 @@ pub struct Address {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub street_name: Option<String>,
-    /// 剩余详细地址，支持密文
+    /// Remaining detailed address; ciphertext supported
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1090,14 +1889,14 @@ pub struct Address {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub province_code: Option<String>,
-    /// 市code编码
+    /// City code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub city_code: Option<String>,
-    /// 区code编码
+    /// District code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1117,12 +1916,12 @@ pub struct Address {
 pub struct LogisticsUpdateOrderReceiverInfo {
     /// Receiver address information
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
+    pub address: Option<LogisticsUpdateOrderAddress>,
     /// Receiver contact information
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Contact>,
 }
-/// 仓、门店、总对总发货
+/// Warehouse, store, or head-office-to-head-office shipping
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsUpdateOrderWarehouse {
     /// This field is currently ineffective; always pass false
@@ -1132,7 +1931,7 @@ pub struct LogisticsUpdateOrderWarehouse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub is_sum_up: Option<bool>,
-    /// 仓库订单号(丹鸟等仓发链路使用)
+    /// Warehouse order ID (used in warehouse-shipping flows such as Danniao)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1140,13 +1939,104 @@ pub struct LogisticsUpdateOrderWarehouse {
     )]
     pub wh_order_no: Option<String>,
 }
+/// 请求结构体
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WaybillAppliesItem {
+    /// Logistics company code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub logistics_code: Option<String>,
+    /// 运单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub track_no: Option<String>,
+}
+/// Normal response struct
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct WaybillInfosItem {
+    /// 订单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// 运单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub track_no: Option<String>,
+    /// Encrypted waybill data
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub print_data: Option<String>,
+    /// 签名信息
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sign: Option<String>,
+}
+/// 错误返回结构体
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsWaybillApplyErrInfosItem {
+    /// 运单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub track_no: Option<String>,
+    /// 订单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// 错误码
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub err_code: Option<i32>,
+    /// 错误信息
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub err_msg: Option<String>,
+}
 ::shop_api::impl_lenient!(
-    RouteNode, TrackInfo, CancelResult, CustomTemplateInfosItem, CustomTemplateDataItem,
-    SenderAddress, ReceiverAddress, ServiceListItem, DeliveryReq, SenderAddressItem,
-    NetsitesItem, Contact, SenderInfo, PodModelAddress, Address4, ReceiverInfo,
-    ItemsItem, Warehouse, NetInfo, OrderInfosItem, EbillInfosItem, ErrInfosItem,
-    TemplateInfosItem, TemplateDataItem, LogisticsUpdateOrderSenderInfo, Address,
-    LogisticsUpdateOrderReceiverInfo, LogisticsUpdateOrderWarehouse
+    RouteNode, TrackInfo, CancelResult, CargoDetailsItem, ServiceListItem,
+    ContactInfoListItem, WaybillNoInfoListItem, RouteLabelData, RouteLabelInfo,
+    CustomTemplateInfosItem, CustomTemplateDataItem,
+    LogisticsGetCustomTemplateListCustomTemplateInfosItem,
+    LogisticsGetCustomTemplateListCustomTemplateDataItem, DesignTemplateDataItem,
+    SenderAddress, ReceiverAddress, LogisticsGetOutRangeServiceListItem, DeliveryReq,
+    SenderAddressItem, NetsitesItem, Contact, SenderInfo, PodModelAddress, Address4,
+    ReceiverInfo, ItemsItem, Warehouse, NetInfo, OrderInfosItem, EbillInfosItem,
+    ErrInfosItem, Receiver, Sender, TrackRoutesItem, Data,
+    LogisticsRegisterPackageRouteContact, Province, City, Town, Street, Address,
+    LogisticsRegisterPackageRouteReceiver, LogisticsRegisterPackageRouteSender,
+    CargoListItem, TemplateInfosItem, TemplateDataItem, LogisticsUpdateOrderSenderInfo,
+    LogisticsUpdateOrderAddress, LogisticsUpdateOrderReceiverInfo,
+    LogisticsUpdateOrderWarehouse, WaybillAppliesItem, WaybillInfosItem,
+    LogisticsWaybillApplyErrInfosItem
 );
 /// Request of `logistics.trackNoRouteDetail`: Get the tracking route of a waybill.
 ///
@@ -1199,6 +2089,84 @@ impl ::shop_api::runtime::ApiRequest for LogisticsTrackNoRouteDetailRequest {
         required: &["logistics_code", "track_no"],
     };
 }
+/// Request of `logistics.appendSubOrder`: Add child waybills to a multi-parcel waybill.
+///
+/// `POST /logistics/appendSubOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1075)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsAppendSubOrderRequest {
+    /// 运单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub track_no: Option<String>,
+    /// Logistics provider code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub logistics_code: Option<String>,
+    /// 追加个数
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pack_add_quantity: Option<i32>,
+    /// Whether to return all sub-tracking numbers
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_return_full_sub_codes: Option<bool>,
+}
+/// Response data of `logistics.appendSubOrder`: Add child waybills to a multi-parcel waybill.
+///
+/// `POST /logistics/appendSubOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1075)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsAppendSubOrderResponse {
+    /// 运单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub track_no: Option<String>,
+    /// Number of parent-child waybills
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pack_quantity: Option<i64>,
+    /// Newly appended sub-tracking numbers
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sub_waybill_codes: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for LogisticsAppendSubOrderRequest {
+    type Response = LogisticsAppendSubOrderResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "logistics",
+        name: "logistics.appendSubOrder",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/logistics/appendSubOrder",
+        summary: "Add child waybills to a multi-parcel waybill.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/16/1075",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
 /// Request of `logistics.cancelOrder`: Cancel an electronic waybill number.
 ///
 /// `POST /logistics/cancelOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/397)
@@ -1218,7 +2186,7 @@ pub struct LogisticsCancelOrderRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub track_no: Option<String>,
-    /// 实际使用取号服务店铺user_id
+    /// user_id of the shop actually using the waybill number service
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1231,7 +2199,7 @@ pub struct LogisticsCancelOrderRequest {
 /// `POST /logistics/cancelOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/397)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsCancelOrderResponse {
-    /// 取消状态
+    /// Cancellation status
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_result: Option<CancelResult>,
 }
@@ -1246,6 +2214,301 @@ impl ::shop_api::runtime::ApiRequest for LogisticsCancelOrderRequest {
         path: "/logistics/cancelOrder",
         summary: "Cancel an electronic waybill number.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/16/397",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `logistics.createSFOrder`: Create an SF Express waybill for an order.
+///
+/// `POST /logistics/createSFOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/486)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsCreateSfOrderRequest {
+    /// 订单号；非抖音订单长度仅支持32个字符，格式：数字、大小写字母及“-”、“/”2种分隔符的组合字符串，例如：Doudian-123456
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// For split-package scenarios: package ID (digits, letters and underscores only; case sensitive, i.e. 123A and 123a are not the same ID, otherwise number retrieval may fail). Not needed for one package per order; with 2 or more, each from the second onward needs a distinct ID. At most one of this and parcelQty (multi-piece) may be set; both may be omitted
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pack_id: Option<String>,
+    /// Consignment item information
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cargo_details: Option<Vec<CargoDetailsItem>>,
+    /// Value-added service info
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub service_list: Option<Vec<ServiceListItem>>,
+    /// Receiver and sender information (array length must be 2)
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub contact_info_list: Vec<ContactInfoListItem>,
+    /// Payment method: 1 sender pays, 2 recipient pays
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pay_method: Option<i32>,
+    /// Express product category; only express products agreed with SF Express sales may be used
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub express_type_id: Option<i32>,
+    /// For parent-child waybill scenarios: number of packages, one tracking number per package; if more than 1, one parent tracking number and N-1 child tracking numbers are returned. Pass either this or packid (split-package scenario)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub parcel_qty: Option<i32>,
+    /// 订单货物总重量， 若为子母件必填， 单位千克， 精确到小数点后3 位，如果提供此值， 必须>0 (子母件需>6)
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub total_weight: String,
+    /// Whether to return the tracking number of the signed return receipt; values: 1 required, 0 not required
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_sign_back: Option<i32>,
+    /// Remark
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub remark: Option<String>,
+    /// Total length of goods in the customer order, in cm, to 3 decimal places, including parent-child waybills
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_length: Option<String>,
+    /// Total width of goods in the customer order, in cm, to 3 decimal places, including parent-child waybills
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_width: Option<String>,
+    /// Total height of goods in the customer order, in cm, to 3 decimal places, including parent-child waybills
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_height: Option<String>,
+    /// 订单货物总体积，单位立方厘米, 精确到小数点后3位，会用于计抛
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub volume: Option<String>,
+    /// Required for shared accounts: shop_id actually using the waybill service (must match order_id); pass -1 if unavailable
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub user_id: Option<i64>,
+    /// 订单渠道来源编码，具体请参考下单渠道来源编码表，当order_id订单号为非抖音订单时必传
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub order_channel: String,
+}
+/// Response data of `logistics.createSFOrder`: Create an SF Express waybill for an order.
+///
+/// `POST /logistics/createSFOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/486)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsCreateSfOrderResponse {
+    /// 订单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// Package ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pack_id: Option<String>,
+    /// Origin area code; usable for SF Express e-waybill label printing
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub origin_code: Option<String>,
+    /// Destination area code, usable for SF e-waybill label printing
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub dest_code: Option<String>,
+    /// 筛单结果： 1：人工确认 2：可收派 3：不可以收派
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub filter_result: Option<i32>,
+    /// Required when filter_result=3. Reason code for not deliverable: 1 recipient out of range, 2 dispatcher out of range, 3 other reasons; peak control message format [number]:[peak control message]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub remark: Option<String>,
+    /// 顺丰运单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub waybill_no_info_list: Option<Vec<WaybillNoInfoListItem>>,
+    /// 路由标签
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route_label_info: Option<RouteLabelInfo>,
+    /// 2; see the mapping table in the docs
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_channel: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for LogisticsCreateSfOrderRequest {
+    type Response = LogisticsCreateSfOrderResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "logistics",
+        name: "logistics.createSFOrder",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/logistics/createSFOrder",
+        summary: "Create an SF Express waybill for an order.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/16/486",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["contact_info_list", "total_weight", "order_channel"],
+    };
+}
+/// Request of `logistics.customTemplateList`: List the custom areas of waybill print templates by carrier.
+///
+/// `POST /logistics/customTemplateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/549)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsCustomTemplateListRequest {
+    /// Logistics provider code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub logistics_code: Option<String>,
+}
+/// Response data of `logistics.customTemplateList`: List the custom areas of waybill print templates by carrier.
+///
+/// `POST /logistics/customTemplateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/549)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsCustomTemplateListResponse {
+    /// 自定义模板的数据列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub custom_template_data: Option<Vec<CustomTemplateDataItem>>,
+}
+impl ::shop_api::runtime::ApiRequest for LogisticsCustomTemplateListRequest {
+    type Response = LogisticsCustomTemplateListResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "logistics",
+        name: "logistics.customTemplateList",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/logistics/customTemplateList",
+        summary: "List the custom areas of waybill print templates by carrier.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/16/549",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `logistics.deliveryNotice`: Send a release or return notice for a waybill.
+///
+/// `POST /logistics/deliveryNotice` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1578)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsDeliveryNoticeRequest {
+    /// 运单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub waybill_no: Option<String>,
+    /// Release/rollback
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub notice_type: Option<String>,
+}
+/// Response data of `logistics.deliveryNotice`: Send a release or return notice for a waybill.
+///
+/// `POST /logistics/deliveryNotice` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1578)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsDeliveryNoticeResponse {
+    /// Whether successful
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub result: Option<bool>,
+}
+impl ::shop_api::runtime::ApiRequest for LogisticsDeliveryNoticeRequest {
+    type Response = LogisticsDeliveryNoticeResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "logistics",
+        name: "logistics.deliveryNotice",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/logistics/deliveryNotice",
+        summary: "Send a release or return notice for a waybill.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/16/1578",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
         has_data: true,
@@ -1276,7 +2539,9 @@ pub struct LogisticsGetCustomTemplateListResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub custom_template_data: Option<Vec<CustomTemplateDataItem>>,
+    pub custom_template_data: Option<
+        Vec<LogisticsGetCustomTemplateListCustomTemplateDataItem>,
+    >,
 }
 impl ::shop_api::runtime::ApiRequest for LogisticsGetCustomTemplateListRequest {
     type Response = LogisticsGetCustomTemplateListResponse;
@@ -1296,19 +2561,55 @@ impl ::shop_api::runtime::ApiRequest for LogisticsGetCustomTemplateListRequest {
         required: &[],
     };
 }
+/// Request of `logistics.getDesignTemplateList`: List the merchant's published custom-designed print templates.
+///
+/// `POST /logistics/getDesignTemplateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1737)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsGetDesignTemplateListRequest {}
+/// Response data of `logistics.getDesignTemplateList`: List the merchant's published custom-designed print templates.
+///
+/// `POST /logistics/getDesignTemplateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1737)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsGetDesignTemplateListResponse {
+    /// List of published custom templates
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub design_template_data: Option<Vec<DesignTemplateDataItem>>,
+}
+impl ::shop_api::runtime::ApiRequest for LogisticsGetDesignTemplateListRequest {
+    type Response = LogisticsGetDesignTemplateListResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "logistics",
+        name: "logistics.getDesignTemplateList",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/logistics/getDesignTemplateList",
+        summary: "List the merchant's published custom-designed print templates.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/16/1737",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
 /// Request of `logistics.getOutRange`: Check whether addresses are outside a carrier's service area.
 ///
 /// `POST /logistics/getOutRange` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/327)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsGetOutRangeRequest {
-    /// 快递公司编码
+    /// Express company code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub logistics_code: Option<String>,
-    /// 发货地址
+    /// Shipping address
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender_address: Option<SenderAddress>,
     /// Receiving address
@@ -1328,8 +2629,8 @@ pub struct LogisticsGetOutRangeRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub service_list: Option<Vec<ServiceListItem>>,
-    /// 产品类型 目前只支持德邦
+    pub service_list: Option<Vec<LogisticsGetOutRangeServiceListItem>>,
+    /// Product type; currently only Deppon is supported
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1378,6 +2679,58 @@ impl ::shop_api::runtime::ApiRequest for LogisticsGetOutRangeRequest {
         required: &[],
     };
 }
+/// Request of `logistics.getShopKey`: Get the key to decrypt electronic waybill print data.
+///
+/// `POST /logistics/getShopKey` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/478)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsGetShopKeyRequest {
+    /// Encrypted print data
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cipher_text: Option<String>,
+    /// 设备信息
+    #[serde(
+        rename = "deviceInfo",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub device_info: Option<String>,
+}
+/// Response data of `logistics.getShopKey`: Get the key to decrypt electronic waybill print data.
+///
+/// `POST /logistics/getShopKey` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/478)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsGetShopKeyResponse {
+    /// Symmetric key encrypted with the public key, used to decrypt e-waybill ciphertext
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub key: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for LogisticsGetShopKeyRequest {
+    type Response = LogisticsGetShopKeyResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "logistics",
+        name: "logistics.getShopKey",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/logistics/getShopKey",
+        summary: "Get the key to decrypt electronic waybill print data.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/16/478",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
 /// Request of `logistics.listShopNetsite`: List the shop's carrier outlets and waybill balances.
 ///
 /// `POST /logistics/listShopNetsite` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/576)
@@ -1403,7 +2756,7 @@ pub struct LogisticsListShopNetsiteResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub netsites: Option<Vec<NetsitesItem>>,
-    /// 快递公司编码
+    /// Express company code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1441,7 +2794,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsListShopNetsiteRequest {
 /// `POST /logistics/newCreateOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1140)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsNewCreateOrderRequest {
-    /// 寄件人信息
+    /// Sender info
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender_info: Option<SenderInfo>,
     /// Logistics provider code
@@ -1458,7 +2811,7 @@ pub struct LogisticsNewCreateOrderRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_infos: Option<Vec<OrderInfosItem>>,
-    /// 共享账号场景下需传，代表实际使用取号服务的shop_id（需与order_id匹配）；若无法获取到该shop_id，value传值 -1
+    /// Required for shared accounts: shop_id actually using the waybill service (must match order_id); pass -1 if unavailable
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1511,6 +2864,138 @@ impl ::shop_api::runtime::ApiRequest for LogisticsNewCreateOrderRequest {
         required: &["order_channel"],
     };
 }
+/// Request of `logistics.queryPackageRoute`: Get the tracking history of a parcel.
+///
+/// `POST /logistics/queryPackageRoute` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1632)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsQueryPackageRouteRequest {
+    /// 运单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub track_no: Option<String>,
+    /// Logistics company
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub express: Option<String>,
+    /// Receiver
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver: Option<Receiver>,
+    /// Sender
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender: Option<Sender>,
+}
+/// Response data of `logistics.queryPackageRoute`: Get the tracking history of a parcel.
+///
+/// `POST /logistics/queryPackageRoute` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1632)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsQueryPackageRouteResponse {
+    /// Data
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Data>,
+}
+impl ::shop_api::runtime::ApiRequest for LogisticsQueryPackageRouteRequest {
+    type Response = LogisticsQueryPackageRouteResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "logistics",
+        name: "logistics.queryPackageRoute",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/logistics/queryPackageRoute",
+        summary: "Get the tracking history of a parcel.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/16/1632",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `logistics.registerPackageRoute`: Subscribe to tracking updates for a parcel via a callback URL.
+///
+/// `POST /logistics/registerPackageRoute` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1631)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsRegisterPackageRouteRequest {
+    /// Logistics provider
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub express: Option<String>,
+    /// 运单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub track_no: Option<String>,
+    /// External document ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub outer_order_id: Option<String>,
+    /// External sub-document ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub outer_sub_order_id: Option<String>,
+    /// Callback URL
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub callback_url: Option<String>,
+    /// Receiver
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver: Option<LogisticsRegisterPackageRouteReceiver>,
+    /// Sender
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender: Option<LogisticsRegisterPackageRouteSender>,
+    /// 货品列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cargo_list: Option<Vec<CargoListItem>>,
+    /// Extension
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extend: Option<::std::collections::BTreeMap<String, String>>,
+}
+/// Response data of `logistics.registerPackageRoute`: Subscribe to tracking updates for a parcel via a callback URL.
+///
+/// `POST /logistics/registerPackageRoute` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1631)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsRegisterPackageRouteResponse {}
+impl ::shop_api::runtime::ApiRequest for LogisticsRegisterPackageRouteRequest {
+    type Response = LogisticsRegisterPackageRouteResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "logistics",
+        name: "logistics.registerPackageRoute",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/logistics/registerPackageRoute",
+        summary: "Subscribe to tracking updates for a parcel via a callback URL.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/16/1631",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &[],
+    };
+}
 /// Request of `logistics.templateList`: List the standard waybill print templates by carrier.
 ///
 /// `POST /logistics/templateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/476)
@@ -1552,7 +3037,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsTemplateListRequest {
 /// `POST /logistics/updateOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/494)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsUpdateOrderRequest {
-    /// 寄件人信息
+    /// Sender info
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender_info: Option<LogisticsUpdateOrderSenderInfo>,
     /// Receiver information
@@ -1593,28 +3078,28 @@ pub struct LogisticsUpdateOrderRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub extra: Option<String>,
-    /// 实际使用取号服务店铺user_id
+    /// user_id of the shop actually using the waybill number service
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub user_id: Option<i64>,
-    /// 总体积 货物的总体积或长，宽，高 ；整数 单位cm
+    /// Total volume, or length, width, height of the goods; integer, in cm
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub volume: Option<String>,
-    /// /总重量 ；整数 用于与快递商有计抛信任协议的商家）单位克
+    /// Total weight; integer, for merchants with a volumetric-weight trust agreement with the courier; unit: grams
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub weight: Option<i64>,
-    /// 仓、门店、总对总发货
+    /// Warehouse, store, or head-office-to-head-office shipping
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warehouse: Option<LogisticsUpdateOrderWarehouse>,
 }
@@ -1630,7 +3115,7 @@ pub struct LogisticsUpdateOrderResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub track_no: Option<String>,
-    /// 分拣码（三段码）
+    /// Sorting code (three-segment code)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1690,6 +3175,56 @@ impl ::shop_api::runtime::ApiRequest for LogisticsUpdateOrderRequest {
         required: &[],
     };
 }
+/// Request of `logistics.waybillApply`: Get the encrypted print data for waybill numbers.
+///
+/// `POST /logistics/waybillApply` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/490)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsWaybillApplyRequest {
+    /// 请求结构体
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub waybill_applies: Option<Vec<WaybillAppliesItem>>,
+}
+/// Response data of `logistics.waybillApply`: Get the encrypted print data for waybill numbers.
+///
+/// `POST /logistics/waybillApply` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/490)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct LogisticsWaybillApplyResponse {
+    /// Normal response struct
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub waybill_infos: Option<Vec<WaybillInfosItem>>,
+    /// 错误返回结构体
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub err_infos: Option<Vec<LogisticsWaybillApplyErrInfosItem>>,
+}
+impl ::shop_api::runtime::ApiRequest for LogisticsWaybillApplyRequest {
+    type Response = LogisticsWaybillApplyResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "logistics",
+        name: "logistics.waybillApply",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/logistics/waybillApply",
+        summary: "Get the encrypted print data for waybill numbers.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/16/490",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
 impl super::super::Client {
     /// Get the tracking route of a waybill.
     ///
@@ -1702,6 +3237,15 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<LogisticsTrackNoRouteDetailResponse> {
         self.execute(req).await
     }
+    /// Add child waybills to a multi-parcel waybill.
+    ///
+    /// `logistics.appendSubOrder` (`POST /logistics/appendSubOrder`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1075)
+    pub async fn logistics_append_sub_order(
+        &self,
+        req: &LogisticsAppendSubOrderRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsAppendSubOrderResponse> {
+        self.execute(req).await
+    }
     /// Cancel an electronic waybill number.
     ///
     /// `logistics.cancelOrder` (`POST /logistics/cancelOrder`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/397)
@@ -1709,6 +3253,35 @@ impl super::super::Client {
         &self,
         req: &LogisticsCancelOrderRequest,
     ) -> ::shop_api::runtime::Result<LogisticsCancelOrderResponse> {
+        self.execute(req).await
+    }
+    /// Create an SF Express waybill for an order.
+    ///
+    /// `logistics.createSFOrder` (`POST /logistics/createSFOrder`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/486)
+    pub async fn logistics_create_sf_order(
+        &self,
+        req: &LogisticsCreateSfOrderRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsCreateSfOrderResponse> {
+        self.execute(req).await
+    }
+    /// List the custom areas of waybill print templates by carrier.
+    ///
+    /// `logistics.customTemplateList` (`POST /logistics/customTemplateList`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/549)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn logistics_custom_template_list(
+        &self,
+        req: &LogisticsCustomTemplateListRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsCustomTemplateListResponse> {
+        self.execute(req).await
+    }
+    /// Send a release or return notice for a waybill.
+    ///
+    /// `logistics.deliveryNotice` (`POST /logistics/deliveryNotice`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1578)
+    pub async fn logistics_delivery_notice(
+        &self,
+        req: &LogisticsDeliveryNoticeRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsDeliveryNoticeResponse> {
         self.execute(req).await
     }
     /// List the merchant's custom waybill print templates by carrier.
@@ -1722,6 +3295,17 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<LogisticsGetCustomTemplateListResponse> {
         self.execute(req).await
     }
+    /// List the merchant's published custom-designed print templates.
+    ///
+    /// `logistics.getDesignTemplateList` (`POST /logistics/getDesignTemplateList`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1737)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn logistics_get_design_template_list(
+        &self,
+        req: &LogisticsGetDesignTemplateListRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsGetDesignTemplateListResponse> {
+        self.execute(req).await
+    }
     /// Check whether addresses are outside a carrier's service area.
     ///
     /// `logistics.getOutRange` (`POST /logistics/getOutRange`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/327)
@@ -1731,6 +3315,17 @@ impl super::super::Client {
         &self,
         req: &LogisticsGetOutRangeRequest,
     ) -> ::shop_api::runtime::Result<LogisticsGetOutRangeResponse> {
+        self.execute(req).await
+    }
+    /// Get the key to decrypt electronic waybill print data.
+    ///
+    /// `logistics.getShopKey` (`POST /logistics/getShopKey`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/478)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn logistics_get_shop_key(
+        &self,
+        req: &LogisticsGetShopKeyRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsGetShopKeyResponse> {
         self.execute(req).await
     }
     /// List the shop's carrier outlets and waybill balances.
@@ -1753,6 +3348,26 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<LogisticsNewCreateOrderResponse> {
         self.execute(req).await
     }
+    /// Get the tracking history of a parcel.
+    ///
+    /// `logistics.queryPackageRoute` (`POST /logistics/queryPackageRoute`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1632)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn logistics_query_package_route(
+        &self,
+        req: &LogisticsQueryPackageRouteRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsQueryPackageRouteResponse> {
+        self.execute(req).await
+    }
+    /// Subscribe to tracking updates for a parcel via a callback URL.
+    ///
+    /// `logistics.registerPackageRoute` (`POST /logistics/registerPackageRoute`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1631)
+    pub async fn logistics_register_package_route(
+        &self,
+        req: &LogisticsRegisterPackageRouteRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsRegisterPackageRouteResponse> {
+        self.execute(req).await
+    }
     /// List the standard waybill print templates by carrier.
     ///
     /// `logistics.templateList` (`POST /logistics/templateList`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/476)
@@ -1773,17 +3388,35 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<LogisticsUpdateOrderResponse> {
         self.execute(req).await
     }
+    /// Get the encrypted print data for waybill numbers.
+    ///
+    /// `logistics.waybillApply` (`POST /logistics/waybillApply`) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/490)
+    pub async fn logistics_waybill_apply(
+        &self,
+        req: &LogisticsWaybillApplyRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsWaybillApplyResponse> {
+        self.execute(req).await
+    }
 }
 /// The endpoints of this module, in spec order.
 pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <LogisticsTrackNoRouteDetailRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <LogisticsAppendSubOrderRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <LogisticsCancelOrderRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <LogisticsCreateSfOrderRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <LogisticsCustomTemplateListRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <LogisticsDeliveryNoticeRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <LogisticsGetCustomTemplateListRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <LogisticsGetDesignTemplateListRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <LogisticsGetOutRangeRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <LogisticsGetShopKeyRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <LogisticsListShopNetsiteRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <LogisticsNewCreateOrderRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <LogisticsQueryPackageRouteRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <LogisticsRegisterPackageRouteRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <LogisticsTemplateListRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <LogisticsUpdateOrderRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <LogisticsWaybillApplyRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
 ];
 /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
 pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Doudian>>(
@@ -1794,19 +3427,40 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Doudian>>(
         "logistics.trackNoRouteDetail" => {
             Ok(visitor.visit::<LogisticsTrackNoRouteDetailRequest>())
         }
+        "logistics.appendSubOrder" => {
+            Ok(visitor.visit::<LogisticsAppendSubOrderRequest>())
+        }
         "logistics.cancelOrder" => Ok(visitor.visit::<LogisticsCancelOrderRequest>()),
+        "logistics.createSFOrder" => Ok(visitor.visit::<LogisticsCreateSfOrderRequest>()),
+        "logistics.customTemplateList" => {
+            Ok(visitor.visit::<LogisticsCustomTemplateListRequest>())
+        }
+        "logistics.deliveryNotice" => {
+            Ok(visitor.visit::<LogisticsDeliveryNoticeRequest>())
+        }
         "logistics.getCustomTemplateList" => {
             Ok(visitor.visit::<LogisticsGetCustomTemplateListRequest>())
         }
+        "logistics.getDesignTemplateList" => {
+            Ok(visitor.visit::<LogisticsGetDesignTemplateListRequest>())
+        }
         "logistics.getOutRange" => Ok(visitor.visit::<LogisticsGetOutRangeRequest>()),
+        "logistics.getShopKey" => Ok(visitor.visit::<LogisticsGetShopKeyRequest>()),
         "logistics.listShopNetsite" => {
             Ok(visitor.visit::<LogisticsListShopNetsiteRequest>())
         }
         "logistics.newCreateOrder" => {
             Ok(visitor.visit::<LogisticsNewCreateOrderRequest>())
         }
+        "logistics.queryPackageRoute" => {
+            Ok(visitor.visit::<LogisticsQueryPackageRouteRequest>())
+        }
+        "logistics.registerPackageRoute" => {
+            Ok(visitor.visit::<LogisticsRegisterPackageRouteRequest>())
+        }
         "logistics.templateList" => Ok(visitor.visit::<LogisticsTemplateListRequest>()),
         "logistics.updateOrder" => Ok(visitor.visit::<LogisticsUpdateOrderRequest>()),
+        "logistics.waybillApply" => Ok(visitor.visit::<LogisticsWaybillApplyRequest>()),
         _ => Err(visitor),
     }
 }

@@ -9,6 +9,9 @@ pub mod after_sale;
 #[cfg(feature = "doudian-antispam")]
 /// Anti-spam (风控) — report user behaviour and order events to the platform's risk control.
 pub mod antispam;
+#[cfg(feature = "doudian-brand")]
+/// Brands (品牌) — the brand library: search, list and convert brand ids.
+pub mod brand;
 #[cfg(feature = "doudian-freight-template")]
 /// Freight templates (运费模板) — create, read and update shipping-fee templates.
 pub mod freight_template;
@@ -562,6 +565,7 @@ pub fn endpoints() -> Vec<&'static ::shop_api::runtime::Endpoint> {
     #[cfg(feature = "doudian-address")] v.extend_from_slice(address::ENDPOINTS);
     #[cfg(feature = "doudian-after-sale")] v.extend_from_slice(after_sale::ENDPOINTS);
     #[cfg(feature = "doudian-antispam")] v.extend_from_slice(antispam::ENDPOINTS);
+    #[cfg(feature = "doudian-brand")] v.extend_from_slice(brand::ENDPOINTS);
     #[cfg(feature = "doudian-freight-template")]
     v.extend_from_slice(freight_template::ENDPOINTS);
     #[cfg(feature = "doudian-logistics")] v.extend_from_slice(logistics::ENDPOINTS);
@@ -595,6 +599,11 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::Doudian>>(
     };
     #[cfg(feature = "doudian-antispam")]
     let visitor = match antispam::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
+    #[cfg(feature = "doudian-brand")]
+    let visitor = match brand::dispatch(name, visitor) {
         Ok(out) => return Some(out),
         Err(v) => v,
     };

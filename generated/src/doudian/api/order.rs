@@ -2416,7 +2416,7 @@ pub struct PlainTextListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub plain_text: Option<String>,
-    /// 加密类型；1地址加密 2姓名加密 3电话加密
+    /// Encryption type: 1 address, 2 name, 3 phone
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2442,7 +2442,7 @@ pub struct PlainToEncryptIndexListItem {
     )]
     pub search_index: Option<String>,
 }
-/// 业务错误
+/// Business error
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CustomErr {
     /// 被风控状态码
@@ -2452,7 +2452,7 @@ pub struct CustomErr {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub err_code: Option<i64>,
-    /// 产生索引串被风控返回次信息
+    /// Info returned when the index string generation is blocked by risk control
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2532,7 +2532,7 @@ pub struct Street {
     )]
     pub name: Option<String>,
 }
-/// 修改收货地址，post_addr中的所有字段都必传。
+/// Modify shipping address; all fields in post_addr are required.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderAddressModifyPostAddr {
     /// Province
@@ -2562,7 +2562,7 @@ pub struct OrderAddressModifyPostAddr {
     )]
     pub land_mark: Option<String>,
 }
-/// 待解密值集合，最大支持一次解密50条。待解密的密文列表示例，入参结构{"cipher_infos":[{"auth_id”:”订单号”,”cipher_text”:”待解密值”},{“auth_id”:”订单号”,”cipher_text”:”待解密值”}]}
+/// Set of values to be decrypted, max 50 per call. Example input: {"cipher_infos":[{"auth_id":"order ID","cipher_text":"value to decrypt"},{"auth_id":"order ID","cipher_text":"value to decrypt"}]}
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CipherInfosItem {
     /// 订单号
@@ -2572,7 +2572,7 @@ pub struct CipherInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub auth_id: Option<String>,
-    /// 待解密值
+    /// Value to be decrypted
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2583,14 +2583,14 @@ pub struct CipherInfosItem {
 /// 解密列表
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DecryptInfosItem {
-    /// 业务标识；解密抖音官方密文数据使用订单号即可。如果开发者使用【/order/batchEncrypt】加密接口自定义auth_id值，需要传自己定义的标识。
+    /// Business identifier; use the order ID to decrypt official Douyin ciphertext. If a custom auth_id was used with /order/batchEncrypt, pass that custom identifier.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub auth_id: Option<String>,
-    /// 密文值，具体内容参考数据安全加密对接文档
+    /// Ciphertext value; see the data security encryption integration docs for details
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2618,14 +2618,14 @@ pub struct DecryptInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub err_msg: Option<String>,
-    /// 加密类型 1、 地址加密类型 2、 姓名加密类型 3、 手机号加密类型 4、身份证类型 5、手机号加密类型(不会返回虚拟号)
+    /// Encryption type: 1 address, 2 name, 3 phone number, 4 ID card, 5 phone number (no virtual number returned)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub data_type: Option<i64>,
-    /// 手机号描述；false-真实手机号，true-虚拟手机号
+    /// Mobile number description: false real number, true virtual number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2654,7 +2654,7 @@ pub struct DecryptInfosItem {
     )]
     pub phone_no_b: Option<String>,
 }
-/// 待加密列表
+/// List to be encrypted
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct BatchEncryptListItem {
     /// Plaintext
@@ -2664,7 +2664,7 @@ pub struct BatchEncryptListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub plain_text: Option<String>,
-    /// 业务标识，value为抖音订单号；若是三方订单，可用三方订单号作为标识或自定义标识
+    /// Business identifier; value is the Douyin order ID; for third-party orders, use the third-party order ID or a custom identifier
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2678,7 +2678,7 @@ pub struct BatchEncryptListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub is_support_index: Option<bool>,
-    /// 加密类型；1地址加密 2姓名加密 3电话加密
+    /// Encryption type: 1 address, 2 name, 3 phone
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2686,7 +2686,7 @@ pub struct BatchEncryptListItem {
     )]
     pub sensitive_type: Option<i32>,
 }
-/// 加密之后的数据
+/// Encrypted data
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EncryptInfosItem {
     /// 鉴权id
@@ -2696,7 +2696,7 @@ pub struct EncryptInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub auth_id: Option<String>,
-    /// 密文
+    /// Ciphertext
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2728,14 +2728,14 @@ pub struct EncryptInfosItem {
 /// 脱敏信息列表
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderBatchSensitiveDecryptInfosItem {
-    /// 业务标识，value为抖音订单号
+    /// Business identifier; value is the Douyin order ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub auth_id: Option<String>,
-    /// 密文
+    /// Ciphertext
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2756,7 +2756,7 @@ pub struct OrderBatchSensitiveDecryptInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub err_no: Option<i64>,
-    /// ""
+    /// Empty string
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2764,7 +2764,7 @@ pub struct OrderBatchSensitiveDecryptInfosItem {
     )]
     pub err_msg: Option<String>,
 }
-/// 列表
+/// List
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListItem {
     /// Service request ID
@@ -2830,7 +2830,7 @@ pub struct ListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub operate_status_desc: Option<String>,
-    /// 店铺id
+    /// Shop ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2848,7 +2848,7 @@ pub struct ListItem {
 /// 账单明细列表
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DataItem {
-    /// 店铺单号
+    /// Shop order number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2862,14 +2862,14 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_id: Option<String>,
-    /// 下单时间
+    /// Order time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_time: Option<String>,
-    /// 店铺id
+    /// Shop ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2918,7 +2918,7 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub request_no: Option<String>,
-    /// 业务类型 广告,频道,联盟,免费
+    /// Business type: ads, channel, alliance, free
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2939,21 +2939,21 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub phase_cnt: Option<i32>,
-    /// 当前在第几阶段（从1开始），比如：预售定金支付为阶段1，尾款支付为阶段2
+    /// Current stage (starting from 1), e.g. presale deposit payment is stage 1, balance payment is stage 2
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub phase_id: Option<i32>,
-    /// 总收入(分)
+    /// Total income (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub total_income: Option<i64>,
-    /// 总支出(分)
+    /// Total expense (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2967,14 +2967,14 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub profit: Option<i64>,
-    /// 实际结算金额(分)
+    /// Actual settlement amount (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub settle_amount: Option<i64>,
-    /// 实际补贴金额(分)
+    /// Actual subsidy amount (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3016,7 +3016,7 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub settled_pay_amount: Option<i64>,
-    /// 平台补贴(分)
+    /// Platform subsidy (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3037,35 +3037,35 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub pay_promotion: Option<i64>,
-    /// 实际平台补贴(分)
+    /// Actual platform subsidy (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub actual_platform_coupon: Option<i64>,
-    /// 实际达人券补贴(分)
+    /// Actual influencer coupon subsidy (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub actual_author_coupon: Option<i64>,
-    /// 实际支付补贴(分)
+    /// Actual payment subsidy (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub actual_pay_promotion: Option<i64>,
-    /// 店铺优惠(分)
+    /// Shop discount (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub shop_coupon: Option<i64>,
-    /// 平台服务费(分)
+    /// Platform service fee (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3079,14 +3079,14 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub refund: Option<i64>,
-    /// 佣金(分)
+    /// Commission (fen, 1/100 CNY)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub commission: Option<i64>,
-    /// 好好学习分成(分)
+    /// Haohao Xuexi commission (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3121,13 +3121,588 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub pay_type: Option<String>,
-    /// 业务类型 1:鲁班广告, 2:值点商城, 3:精选联盟 4:小店自卖
+    /// Business type: 1 Luban ads, 2 Zhidian mall, 3 Selected Alliance, 4 shop self-sale
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub flow_type: Option<String>,
+}
+/// 订单流水明细列表
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderGetSettleBillDetailV2DataItem {
+    /// Shop order number (main order number)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_order_id: Option<String>,
+    /// SKU order (sub-order ID)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// Order time
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_time: Option<String>,
+    /// Shop ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<i64>,
+    /// 结算时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub settle_time: Option<String>,
+    /// Product ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+    /// Product quantity
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub goods_count: Option<i32>,
+    /// 结算状态 0:已结算 1:已退款
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub trade_type: Option<String>,
+    /// 结算账户类型 1:微信（升级前）, 2:微信，3:支付宝, 4:合众支付 5:聚合账户
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pay_type: Option<String>,
+    /// 结算单号,每一条订单流水明细结算单号唯一
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub request_no: Option<String>,
+    /// Business type: 1 Luban ads, 2 Selected Alliance, 3 Zhidian mall, 4 shop self-sale
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub flow_type: Option<String>,
+    /// 阶段单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub phase_order_no: Option<String>,
+    /// Number of stages, e.g. a presale order has 2 stages: stage 1 deposit payment, stage 2 balance payment
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub phase_cnt: Option<i32>,
+    /// Current stage (starting from 1), e.g. presale deposit payment is stage 1, balance payment is stage 2
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub phase_id: Option<i32>,
+    /// Total income (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_income: Option<i64>,
+    /// Total expense (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_outcome: Option<i64>,
+    /// Earnings (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub profit: Option<i64>,
+    /// Actual settlement amount (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub settle_amount: Option<i64>,
+    /// Actual subsidy amount (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub actual_subsidy_amount: Option<i64>,
+    /// 订单总价(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_amount: Option<i64>,
+    /// Total product price (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_goods_amount: Option<i64>,
+    /// 运费(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub post_amount: Option<i64>,
+    /// 订单实付(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub real_pay_amount: Option<i64>,
+    /// 订单实付应结(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub settled_pay_amount: Option<i64>,
+    /// Platform subsidy (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub platform_coupon: Option<i64>,
+    /// 达人券补贴(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub author_coupon: Option<i64>,
+    /// Payment subsidy (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pay_promotion: Option<i64>,
+    /// Actual platform subsidy (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub actual_platform_coupon: Option<i64>,
+    /// Actual influencer coupon subsidy (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub actual_author_coupon: Option<i64>,
+    /// Actual payment subsidy (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub actual_pay_promotion: Option<i64>,
+    /// Shop discount (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_coupon: Option<i64>,
+    /// Platform service fee (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub platform_service_fee: Option<i64>,
+    /// 订单退款(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund: Option<i64>,
+    /// Commission (fen, 1/100 CNY)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub commission: Option<i64>,
+    /// Channel revenue share (Haohao Xuexi share) (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub good_learn_channel_fee: Option<i64>,
+    /// Investment promotion service fee (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub colonel_service_fee: Option<i64>,
+    /// 退款扣佣金(退佣失败垫付金额)(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_refund_loss: Option<i64>,
+    /// 结算状态描述
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub trade_type_desc: Option<String>,
+    /// 结算账户类型 微信（升级前）,微信，支付宝,聚合账户,合众支付
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pay_type_desc: Option<String>,
+    /// Business type: ads, channel, alliance, free
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub flow_type_desc: Option<String>,
+    /// 结算前退款(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_before_settlement: Option<i64>,
+    /// Actual Douyin Pay subsidy amount (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub actual_zt_pay_promotion: Option<i64>,
+    /// Actual DOU installment payment subsidy amount (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub actual_zr_pay_promotion: Option<i64>,
+    /// Douyin Pay payment subsidy (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub zt_pay_promotion: Option<i64>,
+    /// DOU installment payment subsidy (fen, 1/100 CNY)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub zr_pay_promotion: Option<i64>,
+    /// Live room off-site promotion (external channel promotion fee) (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub channel_promotion_fee: Option<i64>,
+    /// Other revenue share amount (fen, 1/100 CNY)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub other_sharing_amount: Option<i64>,
+    /// Remark
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub remark: Option<String>,
+}
+/// 资金流水明细
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderGetShopAccountItemDataItem {
+    /// Fund movement time
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub bill_time: Option<String>,
+    /// Fund movement direction: 0 income, 1 expense
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fund_flow: Option<i32>,
+    /// Fund movement direction description: expense, income
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fund_flow_desc: Option<String>,
+    /// Fund movement amount (fen, 1/100 CNY)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub account_amount: Option<i64>,
+    /// Fund movement summary
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub account_bill_desc: Option<String>,
+    /// Fund movement summary: 0 other, 1 influencer sales commission, 2 influencer commission refund, 3 order settlement, 4 partial settlement, 5 freight order settlement, 6 service fee refund, 7 platform subsidy clawback, 8 refund failure bounce, 9 duplicate settlement deduction adjustment, 10 deposit refund, 11 withdrawal, 12 withdrawal bounce, 13 express refund split, 14 small payment (price difference), 15 small payment (other), 16 small payment (product compensation), 17 small payment (freight compensation), 18 small payment bounce, 19 refunded, 20 freight insurance deducted from payment, 21 BIC service fee payment, 22 BIC service fee bounce, 23 refund to original path
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub account_bill_desc_tag: Option<i32>,
+    /// 计费类型 0:全部 1:鲁班广告 2:精选联盟 3:值点商城 4:小店自卖 5:橙子建站 6:POI 7:抖+ 8:穿山甲 9:服务市场 10:服务市场外包客服 11:学浪
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub biz_type: Option<i32>,
+    /// 计费类型描述
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub biz_type_desc: Option<String>,
+    /// 订单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// Shop order number
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_order_id: Option<String>,
+    /// After-sale number
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub after_sale_service_no: Option<String>,
+    /// Order time
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub business_order_create_time: Option<String>,
+    /// Product ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+    /// 订单实付应结(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pay_amount: Option<i64>,
+    /// Actual platform subsidy (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub promotion_amount: Option<i64>,
+    /// 订单退款(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub refund_amount: Option<i64>,
+    /// Platform service fee (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub platform_service_fee: Option<i64>,
+    /// Commission (fen, 1/100 CNY)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub commission: Option<i64>,
+    /// Channel revenue share (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub channel_fee: Option<i64>,
+    /// Investment promotion service fee (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub colonel_service_fee: Option<i64>,
+    /// Fund movement account: 1 WeChat, 2 Alipay, 3 Hezhong Pay, 4 aggregated payment
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub account_type: Option<i32>,
+    /// Fund movement account
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub account_type_desc: Option<String>,
+    /// Actual influencer subsidy (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub author_coupon_subsidy: Option<i64>,
+    /// 运费(分)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub post_amount: Option<i64>,
+    /// Fund movement serial number (unique)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub account_trade_no: Option<String>,
+    /// 订单类型 0：普通订单 1：定金(已退款) 2：定金(尾款已支付) 3：定金(尾款未支付) 4：尾款(尾款已支付) 5：尾款(已退款)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_type: Option<i32>,
+    /// 订单类型描述
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_type_desc: Option<String>,
+    /// Actual Douyin Pay subsidy (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub actual_zt_pay_promotion: Option<i64>,
+    /// Actual DOU installment marketing subsidy (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub actual_zr_pay_promotion: Option<i64>,
+    /// Live room off-site promotion (fen)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub channel_promotion_fee: Option<i64>,
+    /// Other revenue share amount (fen, 1/100 CNY)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub other_sharing_amount: Option<i64>,
+    /// Remark
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub remark: Option<String>,
+    /// Shop ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub shop_id: Option<String>,
 }
 /// Product list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3153,7 +3728,7 @@ pub struct GoodsInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub category_id: Option<String>,
-    /// url
+    /// URL
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3168,10 +3743,10 @@ pub struct GoodsInfoListItem {
     )]
     pub amount: Option<i32>,
 }
-/// 保单详情列表
+/// Policy details list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PolicyInfoListItem {
-    /// 保单号
+    /// Policy number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3185,7 +3760,7 @@ pub struct PolicyInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub approximate_return_fee: Option<i64>,
-    /// 总保费，单位分
+    /// Total insurance fee, in fen (1/100 CNY)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3206,14 +3781,14 @@ pub struct PolicyInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub merchant_premium: Option<i64>,
-    /// 平台承担的保费，单位分
+    /// Insurance fee borne by the platform, in fen (1/100 CNY)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub platform_premium: Option<i64>,
-    /// 保单状态 0: 初始化 1: 待生效 2: 保障中 3: 赔付完成 4: 保单失效 5: 已经取消
+    /// Policy status: 0 initialized, 1 pending effect, 2 in coverage, 3 claim paid, 4 policy invalid, 5 cancelled
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3234,14 +3809,14 @@ pub struct PolicyInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub claim_status: Option<i32>,
-    /// 保险公司名称
+    /// Insurance company name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub company_name: Option<String>,
-    /// 只有在保单状态为赔付失败的时候并允许申诉 true，其他情况 false
+    /// true only when the policy status is claim failed and an appeal is allowed; false otherwise
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3262,28 +3837,28 @@ pub struct PolicyInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub fail_reason: Option<String>,
-    /// 保险客服电话
+    /// Insurance customer service phone
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub insurance_hotline: Option<String>,
-    /// 保费状态 1：待扣减 2：已扣减 3：已退还 4：已垫付 5：已关闭
+    /// Premium status: 1 pending deduction, 2 deducted, 3 refunded, 4 advanced, 5 closed
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub premium_status: Option<i32>,
-    /// 出保时间
+    /// Coverage end time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub ins_ensured_time_begin: Option<String>,
-    /// 保险过期时间
+    /// Insurance expiration time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3301,14 +3876,14 @@ pub struct ShippedOrderInfoItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub shipped_order_id: Option<String>,
-    /// 上述子订单的待发货数
+    /// Quantity pending shipment for the above sub-order
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub shipped_num: Option<i64>,
-    /// 已废弃
+    /// Deprecated.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3334,6 +3909,63 @@ pub struct OrderSerialNumberItem {
     )]
     pub serial_number_list: Option<Vec<String>>,
 }
+/// Report request
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct AddRealMobileWhitesItem {
+    /// 订单号，订单号和售后单号只需选择一个传入即可
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// After-sale order number; pass only one of order number or after-sale order number
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub after_sale_id: Option<String>,
+    /// Report reason code: 1 unable to ship, 2 unable to handle after-sale, 3 unable to handle customer complaints, 4 unable to handle logistics parcels, 5 other reasons
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reason_no: Option<i64>,
+    /// Report remark
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub remark: Option<String>,
+}
+/// Report response
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderOrdeReportListAddRealMobileWhitesItem {
+    /// 订单号
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// After-sale order number
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub after_sale_id: Option<String>,
+    /// Report failure reason
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub msg: Option<String>,
+}
 /// Product list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderPolicyGoodsInfoListItem {
@@ -3358,7 +3990,7 @@ pub struct OrderPolicyGoodsInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub category_id: Option<String>,
-    /// url
+    /// URL
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3373,10 +4005,10 @@ pub struct OrderPolicyGoodsInfoListItem {
     )]
     pub count: Option<i32>,
 }
-/// 保单详情列表
+/// Policy details list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PolicyInfo {
-    /// 保单号
+    /// Policy number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3390,7 +4022,7 @@ pub struct PolicyInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub amount: Option<i64>,
-    /// 总保费，单位分
+    /// Total insurance fee, in fen (1/100 CNY)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3411,14 +4043,14 @@ pub struct PolicyInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub merchant_premium: Option<i64>,
-    /// 平台承担的保费，单位分
+    /// Insurance fee borne by the platform, in fen (1/100 CNY)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub platform_premium: Option<i64>,
-    /// 保单状态 0: 初始化 1: 待生效 2: 保障中 3: 赔付完成 4: 保单失效 5: 已经取消
+    /// Policy status: 0 initialized, 1 pending effect, 2 in coverage, 3 claim paid, 4 policy invalid, 5 cancelled
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3446,21 +4078,21 @@ pub struct PolicyInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub goods_info_list: Option<Vec<OrderPolicyGoodsInfoListItem>>,
-    /// 出保时间
+    /// Coverage end time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub ins_ensured_time_begin: Option<i64>,
-    /// 保险过期时间
+    /// Insurance expiration time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub ins_ensured_time_end: Option<i64>,
-    /// 只有在保单状态为赔付失败的时候并允许申诉 true，其他情况 false
+    /// true only when the policy status is claim failed and an appeal is allowed; false otherwise
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3474,7 +4106,7 @@ pub struct PolicyInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub refused_msg: Option<String>,
-    /// 保险客服电话
+    /// Insurance customer service phone
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3506,7 +4138,7 @@ pub struct ClaimInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub amount: Option<i64>,
-    /// 实际理赔金额
+    /// Actual claim amount
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3622,7 +4254,7 @@ pub struct Detail {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub operate_status_desc: Option<String>,
-    /// 店铺id
+    /// Shop ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3657,7 +4289,7 @@ pub struct Detail {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub reject_time_2: Option<String>,
-    /// 凭证demo url
+    /// Proof demo URL
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3685,14 +4317,14 @@ pub struct Detail {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub expiration_time: Option<String>,
-    /// 关闭时间
+    /// Close time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub close_time: Option<String>,
-    /// 关闭原因
+    /// Close reason
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3717,7 +4349,7 @@ pub struct Detail {
 /// Log
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogsItem {
-    /// 内容
+    /// Content
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3738,7 +4370,7 @@ pub struct LogsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub service_log_type: Option<i32>,
-    /// 平台客服
+    /// Platform customer service
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3759,7 +4391,7 @@ pub struct LogsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub reply_detail: Option<String>,
-    /// 关闭原因
+    /// Close reason
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3773,7 +4405,7 @@ pub struct LogsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub reject_detail: Option<String>,
-    /// 24小时
+    /// 24 hours
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3807,9 +4439,11 @@ pub struct UpdateDetailItem {
     PlainTextListItem, PlainToEncryptIndexListItem, CustomErr, Province, City, Town,
     Street, OrderAddressModifyPostAddr, CipherInfosItem, DecryptInfosItem,
     BatchEncryptListItem, EncryptInfosItem, OrderBatchSensitiveDecryptInfosItem,
-    ListItem, DataItem, GoodsInfoListItem, PolicyInfoListItem, ShippedOrderInfoItem,
-    OrderSerialNumberItem, OrderPolicyGoodsInfoListItem, PolicyInfo, ClaimInfoListItem,
-    Detail, LogsItem, UpdateDetailItem
+    ListItem, DataItem, OrderGetSettleBillDetailV2DataItem,
+    OrderGetShopAccountItemDataItem, GoodsInfoListItem, PolicyInfoListItem,
+    ShippedOrderInfoItem, OrderSerialNumberItem, AddRealMobileWhitesItem,
+    OrderOrdeReportListAddRealMobileWhitesItem, OrderPolicyGoodsInfoListItem, PolicyInfo,
+    ClaimInfoListItem, Detail, LogsItem, UpdateDetailItem
 );
 /// Webhook event `trade_create` (100): An order was created (`trade_TradeCreate`).
 ///
@@ -5315,14 +5949,14 @@ impl ::shop_api::runtime::ApiRequest for OrderDetailRequest {
 /// `POST /order/AddressAppliedSwitch` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/500)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderAddressAppliedSwitchRequest {
-    /// 0代表关闭，不需要审核 1代表开启审核，买家变更需要审核
+    /// 0 disabled, no review needed; 1 review enabled, buyer changes require review
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub is_allowed: Option<i64>,
-    /// 0代表异步审核，1表示实时审核
+    /// 0 asynchronous review, 1 real-time review
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5377,7 +6011,7 @@ pub struct OrderBatchSearchIndexResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub plain_to_encrypt_index_list: Option<Vec<PlainToEncryptIndexListItem>>,
-    /// 业务错误
+    /// Business error
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_err: Option<CustomErr>,
 }
@@ -5450,7 +6084,7 @@ pub struct OrderAddresSwitchConfigRequest {}
 /// `POST /order/addresSwitchConfig` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/501)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderAddresSwitchConfigResponse {
-    /// 0: 商家当前未开启审核 1:商家当前已开启审核，但本应用不可进行审核 2:商家当前已开启审核，且本应用可审核
+    /// 0: merchant has not enabled review; 1: merchant has enabled review but this app cannot review; 2: merchant has enabled review and this app can review
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5480,14 +6114,14 @@ impl ::shop_api::runtime::ApiRequest for OrderAddresSwitchConfigRequest {
 /// `POST /order/addressConfirm` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/505)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderAddressConfirmRequest {
-    /// 主订单id，注意请求时order/list或 order/detail中返回的主订单id带的‘A’需要截断掉
+    /// Main order ID; strip the trailing "A" from the main order ID returned by order/list or order/detail when requesting
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_id: Option<String>,
-    /// 0:同意; 拒绝需要传入以下参数： 1001:订单已进入拣货环节 1002:订单已进入配货环节 1003:订单已进入仓库环节 1004:订单已进入出库环节 1005:订单已进入发货环节
+    /// 0: agree; to reject pass one of: 1001 order in picking stage, 1002 order in allocation stage, 1003 order in warehouse stage, 1004 order in outbound stage, 1005 order in shipping stage
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5529,7 +6163,7 @@ pub struct OrderAddressModifyRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_id: Option<String>,
-    /// 修改收货地址，post_addr中的所有字段都必传。
+    /// Modify shipping address; all fields in post_addr are required.
     ///
     /// Required.
     #[serde(default)]
@@ -5576,7 +6210,7 @@ impl ::shop_api::runtime::ApiRequest for OrderAddressModifyRequest {
 /// `POST /order/batchDecrypt` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/982)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderBatchDecryptRequest {
-    /// 待解密值集合，最大支持一次解密50条。待解密的密文列表示例，入参结构{"cipher_infos":[{"auth_id”:”订单号”,”cipher_text”:”待解密值”},{“auth_id”:”订单号”,”cipher_text”:”待解密值”}]}
+    /// Set of values to be decrypted, max 50 per call. Example input: {"cipher_infos":[{"auth_id":"order ID","cipher_text":"value to decrypt"},{"auth_id":"order ID","cipher_text":"value to decrypt"}]}
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5610,7 +6244,7 @@ pub struct OrderBatchDecryptResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub decrypt_infos: Option<Vec<DecryptInfosItem>>,
-    /// 业务错误
+    /// Business error
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_err: Option<CustomErr>,
 }
@@ -5636,14 +6270,14 @@ impl ::shop_api::runtime::ApiRequest for OrderBatchDecryptRequest {
 /// `POST /order/batchEncrypt` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/487)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderBatchEncryptRequest {
-    /// 待加密列表
+    /// List to be encrypted
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub batch_encrypt_list: Option<Vec<BatchEncryptListItem>>,
-    /// 加密场景：OrderCode代表订单 AftersaleCode代表售后单
+    /// Encryption scenario: OrderCode for orders, AftersaleCode for after-sale orders
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5656,14 +6290,14 @@ pub struct OrderBatchEncryptRequest {
 /// `POST /order/batchEncrypt` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/487)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderBatchEncryptResponse {
-    /// 加密之后的数据
+    /// Encrypted data
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub encrypt_infos: Option<Vec<EncryptInfosItem>>,
-    /// 业务错误
+    /// Business error
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_err: Option<CustomErr>,
 }
@@ -5689,7 +6323,7 @@ impl ::shop_api::runtime::ApiRequest for OrderBatchEncryptRequest {
 /// `POST /order/batchSensitive` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/508)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderBatchSensitiveRequest {
-    /// 待脱敏的密文列表，每次调用不超过50条
+    /// List of ciphertexts to be masked, max 50 per call
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5709,7 +6343,7 @@ pub struct OrderBatchSensitiveResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub decrypt_infos: Option<Vec<OrderBatchSensitiveDecryptInfosItem>>,
-    /// 业务错误
+    /// Business error
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_err: Option<CustomErr>,
 }
@@ -5735,7 +6369,7 @@ impl ::shop_api::runtime::ApiRequest for OrderBatchSensitiveRequest {
 /// `POST /order/downloadSettleItemToShop` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1191)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderDownloadSettleItemToShopRequest {
-    /// 开始时间
+    /// Start time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5763,7 +6397,7 @@ pub struct OrderDownloadSettleItemToShopRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_id: Option<String>,
-    /// 字段已作废,勿填
+    /// Deprecated field; do not fill
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5784,7 +6418,7 @@ pub struct OrderDownloadSettleItemToShopRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub pay_type: Option<String>,
-    /// 业务类型，不传则默认为0 0:全部 1:鲁班广告, 2:值点商城, 3:精选联盟 4:小店自卖
+    /// Business type, default 0: 0 all, 1 Luban ads, 2 Zhidian mall, 3 Selected Alliance, 4 shop self-sale
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5830,6 +6464,146 @@ impl ::shop_api::runtime::ApiRequest for OrderDownloadSettleItemToShopRequest {
         path: "/order/downloadSettleItemToShop",
         summary: "Request a settlement detail export file.",
         doc_url: "https://op.jinritemai.com/docs/api-docs/46/1191",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
+/// Request of `order.downloadShopAccountItem`: Request an account transaction export file.
+///
+/// `POST /order/downloadShopAccountItem` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1431)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderDownloadShopAccountItemRequest {
+    /// Start time
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub start_time: Option<String>,
+    /// 结束时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub end_time: Option<String>,
+    /// 订单号(如果订单号未传，则时间必须传)
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub order_id: String,
+    /// Fund movement account: 0 all, 1 WeChat, 2 Alipay, 3 Hezhong Pay, 4 aggregated payment
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub account_type: Option<i32>,
+    /// 计费类型 0:全部 1:鲁班广告 2:精选联盟 3:值点商城 4:小店自卖 5:橙子建站 6:POI 7:抖+ 8:穿山甲 9:服务市场 10:服务市场外包客服 11:学浪
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub biz_type: Option<i32>,
+    /// Time type: 0 account change time, 1 order time
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub time_type: Option<i32>,
+    /// Product ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+}
+/// Response data of `order.downloadShopAccountItem`: Request an account transaction export file.
+///
+/// `POST /order/downloadShopAccountItem` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1431)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderDownloadShopAccountItemResponse {
+    /// 返回code 100000为成功，其他为失败
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<String>,
+    /// 返回描述
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code_msg: Option<String>,
+    /// Download ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub download_id: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for OrderDownloadShopAccountItemRequest {
+    type Response = OrderDownloadShopAccountItemResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.downloadShopAccountItem",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/downloadShopAccountItem",
+        summary: "Request an account transaction export file.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/46/1431",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["order_id"],
+    };
+}
+/// Request of `order.downloadShopAccountItemFile`: Get the download URL of an account transaction export.
+///
+/// `POST /order/downloadShopAccountItemFile` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1433)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderDownloadShopAccountItemFileRequest {
+    /// Download ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub download_id: Option<String>,
+}
+/// Response data of `order.downloadShopAccountItemFile`: Get the download URL of an account transaction export.
+///
+/// `POST /order/downloadShopAccountItemFile` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1433)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderDownloadShopAccountItemFileResponse {
+    /// File URL
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub url: Option<String>,
+}
+impl ::shop_api::runtime::ApiRequest for OrderDownloadShopAccountItemFileRequest {
+    type Response = OrderDownloadShopAccountItemFileResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.downloadShopAccountItemFile",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/downloadShopAccountItemFile",
+        summary: "Get the download URL of an account transaction export.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/46/1433",
         flags: ::shop_api::runtime::Flags::NONE,
         deprecated: false,
         has_data: true,
@@ -5898,7 +6672,7 @@ impl ::shop_api::runtime::ApiRequest for OrderDownloadToShopRequest {
 /// `POST /order/getServiceList` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderGetServiceListRequest {
-    /// 开始时间时间戳
+    /// Start time timestamp
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5910,7 +6684,7 @@ pub struct OrderGetServiceListRequest {
     /// Required.
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub end_time: i64,
-    /// 1、不传代表获取全部服务请求 2、操作状态：0 #待处理 10 #审核中 100 #已关闭
+    /// 1. Omit to get all service requests; 2. Operation status: 0 pending, 10 under review, 100 closed
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5931,7 +6705,7 @@ pub struct OrderGetServiceListRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub service_id: Option<i64>,
-    /// 1、默认按服务单创建时间搜索 2、值为“create_time”：按服务单创建时间；值为“update_time”：按服务单更新时间
+    /// 1. Searches by service ticket creation time by default; 2. "create_time": by creation time; "update_time": by update time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5965,14 +6739,14 @@ pub struct OrderGetServiceListRequest {
 /// `POST /order/getServiceList` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderGetServiceListResponse {
-    /// 总数
+    /// Total count
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub total: Option<i64>,
-    /// 列表
+    /// List
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6052,7 +6826,7 @@ pub struct OrderGetSettleBillDetailRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub end_time: Option<String>,
-    /// 子订单id
+    /// Sub-order ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6073,7 +6847,7 @@ pub struct OrderGetSettleBillDetailRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub pay_type: Option<String>,
-    /// 业务类型，不传则默认为0 0:全部 1:鲁班广告, 2:值点商城, 3:精选联盟 4:小店自卖
+    /// Business type, default 0: 0 all, 1 Luban ads, 2 Zhidian mall, 3 Selected Alliance, 4 shop self-sale
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6114,7 +6888,7 @@ pub struct OrderGetSettleBillDetailResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub data: Option<Vec<DataItem>>,
-    /// 总数
+    /// Total count
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6173,6 +6947,298 @@ impl ::shop_api::runtime::Paginated for OrderGetSettleBillDetailRequest {
         )
     }
 }
+/// Request of `order.getSettleBillDetailV2`: List settlement bill details by time, order or product, with cursor paging.
+///
+/// `POST /order/getSettleBillDetailV2` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1390)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderGetSettleBillDetailV2Request {
+    /// Query page size (default 100, max 200)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub size: Option<i64>,
+    /// Query start time. Note: required when order ID is not passed
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub start_time: String,
+    /// Query end time; interval with end_time should not exceed 7 days. Note: required when order ID is not passed
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub end_time: String,
+    /// SKU order, sub-order ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub order_id: Option<String>,
+    /// Product ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+    /// 结算账户 0:全部 1:微信（升级前） 2:微信 3:支付宝 4:合众支付 5:聚合账户
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pay_type: Option<String>,
+    /// Business type, default 0: 0 all, 1 Luban ads, 2 Selected Alliance, 3 Zhidian mall, 4 shop self-sale
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub flow_type: Option<String>,
+    /// Time type: 0 settlement time, 1 order time
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub time_type: Option<String>,
+    /// Query start index; the next_start_index from the previous response, may be omitted on the first query
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub start_index: Option<String>,
+}
+/// Response data of `order.getSettleBillDetailV2`: List settlement bill details by time, order or product, with cursor paging.
+///
+/// `POST /order/getSettleBillDetailV2` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1390)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderGetSettleBillDetailV2Response {
+    /// 返回code 100000为成功，其他为失败
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<String>,
+    /// 返回信息描述，失败状态下会有失败描述
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code_msg: Option<String>,
+    /// 订单流水明细列表
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub data: Option<Vec<OrderGetSettleBillDetailV2DataItem>>,
+    /// 请求的size
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub size: Option<i64>,
+    /// start_index for the next query
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub next_start_index: Option<String>,
+    /// start_time for the next query
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub next_start_time: Option<String>,
+    /// 结果data的大小
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub data_size: Option<i64>,
+    /// Whether the query is finished: 0 not finished, 1 finished. If not finished, use next_start_index as start_index and next_start_time as start_time for the next request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_end: Option<i32>,
+}
+impl ::shop_api::runtime::ApiRequest for OrderGetSettleBillDetailV2Request {
+    type Response = OrderGetSettleBillDetailV2Response;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.getSettleBillDetailV2",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/getSettleBillDetailV2",
+        summary: "List settlement bill details by time, order or product, with cursor paging.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/46/1390",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["start_time", "end_time"],
+    };
+}
+/// Request of `order.getShopAccountItem`: List the shop's account transactions by time or order.
+///
+/// `POST /order/getShopAccountItem` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1430)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderGetShopAccountItemRequest {
+    /// Start time
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub start_time: Option<String>,
+    /// 结束时间
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub end_time: Option<String>,
+    /// 订单号(如果订单号未传，则时间必须传)
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub order_id: String,
+    /// Query count (default 100, max 1000)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub size: Option<i32>,
+    /// Fund movement account: 0 all, 1 WeChat, 2 Alipay, 3 Hezhong Pay, 4 aggregated payment
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub account_type: Option<i32>,
+    /// 计费类型 0:全部 1:鲁班广告 2:精选联盟 3:值点商城 4:小店自卖 5:橙子建站 6:POI 7:抖+ 8:穿山甲 9:服务市场 10:服务市场外包客服 11:学浪
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub biz_type: Option<i32>,
+    /// Time type: 0 account change time, 1 order time
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub time_type: Option<i32>,
+    /// Start index; pass next_index from the previous response; omit on the first request
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub start_index: Option<String>,
+    /// Product ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<String>,
+}
+/// Response data of `order.getShopAccountItem`: List the shop's account transactions by time or order.
+///
+/// `POST /order/getShopAccountItem` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1430)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderGetShopAccountItemResponse {
+    /// 返回code 100000为成功，其他为失败
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<String>,
+    /// 返回描述
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code_msg: Option<String>,
+    /// 资金流水明细
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub data: Option<Vec<OrderGetShopAccountItemDataItem>>,
+    /// Value of start_index for the next request
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub next_start_index: Option<String>,
+    /// Value of start_time for the next request
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub next_start_time: Option<String>,
+    /// Query count; equals the request parameter size if passed, otherwise 100
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub size: Option<i32>,
+    /// 返回结果data的数量
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub data_size: Option<i32>,
+    /// Whether the query is finished: 0 not finished, 1 finished. If not finished, use next_start_index as start_index and next_start_time as start_time for the next request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub is_end: Option<i32>,
+}
+impl ::shop_api::runtime::ApiRequest for OrderGetShopAccountItemRequest {
+    type Response = OrderGetShopAccountItemResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.getShopAccountItem",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/getShopAccountItem",
+        summary: "List the shop's account transactions by time or order.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/46/1430",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["order_id"],
+    };
+}
 /// Request of `order.insurance`: Get the insurance policies attached to an order.
 ///
 /// `POST /order/insurance` — [official documentation](https://op.jinritemai.com/docs/api-docs/32/626)
@@ -6191,7 +7257,7 @@ pub struct OrderInsuranceRequest {
 /// `POST /order/insurance` — [official documentation](https://op.jinritemai.com/docs/api-docs/32/626)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderInsuranceResponse {
-    /// 保单详情列表
+    /// Policy details list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6263,7 +7329,7 @@ pub struct OrderLogisticsAddSinglePackRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub is_reject_refund: Option<bool>,
-    /// 已废弃。物流公司ID。请使用company_code字段。
+    /// Deprecated. Logistics company ID; use the company_code field instead.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6275,7 +7341,7 @@ pub struct OrderLogisticsAddSinglePackRequest {
     /// Required.
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub company_code: String,
-    /// 发货地址id
+    /// Shipping address ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6316,7 +7382,7 @@ pub struct OrderLogisticsAddSinglePackRequest {
 /// `POST /order/logisticsAddSinglePack` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/563)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderLogisticsAddSinglePackResponse {
-    /// 包裹id
+    /// Package ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6353,7 +7419,7 @@ pub struct OrderLogisticsEditByPackRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_id: Option<String>,
-    /// 包裹ID
+    /// Package ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6372,7 +7438,7 @@ pub struct OrderLogisticsEditByPackRequest {
     /// Required.
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub company_code: String,
-    /// 已废弃。物流公司ID。请使用company_code字段。
+    /// Deprecated. Logistics company ID; use the company_code field instead.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6416,6 +7482,50 @@ impl ::shop_api::runtime::ApiRequest for OrderLogisticsEditByPackRequest {
         required: &["company_code"],
     };
 }
+/// Request of `order.ordeReportList`: Report orders or after-sale cases that need the buyer's real phone number.
+///
+/// `POST /order/ordeReportList` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1550)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderOrdeReportListRequest {
+    /// Report request
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub add_real_mobile_whites: Option<Vec<AddRealMobileWhitesItem>>,
+}
+/// Response data of `order.ordeReportList`: Report orders or after-sale cases that need the buyer's real phone number.
+///
+/// `POST /order/ordeReportList` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1550)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderOrdeReportListResponse {
+    /// Report response
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub add_real_mobile_whites: Option<Vec<OrderOrdeReportListAddRealMobileWhitesItem>>,
+}
+impl ::shop_api::runtime::ApiRequest for OrderOrdeReportListRequest {
+    type Response = OrderOrdeReportListResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.ordeReportList",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/ordeReportList",
+        summary: "Report orders or after-sale cases that need the buyer's real phone number.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/15/1550",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
 /// Request of `order.policy`: Get an order's insurance policy and claims by insurance product.
 ///
 /// `POST /order/policy` — [official documentation](https://op.jinritemai.com/docs/api-docs/32/902)
@@ -6441,7 +7551,7 @@ pub struct OrderPolicyRequest {
 /// `POST /order/policy` — [official documentation](https://op.jinritemai.com/docs/api-docs/32/902)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderPolicyResponse {
-    /// 保单详情列表
+    /// Policy details list
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_info: Option<PolicyInfo>,
     /// Claim list
@@ -6514,6 +7624,55 @@ impl ::shop_api::runtime::ApiRequest for OrderReplyServiceRequest {
         deprecated: false,
         has_data: false,
         required: &["evidence"],
+    };
+}
+/// Request of `order.review`: Approve or reject an order in a review task, such as a phone card check.
+///
+/// `POST /order/review` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1785)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderReviewRequest {
+    /// 表示订单审核的类型 3001 通信卡审核
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub task_type: Option<i64>,
+    /// 0 approved; 200001 identity placed a duplicate order with this card carrier within 180 days, rejected; 200002 identity already holds 5 phone cards from this carrier, rejected; 200003 age not within 16-60 (16-30 for some cards), rejected; 200004 shipping address is in a restricted region for this carrier, rejected; 200005 rejected by carrier for other reasons, contact the merchant for details
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reject_code: Option<i64>,
+    /// ID of the reviewed document, depending on the review type: communication card review uses the shop order ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub object_id: Option<String>,
+}
+/// Response data of `order.review`: Approve or reject an order in a review task, such as a phone card check.
+///
+/// `POST /order/review` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1785)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderReviewResponse {}
+impl ::shop_api::runtime::ApiRequest for OrderReviewRequest {
+    type Response = OrderReviewResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "order",
+        name: "order.review",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/order/review",
+        summary: "Approve or reject an order in a review task, such as a phone card check.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/15/1785",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: false,
+        required: &[],
     };
 }
 /// Request of `order.serviceDetail`: Get a buyer service request with its history.
@@ -6853,6 +8012,24 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderDownloadSettleItemToShopResponse> {
         self.execute(req).await
     }
+    /// Request an account transaction export file.
+    ///
+    /// `order.downloadShopAccountItem` (`POST /order/downloadShopAccountItem`) — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1431)
+    pub async fn order_download_shop_account_item(
+        &self,
+        req: &OrderDownloadShopAccountItemRequest,
+    ) -> ::shop_api::runtime::Result<OrderDownloadShopAccountItemResponse> {
+        self.execute(req).await
+    }
+    /// Get the download URL of an account transaction export.
+    ///
+    /// `order.downloadShopAccountItemFile` (`POST /order/downloadShopAccountItemFile`) — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1433)
+    pub async fn order_download_shop_account_item_file(
+        &self,
+        req: &OrderDownloadShopAccountItemFileRequest,
+    ) -> ::shop_api::runtime::Result<OrderDownloadShopAccountItemFileResponse> {
+        self.execute(req).await
+    }
     /// Get the download URL of a settlement detail export.
     ///
     /// `order.downloadToShop` (`POST /order/downloadToShop`) — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1193)
@@ -6884,6 +8061,28 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderGetSettleBillDetailResponse> {
         self.execute(req).await
     }
+    /// List settlement bill details by time, order or product, with cursor paging.
+    ///
+    /// `order.getSettleBillDetailV2` (`POST /order/getSettleBillDetailV2`) — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1390)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn order_get_settle_bill_detail_v2(
+        &self,
+        req: &OrderGetSettleBillDetailV2Request,
+    ) -> ::shop_api::runtime::Result<OrderGetSettleBillDetailV2Response> {
+        self.execute(req).await
+    }
+    /// List the shop's account transactions by time or order.
+    ///
+    /// `order.getShopAccountItem` (`POST /order/getShopAccountItem`) — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1430)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn order_get_shop_account_item(
+        &self,
+        req: &OrderGetShopAccountItemRequest,
+    ) -> ::shop_api::runtime::Result<OrderGetShopAccountItemResponse> {
+        self.execute(req).await
+    }
     /// Get the insurance policies attached to an order.
     ///
     /// `order.insurance` (`POST /order/insurance`) — [official documentation](https://op.jinritemai.com/docs/api-docs/32/626)
@@ -6911,6 +8110,17 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderLogisticsEditByPackResponse> {
         self.execute(req).await
     }
+    /// Report orders or after-sale cases that need the buyer's real phone number.
+    ///
+    /// `order.ordeReportList` (`POST /order/ordeReportList`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1550)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn order_orde_report_list(
+        &self,
+        req: &OrderOrdeReportListRequest,
+    ) -> ::shop_api::runtime::Result<OrderOrdeReportListResponse> {
+        self.execute(req).await
+    }
     /// Get an order's insurance policy and claims by insurance product.
     ///
     /// `order.policy` (`POST /order/policy`) — [official documentation](https://op.jinritemai.com/docs/api-docs/32/902)
@@ -6927,6 +8137,15 @@ impl super::super::Client {
         &self,
         req: &OrderReplyServiceRequest,
     ) -> ::shop_api::runtime::Result<OrderReplyServiceResponse> {
+        self.execute(req).await
+    }
+    /// Approve or reject an order in a review task, such as a phone card check.
+    ///
+    /// `order.review` (`POST /order/review`) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1785)
+    pub async fn order_review(
+        &self,
+        req: &OrderReviewRequest,
+    ) -> ::shop_api::runtime::Result<OrderReviewResponse> {
         self.execute(req).await
     }
     /// Get a buyer service request with its history.
@@ -6981,14 +8200,20 @@ pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <OrderBatchEncryptRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <OrderBatchSensitiveRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <OrderDownloadSettleItemToShopRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderDownloadShopAccountItemRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderDownloadShopAccountItemFileRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <OrderDownloadToShopRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <OrderGetServiceListRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <OrderGetSettleBillDetailRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderGetSettleBillDetailV2Request as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderGetShopAccountItemRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <OrderInsuranceRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <OrderLogisticsAddSinglePackRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <OrderLogisticsEditByPackRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderOrdeReportListRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <OrderPolicyRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <OrderReplyServiceRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <OrderReviewRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <OrderServiceDetailRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <OrderUpdateOrderAmountRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <OrderUpdatePostAmountRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
@@ -7031,10 +8256,22 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Doudian>>(
         "order.downloadSettleItemToShop" => {
             Ok(visitor.visit::<OrderDownloadSettleItemToShopRequest>())
         }
+        "order.downloadShopAccountItem" => {
+            Ok(visitor.visit::<OrderDownloadShopAccountItemRequest>())
+        }
+        "order.downloadShopAccountItemFile" => {
+            Ok(visitor.visit::<OrderDownloadShopAccountItemFileRequest>())
+        }
         "order.downloadToShop" => Ok(visitor.visit::<OrderDownloadToShopRequest>()),
         "order.getServiceList" => Ok(visitor.visit::<OrderGetServiceListRequest>()),
         "order.getSettleBillDetail" => {
             Ok(visitor.visit::<OrderGetSettleBillDetailRequest>())
+        }
+        "order.getSettleBillDetailV2" => {
+            Ok(visitor.visit::<OrderGetSettleBillDetailV2Request>())
+        }
+        "order.getShopAccountItem" => {
+            Ok(visitor.visit::<OrderGetShopAccountItemRequest>())
         }
         "order.insurance" => Ok(visitor.visit::<OrderInsuranceRequest>()),
         "order.logisticsAddSinglePack" => {
@@ -7043,8 +8280,10 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Doudian>>(
         "order.logisticsEditByPack" => {
             Ok(visitor.visit::<OrderLogisticsEditByPackRequest>())
         }
+        "order.ordeReportList" => Ok(visitor.visit::<OrderOrdeReportListRequest>()),
         "order.policy" => Ok(visitor.visit::<OrderPolicyRequest>()),
         "order.replyService" => Ok(visitor.visit::<OrderReplyServiceRequest>()),
+        "order.review" => Ok(visitor.visit::<OrderReviewRequest>()),
         "order.serviceDetail" => Ok(visitor.visit::<OrderServiceDetailRequest>()),
         "order.updateOrderAmount" => Ok(visitor.visit::<OrderUpdateOrderAmountRequest>()),
         "order.updatePostAmount" => Ok(visitor.visit::<OrderUpdatePostAmountRequest>()),

@@ -789,17 +789,347 @@ pub struct MessageProductStatus {
     )]
     pub draft_status: Option<String>,
 }
-/// 可优化问题项
+/// Product main image URL; required when scene is smart_publish
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PicItem {
+    /// Image link; must be a Material Center URL
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub url: Option<String>,
+}
+/// Product category attributes
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductFormatNewItem {
+    /// Attribute ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub value: Option<i64>,
+    /// Attribute name
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+}
+/// 类目详情
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductGetRecommendCategoryCategoryDetail {
+    /// Level-1 category ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub first_cid: Option<i64>,
+    /// Level-1 category name
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub first_cname: Option<String>,
+    /// Level-2 category ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub second_cid: Option<i64>,
+    /// Level-2 category name
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub second_cname: Option<String>,
+    /// Level-3 category ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub third_cid: Option<i64>,
+    /// Level-3 category name
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub third_cname: Option<String>,
+    /// Level-4 category ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fourth_cid: Option<i64>,
+    /// Level-4 category name
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub fourth_cname: Option<String>,
+}
+/// Recommended category results
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct CategoryDetailsItem {
+    /// 类目详情
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category_detail: Option<ProductGetRecommendCategoryCategoryDetail>,
+    /// 类目资质状态，0有资质；1资质过期；2无资质
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub qualification_status: Option<i64>,
+}
+/// 资质
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct QualityAttachmentsItem {
+    /// 1 image, 2 PDF
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub media_type: Option<i64>,
+    /// Proof URL
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub url: Option<String>,
+}
+/// 资质，可通过/product/qualificationConfig获取
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct QualityListItem {
+    /// 资质key
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quality_key: Option<String>,
+    /// 资质名称
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quality_name: Option<String>,
+    /// 资质
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quality_attachments: Option<Vec<QualityAttachmentsItem>>,
+}
+/// Coupon info
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PoiResource {
+    /// Valid period counted from the claim date; takes priority over ValidStart-ValidEnd
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub valid_days: Option<i64>,
+    /// Coupon validity start time, timestamp in seconds
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub valid_start: Option<i64>,
+    /// Coupon validity end time, timestamp in seconds
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub valid_end: Option<i64>,
+    /// Customer service phone
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub service_num: Option<String>,
+    /// 领取须知
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub notification: Option<String>,
+    /// Coupon code source: 1 generated by platform; 4 passed in real time by partner API
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code_type: Option<i64>,
+    /// Total number of coupon codes; 0/-1 means unlimited; must be greater than 0 for platform coupons
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub count: Option<i64>,
+    /// 0 second redemption not supported, 1 second redemption supported
+    #[serde(
+        rename = "couponSecondExchange",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub coupon_second_exchange: Option<i64>,
+    /// Total redeemable times
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total_can_use_count: Option<i32>,
+    /// Redemption link
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub link: Option<String>,
+    /// Coupon code usage conditions
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub condition: Option<String>,
+}
+/// 1
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkuItem {
+    /// 1
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_id: Option<i64>,
+    /// 1
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub out_sku_id: Option<i64>,
+    /// 1
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub outer_sku_id: Option<String>,
+    /// 1
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub code: Option<String>,
+    /// 1
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub spec_detail_id1: Option<i64>,
+    /// 1
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub spec_detail_id2: Option<i64>,
+    /// 1
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub spec_detail_id3: Option<i64>,
+}
+/// Review record list
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RecordsItem {
+    /// Product ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<i64>,
+    /// Product name
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub title: Option<String>,
+    /// Product main image
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub img_url: Option<String>,
+    /// 0 under review, 1 approved, 2 rejected
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub publish_status: Option<i64>,
+    /// Submission-for-review time, in seconds
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub publish_time: Option<i64>,
+    /// Approval/rejection time, in seconds
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub audit_time: Option<i64>,
+    /// Review rejection reason
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_reason: Option<::std::collections::BTreeMap<String, Vec<String>>>,
+}
+/// Optimizable issue items
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct FieldProblemItem {
-    /// 字段key，category-类目、props-属性、product_name-标题、pic-主图、desc_pic-详情图片、desc_text-详情文字
+    /// Field key: category - category, props - attributes, product_name - title, pic - main image, desc_pic - detail images, desc_text - detail text
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub field_key: Option<String>,
-    /// 字段名
+    /// Field name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -835,10 +1165,10 @@ pub struct FieldProblemItem {
     )]
     pub problem_type: Option<i64>,
 }
-/// 待优化问题分布列表
+/// Distribution list of issues to be optimized
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProblemTypeDistributionItem {
-    /// 待优化问题类型
+    /// Type of issue to be optimized
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -855,7 +1185,7 @@ pub struct ProblemTypeDistributionItem {
 }
 /// Product quality list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct QualityListItem {
+pub struct ProductQualityListQualityListItem {
     /// Product ID
     #[serde(
         default,
@@ -870,14 +1200,14 @@ pub struct QualityListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_name: Option<String>,
-    /// 待优化问题数量
+    /// Number of issues to be optimized
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub problem_num_to_improve: Option<i64>,
-    /// 待优化问题分布列表
+    /// Distribution list of issues to be optimized
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -902,21 +1232,21 @@ pub struct QualityListItem {
 /// 问题类型分布，仅brief_only为false返回
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductQualityTaskProblemTypeDistributionItem {
-    /// 优化项代号，1-商品信息不规范，2-关键信息待优化，3-商品素材缺失
+    /// Optimization item code: 1 non-standard product info, 2 key info needs optimization, 3 missing product materials
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub type_key: Option<i64>,
-    /// 优化项具体名字
+    /// Optimization item name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub type_name: Option<String>,
-    /// 具体问题数量
+    /// Number of specific issues
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -927,8 +1257,10 @@ pub struct ProductQualityTaskProblemTypeDistributionItem {
 ::shop_api::impl_lenient!(
     CategoryDetail, ChannelMainProduct, ProductSummary, SpecValue, SpecGroup, SpecPic,
     DeliveryInfo, SkuPrice, QualityAttachment, Quality, CreatedSku, LegacyProduct,
-    MessageChannelMainProduct, MessageChannelInfo, MessageProductStatus,
-    FieldProblemItem, ProblemTypeDistributionItem, QualityListItem,
+    MessageChannelMainProduct, MessageChannelInfo, MessageProductStatus, PicItem,
+    ProductFormatNewItem, ProductGetRecommendCategoryCategoryDetail, CategoryDetailsItem,
+    QualityAttachmentsItem, QualityListItem, PoiResource, SkuItem, RecordsItem,
+    FieldProblemItem, ProblemTypeDistributionItem, ProductQualityListQualityListItem,
     ProductQualityTaskProblemTypeDistributionItem
 );
 /// Webhook event `product_change` (400): A product changed: created, saved, audited, deleted, banned, listed or delisted (`product_change`).
@@ -2354,6 +2686,617 @@ impl ::shop_api::runtime::Paginated for ProductListRequest {
         )
     }
 }
+/// Request of `product.GetRecommendCategory`: Get recommended categories for a product from its title, images or attributes.
+///
+/// `POST /product/GetRecommendCategory` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/2004)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductGetRecommendCategoryRequest {
+    /// category_infer: infer category from title, images, etc.; product_info: check category misplacement from product content, requires category, attributes, etc.; smart_publish: predict category from images, requires main image
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub scene: Option<String>,
+    /// Product main image URL; required when scene is smart_publish
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub pic: Vec<PicItem>,
+    /// Product category ID; required when scene is product_info
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub category_leaf_id: i64,
+    /// Product title; required when scene is category_infer, optional when scene is product_info
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// Product category attributes
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_format_new: Option<
+        ::std::collections::BTreeMap<String, ProductFormatNewItem>,
+    >,
+    /// Brand ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub standard_brand_id: Option<i64>,
+}
+/// Response data of `product.GetRecommendCategory`: Get recommended categories for a product from its title, images or attributes.
+///
+/// `POST /product/GetRecommendCategory` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/2004)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductGetRecommendCategoryResponse {
+    /// Recommended category results
+    #[serde(
+        rename = "categoryDetails",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_details: Option<Vec<CategoryDetailsItem>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductGetRecommendCategoryRequest {
+    type Response = ProductGetRecommendCategoryResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "product",
+        name: "product.GetRecommendCategory",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/GetRecommendCategory",
+        summary: "Get recommended categories for a product from its title, images or attributes.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/14/2004",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &["pic", "category_leaf_id"],
+    };
+}
+/// Request of `product.addCbProduct`: Create a cross-border product.
+///
+/// `POST /product/addCbProduct` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/499)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductAddCbProductRequest {
+    /// Recommended: external merchant code, string supported
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub outer_product_id: Option<String>,
+    /// 0 normal, 3 virtual, 6 jade flash sale, 7 cloud flash sale
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_type: Option<i64>,
+    /// Leaf category ID, obtained via /shop/getShopCategory
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub category_leaf_id: Option<i64>,
+    /// Attribute name|attribute value separated by |; multiple groups separated by ^
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_format: Option<String>,
+    /// Product name, max 60 characters (30 Chinese characters), no emoji
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub name: Option<String>,
+    /// Merchant recommendation text, no emoji
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub recommend_remark: Option<String>,
+    /// Product carousel images; separate multiple images with "|"; the first is the main image; max 5, at least 600x600, max 1 MB each. Note: the total number of images across pic, description and spec_pic must not exceed 50
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pic: Option<String>,
+    /// Product description; currently images only. Separate multiple images with "|". Do not paste text from other sites, as CSS styles may be incompatible. Note: the total number of images across pic, description and spec_pic must not exceed 50
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub description: Option<String>,
+    /// Payment method: 0 cash on delivery, 1 online payment, 2 cash on delivery + online payment
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub pay_type: Option<i64>,
+    /// Hainan duty-free mode: 0 offshore-island duty-free, 1 mail delivery, 2 offshore-island self-pickup + mail delivery
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub delivery_method: Option<i32>,
+    /// Hainan duty-free: customs purchase-limit classification code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub cdf_category: Option<String>,
+    /// Stock deduction type: 1 deduct on order placement, 2 deduct on payment
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub reduce_type: Option<i64>,
+    /// Same-shop product recommendations: empty uses system recommendations; separate multiple product_ids with "|"
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub assoc_ids: Option<String>,
+    /// 运费模板id，传0表示包邮，通过/freightTemplate/list接口获取
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub freight_id: Option<i64>,
+    /// 重量
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub weight: Option<f64>,
+    /// 重量单位，0-kg, 1-g
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub weight_unit: Option<i64>,
+    /// delivery_delay_day: promised shipping time in days, default 2. Required for in-stock (presell_type=0) and tiered (presell_type=2) modes; supports 9999, 1, 2 (same-day, next-day, within 48 hours); see /product/getProductUpdateRule for allowed values
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub delivery_delay_day: i64,
+    /// Shipping mode: 0 in-stock, 1 presale, 2 tiered; default 0
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub presell_type: Option<i64>,
+    /// Shipping time in full-payment presale mode / tiered shipping time in tiered mode; see /product/getProductUpdateRule for allowed values
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub presell_delay: Option<i64>,
+    /// 预售结束时间，格式2020-02-21 18:54:27，最多支持设置距离当前30天
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub presell_end_time: Option<String>,
+    /// Whether 7-day no-reason return is supported: 0 no, 1 yes, 2 yes (not after unpacking)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub supply_7day_return: Option<i64>,
+    /// Customer service phone number
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub mobile: Option<String>,
+    /// false save only, true save and submit for review
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub commit: Option<bool>,
+    /// Brand ID (obtained via the shop authorized brand API) (shown as the brand field on the product detail page)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub brand_id: Option<i64>,
+    /// Merchant-visible remark
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub remark: Option<String>,
+    /// External product_id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub out_product_id: Option<i64>,
+    /// 资质，可通过/product/qualificationConfig获取
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub quality_list: Option<Vec<QualityListItem>>,
+    /// If empty, the spec name is auto-generated from the spec names at each level joined with "-"
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub spec_name: Option<String>,
+    /// Shop generic specs, reusable by similar products. Separate multiple specs with ^, spec and spec values with |, and multiple spec values with commas. When creating or editing in-stock+presale or new presale products, must include delivery time, e.g. 颜色|黑色,白色,黄色^尺码|S,M,L^发货时效|5天内发货,15天内发货
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub specs: Option<String>,
+    /// SKU details; count must equal spec1 x spec2 x spec3 combinations; stock may be set to 0 when SKU is not for sale
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub spec_prices: String,
+    /// E.g. for color-size, color is the main spec; for colors such as black, white, yellow, their image URLs are comma-separated. Note: the total number of images across pic, description and spec_pic must not exceed 50
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub spec_pic: Option<String>,
+    /// Purchase limit per user per order
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub maximum_per_order: Option<i64>,
+    /// Cumulative purchase limit per user
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub limit_per_buyer: Option<i64>,
+    /// Minimum number of items per user per order
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub minimum_per_order: Option<i64>,
+    /// 通过/product/getCatePropertyV2获取 格式：{"property_id":[{"value":value,"name":"property_name","diy_type":0}]} name的类型是string，value和diy_type的类型是number
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_format_new: Option<String>,
+    /// spu_id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub spu_id: Option<i64>,
+    /// Number of days shipping can be scheduled
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub appoint_delivery_day: Option<i64>,
+    /// third_url
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub third_url: Option<String>,
+    /// extra
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub extra: Option<String>,
+    /// src
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub src: Option<String>,
+    /// Must be true for coupon types
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub need_check_out: Option<bool>,
+    /// Coupon info
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poi_resource: Option<PoiResource>,
+    /// Vehicle VIN code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub car_vin_code: Option<String>,
+    /// Recharge mode
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub need_recharge_mode: Option<bool>,
+    /// 0 full-payment presale, 1 SKU presale, 2 in-stock + presale, 3 new presale
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub presell_config_level: Option<i64>,
+    /// 账号模板id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub account_template_id: Option<String>,
+    /// Pass only for full-payment presale and SKU presale: 0 ship after presale ends, 1 ship after payment
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub presell_delivery_type: Option<i64>,
+    /// White-background image URL (only material center URLs are valid)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub white_back_ground_pic_url: Option<String>,
+    /// 3:4 long image URL (only material center URLs are valid)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub long_pic_url: Option<String>,
+    /// After-sale service parameters in key:value format: supply_7day_return (7-day no-reason return): 0 not supported, 1 supported, 2 supported (not after unsealing); supply_day_return_selector (no-reason return label): N days-policy code, N only 7 or 15; supply_red_ass_return (diaper rash guarantee): 0 not supported, 1 supported; supply_allergy_return (allergy guarantee, cross-border only): 0 not supported, 1 supported; damaged_order_return (return if damaged): 0 not supported, 1 supported; support_allergy_returnV2 (allergy return, domestic optional): 0 not supported, 1 supported
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_sale_service: Option<::std::collections::BTreeMap<String, String>>,
+    /// Sales mode: 0 all channels, 1 only specified live rooms
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sell_channel: Option<Vec<i64>>,
+    /// Listing time after approval: 0 list for sale immediately, 1 put into warehouse
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub start_sale_type: Option<i64>,
+    /// {"customs_clear_type":4,"origin_region_id": 3573511,"source_region_id": 3573511,"brand_region_id": 174982,"net_weight_qty":13.4,"tax_payer":0}
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub logistics_info: Option<String>,
+    /// Whether the product price includes tax
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub price_has_tax: Option<String>,
+    /// Whether the product is cross-border, education, etc. (use 2 for cross-border/Hainan products)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub biz_kind: Option<i64>,
+    /// standard_brand_id, obtained via /brand/list; pass 596120136 if there is no brand ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub standard_brand_id: Option<i64>,
+    /// Selling price in fen (1/100 CNY), tax included
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub discount_price: Option<i64>,
+    /// Strikethrough price in fen (1/100 CNY), tax-inclusive (set in spec_prices)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub market_price: Option<i64>,
+    /// Size chart
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub size_info_template_id: Option<i64>,
+}
+/// Response data of `product.addCbProduct`: Create a cross-border product.
+///
+/// `POST /product/addCbProduct` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/499)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductAddCbProductResponse {
+    /// product_id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<i64>,
+    /// out_product_id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub out_product_id: Option<i64>,
+    /// outer_product_id
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub outer_product_id: Option<String>,
+    /// create_time
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub create_time: Option<String>,
+    /// 1
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku: Option<Vec<SkuItem>>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductAddCbProductRequest {
+    type Response = ProductAddCbProductResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "product",
+        name: "product.addCbProduct",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/addCbProduct",
+        summary: "Create a cross-border product.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/14/499",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["delivery_delay_day", "spec_prices"],
+    };
+}
+/// Request of `product.auditList`: List products by review status, with rejection reasons.
+///
+/// `POST /product/auditList` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1748)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductAuditListRequest {
+    /// Return products with the given audit status: 0 under review, 1 approved, 2 rejected
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub publish_status: Option<i64>,
+    /// 第几页（第一页为0，最大为99）
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub page: Option<i64>,
+    /// Items returned per page, at most 100
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub size: Option<i64>,
+    /// Product ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<i64>,
+}
+/// Response data of `product.auditList`: List products by review status, with rejection reasons.
+///
+/// `POST /product/auditList` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1748)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProductAuditListResponse {
+    /// Review record list
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub records: Option<Vec<RecordsItem>>,
+    /// Total quantity
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub total: Option<i64>,
+}
+impl ::shop_api::runtime::ApiRequest for ProductAuditListRequest {
+    type Response = ProductAuditListResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "product",
+        name: "product.auditList",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/product/auditList",
+        summary: "List products by review status, with rejection reasons.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/14/1748",
+        flags: ::shop_api::runtime::Flags::NONE
+            .with(::shop_api::runtime::Flags::IDEMPOTENT),
+        deprecated: false,
+        has_data: true,
+        required: &[],
+    };
+}
 /// Request of `product.editBuyerLimit`: Set per-order and per-buyer purchase limits on a product.
 ///
 /// `POST /product/editBuyerLimit` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/262)
@@ -2428,7 +3371,7 @@ pub struct ProductQualityDetailRequest {
 /// `POST /product/qualityDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/939)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductQualityDetailResponse {
-    /// 可优化问题项
+    /// Optimizable issue items
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2494,21 +3437,21 @@ pub struct ProductQualityListRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_by: Option<String>,
-    /// 分页参数，页数从1开始
+    /// Pagination: page number, starting from 1
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub page: Option<i64>,
-    /// 分页参数，每页大小，填写范围1~100；
+    /// Pagination: page size, range 1-100
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub page_size: Option<i64>,
-    /// 【已废弃】开发者可以传入：9999999999
+    /// Deprecated. Developers may pass 9999999999
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2534,8 +3477,8 @@ pub struct ProductQualityListResponse {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
-    pub quality_list: Option<Vec<QualityListItem>>,
-    /// 店铺待优化商品总量
+    pub quality_list: Option<Vec<ProductQualityListQualityListItem>>,
+    /// Total number of shop products to be optimized
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2561,25 +3504,6 @@ impl ::shop_api::runtime::ApiRequest for ProductQualityListRequest {
         required: &[],
     };
 }
-impl ::shop_api::runtime::Paginated for ProductQualityListRequest {
-    type Item = QualityListItem;
-    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
-        if let ::shop_api::runtime::PageKey::Number(n) = page {
-            let n = *n;
-            self.page = Some(n);
-        }
-    }
-    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
-        ::shop_api::runtime::Page::numbered(
-            resp.quality_list.unwrap_or_default(),
-            self.page.unwrap_or(1),
-            1,
-            self.page_size,
-            resp.total,
-            None,
-        )
-    }
-}
 /// Request of `product.qualityTask`: Get the status and summary of the shop's product quality check.
 ///
 /// `POST /product/qualityTask` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/937)
@@ -2598,49 +3522,49 @@ pub struct ProductQualityTaskRequest {
 /// `POST /product/qualityTask` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/937)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductQualityTaskResponse {
-    /// 总共需要诊断的商品数
+    /// Total number of products to be diagnosed
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_num_total: Option<i64>,
-    /// 已经诊断过的商品数
+    /// Number of products already diagnosed
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_num_finished: Option<i64>,
-    /// 任务状态，0-初始化，1-进行中，2-已完成
+    /// Task status: 0 initialized, 1 in progress, 2 completed
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub task_status: Option<i64>,
-    /// 待优化商品数，仅brief_only为false返回
+    /// Number of products to be optimized; returned only when brief_only is false
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_num_to_improve_total: Option<i64>,
-    /// 可优化项总数，仅brief_only为false返回
+    /// Total number of optimizable items; returned only when brief_only is false
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub problem_num_total: Option<i64>,
-    /// 待优化项数量，仅brief_only为false返回
+    /// Number of items to be optimized; returned only when brief_only is false
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub problem_num_to_improve: Option<i64>,
-    /// 任务完成时间，仅brief_only为false返回
+    /// Task completion time; returned only when brief_only is false
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2656,7 +3580,7 @@ pub struct ProductQualityTaskResponse {
     pub problem_type_distribution: Option<
         Vec<ProductQualityTaskProblemTypeDistributionItem>,
     >,
-    /// 任务ID
+    /// Task ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2834,6 +3758,37 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductListResponse> {
         self.execute(req).await
     }
+    /// Get recommended categories for a product from its title, images or attributes.
+    ///
+    /// `product.GetRecommendCategory` (`POST /product/GetRecommendCategory`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/2004)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn product_get_recommend_category(
+        &self,
+        req: &ProductGetRecommendCategoryRequest,
+    ) -> ::shop_api::runtime::Result<ProductGetRecommendCategoryResponse> {
+        self.execute(req).await
+    }
+    /// Create a cross-border product.
+    ///
+    /// `product.addCbProduct` (`POST /product/addCbProduct`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/499)
+    pub async fn product_add_cb_product(
+        &self,
+        req: &ProductAddCbProductRequest,
+    ) -> ::shop_api::runtime::Result<ProductAddCbProductResponse> {
+        self.execute(req).await
+    }
+    /// List products by review status, with rejection reasons.
+    ///
+    /// `product.auditList` (`POST /product/auditList`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1748)
+    ///
+    /// Idempotent: retried on transport errors and 5xx.
+    pub async fn product_audit_list(
+        &self,
+        req: &ProductAuditListRequest,
+    ) -> ::shop_api::runtime::Result<ProductAuditListResponse> {
+        self.execute(req).await
+    }
     /// Set per-order and per-buyer purchase limits on a product.
     ///
     /// `product.editBuyerLimit` (`POST /product/editBuyerLimit`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/262)
@@ -2901,6 +3856,9 @@ pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <ProductEditV2Request as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <ProductDelRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <ProductListRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductGetRecommendCategoryRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductAddCbProductRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <ProductAuditListRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <ProductEditBuyerLimitRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <ProductQualityDetailRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <ProductQualityListRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
@@ -2920,6 +3878,11 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Doudian>>(
         "product.editV2" => Ok(visitor.visit::<ProductEditV2Request>()),
         "product.del" => Ok(visitor.visit::<ProductDelRequest>()),
         "product.list" => Ok(visitor.visit::<ProductListRequest>()),
+        "product.GetRecommendCategory" => {
+            Ok(visitor.visit::<ProductGetRecommendCategoryRequest>())
+        }
+        "product.addCbProduct" => Ok(visitor.visit::<ProductAddCbProductRequest>()),
+        "product.auditList" => Ok(visitor.visit::<ProductAuditListRequest>()),
         "product.editBuyerLimit" => Ok(visitor.visit::<ProductEditBuyerLimitRequest>()),
         "product.qualityDetail" => Ok(visitor.visit::<ProductQualityDetailRequest>()),
         "product.qualityList" => Ok(visitor.visit::<ProductQualityListRequest>()),

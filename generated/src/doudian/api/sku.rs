@@ -358,14 +358,14 @@ pub struct CustomsReportInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub unit: Option<String>,
-    /// 品名
+    /// Product name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub report_name: Option<String>,
-    /// 品牌
+    /// Brand
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -842,14 +842,14 @@ impl ::shop_api::runtime::ApiRequest for SkuAddRequest {
 /// `POST /sku/detail` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/82)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SkuDetailRequest {
-    /// sku id
+    /// SKU ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sku_id: Option<i64>,
-    /// sku code
+    /// SKU code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -862,7 +862,7 @@ pub struct SkuDetailRequest {
 /// `POST /sku/detail` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/82)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SkuDetailResponse {
-    /// sku id
+    /// SKU ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -935,7 +935,7 @@ pub struct SkuDetailResponse {
     /// Customs declaration elements
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customs_report_info: Option<CustomsReportInfo>,
-    /// 价格
+    /// Price
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -956,42 +956,42 @@ pub struct SkuDetailResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub spec_id: Option<i64>,
-    /// 创建时间
+    /// Creation time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub create_time: Option<i64>,
-    /// sku外部编码
+    /// SKU external code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<String>,
-    /// 0-普通 1-区域库存
+    /// 0 normal, 1 regional stock
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sku_type: Option<i64>,
-    /// 供应商ID
+    /// Supplier ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub supplier_id: Option<String>,
-    /// sku_type=0时，表示库存数量 sku_type=1时，使用stock_map
+    /// When sku_type=0, stock quantity; when sku_type=1, use stock_map
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub stock_num: Option<i64>,
-    /// sku_type=0时，表示预占库存数量 sku_type=1时，使用prehold_stock_map
+    /// When sku_type=0, pre-held stock quantity; when sku_type=1, use prehold_stock_map
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1040,14 +1040,14 @@ pub struct SkuDetailResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub is_suit: Option<i32>,
-    /// 套装内数量
+    /// Quantity in the set
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub suit_num: Option<i64>,
-    /// 容量单位ml，酒类专有
+    /// Capacity in ml, for alcohol only
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1085,7 +1085,7 @@ pub struct SkuEditCodeRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<String>,
-    /// skuid
+    /// SKU ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1148,14 +1148,14 @@ pub struct SkuEditPriceRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub price: Option<i64>,
-    /// sku编码
+    /// SKU code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<String>,
-    /// skuid
+    /// SKU ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

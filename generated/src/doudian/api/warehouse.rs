@@ -208,7 +208,7 @@ pub struct Warehouse {
     )]
     pub create_time: Option<i64>,
 }
-/// 仓地址编码 苹果门店店铺、超市小时达店铺建仓必传
+/// Warehouse address code; required when creating warehouses for Apple store shops and supermarket hourly-delivery shops
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct WarehouseCreateBatchWarehouseLocation {
     /// Province address code
@@ -218,14 +218,14 @@ pub struct WarehouseCreateBatchWarehouseLocation {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub address_id1: Option<i64>,
-    /// 市地址编码
+    /// City address code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub address_id2: Option<i64>,
-    /// 区地址编码
+    /// District address code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -250,49 +250,49 @@ pub struct OutWarehouseListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub out_warehouse_id: Option<String>,
-    /// 仓库名称
+    /// Warehouse name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub name: Option<String>,
-    /// 仓库介绍
+    /// Warehouse description
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub intro: Option<String>,
-    /// 仓地址详细地址，苹果门店店铺、超市小时达店铺建仓必传
+    /// Warehouse detailed address; required when creating warehouses for Apple store shops and supermarket hourly-delivery shops
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub address_detail: Option<String>,
-    /// 仓地址编码 苹果门店店铺、超市小时达店铺建仓必传
+    /// Warehouse address code; required when creating warehouses for Apple store shops and supermarket hourly-delivery shops
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warehouse_location: Option<WarehouseCreateBatchWarehouseLocation>,
 }
-/// 仓库配送地址列表
+/// Warehouse delivery address list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AddrListItem {
-    /// 一级地址id
+    /// Level-1 address ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub addr_id1: Option<i64>,
-    /// 二级地址id
+    /// Level-2 address ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub addr_id2: Option<i64>,
-    /// 三级地址id
+    /// Level-3 address ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -310,21 +310,21 @@ pub struct AddrListItem {
 /// 配送地址
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Addr {
-    /// 一级地址id
+    /// Level-1 address ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub addr_id1: Option<i64>,
-    /// 二级地址id
+    /// Level-2 address ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub addr_id2: Option<i64>,
-    /// 三级地址id
+    /// Level-3 address ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -727,7 +727,7 @@ pub struct WarehouseCreateBatchRequest {
 /// `POST /warehouse/createBatch` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/695)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct WarehouseCreateBatchResponse {
-    /// key是outWarehouseId,value代表成功/失败
+    /// Key is outWarehouseId, value indicates success/failure
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<::std::collections::BTreeMap<String, bool>>,
 }
@@ -760,7 +760,7 @@ pub struct WarehouseSetAddrBatchRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub out_warehouse_id: Option<String>,
-    /// 仓库配送地址列表
+    /// Warehouse delivery address list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -798,7 +798,7 @@ pub struct WarehouseSetPriorityRequest {
     /// 配送地址
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub addr: Option<Addr>,
-    /// 前面是out_warehouse_id，后面是仓优先级 仓优先级，0-5，0优先级最高，5最低
+    /// Key is out_warehouse_id, value is warehouse priority 0-5, 0 highest, 5 lowest
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priorities: Option<::std::collections::BTreeMap<String, i64>>,
 }

@@ -89,6 +89,60 @@ pub enum Event {
     #[cfg(feature = "tiktok-event")]
     /// `16`: A product was created.
     ProductCreation(event::ProductCreationEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `18`: Product category change.
+    ProductCategoryChange(event::ProductCategoryChangeEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `19`: Size chart change.
+    SizeChartChange(event::SizeChartChangeEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `21`: Inbound FBT order status change.
+    InboundFbtOrderStatusChange(event::InboundFbtOrderStatusChangeEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `22`: FBT merchant onboarding.
+    FbtMerchantOnboarding(event::FbtMerchantOnboardingEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `23`: Goods match.
+    GoodsMatch(event::GoodsMatchEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `24`: FBT inventory update.
+    FbtInventoryUpdate(event::FbtInventoryUpdateEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `25`: Opportunity matching status change.
+    OpportunityMatchingStatusChange(event::OpportunityMatchingStatusChangeEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `27`: Inventory status change.
+    InventoryStatusChange(event::InventoryStatusChangeEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `33`: New message listener.
+    NewMessageListener(event::NewMessageListenerEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `35`: Tokopedia mirror status change.
+    TokopediaMirrorStatusChange(event::TokopediaMirrorStatusChangeEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `36`: Invoice status change.
+    InvoiceStatusChange(event::InvoiceStatusChangeEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `37`: Product audit status change.
+    ProductAuditStatusChange(event::ProductAuditStatusChangeEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `38`: Strikethrough price expired.
+    StrikethroughPriceExpired(event::StrikethroughPriceExpiredEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `39`: Activity status change.
+    ActivityStatusChange(event::ActivityStatusChangeEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `42`: Combined listing change.
+    CombinedListingChange(event::CombinedListingChangeEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `46`: Image translation completed.
+    ImageTranslationCompleted(event::ImageTranslationCompletedEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `51`: Global replication status change.
+    GlobalReplicationStatusChange(event::GlobalReplicationStatusChangeEvent),
+    #[cfg(feature = "tiktok-event")]
+    /// `52`: Global listing method change.
+    GlobalListingMethodChange(event::GlobalListingMethodChangeEvent),
     /// An event this version of the crate does not know (or whose module is not compiled in), kept raw.
     Unknown {
         /// The event's code.
@@ -126,6 +180,42 @@ impl Event {
             "15" => serde_json::from_str(data).map(Self::ProductInformationChange),
             #[cfg(feature = "tiktok-event")]
             "16" => serde_json::from_str(data).map(Self::ProductCreation),
+            #[cfg(feature = "tiktok-event")]
+            "18" => serde_json::from_str(data).map(Self::ProductCategoryChange),
+            #[cfg(feature = "tiktok-event")]
+            "19" => serde_json::from_str(data).map(Self::SizeChartChange),
+            #[cfg(feature = "tiktok-event")]
+            "21" => serde_json::from_str(data).map(Self::InboundFbtOrderStatusChange),
+            #[cfg(feature = "tiktok-event")]
+            "22" => serde_json::from_str(data).map(Self::FbtMerchantOnboarding),
+            #[cfg(feature = "tiktok-event")]
+            "23" => serde_json::from_str(data).map(Self::GoodsMatch),
+            #[cfg(feature = "tiktok-event")]
+            "24" => serde_json::from_str(data).map(Self::FbtInventoryUpdate),
+            #[cfg(feature = "tiktok-event")]
+            "25" => serde_json::from_str(data).map(Self::OpportunityMatchingStatusChange),
+            #[cfg(feature = "tiktok-event")]
+            "27" => serde_json::from_str(data).map(Self::InventoryStatusChange),
+            #[cfg(feature = "tiktok-event")]
+            "33" => serde_json::from_str(data).map(Self::NewMessageListener),
+            #[cfg(feature = "tiktok-event")]
+            "35" => serde_json::from_str(data).map(Self::TokopediaMirrorStatusChange),
+            #[cfg(feature = "tiktok-event")]
+            "36" => serde_json::from_str(data).map(Self::InvoiceStatusChange),
+            #[cfg(feature = "tiktok-event")]
+            "37" => serde_json::from_str(data).map(Self::ProductAuditStatusChange),
+            #[cfg(feature = "tiktok-event")]
+            "38" => serde_json::from_str(data).map(Self::StrikethroughPriceExpired),
+            #[cfg(feature = "tiktok-event")]
+            "39" => serde_json::from_str(data).map(Self::ActivityStatusChange),
+            #[cfg(feature = "tiktok-event")]
+            "42" => serde_json::from_str(data).map(Self::CombinedListingChange),
+            #[cfg(feature = "tiktok-event")]
+            "46" => serde_json::from_str(data).map(Self::ImageTranslationCompleted),
+            #[cfg(feature = "tiktok-event")]
+            "51" => serde_json::from_str(data).map(Self::GlobalReplicationStatusChange),
+            #[cfg(feature = "tiktok-event")]
+            "52" => serde_json::from_str(data).map(Self::GlobalListingMethodChange),
             _ => {
                 Ok(Self::Unknown {
                     code: code.to_owned(),
@@ -163,6 +253,50 @@ impl Event {
             Self::ProductInformationChange(_) => ("15", "product_information_change"),
             #[cfg(feature = "tiktok-event")]
             Self::ProductCreation(_) => ("16", "product_creation"),
+            #[cfg(feature = "tiktok-event")]
+            Self::ProductCategoryChange(_) => ("18", "product_category_change"),
+            #[cfg(feature = "tiktok-event")]
+            Self::SizeChartChange(_) => ("19", "size_chart_change"),
+            #[cfg(feature = "tiktok-event")]
+            Self::InboundFbtOrderStatusChange(_) => {
+                ("21", "inbound_fbt_order_status_change")
+            }
+            #[cfg(feature = "tiktok-event")]
+            Self::FbtMerchantOnboarding(_) => ("22", "fbt_merchant_onboarding"),
+            #[cfg(feature = "tiktok-event")]
+            Self::GoodsMatch(_) => ("23", "goods_match"),
+            #[cfg(feature = "tiktok-event")]
+            Self::FbtInventoryUpdate(_) => ("24", "fbt_inventory_update"),
+            #[cfg(feature = "tiktok-event")]
+            Self::OpportunityMatchingStatusChange(_) => {
+                ("25", "opportunity_matching_status_change")
+            }
+            #[cfg(feature = "tiktok-event")]
+            Self::InventoryStatusChange(_) => ("27", "inventory_status_change"),
+            #[cfg(feature = "tiktok-event")]
+            Self::NewMessageListener(_) => ("33", "new_message_listener"),
+            #[cfg(feature = "tiktok-event")]
+            Self::TokopediaMirrorStatusChange(_) => {
+                ("35", "tokopedia_mirror_status_change")
+            }
+            #[cfg(feature = "tiktok-event")]
+            Self::InvoiceStatusChange(_) => ("36", "invoice_status_change"),
+            #[cfg(feature = "tiktok-event")]
+            Self::ProductAuditStatusChange(_) => ("37", "product_audit_status_change"),
+            #[cfg(feature = "tiktok-event")]
+            Self::StrikethroughPriceExpired(_) => ("38", "strikethrough_price_expired"),
+            #[cfg(feature = "tiktok-event")]
+            Self::ActivityStatusChange(_) => ("39", "activity_status_change"),
+            #[cfg(feature = "tiktok-event")]
+            Self::CombinedListingChange(_) => ("42", "combined_listing_change"),
+            #[cfg(feature = "tiktok-event")]
+            Self::ImageTranslationCompleted(_) => ("46", "image_translation_completed"),
+            #[cfg(feature = "tiktok-event")]
+            Self::GlobalReplicationStatusChange(_) => {
+                ("51", "global_replication_status_change")
+            }
+            #[cfg(feature = "tiktok-event")]
+            Self::GlobalListingMethodChange(_) => ("52", "global_listing_method_change"),
             Self::Unknown { code, .. } => (code.as_str(), "unknown"),
         }
     }
@@ -255,6 +389,132 @@ pub fn events() -> Vec<::shop_api::runtime::EventInfo> {
         name: "product_creation",
         summary: "A product was created.",
         doc_url: "https://partner.tiktokshop.com/docv2/page/663c98b566828e02e4515580",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "18",
+        name: "product_category_change",
+        summary: "Product category change.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/668764a371f16d02eef1f393",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "19",
+        name: "size_chart_change",
+        summary: "Size chart change.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/66befac437ede902f8dd21d1",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "21",
+        name: "inbound_fbt_order_status_change",
+        summary: "Inbound FBT order status change.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6708f866a88d1103246fed6a",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "22",
+        name: "fbt_merchant_onboarding",
+        summary: "FBT merchant onboarding.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6708f86842f5af03316bccff",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "23",
+        name: "goods_match",
+        summary: "Goods match.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6708f86aed6fab0308fa780e",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "24",
+        name: "fbt_inventory_update",
+        summary: "FBT inventory update.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6708f86d24e99e035deee8b9",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "25",
+        name: "opportunity_matching_status_change",
+        summary: "Opportunity matching status change.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6710c02ba88d1103248e82b2",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "27",
+        name: "inventory_status_change",
+        summary: "Inventory status change.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/672995e79ba2a002fe5dc92e",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "33",
+        name: "new_message_listener",
+        summary: "New message listener.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/6790b76eb59cf9030997b783",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "35",
+        name: "tokopedia_mirror_status_change",
+        summary: "Tokopedia mirror status change.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/678f43b378f4c20311becd07",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "36",
+        name: "invoice_status_change",
+        summary: "Invoice status change.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/67b68ca185619104a6772e5d",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "37",
+        name: "product_audit_status_change",
+        summary: "Product audit status change.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/67b5c6cba42623049abe5062",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "38",
+        name: "strikethrough_price_expired",
+        summary: "Strikethrough price expired.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/67c6f62e6704d704a6e5deed",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "39",
+        name: "activity_status_change",
+        summary: "Activity status change.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/67ff82ce550a99048d938b2e",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "42",
+        name: "combined_listing_change",
+        summary: "Combined listing change.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/68232cac0b038904a68c3753",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "46",
+        name: "image_translation_completed",
+        summary: "Image translation completed.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/684f8d9bcc4e44049347a12e",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "51",
+        name: "global_replication_status_change",
+        summary: "Global replication status change.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/68b83e1629f2990489c3d277",
+    });
+    #[cfg(feature = "tiktok-event")]
+    v.push(::shop_api::runtime::EventInfo {
+        code: "52",
+        name: "global_listing_method_change",
+        summary: "Global listing method change.",
+        doc_url: "https://partner.tiktokshop.com/docv2/page/68b84210d40cf204a17e4d27",
     });
     v
 }
