@@ -30,12 +30,21 @@ pub mod product;
 #[cfg(feature = "doudian-promise")]
 /// Delivery promises (时效) — delivery-time commitments of the shop.
 pub mod promise;
+#[cfg(feature = "doudian-rights")]
+/// Rights (权益) — the app's service rights for the shop.
+pub mod rights;
+#[cfg(feature = "doudian-security")]
+/// Security — report security events of orders to the platform.
+pub mod security;
 #[cfg(feature = "doudian-shop")]
 /// Shop — authorized brands and the product categories the shop may publish in.
 pub mod shop;
 #[cfg(feature = "doudian-sku")]
 /// SKUs — list a product's SKUs, query and set stock (whole-shop or per warehouse).
 pub mod sku;
+#[cfg(feature = "doudian-sms")]
+/// SMS (短信) — signatures, templates and sending of marketing/notification SMS through the platform.
+pub mod sms;
 #[cfg(feature = "doudian-spec")]
 /// Specifications (规格) — shop-wide specification templates used by legacy product publishing.
 pub mod spec;
@@ -573,8 +582,11 @@ pub fn endpoints() -> Vec<&'static ::shop_api::runtime::Endpoint> {
     #[cfg(feature = "doudian-order")] v.extend_from_slice(order::ENDPOINTS);
     #[cfg(feature = "doudian-product")] v.extend_from_slice(product::ENDPOINTS);
     #[cfg(feature = "doudian-promise")] v.extend_from_slice(promise::ENDPOINTS);
+    #[cfg(feature = "doudian-rights")] v.extend_from_slice(rights::ENDPOINTS);
+    #[cfg(feature = "doudian-security")] v.extend_from_slice(security::ENDPOINTS);
     #[cfg(feature = "doudian-shop")] v.extend_from_slice(shop::ENDPOINTS);
     #[cfg(feature = "doudian-sku")] v.extend_from_slice(sku::ENDPOINTS);
+    #[cfg(feature = "doudian-sms")] v.extend_from_slice(sms::ENDPOINTS);
     #[cfg(feature = "doudian-spec")] v.extend_from_slice(spec::ENDPOINTS);
     #[cfg(feature = "doudian-spu")] v.extend_from_slice(spu::ENDPOINTS);
     #[cfg(feature = "doudian")] v.extend_from_slice(token::ENDPOINTS);
@@ -637,6 +649,16 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::Doudian>>(
         Ok(out) => return Some(out),
         Err(v) => v,
     };
+    #[cfg(feature = "doudian-rights")]
+    let visitor = match rights::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
+    #[cfg(feature = "doudian-security")]
+    let visitor = match security::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
     #[cfg(feature = "doudian-shop")]
     let visitor = match shop::dispatch(name, visitor) {
         Ok(out) => return Some(out),
@@ -644,6 +666,11 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::Doudian>>(
     };
     #[cfg(feature = "doudian-sku")]
     let visitor = match sku::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
+    #[cfg(feature = "doudian-sms")]
+    let visitor = match sms::dispatch(name, visitor) {
         Ok(out) => return Some(out),
         Err(v) => v,
     };
