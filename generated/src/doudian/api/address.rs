@@ -29,7 +29,7 @@ pub struct DataItem {
 /// Address info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Address {
-    /// 联系人姓名
+    /// Contact name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -64,21 +64,21 @@ pub struct Address {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub town_id: Option<i64>,
-    /// 详细地址
+    /// Detailed address
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub detail: Option<String>,
-    /// 街道ID
+    /// Street ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub street_id: Option<i64>,
-    /// 联系方式类型(0-手机,1-普通座机,2-企业座机)
+    /// Contact type (0 mobile, 1 ordinary landline, 2 enterprise landline)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -103,7 +103,7 @@ pub struct Address {
 /// Response result
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SubDistrictsItem {
-    /// 镇或者街道ID
+    /// Town or street ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -124,7 +124,7 @@ pub struct SubDistrictsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub level: Option<String>,
-    /// 镇或者街道名称
+    /// Town or street name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -429,7 +429,7 @@ pub struct AddressUpdateAddress {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<i64>,
-    /// 联系人姓名
+    /// Contact name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -464,21 +464,21 @@ pub struct AddressUpdateAddress {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub town_id: Option<i64>,
-    /// 详细地址
+    /// Detailed address
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub detail: Option<String>,
-    /// 街道ID
+    /// Street ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub street_id: Option<i64>,
-    /// 联系方式类型(0-手机,1-普通座机,2-企业座机)
+    /// Contact type (0 mobile, 1 ordinary landline, 2 enterprise landline)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -559,7 +559,7 @@ pub struct AddressCreateRequest {
     /// Address info
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
-    /// 门店ID（新建地址绑定在该门店下，非门店场景无需填写）
+    /// Store ID (new address is bound to this store; not needed outside store scenarios)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -689,14 +689,14 @@ pub struct AddressListRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub shop_id: Option<i64>,
-    /// 翻页每页数量，默认10
+    /// Page size, default 10
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub page_size: Option<i64>,
-    /// 翻页页数，从1开始
+    /// Page number, starting from 1
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -717,7 +717,7 @@ pub struct AddressListRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_field: Option<String>,
-    /// 门店ID，抖超小时达业务使用传入后只获取该门店下地址列表；
+    /// Store ID; used by Douchao hourly delivery; if given, only that store's address list is returned
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -737,7 +737,7 @@ pub struct AddressListResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub total: Option<i64>,
-    /// 页码
+    /// Page number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -776,25 +776,6 @@ impl ::shop_api::runtime::ApiRequest for AddressListRequest {
         has_data: true,
         required: &[],
     };
-}
-impl ::shop_api::runtime::Paginated for AddressListRequest {
-    type Item = AddressListItem;
-    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
-        if let ::shop_api::runtime::PageKey::Number(n) = page {
-            let n = *n;
-            self.page_no = Some(n);
-        }
-    }
-    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
-        ::shop_api::runtime::Page::numbered(
-            resp.address_list.unwrap_or_default(),
-            self.page_no.unwrap_or(1),
-            1,
-            self.page_size,
-            resp.total,
-            None,
-        )
-    }
 }
 /// Request of `address.provinceList`: List provinces with their IDs.
 ///
@@ -840,7 +821,7 @@ pub struct AddressUpdateRequest {
     /// Address info
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<AddressUpdateAddress>,
-    /// 门店场景需要传门店ID，其他场景默认值0即可
+    /// Store ID required in store scenarios; default 0 otherwise
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

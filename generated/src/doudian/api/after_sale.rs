@@ -1280,7 +1280,7 @@ pub struct Conclusion {
     )]
     pub match_success: Option<bool>,
 }
-/// 要拦截的包裹
+/// Packages to intercept
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InterceptTargetsItem {
     /// Logistics company code
@@ -1487,7 +1487,7 @@ pub struct InterceptResultsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub other_product_amount: Option<i64>,
-    /// 结算方式 0是线上结算 1是线下结算
+    /// Settlement method: 0 online, 1 offline
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1533,7 +1533,7 @@ pub struct ItemsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub image: Option<String>,
-    /// 订单类型，即订单信息中order_type 枚举：0-普通实物订单 1-全款预售订单 2-虚拟商品订单 3-快闪店订单 4-电子券 5-三方核销 6-服务市场 -1-通用,不考虑订单类型
+    /// Order type, i.e. order_type in the order info. Enum: 0 normal physical order, 1 full-payment presale order, 2 virtual goods order, 3 pop-up store order, 4 e-voucher, 5 third-party redemption, 6 Service Market, -1 generic, regardless of order type
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3792,7 +3792,7 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleCancelSendGoodsSuccessRequest 
 /// `POST /afterSale/OpenAfterSaleChannel` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/764)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AfterSaleOpenAfterSaleChannelRequest {
-    /// 订单ID
+    /// Order ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3831,7 +3831,7 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleOpenAfterSaleChannelRequest {
 /// `POST /afterSale/addOrderRemark` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/585)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AfterSaleAddOrderRemarkRequest {
-    /// 订单ID，与售后单ID二选一传入
+    /// Order ID; pass either this or the after-sale ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3894,7 +3894,7 @@ pub struct AfterSaleApplyLogisticsInterceptRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub op_from: Option<i32>,
-    /// 要拦截的包裹
+    /// Packages to intercept
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -4000,21 +4000,21 @@ pub struct AfterSaleFillLogisticsRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub tracking_no: Option<String>,
-    /// 预约上门取货时间戳，单位：秒（目前抖超小时达店铺使用）
+    /// Scheduled door-to-door pickup timestamp, in seconds (currently used by Douchao hourly delivery shops)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub book_time_begin: Option<i64>,
-    /// 预约上门取货时间戳，单位：秒（目前抖超小时达店铺使用）
+    /// Scheduled door-to-door pickup timestamp, in seconds (currently used by Douchao hourly delivery shops)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub book_time_end: Option<i64>,
-    /// 门店ID
+    /// Store ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

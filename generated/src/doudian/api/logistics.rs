@@ -72,42 +72,42 @@ pub struct CancelResult {
 /// Consignment item information
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CargoDetailsItem {
-    /// 货物名称，如果需要生成电子运单，则为必填
+    /// Goods name; required to generate an electronic waybill
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub name: Option<String>,
-    /// 货物单价的币别：参照附录币别代码附件
+    /// Currency of the goods unit price: see the currency code appendix
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub currency: Option<String>,
-    /// 货物数量, 跨境件报关需要填写
+    /// Goods quantity; required for cross-border customs declaration
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub count: Option<i64>,
-    /// 货物单位，如：个、台、本，跨境件报关需要填写。
+    /// Goods unit, e.g. piece, set, volume; required for cross-border customs declaration
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub unit: Option<String>,
-    /// 货物单价，精确到小数点后10位，跨境件报关需要填写
+    /// Goods unit price, up to 10 decimal places; required for cross-border customs declaration
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub amount: Option<String>,
-    /// 订单货物单位重量，包含子母件，单位千克，精确到小数点后6位跨境件报关需要填写
+    /// Unit weight of order goods, including parent/child packages, in kg, up to 6 decimal places; required for cross-border customs declaration
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -185,14 +185,14 @@ pub struct ContactInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub biz_company: Option<String>,
-    /// 联系人
+    /// Contact
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub contact: Option<String>,
-    /// 联系电话（二选一）
+    /// Contact phone (one of the two)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -242,17 +242,17 @@ pub struct ContactInfoListItem {
     )]
     pub address: Option<String>,
 }
-/// 顺丰运单号
+/// SF Express tracking number
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct WaybillNoInfoListItem {
-    /// 运单号类型: 1：母单 2 :子单 3 : 签回单
+    /// Tracking number type: 1 parent waybill, 2 child waybill, 3 return receipt waybill
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub waybill_type: Option<i32>,
-    /// 运单号
+    /// Tracking number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -260,10 +260,10 @@ pub struct WaybillNoInfoListItem {
     )]
     pub track_no: Option<String>,
 }
-/// 路由标签数据详细数据
+/// Routing label detailed data
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RouteLabelData {
-    /// 运单号
+    /// Tracking number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -442,17 +442,17 @@ pub struct RouteLabelData {
     )]
     pub err_msg: Option<String>,
 }
-/// 路由标签
+/// Routing label
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RouteLabelInfo {
-    /// 返回调用结果，1000：调用成功；其他调用失败
+    /// Call result: 1000 success; others failure
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<String>,
-    /// 路由标签数据详细数据
+    /// Routing label detailed data
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route_label_data: Option<RouteLabelData>,
     /// Failure exception description
@@ -466,21 +466,21 @@ pub struct RouteLabelInfo {
 /// Template data used by the user
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CustomTemplateInfosItem {
-    /// 自定义模板code
+    /// Custom template code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub custom_template_code: Option<String>,
-    /// 自定义区模板url(URL资源的内容为xml格式的报文)
+    /// Custom area template URL (the resource content is an XML message)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub custom_template_url: Option<String>,
-    /// 自定义区模板名称
+    /// Custom area template name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -495,7 +495,7 @@ pub struct CustomTemplateInfosItem {
     )]
     pub parent_template_code: Option<String>,
 }
-/// 自定义模板的数据列表
+/// Custom template data list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CustomTemplateDataItem {
     /// Logistics provider code
@@ -516,14 +516,14 @@ pub struct CustomTemplateDataItem {
 /// Template data used by the user
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsGetCustomTemplateListCustomTemplateInfosItem {
-    /// 自定义区模板code
+    /// Custom area template code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub custom_template_code: Option<String>,
-    /// 自定义区模板名称
+    /// Custom area template name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -537,7 +537,7 @@ pub struct LogisticsGetCustomTemplateListCustomTemplateInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub parent_template_code: Option<String>,
-    /// 自定义区模板url(URL资源的内容为xml格式的报文)
+    /// Custom area template URL (the resource content is an XML message)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -551,7 +551,7 @@ pub struct LogisticsGetCustomTemplateListCustomTemplateInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub custom_template_key_list: Option<Vec<String>>,
-    /// 自定义区模板id
+    /// Custom area template ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -589,21 +589,21 @@ pub struct LogisticsGetCustomTemplateListCustomTemplateDataItem {
 /// List of published custom templates
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DesignTemplateDataItem {
-    /// 自定义模板code
+    /// Custom template code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub design_template_code: Option<String>,
-    /// 自定义模板名称
+    /// Custom template name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub design_template_name: Option<String>,
-    /// 自定义模板url
+    /// Custom template URL
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -649,14 +649,14 @@ pub struct SenderAddress {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub district_name: Option<String>,
-    /// 街道名称
+    /// Street name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub street_name: Option<String>,
-    /// 详细地址
+    /// Detailed address
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -695,14 +695,14 @@ pub struct ReceiverAddress {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub district_name: Option<String>,
-    /// 街道名称
+    /// Street name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub street_name: Option<String>,
-    /// 详细地址，支持密文
+    /// Detailed address, ciphertext supported
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -770,7 +770,7 @@ pub struct SenderAddressItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub district_name: Option<String>,
-    /// 街道名称
+    /// Street name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -788,14 +788,14 @@ pub struct SenderAddressItem {
 /// List of outlets activated by the merchant
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct NetsitesItem {
-    /// 网点Code
+    /// Outlet code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub netsite_code: Option<String>,
-    /// 网点名称
+    /// Outlet name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -918,7 +918,7 @@ pub struct PodModelAddress {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub district_name: Option<String>,
-    /// 街道名称
+    /// Street name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -964,7 +964,7 @@ pub struct Address4 {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub district_name: Option<String>,
-    /// 街道名称
+    /// Street name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -999,7 +999,7 @@ pub struct Address4 {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub district_code: Option<String>,
-    /// 街道编码code
+    /// Street code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1105,7 +1105,7 @@ pub struct NetInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub category: Option<String>,
-    /// 网点编码,当category为加盟类型时，该字段必填；为直营类型时可不传；对总模式该字段均为非必填
+    /// Outlet code; required when category is franchise type; optional for direct-operated type; always optional in the headquarters mode
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1127,10 +1127,10 @@ pub struct NetInfo {
     )]
     pub secret_key: Option<String>,
 }
-/// 详细订单列表
+/// Detailed order list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderInfosItem {
-    /// 订单号（合单情况下，isv只需传其中一个订单号，传入的订单号需去掉末尾后缀字母A)；非抖音订单需要传order_channel字段，长度仅支持32个字符，格式：数字、大小写字母及“-”、“/”2种分隔符的组合字符串，例如：Doudian-123456
+    /// Order number (for combined orders, the ISV passes only one order number, with the trailing suffix letter A removed); non-Douyin orders require the order_channel field, max length 32 characters, consisting of digits, letters and the separators "-" and "/", e.g. Doudian-123456
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1165,7 +1165,7 @@ pub struct OrderInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub pay_method: Option<i32>,
-    /// 运费金额，单位为分
+    /// Shipping fee amount, in fen
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1185,7 +1185,7 @@ pub struct OrderInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub items: Option<Vec<ItemsItem>>,
-    /// 要求上门取件时间段
+    /// Requested door-to-door pickup time slot
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1199,7 +1199,7 @@ pub struct OrderInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub is_sign_back: Option<i32>,
-    /// 订单备注
+    /// Order remark
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1268,14 +1268,14 @@ pub struct OrderInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub shipping_code: Option<String>,
-    /// 顺丰极效前置场景（必填）使用 2:极效前置单
+    /// For SF Express extreme-speed pre-positioned scenario (required): 2 extreme-speed pre-positioned waybill
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub special_delivery_type_code: Option<String>,
-    /// 顺丰极效前置场景（必填）使用 Y:若不支持则返回普通运单 N:若不支持则返回错误码
+    /// For SF Express extreme-speed pre-positioned scenario (required): Y return a normal waybill if unsupported, N return an error code if unsupported
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1300,7 +1300,7 @@ pub struct OrderInfosItem {
 /// E-waybill information list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EbillInfosItem {
-    /// 面单对应的物流商code
+    /// Logistics provider code of the waybill
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1314,7 +1314,7 @@ pub struct EbillInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub hint_msg: Option<String>,
-    /// 订单号
+    /// Order number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1328,7 +1328,7 @@ pub struct EbillInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub pack_id: Option<String>,
-    /// 运单号
+    /// Tracking number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1342,14 +1342,14 @@ pub struct EbillInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sort_code: Option<String>,
-    /// 集包地代码
+    /// Consolidation site code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub package_center_code: Option<String>,
-    /// 集包名称
+    /// Consolidation package name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1370,7 +1370,7 @@ pub struct EbillInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub short_address_name: Option<String>,
-    /// 额外打印信息（众邮、京东、丰网使用），具体请参考抖音电商电子面单对接文档附录4
+    /// Extra print info (used by Zhongyou, JD, Fengwang); see Appendix 4 of the Douyin E-commerce electronic waybill integration document
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1399,10 +1399,10 @@ pub struct EbillInfosItem {
     )]
     pub shipping_code: Option<String>,
 }
-/// 错误信息列表
+/// Error message list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ErrInfosItem {
-    /// 订单号
+    /// Order number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1416,14 +1416,14 @@ pub struct ErrInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub pack_id: Option<String>,
-    /// 错误码
+    /// Error code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub err_code: Option<String>,
-    /// 错误信息
+    /// Error message
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1462,14 +1462,14 @@ pub struct Receiver {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub mobile: Option<String>,
-    /// 邮箱
+    /// Email
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub email: Option<String>,
-    /// 虚拟手机号
+    /// Virtual mobile number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1501,14 +1501,14 @@ pub struct Sender {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub mobile: Option<String>,
-    /// 邮箱
+    /// Email
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub email: Option<String>,
-    /// 虚拟手机号
+    /// Virtual mobile number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1516,7 +1516,7 @@ pub struct Sender {
     )]
     pub virtual_mobile: Option<String>,
 }
-/// 轨迹
+/// Tracking
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TrackRoutesItem {
     /// Content
@@ -1551,7 +1551,7 @@ pub struct TrackRoutesItem {
 /// Data
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Data {
-    /// 运单号
+    /// Tracking number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1565,7 +1565,7 @@ pub struct Data {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub express: Option<String>,
-    /// 轨迹
+    /// Tracking
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1573,7 +1573,7 @@ pub struct Data {
     )]
     pub track_routes: Option<Vec<TrackRoutesItem>>,
 }
-/// 联系人
+/// Contact
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsRegisterPackageRouteContact {
     /// Name
@@ -1590,7 +1590,7 @@ pub struct LogisticsRegisterPackageRouteContact {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub phone: Option<String>,
-    /// 邮箱
+    /// Email
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1652,10 +1652,10 @@ pub struct Town {
     )]
     pub code: Option<String>,
 }
-/// 街道
+/// Street
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Street {
-    /// 街道
+    /// Street
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1682,10 +1682,10 @@ pub struct Address {
     /// District
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub town: Option<Town>,
-    /// 街道
+    /// Street
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub street: Option<Street>,
-    /// 详细地址
+    /// Detailed address
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1696,7 +1696,7 @@ pub struct Address {
 /// Receiver
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsRegisterPackageRouteReceiver {
-    /// 联系人
+    /// Contact
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<LogisticsRegisterPackageRouteContact>,
     /// Address
@@ -1706,14 +1706,14 @@ pub struct LogisticsRegisterPackageRouteReceiver {
 /// Sender
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsRegisterPackageRouteSender {
-    /// 联系人
+    /// Contact
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<LogisticsRegisterPackageRouteContact>,
     /// Address
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
 }
-/// 货品列表
+/// Goods list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CargoListItem {
     /// Name
@@ -1723,7 +1723,7 @@ pub struct CargoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub name: Option<String>,
-    /// 质量
+    /// Quality
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1804,7 +1804,7 @@ pub struct TemplateInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub template_type: Option<i32>,
-    /// 预览URL
+    /// Preview URL
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1868,7 +1868,7 @@ pub struct LogisticsUpdateOrderAddress {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub district_name: Option<String>,
-    /// 街道名称。街道名称（street_name）和街道code（street_code），若传入时，需要一起传入。
+    /// Street name. street_name and street_code must be passed together if provided
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1903,7 +1903,7 @@ pub struct LogisticsUpdateOrderAddress {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub district_code: Option<String>,
-    /// 街道code编码
+    /// Street code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1939,7 +1939,7 @@ pub struct LogisticsUpdateOrderWarehouse {
     )]
     pub wh_order_no: Option<String>,
 }
-/// 请求结构体
+/// Request struct
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct WaybillAppliesItem {
     /// Logistics company code
@@ -1949,7 +1949,7 @@ pub struct WaybillAppliesItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub logistics_code: Option<String>,
-    /// 运单号
+    /// Tracking number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1960,14 +1960,14 @@ pub struct WaybillAppliesItem {
 /// Normal response struct
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct WaybillInfosItem {
-    /// 订单号
+    /// Order number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_id: Option<String>,
-    /// 运单号
+    /// Tracking number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1981,7 +1981,7 @@ pub struct WaybillInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub print_data: Option<String>,
-    /// 签名信息
+    /// Signature info
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1989,31 +1989,31 @@ pub struct WaybillInfosItem {
     )]
     pub sign: Option<String>,
 }
-/// 错误返回结构体
+/// Error response struct
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsWaybillApplyErrInfosItem {
-    /// 运单号
+    /// Tracking number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub track_no: Option<String>,
-    /// 订单号
+    /// Order number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_id: Option<String>,
-    /// 错误码
+    /// Error code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub err_code: Option<i32>,
-    /// 错误信息
+    /// Error message
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2094,7 +2094,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsTrackNoRouteDetailRequest {
 /// `POST /logistics/appendSubOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1075)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsAppendSubOrderRequest {
-    /// 运单号
+    /// Tracking number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2108,7 +2108,7 @@ pub struct LogisticsAppendSubOrderRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub logistics_code: Option<String>,
-    /// 追加个数
+    /// Number to add
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2128,7 +2128,7 @@ pub struct LogisticsAppendSubOrderRequest {
 /// `POST /logistics/appendSubOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1075)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsAppendSubOrderResponse {
-    /// 运单号
+    /// Tracking number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2179,7 +2179,7 @@ pub struct LogisticsCancelOrderRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub logistics_code: Option<String>,
-    /// 运单号
+    /// Tracking number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2225,7 +2225,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsCancelOrderRequest {
 /// `POST /logistics/createSFOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/486)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsCreateSfOrderRequest {
-    /// 订单号；非抖音订单长度仅支持32个字符，格式：数字、大小写字母及“-”、“/”2种分隔符的组合字符串，例如：Doudian-123456
+    /// Order number; for non-Douyin orders max length 32 characters, consisting of digits, letters and the separators "-" and "/", e.g. Doudian-123456
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2279,7 +2279,7 @@ pub struct LogisticsCreateSfOrderRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub parcel_qty: Option<i32>,
-    /// 订单货物总重量， 若为子母件必填， 单位千克， 精确到小数点后3 位，如果提供此值， 必须>0 (子母件需>6)
+    /// Total weight of order goods, required for parent/child packages, in kg, up to 3 decimal places; if provided, must be >0 (>6 for parent/child packages)
     ///
     /// Required.
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
@@ -2319,7 +2319,7 @@ pub struct LogisticsCreateSfOrderRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub total_height: Option<String>,
-    /// 订单货物总体积，单位立方厘米, 精确到小数点后3位，会用于计抛
+    /// Total volume of order goods, in cubic cm, up to 3 decimal places; used for volumetric weight
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2333,7 +2333,7 @@ pub struct LogisticsCreateSfOrderRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub user_id: Option<i64>,
-    /// 订单渠道来源编码，具体请参考下单渠道来源编码表，当order_id订单号为非抖音订单时必传
+    /// Order channel source code, see the order channel source code table; required when order_id is a non-Douyin order
     ///
     /// Required.
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
@@ -2344,7 +2344,7 @@ pub struct LogisticsCreateSfOrderRequest {
 /// `POST /logistics/createSFOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/486)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsCreateSfOrderResponse {
-    /// 订单号
+    /// Order number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2372,7 +2372,7 @@ pub struct LogisticsCreateSfOrderResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub dest_code: Option<String>,
-    /// 筛单结果： 1：人工确认 2：可收派 3：不可以收派
+    /// Screening result: 1 manual confirmation, 2 can pick up and deliver, 3 cannot pick up and deliver
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2386,14 +2386,14 @@ pub struct LogisticsCreateSfOrderResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub remark: Option<String>,
-    /// 顺丰运单号
+    /// SF Express tracking number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub waybill_no_info_list: Option<Vec<WaybillNoInfoListItem>>,
-    /// 路由标签
+    /// Routing label
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route_label_info: Option<RouteLabelInfo>,
     /// 2; see the mapping table in the docs
@@ -2439,7 +2439,7 @@ pub struct LogisticsCustomTemplateListRequest {
 /// `POST /logistics/customTemplateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/549)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsCustomTemplateListResponse {
-    /// 自定义模板的数据列表
+    /// Custom template data list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2470,7 +2470,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsCustomTemplateListRequest {
 /// `POST /logistics/deliveryNotice` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1578)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsDeliveryNoticeRequest {
-    /// 运单号
+    /// Tracking number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2615,7 +2615,7 @@ pub struct LogisticsGetOutRangeRequest {
     /// Receiving address
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver_address: Option<ReceiverAddress>,
-    /// 类型（0-揽派合一；1-揽收区域；2-派送区域） 0：取senderAddress, receiverAddress值 1：取senderAddress值 2：取receiverAddress值
+    /// Type (0 pickup and delivery combined; 1 pickup area; 2 delivery area). 0: uses senderAddress and receiverAddress; 1: uses senderAddress; 2: uses receiverAddress
     #[serde(
         rename = "type",
         default,
@@ -2653,7 +2653,7 @@ pub struct LogisticsGetOutRangeResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub is_out_range: Option<bool>,
-    /// 超区原因，1、疫情管控 2、洪涝台风等自然灾害 3、特殊会议管控 4、网点经营问题 5、其他原因
+    /// Out-of-area reason: 1 epidemic control, 2 natural disasters such as floods or typhoons, 3 special meeting controls, 4 outlet operation issues, 5 other reasons
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2691,7 +2691,7 @@ pub struct LogisticsGetShopKeyRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub cipher_text: Option<String>,
-    /// 设备信息
+    /// Device info
     #[serde(
         rename = "deviceInfo",
         default,
@@ -2804,7 +2804,7 @@ pub struct LogisticsNewCreateOrderRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub logistics_code: Option<String>,
-    /// 详细订单列表
+    /// Detailed order list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2821,7 +2821,7 @@ pub struct LogisticsNewCreateOrderRequest {
     /// Delivery requirements (currently only Deppon)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_req: Option<DeliveryReq>,
-    /// 订单渠道来源编码，具体请参考下单渠道来源编码表，当order_id订单号为非抖音订单时必传
+    /// Order channel source code, see the order channel source code table; required when order_id is a non-Douyin order
     ///
     /// Required.
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
@@ -2839,7 +2839,7 @@ pub struct LogisticsNewCreateOrderResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub ebill_infos: Option<Vec<EbillInfosItem>>,
-    /// 错误信息列表
+    /// Error message list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2869,7 +2869,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsNewCreateOrderRequest {
 /// `POST /logistics/queryPackageRoute` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1632)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsQueryPackageRouteRequest {
-    /// 运单号
+    /// Tracking number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2929,7 +2929,7 @@ pub struct LogisticsRegisterPackageRouteRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub express: Option<String>,
-    /// 运单号
+    /// Tracking number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2963,7 +2963,7 @@ pub struct LogisticsRegisterPackageRouteRequest {
     /// Sender
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender: Option<LogisticsRegisterPackageRouteSender>,
-    /// 货品列表
+    /// Goods list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3050,7 +3050,7 @@ pub struct LogisticsUpdateOrderRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub logistics_code: Option<String>,
-    /// 运单号
+    /// Tracking number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3108,7 +3108,7 @@ pub struct LogisticsUpdateOrderRequest {
 /// `POST /logistics/updateOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/494)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsUpdateOrderResponse {
-    /// 运单号
+    /// Tracking number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3122,14 +3122,14 @@ pub struct LogisticsUpdateOrderResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sort_code: Option<String>,
-    /// 集包地代码
+    /// Consolidation site code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub package_center_code: Option<String>,
-    /// 集包名称
+    /// Consolidation package name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3180,7 +3180,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsUpdateOrderRequest {
 /// `POST /logistics/waybillApply` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/490)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct LogisticsWaybillApplyRequest {
-    /// 请求结构体
+    /// Request struct
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3200,7 +3200,7 @@ pub struct LogisticsWaybillApplyResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub waybill_infos: Option<Vec<WaybillInfosItem>>,
-    /// 错误返回结构体
+    /// Error response struct
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

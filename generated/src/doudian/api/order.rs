@@ -2434,7 +2434,7 @@ pub struct PlainToEncryptIndexListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub plain: Option<String>,
-    /// 索引串
+    /// Index string
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2445,7 +2445,7 @@ pub struct PlainToEncryptIndexListItem {
 /// Business error
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CustomErr {
-    /// 被风控状态码
+    /// Risk-control status code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2496,17 +2496,17 @@ pub struct City {
     )]
     pub name: Option<String>,
 }
-/// 镇
+/// Town
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Town {
-    /// 镇id
+    /// Town ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
-    /// 镇名称
+    /// Town name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2514,17 +2514,17 @@ pub struct Town {
     )]
     pub name: Option<String>,
 }
-/// 街道
+/// Street
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Street {
-    /// 街道id
+    /// Street ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<String>,
-    /// 街道名称
+    /// Street name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2541,13 +2541,13 @@ pub struct OrderAddressModifyPostAddr {
     /// City
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<City>,
-    /// 镇
+    /// Town
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub town: Option<Town>,
-    /// 街道
+    /// Street
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub street: Option<Street>,
-    /// 详细地址
+    /// Detailed address
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2565,7 +2565,7 @@ pub struct OrderAddressModifyPostAddr {
 /// Set of values to be decrypted, max 50 per call. Example input: {"cipher_infos":[{"auth_id":"order ID","cipher_text":"value to decrypt"},{"auth_id":"order ID","cipher_text":"value to decrypt"}]}
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CipherInfosItem {
-    /// 订单号
+    /// Order number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2580,7 +2580,7 @@ pub struct CipherInfosItem {
     )]
     pub cipher_text: Option<String>,
 }
-/// 解密列表
+/// Decryption list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DecryptInfosItem {
     /// Business identifier; use the order ID to decrypt official Douyin ciphertext. If a custom auth_id was used with /order/batchEncrypt, pass that custom identifier.
@@ -2597,21 +2597,21 @@ pub struct DecryptInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub cipher_text: Option<String>,
-    /// 解密后明文信息；手机号场景下规则：当is_virtual_tel=fasle时，decrypt_text返回值明文手机号，当is_virtual_tel=true时，并且解密入参是手机号时，decrypt_text返回值为虚拟号主机(phone_no_a)-虚拟号分机号(phone_no_b)的拼接值，返回示例值：”18400913965-7576”
+    /// Decrypted plaintext. For phone numbers: when is_virtual_tel=false, decrypt_text is the plaintext phone number; when is_virtual_tel=true and the input is a phone number, decrypt_text is main number (phone_no_a)-extension (phone_no_b), e.g. "18400913965-7576"
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub decrypt_text: Option<String>,
-    /// 错误码
+    /// Error code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub err_no: Option<i64>,
-    /// 错误描述
+    /// Error description
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2632,21 +2632,21 @@ pub struct DecryptInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub is_virtual_tel: Option<bool>,
-    /// 虚拟号过期时间（商家自有呼叫中心记录，在到期后还需要则再次请求获取）
+    /// Virtual number expiry time (recorded by the merchant's own call center; request again if still needed after expiry)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub expire_time: Option<i64>,
-    /// 虚拟号主机号；当is_virtual_tel=true时，有值返回，当is_virtual_tel=fasle时，返回为空；
+    /// Virtual number main number; returned when is_virtual_tel=true, empty when is_virtual_tel=false
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub phone_no_a: Option<String>,
-    /// 虚拟号分机号；当is_virtual_tel=true时，有值返回，当is_virtual_tel=fasle时，返回为空；
+    /// Virtual number extension; returned when is_virtual_tel=true, empty when is_virtual_tel=false
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2689,7 +2689,7 @@ pub struct BatchEncryptListItem {
 /// Encrypted data
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EncryptInfosItem {
-    /// 鉴权id
+    /// Authentication ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2710,14 +2710,14 @@ pub struct EncryptInfosItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub decrypt_text: Option<String>,
-    /// 错误码
+    /// Error code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub err_no: Option<i64>,
-    /// 错误描述
+    /// Error description
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2725,7 +2725,7 @@ pub struct EncryptInfosItem {
     )]
     pub err_msg: Option<String>,
 }
-/// 脱敏信息列表
+/// Masked info list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderBatchSensitiveDecryptInfosItem {
     /// Business identifier; value is the Douyin order ID
@@ -2774,7 +2774,7 @@ pub struct ListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<i64>,
-    /// 订单号
+    /// Order number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2845,7 +2845,7 @@ pub struct ListItem {
     )]
     pub update_time: Option<String>,
 }
-/// 账单明细列表
+/// Bill detail list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DataItem {
     /// Shop order number
@@ -2855,7 +2855,7 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub shop_order_id: Option<String>,
-    /// 订单号
+    /// Order number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2876,7 +2876,7 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub shop_id: Option<i64>,
-    /// 结算时间
+    /// Settlement time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2897,21 +2897,21 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub goods_count: Option<i32>,
-    /// 结算状态描述
+    /// Settlement status description
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub trade_type_desc: Option<String>,
-    /// 结算账户类型 微信（升级前）,微信，支付宝,聚合账户,合众支付
+    /// Settlement account type: WeChat (pre-upgrade), WeChat, Alipay, aggregated account, Hezhong Pay
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub pay_type_desc: Option<String>,
-    /// 结算单号
+    /// Settlement number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2925,7 +2925,7 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub flow_type_desc: Option<String>,
-    /// 阶段单号
+    /// Stage order number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2981,7 +2981,7 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub actual_subsidy_amount: Option<i64>,
-    /// 订单总价(分)
+    /// Order total price (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2995,21 +2995,21 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub total_goods_amount: Option<i64>,
-    /// 运费(分)
+    /// Shipping fee (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub post_amount: Option<i64>,
-    /// 订单实付(分)
+    /// Order amount actually paid (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub real_pay_amount: Option<i64>,
-    /// 订单实付应结(分)
+    /// Order amount actually paid, receivable (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3023,7 +3023,7 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub platform_coupon: Option<i64>,
-    /// 达人券补贴(分)
+    /// Influencer coupon subsidy (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3072,7 +3072,7 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub platform_service_fee: Option<i64>,
-    /// 订单退款(分)
+    /// Order refund (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3100,21 +3100,21 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub colonel_service_fee: Option<i64>,
-    /// 退佣失败垫付金额(分)
+    /// Advance payment for failed commission refund (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub shop_refund_loss: Option<i64>,
-    /// 结算状态 0:已结算 1:已退款
+    /// Settlement status: 0 settled, 1 refunded
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub trade_type: Option<String>,
-    /// 结算账户类型 1:微信（升级前）, 2:微信，3:支付宝, 4:合众支付 5:聚合账户
+    /// Settlement account type: 1 WeChat (pre-upgrade), 2 WeChat, 3 Alipay, 4 Hezhong Pay, 5 aggregated account
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3129,7 +3129,7 @@ pub struct DataItem {
     )]
     pub flow_type: Option<String>,
 }
-/// 订单流水明细列表
+/// Order transaction detail list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderGetSettleBillDetailV2DataItem {
     /// Shop order number (main order number)
@@ -3160,7 +3160,7 @@ pub struct OrderGetSettleBillDetailV2DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub shop_id: Option<i64>,
-    /// 结算时间
+    /// Settlement time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3181,21 +3181,21 @@ pub struct OrderGetSettleBillDetailV2DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub goods_count: Option<i32>,
-    /// 结算状态 0:已结算 1:已退款
+    /// Settlement status: 0 settled, 1 refunded
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub trade_type: Option<String>,
-    /// 结算账户类型 1:微信（升级前）, 2:微信，3:支付宝, 4:合众支付 5:聚合账户
+    /// Settlement account type: 1 WeChat (pre-upgrade), 2 WeChat, 3 Alipay, 4 Hezhong Pay, 5 aggregated account
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub pay_type: Option<String>,
-    /// 结算单号,每一条订单流水明细结算单号唯一
+    /// Settlement number; unique for each order transaction detail
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3209,7 +3209,7 @@ pub struct OrderGetSettleBillDetailV2DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub flow_type: Option<String>,
-    /// 阶段单号
+    /// Stage order number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3265,7 +3265,7 @@ pub struct OrderGetSettleBillDetailV2DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub actual_subsidy_amount: Option<i64>,
-    /// 订单总价(分)
+    /// Order total price (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3279,21 +3279,21 @@ pub struct OrderGetSettleBillDetailV2DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub total_goods_amount: Option<i64>,
-    /// 运费(分)
+    /// Shipping fee (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub post_amount: Option<i64>,
-    /// 订单实付(分)
+    /// Order amount actually paid (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub real_pay_amount: Option<i64>,
-    /// 订单实付应结(分)
+    /// Order amount actually paid, receivable (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3307,7 +3307,7 @@ pub struct OrderGetSettleBillDetailV2DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub platform_coupon: Option<i64>,
-    /// 达人券补贴(分)
+    /// Influencer coupon subsidy (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3356,7 +3356,7 @@ pub struct OrderGetSettleBillDetailV2DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub platform_service_fee: Option<i64>,
-    /// 订单退款(分)
+    /// Order refund (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3384,21 +3384,21 @@ pub struct OrderGetSettleBillDetailV2DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub colonel_service_fee: Option<i64>,
-    /// 退款扣佣金(退佣失败垫付金额)(分)
+    /// Commission deducted on refund (advance payment for failed commission refund) (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub shop_refund_loss: Option<i64>,
-    /// 结算状态描述
+    /// Settlement status description
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub trade_type_desc: Option<String>,
-    /// 结算账户类型 微信（升级前）,微信，支付宝,聚合账户,合众支付
+    /// Settlement account type: WeChat (pre-upgrade), WeChat, Alipay, aggregated account, Hezhong Pay
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3412,7 +3412,7 @@ pub struct OrderGetSettleBillDetailV2DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub flow_type_desc: Option<String>,
-    /// 结算前退款(分)
+    /// Refund before settlement (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3469,7 +3469,7 @@ pub struct OrderGetSettleBillDetailV2DataItem {
     )]
     pub remark: Option<String>,
 }
-/// 资金流水明细
+/// Fund transaction details
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderGetShopAccountItemDataItem {
     /// Fund movement time
@@ -3514,21 +3514,21 @@ pub struct OrderGetShopAccountItemDataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub account_bill_desc_tag: Option<i32>,
-    /// 计费类型 0:全部 1:鲁班广告 2:精选联盟 3:值点商城 4:小店自卖 5:橙子建站 6:POI 7:抖+ 8:穿山甲 9:服务市场 10:服务市场外包客服 11:学浪
+    /// Billing type: 0 all, 1 Luban ads, 2 Selected Alliance, 3 Zhidian Mall, 4 shop self-sale, 5 Chengzi site builder, 6 POI, 7 Dou+, 8 Pangle, 9 Service Market, 10 Service Market outsourced customer service, 11 Xuelang
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub biz_type: Option<i32>,
-    /// 计费类型描述
+    /// Billing type description
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub biz_type_desc: Option<String>,
-    /// 订单号
+    /// Order number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3563,7 +3563,7 @@ pub struct OrderGetShopAccountItemDataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_id: Option<String>,
-    /// 订单实付应结(分)
+    /// Order amount actually paid, receivable (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3577,7 +3577,7 @@ pub struct OrderGetShopAccountItemDataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub promotion_amount: Option<i64>,
-    /// 订单退款(分)
+    /// Order refund (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3633,7 +3633,7 @@ pub struct OrderGetShopAccountItemDataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub author_coupon_subsidy: Option<i64>,
-    /// 运费(分)
+    /// Shipping fee (fen)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3647,14 +3647,14 @@ pub struct OrderGetShopAccountItemDataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub account_trade_no: Option<String>,
-    /// 订单类型 0：普通订单 1：定金(已退款) 2：定金(尾款已支付) 3：定金(尾款未支付) 4：尾款(尾款已支付) 5：尾款(已退款)
+    /// Order type: 0 normal order, 1 deposit (refunded), 2 deposit (balance paid), 3 deposit (balance unpaid), 4 balance (balance paid), 5 balance (refunded)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_type: Option<i32>,
-    /// 订单类型描述
+    /// Order type description
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3721,7 +3721,7 @@ pub struct GoodsInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_id: Option<i64>,
-    /// 类目
+    /// Category
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3753,7 +3753,7 @@ pub struct PolicyInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub ins_policy_no: Option<String>,
-    /// 预计退保费用，单位分
+    /// Estimated insurance refund fee, in fen
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3866,10 +3866,10 @@ pub struct PolicyInfoListItem {
     )]
     pub ins_ensured_time_end: Option<String>,
 }
-/// 需要发货的子订单信息
+/// Info of sub-orders to ship
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ShippedOrderInfoItem {
-    /// 需要发货的子订单号
+    /// Sub-order IDs to ship
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3891,7 +3891,7 @@ pub struct ShippedOrderInfoItem {
     )]
     pub shipped_item_ids: Option<Vec<String>>,
 }
-/// 订单序列号
+/// Order sequence number
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderSerialNumberItem {
     /// Parent order number
@@ -3912,7 +3912,7 @@ pub struct OrderSerialNumberItem {
 /// Report request
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AddRealMobileWhitesItem {
-    /// 订单号，订单号和售后单号只需选择一个传入即可
+    /// Order number; pass either the order number or the after-sale number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3944,7 +3944,7 @@ pub struct AddRealMobileWhitesItem {
 /// Report response
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderOrdeReportListAddRealMobileWhitesItem {
-    /// 订单号
+    /// Order number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3983,7 +3983,7 @@ pub struct OrderPolicyGoodsInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_id: Option<i64>,
-    /// 类目
+    /// Category
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -4015,7 +4015,7 @@ pub struct PolicyInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub ins_policy_no: Option<String>,
-    /// 预计退保费用，单位分
+    /// Estimated insurance refund fee, in fen
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -4131,7 +4131,7 @@ pub struct ClaimInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub status: Option<i32>,
-    /// 预计理赔金额：分
+    /// Estimated claim amount: fen
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -4173,7 +4173,7 @@ pub struct ClaimInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub refused_msg: Option<String>,
-    /// 聚合后的理赔状态：绿植险有用
+    /// Aggregated claim status: used for green plant insurance
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -4188,7 +4188,7 @@ pub struct ClaimInfoListItem {
     )]
     pub claim_applied_times: Option<i32>,
 }
-/// 详情
+/// Details
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Detail {
     /// Service request ID
@@ -4198,7 +4198,7 @@ pub struct Detail {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub id: Option<i64>,
-    /// 订单号
+    /// Order number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -4268,21 +4268,21 @@ pub struct Detail {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub is_reject: Option<i64>,
-    /// 驳回内容
+    /// Rejection content
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub reject_detail: Option<String>,
-    /// 驳回时间
+    /// Rejection time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub reject_time: Option<String>,
-    /// 驳回时间
+    /// Rejection time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -4310,7 +4310,7 @@ pub struct Detail {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub img_list: Option<Vec<String>>,
-    /// 超时时间
+    /// Timeout time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -4331,7 +4331,7 @@ pub struct Detail {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub close_detail: Option<String>,
-    /// 首次回复时间
+    /// First reply time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -4398,7 +4398,7 @@ pub struct LogsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub close_detail: Option<String>,
-    /// 驳回内容
+    /// Rejection content
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6037,7 +6037,7 @@ impl ::shop_api::runtime::ApiRequest for OrderBatchSearchIndexRequest {
 /// `POST /order/addSerialNumber` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/687)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderAddSerialNumberRequest {
-    /// 订单号
+    /// Order number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6156,7 +6156,7 @@ impl ::shop_api::runtime::ApiRequest for OrderAddressConfirmRequest {
 /// `POST /order/addressModify` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/290)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderAddressModifyRequest {
-    /// 订单号
+    /// Order number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6237,7 +6237,7 @@ pub struct OrderBatchDecryptRequest {
 /// `POST /order/batchDecrypt` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/982)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderBatchDecryptResponse {
-    /// 解密列表
+    /// Decryption list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6336,7 +6336,7 @@ pub struct OrderBatchSensitiveRequest {
 /// `POST /order/batchSensitive` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/508)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderBatchSensitiveResponse {
-    /// 脱敏信息列表
+    /// Masked info list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6376,7 +6376,7 @@ pub struct OrderDownloadSettleItemToShopRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub start_time: Option<String>,
-    /// 结束时间
+    /// End time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6390,7 +6390,7 @@ pub struct OrderDownloadSettleItemToShopRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub time_type: Option<String>,
-    /// 订单ID
+    /// Order ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6411,7 +6411,7 @@ pub struct OrderDownloadSettleItemToShopRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_id: Option<String>,
-    /// 结算账户 0:全部 1:微信（升级前） 2:微信 3:支付宝 4:合众支付 5:聚合账户
+    /// Settlement account: 0 all, 1 WeChat (pre-upgrade), 2 WeChat, 3 Alipay, 4 Hezhong Pay, 5 aggregated account
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6431,7 +6431,7 @@ pub struct OrderDownloadSettleItemToShopRequest {
 /// `POST /order/downloadSettleItemToShop` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1191)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderDownloadSettleItemToShopResponse {
-    /// 返回的download_id
+    /// Returned download_id
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6482,14 +6482,14 @@ pub struct OrderDownloadShopAccountItemRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub start_time: Option<String>,
-    /// 结束时间
+    /// End time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub end_time: Option<String>,
-    /// 订单号(如果订单号未传，则时间必须传)
+    /// Order number (if not given, time must be given)
     ///
     /// Required.
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
@@ -6501,7 +6501,7 @@ pub struct OrderDownloadShopAccountItemRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub account_type: Option<i32>,
-    /// 计费类型 0:全部 1:鲁班广告 2:精选联盟 3:值点商城 4:小店自卖 5:橙子建站 6:POI 7:抖+ 8:穿山甲 9:服务市场 10:服务市场外包客服 11:学浪
+    /// Billing type: 0 all, 1 Luban ads, 2 Selected Alliance, 3 Zhidian Mall, 4 shop self-sale, 5 Chengzi site builder, 6 POI, 7 Dou+, 8 Pangle, 9 Service Market, 10 Service Market outsourced customer service, 11 Xuelang
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6528,14 +6528,14 @@ pub struct OrderDownloadShopAccountItemRequest {
 /// `POST /order/downloadShopAccountItem` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1431)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderDownloadShopAccountItemResponse {
-    /// 返回code 100000为成功，其他为失败
+    /// Return code; 100000 means success, others failure
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<String>,
-    /// 返回描述
+    /// Response description
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6679,7 +6679,7 @@ pub struct OrderGetServiceListRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub start_time: Option<i64>,
-    /// 结束时间时间戳，必须大于开始时间
+    /// End timestamp, must be later than the start time
     ///
     /// Required.
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
@@ -6691,7 +6691,7 @@ pub struct OrderGetServiceListRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub status: Option<i32>,
-    /// 订单id
+    /// Order ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6712,7 +6712,7 @@ pub struct OrderGetServiceListRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_by: Option<String>,
-    /// 页数（默认值为1，第一页从1开始）
+    /// Page number (default 1, first page is 1)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6772,33 +6772,12 @@ impl ::shop_api::runtime::ApiRequest for OrderGetServiceListRequest {
         required: &["end_time"],
     };
 }
-impl ::shop_api::runtime::Paginated for OrderGetServiceListRequest {
-    type Item = ListItem;
-    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
-        if let ::shop_api::runtime::PageKey::Number(n) = page {
-            let n = *n;
-            self.page = Some(
-                <i32>::try_from(n).unwrap_or(if n < 0 { <i32>::MIN } else { <i32>::MAX }),
-            );
-        }
-    }
-    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
-        ::shop_api::runtime::Page::numbered(
-            resp.list.unwrap_or_default(),
-            self.page.map(|n| n as i64).unwrap_or(1),
-            1,
-            self.size.map(|n| n as i64),
-            resp.total,
-            None,
-        )
-    }
-}
 /// Request of `order.getSettleBillDetail`: List settlement bill details by time, order or product, paged.
 ///
 /// `POST /order/getSettleBillDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1192)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderGetSettleBillDetailRequest {
-    /// 页数（默认为0，第一页从0开始）
+    /// Page number (default 0, first page is 0)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6840,7 +6819,7 @@ pub struct OrderGetSettleBillDetailRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_id: Option<String>,
-    /// 结算账户 0:全部 1:微信（升级前） 2:微信 3:支付宝 4:合众支付 5:聚合账户
+    /// Settlement account: 0 all, 1 WeChat (pre-upgrade), 2 WeChat, 3 Alipay, 4 Hezhong Pay, 5 aggregated account
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6867,21 +6846,21 @@ pub struct OrderGetSettleBillDetailRequest {
 /// `POST /order/getSettleBillDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1192)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderGetSettleBillDetailResponse {
-    /// 返回code 100000为成功，其他为失败
+    /// Return code; 100000 means success, others failure
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<String>,
-    /// 返回信息描述，成功时返回SUCCESS，其他状态下会有失败描述
+    /// Response message; SUCCESS on success, failure description otherwise
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code_msg: Option<String>,
-    /// 账单明细列表
+    /// Bill detail list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6895,7 +6874,7 @@ pub struct OrderGetSettleBillDetailResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub total_cnt: Option<i64>,
-    /// 页数
+    /// Page number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -6927,25 +6906,6 @@ impl ::shop_api::runtime::ApiRequest for OrderGetSettleBillDetailRequest {
         has_data: true,
         required: &[],
     };
-}
-impl ::shop_api::runtime::Paginated for OrderGetSettleBillDetailRequest {
-    type Item = DataItem;
-    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
-        if let ::shop_api::runtime::PageKey::Number(n) = page {
-            let n = *n;
-            self.page = Some(n);
-        }
-    }
-    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
-        ::shop_api::runtime::Page::numbered(
-            resp.data.unwrap_or_default(),
-            self.page.unwrap_or(0),
-            0,
-            self.size,
-            resp.total_cnt,
-            None,
-        )
-    }
 }
 /// Request of `order.getSettleBillDetailV2`: List settlement bill details by time, order or product, with cursor paging.
 ///
@@ -6983,7 +6943,7 @@ pub struct OrderGetSettleBillDetailV2Request {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_id: Option<String>,
-    /// 结算账户 0:全部 1:微信（升级前） 2:微信 3:支付宝 4:合众支付 5:聚合账户
+    /// Settlement account: 0 all, 1 WeChat (pre-upgrade), 2 WeChat, 3 Alipay, 4 Hezhong Pay, 5 aggregated account
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -7017,28 +6977,28 @@ pub struct OrderGetSettleBillDetailV2Request {
 /// `POST /order/getSettleBillDetailV2` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1390)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderGetSettleBillDetailV2Response {
-    /// 返回code 100000为成功，其他为失败
+    /// Return code; 100000 means success, others failure
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<String>,
-    /// 返回信息描述，失败状态下会有失败描述
+    /// Response message; contains the failure description on failure
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code_msg: Option<String>,
-    /// 订单流水明细列表
+    /// Order transaction detail list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub data: Option<Vec<OrderGetSettleBillDetailV2DataItem>>,
-    /// 请求的size
+    /// Requested size
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -7059,7 +7019,7 @@ pub struct OrderGetSettleBillDetailV2Response {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub next_start_time: Option<String>,
-    /// 结果data的大小
+    /// Size of the result data
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -7104,14 +7064,14 @@ pub struct OrderGetShopAccountItemRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub start_time: Option<String>,
-    /// 结束时间
+    /// End time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub end_time: Option<String>,
-    /// 订单号(如果订单号未传，则时间必须传)
+    /// Order number (if not given, time must be given)
     ///
     /// Required.
     #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
@@ -7130,7 +7090,7 @@ pub struct OrderGetShopAccountItemRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub account_type: Option<i32>,
-    /// 计费类型 0:全部 1:鲁班广告 2:精选联盟 3:值点商城 4:小店自卖 5:橙子建站 6:POI 7:抖+ 8:穿山甲 9:服务市场 10:服务市场外包客服 11:学浪
+    /// Billing type: 0 all, 1 Luban ads, 2 Selected Alliance, 3 Zhidian Mall, 4 shop self-sale, 5 Chengzi site builder, 6 POI, 7 Dou+, 8 Pangle, 9 Service Market, 10 Service Market outsourced customer service, 11 Xuelang
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -7164,21 +7124,21 @@ pub struct OrderGetShopAccountItemRequest {
 /// `POST /order/getShopAccountItem` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1430)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderGetShopAccountItemResponse {
-    /// 返回code 100000为成功，其他为失败
+    /// Return code; 100000 means success, others failure
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<String>,
-    /// 返回描述
+    /// Response description
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code_msg: Option<String>,
-    /// 资金流水明细
+    /// Fund transaction details
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -7206,7 +7166,7 @@ pub struct OrderGetShopAccountItemResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub size: Option<i32>,
-    /// 返回结果data的数量
+    /// Count of the result data
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -7244,7 +7204,7 @@ impl ::shop_api::runtime::ApiRequest for OrderGetShopAccountItemRequest {
 /// `POST /order/insurance` — [official documentation](https://op.jinritemai.com/docs/api-docs/32/626)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderInsuranceRequest {
-    /// 订单id(可以加A也可以不加）
+    /// Order ID (with or without the A suffix)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -7294,14 +7254,14 @@ pub struct OrderLogisticsAddSinglePackRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_id_list: Option<Vec<String>>,
-    /// 需要发货的子订单信息
+    /// Info of sub-orders to ship
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub shipped_order_info: Option<Vec<ShippedOrderInfoItem>>,
-    /// 运单号
+    /// Tracking number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -7315,7 +7275,7 @@ pub struct OrderLogisticsAddSinglePackRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub company: Option<String>,
-    /// 请求唯一标识，相同request_id多次请求，第一次请求成功后，后续的请求会触发幂等，会直接返回第一次请求成功的结果，不会实际触发发货。
+    /// Unique request ID; for repeated requests with the same request_id, after the first succeeds, later ones are idempotent and return the first successful result without actually shipping
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -7355,21 +7315,21 @@ pub struct OrderLogisticsAddSinglePackRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub is_refund_reject: Option<bool>,
-    /// 订单序列号
+    /// Order sequence number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_serial_number: Option<Vec<OrderSerialNumberItem>>,
-    /// 门店ID
+    /// Store ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub store_id: Option<i64>,
-    /// 退货地址ID,通过地址库列表【/address/list】接口查询
+    /// Return address ID, query via the address list API /address/list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -7426,7 +7386,7 @@ pub struct OrderLogisticsEditByPackRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub pack_id: Option<String>,
-    /// 运单号
+    /// Tracking number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -7445,14 +7405,14 @@ pub struct OrderLogisticsEditByPackRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub logistics_id: Option<String>,
-    /// 门店ID
+    /// Store ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub store_id: Option<i64>,
-    /// 退货地址id，通过地址库列表【/address/list】接口查询
+    /// Return address ID, query via the address list API /address/list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -7531,14 +7491,14 @@ impl ::shop_api::runtime::ApiRequest for OrderOrdeReportListRequest {
 /// `POST /order/policy` — [official documentation](https://op.jinritemai.com/docs/api-docs/32/902)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderPolicyRequest {
-    /// 订单id
+    /// Order ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_id: Option<String>,
-    /// 运费险：returnfreight2020v1 过敏险：allergyinsurance2021 绿植养死包赔7天： plant7dinsurance2021 绿植养死包赔15天： plant15dinsurance2021
+    /// Return shipping insurance: returnfreight2020v1; allergy insurance: allergyinsurance2021; green plant 7-day death compensation: plant7dinsurance2021; green plant 15-day death compensation: plant15dinsurance2021
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -7631,7 +7591,7 @@ impl ::shop_api::runtime::ApiRequest for OrderReplyServiceRequest {
 /// `POST /order/review` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1785)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderReviewRequest {
-    /// 表示订单审核的类型 3001 通信卡审核
+    /// Order review type: 3001 telecom card review
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -7693,7 +7653,7 @@ pub struct OrderServiceDetailRequest {
 /// `POST /order/serviceDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OrderServiceDetailResponse {
-    /// 详情
+    /// Details
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Detail>,
     /// Log

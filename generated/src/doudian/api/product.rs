@@ -818,7 +818,7 @@ pub struct ProductFormatNewItem {
     )]
     pub name: Option<String>,
 }
-/// 类目详情
+/// Category details
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductGetRecommendCategoryCategoryDetail {
     /// Level-1 category ID
@@ -881,10 +881,10 @@ pub struct ProductGetRecommendCategoryCategoryDetail {
 /// Recommended category results
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CategoryDetailsItem {
-    /// 类目详情
+    /// Category details
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category_detail: Option<ProductGetRecommendCategoryCategoryDetail>,
-    /// 类目资质状态，0有资质；1资质过期；2无资质
+    /// Category qualification status: 0 qualified; 1 qualification expired; 2 no qualification
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -892,7 +892,7 @@ pub struct CategoryDetailsItem {
     )]
     pub qualification_status: Option<i64>,
 }
-/// 资质
+/// Qualification
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct QualityAttachmentsItem {
     /// 1 image, 2 PDF
@@ -910,24 +910,24 @@ pub struct QualityAttachmentsItem {
     )]
     pub url: Option<String>,
 }
-/// 资质，可通过/product/qualificationConfig获取
+/// Qualification, obtainable via /product/qualificationConfig
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct QualityListItem {
-    /// 资质key
+    /// Qualification key
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub quality_key: Option<String>,
-    /// 资质名称
+    /// Qualification name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub quality_name: Option<String>,
-    /// 资质
+    /// Qualification
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -966,7 +966,7 @@ pub struct PoiResource {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub service_num: Option<String>,
-    /// 领取须知
+    /// Redemption notes
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1157,7 +1157,7 @@ pub struct ProductEditCbProductPoiResource {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub service_num: Option<String>,
-    /// 领取须知
+    /// Redemption notes
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1232,7 +1232,7 @@ pub struct OptionsItem {
     )]
     pub sequence: Option<i64>,
 }
-/// 返回参数列表
+/// Response parameter list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DataItem {
     /// Deprecated. Old category ID; use the category_id field
@@ -1270,7 +1270,7 @@ pub struct DataItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub status: Option<i64>,
-    /// 输入text、单选select、多选multi_select、时间戳timestamp、时间段timerange
+    /// Input text, single choice select, multiple choice multi_select, timestamp timestamp, time range timerange
     #[serde(
         rename = "type",
         default,
@@ -1377,7 +1377,7 @@ pub struct ComponentTemplateInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub template_type: Option<String>,
-    /// 组件模板子类型:clothing、undies、shoes、children_clothing
+    /// Component template subtype: clothing, undies, shoes, children_clothing
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1408,7 +1408,7 @@ pub struct ComponentTemplateInfoListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub shareable: Option<bool>,
-    /// 类目ID
+    /// Category ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1440,14 +1440,14 @@ pub struct ComponentTemplateInfoListItem {
 /// Special-time delayed shipping rule
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DelayRule {
-    /// 规则结束时间
+    /// Rule end time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub end_time: Option<i64>,
-    /// 规则开始时间
+    /// Rule start time
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1497,7 +1497,7 @@ pub struct NormalRule {
     )]
     pub is_special_delay_option: Option<bool>,
 }
-/// 阶梯发货模式规则
+/// Tiered shipping mode rule
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct StepRule {
     /// Whether supported
@@ -1507,7 +1507,7 @@ pub struct StepRule {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub support: Option<bool>,
-    /// 阶梯现货部分延迟返货时间范围
+    /// Delayed shipping time range for the in-stock portion in tiered shipping
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1521,14 +1521,14 @@ pub struct StepRule {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub is_special_delay_option: Option<bool>,
-    /// 阶梯发货阶梯部分发货时间最小值
+    /// Minimum shipping time for the tiered portion in tiered shipping
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub step_min_delay: Option<i64>,
-    /// 阶梯发货阶梯部分发货时间最大值
+    /// Maximum shipping time for the tiered portion in tiered shipping
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1568,7 +1568,7 @@ pub struct DeliveryAfterPayConfig {
     )]
     pub need_audit: Option<bool>,
 }
-/// 预售结束后规则
+/// Rules after presale ends
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DeliveryAfterPresellConfig {
     /// Minimum delayed shipping time
@@ -1610,7 +1610,7 @@ pub struct ProductPresellRule {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub support: Option<bool>,
-    /// 预售门槛价
+    /// Presale threshold price
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1634,7 +1634,7 @@ pub struct ProductPresellRule {
     /// Rule for shipping after payment ends
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_after_pay_config: Option<DeliveryAfterPayConfig>,
-    /// 预售结束后规则
+    /// Rules after presale ends
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_after_presell_config: Option<DeliveryAfterPresellConfig>,
 }
@@ -1648,7 +1648,7 @@ pub struct SkuPresellRule {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub support: Option<bool>,
-    /// 预售门槛价
+    /// Presale threshold price
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1672,14 +1672,14 @@ pub struct SkuPresellRule {
     /// Rule for shipping after payment ends
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_after_pay_config: Option<DeliveryAfterPayConfig>,
-    /// 预售结束后规则
+    /// Rules after presale ends
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_after_presell_config: Option<DeliveryAfterPresellConfig>,
 }
 /// Shipping time spec options
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TimeSkuSpecDetialItem {
-    /// 规格值
+    /// Spec value
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1725,7 +1725,7 @@ pub struct TimeSkuPresellWithNormalRule {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub time_sku_spec_detial: Option<Vec<TimeSkuSpecDetialItem>>,
-    /// 预售门槛价，单位分
+    /// Presale threshold price, in fen
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1736,7 +1736,7 @@ pub struct TimeSkuPresellWithNormalRule {
 /// Shipping time spec options
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TimeSkuSpecDetialItem4 {
-    /// 规格值
+    /// Spec value
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1775,7 +1775,7 @@ pub struct TimeSkuPurePresellRule {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub time_sku_spec_detial: Option<Vec<TimeSkuSpecDetialItem4>>,
-    /// 预售门槛价，单位分
+    /// Presale threshold price, in fen
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1789,7 +1789,7 @@ pub struct FulfillmentRule {
     /// In-stock shipping mode rule
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub normal_rule: Option<NormalRule>,
-    /// 阶梯发货模式规则
+    /// Tiered shipping mode rule
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_rule: Option<StepRule>,
     /// Full-payment presale shipping mode rules
@@ -1940,17 +1940,17 @@ pub struct SpuControlRule {
     )]
     pub no_need_audit_spu: Option<bool>,
 }
-/// 规格值选项
+/// Spec value options
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PropertyValuesItem {
-    /// 规格值id
+    /// Spec value ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sell_property_value_id: Option<i64>,
-    /// 规格值名称
+    /// Spec value name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1961,21 +1961,21 @@ pub struct PropertyValuesItem {
 /// Product SKU list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RequiredSpecDetailsItem {
-    /// 规格项名称
+    /// Spec item name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sell_property_name: Option<String>,
-    /// 规格项id
+    /// Spec item ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sell_property_id: Option<i64>,
-    /// 规格值选项
+    /// Spec value options
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2082,7 +2082,7 @@ pub struct PriceRulesItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub can_select: Option<bool>,
-    /// 金价描述
+    /// Gold price description
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2105,7 +2105,7 @@ pub struct PriceRulesItem {
     )]
     pub kind: Option<i64>,
 }
-/// 金价信息，计价金类目下sku价格可以按照公式进行计算（价格=克重*每克价格+加工费），本字段提供相关信息
+/// Gold price info; for SKUs in gold-priced categories the price can be computed by formula (price = grams * price per gram + processing fee); this field provides the related info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GoldPriceRule {
     /// Price rule info, including gold unit prices for different types and enums
@@ -2115,7 +2115,7 @@ pub struct GoldPriceRule {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub price_rules: Option<Vec<PriceRulesItem>>,
-    /// 销售属性（规格）id，价格基于这个规格填写的数值按照公式进行计算
+    /// Sales attribute (spec) ID; price is computed by formula from the value filled for this spec
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2147,7 +2147,7 @@ pub struct RuleClauseItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub property_values: Option<Vec<i64>>,
-    /// 等于、不等于
+    /// Equal to / not equal to
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2169,17 +2169,17 @@ pub struct MatchableRuleItem {
     )]
     pub is_qualification_required: Option<bool>,
 }
-/// 资质列表
+/// Qualification list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ConfigListItem {
-    /// 资质ID
+    /// Qualification ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub key: Option<String>,
-    /// 资质名
+    /// Qualification name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2225,28 +2225,28 @@ pub struct FieldProblemItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub field_name: Option<String>,
-    /// 问题编码
+    /// Issue code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub problem_key: Option<i64>,
-    /// 问题名
+    /// Issue name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub problem_name: Option<String>,
-    /// 问题建议
+    /// Issue suggestion
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub suggestion: Option<String>,
-    /// 问题类型编码
+    /// Issue type code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2264,7 +2264,7 @@ pub struct ProblemTypeDistributionItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub type_name: Option<String>,
-    /// 问题数量
+    /// Issue count
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -2318,7 +2318,7 @@ pub struct ProductQualityListQualityListItem {
     )]
     pub base_score: Option<i64>,
 }
-/// 问题类型分布，仅brief_only为false返回
+/// Issue type distribution; returned only when brief_only is false
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductQualityTaskProblemTypeDistributionItem {
     /// Optimization item code: 1 non-standard product info, 2 key info needs optimization, 3 missing product materials
@@ -3954,21 +3954,21 @@ pub struct ProductAddCbProductRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub assoc_ids: Option<String>,
-    /// 运费模板id，传0表示包邮，通过/freightTemplate/list接口获取
+    /// Freight template ID; 0 means free shipping; obtain via /freightTemplate/list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub freight_id: Option<i64>,
-    /// 重量
+    /// Weight
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub weight: Option<f64>,
-    /// 重量单位，0-kg, 1-g
+    /// Weight unit: 0 kg, 1 g
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -3994,7 +3994,7 @@ pub struct ProductAddCbProductRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub presell_delay: Option<i64>,
-    /// 预售结束时间，格式2020-02-21 18:54:27，最多支持设置距离当前30天
+    /// Presale end time, format 2020-02-21 18:54:27, at most 30 days from now
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -4043,7 +4043,7 @@ pub struct ProductAddCbProductRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub out_product_id: Option<i64>,
-    /// 资质，可通过/product/qualificationConfig获取
+    /// Qualification, obtainable via /product/qualificationConfig
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -4097,7 +4097,7 @@ pub struct ProductAddCbProductRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub minimum_per_order: Option<i64>,
-    /// 通过/product/getCatePropertyV2获取 格式：{"property_id":[{"value":value,"name":"property_name","diy_type":0}]} name的类型是string，value和diy_type的类型是number
+    /// Obtain via /product/getCatePropertyV2. Format: {"property_id":[{"value":value,"name":"property_name","diy_type":0}]}; name is a string, value and diy_type are numbers
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -4170,7 +4170,7 @@ pub struct ProductAddCbProductRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub presell_config_level: Option<i64>,
-    /// 账号模板id
+    /// Account template ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -4335,7 +4335,7 @@ pub struct ProductAuditListRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub publish_status: Option<i64>,
-    /// 第几页（第一页为0，最大为99）
+    /// Page number (first page is 0, max 99)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -4435,7 +4435,7 @@ pub struct ProductCreateComponentTemplateV2Request {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub shareable: Option<bool>,
-    /// 类目id，用来确定模板类型
+    /// Category ID, used to determine the template type
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -4625,21 +4625,21 @@ pub struct ProductEditCbProductRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub assoc_ids: Option<String>,
-    /// 运费模板id，传0表示包邮，通过/freightTemplate/list接口获取
+    /// Freight template ID; 0 means free shipping; obtain via /freightTemplate/list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub freight_id: Option<i64>,
-    /// 重量
+    /// Weight
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub weight: Option<f64>,
-    /// 重量单位，0-kg, 1-g
+    /// Weight unit: 0 kg, 1 g
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -4665,7 +4665,7 @@ pub struct ProductEditCbProductRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub presell_delay: Option<i64>,
-    /// 预售结束时间，格式2020-02-21 18:54:27，最多支持设置距离当前30天
+    /// Presale end time, format 2020-02-21 18:54:27, at most 30 days from now
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -4714,7 +4714,7 @@ pub struct ProductEditCbProductRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub out_product_id: Option<i64>,
-    /// 资质信息，可通过/product/qualificationConfig获取
+    /// Qualification info, obtainable via /product/qualificationConfig
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -4768,7 +4768,7 @@ pub struct ProductEditCbProductRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub minimum_per_order: Option<i64>,
-    /// 通过/product/getCatePropertyV2获取 格式：{"property_id":[{"value":value,"name":"property_name","diy_type":0}]}, name的类型是string，value和diy_type的类型是number
+    /// Obtain via /product/getCatePropertyV2. Format: {"property_id":[{"value":value,"name":"property_name","diy_type":0}]}; name is a string, value and diy_type are numbers
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -4907,7 +4907,7 @@ pub struct ProductEditCbProductRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub start_sale_type: Option<i64>,
-    /// 跨境物流相关信息
+    /// Cross-border logistics info
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5025,7 +5025,7 @@ pub struct ProductGetCatePropertyV2Request {
 /// `POST /product/getCatePropertyV2` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1373)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductGetCatePropertyV2Response {
-    /// 返回参数列表
+    /// Response parameter list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5070,7 +5070,7 @@ pub struct ProductGetComponentTemplateRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub template_type: Option<String>,
-    /// 组件模板子类型；clothing -饰；undies-内衣；shoes 鞋靴；children_clothing-童装
+    /// Component template subtype: clothing apparel; undies underwear; shoes footwear; children_clothing kids' clothing
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5091,7 +5091,7 @@ pub struct ProductGetComponentTemplateRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub shareable: Option<bool>,
-    /// 页码，从0开始，最大支持100
+    /// Page number, starting from 0, max 100
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5144,38 +5144,19 @@ impl ::shop_api::runtime::ApiRequest for ProductGetComponentTemplateRequest {
         required: &[],
     };
 }
-impl ::shop_api::runtime::Paginated for ProductGetComponentTemplateRequest {
-    type Item = ComponentTemplateInfoListItem;
-    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
-        if let ::shop_api::runtime::PageKey::Number(n) = page {
-            let n = *n;
-            self.page_num = Some(n);
-        }
-    }
-    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
-        ::shop_api::runtime::Page::numbered(
-            resp.component_template_info_list.unwrap_or_default(),
-            self.page_num.unwrap_or(0),
-            0,
-            self.page_size,
-            resp.total_num,
-            None,
-        )
-    }
-}
 /// Request of `product.getProductUpdateRule`: Get the listing rules of a category, such as shipping and spec rules.
 ///
 /// `POST /product/getProductUpdateRule` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1614)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductGetProductUpdateRuleRequest {
-    /// 类目id
+    /// Category ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub category_id: Option<i64>,
-    /// 闪购定制参数，普通发品忽略
+    /// Flash-sale custom parameters; ignore for normal product publishing
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5226,7 +5207,7 @@ pub struct ProductGetProductUpdateRuleResponse {
     /// Product main image 3:4 configuration rule
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub main_image_three_to_four_rule: Option<MainImageThreeToFourRule>,
-    /// 金价信息，计价金类目下sku价格可以按照公式进行计算（价格=克重*每克价格+加工费），本字段提供相关信息
+    /// Gold price info; for SKUs in gold-priced categories the price can be computed by formula (price = grams * price per gram + processing fee); this field provides the related info
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gold_price_rule: Option<GoldPriceRule>,
 }
@@ -5253,7 +5234,7 @@ impl ::shop_api::runtime::ApiRequest for ProductGetProductUpdateRuleRequest {
 /// `POST /product/qualificationConfig` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1382)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductQualificationConfigRequest {
-    /// 类目ID
+    /// Category ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5266,7 +5247,7 @@ pub struct ProductQualificationConfigRequest {
 /// `POST /product/qualificationConfig` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1382)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductQualificationConfigResponse {
-    /// 资质列表
+    /// Qualification list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5509,7 +5490,7 @@ pub struct ProductQualityTaskResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub task_finish_time: Option<String>,
-    /// 问题类型分布，仅brief_only为false返回
+    /// Issue type distribution; returned only when brief_only is false
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5525,7 +5506,7 @@ pub struct ProductQualityTaskResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub task_id: Option<i64>,
-    /// 达标率，百分比
+    /// Qualification rate, percentage
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -5539,7 +5520,7 @@ pub struct ProductQualityTaskResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub is_standard: Option<bool>,
-    /// 达标商品数
+    /// Number of qualifying products
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

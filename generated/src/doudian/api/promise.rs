@@ -71,7 +71,7 @@ pub struct PromiseDeliveryListRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_id: Option<i64>,
-    /// 页码，从1开始
+    /// Page number, starting from 1
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -123,25 +123,6 @@ impl ::shop_api::runtime::ApiRequest for PromiseDeliveryListRequest {
         has_data: true,
         required: &[],
     };
-}
-impl ::shop_api::runtime::Paginated for PromiseDeliveryListRequest {
-    type Item = ProductsItem;
-    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
-        if let ::shop_api::runtime::PageKey::Number(n) = page {
-            let n = *n;
-            self.page = Some(n);
-        }
-    }
-    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
-        ::shop_api::runtime::Page::numbered(
-            resp.products.unwrap_or_default(),
-            self.page.unwrap_or(1),
-            1,
-            self.size,
-            resp.total,
-            None,
-        )
-    }
 }
 /// Request of `promise.setSkuShipTime`: Set the shipping time promise of SKUs, per warehouse.
 ///

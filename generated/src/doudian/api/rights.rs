@@ -33,14 +33,14 @@ pub struct RightsInfoResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub rights_type: Option<i32>,
-    /// 规格类型，0-版本，其他待定
+    /// Spec type: 0 version, others TBD
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub spec_type: Option<i32>,
-    /// 规格名称
+    /// Spec name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

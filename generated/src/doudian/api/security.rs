@@ -19,24 +19,24 @@ pub struct IdentifyInfoListItem {
     )]
     pub encrypted: Option<bool>,
 }
-/// 采购商品信息
+/// Purchased product info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PurchaseProductInfoListItem {
-    /// 采购平台 1：拼多多 2：淘宝 3：1688 4：其它
+    /// Purchase platform: 1 Pinduoduo, 2 Taobao, 3 1688, 4 other
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub purchase_platform_type: Option<i32>,
-    /// 采购商品链接
+    /// Purchased product link
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub purchase_product_url: Option<String>,
-    /// 采购人id（外部）
+    /// Purchaser ID (external)
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -51,7 +51,7 @@ pub struct PurchaseProductInfoListItem {
     )]
     pub product_name: Option<String>,
 }
-/// 订单事件列表
+/// Order event list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EventsItem {
     /// Value of the doudian-event-id HTTP request header
@@ -82,14 +82,14 @@ pub struct EventsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub order_related_shop_id: Option<String>,
-    /// 选填 ，account_id 关联的店铺 ID 列表
+    /// Optional; list of shop IDs associated with account_id
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub shop_ids: Option<Vec<String>>,
-    /// 订单 ids, 单次最大数量 50, 超过 50 需分批上传
+    /// Order IDs, at most 50 per call; split into batches if more than 50
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -103,7 +103,7 @@ pub struct EventsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub operation_type: Option<i32>,
-    /// 精确到秒的操作时间戳，格林威治时间，如1522555200
+    /// Operation timestamp in seconds, GMT, e.g. 1522555200
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -145,7 +145,7 @@ pub struct EventsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub device_type: Option<String>,
-    /// 设备id，标识唯一设备
+    /// Device ID, uniquely identifies a device
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -166,7 +166,7 @@ pub struct EventsItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub user_agent: Option<String>,
-    /// 采购商品信息
+    /// Purchased product info
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -174,10 +174,10 @@ pub struct EventsItem {
     )]
     pub purchase_product_info_list: Option<Vec<PurchaseProductInfoListItem>>,
 }
-/// 错误信息
+/// Error message
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CustomError {
-    /// 错误码
+    /// Error code
     #[serde(
         rename = "ErrNo",
         default,
@@ -185,7 +185,7 @@ pub struct CustomError {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub err_no: Option<i64>,
-    /// 错误原因
+    /// Error reason
     #[serde(
         rename = "ErrMsg",
         default,
@@ -202,14 +202,14 @@ pub struct CustomError {
 /// `POST /security/batchReportOrderSecurityEvent` — [official documentation](https://op.jinritemai.com/docs/api-docs/162/1655)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SecurityBatchReportOrderSecurityEventRequest {
-    /// 订单事件类型 1:订单访问事件, 2:订单流出事件
+    /// Order event type: 1 order access event, 2 order outflow event
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub event_type: Option<i32>,
-    /// 订单事件列表
+    /// Order event list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -222,7 +222,7 @@ pub struct SecurityBatchReportOrderSecurityEventRequest {
 /// `POST /security/batchReportOrderSecurityEvent` — [official documentation](https://op.jinritemai.com/docs/api-docs/162/1655)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SecurityBatchReportOrderSecurityEventResponse {
-    /// 错误信息
+    /// Error message
     #[serde(rename = "CustomError", default, skip_serializing_if = "Option::is_none")]
     pub custom_error: Option<CustomError>,
 }

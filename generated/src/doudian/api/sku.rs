@@ -379,7 +379,7 @@ pub struct CustomsReportInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub usage: Option<String>,
-    /// 规格型号
+    /// Spec model
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -394,8 +394,108 @@ pub struct CustomsReportInfo {
     )]
     pub bar_code: Option<String>,
 }
+/// Request list
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ItemsItem {
+    /// Product ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub product_id: Option<i64>,
+    /// Product SKU ID; max 50 SKUs updated per request
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_id: Option<i64>,
+    /// External warehouse ID code, developer-defined; if passed, regional inventory is updated, otherwise normal inventory is updated by default. Obtainable from the out_warehouse_id response field of /warehouse/list. For supermarket hourly-delivery shops, pass store_id, which is obtained after creating via /shop/batchCreateStore
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub out_warehouse_id: Option<String>,
+    /// In-stock inventory quantity
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub stock_num: Option<i64>,
+    /// Tiered stock quantity
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub step_stock_num: Option<i64>,
+}
+/// Result list
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ResultsItem {
+    /// Product SKU ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub sku_id: Option<i64>,
+    /// Warehouse ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub warehouse_id: Option<i64>,
+    /// In-stock inventory quantity
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub stock_num: Option<i64>,
+    /// Tiered stock quantity
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub step_stock_num: Option<i64>,
+    /// Changed in-stock inventory quantity
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub change_num: Option<i64>,
+    /// Changed tiered inventory quantity
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub step_change_num: Option<i64>,
+    /// Status code
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status_code: Option<i64>,
+    /// Status information
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub status_message: Option<String>,
+}
 ::shop_api::impl_lenient!(
-    ShipRule, SellProperty, Sku, StockMapItem, SkuStockSync, CustomsReportInfo
+    ShipRule, SellProperty, Sku, StockMapItem, SkuStockSync, CustomsReportInfo,
+    ItemsItem, ResultsItem
 );
 /// Request of `sku.list`: List the SKUs of a product with price and stock.
 ///
@@ -890,42 +990,42 @@ pub struct SkuDetailResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub product_id: Option<i64>,
-    /// 第一级子规格
+    /// First-level sub-spec
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub spec_detail_id1: Option<i64>,
-    /// 第二级子规格
+    /// Second-level sub-spec
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub spec_detail_id2: Option<i64>,
-    /// 第三级子规格
+    /// Third-level sub-spec
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub spec_detail_id3: Option<i64>,
-    /// 第一级子规格名
+    /// First-level sub-spec name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub spec_detail_name1: Option<String>,
-    /// 第二级子规格名
+    /// Second-level sub-spec name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub spec_detail_name2: Option<String>,
-    /// 第三级子规格名
+    /// Third-level sub-spec name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -942,14 +1042,14 @@ pub struct SkuDetailResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub price: Option<i64>,
-    /// 结算价格
+    /// Settlement price
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub settlement_price: Option<i64>,
-    /// 规格ID
+    /// Spec ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1005,14 +1105,14 @@ pub struct SkuDetailResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub prom_stock_num: Option<i64>,
-    /// 阶梯库存
+    /// Tiered stock
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub step_stock_num: Option<i64>,
-    /// 预占阶梯库存
+    /// Reserved tiered stock
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1078,7 +1178,7 @@ impl ::shop_api::runtime::ApiRequest for SkuDetailRequest {
 /// `POST /sku/editCode` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/86)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SkuEditCodeRequest {
-    /// 编码
+    /// Code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1206,6 +1306,68 @@ impl ::shop_api::runtime::ApiRequest for SkuEditPriceRequest {
         required: &[],
     };
 }
+/// Request of `sku.syncStockBatchMultiProducts`: Set or adjust the stock of SKUs across several products.
+///
+/// `POST /sku/syncStockBatchMultiProducts` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/2847)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkuSyncStockBatchMultiProductsRequest {
+    /// Request list
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub items: Option<Vec<ItemsItem>>,
+    /// Idempotency ID
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub idempotent_id: Option<String>,
+    /// Inventory update mode, required: true incremental update, stock_num and step_stock_num may be positive or negative; false full update, stock_num and step_stock_num must be positive
+    ///
+    /// Required.
+    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
+    pub incremental: bool,
+    /// Request source, defined by the developer
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub source: Option<String>,
+}
+/// Response data of `sku.syncStockBatchMultiProducts`: Set or adjust the stock of SKUs across several products.
+///
+/// `POST /sku/syncStockBatchMultiProducts` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/2847)
+#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct SkuSyncStockBatchMultiProductsResponse {
+    /// Result list
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "::shop_api::runtime::de::lenient"
+    )]
+    pub results: Option<Vec<ResultsItem>>,
+}
+impl ::shop_api::runtime::ApiRequest for SkuSyncStockBatchMultiProductsRequest {
+    type Response = SkuSyncStockBatchMultiProductsResponse;
+    type Platform = super::super::Doudian;
+    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
+        platform: "doudian",
+        module: "sku",
+        name: "sku.syncStockBatchMultiProducts",
+        method: ::shop_api::runtime::HttpMethod::Post,
+        path: "/sku/syncStockBatchMultiProducts",
+        summary: "Set or adjust the stock of SKUs across several products.",
+        doc_url: "https://op.jinritemai.com/docs/api-docs/14/2847",
+        flags: ::shop_api::runtime::Flags::NONE,
+        deprecated: false,
+        has_data: true,
+        required: &["incremental"],
+    };
+}
 impl super::super::Client {
     /// List the SKUs of a product with price and stock.
     ///
@@ -1285,6 +1447,15 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<SkuEditPriceResponse> {
         self.execute(req).await
     }
+    /// Set or adjust the stock of SKUs across several products.
+    ///
+    /// `sku.syncStockBatchMultiProducts` (`POST /sku/syncStockBatchMultiProducts`) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/2847)
+    pub async fn sku_sync_stock_batch_multi_products(
+        &self,
+        req: &SkuSyncStockBatchMultiProductsRequest,
+    ) -> ::shop_api::runtime::Result<SkuSyncStockBatchMultiProductsResponse> {
+        self.execute(req).await
+    }
 }
 /// The endpoints of this module, in spec order.
 pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
@@ -1296,6 +1467,7 @@ pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
     <SkuDetailRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <SkuEditCodeRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
     <SkuEditPriceRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
+    <SkuSyncStockBatchMultiProductsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
 ];
 /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
 pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Doudian>>(
@@ -1311,6 +1483,9 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Doudian>>(
         "sku.detail" => Ok(visitor.visit::<SkuDetailRequest>()),
         "sku.editCode" => Ok(visitor.visit::<SkuEditCodeRequest>()),
         "sku.editPrice" => Ok(visitor.visit::<SkuEditPriceRequest>()),
+        "sku.syncStockBatchMultiProducts" => {
+            Ok(visitor.visit::<SkuSyncStockBatchMultiProductsRequest>())
+        }
         _ => Err(visitor),
     }
 }

@@ -22,14 +22,14 @@ pub struct SmsMessageListItem {
 /// Send result list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SendResultListItem {
-    /// 错误码，0表示成功
+    /// Error code; 0 means success
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<i64>,
-    /// 说明
+    /// Description
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -76,7 +76,7 @@ pub struct PublicTemplateListItem {
     )]
     pub channel_type: Option<String>,
 }
-/// 短信结果列表
+/// SMS result list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SmsSendResultListItem {
     /// Send time, timestamp in seconds
@@ -100,21 +100,21 @@ pub struct SmsSendResultListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub status: Option<i64>,
-    /// 计费条数，如果短信过长，会分多次计费
+    /// Billed message count; long SMS messages are billed multiple times
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub count: Option<i64>,
-    /// 错误码
+    /// Error code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<i64>,
-    /// 错误说明
+    /// Error explanation
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -128,7 +128,7 @@ pub struct SmsSendResultListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub message_id: Option<String>,
-    /// 透传字段，回执的时候原样返回给调用方。
+    /// Pass-through field, returned to the caller as-is in the receipt
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -136,7 +136,7 @@ pub struct SmsSendResultListItem {
     )]
     pub tag: Option<String>,
 }
-/// 短信签名申请单列表
+/// SMS signature application list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ApplyListItem {
     /// Application ID
@@ -146,7 +146,7 @@ pub struct ApplyListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sms_sign_apply_id: Option<String>,
-    /// 签名
+    /// Signature
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -167,7 +167,7 @@ pub struct ApplyListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub status: Option<i64>,
-    /// 说明
+    /// Description
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -175,7 +175,7 @@ pub struct ApplyListItem {
     )]
     pub status_remark: Option<String>,
 }
-/// 签名列表
+/// Signature list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SignSearchListItem {
     /// SMS sending channel, mainly for resource isolation
@@ -185,7 +185,7 @@ pub struct SignSearchListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sms_account: Option<String>,
-    /// 签名
+    /// Signature
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -193,7 +193,7 @@ pub struct SignSearchListItem {
     )]
     pub sign: Option<String>,
 }
-/// 短信模板申请单列表
+/// SMS template application list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TemplateApplyListItem {
     /// SMS sending channel, mainly for resource isolation
@@ -203,21 +203,21 @@ pub struct TemplateApplyListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sms_account: Option<String>,
-    /// 短信模板申请单id
+    /// SMS template application ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sms_template_apply_id: Option<String>,
-    /// 短信模版名称
+    /// SMS template name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub template_name: Option<String>,
-    /// 短信模版内容
+    /// SMS template content
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -256,7 +256,7 @@ pub struct TemplateSearchListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sms_account: Option<String>,
-    /// 短信模版内容
+    /// SMS template content
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -277,7 +277,7 @@ pub struct TemplateSearchListItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub channel_type: Option<String>,
-    /// 短信模版名称
+    /// SMS template name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -302,7 +302,7 @@ pub struct SmsBatchSendRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sms_account: Option<String>,
-    /// 短信签名
+    /// SMS signature
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -323,7 +323,7 @@ pub struct SmsBatchSendRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub template_id: Option<String>,
-    /// 透传字段，回执的时候原样返回给调用方，最大长度512字符
+    /// Pass-through field, returned to the caller as-is in the receipt; max length 512 characters
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -380,7 +380,7 @@ pub struct SmsPublicTemplateRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub size: Option<i64>,
-    /// 第几页，从0开始
+    /// Page number, starting from 0
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -432,25 +432,6 @@ impl ::shop_api::runtime::ApiRequest for SmsPublicTemplateRequest {
         required: &[],
     };
 }
-impl ::shop_api::runtime::Paginated for SmsPublicTemplateRequest {
-    type Item = PublicTemplateListItem;
-    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
-        if let ::shop_api::runtime::PageKey::Number(n) = page {
-            let n = *n;
-            self.page = Some(n);
-        }
-    }
-    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
-        ::shop_api::runtime::Page::numbered(
-            resp.public_template_list.unwrap_or_default(),
-            self.page.unwrap_or(0),
-            0,
-            self.size,
-            resp.total,
-            None,
-        )
-    }
-}
 /// Request of `sms.send`: Send one SMS from a template.
 ///
 /// `POST /sms/send` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1522)
@@ -463,14 +444,14 @@ pub struct SmsSendRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sms_account: Option<String>,
-    /// 签名
+    /// Signature
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sign: Option<String>,
-    /// 短信模版id
+    /// SMS template ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -484,7 +465,7 @@ pub struct SmsSendRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub template_param: Option<String>,
-    /// 透传字段，回执的时候原样返回给调用方，最大长度512字符
+    /// Pass-through field, returned to the caller as-is in the receipt; max length 512 characters
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -511,14 +492,14 @@ pub struct SmsSendRequest {
 /// `POST /sms/send` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1522)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SmsSendResponse {
-    /// 错误码，0表示成功
+    /// Error code; 0 means success
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<i64>,
-    /// 说明
+    /// Description
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -562,7 +543,7 @@ pub struct SmsSendResultRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub from_time: Option<i64>,
-    /// 结束时间-时间戳，单位秒
+    /// End time, timestamp in seconds
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -604,7 +585,7 @@ pub struct SmsSendResultRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub page: Option<i64>,
-    /// 签名内容
+    /// Signature content
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -638,7 +619,7 @@ pub struct SmsSendResultResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub total: Option<i64>,
-    /// 短信结果列表
+    /// SMS result list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -675,7 +656,7 @@ pub struct SmsSignApplyRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sms_account: Option<String>,
-    /// 签名
+    /// Signature
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -695,7 +676,7 @@ pub struct SmsSignApplyResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sms_account: Option<String>,
-    /// 短信签名申请单id
+    /// SMS signature application ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -709,14 +690,14 @@ pub struct SmsSignApplyResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<i64>,
-    /// 说明
+    /// Description
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub message: Option<String>,
-    /// 签名
+    /// Signature
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -767,7 +748,7 @@ pub struct SmsSignApplyListRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub like: Option<String>,
-    /// 页码，默认0
+    /// Page number, default 0
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -801,7 +782,7 @@ pub struct SmsSignApplyListResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub total: Option<i64>,
-    /// 短信签名申请单列表
+    /// SMS signature application list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -826,25 +807,6 @@ impl ::shop_api::runtime::ApiRequest for SmsSignApplyListRequest {
         has_data: true,
         required: &[],
     };
-}
-impl ::shop_api::runtime::Paginated for SmsSignApplyListRequest {
-    type Item = ApplyListItem;
-    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
-        if let ::shop_api::runtime::PageKey::Number(n) = page {
-            let n = *n;
-            self.page = Some(n);
-        }
-    }
-    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
-        ::shop_api::runtime::Page::numbered(
-            resp.apply_list.unwrap_or_default(),
-            self.page.unwrap_or(0),
-            0,
-            self.size,
-            resp.total,
-            None,
-        )
-    }
 }
 /// Request of `sms.sign.apply.revoke`: Withdraw an SMS signature application.
 ///
@@ -878,7 +840,7 @@ pub struct SmsSignApplyRevokeResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<i64>,
-    /// 说明
+    /// Description
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -915,7 +877,7 @@ pub struct SmsSignDeleteRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sms_account: Option<String>,
-    /// 签名
+    /// Signature
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -935,7 +897,7 @@ pub struct SmsSignDeleteResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<i64>,
-    /// 说明
+    /// Description
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -986,7 +948,7 @@ pub struct SmsSignSearchRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub size: Option<i64>,
-    /// 页码，默认0
+    /// Page number, default 0
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -999,7 +961,7 @@ pub struct SmsSignSearchRequest {
 /// `POST /sms/sign/search` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1515)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SmsSignSearchResponse {
-    /// 签名列表
+    /// Signature list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1032,25 +994,6 @@ impl ::shop_api::runtime::ApiRequest for SmsSignSearchRequest {
         required: &[],
     };
 }
-impl ::shop_api::runtime::Paginated for SmsSignSearchRequest {
-    type Item = SignSearchListItem;
-    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
-        if let ::shop_api::runtime::PageKey::Number(n) = page {
-            let n = *n;
-            self.page = Some(n);
-        }
-    }
-    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
-        ::shop_api::runtime::Page::numbered(
-            resp.sign_search_list.unwrap_or_default(),
-            self.page.unwrap_or(0),
-            0,
-            self.size,
-            resp.total,
-            None,
-        )
-    }
-}
 /// Request of `sms.template.apply`: Apply for an SMS template.
 ///
 /// `POST /sms/template/apply` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1527)
@@ -1070,7 +1013,7 @@ pub struct SmsTemplateApplyRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub template_type: Option<String>,
-    /// 短信模板名称
+    /// SMS template name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1104,7 +1047,7 @@ pub struct SmsTemplateApplyResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub template_content: Option<String>,
-    /// 短信模版名称
+    /// SMS template name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1118,7 +1061,7 @@ pub struct SmsTemplateApplyResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sms_template_id: Option<String>,
-    /// 短信模板申请单id
+    /// SMS template application ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1132,7 +1075,7 @@ pub struct SmsTemplateApplyResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<i64>,
-    /// 说明
+    /// Description
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1176,7 +1119,7 @@ pub struct SmsTemplateApplyListRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub template_content: Option<String>,
-    /// 短信模板申请单id
+    /// SMS template application ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1190,7 +1133,7 @@ pub struct SmsTemplateApplyListRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub size: Option<i64>,
-    /// 页码，默认0
+    /// Page number, default 0
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1210,7 +1153,7 @@ pub struct SmsTemplateApplyListRequest {
 /// `POST /sms/template/apply/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1516)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SmsTemplateApplyListResponse {
-    /// 短信模板申请单列表
+    /// SMS template application list
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1242,25 +1185,6 @@ impl ::shop_api::runtime::ApiRequest for SmsTemplateApplyListRequest {
         has_data: true,
         required: &[],
     };
-}
-impl ::shop_api::runtime::Paginated for SmsTemplateApplyListRequest {
-    type Item = TemplateApplyListItem;
-    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
-        if let ::shop_api::runtime::PageKey::Number(n) = page {
-            let n = *n;
-            self.page = Some(n);
-        }
-    }
-    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
-        ::shop_api::runtime::Page::numbered(
-            resp.template_apply_list.unwrap_or_default(),
-            self.page.unwrap_or(0),
-            0,
-            self.size,
-            resp.total,
-            None,
-        )
-    }
 }
 /// Request of `sms.template.delete`: Delete an SMS template.
 ///
@@ -1294,7 +1218,7 @@ pub struct SmsTemplateDeleteResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<i64>,
-    /// 说明
+    /// Description
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1331,7 +1255,7 @@ pub struct SmsTemplateRevokeRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub sms_account: Option<String>,
-    /// 短信模板申请单id
+    /// SMS template application ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1351,7 +1275,7 @@ pub struct SmsTemplateRevokeResponse {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub code: Option<i64>,
-    /// 说明
+    /// Description
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1395,14 +1319,14 @@ pub struct SmsTemplateSearchRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub template_id: Option<String>,
-    /// 短信模版内容
+    /// SMS template content
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub template_content: Option<String>,
-    /// 页码，默认0
+    /// Page number, default 0
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1416,7 +1340,7 @@ pub struct SmsTemplateSearchRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub size: Option<i64>,
-    /// 短信模版名称
+    /// SMS template name
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -1461,25 +1385,6 @@ impl ::shop_api::runtime::ApiRequest for SmsTemplateSearchRequest {
         has_data: true,
         required: &[],
     };
-}
-impl ::shop_api::runtime::Paginated for SmsTemplateSearchRequest {
-    type Item = TemplateSearchListItem;
-    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
-        if let ::shop_api::runtime::PageKey::Number(n) = page {
-            let n = *n;
-            self.page = Some(n);
-        }
-    }
-    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
-        ::shop_api::runtime::Page::numbered(
-            resp.template_search_list.unwrap_or_default(),
-            self.page.unwrap_or(0),
-            0,
-            self.size,
-            resp.total,
-            None,
-        )
-    }
 }
 impl super::super::Client {
     /// Send one SMS template to several phone numbers.

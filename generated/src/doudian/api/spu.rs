@@ -200,7 +200,7 @@ pub struct SpuInfo {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub upc_code: Option<String>,
-    /// 类目id
+    /// Category ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -257,7 +257,7 @@ pub struct SpuInfo {
     )]
     pub audit_time: Option<String>,
 }
-/// 选项
+/// Options
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct OptionsItem {
     /// Attribute value name
@@ -292,7 +292,7 @@ pub struct ProductFormatItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub name: Option<String>,
-    /// 选项
+    /// Options
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -306,7 +306,7 @@ pub struct ProductFormatItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub require: Option<i64>,
-    /// 类型 text：可输入，select：单选，multi_select: 多选
+    /// Type: text input, select single choice, multi_select multiple choice
     #[serde(
         rename = "type",
         default,
@@ -314,7 +314,7 @@ pub struct ProductFormatItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub kind: Option<String>,
-    /// 类目id
+    /// Category ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -342,7 +342,7 @@ pub struct ProductFormatItem {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub property_id: Option<i64>,
-    /// 顺序
+    /// Order
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -373,7 +373,7 @@ pub struct SpuAddShopSpuRequest {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub upc_code: Option<String>,
-    /// 类目id
+    /// Category ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -430,14 +430,14 @@ impl ::shop_api::runtime::ApiRequest for SpuAddShopSpuRequest {
 /// `POST /spu/getKeyPropertyByCid` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/642)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SpuGetKeyPropertyByCidRequest {
-    /// 类目id
+    /// Category ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub category_id: Option<i64>,
-    /// 页码
+    /// Page number
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -549,7 +549,7 @@ impl ::shop_api::runtime::ApiRequest for SpuGetSpuInfoBySpuIdRequest {
 /// `POST /spu/getSpuTpl` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/644)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct SpuGetSpuTplRequest {
-    /// 类目id
+    /// Category ID
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

@@ -232,7 +232,7 @@ pub struct WarehouseCreateBatchWarehouseLocation {
         deserialize_with = "::shop_api::runtime::de::lenient"
     )]
     pub address_id3: Option<i64>,
-    /// 街道地址编码
+    /// Street address code
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -307,7 +307,7 @@ pub struct AddrListItem {
     )]
     pub addr_id4: Option<i64>,
 }
-/// 配送地址
+/// Delivery address
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Addr {
     /// Level-1 address ID
@@ -795,7 +795,7 @@ impl ::shop_api::runtime::ApiRequest for WarehouseSetAddrBatchRequest {
 /// `POST /warehouse/setPriority` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/698)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct WarehouseSetPriorityRequest {
-    /// 配送地址
+    /// Delivery address
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub addr: Option<Addr>,
     /// Key is out_warehouse_id, value is warehouse priority 0-5, 0 highest, 5 lowest
