@@ -195,17 +195,8 @@ fn with_region(text: &str, begin: &str, end: &str, body: &str) -> Option<String>
 
 /// Replace the generated features region of `manifest` (appending one when there is none).
 pub fn with_features(manifest: &str, features: &str) -> String {
-    let region = format!("{FEATURES_BEGIN}\n{features}{FEATURES_END}\n");
-    match (manifest.find(FEATURES_BEGIN), manifest.find(FEATURES_END)) {
-        (Some(b), Some(e)) if b < e => {
-            let end = manifest[e..]
-                .find('\n')
-                .map(|i| e + i + 1)
-                .unwrap_or(manifest.len());
-            format!("{}{}{}", &manifest[..b], region, &manifest[end..])
-        }
-        _ => format!("{manifest}\n{region}"),
-    }
+    with_region(manifest, FEATURES_BEGIN, FEATURES_END, features)
+        .unwrap_or_else(|| format!("{manifest}\n{FEATURES_BEGIN}\n{features}{FEATURES_END}\n"))
 }
 
 fn doc(text: &str) -> TokenStream {
