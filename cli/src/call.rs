@@ -43,7 +43,8 @@ pub fn decode_request<R: ApiRequest>(params: &Value) -> Result<R, Failure> {
     let de = &mut serde_json::Deserializer::from_str(&text);
     let mut track = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
     let ignored = serde_ignored::Deserializer::new(de, &mut track);
-    let req: R = serde_path_to_error::deserialize(ignored)
+    // Lenient, as responses are: `--param shop_id=123` fills a text field.
+    let req: R = serde_path_to_error::deserialize(shop_api::runtime::de::Lenient(ignored))
         .map_err(|e| Failure::Usage(format!("{}: field `{}`: {}", ep.name, e.path(), e.inner())))?;
     if !unknown.is_empty() {
         return Err(Failure::Usage(format!(

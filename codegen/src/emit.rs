@@ -9,8 +9,7 @@ use quote::{format_ident, quote};
 
 use crate::error::SpecErrors;
 use crate::ir::{
-    Api, Endpoint, EnumDef, Field, FlagKind, Module, Pagination, Place, Platform, StructDef, Ty,
-    TypeDef,
+    Api, Endpoint, EnumDef, Field, FlagKind, Module, Pagination, Place, Platform, Ty, TypeDef,
 };
 use crate::spec::EnumKind;
 
@@ -339,7 +338,7 @@ pub fn emit_event_enum(p: &Platform, gate: &dyn Fn(&Module) -> TokenStream) -> T
         let g = gate(m);
         let v = ident(&e.type_name);
         let code = &e.code;
-        quote!(#g #code => serde_json::from_str(data).map(Self::#v),)
+        quote!(#g #code => ::shop_api::runtime::de::from_str(data).map(Self::#v),)
     });
     let names = all.iter().map(|(m, e)| {
         let g = gate(m);
@@ -378,7 +377,7 @@ pub fn emit_event_enum(p: &Platform, gate: &dyn Fn(&Module) -> TokenStream) -> T
                 #[allow(clippy::match_single_binding)]
                 match code {
                     #(#decode)*
-                    _ => Ok(Self::Unknown { code: code.to_owned(), data: serde_json::from_str(data)? }),
+                    _ => Ok(Self::Unknown { code: code.to_owned(), data: ::serde_json::from_str(data)? }),
                 }
             }
 
@@ -442,25 +441,11 @@ pub fn emit_module(p: &Platform, m: &Module) -> TokenStream {
         quote!(#name => Ok(visitor.visit::<#req>()),)
     });
     let mark = marker(p);
-    let lenient: Vec<Ident> = m
-        .types
-        .iter()
-        .filter_map(|t| match t {
-            TypeDef::Struct(StructDef { name, .. }) => Some(ident(name)),
-            TypeDef::Enum(_) => None,
-        })
-        .collect();
-    let lenient = if lenient.is_empty() {
-        quote!()
-    } else {
-        quote!(::shop_api::impl_lenient!(#(#lenient),*);)
-    };
     quote! {
         #(#inner)*
         #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 
         #(#types)*
-        #lenient
         #(#events)*
         #(#endpoints)*
 
@@ -527,30 +512,27 @@ fn emit_field(f: &Field) -> TokenStream {
         text.push_str("\n\nRequired.");
     }
     let d = doc(&text);
+    // Leniency and `null` handling live in the runtime (`runtime::de::Lenient` decodes, the
+    // body writer leaves `null` members out), so a field carries an attribute only for what is
+    // its own: a wire name that is not its Rust name, or a place outside the body.
     let mut attrs: Vec<TokenStream> = Vec::new();
     if f.wire != f.rust {
         let w = &f.wire;
         attrs.push(quote!(rename = #w));
     }
-    attrs.push(quote!(default));
-    match f.place {
-        Place::Query | Place::Path => attrs.push(quote!(skip_serializing)),
-        _ if is_optional(f) => attrs.push(quote!(skip_serializing_if = "Option::is_none")),
-        _ => {}
+    if matches!(f.place, Place::Query | Place::Path) {
+        attrs.push(quote!(skip_serializing));
     }
-    if f.ty.is_scalar() || matches!(f.ty, Ty::List(_)) {
-        attrs.push(quote!(
-            deserialize_with = "::shop_api::runtime::de::lenient"
-        ));
-    }
+    let attrs = (!attrs.is_empty()).then(|| quote!(#[serde(#(#attrs),*)]));
     quote! {
         #d
-        #[serde(#(#attrs),*)]
+        #attrs
         pub #name: #ty,
     }
 }
 
-/// A named struct, a request or a response.
+/// A named struct, a request or a response. Every field is optional on the wire
+/// (`#[serde(default)]` on the container): a missing field takes its type's default.
 pub fn emit_struct(name: &str, text: &str, fields: &[Field], _request: bool) -> TokenStream {
     let name = ident(name);
     let d = doc(text);
@@ -558,6 +540,7 @@ pub fn emit_struct(name: &str, text: &str, fields: &[Field], _request: bool) -> 
     quote! {
         #d
         #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+        #[serde(default)]
         pub struct #name {
             #(#fields)*
         }

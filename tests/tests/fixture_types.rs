@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use shop_api::runtime::{
-    ApiRequest, EndpointVisitor, Flags, HttpMethod, PageKey, Pages, Paginated, Query,
+    ApiRequest, EndpointVisitor, Flags, HttpMethod, PageKey, Pages, Paginated, Query, de, json,
 };
 use shop_api_tests::fixture::{self, Client, Fixture, shop::*};
 
@@ -11,7 +11,7 @@ use shop_api_tests::fixture::{self, Client, Fixture, shop::*};
 fn decodes_a_platform_shaped_response() {
     let body: serde_json::Value =
         serde_json::from_str(include_str!("../fixture/responses/order_search.json")).unwrap();
-    let resp: OrderSearchResponse = serde_json::from_value(body["data"].clone()).unwrap();
+    let resp: OrderSearchResponse = de::from_value(body["data"].clone()).unwrap();
     let orders = resp.orders.unwrap();
     let o = &orders[0];
     assert_eq!(o.id, "9007199254740993", "ids above 2^53 stay exact");
@@ -49,7 +49,7 @@ fn round_trips_through_json() {
         extra: Some(json!({"any": [1, 2]})),
         ..Default::default()
     };
-    let text = serde_json::to_string(&order).unwrap();
+    let text = json::to_body(&order).unwrap().to_string();
     assert!(
         text.contains(r#""type":"k""#),
         "wire names are used: {text}"
@@ -58,26 +58,26 @@ fn round_trips_through_json() {
         !text.contains("buyerOpenId"),
         "None fields are left out: {text}"
     );
-    let back: Order = serde_json::from_str(&text).unwrap();
+    let back: Order = de::from_str(&text).unwrap();
     assert_eq!(back, order);
 }
 
 #[test]
 fn unknown_enum_values_and_fields_never_fail() {
-    let o: Order = serde_json::from_value(
+    let o: Order = de::from_value(
         json!({"id": 1, "status": "BRAND_NEW", "main_status": 42, "surprise": {"x": 1}}),
     )
     .unwrap();
     assert_eq!(o.status, OrderStatus::Unknown("BRAND_NEW".into()));
     assert_eq!(o.status.as_str(), "BRAND_NEW");
     assert_eq!(o.main_status, Some(MainStatus::Unknown(42)));
-    let missing: Order = serde_json::from_value(json!({})).unwrap();
+    let missing: Order = de::from_value(json!({})).unwrap();
     assert_eq!(missing.id, "", "a missing required response field defaults");
 }
 
 #[test]
 fn wrong_types_are_errors_not_panics() {
-    let e = serde_json::from_value::<Order>(json!({"created": "yesterday"})).unwrap_err();
+    let e = de::from_value::<Order>(json!({"created": "yesterday"})).unwrap_err();
     assert!(e.to_string().contains("not an integer"), "{e}");
 }
 
@@ -91,7 +91,7 @@ fn request_splits_into_query_path_and_body() {
         create_time_ge: None,
     };
     assert_eq!(
-        serde_json::to_value(&req).unwrap(),
+        json::to_body(&req).unwrap(),
         json!({"status": "AWAITING_SHIPMENT"}),
         "the body has body fields only"
     );
@@ -118,10 +118,10 @@ fn request_splits_into_query_path_and_body() {
         order_id: "a/b c".into(),
     };
     assert_eq!(get.path(), "/order/v1/orders/a%2Fb%20c");
-    assert_eq!(serde_json::to_value(&get).unwrap(), json!({}));
+    assert_eq!(json::to_body(&get).unwrap(), json!({}));
     // A request decodes from one JSON object holding all its fields (what the CLI does).
     let from_json: OrderSearchRequest =
-        serde_json::from_value(json!({"page_size": "5", "ids": [7, 8]})).unwrap();
+        de::from_value(json!({"page_size": "5", "ids": [7, 8]})).unwrap();
     assert_eq!(
         (from_json.page_size, from_json.ids.unwrap()),
         (5, vec!["7".to_owned(), "8".to_owned()])

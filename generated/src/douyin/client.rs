@@ -792,7 +792,7 @@ fn encode_body<R: ApiRequest>(ep: &Endpoint, req: &R) -> Result<Body> {
         endpoint: ep.name.into(),
         message,
     };
-    let value = serde_json::to_value(req).map_err(|e| invalid(e.to_string()))?;
+    let value = crate::runtime::json::to_body(req).map_err(|e| invalid(e.to_string()))?;
     validate(ep, &value)?;
     if ep.method == HttpMethod::Get {
         return Ok(Body::Empty);

@@ -10,9 +10,29 @@ pub fn canonical(value: &Value) -> String {
     out
 }
 
-/// Serialize `value` and write it canonically.
+/// Serialize `value` and write it canonically (`null` members left out, see [`to_body`]).
 pub fn to_canonical<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
-    Ok(canonical(&serde_json::to_value(value)?))
+    Ok(canonical(&to_body(value)?))
+}
+
+/// Serialize a request as the platforms expect its body: object members whose value is `null`
+/// (an unset `Option`) are left out, at every depth. Generated types carry no
+/// `skip_serializing_if` of their own; this is the one place that says so.
+pub fn to_body<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<Value> {
+    let mut v = serde_json::to_value(value)?;
+    drop_nulls(&mut v);
+    Ok(v)
+}
+
+fn drop_nulls(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
 }
 
 fn write(v: &Value, out: &mut String) {
@@ -80,6 +100,13 @@ mod tests {
             r#"{"list":[{"a":"测试<&>","b":1}],"nested":{"y":true,"z":null},"page":0,"size":20}"#
         );
         assert_eq!(canonical(&serde_json::json!({})), "{}");
+        assert_eq!(
+            to_canonical(
+                &serde_json::json!({"a": null, "b": [{"c": null, "d": 1}], "e": {"f": null}})
+            )
+            .unwrap(),
+            r#"{"b":[{"d":1}],"e":{}}"#
+        );
         assert_eq!(
             canonical(&serde_json::json!({"q":"a\"b\\c\n"})),
             r#"{"q":"a\"b\\c\n"}"#

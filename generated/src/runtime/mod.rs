@@ -195,9 +195,9 @@ pub fn decode_data<T: serde::de::DeserializeOwned>(
         text
     };
     // The fast path; only a failure is decoded again, tracking the path, to say where it broke.
-    serde_json::from_str(text).map_err(|_| {
+    de::from_str(text).map_err(|_| {
         let de = &mut serde_json::Deserializer::from_str(text);
-        match serde_path_to_error::deserialize::<_, T>(de) {
+        match serde_path_to_error::deserialize::<_, T>(de::Lenient(de)) {
             Err(e) => {
                 let path = e.path().to_string();
                 Error::decode(
@@ -373,7 +373,6 @@ macro_rules! impl_str_enum {
                 ::core::option::Option::Some(self.as_str().to_owned())
             }
         }
-        $crate::impl_lenient!($t);
     };
 }
 
@@ -412,21 +411,7 @@ macro_rules! impl_int_enum {
                 ::core::option::Option::Some(self.as_i64().to_string())
             }
         }
-        $crate::impl_lenient!($t);
     };
-}
-
-/// [`de::Lenient`] for generated structs and enums: plain `Deserialize`.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! impl_lenient {
-    ($($t:ident),* $(,)?) => {$(
-        impl $crate::runtime::de::Lenient for $t {
-            fn lenient<'de, D: $crate::runtime::__private::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
-                <Self as $crate::runtime::__private::serde::Deserialize<'de>>::deserialize(d)
-            }
-        }
-    )*};
 }
 
 #[cfg(test)]

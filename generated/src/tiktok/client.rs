@@ -767,10 +767,12 @@ fn withhold_tokens(e: Error) -> Error {
 /// The JSON body of `req`; `None` for a GET or DELETE whose body is empty (`{}`).
 fn json_body<R: ApiRequest>(req: &R) -> Result<Option<Vec<u8>>> {
     let ep = R::ENDPOINT;
-    let bytes = serde_json::to_vec(req).map_err(|e| Error::InvalidRequest {
-        endpoint: ep.name.into(),
-        message: e.to_string(),
-    })?;
+    let bytes = crate::runtime::json::to_body(req)
+        .and_then(|v| serde_json::to_vec(&v))
+        .map_err(|e| Error::InvalidRequest {
+            endpoint: ep.name.into(),
+            message: e.to_string(),
+        })?;
     let bodiless = matches!(ep.method, HttpMethod::Get | HttpMethod::Delete);
     Ok(if bodiless && bytes == b"{}" {
         None
@@ -787,7 +789,7 @@ fn multipart_parts<R: ApiRequest>(req: &R, files: Vec<Part>) -> Result<Vec<Part>
         endpoint: ep.name.into(),
         message,
     };
-    let fields = match serde_json::to_value(req) {
+    let fields = match crate::runtime::json::to_body(req) {
         Ok(serde_json::Value::Object(m)) => m,
         Ok(_) => {
             return Err(invalid(

@@ -3,534 +3,205 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// Not described in the official SDK.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DataItem {
     /// Not described in the official SDK.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub area_id: Option<i64>,
     /// Not described in the official SDK.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub area: Option<String>,
     /// Not described in the official SDK.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub father_id: Option<i64>,
 }
 /// Address info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Address {
     /// Contact name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub user_name: Option<String>,
     /// Mobile number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub mobile: Option<String>,
     /// Province ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub province_id: Option<i64>,
     /// City ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub city_id: Option<i64>,
     /// District ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub town_id: Option<i64>,
     /// Detailed address
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub detail: Option<String>,
     /// Street ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub street_id: Option<i64>,
     /// Contact type (0 mobile, 1 ordinary landline, 2 enterprise landline)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub link_type: Option<i32>,
     /// Landline format: area code-number-extension (extension optional), area code 3-4 digits, number 7-8 digits, extension up to 5 digits. Enterprise lines: starting with 400/800 up to 10 digits, starting with 95 5-8 digits
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fixed_phone: Option<String>,
     /// After-sale remark, max 200 characters
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub remark: Option<String>,
 }
 /// Response result
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SubDistrictsItem {
     /// Town or street ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// Parent ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub father_code: Option<i64>,
     /// Address level
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub level: Option<String>,
     /// Town or street name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
 }
 /// Response result
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddressGetAreasByProvinceSubDistrictsItem {
     /// District/county ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// Parent ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub father_code: Option<i64>,
     /// District/county name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Address level
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub level: Option<String>,
     /// Response result
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sub_districts: Option<Vec<SubDistrictsItem>>,
 }
 /// Response result
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddressGetAreasByProvinceSubDistrictsItem2 {
     /// City ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// Parent ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub father_code: Option<i64>,
     /// City name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Address level
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub level: Option<String>,
     /// Response result
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sub_districts: Option<Vec<AddressGetAreasByProvinceSubDistrictsItem>>,
 }
 /// Response result
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddressGetAreasByProvinceSubDistrictsItem3 {
     /// City ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// Parent ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub father_code: Option<i64>,
     /// City name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Address level
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub level: Option<String>,
     /// Response result
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sub_districts: Option<Vec<AddressGetAreasByProvinceSubDistrictsItem>>,
 }
 /// Not described in the official SDK.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddressGetAreasByProvinceDataItem {
     /// Province ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// Parent ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub father_code: Option<i64>,
     /// Province name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Address level
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub level: Option<String>,
     /// Response result
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sub_districts: Option<Vec<AddressGetAreasByProvinceSubDistrictsItem3>>,
 }
 /// Not described in the official SDK.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddressGetProvinceDataItem {
     /// Province ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub province_id: Option<i64>,
     /// Province
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub province: Option<String>,
 }
 /// Address list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddressListItem {
     /// Address book ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_id: Option<i64>,
     /// Receiver/sender
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reciever_name: Option<String>,
     /// Whether it is the default return address
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_default: Option<i64>,
     /// Whether it is the default shipping address
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_send_default: Option<i64>,
     /// Creation time, timestamp in seconds
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<String>,
     /// Update time, timestamp in seconds
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
     /// Receiver province
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub receiver_provinc: Option<String>,
     /// Receiver city
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub receiver_city: Option<String>,
     /// Receiver region
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub receiver_district: Option<String>,
     /// Receiver detailed address
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub receiver_detail: Option<String>,
     /// Receiver street
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub receiver_street: Option<String>,
     /// Address remark
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub remark: Option<String>,
 }
 /// Not described in the official SDK.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddressProvinceListDataItem {
     /// Not described in the official SDK.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub province_id: Option<i64>,
     /// Not described in the official SDK.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub province: Option<String>,
     /// Not described in the official SDK.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub father_id: Option<i64>,
 }
 /// Address info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddressUpdateAddress {
     /// Address ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<i64>,
     /// Contact name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub user_name: Option<String>,
     /// Mobile number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub mobile: Option<String>,
     /// Province ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub province_id: Option<i64>,
     /// City ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub city_id: Option<i64>,
     /// District ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub town_id: Option<i64>,
     /// Detailed address
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub detail: Option<String>,
     /// Street ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub street_id: Option<i64>,
     /// Contact type (0 mobile, 1 ordinary landline, 2 enterprise landline)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub link_type: Option<i32>,
     /// Landline format: area code-number-extension (extension optional), area code 3-4 digits, number 7-8 digits, extension up to 5 digits. Enterprise lines: starting with 400/800 up to 10 digits, starting with 95 5-8 digits
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fixed_phone: Option<String>,
     /// After-sale remark, max 200 characters
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub remark: Option<String>,
 }
-::shop_api::impl_lenient!(
-    DataItem, Address, SubDistrictsItem, AddressGetAreasByProvinceSubDistrictsItem,
-    AddressGetAreasByProvinceSubDistrictsItem2,
-    AddressGetAreasByProvinceSubDistrictsItem3, AddressGetAreasByProvinceDataItem,
-    AddressGetProvinceDataItem, AddressListItem, AddressProvinceListDataItem,
-    AddressUpdateAddress
-);
 /// Request of `address.areaList`: List the districts of a city.
 ///
 /// `POST /address/areaList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/103)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddressAreaListRequest {
     /// Not described in the official SDK.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub city_id: Option<i64>,
 }
 /// Response data of `address.areaList`: List the districts of a city.
 ///
 /// `POST /address/areaList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/103)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddressAreaListResponse {
     /// Result list.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub data: Option<Vec<DataItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for AddressAreaListRequest {
@@ -555,29 +226,20 @@ impl ::shop_api::runtime::ApiRequest for AddressAreaListRequest {
 ///
 /// `POST /address/create` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/741)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddressCreateRequest {
     /// Address info
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
     /// Store ID (new address is bound to this store; not needed outside store scenarios)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<i64>,
 }
 /// Response data of `address.create`: Create a shop address, optionally bound to a store.
 ///
 /// `POST /address/create` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/741)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddressCreateResponse {
     /// New address ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_id: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for AddressCreateRequest {
@@ -601,26 +263,18 @@ impl ::shop_api::runtime::ApiRequest for AddressCreateRequest {
 ///
 /// `POST /address/getAreasByProvince` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/334)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddressGetAreasByProvinceRequest {
     /// Province ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub province_id: Option<i64>,
 }
 /// Response data of `address.getAreasByProvince`: Get the full area tree (cities, districts, streets) of a province.
 ///
 /// `POST /address/getAreasByProvince` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/334)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddressGetAreasByProvinceResponse {
     /// Result list.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub data: Option<Vec<AddressGetAreasByProvinceDataItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for AddressGetAreasByProvinceRequest {
@@ -645,18 +299,15 @@ impl ::shop_api::runtime::ApiRequest for AddressGetAreasByProvinceRequest {
 ///
 /// `POST /address/getProvince` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/336)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddressGetProvinceRequest {}
 /// Response data of `address.getProvince`: List all provinces.
 ///
 /// `POST /address/getProvince` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/336)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddressGetProvinceResponse {
     /// Result list.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub data: Option<Vec<AddressGetProvinceDataItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for AddressGetProvinceRequest {
@@ -681,82 +332,34 @@ impl ::shop_api::runtime::ApiRequest for AddressGetProvinceRequest {
 ///
 /// `POST /address/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/558)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddressListRequest {
     /// Deprecated. Shop ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<i64>,
     /// Page size, default 10
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page_size: Option<i64>,
     /// Page number, starting from 1
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page_no: Option<i64>,
     /// Sort order; supports asc/desc
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_by: Option<String>,
     /// Sort field: create_time sorts by creation time, update_time sorts by update time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_field: Option<String>,
     /// Store ID; used by Douchao hourly delivery; if given, only that store's address list is returned
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<i64>,
 }
 /// Response data of `address.list`: List the shop's return and shipping addresses, paged.
 ///
 /// `POST /address/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/558)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddressListResponse {
     /// Total number of addresses
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total: Option<i64>,
     /// Page number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page_size: Option<i64>,
     /// Items per page
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page_no: Option<i64>,
     /// Address list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_list: Option<Vec<AddressListItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for AddressListRequest {
@@ -781,18 +384,15 @@ impl ::shop_api::runtime::ApiRequest for AddressListRequest {
 ///
 /// `POST /address/provinceList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/101)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddressProvinceListRequest {}
 /// Response data of `address.provinceList`: List provinces with their IDs.
 ///
 /// `POST /address/provinceList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/101)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddressProvinceListResponse {
     /// Result list.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub data: Option<Vec<AddressProvinceListDataItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for AddressProvinceListRequest {
@@ -817,22 +417,18 @@ impl ::shop_api::runtime::ApiRequest for AddressProvinceListRequest {
 ///
 /// `POST /address/update` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/742)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddressUpdateRequest {
     /// Address info
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<AddressUpdateAddress>,
     /// Store ID required in store scenarios; default 0 otherwise
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<i64>,
 }
 /// Response data of `address.update`: Update a shop address.
 ///
 /// `POST /address/update` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/742)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddressUpdateResponse {}
 impl ::shop_api::runtime::ApiRequest for AddressUpdateRequest {
     type Response = AddressUpdateResponse;

@@ -3,3350 +3,1194 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// One level of an address.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Region {
     /// Region ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Region name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
 }
 /// A specification of the SKU (name and value).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuSpec {
     /// Specification name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Specification value.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
 }
 /// A forward (seller → buyer) parcel of the order.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderLogistics {
     /// Tracking number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tracking_no: Option<String>,
     /// Logistics company name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub company_name: Option<String>,
     /// Logistics company code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub company_code: Option<String>,
     /// Time the logistics state was reached (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_time: Option<i64>,
     /// Forward logistics state.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_state: Option<i64>,
 }
 /// SKU sent in exchange.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ExchangeSkuInfo {
     /// Exchange SKU ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// Exchange SKU code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// Quantity.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub num: Option<i64>,
     /// Merchant SKU number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_sku_id: Option<String>,
     /// Regional-stock warehouse ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_warehouse_id: Option<String>,
     /// External supplier code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub supplier_id: Option<String>,
     /// Product picture.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
     /// Product name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Price of the exchange product in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub price: Option<String>,
     /// Specification description.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_desc: Option<String>,
 }
 /// After-sale request as listed by afterSale.List. Amounts are in fen.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AftersaleSummary {
     /// After-sale ID.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub aftersale_id: String,
     /// After-sale order type: -1 historical, 1 SKU order, 2 shop order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_order_type: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Status (as standard_aftersale_status): 3 exchange awaiting buyer receipt, 6 awaiting seller approval, 7 awaiting buyer return, 8 awaiting seller shipment, 11 awaiting second approval, 12 succeeded, 14 exchange succeeded, 27 first refusal, 28 failed, 29 second refusal.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Sub-type: 8001 exchange instead of repair.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_sub_type: Option<i64>,
     /// Related order ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub related_id: Option<String>,
     /// Application time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub apply_time: Option<i64>,
     /// Last update (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Creation time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Deadline of the current step (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status_deadline: Option<i64>,
     /// Refund amount applied for.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_amount: Option<i64>,
     /// Postage refund.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_post_amount: Option<i64>,
     /// Tax refund.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_tax_amount: Option<i64>,
     /// Discount returned.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_promotion_amount: Option<i64>,
     /// Quantity.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_num: Option<i64>,
     /// Partial-refund type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub part_type: Option<i64>,
     /// Refund route: -1 historical, 0 original route, 1 offline (COD), 2 reserve fund, 3 deposit, 4 no refund, 5 platform advance.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_refund_type: Option<i64>,
     /// Refund mode: 1 express-refund assistant, 2 after-sale assistant, 3 fast after-sale refund, 4 lightning return.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_type: Option<i64>,
     /// Refund status: 1 waiting, 2 refunding, 3 refunded, 4 failed, 5 recovered.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_status: Option<i64>,
     /// Arbitration: 0 none, 1 in progress, 2 support buyer, 3 support seller, 4 awaiting seller evidence, 5 negotiation, 255 finished.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub arbitrate_status: Option<i64>,
     /// Return tracking number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_logistics_code: Option<String>,
     /// Return logistics company.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_logistics_company_name: Option<String>,
     /// Exchange logistics company.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub exchange_logistics_company_name: Option<String>,
     /// Exchange SKU.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exchange_sku_info: Option<ExchangeSkuInfo>,
     /// Forward parcels of the first shipment.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_logistics: Option<Vec<OrderLogistics>>,
     /// Seller remark on the after-sale.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub remark: Option<String>,
     /// Buyer received the goods: 0 no, 1 yes.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub got_pkg: Option<i64>,
     /// Refund after refused delivery: 1 agreed, 2 not agreed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_agree_refuse_sign: Option<i64>,
     /// Store ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// Store name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_name: Option<String>,
 }
 /// SKU order an after-sale relates to (afterSale.List). Amounts are in fen.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RelatedOrderInfo {
     /// SKU order ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_order_id: Option<String>,
     /// Order status: 2 not shipped, 3 shipped, 5 received/completed, 255 completed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_status: Option<i64>,
     /// Amount paid.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_amount: Option<i64>,
     /// Postage paid.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_amount: Option<i64>,
     /// Quantity bought.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub item_num: Option<i64>,
     /// Order time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Tax.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tax_amount: Option<i64>,
     /// Whether it is an overseas order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_oversea_order: Option<i64>,
     /// Product name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_name: Option<String>,
     /// Product ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Product picture.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_image: Option<String>,
     /// SKU specification.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_spec: Option<Vec<SkuSpec>>,
     /// Merchant SKU code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_sku_code: Option<String>,
     /// Forward tracking number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_code: Option<String>,
     /// Refund of goods.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_pay_amount: Option<i64>,
     /// Refund of postage.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_post_amount: Option<i64>,
     /// Refund of tax.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_tax_amount: Option<i64>,
     /// Quantity in the after-sale.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_item_num: Option<i64>,
     /// Coupon amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub promotion_pay_amount: Option<i64>,
     /// Price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub price: Option<i64>,
     /// Gift SKU orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub given_sku_order_ids: Option<Vec<String>>,
 }
 /// Order an after-sale belongs to (afterSale.List).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AftersaleOrderInfo {
     /// Shop order ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_order_id: Option<String>,
     /// Related SKU orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub related_order_info: Option<Vec<RelatedOrderInfo>>,
     /// Order flag colour.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_flag: Option<i64>,
 }
 /// One element of afterSale.List.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AftersaleItem {
     /// After-sale.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aftersale_info: Option<AftersaleSummary>,
     /// Related order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_info: Option<AftersaleOrderInfo>,
 }
 /// Address (exchange/resend receiver or return address).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PostAddress {
     /// Province.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub province: Option<Region>,
     /// City.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<Region>,
     /// District.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub town: Option<Region>,
     /// Street.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub street: Option<Region>,
     /// Detailed address.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub detail: Option<String>,
     /// Landmark (return address only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub landmark: Option<String>,
 }
 /// After-sale as returned by afterSale.Detail. Amounts are in fen.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleDetailInfo {
     /// After-sale ID (sent as a number).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub after_sale_id: String,
     /// Status: 6 applied, 7 returning, 8 awaiting seller shipment (resend/repair), 11 shipped, 12 succeeded, 13 seller shipped (exchange/resend/repair), 14 buyer received, 27 refused, 28 failed, 29 return refused, 51 order cancelled, 53 reverse trade completed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_status: Option<i64>,
     /// Status text.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_status_desc: Option<String>,
     /// Type: 0 return and refund, 1 refund only, 2 refund before shipping, 3 exchange, 4 system cancel, 5 user cancel, 6 price protection, 7 resend, 8 repair.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_type: Option<i64>,
     /// Type text.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_type_text: Option<String>,
     /// Sub-type: 8001 exchange instead of repair.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_sub_type: Option<i64>,
     /// After-sale order type: -1 historical, 1 SKU order, 2 shop order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_order_type: Option<i64>,
     /// Refund mode.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_type: Option<i64>,
     /// Refund mode text.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_type_text: Option<String>,
     /// Refund status: 1 waiting, 2 refunding, 3 refunded, 4 failed, 5 recovered.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_status: Option<i64>,
     /// Total refund including postage.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_total_amount: Option<i64>,
     /// Postage refund.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_post_amount: Option<i64>,
     /// Subsidy refund.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_promotion_amount: Option<i64>,
     /// Amount actually refunded.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub real_refund_amount: Option<i64>,
     /// Application time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub apply_time: Option<i64>,
     /// Update time (Unix seconds); pass to afterSale.operate as the version check.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Deadline of the current step (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status_deadline: Option<i64>,
     /// Reason.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason: Option<String>,
     /// Reason code (see afterSale/rejectReasonCodeList).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason_code: Option<i64>,
     /// Buyer's description.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason_remark: Option<String>,
     /// Buyer's evidence pictures (at most 8).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub evidence: Option<Vec<String>>,
     /// Quantity applied for.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_apply_count: Option<i64>,
     /// Quantity the buyer must return.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub need_return_count: Option<i64>,
     /// Amount the platform recovers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub deduction_amount: Option<i64>,
     /// Buyer received the goods: 0 no, 1 yes.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub got_pkg: Option<i64>,
     /// 0 full refund, 1 partial.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub part_type: Option<i64>,
     /// Return address ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_address_id: Option<String>,
     /// Return address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_address: Option<PostAddress>,
     /// Exchange/resend receiver name (encrypted).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_receiver: Option<String>,
     /// Exchange/resend receiver name, ciphertext.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub encrypt_post_receiver: Option<String>,
     /// Exchange/resend receiver phone (encrypted).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_tel_sec: Option<String>,
     /// Exchange/resend receiver phone, ciphertext.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub encrypt_post_tel_sec: Option<String>,
     /// Exchange/resend receiver address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post_address: Option<PostAddress>,
     /// Exchange SKU.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exchange_sku_info: Option<ExchangeSkuInfo>,
     /// Why the refund failed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_fail_reason: Option<String>,
     /// Store ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// Store name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_name: Option<String>,
 }
 /// A parcel of the after-sale (return, exchange or resend).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReverseLogistics {
     /// Tracking number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tracking_no: Option<String>,
     /// Logistics company name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub company_name: Option<String>,
     /// Logistics company code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub company_code: Option<String>,
     /// Time the logistics was filled in (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_time: Option<i64>,
 }
 /// Logistics of an after-sale.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleLogistics {
     /// Buyer's return parcel.
-    #[serde(rename = "return", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "return")]
     pub return_logistics: Option<ReverseLogistics>,
     /// Seller's exchange parcel.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exchange: Option<ReverseLogistics>,
     /// Seller's resend parcel.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resend: Option<ReverseLogistics>,
     /// Forward parcels of the order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order: Option<Vec<OrderLogistics>>,
 }
 /// The after-sale and its process (afterSale.Detail).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProcessInfo {
     /// After-sale.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_sale_info: Option<AfterSaleDetailInfo>,
     /// Logistics.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logistics_info: Option<AfterSaleLogistics>,
 }
 /// SKU order of an after-sale (afterSale.Detail). Amounts are in fen.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuOrderInfo {
     /// SKU order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_order_id: Option<String>,
     /// Order status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_status: Option<i64>,
     /// Amount the buyer paid.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_amount: Option<i64>,
     /// Postage.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_amount: Option<i64>,
     /// Quantity.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub item_quantity: Option<i64>,
     /// Order time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Tax.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tax_amount: Option<i64>,
     /// Cross-border order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_oversea_order: Option<i64>,
     /// Product name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_name: Option<String>,
     /// Product ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Product picture.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_image: Option<String>,
     /// SKU specification.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_spec: Option<Vec<SkuSpec>>,
     /// Merchant SKU code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_sku_code: Option<String>,
     /// SKU ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// Original total of the SKU (before discounts).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub item_sum_amount: Option<i64>,
     /// Amount actually paid for the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_pay_amount: Option<i64>,
     /// Total discount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub promotion_amount: Option<i64>,
     /// Pay type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_type: Option<i64>,
     /// Quantity in the after-sale.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_item_count: Option<i64>,
 }
 /// Order of an after-sale (afterSale.Detail).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleOrder {
     /// Shop order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_order_id: Option<String>,
     /// SKU orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_order_infos: Option<Vec<SkuOrderInfo>>,
 }
 /// Evidence attached to a review operation.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Evidence {
     /// Evidence type: 1 picture, 2 video, 3 audio, 4 text.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<i32>,
     /// Evidence URL.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
     /// Description.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub desc: Option<String>,
 }
 /// Custom return/exchange receiving address (alternative to receiver_address_id).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleAddressDetail {
     /// Province (see /address/getProvince).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub province_name: Option<String>,
     /// City.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub city_name: Option<String>,
     /// District.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub town_name: Option<String>,
     /// Street.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub street_name: Option<String>,
     /// Detailed address.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub detail: Option<String>,
     /// Receiver.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub user_name: Option<String>,
     /// Phone; landlines need the area code and a '-', e.g. 0571-1234567.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub mobile: Option<String>,
     /// Province ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub province_id: Option<i64>,
     /// City ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub city_id: Option<i64>,
     /// District ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub town_id: Option<i64>,
     /// Street ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub street_id: Option<i64>,
 }
 /// Logistics of an approval (types 101, 301, 311).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OperateLogistics {
     /// Logistics company code (type 311 only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub company_code: Option<String>,
     /// Tracking number (type 311 only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_code: Option<String>,
     /// Receiving address ID from /address/list (recommended).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub receiver_address_id: Option<i64>,
     /// Deprecated — sender address ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sender_address_id: Option<i64>,
     /// Custom receiving address (instead of receiver_address_id).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_sale_address_detail: Option<AfterSaleAddressDetail>,
 }
 /// One after-sale to operate on.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OperateItem {
     /// After-sale ID.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub aftersale_id: String,
     /// Reason; required when refusing.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason: Option<String>,
     /// Comment; required when refusing.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub remark: Option<String>,
     /// Evidence; required when the reject reason has evidence_need=Y.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub evidence: Option<Vec<Evidence>>,
     /// Return/exchange logistics; needed for types 101, 301 and 311.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logistics: Option<OperateLogistics>,
     /// Reject reason code (from /afterSale/rejectReasonCodeList); required when refusing.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reject_reason_code: Option<i64>,
     /// Version check — update_time from afterSale.Detail or the after-sale message; rejected if stale.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
 }
 /// Result for one after-sale.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OperateResult {
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// Result code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status_code: Option<i64>,
     /// Result message.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status_msg: Option<String>,
 }
 /// Result of opening the after-sale channel
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Conclusion {
     /// Matched super after-sale type: 1 beyond after-sale period, 2 EP order super after-sale, 3 virtual order super after-sale, 4 exceeded after-sale count
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub match_conclusion: Option<i32>,
     /// Explanation of the match result; empty on success
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub match_message: Option<String>,
     /// After-sale types currently allowed for super after-sale: 0 return and refund, 1 refund only (shipped), 2 refund only (not shipped), 3 exchange
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub can_apply_type_list: Option<Vec<i64>>,
     /// Whether matching succeeded; true when match_conclusion is not 0 and can_apply_type_list is not empty
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub match_success: Option<bool>,
 }
 /// Packages to intercept
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct InterceptTargetsItem {
     /// Logistics company code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub company_code: Option<String>,
     /// Tracking number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tracking_no: Option<String>,
 }
 /// Current after-sale product info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CurProduct {
     /// Product (sub-)order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<i64>,
     /// Product images
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_image: Option<String>,
     /// Product name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_name: Option<String>,
     /// Product specification
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_spec: Option<String>,
     /// Product tags
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tags: Option<Vec<String>>,
     /// Unit price
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub price: Option<i64>,
     /// Quantity
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<i64>,
 }
 /// Other product list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OtherProductsItem {
     /// Product (sub-)order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<i64>,
     /// Product images
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_image: Option<String>,
     /// Product name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_name: Option<String>,
     /// Product specification
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_spec: Option<String>,
     /// Product tags
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tags: Option<Vec<String>>,
     /// Unit price
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub price: Option<i64>,
     /// Quantity
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<i64>,
 }
 /// Logistics interception result
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct InterceptResultsItem {
     /// Logistics company code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub company_code: Option<String>,
     /// Logistics company name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub company_name: Option<String>,
     /// Tracking number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tracking_no: Option<String>,
     /// Package value (fen, 1/100 CNY)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_amount: Option<i64>,
     /// Whether interception is possible (returned with interception details)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub can_intercept: Option<bool>,
     /// Whether interception succeeded (returned when interception is initiated)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_success: Option<bool>,
     /// Code of reason interception is not possible
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unavailable_reason_code: Option<i64>,
     /// Text of reason interception is not possible
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unavailable_reason: Option<String>,
     /// Interception fee (fen); returned with interception details, meaningless when interception is not possible
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub intercept_cost: Option<i64>,
     /// Current after-sale product info
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cur_product: Option<CurProduct>,
     /// Other product list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub other_products: Option<Vec<OtherProductsItem>>,
     /// Number of other items
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub other_product_amount: Option<i64>,
     /// Settlement method: 0 online, 1 offline
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub settlement_mode: Option<i32>,
 }
 /// List of merchant rejection reason details for the after-sale
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ItemsItem {
     /// After-sale review rejection reason enum code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reject_reason_code: Option<i64>,
     /// After-sale review rejection reason text
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason: Option<String>,
     /// Proof description text
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub evidence_description: Option<String>,
     /// Whether proof upload is needed: Y required, N optional
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub evidence_need: Option<String>,
     /// Proof sample image link
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub image: Option<String>,
     /// Order type, i.e. order_type in the order info. Enum: 0 normal physical order, 1 full-payment presale order, 2 virtual goods order, 3 pop-up store order, 4 e-voucher, 5 third-party redemption, 6 Service Market, -1 generic, regardless of order type
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_type: Option<i64>,
     /// Whether goods were received: 0 not received, 1 received, -1 generic, regardless of receipt
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pkg: Option<i64>,
 }
-::shop_api::impl_lenient!(
-    Region, SkuSpec, OrderLogistics, ExchangeSkuInfo, AftersaleSummary, RelatedOrderInfo,
-    AftersaleOrderInfo, AftersaleItem, PostAddress, AfterSaleDetailInfo,
-    ReverseLogistics, AfterSaleLogistics, ProcessInfo, SkuOrderInfo, AfterSaleOrder,
-    Evidence, AfterSaleAddressDetail, OperateLogistics, OperateItem, OperateResult,
-    Conclusion, InterceptTargetsItem, CurProduct, OtherProductsItem,
-    InterceptResultsItem, ItemsItem
-);
 /// Webhook event `refund_created` (200): The buyer asked for an after-sale (`refund_RefundCreated`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/115)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundCreatedEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_id: Option<String>,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// After-sale status (as in afterSale.Detail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Amount asked for, postage included, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_amount: Option<i64>,
     /// Postage asked for, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_post_amount: Option<i64>,
     /// Vouchers asked for.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_voucher_num: Option<i64>,
     /// Reason code of the request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason_code: Option<i64>,
     /// Request time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub apply_time: Option<i64>,
     /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
 }
 /// Webhook event `refund_agreed` (201): The seller agreed to refund (`refund_RefundAgreed`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/116)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundAgreedEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_id: Option<String>,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// After-sale status (as in afterSale.Detail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Amount asked for, postage included, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_amount: Option<i64>,
     /// Postage asked for, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_post_amount: Option<i64>,
     /// Vouchers asked for.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_voucher_num: Option<i64>,
     /// Reason code of the request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason_code: Option<i64>,
     /// Agreement time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub agree_time: Option<i64>,
     /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
 }
 /// Webhook event `refund_return_apply_agreed` (202): The seller agreed to a return (`refund_ReturnApplyAgreed`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/117)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundReturnApplyAgreedEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_id: Option<String>,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// After-sale status (as in afterSale.Detail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Amount asked for, postage included, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_amount: Option<i64>,
     /// Postage asked for, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_post_amount: Option<i64>,
     /// Vouchers asked for.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_voucher_num: Option<i64>,
     /// Reason code of the request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason_code: Option<i64>,
     /// Return address {province, province_id, city, city_id, town, town_id, street, street_id, detail, name, mobile}, kept as sent (JSON text or an object).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub addr: Option<::serde_json::Value>,
     /// Agreement time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub agree_time: Option<i64>,
     /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
 }
 /// Webhook event `refund_buyer_return_goods` (203): The buyer sent the goods back (`refund_BuyerReturnGoods`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/118)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundBuyerReturnGoodsEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_id: Option<String>,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// After-sale status (as in afterSale.Detail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Amount asked for, postage included, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_amount: Option<i64>,
     /// Postage asked for, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_post_amount: Option<i64>,
     /// Vouchers asked for.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_voucher_num: Option<i64>,
     /// Reason code of the request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason_code: Option<i64>,
     /// Time the return shipment was entered (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_time: Option<i64>,
     /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
 }
 /// Webhook event `refund_refused` (204): The seller refused to refund (`refund_RefundRefused`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/119)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundRefusedEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_id: Option<String>,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// After-sale status (as in afterSale.Detail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Amount asked for, postage included, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_amount: Option<i64>,
     /// Postage asked for, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_post_amount: Option<i64>,
     /// Vouchers asked for.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_voucher_num: Option<i64>,
     /// Reason code of the request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason_code: Option<i64>,
     /// Refusal time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refuse_time: Option<i64>,
     /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
 }
 /// Webhook event `refund_return_apply_refused` (205): The seller refused a return (`refund_ReturnApplyRefused`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/120)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundReturnApplyRefusedEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_id: Option<String>,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// After-sale status (as in afterSale.Detail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Amount asked for, postage included, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_amount: Option<i64>,
     /// Postage asked for, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_post_amount: Option<i64>,
     /// Vouchers asked for.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_voucher_num: Option<i64>,
     /// Reason code of the request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason_code: Option<i64>,
     /// Refusal time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refuse_time: Option<i64>,
     /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
 }
 /// Webhook event `refund_success` (206): The refund was paid (`refund_RefundSuccess`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/121)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundSuccessEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_id: Option<String>,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// After-sale status (as in afterSale.Detail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Amount asked for, postage included, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_amount: Option<i64>,
     /// Postage asked for, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_post_amount: Option<i64>,
     /// Vouchers asked for.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_voucher_num: Option<i64>,
     /// Reason code of the request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason_code: Option<i64>,
     /// Refund time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub success_time: Option<i64>,
     /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
 }
 /// Webhook event `refund_closed` (207): The after-sale was closed (`refund_RefundClosed`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/122)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundClosedEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_id: Option<String>,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// After-sale status (as in afterSale.Detail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Amount asked for, postage included, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_amount: Option<i64>,
     /// Postage asked for, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_post_amount: Option<i64>,
     /// Vouchers asked for.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_voucher_num: Option<i64>,
     /// Reason code of the request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason_code: Option<i64>,
     /// Closing time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub close_time: Option<i64>,
     /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
 }
 /// Webhook event `refund_modified` (208): The buyer changed the after-sale request (`refund_RefundModified`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/230)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundModifiedEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_id: Option<String>,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// After-sale status (as in afterSale.Detail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Amount asked for, postage included, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_amount: Option<i64>,
     /// Postage asked for, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_post_amount: Option<i64>,
     /// Vouchers asked for.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_voucher_num: Option<i64>,
     /// Reason code of the request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason_code: Option<i64>,
     /// Modification time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub modify_time: Option<i64>,
     /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
 }
 /// Webhook event `refund_expiration_change` (209): The deadline of the after-sale changed (`refund_ExpirationChange`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/226)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundExpirationChangeEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_id: Option<String>,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// After-sale status (as in afterSale.Detail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// New deadline (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status_deadline: Option<i64>,
 }
 /// Webhook event `refund_exchange_confirmed` (211): The seller confirmed the exchange and shipped the replacement (`refund_ExchangeComfirmed`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/240)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundExchangeConfirmedEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_id: Option<String>,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// After-sale status (as in afterSale.Detail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Amount asked for, postage included, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_amount: Option<i64>,
     /// Postage asked for, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_post_amount: Option<i64>,
     /// Vouchers asked for.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_voucher_num: Option<i64>,
     /// Reason code of the request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason_code: Option<i64>,
     /// Request time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub apply_time: Option<i64>,
     /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
 }
 /// Webhook event `refund_arbitrate_applied` (212): The buyer asked for arbitration (`refund_ArbitrateApplied`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/256)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundArbitrateAppliedEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_id: Option<String>,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// After-sale status (as in afterSale.Detail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Arbitration ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub arbitrate_id: Option<String>,
     /// Arbitration status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub arbitrate_status: Option<i64>,
 }
 /// Webhook event `refund_arbitrate_submitting` (213): Arbitration asks the seller for evidence (`refund_ArbitrateSubmiting`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/257)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundArbitrateSubmittingEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_id: Option<String>,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// After-sale status (as in afterSale.Detail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Arbitration ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub arbitrate_id: Option<String>,
     /// Arbitration status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub arbitrate_status: Option<i64>,
 }
 /// Webhook event `refund_arbitrate_submitted` (214): The seller submitted arbitration evidence (`refund_ArbitrateSubmited`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/258)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundArbitrateSubmittedEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_id: Option<String>,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// After-sale status (as in afterSale.Detail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Arbitration ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub arbitrate_id: Option<String>,
     /// Arbitration status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub arbitrate_status: Option<i64>,
 }
 /// Webhook event `refund_arbitrate_cancelled` (215): The buyer cancelled the arbitration (`refund_ArbitrateCancelled`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/260)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundArbitrateCancelledEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_id: Option<String>,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// After-sale status (as in afterSale.Detail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Arbitration ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub arbitrate_id: Option<String>,
     /// Arbitration status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub arbitrate_status: Option<i64>,
 }
 /// Webhook event `refund_arbitrate_audited` (216): Arbitration decided (`refund_ArbitrateAudited`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/259)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundArbitrateAuditedEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_id: Option<String>,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// After-sale status (as in afterSale.Detail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Arbitration ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub arbitrate_id: Option<String>,
     /// Arbitration status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub arbitrate_status: Option<i64>,
     /// Decision: 1 for the buyer, 2 for the seller, 3 for the buyer with immediate refund.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub arbitrate_conclusion: Option<i64>,
 }
 /// Webhook event `refund_arbitrate_service_intervene` (217): Customer service stepped into the arbitration (`refund_ArbitrateServiceIntervene`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/627)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundArbitrateServiceInterveneEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_id: Option<String>,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// After-sale status (as in afterSale.Detail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Arbitration ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub arbitrate_id: Option<String>,
     /// Arbitration status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub arbitrate_status: Option<i64>,
 }
 /// Webhook event `refund_arbitrate_discuss_upload` (218): Evidence was uploaded during negotiation (`refund_ArbitrateDiscussUpload`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/628)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundArbitrateDiscussUploadEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_id: Option<String>,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// After-sale status (as in afterSale.Detail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Arbitration ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub arbitrate_id: Option<String>,
     /// Arbitration status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub arbitrate_status: Option<i64>,
 }
 /// Webhook event `refund_special_refund` (224): The buyer asked for a special-rights after-sale (`refund_SpecialRefund`).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundSpecialRefundEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_id: Option<String>,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// After-sale status (as in afterSale.Detail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Amount asked for, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_amount: Option<i64>,
     /// Request time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub apply_time: Option<i64>,
 }
 /// Webhook event `refund_special_refund_success` (225): A special-rights refund was paid (`Refund_SpecialRefundSuccess`).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundSpecialRefundSuccessEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_id: Option<String>,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// After-sale status (as in afterSale.Detail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Amount refunded, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_amount: Option<i64>,
     /// Refund time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub success_time: Option<i64>,
 }
 /// Webhook event `refund_resend_fill_logistics` (226): The seller shipped a resend (`refund_ResendFillLogistics`).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundResendFillLogisticsEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_id: Option<String>,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// After-sale status (as in afterSale.Detail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Reason code of the request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason_code: Option<i64>,
     /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
 }
 /// Webhook event `refund_audit_agree_resend` (227): The seller agreed to resend (`refund_AuditAgreeResend`).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundAuditAgreeResendEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_id: Option<String>,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// After-sale ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// After-sale status (this message spells it after_sale_status).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_status: Option<i64>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Reason code of the request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason_code: Option<i64>,
     /// Update time of the after-sale, RFC 3339 text (e.g. 2022-09-02T10:27:50+08:00).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
 }
 /// Request of `afterSale.List`: Search after-sale requests by application or update time, status and type.
@@ -3358,184 +1202,63 @@ pub struct RefundAuditAgreeResendEvent {
 ///
 /// `POST /afterSale/List` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/1295)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleListRequest {
     /// Shop (parent) order ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 6 price protection, 7 resend, 8 repair.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_type: Option<i64>,
     /// Deprecated — use standard_aftersale_status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_status: Option<i64>,
     /// Statuses: 6 awaiting seller approval, 7 awaiting buyer return, 8 awaiting seller shipment, 11 awaiting second approval, 12 succeeded, 13 awaiting buyer receipt (exchange/resend/repair), 14 exchange/resend/repair succeeded, 27 first refusal, 28 failed, 29 second refusal.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub standard_aftersale_status: Option<Vec<i64>>,
     /// After-sale ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// Reason: 1 seven-day no-reason return, 2 other.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason: Option<i64>,
     /// Return logistics: 1 all, 2 shipped, 3 not shipped.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_status: Option<i64>,
     /// Payment: 1 all, 2 cash on delivery, 3 online.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_type: Option<i64>,
     /// Refund type: 0 original route, 1 offline, 2 reserve fund, 3 deposit, 4 no refund.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_type: Option<i64>,
     /// Arbitration: 0 none, 1 customer service handling, 2 supports buyer, 3 supports seller, 4 awaiting seller evidence, 5 awaiting negotiation, 6 finished, 255 cancelled.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub arbitrate_status: Option<Vec<i64>>,
     /// Flags: 0 grey, 1 purple, 2 cyan, 3 green, 4 orange, 5 red.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_flag: Option<Vec<i64>>,
     /// Applied at or after (Unix seconds, inclusive).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_time: Option<i64>,
     /// Applied before (Unix seconds, exclusive).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_time: Option<i64>,
     /// Updated at or after (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_start_time: Option<i64>,
     /// Updated before (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_end_time: Option<i64>,
     /// Minimum amount in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount_start: Option<i64>,
     /// Maximum amount in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount_end: Option<i64>,
     /// Risk: -1 normal return, 1 abnormal return.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub risk_flag: Option<i64>,
     /// Sort keys "&lt;field> &lt;asc|desc>", fields status_deadline, apply_time, update_time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_by: Option<Vec<String>>,
     /// Page number, starting at 0.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub page: i64,
     /// Page size, at most 100.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub size: i64,
     /// Include special after-sales.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub need_special_type: Option<bool>,
     /// Forward tracking numbers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_logistics_tracking_no: Option<Vec<String>>,
     /// Forward logistics state (refused-delivery cases): 1 refused by buyer, 2 signed by buyer, 3 returning to seller, 4 signed by seller.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_logistics_state: Option<Vec<i64>>,
     /// Refund after refused delivery: 1 agreed, 2 not agreed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub agree_refuse_sign: Option<Vec<i64>>,
     /// Sub-type: 8001 exchange instead of repair.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_sub_type: Option<i64>,
 }
 /// Response data of `afterSale.List`: Search after-sale requests by application or update time, status and type.
@@ -3547,41 +1270,17 @@ pub struct AfterSaleListRequest {
 ///
 /// `POST /afterSale/List` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/1295)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleListResponse {
     /// This page of after-sales.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub items: Option<Vec<AftersaleItem>>,
     /// Whether more pages follow.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub has_more: Option<bool>,
     /// Number matching the filter.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total: Option<i64>,
     /// Page number, starting at 0.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page: Option<i64>,
     /// Number returned.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for AfterSaleListRequest {
@@ -3625,37 +1324,26 @@ impl ::shop_api::runtime::Paginated for AfterSaleListRequest {
 ///
 /// `POST /afterSale/Detail` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/1095)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleDetailRequest {
     /// After-sale ID.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub after_sale_id: String,
     /// Also return the negotiation records.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub need_operation_record: Option<bool>,
     /// Undocumented flag present in the official SDK (no description).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_searchable: Option<bool>,
 }
 /// Response data of `afterSale.Detail`: Get one after-sale with its amounts, logistics and related order.
 ///
 /// `POST /afterSale/Detail` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/1095)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleDetailResponse {
     /// The after-sale and its process.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process_info: Option<ProcessInfo>,
     /// The related order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_info: Option<AfterSaleOrder>,
 }
 impl ::shop_api::runtime::ApiRequest for AfterSaleDetailRequest {
@@ -3686,27 +1374,18 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleDetailRequest {
 ///
 /// `POST /afterSale/operate` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/560)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleOperateRequest {
     /// Operation type (see the API description for the values).
     ///
     /// Required.
-    #[serde(
-        rename = "type",
-        default,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: i32,
     /// After-sales to operate on.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub items: Vec<OperateItem>,
     /// Store ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<i64>,
 }
 /// Response data of `afterSale.operate`: Review after-sales — approve or refuse refunds, returns and exchanges (batch).
@@ -3719,13 +1398,9 @@ pub struct AfterSaleOperateRequest {
 ///
 /// `POST /afterSale/operate` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/560)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleOperateResponse {
     /// Result per after-sale.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub items: Option<Vec<OperateResult>>,
 }
 impl ::shop_api::runtime::ApiRequest for AfterSaleOperateRequest {
@@ -3749,26 +1424,18 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleOperateRequest {
 ///
 /// `POST /afterSale/CancelSendGoodsSuccess` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/816)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleCancelSendGoodsSuccessRequest {
     /// After-sale order ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// Unix timestamp in seconds
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub op_time: Option<i64>,
 }
 /// Response data of `afterSale.CancelSendGoodsSuccess`: Confirm that shipment was cancelled for an after-sale case.
 ///
 /// `POST /afterSale/CancelSendGoodsSuccess` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/816)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleCancelSendGoodsSuccessResponse {}
 impl ::shop_api::runtime::ApiRequest for AfterSaleCancelSendGoodsSuccessRequest {
     type Response = AfterSaleCancelSendGoodsSuccessResponse;
@@ -3791,22 +1458,18 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleCancelSendGoodsSuccessRequest 
 ///
 /// `POST /afterSale/OpenAfterSaleChannel` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/764)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleOpenAfterSaleChannelRequest {
     /// Order ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<i64>,
 }
 /// Response data of `afterSale.OpenAfterSaleChannel`: Open the super after-sale channel for an order and get allowed types.
 ///
 /// `POST /afterSale/OpenAfterSaleChannel` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/764)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleOpenAfterSaleChannelResponse {
     /// Result of opening the after-sale channel
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conclusion: Option<Conclusion>,
 }
 impl ::shop_api::runtime::ApiRequest for AfterSaleOpenAfterSaleChannelRequest {
@@ -3830,33 +1493,20 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleOpenAfterSaleChannelRequest {
 ///
 /// `POST /afterSale/addOrderRemark` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/585)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleAddOrderRemarkRequest {
     /// Order ID; pass either this or the after-sale ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// After-sale order ID; pass either this or the order ID; if both are passed, the after-sale order ID takes precedence
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_id: Option<String>,
     /// Remark added by the merchant
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub remark: Option<String>,
 }
 /// Response data of `afterSale.addOrderRemark`: Add a merchant remark to an order or after-sale case.
 ///
 /// `POST /afterSale/addOrderRemark` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/585)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleAddOrderRemarkResponse {}
 impl ::shop_api::runtime::ApiRequest for AfterSaleAddOrderRemarkRequest {
     type Response = AfterSaleAddOrderRemarkResponse;
@@ -3879,75 +1529,32 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleAddOrderRemarkRequest {
 ///
 /// `POST /afterSale/applyLogisticsIntercept` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/897)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleApplyLogisticsInterceptRequest {
     /// After-sale order ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_id: Option<i64>,
     /// Operation source (1 merchant, 3 customer service)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub op_from: Option<i32>,
     /// Packages to intercept
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub intercept_targets: Option<Vec<InterceptTargetsItem>>,
 }
 /// Response data of `afterSale.applyLogisticsIntercept`: Request interception of parcels for an after-sale case.
 ///
 /// `POST /afterSale/applyLogisticsIntercept` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/897)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleApplyLogisticsInterceptResponse {
     /// Logistics interception result
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub intercept_results: Option<Vec<InterceptResultsItem>>,
     /// Number of successful interceptions
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub success_count: Option<i64>,
     /// Number of failed interceptions
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub failed_count: Option<i64>,
     /// Non-interceptable code (meaningful when failed_count=1)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unavailable_reason_code: Option<i64>,
     /// Reason interception is not possible (meaningful when failed_count=1)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unavailable_reason: Option<String>,
     /// Total refund amount of the after-sale order
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_amount: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for AfterSaleApplyLogisticsInterceptRequest {
@@ -3971,68 +1578,30 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleApplyLogisticsInterceptRequest
 ///
 /// `POST /afterSale/fillLogistics` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/1908)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleFillLogisticsRequest {
     /// After-sale order ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<i64>,
     /// Shipping type: send_type=1 merchant reshipment; send_type=3 supermarket scheduled pickup, merchant fills return logistics for the buyer in return-refund and exchange scenarios; send_type=4 merchant fills return logistics for the buyer in repair scenarios
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub send_type: Option<i32>,
     /// Logistics company code; for pick_up_type 2 (offline pickup) or 3 (user return), no logistics company is needed and - can be passed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub company_code: Option<String>,
     /// Tracking number; for pick_up_type 2 (offline pickup) or 3 (user return), no tracking number is needed and - can be passed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tracking_no: Option<String>,
     /// Scheduled door-to-door pickup timestamp, in seconds (currently used by Douchao hourly delivery shops)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub book_time_begin: Option<i64>,
     /// Scheduled door-to-door pickup timestamp, in seconds (currently used by Douchao hourly delivery shops)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub book_time_end: Option<i64>,
     /// Store ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<i64>,
     /// 1 self delivery; 2 offline pickup; 3 user return; defaults to self delivery; applies to send_type=3 supermarket scheduled pickup scenario
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pick_up_type: Option<i32>,
 }
 /// Response data of `afterSale.fillLogistics`: Submit logistics details for an after-sale reshipment or pickup.
 ///
 /// `POST /afterSale/fillLogistics` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/1908)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleFillLogisticsResponse {}
 impl ::shop_api::runtime::ApiRequest for AfterSaleFillLogisticsRequest {
     type Response = AfterSaleFillLogisticsResponse;
@@ -4055,26 +1624,18 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleFillLogisticsRequest {
 ///
 /// `POST /afterSale/rejectReasonCodeList` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/1540)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleRejectReasonCodeListRequest {
     /// When an after-sale order ID is passed, returns the selectable rejection reasons for it; only shipped after-sales are supported, empty for unshipped orders in preparation.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<i64>,
 }
 /// Response data of `afterSale.rejectReasonCodeList`: List reasons for rejecting after-sale requests, optionally for one case.
 ///
 /// `POST /afterSale/rejectReasonCodeList` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/1540)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleRejectReasonCodeListResponse {
     /// List of merchant rejection reason details for the after-sale
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub items: Option<Vec<ItemsItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for AfterSaleRejectReasonCodeListRequest {
@@ -4099,40 +1660,22 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleRejectReasonCodeListRequest {
 ///
 /// `POST /afterSale/returnGoodsToWareHouseSuccess` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/815)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleReturnGoodsToWareHouseSuccessRequest {
     /// After-sale order ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<String>,
     /// Time the merchant confirmed return receipt into warehouse, Unix timestamp in seconds
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub op_time: Option<i64>,
     /// User return tracking number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tracking_no: Option<String>,
     /// Logistics company code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_company_code: Option<String>,
 }
 /// Response data of `afterSale.returnGoodsToWareHouseSuccess`: Confirm that returned goods arrived in the warehouse.
 ///
 /// `POST /afterSale/returnGoodsToWareHouseSuccess` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/815)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleReturnGoodsToWareHouseSuccessResponse {}
 impl ::shop_api::runtime::ApiRequest for AfterSaleReturnGoodsToWareHouseSuccessRequest {
     type Response = AfterSaleReturnGoodsToWareHouseSuccessResponse;
@@ -4155,33 +1698,20 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleReturnGoodsToWareHouseSuccessR
 ///
 /// `POST /afterSale/submitEvidence` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/255)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleSubmitEvidenceRequest {
     /// After-sale order ID, obtained via /trade/refundListSearch or /afterSale/refundProcessDetail
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<i64>,
     /// Remark
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub comment: Option<String>,
     /// <https://xxxx.jpg> | proof images, up to 4
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub evidence: Option<Vec<String>>,
 }
 /// Response data of `afterSale.submitEvidence`: Submit evidence images and a note for an after-sale case.
 ///
 /// `POST /afterSale/submitEvidence` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/255)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleSubmitEvidenceResponse {}
 impl ::shop_api::runtime::ApiRequest for AfterSaleSubmitEvidenceRequest {
     type Response = AfterSaleSubmitEvidenceResponse;
@@ -4204,19 +1734,16 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleSubmitEvidenceRequest {
 ///
 /// `POST /afterSale/timeExtend` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/242)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleTimeExtendRequest {
     /// After-sale order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub aftersale_id: Option<i64>,
 }
 /// Response data of `afterSale.timeExtend`: Extend the time limit of an after-sale case.
 ///
 /// `POST /afterSale/timeExtend` — [official documentation](https://op.jinritemai.com/docs/api-docs/17/242)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleTimeExtendResponse {}
 impl ::shop_api::runtime::ApiRequest for AfterSaleTimeExtendRequest {
     type Response = AfterSaleTimeExtendResponse;

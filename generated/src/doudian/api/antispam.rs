@@ -3,78 +3,44 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// User
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct User {
     /// User type
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uid_type: Option<i32>,
     /// User ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub user_id: Option<i64>,
 }
 /// Decision
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Decision {
     /// Decision
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub decision: Option<String>,
     /// Decision details
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub decision_detail: Option<String>,
     /// Prompt message
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub hit_status: Option<String>,
 }
-::shop_api::impl_lenient!(User, Decision);
 /// Request of `antispam.orderQuery`: Report an order query event for risk control and get a decision.
 ///
 /// `POST /antispam/orderQuery` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/650)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AntispamOrderQueryRequest {
     /// Event time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub event_time: Option<i64>,
     /// User
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
     /// Reported parameters
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub params: Option<String>,
 }
 /// Response data of `antispam.orderQuery`: Report an order query event for risk control and get a decision.
 ///
 /// `POST /antispam/orderQuery` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/650)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AntispamOrderQueryResponse {
     /// Decision
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<Decision>,
 }
 impl ::shop_api::runtime::ApiRequest for AntispamOrderQueryRequest {
@@ -99,32 +65,22 @@ impl ::shop_api::runtime::ApiRequest for AntispamOrderQueryRequest {
 ///
 /// `POST /antispam/orderSend` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/649)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AntispamOrderSendRequest {
     /// Event time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub event_time: Option<i64>,
     /// User
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
     /// Variable parameters
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub params: Option<String>,
 }
 /// Response data of `antispam.orderSend`: Report an order shipping event for risk control and get a decision.
 ///
 /// `POST /antispam/orderSend` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/649)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AntispamOrderSendResponse {
     /// Decision
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<Decision>,
 }
 impl ::shop_api::runtime::ApiRequest for AntispamOrderSendRequest {
@@ -148,32 +104,22 @@ impl ::shop_api::runtime::ApiRequest for AntispamOrderSendRequest {
 ///
 /// `POST /antispam/userLogin` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/635)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AntispamUserLoginRequest {
     /// JSON string
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub params: Option<String>,
     /// Time the event occurred
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub event_time: Option<i64>,
     /// User
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
 }
 /// Response data of `antispam.userLogin`: Report a user login event for risk control and get a decision.
 ///
 /// `POST /antispam/userLogin` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/635)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AntispamUserLoginResponse {
     /// Resolution
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<Decision>,
 }
 impl ::shop_api::runtime::ApiRequest for AntispamUserLoginRequest {

@@ -3,292 +3,115 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// Filter parameter; if empty, all results are returned
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FilterInfo {
     /// Brand IDs
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_ids: Option<Vec<i64>>,
     /// Brand category
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_category: Option<Vec<i64>>,
     /// Brand status: 1 online, 2 offline
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<i64>,
     /// Brand-trademark association ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub related_ids: Option<Vec<i64>>,
     /// Trademark IDs
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub trade_mark_ids: Option<Vec<String>>,
     /// Deprecated field, do not fill: 1 under review, 2 approved, 3 rejected, 4 submission failed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub audit_status: Option<Vec<i32>>,
 }
 /// Extra config; fill as described unless special needs
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ExtraConfig {
     /// Whether to skip deduplication and use the original brand info; default false
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub use_origin_brand_info: Option<bool>,
     /// Whether to ignore old/new mapping and use the old brand info; default false
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub use_brand_info: Option<bool>,
     /// Deduplicate by brand name; set true to stay consistent with Doudian
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub use_brand_name_deduplicate: Option<bool>,
 }
 /// Brand info list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SugListItem {
     /// Brand ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_id: Option<i64>,
     /// Brand Chinese name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_name_c_n: Option<String>,
     /// Brand English name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_name_e_n: Option<String>,
     /// Brand level
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub level: Option<i32>,
     /// Brand status: online
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<i32>,
     /// Brand alias
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_alias: Option<Vec<String>>,
     /// Creation time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_timestamp: Option<i64>,
     /// Modification time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_timestamp: Option<i64>,
     /// Review status: 1 under review, 2 approved, 3 rejected, 4 submission failed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub audit_status: Option<i32>,
     /// Business line type: 0 domestic brand, 1 cross-border brand, 3 advertising
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub biz_type: Option<i32>,
     /// Brand logo
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logo: Option<String>,
     /// Extra info
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<::std::collections::BTreeMap<String, String>>,
 }
 /// (Discontinued) Brand info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct BrandInfosItem {
     /// Brand ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_id: Option<i64>,
     /// Brand Chinese name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_name_c_n: Option<String>,
     /// Brand English name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_name_e_n: Option<String>,
     /// Brand rating, 0-4
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub level: Option<i32>,
     /// Brand status: 1 online, 2 offline
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<i32>,
     /// Brand alias
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_alias: Option<Vec<String>>,
     /// Creation time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_timestamp: Option<i64>,
     /// Update time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_timestamp: Option<i64>,
     /// Brand review status: 1 under review, 2 approved, 3 rejected, 4 submission failed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub audit_status: Option<i32>,
     /// Business type: 0 domestic, 1 cross-border e-commerce, 2 advertising
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub biz_type: Option<i32>,
     /// Brand logo URL
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logo: Option<String>,
 }
 /// List of authorized brands
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AuthBrandListItem {
     /// Brand ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_id: Option<i64>,
     /// Chinese name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name_cn: Option<String>,
     /// English name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name_en: Option<String>,
 }
-::shop_api::impl_lenient!(
-    FilterInfo, ExtraConfig, SugListItem, BrandInfosItem, AuthBrandListItem
-);
 /// Request of `brand.convert`: Convert a shop brand relation ID to a standard brand ID.
 ///
 /// `POST /brand/convert` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1500)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct BrandConvertRequest {
     /// Brand relation ID, i.e. the id returned by /shop/brandList
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub related_id: Option<i64>,
 }
 /// Response data of `brand.convert`: Convert a shop brand relation ID to a standard brand ID.
 ///
 /// `POST /brand/convert` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1500)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct BrandConvertResponse {
     /// Brand ID; corresponds to the standard_brand_id field of the product publish API
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_id: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for BrandConvertRequest {
@@ -312,60 +135,30 @@ impl ::shop_api::runtime::ApiRequest for BrandConvertRequest {
 ///
 /// `POST /brand/getSug` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1436)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct BrandGetSugRequest {
     /// Prefix-matched brand name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub query: Option<String>,
     /// User ID, default value 0 can be used
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub user_id: Option<i64>,
     /// Filter parameter; if empty, all results are returned
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter_info: Option<FilterInfo>,
     /// Whether to read old data; default false
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub read_old: Option<bool>,
     /// Business line type: 0 domestic brand, 1 cross-border brand, 3 advertising
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub biz_types: Option<Vec<i32>>,
     /// Whether to deduplicate; usually true
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub enable_deduplicate: Option<bool>,
     /// Extra config; fill as described unless special needs
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra_config: Option<ExtraConfig>,
 }
 /// Response data of `brand.getSug`: Suggest brands matching a name prefix.
 ///
 /// `POST /brand/getSug` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1436)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct BrandGetSugResponse {
     /// Brand info list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sug_list: Option<Vec<SugListItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for BrandGetSugRequest {
@@ -390,111 +183,46 @@ impl ::shop_api::runtime::ApiRequest for BrandGetSugRequest {
 ///
 /// `POST /brand/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1267)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct BrandListRequest {
     /// (Discontinued) Category list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub categories: Option<Vec<i64>>,
     /// (Discontinued) Start offset
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub offset: Option<i64>,
     /// (Discontinued) Max number per call
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
     /// (Discontinued) Sort order, default descending: 0 descending, 1 ascending
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sort: Option<i32>,
     /// (Discontinued) Brand status: 1 under review, 2 approved, 3 rejected
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<i32>,
     /// (Discontinued) Whether to return full brand info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub full_brand_info: Option<bool>,
     /// (Recommended, required) Category ID
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub category_id: i64,
     /// Brand prefix (Chinese or English), for scenarios not requiring brand qualification; brands are searched by prefix
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub query: Option<String>,
 }
 /// Response data of `brand.list`: List the brands usable in a category, authorized and unauthorized.
 ///
 /// `POST /brand/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1267)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct BrandListResponse {
     /// (Discontinued) Brand ID list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_ids: Option<Vec<i64>>,
     /// (Discontinued) Brand info
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand_infos: Option<::std::collections::BTreeMap<String, BrandInfosItem>>,
     /// (Discontinued) Total count
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total: Option<i64>,
     /// (Discontinued) Has more
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub has_more: Option<bool>,
     /// Whether the category requires brand authorization
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub auth_required: Option<bool>,
     /// List of authorized brands
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub auth_brand_list: Option<Vec<AuthBrandListItem>>,
     /// List of unauthorized brands
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_list: Option<Vec<AuthBrandListItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for BrandListRequest {

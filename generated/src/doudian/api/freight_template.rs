@@ -3,899 +3,365 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// Freight template info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Template {
     /// Template name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_name: Option<String>,
     /// Shipping province ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_province: Option<i64>,
     /// Shipping city ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_city: Option<i64>,
     /// Pricing method: 1 by weight, 2 by quantity; pass 2 when template type is 1, 2 or 3
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub calculate_type: Option<i64>,
     /// Delivery method: 1 express; currently only 1 supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub transfer_type: Option<i64>,
     /// Template type: 0 tiered pricing, 1 fixed shipping fee, 2 free shipping by seller, 3 cash on delivery
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub rule_type: Option<i64>,
     /// Fixed shipping fee (fen); required for fixed-fee templates; integer between 1 and 9900
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fixed_amount: Option<i64>,
 }
 /// Next-level address info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ChildrenItem {
     /// Address ID; level 1 is province, level 2 city, level 3 district, level 4 street
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<i64>,
 }
 /// Next-level address info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateCreateChildrenItem {
     /// Address ID; level 1 is province, level 2 city, level 3 district, level 4 street
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<i64>,
     /// Next-level address info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub children: Option<Vec<ChildrenItem>>,
 }
 /// Next-level address info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateCreateChildrenItem2 {
     /// Address ID; level 1 is province, level 2 city, level 3 district, level 4 street
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<i64>,
     /// Next-level address info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub children: Option<Vec<FreightTemplateCreateChildrenItem>>,
 }
 /// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: [{"id":"32","children":[{"id":"320500","children":[{"id":"320508","children":[{"id":"320508014"},{"id":"320508004"}]}]}]}]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProvinceInfosItem {
     /// Address ID; level 1 is province, level 2 city, level 3 district, level 4 street
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<i64>,
     /// Next-level address info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub children: Option<Vec<FreightTemplateCreateChildrenItem2>>,
 }
 /// Freight template rule info. Rule types per template: tiered pricing template: default rule, normal pricing rule, free shipping rule, shipping restriction rule; fixed freight template: free shipping rule, shipping restriction rule; free shipping template: shipping restriction rule; cash-on-delivery template: shipping restriction rule
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ColumnsItem {
     /// First weight (unit: kg); required for per-weight pricing; decimal 0.1-999.9, one decimal place
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_weight: Option<f64>,
     /// First weight price (unit: CNY); required for per-weight pricing; decimal 0.00-30.00, two decimal places
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_weight_price: Option<f64>,
     /// First item quantity (unit: pieces); required for per-quantity pricing; integer 1-999
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_num: Option<i64>,
     /// First item price (unit: CNY); required for per-quantity pricing; decimal 0.00-30.00, two decimal places
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_num_price: Option<f64>,
     /// Additional weight (unit: kg); required for per-weight pricing; decimal 0.1-999.9, one decimal place
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub add_weight: Option<f64>,
     /// Additional weight price (unit: CNY); required for per-weight pricing; decimal 0.00-30.00, two decimal places
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub add_weight_price: Option<f64>,
     /// Additional items (unit: pieces); required for per-quantity pricing; integer 1-999
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub add_num: Option<i64>,
     /// Additional item price (unit: CNY); required for per-quantity pricing; decimal 0.00-30.00, two decimal places
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub add_num_price: Option<f64>,
     /// Whether it is the default pricing method (1 yes, 0 no)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_default: Option<i64>,
     /// Whether it is a shipping restriction rule
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_limited: Option<bool>,
     /// Addresses where the current rule applies; required for non-default rules. JSON of map&lt;i64, map&lt;i64, map&lt;i64, list&lt;i64>>>>, province -> city -> district -> street, filled to the selected level; only sales-restriction rules support level-4 streets
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub rule_address: Option<String>,
     /// Whether it is a free shipping rule
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_over_free: Option<bool>,
     /// Free shipping above xx weight (kg); decimal 0.1-10.0 with one decimal place
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub over_weight: Option<f64>,
     /// Free shipping above xx amount (fen); integer 10-99900
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub over_amount: Option<i64>,
     /// Free shipping for xx items or more; integer 1-10
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub over_num: Option<i64>,
     /// Minimum amount limit in fen (1/100 CNY); -1 for no limit
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub min_sku_amount: Option<i64>,
     /// Maximum amount limit in fen (1/100 CNY); -1 for no limit
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub max_sku_amount: Option<i64>,
     /// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: [{"id":"32","children":[{"id":"320500","children":[{"id":"320508","children":[{"id":"320508014"},{"id":"320508004"}]}]}]}]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub province_infos: Option<Vec<ProvinceInfosItem>>,
 }
 /// Template information
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateDetailTemplate {
     /// Template ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<i64>,
     /// Template name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_name: Option<String>,
     /// Shipping province ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_province: Option<String>,
     /// Shipping city ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_city: Option<String>,
     /// Pricing method: 1 by weight, 2 by quantity
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub calculate_type: Option<i64>,
     /// Delivery method: 1 express; currently only 1 supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub transfer_type: Option<i64>,
     /// Template type: 0 tiered pricing, 1 fixed shipping fee, 2 free shipping by seller, 3 cash on delivery
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub rule_type: Option<i64>,
     /// Fixed shipping fee (fen); required for fixed-fee templates; integer between 1 and 9900
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fixed_amount: Option<i64>,
 }
 /// Next-level address info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateDetailChildrenItem {
     /// Address ID; level 1 is province, level 2 city, level 3 district, level 4 street
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
 }
 /// Next-level address info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateDetailChildrenItem2 {
     /// Address ID; level 1 is province, level 2 city, level 3 district, level 4 street
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Next-level address info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub children: Option<Vec<FreightTemplateDetailChildrenItem>>,
 }
 /// Next-level address info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateDetailChildrenItem3 {
     /// Address ID; level 1 is province, level 2 city, level 3 district, level 4 street
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Next-level address info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub children: Option<Vec<FreightTemplateDetailChildrenItem3>>,
 }
 /// Next-level address info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateDetailChildrenItem4 {
     /// Address ID; level 1 is province, level 2 city, level 3 district, level 4 street
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Next-level address info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub children: Option<Vec<FreightTemplateDetailChildrenItem>>,
 }
 /// Next-level address info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateDetailChildrenItem5 {
     /// Address ID; level 1 is province, level 2 city, level 3 district, level 4 street
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Next-level address info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub children: Option<Vec<FreightTemplateDetailChildrenItem5>>,
 }
 /// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: [{"id":"32","children":[{"id":"320500","children":[{"id":"320508","children":[{"id":"320508014"},{"id":"320508004"}]}]}]}]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateDetailProvinceInfosItem {
     /// Address ID; level 1 is province, level 2 city, level 3 district, level 4 street
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Next-level address info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub children: Option<Vec<FreightTemplateDetailChildrenItem5>>,
 }
 /// Next-level address info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateDetailChildrenItem6 {
     /// Address ID; level 1 is province, level 2 city, level 3 district, level 4 street
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Next-level address info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub children: Option<Vec<FreightTemplateDetailChildrenItem>>,
 }
 /// Next-level address info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateDetailChildrenItem7 {
     /// Address ID; level 1 is province, level 2 city, level 3 district, level 4 street
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Next-level address info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub children: Option<Vec<FreightTemplateDetailChildrenItem7>>,
 }
 /// Next-level address info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateDetailChildrenItem8 {
     /// Address ID; level 1 is province, level 2 city, level 3 district, level 4 street
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Next-level address info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub children: Option<Vec<FreightTemplateDetailChildrenItem>>,
 }
 /// Next-level address info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateDetailChildrenItem9 {
     /// Address ID; level 1 is province, level 2 city, level 3 district, level 4 street
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Next-level address info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub children: Option<Vec<FreightTemplateDetailChildrenItem9>>,
 }
 /// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: [{"id":"32","children":[{"id":"320500","children":[{"id":"320508","children":[{"id":"320508014"},{"id":"320508004"}]}]}]}]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateDetailProvinceInfosItem2 {
     /// Address ID; level 1 is province, level 2 city, level 3 district, level 4 street
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Next-level address info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub children: Option<Vec<FreightTemplateDetailChildrenItem9>>,
 }
 /// Rule
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateDetailColumnsItem {
     /// First weight (unit: kg); required for per-weight pricing; decimal 0.1-999.9, one decimal place
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_weight: Option<f64>,
     /// First weight price (unit: CNY); required for per-weight pricing; decimal 0.00-30.00, two decimal places
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_weight_price: Option<f64>,
     /// First item quantity (unit: pieces); required for per-quantity pricing; integer 1-999
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_num: Option<i64>,
     /// First item price (unit: CNY); required for per-quantity pricing; decimal 0.00-30.00, two decimal places
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_num_price: Option<f64>,
     /// Additional weight (unit: kg); required for per-weight pricing; decimal 0.1-999.9, one decimal place
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub add_weight: Option<f64>,
     /// Additional weight price (unit: CNY); required for per-weight pricing; decimal 0.00-30.00, two decimal places
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub add_weight_price: Option<f64>,
     /// Additional items (unit: pieces); required for per-quantity pricing; integer 1-999
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub add_num: Option<i64>,
     /// Additional item price (unit: CNY); required for per-quantity pricing; decimal 0.00-30.00, two decimal places
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub add_num_price: Option<f64>,
     /// Whether it is the default pricing method (1 yes, 0 no)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_default: Option<i64>,
     /// Whether it is a shipping restriction rule
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_limited: Option<bool>,
     /// Whether it is a free shipping rule
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_over_free: Option<bool>,
     /// Free shipping above xx weight (kg); decimal 0.1-10.0 with one decimal place
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub over_weight: Option<f64>,
     /// Free shipping above xx amount (fen); integer 10-99900
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub over_amount: Option<i64>,
     /// Free shipping for xx items or more; integer 1-10
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub over_num: Option<i64>,
     /// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: [{"id":"32","children":[{"id":"320500","children":[{"id":"320508","children":[{"id":"320508014"},{"id":"320508004"}]}]}]}]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub province_infos: Option<Vec<FreightTemplateDetailProvinceInfosItem2>>,
 }
 /// Template details
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Data {
     /// Template information
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<FreightTemplateDetailTemplate>,
     /// Rule
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub columns: Option<Vec<FreightTemplateDetailColumnsItem>>,
 }
 /// Freight template list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ListItem {
     /// Freight template
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<FreightTemplateDetailTemplate>,
 }
 /// Freight template related
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateUpdateTemplate {
     /// ID of the freight template to update
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<i64>,
     /// Template name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_name: Option<String>,
     /// Shipping province
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_province: Option<i64>,
     /// Shipping city
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_city: Option<i64>,
     /// Pricing method: 1 by weight, 2 by quantity; pass 2 when template type is 1, 2 or 3
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub calculate_type: Option<i64>,
     /// Delivery method: 1 express
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub transfer_type: Option<i64>,
     /// Template type: 0 tiered pricing, 1 fixed shipping fee, 2 free shipping by seller, 3 cash on delivery
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub rule_type: Option<i64>,
     /// Fixed shipping fee (fen); required for fixed-fee templates; integer between 1 and 9900
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fixed_amount: Option<i64>,
 }
 /// Next-level address info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateUpdateChildrenItem {
     /// Address ID; level 1 is province, level 2 city, level 3 district, level 4 street
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<i64>,
     /// Next-level address info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub children: Option<Vec<FreightTemplateCreateChildrenItem>>,
 }
 /// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: [{"id":"32","children":[{"id":"320500","children":[{"id":"320508","children":[{"id":"320508014"},{"id":"320508004"}]}]}]}]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateUpdateProvinceInfosItem {
     /// Address ID; level 1 is province, level 2 city, level 3 district, level 4 street
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<i64>,
     /// Next-level address info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub children: Option<Vec<FreightTemplateUpdateChildrenItem>>,
 }
 /// Freight template rule info. Rule types per template: tiered pricing template: default rule, normal pricing rule, free shipping rule, shipping restriction rule; fixed freight template: free shipping rule, shipping restriction rule; free shipping template: shipping restriction rule; cash-on-delivery template: shipping restriction rule
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateUpdateColumnsItem {
     /// First weight (unit: kg); required for per-weight pricing; decimal 0.1-999.9, one decimal place
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_weight: Option<f64>,
     /// First weight price (unit: CNY); required for per-weight pricing; decimal 0.00-30.00, two decimal places
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_weight_price: Option<f64>,
     /// First item quantity (unit: pieces); required for per-quantity pricing; integer 1-999
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_num: Option<i64>,
     /// First item price (unit: CNY); required for per-quantity pricing; decimal 0.00-30.00, two decimal places
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_num_price: Option<f64>,
     /// Additional weight (unit: kg); required for per-weight pricing; decimal 0.1-999.9, one decimal place
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub add_weight: Option<f64>,
     /// Additional weight price (unit: CNY); required for per-weight pricing; decimal 0.00-30.00, two decimal places
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub add_weight_price: Option<f64>,
     /// Additional items (unit: pieces); required when calculate_type=2; integer 1-999
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub add_num: Option<i64>,
     /// Additional item price (unit: CNY); required for per-quantity pricing; decimal 0.00-30.00, two decimal places
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub add_num_price: Option<f64>,
     /// Whether it is the default pricing method (1 yes, 0 no)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_default: Option<i64>,
     /// Whether it is a shipping restriction rule
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_limited: Option<bool>,
     /// Addresses where the current rule applies; required for non-default rules. JSON of map&lt;i64, map&lt;i64, map&lt;i64, list&lt;i64>>>>, province -> city -> district -> street, filled to the selected level; only sales-restriction rules support level-4 streets
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub rule_address: Option<String>,
     /// Whether it is a free shipping rule
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_over_free: Option<bool>,
     /// Free shipping above xx weight (kg); decimal 0.1-10.0 with one decimal place
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub over_weight: Option<f64>,
     /// Free shipping above xx amount (fen); integer 10-99900
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub over_amount: Option<i64>,
     /// Free shipping for xx items or more; integer 1-10
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub over_num: Option<i64>,
     /// Minimum amount limit in fen (1/100 CNY); -1 for no limit
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub min_sku_amount: Option<i64>,
     /// Maximum amount limit in fen (1/100 CNY); -1 for no limit
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub max_sku_amount: Option<i64>,
     /// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: [{"id":"32","children":[{"id":"320500","children":[{"id":"320508","children":[{"id":"320508014"},{"id":"320508004"}]}]}]}]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub province_infos: Option<Vec<FreightTemplateUpdateProvinceInfosItem>>,
 }
-::shop_api::impl_lenient!(
-    Template, ChildrenItem, FreightTemplateCreateChildrenItem,
-    FreightTemplateCreateChildrenItem2, ProvinceInfosItem, ColumnsItem,
-    FreightTemplateDetailTemplate, FreightTemplateDetailChildrenItem,
-    FreightTemplateDetailChildrenItem2, FreightTemplateDetailChildrenItem3,
-    FreightTemplateDetailChildrenItem4, FreightTemplateDetailChildrenItem5,
-    FreightTemplateDetailProvinceInfosItem, FreightTemplateDetailChildrenItem6,
-    FreightTemplateDetailChildrenItem7, FreightTemplateDetailChildrenItem8,
-    FreightTemplateDetailChildrenItem9, FreightTemplateDetailProvinceInfosItem2,
-    FreightTemplateDetailColumnsItem, Data, ListItem, FreightTemplateUpdateTemplate,
-    FreightTemplateUpdateChildrenItem, FreightTemplateUpdateProvinceInfosItem,
-    FreightTemplateUpdateColumnsItem
-);
 /// Request of `freightTemplate.create`: Create a freight (shipping fee) template with its rules.
 ///
 /// `POST /freightTemplate/create` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1661)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateCreateRequest {
     /// Freight template info
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<Template>,
     /// Freight template rule info. Rule types per template: tiered pricing template: default rule, normal pricing rule, free shipping rule, shipping restriction rule; fixed freight template: free shipping rule, shipping restriction rule; free shipping template: shipping restriction rule; cash-on-delivery template: shipping restriction rule
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub columns: Option<Vec<ColumnsItem>>,
 }
 /// Response data of `freightTemplate.create`: Create a freight (shipping fee) template with its rules.
 ///
 /// `POST /freightTemplate/create` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1661)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateCreateResponse {
     /// ID of the created template
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_id: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for FreightTemplateCreateRequest {
@@ -919,22 +385,18 @@ impl ::shop_api::runtime::ApiRequest for FreightTemplateCreateRequest {
 ///
 /// `POST /freightTemplate/detail` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/2157)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateDetailRequest {
     /// Template ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub freight_id: Option<i64>,
 }
 /// Response data of `freightTemplate.detail`: Get a freight template with its rules.
 ///
 /// `POST /freightTemplate/detail` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/2157)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateDetailResponse {
     /// Template details
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Data>,
 }
 impl ::shop_api::runtime::ApiRequest for FreightTemplateDetailRequest {
@@ -959,49 +421,26 @@ impl ::shop_api::runtime::ApiRequest for FreightTemplateDetailRequest {
 ///
 /// `POST /freightTemplate/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/565)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateListRequest {
     /// Freight template name, fuzzy search supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Page number (default 0, first page is 0)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page: Option<String>,
     /// Templates per page (default 10)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<String>,
 }
 /// Response data of `freightTemplate.list`: List the shop's freight templates, searchable by name.
 ///
 /// `POST /freightTemplate/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/565)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateListResponse {
     /// Freight template list
-    #[serde(
-        rename = "List",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "List")]
     pub list: Option<Vec<ListItem>>,
     /// Total count
-    #[serde(
-        rename = "Count",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "Count")]
     pub count: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for FreightTemplateListRequest {
@@ -1026,29 +465,20 @@ impl ::shop_api::runtime::ApiRequest for FreightTemplateListRequest {
 ///
 /// `POST /freightTemplate/update` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1662)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateUpdateRequest {
     /// Freight template related
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<FreightTemplateUpdateTemplate>,
     /// Freight template rule info. Rule types per template: tiered pricing template: default rule, normal pricing rule, free shipping rule, shipping restriction rule; fixed freight template: free shipping rule, shipping restriction rule; free shipping template: shipping restriction rule; cash-on-delivery template: shipping restriction rule
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub columns: Option<Vec<FreightTemplateUpdateColumnsItem>>,
 }
 /// Response data of `freightTemplate.update`: Update a freight template and its rules.
 ///
 /// `POST /freightTemplate/update` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1662)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreightTemplateUpdateResponse {
     /// Freight template ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_id: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for FreightTemplateUpdateRequest {

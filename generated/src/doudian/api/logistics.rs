@@ -3,2072 +3,837 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// One tracking event of a waybill.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RouteNode {
     /// Event text.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub content: Option<String>,
     /// Event time, Unix seconds (sent as text).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub timestamp: Option<String>,
     /// Tracking state code (values: <https://op.jinritemai.com/docs/question-docs/94/1642>).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub state: Option<String>,
     /// Description of the state.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub state_description: Option<String>,
     /// Site name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub site_name: Option<String>,
 }
 /// The waybill queried.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TrackInfo {
     /// Tracking number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub track_no: Option<String>,
     /// Logistics company code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub express: Option<String>,
 }
 /// Cancellation status
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CancelResult {
     /// true: cancellation succeeded, false: cancellation failed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub success: Option<bool>,
 }
 /// Consignment item information
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CargoDetailsItem {
     /// Goods name; required to generate an electronic waybill
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Currency of the goods unit price: see the currency code appendix
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// Goods quantity; required for cross-border customs declaration
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub count: Option<i64>,
     /// Goods unit, e.g. piece, set, volume; required for cross-border customs declaration
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<String>,
     /// Goods unit price, up to 10 decimal places; required for cross-border customs declaration
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// Unit weight of order goods, including parent/child packages, in kg, up to 6 decimal places; required for cross-border customs declaration
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub weight: Option<String>,
     /// Country of origin; required for cross-border customs declaration
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub source_area: Option<String>,
 }
 /// Value-added service info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ServiceListItem {
     /// Value-added service name, e.g. COD
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Value-added service extended attribute; see value-added services
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
     /// Value-added service extended attribute
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value1: Option<String>,
     /// Value-added service extended attribute 2
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value2: Option<String>,
     /// Value-added service extended attribute 3
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value3: Option<String>,
     /// Value-added service extended attribute 4
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value4: Option<String>,
 }
 /// Receiver and sender information (array length must be 2)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ContactInfoListItem {
     /// Address type: 1 sender info, 2 recipient info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub contact_type: Option<i32>,
     /// Company name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub biz_company: Option<String>,
     /// Contact
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub contact: Option<String>,
     /// Contact phone (one of the two)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tel: Option<String>,
     /// Mobile phone
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub mobile: Option<String>,
     /// Country or region 2-letter code (default CN)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub country: Option<String>,
     /// Province-level administrative area name; must be a standard province name, e.g. 北京, 广东省, 广西壮族自治区; affects origin code recognition
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub province: Option<String>,
     /// Prefecture-level administrative area name; must be a standard city name, e.g. 北京市, 深圳市, 大理白族自治州; affects origin code recognition
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub city: Option<String>,
     /// County/district-level administrative area name; must be a standard county/district name, e.g. 福田区, 南涧彝族自治县, 准格尔旗
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub county: Option<String>,
     /// Remaining detailed address
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address: Option<String>,
 }
 /// SF Express tracking number
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WaybillNoInfoListItem {
     /// Tracking number type: 1 parent waybill, 2 child waybill, 3 return receipt waybill
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub waybill_type: Option<i32>,
     /// Tracking number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub track_no: Option<String>,
 }
 /// Routing label detailed data
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RouteLabelData {
     /// Tracking number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub track_no: Option<String>,
     /// Origin transit hub
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub source_transfer_code: Option<String>,
     /// Origin city code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub source_city_code: Option<String>,
     /// Origin outlet code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub source_dept_code: Option<String>,
     /// Origin unit area
-    #[serde(
-        rename = "sourceTeamCode",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "sourceTeamCode")]
     pub source_team_code: Option<String>,
     /// Destination city code, e.g. 755
-    #[serde(
-        rename = "destCityCode",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "destCityCode")]
     pub dest_city_code: Option<String>,
     /// Destination outlet code, e.g. 755AQ
-    #[serde(
-        rename = "destDeptCode",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "destDeptCode")]
     pub dest_dept_code: Option<String>,
     /// Destination outlet code mapping code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub dest_dept_code_mapping: Option<String>,
     /// Destination unit area, e.g. 001
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub dest_team_code: Option<String>,
     /// Destination unit area mapping code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub dest_team_code_mapping: Option<String>,
     /// Destination transit center
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub dest_transfer_code: Option<String>,
     /// Routing label at printing: for nationwide network labels, the value is the destination outlet code; for same-city delivery labels, the value is mapped from same-city settings and varies by configuration; do not split by "-" (e.g. Shanghai same-city may be hub-destination outlet-transfer point, or destination outlet code-hub-transfer point)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub dest_route_label: Option<String>,
     /// Product name, maps to RLS:pro_name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pro_name: Option<String>,
     /// Express content, e.g. C816, SP601
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cargo_type_code: Option<String>,
     /// Time-limit code, e.g. T4
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub limit_type_code: Option<String>,
     /// Product type, e.g. B1
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub express_type_code: Option<String>,
     /// Inbound hub mapping code, e.g. S10
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub coding_mapping: Option<String>,
     /// Outbound hub mapping code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub coding_mapping_out: Option<String>,
     /// XB flag: 0 XB printing not needed, 1 XB printing needed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub xb_flag: Option<String>,
     /// Print flags: 9 digits, each 0 or 1; 0 uses the SF encrypted waybill default rule, 1 shows the item. Order, e.g. 111110000 prints sender name, sender phone, sender company, sender address and weight, while receiver name, receiver phone, receiver company and receiver address follow the default rule. 1: sender name, 2: sender phone, 3: sender company, 4: sender address, 5: weight, 6: receiver name, 7: receiver phone, 8: receiver company, 9: receiver address
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub print_flag: Option<String>,
     /// QR code string generated by rules, format MMM={"k1":"(destination transit code)","k2":"(destination original outlet code)","k3":"(destination unit area)","k4":"(time-limit type mapped from express_type_code, limit_type_code, cargo_type_code)","k5":"(tracking number)","k6":"(AB mark)","k7":"(check code)"} (rendered by the ISV)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub two_dimension_code: Option<String>,
     /// Time-limit type: the K4 value in the QR code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pro_code: Option<String>,
     /// Print icons determined by the shipped goods (heavy, crab, fresh, fragile, Z mark). 8-digit value, each digit 0 or 1: 0 follows the waybill default rule, 1 displays. Last two digits default 0, reserved. Order: heavy, crab, fresh, fragile, medical, Z mark, 0, 0. E.g. 00000000 means none of heavy, crab, fresh, fragile, medical, Z mark is printed, plus reserved, reserved
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub print_icon: Option<String>,
     /// AB mark
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ab_flag: Option<String>,
     /// Info returned when the query hits an exception. Codes: 0 system exception, 1 waybill not found
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub err_msg: Option<String>,
 }
 /// Routing label
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RouteLabelInfo {
     /// Call result: 1000 success; others failure
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// Routing label detailed data
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route_label_data: Option<RouteLabelData>,
     /// Failure exception description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
 }
 /// Template data used by the user
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomTemplateInfosItem {
     /// Custom template code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub custom_template_code: Option<String>,
     /// Custom area template URL (the resource content is an XML message)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub custom_template_url: Option<String>,
     /// Custom area template name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub custom_template_name: Option<String>,
     /// Parent template code (template_code returned by the standard template query API)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub parent_template_code: Option<String>,
 }
 /// Custom template data list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomTemplateDataItem {
     /// Logistics provider code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_code: Option<String>,
     /// Template data used by the user
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub custom_template_infos: Option<Vec<CustomTemplateInfosItem>>,
 }
 /// Template data used by the user
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsGetCustomTemplateListCustomTemplateInfosItem {
     /// Custom area template code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub custom_template_code: Option<String>,
     /// Custom area template name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub custom_template_name: Option<String>,
     /// Parent template code (template_code returned by the standard template query API)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub parent_template_code: Option<String>,
     /// Custom area template URL (the resource content is an XML message)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub custom_template_url: Option<String>,
     /// customTemplateKeyList (field list in print items)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub custom_template_key_list: Option<Vec<String>>,
     /// Custom area template ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub custom_template_id: Option<i64>,
     /// Parent template ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub parent_template_id: Option<i64>,
 }
 /// List of all custom express templates of the merchant
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsGetCustomTemplateListCustomTemplateDataItem {
     /// Logistics provider code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_code: Option<String>,
     /// Template data used by the user
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub custom_template_infos: Option<
         Vec<LogisticsGetCustomTemplateListCustomTemplateInfosItem>,
     >,
 }
 /// List of published custom templates
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DesignTemplateDataItem {
     /// Custom template code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub design_template_code: Option<String>,
     /// Custom template name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub design_template_name: Option<String>,
     /// Custom template URL
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub design_template_url: Option<String>,
     /// Field list of the print items
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub design_template_key_list: Option<Vec<String>>,
 }
 /// Shipping address
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SenderAddress {
     /// CHN
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub country_code: Option<String>,
     /// Province name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub province_name: Option<String>,
     /// City name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub city_name: Option<String>,
     /// District name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub district_name: Option<String>,
     /// Street name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub street_name: Option<String>,
     /// Detailed address
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub detail_address: Option<String>,
 }
 /// Receiving address
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReceiverAddress {
     /// CHN
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub country_code: Option<String>,
     /// Province name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub province_name: Option<String>,
     /// City name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub city_name: Option<String>,
     /// District name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub district_name: Option<String>,
     /// Street name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub street_name: Option<String>,
     /// Detailed address, ciphertext supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub detail_address: Option<String>,
 }
 /// Value-added service; currently only Deppon supported
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsGetOutRangeServiceListItem {
     /// code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub service_code: Option<String>,
     /// value
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub service_value: Option<String>,
 }
 /// Delivery requirements; currently only Deppon is supported
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DeliveryReq {
     /// Whether to accept town-center-only delivery; currently only Deppon
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_center_delivery: Option<bool>,
     /// Whether to accept partner self-pickup; currently only Deppon
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_pickup_self: Option<bool>,
 }
 /// Sender address
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SenderAddressItem {
     /// Province name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub province_name: Option<String>,
     /// City name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub city_name: Option<String>,
     /// District/county name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub district_name: Option<String>,
     /// Street name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub street_name: Option<String>,
     /// Remaining detailed address
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub detail_address: Option<String>,
 }
 /// List of outlets activated by the merchant
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct NetsitesItem {
     /// Outlet code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub netsite_code: Option<String>,
     /// Outlet name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub netsite_name: Option<String>,
     /// Remaining e-waybill balance count
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// Sender address
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sender_address: Option<Vec<SenderAddressItem>>,
     /// Number of waybill numbers obtained; pass -1 if not applicable, frontend may display "-"
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub allocated_quantity: Option<i64>,
     /// Number of cancelled waybill numbers; pass -1 if not applicable, frontend may display "-"
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancelled_quantity: Option<i64>,
     /// Number of recycled waybill numbers; pass -1 if not applicable, frontend may display "-"
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub recycled_quantity: Option<i64>,
     /// Express company code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub company: Option<String>,
     /// Logistics provider business type: 1 direct-operated, 2 franchise, 3 last-mile delivery, 4 direct-operated with outlets
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub company_type: Option<i32>,
 }
 /// Sender contact info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Contact {
     /// Sender name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Sender landline (pass either this or mobile)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phone: Option<String>,
     /// Sender mobile phone (pass either this or phone)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub mobile: Option<String>,
 }
 /// Sender info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SenderInfo {
     /// Sender address info (query via /logistics/listShopNetsite)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<SenderAddress>,
     /// Sender contact info
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Contact>,
 }
 /// Return address for the receipt
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PodModelAddress {
     /// Country code (default CHN; currently domestic business only)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub country_code: Option<String>,
     /// Province name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub province_name: Option<String>,
     /// City name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub city_name: Option<String>,
     /// District/county name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub district_name: Option<String>,
     /// Street name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub street_name: Option<String>,
     /// Remaining detailed address
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub detail_address: Option<String>,
 }
 /// Receiver address information
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Address4 {
     /// Country code (default China, CHN)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub country_code: Option<String>,
     /// Province name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub province_name: Option<String>,
     /// City name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub city_name: Option<String>,
     /// District/county name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub district_name: Option<String>,
     /// Street name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub street_name: Option<String>,
     /// Remaining detailed address; ciphertext supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub detail_address: Option<String>,
     /// Province code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub province_code: Option<String>,
     /// City code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub city_code: Option<String>,
     /// District code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub district_code: Option<String>,
     /// Street code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub street_code: Option<String>,
 }
 /// Receiver information
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReceiverInfo {
     /// Receiver address information
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Address4>,
     /// Receiver contact information
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Contact>,
 }
 /// Product detail list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ItemsItem {
     /// Product name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub item_name: Option<String>,
     /// Product specification
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub item_specs: Option<String>,
     /// Product quantity
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub item_count: Option<i32>,
     /// Volume per item (cm3)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub item_volume: Option<i32>,
     /// Weight per item (g)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub item_weight: Option<i32>,
     /// Total net weight per item (g)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub item_net_weight: Option<i32>,
 }
 /// Warehouse, store, or head-office-to-head-office shipping
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Warehouse {
     /// true: head-office-to-head-office store shipping
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_sum_up: Option<bool>,
     /// Warehouse ID code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub wh_code: Option<String>,
     /// Warehouse order ID (used in warehouse-shipping flows such as Danniao)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub wh_order_no: Option<String>,
     /// Shipping method: 2 store shipping, 3 warehouse shipping (default 3)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_type: Option<String>,
 }
 /// Store info of the direct (head-to-head) account
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct NetInfo {
     /// Logistics provider type, direct-operated/franchise
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category: Option<String>,
     /// Outlet code; required when category is franchise type; optional for direct-operated type; always optional in the headquarters mode
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub net_code: Option<String>,
     /// Direct (head-to-head) account, monthly settlement account
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub monthly_account: Option<String>,
     /// Direct (head-to-head) account password
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub secret_key: Option<String>,
 }
 /// Detailed order list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderInfosItem {
     /// Order number (for combined orders, the ISV passes only one order number, with the trailing suffix letter A removed); non-Douyin orders require the order_channel field, max length 32 characters, consisting of digits, letters and the separators "-" and "/", e.g. Doudian-123456
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Package ID (only digits, letters and underscores; case-sensitive, 123A and 123a are different IDs, otherwise waybill retrieval may fail). Not needed for one package per order; with 2 or more, each package from the second on needs a distinct ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pack_id: Option<String>,
     /// Value-added service list; see the Douyin e-commerce electronic waybill integration docs for more services
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub service_list: Option<Vec<LogisticsGetOutRangeServiceListItem>>,
     /// Express product type; see the Douyin e-commerce electronic waybill integration docs for more types
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_type: Option<String>,
     /// Payment method: 1 sender pays monthly, 2 sender pays on the spot; defaults to the method agreed between the merchant and the logistics outlet if not passed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_method: Option<i32>,
     /// Shipping fee amount, in fen
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_amount: Option<i64>,
     /// Return address for the receipt
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod_model_address: Option<PodModelAddress>,
     /// Receiver information
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver_info: Option<ReceiverInfo>,
     /// Product detail list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub items: Option<Vec<ItemsItem>>,
     /// Requested door-to-door pickup time slot
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sender_fetch_time: Option<String>,
     /// Whether to return the tracking number of the signed return receipt; values: 1 required, 0 not required
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_sign_back: Option<i32>,
     /// Order remark
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub remark: Option<String>,
     /// Reserved extension field (optional; if passed, must not be "null"; follow the example)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub extra: Option<String>,
     /// Package count includes master and sub tracking numbers, so for multi-piece shipments it must be at least 2; defaults to one package per order
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_pack_count: Option<i32>,
     /// Total product weight in grams (SF Express only)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_weight: Option<String>,
     /// Total product length in cm (SF Express only)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_length: Option<String>,
     /// Total product width in cm (SF Express only)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_width: Option<String>,
     /// Total product height in cm (SF Express only)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_height: Option<String>,
     /// Total product volume in cm3 (SF Express only)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub volume: Option<String>,
     /// Warehouse, store, or head-office-to-head-office shipping
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warehouse: Option<Warehouse>,
     /// Store info of the direct (head-to-head) account
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub net_info: Option<NetInfo>,
     /// Material code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_code: Option<String>,
     /// For SF Express extreme-speed pre-positioned scenario (required): 2 extreme-speed pre-positioned waybill
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub special_delivery_type_code: Option<String>,
     /// For SF Express extreme-speed pre-positioned scenario (required): Y return a normal waybill if unsupported, N return an error code if unsupported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub special_delivery_type_value: Option<String>,
     /// Total package weight (g) (Danniao only; do not pass for other carriers)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub package_weight: Option<i32>,
     /// Combined order ID list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub combine_orders: Option<Vec<String>>,
 }
 /// E-waybill information list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EbillInfosItem {
     /// Logistics provider code of the waybill
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub company: Option<String>,
     /// Message for successful orders
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub hint_msg: Option<String>,
     /// Order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Package ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pack_id: Option<String>,
     /// Tracking number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub track_no: Option<String>,
     /// Sorting code (three-segment code)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sort_code: Option<String>,
     /// Consolidation site code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub package_center_code: Option<String>,
     /// Consolidation package name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub package_center_name: Option<String>,
     /// Sorting code (big-pen) code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub short_address_code: Option<String>,
     /// Sorting code (big-pen) name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub short_address_name: Option<String>,
     /// Extra print info (used by Zhongyou, JD, Fengwang); see Appendix 4 of the Douyin E-commerce electronic waybill integration document
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub extra_resp: Option<String>,
     /// Parent-child waybill list, comma-separated
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sub_waybill_codes: Option<String>,
     /// 2; see the mapping table in the docs
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_channel: Option<String>,
     /// Pickup code generated by the express carrier system
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_code: Option<String>,
 }
 /// Error message list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ErrInfosItem {
     /// Order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Package ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pack_id: Option<String>,
     /// Error code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub err_code: Option<String>,
     /// Error message
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub err_msg: Option<String>,
     /// 2; see the mapping table in the docs
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_channel: Option<String>,
 }
 /// Receiver
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Receiver {
     /// Receiver name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Mobile number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phone: Option<String>,
     /// Mobile number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub mobile: Option<String>,
     /// Email
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub email: Option<String>,
     /// Virtual mobile number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub virtual_mobile: Option<String>,
 }
 /// Sender
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Sender {
     /// Sender name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Mobile number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phone: Option<String>,
     /// Mobile number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub mobile: Option<String>,
     /// Email
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub email: Option<String>,
     /// Virtual mobile number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub virtual_mobile: Option<String>,
 }
 /// Tracking
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TrackRoutesItem {
     /// Content
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub content: Option<String>,
     /// Status
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub state: Option<String>,
     /// Time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub state_time: Option<i64>,
     /// code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub opcode: Option<String>,
 }
 /// Data
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Data {
     /// Tracking number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub track_no: Option<String>,
     /// Express carrier
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub express: Option<String>,
     /// Tracking
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub track_routes: Option<Vec<TrackRoutesItem>>,
 }
 /// Contact
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsRegisterPackageRouteContact {
     /// Name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Mobile number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phone: Option<String>,
     /// Email
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub email: Option<String>,
 }
 /// Province
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Province {
     /// Province
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
 }
 /// City
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct City {
     /// City
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
 }
 /// District
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Town {
     /// District
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
 }
 /// Street
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Street {
     /// Street
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
 }
 /// Address
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Address {
     /// Province
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub province: Option<Province>,
     /// City
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<City>,
     /// District
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub town: Option<Town>,
     /// Street
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub street: Option<Street>,
     /// Detailed address
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub detail: Option<String>,
 }
 /// Receiver
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsRegisterPackageRouteReceiver {
     /// Contact
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<LogisticsRegisterPackageRouteContact>,
     /// Address
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
 }
 /// Sender
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsRegisterPackageRouteSender {
     /// Contact
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<LogisticsRegisterPackageRouteContact>,
     /// Address
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
 }
 /// Goods list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CargoListItem {
     /// Name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Quality
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity: Option<i32>,
     /// Volume
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub volume: Option<i32>,
     /// Total weight
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_weight: Option<i32>,
     /// Net weight
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_net_weight: Option<i32>,
     /// Unit
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<String>,
 }
 /// Template information
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TemplateInfosItem {
     /// Template ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_id: Option<i64>,
     /// Template code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_code: Option<String>,
     /// Template name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_name: Option<String>,
     /// Template URL
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_url: Option<String>,
     /// Version
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub version: Option<i32>,
     /// Template type: 1 single-part waybill, 2 two-part waybill
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_type: Option<i32>,
     /// Preview URL
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub perview_url: Option<String>,
 }
 /// Template data
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TemplateDataItem {
     /// Template information
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_infos: Option<Vec<TemplateInfosItem>>,
     /// Logistics company
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_code: Option<String>,
 }
 /// Sender info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsUpdateOrderSenderInfo {
     /// Sender contact info
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Contact>,
 }
 /// Receiver address information
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsUpdateOrderAddress {
     /// Country code (default CHN; currently domestic business only)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub country_code: Option<String>,
     /// Province name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub province_name: Option<String>,
     /// City name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub city_name: Option<String>,
     /// District/county name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub district_name: Option<String>,
     /// Street name. street_name and street_code must be passed together if provided
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub street_name: Option<String>,
     /// Remaining detailed address; ciphertext supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub detail_address: Option<String>,
     /// Province code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub province_code: Option<String>,
     /// City code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub city_code: Option<String>,
     /// District code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub district_code: Option<String>,
     /// Street code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub street_code: Option<String>,
 }
 /// Receiver information
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsUpdateOrderReceiverInfo {
     /// Receiver address information
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<LogisticsUpdateOrderAddress>,
     /// Receiver contact information
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Contact>,
 }
 /// Warehouse, store, or head-office-to-head-office shipping
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsUpdateOrderWarehouse {
     /// This field is currently ineffective; always pass false
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_sum_up: Option<bool>,
     /// Warehouse order ID (used in warehouse-shipping flows such as Danniao)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub wh_order_no: Option<String>,
 }
 /// Request struct
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WaybillAppliesItem {
     /// Logistics company code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_code: Option<String>,
     /// Tracking number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub track_no: Option<String>,
 }
 /// Normal response struct
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WaybillInfosItem {
     /// Order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Tracking number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub track_no: Option<String>,
     /// Encrypted waybill data
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub print_data: Option<String>,
     /// Signature info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sign: Option<String>,
 }
 /// Error response struct
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsWaybillApplyErrInfosItem {
     /// Tracking number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub track_no: Option<String>,
     /// Order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Error code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub err_code: Option<i32>,
     /// Error message
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub err_msg: Option<String>,
 }
-::shop_api::impl_lenient!(
-    RouteNode, TrackInfo, CancelResult, CargoDetailsItem, ServiceListItem,
-    ContactInfoListItem, WaybillNoInfoListItem, RouteLabelData, RouteLabelInfo,
-    CustomTemplateInfosItem, CustomTemplateDataItem,
-    LogisticsGetCustomTemplateListCustomTemplateInfosItem,
-    LogisticsGetCustomTemplateListCustomTemplateDataItem, DesignTemplateDataItem,
-    SenderAddress, ReceiverAddress, LogisticsGetOutRangeServiceListItem, DeliveryReq,
-    SenderAddressItem, NetsitesItem, Contact, SenderInfo, PodModelAddress, Address4,
-    ReceiverInfo, ItemsItem, Warehouse, NetInfo, OrderInfosItem, EbillInfosItem,
-    ErrInfosItem, Receiver, Sender, TrackRoutesItem, Data,
-    LogisticsRegisterPackageRouteContact, Province, City, Town, Street, Address,
-    LogisticsRegisterPackageRouteReceiver, LogisticsRegisterPackageRouteSender,
-    CargoListItem, TemplateInfosItem, TemplateDataItem, LogisticsUpdateOrderSenderInfo,
-    LogisticsUpdateOrderAddress, LogisticsUpdateOrderReceiverInfo,
-    LogisticsUpdateOrderWarehouse, WaybillAppliesItem, WaybillInfosItem,
-    LogisticsWaybillApplyErrInfosItem
-);
 /// Request of `logistics.trackNoRouteDetail`: Get the tracking route of a waybill.
 ///
 /// `POST /logistics/trackNoRouteDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/784)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsTrackNoRouteDetailRequest {
     /// Logistics company code from order.logisticsCompanyList.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub logistics_code: String,
     /// Tracking (waybill) number.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub track_no: String,
 }
 /// Response data of `logistics.trackNoRouteDetail`: Get the tracking route of a waybill.
 ///
 /// `POST /logistics/trackNoRouteDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/784)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsTrackNoRouteDetailResponse {
     /// Tracking events.
-    #[serde(
-        rename = "route__node_list",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "route__node_list")]
     pub route_node_list: Option<Vec<RouteNode>>,
     /// The waybill.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub track_info: Option<TrackInfo>,
 }
 impl ::shop_api::runtime::ApiRequest for LogisticsTrackNoRouteDetailRequest {
@@ -2093,61 +858,28 @@ impl ::shop_api::runtime::ApiRequest for LogisticsTrackNoRouteDetailRequest {
 ///
 /// `POST /logistics/appendSubOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1075)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsAppendSubOrderRequest {
     /// Tracking number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub track_no: Option<String>,
     /// Logistics provider code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_code: Option<String>,
     /// Number to add
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pack_add_quantity: Option<i32>,
     /// Whether to return all sub-tracking numbers
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_return_full_sub_codes: Option<bool>,
 }
 /// Response data of `logistics.appendSubOrder`: Add child waybills to a multi-parcel waybill.
 ///
 /// `POST /logistics/appendSubOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1075)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsAppendSubOrderResponse {
     /// Tracking number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub track_no: Option<String>,
     /// Number of parent-child waybills
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pack_quantity: Option<i64>,
     /// Newly appended sub-tracking numbers
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sub_waybill_codes: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for LogisticsAppendSubOrderRequest {
@@ -2171,36 +903,22 @@ impl ::shop_api::runtime::ApiRequest for LogisticsAppendSubOrderRequest {
 ///
 /// `POST /logistics/cancelOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/397)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsCancelOrderRequest {
     /// Logistics company
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_code: Option<String>,
     /// Tracking number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub track_no: Option<String>,
     /// user_id of the shop actually using the waybill number service
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub user_id: Option<i64>,
 }
 /// Response data of `logistics.cancelOrder`: Cancel an electronic waybill number.
 ///
 /// `POST /logistics/cancelOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/397)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsCancelOrderResponse {
     /// Cancellation status
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_result: Option<CancelResult>,
 }
 impl ::shop_api::runtime::ApiRequest for LogisticsCancelOrderRequest {
@@ -2224,184 +942,72 @@ impl ::shop_api::runtime::ApiRequest for LogisticsCancelOrderRequest {
 ///
 /// `POST /logistics/createSFOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/486)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsCreateSfOrderRequest {
     /// Order number; for non-Douyin orders max length 32 characters, consisting of digits, letters and the separators "-" and "/", e.g. Doudian-123456
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// For split-package scenarios: package ID (digits, letters and underscores only; case sensitive, i.e. 123A and 123a are not the same ID, otherwise number retrieval may fail). Not needed for one package per order; with 2 or more, each from the second onward needs a distinct ID. At most one of this and parcelQty (multi-piece) may be set; both may be omitted
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pack_id: Option<String>,
     /// Consignment item information
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cargo_details: Option<Vec<CargoDetailsItem>>,
     /// Value-added service info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub service_list: Option<Vec<ServiceListItem>>,
     /// Receiver and sender information (array length must be 2)
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub contact_info_list: Vec<ContactInfoListItem>,
     /// Payment method: 1 sender pays, 2 recipient pays
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_method: Option<i32>,
     /// Express product category; only express products agreed with SF Express sales may be used
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub express_type_id: Option<i32>,
     /// For parent-child waybill scenarios: number of packages, one tracking number per package; if more than 1, one parent tracking number and N-1 child tracking numbers are returned. Pass either this or packid (split-package scenario)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub parcel_qty: Option<i32>,
     /// Total weight of order goods, required for parent/child packages, in kg, up to 3 decimal places; if provided, must be >0 (>6 for parent/child packages)
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub total_weight: String,
     /// Whether to return the tracking number of the signed return receipt; values: 1 required, 0 not required
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_sign_back: Option<i32>,
     /// Remark
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub remark: Option<String>,
     /// Total length of goods in the customer order, in cm, to 3 decimal places, including parent-child waybills
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_length: Option<String>,
     /// Total width of goods in the customer order, in cm, to 3 decimal places, including parent-child waybills
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_width: Option<String>,
     /// Total height of goods in the customer order, in cm, to 3 decimal places, including parent-child waybills
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_height: Option<String>,
     /// Total volume of order goods, in cubic cm, up to 3 decimal places; used for volumetric weight
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub volume: Option<String>,
     /// Required for shared accounts: shop_id actually using the waybill service (must match order_id); pass -1 if unavailable
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub user_id: Option<i64>,
     /// Order channel source code, see the order channel source code table; required when order_id is a non-Douyin order
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_channel: String,
 }
 /// Response data of `logistics.createSFOrder`: Create an SF Express waybill for an order.
 ///
 /// `POST /logistics/createSFOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/486)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsCreateSfOrderResponse {
     /// Order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Package ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pack_id: Option<String>,
     /// Origin area code; usable for SF Express e-waybill label printing
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub origin_code: Option<String>,
     /// Destination area code, usable for SF e-waybill label printing
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub dest_code: Option<String>,
     /// Screening result: 1 manual confirmation, 2 can pick up and deliver, 3 cannot pick up and deliver
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub filter_result: Option<i32>,
     /// Required when filter_result=3. Reason code for not deliverable: 1 recipient out of range, 2 dispatcher out of range, 3 other reasons; peak control message format [number]:[peak control message]
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub remark: Option<String>,
     /// SF Express tracking number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub waybill_no_info_list: Option<Vec<WaybillNoInfoListItem>>,
     /// Routing label
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route_label_info: Option<RouteLabelInfo>,
     /// 2; see the mapping table in the docs
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_channel: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for LogisticsCreateSfOrderRequest {
@@ -2425,26 +1031,18 @@ impl ::shop_api::runtime::ApiRequest for LogisticsCreateSfOrderRequest {
 ///
 /// `POST /logistics/customTemplateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/549)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsCustomTemplateListRequest {
     /// Logistics provider code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_code: Option<String>,
 }
 /// Response data of `logistics.customTemplateList`: List the custom areas of waybill print templates by carrier.
 ///
 /// `POST /logistics/customTemplateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/549)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsCustomTemplateListResponse {
     /// Custom template data list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub custom_template_data: Option<Vec<CustomTemplateDataItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for LogisticsCustomTemplateListRequest {
@@ -2469,33 +1067,20 @@ impl ::shop_api::runtime::ApiRequest for LogisticsCustomTemplateListRequest {
 ///
 /// `POST /logistics/deliveryNotice` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1578)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsDeliveryNoticeRequest {
     /// Tracking number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub waybill_no: Option<String>,
     /// Release/rollback
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub notice_type: Option<String>,
 }
 /// Response data of `logistics.deliveryNotice`: Send a release or return notice for a waybill.
 ///
 /// `POST /logistics/deliveryNotice` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1578)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsDeliveryNoticeResponse {
     /// Whether successful
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub result: Option<bool>,
 }
 impl ::shop_api::runtime::ApiRequest for LogisticsDeliveryNoticeRequest {
@@ -2519,26 +1104,18 @@ impl ::shop_api::runtime::ApiRequest for LogisticsDeliveryNoticeRequest {
 ///
 /// `POST /logistics/getCustomTemplateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/784)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsGetCustomTemplateListRequest {
     /// Logistics provider code (empty means query all)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_code: Option<String>,
 }
 /// Response data of `logistics.getCustomTemplateList`: List the merchant's custom waybill print templates by carrier.
 ///
 /// `POST /logistics/getCustomTemplateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/784)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsGetCustomTemplateListResponse {
     /// List of all custom express templates of the merchant
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub custom_template_data: Option<
         Vec<LogisticsGetCustomTemplateListCustomTemplateDataItem>,
     >,
@@ -2565,18 +1142,15 @@ impl ::shop_api::runtime::ApiRequest for LogisticsGetCustomTemplateListRequest {
 ///
 /// `POST /logistics/getDesignTemplateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1737)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsGetDesignTemplateListRequest {}
 /// Response data of `logistics.getDesignTemplateList`: List the merchant's published custom-designed print templates.
 ///
 /// `POST /logistics/getDesignTemplateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1737)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsGetDesignTemplateListResponse {
     /// List of published custom templates
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub design_template_data: Option<Vec<DesignTemplateDataItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for LogisticsGetDesignTemplateListRequest {
@@ -2601,64 +1175,33 @@ impl ::shop_api::runtime::ApiRequest for LogisticsGetDesignTemplateListRequest {
 ///
 /// `POST /logistics/getOutRange` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/327)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsGetOutRangeRequest {
     /// Express company code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_code: Option<String>,
     /// Shipping address
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender_address: Option<SenderAddress>,
     /// Receiving address
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver_address: Option<ReceiverAddress>,
     /// Type (0 pickup and delivery combined; 1 pickup area; 2 delivery area). 0: uses senderAddress and receiverAddress; 1: uses senderAddress; 2: uses receiverAddress
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<i32>,
     /// Value-added service; currently only Deppon supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub service_list: Option<Vec<LogisticsGetOutRangeServiceListItem>>,
     /// Product type; currently only Deppon is supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_type: Option<String>,
     /// Delivery requirements; currently only Deppon is supported
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_req: Option<DeliveryReq>,
 }
 /// Response data of `logistics.getOutRange`: Check whether addresses are outside a carrier's service area.
 ///
 /// `POST /logistics/getOutRange` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/327)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsGetOutRangeResponse {
     /// Out-of-area response result (out of area true, within area false)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_out_range: Option<bool>,
     /// Out-of-area reason: 1 epidemic control, 2 natural disasters such as floods or typhoons, 3 special meeting controls, 4 outlet operation issues, 5 other reasons
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_range_reason: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for LogisticsGetOutRangeRequest {
@@ -2683,34 +1226,21 @@ impl ::shop_api::runtime::ApiRequest for LogisticsGetOutRangeRequest {
 ///
 /// `POST /logistics/getShopKey` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/478)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsGetShopKeyRequest {
     /// Encrypted print data
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cipher_text: Option<String>,
     /// Device info
-    #[serde(
-        rename = "deviceInfo",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "deviceInfo")]
     pub device_info: Option<String>,
 }
 /// Response data of `logistics.getShopKey`: Get the key to decrypt electronic waybill print data.
 ///
 /// `POST /logistics/getShopKey` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/478)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsGetShopKeyResponse {
     /// Symmetric key encrypted with the public key, used to decrypt e-waybill ciphertext
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub key: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for LogisticsGetShopKeyRequest {
@@ -2735,40 +1265,22 @@ impl ::shop_api::runtime::ApiRequest for LogisticsGetShopKeyRequest {
 ///
 /// `POST /logistics/listShopNetsite` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/576)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsListShopNetsiteRequest {
     /// Logistics provider code (pass an empty string to get all logistics)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_code: Option<String>,
 }
 /// Response data of `logistics.listShopNetsite`: List the shop's carrier outlets and waybill balances.
 ///
 /// `POST /logistics/listShopNetsite` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/576)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsListShopNetsiteResponse {
     /// List of outlets activated by the merchant
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub netsites: Option<Vec<NetsitesItem>>,
     /// Express company code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_code: Option<String>,
     /// Logistics provider business type: 1 direct-operated, 2 franchise, 3 last-mile delivery, 4 direct-operated with outlets
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub company_type: Option<i32>,
 }
 impl ::shop_api::runtime::ApiRequest for LogisticsListShopNetsiteRequest {
@@ -2793,58 +1305,32 @@ impl ::shop_api::runtime::ApiRequest for LogisticsListShopNetsiteRequest {
 ///
 /// `POST /logistics/newCreateOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1140)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsNewCreateOrderRequest {
     /// Sender info
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender_info: Option<SenderInfo>,
     /// Logistics provider code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_code: Option<String>,
     /// Detailed order list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_infos: Option<Vec<OrderInfosItem>>,
     /// Required for shared accounts: shop_id actually using the waybill service (must match order_id); pass -1 if unavailable
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub user_id: Option<i64>,
     /// Delivery requirements (currently only Deppon)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_req: Option<DeliveryReq>,
     /// Order channel source code, see the order channel source code table; required when order_id is a non-Douyin order
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_channel: String,
 }
 /// Response data of `logistics.newCreateOrder`: Get electronic waybill numbers for orders.
 ///
 /// `POST /logistics/newCreateOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1140)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsNewCreateOrderResponse {
     /// E-waybill information list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ebill_infos: Option<Vec<EbillInfosItem>>,
     /// Error message list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub err_infos: Option<Vec<ErrInfosItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for LogisticsNewCreateOrderRequest {
@@ -2868,35 +1354,24 @@ impl ::shop_api::runtime::ApiRequest for LogisticsNewCreateOrderRequest {
 ///
 /// `POST /logistics/queryPackageRoute` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1632)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsQueryPackageRouteRequest {
     /// Tracking number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub track_no: Option<String>,
     /// Logistics company
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub express: Option<String>,
     /// Receiver
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver: Option<Receiver>,
     /// Sender
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender: Option<Sender>,
 }
 /// Response data of `logistics.queryPackageRoute`: Get the tracking history of a parcel.
 ///
 /// `POST /logistics/queryPackageRoute` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1632)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsQueryPackageRouteResponse {
     /// Data
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Data>,
 }
 impl ::shop_api::runtime::ApiRequest for LogisticsQueryPackageRouteRequest {
@@ -2921,63 +1396,32 @@ impl ::shop_api::runtime::ApiRequest for LogisticsQueryPackageRouteRequest {
 ///
 /// `POST /logistics/registerPackageRoute` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1631)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsRegisterPackageRouteRequest {
     /// Logistics provider
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub express: Option<String>,
     /// Tracking number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub track_no: Option<String>,
     /// External document ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub outer_order_id: Option<String>,
     /// External sub-document ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub outer_sub_order_id: Option<String>,
     /// Callback URL
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub callback_url: Option<String>,
     /// Receiver
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver: Option<LogisticsRegisterPackageRouteReceiver>,
     /// Sender
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender: Option<LogisticsRegisterPackageRouteSender>,
     /// Goods list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cargo_list: Option<Vec<CargoListItem>>,
     /// Extension
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extend: Option<::std::collections::BTreeMap<String, String>>,
 }
 /// Response data of `logistics.registerPackageRoute`: Subscribe to tracking updates for a parcel via a callback URL.
 ///
 /// `POST /logistics/registerPackageRoute` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1631)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsRegisterPackageRouteResponse {}
 impl ::shop_api::runtime::ApiRequest for LogisticsRegisterPackageRouteRequest {
     type Response = LogisticsRegisterPackageRouteResponse;
@@ -3000,18 +1444,15 @@ impl ::shop_api::runtime::ApiRequest for LogisticsRegisterPackageRouteRequest {
 ///
 /// `POST /logistics/templateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/476)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsTemplateListRequest {}
 /// Response data of `logistics.templateList`: List the standard waybill print templates by carrier.
 ///
 /// `POST /logistics/templateList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/476)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsTemplateListResponse {
     /// Template data
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_data: Option<Vec<TemplateDataItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for LogisticsTemplateListRequest {
@@ -3036,126 +1477,50 @@ impl ::shop_api::runtime::ApiRequest for LogisticsTemplateListRequest {
 ///
 /// `POST /logistics/updateOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/494)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsUpdateOrderRequest {
     /// Sender info
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender_info: Option<LogisticsUpdateOrderSenderInfo>,
     /// Receiver information
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver_info: Option<LogisticsUpdateOrderReceiverInfo>,
     /// Logistics provider code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_code: Option<String>,
     /// Tracking number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub track_no: Option<String>,
     /// Product detail list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub items: Option<Vec<ItemsItem>>,
     /// Remark
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub remark: Option<String>,
     /// Reserved extension field
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub extra: Option<String>,
     /// user_id of the shop actually using the waybill number service
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub user_id: Option<i64>,
     /// Total volume, or length, width, height of the goods; integer, in cm
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub volume: Option<String>,
     /// Total weight; integer, for merchants with a volumetric-weight trust agreement with the courier; unit: grams
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub weight: Option<i64>,
     /// Warehouse, store, or head-office-to-head-office shipping
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warehouse: Option<LogisticsUpdateOrderWarehouse>,
 }
 /// Response data of `logistics.updateOrder`: Update the sender, receiver or items of an electronic waybill.
 ///
 /// `POST /logistics/updateOrder` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/494)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsUpdateOrderResponse {
     /// Tracking number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub track_no: Option<String>,
     /// Sorting code (three-segment code)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sort_code: Option<String>,
     /// Consolidation site code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub package_center_code: Option<String>,
     /// Consolidation package name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub package_center_name: Option<String>,
     /// Sorting code (big-pen) code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub short_address_code: Option<String>,
     /// Sorting code (big-pen) name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub short_address_name: Option<String>,
     /// Extension field
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub extra_resp: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for LogisticsUpdateOrderRequest {
@@ -3179,33 +1544,20 @@ impl ::shop_api::runtime::ApiRequest for LogisticsUpdateOrderRequest {
 ///
 /// `POST /logistics/waybillApply` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/490)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsWaybillApplyRequest {
     /// Request struct
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub waybill_applies: Option<Vec<WaybillAppliesItem>>,
 }
 /// Response data of `logistics.waybillApply`: Get the encrypted print data for waybill numbers.
 ///
 /// `POST /logistics/waybillApply` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/490)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsWaybillApplyResponse {
     /// Normal response struct
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub waybill_infos: Option<Vec<WaybillInfosItem>>,
     /// Error response struct
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub err_infos: Option<Vec<LogisticsWaybillApplyErrInfosItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for LogisticsWaybillApplyRequest {

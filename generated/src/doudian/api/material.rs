@@ -3,1056 +3,406 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// Material info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialsItem {
     /// This parameter serves only 2 purposes: (1) unique identifier of a material within one request; (2) anti-concurrency: request_ids of a request are sorted and concatenated; identical results are treated as the same request
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub request_id: Option<String>,
     /// Folder ID; 0 is the material center root. To create a folder, see: <https://ehome.bytedance.net/djt/apiManage/doc/preview/946?doc=true>
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_id: Option<String>,
     /// Material name, max length 50 characters
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Image URL; for binary upload use the file_uri field. Pass either url or file_uri; they cannot both be empty
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
     /// URI of the binary file; see <https://op.jinritemai.com/docs/guide-docs/171/1719>
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub file_uri: Option<String>,
     /// Material type, fixed value: photo
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_type: Option<String>,
 }
 /// Successfully uploaded materials; key is the request_id in the parameters
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SuccessMapItem {
     /// Material ID, unique ID of the material in the Material Center
-    #[serde(
-        rename = "MaterialId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "MaterialId")]
     pub material_id: Option<String>,
     /// Material name, max length 50 characters
-    #[serde(
-        rename = "Name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "Name")]
     pub name: Option<String>,
     /// Folder ID; "0" means the material was uploaded to the material center root
-    #[serde(
-        rename = "FolderId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "FolderId")]
     pub folder_id: Option<String>,
     /// Value of the url parameter when uploading material
-    #[serde(
-        rename = "OriginUrl",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "OriginUrl")]
     pub origin_url: Option<String>,
     /// URL returned by the Material Center; being phased out, see <https://op.jinritemai.com/docs/notice-docs/5/2668> for the replacement
-    #[serde(
-        rename = "ByteUrl",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "ByteUrl")]
     pub byte_url: Option<String>,
     /// Review status: 1 pending review, 2 under review, 3 approved, 4 rejected
-    #[serde(
-        rename = "AuditStatus",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "AuditStatus")]
     pub audit_status: Option<i32>,
     /// Whether the material is newly created: false means it already exists or request_id was reused, true means newly created
-    #[serde(
-        rename = "IsNew",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "IsNew")]
     pub is_new: Option<bool>,
 }
 /// Failed materials; key is the request_id in the parameters
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FailedMapItem {
     /// Failure code
-    #[serde(
-        rename = "ErrCode",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "ErrCode")]
     pub err_code: Option<i32>,
     /// Failure reason
-    #[serde(
-        rename = "ErrMsg",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "ErrMsg")]
     pub err_msg: Option<String>,
 }
 /// Successfully uploaded materials; key is the request_id in the parameters
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialBatchUploadVideoAsyncSuccessMapItem {
     /// Material ID, unique ID of the material in the Material Center
-    #[serde(
-        rename = "MaterialId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "MaterialId")]
     pub material_id: Option<String>,
     /// Material name, max length 50 characters
-    #[serde(
-        rename = "Name",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "Name")]
     pub name: Option<String>,
     /// Folder ID; "0" means the material was uploaded to the material center root
-    #[serde(
-        rename = "FolderId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "FolderId")]
     pub folder_id: Option<String>,
     /// Value of the url parameter when uploading material
-    #[serde(
-        rename = "OriginUrl",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "OriginUrl")]
     pub origin_url: Option<String>,
     /// Review status: 0 downloading, 1 pending review, 2 under review, 3 approved, 4 rejected
-    #[serde(
-        rename = "AuditStatus",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "AuditStatus")]
     pub audit_status: Option<i32>,
     /// Whether the material is newly created; true means newly created
-    #[serde(
-        rename = "IsNew",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "IsNew")]
     pub is_new: Option<bool>,
 }
 /// Folders that failed and error details
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialDeleteFolderFailedMapItem {
     /// Error code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i32>,
     /// Description of the error code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub msg: Option<String>,
 }
 /// Subfolder list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ChildFolderItem {
     /// Folder ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_id: Option<String>,
     /// Folder type
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_type: Option<i32>,
     /// Folder name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_name: Option<String>,
     /// Folder status: 1 valid, 4 in recycle bin
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub operate_status: Option<i32>,
     /// Parent folder ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub parent_folder_id: Option<String>,
     /// Folder creation time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<String>,
     /// Folder last modification time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
     /// Time the folder was moved to the recycle bin; meaningful only while in the recycle bin
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delete_time: Option<String>,
     /// Folder attribute: 0 folder (any material type), 1 image folder (images only), 2 video folder (videos only)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_attr: Option<i32>,
 }
 /// Image info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PhotoInfo {
     /// Image height
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<i32>,
     /// Image width
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<i32>,
     /// Image format
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub format: Option<String>,
 }
 /// Video info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct VideoInfo {
     /// Video format
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub format: Option<String>,
     /// Video duration
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub duration: Option<f64>,
     /// Video cloud vid, used to get video playback info etc., see <https://op.jinritemai.com/docs/api-docs/69/2164>
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub vid: Option<String>,
     /// Video cover
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub video_cover_url: Option<String>,
 }
 /// Material list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ChildMaterialItem {
     /// Material ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_id: Option<String>,
     /// Folder ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_id: Option<String>,
     /// Publicly accessible URL passed in by the developer when creating the material
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub origin_url: Option<String>,
     /// Image URL; byte_url is returned only when audit_status=3; for videos use the vid field
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub byte_url: Option<String>,
     /// Material name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub materil_name: Option<String>,
     /// Material type: photo image; video video
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_type: Option<String>,
     /// Status: 0 pending download, 1 valid, 4 in recycle bin
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub operate_status: Option<i32>,
     /// Review status: 1 pending review, 2 under review, 3 approved, 4 rejected; note: byte_url is returned only when audit_status=3
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub audit_status: Option<i32>,
     /// Review failure reason
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub audit_reject_desc: Option<String>,
     /// Size in bytes
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
     /// Image info
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub photo_info: Option<PhotoInfo>,
     /// Video info
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_info: Option<VideoInfo>,
     /// Material creation time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<String>,
     /// Material last modified time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
     /// Time the material was moved to the recycle bin; meaningful only while in the recycle bin
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delete_time: Option<String>,
 }
 /// Folder information
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FolderInfo {
     /// Folder ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_id: Option<String>,
     /// Folder type
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_type: Option<i32>,
     /// Folder name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_name: Option<String>,
     /// Folder status: 1 valid, 4 in recycle bin
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub operate_status: Option<i32>,
     /// Subfolder list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub child_folder: Option<Vec<ChildFolderItem>>,
     /// Material list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub child_material: Option<Vec<ChildMaterialItem>>,
     /// Parent folder ID; 0 is the material center root
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub parent_folder_id: Option<String>,
     /// Folder creation time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<String>,
     /// Folder last modification time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
     /// Time the folder was moved to the recycle bin; meaningful only while in the recycle bin
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delete_time: Option<String>,
     /// Total number of materials in the folder
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_child_material_num: Option<i64>,
     /// Folder attribute: 0 folder (any material type), 1 image folder (images only), 2 video folder (videos only)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_attr: Option<i32>,
 }
 /// List of currently effective benefits
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EquityInfoItem {
     /// Benefit type
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub equity_type: Option<String>,
     /// Benefit description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub equity_type_desc: Option<String>,
     /// Benefit start time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub begin_time: Option<i64>,
     /// Benefit end time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_time: Option<i64>,
     /// Total capacity for this entitlement, in KB
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_capacity: Option<i64>,
     /// Total image capacity for this entitlement, in KB
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub photo_capacity: Option<i64>,
     /// Total video capacity for this entitlement, in KB
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub video_capacity: Option<i64>,
 }
 /// Success map, keyed by vid, value is the video playback info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialMGetPlayInfoSuccessMapItem {
     /// vid, the vid field returned by the material center search or material detail APIs
-    #[serde(
-        rename = "Vid",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "Vid")]
     pub vid: Option<String>,
     /// Video height
-    #[serde(
-        rename = "Height",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "Height")]
     pub height: Option<i32>,
     /// Video width
-    #[serde(
-        rename = "Width",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "Width")]
     pub width: Option<i32>,
     /// Video format
-    #[serde(
-        rename = "Format",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "Format")]
     pub format: Option<String>,
     /// Video size, in bytes
-    #[serde(
-        rename = "Size",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "Size")]
     pub size: Option<i64>,
     /// Original video URL
-    #[serde(
-        rename = "URI",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "URI")]
     pub uri: Option<String>,
     /// Video length (s)
-    #[serde(
-        rename = "Duration",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "Duration")]
     pub duration: Option<f64>,
     /// Video cover URL
-    #[serde(
-        rename = "VideoCoverUrl",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "VideoCoverUrl")]
     pub video_cover_url: Option<String>,
     /// Video playback URL
-    #[serde(
-        rename = "MainUrl",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "MainUrl")]
     pub main_url: Option<String>,
     /// Expiry time of the video playback URL and cover URL
-    #[serde(
-        rename = "MainUrlExpire",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "MainUrlExpire")]
     pub main_url_expire: Option<i64>,
 }
 /// Video info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialQueryMaterialDetailVideoInfo {
     /// Video format
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub format: Option<String>,
     /// Video duration, in seconds
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub duration: Option<f64>,
     /// vid, used to get the video playback URL; API docs: <https://op.jinritemai.com/docs/api-docs/69/2164>
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub vid: Option<String>,
     /// Video height
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<i32>,
     /// Video width
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<i32>,
     /// Video cover URL
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub video_cover_url: Option<String>,
 }
 /// Material details
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialInfo {
     /// Material ID; obtainable via /material/batchUploadImageSync, /material/uploadImageSync or /material/searchMaterial
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_id: Option<String>,
     /// Folder ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_id: Option<String>,
     /// Publicly accessible URL passed in by the developer at upload
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub origin_url: Option<String>,
     /// Image URL; byte_url is obtained when audit_status=3; returned if present
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub byte_url: Option<String>,
     /// Material name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub materil_name: Option<String>,
     /// Material type: photo image; video video
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_type: Option<String>,
     /// Material status: 0 pending download; 1 valid; 4 in recycle bin
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub operate_status: Option<i32>,
     /// Review status: 1 pending review, 2 under review, 3 approved, 4 rejected; note: ByteUrl is returned only when AuditStatus=3
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub audit_status: Option<i32>,
     /// Review failure reason
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub audit_reject_desc: Option<String>,
     /// Size in bytes
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
     /// Image info
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub photo_info: Option<PhotoInfo>,
     /// Video info
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_info: Option<MaterialQueryMaterialDetailVideoInfo>,
     /// Material creation time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<String>,
     /// Material last modified time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
     /// Time the material was moved to the recycle bin; meaningful only while in the recycle bin
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delete_time: Option<String>,
 }
 /// Folder list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FolderInfoListItem {
     /// Folder ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_id: Option<String>,
     /// Folder type: 0 user-created, 1 default, 2 system folder
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_type: Option<i32>,
     /// Folder name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Folder status: 1 valid, 4 in recycle bin
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub operate_status: Option<i32>,
     /// Parent folder ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub parent_folder_id: Option<String>,
     /// Folder creation time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<String>,
     /// Folder last edit time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
     /// Folder deletion time; returned when the folder is in the recycle bin, "" if not deleted
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delete_time: Option<String>,
     /// Folder attribute: 0 folder (any material type), 1 image folder (images only), 2 video folder (videos only)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_attr: Option<String>,
 }
 /// Video info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialSearchMaterialVideoInfo {
     /// Video format
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub format: Option<String>,
     /// Video duration, in seconds
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub duration: Option<f64>,
     /// vid, used to get the video playback URL; API docs: <https://op.jinritemai.com/docs/api-docs/69/2164>
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub vid: Option<String>,
     /// Video cover URL
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub video_cover_url: Option<String>,
     /// Video height, in px
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<i32>,
     /// Video width, in px
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<i32>,
     /// Video size, in bytes
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
 }
 /// Material list info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialInfoListItem {
     /// Material ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_id: Option<String>,
     /// Parent folder ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_id: Option<String>,
     /// URL passed when creating the material
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub origin_url: Option<String>,
     /// URL returned by the Material Center, only valid for images; for video playback info see the video_info/vid field
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub byte_url: Option<String>,
     /// Material name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_name: Option<String>,
     /// photo: image, video: video
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_type: Option<String>,
     /// Material status: 0 pending download, 1 valid, 4 in recycle bin, 6 deleted
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub operate_status: Option<i32>,
     /// Review status: 1 pending review, 2 under review, 3 approved, 4 rejected
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub audit_status: Option<i32>,
     /// Review failure reason
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub audit_reject_desc: Option<String>,
     /// File size, in KB
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
     /// Material creation time, format yyyy-MM-dd HH:mm:ss
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<String>,
     /// Last material update time, format: yyyy-MM-dd HH:mm:ss
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
     /// Time moved to the recycle bin, format: yyyy-MM-dd HH:mm:ss
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delete_time: Option<String>,
     /// Image info
-    #[serde(rename = "photoInfo", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "photoInfo")]
     pub photo_info: Option<PhotoInfo>,
     /// Video info
-    #[serde(rename = "videoInfo", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "videoInfo")]
     pub video_info: Option<MaterialSearchMaterialVideoInfo>,
 }
-::shop_api::impl_lenient!(
-    MaterialsItem, SuccessMapItem, FailedMapItem,
-    MaterialBatchUploadVideoAsyncSuccessMapItem, MaterialDeleteFolderFailedMapItem,
-    ChildFolderItem, PhotoInfo, VideoInfo, ChildMaterialItem, FolderInfo, EquityInfoItem,
-    MaterialMGetPlayInfoSuccessMapItem, MaterialQueryMaterialDetailVideoInfo,
-    MaterialInfo, FolderInfoListItem, MaterialSearchMaterialVideoInfo,
-    MaterialInfoListItem
-);
 /// Request of `material.batchUploadImageSync`: Upload several images to the material center.
 ///
 /// `POST /material/batchUploadImageSync` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/1616)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialBatchUploadImageSyncRequest {
     /// Material info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub materials: Option<Vec<MaterialsItem>>,
     /// Whether to deduplicate (true/false), default false. Deduplication: if an approved image with identical content exists, its address is returned directly.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub need_distinct: Option<bool>,
 }
 /// Response data of `material.batchUploadImageSync`: Upload several images to the material center.
 ///
 /// `POST /material/batchUploadImageSync` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/1616)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialBatchUploadImageSyncResponse {
     /// Successfully uploaded materials; key is the request_id in the parameters
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_map: Option<::std::collections::BTreeMap<String, SuccessMapItem>>,
     /// Failed materials; key is the request_id in the parameters
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_map: Option<::std::collections::BTreeMap<String, FailedMapItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for MaterialBatchUploadImageSyncRequest {
@@ -1076,27 +426,22 @@ impl ::shop_api::runtime::ApiRequest for MaterialBatchUploadImageSyncRequest {
 ///
 /// `POST /material/batchUploadVideoAsync` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/1617)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialBatchUploadVideoAsyncRequest {
     /// Material info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub materials: Option<Vec<MaterialsItem>>,
 }
 /// Response data of `material.batchUploadVideoAsync`: Upload several videos to the material center asynchronously.
 ///
 /// `POST /material/batchUploadVideoAsync` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/1617)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialBatchUploadVideoAsyncResponse {
     /// Successfully uploaded materials; key is the request_id in the parameters
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_map: Option<
         ::std::collections::BTreeMap<String, MaterialBatchUploadVideoAsyncSuccessMapItem>,
     >,
     /// Failed materials; key is the request_id in the parameters
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_map: Option<::std::collections::BTreeMap<String, FailedMapItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for MaterialBatchUploadVideoAsyncRequest {
@@ -1120,63 +465,30 @@ impl ::shop_api::runtime::ApiRequest for MaterialBatchUploadVideoAsyncRequest {
 ///
 /// `POST /material/createFolder` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/946)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialCreateFolderRequest {
     /// Folder name, at most 20 characters
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Parent folder ID; root is 0. If not passed, the folder is created under the root
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub parent_folder_id: Option<String>,
     /// Folder type: 0 user-created
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<i32>,
 }
 /// Response data of `material.createFolder`: Create a folder in the material center.
 ///
 /// `POST /material/createFolder` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/946)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialCreateFolderResponse {
     /// Folder ID, globally unique
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_id: Option<String>,
     /// Parent folder ID, globally unique
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub parent_folder_id: Option<String>,
     /// Folder name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Folder type: 0 user-created, 1 default, 2 system folder
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<i32>,
 }
 impl ::shop_api::runtime::ApiRequest for MaterialCreateFolderRequest {
@@ -1200,29 +512,20 @@ impl ::shop_api::runtime::ApiRequest for MaterialCreateFolderRequest {
 ///
 /// `POST /material/deleteFolder` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/945)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialDeleteFolderRequest {
     /// Folder ID list, at most 20
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_ids: Option<Vec<String>>,
 }
 /// Response data of `material.deleteFolder`: Permanently delete material center folders.
 ///
 /// `POST /material/deleteFolder` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/945)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialDeleteFolderResponse {
     /// List of folder IDs that succeeded
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub success_ids: Option<Vec<String>>,
     /// Folders that failed and error details
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_map: Option<
         ::std::collections::BTreeMap<String, MaterialDeleteFolderFailedMapItem>,
     >,
@@ -1248,29 +551,20 @@ impl ::shop_api::runtime::ApiRequest for MaterialDeleteFolderRequest {
 ///
 /// `POST /material/deleteMaterial` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/944)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialDeleteMaterialRequest {
     /// IDs of materials to delete; at most 100; only materials in the same directory level can be deleted
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_ids: Option<Vec<String>>,
 }
 /// Response data of `material.deleteMaterial`: Permanently delete materials.
 ///
 /// `POST /material/deleteMaterial` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/944)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialDeleteMaterialResponse {
     /// Material IDs that succeeded
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub success_ids: Option<Vec<String>>,
     /// Material IDs that failed and reasons
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_map: Option<
         ::std::collections::BTreeMap<String, MaterialDeleteFolderFailedMapItem>,
     >,
@@ -1296,47 +590,24 @@ impl ::shop_api::runtime::ApiRequest for MaterialDeleteMaterialRequest {
 ///
 /// `POST /material/easyShuttle` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/1955)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialEasyShuttleRequest {
     /// Folder ID list; operates on folders or materials under these folders. 0 open platform, 1 image root, 2 video root, -1 recycle bin
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_id_list: Option<Vec<String>>,
     /// Operation type: move to recycle bin: to_recycle, delete permanently: delete_forever
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub operate_type: Option<String>,
     /// Material type of the operation
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_type_list: Option<Vec<String>>,
     /// Whether to operate on materials only
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub only_material: Option<bool>,
     /// Materials or folders created before this time point
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_end: Option<String>,
 }
 /// Response data of `material.easyShuttle`: Recycle or permanently delete contents of material folders in bulk.
 ///
 /// `POST /material/easyShuttle` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/1955)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialEasyShuttleResponse {}
 impl ::shop_api::runtime::ApiRequest for MaterialEasyShuttleRequest {
     type Response = MaterialEasyShuttleResponse;
@@ -1359,33 +630,20 @@ impl ::shop_api::runtime::ApiRequest for MaterialEasyShuttleRequest {
 ///
 /// `POST /material/editFolder` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/948)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialEditFolderRequest {
     /// Folder ID; system folders cannot be operated on (0 root, -1 recycle bin)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_id: Option<String>,
     /// New folder name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Target parent folder ID to move to
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub to_folder_id: Option<String>,
 }
 /// Response data of `material.editFolder`: Rename or move a material folder.
 ///
 /// `POST /material/editFolder` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/948)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialEditFolderResponse {}
 impl ::shop_api::runtime::ApiRequest for MaterialEditFolderRequest {
     type Response = MaterialEditFolderResponse;
@@ -1408,33 +666,20 @@ impl ::shop_api::runtime::ApiRequest for MaterialEditFolderRequest {
 ///
 /// `POST /material/editMaterial` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/956)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialEditMaterialRequest {
     /// Material ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_id: Option<String>,
     /// Material name, at most 50 characters
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_name: Option<String>,
     /// Target folder ID; "0" is the material center
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub to_folder_id: Option<String>,
 }
 /// Response data of `material.editMaterial`: Rename a material or move it to another folder.
 ///
 /// `POST /material/editMaterial` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/956)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialEditMaterialResponse {}
 impl ::shop_api::runtime::ApiRequest for MaterialEditMaterialRequest {
     type Response = MaterialEditMaterialResponse;
@@ -1457,36 +702,22 @@ impl ::shop_api::runtime::ApiRequest for MaterialEditMaterialRequest {
 ///
 /// `POST /material/getFolderInfo` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/953)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialGetFolderInfoRequest {
     /// Folder ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_id: Option<String>,
     /// Page number, starting from 1
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page_num: Option<i32>,
     /// Number returned per page; max 100, default 50
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page_size: Option<i32>,
 }
 /// Response data of `material.getFolderInfo`: Get a material folder with its subfolders and materials, paged.
 ///
 /// `POST /material/getFolderInfo` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/953)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialGetFolderInfoResponse {
     /// Folder information
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub folder_info: Option<FolderInfo>,
 }
 impl ::shop_api::runtime::ApiRequest for MaterialGetFolderInfoRequest {
@@ -1511,60 +742,27 @@ impl ::shop_api::runtime::ApiRequest for MaterialGetFolderInfoRequest {
 ///
 /// `POST /material/get_cap_info` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/1694)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialGetCapInfoRequest {}
 /// Response data of `material.get_cap_info`: Get the material center storage capacity and usage.
 ///
 /// `POST /material/get_cap_info` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/1694)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialGetCapInfoResponse {
     /// Total capacity, in KB
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_capacity: Option<i64>,
     /// Used capacity, in KB
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_capacity_used: Option<i64>,
     /// Total image storage, in KB
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub photo_capacity: Option<i64>,
     /// Used image storage, in KB
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub photo_capacity_used: Option<i64>,
     /// Total video capacity, in KB
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub video_capacity: Option<i64>,
     /// Used video capacity, in KB
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub video_capacity_used: Option<i64>,
     /// List of currently effective benefits
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub equity_info: Option<Vec<EquityInfoItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for MaterialGetCapInfoRequest {
@@ -1589,27 +787,22 @@ impl ::shop_api::runtime::ApiRequest for MaterialGetCapInfoRequest {
 ///
 /// `POST /material/mGetPlayInfo` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/2164)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialMGetPlayInfoRequest {
     /// List of vids, length (1, 20)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub vid_list: Option<Vec<String>>,
 }
 /// Response data of `material.mGetPlayInfo`: Get playback URLs and info for videos.
 ///
 /// `POST /material/mGetPlayInfo` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/2164)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialMGetPlayInfoResponse {
     /// Success map, keyed by vid, value is the video playback info
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_map: Option<
         ::std::collections::BTreeMap<String, MaterialMGetPlayInfoSuccessMapItem>,
     >,
     /// Failure map, keyed by vid
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_map: Option<::std::collections::BTreeMap<String, FailedMapItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for MaterialMGetPlayInfoRequest {
@@ -1634,29 +827,20 @@ impl ::shop_api::runtime::ApiRequest for MaterialMGetPlayInfoRequest {
 ///
 /// `POST /material/moveFolderToRecycleBin` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/947)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialMoveFolderToRecycleBinRequest {
     /// IDs of folders moved to the recycle bin
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_ids: Option<Vec<String>>,
 }
 /// Response data of `material.moveFolderToRecycleBin`: Move material folders to the recycle bin.
 ///
 /// `POST /material/moveFolderToRecycleBin` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/947)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialMoveFolderToRecycleBinResponse {
     /// List of IDs that succeeded
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub success_ids: Option<Vec<String>>,
     /// Map of IDs that failed
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_map: Option<
         ::std::collections::BTreeMap<String, MaterialDeleteFolderFailedMapItem>,
     >,
@@ -1682,29 +866,20 @@ impl ::shop_api::runtime::ApiRequest for MaterialMoveFolderToRecycleBinRequest {
 ///
 /// `POST /material/moveMaterialToRecycleBin` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/951)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialMoveMaterialToRecycleBinRequest {
     /// Material ID list: (1) at most 100; (2) materials must be in the same directory level
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_ids: Option<Vec<String>>,
 }
 /// Response data of `material.moveMaterialToRecycleBin`: Move materials to the recycle bin.
 ///
 /// `POST /material/moveMaterialToRecycleBin` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/951)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialMoveMaterialToRecycleBinResponse {
     /// List of successful material IDs
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub success_ids: Option<Vec<String>>,
     /// Failed material list
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_map: Option<
         ::std::collections::BTreeMap<String, MaterialDeleteFolderFailedMapItem>,
     >,
@@ -1730,22 +905,18 @@ impl ::shop_api::runtime::ApiRequest for MaterialMoveMaterialToRecycleBinRequest
 ///
 /// `POST /material/queryMaterialDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/950)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialQueryMaterialDetailRequest {
     /// Material ID; obtainable via /material/batchUploadImageSync, /material/uploadImageSync or /material/searchMaterial
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_id: Option<String>,
 }
 /// Response data of `material.queryMaterialDetail`: Get the details of one material.
 ///
 /// `POST /material/queryMaterialDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/950)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialQueryMaterialDetailResponse {
     /// Material details
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub material_info: Option<MaterialInfo>,
 }
 impl ::shop_api::runtime::ApiRequest for MaterialQueryMaterialDetailRequest {
@@ -1770,29 +941,20 @@ impl ::shop_api::runtime::ApiRequest for MaterialQueryMaterialDetailRequest {
 ///
 /// `POST /material/recoverFolder` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/1096)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialRecoverFolderRequest {
     /// IDs of folders to restore; system folders cannot be operated on (0 root, -1 recycle bin). At most 20 per batch
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_ids: Option<Vec<String>>,
 }
 /// Response data of `material.recoverFolder`: Restore material folders from the recycle bin.
 ///
 /// `POST /material/recoverFolder` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/1096)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialRecoverFolderResponse {
     /// List of folders that succeeded
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub success_ids: Option<Vec<String>>,
     /// Folders that failed and failure details
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_map: Option<
         ::std::collections::BTreeMap<String, MaterialDeleteFolderFailedMapItem>,
     >,
@@ -1818,29 +980,20 @@ impl ::shop_api::runtime::ApiRequest for MaterialRecoverFolderRequest {
 ///
 /// `POST /material/recoverMaterial` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/954)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialRecoverMaterialRequest {
     /// Material ID list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_ids: Option<Vec<String>>,
 }
 /// Response data of `material.recoverMaterial`: Restore materials from the recycle bin.
 ///
 /// `POST /material/recoverMaterial` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/954)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialRecoverMaterialResponse {
     /// List of material IDs successfully operated on
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub success_ids: Option<Vec<String>>,
     /// Failed material list with failure reasons
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_map: Option<
         ::std::collections::BTreeMap<String, MaterialDeleteFolderFailedMapItem>,
     >,
@@ -1866,89 +1019,36 @@ impl ::shop_api::runtime::ApiRequest for MaterialRecoverMaterialRequest {
 ///
 /// `POST /material/searchFolder` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/952)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialSearchFolderRequest {
     /// Sort order: 0 creation time desc, 1 creation time asc, 2 modification time desc, 3 modification time asc, 4 folder name desc, 5 folder name asc
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_by: Option<i32>,
     /// Page number, starting from 1
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page_num: Option<i32>,
     /// Number returned per page; max 100, default 50
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page_size: Option<i32>,
     /// File name fragment to search
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Folder ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_id: Option<String>,
     /// Minimum creation time, inclusive of this second
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_start: Option<String>,
     /// Maximum creation time, inclusive of this second
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_end: Option<String>,
     /// Parent folder ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub parent_folder_id: Option<String>,
     /// Folder status: 1 valid, 4 in recycle bin
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub operate_status: Option<Vec<i32>>,
 }
 /// Response data of `material.searchFolder`: Search material folders by name, parent, status or time.
 ///
 /// `POST /material/searchFolder` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/952)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialSearchFolderResponse {
     /// Folder list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_info_list: Option<Vec<FolderInfoListItem>>,
     /// Number of folders matching the filter
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for MaterialSearchFolderRequest {
@@ -1973,110 +1073,42 @@ impl ::shop_api::runtime::ApiRequest for MaterialSearchFolderRequest {
 ///
 /// `POST /material/searchMaterial` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/943)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialSearchMaterialRequest {
     /// Material ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_id: Option<String>,
     /// File name, fuzzy match supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_name: Option<String>,
     /// Material type: empty any, photo image, video video
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_type: Option<Vec<String>>,
     /// Material status: 0 pending download, 1 valid, 4 in recycle bin
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub operate_status: Option<Vec<i32>>,
     /// Review status: 1 pending review, 2 under review, 3 approved, 4 rejected
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub audit_status: Option<Vec<i32>>,
     /// Search creation start time, format: yyyy-MM-dd HH:mm:ss
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_start: Option<String>,
     /// Search creation end time, format: yyyy-MM-dd HH:mm:ss
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_end: Option<String>,
     /// Folder ID: "0" material center, "-1" recycle bin
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_id: Option<String>,
     /// Material ID list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_id_list: Option<Vec<String>>,
     /// Page number: 1, 2, ...; default: 1
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page_num: Option<i32>,
     /// Page size: 1, 2, ..., 100; default: 50
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page_size: Option<i32>,
     /// Sort order: 0 creation time desc, 1 creation time asc, 6 material size desc, 7 material size asc
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_type: Option<i32>,
 }
 /// Response data of `material.searchMaterial`: Search materials by name, type, status, folder or time.
 ///
 /// `POST /material/searchMaterial` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/943)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialSearchMaterialResponse {
     /// Material list info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_info_list: Option<Vec<MaterialInfoListItem>>,
     /// Total count
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for MaterialSearchMaterialRequest {
@@ -2101,80 +1133,36 @@ impl ::shop_api::runtime::ApiRequest for MaterialSearchMaterialRequest {
 ///
 /// `POST /material/uploadImageSync` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/955)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialUploadImageSyncRequest {
     /// Folder ID; 0 is the root directory
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_id: Option<String>,
     /// Image URL; must be publicly accessible. Pass either url or file_uri; they cannot both be empty; if both are set, url is used
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub url: String,
     /// Image name, developer-defined, max 50 characters
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_name: Option<String>,
     /// URI of the binary file; see <https://op.jinritemai.com/docs/guide-docs/171/1719>
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub file_uri: Option<String>,
     /// Whether to deduplicate (true/false), default false. Deduplication: if an approved image with identical content exists, its address is returned directly.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub need_distinct: Option<bool>,
 }
 /// Response data of `material.uploadImageSync`: Upload one image to the material center.
 ///
 /// `POST /material/uploadImageSync` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/955)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialUploadImageSyncResponse {
     /// Material ID; call /material/queryMaterialDetail with MaterialId to get byte_url when audit_status=3
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_id: Option<String>,
     /// ID of the folder containing the material; 0 is the Material Center root; other values are the folder ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_id: Option<String>,
     /// Whether newly created: true newly created
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_new: Option<bool>,
     /// Material audit status: 1 awaiting audit; 2 under audit; 3 approved; 4 rejected. Note: ByteUrl is returned only when AuditStatus=3
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub audit_status: Option<i32>,
     /// Offline. Get the new URL by: 1) listening to doudian_material_auditResultForShop (shops) or doudian_material_auditResultForBSCP (suppliers) and using byte_url when audit_status=3; 2) calling /material/queryMaterialDetail with the response MaterialId and using byte_url when audit_status=3
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub byte_url: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for MaterialUploadImageSyncRequest {
@@ -2198,68 +1186,30 @@ impl ::shop_api::runtime::ApiRequest for MaterialUploadImageSyncRequest {
 ///
 /// `POST /material/uploadVideoAsync` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/949)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialUploadVideoAsyncRequest {
     /// Parent folder ID; 0 is the root. To create a folder, see: <https://ehome.bytedance.net/djt/apiManage/doc/preview/946?doc=true>
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_id: Option<String>,
     /// Video URL; one of url and file_uri is required; if both are given, url is used
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
     /// Video name, at most 50 characters, preferably with file extension
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// URI of the binary file; see <https://op.jinritemai.com/docs/guide-docs/171/1719>
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub file_uri: Option<String>,
 }
 /// Response data of `material.uploadVideoAsync`: Upload one video to the material center asynchronously.
 ///
 /// `POST /material/uploadVideoAsync` — [official documentation](https://op.jinritemai.com/docs/api-docs/69/949)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaterialUploadVideoAsyncResponse {
     /// Material ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_id: Option<String>,
     /// ID of the folder containing the material; 0 is the Material Center root
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub folder_id: Option<String>,
     /// Whether newly created: false duplicate request, true newly created
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_new: Option<bool>,
     /// Material audit status: 0 downloading, 1 awaiting audit, 2 under audit, 3 approved, 4 rejected
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub audit_status: Option<i32>,
 }
 impl ::shop_api::runtime::ApiRequest for MaterialUploadVideoAsyncRequest {

@@ -175,77 +175,123 @@ impl Event {
         #[allow(clippy::match_single_binding)]
         match code {
             #[cfg(feature = "doudian-after-sale")]
-            "200" => serde_json::from_str(data).map(Self::RefundCreated),
+            "200" => ::shop_api::runtime::de::from_str(data).map(Self::RefundCreated),
             #[cfg(feature = "doudian-after-sale")]
-            "201" => serde_json::from_str(data).map(Self::RefundAgreed),
+            "201" => ::shop_api::runtime::de::from_str(data).map(Self::RefundAgreed),
             #[cfg(feature = "doudian-after-sale")]
-            "202" => serde_json::from_str(data).map(Self::RefundReturnApplyAgreed),
-            #[cfg(feature = "doudian-after-sale")]
-            "203" => serde_json::from_str(data).map(Self::RefundBuyerReturnGoods),
-            #[cfg(feature = "doudian-after-sale")]
-            "204" => serde_json::from_str(data).map(Self::RefundRefused),
-            #[cfg(feature = "doudian-after-sale")]
-            "205" => serde_json::from_str(data).map(Self::RefundReturnApplyRefused),
-            #[cfg(feature = "doudian-after-sale")]
-            "206" => serde_json::from_str(data).map(Self::RefundSuccess),
-            #[cfg(feature = "doudian-after-sale")]
-            "207" => serde_json::from_str(data).map(Self::RefundClosed),
-            #[cfg(feature = "doudian-after-sale")]
-            "208" => serde_json::from_str(data).map(Self::RefundModified),
-            #[cfg(feature = "doudian-after-sale")]
-            "209" => serde_json::from_str(data).map(Self::RefundExpirationChange),
-            #[cfg(feature = "doudian-after-sale")]
-            "211" => serde_json::from_str(data).map(Self::RefundExchangeConfirmed),
-            #[cfg(feature = "doudian-after-sale")]
-            "212" => serde_json::from_str(data).map(Self::RefundArbitrateApplied),
-            #[cfg(feature = "doudian-after-sale")]
-            "213" => serde_json::from_str(data).map(Self::RefundArbitrateSubmitting),
-            #[cfg(feature = "doudian-after-sale")]
-            "214" => serde_json::from_str(data).map(Self::RefundArbitrateSubmitted),
-            #[cfg(feature = "doudian-after-sale")]
-            "215" => serde_json::from_str(data).map(Self::RefundArbitrateCancelled),
-            #[cfg(feature = "doudian-after-sale")]
-            "216" => serde_json::from_str(data).map(Self::RefundArbitrateAudited),
-            #[cfg(feature = "doudian-after-sale")]
-            "217" => {
-                serde_json::from_str(data).map(Self::RefundArbitrateServiceIntervene)
+            "202" => {
+                ::shop_api::runtime::de::from_str(data)
+                    .map(Self::RefundReturnApplyAgreed)
             }
             #[cfg(feature = "doudian-after-sale")]
-            "218" => serde_json::from_str(data).map(Self::RefundArbitrateDiscussUpload),
+            "203" => {
+                ::shop_api::runtime::de::from_str(data).map(Self::RefundBuyerReturnGoods)
+            }
             #[cfg(feature = "doudian-after-sale")]
-            "224" => serde_json::from_str(data).map(Self::RefundSpecialRefund),
+            "204" => ::shop_api::runtime::de::from_str(data).map(Self::RefundRefused),
             #[cfg(feature = "doudian-after-sale")]
-            "225" => serde_json::from_str(data).map(Self::RefundSpecialRefundSuccess),
+            "205" => {
+                ::shop_api::runtime::de::from_str(data)
+                    .map(Self::RefundReturnApplyRefused)
+            }
             #[cfg(feature = "doudian-after-sale")]
-            "226" => serde_json::from_str(data).map(Self::RefundResendFillLogistics),
+            "206" => ::shop_api::runtime::de::from_str(data).map(Self::RefundSuccess),
             #[cfg(feature = "doudian-after-sale")]
-            "227" => serde_json::from_str(data).map(Self::RefundAuditAgreeResend),
+            "207" => ::shop_api::runtime::de::from_str(data).map(Self::RefundClosed),
+            #[cfg(feature = "doudian-after-sale")]
+            "208" => ::shop_api::runtime::de::from_str(data).map(Self::RefundModified),
+            #[cfg(feature = "doudian-after-sale")]
+            "209" => {
+                ::shop_api::runtime::de::from_str(data).map(Self::RefundExpirationChange)
+            }
+            #[cfg(feature = "doudian-after-sale")]
+            "211" => {
+                ::shop_api::runtime::de::from_str(data)
+                    .map(Self::RefundExchangeConfirmed)
+            }
+            #[cfg(feature = "doudian-after-sale")]
+            "212" => {
+                ::shop_api::runtime::de::from_str(data).map(Self::RefundArbitrateApplied)
+            }
+            #[cfg(feature = "doudian-after-sale")]
+            "213" => {
+                ::shop_api::runtime::de::from_str(data)
+                    .map(Self::RefundArbitrateSubmitting)
+            }
+            #[cfg(feature = "doudian-after-sale")]
+            "214" => {
+                ::shop_api::runtime::de::from_str(data)
+                    .map(Self::RefundArbitrateSubmitted)
+            }
+            #[cfg(feature = "doudian-after-sale")]
+            "215" => {
+                ::shop_api::runtime::de::from_str(data)
+                    .map(Self::RefundArbitrateCancelled)
+            }
+            #[cfg(feature = "doudian-after-sale")]
+            "216" => {
+                ::shop_api::runtime::de::from_str(data).map(Self::RefundArbitrateAudited)
+            }
+            #[cfg(feature = "doudian-after-sale")]
+            "217" => {
+                ::shop_api::runtime::de::from_str(data)
+                    .map(Self::RefundArbitrateServiceIntervene)
+            }
+            #[cfg(feature = "doudian-after-sale")]
+            "218" => {
+                ::shop_api::runtime::de::from_str(data)
+                    .map(Self::RefundArbitrateDiscussUpload)
+            }
+            #[cfg(feature = "doudian-after-sale")]
+            "224" => {
+                ::shop_api::runtime::de::from_str(data).map(Self::RefundSpecialRefund)
+            }
+            #[cfg(feature = "doudian-after-sale")]
+            "225" => {
+                ::shop_api::runtime::de::from_str(data)
+                    .map(Self::RefundSpecialRefundSuccess)
+            }
+            #[cfg(feature = "doudian-after-sale")]
+            "226" => {
+                ::shop_api::runtime::de::from_str(data)
+                    .map(Self::RefundResendFillLogistics)
+            }
+            #[cfg(feature = "doudian-after-sale")]
+            "227" => {
+                ::shop_api::runtime::de::from_str(data).map(Self::RefundAuditAgreeResend)
+            }
             #[cfg(feature = "doudian-order")]
-            "100" => serde_json::from_str(data).map(Self::TradeCreate),
+            "100" => ::shop_api::runtime::de::from_str(data).map(Self::TradeCreate),
             #[cfg(feature = "doudian-order")]
-            "101" => serde_json::from_str(data).map(Self::TradePaid),
+            "101" => ::shop_api::runtime::de::from_str(data).map(Self::TradePaid),
             #[cfg(feature = "doudian-order")]
-            "102" => serde_json::from_str(data).map(Self::TradeSellerShip),
+            "102" => ::shop_api::runtime::de::from_str(data).map(Self::TradeSellerShip),
             #[cfg(feature = "doudian-order")]
-            "103" => serde_json::from_str(data).map(Self::TradeSuccess),
+            "103" => ::shop_api::runtime::de::from_str(data).map(Self::TradeSuccess),
             #[cfg(feature = "doudian-order")]
-            "104" => serde_json::from_str(data).map(Self::TradeLogisticsChanged),
+            "104" => {
+                ::shop_api::runtime::de::from_str(data).map(Self::TradeLogisticsChanged)
+            }
             #[cfg(feature = "doudian-order")]
-            "105" => serde_json::from_str(data).map(Self::TradeAddressChanged),
+            "105" => {
+                ::shop_api::runtime::de::from_str(data).map(Self::TradeAddressChanged)
+            }
             #[cfg(feature = "doudian-order")]
-            "106" => serde_json::from_str(data).map(Self::TradeCanceled),
+            "106" => ::shop_api::runtime::de::from_str(data).map(Self::TradeCanceled),
             #[cfg(feature = "doudian-order")]
-            "108" => serde_json::from_str(data).map(Self::TradePartlySellerShip),
+            "108" => {
+                ::shop_api::runtime::de::from_str(data).map(Self::TradePartlySellerShip)
+            }
             #[cfg(feature = "doudian-order")]
-            "110" => serde_json::from_str(data).map(Self::TradePending),
+            "110" => ::shop_api::runtime::de::from_str(data).map(Self::TradePending),
             #[cfg(feature = "doudian-product")]
-            "400" => serde_json::from_str(data).map(Self::ProductChange),
+            "400" => ::shop_api::runtime::de::from_str(data).map(Self::ProductChange),
             #[cfg(feature = "doudian-product")]
-            "417" => serde_json::from_str(data).map(Self::ProductInfoChange),
+            "417" => ::shop_api::runtime::de::from_str(data).map(Self::ProductInfoChange),
             _ => {
                 Ok(Self::Unknown {
                     code: code.to_owned(),
-                    data: serde_json::from_str(data)?,
+                    data: ::serde_json::from_str(data)?,
                 })
             }
         }

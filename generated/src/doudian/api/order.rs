@@ -53,4946 +53,1709 @@ impl OrderStatus {
 ::shop_api::impl_int_enum!(OrderStatus);
 /// One status filter of order.searchList (only one element is supported).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CombineStatus {
     /// Order statuses, comma separated: 1 unpaid, 101 partly shipped, 105 paid, 2 awaiting shipment, 3 shipped, 4 cancelled, 5 completed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_status: Option<String>,
     /// Deprecated — main-flow statuses, comma separated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub main_status: Option<String>,
 }
 /// One level of an address (province, city, district or street).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Region {
     /// Region ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Region name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
 }
 /// Receiver address; `detail` is masked/encrypted, `encrypt_detail` is the ciphertext for the decrypt API.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PostAddr {
     /// Province / municipality.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub province: Option<Region>,
     /// City.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<Region>,
     /// District / county.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub town: Option<Region>,
     /// Street / town.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub street: Option<Region>,
     /// Detailed address.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub detail: Option<String>,
     /// Encrypted detailed address (not present in mask_post_addr).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub encrypt_detail: Option<String>,
 }
 /// One specification of a SKU (name and value, e.g. colour / blue).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuSpec {
     /// Specification name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Specification value.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
 }
 /// A product shipped in a parcel.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsProduct {
     /// Product name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_name: Option<String>,
     /// Product price in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub price: Option<i64>,
     /// Merchant SKU code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub outer_sku_id: Option<String>,
     /// SKU ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// Specification of the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_specs: Option<Vec<SkuSpec>>,
     /// Quantity shipped.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_count: Option<i64>,
     /// Product ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Product ID as a string.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id_str: Option<String>,
     /// SKU order (sub-order) ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_order_id: Option<String>,
 }
 /// A parcel shipped for the order.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsInfo {
     /// Tracking number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tracking_no: Option<String>,
     /// Logistics company code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub company: Option<String>,
     /// Logistics company name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub company_name: Option<String>,
     /// Shipping time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ship_time: Option<i64>,
     /// Parcel ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_id: Option<String>,
     /// Products in the parcel.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_info: Option<Vec<LogisticsProduct>>,
     /// Rider pickup code (instant-retail orders shipped with platform riders).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub hour_up_pickup_code: Option<String>,
 }
 /// Warehouse a SKU order's stock is deducted from.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct InventoryItem {
     /// Warehouse ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warehouse_id: Option<String>,
     /// External (merchant) warehouse ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_warehouse_id: Option<String>,
     /// Inventory type (ordinary / regional stock).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub inventory_type: Option<i64>,
     /// Description of inventory_type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub inventory_type_desc: Option<String>,
     /// Quantity deducted.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub count: Option<i64>,
     /// Warehouse type: 0 merchant warehouse, 1 cross-border warehouse, 2 cloud warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warehouse_type: Option<i64>,
 }
 /// After-sale summary of a SKU order.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleInfo {
     /// After-sale status: 0 initialised, 6 applied, 7 returning goods, 27 application refused, 12 succeeded, 28 failed, 11 shipped, 29 refund refused after return, 13 exchange shipped by seller, 14 exchange received by buyer, 51 cancelled, 53 reverse trade completed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_status: Option<i64>,
     /// After-sale type: 0 return and refund, 1 refund after shipping, 2 refund before shipping, 3 exchange, 4 system cancel, 5 user cancel.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_type: Option<i64>,
     /// Refund status: 1 waiting for refund, 3 refunded, 4 refund failed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_status: Option<i64>,
 }
 /// A UI tag attached to an order (shop_order_tag_ui, sku_order_tag_ui, user_tag_ui, address_tag_ui).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderTag {
     /// Tag key.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub key: Option<String>,
     /// Tag text.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub text: Option<String>,
     /// Hover text.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub hover_text: Option<String>,
     /// Help document URL.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub help_doc: Option<String>,
     /// Tag type, e.g. colour (sku_order_tag_ui only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tag_type: Option<String>,
     /// Sort order (sku_order_tag_ui only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sort: Option<i64>,
     /// Extra tag information (sku_order_tag_ui only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub extra: Option<String>,
 }
 /// A sub-product of a bundle (组套) SKU.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct BundleSkuInfo {
     /// Sub-product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Sub-product SKU ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// Sub-product name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_name: Option<String>,
     /// Quantity of the sub-product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub item_num: Option<i64>,
     /// Sub-product picture.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub picture_url: Option<String>,
     /// Sub-product merchant code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
 }
 /// A phase (deposit / balance) of a pre-sale order.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderPhase {
     /// Phase order ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phase_order_id: Option<String>,
     /// Number of phases.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_phase: Option<i64>,
     /// Index of this phase.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub current_phase: Option<i64>,
     /// Whether this phase is paid.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_success: Option<bool>,
     /// SKU order ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_order_id: Option<String>,
     /// Campaign ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub campaign_id: Option<String>,
     /// Unit price payable in this phase (deposit / balance), in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phase_payable_price: Option<i64>,
     /// Pay type: 0 cash on delivery, 1 WeChat, 2 Alipay, 3 mini program, 4 bank card, 5 balance, 7 no payment, 8 credit, 9 new card.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phase_pay_type: Option<i64>,
     /// Time the phase opened for payment (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phase_open_time: Option<i64>,
     /// Time the phase was paid (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phase_pay_time: Option<i64>,
     /// Time the phase closed (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phase_close_time: Option<i64>,
     /// Payment-channel transaction number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub channel_payment_no: Option<String>,
     /// Phase total in fen (phase_sum_amount + phase_post_amount).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phase_order_amount: Option<i64>,
     /// Phase goods amount in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phase_sum_amount: Option<i64>,
     /// Phase postage in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phase_post_amount: Option<i64>,
     /// Amount the buyer paid in this phase, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phase_pay_amount: Option<i64>,
     /// Phase discount in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phase_promotion_amount: Option<i64>,
     /// Description of the phase status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub current_phase_status_desc: Option<String>,
     /// SKU unit price in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_price: Option<i64>,
 }
 /// A SKU order (商品单, sub-order) — one SKU line of a shop order. Amounts are in fen.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuOrder {
     /// SKU order ID.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_id: String,
     /// Parent (shop) order ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub parent_order_id: Option<String>,
     /// Order level.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_level: Option<i64>,
     /// Order type: 0 ordinary, 2 virtual goods, 4 e-voucher (POI write-off), 5 third-party write-off.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_type: Option<i64>,
     /// Description of order_type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_type_desc: Option<String>,
     /// Trade type: 0 ordinary, 1 group buy, 2 deposit pre-sale, 3 deposit sourcing, 4 auction, 5 zero-price, 6 recycle, 7 consignment, 10 sample, 11 zero-price lottery, 12 creator sample purchase, 13 customised, 16 public auction, 18 instant retail, 102 gift of a deposit pre-sale, 103 payment collection.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub trade_type: Option<i64>,
     /// Description of trade_type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub trade_type_desc: Option<String>,
     /// Order status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_status: Option<OrderStatus>,
     /// Description of order_status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_status_desc: Option<String>,
     /// Main-flow status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub main_status: Option<i64>,
     /// Description of main_status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub main_status_desc: Option<String>,
     /// Payment time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_time: Option<i64>,
     /// Order expiry.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_expire_time: Option<i64>,
     /// Completion time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub finish_time: Option<i64>,
     /// Creation time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Update time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Cancellation reason.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_reason: Option<String>,
     /// Ordering client: 0 off-site, 1 Huoshan, 2 Douyin, 3 Toutiao, 4 Xigua, 5 WeChat, 6 Zhidian, 7 Toutiao Lite, 8 Dongchedi, 9 Pipixia, 11 Douyin Lite, 12 TikTok, 13 musically, 14 Pangle, 15 Huoshan Lite, 16 service market, 26 Fanqie novel, 27 UG education, 28 Jumanji, 29 e-commerce SDK.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub b_type: Option<i64>,
     /// Description of b_type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub b_type_desc: Option<String>,
     /// ID of the live-streaming creator (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub author_id: Option<String>,
     /// Name of the live-streaming creator.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub author_name: Option<String>,
     /// Order source: 0 other, 1 live room.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub theme_type: Option<String>,
     /// Description of theme_type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub theme_type_desc: Option<String>,
     /// Live room ID as a string.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub room_id_str: Option<String>,
     /// Consumer-side traffic source: 0 unknown, 2 selected alliance, 8 shop self-sale.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub c_biz: Option<i64>,
     /// Description of c_biz.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub c_biz_desc: Option<String>,
     /// Pay type: 0 cash on delivery, 1 WeChat, 2 Alipay, 3 mini program, 4 bank card, 5 balance, 7 no payment (zero-price), 8 DOU instalments, 9 new card.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_type: Option<i64>,
     /// Payment-channel transaction number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub channel_payment_no: Option<String>,
     /// Order amount in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_amount: Option<i64>,
     /// Paid amount in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_amount: Option<i64>,
     /// Postage in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_amount: Option<i64>,
     /// Return-shipping insurance in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_insurance_amount: Option<i64>,
     /// Price change in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub modify_amount: Option<i64>,
     /// Postage change in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub modify_post_amount: Option<i64>,
     /// Total discount in fen (shop + platform + creator).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub promotion_amount: Option<i64>,
     /// Shop discount in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub promotion_shop_amount: Option<i64>,
     /// Platform discount in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub promotion_platform_amount: Option<i64>,
     /// Creator discount in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub promotion_talent_amount: Option<i64>,
     /// Payment-channel discount in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub promotion_pay_amount: Option<i64>,
     /// Part of the discounts borne by the shop, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_cost_amount: Option<i64>,
     /// Part of the discounts borne by the platform and creator, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform_cost_amount: Option<i64>,
     /// Part of the discounts borne by the creator, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub author_cost_amount: Option<i64>,
     /// Part of the discounts borne by the platform only, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub only_platform_cost_amount: Option<i64>,
     /// Tax in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tax_amount: Option<i64>,
     /// Merchant product code (商家后台商品编码).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// Latest shipping time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub exp_ship_time: Option<i64>,
     /// Shipping time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ship_time: Option<i64>,
     /// Time the carrier recorded receipt (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_receipt_time: Option<i64>,
     /// Time the buyer confirmed receipt (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub confirm_receipt_time: Option<i64>,
     /// Appointed shipping time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub appointment_ship_time: Option<i64>,
     /// Goods type: 0 physical, 1 virtual.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub goods_type: Option<i64>,
     /// Product ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Product ID as a string.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id_str: Option<String>,
     /// SKU ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// Specification of the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec: Option<Vec<SkuSpec>>,
     /// Level-1 category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_cid: Option<i64>,
     /// Level-2 category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub second_cid: Option<i64>,
     /// Level-3 category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub third_cid: Option<i64>,
     /// Level-4 category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fourth_cid: Option<i64>,
     /// External SKU ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_sku_id: Option<String>,
     /// External supplier code of the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub supplier_id: Option<String>,
     /// External product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_product_id: Option<String>,
     /// Warehouses the stock is deducted from.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub inventory_list: Option<Vec<InventoryItem>>,
     /// Stock deduction: 1 on order, 2 on payment.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reduce_stock_type: Option<i64>,
     /// Description of reduce_stock_type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reduce_stock_type_desc: Option<String>,
     /// Current unit price of the product in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub origin_amount: Option<i64>,
     /// Whether tax is included.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub has_tax: Option<bool>,
     /// Quantity ordered.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub item_num: Option<i64>,
     /// Unit price times quantity, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sum_amount: Option<i64>,
     /// Source platform of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub source_platform: Option<String>,
     /// Product picture.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_pic: Option<String>,
     /// Review state: 0 not reviewed, 1 reviewed, 2 follow-up review.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_comment: Option<i64>,
     /// Product name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_name: Option<String>,
     /// Pre-sale type: 0 in stock, 1 full-payment pre-sale, 2 staged shipping.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pre_sale_type: Option<i64>,
     /// After-sale summary.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_sale_info: Option<AfterSaleInfo>,
     /// Receive type: 1 delivery, 2 self pick-up.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub receive_type: Option<i64>,
     /// Whether a serial number (IMEI/SN) must be uploaded when shipping (3C products).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub need_serial_number: Option<bool>,
     /// Tags of the SKU order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_order_tag_ui: Option<Vec<OrderTag>>,
     /// Binding type: MASTER main product, FREE free gift.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub given_product_type: Option<String>,
     /// For a free gift, the SKU orders of the main products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub master_sku_order_id_list: Option<Vec<String>>,
     /// Sub-products of a bundle SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub bundle_sku_info: Option<Vec<BundleSkuInfo>>,
     /// Whether the SKU order takes part in an activity (order.orderDetail only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_activity: Option<bool>,
     /// Promotion breakdown (order.orderDetail only), kept as raw JSON.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_detail: Option<::serde_json::Value>,
     /// Receiver phone (masked).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_tel: Option<String>,
     /// Receiver phone, encrypted.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub encrypt_post_tel: Option<String>,
     /// Receiver name (masked).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_receiver: Option<String>,
     /// Receiver name, encrypted.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub encrypt_post_receiver: Option<String>,
     /// Receiver address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post_addr: Option<PostAddr>,
     /// Receiver name, masked.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub mask_post_receiver: Option<String>,
     /// Receiver phone, masked.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub mask_post_tel: Option<String>,
     /// Receiver address, masked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mask_post_addr: Option<PostAddr>,
 }
 /// A shop order (店铺单, parent order) with its SKU orders. Amounts are in fen.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShopOrder {
     /// Shop (parent) order ID.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_id: String,
     /// Shop ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Shop name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_name: Option<String>,
     /// Buyer's Douyin mini-program ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub open_id: Option<String>,
     /// Encrypted buyer ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub doudian_open_id: Option<String>,
     /// Order level.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_level: Option<i64>,
     /// Business source, e.g. 1 Luban, 2 shop, 5 virtual, 21-23 cross-border, 99 insurance, 102 overseas shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub biz: Option<i64>,
     /// Description of biz.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub biz_desc: Option<String>,
     /// Order type: 0 ordinary, 2 virtual goods, 4 e-voucher (POI write-off), 5 third-party write-off.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_type: Option<i64>,
     /// Description of order_type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_type_desc: Option<String>,
     /// Order status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_status: Option<OrderStatus>,
     /// Description of order_status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_status_desc: Option<String>,
     /// Main-flow status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub main_status: Option<i64>,
     /// Description of main_status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub main_status_desc: Option<String>,
     /// Instant-retail acceptance: 0 not accepted, 1 accepted, 2 timed out or cancelled by the merchant.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub accept_order_status: Option<i64>,
     /// Payment time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_time: Option<i64>,
     /// Order expiry.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_expire_time: Option<i64>,
     /// Completion time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub finish_time: Option<i64>,
     /// Creation time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Update time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Cancellation reason.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_reason: Option<String>,
     /// Buyer's message.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyer_words: Option<String>,
     /// Seller's remark.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_words: Option<String>,
     /// Seller flag 0-5: grey, purple, cyan, green, orange, red.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_remark_stars: Option<i64>,
     /// Ordering client (see SkuOrder.b_type).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub b_type: Option<i64>,
     /// Description of b_type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub b_type_desc: Option<String>,
     /// Ordering scene: 0 unknown, 1 in-app native, 2 in-app mini program, 3 H5, 13 SDK Toutiao, 35 SDK Toutiao Lite.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sub_b_type: Option<i64>,
     /// Description of sub_b_type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sub_b_type_desc: Option<String>,
     /// Mini-program ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub app_id: Option<String>,
     /// Pay type: 0 cash on delivery, 1 WeChat, 2 Alipay, 3 mini program, 4 bank card, 5 balance, 7 no payment, 8 DOU instalments, 9 new card, 12 pay later.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_type: Option<i64>,
     /// Payment-channel transaction number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub channel_payment_no: Option<String>,
     /// Order amount in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_amount: Option<i64>,
     /// Paid amount in fen (includes the payment-channel discount).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_amount: Option<i64>,
     /// Postage in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_amount: Option<i64>,
     /// Return-shipping insurance in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_insurance_amount: Option<i64>,
     /// Price change in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub modify_amount: Option<i64>,
     /// Postage change in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub modify_post_amount: Option<i64>,
     /// Total discount in fen (shop + platform + creator).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub promotion_amount: Option<i64>,
     /// Shop discount in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub promotion_shop_amount: Option<i64>,
     /// Platform discount in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub promotion_platform_amount: Option<i64>,
     /// Creator discount in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub promotion_talent_amount: Option<i64>,
     /// Payment-channel discount in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub promotion_pay_amount: Option<i64>,
     /// Part of the discounts borne by the shop, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_cost_amount: Option<i64>,
     /// Part of the discounts borne by the platform and creator, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform_cost_amount: Option<i64>,
     /// Part of the discounts borne by the creator, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub author_cost_amount: Option<i64>,
     /// Part of the discounts borne by the platform only, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub only_platform_cost_amount: Option<i64>,
     /// All discounts in fen (promotion_amount + post_promotion_amount).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_promotion_amount: Option<i64>,
     /// Original postage in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_origin_amount: Option<i64>,
     /// Postage discount in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_promotion_amount: Option<i64>,
     /// Packing fee in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub packing_amount: Option<i64>,
     /// Tax in fen (sum of the SKU orders).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tax_amount: Option<i64>,
     /// Receiver phone (masked).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_tel: Option<String>,
     /// Receiver phone, encrypted.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub encrypt_post_tel: Option<String>,
     /// Receiver name (masked).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_receiver: Option<String>,
     /// Receiver name, encrypted.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub encrypt_post_receiver: Option<String>,
     /// Receiver address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post_addr: Option<PostAddr>,
     /// Receiver name, masked.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub mask_post_receiver: Option<String>,
     /// Receiver phone, masked.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub mask_post_tel: Option<String>,
     /// Receiver address, masked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mask_post_addr: Option<PostAddr>,
     /// Latest shipping time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub exp_ship_time: Option<i64>,
     /// Shipping time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ship_time: Option<i64>,
     /// Appointed shipping time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub appointment_ship_time: Option<i64>,
     /// Earliest expected delivery (instant retail, Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub earliest_receipt_time: Option<i64>,
     /// Latest expected delivery (instant retail, Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub latest_receipt_time: Option<i64>,
     /// Fulfilment-promise information (JSON text).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub promise_info: Option<String>,
     /// Parcels shipped.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_info: Option<Vec<LogisticsInfo>>,
     /// SKU orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_order_list: Option<Vec<SkuOrder>>,
     /// Phases of a deposit pre-sale order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_phase_list: Option<Vec<OrderPhase>>,
     /// Product serial numbers (IMEI or SN).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub serial_number_list: Option<Vec<String>>,
     /// Tags of the shop order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_order_tag_ui: Option<Vec<OrderTag>>,
     /// Buyer tags.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub user_tag_ui: Option<Vec<OrderTag>>,
     /// Address tags (e.g. dual address).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_tag_ui: Option<Vec<OrderTag>>,
     /// Promotion breakdown (order.orderDetail only), kept as raw JSON.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_detail: Option<::serde_json::Value>,
 }
 /// A logistics company usable for shipping.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsCompany {
     /// Logistics company ID (deprecated for shipping; use code).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<i64>,
     /// Company name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Company code, used as company_code when shipping.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
 }
 /// A bundle sub-product shipped in a parcel (order.logisticsAddMultiPack).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct BundleShipItem {
     /// Bundle sub-product ID.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub sub_product_id: String,
     /// Bundle sub-product SKU ID.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub sub_sku_id: String,
     /// Quantity of the sub-product shipped.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub combo_num: i64,
 }
 /// A SKU order (and quantity) shipped in a parcel.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShippedOrderInfo {
     /// SKU order ID shipped.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub shipped_order_id: String,
     /// Quantity of that SKU order shipped.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipped_num: Option<i64>,
     /// Deprecated (request); item IDs shipped (response).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipped_item_ids: Option<Vec<String>>,
     /// Bundle sub-products shipped (request only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub bundle_list: Option<Vec<BundleShipItem>>,
 }
 /// One parcel of order.logisticsAddMultiPack (request).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Pack {
     /// SKU orders in this parcel.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub shipped_order_info: Vec<ShippedOrderInfo>,
     /// Tracking number.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub logistics_code: String,
     /// Logistics company name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub company: Option<String>,
     /// Logistics company code (must be sent), from order.logisticsCompanyList.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub company_code: Option<String>,
     /// Deprecated — logistics company ID; use company_code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_id: Option<String>,
 }
 /// One parcel created by order.logisticsAddMultiPack.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PackResult {
     /// SKU orders shipped in the parcel.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipped_order_info: Option<Vec<ShippedOrderInfo>>,
     /// Tracking number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_code: Option<String>,
     /// Parcel ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pack_id: Option<String>,
 }
 /// One settlement line of order.getSettleBillDetailV3. Amounts are in fen.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SettleBillItem {
     /// Settlement time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub settle_time: Option<String>,
     /// Settlement number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub request_no: Option<String>,
     /// Shop order ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_order_id: Option<String>,
     /// SKU order ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Amount received by the merchant.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub settle_amount: Option<i64>,
     /// Settlement account type, e.g. 聚合账户, 微信, 支付宝.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_type_desc: Option<String>,
     /// Settlement type: 0 settled, 1 refund after settlement (original route), 2 deposit refund, 3 refund after settlement (other route).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub trade_type: Option<i32>,
     /// Includes a refund before settlement: 0 no, 1 yes.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_contains_refund_before_settle: Option<i32>,
     /// Order time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_time: Option<String>,
     /// Product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Quantity.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub goods_count: Option<i32>,
     /// Business type, e.g. Luban ads, mall, selected alliance, shop self-sale.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub flow_type_desc: Option<String>,
     /// Order type, e.g. ordinary order, balance paid, deposit refunded.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_type: Option<String>,
     /// Order total.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_amount: Option<i64>,
     /// Goods total.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_goods_amount: Option<i64>,
     /// Postage.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_amount: Option<i64>,
     /// Shop coupon.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_coupon: Option<i64>,
     /// Refund before settlement.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_before_settle: Option<i64>,
     /// Platform subsidy.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform_coupon: Option<i64>,
     /// Creator subsidy.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub author_coupon: Option<i64>,
     /// Douyin Pay subsidy.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub zt_pay_promotion: Option<i64>,
     /// DOU instalment marketing subsidy.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub zr_pay_promotion: Option<i64>,
     /// Amount the buyer actually paid.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub real_pay_amount: Option<i64>,
     /// Total income.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_income: Option<i64>,
     /// Platform service fee.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform_service_fee: Option<i64>,
     /// Commission.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub commission: Option<i64>,
     /// Channel share.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub good_learn_channel_fee: Option<i64>,
     /// Colonel service fee.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub colonel_service_fee: Option<i64>,
     /// Live-room off-site promotion fee.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub channel_promotion_fee: Option<i64>,
     /// Other shares.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub other_sharing_amount: Option<i64>,
     /// Total outgoings.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_outcome: Option<i64>,
     /// Remark.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub remark: Option<String>,
     /// Packing fee.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub packing_amount: Option<i64>,
 }
 /// Order record of the retired order.list / order.detail calls (parent orders carry `child`).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LegacyOrder {
     /// Order ID (parent IDs end with an upper-case "A").
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_id: String,
     /// Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Parent order ID (child orders).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pid: Option<String>,
     /// Order status (1 unpaid, 2 awaiting shipment, 3 shipped, 4 cancelled, 5 completed; 6-39 after-sale states).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_status: Option<i64>,
     /// Child-order status (same codes as order_status).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub final_status: Option<i64>,
     /// Order type: 0 physical, 2 virtual, 4 POI write-off, 5 third-party write-off, 6 service market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_type: Option<i64>,
     /// Child orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub child: Option<Vec<LegacyOrder>>,
     /// Number of child orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub child_num: Option<i64>,
     /// Product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Product name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_name: Option<String>,
     /// Product main picture.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_pic: Option<String>,
     /// SKU ID bought.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub combo_id: Option<String>,
     /// SKU price in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub combo_amount: Option<i64>,
     /// SKU quantity.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub combo_num: Option<i64>,
     /// Product code of the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// External product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_product_id: Option<String>,
     /// External SKU ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_sku_id: Option<String>,
     /// Receiver address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post_addr: Option<PostAddr>,
     /// Postcode.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_code: Option<String>,
     /// Receiver name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_receiver: Option<String>,
     /// Receiver phone.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_tel: Option<String>,
     /// Buyer's message.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyer_words: Option<String>,
     /// Seller's remark.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_words: Option<String>,
     /// Logistics company ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_id: Option<String>,
     /// Tracking number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_code: Option<String>,
     /// Shipping time (Unix seconds as text, "0" if not shipped).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_time: Option<String>,
     /// Receipt time (Unix seconds as text, "0" if not received).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub receipt_time: Option<String>,
     /// Creation time (Unix seconds as text).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<String>,
     /// Update time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
     /// Latest shipping time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub exp_ship_time: Option<String>,
     /// Cancellation reason.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_reason: Option<String>,
     /// Pay type: 0 cash on delivery, 1 WeChat, 2 Alipay.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_type: Option<i64>,
     /// Payment time (empty for cash on delivery).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_time: Option<String>,
     /// Postage in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_amount: Option<i64>,
     /// Platform coupon in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub coupon_amount: Option<i64>,
     /// Shop coupon in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_coupon_amount: Option<i64>,
     /// Amount paid, excluding postage, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_amount: Option<i64>,
     /// Amount paid, including postage, in fen (parent orders).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_total_amount: Option<i64>,
     /// 1 reviewed, 0 not reviewed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_comment: Option<String>,
     /// Ordering app channel.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub b_type: Option<String>,
     /// Order business type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub c_biz: Option<i64>,
 }
 /// The receiver of an order as pushed in a message (`receiver_msg`); name and phone are masked.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MessageReceiver {
     /// Receiver name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Receiver phone.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tel: Option<String>,
     /// Address {province, city, town, street, detail, encrypt_detail}, kept as sent: a JSON-encoded string in the official SDK, an object in some pushes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub addr: Option<::serde_json::Value>,
 }
 /// A SKU order shipped in a parcel, as pushed by trade_TradePartlySellerShip.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MessageShippedItem {
     /// SKU order ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipped_order_id: Option<String>,
     /// Product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// SKU ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// Quantity bought.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_num: Option<i64>,
     /// Quantity shipped in this parcel.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipped_num: Option<i64>,
 }
 /// The shipping of an order as pushed in a message (`logistics_msg`).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MessageLogistics {
     /// Logistics company code, e.g. "gdkd".
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub express_company_id: Option<String>,
     /// Tracking number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_code: Option<String>,
     /// Parcel ID (trade_TradePartlySellerShip).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pack_id: Option<String>,
     /// SKU orders shipped in the parcel (trade_TradePartlySellerShip).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipped_order_info: Option<Vec<MessageShippedItem>>,
 }
 /// Plaintext list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PlainTextListItem {
     /// Plaintext
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub plain_text: Option<String>,
     /// Encryption type: 1 address, 2 name, 3 phone
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub encrypt_type: Option<i32>,
 }
 /// List of plaintexts converted to index strings
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PlainToEncryptIndexListItem {
     /// Plaintext
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub plain: Option<String>,
     /// Index string
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub search_index: Option<String>,
 }
 /// Business error
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomErr {
     /// Risk-control status code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub err_code: Option<i64>,
     /// Info returned when the index string generation is blocked by risk control
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub err_msg: Option<String>,
 }
 /// Province
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Province {
     /// Province ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Province name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
 }
 /// City
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct City {
     /// City ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// City name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
 }
 /// Town
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Town {
     /// Town ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Town name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
 }
 /// Street
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Street {
     /// Street ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Street name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
 }
 /// Modify shipping address; all fields in post_addr are required.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderAddressModifyPostAddr {
     /// Province
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub province: Option<Province>,
     /// City
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<City>,
     /// Town
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub town: Option<Town>,
     /// Street
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub street: Option<Street>,
     /// Detailed address
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_detail: Option<String>,
     /// Currently unused field
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub land_mark: Option<String>,
 }
 /// Set of values to be decrypted, max 50 per call. Example input: {"cipher_infos":[{"auth_id":"order ID","cipher_text":"value to decrypt"},{"auth_id":"order ID","cipher_text":"value to decrypt"}]}
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CipherInfosItem {
     /// Order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub auth_id: Option<String>,
     /// Value to be decrypted
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cipher_text: Option<String>,
 }
 /// Decryption list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DecryptInfosItem {
     /// Business identifier; use the order ID to decrypt official Douyin ciphertext. If a custom auth_id was used with /order/batchEncrypt, pass that custom identifier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub auth_id: Option<String>,
     /// Ciphertext value; see the data security encryption integration docs for details
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cipher_text: Option<String>,
     /// Decrypted plaintext. For phone numbers: when is_virtual_tel=false, decrypt_text is the plaintext phone number; when is_virtual_tel=true and the input is a phone number, decrypt_text is main number (phone_no_a)-extension (phone_no_b), e.g. "18400913965-7576"
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub decrypt_text: Option<String>,
     /// Error code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub err_no: Option<i64>,
     /// Error description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub err_msg: Option<String>,
     /// Encryption type: 1 address, 2 name, 3 phone number, 4 ID card, 5 phone number (no virtual number returned)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub data_type: Option<i64>,
     /// Mobile number description: false real number, true virtual number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_virtual_tel: Option<bool>,
     /// Virtual number expiry time (recorded by the merchant's own call center; request again if still needed after expiry)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub expire_time: Option<i64>,
     /// Virtual number main number; returned when is_virtual_tel=true, empty when is_virtual_tel=false
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phone_no_a: Option<String>,
     /// Virtual number extension; returned when is_virtual_tel=true, empty when is_virtual_tel=false
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phone_no_b: Option<String>,
 }
 /// List to be encrypted
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct BatchEncryptListItem {
     /// Plaintext
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub plain_text: Option<String>,
     /// Business identifier; value is the Douyin order ID; for third-party orders, use the third-party order ID or a custom identifier
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub auth_id: Option<String>,
     /// Whether ciphertext index is supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_support_index: Option<bool>,
     /// Encryption type: 1 address, 2 name, 3 phone
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sensitive_type: Option<i32>,
 }
 /// Encrypted data
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EncryptInfosItem {
     /// Authentication ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub auth_id: Option<String>,
     /// Ciphertext
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cipher_text: Option<String>,
     /// Plaintext
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub decrypt_text: Option<String>,
     /// Error code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub err_no: Option<i64>,
     /// Error description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub err_msg: Option<String>,
 }
 /// Masked info list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderBatchSensitiveDecryptInfosItem {
     /// Business identifier; value is the Douyin order ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub auth_id: Option<String>,
     /// Ciphertext
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cipher_text: Option<String>,
     /// 13*******64
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub decrypt_text: Option<String>,
     /// 0
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub err_no: Option<i64>,
     /// Empty string
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub err_msg: Option<String>,
 }
 /// List
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ListItem {
     /// Service request ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<i64>,
     /// Order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<i64>,
     /// Operation status
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub operate_status: Option<i32>,
     /// Service ticket details
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub detail: Option<String>,
     /// Reply content
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reply: Option<String>,
     /// Service creation time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<String>,
     /// Service type
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub service_type: Option<i64>,
     /// Reply time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reply_time: Option<String>,
     /// Meaning of operation status
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub operate_status_desc: Option<String>,
     /// Shop ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<i64>,
     /// Service update time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
 }
 /// Bill detail list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DataItem {
     /// Shop order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_order_id: Option<String>,
     /// Order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Order time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_time: Option<String>,
     /// Shop ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<i64>,
     /// Settlement time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub settle_time: Option<String>,
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Product quantity
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub goods_count: Option<i32>,
     /// Settlement status description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub trade_type_desc: Option<String>,
     /// Settlement account type: WeChat (pre-upgrade), WeChat, Alipay, aggregated account, Hezhong Pay
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_type_desc: Option<String>,
     /// Settlement number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub request_no: Option<String>,
     /// Business type: ads, channel, alliance, free
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub flow_type_desc: Option<String>,
     /// Stage order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phase_order_no: Option<String>,
     /// Number of stages, e.g. a presale order has 2 stages: stage 1 deposit payment, stage 2 balance payment
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phase_cnt: Option<i32>,
     /// Current stage (starting from 1), e.g. presale deposit payment is stage 1, balance payment is stage 2
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phase_id: Option<i32>,
     /// Total income (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_income: Option<i64>,
     /// Total expense (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_outcome: Option<i64>,
     /// Earnings (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub profit: Option<i64>,
     /// Actual settlement amount (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub settle_amount: Option<i64>,
     /// Actual subsidy amount (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub actual_subsidy_amount: Option<i64>,
     /// Order total price (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_amount: Option<i64>,
     /// Total product price (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_goods_amount: Option<i64>,
     /// Shipping fee (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_amount: Option<i64>,
     /// Order amount actually paid (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub real_pay_amount: Option<i64>,
     /// Order amount actually paid, receivable (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub settled_pay_amount: Option<i64>,
     /// Platform subsidy (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform_coupon: Option<i64>,
     /// Influencer coupon subsidy (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub author_coupon: Option<i64>,
     /// Payment subsidy (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_promotion: Option<i64>,
     /// Actual platform subsidy (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub actual_platform_coupon: Option<i64>,
     /// Actual influencer coupon subsidy (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub actual_author_coupon: Option<i64>,
     /// Actual payment subsidy (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub actual_pay_promotion: Option<i64>,
     /// Shop discount (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_coupon: Option<i64>,
     /// Platform service fee (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform_service_fee: Option<i64>,
     /// Order refund (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund: Option<i64>,
     /// Commission (fen, 1/100 CNY)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub commission: Option<i64>,
     /// Haohao Xuexi commission (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub good_learn_channel_fee: Option<i64>,
     /// Investment promotion service fee (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub colonel_service_fee: Option<i64>,
     /// Advance payment for failed commission refund (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_refund_loss: Option<i64>,
     /// Settlement status: 0 settled, 1 refunded
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub trade_type: Option<String>,
     /// Settlement account type: 1 WeChat (pre-upgrade), 2 WeChat, 3 Alipay, 4 Hezhong Pay, 5 aggregated account
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_type: Option<String>,
     /// Business type: 1 Luban ads, 2 Zhidian mall, 3 Selected Alliance, 4 shop self-sale
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub flow_type: Option<String>,
 }
 /// Order transaction detail list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderGetSettleBillDetailV2DataItem {
     /// Shop order number (main order number)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_order_id: Option<String>,
     /// SKU order (sub-order ID)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Order time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_time: Option<String>,
     /// Shop ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<i64>,
     /// Settlement time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub settle_time: Option<String>,
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Product quantity
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub goods_count: Option<i32>,
     /// Settlement status: 0 settled, 1 refunded
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub trade_type: Option<String>,
     /// Settlement account type: 1 WeChat (pre-upgrade), 2 WeChat, 3 Alipay, 4 Hezhong Pay, 5 aggregated account
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_type: Option<String>,
     /// Settlement number; unique for each order transaction detail
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub request_no: Option<String>,
     /// Business type: 1 Luban ads, 2 Selected Alliance, 3 Zhidian mall, 4 shop self-sale
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub flow_type: Option<String>,
     /// Stage order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phase_order_no: Option<String>,
     /// Number of stages, e.g. a presale order has 2 stages: stage 1 deposit payment, stage 2 balance payment
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phase_cnt: Option<i32>,
     /// Current stage (starting from 1), e.g. presale deposit payment is stage 1, balance payment is stage 2
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phase_id: Option<i32>,
     /// Total income (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_income: Option<i64>,
     /// Total expense (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_outcome: Option<i64>,
     /// Earnings (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub profit: Option<i64>,
     /// Actual settlement amount (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub settle_amount: Option<i64>,
     /// Actual subsidy amount (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub actual_subsidy_amount: Option<i64>,
     /// Order total price (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_amount: Option<i64>,
     /// Total product price (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_goods_amount: Option<i64>,
     /// Shipping fee (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_amount: Option<i64>,
     /// Order amount actually paid (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub real_pay_amount: Option<i64>,
     /// Order amount actually paid, receivable (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub settled_pay_amount: Option<i64>,
     /// Platform subsidy (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform_coupon: Option<i64>,
     /// Influencer coupon subsidy (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub author_coupon: Option<i64>,
     /// Payment subsidy (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_promotion: Option<i64>,
     /// Actual platform subsidy (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub actual_platform_coupon: Option<i64>,
     /// Actual influencer coupon subsidy (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub actual_author_coupon: Option<i64>,
     /// Actual payment subsidy (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub actual_pay_promotion: Option<i64>,
     /// Shop discount (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_coupon: Option<i64>,
     /// Platform service fee (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform_service_fee: Option<i64>,
     /// Order refund (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund: Option<i64>,
     /// Commission (fen, 1/100 CNY)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub commission: Option<i64>,
     /// Channel revenue share (Haohao Xuexi share) (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub good_learn_channel_fee: Option<i64>,
     /// Investment promotion service fee (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub colonel_service_fee: Option<i64>,
     /// Commission deducted on refund (advance payment for failed commission refund) (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_refund_loss: Option<i64>,
     /// Settlement status description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub trade_type_desc: Option<String>,
     /// Settlement account type: WeChat (pre-upgrade), WeChat, Alipay, aggregated account, Hezhong Pay
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_type_desc: Option<String>,
     /// Business type: ads, channel, alliance, free
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub flow_type_desc: Option<String>,
     /// Refund before settlement (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_before_settlement: Option<i64>,
     /// Actual Douyin Pay subsidy amount (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub actual_zt_pay_promotion: Option<i64>,
     /// Actual DOU installment payment subsidy amount (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub actual_zr_pay_promotion: Option<i64>,
     /// Douyin Pay payment subsidy (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub zt_pay_promotion: Option<i64>,
     /// DOU installment payment subsidy (fen, 1/100 CNY)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub zr_pay_promotion: Option<i64>,
     /// Live room off-site promotion (external channel promotion fee) (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub channel_promotion_fee: Option<i64>,
     /// Other revenue share amount (fen, 1/100 CNY)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub other_sharing_amount: Option<i64>,
     /// Remark
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub remark: Option<String>,
 }
 /// Fund transaction details
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderGetShopAccountItemDataItem {
     /// Fund movement time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub bill_time: Option<String>,
     /// Fund movement direction: 0 income, 1 expense
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fund_flow: Option<i32>,
     /// Fund movement direction description: expense, income
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fund_flow_desc: Option<String>,
     /// Fund movement amount (fen, 1/100 CNY)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub account_amount: Option<i64>,
     /// Fund movement summary
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub account_bill_desc: Option<String>,
     /// Fund movement summary: 0 other, 1 influencer sales commission, 2 influencer commission refund, 3 order settlement, 4 partial settlement, 5 freight order settlement, 6 service fee refund, 7 platform subsidy clawback, 8 refund failure bounce, 9 duplicate settlement deduction adjustment, 10 deposit refund, 11 withdrawal, 12 withdrawal bounce, 13 express refund split, 14 small payment (price difference), 15 small payment (other), 16 small payment (product compensation), 17 small payment (freight compensation), 18 small payment bounce, 19 refunded, 20 freight insurance deducted from payment, 21 BIC service fee payment, 22 BIC service fee bounce, 23 refund to original path
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub account_bill_desc_tag: Option<i32>,
     /// Billing type: 0 all, 1 Luban ads, 2 Selected Alliance, 3 Zhidian Mall, 4 shop self-sale, 5 Chengzi site builder, 6 POI, 7 Dou+, 8 Pangle, 9 Service Market, 10 Service Market outsourced customer service, 11 Xuelang
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub biz_type: Option<i32>,
     /// Billing type description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub biz_type_desc: Option<String>,
     /// Order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Shop order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_order_id: Option<String>,
     /// After-sale number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_service_no: Option<String>,
     /// Order time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub business_order_create_time: Option<String>,
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Order amount actually paid, receivable (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_amount: Option<i64>,
     /// Actual platform subsidy (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub promotion_amount: Option<i64>,
     /// Order refund (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_amount: Option<i64>,
     /// Platform service fee (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform_service_fee: Option<i64>,
     /// Commission (fen, 1/100 CNY)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub commission: Option<i64>,
     /// Channel revenue share (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub channel_fee: Option<i64>,
     /// Investment promotion service fee (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub colonel_service_fee: Option<i64>,
     /// Fund movement account: 1 WeChat, 2 Alipay, 3 Hezhong Pay, 4 aggregated payment
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub account_type: Option<i32>,
     /// Fund movement account
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub account_type_desc: Option<String>,
     /// Actual influencer subsidy (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub author_coupon_subsidy: Option<i64>,
     /// Shipping fee (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_amount: Option<i64>,
     /// Fund movement serial number (unique)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub account_trade_no: Option<String>,
     /// Order type: 0 normal order, 1 deposit (refunded), 2 deposit (balance paid), 3 deposit (balance unpaid), 4 balance (balance paid), 5 balance (refunded)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_type: Option<i32>,
     /// Order type description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_type_desc: Option<String>,
     /// Actual Douyin Pay subsidy (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub actual_zt_pay_promotion: Option<i64>,
     /// Actual DOU installment marketing subsidy (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub actual_zr_pay_promotion: Option<i64>,
     /// Live room off-site promotion (fen)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub channel_promotion_fee: Option<i64>,
     /// Other revenue share amount (fen, 1/100 CNY)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub other_sharing_amount: Option<i64>,
     /// Remark
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub remark: Option<String>,
     /// Shop ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
 }
 /// Product list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GoodsInfoListItem {
     /// Product name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_name: Option<String>,
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
     /// Category
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_id: Option<String>,
     /// URL
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub show_page_url: Option<String>,
     /// Quantity
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<i32>,
 }
 /// Policy details list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PolicyInfoListItem {
     /// Policy number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ins_policy_no: Option<String>,
     /// Estimated insurance refund fee, in fen
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub approximate_return_fee: Option<i64>,
     /// Total insurance fee, in fen (1/100 CNY)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_premium: Option<i64>,
     /// Insurance premium paid by the user, in fen (1/100 CNY)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub user_premium: Option<i64>,
     /// Insurance fee paid by the merchant, in fen (1/100 CNY)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub merchant_premium: Option<i64>,
     /// Insurance fee borne by the platform, in fen (1/100 CNY)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform_premium: Option<i64>,
     /// Policy status: 0 initialized, 1 pending effect, 2 in coverage, 3 claim paid, 4 policy invalid, 5 cancelled
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<i32>,
     /// Appeal status: 0 initialized, 1 in progress, 2 succeeded, 3 failed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub appeal_status: Option<i32>,
     /// Claim status: 0 initialized, 1 in progress, 2 succeeded, 3 failed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub claim_status: Option<i32>,
     /// Insurance company name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub company_name: Option<String>,
     /// true only when the policy status is claim failed and an appeal is allowed; false otherwise
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_allow_appeal: Option<bool>,
     /// Product list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub goods_info_list: Option<Vec<GoodsInfoListItem>>,
     /// Reason for claim or appeal failure
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fail_reason: Option<String>,
     /// Insurance customer service phone
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub insurance_hotline: Option<String>,
     /// Premium status: 1 pending deduction, 2 deducted, 3 refunded, 4 advanced, 5 closed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub premium_status: Option<i32>,
     /// Coverage end time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ins_ensured_time_begin: Option<String>,
     /// Insurance expiration time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ins_ensured_time_end: Option<String>,
 }
 /// Info of sub-orders to ship
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShippedOrderInfoItem {
     /// Sub-order IDs to ship
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipped_order_id: Option<String>,
     /// Quantity pending shipment for the above sub-order
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipped_num: Option<i64>,
     /// Deprecated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipped_item_ids: Option<Vec<String>>,
 }
 /// Order sequence number
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderSerialNumberItem {
     /// Parent order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Product serial number; each serial number max 30 characters; mobile phone serial numbers must be 15-17 digits
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub serial_number_list: Option<Vec<String>>,
 }
 /// Report request
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddRealMobileWhitesItem {
     /// Order number; pass either the order number or the after-sale number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// After-sale order number; pass only one of order number or after-sale order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_id: Option<String>,
     /// Report reason code: 1 unable to ship, 2 unable to handle after-sale, 3 unable to handle customer complaints, 4 unable to handle logistics parcels, 5 other reasons
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason_no: Option<i64>,
     /// Report remark
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub remark: Option<String>,
 }
 /// Report response
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderOrdeReportListAddRealMobileWhitesItem {
     /// Order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// After-sale order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_id: Option<String>,
     /// Report failure reason
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub msg: Option<String>,
 }
 /// Product list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderPolicyGoodsInfoListItem {
     /// Product name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
     /// Category
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_id: Option<String>,
     /// URL
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub show_page_url: Option<String>,
     /// Quantity
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub count: Option<i32>,
 }
 /// Policy details list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PolicyInfo {
     /// Policy number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ins_policy_no: Option<String>,
     /// Estimated insurance refund fee, in fen
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<i64>,
     /// Total insurance fee, in fen (1/100 CNY)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub premium: Option<i64>,
     /// Insurance premium paid by the user, in fen (1/100 CNY)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub user_premium: Option<i64>,
     /// Insurance fee paid by the merchant, in fen (1/100 CNY)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub merchant_premium: Option<i64>,
     /// Insurance fee borne by the platform, in fen (1/100 CNY)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform_premium: Option<i64>,
     /// Policy status: 0 initialized, 1 pending effect, 2 in coverage, 3 claim paid, 4 policy invalid, 5 cancelled
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<i32>,
     /// Claim status: 0 initialized, 1 in progress, 2 succeeded, 3 failed; unused for green plant insurance
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub claim_status: Option<i32>,
     /// Appeal status: 0 initialized, 1 in progress, 2 succeeded, 3 failed; unused for green plant insurance
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub appeal_status: Option<i32>,
     /// Product list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub goods_info_list: Option<Vec<OrderPolicyGoodsInfoListItem>>,
     /// Coverage end time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ins_ensured_time_begin: Option<i64>,
     /// Insurance expiration time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ins_ensured_time_end: Option<i64>,
     /// true only when the policy status is claim failed and an appeal is allowed; false otherwise
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_allow_appeal: Option<bool>,
     /// Reason for claim or appeal failure
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refused_msg: Option<String>,
     /// Insurance customer service phone
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ins_hotline: Option<String>,
     /// Policyholder: 2 merchant, 3 platform
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub payer_type: Option<i32>,
 }
 /// Claim list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ClaimInfoListItem {
     /// Claim status
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<i32>,
     /// Estimated claim amount: fen
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<i64>,
     /// Actual claim amount
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub premium: Option<i64>,
     /// Claim time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub claim_time: Option<i64>,
     /// Claim number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ins_claim_no: Option<String>,
     /// Application reason
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub claim_msg: Option<String>,
     /// Rejection reason
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refused_msg: Option<String>,
     /// Aggregated claim status: used for green plant insurance
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub agg_claim_status: Option<i64>,
     /// Number of claims
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub claim_applied_times: Option<i32>,
 }
 /// Details
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Detail {
     /// Service request ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<i64>,
     /// Order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<i64>,
     /// Operation status, with under-review status code added
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub operate_status: Option<i32>,
     /// Service ticket details
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub detail: Option<String>,
     /// Merchant reply content
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reply: Option<String>,
     /// Service ticket creation time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<String>,
     /// Service ticket type, enum
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub service_type: Option<i64>,
     /// Latest reply time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reply_time: Option<String>,
     /// Meaning of operation status, with under-review status added
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub operate_status_desc: Option<String>,
     /// Shop ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<i64>,
     /// Whether it is a service ticket rejected by review
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_reject: Option<i64>,
     /// Rejection content
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reject_detail: Option<String>,
     /// Rejection time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reject_time: Option<String>,
     /// Rejection time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reject_time_2: Option<String>,
     /// Proof demo URL
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub proof_demo: Option<String>,
     /// Whether proof must be uploaded
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub evidence_required: Option<i64>,
     /// Image URL array JSON
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub img_list: Option<Vec<String>>,
     /// Timeout time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub expiration_time: Option<String>,
     /// Close time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub close_time: Option<String>,
     /// Close reason
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub close_detail: Option<String>,
     /// First reply time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_reply_time: Option<String>,
     /// Service ticket update time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
 }
 /// Log
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogsItem {
     /// Content
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub content: Option<String>,
     /// Image list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub img_list: Option<Vec<String>>,
     /// Log type
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub service_log_type: Option<i32>,
     /// Platform customer service
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub operate_name: Option<String>,
     /// Service details
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub service_detail: Option<String>,
     /// Reply content
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reply_detail: Option<String>,
     /// Close reason
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub close_detail: Option<String>,
     /// Rejection content
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reject_detail: Option<String>,
     /// 24 hours
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub deal_time: Option<String>,
 }
 /// Not described in the official SDK.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct UpdateDetailItem {
     /// Not described in the official SDK.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Not described in the official SDK.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub discount_amount: Option<i64>,
 }
-::shop_api::impl_lenient!(
-    CombineStatus, Region, PostAddr, SkuSpec, LogisticsProduct, LogisticsInfo,
-    InventoryItem, AfterSaleInfo, OrderTag, BundleSkuInfo, OrderPhase, SkuOrder,
-    ShopOrder, LogisticsCompany, BundleShipItem, ShippedOrderInfo, Pack, PackResult,
-    SettleBillItem, LegacyOrder, MessageReceiver, MessageShippedItem, MessageLogistics,
-    PlainTextListItem, PlainToEncryptIndexListItem, CustomErr, Province, City, Town,
-    Street, OrderAddressModifyPostAddr, CipherInfosItem, DecryptInfosItem,
-    BatchEncryptListItem, EncryptInfosItem, OrderBatchSensitiveDecryptInfosItem,
-    ListItem, DataItem, OrderGetSettleBillDetailV2DataItem,
-    OrderGetShopAccountItemDataItem, GoodsInfoListItem, PolicyInfoListItem,
-    ShippedOrderInfoItem, OrderSerialNumberItem, AddRealMobileWhitesItem,
-    OrderOrdeReportListAddRealMobileWhitesItem, OrderPolicyGoodsInfoListItem, PolicyInfo,
-    ClaimInfoListItem, Detail, LogsItem, UpdateDetailItem
-);
 /// Webhook event `trade_create` (100): An order was created (`trade_TradeCreate`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/30/109)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TradeCreateEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_ids: Option<Vec<String>>,
     /// Shop ID (for instant retail, the headquarters' ID).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// Status of the shop order (1, unpaid).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_status: Option<OrderStatus>,
     /// Order type: 0 physical, 2 virtual, 4 POI write-off, 5 third-party write-off, 6 service market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_type: Option<i64>,
     /// Order creation time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Business source: 1 Luban, 2 shop, 3 other.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub biz: Option<i64>,
 }
 /// Webhook event `trade_paid` (101): An order was paid (or, cash on delivery, confirmed) (`trade_TradePaid`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/30/110)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TradePaidEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_ids: Option<Vec<String>>,
     /// Shop ID (for instant retail, the headquarters' ID).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// Status of the shop order (2).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_status: Option<OrderStatus>,
     /// Order type: 0 physical, 2 virtual, 4 POI write-off, 5 third-party write-off, 6 service market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_type: Option<i64>,
     /// Payment: 0 cash on delivery, 1 WeChat, 2 Alipay.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_type: Option<i64>,
     /// Payment time, or confirmation time of a cash-on-delivery order (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_time: Option<i64>,
     /// Amount paid, in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_amount: Option<i64>,
     /// Where the buyer found the product: 1 Luban ads, 2 affiliate, 4 mall, 8 self-operated, 10 lead form, 12 Douyin store, 14 Dou+, 15 Pangle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub biz: Option<i64>,
 }
 /// Webhook event `trade_seller_ship` (102): The seller shipped an order in full (`trade_TradeSellerShip`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/30/111)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TradeSellerShipEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_ids: Option<Vec<String>>,
     /// Shop ID (for instant retail, the headquarters' ID).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// Status of the shop order (3).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_status: Option<OrderStatus>,
     /// Order type: 0 physical, 2 virtual, 4 POI write-off, 5 third-party write-off, 6 service market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_type: Option<i64>,
     /// Shipping time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Receiver.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver_msg: Option<MessageReceiver>,
     /// Shipping.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logistics_msg: Option<MessageLogistics>,
     /// Where the buyer found the product: 1 Luban ads, 2 affiliate, 4 mall, 8 self-operated, 10 lead form, 12 Douyin store, 14 Dou+, 15 Pangle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub biz: Option<i64>,
 }
 /// Webhook event `trade_success` (103): An order was completed (`trade_TradeSuccess`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/30/112)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TradeSuccessEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_ids: Option<Vec<String>>,
     /// Shop ID (for instant retail, the headquarters' ID).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// Status of the shop order (5).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_status: Option<OrderStatus>,
     /// Order type: 0 physical, 2 virtual, 4 POI write-off, 5 third-party write-off, 6 service market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_type: Option<i64>,
     /// Completion time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub complete_time: Option<i64>,
     /// Where the buyer found the product: 1 Luban ads, 2 affiliate, 4 mall, 8 self-operated, 10 lead form, 12 Douyin store, 14 Dou+, 15 Pangle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub biz: Option<i64>,
 }
 /// Webhook event `trade_logistics_changed` (104): The shipping (carrier or tracking number) of an order changed (`trade_TradeLogisticsChanged`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/30/113)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TradeLogisticsChangedEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_ids: Option<Vec<String>>,
     /// Shop ID (for instant retail, the headquarters' ID).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// Status of the shop order (3).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_status: Option<OrderStatus>,
     /// Order type: 0 physical, 2 virtual, 4 POI write-off, 5 third-party write-off, 6 service market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_type: Option<i64>,
     /// Time of the change (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Receiver.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver_msg: Option<MessageReceiver>,
     /// Shipping.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logistics_msg: Option<MessageLogistics>,
     /// Where the buyer found the product: 1 Luban ads, 2 affiliate, 4 mall, 8 self-operated, 10 lead form, 12 Douyin store, 14 Dou+, 15 Pangle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub biz: Option<i64>,
 }
 /// Webhook event `trade_address_changed` (105): The receiver of an order changed (`trade_TradeAddressChanged`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/30/114)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TradeAddressChangedEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_ids: Option<Vec<String>>,
     /// Shop ID (for instant retail, the headquarters' ID).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// Status of the shop order (2).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_status: Option<OrderStatus>,
     /// Order type: 0 physical, 2 virtual, 4 POI write-off, 5 third-party write-off, 6 service market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_type: Option<i64>,
     /// Time of the change (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Receiver.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver_msg: Option<MessageReceiver>,
 }
 /// Webhook event `trade_canceled` (106): An order was cancelled (`trade_TradeCanceled`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/30/123)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TradeCanceledEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_ids: Option<Vec<String>>,
     /// Shop ID (for instant retail, the headquarters' ID).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// Status of the shop order (4).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_status: Option<OrderStatus>,
     /// Order type: 0 physical, 2 virtual, 4 POI write-off, 5 third-party write-off, 6 service market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_type: Option<i64>,
     /// Cancellation time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_time: Option<i64>,
     /// Why it was cancelled.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_reason: Option<String>,
     /// Where the buyer found the product: 1 Luban ads, 2 affiliate, 4 mall, 8 self-operated, 10 lead form, 12 Douyin store, 14 Dou+, 15 Pangle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub biz: Option<i64>,
 }
 /// Webhook event `trade_partly_seller_ship` (108): The seller shipped part of an order (`trade_TradePartlySellerShip`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/30/208)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TradePartlySellerShipEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_ids: Option<Vec<String>>,
     /// Shop ID (for instant retail, the headquarters' ID).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// Status of the shop order (101, partly shipped).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_status: Option<OrderStatus>,
     /// Order type: 0 physical, 2 virtual, 4 POI write-off, 5 third-party write-off, 6 service market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_type: Option<i64>,
     /// Shipping time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Receiver.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver_msg: Option<MessageReceiver>,
     /// Shipping.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logistics_msg: Option<MessageLogistics>,
     /// Where the buyer found the product: 1 Luban ads, 2 affiliate, 4 mall, 8 self-operated, 10 lead form, 12 Douyin store, 14 Dou+, 15 Pangle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub biz: Option<i64>,
 }
 /// Webhook event `trade_pending` (110): An order was paid and is waiting to be processed (`trade_TradePending`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/30/277)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TradePendingEvent {
     /// Shop (parent) order ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub p_id: Option<String>,
     /// SKU (child) order IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub s_ids: Option<Vec<String>>,
     /// Shop ID (for instant retail, the headquarters' ID).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// Status of the shop order (105, paid).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_status: Option<OrderStatus>,
     /// Order type: 0 physical, 2 virtual, 4 POI write-off, 5 third-party write-off, 6 service market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_type: Option<i64>,
     /// Where the buyer found the product: 1 Luban ads, 2 affiliate, 4 mall, 8 self-operated, 10 lead form, 12 Douyin store, 14 Dou+, 15 Pangle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub biz: Option<i64>,
 }
 /// Request of `order.searchList`: Search shop orders by creation or update time, status and other filters.
@@ -5002,135 +1765,49 @@ pub struct TradePendingEvent {
 ///
 /// `POST /order/searchList` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1342)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderSearchListRequest {
     /// Product — a number is taken as a product ID, anything else as a product name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product: Option<String>,
     /// Ordering client: 0 off-site, 1 Huoshan, 2 Douyin, 3 Toutiao, 4 Xigua, 5 WeChat, 6 Zhidian, 7 Toutiao Lite, 8 Dongchedi, 9 Pipixia, 11 Douyin Lite, 12 TikTok, 13 musically, 14 Pangle, 15 Huoshan Lite, 16 service market, 26 Fanqie novel, 27 UG education, 28 Jumanji, 29 e-commerce SDK.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub b_type: Option<i64>,
     /// After-sale filter: all, in_aftersale, refund, refund_success, refund_fail, exchange_success, aftersale_close.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_status_desc: Option<String>,
     /// Tracking number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tracking_no: Option<String>,
     /// Pre-sale type: 0 ordinary, 1 full-payment pre-sale, 2 deposit pre-sale, 3 deposit sourcing.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_type: Option<i64>,
     /// Order type: 0 ordinary, 2 virtual goods, 4 e-voucher (POI write-off), 5 third-party write-off.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_type: Option<i64>,
     /// Created at or after (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_start: Option<i64>,
     /// Created at or before (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_end: Option<i64>,
     /// Abnormal orders: 1 abnormally cancelled, 2 under risk review.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub abnormal_order: Option<i64>,
     /// Trade type: 0 ordinary, 1 group buy, 2 deposit pre-sale, 3 deposit sourcing, 4 auction, 5 zero-price, 6 recycle, 7 consignment, 10 sample, 11 zero-price lottery, 12 creator sample, 13 customised, 16 public auction, 18 instant retail, 102 deposit pre-sale gift, 103 payment collection.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub trade_type: Option<i64>,
     /// Status filter (one element only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub combine_status: Option<Vec<CombineStatus>>,
     /// Updated at or after (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time_start: Option<i64>,
     /// Updated at or before (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time_end: Option<i64>,
     /// Page size, at most 100.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub size: i64,
     /// Page number, starting at 0.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub page: i64,
     /// Sort field: create_time (default) or update_time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_by: Option<String>,
     /// Sort ascending; default is descending.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_asc: Option<bool>,
     /// Fulfilment status, e.g. no_accept for instant-retail orders not yet accepted.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fulfil_status: Option<String>,
     /// Undocumented flag present in the official SDK (no description).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_searchable: Option<bool>,
 }
 /// Response data of `order.searchList`: Search shop orders by creation or update time, status and other filters.
@@ -5140,34 +1817,15 @@ pub struct OrderSearchListRequest {
 ///
 /// `POST /order/searchList` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1342)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderSearchListResponse {
     /// Page number, starting at 0.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page: Option<i64>,
     /// Page size.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
     /// Number of orders matching the filter.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total: Option<i64>,
     /// This page of shop orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_order_list: Option<Vec<ShopOrder>>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderSearchListRequest {
@@ -5213,18 +1871,13 @@ impl ::shop_api::runtime::Paginated for OrderSearchListRequest {
 ///
 /// `POST /order/orderDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1343)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderOrderDetailRequest {
     /// Shop (parent) order ID generated by Doudian.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub shop_order_id: String,
     /// Undocumented flag present in the official SDK (no description).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_searchable: Option<bool>,
 }
 /// Response data of `order.orderDetail`: Get the full detail of one shop order.
@@ -5233,9 +1886,9 @@ pub struct OrderOrderDetailRequest {
 ///
 /// `POST /order/orderDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1343)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderOrderDetailResponse {
     /// The order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shop_order_detail: Option<ShopOrder>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderOrderDetailRequest {
@@ -5260,36 +1913,26 @@ impl ::shop_api::runtime::ApiRequest for OrderOrderDetailRequest {
 ///
 /// `POST /order/addOrderRemark` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/568)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderAddOrderRemarkRequest {
     /// Shop (parent) order ID.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_id: String,
     /// Remark text, at most 60 characters.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub remark: String,
     /// "true" to add a flag, "false" (default) not to.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_add_star: Option<String>,
     /// Flag colour 0-5: 0 grey, 1 purple, 2 cyan, 3 green, 4 orange, 5 red.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub star: Option<String>,
 }
 /// Response data of `order.addOrderRemark`: Add or replace the seller remark (and flag) of an order.
 ///
 /// `POST /order/addOrderRemark` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/568)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderAddOrderRemarkResponse {}
 impl ::shop_api::runtime::ApiRequest for OrderAddOrderRemarkRequest {
     type Response = OrderAddOrderRemarkResponse;
@@ -5312,83 +1955,42 @@ impl ::shop_api::runtime::ApiRequest for OrderAddOrderRemarkRequest {
 ///
 /// `POST /order/logisticsAdd` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/389)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderLogisticsAddRequest {
     /// Shop (parent) order ID.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_id: String,
     /// Deprecated — logistics company ID; use company_code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_id: Option<i64>,
     /// Logistics company name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub company: Option<String>,
     /// Logistics company code from order.logisticsCompanyList (documented as required).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub company_code: String,
     /// Tracking number (documented as required).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub logistics_code: String,
     /// true rejects a pending refund request and ships anyway; absent/false refuses to ship while a refund is pending. Same as is_reject_refund — send either.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_refund_reject: Option<bool>,
     /// Same as is_refund_reject — send either.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_reject_refund: Option<bool>,
     /// Product serial numbers, 15-17 digits.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub serial_number_list: Option<Vec<String>>,
     /// Shipping address ID from /address/list.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_id: Option<i64>,
     /// Store ID; required for instant-retail (抖超小时达) shops.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<i64>,
     /// Return address ID from /address/list.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_address_id: Option<i64>,
 }
 /// Response data of `order.logisticsAdd`: Ship an order in one parcel (whole order).
 ///
 /// `POST /order/logisticsAdd` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/389)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderLogisticsAddResponse {}
 impl ::shop_api::runtime::ApiRequest for OrderLogisticsAddRequest {
     type Response = OrderLogisticsAddResponse;
@@ -5411,57 +2013,32 @@ impl ::shop_api::runtime::ApiRequest for OrderLogisticsAddRequest {
 ///
 /// `POST /order/logisticsEdit` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/390)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderLogisticsEditRequest {
     /// Shop (parent) order ID.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_id: String,
     /// Deprecated — logistics company ID; use company_code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_id: Option<i64>,
     /// Logistics company code from order.logisticsCompanyList (documented as required).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub company_code: String,
     /// Tracking number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_code: Option<String>,
     /// Deprecated — logistics company name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub company: Option<String>,
     /// Store ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<i64>,
     /// Return address ID from /address/list.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_address_id: Option<i64>,
 }
 /// Response data of `order.logisticsEdit`: Change the logistics company / tracking number of a shipped order.
 ///
 /// `POST /order/logisticsEdit` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/390)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderLogisticsEditResponse {}
 impl ::shop_api::runtime::ApiRequest for OrderLogisticsEditRequest {
     type Response = OrderLogisticsEditResponse;
@@ -5484,18 +2061,15 @@ impl ::shop_api::runtime::ApiRequest for OrderLogisticsEditRequest {
 ///
 /// `POST /order/logisticsCompanyList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/541)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderLogisticsCompanyListRequest {}
 /// Response data of `order.logisticsCompanyList`: List the logistics companies available for shipping.
 ///
 /// `POST /order/logisticsCompanyList` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/541)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderLogisticsCompanyListResponse {
     /// Logistics companies.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub data: Option<Vec<LogisticsCompany>>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderLogisticsCompanyListRequest {
@@ -5522,63 +2096,31 @@ impl ::shop_api::runtime::ApiRequest for OrderLogisticsCompanyListRequest {
 ///
 /// `POST /order/logisticsAddMultiPack` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/562)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderLogisticsAddMultiPackRequest {
     /// Shop (parent) order ID.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_id: String,
     /// Parcels.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub pack_list: Vec<Pack>,
     /// Unique request ID; repeating it returns the first successful result.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub request_id: String,
     /// true rejects a pending refund request and ships anyway. Same as is_refund_reject — send either.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_reject_refund: Option<bool>,
     /// Same as is_reject_refund — send either.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_refund_reject: Option<bool>,
     /// Shipping address ID from /address/list.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_id: Option<String>,
     /// Product serial numbers (at most 30 characters each; phones 15-17 digits).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub serial_number_list: Option<Vec<String>>,
     /// Store ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<i64>,
     /// Return address ID from /address/list.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_address_id: Option<i64>,
 }
 /// Response data of `order.logisticsAddMultiPack`: Ship an order in several parcels (split shipment).
@@ -5587,13 +2129,9 @@ pub struct OrderLogisticsAddMultiPackRequest {
 ///
 /// `POST /order/logisticsAddMultiPack` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/562)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderLogisticsAddMultiPackResponse {
     /// Parcels created.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pack_list: Option<Vec<PackResult>>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderLogisticsAddMultiPackRequest {
@@ -5621,69 +2159,25 @@ impl ::shop_api::runtime::ApiRequest for OrderLogisticsAddMultiPackRequest {
 ///
 /// `POST /order/getSettleBillDetailV3` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1192)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderGetSettleBillDetailV3Request {
     /// Page size, 1-100.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
     /// Start time, yyyy-MM-dd HH:mm:ss; after the first page pass next_start_time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_time: Option<String>,
     /// End time, yyyy-MM-dd HH:mm:ss.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_time: Option<String>,
     /// SKU order IDs, comma separated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Settlement accounts, comma separated: 1 WeChat (old), 2 WeChat, 3 Alipay, 4 Hezhong pay, 5 aggregated account; default all.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_type: Option<String>,
     /// Business types: 1 Luban ads, 2 Zhidian mall, 3 selected alliance, 4 shop self-sale; default all.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub flow_type: Option<String>,
     /// Time type: 0 settlement time (default), 1 order time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub time_type: Option<String>,
     /// Start index; after the first page pass next_start_index.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_index: Option<String>,
 }
 /// Response data of `order.getSettleBillDetailV3`: List settlement (货款结算) bill lines of the shop by time or order.
@@ -5694,62 +2188,23 @@ pub struct OrderGetSettleBillDetailV3Request {
 ///
 /// `POST /order/getSettleBillDetailV3` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1192)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderGetSettleBillDetailV3Response {
     /// Result code; 100000 means success.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// Result message.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code_msg: Option<String>,
     /// Settlement lines.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub data: Option<Vec<SettleBillItem>>,
     /// Requested size.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
     /// start_index for the next request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_start_index: Option<String>,
     /// start_time for the next request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_start_time: Option<String>,
     /// 0 more data, 1 finished.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_end: Option<i32>,
     /// Number of lines in data.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub data_size: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderGetSettleBillDetailV3Request {
@@ -5778,49 +2233,27 @@ impl ::shop_api::runtime::ApiRequest for OrderGetSettleBillDetailV3Request {
 ///
 /// **Deprecated.** Retired by Doudian; use order.searchList. Use `order.searchList` instead.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderListRequest {
     /// Child-order status: 1 unpaid, 2 awaiting shipment, 3 shipped, 4 cancelled, 5 completed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_status: Option<String>,
     /// Start time, e.g. 2018/06/03 00:00:00.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub start_time: String,
     /// End time, not before start_time.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub end_time: String,
     /// create_time (default) or update_time.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_by: String,
     /// Set to sort newest first.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_desc: Option<String>,
     /// Page number, starting at 0 (default 0).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page: Option<i64>,
     /// Page size (default 10, at most 100).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
 }
 /// Response data of `order.list`: (Legacy) List orders by creation or update time.
@@ -5831,27 +2264,13 @@ pub struct OrderListRequest {
 ///
 /// **Deprecated.** Retired by Doudian; use order.searchList. Use `order.searchList` instead.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderListResponse {
     /// Number of orders in this page.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub count: Option<i64>,
     /// Number of orders matching.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total: Option<i64>,
     /// Orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub list: Option<Vec<LegacyOrder>>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderListRequest {
@@ -5897,11 +2316,11 @@ impl ::shop_api::runtime::Paginated for OrderListRequest {
 ///
 /// **Deprecated.** Retired by Doudian; use order.orderDetail. Use `order.orderDetail` instead.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderDetailRequest {
     /// Parent order ID (ends with "A"), as returned by order.list.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_id: String,
 }
 /// Response data of `order.detail`: (Legacy) Get one order by its parent order ID.
@@ -5910,20 +2329,11 @@ pub struct OrderDetailRequest {
 ///
 /// **Deprecated.** Retired by Doudian; use order.orderDetail. Use `order.orderDetail` instead.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderDetailResponse {
     /// Number of orders returned.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub count: Option<i64>,
     /// The order (one element).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub list: Option<Vec<LegacyOrder>>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderDetailRequest {
@@ -5948,26 +2358,18 @@ impl ::shop_api::runtime::ApiRequest for OrderDetailRequest {
 ///
 /// `POST /order/AddressAppliedSwitch` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/500)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderAddressAppliedSwitchRequest {
     /// 0 disabled, no review needed; 1 review enabled, buyer changes require review
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_allowed: Option<i64>,
     /// 0 asynchronous review, 1 real-time review
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub review_type: Option<i64>,
 }
 /// Response data of `order.AddressAppliedSwitch`: Turn review of buyer address changes on or off.
 ///
 /// `POST /order/AddressAppliedSwitch` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/500)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderAddressAppliedSwitchResponse {}
 impl ::shop_api::runtime::ApiRequest for OrderAddressAppliedSwitchRequest {
     type Response = OrderAddressAppliedSwitchResponse;
@@ -5990,29 +2392,20 @@ impl ::shop_api::runtime::ApiRequest for OrderAddressAppliedSwitchRequest {
 ///
 /// `POST /order/BatchSearchIndex` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/516)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderBatchSearchIndexRequest {
     /// Plaintext list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub plain_text_list: Option<Vec<PlainTextListItem>>,
 }
 /// Response data of `order.BatchSearchIndex`: Get search index strings for plaintext values.
 ///
 /// `POST /order/BatchSearchIndex` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/516)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderBatchSearchIndexResponse {
     /// List of plaintexts converted to index strings
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub plain_to_encrypt_index_list: Option<Vec<PlainToEncryptIndexListItem>>,
     /// Business error
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_err: Option<CustomErr>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderBatchSearchIndexRequest {
@@ -6036,26 +2429,18 @@ impl ::shop_api::runtime::ApiRequest for OrderBatchSearchIndexRequest {
 ///
 /// `POST /order/addSerialNumber` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/687)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderAddSerialNumberRequest {
     /// Order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Product serial number, max 30 characters; mobile phone serial numbers must be 15-17 digits
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub serial_number_list: Option<Vec<String>>,
 }
 /// Response data of `order.addSerialNumber`: Add product serial numbers to an order.
 ///
 /// `POST /order/addSerialNumber` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/687)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderAddSerialNumberResponse {}
 impl ::shop_api::runtime::ApiRequest for OrderAddSerialNumberRequest {
     type Response = OrderAddSerialNumberResponse;
@@ -6078,18 +2463,15 @@ impl ::shop_api::runtime::ApiRequest for OrderAddSerialNumberRequest {
 ///
 /// `POST /order/addresSwitchConfig` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/501)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderAddresSwitchConfigRequest {}
 /// Response data of `order.addresSwitchConfig`: Get whether buyer address change review is on and usable by this app.
 ///
 /// `POST /order/addresSwitchConfig` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/501)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderAddresSwitchConfigResponse {
     /// 0: merchant has not enabled review; 1: merchant has enabled review but this app cannot review; 2: merchant has enabled review and this app can review
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub authorized_status: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderAddresSwitchConfigRequest {
@@ -6113,26 +2495,18 @@ impl ::shop_api::runtime::ApiRequest for OrderAddresSwitchConfigRequest {
 ///
 /// `POST /order/addressConfirm` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/505)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderAddressConfirmRequest {
     /// Main order ID; strip the trailing "A" from the main order ID returned by order/list or order/detail when requesting
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// 0: agree; to reject pass one of: 1001 order in picking stage, 1002 order in allocation stage, 1003 order in warehouse stage, 1004 order in outbound stage, 1005 order in shipping stage
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_approved: Option<i64>,
 }
 /// Response data of `order.addressConfirm`: Approve or reject a buyer's address change request.
 ///
 /// `POST /order/addressConfirm` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/505)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderAddressConfirmResponse {}
 impl ::shop_api::runtime::ApiRequest for OrderAddressConfirmRequest {
     type Response = OrderAddressConfirmResponse;
@@ -6155,38 +2529,24 @@ impl ::shop_api::runtime::ApiRequest for OrderAddressConfirmRequest {
 ///
 /// `POST /order/addressModify` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/290)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderAddressModifyRequest {
     /// Order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Modify shipping address; all fields in post_addr are required.
     ///
     /// Required.
-    #[serde(default)]
     pub post_addr: OrderAddressModifyPostAddr,
     /// Consignee name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_receiver: Option<String>,
     /// Consignee phone number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_tel: Option<String>,
 }
 /// Response data of `order.addressModify`: Change the receiver address of an order.
 ///
 /// `POST /order/addressModify` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/290)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderAddressModifyResponse {}
 impl ::shop_api::runtime::ApiRequest for OrderAddressModifyRequest {
     type Response = OrderAddressModifyResponse;
@@ -6209,43 +2569,24 @@ impl ::shop_api::runtime::ApiRequest for OrderAddressModifyRequest {
 ///
 /// `POST /order/batchDecrypt` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/982)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderBatchDecryptRequest {
     /// Set of values to be decrypted, max 50 per call. Example input: {"cipher_infos":[{"auth_id":"order ID","cipher_text":"value to decrypt"},{"auth_id":"order ID","cipher_text":"value to decrypt"}]}
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cipher_infos: Option<Vec<CipherInfosItem>>,
     /// Merchant account ID in the service provider's account system; must be unique under each ISV; format: an independently generated unique account identifier
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub account_id: Option<String>,
     /// Merchant account ID type: main account of a service provider is main_account; sub-account is sub_account
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub account_type: Option<String>,
 }
 /// Response data of `order.batchDecrypt`: Decrypt encrypted order data such as names, phones and addresses.
 ///
 /// `POST /order/batchDecrypt` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/982)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderBatchDecryptResponse {
     /// Decryption list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub decrypt_infos: Option<Vec<DecryptInfosItem>>,
     /// Business error
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_err: Option<CustomErr>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderBatchDecryptRequest {
@@ -6269,36 +2610,22 @@ impl ::shop_api::runtime::ApiRequest for OrderBatchDecryptRequest {
 ///
 /// `POST /order/batchEncrypt` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/487)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderBatchEncryptRequest {
     /// List to be encrypted
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub batch_encrypt_list: Option<Vec<BatchEncryptListItem>>,
     /// Encryption scenario: OrderCode for orders, AftersaleCode for after-sale orders
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sensitive_scene: Option<String>,
 }
 /// Response data of `order.batchEncrypt`: Encrypt plaintext values for orders or after-sale cases.
 ///
 /// `POST /order/batchEncrypt` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/487)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderBatchEncryptResponse {
     /// Encrypted data
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub encrypt_infos: Option<Vec<EncryptInfosItem>>,
     /// Business error
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_err: Option<CustomErr>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderBatchEncryptRequest {
@@ -6322,29 +2649,20 @@ impl ::shop_api::runtime::ApiRequest for OrderBatchEncryptRequest {
 ///
 /// `POST /order/batchSensitive` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/508)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderBatchSensitiveRequest {
     /// List of ciphertexts to be masked, max 50 per call
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cipher_infos: Option<Vec<CipherInfosItem>>,
 }
 /// Response data of `order.batchSensitive`: Get masked versions of encrypted order data.
 ///
 /// `POST /order/batchSensitive` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/508)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderBatchSensitiveResponse {
     /// Masked info list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub decrypt_infos: Option<Vec<OrderBatchSensitiveDecryptInfosItem>>,
     /// Business error
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_err: Option<CustomErr>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderBatchSensitiveRequest {
@@ -6368,89 +2686,36 @@ impl ::shop_api::runtime::ApiRequest for OrderBatchSensitiveRequest {
 ///
 /// `POST /order/downloadSettleItemToShop` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1191)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderDownloadSettleItemToShopRequest {
     /// Start time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_time: Option<String>,
     /// End time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_time: Option<String>,
     /// Time type: 0 settlement time, 1 order time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub time_type: Option<String>,
     /// Order ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Deprecated field; do not fill
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub bill_id: Option<String>,
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Settlement account: 0 all, 1 WeChat (pre-upgrade), 2 WeChat, 3 Alipay, 4 Hezhong Pay, 5 aggregated account
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_type: Option<String>,
     /// Business type, default 0: 0 all, 1 Luban ads, 2 Zhidian mall, 3 Selected Alliance, 4 shop self-sale
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub flow_type: Option<String>,
 }
 /// Response data of `order.downloadSettleItemToShop`: Request a settlement detail export file.
 ///
 /// `POST /order/downloadSettleItemToShop` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1191)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderDownloadSettleItemToShopResponse {
     /// Returned download_id
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub download_id: Option<String>,
     /// Status code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// Status information
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code_msg: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderDownloadSettleItemToShopRequest {
@@ -6474,80 +2739,36 @@ impl ::shop_api::runtime::ApiRequest for OrderDownloadSettleItemToShopRequest {
 ///
 /// `POST /order/downloadShopAccountItem` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1431)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderDownloadShopAccountItemRequest {
     /// Start time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_time: Option<String>,
     /// End time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_time: Option<String>,
     /// Order number (if not given, time must be given)
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_id: String,
     /// Fund movement account: 0 all, 1 WeChat, 2 Alipay, 3 Hezhong Pay, 4 aggregated payment
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub account_type: Option<i32>,
     /// Billing type: 0 all, 1 Luban ads, 2 Selected Alliance, 3 Zhidian Mall, 4 shop self-sale, 5 Chengzi site builder, 6 POI, 7 Dou+, 8 Pangle, 9 Service Market, 10 Service Market outsourced customer service, 11 Xuelang
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub biz_type: Option<i32>,
     /// Time type: 0 account change time, 1 order time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub time_type: Option<i32>,
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
 }
 /// Response data of `order.downloadShopAccountItem`: Request an account transaction export file.
 ///
 /// `POST /order/downloadShopAccountItem` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1431)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderDownloadShopAccountItemResponse {
     /// Return code; 100000 means success, others failure
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// Response description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code_msg: Option<String>,
     /// Download ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub download_id: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderDownloadShopAccountItemRequest {
@@ -6571,26 +2792,18 @@ impl ::shop_api::runtime::ApiRequest for OrderDownloadShopAccountItemRequest {
 ///
 /// `POST /order/downloadShopAccountItemFile` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1433)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderDownloadShopAccountItemFileRequest {
     /// Download ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub download_id: Option<String>,
 }
 /// Response data of `order.downloadShopAccountItemFile`: Get the download URL of an account transaction export.
 ///
 /// `POST /order/downloadShopAccountItemFile` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1433)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderDownloadShopAccountItemFileResponse {
     /// File URL
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderDownloadShopAccountItemFileRequest {
@@ -6614,40 +2827,22 @@ impl ::shop_api::runtime::ApiRequest for OrderDownloadShopAccountItemFileRequest
 ///
 /// `POST /order/downloadToShop` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1193)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderDownloadToShopRequest {
     /// Generated download_id
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub download_id: Option<String>,
 }
 /// Response data of `order.downloadToShop`: Get the download URL of a settlement detail export.
 ///
 /// `POST /order/downloadToShop` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1193)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderDownloadToShopResponse {
     /// Status code: 100000 success, 100002 download record not found, 100015 file not yet generated, 100016 file expired, 100025 file generation failed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// Status description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code_msg: Option<String>,
     /// Generated download link
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderDownloadToShopRequest {
@@ -6671,87 +2866,38 @@ impl ::shop_api::runtime::ApiRequest for OrderDownloadToShopRequest {
 ///
 /// `POST /order/getServiceList` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderGetServiceListRequest {
     /// Start time timestamp
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_time: Option<i64>,
     /// End timestamp, must be later than the start time
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub end_time: i64,
     /// 1. Omit to get all service requests; 2. Operation status: 0 pending, 10 under review, 100 closed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<i32>,
     /// Order ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<i64>,
     /// Service ticket ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub service_id: Option<i64>,
     /// 1. Searches by service ticket creation time by default; 2. "create_time": by creation time; "update_time": by update time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_by: Option<String>,
     /// Page number (default 1, first page is 1)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page: Option<i32>,
     /// Orders per page (default 10, max 100); values over 100 are treated as 100
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i32>,
     /// Sort order: ASC by time ascending, DESC by time descending; default DESC
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order: Option<String>,
 }
 /// Response data of `order.getServiceList`: List buyer service requests on orders, filtered by time and status.
 ///
 /// `POST /order/getServiceList` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderGetServiceListResponse {
     /// Total count
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total: Option<i64>,
     /// List
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub list: Option<Vec<ListItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderGetServiceListRequest {
@@ -6776,117 +2922,44 @@ impl ::shop_api::runtime::ApiRequest for OrderGetServiceListRequest {
 ///
 /// `POST /order/getSettleBillDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1192)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderGetSettleBillDetailRequest {
     /// Page number (default 0, first page is 0)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page: Option<i64>,
     /// Results per page, default 20
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
     /// Query start time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_time: Option<String>,
     /// Query end time; interval between start and end time should not exceed 7 days
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_time: Option<String>,
     /// Sub-order ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Settlement account: 0 all, 1 WeChat (pre-upgrade), 2 WeChat, 3 Alipay, 4 Hezhong Pay, 5 aggregated account
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_type: Option<String>,
     /// Business type, default 0: 0 all, 1 Luban ads, 2 Zhidian mall, 3 Selected Alliance, 4 shop self-sale
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub flow_type: Option<String>,
     /// Time type: 0 settlement time, 1 order time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub time_type: Option<String>,
 }
 /// Response data of `order.getSettleBillDetail`: List settlement bill details by time, order or product, paged.
 ///
 /// `POST /order/getSettleBillDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1192)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderGetSettleBillDetailResponse {
     /// Return code; 100000 means success, others failure
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// Response message; SUCCESS on success, failure description otherwise
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code_msg: Option<String>,
     /// Bill detail list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub data: Option<Vec<DataItem>>,
     /// Total count
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_cnt: Option<i64>,
     /// Page number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page: Option<i64>,
     /// Items per page
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderGetSettleBillDetailRequest {
@@ -6911,127 +2984,52 @@ impl ::shop_api::runtime::ApiRequest for OrderGetSettleBillDetailRequest {
 ///
 /// `POST /order/getSettleBillDetailV2` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1390)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderGetSettleBillDetailV2Request {
     /// Query page size (default 100, max 200)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
     /// Query start time. Note: required when order ID is not passed
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub start_time: String,
     /// Query end time; interval with end_time should not exceed 7 days. Note: required when order ID is not passed
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub end_time: String,
     /// SKU order, sub-order ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Settlement account: 0 all, 1 WeChat (pre-upgrade), 2 WeChat, 3 Alipay, 4 Hezhong Pay, 5 aggregated account
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_type: Option<String>,
     /// Business type, default 0: 0 all, 1 Luban ads, 2 Selected Alliance, 3 Zhidian mall, 4 shop self-sale
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub flow_type: Option<String>,
     /// Time type: 0 settlement time, 1 order time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub time_type: Option<String>,
     /// Query start index; the next_start_index from the previous response, may be omitted on the first query
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_index: Option<String>,
 }
 /// Response data of `order.getSettleBillDetailV2`: List settlement bill details by time, order or product, with cursor paging.
 ///
 /// `POST /order/getSettleBillDetailV2` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1390)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderGetSettleBillDetailV2Response {
     /// Return code; 100000 means success, others failure
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// Response message; contains the failure description on failure
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code_msg: Option<String>,
     /// Order transaction detail list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub data: Option<Vec<OrderGetSettleBillDetailV2DataItem>>,
     /// Requested size
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
     /// start_index for the next query
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_start_index: Option<String>,
     /// start_time for the next query
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_start_time: Option<String>,
     /// Size of the result data
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub data_size: Option<i64>,
     /// Whether the query is finished: 0 not finished, 1 finished. If not finished, use next_start_index as start_index and next_start_time as start_time for the next request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_end: Option<i32>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderGetSettleBillDetailV2Request {
@@ -7056,129 +3054,50 @@ impl ::shop_api::runtime::ApiRequest for OrderGetSettleBillDetailV2Request {
 ///
 /// `POST /order/getShopAccountItem` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1430)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderGetShopAccountItemRequest {
     /// Start time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_time: Option<String>,
     /// End time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_time: Option<String>,
     /// Order number (if not given, time must be given)
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_id: String,
     /// Query count (default 100, max 1000)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i32>,
     /// Fund movement account: 0 all, 1 WeChat, 2 Alipay, 3 Hezhong Pay, 4 aggregated payment
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub account_type: Option<i32>,
     /// Billing type: 0 all, 1 Luban ads, 2 Selected Alliance, 3 Zhidian Mall, 4 shop self-sale, 5 Chengzi site builder, 6 POI, 7 Dou+, 8 Pangle, 9 Service Market, 10 Service Market outsourced customer service, 11 Xuelang
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub biz_type: Option<i32>,
     /// Time type: 0 account change time, 1 order time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub time_type: Option<i32>,
     /// Start index; pass next_index from the previous response; omit on the first request
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_index: Option<String>,
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
 }
 /// Response data of `order.getShopAccountItem`: List the shop's account transactions by time or order.
 ///
 /// `POST /order/getShopAccountItem` — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1430)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderGetShopAccountItemResponse {
     /// Return code; 100000 means success, others failure
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// Response description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code_msg: Option<String>,
     /// Fund transaction details
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub data: Option<Vec<OrderGetShopAccountItemDataItem>>,
     /// Value of start_index for the next request
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_start_index: Option<String>,
     /// Value of start_time for the next request
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_start_time: Option<String>,
     /// Query count; equals the request parameter size if passed, otherwise 100
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i32>,
     /// Count of the result data
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub data_size: Option<i32>,
     /// Whether the query is finished: 0 not finished, 1 finished. If not finished, use next_start_index as start_index and next_start_time as start_time for the next request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_end: Option<i32>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderGetShopAccountItemRequest {
@@ -7203,26 +3122,18 @@ impl ::shop_api::runtime::ApiRequest for OrderGetShopAccountItemRequest {
 ///
 /// `POST /order/insurance` — [official documentation](https://op.jinritemai.com/docs/api-docs/32/626)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderInsuranceRequest {
     /// Order ID (with or without the A suffix)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
 }
 /// Response data of `order.insurance`: Get the insurance policies attached to an order.
 ///
 /// `POST /order/insurance` — [official documentation](https://op.jinritemai.com/docs/api-docs/32/626)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderInsuranceResponse {
     /// Policy details list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub policy_info_list: Option<Vec<PolicyInfoListItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderInsuranceRequest {
@@ -7246,108 +3157,44 @@ impl ::shop_api::runtime::ApiRequest for OrderInsuranceRequest {
 ///
 /// `POST /order/logisticsAddSinglePack` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/563)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderLogisticsAddSinglePackRequest {
     /// Parent order ID list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id_list: Option<Vec<String>>,
     /// Info of sub-orders to ship
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipped_order_info: Option<Vec<ShippedOrderInfoItem>>,
     /// Tracking number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_code: Option<String>,
     /// Logistics company name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub company: Option<String>,
     /// Unique request ID; for repeated requests with the same request_id, after the first succeeds, later ones are idempotent and return the first successful result without actually shipping
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub request_id: Option<String>,
     /// Whether to reject the refund request (true rejects the refund and continues shipping; not passed or false means a refund needs handling and shipping is refused); use either is_refund_reject or is_reject_refund
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_reject_refund: Option<bool>,
     /// Deprecated. Logistics company ID; use the company_code field instead.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_id: Option<String>,
     /// Logistics company code, obtained from the logistics company list API /order/logisticsCompanyLis; required
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub company_code: String,
     /// Shipping address ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_id: Option<String>,
     /// Whether to reject the refund request (true rejects the refund and continues shipping; not passed or false means a refund needs handling and shipping is refused); use either is_refund_reject or is_reject_refund
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_refund_reject: Option<bool>,
     /// Order sequence number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_serial_number: Option<Vec<OrderSerialNumberItem>>,
     /// Store ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<i64>,
     /// Return address ID, query via the address list API /address/list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_address_id: Option<i64>,
 }
 /// Response data of `order.logisticsAddSinglePack`: Ship one or more orders together in one parcel.
 ///
 /// `POST /order/logisticsAddSinglePack` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/563)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderLogisticsAddSinglePackResponse {
     /// Package ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pack_id: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderLogisticsAddSinglePackRequest {
@@ -7371,59 +3218,30 @@ impl ::shop_api::runtime::ApiRequest for OrderLogisticsAddSinglePackRequest {
 ///
 /// `POST /order/logisticsEditByPack` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/539)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderLogisticsEditByPackRequest {
     /// Parent order ID, returned by the orderList API
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Package ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pack_id: Option<String>,
     /// Tracking number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_code: Option<String>,
     /// Logistics company ID, obtained from the logistics company list returned by /order/logisticsCompanyList; required
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub company_code: String,
     /// Deprecated. Logistics company ID; use the company_code field instead.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_id: Option<String>,
     /// Store ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<i64>,
     /// Return address ID, query via the address list API /address/list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_address_id: Option<i64>,
 }
 /// Response data of `order.logisticsEditByPack`: Change the tracking number or carrier of a shipped parcel.
 ///
 /// `POST /order/logisticsEditByPack` — [official documentation](https://op.jinritemai.com/docs/api-docs/16/539)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderLogisticsEditByPackResponse {}
 impl ::shop_api::runtime::ApiRequest for OrderLogisticsEditByPackRequest {
     type Response = OrderLogisticsEditByPackResponse;
@@ -7446,26 +3264,18 @@ impl ::shop_api::runtime::ApiRequest for OrderLogisticsEditByPackRequest {
 ///
 /// `POST /order/ordeReportList` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1550)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderOrdeReportListRequest {
     /// Report request
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub add_real_mobile_whites: Option<Vec<AddRealMobileWhitesItem>>,
 }
 /// Response data of `order.ordeReportList`: Report orders or after-sale cases that need the buyer's real phone number.
 ///
 /// `POST /order/ordeReportList` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1550)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderOrdeReportListResponse {
     /// Report response
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub add_real_mobile_whites: Option<Vec<OrderOrdeReportListAddRealMobileWhitesItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderOrdeReportListRequest {
@@ -7490,36 +3300,22 @@ impl ::shop_api::runtime::ApiRequest for OrderOrdeReportListRequest {
 ///
 /// `POST /order/policy` — [official documentation](https://op.jinritemai.com/docs/api-docs/32/902)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderPolicyRequest {
     /// Order ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Return shipping insurance: returnfreight2020v1; allergy insurance: allergyinsurance2021; green plant 7-day death compensation: plant7dinsurance2021; green plant 15-day death compensation: plant15dinsurance2021
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ins_product_id: Option<String>,
 }
 /// Response data of `order.policy`: Get an order's insurance policy and claims by insurance product.
 ///
 /// `POST /order/policy` — [official documentation](https://op.jinritemai.com/docs/api-docs/32/902)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderPolicyResponse {
     /// Policy details list
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_info: Option<PolicyInfo>,
     /// Claim list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub claim_info_list: Option<Vec<ClaimInfoListItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderPolicyRequest {
@@ -7543,31 +3339,22 @@ impl ::shop_api::runtime::ApiRequest for OrderPolicyRequest {
 ///
 /// `POST /order/replyService` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/75)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderReplyServiceRequest {
     /// ID obtained from the service request list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<i64>,
     /// Reply content
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reply: Option<String>,
     /// Reply evidence; use /order/serviceDetail to check whether the current service ticket requires evidence. Separate multiple images with a vertical bar; max 4
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub evidence: String,
 }
 /// Response data of `order.replyService`: Reply to a buyer service request.
 ///
 /// `POST /order/replyService` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/75)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderReplyServiceResponse {}
 impl ::shop_api::runtime::ApiRequest for OrderReplyServiceRequest {
     type Response = OrderReplyServiceResponse;
@@ -7590,33 +3377,20 @@ impl ::shop_api::runtime::ApiRequest for OrderReplyServiceRequest {
 ///
 /// `POST /order/review` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1785)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderReviewRequest {
     /// Order review type: 3001 telecom card review
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub task_type: Option<i64>,
     /// 0 approved; 200001 identity placed a duplicate order with this card carrier within 180 days, rejected; 200002 identity already holds 5 phone cards from this carrier, rejected; 200003 age not within 16-60 (16-30 for some cards), rejected; 200004 shipping address is in a restricted region for this carrier, rejected; 200005 rejected by carrier for other reasons, contact the merchant for details
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reject_code: Option<i64>,
     /// ID of the reviewed document, depending on the review type: communication card review uses the shop order ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub object_id: Option<String>,
 }
 /// Response data of `order.review`: Approve or reject an order in a review task, such as a phone card check.
 ///
 /// `POST /order/review` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1785)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderReviewResponse {}
 impl ::shop_api::runtime::ApiRequest for OrderReviewRequest {
     type Response = OrderReviewResponse;
@@ -7639,29 +3413,20 @@ impl ::shop_api::runtime::ApiRequest for OrderReviewRequest {
 ///
 /// `POST /order/serviceDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderServiceDetailRequest {
     /// ID obtained from the service request list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub service_id: Option<i64>,
 }
 /// Response data of `order.serviceDetail`: Get a buyer service request with its history.
 ///
 /// `POST /order/serviceDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/266)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderServiceDetailResponse {
     /// Details
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Detail>,
     /// Log
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logs: Option<Vec<LogsItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderServiceDetailRequest {
@@ -7686,26 +3451,18 @@ impl ::shop_api::runtime::ApiRequest for OrderServiceDetailRequest {
 ///
 /// `POST /order/updateOrderAmount` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/263)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderUpdateOrderAmountRequest {
     /// Not described in the official SDK.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pid: Option<String>,
     /// Not described in the official SDK.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_detail: Option<Vec<UpdateDetailItem>>,
 }
 /// Response data of `order.updateOrderAmount`: Change an order's item prices by setting per-item discounts.
 ///
 /// `POST /order/updateOrderAmount` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/263)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderUpdateOrderAmountResponse {}
 impl ::shop_api::runtime::ApiRequest for OrderUpdateOrderAmountRequest {
     type Response = OrderUpdateOrderAmountResponse;
@@ -7728,33 +3485,20 @@ impl ::shop_api::runtime::ApiRequest for OrderUpdateOrderAmountRequest {
 ///
 /// `POST /order/updatePostAmount` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/264)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderUpdatePostAmountRequest {
     /// Not described in the official SDK.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Not described in the official SDK.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_amount: Option<i64>,
     /// Not described in the official SDK.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_amount_2: Option<i64>,
 }
 /// Response data of `order.updatePostAmount`: Change the shipping fee of an order.
 ///
 /// `POST /order/updatePostAmount` — [official documentation](https://op.jinritemai.com/docs/api-docs/15/264)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderUpdatePostAmountResponse {}
 impl ::shop_api::runtime::ApiRequest for OrderUpdatePostAmountRequest {
     type Response = OrderUpdatePostAmountResponse;

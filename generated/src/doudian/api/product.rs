@@ -83,2392 +83,964 @@ impl CheckStatus {
 ::shop_api::impl_int_enum!(CheckStatus);
 /// The product's category path (four levels).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CategoryDetail {
     /// Level-1 category ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_cid: Option<i64>,
     /// Level-2 category ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub second_cid: Option<i64>,
     /// Level-3 category ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub third_cid: Option<i64>,
     /// Level-4 category ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fourth_cid: Option<i64>,
     /// Level-1 category name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_cname: Option<String>,
     /// Level-2 category name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub second_cname: Option<String>,
     /// Level-3 category name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub third_cname: Option<String>,
     /// Level-4 category name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fourth_cname: Option<String>,
 }
 /// Main product an instant-retail sub-product is bound to.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ChannelMainProduct {
     /// Main product ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Shop ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
 }
 /// A product as listed by product.listV2.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductSummary {
     /// Product ID, unique in the shop (sent as a number).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub product_id: String,
     /// Status in the shop.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductStatus>,
     /// Audit status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check_status: Option<CheckStatus>,
     /// Product title.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// First main picture.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub img: Option<String>,
     /// Product type: 0 ordinary, 1 new-customer, 3 virtual, 6 jade flash sale, 7 cloud flash sale, 127 other.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_type: Option<i64>,
     /// Specification ID of the product (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_id: Option<String>,
     /// Creation time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Update time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Soon deprecated — numeric external product code; use outer_product_id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_product_id: Option<String>,
     /// External (merchant) product code, up to 255 characters.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub outer_product_id: Option<String>,
     /// Product detail (HTML with pictures).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
     /// Extra information such as qualifications (JSON text).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub extra: Option<String>,
     /// Category path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category_detail: Option<CategoryDetail>,
     /// Whether this is a bundle (组合) product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_package_product: Option<bool>,
     /// Bundle products this product belongs to (IDs sent as numbers).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub package_product_list: Option<Vec<String>>,
     /// Sub-products of a bundle product (IDs sent as numbers).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sub_product_list: Option<Vec<String>>,
     /// Bound main product (instant retail).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_main_product: Option<ChannelMainProduct>,
     /// Deprecated — list price in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub market_price: Option<i64>,
     /// Deprecated — sale price in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub discount_price: Option<i64>,
 }
 /// A sale-attribute value (e.g. red) of a product specification.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpecValue {
     /// Value ID (spec_detail_id; sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Specification ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_id: Option<String>,
     /// Value name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// ID of the sale attribute it belongs to.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pid: Option<String>,
     /// Whether this is a value (leaf).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_leaf: Option<i64>,
     /// Status: -2 purged, 0 online, 1 offline, 2 deleted.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<i64>,
 }
 /// A sale attribute (e.g. colour) of a product with its values.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpecGroup {
     /// Sale attribute ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Specification ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_id: Option<String>,
     /// Sale attribute name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Parent ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pid: Option<String>,
     /// Whether this is a value (leaf).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_leaf: Option<i64>,
     /// Values.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub values: Option<Vec<SpecValue>>,
 }
 /// Picture of a specification value.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpecPic {
     /// Specification value ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_detail_id: Option<String>,
     /// Picture URI.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pic: Option<String>,
 }
 /// SKU logistics information (e.g. weight).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DeliveryInfo {
     /// Information type, e.g. weight.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub info_type: Option<String>,
     /// Value.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub info_value: Option<String>,
     /// Unit, e.g. mg, g, kg.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub info_unit: Option<String>,
 }
 /// A SKU of a product as returned by product.detail (spec_prices).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuPrice {
     /// SKU ID, unique within the product (sent as a number).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub sku_id: String,
     /// Numeric external SKU code; prefer outer_sku_id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_sku_id: Option<String>,
     /// External (merchant) SKU code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub outer_sku_id: Option<String>,
     /// SKU code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// Specification value IDs of the SKU (sent as numbers).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_detail_ids: Option<Vec<String>>,
     /// Sellable in-stock quantity.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub stock_num: Option<i64>,
     /// Staged (阶梯) stock.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub step_stock_num: Option<i64>,
     /// Promotion stock.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub prom_stock_num: Option<i64>,
     /// Promotion staged stock.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub prom_step_stock_num: Option<i64>,
     /// Stock locked by in-stock orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub lock_stock_num: Option<i64>,
     /// Stock locked by staged orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub lock_step_stock_num: Option<i64>,
     /// Stock per warehouse / store ID (regional stock).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stock_num_map: Option<::std::collections::BTreeMap<String, i64>>,
     /// Price in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub price: Option<i64>,
     /// SKU stock type: 0 ordinary, 1 regional, 10 staged.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_type: Option<i64>,
     /// Supplier code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub supplier_id: Option<String>,
     /// Shipping time of pre-sale / staged stock: 9999 same day, 1 next day, 2 within 48h, or days.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_delay: Option<i64>,
     /// SKU logistics information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_infos: Option<Vec<DeliveryInfo>>,
 }
 /// A qualification document.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct QualityAttachment {
     /// Media type: 1 picture, 2 PDF.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub media_type: i64,
     /// Document URL.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub url: String,
 }
 /// A qualification of the product (see /product/qualificationConfig).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Quality {
     /// Qualification key.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub quality_key: String,
     /// Qualification name.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub quality_name: String,
     /// Documents.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub quality_attachments: Vec<QualityAttachment>,
 }
 /// A SKU created by product.addV2.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreatedSku {
     /// SKU ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// Numeric external SKU ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_sku_id: Option<String>,
     /// External SKU ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub outer_sku_id: Option<String>,
     /// SKU code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// Specification value IDs (sent as numbers).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_detail_ids: Option<Vec<String>>,
 }
 /// Product record of the retired product.list.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LegacyProduct {
     /// Product ID.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub product_id: String,
     /// Product name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Description (HTML).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
     /// Main picture.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub img: Option<String>,
     /// List price in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub market_price: Option<i64>,
     /// Sale price in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub discount_price: Option<i64>,
     /// Settlement price in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub settlement_price: Option<i64>,
     /// Status: 0 on sale, 1 off sale.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<i64>,
     /// Audit: 1 not submitted, 2 reviewing, 3 approved, 4 rejected, 5 banned.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub check_status: Option<i64>,
     /// Specification ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_id: Option<String>,
     /// Level-1 category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_cid: Option<i64>,
     /// Level-2 category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub second_cid: Option<i64>,
     /// Level-3 category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub third_cid: Option<i64>,
     /// Pay type: 0 cash on delivery, 1 online, 2 both.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_type: Option<i64>,
     /// Creation time, yyyy-mm-dd hh:mm:ss.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<String>,
     /// Update time, yyyy-mm-dd hh:mm:ss.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
 }
 /// The main product of an instant-retail sub-product, as pushed by product_change.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MessageChannelMainProduct {
     /// Main product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// External code of the main product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub outer_product_id: Option<String>,
     /// Channel type (2 hourly delivery).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub channel_type: Option<i64>,
     /// Channel ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub channel_id: Option<String>,
 }
 /// The channel of a product, as pushed by product_InfoChange (supermarket products only).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MessageChannelInfo {
     /// Channel ID (for channel_type 2, the supermarket store ID).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub channel_id: Option<String>,
     /// Channel type: 2 supermarket.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub channel_type: Option<i64>,
     /// Main product ID of the channel product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub channel_main_product_id: Option<String>,
 }
 /// Status of a product, as pushed by product_InfoChange (values as text).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MessageProductStatus {
     /// Listing status (as ProductStatus: 0 online, 1 offline, 2 deleted).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// Audit status (as CheckStatus).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub check_status: Option<String>,
     /// Draft status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub draft_status: Option<String>,
 }
 /// Product main image URL; required when scene is smart_publish
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PicItem {
     /// Image link; must be a Material Center URL
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
 }
 /// Product category attributes
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductFormatNewItem {
     /// Attribute ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<i64>,
     /// Attribute name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
 }
 /// Category details
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGetRecommendCategoryCategoryDetail {
     /// Level-1 category ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_cid: Option<i64>,
     /// Level-1 category name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_cname: Option<String>,
     /// Level-2 category ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub second_cid: Option<i64>,
     /// Level-2 category name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub second_cname: Option<String>,
     /// Level-3 category ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub third_cid: Option<i64>,
     /// Level-3 category name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub third_cname: Option<String>,
     /// Level-4 category ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fourth_cid: Option<i64>,
     /// Level-4 category name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fourth_cname: Option<String>,
 }
 /// Recommended category results
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CategoryDetailsItem {
     /// Category details
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category_detail: Option<ProductGetRecommendCategoryCategoryDetail>,
     /// Category qualification status: 0 qualified; 1 qualification expired; 2 no qualification
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub qualification_status: Option<i64>,
 }
 /// Qualification
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct QualityAttachmentsItem {
     /// 1 image, 2 PDF
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub media_type: Option<i64>,
     /// Proof URL
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
 }
 /// Qualification, obtainable via /product/qualificationConfig
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct QualityListItem {
     /// Qualification key
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quality_key: Option<String>,
     /// Qualification name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quality_name: Option<String>,
     /// Qualification
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quality_attachments: Option<Vec<QualityAttachmentsItem>>,
 }
 /// Coupon info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PoiResource {
     /// Valid period counted from the claim date; takes priority over ValidStart-ValidEnd
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub valid_days: Option<i64>,
     /// Coupon validity start time, timestamp in seconds
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub valid_start: Option<i64>,
     /// Coupon validity end time, timestamp in seconds
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub valid_end: Option<i64>,
     /// Customer service phone
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub service_num: Option<String>,
     /// Redemption notes
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub notification: Option<String>,
     /// Coupon code source: 1 generated by platform; 4 passed in real time by partner API
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code_type: Option<i64>,
     /// Total number of coupon codes; 0/-1 means unlimited; must be greater than 0 for platform coupons
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub count: Option<i64>,
     /// 0 second redemption not supported, 1 second redemption supported
-    #[serde(
-        rename = "couponSecondExchange",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "couponSecondExchange")]
     pub coupon_second_exchange: Option<i64>,
     /// Total redeemable times
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_can_use_count: Option<i32>,
     /// Redemption link
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub link: Option<String>,
     /// Coupon code usage conditions
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub condition: Option<String>,
 }
 /// 1
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuItem {
     /// 1
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<i64>,
     /// 1
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_sku_id: Option<i64>,
     /// 1
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub outer_sku_id: Option<String>,
     /// 1
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// 1
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_detail_id1: Option<i64>,
     /// 1
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_detail_id2: Option<i64>,
     /// 1
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_detail_id3: Option<i64>,
 }
 /// Review record list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RecordsItem {
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
     /// Product name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// Product main image
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub img_url: Option<String>,
     /// 0 under review, 1 approved, 2 rejected
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub publish_status: Option<i64>,
     /// Submission-for-review time, in seconds
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub publish_time: Option<i64>,
     /// Approval/rejection time, in seconds
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub audit_time: Option<i64>,
     /// Review rejection reason
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_reason: Option<::std::collections::BTreeMap<String, Vec<String>>>,
 }
 /// Coupon info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductEditCbProductPoiResource {
     /// Coupon code usage conditions
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub condition: Option<String>,
     /// Valid period counted from the claim date; takes priority over ValidStart-ValidEnd
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub valid_days: Option<i64>,
     /// Coupon validity start time, timestamp in seconds
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub valid_start: Option<i64>,
     /// Coupon validity end time, timestamp in seconds
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub valid_end: Option<i64>,
     /// Customer service phone
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub service_num: Option<String>,
     /// Redemption notes
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub notification: Option<String>,
     /// Coupon code source: 1 generated by platform; 4 passed in real time by partner API
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code_type: Option<i64>,
     /// Total redeemable times
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_can_use_count: Option<i32>,
     /// 0 second redemption not supported, 1 second redemption supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub coupon_second_exchange: Option<i64>,
     /// Redemption link
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub link: Option<String>,
     /// Total number of coupon codes; 0/-1 means unlimited; must be greater than 0 for platform coupons
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub count: Option<i64>,
 }
 /// List of allowed attribute values; fill in manually when empty
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OptionsItem {
     /// Optional value name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Optional values
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
     /// Value ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_id: Option<i64>,
     /// Attribute value order
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sequence: Option<i64>,
 }
 /// Response parameter list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DataItem {
     /// Deprecated. Old category ID; use the category_id field
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cid: Option<i64>,
     /// Attribute name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub property_name: Option<String>,
     /// List of allowed attribute values; fill in manually when empty
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub options: Option<Vec<OptionsItem>>,
     /// 1: field required when creating a product; 0: optional
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub required: Option<i64>,
     /// Attribute status: 0 valid, 1 invalid
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<i64>,
     /// Input text, single choice select, multiple choice multi_select, timestamp timestamp, time range timerange
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// New category ID (preferred)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_id: Option<i64>,
     /// Maximum multi-select count
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub multi_select_max: Option<i64>,
     /// Attribute type: 0 binding attribute, 1 key attribute, 2 sales attribute, 3 product attribute
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub property_type: Option<i64>,
     /// Attribute ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub property_id: Option<i64>,
     /// Attribute order
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sequence: Option<i64>,
     /// Relation ID, used by SPU categories: the ID of its parent key attribute
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub relation_id: Option<i64>,
     /// Whether the product attribute supports merchant-defined values: 1 supported, 0 not supported. Usage: when passing a custom attribute value in the create/update product API, set diy_type=1 and value=0 in the product_format_new field
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub diy_type: Option<i64>,
     /// 0: non-important attribute, 1: important attribute
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub important_type: Option<i64>,
 }
 /// Size chart template image
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Image {
     /// Image URL
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
     /// Image width
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<i32>,
     /// Image length
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<i32>,
 }
 /// Size chart template list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ComponentTemplateInfoListItem {
     /// Template ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_id: Option<i64>,
     /// Template type: size_info (size chart)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_type: Option<String>,
     /// Component template subtype: clothing, undies, shoes, children_clothing
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_sub_type: Option<String>,
     /// Template name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_name: Option<String>,
     /// Template data
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub component_data: Option<String>,
     /// Size chart template image
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<Image>,
     /// Whether shareable: yes false, no true
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shareable: Option<bool>,
     /// Category ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_id: Option<i64>,
     /// Creation time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Update time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Template configuration data
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub component_front_data: Option<String>,
 }
 /// Special-time delayed shipping rule
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DelayRule {
     /// Rule end time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_time: Option<i64>,
     /// Rule start time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_time: Option<i64>,
     /// Config value corresponding to the rule config type
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub config_value: Option<i64>,
     /// Supported config type: 1 time point, config_value is the latest shipping timestamp in seconds; 2 relative time, config_value is the number of days after payment to ship, e.g. config_value=3 means ship within three days after payment
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub config_type: Option<i32>,
 }
 /// In-stock shipping mode rule
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct NormalRule {
     /// Special-time delayed shipping rule
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_rule: Option<DelayRule>,
     /// Whether supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub support: Option<bool>,
     /// Shipping time options, e.g. same-day, next-day, 48 hours
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delay_options: Option<Vec<i64>>,
     /// Whether it is special-time shipping; can be ignored
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_special_delay_option: Option<bool>,
 }
 /// Tiered shipping mode rule
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct StepRule {
     /// Whether supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub support: Option<bool>,
     /// Delayed shipping time range for the in-stock portion in tiered shipping
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delay_options: Option<Vec<i64>>,
     /// Whether it is special-time delayed shipping; can be ignored
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_special_delay_option: Option<bool>,
     /// Minimum shipping time for the tiered portion in tiered shipping
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub step_min_delay: Option<i64>,
     /// Maximum shipping time for the tiered portion in tiered shipping
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub step_max_delay: Option<i64>,
 }
 /// Rule for shipping after payment ends
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DeliveryAfterPayConfig {
     /// Minimum delayed shipping time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub min_delivery_days: Option<i64>,
     /// Maximum delayed shipping time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub max_delivery_days: Option<i64>,
     /// Latest presale end time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub max_presell_end_days: Option<i64>,
     /// Whether manual review is needed; can be ignored
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub need_audit: Option<bool>,
 }
 /// Rules after presale ends
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DeliveryAfterPresellConfig {
     /// Minimum delayed shipping time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub min_delivery_days: Option<i64>,
     /// Maximum delayed shipping time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub max_delivery_days: Option<i64>,
     /// Latest presale end time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub max_presell_end_days: Option<i64>,
     /// Whether manual review is needed; can be ignored
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub need_audit: Option<bool>,
 }
 /// Full-payment presale shipping mode rules
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductPresellRule {
     /// Whether full-payment presale is supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub support: Option<bool>,
     /// Presale threshold price
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub min_presell_price: Option<i64>,
     /// Whether shipping after successful payment is supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub support_delivery_after_pay: Option<bool>,
     /// Whether shipping after presale ends is supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub support_delivery_after_presell: Option<bool>,
     /// Rule for shipping after payment ends
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_after_pay_config: Option<DeliveryAfterPayConfig>,
     /// Rules after presale ends
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_after_presell_config: Option<DeliveryAfterPresellConfig>,
 }
 /// SKU presale shipping mode rules
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuPresellRule {
     /// Whether supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub support: Option<bool>,
     /// Presale threshold price
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub min_presell_price: Option<i64>,
     /// Whether shipping after payment ends is supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub support_delivery_after_pay: Option<bool>,
     /// Whether shipping after presale ends is supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub support_delivery_after_presell: Option<bool>,
     /// Rule for shipping after payment ends
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_after_pay_config: Option<DeliveryAfterPayConfig>,
     /// Rules after presale ends
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_after_presell_config: Option<DeliveryAfterPresellConfig>,
 }
 /// Shipping time spec options
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TimeSkuSpecDetialItem {
     /// Spec value
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_value: Option<String>,
     /// Whether presale time limit applies
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_presell_spec: Option<bool>,
     /// product_time_spec_same_day same-day; product_time_spec_next_day next-day; product_time_spec_48h within 48 hours; product_time_spec_5d within 5 days; product_time_spec_15d within 15 days; product_time_spec_45d within 45 days
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_code: Option<String>,
 }
 /// In-stock + presale shipping rule
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TimeSkuPresellWithNormalRule {
     /// Whether supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub support: Option<bool>,
     /// Shipping time spec name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub time_sku_spec_name: Option<String>,
     /// Shipping time spec options
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub time_sku_spec_detial: Option<Vec<TimeSkuSpecDetialItem>>,
     /// Presale threshold price, in fen
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub min_presell_price: Option<i64>,
 }
 /// Shipping time spec options
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TimeSkuSpecDetialItem4 {
     /// Spec value
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_value: Option<String>,
     /// Whether presale time limit applies
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_presell_spec: Option<bool>,
 }
 /// New presale shipping mode rule
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TimeSkuPurePresellRule {
     /// Whether supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub support: Option<bool>,
     /// Shipping time spec name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub time_sku_spec_name: Option<String>,
     /// Shipping time spec options
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub time_sku_spec_detial: Option<Vec<TimeSkuSpecDetialItem4>>,
     /// Presale threshold price, in fen
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub min_presell_price: Option<i64>,
 }
 /// Fulfillment rules
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentRule {
     /// In-stock shipping mode rule
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub normal_rule: Option<NormalRule>,
     /// Tiered shipping mode rule
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_rule: Option<StepRule>,
     /// Full-payment presale shipping mode rules
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_presell_rule: Option<ProductPresellRule>,
     /// SKU presale shipping mode rules
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku_presell_rule: Option<SkuPresellRule>,
     /// In-stock + presale shipping rule
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_sku_presell_with_normal_rule: Option<TimeSkuPresellWithNormalRule>,
     /// New presale shipping mode rule
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_sku_pure_presell_rule: Option<TimeSkuPurePresellRule>,
 }
 /// Product title recommendation rule
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RecommendNameRule {
     /// Whether the current category ID matches the prefix recommendation rule
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub satisfy_prefix: Option<bool>,
     /// Details of attribute IDs that matched the rule
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub property_ids: Option<Vec<i64>>,
 }
 /// List of selectable no-reason return options
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGetProductUpdateRuleOptionsItem {
     /// No-reason return description text
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// No-reason return type
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
 }
 /// No-reason return rule
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SupplyDayReturnRule {
     /// true supports 7-day no-reason return, false does not
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub enable: Option<bool>,
     /// List of selectable no-reason return options
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub options: Option<Vec<ProductGetProductUpdateRuleOptionsItem>>,
 }
 /// After-sale service rules
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AfterSaleRule {
     /// No-reason return rule
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supply_day_return_rule: Option<SupplyDayReturnRule>,
 }
 /// Reference price rules
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReferencePriceRule {
     /// true: reference price can be filled, false: cannot
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_support: Option<bool>,
     /// true: reference price required, false: not required
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_required: Option<bool>,
     /// Reference price proof type enum values and display names, e.g. { "1" : "manufacturer suggested retail price", "2" : "tag price", "3" : "list price", "4" : "official website retail price" }
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_types: Option<::std::collections::BTreeMap<String, String>>,
     /// Maximum multiple of the lowest SKU price for the reference price; e.g. lowest SKU price 1 and value 10 means reference price cannot exceed 10
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub lower_sku_price_times: Option<i64>,
 }
 /// SPU control rules
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpuControlRule {
     /// Whether SPU product publishing is supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub support_spu_product: Option<bool>,
     /// 0 no control, 1 weak control, 2 strong control
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub control_type: Option<i64>,
     /// Whether creating a new SPU is supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub support_create_spu: Option<bool>,
     /// Whether SPU correction is supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub support_rectify_spu: Option<bool>,
     /// Whether SPU reporting is supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub support_report_spu: Option<bool>,
     /// Whether SPU is exempt from review
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub no_need_audit_spu: Option<bool>,
 }
 /// Spec value options
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PropertyValuesItem {
     /// Spec value ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sell_property_value_id: Option<i64>,
     /// Spec value name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sell_property_value_name: Option<String>,
 }
 /// Product SKU list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RequiredSpecDetailsItem {
     /// Spec item name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sell_property_name: Option<String>,
     /// Spec item ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sell_property_id: Option<i64>,
     /// Spec value options
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub property_values: Option<Vec<PropertyValuesItem>>,
     /// Whether remarks are supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub support_remark: Option<bool>,
     /// Whether custom spec values are allowed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub support_diy: Option<bool>,
 }
 /// Product specification constraints
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductSpecRule {
     /// totally_use_given_spec: fully use system-provided specs; partly_use_given_spec: partly use system-provided specs; not_use_given_spec: specs not controlled; empty string: specs not controlled
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_rule_code: Option<String>,
     /// Product SKU list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub required_spec_details: Option<Vec<RequiredSpecDetailsItem>>,
     /// Maximum number of supported spec levels
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub max_spec_num_limit: Option<i64>,
     /// Maximum number of SKU combinations
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_combination_limit: Option<i64>,
     /// Maximum number of values per spec
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_single_limit: Option<i64>,
 }
 /// Product size chart template configuration rule
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ComponentTemplateRule {
     /// Whether to show size info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_show: Option<bool>,
     /// Whether size info is required
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub must_input: Option<bool>,
 }
 /// Product main image 3:4 configuration rule
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MainImageThreeToFourRule {
     /// Whether to show main image 3:4 info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_show: Option<bool>,
     /// Whether 3:4 main image info is required
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub must_input: Option<bool>,
 }
 /// Price rule info, including gold unit prices for different types and enums
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PriceRulesItem {
     /// Whether selectable: true selectable, false not selectable; not selectable means the merchant has not set a base gold price and must set it in the Doudian backend
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub can_select: Option<bool>,
     /// Gold price description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub desc: Option<String>,
     /// Price per gram of gold, in fen (1/100 CNY)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<i64>,
     /// Price rule enum: 1 investment gold, 2 jewelry gold
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<i64>,
 }
 /// Gold price info; for SKUs in gold-priced categories the price can be computed by formula (price = grams * price per gram + processing fee); this field provides the related info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GoldPriceRule {
     /// Price rule info, including gold unit prices for different types and enums
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub price_rules: Option<Vec<PriceRulesItem>>,
     /// Sales attribute (spec) ID; price is computed by formula from the value filled for this spec
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sell_property_id: Option<String>,
     /// Whether required: true required, false optional
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_required: Option<bool>,
     /// Whether to display (fillable): true display (fillable), false no display (not fillable)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_show: Option<bool>,
 }
 /// Key is the category attribute ID; the rule matches when the attribute has the following values
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RuleClauseItem {
     /// Attribute value ID array
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub property_values: Option<Vec<i64>>,
     /// Equal to / not equal to
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub operand_str: Option<String>,
 }
 /// Rules that product category attributes may trigger (may change whether qualifications are required)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MatchableRuleItem {
     /// Key is the category attribute ID; the rule matches when the attribute has the following values
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_clause: Option<::std::collections::BTreeMap<String, RuleClauseItem>>,
     /// Whether this qualification is required when the rule matches
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_qualification_required: Option<bool>,
 }
 /// Qualification list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ConfigListItem {
     /// Qualification ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub key: Option<String>,
     /// Qualification name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Input hint
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub text_list: Option<Vec<String>>,
     /// Whether required
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_required: Option<bool>,
     /// Rules that product category attributes may trigger (may change whether qualifications are required)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub matchable_rule: Option<Vec<MatchableRuleItem>>,
 }
 /// Optimizable issue items
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FieldProblemItem {
     /// Field key: category - category, props - attributes, product_name - title, pic - main image, desc_pic - detail images, desc_text - detail text
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub field_key: Option<String>,
     /// Field name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub field_name: Option<String>,
     /// Issue code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub problem_key: Option<i64>,
     /// Issue name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub problem_name: Option<String>,
     /// Issue suggestion
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub suggestion: Option<String>,
     /// Issue type code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub problem_type: Option<i64>,
 }
 /// Distribution list of issues to be optimized
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProblemTypeDistributionItem {
     /// Type of issue to be optimized
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub type_name: Option<String>,
     /// Issue count
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub num: Option<i64>,
 }
 /// Product quality list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductQualityListQualityListItem {
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
     /// Product name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_name: Option<String>,
     /// Number of issues to be optimized
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub problem_num_to_improve: Option<i64>,
     /// Distribution list of issues to be optimized
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub problem_type_distribution: Option<Vec<ProblemTypeDistributionItem>>,
     /// Whether the product meets the standard: 1 yes, 2 no
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub meet_standard: Option<i64>,
     /// Product base score
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub base_score: Option<i64>,
 }
 /// Issue type distribution; returned only when brief_only is false
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductQualityTaskProblemTypeDistributionItem {
     /// Optimization item code: 1 non-standard product info, 2 key info needs optimization, 3 missing product materials
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub type_key: Option<i64>,
     /// Optimization item name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub type_name: Option<String>,
     /// Number of specific issues
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub num: Option<i64>,
 }
-::shop_api::impl_lenient!(
-    CategoryDetail, ChannelMainProduct, ProductSummary, SpecValue, SpecGroup, SpecPic,
-    DeliveryInfo, SkuPrice, QualityAttachment, Quality, CreatedSku, LegacyProduct,
-    MessageChannelMainProduct, MessageChannelInfo, MessageProductStatus, PicItem,
-    ProductFormatNewItem, ProductGetRecommendCategoryCategoryDetail, CategoryDetailsItem,
-    QualityAttachmentsItem, QualityListItem, PoiResource, SkuItem, RecordsItem,
-    ProductEditCbProductPoiResource, OptionsItem, DataItem, Image,
-    ComponentTemplateInfoListItem, DelayRule, NormalRule, StepRule,
-    DeliveryAfterPayConfig, DeliveryAfterPresellConfig, ProductPresellRule,
-    SkuPresellRule, TimeSkuSpecDetialItem, TimeSkuPresellWithNormalRule,
-    TimeSkuSpecDetialItem4, TimeSkuPurePresellRule, FulfillmentRule, RecommendNameRule,
-    ProductGetProductUpdateRuleOptionsItem, SupplyDayReturnRule, AfterSaleRule,
-    ReferencePriceRule, SpuControlRule, PropertyValuesItem, RequiredSpecDetailsItem,
-    ProductSpecRule, ComponentTemplateRule, MainImageThreeToFourRule, PriceRulesItem,
-    GoldPriceRule, RuleClauseItem, MatchableRuleItem, ConfigListItem, FieldProblemItem,
-    ProblemTypeDistributionItem, ProductQualityListQualityListItem,
-    ProductQualityTaskProblemTypeDistributionItem
-);
 /// Webhook event `product_change` (400): A product changed: created, saved, audited, deleted, banned, listed or delisted (`product_change`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/60/686)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductChangeEvent {
     /// Product ID (for instant retail, the store's sub-product ID).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Shop ID (for instant retail, the headquarters' ID).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID of the product (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// External product code (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_product_id: Option<String>,
     /// What happened: 1 created, 2 saved, 3 submitted for audit, 4 approved, 5 rejected, 6 deleted, 7 restored from the recycle bin, 8 banned, 9 unbanned, 10 delisted, 11 listed, 12 sold out, 13 audit stopped, 14 approved, waiting to be listed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub event: Option<i64>,
     /// Why, when the change has a reason (audit rejection, ban).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason: Option<String>,
     /// Fields that triggered the audit and rejection reasons (JSON text).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub check_reject_reason: Option<String>,
     /// Time of the change (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Main product, when this product is an instant-retail sub-product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_main_product: Option<MessageChannelMainProduct>,
 }
 /// Webhook event `product_info_change` (417): The content of a product (title, pictures, attributes) changed after an approved audit (`product_InfoChange`).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductInfoChangeEvent {
     /// Product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Shop ID (for instant retail, the headquarters' ID).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Store ID (instant retail).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// 4 changed by an approved edit, 15 changed by the approval of a new product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub msg_type: Option<i64>,
     /// Status of the product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<MessageProductStatus>,
     /// Channel of the product (supermarket products only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_info: Option<MessageChannelInfo>,
     /// Business bits; the product is a main product when product_biz & (1 << 13) != 0.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_biz: Option<i64>,
 }
 /// Request of `product.listV2`: List the shop's products, filtered by status, audit status, time window, name or IDs.
@@ -2478,78 +1050,35 @@ pub struct ProductInfoChangeEvent {
 ///
 /// `POST /product/listV2` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/633)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductListV2Request {
     /// Only products in this shop status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductStatus>,
     /// Only products in this audit status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check_status: Option<CheckStatus>,
     /// Product type: 0 ordinary, 1 new-customer, 3 virtual, 6 jade flash sale, 7 cloud flash sale, 127 other.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_type: Option<i64>,
     /// Created after (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_time: Option<i64>,
     /// Created before (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_time: Option<i64>,
     /// Updated after (Unix seconds; the bound itself is excluded).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_start_time: Option<i64>,
     /// Updated before (Unix seconds; the bound itself is excluded).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_end_time: Option<i64>,
     /// Page number, starting at 1 (at most 100).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub page: i64,
     /// Page size, 1-100 (page * size at most 10,000).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub size: i64,
     /// Store ID (instant-retail merchants).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<i64>,
     /// Title, fuzzy match.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Product IDs, at most 100.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<Vec<String>>,
 }
 /// Response data of `product.listV2`: List the shop's products, filtered by status, audit status, time window, name or IDs.
@@ -2559,34 +1088,15 @@ pub struct ProductListV2Request {
 ///
 /// `POST /product/listV2` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/633)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductListV2Response {
     /// This page of products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub data: Option<Vec<ProductSummary>>,
     /// Number of products matching.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total: Option<i64>,
     /// Current page.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page: Option<i64>,
     /// Page size.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductListV2Request {
@@ -2630,311 +1140,104 @@ impl ::shop_api::runtime::Paginated for ProductListV2Request {
 ///
 /// `POST /product/detail` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/56)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductDetailRequest {
     /// Product ID (19 digits); either product_id or out_product_id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// External (merchant) product code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_product_id: Option<String>,
     /// "true" reads the draft, "false" (default) the online data.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub show_draft: Option<String>,
 }
 /// Response data of `product.detail`: Get a product with its specifications, SKUs, prices and stock.
 ///
 /// `POST /product/detail` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/56)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductDetailResponse {
     /// Product ID (sent as a number).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub product_id: String,
     /// Product ID as a string.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id_str: Option<String>,
     /// Soon deprecated — numeric external product code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_product_id: Option<String>,
     /// External (merchant) product code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub outer_product_id: Option<String>,
     /// Product title.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Product detail (HTML).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
     /// Status in the shop.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductStatus>,
     /// Audit status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check_status: Option<CheckStatus>,
     /// Draft status: 0 none, 1 not submitted, 2 reviewing, 3 approved, 4 rejected.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub draft_status: Option<i64>,
     /// Specification ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_id: Option<String>,
     /// Category path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category_detail: Option<CategoryDetail>,
     /// Product type: 0 ordinary, 3 virtual, 6 jade flash sale, 7 cloud flash sale.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_type: Option<i64>,
     /// Brand ID in the brand library (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub standard_brand_id: Option<String>,
     /// First main picture.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub img: Option<String>,
     /// Main pictures (at most 5).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pic: Option<Vec<String>>,
     /// Specification pictures.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_pics: Option<Vec<SpecPic>>,
     /// Sale attributes and their values.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub specs: Option<Vec<SpecGroup>>,
     /// SKUs with price and stock.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_prices: Option<Vec<SkuPrice>>,
     /// List price in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub market_price: Option<i64>,
     /// Sale price in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub discount_price: Option<i64>,
     /// Pre-sale type: 0 none, 1 full-payment pre-sale, 2 staged stock.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_type: Option<i64>,
     /// With presell_type 1: 0 full pre-sale, 1 SKU pre-sale, 2 in stock + pre-sale, 3 new pre-sale.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_config_level: Option<i64>,
     /// Shipping days of the staged part / pre-sale.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_delay: Option<i64>,
     /// Pre-sale end, e.g. 2020-02-21 18:54:27.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_end_time: Option<String>,
     /// Shipping days for in-stock goods: 9999 same day, 1 next day.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_delay_day: Option<i64>,
     /// Stock deduction: 1 on order, 2 on payment.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reduce_type: Option<i64>,
     /// Freight template ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub freight_id: Option<String>,
     /// Weight.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub weight_value: Option<f64>,
     /// Weight unit: 0 kg, 1 g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub weight_unit: Option<i64>,
     /// Maximum quantity per order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub maximum_per_order: Option<i64>,
     /// Maximum quantity per buyer overall.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub limit_per_buyer: Option<i64>,
     /// Minimum quantity per order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_per_order: Option<i64>,
     /// Category properties (JSON text).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_format_new: Option<String>,
     /// After-sale service settings (JSON text).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub after_sale_service: Option<String>,
     /// Qualifications.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quality_list: Option<Vec<Quality>>,
     /// "0" physical goods shipped by logistics, "1" virtual without voucher, "2" virtual with e-voucher, "3" virtual direct recharge.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pickup_method: Option<String>,
     /// Store ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<String>,
     /// Main product ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub main_product_id: Option<String>,
     /// Whether this is a sub-product of a bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_sub_product: Option<bool>,
     /// Creation time, yyyy-mm-dd hh:mm:ss.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<String>,
     /// Update time, yyyy-mm-dd hh:mm:ss.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
     /// Extra information such as qualifications.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub extra: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductDetailRequest {
@@ -2964,267 +1267,111 @@ impl ::shop_api::runtime::ApiRequest for ProductDetailRequest {
 ///
 /// `POST /product/addV2` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/249)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductAddV2Request {
     /// External (merchant) product code (recommended).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub outer_product_id: Option<String>,
     /// Numeric external product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_product_id: Option<i64>,
     /// Product type: 0 ordinary, 3 virtual, 6 jade flash sale, 7 cloud flash sale.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub product_type: i64,
     /// Leaf category ID from shop.getShopCategory.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub category_leaf_id: i64,
     /// Title, at most 60 characters (30 Chinese characters), no emoji.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub name: String,
     /// Main pictures separated by '|', first is the main one, at most 5, at least 600x600.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub pic: String,
     /// Detail pictures separated by '|' (at most 50 pictures in total).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub description: String,
     /// Stock deduction: 1 on order, 2 on payment.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub reduce_type: i64,
     /// Freight template ID (0 = free shipping), from /freightTemplate/list.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub freight_id: i64,
     /// Customer-service phone.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub mobile: String,
     /// false only saves; true saves and submits for review.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub commit: bool,
     /// Sale attributes, e.g. 颜色|黑色,白色^尺码|S,M,L.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub specs: String,
     /// SKU list as JSON text; the number of SKUs must equal the number of attribute combinations.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub spec_prices: String,
     /// Specification name; generated from the attribute names when empty.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_name: Option<String>,
     /// Pictures of the main attribute's values, comma separated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_pic: Option<String>,
     /// Category properties from /product/getCatePropertyV2, JSON: {"property_id":[{"value":v,"name":"n","diy_type":0}]}.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_format_new: Option<String>,
     /// Brand ID from /brand/list; 596120136 when the product has no brand.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub standard_brand_id: Option<i64>,
     /// Weight.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub weight: Option<f64>,
     /// Weight unit: 0 kg, 1 g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub weight_unit: Option<i64>,
     /// Shipping mode: 0 in stock (default), 1 pre-sale, 2 staged.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_type: Option<i64>,
     /// 0 full pre-sale, 1 SKU pre-sale, 2 in stock + pre-sale, 3 new pre-sale.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_config_level: Option<i64>,
     /// Shipping days for full pre-sale / staged part (see /product/getProductUpdateRule).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_delay: Option<i64>,
     /// Pre-sale end, e.g. 2020-02-21 18:54:27 (at most 30 days ahead).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_end_time: Option<String>,
     /// Pre-sale shipping: 0 after the pre-sale ends, 1 after payment.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_delivery_type: Option<i64>,
     /// Promised shipping days (default 2); required for presell_type 0 and 2: 9999 same day, 1 next day, 2 within 48h.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_delay_day: Option<i64>,
     /// 7-day no-reason return: 0 no, 1 yes, 2 yes unless unsealed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub supply_7day_return: Option<i64>,
     /// After-sale service options, key:value (e.g. supply_day_return_selector).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_sale_service: Option<::std::collections::BTreeMap<String, String>>,
     /// Qualifications (see /product/qualificationConfig).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quality_list: Option<Vec<Quality>>,
     /// Maximum quantity per order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub maximum_per_order: Option<i64>,
     /// Maximum quantity per buyer overall.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub limit_per_buyer: Option<i64>,
     /// Minimum quantity per order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_per_order: Option<i64>,
     /// After approval: 0 put on sale at once, 1 keep in the warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_sale_type: Option<i64>,
     /// "0" physical goods shipped by logistics, "1" virtual without voucher, "2" virtual with e-voucher, "3" virtual direct recharge.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pickup_method: Option<String>,
     /// Merchant-visible remark.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub remark: Option<String>,
     /// Store ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<i64>,
     /// Main product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub main_product_id: Option<i64>,
     /// Title prefix recommended by /product/getRecommendName.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name_prefix: Option<String>,
     /// White-background picture URL (material-centre URL, 1:1).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub white_back_ground_pic_url: Option<String>,
     /// 3:4 long picture URL (material-centre URL).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub long_pic_url: Option<String>,
     /// Main-picture video ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_video_id: Option<String>,
     /// Pay type: 0 cash on delivery, 1 online, 2 both.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_type: Option<i64>,
 }
 /// Response data of `product.addV2`: Create a product with its specifications and SKUs.
@@ -3236,41 +1383,17 @@ pub struct ProductAddV2Request {
 ///
 /// `POST /product/addV2` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/249)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductAddV2Response {
     /// Product ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Numeric external product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_product_id: Option<String>,
     /// External product code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub outer_product_id: Option<String>,
     /// Creation time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<String>,
     /// SKUs created.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku: Option<Vec<CreatedSku>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductAddV2Request {
@@ -3306,305 +1429,104 @@ impl ::shop_api::runtime::ApiRequest for ProductAddV2Request {
 ///
 /// `POST /product/editV2` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/250)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductEditV2Request {
     /// Product ID.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub product_id: i64,
     /// false only saves; true saves and submits for review.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub commit: bool,
     /// External (merchant) product code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub outer_product_id: Option<String>,
     /// Numeric external product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_product_id: Option<i64>,
     /// Product type: 0 ordinary, 3 virtual, 6 jade flash sale, 7 cloud flash sale.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_type: Option<i64>,
     /// Leaf category ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_leaf_id: Option<i64>,
     /// Title, at most 60 characters.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Main pictures separated by '|'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pic: Option<String>,
     /// Detail pictures separated by '|'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
     /// Stock deduction: 1 on order, 2 on payment.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reduce_type: Option<i64>,
     /// Freight template ID (0 = free shipping).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub freight_id: Option<i64>,
     /// Customer-service phone.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub mobile: Option<String>,
     /// Sale attributes, e.g. 颜色|黑色,白色^尺码|S,M,L.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub specs: Option<String>,
     /// SKU list as JSON text.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_prices: Option<String>,
     /// Specification name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_name: Option<String>,
     /// Pictures of the main attribute's values, comma separated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_pic: Option<String>,
     /// Category properties (JSON text).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_format_new: Option<String>,
     /// Brand ID from /brand/list.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub standard_brand_id: Option<i64>,
     /// Weight.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub weight: Option<f64>,
     /// Weight unit: 0 kg, 1 g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub weight_unit: Option<i64>,
     /// Shipping mode: 0 in stock, 1 pre-sale, 2 staged.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_type: Option<i64>,
     /// 0 full pre-sale, 1 SKU pre-sale, 2 in stock + pre-sale, 3 new pre-sale.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_config_level: Option<i64>,
     /// Shipping days for full pre-sale / staged part.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_delay: Option<i64>,
     /// Pre-sale end time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_end_time: Option<String>,
     /// Pre-sale shipping: 0 after the pre-sale ends, 1 after payment.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_delivery_type: Option<i64>,
     /// Promised shipping days: 9999 same day, 1 next day, 2 within 48h.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_delay_day: Option<i64>,
     /// 7-day no-reason return: 0 no, 1 yes, 2 yes unless unsealed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub supply_7day_return: Option<i64>,
     /// After-sale service options, key:value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_sale_service: Option<::std::collections::BTreeMap<String, String>>,
     /// Qualifications.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quality_list: Option<Vec<Quality>>,
     /// Replace the product's qualifications with quality_list (an empty list clears them).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub force_use_quality_list: Option<bool>,
     /// Maximum quantity per order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub maximum_per_order: Option<i64>,
     /// Maximum quantity per buyer overall.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub limit_per_buyer: Option<i64>,
     /// Minimum quantity per order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_per_order: Option<i64>,
     /// After approval: 0 put on sale at once, 1 keep in the warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_sale_type: Option<i64>,
     /// Pickup method (see product.addV2).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pickup_method: Option<String>,
     /// Merchant-visible remark.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub remark: Option<String>,
     /// Store ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub store_id: Option<i64>,
     /// Main product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub main_product_id: Option<i64>,
     /// Recommended title prefix.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name_prefix: Option<String>,
     /// White-background picture URL.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub white_back_ground_pic_url: Option<String>,
     /// 3:4 long picture URL.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub long_pic_url: Option<String>,
     /// Main-picture video ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub material_video_id: Option<String>,
     /// Pay type: 0 cash on delivery, 1 online, 2 both.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_type: Option<i64>,
 }
 /// Response data of `product.editV2`: Edit a product (fields not sent are left unchanged).
 ///
 /// `POST /product/editV2` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/250)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductEditV2Response {}
 impl ::shop_api::runtime::ApiRequest for ProductEditV2Request {
     type Response = ProductEditV2Response;
@@ -3627,33 +1549,20 @@ impl ::shop_api::runtime::ApiRequest for ProductEditV2Request {
 ///
 /// `POST /product/del` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/61)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductDelRequest {
     /// Product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
     /// External product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_product_id: Option<i64>,
     /// Delete permanently.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delete_forever: Option<bool>,
 }
 /// Response data of `product.del`: Delete a product (to the recycle bin, or permanently).
 ///
 /// `POST /product/del` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/61)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductDelResponse {}
 impl ::shop_api::runtime::ApiRequest for ProductDelRequest {
     type Response = ProductDelResponse;
@@ -3678,30 +1587,19 @@ impl ::shop_api::runtime::ApiRequest for ProductDelRequest {
 ///
 /// **Deprecated.** Retired by Doudian; use product.listV2. Use `product.listV2` instead.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductListRequest {
     /// Page number, starting at 0.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub page: i64,
     /// Page size.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub size: i64,
     /// Status: 0 on sale, 1 off sale.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// Audit status: 1 not submitted, 2 reviewing, 3 approved, 4 rejected, 5 banned.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub check_status: Option<String>,
 }
 /// Response data of `product.list`: (Legacy) List products by status.
@@ -3710,41 +1608,17 @@ pub struct ProductListRequest {
 ///
 /// **Deprecated.** Retired by Doudian; use product.listV2. Use `product.listV2` instead.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductListResponse {
     /// Number of products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub all: Option<i64>,
     /// Number of pages at this size.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub all_pages: Option<i64>,
     /// Number of products in data.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub count: Option<i64>,
     /// Current page.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub current_page: Option<i64>,
     /// Products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub data: Option<Vec<LegacyProduct>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductListRequest {
@@ -3788,56 +1662,35 @@ impl ::shop_api::runtime::Paginated for ProductListRequest {
 ///
 /// `POST /product/GetRecommendCategory` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/2004)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGetRecommendCategoryRequest {
     /// category_infer: infer category from title, images, etc.; product_info: check category misplacement from product content, requires category, attributes, etc.; smart_publish: predict category from images, requires main image
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub scene: Option<String>,
     /// Product main image URL; required when scene is smart_publish
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub pic: Vec<PicItem>,
     /// Product category ID; required when scene is product_info
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub category_leaf_id: i64,
     /// Product title; required when scene is category_infer, optional when scene is product_info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Product category attributes
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_format_new: Option<
         ::std::collections::BTreeMap<String, ProductFormatNewItem>,
     >,
     /// Brand ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub standard_brand_id: Option<i64>,
 }
 /// Response data of `product.GetRecommendCategory`: Get recommended categories for a product from its title, images or attributes.
 ///
 /// `POST /product/GetRecommendCategory` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/2004)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGetRecommendCategoryResponse {
     /// Recommended category results
-    #[serde(
-        rename = "categoryDetails",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "categoryDetails")]
     pub category_details: Option<Vec<CategoryDetailsItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductGetRecommendCategoryRequest {
@@ -3862,448 +1715,146 @@ impl ::shop_api::runtime::ApiRequest for ProductGetRecommendCategoryRequest {
 ///
 /// `POST /product/addCbProduct` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/499)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductAddCbProductRequest {
     /// Recommended: external merchant code, string supported
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub outer_product_id: Option<String>,
     /// 0 normal, 3 virtual, 6 jade flash sale, 7 cloud flash sale
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_type: Option<i64>,
     /// Leaf category ID, obtained via /shop/getShopCategory
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_leaf_id: Option<i64>,
     /// Attribute name|attribute value separated by |; multiple groups separated by ^
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_format: Option<String>,
     /// Product name, max 60 characters (30 Chinese characters), no emoji
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Merchant recommendation text, no emoji
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub recommend_remark: Option<String>,
     /// Product carousel images; separate multiple images with "|"; the first is the main image; max 5, at least 600x600, max 1 MB each. Note: the total number of images across pic, description and spec_pic must not exceed 50
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pic: Option<String>,
     /// Product description; currently images only. Separate multiple images with "|". Do not paste text from other sites, as CSS styles may be incompatible. Note: the total number of images across pic, description and spec_pic must not exceed 50
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
     /// Payment method: 0 cash on delivery, 1 online payment, 2 cash on delivery + online payment
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_type: Option<i64>,
     /// Hainan duty-free mode: 0 offshore-island duty-free, 1 mail delivery, 2 offshore-island self-pickup + mail delivery
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_method: Option<i32>,
     /// Hainan duty-free: customs purchase-limit classification code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cdf_category: Option<String>,
     /// Stock deduction type: 1 deduct on order placement, 2 deduct on payment
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reduce_type: Option<i64>,
     /// Same-shop product recommendations: empty uses system recommendations; separate multiple product_ids with "|"
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub assoc_ids: Option<String>,
     /// Freight template ID; 0 means free shipping; obtain via /freightTemplate/list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub freight_id: Option<i64>,
     /// Weight
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub weight: Option<f64>,
     /// Weight unit: 0 kg, 1 g
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub weight_unit: Option<i64>,
     /// delivery_delay_day: promised shipping time in days, default 2. Required for in-stock (presell_type=0) and tiered (presell_type=2) modes; supports 9999, 1, 2 (same-day, next-day, within 48 hours); see /product/getProductUpdateRule for allowed values
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub delivery_delay_day: i64,
     /// Shipping mode: 0 in-stock, 1 presale, 2 tiered; default 0
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_type: Option<i64>,
     /// Shipping time in full-payment presale mode / tiered shipping time in tiered mode; see /product/getProductUpdateRule for allowed values
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_delay: Option<i64>,
     /// Presale end time, format 2020-02-21 18:54:27, at most 30 days from now
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_end_time: Option<String>,
     /// Whether 7-day no-reason return is supported: 0 no, 1 yes, 2 yes (not after unpacking)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub supply_7day_return: Option<i64>,
     /// Customer service phone number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub mobile: Option<String>,
     /// false save only, true save and submit for review
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub commit: Option<bool>,
     /// Brand ID (obtained via the shop authorized brand API) (shown as the brand field on the product detail page)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_id: Option<i64>,
     /// Merchant-visible remark
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub remark: Option<String>,
     /// External product_id
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_product_id: Option<i64>,
     /// Qualification, obtainable via /product/qualificationConfig
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quality_list: Option<Vec<QualityListItem>>,
     /// If empty, the spec name is auto-generated from the spec names at each level joined with "-"
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_name: Option<String>,
     /// Shop generic specs, reusable by similar products. Separate multiple specs with ^, spec and spec values with |, and multiple spec values with commas. When creating or editing in-stock+presale or new presale products, must include delivery time, e.g. 颜色|黑色,白色,黄色^尺码|S,M,L^发货时效|5天内发货,15天内发货
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub specs: Option<String>,
     /// SKU details; count must equal spec1 x spec2 x spec3 combinations; stock may be set to 0 when SKU is not for sale
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub spec_prices: String,
     /// E.g. for color-size, color is the main spec; for colors such as black, white, yellow, their image URLs are comma-separated. Note: the total number of images across pic, description and spec_pic must not exceed 50
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_pic: Option<String>,
     /// Purchase limit per user per order
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub maximum_per_order: Option<i64>,
     /// Cumulative purchase limit per user
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub limit_per_buyer: Option<i64>,
     /// Minimum number of items per user per order
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_per_order: Option<i64>,
     /// Obtain via /product/getCatePropertyV2. Format: {"property_id":[{"value":value,"name":"property_name","diy_type":0}]}; name is a string, value and diy_type are numbers
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_format_new: Option<String>,
     /// spu_id
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spu_id: Option<i64>,
     /// Number of days shipping can be scheduled
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub appoint_delivery_day: Option<i64>,
     /// third_url
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub third_url: Option<String>,
     /// extra
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub extra: Option<String>,
     /// src
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub src: Option<String>,
     /// Must be true for coupon types
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub need_check_out: Option<bool>,
     /// Coupon info
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poi_resource: Option<PoiResource>,
     /// Vehicle VIN code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub car_vin_code: Option<String>,
     /// Recharge mode
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub need_recharge_mode: Option<bool>,
     /// 0 full-payment presale, 1 SKU presale, 2 in-stock + presale, 3 new presale
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_config_level: Option<i64>,
     /// Account template ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub account_template_id: Option<String>,
     /// Pass only for full-payment presale and SKU presale: 0 ship after presale ends, 1 ship after payment
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_delivery_type: Option<i64>,
     /// White-background image URL (only material center URLs are valid)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub white_back_ground_pic_url: Option<String>,
     /// 3:4 long image URL (only material center URLs are valid)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub long_pic_url: Option<String>,
     /// After-sale service parameters in key:value format: supply_7day_return (7-day no-reason return): 0 not supported, 1 supported, 2 supported (not after unsealing); supply_day_return_selector (no-reason return label): N days-policy code, N only 7 or 15; supply_red_ass_return (diaper rash guarantee): 0 not supported, 1 supported; supply_allergy_return (allergy guarantee, cross-border only): 0 not supported, 1 supported; damaged_order_return (return if damaged): 0 not supported, 1 supported; support_allergy_returnV2 (allergy return, domestic optional): 0 not supported, 1 supported
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_sale_service: Option<::std::collections::BTreeMap<String, String>>,
     /// Sales mode: 0 all channels, 1 only specified live rooms
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sell_channel: Option<Vec<i64>>,
     /// Listing time after approval: 0 list for sale immediately, 1 put into warehouse
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_sale_type: Option<i64>,
     /// {"customs_clear_type":4,"origin_region_id": 3573511,"source_region_id": 3573511,"brand_region_id": 174982,"net_weight_qty":13.4,"tax_payer":0}
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_info: Option<String>,
     /// Whether the product price includes tax
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub price_has_tax: Option<String>,
     /// Whether the product is cross-border, education, etc. (use 2 for cross-border/Hainan products)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub biz_kind: Option<i64>,
     /// standard_brand_id, obtained via /brand/list; pass 596120136 if there is no brand ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub standard_brand_id: Option<i64>,
     /// Selling price in fen (1/100 CNY), tax included
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub discount_price: Option<i64>,
     /// Strikethrough price in fen (1/100 CNY), tax-inclusive (set in spec_prices)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub market_price: Option<i64>,
     /// Size chart
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size_info_template_id: Option<i64>,
 }
 /// Response data of `product.addCbProduct`: Create a cross-border product.
 ///
 /// `POST /product/addCbProduct` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/499)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductAddCbProductResponse {
     /// product_id
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
     /// out_product_id
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_product_id: Option<i64>,
     /// outer_product_id
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub outer_product_id: Option<String>,
     /// create_time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<String>,
     /// 1
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku: Option<Vec<SkuItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductAddCbProductRequest {
@@ -4327,54 +1878,26 @@ impl ::shop_api::runtime::ApiRequest for ProductAddCbProductRequest {
 ///
 /// `POST /product/auditList` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1748)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductAuditListRequest {
     /// Return products with the given audit status: 0 under review, 1 approved, 2 rejected
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub publish_status: Option<i64>,
     /// Page number (first page is 0, max 99)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page: Option<i64>,
     /// Items returned per page, at most 100
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
 }
 /// Response data of `product.auditList`: List products by review status, with rejection reasons.
 ///
 /// `POST /product/auditList` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1748)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductAuditListResponse {
     /// Review record list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub records: Option<Vec<RecordsItem>>,
     /// Total quantity
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductAuditListRequest {
@@ -4399,61 +1922,28 @@ impl ::shop_api::runtime::ApiRequest for ProductAuditListRequest {
 ///
 /// `POST /product/createComponentTemplateV2` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1992)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCreateComponentTemplateV2Request {
     /// Template type: size template
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_type: Option<String>,
     /// Template subtype: clothing (apparel), undies (underwear), shoes (footwear), children_clothing (children's wear)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_sub_type: Option<String>,
     /// Template name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_name: Option<String>,
     /// Product component data JSON; table row/column order follows selectedSize and selectedSpecs
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub component_front_data: Option<String>,
     /// Whether to set as public template (shareable by multiple products): true yes, false no; default false if not passed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shareable: Option<bool>,
     /// Category ID, used to determine the template type
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_id: Option<i64>,
 }
 /// Response data of `product.createComponentTemplateV2`: Create a size chart template for products.
 ///
 /// `POST /product/createComponentTemplateV2` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1992)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCreateComponentTemplateV2Response {
     /// Template ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_id: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductCreateComponentTemplateV2Request {
@@ -4477,40 +1967,22 @@ impl ::shop_api::runtime::ApiRequest for ProductCreateComponentTemplateV2Request
 ///
 /// `POST /product/editBuyerLimit` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/262)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductEditBuyerLimitRequest {
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
     /// Purchase limit per user per order
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub maximum_per_order: Option<i64>,
     /// Cumulative purchase limit per user
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub limit_per_buyer: Option<i64>,
     /// Minimum number of items per user per order
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_per_order: Option<i64>,
 }
 /// Response data of `product.editBuyerLimit`: Set per-order and per-buyer purchase limits on a product.
 ///
 /// `POST /product/editBuyerLimit` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/262)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductEditBuyerLimitResponse {}
 impl ::shop_api::runtime::ApiRequest for ProductEditBuyerLimitRequest {
     type Response = ProductEditBuyerLimitResponse;
@@ -4533,406 +2005,134 @@ impl ::shop_api::runtime::ApiRequest for ProductEditBuyerLimitRequest {
 ///
 /// `POST /product/editCbProduct` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/553)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductEditCbProductRequest {
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
     /// 0 normal, 3 virtual, 6 jade flash sale, 7 cloud flash sale
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_type: Option<i64>,
     /// Leaf category ID, obtained via /shop/getShopCategory
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_leaf_id: Option<i64>,
     /// Attribute name|attribute value separated by |; multiple groups separated by ^
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_format: Option<String>,
     /// Product name, max 60 characters (30 Chinese characters), no emoji
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Merchant recommendation text, no emoji
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub recommend_remark: Option<String>,
     /// Product carousel images; separate multiple images with "|"; the first is the main image; max 5, at least 600x600, max 1 MB each. Note: the total number of images across pic, description and spec_pic must not exceed 50
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pic: Option<String>,
     /// Product carousel images; separate multiple images with "|"; the first is the main image; max 5, at least 600x600, max 1 MB each. Note: the total number of images across pic, description and spec_pic must not exceed 50
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
     /// Payment method: 0 cash on delivery, 1 online payment, 2 cash on delivery + online payment
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pay_type: Option<i64>,
     /// Hainan duty-free mode: 0 offshore-island duty-free, 1 mail delivery, 2 offshore-island self-pickup + mail delivery
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_method: Option<i32>,
     /// Hainan duty-free: customs purchase-limit classification code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cdf_category: Option<String>,
     /// Stock deduction type: 1 deduct on order placement, 2 deduct on payment
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reduce_type: Option<i64>,
     /// Same-shop product recommendations: empty uses system recommendations; separate multiple product_ids with "|"
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub assoc_ids: Option<String>,
     /// Freight template ID; 0 means free shipping; obtain via /freightTemplate/list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub freight_id: Option<i64>,
     /// Weight
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub weight: Option<f64>,
     /// Weight unit: 0 kg, 1 g
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub weight_unit: Option<i64>,
     /// delivery_delay_day: promised shipping time in days, default 2. Required for in-stock (presell_type=0) and tiered (presell_type=2) modes; supports 9999, 1, 2 (same-day, next-day, within 48 hours); see /product/getProductUpdateRule for allowed values
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub delivery_delay_day: i64,
     /// Shipping mode: 0 in-stock, 1 presale, 2 tiered; default 0
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_type: Option<i64>,
     /// Shipping time in full-payment presale mode / tiered shipping time in tiered mode; see /product/getProductUpdateRule for allowed values
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_delay: Option<i64>,
     /// Presale end time, format 2020-02-21 18:54:27, at most 30 days from now
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_end_time: Option<String>,
     /// Whether 7-day no-reason return is supported: 0 no, 1 yes, 2 yes (not after unpacking)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub supply_7day_return: Option<i64>,
     /// Customer service phone number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub mobile: Option<String>,
     /// false save only, true save and submit for review
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub commit: Option<bool>,
     /// Brand ID (obtained via the shop authorized brand API) (shown as the brand field on the product detail page)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_id: Option<i64>,
     /// Merchant-visible remark
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub remark: Option<String>,
     /// 123
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_product_id: Option<i64>,
     /// Qualification info, obtainable via /product/qualificationConfig
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quality_list: Option<Vec<QualityListItem>>,
     /// If empty, the spec name is auto-generated from the spec names at each level joined with "-"
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_name: Option<String>,
     /// Shop generic specs, reusable by similar products. Separate multiple specs with ^, spec and spec values with |, and multiple spec values with commas. When creating or editing in-stock+presale or new presale products, must include delivery time, e.g. 颜色|黑色,白色,黄色^尺码|S,M,L^发货时效|5天内发货,15天内发货
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub specs: Option<String>,
     /// SKU details; count must equal spec1 x spec2 x spec3 combinations; stock may be set to 0 when SKU is not for sale
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub spec_prices: String,
     /// E.g. for color-size, color is the main spec; for colors such as black, white, yellow, their image URLs are comma-separated. Note: the total number of images across pic, description and spec_pic must not exceed 50
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_pic: Option<String>,
     /// Purchase limit per user per order
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub maximum_per_order: Option<i64>,
     /// Cumulative purchase limit per user
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub limit_per_buyer: Option<i64>,
     /// Minimum number of items per user per order
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_per_order: Option<i64>,
     /// Obtain via /product/getCatePropertyV2. Format: {"property_id":[{"value":value,"name":"property_name","diy_type":0}]}; name is a string, value and diy_type are numbers
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_format_new: Option<String>,
     /// SPU ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spu_id: Option<i64>,
     /// Number of days shipping can be scheduled
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub appoint_delivery_day: Option<i64>,
     /// third_url
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub third_url: Option<String>,
     /// extra
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub extra: Option<String>,
     /// src
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub src: Option<String>,
     /// External product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub outer_product_id: Option<String>,
     /// standard_brand_id, obtained via /brand/list; pass 596120136 if there is no brand ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub standard_brand_id: Option<i64>,
     /// Must be true for coupon types
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub need_check_out: Option<bool>,
     /// Coupon info
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poi_resource: Option<ProductEditCbProductPoiResource>,
     /// Overwrite current product qualifications with qualityList; an empty qualityList clears them
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub force_use_quality_list: Option<bool>,
     /// VIN11111111111111
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub car_vin_code: Option<String>,
     /// Recharge mode
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub need_recharge_mode: Option<bool>,
     /// 0 full-payment presale, 1 SKU presale, 2 in-stock + presale, 3 new presale
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_config_level: Option<i64>,
     /// Multi-account template
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub account_template_id: Option<String>,
     /// Pass only for full-payment presale and SKU presale: 0 ship after presale ends, 1 ship after payment
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_delivery_type: Option<i64>,
     /// White-background image URL (only material center URLs are valid)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub white_back_ground_pic_url: Option<String>,
     /// 3:4 long image URL (only material center URLs are valid)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub long_pic_url: Option<String>,
     /// After-sale service parameters in key:value format: supply_7day_return (7-day no-reason return): 0 not supported, 1 supported, 2 supported (not after unsealing); supply_day_return_selector (no-reason return label): N days-policy code, N only 7 or 15; supply_red_ass_return (diaper rash guarantee): 0 not supported, 1 supported; supply_allergy_return (allergy guarantee, cross-border only): 0 not supported, 1 supported; damaged_order_return (return if damaged): 0 not supported, 1 supported; support_allergy_returnV2 (allergy return, domestic optional): 0 not supported, 1 supported
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_sale_service: Option<::std::collections::BTreeMap<String, String>>,
     /// Sales mode: 0 all channels, 1 only specified live rooms
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sell_channel: Option<Vec<i64>>,
     /// Listing time after approval: 0 list for sale immediately, 1 put into warehouse
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_sale_type: Option<i64>,
     /// Cross-border logistics info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub logistics_info: Option<String>,
     /// 1
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub price_has_tax: Option<String>,
     /// Size chart ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size_info_template_id: Option<i64>,
 }
 /// Response data of `product.editCbProduct`: Edit a cross-border product.
 ///
 /// `POST /product/editCbProduct` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/553)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductEditCbProductResponse {}
 impl ::shop_api::runtime::ApiRequest for ProductEditCbProductRequest {
     type Response = ProductEditCbProductResponse;
@@ -4955,40 +2155,22 @@ impl ::shop_api::runtime::ApiRequest for ProductEditCbProductRequest {
 ///
 /// `POST /product/editComponentTemplate` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1993)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductEditComponentTemplateRequest {
     /// Template ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_id: Option<i64>,
     /// Template name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_name: Option<String>,
     /// Template data JSON
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub component_data: Option<String>,
     /// Whether it is a public template (shareable by multiple products)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shareable: Option<bool>,
 }
 /// Response data of `product.editComponentTemplate`: Edit a size chart template.
 ///
 /// `POST /product/editComponentTemplate` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1993)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductEditComponentTemplateResponse {}
 impl ::shop_api::runtime::ApiRequest for ProductEditComponentTemplateRequest {
     type Response = ProductEditComponentTemplateResponse;
@@ -5011,33 +2193,20 @@ impl ::shop_api::runtime::ApiRequest for ProductEditComponentTemplateRequest {
 ///
 /// `POST /product/getCatePropertyV2` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1373)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGetCatePropertyV2Request {
     /// Leaf category ID: 1. if category_leaf_id is passed, first_cid, second_cid, third_cid are not needed; 2. if not passed, the previous logic applies and first_cid, second_cid, third_cid are required
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_leaf_id: Option<i64>,
 }
 /// Response data of `product.getCatePropertyV2`: Get the properties and allowed values of a leaf category.
 ///
 /// `POST /product/getCatePropertyV2` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1373)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGetCatePropertyV2Response {
     /// Response parameter list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub data: Option<Vec<DataItem>>,
     /// Template type: SPU 1, structured 2, default 0 (ignore this field if no special need)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tpl_type: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductGetCatePropertyV2Request {
@@ -5062,68 +2231,30 @@ impl ::shop_api::runtime::ApiRequest for ProductGetCatePropertyV2Request {
 ///
 /// `POST /product/getComponentTemplate` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1990)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGetComponentTemplateRequest {
     /// Template type: size_info (size chart)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_type: Option<String>,
     /// Component template subtype: clothing apparel; undies underwear; shoes footwear; children_clothing kids' clothing
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_sub_type: Option<String>,
     /// Template ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_id: Option<i64>,
     /// Whether to set as public template (shareable by multiple products): true yes, false no; default true if not passed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shareable: Option<bool>,
     /// Page number, starting from 0, max 100
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page_num: Option<i64>,
     /// Items per page, max 20; pass either page_size or template_id
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page_size: Option<i64>,
 }
 /// Response data of `product.getComponentTemplate`: List size chart templates, or get one by ID.
 ///
 /// `POST /product/getComponentTemplate` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1990)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGetComponentTemplateResponse {
     /// Size chart template list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub component_template_info_list: Option<Vec<ComponentTemplateInfoListItem>>,
     /// Total pages
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_num: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductGetComponentTemplateRequest {
@@ -5148,67 +2279,40 @@ impl ::shop_api::runtime::ApiRequest for ProductGetComponentTemplateRequest {
 ///
 /// `POST /product/getProductUpdateRule` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1614)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGetProductUpdateRuleRequest {
     /// Category ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_id: Option<i64>,
     /// Flash-sale custom parameters; ignore for normal product publishing
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub senses: Option<Vec<i32>>,
     /// Brand ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub standard_brand_id: Option<i64>,
     /// spu_id
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spu_id: Option<i64>,
 }
 /// Response data of `product.getProductUpdateRule`: Get the listing rules of a category, such as shipping and spec rules.
 ///
 /// `POST /product/getProductUpdateRule` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1614)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGetProductUpdateRuleResponse {
     /// Fulfillment rules
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fulfillment_rule: Option<FulfillmentRule>,
     /// Product title recommendation rule
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recommend_name_rule: Option<RecommendNameRule>,
     /// After-sale service rules
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_sale_rule: Option<AfterSaleRule>,
     /// Reference price rules
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_price_rule: Option<ReferencePriceRule>,
     /// SPU control rules
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spu_control_rule: Option<SpuControlRule>,
     /// Product specification constraints
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_spec_rule: Option<ProductSpecRule>,
     /// Product size chart template configuration rule
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub component_template_rule: Option<ComponentTemplateRule>,
     /// Product main image 3:4 configuration rule
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub main_image_three_to_four_rule: Option<MainImageThreeToFourRule>,
     /// Gold price info; for SKUs in gold-priced categories the price can be computed by formula (price = grams * price per gram + processing fee); this field provides the related info
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gold_price_rule: Option<GoldPriceRule>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductGetProductUpdateRuleRequest {
@@ -5233,26 +2337,18 @@ impl ::shop_api::runtime::ApiRequest for ProductGetProductUpdateRuleRequest {
 ///
 /// `POST /product/qualificationConfig` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1382)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductQualificationConfigRequest {
     /// Category ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_id: Option<i64>,
 }
 /// Response data of `product.qualificationConfig`: List the qualifications required for a category.
 ///
 /// `POST /product/qualificationConfig` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1382)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductQualificationConfigResponse {
     /// Qualification list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub config_list: Option<Vec<ConfigListItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductQualificationConfigRequest {
@@ -5276,40 +2372,22 @@ impl ::shop_api::runtime::ApiRequest for ProductQualificationConfigRequest {
 ///
 /// `POST /product/qualityDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/939)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductQualityDetailRequest {
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
 }
 /// Response data of `product.qualityDetail`: Get the quality problems and suggestions for one product.
 ///
 /// `POST /product/qualityDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/939)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductQualityDetailResponse {
     /// Optimizable issue items
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub field_problem: Option<Vec<FieldProblemItem>>,
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
     /// Product name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_name: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductQualityDetailRequest {
@@ -5334,75 +2412,32 @@ impl ::shop_api::runtime::ApiRequest for ProductQualityDetailRequest {
 ///
 /// `POST /product/qualityList` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/938)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductQualityListRequest {
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
     /// Product name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_name: Option<String>,
     /// Sort order: "desc" descending, "asc" ascending; defaults to descending if not passed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_by: Option<String>,
     /// Pagination: page number, starting from 1
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page: Option<i64>,
     /// Pagination: page size, range 1-100
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page_size: Option<i64>,
     /// Deprecated. Developers may pass 9999999999
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub task_id: Option<i64>,
     /// Product diagnosis status: 0 pending diagnosis, 1 to be optimized, 2 modified and under review, 3 optimized. The former status field was removed due to a misconfiguration; use this new field
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub diagnose_status: Option<Vec<i64>>,
 }
 /// Response data of `product.qualityList`: List products with their quality scores and problems, paged.
 ///
 /// `POST /product/qualityList` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/938)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductQualityListResponse {
     /// Product quality list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quality_list: Option<Vec<ProductQualityListQualityListItem>>,
     /// Total number of shop products to be optimized
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductQualityListRequest {
@@ -5427,105 +2462,42 @@ impl ::shop_api::runtime::ApiRequest for ProductQualityListRequest {
 ///
 /// `POST /product/qualityTask` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/937)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductQualityTaskRequest {
     /// Whether to return brief information only; default false
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brief_only: Option<bool>,
 }
 /// Response data of `product.qualityTask`: Get the status and summary of the shop's product quality check.
 ///
 /// `POST /product/qualityTask` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/937)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductQualityTaskResponse {
     /// Total number of products to be diagnosed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_num_total: Option<i64>,
     /// Number of products already diagnosed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_num_finished: Option<i64>,
     /// Task status: 0 initialized, 1 in progress, 2 completed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub task_status: Option<i64>,
     /// Number of products to be optimized; returned only when brief_only is false
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_num_to_improve_total: Option<i64>,
     /// Total number of optimizable items; returned only when brief_only is false
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub problem_num_total: Option<i64>,
     /// Number of items to be optimized; returned only when brief_only is false
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub problem_num_to_improve: Option<i64>,
     /// Task completion time; returned only when brief_only is false
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub task_finish_time: Option<String>,
     /// Issue type distribution; returned only when brief_only is false
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub problem_type_distribution: Option<
         Vec<ProductQualityTaskProblemTypeDistributionItem>,
     >,
     /// Task ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub task_id: Option<i64>,
     /// Qualification rate, percentage
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub standard_rate: Option<f64>,
     /// Whether the standard is met
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_standard: Option<bool>,
     /// Number of qualifying products
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub meet_standard_num: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductQualityTaskRequest {
@@ -5549,19 +2521,16 @@ impl ::shop_api::runtime::ApiRequest for ProductQualityTaskRequest {
 ///
 /// `POST /product/setOffline` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/252)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductSetOfflineRequest {
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
 }
 /// Response data of `product.setOffline`: Take a product off sale.
 ///
 /// `POST /product/setOffline` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/252)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductSetOfflineResponse {}
 impl ::shop_api::runtime::ApiRequest for ProductSetOfflineRequest {
     type Response = ProductSetOfflineResponse;
@@ -5584,19 +2553,16 @@ impl ::shop_api::runtime::ApiRequest for ProductSetOfflineRequest {
 ///
 /// `POST /product/setOnline` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/251)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductSetOnlineRequest {
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
 }
 /// Response data of `product.setOnline`: Put a product on sale.
 ///
 /// `POST /product/setOnline` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/251)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductSetOnlineResponse {}
 impl ::shop_api::runtime::ApiRequest for ProductSetOnlineRequest {
     type Response = ProductSetOnlineResponse;

@@ -3,107 +3,50 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// Product response structure
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductsItem {
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
     /// 1 same-day shipping; 2 next-day shipping
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ship_mode: Option<i32>,
 }
 /// SKU shipping time rules
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RulesItem {
     /// SKU ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// External warehouse ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_warehouse_id: Option<String>,
     /// 0 in-stock mode, 1 full-payment presale mode
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pre_sell_type: Option<i32>,
     /// Shipping delay: 0 same-day shipping, 1 within 24 hours; for full-payment presale, pass a value in (2,15), i.e. any value from 2 to 15
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delay_day: Option<i32>,
     /// Full-payment presale end time; used with PreSellType=1
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pre_sell_end_time: Option<i64>,
 }
-::shop_api::impl_lenient!(ProductsItem, RulesItem);
 /// Request of `promise.deliveryList`: List products with their same-day or next-day shipping mode.
 ///
 /// `POST /promise/deliveryList` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1529)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PromiseDeliveryListRequest {
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
     /// Page number, starting from 1
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page: Option<i64>,
     /// Items per page
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
 }
 /// Response data of `promise.deliveryList`: List products with their same-day or next-day shipping mode.
 ///
 /// `POST /promise/deliveryList` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1529)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PromiseDeliveryListResponse {
     /// Product response structure
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub products: Option<Vec<ProductsItem>>,
     /// Total count
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for PromiseDeliveryListRequest {
@@ -128,19 +71,16 @@ impl ::shop_api::runtime::ApiRequest for PromiseDeliveryListRequest {
 ///
 /// `POST /promise/setSkuShipTime` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/569)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PromiseSetSkuShipTimeRequest {
     /// SKU shipping time rules
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub rules: Option<Vec<RulesItem>>,
 }
 /// Response data of `promise.setSkuShipTime`: Set the shipping time promise of SKUs, per warehouse.
 ///
 /// `POST /promise/setSkuShipTime` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/569)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PromiseSetSkuShipTimeResponse {}
 impl ::shop_api::runtime::ApiRequest for PromiseSetSkuShipTimeRequest {
     type Response = PromiseSetSkuShipTimeResponse;

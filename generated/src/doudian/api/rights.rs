@@ -5,47 +5,24 @@
 ///
 /// `POST /rights/info` — [official documentation](https://op.jinritemai.com/docs/api-docs/162/352)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RightsInfoRequest {
     /// Authorized entity type; defaults to shop if not passed, 2 ebill user, 3 supplier
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub biz_type: Option<i32>,
 }
 /// Response data of `rights.info`: Get the app subscription rights of the shop, such as version and expiry.
 ///
 /// `POST /rights/info` — [official documentation](https://op.jinritemai.com/docs/api-docs/162/352)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RightsInfoResponse {
     /// Benefit expiration time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub expire_time: Option<String>,
     /// 0 trial version, 1 official version
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub rights_type: Option<i32>,
     /// Spec type: 0 version, others TBD
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_type: Option<i32>,
     /// Spec name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_val: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for RightsInfoRequest {

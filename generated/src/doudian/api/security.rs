@@ -3,227 +3,95 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// Detailed format of order info sent externally. Scenario: the merchant calls the decryption API, and the decryption API contains sensitive info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct IdentifyInfoListItem {
     /// Field name representing a piece of order info (can use the field names in order info returned by the Doudian open platform)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Whether this field is encrypted when sent to third parties
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub encrypted: Option<bool>,
 }
 /// Purchased product info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PurchaseProductInfoListItem {
     /// Purchase platform: 1 Pinduoduo, 2 Taobao, 3 1688, 4 other
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub purchase_platform_type: Option<i32>,
     /// Purchased product link
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub purchase_product_url: Option<String>,
     /// Purchaser ID (external)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_purchaser_id: Option<String>,
     /// Product name of this platform's order
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_name: Option<String>,
 }
 /// Order event list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EventsItem {
     /// Value of the doudian-event-id HTTP request header
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub event_id: Option<String>,
     /// Merchant account ID; must be unique under each ISV. Independently generated unique account identifier
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub account_id: Option<String>,
     /// main_account: main or sub account in the service provider account system, main_account/sub_account
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub account_type: Option<String>,
     /// Shop ID the orderIds actually belong to
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_related_shop_id: Option<String>,
     /// Optional; list of shop IDs associated with account_id
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_ids: Option<Vec<String>>,
     /// Order IDs, at most 50 per call; split into batches if more than 50
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_ids: Option<Vec<String>>,
     /// Operation type. Supported: 1 view_order (view order), 2 view_order_list (view order list), 3 download_order (download order), 4 download_order_list (download order list), 5 print_order (print order), 6 print_order_list (print order list), 7 export_order (export order), 8 export_order_list (export order list), 9 delete_order (delete order)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub operation_type: Option<i32>,
     /// Operation timestamp in seconds, GMT, e.g. 1522555200
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub operate_time: Option<String>,
     /// ISV request URL
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
     /// Client IP; must be the real public client IP at the time of user operation. If using SLB, append the client IP to the end of the HTTP X-Forwarded-For header; if using CWAF, put the client IP in the X-Real-Ip attribute
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ip: Option<String>,
     /// MAC address of the login device
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub mac: Option<String>,
     /// Detailed format of order info sent externally. Scenario: the merchant calls the decryption API, and the decryption API contains sensitive info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub identify_info_list: Option<Vec<IdentifyInfoListItem>>,
     /// iOS / Android / Windows: device on which the merchant uses the ISV software
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub device_type: Option<String>,
     /// Device ID, uniquely identifies a device
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub device_id: Option<String>,
     /// Value of the referer HTTP request header; see link
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub referer: Option<String>,
     /// Value of the userAgent HTTP request header
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub user_agent: Option<String>,
     /// Purchased product info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub purchase_product_info_list: Option<Vec<PurchaseProductInfoListItem>>,
 }
 /// Error message
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomError {
     /// Error code
-    #[serde(
-        rename = "ErrNo",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "ErrNo")]
     pub err_no: Option<i64>,
     /// Error reason
-    #[serde(
-        rename = "ErrMsg",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "ErrMsg")]
     pub err_msg: Option<String>,
 }
-::shop_api::impl_lenient!(
-    IdentifyInfoListItem, PurchaseProductInfoListItem, EventsItem, CustomError
-);
 /// Request of `security.batchReportOrderSecurityEvent`: Report order data access or outflow events for security audit.
 ///
 /// `POST /security/batchReportOrderSecurityEvent` — [official documentation](https://op.jinritemai.com/docs/api-docs/162/1655)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SecurityBatchReportOrderSecurityEventRequest {
     /// Order event type: 1 order access event, 2 order outflow event
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub event_type: Option<i32>,
     /// Order event list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub events: Option<Vec<EventsItem>>,
 }
 /// Response data of `security.batchReportOrderSecurityEvent`: Report order data access or outflow events for security audit.
 ///
 /// `POST /security/batchReportOrderSecurityEvent` — [official documentation](https://op.jinritemai.com/docs/api-docs/162/1655)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SecurityBatchReportOrderSecurityEventResponse {
     /// Error message
-    #[serde(rename = "CustomError", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "CustomError")]
     pub custom_error: Option<CustomError>,
 }
 impl ::shop_api::runtime::ApiRequest for SecurityBatchReportOrderSecurityEventRequest {

@@ -3,95 +3,47 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// A brand the shop is authorized to sell.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Brand {
     /// Brand ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<i64>,
     /// Chinese brand name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_chinese_name: Option<String>,
     /// English brand name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_english_name: Option<String>,
     /// Trademark registration number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_reg_num: Option<String>,
 }
 /// A product category available to the shop.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShopCategory {
     /// Category ID; the leaf ID is product.addV2's category_leaf_id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: i64,
     /// Category name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Category level (1, 2, 3...).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub level: Option<i64>,
     /// Parent category ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub parent_id: Option<i64>,
     /// Whether this is a leaf (smallest) category; if not, call again with cid = id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_leaf: Option<bool>,
     /// Whether the category is usable; false means it is retired and must not be used.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub enable: Option<bool>,
 }
-::shop_api::impl_lenient!(Brand, ShopCategory);
 /// Request of `shop.brandList`: List the brands the shop is authorized to sell.
 ///
 /// `POST /shop/brandList` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/54)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShopBrandListRequest {}
 /// Response data of `shop.brandList`: List the brands the shop is authorized to sell.
 ///
 /// `POST /shop/brandList` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/54)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShopBrandListResponse {
     /// Authorized brands.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub data: Option<Vec<Brand>>,
 }
 impl ::shop_api::runtime::ApiRequest for ShopBrandListRequest {
@@ -118,11 +70,11 @@ impl ::shop_api::runtime::ApiRequest for ShopBrandListRequest {
 ///
 /// `POST /shop/getShopCategory` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/821)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShopGetShopCategoryRequest {
     /// Parent category ID; 0 returns the level-1 categories.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub cid: i64,
 }
 /// Response data of `shop.getShopCategory`: List the child categories of a category (cid 0 for the top level).
@@ -131,13 +83,9 @@ pub struct ShopGetShopCategoryRequest {
 ///
 /// `POST /shop/getShopCategory` — [official documentation](https://op.jinritemai.com/docs/api-docs/13/821)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShopGetShopCategoryResponse {
     /// Child categories.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub data: Option<Vec<ShopCategory>>,
 }
 impl ::shop_api::runtime::ApiRequest for ShopGetShopCategoryRequest {

@@ -37,497 +37,194 @@ impl SkuType {
 ::shop_api::impl_int_enum!(SkuType);
 /// Shipping promise of a SKU in one warehouse.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShipRule {
     /// 0 in stock, 1 full-payment pre-sale.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_type: Option<i64>,
     /// Shipping delay in days; 0 ships the same day.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delay_day: Option<i64>,
     /// End of the full-payment pre-sale (presell_type 1).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub presell_end_time: Option<i64>,
 }
 /// A sale-attribute value of a SKU.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SellProperty {
     /// Specification value ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_spec_detail_id: Option<String>,
     /// Specification value name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_name: Option<String>,
 }
 /// A SKU as returned by sku.list.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Sku {
     /// SKU ID (sent as a number).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// External SKU ID set by the merchant; 0 when unset.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_sku_id: Option<String>,
     /// Product ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Product ID as a string.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id_str: Option<String>,
     /// Specification ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_id: Option<String>,
     /// Level-1 specification value ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_detail_id1: Option<String>,
     /// Level-2 specification value ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_detail_id2: Option<String>,
     /// Level-3 specification value ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_detail_id3: Option<String>,
     /// Level-1 specification value name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_detail_name1: Option<String>,
     /// Level-2 specification value name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_detail_name2: Option<String>,
     /// Level-3 specification value name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_detail_name3: Option<String>,
     /// Sale-attribute values (replaces spec_detail_id1-3 / spec_detail_name1-3).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sell_properties: Option<Vec<SellProperty>>,
     /// Price in fen.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub price: Option<i64>,
     /// Deprecated — settlement price; use price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub settlement_price: Option<i64>,
     /// Creation time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Merchant SKU code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// Stock type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku_type: Option<SkuType>,
     /// Supplier ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub supplier_id: Option<String>,
     /// Ordinary stock (sku_type 0); for regional stock see stock_map.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub stock_num: Option<i64>,
     /// Reserved (pre-held) stock.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub prehold_stock_num: Option<i64>,
     /// Promotion stock.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub prom_stock_num: Option<i64>,
     /// Staged stock.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub step_stock_num: Option<i64>,
     /// Reserved staged stock.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub prehold_step_stock_num: Option<i64>,
     /// Promotion staged stock.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub prom_step_stock_num: Option<i64>,
     /// Regional stock per out_warehouse_id (sku_type 1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stock_map: Option<::std::collections::BTreeMap<String, i64>>,
     /// Reserved regional stock per out_warehouse_id (sku_type 1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prehold_stock_map: Option<::std::collections::BTreeMap<String, i64>>,
     /// Shipping promise per out_warehouse_id (sku_type 1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ship_rule_map: Option<::std::collections::BTreeMap<String, ShipRule>>,
     /// Stock model v2 — ordinary stock sellable outside activities.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub normal_stock_num: Option<i64>,
     /// Stock model v2 — channel stock.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub channel_stock_num: Option<i64>,
 }
 /// Stock of a SKU in one warehouse (sku.syncStockBatch).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct StockMapItem {
     /// External warehouse ID (store ID for instant-retail sub-products).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub out_warehouse_id: String,
     /// Stock quantity.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub stock_num: i64,
 }
 /// New stock of one SKU (sku.syncStockBatch).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuStockSync {
     /// SKU ID.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub sku_id: i64,
     /// Stock type (regional for instant-retail sub-products).
-    #[serde(default)]
     pub sku_type: SkuType,
     /// Ordinary stock.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub stock_num: Option<i64>,
     /// Staged stock.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub step_stock_num: Option<i64>,
     /// Regional stock per warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub stock_map: Option<Vec<StockMapItem>>,
     /// Supplier ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub supplier_id: Option<String>,
 }
 /// Customs declaration elements
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomsReportInfo {
     /// Customs code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub hs_code: Option<String>,
     /// Legal first measurement quantity
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_measure_qty: Option<f64>,
     /// Legal second measurement quantity
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub second_measure_qty: Option<f64>,
     /// Legal first unit of measure
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_measure_unit: Option<String>,
     /// Legal second unit of measure
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub second_measure_unit: Option<String>,
     /// Sales unit
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<String>,
     /// Product name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub report_name: Option<String>,
     /// Brand
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub report_brand_name: Option<String>,
     /// Purpose
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub usage: Option<String>,
     /// Spec model
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub g_model: Option<String>,
     /// Barcode
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub bar_code: Option<String>,
 }
 /// Request list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ItemsItem {
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
     /// Product SKU ID; max 50 SKUs updated per request
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<i64>,
     /// External warehouse ID code, developer-defined; if passed, regional inventory is updated, otherwise normal inventory is updated by default. Obtainable from the out_warehouse_id response field of /warehouse/list. For supermarket hourly-delivery shops, pass store_id, which is obtained after creating via /shop/batchCreateStore
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_warehouse_id: Option<String>,
     /// In-stock inventory quantity
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub stock_num: Option<i64>,
     /// Tiered stock quantity
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub step_stock_num: Option<i64>,
 }
 /// Result list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ResultsItem {
     /// Product SKU ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<i64>,
     /// Warehouse ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warehouse_id: Option<i64>,
     /// In-stock inventory quantity
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub stock_num: Option<i64>,
     /// Tiered stock quantity
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub step_stock_num: Option<i64>,
     /// Changed in-stock inventory quantity
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub change_num: Option<i64>,
     /// Changed tiered inventory quantity
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub step_change_num: Option<i64>,
     /// Status code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status_code: Option<i64>,
     /// Status information
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status_message: Option<String>,
 }
-::shop_api::impl_lenient!(
-    ShipRule, SellProperty, Sku, StockMapItem, SkuStockSync, CustomsReportInfo,
-    ItemsItem, ResultsItem
-);
 /// Request of `sku.list`: List the SKUs of a product with price and stock.
 ///
 /// `POST /sku/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/82)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuListRequest {
     /// Product ID; either product_id or out_product_id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
     /// External product ID set by the merchant.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_product_id: Option<i64>,
 }
 /// Response data of `sku.list`: List the SKUs of a product with price and stock.
 ///
 /// `POST /sku/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/82)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuListResponse {
     /// SKUs of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub data: Option<Vec<Sku>>,
 }
 impl ::shop_api::runtime::ApiRequest for SkuListRequest {
@@ -552,122 +249,50 @@ impl ::shop_api::runtime::ApiRequest for SkuListRequest {
 ///
 /// `POST /sku/stockNum` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/936)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuStockNumRequest {
     /// SKU ID; either sku_id or code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<i64>,
     /// Merchant SKU code (unique in the shop).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// Warehouse code; with regional stock returns the stock of that warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_warehouse_id: Option<String>,
 }
 /// Response data of `sku.stockNum`: Get the stock of one SKU, overall or in one warehouse.
 ///
 /// `POST /sku/stockNum` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/936)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuStockNumResponse {
     /// SKU ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// External SKU ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_sku_id: Option<String>,
     /// Merchant SKU code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// Stock type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku_type: Option<SkuType>,
     /// Stock: nation-wide for sku_type 0; the warehouse's for sku_type 1 with out_warehouse_id; empty otherwise.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub stock_num: Option<i64>,
     /// Reserved stock.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub prehold_stock_num: Option<i64>,
     /// Promotion stock.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub prom_stock_num: Option<i64>,
     /// Staged stock.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub step_stock_num: Option<i64>,
     /// Reserved staged stock.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub prehold_step_stock_num: Option<i64>,
     /// Promotion staged stock.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub prom_step_stock_num: Option<i64>,
     /// Regional stock per out_warehouse_id (sku_type 1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stock_num_map: Option<::std::collections::BTreeMap<String, i64>>,
     /// Reserved regional stock per out_warehouse_id (sku_type 1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prehold_stock_map: Option<::std::collections::BTreeMap<String, i64>>,
     /// Shipping promise per out_warehouse_id (sku_type 1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ship_rule_map: Option<::std::collections::BTreeMap<String, ShipRule>>,
     /// Ordinary stock sellable outside activities.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub normal_stock_num: Option<i64>,
     /// Channel stock.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub channel_stock_num: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for SkuStockNumRequest {
@@ -696,81 +321,31 @@ impl ::shop_api::runtime::ApiRequest for SkuStockNumRequest {
 ///
 /// `POST /sku/syncStock` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/155)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuSyncStockRequest {
     /// Merchant SKU code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// SKU ID, unique within the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<i64>,
     /// External SKU ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_sku_id: Option<i64>,
     /// Product ID (19 digits).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
     /// External product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_product_id: Option<i64>,
     /// External warehouse ID (from warehouse.list); set to update regional stock.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_warehouse_id: Option<String>,
     /// Supplier ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub supplier_id: Option<String>,
     /// true adds to the stock (idempotent_id then required); false (default) replaces it.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub incremental: Option<bool>,
     /// Idempotency ID; required when incremental is true.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub idempotent_id: Option<String>,
     /// Stock quantity (0 allowed).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub stock_num: i64,
     /// Staged stock.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub step_stock_num: Option<i64>,
 }
 /// Response data of `sku.syncStock`: Set (or increment) the stock of one SKU, overall or in one warehouse.
@@ -781,6 +356,7 @@ pub struct SkuSyncStockRequest {
 ///
 /// `POST /sku/syncStock` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/155)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuSyncStockResponse {}
 impl ::shop_api::runtime::ApiRequest for SkuSyncStockRequest {
     type Response = SkuSyncStockResponse;
@@ -805,28 +381,21 @@ impl ::shop_api::runtime::ApiRequest for SkuSyncStockRequest {
 ///
 /// `POST /sku/syncStockBatch` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/298)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuSyncStockBatchRequest {
     /// Product ID.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub product_id: i64,
     /// Idempotency ID; used only when incremental is true.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub idempotent_id: Option<String>,
     /// true adds to the stock; false replaces it.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub incremental: bool,
     /// SKUs and their stock.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub sku_sync_list: Vec<SkuStockSync>,
 }
 /// Response data of `sku.syncStockBatch`: Set (or increment) the stock of several SKUs of one product at once.
@@ -835,6 +404,7 @@ pub struct SkuSyncStockBatchRequest {
 ///
 /// `POST /sku/syncStockBatch` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/298)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuSyncStockBatchResponse {}
 impl ::shop_api::runtime::ApiRequest for SkuSyncStockBatchRequest {
     type Response = SkuSyncStockBatchResponse;
@@ -860,48 +430,37 @@ impl ::shop_api::runtime::ApiRequest for SkuSyncStockBatchRequest {
 ///
 /// `POST /sku/add` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/81)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuAddRequest {
     /// Product ID.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub product_id: String,
     /// Merchant's own SKU ID, unique, a numeric string (max int64).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub out_sku_id: String,
     /// Specification ID from spec.list.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub spec_id: String,
     /// Specification value IDs, at most 3 levels, e.g. 100041|150041|160041.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub spec_detail_ids: String,
     /// Stock (greater than 0).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub stock_num: String,
     /// Price in fen.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub price: String,
     /// Settlement price in fen.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub settlement_price: String,
     /// Product code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
 }
 /// Response data of `sku.add`: (Legacy) Add a SKU to a product.
@@ -911,6 +470,7 @@ pub struct SkuAddRequest {
 ///
 /// `POST /sku/add` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/81)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuAddResponse {}
 impl ::shop_api::runtime::ApiRequest for SkuAddRequest {
     type Response = SkuAddResponse;
@@ -941,218 +501,74 @@ impl ::shop_api::runtime::ApiRequest for SkuAddRequest {
 ///
 /// `POST /sku/detail` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/82)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuDetailRequest {
     /// SKU ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<i64>,
     /// SKU code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
 }
 /// Response data of `sku.detail`: Get one SKU by ID or code, with price, stock and specs.
 ///
 /// `POST /sku/detail` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/82)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuDetailResponse {
     /// SKU ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<i64>,
     /// app_key
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub open_user_id: Option<i64>,
     /// External SKU ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_sku_id: Option<i64>,
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
     /// First-level sub-spec
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_detail_id1: Option<i64>,
     /// Second-level sub-spec
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_detail_id2: Option<i64>,
     /// Third-level sub-spec
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_detail_id3: Option<i64>,
     /// First-level sub-spec name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_detail_name1: Option<String>,
     /// Second-level sub-spec name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_detail_name2: Option<String>,
     /// Third-level sub-spec name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_detail_name3: Option<String>,
     /// Customs declaration elements
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customs_report_info: Option<CustomsReportInfo>,
     /// Price
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub price: Option<i64>,
     /// Settlement price
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub settlement_price: Option<i64>,
     /// Spec ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_id: Option<i64>,
     /// Creation time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// SKU external code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// 0 normal, 1 regional stock
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_type: Option<i64>,
     /// Supplier ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub supplier_id: Option<String>,
     /// When sku_type=0, stock quantity; when sku_type=1, use stock_map
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub stock_num: Option<i64>,
     /// When sku_type=0, pre-held stock quantity; when sku_type=1, use prehold_stock_map
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub prehold_stock_num: Option<i64>,
     /// Campaign inventory
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub prom_stock_num: Option<i64>,
     /// Tiered stock
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub step_stock_num: Option<i64>,
     /// Reserved tiered stock
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub prehold_step_stock_num: Option<i64>,
     /// Campaign tiered inventory
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub prom_step_stock_num: Option<i64>,
     /// Product ID string
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id_str: Option<String>,
     /// Whether it is a set: 0 no, 1 yes
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_suit: Option<i32>,
     /// Quantity in the set
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub suit_num: Option<i64>,
     /// Capacity in ml, for alcohol only
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub volume: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for SkuDetailRequest {
@@ -1177,47 +593,24 @@ impl ::shop_api::runtime::ApiRequest for SkuDetailRequest {
 ///
 /// `POST /sku/editCode` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/86)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuEditCodeRequest {
     /// Code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// SKU ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<i64>,
     /// External SKU ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_sku_id: Option<i64>,
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
     /// External product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_product_id: Option<i64>,
 }
 /// Response data of `sku.editCode`: Change the merchant code of a SKU.
 ///
 /// `POST /sku/editCode` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/86)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuEditCodeResponse {}
 impl ::shop_api::runtime::ApiRequest for SkuEditCodeRequest {
     type Response = SkuEditCodeResponse;
@@ -1240,54 +633,26 @@ impl ::shop_api::runtime::ApiRequest for SkuEditCodeRequest {
 ///
 /// `POST /sku/editPrice` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/84)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuEditPriceRequest {
     /// Selling price (in fen, 1/100 CNY)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub price: Option<i64>,
     /// SKU code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// SKU ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<i64>,
     /// External SKU ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_sku_id: Option<i64>,
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
     /// External product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_product_id: Option<i64>,
 }
 /// Response data of `sku.editPrice`: Change the price of a SKU.
 ///
 /// `POST /sku/editPrice` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/84)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuEditPriceResponse {}
 impl ::shop_api::runtime::ApiRequest for SkuEditPriceRequest {
     type Response = SkuEditPriceResponse;
@@ -1310,45 +675,26 @@ impl ::shop_api::runtime::ApiRequest for SkuEditPriceRequest {
 ///
 /// `POST /sku/syncStockBatchMultiProducts` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/2847)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuSyncStockBatchMultiProductsRequest {
     /// Request list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub items: Option<Vec<ItemsItem>>,
     /// Idempotency ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub idempotent_id: Option<String>,
     /// Inventory update mode, required: true incremental update, stock_num and step_stock_num may be positive or negative; false full update, stock_num and step_stock_num must be positive
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub incremental: bool,
     /// Request source, defined by the developer
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub source: Option<String>,
 }
 /// Response data of `sku.syncStockBatchMultiProducts`: Set or adjust the stock of SKUs across several products.
 ///
 /// `POST /sku/syncStockBatchMultiProducts` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/2847)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuSyncStockBatchMultiProductsResponse {
     /// Result list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub results: Option<Vec<ResultsItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for SkuSyncStockBatchMultiProductsRequest {

@@ -3,352 +3,142 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// SMS list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsMessageListItem {
     /// Supports both plaintext and encrypted phone numbers
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_tel: Option<String>,
     /// Parameters
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_param: Option<String>,
 }
 /// Send result list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SendResultListItem {
     /// Error code; 0 means success
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// Description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
     /// Unique message identifier, can be used to query SMS delivery etc.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message_id: Option<String>,
 }
 /// List page data
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PublicTemplateListItem {
     /// Template ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_id: Option<String>,
     /// Template name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_name: Option<String>,
     /// Template content
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_content: Option<String>,
     /// Template type
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub channel_type: Option<String>,
 }
 /// SMS result list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsSendResultListItem {
     /// Send time, timestamp in seconds
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub send_time: Option<i64>,
     /// SMS content
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_content: Option<String>,
     /// No receipt: 1, send failed: 2, sent successfully: 3
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<i64>,
     /// Billed message count; long SMS messages are billed multiple times
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub count: Option<i64>,
     /// Error code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// Error explanation
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
     /// Message ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message_id: Option<String>,
     /// Pass-through field, returned to the caller as-is in the receipt
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tag: Option<String>,
 }
 /// SMS signature application list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ApplyListItem {
     /// Application ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_sign_apply_id: Option<String>,
     /// Signature
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sign: Option<String>,
     /// SMS sending channel, mainly for resource isolation
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_account: Option<String>,
     /// Review status: 1 under review, 2 rejected, 3 activated, 4 closed, 5 review exempt (returned when shop name and signature match exactly)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<i64>,
     /// Description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status_remark: Option<String>,
 }
 /// Signature list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SignSearchListItem {
     /// SMS sending channel, mainly for resource isolation
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_account: Option<String>,
     /// Signature
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sign: Option<String>,
 }
 /// SMS template application list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TemplateApplyListItem {
     /// SMS sending channel, mainly for resource isolation
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_account: Option<String>,
     /// SMS template application ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_template_apply_id: Option<String>,
     /// SMS template name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_name: Option<String>,
     /// SMS template content
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_content: Option<String>,
     /// CN_NTC domestic notification SMS; CN_MKT domestic marketing SMS (includes unsubscribe automatically); CN_OTP domestic verification code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub channel_type: Option<String>,
     /// Review status: 1 under review, 2 rejected, 3 activated, 4 closed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<i64>,
     /// Status description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status_remark: Option<String>,
 }
 /// Template list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TemplateSearchListItem {
     /// SMS sending channel, mainly for resource isolation
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_account: Option<String>,
     /// SMS template content
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_content: Option<String>,
     /// SMS template ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_id: Option<String>,
     /// CN_NTC domestic notification SMS; CN_MKT domestic marketing SMS (review-exempt templates include unsubscribe automatically, others must add an unsubscribe note); CN_OTP domestic verification code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub channel_type: Option<String>,
     /// SMS template name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_name: Option<String>,
 }
-::shop_api::impl_lenient!(
-    SmsMessageListItem, SendResultListItem, PublicTemplateListItem,
-    SmsSendResultListItem, ApplyListItem, SignSearchListItem, TemplateApplyListItem,
-    TemplateSearchListItem
-);
 /// Request of `sms.batchSend`: Send one SMS template to several phone numbers.
 ///
 /// `POST /sms/batchSend` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1521)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsBatchSendRequest {
     /// SMS sending channel, mainly for resource isolation
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_account: Option<String>,
     /// SMS signature
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sign: Option<String>,
     /// SMS list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_message_list: Option<Vec<SmsMessageListItem>>,
     /// SMS template ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_id: Option<String>,
     /// Pass-through field, returned to the caller as-is in the receipt; max length 512 characters
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tag: Option<String>,
     /// User-defined extension code; effective only when custom extension codes are allowed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub user_ext_code: Option<String>,
 }
 /// Response data of `sms.batchSend`: Send one SMS template to several phone numbers.
 ///
 /// `POST /sms/batchSend` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1521)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsBatchSendResponse {
     /// Send result list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub send_result_list: Option<Vec<SendResultListItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for SmsBatchSendRequest {
@@ -372,47 +162,24 @@ impl ::shop_api::runtime::ApiRequest for SmsBatchSendRequest {
 ///
 /// `POST /sms/public/template` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1526)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsPublicTemplateRequest {
     /// Page data size
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
     /// Page number, starting from 0
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page: Option<i64>,
     /// Template ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_id: Option<String>,
 }
 /// Response data of `sms.public.template`: List the public SMS templates, paged.
 ///
 /// `POST /sms/public/template` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1526)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsPublicTemplateResponse {
     /// Total data count
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total: Option<i64>,
     /// List page data
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub public_template_list: Option<Vec<PublicTemplateListItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for SmsPublicTemplateRequest {
@@ -436,82 +203,34 @@ impl ::shop_api::runtime::ApiRequest for SmsPublicTemplateRequest {
 ///
 /// `POST /sms/send` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1522)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsSendRequest {
     /// SMS sending channel, mainly for resource isolation
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_account: Option<String>,
     /// Signature
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sign: Option<String>,
     /// SMS template ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_id: Option<String>,
     /// Values to replace the SMS template placeholders
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_param: Option<String>,
     /// Pass-through field, returned to the caller as-is in the receipt; max length 512 characters
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tag: Option<String>,
     /// Supports both plaintext and encrypted phone numbers
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_tel: Option<String>,
     /// User-defined extension code; effective only when custom extension codes are allowed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub user_ext_code: Option<String>,
 }
 /// Response data of `sms.send`: Send one SMS from a template.
 ///
 /// `POST /sms/send` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1522)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsSendResponse {
     /// Error code; 0 means success
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// Description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
     /// Unique message identifier, can be used to query SMS delivery etc.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message_id: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for SmsSendRequest {
@@ -535,96 +254,38 @@ impl ::shop_api::runtime::ApiRequest for SmsSendRequest {
 ///
 /// `POST /sms/sendResult` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1517)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsSendResultRequest {
     /// Start time, timestamp in seconds
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub from_time: Option<i64>,
     /// End time, timestamp in seconds
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub to_time: Option<i64>,
     /// SMS sending channel, mainly for resource isolation
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_account: Option<String>,
     /// Template ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_id: Option<String>,
     /// Send status: 1 no receipt, 2 failed, 3 succeeded
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<i64>,
     /// Query result size, default 10
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
     /// Query result page number, starting from 0, default 0
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page: Option<i64>,
     /// Signature content
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sign: Option<String>,
     /// Supports both plaintext and ciphertext
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_tel: Option<String>,
     /// Unique message identifier, can be used to query SMS delivery etc.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message_id: Option<String>,
 }
 /// Response data of `sms.sendResult`: Query SMS delivery results by time, template, phone or message ID.
 ///
 /// `POST /sms/sendResult` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1517)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsSendResultResponse {
     /// Quantity
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total: Option<i64>,
     /// SMS result list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_send_result_list: Option<Vec<SmsSendResultListItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for SmsSendResultRequest {
@@ -648,68 +309,30 @@ impl ::shop_api::runtime::ApiRequest for SmsSendResultRequest {
 ///
 /// `POST /sms/sign/apply` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1525)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsSignApplyRequest {
     /// SMS sending channel, mainly for resource isolation
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_account: Option<String>,
     /// Signature
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sign: Option<String>,
 }
 /// Response data of `sms.sign.apply`: Apply for an SMS signature.
 ///
 /// `POST /sms/sign/apply` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1525)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsSignApplyResponse {
     /// SMS sending channel, mainly for resource isolation
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_account: Option<String>,
     /// SMS signature application ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_sign_apply_id: Option<String>,
     /// Whether successful; 0 means success
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// Description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
     /// Signature
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sign: Option<String>,
     /// Review status: 1 under review, 2 rejected, 3 activated, 4 closed, 5 review exempt (returned when shop name and signature match exactly)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for SmsSignApplyRequest {
@@ -733,61 +356,28 @@ impl ::shop_api::runtime::ApiRequest for SmsSignApplyRequest {
 ///
 /// `POST /sms/sign/apply/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1523)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsSignApplyListRequest {
     /// SMS sending channel, mainly for resource isolation
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_account: Option<String>,
     /// Search
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub like: Option<String>,
     /// Page number, default 0
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page: Option<i64>,
     /// Page size, default 10
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
     /// Application ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_sign_apply_id: Option<String>,
 }
 /// Response data of `sms.sign.apply.list`: List SMS signature applications with their review status.
 ///
 /// `POST /sms/sign/apply/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1523)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsSignApplyListResponse {
     /// Total count
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total: Option<i64>,
     /// SMS signature application list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub apply_list: Option<Vec<ApplyListItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for SmsSignApplyListRequest {
@@ -812,40 +402,22 @@ impl ::shop_api::runtime::ApiRequest for SmsSignApplyListRequest {
 ///
 /// `POST /sms/sign/apply/revoke` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1519)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsSignApplyRevokeRequest {
     /// SMS sending channel, mainly for resource isolation
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_account: Option<String>,
     /// Application ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_sign_apply_id: Option<String>,
 }
 /// Response data of `sms.sign.apply.revoke`: Withdraw an SMS signature application.
 ///
 /// `POST /sms/sign/apply/revoke` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1519)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsSignApplyRevokeResponse {
     /// Whether successful; 0 means success
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// Description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for SmsSignApplyRevokeRequest {
@@ -869,40 +441,22 @@ impl ::shop_api::runtime::ApiRequest for SmsSignApplyRevokeRequest {
 ///
 /// `POST /sms/sign/delete` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1520)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsSignDeleteRequest {
     /// SMS sending channel, mainly for resource isolation
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_account: Option<String>,
     /// Signature
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sign: Option<String>,
 }
 /// Response data of `sms.sign.delete`: Delete an SMS signature.
 ///
 /// `POST /sms/sign/delete` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1520)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsSignDeleteResponse {
     /// Whether successful; 0 means success
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// Description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for SmsSignDeleteRequest {
@@ -926,54 +480,26 @@ impl ::shop_api::runtime::ApiRequest for SmsSignDeleteRequest {
 ///
 /// `POST /sms/sign/search` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1515)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsSignSearchRequest {
     /// SMS sending channel, mainly for resource isolation
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_account: Option<String>,
     /// Fuzzy search string
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub like: Option<String>,
     /// Page size, default 10
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
     /// Page number, default 0
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page: Option<i64>,
 }
 /// Response data of `sms.sign.search`: Search the approved SMS signatures.
 ///
 /// `POST /sms/sign/search` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1515)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsSignSearchResponse {
     /// Signature list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sign_search_list: Option<Vec<SignSearchListItem>>,
     /// Total count
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for SmsSignSearchRequest {
@@ -998,89 +524,36 @@ impl ::shop_api::runtime::ApiRequest for SmsSignSearchRequest {
 ///
 /// `POST /sms/template/apply` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1527)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsTemplateApplyRequest {
     /// SMS sending channel, mainly for resource isolation
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_account: Option<String>,
     /// CN_NTC domestic notification SMS; CN_MKT domestic marketing SMS (includes unsubscribe automatically); CN_OTP domestic verification code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_type: Option<String>,
     /// SMS template name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_name: Option<String>,
     /// SMS template content: English SMS: the whole message (signature + template + variable content) supports at most 140 English characters; longer messages are split into multiple 140-character messages and charged per part. Non-English SMS: the whole message supports at most 70 characters; longer messages are split into multiple 70-character messages and charged per part
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_content: Option<String>,
 }
 /// Response data of `sms.template.apply`: Apply for an SMS template.
 ///
 /// `POST /sms/template/apply` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1527)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsTemplateApplyResponse {
     /// SMS sending channel, mainly for resource isolation
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_account: Option<String>,
     /// SMS template content: English SMS: at most 140 English characters; longer messages are split into multiple 140-character messages and charged per part. Non-English SMS: at most 140 English characters; longer messages are split into multiple 140-character messages and charged per part
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_content: Option<String>,
     /// SMS template name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_name: Option<String>,
     /// Template ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_template_id: Option<String>,
     /// SMS template application ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_template_apply_id: Option<String>,
     /// Whether successful; 0 means success
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// Description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for SmsTemplateApplyRequest {
@@ -1104,68 +577,30 @@ impl ::shop_api::runtime::ApiRequest for SmsTemplateApplyRequest {
 ///
 /// `POST /sms/template/apply/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1516)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsTemplateApplyListRequest {
     /// SMS sending channel, mainly for resource isolation
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_account: Option<String>,
     /// SMS template content: English SMS: the whole message (signature + template + variable content) supports at most 140 English characters; longer messages are split into multiple 140-character messages and charged per part. Non-English SMS: the whole message supports at most 70 characters; longer messages are split into multiple 70-character messages and charged per part
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_content: Option<String>,
     /// SMS template application ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_template_apply_id: Option<String>,
     /// Items per page, default 10
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
     /// Page number, default 0
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page: Option<i64>,
     /// Review status: 1 under review, 2 rejected, 3 activated, 4 closed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<i64>,
 }
 /// Response data of `sms.template.apply.list`: List SMS template applications with their review status.
 ///
 /// `POST /sms/template/apply/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1516)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsTemplateApplyListResponse {
     /// SMS template application list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_apply_list: Option<Vec<TemplateApplyListItem>>,
     /// Total count
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for SmsTemplateApplyListRequest {
@@ -1190,40 +625,22 @@ impl ::shop_api::runtime::ApiRequest for SmsTemplateApplyListRequest {
 ///
 /// `POST /sms/template/delete` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1518)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsTemplateDeleteRequest {
     /// SMS sending channel, mainly for resource isolation
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_account: Option<String>,
     /// SMS template ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_id: Option<String>,
 }
 /// Response data of `sms.template.delete`: Delete an SMS template.
 ///
 /// `POST /sms/template/delete` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1518)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsTemplateDeleteResponse {
     /// Whether successful; 0 means success
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// Description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for SmsTemplateDeleteRequest {
@@ -1247,40 +664,22 @@ impl ::shop_api::runtime::ApiRequest for SmsTemplateDeleteRequest {
 ///
 /// `POST /sms/template/revoke` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1524)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsTemplateRevokeRequest {
     /// SMS sending channel, mainly for resource isolation
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_account: Option<String>,
     /// SMS template application ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_template_apply_id: Option<String>,
 }
 /// Response data of `sms.template.revoke`: Withdraw an SMS template application.
 ///
 /// `POST /sms/template/revoke` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1524)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsTemplateRevokeResponse {
     /// Whether successful; 0 means success
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// Description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for SmsTemplateRevokeRequest {
@@ -1304,68 +703,30 @@ impl ::shop_api::runtime::ApiRequest for SmsTemplateRevokeRequest {
 ///
 /// `POST /sms/template/search` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1514)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsTemplateSearchRequest {
     /// SMS sending channel, mainly for resource isolation
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sms_account: Option<String>,
     /// SMS template ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_id: Option<String>,
     /// SMS template content
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_content: Option<String>,
     /// Page number, default 0
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page: Option<i64>,
     /// Page size, default 10
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
     /// SMS template name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_name: Option<String>,
 }
 /// Response data of `sms.template.search`: Search the approved SMS templates by ID, name or content.
 ///
 /// `POST /sms/template/search` — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1514)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmsTemplateSearchResponse {
     /// Template list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_search_list: Option<Vec<TemplateSearchListItem>>,
     /// Total number of records
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for SmsTemplateSearchRequest {

@@ -3,141 +3,63 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// A specification value (e.g. black).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpecValue {
     /// Value ID (spec_detail_id).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<i64>,
     /// Specification ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_id: Option<i64>,
     /// Value name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// ID of the parent attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pid: Option<i64>,
     /// 1 for a value.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_leaf: Option<i64>,
     /// Status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<i64>,
 }
 /// A specification attribute (e.g. colour) with its values.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpecAttribute {
     /// Attribute ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<i64>,
     /// Specification ID (0 on attributes).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spec_id: Option<i64>,
     /// Attribute name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Parent ID (0).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pid: Option<i64>,
     /// 0 for an attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_leaf: Option<i64>,
     /// Values.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub values: Option<Vec<SpecValue>>,
 }
-::shop_api::impl_lenient!(SpecValue, SpecAttribute);
 /// Request of `spec.add`: Add a shop-wide specification (attributes and values).
 ///
 /// `POST /spec/add` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/62)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpecAddRequest {
     /// Attributes split by '^', name and values by '|', values by ',' — e.g. 颜色|黑色,白色,黄色^尺码|S,M,L.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub specs: String,
     /// Specification name; generated from the value names joined by '-' when empty.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
 }
 /// Response data of `spec.add`: Add a shop-wide specification (attributes and values).
 ///
 /// `POST /spec/add` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/62)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpecAddResponse {
     /// Specification ID (spec_id).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<i64>,
     /// Specification name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Attributes with their values.
-    #[serde(
-        rename = "Specs",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "Specs")]
     pub specs: Option<Vec<SpecAttribute>>,
 }
 impl ::shop_api::runtime::ApiRequest for SpecAddRequest {
@@ -161,39 +83,25 @@ impl ::shop_api::runtime::ApiRequest for SpecAddRequest {
 ///
 /// `POST /spec/specDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/63)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpecSpecDetailRequest {
     /// Specification ID (spec_id).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
 }
 /// Response data of `spec.specDetail`: Get a specification with its attributes and values.
 ///
 /// `POST /spec/specDetail` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/63)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpecSpecDetailResponse {
     /// Specification ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<i64>,
     /// Specification name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Attributes with their values.
-    #[serde(
-        rename = "Specs",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "Specs")]
     pub specs: Option<Vec<SpecAttribute>>,
 }
 impl ::shop_api::runtime::ApiRequest for SpecSpecDetailRequest {
@@ -222,6 +130,7 @@ impl ::shop_api::runtime::ApiRequest for SpecSpecDetailRequest {
 ///
 /// `POST /spec/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/64)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpecListRequest {}
 /// Response data of `spec.list`: List the shop's specifications.
 ///
@@ -231,6 +140,7 @@ pub struct SpecListRequest {}
 ///
 /// `POST /spec/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/64)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpecListResponse {}
 impl ::shop_api::runtime::ApiRequest for SpecListRequest {
     type Response = SpecListResponse;
@@ -256,11 +166,11 @@ impl ::shop_api::runtime::ApiRequest for SpecListRequest {
 ///
 /// `POST /spec/del` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/65)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpecDelRequest {
     /// Specification ID (spec_id).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
 }
 /// Response data of `spec.del`: Delete a specification.
@@ -269,6 +179,7 @@ pub struct SpecDelRequest {
 ///
 /// `POST /spec/del` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/65)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpecDelResponse {}
 impl ::shop_api::runtime::ApiRequest for SpecDelRequest {
     type Response = SpecDelResponse;

@@ -3,409 +3,160 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// Attribute info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PropertyInfosItem {
     /// Attribute ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub property_id: Option<i64>,
     /// Attribute value ID; valueId is 0 for input-type attributes
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_id: Option<i64>,
     /// Parent attribute value ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub parent_value_id: Option<i64>,
     /// Attribute level
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub level: Option<i64>,
     /// Attribute value name; not needed for non-input types
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_name: Option<String>,
 }
 /// Attribute info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PropertyInfoItem {
     /// Associated attribute value ID, e.g. in the phone category the model's associated value ID is the brand ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub rel_value_id: Option<i64>,
     /// Attribute ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub property_id: Option<i64>,
     /// Attribute name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub property_name: Option<String>,
     /// Attribute value ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_id: Option<i64>,
     /// Attribute value name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_name: Option<String>,
 }
 /// Brand info (brand handled separately)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct BrandInfoItem {
     /// Associated attribute value ID, 0 if none
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub rel_value_id: Option<i64>,
     /// Attribute ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub property_id: Option<i64>,
     /// Attribute name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub property_name: Option<String>,
     /// Attribute value ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_id: Option<i64>,
     /// Attribute value name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_name: Option<String>,
 }
 /// Attribute value info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpuPropertyValueInfoItem {
     /// Attribute value ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_id: Option<i64>,
     /// Attribute value name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_name: Option<String>,
     /// Attribute value alias
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_alias: Option<String>,
 }
 /// SPU attribute info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpuPropertyInfosItem {
     /// Attribute ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub property_id: Option<i64>,
     /// Attribute name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub property_name: Option<String>,
     /// Attribute type: 0 binding attribute, 1 key attribute, 2 sales attribute, 3 product attribute
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<i64>,
     /// Attribute alias
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub property_alias: Option<String>,
     /// Attribute value info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spu_property_value_info: Option<Vec<SpuPropertyValueInfoItem>>,
 }
 /// SPU info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpuInfo {
     /// SPU name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spu_name: Option<String>,
     /// Product code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub upc_code: Option<String>,
     /// Category ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_id: Option<i64>,
     /// Brand ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_id: Option<i64>,
     /// Online status: 1 active (default), 2 inactive
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<i64>,
     /// Update time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<String>,
     /// Creation time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<String>,
     /// SPU ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spu_id: Option<String>,
     /// Review status: -1 deleted, 0 pending review, 1 under review, 2 rejected, 3 approved, 4 revoked
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub op_status: Option<i64>,
     /// Review time
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub audit_time: Option<String>,
 }
 /// Options
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OptionsItem {
     /// Attribute value name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Attribute value ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_id: Option<i64>,
     /// Attribute value order
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sequence: Option<i64>,
 }
 /// Attribute info
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductFormatItem {
     /// Attribute name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Options
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub options: Option<Vec<OptionsItem>>,
     /// Whether required: 1 yes
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub require: Option<i64>,
     /// Type: text input, select single choice, multi_select multiple choice
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// Category ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_id: Option<i64>,
     /// Maximum number of options for multi-select
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub multi_select_max: Option<i64>,
     /// Attribute type: 0 binding type, 1 key attribute
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub property_type: Option<i64>,
     /// Attribute ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub property_id: Option<i64>,
     /// Order
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sequence: Option<i64>,
 }
-::shop_api::impl_lenient!(
-    PropertyInfosItem, PropertyInfoItem, BrandInfoItem, SpuPropertyValueInfoItem,
-    SpuPropertyInfosItem, SpuInfo, OptionsItem, ProductFormatItem
-);
 /// Request of `spu.addShopSpu`: Create a shop SPU with brand, category and properties.
 ///
 /// `POST /spu/addShopSpu` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/645)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpuAddShopSpuRequest {
     /// SPU name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spu_name: Option<String>,
     /// Product unique identifier; empty string if none
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub upc_code: Option<String>,
     /// Category ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_id: Option<i64>,
     /// Brand ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_id: Option<i64>,
     /// Attribute info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub property_infos: Option<Vec<PropertyInfosItem>>,
 }
 /// Response data of `spu.addShopSpu`: Create a shop SPU with brand, category and properties.
 ///
 /// `POST /spu/addShopSpu` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/645)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpuAddShopSpuResponse {
     /// SPU ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spu_id: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for SpuAddShopSpuRequest {
@@ -429,54 +180,26 @@ impl ::shop_api::runtime::ApiRequest for SpuAddShopSpuRequest {
 ///
 /// `POST /spu/getKeyPropertyByCid` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/642)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpuGetKeyPropertyByCidRequest {
     /// Category ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_id: Option<i64>,
     /// Page number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page: Option<i64>,
     /// Page size
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<i64>,
 }
 /// Response data of `spu.getKeyPropertyByCid`: List the key properties and brands of a category, paged.
 ///
 /// `POST /spu/getKeyPropertyByCid` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/642)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpuGetKeyPropertyByCidResponse {
     /// Attribute info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub property_info: Option<Vec<PropertyInfoItem>>,
     /// Brand info (brand handled separately)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_info: Option<Vec<BrandInfoItem>>,
     /// Total count
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for SpuGetKeyPropertyByCidRequest {
@@ -501,29 +224,20 @@ impl ::shop_api::runtime::ApiRequest for SpuGetKeyPropertyByCidRequest {
 ///
 /// `POST /spu/getSpuInfoBySpuId` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/643)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpuGetSpuInfoBySpuIdRequest {
     /// SPU ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spu_id: Option<i64>,
 }
 /// Response data of `spu.getSpuInfoBySpuId`: Get an SPU and its properties by SPU ID.
 ///
 /// `POST /spu/getSpuInfoBySpuId` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/643)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpuGetSpuInfoBySpuIdResponse {
     /// SPU attribute info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub spu_property_infos: Option<Vec<SpuPropertyInfosItem>>,
     /// SPU info
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spu_info: Option<SpuInfo>,
 }
 impl ::shop_api::runtime::ApiRequest for SpuGetSpuInfoBySpuIdRequest {
@@ -548,26 +262,18 @@ impl ::shop_api::runtime::ApiRequest for SpuGetSpuInfoBySpuIdRequest {
 ///
 /// `POST /spu/getSpuTpl` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/644)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpuGetSpuTplRequest {
     /// Category ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_id: Option<i64>,
 }
 /// Response data of `spu.getSpuTpl`: Get the SPU property template of a category.
 ///
 /// `POST /spu/getSpuTpl` — [official documentation](https://op.jinritemai.com/docs/api-docs/14/644)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SpuGetSpuTplResponse {
     /// Attribute info
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_format: Option<Vec<ProductFormatItem>>,
 }
 impl ::shop_api::runtime::ApiRequest for SpuGetSpuTplRequest {

@@ -93,40 +93,23 @@ impl GrantType {
 ///
 /// `POST /token/create` — [official documentation](https://op.jinritemai.com/docs/api-docs/162/1600)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TokenCreateRequest {
     /// Authorization code; must be sent — tool apps pass the callback code, self-use apps pass "".
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub code: String,
     /// authorization_code (tool app) or authorization_self (self-use app).
     ///
     /// Required.
-    #[serde(default)]
     pub grant_type: GrantType,
     /// Test-shop flag; pass "1" only when creating a token for a new test shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub test_shop: Option<String>,
     /// Shop ID (self-use apps).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Authorization ID, used instead of shop_id for non-shop subjects.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub auth_id: Option<String>,
     /// Kind of authorized subject when auth_id is used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_subject_type: Option<AuthSubjectType>,
 }
 /// Response data of `token.create`: Create an access token for a shop (self-use apps) or from an authorization code (tool apps).
@@ -137,46 +120,23 @@ pub struct TokenCreateRequest {
 ///
 /// `POST /token/create` — [official documentation](https://op.jinritemai.com/docs/api-docs/162/1600)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TokenCreateResponse {
     /// Token for API calls.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub access_token: String,
     /// Lifetime of the access token in seconds.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub expires_in: i64,
     /// Token used with token.refresh; valid for 14 days.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub refresh_token: String,
     /// Granted permission scope.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub scope: Option<String>,
     /// Shop ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Shop name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_name: Option<String>,
     /// Authorization ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub authority_id: Option<String>,
     /// Kind of authorized subject.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_subject_type: Option<AuthSubjectType>,
 }
 impl ::shop_api::runtime::ApiRequest for TokenCreateRequest {
@@ -205,16 +165,15 @@ impl ::shop_api::runtime::ApiRequest for TokenCreateRequest {
 ///
 /// `POST /token/refresh` — [official documentation](https://op.jinritemai.com/docs/api-docs/162/1601)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TokenRefreshRequest {
     /// Refresh token from token.create or a previous refresh (valid 14 days).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub refresh_token: String,
     /// Always refresh_token.
     ///
     /// Required.
-    #[serde(default)]
     pub grant_type: GrantType,
 }
 /// Response data of `token.refresh`: Refresh an access token with its refresh token.
@@ -225,46 +184,23 @@ pub struct TokenRefreshRequest {
 ///
 /// `POST /token/refresh` — [official documentation](https://op.jinritemai.com/docs/api-docs/162/1601)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TokenRefreshResponse {
     /// Token for API calls.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub access_token: String,
     /// Lifetime of the access token in seconds.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub expires_in: i64,
     /// New refresh token (valid 14 days).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub refresh_token: String,
     /// Granted permission scope.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub scope: Option<String>,
     /// Shop ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// Shop name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_name: Option<String>,
     /// Authorization ID; the shop ID for a shop, the creator ID for a creator.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub authority_id: Option<String>,
     /// Kind of authorized subject.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_subject_type: Option<AuthSubjectType>,
 }
 impl ::shop_api::runtime::ApiRequest for TokenRefreshRequest {

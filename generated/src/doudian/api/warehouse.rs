@@ -3,418 +3,172 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// A coverage area given by up to four address-level IDs (level 1 required).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddrFilter {
     /// Level-1 (province) address ID.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub addr_id1: i64,
     /// Level-2 (city) address ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub addr_id2: Option<i64>,
     /// Level-3 (district) address ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub addr_id3: Option<i64>,
     /// Level-4 (street) address ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub addr_id4: Option<i64>,
 }
 /// A coverage area of a warehouse.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CoverageAddr {
     /// Level-1 address ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub addr_id1: Option<i64>,
     /// Level-2 address ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub addr_id2: Option<i64>,
     /// Level-3 address ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub addr_id3: Option<i64>,
     /// Level-4 address ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub addr_id4: Option<i64>,
     /// Update time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Creation time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
 }
 /// Address codes of the warehouse itself.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WarehouseLocation {
     /// Province code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_id1: Option<i64>,
     /// City code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_id2: Option<i64>,
     /// District code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_id3: Option<i64>,
     /// Street code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_id4: Option<i64>,
     /// Province name (warehouse.info only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_name1: Option<String>,
     /// City name (warehouse.info only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_name2: Option<String>,
     /// District name (warehouse.info only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_name3: Option<String>,
     /// Street name (warehouse.info only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_name4: Option<String>,
 }
 /// A merchant warehouse.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Warehouse {
     /// Warehouse ID (sent as a number).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub warehouse_id: String,
     /// External (merchant) warehouse ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_warehouse_id: Option<String>,
     /// Warehouse name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Description.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub intro: Option<String>,
     /// Coverage areas.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub addr: Option<Vec<CoverageAddr>>,
     /// Shop ID (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// External geo-fence IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_fence_ids: Option<Vec<String>>,
     /// Detailed address of the warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_detail: Option<String>,
     /// Address codes of the warehouse.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warehouse_location: Option<WarehouseLocation>,
     /// Update time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Creation time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
 }
 /// Warehouse address code; required when creating warehouses for Apple store shops and supermarket hourly-delivery shops
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WarehouseCreateBatchWarehouseLocation {
     /// Province address code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_id1: Option<i64>,
     /// City address code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_id2: Option<i64>,
     /// District address code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_id3: Option<i64>,
     /// Street address code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_id4: Option<i64>,
 }
 /// External warehouse info list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OutWarehouseListItem {
     /// External warehouse ID; within one shop, an external ID can create only one warehouse
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_warehouse_id: Option<String>,
     /// Warehouse name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Warehouse description
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub intro: Option<String>,
     /// Warehouse detailed address; required when creating warehouses for Apple store shops and supermarket hourly-delivery shops
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_detail: Option<String>,
     /// Warehouse address code; required when creating warehouses for Apple store shops and supermarket hourly-delivery shops
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warehouse_location: Option<WarehouseCreateBatchWarehouseLocation>,
 }
 /// Warehouse delivery address list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddrListItem {
     /// Level-1 address ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub addr_id1: Option<i64>,
     /// Level-2 address ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub addr_id2: Option<i64>,
     /// Level-3 address ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub addr_id3: Option<i64>,
     /// Level-4 address ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub addr_id4: Option<i64>,
 }
 /// Delivery address
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Addr {
     /// Level-1 address ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub addr_id1: Option<i64>,
     /// Level-2 address ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub addr_id2: Option<i64>,
     /// Level-3 address ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub addr_id3: Option<i64>,
     /// Level-4 address ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub addr_id4: Option<i64>,
 }
-::shop_api::impl_lenient!(
-    AddrFilter, CoverageAddr, WarehouseLocation, Warehouse,
-    WarehouseCreateBatchWarehouseLocation, OutWarehouseListItem, AddrListItem, Addr
-);
 /// Request of `warehouse.list`: List the shop's warehouses.
 ///
 /// `POST /warehouse/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/693)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WarehouseListRequest {
     /// External warehouse ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_warehouse_id: Option<String>,
     /// Warehouse name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warehouse_name: Option<String>,
     /// Coverage area.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub addr: Option<AddrFilter>,
     /// External warehouse IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_warehouse_ids: Option<Vec<String>>,
     /// Sort field: create_time or update_time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_by: Option<String>,
     /// Sort order with order_by: desc or asc.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub rank: Option<String>,
     /// Page number, starting at 0 (at most 100).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub page: i64,
     /// Page size, at most 100.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub size: i64,
 }
 /// Response data of `warehouse.list`: List the shop's warehouses.
 ///
 /// `POST /warehouse/list` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/693)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WarehouseListResponse {
     /// Warehouses.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warehouses: Option<Vec<Warehouse>>,
     /// Number of warehouses matching.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for WarehouseListRequest {
@@ -458,20 +212,20 @@ impl ::shop_api::runtime::Paginated for WarehouseListRequest {
 ///
 /// `POST /warehouse/info` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/694)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WarehouseInfoRequest {
     /// External warehouse ID.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub out_warehouse_id: String,
 }
 /// Response data of `warehouse.info`: Get one warehouse by its external ID.
 ///
 /// `POST /warehouse/info` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/694)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WarehouseInfoResponse {
     /// The warehouse.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Warehouse>,
 }
 impl ::shop_api::runtime::ApiRequest for WarehouseInfoRequest {
@@ -496,34 +250,28 @@ impl ::shop_api::runtime::ApiRequest for WarehouseInfoRequest {
 ///
 /// `POST /warehouse/create` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/691)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WarehouseCreateRequest {
     /// External warehouse ID; one warehouse per external ID in a shop.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub out_warehouse_id: String,
     /// Warehouse name.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub name: String,
     /// Description.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub intro: String,
 }
 /// Response data of `warehouse.create`: Create a warehouse.
 ///
 /// `POST /warehouse/create` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/691)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WarehouseCreateResponse {
     /// ID of the new warehouse (sent as a number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub data: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for WarehouseCreateRequest {
@@ -547,73 +295,34 @@ impl ::shop_api::runtime::ApiRequest for WarehouseCreateRequest {
 ///
 /// `POST /warehouse/edit` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/692)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WarehouseEditRequest {
     /// External warehouse ID.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub out_warehouse_id: String,
     /// Warehouse name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Description.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub intro: Option<String>,
     /// Province code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_id1: Option<i64>,
     /// City code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_id2: Option<i64>,
     /// District code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_id3: Option<i64>,
     /// Street code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_id4: Option<i64>,
     /// Detailed address.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_detail: Option<String>,
 }
 /// Response data of `warehouse.edit`: Edit a warehouse's name, description or address.
 ///
 /// `POST /warehouse/edit` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/692)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WarehouseEditResponse {
     /// Whether the edit succeeded.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub data: Option<bool>,
 }
 impl ::shop_api::runtime::ApiRequest for WarehouseEditRequest {
@@ -637,22 +346,22 @@ impl ::shop_api::runtime::ApiRequest for WarehouseEditRequest {
 ///
 /// `POST /warehouse/setAddr` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/697)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WarehouseSetAddrRequest {
     /// External warehouse ID.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub out_warehouse_id: String,
     /// Coverage area to add.
     ///
     /// Required.
-    #[serde(default)]
     pub addr: AddrFilter,
 }
 /// Response data of `warehouse.setAddr`: Add a coverage area to a warehouse.
 ///
 /// `POST /warehouse/setAddr` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/697)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WarehouseSetAddrResponse {}
 impl ::shop_api::runtime::ApiRequest for WarehouseSetAddrRequest {
     type Response = WarehouseSetAddrResponse;
@@ -675,22 +384,22 @@ impl ::shop_api::runtime::ApiRequest for WarehouseSetAddrRequest {
 ///
 /// `POST /warehouse/removeAddr` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/699)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WarehouseRemoveAddrRequest {
     /// External warehouse ID.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub out_warehouse_id: String,
     /// Coverage area to remove.
     ///
     /// Required.
-    #[serde(default)]
     pub addr: AddrFilter,
 }
 /// Response data of `warehouse.removeAddr`: Remove a coverage area from a warehouse.
 ///
 /// `POST /warehouse/removeAddr` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/699)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WarehouseRemoveAddrResponse {}
 impl ::shop_api::runtime::ApiRequest for WarehouseRemoveAddrRequest {
     type Response = WarehouseRemoveAddrResponse;
@@ -713,22 +422,18 @@ impl ::shop_api::runtime::ApiRequest for WarehouseRemoveAddrRequest {
 ///
 /// `POST /warehouse/createBatch` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/695)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WarehouseCreateBatchRequest {
     /// External warehouse info list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_warehouse_list: Option<Vec<OutWarehouseListItem>>,
 }
 /// Response data of `warehouse.createBatch`: Create several warehouses at once.
 ///
 /// `POST /warehouse/createBatch` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/695)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WarehouseCreateBatchResponse {
     /// Key is outWarehouseId, value indicates success/failure
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<::std::collections::BTreeMap<String, bool>>,
 }
 impl ::shop_api::runtime::ApiRequest for WarehouseCreateBatchRequest {
@@ -752,26 +457,18 @@ impl ::shop_api::runtime::ApiRequest for WarehouseCreateBatchRequest {
 ///
 /// `POST /warehouse/setAddrBatch` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/696)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WarehouseSetAddrBatchRequest {
     /// External warehouse ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub out_warehouse_id: Option<String>,
     /// Warehouse delivery address list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub addr_list: Option<Vec<AddrListItem>>,
 }
 /// Response data of `warehouse.setAddrBatch`: Set the delivery areas covered by a warehouse.
 ///
 /// `POST /warehouse/setAddrBatch` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/696)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WarehouseSetAddrBatchResponse {}
 impl ::shop_api::runtime::ApiRequest for WarehouseSetAddrBatchRequest {
     type Response = WarehouseSetAddrBatchResponse;
@@ -794,18 +491,18 @@ impl ::shop_api::runtime::ApiRequest for WarehouseSetAddrBatchRequest {
 ///
 /// `POST /warehouse/setPriority` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/698)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WarehouseSetPriorityRequest {
     /// Delivery address
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub addr: Option<Addr>,
     /// Key is out_warehouse_id, value is warehouse priority 0-5, 0 highest, 5 lowest
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priorities: Option<::std::collections::BTreeMap<String, i64>>,
 }
 /// Response data of `warehouse.setPriority`: Set warehouse priorities for a delivery area.
 ///
 /// `POST /warehouse/setPriority` — [official documentation](https://op.jinritemai.com/docs/api-docs/34/698)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WarehouseSetPriorityResponse {}
 impl ::shop_api::runtime::ApiRequest for WarehouseSetPriorityRequest {
     type Response = WarehouseSetPriorityResponse;

@@ -3,64 +3,48 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// Subscription state of one event type.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EventSubscription {
     /// Event name, e.g. create_video.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub event: String,
     /// Subscription status as sent by the platform (SDKs use 1 = subscribed, 0 = not subscribed).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub status: String,
 }
 /// New subscription state for one event type.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EventSubscriptionChange {
     /// Event name, e.g. create_video.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub event: String,
     /// 1 to subscribe, 0 to unsubscribe (as used by the SDKs).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub status: i32,
 }
-::shop_api::impl_lenient!(EventSubscription, EventSubscriptionChange);
 /// Webhook event `verify_webhook` (verify_webhook): URL verification sent when the webhook URL is saved; echo the challenge back.
 ///
 /// [Official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/summarize)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct VerifyWebhookEvent {
     /// Always "verify_webhook".
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub event: String,
     /// The app's client_key (empty in the documented sample).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub client_key: Option<String>,
     /// An object (not a string) {"challenge": &lt;number>}; reply with body {"challenge": &lt;same number>}.
-    #[serde(default)]
     pub content: ::serde_json::Value,
 }
 /// Webhook event `service_market_order` (service_market_order): The status of a service-market order for a platform-app service changed.
 ///
 /// [Official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/service-market-order)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ServiceMarketOrderEvent {
     /// Always "service_market_order".
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub event: String,
     /// The app's client_key.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub client_key: String,
     /// open_id of the buying user.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub from_user_id: Option<String>,
     /// JSON-encoded string with order_id, order_event and order_snapshot.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub content: String,
 }
 /// Request of `event.status.list`: List the app's webhook event subscriptions and their status.
@@ -70,6 +54,7 @@ pub struct ServiceMarketOrderEvent {
 ///
 /// `GET /event/status/list/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/get-event-subscription-status)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EventStatusListRequest {}
 /// Response data of `event.status.list`: List the app's webhook event subscriptions and their status.
 ///
@@ -78,19 +63,13 @@ pub struct EventStatusListRequest {}
 ///
 /// `GET /event/status/list/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/get-event-subscription-status)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EventStatusListResponse {
     /// Subscription status per event.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub list: Vec<EventSubscription>,
     /// Error code; 0 on success (a string in the sample).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub error_code: i64,
     /// Error description; empty on success.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for EventStatusListRequest {
@@ -121,11 +100,11 @@ impl ::shop_api::runtime::ApiRequest for EventStatusListRequest {
 ///
 /// `POST /event/status/update/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/update-event-subscription-status)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EventStatusUpdateRequest {
     /// Events to change and their new status.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub list: Vec<EventSubscriptionChange>,
 }
 /// Response data of `event.status.update`: Subscribe or unsubscribe the app's webhook events.
@@ -137,16 +116,11 @@ pub struct EventStatusUpdateRequest {
 ///
 /// `POST /event/status/update/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/update-event-subscription-status)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EventStatusUpdateResponse {
     /// Error code; 0 on success (a string in the sample).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub error_code: i64,
     /// Error description; empty on success.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for EventStatusUpdateRequest {

@@ -3,60 +3,27 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// One service specification the user holds, with its remaining uses or validity period.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PurchaseInfo {
     /// Service id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub service_id: String,
     /// Service name.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub service_name: String,
     /// Service status (numeric code; values not listed in the stored docs).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub service_status: i32,
     /// Service specification id chosen by the provider when creating the service.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub service_mode_id: Option<String>,
     /// Specification type (trial / custom / standard edition); absent when the service sets no editions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub specification_type: Option<i32>,
     /// Specification (edition) name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub specification_title: Option<String>,
     /// Remaining uses; only for per-use / per-item services. Always 1 for whitelisted users when is_test_env is true.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub remain_service_times: Option<i64>,
     /// Start of validity (timestamp, milliseconds per the SDKs); only for time-based services; -1 in the test environment.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub effective_time: Option<i64>,
     /// End of validity (timestamp, milliseconds per the SDKs); only for time-based services; -1 for permanent services and in the test environment.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub expire_time: Option<i64>,
 }
-::shop_api::impl_lenient!(PurchaseInfo);
 /// Request of `market.service.user.purchase.list`: Query which specifications of a service a user has bought, with remaining uses or validity.
 ///
 /// Use it to check a user's entitlement before letting them use a paid service. Per-use and
@@ -65,33 +32,22 @@ pub struct PurchaseInfo {
 ///
 /// `GET /market/service/user/purchase/list/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/get-user-service-purchase-list)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MarketServiceUserPurchaseListRequest {
     /// The user's open_id (from oauth.access_token).
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub open_id: String,
     /// The service id.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub service_id: String,
     /// true: test environment (whitelisted test users only); false: production.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub is_test_env: bool,
 }
 /// Response data of `market.service.user.purchase.list`: Query which specifications of a service a user has bought, with remaining uses or validity.
@@ -102,15 +58,13 @@ pub struct MarketServiceUserPurchaseListRequest {
 ///
 /// `GET /market/service/user/purchase/list/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/get-user-service-purchase-list)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MarketServiceUserPurchaseListResponse {
     /// The user's purchases of the service.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub purchase_info_list: Vec<PurchaseInfo>,
     /// Error code; 0 on success.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub error_code: i64,
     /// Error description; empty on success.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub description: String,
 }
 impl ::shop_api::runtime::ApiRequest for MarketServiceUserPurchaseListRequest {
@@ -146,36 +100,31 @@ impl ::shop_api::runtime::ApiRequest for MarketServiceUserPurchaseListRequest {
 ///
 /// `POST /market/service/user/remaintimes/decr/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/decr-product-user-remain-times)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MarketServiceUserRemaintimesDecrRequest {
     /// Number of uses to deduct; must be greater than 0.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub count: i32,
     /// true: test environment; false: production.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub is_test_env: bool,
     /// The user's open_id.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub open_id: String,
     /// Provider's unique number for this deduction (idempotency key, kept one month).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub out_trade_no: String,
     /// The service id.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub service_id: String,
     /// The service specification id.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub service_mode_id: String,
 }
 /// Response data of `market.service.user.remaintimes.decr`: Deduct remaining uses (times / items) from a user's per-use service.
@@ -187,12 +136,11 @@ pub struct MarketServiceUserRemaintimesDecrRequest {
 ///
 /// `POST /market/service/user/remaintimes/decr/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/decr-product-user-remain-times)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MarketServiceUserRemaintimesDecrResponse {
     /// Error code; 0 when the deduction succeeded.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub error_code: i64,
     /// Error description; empty on success.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub description: String,
 }
 impl ::shop_api::runtime::ApiRequest for MarketServiceUserRemaintimesDecrRequest {
@@ -228,50 +176,35 @@ impl ::shop_api::runtime::ApiRequest for MarketServiceUserRemaintimesDecrRequest
 ///
 /// `POST /market/service/user/insert/purchase/info/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/InsertPurchaseInfo)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MarketServiceUserInsertPurchaseInfoRequest {
     /// The user's open_id.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub open_id: String,
     /// Provider's unique number identifying this imported purchase for the service and specification.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub out_trade_no: String,
     /// Period type of the service specification (time-based or per-use / per-item).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub period_type: i32,
     /// Purchase time, Unix timestamp in milliseconds.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub purchase_time: i64,
     /// The service id.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub service_id: String,
     /// The specification id the user bought.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub service_mode_id: String,
     /// Purchased duration; for time-based specifications.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub duration: Option<i64>,
     /// Purchased number of uses / items; for per-use / per-item specifications.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub usage_times: Option<i64>,
 }
 /// Response data of `market.service.user.insert.purchase.info`: Import a purchase the user made outside the service market.
@@ -282,12 +215,11 @@ pub struct MarketServiceUserInsertPurchaseInfoRequest {
 ///
 /// `POST /market/service/user/insert/purchase/info/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/InsertPurchaseInfo)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MarketServiceUserInsertPurchaseInfoResponse {
     /// Error code; 0 on success.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub error_code: i64,
     /// Error description; empty on success.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub description: String,
 }
 impl ::shop_api::runtime::ApiRequest for MarketServiceUserInsertPurchaseInfoRequest {
@@ -322,26 +254,23 @@ impl ::shop_api::runtime::ApiRequest for MarketServiceUserInsertPurchaseInfoRequ
 ///
 /// `POST /market/service/user/delete/purchase/info/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/DeletePurchaseInfo)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MarketServiceUserDeletePurchaseInfoRequest {
     /// The user's open_id.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub open_id: String,
     /// The out_trade_no of the imported purchase (at most 128 characters).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub out_trade_no: String,
     /// The service id.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub service_id: String,
     /// The specification id of the imported purchase.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub service_mode_id: String,
 }
 /// Response data of `market.service.user.delete.purchase.info`: Delete a purchase previously imported with market.service.user.insert.purchase.info.
@@ -351,12 +280,11 @@ pub struct MarketServiceUserDeletePurchaseInfoRequest {
 ///
 /// `POST /market/service/user/delete/purchase/info/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/DeletePurchaseInfo)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MarketServiceUserDeletePurchaseInfoResponse {
     /// Error code; 0 on success.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub error_code: i64,
     /// Error description; empty on success.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub description: String,
 }
 impl ::shop_api::runtime::ApiRequest for MarketServiceUserDeletePurchaseInfoRequest {

@@ -34,15 +34,17 @@ impl Event {
         #[allow(clippy::match_single_binding)]
         match code {
             #[cfg(feature = "douyin-event")]
-            "verify_webhook" => serde_json::from_str(data).map(Self::VerifyWebhook),
+            "verify_webhook" => {
+                ::shop_api::runtime::de::from_str(data).map(Self::VerifyWebhook)
+            }
             #[cfg(feature = "douyin-event")]
             "service_market_order" => {
-                serde_json::from_str(data).map(Self::ServiceMarketOrder)
+                ::shop_api::runtime::de::from_str(data).map(Self::ServiceMarketOrder)
             }
             _ => {
                 Ok(Self::Unknown {
                     code: code.to_owned(),
-                    data: serde_json::from_str(data)?,
+                    data: ::serde_json::from_str(data)?,
                 })
             }
         }

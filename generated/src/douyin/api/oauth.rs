@@ -8,21 +8,19 @@
 ///
 /// `POST /oauth/client_token/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/client-token)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OauthClientTokenRequest {
     /// The app's unique identifier (AppID).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub client_key: String,
     /// The app's secret.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub client_secret: String,
     /// Always "client_credential".
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub grant_type: String,
 }
 /// Response data of `oauth.client_token`: Get the app's client token (client_token) for calls that need no user authorization.
@@ -32,22 +30,15 @@ pub struct OauthClientTokenRequest {
 ///
 /// `POST /oauth/client_token/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/client-token)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OauthClientTokenResponse {
     /// The client token (clt.…).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub access_token: String,
     /// Lifetime of the client token in seconds.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub expires_in: i64,
     /// Error code; 0 on success.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub error_code: i64,
     /// Error description; empty on success.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for OauthClientTokenRequest {
@@ -75,21 +66,19 @@ impl ::shop_api::runtime::ApiRequest for OauthClientTokenRequest {
 ///
 /// `POST /oauth/stable_client_token/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/generate-stable-client-token)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OauthStableClientTokenRequest {
     /// The app's unique identifier (AppID).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub client_key: String,
     /// The app's secret.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub client_secret: String,
     /// Always "client_credential".
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub grant_type: String,
 }
 /// Response data of `oauth.stable_client_token`: Get a stable client token that stays the same while it is valid.
@@ -99,22 +88,15 @@ pub struct OauthStableClientTokenRequest {
 ///
 /// `POST /oauth/stable_client_token/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/generate-stable-client-token)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OauthStableClientTokenResponse {
     /// The stable client token (clt.…).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub access_token: String,
     /// Lifetime of the token in seconds.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub expires_in: i64,
     /// Error code; 0 on success.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub error_code: i64,
     /// Error description; empty on success.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for OauthStableClientTokenRequest {
@@ -143,26 +125,23 @@ impl ::shop_api::runtime::ApiRequest for OauthStableClientTokenRequest {
 ///
 /// `POST /oauth/access_token/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/get-access-token)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OauthAccessTokenRequest {
     /// The app's unique identifier.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub client_key: String,
     /// The app's secret.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub client_secret: String,
     /// The authorization code returned to redirect_uri (or the ticket of tt.showDouyinOpenAuth).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub code: String,
     /// Always "authorization_code".
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub grant_type: String,
 }
 /// Response data of `oauth.access_token`: Exchange a user authorization code for the user's access_token and refresh_token.
@@ -172,55 +151,29 @@ pub struct OauthAccessTokenRequest {
 ///
 /// `POST /oauth/access_token/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/get-access-token)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OauthAccessTokenResponse {
     /// The user's access token (act.…).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub access_token: String,
     /// Lifetime of access_token in seconds.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub expires_in: i64,
     /// The authorizing user's identifier within this app.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub open_id: String,
     /// Token for oauth.refresh_token (rft.…).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub refresh_token: String,
     /// Lifetime of refresh_token in seconds.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub refresh_expires_in: i64,
     /// Scopes the user granted, comma separated.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub scope: String,
     /// Error code; 0 on success.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub error_code: i64,
     /// Error description; empty on success.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
     /// Request log id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub log_id: Option<String>,
     /// Captcha hint; empty on success.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub captcha: Option<String>,
     /// Link describing the error; empty on success.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub desc_url: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for OauthAccessTokenRequest {
@@ -250,21 +203,19 @@ impl ::shop_api::runtime::ApiRequest for OauthAccessTokenRequest {
 ///
 /// `POST /oauth/refresh_token/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/refresh-access-token)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OauthRefreshTokenRequest {
     /// The app's unique identifier.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub client_key: String,
     /// Always "refresh_token".
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub grant_type: String,
     /// The refresh_token from oauth.access_token.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub refresh_token: String,
 }
 /// Response data of `oauth.refresh_token`: Refresh the user's access_token with the refresh_token.
@@ -275,34 +226,23 @@ pub struct OauthRefreshTokenRequest {
 ///
 /// `POST /oauth/refresh_token/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/refresh-access-token)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OauthRefreshTokenResponse {
     /// The new access token.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub access_token: String,
     /// Lifetime of access_token in seconds (sent as a string in the sample).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub expires_in: i64,
     /// The user's identifier within this app.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub open_id: String,
     /// The refresh token.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub refresh_token: String,
     /// Lifetime of refresh_token in seconds (sent as a string in the sample).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub refresh_expires_in: i64,
     /// Scopes the user granted.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub scope: String,
     /// Error code; 0 on success.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub error_code: i64,
     /// Error description; empty on success.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for OauthRefreshTokenRequest {
@@ -331,16 +271,15 @@ impl ::shop_api::runtime::ApiRequest for OauthRefreshTokenRequest {
 ///
 /// `POST /oauth/renew_refresh_token/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/refresh-token)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OauthRenewRefreshTokenRequest {
     /// The app's unique identifier.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub client_key: String,
     /// The current refresh_token.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub refresh_token: String,
 }
 /// Response data of `oauth.renew_refresh_token`: Renew the refresh_token itself (needs the renew_refresh_token permission).
@@ -350,22 +289,15 @@ pub struct OauthRenewRefreshTokenRequest {
 ///
 /// `POST /oauth/renew_refresh_token/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/refresh-token)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OauthRenewRefreshTokenResponse {
     /// The new refresh token.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub refresh_token: String,
     /// Lifetime of the new refresh_token in seconds (sent as a string in the sample).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub expires_in: i64,
     /// Error code; 0 on success.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub error_code: i64,
     /// Error description; empty on success.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for OauthRenewRefreshTokenRequest {
@@ -396,16 +328,15 @@ impl ::shop_api::runtime::ApiRequest for OauthRenewRefreshTokenRequest {
 ///
 /// `POST /oauth/userinfo/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/get-account-open-info)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OauthUserinfoRequest {
     /// The user's access token from oauth.access_token.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub access_token: String,
     /// The user's identifier within this app.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub open_id: String,
 }
 /// Response data of `oauth.userinfo`: Get the authorized user's public Douyin profile (nickname, avatar, ids).
@@ -417,61 +348,25 @@ pub struct OauthUserinfoRequest {
 ///
 /// `POST /oauth/userinfo/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/get-account-open-info)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OauthUserinfoResponse {
     /// The user's identifier within this app.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub open_id: String,
     /// The user's identifier across the developer's apps (absent when the app is not bound to a developer account).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub union_id: Option<String>,
     /// Nickname.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub nickname: String,
     /// Avatar URL.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avatar: Option<String>,
     /// Enterprise account role; empty for ordinary users.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub e_account_role: Option<String>,
     /// The calling app's client_key.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub client_key: Option<String>,
     /// Error code inside data; 0 on success (a string in the sample).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub error_code: Option<i64>,
     /// Error description inside data.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
     /// Request log id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub log_id: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for OauthUserinfoRequest {

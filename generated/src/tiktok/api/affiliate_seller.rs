@@ -6,2728 +6,1146 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// An amount of money as a decimal string and its currency.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateAmount {
     /// Decimal amount in major units, e.g. "12.50".
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// Currency code (ISO 4217).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
 }
 /// One SKU of an affiliate order, with what the creator earns on it.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateOrderSku {
     /// The SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// The product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Settlement status of the SKU order (e.g. SETTLED, PENDING).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub settlement_status: Option<String>,
     /// The open collaboration the product is enrolled in.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub open_collaboration_id: Option<String>,
     /// The target collaboration the product is enrolled in.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub target_collaboration_id: Option<String>,
     /// The TAP campaign the product is enrolled in.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub campaign_id: Option<String>,
     /// The creator the SKU order is attributed to.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub creator_username: Option<String>,
     /// The SKU price.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<AffiliateAmount>,
     /// Units in the order (refunded units included).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity: Option<i64>,
     /// Content format that created the order (VIDEO, LIVE, SHOWCASE...).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub content_type: Option<String>,
     /// The content.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub content_id: Option<String>,
     /// Commission model of the SKU order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub commission_model: Option<String>,
     /// Creator commission rate set by the seller.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub commission_rate: Option<String>,
     /// Commission rate paid to affiliate partners.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub partner_commission_rate: Option<String>,
     /// Commission rate of orders from Shop Ads.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_ads_commission_rate: Option<String>,
     /// Commission actually paid to the creator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actual_paid_commission: Option<AffiliateAmount>,
     /// Commission actually paid to the partner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actual_paid_partner_commission: Option<AffiliateAmount>,
     /// Shop Ads commission actually paid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actual_paid_shop_ads_commission: Option<AffiliateAmount>,
     /// Whether the whole SKU order was returned or refunded.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fully_return: Option<String>,
     /// Whether the order came from carousel content.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_carousel: Option<bool>,
 }
 /// An order creators brought in.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateOrder {
     /// The order.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Created at (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Delivered at (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_time: Option<i64>,
     /// The SKUs of the order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<AffiliateOrderSku>>,
 }
 /// Setting for auto add products to affiliate
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AutoAddProduct {
     /// - true: The seller can add existing non-affiliate products to open collaboration at one time, and future products will also be added automatically.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub enable: Option<bool>,
     /// The default commission rate of open collaboration created for the auto-added products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub commission_rate: Option<i64>,
 }
 /// Settings detail
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OpenCollaborationSetting {
     /// Setting for auto add products to affiliate
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_add_product: Option<AutoAddProduct>,
 }
 /// The threshold criteria that a creator must meet to be eligible to apply for the sample.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Threshold {
     /// The creator must have a follower count greater than this value to be eligible to request the sample.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_follower_count: Option<i64>,
     /// The creator must have the GMV in the past 30 days greater than this value to be eligible to request the sample.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_gmv: Option<i64>,
     /// The creator must have the average views of e-commerce videos in the past 30 days greater than this value to be eligible to request the sample.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avg_ec_video_views: Option<i64>,
     /// A list of product first-level category IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_ids: Option<Vec<String>>,
     /// The creators whose predicted rate of posting a shoppable video or LIVE after receiving a sample.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub predicted_fulfillment_rank: Option<String>,
 }
 /// Sample rules
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SampleRule {
     /// The unique id of product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// The sample total quantity provided by seller which creators can apply for.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sample_quota: Option<i64>,
     /// Whether samples are timely unlimited for request: - If true, it means available all the time - If false, it means sample only available from 'begin_time' to 'end_time'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_sample_time_unlimited: Option<bool>,
     /// Free sample rule status: - NOT_STARTED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// The quantity of remaining samples available for application.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub available_quantity: Option<i64>,
     /// The start time of the period during which a creator can apply for samples.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_time: Option<i64>,
     /// The end time of the period during which a creator can apply for samples.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_time: Option<i64>,
     /// The threshold criteria that a creator must meet to be eligible to apply for the sample.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thresholds: Option<Threshold>,
 }
 /// Message's content
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MessageBody {
     /// Message ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Conversation ID to which the message belongs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub conversation_id: Option<String>,
     /// Message type, with. Values: TEXT, PRODUCT_CARD, TARGET_COLLABORATION_CARD, FREE_SAMPLE_CARD, IMAGE, CRM_TEXT_WITH_IMAGE_CARD, CRM_TEXT_WITH_PRODUCTS_CARD, NOTIFICATION, EMOTICONS, SYSTEM.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// Message content, in JSON serialized string.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub content: Option<String>,
     /// Message creation time, represented as a Unix timestamp (seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// The message sender im id
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sender_id: Option<String>,
 }
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Message {
     /// Index of the message in the conversation.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub conversation_index: Option<String>,
     /// Message's content
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_body: Option<MessageBody>,
 }
 /// The conversation list.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Conversation {
     /// Conversation unique ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Number of unread messages.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unread_count: Option<i64>,
     /// The TikTok user name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub username: Option<String>,
     /// The URL for the TikTok creator's avatar image file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avatar: Option<String>,
     /// Creators' IM User ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub creator_im_id: Option<String>,
 }
 /// The list of unread messages from the last minute.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct NewestMessageList {
     /// The converastion id to which the message belongs
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub conversation_id: Option<String>,
     /// Message content, in JSON serialized string.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub content: Option<String>,
     /// Message type, with. Values: TEXT, PRODUCT_CARD, TARGET_COLLABORATION_CARD, FREE_SAMPLE_CARD, IMAGE, CRM_TEXT_WITH_IMAGE_CARD, CRM_TEXT_WITH_PRODUCTS_CARD, NOTIFICATION, EMOTICONS, SYSTEM.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// sender's IM id
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sender_id: Option<String>,
     /// The number of unread messages of the sender in the conversation.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unread_message_count: Option<i64>,
 }
 /// Metadata and data associated with the creator's TikTok profile avatar.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Avatar {
     /// The URL for the creator's TikTok profile avatar.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
 }
 /// The range of minimum number of units sold to maximum number of units sold over the lifetime of the creator account.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct UnitsSoldRange {
     /// The lowest number of units sold.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_amount: Option<i64>,
     /// The highest number of units sold.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub maximum_amount: Option<i64>,
     /// The formatted range of minimum number of units sold to maximum number of units sold over the lifetime of the creator account.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub formatted_range: Option<String>,
 }
 /// Gross merchandise value (GMV) metadata and data associated with the creator.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Gmv {
     /// The currency code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The total GMV associated with the creator.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
 }
 /// The video GMV metadata and data associated with the creator.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct VideoGmv {
     /// The currency code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The total video GMV associated with the creator.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
 }
 /// Livestream GMV metadata and data associated with the creator.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LiveGmv {
     /// The currency code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// Total livestream GMV associated with the creator.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
 }
 /// The range of GMV values associated with this creator.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GmvRange {
     /// The currency code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The lowest GMV value.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_amount: Option<String>,
     /// The highest GMV value.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub maximum_amount: Option<String>,
     /// The formatted range of GMV values associated with this creator.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub formatted_range: Option<String>,
 }
 /// GMV distribution by category.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CategoryGmvDistribution {
     /// The top-level category identifier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_id: Option<String>,
     /// GMV associated with the category in hundredths of a percent.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
 }
 /// GMV associated with creator content by content type.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ContentGmvDistribution {
     /// The content type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub content_type: Option<String>,
     /// Content GMV distribution value in hundredths of a percent.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
 }
 /// Original promoted product price metadata and data associated with the creator.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductOriginalPriceRange {
     /// The currency code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The lowest original promoted product price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_amount: Option<String>,
     /// The higest original promoted product price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub maximum_amount: Option<String>,
 }
 /// GMV per mille (GPM) metadata and data associated with the creator.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Gpm {
     /// The currency code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The GPM amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
 }
 /// Livestream GMV per mille (GPM) metadata and data associated with the creator.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LiveGpm {
     /// The currency code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The livestream GPM amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
 }
 /// Video GMV per mille (GPM) metadata and data associated with the creator.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct VideoGpm {
     /// The currency code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The video GPM amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
 }
 /// The range of GPM values associated with the creator.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GpmRange {
     /// The currency code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The lowest GPM value.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_amount: Option<String>,
     /// The highest GPM value.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub maximum_amount: Option<String>,
     /// The formatted range of GPM values associated with the creator.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub formatted_range: Option<String>,
 }
 /// The range of video GPM values associted with the creator.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct VideoGpmRange {
     /// The currency code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The lowest video GPM value.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_amount: Option<String>,
     /// The highest video GPM value.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub maximum_amount: Option<String>,
     /// The formatted range of video GPM values associted with the creator.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub formatted_range: Option<String>,
 }
 /// The range of livestream GPM values associted with the creator.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LiveGpmRange {
     /// The currency code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The lowest livestream GPM value.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_amount: Option<String>,
     /// The highest livestream GPM value.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub maximum_amount: Option<String>,
     /// The formatted range of livestream GPM values associted with the creator.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub formatted_range: Option<String>,
 }
 /// The range of average commission rates associated with the creator.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AvgCommissionRateRange {
     /// The smallest average commission rate in hundredths of a percent.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_amount: Option<i64>,
     /// The largest average commission rate in hundredths of a percent.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub maximum_amount: Option<i64>,
 }
 /// Average GMV per buyer metadata and data associated with the creator.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AvgGmvPerBuyer {
     /// The currency code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The average GMV per buyer amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
 }
 /// The range of average GMV per buyer associated with the creator.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AvgGmvPerBuyerRange {
     /// The currency code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The smallest average GMV per buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_amount: Option<String>,
     /// The largest average GMV per buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub maximum_amount: Option<String>,
     /// The formatted range of average GMV per buyer associated with the creator.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub formatted_range: Option<String>,
 }
 /// A list of key–value pairs representing the distribution of followers by location.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FollowerLocation {
     /// The location, use TWO-LETTER STATE AND TERRITORY ABBREVIATIONS
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub key: Option<String>,
     /// The proportion of followers from this location, expressed as a decimal (e.g., 0.3705 = 37.05%).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
 }
 /// A list of key–value pairs representing the distribution of followers by age range.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FollowerAge {
     /// The age range (e.g., "18–23").
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub key: Option<String>,
     /// The proportion of followers in this age range, expressed as a decimal (e.g., 0.2500 = 25.00%).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
 }
 /// A list of key–value pairs representing the distribution of followers by gender.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FollowerGender {
     /// The gender (e.g., "Male", "Female").
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub key: Option<String>,
     /// The proportion of followers of this gender, expressed as a decimal (e.g., 0.5000 = 50.00%).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
 }
 /// Data associated with the creator's TikTok profile.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Creator {
     /// TikTok user name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub username: Option<String>,
     /// TikTok nickname.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub nickname: Option<String>,
     /// Metadata and data associated with the creator's TikTok profile avatar.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar: Option<Avatar>,
     /// The region associated with the creator.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub selection_region: Option<String>,
     /// The biography description associated with the creator.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub bio_description: Option<String>,
     /// The creator's follower count.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub follower_count: Option<i64>,
     /// The URL for the creator's TikTok profile page.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub profile_tt_uri: Option<String>,
     /// A list of category identifiers associated with the products for which the creator has created posts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_ids: Option<Vec<String>>,
     /// A list of the top 10 brands with which the creator has previously collaborated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub top_collaborated_brand_ids: Option<Vec<String>>,
     /// The total number of brands with which the creator has previously collaborated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_collaboration_count: Option<i64>,
     /// The total number of units sold.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub units_sold: Option<i64>,
     /// The range of minimum number of units sold to maximum number of units sold over the lifetime of the creator account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub units_sold_range: Option<UnitsSoldRange>,
     /// Gross merchandise value (GMV) metadata and data associated with the creator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmv: Option<Gmv>,
     /// The video GMV metadata and data associated with the creator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_gmv: Option<VideoGmv>,
     /// Livestream GMV metadata and data associated with the creator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_gmv: Option<LiveGmv>,
     /// The range of GMV values associated with this creator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmv_range: Option<GmvRange>,
     /// E-commerce live stream engagement rate in hundredths of a percent.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ec_live_engagement_rate: Option<String>,
     /// GMV distribution by category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_gmv_distribution: Option<Vec<CategoryGmvDistribution>>,
     /// GMV associated with creator content by content type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub content_gmv_distribution: Option<Vec<ContentGmvDistribution>>,
     /// Original promoted product price metadata and data associated with the creator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_original_price_range: Option<ProductOriginalPriceRange>,
     /// GMV per mille (GPM) metadata and data associated with the creator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpm: Option<Gpm>,
     /// Livestream GMV per mille (GPM) metadata and data associated with the creator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_gpm: Option<LiveGpm>,
     /// Video GMV per mille (GPM) metadata and data associated with the creator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_gpm: Option<VideoGpm>,
     /// The range of GPM values associated with the creator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpm_range: Option<GpmRange>,
     /// The range of video GPM values associted with the creator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_gpm_range: Option<VideoGpmRange>,
     /// The range of livestream GPM values associted with the creator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_gpm_range: Option<LiveGpmRange>,
     /// The number of promoted products associated with the creator.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub promoted_product_num: Option<i64>,
     /// The number of e-commerce livestreams associated with the creator.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ec_live_count: Option<i64>,
     /// The number of e-commerce video posts associated with the creator.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ec_video_count: Option<i64>,
     /// The average number of number of e-commerce video plays.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avg_ec_video_play_count: Option<i64>,
     /// The average commission rate in hundredths of a percent.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avg_commission_rate: Option<i64>,
     /// The range of average commission rates associated with the creator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avg_commission_rate_range: Option<AvgCommissionRateRange>,
     /// Average GMV per buyer metadata and data associated with the creator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avg_gmv_per_buyer: Option<AvgGmvPerBuyer>,
     /// The range of average GMV per buyer associated with the creator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avg_gmv_per_buyer_range: Option<AvgGmvPerBuyerRange>,
     /// Average live stream views with promoted products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avg_ec_live_view_count: Option<i64>,
     /// Average e-commerce live stream likes.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avg_ec_live_like_count: Option<i64>,
     /// Average e-commerce live stream comments.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avg_ec_live_comment_count: Option<i64>,
     /// Average e-commerce live stream shares.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avg_ec_live_share_count: Option<i64>,
     /// Average e-commerce video likes.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avg_ec_video_like_count: Option<i64>,
     /// Average e-commerce video comments.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avg_ec_video_comment_count: Option<i64>,
     /// Average e-commerce video shares.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avg_ec_video_share_count: Option<i64>,
     /// A list of key–value pairs representing the distribution of followers by location.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub follower_location: Option<Vec<FollowerLocation>>,
     /// A list of key–value pairs representing the distribution of followers by age range.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub follower_age: Option<Vec<FollowerAge>>,
     /// A list of key–value pairs representing the distribution of followers by gender.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub follower_gender: Option<Vec<FollowerGender>>,
     /// Promotion Performance Score (PPS) The score reflects the quality of a creator's shoppable content and product selection over the past 90 days.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pps: Option<String>,
     /// Rating from sellers who worked with this creator
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub rating: Option<String>,
     /// The number of post engagements (likes, shares, and comments) divided by the total video views averaged across the videos in the last 30 days.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ec_video_engagement_rate: Option<String>,
 }
 /// Creator's profile details.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreatorProfile {
     /// The creator's username.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub username: Option<String>,
     /// The creator's nickname.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub nickname: Option<String>,
     /// Number of followers of the creator.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub follower_count: Option<i64>,
     /// The creator's avatar details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar: Option<Avatar>,
     /// Creator Open ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub creator_open_id: Option<String>,
 }
 /// Creators' posting content details.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreatorContentDetail {
     /// Creator's profile details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creator_profile: Option<CreatorProfile>,
     /// This field indicates the number of videos posted by the creator.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub video_count: Option<i64>,
     /// This field indicates the number of lives posted by the creator.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub live_count: Option<i64>,
     /// Promotion status of the creator.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub promotion_status: Option<String>,
     /// End time of creator promotion.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub promotion_end_time: Option<i64>,
 }
 /// Product details.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Product {
     /// Product's unique id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The product image url.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub image_url: Option<String>,
 }
 /// Contact information for the seller in the target collaboration.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SellerContactInfo {
     /// Seller's email contact information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub email: Option<String>,
 }
 /// The free sample rules set by the seller in the target collaboration.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FreeSampleRule {
     /// If true, free samples are provided to creators invited to the target collaboration group.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub has_free_sample: Option<bool>,
     /// If true, creators invited to the target collaboration are exempt from seller review and will automatically be approved for a free sample.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_sample_approval_exempt: Option<bool>,
 }
 /// The original price of the product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OriginalPrice {
     /// The currency code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The lowest original price of all SKUs of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_amount: Option<String>,
     /// The highest original price of all SKUs of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub maximum_amount: Option<String>,
 }
 /// Commission info.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Commission {
     /// The commission rate in hundredths of a percent.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub rate: Option<i64>,
     /// Commission effective time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub effective_time: Option<String>,
     /// The currency code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The minimum estimated commission amount for all SKUs of this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_amount: Option<String>,
     /// The maximum estimated commission amount for all SKUs of this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub maximum_amount: Option<String>,
     /// The commission rate applies only to orders generated from ads.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_ads_commission_rate: Option<i64>,
 }
 /// The information of products in the target collaboration.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TargetCollaborationProduct {
     /// The product identifier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The product image url.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub main_image_url: Option<String>,
     /// The product name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// The original price of the product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original_price: Option<OriginalPrice>,
     /// Commission info.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commission: Option<Commission>,
     /// Product's status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// The effectiveness of the creators' commissions and products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub commission_effective_status: Option<String>,
     /// The status of the product in the current target cooperation.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub collaboration_status: Option<String>,
 }
 /// The information of creators in the target collaboration.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TargetCollaborationCreator {
     /// The TikTok user name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub username: Option<String>,
     /// The TikTok nick name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub nickname: Option<String>,
     /// Data associated with the TikTok creator's profile avatar.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar: Option<Avatar>,
     /// The regions in which the creator is eligible to promote products in showcases, videos, and live streams.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub selection_region: Option<String>,
     /// This field indicates the number of products creator has added to the showcase from target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub showcase_product_count: Option<i64>,
     /// This field indicates the number of products creator has posted video or live from target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub content_product_count: Option<i64>,
     /// The status of the creator in the current target cooperation.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub collaboration_status: Option<String>,
     /// The effectiveness of the creators' commissions and products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_effective_status: Option<String>,
     /// Creator Open ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub creator_open_id: Option<String>,
 }
 /// Target Collaboration detail.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TargetCollaboration {
     /// Target collaboration ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Target collaboration name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Message seller has sent to creators about seller's introduction and why excited to collaborate.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
     /// Contact information for the seller in the target collaboration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seller_contact_info: Option<SellerContactInfo>,
     /// The start time of the target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_time: Option<i64>,
     /// The end time of the target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_time: Option<i64>,
     /// The update time of the target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// The count of creators invited in the target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub creator_invited_count: Option<i64>,
     /// This field indicates the number of creators who added the product to the showcase from target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub showcase_creator_count: Option<i64>,
     /// The number of creators who posted content featuring products from target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub content_creator_count: Option<i64>,
     /// The count of products added in the target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_count: Option<i64>,
     /// The free sample rules set by the seller in the target collaboration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub free_sample_rule: Option<FreeSampleRule>,
     /// The information of products in the target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub products: Option<Vec<TargetCollaborationProduct>>,
     /// The information of creators in the target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub creators: Option<Vec<TargetCollaborationCreator>>,
     /// The type of target collaboration.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 /// Restricts the products in the search results to those with prices greater than or equal to the expressed minimum price and less than the expressed maximum price
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SalesPriceRange {
     /// The product price must be greater than this value in order to be included in the search results.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount_ge: Option<String>,
     /// The product price must be greater than this value in order to be included in the search results.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount_lt: Option<String>,
 }
 /// Restricts the products in the search results to those that are associated with the expressed product category.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Category {
     /// The category identifier. Note that only first-level categories are supported.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
 }
 /// Restricts products in the search results to those with a commision rate greater than the expressed minimum commission rate and less than the expressed maximum commission rate.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CommissionRateRange {
     /// The commission rate must be greater than this value in order to be included in the search results.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub rate_ge: Option<i64>,
     /// The commission rate must be less than this value in order to be included in the search results.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub rate_lt: Option<i64>,
 }
 /// Metadata and data associated with the TikTok Shop that sells the product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Shop {
     /// The name of the TikTok shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
 }
 /// A list of categories associated with the product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CategoryChain {
     /// The category identifier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The name of the product in the category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub local_name: Option<String>,
     /// Set to 'true' if this category is a leaf node.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_leaf: Option<bool>,
     /// The category identifier of the parent category for the category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub parent_id: Option<String>,
 }
 /// Metadata and data associated with the commission rates for the product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCommission {
     /// The commission rate in hundredths of a percent.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub rate: Option<i64>,
     /// The currency code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The commission amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
 }
 /// Metadata and data associated with the price at which this product was sold for at this commission rate.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SalesPrice {
     /// The currency code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The lowest promotion price of all SKUs of this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_amount: Option<String>,
     /// The highest promotion price of all SKUs of this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub maximum_amount: Option<String>,
 }
 /// The list of products meeting the search criteria expressed in the request body.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SearchAffiliateOpenCollaborationProductProduct {
     /// Metadata and data associated with the TikTok Shop that sells the product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shop: Option<Shop>,
     /// The product identifier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Set to 'true' if there are more than zero units of the product in inventory.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub has_inventory: Option<bool>,
     /// The total number of units sold of this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub units_sold: Option<i64>,
     /// The product name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// The region where the product is offered for sale.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sale_region: Option<String>,
     /// The product image URL.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub main_image_url: Option<String>,
     /// The URL for the product's detail page.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub detail_link: Option<String>,
     /// The original price of the product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original_price: Option<OriginalPrice>,
     /// A list of categories associated with the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_chains: Option<Vec<CategoryChain>>,
     /// Metadata and data associated with the commission rates for the product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commission: Option<ProductCommission>,
     /// Metadata and data associated with the price at which this product was sold for at this commission rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sales_price: Option<SalesPrice>,
 }
 /// Product information
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentProduct {
     /// The product identifier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The cover image url of product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub main_image_url: Option<String>,
 }
 /// Fulfillment content information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Content {
     /// The video or live room identifier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The format of the generated content: - LIVE - 'VIDEO'
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub format: Option<String>,
     /// The content source link.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
     /// The cumulative total number of content viewed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub view_count: Option<i64>,
     /// The cumulative total number of content liked.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub like_count: Option<i64>,
     /// The cumulative total number of content commented.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub comment_count: Option<i64>,
     /// The cumulative total number of orders paid for content.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub paid_order_count: Option<i64>,
     /// Content page url of TikTok.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page_link: Option<String>,
     /// The title of video or the description of the live room.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
     /// - When 'format==VIDEO', it refers to the time when the video is first set to public and linked to the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Only when 'format==LIVE'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub live_end_time: Option<i64>,
 }
 /// Fulfillments
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Fulfillment {
     /// Product information
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<FulfillmentProduct>,
     /// Fulfillment content information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<Content>,
 }
 /// Sample rule
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EditOpenCollaborationSampleRuleSampleRule {
     /// The total quantity of the samples provided by the seller that the creators can apply for.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sample_quota: Option<i64>,
     /// Whether the sample is always available for application: - If true, the sample can be requested at any time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_sample_time_unlimited: Option<bool>,
     /// The start time of the period during which a creator can apply for samples.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_time: Option<i64>,
     /// The end time of the period during which a creator can apply for samples.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_time: Option<i64>,
     /// The threshold criteria that a creator must meet to be eligible to apply for the sample.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thresholds: Option<Threshold>,
     /// To activate the sample rule, use 'ACTIVATE'; to deactivate the sample rule, use 'DEACTIVATE'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub activate_status: Option<String>,
 }
 /// The open collaboration.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OpenCollaboration {
     /// The open collaboration identifier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The product identifier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// The effective time of the open collaboration in Unix epoch time format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub effective_time: Option<i64>,
 }
 /// The commission information is currently in effect for this open collaboration.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CurrentCommission {
     /// The commission rate for this product is set by merchants for creators' public promotion.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub rate: Option<i64>,
     /// The time when the commission rate becomes effective.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_time: Option<i64>,
     /// The effective end time of the commission rate.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_time: Option<i64>,
 }
 /// The open collaboration bound product information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OpenCollaborationProduct {
     /// Product's unique id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Product's name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// The product image url.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub main_image_url: Option<String>,
     /// Product's status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// The inventory of this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub inventory: Option<i64>,
     /// The product's original price
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original_price: Option<OriginalPrice>,
 }
 /// The open collaborations
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SearchOpenCollaborationOpenCollaboration {
     /// The open collaboration id
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Status of open collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// The commission information is currently in effect for this open collaboration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_commission: Option<CurrentCommission>,
     /// This field indicates the number of creators who added the product to the showcase from open collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub showcase_creator_count: Option<i64>,
     /// This field indicates the number of creators who posted the LIve or Video from open collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub content_creator_count: Option<i64>,
     /// The open collaboration bound product information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<OpenCollaborationProduct>,
 }
 /// Follower count filtering
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CountRange {
     /// The minimum value of follower count.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub count_ge: Option<i64>,
     /// The maximum value of follower count.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub count_le: Option<i64>,
 }
 /// Filtering creators by follower gender which includes: "male", "female"
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GenderDistribution {
     /// A particular gender, "MALE" or "FEMALE"
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub gender: Option<String>,
     /// Greater than or equal to a certain percentage, scaled up by 10,000 times.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub percentage_ge: Option<i64>,
 }
 /// Filtering creators by follower demographics
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FollowerDemographic {
     /// Follower age filtering options, which are range intervals, include: AGE_RANGE_18_24: "18-24", AGE_RANGE_25_34: "25-34", AGE_RANGE_35_44: "35-44", AGE_RANGE_45_54: "45-54", AGE_RANGE_55_AND_ABOVE: "55+"
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub age_ranges: Option<Vec<String>>,
     /// Follower count filtering
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count_range: Option<CountRange>,
     /// Filtering creators by follower gender which includes: "male", "female"
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gender_distribution: Option<GenderDistribution>,
 }
 /// Major gender of the followers
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MajorGender {
     /// Top follower gender category of the creator, "MALE" or "FEMALE"
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub gender: Option<String>,
     /// Percentage of top follower gender, scaled up by 10,000 times.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub percentage: Option<i64>,
 }
 /// Top follower information of the creator
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TopFollowerDemographic {
     /// Return the top 3 age ranges of the followers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub age_ranges: Option<Vec<String>>,
     /// Major gender of the followers
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub major_gender: Option<MajorGender>,
 }
 /// Creator's basic information
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SearchCreatorOnMarketplaceCreator {
     /// Creator's TikTok Username
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub username: Option<String>,
     /// Creator's TikTok Nickname
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub nickname: Option<String>,
     /// Creator's profile picture
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar: Option<Avatar>,
     /// Regions where the creator operates and promotes products
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub selection_region: Option<String>,
     /// It indicates the main product categories when the creator posts products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_ids: Option<Vec<String>>,
     /// Average UV for creator's e-commerce live streams
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avg_ec_live_uv: Option<i64>,
     /// Average views for creator's e-commerce videos
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avg_ec_video_view_count: Option<i64>,
     /// Follower count
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub follower_count: Option<i64>,
     /// Creator GMV-related information If the creator does not authorize sharing precise data, this will be omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmv: Option<Gmv>,
     /// Live stream GMV If the creator does not authorize sharing precise data, this will be omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_gmv: Option<LiveGmv>,
     /// Video GMV-related information If the creator does not authorize sharing precise data, this will be omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_gmv: Option<VideoGmv>,
     /// GMV range. Applicable if the target market is the US and the creator does not authorize sharing precise data.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmv_range: Option<GmvRange>,
     /// The range of minimum number of units sold to maximum number of units sold over the lifetime of the creator account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub units_sold_range: Option<UnitsSoldRange>,
     /// Top follower information of the creator
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_follower_demographics: Option<TopFollowerDemographic>,
     /// Creator Open ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub creator_open_id: Option<String>,
 }
 /// GMV generated by a creators' shoppable content over the past 30 days.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreatorGmv {
     /// GMV amount
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// currency
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
 }
 /// Creator detailed information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SampleApplicationCreator {
     /// Creator Open ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub creator_open_id: Option<String>,
     /// TikTok User Name of a creator
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub username: Option<String>,
     /// TikTok Nick Name of a creator
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub nickname: Option<String>,
     /// The number of creator's followers
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub follower_count: Option<i64>,
     /// The URL of the creator's avatar image
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avatar_url: Option<String>,
     /// GMV generated by a creators' shoppable content over the past 30 days.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmv: Option<CreatorGmv>,
     /// The number of contents a creator has posted in the last 30 days.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub content_count: Option<i64>,
     /// Sample fulfillment rate of a creator received sample from seller over the past 90 days, formatted as a floating-point percentage with two decimal places (e.g., "60.85%").
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fulfillment_percentage: Option<String>,
     /// The median number of creators' shoppable video views over the past 30 days.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ec_video_view: Option<i64>,
 }
 /// product information
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SampleApplicationProduct {
     /// The product identifier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The product name of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// The unique id of product sku which creator apply for as sample.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// The URL of SKU image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_image_url: Option<String>,
     /// The description of sku
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_name: Option<String>,
 }
 /// The sample applications from creators
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SampleApplication {
     /// The unique id of sample request application ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The commission rate for this product is set by merchants for creators.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub commission_rate: Option<String>,
     /// The status of sample applications.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// The sample order is generated after the sample application is approved by seller
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// The remaining stock quota of a sample product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub available_quantity: Option<i64>,
     /// The expire time for a seller to approve a sample application.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub approve_expiration_time: Option<i64>,
     /// The deadline for a seller to ship a sample for a sample application.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipment_expiration_time: Option<i64>,
     /// The logistics tracking number for the sample application order
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tracking_number: Option<String>,
     /// It indicates the current status of the fulfillment process. Values: PENDING, ONGOING, SUCCEED, FAILED, OVERDUE, SUSPEND, CANCELLED, EXEMPTED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fulfillment_status: Option<String>,
     /// The sample application can be approved or not.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_approvable: Option<bool>,
     /// The reasons why can not approve the sample application
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub disapprovable_reasons: Option<Vec<String>>,
     /// The name of the partner if the sample application is submitted on behalf of a creator by an agency.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub partner_name: Option<String>,
     /// Creator detailed information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creator: Option<SampleApplicationCreator>,
     /// product information
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<SampleApplicationProduct>,
 }
 /// A list of metadata and data for the products provided by the seller for target collaboration.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreateTargetCollaborationProduct {
     /// The product identifier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The desired commission rate for the target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub target_commission_rate: Option<i64>,
     /// The commission rate applies only to orders generated from ads.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_ads_commission_rate: Option<i64>,
 }
 /// The target collaboration.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreateTargetCollaborationTargetCollaboration {
     /// The target collaboration identifier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
 }
 /// A list of user and product identifiers with target collaboration conflicts that caused target collaboration failure.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TargetCollaborationConflict {
     /// Creator Open ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub creator_user_open_id: Option<String>,
     /// The product identifier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
 }
 /// The search param.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SearchParam {
     /// Pass in the parameter type which you use to search for target collaborations.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub keyword_type: Option<String>,
     /// Search Keyword.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub keyword: Option<String>,
 }
 /// The basic information of target collaboration which creators can view in Targeted Invitation on TikTok EC Center.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SearchTargetCollaborationsTargetCollaboration {
     /// Target collaboration ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Target collaboration name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Message seller has sent to creators about seller's introduction and why excited to collaborate.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
     /// The start time of the target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_time: Option<i64>,
     /// The end time of the target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_time: Option<i64>,
     /// The update time of the target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// The count of creators invited in the target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub creator_inivited_count: Option<i64>,
     /// This field indicates the number of creators who added the product to the showcase from target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub showcase_creator_count: Option<i64>,
     /// The number of creators who posted content featuring products from target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub content_creator_count: Option<i64>,
     /// The count of products added in the target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_count: Option<i64>,
     /// The free sample rules set by the seller in the target collaboration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub free_sample_rule: Option<FreeSampleRule>,
     /// The type of target collaboration.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 /// The information about the products provided by the seller for target collaboration with creators in the target collaboration.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct UpdateTargetCollaborationProduct {
     /// The product identifier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The desired commission rate for the target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub commission_rate: Option<i64>,
     /// The commission rate applies only to orders generated from ads.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub target_ad_commission_rate: Option<i64>,
 }
 /// The list of products that have not been successfully added.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddProduct {
     /// The product identifier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The desired commission rate for the target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub commission_rate: Option<i64>,
 }
 /// The list of commission information that has not been successfully changed.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ChangeCommission {
     /// The product identifier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// The desired commission rate for the target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub commission_rate: Option<i64>,
 }
 /// Describe which fields were not updated successfully.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct UpdateFailed {
     /// The list of creators' TikTok User Open IDs that have not been successfully removed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub remove_creator_open_ids: Option<Vec<String>>,
     /// The list of product ids that have not been successfully removed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub remove_product_ids: Option<Vec<String>>,
     /// The list of creators' TikTok User Open IDs that have not been successfully added.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub add_creator_open_ids: Option<Vec<String>>,
     /// The list of products that have not been successfully added.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub add_products: Option<AddProduct>,
     /// The list of commission information that has not been successfully changed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change_commissions: Option<ChangeCommission>,
     /// The end time of the target collaboration, which has not been successfully updated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_time: Option<i64>,
     /// Contact information for the seller in the target collaboration which has not been successfully updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seller_contact_info: Option<SellerContactInfo>,
     /// The name of the target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
 }
-::shop_api::impl_lenient!(
-    AffiliateAmount, AffiliateOrderSku, AffiliateOrder, AutoAddProduct,
-    OpenCollaborationSetting, Threshold, SampleRule, MessageBody, Message, Conversation,
-    NewestMessageList, Avatar, UnitsSoldRange, Gmv, VideoGmv, LiveGmv, GmvRange,
-    CategoryGmvDistribution, ContentGmvDistribution, ProductOriginalPriceRange, Gpm,
-    LiveGpm, VideoGpm, GpmRange, VideoGpmRange, LiveGpmRange, AvgCommissionRateRange,
-    AvgGmvPerBuyer, AvgGmvPerBuyerRange, FollowerLocation, FollowerAge, FollowerGender,
-    Creator, CreatorProfile, CreatorContentDetail, Product, SellerContactInfo,
-    FreeSampleRule, OriginalPrice, Commission, TargetCollaborationProduct,
-    TargetCollaborationCreator, TargetCollaboration, SalesPriceRange, Category,
-    CommissionRateRange, Shop, CategoryChain, ProductCommission, SalesPrice,
-    SearchAffiliateOpenCollaborationProductProduct, FulfillmentProduct, Content,
-    Fulfillment, EditOpenCollaborationSampleRuleSampleRule, OpenCollaboration,
-    CurrentCommission, OpenCollaborationProduct,
-    SearchOpenCollaborationOpenCollaboration, CountRange, GenderDistribution,
-    FollowerDemographic, MajorGender, TopFollowerDemographic,
-    SearchCreatorOnMarketplaceCreator, CreatorGmv, SampleApplicationCreator,
-    SampleApplicationProduct, SampleApplication, CreateTargetCollaborationProduct,
-    CreateTargetCollaborationTargetCollaboration, TargetCollaborationConflict,
-    SearchParam, SearchTargetCollaborationsTargetCollaboration,
-    UpdateTargetCollaborationProduct, AddProduct, ChangeCommission, UpdateFailed
-);
 /// Request of `affiliate_seller.search_orders`: Search the orders creators brought in, with their commissions (version 202410).
 ///
 /// Version 202410 per the models generated from the official OpenAPI; an older doc dump lists
@@ -2735,43 +1153,21 @@ pub struct UpdateFailed {
 ///
 /// `POST /affiliate_seller/202410/orders/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/6722babac7ef47030dc00d11)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerSearchOrdersRequest {
     /// SKU orders per page.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: i32,
     /// Cursor of the page; empty for the first.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// Created at or after (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_ge: Option<i64>,
     /// Created before (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_lt: Option<i64>,
     /// Only orders of this affiliate partner campaign.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub program_id: Option<String>,
 }
 /// Response data of `affiliate_seller.search_orders`: Search the orders creators brought in, with their commissions (version 202410).
@@ -2781,27 +1177,13 @@ pub struct AffiliateSellerSearchOrdersRequest {
 ///
 /// `POST /affiliate_seller/202410/orders/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/6722babac7ef47030dc00d11)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerSearchOrdersResponse {
     /// This page of orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub orders: Option<Vec<AffiliateOrder>>,
     /// Cursor of the next page; empty on the last.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// SKU orders matching the filter.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerSearchOrdersRequest {
@@ -2845,28 +1227,21 @@ impl ::shop_api::runtime::Paginated for AffiliateSellerSearchOrdersRequest {
 ///
 /// `POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate` — [official documentation](https://partner.tiktokshop.com/docv2/page/generate-affiliate-product-promotion-link-202405)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerGenerateProductPromotionLinkRequest {
     /// The product.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub product_id: String,
 }
 /// Response data of `affiliate_seller.generate_product_promotion_link`: Generate the promotion link of a product for creators (version 202405).
 ///
 /// `POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate` — [official documentation](https://partner.tiktokshop.com/docv2/page/generate-affiliate-product-promotion-link-202405)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerGenerateProductPromotionLinkResponse {
     /// URL of the product's promotion page.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_promotion_link: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest
@@ -2899,21 +1274,19 @@ for AffiliateSellerGenerateProductPromotionLinkRequest {
 ///
 /// `DELETE /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6729857b6672ad030898ba8b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerRemoveTargetCollaborationRequest {
     /// The unique id of the specified target collaboration.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub target_collaboration_id: String,
 }
 /// Response data of `affiliate_seller.remove_target_collaboration`: Remove affiliate target collaboration.
 ///
 /// `DELETE /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6729857b6672ad030898ba8b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerRemoveTargetCollaborationResponse {}
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerRemoveTargetCollaborationRequest {
@@ -2945,14 +1318,15 @@ for AffiliateSellerRemoveTargetCollaborationRequest {
 ///
 /// `GET /affiliate_seller/202409/open_collaboration_settings` — [official documentation](https://partner.tiktokshop.com/docv2/page/672c6484c7ef47030de95f1f)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerOpenCollaborationSettingsRequest {}
 /// Response data of `affiliate_seller.open_collaboration_settings`: Get the open collaboration settings, including auto add settings.
 ///
 /// `GET /affiliate_seller/202409/open_collaboration_settings` — [official documentation](https://partner.tiktokshop.com/docv2/page/672c6484c7ef47030de95f1f)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerOpenCollaborationSettingsResponse {
     /// Settings detail
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_collaboration_settings: Option<OpenCollaborationSetting>,
 }
 impl ::shop_api::runtime::ApiRequest
@@ -2978,28 +1352,21 @@ for AffiliateSellerOpenCollaborationSettingsRequest {
 ///
 /// `GET /affiliate_seller/202410/open_collaborations/sample_rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d60741d9402f83bf8ce)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerOpenCollaborationSampleRulesRequest {
     /// The product IDs to which the sample rules apply.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub product_ids: Vec<String>,
 }
 /// Response data of `affiliate_seller.open_collaboration_sample_rules`: Get the status and the details of the sample rules for products under an open collaboration.
 ///
 /// `GET /affiliate_seller/202410/open_collaborations/sample_rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d60741d9402f83bf8ce)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerOpenCollaborationSampleRulesResponse {
     /// Sample rules
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sample_rules: Option<Vec<SampleRule>>,
 }
 impl ::shop_api::runtime::ApiRequest
@@ -3028,58 +1395,33 @@ for AffiliateSellerOpenCollaborationSampleRulesRequest {
 ///
 /// `GET /affiliate_seller/202412/conversation/{conversation_id}/messages` — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db7678625303154781d4)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerMessageInTheConversationRequest {
     /// The conversation identifier.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub conversation_id: String,
     /// The maximum number of queries.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: i64,
     /// Pagination offset determines where you begin to query.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
 }
 /// Response data of `affiliate_seller.message_in_the_conversation`: Get chat history in one conversation.
 ///
 /// `GET /affiliate_seller/202412/conversation/{conversation_id}/messages` — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db7678625303154781d4)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerMessageInTheConversationResponse {
     /// Whether there are any more messages.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub has_more: Option<bool>,
     /// Cursor for the next page request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// Not described in the official docs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub messages: Option<Vec<Message>>,
 }
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerMessageInTheConversationRequest {
@@ -3131,63 +1473,34 @@ impl ::shop_api::runtime::Paginated for AffiliateSellerMessageInTheConversationR
 ///
 /// `GET /affiliate_seller/202412/conversations` — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db764ddec3030b395150)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerConversationListRequest {
     /// The maximum number of queries.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: i64,
     /// Pagination offset determines where you begin to query.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// - If 'true', only 'conversation_id' in 'conversation' is returned.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub only_need_conversation_id: Option<bool>,
     /// Filter the list of IM conversations returned based on the status. Values: ALL, UNREAD, UNREPLIED.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub conversation_status: Option<String>,
 }
 /// Response data of `affiliate_seller.conversation_list`: Get User's Conversation list.
 ///
 /// `GET /affiliate_seller/202412/conversations` — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db764ddec3030b395150)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerConversationListResponse {
     /// Whether there are more conversations.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub has_more: Option<bool>,
     /// Cursor for the next page request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// The conversation list.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub conversations: Option<Vec<Conversation>>,
 }
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerConversationListRequest {
@@ -3233,18 +1546,15 @@ impl ::shop_api::runtime::Paginated for AffiliateSellerConversationListRequest {
 ///
 /// `GET /affiliate_seller/202412/conversations/messages/list/newest` — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db78bd083702fd2d3a47)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerLatestUnreadMessagesRequest {}
 /// Response data of `affiliate_seller.latest_unread_messages`: Get the unread messages from the last minute.
 ///
 /// `GET /affiliate_seller/202412/conversations/messages/list/newest` — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db78bd083702fd2d3a47)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerLatestUnreadMessagesResponse {
     /// The list of unread messages from the last minute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub newest_message_list: Option<Vec<NewestMessageList>>,
 }
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerLatestUnreadMessagesRequest {
@@ -3269,24 +1579,21 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerLatestUnreadMessagesRequ
 ///
 /// `GET /affiliate_seller/202508/marketplace_creators/{creator_user_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d935ae0604895ad4c3)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerMarketplaceCreatorPerformanceRequest {
     /// Creator Open ID.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub creator_user_id: String,
 }
 /// Response data of `affiliate_seller.marketplace_creator_performance`: Get the Creator Affiliate's Marketplace information and performance metrics in the last 30 days.
 ///
 /// `GET /affiliate_seller/202508/marketplace_creators/{creator_user_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d935ae0604895ad4c3)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerMarketplaceCreatorPerformanceResponse {
     /// Data associated with the creator's TikTok profile.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creator: Option<Creator>,
 }
 impl ::shop_api::runtime::ApiRequest
@@ -3320,61 +1627,35 @@ for AffiliateSellerMarketplaceCreatorPerformanceRequest {
 ///
 /// `GET /affiliate_seller/202508/open_collaborations/creator_content_details` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9f13f568504acb98d7c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerOpenCollaborationCreatorContentDetailRequest {
     /// Pagination offset determines where you begin to search for.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// The value of "page_size" must be greater than 0 and less than or equal to 100.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: i64,
     /// The product ID that needs to be queried.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub product_id: String,
 }
 /// Response data of `affiliate_seller.open_collaboration_creator_content_detail`: Get the creator content details of specified open collaboration.
 ///
 /// `GET /affiliate_seller/202508/open_collaborations/creator_content_details` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9f13f568504acb98d7c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerOpenCollaborationCreatorContentDetailResponse {
     /// Next page token
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// Total count of creators that satisfy all the input search conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
     /// Creators' posting content details.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub creator_content_details: Option<Vec<CreatorContentDetail>>,
     /// Product details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<Product>,
 }
 impl ::shop_api::runtime::ApiRequest
@@ -3421,24 +1702,21 @@ for AffiliateSellerOpenCollaborationCreatorContentDetailRequest {
 ///
 /// `GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9eb35ae0604895ad5a6)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerQueryTargetCollaborationDetailRequest {
     /// target collaboration id
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub target_collaboration_id: String,
 }
 /// Response data of `affiliate_seller.query_target_collaboration_detail`: Get target collaboration information.
 ///
 /// `GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9eb35ae0604895ad5a6)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerQueryTargetCollaborationDetailResponse {
     /// Target Collaboration detail.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_collaboration: Option<TargetCollaboration>,
 }
 impl ::shop_api::runtime::ApiRequest
@@ -3472,15 +1750,16 @@ for AffiliateSellerQueryTargetCollaborationDetailRequest {
 ///
 /// `POST /affiliate_seller/202405/open_collaboration_settings` — [official documentation](https://partner.tiktokshop.com/docv2/page/6656d987a0778602df27629e)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerEditOpenCollaborationSettingsRequest {
     /// An object with properties to automatically add products to affiliate open collaboration plans.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_add_product: Option<AutoAddProduct>,
 }
 /// Response data of `affiliate_seller.edit_open_collaboration_settings`: Edit a Seller's open collaboration settings.
 ///
 /// `POST /affiliate_seller/202405/open_collaboration_settings` — [official documentation](https://partner.tiktokshop.com/docv2/page/6656d987a0778602df27629e)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerEditOpenCollaborationSettingsResponse {}
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerEditOpenCollaborationSettingsRequest {
@@ -3504,79 +1783,42 @@ for AffiliateSellerEditOpenCollaborationSettingsRequest {
 ///
 /// `POST /affiliate_seller/202405/open_collaborations/products/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/66716aa19a01ec02e5b90513)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerSearchAffiliateOpenCollaborationProductRequest {
     /// The sort order for the sort_field parameter. Values: ASC, DESC.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_order: Option<String>,
     /// The returned results will be sorted by the specified field.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_field: Option<String>,
     /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// The number of results to be returned per page.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: i64,
     /// A list of product keywords.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title_keywords: Option<Vec<String>>,
     /// Restricts the products in the search results to those with prices greater than or equal to the expressed minimum price and less than the expressed maximum price
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sales_price_range: Option<SalesPriceRange>,
     /// Restricts the products in the search results to those that are associated with the expressed product category.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<Category>,
     /// Restricts products in the search results to those with a commision rate greater than the expressed minimum commission rate and less than the expressed maximum commission rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commission_rate_range: Option<CommissionRateRange>,
 }
 /// Response data of `affiliate_seller.search_affiliate_open_collaboration_product`: Search the information of products with open collaboration by category, commission rate, and keywords.
 ///
 /// `POST /affiliate_seller/202405/open_collaborations/products/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/66716aa19a01ec02e5b90513)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerSearchAffiliateOpenCollaborationProductResponse {
     /// The list of products meeting the search criteria expressed in the request body.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub products: Option<Vec<SearchAffiliateOpenCollaborationProductProduct>>,
     /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// Total count of products meeting the search criteria expressed in the request body.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest
@@ -3624,35 +1866,23 @@ for AffiliateSellerSearchAffiliateOpenCollaborationProductRequest {
 ///
 /// `POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d5fe32c7f030d61c4e1)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerSearchSampleApplicationsFulfillmentsRequest {
     /// The application identifier.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub application_id: String,
     /// The content type generated by the creator after receiving the samples.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub content_format: Option<String>,
 }
 /// Response data of `affiliate_seller.search_sample_applications_fulfillments`: Seller search sample applications fulfillments.
 ///
 /// `POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d5fe32c7f030d61c4e1)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerSearchSampleApplicationsFulfillmentsResponse {
     /// Fulfillments
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fulfillments: Option<Vec<Fulfillment>>,
 }
 impl ::shop_api::runtime::ApiRequest
@@ -3686,20 +1916,20 @@ for AffiliateSellerSearchSampleApplicationsFulfillmentsRequest {
 ///
 /// `POST /affiliate_seller/202410/open_collaborations/sample_rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d63696a9f02ffc05923)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerEditOpenCollaborationSampleRuleRequest {
     /// The product ID to which the sample rule applies.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub product_id: String,
     /// Sample rule
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample_rule: Option<EditOpenCollaborationSampleRuleSampleRule>,
 }
 /// Response data of `affiliate_seller.edit_open_collaboration_sample_rule`: Manage sample rules in open collaborations, like valid time periods, or thresholds for creators to request samples.
 ///
 /// `POST /affiliate_seller/202410/open_collaborations/sample_rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d63696a9f02ffc05923)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerEditOpenCollaborationSampleRuleResponse {}
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerEditOpenCollaborationSampleRuleRequest {
@@ -3723,38 +1953,29 @@ for AffiliateSellerEditOpenCollaborationSampleRuleRequest {
 ///
 /// `POST /affiliate_seller/202412/conversations/{conversation_id}/messages` — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db76bd083702fd2d3a37)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerSendImMessageRequest {
     /// conversation_id
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub conversation_id: String,
     /// Message type, with. Values: TEXT, PRODUCT_CARD, TARGET_, FREE_SAMPLE_CARD, IMAGE.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub msg_type: String,
     /// Message content, in JSON serialized string.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub content: String,
 }
 /// Response data of `affiliate_seller.send_im_message`: Send IM message.
 ///
 /// `POST /affiliate_seller/202412/conversations/{conversation_id}/messages` — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db76bd083702fd2d3a37)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerSendImMessageResponse {
     /// The message ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message_id: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerSendImMessageRequest {
@@ -3786,24 +2007,20 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerSendImMessageRequest {
 ///
 /// `POST /affiliate_seller/202412/conversatons/read` — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db761882810314a991a8)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerMarkConversationReadRequest {
     /// The array of conversations to read.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub conversation_ids: Vec<String>,
 }
 /// Response data of `affiliate_seller.mark_conversation_read`: Mark the messages in the specified conversations to be read.
 ///
 /// `POST /affiliate_seller/202412/conversatons/read` — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db761882810314a991a8)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerMarkConversationReadResponse {
     /// The ID list of conversations failed to be set to read.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub failed_conversation_ids: Option<Vec<String>>,
 }
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerMarkConversationReadRequest {
@@ -3827,25 +2044,24 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerMarkConversationReadRequ
 ///
 /// `POST /affiliate_seller/202412/open_collaborations` — [official documentation](https://partner.tiktokshop.com/docv2/page/677ce46dc3ba9502fd020bd9)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerCreateOpenCollaborationRequest {
     /// The product ID for adding to the affiliate open collaboration.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub product_id: String,
     /// The desired commission rate for the open collaboration.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub commission_rate: i64,
 }
 /// Response data of `affiliate_seller.create_open_collaboration`: Create an open collaboration.
 ///
 /// `POST /affiliate_seller/202412/open_collaborations` — [official documentation](https://partner.tiktokshop.com/docv2/page/677ce46dc3ba9502fd020bd9)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerCreateOpenCollaborationResponse {
     /// The open collaboration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_collaboration: Option<OpenCollaboration>,
 }
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerCreateOpenCollaborationRequest {
@@ -3869,84 +2085,40 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerCreateOpenCollaborationR
 ///
 /// `POST /affiliate_seller/202412/open_collaborations/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/677ce46d8e882e030d4dec7a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerSearchOpenCollaborationRequest {
     /// Pagination offset determines where you begin to search for.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// The value of "page_size" must be greater than 0 and less than or equal to 100.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: i64,
     /// Default value of "sort_order" is DESC.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_order: Option<String>,
     /// Some sorting fields are as follows: - product_original_price: sort by products' original price.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_field: Option<String>,
     /// Pass in the parameter type which you use to query open collaborations.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub keyword_type: Option<String>,
     /// Search based on the product name or product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub keyword: Option<String>,
     /// The category of the searched product needs to be limited in this param.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub top_level_category_id: Option<String>,
 }
 /// Response data of `affiliate_seller.search_open_collaboration`: Search open collaboration.
 ///
 /// `POST /affiliate_seller/202412/open_collaborations/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/677ce46d8e882e030d4dec7a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerSearchOpenCollaborationResponse {
     /// Next page token
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// Total count of products that satisfy all the input search conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
     /// The open collaborations
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub open_collaborations: Option<Vec<SearchOpenCollaborationOpenCollaboration>>,
 }
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerSearchOpenCollaborationRequest {
@@ -3992,33 +2164,25 @@ impl ::shop_api::runtime::Paginated for AffiliateSellerSearchOpenCollaborationRe
 ///
 /// `POST /affiliate_seller/202507/sample_applications/{application_id}/review` — [official documentation](https://partner.tiktokshop.com/docv2/page/687dc7d2150e8c04904469b5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerReviewSampleApplicationsRequest {
     /// The unique id of sample request application ID
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub application_id: String,
     /// The audit action to be taken on a sample application record by the seller.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub review_result: String,
     /// The reason why a seller rejected a creator's sample application.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reject_reason: Option<String>,
 }
 /// Response data of `affiliate_seller.review_sample_applications`: Approve or reject the creator's sample application in an open collaboration.
 ///
 /// `POST /affiliate_seller/202507/sample_applications/{application_id}/review` — [official documentation](https://partner.tiktokshop.com/docv2/page/687dc7d2150e8c04904469b5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerReviewSampleApplicationsResponse {}
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerReviewSampleApplicationsRequest {
     type Response = AffiliateSellerReviewSampleApplicationsResponse;
@@ -4049,66 +2213,32 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerReviewSampleApplications
 ///
 /// `POST /affiliate_seller/202508/conversations` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec5c61db0495090a2c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerCreateConversationWithCreatorRequest {
     /// Creator Open ID.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub creator_open_id: String,
     /// - If 'true', only 'conversation_id' in 'data.conversation' is returned.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub only_need_conversation_id: Option<bool>,
 }
 /// Response data of `affiliate_seller.create_conversation_with_creator`: Get the existing conversation or create a new conversation with the specified TikTok creator for later communication.
 ///
 /// `POST /affiliate_seller/202508/conversations` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec5c61db0495090a2c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerCreateConversationWithCreatorResponse {
     /// Conversion unique id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub conversation_id: Option<String>,
     /// Is it a new conversion or not.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_new: Option<bool>,
     /// The TikTok creator's name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub username: Option<String>,
     /// The URL for the TikTok creator's avatar image file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avatar: Option<String>,
     /// Number of messages unread by the shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unread_count: Option<i64>,
     /// Creators' IM User ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub creator_im_id: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest
@@ -4133,80 +2263,38 @@ for AffiliateSellerCreateConversationWithCreatorRequest {
 ///
 /// `POST /affiliate_seller/202508/marketplace_creators/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d71ead21048edf5545)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerSearchCreatorOnMarketplaceRequest {
     /// Pagination offset determines where you begin to search for.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// The value of "page_size" must be 12 or 20
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: i64,
     /// Caching search results improves api performance and ensures stable request results.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub search_key: Option<String>,
     /// Searching creators by keyword, matching based on TikTok Username and Nickname.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub keyword: Option<String>,
     /// Filtering creators by follower demographics
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follower_demographics: Option<FollowerDemographic>,
     /// Filtering by GMV range intervals which include: GMV_RANGE_0_100: "0-100", GMV_RANGE_100_1000: "100-1000", GMV_RANGE_1000_10000: "1000-10000", GMV_RANGE_10000_AND_ABOVE: "10000+" For example: - If GMV_RANGE_0_100 is passed, it means filtering the creator data that is greater than or equal to 0...
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub gmv_ranges: Option<Vec<String>>,
     /// Filtering by sales volume range intervals which include: UNITS_SOLD_RANGE_0_10: "0-10", UNITS_SOLD_RANGE_10_100: "10-100", UNITS_SOLD_RANGE_100_1000: "100-1000", UNITS_SOLD_RANGE_1000_AND_ABOVE: "1000+" For example: - If UNITS_SOLD_RANGE_0_10 is passed, it means filtering the creator data that...
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub units_sold_ranges: Option<Vec<String>>,
 }
 /// Response data of `affiliate_seller.search_creator_on_marketplace`: Search for Creators in the Creator Marketplace.
 ///
 /// `POST /affiliate_seller/202508/marketplace_creators/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d71ead21048edf5545)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerSearchCreatorOnMarketplaceResponse {
     /// Next page token
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// Caching search results improves api performance and ensures stable request results
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub search_key: Option<String>,
     /// Creator's basic information
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub creators: Option<Vec<SearchCreatorOnMarketplaceCreator>>,
 }
 impl ::shop_api::runtime::ApiRequest
@@ -4252,31 +2340,27 @@ for AffiliateSellerSearchCreatorOnMarketplaceRequest {
 ///
 /// `POST /affiliate_seller/202508/open_collaborations/{open_collaboration_id}/remove_creator` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9dba6ae03049b83ebc6)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerRemoveCreatorFromOpenCollaborationRequest {
     /// Open collaboration ID. This API is only applicable to the seller removing creators from open collaboration.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub open_collaboration_id: String,
     /// Creator Open ID.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub creator_user_open_id: String,
     /// The product identifier.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub product_id: String,
 }
 /// Response data of `affiliate_seller.remove_creator_from_open_collaboration`: Remove creators from open collaboration.
 ///
 /// `POST /affiliate_seller/202508/open_collaborations/{open_collaboration_id}/remove_creator` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9dba6ae03049b83ebc6)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerRemoveCreatorFromOpenCollaborationResponse {}
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerRemoveCreatorFromOpenCollaborationRequest {
@@ -4308,96 +2392,40 @@ for AffiliateSellerRemoveCreatorFromOpenCollaborationRequest {
 ///
 /// `POST /affiliate_seller/202508/sample_applications/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec35ae0604895ad5b7)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerSearchSampleApplicationsRequest {
     /// Pagination offset determines where you begin to search for.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// The value of "page_size" must be greater than 0 and less than or equal to 50.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: Option<i64>,
     /// The unique identifier of a product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Product name, supports fuzzy search queries.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// TikTok User ID of a creator
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub creator_user_oepn_id: Option<String>,
     /// TikTok User Name of a creator, supports fuzzy search
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub username: Option<String>,
     /// The unique ID generated after creating a target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub target_collabration_id: Option<String>,
     /// Main order ID associated with a sample order when the sample application is approved by seller.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// The status of sample applications.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
 }
 /// Response data of `affiliate_seller.search_sample_applications`: Seller search sample applications.
 ///
 /// `POST /affiliate_seller/202508/sample_applications/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec35ae0604895ad5b7)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerSearchSampleApplicationsResponse {
     /// Page token to query next page orders, last page is empty string
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// total count
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
     /// The sample applications from creators
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sample_applications: Option<Vec<SampleApplication>>,
 }
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerSearchSampleApplicationsRequest {
@@ -4441,59 +2469,44 @@ impl ::shop_api::runtime::Paginated for AffiliateSellerSearchSampleApplicationsR
 ///
 /// `POST /affiliate_seller/202508/target_collaborations` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d91ead21048edf5571)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerCreateTargetCollaborationRequest {
     /// The name of the target collaboration.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub name: String,
     /// The message sent to creators associated with the target collaboration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
     /// The date at which the target collaboration ends, in Unix epoch time.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub end_time: String,
     /// A list of metadata and data for the products provided by the seller for target collaboration.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub products: Vec<CreateTargetCollaborationProduct>,
     /// Maximum length of the list is '50' user open identifiers.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub creator_user_open_ids: Vec<String>,
     /// Metadata and data associated with the seller contact information.
     ///
     /// Required.
-    #[serde(default)]
     pub seller_contact_info: SellerContactInfo,
     /// A set of properties that control the free sample behavior for the product.
     ///
     /// Required.
-    #[serde(default)]
     pub free_sample_rule: FreeSampleRule,
 }
 /// Response data of `affiliate_seller.create_target_collaboration`: Create a target collaboration.
 ///
 /// `POST /affiliate_seller/202508/target_collaborations` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d91ead21048edf5571)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerCreateTargetCollaborationResponse {
     /// The target collaboration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_collaboration: Option<CreateTargetCollaborationTargetCollaboration>,
     /// A list of user and product identifiers with target collaboration conflicts that caused target collaboration failure.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub target_collaboration_conflicts: Option<Vec<TargetCollaborationConflict>>,
 }
 impl ::shop_api::runtime::ApiRequest
@@ -4525,76 +2538,38 @@ for AffiliateSellerCreateTargetCollaborationRequest {
 ///
 /// `POST /affiliate_seller/202508/target_collaborations/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9db1b95f60490f5355e)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerSearchTargetCollaborationsRequest {
     /// The value of "page_size" must be 20, 50 or 100.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: Option<i64>,
     /// Pagination offset determines where you begin to search for.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// Filtering by acceptance status of creators who are invited to target collaborations.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub creator_accept_status: Option<String>,
     /// Filtering by target collaborations' free sample setting.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub free_sample_setting: Option<String>,
     /// The search param.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_param: Option<SearchParam>,
     /// Creators' TikTok User Open ID.More details - CREATOR_OPEN_ID: If you use CREATOR_OPEN_ID to search, you can search for target collaboration information for a specified creator ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub creator_user_open_id: Option<String>,
     /// Filtering by target collaborations' status.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub collaboration_status: String,
 }
 /// Response data of `affiliate_seller.search_target_collaborations`: Search for all existing target collaborations.
 ///
 /// `POST /affiliate_seller/202508/target_collaborations/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9db1b95f60490f5355e)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerSearchTargetCollaborationsResponse {
     /// The total count of target collaboration returned by this query.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
     /// Cursor for the next page request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// The basic information of target collaboration which creators can view in Targeted Invitation on TikTok EC Center.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub target_collaborations: Option<
         Vec<SearchTargetCollaborationsTargetCollaboration>,
     >,
@@ -4642,35 +2617,24 @@ for AffiliateSellerSearchTargetCollaborationsRequest {
 ///
 /// `POST /affiliate_seller/202509/target_collaboration/{target_collaboration_id}/link` — [official documentation](https://partner.tiktokshop.com/docv2/page/68d4e70b174916049db1c6c3)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerGenerateTargetCollaborationLinkRequest {
     /// Target collaboration ID.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub target_collaboration_id: String,
     /// The partner identifier used in API requests.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub category_asset_cipher: Option<String>,
 }
 /// Response data of `affiliate_seller.generate_target_collaboration_link`: Generate a Target Collaboration Link that the seller can share with the creator.
 ///
 /// `POST /affiliate_seller/202509/target_collaboration/{target_collaboration_id}/link` — [official documentation](https://partner.tiktokshop.com/docv2/page/68d4e70b174916049db1c6c3)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerGenerateTargetCollaborationLinkResponse {
     /// The link of the target invitation, the creator can jump to the page of adding products after clicking.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub link: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest
@@ -4706,38 +2670,24 @@ for AffiliateSellerGenerateTargetCollaborationLinkRequest {
 ///
 /// `POST /affiliate_seller/202511/images/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/690d5b20e059b3049f13fac2)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerUploadMessageImageRequest {
     /// The format of the image must be jpg, gif, webp, or png.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub data: String,
 }
 /// Response data of `affiliate_seller.upload_message_image`: You must use this API to upload the image first, before sending an image as a message using Send IM Messsage.
 ///
 /// `POST /affiliate_seller/202511/images/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/690d5b20e059b3049f13fac2)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerUploadMessageImageResponse {
     /// Image URL
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
     /// Image width
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<i64>,
     /// Image height
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerUploadMessageImageRequest {
@@ -4763,61 +2713,47 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerUploadMessageImageReques
 ///
 /// `PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ddd435d6049a1ebd59)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerUpdateTargetCollaborationRequest {
     /// The unique id of specific target collaboration.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub target_collaboration_id: String,
     /// The name of the target collaboration.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub name: String,
     /// The end time of the target collaboration.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub end_time: String,
     /// The information about the products provided by the seller for target collaboration with creators in the target collaboration.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub products: Vec<UpdateTargetCollaborationProduct>,
     /// The list of Creators' TikTok User Open IDs invited in the target collaboration.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub creator_user_open_ids: Vec<String>,
     /// Contact information for the seller in the target collaboration.
     ///
     /// Required.
-    #[serde(default)]
     pub seller_contact_info: SellerContactInfo,
     /// The free sample rules set by the seller in the target collaboration.
     ///
     /// Required.
-    #[serde(default)]
     pub free_sample_rule: FreeSampleRule,
 }
 /// Response data of `affiliate_seller.update_target_collaboration`: Update STANDARD target collaboration.
 ///
 /// `PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ddd435d6049a1ebd59)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AffiliateSellerUpdateTargetCollaborationResponse {
     /// A list of creators and products with target collaboration conflicts that caused target collaboration update failure.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub target_collaboration_conflicts: Option<Vec<TargetCollaborationConflict>>,
     /// Describe which fields were not updated successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_failed: Option<UpdateFailed>,
 }
 impl ::shop_api::runtime::ApiRequest

@@ -3,1755 +3,722 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// Overall Gross Merchandise Value (GMV) for the shop.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Gmv {
     /// GMV amount in the corresponding currency.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// GMV currency code (ISO 4217 standard).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
 }
 /// GMV breakdowns for the shop.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GmvBreakdown {
     /// GMV amount for the corresponding type and currency.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// GMV currency code (ISO 4217 standard).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// Breakdown type.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 /// Average value of an order for the shop.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AvgOrderValue {
     /// Average order value amount in the corresponding currency.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// GMV currency code (ISO 4217 standard).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
 }
 /// Buyer breakdowns.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct BuyerBreakdown {
     /// Number of unique buyers for the corresponding type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<i64>,
     /// Breakdown type.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 /// Product impression breakdowns.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductImpressionBreakdown {
     /// Total product impressions for the corresponding type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<i64>,
     /// Breakdown type.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 /// The total number of views for your product detail page when viewers clicked product links for the corresponding type.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductPageViewBreakdown {
     /// The total number of views for your product detail page when viewers clicked product links for the corresponding type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<i64>,
     /// Breakdown type.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 /// Average daily product page visitor breakdowns.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AvgProductPageVisitorBreakdown {
     /// Average number of unique visitors per day for the corresponding type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<i64>,
     /// Breakdown type.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 /// Total value of refunds for the shop.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Refund {
     /// Refunds in the corresponding currency.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// GMV currency code (ISO 4217 standard).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
 }
 /// Interval data for the requested time range.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Interval {
     /// Start date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, inclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_date: Option<String>,
     /// End date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, exclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_date: Option<String>,
     /// Overall Gross Merchandise Value (GMV) for the shop.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmv: Option<Gmv>,
     /// GMV breakdowns for the shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub gmv_breakdowns: Option<Vec<GmvBreakdown>>,
     /// Number of Stock Keeping Units (SKUs) in orders placed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_orders: Option<i64>,
     /// Total (sum of all) orders for a shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub orders: Option<i64>,
     /// Average value of an order for the shop.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avg_order_value: Option<AvgOrderValue>,
     /// Number of units sold for the shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub units_sold: Option<i64>,
     /// Number of unique buyers for the shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyers: Option<i64>,
     /// Buyer breakdowns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyer_breakdowns: Option<Vec<BuyerBreakdown>>,
     /// Total product impressions for the shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_impressions: Option<i64>,
     /// Product impression breakdowns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_impression_breakdowns: Option<Vec<ProductImpressionBreakdown>>,
     /// The total number of views for your product detail page when viewers clicked product links.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_page_views: Option<i64>,
     /// The total number of views for your product detail page when viewers clicked product links for the corresponding type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_page_view_breakdowns: Option<Vec<ProductPageViewBreakdown>>,
     /// Average number of unique visitors per day for the shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avg_product_page_visitors: Option<i64>,
     /// Average daily product page visitor breakdowns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avg_product_page_visitor_breakdowns: Option<Vec<AvgProductPageVisitorBreakdown>>,
     /// Total value of refunds for the shop.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refunds: Option<Refund>,
     /// Total number of items that were canceled or returned for the shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancellations_and_returns: Option<i64>,
 }
 /// Same structure as "intervals" It contains data for the previous time range with the same range length and granularity of the current time range Example, if current time range (represented in start_time_ge and end_time_lt) is from 2024-04-01 to 2024-04-08) with granularity "ALL", the...
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ComparisonInterval {
     /// Start date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, inclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_date: Option<String>,
     /// End date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, exclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_date: Option<String>,
     /// Overall GMV for the shop.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmv: Option<Gmv>,
     /// GMV breakdowns for the shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub gmv_breakdowns: Option<Vec<GmvBreakdown>>,
     /// Number of SKUs in orders placed for the shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_orders: Option<i64>,
     /// Total (sum of all) orders for the shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub orders: Option<i64>,
     /// Average value of an order for the shop.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avg_order_value: Option<AvgOrderValue>,
     /// Number of units sold for the shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub units_sold: Option<i64>,
     /// Number of unique buyers for the shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyers: Option<i64>,
     /// Buyer breakdowns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyer_breakdowns: Option<Vec<BuyerBreakdown>>,
     /// Total product impressions for the shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_impressions: Option<i64>,
     /// Product impression breakdowns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_impression_breakdowns: Option<Vec<ProductImpressionBreakdown>>,
     /// Total product detail page views for the shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_page_views: Option<i64>,
     /// Product page view breakdowns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_page_view_breakdowns: Option<Vec<ProductPageViewBreakdown>>,
     /// Average number of unique visitors per day for the shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avg_product_page_visitors: Option<i64>,
     /// Average daily product page visitor breakdowns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avg_product_page_visitor_breakdowns: Option<Vec<AvgProductPageVisitorBreakdown>>,
     /// Total value of refunds for the shop.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refunds: Option<Refund>,
     /// Total number of items that were canceled or returned for the shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancellations_and_returns: Option<i64>,
 }
 /// Overall performance data for the shop.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Performance {
     /// Interval data for the requested time range.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub intervals: Option<Vec<Interval>>,
     /// Same structure as "intervals" It contains data for the previous time range with the same range length and granularity of the current time range Example, if current time range (represented in start_time_ge and end_time_lt) is from 2024-04-01 to 2024-04-08) with granularity "ALL", the...
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub comparison_intervals: Option<Vec<ComparisonInterval>>,
 }
 /// List of product performance metrics.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Product {
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<i64>,
     /// Overall Gross Merchandise Value (GMV) for the product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmv: Option<Gmv>,
     /// Total (sum of all) orders for the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub orders: Option<i64>,
     /// Number of units sold for the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub units_sold: Option<i64>,
     /// Ratio of the number of product clicks compared to number of product impressions in raw decimal format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub click_through_rate: Option<String>,
 }
 /// Unit sold breakdowns.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct UnitSoldBreakdown {
     /// Number of units sold for the corresponding type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<i64>,
     /// Breakdown type.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 /// Impression breakdowns.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ImpressionBreakdown {
     /// Total impressions for the corresponding type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<i64>,
     /// Breakdown type.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 /// Page view breakdowns.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PageViewBreakdown {
     /// Total page views for the corresponding type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<i64>,
     /// Breakdown type.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 /// Average daily product page visitor breakdowns.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AvgPageVisitorBreakdown {
     /// Average number of unique visitors per day for the corresponding type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<i64>,
     /// Breakdown type.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 /// Click through rate breakdowns.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ClickThroughRateBreakdown {
     /// Click through rate for the corresponding type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// Breakdown type.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 /// Interval data for the requested time range.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PerformanceInterval {
     /// Start date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, inclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_date: Option<String>,
     /// End date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, exclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_date: Option<String>,
     /// Overall Gross Merchandise Value (GMV) for the product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmv: Option<Gmv>,
     /// GMV breakdowns for the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub gmv_breakdowns: Option<Vec<GmvBreakdown>>,
     /// Total (sum of all) orders for the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub orders: Option<i64>,
     /// Number of units sold for the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub units_sold: Option<i64>,
     /// Unit sold breakdowns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit_sold_breakdowns: Option<Vec<UnitSoldBreakdown>>,
     /// Total impressions for the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub impressions: Option<i64>,
     /// Impression breakdowns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub impression_breakdowns: Option<Vec<ImpressionBreakdown>>,
     /// Total page views for the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page_views: Option<i64>,
     /// Page view breakdowns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page_view_breakdowns: Option<Vec<PageViewBreakdown>>,
     /// Average number of unique visitors per day for the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avg_page_visitors: Option<i64>,
     /// Average daily product page visitor breakdowns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avg_page_visitor_breakdowns: Option<Vec<AvgPageVisitorBreakdown>>,
     /// Ratio of the number of product clicks compared to number of product impressions in raw decimal format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub click_through_rate: Option<String>,
     /// Click through rate breakdowns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub click_through_rate_breakdowns: Option<Vec<ClickThroughRateBreakdown>>,
 }
 /// Same structure as "intervals" It contains data for the previous time range with the same range length and granularity of the current time range Example, if current time range (represented in start_time_ge and end_time_lt) is from 2024-04-01 to 2024-04-08) with granularity "ALL", the...
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PerformanceComparisonInterval {
     /// Start date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, inclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_date: Option<String>,
     /// End date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, exclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_date: Option<String>,
     /// Overall GMV for the product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmv: Option<Gmv>,
     /// GMV breakdowns for the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub gmv_breakdowns: Option<Vec<GmvBreakdown>>,
     /// Total (sum of all) orders for the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub orders: Option<i64>,
     /// Number of units sold for the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub units_sold: Option<i64>,
     /// Unit sold breakdowns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit_sold_breakdowns: Option<Vec<UnitSoldBreakdown>>,
     /// Total impressions for the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub impressions: Option<i64>,
     /// Impression breakdowns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub impression_breakdowns: Option<Vec<ImpressionBreakdown>>,
     /// Total page views for the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page_views: Option<i64>,
     /// Page view breakdowns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page_view_breakdowns: Option<Vec<PageViewBreakdown>>,
     /// Average number of unique visitors per day for the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avg_page_visitors: Option<i64>,
     /// Average daily product page visitor breakdowns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avg_page_visitor_breakdowns: Option<Vec<AvgPageVisitorBreakdown>>,
     /// Ratio of the number of product clicks compared to number of product impressions in raw decimal format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub click_through_rate: Option<String>,
     /// Click through rate breakdowns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub click_through_rate_breakdowns: Option<Vec<ClickThroughRateBreakdown>>,
 }
 /// Overall performance data for the product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShopProductPerformancePerformance {
     /// Interval data for the requested time range.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub intervals: Option<Vec<PerformanceInterval>>,
     /// Same structure as "intervals" It contains data for the previous time range with the same range length and granularity of the current time range Example, if current time range (represented in start_time_ge and end_time_lt) is from 2024-04-01 to 2024-04-08) with granularity "ALL", the...
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub comparison_intervals: Option<Vec<PerformanceComparisonInterval>>,
 }
 /// List of SKU performance metrics.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Sku {
     /// SKU ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<i64>,
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
     /// Overall Gross Merchandise Value (GMV) for the SKU.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmv: Option<Gmv>,
     /// Total (sum of all) orders for a SKU
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_orders: Option<i64>,
     /// Number of units sold for a SKU
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub units_sold: Option<i64>,
 }
 /// Unit sold breakdowns.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct UnitsSoldBreakdown {
     /// Number of units sold for the corresponding type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<i64>,
     /// Breakdown type.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 /// Interval data for the requested time range.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShopSkuPerformanceInterval {
     /// Start date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, inclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_date: Option<String>,
     /// End date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, exclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_date: Option<String>,
     /// Overall Gross Merchandise Value (GMV) for the SKU.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmv: Option<Gmv>,
     /// GMV breakdowns for the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub gmv_breakdown: Option<Vec<GmvBreakdown>>,
     /// Number of units sold for the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub units_sold: Option<i64>,
     /// Unit sold breakdowns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub units_sold_breakdown: Option<Vec<UnitsSoldBreakdown>>,
     /// Total (sum of all) orders for the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_orders: Option<i64>,
 }
 /// Same structure as "intervals" It contains data for the previous time range with the same range length and granularity as the current time range Example, if current time range (represented in start_time_ge and end_time_lt) is from 2024-04-01 to 2024-04-08) with granularity "ALL", the...
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShopSkuPerformanceComparisonInterval {
     /// Start date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, inclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_date: Option<String>,
     /// End date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, exclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_date: Option<String>,
     /// Overall GMV for the SKU.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmv: Option<Gmv>,
     /// GMV breakdowns for the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub gmv_breakdown: Option<Vec<GmvBreakdown>>,
     /// Number of units sold for the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub units_sold: Option<i64>,
     /// Unit sold breakdowns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub units_sold_breakdown: Option<Vec<UnitsSoldBreakdown>>,
     /// Total (sum of all) orders for the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_orders: Option<i64>,
 }
 /// Overall performance data for the product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShopSkuPerformancePerformance {
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
     /// Interval data for the requested time range.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub intervals: Option<Vec<ShopSkuPerformanceInterval>>,
     /// Same structure as "intervals" It contains data for the previous time range with the same range length and granularity as the current time range Example, if current time range (represented in start_time_ge and end_time_lt) is from 2024-04-01 to 2024-04-08) with granularity "ALL", the...
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub comparison_intervals: Option<Vec<ShopSkuPerformanceComparisonInterval>>,
 }
 /// Interval data for the requested time range.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShopVideoPerformanceOverviewInterval {
     /// Start date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, inclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_date: Option<String>,
     /// End date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, exclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_date: Option<String>,
     /// Overall Gross Merchandise Value (GMV) for videos.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmv: Option<Gmv>,
     /// Ratio of the number of product clicks compared to number of video views in raw decimal format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub click_through_rate: Option<String>,
     /// The total number of paid SKU orders placed directly from all shoppable videos.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_orders: Option<i64>,
     /// Number of units sold from videos.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub units_sold: Option<i64>,
 }
 /// Same structure as "intervals" It contains data for the previous time range with the same range length and granularity of the current time range Example, if current time range (represented in start_time_ge and end_time_lt) is from 2024-09-01 to 2024-09-08) with granularity "ALL", the...
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShopVideoPerformanceOverviewComparisonInterval {
     /// Start date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, inclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_date: Option<String>,
     /// End date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, exclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_date: Option<String>,
     /// Overall Gross Merchandise Value (GMV) for videos.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmv: Option<Gmv>,
     /// Ratio of the number of product clicks compared to number of video views in raw decimal format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub click_through_rate: Option<String>,
     /// The total number of paid SKU orders placed directly from all shoppable videos.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_orders: Option<i64>,
     /// Number of units sold from videos.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub units_sold: Option<i64>,
 }
 /// Overall performance data for videos.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShopVideoPerformanceOverviewPerformance {
     /// Interval data for the requested time range.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub intervals: Option<Vec<ShopVideoPerformanceOverviewInterval>>,
     /// Same structure as "intervals" It contains data for the previous time range with the same range length and granularity of the current time range Example, if current time range (represented in start_time_ge and end_time_lt) is from 2024-09-01 to 2024-09-08) with granularity "ALL", the...
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub comparison_intervals: Option<
         Vec<ShopVideoPerformanceOverviewComparisonInterval>,
     >,
 }
 /// List of products promoted in the video.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct VideoProduct {
     /// Product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Product Name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
 }
 /// List of video performance metrics.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Video {
     /// Video ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Video Title
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// User name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub username: Option<String>,
     /// Overall Gross Merchandise Value (GMV) for the video.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmv: Option<Gmv>,
     /// The total number of paid SKU orders placed directly from the current video.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_orders: Option<i64>,
     /// Number of units sold from the current video.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub units_sold: Option<i64>,
     /// Number of video views during the selected time range.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub views: Option<i64>,
     /// Ratio of the number of product clicks compared to number of video views in raw decimal format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub click_through_rate: Option<String>,
     /// List of products promoted in the video.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub products: Option<Vec<VideoProduct>>,
     /// Date and time video was posted (ISO 8601 format)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub video_post_time: Option<String>,
 }
 /// Interval data for the requested time range.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShopVideoPerformanceDetailsInterval {
     /// Start date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, inclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_date: Option<String>,
     /// End date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, exclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_date: Option<String>,
     /// Overall Gross Merchandise Value (GMV) for the video.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmv: Option<Gmv>,
     /// Ratio of the number of product clicks compared to number of video views in raw decimal format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub click_through_rate: Option<String>,
     /// Average number of buyers per day from the video during the selected time range.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub daily_avg_buyers: Option<String>,
     /// Total number of video views during the selected time range.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub views: Option<i64>,
 }
 /// Same structure as "intervals" It contains data for the previous time range with the same range length and granularity of the current time range Example, if current time range (represented in start_time_ge and end_time_lt) is from 2024-09-01 to 2024-09-08) with granularity "ALL", the...
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShopVideoPerformanceDetailsComparisonInterval {
     /// Start date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, inclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_date: Option<String>,
     /// End date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, exclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_date: Option<String>,
     /// Overall Gross Merchandise Value (GMV) for the video.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmv: Option<Gmv>,
     /// Ratio of the number of product clicks compared to number of video views in raw decimal format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub click_through_rate: Option<String>,
     /// Average number of buyers per day from the video during the selected time range.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub daily_avg_buyers: Option<String>,
     /// Total number of video views during the selected time range.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub views: Option<i64>,
 }
 /// Overall performance data for the video.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShopVideoPerformanceDetailsPerformance {
     /// Interval data for the requested time range.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub intervals: Option<Vec<ShopVideoPerformanceDetailsInterval>>,
     /// Same structure as "intervals" It contains data for the previous time range with the same range length and granularity of the current time range Example, if current time range (represented in start_time_ge and end_time_lt) is from 2024-09-01 to 2024-09-08) with granularity "ALL", the...
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub comparison_intervals: Option<Vec<ShopVideoPerformanceDetailsComparisonInterval>>,
     /// Date and time video was posted (ISO 8601 format)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub video_post_time: Option<String>,
 }
 /// Engagement data for the video.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EngagementData {
     /// Total number of video likes since the video was published.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_likes: Option<i64>,
     /// Total number of video shares since the video was published.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_shares: Option<i64>,
     /// Total number of video comments since the video was published.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_comments: Option<i64>,
     /// Total number of video views since the video was published.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_views: Option<i64>,
 }
 /// List of product performance metrics.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShopVideoProductPerformanceListProduct {
     /// Product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Product Name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Overall Gross Merchandise Value (GMV) for the product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmv: Option<Gmv>,
     /// Number of units sold for the current product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub units_sold: Option<i64>,
     /// Average number of buyers per day for the current product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub daily_avg_buyers: Option<String>,
 }
 /// Interval data for the requested time range.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShopLivePerformanceOverviewInterval {
     /// Start date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, inclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_date: Option<String>,
     /// End date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, exclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_date: Option<String>,
     /// Overall Gross Merchandise Value (GMV) for videos.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmv: Option<Gmv>,
     /// The total number of paid orders from all LIVEs during the selected period.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_orders: Option<i64>,
     /// The total number of customers who placed orders directly from all LIVEs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub customers: Option<i64>,
     /// The total number of individual items sold from all LIVEs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub units_sold: Option<i64>,
     /// The percentage of times viewers clicked product links in LIVEs and placed a direct order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub click_to_order_rate: Option<String>,
     /// The percentage of viewers who clicked on product links after seeing them in LIVEs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub click_through_rate: Option<String>,
 }
 /// Same structure as "intervals." It contains data for the previous time range with the same range length and granularity of the current time range.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShopLivePerformanceOverviewComparisonInterval {
     /// Start date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, inclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_date: Option<String>,
     /// End date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, exclusive.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_date: Option<String>,
     /// Overall Gross Merchandise Value (GMV) for videos.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmv: Option<Gmv>,
     /// The total number of paid orders from all LIVEs during the selected period.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_orders: Option<i64>,
     /// The total number of customers who placed orders directly from all LIVEs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub customers: Option<i64>,
     /// The total number of individual items sold from all LIVEs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub units_sold: Option<i64>,
     /// The percentage of times viewers clicked product links in LIVEs and placed a direct order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub click_to_order_rate: Option<String>,
     /// The percentage of viewers who clicked on product links after seeing them in LIVEs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub click_through_rate: Option<String>,
 }
 /// Overall performance data for livestream.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShopLivePerformanceOverviewPerformance {
     /// Interval data for the requested time range.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub intervals: Option<Vec<ShopLivePerformanceOverviewInterval>>,
     /// Same structure as "intervals." It contains data for the previous time range with the same range length and granularity of the current time range.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub comparison_intervals: Option<Vec<ShopLivePerformanceOverviewComparisonInterval>>,
 }
 /// The total price paid for all items divided by the number of items sold.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AvgPrice {
     /// The average price paid for all items divided by the number of items sold.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// GMV currency code (ISO 4217 standard).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
 }
 /// The total amount paid for orders within 24 hours of viewing this LIVE, including returns and refunds.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct T24hLiveGmv {
     /// GMV amount in the corresponding currency.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// GMV currency code (ISO 4217 standard).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
 }
 /// Sale performance data of the LIVE related to the shop
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SalesPerformance {
     /// Overall Gross Merchandise Value (GMV) for the live.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gmv: Option<Gmv>,
     /// The number of products added to the LIVE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub products_added: Option<i64>,
     /// The number of products for which sales were generated from the livestream
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub different_products_sold: Option<i64>,
     /// The total number of orders created during the selected period, including those with pending payment for cash-on-delivery or PayLater.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub created_sku_orders: Option<i64>,
     /// The total number of paid orders from this LIVE during the selected period.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_orders: Option<i64>,
     /// The total number of individual items sold from all LIVEs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit_sold: Option<i64>,
     /// The total number of customers who placed orders directly from this LIVE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub customers: Option<i64>,
     /// The total price paid for all items divided by the number of items sold.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avg_price: Option<AvgPrice>,
     /// The percentage of customers who clicked product links from this LIVE and purchased those products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub click_to_order_rate: Option<String>,
     /// The total amount paid for orders within 24 hours of viewing this LIVE, including returns and refunds.
-    #[serde(rename = "24h_live_gmv", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "24h_live_gmv")]
     pub f_24h_live_gmv: Option<T24hLiveGmv>,
 }
 /// This object will return only when the account type is: - OFFICIAL_ACCOUNTS: - MARKETING_ACCOUNTS
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct InteractionPerformance {
     /// Average concurrent users
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub acu: Option<i64>,
     /// Peak concurrent users
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pcu: Option<i64>,
     /// Number of unique viewers of the LIVE video posted during the selected period.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub viewers: Option<i64>,
     /// Number of views for the LIVE video posted during the selected period.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub views: Option<i64>,
     /// The average time each user spent watching LIVEs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avg_viewing_duration: Option<String>,
     /// Number of comments on the LIVE video posted during the selected period.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub comments: Option<i64>,
     /// Number of times the LIVE video posted during the selected period were shared.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shares: Option<i64>,
     /// The number of likes a LIVE video received during the selected time period.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub likes: Option<i64>,
     /// The number of viewers who followed creators from the video during the selected period.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub new_followers: Option<i64>,
     /// Number of product impressions during the LIVE video posted during the selected period, including product lists and product cards
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_impressions: Option<i64>,
     /// Number of product clicks during the LIVE video posted during the selected period, including clicks on product lists and product cards.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_clicks: Option<i64>,
     /// The percentage of viewers who clicked on product links after seeing them in this LIVE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub click_through_rate: Option<String>,
 }
 /// List of live performance metrics.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LiveStreamSession {
     /// ID of the LIVE
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Title of the LIVE
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// The host's username
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub username: Option<String>,
     /// Start time of the LIVE, unix timestamp GMT (UTC+00:00).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_time: Option<String>,
     /// End time of the LIVE, unix timestamp GMT (UTC+00:00).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_time: Option<String>,
     /// Sale performance data of the LIVE related to the shop
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sales_performance: Option<SalesPerformance>,
     /// This object will return only when the account type is: - OFFICIAL_ACCOUNTS: - MARKETING_ACCOUNTS
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interaction_performance: Option<InteractionPerformance>,
 }
-::shop_api::impl_lenient!(
-    Gmv, GmvBreakdown, AvgOrderValue, BuyerBreakdown, ProductImpressionBreakdown,
-    ProductPageViewBreakdown, AvgProductPageVisitorBreakdown, Refund, Interval,
-    ComparisonInterval, Performance, Product, UnitSoldBreakdown, ImpressionBreakdown,
-    PageViewBreakdown, AvgPageVisitorBreakdown, ClickThroughRateBreakdown,
-    PerformanceInterval, PerformanceComparisonInterval,
-    ShopProductPerformancePerformance, Sku, UnitsSoldBreakdown,
-    ShopSkuPerformanceInterval, ShopSkuPerformanceComparisonInterval,
-    ShopSkuPerformancePerformance, ShopVideoPerformanceOverviewInterval,
-    ShopVideoPerformanceOverviewComparisonInterval,
-    ShopVideoPerformanceOverviewPerformance, VideoProduct, Video,
-    ShopVideoPerformanceDetailsInterval, ShopVideoPerformanceDetailsComparisonInterval,
-    ShopVideoPerformanceDetailsPerformance, EngagementData,
-    ShopVideoProductPerformanceListProduct, ShopLivePerformanceOverviewInterval,
-    ShopLivePerformanceOverviewComparisonInterval,
-    ShopLivePerformanceOverviewPerformance, AvgPrice, T24hLiveGmv, SalesPerformance,
-    InteractionPerformance, LiveStreamSession
-);
 /// Request of `analytics.shop_performance`: Returns performance metrics at shop/seller level.
 ///
 /// `GET /analytics/202405/shop/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/668c344d88c3cf02ee048106)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AnalyticsShopPerformanceRequest {
     /// Start date (ISO 8601 YYYY-MM-DD format) in shop registered timezone.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub start_date_ge: String,
     /// End date (ISO 8601 YYYY-MM-DD format) in shop registered timezone.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub end_date_lt: String,
     /// Whether previous period data is returned for comparison.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub with_comparison: Option<bool>,
     /// Granularity of the data.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub granularity: Option<String>,
     /// Currency.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub currency: Option<String>,
 }
 /// Response data of `analytics.shop_performance`: Returns performance metrics at shop/seller level.
 ///
 /// `GET /analytics/202405/shop/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/668c344d88c3cf02ee048106)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AnalyticsShopPerformanceResponse {
     /// Overall performance data for the shop.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub performance: Option<Performance>,
     /// Latest date in local timezone where data is ready (ISO 8601 format).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub latest_available_date: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopPerformanceRequest {
@@ -1783,93 +750,47 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopPerformanceRequest {
 ///
 /// `GET /analytics/202405/shop_products/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/668c344dde15e502ede1927f)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AnalyticsShopProductPerformanceListRequest {
     /// Start date (ISO 8601 YYYY-MM-DD format) in shop registered timezone.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub start_date_ge: String,
     /// End date (ISO 8601 YYYY-MM-DD format) in shop registered timezone.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub end_date_lt: String,
     /// Number of products per page.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: Option<i64>,
     /// Sort on.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_field: Option<String>,
     /// Sort direction.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_order: Option<String>,
     /// Currency.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub currency: Option<String>,
     /// Page token, indicating the current position.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
 }
 /// Response data of `analytics.shop_product_performance_list`: Returns a list of product performance metrics.
 ///
 /// `GET /analytics/202405/shop_products/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/668c344dde15e502ede1927f)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AnalyticsShopProductPerformanceListResponse {
     /// List of product performance metrics.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub products: Option<Vec<Product>>,
     /// Page token for the next page request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// Total number of products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
     /// Latest date in local timezone where data is ready (ISO 8601 format).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub latest_available_date: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopProductPerformanceListRequest {
@@ -1918,70 +839,42 @@ impl ::shop_api::runtime::Paginated for AnalyticsShopProductPerformanceListReque
 ///
 /// `GET /analytics/202405/shop_products/{product_id}/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/668c344da6a5e002e699d77a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AnalyticsShopProductPerformanceRequest {
     /// product id
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub product_id: String,
     /// Start date (ISO 8601 YYYY-MM-DD format) in shop registered timezone.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub start_date_ge: String,
     /// End date (ISO 8601 YYYY-MM-DD format) in shop registered timezone.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub end_date_lt: String,
     /// Whether previous period data is returned for comparison.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub with_comparison: Option<bool>,
     /// Granularity of the data.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub granularity: Option<String>,
     /// Currency.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub currency: Option<String>,
 }
 /// Response data of `analytics.shop_product_performance`: Returns performance metrics for a product.
 ///
 /// `GET /analytics/202405/shop_products/{product_id}/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/668c344da6a5e002e699d77a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AnalyticsShopProductPerformanceResponse {
     /// Overall performance data for the product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub performance: Option<ShopProductPerformancePerformance>,
     /// Latest date in local timezone where data is ready (ISO 8601 format).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub latest_available_date: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopProductPerformanceRequest {
@@ -2021,100 +914,50 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopProductPerformanceRequest 
 ///
 /// `GET /analytics/202406/shop_skus/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/66b3c143b525e102ffba0634)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AnalyticsShopSkuPerformanceListRequest {
     /// Start time (ISO 8601 YYYY-MM-DD format) in shop registered timezone, inclusive.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub start_date_ge: String,
     /// End time (ISO 8601 YYYY-MM-DD format) in shop registered timezone, exclusive.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub end_date_lt: String,
     /// Number of records per page.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: Option<i64>,
     /// Sort field,
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_field: Option<String>,
     /// Sort direction,. Values: DESC, ASC.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_order: Option<String>,
     /// Page token, indicating the current position.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// Filter SKUs by product ID.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub product_id: Option<String>,
     /// Currency: - USD: US dollars - LOCAL (default): Local currency where the shop is located
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub currency: Option<String>,
 }
 /// Response data of `analytics.shop_sku_performance_list`: Returns a list of SKU performance metrics.
 ///
 /// `GET /analytics/202406/shop_skus/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/66b3c143b525e102ffba0634)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AnalyticsShopSkuPerformanceListResponse {
     /// List of SKU performance metrics.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<Sku>>,
     /// Page token for the next page request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// Total number of SKUs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
     /// Latest date in local timezone where data is ready (ISO 8601 format).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub latest_available_date: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopSkuPerformanceListRequest {
@@ -2164,70 +1007,42 @@ impl ::shop_api::runtime::Paginated for AnalyticsShopSkuPerformanceListRequest {
 ///
 /// `GET /analytics/202406/shop_skus/{sku_id}/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/66b3c1435806dc03021631fe)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AnalyticsShopSkuPerformanceRequest {
     /// SKU ID
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sku_id: String,
     /// Start time (ISO 8601 YYYY-MM-DD format) in shop registered timezone, inclusive.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub start_date_ge: String,
     /// End time (ISO 8601 YYYY-MM-DD format) in shop registered timezone, exclusive.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub end_date_lt: String,
     /// Whether previous period data is returned for comparison.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub with_comparison: Option<bool>,
     /// Granularity of the data.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub granularity: Option<String>,
     /// Currency: - USD: US dollars - LOCAL (default): Local currency where the shop is located
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub currency: Option<String>,
 }
 /// Response data of `analytics.shop_sku_performance`: Return SKU performance metrics.
 ///
 /// `GET /analytics/202406/shop_skus/{sku_id}/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/66b3c1435806dc03021631fe)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AnalyticsShopSkuPerformanceResponse {
     /// Latest date in local timezone where data is ready (ISO 8601 format).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub latest_available_date: Option<String>,
     /// Overall performance data for the product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub performance: Option<ShopSkuPerformancePerformance>,
 }
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopSkuPerformanceRequest {
@@ -2267,68 +1082,40 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopSkuPerformanceRequest {
 ///
 /// `GET /analytics/202409/shop_videos/overview_performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/67186b605fdbe1030e78fc3d)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AnalyticsShopVideoPerformanceOverviewRequest {
     /// Start date (ISO 8601 YYYY-MM-DD format) in shop registered timezone.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub start_date_ge: String,
     /// End date (ISO 8601 YYYY-MM-DD format) in shop registered timezone.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub end_date_lt: String,
     /// Whether previous period data is returned for comparison.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub with_comparison: Option<bool>,
     /// Granularity of the data.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub granularity: Option<String>,
     /// Currency.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub currency: Option<String>,
     /// Types of the accounts under which videos were created.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub account_type: Option<String>,
 }
 /// Response data of `analytics.shop_video_performance_overview`: Returns overall performance metrics for all videos under a shop.
 ///
 /// `GET /analytics/202409/shop_videos/overview_performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/67186b605fdbe1030e78fc3d)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AnalyticsShopVideoPerformanceOverviewResponse {
     /// Overall performance data for videos.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub performance: Option<ShopVideoPerformanceOverviewPerformance>,
     /// Latest date in local timezone where data is ready (ISO 8601 format).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub latest_available_date: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopVideoPerformanceOverviewRequest {
@@ -2361,100 +1148,50 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopVideoPerformanceOverviewRe
 ///
 /// `GET /analytics/202409/shop_videos/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/67186b60a20fe90305525059)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AnalyticsShopVideoPerformanceListRequest {
     /// Start date (ISO 8601 YYYY-MM-DD format) in shop registered timezone.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub start_date_ge: String,
     /// End date (ISO 8601 YYYY-MM-DD format) in shop registered timezone.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub end_date_lt: String,
     /// Number of products per page.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: Option<i64>,
     /// Sort on.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_field: Option<String>,
     /// Sort direction.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_order: Option<String>,
     /// Currency.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub currency: Option<String>,
     /// Page token, indicating the current position.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// Types of the accounts under which videos were created.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub account_type: Option<String>,
 }
 /// Response data of `analytics.shop_video_performance_list`: Returns a list of videos and associated metrics for a shop.
 ///
 /// `GET /analytics/202409/shop_videos/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/67186b60a20fe90305525059)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AnalyticsShopVideoPerformanceListResponse {
     /// List of video performance metrics.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub videos: Option<Vec<Video>>,
     /// Latest date in local timezone where data is ready (ISO 8601 format).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub latest_available_date: Option<String>,
     /// Page token for the next page request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// Total number of videos.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopVideoPerformanceListRequest {
@@ -2504,73 +1241,44 @@ impl ::shop_api::runtime::Paginated for AnalyticsShopVideoPerformanceListRequest
 ///
 /// `GET /analytics/202409/shop_videos/{video_id}/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/67186b60eac416030c6a2598)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AnalyticsShopVideoPerformanceDetailsRequest {
     /// Video ID
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub video_id: String,
     /// Start date (ISO 8601 YYYY-MM-DD format) in shop registered timezone.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub start_date_ge: String,
     /// End date (ISO 8601 YYYY-MM-DD format) in shop registered timezone.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub end_date_lt: String,
     /// Whether previous period data is returned for comparison.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub with_comparison: Option<bool>,
     /// Granularity of the data.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub granularity: Option<String>,
     /// Currency.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub currency: Option<String>,
 }
 /// Response data of `analytics.shop_video_performance_details`: Returns detailed performance metrics for a (requested) video.
 ///
 /// `GET /analytics/202409/shop_videos/{video_id}/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/67186b60eac416030c6a2598)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AnalyticsShopVideoPerformanceDetailsResponse {
     /// Overall performance data for the video.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub performance: Option<ShopVideoPerformanceDetailsPerformance>,
     /// Engagement data for the video.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engagement_data: Option<EngagementData>,
     /// Latest date in local timezone where data is ready (ISO 8601 format).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub latest_available_date: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopVideoPerformanceDetailsRequest {
@@ -2610,102 +1318,52 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopVideoPerformanceDetailsReq
 ///
 /// `GET /analytics/202409/shop_videos/{video_id}/products/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/67186b60b58ceb030c6ea83b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AnalyticsShopVideoProductPerformanceListRequest {
     /// Video ID
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub video_id: String,
     /// End date (ISO 8601 YYYY-MM-DD format) in shop registered timezone.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub end_date_lt: String,
     /// Number of products per page.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: Option<i64>,
     /// Sort on.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_field: Option<String>,
     /// Sort direction.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_order: Option<String>,
     /// Currency.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub currency: Option<String>,
     /// Page token, indicating the current position.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// Start date (ISO 8601 YYYY-MM-DD format) in shop registered timezone.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub start_date_ge: String,
 }
 /// Response data of `analytics.shop_video_product_performance_list`: Returns performance metrics for a list of products promoted in a given video.
 ///
 /// `GET /analytics/202409/shop_videos/{video_id}/products/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/67186b60b58ceb030c6ea83b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AnalyticsShopVideoProductPerformanceListResponse {
     /// List of product performance metrics.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub products: Option<Vec<ShopVideoProductPerformanceListProduct>>,
     /// Latest date in local timezone where data is ready (ISO 8601 format).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub latest_available_date: Option<String>,
     /// Page token for the next page request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// Total number of videos.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest
@@ -2763,68 +1421,40 @@ impl ::shop_api::runtime::Paginated for AnalyticsShopVideoProductPerformanceList
 ///
 /// `GET /analytics/202508/shop_lives/overview_performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a687974041cc049444d2cb)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AnalyticsShopLivePerformanceOverviewRequest {
     /// Start date (ISO 8601 YYYY-MM-DD format) in shop registered timezone.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub start_date_ge: String,
     /// End date (ISO 8601 YYYY-MM-DD format) in shop registered timezone.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub end_date_lt: String,
     /// Whether previous period data is returned for comparison.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub with_comparison: Option<bool>,
     /// Granularity of the data.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub granularity: Option<String>,
     /// Currency.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub currency: Option<String>,
     /// Types of the accounts under which videos were created.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub account_type: Option<String>,
 }
 /// Response data of `analytics.shop_live_performance_overview`: Returns overall performance metrics for all LIVE stream sessions under a certain shop.
 ///
 /// `GET /analytics/202508/shop_lives/overview_performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a687974041cc049444d2cb)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AnalyticsShopLivePerformanceOverviewResponse {
     /// Overall performance data for livestream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub performance: Option<ShopLivePerformanceOverviewPerformance>,
     /// Latest date in local timezone where data is ready (ISO 8601 format).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub latest_available_date: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopLivePerformanceOverviewRequest {
@@ -2857,100 +1487,50 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopLivePerformanceOverviewReq
 ///
 /// `GET /analytics/202508/shop_lives/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a6878121bd9a04959f5098)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AnalyticsShopLivePerformanceListRequest {
     /// Start date (ISO 8601 YYYY-MM-DD format) in shop registered timezone.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub start_date_ge: String,
     /// End date (ISO 8601 YYYY-MM-DD format) in shop registered timezone.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub end_date_lt: String,
     /// Number of products per page.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: Option<i64>,
     /// Field to sort on.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_field: Option<String>,
     /// Sort direction.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_order: Option<String>,
     /// Currency.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub currency: Option<String>,
     /// Page token, indicating the current position.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// Types of the accounts under which videos were created.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub account_type: Option<String>,
 }
 /// Response data of `analytics.shop_live_performance_list`: Returns a list of LIVE stream sessions and associated metrics for a shop.
 ///
 /// `GET /analytics/202508/shop_lives/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a6878121bd9a04959f5098)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AnalyticsShopLivePerformanceListResponse {
     /// List of live performance metrics.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub live_stream_sessions: Option<Vec<LiveStreamSession>>,
     /// Latest date in local timezone where data is ready (ISO 8601 format).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub latest_available_date: Option<String>,
     /// Page token for the next page request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// Total number of LIVE stream sessions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for AnalyticsShopLivePerformanceListRequest {

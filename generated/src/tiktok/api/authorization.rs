@@ -33,66 +33,41 @@ impl SellerType {
 ::shop_api::impl_str_enum!(SellerType);
 /// A shop the seller has authorized for the app.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Shop {
     /// Internal identifier of the shop (not the cipher).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Shop name.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub name: String,
     /// Region of the shop (two-letter code, e.g. GB, US).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub region: String,
     /// Local or cross-border seller.
-    #[serde(default)]
     pub seller_type: SellerType,
     /// Encrypted shop token to send as `shop_cipher` in shop-scoped calls.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub cipher: String,
     /// Shop code, as displayed in Seller Center.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub code: String,
 }
 /// The business category information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Category {
     /// The ID of the business category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<i64>,
     /// The name of the business category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
 }
 /// The list of business category assets that a partner has authorized for the app.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CategoryAsset {
     /// An encrypted token used to securely identify a partner in API requests.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cipher: Option<String>,
     /// The target market of the business category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub target_market: Option<String>,
     /// The business category information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<Category>,
 }
-::shop_api::impl_lenient!(Shop, Category, CategoryAsset);
 /// Request of `authorization.shops`: Get the shops the seller has authorized for this app, with their ciphers.
 ///
 /// Lists the shops a seller has authorized for the app. Call it after obtaining an access token
@@ -100,6 +75,7 @@ pub struct CategoryAsset {
 ///
 /// `GET /authorization/202309/shops` — [official documentation](https://partner.tiktokshop.com/docv2/page/6507ead7b99d5302be949ba9)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AuthorizationShopsRequest {}
 /// Response data of `authorization.shops`: Get the shops the seller has authorized for this app, with their ciphers.
 ///
@@ -108,13 +84,9 @@ pub struct AuthorizationShopsRequest {}
 ///
 /// `GET /authorization/202309/shops` — [official documentation](https://partner.tiktokshop.com/docv2/page/6507ead7b99d5302be949ba9)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AuthorizationShopsResponse {
     /// The shops the seller has authorized for the app.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shops: Option<Vec<Shop>>,
 }
 impl ::shop_api::runtime::ApiRequest for AuthorizationShopsRequest {
@@ -140,18 +112,15 @@ impl ::shop_api::runtime::ApiRequest for AuthorizationShopsRequest {
 ///
 /// `GET /authorization/202405/category_assets` — [official documentation](https://partner.tiktokshop.com/docv2/page/666012dd609d4402cc3be995)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AuthorizationAuthorizedCategoryAssetsRequest {}
 /// Response data of `authorization.authorized_category_assets`: Retrieves the list of business category assets authorized by a partner for an app.
 ///
 /// `GET /authorization/202405/category_assets` — [official documentation](https://partner.tiktokshop.com/docv2/page/666012dd609d4402cc3be995)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AuthorizationAuthorizedCategoryAssetsResponse {
     /// The list of business category assets that a partner has authorized for the app.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_assets: Option<Vec<CategoryAsset>>,
 }
 impl ::shop_api::runtime::ApiRequest for AuthorizationAuthorizedCategoryAssetsRequest {

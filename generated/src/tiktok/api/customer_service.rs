@@ -3,253 +3,113 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// A conversation between a buyer and the shop.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Conversation {
     /// Conversation id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Creation time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Number of participants.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub participant_count: Option<i32>,
     /// Participants.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub participants: Option<Vec<Participant>>,
     /// Latest message.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest_message: Option<Message>,
     /// Messages unread by the customer service agent.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unread_count: Option<i32>,
     /// The agent can send messages in this conversation.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub can_send_message: Option<bool>,
 }
 /// A participant of a conversation.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Participant {
     /// User id; for a buyer, the same as the orders' user_id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub user_id: Option<String>,
     /// Id in the IM system (not usable to query orders).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub im_user_id: Option<String>,
     /// BUYER, SHOP or CUSTOMER_SERVICE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub role: Option<String>,
     /// Nickname.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub nickname: Option<String>,
     /// Avatar URL.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avatar: Option<String>,
     /// Platform the buyer comes from (buyers only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyer_platform: Option<String>,
 }
 /// A message of a conversation.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Message {
     /// Message id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Message type: TEXT, IMAGE, PRODUCT_CARD, ORDER_CARD, ALLOCATED_SERVICE, NOTIFICATION...
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// Content as a JSON string, e.g. {"content":"hi"} for TEXT.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub content: Option<String>,
     /// Creation time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Position of the message in the conversation; sorts messages.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub index: Option<String>,
     /// Whether to display the message to customer service.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_visible: Option<bool>,
     /// Sender of the message.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender: Option<Sender>,
 }
 /// Sender of a message.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Sender {
     /// Id in the IM system.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub im_user_id: Option<String>,
     /// BUYER, SHOP, CUSTOMER_SERVICE, SYSTEM or ROBOT.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub role: Option<String>,
     /// Nickname (the shop name for shops).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub nickname: Option<String>,
     /// Avatar URL.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub avatar: Option<String>,
 }
 /// The customer service performance metrics for the shop based on chat support sessions within the selected evaluation period.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Performance {
     /// The total number of chat support sessions initiated by customers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub support_session_count: Option<i64>,
     /// The percentage of chat support sessions of which the first response happens within 24 hours.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub response_percentage: Option<String>,
     /// The percentage of chat support sessions rated 'Satisfied' (4 or 5 stars).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub satisfaction_percentage: Option<String>,
     /// The average first response time in minutes for chat support sessions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub response_time_mins: Option<String>,
 }
-::shop_api::impl_lenient!(Conversation, Participant, Message, Sender, Performance);
 /// Request of `customer_service.conversations`: Get the shop's conversations with buyers.
 ///
 /// `GET /customer_service/202309/conversations` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a589f0fcef602bf29fecf)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomerServiceConversationsRequest {
     /// Conversations per page (max 20).
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: i32,
     /// Cursor from the previous page's next_page_token.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// Language of system messages: en (default), en-GB, zh-CN, id-ID, ms-MY, th-TH, vi-VN...
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub locale: Option<String>,
 }
 /// Response data of `customer_service.conversations`: Get the shop's conversations with buyers.
 ///
 /// `GET /customer_service/202309/conversations` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a589f0fcef602bf29fecf)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomerServiceConversationsResponse {
     /// This page of conversations.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub conversations: Option<Vec<Conversation>>,
     /// Cursor of the next page; empty on the last.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for CustomerServiceConversationsRequest {
@@ -296,52 +156,29 @@ impl ::shop_api::runtime::Paginated for CustomerServiceConversationsRequest {
 ///
 /// `GET /customer_service/202309/conversations/{conversation_id}/messages` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a587edefece02be664cd2)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomerServiceConversationMessagesRequest {
     /// The conversation.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub conversation_id: String,
     /// Messages per page (max 10).
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: i32,
     /// Cursor from the previous page's next_page_token.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// Language of system messages, en by default.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub locale: Option<String>,
     /// create_time (default) or index.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_field: Option<String>,
     /// DESC (default) or ASC.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_order: Option<String>,
 }
 /// Response data of `customer_service.conversation_messages`: Get the messages of a conversation.
@@ -350,27 +187,13 @@ pub struct CustomerServiceConversationMessagesRequest {
 ///
 /// `GET /customer_service/202309/conversations/{conversation_id}/messages` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a587edefece02be664cd2)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomerServiceConversationMessagesResponse {
     /// This page of messages.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub messages: Option<Vec<Message>>,
     /// Cursor of the next page; empty on the last.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// Text to show for message types the app does not support.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unsupported_msg_tips: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for CustomerServiceConversationMessagesRequest {
@@ -429,29 +252,21 @@ impl ::shop_api::runtime::Paginated for CustomerServiceConversationMessagesReque
 ///
 /// `POST /customer_service/202309/conversations/{conversation_id}/messages` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a58bbbace3e02b7556286)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomerServiceSendMessageRequest {
     /// The conversation.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub conversation_id: String,
     /// Message type: TEXT, IMAGE, VIDEO, PRODUCT_CARD, ORDER_CARD, RETURN_REFUND_CARD...
     ///
     /// Required.
-    #[serde(
-        rename = "type",
-        default,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: String,
     /// Message content as a JSON string.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub content: String,
 }
 /// Response data of `customer_service.send_message`: Send a message to the buyer in a conversation.
@@ -462,9 +277,9 @@ pub struct CustomerServiceSendMessageRequest {
 ///
 /// `POST /customer_service/202309/conversations/{conversation_id}/messages` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a58bbbace3e02b7556286)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomerServiceSendMessageResponse {
     /// Id of the message sent.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub message_id: String,
 }
 impl ::shop_api::runtime::ApiRequest for CustomerServiceSendMessageRequest {
@@ -496,20 +311,20 @@ impl ::shop_api::runtime::ApiRequest for CustomerServiceSendMessageRequest {
 ///
 /// `POST /customer_service/202309/conversations` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a5a0bf1fd3102b9245b8d)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomerServiceCreateConversationRequest {
     /// Buyer user id, as the orders' user_id.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub buyer_user_id: String,
 }
 /// Response data of `customer_service.create_conversation`: Create (or get the existing) conversation with a buyer.
 ///
 /// `POST /customer_service/202309/conversations` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a5a0bf1fd3102b9245b8d)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomerServiceCreateConversationResponse {
     /// The conversation.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub conversation_id: String,
 }
 impl ::shop_api::runtime::ApiRequest for CustomerServiceCreateConversationRequest {
@@ -533,21 +348,19 @@ impl ::shop_api::runtime::ApiRequest for CustomerServiceCreateConversationReques
 ///
 /// `POST /customer_service/202309/conversations/{conversation_id}/messages/read` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a59f7c16ffe02b8e8db3f)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomerServiceReadMessageRequest {
     /// The conversation.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub conversation_id: String,
 }
 /// Response data of `customer_service.read_message`: Mark all buyer messages of a conversation as read.
 ///
 /// `POST /customer_service/202309/conversations/{conversation_id}/messages/read` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a59f7c16ffe02b8e8db3f)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomerServiceReadMessageResponse {}
 impl ::shop_api::runtime::ApiRequest for CustomerServiceReadMessageRequest {
     type Response = CustomerServiceReadMessageResponse;
@@ -578,34 +391,24 @@ impl ::shop_api::runtime::ApiRequest for CustomerServiceReadMessageRequest {
 ///
 /// `POST /customer_service/202309/images/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a599d0fcef602bf2a1dc8)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomerServiceUploadImageRequest {
     /// The image file (multipart file part).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub data: String,
 }
 /// Response data of `customer_service.upload_image`: Upload an image to send in a buyer conversation.
 ///
 /// `POST /customer_service/202309/images/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a599d0fcef602bf2a1dc8)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomerServiceUploadImageResponse {
     /// Image URL to put in an IMAGE message.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub url: String,
     /// Image width (px).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<i32>,
     /// Image height (px).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<i32>,
 }
 impl ::shop_api::runtime::ApiRequest for CustomerServiceUploadImageRequest {
@@ -630,14 +433,15 @@ impl ::shop_api::runtime::ApiRequest for CustomerServiceUploadImageRequest {
 ///
 /// `GET /customer_service/202309/agents/settings` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a58d2bace3e02b7556575)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomerServiceAgentSettingsRequest {}
 /// Response data of `customer_service.agent_settings`: Get whether the current agent accepts auto-assigned chats.
 ///
 /// `GET /customer_service/202309/agents/settings` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a58d2bace3e02b7556575)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomerServiceAgentSettingsResponse {
     /// The agent receives auto-assigned chats.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub can_accept_chat: bool,
 }
 impl ::shop_api::runtime::ApiRequest for CustomerServiceAgentSettingsRequest {
@@ -664,11 +468,11 @@ impl ::shop_api::runtime::ApiRequest for CustomerServiceAgentSettingsRequest {
 ///
 /// `PUT /customer_service/202309/agents/settings` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a59870fcef602bf2a1d79)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomerServiceUpdateAgentSettingsRequest {
     /// true: receive auto-assigned chats; false: only manually assigned ones.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub can_accept_chat: bool,
 }
 /// Response data of `customer_service.update_agent_settings`: Set whether the current agent accepts auto-assigned chats.
@@ -677,6 +481,7 @@ pub struct CustomerServiceUpdateAgentSettingsRequest {
 ///
 /// `PUT /customer_service/202309/agents/settings` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a59870fcef602bf2a1d79)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomerServiceUpdateAgentSettingsResponse {}
 impl ::shop_api::runtime::ApiRequest for CustomerServiceUpdateAgentSettingsRequest {
     type Response = CustomerServiceUpdateAgentSettingsResponse;
@@ -699,33 +504,26 @@ impl ::shop_api::runtime::ApiRequest for CustomerServiceUpdateAgentSettingsReque
 ///
 /// `GET /customer_service/202407/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/66bec10859f0b0030018e518)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomerServicePerformanceRequest {
     /// The start date (YYYY-MM-DD) of the period for selecting chat support sessions to be included in the performance evaluation.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub support_date_ge: String,
     /// The end date (YYYY-MM-DD) of the period for selecting chat support sessions to be included in the performance evaluation.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub support_date_lt: String,
 }
 /// Response data of `customer_service.performance`: Get the average customer service performance of a shop for a selected time period.
 ///
 /// `GET /customer_service/202407/performance` — [official documentation](https://partner.tiktokshop.com/docv2/page/66bec10859f0b0030018e518)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CustomerServicePerformanceResponse {
     /// The customer service performance metrics for the shop based on chat support sessions within the selected evaluation period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub performance: Option<Performance>,
 }
 impl ::shop_api::runtime::ApiRequest for CustomerServicePerformanceRequest {

@@ -89,1321 +89,624 @@ impl EventType {
 ::shop_api::impl_str_enum!(EventType);
 /// A webhook subscription of the shop.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Webhook {
     /// Topic.
-    #[serde(default)]
     pub event_type: EventType,
     /// URL receiving the events.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub address: String,
     /// Creation time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Last update time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
 }
 /// The sender of a customer-service message, as pushed by NEW_MESSAGE.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MessageSender {
     /// Sender's IM ID (not usable to query orders).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub im_user_id: Option<String>,
     /// BUYER, SHOP, CUSTOMER_SERVICE, SYSTEM or ROBOT (for SYSTEM and ROBOT the shop is the sender).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub role: Option<String>,
 }
 /// All onboarded FBT regions.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OnboardedRegion {
     /// Onboarded FBT region code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub region_code: Option<String>,
 }
 /// The number of units physically in the warehouse, excluding those in transit or damaged.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OnHandDetail {
     /// The total number of units.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_quantity: Option<i64>,
     /// The number of units reserved for confirmed orders and yet to be outbound.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reserved_quantity: Option<i64>,
     /// The number of units available for sale.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub available_quantity: Option<i64>,
 }
 /// Inventory in different FBT warehouses.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FbtWarehouseInventory {
     /// ID of the FBT warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fbt_warehouse_id: Option<String>,
     /// The number of units physically in the warehouse, excluding those in transit or damaged.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_hand_detail: Option<OnHandDetail>,
 }
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TriggerReason {
     /// PREDICTION: TikTok Shop predicts the inventory will go out of stock in X days REALTIME: The inventory has reached LOW_STOCK or OUT_OF_STOCK
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub alert_type: Option<String>,
     /// When 'alert_type == PREDICTION', the value is the time slot between 'update_time' and the predicted out-of-stock date.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub lead_days: Option<i64>,
     /// When 'alert_type == REALTIME', the value is the low stock threshold met.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub low_stock_threshold: Option<i64>,
 }
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct InventoryDistribution {
     /// The total quantity of the stock physically in the warehouses.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_quantity: Option<i64>,
     /// The total number of SKUs available for ordering in the warehouses.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub available_quantity: Option<i64>,
     /// The total number of SKUs reserved for creators in the warehouses.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub creator_reserved_quantity: Option<i64>,
     /// The total number of SKUs reserved for campaigns in the warehouses.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub campaign_reserved_quantity: Option<i64>,
     /// The total number of SKUs reserved by existing customer orders in the warehouses.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub committed_quantity: Option<i64>,
 }
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Sender {
     /// ID in IM system for the sender.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sender_im_user_id: Option<String>,
 }
 /// The product audit information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Audit {
     /// The product audit status. Values: NONE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// The reason why the audit status of the product is 'PRE_APPROVED'. Values: KYC_PENDING.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pre_approved_reasons: Option<Vec<String>>,
 }
 /// The current audit status of the product on platforms that are natively integrated with TikTok Shop (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct IntegratedPlatformStatuse {
     /// The integrated platform name. Values: TOKOPEDIA.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform: Option<String>,
     /// The product audit status. Values: NONE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
 }
 /// The current list of products in this combined listing after the change.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Product {
     /// The product id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
 }
 /// The original image to be translated.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OriginalImage {
     /// The URI of the original image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
     /// The URL of the original image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
 }
 /// The translated image.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TranslatedImage {
     /// The URI of the translated image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
     /// The URL of the translated image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
 }
 /// The image translation task and the corresponding results.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TranslationTask {
     /// The ID to identify the image translation task.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The translation status. Values: PROCESSING.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// The reason why the translation task failed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fail_reason: Option<String>,
     /// The target language to translate the image into.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub target_language: Option<String>,
     /// The original image to be translated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original_image: Option<OriginalImage>,
     /// The translated image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub translated_image: Option<TranslatedImage>,
 }
 /// The list of reasons for why the replication failed.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FailReason {
     /// The reason for why the replication failed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
 }
 /// The product that was replicated from the source product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReplicatedProduct {
     /// The ID of the product created through replication.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// The market where the product has been replicated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub region: Option<String>,
     /// The result of replicating the product. Values: SUCCESS.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub result: Option<String>,
     /// The list of reasons for why the replication failed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fail_reasons: Option<Vec<FailReason>>,
 }
-::shop_api::impl_lenient!(
-    Webhook, MessageSender, OnboardedRegion, OnHandDetail, FbtWarehouseInventory,
-    TriggerReason, InventoryDistribution, Sender, Audit, IntegratedPlatformStatuse,
-    Product, OriginalImage, TranslatedImage, TranslationTask, FailReason,
-    ReplicatedProduct
-);
 /// Webhook event `order_status_change` (1): An order changed status.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/650300b8a57708028b430b4a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderStatusChangeEvent {
     /// The order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// New order status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_status: Option<String>,
     /// The order is or will be ON_HOLD.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_on_hold_order: Option<bool>,
     /// Time of the change (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
 }
 /// Webhook event `recipient_address_update` (3): The recipient address of an order was updated.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/650301af5a12ff0294ea3bf9)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RecipientAddressUpdateEvent {
     /// The order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Time of the change (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
 }
 /// Webhook event `package_update` (4): A package was combined, split or otherwise updated.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/650955cabace3e02b73cc886)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PackageUpdateEvent {
     /// Kind of update, e.g. COMBINE or SPLIT.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sc_type: Option<String>,
     /// Who made it, e.g. ROLE_USER.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub role_type: Option<String>,
     /// Packages concerned: [{package_id, order_id_list}].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_list: Option<::serde_json::Value>,
     /// Time of the change (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
 }
 /// Webhook event `product_status_change` (5): Product audit results were updated.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/650956aff1fd3102b90b6261)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductStatusChangeEvent {
     /// The product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// New status, e.g. PRODUCT_FIRST_PASS_REVIEW.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// Why the product was suspended.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub suspended_reason: Option<String>,
     /// Time of the change (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
 }
 /// Webhook event `seller_deauthorization` (6): The seller deauthorized the app.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/65095746defece02be4d749d)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SellerDeauthorizationEvent {
     /// Description of the deauthorization.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
 }
 /// Webhook event `upcoming_authorization_expiration` (7): The shop's authorization of the app expires soon.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/6509579c0fcef602bf11312c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct UpcomingAuthorizationExpirationEvent {
     /// Description of the upcoming expiration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
     /// Expiration time (Unix seconds; sent as a string).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub expiration_time: Option<i64>,
 }
 /// Webhook event `cancellation_status_change` (11): The cancellation status of an order changed.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/65030150746462028285f657)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CancellationStatusChangeEvent {
     /// The order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// The cancellation.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_id: Option<String>,
     /// New cancellation status, e.g. CANCELLATION_REQUEST_PENDING.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_status: Option<String>,
     /// Who requested it: BUYER, SELLER or SYSTEM.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancellations_role: Option<String>,
     /// Time of the request (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
 }
 /// Webhook event `return_status_change` (12): The return status of an order changed.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/65030162bb2a4d028d50cc51)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnStatusChangeEvent {
     /// The order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// The return.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_id: Option<String>,
     /// New return status, e.g. RETURN_OR_REFUND_REQUEST_PENDING.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_status: Option<String>,
     /// REFUND, RETURN_AND_REFUND or REPLACEMENT.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_type: Option<String>,
     /// Who requested it.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_role: Option<String>,
     /// Time of the request (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Time of the change (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
 }
 /// Webhook event `new_conversation` (13): A customer service agent joined or left a conversation; refresh the conversation list.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/13-new-conversation)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct NewConversationEvent {
     /// The conversation.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub conversation_id: Option<String>,
     /// Creation time of the conversation (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
 }
 /// Webhook event `new_message` (14): A new message was sent in a customer service conversation.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/14-new-message)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct NewMessageEvent {
     /// The message.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message_id: Option<String>,
     /// Sort key of the message; newer messages have a larger index.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub index: Option<String>,
     /// The conversation.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub conversation_id: Option<String>,
     /// Message type: TEXT, IMAGE, VIDEO, PRODUCT_CARD, ORDER_CARD, COUPON_CARD, LOGISTICS_CARD, EMOTICONS, NOTIFICATION, ALLOCATED_SERVICE, BUYER_ENTER_FROM_TRANSFER, BUYER_ENTER_FROM_PRODUCT, BUYER_ENTER_FROM_ORDER or OTHER.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// The content as JSON text, by type: TEXT {"content"}, IMAGE {"url", "width", "height"}, PRODUCT_CARD {"product_id"}, ORDER_CARD {"order_id"}, ...
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub content: Option<String>,
     /// Creation time of the message (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Whether the message should be shown to customer service.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_visible: Option<bool>,
     /// Who sent it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender: Option<MessageSender>,
 }
 /// Webhook event `product_information_change` (15): Changes to a product's title, description, images or attributes went live.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/65d6f41411a60f02dc1cf8bf)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductInformationChangeEvent {
     /// The product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Fields changed, e.g. title, description, main_images, product_attributes.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub changed_fields: Option<Vec<String>>,
     /// Time of the change (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
 }
 /// Webhook event `product_creation` (16): A product was created.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/663c98b566828e02e4515580)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCreationEvent {
     /// The product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Product types, e.g. GPR_PRODUCT.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_type: Option<Vec<String>>,
     /// Time of the creation (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
 }
 /// Webhook event `product_category_change` (18): Product category change.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/668764a371f16d02eef1f393)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCategoryChangeEvent {
     /// ID of the product promoted in the creator's video.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// The category ID of the product before the category update.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub previous_category_id: Option<String>,
     /// The category ID of the product after the category update.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub current_category_id: Option<String>,
     /// The time when this category update happens, represented by Unix timestamp.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
 }
 /// Webhook event `size_chart_change` (19): Size chart change.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/66befac437ede902f8dd21d1)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SizeChartChangeEvent {
     /// The ID of the size chart template that's being changed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size_chart_template_id: Option<String>,
     /// The name of the size chart template that's being changed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size_chart_template_name: Option<String>,
     /// The change that occurred for the size chart. Values: CREATE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub event_type: Option<String>,
     /// The time when the change occurred.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
 }
 /// Webhook event `inbound_fbt_order_status_change` (21): Inbound FBT order status change.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/6708f866a88d1103246fed6a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct InboundFbtOrderStatusChangeEvent {
     /// FBT inbound order ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub inbound_order_id: Option<String>,
     /// Inbound order status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_status: Option<String>,
     /// The time when the change occurred.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
 }
 /// Webhook event `fbt_merchant_onboarding` (22): FBT merchant onboarding.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/6708f86842f5af03316bccff)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FbtMerchantOnboardingEvent {
     /// All onboarded FBT regions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub onboarded_regions: Option<Vec<OnboardedRegion>>,
     /// The latest update time. Unix timestamp.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
 }
 /// Webhook event `goods_match` (23): Goods match.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/6708f86aed6fab0308fa780e)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GoodsMatchEvent {
     /// Indicates whether the seller is matching or unmatching products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub match_type: Option<String>,
     /// Possible enumerations are: 'LOCAL' and 'GLOBAL'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_type: Option<String>,
     /// FBT Goods ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub goods_id: Option<String>,
     /// TikTok Shop product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// TikTok Shop SKU ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// The time when the action occurred.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
 }
 /// Webhook event `fbt_inventory_update` (24): FBT inventory update.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/6708f86d24e99e035deee8b9)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FbtInventoryUpdateEvent {
     /// FBT goods ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub goods_id: Option<String>,
     /// TikTok Shop SKU ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// Inventory in different FBT warehouses.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fbt_warehouse_inventory: Option<Vec<FbtWarehouseInventory>>,
     /// The time when the action occurred.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
 }
 /// Webhook event `opportunity_matching_status_change` (25): Opportunity matching status change.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/6710c02ba88d1103248e82b2)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OpportunityMatchingStatusChangeEvent {
     /// An external product identifier used in the external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_product_id: Option<String>,
     /// The status of opportunity matching. Values: PENDING.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub opportunity_matching_status: Option<String>,
     /// A list of IDs for the matched opportunities.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub opportunity_ids: Option<Vec<String>>,
     /// The time by which the system will stop matching opportunities for this candidate product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub opportunity_matching_end_time: Option<i64>,
     /// The time when the opportunity matching status is last updated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
 }
 /// Webhook event `inventory_status_change` (27): Inventory status change.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/672995e79ba2a002fe5dc92e)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct InventoryStatusChangeEvent {
     /// The ID of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// The ID of the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// Not described in the official docs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trigger_reason: Option<TriggerReason>,
     /// SUFFICIENT_STOCK: defined as having enough stocks.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub current_inventory_status: Option<String>,
     /// Not described in the official docs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inventory_distribution: Option<InventoryDistribution>,
     /// The time when the status changed, represented as a Unix timestamp (seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
 }
 /// Webhook event `new_message_listener` (33): New message listener.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/6790b76eb59cf9030997b783)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct NewMessageListenerEvent {
     /// Index of the message in the conversation.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub index: Option<String>,
     /// Message ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message_id: Option<String>,
     /// ID of the conversation to which the message belongs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub conversation_id: Option<String>,
     /// Message type, with. Values: TEXT.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub msg_type: Option<String>,
     /// Message content, in JSON serialized string.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub content: Option<String>,
     /// Message creation time, represented as a Unix timestamp (seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<String>,
     /// Not described in the official docs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender: Option<Sender>,
 }
 /// Webhook event `tokopedia_mirror_status_change` (35): Tokopedia mirror status change.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/678f43b378f4c20311becd07)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TokopediaMirrorStatusChangeEvent {
     /// The shop ID in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tts_shop_id: Option<String>,
     /// The time when the change occurred.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// The shop mirroring status: - MIRRORED - ROLLED_BACK - CANCELED
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub mirror_status: Option<String>,
 }
 /// Webhook event `invoice_status_change` (36): Invoice status change.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/67b68ca185619104a6772e5d)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct InvoiceStatusChangeEvent {
     /// The ID of the package.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub package_id: Option<String>,
     /// List of order IDs in the corresponding 'package_id'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_ids: Option<Vec<String>>,
     /// The status of the invoice upload. Values: SUCCESS.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub invoice_status: Option<String>,
     /// The reason why 'invoice_status = INVALID'. Values: UNKNOWN.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub invalid_reason: Option<String>,
 }
 /// Webhook event `product_audit_status_change` (37): Product audit status change.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/67b5c6cba42623049abe5062)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductAuditStatusChangeEvent {
     /// The ID of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<i64>,
     /// The product audit information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<Audit>,
     /// The current audit status of the product on platforms that are natively integrated with TikTok Shop (e.g.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integrated_platform_statuses: Option<IntegratedPlatformStatuse>,
     /// The time when the status changed, represented as a Unix timestamp (seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
 }
 /// Webhook event `strikethrough_price_expired` (38): Strikethrough price expired.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/67c6f62e6704d704a6e5deed)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct StrikethroughPriceExpiredEvent {
     /// The TikTok Shop product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// The TikTok Shop SKU ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
 }
 /// Webhook event `activity_status_change` (39): Activity status change.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/67ff82ce550a99048d938b2e)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ActivityStatusChangeEvent {
     /// The ID of the promotion activity.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub activity_id: Option<String>,
     /// The time when the status changed, represented as a Unix timestamp (seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// The type of the promotion activity.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub activity_type: Option<String>,
     /// Activity product dimension, values are: * 'PRODUCT' * 'VARIATION' * 'SHOP'
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_level: Option<String>,
     /// The current status of the promotion activity.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
 }
 /// Webhook event `combined_listing_change` (42): Combined listing change.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/68232cac0b038904a68c3753)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CombinedListingChangeEvent {
     /// The combined listing ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub combined_listing_id: Option<String>,
     /// The current list of products in this combined listing after the change.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub products: Option<Vec<Product>>,
     /// The status of the combined listing. Values: LIVE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// The type of change made to this combined listing. Values: CREATE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub change_type: Option<String>,
     /// The list of products that were newly added to the combined listing.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub added_product_ids: Option<Vec<String>>,
     /// The list of products that were removed from the combined listing.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub removed_product_ids: Option<Vec<String>>,
 }
 /// Webhook event `image_translation_completed` (46): Image translation completed.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/684f8d9bcc4e44049347a12e)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ImageTranslationCompletedEvent {
     /// The image translation task and the corresponding results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub translation_task: Option<TranslationTask>,
 }
 /// Webhook event `global_replication_status_change` (51): Global replication status change.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/68b83e1629f2990489c3d277)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GlobalReplicationStatusChangeEvent {
     /// The ID of the product that's being replicated to other markets.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub source_product_id: Option<String>,
     /// The product that was replicated from the source product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicated_product: Option<ReplicatedProduct>,
 }
 /// Webhook event `global_listing_method_change` (52): Global listing method change.
 ///
 /// [Official documentation](https://partner.tiktokshop.com/docv2/page/68b84210d40cf204a17e4d27)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GlobalListingMethodChangeEvent {
     /// The global product ID associated with the local product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub global_product_id: Option<String>,
     /// The local product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub local_product_id: Option<Vec<String>>,
     /// The listing method applicable to the local product. Values: GLOBAL_PUBLISHING.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub listing_method: Option<String>,
 }
 /// Request of `event.webhooks`: Get the shop's webhook subscriptions and their URLs.
 ///
 /// `GET /event/202309/webhooks` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509a3a1c16ffe02b8d64149)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EventWebhooksRequest {}
 /// Response data of `event.webhooks`: Get the shop's webhook subscriptions and their URLs.
 ///
 /// `GET /event/202309/webhooks` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509a3a1c16ffe02b8d64149)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EventWebhooksResponse {
     /// Webhooks of the shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub webhooks: Option<Vec<Webhook>>,
     /// Number of webhooks.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for EventWebhooksRequest {
@@ -1428,22 +731,22 @@ impl ::shop_api::runtime::ApiRequest for EventWebhooksRequest {
 ///
 /// `PUT /event/202309/webhooks` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa064defece02be6df919)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EventUpdateWebhookRequest {
     /// Topic.
     ///
     /// Required.
-    #[serde(default)]
     pub event_type: EventType,
     /// URL receiving the events (max 255 characters).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub address: String,
 }
 /// Response data of `event.update_webhook`: Set the shop's webhook URL for an event topic.
 ///
 /// `PUT /event/202309/webhooks` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa064defece02be6df919)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EventUpdateWebhookResponse {}
 impl ::shop_api::runtime::ApiRequest for EventUpdateWebhookRequest {
     type Response = EventUpdateWebhookResponse;
@@ -1468,11 +771,11 @@ impl ::shop_api::runtime::ApiRequest for EventUpdateWebhookRequest {
 ///
 /// `DELETE /event/202309/webhooks` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa1eadefece02be6e224a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EventDeleteWebhookRequest {
     /// Topic.
     ///
     /// Required.
-    #[serde(default)]
     pub event_type: EventType,
 }
 /// Response data of `event.delete_webhook`: Delete the shop's webhook for an event topic.
@@ -1481,6 +784,7 @@ pub struct EventDeleteWebhookRequest {
 ///
 /// `DELETE /event/202309/webhooks` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa1eadefece02be6e224a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EventDeleteWebhookResponse {}
 impl ::shop_api::runtime::ApiRequest for EventDeleteWebhookRequest {
     type Response = EventDeleteWebhookResponse;

@@ -37,1520 +37,559 @@ impl PaymentStatus {
 ::shop_api::impl_str_enum!(PaymentStatus);
 /// A daily statement of the shop.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Statement {
     /// Statement id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// When the statement was generated (daily, 00:00 UTC).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub statement_time: Option<i64>,
     /// Currency (ISO 4217).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// Settlement amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub settlement_amount: Option<String>,
     /// Revenue at settlement (all regions except UK and US).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub revenue_amount: Option<String>,
     /// Revenue after seller discounts (local sellers outside SEA).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub net_sales_amount: Option<String>,
     /// Fees charged at settlement.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fee_amount: Option<String>,
     /// Shipping fees (local sellers outside SEA).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_cost_amount: Option<String>,
     /// Adjustments.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub adjustment_amount: Option<String>,
     /// Payment that paid the statement.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub payment_id: Option<String>,
     /// Payment status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_status: Option<PaymentStatus>,
     /// Payment time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub payment_time: Option<i64>,
 }
 /// An amount with its currency.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Money {
     /// Decimal amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
     /// Currency (ISO 4217).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
 }
 /// An automated payment to the seller's bank account.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Payment {
     /// Payment id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Payment status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<PaymentStatus>,
     /// When the payment was initiated (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// When the payment succeeded (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub paid_time: Option<i64>,
     /// Final payment amount (after exchange).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Money>,
     /// Settlement amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settlement_amount: Option<Money>,
     /// Amount held in reserve.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reserve_amount: Option<Money>,
     /// Payment amount before currency exchange.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_amount_before_exchange: Option<Money>,
     /// Exchange rate (six decimals).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub exchange_rate: Option<String>,
     /// Bank account masked to the last 4 digits.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub bank_account: Option<String>,
 }
 /// A withdrawal, settlement, transfer or reversal of the seller's balance.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Withdrawal {
     /// Transaction id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// WITHDRAW, SETTLE, TRANSFER or REVERSE.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// PROCESSING, SUCCESS or FAILED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// Amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// Currency (ISO 4217).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// Creation time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
 }
 /// A transaction of a statement: an order settlement, an adjustment or a reserve movement.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct StatementTransaction {
     /// Transaction id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// ORDER, RESERVE, or an adjustment type such as CHARGE_BACK, CUSTOMER_SERVICE_COMPENSATION...
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// Order of an order transaction.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Order creation time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_create_time: Option<i64>,
     /// Adjustment id of an adjustment transaction.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub adjustment_id: Option<String>,
     /// Order related to the adjustment.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub adjustment_order_id: Option<String>,
     /// Id of a reserve transaction.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reserve_id: Option<String>,
     /// Reserve status, e.g. COLLECTED or RELEASED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reserve_status: Option<String>,
     /// Order related to the reserve transaction.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub associated_order_id: Option<String>,
     /// Estimated release of reserved funds (Unix seconds as text).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub estimated_release_time: Option<String>,
     /// Settlement: revenue - shipping cost - fees and taxes - adjustments.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub settlement_amount: Option<String>,
     /// Revenue at settlement.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub revenue_amount: Option<String>,
     /// Shipping costs at settlement.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_cost_amount: Option<String>,
     /// Fees and taxes at settlement.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fee_tax_amount: Option<String>,
     /// Adjustment amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub adjustment_amount: Option<String>,
     /// Amount withheld as reserve.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reserve_amount: Option<String>,
     /// Revenue items (subtotals, seller discounts, refunds).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revenue_breakdown: Option<::serde_json::Value>,
     /// Fee items (commissions, transaction and service fees) and tax items ({fee:{...},tax:{...}}).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee_tax_breakdown: Option<::serde_json::Value>,
     /// Shipping cost items (actual fee, customer paid, subsidies...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_cost_breakdown: Option<::serde_json::Value>,
     /// Supplementary amounts (customer payment and refund, platform discounts, sales tax).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supplementary_component: Option<::serde_json::Value>,
 }
 /// Totals of a statement.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SettlementBreakdown {
     /// Total revenue.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_revenue_amount: Option<String>,
     /// Total shipping costs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_shipping_cost_amount: Option<String>,
     /// Total fees and taxes.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_fee_tax_amount: Option<String>,
     /// Total adjustments.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_adjustment_amount: Option<String>,
 }
 /// The list of amounts that directly contribute to 'revenue_amount'.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RevenueBreakdown {
     /// The total price of all order items before any seller discounts and platform discounts are deducted.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub subtotal_before_discount_amount: Option<String>,
     /// The total amount of discounts funded by the seller, including: - Seller promotions (Product Discount, Flash Deal, Buy More Save More, Voucher and Bundle Deal) - Seller's portion of a co-funded voucher discount in co-funding campaigns - Seller discounts during a campaign
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_discount_amount: Option<String>,
     /// The total price of all refunded items before any seller discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_subtotal_before_discount_amount: Option<String>,
     /// Discounts returned to the sellers due to returns or refunds.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_discount_refund_amount: Option<String>,
     /// The cash on delivery service fees charged to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cod_service_fee_amount: Option<String>,
     /// The refund for cash on delivery service fees.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_cod_service_fee_amount: Option<String>,
 }
 /// Supplementary costs for your reference.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SupplementaryComponent {
     /// (Deprecated: This field is deprecated and will return an empty string.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fbt_fulfillment_fee_reimbursement_amount: Option<String>,
     /// The shipping fee discount provided in accordance with a campaign policy.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform_shipping_fee_discount_amount: Option<String>,
     /// The additional shipping incentive that the seller will receive if the seller signed up for the Co-Funded Free Shipping Program.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub promo_shipping_incentive_amount: Option<String>,
     /// The shipping fee subsidy funded by the platform for seller shipping.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_fee_subsidy_amount: Option<String>,
     /// The shipping fee discount provided by sellers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_shipping_fee_discount_amount: Option<String>,
     /// The shipping fee incurred by the seller for orders fulfilled by TikTok (FBT).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fbt_shipping_cost_amount: Option<String>,
     /// The fee to offset TikTok Shop Shipping Incentive or customer-paid shipping fee, resulting in a net charge of $0 to the seller.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub customer_shipping_fee_offset_amount: Option<String>,
     /// The shipping fee incurred by the seller for using TikTok Shipping.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fbm_shipping_cost_amount: Option<String>,
     /// The shipping and warehouse fulfillment fee incurred by the seller for orders fulfilled by TikTok (FBT).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fbt_fulfillment_fee_amount: Option<String>,
     /// For shipping fee from returns and refunds, you pay up to a standard rate, and TikTok Shop covers the remaining amount.This is part of 'customer_paid_shipping_fee_amount'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_refund_subsidy_amount: Option<String>,
     /// Shipping fee returned to customers due returns and refunds.Does not include subsidies.This is part of 'customer_paid_shipping_fee_amount'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refunded_customer_shipping_fee_amount: Option<String>,
     /// Reimbursement from the Shipping Fee Guarantee Program for failed deliveries or returns
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_fee_guarantee_reimbursement: Option<String>,
 }
 /// The list of amounts that directly contribute to 'shipping_cost_amount'.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShippingCostBreakdown {
     /// The actual shipping fee calculated based on the weight/dimensions measured by the carrier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub actual_shipping_fee_amount: Option<String>,
     /// The shipping fee subsidies and incentives provided by the platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_fee_discount_amount: Option<String>,
     /// The actual shipping fee borne by the customer, calculated based on the product weight uploaded by the seller.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub customer_paid_shipping_fee_amount: Option<String>,
     /// The shipping fee paid by the seller for the delivery of returns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_shipping_fee_amount: Option<String>,
     /// The shipping fee paid by the seller for the delivery of goods replacement.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub replacement_shipping_fee_amount: Option<String>,
     /// The shipping fee paid by the seller for the delivery of goods exchange.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub exchange_shipping_fee_amount: Option<String>,
     /// The fee incurred for packages requiring signature confirmation services
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub signature_confirmation_fee_amount: Option<String>,
     /// The shipping insurance fee incurred by the seller for purchasing additional TikTok shipping insurance services.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_insurance_fee_amount: Option<String>,
     /// A reimbursement from TikTok Shop for Fulfilled by TikTok (FBT) orders that don't qualify for free shipping.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fbt_fulfillment_fee_reimbursement_amount: Option<String>,
     /// The fee borne by the customer to cover the cost of return labels.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_shipping_label_fee_amount: Option<String>,
     /// A service fee charged for orders shipped through your own logistics provider.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_self_shipping_service_fee_amount: Option<String>,
     /// Reimbursement for the shipping fees paid by customers to return packages
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_shipping_fee_paid_buyer_amount: Option<String>,
     /// For shipping fee from failed deliveries, you pay up to a standard rate, and TikTok Shop covers the remaining amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub failed_delivery_subsidy_amount: Option<String>,
     /// This is the fee that you cover when offering customers free shipping through FBT.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fbt_free_shipping_fee_amount: Option<String>,
     /// Reimbursement for the platform-funded portion of return shipping fees, as part of the free returns offered to customers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub free_return_subsidy_amount: Option<String>,
     /// Supplementary costs for your reference.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supplementary_component: Option<SupplementaryComponent>,
 }
 /// The list of fees.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Fee {
     /// The commission amount charged by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform_commission_amount: Option<String>,
     /// The referral fee charged for processing successful orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub referral_fee_amount: Option<String>,
     /// The 20% refund administration fee deducted from the total refunded referral fee amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_administration_fee_amount: Option<String>,
     /// The transaction fee charged for processing successful orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub transaction_fee_amount: Option<String>,
     /// The handling fee charged when the buyer pays with a credit card.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub credit_card_handling_fee_amount: Option<String>,
     /// The commission amount charged to the seller for payment to the creator.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub affiliate_commission_amount: Option<String>,
     /// The affiliate ads commission paid to a creator before any personal income tax withholding.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub affiliate_commission_amount_before_pit: Option<String>,
     /// The commission amount for purchases through affiliate partner links.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub affiliate_partner_commission_amount: Option<String>,
     /// The commission for eligible orders from ads.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub affiliate_ads_commission_amount: Option<String>,
     /// The service fee charged for participation in the [Seller Free Shipping Programme].
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sfp_service_fee_amount: Option<String>,
     /// The service fee charged for participation in the [LIVE Specials Programme].
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub live_specials_fee_amount: Option<String>,
     /// The service fee charged for participation in the bonus cashback program.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub bonus_cashback_service_fee_amount: Option<String>,
     /// The service fee charged for using TikTok Shop Mall.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub mall_service_fee_amount: Option<String>,
     /// The service fee charged for participation in the Voucher Xtra program.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub voucher_xtra_service_fee_amount: Option<String>,
     /// The service fee charged for participation in flash sales.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub flash_sales_service_fee_amount: Option<String>,
     /// The service fee charged for co-funded promotions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cofunded_promotion_service_fee_amount: Option<String>,
     /// The service fee charged when seller joins Pre-order program.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pre_order_service_fee_amount: Option<String>,
     /// The commission amount charged by TikTok Shop Partners (TSP).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tsp_commission_amount: Option<String>,
     /// The handling fee charged for orders that are fulfilled by Dilayani Tokopedia.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub dt_handling_fee_amount: Option<String>,
     /// The eco-contributions TikTok Shop pays on your behalf to the qualified producer responsibility organization (PRO).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub epr_pob_service_fee_amount: Option<String>,
     /// The fee charged to sellers by the platform for each item sold.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fee_per_item_sold_amount: Option<String>,
     /// The handling fee charged to the seller for participation in the PayLater program.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_paylater_handling_fee_amount: Option<String>,
     /// The portion of the creator bonus that you co-fund as part of the commission boost campaign.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cofunded_creator_bonus_amount: Option<String>,
     /// The dynamic commission fee is the amount that the platform charges to all sellers for every successfully delivered order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub dynamic_commission_amount: Option<String>,
     /// The service fee for participating in the External Affiliate Marketing Solution Program, as stated during registration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_affiliate_marketing_fee_amount: Option<String>,
     /// Infrastructure fees are a fixed service fee that TikTok Shop charges for providing, maintaining, and developing infrastructure for delivery services.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub vn_fix_infrastructure_fee: Option<String>,
     /// The amount reserved for creator commissions after an order is paid.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub affiliate_commission_deposit: Option<String>,
     /// The commission deposit refunded to you after order settlement.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub affiliate_commission_release: Option<String>,
     /// The advertising commission cost a merchant pays to TikTok Shop Affiliate Partner (TAP).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tap_shop_ads_commission: Option<String>,
     /// A flat service fee charged for each order under the Shipping Fee Guarantee Program
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_fee_guarantee_service_fee: Option<String>,
     /// The fee TikTok Shop charges you for using platform installation service
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub installation_service_fee: Option<String>,
     /// Amount of campaign resource fee from program seller joining in
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub campaign_resource_fee: Option<String>,
 }
 /// The list of tax amounts.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Tax {
     /// The VAT paid by the platform on the seller's behalf.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub vat_amount: Option<String>,
     /// The import VAT, a tax paid on goods bought in one country and imported into another.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub import_vat_amount: Option<String>,
     /// The customs duties, a type of tax on cross-border goods collected by governments.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub customs_duty_amount: Option<String>,
     /// The fees charged by logistic suppliers for customs clearance services.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub customs_clearance_amount: Option<String>,
     /// The sales and service tax (SST) collected and remitted to the tax authority by the platform for low-value goods imported into Malaysia, effective January 1, 2024.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sst_amount: Option<String>,
     /// The goods and services tax (GST) collected and remitted to the tax authority by the platform for low-value goods imported into Singapore, effective January 1, 2023.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub gst_amount: Option<String>,
     /// The Mexican VAT that TikTok Shop is required to withhold on your taxable products and remit to the tax authority.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub iva_amount: Option<String>,
     /// The Mexican federal income tax that TikTok Shop is required to withhold.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub isr_amount: Option<String>,
     /// The anti-dumping duties collected by governments for import goods.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub anti_dumping_duty_amount: Option<String>,
     /// The VAT paid by the platform on the seller's behalf.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub local_vat_amount: Option<String>,
     /// The personal income tax (PIT) paid by the platform on the seller's behalf.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pit_amount: Option<String>,
 }
 /// The list of amounts that directly contribute to 'fee_tax_amount'.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FeeTaxBreakdown {
     /// The list of fees.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee: Option<Fee>,
     /// The list of tax amounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax: Option<Tax>,
 }
 /// The list of SKU transaction records for the order.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuTransaction {
     /// The SKU ID in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// The SKU name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_name: Option<String>,
     /// The statement ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub statement_id: Option<String>,
     /// The product title.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_name: Option<String>,
     /// The SKU quantity included in the order settlement.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity: Option<String>,
     /// The settlement amount for the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub settlement_amount: Option<String>,
     /// The revenue amount at the time of order settlement.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub revenue_amount: Option<String>,
     /// The list of amounts that directly contribute to 'revenue_amount'.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revenue_breakdown: Option<RevenueBreakdown>,
     /// The shipping costs at the time of order settlement.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_cost_amount: Option<String>,
     /// The list of amounts that directly contribute to 'shipping_cost_amount'.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_cost_breakdown: Option<ShippingCostBreakdown>,
     /// The total fees and taxes charged by TikTok Shop at the time of order settlement.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fee_tax_amount: Option<String>,
     /// The list of amounts that directly contribute to 'fee_tax_amount'.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee_tax_breakdown: Option<FeeTaxBreakdown>,
 }
 /// Supplementary costs for your reference.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShippingCostBreakdownSupplementaryComponent {
     /// The fee to offset TikTok Shop Shipping Incentive or customer-paid shipping fee, resulting in a net charge of $0 to the seller.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub customer_shipping_fee_offset_amount: Option<String>,
     /// The shipping fee subsidy funded by the platform for seller shipping.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_fee_subsidy_amount: Option<String>,
     /// The shipping fee discount provided in accordance with a campaign policy..
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform_shipping_fee_discount_amount: Option<String>,
     /// The shipping fee incurred by the seller for using TikTok Shipping.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fbm_shipping_cost_amount: Option<String>,
     /// The shipping fee incurred by the seller for orders fulfilled by TikTok (FBT).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fbt_shipping_cost_amount: Option<String>,
     /// The additional shipping incentive that the seller will receive if the seller signed up for the Co-Funded Free Shipping Program from 2024/08/26 to 2024/12/31.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub promo_shipping_incentive_amount: Option<String>,
     /// The shipping and warehouse fulfillment fee incurred by the seller for orders fulfilled by TikTok (FBT).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fbt_fulfillment_fee_amount: Option<String>,
     /// The shipping fee discount provided by sellers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_shipping_fee_discount_amount: Option<String>,
 }
 /// The list of amounts that directly contribute to 'shipping_cost_amount'.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TransactionShippingCostBreakdown {
     /// The actual shipping fee calculated based on the weight/dimensions measured by the carrier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub actual_shipping_fee_amount: Option<String>,
     /// The shipping fee subsidies and incentives provided by the platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_fee_discount_amount: Option<String>,
     /// The actual shipping fee borne by the customer, calculated based on the product weight uploaded by the seller.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub customer_paid_shipping_fee_amount: Option<String>,
     /// The shipping fee paid by the seller for the delivery of returns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_shipping_fee_amount: Option<String>,
     /// The shipping fee paid by the seller for the delivery of goods replacement.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub replacement_shipping_fee_amount: Option<String>,
     /// The shipping fee paid by the seller for the delivery of goods exchange.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub exchange_shipping_fee_amount: Option<String>,
     /// The fee incurred for packages requiring signature confirmation services
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub signature_confirmation_fee_amount: Option<String>,
     /// The shipping insurance fee incurred by the seller for purchasing additional TikTok shipping insurance services.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_insurance_fee_amount: Option<String>,
     /// Supplementary costs for your reference.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supplementary_component: Option<ShippingCostBreakdownSupplementaryComponent>,
 }
 /// The list of fees.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FeeTaxBreakdownFee {
     /// The commission amount charged by the platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform_commission_amount: Option<String>,
     /// The referral fee charged for processing successful orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub referral_fee_amount: Option<String>,
     /// The 20% refund administration fee deducted from the total refunded referral fee amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_administration_fee_amount: Option<String>,
     /// The transaction fee charged for processing successful orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub transaction_fee_amount: Option<String>,
     /// The handling fee charged when the buyer pays with a credit card.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub credit_card_handling_fee_amount: Option<String>,
     /// The commission amount charged to the seller for payment to the creator.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub affiliate_commission_amount: Option<String>,
     /// The affiliate ads commission paid to a creator before any personal income tax withholding.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub affiliate_commission_before_pit_amount: Option<String>,
     /// The creator's personal income tax withholding amount, deducted from the affiliate ads commission.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pit_withheld_from_ads_commission_amount: Option<String>,
     /// The commission amount for purchases through affiliate partner links.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub affiliate_partner_commission_amount: Option<String>,
     /// The commission for eligible orders from ads.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub affiliate_ads_commission_amount: Option<String>,
     /// The service fee charged for participation in the [Seller Free Shipping Programme].
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sfp_service_fee_amount: Option<String>,
     /// The service fee charged for participation in the [LIVE Specials Programme].
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub live_specials_fee_amount: Option<String>,
     /// The service fee charged for participation in the bonus cashback program.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub bonus_cashback_service_fee_amount: Option<String>,
     /// The service fee charged for using TikTok Shop Mall.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub mall_service_fee_amount: Option<String>,
     /// The final retail delivery fee for deliveries in Colorado, US.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub retail_delivery_fee_amount: Option<String>,
     /// The retail delivery fee for deliveries in Colorado, US.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub retail_delivery_fee_payment_amount: Option<String>,
     /// The retail delivery fee subsidy by the platform for losses due to returns, refunds, or other issues in Colorado, US.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub retail_delivery_fee_refund_amount: Option<String>,
 }
 /// The list of tax amounts.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FeeTaxBreakdownTax {
     /// The final sales tax to be paid by the customer for the product and delivery.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sales_tax_amount: Option<String>,
     /// The expected sales tax to be paid by the customer for the product and delivery.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sales_tax_payment_amount: Option<String>,
     /// The sales tax amount returned to the customer in the event of a refund.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sales_tax_refund_amount: Option<String>,
     /// The VAT paid by the platform on the seller's behalf.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub vat_amount: Option<String>,
     /// The import VAT, a tax paid on goods bought in one country and imported into another.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub import_vat_amount: Option<String>,
     /// The customs duties, a type of tax on cross-border goods collected by governments.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub customs_duty_amount: Option<String>,
     /// The fees charged by logistic suppliers for customs clearance services.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub customs_clearance_amount: Option<String>,
     /// The sales and service tax (SST) collected and remitted to the tax authority by the platform for low-value goods imported into Malaysia, effective January 1, 2024.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sst_amount: Option<String>,
     /// The goods and services tax (GST) collected and remitted to the tax authority by the platform for low-value goods imported into Singapore, effective January 1, 2023.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub gst_amount: Option<String>,
 }
 /// The list of amounts that directly contribute to 'fee_tax_amount'.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TransactionFeeTaxBreakdown {
     /// The list of fees.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee: Option<FeeTaxBreakdownFee>,
     /// The list of tax amounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax: Option<FeeTaxBreakdownTax>,
 }
 /// The list of transaction records in the statement.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Transaction {
     /// The transaction type. Standard transactions - 'ORDER': A transaction related to an order settlement.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// The transaction ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The transaction status. Only supports 'UNSETTLED'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// The three-digit currency code in ISO 4217 format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// Estimated settlement time for this transaction.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub estimated_settlement: Option<String>,
     /// reason for why transaction is pending for settlement
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unsettled_reason: Option<String>,
     /// The creation time of the order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_create_time: Option<i64>,
     /// The delivery time of the order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_delivery_time: Option<i64>,
     /// The order ID. Each transaction can only be associated with an order ID or an adjustment ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// The adjustment ID if the transaction is an adjustment.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub adjustment_id: Option<String>,
     /// The order ID associated with the adjustment, if any.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub adjustment_order_id: Option<String>,
     /// The estimated adjustment amount based on TikTok Shop policy.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub est_adjustment_amount: Option<String>,
     /// The estimated settlement amount for the order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub est_settlement_amount: Option<String>,
     /// The estimated revenue amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub est_revenue_amount: Option<String>,
     /// The list of amounts that directly contribute to 'revenue_amount'.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revenue_breakdown: Option<RevenueBreakdown>,
     /// The estimated shipping costs, please note that when order hasn't been delivered, no complete shipping cost can be provided.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub est_shipping_cost_amount: Option<String>,
     /// The list of amounts that directly contribute to 'shipping_cost_amount'.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_cost_breakdown: Option<TransactionShippingCostBreakdown>,
     /// The estimated total fees and taxes charged by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub est_fee_tax_amount: Option<String>,
     /// The list of amounts that directly contribute to 'fee_tax_amount'.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee_tax_breakdown: Option<TransactionFeeTaxBreakdown>,
 }
-::shop_api::impl_lenient!(
-    Statement, Money, Payment, Withdrawal, StatementTransaction, SettlementBreakdown,
-    RevenueBreakdown, SupplementaryComponent, ShippingCostBreakdown, Fee, Tax,
-    FeeTaxBreakdown, SkuTransaction, ShippingCostBreakdownSupplementaryComponent,
-    TransactionShippingCostBreakdown, FeeTaxBreakdownFee, FeeTaxBreakdownTax,
-    TransactionFeeTaxBreakdown, Transaction
-);
 /// Request of `finance.statements`: Get the shop's daily statements by time range or payment status.
 ///
 /// `GET /finance/202309/statements` — [official documentation](https://partner.tiktokshop.com/docv2/page/get-statements-202309)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FinanceStatementsRequest {
     /// Sort field; only statement_time.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_field: String,
     /// ASC (default) or DESC.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_order: Option<String>,
     /// Statements per page, 1-100 (default 20).
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: Option<i32>,
     /// Cursor from the previous page's next_page_token.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// Generated at or after (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub statement_time_ge: Option<i64>,
     /// Generated before (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub statement_time_lt: Option<i64>,
     /// Only statements with this payment status (default: all).
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub payment_status: Option<PaymentStatus>,
 }
 /// Response data of `finance.statements`: Get the shop's daily statements by time range or payment status.
 ///
 /// `GET /finance/202309/statements` — [official documentation](https://partner.tiktokshop.com/docv2/page/get-statements-202309)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FinanceStatementsResponse {
     /// This page of statements.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub statements: Option<Vec<Statement>>,
     /// Cursor of the next page; empty on the last.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for FinanceStatementsRequest {
@@ -1601,50 +640,27 @@ impl ::shop_api::runtime::Paginated for FinanceStatementsRequest {
 ///
 /// `GET /finance/202309/payments` — [official documentation](https://partner.tiktokshop.com/docv2/page/get-payments-202309)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FinancePaymentsRequest {
     /// Sort field; only create_time.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_field: String,
     /// ASC (default) or DESC.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_order: Option<String>,
     /// Payments per page, 1-100 (default 20).
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: Option<i32>,
     /// Cursor from the previous page's next_page_token.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// Created at or after (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub create_time_ge: Option<i64>,
     /// Created before (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub create_time_lt: Option<i64>,
 }
 /// Response data of `finance.payments`: Get the automated payments to the seller's bank account in a date range.
@@ -1653,20 +669,11 @@ pub struct FinancePaymentsRequest {
 ///
 /// `GET /finance/202309/payments` — [official documentation](https://partner.tiktokshop.com/docv2/page/get-payments-202309)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FinancePaymentsResponse {
     /// This page of payments.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub payments: Option<Vec<Payment>>,
     /// Cursor of the next page; empty on the last.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for FinancePaymentsRequest {
@@ -1714,70 +721,37 @@ impl ::shop_api::runtime::Paginated for FinancePaymentsRequest {
 ///
 /// `GET /finance/202309/withdrawals` — [official documentation](https://partner.tiktokshop.com/docv2/page/get-withdrawals-202309)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FinanceWithdrawalsRequest {
     /// Record types: WITHDRAW, SETTLE, TRANSFER, REVERSE.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub types: Vec<String>,
     /// Created at or after (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub create_time_ge: Option<i64>,
     /// Created before (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub create_time_lt: Option<i64>,
     /// Records per page, 1-100 (default 20).
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: Option<i32>,
     /// Cursor from the previous page's next_page_token.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
 }
 /// Response data of `finance.withdrawals`: Get withdrawal, settlement, transfer and reversal records of the seller's balance.
 ///
 /// `GET /finance/202309/withdrawals` — [official documentation](https://partner.tiktokshop.com/docv2/page/get-withdrawals-202309)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FinanceWithdrawalsResponse {
     /// This page of records.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub withdrawals: Option<Vec<Withdrawal>>,
     /// Cursor of the next page; empty on the last.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// Records matching the filter.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for FinanceWithdrawalsRequest {
@@ -1827,45 +801,26 @@ impl ::shop_api::runtime::Paginated for FinanceWithdrawalsRequest {
 ///
 /// `GET /finance/202501/statements/{statement_id}/statement_transactions` — [official documentation](https://partner.tiktokshop.com/docv2/page/6789c0c11882810314794094)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FinanceStatementTransactionsRequest {
     /// The statement.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub statement_id: String,
     /// Sort field; only order_create_time.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_field: String,
     /// ASC (default) or DESC.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_order: Option<String>,
     /// Transactions per page, 1-100 (default 20).
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: Option<i32>,
     /// Cursor from the previous page's next_page_token.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
 }
 /// Response data of `finance.statement_transactions`: Get the transactions (orders, adjustments, reserves) of a statement.
@@ -1875,79 +830,29 @@ pub struct FinanceStatementTransactionsRequest {
 ///
 /// `GET /finance/202501/statements/{statement_id}/statement_transactions` — [official documentation](https://partner.tiktokshop.com/docv2/page/6789c0c11882810314794094)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FinanceStatementTransactionsResponse {
     /// Statement id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// When the statement was generated (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Currency (ISO 4217).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// Statement status: SETTLED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// Total settlement amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_settlement_amount: Option<String>,
     /// Total withheld as reserve.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_reserve_amount: Option<String>,
     /// Amount paid out: total settlement + total reserve.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub payable_amount: Option<String>,
     /// Totals of the statement.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_settlement_breakdown: Option<SettlementBreakdown>,
     /// This page of transactions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub transactions: Option<Vec<StatementTransaction>>,
     /// Cursor of the next page; empty on the last.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// Transactions in the statement.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for FinanceStatementTransactionsRequest {
@@ -2001,84 +906,37 @@ impl ::shop_api::runtime::Paginated for FinanceStatementTransactionsRequest {
 ///
 /// `GET /finance/202501/orders/{order_id}/statement_transactions` — [official documentation](https://partner.tiktokshop.com/docv2/page/6789a057b59cf903096d991b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FinanceTransactionsByOrderRequest {
     /// The order ID in TikTok Shop.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub order_id: String,
 }
 /// Response data of `finance.transactions_by_order`: Retrieves the SKU-level details of an order transaction.
 ///
 /// `GET /finance/202501/orders/{order_id}/statement_transactions` — [official documentation](https://partner.tiktokshop.com/docv2/page/6789a057b59cf903096d991b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FinanceTransactionsByOrderResponse {
     /// The order ID in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// The creation time of the order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_create_time: Option<i64>,
     /// The three-digit currency code in ISO 4217 format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The revenue amount for the order at the time of order settlement.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub revenue_amount: Option<String>,
     /// The fees and taxes charged by the platform for the order at the time of order settlement.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fee_and_tax_amount: Option<String>,
     /// The shipping costs for the order at the time of order settlement.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_cost_amount: Option<String>,
     /// The settlement amount for the order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub settlement_amount: Option<String>,
     /// The list of SKU transaction records for the order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_transactions: Option<Vec<SkuTransaction>>,
     /// The number of transaction records
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for FinanceTransactionsByOrderRequest {
@@ -2111,105 +969,48 @@ impl ::shop_api::runtime::ApiRequest for FinanceTransactionsByOrderRequest {
 ///
 /// `GET /finance/202507/orders/unsettled` — [official documentation](https://partner.tiktokshop.com/docv2/page/68886ace1564fc04a94bd525)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FinanceUnsettledTransactionsRequest {
     /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// The number of results to be returned per page.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: Option<i64>,
     /// The returned results will be sorted by the specified field.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_field: String,
     /// The sort order for the 'sort_field' parameter. Values: ASC, DESC.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_order: Option<String>,
     /// Filter statements to show only those that are generated on or after the specified date and time.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub search_time_ge: Option<i64>,
     /// the search range's end time
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub search_time_lt: Option<i64>,
 }
 /// Response data of `finance.unsettled_transactions`: Allow the partner to retrieve a list of unsettled transactions (incl.
 ///
 /// `GET /finance/202507/orders/unsettled` — [official documentation](https://partner.tiktokshop.com/docv2/page/68886ace1564fc04a94bd525)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FinanceUnsettledTransactionsResponse {
     /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// The number of transaction records in the statement.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
     /// The sum of the estimated settlement amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sum_est_settlement_amount: Option<String>,
     /// The sum of the estimated revenue amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sum_est_revenue_amount: Option<String>,
     /// The sum of the estimated adjustment amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sum_est_adjustment_amount: Option<String>,
     /// The sum of the estimated fee amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sum_est_fee_amount: Option<String>,
     /// The list of transaction records in the statement.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub transactions: Option<Vec<Transaction>>,
 }
 impl ::shop_api::runtime::ApiRequest for FinanceUnsettledTransactionsRequest {

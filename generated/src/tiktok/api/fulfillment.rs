@@ -71,1025 +71,461 @@ impl HandoverMethod {
 ::shop_api::impl_str_enum!(HandoverMethod);
 /// A package as returned by package search.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PackageSummary {
     /// Package id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Package status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<PackageStatus>,
     /// Creation time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Last update time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Tracking number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tracking_number: Option<String>,
     /// Shipping provider id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_provider_id: Option<String>,
     /// Shipping provider name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_provider_name: Option<String>,
     /// Order line items in the package.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_line_item_ids: Option<Vec<String>>,
     /// Orders in the package.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub orders: Option<Vec<PackageOrder>>,
 }
 /// An order in a package.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PackageOrder {
     /// Order id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Deprecated: SKUs of the order in the package; use order_line_item_ids.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<PackageSku>>,
 }
 /// Deprecated: a SKU in a package.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PackageSku {
     /// SKU id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// SKU name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// SKU image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub image_url: Option<String>,
     /// Quantity.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity: Option<i64>,
 }
 /// Recipient or sender address of a package (masked for platform-shipped orders).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Address {
     /// Name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Phone number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phone_number: Option<String>,
     /// Complete address.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub full_address: Option<String>,
     /// Detailed address.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_detail: Option<String>,
     /// First street address line.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_line1: Option<String>,
     /// Second street address line.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_line2: Option<String>,
     /// Third street address line (mostly Brazil).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_line3: Option<String>,
     /// Fourth street address line (mostly Brazil).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_line4: Option<String>,
     /// Postal code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub postal_code: Option<String>,
     /// Region code, e.g. US.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub region_code: Option<String>,
 }
 /// Size of a package.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PackageDimension {
     /// Length.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub length: Option<String>,
     /// Width.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<String>,
     /// Height.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<String>,
     /// CM or INCH.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<String>,
 }
 /// Weight of a package.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PackageWeight {
     /// Weight.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
     /// GRAM or POUND.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<String>,
 }
 /// A pickup time slot.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TimeSlot {
     /// Start (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_time: Option<i64>,
     /// End (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_time: Option<i64>,
 }
 /// Shipping insurance of a package.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PackageInsurance {
     /// Insurance was purchased.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_purchased: Option<bool>,
     /// Coverage amount (USD).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub coverage_amount: Option<String>,
     /// Eligible for an insurance claim.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_claim_eligible: Option<bool>,
     /// NOT_STARTED, CLAIM_PENDING...
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub claim_status: Option<String>,
 }
 /// Tracking information for seller shipping (SEND_BY_SELLER delivery option).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SelfShipment {
     /// Tracking number of the carrier.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub tracking_number: String,
     /// Shipping provider id (logistics.shipping_providers).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub shipping_provider_id: String,
 }
 /// One package of a batch shipment.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PackageToShip {
     /// Package id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// TikTok shipping: PICKUP (default) or DROP_OFF.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handover_method: Option<HandoverMethod>,
     /// TikTok shipping with PICKUP: the chosen pickup time slot.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pickup_slot: Option<TimeSlot>,
     /// Seller shipping: carrier and tracking number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub self_shipment: Option<SelfShipment>,
 }
 /// An error about one package of a batch call.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PackageError {
     /// Error code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// Error message.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
     /// The package concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<PackageErrorDetail>,
 }
 /// The package an error is about.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PackageErrorDetail {
     /// Package id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub package_id: Option<String>,
 }
 /// A tracking event.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TrackingEvent {
     /// Event description.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
     /// Event time (Unix milliseconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time_millis: Option<i64>,
 }
 /// A warning about the request.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Warning {
     /// The warning.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
 }
 /// A door-to-door collection time slot of a package.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PickupSlot {
     /// Start of the slot (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_time: Option<i64>,
     /// End of the slot (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_time: Option<i64>,
     /// Whether the slot can be booked (the platform spells the key `avaliable`).
-    #[serde(
-        rename = "avaliable",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "avaliable")]
     pub available: Option<bool>,
 }
 /// List of eligible packages that can be combined.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CombinablePackage {
     /// A set of pre-generated package IDs after calling the Search Draft Package API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// List of order IDs for this package.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_ids: Option<Vec<String>>,
 }
 /// The reason why the order must be split.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MustSplitReason {
     /// It will return which type of verification is hit.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// If the value of reason.type is "CATEGORY_ITEM_LIMITATION", this field will return a value.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_id: Option<String>,
     /// For category verification, return the maximum quantity of goods allowed for this category in a single package; for total product quantity verification within the package, return the total quantity limit of goods in a single package.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub max_count: Option<String>,
 }
 /// Specific return information (can return multiple TikTok Shop order IDs).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SplitAttribute {
     /// TikTok Shop order ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Whether an order can be split: - 'true': The order can be split into multiple packages.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub can_split: Option<bool>,
     /// The reason why the order cannot be split.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason: Option<String>,
     /// Whether an order must be split: - true: The order must be split into multiple packages.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub must_split: Option<bool>,
     /// The reason why the order must be split.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub must_split_reasons: Option<Vec<MustSplitReason>>,
 }
 /// The weight of the scheduled package.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Weight {
     /// The weight of the scheduled package.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
     /// The unit of measurement is used to measure the weight.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<String>,
 }
 /// The dimensions of the scheduled package.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Dimension {
     /// The length of the package.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub length: Option<String>,
     /// The width of the package.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<String>,
     /// The height of the package.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<String>,
     /// The unit of measurement is used to measure the length.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<String>,
 }
 /// Shipping services info.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShippingService {
     /// Shipping service ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Shipping service Name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Estimated price for this service.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub price: Option<String>,
     /// Currency of the price
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The minimum estimated duration required for parcel delivery.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub earliest_delivery_days: Option<i64>,
     /// The maximum estimated duration required for parcel delivery.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub latest_delivery_days: Option<i64>,
     /// Whether it is the default shipping service
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_default: Option<bool>,
     /// The name of shipping provider
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_provider_name: Option<String>,
     /// The ID of shipping provider
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_provider_id: Option<String>,
 }
 /// Input list of splittable groups.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SplittableGroup {
     /// A unique identifier designated by the developer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The order line item IDs that need to be split into this group.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_line_item_ids: Option<Vec<String>>,
 }
 /// The number of packages returned is dependent on the number of 'splittable_group_ids' you sent in the request.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Package {
     /// The ID of split group in request body.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub splittable_group_id: Option<String>,
     /// Package ID after success split.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
 }
 /// The available shipping service's information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShippingServiceInfo {
     /// Shipping service ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Shipping service name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Estimated price for this service.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub price: Option<String>,
     /// Currency of the price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The minimum estimated duration required for package delivery.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub earliest_delivery_days: Option<i64>,
     /// The maximum estimated duration required for package delivery.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub latest_delivery_days: Option<i64>,
     /// Shipping provider ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_provider_id: Option<String>,
     /// Shipping provider name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_provider_name: Option<String>,
 }
 /// Return list of successfully combined packages.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CombinePackagePackage {
     /// The new package ID generated after the package has been successfully combined.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// List of order IDs corresponding to a new combined package ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_ids: Option<Vec<String>>,
 }
 /// Error detail.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Detail {
     /// Package ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub package_id: Option<String>,
 }
 /// Return list of possible errors.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Error {
     /// The failure reason code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// The failure reason of an unsuccessful combined package action.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
     /// Error detail.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Detail>,
 }
 /// The return list of packages.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct UpdatePackageDeliveryStatusPackage {
     /// The package ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Delivery status of the package. Values: DELIVERY_SUCCESS, DELIVERY_FAILED, UPDATE_POD.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_type: Option<String>,
     /// Delivery failure reasons. Values: INVALID_ADDRESS, UNABLE_RECEIVE, UNABLE_CONTACT_BUYER, BUYER_REFUSED, DELAY_DELIVERY, PACKAGE_LOST, PACKAGE_DAMAGE, FORCE_MAJEURE, OTHER.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fail_delivery_reason: Option<String>,
     /// Attachment type: - 'IMG' - 'PDF'
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub file_type: Option<String>,
     /// Attachment URL. The seller can use the Upload Delivery File and Upload Delivery Image APIs to generate the URL.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub file_url: Option<String>,
 }
 /// Return list of packages after being uncombined.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct UncombinePackagesPackage {
     /// The newly generated package ID(s) after being uncombined.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// List of order ID(s) corresponding to the uncombined package ID(s).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_ids: Option<Vec<String>>,
 }
 /// Error detail
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ErrorDetail {
     /// TikTok Shop order ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
 }
 /// Specific return information (returns multiple errors and reasons)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreateFirstMileBundleError {
     /// The success or failure status code returned in API response.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// The success or failure messages returned in API response.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
     /// Error detail
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<ErrorDetail>,
 }
 /// The list of invoices to upload.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Invoice {
     /// The TikTok Shop package ID, retrieved from Search Package.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub package_id: Option<String>,
     /// The list of TikTok Shop order IDs, retrieved from Get Order List.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_ids: Option<Vec<String>>,
     /// The invoice file format. Values: XML.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub file_type: Option<String>,
     /// Base64 encoding of the invoice file to upload.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub file: Option<String>,
 }
 /// The details of the error.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct UploadInvoiceDetail {
     /// The package ID where the error occurred.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub package_id: Option<String>,
     /// The order IDs where errors occurred.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_ids: Option<Vec<String>>,
 }
 /// The list of errors that occurred.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct UploadInvoiceError {
     /// The error code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// The error message.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
     /// The details of the error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<UploadInvoiceDetail>,
 }
 /// Specific return information (returns multiple errors and reasons)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreateFirstMileBundleV2Error {
     /// The success or failure status code returned in API response.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// The success or failure messages returned in API response.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
     /// Error detail
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<ErrorDetail>,
 }
-::shop_api::impl_lenient!(
-    PackageSummary, PackageOrder, PackageSku, Address, PackageDimension, PackageWeight,
-    TimeSlot, PackageInsurance, SelfShipment, PackageToShip, PackageError,
-    PackageErrorDetail, TrackingEvent, Warning, PickupSlot, CombinablePackage,
-    MustSplitReason, SplitAttribute, Weight, Dimension, ShippingService, SplittableGroup,
-    Package, ShippingServiceInfo, CombinePackagePackage, Detail, Error,
-    UpdatePackageDeliveryStatusPackage, UncombinePackagesPackage, ErrorDetail,
-    CreateFirstMileBundleError, Invoice, UploadInvoiceDetail, UploadInvoiceError,
-    CreateFirstMileBundleV2Error
-);
 /// Request of `fulfillment.search_packages`: Search packages by status and creation or update time.
 ///
 /// `POST /fulfillment/202309/packages/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa592bace3e02b75db748)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentSearchPackagesRequest {
     /// Packages per page, 1-50.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: i32,
     /// Cursor from the previous page's next_page_token.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// create_time (default), update_time or order_pay_time.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_field: Option<String>,
     /// ASC or DESC (default).
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_order: Option<String>,
     /// Only packages in this status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_status: Option<PackageStatus>,
     /// Created at or after (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_ge: Option<i64>,
     /// Created before (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_lt: Option<i64>,
     /// Updated at or after (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time_ge: Option<i64>,
     /// Updated before (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time_lt: Option<i64>,
 }
 /// Response data of `fulfillment.search_packages`: Search packages by status and creation or update time.
 ///
 /// `POST /fulfillment/202309/packages/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa592bace3e02b75db748)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentSearchPackagesResponse {
     /// This page of packages.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub packages: Option<Vec<PackageSummary>>,
     /// Cursor of the next page; empty on the last.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// Packages matching the filter.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentSearchPackagesRequest {
@@ -1135,146 +571,65 @@ impl ::shop_api::runtime::Paginated for FulfillmentSearchPackagesRequest {
 ///
 /// `GET /fulfillment/202309/packages/{package_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa39fbace3e02b75d8617)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentPackageDetailRequest {
     /// The package.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub package_id: String,
 }
 /// Response data of `fulfillment.package_detail`: Get a package with its orders, addresses, pickup slot, tracking number and carrier.
 ///
 /// `GET /fulfillment/202309/packages/{package_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa39fbace3e02b75d8617)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentPackageDetailResponse {
     /// Package id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub package_id: String,
     /// Package status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_status: Option<PackageStatus>,
     /// Creation time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Last update time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Orders in the package.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub orders: Option<Vec<PackageOrder>>,
     /// Order line items in the package.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_line_item_ids: Option<Vec<String>>,
     /// The package holds several SKUs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub has_multi_skus: Option<bool>,
     /// TIKTOK (platform shipping) or SELLER.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_type: Option<String>,
     /// Delivery option id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_option_id: Option<String>,
     /// Delivery option name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_option_name: Option<String>,
     /// Shipping provider id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_provider_id: Option<String>,
     /// Shipping provider name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_provider_name: Option<String>,
     /// Tracking number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tracking_number: Option<String>,
     /// Last-mile tracking number (cross-border orders).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub last_mile_tracking_number: Option<String>,
     /// Pickup or drop-off.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handover_method: Option<HandoverMethod>,
     /// Scheduled pickup slot.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pickup_slot: Option<TimeSlot>,
     /// DEFAULT, COMBINE or SPLIT.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub split_and_combine_tag: Option<String>,
     /// BUYER_NOTED or BUYER_UNNOTED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub note_tag: Option<String>,
     /// Recipient address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient_address: Option<Address>,
     /// Sender address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender_address: Option<Address>,
     /// Package size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dimension: Option<PackageDimension>,
     /// Package weight.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<PackageWeight>,
     /// Shipping insurance (US).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub insurance: Option<PackageInsurance>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentPackageDetailRequest {
@@ -1310,24 +665,18 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentPackageDetailRequest {
 ///
 /// `POST /fulfillment/202309/packages/{package_id}/ship` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa4f1defece02be6e7cb1)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentShipPackageRequest {
     /// The package.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub package_id: String,
     /// TikTok shipping: PICKUP (default) or DROP_OFF.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handover_method: Option<HandoverMethod>,
     /// TikTok shipping with PICKUP: the chosen pickup time slot.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pickup_slot: Option<TimeSlot>,
     /// Seller shipping: carrier and tracking number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub self_shipment: Option<SelfShipment>,
 }
 /// Response data of `fulfillment.ship_package`: Ship a package, by TikTok shipping (pickup or drop-off) or by seller shipping (own tracking number).
@@ -1337,6 +686,7 @@ pub struct FulfillmentShipPackageRequest {
 ///
 /// `POST /fulfillment/202309/packages/{package_id}/ship` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa4f1defece02be6e7cb1)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentShipPackageResponse {}
 impl ::shop_api::runtime::ApiRequest for FulfillmentShipPackageRequest {
     type Response = FulfillmentShipPackageResponse;
@@ -1367,24 +717,20 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentShipPackageRequest {
 ///
 /// `POST /fulfillment/202309/packages/ship` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa3ebbace3e02b75d8bd4)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentBatchShipPackagesRequest {
     /// Packages to ship.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub packages: Vec<PackageToShip>,
 }
 /// Response data of `fulfillment.batch_ship_packages`: Ship several packages in one call.
 ///
 /// `POST /fulfillment/202309/packages/ship` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa3ebbace3e02b75d8bd4)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentBatchShipPackagesResponse {
     /// Packages that could not be shipped.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub errors: Option<Vec<PackageError>>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentBatchShipPackagesRequest {
@@ -1408,28 +754,21 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentBatchShipPackagesRequest {
 ///
 /// `GET /fulfillment/202309/orders/{order_id}/tracking` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa630c16ffe02b8f11803)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentTrackingRequest {
     /// The order.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub order_id: String,
 }
 /// Response data of `fulfillment.tracking`: Get the logistics tracking events of an order.
 ///
 /// `GET /fulfillment/202309/orders/{order_id}/tracking` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa630c16ffe02b8f11803)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentTrackingResponse {
     /// Tracking events.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tracking: Option<Vec<TrackingEvent>>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentTrackingRequest {
@@ -1464,38 +803,23 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentTrackingRequest {
 ///
 /// `GET /fulfillment/202309/packages/{package_id}/shipping_documents` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa5fac16ffe02b8f112ca)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentShippingDocumentsRequest {
     /// The package.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub package_id: String,
     /// SHIPPING_LABEL, PACKING_SLIP, SHIPPING_LABEL_AND_PACKING_SLIP, SHIPPING_LABEL_PICTURE (PNG), HAZMAT_LABEL or INVOICE_LABEL (BR).
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub document_type: String,
     /// A6 (default) or A5; ignored for pictures and hazmat labels.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub document_size: Option<String>,
     /// PDF (default) or ZPL (Brazil only).
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub document_format: Option<String>,
 }
 /// Response data of `fulfillment.shipping_documents`: Get the URL of the shipping label and/or packing slip of a TikTok-shipped package.
@@ -1504,16 +828,11 @@ pub struct FulfillmentShippingDocumentsRequest {
 ///
 /// `GET /fulfillment/202309/packages/{package_id}/shipping_documents` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa5fac16ffe02b8f112ca)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentShippingDocumentsResponse {
     /// URL of the document (valid 24 hours).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub doc_url: String,
     /// Tracking number of the package.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tracking_number: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentShippingDocumentsRequest {
@@ -1554,30 +873,24 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentShippingDocumentsRequest {
 ///
 /// `POST /fulfillment/202309/orders/{order_id}/packages` — [official documentation](https://partner.tiktokshop.com/docv2/page/6503c95456e2bb0289ee4e81)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentMarkPackageAsShippedRequest {
     /// The order.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub order_id: String,
     /// Line items in the package.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_line_item_ids: Vec<String>,
     /// Tracking number.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub tracking_number: String,
     /// Shipping provider id (logistics.shipping_providers).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub shipping_provider_id: String,
 }
 /// Response data of `fulfillment.mark_package_as_shipped`: Mark order line items as shipped by the seller's own carrier, creating a package.
@@ -1587,30 +900,15 @@ pub struct FulfillmentMarkPackageAsShippedRequest {
 ///
 /// `POST /fulfillment/202309/orders/{order_id}/packages` — [official documentation](https://partner.tiktokshop.com/docv2/page/6503c95456e2bb0289ee4e81)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentMarkPackageAsShippedResponse {
     /// The order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// The package created.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub package_id: Option<String>,
     /// Line items in the package.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_line_item_ids: Option<Vec<String>>,
     /// A warning about the request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warning: Option<Warning>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentMarkPackageAsShippedRequest {
@@ -1647,56 +945,29 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentMarkPackageAsShippedRequest 
 ///
 /// `GET /fulfillment/202309/packages/{package_id}/handover_time_slots` — [official documentation](https://partner.tiktokshop.com/docv2/page/get-package-handover-time-slots-202309)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentPackageHandoverTimeSlotsRequest {
     /// The package.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub package_id: String,
 }
 /// Response data of `fulfillment.package_handover_time_slots`: Get how a package can be handed over to the carrier (pickup slots, drop-off, van collection).
 ///
 /// `GET /fulfillment/202309/packages/{package_id}/handover_time_slots` — [official documentation](https://partner.tiktokshop.com/docv2/page/get-package-handover-time-slots-202309)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentPackageHandoverTimeSlotsResponse {
     /// Whether the package supports door-to-door collection.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub can_pickup: Option<bool>,
     /// Whether the package can be dropped off at a drop-off point.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub can_drop_off: Option<bool>,
     /// UK only - whether van collection is available.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub can_van_collection: Option<bool>,
     /// Where to view the drop-off points.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub drop_off_point_url: Option<String>,
     /// The collection time slots.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pickup_slots: Option<Vec<PickupSlot>>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentPackageHandoverTimeSlotsRequest {
@@ -1729,31 +1000,27 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentPackageHandoverTimeSlotsRequ
 ///
 /// `POST /fulfillment/202309/orders/{order_id}/shipping_info/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/update-shipping-info-202309)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentUpdateShippingInfoRequest {
     /// The order.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub order_id: String,
     /// The carrier's tracking number (4 to 50 characters).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub tracking_number: String,
     /// The carrier (from logistics.shipping_providers).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub shipping_provider_id: String,
 }
 /// Response data of `fulfillment.update_shipping_info`: Update the tracking number and carrier of an order shipped by the seller.
 ///
 /// `POST /fulfillment/202309/orders/{order_id}/shipping_info/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/update-shipping-info-202309)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentUpdateShippingInfoResponse {}
 impl ::shop_api::runtime::ApiRequest for FulfillmentUpdateShippingInfoRequest {
     type Response = FulfillmentUpdateShippingInfoResponse;
@@ -1784,49 +1051,28 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUpdateShippingInfoRequest {
 ///
 /// `GET /fulfillment/202309/combinable_packages/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa481bace3e02b75d9e32)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentSearchCombinablePackagesRequest {
     /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// The number of results to be returned per page.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: i64,
 }
 /// Response data of `fulfillment.search_combinable_packages`: Query orders eligible for combined shipping.
 ///
 /// `GET /fulfillment/202309/combinable_packages/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa481bace3e02b75d9e32)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentSearchCombinablePackagesResponse {
     /// List of eligible packages that can be combined.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub combinable_packages: Option<Vec<CombinablePackage>>,
     /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// The number of orders that meet the query conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentSearchCombinablePackagesRequest {
@@ -1870,28 +1116,21 @@ impl ::shop_api::runtime::Paginated for FulfillmentSearchCombinablePackagesReque
 ///
 /// `GET /fulfillment/202309/orders/split_attributes` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa9210fcef602bf32ae5b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentOrderSplitAttributesRequest {
     /// Query list of TikTok Shop order IDs.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub order_ids: Vec<String>,
 }
 /// Response data of `fulfillment.order_split_attributes`: Check whether an order(s) can be split into multiple packages or not.
 ///
 /// `GET /fulfillment/202309/orders/split_attributes` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa9210fcef602bf32ae5b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentOrderSplitAttributesResponse {
     /// Specific return information (can return multiple TikTok Shop order IDs).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub split_attributes: Option<Vec<SplitAttribute>>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentOrderSplitAttributesRequest {
@@ -1919,35 +1158,23 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentOrderSplitAttributesRequest 
 ///
 /// `GET /fulfillment/202508/tts_tracking_validation` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a67c78f43b6d04908d49b8)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentTtsTrackingValidationRequest {
     /// The tracking number provided by shipping provider
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub tracking_number: String,
 }
 /// Response data of `fulfillment.tts_tracking_validation`: Tts tracking validation.
 ///
 /// `GET /fulfillment/202508/tts_tracking_validation` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a67c78f43b6d04908d49b8)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentTtsTrackingValidationResponse {
     /// A flag to determine whether the package is TikTok Shipping
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_tiktok_shipping: Option<bool>,
     /// A flag to determine whether the package is TikTok Collections
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_tiktok_collection: Option<bool>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentTtsTrackingValidationRequest {
@@ -1975,43 +1202,29 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentTtsTrackingValidationRequest
 ///
 /// `POST /fulfillment/202309/files/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa6e04a0bb702c06dcd34)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentUploadDeliveryFileRequest {
     /// The partner identifier used in API requests.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub category_asset_cipher: Option<String>,
     /// PDF file data to be uploaded to TikTok Shop.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub data: String,
     /// The name of the uploaded file.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub name: String,
 }
 /// Response data of `fulfillment.upload_delivery_file`: Upload the proof of delivery file for a package, and to generate the URL of the corresponding file.
 ///
 /// `POST /fulfillment/202309/files/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa6e04a0bb702c06dcd34)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentUploadDeliveryFileResponse {
     /// The URL returned from uploading the file that can be directly opened in a browser.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
     /// The name of the file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentUploadDeliveryFileRequest {
@@ -2039,45 +1252,27 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUploadDeliveryFileRequest {
 ///
 /// `POST /fulfillment/202309/images/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa70d0fcef602bf32772f)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentUploadDeliveryImageRequest {
     /// The partner identifier used in API requests.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub category_asset_cipher: Option<String>,
     /// Image file data to be uploaded to TikTok Shop.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub data: String,
 }
 /// Response data of `fulfillment.upload_delivery_image`: Upload the proof of delivery image for a package, and to generate the URL of the corresponding file.
 ///
 /// `POST /fulfillment/202309/images/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa70d0fcef602bf32772f)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentUploadDeliveryImageResponse {
     /// The URL returned from uploading the image that can be directly opened in a browser.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
     /// The image height returned from uploading the image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<i64>,
     /// The image width returned from uploading the image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentUploadDeliveryImageRequest {
@@ -2105,61 +1300,35 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUploadDeliveryImageRequest {
 ///
 /// `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa6b2bace3e02b75dda4e)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentEligibleShippingServiceRequest {
     /// TikTok Shop order ID
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub order_id: String,
     /// Order line item ID list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_line_item_ids: Option<Vec<String>>,
     /// The weight of the scheduled package.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<Weight>,
     /// The dimensions of the scheduled package.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dimension: Option<Dimension>,
 }
 /// Response data of `fulfillment.eligible_shipping_service`: Use this API ( for US ) to query the list of available shipping services when specifying packages' size or weight.
 ///
 /// `POST /fulfillment/202309/orders/{order_id}/shipping_services/query` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa6b2bace3e02b75dda4e)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentEligibleShippingServiceResponse {
     /// TikTok Shop order ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// Line item ID list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_line_id: Option<Vec<String>>,
     /// The weight of the scheduled package.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<Weight>,
     /// Shipping services info.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_services: Option<Vec<ShippingService>>,
     /// The dimension of the scheduled package.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dimension: Option<Dimension>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentEligibleShippingServiceRequest {
@@ -2192,33 +1361,25 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentEligibleShippingServiceReque
 ///
 /// `POST /fulfillment/202309/orders/{order_id}/split` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8890fcef602bf329fcc)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentSplitOrdersRequest {
     /// TikTok Shop order ID.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub order_id: String,
     /// Input list of splittable groups.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub splittable_groups: Vec<SplittableGroup>,
 }
 /// Response data of `fulfillment.split_orders`: Confirm an order split.
 ///
 /// `POST /fulfillment/202309/orders/{order_id}/split` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8890fcef602bf329fcc)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentSplitOrdersResponse {
     /// The number of packages returned is dependent on the number of 'splittable_group_ids' you sent in the request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub packages: Option<Vec<Package>>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentSplitOrdersRequest {
@@ -2250,74 +1411,40 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentSplitOrdersRequest {
 ///
 /// `POST /fulfillment/202309/packages` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentCreatePackagesRequest {
     /// TikTok Shop order ID.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_id: String,
     /// List of order line item IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_line_item_ids: Option<Vec<String>>,
     /// Package dimensions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dimension: Option<Dimension>,
     /// Specify the shipping service used.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_service_id: Option<String>,
     /// Package weight.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<Weight>,
 }
 /// Response data of `fulfillment.create_packages`: Ship orders (purchase labels).
 ///
 /// `POST /fulfillment/202309/packages` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentCreatePackagesResponse {
     /// TikTok Shop order ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// List of order line item IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_line_item_ids: Option<Vec<String>>,
     /// Package dimensions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dimension: Option<Dimension>,
     /// The available shipping service's information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_service_info: Option<ShippingServiceInfo>,
     /// Package ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub package_id: Option<String>,
     /// Package weight.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<Weight>,
     /// The time when the product was created.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentCreatePackagesRequest {
@@ -2341,31 +1468,22 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentCreatePackagesRequest {
 ///
 /// `POST /fulfillment/202309/packages/combine` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa99adefece02be6f07c9)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentCombinePackageRequest {
     /// Input list of combinable packages.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub combinable_packages: Vec<CombinablePackage>,
 }
 /// Response data of `fulfillment.combine_package`: Combine packages into one fulfillment package.
 ///
 /// `POST /fulfillment/202309/packages/combine` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa99adefece02be6f07c9)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentCombinePackageResponse {
     /// Return list of successfully combined packages.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub packages: Option<Vec<CombinePackagePackage>>,
     /// Return list of possible errors.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub errors: Option<Vec<Error>>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentCombinePackageRequest {
@@ -2389,24 +1507,20 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentCombinePackageRequest {
 ///
 /// `POST /fulfillment/202309/packages/deliver` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa332c16ffe02b8f0ba82)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentUpdatePackageDeliveryStatusRequest {
     /// The return list of packages.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub packages: Vec<UpdatePackageDeliveryStatusPackage>,
 }
 /// Response data of `fulfillment.update_package_delivery_status`: Update the delivery status of the package from in transit status.
 ///
 /// `POST /fulfillment/202309/packages/deliver` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa332c16ffe02b8f0ba82)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentUpdatePackageDeliveryStatusResponse {
     /// Specific return information (returns multiple errors and reasons).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub errors: Option<Vec<Error>>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentUpdatePackageDeliveryStatusRequest {
@@ -2430,31 +1544,27 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUpdatePackageDeliveryStatusR
 ///
 /// `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa666c16ffe02b8f1203c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentUpdatePackageShippingInfoRequest {
     /// TikTok Shop package ID.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub package_id: String,
     /// The shipment tracking number provided by the carrier.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub tracking_number: String,
     /// Identifies the carrier that will deliver the package.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub shipping_provider_id: String,
 }
 /// Response data of `fulfillment.update_package_shipping_info`: Update package shipping info.
 ///
 /// `POST /fulfillment/202309/packages/{package_id}/shipping_info/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa666c16ffe02b8f1203c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentUpdatePackageShippingInfoResponse {}
 impl ::shop_api::runtime::ApiRequest for FulfillmentUpdatePackageShippingInfoRequest {
     type Response = FulfillmentUpdatePackageShippingInfoResponse;
@@ -2485,35 +1595,23 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUpdatePackageShippingInfoReq
 ///
 /// `POST /fulfillment/202309/packages/{package_id}/uncombine` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa960f1fd3102b92ceb0e)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentUncombinePackagesRequest {
     /// Package ID you wish to uncombine an order(s) from.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub package_id: String,
     /// TikTok Shop order ID. Indicate the orders that need to be removed from the package.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_ids: Option<Vec<String>>,
 }
 /// Response data of `fulfillment.uncombine_packages`: Uncombine one or more orders from an already combined package.
 ///
 /// `POST /fulfillment/202309/packages/{package_id}/uncombine` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa960f1fd3102b92ceb0e)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentUncombinePackagesResponse {
     /// Return list of packages after being uncombined.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub packages: Option<Vec<UncombinePackagesPackage>>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentUncombinePackagesRequest {
@@ -2545,64 +1643,34 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUncombinePackagesRequest {
 ///
 /// `POST /fulfillment/202407/bundles` — [official documentation](https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentCreateFirstMileBundleRequest {
     /// The IDs of all the orders sent in a single first-mile bundle.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_ids: Vec<String>,
     /// The way you send the first-mile bundle.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub handover_method: String,
     /// The logistic provider ID in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_provider_id: Option<String>,
     /// The logistic tracking number of the bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tracking_number: Option<String>,
     /// Last 4 digits of the sender's phone number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phone_tail_number: Option<String>,
 }
 /// Response data of `fulfillment.create_first_mile_bundle`: Create first mile bundle.
 ///
 /// `POST /fulfillment/202407/bundles` — [official documentation](https://partner.tiktokshop.com/docv2/page/669f4a4e762e2402ff17df5c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentCreateFirstMileBundleResponse {
     /// The ID of the first-mile bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_mile_bundle_id: Option<String>,
     /// The returned waybill link.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
     /// Specific return information (returns multiple errors and reasons)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub errors: Option<Vec<CreateFirstMileBundleError>>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentCreateFirstMileBundleRequest {
@@ -2627,26 +1695,18 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentCreateFirstMileBundleRequest
 ///
 /// `POST /fulfillment/202502/invoice/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/67b542559a140004b343984f)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentUploadInvoiceRequest {
     /// The list of invoices to upload.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub invoices: Option<Vec<Invoice>>,
 }
 /// Response data of `fulfillment.upload_invoice`: Upload the invoice document.
 ///
 /// `POST /fulfillment/202502/invoice/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/67b542559a140004b343984f)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentUploadInvoiceResponse {
     /// The list of errors that occurred.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub errors: Option<Vec<UploadInvoiceError>>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentUploadInvoiceRequest {
@@ -2670,64 +1730,34 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUploadInvoiceRequest {
 ///
 /// `POST /fulfillment/202510/first_mile_bundle` — [official documentation](https://partner.tiktokshop.com/docv2/page/6904270e108f19049997e9e5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentCreateFirstMileBundleV2Request {
     /// The IDs of all the orders sent in a single first-mile bundle.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_ids: Vec<String>,
     /// The way you send the first-mile bundle.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub handover_method: String,
     /// The logistic provider ID in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_provider_id: Option<String>,
     /// The logistic tracking number of the bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tracking_number: Option<String>,
     /// Last 4 digits of the sender's phone number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phone_tail_number: Option<String>,
 }
 /// Response data of `fulfillment.create_first_mile_bundle_v2`: Create first mile bundle(v2).
 ///
 /// `POST /fulfillment/202510/first_mile_bundle` — [official documentation](https://partner.tiktokshop.com/docv2/page/6904270e108f19049997e9e5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentCreateFirstMileBundleV2Response {
     /// The ID of the first-mile bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_mile_bundle_id: Option<String>,
     /// The returned waybill link.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
     /// Specific return information (returns multiple errors and reasons)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub errors: Option<Vec<CreateFirstMileBundleV2Error>>,
 }
 impl ::shop_api::runtime::ApiRequest for FulfillmentCreateFirstMileBundleV2Request {

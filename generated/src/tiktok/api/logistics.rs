@@ -3,513 +3,229 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// A warehouse of the seller.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Warehouse {
     /// Warehouse id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Warehouse name (not unique).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Physical warehouse entity; several warehouses may share one.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub entity_id: Option<String>,
     /// SALES_WAREHOUSE (ships products) or RETURN_WAREHOUSE (receives returns).
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// DOMESTIC_WAREHOUSE, CB_OVERSEA_WAREHOUSE or CB_DIRECT_SHIPPING_WAREHOUSE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sub_type: Option<String>,
     /// ENABLED, DISABLED or RESTRICTED: whether stock in it can be sold.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub effect_status: Option<String>,
     /// Default warehouse for products without a designated warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_default: Option<bool>,
     /// Address of the warehouse.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<WarehouseAddress>,
 }
 /// Address of a warehouse.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WarehouseAddress {
     /// Contact person.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub contact_person: Option<String>,
     /// Phone number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phone_number: Option<String>,
     /// Combined address.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub full_address: Option<String>,
     /// First address line (street and number).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_line1: Option<String>,
     /// Second address line (flat, suite...).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_line2: Option<String>,
     /// Street number (Brazil).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_line3: Option<String>,
     /// Supplement information (Brazil).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_line4: Option<String>,
     /// Region.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub region: Option<String>,
     /// Region code, e.g. US.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub region_code: Option<String>,
     /// State or province.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub state: Option<String>,
     /// City.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub city: Option<String>,
     /// District (the platform spells the field `distict`).
-    #[serde(
-        rename = "distict",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "distict")]
     pub district: Option<String>,
     /// Town.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub town: Option<String>,
     /// Postal code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub postal_code: Option<String>,
     /// Kanji first name (JP).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_name: Option<String>,
     /// Kanji last name (JP).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub last_name: Option<String>,
     /// Hiragana or katakana first name (JP).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_name_local_script: Option<String>,
     /// Hiragana or katakana last name (JP).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub last_name_local_script: Option<String>,
     /// Coordinates.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub geolocation: Option<Geolocation>,
 }
 /// Coordinates of an address.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Geolocation {
     /// Latitude.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub latitude: Option<String>,
     /// Longitude.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub longitude: Option<String>,
 }
 /// A delivery option of a warehouse.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DeliveryOption {
     /// Delivery option id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Delivery option name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Description.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
     /// STANDARD, EXPRESS, ECONOMY or SEND_BY_SELLER.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// Platforms where it is available: TIKTOK_SHOP, TOKOPEDIA.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform: Option<Vec<String>>,
     /// Package size limits.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dimension_limit: Option<DimensionLimit>,
     /// Package weight limits.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight_limit: Option<WeightLimit>,
 }
 /// Package size limits of a delivery option.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DimensionLimit {
     /// Maximum length.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub max_length: Option<f64>,
     /// Maximum width.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub max_width: Option<f64>,
     /// Maximum height.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub max_height: Option<f64>,
     /// CM or INCH.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<String>,
 }
 /// Package weight limits of a delivery option.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WeightLimit {
     /// Maximum weight.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub max_weight: Option<f64>,
     /// Minimum weight.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub min_weight: Option<f64>,
     /// GRAM or POUND.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<String>,
 }
 /// A shipping provider (carrier).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShippingProvider {
     /// Shipping provider id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Shipping provider name, e.g. USPS.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub name: String,
 }
 /// Global warehouse information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GlobalWarehouse {
     /// Global warehouse ID, a unique and immutable primary key, used for all global warehouse logistics.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Global warehouse name. This name is not unique across the TikTok Shop system.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Possible values: - SELLER: Warehouse owned by the seller. Values: SELLER, PLATFORM_COOPERATION.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ownership: Option<String>,
 }
 /// The weight of product
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Weight {
     /// The weight of product
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub weight: Option<String>,
     /// 1:gram 2:pound 3:ounce 4:kilogram
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<i64>,
 }
 /// The dimension of the product
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Dimension {
     /// The length of the product
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub length: Option<String>,
     /// The width of the product
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<String>,
     /// The height of the product
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<String>,
     /// 1: centimeter 2:inch 3:foot 4:millimeter 5:meter
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<i64>,
 }
 /// Attribute of the product,including dimension and weight
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductAttribute {
     /// The weight of product
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<Weight>,
     /// The dimension of the product
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dimension: Option<Dimension>,
 }
 /// Template details, including the template_name and other messages
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Template {
     /// The template name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_name: Option<String>,
     /// The template_id
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_id: Option<String>,
     /// Is default template or not
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_default: Option<bool>,
     /// 1 for shipping by platform template 2 for shipping by seller template
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_party: Option<i64>,
 }
 /// Contains the reason why this template is not usable
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FilterReason {
     /// 1 for length filter 2 for width filter 3 for height filter 4 for weight filter 9 for service mode filter 11 for service filter
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub filter_type: Option<String>,
     /// Detailed reason for unreachable
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason: Option<String>,
 }
 /// If service_unreachable_reason is not empty, it will contain a "reason" why this template is not usable.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ServiceUnreachableReason {
     /// Id of the service
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub service_id: Option<String>,
     /// Contains the reason why this template is not usable
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub filter_reason: Option<Vec<FilterReason>>,
 }
 /// All the seller's template
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AvailableShippingTemplateTemplate {
     /// Whether the template is available
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_is_available: Option<bool>,
     /// Template details, including the template_name and other messages
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<Template>,
     /// If service_unreachable_reason is not empty, it will contain a "reason" why this template is not usable.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub service_unreachable_reason: Option<Vec<ServiceUnreachableReason>>,
 }
-::shop_api::impl_lenient!(
-    Warehouse, WarehouseAddress, Geolocation, DeliveryOption, DimensionLimit,
-    WeightLimit, ShippingProvider, GlobalWarehouse, Weight, Dimension, ProductAttribute,
-    Template, FilterReason, ServiceUnreachableReason, AvailableShippingTemplateTemplate
-);
 /// Request of `logistics.warehouses`: Get all warehouses of the seller, with address and status.
 ///
 /// `GET /logistics/202309/warehouses` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa418defece02be6e66b6)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsWarehousesRequest {}
 /// Response data of `logistics.warehouses`: Get all warehouses of the seller, with address and status.
 ///
 /// `GET /logistics/202309/warehouses` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa418defece02be6e66b6)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsWarehousesResponse {
     /// The seller's warehouses.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warehouses: Option<Vec<Warehouse>>,
 }
 impl ::shop_api::runtime::ApiRequest for LogisticsWarehousesRequest {
@@ -534,35 +250,24 @@ impl ::shop_api::runtime::ApiRequest for LogisticsWarehousesRequest {
 ///
 /// `GET /logistics/202309/warehouses/{warehouse_id}/delivery_options` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa46ebace3e02b75d9afa)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsDeliveryOptionsRequest {
     /// The warehouse.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub warehouse_id: String,
     /// WAREHOUSE: options active for the warehouse (default); PRODUCT: options selectable per product.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub scope: Option<String>,
 }
 /// Response data of `logistics.delivery_options`: Get the delivery options available from a warehouse.
 ///
 /// `GET /logistics/202309/warehouses/{warehouse_id}/delivery_options` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa46ebace3e02b75d9afa)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsDeliveryOptionsResponse {
     /// Delivery options of the warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_options: Option<Vec<DeliveryOption>>,
 }
 impl ::shop_api::runtime::ApiRequest for LogisticsDeliveryOptionsRequest {
@@ -600,15 +305,12 @@ impl ::shop_api::runtime::ApiRequest for LogisticsDeliveryOptionsRequest {
 ///
 /// `GET /logistics/202309/delivery_options/{delivery_option_id}/shipping_providers` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa48d4a0bb702c06d85cd)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsShippingProvidersRequest {
     /// The delivery option.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub delivery_option_id: String,
 }
 /// Response data of `logistics.shipping_providers`: Get the shipping providers of a delivery option.
@@ -617,13 +319,9 @@ pub struct LogisticsShippingProvidersRequest {
 ///
 /// `GET /logistics/202309/delivery_options/{delivery_option_id}/shipping_providers` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa48d4a0bb702c06d85cd)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsShippingProvidersResponse {
     /// Shipping providers of the delivery option.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_providers: Option<Vec<ShippingProvider>>,
 }
 impl ::shop_api::runtime::ApiRequest for LogisticsShippingProvidersRequest {
@@ -656,18 +354,15 @@ impl ::shop_api::runtime::ApiRequest for LogisticsShippingProvidersRequest {
 ///
 /// `GET /logistics/202309/global_warehouses` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa3f0defece02be6e5ffb)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsGlobalSellerWarehouseRequest {}
 /// Response data of `logistics.global_seller_warehouse`: Retrieve all global warehouse information associated with the seller.
 ///
 /// `GET /logistics/202309/global_warehouses` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa3f0defece02be6e5ffb)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsGlobalSellerWarehouseResponse {
     /// Global warehouse information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub global_warehouses: Option<Vec<GlobalWarehouse>>,
 }
 impl ::shop_api::runtime::ApiRequest for LogisticsGlobalSellerWarehouseRequest {
@@ -693,22 +388,18 @@ impl ::shop_api::runtime::ApiRequest for LogisticsGlobalSellerWarehouseRequest {
 ///
 /// `GET /logistics/202510/seller_templates` — [official documentation](https://partner.tiktokshop.com/docv2/page/691bd4c7502f2b04ad27432f)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsAvailableShippingTemplateRequest {
     /// Attribute of the product,including dimension and weight
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_attribute: Option<ProductAttribute>,
 }
 /// Response data of `logistics.available_shipping_template`: get seller's available shipping template and return the reason why the template is not available.
 ///
 /// `GET /logistics/202510/seller_templates` — [official documentation](https://partner.tiktokshop.com/docv2/page/691bd4c7502f2b04ad27432f)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LogisticsAvailableShippingTemplateResponse {
     /// All the seller's template
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub templates: Option<Vec<AvailableShippingTemplateTemplate>>,
 }
 impl ::shop_api::runtime::ApiRequest for LogisticsAvailableShippingTemplateRequest {

@@ -157,69 +157,118 @@ impl Event {
         #[allow(clippy::match_single_binding)]
         match code {
             #[cfg(feature = "tiktok-event")]
-            "1" => serde_json::from_str(data).map(Self::OrderStatusChange),
+            "1" => ::shop_api::runtime::de::from_str(data).map(Self::OrderStatusChange),
             #[cfg(feature = "tiktok-event")]
-            "3" => serde_json::from_str(data).map(Self::RecipientAddressUpdate),
+            "3" => {
+                ::shop_api::runtime::de::from_str(data).map(Self::RecipientAddressUpdate)
+            }
             #[cfg(feature = "tiktok-event")]
-            "4" => serde_json::from_str(data).map(Self::PackageUpdate),
+            "4" => ::shop_api::runtime::de::from_str(data).map(Self::PackageUpdate),
             #[cfg(feature = "tiktok-event")]
-            "5" => serde_json::from_str(data).map(Self::ProductStatusChange),
+            "5" => ::shop_api::runtime::de::from_str(data).map(Self::ProductStatusChange),
             #[cfg(feature = "tiktok-event")]
-            "6" => serde_json::from_str(data).map(Self::SellerDeauthorization),
+            "6" => {
+                ::shop_api::runtime::de::from_str(data).map(Self::SellerDeauthorization)
+            }
             #[cfg(feature = "tiktok-event")]
-            "7" => serde_json::from_str(data).map(Self::UpcomingAuthorizationExpiration),
+            "7" => {
+                ::shop_api::runtime::de::from_str(data)
+                    .map(Self::UpcomingAuthorizationExpiration)
+            }
             #[cfg(feature = "tiktok-event")]
-            "11" => serde_json::from_str(data).map(Self::CancellationStatusChange),
+            "11" => {
+                ::shop_api::runtime::de::from_str(data)
+                    .map(Self::CancellationStatusChange)
+            }
             #[cfg(feature = "tiktok-event")]
-            "12" => serde_json::from_str(data).map(Self::ReturnStatusChange),
+            "12" => ::shop_api::runtime::de::from_str(data).map(Self::ReturnStatusChange),
             #[cfg(feature = "tiktok-event")]
-            "13" => serde_json::from_str(data).map(Self::NewConversation),
+            "13" => ::shop_api::runtime::de::from_str(data).map(Self::NewConversation),
             #[cfg(feature = "tiktok-event")]
-            "14" => serde_json::from_str(data).map(Self::NewMessage),
+            "14" => ::shop_api::runtime::de::from_str(data).map(Self::NewMessage),
             #[cfg(feature = "tiktok-event")]
-            "15" => serde_json::from_str(data).map(Self::ProductInformationChange),
+            "15" => {
+                ::shop_api::runtime::de::from_str(data)
+                    .map(Self::ProductInformationChange)
+            }
             #[cfg(feature = "tiktok-event")]
-            "16" => serde_json::from_str(data).map(Self::ProductCreation),
+            "16" => ::shop_api::runtime::de::from_str(data).map(Self::ProductCreation),
             #[cfg(feature = "tiktok-event")]
-            "18" => serde_json::from_str(data).map(Self::ProductCategoryChange),
+            "18" => {
+                ::shop_api::runtime::de::from_str(data).map(Self::ProductCategoryChange)
+            }
             #[cfg(feature = "tiktok-event")]
-            "19" => serde_json::from_str(data).map(Self::SizeChartChange),
+            "19" => ::shop_api::runtime::de::from_str(data).map(Self::SizeChartChange),
             #[cfg(feature = "tiktok-event")]
-            "21" => serde_json::from_str(data).map(Self::InboundFbtOrderStatusChange),
+            "21" => {
+                ::shop_api::runtime::de::from_str(data)
+                    .map(Self::InboundFbtOrderStatusChange)
+            }
             #[cfg(feature = "tiktok-event")]
-            "22" => serde_json::from_str(data).map(Self::FbtMerchantOnboarding),
+            "22" => {
+                ::shop_api::runtime::de::from_str(data).map(Self::FbtMerchantOnboarding)
+            }
             #[cfg(feature = "tiktok-event")]
-            "23" => serde_json::from_str(data).map(Self::GoodsMatch),
+            "23" => ::shop_api::runtime::de::from_str(data).map(Self::GoodsMatch),
             #[cfg(feature = "tiktok-event")]
-            "24" => serde_json::from_str(data).map(Self::FbtInventoryUpdate),
+            "24" => ::shop_api::runtime::de::from_str(data).map(Self::FbtInventoryUpdate),
             #[cfg(feature = "tiktok-event")]
-            "25" => serde_json::from_str(data).map(Self::OpportunityMatchingStatusChange),
+            "25" => {
+                ::shop_api::runtime::de::from_str(data)
+                    .map(Self::OpportunityMatchingStatusChange)
+            }
             #[cfg(feature = "tiktok-event")]
-            "27" => serde_json::from_str(data).map(Self::InventoryStatusChange),
+            "27" => {
+                ::shop_api::runtime::de::from_str(data).map(Self::InventoryStatusChange)
+            }
             #[cfg(feature = "tiktok-event")]
-            "33" => serde_json::from_str(data).map(Self::NewMessageListener),
+            "33" => ::shop_api::runtime::de::from_str(data).map(Self::NewMessageListener),
             #[cfg(feature = "tiktok-event")]
-            "35" => serde_json::from_str(data).map(Self::TokopediaMirrorStatusChange),
+            "35" => {
+                ::shop_api::runtime::de::from_str(data)
+                    .map(Self::TokopediaMirrorStatusChange)
+            }
             #[cfg(feature = "tiktok-event")]
-            "36" => serde_json::from_str(data).map(Self::InvoiceStatusChange),
+            "36" => {
+                ::shop_api::runtime::de::from_str(data).map(Self::InvoiceStatusChange)
+            }
             #[cfg(feature = "tiktok-event")]
-            "37" => serde_json::from_str(data).map(Self::ProductAuditStatusChange),
+            "37" => {
+                ::shop_api::runtime::de::from_str(data)
+                    .map(Self::ProductAuditStatusChange)
+            }
             #[cfg(feature = "tiktok-event")]
-            "38" => serde_json::from_str(data).map(Self::StrikethroughPriceExpired),
+            "38" => {
+                ::shop_api::runtime::de::from_str(data)
+                    .map(Self::StrikethroughPriceExpired)
+            }
             #[cfg(feature = "tiktok-event")]
-            "39" => serde_json::from_str(data).map(Self::ActivityStatusChange),
+            "39" => {
+                ::shop_api::runtime::de::from_str(data).map(Self::ActivityStatusChange)
+            }
             #[cfg(feature = "tiktok-event")]
-            "42" => serde_json::from_str(data).map(Self::CombinedListingChange),
+            "42" => {
+                ::shop_api::runtime::de::from_str(data).map(Self::CombinedListingChange)
+            }
             #[cfg(feature = "tiktok-event")]
-            "46" => serde_json::from_str(data).map(Self::ImageTranslationCompleted),
+            "46" => {
+                ::shop_api::runtime::de::from_str(data)
+                    .map(Self::ImageTranslationCompleted)
+            }
             #[cfg(feature = "tiktok-event")]
-            "51" => serde_json::from_str(data).map(Self::GlobalReplicationStatusChange),
+            "51" => {
+                ::shop_api::runtime::de::from_str(data)
+                    .map(Self::GlobalReplicationStatusChange)
+            }
             #[cfg(feature = "tiktok-event")]
-            "52" => serde_json::from_str(data).map(Self::GlobalListingMethodChange),
+            "52" => {
+                ::shop_api::runtime::de::from_str(data)
+                    .map(Self::GlobalListingMethodChange)
+            }
             _ => {
                 Ok(Self::Unknown {
                     code: code.to_owned(),
-                    data: serde_json::from_str(data)?,
+                    data: ::serde_json::from_str(data)?,
                 })
             }
         }

@@ -133,2456 +133,840 @@ impl PackageStatus {
 ::shop_api::impl_str_enum!(PackageStatus);
 /// A TikTok Shop order.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Order {
     /// TikTok Shop order id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Order status.
-    #[serde(default)]
     pub status: OrderStatus,
     /// Order type: NORMAL, ZERO_LOTTERY, PRE_ORDER, MADE_TO_ORDER, BACK_ORDER; empty for standard orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_type: Option<String>,
     /// Platform the order was placed on: TIKTOK_SHOP or TOKOPEDIA.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub commerce_platform: Option<String>,
     /// Creation time (Unix seconds).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub create_time: i64,
     /// Time of the last status change (Unix seconds).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub update_time: i64,
     /// Payment time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub paid_time: Option<i64>,
     /// Buyer user id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub user_id: Option<String>,
     /// Anonymized buyer email address.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyer_email: Option<String>,
     /// Note from the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyer_message: Option<String>,
     /// Buyer's TikTok nickname.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyer_nickname: Option<String>,
     /// Buyer's TikTok avatar URL.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyer_avatar: Option<String>,
     /// Seller note from Seller Center.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_note: Option<String>,
     /// Order-level amounts paid by the buyer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment: Option<Payment>,
     /// Payment method name, for display.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub payment_method_name: Option<String>,
     /// Payment method code (order detail only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub payment_method_code: Option<String>,
     /// Code distinguishing payment methods (order detail only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub payment_card_type: Option<String>,
     /// Authorization code of the transaction, Brazil only (order detail only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub payment_auth_code: Option<String>,
     /// National registration id of the payment institution (order detail only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub channel_entity_national_registry_id: Option<String>,
     /// Shipping address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient_address: Option<RecipientAddress>,
     /// Whether the recipient address has been changed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub has_updated_recipient_address: Option<bool>,
     /// Line items; one per unit of a SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub line_items: Option<Vec<LineItem>>,
     /// Packages of this order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub packages: Option<Vec<OrderPackage>>,
     /// FULFILLMENT_BY_SELLER, FULFILLMENT_BY_TIKTOK or FULFILLMENT_BY_DILAYANI_TOKOPEDIA.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fulfillment_type: Option<String>,
     /// Who provides the shipping service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_type: Option<ShippingType>,
     /// HOME_DELIVERY or COLLECTION_POINT (pick-up drop-off).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_type: Option<String>,
     /// Delivery option id (seller logistics template).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_option_id: Option<String>,
     /// Delivery option name, for display.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_option_name: Option<String>,
     /// Id of the current shipping provider.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_provider_id: Option<String>,
     /// Name of the current shipping provider.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_provider: Option<String>,
     /// Tracking number, once shipped.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tracking_number: Option<String>,
     /// Seller warehouse id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warehouse_id: Option<String>,
     /// COMBINED or SPLIT.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub split_or_combine_tag: Option<String>,
     /// Groups orders of the same buyer in a LIVE session for combined shipping.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub auto_combine_group_id: Option<String>,
     /// Seller handling time for pre-order and made-to-order items.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handling_duration: Option<HandlingDuration>,
     /// When handling starts and the order moves to AWAITING_SHIPMENT (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub release_date: Option<i64>,
     /// When the seller shipped the order (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub rts_time: Option<i64>,
     /// Latest shipping time set by the platform (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub rts_sla_time: Option<i64>,
     /// Latest collection time set by the platform (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tts_sla_time: Option<i64>,
     /// Auto-cancel time if not AWAITING_COLLECTION by then (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_due_time: Option<i64>,
     /// Auto-cancel time if not IN_TRANSIT by then (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub collection_due_time: Option<i64>,
     /// Auto-cancel time if not DELIVERED by then (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_due_time: Option<i64>,
     /// When the order moved to IN_TRANSIT (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub collection_time: Option<i64>,
     /// When the order moved to DELIVERED (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_time: Option<i64>,
     /// Arrive-by time to count as on-time delivery (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_sla_time: Option<i64>,
     /// Deliver-before time of the delivery option (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_option_required_delivery_time: Option<i64>,
     /// Package must be picked up by this time, SEA only (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pick_up_cut_off_time: Option<i64>,
     /// Latest collection time for next-day-delivery incentives (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fast_dispatch_sla_time: Option<i64>,
     /// Recommended time to ship, SEA only (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub recommended_shipping_time: Option<i64>,
     /// Shipping priority, SEA only: 100 instant ... 600 standard.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fulfillment_priority_level: Option<i32>,
     /// Fast delivery program badge of the order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fast_delivery_program: Option<String>,
     /// Cash on delivery.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_cod: Option<bool>,
     /// Sample order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_sample_order: Option<bool>,
     /// The order was or will be ON_HOLD.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_on_hold_order: Option<bool>,
     /// Replacement order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_replacement_order: Option<bool>,
     /// The order being replaced, when is_replacement_order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub replaced_order_id: Option<String>,
     /// Exchange order (US and UK).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_exchange_order: Option<bool>,
     /// Original order of an exchange order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub exchange_source_order_id: Option<String>,
     /// The buyer has a pending cancellation request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_buyer_request_cancel: Option<bool>,
     /// When the buyer requested cancellation (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub request_cancel_time: Option<i64>,
     /// Who cancelled: SELLER, BUYER or SYSTEM.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancellation_initiator: Option<String>,
     /// Order-level cancellation reason.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_reason: Option<String>,
     /// When the order moved to CANCELLED (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_time: Option<i64>,
     /// Automatic cancellation time set by the platform (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_order_sla_time: Option<i64>,
     /// Invoice upload state, Brazil only: UNKNOWN, NEED_INVOICE, NO_NEED, INVOICE_UPLOADED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub need_upload_invoice: Option<String>,
     /// CPF tax number for the invoice, Brazil only.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cpf: Option<String>,
     /// Name belonging to the CPF, Brazil only.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cpf_name: Option<String>,
     /// ePharmacy consultation id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub consultation_id: Option<String>,
 }
 /// Amounts of an order (decimal strings in `currency`).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Payment {
     /// Currency (ISO 4217).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub currency: String,
     /// Buyer paid total: sub_total + shipping_fee + taxes + retail_delivery_fee.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_amount: Option<String>,
     /// Buyer paid subtotal of all SKUs: original price minus seller and platform discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sub_total: Option<String>,
     /// Total original price of the products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub original_total_product_price: Option<String>,
     /// Product discount by the seller.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_discount: Option<String>,
     /// Product discount by the platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform_discount: Option<String>,
     /// Shipping fee paid by the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_fee: Option<String>,
     /// Shipping fee before discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub original_shipping_fee: Option<String>,
     /// Shipping fee discount by the seller (not co-funded).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_fee_seller_discount: Option<String>,
     /// Shipping fee discount by the platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_fee_platform_discount: Option<String>,
     /// Shipping fee discount by the seller eligible for co-funded reimbursement.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_fee_cofunded_discount: Option<String>,
     /// Tax on the shipping fee.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_fee_tax: Option<String>,
     /// Total taxes paid by the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tax: Option<String>,
     /// Tax on the total item price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_tax: Option<String>,
     /// Retail delivery fee (US).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub retail_delivery_fee: Option<String>,
     /// Small order fee (Thailand).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub small_order_fee: Option<String>,
     /// Buyer service fee.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyer_service_fee: Option<String>,
     /// Handling fee for the chosen payment method.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub handling_fee: Option<String>,
     /// Shipping insurance paid by the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_insurance_fee: Option<String>,
     /// Item insurance paid by the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub item_insurance_fee: Option<String>,
     /// Tax on the item insurance (US).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub item_insurance_tax: Option<String>,
     /// Discount funded by a payment platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub payment_platform_discount: Option<String>,
     /// Service fee paid by the buyer for a payment platform discount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub payment_discount_service_fee: Option<String>,
 }
 /// Recipient and shipping address (masked for platform-shipped orders).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RecipientAddress {
     /// Recipient name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Recipient first name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_name: Option<String>,
     /// Recipient last name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub last_name: Option<String>,
     /// First name in katakana (JP).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_name_local_script: Option<String>,
     /// Last name in katakana (JP).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub last_name_local_script: Option<String>,
     /// Recipient phone number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phone_number: Option<String>,
     /// Complete address.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub full_address: Option<String>,
     /// Detailed address.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_detail: Option<String>,
     /// First street address line.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_line1: Option<String>,
     /// Second street address line.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_line2: Option<String>,
     /// Third street address line (mostly Brazil).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_line3: Option<String>,
     /// Fourth street address line (mostly Brazil).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_line4: Option<String>,
     /// Postal (ZIP) code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub postal_code: Option<String>,
     /// Post town (UK).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_town: Option<String>,
     /// Region code, e.g. US.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub region_code: Option<String>,
     /// Administrative divisions, country first; absent while UNPAID or ON_HOLD.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub district_info: Option<Vec<DistrictInfo>>,
     /// Delivery preferences of the recipient.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_preferences: Option<DeliveryPreferences>,
 }
 /// One administrative division of an address.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DistrictInfo {
     /// Level code: L0 (country) to L4.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_level: Option<String>,
     /// Level name, e.g. Country, State, County, City.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_level_name: Option<String>,
     /// Division name, e.g. London.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_name: Option<String>,
     /// ISO code of the division.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub iso_code: Option<String>,
 }
 /// Recipient's delivery preferences.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DeliveryPreferences {
     /// Drop-off location chosen by the recipient.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub drop_off_location: Option<String>,
 }
 /// Seller handling time.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct HandlingDuration {
     /// Number of days.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub days: Option<String>,
     /// CALENDAR_DAY or BUSINESS_DAY.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 /// A package of an order.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderPackage {
     /// Package id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
 }
 /// An order line (one unit of a SKU).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LineItem {
     /// Line item id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Product id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub product_id: String,
     /// Product name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_name: Option<String>,
     /// SKU id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub sku_id: String,
     /// SKU name from its attributes, e.g. "Black, 26".
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_name: Option<String>,
     /// SKU image URL.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_image: Option<String>,
     /// Seller SKU code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// Deprecated, use the order's order_type: NORMAL, PRE_ORDER, MADE_TO_ORDER...
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_type: Option<String>,
     /// Currency of the amounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// Original price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub original_price: Option<String>,
     /// Sale price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sale_price: Option<String>,
     /// Seller discount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_discount: Option<String>,
     /// Platform discount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform_discount: Option<String>,
     /// Retail delivery fee (US).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub retail_delivery_fee: Option<String>,
     /// Small order fee (Thailand).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub small_order_fee: Option<String>,
     /// Buyer service fee.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyer_service_fee: Option<String>,
     /// Deposit fee for beverage containers and similar.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pfand_fee: Option<String>,
     /// Retail price of a free item (giveaway, sample, gift with purchase).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub gift_retail_price: Option<String>,
     /// Taxes of the item.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub item_tax: Option<Vec<ItemTax>>,
     /// Status of this line item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_status: Option<OrderStatus>,
     /// Package the item is in.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub package_id: Option<String>,
     /// Status of that package.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_status: Option<PackageStatus>,
     /// Shipping provider id of the item.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_provider_id: Option<String>,
     /// Shipping provider name of the item.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_provider_name: Option<String>,
     /// Tracking number, once shipped.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tracking_number: Option<String>,
     /// When the seller shipped this item (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub rts_time: Option<i64>,
     /// Who cancelled: BUYER, SELLER, OPERATOR or SYSTEM.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_user: Option<String>,
     /// Item cancellation reason.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_reason: Option<String>,
     /// The line item is a gift.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_gift: Option<bool>,
     /// Hazmat item.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_dangerous_good: Option<bool>,
     /// The product needs a prescription.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub needs_prescription: Option<bool>,
     /// Blind-box item unboxed to reveal the actual product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_unboxing_item: Option<bool>,
     /// Seller's code of the actual unboxed item.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unboxing_sku_code: Option<String>,
     /// Deprecated; use the order's handling_duration.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub handling_duration_days: Option<String>,
     /// SKUs composing a virtual bundle SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub combined_listing_skus: Option<Vec<CombinedListingSku>>,
 }
 /// A tax on a line item.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ItemTax {
     /// Tax type, e.g. SALES_TAX (US).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tax_type: Option<String>,
     /// Tax rate (decimal string).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tax_rate: Option<String>,
     /// Tax amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tax_amount: Option<String>,
 }
 /// A SKU that is part of a virtual bundle SKU.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CombinedListingSku {
     /// Product id of the original SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Original SKU id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// Seller SKU code of the original SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// Quantity of this SKU in the bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_count: Option<i32>,
 }
 /// Price breakdown of one line item (decimal strings).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LineItemPriceDetail {
     /// Line item id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Currency (ISO 4217).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// Original total: sku_list_price + shipping_list_price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total: Option<String>,
     /// Amount paid by the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub payment: Option<String>,
     /// List (MSRP) price of the products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_list_price: Option<String>,
     /// Promotional sale price of the products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_sale_price: Option<String>,
     /// Sale price including tax: sku_sale_price + subtotal_tax_amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub subtotal: Option<String>,
     /// Product discount by the seller.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub subtotal_deduction_seller: Option<String>,
     /// Product discount by the platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub subtotal_deduction_platform: Option<String>,
     /// Tax on the products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub subtotal_tax_amount: Option<String>,
     /// Original shipping price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_list_price: Option<String>,
     /// Shipping price after discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_sale_price: Option<String>,
     /// Shipping discount by the seller.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_fee_deduction_seller: Option<String>,
     /// Shipping discount by the platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_fee_deduction_platform: Option<String>,
     /// Voucher type of the platform shipping discount, e.g. 1010000.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_fee_deduction_platform_voucher: Option<String>,
     /// Voucher type of the seller product discount, e.g. 1020000.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub voucher_deduction_seller: Option<String>,
     /// Voucher type of the platform product discount, e.g. 1010000.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub voucher_deduction_platform: Option<String>,
     /// Total tax.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tax_amount: Option<String>,
     /// Tax rate.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tax_rate: Option<String>,
     /// Price after tax.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub net_price_amount: Option<String>,
     /// COD fee charged by shipping aggregators (Saudi Arabia; 0.00 elsewhere).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cod_fee: Option<String>,
     /// COD fee including tax.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cod_fee_amount: Option<String>,
     /// List price of a gift product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_gift_original_price: Option<String>,
     /// List price of a gift product including tax.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_gift_net_price: Option<String>,
 }
 /// Line items in the order.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ExternalOrderLineItem {
     /// Line item ID in your OMS.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Line item ID in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub origin_id: Option<String>,
 }
 /// A list of orders that have been synced between your OMS and TikTok Shop.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ExternalOrder {
     /// Order ID in your OMS.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The alias of your OMS.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform: Option<String>,
     /// Line items in the order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub line_items: Option<Vec<ExternalOrderLineItem>>,
 }
 /// Payment info about a TikTok Shop order.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderPayment {
     /// Currency for payment.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// Buyer paid subtotal of all the SKUs in the order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sub_total: Option<String>,
     /// Buyer paid shipping fee. 'shipping_fee' = 'original_shipping_fee' - 'shipping_fee_seller_discount' - 'shipping_fee_platform_discount' For the US market, this is pre-tax total amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_fee: Option<String>,
     /// Product discount by seller.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_discount: Option<String>,
     /// Product discount by platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform_discount: Option<String>,
     /// Buyer paid total amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_amount: Option<String>,
     /// Total original price of products (VAT included for crossborder shop).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub original_total_product_price: Option<String>,
     /// Shipping fee before discount
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub original_shipping_fee: Option<String>,
     /// Shipping fee discount provided by seller for an order that will not qualify for co-funded reimbursement.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_fee_seller_discount: Option<String>,
     /// Shipping fee discount by platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_fee_platform_discount: Option<String>,
     /// Shipping fee discount provided by seller, eligible for co-funded reimbursement upon order delivery, based on Co-Funded Free Shipping program terms.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_fee_cofunded_discount: Option<String>,
     /// Buyer paid total taxes of the order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tax: Option<String>,
     /// Small order fee for TH. Small order fee is for Thailand only.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub small_order_fee: Option<String>,
     /// The tax on the shipping price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_fee_tax: Option<String>,
     /// The tax on the total item price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_tax: Option<String>,
     /// RDF (retail delivery fee).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub retail_delivery_fee: Option<String>,
     /// A service fee is charged on every transaction made.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyer_service_fee: Option<String>,
     /// A fee charged to buyers to cover the additional processing, handling, and/or installment costs associated with the chosen payment method.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub handling_fee: Option<String>,
     /// The cost incurred by the buyers for coverage against loss or damage to goods during transit.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_insurance_fee: Option<String>,
     /// The cost incurred by the buyers for coverage against defects or damage to the product after purchase.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub item_insurance_fee: Option<String>,
     /// The tax paid on the insurance purchased by buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub item_insurance_tax: Option<String>,
 }
 /// District information list.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RecipientAddressDistrictInfo {
     /// The name of administrative division that can be used by seller for ship.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_level_name: Option<String>,
     /// Administrative area name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_name: Option<String>,
     /// Administrative district level code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_level: Option<String>,
 }
 /// Contains all of the delivery instructions provided by the buyer for the shipping address.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DeliveryPreference {
     /// Drop-off location selected by the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub drop_off_location: Option<String>,
 }
 /// 'recipient_address' is not available under 'UNPAID' and 'ON_HOLD' status.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderRecipientAddress {
     /// The complete recipient addresses information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub full_address: Option<String>,
     /// The telephone number of the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phone_number: Option<String>,
     /// The name of the recipient.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The first name of the recipient.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_name: Option<String>,
     /// The last name of the recipient.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub last_name: Option<String>,
     /// Recipient first name in katakana.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub first_name_local_script: Option<String>,
     /// Recipient last name in katakana.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub last_name_local_script: Option<String>,
     /// Region code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub region_code: Option<String>,
     /// The postal code that can be used by seller for shipping (in the U.S, this is the ZIP code).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub postal_code: Option<String>,
     /// Post town of the address Note: Available only in UK market
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub post_town: Option<String>,
     /// The first line of the street address.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_line1: Option<String>,
     /// The second line of the street address
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_line2: Option<String>,
     /// The third line of the street address.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_line3: Option<String>,
     /// The fourth line of the street address.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_line4: Option<String>,
     /// District information list.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub district_info: Option<Vec<RecipientAddressDistrictInfo>>,
     /// Contains all of the delivery instructions provided by the buyer for the shipping address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_preferences: Option<DeliveryPreference>,
     /// Full buyer detail address.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address_detail: Option<String>,
 }
 /// List of packages included in this order
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Package {
     /// Package ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
 }
 /// For a virtual bundle SKU, returns an array of related product SKUs that compose the virtual bundle SKU.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LineItemCombinedListingSku {
     /// The original 'sku_id' related to the virtual bundle SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// The quantity of original SKU that compose the virtual bundle SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_count: Option<i64>,
     /// The original 'product_id' related to the virtual bundle SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// The original 'seller_sku' (which is defined by sellers) related to the virtual bundle SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
 }
 /// Item tax detail.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LineItemItemTax {
     /// Tax type. - 'SALES_TAX' (US market sales tax) Currently only sales tax is available.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tax_type: Option<String>,
     /// Tax amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tax_amount: Option<String>,
     /// Tax rate.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tax_rate: Option<String>,
 }
 /// Line item info list.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderLineItem {
     /// Line item ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// SKU ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// For a virtual bundle SKU, returns an array of related product SKUs that compose the virtual bundle SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub combined_listing_skus: Option<Vec<LineItemCombinedListingSku>>,
     /// Product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// Product name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_name: Option<String>,
     /// The name of the SKU, combined by product SKU attribute like size or color.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_name: Option<String>,
     /// SKU image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_image: Option<String>,
     /// Item original price, please refer to the currency of 'payment_info'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub original_price: Option<String>,
     /// Item sale price, please refer to the currency of 'payment_info'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sale_price: Option<String>,
     /// Deposit fee that is applied to certain products, typically beverage containers such as bottles or cans.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pfand_fee: Option<String>,
     /// Platform discount amount, please refer to the currency of 'payment_info'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform_discount: Option<String>,
     /// - 'UNPAID': The order is placed, but payment is not yet completed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub display_status: Option<String>,
     /// The initiator of a cancellation request: - 'BUYER' - 'SELLER' - 'OPERATOR' - 'SYSTEM'
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_user: Option<String>,
     /// [Deprecated: This field is deprecated and will be removed in a future API version. Values: NORMAL, ZERO_LOTTERY, SHOP_PARTNER, PRE_ORDER, MADE_TO_ORDER.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_type: Option<String>,
     /// The seller stock keeping unit (SKU) of the item.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// The shipping provider ID of the item.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_provider_id: Option<String>,
     /// Seller discount amount. Please refer to the currency of 'payment_info'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_discount: Option<String>,
     /// Currency for payment.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// An order can contain one or more packages based on how the seller chooses to ship.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub package_id: Option<String>,
     /// The time seller shipped line order (call Ship Order endpoint successfully).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub rts_time: Option<i64>,
     /// Item tax detail.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub item_tax: Option<Vec<LineItemItemTax>>,
     /// The package status of the item: - 'TO_FULFILL': package waiting seller to arrange shipment.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub package_status: Option<String>,
     /// The shipping provider name of the item.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_provider_name: Option<String>,
     /// Indicates whether the current order line is a gift.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_gift: Option<bool>,
     /// Item cancellation reason.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_reason: Option<String>,
     /// Small order fee for TH.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub small_order_fee: Option<String>,
     /// RDF (retail delivery fee).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub retail_delivery_fee: Option<String>,
     /// Tracking number. Available after package has been shipped.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tracking_number: Option<String>,
     /// A service fee is charged on every transaction made.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyer_service_fee: Option<String>,
     /// [Deprecated: This field is deprecated and will be removed in a future API version.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub handling_duration_days: Option<String>,
     /// Whether the SKU is a hazmat item.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_dangerous_good: Option<bool>,
     /// A flag to indicate whether the included product requires a prescription.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub needs_prescription: Option<bool>,
     /// Retail price of the free item in orders Live giveaway, free sample and gift with purchase.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub gift_retail_price: Option<String>,
 }
 /// The duration for the seller to process the order and hand it over to a shipping carrier after the order is placed.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderHandlingDuration {
     /// The number of days.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub days: Option<String>,
     /// Indicates if the duration is calculated in calendar days or business days. Values: CALENDAR_DAY, BUSINESS_DAY.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 /// Order information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Detail202507Order {
     /// A unique identifier for a TikTok Shop order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The initiator of a cancellation request. Values: SELLER, BUYER, SYSTEM.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancellation_initiator: Option<String>,
     /// The name of the current shipping provider.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_provider: Option<String>,
     /// The ID of the current shipping provider.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_provider_id: Option<String>,
     /// The buyer's user ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub user_id: Option<String>,
     /// The order status. Values: UNPAID, ON_HOLD, AWAITING_SHIPMENT, PARTIALLY_SHIPPING, AWAITING_COLLECTION, IN_TRANSIT, DELIVERED, COMPLETED, CANCELLED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// The time seller shipped the order (call Ship Order endpoint successfully).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub rts_time: Option<i64>,
     /// Payment info about a TikTok Shop order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment: Option<OrderPayment>,
     /// 'recipient_address' is not available under 'UNPAID' and 'ON_HOLD' status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient_address: Option<OrderRecipientAddress>,
     /// The note from buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyer_message: Option<String>,
     /// The date and time that the order was created.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Tracking number. Available after ship package.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tracking_number: Option<String>,
     /// The reason for cancelling.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_reason: Option<String>,
     /// The latest shipping time specified by the platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub rts_sla_time: Option<i64>,
     /// The date and time that the order was paid.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub paid_time: Option<i64>,
     /// Fulfillment type. Only orders with fulfillment type can be shipped by sellers. Values: FULFILLMENT_BY_SELLER, FULFILLMENT_BY_TIKTOK, FULFILLMENT_BY_DILAYANI_TOKOPEDIA.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fulfillment_type: Option<String>,
     /// This field return the note, which seller notes in TikTok Seller Center.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_note: Option<String>,
     /// The latest collection time specified by the platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tts_sla_time: Option<i64>,
     /// The automatic cancellation time for orders specified by the platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_order_sla_time: Option<i64>,
     /// Time of order status changes.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// List of packages included in this order
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub packages: Option<Vec<Package>>,
     /// Indicates whether it is a PickUp DropOff (PUDO) location.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_type: Option<String>,
     /// Use this field to determine whether the order is a sample order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_sample_order: Option<bool>,
     /// seller warehouse ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warehouse_id: Option<String>,
     /// Indicate whether the order is combined or split.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub split_or_combine_tag: Option<String>,
     /// Whether the recipient address has been updated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub has_updated_recipient_address: Option<bool>,
     /// CPF (invoice number), used to issue an invoice.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cpf: Option<String>,
     /// Order delivery option ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_option_id: Option<String>,
     /// Order should arrive by this date to be considered on-time and to avoid late delivery penalties.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_sla_time: Option<i64>,
     /// Payment method name, only for display
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub payment_method_name: Option<String>,
     /// Code to distinguish different payment method.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub payment_card_type: Option<String>,
     /// The national channel entity registration ID of payment institution/creditor.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub channel_entity_national_registry_id: Option<String>,
     /// Payment method code identifying current transaction.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub payment_method_code: Option<String>,
     /// Authorization code of current transaction (only for the Brazilian market).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub payment_auth_code: Option<String>,
     /// If the order hasn't updated its status to 'AWAITING_COLLECTION' before this time, the order will be automatically canceled by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_due_time: Option<i64>,
     /// Line item info list.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub line_items: Option<Vec<OrderLineItem>>,
     /// The method of delivery. - 'TIKTOK': shipping service provided by TikTok.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_type: Option<String>,
     /// The anonymized email address of the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyer_email: Option<String>,
     /// The timestamp of the order's status update to 'DELIVERED'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_time: Option<i64>,
     /// Whether an invoice needs to be uploaded (only for Brazil market).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub need_upload_invoice: Option<String>,
     /// This option is for sellers that accept cash payment on delivery which is rare.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_cod: Option<bool>,
     /// Buyer request cancel time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub request_cancel_time: Option<i64>,
     /// Order should be delivered before this time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_option_required_delivery_time: Option<i64>,
     /// Delivery option name. For display purposes only.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_option_name: Option<String>,
     /// True when the buyer has a pending cancellation request
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_buyer_request_cancel: Option<bool>,
     /// If the order hasn't updated its status to 'DELIVERED' before this time, the order will be automatically canceled by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_due_time: Option<i64>,
     /// The timestamp of the order's status update to 'IN_TRANSIT'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub collection_time: Option<i64>,
     /// Indicates whether the order experienced or will be experienced 'ON_HOLD' status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_on_hold_order: Option<bool>,
     /// The timestamp of the order's status update to 'CANCELLED'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_time: Option<i64>,
     /// When true, this is a replacement order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_replacement_order: Option<bool>,
     /// The order ID for the order that is being replaced.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub replaced_order_id: Option<String>,
     /// If the order hasn't updated its status to 'IN_TRANSIT' before this time, the order will be automatically canceled by TikTok Shop
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub collection_due_time: Option<i64>,
     /// To avoid LDR, you must ensure the package is picked up by this time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pick_up_cut_off_time: Option<i64>,
     /// The latest collection time to gain incentives of NDD (Next Day Delivery) project.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fast_dispatch_sla_time: Option<i64>,
     /// The platform where the order was placed. Values: TIKTOK_SHOP, TOKOPEDIA.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub commerce_platform: Option<String>,
     /// The order type. Values: NORMAL, ZERO_LOTTERY, PRE_ORDER, MADE_TO_ORDER, BACK_ORDER.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_type: Option<String>,
     /// The date on which order handling starts and the status of the order changes to 'AWAITING_SHIPMENT'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub release_date: Option<i64>,
     /// The duration for the seller to process the order and hand it over to a shipping carrier after the order is placed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handling_duration: Option<OrderHandlingDuration>,
     /// An identifier assigned to orders from the same customer during a LIVE session to facilitate combined order shipping when "auto-combination" is activated in Seller Center.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub auto_combine_group_id: Option<String>,
     /// Name belonging to the CPF number for the Brazil market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cpf_name: Option<String>,
     /// When TRUE, this is an exchange order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_exchange_order: Option<bool>,
     /// If the order is an exchange order, this field returns the original order's order ID, from which the exchange order was generated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub exchange_source_order_id: Option<String>,
     /// An ID to identify the corresponding ePharmacy consultation.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub consultation_id: Option<String>,
     /// A badge presented on the merchandise to tell the buyer that the seller participates in the fast delivery program, such that the order should arrive in a promised time period.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fast_delivery_program: Option<String>,
 }
 /// A list of returned orders.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SearchOrderByExternalOrderReferenceOrder {
     /// The unique identifier for a TikTok Shop order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Order in your OMS.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_order: Option<ExternalOrder>,
 }
 /// Max count: 100.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AddExternalOrderReferencesOrder {
     /// The unique identifier for a TikTok Shop order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Order information in your external order management system (OMS).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_order: Option<ExternalOrder>,
 }
 /// The order information in your OMS.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DetailExternalOrder {
     /// The corresponding order ID in your OMS.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The alias of your OMS.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform: Option<String>,
 }
 /// The details of the error message.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Detail {
     /// The unique identifier for a TikTok Shop order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_id: Option<String>,
     /// The order information in your OMS.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_order: Option<DetailExternalOrder>,
 }
 /// A list of error codes and their corresponding messages.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Error {
     /// A machine-readable response code that represents the request result.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// A human-readable message that describes the success or failure of the API request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
     /// The details of the error message.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Detail>,
 }
-::shop_api::impl_lenient!(
-    Order, Payment, RecipientAddress, DistrictInfo, DeliveryPreferences,
-    HandlingDuration, OrderPackage, LineItem, ItemTax, CombinedListingSku,
-    LineItemPriceDetail, ExternalOrderLineItem, ExternalOrder, OrderPayment,
-    RecipientAddressDistrictInfo, DeliveryPreference, OrderRecipientAddress, Package,
-    LineItemCombinedListingSku, LineItemItemTax, OrderLineItem, OrderHandlingDuration,
-    Detail202507Order, SearchOrderByExternalOrderReferenceOrder,
-    AddExternalOrderReferencesOrder, DetailExternalOrder, Detail, Error
-);
 /// Request of `order.search`: Search orders by status, creation or update time and other filters.
 ///
 /// Returns the orders created or updated in a time window, filtered by status, shipping type,
@@ -2590,91 +974,39 @@ pub struct Error {
 ///
 /// `POST /order/202309/orders/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8094a0bb702c06df242)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderSearchRequest {
     /// Orders per page, 1-100 (default 20).
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: i32,
     /// Cursor from the previous page's next_page_token; omit for the first page.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// Sort by create_time (default) or update_time.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_field: Option<String>,
     /// ASC or DESC (default).
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_order: Option<String>,
     /// Only orders in this status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_status: Option<OrderStatus>,
     /// Created at or after (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_ge: Option<i64>,
     /// Created before (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_lt: Option<i64>,
     /// Updated at or after (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time_ge: Option<i64>,
     /// Updated before (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time_lt: Option<i64>,
     /// Only orders with this shipping type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_type: Option<ShippingType>,
     /// Only orders of this buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyer_user_id: Option<String>,
     /// Only orders whose buyer has (or has not) requested cancellation.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_buyer_request_cancel: Option<bool>,
     /// Only orders of these pickup/sales warehouses (multi-warehouse shops), max 100.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warehouse_ids: Option<Vec<String>>,
 }
 /// Response data of `order.search`: Search orders by status, creation or update time and other filters.
@@ -2684,27 +1016,13 @@ pub struct OrderSearchRequest {
 ///
 /// `POST /order/202309/orders/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8094a0bb702c06df242)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderSearchResponse {
     /// This page of orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub orders: Option<Vec<Order>>,
     /// Cursor of the next page; empty on the last.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// Orders matching the filter.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderSearchRequest {
@@ -2756,15 +1074,12 @@ impl ::shop_api::runtime::Paginated for OrderSearchRequest {
 ///
 /// **Deprecated.** Version 202507 replaces this one: use order.detail_202507. Use `order.detail_202507` instead.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderDetailRequest {
     /// Order ids, at most 50 (comma-separated on the wire).
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub ids: Vec<String>,
 }
 /// Response data of `order.detail`: Get the details of up to 50 orders by id.
@@ -2777,13 +1092,9 @@ pub struct OrderDetailRequest {
 ///
 /// **Deprecated.** Version 202507 replaces this one: use order.detail_202507. Use `order.detail_202507` instead.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderDetailResponse {
     /// The requested orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub orders: Option<Vec<Order>>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderDetailRequest {
@@ -2814,15 +1125,12 @@ impl ::shop_api::runtime::ApiRequest for OrderDetailRequest {
 ///
 /// `GET /order/202407/orders/{order_id}/price_detail` — [official documentation](https://partner.tiktokshop.com/docv2/page/66ce16cadefa5102ffda9c6b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderPriceDetailRequest {
     /// The order.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub order_id: String,
 }
 /// Response data of `order.price_detail`: Get the detailed price calculation of an order and its line items (vouchers, tax, shipping).
@@ -2832,174 +1140,55 @@ pub struct OrderPriceDetailRequest {
 ///
 /// `GET /order/202407/orders/{order_id}/price_detail` — [official documentation](https://partner.tiktokshop.com/docv2/page/66ce16cadefa5102ffda9c6b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderPriceDetailResponse {
     /// Currency (ISO 4217).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// Original total: sku_list_price + shipping_list_price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total: Option<String>,
     /// Amount paid by the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub payment: Option<String>,
     /// List (MSRP) price of the products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_list_price: Option<String>,
     /// Promotional sale price of the products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_sale_price: Option<String>,
     /// Sale price including tax: sku_sale_price + subtotal_tax_amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub subtotal: Option<String>,
     /// Product discount by the seller.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub subtotal_deduction_seller: Option<String>,
     /// Product discount by the platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub subtotal_deduction_platform: Option<String>,
     /// Tax on the products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub subtotal_tax_amount: Option<String>,
     /// Original shipping price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_list_price: Option<String>,
     /// Shipping price after discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_sale_price: Option<String>,
     /// Shipping discount by the seller.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_fee_deduction_seller: Option<String>,
     /// Shipping discount by the platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_fee_deduction_platform: Option<String>,
     /// Voucher type of the platform shipping discount, e.g. 1010000.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_fee_deduction_platform_voucher: Option<String>,
     /// Voucher type of the seller product discount, e.g. 1020000.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub voucher_deduction_seller: Option<String>,
     /// Voucher type of the platform product discount, e.g. 1010000.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub voucher_deduction_platform: Option<String>,
     /// Total tax.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tax_amount: Option<String>,
     /// Tax rate.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tax_rate: Option<String>,
     /// Price after tax.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub net_price_amount: Option<String>,
     /// COD fee charged by shipping aggregators (Saudi Arabia; 0.00 elsewhere).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cod_fee: Option<String>,
     /// COD fee including tax.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cod_fee_net_amount: Option<String>,
     /// List price of a gift product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_gift_original_price: Option<String>,
     /// List price of a gift product including tax.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_gift_net_price: Option<String>,
     /// The same breakdown per line item.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub line_items: Option<Vec<LineItemPriceDetail>>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderPriceDetailRequest {
@@ -3032,37 +1221,26 @@ impl ::shop_api::runtime::ApiRequest for OrderPriceDetailRequest {
 ///
 /// `GET /order/202406/orders/{order_id}/external_orders` — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073115ebe02f8050b0a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderExternalOrderReferencesRequest {
     /// The unique identifier for a TikTok Shop order.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub order_id: String,
     /// The alias of your external order management system (OMS). Values: SHOPIFY, WOOCOMMERCE, BIGCOMMERCE, MAGENTO, SALESFORCE_COMMERCE_CLOUD, CHANNEL_ADVISOR, AMAZON, ORDER_MANAGEMENT_SYSTEM, WAREHOUSE_MANAGEMENT_SYSTEM, ERP_SYSTEM.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub platform: String,
 }
 /// Response data of `order.external_order_references`: Get external order references.
 ///
 /// `GET /order/202406/orders/{order_id}/external_orders` — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073115ebe02f8050b0a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderExternalOrderReferencesResponse {
     /// A list of orders that have been synced between your OMS and TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_orders: Option<Vec<ExternalOrder>>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderExternalOrderReferencesRequest {
@@ -3098,28 +1276,21 @@ impl ::shop_api::runtime::ApiRequest for OrderExternalOrderReferencesRequest {
 ///
 /// `GET /order/202507/orders` — [official documentation](https://partner.tiktokshop.com/docv2/page/6894134ba28e5204961601a5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderDetail202507Request {
     /// A list of TikTok Shop order ID values.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub ids: Vec<String>,
 }
 /// Response data of `order.detail_202507`: Get order detail.
 ///
 /// `GET /order/202507/orders` — [official documentation](https://partner.tiktokshop.com/docv2/page/6894134ba28e5204961601a5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderDetail202507Response {
     /// Order information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub orders: Option<Vec<Detail202507Order>>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderDetail202507Request {
@@ -3147,37 +1318,26 @@ impl ::shop_api::runtime::ApiRequest for OrderDetail202507Request {
 ///
 /// `POST /order/202406/orders/external_order_search` — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073737c3702ef051a27)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderSearchOrderByExternalOrderReferenceRequest {
     /// The alias of your external order management system (OMS). Values: SHOPIFY, WOOCOMMERCE, BIGCOMMERCE, MAGENTO, SALESFORCE_COMMERCE_CLOUD, CHANNEL_ADVISOR, AMAZON, ORDER_MANAGEMENT_SYSTEM, WAREHOUSE_MANAGEMENT_SYSTEM, ERP_SYSTEM.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub platform: String,
     /// Order ID in your OMS.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub external_order_id: String,
 }
 /// Response data of `order.search_order_by_external_order_reference`: Search order by external order reference.
 ///
 /// `POST /order/202406/orders/external_order_search` — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073737c3702ef051a27)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderSearchOrderByExternalOrderReferenceResponse {
     /// A list of returned orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub orders: Option<Vec<SearchOrderByExternalOrderReferenceOrder>>,
 }
 impl ::shop_api::runtime::ApiRequest
@@ -3206,24 +1366,20 @@ for OrderSearchOrderByExternalOrderReferenceRequest {
 ///
 /// `POST /order/202406/orders/external_orders` — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073a6a5e002e69d4a28)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderAddExternalOrderReferencesRequest {
     /// Max count: 100.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub orders: Vec<AddExternalOrderReferencesOrder>,
 }
 /// Response data of `order.add_external_order_references`: Add external order references.
 ///
 /// `POST /order/202406/orders/external_orders` — [official documentation](https://partner.tiktokshop.com/docv2/page/668cf073a6a5e002e69d4a28)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderAddExternalOrderReferencesResponse {
     /// A list of error codes and their corresponding messages.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub errors: Option<Vec<Error>>,
 }
 impl ::shop_api::runtime::ApiRequest for OrderAddExternalOrderReferencesRequest {

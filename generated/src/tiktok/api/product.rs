@@ -61,179 +61,81 @@ impl ProductStatus {
 ::shop_api::impl_str_enum!(ProductStatus);
 /// Key properties of a product, as returned by product search.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductSummary {
     /// Product id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Product title.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// Product status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductStatus>,
     /// Creation time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Last update time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Regions where the product is sold, e.g. US, GB.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sales_regions: Option<Vec<String>>,
     /// SKUs (variants) of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<SkuSummary>>,
     /// Categories recommended from the title, description and images.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub recommended_categories: Option<Vec<RecommendedCategory>>,
     /// Why syncing the global product to this local product failed (cross-border sellers).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_sync_fail_reasons: Option<Vec<String>>,
 }
 /// A SKU as returned by product search.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuSummary {
     /// SKU id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Seller's SKU code (not shown to buyers).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// SKU price.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<SkuPrice>,
     /// Quantity per warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub inventory: Option<Vec<WarehouseInventory>>,
     /// Category-specific fees (e.g. Pfand).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fees: Option<Vec<SkuFee>>,
 }
 /// Price of a SKU.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuPrice {
     /// Currency, e.g. USD, GBP, EUR, IDR.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// Selling price including tax (cross-border sellers from China).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sale_price: Option<String>,
     /// Selling price excluding tax.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tax_exclusive_price: Option<String>,
 }
 /// Stock of a SKU in one warehouse.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct WarehouseInventory {
     /// Warehouse id (see logistics.warehouses).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warehouse_id: Option<String>,
     /// Quantity available in the warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity: Option<i64>,
 }
 /// A category-specific fee of a SKU.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuFee {
     /// Fee type: PFAND.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// Fee amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// Extra context of the fee; for Pfand SINGLE_USE, REUSABLE or NOT_APPLICABLE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub additional_attribute: Option<String>,
 }
 /// A category recommended for a product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RecommendedCategory {
     /// Category id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Category name in the shop's country.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub local_name: Option<String>,
 }
 /// Platform a product is listed on (Tokopedia-migrated sellers).
@@ -268,6793 +170,3078 @@ impl ListingPlatform {
 ::shop_api::impl_str_enum!(ListingPlatform);
 /// A product with its SKUs, as returned by product.get.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Product {
     /// Product id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Product title.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// Description (HTML).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
     /// Product status, combining listing and audit status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductStatus>,
     /// Product status unrelated to its audit status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_status: Option<String>,
     /// Creation time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Last update time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Category path of the product, root to leaf.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_chains: Option<Vec<Category>>,
     /// Categories recommended for the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub recommended_categories: Option<Vec<RecommendedCategory>>,
     /// Brand of the product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand: Option<Brand>,
     /// Gallery images.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub main_images: Option<Vec<Image>>,
     /// Product video.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video: Option<Video>,
     /// SKUs (variants) of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<Sku>>,
     /// General attributes (material, origin...).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_attributes: Option<Vec<ProductAttribute>>,
     /// Package size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_dimensions: Option<PackageDimensions>,
     /// Package weight.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_weight: Option<PackageWeight>,
     /// Size chart image or template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_chart: Option<SizeChart>,
     /// Certifications of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub certifications: Option<Vec<Certification>>,
     /// Audit state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<Audit>,
     /// Why the audit failed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub audit_failed_reasons: Option<Vec<AuditFailedReason>>,
     /// Custom delivery options of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_options: Option<Vec<ProductDeliveryOption>>,
     /// Id of the product on an external platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_product_id: Option<String>,
     /// Cash on delivery is offered.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_cod_allowed: Option<bool>,
     /// Only available as a gift with purchase.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_not_for_sale: Option<bool>,
     /// Pre-owned product (Tokopedia only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_pre_owned: Option<bool>,
     /// The product has a local replica in other markets.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_replicated: Option<bool>,
     /// The product has a draft.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub has_draft: Option<bool>,
     /// Listing quality tier: POOR, FAIR or GOOD.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub listing_quality_tier: Option<String>,
     /// Special product types: COMBINED_PRODUCT (virtual bundle), IN_COMBINED_PRODUCT, GPR_TARGET_PRODUCT (EU).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_types: Option<Vec<String>>,
     /// Primary product of the virtual bundle this product belongs to.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub primary_combined_product_id: Option<String>,
     /// Minimum order quantity (Indonesia).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_order_quantity: Option<i32>,
     /// REQUIRED, OPTIONAL or NOT_SUPPORTED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_insurance_requirement: Option<String>,
     /// Shipping template bound to the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_template_id: Option<String>,
     /// Manufacturer ids (EU compliance).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub manufacturer_ids: Option<Vec<String>>,
     /// Responsible person ids (EU compliance).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub responsible_person_ids: Option<Vec<String>>,
     /// Status on integrated platforms (Tokopedia).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub integrated_platform_statuses: Option<Vec<IntegratedPlatformStatus>>,
     /// Global product and SKU mappings (cross-border sellers).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub global_product_association: Option<::serde_json::Value>,
     /// Live product family the product belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_families: Option<::serde_json::Value>,
     /// Prescription requirement ({needs_prescription}).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prescription_requirement: Option<::serde_json::Value>,
     /// Subscribe-and-save settings (US).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscribe_info: Option<::serde_json::Value>,
 }
 /// A SKU of a product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Sku {
     /// SKU id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Seller's SKU code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// Id of the SKU on an external platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_sku_id: Option<String>,
     /// Price of the SKU.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<SkuPrice>,
     /// List price (US).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list_price: Option<Amount>,
     /// Stock per warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub inventory: Option<Vec<WarehouseInventory>>,
     /// Variant attributes, e.g. Color: Red.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sales_attributes: Option<Vec<SalesAttribute>>,
     /// GTIN/EAN/UPC/ISBN/JAN code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identifier_code: Option<IdentifierCode>,
     /// Quantity or volume the SKU represents, e.g. 500 (ml).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_unit_count: Option<String>,
     /// SKU status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_info: Option<SkuStatusInfo>,
     /// Category-specific fees.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fees: Option<Vec<SkuFee>>,
     /// Third-party listing pages of the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_urls: Option<Vec<String>>,
     /// Extra identifier codes of a virtual bundle SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub extra_identifier_codes: Option<Vec<String>>,
     /// Source SKUs of a virtual bundle SKU.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub combined_skus: Option<::serde_json::Value>,
     /// List prices on external platforms (US).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_list_prices: Option<::serde_json::Value>,
     /// Pre-sale settings (pre-order / made-to-order).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pre_sale: Option<::serde_json::Value>,
     /// Sync policy with the global product (cross-border sellers).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub global_listing_policy: Option<::serde_json::Value>,
 }
 /// Status of a SKU.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuStatusInfo {
     /// NORMAL or DEACTIVATED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// Who deactivated it: SELLER, PLATFORM or COMBO_RELATION.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub deactivation_source: Option<String>,
 }
 /// A variant attribute of a SKU.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SalesAttribute {
     /// Attribute id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Attribute name, e.g. Color.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Attribute value id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_id: Option<String>,
     /// Attribute value, e.g. Red.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_name: Option<String>,
     /// Image of this value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku_img: Option<Image>,
     /// Extra images of this value.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub supplementary_sku_images: Option<Vec<Image>>,
 }
 /// A product identifier code.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct IdentifierCode {
     /// The code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// GTIN, EAN, UPC, ISBN or JAN.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 /// A price with its currency.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Amount {
     /// Decimal amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// Currency, e.g. USD.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
 }
 /// An image hosted by TikTok Shop.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Image {
     /// Image URI to use in API requests.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
     /// URLs to view the image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub urls: Option<Vec<String>>,
     /// URLs of thumbnails.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub thumb_urls: Option<Vec<String>>,
     /// Width in px.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<i32>,
     /// Height in px.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<i32>,
 }
 /// A product video.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Video {
     /// Video id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// URL to view the video.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
     /// Cover image URL.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cover_url: Option<String>,
     /// Video format, e.g. MP4.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub format: Option<String>,
     /// Width in px.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<i32>,
     /// Height in px.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<i32>,
     /// File size (MB).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size: Option<f64>,
 }
 /// A brand.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Brand {
     /// Brand id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Brand name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
 }
 /// A general product attribute with its values.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductAttribute {
     /// Attribute id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Attribute name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Values of the attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub values: Option<Vec<AttributeValue>>,
 }
 /// A value of an attribute.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AttributeValue {
     /// Value id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Value name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
 }
 /// Package size.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PackageDimensions {
     /// Length.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub length: Option<String>,
     /// Width.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<String>,
     /// Height.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<String>,
     /// CENTIMETER or INCH (US).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<String>,
 }
 /// Package weight.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PackageWeight {
     /// Weight, decimal text.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
     /// KILOGRAM, GRAM or POUND, depending on the region.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<String>,
 }
 /// Size chart of a product, an image or a template.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SizeChart {
     /// Size chart image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<Image>,
     /// Size chart template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<IdRef>,
 }
 /// A reference by id.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct IdRef {
     /// The id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
 }
 /// A certification of a product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Certification {
     /// Certification type id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Certification type title.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// Certification images.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub images: Option<Vec<Image>>,
     /// Certification files.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub files: Option<Vec<CertificationFile>>,
     /// Expiration date (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub expiration_date: Option<i64>,
 }
 /// A certification document.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CertificationFile {
     /// File id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// File name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// File format, e.g. PDF.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub format: Option<String>,
     /// URLs to view the file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub urls: Option<Vec<String>>,
 }
 /// Audit state of a product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Audit {
     /// NONE, AUDITING, FAILED, PRE_APPROVED or APPROVED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// Why the product is pre-approved.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pre_approved_reasons: Option<Vec<String>>,
 }
 /// Why a product failed the audit.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AuditFailedReason {
     /// Where the problem is.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub position: Option<String>,
     /// Short reasons.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reasons: Option<Vec<String>>,
     /// Detailed explanations.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub suggestions: Option<Vec<String>>,
     /// Platform of the audit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listing_platform: Option<ListingPlatform>,
 }
 /// A delivery option applied to a product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductDeliveryOption {
     /// Delivery option id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Delivery option name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Available for this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_available: Option<bool>,
 }
 /// Status of a product on an integrated platform.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct IntegratedPlatformStatus {
     /// The platform.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<ListingPlatform>,
     /// Status there.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductStatus>,
 }
 /// An image by URI (from product.upload_image).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ImageInput {
     /// Image URI.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub uri: String,
 }
 /// A product attribute to set; give value ids or custom names.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductAttributeInput {
     /// Attribute id (product.category_attributes).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Values: built-in value id, or a custom name.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub values: Vec<AttributeValue>,
 }
 /// A SKU to create or edit.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuInput {
     /// SKU id; set it to edit an existing SKU (edit calls only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Seller's SKU code, 1-50 characters.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// Id of the SKU on an external platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_sku_id: Option<String>,
     /// Variant attributes (max 3).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sales_attributes: Option<Vec<SalesAttributeInput>>,
     /// Price of the SKU.
-    #[serde(default)]
     pub price: PriceInput,
     /// List price (US).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list_price: Option<Amount>,
     /// Stock per warehouse.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub inventory: Vec<InventoryInput>,
     /// GTIN/EAN/UPC/ISBN/JAN code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identifier_code: Option<IdentifierCode>,
     /// Quantity or volume the SKU represents.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_unit_count: Option<String>,
     /// Source SKUs of a virtual bundle SKU (create and edit).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub combined_skus: Option<Vec<CombinedSkuInput>>,
     /// Category-specific fees.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fees: Option<Vec<SkuFee>>,
     /// Third-party listing pages.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_urls: Option<Vec<String>>,
     /// Extra identifier codes of a virtual bundle SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub extra_identifier_codes: Option<Vec<String>>,
     /// List prices on external platforms (US).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_list_prices: Option<::serde_json::Value>,
     /// Pre-sale settings (pre-order / made-to-order).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pre_sale: Option<::serde_json::Value>,
 }
 /// A variant attribute to set; built-in ids or custom names.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SalesAttributeInput {
     /// Built-in attribute id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Custom attribute name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Built-in value id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_id: Option<String>,
     /// Custom value.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_name: Option<String>,
     /// Image of this value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku_img: Option<ImageInput>,
     /// Extra images of this value.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub supplementary_sku_images: Option<Vec<ImageInput>>,
 }
 /// Price of a SKU to set.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PriceInput {
     /// Display price before discounts (local and intra-EU sellers).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// Currency, e.g. USD, GBP, EUR.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub currency: String,
     /// Display price before discounts (global sellers).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sale_price: Option<String>,
 }
 /// Stock of a SKU in one warehouse.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct InventoryInput {
     /// Warehouse id (logistics.warehouses).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub warehouse_id: String,
     /// In-stock quantity, 0-99999.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub quantity: i64,
 }
 /// A source SKU of a virtual bundle SKU.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CombinedSkuInput {
     /// Source product id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub product_id: String,
     /// Source SKU id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub sku_id: String,
     /// Quantity of the source SKU in the bundle.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub sku_count: i32,
 }
 /// A certification to attach.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CertificationInput {
     /// Certification type id (product.category_rules).
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Certification images.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub images: Option<Vec<ImageInput>>,
     /// Certification files.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub files: Option<Vec<CertificationFileInput>>,
     /// Expiration date (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub expiration_date: Option<i64>,
 }
 /// A certification file uploaded with the product file upload.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CertificationFileInput {
     /// File id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// File name with extension.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub name: String,
     /// File format: PDF.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub format: String,
 }
 /// Size chart to attach, an image or a template.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SizeChartInput {
     /// Size chart image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageInput>,
     /// Size chart template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<IdRef>,
 }
 /// A SKU as saved by create or edit.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SavedProductSku {
     /// SKU id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Seller's SKU code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// Id on the external platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_sku_id: Option<String>,
     /// Ids of the attributes (new ids for custom ones).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sales_attributes: Option<Vec<SavedSalesAttribute>>,
     /// Category-specific fees.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fees: Option<Vec<SkuFee>>,
 }
 /// Ids of a saved sales attribute.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SavedSalesAttribute {
     /// Attribute id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Value id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_id: Option<String>,
 }
 /// A warning about the request.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Warning {
     /// The warning.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
 }
 /// New stock of one SKU.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuInventoryUpdate {
     /// SKU id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Stock per warehouse; list every warehouse of the SKU.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub inventory: Vec<InventoryUpdate>,
 }
 /// Stock of a SKU in one warehouse.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct InventoryUpdate {
     /// Warehouse id (optional for single-warehouse shops).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warehouse_id: Option<String>,
     /// In-stock quantity, 0-99999.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub quantity: i64,
     /// Backorder quantity, sold once in-stock quantity runs out (US).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub backorder_quantity: Option<i64>,
     /// Working days needed to ship a backorder.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub handling_time: Option<i32>,
 }
 /// New price of one SKU.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuPriceUpdate {
     /// SKU id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// New price.
-    #[serde(default)]
     pub price: PriceInput,
     /// List price (US).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list_price: Option<Amount>,
     /// List prices on external platforms (US).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_list_prices: Option<::serde_json::Value>,
 }
 /// An error about one product or SKU of a batch call.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductError {
     /// Error code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// Error message.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
     /// What failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<ProductErrorDetail>,
 }
 /// The product or SKU an error is about.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductErrorDetail {
     /// Product that failed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// SKU that failed (inventory update).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// Secondary errors.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub extra_errors: Option<Vec<ProductExtraError>>,
 }
 /// A secondary error.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductExtraError {
     /// Error code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// Error message.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
     /// Warehouse concerned (inventory update).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warehouse_id: Option<String>,
 }
 /// A product category.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Category {
     /// Category id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Parent category id; 0 for a root.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub parent_id: Option<String>,
     /// Name in the shop's language.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub local_name: Option<String>,
     /// Leaf category (products can only be created in leaves).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_leaf: Option<bool>,
     /// Shop's permission: AVAILABLE, INVITE_ONLY, NON_MAIN_CATEGORY.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub permission_statuses: Option<Vec<String>>,
 }
 /// A built-in attribute of a category.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CategoryAttribute {
     /// Attribute id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Attribute name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// SALES_PROPERTY (variant) or PRODUCT_PROPERTY.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// Always required (the platform spells the field is_requried).
-    #[serde(
-        rename = "is_requried",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "is_requried")]
     pub is_required: Option<bool>,
     /// Several values allowed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_multiple_selection: Option<bool>,
     /// Custom values allowed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_customizable: Option<bool>,
     /// Format of free-form values, e.g. POSITIVE_INT_OR_DECIMAL.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_data_format: Option<String>,
     /// Selectable values.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub values: Option<Vec<CategoryAttributeValue>>,
     /// Conditions making the attribute required.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub requirement_conditions: Option<Vec<RequirementCondition>>,
 }
 /// A selectable attribute value.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CategoryAttributeValue {
     /// Value id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Value name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Icon URL.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub icon_url: Option<String>,
 }
 /// A condition on another attribute's value.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RequirementCondition {
     /// Attribute evaluated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub attribute_id: Option<String>,
     /// Value that makes the condition true.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub attribute_value_id: Option<String>,
     /// Condition type, e.g. VALUE_ID_MATCH.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub condition_type: Option<String>,
 }
 /// A certification a category may require.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CertificationRule {
     /// Certification type id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Certification name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Always required.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_required: Option<bool>,
     /// Conditions making it required.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub requirement_conditions: Option<Vec<RequirementCondition>>,
     /// Sample document image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sample_image_url: Option<String>,
     /// What the document must contain.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub document_details: Option<String>,
     /// Whether an expiration date is required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expiration_date: Option<Requirement>,
 }
 /// Whether something is required or supported in a category.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Requirement {
     /// Required.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_required: Option<bool>,
     /// Supported (COD, size chart).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_supported: Option<bool>,
 }
 /// A fee a category may require.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FeeRule {
     /// Fee type: PFAND.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// Fee information required.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_required: Option<bool>,
 }
 /// A category of the recommended category path.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RecommendedCategoryNode {
     /// Category id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Category name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Level in the tree.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub level: Option<i32>,
     /// Leaf category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_leaf: Option<bool>,
     /// Shop's permission for the category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub permission_statuses: Option<Vec<String>>,
 }
 /// A brand available to the shop.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct BrandInfo {
     /// Brand id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Brand name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// Seller's authorization: AUTHORIZED or UNAUTHORIEZD (sic).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub authorized_status: Option<String>,
     /// AVAILABLE or UNAVAILABLE in the requested category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_status: Option<String>,
     /// Internationally renowned brand needing authorization.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_t1_brand: Option<bool>,
 }
 /// The details of the error.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Detail {
     /// The ID of the global product that could not be deleted.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub global_product_id: Option<String>,
 }
 /// The list of errors that occurred.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Error {
     /// The error message.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
     /// The error code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// The details of the error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Detail>,
 }
 /// A list of selectable values for the attribute.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Value {
     /// The ID of the built-in attribute value.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The name of the built-in attribute value.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
 }
 /// A list of conditions that determine if the product attribute is required based on the seller's inputs for other attributes.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AttributeRequirementCondition {
     /// The market where the attribute is required when the conditions are met. Values: DE, ES, FR, GB, ID, IT, IE, JP, MY, PH, SG, TH, US, VN, MX.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub region: Option<String>,
     /// The type of condition, such as matching values, or range comparisons. Values: VALUE_ID_MATCH.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub condition_type: Option<String>,
     /// The ID of the product attribute that is being evaluated by the condition.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub attribute_id: Option<String>,
     /// The ID of the product attribute value that must match the seller's input for the condition to be true.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub attribute_value_id: Option<String>,
 }
 /// The list of standard built-in product and sales attributes that are bound to the specified category.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Attribute {
     /// The ID of the built-in attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The name of the built-in attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The attribute type. Values: SALES_PROPERTY, PRODUCT_PROPERTY.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// A flag to indicate if the product attribute is required globally when creating or editing a product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_requried: Option<bool>,
     /// A list of selectable values for the attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub values: Option<Vec<Value>>,
     /// A flag to indicate if multiple values can be provided for a product attribute when creating or editing a product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_multiple_selection: Option<bool>,
     /// A flag to indicate if the product attribute value can be customized by sellers when creating or editing a product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_customizable: Option<bool>,
     /// A list of conditions that determine if the product attribute is required based on the seller's inputs for other attributes.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub requirement_conditions: Option<Vec<AttributeRequirementCondition>>,
     /// The markets where the attribute is purely optional, or required only under certain conditions. Values: DE, ES, FR, GB, ID, IT, IE, JP, MY, PH, SG, TH, US, VN, MX.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub optional_regions: Option<Vec<String>>,
     /// The markets where the attribute is required, without conditions. Values: DE, ES, FR, GB, ID, IT, IE, JP, MY, PH, SG, TH, US, VN, MX.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub required_regions: Option<Vec<String>>,
 }
 /// A list of conditions that determine if the certification is required in a market based on the seller's inputs for a product attribute.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCertificationRequirementCondition {
     /// The market where the certification is required when the conditions are met. Values: DE, ES, FR, GB, ID, IT, IE, JP, MY, PH, SG, TH, US, VN, MX.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub region: Option<String>,
     /// The type of condition, such as matching values, or range comparisons. Values: VALUE_ID_MATCH.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub condition_type: Option<String>,
     /// The ID of the product attribute that is being evaluated by the condition.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub attribute_id: Option<String>,
     /// The ID of the product attribute value that must match the seller's input for the condition to be true.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub attribute_value_id: Option<String>,
 }
 /// Certification related rules.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCertification {
     /// The ID to identify the type of certification required.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The name of the certification type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// A flag to indicate if the certification is required globally.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_required: Option<bool>,
     /// The URL to view an image of the sample certification document.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sample_image_url: Option<String>,
     /// The markets where the certification is required, without conditions. Values: DE, ES, FR, GB, ID, IT, IE, JP, MY, PH, SG, TH, US, VN, MX.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub required_regions: Option<Vec<String>>,
     /// The markets where the certification is purely optional, or required only under certain conditions. Values: DE, ES, FR, GB, ID, IT, IE, JP, MY, PH, SG, TH, US, VN, MX.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub optional_regions: Option<Vec<String>>,
     /// A list of conditions that determine if the certification is required in a market based on the seller's inputs for a product attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub requirement_conditions: Option<Vec<ProductCertificationRequirementCondition>>,
 }
 /// Size chart related rules.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GlobalCategoryRulesSizeChart {
     /// A flag to indicate whether size charts are supported.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_supported: Option<bool>,
     /// A flag to indicate whether a size chart is required.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_required: Option<bool>,
 }
 /// Responsible person rules.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ResponsiblePerson {
     /// A flag to indicate whether the responsible person is required for all EU markets.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_required: Option<bool>,
     /// The markets where the responsible person is optional. Values: DE, ES, FR, IT, IE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub optional_regions: Option<Vec<String>>,
     /// The markets where the responsible person is required. Values: DE, ES, FR, IT, IE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub required_regions: Option<Vec<String>>,
 }
 /// Manufacturer rules. If this is empty, it means a manufacturer is not required for this category.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Manufacturer {
     /// A flag to indicate whether the manufacturer is required for all EU markets.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_required: Option<bool>,
     /// The markets where the manufacturer is optional. Values: DE, ES, FR, IT, IE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub optional_regions: Option<Vec<String>>,
     /// The markets where the manufacturer is required. Values: DE, ES, FR, IT, IE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub required_regions: Option<Vec<String>>,
 }
 /// The list of categories that meet the query conditions.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GlobalCategoriesCategory {
     /// The category ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The parent category ID. For the root category, the parent ID is '0'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub parent_id: Option<String>,
     /// The name of the category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub local_name: Option<String>,
     /// A flag to indicate if the category is a leaf category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_leaf: Option<bool>,
     /// The shop's permission status for this category. Values: AVAILABLE, NON_MAIN_CATEGORY.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub permission_statuses: Option<Vec<String>>,
 }
 /// A list of images to display in the product image gallery.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MainImage {
     /// The image height.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<i64>,
     /// The image width.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<i64>,
     /// The URI of the image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
 }
 /// Product video information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GlobalProductVideo {
     /// The video ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
 }
 /// The dimensions of the product package.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PackageDimension {
     /// The package length.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub length: Option<String>,
     /// The package width.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<String>,
     /// The package height.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<String>,
     /// The unit for the package dimensions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<String>,
 }
 /// The weight of the product package.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GlobalProductPackageWeight {
     /// The package weight.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
     /// The unit for the package weight.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<String>,
 }
 /// A list of certification related files.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct File {
     /// The ID of the certification file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The URLs to view the certification files.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub urls: Option<Vec<String>>,
     /// The name of the certification file
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The format of the certification file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub format: Option<String>,
 }
 /// A list of certification related images.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CertificationImage {
     /// The image height.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<i64>,
     /// The image width.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<i64>,
     /// The URI of the image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
 }
 /// The list of certifications for your product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GlobalProductCertification {
     /// The ID to identify the type of certification required for the product category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The title of the certification type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// A list of certification related files.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub files: Option<Vec<File>>,
     /// A list of certification related images.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub images: Option<Vec<CertificationImage>>,
 }
 /// The SKU's global uniform pre-tax price that serves as the baseline for calculating the local prices across different markets.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Price {
     /// The price amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// The currency. Values: USD, EUR.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The unit price of the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit_price: Option<String>,
 }
 /// A regulated identifier code assigned to a product based on international standardized regulations (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuIdentifierCode {
     /// The identifier code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// The type of identifier code. Values: GTIN, EAN, UPC, ISBN, JAN.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 /// An image to display for the SKU.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuImg {
     /// The image height.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<i64>,
     /// The image width.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<i64>,
     /// The URLs to view the image thumbnails.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub thumb_urls: Option<Vec<String>>,
     /// The URI of the image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
     /// The URLs to view the images.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub urls: Option<Vec<String>>,
 }
 /// A list of attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuSalesAttribute {
     /// The sales attribute ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The sales attribute name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The sales attribute value ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_id: Option<String>,
     /// The sales attribute value name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_name: Option<String>,
     /// An image to display for the SKU.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku_img: Option<SkuImg>,
 }
 /// SKU inventory information per warehouse.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Inventory {
     /// The ID of the global warehouse where the SKU is stored.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub global_warehouse_id: Option<String>,
     /// The SKU quantity available in the warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity: Option<i64>,
 }
 /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GlobalProductSku {
     /// The global SKU ID in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// The SKU's global uniform pre-tax price that serves as the baseline for calculating the local prices across different markets.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<Price>,
     /// The total SKU inventory quantity across all shops globally.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub global_quantity: Option<i64>,
     /// A regulated identifier code assigned to a product based on international standardized regulations (e.g.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identifier_code: Option<SkuIdentifierCode>,
     /// A list of attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sales_attributes: Option<Vec<SkuSalesAttribute>>,
     /// SKU inventory information per warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub inventory: Option<Vec<Inventory>>,
     /// The total quantity/volume of the product represented by the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_unit_count: Option<String>,
     /// A list of up to 10 additional identifier codes if the SKU belongs to a virtual bundle (containing multiple individual SKUs).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub extra_identifier_codes: Option<Vec<String>>,
     /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_global_sku_id: Option<String>,
 }
 /// A list of general attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GlobalProductProductAttribute {
     /// The ID of the product attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The product attribute name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// A list of selectable values for the product attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub values: Option<Vec<Value>>,
 }
 /// An image of the size chart.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SizeChartImage {
     /// The image height.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<i64>,
     /// The image width.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<i64>,
     /// The URI of the image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
 }
 /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Template {
     /// The size chart template ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
 }
 /// The measurement details of the product to help buyers find the right size.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GlobalProductSizeChart {
     /// An image of the size chart.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<SizeChartImage>,
     /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<Template>,
 }
 /// The list of sales attribute mappings between the global and local SKUs.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SalesAttributeMapping {
     /// The global sales attribute ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub global_attribute_id: Option<String>,
     /// The local sales attribute ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub local_attribute_id: Option<String>,
     /// The global sales attribute value ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub global_value_id: Option<String>,
     /// The local sales attribute value ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub local_value_id: Option<String>,
 }
 /// The list of sku mappings between the global and local products.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuMapping {
     /// The global SKU ID in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub global_sku_id: Option<String>,
     /// The local SKU ID in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub local_sku_id: Option<String>,
     /// The list of sales attribute mappings between the global and local SKUs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sales_attribute_mappings: Option<Vec<SalesAttributeMapping>>,
 }
 /// The local products associated through global product publishing or manual binding.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GlobalProductProduct {
     /// The market where the local product is listed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub region: Option<String>,
     /// The local product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The list of sku mappings between the global and local products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_mappings: Option<Vec<SkuMapping>>,
 }
 /// Product brand information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GlobalProductBrand {
     /// The ID of the brand of this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
 }
 /// The category of the product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GlobalProductCategory {
     /// The category ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
 }
 /// (Deprecated: This field is deprecated and will be removed in a future API version.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GlobalProductManufacturer {
     /// The name of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The address of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address: Option<String>,
     /// The phone number of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phone_number: Option<String>,
     /// The email address of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub email: Option<String>,
 }
 /// A list of results from checking whether a shop satisfies TikTok Shop requirements.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CheckResult {
     /// A requirement that the shop needs to satisfy. Values: SHOP_STATUS, SHOP_TAX, PICKUP_WAREHOUSE, RETURN_WAREHOUSE, DELIVERY_OPTION, SHIPPING_TEMPLATE, PRODUCT_QUANTITY_LIMIT, EXTENDED_PRODUCER_RESPONSIBILITY, BAN, CONTACT_INFO.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub check_item: Option<String>,
     /// A flag indicating whether the shop has failed a 'check_item'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_failed: Option<bool>,
     /// The specific reasons for failing a certain 'check_item'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fail_reasons: Option<Vec<String>>,
 }
 /// Product listing quality information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ListingQuality {
     /// The current quality tier of this product listing. Values: POOR, FAIR, GOOD.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub current_tier: Option<String>,
     /// The remaining number of recommendations (see 'diagnosis_results') that must be implemented for the product to reach the highest tier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub remaining_recommendations: Option<i64>,
 }
 /// The results of diagnosing the specified field.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DiagnosisResult {
     /// A machine-readable code that represents an identified issue.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// The recommendation for resolving the identified issue, returned in the default locale language of the shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub how_to_solve: Option<String>,
     /// The listing quality tier you can reach by implementing the recommendation. Values: FAIR, GOOD.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quality_tier: Option<String>,
 }
 /// The SEO keyword suggestions for product titles.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SeoWord {
     /// The suggested SEO keyword.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub text: Option<String>,
 }
 /// The list of optimized product title or description.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SmartText {
     /// The optimized text.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub text: Option<String>,
 }
 /// The optimized image. Only the first image in the 'main_images' set will be optimized.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SuggestionImage {
     /// The image height after optimization.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<i64>,
     /// The image width after optimization.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<i64>,
     /// The original URI of the image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
     /// The original URL of the image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
     /// The URI of the image after optimization.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub optimized_uri: Option<String>,
     /// The URL of the image after optimization.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub optimized_url: Option<String>,
 }
 /// Optimization suggestions that are auto-generated by the system to improve the effectiveness of the specified field.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Suggestion {
     /// The SEO keyword suggestions for product titles.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seo_words: Option<Vec<SeoWord>>,
     /// The list of optimized product title or description.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub smart_texts: Option<Vec<SmartText>>,
     /// The optimized image. Only the first image in the 'main_images' set will be optimized.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub images: Option<Vec<SuggestionImage>>,
 }
 /// Product diagnosis and optimization information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Diagnose {
     /// The product field being diagnosed. Values: TITLE, DESCRIPTION, IMAGE, ATTRIBUTE, SIZE_CHART.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub field: Option<String>,
     /// The results of diagnosing the specified field.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub diagnosis_results: Option<Vec<DiagnosisResult>>,
     /// Optimization suggestions that are auto-generated by the system to improve the effectiveness of the specified field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<Suggestion>,
 }
 /// The list of requested products and the corresponding diagnosis results.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct InformationIssueDiagnosisProduct {
     /// The product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Product listing quality information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listing_quality: Option<ListingQuality>,
     /// Product diagnosis and optimization information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub diagnoses: Option<Vec<Diagnose>>,
 }
 /// The list of requested products and the corresponding suggestions.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductsSeoWordsProduct {
     /// The product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The list of SEO keyword suggestions for the product title.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seo_words: Option<Vec<SeoWord>>,
 }
 /// The list of optimized text.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Item {
     /// The optimized text.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub text: Option<String>,
 }
 /// The suggestions for each product field.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductSuggestion {
     /// The applicable product field. Values: TITLE, DESCRIPTION.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub field: Option<String>,
     /// The list of optimized text.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub items: Option<Vec<Item>>,
 }
 /// The list of requested products and the corresponding suggestions.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RecommendedProductTitleAndDescriptionProduct {
     /// The product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The suggestions for each product field.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub suggestions: Option<Vec<ProductSuggestion>>,
 }
 /// The original image to be translated.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OriginalImage {
     /// The URI of the original image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
     /// The URL of the original image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
 }
 /// The translated image.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TranslatedImage {
     /// The URI of the translated image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
     /// The URL of the translated image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
 }
 /// The requested translation tasks and the corresponding results.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TranslationTask {
     /// The original image to be translated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original_image: Option<OriginalImage>,
     /// The ID to identify the image translation task.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The target language to translate the image into.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub target_language: Option<String>,
     /// The translation result. Values: PROCESSING, COMPLETED, FAILED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// The reason why the translation task failed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fail_reason: Option<String>,
     /// The translated image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub translated_image: Option<TranslatedImage>,
 }
 /// The list of markets where inventory from this warehouse is shared or dynamically allocated.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AssociatedWarehouse {
     /// The associated warehouse ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warehouse_id: Option<String>,
     /// The country where the warehouse is located.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub region: Option<String>,
 }
 /// A list of inventory allocation rules for all warehouses linked to the shop.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct InventoryRule {
     /// The warehouse ID associated with the shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub local_warehouse_id: Option<String>,
     /// The inventory allocation mode used for this warehouse in the local market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub allocation_mode: Option<String>,
     /// The list of markets where inventory from this warehouse is shared or dynamically allocated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub associated_warehouses: Option<Vec<AssociatedWarehouse>>,
 }
 /// The globally associated replicas in other markets if the product has been replicated through local replication.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReplicatedProduct {
     /// The market where the product is listed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub region: Option<String>,
     /// The TikTok Shop ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// The ID of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// The status of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_status: Option<String>,
 }
 /// Product images, including gallery images, images that appear in the description, product variant images.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RecommendGlobalCategoriesImage {
     /// The URI of the image. Retrieve the URI from the Upload Product Image API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
 }
 /// Recommended category information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RecommendGlobalCategoriesCategory {
     /// The category ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The category name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The category level.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub level: Option<i64>,
     /// A flag to indicate if the category is a leaf category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_leaf: Option<bool>,
 }
 /// A list of images to display in the product image gallery.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreateGlobalProductMainImage {
     /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=MAIN_IMAGE'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
 }
 /// An image to display for the SKU.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SalesAttributeSkuImg {
     /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=ATTRIBUTE_IMAGE'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
 }
 /// A list of attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreateGlobalProductSalesAttribute {
     /// The ID of a built-in sales attribute, retrieved from Get Global Attributes API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A self-defined custom sales attribute name if the built-in attributes do not satisfy your needs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The ID of a built-in sales attribute value, retrieved from the Get Global Attributes API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_id: Option<String>,
     /// A self-defined custom sales attribute value if the built-in values do not satisfy your needs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_name: Option<String>,
     /// An image to display for the SKU.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku_img: Option<SalesAttributeSkuImg>,
 }
 /// The SKU's global uniform pre-tax price that serves as the baseline for calculating the local prices across different markets.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreateGlobalProductPrice {
     /// The price amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// The currency. Values: USD, EUR.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
 }
 /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreateGlobalProductSku {
     /// The total SKU inventory quantity across all shops globally.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub global_quantity: Option<i64>,
     /// A list of attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sales_attributes: Option<Vec<CreateGlobalProductSalesAttribute>>,
     /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// The SKU's global uniform pre-tax price that serves as the baseline for calculating the local prices across different markets.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<CreateGlobalProductPrice>,
     /// A regulated identifier code assigned to a product based on international standardized regulations (e.g.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identifier_code: Option<SkuIdentifierCode>,
     /// SKU inventory information per warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub inventory: Option<Vec<Inventory>>,
     /// The total quantity/volume of the product represented by the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_unit_count: Option<String>,
     /// If the SKU belongs to a virtual bundle (containing multiple individual SKUs), you can add up to 10 additional identifier codes here for the SKUs included in the bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub extra_identifier_codes: Option<Vec<String>>,
     /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_global_sku_id: Option<String>,
 }
 /// The weight of the product package.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreateGlobalProductPackageWeight {
     /// The package weight, which must be a positive number with up to 3 decimal places.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
     /// The unit for the package weight.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<String>,
 }
 /// A list of certification related images.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreateGlobalProductImage {
     /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=CERTIFICATION_IMAGE'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
 }
 /// A list of certification related files.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreateGlobalProductFile {
     /// The ID of the certification file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The name of the certification file, including the file extension.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The format of the certification file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub format: Option<String>,
 }
 /// The list of certifications for your product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreateGlobalProductCertification {
     /// The ID to identify the type of certification required for the product category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A list of certification related images.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub images: Option<Vec<CreateGlobalProductImage>>,
     /// A list of certification related files.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub files: Option<Vec<CreateGlobalProductFile>>,
 }
 /// A list of general attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreateGlobalProductProductAttribute {
     /// The ID of the product attribute, retrieved from the Get Global Attributes API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A list of selectable values for the product attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub values: Option<Vec<Value>>,
 }
 /// The measurement details of the product to help buyers find the right size.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreateGlobalProductSizeChart {
     /// An image of the size chart.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<CreateGlobalProductImage>,
     /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<Template>,
 }
 /// A product introduction or promotion video to display for your product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreateGlobalProductVideo {
     /// The ID of the product video.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
 }
 /// (Deprecated: This field is deprecated and will be removed in a future API version.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreateGlobalProductManufacturer {
     /// The name of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The address of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address: Option<String>,
     /// The phone number of the manufacturer, prefixed by a plus '+' symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phone_number: Option<String>,
     /// The email address of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub email: Option<String>,
 }
 /// A list of attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GlobalSkuSalesAttribute {
     /// The sales attribute ID. If you included the custom sales attribute name in the request, this is a newly generated ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The sales attribute value ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_id: Option<String>,
 }
 /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GlobalSku {
     /// The global SKU ID generated by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// A list of attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sales_attributes: Option<Vec<GlobalSkuSalesAttribute>>,
     /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_global_sku_id: Option<String>,
 }
 /// The list of global SKUs that need to be updated.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct UpdateGlobalInventoryGlobalSku {
     /// The global SKU ID in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Global SKU inventory information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub inventory: Option<Vec<Inventory>>,
 }
 /// The SKU's local pricing information in the specified market.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PublishGlobalProductPrice {
     /// The SKU's local pre-tax price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// The currency. You can use the local currency or USD. Values: EUR, GBP, IDR, JPY, MYR, PHP, SGD, THB, USD, VND, MXN.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The SKU's local display price shown on the product page before any discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sale_price: Option<String>,
 }
 /// SKU inventory information per warehouse.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuInventory {
     /// The warehouse ID. Retrieve this value from the Get Warehouse List API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warehouse_id: Option<String>,
     /// The SKU quantity available in the warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity: Option<i64>,
 }
 /// The fees required for this product based on TikTok Shop policies.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Fee {
     /// The type of fee.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// The fee amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// An optional attribute that provides additional context for the fee. Values: SINGLE_USE, REUSABLE, NOT_APPLICABLE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub additional_attribute: Option<String>,
 }
 /// The SKUs to be published in the specified market.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PublishTargetSku {
     /// The global SKU ID to be published.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub related_global_sku_id: Option<String>,
     /// The SKU's local pricing information in the specified market.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<PublishGlobalProductPrice>,
     /// SKU inventory information per warehouse.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inventory: Option<SkuInventory>,
     /// The fees required for this product based on TikTok Shop policies.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fees: Option<Vec<Fee>>,
 }
 /// Target markets for publishing global products.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PublishTarget {
     /// The new market where you want to publish the global product. Values: DE, ES, FR, GB, ID, IE, IT, JP, MY, PH, SG, TH, US, VN, MX.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub region: Option<String>,
     /// A comma-delimited list of responsible person IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub responsible_person_ids: Option<Vec<String>>,
     /// A comma-delimited list of manufacturer IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub manufacturer_ids: Option<Vec<String>>,
     /// The SKUs to be published in the specified market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<PublishTargetSku>>,
 }
 /// A list of attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SaleAttribute {
     /// The newly generated local sales attribute ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The newly generated local sales attribute value ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_id: Option<String>,
 }
 /// The newly created local SKUs in the specified market.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductSku {
     /// The associated global SKU ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub related_global_sku_id: Option<String>,
     /// The newly generated local SKU ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// A list of attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sale_attributes: Option<Vec<SaleAttribute>>,
 }
 /// The local products converted from the global product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PublishGlobalProductProduct {
     /// The market where the product is published. Values: DE, ES, FR, GB, ID, IE, IT, JP, MY, PH, SG, TH, US, VN, MX.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub region: Option<String>,
     /// The ID of the local shop in the specified market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shop_id: Option<String>,
     /// The newly created local SKUs in the specified market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<ProductSku>>,
     /// The newly generated local product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
 }
 /// The list of errors that occurred.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FailReason {
     /// The error message.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
 }
 /// Results of publishing the global product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PublishResult {
     /// The market where the product is published. Values: DE, ES, FR, GB, ID, IE, IT, JP, MY, PH, SG, TH, US, VN, MX.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub region: Option<String>,
     /// The status of publishing the product to the market. Values: SUCCESS, DRAFT, FAILED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// The list of errors that occurred.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fail_reasons: Option<Vec<FailReason>>,
 }
 /// SKU warehouse inventory information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuWarehouseInventory {
     /// The ID of the warehouse where the SKU is stored.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warehouse_id: Option<String>,
     /// The total number of units available for ordering in this warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub available_quantity: Option<i64>,
     /// The total number of units reserved by existing customer orders in this warehouse (and therefore not available for ordering).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub committed_quantity: Option<i64>,
 }
 /// Inventory that is allocated to a specific campaign.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CampaignInventory {
     /// The number of units allocated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity: Option<i64>,
     /// The name of the associated campaign.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub campaign_name: Option<String>,
 }
 /// Inventory that is allocated to TikTok creators.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreatorInventory {
     /// The number of units allocated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity: Option<i64>,
     /// The name of the associated TikTok creator.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub creator_name: Option<String>,
 }
 /// The remaining inventory available for the shop after deducting those allocated for campaigns and creators.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct InShopInventory {
     /// The number of units allocated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity: Option<i64>,
 }
 /// The distribution of the total available inventory for the SKU across different channels.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct TotalAvailableInventoryDistribution {
     /// Inventory that is allocated to a specific campaign.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub campaign_inventory: Option<Vec<CampaignInventory>>,
     /// Inventory that is allocated to TikTok creators.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub creator_inventory: Option<Vec<CreatorInventory>>,
     /// The remaining inventory available for the shop after deducting those allocated for campaigns and creators.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_shop_inventory: Option<InShopInventory>,
 }
 /// The list of requested SKUs.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct InventorySku {
     /// The SKU ID generated by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// The total number of units available for ordering across all warehouses.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_available_quantity: Option<i64>,
     /// The total number of units reserved by existing customer orders across all warehouses (and therefore not available for ordering).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_committed_quantity: Option<i64>,
     /// SKU warehouse inventory information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warehouse_inventory: Option<Vec<SkuWarehouseInventory>>,
     /// The distribution of the total available inventory for the SKU across different channels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_available_inventory_distribution: Option<
         TotalAvailableInventoryDistribution,
     >,
 }
 /// Inventory information for the requested products or SKUs.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct InventorySearchInventory {
     /// The ID of the requested product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// The list of requested SKUs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<InventorySku>>,
 }
 /// A list of images to display in the product image gallery.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CheckProductListingMainImage {
     /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=MAIN_IMAGE'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
 }
 /// A list of supplementary images for each value (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SupplementarySkuImage {
     /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=ATTRIBUTE_IMAGE'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
 }
 /// A list of attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CheckProductListingSalesAttribute {
     /// The ID of a built-in sales attribute, retrieved from Get Attributes API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A self-defined custom sales attribute name if the built-in attributes do not satisfy your needs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The ID of a built-in sales attribute value, retrieved from the Get Attributes API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_id: Option<String>,
     /// A self-defined custom sales attribute value if the built-in values do not satisfy your needs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_name: Option<String>,
     /// The default/main image for each value (e.g.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku_img: Option<SalesAttributeSkuImg>,
     /// A list of supplementary images for each value (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub supplementary_sku_images: Option<Vec<SupplementarySkuImage>>,
 }
 /// SKU pricing information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CheckProductListingPrice {
     /// Local sellers/Intra-EU sellers The SKU's local display price shown on the product page before any discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// The currency. Values: BRL, EUR, GBP, IDR, JPY, MXN, MYR, PHP, SGD, THB, USD, VND.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// Global sellers The SKU's local display price shown on the product page before any discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sale_price: Option<String>,
 }
 /// SKU inventory information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CheckProductListingInventory {
     /// The ID of the warehouse where the SKU is stored.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warehouse_id: Option<String>,
     /// The total SKU quantity available in the warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity: Option<i64>,
     /// The 'backorder_quantity' will automatically be converted to 'quantity' once in-stock inventory is sold out.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub backorder_quantity: Option<i64>,
     /// The estimated number of working days needed for a backorder to be shipped.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub handling_time: Option<i64>,
 }
 /// If this SKU belongs to a virtual bundle, this object contains the list of individual SKUs that form the bundle (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CombinedSku {
     /// The ID of the source product included in the virtual bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// The ID of the source SKU included in the virtual bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// The quantity of the source SKU included in the virtual bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_count: Option<i64>,
 }
 /// Information about the type of pre-sale order fulfillment and the corresponding timeframe.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct FulfillmentType {
     /// The desired duration for handling a pre-sale order and handing it over to a shipping carrier.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub handling_duration_days: Option<i64>,
     /// The date on which the product gets converted into a regular product and becomes available for general purchase.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub release_date: Option<i64>,
 }
 /// SKU presale information, used to tag a product as a presale product based on its presale type.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PreSale {
     /// The type of pre-sale. Values: PRE_ORDER, MADE_TO_ORDER, CUSTOM.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// Information about the type of pre-sale order fulfillment and the corresponding timeframe.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fulfillment_type: Option<FulfillmentType>,
 }
 /// The SKU's list price information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ListPrice {
     /// The price amount. Valid range: [0.01, 7600] Note: - The value must be equal to or greater than 'skus.price.amount'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// The currency.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
 }
 /// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ExternalListPrice {
     /// The external ecommerce platform from which the price is sourced. Values: SHOPIFY_COMPARE_AT_PRICE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub source: Option<String>,
     /// The price amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// The currency.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
 }
 /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CheckProductListingSku {
     /// A list of attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sales_attributes: Option<Vec<CheckProductListingSalesAttribute>>,
     /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// SKU pricing information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<CheckProductListingPrice>,
     /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_sku_id: Option<String>,
     /// A regulated identifier code assigned to a product based on international standardized regulations (e.g.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identifier_code: Option<SkuIdentifierCode>,
     /// SKU inventory information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub inventory: Option<Vec<CheckProductListingInventory>>,
     /// If this SKU belongs to a virtual bundle, this object contains the list of individual SKUs that form the bundle (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub combined_skus: Option<Vec<CombinedSku>>,
     /// The total quantity/volume of the product represented by the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_unit_count: Option<String>,
     /// A comma-delimited list of URLs for third-party product listing pages where consumers can place orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_urls: Option<Vec<String>>,
     /// If the SKU belongs to a virtual bundle (containing multiple individual SKUs), you can add up to 10 additional identifier codes here for the SKUs included in the bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub extra_identifier_codes: Option<Vec<String>>,
     /// SKU presale information, used to tag a product as a presale product based on its presale type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pre_sale: Option<PreSale>,
     /// The SKU's list price information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list_price: Option<ListPrice>,
     /// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_list_prices: Option<Vec<ExternalListPrice>>,
     /// The fees required for this product based on TikTok Shop policies.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fees: Option<Vec<Fee>>,
 }
 /// A list of certification related images.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CheckProductListingImage {
     /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=CERTIFICATION_IMAGE'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
 }
 /// A list of certification related files.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CheckProductListingFile {
     /// The ID of the certification file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The name of the certification file, including the file extension.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The format of the certification file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub format: Option<String>,
 }
 /// The list of certifications for your product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CheckProductListingCertification {
     /// The ID to identify the type of certification required for the product category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A list of certification related images.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub images: Option<Vec<CheckProductListingImage>>,
     /// A list of certification related files.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub files: Option<Vec<CheckProductListingFile>>,
     /// The expiration date of this certification expressed in unix timestamp (seconds) UTC+0.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub expiration_date: Option<i64>,
 }
 /// The weight of the product package.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CheckProductListingPackageWeight {
     /// The package weight, which must be a positive number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
     /// The unit for the package weight. Values: US, BR.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<String>,
 }
 /// A list of general attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CheckProductListingProductAttribute {
     /// The ID of the product attribute, retrieved from the Get Attributes API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A list of selectable values for the product attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub values: Option<Vec<Value>>,
 }
 /// The measurement details of the product to help buyers find the right size.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CheckProductListingSizeChart {
     /// An image of the size chart.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<CheckProductListingImage>,
     /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<Template>,
 }
 /// A product introduction or promotion video to display for your product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CheckProductListingVideo {
     /// The ID of the product video.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
 }
 /// A list of failure reasons if 'check_result' is FAILED.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CheckProductListingFailReason {
     /// A machine-readable code that represents the failure reason.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// A detailed reason for the failure.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
 }
 /// Warning information that the API caller needs to pay special attention to.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CheckProductListingWarning {
     /// A warning message for any critical problems/blockers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
 }
 /// The optimized main image.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CheckProductListingImage2 {
     /// The original URI of the image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
     /// The original URL of the image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
     /// The URI of the image after optimization.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub optimized_uri: Option<String>,
     /// The URL of the image after optimization.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub optimized_url: Option<String>,
     /// The image height after optimization.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<i64>,
     /// The image width after optimization.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<i64>,
 }
 /// Improvement suggestions.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DiagnoseSuggestion {
     /// The SEO keyword suggestions if 'diagnoses.field' is "TITLE".
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seo_words: Option<Vec<SeoWord>>,
     /// The intelligent text suggestions for titles and descriptions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub smart_texts: Option<Vec<SmartText>>,
     /// The optimized main image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub images: Option<Vec<CheckProductListingImage2>>,
 }
 /// (Deprecated: This field is deprecated and will be removed in a future API version.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CheckProductListingDiagnose {
     /// The product field being diagnosed. Values: TITLE, DESCRIPTION, IMAGE, ATTRIBUTE, SIZE_CHART.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub field: Option<String>,
     /// The diagnosis results.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub diagnosis_results: Option<Vec<DiagnosisResult>>,
     /// Improvement suggestions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suggestions: Option<DiagnoseSuggestion>,
 }
 /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SearchGlobalProductsSku {
     /// The global SKU ID in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
 }
 /// The list of global products that meet the query conditions.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GlobalProduct {
     /// The global product ID in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The product title.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// The status of the product. Values: PUBLISHED, UNPUBLISHED, DRAFT, DELETED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<SearchGlobalProductsSku>>,
     /// The time when the product is created.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// The time when the product is last updated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
 }
 /// The list of images to be optimized.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OptimizedImagesImage {
     /// The URI of the image. Retrieve the URI from the Upload Product Image API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
     /// The optimization type. Values: WHITE_BACKGROUND.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub optimization_mode: Option<Vec<String>>,
 }
 /// The list of images to be optimized.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OptimizedImagesImage2 {
     /// The expected image height after optimization.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<i64>,
     /// The expected image width after optimization.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<i64>,
     /// The original URI of the image to be optimized.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub original_uri: Option<String>,
     /// The original URL of the image to be optimized.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub original_url: Option<String>,
     /// The URI of the image after optimization.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub optimized_uri: Option<String>,
     /// The URL of the image after optimization.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub optimized_url: Option<String>,
     /// The optimization status. Values: SUCCESS, IGNORE, PROCESSING.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub optimize_status: Option<String>,
 }
 /// The list of images included in a size chart.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SearchSizeChartsImage {
     /// The URI to identify the image in API requests and responses.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
     /// The URL to access and view the image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
     /// The language of the size chart image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub locale: Option<String>,
 }
 /// The list of size charts that meet the query conditions.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SearchSizeChartsSizeChart {
     /// The size chart template ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_id: Option<String>,
     /// The size chart template name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub template_name: Option<String>,
     /// The list of images included in a size chart.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub images: Option<Vec<SearchSizeChartsImage>>,
 }
 /// The phone number of the manufacturer.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PhoneNumber {
     /// Indicates the availability of the phone number. Values: AVAILABLE, UNAVAILABLE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub availability: Option<String>,
     /// The country code of the phone number, prefixed by a plus '+' symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub country_code: Option<String>,
     /// The local number. Length: 7 - 20 digits Required if 'availability=AVAILABLE'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub local_number: Option<String>,
 }
 /// The phone number of the responsible person.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreateResponsiblePersonPhoneNumber {
     /// The country code of the phone number, prefixed by a plus '+' symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub country_code: Option<String>,
     /// The local number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub local_number: Option<String>,
 }
 /// The residential address of the responsible person.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Address {
     /// The detailed street address of the location, including the building number, street name, district, city, province, and any relevant details.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub street_address_line1: Option<String>,
     /// (Deprecated: This field is deprecated and will be removed in a future API version.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub street_address_line2: Option<String>,
     /// (Deprecated: This field is deprecated and will be removed in a future API version.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub district: Option<String>,
     /// (Deprecated: This field is deprecated and will be removed in a future API version.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub city: Option<String>,
     /// The postal code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub postal_code: Option<String>,
     /// (Deprecated: This field is deprecated and will be removed in a future API version.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub province: Option<String>,
     /// The two letter ISO 3166 country code representing the country of the address.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub country: Option<String>,
 }
 /// The phone number of the responsible person.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEditResponsiblePersonPhoneNumber {
     /// The country code of the phone number, prefixed by a plus '+' symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub country_code: Option<String>,
     /// The local number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub local_number: Option<String>,
 }
 /// A list of images to display in the product image gallery.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DiagnoseAndOptimizeProductMainImage {
     /// The URI of the image. Retrieve the URI from the Upload Product Image API or the Optimize Images API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
 }
 /// A list of general attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DiagnoseAndOptimizeProductProductAttribute {
     /// The ID of the product attribute, retrieved from the Get Attributes API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A list of selectable values for the product attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub values: Option<Vec<Value>>,
 }
 /// An image of the size chart.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DiagnoseAndOptimizeProductImage {
     /// The URI of the size chart image.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
 }
 /// The measurement details of the product to help buyers find the right size.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DiagnoseAndOptimizeProductSizeChart {
     /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<Template>,
     /// An image of the size chart.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<DiagnoseAndOptimizeProductImage>,
 }
 /// A list of contact details for the manufacturer, presented in different languages for each supported EU country.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RegionalProfile {
     /// The BCP-47 locale code representing the language used for specifying the manufacturer information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub locale: Option<String>,
     /// The manufacturer name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The registered trade name of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub registered_trade_name: Option<String>,
     /// The email address of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub email: Option<String>,
     /// The phone number of the manufacturer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<PhoneNumber>,
     /// The postal address of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address: Option<String>,
 }
 /// The list of manufacturers that meet the query conditions.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SearchManufacturersManufacturer {
     /// The manufacturer ID in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A list of contact details for the manufacturer, presented in different languages for each supported EU country.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub regional_profiles: Option<Vec<RegionalProfile>>,
 }
 /// The phone number of the responsible person.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RegionalProfilePhoneNumber {
     /// The country code of the phone number, prefixed by a plus '+' symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub country_code: Option<String>,
     /// The local number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub local_number: Option<String>,
 }
 /// A list of contact details for the responsible person, presented in different languages for each supported EU country.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ResponsiblePersonRegionalProfile {
     /// The BCP-47 locale code representing the language used for specifying the responsible person information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub locale: Option<String>,
     /// The responsible person name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The email address of the responsible person.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub email: Option<String>,
     /// The phone number of the responsible person.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<RegionalProfilePhoneNumber>,
     /// The residential address of the responsible person.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
 }
 /// The list of responsible persons that meet the query conditions.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SearchResponsiblePersonsResponsiblePerson {
     /// The responsible person ID in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A list of contact details for the responsible person, presented in different languages for each supported EU country.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub regional_profiles: Option<Vec<ResponsiblePersonRegionalProfile>>,
 }
 /// SKU pricing information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Search202502Price {
     /// The currency. Values: BRL, EUR, GBP, IDR, JPY, MXN, MYR, PHP, SGD, THB, USD, VND.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// Local sellers/Intra-EU sellers The SKU's local display price shown on the product page before any discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tax_exclusive_price: Option<String>,
     /// Global sellers The SKU's local display price shown on the product page before any discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sale_price: Option<String>,
 }
 /// SKU inventory information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Search202502Inventory {
     /// The ID of the warehouse where the SKU is stored.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warehouse_id: Option<String>,
     /// The total SKU quantity available in the warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity: Option<i64>,
     /// The 'backorder_quantity' will automatically be converted to 'quantity' once in-stock inventory is sold out.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub backorder_quantity: Option<i64>,
     /// The estimated number of working days needed for a backorder to be shipped.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub handling_time: Option<i64>,
 }
 /// Status information of the SKU.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct StatusInfo {
     /// The SKU status in TikTok Shop. Values: NORMAL, DEACTIVATED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// The deactivation source of the SKU with 'DEACTIVATED' status. Values: SELLER, PLATFORM, COMBO_RELATION.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub deactivation_source: Option<String>,
 }
 /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Search202502Sku {
     /// The SKU ID generated by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// SKU pricing information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<Search202502Price>,
     /// SKU inventory information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub inventory: Option<Vec<Search202502Inventory>>,
     /// The SKU's list price information that has been verified to be legitimate by the audit team.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list_price: Option<ListPrice>,
     /// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_list_prices: Option<Vec<ExternalListPrice>>,
     /// SKU presale information, used to tag a product as a presale product based on its presale type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pre_sale: Option<PreSale>,
     /// Status information of the SKU.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_info: Option<StatusInfo>,
     /// The fees required for this product based on TikTok Shop policies.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fees: Option<Vec<Fee>>,
 }
 /// Recommended categories for the product based on the product title, description, and images.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductRecommendedCategory {
     /// The ID of the recommended category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The name of the category in the country where the shop operates.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub local_name: Option<String>,
 }
 /// The current status of the product on platforms that are natively integrated with TikTok Shop (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct IntegratedPlatformStatuse {
     /// The integrated platform name. Values: TOKOPEDIA.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub platform: Option<String>,
     /// The product status in the integrated platform. Values: DRAFT, PENDING, FAILED, ACTIVATE, SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
 }
 /// Product audit information for TikTok Shop.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductAudit {
     /// The product audit status. Values: NONE, AUDITING, FAILED, PRE_APPROVED, APPROVED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// The reason why the product is pre-approved. Values: KYC_PENDING, RESTRICTED_CATEGORY_PENDING.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pre_approved_reasons: Option<Vec<String>>,
 }
 /// A list of products that belong to the family.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductFamilyProduct {
     /// The product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
 }
 /// The live product family that this product belongs to.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductFamily {
     /// The product family ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A list of products that belong to the family.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub products: Option<Vec<ProductFamilyProduct>>,
 }
 /// The list of products that meet the query conditions.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Search202502Product {
     /// The product ID generated by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The product title.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// The product status in TikTok Shop. Values: DRAFT, PENDING, FAILED, ACTIVATE, SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<Search202502Sku>>,
     /// The regions where the product is sold. Values: BR, DE, ES, FR, GB, ID, IE, IT, JP, MX, MY, PH, SG, TH, US, VN.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sales_regions: Option<Vec<String>>,
     /// The time when the product is created.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// The time when the product is last updated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// The reasons why synchronizing of global product information to local products failed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_sync_fail_reasons: Option<Vec<String>>,
     /// A flag indicating whether the product is not for sale.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_not_for_sale: Option<bool>,
     /// Recommended categories for the product based on the product title, description, and images.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub recommended_categories: Option<Vec<ProductRecommendedCategory>>,
     /// The current quality tier of this product listing. Values: POOR, FAIR, GOOD.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub listing_quality_tier: Option<String>,
     /// The current status of the product on platforms that are natively integrated with TikTok Shop (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub integrated_platform_statuses: Option<Vec<IntegratedPlatformStatuse>>,
     /// Product audit information for TikTok Shop.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<ProductAudit>,
     /// The live product family that this product belongs to.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_families: Option<Vec<ProductFamily>>,
     /// A flag to indicate if the product has a draft.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub has_draft: Option<bool>,
 }
 /// The list of images to translate.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreateImageTranslationTasksImage {
     /// The URI of the image, retrieved from the Upload Product Image API Recommendation: Specify up to 5 images to avoid exceeding the task limit per call.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub image_uri: Option<String>,
     /// The target languages to translate the image into.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub target_languages: Option<Vec<String>>,
 }
 /// The list of translation tasks created for the requested images.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CreateImageTranslationTasksTranslationTask {
     /// The URI of the image to translate.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub image_uri: Option<String>,
     /// The target languages to translate the image into.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub target_language: Option<String>,
     /// The ID to identify the image translation task.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
 }
 /// The SKU's local display price shown on the product page before any discounts.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReplicateProductPrice {
     /// The currency. You must specify the local currency in the target market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The SKU's local display price shown on the product page before any discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sale_price: Option<String>,
 }
 /// The SKUs to be published in the specified market.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReplicateTargetSku {
     /// The ID of the SKU being replicated
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub source_sku_id: Option<String>,
     /// The SKU's local display price shown on the product page before any discounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<ReplicateProductPrice>,
     /// SKU inventory information per warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub inventory: Option<Vec<SkuInventory>>,
 }
 /// Target markets for replicating the local product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReplicateTarget {
     /// The new market where you want to replicate the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub region: Option<String>,
     /// The SKUs to be published in the specified market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<ReplicateTargetSku>>,
 }
 /// The details of the error.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ErrorDetail {
     /// The target region where the error occurred.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub region: Option<String>,
 }
 /// The list of errors that occurred.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReplicateProductError {
     /// The error code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<i64>,
     /// The error message.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
     /// The details of the error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<ErrorDetail>,
 }
 /// A list of images to display in the product image gallery.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEdit202509MainImage {
     /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=MAIN_IMAGE'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
 }
 /// A list of attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEdit202509SalesAttribute {
     /// The ID of the sales attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A self-defined custom sales attribute name if the existing attributes do not satisfy your needs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The ID of the sales attribute value.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_id: Option<String>,
     /// A self-defined custom sales attribute value if the existing values do not satisfy your needs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_name: Option<String>,
     /// The default/main image for each value (e.g.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku_img: Option<SalesAttributeSkuImg>,
     /// A list of supplementary images for each value (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub supplementary_sku_images: Option<Vec<SupplementarySkuImage>>,
 }
 /// SKU pricing information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEdit202509Price {
     /// Local sellers/Intra-EU sellers The SKU's local display price shown on the product page before any discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// The currency. Values: BRL, EUR, GBP, IDR, JPY, MXN, MYR, PHP, SGD, THB, USD, VND.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// Global sellers The SKU's local display price shown on the product page before any discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sale_price: Option<String>,
 }
 /// SKU inventory information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEdit202509Inventory {
     /// The ID of the warehouse where the SKU is stored.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warehouse_id: Option<String>,
     /// The total SKU quantity available in the warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity: Option<i64>,
     /// The 'backorder_quantity' will automatically be converted to 'quantity' once in-stock inventory is sold out.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub backorder_quantity: Option<i64>,
     /// The estimated number of working days needed for a backorder to be shipped.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub handling_time: Option<i64>,
 }
 /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEdit202509Sku {
     /// The SKU ID generated by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A list of attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sales_attributes: Option<Vec<PartialEdit202509SalesAttribute>>,
     /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// SKU pricing information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<PartialEdit202509Price>,
     /// A regulated identifier code assigned to a product based on international standardized regulations (e.g.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identifier_code: Option<SkuIdentifierCode>,
     /// SKU inventory information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub inventory: Option<Vec<PartialEdit202509Inventory>>,
     /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_sku_id: Option<String>,
     /// The total quantity/volume of the product represented by the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_unit_count: Option<String>,
     /// If the SKU belongs to a virtual bundle (containing multiple individual SKUs), you can add up to 10 additional identifier codes here for the SKUs included in the bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub extra_identifier_codes: Option<Vec<String>>,
     /// The SKU's list price information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list_price: Option<ListPrice>,
     /// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_list_prices: Option<Vec<ExternalListPrice>>,
     /// SKU presale information, used to tag a product as a presale product based on its presale type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pre_sale: Option<PreSale>,
     /// A comma-delimited list of URLs for third-party product listing pages where consumers can place orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_urls: Option<Vec<String>>,
     /// The fees required for this product based on TikTok Shop policies.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fees: Option<Vec<Fee>>,
 }
 /// A list of certification related images.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEdit202509Image {
     /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=CERTIFICATION_IMAGE'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
 }
 /// A list of certification related files.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEdit202509File {
     /// The ID of the certification file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The name of the certification file, including the file extension.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The format of the certification file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub format: Option<String>,
 }
 /// The list of certifications for your product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEdit202509Certification {
     /// The ID to identify the type of certification required for the product category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A list of certification related images.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub images: Option<Vec<PartialEdit202509Image>>,
     /// A list of certification related files.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub files: Option<Vec<PartialEdit202509File>>,
     /// The expiration date of this certification expressed in unix timestamp (seconds) UTC+0.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub expiration_date: Option<i64>,
 }
 /// The weight of the product package.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEdit202509PackageWeight {
     /// The package weight, which must be a positive number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
     /// The unit for the package weight. Values: US, BR.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<String>,
 }
 /// A list of general attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEdit202509ProductAttribute {
     /// The ID of the product attribute, retrieved from the Get Attributes API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A list of selectable values for the product attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub values: Option<Vec<Value>>,
 }
 /// The measurement details of the product to help buyers find the right size.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEdit202509SizeChart {
     /// An image of the size chart.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<PartialEdit202509Image>,
     /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<Template>,
 }
 /// A product introduction or promotion video to display for your product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEdit202509Video {
     /// The ID of the product video.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
 }
 /// The SKU's local display price shown on the product page before any discounts
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEdit202509Price2 {
     /// The currency. You must specify the local currency in the target market. Values: EUR, GBP, IDR, JPY, MYR, PHP, SGD, THB, USD, VND.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The SKU's local display price shown on the product page before any discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sale_price: Option<String>,
 }
 /// The SKUs to be synced to the specified market.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReplicatedProductSku {
     /// The SKU ID generated by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The seller_sku value of the source product above.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// The SKU's local display price shown on the product page before any discounts
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<PartialEdit202509Price2>,
     /// SKU inventory information per warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub inventory: Option<Vec<SkuInventory>>,
     /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_sku_id: Option<String>,
 }
 /// The list of local market replicas to which updates should be synced.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEdit202509ReplicatedProduct {
     /// The market where you want to sync the changes to. Values: DE, ES, FR, GB, ID, IE, IT, JP, MY, PH, SG, TH, US, VN.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub region: Option<String>,
     /// The SKUs to be synced to the specified market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<ReplicatedProductSku>>,
 }
 /// All of the Save and Subscribe discount details.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct DiscountDetail {
     /// An enum that communicated the type of discount: - REGULAR - FIRST_ORDER - RETENTION
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub discount_level: Option<String>,
     /// The value of the discount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub discount_value: Option<i64>,
 }
 /// All of the Save and Subscribe discount details.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SubscribeInfoEdit {
     /// An enum outlining whether the given product has an active Subscribe and Save promotion: - ENABLED - NOT_ENABLED This field is required if the subscription is being created or modified.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub subscribe_status: Option<String>,
     /// All of the Save and Subscribe discount details.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub discount_details: Option<Vec<DiscountDetail>>,
 }
 /// A list of attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEdit202509SalesAttribute2 {
     /// The sales attribute ID. If you included the custom sales attribute name in the request, this is a newly generated ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The sales attribute value ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_id: Option<String>,
 }
 /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEdit202509Sku2 {
     /// The SKU ID generated by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// A list of attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sales_attributes: Option<Vec<PartialEdit202509SalesAttribute2>>,
     /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_sku_id: Option<String>,
     /// The fees required for this product based on TikTok Shop policies.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fees: Option<Vec<Fee>>,
 }
 /// Product audit information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEdit202509Audit {
     /// The product audit status. Values: NONE, AUDITING, APPROVED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
 }
 /// A list of images to display in the product image gallery.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EditGlobalProductMainImage {
     /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=MAIN_IMAGE'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
 }
 /// The SKU's global uniform pre-tax price that serves as the baseline for calculating the local prices across different markets.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EditGlobalProductPrice {
     /// The price amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// The currency. Values: USD, EUR.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
 }
 /// A list of attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EditGlobalProductSalesAttribute {
     /// The ID of the sales attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A self-defined custom sales attribute name if the built-in attributes do not satisfy your needs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The ID of the sales attribute value.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_id: Option<String>,
     /// A self-defined custom sales attribute value if the built-in values do not satisfy your needs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_name: Option<String>,
     /// An image to display for the SKU.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku_img: Option<SalesAttributeSkuImg>,
 }
 /// The SKU's local display price shown on the product page before any discounts.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SalePrice {
     /// The market where you want to sync the sale price. Values: DE, ES, FR, GB, ID, IE, IT, JP, MY, PH, SG, TH, US, VN.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub region: Option<String>,
     /// The price amount. Refer to Product Pricing for the allowed price ranges in each market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
 }
 /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EditGlobalProductSku {
     /// The global SKU ID in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The total SKU inventory quantity across all shops globally.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub global_quantity: Option<i64>,
     /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// The SKU's global uniform pre-tax price that serves as the baseline for calculating the local prices across different markets.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<EditGlobalProductPrice>,
     /// A list of attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sales_attributes: Option<Vec<EditGlobalProductSalesAttribute>>,
     /// SKU inventory information per warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub inventory: Option<Vec<Inventory>>,
     /// A regulated identifier code assigned to a product based on international standardized regulations (e.g.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identifier_code: Option<SkuIdentifierCode>,
     /// The total quantity/volume of the product represented by the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_unit_count: Option<String>,
     /// If the SKU belongs to a virtual bundle (containing multiple individual SKUs), you can add up to 10 additional identifier codes here for the SKUs included in the bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub extra_identifier_codes: Option<Vec<String>>,
     /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_global_sku_id: Option<String>,
     /// The SKU's local display price shown on the product page before any discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sale_prices: Option<Vec<SalePrice>>,
 }
 /// The weight of the product package.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EditGlobalProductPackageWeight {
     /// The package weight, which must be a positive number with up to 3 decimal places.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
     /// The unit for the package weight.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<String>,
 }
 /// A list of certification related images.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EditGlobalProductImage {
     /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=CERTIFICATION_IMAGE'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
 }
 /// A list of certification related files.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EditGlobalProductFile {
     /// The ID of the certification file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The name of the certification file, including the file extension.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The format of the certification file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub format: Option<String>,
 }
 /// The list of certifications for your product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EditGlobalProductCertification {
     /// The ID to identify the type of certification required for the product category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A list of certification related images.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub images: Option<Vec<EditGlobalProductImage>>,
     /// A list of certification related files.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub files: Option<Vec<EditGlobalProductFile>>,
 }
 /// A list of general attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EditGlobalProductProductAttribute {
     /// The ID of the product attribute, retrieved from the Get Global Attributes API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A list of selectable values for the product attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub values: Option<Vec<Value>>,
 }
 /// The measurement details of the product to help buyers find the right size.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EditGlobalProductSizeChart {
     /// An image of the size chart.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<EditGlobalProductImage>,
     /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<Template>,
 }
 /// A product introduction or promotion video to display for your product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EditGlobalProductVideo {
     /// The ID of the product video.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
 }
 /// (Deprecated: This field is deprecated and will be removed in a future API version.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EditGlobalProductManufacturer {
     /// The name of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The address of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address: Option<String>,
     /// The phone number of the manufacturer, prefixed by a plus '+' symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phone_number: Option<String>,
     /// The email address of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub email: Option<String>,
 }
 /// A list of images to display in the product image gallery.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEditGlobalProductMainImage {
     /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=MAIN_IMAGE'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
 }
 /// The SKU's global uniform pre-tax price that serves as the baseline for calculating the local prices across different markets.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEditGlobalProductPrice {
     /// The price amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// The currency. Values: USD, EUR.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
 }
 /// A list of attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEditGlobalProductSalesAttribute {
     /// The ID of the sales attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A self-defined custom sales attribute name if the built-in attributes do not satisfy your needs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The ID of the sales attribute value.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_id: Option<String>,
     /// A self-defined custom sales attribute value if the built-in values do not satisfy your needs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_name: Option<String>,
     /// An image to display for the SKU.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku_img: Option<SalesAttributeSkuImg>,
 }
 /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEditGlobalProductSku {
     /// The global SKU ID in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The total SKU inventory quantity across all shops globally.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub global_quantity: Option<i64>,
     /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// The SKU's global uniform pre-tax price that serves as the baseline for calculating the local prices across different markets.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<PartialEditGlobalProductPrice>,
     /// A list of attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sales_attributes: Option<Vec<PartialEditGlobalProductSalesAttribute>>,
     /// SKU inventory information per warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub inventory: Option<Vec<Inventory>>,
     /// A regulated identifier code assigned to a product based on international standardized regulations (e.g.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identifier_code: Option<SkuIdentifierCode>,
     /// The total quantity/volume of the product represented by the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_unit_count: Option<String>,
     /// If the SKU belongs to a virtual bundle (containing multiple individual SKUs), you can add up to 10 additional identifier codes here for the SKUs included in the bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub extra_identifier_codes: Option<Vec<String>>,
     /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_global_sku_id: Option<String>,
     /// The SKU's local display price shown on the product page before any discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sale_prices: Option<Vec<SalePrice>>,
 }
 /// The weight of the product package.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEditGlobalProductPackageWeight {
     /// The package weight, which must be a positive number with up to 3 decimal places.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
     /// The unit for the package weight.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<String>,
 }
 /// A list of certification related images.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEditGlobalProductImage {
     /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=CERTIFICATION_IMAGE'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
 }
 /// A list of certification related files.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEditGlobalProductFile {
     /// The ID of the certification file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The name of the certification file, including the file extension.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The format of the certification file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub format: Option<String>,
 }
 /// The list of certifications for your product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEditGlobalProductCertification {
     /// The ID to identify the type of certification required for the product category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A list of certification related images.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub images: Option<Vec<PartialEditGlobalProductImage>>,
     /// A list of certification related files.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub files: Option<Vec<PartialEditGlobalProductFile>>,
 }
 /// A list of general attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEditGlobalProductProductAttribute {
     /// The ID of the product attribute, retrieved from the Get Global Attributes API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A list of selectable values for the product attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub values: Option<Vec<Value>>,
 }
 /// The measurement details of the product to help buyers find the right size.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEditGlobalProductSizeChart {
     /// An image of the size chart.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<PartialEditGlobalProductImage>,
     /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<Template>,
 }
 /// A product introduction or promotion video to display for your product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEditGlobalProductVideo {
     /// The ID of the product video.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
 }
 /// (Deprecated: This field is deprecated and will be removed in a future API version.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialEditGlobalProductManufacturer {
     /// The name of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The address of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address: Option<String>,
     /// The phone number of the manufacturer, prefixed by a plus '+' symbol.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub phone_number: Option<String>,
     /// The email address of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub email: Option<String>,
 }
 /// A list of images to display in the product image gallery.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Edit202509MainImage {
     /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=MAIN_IMAGE'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
 }
 /// A list of attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Edit202509SalesAttribute {
     /// The ID of the sales attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A self-defined custom sales attribute name if the existing attributes do not satisfy your needs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The ID of the sales attribute value.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_id: Option<String>,
     /// A self-defined custom sales attribute value if the existing values do not satisfy your needs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_name: Option<String>,
     /// The default/main image for each value (e.g.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku_img: Option<SalesAttributeSkuImg>,
     /// A list of supplementary images for each value (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub supplementary_sku_images: Option<Vec<SupplementarySkuImage>>,
 }
 /// SKU pricing information. Note: If you omit this object in the API request, the existing information will remain unchanged.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Edit202509Price {
     /// Local sellers/Intra-EU sellers The SKU's local display price shown on the product page before any discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// The currency. Values: BRL, EUR, GBP, IDR, JPY, MXN, MYR, PHP, SGD, THB, USD, VND.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// Global sellers The SKU's local display price shown on the product page before any discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sale_price: Option<String>,
 }
 /// SKU inventory information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Edit202509Inventory {
     /// The ID of the warehouse where the SKU is stored.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warehouse_id: Option<String>,
     /// The total SKU quantity available in the warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity: Option<i64>,
     /// The 'backorder_quantity' will automatically be converted to 'quantity' once in-stock inventory is sold out.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub backorder_quantity: Option<i64>,
     /// The estimated number of working days needed for a backorder to be shipped.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub handling_time: Option<i64>,
 }
 /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Edit202509Sku {
     /// The SKU ID generated by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A list of attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sales_attributes: Option<Vec<Edit202509SalesAttribute>>,
     /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// SKU pricing information. Note: If you omit this object in the API request, the existing information will remain unchanged.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<Edit202509Price>,
     /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_sku_id: Option<String>,
     /// A regulated identifier code assigned to a product based on international standardized regulations (e.g.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identifier_code: Option<SkuIdentifierCode>,
     /// SKU inventory information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub inventory: Option<Vec<Edit202509Inventory>>,
     /// If this SKU belongs to a virtual bundle, this object contains the list of individual SKUs that form the bundle (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub combined_skus: Option<Vec<CombinedSku>>,
     /// The total quantity/volume of the product represented by the SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_unit_count: Option<String>,
     /// A comma-delimited list of URLs for third-party product listing pages where consumers can place orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_urls: Option<Vec<String>>,
     /// If the SKU belongs to a virtual bundle (containing multiple individual SKUs), you can add up to 10 additional identifier codes here for the SKUs included in the bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub extra_identifier_codes: Option<Vec<String>>,
     /// SKU presale information, used to tag a product as a presale product based on its presale type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pre_sale: Option<PreSale>,
     /// The SKU's list price information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub list_price: Option<ListPrice>,
     /// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_list_prices: Option<Vec<ExternalListPrice>>,
     /// The fees required for this product based on TikTok Shop policies.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fees: Option<Vec<Fee>>,
 }
 /// A list of certification related images.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Edit202509Image {
     /// The URI of the image. Obtain this URI by uploading the images through the Upload Product Image API with 'use_case=CERTIFICATION_IMAGE'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub uri: Option<String>,
 }
 /// A list of certification related files.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Edit202509File {
     /// The ID of the certification file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The name of the certification file, including the file extension.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The format of the certification file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub format: Option<String>,
 }
 /// The list of certifications for your product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Edit202509Certification {
     /// The ID to identify the type of certification required for the product category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A list of certification related images.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub images: Option<Vec<Edit202509Image>>,
     /// A list of certification related files.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub files: Option<Vec<Edit202509File>>,
     /// The expiration date of this certification expressed in unix timestamp (seconds) UTC+0.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub expiration_date: Option<i64>,
 }
 /// The weight of the product package.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Edit202509PackageWeight {
     /// The package weight, which must be a positive number.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
     /// The unit for the package weight. Values: US, BR.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<String>,
 }
 /// A list of general attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Edit202509ProductAttribute {
     /// The ID of the product attribute, retrieved from the Get Attributes API.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// A list of selectable values for the product attribute.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub values: Option<Vec<Value>>,
 }
 /// The measurement details of the product to help buyers find the right size.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Edit202509SizeChart {
     /// An image of the size chart.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<Edit202509Image>,
     /// A TikTok Shop size chart template generated by the size chart tool in Seller Center > Manage Products > Bulk action > Batch manage size charts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<Template>,
 }
 /// A product introduction or promotion video to display for your product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Edit202509Video {
     /// The ID of the product video.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
 }
 /// The SKU's local display price shown on the product page before any discounts.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Edit202509Price2 {
     /// The currency. You must specify the local currency in the target market. Values: EUR, GBP, IDR, JPY, MYR, PHP, SGD, THB, USD, VND.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// The SKU's local display price shown on the product page before any discounts.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sale_price: Option<String>,
 }
 /// The SKUs to be synced to the specified market.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Edit202509Sku2 {
     /// The SKU ID generated by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The seller_sku value of the source product above.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// The SKU's local display price shown on the product page before any discounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<Edit202509Price2>,
     /// SKU inventory information per warehouse.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub inventory: Option<Vec<SkuInventory>>,
 }
 /// The list of local market replicas to which updates should be synced.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Edit202509ReplicatedProduct {
     /// The market where you want to sync the changes to. Values: DE, ES, FR, GB, ID, IE, IT, JP, MY, PH, SG, TH, US, VN.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub region: Option<String>,
     /// The SKUs to be synced to the specified market.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<Edit202509Sku2>>,
 }
 /// A list of attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Edit202509SalesAttribute2 {
     /// The sales attribute ID. If you included the custom sales attribute name in the request, this is a newly generated ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The sales attribute value ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value_id: Option<String>,
 }
 /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Edit202509Sku3 {
     /// The SKU ID generated by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// An internal code/name for managing SKUs, not visible to buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// A list of attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sales_attributes: Option<Vec<Edit202509SalesAttribute2>>,
     /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_sku_id: Option<String>,
     /// The fees required for this product based on TikTok Shop policies.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fees: Option<Vec<Fee>>,
 }
 /// Warning information that the API caller needs to pay special attention to.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Edit202509Warning {
     /// A warning message for any critical problems/blockers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
 }
 /// Product audit information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Edit202509Audit {
     /// The product audit status. Values: NONE, AUDITING, APPROVED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
 }
-::shop_api::impl_lenient!(
-    ProductSummary, SkuSummary, SkuPrice, WarehouseInventory, SkuFee,
-    RecommendedCategory, Product, Sku, SkuStatusInfo, SalesAttribute, IdentifierCode,
-    Amount, Image, Video, Brand, ProductAttribute, AttributeValue, PackageDimensions,
-    PackageWeight, SizeChart, IdRef, Certification, CertificationFile, Audit,
-    AuditFailedReason, ProductDeliveryOption, IntegratedPlatformStatus, ImageInput,
-    ProductAttributeInput, SkuInput, SalesAttributeInput, PriceInput, InventoryInput,
-    CombinedSkuInput, CertificationInput, CertificationFileInput, SizeChartInput,
-    SavedProductSku, SavedSalesAttribute, Warning, SkuInventoryUpdate, InventoryUpdate,
-    SkuPriceUpdate, ProductError, ProductErrorDetail, ProductExtraError, Category,
-    CategoryAttribute, CategoryAttributeValue, RequirementCondition, CertificationRule,
-    Requirement, FeeRule, RecommendedCategoryNode, BrandInfo, Detail, Error, Value,
-    AttributeRequirementCondition, Attribute, ProductCertificationRequirementCondition,
-    ProductCertification, GlobalCategoryRulesSizeChart, ResponsiblePerson, Manufacturer,
-    GlobalCategoriesCategory, MainImage, GlobalProductVideo, PackageDimension,
-    GlobalProductPackageWeight, File, CertificationImage, GlobalProductCertification,
-    Price, SkuIdentifierCode, SkuImg, SkuSalesAttribute, Inventory, GlobalProductSku,
-    GlobalProductProductAttribute, SizeChartImage, Template, GlobalProductSizeChart,
-    SalesAttributeMapping, SkuMapping, GlobalProductProduct, GlobalProductBrand,
-    GlobalProductCategory, GlobalProductManufacturer, CheckResult, ListingQuality,
-    DiagnosisResult, SeoWord, SmartText, SuggestionImage, Suggestion, Diagnose,
-    InformationIssueDiagnosisProduct, ProductsSeoWordsProduct, Item, ProductSuggestion,
-    RecommendedProductTitleAndDescriptionProduct, OriginalImage, TranslatedImage,
-    TranslationTask, AssociatedWarehouse, InventoryRule, ReplicatedProduct,
-    RecommendGlobalCategoriesImage, RecommendGlobalCategoriesCategory,
-    CreateGlobalProductMainImage, SalesAttributeSkuImg,
-    CreateGlobalProductSalesAttribute, CreateGlobalProductPrice, CreateGlobalProductSku,
-    CreateGlobalProductPackageWeight, CreateGlobalProductImage, CreateGlobalProductFile,
-    CreateGlobalProductCertification, CreateGlobalProductProductAttribute,
-    CreateGlobalProductSizeChart, CreateGlobalProductVideo,
-    CreateGlobalProductManufacturer, GlobalSkuSalesAttribute, GlobalSku,
-    UpdateGlobalInventoryGlobalSku, PublishGlobalProductPrice, SkuInventory, Fee,
-    PublishTargetSku, PublishTarget, SaleAttribute, ProductSku,
-    PublishGlobalProductProduct, FailReason, PublishResult, SkuWarehouseInventory,
-    CampaignInventory, CreatorInventory, InShopInventory,
-    TotalAvailableInventoryDistribution, InventorySku, InventorySearchInventory,
-    CheckProductListingMainImage, SupplementarySkuImage,
-    CheckProductListingSalesAttribute, CheckProductListingPrice,
-    CheckProductListingInventory, CombinedSku, FulfillmentType, PreSale, ListPrice,
-    ExternalListPrice, CheckProductListingSku, CheckProductListingImage,
-    CheckProductListingFile, CheckProductListingCertification,
-    CheckProductListingPackageWeight, CheckProductListingProductAttribute,
-    CheckProductListingSizeChart, CheckProductListingVideo,
-    CheckProductListingFailReason, CheckProductListingWarning, CheckProductListingImage2,
-    DiagnoseSuggestion, CheckProductListingDiagnose, SearchGlobalProductsSku,
-    GlobalProduct, OptimizedImagesImage, OptimizedImagesImage2, SearchSizeChartsImage,
-    SearchSizeChartsSizeChart, PhoneNumber, CreateResponsiblePersonPhoneNumber, Address,
-    PartialEditResponsiblePersonPhoneNumber, DiagnoseAndOptimizeProductMainImage,
-    DiagnoseAndOptimizeProductProductAttribute, DiagnoseAndOptimizeProductImage,
-    DiagnoseAndOptimizeProductSizeChart, RegionalProfile,
-    SearchManufacturersManufacturer, RegionalProfilePhoneNumber,
-    ResponsiblePersonRegionalProfile, SearchResponsiblePersonsResponsiblePerson,
-    Search202502Price, Search202502Inventory, StatusInfo, Search202502Sku,
-    ProductRecommendedCategory, IntegratedPlatformStatuse, ProductAudit,
-    ProductFamilyProduct, ProductFamily, Search202502Product,
-    CreateImageTranslationTasksImage, CreateImageTranslationTasksTranslationTask,
-    ReplicateProductPrice, ReplicateTargetSku, ReplicateTarget, ErrorDetail,
-    ReplicateProductError, PartialEdit202509MainImage, PartialEdit202509SalesAttribute,
-    PartialEdit202509Price, PartialEdit202509Inventory, PartialEdit202509Sku,
-    PartialEdit202509Image, PartialEdit202509File, PartialEdit202509Certification,
-    PartialEdit202509PackageWeight, PartialEdit202509ProductAttribute,
-    PartialEdit202509SizeChart, PartialEdit202509Video, PartialEdit202509Price2,
-    ReplicatedProductSku, PartialEdit202509ReplicatedProduct, DiscountDetail,
-    SubscribeInfoEdit, PartialEdit202509SalesAttribute2, PartialEdit202509Sku2,
-    PartialEdit202509Audit, EditGlobalProductMainImage, EditGlobalProductPrice,
-    EditGlobalProductSalesAttribute, SalePrice, EditGlobalProductSku,
-    EditGlobalProductPackageWeight, EditGlobalProductImage, EditGlobalProductFile,
-    EditGlobalProductCertification, EditGlobalProductProductAttribute,
-    EditGlobalProductSizeChart, EditGlobalProductVideo, EditGlobalProductManufacturer,
-    PartialEditGlobalProductMainImage, PartialEditGlobalProductPrice,
-    PartialEditGlobalProductSalesAttribute, PartialEditGlobalProductSku,
-    PartialEditGlobalProductPackageWeight, PartialEditGlobalProductImage,
-    PartialEditGlobalProductFile, PartialEditGlobalProductCertification,
-    PartialEditGlobalProductProductAttribute, PartialEditGlobalProductSizeChart,
-    PartialEditGlobalProductVideo, PartialEditGlobalProductManufacturer,
-    Edit202509MainImage, Edit202509SalesAttribute, Edit202509Price, Edit202509Inventory,
-    Edit202509Sku, Edit202509Image, Edit202509File, Edit202509Certification,
-    Edit202509PackageWeight, Edit202509ProductAttribute, Edit202509SizeChart,
-    Edit202509Video, Edit202509Price2, Edit202509Sku2, Edit202509ReplicatedProduct,
-    Edit202509SalesAttribute2, Edit202509Sku3, Edit202509Warning, Edit202509Audit
-);
 /// Request of `product.search`: Search products by status, seller SKU and creation or update time.
 ///
 /// Returns key properties of the products matching the filters; use `product.get` for full
@@ -7065,67 +3252,30 @@ pub struct Edit202509Audit {
 ///
 /// **Deprecated.** Version 202502 replaces this one: use product.search_202502. Use `product.search_202502` instead.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductSearchRequest {
     /// Products per page, 1-100.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: i32,
     /// Cursor from the previous page's next_page_token; omit for the first page.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// Category tree version: v2 (US, 7 levels) or v1 (3 levels); default both.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub category_version: Option<String>,
     /// Only products in this status (default ALL).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductStatus>,
     /// Only products containing these seller SKU codes.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_skus: Option<Vec<String>>,
     /// Created at or after (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_ge: Option<i64>,
     /// Created at or before (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_le: Option<i64>,
     /// Updated at or after (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time_ge: Option<i64>,
     /// Updated at or before (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time_le: Option<i64>,
 }
 /// Response data of `product.search`: Search products by status, seller SKU and creation or update time.
@@ -7138,27 +3288,13 @@ pub struct ProductSearchRequest {
 ///
 /// **Deprecated.** Version 202502 replaces this one: use product.search_202502. Use `product.search_202502` instead.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductSearchResponse {
     /// This page of products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub products: Option<Vec<ProductSummary>>,
     /// Cursor of the next page; empty on the last.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// Products matching the filter.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductSearchRequest {
@@ -7205,36 +3341,21 @@ impl ::shop_api::runtime::Paginated for ProductSearchRequest {
 ///
 /// `GET /product/202309/products/{product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509d85b4a0bb702c057fdda)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGetRequest {
     /// The product.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub product_id: String,
     /// For a live product edited and under review: true returns the version under review (default false).
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub return_under_review_version: Option<bool>,
     /// true returns the product's draft version (default false).
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub return_draft_version: Option<bool>,
     /// Locale of the returned texts, e.g. en-US.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub locale: Option<String>,
 }
 /// Response data of `product.get`: Get all properties of a product, including its SKUs, prices and stock.
@@ -7243,238 +3364,87 @@ pub struct ProductGetRequest {
 ///
 /// `GET /product/202309/products/{product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509d85b4a0bb702c057fdda)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGetResponse {
     /// Product id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Product title.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// Description (HTML).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
     /// Product status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ProductStatus>,
     /// Product status unrelated to its audit status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_status: Option<String>,
     /// Creation time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Last update time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Category path of the product, root to leaf.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_chains: Option<Vec<Category>>,
     /// Categories recommended for the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub recommended_categories: Option<Vec<RecommendedCategory>>,
     /// Brand of the product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand: Option<Brand>,
     /// Gallery images.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub main_images: Option<Vec<Image>>,
     /// Product video.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video: Option<Video>,
     /// SKUs (variants) of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<Sku>>,
     /// General attributes.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_attributes: Option<Vec<ProductAttribute>>,
     /// Package size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_dimensions: Option<PackageDimensions>,
     /// Package weight.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_weight: Option<PackageWeight>,
     /// Size chart image or template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_chart: Option<SizeChart>,
     /// Certifications of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub certifications: Option<Vec<Certification>>,
     /// Audit state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<Audit>,
     /// Why the audit failed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub audit_failed_reasons: Option<Vec<AuditFailedReason>>,
     /// Custom delivery options of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_options: Option<Vec<ProductDeliveryOption>>,
     /// Id of the product on an external platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_product_id: Option<String>,
     /// Cash on delivery is offered.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_cod_allowed: Option<bool>,
     /// Only available as a gift with purchase.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_not_for_sale: Option<bool>,
     /// Pre-owned product (Tokopedia only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_pre_owned: Option<bool>,
     /// The product has a local replica in other markets.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_replicated: Option<bool>,
     /// The product has a draft.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub has_draft: Option<bool>,
     /// Listing quality tier: POOR, FAIR or GOOD.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub listing_quality_tier: Option<String>,
     /// Special product types, e.g. COMBINED_PRODUCT (virtual bundle).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_types: Option<Vec<String>>,
     /// Primary product of the virtual bundle this product belongs to.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub primary_combined_product_id: Option<String>,
     /// Minimum order quantity (Indonesia).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_order_quantity: Option<i32>,
     /// REQUIRED, OPTIONAL or NOT_SUPPORTED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_insurance_requirement: Option<String>,
     /// Shipping template bound to the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_template_id: Option<String>,
     /// Manufacturer ids (EU compliance).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub manufacturer_ids: Option<Vec<String>>,
     /// Responsible person ids (EU compliance).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub responsible_person_ids: Option<Vec<String>>,
     /// Status on integrated platforms (Tokopedia).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub integrated_platform_statuses: Option<Vec<IntegratedPlatformStatus>>,
     /// Global product and SKU mappings (cross-border sellers).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub global_product_association: Option<::serde_json::Value>,
     /// Live product family the product belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_families: Option<::serde_json::Value>,
     /// Prescription requirement ({needs_prescription}).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prescription_requirement: Option<::serde_json::Value>,
     /// Subscribe-and-save settings (US).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscribe_info: Option<::serde_json::Value>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductGetRequest {
@@ -7516,171 +3486,73 @@ impl ::shop_api::runtime::ApiRequest for ProductGetRequest {
 ///
 /// `POST /product/202309/products` — [official documentation](https://partner.tiktokshop.com/docv2/page/6502fc8da57708028b42b18a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCreateRequest {
     /// Product title (1-255 characters in most regions).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub title: String,
     /// Product description (HTML).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub description: String,
     /// Leaf category id.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub category_id: String,
     /// Category tree version: v2 (US, 7 levels) or v1 (3 levels).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_version: Option<String>,
     /// Brand id (product.brands).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_id: Option<String>,
     /// Gallery images, at most 9, the first is the cover.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub main_images: Vec<ImageInput>,
     /// SKUs of the product.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub skus: Vec<SkuInput>,
     /// Package weight.
     ///
     /// Required.
-    #[serde(default)]
     pub package_weight: PackageWeight,
     /// Package size (required in some categories).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_dimensions: Option<PackageDimensions>,
     /// General attributes of the category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_attributes: Option<Vec<ProductAttributeInput>>,
     /// Certifications required by the category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub certifications: Option<Vec<CertificationInput>>,
     /// Size chart image or template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_chart: Option<SizeChartInput>,
     /// Product video (id from the product file upload).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video: Option<IdRef>,
     /// LISTING (default) or AS_DRAFT.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub save_mode: Option<String>,
     /// Offer cash on delivery.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_cod_allowed: Option<bool>,
     /// Id of the product on an external platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_product_id: Option<String>,
     /// Delivery options of the product (some SEA/LATAM regions).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_option_ids: Option<Vec<String>>,
     /// Only available as a gift with purchase.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_not_for_sale: Option<bool>,
     /// Pre-owned (Tokopedia only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_pre_owned: Option<bool>,
     /// Platforms to list on (default TIKTOK_SHOP).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub listing_platforms: Option<Vec<ListingPlatform>>,
     /// Minimum order quantity, 1-20 (Indonesia).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_order_quantity: Option<i32>,
     /// Primary product of a virtual bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub primary_combined_product_id: Option<String>,
     /// Manufacturer ids (EU compliance).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub manufacturer_ids: Option<Vec<String>>,
     /// Responsible person ids (EU compliance).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub responsible_person_ids: Option<Vec<String>>,
     /// REQUIRED, OPTIONAL or NOT_SUPPORTED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_insurance_requirement: Option<String>,
     /// Shipping template to bind.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_template_id: Option<String>,
     /// Unique key that prevents creating the same product twice.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub idempotency_key: Option<String>,
 }
 /// Response data of `product.create`: Create a product with its SKUs, images, attributes and package information.
@@ -7691,23 +3563,13 @@ pub struct ProductCreateRequest {
 ///
 /// `POST /product/202309/products` — [official documentation](https://partner.tiktokshop.com/docv2/page/6502fc8da57708028b42b18a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCreateResponse {
     /// Id of the new product.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub product_id: String,
     /// The SKUs created.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<SavedProductSku>>,
     /// Problems the platform fixed or ignored.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warnings: Option<Vec<Warning>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductCreateRequest {
@@ -7744,152 +3606,70 @@ impl ::shop_api::runtime::ApiRequest for ProductCreateRequest {
 ///
 /// **Deprecated.** Version 202509 replaces this one: use product.edit_202509. Use `product.edit_202509` instead.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductEditRequest {
     /// The product.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub product_id: String,
     /// Product title.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub title: String,
     /// Product description (HTML).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub description: String,
     /// Leaf category id.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub category_id: String,
     /// Category tree version: v2 (US) or v1.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_version: Option<String>,
     /// Brand id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_id: Option<String>,
     /// Gallery images.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub main_images: Vec<ImageInput>,
     /// All SKUs of the product; give `id` for existing SKUs.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub skus: Vec<SkuInput>,
     /// Package weight.
     ///
     /// Required.
-    #[serde(default)]
     pub package_weight: PackageWeight,
     /// Package size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_dimensions: Option<PackageDimensions>,
     /// General attributes.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_attributes: Option<Vec<ProductAttributeInput>>,
     /// Certifications.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub certifications: Option<Vec<CertificationInput>>,
     /// Size chart image or template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_chart: Option<SizeChartInput>,
     /// Product video.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video: Option<IdRef>,
     /// Offer cash on delivery.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_cod_allowed: Option<bool>,
     /// Id of the product on an external platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_product_id: Option<String>,
     /// Delivery options of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_option_ids: Option<Vec<String>>,
     /// Pre-owned (Tokopedia only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_pre_owned: Option<bool>,
     /// Platforms to list on.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub listing_platforms: Option<Vec<ListingPlatform>>,
     /// Minimum order quantity (Indonesia).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_order_quantity: Option<i32>,
     /// Manufacturer ids.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub manufacturer_ids: Option<Vec<String>>,
     /// Responsible person ids.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub responsible_person_ids: Option<Vec<String>>,
     /// REQUIRED, OPTIONAL or NOT_SUPPORTED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_insurance_requirement: Option<String>,
     /// Shipping template to bind.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_template_id: Option<String>,
 }
 /// Response data of `product.edit`: Replace all properties of a product (full edit).
@@ -7902,26 +3682,15 @@ pub struct ProductEditRequest {
 ///
 /// **Deprecated.** Version 202509 replaces this one: use product.edit_202509. Use `product.edit_202509` instead.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductEditResponse {
     /// The product.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub product_id: String,
     /// The SKUs saved.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<SavedProductSku>>,
     /// Problems the platform fixed or ignored.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warnings: Option<Vec<Warning>>,
     /// Audit state after the edit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<Audit>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductEditRequest {
@@ -7967,104 +3736,42 @@ impl ::shop_api::runtime::ApiRequest for ProductEditRequest {
 ///
 /// **Deprecated.** Version 202509 replaces this one: use product.partial_edit_202509. Use `product.partial_edit_202509` instead.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductPartialEditRequest {
     /// The product.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub product_id: String,
     /// Product title.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// Product description (HTML).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
     /// Brand id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_id: Option<String>,
     /// Gallery images.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub main_images: Option<Vec<ImageInput>>,
     /// SKUs to change; give `id` for existing SKUs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<SkuInput>>,
     /// Package weight.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_weight: Option<PackageWeight>,
     /// Package size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_dimensions: Option<PackageDimensions>,
     /// General attributes.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_attributes: Option<Vec<ProductAttributeInput>>,
     /// Certifications.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub certifications: Option<Vec<CertificationInput>>,
     /// Size chart image or template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_chart: Option<SizeChartInput>,
     /// Product video.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video: Option<IdRef>,
     /// Id of the product on an external platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_product_id: Option<String>,
     /// Platforms to list on.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub listing_platforms: Option<Vec<ListingPlatform>>,
     /// Manufacturer ids.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub manufacturer_ids: Option<Vec<String>>,
     /// Responsible person ids.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub responsible_person_ids: Option<Vec<String>>,
 }
 /// Response data of `product.partial_edit`: Change some properties of a product, leaving the others as they are.
@@ -8077,22 +3784,15 @@ pub struct ProductPartialEditRequest {
 ///
 /// **Deprecated.** Version 202509 replaces this one: use product.partial_edit_202509. Use `product.partial_edit_202509` instead.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductPartialEditResponse {
     /// The product.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub product_id: String,
     /// The SKUs saved.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<SavedProductSku>>,
     /// Audit state after the edit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<Audit>,
     /// SKU id mappings of replicated products (cross-border sellers).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicated_products: Option<::serde_json::Value>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductPartialEditRequest {
@@ -8126,11 +3826,11 @@ impl ::shop_api::runtime::ApiRequest for ProductPartialEditRequest {
 ///
 /// `DELETE /product/202309/products` — [official documentation](https://partner.tiktokshop.com/docv2/page/6503079ebb2a4d028d515acf)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductDeleteRequest {
     /// Products to delete (max 20).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub product_ids: Vec<String>,
 }
 /// Response data of `product.delete`: Delete up to 20 products.
@@ -8139,13 +3839,9 @@ pub struct ProductDeleteRequest {
 ///
 /// `DELETE /product/202309/products` — [official documentation](https://partner.tiktokshop.com/docv2/page/6503079ebb2a4d028d515acf)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductDeleteResponse {
     /// Products that could not be deleted.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub errors: Option<Vec<ProductError>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductDeleteRequest {
@@ -8169,31 +3865,22 @@ impl ::shop_api::runtime::ApiRequest for ProductDeleteRequest {
 ///
 /// `POST /product/202309/products/activate` — [official documentation](https://partner.tiktokshop.com/docv2/page/650306ff5a12ff0294eab4a9)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductActivateRequest {
     /// Products to activate (max 20).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub product_ids: Vec<String>,
     /// Platforms to activate on (default TIKTOK_SHOP).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub listing_platforms: Option<Vec<ListingPlatform>>,
 }
 /// Response data of `product.activate`: Activate (list) up to 20 deactivated products.
 ///
 /// `POST /product/202309/products/activate` — [official documentation](https://partner.tiktokshop.com/docv2/page/650306ff5a12ff0294eab4a9)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductActivateResponse {
     /// Products that could not be activated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub errors: Option<Vec<ProductError>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductActivateRequest {
@@ -8217,31 +3904,22 @@ impl ::shop_api::runtime::ApiRequest for ProductActivateRequest {
 ///
 /// `POST /product/202309/products/deactivate` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509de450fcef602bf1d087c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductDeactivateRequest {
     /// Products to deactivate (max 20).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub product_ids: Vec<String>,
     /// Platforms to deactivate on (default TIKTOK_SHOP).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub listing_platforms: Option<Vec<ListingPlatform>>,
 }
 /// Response data of `product.deactivate`: Deactivate (delist) up to 20 products.
 ///
 /// `POST /product/202309/products/deactivate` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509de450fcef602bf1d087c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductDeactivateResponse {
     /// Products that could not be deactivated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub errors: Option<Vec<ProductError>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductDeactivateRequest {
@@ -8265,24 +3943,20 @@ impl ::shop_api::runtime::ApiRequest for ProductDeactivateRequest {
 ///
 /// `POST /product/202309/products/recover` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509df0ebace3e02b748ac72)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductRecoverRequest {
     /// Products to recover (max 20).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub product_ids: Vec<String>,
 }
 /// Response data of `product.recover`: Recover up to 20 deleted products.
 ///
 /// `POST /product/202309/products/recover` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509df0ebace3e02b748ac72)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductRecoverResponse {
     /// Products that could not be recovered.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub errors: Option<Vec<ProductError>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductRecoverRequest {
@@ -8309,20 +3983,16 @@ impl ::shop_api::runtime::ApiRequest for ProductRecoverRequest {
 ///
 /// `POST /product/202309/products/{product_id}/inventory/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/6503068fc20ad60284b38858)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductUpdateInventoryRequest {
     /// The product.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub product_id: String,
     /// SKUs and their stock.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub skus: Vec<SkuInventoryUpdate>,
 }
 /// Response data of `product.update_inventory`: Set the stock of SKUs of a product, per warehouse.
@@ -8332,13 +4002,9 @@ pub struct ProductUpdateInventoryRequest {
 ///
 /// `POST /product/202309/products/{product_id}/inventory/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/6503068fc20ad60284b38858)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductUpdateInventoryResponse {
     /// SKUs that could not be updated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub errors: Option<Vec<ProductError>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductUpdateInventoryRequest {
@@ -8372,20 +4038,16 @@ impl ::shop_api::runtime::ApiRequest for ProductUpdateInventoryRequest {
 ///
 /// `POST /product/202309/products/{product_id}/prices/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/650307de5a12ff0294eac8b0)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductUpdatePricesRequest {
     /// The product.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub product_id: String,
     /// SKUs and their new prices.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub skus: Vec<SkuPriceUpdate>,
 }
 /// Response data of `product.update_prices`: Update the prices of SKUs of a product.
@@ -8394,6 +4056,7 @@ pub struct ProductUpdatePricesRequest {
 ///
 /// `POST /product/202309/products/{product_id}/prices/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/650307de5a12ff0294eac8b0)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductUpdatePricesResponse {}
 impl ::shop_api::runtime::ApiRequest for ProductUpdatePricesRequest {
     type Response = ProductUpdatePricesResponse;
@@ -8424,50 +4087,31 @@ impl ::shop_api::runtime::ApiRequest for ProductUpdatePricesRequest {
 ///
 /// `GET /product/202309/categories` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509c89d0fcef602bf1acd9b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCategoriesRequest {
     /// BCP-47 locale of the names, e.g. en-US (default: the shop's).
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub locale: Option<String>,
     /// Only categories whose name contains this keyword.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub keyword: Option<String>,
     /// v2 (US, required there) or v1 (other regions).
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub category_version: Option<String>,
     /// Platform of the tree (default TIKTOK_SHOP).
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub listing_platform: Option<ListingPlatform>,
     /// Include categories prohibited on TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub include_prohibited_categories: Option<bool>,
 }
 /// Response data of `product.categories`: Get the category tree available to the shop.
 ///
 /// `GET /product/202309/categories` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509c89d0fcef602bf1acd9b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCategoriesResponse {
     /// The categories.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub categories: Option<Vec<Category>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductCategoriesRequest {
@@ -8499,42 +4143,27 @@ impl ::shop_api::runtime::ApiRequest for ProductCategoriesRequest {
 ///
 /// `GET /product/202309/categories/{category_id}/attributes` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509c5784a0bb702c0561cc8)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCategoryAttributesRequest {
     /// A leaf category.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub category_id: String,
     /// BCP-47 locale of the names, e.g. en-US.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub locale: Option<String>,
     /// v2 (US, required there) or v1.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub category_version: Option<String>,
 }
 /// Response data of `product.category_attributes`: Get the product and sales attributes of a category.
 ///
 /// `GET /product/202309/categories/{category_id}/attributes` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509c5784a0bb702c0561cc8)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCategoryAttributesResponse {
     /// Attributes of the category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub attributes: Option<Vec<CategoryAttribute>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductCategoryAttributesRequest {
@@ -8571,74 +4200,43 @@ impl ::shop_api::runtime::ApiRequest for ProductCategoryAttributesRequest {
 ///
 /// `GET /product/202309/categories/{category_id}/rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509c0febace3e02b74594a9)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCategoryRulesRequest {
     /// A leaf category.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub category_id: String,
     /// v2 (US, required there) or v1.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub category_version: Option<String>,
     /// BCP-47 locale, e.g. en-US (default).
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub locale: Option<String>,
 }
 /// Response data of `product.category_rules`: Get the listing rules of a category (certifications, size chart, COD, package size).
 ///
 /// `GET /product/202309/categories/{category_id}/rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509c0febace3e02b74594a9)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCategoryRulesResponse {
     /// Certifications the category may require.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_certifications: Option<Vec<CertificationRule>>,
     /// Size chart support and requirement.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_chart: Option<Requirement>,
     /// Whether cash on delivery is supported.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cod: Option<Requirement>,
     /// Whether package dimensions are required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_dimension: Option<Requirement>,
     /// Whether EPR information is required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epr: Option<Requirement>,
     /// Whether manufacturer information is required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manufacturer: Option<Requirement>,
     /// Whether responsible person information is required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub responsible_person: Option<Requirement>,
     /// Fees the category may require.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fees: Option<Vec<FeeRule>>,
     /// Special product types allowed, e.g. PRE_ORDER.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub allowed_special_product_types: Option<Vec<String>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductCategoryRulesRequest {
@@ -8675,62 +4273,32 @@ impl ::shop_api::runtime::ApiRequest for ProductCategoryRulesRequest {
 ///
 /// `POST /product/202309/categories/recommend` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509bae1f1fd3102b91379d4)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductRecommendCategoryRequest {
     /// Product title.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub product_title: String,
     /// Product description (HTML).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
     /// Product images.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub images: Option<Vec<ImageInput>>,
     /// v2 (US, required there) or v1.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_version: Option<String>,
     /// Platform of the tree (default TIKTOK_SHOP).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listing_platform: Option<ListingPlatform>,
     /// Also match prohibited categories.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub include_prohibited_categories: Option<bool>,
 }
 /// Response data of `product.recommend_category`: Recommend a leaf category for a product from its title, description and images.
 ///
 /// `POST /product/202309/categories/recommend` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509bae1f1fd3102b91379d4)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductRecommendCategoryResponse {
     /// The recommended leaf category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub leaf_category_id: Option<String>,
     /// Path of the recommended category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub categories: Option<Vec<RecommendedCategoryNode>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductRecommendCategoryRequest {
@@ -8755,77 +4323,40 @@ impl ::shop_api::runtime::ApiRequest for ProductRecommendCategoryRequest {
 ///
 /// `GET /product/202309/brands` — [official documentation](https://partner.tiktokshop.com/docv2/page/6503075656e2bb0289dd5d01)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductBrandsRequest {
     /// Brands per page, 1-100.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: i32,
     /// Cursor from the previous page's next_page_token.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// Show the availability of authorized brands in this category.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub category_id: Option<String>,
     /// v2 (US, required there) or v1.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub category_version: Option<String>,
     /// true: only authorized brands; false: all brands.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub is_authorized: Option<bool>,
     /// Only brands whose name starts with this.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub brand_name: Option<String>,
 }
 /// Response data of `product.brands`: List brands, optionally those authorized for a category.
 ///
 /// `GET /product/202309/brands` — [official documentation](https://partner.tiktokshop.com/docv2/page/6503075656e2bb0289dd5d01)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductBrandsResponse {
     /// This page of brands.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brands: Option<Vec<BrandInfo>>,
     /// Cursor of the next page; empty on the last.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// Brands matching the filter.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductBrandsRequest {
@@ -8877,18 +4408,13 @@ impl ::shop_api::runtime::Paginated for ProductBrandsRequest {
 ///
 /// `POST /product/202309/images/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509df95defece02be598a22)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductUploadImageRequest {
     /// The image file (multipart file part).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub data: String,
     /// MAIN_IMAGE (default), ATTRIBUTE_IMAGE, DESCRIPTION_IMAGE, CERTIFICATION_IMAGE or SIZE_CHART_IMAGE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub use_case: Option<String>,
 }
 /// Response data of `product.upload_image`: Upload an image for use in products (gallery, variant, description, certification, size chart).
@@ -8898,37 +4424,17 @@ pub struct ProductUploadImageRequest {
 ///
 /// `POST /product/202309/images/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509df95defece02be598a22)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductUploadImageResponse {
     /// Image URI to use in product requests.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub uri: String,
     /// URL to view the image (for description HTML).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
     /// Width after aspect-ratio adjustment (px).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<i32>,
     /// Height after aspect-ratio adjustment (px).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<i32>,
     /// The use case given.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub use_case: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductUploadImageRequest {
@@ -8954,24 +4460,20 @@ impl ::shop_api::runtime::ApiRequest for ProductUploadImageRequest {
 ///
 /// `DELETE /product/202309/global_products` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a116fdefece02be5ebbb6)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductDeleteGlobalProductsRequest {
     /// The global product IDs to delete.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub global_product_ids: Vec<String>,
 }
 /// Response data of `product.delete_global_products`: Delete global products that you no longer need.
 ///
 /// `DELETE /product/202309/global_products` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a116fdefece02be5ebbb6)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductDeleteGlobalProductsResponse {
     /// The list of errors that occurred.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub errors: Option<Vec<Error>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductDeleteGlobalProductsRequest {
@@ -8996,42 +4498,27 @@ impl ::shop_api::runtime::ApiRequest for ProductDeleteGlobalProductsRequest {
 ///
 /// `GET /product/202309/categories/{category_id}/global_attributes` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0483c16ffe02b8dfc80a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGlobalAttributesRequest {
     /// The ID of the category. It must be a leaf category.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub category_id: String,
     /// The BCP-47 locale codes for displaying the attribute information.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub locale: Option<String>,
     /// The category tree version that corresponds to the specified 'category_id'. Values: US.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub category_version: Option<String>,
 }
 /// Response data of `product.global_attributes`: Get global attributes.
 ///
 /// `GET /product/202309/categories/{category_id}/global_attributes` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0483c16ffe02b8dfc80a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGlobalAttributesResponse {
     /// The list of standard built-in product and sales attributes that are bound to the specified category.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub attributes: Option<Vec<Attribute>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductGlobalAttributesRequest {
@@ -9069,51 +4556,33 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalAttributesRequest {
 ///
 /// `GET /product/202309/categories/{category_id}/global_rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a056df1fd3102b91b5b8e)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGlobalCategoryRulesRequest {
     /// The ID of the category. It must be a leaf category.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub category_id: String,
     /// The category tree version that corresponds to the specified 'category_id'. Values: US.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub category_version: Option<String>,
     /// The BCP-47 locale codes for displaying category information.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub locale: Option<String>,
 }
 /// Response data of `product.global_category_rules`: Get global category rules.
 ///
 /// `GET /product/202309/categories/{category_id}/global_rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a056df1fd3102b91b5b8e)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGlobalCategoryRulesResponse {
     /// Certification related rules.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_certifications: Option<Vec<ProductCertification>>,
     /// Size chart related rules.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_chart: Option<GlobalCategoryRulesSizeChart>,
     /// Responsible person rules.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub responsible_person: Option<ResponsiblePerson>,
     /// Manufacturer rules. If this is empty, it means a manufacturer is not required for this category.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manufacturer: Option<Manufacturer>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductGlobalCategoryRulesRequest {
@@ -9151,40 +4620,25 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalCategoryRulesRequest {
 ///
 /// `GET /product/202309/global_categories` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a03f8f1fd3102b91b338a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGlobalCategoriesRequest {
     /// The BCP-47 locale codes for displaying category information.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub locale: Option<String>,
     /// Filter categories by this keyword in 'local_name'.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub keyword: Option<String>,
     /// Filter categories by the category tree version. Values: US.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub category_version: Option<String>,
 }
 /// Response data of `product.global_categories`: Retrieve all available product categories, regardless of market variations.
 ///
 /// `GET /product/202309/global_categories` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a03f8f1fd3102b91b338a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGlobalCategoriesResponse {
     /// The list of categories that meet the query conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub categories: Option<Vec<GlobalCategoriesCategory>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductGlobalCategoriesRequest {
@@ -9215,147 +4669,63 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalCategoriesRequest {
 ///
 /// `GET /product/202309/global_products/{global_product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e2b0bace3e02b7490c96)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGlobalProductRequest {
     /// Global product ID
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub global_product_id: String,
 }
 /// Response data of `product.global_product`: Get global product.
 ///
 /// `GET /product/202309/global_products/{global_product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e2b0bace3e02b7490c96)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGlobalProductResponse {
     /// The global product ID in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The product title.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// A list of images to display in the product image gallery.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub main_images: Option<Vec<MainImage>>,
     /// Product video information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video: Option<GlobalProductVideo>,
     /// The product description in HTML format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
     /// The dimensions of the product package.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_dimensions: Option<PackageDimension>,
     /// The weight of the product package.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_weight: Option<GlobalProductPackageWeight>,
     /// The list of certifications for your product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub certifications: Option<Vec<GlobalProductCertification>>,
     /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<GlobalProductSku>>,
     /// The time when the product is last updated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// The time when the product is created.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// A list of general attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_attributes: Option<Vec<GlobalProductProductAttribute>>,
     /// The measurement details of the product to help buyers find the right size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_chart: Option<GlobalProductSizeChart>,
     /// The local products associated through global product publishing or manual binding.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub products: Option<Vec<GlobalProductProduct>>,
     /// The cross-border seller ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub global_seller_id: Option<String>,
     /// Product brand information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand: Option<GlobalProductBrand>,
     /// The category of the product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<GlobalProductCategory>,
     /// (Deprecated: This field is deprecated and will be removed in a future API version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manufacturer: Option<GlobalProductManufacturer>,
     /// A comma-delimited list of responsible person IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub responsible_person_ids: Option<Vec<String>>,
     /// A comma-delimited list of manufacturer IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub manufacturer_ids: Option<Vec<String>>,
     /// The BCP-47 locale code representing the source language used for specifying the product information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub source_locale: Option<String>,
     /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_global_product_id: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductGlobalProductRequest {
@@ -9389,18 +4759,15 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalProductRequest {
 ///
 /// `GET /product/202312/prerequisites` — [official documentation](https://partner.tiktokshop.com/docv2/page/6571ae94c5524602c081d0bb)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCheckListingPrerequisitesRequest {}
 /// Response data of `product.check_listing_prerequisites`: Check if a TikTok shop is ready to list products.
 ///
 /// `GET /product/202312/prerequisites` — [official documentation](https://partner.tiktokshop.com/docv2/page/6571ae94c5524602c081d0bb)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCheckListingPrerequisitesResponse {
     /// A list of results from checking whether a shop satisfies TikTok Shop requirements.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub check_results: Option<Vec<CheckResult>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductCheckListingPrerequisitesRequest {
@@ -9425,28 +4792,21 @@ impl ::shop_api::runtime::ApiRequest for ProductCheckListingPrerequisitesRequest
 ///
 /// `GET /product/202405/products/diagnoses` — [official documentation](https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductInformationIssueDiagnosisRequest {
     /// The list of product IDs that you want to diagnose.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub product_ids: Vec<String>,
 }
 /// Response data of `product.information_issue_diagnosis`: Product information issue diagnosis.
 ///
 /// `GET /product/202405/products/diagnoses` — [official documentation](https://partner.tiktokshop.com/docv2/page/665048f380b6b302e73917d9)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductInformationIssueDiagnosisResponse {
     /// The list of requested products and the corresponding diagnosis results.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub products: Option<Vec<InformationIssueDiagnosisProduct>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductInformationIssueDiagnosisRequest {
@@ -9474,28 +4834,21 @@ impl ::shop_api::runtime::ApiRequest for ProductInformationIssueDiagnosisRequest
 ///
 /// `GET /product/202405/products/seo_words` — [official documentation](https://partner.tiktokshop.com/docv2/page/66504921e2c24802e66f1a85)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductProductsSeoWordsRequest {
     /// The product IDs for which you want to obtain SEO suggestions.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub product_ids: Vec<String>,
 }
 /// Response data of `product.products_seo_words`: Obtain SEO suggestions for product titles of live products (status: 'ACTIVATE') to enhance product visibility.
 ///
 /// `GET /product/202405/products/seo_words` — [official documentation](https://partner.tiktokshop.com/docv2/page/66504921e2c24802e66f1a85)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductProductsSeoWordsResponse {
     /// The list of requested products and the corresponding suggestions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub products: Option<Vec<ProductsSeoWordsProduct>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductProductsSeoWordsRequest {
@@ -9523,28 +4876,21 @@ impl ::shop_api::runtime::ApiRequest for ProductProductsSeoWordsRequest {
 ///
 /// `GET /product/202405/products/suggestions` — [official documentation](https://partner.tiktokshop.com/docv2/page/66504931a0778602df120244)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductRecommendedProductTitleAndDescriptionRequest {
     /// The product IDs for which you want to optimize the information.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub product_ids: Vec<String>,
 }
 /// Response data of `product.recommended_product_title_and_description`: Obtain AI-optimized product titles and descriptions for live products (status: 'ACTIVATE').
 ///
 /// `GET /product/202405/products/suggestions` — [official documentation](https://partner.tiktokshop.com/docv2/page/66504931a0778602df120244)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductRecommendedProductTitleAndDescriptionResponse {
     /// The list of requested products and the corresponding suggestions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub products: Option<Vec<RecommendedProductTitleAndDescriptionProduct>>,
 }
 impl ::shop_api::runtime::ApiRequest
@@ -9573,33 +4919,22 @@ for ProductRecommendedProductTitleAndDescriptionRequest {
 ///
 /// `GET /product/202506/images/translation_tasks` — [official documentation](https://partner.tiktokshop.com/docv2/page/684f8b2d535a9d048f234564)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductImageTranslationTasksRequest {
     /// The image translation task IDs for retrieving translation results.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub translation_task_ids: Option<Vec<String>>,
     /// The partner identifier used in API requests.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub category_asset_cipher: Option<String>,
 }
 /// Response data of `product.image_translation_tasks`: Retrieves the image translation task status and translated images for one or more previously submitted images.
 ///
 /// `GET /product/202506/images/translation_tasks` — [official documentation](https://partner.tiktokshop.com/docv2/page/684f8b2d535a9d048f234564)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductImageTranslationTasksResponse {
     /// The requested translation tasks and the corresponding results.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub translation_tasks: Option<Vec<TranslationTask>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductImageTranslationTasksRequest {
@@ -9628,25 +4963,17 @@ impl ::shop_api::runtime::ApiRequest for ProductImageTranslationTasksRequest {
 ///
 /// `GET /product/202507/global_listing_rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a6847a5a65b904aba10374)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGlobalListingRulesRequest {}
 /// Response data of `product.global_listing_rules`: Retrieves the global listing rules for a local shop that belongs to a global seller.
 ///
 /// `GET /product/202507/global_listing_rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a6847a5a65b904aba10374)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGlobalListingRulesResponse {
     /// The methods at which sellers can list products in this shop. Values: GLOBAL_PUBLISHING, LOCAL_REPLICATION.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub listing_methods: Option<Vec<String>>,
     /// A list of inventory allocation rules for all warehouses linked to the shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub inventory_rules: Option<Vec<InventoryRule>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductGlobalListingRulesRequest {
@@ -9671,28 +4998,21 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalListingRulesRequest {
 ///
 /// `GET /product/202507/products/{product_id}/replicated_products` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a685e65a65b904aba10cbf)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGlobalReplicatedProductsRequest {
     /// The ID of the product.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub product_id: String,
 }
 /// Response data of `product.global_replicated_products`: Get global replicated products.
 ///
 /// `GET /product/202507/products/{product_id}/replicated_products` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a685e65a65b904aba10cbf)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductGlobalReplicatedProductsResponse {
     /// The globally associated replicas in other markets if the product has been replicated through local replication.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub replicated_products: Option<Vec<ReplicatedProduct>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductGlobalReplicatedProductsRequest {
@@ -9725,24 +5045,20 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalReplicatedProductsRequest 
 ///
 /// `POST /product/202309/brands` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0926f1fd3102b91bbfb0)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCreateCustomBrandsRequest {
     /// The brand name. Note: - Length: [2, 30] - No language restrictions, but do not use Chinese.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub name: String,
 }
 /// Response data of `product.create_custom_brands`: Create custom brands for your own use across all markets.
 ///
 /// `POST /product/202309/brands` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0926f1fd3102b91bbfb0)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCreateCustomBrandsResponse {
     /// A unique ID that identifies the brand in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductCreateCustomBrandsRequest {
@@ -9767,50 +5083,30 @@ impl ::shop_api::runtime::ApiRequest for ProductCreateCustomBrandsRequest {
 ///
 /// `POST /product/202309/files/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductUploadProductFileRequest {
     /// The local file to be uploaded.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub data: String,
     /// The name of the file, including the file extension (e.g.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub name: String,
 }
 /// Response data of `product.upload_product_file`: Upload non-image files, such as PDF or video to TikTok Shop.
 ///
 /// `POST /product/202309/files/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductUploadProductFileResponse {
     /// The file ID generated by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The URL to access and view the file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
     /// The name of the file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The format of the file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub format: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductUploadProductFileRequest {
@@ -9836,52 +5132,28 @@ impl ::shop_api::runtime::ApiRequest for ProductUploadProductFileRequest {
 ///
 /// `POST /product/202309/global_categories/recommend` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a9354f1fd3102b92a853b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductRecommendGlobalCategoriesRequest {
     /// The product title.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub product_title: String,
     /// The product description in HTML format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
     /// Product images, including gallery images, images that appear in the description, product variant images.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub images: Option<Vec<RecommendGlobalCategoriesImage>>,
     /// The category tree version to use for this product. Values: US.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_version: Option<String>,
 }
 /// Response data of `product.recommend_global_categories`: Retrieve the recommended categories for a candidate global product based on its title, description, and images.
 ///
 /// `POST /product/202309/global_categories/recommend` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a9354f1fd3102b92a853b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductRecommendGlobalCategoriesResponse {
     /// The recommended category ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub leaf_category_id: Option<String>,
     /// Recommended category information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub categories: Option<Vec<RecommendGlobalCategoriesCategory>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductRecommendGlobalCategoriesRequest {
@@ -9906,124 +5178,66 @@ impl ::shop_api::runtime::ApiRequest for ProductRecommendGlobalCategoriesRequest
 ///
 /// `POST /product/202309/global_products` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509de61bace3e02b7489cba)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCreateGlobalProductRequest {
     /// The product title.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub title: String,
     /// The product description in HTML format.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub description: String,
     /// The ID of the category of this product.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub category_id: String,
     /// The ID of the brand of this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_id: Option<String>,
     /// A list of images to display in the product image gallery.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub main_images: Vec<CreateGlobalProductMainImage>,
     /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub skus: Vec<CreateGlobalProductSku>,
     /// The weight of the product package.
     ///
     /// Required.
-    #[serde(default)]
     pub package_weight: CreateGlobalProductPackageWeight,
     /// The list of certifications for your product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub certifications: Option<Vec<CreateGlobalProductCertification>>,
     /// The dimensions of the product package.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_dimensions: Option<PackageDimension>,
     /// A list of general attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_attributes: Option<Vec<CreateGlobalProductProductAttribute>>,
     /// The measurement details of the product to help buyers find the right size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_chart: Option<CreateGlobalProductSizeChart>,
     /// A product introduction or promotion video to display for your product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video: Option<CreateGlobalProductVideo>,
     /// (Deprecated: This field is deprecated and will be removed in a future API version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manufacturer: Option<CreateGlobalProductManufacturer>,
     /// The category tree version to assign this product to. Values: US.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_version: Option<String>,
     /// A comma-delimited list of responsible person IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub responsible_person_ids: Option<Vec<String>>,
     /// A comma-delimited list of manufacturer IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub manufacturer_ids: Option<Vec<String>>,
     /// The BCP-47 locale code representing the source language used for specifying the product information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub source_locale: Option<String>,
     /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_global_product_id: Option<String>,
 }
 /// Response data of `product.create_global_product`: Create global products to be sold in one or multiple shops outside of the seller's base country.
 ///
 /// `POST /product/202309/global_products` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509de61bace3e02b7489cba)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCreateGlobalProductResponse {
     /// The global product ID generated by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub global_product_id: Option<String>,
     /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub global_skus: Option<Vec<GlobalSku>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductCreateGlobalProductRequest {
@@ -10055,26 +5269,23 @@ impl ::shop_api::runtime::ApiRequest for ProductCreateGlobalProductRequest {
 ///
 /// `POST /product/202309/global_products/{global_product_id}/inventory/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a11d0defece02be5ec7a6)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductUpdateGlobalInventoryRequest {
     /// The global product ID to be updated.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub global_product_id: String,
     /// The list of global SKUs that need to be updated.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub global_skus: Vec<UpdateGlobalInventoryGlobalSku>,
 }
 /// Response data of `product.update_global_inventory`: Update the inventory of unpublished global products if you have access to the Multi-Warehouse feature.
 ///
 /// `POST /product/202309/global_products/{global_product_id}/inventory/update` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a11d0defece02be5ec7a6)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductUpdateGlobalInventoryResponse {}
 impl ::shop_api::runtime::ApiRequest for ProductUpdateGlobalInventoryRequest {
     type Response = ProductUpdateGlobalInventoryResponse;
@@ -10106,40 +5317,27 @@ impl ::shop_api::runtime::ApiRequest for ProductUpdateGlobalInventoryRequest {
 ///
 /// `POST /product/202309/global_products/{global_product_id}/publish` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductPublishGlobalProductRequest {
     /// The global product id.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub global_product_id: String,
     /// Target markets for publishing global products.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub publish_target: Vec<PublishTarget>,
 }
 /// Response data of `product.publish_global_product`: Publish and convert a global product to local products in one or multiple shops in supported markets.
 ///
 /// `POST /product/202309/global_products/{global_product_id}/publish` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a64d6defece02be678fd6)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductPublishGlobalProductResponse {
     /// The local products converted from the global product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub products: Option<Vec<PublishGlobalProductProduct>>,
     /// Results of publishing the global product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub publish_result: Option<Vec<PublishResult>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductPublishGlobalProductRequest {
@@ -10172,33 +5370,20 @@ impl ::shop_api::runtime::ApiRequest for ProductPublishGlobalProductRequest {
 ///
 /// `POST /product/202309/inventory/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a9191c16ffe02b8eec161)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductInventorySearchRequest {
     /// A list of product IDs used to search for inventory information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_ids: Option<Vec<String>>,
     /// A list of SKU IDs used to search for inventory information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_ids: Option<Vec<String>>,
 }
 /// Response data of `product.inventory_search`: Retrieve inventory information for multiple products or SKUs.
 ///
 /// `POST /product/202309/inventory/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a9191c16ffe02b8eec161)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductInventorySearchResponse {
     /// Inventory information for the requested products or SKUs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub inventory: Option<Vec<InventorySearchInventory>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductInventorySearchRequest {
@@ -10223,183 +5408,85 @@ impl ::shop_api::runtime::ApiRequest for ProductInventorySearchRequest {
 ///
 /// `POST /product/202309/products/listing_check` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0ee8f1fd3102b91c6493)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCheckProductListingRequest {
     /// (Deprecated: This field is deprecated and will be removed in a future API version.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub is_diagnosis_required: Option<bool>,
     /// The product description in HTML format.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub description: String,
     /// The ID of the category of this product.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub category_id: String,
     /// The ID of the brand of this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_id: Option<String>,
     /// A list of images to display in the product image gallery.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub main_images: Vec<CheckProductListingMainImage>,
     /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub skus: Vec<CheckProductListingSku>,
     /// The product title.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub title: String,
     /// A flag indicating whether to show the Cash On Delivery (COD) payment option during checkout.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_cod_allowed: Option<bool>,
     /// The list of certifications for your product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub certifications: Option<Vec<CheckProductListingCertification>>,
     /// The weight of the product package.
     ///
     /// Required.
-    #[serde(default)]
     pub package_weight: CheckProductListingPackageWeight,
     /// A list of general attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_attributes: Option<Vec<CheckProductListingProductAttribute>>,
     /// The measurement details of the product to help buyers find the right size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_chart: Option<CheckProductListingSizeChart>,
     /// The dimensions of the product package.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_dimensions: Option<PackageDimension>,
     /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_product_id: Option<String>,
     /// This field is returned for seller accounts in the following regions only: - ID - MX - MY - PH - SG - TH - VN For all other regions, this field is NOT used and will NOT be processed if passed for create, edit, or partial edit operations.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_option_ids: Option<Vec<String>>,
     /// A product introduction or promotion video to display for your product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video: Option<CheckProductListingVideo>,
     /// If this product is associated with a virtual bundle, this value is the ID of the primary product in the bundle.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub primary_combined_product_id: Option<String>,
     /// A comma-delimited list of manufacturer IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub manufacturer_ids: Option<Vec<String>>,
     /// A comma-delimited list of responsible person IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub responsible_person_ids: Option<Vec<String>>,
     /// The platforms for listing the product. Values: TOKOPEDIA, TIKTOK_SHOP.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub listing_platforms: Option<Vec<String>>,
     /// The shipping insurance purchase requirement imposed on buyers for the product. Values: REQUIRED, OPTIONAL, NOT_SUPPORTED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_insurance_requirement: Option<String>,
     /// A flag to indicate if the product is pre-owned.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_pre_owned: Option<bool>,
     /// The minimum order quantity for the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_order_quantity: Option<i64>,
     /// Identifier of the shipping template that will be bound to the product
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_template_id: Option<String>,
 }
 /// Response data of `product.check_product_listing`: Identify any issues with your product properties in advance to ensure your product is ready for listing.
 ///
 /// `POST /product/202309/products/listing_check` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0ee8f1fd3102b91c6493)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCheckProductListingResponse {
     /// The result of the product diagnosis (PASS, FAILED).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub check_result: Option<String>,
     /// A list of failure reasons if 'check_result' is FAILED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub fail_reasons: Option<Vec<CheckProductListingFailReason>>,
     /// Warning information that the API caller needs to pay special attention to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warnings: Option<CheckProductListingWarning>,
     /// (Deprecated: This field is deprecated and will be removed in a future API version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listing_quality: Option<ListingQuality>,
     /// (Deprecated: This field is deprecated and will be removed in a future API version.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub diagnoses: Option<Vec<CheckProductListingDiagnose>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductCheckProductListingRequest {
@@ -10433,91 +5520,40 @@ impl ::shop_api::runtime::ApiRequest for ProductCheckProductListingRequest {
 ///
 /// `POST /product/202312/global_products/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/65854fa5a46cdd02bcbd0a18)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductSearchGlobalProductsRequest {
     /// The number of results to be returned per page.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: i64,
     /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// Filter global products by their status. Values: PUBLISHED, UNPUBLISHED, DRAFT, DELETED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// Filter global products by these seller SKU codes.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_skus: Option<Vec<String>>,
     /// Filter global products to show only those that are created on or after the specified date and time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_ge: Option<i64>,
     /// Filter global products to show only those that are created on or before the specified date and time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_le: Option<i64>,
     /// Filter global products to show only those that are updated on or after the specified date and time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time_ge: Option<i64>,
     /// Filter global products to show only those that are updated on or before the specified date and time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time_le: Option<i64>,
 }
 /// Response data of `product.search_global_products`: Retrieve a list of global products that meet the specified conditions.
 ///
 /// `POST /product/202312/global_products/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/65854fa5a46cdd02bcbd0a18)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductSearchGlobalProductsResponse {
     /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// The total number of global products that meet the query conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
     /// The list of global products that meet the query conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub global_products: Option<Vec<GlobalProduct>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductSearchGlobalProductsRequest {
@@ -10562,33 +5598,21 @@ impl ::shop_api::runtime::Paginated for ProductSearchGlobalProductsRequest {
 ///
 /// `POST /product/202404/images/optimize` — [official documentation](https://partner.tiktokshop.com/docv2/page/665692b35d39dc02deb49a97)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductOptimizedImagesRequest {
     /// The partner identifier used in API requests.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub category_asset_cipher: Option<String>,
     /// The list of images to be optimized.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub images: Option<Vec<OptimizedImagesImage>>,
 }
 /// Response data of `product.optimized_images`: Optimize images used in your TikTok Shop by changing the background to white.
 ///
 /// `POST /product/202404/images/optimize` — [official documentation](https://partner.tiktokshop.com/docv2/page/665692b35d39dc02deb49a97)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductOptimizedImagesResponse {
     /// The list of images to be optimized.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub images: Option<Vec<OptimizedImagesImage2>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductOptimizedImagesRequest {
@@ -10615,11 +5639,13 @@ impl ::shop_api::runtime::ApiRequest for ProductOptimizedImagesRequest {
 ///
 /// `POST /product/202407/products/category_upgrade_task` — [official documentation](https://partner.tiktokshop.com/docv2/page/6690f62988c3cf02ee1a8d72)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCreateCategoryUpgradeTaskRequest {}
 /// Response data of `product.create_category_upgrade_task`: Create a task to upgrade live products (status: 'ACTIVATE') from a 3-level to a 7-level category tree.
 ///
 /// `POST /product/202407/products/category_upgrade_task` — [official documentation](https://partner.tiktokshop.com/docv2/page/6690f62988c3cf02ee1a8d72)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCreateCategoryUpgradeTaskResponse {}
 impl ::shop_api::runtime::ApiRequest for ProductCreateCategoryUpgradeTaskRequest {
     type Response = ProductCreateCategoryUpgradeTaskResponse;
@@ -10642,70 +5668,35 @@ impl ::shop_api::runtime::ApiRequest for ProductCreateCategoryUpgradeTaskRequest
 ///
 /// `POST /product/202407/sizecharts/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/66bebeaa224acb02f7d7e8c5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductSearchSizeChartsRequest {
     /// The number of results to be returned per page.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: i64,
     /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// The BCP-47 locale codes for displaying the size charts.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub locales: Option<Vec<String>>,
     /// Filter size charts by size chart template IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ids: Option<Vec<String>>,
     /// Filter size charts by size chart template name or by key words in the template name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub keyword: Option<String>,
 }
 /// Response data of `product.search_size_charts`: Retrieve size charts that a seller has created.
 ///
 /// `POST /product/202407/sizecharts/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/66bebeaa224acb02f7d7e8c5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductSearchSizeChartsResponse {
     /// The list of size charts that meet the query conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub size_chart: Option<Vec<SearchSizeChartsSizeChart>>,
     /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// The number of size charts that meet the query conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductSearchSizeChartsRequest {
@@ -10751,53 +5742,36 @@ impl ::shop_api::runtime::Paginated for ProductSearchSizeChartsRequest {
 ///
 /// `POST /product/202409/compliance/manufacturers` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a54a049d802e7afd063)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCreateManufacturerRequest {
     /// The manufacturer name.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub name: String,
     /// The registered trade name of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub registered_trade_name: Option<String>,
     /// The email address of the manufacturer.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub email: String,
     /// The phone number of the manufacturer.
     ///
     /// Required.
-    #[serde(default)]
     pub phone_number: PhoneNumber,
     /// The postal address of the manufacturer.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub address: String,
     /// The BCP-47 locale code representing the language used for specifying the manufacturer information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub locale: Option<String>,
 }
 /// Response data of `product.create_manufacturer`: Add a manufacturer for a seller.
 ///
 /// `POST /product/202409/compliance/manufacturers` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a54a049d802e7afd063)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCreateManufacturerResponse {
     /// A unique ID that identifies the manufacturer in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub manufacturer_id: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductCreateManufacturerRequest {
@@ -10822,59 +5796,31 @@ impl ::shop_api::runtime::ApiRequest for ProductCreateManufacturerRequest {
 ///
 /// `POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a55c55b3a03044eea29)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductPartialEditManufacturerRequest {
     /// The manufacturer ID in TikTok Shop.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub manufacturer_id: String,
     /// The manufacturer name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The registered trade name of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub registered_trade_name: Option<String>,
     /// The email address of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub email: Option<String>,
     /// The phone number of the manufacturer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<PhoneNumber>,
     /// The postal address of the manufacturer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub address: Option<String>,
     /// The BCP-47 locale code representing the language used for specifying the responsible person information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub locale: Option<String>,
 }
 /// Response data of `product.partial_edit_manufacturer`: Edit the details of a manufacturer in the EU languages supported by TikTok Shop.
 ///
 /// `POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a55c55b3a03044eea29)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductPartialEditManufacturerResponse {}
 impl ::shop_api::runtime::ApiRequest for ProductPartialEditManufacturerRequest {
     type Response = ProductPartialEditManufacturerResponse;
@@ -10906,46 +5852,34 @@ impl ::shop_api::runtime::ApiRequest for ProductPartialEditManufacturerRequest {
 ///
 /// `POST /product/202409/compliance/responsible_persons` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a553521310300c988f2)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCreateResponsiblePersonRequest {
     /// The responsible person name.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub name: String,
     /// The email address of the responsible person.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub email: String,
     /// The phone number of the responsible person.
     ///
     /// Required.
-    #[serde(default)]
     pub phone_number: CreateResponsiblePersonPhoneNumber,
     /// The residential address of the responsible person.
     ///
     /// Required.
-    #[serde(default)]
     pub address: Address,
     /// The BCP-47 locale code representing the language used for specifying the responsible person information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub locale: Option<String>,
 }
 /// Response data of `product.create_responsible_person`: Add a new EU responsible person who ensures a seller's products comply with EU regulations.
 ///
 /// `POST /product/202409/compliance/responsible_persons` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a553521310300c988f2)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCreateResponsiblePersonResponse {
     /// A unique ID that identifies the responsible person in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub responsible_person_id: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductCreateResponsiblePersonRequest {
@@ -10970,48 +5904,29 @@ impl ::shop_api::runtime::ApiRequest for ProductCreateResponsiblePersonRequest {
 ///
 /// `POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a5587019802fdce19b3)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductPartialEditResponsiblePersonRequest {
     /// The responsible person ID in TikTok Shop.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub responsible_person_id: String,
     /// The responsible person name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub name: Option<String>,
     /// The email address of the responsible person.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub email: Option<String>,
     /// The phone number of the responsible person.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<PartialEditResponsiblePersonPhoneNumber>,
     /// The residential address of the responsible person.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
     /// The BCP-47 locale code representing the language used for specifying the responsible person information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub locale: Option<String>,
 }
 /// Response data of `product.partial_edit_responsible_person`: Edit the details of an EU responsible person in the EU languages supported by TikTok Shop.
 ///
 /// `POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a5587019802fdce19b3)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductPartialEditResponsiblePersonResponse {}
 impl ::shop_api::runtime::ApiRequest for ProductPartialEditResponsiblePersonRequest {
     type Response = ProductPartialEditResponsiblePersonResponse;
@@ -11043,79 +5958,38 @@ impl ::shop_api::runtime::ApiRequest for ProductPartialEditResponsiblePersonRequ
 ///
 /// `POST /product/202411/products/diagnose_optimize` — [official documentation](https://partner.tiktokshop.com/docv2/page/677c9523f7765c0308b3d68d)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductDiagnoseAndOptimizeProductRequest {
     /// The product ID of an existing product in TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// The ID of the category of this product.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub category_id: String,
     /// The product description in HTML format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
     /// The ID of the brand of this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_id: Option<String>,
     /// A list of images to display in the product image gallery.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub main_images: Option<Vec<DiagnoseAndOptimizeProductMainImage>>,
     /// The product title.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// A list of general attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_attributes: Option<Vec<DiagnoseAndOptimizeProductProductAttribute>>,
     /// The measurement details of the product to help buyers find the right size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_chart: Option<DiagnoseAndOptimizeProductSizeChart>,
     /// The fields for which you want to generate specific optimization suggestions. Values: TITLE, DESCRIPTION, IMAGE, ALL, NONE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub optimization_fields: Option<Vec<String>>,
 }
 /// Response data of `product.diagnose_and_optimize_product`: Diagnose and optimize product.
 ///
 /// `POST /product/202411/products/diagnose_optimize` — [official documentation](https://partner.tiktokshop.com/docv2/page/677c9523f7765c0308b3d68d)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductDiagnoseAndOptimizeProductResponse {
     /// Product listing quality information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listing_quality: Option<ListingQuality>,
     /// Product diagnosis and optimization information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub diagnoses: Option<Vec<Diagnose>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductDiagnoseAndOptimizeProductRequest {
@@ -11139,70 +6013,34 @@ impl ::shop_api::runtime::ApiRequest for ProductDiagnoseAndOptimizeProductReques
 ///
 /// `POST /product/202501/compliance/manufacturers/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/679202ed4ddec3030b3a64c7)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductSearchManufacturersRequest {
     /// The number of results to be returned per page.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: i64,
     /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// Filter results by these manufacturer IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub manufacturer_ids: Option<Vec<String>>,
     /// Filter results to show those that contain this keyword.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub keyword: Option<String>,
     /// The BCP-47 locale codes for displaying the manufacturer information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub locales: Option<Vec<String>>,
 }
 /// Response data of `product.search_manufacturers`: Retrieve a list of manufacturers in the EU languages supported by TikTok Shop based on their IDs or keyword.
 ///
 /// `POST /product/202501/compliance/manufacturers/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/679202ed4ddec3030b3a64c7)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductSearchManufacturersResponse {
     /// The list of manufacturers that meet the query conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub manufacturers: Option<Vec<SearchManufacturersManufacturer>>,
     /// The number of manufacturers that meet the query conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
     /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductSearchManufacturersRequest {
@@ -11247,70 +6085,34 @@ impl ::shop_api::runtime::Paginated for ProductSearchManufacturersRequest {
 ///
 /// `POST /product/202501/compliance/responsible_persons/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/679202edc815c70313ff41a5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductSearchResponsiblePersonsRequest {
     /// The number of results to be returned per page.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: i64,
     /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// Filter results by these responsible person IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub responsible_person_ids: Option<Vec<String>>,
     /// Filter results to show those that contain this keyword.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub keyword: Option<String>,
     /// The BCP-47 locale codes for displaying the responsible person information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub locales: Option<Vec<String>>,
 }
 /// Response data of `product.search_responsible_persons`: Retrieve a list of responsible persons in the EU languages supported by TikTok Shop based on their ID or keywords.
 ///
 /// `POST /product/202501/compliance/responsible_persons/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/679202edc815c70313ff41a5)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductSearchResponsiblePersonsResponse {
     /// The list of responsible persons that meet the query conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub responsible_persons: Option<Vec<SearchResponsiblePersonsResponsiblePerson>>,
     /// The number of responsible persons that meet the query conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
     /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductSearchResponsiblePersonsRequest {
@@ -11355,140 +6157,54 @@ impl ::shop_api::runtime::Paginated for ProductSearchResponsiblePersonsRequest {
 ///
 /// `POST /product/202502/products/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/67b837b685619104a6846369)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductSearch202502Request {
     /// The number of results to be returned per page.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: i64,
     /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// Filter products based on the product's base version. Values: ALL, DRAFT, PENDING, FAILED, ACTIVATE, SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// Filter products by these seller SKU codes.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_skus: Option<Vec<String>>,
     /// Filter products to show only those that are created on or after the specified date and time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_ge: Option<i64>,
     /// Filter products to show only those that are created on or before the specified date and time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_le: Option<i64>,
     /// Filter products to show only those that are updated on or after the specified date and time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time_ge: Option<i64>,
     /// Filter products to show only those that are updated on or before the specified date and time.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time_le: Option<i64>,
     /// Filter products by the category tree version. Values: US.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_version: Option<String>,
     /// Filter products by their listing quality tier. Values: POOR, FAIR, GOOD.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub listing_quality_tiers: Option<Vec<String>>,
     /// Filter products by the listing platforms. Values: TOKOPEDIA, TIKTOK_SHOP.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub listing_platforms: Option<Vec<String>>,
     /// Filter products by their audit status for TikTok Shop. Values: AUDITING, FAILED, APPROVED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub audit_status: Option<Vec<String>>,
     /// Filter products by SKU IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_ids: Option<Vec<String>>,
     /// Filter products by their Subscribe and Save (SNS) status. Values: CONFIGURED, ELIGIBLE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sns_filter: Option<String>,
     /// Filter products to show only those that have a draft.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_draft_version: Option<bool>,
 }
 /// Response data of `product.search_202502`: Retrieve a list of products that meet the specified conditions.
 ///
 /// `POST /product/202502/products/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/67b837b685619104a6846369)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductSearch202502Response {
     /// The total number of products that meet the query conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
     /// The list of products that meet the query conditions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub products: Option<Vec<Search202502Product>>,
     /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductSearch202502Request {
@@ -11532,31 +6248,23 @@ impl ::shop_api::runtime::Paginated for ProductSearch202502Request {
 ///
 /// `POST /product/202505/images/translation_tasks` — [official documentation](https://partner.tiktokshop.com/docv2/page/684f8b2d6e0b37048b2448b4)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCreateImageTranslationTasksRequest {
     /// The partner identifier used in API requests.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub category_asset_cipher: Option<String>,
     /// The list of images to translate.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub images: Vec<CreateImageTranslationTasksImage>,
 }
 /// Response data of `product.create_image_translation_tasks`: Initiates a translation task for one or more images.
 ///
 /// `POST /product/202505/images/translation_tasks` — [official documentation](https://partner.tiktokshop.com/docv2/page/684f8b2d6e0b37048b2448b4)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductCreateImageTranslationTasksResponse {
     /// The list of translation tasks created for the requested images.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub translation_tasks: Option<Vec<CreateImageTranslationTasksTranslationTask>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductCreateImageTranslationTasksRequest {
@@ -11583,35 +6291,23 @@ impl ::shop_api::runtime::ApiRequest for ProductCreateImageTranslationTasksReque
 ///
 /// `POST /product/202507/products/{product_id}/global_replicate` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a685ce5a65b904aba10b1a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductReplicateProductRequest {
     /// The product ID in TikTok Shop.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub product_id: String,
     /// Target markets for replicating the local product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub replicate_target: Option<Vec<ReplicateTarget>>,
 }
 /// Response data of `product.replicate_product`: Description of [POST]/product/:version/Replicate_Product.
 ///
 /// `POST /product/202507/products/{product_id}/global_replicate` — [official documentation](https://partner.tiktokshop.com/docv2/page/68a685ce5a65b904aba10b1a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductReplicateProductResponse {
     /// The list of errors that occurred.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub errors: Option<Vec<ReplicateProductError>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductReplicateProductRequest {
@@ -11643,151 +6339,63 @@ impl ::shop_api::runtime::ApiRequest for ProductReplicateProductRequest {
 ///
 /// `POST /product/202509/products/{product_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/68f597ee1e45470499ff10f0)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductPartialEdit202509Request {
     /// The product ID in TikTok Shop.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub product_id: String,
     /// Indicates how the product should be saved. Values: AS_DRAFT, LISTING.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub save_mode: Option<String>,
     /// The product description in HTML format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
     /// The ID of the brand of this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_id: Option<String>,
     /// A list of images to display in the product image gallery.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub main_images: Option<Vec<PartialEdit202509MainImage>>,
     /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<PartialEdit202509Sku>>,
     /// The product title.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// A flag indicating whether to show the Cash On Delivery (COD) payment option during checkout.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_cod_allowed: Option<bool>,
     /// The list of certifications for your product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub certifications: Option<Vec<PartialEdit202509Certification>>,
     /// The weight of the product package.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_weight: Option<PartialEdit202509PackageWeight>,
     /// A list of general attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_attributes: Option<Vec<PartialEdit202509ProductAttribute>>,
     /// The measurement details of the product to help buyers find the right size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_chart: Option<PartialEdit202509SizeChart>,
     /// The dimensions of the product package.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_dimensions: Option<PackageDimension>,
     /// A product introduction or promotion video to display for your product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video: Option<PartialEdit202509Video>,
     /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_product_id: Option<String>,
     /// A comma-delimited list of manufacturer IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub manufacturer_ids: Option<Vec<String>>,
     /// A comma-delimited list of responsible person IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub responsible_person_ids: Option<Vec<String>>,
     /// The platforms for listing the product. Values: TOKOPEDIA, TIKTOK_SHOP.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub listing_platforms: Option<Vec<String>>,
     /// The list of local market replicas to which updates should be synced.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub replicated_products: Option<Vec<PartialEdit202509ReplicatedProduct>>,
     /// All of the Save and Subscribe discount details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscribe_info_edit: Option<SubscribeInfoEdit>,
 }
 /// Response data of `product.partial_edit_202509`: Edit some properties (e.g.
 ///
 /// `POST /product/202509/products/{product_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/68f597ee1e45470499ff10f0)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductPartialEdit202509Response {
     /// The product ID generated by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<PartialEdit202509Sku2>>,
     /// Product audit information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<PartialEdit202509Audit>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductPartialEdit202509Request {
@@ -11819,126 +6427,69 @@ impl ::shop_api::runtime::ApiRequest for ProductPartialEdit202509Request {
 ///
 /// `PUT /product/202309/global_products/{global_product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e1bcc16ffe02b8dc3cd7)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductEditGlobalProductRequest {
     /// The global product ID generated by TikTok Shop.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub global_product_id: String,
     /// The product title.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub title: String,
     /// The product description in HTML format.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub description: String,
     /// The ID of the category of this product.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub category_id: String,
     /// The ID of the brand of this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_id: Option<String>,
     /// A list of images to display in the product image gallery.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub main_images: Vec<EditGlobalProductMainImage>,
     /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub skus: Vec<EditGlobalProductSku>,
     /// The weight of the product package.
     ///
     /// Required.
-    #[serde(default)]
     pub package_weight: EditGlobalProductPackageWeight,
     /// The list of certifications for your product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub certifications: Option<Vec<EditGlobalProductCertification>>,
     /// The dimensions of the product package.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_dimensions: Option<PackageDimension>,
     /// A list of general attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_attributes: Option<Vec<EditGlobalProductProductAttribute>>,
     /// The measurement details of the product to help buyers find the right size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_chart: Option<EditGlobalProductSizeChart>,
     /// A product introduction or promotion video to display for your product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video: Option<EditGlobalProductVideo>,
     /// (Deprecated: This field is deprecated and will be removed in a future API version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manufacturer: Option<EditGlobalProductManufacturer>,
     /// A comma-delimited list of manufacturer IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub manufacturer_ids: Option<Vec<String>>,
     /// A comma-delimited list of responsible person IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub responsible_person_ids: Option<Vec<String>>,
     /// The category tree version to assign this product to. Values: US.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_version: Option<String>,
     /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_global_product_id: Option<String>,
 }
 /// Response data of `product.edit_global_product`: Edit all properties (e.g.
 ///
 /// `PUT /product/202309/global_products/{global_product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6509e1bcc16ffe02b8dc3cd7)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductEditGlobalProductResponse {
     /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub global_skus: Option<Vec<GlobalSku>>,
     /// Results of syncing the changes in the edited product to markets where it is published.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub publish_results: Option<Vec<PublishResult>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductEditGlobalProductRequest {
@@ -11979,134 +6530,57 @@ impl ::shop_api::runtime::ApiRequest for ProductEditGlobalProductRequest {
 ///
 /// `PUT /product/202509/global_products/{global_product_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/69082631ff1d8e04a996fe52)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductPartialEditGlobalProductRequest {
     /// The global product ID generated by TikTok Shop.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub global_product_id: String,
     /// The product title.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// The product description in HTML format.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
     /// The ID of the category of this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_id: Option<String>,
     /// The ID of the brand of this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_id: Option<String>,
     /// A list of images to display in the product image gallery.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub main_images: Option<Vec<PartialEditGlobalProductMainImage>>,
     /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<PartialEditGlobalProductSku>>,
     /// The weight of the product package.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_weight: Option<PartialEditGlobalProductPackageWeight>,
     /// The list of certifications for your product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub certifications: Option<Vec<PartialEditGlobalProductCertification>>,
     /// The dimensions of the product package.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_dimensions: Option<PackageDimension>,
     /// A list of general attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_attributes: Option<Vec<PartialEditGlobalProductProductAttribute>>,
     /// The measurement details of the product to help buyers find the right size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_chart: Option<PartialEditGlobalProductSizeChart>,
     /// A product introduction or promotion video to display for your product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video: Option<PartialEditGlobalProductVideo>,
     /// (Deprecated: This field is deprecated and will be removed in a future API version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manufacturer: Option<PartialEditGlobalProductManufacturer>,
     /// A comma-delimited list of manufacturer IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub manufacturer_ids: Option<Vec<String>>,
     /// A comma-delimited list of responsible person IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub responsible_person_ids: Option<Vec<String>>,
     /// The category tree version to assign this product to. Values: US.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_version: Option<String>,
     /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_global_product_id: Option<String>,
 }
 /// Response data of `product.partial_edit_global_product`: Description of [POST]/product/:version/Partial_Edit_Global_Product.
 ///
 /// `PUT /product/202509/global_products/{global_product_id}/partial_edit` — [official documentation](https://partner.tiktokshop.com/docv2/page/69082631ff1d8e04a996fe52)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductPartialEditGlobalProductResponse {
     /// A list of global Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub global_skus: Option<Vec<GlobalSku>>,
     /// Results of syncing the changes in the edited product to markets where it is published.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub publish_results: Option<Vec<PublishResult>>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductPartialEditGlobalProductRequest {
@@ -12139,199 +6613,91 @@ impl ::shop_api::runtime::ApiRequest for ProductPartialEditGlobalProductRequest 
 ///
 /// `PUT /product/202509/products/{product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/68f597ed028a11048cff9ad7)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductEdit202509Request {
     /// The product ID generated by TikTok Shop.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub product_id: String,
     /// Indicates how the product should be saved. Values: AS_DRAFT, LISTING.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub save_mode: Option<String>,
     /// The product description in HTML format.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub description: String,
     /// The ID of the category of this product.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub category_id: String,
     /// The ID of the brand of this product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub brand_id: Option<String>,
     /// A list of images to display in the product image gallery.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub main_images: Vec<Edit202509MainImage>,
     /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub skus: Vec<Edit202509Sku>,
     /// The product title.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub title: String,
     /// A flag indicating whether to show the Cash On Delivery (COD) payment option during checkout.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_cod_allowed: Option<bool>,
     /// The list of certifications for your product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub certifications: Option<Vec<Edit202509Certification>>,
     /// The weight of the product package.
     ///
     /// Required.
-    #[serde(default)]
     pub package_weight: Edit202509PackageWeight,
     /// A list of general attributes (e.g.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_attributes: Option<Vec<Edit202509ProductAttribute>>,
     /// The measurement details of the product to help buyers find the right size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_chart: Option<Edit202509SizeChart>,
     /// The dimensions of the product package.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_dimensions: Option<PackageDimension>,
     /// An external identifier used in an external ecommerce platform.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub external_product_id: Option<String>,
     /// This field is returned for seller accounts in the following regions only: - ID - MX - MY - PH - SG - TH - VN For all other regions, this field is NOT used and will NOT be processed if passed for create, edit, or partial edit operations.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub delivery_option_ids: Option<Vec<String>>,
     /// A product introduction or promotion video to display for your product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video: Option<Edit202509Video>,
     /// The category tree version to assign this product to. Values: US.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub category_version: Option<String>,
     /// A comma-delimited list of manufacturer IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub manufacturer_ids: Option<Vec<String>>,
     /// A comma-delimited list of responsible person IDs.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub responsible_person_ids: Option<Vec<String>>,
     /// The platforms for listing the product. Values: TOKOPEDIA, TIKTOK_SHOP.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub listing_platforms: Option<Vec<String>>,
     /// The shipping insurance purchase requirement imposed on buyers for the product. Values: REQUIRED, OPTIONAL, NOT_SUPPORTED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_insurance_requirement: Option<String>,
     /// A flag to indicate if the product is pre-owned.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_pre_owned: Option<bool>,
     /// The minimum order quantity for the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub minimum_order_quantity: Option<i64>,
     /// The list of local market replicas to which updates should be synced.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub replicated_products: Option<Vec<Edit202509ReplicatedProduct>>,
     /// All the editable Save and Subscribe promotion info associated with the given product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscribe_info_edit: Option<SubscribeInfoEdit>,
     /// Identifier of the shipping template that will be bound to the product
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_template_id: Option<String>,
 }
 /// Response data of `product.edit_202509`: Edit all properties (e.g.
 ///
 /// `PUT /product/202509/products/{product_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/68f597ed028a11048cff9ad7)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductEdit202509Response {
     /// The product ID generated by TikTok Shop.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<Edit202509Sku3>>,
     /// Warning information that the API caller needs to pay special attention to.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub warnings: Option<Vec<Edit202509Warning>>,
     /// Product audit information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<Edit202509Audit>,
 }
 impl ::shop_api::runtime::ApiRequest for ProductEdit202509Request {

@@ -3,972 +3,424 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// The number of times a buyer can participate in the promotion.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ParticipationLimit {
     /// Determines whether the promotion activity limits the number of times each buyer can receive its benefit.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
 /// Activity price.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ActivityPrice {
     /// Activity price amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// Currency unit of an activity price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
 }
 /// Available only if 'product_level==VARIATION'.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Sku {
     /// TikTok Shop SKU ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Discount value. If the SKU is 10% off, the value is '10'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub discount: Option<String>,
     /// The quantity limit of the SKU involved in the activity.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity_limit: Option<i64>,
     /// Limit of SKU purchase per buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity_per_user: Option<i64>,
     /// Activity price. Available only if 'activity_type==FIXED_PRICE/FLASHSALE'.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity_price: Option<ActivityPrice>,
 }
 /// Product List. Note:If 'FIXED_PRICE', 'DIRECT_DISCOUNT' and 'FLASHSALE' activity that ended more than 180 days,this field is empty.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Product {
     /// TikTok Shop Product ID.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Activity price.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity_price: Option<ActivityPrice>,
     /// The quantity limit of the products involved in the activity.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity_limit: Option<i64>,
     /// Limit of product purchase per buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity_per_user: Option<i64>,
     /// Discount value. If the product is 10% off, the value is '10'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub discount: Option<String>,
     /// Available only if 'product_level==VARIATION'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<Sku>>,
 }
 /// The (buyer's) geographical areas to which the promotion activity applies.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct AreaScope {
     /// The (buyer's) geographical area to which the promotion activity applies.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// The list of areas for which the promotion activity applies.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub specific_areas: Option<Vec<String>>,
 }
 /// Shipping discount
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ShippingDiscount {
     /// The type of purchase criteria.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub threshold_type: Option<String>,
     /// The purchase threshold of the discount, based on the threshold type, e.g., "3".
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub threshold_value: Option<String>,
     /// The type of benefit awarded by the promotion activity.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// Value of the discount. - When 'discount_type==FREE_SHIPPING', this value is not required.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
     /// The shipping methods to which this promotion applies.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_method: Option<String>,
     /// The inventory types to which the promotion activity applies: - 'SELF_FULFILLED': Only applies to Inventory fulfilled from seller warehouses - 'FULFILLED_BY_TIKTOK': Only applies to Inventory fulfilled by TikTok from FBT (Fulfilled by TikTok) warehouses.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub inventory_type: Option<String>,
     /// The (buyer's) geographical areas to which the promotion activity applies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub area_scope: Option<AreaScope>,
 }
 /// Configurations regarding BMSM promotions.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Detail {
     /// 'tier' uses 1-based indexing, i.e.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tier: Option<i64>,
     /// The type of purchase criteria.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub threshold_type: Option<String>,
     /// The purchase threshold of the discount, based on the 'threshold_type', e.g., "3".
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub threshold_value: Option<String>,
     /// The type of discount awarded as a benefit.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// Value of the discount. - When 'type'=='PERCENTAGE_OFF', the buyer will receive X% off the price of eligible products.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<String>,
 }
 /// Configurations related to Buy More Save More (BMSM) promotions.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct BmsmDiscount {
     /// Configurations regarding BMSM promotions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub details: Option<Vec<Detail>>,
 }
 /// Gift configurations related to Gift With Purchase (GWP) promotions.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GiftDetail {
     /// TikTok Shop product id of gift.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_id: Option<String>,
     /// TikTok Shop sku ID of gift.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// The quantity limit of the gift sku which is involved in the activity.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_claim_limit: Option<String>,
 }
 /// Configurations regarding Gift With Purchase (GWP) promotions.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GiftInfo {
     /// 'tier' uses 1-based indexing, i.e.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tier: Option<i64>,
     /// purchase threshold type of discount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub threshold_type: Option<String>,
     /// The purchase threshold value of the gift, based on the 'threshold_type'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub threshold_value: Option<String>,
     /// Gift configurations related to Gift With Purchase (GWP) promotions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub gift_details: Option<Vec<GiftDetail>>,
 }
 /// Configurations related to Gift With Purchase (GWP) promotions.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct GiftDiscount {
     /// The receiving type of gift.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub gift_receiving_type: Option<String>,
     /// Configurations regarding Gift With Purchase (GWP) promotions.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub gift_infos: Option<Vec<GiftInfo>>,
 }
 /// Discount information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Discount {
     /// Shipping discount
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_discount: Option<ShippingDiscount>,
     /// Configurations related to Buy More Save More (BMSM) promotions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bmsm_discount: Option<BmsmDiscount>,
     /// Configurations related to Gift With Purchase (GWP) promotions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gift_discount: Option<GiftDiscount>,
 }
 /// Claimable period of the coupon.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ClaimDuration {
     /// The UNIX timestamp from which a shopper can claim the coupon.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_time: Option<i64>,
     /// The UNIX timestamp after which a shopper can no longer claim the coupon.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_time: Option<i64>,
 }
 /// Period during which the coupon can be redeemed (i.e.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RedemptionDuration {
     /// Values: - 'ABSOLUTE': the redemption period starts from 'start_time' and ends at 'end_time'.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// The UNIX timestamp at which the redemption period starts, if 'type == 'ABSOLUTE''.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub start_time: Option<i64>,
     /// The UNIX timestamp at which the redemption period ends, if 'type == 'ABSOLUTE''.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_time: Option<i64>,
     /// The number of days after coupon claim time for which a coupon is valid to be redeemed, 'type = 'RELATIVE''.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub relative_time: Option<i64>,
 }
 /// Limitations for the use of the coupons.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct UsageLimit {
     /// The number of times a single buyer can claim the coupon.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub single_buyer_claim_limit: Option<i64>,
     /// The total number of claims allowed for the coupon across all buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_claim_limit: Option<i64>,
     /// The number of times that a claimed coupon can be redeemed across all buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub redemption_limit: Option<i64>,
 }
 /// Usage statistics
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct UsageStat {
     /// The number of times that the coupon has been claimed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub claimed_count: Option<i64>,
     /// The number of times that a coupon has been redeemed (i.e.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub redeemed_count: Option<i64>,
 }
 /// Will appear when 'type == 'AMOUNT_OFF''.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReductionAmount {
     /// Monetary value of an 'AMOUNT_OFF' discount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// Currency of the discount amount.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
 }
 /// Optional monetary upper limit of the total discount amount when 'type == ""PERCENT_OFF""'.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MaxDiscount {
     /// Monetary value of the 'max_discount'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// Currency of the 'max_discount'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
 }
 /// Discount
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CouponDiscount {
     /// The type of discount offered by the coupon.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// Will appear when 'type == 'AMOUNT_OFF''.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reduction_amount: Option<ReductionAmount>,
     /// The discount offered by the coupon, in percentage points.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub percentage: Option<String>,
     /// Optional monetary upper limit of the total discount amount when 'type == ""PERCENT_OFF""'.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_discount: Option<MaxDiscount>,
 }
 /// When 'threshold.type == 'MIN_SPEND'', a customer must purchase products from the range defined by 'product_scope' with a monetary amount greater than or equal to this value, or the customer cannot use the coupon.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct MinSpend {
     /// Monetary value of the 'min_spend'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub amount: Option<String>,
     /// Currency of the 'min_spend' threshold.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
 }
 /// Optional minimum purchase criteria that must be met in order to receive the coupon's discount.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Threshold {
     /// The type of purchase criteria.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// When 'threshold.type == 'MIN_SPEND'', a customer must purchase products from the range defined by 'product_scope' with a monetary amount greater than or equal to this value, or the customer cannot use the coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_spend: Option<MinSpend>,
 }
 /// The tasks which the shopper must fulfill before claiming the coupon distributed in TikTok live.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LiveTask {
     /// Possible enumerations: - 'NONE': Any shopper in the LIVE room may claim the coupon.
-    #[serde(
-        rename = "type",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// Number of seconds for which the shopper must watch the LIVE in order to claim the coupon.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub min_watch_time: Option<String>,
 }
 /// Coupon.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Coupon {
     /// A unique ID that identifies different coupons.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Seller-specified title of the coupon.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// The display type of coupons.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub display_type: Option<String>,
     /// Coupon's promotion status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// The UNIX timestamp of when the coupon was created.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// The UNIX timestamp of when the coupon was updated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Claimable period of the coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim_duration: Option<ClaimDuration>,
     /// Period during which the coupon can be redeemed (i.e.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redemption_duration: Option<RedemptionDuration>,
     /// The channels in which the coupons can be displayed or distributed: - 'ALL': All channels.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub display_channels: Option<Vec<String>>,
     /// Promotion code. The string contains only Unicode letters or digits.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub promo_code: Option<String>,
     /// The target buyer segment of the coupon.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub target_buyer_segment: Option<String>,
     /// Limitations for the use of the coupons.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage_limits: Option<UsageLimit>,
     /// Usage statistics
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage_stats: Option<UsageStat>,
     /// Discount
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount: Option<CouponDiscount>,
     /// Optional minimum purchase criteria that must be met in order to receive the coupon's discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<Threshold>,
     /// The range of the products which the coupon applies to.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_scope: Option<String>,
     /// The IDs of the eligible products when 'product_scope == 'SPECIFIC_PRODUCTS''.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_ids: Option<Vec<String>>,
     /// Custom terms & conditions optionally uploaded by the seller when configuring the coupon.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_tnc: Option<String>,
     /// The system where the coupon is created: - 'SELLER_CENTER': Created via the Promotions section of TikTok Seller Center.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub creation_source: Option<String>,
     /// The tasks which the shopper must fulfill before claiming the coupon distributed in TikTok live.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub live_tasks: Option<Vec<LiveTask>>,
 }
 /// Activities list information.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Activity {
     /// A unique ID that identifies different activities.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Activity name (50 characters max).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// The type of activities. Values: FIXED_PRICE, DIRECT_DISCOUNT, FLASHSALE, SHIPPING_DISCOUNT.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub activity_type: Option<String>,
     /// The effective time type of the current activity - NORMAL: 'begin_time' and 'end_time' must be filled - INDEFINITE: 'begin_time' and 'end_time' aren't required, and the promotion will be a long-term activity which runs indefinitely.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub duration_type: Option<String>,
     /// Activity start time. UNIX timestamp.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub begin_time: Option<i64>,
     /// Activity end time. UNIX timestamp.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_time: Option<i64>,
     /// Activity status. Values: DRAFT, NOT_START, ONGOING, EXPIRED, DEACTIVATED, NOT_EFFECTIVE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// The time when the activity was created.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// The time when the activity was last updated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Activity product dimension, values are: ​- PRODUCT: Promotion activity applies at the product (SPU) level.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_level: Option<String>,
     /// Applicable commands to the activity: - IMMUTABLE: The activity cannot be edited or deactivated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub activity_commands: Option<Vec<String>>,
     /// The number of times a buyer can participate in the promotion.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub participation_limit: Option<Vec<ParticipationLimit>>,
     /// Discount information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount: Option<Discount>,
 }
 /// Coupons.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SearchCouponsCoupon {
     /// A unique ID that identifies different coupons.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Seller-specified title of the coupon.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// The display type of coupons.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub display_type: Option<String>,
     /// Coupon's promotion status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// The UNIX timestamp of when the coupon was created.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// The UNIX timestamp of when the coupon was updated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Claimable period of the coupon
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim_duration: Option<ClaimDuration>,
     /// Period during which the coupon can be redeemed (i.e.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redemption_duration: Option<RedemptionDuration>,
     /// Promotion code. The string contains only Unicode letters or digits.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub promo_code: Option<String>,
     /// The target buyer segment of the coupon.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub target_buyer_segment: Option<String>,
     /// Limitations for the use of the coupons.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage_limits: Option<UsageLimit>,
     /// Discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount: Option<CouponDiscount>,
     /// Optional minimum purchase criteria that must be met in order to receive the coupon's discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<Threshold>,
     /// The range of the products which the coupon applies to.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_scope: Option<String>,
     /// The system where the coupon is created: - 'SELLER_CENTER': Created via the Promotions section of TikTok Seller Center.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub creation_source: Option<String>,
 }
 /// The SKUs to add to the list or to edit.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductSku {
     /// SKU ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Deal price. You must specify the value when 'product_level==VARIATION' and 'activity_type==FIXED_PRICE / FLASHSALE'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub activity_price_amount: Option<String>,
     /// Discount value. If the SKU is 10% off, the value is '10'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub discount: Option<String>,
     /// The quantity limit of the SKU involved in the activity.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity_limit: Option<i64>,
     /// Limit of SKU purchase per buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity_per_user: Option<i64>,
 }
 /// The items to add to the list or the existing items in the list of promotion activity to edit.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct UpdateActivityProductProduct {
     /// TikTok Shop product ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Deal price. You must specify the value when 'product_level==PRODUCT' and 'activity_type==FIXED_PRICE / FLASHSALE'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub activity_price_amount: Option<String>,
     /// Discount value. If the product is 10% off, the value is '10'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub discount: Option<String>,
     /// The quantity limit of the products involved in the activity.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity_limit: Option<i64>,
     /// Limit of product purchase per buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity_per_user: Option<i64>,
     /// The SKUs to add to the list or to edit.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<ProductSku>>,
 }
-::shop_api::impl_lenient!(
-    ParticipationLimit, ActivityPrice, Sku, Product, AreaScope, ShippingDiscount, Detail,
-    BmsmDiscount, GiftDetail, GiftInfo, GiftDiscount, Discount, ClaimDuration,
-    RedemptionDuration, UsageLimit, UsageStat, ReductionAmount, MaxDiscount,
-    CouponDiscount, MinSpend, Threshold, LiveTask, Coupon, Activity, SearchCouponsCoupon,
-    ProductSku, UpdateActivityProductProduct
-);
 /// Request of `promotion.remove_activity_product`: Remove products or SKUs from the existing product discount or flash sale promotion activity.
 ///
 /// `DELETE /promotion/202309/activities/{activity_id}/products` — [official documentation](https://partner.tiktokshop.com/docv2/page/650acfd84a0bb702c072b4eb)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PromotionRemoveActivityProductRequest {
     /// Activity ID
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub activity_id: String,
     /// IDs of the products to remove.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_ids: Option<Vec<String>>,
     /// IDs of the SKUs to remove.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_ids: Option<Vec<String>>,
 }
 /// Response data of `promotion.remove_activity_product`: Remove products or SKUs from the existing product discount or flash sale promotion activity.
 ///
 /// `DELETE /promotion/202309/activities/{activity_id}/products` — [official documentation](https://partner.tiktokshop.com/docv2/page/650acfd84a0bb702c072b4eb)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PromotionRemoveActivityProductResponse {
     /// A unique ID that identifies activities.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub activity_id: Option<String>,
     /// Activity status. Values: DRAFT, NOT_START, ONGOING, EXPIRED, DEACTIVATED, NOT_EFFECTIVE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// Activity update time, unix timestamp.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for PromotionRemoveActivityProductRequest {
@@ -1000,115 +452,47 @@ impl ::shop_api::runtime::ApiRequest for PromotionRemoveActivityProductRequest {
 ///
 /// `GET /promotion/202309/activities/{activity_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/650acd920fcef602bf36ee2b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PromotionActivityRequest {
     /// Activity ID
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub activity_id: String,
 }
 /// Response data of `promotion.activity`: Get the details of a product discount or flash deal promotion activity.
 ///
 /// `GET /promotion/202309/activities/{activity_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/650acd920fcef602bf36ee2b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PromotionActivityResponse {
     /// A unique ID that identifies different activities.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub activity_id: Option<String>,
     /// Activity name (50 characters max.) The name must be unique.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// The type of activities. Possible enumerations: - 'FIXED_PRICE': product discount activity with fixed price.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub activity_type: Option<String>,
     /// The effective time type of the current activity - NORMAL: 'begin_time' and 'end_time' must be filled - INDEFINITE: 'begin_time' and 'end_time' aren't required, and the promotion will be a long-term activity which runs indefinitely.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub duration_type: Option<String>,
     /// Activity start time. UNIX timestamp.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub begin_time: Option<i64>,
     /// Activity end time. UNIX timestamp.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub end_time: Option<i64>,
     /// The number of times a buyer can participate in the promotion.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub participation_limit: Option<Vec<ParticipationLimit>>,
     /// Product List. Note:If 'FIXED_PRICE', 'DIRECT_DISCOUNT' and 'FLASHSALE' activity that ended more than 180 days,this field is empty.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub products: Option<Vec<Product>>,
     /// Activity status. Values: DRAFT, NOT_START, ONGOING, EXPIRED, DEACTIVATED, NOT_EFFECTIVE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// Activity creation time. UNIX timestamp.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Activity update time. UNIX timestamp.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Activity product dimension, values are: - PRODUCT: Product level promotion activity.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_level: Option<String>,
     /// Applicable commands to the activity: - IMMUTABLE: The activity cann't be editable or deactivated
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub activity_commands: Option<Vec<String>>,
     /// Discount information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount: Option<Discount>,
 }
 impl ::shop_api::runtime::ApiRequest for PromotionActivityRequest {
@@ -1141,24 +525,21 @@ impl ::shop_api::runtime::ApiRequest for PromotionActivityRequest {
 ///
 /// `GET /promotion/202406/coupons/{coupon_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6699dce0de15e502ed219e37)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PromotionCouponRequest {
     /// Coupon id.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub coupon_id: String,
 }
 /// Response data of `promotion.coupon`: Get the full details of a coupon matching the {coupon_id}.
 ///
 /// `GET /promotion/202406/coupons/{coupon_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6699dce0de15e502ed219e37)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PromotionCouponResponse {
     /// Coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coupon: Option<Coupon>,
 }
 impl ::shop_api::runtime::ApiRequest for PromotionCouponRequest {
@@ -1191,82 +572,48 @@ impl ::shop_api::runtime::ApiRequest for PromotionCouponRequest {
 ///
 /// `POST /promotion/202309/activities` — [official documentation](https://partner.tiktokshop.com/docv2/page/650c33c155bc3202b762b507)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PromotionCreateActivityRequest {
     /// Unique name across all your activities.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub title: String,
     /// The type of activities. Possible enumerations: - 'FIXED_PRICE': product discount activity with fixed price.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub activity_type: String,
     /// Activity product dimension, values are: ​- PRODUCT: Promotion activity applies at the product (SPU) level.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub product_level: String,
     /// The effective time type of the current activity - NORMAL: 'begin_time' and 'end_time' must be filled - INDEFINITE: 'begin_time' and 'end_time' aren't required, and the promotion will be a long-term activity which runs indefinitely.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub duration_type: Option<String>,
     /// Activity start time. UNIX timestamp.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub begin_time: i64,
     /// Activity end time. UNIX timestamp.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub end_time: i64,
     /// The number of times a buyer can participate in the promotion.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub participation_limit: Option<Vec<ParticipationLimit>>,
     /// Discount information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount: Option<Discount>,
 }
 /// Response data of `promotion.create_activity`: Create a product discount activity or a flash deal activity.
 ///
 /// `POST /promotion/202309/activities` — [official documentation](https://partner.tiktokshop.com/docv2/page/650c33c155bc3202b762b507)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PromotionCreateActivityResponse {
     /// A unique ID that identifies different activities.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub activity_id: Option<String>,
     /// The time when the activity was created.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// The time when the activity was last updated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Possible values: - DRAFT: Promotion activities with this status are not available to TikTok users. Values: DRAFT, NOT_START, ONGOING, EXPIRED, DEACTIVATED, NOT_EFFECTIVE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for PromotionCreateActivityRequest {
@@ -1290,68 +637,30 @@ impl ::shop_api::runtime::ApiRequest for PromotionCreateActivityRequest {
 ///
 /// `POST /promotion/202309/activities/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650acfbaf1fd3102b9315a3a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PromotionSearchActivitiesRequest {
     /// Activity status. Values: DRAFT, NOT_START, ONGOING, EXPIRED, DEACTIVATED, NOT_EFFECTIVE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// Activity title key words.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub activity_title: Option<String>,
     /// Page size. The range is '[0, 100]'.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page_size: Option<i64>,
     /// Specify the value for the page.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub page_token: Option<String>,
     /// The type of activities. If 'activity_type' isn't passed, return activities of all types. Values: FIXED_PRICE, DIRECT_DISCOUNT, FLASHSALE, SHIPPING_DISCOUNT, BUY_MORE_SAVE_MORE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub activity_type: Option<String>,
 }
 /// Response data of `promotion.search_activities`: Get a list of product discount or flash deal promotion activities.
 ///
 /// `POST /promotion/202309/activities/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650acfbaf1fd3102b9315a3a)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PromotionSearchActivitiesResponse {
     /// Total activity count.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
     /// Page cursor for the next request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// Activities list information.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub activities: Option<Vec<Activity>>,
 }
 impl ::shop_api::runtime::ApiRequest for PromotionSearchActivitiesRequest {
@@ -1391,49 +700,27 @@ impl ::shop_api::runtime::Paginated for PromotionSearchActivitiesRequest {
 ///
 /// `POST /promotion/202309/activities/{activity_id}/deactivate` — [official documentation](https://partner.tiktokshop.com/docv2/page/650acf9adefece02be7380cf)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PromotionDeactivateActivityRequest {
     /// A unique ID that identifies different activities.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub activity_id: String,
 }
 /// Response data of `promotion.deactivate_activity`: Deactivate an ongoing or upcoming activity.
 ///
 /// `POST /promotion/202309/activities/{activity_id}/deactivate` — [official documentation](https://partner.tiktokshop.com/docv2/page/650acf9adefece02be7380cf)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PromotionDeactivateActivityResponse {
     /// A unique ID that identifies different activities.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub activity_id: Option<String>,
     /// Activity name (50 characters max.) The name must be unique.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// Activity status. Values: - DRAFT: Promotion activities with this status are not available to TikTok users.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// Activity update time, unix timestamp.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for PromotionDeactivateActivityRequest {
@@ -1465,68 +752,32 @@ impl ::shop_api::runtime::ApiRequest for PromotionDeactivateActivityRequest {
 ///
 /// `POST /promotion/202406/coupons/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/6699dcdf115ebe02f841e4cd)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PromotionSearchCouponsRequest {
     /// Page cursor. Omitting this parameter will return the first page of results.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// The number of coupons returned in one page of results.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: Option<i64>,
     /// Coupon's promotion status.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<Vec<String>>,
     /// Keywords in the coupon titles to search for.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title_keyword: Option<String>,
     /// The display type of coupons.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub display_type: Option<Vec<String>>,
 }
 /// Response data of `promotion.search_coupons`: Get a list of coupons, narrowed down further based on search parameters.
 ///
 /// `POST /promotion/202406/coupons/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/6699dcdf115ebe02f841e4cd)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PromotionSearchCouponsResponse {
     /// Total coupon count.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
     /// Page cursor for next request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// Coupons.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub coupons: Option<Vec<SearchCouponsCoupon>>,
 }
 impl ::shop_api::runtime::ApiRequest for PromotionSearchCouponsRequest {
@@ -1570,81 +821,45 @@ impl ::shop_api::runtime::Paginated for PromotionSearchCouponsRequest {
 ///
 /// `PUT /promotion/202309/activities/{activity_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/650c584d82c3a602befa4ab8)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PromotionUpdateActivityRequest {
     /// Activity ID
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub activity_id: String,
     /// Activity name (50 characters max).
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub title: String,
     /// The effective time type of the current activity - NORMAL: 'begin_time' and 'end_time' must be filled - INDEFINITE: 'begin_time' and 'end_time' aren't required, and the promotion will be a long-term activity which runs indefinitely.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub duration_type: Option<String>,
     /// Activity start time. UNIX timestamp.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub begin_time: i64,
     /// Activity end time. UNIX timestamp.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub end_time: i64,
     /// Activity product dimension, values are: ​- PRODUCT: Promotion activity applies at the product (SPU) level.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_level: Option<String>,
     /// The number of times a buyer can participate in the promotion.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub participation_limit: Option<Vec<ParticipationLimit>>,
     /// Discount information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount: Option<Discount>,
 }
 /// Response data of `promotion.update_activity`: Change the title and the beginning and end time of the existing product discount or flash sale promotion activity.
 ///
 /// `PUT /promotion/202309/activities/{activity_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/650c584d82c3a602befa4ab8)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PromotionUpdateActivityResponse {
     /// A unique ID that identifies different activities.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub activity_id: Option<String>,
     /// Activity name set by the seller.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// Last update time. UNIX timestamp.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for PromotionUpdateActivityRequest {
@@ -1676,61 +891,33 @@ impl ::shop_api::runtime::ApiRequest for PromotionUpdateActivityRequest {
 ///
 /// `PUT /promotion/202309/activities/{activity_id}/products` — [official documentation](https://partner.tiktokshop.com/docv2/page/650d32c42aaa3602b86ccb5c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PromotionUpdateActivityProductRequest {
     /// Activity ID
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub activity_id: String,
     /// The items to add to the list or the existing items in the list of promotion activity to edit.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub products: Vec<UpdateActivityProductProduct>,
 }
 /// Response data of `promotion.update_activity_product`: Add the products or SKUs to the list of a product discount activity or a flash deal activity.
 ///
 /// `PUT /promotion/202309/activities/{activity_id}/products` — [official documentation](https://partner.tiktokshop.com/docv2/page/650d32c42aaa3602b86ccb5c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PromotionUpdateActivityProductResponse {
     /// A unique ID that identifies different activities.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub activity_id: Option<String>,
     /// Activity name set by the merchant.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub title: Option<String>,
     /// Latest update time. UNIX timestamp.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Activity status. Values: DRAFT, NOT_START, ONGOING, EXPIRED, DEACTIVATED, NOT_EFFECTIVE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub status: Option<String>,
     /// The number of items in this request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for PromotionUpdateActivityProductRequest {

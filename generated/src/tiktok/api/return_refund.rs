@@ -99,897 +99,359 @@ impl CancelStatus {
 ::shop_api::impl_str_enum!(CancelStatus);
 /// Refund amounts (decimal strings).
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RefundAmount {
     /// Currency.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// Total refund to the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_total: Option<String>,
     /// Refund of the items.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_subtotal: Option<String>,
     /// Refund of the shipping fee.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_shipping_fee: Option<String>,
     /// Refund of taxes.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_tax: Option<String>,
     /// Retail delivery fee (US Colorado).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub retail_delivery_fee: Option<String>,
     /// Buyer service fee (Indonesia).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyer_service_fee: Option<String>,
 }
 /// An image with its size.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ProductImage {
     /// Image URL.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
     /// Width (px).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<i32>,
     /// Height (px).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<i32>,
 }
 /// The seller's next action and its deadline.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct NextAction {
     /// E.g. SELLER_RESPOND_REFUND, SELLER_RESPOND_RETURN, SELLER_RESPOND_CANCEL.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub action: Option<String>,
     /// Deadline (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub deadline: Option<i64>,
 }
 /// A return, refund or replacement request.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Return {
     /// Return id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub return_id: String,
     /// Order id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_id: String,
     /// Status of the request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_status: Option<ReturnStatus>,
     /// REFUND (no return), RETURN_AND_REFUND or REPLACEMENT.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_type: Option<String>,
     /// Who initiated it: BUYER, SELLER, OPERATOR or SYSTEM.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub role: Option<String>,
     /// Creation time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Last update time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Reason code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_reason: Option<String>,
     /// Reason text in the requested locale.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_reason_text: Option<String>,
     /// Amounts refunded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_amount: Option<RefundAmount>,
     /// Items returned.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_line_items: Option<Vec<ReturnLineItem>>,
     /// Who provides the return shipping: SELLER_SHIPPED, BUYER_SHIPPED or PLATFORM_SHIPPED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_method: Option<String>,
     /// How the buyer sends the items back: PLATFORM or BUYER_ARRANGE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipment_type: Option<String>,
     /// DROP_OFF or PICKUP.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub handover_method: Option<String>,
     /// Tracking number of the return parcel.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_tracking_number: Option<String>,
     /// Carrier id of the return parcel.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_provider_id: Option<String>,
     /// Carrier name of the return parcel.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_provider_name: Option<String>,
     /// Return shipping document chosen by the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_shipping_document_type: Option<String>,
     /// Warehouse the items are returned to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_warehouse_address: Option<ReturnWarehouseAddress>,
     /// The seller's next action and deadline.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_next_action_response: Option<Vec<NextAction>>,
     /// Platform arbitration: IN_PROGRESS, SUPPORT_BUYER, SUPPORT_SELLER, CLOSED.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub arbitration_status: Option<String>,
     /// The buyer may keep the items.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub can_buyer_keep_item: Option<bool>,
     /// Return type proposed by the seller: PARTIAL_REFUND.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_proposed_return_type: Option<String>,
     /// Partial refund offered by the seller.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partial_refund: Option<PartialRefund>,
     /// The buyer rejected the seller's partial refund.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyer_rejected_partial_refund: Option<bool>,
     /// Combined with other returns into one parcel.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub is_combined_return: Option<bool>,
     /// Id of the combined return.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub combined_return_id: Option<String>,
     /// Return this one was edited from.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub pre_return_id: Option<String>,
     /// Return this one was edited into.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_return_id: Option<String>,
     /// Refunded discounts (list of platform/seller product and shipping discounts).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_amount: Option<::serde_json::Value>,
     /// Return shipping fee paid by buyer / seller / platform (list).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_fee_amount: Option<::serde_json::Value>,
 }
 /// An item of a return.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnLineItem {
     /// Return line item id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_line_item_id: Option<String>,
     /// Order line item id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_line_item_id: Option<String>,
     /// SKU id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// SKU name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_name: Option<String>,
     /// Seller SKU code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// Product name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_name: Option<String>,
     /// Product image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_image: Option<ProductImage>,
     /// Refund of this item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_amount: Option<RefundAmount>,
 }
 /// A partial refund offer.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct PartialRefund {
     /// Amount.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub amount: String,
     /// Currency.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub currency: String,
 }
 /// Address of a return warehouse.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnWarehouseAddress {
     /// Full address.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub full_address: Option<String>,
 }
 /// An order cancellation request.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Cancellation {
     /// Cancellation id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub cancel_id: String,
     /// Order id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_id: String,
     /// Status of the request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_status: Option<CancelStatus>,
     /// CANCEL (by seller or system), BUYER_CANCEL...
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_type: Option<String>,
     /// Who initiated it: BUYER, SELLER or SYSTEM.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub role: Option<String>,
     /// Reason code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_reason: Option<String>,
     /// Reason text in the requested locale.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_reason_text: Option<String>,
     /// Creation time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Last update time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time: Option<i64>,
     /// Amounts refunded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_amount: Option<RefundAmount>,
     /// Items cancelled.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_line_items: Option<Vec<CancelLineItem>>,
     /// The seller's next action and deadline.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_next_action_response: Option<Vec<NextAction>>,
 }
 /// An item of a cancellation.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct CancelLineItem {
     /// Cancellation line item id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_line_item_id: Option<String>,
     /// Order line item id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_line_item_id: Option<String>,
     /// SKU id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// SKU name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_name: Option<String>,
     /// Seller SKU code.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_sku: Option<String>,
     /// Product name.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub product_name: Option<String>,
     /// Product image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_image: Option<ProductImage>,
     /// Refund of this item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_amount: Option<RefundAmount>,
 }
 /// An image supporting a rejection.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct EvidenceImage {
     /// Image URI from product.upload_image.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub image_id: String,
     /// MIME type, e.g. image/png.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub mime_type: Option<String>,
     /// Width (px).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<i32>,
     /// Height (px).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<i32>,
 }
 /// An event in the history of a return.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRecord {
     /// Event type: ORDER_RETURN.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub event: Option<String>,
     /// Who acted: BUYER, SELLER, OPERATOR or SYSTEM.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub role: Option<String>,
     /// Description of the event.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub description: Option<String>,
     /// Return reason text.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reason_text: Option<String>,
     /// Note by the buyer or seller.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub note: Option<String>,
     /// Event time (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time: Option<i64>,
     /// Images given by the buyer or seller.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub images: Option<Vec<ProductImage>>,
     /// Videos given by the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub videos: Option<Vec<RecordVideo>>,
 }
 /// A video of a return record.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RecordVideo {
     /// Video URL.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub url: Option<String>,
     /// Thumbnail URL.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cover: Option<String>,
     /// Duration (ms).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub duration_millis: Option<i64>,
     /// Width (px).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<i32>,
     /// Height (px).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<i32>,
 }
 /// A reason the seller may give to reject a request.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct RejectReason {
     /// Reason code to send as reject_reason.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub name: String,
     /// Localized text.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub text: Option<String>,
 }
 /// Aftersale options of one SKU of the order.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SkuEligibility {
     /// SKU id.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// Options per request type.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub line_item_eligibility: Option<Vec<LineItemEligibility>>,
 }
 /// Whether an aftersale request type is possible for some line items.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct LineItemEligibility {
     /// CANCEL, RETURN or RETURN_AND_REFUND (the docs example also shows REFUND).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub request_type: Option<String>,
     /// The request is possible.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub eligible: Option<bool>,
     /// Why not (code).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ineligible_code: Option<i64>,
     /// Why not.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ineligible_reason: Option<String>,
     /// Line items concerned.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_line_items_ids: Option<Vec<String>>,
 }
 /// List of SKU to cancel
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Sku {
     /// The SKU id to cancel
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_id: Option<String>,
     /// The quantity of SKU to cancel
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity: Option<i64>,
 }
 /// Refund amount to buyer.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct OrderRefundAmount {
     /// Currency for payment.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// Total amount refund to buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_total: Option<String>,
     /// Total price of item be returned.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_subtotal: Option<String>,
     /// Shipping fee refund to buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_shipping_fee: Option<String>,
     /// Tax returned to buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_tax: Option<String>,
     /// Retail delivery fee takes effect once platform GMV exceeds 500,000 USD, according to US Colorado states' compliance rules.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub retail_delivery_fee: Option<String>,
 }
-::shop_api::impl_lenient!(
-    RefundAmount, ProductImage, NextAction, Return, ReturnLineItem, PartialRefund,
-    ReturnWarehouseAddress, Cancellation, CancelLineItem, EvidenceImage, ReturnRecord,
-    RecordVideo, RejectReason, SkuEligibility, LineItemEligibility, Sku,
-    OrderRefundAmount
-);
 /// Request of `return_refund.search_returns`: Search returns and refunds by status, type, order, buyer and time.
 ///
 /// `POST /return_refund/202309/returns/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab69edefece02be70785b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundSearchReturnsRequest {
     /// Returns per page, 10-50 (default 10).
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: Option<i32>,
     /// Cursor from the previous page's next_page_token.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// create_time (default) or update_time.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_field: Option<String>,
     /// ASC (default) or DESC.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_order: Option<String>,
     /// Only these returns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_ids: Option<Vec<String>>,
     /// Only returns of these orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_ids: Option<Vec<String>>,
     /// Only returns of these buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyer_user_ids: Option<Vec<String>>,
     /// Only returns in these statuses.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_status: Option<Vec<ReturnStatus>>,
     /// Only these types: REFUND, RETURN_AND_REFUND, REPLACEMENT.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_types: Option<Vec<String>>,
     /// Only returns in these arbitration statuses.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub arbitration_status: Option<Vec<String>>,
     /// Only returns with these seller proposals: PARTIAL_REFUND.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub seller_proposed_return_type: Option<Vec<String>>,
     /// Created at or after (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_ge: Option<i64>,
     /// Created before (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_lt: Option<i64>,
     /// Updated at or after (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time_ge: Option<i64>,
     /// Updated before (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time_lt: Option<i64>,
     /// Locale of the reason texts (default en).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub locale: Option<String>,
 }
 /// Response data of `return_refund.search_returns`: Search returns and refunds by status, type, order, buyer and time.
 ///
 /// `POST /return_refund/202309/returns/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab69edefece02be70785b)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundSearchReturnsResponse {
     /// This page of returns.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_orders: Option<Vec<Return>>,
     /// Cursor of the next page; empty on the last.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// Returns matching the filter.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for ReturnRefundSearchReturnsRequest {
@@ -1035,131 +497,52 @@ impl ::shop_api::runtime::Paginated for ReturnRefundSearchReturnsRequest {
 ///
 /// `POST /return_refund/202309/cancellations/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab68bc16ffe02b8f2ea41)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundSearchCancellationsRequest {
     /// Cancellations per page, 1-50 (default 10).
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_size: Option<i32>,
     /// Cursor from the previous page's next_page_token.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// create_time (default) or update_time.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_field: Option<String>,
     /// ASC (default) or DESC.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub sort_order: Option<String>,
     /// Only these cancellations.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_ids: Option<Vec<String>>,
     /// Only cancellations of these orders.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_ids: Option<Vec<String>>,
     /// Only cancellations of these buyers.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyer_user_ids: Option<Vec<String>>,
     /// Only cancellations in these statuses.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_status: Option<Vec<CancelStatus>>,
     /// Only these types: CANCEL, BUYER_CANCEL.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_types: Option<Vec<String>>,
     /// Created at or after (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_ge: Option<i64>,
     /// Created before (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_lt: Option<i64>,
     /// Updated at or after (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time_ge: Option<i64>,
     /// Updated before (Unix seconds).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub update_time_lt: Option<i64>,
     /// Locale of the reason texts (default en-US).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub locale: Option<String>,
 }
 /// Response data of `return_refund.search_cancellations`: Search order cancellation requests by status, type, order, buyer and time.
 ///
 /// `POST /return_refund/202309/cancellations/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab68bc16ffe02b8f2ea41)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundSearchCancellationsResponse {
     /// This page of cancellations.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancellations: Option<Vec<Cancellation>>,
     /// Cursor of the next page; empty on the last.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub next_page_token: Option<String>,
     /// Cancellations matching the filter.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub total_count: Option<i64>,
 }
 impl ::shop_api::runtime::ApiRequest for ReturnRefundSearchCancellationsRequest {
@@ -1205,43 +588,30 @@ impl ::shop_api::runtime::Paginated for ReturnRefundSearchCancellationsRequest {
 ///
 /// `POST /return_refund/202309/returns/{return_id}/approve` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab6c2c16ffe02b8f2efcf)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundApproveReturnRequest {
     /// The return.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub return_id: String,
     /// Unique client key (e.g. a UUID) to make retries safe.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub idempotency_key: Option<String>,
     /// APPROVE_REFUND, APPROVE_RETURN, APPROVE_RECEIVED_PACKAGE, APPROVE_REPLACEMENT, ISSUE_REPLACEMENT_REFUND or OFFER_PARTIAL_REFUND.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub decision: String,
     /// true: returnless refund, the buyer keeps the items.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub buyer_keep_item: Option<bool>,
     /// Amount offered with OFFER_PARTIAL_REFUND.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partial_refund: Option<PartialRefund>,
 }
 /// Response data of `return_refund.approve_return`: Approve a return, refund or replacement request (or offer a partial refund).
 ///
 /// `POST /return_refund/202309/returns/{return_id}/approve` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab6c2c16ffe02b8f2efcf)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundApproveReturnResponse {}
 impl ::shop_api::runtime::ApiRequest for ReturnRefundApproveReturnRequest {
     type Response = ReturnRefundApproveReturnResponse;
@@ -1275,52 +645,34 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundApproveReturnRequest {
 ///
 /// `POST /return_refund/202309/returns/{return_id}/reject` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab6d14a0bb702c06faec4)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundRejectReturnRequest {
     /// The return.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub return_id: String,
     /// Unique client key (e.g. a UUID) to make retries safe.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub idempotency_key: Option<String>,
     /// REJECT_REFUND, REJECT_RETURN, REJECT_RECEIVED_PACKAGE or REJECT_REPLACEMENT.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub decision: String,
     /// Reason code from return_refund.reject_reasons.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub reject_reason: String,
     /// More information about the rejection.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub comment: Option<String>,
     /// Images supporting the rejection.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub images: Option<Vec<EvidenceImage>>,
 }
 /// Response data of `return_refund.reject_return`: Reject a return or refund request, with a reason.
 ///
 /// `POST /return_refund/202309/returns/{return_id}/reject` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab6d14a0bb702c06faec4)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundRejectReturnResponse {}
 impl ::shop_api::runtime::ApiRequest for ReturnRefundRejectReturnRequest {
     type Response = ReturnRefundRejectReturnResponse;
@@ -1354,28 +706,22 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundRejectReturnRequest {
 ///
 /// `POST /return_refund/202309/cancellations/{cancel_id}/approve` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab6eff1fd3102b92e6a92)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundApproveCancellationRequest {
     /// The cancellation.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub cancel_id: String,
     /// Unique client key (e.g. a UUID) to make retries safe.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub idempotency_key: Option<String>,
 }
 /// Response data of `return_refund.approve_cancellation`: Approve a buyer's order cancellation request.
 ///
 /// `POST /return_refund/202309/cancellations/{cancel_id}/approve` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab6eff1fd3102b92e6a92)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundApproveCancellationResponse {}
 impl ::shop_api::runtime::ApiRequest for ReturnRefundApproveCancellationRequest {
     type Response = ReturnRefundApproveCancellationResponse;
@@ -1409,47 +755,30 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundApproveCancellationRequest 
 ///
 /// `POST /return_refund/202309/cancellations/{cancel_id}/reject` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab6df0fcef602bf34528f)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundRejectCancellationRequest {
     /// The cancellation.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub cancel_id: String,
     /// Unique client key (e.g. a UUID) to make retries safe.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub idempotency_key: Option<String>,
     /// Reason code from return_refund.reject_reasons.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub reject_reason: String,
     /// More information about the rejection.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub comment: Option<String>,
     /// Images supporting the rejection.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub images: Option<Vec<EvidenceImage>>,
 }
 /// Response data of `return_refund.reject_cancellation`: Reject a buyer's order cancellation request, with a reason.
 ///
 /// `POST /return_refund/202309/cancellations/{cancel_id}/reject` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab6df0fcef602bf34528f)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundRejectCancellationResponse {}
 impl ::shop_api::runtime::ApiRequest for ReturnRefundRejectCancellationRequest {
     type Response = ReturnRefundRejectCancellationResponse;
@@ -1483,35 +812,24 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundRejectCancellationRequest {
 ///
 /// `GET /return_refund/202309/returns/{return_id}/records` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab676f1fd3102b92e6027)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundReturnRecordsRequest {
     /// The return.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub return_id: String,
     /// Locale of the reason texts (default en-US).
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub locale: Option<String>,
 }
 /// Response data of `return_refund.return_records`: Get the history of a return (events, notes, images, videos).
 ///
 /// `GET /return_refund/202309/returns/{return_id}/records` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab676f1fd3102b92e6027)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundReturnRecordsResponse {
     /// Events of the return.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub records: Option<Vec<ReturnRecord>>,
 }
 impl ::shop_api::runtime::ApiRequest for ReturnRefundReturnRecordsRequest {
@@ -1547,35 +865,24 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundReturnRecordsRequest {
 ///
 /// `GET /return_refund/202309/reject_reasons` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab658defece02be706f98)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundRejectReasonsRequest {
     /// The return or cancellation to reject.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub return_or_cancel_id: String,
     /// Locale of the texts (default en-US).
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub locale: Option<String>,
 }
 /// Response data of `return_refund.reject_reasons`: Get the reasons the seller may give to reject a return or cancellation.
 ///
 /// `GET /return_refund/202309/reject_reasons` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab658defece02be706f98)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundRejectReasonsResponse {
     /// Reasons available.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub reasons: Option<Vec<RejectReason>>,
 }
 impl ::shop_api::runtime::ApiRequest for ReturnRefundRejectReasonsRequest {
@@ -1604,35 +911,24 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundRejectReasonsRequest {
 ///
 /// `GET /return_refund/202309/orders/{order_id}/aftersale_eligibility` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab645c16ffe02b8f2e1c1)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundAftersaleEligibilityRequest {
     /// The order.
     ///
     /// Required.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub order_id: String,
     /// Check options for SELLER (default) or BUYER.
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub initiate_aftersale_user: Option<String>,
 }
 /// Response data of `return_refund.aftersale_eligibility`: Check which aftersale requests (cancel, refund, return) are possible for an order.
 ///
 /// `GET /return_refund/202309/orders/{order_id}/aftersale_eligibility` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab645c16ffe02b8f2e1c1)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundAftersaleEligibilityResponse {
     /// Options per SKU.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub sku_eligibility: Option<Vec<SkuEligibility>>,
 }
 impl ::shop_api::runtime::ApiRequest for ReturnRefundAftersaleEligibilityRequest {
@@ -1668,50 +964,30 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundAftersaleEligibilityRequest
 ///
 /// `POST /return_refund/202309/cancellations` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aecb64a0bb702c076b03d)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundCancelOrderRequest {
     /// TikTok Shop order id
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_id: String,
     /// List of SKU to cancel
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<Sku>>,
     /// List of order line item ids to cancel.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_line_item_ids: Option<Vec<String>>,
     /// Reason to cancel the order Please see "Return API Overview" for a list of reasons a seller can select to cancel the order.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub cancel_reason: String,
 }
 /// Response data of `return_refund.cancel_order`: Cancel an order on behalf of a seller.
 ///
 /// `POST /return_refund/202309/cancellations` — [official documentation](https://partner.tiktokshop.com/docv2/page/650aecb64a0bb702c076b03d)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundCancelOrderResponse {
     /// The identifier of a specific order cancellation.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_id: Option<String>,
     /// The status of an order cancellation request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub cancel_status: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for ReturnRefundCancelOrderRequest {
@@ -1735,58 +1011,36 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundCancelOrderRequest {
 ///
 /// `POST /return_refund/202309/refunds/calculate` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab630defece02be706871)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundCalculateRefundRequest {
     /// TikTok Shop order id.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_id: String,
     /// Request type - CANCEL - REFUND - RETURN_AND_REFUND Note: different request types are used for different aftersales scenarios.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub request_type: String,
     /// How buyer ships items to seller when in a return request, could be: - PLATFORM - BUYER_ARRANGE
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipment_type: Option<String>,
     /// Which handover method buyer chooses to use when returning goods to seller by platform - DROP_OFF: buyer drops off the parcel in logistics service collect point.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub handover_method: Option<String>,
     /// Seller's reason to create a return，all available reasons, please reference to API overview.
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub reason_name: String,
     /// TikTok Shop order line item ids.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_line_item_ids: Option<Vec<String>>,
     /// skus
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<Sku>>,
 }
 /// Response data of `return_refund.calculate_refund`: Check order refundable amounts.
 ///
 /// `POST /return_refund/202309/refunds/calculate` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab630defece02be706871)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundCalculateRefundResponse {
     /// Refund amount to buyer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_refund_amount: Option<OrderRefundAmount>,
 }
 impl ::shop_api::runtime::ApiRequest for ReturnRefundCalculateRefundRequest {
@@ -1811,90 +1065,45 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundCalculateRefundRequest {
 ///
 /// `POST /return_refund/202309/returns` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ae5fc4a0bb702c075d05d)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundCreateReturnRequest {
     /// Idempotency Key
-    #[serde(
-        default,
-        skip_serializing,
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
+    #[serde(skip_serializing)]
     pub idempotency_key: Option<String>,
     /// Tiktok Shop order id
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub order_id: String,
     /// Skus
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<Sku>>,
     /// Order line ids seller wants to create return request, should use order line ids to create return request if had split parcel to multiple packages, default value is all order line ids in the order if not input order_line_ids and skus
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub order_line_item_ids: Option<Vec<String>>,
     /// Seller's reason to create a return
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub return_reason: String,
     /// Which type to create: - REFUND - RETURN_AND_REFUND
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub return_type: String,
     /// Total refund amount to the buyer.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub refund_total: Option<String>,
     /// Currency for refund which should be same as currency in TikTok Ship Order.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub currency: Option<String>,
     /// How buyer ships items to seller when in a return request, could be: - PLATFORM - BUYER_ARRANGE
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipment_type: Option<String>,
     /// Which handover method buyer chooses to use when returning goods to seller by platform - DROP_OFF - PICKUP
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub handover_method: Option<String>,
 }
 /// Response data of `return_refund.create_return`: Create return.
 ///
 /// `POST /return_refund/202309/returns` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ae5fc4a0bb702c075d05d)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ReturnRefundCreateReturnResponse {
     /// The identifier of a specific return request.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_id: Option<String>,
     /// Return status, available values: - RETURN_OR_REFUND_REQUEST_PENDING: Request is pending, needs to be approved by seller or platform - REFUND_OR_RETURN_REQUEST_REJECT: Seller rejected the request - AWAITING_BUYER_SHIP: Waiting buyer to ship items to seller, if exceed the deadline, request will be...
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub return_status: Option<String>,
 }
 impl ::shop_api::runtime::ApiRequest for ReturnRefundCreateReturnRequest {

@@ -3,21 +3,20 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// An active shop of the seller.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct ActiveShop {
     /// Shop id.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub id: String,
     /// Region of the shop, e.g. GB.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub region: String,
 }
-::shop_api::impl_lenient!(ActiveShop);
 /// Request of `seller.shops`: Get all active shops of the seller.
 ///
 /// Lists the seller's active shops; local sellers have one shop.
 ///
 /// `GET /seller/202309/shops` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a69e24a0bb702c067291c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SellerShopsRequest {}
 /// Response data of `seller.shops`: Get all active shops of the seller.
 ///
@@ -25,13 +24,9 @@ pub struct SellerShopsRequest {}
 ///
 /// `GET /seller/202309/shops` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a69e24a0bb702c067291c)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SellerShopsResponse {
     /// Active shops of the seller.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shops: Option<Vec<ActiveShop>>,
 }
 impl ::shop_api::runtime::ApiRequest for SellerShopsRequest {
@@ -60,6 +55,7 @@ impl ::shop_api::runtime::ApiRequest for SellerShopsRequest {
 ///
 /// `GET /seller/202309/permissions` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a69db4a0bb702c06727ea)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SellerPermissionsRequest {}
 /// Response data of `seller.permissions`: Get the cross-border operations the seller is permitted to perform.
 ///
@@ -68,13 +64,9 @@ pub struct SellerPermissionsRequest {}
 ///
 /// `GET /seller/202309/permissions` — [official documentation](https://partner.tiktokshop.com/docv2/page/650a69db4a0bb702c06727ea)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SellerPermissionsResponse {
     /// Permitted cross-border operations, e.g. MANAGE_GLOBAL_PRODUCT.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub permissions: Option<Vec<String>>,
 }
 impl ::shop_api::runtime::ApiRequest for SellerPermissionsRequest {

@@ -3,247 +3,114 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// Package dimension information
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Dimension {
     /// Package length value
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub length: Option<i64>,
     /// Package width value
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub width: Option<i64>,
     /// Package height value
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub height: Option<i64>,
     /// Package dimension unit. Values: METER, CENTIMETER, MILLIMETER, MICRON, FOOT, INCH.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<String>,
 }
 /// Package weight information
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Weight {
     /// Package weight value
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub value: Option<i64>,
     /// Package weight unit. Values: KILOGRAM, GRAM, MILLIGRAM, POUND, OUNCE.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub unit: Option<String>,
 }
 /// List of order SKUs
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Sku {
     /// TikTok Shop SKU ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// The quantity of each SKU
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub quantity: Option<i64>,
 }
 /// Package info list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Package {
     /// Package ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub id: Option<String>,
     /// Warehouse Management System order number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub wms_order_id: Option<String>,
     /// Warehouse code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub provider_warehouse_code: Option<String>,
     /// Origin city name for the shipment
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_origin_city: Option<String>,
     /// The warehouse time zone
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub time_zone: Option<String>,
     /// Time when the order is shipped out of the warehouse (Unix timestamp in milliseconds)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub ship_time_millis: Option<i64>,
     /// Time when warehouse receives the order (Unix timestamp in milliseconds)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub create_time_millis: Option<i64>,
     /// Time when the order is handed over to the shipping provider (Unix timestamp in milliseconds)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub handover_time_millis: Option<i64>,
     /// Shipping service provider ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_provider_id: Option<String>,
     /// Shipping service provider name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub shipping_provider_name: Option<String>,
     /// Tracking number
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tracking_number: Option<String>,
     /// Package dimension information
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dimension: Option<Dimension>,
     /// Package weight information
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<Weight>,
     /// List of order SKUs
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub skus: Option<Vec<Sku>>,
     /// Warehouse name
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub provider_warehouse_name: Option<String>,
     /// TikTok warehouse type. Values: STANDARD, TIKTOK_CERTIFIED_WAREHOUSE_FULFILLMENT.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub tcw_warehouse_type: Option<String>,
 }
 /// Failed package details
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Detail {
     /// Failed package ID
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub package_id: Option<String>,
 }
 /// Error list
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct Error {
     /// Error code
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub code: Option<String>,
     /// Error message
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub message: Option<String>,
     /// Failed package details
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Detail>,
 }
-::shop_api::impl_lenient!(Dimension, Weight, Sku, Package, Detail, Error);
 /// Request of `supply_chain.confirm_package_shipment`: Enable a warehouse service provider to send package shipment information for an order.
 ///
 /// `POST /supply_chain/202309/packages/sync` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ac12b4a0bb702c070e7c3)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SupplyChainConfirmPackageShipmentRequest {
     /// Warehouse provider ID, unique and provided by TikTok
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub warehouse_provider_id: String,
     /// Package info list
     ///
     /// Required.
-    #[serde(default, deserialize_with = "::shop_api::runtime::de::lenient")]
     pub packages: Vec<Package>,
 }
 /// Response data of `supply_chain.confirm_package_shipment`: Enable a warehouse service provider to send package shipment information for an order.
 ///
 /// `POST /supply_chain/202309/packages/sync` — [official documentation](https://partner.tiktokshop.com/docv2/page/650ac12b4a0bb702c070e7c3)
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(default)]
 pub struct SupplyChainConfirmPackageShipmentResponse {
     /// List of packages that have been successfully confirmed
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub success_packages: Option<Vec<String>>,
     /// Error list
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "::shop_api::runtime::de::lenient"
-    )]
     pub errors: Option<Vec<Error>>,
 }
 impl ::shop_api::runtime::ApiRequest for SupplyChainConfirmPackageShipmentRequest {
