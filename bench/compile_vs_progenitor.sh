@@ -15,6 +15,8 @@
 # pay once). Peak memory is the maximum resident set of the build (rustc of the crate), from
 # GNU time. Also printed: emitted lines per endpoint (rustfmt'd code, comments included).
 set -euo pipefail
+# Whole-crate rebuilds, as CI and docs.rs do them (an incremental cache would reuse the untouched crate).
+export CARGO_INCREMENTAL=0
 cd "$(dirname "$0")/.."
 PIN=73922cf62eadc53bb125470707ccec3dedfa01ff
 src="${1:?usage: bench/compile_vs_progenitor.sh PROGENITOR_GIT_DIR [RUNS]}"

@@ -167,7 +167,9 @@ pub async fn run(platform: Platform, env: &Env, args: &CallArgs) -> Result<(), F
         Platform::Tiktok => {
             let key = env.require("TIKTOK_APP_KEY")?;
             let secret = env.require("TIKTOK_APP_SECRET")?;
-            let mut b = tiktok::Client::builder(key, secret).timeout(timeout);
+            let mut b = tiktok::Client::builder(key, secret)
+                .sandbox(args.sandbox)
+                .timeout(timeout);
             if let Some(u) = &args.base_url {
                 b = b.base_url(u);
             }
@@ -195,6 +197,13 @@ pub async fn run(platform: Platform, env: &Env, args: &CallArgs) -> Result<(), F
             }
         }
         Platform::Douyin => {
+            if args.sandbox {
+                return Err(Failure::Usage(
+                    "the Douyin Open Platform has no sandbox host: service-market calls take \
+                     `--param is_test_env=true` instead"
+                        .into(),
+                ));
+            }
             let key = env.require("DOUYIN_CLIENT_KEY")?;
             let secret = env.require("DOUYIN_CLIENT_SECRET")?;
             let mut b = douyin::Client::builder(key, secret).timeout(timeout);

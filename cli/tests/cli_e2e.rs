@@ -240,6 +240,82 @@ async fn dry_run_prints_the_signed_request_masked() {
     assert!(out.stdout.contains(r#"{"page":0,"size":1}"#));
 }
 
+#[tokio::test]
+async fn sandbox_reaches_the_sandbox_host_of_each_platform_that_has_one() {
+    let dd = run(
+        &[
+            "doudian",
+            "order.searchList",
+            "--param",
+            "size=1",
+            "--param",
+            "page=0",
+            "--sandbox",
+            "--dry-run",
+        ],
+        &DD,
+    )
+    .await;
+    assert_eq!(dd.code, 0, "{}", dd.stderr);
+    assert!(
+        dd.stdout
+            .starts_with("POST https://openapi-sandbox.jinritemai.com/order/searchList?"),
+        "{}",
+        dd.stdout
+    );
+    let tt = run(
+        &[
+            "tiktok",
+            "order.search",
+            "--param",
+            "page_size=1",
+            "--sandbox",
+            "--dry-run",
+        ],
+        &TT,
+    )
+    .await;
+    assert_eq!(tt.code, 0, "{}", tt.stderr);
+    assert!(
+        tt.stdout
+            .contains("https://open-api-sandbox.tiktokglobalshop.com/order/202309/orders/search?"),
+        "{}",
+        tt.stdout
+    );
+    let without = run(
+        &[
+            "tiktok",
+            "order.search",
+            "--param",
+            "page_size=1",
+            "--dry-run",
+        ],
+        &TT,
+    )
+    .await;
+    assert!(
+        without
+            .stdout
+            .contains("https://open-api.tiktokglobalshop.com/"),
+        "{}",
+        without.stdout
+    );
+    // Douyin has no sandbox host: said plainly, nothing sent.
+    let dy = run(
+        &[
+            "douyin",
+            "market.service.user.purchase.list",
+            "--sandbox",
+            "--dry-run",
+        ],
+        &[("DOUYIN_CLIENT_KEY", "k"), ("DOUYIN_CLIENT_SECRET", "s")],
+    )
+    .await;
+    assert_eq!(dy.code, 2, "{}", dy.stderr);
+    assert!(dy.stderr.contains("no sandbox host"), "{}", dy.stderr);
+    assert!(dy.stderr.contains("is_test_env"), "{}", dy.stderr);
+}
+
 const TT: [(&str, &str); 4] = [
     ("TIKTOK_APP_KEY", "68xu9ks5p4i8"),
     ("TIKTOK_APP_SECRET", "e59af819cc"),

@@ -9,7 +9,8 @@ use quote::{format_ident, quote};
 
 use crate::error::SpecErrors;
 use crate::ir::{
-    Api, Endpoint, EnumDef, Field, FlagKind, Module, Pagination, Place, Platform, Ty, TypeDef,
+    Api, Endpoint, EnumDef, Field, FlagKind, Module, Pagination, PathPart, Place, Platform, SHARED,
+    Ty, TypeDef,
 };
 use crate::spec::EnumKind;
 
@@ -414,9 +415,32 @@ pub fn emit_module(p: &Platform, m: &Module) -> TokenStream {
         })
         .collect();
     let _ = d;
-    let types = m.types.iter().map(|t| match t {
-        TypeDef::Struct(s) => emit_struct(&s.name, &s.doc, &s.fields, false),
-        TypeDef::Enum(e) => emit_enum(e),
+    // A struct with the shape of an earlier one of the module is that struct, under its own name.
+    let mut shapes: BTreeMap<_, &str> = BTreeMap::new();
+    let types: Vec<TokenStream> = m
+        .types
+        .iter()
+        .map(|t| match t {
+            TypeDef::Struct(s) if !s.fields.is_empty() => match shapes.get(&s.shape()) {
+                Some(first) => {
+                    let d = doc(&format!("{}\n\nThe same fields as [`{first}`].", s.doc));
+                    let (name, first) = (ident(&s.name), ident(first));
+                    quote!(#d pub type #name = #first;)
+                }
+                None => {
+                    shapes.insert(s.shape(), &s.name);
+                    emit_struct(&s.name, &s.doc, &s.fields, false)
+                }
+            },
+            TypeDef::Struct(s) => emit_struct(&s.name, &s.doc, &s.fields, false),
+            TypeDef::Enum(e) => emit_enum(e),
+        })
+        .collect();
+    let shared = (m.name != SHARED && p.modules.iter().any(|o| o.name == SHARED)).then(|| {
+        quote!(
+            #[allow(unused_imports)]
+            use super::types::*;
+        )
     });
     let endpoints = m.endpoints.iter().map(|e| emit_endpoint(p, m, e));
     let events = m.events.iter().map(|ev| {
@@ -431,19 +455,16 @@ pub fn emit_module(p: &Platform, m: &Module) -> TokenStream {
         emit_struct(&format!("{}Event", ev.type_name), &text, &ev.fields, false)
     });
     let methods = m.endpoints.iter().map(emit_client_method);
-    let list = m.endpoints.iter().map(|e| {
-        let req = format_ident!("{}Request", e.type_base);
-        quote!(<#req as ::shop_api::runtime::ApiRequest>::ENDPOINT)
-    });
-    let arms = m.endpoints.iter().map(|e| {
-        let req = format_ident!("{}Request", e.type_base);
-        let name = &e.name;
-        quote!(#name => Ok(visitor.visit::<#req>()),)
-    });
+    let list = m
+        .endpoints
+        .iter()
+        .map(|e| format_ident!("{}Request", e.type_base));
     let mark = marker(p);
     quote! {
         #(#inner)*
         #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
+
+        #shared
 
         #(#types)*
         #(#events)*
@@ -453,16 +474,7 @@ pub fn emit_module(p: &Platform, m: &Module) -> TokenStream {
             #(#methods)*
         }
 
-        /// The endpoints of this module, in spec order.
-        pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[#(#list),*];
-
-        /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
-        pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::#mark>>(name: &str, visitor: V) -> Result<V::Output, V> {
-            match name {
-                #(#arms)*
-                _ => Err(visitor),
-            }
-        }
+        ::shop_api::module_index!(super::super::#mark; #(#list),*);
     }
 }
 
@@ -509,41 +521,42 @@ fn emit_field(f: &Field) -> TokenStream {
     let ty = field_ty(f);
     let mut text = f.doc.clone();
     if f.required && f.place != Place::Data {
-        text.push_str("\n\nRequired.");
+        text.push_str(" Required.");
     }
     let d = doc(&text);
-    // Leniency and `null` handling live in the runtime (`runtime::de::Lenient` decodes, the
-    // body writer leaves `null` members out), so a field carries an attribute only for what is
-    // its own: a wire name that is not its Rust name, or a place outside the body.
-    let mut attrs: Vec<TokenStream> = Vec::new();
-    if f.wire != f.rust {
-        let w = &f.wire;
-        attrs.push(quote!(rename = #w));
-    }
-    if matches!(f.place, Place::Query | Place::Path) {
-        attrs.push(quote!(skip_serializing));
-    }
-    let attrs = (!attrs.is_empty()).then(|| quote!(#[serde(#(#attrs),*)]));
     quote! {
         #d
-        #attrs
         pub #name: #ty,
     }
 }
 
-/// A named struct, a request or a response. Every field is optional on the wire
-/// (`#[serde(default)]` on the container): a missing field takes its type's default.
+/// A named struct, a request or a response: the struct with its plain derives, then one
+/// `object!` line that gives it `Serialize`, `Deserialize` (lenient, through the runtime) and
+/// the wire names. Fields carry no attributes: what every field needs lives in the runtime.
 pub fn emit_struct(name: &str, text: &str, fields: &[Field], _request: bool) -> TokenStream {
     let name = ident(name);
     let d = doc(text);
-    let fields = fields.iter().map(emit_field);
+    let decl = fields.iter().map(emit_field);
+    let list = fields.iter().map(|f| {
+        let field = ident(&f.rust);
+        let skip = match f.place {
+            Place::Query => quote!(@query),
+            Place::Path => quote!(@path),
+            Place::Body | Place::Data => quote!(),
+        };
+        let wire = (f.wire != f.rust).then(|| {
+            let w = &f.wire;
+            quote!(= #w)
+        });
+        quote!(#skip #field #wire)
+    });
     quote! {
         #d
-        #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-        #[serde(default)]
+        #[derive(Debug, Clone, PartialEq, Default)]
         pub struct #name {
-            #(#fields)*
+            #(#decl)*
         }
+        ::shop_api::object!(#name { #(#list),* });
     }
 }
 
@@ -639,15 +652,14 @@ pub fn emit_enum(e: &EnumDef) -> TokenStream {
 }
 
 fn endpoint_doc(e: &Endpoint, what: &str) -> String {
-    let mut s = format!("{what} of `{}`: {}", e.name, e.summary);
+    let mut s = format!(
+        "{what} of `{}` (`{} {}`): {} — [official documentation]({})",
+        e.name, e.http_method, e.path, e.summary, e.doc_url
+    );
     if let Some(d) = &e.doc {
         s.push_str("\n\n");
         s.push_str(d);
     }
-    s.push_str(&format!(
-        "\n\n`{} {}` — [official documentation]({})",
-        e.http_method, e.path, e.doc_url
-    ));
     if let Some(note) = &e.deprecated {
         s.push_str("\n\n**Deprecated.**");
         if !note.is_empty() {
@@ -671,9 +683,13 @@ pub fn emit_endpoint(p: &Platform, m: &Module, e: &Endpoint) -> TokenStream {
         &e.request,
         true,
     );
+    // The request carries the endpoint's whole documentation; the response points at it.
     let response = emit_struct(
         &resp.to_string(),
-        &endpoint_doc(e, "Response data"),
+        &format!(
+            "Response data of `{}` ([`{req}`]) — [official documentation]({})",
+            e.name, e.doc_url
+        ),
         &e.response,
         false,
     );
@@ -695,15 +711,14 @@ pub fn emit_endpoint(p: &Platform, m: &Module, e: &Endpoint) -> TokenStream {
         .map(|f| f.wire.as_str())
         .collect();
     let flags = e.flags.iter().map(|f| {
-        let c = ident(match f {
+        ident(match f {
             FlagKind::NoToken => "NO_TOKEN",
             FlagKind::NoShopCipher => "NO_SHOP_CIPHER",
             FlagKind::Idempotent => "IDEMPOTENT",
             FlagKind::Multipart => "MULTIPART",
             FlagKind::Form => "FORM",
             FlagKind::ClientToken => "CLIENT_TOKEN",
-        });
-        quote!(.with(::shop_api::runtime::Flags::#c))
+        })
     });
     let path = &e.path;
     let query: Vec<TokenStream> = e
@@ -733,22 +748,21 @@ pub fn emit_endpoint(p: &Platform, m: &Module, e: &Endpoint) -> TokenStream {
     let path_fn = if path_fields.is_empty() {
         quote!()
     } else {
-        // "/a/{x}/b" -> format!("/a/{}/b", segment(&self.x))
+        // "/a/{x}/b" -> format!("/a/{}/b", segment(&self.x)), from the IR's parsed template.
         let mut fmt = String::new();
         let mut args = Vec::new();
-        let mut rest = e.path.as_str();
-        while let Some(open) = rest.find('{') {
-            let close = open + rest[open..].find('}').unwrap_or(0);
-            fmt.push_str(&rest[..open]);
-            fmt.push_str("{}");
-            let wire = &rest[open + 1..close];
-            if let Some(f) = path_fields.iter().find(|f| f.wire == wire) {
-                let n = ident(&f.rust);
-                args.push(quote!(::shop_api::runtime::path_segment(&self.#n)));
+        for part in &e.path_parts {
+            match part {
+                PathPart::Lit(text) => fmt.push_str(&text.replace('{', "{{").replace('}', "}}")),
+                PathPart::Param(wire) => {
+                    fmt.push_str("{}");
+                    if let Some(f) = path_fields.iter().find(|f| f.wire == *wire) {
+                        let n = ident(&f.rust);
+                        args.push(quote!(::shop_api::runtime::path_segment(&self.#n)));
+                    }
+                }
             }
-            rest = &rest[close + 1..];
         }
-        fmt.push_str(rest);
         quote! {
             fn path(&self) -> ::std::borrow::Cow<'_, str> {
                 ::std::borrow::Cow::Owned(format!(#fmt, #(#args),*))
@@ -764,21 +778,10 @@ pub fn emit_endpoint(p: &Platform, m: &Module, e: &Endpoint) -> TokenStream {
         #request
         #response
         impl ::shop_api::runtime::ApiRequest for #req {
-            type Response = #resp;
-            type Platform = super::super::#mark;
-            const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-                platform: #platform,
-                module: #module,
-                name: #name,
-                method: ::shop_api::runtime::HttpMethod::#method,
-                path: #path,
-                summary: #summary,
-                doc_url: #doc_url,
-                flags: ::shop_api::runtime::Flags::NONE #(#flags)*,
-                deprecated: #deprecated,
-                has_data: #has_data,
-                required: &[#(#required),*],
-            };
+            ::shop_api::endpoint!(
+                #resp, super::super::#mark, #platform #module #name #method #path #summary #doc_url
+                [#(#flags)*] #deprecated #has_data [#(#required)*]
+            );
             #write_query
             #path_fn
         }
@@ -956,11 +959,15 @@ pub fn emit_client_method(e: &Endpoint) -> TokenStream {
     let resp = format_ident!("{}Response", e.type_base);
     let method = ident(&e.method);
     let mut text = format!(
-        "{}\n\n`{}` (`{} {}`) — [official documentation]({})",
-        e.summary, e.name, e.http_method, e.path, e.doc_url
+        "{} (`{}`, [official documentation]({}))",
+        e.summary.trim_end_matches('.'),
+        e.name,
+        e.doc_url
     );
     if e.has(FlagKind::Idempotent) {
-        text.push_str("\n\nIdempotent: retried on transport errors and 5xx.");
+        text.push_str(". Idempotent: retried on transport errors and 5xx.");
+    } else {
+        text.push('.');
     }
     let d = doc(&text);
     let dep = match &e.deprecated {

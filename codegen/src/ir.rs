@@ -91,6 +91,17 @@ pub struct StructDef {
     pub fields: Vec<Field>,
 }
 
+impl StructDef {
+    /// What makes two structs the same type on the wire and in Rust: every field's Rust name,
+    /// wire name, type, `required` and place, in order (documentation aside).
+    pub fn shape(&self) -> Vec<(&str, &str, &Ty, bool, Place)> {
+        self.fields
+            .iter()
+            .map(|f| (f.rust.as_str(), f.wire.as_str(), &f.ty, f.required, f.place))
+            .collect()
+    }
+}
+
 /// An enum.
 #[derive(Debug, Clone)]
 pub struct EnumDef {
@@ -115,8 +126,39 @@ pub struct Variant {
     pub doc: String,
 }
 
+/// A piece of a path template (`/order/{order_id}/detail`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathPart {
+    /// Literal text.
+    Lit(String),
+    /// A `{placeholder}`: the wire name of a `path:` field.
+    Param(String),
+}
+
+impl PathPart {
+    /// Split a path template into literals and placeholders (an unclosed `{` stays literal).
+    pub fn parse(path: &str) -> Vec<PathPart> {
+        let mut parts = Vec::new();
+        let mut rest = path;
+        while let Some(open) = rest.find('{') {
+            let Some(close) = rest[open..].find('}') else {
+                break;
+            };
+            if open > 0 {
+                parts.push(PathPart::Lit(rest[..open].to_owned()));
+            }
+            parts.push(PathPart::Param(rest[open + 1..open + close].to_owned()));
+            rest = &rest[open + close + 1..];
+        }
+        if !rest.is_empty() {
+            parts.push(PathPart::Lit(rest.to_owned()));
+        }
+        parts
+    }
+}
+
 /// Where a request field travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Place {
     /// URL query.
     Query,
@@ -146,7 +188,7 @@ pub struct Field {
 }
 
 /// A resolved type.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Ty {
     /// `String`.
     String,
@@ -243,6 +285,8 @@ pub struct Endpoint {
     pub http_method: String,
     /// Path template.
     pub path: String,
+    /// The path template, parsed once: literal text and `{placeholder}`s (wire names).
+    pub path_parts: Vec<PathPart>,
     /// Deprecation note.
     pub deprecated: Option<String>,
     /// Replacement endpoint.
@@ -552,11 +596,32 @@ fn load_platform(root: &Path, dir: &Path, errors: &mut Vec<SpecError>) -> Option
     // Files are read, parsed and lowered on all cores; results are merged in file order, so
     // errors and output do not depend on which thread finished first.
     let routing = spec.routing;
-    let loaded = parallel_map(&files, |path| {
+    // The shared types are lowered first: every other module may name them.
+    let mut shared_kinds: BTreeMap<String, Option<EnumKind>> = BTreeMap::new();
+    let mut loaded = Vec::new();
+    if let Some(i) = files
+        .iter()
+        .position(|p| p.file_stem().is_some_and(|s| s == SHARED))
+    {
+        let path = files.remove(i);
         let mut errs = Vec::new();
-        let out = load_module(root, path, routing, &mut errs);
+        let out = load_module(root, &path, routing, &BTreeMap::new(), &mut errs);
+        if let Some((m, _)) = &out {
+            for t in &m.types {
+                let (name, kind) = match t {
+                    TypeDef::Struct(s) => (&s.name, None),
+                    TypeDef::Enum(e) => (&e.name, Some(e.kind)),
+                };
+                shared_kinds.insert(name.clone(), kind);
+            }
+        }
+        loaded.push((out, errs));
+    }
+    loaded.extend(parallel_map(&files, |path| {
+        let mut errs = Vec::new();
+        let out = load_module(root, path, routing, &shared_kinds, &mut errs);
         (out, errs)
-    });
+    }));
     for (out, errs) in loaded {
         errors.extend(errs);
         let Some((module, locs)) = out else { continue };
@@ -609,6 +674,7 @@ fn load_platform(root: &Path, dir: &Path, errors: &mut Vec<SpecError>) -> Option
             }
         }
     }
+    check_shared_shapes(&raw, &dir_name, errors);
     for (m, _) in raw {
         modules.push(m);
     }
@@ -629,8 +695,12 @@ fn load_platform(root: &Path, dir: &Path, errors: &mut Vec<SpecError>) -> Option
     if errors.len() > before {
         return None;
     }
+    let mut core = spec.core;
+    if modules.iter().any(|m| m.name == SHARED) {
+        core.push(SHARED.to_owned());
+    }
     Some(Platform {
-        core: spec.core,
+        core,
         name: spec.name,
         display_name: spec.display_name,
         doc: spec.doc,
@@ -643,11 +713,103 @@ fn load_platform(root: &Path, dir: &Path, errors: &mut Vec<SpecError>) -> Option
     })
 }
 
+/// Two modules may not each define a struct of the same shape: one definition belongs in the
+/// platform's `types.yaml`, where both can use it (a struct of a module and a shared struct of the
+/// same shape likewise). Structs of one module that share a shape are emitted once, the others as
+/// aliases (see `emit_module`).
+fn check_shared_shapes(
+    modules: &[(Module, LazyLocations)],
+    platform: &str,
+    errors: &mut Vec<SpecError>,
+) {
+    // A named type in a shape is qualified by where it is defined: `Detail` of one module is not
+    // `Detail` of another.
+    fn qualified(m: &Module, t: &Ty) -> String {
+        match t {
+            Ty::Struct(n) | Ty::Enum(n, _) => {
+                let own = m.types.iter().any(|t| match t {
+                    TypeDef::Struct(s) => s.name == *n,
+                    TypeDef::Enum(e) => e.name == *n,
+                });
+                format!("{}::{n}", if own { m.name.as_str() } else { SHARED })
+            }
+            Ty::List(i) => format!("[{}]", qualified(m, i)),
+            Ty::Map(i) => format!("{{{}}}", qualified(m, i)),
+            other => type_text(other),
+        }
+    }
+    let shape = |m: &Module, s: &'_ StructDef| -> Vec<(String, String, String, bool, Place)> {
+        s.fields
+            .iter()
+            .map(|f| {
+                (
+                    f.rust.clone(),
+                    f.wire.clone(),
+                    qualified(m, &f.ty),
+                    f.required,
+                    f.place,
+                )
+            })
+            .collect()
+    };
+    let mut first: BTreeMap<Vec<(String, String, String, bool, Place)>, (&Module, &StructDef)> =
+        BTreeMap::new();
+    // The shared file first, so a copy is always reported against it.
+    let mut order: Vec<&(Module, LazyLocations)> = modules.iter().collect();
+    order.sort_by_key(|(m, _)| m.name != SHARED);
+    for (m, locs) in order {
+        for t in &m.types {
+            let TypeDef::Struct(s) = t else { continue };
+            if s.fields.is_empty() {
+                continue;
+            }
+            let key = shape(m, s);
+            match first.get(&key) {
+                Some((om, os)) if om.name != m.name => {
+                    let (line, column) = split(locs.find(&["types", &s.name]));
+                    let (message, hint) = if om.name == SHARED {
+                        (
+                            format!(
+                                "`{}` has the fields of the shared type `{}` (types.yaml)",
+                                s.name, os.name
+                            ),
+                            format!("delete `{}` and use `{}`", s.name, os.name),
+                        )
+                    } else {
+                        (
+                            format!(
+                                "`{}` has the same fields as `{}` in {}",
+                                s.name, os.name, om.file
+                            ),
+                            format!(
+                                "move one definition to spec/{platform}/types.yaml and use it from both modules"
+                            ),
+                        )
+                    };
+                    errors.push(SpecError {
+                        file: PathBuf::from(&m.file),
+                        line,
+                        column,
+                        field: format!("types.{}", s.name),
+                        message,
+                        hint: Some(hint),
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    first.insert(key, (m, s));
+                }
+            }
+        }
+    }
+}
+
 /// Read, parse and lower one module file.
 fn load_module(
     root: &Path,
     path: &Path,
     routing: Routing,
+    shared: &BTreeMap<String, Option<EnumKind>>,
     errors: &mut Vec<SpecError>,
 ) -> Option<(Module, LazyLocations)> {
     let text = read_text(root, path, errors)?;
@@ -672,7 +834,7 @@ fn load_module(
             )),
         );
     }
-    let module = lower_module(&mut cx, &module_spec, &stem, routing);
+    let module = lower_module(&mut cx, &module_spec, &stem, routing, shared);
     let locs = std::mem::take(&mut cx.locs);
     Some((module, locs))
 }
@@ -741,13 +903,40 @@ impl Cx<'_> {
     }
 }
 
+/// The file stem of a platform's shared types: `spec/<platform>/types.yaml`, emitted once as the
+/// module `<platform>::types`, compiled with the platform, usable from every module.
+pub const SHARED: &str = "types";
+
 const BUILTINS: &[&str] = &["string", "bool", "i32", "i64", "u64", "f64", "json"];
 
-fn lower_module(cx: &mut Cx<'_>, spec: &ModuleSpec, stem: &str, routing: Routing) -> Module {
-    // Named types first, so fields can refer to them in any order.
-    let mut kinds: BTreeMap<String, Option<EnumKind>> = BTreeMap::new();
+fn lower_module(
+    cx: &mut Cx<'_>,
+    spec: &ModuleSpec,
+    stem: &str,
+    routing: Routing,
+    shared: &BTreeMap<String, Option<EnumKind>>,
+) -> Module {
+    // Named types first, so fields can refer to them in any order: the platform's shared types
+    // (`types.yaml`), then the module's own.
+    let mut kinds: BTreeMap<String, Option<EnumKind>> = shared.clone();
     for (name, t) in spec.types.iter() {
+        if shared.contains_key(name) {
+            cx.err(
+                &["types", name],
+                format!("`{name}` is also a shared type of the platform (types.yaml)"),
+                Some(format!(
+                    "delete this definition and use the shared `{name}`"
+                )),
+            );
+        }
         kinds.insert(name.clone(), t.enum_kind);
+    }
+    if stem == SHARED && !(spec.endpoints.is_empty() && spec.events.is_empty()) {
+        cx.err(
+            &[],
+            "types.yaml holds the platform's shared types only".into(),
+            Some("move endpoints and events to a module file".into()),
+        );
     }
     let mut types = Vec::new();
     for (name, t) in spec.types.iter() {
@@ -1162,15 +1351,14 @@ fn lower_endpoint(
         }
     }
     // Path template placeholders and path fields must match one to one.
-    let mut placeholders = Vec::new();
-    let mut rest = path.as_str();
-    while let Some(open) = rest.find('{') {
-        let Some(close) = rest[open..].find('}') else {
-            break;
-        };
-        placeholders.push(rest[open + 1..open + close].to_owned());
-        rest = &rest[open + close + 1..];
-    }
+    let path_parts = PathPart::parse(&path);
+    let placeholders: Vec<String> = path_parts
+        .iter()
+        .filter_map(|p| match p {
+            PathPart::Param(w) => Some(w.clone()),
+            PathPart::Lit(_) => None,
+        })
+        .collect();
     for p in &placeholders {
         if !path_fields.iter().any(|f| f.wire == *p) {
             cx.err(
@@ -1259,6 +1447,7 @@ fn lower_endpoint(
         doc_url: e.doc_url.clone(),
         http_method,
         path,
+        path_parts,
         deprecated: match &e.deprecated {
             None | Some(Deprecated::Flag(false)) => None,
             Some(Deprecated::Flag(true)) => Some(String::new()),

@@ -456,10 +456,21 @@ fn ty_schema(m: &Module, t: &Ty) -> Obj {
         Ty::Map(inner) => Obj::new()
             .with("type", "object")
             .with("additionalProperties", ty_schema(m, inner)),
-        Ty::Struct(name) | Ty::Enum(name, _) => {
-            Obj::new().with("$ref", schema_ref(&type_component(&m.name, name)))
-        }
+        Ty::Struct(name) | Ty::Enum(name, _) => Obj::new().with(
+            "$ref",
+            schema_ref(&type_component(type_owner(m, name), name)),
+        ),
     }
+}
+
+/// The module that defines the named type `name` as `m` sees it: `m` itself, or the platform's
+/// shared types (`types.yaml`) for a name `m` does not define.
+pub fn type_owner<'a>(m: &'a Module, name: &str) -> &'a str {
+    let own = m.types.iter().any(|t| match t {
+        TypeDef::Struct(s) => s.name == name,
+        TypeDef::Enum(e) => e.name == name,
+    });
+    if own { &m.name } else { crate::ir::SHARED }
 }
 
 fn object_schema<'a>(m: &Module, doc: &str, fields: impl Iterator<Item = &'a Field>) -> Obj {

@@ -153,7 +153,7 @@ pub struct TypeSpec {
 }
 
 /// The wire type of an enum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EnumKind {
     /// String values.

@@ -443,9 +443,11 @@ fn check_schema(at: &str, m: &Module, ty: &Ty, schema: &ObjectOrReference<Object
             assert_eq!(o.schema_type, single(Type::Object), "{at}");
             check_schema(at, m, t, &inner(o.additional_properties.as_ref()));
         }
-        Ty::Struct(n) | Ty::Enum(n, _) => {
-            assert_ref(at, Some(schema), &openapi::type_component(&m.name, n))
-        }
+        Ty::Struct(n) | Ty::Enum(n, _) => assert_ref(
+            at,
+            Some(schema),
+            &openapi::type_component(openapi::type_owner(m, n), n),
+        ),
     }
 }
 

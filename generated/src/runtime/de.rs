@@ -85,6 +85,182 @@ pub fn int_enum<'de, D: Deserializer<'de>, T>(d: D, from: fn(i64) -> T) -> Resul
     d.deserialize_any(IntV(I64Out)).map(from)
 }
 
+/// A generated struct, decoded field by field: how to fill the field a key names.
+///
+/// Generated structs implement this (through [`crate::object!`]) instead of deriving
+/// `Deserialize`: one match arm per field in place of serde's visitor per struct, a fraction of
+/// the compile cost. Their `Deserialize` is [`object`]: a missing field keeps its `Default`, an
+/// unknown one is skipped, and `null` for the whole struct is its default.
+pub trait Object: Default {
+    /// The struct's name, for error messages.
+    const NAME: &'static str;
+    /// Decode the field whose wire name is `key` from `d`; skip the value of an unknown key.
+    fn set<'de, D: Deserializer<'de>>(&mut self, key: &str, d: D) -> Result<(), D::Error>;
+}
+
+/// `Deserialize` of an [`Object`]: a JSON object (or `null`) field by field.
+pub fn object<'de, D: Deserializer<'de>, T: Object>(d: D) -> Result<T, D::Error> {
+    d.deserialize_struct(T::NAME, &[], ObjectV(PhantomData))
+}
+
+/// Decode `d` into `slot`: one arm of a generated [`Object::set`].
+pub fn put<'de, D: Deserializer<'de>, T: de::Deserialize<'de>>(
+    slot: &mut T,
+    d: D,
+) -> Result<(), D::Error> {
+    *slot = T::deserialize(d)?;
+    Ok(())
+}
+
+/// Skip a value: the last arm of a generated [`Object::set`].
+pub fn skip<'de, D: Deserializer<'de>>(d: D) -> Result<(), D::Error> {
+    <de::IgnoredAny as de::Deserialize>::deserialize(d).map(|_| ())
+}
+
+struct ObjectV<T>(PhantomData<T>);
+impl<'de, T: Object> Visitor<'de> for ObjectV<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an object ({})", T::NAME)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let mut out = T::default();
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            map.next_value_seed(FieldSeed(&mut out, key.as_str()))?;
+        }
+        Ok(out)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+        Ok(T::default())
+    }
+}
+
+/// A key, borrowed from the input when it can be.
+enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+impl Key<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Key::Borrowed(s) => s,
+            Key::Owned(s) => s,
+        }
+    }
+}
+
+struct KeySeed;
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Key<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key<'de>, D::Error> {
+        d.deserialize_identifier(self)
+    }
+}
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Key<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key::Borrowed(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+        Ok(Key::Owned(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+        Ok(Key::Owned(v))
+    }
+}
+
+struct FieldSeed<'a, T>(&'a mut T, &'a str);
+impl<'de, T: Object> DeserializeSeed<'de> for FieldSeed<'_, T> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        self.0.set(self.1, d)
+    }
+}
+
+/// `Serialize`, `Deserialize` and [`Object`] of a generated struct, from its field list:
+/// `object!(Sku { id, kind = "type", @query page_size })`. A field is written under its wire
+/// name (`= "..."` where it differs from the Rust name); `@query` and `@path` fields are not
+/// part of the body, so they are not serialized (they still decode, for the CLI).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! object {
+    ($t:ident { $( $(@$skip:ident)? $f:ident $(= $w:literal)? ),* $(,)? }) => {
+        impl $crate::runtime::de::Object for $t {
+            const NAME: &'static str = ::core::stringify!($t);
+            fn set<'de, D: $crate::runtime::__private::serde::Deserializer<'de>>(
+                &mut self,
+                key: &str,
+                d: D,
+            ) -> ::core::result::Result<(), D::Error> {
+                match key {
+                    $( $crate::__wire!($f $(= $w)?) => $crate::runtime::de::put(&mut self.$f, d), )*
+                    _ => $crate::runtime::de::skip(d),
+                }
+            }
+        }
+        impl<'de> $crate::runtime::__private::serde::Deserialize<'de> for $t {
+            fn deserialize<D: $crate::runtime::__private::serde::Deserializer<'de>>(
+                d: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                $crate::runtime::de::object(d)
+            }
+        }
+        impl $crate::runtime::__private::serde::Serialize for $t {
+            fn serialize<S: $crate::runtime::__private::serde::Serializer>(
+                &self,
+                s: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                #[allow(unused_imports)]
+                use $crate::runtime::__private::serde::ser::SerializeStruct as _;
+                #[allow(unused_mut)]
+                let mut st = s.serialize_struct(
+                    ::core::stringify!($t),
+                    0 $(+ $crate::__ser_count!($(@$skip)? $f))*,
+                )?;
+                $( $crate::__ser_field!(st, &self.$f, $(@$skip)? $f $(= $w)?); )*
+                st.end()
+            }
+        }
+    };
+}
+
+/// The wire name of a field in [`object!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __wire {
+    ($f:ident = $w:literal) => {
+        $w
+    };
+    ($f:ident) => {
+        ::core::stringify!($f)
+    };
+}
+
+/// 1 for a field [`object!`] serializes, 0 for a query or path field.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __ser_count {
+    (@$skip:ident $f:ident) => {
+        0
+    };
+    ($f:ident) => {
+        1
+    };
+}
+
+/// One field of a generated `Serialize`: query and path fields are left out.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __ser_field {
+    ($st:ident, $v:expr, @$skip:ident $f:ident $(= $w:literal)?) => {};
+    ($st:ident, $v:expr, $f:ident $(= $w:literal)?) => {
+        $st.serialize_field($crate::__wire!($f $(= $w)?), $v)?;
+    };
+}
+
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for Lenient<D> {
     type Error = D::Error;
 

@@ -337,6 +337,58 @@ pub fn unix_now() -> i64 {
         .unwrap_or_default()
 }
 
+/// A generated module's `ENDPOINTS` and `dispatch`, from its request types in spec order.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! module_index {
+    ($marker:ty; $($req:ident),* $(,)?) => {
+        /// The endpoints of this module, in spec order.
+        pub static ENDPOINTS: &[&$crate::runtime::Endpoint] =
+            &[$(<$req as $crate::runtime::ApiRequest>::ENDPOINT),*];
+
+        /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
+        pub fn dispatch<V: $crate::runtime::EndpointVisitor<$marker>>(
+            name: &str,
+            visitor: V,
+        ) -> ::core::result::Result<V::Output, V> {
+            $(
+                if name == <$req as $crate::runtime::ApiRequest>::ENDPOINT.name {
+                    return ::core::result::Result::Ok(visitor.visit::<$req>());
+                }
+            )*
+            let _ = name;
+            ::core::result::Result::Err(visitor)
+        }
+    };
+}
+
+/// The associated items of a generated [`ApiRequest`] impl, from the spec's facts in one line:
+/// the response type, the platform marker, then platform, module, name, HTTP method, path,
+/// summary, doc URL, `[FLAGS]`, deprecated, has data, `["required" "fields"]`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! endpoint {
+    ($resp:ty, $marker:ty, $platform:literal $module:literal $name:literal $method:ident
+     $path:literal $summary:literal $doc:literal [$($flag:ident)*] $dep:literal
+     $has_data:literal [$($r:literal)*]) => {
+        type Response = $resp;
+        type Platform = $marker;
+        const ENDPOINT: &'static $crate::runtime::Endpoint = &$crate::runtime::Endpoint {
+            platform: $platform,
+            module: $module,
+            name: $name,
+            method: $crate::runtime::HttpMethod::$method,
+            path: $path,
+            summary: $summary,
+            doc_url: $doc,
+            flags: $crate::runtime::Flags::NONE $(.with($crate::runtime::Flags::$flag))*,
+            deprecated: $dep,
+            has_data: $has_data,
+            required: &[$($r),*],
+        };
+    };
+}
+
 /// `Serialize`, `Deserialize` (lenient: numbers are accepted as text), `Display`, `Default`
 /// (`Unknown("")`) and [`QueryValue`] of a generated string enum.
 #[doc(hidden)]

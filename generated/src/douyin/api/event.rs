@@ -2,28 +2,27 @@
 //! Webhooks — the app's event subscription status, and the catalogue of pushed events. Douyin POSTs JSON `{"event","client_key","content",...}` to the URL configured under Console > Settings > Development > Webhooks, with headers `Msg-Id` (deduplicate on it; up to 3 retries, 5 s timeout) and `X-Douyin-Signature` = lowercase hex SHA-1 of (client_secret bytes followed by the raw request body). Saving the URL triggers a `verify_webhook` push whose `content` is an object `{"challenge": 12345}`; answer at once with the body `{"challenge": 12345}`. For other events `content` is a JSON-encoded string.
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// Subscription state of one event type.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EventSubscription {
     /// Event name, e.g. create_video.
     pub event: String,
     /// Subscription status as sent by the platform (SDKs use 1 = subscribed, 0 = not subscribed).
     pub status: String,
 }
+::shop_api::object!(EventSubscription { event, status });
 /// New subscription state for one event type.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EventSubscriptionChange {
     /// Event name, e.g. create_video.
     pub event: String,
     /// 1 to subscribe, 0 to unsubscribe (as used by the SDKs).
     pub status: i32,
 }
+::shop_api::object!(EventSubscriptionChange { event, status });
 /// Webhook event `verify_webhook` (verify_webhook): URL verification sent when the webhook URL is saved; echo the challenge back.
 ///
 /// [Official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/summarize)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct VerifyWebhookEvent {
     /// Always "verify_webhook".
     pub event: String,
@@ -32,11 +31,11 @@ pub struct VerifyWebhookEvent {
     /// An object (not a string) {"challenge": &lt;number>}; reply with body {"challenge": &lt;same number>}.
     pub content: ::serde_json::Value,
 }
+::shop_api::object!(VerifyWebhookEvent { event, client_key, content });
 /// Webhook event `service_market_order` (service_market_order): The status of a service-market order for a platform-app service changed.
 ///
 /// [Official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/service-market-order)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceMarketOrderEvent {
     /// Always "service_market_order".
     pub event: String,
@@ -47,23 +46,18 @@ pub struct ServiceMarketOrderEvent {
     /// JSON-encoded string with order_id, order_event and order_snapshot.
     pub content: String,
 }
-/// Request of `event.status.list`: List the app's webhook event subscriptions and their status.
+::shop_api::object!(
+    ServiceMarketOrderEvent { event, client_key, from_user_id, content }
+);
+/// Request of `event.status.list` (`GET /event/status/list/`): List the app's webhook event subscriptions and their status. — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/get-event-subscription-status)
 ///
 /// Needs no user authorization (client token). Legacy SDKs pass the client token as the
 /// `access_token` query parameter of this older API.
-///
-/// `GET /event/status/list/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/get-event-subscription-status)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EventStatusListRequest {}
-/// Response data of `event.status.list`: List the app's webhook event subscriptions and their status.
-///
-/// Needs no user authorization (client token). Legacy SDKs pass the client token as the
-/// `access_token` query parameter of this older API.
-///
-/// `GET /event/status/list/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/get-event-subscription-status)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(EventStatusListRequest {});
+/// Response data of `event.status.list` ([`EventStatusListRequest`]) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/get-event-subscription-status)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EventStatusListResponse {
     /// Subscription status per event.
     pub list: Vec<EventSubscription>,
@@ -72,90 +66,55 @@ pub struct EventStatusListResponse {
     /// Error description; empty on success.
     pub description: Option<String>,
 }
+::shop_api::object!(EventStatusListResponse { list, error_code, description });
 impl ::shop_api::runtime::ApiRequest for EventStatusListRequest {
-    type Response = EventStatusListResponse;
-    type Platform = super::super::Douyin;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "douyin",
-        module: "event",
-        name: "event.status.list",
-        method: ::shop_api::runtime::HttpMethod::Get,
-        path: "/event/status/list/",
-        summary: "List the app's webhook event subscriptions and their status.",
-        doc_url: "https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/get-event-subscription-status",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT)
-            .with(::shop_api::runtime::Flags::CLIENT_TOKEN),
-        deprecated: false,
-        has_data: true,
-        required: &[],
-    };
+    ::shop_api::endpoint!(
+        EventStatusListResponse, super::super::Douyin, "douyin" "event"
+        "event.status.list" Get "/event/status/list/"
+        "List the app's webhook event subscriptions and their status."
+        "https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/get-event-subscription-status"[IDEMPOTENT
+        CLIENT_TOKEN] false true[]
+    );
 }
-/// Request of `event.status.update`: Subscribe or unsubscribe the app's webhook events.
+/// Request of `event.status.update` (`POST /event/status/update/`): Subscribe or unsubscribe the app's webhook events. — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/update-event-subscription-status)
 ///
 /// Needs no user authorization (client token). The official page leaves its body table empty; the
 /// `list` body is the one used by the SDKs (SKIT.FlurlHttpClient.ByteDance EventStatusUpdateRequest
 /// and the generated douyin-open SDKs' EventStatusUpdateBody). Legacy SDKs pass the client token
 /// as the `access_token` query parameter.
-///
-/// `POST /event/status/update/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/update-event-subscription-status)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EventStatusUpdateRequest {
-    /// Events to change and their new status.
-    ///
-    /// Required.
+    /// Events to change and their new status. Required.
     pub list: Vec<EventSubscriptionChange>,
 }
-/// Response data of `event.status.update`: Subscribe or unsubscribe the app's webhook events.
-///
-/// Needs no user authorization (client token). The official page leaves its body table empty; the
-/// `list` body is the one used by the SDKs (SKIT.FlurlHttpClient.ByteDance EventStatusUpdateRequest
-/// and the generated douyin-open SDKs' EventStatusUpdateBody). Legacy SDKs pass the client token
-/// as the `access_token` query parameter.
-///
-/// `POST /event/status/update/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/update-event-subscription-status)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(EventStatusUpdateRequest { list });
+/// Response data of `event.status.update` ([`EventStatusUpdateRequest`]) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/update-event-subscription-status)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EventStatusUpdateResponse {
     /// Error code; 0 on success (a string in the sample).
     pub error_code: i64,
     /// Error description; empty on success.
     pub description: Option<String>,
 }
+::shop_api::object!(EventStatusUpdateResponse { error_code, description });
 impl ::shop_api::runtime::ApiRequest for EventStatusUpdateRequest {
-    type Response = EventStatusUpdateResponse;
-    type Platform = super::super::Douyin;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "douyin",
-        module: "event",
-        name: "event.status.update",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/event/status/update/",
-        summary: "Subscribe or unsubscribe the app's webhook events.",
-        doc_url: "https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/update-event-subscription-status",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::CLIENT_TOKEN),
-        deprecated: false,
-        has_data: true,
-        required: &["list"],
-    };
+    ::shop_api::endpoint!(
+        EventStatusUpdateResponse, super::super::Douyin, "douyin" "event"
+        "event.status.update" Post "/event/status/update/"
+        "Subscribe or unsubscribe the app's webhook events."
+        "https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/update-event-subscription-status"[CLIENT_TOKEN]
+        false true["list"]
+    );
 }
 impl super::super::Client {
-    /// List the app's webhook event subscriptions and their status.
-    ///
-    /// `event.status.list` (`GET /event/status/list/`) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/get-event-subscription-status)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
+    /// List the app's webhook event subscriptions and their status (`event.status.list`, [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/get-event-subscription-status)). Idempotent: retried on transport errors and 5xx.
     pub async fn event_status_list(
         &self,
         req: &EventStatusListRequest,
     ) -> ::shop_api::runtime::Result<EventStatusListResponse> {
         self.execute(req).await
     }
-    /// Subscribe or unsubscribe the app's webhook events.
-    ///
-    /// `event.status.update` (`POST /event/status/update/`) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/update-event-subscription-status)
+    /// Subscribe or unsubscribe the app's webhook events (`event.status.update`, [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/webhooks/update-event-subscription-status)).
     pub async fn event_status_update(
         &self,
         req: &EventStatusUpdateRequest,
@@ -163,19 +122,6 @@ impl super::super::Client {
         self.execute(req).await
     }
 }
-/// The endpoints of this module, in spec order.
-pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
-    <EventStatusListRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <EventStatusUpdateRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-];
-/// Call `visitor` with the request type of the endpoint named `name`, or give it back.
-pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Douyin>>(
-    name: &str,
-    visitor: V,
-) -> Result<V::Output, V> {
-    match name {
-        "event.status.list" => Ok(visitor.visit::<EventStatusListRequest>()),
-        "event.status.update" => Ok(visitor.visit::<EventStatusUpdateRequest>()),
-        _ => Err(visitor),
-    }
-}
+::shop_api::module_index!(
+    super::super::Douyin; EventStatusListRequest, EventStatusUpdateRequest
+);

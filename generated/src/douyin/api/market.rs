@@ -2,8 +2,7 @@
 //! Service market (抖音服务市场) purchase relationship for platform-app services: query what a user bought, deduct remaining uses, and import or delete purchases made outside the market. All calls need the market.service.user scope and take the app's client token; no user authorization is needed. `is_test_env = true` answers from the service's test-user whitelist.
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 /// One service specification the user holds, with its remaining uses or validity period.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PurchaseInfo {
     /// Service id.
     pub service_id: String,
@@ -24,41 +23,31 @@ pub struct PurchaseInfo {
     /// End of validity (timestamp, milliseconds per the SDKs); only for time-based services; -1 for permanent services and in the test environment.
     pub expire_time: Option<i64>,
 }
-/// Request of `market.service.user.purchase.list`: Query which specifications of a service a user has bought, with remaining uses or validity.
+::shop_api::object!(
+    PurchaseInfo { service_id, service_name, service_status, service_mode_id,
+    specification_type, specification_title, remain_service_times, effective_time,
+    expire_time }
+);
+/// Request of `market.service.user.purchase.list` (`GET /market/service/user/purchase/list/`): Query which specifications of a service a user has bought, with remaining uses or validity. — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/get-user-service-purchase-list)
 ///
 /// Use it to check a user's entitlement before letting them use a paid service. Per-use and
 /// per-item services return remain_service_times; time-based services return effective_time and
 /// expire_time. A provider can only query its own services.
-///
-/// `GET /market/service/user/purchase/list/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/get-user-service-purchase-list)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct MarketServiceUserPurchaseListRequest {
-    /// The user's open_id (from oauth.access_token).
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// The user's open_id (from oauth.access_token). Required.
     pub open_id: String,
-    /// The service id.
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// The service id. Required.
     pub service_id: String,
-    /// true: test environment (whitelisted test users only); false: production.
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// true: test environment (whitelisted test users only); false: production. Required.
     pub is_test_env: bool,
 }
-/// Response data of `market.service.user.purchase.list`: Query which specifications of a service a user has bought, with remaining uses or validity.
-///
-/// Use it to check a user's entitlement before letting them use a paid service. Per-use and
-/// per-item services return remain_service_times; time-based services return effective_time and
-/// expire_time. A provider can only query its own services.
-///
-/// `GET /market/service/user/purchase/list/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/get-user-service-purchase-list)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    MarketServiceUserPurchaseListRequest { @ query open_id, @ query service_id, @ query
+    is_test_env }
+);
+/// Response data of `market.service.user.purchase.list` ([`MarketServiceUserPurchaseListRequest`]) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/get-user-service-purchase-list)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct MarketServiceUserPurchaseListResponse {
     /// The user's purchases of the service.
     pub purchase_info_list: Vec<PurchaseInfo>,
@@ -67,277 +56,183 @@ pub struct MarketServiceUserPurchaseListResponse {
     /// Error description; empty on success.
     pub description: String,
 }
+::shop_api::object!(
+    MarketServiceUserPurchaseListResponse { purchase_info_list, error_code, description }
+);
 impl ::shop_api::runtime::ApiRequest for MarketServiceUserPurchaseListRequest {
-    type Response = MarketServiceUserPurchaseListResponse;
-    type Platform = super::super::Douyin;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "douyin",
-        module: "market",
-        name: "market.service.user.purchase.list",
-        method: ::shop_api::runtime::HttpMethod::Get,
-        path: "/market/service/user/purchase/list/",
-        summary: "Query which specifications of a service a user has bought, with remaining uses or validity.",
-        doc_url: "https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/get-user-service-purchase-list",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT)
-            .with(::shop_api::runtime::Flags::CLIENT_TOKEN),
-        deprecated: false,
-        has_data: true,
-        required: &["open_id", "service_id", "is_test_env"],
-    };
+    ::shop_api::endpoint!(
+        MarketServiceUserPurchaseListResponse, super::super::Douyin, "douyin" "market"
+        "market.service.user.purchase.list" Get "/market/service/user/purchase/list/"
+        "Query which specifications of a service a user has bought, with remaining uses or validity."
+        "https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/get-user-service-purchase-list"[IDEMPOTENT
+        CLIENT_TOKEN] false true["open_id" "service_id" "is_test_env"]
+    );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("open_id", &self.open_id);
         q.push("service_id", &self.service_id);
         q.push("is_test_env", &self.is_test_env);
     }
 }
-/// Request of `market.service.user.remaintimes.decr`: Deduct remaining uses (times / items) from a user's per-use service.
+/// Request of `market.service.user.remaintimes.decr` (`POST /market/service/user/remaintimes/decr/`): Deduct remaining uses (times / items) from a user's per-use service. — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/decr-product-user-remain-times)
 ///
 /// For per-use and per-item platform-app services only. out_trade_no makes the deduction
 /// idempotent: for one month, repeating a successful call with the same out_trade_no does not
 /// deduct again. With is_test_env true, whitelisted users always succeed without deduction and
 /// other users fail.
-///
-/// `POST /market/service/user/remaintimes/decr/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/decr-product-user-remain-times)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct MarketServiceUserRemaintimesDecrRequest {
-    /// Number of uses to deduct; must be greater than 0.
-    ///
-    /// Required.
+    /// Number of uses to deduct; must be greater than 0. Required.
     pub count: i32,
-    /// true: test environment; false: production.
-    ///
-    /// Required.
+    /// true: test environment; false: production. Required.
     pub is_test_env: bool,
-    /// The user's open_id.
-    ///
-    /// Required.
+    /// The user's open_id. Required.
     pub open_id: String,
-    /// Provider's unique number for this deduction (idempotency key, kept one month).
-    ///
-    /// Required.
+    /// Provider's unique number for this deduction (idempotency key, kept one month). Required.
     pub out_trade_no: String,
-    /// The service id.
-    ///
-    /// Required.
+    /// The service id. Required.
     pub service_id: String,
-    /// The service specification id.
-    ///
-    /// Required.
+    /// The service specification id. Required.
     pub service_mode_id: String,
 }
-/// Response data of `market.service.user.remaintimes.decr`: Deduct remaining uses (times / items) from a user's per-use service.
-///
-/// For per-use and per-item platform-app services only. out_trade_no makes the deduction
-/// idempotent: for one month, repeating a successful call with the same out_trade_no does not
-/// deduct again. With is_test_env true, whitelisted users always succeed without deduction and
-/// other users fail.
-///
-/// `POST /market/service/user/remaintimes/decr/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/decr-product-user-remain-times)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    MarketServiceUserRemaintimesDecrRequest { count, is_test_env, open_id, out_trade_no,
+    service_id, service_mode_id }
+);
+/// Response data of `market.service.user.remaintimes.decr` ([`MarketServiceUserRemaintimesDecrRequest`]) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/decr-product-user-remain-times)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct MarketServiceUserRemaintimesDecrResponse {
     /// Error code; 0 when the deduction succeeded.
     pub error_code: i64,
     /// Error description; empty on success.
     pub description: String,
 }
+::shop_api::object!(
+    MarketServiceUserRemaintimesDecrResponse { error_code, description }
+);
 impl ::shop_api::runtime::ApiRequest for MarketServiceUserRemaintimesDecrRequest {
-    type Response = MarketServiceUserRemaintimesDecrResponse;
-    type Platform = super::super::Douyin;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "douyin",
-        module: "market",
-        name: "market.service.user.remaintimes.decr",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/market/service/user/remaintimes/decr/",
-        summary: "Deduct remaining uses (times / items) from a user's per-use service.",
-        doc_url: "https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/decr-product-user-remain-times",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::CLIENT_TOKEN),
-        deprecated: false,
-        has_data: true,
-        required: &[
-            "count",
-            "is_test_env",
-            "open_id",
-            "out_trade_no",
-            "service_id",
-            "service_mode_id",
-        ],
-    };
+    ::shop_api::endpoint!(
+        MarketServiceUserRemaintimesDecrResponse, super::super::Douyin, "douyin" "market"
+        "market.service.user.remaintimes.decr" Post
+        "/market/service/user/remaintimes/decr/"
+        "Deduct remaining uses (times / items) from a user's per-use service."
+        "https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/decr-product-user-remain-times"[CLIENT_TOKEN]
+        false true["count" "is_test_env" "open_id" "out_trade_no" "service_id"
+        "service_mode_id"]
+    );
 }
-/// Request of `market.service.user.insert.purchase.info`: Import a purchase the user made outside the service market.
+/// Request of `market.service.user.insert.purchase.info` (`POST /market/service/user/insert/purchase/info/`): Import a purchase the user made outside the service market. — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/InsertPurchaseInfo)
 ///
 /// Time-based specifications need duration; per-use / per-item ones need usage_times. The imported
 /// period or uses are added to what the user bought in the market. The service and specification
 /// must be online.
-///
-/// `POST /market/service/user/insert/purchase/info/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/InsertPurchaseInfo)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct MarketServiceUserInsertPurchaseInfoRequest {
-    /// The user's open_id.
-    ///
-    /// Required.
+    /// The user's open_id. Required.
     pub open_id: String,
-    /// Provider's unique number identifying this imported purchase for the service and specification.
-    ///
-    /// Required.
+    /// Provider's unique number identifying this imported purchase for the service and specification. Required.
     pub out_trade_no: String,
-    /// Period type of the service specification (time-based or per-use / per-item).
-    ///
-    /// Required.
+    /// Period type of the service specification (time-based or per-use / per-item). Required.
     pub period_type: i32,
-    /// Purchase time, Unix timestamp in milliseconds.
-    ///
-    /// Required.
+    /// Purchase time, Unix timestamp in milliseconds. Required.
     pub purchase_time: i64,
-    /// The service id.
-    ///
-    /// Required.
+    /// The service id. Required.
     pub service_id: String,
-    /// The specification id the user bought.
-    ///
-    /// Required.
+    /// The specification id the user bought. Required.
     pub service_mode_id: String,
     /// Purchased duration; for time-based specifications.
     pub duration: Option<i64>,
     /// Purchased number of uses / items; for per-use / per-item specifications.
     pub usage_times: Option<i64>,
 }
-/// Response data of `market.service.user.insert.purchase.info`: Import a purchase the user made outside the service market.
-///
-/// Time-based specifications need duration; per-use / per-item ones need usage_times. The imported
-/// period or uses are added to what the user bought in the market. The service and specification
-/// must be online.
-///
-/// `POST /market/service/user/insert/purchase/info/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/InsertPurchaseInfo)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    MarketServiceUserInsertPurchaseInfoRequest { open_id, out_trade_no, period_type,
+    purchase_time, service_id, service_mode_id, duration, usage_times }
+);
+/// Response data of `market.service.user.insert.purchase.info` ([`MarketServiceUserInsertPurchaseInfoRequest`]) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/InsertPurchaseInfo)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct MarketServiceUserInsertPurchaseInfoResponse {
     /// Error code; 0 on success.
     pub error_code: i64,
     /// Error description; empty on success.
     pub description: String,
 }
+::shop_api::object!(
+    MarketServiceUserInsertPurchaseInfoResponse { error_code, description }
+);
 impl ::shop_api::runtime::ApiRequest for MarketServiceUserInsertPurchaseInfoRequest {
-    type Response = MarketServiceUserInsertPurchaseInfoResponse;
-    type Platform = super::super::Douyin;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "douyin",
-        module: "market",
-        name: "market.service.user.insert.purchase.info",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/market/service/user/insert/purchase/info/",
-        summary: "Import a purchase the user made outside the service market.",
-        doc_url: "https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/InsertPurchaseInfo",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::CLIENT_TOKEN),
-        deprecated: false,
-        has_data: true,
-        required: &[
-            "open_id",
-            "out_trade_no",
-            "period_type",
-            "purchase_time",
-            "service_id",
-            "service_mode_id",
-        ],
-    };
+    ::shop_api::endpoint!(
+        MarketServiceUserInsertPurchaseInfoResponse, super::super::Douyin, "douyin"
+        "market" "market.service.user.insert.purchase.info" Post
+        "/market/service/user/insert/purchase/info/"
+        "Import a purchase the user made outside the service market."
+        "https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/InsertPurchaseInfo"[CLIENT_TOKEN]
+        false true["open_id" "out_trade_no" "period_type" "purchase_time" "service_id"
+        "service_mode_id"]
+    );
 }
-/// Request of `market.service.user.delete.purchase.info`: Delete a purchase previously imported with market.service.user.insert.purchase.info.
+/// Request of `market.service.user.delete.purchase.info` (`POST /market/service/user/delete/purchase/info/`): Delete a purchase previously imported with market.service.user.insert.purchase.info. — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/DeletePurchaseInfo)
 ///
 /// Only data the provider imported can be deleted, never orders placed in the market.
 /// out_trade_no identifies the imported purchase and makes the deletion idempotent.
-///
-/// `POST /market/service/user/delete/purchase/info/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/DeletePurchaseInfo)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct MarketServiceUserDeletePurchaseInfoRequest {
-    /// The user's open_id.
-    ///
-    /// Required.
+    /// The user's open_id. Required.
     pub open_id: String,
-    /// The out_trade_no of the imported purchase (at most 128 characters).
-    ///
-    /// Required.
+    /// The out_trade_no of the imported purchase (at most 128 characters). Required.
     pub out_trade_no: String,
-    /// The service id.
-    ///
-    /// Required.
+    /// The service id. Required.
     pub service_id: String,
-    /// The specification id of the imported purchase.
-    ///
-    /// Required.
+    /// The specification id of the imported purchase. Required.
     pub service_mode_id: String,
 }
-/// Response data of `market.service.user.delete.purchase.info`: Delete a purchase previously imported with market.service.user.insert.purchase.info.
-///
-/// Only data the provider imported can be deleted, never orders placed in the market.
-/// out_trade_no identifies the imported purchase and makes the deletion idempotent.
-///
-/// `POST /market/service/user/delete/purchase/info/` — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/DeletePurchaseInfo)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    MarketServiceUserDeletePurchaseInfoRequest { open_id, out_trade_no, service_id,
+    service_mode_id }
+);
+/// Response data of `market.service.user.delete.purchase.info` ([`MarketServiceUserDeletePurchaseInfoRequest`]) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/DeletePurchaseInfo)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct MarketServiceUserDeletePurchaseInfoResponse {
     /// Error code; 0 on success.
     pub error_code: i64,
     /// Error description; empty on success.
     pub description: String,
 }
+::shop_api::object!(
+    MarketServiceUserDeletePurchaseInfoResponse { error_code, description }
+);
 impl ::shop_api::runtime::ApiRequest for MarketServiceUserDeletePurchaseInfoRequest {
-    type Response = MarketServiceUserDeletePurchaseInfoResponse;
-    type Platform = super::super::Douyin;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "douyin",
-        module: "market",
-        name: "market.service.user.delete.purchase.info",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/market/service/user/delete/purchase/info/",
-        summary: "Delete a purchase previously imported with market.service.user.insert.purchase.info.",
-        doc_url: "https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/DeletePurchaseInfo",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::CLIENT_TOKEN),
-        deprecated: false,
-        has_data: true,
-        required: &["open_id", "out_trade_no", "service_id", "service_mode_id"],
-    };
+    ::shop_api::endpoint!(
+        MarketServiceUserDeletePurchaseInfoResponse, super::super::Douyin, "douyin"
+        "market" "market.service.user.delete.purchase.info" Post
+        "/market/service/user/delete/purchase/info/"
+        "Delete a purchase previously imported with market.service.user.insert.purchase.info."
+        "https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/DeletePurchaseInfo"[CLIENT_TOKEN]
+        false true["open_id" "out_trade_no" "service_id" "service_mode_id"]
+    );
 }
 impl super::super::Client {
-    /// Query which specifications of a service a user has bought, with remaining uses or validity.
-    ///
-    /// `market.service.user.purchase.list` (`GET /market/service/user/purchase/list/`) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/get-user-service-purchase-list)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
+    /// Query which specifications of a service a user has bought, with remaining uses or validity (`market.service.user.purchase.list`, [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/get-user-service-purchase-list)). Idempotent: retried on transport errors and 5xx.
     pub async fn market_service_user_purchase_list(
         &self,
         req: &MarketServiceUserPurchaseListRequest,
     ) -> ::shop_api::runtime::Result<MarketServiceUserPurchaseListResponse> {
         self.execute(req).await
     }
-    /// Deduct remaining uses (times / items) from a user's per-use service.
-    ///
-    /// `market.service.user.remaintimes.decr` (`POST /market/service/user/remaintimes/decr/`) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/decr-product-user-remain-times)
+    /// Deduct remaining uses (times / items) from a user's per-use service (`market.service.user.remaintimes.decr`, [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/decr-product-user-remain-times)).
     pub async fn market_service_user_remaintimes_decr(
         &self,
         req: &MarketServiceUserRemaintimesDecrRequest,
     ) -> ::shop_api::runtime::Result<MarketServiceUserRemaintimesDecrResponse> {
         self.execute(req).await
     }
-    /// Import a purchase the user made outside the service market.
-    ///
-    /// `market.service.user.insert.purchase.info` (`POST /market/service/user/insert/purchase/info/`) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/InsertPurchaseInfo)
+    /// Import a purchase the user made outside the service market (`market.service.user.insert.purchase.info`, [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/InsertPurchaseInfo)).
     pub async fn market_service_user_insert_purchase_info(
         &self,
         req: &MarketServiceUserInsertPurchaseInfoRequest,
     ) -> ::shop_api::runtime::Result<MarketServiceUserInsertPurchaseInfoResponse> {
         self.execute(req).await
     }
-    /// Delete a purchase previously imported with market.service.user.insert.purchase.info.
-    ///
-    /// `market.service.user.delete.purchase.info` (`POST /market/service/user/delete/purchase/info/`) — [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/DeletePurchaseInfo)
+    /// Delete a purchase previously imported with market.service.user.insert.purchase.info (`market.service.user.delete.purchase.info`, [official documentation](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/service-market/service-relationship/DeletePurchaseInfo)).
     pub async fn market_service_user_delete_purchase_info(
         &self,
         req: &MarketServiceUserDeletePurchaseInfoRequest,
@@ -345,31 +240,8 @@ impl super::super::Client {
         self.execute(req).await
     }
 }
-/// The endpoints of this module, in spec order.
-pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
-    <MarketServiceUserPurchaseListRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <MarketServiceUserRemaintimesDecrRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <MarketServiceUserInsertPurchaseInfoRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <MarketServiceUserDeletePurchaseInfoRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-];
-/// Call `visitor` with the request type of the endpoint named `name`, or give it back.
-pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Douyin>>(
-    name: &str,
-    visitor: V,
-) -> Result<V::Output, V> {
-    match name {
-        "market.service.user.purchase.list" => {
-            Ok(visitor.visit::<MarketServiceUserPurchaseListRequest>())
-        }
-        "market.service.user.remaintimes.decr" => {
-            Ok(visitor.visit::<MarketServiceUserRemaintimesDecrRequest>())
-        }
-        "market.service.user.insert.purchase.info" => {
-            Ok(visitor.visit::<MarketServiceUserInsertPurchaseInfoRequest>())
-        }
-        "market.service.user.delete.purchase.info" => {
-            Ok(visitor.visit::<MarketServiceUserDeletePurchaseInfoRequest>())
-        }
-        _ => Err(visitor),
-    }
-}
+::shop_api::module_index!(
+    super::super::Douyin; MarketServiceUserPurchaseListRequest,
+    MarketServiceUserRemaintimesDecrRequest, MarketServiceUserInsertPurchaseInfoRequest,
+    MarketServiceUserDeletePurchaseInfoRequest
+);

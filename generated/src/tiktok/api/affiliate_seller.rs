@@ -4,18 +4,10 @@
 //! the 202309 core: each path carries its own version). Fields follow the models generated from the
 //! official OpenAPI; unconfirmed fields are left out.
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
-/// An amount of money as a decimal string and its currency.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
-pub struct AffiliateAmount {
-    /// Decimal amount in major units, e.g. "12.50".
-    pub amount: Option<String>,
-    /// Currency code (ISO 4217).
-    pub currency: Option<String>,
-}
+#[allow(unused_imports)]
+use super::types::*;
 /// One SKU of an affiliate order, with what the creator earns on it.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateOrderSku {
     /// The SKU.
     pub sku_id: Option<String>,
@@ -32,7 +24,7 @@ pub struct AffiliateOrderSku {
     /// The creator the SKU order is attributed to.
     pub creator_username: Option<String>,
     /// The SKU price.
-    pub price: Option<AffiliateAmount>,
+    pub price: Option<Amount>,
     /// Units in the order (refunded units included).
     pub quantity: Option<i64>,
     /// Content format that created the order (VIDEO, LIVE, SHOWCASE...).
@@ -48,19 +40,25 @@ pub struct AffiliateOrderSku {
     /// Commission rate of orders from Shop Ads.
     pub shop_ads_commission_rate: Option<String>,
     /// Commission actually paid to the creator.
-    pub actual_paid_commission: Option<AffiliateAmount>,
+    pub actual_paid_commission: Option<Amount>,
     /// Commission actually paid to the partner.
-    pub actual_paid_partner_commission: Option<AffiliateAmount>,
+    pub actual_paid_partner_commission: Option<Amount>,
     /// Shop Ads commission actually paid.
-    pub actual_paid_shop_ads_commission: Option<AffiliateAmount>,
+    pub actual_paid_shop_ads_commission: Option<Amount>,
     /// Whether the whole SKU order was returned or refunded.
     pub fully_return: Option<String>,
     /// Whether the order came from carousel content.
     pub is_carousel: Option<bool>,
 }
+::shop_api::object!(
+    AffiliateOrderSku { sku_id, product_id, settlement_status, open_collaboration_id,
+    target_collaboration_id, campaign_id, creator_username, price, quantity,
+    content_type, content_id, commission_model, commission_rate, partner_commission_rate,
+    shop_ads_commission_rate, actual_paid_commission, actual_paid_partner_commission,
+    actual_paid_shop_ads_commission, fully_return, is_carousel }
+);
 /// An order creators brought in.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateOrder {
     /// The order.
     pub id: String,
@@ -71,25 +69,25 @@ pub struct AffiliateOrder {
     /// The SKUs of the order.
     pub skus: Option<Vec<AffiliateOrderSku>>,
 }
+::shop_api::object!(AffiliateOrder { id, create_time, delivery_time, skus });
 /// Setting for auto add products to affiliate
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AutoAddProduct {
     /// - true: The seller can add existing non-affiliate products to open collaboration at one time, and future products will also be added automatically.
     pub enable: Option<bool>,
     /// The default commission rate of open collaboration created for the auto-added products.
     pub commission_rate: Option<i64>,
 }
+::shop_api::object!(AutoAddProduct { enable, commission_rate });
 /// Settings detail
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenCollaborationSetting {
     /// Setting for auto add products to affiliate
     pub auto_add_product: Option<AutoAddProduct>,
 }
+::shop_api::object!(OpenCollaborationSetting { auto_add_product });
 /// The threshold criteria that a creator must meet to be eligible to apply for the sample.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Threshold {
     /// The creator must have a follower count greater than this value to be eligible to request the sample.
     pub minimum_follower_count: Option<i64>,
@@ -102,9 +100,12 @@ pub struct Threshold {
     /// The creators whose predicted rate of posting a shoppable video or LIVE after receiving a sample.
     pub predicted_fulfillment_rank: Option<String>,
 }
+::shop_api::object!(
+    Threshold { minimum_follower_count, minimum_gmv, avg_ec_video_views, category_ids,
+    predicted_fulfillment_rank }
+);
 /// Sample rules
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SampleRule {
     /// The unique id of product.
     pub product_id: Option<String>,
@@ -123,16 +124,18 @@ pub struct SampleRule {
     /// The threshold criteria that a creator must meet to be eligible to apply for the sample.
     pub thresholds: Option<Threshold>,
 }
+::shop_api::object!(
+    SampleRule { product_id, sample_quota, is_sample_time_unlimited, status,
+    available_quantity, start_time, end_time, thresholds }
+);
 /// Message's content
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct MessageBody {
     /// Message ID.
     pub id: Option<String>,
     /// Conversation ID to which the message belongs.
     pub conversation_id: Option<String>,
     /// Message type, with. Values: TEXT, PRODUCT_CARD, TARGET_COLLABORATION_CARD, FREE_SAMPLE_CARD, IMAGE, CRM_TEXT_WITH_IMAGE_CARD, CRM_TEXT_WITH_PRODUCTS_CARD, NOTIFICATION, EMOTICONS, SYSTEM.
-    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// Message content, in JSON serialized string.
     pub content: Option<String>,
@@ -141,18 +144,20 @@ pub struct MessageBody {
     /// The message sender im id
     pub sender_id: Option<String>,
 }
+::shop_api::object!(
+    MessageBody { id, conversation_id, kind = "type", content, create_time, sender_id }
+);
 /// Not described in the official docs.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Message {
     /// Index of the message in the conversation.
     pub conversation_index: Option<String>,
     /// Message's content
     pub message_body: Option<MessageBody>,
 }
+::shop_api::object!(Message { conversation_index, message_body });
 /// The conversation list.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Conversation {
     /// Conversation unique ID.
     pub id: Option<String>,
@@ -165,32 +170,34 @@ pub struct Conversation {
     /// Creators' IM User ID.
     pub creator_im_id: Option<String>,
 }
+::shop_api::object!(Conversation { id, unread_count, username, avatar, creator_im_id });
 /// The list of unread messages from the last minute.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct NewestMessageList {
     /// The converastion id to which the message belongs
     pub conversation_id: Option<String>,
     /// Message content, in JSON serialized string.
     pub content: Option<String>,
     /// Message type, with. Values: TEXT, PRODUCT_CARD, TARGET_COLLABORATION_CARD, FREE_SAMPLE_CARD, IMAGE, CRM_TEXT_WITH_IMAGE_CARD, CRM_TEXT_WITH_PRODUCTS_CARD, NOTIFICATION, EMOTICONS, SYSTEM.
-    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// sender's IM id
     pub sender_id: Option<String>,
     /// The number of unread messages of the sender in the conversation.
     pub unread_message_count: Option<i64>,
 }
+::shop_api::object!(
+    NewestMessageList { conversation_id, content, kind = "type", sender_id,
+    unread_message_count }
+);
 /// Metadata and data associated with the creator's TikTok profile avatar.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Avatar {
     /// The URL for the creator's TikTok profile avatar.
     pub url: Option<String>,
 }
+::shop_api::object!(Avatar { url });
 /// The range of minimum number of units sold to maximum number of units sold over the lifetime of the creator account.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UnitsSoldRange {
     /// The lowest number of units sold.
     pub minimum_amount: Option<i64>,
@@ -199,36 +206,26 @@ pub struct UnitsSoldRange {
     /// The formatted range of minimum number of units sold to maximum number of units sold over the lifetime of the creator account.
     pub formatted_range: Option<String>,
 }
+::shop_api::object!(UnitsSoldRange { minimum_amount, maximum_amount, formatted_range });
 /// Gross merchandise value (GMV) metadata and data associated with the creator.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Gmv {
     /// The currency code.
     pub currency: Option<String>,
     /// The total GMV associated with the creator.
     pub amount: Option<String>,
 }
+::shop_api::object!(Gmv { currency, amount });
 /// The video GMV metadata and data associated with the creator.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
-pub struct VideoGmv {
-    /// The currency code.
-    pub currency: Option<String>,
-    /// The total video GMV associated with the creator.
-    pub amount: Option<String>,
-}
+///
+/// The same fields as [`Gmv`].
+pub type VideoGmv = Gmv;
 /// Livestream GMV metadata and data associated with the creator.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
-pub struct LiveGmv {
-    /// The currency code.
-    pub currency: Option<String>,
-    /// Total livestream GMV associated with the creator.
-    pub amount: Option<String>,
-}
+///
+/// The same fields as [`Gmv`].
+pub type LiveGmv = Gmv;
 /// The range of GMV values associated with this creator.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GmvRange {
     /// The currency code.
     pub currency: Option<String>,
@@ -239,27 +236,29 @@ pub struct GmvRange {
     /// The formatted range of GMV values associated with this creator.
     pub formatted_range: Option<String>,
 }
+::shop_api::object!(
+    GmvRange { currency, minimum_amount, maximum_amount, formatted_range }
+);
 /// GMV distribution by category.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CategoryGmvDistribution {
     /// The top-level category identifier.
     pub category_id: Option<String>,
     /// GMV associated with the category in hundredths of a percent.
     pub value: Option<String>,
 }
+::shop_api::object!(CategoryGmvDistribution { category_id, value });
 /// GMV associated with creator content by content type.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContentGmvDistribution {
     /// The content type.
     pub content_type: Option<String>,
     /// Content GMV distribution value in hundredths of a percent.
     pub value: Option<String>,
 }
+::shop_api::object!(ContentGmvDistribution { content_type, value });
 /// Original promoted product price metadata and data associated with the creator.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductOriginalPriceRange {
     /// The currency code.
     pub currency: Option<String>,
@@ -268,133 +267,69 @@ pub struct ProductOriginalPriceRange {
     /// The higest original promoted product price.
     pub maximum_amount: Option<String>,
 }
+::shop_api::object!(
+    ProductOriginalPriceRange { currency, minimum_amount, maximum_amount }
+);
 /// GMV per mille (GPM) metadata and data associated with the creator.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
-pub struct Gpm {
-    /// The currency code.
-    pub currency: Option<String>,
-    /// The GPM amount.
-    pub amount: Option<String>,
-}
+///
+/// The same fields as [`Gmv`].
+pub type Gpm = Gmv;
 /// Livestream GMV per mille (GPM) metadata and data associated with the creator.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
-pub struct LiveGpm {
-    /// The currency code.
-    pub currency: Option<String>,
-    /// The livestream GPM amount.
-    pub amount: Option<String>,
-}
+///
+/// The same fields as [`Gmv`].
+pub type LiveGpm = Gmv;
 /// Video GMV per mille (GPM) metadata and data associated with the creator.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
-pub struct VideoGpm {
-    /// The currency code.
-    pub currency: Option<String>,
-    /// The video GPM amount.
-    pub amount: Option<String>,
-}
+///
+/// The same fields as [`Gmv`].
+pub type VideoGpm = Gmv;
 /// The range of GPM values associated with the creator.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
-pub struct GpmRange {
-    /// The currency code.
-    pub currency: Option<String>,
-    /// The lowest GPM value.
-    pub minimum_amount: Option<String>,
-    /// The highest GPM value.
-    pub maximum_amount: Option<String>,
-    /// The formatted range of GPM values associated with the creator.
-    pub formatted_range: Option<String>,
-}
+///
+/// The same fields as [`GmvRange`].
+pub type GpmRange = GmvRange;
 /// The range of video GPM values associted with the creator.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
-pub struct VideoGpmRange {
-    /// The currency code.
-    pub currency: Option<String>,
-    /// The lowest video GPM value.
-    pub minimum_amount: Option<String>,
-    /// The highest video GPM value.
-    pub maximum_amount: Option<String>,
-    /// The formatted range of video GPM values associted with the creator.
-    pub formatted_range: Option<String>,
-}
+///
+/// The same fields as [`GmvRange`].
+pub type VideoGpmRange = GmvRange;
 /// The range of livestream GPM values associted with the creator.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
-pub struct LiveGpmRange {
-    /// The currency code.
-    pub currency: Option<String>,
-    /// The lowest livestream GPM value.
-    pub minimum_amount: Option<String>,
-    /// The highest livestream GPM value.
-    pub maximum_amount: Option<String>,
-    /// The formatted range of livestream GPM values associted with the creator.
-    pub formatted_range: Option<String>,
-}
+///
+/// The same fields as [`GmvRange`].
+pub type LiveGpmRange = GmvRange;
 /// The range of average commission rates associated with the creator.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AvgCommissionRateRange {
     /// The smallest average commission rate in hundredths of a percent.
     pub minimum_amount: Option<i64>,
     /// The largest average commission rate in hundredths of a percent.
     pub maximum_amount: Option<i64>,
 }
+::shop_api::object!(AvgCommissionRateRange { minimum_amount, maximum_amount });
 /// Average GMV per buyer metadata and data associated with the creator.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
-pub struct AvgGmvPerBuyer {
-    /// The currency code.
-    pub currency: Option<String>,
-    /// The average GMV per buyer amount.
-    pub amount: Option<String>,
-}
+///
+/// The same fields as [`Gmv`].
+pub type AvgGmvPerBuyer = Gmv;
 /// The range of average GMV per buyer associated with the creator.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
-pub struct AvgGmvPerBuyerRange {
-    /// The currency code.
-    pub currency: Option<String>,
-    /// The smallest average GMV per buyer.
-    pub minimum_amount: Option<String>,
-    /// The largest average GMV per buyer.
-    pub maximum_amount: Option<String>,
-    /// The formatted range of average GMV per buyer associated with the creator.
-    pub formatted_range: Option<String>,
-}
+///
+/// The same fields as [`GmvRange`].
+pub type AvgGmvPerBuyerRange = GmvRange;
 /// A list of key–value pairs representing the distribution of followers by location.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct FollowerLocation {
     /// The location, use TWO-LETTER STATE AND TERRITORY ABBREVIATIONS
     pub key: Option<String>,
     /// The proportion of followers from this location, expressed as a decimal (e.g., 0.3705 = 37.05%).
     pub value: Option<String>,
 }
+::shop_api::object!(FollowerLocation { key, value });
 /// A list of key–value pairs representing the distribution of followers by age range.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
-pub struct FollowerAge {
-    /// The age range (e.g., "18–23").
-    pub key: Option<String>,
-    /// The proportion of followers in this age range, expressed as a decimal (e.g., 0.2500 = 25.00%).
-    pub value: Option<String>,
-}
+///
+/// The same fields as [`FollowerLocation`].
+pub type FollowerAge = FollowerLocation;
 /// A list of key–value pairs representing the distribution of followers by gender.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
-pub struct FollowerGender {
-    /// The gender (e.g., "Male", "Female").
-    pub key: Option<String>,
-    /// The proportion of followers of this gender, expressed as a decimal (e.g., 0.5000 = 50.00%).
-    pub value: Option<String>,
-}
+///
+/// The same fields as [`FollowerLocation`].
+pub type FollowerGender = FollowerLocation;
 /// Data associated with the creator's TikTok profile.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Creator {
     /// TikTok user name.
     pub username: Option<String>,
@@ -491,9 +426,22 @@ pub struct Creator {
     /// The number of post engagements (likes, shares, and comments) divided by the total video views averaged across the videos in the last 30 days.
     pub ec_video_engagement_rate: Option<String>,
 }
+::shop_api::object!(
+    Creator { username, nickname, avatar, selection_region, bio_description,
+    follower_count, profile_tt_uri, category_ids, top_collaborated_brand_ids,
+    brand_collaboration_count, units_sold, units_sold_range, gmv, video_gmv, live_gmv,
+    gmv_range, ec_live_engagement_rate, category_gmv_distribution,
+    content_gmv_distribution, product_original_price_range, gpm, live_gpm, video_gpm,
+    gpm_range, video_gpm_range, live_gpm_range, promoted_product_num, ec_live_count,
+    ec_video_count, avg_ec_video_play_count, avg_commission_rate,
+    avg_commission_rate_range, avg_gmv_per_buyer, avg_gmv_per_buyer_range,
+    avg_ec_live_view_count, avg_ec_live_like_count, avg_ec_live_comment_count,
+    avg_ec_live_share_count, avg_ec_video_like_count, avg_ec_video_comment_count,
+    avg_ec_video_share_count, follower_location, follower_age, follower_gender, pps,
+    rating, ec_video_engagement_rate }
+);
 /// Creator's profile details.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatorProfile {
     /// The creator's username.
     pub username: Option<String>,
@@ -506,9 +454,11 @@ pub struct CreatorProfile {
     /// Creator Open ID.
     pub creator_open_id: Option<String>,
 }
+::shop_api::object!(
+    CreatorProfile { username, nickname, follower_count, avatar, creator_open_id }
+);
 /// Creators' posting content details.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatorContentDetail {
     /// Creator's profile details.
     pub creator_profile: Option<CreatorProfile>,
@@ -521,45 +471,41 @@ pub struct CreatorContentDetail {
     /// End time of creator promotion.
     pub promotion_end_time: Option<i64>,
 }
+::shop_api::object!(
+    CreatorContentDetail { creator_profile, video_count, live_count, promotion_status,
+    promotion_end_time }
+);
 /// Product details.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Product {
     /// Product's unique id.
     pub id: Option<String>,
     /// The product image url.
     pub image_url: Option<String>,
 }
+::shop_api::object!(Product { id, image_url });
 /// Contact information for the seller in the target collaboration.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SellerContactInfo {
     /// Seller's email contact information.
     pub email: Option<String>,
 }
+::shop_api::object!(SellerContactInfo { email });
 /// The free sample rules set by the seller in the target collaboration.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct FreeSampleRule {
     /// If true, free samples are provided to creators invited to the target collaboration group.
     pub has_free_sample: Option<bool>,
     /// If true, creators invited to the target collaboration are exempt from seller review and will automatically be approved for a free sample.
     pub is_sample_approval_exempt: Option<bool>,
 }
+::shop_api::object!(FreeSampleRule { has_free_sample, is_sample_approval_exempt });
 /// The original price of the product.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
-pub struct OriginalPrice {
-    /// The currency code.
-    pub currency: Option<String>,
-    /// The lowest original price of all SKUs of the product.
-    pub minimum_amount: Option<String>,
-    /// The highest original price of all SKUs of the product.
-    pub maximum_amount: Option<String>,
-}
+///
+/// The same fields as [`ProductOriginalPriceRange`].
+pub type OriginalPrice = ProductOriginalPriceRange;
 /// Commission info.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Commission {
     /// The commission rate in hundredths of a percent.
     pub rate: Option<i64>,
@@ -574,9 +520,12 @@ pub struct Commission {
     /// The commission rate applies only to orders generated from ads.
     pub shop_ads_commission_rate: Option<i64>,
 }
+::shop_api::object!(
+    Commission { rate, effective_time, currency, minimum_amount, maximum_amount,
+    shop_ads_commission_rate }
+);
 /// The information of products in the target collaboration.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TargetCollaborationProduct {
     /// The product identifier.
     pub id: Option<String>,
@@ -595,9 +544,12 @@ pub struct TargetCollaborationProduct {
     /// The status of the product in the current target cooperation.
     pub collaboration_status: Option<String>,
 }
+::shop_api::object!(
+    TargetCollaborationProduct { id, main_image_url, title, original_price, commission,
+    status, commission_effective_status, collaboration_status }
+);
 /// The information of creators in the target collaboration.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TargetCollaborationCreator {
     /// The TikTok user name.
     pub username: Option<String>,
@@ -618,9 +570,13 @@ pub struct TargetCollaborationCreator {
     /// Creator Open ID.
     pub creator_open_id: Option<String>,
 }
+::shop_api::object!(
+    TargetCollaborationCreator { username, nickname, avatar, selection_region,
+    showcase_product_count, content_product_count, collaboration_status,
+    product_effective_status, creator_open_id }
+);
 /// Target Collaboration detail.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TargetCollaboration {
     /// Target collaboration ID.
     pub id: Option<String>,
@@ -651,44 +607,40 @@ pub struct TargetCollaboration {
     /// The information of creators in the target collaboration.
     pub creators: Option<Vec<TargetCollaborationCreator>>,
     /// The type of target collaboration.
-    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
+::shop_api::object!(
+    TargetCollaboration { id, name, message, seller_contact_info, start_time, end_time,
+    update_time, creator_invited_count, showcase_creator_count, content_creator_count,
+    product_count, free_sample_rule, products, creators, kind = "type" }
+);
 /// Restricts the products in the search results to those with prices greater than or equal to the expressed minimum price and less than the expressed maximum price
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SalesPriceRange {
     /// The product price must be greater than this value in order to be included in the search results.
     pub amount_ge: Option<String>,
     /// The product price must be greater than this value in order to be included in the search results.
     pub amount_lt: Option<String>,
 }
-/// Restricts the products in the search results to those that are associated with the expressed product category.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
-pub struct Category {
-    /// The category identifier. Note that only first-level categories are supported.
-    pub id: Option<String>,
-}
+::shop_api::object!(SalesPriceRange { amount_ge, amount_lt });
 /// Restricts products in the search results to those with a commision rate greater than the expressed minimum commission rate and less than the expressed maximum commission rate.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CommissionRateRange {
     /// The commission rate must be greater than this value in order to be included in the search results.
     pub rate_ge: Option<i64>,
     /// The commission rate must be less than this value in order to be included in the search results.
     pub rate_lt: Option<i64>,
 }
+::shop_api::object!(CommissionRateRange { rate_ge, rate_lt });
 /// Metadata and data associated with the TikTok Shop that sells the product.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Shop {
     /// The name of the TikTok shop.
     pub name: Option<String>,
 }
+::shop_api::object!(Shop { name });
 /// A list of categories associated with the product.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CategoryChain {
     /// The category identifier.
     pub id: Option<String>,
@@ -699,9 +651,9 @@ pub struct CategoryChain {
     /// The category identifier of the parent category for the category.
     pub parent_id: Option<String>,
 }
+::shop_api::object!(CategoryChain { id, local_name, is_leaf, parent_id });
 /// Metadata and data associated with the commission rates for the product.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCommission {
     /// The commission rate in hundredths of a percent.
     pub rate: Option<i64>,
@@ -710,20 +662,13 @@ pub struct ProductCommission {
     /// The commission amount.
     pub amount: Option<String>,
 }
+::shop_api::object!(ProductCommission { rate, currency, amount });
 /// Metadata and data associated with the price at which this product was sold for at this commission rate.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
-pub struct SalesPrice {
-    /// The currency code.
-    pub currency: Option<String>,
-    /// The lowest promotion price of all SKUs of this product.
-    pub minimum_amount: Option<String>,
-    /// The highest promotion price of all SKUs of this product.
-    pub maximum_amount: Option<String>,
-}
+///
+/// The same fields as [`ProductOriginalPriceRange`].
+pub type SalesPrice = ProductOriginalPriceRange;
 /// The list of products meeting the search criteria expressed in the request body.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SearchAffiliateOpenCollaborationProductProduct {
     /// Metadata and data associated with the TikTok Shop that sells the product.
     pub shop: Option<Shop>,
@@ -750,18 +695,22 @@ pub struct SearchAffiliateOpenCollaborationProductProduct {
     /// Metadata and data associated with the price at which this product was sold for at this commission rate.
     pub sales_price: Option<SalesPrice>,
 }
+::shop_api::object!(
+    SearchAffiliateOpenCollaborationProductProduct { shop, id, has_inventory, units_sold,
+    title, sale_region, main_image_url, detail_link, original_price, category_chains,
+    commission, sales_price }
+);
 /// Product information
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentProduct {
     /// The product identifier.
     pub id: Option<String>,
     /// The cover image url of product.
     pub main_image_url: Option<String>,
 }
+::shop_api::object!(FulfillmentProduct { id, main_image_url });
 /// Fulfillment content information.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Content {
     /// The video or live room identifier.
     pub id: Option<String>,
@@ -786,18 +735,21 @@ pub struct Content {
     /// Only when 'format==LIVE'.
     pub live_end_time: Option<i64>,
 }
+::shop_api::object!(
+    Content { id, format, url, view_count, like_count, comment_count, paid_order_count,
+    page_link, description, create_time, live_end_time }
+);
 /// Fulfillments
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Fulfillment {
     /// Product information
     pub product: Option<FulfillmentProduct>,
     /// Fulfillment content information.
     pub content: Option<Content>,
 }
+::shop_api::object!(Fulfillment { product, content });
 /// Sample rule
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EditOpenCollaborationSampleRuleSampleRule {
     /// The total quantity of the samples provided by the seller that the creators can apply for.
     pub sample_quota: Option<i64>,
@@ -812,9 +764,12 @@ pub struct EditOpenCollaborationSampleRuleSampleRule {
     /// To activate the sample rule, use 'ACTIVATE'; to deactivate the sample rule, use 'DEACTIVATE'.
     pub activate_status: Option<String>,
 }
+::shop_api::object!(
+    EditOpenCollaborationSampleRuleSampleRule { sample_quota, is_sample_time_unlimited,
+    start_time, end_time, thresholds, activate_status }
+);
 /// The open collaboration.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenCollaboration {
     /// The open collaboration identifier.
     pub id: Option<String>,
@@ -823,9 +778,9 @@ pub struct OpenCollaboration {
     /// The effective time of the open collaboration in Unix epoch time format.
     pub effective_time: Option<i64>,
 }
+::shop_api::object!(OpenCollaboration { id, product_id, effective_time });
 /// The commission information is currently in effect for this open collaboration.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CurrentCommission {
     /// The commission rate for this product is set by merchants for creators' public promotion.
     pub rate: Option<i64>,
@@ -834,9 +789,9 @@ pub struct CurrentCommission {
     /// The effective end time of the commission rate.
     pub end_time: Option<i64>,
 }
+::shop_api::object!(CurrentCommission { rate, start_time, end_time });
 /// The open collaboration bound product information.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenCollaborationProduct {
     /// Product's unique id.
     pub id: Option<String>,
@@ -851,9 +806,12 @@ pub struct OpenCollaborationProduct {
     /// The product's original price
     pub original_price: Option<OriginalPrice>,
 }
+::shop_api::object!(
+    OpenCollaborationProduct { id, title, main_image_url, status, inventory,
+    original_price }
+);
 /// The open collaborations
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SearchOpenCollaborationOpenCollaboration {
     /// The open collaboration id
     pub id: Option<String>,
@@ -868,27 +826,30 @@ pub struct SearchOpenCollaborationOpenCollaboration {
     /// The open collaboration bound product information.
     pub product: Option<OpenCollaborationProduct>,
 }
+::shop_api::object!(
+    SearchOpenCollaborationOpenCollaboration { id, status, current_commission,
+    showcase_creator_count, content_creator_count, product }
+);
 /// Follower count filtering
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CountRange {
     /// The minimum value of follower count.
     pub count_ge: Option<i64>,
     /// The maximum value of follower count.
     pub count_le: Option<i64>,
 }
+::shop_api::object!(CountRange { count_ge, count_le });
 /// Filtering creators by follower gender which includes: "male", "female"
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GenderDistribution {
     /// A particular gender, "MALE" or "FEMALE"
     pub gender: Option<String>,
     /// Greater than or equal to a certain percentage, scaled up by 10,000 times.
     pub percentage_ge: Option<i64>,
 }
+::shop_api::object!(GenderDistribution { gender, percentage_ge });
 /// Filtering creators by follower demographics
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct FollowerDemographic {
     /// Follower age filtering options, which are range intervals, include: AGE_RANGE_18_24: "18-24", AGE_RANGE_25_34: "25-34", AGE_RANGE_35_44: "35-44", AGE_RANGE_45_54: "45-54", AGE_RANGE_55_AND_ABOVE: "55+"
     pub age_ranges: Option<Vec<String>>,
@@ -897,27 +858,29 @@ pub struct FollowerDemographic {
     /// Filtering creators by follower gender which includes: "male", "female"
     pub gender_distribution: Option<GenderDistribution>,
 }
+::shop_api::object!(
+    FollowerDemographic { age_ranges, count_range, gender_distribution }
+);
 /// Major gender of the followers
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct MajorGender {
     /// Top follower gender category of the creator, "MALE" or "FEMALE"
     pub gender: Option<String>,
     /// Percentage of top follower gender, scaled up by 10,000 times.
     pub percentage: Option<i64>,
 }
+::shop_api::object!(MajorGender { gender, percentage });
 /// Top follower information of the creator
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopFollowerDemographic {
     /// Return the top 3 age ranges of the followers.
     pub age_ranges: Option<Vec<String>>,
     /// Major gender of the followers
     pub major_gender: Option<MajorGender>,
 }
+::shop_api::object!(TopFollowerDemographic { age_ranges, major_gender });
 /// Creator's basic information
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SearchCreatorOnMarketplaceCreator {
     /// Creator's TikTok Username
     pub username: Option<String>,
@@ -950,18 +913,13 @@ pub struct SearchCreatorOnMarketplaceCreator {
     /// Creator Open ID.
     pub creator_open_id: Option<String>,
 }
-/// GMV generated by a creators' shoppable content over the past 30 days.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
-pub struct CreatorGmv {
-    /// GMV amount
-    pub amount: Option<String>,
-    /// currency
-    pub currency: Option<String>,
-}
+::shop_api::object!(
+    SearchCreatorOnMarketplaceCreator { username, nickname, avatar, selection_region,
+    category_ids, avg_ec_live_uv, avg_ec_video_view_count, follower_count, gmv, live_gmv,
+    video_gmv, gmv_range, units_sold_range, top_follower_demographics, creator_open_id }
+);
 /// Creator detailed information.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SampleApplicationCreator {
     /// Creator Open ID.
     pub creator_open_id: Option<String>,
@@ -974,7 +932,7 @@ pub struct SampleApplicationCreator {
     /// The URL of the creator's avatar image
     pub avatar_url: Option<String>,
     /// GMV generated by a creators' shoppable content over the past 30 days.
-    pub gmv: Option<CreatorGmv>,
+    pub gmv: Option<Amount>,
     /// The number of contents a creator has posted in the last 30 days.
     pub content_count: Option<i64>,
     /// Sample fulfillment rate of a creator received sample from seller over the past 90 days, formatted as a floating-point percentage with two decimal places (e.g., "60.85%").
@@ -982,9 +940,12 @@ pub struct SampleApplicationCreator {
     /// The median number of creators' shoppable video views over the past 30 days.
     pub ec_video_view: Option<i64>,
 }
+::shop_api::object!(
+    SampleApplicationCreator { creator_open_id, username, nickname, follower_count,
+    avatar_url, gmv, content_count, fulfillment_percentage, ec_video_view }
+);
 /// product information
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SampleApplicationProduct {
     /// The product identifier.
     pub id: Option<String>,
@@ -997,9 +958,11 @@ pub struct SampleApplicationProduct {
     /// The description of sku
     pub sku_name: Option<String>,
 }
+::shop_api::object!(
+    SampleApplicationProduct { id, title, sku_id, sku_image_url, sku_name }
+);
 /// The sample applications from creators
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SampleApplication {
     /// The unique id of sample request application ID
     pub id: Option<String>,
@@ -1030,9 +993,14 @@ pub struct SampleApplication {
     /// product information
     pub product: Option<SampleApplicationProduct>,
 }
+::shop_api::object!(
+    SampleApplication { id, commission_rate, status, order_id, available_quantity,
+    approve_expiration_time, shipment_expiration_time, tracking_number,
+    fulfillment_status, is_approvable, disapprovable_reasons, partner_name, creator,
+    product }
+);
 /// A list of metadata and data for the products provided by the seller for target collaboration.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateTargetCollaborationProduct {
     /// The product identifier.
     pub id: Option<String>,
@@ -1041,34 +1009,30 @@ pub struct CreateTargetCollaborationProduct {
     /// The commission rate applies only to orders generated from ads.
     pub shop_ads_commission_rate: Option<i64>,
 }
-/// The target collaboration.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
-pub struct CreateTargetCollaborationTargetCollaboration {
-    /// The target collaboration identifier.
-    pub id: Option<String>,
-}
+::shop_api::object!(
+    CreateTargetCollaborationProduct { id, target_commission_rate,
+    shop_ads_commission_rate }
+);
 /// A list of user and product identifiers with target collaboration conflicts that caused target collaboration failure.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TargetCollaborationConflict {
     /// Creator Open ID.
     pub creator_user_open_id: Option<String>,
     /// The product identifier.
     pub product_id: Option<String>,
 }
+::shop_api::object!(TargetCollaborationConflict { creator_user_open_id, product_id });
 /// The search param.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SearchParam {
     /// Pass in the parameter type which you use to search for target collaborations.
     pub keyword_type: Option<String>,
     /// Search Keyword.
     pub keyword: Option<String>,
 }
+::shop_api::object!(SearchParam { keyword_type, keyword });
 /// The basic information of target collaboration which creators can view in Targeted Invitation on TikTok EC Center.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SearchTargetCollaborationsTargetCollaboration {
     /// Target collaboration ID.
     pub id: Option<String>,
@@ -1093,12 +1057,15 @@ pub struct SearchTargetCollaborationsTargetCollaboration {
     /// The free sample rules set by the seller in the target collaboration.
     pub free_sample_rule: Option<FreeSampleRule>,
     /// The type of target collaboration.
-    #[serde(rename = "type")]
     pub kind: Option<String>,
 }
+::shop_api::object!(
+    SearchTargetCollaborationsTargetCollaboration { id, name, message, start_time,
+    end_time, update_time, creator_inivited_count, showcase_creator_count,
+    content_creator_count, product_count, free_sample_rule, kind = "type" }
+);
 /// The information about the products provided by the seller for target collaboration with creators in the target collaboration.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UpdateTargetCollaborationProduct {
     /// The product identifier.
     pub id: Option<String>,
@@ -1107,27 +1074,29 @@ pub struct UpdateTargetCollaborationProduct {
     /// The commission rate applies only to orders generated from ads.
     pub target_ad_commission_rate: Option<i64>,
 }
+::shop_api::object!(
+    UpdateTargetCollaborationProduct { id, commission_rate, target_ad_commission_rate }
+);
 /// The list of products that have not been successfully added.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddProduct {
     /// The product identifier.
     pub id: Option<String>,
     /// The desired commission rate for the target collaboration.
     pub commission_rate: Option<i64>,
 }
+::shop_api::object!(AddProduct { id, commission_rate });
 /// The list of commission information that has not been successfully changed.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChangeCommission {
     /// The product identifier.
     pub product_id: Option<String>,
     /// The desired commission rate for the target collaboration.
     pub commission_rate: Option<i64>,
 }
+::shop_api::object!(ChangeCommission { product_id, commission_rate });
 /// Describe which fields were not updated successfully.
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UpdateFailed {
     /// The list of creators' TikTok User Open IDs that have not been successfully removed.
     pub remove_creator_open_ids: Option<Vec<String>>,
@@ -1146,22 +1115,19 @@ pub struct UpdateFailed {
     /// The name of the target collaboration.
     pub name: Option<String>,
 }
-/// Request of `affiliate_seller.search_orders`: Search the orders creators brought in, with their commissions (version 202410).
+::shop_api::object!(
+    UpdateFailed { remove_creator_open_ids, remove_product_ids, add_creator_open_ids,
+    add_products, change_commissions, end_time, seller_contact_info, name }
+);
+/// Request of `affiliate_seller.search_orders` (`POST /affiliate_seller/202410/orders/search`): Search the orders creators brought in, with their commissions (version 202410). — [official documentation](https://partner.tiktokshop.com/docv2/page/6722babac7ef47030dc00d11)
 ///
 /// Version 202410 per the models generated from the official OpenAPI; an older doc dump lists
 /// 202405 for the same call. The doc link is the 202410 page.
-///
-/// `POST /affiliate_seller/202410/orders/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/6722babac7ef47030dc00d11)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerSearchOrdersRequest {
-    /// SKU orders per page.
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// SKU orders per page. Required.
     pub page_size: i32,
     /// Cursor of the page; empty for the first.
-    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// Created at or after (Unix seconds).
     pub create_time_ge: Option<i64>,
@@ -1170,14 +1136,12 @@ pub struct AffiliateSellerSearchOrdersRequest {
     /// Only orders of this affiliate partner campaign.
     pub program_id: Option<String>,
 }
-/// Response data of `affiliate_seller.search_orders`: Search the orders creators brought in, with their commissions (version 202410).
-///
-/// Version 202410 per the models generated from the official OpenAPI; an older doc dump lists
-/// 202405 for the same call. The doc link is the 202410 page.
-///
-/// `POST /affiliate_seller/202410/orders/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/6722babac7ef47030dc00d11)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerSearchOrdersRequest { @ query page_size, @ query page_token,
+    create_time_ge, create_time_lt, program_id }
+);
+/// Response data of `affiliate_seller.search_orders` ([`AffiliateSellerSearchOrdersRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6722babac7ef47030dc00d11)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerSearchOrdersResponse {
     /// This page of orders.
     pub orders: Option<Vec<AffiliateOrder>>,
@@ -1186,23 +1150,18 @@ pub struct AffiliateSellerSearchOrdersResponse {
     /// SKU orders matching the filter.
     pub total_count: Option<i64>,
 }
+::shop_api::object!(
+    AffiliateSellerSearchOrdersResponse { orders, next_page_token, total_count }
+);
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerSearchOrdersRequest {
-    type Response = AffiliateSellerSearchOrdersResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.search_orders",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/affiliate_seller/202410/orders/search",
-        summary: "Search the orders creators brought in, with their commissions (version 202410).",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/6722babac7ef47030dc00d11",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &["page_size"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerSearchOrdersResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.search_orders" Post
+        "/affiliate_seller/202410/orders/search"
+        "Search the orders creators brought in, with their commissions (version 202410)."
+        "https://partner.tiktokshop.com/docv2/page/6722babac7ef47030dc00d11"[IDEMPOTENT]
+        false true["page_size"]
+    );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
         q.push("page_token", &self.page_token);
@@ -1223,44 +1182,34 @@ impl ::shop_api::runtime::Paginated for AffiliateSellerSearchOrdersRequest {
         )
     }
 }
-/// Request of `affiliate_seller.generate_product_promotion_link`: Generate the promotion link of a product for creators (version 202405).
-///
-/// `POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate` — [official documentation](https://partner.tiktokshop.com/docv2/page/generate-affiliate-product-promotion-link-202405)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.generate_product_promotion_link` (`POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate`): Generate the promotion link of a product for creators (version 202405). — [official documentation](https://partner.tiktokshop.com/docv2/page/generate-affiliate-product-promotion-link-202405)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerGenerateProductPromotionLinkRequest {
-    /// The product.
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// The product. Required.
     pub product_id: String,
 }
-/// Response data of `affiliate_seller.generate_product_promotion_link`: Generate the promotion link of a product for creators (version 202405).
-///
-/// `POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate` — [official documentation](https://partner.tiktokshop.com/docv2/page/generate-affiliate-product-promotion-link-202405)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerGenerateProductPromotionLinkRequest { @ path product_id }
+);
+/// Response data of `affiliate_seller.generate_product_promotion_link` ([`AffiliateSellerGenerateProductPromotionLinkRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/generate-affiliate-product-promotion-link-202405)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerGenerateProductPromotionLinkResponse {
     /// URL of the product's promotion page.
     pub product_promotion_link: Option<String>,
 }
+::shop_api::object!(
+    AffiliateSellerGenerateProductPromotionLinkResponse { product_promotion_link }
+);
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerGenerateProductPromotionLinkRequest {
-    type Response = AffiliateSellerGenerateProductPromotionLinkResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.generate_product_promotion_link",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/affiliate_seller/202405/products/{product_id}/promotion_link/generate",
-        summary: "Generate the promotion link of a product for creators (version 202405).",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/generate-affiliate-product-promotion-link-202405",
-        flags: ::shop_api::runtime::Flags::NONE,
-        deprecated: false,
-        has_data: true,
-        required: &["product_id"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerGenerateProductPromotionLinkResponse, super::super::Tiktok,
+        "tiktok" "affiliate_seller" "affiliate_seller.generate_product_promotion_link"
+        Post "/affiliate_seller/202405/products/{product_id}/promotion_link/generate"
+        "Generate the promotion link of a product for creators (version 202405)."
+        "https://partner.tiktokshop.com/docv2/page/generate-affiliate-product-promotion-link-202405"[]
+        false true["product_id"]
+    );
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(
             format!(
@@ -1270,41 +1219,29 @@ for AffiliateSellerGenerateProductPromotionLinkRequest {
         )
     }
 }
-/// Request of `affiliate_seller.remove_target_collaboration`: Remove affiliate target collaboration.
-///
-/// `DELETE /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6729857b6672ad030898ba8b)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.remove_target_collaboration` (`DELETE /affiliate_seller/202409/target_collaborations/{target_collaboration_id}`): Remove affiliate target collaboration. — [official documentation](https://partner.tiktokshop.com/docv2/page/6729857b6672ad030898ba8b)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerRemoveTargetCollaborationRequest {
-    /// The unique id of the specified target collaboration.
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// The unique id of the specified target collaboration. Required.
     pub target_collaboration_id: String,
 }
-/// Response data of `affiliate_seller.remove_target_collaboration`: Remove affiliate target collaboration.
-///
-/// `DELETE /affiliate_seller/202409/target_collaborations/{target_collaboration_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/6729857b6672ad030898ba8b)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerRemoveTargetCollaborationRequest { @ path target_collaboration_id }
+);
+/// Response data of `affiliate_seller.remove_target_collaboration` ([`AffiliateSellerRemoveTargetCollaborationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6729857b6672ad030898ba8b)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerRemoveTargetCollaborationResponse {}
+::shop_api::object!(AffiliateSellerRemoveTargetCollaborationResponse {});
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerRemoveTargetCollaborationRequest {
-    type Response = AffiliateSellerRemoveTargetCollaborationResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.remove_target_collaboration",
-        method: ::shop_api::runtime::HttpMethod::Delete,
-        path: "/affiliate_seller/202409/target_collaborations/{target_collaboration_id}",
-        summary: "Remove affiliate target collaboration.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/6729857b6672ad030898ba8b",
-        flags: ::shop_api::runtime::Flags::NONE,
-        deprecated: false,
-        has_data: false,
-        required: &["target_collaboration_id"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerRemoveTargetCollaborationResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.remove_target_collaboration" Delete
+        "/affiliate_seller/202409/target_collaborations/{target_collaboration_id}"
+        "Remove affiliate target collaboration."
+        "https://partner.tiktokshop.com/docv2/page/6729857b6672ad030898ba8b"[] false
+        false["target_collaboration_id"]
+    );
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(
             format!(
@@ -1314,108 +1251,78 @@ for AffiliateSellerRemoveTargetCollaborationRequest {
         )
     }
 }
-/// Request of `affiliate_seller.open_collaboration_settings`: Get the open collaboration settings, including auto add settings.
-///
-/// `GET /affiliate_seller/202409/open_collaboration_settings` — [official documentation](https://partner.tiktokshop.com/docv2/page/672c6484c7ef47030de95f1f)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.open_collaboration_settings` (`GET /affiliate_seller/202409/open_collaboration_settings`): Get the open collaboration settings, including auto add settings. — [official documentation](https://partner.tiktokshop.com/docv2/page/672c6484c7ef47030de95f1f)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerOpenCollaborationSettingsRequest {}
-/// Response data of `affiliate_seller.open_collaboration_settings`: Get the open collaboration settings, including auto add settings.
-///
-/// `GET /affiliate_seller/202409/open_collaboration_settings` — [official documentation](https://partner.tiktokshop.com/docv2/page/672c6484c7ef47030de95f1f)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(AffiliateSellerOpenCollaborationSettingsRequest {});
+/// Response data of `affiliate_seller.open_collaboration_settings` ([`AffiliateSellerOpenCollaborationSettingsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/672c6484c7ef47030de95f1f)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerOpenCollaborationSettingsResponse {
     /// Settings detail
     pub open_collaboration_settings: Option<OpenCollaborationSetting>,
 }
+::shop_api::object!(
+    AffiliateSellerOpenCollaborationSettingsResponse { open_collaboration_settings }
+);
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerOpenCollaborationSettingsRequest {
-    type Response = AffiliateSellerOpenCollaborationSettingsResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.open_collaboration_settings",
-        method: ::shop_api::runtime::HttpMethod::Get,
-        path: "/affiliate_seller/202409/open_collaboration_settings",
-        summary: "Get the open collaboration settings, including auto add settings.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/672c6484c7ef47030de95f1f",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &[],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerOpenCollaborationSettingsResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.open_collaboration_settings" Get
+        "/affiliate_seller/202409/open_collaboration_settings"
+        "Get the open collaboration settings, including auto add settings."
+        "https://partner.tiktokshop.com/docv2/page/672c6484c7ef47030de95f1f"[IDEMPOTENT]
+        false true[]
+    );
 }
-/// Request of `affiliate_seller.open_collaboration_sample_rules`: Get the status and the details of the sample rules for products under an open collaboration.
-///
-/// `GET /affiliate_seller/202410/open_collaborations/sample_rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d60741d9402f83bf8ce)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.open_collaboration_sample_rules` (`GET /affiliate_seller/202410/open_collaborations/sample_rules`): Get the status and the details of the sample rules for products under an open collaboration. — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d60741d9402f83bf8ce)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerOpenCollaborationSampleRulesRequest {
-    /// The product IDs to which the sample rules apply.
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// The product IDs to which the sample rules apply. Required.
     pub product_ids: Vec<String>,
 }
-/// Response data of `affiliate_seller.open_collaboration_sample_rules`: Get the status and the details of the sample rules for products under an open collaboration.
-///
-/// `GET /affiliate_seller/202410/open_collaborations/sample_rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d60741d9402f83bf8ce)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerOpenCollaborationSampleRulesRequest { @ query product_ids }
+);
+/// Response data of `affiliate_seller.open_collaboration_sample_rules` ([`AffiliateSellerOpenCollaborationSampleRulesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d60741d9402f83bf8ce)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerOpenCollaborationSampleRulesResponse {
     /// Sample rules
     pub sample_rules: Option<Vec<SampleRule>>,
 }
+::shop_api::object!(
+    AffiliateSellerOpenCollaborationSampleRulesResponse { sample_rules }
+);
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerOpenCollaborationSampleRulesRequest {
-    type Response = AffiliateSellerOpenCollaborationSampleRulesResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.open_collaboration_sample_rules",
-        method: ::shop_api::runtime::HttpMethod::Get,
-        path: "/affiliate_seller/202410/open_collaborations/sample_rules",
-        summary: "Get the status and the details of the sample rules for products under an open collaboration.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/67287d60741d9402f83bf8ce",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &["product_ids"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerOpenCollaborationSampleRulesResponse, super::super::Tiktok,
+        "tiktok" "affiliate_seller" "affiliate_seller.open_collaboration_sample_rules"
+        Get "/affiliate_seller/202410/open_collaborations/sample_rules"
+        "Get the status and the details of the sample rules for products under an open collaboration."
+        "https://partner.tiktokshop.com/docv2/page/67287d60741d9402f83bf8ce"[IDEMPOTENT]
+        false true["product_ids"]
+    );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("product_ids", &self.product_ids);
     }
 }
-/// Request of `affiliate_seller.message_in_the_conversation`: Get chat history in one conversation.
-///
-/// `GET /affiliate_seller/202412/conversation/{conversation_id}/messages` — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db7678625303154781d4)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.message_in_the_conversation` (`GET /affiliate_seller/202412/conversation/{conversation_id}/messages`): Get chat history in one conversation. — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db7678625303154781d4)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerMessageInTheConversationRequest {
-    /// The conversation identifier.
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// The conversation identifier. Required.
     pub conversation_id: String,
-    /// The maximum number of queries.
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// The maximum number of queries. Required.
     pub page_size: i64,
     /// Pagination offset determines where you begin to query.
-    #[serde(skip_serializing)]
     pub page_token: Option<String>,
 }
-/// Response data of `affiliate_seller.message_in_the_conversation`: Get chat history in one conversation.
-///
-/// `GET /affiliate_seller/202412/conversation/{conversation_id}/messages` — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db7678625303154781d4)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerMessageInTheConversationRequest { @ path conversation_id, @ query
+    page_size, @ query page_token }
+);
+/// Response data of `affiliate_seller.message_in_the_conversation` ([`AffiliateSellerMessageInTheConversationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db7678625303154781d4)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerMessageInTheConversationResponse {
     /// Whether there are any more messages.
     pub has_more: Option<bool>,
@@ -1424,23 +1331,19 @@ pub struct AffiliateSellerMessageInTheConversationResponse {
     /// Not described in the official docs.
     pub messages: Option<Vec<Message>>,
 }
+::shop_api::object!(
+    AffiliateSellerMessageInTheConversationResponse { has_more, next_page_token, messages
+    }
+);
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerMessageInTheConversationRequest {
-    type Response = AffiliateSellerMessageInTheConversationResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.message_in_the_conversation",
-        method: ::shop_api::runtime::HttpMethod::Get,
-        path: "/affiliate_seller/202412/conversation/{conversation_id}/messages",
-        summary: "Get chat history in one conversation.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/6791db7678625303154781d4",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &["conversation_id", "page_size"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerMessageInTheConversationResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.message_in_the_conversation" Get
+        "/affiliate_seller/202412/conversation/{conversation_id}/messages"
+        "Get chat history in one conversation."
+        "https://partner.tiktokshop.com/docv2/page/6791db7678625303154781d4"[IDEMPOTENT]
+        false true["conversation_id" "page_size"]
+    );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
         q.push("page_token", &self.page_token);
@@ -1469,32 +1372,24 @@ impl ::shop_api::runtime::Paginated for AffiliateSellerMessageInTheConversationR
         )
     }
 }
-/// Request of `affiliate_seller.conversation_list`: Get User's Conversation list.
-///
-/// `GET /affiliate_seller/202412/conversations` — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db764ddec3030b395150)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.conversation_list` (`GET /affiliate_seller/202412/conversations`): Get User's Conversation list. — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db764ddec3030b395150)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerConversationListRequest {
-    /// The maximum number of queries.
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// The maximum number of queries. Required.
     pub page_size: i64,
     /// Pagination offset determines where you begin to query.
-    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// - If 'true', only 'conversation_id' in 'conversation' is returned.
-    #[serde(skip_serializing)]
     pub only_need_conversation_id: Option<bool>,
     /// Filter the list of IM conversations returned based on the status. Values: ALL, UNREAD, UNREPLIED.
-    #[serde(skip_serializing)]
     pub conversation_status: Option<String>,
 }
-/// Response data of `affiliate_seller.conversation_list`: Get User's Conversation list.
-///
-/// `GET /affiliate_seller/202412/conversations` — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db764ddec3030b395150)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerConversationListRequest { @ query page_size, @ query page_token, @
+    query only_need_conversation_id, @ query conversation_status }
+);
+/// Response data of `affiliate_seller.conversation_list` ([`AffiliateSellerConversationListRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db764ddec3030b395150)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerConversationListResponse {
     /// Whether there are more conversations.
     pub has_more: Option<bool>,
@@ -1503,23 +1398,17 @@ pub struct AffiliateSellerConversationListResponse {
     /// The conversation list.
     pub conversations: Option<Vec<Conversation>>,
 }
+::shop_api::object!(
+    AffiliateSellerConversationListResponse { has_more, next_page_token, conversations }
+);
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerConversationListRequest {
-    type Response = AffiliateSellerConversationListResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.conversation_list",
-        method: ::shop_api::runtime::HttpMethod::Get,
-        path: "/affiliate_seller/202412/conversations",
-        summary: "Get User's Conversation list.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/6791db764ddec3030b395150",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &["page_size"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerConversationListResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.conversation_list" Get
+        "/affiliate_seller/202412/conversations" "Get User's Conversation list."
+        "https://partner.tiktokshop.com/docv2/page/6791db764ddec3030b395150"[IDEMPOTENT]
+        false true["page_size"]
+    );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
         q.push("page_token", &self.page_token);
@@ -1542,78 +1431,53 @@ impl ::shop_api::runtime::Paginated for AffiliateSellerConversationListRequest {
         )
     }
 }
-/// Request of `affiliate_seller.latest_unread_messages`: Get the unread messages from the last minute.
-///
-/// `GET /affiliate_seller/202412/conversations/messages/list/newest` — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db78bd083702fd2d3a47)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.latest_unread_messages` (`GET /affiliate_seller/202412/conversations/messages/list/newest`): Get the unread messages from the last minute. — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db78bd083702fd2d3a47)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerLatestUnreadMessagesRequest {}
-/// Response data of `affiliate_seller.latest_unread_messages`: Get the unread messages from the last minute.
-///
-/// `GET /affiliate_seller/202412/conversations/messages/list/newest` — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db78bd083702fd2d3a47)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(AffiliateSellerLatestUnreadMessagesRequest {});
+/// Response data of `affiliate_seller.latest_unread_messages` ([`AffiliateSellerLatestUnreadMessagesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db78bd083702fd2d3a47)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerLatestUnreadMessagesResponse {
     /// The list of unread messages from the last minute.
     pub newest_message_list: Option<Vec<NewestMessageList>>,
 }
+::shop_api::object!(AffiliateSellerLatestUnreadMessagesResponse { newest_message_list });
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerLatestUnreadMessagesRequest {
-    type Response = AffiliateSellerLatestUnreadMessagesResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.latest_unread_messages",
-        method: ::shop_api::runtime::HttpMethod::Get,
-        path: "/affiliate_seller/202412/conversations/messages/list/newest",
-        summary: "Get the unread messages from the last minute.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/6791db78bd083702fd2d3a47",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &[],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerLatestUnreadMessagesResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.latest_unread_messages" Get
+        "/affiliate_seller/202412/conversations/messages/list/newest"
+        "Get the unread messages from the last minute."
+        "https://partner.tiktokshop.com/docv2/page/6791db78bd083702fd2d3a47"[IDEMPOTENT]
+        false true[]
+    );
 }
-/// Request of `affiliate_seller.marketplace_creator_performance`: Get the Creator Affiliate's Marketplace information and performance metrics in the last 30 days.
-///
-/// `GET /affiliate_seller/202508/marketplace_creators/{creator_user_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d935ae0604895ad4c3)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.marketplace_creator_performance` (`GET /affiliate_seller/202508/marketplace_creators/{creator_user_id}`): Get the Creator Affiliate's Marketplace information and performance metrics in the last 30 days. — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d935ae0604895ad4c3)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerMarketplaceCreatorPerformanceRequest {
-    /// Creator Open ID.
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// Creator Open ID. Required.
     pub creator_user_id: String,
 }
-/// Response data of `affiliate_seller.marketplace_creator_performance`: Get the Creator Affiliate's Marketplace information and performance metrics in the last 30 days.
-///
-/// `GET /affiliate_seller/202508/marketplace_creators/{creator_user_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d935ae0604895ad4c3)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerMarketplaceCreatorPerformanceRequest { @ path creator_user_id }
+);
+/// Response data of `affiliate_seller.marketplace_creator_performance` ([`AffiliateSellerMarketplaceCreatorPerformanceRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d935ae0604895ad4c3)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerMarketplaceCreatorPerformanceResponse {
     /// Data associated with the creator's TikTok profile.
     pub creator: Option<Creator>,
 }
+::shop_api::object!(AffiliateSellerMarketplaceCreatorPerformanceResponse { creator });
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerMarketplaceCreatorPerformanceRequest {
-    type Response = AffiliateSellerMarketplaceCreatorPerformanceResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.marketplace_creator_performance",
-        method: ::shop_api::runtime::HttpMethod::Get,
-        path: "/affiliate_seller/202508/marketplace_creators/{creator_user_id}",
-        summary: "Get the Creator Affiliate's Marketplace information and performance metrics in the last 30 days.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/68c8c9d935ae0604895ad4c3",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &["creator_user_id"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerMarketplaceCreatorPerformanceResponse, super::super::Tiktok,
+        "tiktok" "affiliate_seller" "affiliate_seller.marketplace_creator_performance"
+        Get "/affiliate_seller/202508/marketplace_creators/{creator_user_id}"
+        "Get the Creator Affiliate's Marketplace information and performance metrics in the last 30 days."
+        "https://partner.tiktokshop.com/docv2/page/68c8c9d935ae0604895ad4c3"[IDEMPOTENT]
+        false true["creator_user_id"]
+    );
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(
             format!(
@@ -1623,31 +1487,22 @@ for AffiliateSellerMarketplaceCreatorPerformanceRequest {
         )
     }
 }
-/// Request of `affiliate_seller.open_collaboration_creator_content_detail`: Get the creator content details of specified open collaboration.
-///
-/// `GET /affiliate_seller/202508/open_collaborations/creator_content_details` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9f13f568504acb98d7c)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.open_collaboration_creator_content_detail` (`GET /affiliate_seller/202508/open_collaborations/creator_content_details`): Get the creator content details of specified open collaboration. — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9f13f568504acb98d7c)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerOpenCollaborationCreatorContentDetailRequest {
     /// Pagination offset determines where you begin to search for.
-    #[serde(skip_serializing)]
     pub page_token: Option<String>,
-    /// The value of "page_size" must be greater than 0 and less than or equal to 100.
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// The value of "page_size" must be greater than 0 and less than or equal to 100. Required.
     pub page_size: i64,
-    /// The product ID that needs to be queried.
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// The product ID that needs to be queried. Required.
     pub product_id: String,
 }
-/// Response data of `affiliate_seller.open_collaboration_creator_content_detail`: Get the creator content details of specified open collaboration.
-///
-/// `GET /affiliate_seller/202508/open_collaborations/creator_content_details` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9f13f568504acb98d7c)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerOpenCollaborationCreatorContentDetailRequest { @ query page_token, @
+    query page_size, @ query product_id }
+);
+/// Response data of `affiliate_seller.open_collaboration_creator_content_detail` ([`AffiliateSellerOpenCollaborationCreatorContentDetailRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9f13f568504acb98d7c)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerOpenCollaborationCreatorContentDetailResponse {
     /// Next page token
     pub next_page_token: Option<String>,
@@ -1658,24 +1513,21 @@ pub struct AffiliateSellerOpenCollaborationCreatorContentDetailResponse {
     /// Product details.
     pub product: Option<Product>,
 }
+::shop_api::object!(
+    AffiliateSellerOpenCollaborationCreatorContentDetailResponse { next_page_token,
+    total_count, creator_content_details, product }
+);
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerOpenCollaborationCreatorContentDetailRequest {
-    type Response = AffiliateSellerOpenCollaborationCreatorContentDetailResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.open_collaboration_creator_content_detail",
-        method: ::shop_api::runtime::HttpMethod::Get,
-        path: "/affiliate_seller/202508/open_collaborations/creator_content_details",
-        summary: "Get the creator content details of specified open collaboration.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/68c8c9f13f568504acb98d7c",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &["page_size", "product_id"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerOpenCollaborationCreatorContentDetailResponse,
+        super::super::Tiktok, "tiktok" "affiliate_seller"
+        "affiliate_seller.open_collaboration_creator_content_detail" Get
+        "/affiliate_seller/202508/open_collaborations/creator_content_details"
+        "Get the creator content details of specified open collaboration."
+        "https://partner.tiktokshop.com/docv2/page/68c8c9f13f568504acb98d7c"[IDEMPOTENT]
+        false true["page_size" "product_id"]
+    );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
         q.push("page_size", &self.page_size);
@@ -1698,45 +1550,35 @@ for AffiliateSellerOpenCollaborationCreatorContentDetailRequest {
         )
     }
 }
-/// Request of `affiliate_seller.query_target_collaboration_detail`: Get target collaboration information.
-///
-/// `GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9eb35ae0604895ad5a6)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.query_target_collaboration_detail` (`GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}`): Get target collaboration information. — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9eb35ae0604895ad5a6)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerQueryTargetCollaborationDetailRequest {
-    /// target collaboration id
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// target collaboration id Required.
     pub target_collaboration_id: String,
 }
-/// Response data of `affiliate_seller.query_target_collaboration_detail`: Get target collaboration information.
-///
-/// `GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9eb35ae0604895ad5a6)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerQueryTargetCollaborationDetailRequest { @ path target_collaboration_id
+    }
+);
+/// Response data of `affiliate_seller.query_target_collaboration_detail` ([`AffiliateSellerQueryTargetCollaborationDetailRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9eb35ae0604895ad5a6)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerQueryTargetCollaborationDetailResponse {
     /// Target Collaboration detail.
     pub target_collaboration: Option<TargetCollaboration>,
 }
+::shop_api::object!(
+    AffiliateSellerQueryTargetCollaborationDetailResponse { target_collaboration }
+);
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerQueryTargetCollaborationDetailRequest {
-    type Response = AffiliateSellerQueryTargetCollaborationDetailResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.query_target_collaboration_detail",
-        method: ::shop_api::runtime::HttpMethod::Get,
-        path: "/affiliate_seller/202508/target_collaborations/{target_collaboration_id}",
-        summary: "Get target collaboration information.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/68c8c9eb35ae0604895ad5a6",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &["target_collaboration_id"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerQueryTargetCollaborationDetailResponse, super::super::Tiktok,
+        "tiktok" "affiliate_seller" "affiliate_seller.query_target_collaboration_detail"
+        Get "/affiliate_seller/202508/target_collaborations/{target_collaboration_id}"
+        "Get target collaboration information."
+        "https://partner.tiktokshop.com/docv2/page/68c8c9eb35ae0604895ad5a6"[IDEMPOTENT]
+        false true["target_collaboration_id"]
+    );
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(
             format!(
@@ -1746,73 +1588,57 @@ for AffiliateSellerQueryTargetCollaborationDetailRequest {
         )
     }
 }
-/// Request of `affiliate_seller.edit_open_collaboration_settings`: Edit a Seller's open collaboration settings.
-///
-/// `POST /affiliate_seller/202405/open_collaboration_settings` — [official documentation](https://partner.tiktokshop.com/docv2/page/6656d987a0778602df27629e)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.edit_open_collaboration_settings` (`POST /affiliate_seller/202405/open_collaboration_settings`): Edit a Seller's open collaboration settings. — [official documentation](https://partner.tiktokshop.com/docv2/page/6656d987a0778602df27629e)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerEditOpenCollaborationSettingsRequest {
     /// An object with properties to automatically add products to affiliate open collaboration plans.
     pub auto_add_product: Option<AutoAddProduct>,
 }
-/// Response data of `affiliate_seller.edit_open_collaboration_settings`: Edit a Seller's open collaboration settings.
-///
-/// `POST /affiliate_seller/202405/open_collaboration_settings` — [official documentation](https://partner.tiktokshop.com/docv2/page/6656d987a0778602df27629e)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerEditOpenCollaborationSettingsRequest { auto_add_product }
+);
+/// Response data of `affiliate_seller.edit_open_collaboration_settings` ([`AffiliateSellerEditOpenCollaborationSettingsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6656d987a0778602df27629e)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerEditOpenCollaborationSettingsResponse {}
+::shop_api::object!(AffiliateSellerEditOpenCollaborationSettingsResponse {});
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerEditOpenCollaborationSettingsRequest {
-    type Response = AffiliateSellerEditOpenCollaborationSettingsResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.edit_open_collaboration_settings",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/affiliate_seller/202405/open_collaboration_settings",
-        summary: "Edit a Seller's open collaboration settings.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/6656d987a0778602df27629e",
-        flags: ::shop_api::runtime::Flags::NONE,
-        deprecated: false,
-        has_data: false,
-        required: &[],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerEditOpenCollaborationSettingsResponse, super::super::Tiktok,
+        "tiktok" "affiliate_seller" "affiliate_seller.edit_open_collaboration_settings"
+        Post "/affiliate_seller/202405/open_collaboration_settings"
+        "Edit a Seller's open collaboration settings."
+        "https://partner.tiktokshop.com/docv2/page/6656d987a0778602df27629e"[] false
+        false[]
+    );
 }
-/// Request of `affiliate_seller.search_affiliate_open_collaboration_product`: Search the information of products with open collaboration by category, commission rate, and keywords.
-///
-/// `POST /affiliate_seller/202405/open_collaborations/products/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/66716aa19a01ec02e5b90513)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.search_affiliate_open_collaboration_product` (`POST /affiliate_seller/202405/open_collaborations/products/search`): Search the information of products with open collaboration by category, commission rate, and keywords. — [official documentation](https://partner.tiktokshop.com/docv2/page/66716aa19a01ec02e5b90513)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerSearchAffiliateOpenCollaborationProductRequest {
     /// The sort order for the sort_field parameter. Values: ASC, DESC.
-    #[serde(skip_serializing)]
     pub sort_order: Option<String>,
     /// The returned results will be sorted by the specified field.
-    #[serde(skip_serializing)]
     pub sort_field: Option<String>,
     /// An opaque token used to retrieve the next page of a paginated result set.
-    #[serde(skip_serializing)]
     pub page_token: Option<String>,
-    /// The number of results to be returned per page.
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// The number of results to be returned per page. Required.
     pub page_size: i64,
     /// A list of product keywords.
     pub title_keywords: Option<Vec<String>>,
     /// Restricts the products in the search results to those with prices greater than or equal to the expressed minimum price and less than the expressed maximum price
     pub sales_price_range: Option<SalesPriceRange>,
     /// Restricts the products in the search results to those that are associated with the expressed product category.
-    pub category: Option<Category>,
+    pub category: Option<Id>,
     /// Restricts products in the search results to those with a commision rate greater than the expressed minimum commission rate and less than the expressed maximum commission rate.
     pub commission_rate_range: Option<CommissionRateRange>,
 }
-/// Response data of `affiliate_seller.search_affiliate_open_collaboration_product`: Search the information of products with open collaboration by category, commission rate, and keywords.
-///
-/// `POST /affiliate_seller/202405/open_collaborations/products/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/66716aa19a01ec02e5b90513)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerSearchAffiliateOpenCollaborationProductRequest { @ query sort_order, @
+    query sort_field, @ query page_token, @ query page_size, title_keywords,
+    sales_price_range, category, commission_rate_range }
+);
+/// Response data of `affiliate_seller.search_affiliate_open_collaboration_product` ([`AffiliateSellerSearchAffiliateOpenCollaborationProductRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/66716aa19a01ec02e5b90513)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerSearchAffiliateOpenCollaborationProductResponse {
     /// The list of products meeting the search criteria expressed in the request body.
     pub products: Option<Vec<SearchAffiliateOpenCollaborationProductProduct>>,
@@ -1821,24 +1647,21 @@ pub struct AffiliateSellerSearchAffiliateOpenCollaborationProductResponse {
     /// Total count of products meeting the search criteria expressed in the request body.
     pub total_count: Option<i64>,
 }
+::shop_api::object!(
+    AffiliateSellerSearchAffiliateOpenCollaborationProductResponse { products,
+    next_page_token, total_count }
+);
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerSearchAffiliateOpenCollaborationProductRequest {
-    type Response = AffiliateSellerSearchAffiliateOpenCollaborationProductResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.search_affiliate_open_collaboration_product",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/affiliate_seller/202405/open_collaborations/products/search",
-        summary: "Search the information of products with open collaboration by category, commission rate, and keywords.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/66716aa19a01ec02e5b90513",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &["page_size"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerSearchAffiliateOpenCollaborationProductResponse,
+        super::super::Tiktok, "tiktok" "affiliate_seller"
+        "affiliate_seller.search_affiliate_open_collaboration_product" Post
+        "/affiliate_seller/202405/open_collaborations/products/search"
+        "Search the information of products with open collaboration by category, commission rate, and keywords."
+        "https://partner.tiktokshop.com/docv2/page/66716aa19a01ec02e5b90513"[IDEMPOTENT]
+        false true["page_size"]
+    );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("sort_order", &self.sort_order);
         q.push("sort_field", &self.sort_field);
@@ -1862,47 +1685,38 @@ for AffiliateSellerSearchAffiliateOpenCollaborationProductRequest {
         )
     }
 }
-/// Request of `affiliate_seller.search_sample_applications_fulfillments`: Seller search sample applications fulfillments.
-///
-/// `POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d5fe32c7f030d61c4e1)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.search_sample_applications_fulfillments` (`POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search`): Seller search sample applications fulfillments. — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d5fe32c7f030d61c4e1)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerSearchSampleApplicationsFulfillmentsRequest {
-    /// The application identifier.
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// The application identifier. Required.
     pub application_id: String,
     /// The content type generated by the creator after receiving the samples.
     pub content_format: Option<String>,
 }
-/// Response data of `affiliate_seller.search_sample_applications_fulfillments`: Seller search sample applications fulfillments.
-///
-/// `POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d5fe32c7f030d61c4e1)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerSearchSampleApplicationsFulfillmentsRequest { @ path application_id,
+    content_format }
+);
+/// Response data of `affiliate_seller.search_sample_applications_fulfillments` ([`AffiliateSellerSearchSampleApplicationsFulfillmentsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d5fe32c7f030d61c4e1)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerSearchSampleApplicationsFulfillmentsResponse {
     /// Fulfillments
     pub fulfillments: Option<Vec<Fulfillment>>,
 }
+::shop_api::object!(
+    AffiliateSellerSearchSampleApplicationsFulfillmentsResponse { fulfillments }
+);
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerSearchSampleApplicationsFulfillmentsRequest {
-    type Response = AffiliateSellerSearchSampleApplicationsFulfillmentsResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.search_sample_applications_fulfillments",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search",
-        summary: "Seller search sample applications fulfillments.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/67287d5fe32c7f030d61c4e1",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &["application_id"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerSearchSampleApplicationsFulfillmentsResponse,
+        super::super::Tiktok, "tiktok" "affiliate_seller"
+        "affiliate_seller.search_sample_applications_fulfillments" Post
+        "/affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search"
+        "Seller search sample applications fulfillments."
+        "https://partner.tiktokshop.com/docv2/page/67287d5fe32c7f030d61c4e1"[IDEMPOTENT]
+        false true["application_id"]
+    );
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(
             format!(
@@ -1912,88 +1726,62 @@ for AffiliateSellerSearchSampleApplicationsFulfillmentsRequest {
         )
     }
 }
-/// Request of `affiliate_seller.edit_open_collaboration_sample_rule`: Manage sample rules in open collaborations, like valid time periods, or thresholds for creators to request samples.
-///
-/// `POST /affiliate_seller/202410/open_collaborations/sample_rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d63696a9f02ffc05923)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.edit_open_collaboration_sample_rule` (`POST /affiliate_seller/202410/open_collaborations/sample_rules`): Manage sample rules in open collaborations, like valid time periods, or thresholds for creators to request samples. — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d63696a9f02ffc05923)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerEditOpenCollaborationSampleRuleRequest {
-    /// The product ID to which the sample rule applies.
-    ///
-    /// Required.
+    /// The product ID to which the sample rule applies. Required.
     pub product_id: String,
     /// Sample rule
     pub sample_rule: Option<EditOpenCollaborationSampleRuleSampleRule>,
 }
-/// Response data of `affiliate_seller.edit_open_collaboration_sample_rule`: Manage sample rules in open collaborations, like valid time periods, or thresholds for creators to request samples.
-///
-/// `POST /affiliate_seller/202410/open_collaborations/sample_rules` — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d63696a9f02ffc05923)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerEditOpenCollaborationSampleRuleRequest { product_id, sample_rule }
+);
+/// Response data of `affiliate_seller.edit_open_collaboration_sample_rule` ([`AffiliateSellerEditOpenCollaborationSampleRuleRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d63696a9f02ffc05923)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerEditOpenCollaborationSampleRuleResponse {}
+::shop_api::object!(AffiliateSellerEditOpenCollaborationSampleRuleResponse {});
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerEditOpenCollaborationSampleRuleRequest {
-    type Response = AffiliateSellerEditOpenCollaborationSampleRuleResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.edit_open_collaboration_sample_rule",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/affiliate_seller/202410/open_collaborations/sample_rules",
-        summary: "Manage sample rules in open collaborations, like valid time periods, or thresholds for creators to request samples.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/67287d63696a9f02ffc05923",
-        flags: ::shop_api::runtime::Flags::NONE,
-        deprecated: false,
-        has_data: false,
-        required: &["product_id"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerEditOpenCollaborationSampleRuleResponse, super::super::Tiktok,
+        "tiktok" "affiliate_seller"
+        "affiliate_seller.edit_open_collaboration_sample_rule" Post
+        "/affiliate_seller/202410/open_collaborations/sample_rules"
+        "Manage sample rules in open collaborations, like valid time periods, or thresholds for creators to request samples."
+        "https://partner.tiktokshop.com/docv2/page/67287d63696a9f02ffc05923"[] false
+        false["product_id"]
+    );
 }
-/// Request of `affiliate_seller.send_im_message`: Send IM message.
-///
-/// `POST /affiliate_seller/202412/conversations/{conversation_id}/messages` — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db76bd083702fd2d3a37)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.send_im_message` (`POST /affiliate_seller/202412/conversations/{conversation_id}/messages`): Send IM message. — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db76bd083702fd2d3a37)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerSendImMessageRequest {
-    /// conversation_id
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// conversation_id Required.
     pub conversation_id: String,
-    /// Message type, with. Values: TEXT, PRODUCT_CARD, TARGET_, FREE_SAMPLE_CARD, IMAGE.
-    ///
-    /// Required.
+    /// Message type, with. Values: TEXT, PRODUCT_CARD, TARGET_, FREE_SAMPLE_CARD, IMAGE. Required.
     pub msg_type: String,
-    /// Message content, in JSON serialized string.
-    ///
-    /// Required.
+    /// Message content, in JSON serialized string. Required.
     pub content: String,
 }
-/// Response data of `affiliate_seller.send_im_message`: Send IM message.
-///
-/// `POST /affiliate_seller/202412/conversations/{conversation_id}/messages` — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db76bd083702fd2d3a37)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerSendImMessageRequest { @ path conversation_id, msg_type, content }
+);
+/// Response data of `affiliate_seller.send_im_message` ([`AffiliateSellerSendImMessageRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db76bd083702fd2d3a37)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerSendImMessageResponse {
     /// The message ID.
     pub message_id: Option<String>,
 }
+::shop_api::object!(AffiliateSellerSendImMessageResponse { message_id });
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerSendImMessageRequest {
-    type Response = AffiliateSellerSendImMessageResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.send_im_message",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/affiliate_seller/202412/conversations/{conversation_id}/messages",
-        summary: "Send IM message.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/6791db76bd083702fd2d3a37",
-        flags: ::shop_api::runtime::Flags::NONE,
-        deprecated: false,
-        has_data: true,
-        required: &["conversation_id", "msg_type", "content"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerSendImMessageResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.send_im_message" Post
+        "/affiliate_seller/202412/conversations/{conversation_id}/messages"
+        "Send IM message."
+        "https://partner.tiktokshop.com/docv2/page/6791db76bd083702fd2d3a37"[] false
+        true["conversation_id" "msg_type" "content"]
+    );
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(
             format!(
@@ -2003,103 +1791,71 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerSendImMessageRequest {
         )
     }
 }
-/// Request of `affiliate_seller.mark_conversation_read`: Mark the messages in the specified conversations to be read.
-///
-/// `POST /affiliate_seller/202412/conversatons/read` — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db761882810314a991a8)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.mark_conversation_read` (`POST /affiliate_seller/202412/conversatons/read`): Mark the messages in the specified conversations to be read. — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db761882810314a991a8)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerMarkConversationReadRequest {
-    /// The array of conversations to read.
-    ///
-    /// Required.
+    /// The array of conversations to read. Required.
     pub conversation_ids: Vec<String>,
 }
-/// Response data of `affiliate_seller.mark_conversation_read`: Mark the messages in the specified conversations to be read.
-///
-/// `POST /affiliate_seller/202412/conversatons/read` — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db761882810314a991a8)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(AffiliateSellerMarkConversationReadRequest { conversation_ids });
+/// Response data of `affiliate_seller.mark_conversation_read` ([`AffiliateSellerMarkConversationReadRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db761882810314a991a8)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerMarkConversationReadResponse {
     /// The ID list of conversations failed to be set to read.
     pub failed_conversation_ids: Option<Vec<String>>,
 }
+::shop_api::object!(
+    AffiliateSellerMarkConversationReadResponse { failed_conversation_ids }
+);
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerMarkConversationReadRequest {
-    type Response = AffiliateSellerMarkConversationReadResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.mark_conversation_read",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/affiliate_seller/202412/conversatons/read",
-        summary: "Mark the messages in the specified conversations to be read.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/6791db761882810314a991a8",
-        flags: ::shop_api::runtime::Flags::NONE,
-        deprecated: false,
-        has_data: true,
-        required: &["conversation_ids"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerMarkConversationReadResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.mark_conversation_read" Post
+        "/affiliate_seller/202412/conversatons/read"
+        "Mark the messages in the specified conversations to be read."
+        "https://partner.tiktokshop.com/docv2/page/6791db761882810314a991a8"[] false
+        true["conversation_ids"]
+    );
 }
-/// Request of `affiliate_seller.create_open_collaboration`: Create an open collaboration.
-///
-/// `POST /affiliate_seller/202412/open_collaborations` — [official documentation](https://partner.tiktokshop.com/docv2/page/677ce46dc3ba9502fd020bd9)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.create_open_collaboration` (`POST /affiliate_seller/202412/open_collaborations`): Create an open collaboration. — [official documentation](https://partner.tiktokshop.com/docv2/page/677ce46dc3ba9502fd020bd9)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerCreateOpenCollaborationRequest {
-    /// The product ID for adding to the affiliate open collaboration.
-    ///
-    /// Required.
+    /// The product ID for adding to the affiliate open collaboration. Required.
     pub product_id: String,
-    /// The desired commission rate for the open collaboration.
-    ///
-    /// Required.
+    /// The desired commission rate for the open collaboration. Required.
     pub commission_rate: i64,
 }
-/// Response data of `affiliate_seller.create_open_collaboration`: Create an open collaboration.
-///
-/// `POST /affiliate_seller/202412/open_collaborations` — [official documentation](https://partner.tiktokshop.com/docv2/page/677ce46dc3ba9502fd020bd9)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerCreateOpenCollaborationRequest { product_id, commission_rate }
+);
+/// Response data of `affiliate_seller.create_open_collaboration` ([`AffiliateSellerCreateOpenCollaborationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/677ce46dc3ba9502fd020bd9)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerCreateOpenCollaborationResponse {
     /// The open collaboration.
     pub open_collaboration: Option<OpenCollaboration>,
 }
+::shop_api::object!(
+    AffiliateSellerCreateOpenCollaborationResponse { open_collaboration }
+);
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerCreateOpenCollaborationRequest {
-    type Response = AffiliateSellerCreateOpenCollaborationResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.create_open_collaboration",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/affiliate_seller/202412/open_collaborations",
-        summary: "Create an open collaboration.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/677ce46dc3ba9502fd020bd9",
-        flags: ::shop_api::runtime::Flags::NONE,
-        deprecated: false,
-        has_data: true,
-        required: &["product_id", "commission_rate"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerCreateOpenCollaborationResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.create_open_collaboration" Post
+        "/affiliate_seller/202412/open_collaborations" "Create an open collaboration."
+        "https://partner.tiktokshop.com/docv2/page/677ce46dc3ba9502fd020bd9"[] false
+        true["product_id" "commission_rate"]
+    );
 }
-/// Request of `affiliate_seller.search_open_collaboration`: Search open collaboration.
-///
-/// `POST /affiliate_seller/202412/open_collaborations/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/677ce46d8e882e030d4dec7a)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.search_open_collaboration` (`POST /affiliate_seller/202412/open_collaborations/search`): Search open collaboration. — [official documentation](https://partner.tiktokshop.com/docv2/page/677ce46d8e882e030d4dec7a)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerSearchOpenCollaborationRequest {
     /// Pagination offset determines where you begin to search for.
-    #[serde(skip_serializing)]
     pub page_token: Option<String>,
-    /// The value of "page_size" must be greater than 0 and less than or equal to 100.
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// The value of "page_size" must be greater than 0 and less than or equal to 100. Required.
     pub page_size: i64,
     /// Default value of "sort_order" is DESC.
-    #[serde(skip_serializing)]
     pub sort_order: Option<String>,
     /// Some sorting fields are as follows: - product_original_price: sort by products' original price.
-    #[serde(skip_serializing)]
     pub sort_field: Option<String>,
     /// Pass in the parameter type which you use to query open collaborations.
     pub keyword_type: Option<String>,
@@ -2108,11 +1864,13 @@ pub struct AffiliateSellerSearchOpenCollaborationRequest {
     /// The category of the searched product needs to be limited in this param.
     pub top_level_category_id: Option<String>,
 }
-/// Response data of `affiliate_seller.search_open_collaboration`: Search open collaboration.
-///
-/// `POST /affiliate_seller/202412/open_collaborations/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/677ce46d8e882e030d4dec7a)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerSearchOpenCollaborationRequest { @ query page_token, @ query
+    page_size, @ query sort_order, @ query sort_field, keyword_type, keyword,
+    top_level_category_id }
+);
+/// Response data of `affiliate_seller.search_open_collaboration` ([`AffiliateSellerSearchOpenCollaborationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/677ce46d8e882e030d4dec7a)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerSearchOpenCollaborationResponse {
     /// Next page token
     pub next_page_token: Option<String>,
@@ -2121,23 +1879,19 @@ pub struct AffiliateSellerSearchOpenCollaborationResponse {
     /// The open collaborations
     pub open_collaborations: Option<Vec<SearchOpenCollaborationOpenCollaboration>>,
 }
+::shop_api::object!(
+    AffiliateSellerSearchOpenCollaborationResponse { next_page_token, total_count,
+    open_collaborations }
+);
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerSearchOpenCollaborationRequest {
-    type Response = AffiliateSellerSearchOpenCollaborationResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.search_open_collaboration",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/affiliate_seller/202412/open_collaborations/search",
-        summary: "Search open collaboration.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/677ce46d8e882e030d4dec7a",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &["page_size"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerSearchOpenCollaborationResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.search_open_collaboration" Post
+        "/affiliate_seller/202412/open_collaborations/search"
+        "Search open collaboration."
+        "https://partner.tiktokshop.com/docv2/page/677ce46d8e882e030d4dec7a"[IDEMPOTENT]
+        false true["page_size"]
+    );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
         q.push("page_size", &self.page_size);
@@ -2160,46 +1914,33 @@ impl ::shop_api::runtime::Paginated for AffiliateSellerSearchOpenCollaborationRe
         )
     }
 }
-/// Request of `affiliate_seller.review_sample_applications`: Approve or reject the creator's sample application in an open collaboration.
-///
-/// `POST /affiliate_seller/202507/sample_applications/{application_id}/review` — [official documentation](https://partner.tiktokshop.com/docv2/page/687dc7d2150e8c04904469b5)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.review_sample_applications` (`POST /affiliate_seller/202507/sample_applications/{application_id}/review`): Approve or reject the creator's sample application in an open collaboration. — [official documentation](https://partner.tiktokshop.com/docv2/page/687dc7d2150e8c04904469b5)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerReviewSampleApplicationsRequest {
-    /// The unique id of sample request application ID
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// The unique id of sample request application ID Required.
     pub application_id: String,
-    /// The audit action to be taken on a sample application record by the seller.
-    ///
-    /// Required.
+    /// The audit action to be taken on a sample application record by the seller. Required.
     pub review_result: String,
     /// The reason why a seller rejected a creator's sample application.
     pub reject_reason: Option<String>,
 }
-/// Response data of `affiliate_seller.review_sample_applications`: Approve or reject the creator's sample application in an open collaboration.
-///
-/// `POST /affiliate_seller/202507/sample_applications/{application_id}/review` — [official documentation](https://partner.tiktokshop.com/docv2/page/687dc7d2150e8c04904469b5)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerReviewSampleApplicationsRequest { @ path application_id,
+    review_result, reject_reason }
+);
+/// Response data of `affiliate_seller.review_sample_applications` ([`AffiliateSellerReviewSampleApplicationsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/687dc7d2150e8c04904469b5)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerReviewSampleApplicationsResponse {}
+::shop_api::object!(AffiliateSellerReviewSampleApplicationsResponse {});
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerReviewSampleApplicationsRequest {
-    type Response = AffiliateSellerReviewSampleApplicationsResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.review_sample_applications",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/affiliate_seller/202507/sample_applications/{application_id}/review",
-        summary: "Approve or reject the creator's sample application in an open collaboration.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/687dc7d2150e8c04904469b5",
-        flags: ::shop_api::runtime::Flags::NONE,
-        deprecated: false,
-        has_data: false,
-        required: &["application_id", "review_result"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerReviewSampleApplicationsResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.review_sample_applications" Post
+        "/affiliate_seller/202507/sample_applications/{application_id}/review"
+        "Approve or reject the creator's sample application in an open collaboration."
+        "https://partner.tiktokshop.com/docv2/page/687dc7d2150e8c04904469b5"[] false
+        false["application_id" "review_result"]
+    );
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(
             format!(
@@ -2209,24 +1950,20 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerReviewSampleApplications
         )
     }
 }
-/// Request of `affiliate_seller.create_conversation_with_creator`: Get the existing conversation or create a new conversation with the specified TikTok creator for later communication.
-///
-/// `POST /affiliate_seller/202508/conversations` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec5c61db0495090a2c)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.create_conversation_with_creator` (`POST /affiliate_seller/202508/conversations`): Get the existing conversation or create a new conversation with the specified TikTok creator for later communication. — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec5c61db0495090a2c)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerCreateConversationWithCreatorRequest {
-    /// Creator Open ID.
-    ///
-    /// Required.
+    /// Creator Open ID. Required.
     pub creator_open_id: String,
     /// - If 'true', only 'conversation_id' in 'data.conversation' is returned.
     pub only_need_conversation_id: Option<bool>,
 }
-/// Response data of `affiliate_seller.create_conversation_with_creator`: Get the existing conversation or create a new conversation with the specified TikTok creator for later communication.
-///
-/// `POST /affiliate_seller/202508/conversations` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec5c61db0495090a2c)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerCreateConversationWithCreatorRequest { creator_open_id,
+    only_need_conversation_id }
+);
+/// Response data of `affiliate_seller.create_conversation_with_creator` ([`AffiliateSellerCreateConversationWithCreatorRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec5c61db0495090a2c)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerCreateConversationWithCreatorResponse {
     /// Conversion unique id.
     pub conversation_id: Option<String>,
@@ -2241,37 +1978,27 @@ pub struct AffiliateSellerCreateConversationWithCreatorResponse {
     /// Creators' IM User ID.
     pub creator_im_id: Option<String>,
 }
+::shop_api::object!(
+    AffiliateSellerCreateConversationWithCreatorResponse { conversation_id, is_new,
+    username, avatar, unread_count, creator_im_id }
+);
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerCreateConversationWithCreatorRequest {
-    type Response = AffiliateSellerCreateConversationWithCreatorResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.create_conversation_with_creator",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/affiliate_seller/202508/conversations",
-        summary: "Get the existing conversation or create a new conversation with the specified TikTok creator for later communication.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/68c8c9ec5c61db0495090a2c",
-        flags: ::shop_api::runtime::Flags::NONE,
-        deprecated: false,
-        has_data: true,
-        required: &["creator_open_id"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerCreateConversationWithCreatorResponse, super::super::Tiktok,
+        "tiktok" "affiliate_seller" "affiliate_seller.create_conversation_with_creator"
+        Post "/affiliate_seller/202508/conversations"
+        "Get the existing conversation or create a new conversation with the specified TikTok creator for later communication."
+        "https://partner.tiktokshop.com/docv2/page/68c8c9ec5c61db0495090a2c"[] false
+        true["creator_open_id"]
+    );
 }
-/// Request of `affiliate_seller.search_creator_on_marketplace`: Search for Creators in the Creator Marketplace.
-///
-/// `POST /affiliate_seller/202508/marketplace_creators/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d71ead21048edf5545)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.search_creator_on_marketplace` (`POST /affiliate_seller/202508/marketplace_creators/search`): Search for Creators in the Creator Marketplace. — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d71ead21048edf5545)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerSearchCreatorOnMarketplaceRequest {
     /// Pagination offset determines where you begin to search for.
-    #[serde(skip_serializing)]
     pub page_token: Option<String>,
-    /// The value of "page_size" must be 12 or 20
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// The value of "page_size" must be 12 or 20 Required.
     pub page_size: i64,
     /// Caching search results improves api performance and ensures stable request results.
     pub search_key: Option<String>,
@@ -2284,11 +2011,13 @@ pub struct AffiliateSellerSearchCreatorOnMarketplaceRequest {
     /// Filtering by sales volume range intervals which include: UNITS_SOLD_RANGE_0_10: "0-10", UNITS_SOLD_RANGE_10_100: "10-100", UNITS_SOLD_RANGE_100_1000: "100-1000", UNITS_SOLD_RANGE_1000_AND_ABOVE: "1000+" For example: - If UNITS_SOLD_RANGE_0_10 is passed, it means filtering the creator data that...
     pub units_sold_ranges: Option<Vec<String>>,
 }
-/// Response data of `affiliate_seller.search_creator_on_marketplace`: Search for Creators in the Creator Marketplace.
-///
-/// `POST /affiliate_seller/202508/marketplace_creators/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d71ead21048edf5545)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerSearchCreatorOnMarketplaceRequest { @ query page_token, @ query
+    page_size, search_key, keyword, follower_demographics, gmv_ranges, units_sold_ranges
+    }
+);
+/// Response data of `affiliate_seller.search_creator_on_marketplace` ([`AffiliateSellerSearchCreatorOnMarketplaceRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d71ead21048edf5545)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerSearchCreatorOnMarketplaceResponse {
     /// Next page token
     pub next_page_token: Option<String>,
@@ -2297,24 +2026,20 @@ pub struct AffiliateSellerSearchCreatorOnMarketplaceResponse {
     /// Creator's basic information
     pub creators: Option<Vec<SearchCreatorOnMarketplaceCreator>>,
 }
+::shop_api::object!(
+    AffiliateSellerSearchCreatorOnMarketplaceResponse { next_page_token, search_key,
+    creators }
+);
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerSearchCreatorOnMarketplaceRequest {
-    type Response = AffiliateSellerSearchCreatorOnMarketplaceResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.search_creator_on_marketplace",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/affiliate_seller/202508/marketplace_creators/search",
-        summary: "Search for Creators in the Creator Marketplace.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/68c8c9d71ead21048edf5545",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &["page_size"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerSearchCreatorOnMarketplaceResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.search_creator_on_marketplace" Post
+        "/affiliate_seller/202508/marketplace_creators/search"
+        "Search for Creators in the Creator Marketplace."
+        "https://partner.tiktokshop.com/docv2/page/68c8c9d71ead21048edf5545"[IDEMPOTENT]
+        false true["page_size"]
+    );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
         q.push("page_size", &self.page_size);
@@ -2336,49 +2061,35 @@ for AffiliateSellerSearchCreatorOnMarketplaceRequest {
         )
     }
 }
-/// Request of `affiliate_seller.remove_creator_from_open_collaboration`: Remove creators from open collaboration.
-///
-/// `POST /affiliate_seller/202508/open_collaborations/{open_collaboration_id}/remove_creator` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9dba6ae03049b83ebc6)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.remove_creator_from_open_collaboration` (`POST /affiliate_seller/202508/open_collaborations/{open_collaboration_id}/remove_creator`): Remove creators from open collaboration. — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9dba6ae03049b83ebc6)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerRemoveCreatorFromOpenCollaborationRequest {
-    /// Open collaboration ID. This API is only applicable to the seller removing creators from open collaboration.
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// Open collaboration ID. This API is only applicable to the seller removing creators from open collaboration. Required.
     pub open_collaboration_id: String,
-    /// Creator Open ID.
-    ///
-    /// Required.
+    /// Creator Open ID. Required.
     pub creator_user_open_id: String,
-    /// The product identifier.
-    ///
-    /// Required.
+    /// The product identifier. Required.
     pub product_id: String,
 }
-/// Response data of `affiliate_seller.remove_creator_from_open_collaboration`: Remove creators from open collaboration.
-///
-/// `POST /affiliate_seller/202508/open_collaborations/{open_collaboration_id}/remove_creator` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9dba6ae03049b83ebc6)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerRemoveCreatorFromOpenCollaborationRequest { @ path
+    open_collaboration_id, creator_user_open_id, product_id }
+);
+/// Response data of `affiliate_seller.remove_creator_from_open_collaboration` ([`AffiliateSellerRemoveCreatorFromOpenCollaborationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9dba6ae03049b83ebc6)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerRemoveCreatorFromOpenCollaborationResponse {}
+::shop_api::object!(AffiliateSellerRemoveCreatorFromOpenCollaborationResponse {});
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerRemoveCreatorFromOpenCollaborationRequest {
-    type Response = AffiliateSellerRemoveCreatorFromOpenCollaborationResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.remove_creator_from_open_collaboration",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/affiliate_seller/202508/open_collaborations/{open_collaboration_id}/remove_creator",
-        summary: "Remove creators from open collaboration.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/68c8c9dba6ae03049b83ebc6",
-        flags: ::shop_api::runtime::Flags::NONE,
-        deprecated: false,
-        has_data: false,
-        required: &["open_collaboration_id", "creator_user_open_id", "product_id"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerRemoveCreatorFromOpenCollaborationResponse, super::super::Tiktok,
+        "tiktok" "affiliate_seller"
+        "affiliate_seller.remove_creator_from_open_collaboration" Post
+        "/affiliate_seller/202508/open_collaborations/{open_collaboration_id}/remove_creator"
+        "Remove creators from open collaboration."
+        "https://partner.tiktokshop.com/docv2/page/68c8c9dba6ae03049b83ebc6"[] false
+        false["open_collaboration_id" "creator_user_open_id" "product_id"]
+    );
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(
             format!(
@@ -2388,17 +2099,12 @@ for AffiliateSellerRemoveCreatorFromOpenCollaborationRequest {
         )
     }
 }
-/// Request of `affiliate_seller.search_sample_applications`: Seller search sample applications.
-///
-/// `POST /affiliate_seller/202508/sample_applications/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec35ae0604895ad5b7)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.search_sample_applications` (`POST /affiliate_seller/202508/sample_applications/search`): Seller search sample applications. — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec35ae0604895ad5b7)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerSearchSampleApplicationsRequest {
     /// Pagination offset determines where you begin to search for.
-    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// The value of "page_size" must be greater than 0 and less than or equal to 50.
-    #[serde(skip_serializing)]
     pub page_size: Option<i64>,
     /// The unique identifier of a product.
     pub product_id: Option<String>,
@@ -2415,11 +2121,13 @@ pub struct AffiliateSellerSearchSampleApplicationsRequest {
     /// The status of sample applications.
     pub status: Option<String>,
 }
-/// Response data of `affiliate_seller.search_sample_applications`: Seller search sample applications.
-///
-/// `POST /affiliate_seller/202508/sample_applications/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec35ae0604895ad5b7)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerSearchSampleApplicationsRequest { @ query page_token, @ query
+    page_size, product_id, title, creator_user_oepn_id, username, target_collabration_id,
+    order_id, status }
+);
+/// Response data of `affiliate_seller.search_sample_applications` ([`AffiliateSellerSearchSampleApplicationsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec35ae0604895ad5b7)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerSearchSampleApplicationsResponse {
     /// Page token to query next page orders, last page is empty string
     pub next_page_token: Option<String>,
@@ -2428,23 +2136,19 @@ pub struct AffiliateSellerSearchSampleApplicationsResponse {
     /// The sample applications from creators
     pub sample_applications: Option<Vec<SampleApplication>>,
 }
+::shop_api::object!(
+    AffiliateSellerSearchSampleApplicationsResponse { next_page_token, total_count,
+    sample_applications }
+);
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerSearchSampleApplicationsRequest {
-    type Response = AffiliateSellerSearchSampleApplicationsResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.search_sample_applications",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/affiliate_seller/202508/sample_applications/search",
-        summary: "Seller search sample applications.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/68c8c9ec35ae0604895ad5b7",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &[],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerSearchSampleApplicationsResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.search_sample_applications" Post
+        "/affiliate_seller/202508/sample_applications/search"
+        "Seller search sample applications."
+        "https://partner.tiktokshop.com/docv2/page/68c8c9ec35ae0604895ad5b7"[IDEMPOTENT]
+        false true[]
+    );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
         q.push("page_size", &self.page_size);
@@ -2465,86 +2169,57 @@ impl ::shop_api::runtime::Paginated for AffiliateSellerSearchSampleApplicationsR
         )
     }
 }
-/// Request of `affiliate_seller.create_target_collaboration`: Create a target collaboration.
-///
-/// `POST /affiliate_seller/202508/target_collaborations` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d91ead21048edf5571)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.create_target_collaboration` (`POST /affiliate_seller/202508/target_collaborations`): Create a target collaboration. — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d91ead21048edf5571)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerCreateTargetCollaborationRequest {
-    /// The name of the target collaboration.
-    ///
-    /// Required.
+    /// The name of the target collaboration. Required.
     pub name: String,
     /// The message sent to creators associated with the target collaboration.
     pub message: Option<String>,
-    /// The date at which the target collaboration ends, in Unix epoch time.
-    ///
-    /// Required.
+    /// The date at which the target collaboration ends, in Unix epoch time. Required.
     pub end_time: String,
-    /// A list of metadata and data for the products provided by the seller for target collaboration.
-    ///
-    /// Required.
+    /// A list of metadata and data for the products provided by the seller for target collaboration. Required.
     pub products: Vec<CreateTargetCollaborationProduct>,
-    /// Maximum length of the list is '50' user open identifiers.
-    ///
-    /// Required.
+    /// Maximum length of the list is '50' user open identifiers. Required.
     pub creator_user_open_ids: Vec<String>,
-    /// Metadata and data associated with the seller contact information.
-    ///
-    /// Required.
+    /// Metadata and data associated with the seller contact information. Required.
     pub seller_contact_info: SellerContactInfo,
-    /// A set of properties that control the free sample behavior for the product.
-    ///
-    /// Required.
+    /// A set of properties that control the free sample behavior for the product. Required.
     pub free_sample_rule: FreeSampleRule,
 }
-/// Response data of `affiliate_seller.create_target_collaboration`: Create a target collaboration.
-///
-/// `POST /affiliate_seller/202508/target_collaborations` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d91ead21048edf5571)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerCreateTargetCollaborationRequest { name, message, end_time, products,
+    creator_user_open_ids, seller_contact_info, free_sample_rule }
+);
+/// Response data of `affiliate_seller.create_target_collaboration` ([`AffiliateSellerCreateTargetCollaborationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d91ead21048edf5571)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerCreateTargetCollaborationResponse {
     /// The target collaboration.
-    pub target_collaboration: Option<CreateTargetCollaborationTargetCollaboration>,
+    pub target_collaboration: Option<Id>,
     /// A list of user and product identifiers with target collaboration conflicts that caused target collaboration failure.
     pub target_collaboration_conflicts: Option<Vec<TargetCollaborationConflict>>,
 }
+::shop_api::object!(
+    AffiliateSellerCreateTargetCollaborationResponse { target_collaboration,
+    target_collaboration_conflicts }
+);
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerCreateTargetCollaborationRequest {
-    type Response = AffiliateSellerCreateTargetCollaborationResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.create_target_collaboration",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/affiliate_seller/202508/target_collaborations",
-        summary: "Create a target collaboration.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/68c8c9d91ead21048edf5571",
-        flags: ::shop_api::runtime::Flags::NONE,
-        deprecated: false,
-        has_data: true,
-        required: &[
-            "name",
-            "end_time",
-            "products",
-            "creator_user_open_ids",
-            "seller_contact_info",
-            "free_sample_rule",
-        ],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerCreateTargetCollaborationResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.create_target_collaboration" Post
+        "/affiliate_seller/202508/target_collaborations" "Create a target collaboration."
+        "https://partner.tiktokshop.com/docv2/page/68c8c9d91ead21048edf5571"[] false
+        true["name" "end_time" "products" "creator_user_open_ids" "seller_contact_info"
+        "free_sample_rule"]
+    );
 }
-/// Request of `affiliate_seller.search_target_collaborations`: Search for all existing target collaborations.
-///
-/// `POST /affiliate_seller/202508/target_collaborations/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9db1b95f60490f5355e)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.search_target_collaborations` (`POST /affiliate_seller/202508/target_collaborations/search`): Search for all existing target collaborations. — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9db1b95f60490f5355e)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerSearchTargetCollaborationsRequest {
     /// The value of "page_size" must be 20, 50 or 100.
-    #[serde(skip_serializing)]
     pub page_size: Option<i64>,
     /// Pagination offset determines where you begin to search for.
-    #[serde(skip_serializing)]
     pub page_token: Option<String>,
     /// Filtering by acceptance status of creators who are invited to target collaborations.
     pub creator_accept_status: Option<String>,
@@ -2554,16 +2229,16 @@ pub struct AffiliateSellerSearchTargetCollaborationsRequest {
     pub search_param: Option<SearchParam>,
     /// Creators' TikTok User Open ID.More details - CREATOR_OPEN_ID: If you use CREATOR_OPEN_ID to search, you can search for target collaboration information for a specified creator ID.
     pub creator_user_open_id: Option<String>,
-    /// Filtering by target collaborations' status.
-    ///
-    /// Required.
+    /// Filtering by target collaborations' status. Required.
     pub collaboration_status: String,
 }
-/// Response data of `affiliate_seller.search_target_collaborations`: Search for all existing target collaborations.
-///
-/// `POST /affiliate_seller/202508/target_collaborations/search` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9db1b95f60490f5355e)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerSearchTargetCollaborationsRequest { @ query page_size, @ query
+    page_token, creator_accept_status, free_sample_setting, search_param,
+    creator_user_open_id, collaboration_status }
+);
+/// Response data of `affiliate_seller.search_target_collaborations` ([`AffiliateSellerSearchTargetCollaborationsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9db1b95f60490f5355e)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerSearchTargetCollaborationsResponse {
     /// The total count of target collaboration returned by this query.
     pub total_count: Option<i64>,
@@ -2574,24 +2249,20 @@ pub struct AffiliateSellerSearchTargetCollaborationsResponse {
         Vec<SearchTargetCollaborationsTargetCollaboration>,
     >,
 }
+::shop_api::object!(
+    AffiliateSellerSearchTargetCollaborationsResponse { total_count, next_page_token,
+    target_collaborations }
+);
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerSearchTargetCollaborationsRequest {
-    type Response = AffiliateSellerSearchTargetCollaborationsResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.search_target_collaborations",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/affiliate_seller/202508/target_collaborations/search",
-        summary: "Search for all existing target collaborations.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/68c8c9db1b95f60490f5355e",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::IDEMPOTENT),
-        deprecated: false,
-        has_data: true,
-        required: &["collaboration_status"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerSearchTargetCollaborationsResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.search_target_collaborations" Post
+        "/affiliate_seller/202508/target_collaborations/search"
+        "Search for all existing target collaborations."
+        "https://partner.tiktokshop.com/docv2/page/68c8c9db1b95f60490f5355e"[IDEMPOTENT]
+        false true["collaboration_status"]
+    );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
         q.push("page_token", &self.page_token);
@@ -2613,47 +2284,36 @@ for AffiliateSellerSearchTargetCollaborationsRequest {
         )
     }
 }
-/// Request of `affiliate_seller.generate_target_collaboration_link`: Generate a Target Collaboration Link that the seller can share with the creator.
-///
-/// `POST /affiliate_seller/202509/target_collaboration/{target_collaboration_id}/link` — [official documentation](https://partner.tiktokshop.com/docv2/page/68d4e70b174916049db1c6c3)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.generate_target_collaboration_link` (`POST /affiliate_seller/202509/target_collaboration/{target_collaboration_id}/link`): Generate a Target Collaboration Link that the seller can share with the creator. — [official documentation](https://partner.tiktokshop.com/docv2/page/68d4e70b174916049db1c6c3)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerGenerateTargetCollaborationLinkRequest {
-    /// Target collaboration ID.
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// Target collaboration ID. Required.
     pub target_collaboration_id: String,
     /// The partner identifier used in API requests.
-    #[serde(skip_serializing)]
     pub category_asset_cipher: Option<String>,
 }
-/// Response data of `affiliate_seller.generate_target_collaboration_link`: Generate a Target Collaboration Link that the seller can share with the creator.
-///
-/// `POST /affiliate_seller/202509/target_collaboration/{target_collaboration_id}/link` — [official documentation](https://partner.tiktokshop.com/docv2/page/68d4e70b174916049db1c6c3)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerGenerateTargetCollaborationLinkRequest { @ path
+    target_collaboration_id, @ query category_asset_cipher }
+);
+/// Response data of `affiliate_seller.generate_target_collaboration_link` ([`AffiliateSellerGenerateTargetCollaborationLinkRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68d4e70b174916049db1c6c3)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerGenerateTargetCollaborationLinkResponse {
     /// The link of the target invitation, the creator can jump to the page of adding products after clicking.
     pub link: Option<String>,
 }
+::shop_api::object!(AffiliateSellerGenerateTargetCollaborationLinkResponse { link });
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerGenerateTargetCollaborationLinkRequest {
-    type Response = AffiliateSellerGenerateTargetCollaborationLinkResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.generate_target_collaboration_link",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/affiliate_seller/202509/target_collaboration/{target_collaboration_id}/link",
-        summary: "Generate a Target Collaboration Link that the seller can share with the creator.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/68d4e70b174916049db1c6c3",
-        flags: ::shop_api::runtime::Flags::NONE,
-        deprecated: false,
-        has_data: true,
-        required: &["target_collaboration_id"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerGenerateTargetCollaborationLinkResponse, super::super::Tiktok,
+        "tiktok" "affiliate_seller" "affiliate_seller.generate_target_collaboration_link"
+        Post
+        "/affiliate_seller/202509/target_collaboration/{target_collaboration_id}/link"
+        "Generate a Target Collaboration Link that the seller can share with the creator."
+        "https://partner.tiktokshop.com/docv2/page/68d4e70b174916049db1c6c3"[] false
+        true["target_collaboration_id"]
+    );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("category_asset_cipher", &self.category_asset_cipher);
     }
@@ -2666,22 +2326,15 @@ for AffiliateSellerGenerateTargetCollaborationLinkRequest {
         )
     }
 }
-/// Request of `affiliate_seller.upload_message_image`: You must use this API to upload the image first, before sending an image as a message using Send IM Messsage.
-///
-/// `POST /affiliate_seller/202511/images/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/690d5b20e059b3049f13fac2)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.upload_message_image` (`POST /affiliate_seller/202511/images/upload`): You must use this API to upload the image first, before sending an image as a message using Send IM Messsage. — [official documentation](https://partner.tiktokshop.com/docv2/page/690d5b20e059b3049f13fac2)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerUploadMessageImageRequest {
-    /// The format of the image must be jpg, gif, webp, or png.
-    ///
-    /// Required.
+    /// The format of the image must be jpg, gif, webp, or png. Required.
     pub data: String,
 }
-/// Response data of `affiliate_seller.upload_message_image`: You must use this API to upload the image first, before sending an image as a message using Send IM Messsage.
-///
-/// `POST /affiliate_seller/202511/images/upload` — [official documentation](https://partner.tiktokshop.com/docv2/page/690d5b20e059b3049f13fac2)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(AffiliateSellerUploadMessageImageRequest { data });
+/// Response data of `affiliate_seller.upload_message_image` ([`AffiliateSellerUploadMessageImageRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/690d5b20e059b3049f13fac2)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerUploadMessageImageResponse {
     /// Image URL
     pub url: Option<String>,
@@ -2690,97 +2343,63 @@ pub struct AffiliateSellerUploadMessageImageResponse {
     /// Image height
     pub height: Option<i64>,
 }
+::shop_api::object!(AffiliateSellerUploadMessageImageResponse { url, width, height });
 impl ::shop_api::runtime::ApiRequest for AffiliateSellerUploadMessageImageRequest {
-    type Response = AffiliateSellerUploadMessageImageResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.upload_message_image",
-        method: ::shop_api::runtime::HttpMethod::Post,
-        path: "/affiliate_seller/202511/images/upload",
-        summary: "You must use this API to upload the image first, before sending an image as a message using Send IM Messsage.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/690d5b20e059b3049f13fac2",
-        flags: ::shop_api::runtime::Flags::NONE
-            .with(::shop_api::runtime::Flags::NO_SHOP_CIPHER)
-            .with(::shop_api::runtime::Flags::MULTIPART),
-        deprecated: false,
-        has_data: true,
-        required: &["data"],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerUploadMessageImageResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.upload_message_image" Post
+        "/affiliate_seller/202511/images/upload"
+        "You must use this API to upload the image first, before sending an image as a message using Send IM Messsage."
+        "https://partner.tiktokshop.com/docv2/page/690d5b20e059b3049f13fac2"[NO_SHOP_CIPHER
+        MULTIPART] false true["data"]
+    );
 }
-/// Request of `affiliate_seller.update_target_collaboration`: Update STANDARD target collaboration.
-///
-/// `PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ddd435d6049a1ebd59)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+/// Request of `affiliate_seller.update_target_collaboration` (`PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}`): Update STANDARD target collaboration. — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ddd435d6049a1ebd59)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerUpdateTargetCollaborationRequest {
-    /// The unique id of specific target collaboration.
-    ///
-    /// Required.
-    #[serde(skip_serializing)]
+    /// The unique id of specific target collaboration. Required.
     pub target_collaboration_id: String,
-    /// The name of the target collaboration.
-    ///
-    /// Required.
+    /// The name of the target collaboration. Required.
     pub name: String,
-    /// The end time of the target collaboration.
-    ///
-    /// Required.
+    /// The end time of the target collaboration. Required.
     pub end_time: String,
-    /// The information about the products provided by the seller for target collaboration with creators in the target collaboration.
-    ///
-    /// Required.
+    /// The information about the products provided by the seller for target collaboration with creators in the target collaboration. Required.
     pub products: Vec<UpdateTargetCollaborationProduct>,
-    /// The list of Creators' TikTok User Open IDs invited in the target collaboration.
-    ///
-    /// Required.
+    /// The list of Creators' TikTok User Open IDs invited in the target collaboration. Required.
     pub creator_user_open_ids: Vec<String>,
-    /// Contact information for the seller in the target collaboration.
-    ///
-    /// Required.
+    /// Contact information for the seller in the target collaboration. Required.
     pub seller_contact_info: SellerContactInfo,
-    /// The free sample rules set by the seller in the target collaboration.
-    ///
-    /// Required.
+    /// The free sample rules set by the seller in the target collaboration. Required.
     pub free_sample_rule: FreeSampleRule,
 }
-/// Response data of `affiliate_seller.update_target_collaboration`: Update STANDARD target collaboration.
-///
-/// `PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}` — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ddd435d6049a1ebd59)
-#[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-#[serde(default)]
+::shop_api::object!(
+    AffiliateSellerUpdateTargetCollaborationRequest { @ path target_collaboration_id,
+    name, end_time, products, creator_user_open_ids, seller_contact_info,
+    free_sample_rule }
+);
+/// Response data of `affiliate_seller.update_target_collaboration` ([`AffiliateSellerUpdateTargetCollaborationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ddd435d6049a1ebd59)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerUpdateTargetCollaborationResponse {
     /// A list of creators and products with target collaboration conflicts that caused target collaboration update failure.
     pub target_collaboration_conflicts: Option<Vec<TargetCollaborationConflict>>,
     /// Describe which fields were not updated successfully.
     pub update_failed: Option<UpdateFailed>,
 }
+::shop_api::object!(
+    AffiliateSellerUpdateTargetCollaborationResponse { target_collaboration_conflicts,
+    update_failed }
+);
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerUpdateTargetCollaborationRequest {
-    type Response = AffiliateSellerUpdateTargetCollaborationResponse;
-    type Platform = super::super::Tiktok;
-    const ENDPOINT: &'static ::shop_api::runtime::Endpoint = &::shop_api::runtime::Endpoint {
-        platform: "tiktok",
-        module: "affiliate_seller",
-        name: "affiliate_seller.update_target_collaboration",
-        method: ::shop_api::runtime::HttpMethod::Put,
-        path: "/affiliate_seller/202508/target_collaborations/{target_collaboration_id}",
-        summary: "Update STANDARD target collaboration.",
-        doc_url: "https://partner.tiktokshop.com/docv2/page/68c8c9ddd435d6049a1ebd59",
-        flags: ::shop_api::runtime::Flags::NONE,
-        deprecated: false,
-        has_data: true,
-        required: &[
-            "target_collaboration_id",
-            "name",
-            "end_time",
-            "products",
-            "creator_user_open_ids",
-            "seller_contact_info",
-            "free_sample_rule",
-        ],
-    };
+    ::shop_api::endpoint!(
+        AffiliateSellerUpdateTargetCollaborationResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.update_target_collaboration" Put
+        "/affiliate_seller/202508/target_collaborations/{target_collaboration_id}"
+        "Update STANDARD target collaboration."
+        "https://partner.tiktokshop.com/docv2/page/68c8c9ddd435d6049a1ebd59"[] false
+        true["target_collaboration_id" "name" "end_time" "products"
+        "creator_user_open_ids" "seller_contact_info" "free_sample_rule"]
+    );
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(
             format!(
@@ -2791,20 +2410,14 @@ for AffiliateSellerUpdateTargetCollaborationRequest {
     }
 }
 impl super::super::Client {
-    /// Search the orders creators brought in, with their commissions (version 202410).
-    ///
-    /// `affiliate_seller.search_orders` (`POST /affiliate_seller/202410/orders/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6722babac7ef47030dc00d11)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
+    /// Search the orders creators brought in, with their commissions (version 202410) (`affiliate_seller.search_orders`, [official documentation](https://partner.tiktokshop.com/docv2/page/6722babac7ef47030dc00d11)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_search_orders(
         &self,
         req: &AffiliateSellerSearchOrdersRequest,
     ) -> ::shop_api::runtime::Result<AffiliateSellerSearchOrdersResponse> {
         self.execute(req).await
     }
-    /// Generate the promotion link of a product for creators (version 202405).
-    ///
-    /// `affiliate_seller.generate_product_promotion_link` (`POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate`) — [official documentation](https://partner.tiktokshop.com/docv2/page/generate-affiliate-product-promotion-link-202405)
+    /// Generate the promotion link of a product for creators (version 202405) (`affiliate_seller.generate_product_promotion_link`, [official documentation](https://partner.tiktokshop.com/docv2/page/generate-affiliate-product-promotion-link-202405)).
     pub async fn affiliate_seller_generate_product_promotion_link(
         &self,
         req: &AffiliateSellerGenerateProductPromotionLinkRequest,
@@ -2813,31 +2426,21 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Remove affiliate target collaboration.
-    ///
-    /// `affiliate_seller.remove_target_collaboration` (`DELETE /affiliate_seller/202409/target_collaborations/{target_collaboration_id}`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6729857b6672ad030898ba8b)
+    /// Remove affiliate target collaboration (`affiliate_seller.remove_target_collaboration`, [official documentation](https://partner.tiktokshop.com/docv2/page/6729857b6672ad030898ba8b)).
     pub async fn affiliate_seller_remove_target_collaboration(
         &self,
         req: &AffiliateSellerRemoveTargetCollaborationRequest,
     ) -> ::shop_api::runtime::Result<AffiliateSellerRemoveTargetCollaborationResponse> {
         self.execute(req).await
     }
-    /// Get the open collaboration settings, including auto add settings.
-    ///
-    /// `affiliate_seller.open_collaboration_settings` (`GET /affiliate_seller/202409/open_collaboration_settings`) — [official documentation](https://partner.tiktokshop.com/docv2/page/672c6484c7ef47030de95f1f)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
+    /// Get the open collaboration settings, including auto add settings (`affiliate_seller.open_collaboration_settings`, [official documentation](https://partner.tiktokshop.com/docv2/page/672c6484c7ef47030de95f1f)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_open_collaboration_settings(
         &self,
         req: &AffiliateSellerOpenCollaborationSettingsRequest,
     ) -> ::shop_api::runtime::Result<AffiliateSellerOpenCollaborationSettingsResponse> {
         self.execute(req).await
     }
-    /// Get the status and the details of the sample rules for products under an open collaboration.
-    ///
-    /// `affiliate_seller.open_collaboration_sample_rules` (`GET /affiliate_seller/202410/open_collaborations/sample_rules`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d60741d9402f83bf8ce)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
+    /// Get the status and the details of the sample rules for products under an open collaboration (`affiliate_seller.open_collaboration_sample_rules`, [official documentation](https://partner.tiktokshop.com/docv2/page/67287d60741d9402f83bf8ce)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_open_collaboration_sample_rules(
         &self,
         req: &AffiliateSellerOpenCollaborationSampleRulesRequest,
@@ -2846,44 +2449,28 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Get chat history in one conversation.
-    ///
-    /// `affiliate_seller.message_in_the_conversation` (`GET /affiliate_seller/202412/conversation/{conversation_id}/messages`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db7678625303154781d4)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
+    /// Get chat history in one conversation (`affiliate_seller.message_in_the_conversation`, [official documentation](https://partner.tiktokshop.com/docv2/page/6791db7678625303154781d4)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_message_in_the_conversation(
         &self,
         req: &AffiliateSellerMessageInTheConversationRequest,
     ) -> ::shop_api::runtime::Result<AffiliateSellerMessageInTheConversationResponse> {
         self.execute(req).await
     }
-    /// Get User's Conversation list.
-    ///
-    /// `affiliate_seller.conversation_list` (`GET /affiliate_seller/202412/conversations`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db764ddec3030b395150)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
+    /// Get User's Conversation list (`affiliate_seller.conversation_list`, [official documentation](https://partner.tiktokshop.com/docv2/page/6791db764ddec3030b395150)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_conversation_list(
         &self,
         req: &AffiliateSellerConversationListRequest,
     ) -> ::shop_api::runtime::Result<AffiliateSellerConversationListResponse> {
         self.execute(req).await
     }
-    /// Get the unread messages from the last minute.
-    ///
-    /// `affiliate_seller.latest_unread_messages` (`GET /affiliate_seller/202412/conversations/messages/list/newest`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db78bd083702fd2d3a47)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
+    /// Get the unread messages from the last minute (`affiliate_seller.latest_unread_messages`, [official documentation](https://partner.tiktokshop.com/docv2/page/6791db78bd083702fd2d3a47)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_latest_unread_messages(
         &self,
         req: &AffiliateSellerLatestUnreadMessagesRequest,
     ) -> ::shop_api::runtime::Result<AffiliateSellerLatestUnreadMessagesResponse> {
         self.execute(req).await
     }
-    /// Get the Creator Affiliate's Marketplace information and performance metrics in the last 30 days.
-    ///
-    /// `affiliate_seller.marketplace_creator_performance` (`GET /affiliate_seller/202508/marketplace_creators/{creator_user_id}`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d935ae0604895ad4c3)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
+    /// Get the Creator Affiliate's Marketplace information and performance metrics in the last 30 days (`affiliate_seller.marketplace_creator_performance`, [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d935ae0604895ad4c3)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_marketplace_creator_performance(
         &self,
         req: &AffiliateSellerMarketplaceCreatorPerformanceRequest,
@@ -2892,11 +2479,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Get the creator content details of specified open collaboration.
-    ///
-    /// `affiliate_seller.open_collaboration_creator_content_detail` (`GET /affiliate_seller/202508/open_collaborations/creator_content_details`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9f13f568504acb98d7c)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
+    /// Get the creator content details of specified open collaboration (`affiliate_seller.open_collaboration_creator_content_detail`, [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9f13f568504acb98d7c)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_open_collaboration_creator_content_detail(
         &self,
         req: &AffiliateSellerOpenCollaborationCreatorContentDetailRequest,
@@ -2905,11 +2488,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Get target collaboration information.
-    ///
-    /// `affiliate_seller.query_target_collaboration_detail` (`GET /affiliate_seller/202508/target_collaborations/{target_collaboration_id}`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9eb35ae0604895ad5a6)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
+    /// Get target collaboration information (`affiliate_seller.query_target_collaboration_detail`, [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9eb35ae0604895ad5a6)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_query_target_collaboration_detail(
         &self,
         req: &AffiliateSellerQueryTargetCollaborationDetailRequest,
@@ -2918,9 +2497,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Edit a Seller's open collaboration settings.
-    ///
-    /// `affiliate_seller.edit_open_collaboration_settings` (`POST /affiliate_seller/202405/open_collaboration_settings`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6656d987a0778602df27629e)
+    /// Edit a Seller's open collaboration settings (`affiliate_seller.edit_open_collaboration_settings`, [official documentation](https://partner.tiktokshop.com/docv2/page/6656d987a0778602df27629e)).
     pub async fn affiliate_seller_edit_open_collaboration_settings(
         &self,
         req: &AffiliateSellerEditOpenCollaborationSettingsRequest,
@@ -2929,11 +2506,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Search the information of products with open collaboration by category, commission rate, and keywords.
-    ///
-    /// `affiliate_seller.search_affiliate_open_collaboration_product` (`POST /affiliate_seller/202405/open_collaborations/products/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/66716aa19a01ec02e5b90513)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
+    /// Search the information of products with open collaboration by category, commission rate, and keywords (`affiliate_seller.search_affiliate_open_collaboration_product`, [official documentation](https://partner.tiktokshop.com/docv2/page/66716aa19a01ec02e5b90513)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_search_affiliate_open_collaboration_product(
         &self,
         req: &AffiliateSellerSearchAffiliateOpenCollaborationProductRequest,
@@ -2942,11 +2515,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Seller search sample applications fulfillments.
-    ///
-    /// `affiliate_seller.search_sample_applications_fulfillments` (`POST /affiliate_seller/202409/sample_applications/{application_id}/fulfillments/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d5fe32c7f030d61c4e1)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
+    /// Seller search sample applications fulfillments (`affiliate_seller.search_sample_applications_fulfillments`, [official documentation](https://partner.tiktokshop.com/docv2/page/67287d5fe32c7f030d61c4e1)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_search_sample_applications_fulfillments(
         &self,
         req: &AffiliateSellerSearchSampleApplicationsFulfillmentsRequest,
@@ -2955,9 +2524,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Manage sample rules in open collaborations, like valid time periods, or thresholds for creators to request samples.
-    ///
-    /// `affiliate_seller.edit_open_collaboration_sample_rule` (`POST /affiliate_seller/202410/open_collaborations/sample_rules`) — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d63696a9f02ffc05923)
+    /// Manage sample rules in open collaborations, like valid time periods, or thresholds for creators to request samples (`affiliate_seller.edit_open_collaboration_sample_rule`, [official documentation](https://partner.tiktokshop.com/docv2/page/67287d63696a9f02ffc05923)).
     pub async fn affiliate_seller_edit_open_collaboration_sample_rule(
         &self,
         req: &AffiliateSellerEditOpenCollaborationSampleRuleRequest,
@@ -2966,56 +2533,42 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Send IM message.
-    ///
-    /// `affiliate_seller.send_im_message` (`POST /affiliate_seller/202412/conversations/{conversation_id}/messages`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db76bd083702fd2d3a37)
+    /// Send IM message (`affiliate_seller.send_im_message`, [official documentation](https://partner.tiktokshop.com/docv2/page/6791db76bd083702fd2d3a37)).
     pub async fn affiliate_seller_send_im_message(
         &self,
         req: &AffiliateSellerSendImMessageRequest,
     ) -> ::shop_api::runtime::Result<AffiliateSellerSendImMessageResponse> {
         self.execute(req).await
     }
-    /// Mark the messages in the specified conversations to be read.
-    ///
-    /// `affiliate_seller.mark_conversation_read` (`POST /affiliate_seller/202412/conversatons/read`) — [official documentation](https://partner.tiktokshop.com/docv2/page/6791db761882810314a991a8)
+    /// Mark the messages in the specified conversations to be read (`affiliate_seller.mark_conversation_read`, [official documentation](https://partner.tiktokshop.com/docv2/page/6791db761882810314a991a8)).
     pub async fn affiliate_seller_mark_conversation_read(
         &self,
         req: &AffiliateSellerMarkConversationReadRequest,
     ) -> ::shop_api::runtime::Result<AffiliateSellerMarkConversationReadResponse> {
         self.execute(req).await
     }
-    /// Create an open collaboration.
-    ///
-    /// `affiliate_seller.create_open_collaboration` (`POST /affiliate_seller/202412/open_collaborations`) — [official documentation](https://partner.tiktokshop.com/docv2/page/677ce46dc3ba9502fd020bd9)
+    /// Create an open collaboration (`affiliate_seller.create_open_collaboration`, [official documentation](https://partner.tiktokshop.com/docv2/page/677ce46dc3ba9502fd020bd9)).
     pub async fn affiliate_seller_create_open_collaboration(
         &self,
         req: &AffiliateSellerCreateOpenCollaborationRequest,
     ) -> ::shop_api::runtime::Result<AffiliateSellerCreateOpenCollaborationResponse> {
         self.execute(req).await
     }
-    /// Search open collaboration.
-    ///
-    /// `affiliate_seller.search_open_collaboration` (`POST /affiliate_seller/202412/open_collaborations/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/677ce46d8e882e030d4dec7a)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
+    /// Search open collaboration (`affiliate_seller.search_open_collaboration`, [official documentation](https://partner.tiktokshop.com/docv2/page/677ce46d8e882e030d4dec7a)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_search_open_collaboration(
         &self,
         req: &AffiliateSellerSearchOpenCollaborationRequest,
     ) -> ::shop_api::runtime::Result<AffiliateSellerSearchOpenCollaborationResponse> {
         self.execute(req).await
     }
-    /// Approve or reject the creator's sample application in an open collaboration.
-    ///
-    /// `affiliate_seller.review_sample_applications` (`POST /affiliate_seller/202507/sample_applications/{application_id}/review`) — [official documentation](https://partner.tiktokshop.com/docv2/page/687dc7d2150e8c04904469b5)
+    /// Approve or reject the creator's sample application in an open collaboration (`affiliate_seller.review_sample_applications`, [official documentation](https://partner.tiktokshop.com/docv2/page/687dc7d2150e8c04904469b5)).
     pub async fn affiliate_seller_review_sample_applications(
         &self,
         req: &AffiliateSellerReviewSampleApplicationsRequest,
     ) -> ::shop_api::runtime::Result<AffiliateSellerReviewSampleApplicationsResponse> {
         self.execute(req).await
     }
-    /// Get the existing conversation or create a new conversation with the specified TikTok creator for later communication.
-    ///
-    /// `affiliate_seller.create_conversation_with_creator` (`POST /affiliate_seller/202508/conversations`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec5c61db0495090a2c)
+    /// Get the existing conversation or create a new conversation with the specified TikTok creator for later communication (`affiliate_seller.create_conversation_with_creator`, [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec5c61db0495090a2c)).
     pub async fn affiliate_seller_create_conversation_with_creator(
         &self,
         req: &AffiliateSellerCreateConversationWithCreatorRequest,
@@ -3024,20 +2577,14 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Search for Creators in the Creator Marketplace.
-    ///
-    /// `affiliate_seller.search_creator_on_marketplace` (`POST /affiliate_seller/202508/marketplace_creators/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d71ead21048edf5545)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
+    /// Search for Creators in the Creator Marketplace (`affiliate_seller.search_creator_on_marketplace`, [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d71ead21048edf5545)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_search_creator_on_marketplace(
         &self,
         req: &AffiliateSellerSearchCreatorOnMarketplaceRequest,
     ) -> ::shop_api::runtime::Result<AffiliateSellerSearchCreatorOnMarketplaceResponse> {
         self.execute(req).await
     }
-    /// Remove creators from open collaboration.
-    ///
-    /// `affiliate_seller.remove_creator_from_open_collaboration` (`POST /affiliate_seller/202508/open_collaborations/{open_collaboration_id}/remove_creator`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9dba6ae03049b83ebc6)
+    /// Remove creators from open collaboration (`affiliate_seller.remove_creator_from_open_collaboration`, [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9dba6ae03049b83ebc6)).
     pub async fn affiliate_seller_remove_creator_from_open_collaboration(
         &self,
         req: &AffiliateSellerRemoveCreatorFromOpenCollaborationRequest,
@@ -3046,40 +2593,28 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Seller search sample applications.
-    ///
-    /// `affiliate_seller.search_sample_applications` (`POST /affiliate_seller/202508/sample_applications/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec35ae0604895ad5b7)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
+    /// Seller search sample applications (`affiliate_seller.search_sample_applications`, [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ec35ae0604895ad5b7)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_search_sample_applications(
         &self,
         req: &AffiliateSellerSearchSampleApplicationsRequest,
     ) -> ::shop_api::runtime::Result<AffiliateSellerSearchSampleApplicationsResponse> {
         self.execute(req).await
     }
-    /// Create a target collaboration.
-    ///
-    /// `affiliate_seller.create_target_collaboration` (`POST /affiliate_seller/202508/target_collaborations`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d91ead21048edf5571)
+    /// Create a target collaboration (`affiliate_seller.create_target_collaboration`, [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d91ead21048edf5571)).
     pub async fn affiliate_seller_create_target_collaboration(
         &self,
         req: &AffiliateSellerCreateTargetCollaborationRequest,
     ) -> ::shop_api::runtime::Result<AffiliateSellerCreateTargetCollaborationResponse> {
         self.execute(req).await
     }
-    /// Search for all existing target collaborations.
-    ///
-    /// `affiliate_seller.search_target_collaborations` (`POST /affiliate_seller/202508/target_collaborations/search`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9db1b95f60490f5355e)
-    ///
-    /// Idempotent: retried on transport errors and 5xx.
+    /// Search for all existing target collaborations (`affiliate_seller.search_target_collaborations`, [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9db1b95f60490f5355e)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_search_target_collaborations(
         &self,
         req: &AffiliateSellerSearchTargetCollaborationsRequest,
     ) -> ::shop_api::runtime::Result<AffiliateSellerSearchTargetCollaborationsResponse> {
         self.execute(req).await
     }
-    /// Generate a Target Collaboration Link that the seller can share with the creator.
-    ///
-    /// `affiliate_seller.generate_target_collaboration_link` (`POST /affiliate_seller/202509/target_collaboration/{target_collaboration_id}/link`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68d4e70b174916049db1c6c3)
+    /// Generate a Target Collaboration Link that the seller can share with the creator (`affiliate_seller.generate_target_collaboration_link`, [official documentation](https://partner.tiktokshop.com/docv2/page/68d4e70b174916049db1c6c3)).
     pub async fn affiliate_seller_generate_target_collaboration_link(
         &self,
         req: &AffiliateSellerGenerateTargetCollaborationLinkRequest,
@@ -3088,9 +2623,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// You must use this API to upload the image first, before sending an image as a message using Send IM Messsage.
-    ///
-    /// `affiliate_seller.upload_message_image` (`POST /affiliate_seller/202511/images/upload`) — [official documentation](https://partner.tiktokshop.com/docv2/page/690d5b20e059b3049f13fac2)
+    /// You must use this API to upload the image first, before sending an image as a message using Send IM Messsage (`affiliate_seller.upload_message_image`, [official documentation](https://partner.tiktokshop.com/docv2/page/690d5b20e059b3049f13fac2)).
     ///
     /// The body is `multipart/form-data`: the text fields of `req` and the file parts in `files`.
     pub async fn affiliate_seller_upload_message_image(
@@ -3100,9 +2633,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AffiliateSellerUploadMessageImageResponse> {
         self.execute_multipart(req, files).await
     }
-    /// Update STANDARD target collaboration.
-    ///
-    /// `affiliate_seller.update_target_collaboration` (`PUT /affiliate_seller/202508/target_collaborations/{target_collaboration_id}`) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ddd435d6049a1ebd59)
+    /// Update STANDARD target collaboration (`affiliate_seller.update_target_collaboration`, [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9ddd435d6049a1ebd59)).
     pub async fn affiliate_seller_update_target_collaboration(
         &self,
         req: &AffiliateSellerUpdateTargetCollaborationRequest,
@@ -3110,149 +2641,32 @@ impl super::super::Client {
         self.execute(req).await
     }
 }
-/// The endpoints of this module, in spec order.
-pub static ENDPOINTS: &[&::shop_api::runtime::Endpoint] = &[
-    <AffiliateSellerSearchOrdersRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerGenerateProductPromotionLinkRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerRemoveTargetCollaborationRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerOpenCollaborationSettingsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerOpenCollaborationSampleRulesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerMessageInTheConversationRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerConversationListRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerLatestUnreadMessagesRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerMarketplaceCreatorPerformanceRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerOpenCollaborationCreatorContentDetailRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerQueryTargetCollaborationDetailRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerEditOpenCollaborationSettingsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerSearchAffiliateOpenCollaborationProductRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerSearchSampleApplicationsFulfillmentsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerEditOpenCollaborationSampleRuleRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerSendImMessageRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerMarkConversationReadRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerCreateOpenCollaborationRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerSearchOpenCollaborationRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerReviewSampleApplicationsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerCreateConversationWithCreatorRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerSearchCreatorOnMarketplaceRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerRemoveCreatorFromOpenCollaborationRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerSearchSampleApplicationsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerCreateTargetCollaborationRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerSearchTargetCollaborationsRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerGenerateTargetCollaborationLinkRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerUploadMessageImageRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-    <AffiliateSellerUpdateTargetCollaborationRequest as ::shop_api::runtime::ApiRequest>::ENDPOINT,
-];
-/// Call `visitor` with the request type of the endpoint named `name`, or give it back.
-pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::super::Tiktok>>(
-    name: &str,
-    visitor: V,
-) -> Result<V::Output, V> {
-    match name {
-        "affiliate_seller.search_orders" => {
-            Ok(visitor.visit::<AffiliateSellerSearchOrdersRequest>())
-        }
-        "affiliate_seller.generate_product_promotion_link" => {
-            Ok(visitor.visit::<AffiliateSellerGenerateProductPromotionLinkRequest>())
-        }
-        "affiliate_seller.remove_target_collaboration" => {
-            Ok(visitor.visit::<AffiliateSellerRemoveTargetCollaborationRequest>())
-        }
-        "affiliate_seller.open_collaboration_settings" => {
-            Ok(visitor.visit::<AffiliateSellerOpenCollaborationSettingsRequest>())
-        }
-        "affiliate_seller.open_collaboration_sample_rules" => {
-            Ok(visitor.visit::<AffiliateSellerOpenCollaborationSampleRulesRequest>())
-        }
-        "affiliate_seller.message_in_the_conversation" => {
-            Ok(visitor.visit::<AffiliateSellerMessageInTheConversationRequest>())
-        }
-        "affiliate_seller.conversation_list" => {
-            Ok(visitor.visit::<AffiliateSellerConversationListRequest>())
-        }
-        "affiliate_seller.latest_unread_messages" => {
-            Ok(visitor.visit::<AffiliateSellerLatestUnreadMessagesRequest>())
-        }
-        "affiliate_seller.marketplace_creator_performance" => {
-            Ok(visitor.visit::<AffiliateSellerMarketplaceCreatorPerformanceRequest>())
-        }
-        "affiliate_seller.open_collaboration_creator_content_detail" => {
-            Ok(
-                visitor
-                    .visit::<
-                        AffiliateSellerOpenCollaborationCreatorContentDetailRequest,
-                    >(),
-            )
-        }
-        "affiliate_seller.query_target_collaboration_detail" => {
-            Ok(visitor.visit::<AffiliateSellerQueryTargetCollaborationDetailRequest>())
-        }
-        "affiliate_seller.edit_open_collaboration_settings" => {
-            Ok(visitor.visit::<AffiliateSellerEditOpenCollaborationSettingsRequest>())
-        }
-        "affiliate_seller.search_affiliate_open_collaboration_product" => {
-            Ok(
-                visitor
-                    .visit::<
-                        AffiliateSellerSearchAffiliateOpenCollaborationProductRequest,
-                    >(),
-            )
-        }
-        "affiliate_seller.search_sample_applications_fulfillments" => {
-            Ok(
-                visitor
-                    .visit::<
-                        AffiliateSellerSearchSampleApplicationsFulfillmentsRequest,
-                    >(),
-            )
-        }
-        "affiliate_seller.edit_open_collaboration_sample_rule" => {
-            Ok(visitor.visit::<AffiliateSellerEditOpenCollaborationSampleRuleRequest>())
-        }
-        "affiliate_seller.send_im_message" => {
-            Ok(visitor.visit::<AffiliateSellerSendImMessageRequest>())
-        }
-        "affiliate_seller.mark_conversation_read" => {
-            Ok(visitor.visit::<AffiliateSellerMarkConversationReadRequest>())
-        }
-        "affiliate_seller.create_open_collaboration" => {
-            Ok(visitor.visit::<AffiliateSellerCreateOpenCollaborationRequest>())
-        }
-        "affiliate_seller.search_open_collaboration" => {
-            Ok(visitor.visit::<AffiliateSellerSearchOpenCollaborationRequest>())
-        }
-        "affiliate_seller.review_sample_applications" => {
-            Ok(visitor.visit::<AffiliateSellerReviewSampleApplicationsRequest>())
-        }
-        "affiliate_seller.create_conversation_with_creator" => {
-            Ok(visitor.visit::<AffiliateSellerCreateConversationWithCreatorRequest>())
-        }
-        "affiliate_seller.search_creator_on_marketplace" => {
-            Ok(visitor.visit::<AffiliateSellerSearchCreatorOnMarketplaceRequest>())
-        }
-        "affiliate_seller.remove_creator_from_open_collaboration" => {
-            Ok(
-                visitor
-                    .visit::<AffiliateSellerRemoveCreatorFromOpenCollaborationRequest>(),
-            )
-        }
-        "affiliate_seller.search_sample_applications" => {
-            Ok(visitor.visit::<AffiliateSellerSearchSampleApplicationsRequest>())
-        }
-        "affiliate_seller.create_target_collaboration" => {
-            Ok(visitor.visit::<AffiliateSellerCreateTargetCollaborationRequest>())
-        }
-        "affiliate_seller.search_target_collaborations" => {
-            Ok(visitor.visit::<AffiliateSellerSearchTargetCollaborationsRequest>())
-        }
-        "affiliate_seller.generate_target_collaboration_link" => {
-            Ok(visitor.visit::<AffiliateSellerGenerateTargetCollaborationLinkRequest>())
-        }
-        "affiliate_seller.upload_message_image" => {
-            Ok(visitor.visit::<AffiliateSellerUploadMessageImageRequest>())
-        }
-        "affiliate_seller.update_target_collaboration" => {
-            Ok(visitor.visit::<AffiliateSellerUpdateTargetCollaborationRequest>())
-        }
-        _ => Err(visitor),
-    }
-}
+::shop_api::module_index!(
+    super::super::Tiktok; AffiliateSellerSearchOrdersRequest,
+    AffiliateSellerGenerateProductPromotionLinkRequest,
+    AffiliateSellerRemoveTargetCollaborationRequest,
+    AffiliateSellerOpenCollaborationSettingsRequest,
+    AffiliateSellerOpenCollaborationSampleRulesRequest,
+    AffiliateSellerMessageInTheConversationRequest,
+    AffiliateSellerConversationListRequest, AffiliateSellerLatestUnreadMessagesRequest,
+    AffiliateSellerMarketplaceCreatorPerformanceRequest,
+    AffiliateSellerOpenCollaborationCreatorContentDetailRequest,
+    AffiliateSellerQueryTargetCollaborationDetailRequest,
+    AffiliateSellerEditOpenCollaborationSettingsRequest,
+    AffiliateSellerSearchAffiliateOpenCollaborationProductRequest,
+    AffiliateSellerSearchSampleApplicationsFulfillmentsRequest,
+    AffiliateSellerEditOpenCollaborationSampleRuleRequest,
+    AffiliateSellerSendImMessageRequest, AffiliateSellerMarkConversationReadRequest,
+    AffiliateSellerCreateOpenCollaborationRequest,
+    AffiliateSellerSearchOpenCollaborationRequest,
+    AffiliateSellerReviewSampleApplicationsRequest,
+    AffiliateSellerCreateConversationWithCreatorRequest,
+    AffiliateSellerSearchCreatorOnMarketplaceRequest,
+    AffiliateSellerRemoveCreatorFromOpenCollaborationRequest,
+    AffiliateSellerSearchSampleApplicationsRequest,
+    AffiliateSellerCreateTargetCollaborationRequest,
+    AffiliateSellerSearchTargetCollaborationsRequest,
+    AffiliateSellerGenerateTargetCollaborationLinkRequest,
+    AffiliateSellerUploadMessageImageRequest,
+    AffiliateSellerUpdateTargetCollaborationRequest
+);
