@@ -104,6 +104,8 @@ measure() { # label dir package file target features... -> "secs peak_kib"
 
 ours_target="$root/target/bench-compile-ours"
 read -r ours_s ours_k < <(measure shop-api "$root" shop-api "$root/generated/src/lib.rs" "$ours_target")
+read -r one_s one_k < <(measure "shop-api (doudian-order)" "$root" shop-api "$root/generated/src/lib.rs" \
+  "$ours_target" --no-default-features --features doudian-order)
 read -r peer_s peer_k < <(measure nexus "$work/src-progenitor" nexus \
   "$work/src-progenitor/nexus/src/lib.rs" "$work/target")
 
@@ -123,6 +125,10 @@ echo
 echo "| crate | endpoints | emitted lines | lines/ep | wall (s) | ms/ep | peak (GiB) |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 row "shop-api (full)" "$ours_n" "$ours_lines" "$ours_s" "$ours_k"
+one_n=$(grep -c "^  [a-zA-Z][a-zA-Z0-9_.]*:$" <(sed -n '/^endpoints:/,/^[a-z]/p' spec/doudian/order.yaml))
+one_lines=$(cat generated/src/doudian/api/{order,token,mod}.rs | wc -l)
+row "shop-api (doudian-order only)" "$one_n" "$one_lines" "$one_s" "$one_k"
 row "progenitor nexus_positional @${PIN:0:7}" "$peer_n" "$peer_lines" "$peer_s" "$peer_k"
 awk -v a="$ours_s" -v an="$ours_n" -v b="$peer_s" -v bn="$peer_n" -v ak="$ours_k" -v bk="$peer_k" 'BEGIN {
   printf "\nper endpoint, shop-api / progenitor: %.2fx time; peak memory %.2fx\n", (a / an) / (b / bn), ak / bk }'
+awk -v a="$one_s" -v b="$ours_s" 'BEGIN { printf "doudian-order alone / full: %.0f%% of the time\n", 100 * a / b }'

@@ -710,16 +710,7 @@ pub fn emit_endpoint(p: &Platform, m: &Module, e: &Endpoint) -> TokenStream {
         .filter(|f| f.required || f.place == Place::Path)
         .map(|f| f.wire.as_str())
         .collect();
-    let flags = e.flags.iter().map(|f| {
-        ident(match f {
-            FlagKind::NoToken => "NO_TOKEN",
-            FlagKind::NoShopCipher => "NO_SHOP_CIPHER",
-            FlagKind::Idempotent => "IDEMPOTENT",
-            FlagKind::Multipart => "MULTIPART",
-            FlagKind::Form => "FORM",
-            FlagKind::ClientToken => "CLIENT_TOKEN",
-        })
-    });
+    let flags = e.flags.iter().map(|f| ident(f.runtime_const()));
     let path = &e.path;
     let query: Vec<TokenStream> = e
         .request

@@ -310,35 +310,8 @@ impl Endpoint {
     }
 }
 
-/// A flag, orderable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum FlagKind {
-    /// No access token.
-    NoToken,
-    /// No shop cipher.
-    NoShopCipher,
-    /// Safe to retry.
-    Idempotent,
-    /// Multipart body.
-    Multipart,
-    /// Form body.
-    Form,
-    /// Client token.
-    ClientToken,
-}
-
-impl From<Flag> for FlagKind {
-    fn from(f: Flag) -> Self {
-        match f {
-            Flag::NoToken => FlagKind::NoToken,
-            Flag::NoShopCipher => FlagKind::NoShopCipher,
-            Flag::Idempotent => FlagKind::Idempotent,
-            Flag::Multipart => FlagKind::Multipart,
-            Flag::Form => FlagKind::Form,
-            Flag::ClientToken => FlagKind::ClientToken,
-        }
-    }
-}
+/// The flags of an endpoint: the spec's one flag list.
+pub use crate::spec::Flag as FlagKind;
 
 /// A webhook event.
 #[derive(Debug, Clone)]
@@ -1407,7 +1380,7 @@ fn lower_endpoint(
         }
         request.push(f);
     }
-    let flags: BTreeSet<FlagKind> = e.flags.iter().copied().map(FlagKind::from).collect();
+    let flags: BTreeSet<FlagKind> = e.flags.iter().copied().collect();
     if flags.contains(&FlagKind::Form) && flags.contains(&FlagKind::Multipart) {
         cx.err(
             &["endpoints", name, "flags"],

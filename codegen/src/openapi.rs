@@ -118,14 +118,7 @@ pub fn body_media_type(e: &Endpoint) -> &'static str {
 
 /// The spec spelling of a flag, as listed in `x-shop-api-flags`.
 pub fn flag_name(f: FlagKind) -> &'static str {
-    match f {
-        FlagKind::NoToken => "no_token",
-        FlagKind::NoShopCipher => "no_shop_cipher",
-        FlagKind::Idempotent => "idempotent",
-        FlagKind::Multipart => "multipart",
-        FlagKind::Form => "form",
-        FlagKind::ClientToken => "client_token",
-    }
+    f.spec_name()
 }
 
 /// The security scheme an endpoint needs on platform `p`, if any.

@@ -204,22 +204,50 @@ pub enum Deprecated {
     Reason(String),
 }
 
-/// Per-endpoint flags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Flag {
+/// The flag list, stated once: each flag's variant, its spelling in the spec (and the OpenAPI
+/// export) and the name of its constant in the runtime's `Flags`.
+macro_rules! flags {
+    ($($(#[doc = $doc:literal])* $variant:ident = $spec:literal => $konst:ident;)*) => {
+        /// Per-endpoint flags (`flags: [idempotent, no_token]`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+        pub enum Flag {
+            $($(#[doc = $doc])* #[serde(rename = $spec)] $variant,)*
+        }
+
+        impl Flag {
+            /// Every flag.
+            pub const ALL: &'static [Flag] = &[$(Flag::$variant),*];
+
+            /// The spelling in the spec (`no_token`).
+            pub fn spec_name(self) -> &'static str {
+                match self {
+                    $(Flag::$variant => $spec,)*
+                }
+            }
+
+            /// The constant of the runtime's `Flags` (`NO_TOKEN`).
+            pub fn runtime_const(self) -> &'static str {
+                match self {
+                    $(Flag::$variant => stringify!($konst),)*
+                }
+            }
+        }
+    };
+}
+
+flags! {
     /// No access token is sent.
-    NoToken,
+    NoToken = "no_token" => NO_TOKEN;
     /// TikTok Shop: no `shop_cipher`.
-    NoShopCipher,
+    NoShopCipher = "no_shop_cipher" => NO_SHOP_CIPHER;
     /// Safe to retry.
-    Idempotent,
+    Idempotent = "idempotent" => IDEMPOTENT;
     /// `multipart/form-data` body.
-    Multipart,
+    Multipart = "multipart" => MULTIPART;
     /// Form-encoded body.
-    Form,
+    Form = "form" => FORM;
     /// Douyin: client token instead of a user token.
-    ClientToken,
+    ClientToken = "client_token" => CLIENT_TOKEN;
 }
 
 /// One endpoint.

@@ -172,3 +172,25 @@ fn gen_adds_new_endpoints_and_removes_stale_files() {
     assert!(shop.contains("pub async fn stock_sync_batch("));
     assert!(sync::run(dir.path(), true).unwrap().is_clean());
 }
+
+#[test]
+fn the_runtime_knows_every_flag_of_the_spec_under_the_same_names() {
+    use shop_api_codegen::spec::Flag;
+    let spec: Vec<(&str, &str)> = Flag::ALL
+        .iter()
+        .map(|f| (f.spec_name(), f.runtime_const()))
+        .collect();
+    let runtime: Vec<&str> = shop_api::runtime::Flags::ALL
+        .iter()
+        .map(|(_, n)| *n)
+        .collect();
+    assert_eq!(
+        spec.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        runtime,
+        "one flag list, in one order"
+    );
+    // The emitted constant names resolve: the generated crate compiles with `Flags::<CONST>`.
+    for (name, konst) in spec {
+        assert_eq!(konst, name.to_ascii_uppercase(), "{name}");
+    }
+}

@@ -100,20 +100,23 @@ impl Flags {
         self.0 & other.0 == other.0
     }
 
+    /// Every flag with its spec name (the codegen's flag list; a test holds the two equal).
+    pub const ALL: &'static [(Flags, &'static str)] = &[
+        (Flags::NO_TOKEN, "no_token"),
+        (Flags::NO_SHOP_CIPHER, "no_shop_cipher"),
+        (Flags::IDEMPOTENT, "idempotent"),
+        (Flags::MULTIPART, "multipart"),
+        (Flags::FORM, "form"),
+        (Flags::CLIENT_TOKEN, "client_token"),
+    ];
+
     /// The spec names of the flags set.
     pub fn names(self) -> Vec<&'static str> {
-        [
-            (Flags::NO_TOKEN, "no_token"),
-            (Flags::NO_SHOP_CIPHER, "no_shop_cipher"),
-            (Flags::IDEMPOTENT, "idempotent"),
-            (Flags::MULTIPART, "multipart"),
-            (Flags::FORM, "form"),
-            (Flags::CLIENT_TOKEN, "client_token"),
-        ]
-        .into_iter()
-        .filter(|(f, _)| self.contains(*f))
-        .map(|(_, n)| n)
-        .collect()
+        Flags::ALL
+            .iter()
+            .filter(|(f, _)| self.contains(*f))
+            .map(|(_, n)| *n)
+            .collect()
     }
 }
 
