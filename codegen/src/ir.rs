@@ -7,7 +7,7 @@ use crate::error::{SpecError, SpecErrors};
 use crate::locate::{LazyLocations, Locations};
 use crate::naming;
 use crate::spec::{
-    Deprecated, EnumKind, EnumValueSpec, EventSpec, FieldSpec, Flag, ModuleSpec, OrderedMap,
+    Deprecated, EnumKind, EnumValueSpec, EventSpec, FieldSpec, ModuleSpec, OrderedMap,
     PlatformSpec, Routing, TypeSpec,
 };
 
@@ -711,7 +711,9 @@ fn check_shared_shapes(
             other => type_text(other),
         }
     }
-    let shape = |m: &Module, s: &'_ StructDef| -> Vec<(String, String, String, bool, Place)> {
+    /// Rust name, wire name, qualified type, required, place: per field, in order.
+    type Shape = Vec<(String, String, String, bool, Place)>;
+    let shape = |m: &Module, s: &'_ StructDef| -> Shape {
         s.fields
             .iter()
             .map(|f| {
@@ -725,8 +727,7 @@ fn check_shared_shapes(
             })
             .collect()
     };
-    let mut first: BTreeMap<Vec<(String, String, String, bool, Place)>, (&Module, &StructDef)> =
-        BTreeMap::new();
+    let mut first: BTreeMap<Shape, (&Module, &StructDef)> = BTreeMap::new();
     // The shared file first, so a copy is always reported against it.
     let mut order: Vec<&(Module, LazyLocations)> = modules.iter().collect();
     order.sort_by_key(|(m, _)| m.name != SHARED);
