@@ -66,6 +66,9 @@ edition = "2024"
 [dependencies]
 progenitor-client = { path = "../progenitor-client" }
 chrono = { version = "0.4", default-features = false, features = ["serde"] }
+futures = "0.3"
+base64 = "0.22"
+rand = "0.8"
 regress = "0.11"
 reqwest = { version = "0.13", default-features = false, features = ["json", "query", "stream"] }
 serde = { version = "1", features = ["derive"] }
@@ -92,7 +95,8 @@ measure() { # label dir package file target features... -> "secs peak_kib"
   local dir="$1" pkg="$2" file="$3" target="$4"
   shift 4
   echo "  building $label (dependencies)" >&2
-  ( cd "$dir" && CARGO_TARGET_DIR="$target" cargo build -q -p "$pkg" "$@" )
+  ( cd "$dir" && CARGO_TARGET_DIR="$target" cargo build -q -p "$pkg" "$@" ) >"$work/deps.log" 2>&1 ||
+    { tail -20 "$work/deps.log" >&2; exit 1; }
   local secs=() mems=()
   for _ in $(seq "$runs"); do
     read -r s m < <(timed "$dir" "$pkg" "$file" "$target" "$@")
@@ -109,7 +113,7 @@ read -r one_s one_k < <(measure "shop-api (doudian-order)" "$root" shop-api "$ro
 read -r peer_s peer_k < <(measure nexus "$work/src-progenitor" nexus \
   "$work/src-progenitor/nexus/src/lib.rs" "$work/target")
 
-ours_n=$(grep -ho "const ENDPOINT: &'static" -r generated/src | wc -l)
+ours_n=$(grep -rho '::shop_api::endpoint!(' generated/src | wc -l)
 ours_lines=$(find generated/src -name '*.rs' -print0 | xargs -0 grep -l '^// @generated' | xargs cat | wc -l)
 peer_n=$(grep -c "^    pub async fn " "$work/src-progenitor/nexus/src/lib.rs" || true)
 peer_lines=$(wc -l <"$work/src-progenitor/nexus/src/lib.rs")
@@ -125,7 +129,7 @@ echo
 echo "| crate | endpoints | emitted lines | lines/ep | wall (s) | ms/ep | peak (GiB) |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 row "shop-api (full)" "$ours_n" "$ours_lines" "$ours_s" "$ours_k"
-one_n=$(grep -c "^  [a-zA-Z][a-zA-Z0-9_.]*:$" <(sed -n '/^endpoints:/,/^[a-z]/p' spec/doudian/order.yaml))
+one_n=$(cat generated/src/doudian/api/{order,token}.rs | grep -c '::shop_api::endpoint!(')
 one_lines=$(cat generated/src/doudian/api/{order,token,mod}.rs | wc -l)
 row "shop-api (doudian-order only)" "$one_n" "$one_lines" "$one_s" "$one_k"
 row "progenitor nexus_positional @${PIN:0:7}" "$peer_n" "$peer_lines" "$peer_s" "$peer_k"
