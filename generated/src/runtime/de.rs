@@ -257,7 +257,11 @@ macro_rules! __ser_count {
 macro_rules! __ser_field {
     ($st:ident, $v:expr, @$skip:ident $f:ident $(= $w:literal)?) => {};
     ($st:ident, $v:expr, $f:ident $(= $w:literal)?) => {
-        $st.serialize_field($crate::__wire!($f $(= $w)?), $v)?;
+        if $crate::runtime::json::is_none($v) {
+            $st.skip_field($crate::__wire!($f $(= $w)?))?;
+        } else {
+            $st.serialize_field($crate::__wire!($f $(= $w)?), $v)?;
+        }
     };
 }
 

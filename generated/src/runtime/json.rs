@@ -24,6 +24,110 @@ pub fn to_body<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<Va
     Ok(v)
 }
 
+/// Whether `value` serializes as `None` (an unset `Option`): generated structs leave such
+/// fields out, as `skip_serializing_if = "Option::is_none"` would, without an attribute per field.
+/// It asks the value to serialize itself into a serializer that stops at the first call, so a
+/// `Some` is never serialized twice.
+pub fn is_none<T: serde::Serialize + ?Sized>(value: &T) -> bool {
+    value.serialize(IsNone).unwrap_or(false)
+}
+
+/// The serializer of [`is_none`]: `serialize_none` says yes, anything else no (compound values
+/// stop at once with an error, read as no).
+struct IsNone;
+
+macro_rules! not_none {
+    ($($method:ident($($arg:ty),*);)*) => {$(
+        fn $method(self, $(_: $arg),*) -> Result<bool, Self::Error> {
+            Ok(false)
+        }
+    )*};
+}
+
+impl serde::Serializer for IsNone {
+    type Ok = bool;
+    type Error = serde::de::value::Error;
+    type SerializeSeq = serde::ser::Impossible<bool, Self::Error>;
+    type SerializeTuple = serde::ser::Impossible<bool, Self::Error>;
+    type SerializeTupleStruct = serde::ser::Impossible<bool, Self::Error>;
+    type SerializeTupleVariant = serde::ser::Impossible<bool, Self::Error>;
+    type SerializeMap = serde::ser::Impossible<bool, Self::Error>;
+    type SerializeStruct = serde::ser::Impossible<bool, Self::Error>;
+    type SerializeStructVariant = serde::ser::Impossible<bool, Self::Error>;
+
+    fn serialize_none(self) -> Result<bool, Self::Error> {
+        Ok(true)
+    }
+    fn serialize_some<T: serde::Serialize + ?Sized>(self, _: &T) -> Result<bool, Self::Error> {
+        Ok(false)
+    }
+    not_none! {
+        serialize_bool(bool); serialize_i8(i8); serialize_i16(i16); serialize_i32(i32);
+        serialize_i64(i64); serialize_u8(u8); serialize_u16(u16); serialize_u32(u32);
+        serialize_u64(u64); serialize_f32(f32); serialize_f64(f64); serialize_char(char);
+        serialize_str(&str); serialize_bytes(&[u8]); serialize_unit();
+        serialize_unit_struct(&'static str);
+        serialize_unit_variant(&'static str, u32, &'static str);
+    }
+    fn serialize_newtype_struct<T: serde::Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: &T,
+    ) -> Result<bool, Self::Error> {
+        Ok(false)
+    }
+    fn serialize_newtype_variant<T: serde::Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<bool, Self::Error> {
+        Ok(false)
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Self::Error> {
+        Err(serde::ser::Error::custom("not none"))
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Self::Error> {
+        Err(serde::ser::Error::custom("not none"))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Self::Error> {
+        Err(serde::ser::Error::custom("not none"))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Self::Error> {
+        Err(serde::ser::Error::custom("not none"))
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Self::Error> {
+        Err(serde::ser::Error::custom("not none"))
+    }
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, Self::Error> {
+        Err(serde::ser::Error::custom("not none"))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Self::Error> {
+        Err(serde::ser::Error::custom("not none"))
+    }
+}
+
 fn drop_nulls(v: &mut Value) {
     match v {
         Value::Object(map) => {
@@ -100,6 +204,9 @@ mod tests {
             r#"{"list":[{"a":"测试<&>","b":1}],"nested":{"y":true,"z":null},"page":0,"size":20}"#
         );
         assert_eq!(canonical(&serde_json::json!({})), "{}");
+        assert!(is_none(&None::<i64>));
+        assert!(!is_none(&Some(vec![1])) && !is_none(&0) && !is_none(&Vec::<i64>::new()));
+        assert!(!is_none(&serde_json::json!({"a": 1})) && !is_none(&serde_json::Value::Null));
         assert_eq!(
             to_canonical(
                 &serde_json::json!({"a": null, "b": [{"c": null, "d": 1}], "e": {"f": null}})
