@@ -206,7 +206,7 @@ mod tests {
         assert_eq!(canonical(&serde_json::json!({})), "{}");
         assert!(is_none(&None::<i64>));
         assert!(!is_none(&Some(vec![1])) && !is_none(&0) && !is_none(&Vec::<i64>::new()));
-        assert!(!is_none(&serde_json::json!({"a": 1})) && !is_none(&serde_json::Value::Null));
+        assert!(!is_none(&serde_json::json!({"a": 1})) && !is_none(&Value::Null));
         assert_eq!(
             to_canonical(
                 &serde_json::json!({"a": null, "b": [{"c": null, "d": 1}], "e": {"f": null}})
