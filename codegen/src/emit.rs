@@ -2,6 +2,7 @@
 //! which renders every output file in memory.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::path::{Path, PathBuf};
 
 use proc_macro2::{Ident, Span, TokenStream};
@@ -421,14 +422,15 @@ pub fn emit_module(p: &Platform, m: &Module) -> TokenStream {
         .types
         .iter()
         .map(|t| match t {
-            TypeDef::Struct(s) if !s.fields.is_empty() => match shapes.get(&s.shape()) {
-                Some(first) => {
+            TypeDef::Struct(s) if !s.fields.is_empty() => match shapes.entry(m.shape_of(s)) {
+                Entry::Occupied(first) => {
+                    let first = *first.get();
                     let d = doc(&format!("{}\n\nThe same fields as [`{first}`].", s.doc));
                     let (name, first) = (ident(&s.name), ident(first));
                     quote!(#d pub type #name = #first;)
                 }
-                None => {
-                    shapes.insert(s.shape(), &s.name);
+                Entry::Vacant(slot) => {
+                    slot.insert(&s.name);
                     emit_struct(&s.name, &s.doc, &s.fields, false)
                 }
             },

@@ -71,6 +71,55 @@ pub struct Module {
     pub events: Vec<Event>,
 }
 
+/// What makes two structs one type: per field, in order, its Rust name, wire name, type (a named
+/// type qualified by the module that defines it), `required` and place; documentation aside.
+pub type Shape = Vec<(String, String, String, bool, Place)>;
+
+impl Module {
+    /// Whether the module's own `types:` define `name`.
+    pub fn defines(&self, name: &str) -> bool {
+        self.types.iter().any(|t| match t {
+            TypeDef::Struct(s) => s.name == name,
+            TypeDef::Enum(e) => e.name == name,
+        })
+    }
+
+    /// The module that defines the named type `name` as this module sees it: this one, or the
+    /// platform's shared types (`types.yaml`) for a name it does not define.
+    pub fn type_owner(&self, name: &str) -> &str {
+        if self.defines(name) {
+            &self.name
+        } else {
+            SHARED
+        }
+    }
+
+    /// The [`Shape`] of one of this module's structs: `Detail` of one module is not `Detail` of
+    /// another, so two modules' structs that name them differ.
+    pub fn shape_of(&self, s: &StructDef) -> Shape {
+        fn qualified(m: &Module, t: &Ty) -> String {
+            match t {
+                Ty::Struct(n) | Ty::Enum(n, _) => format!("{}::{n}", m.type_owner(n)),
+                Ty::List(i) => format!("[{}]", qualified(m, i)),
+                Ty::Map(i) => format!("{{{}}}", qualified(m, i)),
+                other => type_text(other),
+            }
+        }
+        s.fields
+            .iter()
+            .map(|f| {
+                (
+                    f.rust.clone(),
+                    f.wire.clone(),
+                    qualified(self, &f.ty),
+                    f.required,
+                    f.place,
+                )
+            })
+            .collect()
+    }
+}
+
 /// A named type.
 #[derive(Debug, Clone)]
 pub enum TypeDef {
@@ -89,17 +138,6 @@ pub struct StructDef {
     pub doc: String,
     /// Fields.
     pub fields: Vec<Field>,
-}
-
-impl StructDef {
-    /// What makes two structs the same type on the wire and in Rust: every field's Rust name,
-    /// wire name, type, `required` and place, in order (documentation aside).
-    pub fn shape(&self) -> Vec<(&str, &str, &Ty, bool, Place)> {
-        self.fields
-            .iter()
-            .map(|f| (f.rust.as_str(), f.wire.as_str(), &f.ty, f.required, f.place))
-            .collect()
-    }
 }
 
 /// An enum.
@@ -695,38 +733,6 @@ fn check_shared_shapes(
     platform: &str,
     errors: &mut Vec<SpecError>,
 ) {
-    // A named type in a shape is qualified by where it is defined: `Detail` of one module is not
-    // `Detail` of another.
-    fn qualified(m: &Module, t: &Ty) -> String {
-        match t {
-            Ty::Struct(n) | Ty::Enum(n, _) => {
-                let own = m.types.iter().any(|t| match t {
-                    TypeDef::Struct(s) => s.name == *n,
-                    TypeDef::Enum(e) => e.name == *n,
-                });
-                format!("{}::{n}", if own { m.name.as_str() } else { SHARED })
-            }
-            Ty::List(i) => format!("[{}]", qualified(m, i)),
-            Ty::Map(i) => format!("{{{}}}", qualified(m, i)),
-            other => type_text(other),
-        }
-    }
-    /// Rust name, wire name, qualified type, required, place: per field, in order.
-    type Shape = Vec<(String, String, String, bool, Place)>;
-    let shape = |m: &Module, s: &'_ StructDef| -> Shape {
-        s.fields
-            .iter()
-            .map(|f| {
-                (
-                    f.rust.clone(),
-                    f.wire.clone(),
-                    qualified(m, &f.ty),
-                    f.required,
-                    f.place,
-                )
-            })
-            .collect()
-    };
     let mut first: BTreeMap<Shape, (&Module, &StructDef)> = BTreeMap::new();
     // The shared file first, so a copy is always reported against it.
     let mut order: Vec<&(Module, LazyLocations)> = modules.iter().collect();
@@ -737,7 +743,7 @@ fn check_shared_shapes(
             if s.fields.is_empty() {
                 continue;
             }
-            let key = shape(m, s);
+            let key = m.shape_of(s);
             match first.get(&key) {
                 Some((om, os)) if om.name != m.name => {
                     let (line, column) = split(locs.find(&["types", &s.name]));

@@ -116,11 +116,6 @@ pub fn body_media_type(e: &Endpoint) -> &'static str {
     }
 }
 
-/// The spec spelling of a flag, as listed in `x-shop-api-flags`.
-pub fn flag_name(f: FlagKind) -> &'static str {
-    f.spec_name()
-}
-
 /// The security scheme an endpoint needs on platform `p`, if any.
 pub fn security_scheme(p: &Platform, e: &Endpoint) -> Option<&'static str> {
     if e.has(FlagKind::NoToken) {
@@ -366,7 +361,7 @@ fn operation(p: &Platform, m: &Module, e: &Endpoint) -> Obj {
         );
     }
     if !e.flags.is_empty() {
-        let flags: Vec<J> = e.flags.iter().map(|f| J::from(flag_name(*f))).collect();
+        let flags: Vec<J> = e.flags.iter().map(|f| J::from(f.spec_name())).collect();
         op.insert("x-shop-api-flags", flags);
     }
     if let Some(pg) = &e.pagination {
@@ -451,19 +446,9 @@ fn ty_schema(m: &Module, t: &Ty) -> Obj {
             .with("additionalProperties", ty_schema(m, inner)),
         Ty::Struct(name) | Ty::Enum(name, _) => Obj::new().with(
             "$ref",
-            schema_ref(&type_component(type_owner(m, name), name)),
+            schema_ref(&type_component(m.type_owner(name), name)),
         ),
     }
-}
-
-/// The module that defines the named type `name` as `m` sees it: `m` itself, or the platform's
-/// shared types (`types.yaml`) for a name `m` does not define.
-pub fn type_owner<'a>(m: &'a Module, name: &str) -> &'a str {
-    let own = m.types.iter().any(|t| match t {
-        TypeDef::Struct(s) => s.name == name,
-        TypeDef::Enum(e) => e.name == name,
-    });
-    if own { &m.name } else { crate::ir::SHARED }
 }
 
 fn object_schema<'a>(m: &Module, doc: &str, fields: impl Iterator<Item = &'a Field>) -> Obj {

@@ -343,7 +343,7 @@ fn check_platform(p: &Platform, text: &str) {
         }
 
         // Extensions: the flags and the pagination.
-        let flags: Vec<&str> = e.flags.iter().map(|f| openapi::flag_name(*f)).collect();
+        let flags: Vec<&str> = e.flags.iter().map(|f| f.spec_name()).collect();
         match op.extensions.get("shop-api-flags") {
             Some(v) => assert_eq!(v, &Value::from(flags), "{at}"),
             None => assert!(flags.is_empty(), "{at}: x-shop-api-flags is missing"),
@@ -446,7 +446,7 @@ fn check_schema(at: &str, m: &Module, ty: &Ty, schema: &ObjectOrReference<Object
         Ty::Struct(n) | Ty::Enum(n, _) => assert_ref(
             at,
             Some(schema),
-            &openapi::type_component(openapi::type_owner(m, n), n),
+            &openapi::type_component(m.type_owner(n), n),
         ),
     }
 }
