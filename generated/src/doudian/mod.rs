@@ -18,7 +18,23 @@ mod client;
 pub mod sign;
 pub mod webhook;
 
-pub use client::{Client, ClientBuilder, Doudian, SignMethod};
+pub use client::{Client, Doudian, Options, SignMethod, error_kind};
+
+/// Builds a [`Client`].
+pub type ClientBuilder = crate::runtime::ClientBuilder<Doudian>;
+
+/// What `spec/doudian/platform.yaml` says of the platform.
+pub static FACTS: crate::runtime::Facts = crate::runtime::Facts {
+    name: "doudian",
+    base_url: "https://openapi-fxg.jinritemai.com",
+    sandbox_url: Some("https://openapi-sandbox.jinritemai.com"),
+    auth_url: None,
+    sandbox_auth_url: None,
+    version: "2",
+    token_header: None,
+    success_code: 10000,
+    endpoints: token::ENDPOINTS,
+};
 
 #[rustfmt::skip]
 mod api;

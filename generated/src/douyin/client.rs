@@ -1,157 +1,50 @@
-//! The Douyin Open Platform client: one per app, caching the app's client token and serving many
-//! users through cheap handles.
+//! What is the Douyin Open Platform's own in a call: which token it carries (none, the app's
+//! client token or a user's), JSON or form bodies and the checks made before sending, the three
+//! envelopes and their error codes, and the OAuth token calls. The rest is the runtime's
+//! [`crate::runtime::client`].
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
-use serde_json::Value;
 use serde_json::value::RawValue;
-use tracing::Instrument;
+use serde_json::{Value, json};
 
-use crate::Error;
-use crate::runtime::http::{Body, PreparedRequest, RawResponse, Transport, with_retry};
+use crate::runtime::client::{
+    self, Call, CallToken, ClientBuilder, Facts, Reply, invalid, span_of,
+};
+use crate::runtime::http::{Body, Part, PreparedRequest, RawResponse};
+use crate::runtime::token::BoxFuture;
 use crate::runtime::{
-    ApiError, ApiRequest, ApiResponse, Endpoint, ErrorKind, Flags, HttpConfig, HttpMethod,
-    MemoryStore, Query, Result, RetryPolicy, Secret, Token, TokenManager, TokenStore, decode_data,
-    unix_now,
+    ApiError, Endpoint, Error, ErrorKind, Flags, HttpMethod, Query, Result, Scope, Secret, Token,
+    de, unix_now,
 };
 
-/// The platform marker of Douyin requests.
+/// The platform marker of Douyin requests, and its plug-in to the runtime's client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Douyin {}
 
-/// Production host.
-pub const BASE_URL: &str = "https://open.douyin.com";
+/// A Douyin Open Platform client. Cheap to clone: clones share the connection pool and the cached
+/// client token. One client serves many users: [`Client::user`] and [`Client::with_access_token`]
+/// give handles that call as one user.
+///
+/// Which token a call carries depends on the endpoint's flags: `no_token` endpoints (the OAuth
+/// token calls) none, `client_token` endpoints (service market, event subscriptions) the app's
+/// client token, managed by the client, and every other endpoint the handle's user token.
+pub type Client = client::Client<Douyin>;
+
 /// The page a user is sent to to authorize the app ([`Client::authorize_url`]).
 pub const AUTHORIZE_URL: &str = "https://open.douyin.com/platform/oauth/connect/";
-/// The header the client token or the user's access token travels in.
-pub const TOKEN_HEADER: &str = "access-token";
 /// How long before its expiry the client token is refreshed (5 minutes).
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
 /// Headers, query parameters and body fields masked when a prepared request is printed.
 const SECRET_NAMES: &[&str] = &[
-    TOKEN_HEADER,
+    "access-token",
     "access_token",
     "client_secret",
     "refresh_token",
     "code",
 ];
-
-/// Builds a [`Client`].
-#[derive(Clone)]
-pub struct ClientBuilder {
-    client_key: String,
-    client_secret: Secret,
-    http: HttpConfig,
-    store: Option<Arc<dyn TokenStore>>,
-    margin: Duration,
-}
-
-impl std::fmt::Debug for ClientBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("client_key", &self.client_key)
-            .field("client_secret", &self.client_secret)
-            .field("http", &self.http)
-            .field("margin", &self.margin)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ClientBuilder {
-    /// Send calls to `url` instead of [`BASE_URL`] (a local test server, a proxy).
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.http.base_url = url.into().trim_end_matches('/').to_owned();
-        self
-    }
-
-    /// The whole-request timeout (default 30 s).
-    pub fn timeout(mut self, t: Duration) -> Self {
-        self.http.timeout = t;
-        self
-    }
-
-    /// The connect timeout (default 10 s).
-    pub fn connect_timeout(mut self, t: Duration) -> Self {
-        self.http.connect_timeout = t;
-        self
-    }
-
-    /// An HTTP(S) proxy.
-    pub fn proxy(mut self, url: impl Into<String>) -> Self {
-        self.http.proxy = Some(url.into());
-        self
-    }
-
-    /// The retry policy (see [`crate::runtime::http`] for what is retried).
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.http.retry = policy;
-        self
-    }
-
-    /// Where the client token is kept (default: in memory). Fetching a client token invalidates
-    /// the previous one after 5 minutes, so processes of one app should share a store (for example
-    /// a [`crate::runtime::JsonFileStore`]) rather than each fetch their own.
-    pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.store = Some(store);
-        self
-    }
-
-    /// How long before its expiry the client token is refreshed (default [`DEFAULT_REFRESH_MARGIN`]).
-    pub fn refresh_margin(mut self, margin: Duration) -> Self {
-        self.margin = margin;
-        self
-    }
-
-    /// Build the client.
-    pub fn build(self) -> Result<Client> {
-        if self.client_key.is_empty() || self.client_secret.is_empty() {
-            return Err(Error::InvalidRequest {
-                endpoint: "client".into(),
-                message: "the client key and secret must not be empty".into(),
-            });
-        }
-        let transport = Transport::new(self.http)?;
-        let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
-        Ok(Client {
-            inner: Arc::new(Inner {
-                token_key: format!("douyin:client:{}", self.client_key),
-                client_key: self.client_key,
-                client_secret: self.client_secret,
-                transport,
-                tokens: TokenManager::new(store, self.margin),
-            }),
-            token: None,
-            user: None,
-        })
-    }
-}
-
-#[derive(Debug)]
-struct Inner {
-    client_key: String,
-    client_secret: Secret,
-    transport: Transport,
-    tokens: TokenManager,
-    /// The store key of the client token.
-    token_key: String,
-}
-
-/// A Douyin Open Platform client. Cheap to clone: clones share the connection pool and the cached
-/// client token. One client serves many users: [`Client::with_access_token`] gives a handle that
-/// calls as one user.
-///
-/// Which token a call carries depends on the endpoint's flags: `no_token` endpoints (the OAuth
-/// token calls) none, `client_token` endpoints (service market, event subscriptions) the app's
-/// client token, managed by the client, and every other endpoint the handle's user token.
-#[derive(Debug, Clone)]
-pub struct Client {
-    inner: Arc<Inner>,
-    token: Option<Secret>,
-    user: Option<String>,
-}
 
 /// A user's tokens, from [`Client::exchange_code`] or [`Client::refresh_access_token`].
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -243,6 +136,7 @@ pub fn error_kind(endpoint: &str, code: i64) -> ErrorKind {
 }
 
 /// Which token a call carries.
+#[derive(Debug)]
 enum Auth {
     /// None (`no_token` endpoints).
     None,
@@ -254,45 +148,98 @@ enum Auth {
     User(String),
 }
 
+fn auth_for(client: &Client, ep: &Endpoint) -> Result<Auth> {
+    let scope = client.scope();
+    if ep.flags.contains(Flags::NO_TOKEN) {
+        return Ok(Auth::None);
+    }
+    if ep.flags.contains(Flags::CLIENT_TOKEN) {
+        return Ok(match &scope.token {
+            Some(t) if t.expose().starts_with("clt.") => Auth::Given(t.clone()),
+            _ => Auth::Client,
+        });
+    }
+    match (&scope.token, &scope.owner) {
+        (Some(t), _) => Ok(Auth::Given(t.clone())),
+        (None, Some(open_id)) => Ok(Auth::User(open_id.clone())),
+        (None, None) => Err(invalid(
+            ep,
+            "this call needs a user's access token: call it on `client.user(open_id)` or `client.with_access_token(..)`".into(),
+        )),
+    }
+}
+
+/// The `data` of the OAuth token calls: what the runtime keeps of it.
+#[derive(Deserialize, Default)]
+struct TokenData {
+    #[serde(default, deserialize_with = "de::lenient")]
+    access_token: String,
+    #[serde(default, deserialize_with = "de::lenient")]
+    expires_in: i64,
+    #[serde(default, deserialize_with = "de::lenient")]
+    open_id: String,
+    #[serde(default, deserialize_with = "de::lenient")]
+    refresh_token: String,
+    #[serde(default, deserialize_with = "de::lenient")]
+    refresh_expires_in: i64,
+    #[serde(default, deserialize_with = "de::lenient")]
+    scope: String,
+}
+
+impl TokenData {
+    /// The user's tokens; `refresh` is kept when the answer has no new refresh token.
+    fn into_user_token(self, refresh: Option<Secret>) -> UserToken {
+        let now = unix_now();
+        UserToken {
+            open_id: self.open_id,
+            access_token: Secret::new(self.access_token),
+            expires_at: now + self.expires_in,
+            refresh_token: match refresh {
+                Some(old) if self.refresh_token.is_empty() => old,
+                _ => Secret::new(self.refresh_token),
+            },
+            refresh_expires_at: now + self.refresh_expires_in,
+            scope: self.scope,
+        }
+    }
+}
+
 impl Client {
-    /// Start building a client of the app `client_key` / `client_secret`.
+    /// Start building a client of the app `client_key` / `client_secret`; the client token is
+    /// refreshed [`DEFAULT_REFRESH_MARGIN`] ahead of its expiry by default.
     pub fn builder(
         client_key: impl Into<String>,
         client_secret: impl Into<Secret>,
-    ) -> ClientBuilder {
-        ClientBuilder {
-            client_key: client_key.into(),
-            client_secret: client_secret.into(),
-            http: HttpConfig::new(BASE_URL),
-            store: None,
-            margin: DEFAULT_REFRESH_MARGIN,
-        }
-    }
-
-    /// A handle that calls with `token`, a user's access token (`act.…`); it shares this client's
-    /// pool and client token. A client token (`clt.…`) given here is used, as given, for the
-    /// endpoints that take one instead of the client's own.
-    pub fn with_access_token(&self, token: impl Into<Secret>) -> Client {
-        Client {
-            inner: self.inner.clone(),
-            token: Some(token.into()),
-            user: None,
-        }
+    ) -> ClientBuilder<Douyin> {
+        ClientBuilder::new(
+            &super::FACTS,
+            client_key,
+            client_secret,
+            DEFAULT_REFRESH_MARGIN,
+        )
     }
 
     /// A handle that calls as the user `open_id` with the token the client keeps for them (stored
     /// by [`Client::authorize`], refreshed ahead of expiry and when Douyin says it expired).
     pub fn user(&self, open_id: impl Into<String>) -> Client {
-        Client {
-            inner: self.inner.clone(),
-            token: None,
-            user: Some(open_id.into()),
-        }
+        self.with_scope(Scope {
+            owner: Some(open_id.into()),
+            ..Scope::default()
+        })
+    }
+
+    /// The app's client key.
+    pub fn client_key(&self) -> &str {
+        self.app_key()
     }
 
     /// The token store's key of a user.
     pub fn user_token_key(&self, open_id: &str) -> String {
-        format!("douyin:user:{}:{open_id}", self.inner.client_key)
+        format!("douyin:user:{}:{open_id}", self.app_key())
+    }
+
+    fn client_token_key(&self) -> String {
+        format!("douyin:client:{}", self.app_key())
     }
 
     /// Exchange the authorization `code` ([`Client::exchange_code`]) and keep the user's tokens in
@@ -302,8 +249,7 @@ impl Client {
         if t.open_id.is_empty() {
             return Err(Error::Token("the token answer has no open_id".into()));
         }
-        self.inner
-            .tokens
+        self.tokens()
             .put(&self.user_token_key(&t.open_id), &t.to_token())
             .await?;
         Ok(t)
@@ -313,8 +259,7 @@ impl Client {
     /// ([`Client::renew_refresh_token`], at most 5 times per authorization) and keep the new one.
     pub async fn renew_user_refresh_token(&self, open_id: &str) -> Result<RenewedRefreshToken> {
         let key = self.user_token_key(open_id);
-        let store = self.inner.tokens.store();
-        let Some(mut t) = store.load(&key).await? else {
+        let Some(mut t) = self.tokens().store().load(&key).await? else {
             return Err(Error::Token(format!(
                 "no token for user {open_id}: exchange the user's authorization code first (Client::authorize)"
             )));
@@ -327,66 +272,38 @@ impl Client {
         let renewed = self.renew_refresh_token(old).await?;
         t.refresh_token = Some(renewed.refresh_token.clone());
         t.refresh_expires_at = Some(renewed.expires_at);
-        self.inner.tokens.put(&key, &t).await?;
+        self.tokens().put(&key, &t).await?;
         Ok(renewed)
     }
 
     /// The token the client keeps for the user `open_id`, refreshed when needed.
     pub async fn user_token(&self, open_id: &str) -> Result<UserToken> {
-        self.managed_user_token(open_id, None)
+        self.kept_user_token(open_id, None)
             .await
             .map(|t| UserToken::from_token(&t))
     }
 
-    async fn managed_user_token(&self, open_id: &str, stale: Option<&Secret>) -> Result<Token> {
+    async fn kept_user_token(&self, open_id: &str, stale: Option<&Secret>) -> Result<Token> {
         let key = self.user_token_key(open_id);
-        self.inner
-            .tokens
-            .get(&key, stale, |current| async move {
-                let Some(refresh) = current.as_ref().and_then(|t| t.refresh_token.clone()) else {
-                    return Err(Error::Token(format!(
-                        "no token for user {open_id}: exchange the user's authorization code first (Client::authorize)"
-                    )));
-                };
-                #[allow(clippy::needless_update)]
-                let req = super::oauth::OauthRefreshTokenRequest {
-                    client_key: self.inner.client_key.clone(),
-                    grant_type: "refresh_token".into(),
-                    refresh_token: refresh.expose().to_owned(),
-                    ..Default::default()
-                };
-                // Straight to `send`: going through `run` would make the future contain itself.
-                let ep = <super::oauth::OauthRefreshTokenRequest as ApiRequest>::ENDPOINT;
-                let body = encode_body(ep, &req)?;
-                let r = self.send(&req, &body, None).await?.data;
-                let now = unix_now();
-                let mut t = UserToken {
-                    open_id: open_id.to_owned(),
-                    access_token: Secret::new(r.access_token),
-                    expires_at: now + r.expires_in,
-                    refresh_token: if r.refresh_token.is_empty() { refresh } else { Secret::new(r.refresh_token) },
-                    refresh_expires_at: now + r.refresh_expires_in,
-                    scope: r.scope,
+        self.managed_token(&key, stale, |current| async move {
+            let Some(refresh) = current.as_ref().and_then(|t| t.refresh_token.clone()) else {
+                return Err(Error::Token(format!(
+                    "no token for user {open_id}: exchange the user's authorization code first (Client::authorize)"
+                )));
+            };
+            let data = self.refresh_call(refresh.expose()).await?;
+            let fresh_refresh = data.refresh_expires_in;
+            let mut user = data.into_user_token(Some(refresh));
+            user.open_id = open_id.to_owned();
+            let mut t = user.to_token();
+            if let Some(old) = current {
+                if fresh_refresh == 0 {
+                    t.refresh_expires_at = old.refresh_expires_at;
                 }
-                .to_token();
-                if let Some(old) = current {
-                    if r.refresh_expires_in == 0 {
-                        t.refresh_expires_at = old.refresh_expires_at;
-                    }
-                }
-                Ok(t)
-            })
-            .await
-    }
-
-    /// The app's client key.
-    pub fn client_key(&self) -> &str {
-        &self.inner.client_key
-    }
-
-    /// The base URL calls go to.
-    pub fn base_url(&self) -> &str {
-        &self.inner.transport.config.base_url
+            }
+            Ok(t)
+        })
+        .await
     }
 
     /// The URL to send a user to so they authorize the app for `scope` (comma separated, e.g.
@@ -396,7 +313,7 @@ impl Client {
         let mut url = url::Url::parse(AUTHORIZE_URL).expect("AUTHORIZE_URL is a valid URL");
         {
             let mut q = url.query_pairs_mut();
-            q.append_pair("client_key", &self.inner.client_key);
+            q.append_pair("client_key", self.app_key());
             q.append_pair("response_type", "code");
             q.append_pair("scope", scope);
             q.append_pair("redirect_uri", redirect_uri);
@@ -413,261 +330,74 @@ impl Client {
         headers: &[(K, V)],
         body: &[u8],
     ) -> std::result::Result<super::webhook::WebhookEvent, super::webhook::WebhookError> {
-        super::webhook::verify(headers, body, self.inner.client_secret.expose())
+        super::webhook::verify(headers, body, self.app_secret().expose())
     }
 
     /// The app's client token: the cached one while it has more than the refresh margin to live,
     /// else a new one (one fetch however many tasks ask at once).
     pub async fn client_token(&self) -> Result<Secret> {
-        self.managed_client_token(None).await
+        self.kept_client_token(None).await
     }
 
-    /// The pages of a paginated request, fetched on demand with this handle:
-    /// `while let Some(page) = pages.next().await? { .. }` (see [`crate::runtime::Pages`]).
-    #[allow(clippy::type_complexity)]
-    pub fn pages<R>(
-        &self,
-        req: R,
-    ) -> crate::runtime::Pages<R, impl FnMut(R) -> crate::runtime::PageFuture<R::Response> + use<R>>
-    where
-        R: crate::runtime::Paginated<Platform = Douyin> + 'static,
-    {
-        let client = self.clone();
-        crate::runtime::Pages::new(req, move |r: R| {
-            let client = client.clone();
-            Box::pin(async move { client.execute(&r).await })
-                as crate::runtime::PageFuture<R::Response>
-        })
-    }
-
-    /// Call any endpoint: `client.execute(&MarketServiceUserPurchaseListRequest { .. })`.
-    pub async fn execute<R: ApiRequest<Platform = Douyin>>(&self, req: &R) -> Result<R::Response> {
-        self.execute_full(req).await.map(|r| r.data)
-    }
-
-    /// Call any endpoint and keep the envelope's log id.
-    pub async fn execute_full<R: ApiRequest<Platform = Douyin>>(
-        &self,
-        req: &R,
-    ) -> Result<ApiResponse<R::Response>> {
-        let ep = R::ENDPOINT;
-        let body = encode_body(ep, req)?;
-        let span = tracing::info_span!(
-            "douyin",
-            endpoint = ep.name,
-            log_id = tracing::field::Empty,
-            latency_ms = tracing::field::Empty
-        );
-        let started = Instant::now();
-        let result = self.run(req, &body).instrument(span.clone()).await;
-        span.record("latency_ms", started.elapsed().as_millis() as u64);
-        match &result {
-            Ok(r) => {
-                span.record("log_id", r.request_id.as_deref().unwrap_or_default());
-            }
-            Err(e) => {
-                if let Some(id) = e.api().and_then(|a| a.request_id.as_deref()) {
-                    span.record("log_id", id);
-                }
-                tracing::debug!(parent: &span, error = %e, "call failed");
-            }
-        }
-        result
-    }
-
-    /// The request `execute` would send now, without sending it (`--dry-run`); secrets are masked
-    /// when it is printed. For a client-token endpoint it fetches the client token when none is
-    /// cached, as `execute` would; nothing else is sent.
-    pub async fn prepare<R: ApiRequest<Platform = Douyin>>(
-        &self,
-        req: &R,
-    ) -> Result<PreparedRequest> {
-        let ep = R::ENDPOINT;
-        let body = encode_body(ep, req)?;
-        let token = match self.auth_for(ep)? {
-            Auth::None => None,
-            Auth::Given(t) => Some(t),
-            Auth::Client => Some(self.managed_client_token(None).await?),
-            Auth::User(open_id) => {
-                Some(self.managed_user_token(&open_id, None).await?.access_token)
-            }
-        };
-        self.build_request(req, body, token.as_ref())
-    }
-
-    fn auth_for(&self, ep: &Endpoint) -> Result<Auth> {
-        if ep.flags.contains(Flags::NO_TOKEN) {
-            return Ok(Auth::None);
-        }
-        if ep.flags.contains(Flags::CLIENT_TOKEN) {
-            return Ok(match &self.token {
-                Some(t) if t.expose().starts_with("clt.") => Auth::Given(t.clone()),
-                _ => Auth::Client,
-            });
-        }
-        match (&self.token, &self.user) {
-            (Some(t), _) => Ok(Auth::Given(t.clone())),
-            (None, Some(open_id)) => Ok(Auth::User(open_id.clone())),
-            (None, None) => Err(Error::InvalidRequest {
-                endpoint: ep.name.into(),
-                message: "this call needs a user's access token: call it on `client.user(open_id)` or `client.with_access_token(..)`".into(),
-            }),
-        }
-    }
-
-    async fn run<R: ApiRequest<Platform = Douyin>>(
-        &self,
-        req: &R,
-        body: &Body,
-    ) -> Result<ApiResponse<R::Response>> {
-        match self.auth_for(R::ENDPOINT)? {
-            Auth::None => self.send(req, body, None).await,
-            Auth::Given(token) => self.send(req, body, Some(&token)).await,
-            Auth::Client => {
-                let token = self.managed_client_token(None).await?;
-                match self.send(req, body, Some(&token)).await {
-                    Err(e) if e.kind() == ErrorKind::TokenExpired => {
-                        // The platform refused the call without running it: refresh the token
-                        // once (unless another task already did) and call again.
-                        tracing::debug!(
-                            endpoint = R::ENDPOINT.name,
-                            "client token expired; refreshing once"
-                        );
-                        let fresh = self.managed_client_token(Some(&token)).await?;
-                        self.send(req, body, Some(&fresh)).await
-                    }
-                    other => other,
-                }
-            }
-            Auth::User(open_id) => {
-                let token = self.managed_user_token(&open_id, None).await?.access_token;
-                match self.send(req, body, Some(&token)).await {
-                    Err(e) if e.kind() == ErrorKind::TokenExpired => {
-                        tracing::debug!(
-                            endpoint = R::ENDPOINT.name,
-                            "user token expired; refreshing once"
-                        );
-                        let fresh = self.managed_user_token(&open_id, Some(&token)).await?;
-                        self.send(req, body, Some(&fresh.access_token)).await
-                    }
-                    other => other,
-                }
-            }
-        }
-    }
-
-    /// Send `req` with `token`, retrying as the policy allows.
-    async fn send<R: ApiRequest<Platform = Douyin>>(
-        &self,
-        req: &R,
-        body: &Body,
-        token: Option<&Secret>,
-    ) -> Result<ApiResponse<R::Response>> {
-        let ep = R::ENDPOINT;
-        let prepared = self.build_request(req, body.clone(), token)?;
-        let transport = &self.inner.transport;
-        with_retry(&transport.config.retry, ep, |_| {
-            let prepared = &prepared;
-            async move {
-                let raw = transport.send(ep.name, prepared).await?;
-                parse::<R::Response>(ep, raw)
-            }
-        })
-        .await
-    }
-
-    fn build_request<R: ApiRequest<Platform = Douyin>>(
-        &self,
-        req: &R,
-        body: Body,
-        token: Option<&Secret>,
-    ) -> Result<PreparedRequest> {
-        let ep = R::ENDPOINT;
-        let mut q = Query::new();
-        req.write_query(&mut q);
-        let url = self.inner.transport.url(ep.name, &req.path(), &q)?;
-        let mut headers = Vec::new();
-        if let Some(t) = token {
-            headers.push((TOKEN_HEADER.to_owned(), t.expose().to_owned()));
-        }
-        Ok(PreparedRequest {
-            method: ep.method,
-            url,
-            headers,
-            body,
-            secret_names: SECRET_NAMES,
-        })
-    }
-
-    async fn managed_client_token(&self, stale: Option<&Secret>) -> Result<Secret> {
-        let inner = &self.inner;
-        let token = inner
-            .tokens
-            .get(&inner.token_key, stale, |_| self.fetch_client_token())
+    async fn kept_client_token(&self, stale: Option<&Secret>) -> Result<Secret> {
+        let key = self.client_token_key();
+        let token = self
+            .managed_token(&key, stale, |_| self.fetch_client_token())
             .await?;
         Ok(token.access_token)
     }
 
     /// `POST /oauth/client_token/`.
     async fn fetch_client_token(&self) -> Result<Token> {
-        let inner = &self.inner;
-        // Spec fields added later keep their defaults.
-        #[allow(clippy::needless_update)]
-        let req = ClientTokenRequest {
-            client_key: inner.client_key.clone(),
-            client_secret: inner.client_secret.expose().to_owned(),
-            grant_type: "client_credential".into(),
-            ..Default::default()
-        };
-        // Straight to `send`: the call takes no token, and going through `run` would make the
-        // future contain itself.
-        let ep = <ClientTokenRequest as ApiRequest>::ENDPOINT;
-        let body = encode_body(ep, &req)?;
-        let span = tracing::info_span!("douyin", endpoint = ep.name);
-        let resp = self.send(&req, &body, None).instrument(span).await?.data;
-        if resp.access_token.is_empty() {
+        let fields = json!({
+            "client_key": self.app_key(),
+            "client_secret": self.app_secret().expose(),
+            "grant_type": "client_credential",
+        });
+        let data: TokenData = self
+            .token_call("oauth.client_token", Query::new(), fields)
+            .await?;
+        if data.access_token.is_empty() {
             return Err(Error::Token(
                 "oauth.client_token answered without an access_token".into(),
             ));
         }
-        let ttl = if resp.expires_in > 0 {
-            resp.expires_in
+        let ttl = if data.expires_in > 0 {
+            data.expires_in
         } else {
             7200
         };
         tracing::debug!(expires_in = ttl, "client token fetched");
         Ok(Token {
-            access_token: Secret::new(resp.access_token),
+            access_token: Secret::new(data.access_token),
             expires_at: unix_now() + ttl,
             ..Token::default()
         })
     }
-}
 
-/// The user OAuth flow, through the generated `oauth` endpoints.
-impl Client {
     /// Exchange the authorization `code` Douyin sent to the redirect URI for the user's tokens
     /// (`POST /oauth/access_token/`, form-encoded). A code works once.
     pub async fn exchange_code(&self, code: &str) -> Result<UserToken> {
-        let inner = &self.inner;
-        #[allow(clippy::needless_update)]
-        let req = super::oauth::OauthAccessTokenRequest {
-            client_key: inner.client_key.clone(),
-            client_secret: inner.client_secret.expose().to_owned(),
-            code: code.to_owned(),
-            grant_type: "authorization_code".into(),
-            ..Default::default()
-        };
-        let r = self.execute(&req).await?;
-        let now = unix_now();
-        Ok(UserToken {
-            open_id: r.open_id,
-            access_token: Secret::new(r.access_token),
-            expires_at: now + r.expires_in,
-            refresh_token: Secret::new(r.refresh_token),
-            refresh_expires_at: now + r.refresh_expires_in,
-            scope: r.scope,
-        })
+        let fields = json!({
+            "client_key": self.app_key(),
+            "client_secret": self.app_secret().expose(),
+            "code": code,
+            "grant_type": "authorization_code",
+        });
+        let data: TokenData = self
+            .token_call("oauth.access_token", Query::new(), fields)
+            .await?;
+        Ok(data.into_user_token(None))
+    }
+
+    async fn refresh_call(&self, refresh_token: &str) -> Result<TokenData> {
+        let fields = json!({
+            "client_key": self.app_key(),
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+        });
+        self.token_call("oauth.refresh_token", Query::new(), fields)
+            .await
     }
 
     /// A new access token (valid 15 days) from the user's refresh token
@@ -678,27 +408,8 @@ impl Client {
         refresh_token: impl Into<Secret>,
     ) -> Result<UserToken> {
         let refresh_token = refresh_token.into();
-        #[allow(clippy::needless_update)]
-        let req = super::oauth::OauthRefreshTokenRequest {
-            client_key: self.inner.client_key.clone(),
-            grant_type: "refresh_token".into(),
-            refresh_token: refresh_token.expose().to_owned(),
-            ..Default::default()
-        };
-        let r = self.execute(&req).await?;
-        let now = unix_now();
-        Ok(UserToken {
-            open_id: r.open_id,
-            access_token: Secret::new(r.access_token),
-            expires_at: now + r.expires_in,
-            refresh_token: if r.refresh_token.is_empty() {
-                refresh_token
-            } else {
-                Secret::new(r.refresh_token)
-            },
-            refresh_expires_at: now + r.refresh_expires_in,
-            scope: r.scope,
-        })
+        let data = self.refresh_call(refresh_token.expose()).await?;
+        Ok(data.into_user_token(Some(refresh_token)))
     }
 
     /// A new refresh token (valid 30 days) in place of `refresh_token`, which stops working
@@ -709,21 +420,89 @@ impl Client {
         &self,
         refresh_token: impl Into<Secret>,
     ) -> Result<RenewedRefreshToken> {
-        #[allow(clippy::needless_update)]
-        let req = super::oauth::OauthRenewRefreshTokenRequest {
-            client_key: self.inner.client_key.clone(),
-            refresh_token: refresh_token.into().expose().to_owned(),
-            ..Default::default()
-        };
-        let r = self.execute(&req).await?;
+        let fields = json!({
+            "client_key": self.app_key(),
+            "refresh_token": refresh_token.into().expose(),
+        });
+        let data: TokenData = self
+            .token_call("oauth.renew_refresh_token", Query::new(), fields)
+            .await?;
         Ok(RenewedRefreshToken {
-            refresh_token: Secret::new(r.refresh_token),
-            expires_at: unix_now() + r.expires_in,
+            refresh_token: Secret::new(data.refresh_token),
+            expires_at: unix_now() + data.expires_in,
         })
     }
 }
 
-use super::oauth::OauthClientTokenRequest as ClientTokenRequest;
+impl client::Platform for Douyin {
+    type Options = ();
+
+    /// None for `GET`, form-encoded for `form` endpoints, else JSON; the checks made before
+    /// sending first.
+    fn encode(ep: &Endpoint, fields: Value, files: Vec<Part>) -> Result<Body> {
+        validate(ep, &fields)?;
+        if ep.flags.contains(Flags::MULTIPART) || !files.is_empty() {
+            return Err(invalid(
+                ep,
+                "multipart bodies are not supported by the Douyin client".into(),
+            ));
+        }
+        if ep.method == HttpMethod::Get {
+            return Ok(Body::Empty);
+        }
+        if ep.flags.contains(Flags::FORM) {
+            return form_encode(&fields)
+                .map(Body::Form)
+                .map_err(|m| invalid(ep, m));
+        }
+        serde_json::to_vec(&fields)
+            .map(Body::Json)
+            .map_err(|e| invalid(ep, e.to_string()))
+    }
+
+    fn token<'a>(
+        client: &'a Client,
+        ep: &'a Endpoint,
+        stale: Option<&'a Secret>,
+    ) -> BoxFuture<'a, Result<Option<CallToken>>> {
+        Box::pin(async move {
+            Ok(match auth_for(client, ep)? {
+                Auth::None => None,
+                Auth::Given(t) => CallToken::given(t),
+                Auth::Client => CallToken::managed(client.kept_client_token(stale).await?),
+                Auth::User(open_id) => {
+                    CallToken::managed(client.kept_user_token(&open_id, stale).await?.access_token)
+                }
+            })
+        })
+    }
+
+    fn sign(
+        client: &Client,
+        call: &Call,
+        token: Option<&Secret>,
+        _now: i64,
+    ) -> Result<PreparedRequest> {
+        let ep = call.endpoint;
+        let url = client.transport().url(ep.name, &call.path, &call.query)?;
+        let mut headers = Vec::new();
+        if let Some(t) = token {
+            let header = client.facts().token_header.unwrap_or(SECRET_NAMES[0]);
+            headers.push((header.to_owned(), t.expose().to_owned()));
+        }
+        Ok(PreparedRequest {
+            method: ep.method,
+            url,
+            headers,
+            body: call.body.clone(),
+            secret_names: SECRET_NAMES,
+        })
+    }
+
+    fn parse(_facts: &Facts, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
+        parse(ep, raw)
+    }
+}
 
 /// A check made before sending: the platform would refuse the call, or worse, accept it.
 #[derive(Clone, Copy)]
@@ -785,31 +564,6 @@ fn validate(ep: &Endpoint, body: &Value) -> Result<()> {
     Ok(())
 }
 
-/// The body of `req`: none for `GET`, form-encoded for `form` endpoints, else JSON. Query and path
-/// fields are not serialized, so they never reach the body.
-fn encode_body<R: ApiRequest>(ep: &Endpoint, req: &R) -> Result<Body> {
-    let invalid = |message: String| Error::InvalidRequest {
-        endpoint: ep.name.into(),
-        message,
-    };
-    let value = crate::runtime::json::to_body(req).map_err(|e| invalid(e.to_string()))?;
-    validate(ep, &value)?;
-    if ep.method == HttpMethod::Get {
-        return Ok(Body::Empty);
-    }
-    if ep.flags.contains(Flags::MULTIPART) {
-        return Err(invalid(
-            "multipart bodies are not supported by the Douyin client".into(),
-        ));
-    }
-    if ep.flags.contains(Flags::FORM) {
-        return form_encode(&value).map(Body::Form).map_err(invalid);
-    }
-    serde_json::to_vec(&value)
-        .map(Body::Json)
-        .map_err(|e| invalid(e.to_string()))
-}
-
 /// `application/x-www-form-urlencoded` from the top-level fields of `value`: strings as they are,
 /// numbers and booleans as text, `null` left out, lists and objects as compact JSON.
 fn form_encode(value: &Value) -> std::result::Result<Vec<u8>, String> {
@@ -867,16 +621,8 @@ fn text_of(v: Option<&Value>) -> Option<String> {
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(
-    ep: &Endpoint,
-    raw: RawResponse,
-) -> Result<ApiResponse<T>> {
-    let http_error = |raw: &RawResponse| Error::Http {
-        endpoint: ep.name.into(),
-        status: raw.status,
-        body: crate::runtime::error_snippet(&raw.body),
-        retry_after: raw.retry_after,
-    };
+fn parse(ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
+    let http_error = |raw: &RawResponse| Error::http(ep.name, raw);
     let env: Envelope<'_> = match serde_json::from_slice(&raw.body) {
         Ok(env) => env,
         Err(_) if raw.status >= 400 => return Err(http_error(&raw)),
@@ -899,11 +645,10 @@ fn parse<T: serde::de::DeserializeOwned>(
         .or_else(|| text_of(in_extra("logid")))
         .or_else(|| text_of(in_data("log_id")));
     match codes.iter().flatten().find(|c| **c != 0).copied() {
-        None if codes.iter().any(Option::is_some) => Ok(ApiResponse {
-            data: decode_data(ep, env.data, &raw.body)?,
-            request_id,
-            http_status: raw.status,
-        }),
+        None if codes.iter().any(Option::is_some) => {
+            let data = env.data.and_then(|d| span_of(&raw.body, d));
+            Ok(Reply::new(raw, data, request_id))
+        }
         None if raw.status >= 400 => Err(http_error(&raw)),
         None => Err(Error::decode(
             ep.name,
@@ -947,6 +692,14 @@ fn parse<T: serde::de::DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::ApiResponse;
+
+    fn parse_as<T: serde::de::DeserializeOwned>(
+        ep: &Endpoint,
+        raw: RawResponse,
+    ) -> Result<ApiResponse<T>> {
+        parse(ep, raw)?.decode(ep)
+    }
 
     static EP: Endpoint = Endpoint {
         platform: "douyin",
@@ -977,7 +730,7 @@ mod tests {
     }
 
     fn err(body: &str) -> ApiError {
-        match parse::<Data>(&EP, raw(200, body)) {
+        match parse_as::<Data>(&EP, raw(200, body)) {
             Err(Error::Api(e)) => *e,
             other => panic!("expected an API error, got {other:?}"),
         }
@@ -988,10 +741,10 @@ mod tests {
         let legacy = r#"{"data":{"n":1,"error_code":0,"description":""},"extra":{"error_code":0,"description":"","sub_error_code":0,"sub_description":"","logid":"L1","now":1}}"#;
         let oauth = r#"{"data":{"n":2,"error_code":"0","description":""},"message":"success"}"#;
         let newer = r#"{"err_no":0,"err_msg":"","log_id":"L3","data":{"n":3}}"#;
-        let r = parse::<Data>(&EP, raw(200, legacy)).unwrap();
+        let r = parse_as::<Data>(&EP, raw(200, legacy)).unwrap();
         assert_eq!((r.data.n, r.request_id.as_deref()), (1, Some("L1")));
-        assert_eq!(parse::<Data>(&EP, raw(200, oauth)).unwrap().data.n, 2);
-        let r = parse::<Data>(&EP, raw(200, newer)).unwrap();
+        assert_eq!(parse_as::<Data>(&EP, raw(200, oauth)).unwrap().data.n, 2);
+        let r = parse_as::<Data>(&EP, raw(200, newer)).unwrap();
         assert_eq!((r.data.n, r.request_id.as_deref()), (3, Some("L3")));
     }
 
@@ -1027,18 +780,18 @@ mod tests {
     #[test]
     fn odd_bodies() {
         assert!(matches!(
-            parse::<Data>(&EP, raw(502, "<html>bad gateway</html>")),
+            parse_as::<Data>(&EP, raw(502, "<html>bad gateway</html>")),
             Err(Error::Http { status: 502, .. })
         ));
         assert!(matches!(
-            parse::<Data>(&EP, raw(200, "not json")),
+            parse_as::<Data>(&EP, raw(200, "not json")),
             Err(Error::Decode { .. })
         ));
         assert!(matches!(
-            parse::<Data>(&EP, raw(200, r#"{"data":{"n":1}}"#)),
+            parse_as::<Data>(&EP, raw(200, r#"{"data":{"n":1}}"#)),
             Err(Error::Decode { .. })
         ));
-        let e = match parse::<Data>(&EP, raw(429, r#"{"err_no":1,"err_msg":"slow down"}"#)) {
+        let e = match parse_as::<Data>(&EP, raw(429, r#"{"err_no":1,"err_msg":"slow down"}"#)) {
             Err(Error::Api(e)) => *e,
             other => panic!("{other:?}"),
         };
@@ -1094,31 +847,34 @@ mod tests {
             ..EP
         };
         assert!(matches!(
-            c.auth_for(&Endpoint {
-                flags: Flags::NO_TOKEN,
-                ..EP
-            }),
+            auth_for(
+                &c,
+                &Endpoint {
+                    flags: Flags::NO_TOKEN,
+                    ..EP
+                }
+            ),
             Ok(Auth::None)
         ));
-        assert!(matches!(c.auth_for(&client_ep), Ok(Auth::Client)));
-        let e = c.auth_for(&EP).err().unwrap().to_string();
+        assert!(matches!(auth_for(&c, &client_ep), Ok(Auth::Client)));
+        let e = auth_for(&c, &EP).err().unwrap().to_string();
         assert!(e.contains("with_access_token"), "{e}");
         let user = c.with_access_token("act.u");
-        assert!(matches!(user.auth_for(&EP), Ok(Auth::Given(t)) if t.expose() == "act.u"));
+        assert!(matches!(auth_for(&user, &EP), Ok(Auth::Given(t)) if t.expose() == "act.u"));
         assert!(
-            matches!(user.auth_for(&client_ep), Ok(Auth::Client)),
+            matches!(auth_for(&user, &client_ep), Ok(Auth::Client)),
             "a user token is not a client token"
         );
         let given = c.with_access_token("clt.mine");
         assert!(
-            matches!(given.auth_for(&client_ep), Ok(Auth::Given(t)) if t.expose() == "clt.mine")
+            matches!(auth_for(&given, &client_ep), Ok(Auth::Given(t)) if t.expose() == "clt.mine")
         );
     }
 
     #[tokio::test]
     async fn a_printed_token_request_hides_the_secret() {
         let c = Client::builder("ck", "cs-very-secret").build().unwrap();
-        let req = ClientTokenRequest {
+        let req = super::super::oauth::OauthClientTokenRequest {
             client_key: "ck".into(),
             client_secret: "cs-very-secret".into(),
             grant_type: "client_credential".into(),

@@ -53,8 +53,24 @@ mod client;
 pub mod webhook;
 
 pub use client::{
-    AUTHORIZE_URL, BASE_URL, Client, ClientBuilder, DEFAULT_REFRESH_MARGIN, Douyin,
-    RenewedRefreshToken, TOKEN_HEADER, UserToken, error_kind,
+    AUTHORIZE_URL, Client, DEFAULT_REFRESH_MARGIN, Douyin, RenewedRefreshToken, UserToken,
+    error_kind,
+};
+
+/// Builds a [`Client`].
+pub type ClientBuilder = crate::runtime::ClientBuilder<Douyin>;
+
+/// What `spec/douyin/platform.yaml` says of the platform.
+pub static FACTS: crate::runtime::Facts = crate::runtime::Facts {
+    name: "douyin",
+    base_url: "https://open.douyin.com",
+    sandbox_url: None,
+    auth_url: None,
+    sandbox_auth_url: None,
+    version: "v1",
+    token_header: Some("access-token"),
+    success_code: 0,
+    endpoints: oauth::ENDPOINTS,
 };
 
 #[rustfmt::skip]

@@ -92,6 +92,37 @@ impl Error {
         }
     }
 
+    /// The answer of a server that did not speak the platform's envelope: the HTTP status and the
+    /// start of the body.
+    pub(crate) fn http(endpoint: &str, raw: &super::http::RawResponse) -> Error {
+        Error::Http {
+            endpoint: endpoint.to_owned(),
+            status: raw.status,
+            body: snippet(&raw.body),
+            retry_after: raw.retry_after,
+        }
+    }
+
+    /// A decode error of a response that holds tokens: keep only where decoding stopped, never
+    /// the body or the decoder's message (which may quote a value).
+    pub(crate) fn withhold_body(self) -> Error {
+        match self {
+            Error::Decode {
+                endpoint, message, ..
+            } => {
+                let place = message.split_once(": ").map_or("", |(at, _)| at);
+                Error::Decode {
+                    endpoint,
+                    message: format!("the token response does not decode {place}")
+                        .trim_end()
+                        .to_owned(),
+                    body: "(withheld: it holds tokens)".to_owned(),
+                }
+            }
+            e => e,
+        }
+    }
+
     pub(crate) fn transport(endpoint: &str, e: reqwest::Error) -> Error {
         let timeout = e.is_timeout();
         let connect = e.is_connect();

@@ -1,39 +1,38 @@
-//! The TikTok Shop client: one per app, serving many shops.
+//! What is TikTok Shop's own in a call: the signature over path, sorted query and body, the
+//! access token header and the shop cipher, the envelope and its error codes, and the sellers'
+//! tokens on the auth host. The rest is the runtime's [`crate::runtime::client`].
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
+use serde_json::Value;
 use serde_json::value::RawValue;
-use tracing::Instrument;
 
-use crate::Error;
-use crate::runtime::http::{Body, Part, PreparedRequest, RawResponse, Transport, with_retry};
+use crate::runtime::client::{
+    self, Call, CallToken, ClientBuilder, Facts, Reply, invalid, span_of,
+};
+use crate::runtime::http::{Body, Part, PreparedRequest, RawResponse};
+use crate::runtime::token::BoxFuture;
 use crate::runtime::{
-    ApiError, ApiRequest, ApiResponse, Endpoint, ErrorKind, Flags, HttpConfig, HttpMethod,
-    MemoryStore, Pages, Paginated, Query, Result, RetryPolicy, Secret, Token, TokenManager,
-    TokenStore, de, decode_data, unix_now,
+    ApiError, Endpoint, Error, ErrorKind, Flags, HttpMethod, Query, Result, Scope, Secret, Token,
+    de,
 };
 
-/// The platform marker of TikTok Shop requests.
+/// The platform marker of TikTok Shop requests, and its plug-in to the runtime's client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tiktok {}
 
-/// Production API host.
-pub const BASE_URL: &str = "https://open-api.tiktokglobalshop.com";
-/// Sandbox API host (test shops only).
-pub const SANDBOX_URL: &str = "https://open-api-sandbox.tiktokglobalshop.com";
-/// Production host of the token exchange (`/api/v2/token/get`, `/api/v2/token/refresh`).
-pub const AUTH_URL: &str = "https://auth.tiktok-shops.com";
-/// Sandbox host of the token exchange.
-pub const SANDBOX_AUTH_URL: &str = "https://auth-sandbox.tiktok-shops.com";
-/// The header that carries the seller's access token (it is not signed).
-pub const ACCESS_TOKEN_HEADER: &str = "x-tts-access-token";
-/// The success code of the envelope.
-pub const SUCCESS: i64 = 0;
+/// A TikTok Shop client. Cheap to clone: clones share the connection pool and the token store.
+/// One client serves many sellers and shops:
+/// - [`Client::seller`] gives a handle that calls as a seller with the token the client keeps for
+///   them (stored by [`Client::authorize`], refreshed ahead of expiry, and refreshed then retried
+///   once when the platform answers 105002; concurrent calls share one refresh);
+/// - [`Client::with_access_token`] a handle with a token you manage yourself;
+/// - [`Client::with_shop_cipher`] targets one of the seller's shops in shop-scoped calls.
+pub type Client = client::Client<Tiktok>;
 
 /// Query parameters and headers masked when a prepared API call is printed.
-const API_SECRETS: &[&str] = &[ACCESS_TOKEN_HEADER, "sign"];
+const API_SECRETS: &[&str] = &["x-tts-access-token", "sign"];
 /// Query parameters masked when a prepared token call is printed.
 const TOKEN_SECRETS: &[&str] = &["app_secret", "auth_code", "refresh_token"];
 
@@ -56,132 +55,6 @@ pub fn authorization_url(service_id: &str, state: &str, us: bool) -> String {
         }
     }
     url.to_string()
-}
-
-/// Builds a [`Client`].
-#[derive(Debug, Clone)]
-pub struct ClientBuilder {
-    app_key: String,
-    app_secret: Secret,
-    http: HttpConfig,
-    auth_base_url: String,
-    store: Option<Arc<dyn TokenStore>>,
-    refresh_margin: Duration,
-}
-
-impl ClientBuilder {
-    /// Use the sandbox hosts ([`SANDBOX_URL`] and [`SANDBOX_AUTH_URL`]).
-    pub fn sandbox(mut self, on: bool) -> Self {
-        self.http.base_url = if on { SANDBOX_URL } else { BASE_URL }.to_owned();
-        self.auth_base_url = if on { SANDBOX_AUTH_URL } else { AUTH_URL }.to_owned();
-        self
-    }
-
-    /// Send API calls to `url` instead (a local test server, a proxy).
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.http.base_url = url.into().trim_end_matches('/').to_owned();
-        self
-    }
-
-    /// Send token calls ([`Client::get_token`], [`Client::refresh_token`]) to `url` instead of
-    /// [`AUTH_URL`].
-    pub fn auth_base_url(mut self, url: impl Into<String>) -> Self {
-        self.auth_base_url = url.into().trim_end_matches('/').to_owned();
-        self
-    }
-
-    /// The whole-request timeout (default 30 s).
-    pub fn timeout(mut self, t: Duration) -> Self {
-        self.http.timeout = t;
-        self
-    }
-
-    /// An HTTP(S) proxy.
-    pub fn proxy(mut self, url: impl Into<String>) -> Self {
-        self.http.proxy = Some(url.into());
-        self
-    }
-
-    /// The retry policy (see [`crate::runtime::http`] for what is retried).
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.http.retry = policy;
-        self
-    }
-
-    /// Keep sellers' tokens in `store` (default: in memory). Use a
-    /// [`crate::runtime::JsonFileStore`] or your own database so tokens survive restarts.
-    pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.store = Some(store);
-        self
-    }
-
-    /// Refresh managed tokens this long before they expire (default one hour).
-    pub fn refresh_margin(mut self, margin: Duration) -> Self {
-        self.refresh_margin = margin;
-        self
-    }
-
-    /// Build the client.
-    pub fn build(self) -> Result<Client> {
-        if self.app_key.is_empty() || self.app_secret.is_empty() {
-            return Err(Error::InvalidRequest {
-                endpoint: "client".into(),
-                message: "the app key and secret must not be empty".into(),
-            });
-        }
-        let transport = Transport::new(self.http)?;
-        Ok(Client {
-            inner: Arc::new(Inner {
-                app_key: self.app_key,
-                app_secret: self.app_secret,
-                transport,
-                auth_base_url: self.auth_base_url,
-                tokens: TokenManager::new(
-                    self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
-                    self.refresh_margin,
-                ),
-            }),
-            token: None,
-            seller: None,
-            shop_cipher: None,
-        })
-    }
-}
-
-#[derive(Debug)]
-struct Inner {
-    app_key: String,
-    app_secret: Secret,
-    transport: Transport,
-    auth_base_url: String,
-    tokens: TokenManager,
-}
-
-/// A TikTok Shop client. Cheap to clone: clones share the connection pool and the token store.
-/// One client serves many sellers and shops:
-/// - [`Client::seller`] gives a handle that calls as a seller with the token the client keeps for
-///   them (stored by [`Client::authorize`], refreshed ahead of expiry, and refreshed then retried
-///   once when the platform answers 105002; concurrent calls share one refresh);
-/// - [`Client::with_access_token`] a handle with a token you manage yourself;
-/// - [`Client::with_shop_cipher`] targets one of the seller's shops in shop-scoped calls.
-#[derive(Debug, Clone)]
-pub struct Client {
-    inner: Arc<Inner>,
-    token: Option<Secret>,
-    seller: Option<String>,
-    shop_cipher: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(default, deserialize_with = "de::lenient")]
-    code: Option<i64>,
-    #[serde(default, deserialize_with = "de::lenient")]
-    message: Option<String>,
-    #[serde(default, deserialize_with = "de::lenient")]
-    request_id: Option<String>,
-    #[serde(borrow, default)]
-    data: Option<&'a RawValue>,
 }
 
 /// The category of a TikTok Shop error code. `message` sorts the codes the platform overloads
@@ -280,7 +153,7 @@ impl TokenInfo {
 }
 
 /// `GET /api/v2/token/get` on the auth host.
-static TOKEN_GET: Endpoint = Endpoint {
+pub static TOKEN_GET: Endpoint = Endpoint {
     platform: "tiktok",
     module: "auth",
     name: "token.get",
@@ -295,7 +168,7 @@ static TOKEN_GET: Endpoint = Endpoint {
 };
 
 /// `GET /api/v2/token/refresh` on the auth host.
-static TOKEN_REFRESH: Endpoint = Endpoint {
+pub static TOKEN_REFRESH: Endpoint = Endpoint {
     platform: "tiktok",
     module: "auth",
     name: "token.refresh",
@@ -309,39 +182,47 @@ static TOKEN_REFRESH: Endpoint = Endpoint {
     required: &["refresh_token"],
 };
 
-/// What goes in the body of a call.
-enum Payload {
-    /// JSON bytes (signed), or no body (a GET or DELETE whose body would be `{}`).
-    Json(Option<Vec<u8>>),
-    /// `multipart/form-data` parts (not signed).
-    Multipart(Vec<Part>),
-}
-
-/// A boxed future of one page, for [`Client::pages`].
-pub use crate::runtime::PageFuture;
-
 impl Client {
-    /// Start building a client of the app `app_key` / `app_secret`.
-    pub fn builder(app_key: impl Into<String>, app_secret: impl Into<Secret>) -> ClientBuilder {
-        ClientBuilder {
-            app_key: app_key.into(),
-            app_secret: app_secret.into(),
-            http: HttpConfig::new(BASE_URL),
-            auth_base_url: AUTH_URL.to_owned(),
-            store: None,
-            refresh_margin: Duration::from_secs(3600),
-        }
+    /// Start building a client of the app `app_key` / `app_secret`. Managed tokens are refreshed
+    /// an hour ahead of expiry by default.
+    pub fn builder(
+        app_key: impl Into<String>,
+        app_secret: impl Into<Secret>,
+    ) -> ClientBuilder<Tiktok> {
+        ClientBuilder::new(
+            &super::FACTS,
+            app_key,
+            app_secret,
+            Duration::from_secs(3600),
+        )
     }
 
     /// A handle that calls as the seller `open_id`, with the token the client keeps for them; it
     /// keeps this handle's shop cipher.
     pub fn seller(&self, open_id: impl Into<String>) -> Client {
-        Client {
-            inner: self.inner.clone(),
-            token: None,
-            seller: Some(open_id.into()),
-            shop_cipher: self.shop_cipher.clone(),
-        }
+        self.with_scope(Scope {
+            owner: Some(open_id.into()),
+            shop_cipher: self.scope().shop_cipher.clone(),
+            ..Scope::default()
+        })
+    }
+
+    /// A handle that targets the shop `cipher` (from `authorization.shops`) in shop-scoped calls;
+    /// it keeps this handle's access token and shares the pool.
+    pub fn with_shop_cipher(&self, cipher: impl Into<String>) -> Client {
+        let mut scope = self.scope().clone();
+        scope.shop_cipher = Some(cipher.into());
+        self.with_scope(scope)
+    }
+
+    /// The shop cipher of this handle, if any.
+    pub fn shop_cipher(&self) -> Option<&str> {
+        self.scope().shop_cipher.as_deref()
+    }
+
+    /// Whether this handle carries an access token.
+    pub fn has_access_token(&self) -> bool {
+        self.scope().token.is_some() || self.scope().owner.is_some()
     }
 
     /// The token store's key of a seller.
@@ -357,8 +238,7 @@ impl Client {
         if info.open_id.is_empty() {
             return Err(Error::Token("the token answer has no open_id".into()));
         }
-        self.inner
-            .tokens
+        self.tokens()
             .put(&Self::token_key(&info.open_id), &info.to_token())
             .await?;
         Ok(info)
@@ -366,437 +246,167 @@ impl Client {
 
     /// The token the client keeps for the seller `open_id`, refreshed when needed.
     pub async fn seller_token(&self, open_id: &str) -> Result<Token> {
-        self.managed_token(open_id, None).await
+        self.kept_token(open_id, None).await
     }
 
-    async fn managed_token(&self, open_id: &str, stale: Option<&Secret>) -> Result<Token> {
-        self.inner
-            .tokens
-            .get(&Self::token_key(open_id), stale, |current| async move {
-                let Some(refresh) = current.and_then(|t| t.refresh_token) else {
-                    return Err(Error::Token(format!(
-                        "no token for seller {open_id}: exchange the seller's authorization code first (Client::authorize)"
-                    )));
-                };
-                Ok(self.refresh_token(refresh.expose()).await?.to_token())
-            })
-            .await
-    }
-
-    /// The token a call to `ep` carries.
-    async fn token_for(&self, ep: &Endpoint) -> Result<Option<Secret>> {
-        if ep.flags.contains(Flags::NO_TOKEN) {
-            return Ok(None);
-        }
-        if let Some(t) = &self.token {
-            return Ok(Some(t.clone()));
-        }
-        match &self.seller {
-            Some(open_id) => Ok(Some(self.managed_token(open_id, None).await?.access_token)),
-            None => Err(Error::InvalidRequest {
-                endpoint: ep.name.into(),
-                message: "this call needs a seller's access token: call it on `client.seller(open_id)` or `client.with_access_token(..)`".into(),
-            }),
-        }
-    }
-
-    /// A handle that calls with `token` (a seller's access token); it keeps this handle's shop
-    /// cipher and shares the pool.
-    pub fn with_access_token(&self, token: impl Into<Secret>) -> Client {
-        Client {
-            inner: self.inner.clone(),
-            token: Some(token.into()),
-            seller: None,
-            shop_cipher: self.shop_cipher.clone(),
-        }
-    }
-
-    /// A handle that targets the shop `cipher` (from `authorization.shops`) in shop-scoped calls;
-    /// it keeps this handle's access token and shares the pool.
-    pub fn with_shop_cipher(&self, cipher: impl Into<String>) -> Client {
-        Client {
-            inner: self.inner.clone(),
-            token: self.token.clone(),
-            seller: self.seller.clone(),
-            shop_cipher: Some(cipher.into()),
-        }
-    }
-
-    /// The app key.
-    pub fn app_key(&self) -> &str {
-        &self.inner.app_key
-    }
-
-    /// The base URL API calls go to.
-    pub fn base_url(&self) -> &str {
-        &self.inner.transport.config.base_url
-    }
-
-    /// The base URL token calls go to.
-    pub fn auth_base_url(&self) -> &str {
-        &self.inner.auth_base_url
-    }
-
-    /// The shop cipher of this handle, if any.
-    pub fn shop_cipher(&self) -> Option<&str> {
-        self.shop_cipher.as_deref()
-    }
-
-    /// Whether this handle carries an access token.
-    pub fn has_access_token(&self) -> bool {
-        self.token.is_some() || self.seller.is_some()
-    }
-
-    /// Call any endpoint: `client.execute(&OrderSearchRequest { .. })`.
-    ///
-    /// Upload endpoints (flagged `multipart`) take their file through [`Client::execute_multipart`].
-    pub async fn execute<R: ApiRequest<Platform = Tiktok>>(&self, req: &R) -> Result<R::Response> {
-        self.execute_full(req).await.map(|r| r.data)
-    }
-
-    /// Call any endpoint and keep the envelope's request id.
-    pub async fn execute_full<R: ApiRequest<Platform = Tiktok>>(
-        &self,
-        req: &R,
-    ) -> Result<ApiResponse<R::Response>> {
-        let ep = R::ENDPOINT;
-        if ep.flags.contains(Flags::MULTIPART) {
-            return Err(Error::InvalidRequest {
-                endpoint: ep.name.into(),
-                message: "this endpoint uploads a file: call `client.execute_multipart(&req, vec![Part { .. }])` with the file part".into(),
-            });
-        }
-        let payload = Payload::Json(json_body(req)?);
-        self.send(req, payload).await
-    }
-
-    /// Call an upload endpoint (flagged `multipart`): the body is `multipart/form-data` with one
-    /// text part per top-level field of `req` (strings as they are, numbers and booleans as text,
-    /// lists and objects as JSON, `None` left out), and the parts in `files` (for
-    /// `product.upload_image`: `Part { name: "data".into(), file_name: Some("a.jpg".into()),
-    /// content_type: Some("image/jpeg".into()), data: bytes }`). A file part replaces the text part
-    /// of the field with the same name. The body of a multipart call is not signed.
-    pub async fn execute_multipart<R: ApiRequest<Platform = Tiktok>>(
-        &self,
-        req: &R,
-        files: Vec<Part>,
-    ) -> Result<R::Response> {
-        self.execute_multipart_full(req, files)
-            .await
-            .map(|r| r.data)
-    }
-
-    /// [`Client::execute_multipart`], keeping the envelope's request id.
-    pub async fn execute_multipart_full<R: ApiRequest<Platform = Tiktok>>(
-        &self,
-        req: &R,
-        files: Vec<Part>,
-    ) -> Result<ApiResponse<R::Response>> {
-        let ep = R::ENDPOINT;
-        if !ep.flags.contains(Flags::MULTIPART) {
-            return Err(Error::InvalidRequest {
-                endpoint: ep.name.into(),
-                message: "this endpoint takes a JSON body, not multipart/form-data: call `client.execute(&req)`".into(),
-            });
-        }
-        let parts = multipart_parts(req, files)?;
-        self.send(req, Payload::Multipart(parts)).await
-    }
-
-    /// The pages of a paginated request, fetched on demand with this handle:
-    /// `while let Some(page) = pages.next().await? { .. }` (see [`Pages`]).
-    #[allow(clippy::type_complexity)]
-    pub fn pages<R>(&self, req: R) -> Pages<R, impl FnMut(R) -> PageFuture<R::Response> + use<R>>
-    where
-        R: Paginated<Platform = Tiktok> + 'static,
-    {
-        let client = self.clone();
-        Pages::new(req, move |r: R| {
-            let client = client.clone();
-            Box::pin(async move { client.execute(&r).await }) as PageFuture<R::Response>
-        })
-    }
-
-    /// The signed request `execute` would send now, without sending it (`--dry-run`). For upload
-    /// endpoints it holds the text parts only, and is refused when a required field is a file
-    /// (only [`Client::execute_multipart`] takes files).
-    pub async fn prepare<R: ApiRequest<Platform = Tiktok>>(
-        &self,
-        req: &R,
-    ) -> Result<PreparedRequest> {
-        let ep = R::ENDPOINT;
-        let payload = if ep.flags.contains(Flags::MULTIPART) {
-            Payload::Multipart(multipart_parts(req, Vec::new())?)
-        } else {
-            Payload::Json(json_body(req)?)
-        };
-        let mut query = Query::new();
-        req.write_query(&mut query);
-        let token = self.token_for(ep).await?;
-        self.prepare_raw(
-            ep,
-            &req.path(),
-            &query,
-            &payload,
-            token.as_ref(),
-            unix_now(),
-        )
-    }
-
-    async fn send<R: ApiRequest<Platform = Tiktok>>(
-        &self,
-        req: &R,
-        payload: Payload,
-    ) -> Result<ApiResponse<R::Response>> {
-        let ep = R::ENDPOINT;
-        let token = self.token_for(ep).await?;
-        match self.send_with(req, &payload, token.as_ref()).await {
-            Err(e) if e.kind() == ErrorKind::TokenExpired && self.token.is_none() => {
-                let Some(open_id) = &self.seller else {
-                    return Err(e);
-                };
-                tracing::info!(
-                    endpoint = ep.name,
-                    "access token expired: refreshing once and retrying"
-                );
-                let fresh = self.managed_token(open_id, token.as_ref()).await?;
-                self.send_with(req, &payload, Some(&fresh.access_token))
-                    .await
-            }
-            other => other,
-        }
-    }
-
-    async fn send_with<R: ApiRequest<Platform = Tiktok>>(
-        &self,
-        req: &R,
-        payload: &Payload,
-        token: Option<&Secret>,
-    ) -> Result<ApiResponse<R::Response>> {
-        let ep = R::ENDPOINT;
-        let path = req.path();
-        let mut query = Query::new();
-        req.write_query(&mut query);
-        let span = tracing::info_span!(
-            "tiktok",
-            endpoint = ep.name,
-            request_id = tracing::field::Empty,
-            latency_ms = tracing::field::Empty
-        );
-        let started = Instant::now();
-        let inner = &self.inner;
-        let result = with_retry(&inner.transport.config.retry, ep, |_| {
-            let (path, query) = (&path, &query);
-            async move {
-                // A fresh timestamp, hence a fresh signature, on every attempt.
-                let prepared = self.prepare_raw(ep, path, query, payload, token, unix_now())?;
-                let raw = inner.transport.send(ep.name, &prepared).await?;
-                parse::<R::Response>(ep, raw)
-            }
-        })
-        .instrument(span.clone())
-        .await;
-        record(&span, started, &result);
-        result
-    }
-
-    /// Sign a call to `ep` at `timestamp`: `path` with its placeholders filled, `own` the
-    /// endpoint's own query parameters.
-    fn prepare_raw(
-        &self,
-        ep: &Endpoint,
-        path: &str,
-        own: &Query,
-        payload: &Payload,
-        token: Option<&Secret>,
-        timestamp: i64,
-    ) -> Result<PreparedRequest> {
-        let inner = &self.inner;
-        let invalid = |message: &str| Error::InvalidRequest {
-            endpoint: ep.name.into(),
-            message: message.into(),
-        };
-        let mut q = Query::new();
-        q.push("app_key", inner.app_key.as_str());
-        q.push("timestamp", &timestamp);
-        if !ep.flags.contains(Flags::NO_SHOP_CIPHER) {
-            let Some(cipher) = self.shop_cipher.as_deref() else {
-                return Err(invalid(
-                    "this call is shop-scoped and needs a shop cipher: call it on `client.with_shop_cipher(..)` (the cipher comes from `authorization.shops`)",
-                ));
+    async fn kept_token(&self, open_id: &str, stale: Option<&Secret>) -> Result<Token> {
+        self.managed_token(&Self::token_key(open_id), stale, |current| async move {
+            let Some(refresh) = current.and_then(|t| t.refresh_token) else {
+                return Err(Error::Token(format!(
+                    "no token for seller {open_id}: exchange the seller's authorization code first (Client::authorize)"
+                )));
             };
-            q.push("shop_cipher", cipher);
-        }
-        for (k, v) in own.pairs() {
-            q.push_owned(k.to_owned(), v);
-        }
-        let mut headers = Vec::new();
-        if !ep.flags.contains(Flags::NO_TOKEN) {
-            let Some(token) = token else {
-                return Err(invalid(
-                    "this call needs a seller's access token: call it on `client.seller(open_id)` or `client.with_access_token(..)`",
-                ));
-            };
-            headers.push((ACCESS_TOKEN_HEADER.to_owned(), token.expose().to_owned()));
-        }
-        let (body, signed) = match payload {
-            Payload::Json(Some(bytes)) => (Body::Json(bytes.clone()), Some(bytes.as_slice())),
-            Payload::Json(None) => {
-                headers.push(("content-type".to_owned(), "application/json".to_owned()));
-                (Body::Empty, None)
-            }
-            Payload::Multipart(parts) => (Body::Multipart(parts.clone()), None),
-        };
-        let pairs: Vec<(&str, &str)> = q.pairs().collect();
-        let sign = super::sign::sign(inner.app_secret.expose(), path, &pairs, signed);
-        q.push("sign", sign.as_str());
-        let url = inner.transport.url(ep.name, path, &q)?;
-        Ok(PreparedRequest {
-            method: ep.method,
-            url,
-            headers,
-            body,
-            secret_names: API_SECRETS,
+            Ok(self.refresh_token(refresh.expose()).await?.to_token())
         })
+        .await
     }
 
     /// Exchange the authorization code from the redirect after the seller authorized the app (see
     /// [`authorization_url`]) for the seller's tokens.
     pub async fn get_token(&self, auth_code: &str) -> Result<TokenInfo> {
-        self.token_call(
-            &TOKEN_GET,
-            &[("auth_code", auth_code), ("grant_type", "authorized_code")],
-        )
-        .await
+        let mut q = Query::new();
+        q.push("auth_code", auth_code);
+        q.push("grant_type", "authorized_code");
+        self.token_call("token.get", q, Value::Object(Default::default()))
+            .await
     }
 
     /// Get a new access token (and possibly a new refresh token) with `refresh_token`.
     pub async fn refresh_token(&self, refresh_token: &str) -> Result<TokenInfo> {
-        self.token_call(
-            &TOKEN_REFRESH,
-            &[
-                ("refresh_token", refresh_token),
-                ("grant_type", "refresh_token"),
-            ],
-        )
-        .await
+        let mut q = Query::new();
+        q.push("refresh_token", refresh_token);
+        q.push("grant_type", "refresh_token");
+        self.token_call("token.refresh", q, Value::Object(Default::default()))
+            .await
+    }
+}
+
+impl client::Platform for Tiktok {
+    type Options = ();
+
+    fn encode(ep: &Endpoint, fields: Value, files: Vec<Part>) -> Result<Body> {
+        if ep.flags.contains(Flags::MULTIPART) {
+            return multipart_parts(ep, fields, files).map(Body::Multipart);
+        }
+        let bytes = serde_json::to_vec(&fields).map_err(|e| invalid(ep, e.to_string()))?;
+        let bodiless = matches!(ep.method, HttpMethod::Get | HttpMethod::Delete);
+        Ok(if bodiless && bytes == b"{}" {
+            Body::Empty
+        } else {
+            Body::Json(bytes)
+        })
     }
 
-    async fn token_call(
-        &self,
-        ep: &'static Endpoint,
-        params: &[(&str, &str)],
-    ) -> Result<TokenInfo> {
-        let inner = &self.inner;
-        let mut url =
-            url::Url::parse(&format!("{}{}", inner.auth_base_url, ep.path)).map_err(|e| {
-                Error::InvalidRequest {
-                    endpoint: ep.name.into(),
-                    message: format!("bad auth URL {}{}: {e}", inner.auth_base_url, ep.path),
-                }
-            })?;
-        url.query_pairs_mut()
-            .append_pair("app_key", &inner.app_key)
-            .append_pair("app_secret", inner.app_secret.expose())
-            .extend_pairs(params);
-        let prepared = PreparedRequest {
-            method: HttpMethod::Get,
-            url,
-            headers: Vec::new(),
-            body: Body::Empty,
-            secret_names: TOKEN_SECRETS,
-        };
-        let span = tracing::info_span!(
-            "tiktok",
-            endpoint = ep.name,
-            request_id = tracing::field::Empty,
-            latency_ms = tracing::field::Empty
-        );
-        let started = Instant::now();
-        let result = with_retry(&inner.transport.config.retry, ep, |_| {
-            let prepared = &prepared;
-            async move {
-                let raw = inner.transport.send(ep.name, prepared).await?;
-                parse::<TokenInfo>(ep, raw).map_err(withhold_tokens)
+    fn token<'a>(
+        client: &'a Client,
+        ep: &'a Endpoint,
+        stale: Option<&'a Secret>,
+    ) -> BoxFuture<'a, Result<Option<CallToken>>> {
+        Box::pin(async move {
+            if ep.flags.contains(Flags::NO_TOKEN) {
+                return Ok(None);
+            }
+            let scope = client.scope();
+            if let Some(t) = &scope.token {
+                return Ok(CallToken::given(t.clone()));
+            }
+            match &scope.owner {
+                Some(open_id) => Ok(CallToken::managed(
+                    client.kept_token(open_id, stale).await?.access_token,
+                )),
+                None => Err(invalid(ep, NEEDS_TOKEN.into())),
             }
         })
-        .instrument(span.clone())
-        .await;
-        record(&span, started, &result);
-        result.map(|r| r.data)
     }
-}
 
-/// Record the request id and latency of a finished call on its span.
-fn record<T>(span: &tracing::Span, started: Instant, result: &Result<ApiResponse<T>>) {
-    span.record("latency_ms", started.elapsed().as_millis() as u64);
-    match result {
-        Ok(r) => {
-            span.record("request_id", r.request_id.as_deref().unwrap_or_default());
-            tracing::debug!(parent: span, "call succeeded");
+    fn sign(
+        client: &Client,
+        call: &Call,
+        token: Option<&Secret>,
+        now: i64,
+    ) -> Result<PreparedRequest> {
+        let ep = call.endpoint;
+        if ep.module == "auth" {
+            return token_request(client, call);
         }
-        Err(e) => {
-            if let Some(id) = e.api().and_then(|a| a.request_id.as_deref()) {
-                span.record("request_id", id);
+        let mut q = Query::new();
+        q.push("app_key", client.app_key());
+        q.push("timestamp", &now);
+        if !ep.flags.contains(Flags::NO_SHOP_CIPHER) {
+            let Some(cipher) = client.shop_cipher() else {
+                return Err(invalid(
+                    ep,
+                    "this call is shop-scoped and needs a shop cipher: call it on `client.with_shop_cipher(..)` (the cipher comes from `authorization.shops`)".into(),
+                ));
+            };
+            q.push("shop_cipher", cipher);
+        }
+        for (k, v) in call.query.pairs() {
+            q.push_owned(k.to_owned(), v);
+        }
+        let mut headers = Vec::new();
+        if !ep.flags.contains(Flags::NO_TOKEN) {
+            let Some(token) = token else {
+                return Err(invalid(ep, NEEDS_TOKEN.into()));
+            };
+            let header = client.facts().token_header.unwrap_or(API_SECRETS[0]);
+            headers.push((header.to_owned(), token.expose().to_owned()));
+        }
+        let signed = match &call.body {
+            Body::Json(bytes) => Some(bytes.as_slice()),
+            Body::Empty => {
+                headers.push(("content-type".to_owned(), "application/json".to_owned()));
+                None
             }
-            tracing::debug!(parent: span, error = %e, "call failed");
-        }
+            _ => None,
+        };
+        let pairs: Vec<(&str, &str)> = q.pairs().collect();
+        let sign = super::sign::sign(client.app_secret().expose(), &call.path, &pairs, signed);
+        q.push("sign", sign.as_str());
+        let url = client.transport().url(ep.name, &call.path, &q)?;
+        Ok(PreparedRequest {
+            method: ep.method,
+            url,
+            headers,
+            body: call.body.clone(),
+            secret_names: API_SECRETS,
+        })
+    }
+
+    fn parse(facts: &Facts, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
+        parse(facts.success_code, ep, raw)
     }
 }
 
-/// A token response that does not decode holds tokens: keep only where decoding stopped, never
-/// the body or the decoder's message (which may quote a value).
-fn withhold_tokens(e: Error) -> Error {
-    match e {
-        Error::Decode {
-            endpoint, message, ..
-        } => {
-            let place = message.split_once(": ").map_or("", |(at, _)| at);
-            Error::Decode {
-                endpoint,
-                message: format!("the token response does not decode {place}")
-                    .trim_end()
-                    .to_owned(),
-                body: "(withheld: it holds tokens)".to_owned(),
-            }
-        }
-        e => e,
-    }
-}
+const NEEDS_TOKEN: &str = "this call needs a seller's access token: call it on `client.seller(open_id)` or `client.with_access_token(..)`";
 
-/// The JSON body of `req`; `None` for a GET or DELETE whose body is empty (`{}`).
-fn json_body<R: ApiRequest>(req: &R) -> Result<Option<Vec<u8>>> {
-    let ep = R::ENDPOINT;
-    let bytes = crate::runtime::json::to_body(req)
-        .and_then(|v| serde_json::to_vec(&v))
-        .map_err(|e| Error::InvalidRequest {
-            endpoint: ep.name.into(),
-            message: e.to_string(),
-        })?;
-    let bodiless = matches!(ep.method, HttpMethod::Get | HttpMethod::Delete);
-    Ok(if bodiless && bytes == b"{}" {
-        None
-    } else {
-        Some(bytes)
+/// A token call: `GET` on the auth host with the app key and secret in the query, unsigned.
+fn token_request(client: &Client, call: &Call) -> Result<PreparedRequest> {
+    let ep = call.endpoint;
+    let base = client.auth_base_url();
+    let mut url = url::Url::parse(&format!("{base}{}", call.path))
+        .map_err(|e| invalid(ep, format!("bad auth URL {base}{}: {e}", call.path)))?;
+    url.query_pairs_mut()
+        .append_pair("app_key", client.app_key())
+        .append_pair("app_secret", client.app_secret().expose())
+        .extend_pairs(call.query.pairs());
+    Ok(PreparedRequest {
+        method: HttpMethod::Get,
+        url,
+        headers: Vec::new(),
+        body: Body::Empty,
+        secret_names: TOKEN_SECRETS,
     })
 }
 
-/// The parts of a multipart call: a text part per top-level field of `req` that no file part
-/// replaces, then the files. A required body field must end up in a non-empty part.
-fn multipart_parts<R: ApiRequest>(req: &R, files: Vec<Part>) -> Result<Vec<Part>> {
-    let ep = R::ENDPOINT;
-    let invalid = |message: String| Error::InvalidRequest {
-        endpoint: ep.name.into(),
-        message,
-    };
-    let fields = match crate::runtime::json::to_body(req) {
-        Ok(serde_json::Value::Object(m)) => m,
-        Ok(_) => {
-            return Err(invalid(
-                "the request does not serialize to an object".into(),
-            ));
-        }
-        Err(e) => return Err(invalid(e.to_string())),
+/// The parts of a multipart call: a text part per top-level field that no file part replaces,
+/// then the files. A required body field must end up in a non-empty part.
+fn multipart_parts(ep: &Endpoint, fields: Value, files: Vec<Part>) -> Result<Vec<Part>> {
+    let Value::Object(fields) = fields else {
+        return Err(invalid(
+            ep,
+            "the request does not serialize to an object".into(),
+        ));
     };
     let mut parts = Vec::with_capacity(fields.len() + files.len());
     for (name, value) in &fields {
@@ -804,8 +414,8 @@ fn multipart_parts<R: ApiRequest>(req: &R, files: Vec<Part>) -> Result<Vec<Part>
             continue;
         }
         let text = match value {
-            serde_json::Value::Null => continue,
-            serde_json::Value::String(s) => s.clone(),
+            Value::Null => continue,
+            Value::String(s) => s.clone(),
             other => other.to_string(),
         };
         parts.push(Part {
@@ -818,36 +428,40 @@ fn multipart_parts<R: ApiRequest>(req: &R, files: Vec<Part>) -> Result<Vec<Part>
     parts.extend(files);
     for name in ep.required.iter().filter(|n| fields.contains_key(**n)) {
         if !parts.iter().any(|p| p.name == *name && !p.data.is_empty()) {
-            return Err(invalid(format!(
-                "the multipart field `{name}` is required: pass it as a file part"
-            )));
+            return Err(invalid(
+                ep,
+                format!("the multipart field `{name}` is required: pass it as a file part"),
+            ));
         }
     }
     Ok(parts)
 }
 
-fn parse<T: serde::de::DeserializeOwned>(
-    ep: &Endpoint,
-    raw: RawResponse,
-) -> Result<ApiResponse<T>> {
-    let http = |raw: &RawResponse| Error::Http {
-        endpoint: ep.name.into(),
-        status: raw.status,
-        body: crate::runtime::error_snippet(&raw.body),
-        retry_after: raw.retry_after,
-    };
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(default, deserialize_with = "de::lenient")]
+    code: Option<i64>,
+    #[serde(default, deserialize_with = "de::lenient")]
+    message: Option<String>,
+    #[serde(default, deserialize_with = "de::lenient")]
+    request_id: Option<String>,
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+}
+
+fn parse(success: i64, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
     let env: Envelope<'_> = match serde_json::from_slice(&raw.body) {
         Ok(env) => env,
-        Err(_) if raw.status >= 400 => return Err(http(&raw)),
+        Err(_) if raw.status >= 400 => return Err(Error::http(ep.name, &raw)),
         Err(e) => return Err(Error::decode(ep.name, e, &raw.body)),
     };
+    let request_id = env.request_id.filter(|s| !s.is_empty());
     match env.code {
-        Some(SUCCESS) if raw.status < 400 => Ok(ApiResponse {
-            data: decode_data(ep, env.data, &raw.body)?,
-            request_id: env.request_id.filter(|s| !s.is_empty()),
-            http_status: raw.status,
-        }),
-        Some(code) if code != SUCCESS => {
+        Some(code) if code == success && raw.status < 400 => {
+            let data = env.data.and_then(|d| span_of(&raw.body, d));
+            Ok(Reply::new(raw, data, request_id))
+        }
+        Some(code) if code != success => {
             let message = env.message.unwrap_or_default();
             let mut kind = error_kind(code, &message);
             if raw.status == 429 {
@@ -864,14 +478,14 @@ fn parse<T: serde::de::DeserializeOwned>(
                 sub_code: None,
                 message,
                 sub_message: None,
-                request_id: env.request_id.filter(|s| !s.is_empty()),
+                request_id,
                 kind,
                 http_status: raw.status,
                 retry_after: raw.retry_after,
             }))
         }
         // No code, or "success" with an HTTP error status: not the platform's envelope.
-        _ if raw.status >= 400 => Err(http(&raw)),
+        _ if raw.status >= 400 => Err(Error::http(ep.name, &raw)),
         _ => Err(Error::decode(
             ep.name,
             "the envelope has no `code`",
@@ -883,7 +497,7 @@ fn parse<T: serde::de::DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::HttpMethod;
+    use crate::runtime::{ApiRequest, ApiResponse, Platform};
 
     const SECRET: &str = "e59af819cc";
     const CIPHER: &str = "ROW_xkMbgAAAeVAQra0eZWebFQq5aIK";
@@ -898,7 +512,7 @@ mod tests {
     }
 
     impl ApiRequest for Search {
-        type Response = serde_json::Value;
+        type Response = Value;
         type Platform = Tiktok;
         const ENDPOINT: &'static Endpoint = &Endpoint {
             platform: "tiktok",
@@ -923,7 +537,7 @@ mod tests {
     struct Shops {}
 
     impl ApiRequest for Shops {
-        type Response = serde_json::Value;
+        type Response = Value;
         type Platform = Tiktok;
         const ENDPOINT: &'static Endpoint = &Endpoint {
             platform: "tiktok",
@@ -951,7 +565,7 @@ mod tests {
     }
 
     impl ApiRequest for Upload {
-        type Response = serde_json::Value;
+        type Response = Value;
         type Platform = Tiktok;
         const ENDPOINT: &'static Endpoint = &Endpoint {
             platform: "tiktok",
@@ -970,6 +584,24 @@ mod tests {
 
     fn client(app_key: &str) -> Client {
         Client::builder(app_key, SECRET).build().unwrap()
+    }
+
+    /// The request of `req` signed at `ts` with `token`.
+    fn signed<R: ApiRequest>(
+        c: &Client,
+        req: &R,
+        token: Option<&str>,
+        ts: i64,
+    ) -> Result<PreparedRequest> {
+        let call = c.encode(req, Vec::new())?;
+        Tiktok::sign(c, &call, token.map(Secret::new).as_ref(), ts)
+    }
+
+    fn parse_as<T: serde::de::DeserializeOwned>(
+        ep: &Endpoint,
+        raw: RawResponse,
+    ) -> Result<ApiResponse<T>> {
+        parse(0, ep, raw)?.decode(ep)
     }
 
     fn query(p: &PreparedRequest) -> Vec<(String, String)> {
@@ -992,20 +624,7 @@ mod tests {
             page_size: 20,
             status: Some("ACTIVATE".into()),
         };
-        let mut own = Query::new();
-        req.write_query(&mut own);
-        let body = json_body(&req).unwrap();
-        assert_eq!(body.as_deref(), Some(&br#"{"status":"ACTIVATE"}"#[..]));
-        let p = shop
-            .prepare_raw(
-                Search::ENDPOINT,
-                &req.path(),
-                &own,
-                &Payload::Json(body),
-                Some(&Secret::new("TTP_token")),
-                1696909648,
-            )
-            .unwrap();
+        let p = signed(&shop, &req, Some("TTP_token"), 1696909648).unwrap();
         let q = query(&p);
         assert_eq!(
             get(&q, "sign"),
@@ -1017,7 +636,7 @@ mod tests {
         assert_eq!(p.url.path(), "/product/202309/products/search");
         assert_eq!(
             p.headers,
-            vec![(ACCESS_TOKEN_HEADER.to_owned(), "TTP_token".to_owned())]
+            vec![("x-tts-access-token".to_owned(), "TTP_token".to_owned())]
         );
         assert_eq!(p.body, Body::Json(br#"{"status":"ACTIVATE"}"#.to_vec()));
         assert_eq!(p.method, HttpMethod::Post);
@@ -1034,19 +653,7 @@ mod tests {
         let shop = client("29a39d")
             .with_access_token("TTP_token")
             .with_shop_cipher(CIPHER);
-        let req = Shops {};
-        let body = json_body(&req).unwrap();
-        assert_eq!(body, None);
-        let p = shop
-            .prepare_raw(
-                Shops::ENDPOINT,
-                &req.path(),
-                &Query::new(),
-                &Payload::Json(body),
-                Some(&Secret::new("TTP_token")),
-                1623812664,
-            )
-            .unwrap();
+        let p = signed(&shop, &Shops {}, Some("TTP_token"), 1623812664).unwrap();
         let q = query(&p);
         assert_eq!(
             get(&q, "sign"),
@@ -1059,28 +666,9 @@ mod tests {
     #[test]
     fn missing_token_or_cipher_is_refused_before_sending() {
         let c = client("k");
-        let err = c
-            .prepare_raw(
-                Shops::ENDPOINT,
-                "/authorization/202309/shops",
-                &Query::new(),
-                &Payload::Json(None),
-                None,
-                1,
-            )
-            .unwrap_err();
+        let err = signed(&c, &Shops {}, None, 1).unwrap_err();
         assert!(err.to_string().contains("with_access_token"), "{err}");
-        let err = c
-            .with_access_token("t")
-            .prepare_raw(
-                Search::ENDPOINT,
-                "/product/202309/products/search",
-                &Query::new(),
-                &Payload::Json(None),
-                Some(&Secret::new("t")),
-                1,
-            )
-            .unwrap_err();
+        let err = signed(&c.with_access_token("t"), &Search::default(), Some("t"), 1).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidParam);
         assert!(err.to_string().contains("with_shop_cipher"), "{err}");
     }
@@ -1098,13 +686,14 @@ mod tests {
             content_type: Some("image/png".into()),
             data: vec![1, 2],
         };
-        let parts = multipart_parts(&req, vec![file.clone()]).unwrap();
+        let fields = crate::runtime::json::to_body(&req).unwrap();
+        let parts = multipart_parts(Upload::ENDPOINT, fields.clone(), vec![file.clone()]).unwrap();
         let names: Vec<&str> = parts.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["use_case", "width", "data"]);
         assert_eq!(parts[0].data, b"MAIN_IMAGE");
         assert_eq!(parts[1].data, b"3");
         assert_eq!(parts[2], file);
-        let err = multipart_parts(&req, Vec::new()).unwrap_err();
+        let err = multipart_parts(Upload::ENDPOINT, fields, Vec::new()).unwrap_err();
         assert!(err.to_string().contains("`data`"), "{err}");
     }
 
@@ -1166,7 +755,7 @@ mod tests {
             retry_after: None,
             body: body.as_bytes().to_vec(),
         };
-        let ok: ApiResponse<serde_json::Value> = parse(
+        let ok: ApiResponse<Value> = parse_as(
             Shops::ENDPOINT,
             raw(
                 200,
@@ -1176,7 +765,7 @@ mod tests {
         .unwrap();
         assert_eq!(ok.request_id.as_deref(), Some("r1"));
         assert_eq!(ok.data["a"], 1);
-        let e = parse::<serde_json::Value>(
+        let e = parse_as::<Value>(
             Shops::ENDPOINT,
             raw(
                 401,
@@ -1186,16 +775,16 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidSign);
         assert_eq!(e.api().unwrap().http_status, 401);
-        let e = parse::<serde_json::Value>(
+        let e = parse_as::<Value>(
             Shops::ENDPOINT,
             raw(429, r#"{"code":1,"message":"slow down"}"#),
         )
         .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::RateLimited);
-        let e = parse::<serde_json::Value>(Shops::ENDPOINT, raw(502, "<html>bad gateway</html>"))
-            .unwrap_err();
+        let e =
+            parse_as::<Value>(Shops::ENDPOINT, raw(502, "<html>bad gateway</html>")).unwrap_err();
         assert!(matches!(e, Error::Http { status: 502, .. }), "{e:?}");
-        let e = parse::<serde_json::Value>(Shops::ENDPOINT, raw(200, "not json")).unwrap_err();
+        let e = parse_as::<Value>(Shops::ENDPOINT, raw(200, "not json")).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Decode);
     }
 
@@ -1207,8 +796,8 @@ mod tests {
             retry_after: None,
             body: body.as_bytes().to_vec(),
         };
-        let e = parse::<TokenInfo>(&TOKEN_GET, raw)
-            .map_err(withhold_tokens)
+        let e = parse_as::<TokenInfo>(&TOKEN_GET, raw)
+            .map_err(Error::withhold_body)
             .unwrap_err();
         let text = format!("{e} {e:?}");
         assert_eq!(e.kind(), ErrorKind::Decode);

@@ -34,8 +34,23 @@ pub mod webhook;
 
 pub use crate::runtime::http::Part;
 pub use client::{
-    ACCESS_TOKEN_HEADER, AUTH_URL, BASE_URL, Client, ClientBuilder, PageFuture, SANDBOX_AUTH_URL,
-    SANDBOX_URL, SUCCESS, Tiktok, TokenInfo, authorization_url, error_kind,
+    Client, TOKEN_GET, TOKEN_REFRESH, Tiktok, TokenInfo, authorization_url, error_kind,
+};
+
+/// Builds a [`Client`].
+pub type ClientBuilder = crate::runtime::ClientBuilder<Tiktok>;
+
+/// What `spec/tiktok/platform.yaml` says of the platform.
+pub static FACTS: crate::runtime::Facts = crate::runtime::Facts {
+    name: "tiktok",
+    base_url: "https://open-api.tiktokglobalshop.com",
+    sandbox_url: Some("https://open-api-sandbox.tiktokglobalshop.com"),
+    auth_url: Some("https://auth.tiktok-shops.com"),
+    sandbox_auth_url: Some("https://auth-sandbox.tiktok-shops.com"),
+    version: "202309",
+    token_header: Some("x-tts-access-token"),
+    success_code: 0,
+    endpoints: &[&TOKEN_GET, &TOKEN_REFRESH],
 };
 
 #[rustfmt::skip]

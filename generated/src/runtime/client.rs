@@ -1,0 +1,679 @@
+//! The one client core every platform plugs into.
+//!
+//! A call runs the same way on every platform:
+//!
+//! 1. **serialize** (the only step generic in the request type): the request's body fields
+//!    ([`json::to_body`]), its own query parameters and its path become a [`Call`];
+//! 2. the platform **encodes** the body ([`Platform::encode`]: canonical `param_json`, JSON, form or
+//!    multipart);
+//! 3. the platform says which **token** the call carries ([`Platform::token`]): none, the one the
+//!    handle was given, or one the client keeps in its [`TokenStore`] and refreshes;
+//! 4. each attempt is **signed** afresh ([`Platform::sign`]), **sent** by the [`Transport`] and its
+//!    envelope **read** ([`Platform::parse`]), inside the [`RetryPolicy`];
+//! 5. when the platform says a managed token expired, it is refreshed once (one refresh however
+//!    many calls saw it) and the call is sent again;
+//! 6. the envelope's `data` is **decoded** into the endpoint's response type, last.
+//!
+//! Steps 2 to 5 are compiled once per platform, not once per endpoint. Every call is traced in one
+//! span schema: `call{platform, endpoint, request_id, attempt, status, latency_ms}`.
+
+use std::fmt;
+use std::future::Future;
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tracing::Instrument;
+
+use super::http::{Body, Part, PreparedRequest, RawResponse, Transport, with_retry};
+use super::token::BoxFuture;
+use super::{
+    ApiRequest, ApiResponse, Endpoint, Error, ErrorKind, Flags, HttpConfig, MemoryStore,
+    PageFuture, Pages, Paginated, Query, Result, RetryPolicy, Secret, TokenManager, TokenStore,
+    decode_data, json, unix_now,
+};
+
+/// The facts of a platform that its `platform.yaml` states: hosts, protocol version, header names
+/// and the success code. The generated crate writes one per platform and the client reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Facts {
+    /// `tiktok`, `doudian` or `douyin`.
+    pub name: &'static str,
+    /// The production host.
+    pub base_url: &'static str,
+    /// The sandbox host, when the platform has one.
+    pub sandbox_url: Option<&'static str>,
+    /// The host of the token calls, when it is not the API host.
+    pub auth_url: Option<&'static str>,
+    /// The sandbox host of the token calls.
+    pub sandbox_auth_url: Option<&'static str>,
+    /// The protocol version the runtime speaks.
+    pub version: &'static str,
+    /// The header an access token travels in, when it travels in a header.
+    pub token_header: Option<&'static str>,
+    /// The envelope's success code.
+    pub success_code: i64,
+    /// The endpoints the runtime itself calls (token calls), from the platform's `core` modules.
+    pub endpoints: &'static [&'static Endpoint],
+}
+
+impl Facts {
+    /// The endpoint named `name` among those the runtime calls itself.
+    pub fn endpoint(&self, name: &str) -> Result<&'static Endpoint> {
+        self.endpoints
+            .iter()
+            .find(|e| e.name == name)
+            .copied()
+            .ok_or_else(|| Error::Token(format!("the {} spec has no `{name}` endpoint", self.name)))
+    }
+}
+
+/// What differs between platforms; everything else is [`Client`]'s. Each method is called for
+/// every endpoint of the platform, so none is generic in the request type.
+pub trait Platform: Sized + Send + Sync + 'static {
+    /// The platform's own settings (a sign method, a self-use app), set on its [`ClientBuilder`].
+    type Options: Clone + fmt::Debug + Default + Send + Sync;
+
+    /// The body of a call from the request's body fields (`null` members already left out) and
+    /// the file parts of an upload.
+    fn encode(ep: &Endpoint, fields: Value, files: Vec<Part>) -> Result<Body>;
+
+    /// The token a call to `ep` carries on `client`'s handle. `stale` is a managed token the
+    /// platform just refused as expired: a new one is due.
+    fn token<'a>(
+        client: &'a Client<Self>,
+        ep: &'a Endpoint,
+        stale: Option<&'a Secret>,
+    ) -> BoxFuture<'a, Result<Option<CallToken>>>;
+
+    /// The request of one attempt, signed at `now` (Unix seconds).
+    fn sign(
+        client: &Client<Self>,
+        call: &Call,
+        token: Option<&Secret>,
+        now: i64,
+    ) -> Result<PreparedRequest>;
+
+    /// Read the envelope: where `data` is and the request id, or the platform's error.
+    fn parse(facts: &Facts, ep: &Endpoint, raw: RawResponse) -> Result<Reply>;
+}
+
+/// The token of one call.
+#[derive(Debug, Clone)]
+pub struct CallToken {
+    /// The token.
+    pub secret: Secret,
+    /// Whether the client keeps it (then an "expired" answer refreshes it once and calls again).
+    pub managed: bool,
+}
+
+impl CallToken {
+    /// A token the handle was given.
+    pub fn given(secret: Secret) -> Option<CallToken> {
+        Some(CallToken {
+            secret,
+            managed: false,
+        })
+    }
+
+    /// A token the client keeps.
+    pub fn managed(secret: Secret) -> Option<CallToken> {
+        Some(CallToken {
+            secret,
+            managed: true,
+        })
+    }
+}
+
+/// A call ready for the platform: the endpoint, its filled path, its own query and its body.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// The endpoint.
+    pub endpoint: &'static Endpoint,
+    /// The path with its placeholders filled.
+    pub path: String,
+    /// The endpoint's own query parameters.
+    pub query: Query,
+    /// The encoded body.
+    pub body: Body,
+}
+
+/// A successful envelope: the raw body, where its `data` is, and what was said around it.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The HTTP status.
+    pub http_status: u16,
+    /// The platform's log id / request id.
+    pub request_id: Option<String>,
+    body: Vec<u8>,
+    data: Option<Range<usize>>,
+}
+
+impl Reply {
+    /// A reply whose `data` is the JSON text at `data` in the body (see [`span_of`]).
+    pub fn new(raw: RawResponse, data: Option<Range<usize>>, request_id: Option<String>) -> Reply {
+        Reply {
+            http_status: raw.status,
+            request_id,
+            body: raw.body,
+            data,
+        }
+    }
+
+    /// The JSON text of `data`, when the envelope has one.
+    pub fn data(&self) -> Option<&str> {
+        let range = self.data.clone()?;
+        std::str::from_utf8(&self.body[range]).ok()
+    }
+
+    /// The whole body.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// `data` decoded into `T` (see [`decode_data`]).
+    pub fn decode<T: serde::de::DeserializeOwned>(&self, ep: &Endpoint) -> Result<ApiResponse<T>> {
+        Ok(ApiResponse {
+            data: decode_data(ep, self.data(), &self.body)?,
+            request_id: self.request_id.clone(),
+            http_status: self.http_status,
+        })
+    }
+}
+
+/// Where `value`, borrowed from `body` by the envelope's decoder, sits in `body`.
+pub fn span_of(body: &[u8], value: &serde_json::value::RawValue) -> Option<Range<usize>> {
+    let text = value.get();
+    let from = (text.as_ptr() as usize).checked_sub(body.as_ptr() as usize)?;
+    (from + text.len() <= body.len()).then(|| from..from + text.len())
+}
+
+/// Whom a handle calls as. Each platform names its own handles (`doudian::Client::shop`,
+/// `tiktok::Client::seller`, `douyin::Client::user`); they all set one of these.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Scope {
+    /// A token given by the caller, used as is.
+    pub token: Option<Secret>,
+    /// Whose token the client keeps (a shop id, a seller's or a user's open id).
+    pub owner: Option<String>,
+    /// TikTok Shop: the shop cipher of shop-scoped calls.
+    pub shop_cipher: Option<String>,
+}
+
+/// Builds a [`Client`] of platform `P`.
+pub struct ClientBuilder<P: Platform> {
+    facts: &'static Facts,
+    key: String,
+    secret: Secret,
+    http: HttpConfig,
+    auth_url: Option<String>,
+    sandbox: bool,
+    store: Option<Arc<dyn TokenStore>>,
+    refresh_margin: Duration,
+    /// The platform's own settings.
+    pub options: P::Options,
+}
+
+impl<P: Platform> Clone for ClientBuilder<P> {
+    fn clone(&self) -> Self {
+        ClientBuilder {
+            facts: self.facts,
+            key: self.key.clone(),
+            secret: self.secret.clone(),
+            http: self.http.clone(),
+            auth_url: self.auth_url.clone(),
+            sandbox: self.sandbox,
+            store: self.store.clone(),
+            refresh_margin: self.refresh_margin,
+            options: self.options.clone(),
+        }
+    }
+}
+
+impl<P: Platform> fmt::Debug for ClientBuilder<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("platform", &self.facts.name)
+            .field("key", &self.key)
+            .field("secret", &self.secret)
+            .field("http", &self.http)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P: Platform> ClientBuilder<P> {
+    /// A builder of the app `key` / `secret` on the platform `facts` describes, refreshing
+    /// tokens `refresh_margin` ahead of their expiry.
+    pub fn new(
+        facts: &'static Facts,
+        key: impl Into<String>,
+        secret: impl Into<Secret>,
+        refresh_margin: Duration,
+    ) -> Self {
+        ClientBuilder {
+            facts,
+            key: key.into(),
+            secret: secret.into(),
+            http: HttpConfig::new(facts.base_url),
+            auth_url: facts.auth_url.map(str::to_owned),
+            sandbox: false,
+            store: None,
+            refresh_margin,
+            options: P::Options::default(),
+        }
+    }
+
+    /// Use the platform's sandbox hosts. A platform without one refuses to build.
+    pub fn sandbox(mut self, on: bool) -> Self {
+        self.sandbox = on;
+        let f = self.facts;
+        let (base, auth) = if on {
+            (f.sandbox_url.unwrap_or(f.base_url), f.sandbox_auth_url)
+        } else {
+            (f.base_url, f.auth_url)
+        };
+        self.http.base_url = base.to_owned();
+        self.auth_url = auth.or(f.auth_url).map(str::to_owned);
+        self
+    }
+
+    /// Send calls to `url` instead (a local test server, a proxy).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.http.base_url = url.into().trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// Send token calls to `url` instead, on a platform whose token calls have a host of their own.
+    pub fn auth_base_url(mut self, url: impl Into<String>) -> Self {
+        self.auth_url = Some(url.into().trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// The whole-request timeout (default 30 s).
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.http.timeout = t;
+        self
+    }
+
+    /// The connect timeout (default 10 s).
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.http.connect_timeout = t;
+        self
+    }
+
+    /// An HTTP(S) proxy.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.http.proxy = Some(url.into());
+        self
+    }
+
+    /// The retry policy (see [`crate::runtime::http`] for what is retried).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.http.retry = policy;
+        self
+    }
+
+    /// Keep tokens in `store` (default: in memory). Use a [`crate::runtime::JsonFileStore`] or
+    /// your own database so tokens survive restarts and processes of one app share them.
+    pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Refresh managed tokens this long before they expire.
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+
+    /// Build the client.
+    pub fn build(self) -> Result<Client<P>> {
+        let refuse = |message: String| Error::InvalidRequest {
+            endpoint: "client".into(),
+            message,
+        };
+        if self.key.is_empty() || self.secret.is_empty() {
+            return Err(refuse(
+                "the app key and secret must not be empty".to_owned(),
+            ));
+        }
+        if self.sandbox && self.facts.sandbox_url.is_none() {
+            return Err(refuse(format!("{} has no sandbox host", self.facts.name)));
+        }
+        let transport = Transport::new(self.http)?;
+        let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
+        Ok(Client {
+            inner: Arc::new(Inner {
+                facts: self.facts,
+                key: self.key,
+                secret: self.secret,
+                auth_url: self.auth_url,
+                options: self.options,
+                transport,
+                tokens: TokenManager::new(store, self.refresh_margin),
+            }),
+            scope: Scope::default(),
+        })
+    }
+}
+
+struct Inner<P: Platform> {
+    facts: &'static Facts,
+    key: String,
+    secret: Secret,
+    auth_url: Option<String>,
+    options: P::Options,
+    transport: Transport,
+    tokens: TokenManager,
+}
+
+/// A client of one app on platform `P`. Cheap to clone: clones and handles share the connection
+/// pool and the token store. One client serves many shops: each platform's handle methods give a
+/// clone that calls as one shop, seller or user.
+pub struct Client<P: Platform> {
+    inner: Arc<Inner<P>>,
+    scope: Scope,
+}
+
+impl<P: Platform> Clone for Client<P> {
+    fn clone(&self) -> Self {
+        Client {
+            inner: self.inner.clone(),
+            scope: self.scope.clone(),
+        }
+    }
+}
+
+impl<P: Platform> fmt::Debug for Client<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("platform", &self.inner.facts.name)
+            .field("key", &self.inner.key)
+            .field("base_url", &self.inner.transport.config.base_url)
+            .field("options", &self.inner.options)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The handle and accessor methods every platform shares.
+impl<P: Platform> Client<P> {
+    /// A handle that calls with `token`, an access token you manage yourself; it keeps this
+    /// handle's shop cipher.
+    pub fn with_access_token(&self, token: impl Into<Secret>) -> Self {
+        self.with_scope(Scope {
+            token: Some(token.into()),
+            owner: None,
+            shop_cipher: self.scope.shop_cipher.clone(),
+        })
+    }
+
+    /// A handle with `scope`.
+    pub fn with_scope(&self, scope: Scope) -> Self {
+        Client {
+            inner: self.inner.clone(),
+            scope,
+        }
+    }
+
+    /// Whom this handle calls as.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// The platform's facts.
+    pub fn facts(&self) -> &'static Facts {
+        self.inner.facts
+    }
+
+    /// The app key (Douyin: the client key).
+    pub fn app_key(&self) -> &str {
+        &self.inner.key
+    }
+
+    /// The app secret.
+    pub fn app_secret(&self) -> &Secret {
+        &self.inner.secret
+    }
+
+    /// The base URL calls go to.
+    pub fn base_url(&self) -> &str {
+        &self.inner.transport.config.base_url
+    }
+
+    /// The base URL token calls go to, on a platform whose token calls have a host of their own.
+    pub fn auth_base_url(&self) -> &str {
+        self.inner.auth_url.as_deref().unwrap_or(self.base_url())
+    }
+
+    /// The platform's own settings.
+    pub fn options(&self) -> &P::Options {
+        &self.inner.options
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &Transport {
+        &self.inner.transport
+    }
+
+    /// The token manager (the store, single-flight refresh).
+    pub fn tokens(&self) -> &TokenManager {
+        &self.inner.tokens
+    }
+}
+
+/// The calls, the same on every platform.
+impl<P: Platform> Client<P> {
+    /// Call any endpoint: `client.execute(&req)`.
+    pub async fn execute<R: ApiRequest<Platform = P>>(&self, req: &R) -> Result<R::Response> {
+        self.execute_full(req).await.map(|r| r.data)
+    }
+
+    /// Call any endpoint and keep the envelope's request id and the HTTP status.
+    pub async fn execute_full<R: ApiRequest<Platform = P>>(
+        &self,
+        req: &R,
+    ) -> Result<ApiResponse<R::Response>> {
+        if R::ENDPOINT.flags.contains(Flags::MULTIPART) {
+            return Err(invalid(R::ENDPOINT, "this endpoint uploads a file: call `client.execute_multipart(&req, vec![Part { .. }])` with the file part".into()));
+        }
+        let call = self.encode(req, Vec::new())?;
+        self.call(&call).await?.decode(R::ENDPOINT)
+    }
+
+    /// Call an upload endpoint (flagged `multipart`): one text part per top-level field of `req`
+    /// (strings as they are, numbers and booleans as text, lists and objects as JSON, `None` left
+    /// out) and the parts in `files`; a file part replaces the text part of the same name. For
+    /// TikTok's `product.upload_image`: `Part { name: "data".into(), file_name:
+    /// Some("a.jpg".into()), content_type: Some("image/jpeg".into()), data: bytes }`.
+    pub async fn execute_multipart<R: ApiRequest<Platform = P>>(
+        &self,
+        req: &R,
+        files: Vec<Part>,
+    ) -> Result<R::Response> {
+        self.execute_multipart_full(req, files)
+            .await
+            .map(|r| r.data)
+    }
+
+    /// [`Client::execute_multipart`], keeping the envelope's request id.
+    pub async fn execute_multipart_full<R: ApiRequest<Platform = P>>(
+        &self,
+        req: &R,
+        files: Vec<Part>,
+    ) -> Result<ApiResponse<R::Response>> {
+        if !R::ENDPOINT.flags.contains(Flags::MULTIPART) {
+            return Err(invalid(R::ENDPOINT, NOT_AN_UPLOAD.into()));
+        }
+        let call = self.encode(req, files)?;
+        self.call(&call).await?.decode(R::ENDPOINT)
+    }
+
+    /// The signed request `execute` would send now, without sending it (`--dry-run`); printed, it
+    /// masks tokens and signatures. An upload holds its text parts only. A managed token is fetched when none is kept, as `execute`
+    /// would; nothing else is sent.
+    pub async fn prepare<R: ApiRequest<Platform = P>>(&self, req: &R) -> Result<PreparedRequest> {
+        let call = self.encode(req, Vec::new())?;
+        self.prepare_call(&call).await
+    }
+
+    /// The pages of a paginated request, fetched on demand with this handle:
+    /// `while let Some(page) = pages.next().await? { .. }` (see [`Pages`]).
+    #[allow(clippy::type_complexity)]
+    pub fn pages<R>(&self, req: R) -> Pages<R, impl FnMut(R) -> PageFuture<R::Response> + use<R, P>>
+    where
+        R: Paginated<Platform = P> + 'static,
+    {
+        let client = self.clone();
+        Pages::new(req, move |r: R| {
+            let client = client.clone();
+            Box::pin(async move { client.execute(&r).await }) as PageFuture<R::Response>
+        })
+    }
+
+    /// Serialize `req` into a [`Call`]: the one step generic in the request type. `files` are the
+    /// file parts of an upload.
+    pub fn encode<R: ApiRequest>(&self, req: &R, files: Vec<Part>) -> Result<Call> {
+        let ep = R::ENDPOINT;
+        let fields = json::to_body(req).map_err(|e| invalid(ep, e.to_string()))?;
+        let mut query = Query::new();
+        req.write_query(&mut query);
+        self.encode_fields(ep, req.path().into_owned(), query, fields, files)
+    }
+
+    /// [`Client::encode`] from the parts of a request.
+    pub fn encode_fields(
+        &self,
+        ep: &'static Endpoint,
+        path: String,
+        query: Query,
+        fields: Value,
+        files: Vec<Part>,
+    ) -> Result<Call> {
+        if !files.is_empty() && !ep.flags.contains(Flags::MULTIPART) {
+            return Err(invalid(ep, NOT_AN_UPLOAD.into()));
+        }
+        Ok(Call {
+            endpoint: ep,
+            path,
+            query,
+            body: P::encode(ep, fields, files)?,
+        })
+    }
+
+    /// The signed request of `call`, with the token it would carry now.
+    pub async fn prepare_call(&self, call: &Call) -> Result<PreparedRequest> {
+        let token = P::token(self, call.endpoint, None).await?;
+        P::sign(self, call, token.as_ref().map(|t| &t.secret), unix_now())
+    }
+
+    /// Send `call` with the token it needs; when the platform says a managed token expired,
+    /// refresh it once and send again.
+    pub async fn call(&self, call: &Call) -> Result<Reply> {
+        let ep = call.endpoint;
+        let token = P::token(self, ep, None).await?;
+        match self.send(call, token.as_ref().map(|t| &t.secret)).await {
+            Err(e) if e.kind() == ErrorKind::TokenExpired => {
+                let Some(stale) = token.filter(|t| t.managed) else {
+                    return Err(e);
+                };
+                tracing::info!(
+                    platform = self.inner.facts.name,
+                    endpoint = ep.name,
+                    "access token expired: refreshing once and retrying"
+                );
+                let fresh = P::token(self, ep, Some(&stale.secret)).await?;
+                self.send(call, fresh.as_ref().map(|t| &t.secret)).await
+            }
+            other => other,
+        }
+    }
+
+    /// Send `call` with `token`, signing afresh on each attempt the retry policy allows.
+    pub async fn send(&self, call: &Call, token: Option<&Secret>) -> Result<Reply> {
+        let ep = call.endpoint;
+        let inner = &*self.inner;
+        let span = tracing::info_span!(
+            "call",
+            platform = inner.facts.name,
+            endpoint = ep.name,
+            request_id = tracing::field::Empty,
+            attempt = tracing::field::Empty,
+            status = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let result = with_retry(&inner.transport.config.retry, ep, |n| {
+            let span = &span;
+            async move {
+                span.record("attempt", n + 1);
+                let prepared = P::sign(self, call, token, unix_now())?;
+                let raw = inner.transport.send(ep.name, &prepared).await?;
+                span.record("status", raw.status);
+                P::parse(inner.facts, ep, raw)
+            }
+        })
+        .instrument(span.clone())
+        .await;
+        span.record("latency_ms", started.elapsed().as_millis() as u64);
+        let request_id = match &result {
+            Ok(r) => r.request_id.as_deref(),
+            Err(e) => e.api().and_then(|a| a.request_id.as_deref()),
+        };
+        if let Some(id) = request_id {
+            span.record("request_id", id);
+        }
+        match &result {
+            Ok(_) => tracing::debug!(parent: &span, "call succeeded"),
+            Err(e) => tracing::debug!(parent: &span, error = %e, "call failed"),
+        }
+        result
+    }
+
+    /// A token the client keeps under `key`: the stored one while fresh, else `refresh`'s (one
+    /// refresh however many tasks ask at once). `stale` is one the platform just refused.
+    pub async fn managed_token<F, Fut>(
+        &self,
+        key: &str,
+        stale: Option<&Secret>,
+        refresh: F,
+    ) -> Result<super::Token>
+    where
+        F: FnOnce(Option<super::Token>) -> Fut,
+        Fut: Future<Output = Result<super::Token>>,
+    {
+        self.inner.tokens.get(key, stale, refresh).await
+    }
+
+    /// Call one of the runtime's own endpoints (a token call) with body `fields`, without a token,
+    /// and decode its `data` into `T`. A response that does not decode is reported without its
+    /// body, which holds tokens.
+    pub async fn token_call<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+        query: Query,
+        fields: Value,
+    ) -> Result<T> {
+        let ep = self.inner.facts.endpoint(name)?;
+        let call = self.encode_fields(ep, ep.path.to_owned(), query, fields, Vec::new())?;
+        let reply = self.send(&call, None).await?;
+        reply
+            .decode::<T>(ep)
+            .map(|r| r.data)
+            .map_err(Error::withhold_body)
+    }
+}
+
+const NOT_AN_UPLOAD: &str =
+    "this endpoint takes a JSON body, not multipart/form-data: call `client.execute(&req)`";
+
+/// The error of a request refused before sending.
+pub fn invalid(ep: &Endpoint, message: String) -> Error {
+    Error::InvalidRequest {
+        endpoint: ep.name.into(),
+        message,
+    }
+}
