@@ -64,7 +64,8 @@ fn decode(c: &mut Criterion) {
         b.iter(|| {
             let e: Env<'_> = serde_json::from_str(black_box(&body)).unwrap();
             let r: OrderSearchListResponse =
-                shop_api::runtime::decode_data(ep, e.data, body.as_bytes()).unwrap();
+                shop_api::runtime::decode_data(ep, e.data.map(|d| d.get()), body.as_bytes())
+                    .unwrap();
             r.shop_order_list.map(|l| l.len())
         })
     });

@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use shop_api::runtime::{ApiRequest, Endpoint, EndpointVisitor};
+use shop_api::runtime::{self, ApiRequest, Client, ClientBuilder, Endpoint, EndpointVisitor};
 use shop_api::{doudian, douyin, tiktok};
 
 use crate::env::Env;
@@ -44,7 +44,7 @@ pub fn decode_request<R: ApiRequest>(params: &Value) -> Result<R, Failure> {
     let mut track = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
     let ignored = serde_ignored::Deserializer::new(de, &mut track);
     // Lenient, as responses are: `--param shop_id=123` fills a text field.
-    let req: R = serde_path_to_error::deserialize(shop_api::runtime::de::Lenient(ignored))
+    let req: R = serde_path_to_error::deserialize(runtime::de::Lenient(ignored))
         .map_err(|e| Failure::Usage(format!("{}: field `{}`: {}", ep.name, e.path(), e.inner())))?;
     if !unknown.is_empty() {
         return Err(Failure::Usage(format!(
@@ -75,34 +75,75 @@ pub fn decode_request<R: ApiRequest>(params: &Value) -> Result<R, Failure> {
     Ok(req)
 }
 
-macro_rules! visitor {
-    ($name:ident, $marker:ty, $client:ty) => {
-        struct $name<'a> {
-            client: &'a $client,
-            params: &'a Value,
-            dry_run: bool,
-        }
-
-        impl<'a> EndpointVisitor<$marker> for $name<'a> {
-            type Output = Boxed<'a>;
-            fn visit<R: ApiRequest<Platform = $marker> + 'static>(self) -> Boxed<'a> {
-                Box::pin(async move {
-                    let req: R = decode_request(self.params)?;
-                    if self.dry_run {
-                        return Ok(self.client.prepare(&req).await?.to_string());
-                    }
-                    let resp = self.client.execute_full(&req).await?;
-                    serde_json::to_string_pretty(&resp.data)
-                        .map_err(|e| Failure::Usage(e.to_string()))
-                })
-            }
-        }
-    };
+/// Calls the endpoint the visitor is given: the request is decoded into its typed struct (which
+/// checks it), then everything after goes through the client core, compiled once per platform.
+struct Visit<'a, P: runtime::Platform> {
+    client: &'a Client<P>,
+    params: &'a Value,
+    dry_run: bool,
 }
 
-visitor!(DoudianCall, doudian::Doudian, doudian::Client);
-visitor!(TiktokCall, tiktok::Tiktok, tiktok::Client);
-visitor!(DouyinCall, douyin::Douyin, douyin::Client);
+impl<'a, P: runtime::Platform> EndpointVisitor<P> for Visit<'a, P> {
+    type Output = Boxed<'a>;
+    fn visit<R: ApiRequest<Platform = P> + 'static>(self) -> Boxed<'a> {
+        let call = decode_request::<R>(self.params)
+            .and_then(|req| Ok(self.client.encode(&req, Vec::new())?));
+        let (client, dry_run) = (self.client, self.dry_run);
+        Box::pin(async move {
+            let call = call?;
+            if dry_run {
+                return Ok(client.prepare_call(&call).await?.to_string());
+            }
+            // Sent through the core (compiled once per platform); only the decoding of `data`
+            // into the endpoint's type, which prints ids and amounts as the spec types them, is
+            // the endpoint's own.
+            let data = client
+                .call(&call)
+                .await?
+                .decode::<R::Response>(R::ENDPOINT)?
+                .data;
+            serde_json::to_string_pretty(&data).map_err(|e| Failure::Usage(e.to_string()))
+        })
+    }
+}
+
+/// The settings every platform's client takes from the command line.
+fn configure<P: runtime::Platform>(
+    b: ClientBuilder<P>,
+    args: &CallArgs,
+    token: Option<String>,
+) -> Result<Client<P>, Failure> {
+    let mut b = b
+        .sandbox(args.sandbox)
+        .timeout(Duration::from_secs(args.timeout));
+    if let Some(u) = &args.base_url {
+        b = b.base_url(u);
+    }
+    let client = b.build()?;
+    Ok(match token {
+        Some(t) => client.with_access_token(t),
+        None => client,
+    })
+}
+
+/// Call `args.endpoint` of the platform `client` serves, found by `dispatch` among `all`.
+async fn call<'a, P: runtime::Platform>(
+    client: &'a Client<P>,
+    dispatch: fn(&str, Visit<'a, P>) -> Option<Boxed<'a>>,
+    all: Vec<&'static Endpoint>,
+    args: &'a CallArgs,
+    params: &'a Value,
+) -> Result<String, Failure> {
+    let visit = Visit {
+        client,
+        params,
+        dry_run: args.dry_run,
+    };
+    match dispatch(&args.endpoint, visit) {
+        Some(fut) => fut.await,
+        None => Err(unknown_endpoint(client.facts().name, &args.endpoint, &all)),
+    }
+}
 
 fn unknown_endpoint(platform: &str, name: &str, all: &[&Endpoint]) -> Failure {
     let lower = name.to_ascii_lowercase();
@@ -127,74 +168,38 @@ fn unknown_endpoint(platform: &str, name: &str, all: &[&Endpoint]) -> Failure {
     ))
 }
 
-/// `shop-api <platform> <endpoint> ...`
+/// `shop-api <platform> <endpoint> ...`: only the credentials differ between platforms.
 pub async fn run(platform: Platform, env: &Env, args: &CallArgs) -> Result<(), Failure> {
-    let params = request_object(args)?;
-    let timeout = Duration::from_secs(args.timeout);
+    let params = &request_object(args)?;
     let out = match platform {
         Platform::Doudian => {
-            let key = env.require("DOUDIAN_APP_KEY")?;
-            let secret = env.require("DOUDIAN_APP_SECRET")?;
-            let mut b = doudian::Client::builder(key, secret)
-                .sandbox(args.sandbox)
-                .timeout(timeout);
+            let mut b = doudian::Client::builder(
+                env.require("DOUDIAN_APP_KEY")?,
+                env.require("DOUDIAN_APP_SECRET")?,
+            );
             if let Some(m) = env.get("DOUDIAN_SIGN_METHOD") {
                 b = b.sign_method(m.parse().map_err(Failure::Usage)?);
             }
-            if let Some(u) = &args.base_url {
-                b = b.base_url(u);
-            }
-            let mut client = b.build()?;
-            if let Some(t) = env.get("DOUDIAN_ACCESS_TOKEN") {
-                client = client.with_access_token(t);
-            }
-            let v = DoudianCall {
-                client: &client,
-                params: &params,
-                dry_run: args.dry_run,
-            };
-            match doudian::dispatch(&args.endpoint, v) {
-                Some(fut) => fut.await?,
-                None => {
-                    return Err(unknown_endpoint(
-                        "doudian",
-                        &args.endpoint,
-                        &doudian::endpoints(),
-                    ));
-                }
-            }
+            let client = configure(b, args, env.get("DOUDIAN_ACCESS_TOKEN"))?;
+            call(
+                &client,
+                doudian::dispatch,
+                doudian::endpoints(),
+                args,
+                params,
+            )
+            .await?
         }
         Platform::Tiktok => {
-            let key = env.require("TIKTOK_APP_KEY")?;
-            let secret = env.require("TIKTOK_APP_SECRET")?;
-            let mut b = tiktok::Client::builder(key, secret)
-                .sandbox(args.sandbox)
-                .timeout(timeout);
-            if let Some(u) = &args.base_url {
-                b = b.base_url(u);
-            }
-            let mut client = b.build()?;
-            if let Some(t) = env.get("TIKTOK_ACCESS_TOKEN") {
-                client = client.with_access_token(t);
-            }
+            let b = tiktok::Client::builder(
+                env.require("TIKTOK_APP_KEY")?,
+                env.require("TIKTOK_APP_SECRET")?,
+            );
+            let mut client = configure(b, args, env.get("TIKTOK_ACCESS_TOKEN"))?;
             if let Some(c) = env.get("TIKTOK_SHOP_CIPHER") {
                 client = client.with_shop_cipher(c);
             }
-            let v = TiktokCall {
-                client: &client,
-                params: &params,
-                dry_run: args.dry_run,
-            };
-            match tiktok::dispatch(&args.endpoint, v) {
-                Some(fut) => fut.await?,
-                None => {
-                    return Err(unknown_endpoint(
-                        "tiktok",
-                        &args.endpoint,
-                        &tiktok::endpoints(),
-                    ));
-                }
-            }
+            call(&client, tiktok::dispatch, tiktok::endpoints(), args, params).await?
         }
         Platform::Douyin => {
             if args.sandbox {
@@ -204,31 +209,12 @@ pub async fn run(platform: Platform, env: &Env, args: &CallArgs) -> Result<(), F
                         .into(),
                 ));
             }
-            let key = env.require("DOUYIN_CLIENT_KEY")?;
-            let secret = env.require("DOUYIN_CLIENT_SECRET")?;
-            let mut b = douyin::Client::builder(key, secret).timeout(timeout);
-            if let Some(u) = &args.base_url {
-                b = b.base_url(u);
-            }
-            let mut client = b.build()?;
-            if let Some(t) = env.get("DOUYIN_ACCESS_TOKEN") {
-                client = client.with_access_token(t);
-            }
-            let v = DouyinCall {
-                client: &client,
-                params: &params,
-                dry_run: args.dry_run,
-            };
-            match douyin::dispatch(&args.endpoint, v) {
-                Some(fut) => fut.await?,
-                None => {
-                    return Err(unknown_endpoint(
-                        "douyin",
-                        &args.endpoint,
-                        &douyin::endpoints(),
-                    ));
-                }
-            }
+            let b = douyin::Client::builder(
+                env.require("DOUYIN_CLIENT_KEY")?,
+                env.require("DOUYIN_CLIENT_SECRET")?,
+            );
+            let client = configure(b, args, env.get("DOUYIN_ACCESS_TOKEN"))?;
+            call(&client, douyin::dispatch, douyin::endpoints(), args, params).await?
         }
     };
     println!("{out}");

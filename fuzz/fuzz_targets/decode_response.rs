@@ -14,10 +14,10 @@ struct Envelope<'a> {
     data: Option<&'a RawValue>,
 }
 
-fn data(body: &[u8]) -> Option<Option<&RawValue>> {
+fn data(body: &[u8]) -> Option<Option<&str>> {
     serde_json::from_slice::<Envelope<'_>>(body)
         .ok()
-        .map(|e| e.data)
+        .map(|e| e.data.map(RawValue::get))
 }
 
 /// The body as the response of `R`: decode, then print and encode what decoded.

@@ -22,7 +22,7 @@ impl<P> EndpointVisitor<P> for Decode<'_> {
             .map_err(|e| e.to_string())?;
         let resp: R::Response = shop_api::runtime::decode_data(
             R::ENDPOINT,
-            raw.as_deref(),
+            raw.as_deref().map(serde_json::value::RawValue::get),
             self.0.to_string().as_bytes(),
         )
         .map_err(|e| e.to_string())?;

@@ -17,7 +17,13 @@ use shop_api::runtime::{ErrorKind, Flags, HttpMethod, Pages, RetryPolicy, unix_n
 use shop_api::tiktok::authorization::AuthorizationShopsRequest;
 use shop_api::tiktok::order::{OrderDetailRequest, OrderSearchRequest, OrderStatus};
 use shop_api::tiktok::product::{ProductActivateRequest, ProductUploadImageRequest};
-use shop_api::tiktok::{ACCESS_TOKEN_HEADER, Client, ClientBuilder, Part, sign};
+use shop_api::tiktok::{Client, ClientBuilder, FACTS, Part, sign};
+
+/// The header the seller's access token travels in, as the platform's facts say.
+const ACCESS_TOKEN_HEADER: &str = match FACTS.token_header {
+    Some(h) => h,
+    None => panic!("TikTok sends the token in a header"),
+};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers::any};
 
 const KEY: &str = "68xu9ks5p4i8";
