@@ -108,18 +108,23 @@ impl<'a, P: runtime::Platform> EndpointVisitor<P> for Visit<'a, P> {
 }
 
 /// The settings every platform's client takes from the command line.
-fn configure<P: runtime::Platform>(
-    b: ClientBuilder<P>,
+fn configure<P, C>(
+    b: ClientBuilder<P, C>,
     args: &CallArgs,
     token: Option<String>,
-) -> Result<Client<P>, Failure> {
+) -> Result<Client<P>, Failure>
+where
+    P: runtime::Platform,
+    C: From<Client<P>> + std::ops::Deref<Target = Client<P>>,
+{
     let mut b = b
         .sandbox(args.sandbox)
         .timeout(Duration::from_secs(args.timeout));
     if let Some(u) = &args.base_url {
         b = b.base_url(u);
     }
-    let client = b.build()?;
+    let built: C = b.build()?;
+    let client = Client::clone(&built);
     Ok(match token {
         Some(t) => client.with_access_token(t),
         None => client,

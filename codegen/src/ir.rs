@@ -31,8 +31,16 @@ pub struct Platform {
     pub base_url: String,
     /// Sandbox base URL.
     pub sandbox_url: Option<String>,
+    /// The host of the token calls, when not `base_url`.
+    pub auth_url: Option<String>,
+    /// The sandbox host of the token calls.
+    pub sandbox_auth_url: Option<String>,
     /// Protocol version.
     pub version: String,
+    /// The header an access token travels in (`None`: the `access_token` query parameter).
+    pub token_header: Option<String>,
+    /// The envelope's success code.
+    pub success_code: i64,
     /// Root of the official docs.
     pub doc_root: String,
     /// Routing style.
@@ -717,7 +725,11 @@ fn load_platform(root: &Path, dir: &Path, errors: &mut Vec<SpecError>) -> Option
         doc: spec.doc,
         base_url: spec.base_url,
         sandbox_url: spec.sandbox_url,
+        auth_url: spec.auth_url,
+        sandbox_auth_url: spec.sandbox_auth_url,
         version: spec.version,
+        token_header: spec.token_header,
+        success_code: spec.success_code,
         doc_root: spec.doc_root,
         routing: spec.routing,
         modules,

@@ -641,12 +641,17 @@ fn security_schemes(p: &Platform) -> Obj {
             .with("name", name)
             .with("description", doc)
     };
+    // Where the token travels is a platform fact (`token_header` in platform.yaml).
+    let (place, name) = match &p.token_header {
+        Some(h) => ("header", h.as_str()),
+        None => ("query", "access_token"),
+    };
     match p.name.as_str() {
         "tiktok" => Obj::new().with(
             ACCESS_TOKEN_SCHEME,
             api_key(
-                "header",
-                "x-tts-access-token",
+                place,
+                name,
                 "The seller's access token. Every call is also signed: `app_key`, `timestamp` and \
                  `sign` (HMAC-SHA256) in the query, and `shop_cipher` for shop-scoped calls.",
             ),
@@ -654,8 +659,8 @@ fn security_schemes(p: &Platform) -> Obj {
         "doudian" => Obj::new().with(
             ACCESS_TOKEN_SCHEME,
             api_key(
-                "query",
-                "access_token",
+                place,
+                name,
                 "The shop's access token. Every call is also signed: `app_key`, `method`, \
                  `timestamp`, `v` and `sign` (and `sign_method`) in the query.",
             ),
@@ -663,17 +668,13 @@ fn security_schemes(p: &Platform) -> Obj {
         "douyin" => Obj::new()
             .with(
                 ACCESS_TOKEN_SCHEME,
-                api_key(
-                    "header",
-                    "access-token",
-                    "The user's access token (`act.…`).",
-                ),
+                api_key(place, name, "The user's access token (`act.…`)."),
             )
             .with(
                 CLIENT_TOKEN_SCHEME,
                 api_key(
-                    "header",
-                    "access-token",
+                    place,
+                    name,
                     "The app's client token (`clt.…`, from `oauth.client_token`).",
                 ),
             ),

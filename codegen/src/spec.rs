@@ -103,11 +103,24 @@ pub struct PlatformSpec {
     pub doc: String,
     /// Production base URL.
     pub base_url: String,
-    /// Sandbox base URL.
+    /// Sandbox base URL, when the platform has a sandbox host.
     #[serde(default)]
     pub sandbox_url: Option<String>,
+    /// The host of the token calls, when it is not `base_url`.
+    #[serde(default)]
+    pub auth_url: Option<String>,
+    /// The sandbox host of the token calls.
+    #[serde(default)]
+    pub sandbox_auth_url: Option<String>,
     /// Protocol version spoken.
     pub version: String,
+    /// The header an access token travels in; without it, the token is the `access_token` query
+    /// parameter.
+    #[serde(default)]
+    pub token_header: Option<String>,
+    /// The envelope's success code (default 0).
+    #[serde(default)]
+    pub success_code: i64,
     /// Root of the official documentation.
     pub doc_root: String,
     /// Routing style.

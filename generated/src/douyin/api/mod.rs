@@ -62,6 +62,17 @@ impl Event {
         }
     }
 }
+impl ::shop_api::runtime::webhook::Events for Event {
+    fn decode(code: &str, data: &str) -> Result<Self, ::serde_json::Error> {
+        Event::decode(code, data)
+    }
+    fn unknown(code: String, data: ::serde_json::Value) -> Self {
+        Self::Unknown { code, data }
+    }
+    fn code_and_name(&self) -> (&str, &'static str) {
+        Event::code_and_name(self)
+    }
+}
 /// The catalogue of webhook events compiled in.
 #[allow(clippy::vec_init_then_push)]
 pub fn events() -> Vec<::shop_api::runtime::EventInfo> {

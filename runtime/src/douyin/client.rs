@@ -1,7 +1,7 @@
 //! What is the Douyin Open Platform's own in a call: which token it carries (none, the app's
 //! client token or a user's), JSON or form bodies and the checks made before sending, the three
 //! envelopes and their error codes, and the OAuth token calls. The rest is the runtime's
-//! [`crate::runtime::client`].
+//! [`crate::client`].
 
 use std::time::Duration;
 
@@ -9,12 +9,10 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use crate::runtime::client::{
-    self, Call, CallToken, ClientBuilder, Facts, Reply, invalid, span_of,
-};
-use crate::runtime::http::{Body, Part, PreparedRequest, RawResponse};
-use crate::runtime::token::BoxFuture;
-use crate::runtime::{
+use crate::client::{self, Call, CallToken, Facts, Reply, invalid, span_of};
+use crate::http::{Body, Part, PreparedRequest, RawResponse};
+use crate::token::BoxFuture;
+use crate::{
     ApiError, Endpoint, Error, ErrorKind, Flags, HttpMethod, Query, Result, Scope, Secret, Token,
     de, unix_now,
 };
@@ -23,14 +21,7 @@ use crate::runtime::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Douyin {}
 
-/// A Douyin Open Platform client. Cheap to clone: clones share the connection pool and the cached
-/// client token. One client serves many users: [`Client::user`] and [`Client::with_access_token`]
-/// give handles that call as one user.
-///
-/// Which token a call carries depends on the endpoint's flags: `no_token` endpoints (the OAuth
-/// token calls) none, `client_token` endpoints (service market, event subscriptions) the app's
-/// client token, managed by the client, and every other endpoint the handle's user token.
-pub type Client = client::Client<Douyin>;
+type Client = client::Client<Douyin>;
 
 /// The page a user is sent to to authorize the app ([`Client::authorize_url`]).
 pub const AUTHORIZE_URL: &str = "https://open.douyin.com/platform/oauth/connect/";
@@ -205,20 +196,6 @@ impl TokenData {
 }
 
 impl Client {
-    /// Start building a client of the app `client_key` / `client_secret`; the client token is
-    /// refreshed [`DEFAULT_REFRESH_MARGIN`] ahead of its expiry by default.
-    pub fn builder(
-        client_key: impl Into<String>,
-        client_secret: impl Into<Secret>,
-    ) -> ClientBuilder<Douyin> {
-        ClientBuilder::new(
-            &super::FACTS,
-            client_key,
-            client_secret,
-            DEFAULT_REFRESH_MARGIN,
-        )
-    }
-
     /// A handle that calls as the user `open_id` with the token the client keeps for them (stored
     /// by [`Client::authorize`], refreshed ahead of expiry and when Douyin says it expired).
     pub fn user(&self, open_id: impl Into<String>) -> Client {
@@ -355,7 +332,11 @@ impl Client {
             "grant_type": "client_credential",
         });
         let data: TokenData = self
-            .token_call("oauth.client_token", Query::new(), fields)
+            .token_call(
+                self.facts().endpoint("oauth.client_token")?,
+                Query::new(),
+                fields,
+            )
             .await?;
         if data.access_token.is_empty() {
             return Err(Error::Token(
@@ -385,7 +366,11 @@ impl Client {
             "grant_type": "authorization_code",
         });
         let data: TokenData = self
-            .token_call("oauth.access_token", Query::new(), fields)
+            .token_call(
+                self.facts().endpoint("oauth.access_token")?,
+                Query::new(),
+                fields,
+            )
             .await?;
         Ok(data.into_user_token(None))
     }
@@ -396,8 +381,12 @@ impl Client {
             "grant_type": "refresh_token",
             "refresh_token": refresh_token,
         });
-        self.token_call("oauth.refresh_token", Query::new(), fields)
-            .await
+        self.token_call(
+            self.facts().endpoint("oauth.refresh_token")?,
+            Query::new(),
+            fields,
+        )
+        .await
     }
 
     /// A new access token (valid 15 days) from the user's refresh token
@@ -425,7 +414,11 @@ impl Client {
             "refresh_token": refresh_token.into().expose(),
         });
         let data: TokenData = self
-            .token_call("oauth.renew_refresh_token", Query::new(), fields)
+            .token_call(
+                self.facts().endpoint("oauth.renew_refresh_token")?,
+                Query::new(),
+                fields,
+            )
             .await?;
         Ok(RenewedRefreshToken {
             refresh_token: Secret::new(data.refresh_token),
@@ -692,7 +685,25 @@ fn parse(ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::ApiResponse;
+    use crate::ApiResponse;
+    use crate::client::ClientBuilder;
+
+    /// Facts for the tests (the real ones are generated into shop-api from platform.yaml).
+    static FACTS: Facts = Facts {
+        name: "douyin",
+        base_url: "https://open.douyin.com",
+        sandbox_url: None,
+        auth_url: None,
+        sandbox_auth_url: None,
+        version: "v1",
+        token_header: Some("access-token"),
+        success_code: 0,
+        endpoints: &[],
+    };
+
+    fn builder(key: &str, secret: &str) -> ClientBuilder<Douyin> {
+        ClientBuilder::new(&FACTS, key, secret, DEFAULT_REFRESH_MARGIN)
+    }
 
     fn parse_as<T: serde::de::DeserializeOwned>(
         ep: &Endpoint,
@@ -841,7 +852,7 @@ mod tests {
 
     #[test]
     fn which_token_a_call_carries() {
-        let c = Client::builder("ck", "cs").build().unwrap();
+        let c = builder("ck", "cs").build().unwrap();
         let client_ep = Endpoint {
             flags: Flags::CLIENT_TOKEN,
             ..EP
@@ -873,13 +884,18 @@ mod tests {
 
     #[tokio::test]
     async fn a_printed_token_request_hides_the_secret() {
-        let c = Client::builder("ck", "cs-very-secret").build().unwrap();
-        let req = super::super::oauth::OauthClientTokenRequest {
-            client_key: "ck".into(),
-            client_secret: "cs-very-secret".into(),
-            grant_type: "client_credential".into(),
+        let c = builder("ck", "cs-very-secret").build().unwrap();
+        static TOKEN: Endpoint = Endpoint {
+            name: "oauth.client_token",
+            path: "/oauth/client_token/",
+            flags: Flags::NO_TOKEN,
+            ..EP
         };
-        let p = c.prepare(&req).await.unwrap();
+        let fields = json!({"client_key": "ck", "client_secret": "cs-very-secret", "grant_type": "client_credential"});
+        let call = c
+            .encode_fields(&TOKEN, TOKEN.path.into(), Query::new(), fields, Vec::new())
+            .unwrap();
+        let p = c.prepare_call(&call).await.unwrap();
         assert!(p.headers.is_empty(), "the token call carries no token");
         assert!(
             matches!(&p.body, Body::Json(b) if String::from_utf8_lossy(b).contains("cs-very-secret"))
@@ -893,7 +909,7 @@ mod tests {
 
     #[test]
     fn authorize_url_and_secrets() {
-        let c = Client::builder("ck", "cs-very-secret").build().unwrap();
+        let c = builder("ck", "cs-very-secret").build().unwrap();
         assert_eq!(
             c.authorize_url(
                 "user_info,trial.whitelist",
@@ -911,6 +927,6 @@ mod tests {
             !shown.contains("cs-very-secret") && !shown.contains("act.abcdefghijkl"),
             "{shown}"
         );
-        assert!(Client::builder("", "x").build().is_err());
+        assert!(builder("", "x").build().is_err());
     }
 }

@@ -6,7 +6,7 @@
 //! [`Deserializer`] and, whatever type asks it for a value, accepts the platforms' alternative
 //! spellings before handing the value on. Generated types are therefore plain
 //! `#[derive(Deserialize)]` structs with no per-field attribute; everything the client decodes
-//! ([`crate::runtime::decode_data`], webhooks, the CLI) goes through [`from_str`], [`from_slice`]
+//! ([`crate::decode_data`], webhooks, the CLI) goes through [`from_str`], [`from_slice`]
 //! or [`from_value`], and your own code can too:
 //!
 //! ```
@@ -188,33 +188,33 @@ impl<'de, T: Object> DeserializeSeed<'de> for FieldSeed<'_, T> {
 #[macro_export]
 macro_rules! object {
     ($t:ident { $( $(@$skip:ident)? $f:ident $(= $w:literal)? ),* $(,)? }) => {
-        impl $crate::runtime::de::Object for $t {
+        impl $crate::de::Object for $t {
             const NAME: &'static str = ::core::stringify!($t);
-            fn set<'de, D: $crate::runtime::__private::serde::Deserializer<'de>>(
+            fn set<'de, D: $crate::__private::serde::Deserializer<'de>>(
                 &mut self,
                 key: &str,
                 d: D,
             ) -> ::core::result::Result<(), D::Error> {
                 match key {
-                    $( $crate::__wire!($f $(= $w)?) => $crate::runtime::de::put(&mut self.$f, d), )*
-                    _ => $crate::runtime::de::skip(d),
+                    $( $crate::__wire!($f $(= $w)?) => $crate::de::put(&mut self.$f, d), )*
+                    _ => $crate::de::skip(d),
                 }
             }
         }
-        impl<'de> $crate::runtime::__private::serde::Deserialize<'de> for $t {
-            fn deserialize<D: $crate::runtime::__private::serde::Deserializer<'de>>(
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $t {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(
                 d: D,
             ) -> ::core::result::Result<Self, D::Error> {
-                $crate::runtime::de::object(d)
+                $crate::de::object(d)
             }
         }
-        impl $crate::runtime::__private::serde::Serialize for $t {
-            fn serialize<S: $crate::runtime::__private::serde::Serializer>(
+        impl $crate::__private::serde::Serialize for $t {
+            fn serialize<S: $crate::__private::serde::Serializer>(
                 &self,
                 s: S,
             ) -> ::core::result::Result<S::Ok, S::Error> {
                 #[allow(unused_imports)]
-                use $crate::runtime::__private::serde::ser::SerializeStruct as _;
+                use $crate::__private::serde::ser::SerializeStruct as _;
                 #[allow(unused_mut)]
                 let mut st = s.serialize_struct(
                     ::core::stringify!($t),
@@ -257,7 +257,7 @@ macro_rules! __ser_count {
 macro_rules! __ser_field {
     ($st:ident, $v:expr, @$skip:ident $f:ident $(= $w:literal)?) => {};
     ($st:ident, $v:expr, $f:ident $(= $w:literal)?) => {
-        if $crate::runtime::json::is_none($v) {
+        if $crate::json::is_none($v) {
             $st.skip_field($crate::__wire!($f $(= $w)?))?;
         } else {
             $st.serialize_field($crate::__wire!($f $(= $w)?), $v)?;

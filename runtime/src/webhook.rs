@@ -5,6 +5,7 @@
 //! Nothing here logs, and no error holds a secret, a signature or a header value.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::fmt;
 use std::sync::Mutex;
 
 /// Why a push was refused. Answer it with an HTTP error status (401 for a missing or bad
@@ -41,6 +42,41 @@ impl WebhookError {
             WebhookError::NoCredentials => 500,
             WebhookError::Malformed(_) => 400,
         }
+    }
+}
+
+/// A platform's catalogue of webhook events: the generated `Event` enum of each platform, or
+/// [`Untyped`] for none.
+pub trait Events: Sized + fmt::Debug + Clone + PartialEq + serde::Serialize {
+    /// The event of `code` with the JSON text `data`, or why `data` does not fit its type.
+    fn decode(code: &str, data: &str) -> Result<Self, serde_json::Error>;
+    /// An event kept as sent: a code the catalogue does not know, or data that does not fit.
+    fn unknown(code: String, data: serde_json::Value) -> Self;
+    /// The event's code and spec name (`"unknown"` for codes not catalogued).
+    fn code_and_name(&self) -> (&str, &'static str);
+}
+
+/// An event of no catalogue: its code and its data as sent.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Untyped {
+    /// The code (Doudian `tag`, TikTok `type`, Douyin `event`).
+    pub code: String,
+    /// The data.
+    pub data: serde_json::Value,
+}
+
+impl Events for Untyped {
+    fn decode(code: &str, data: &str) -> Result<Self, serde_json::Error> {
+        Ok(Untyped {
+            code: code.to_owned(),
+            data: serde_json::from_str(data)?,
+        })
+    }
+    fn unknown(code: String, data: serde_json::Value) -> Self {
+        Untyped { code, data }
+    }
+    fn code_and_name(&self) -> (&str, &'static str) {
+        (&self.code, "unknown")
     }
 }
 

@@ -86,7 +86,7 @@ pub fn sign(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::json::canonical;
+    use crate::json::canonical;
 
     #[test]
     fn vector_1_product_list() {

@@ -1,6 +1,6 @@
 //! What is TikTok Shop's own in a call: the signature over path, sorted query and body, the
 //! access token header and the shop cipher, the envelope and its error codes, and the sellers'
-//! tokens on the auth host. The rest is the runtime's [`crate::runtime::client`].
+//! tokens on the auth host. The rest is the runtime's [`crate::client`].
 
 use std::time::Duration;
 
@@ -8,12 +8,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::runtime::client::{
-    self, Call, CallToken, ClientBuilder, Facts, Reply, invalid, span_of,
-};
-use crate::runtime::http::{Body, Part, PreparedRequest, RawResponse};
-use crate::runtime::token::BoxFuture;
-use crate::runtime::{
+use crate::client::{self, Call, CallToken, Facts, Reply, invalid, span_of};
+use crate::http::{Body, Part, PreparedRequest, RawResponse};
+use crate::token::BoxFuture;
+use crate::{
     ApiError, Endpoint, Error, ErrorKind, Flags, HttpMethod, Query, Result, Scope, Secret, Token,
     de,
 };
@@ -22,14 +20,10 @@ use crate::runtime::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tiktok {}
 
-/// A TikTok Shop client. Cheap to clone: clones share the connection pool and the token store.
-/// One client serves many sellers and shops:
-/// - [`Client::seller`] gives a handle that calls as a seller with the token the client keeps for
-///   them (stored by [`Client::authorize`], refreshed ahead of expiry, and refreshed then retried
-///   once when the platform answers 105002; concurrent calls share one refresh);
-/// - [`Client::with_access_token`] a handle with a token you manage yourself;
-/// - [`Client::with_shop_cipher`] targets one of the seller's shops in shop-scoped calls.
-pub type Client = client::Client<Tiktok>;
+/// How long before their expiry managed tokens are refreshed, unless the builder says otherwise.
+pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(3600);
+
+type Client = client::Client<Tiktok>;
 
 /// Query parameters and headers masked when a prepared API call is printed.
 const API_SECRETS: &[&str] = &["x-tts-access-token", "sign"];
@@ -126,7 +120,7 @@ pub struct TokenInfo {
 }
 
 impl TokenInfo {
-    /// The runtime's [`Token`], for a [`crate::runtime::TokenStore`]: `extra` keeps `open_id`,
+    /// The runtime's [`Token`], for a [`crate::TokenStore`]: `extra` keeps `open_id`,
     /// `seller_name`, `seller_base_region` and `user_type`; `scope` the granted scopes, comma-joined.
     pub fn to_token(&self) -> Token {
         let mut extra = std::collections::BTreeMap::new();
@@ -183,20 +177,6 @@ pub static TOKEN_REFRESH: Endpoint = Endpoint {
 };
 
 impl Client {
-    /// Start building a client of the app `app_key` / `app_secret`. Managed tokens are refreshed
-    /// an hour ahead of expiry by default.
-    pub fn builder(
-        app_key: impl Into<String>,
-        app_secret: impl Into<Secret>,
-    ) -> ClientBuilder<Tiktok> {
-        ClientBuilder::new(
-            &super::FACTS,
-            app_key,
-            app_secret,
-            Duration::from_secs(3600),
-        )
-    }
-
     /// A handle that calls as the seller `open_id`, with the token the client keeps for them; it
     /// keeps this handle's shop cipher.
     pub fn seller(&self, open_id: impl Into<String>) -> Client {
@@ -267,7 +247,7 @@ impl Client {
         let mut q = Query::new();
         q.push("auth_code", auth_code);
         q.push("grant_type", "authorized_code");
-        self.token_call("token.get", q, Value::Object(Default::default()))
+        self.token_call(&TOKEN_GET, q, Value::Object(Default::default()))
             .await
     }
 
@@ -276,7 +256,7 @@ impl Client {
         let mut q = Query::new();
         q.push("refresh_token", refresh_token);
         q.push("grant_type", "refresh_token");
-        self.token_call("token.refresh", q, Value::Object(Default::default()))
+        self.token_call(&TOKEN_REFRESH, q, Value::Object(Default::default()))
             .await
     }
 }
@@ -497,7 +477,7 @@ fn parse(success: i64, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::{ApiRequest, ApiResponse, Platform};
+    use crate::{ApiRequest, ApiResponse, Platform};
 
     const SECRET: &str = "e59af819cc";
     const CIPHER: &str = "ROW_xkMbgAAAeVAQra0eZWebFQq5aIK";
@@ -583,7 +563,21 @@ mod tests {
     }
 
     fn client(app_key: &str) -> Client {
-        Client::builder(app_key, SECRET).build().unwrap()
+        /// Facts for the tests (the real ones are generated into shop-api from platform.yaml).
+        static FACTS: Facts = Facts {
+            name: "tiktok",
+            base_url: "https://open-api.tiktokglobalshop.com",
+            sandbox_url: None,
+            auth_url: None,
+            sandbox_auth_url: None,
+            version: "202309",
+            token_header: Some("x-tts-access-token"),
+            success_code: 0,
+            endpoints: &[],
+        };
+        crate::ClientBuilder::<Tiktok>::new(&FACTS, app_key, SECRET, DEFAULT_REFRESH_MARGIN)
+            .build()
+            .unwrap()
     }
 
     /// The request of `req` signed at `ts` with `token`.
@@ -686,7 +680,7 @@ mod tests {
             content_type: Some("image/png".into()),
             data: vec![1, 2],
         };
-        let fields = crate::runtime::json::to_body(&req).unwrap();
+        let fields = crate::json::to_body(&req).unwrap();
         let parts = multipart_parts(Upload::ENDPOINT, fields.clone(), vec![file.clone()]).unwrap();
         let names: Vec<&str> = parts.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["use_case", "width", "data"]);

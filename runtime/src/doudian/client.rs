@@ -1,6 +1,6 @@
 //! What is Doudian's own in a call: the canonical `param_json` body, the signature, the envelope
 //! and its error codes, and the shop tokens (`token.create`, `token.refresh`). The rest is the
-//! runtime's [`crate::runtime::client`].
+//! runtime's [`crate::client`].
 
 use std::time::Duration;
 
@@ -9,12 +9,10 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 pub use super::sign::SignMethod;
-use crate::runtime::client::{
-    self, Call, CallToken, ClientBuilder, Facts, Reply, invalid, span_of,
-};
-use crate::runtime::http::{Body, Part, PreparedRequest, RawResponse};
-use crate::runtime::token::BoxFuture;
-use crate::runtime::{
+use crate::client::{self, Call, CallToken, ClientBuilder, Facts, Reply, invalid, span_of};
+use crate::http::{Body, Part, PreparedRequest, RawResponse};
+use crate::token::BoxFuture;
+use crate::{
     ApiError, Endpoint, Error, ErrorKind, Flags, HttpMethod, Query, Result, Scope, Secret, Token,
     de, json as canonical, unix_now,
 };
@@ -23,11 +21,10 @@ use crate::runtime::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Doudian {}
 
-/// A Doudian client. Cheap to clone: clones share the connection pool and the token store. One
-/// client serves many shops: [`Client::shop`] gives a handle that calls as one shop with the token
-/// the client keeps for it (fetched, refreshed ahead of expiry, refreshed and retried once when the
-/// platform says it expired); [`Client::with_access_token`] a handle with a token you manage.
-pub type Client = client::Client<Doudian>;
+/// How long before their expiry managed tokens are refreshed, unless the builder says otherwise.
+pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(30 * 60);
+
+type Client = client::Client<Doudian>;
 
 /// Doudian's own settings, set on the [`ClientBuilder`].
 #[derive(Debug, Clone, Default)]
@@ -39,7 +36,7 @@ pub struct Options {
 }
 
 /// Doudian's own builder settings.
-impl ClientBuilder<Doudian> {
+impl<C> ClientBuilder<Doudian, C> {
     /// The signing method (default HMAC-SHA256).
     pub fn sign_method(mut self, m: SignMethod) -> Self {
         self.options.sign_method = m;
@@ -56,21 +53,6 @@ impl ClientBuilder<Doudian> {
 }
 
 impl Client {
-    /// Start building a client of the app `app_key` / `app_secret`. Tokens are refreshed 30
-    /// minutes ahead of expiry by default (Doudian hands out a new pair only in the last hour of a
-    /// token's life).
-    pub fn builder(
-        app_key: impl Into<String>,
-        app_secret: impl Into<Secret>,
-    ) -> ClientBuilder<Doudian> {
-        ClientBuilder::new(
-            &super::FACTS,
-            app_key,
-            app_secret,
-            Duration::from_secs(30 * 60),
-        )
-    }
-
     /// A handle that calls as the shop `shop_id`, with the token the client keeps for it.
     pub fn shop(&self, shop_id: impl Into<String>) -> Client {
         self.with_scope(Scope {
@@ -110,7 +92,7 @@ impl Client {
             match current.and_then(|t| t.refresh_token.clone().map(|r| (r, t.extra))) {
                 Some((refresh, old_extra)) => {
                     let fields = json!({"refresh_token": refresh.expose(), "grant_type": "refresh_token"});
-                    let data: TokenData = self.token_call("token.refresh", Query::new(), fields).await?;
+                    let data: TokenData = self.token_call(self.facts().endpoint("token.refresh")?, Query::new(), fields).await?;
                     let mut t = data.into_token();
                     for (k, v) in old_extra {
                         t.extra.entry(k).or_insert(v);
@@ -131,7 +113,7 @@ impl Client {
 
     async fn create_token(&self, fields: Value) -> Result<Token> {
         let data: TokenData = self
-            .token_call("token.create", Query::new(), fields)
+            .token_call(self.facts().endpoint("token.create")?, Query::new(), fields)
             .await?;
         Ok(data.into_token())
     }

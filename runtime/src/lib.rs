@@ -4,11 +4,14 @@
 
 pub mod client;
 pub mod de;
+pub mod doudian;
+pub mod douyin;
 mod error;
 pub mod http;
 pub mod json;
 mod page;
 mod secret;
+pub mod tiktok;
 pub mod token;
 pub mod webhook;
 
@@ -348,16 +351,16 @@ pub fn unix_now() -> i64 {
 macro_rules! module_index {
     ($marker:ty; $($req:ident),* $(,)?) => {
         /// The endpoints of this module, in spec order.
-        pub static ENDPOINTS: &[&$crate::runtime::Endpoint] =
-            &[$(<$req as $crate::runtime::ApiRequest>::ENDPOINT),*];
+        pub static ENDPOINTS: &[&$crate::Endpoint] =
+            &[$(<$req as $crate::ApiRequest>::ENDPOINT),*];
 
         /// Call `visitor` with the request type of the endpoint named `name`, or give it back.
-        pub fn dispatch<V: $crate::runtime::EndpointVisitor<$marker>>(
+        pub fn dispatch<V: $crate::EndpointVisitor<$marker>>(
             name: &str,
             visitor: V,
         ) -> ::core::result::Result<V::Output, V> {
             $(
-                if name == <$req as $crate::runtime::ApiRequest>::ENDPOINT.name {
+                if name == <$req as $crate::ApiRequest>::ENDPOINT.name {
                     return ::core::result::Result::Ok(visitor.visit::<$req>());
                 }
             )*
@@ -378,15 +381,15 @@ macro_rules! endpoint {
      $has_data:literal [$($r:literal)*]) => {
         type Response = $resp;
         type Platform = $marker;
-        const ENDPOINT: &'static $crate::runtime::Endpoint = &$crate::runtime::Endpoint {
+        const ENDPOINT: &'static $crate::Endpoint = &$crate::Endpoint {
             platform: $platform,
             module: $module,
             name: $name,
-            method: $crate::runtime::HttpMethod::$method,
+            method: $crate::HttpMethod::$method,
             path: $path,
             summary: $summary,
             doc_url: $doc,
-            flags: $crate::runtime::Flags::NONE $(.with($crate::runtime::Flags::$flag))*,
+            flags: $crate::Flags::NONE $(.with($crate::Flags::$flag))*,
             deprecated: $dep,
             has_data: $has_data,
             required: &[$($r),*],
@@ -400,19 +403,19 @@ macro_rules! endpoint {
 #[macro_export]
 macro_rules! impl_str_enum {
     ($t:ident) => {
-        impl $crate::runtime::__private::serde::Serialize for $t {
-            fn serialize<S: $crate::runtime::__private::serde::Serializer>(
+        impl $crate::__private::serde::Serialize for $t {
+            fn serialize<S: $crate::__private::serde::Serializer>(
                 &self,
                 s: S,
             ) -> ::core::result::Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
             }
         }
-        impl<'de> $crate::runtime::__private::serde::Deserialize<'de> for $t {
-            fn deserialize<D: $crate::runtime::__private::serde::Deserializer<'de>>(
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $t {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(
                 d: D,
             ) -> ::core::result::Result<Self, D::Error> {
-                $crate::runtime::de::str_enum(d, Self::from_wire)
+                $crate::de::str_enum(d, Self::from_wire)
             }
         }
         impl ::core::fmt::Display for $t {
@@ -425,7 +428,7 @@ macro_rules! impl_str_enum {
                 Self::Unknown(::std::string::String::new())
             }
         }
-        impl $crate::runtime::QueryValue for $t {
+        impl $crate::QueryValue for $t {
             fn query_value(&self) -> ::core::option::Option<::std::string::String> {
                 ::core::option::Option::Some(self.as_str().to_owned())
             }
@@ -438,19 +441,19 @@ macro_rules! impl_str_enum {
 #[macro_export]
 macro_rules! impl_int_enum {
     ($t:ident) => {
-        impl $crate::runtime::__private::serde::Serialize for $t {
-            fn serialize<S: $crate::runtime::__private::serde::Serializer>(
+        impl $crate::__private::serde::Serialize for $t {
+            fn serialize<S: $crate::__private::serde::Serializer>(
                 &self,
                 s: S,
             ) -> ::core::result::Result<S::Ok, S::Error> {
                 s.serialize_i64(self.as_i64())
             }
         }
-        impl<'de> $crate::runtime::__private::serde::Deserialize<'de> for $t {
-            fn deserialize<D: $crate::runtime::__private::serde::Deserializer<'de>>(
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $t {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(
                 d: D,
             ) -> ::core::result::Result<Self, D::Error> {
-                $crate::runtime::de::int_enum(d, Self::from_wire)
+                $crate::de::int_enum(d, Self::from_wire)
             }
         }
         impl ::core::fmt::Display for $t {
@@ -463,11 +466,190 @@ macro_rules! impl_int_enum {
                 Self::Unknown(0)
             }
         }
-        impl $crate::runtime::QueryValue for $t {
+        impl $crate::QueryValue for $t {
             fn query_value(&self) -> ::core::option::Option<::std::string::String> {
                 ::core::option::Option::Some(self.as_i64().to_string())
             }
         }
+    };
+}
+
+/// A platform's `Client` in the crate that holds its endpoints: a newtype over [`Client`] (every
+/// method of the core is reached through `Deref`), its builder and its access-token handle; the
+/// endpoint methods are added by that crate.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __client {
+    ($marker:ty, $facts:expr, $margin:expr, $doc:literal) => {
+        #[doc = $doc]
+        ///
+        /// Every method of the runtime's client core ([`shop_api_runtime::Client`]: `execute`,
+        /// `execute_full`, `prepare`, `pages`, ...) is reached through `Deref`.
+        #[derive(Debug, Clone)]
+        pub struct Client($crate::Client<$marker>);
+
+        impl ::core::ops::Deref for Client {
+            type Target = $crate::Client<$marker>;
+            fn deref(&self) -> &Self::Target {
+                &self.0
+            }
+        }
+
+        impl ::core::convert::From<$crate::Client<$marker>> for Client {
+            fn from(core: $crate::Client<$marker>) -> Self {
+                Client(core)
+            }
+        }
+
+        /// Builds a [`Client`].
+        pub type ClientBuilder = $crate::ClientBuilder<$marker, Client>;
+
+        impl Client {
+            /// Start building a client of the app `key` / `secret` (Douyin: client key and secret).
+            pub fn builder(
+                key: impl ::core::convert::Into<::std::string::String>,
+                secret: impl ::core::convert::Into<$crate::Secret>,
+            ) -> ClientBuilder {
+                $crate::ClientBuilder::new(&$facts, key, secret, $margin)
+            }
+
+            /// A handle that calls with `token`, an access token you manage yourself; it shares
+            /// this client's pool and keeps its shop cipher.
+            pub fn with_access_token(
+                &self,
+                token: impl ::core::convert::Into<$crate::Secret>,
+            ) -> Self {
+                Client(self.0.with_access_token(token))
+            }
+        }
+    };
+}
+
+/// Doudian's `Client` and typed webhooks, in the crate that holds its endpoints and `Event`s.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! doudian_api {
+    ($facts:expr) => {
+        $crate::__client!(
+            $crate::doudian::Doudian,
+            $facts,
+            $crate::doudian::DEFAULT_REFRESH_MARGIN,
+            "A Doudian client. Cheap to clone: clones share the connection pool and the token store. One client serves many shops: [`Client::shop`] gives a handle that calls as one shop with the token the client keeps for it (fetched, refreshed ahead of expiry, refreshed and retried once when the platform says it expired); [`Client::with_access_token`] a handle with a token you manage."
+        );
+
+        impl Client {
+            /// A handle that calls as the shop `shop_id`, with the token the client keeps for it.
+            pub fn shop(&self, shop_id: impl ::core::convert::Into<::std::string::String>) -> Self {
+                Client(self.0.shop(shop_id))
+            }
+        }
+
+        /// Message push (消息推送), typed by this crate's [`Event`] catalogue (see
+        /// [`shop_api_runtime::doudian::webhook`]).
+        pub mod webhook {
+            pub use $crate::doudian::webhook::*;
+
+            /// One message of a verified push.
+            pub type DoudianMessage = $crate::doudian::webhook::DoudianMessage<super::Event>;
+            /// An app's credentials for verifying pushes.
+            pub type Verifier = $crate::doudian::webhook::Verifier<super::Event>;
+
+            /// Verify a push and decode its messages (see [`shop_api_runtime::doudian::webhook::verify`]).
+            pub fn verify<H: Headers + ?::core::marker::Sized>(
+                app_key: &str,
+                app_secret: &str,
+                headers: &H,
+                body: &[u8],
+            ) -> ::core::result::Result<::std::vec::Vec<DoudianMessage>, WebhookError> {
+                $crate::doudian::webhook::verify(app_key, app_secret, headers, body)
+            }
+
+            /// Decode a push without checking its signature.
+            pub fn parse_unverified(
+                body: &[u8],
+            ) -> ::core::result::Result<::std::vec::Vec<DoudianMessage>, WebhookError> {
+                $crate::doudian::webhook::parse_unverified(body)
+            }
+        }
+    };
+}
+
+/// TikTok Shop's `Client` and typed webhooks, in the crate that holds its endpoints and `Event`s.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! tiktok_api {
+    ($facts:expr) => {
+        $crate::__client!(
+            $crate::tiktok::Tiktok,
+            $facts,
+            $crate::tiktok::DEFAULT_REFRESH_MARGIN,
+            "A TikTok Shop client. Cheap to clone: clones share the connection pool and the token store. One client serves many sellers and shops: [`Client::seller`] gives a handle that calls as a seller with the token the client keeps for them (stored by `authorize`, refreshed ahead of expiry, and refreshed then retried once when the platform answers 105002; concurrent calls share one refresh); [`Client::with_access_token`] a handle with a token you manage yourself; [`Client::with_shop_cipher`] targets one of the seller's shops in shop-scoped calls."
+        );
+
+        impl Client {
+            /// A handle that calls as the seller `open_id`, with the token the client keeps for
+            /// them; it keeps this handle's shop cipher.
+            pub fn seller(&self, open_id: impl ::core::convert::Into<::std::string::String>) -> Self {
+                Client(self.0.seller(open_id))
+            }
+
+            /// A handle that targets the shop `cipher` (from `authorization.shops`) in
+            /// shop-scoped calls; it keeps this handle's access token.
+            pub fn with_shop_cipher(&self, cipher: impl ::core::convert::Into<::std::string::String>) -> Self {
+                Client(self.0.with_shop_cipher(cipher))
+            }
+        }
+
+        /// Webhook notifications, typed by this crate's [`Event`] catalogue (see
+        /// [`shop_api_runtime::tiktok::webhook`]).
+        pub mod webhook {
+            pub use $crate::tiktok::webhook::*;
+
+            /// A verified notification.
+            pub type TiktokNotification = $crate::tiktok::webhook::TiktokNotification<super::Event>;
+            /// An app's credentials for verifying notifications.
+            pub type Verifier = $crate::tiktok::webhook::Verifier<super::Event>;
+
+            /// Verify a notification and decode it (see [`shop_api_runtime::tiktok::webhook::verify`]).
+            pub fn verify<H: Headers + ?::core::marker::Sized>(
+                app_key: &str,
+                app_secret: &str,
+                headers: &H,
+                body: &[u8],
+            ) -> ::core::result::Result<TiktokNotification, WebhookError> {
+                $crate::tiktok::webhook::verify(app_key, app_secret, headers, body)
+            }
+
+            /// Decode a notification without checking its signature.
+            pub fn parse_unverified(
+                body: &[u8],
+            ) -> ::core::result::Result<TiktokNotification, WebhookError> {
+                $crate::tiktok::webhook::parse_unverified(body)
+            }
+        }
+    };
+}
+
+/// The Douyin Open Platform's `Client`, in the crate that holds its endpoints.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! douyin_api {
+    ($facts:expr) => {
+        $crate::__client!(
+            $crate::douyin::Douyin,
+            $facts,
+            $crate::douyin::DEFAULT_REFRESH_MARGIN,
+            "A Douyin Open Platform client. Cheap to clone: clones share the connection pool and the cached client token. One client serves many users: [`Client::user`] and [`Client::with_access_token`] give handles that call as one user. `no_token` endpoints carry no token, `client_token` endpoints the app's client token (managed by the client), every other endpoint the handle's user token."
+        );
+
+        impl Client {
+            /// A handle that calls as the user `open_id` with the token the client keeps for them.
+            pub fn user(&self, open_id: impl ::core::convert::Into<::std::string::String>) -> Self {
+                Client(self.0.user(open_id))
+            }
+        }
+
+        pub use $crate::douyin::webhook;
     };
 }
 

@@ -6,8 +6,8 @@
 //! and `event-sign`, the lowercase hex MD5 of `app_key + raw body + app_secret`.
 //!
 //! [`verify`] checks the signature over the raw bytes (before any parsing) and decodes every
-//! message into a [`DoudianMessage`] whose `event` is the typed [`super::Event`]: the variant of its
-//! tag when the module that catalogues it is compiled in, [`super::Event::Unknown`] otherwise, so a
+//! message into a [`DoudianMessage`] whose `event` is the typed platform's `Event` (the generated catalogue): the variant of its
+//! tag when the module that catalogues it is compiled in, `Event::Unknown` otherwise, so a
 //! new tag never breaks a receiver.
 //!
 //! Answer every verified push at once, within a few seconds, with HTTP 200 and the body
@@ -30,9 +30,11 @@
 use md5::{Digest, Md5};
 use serde_json::Value;
 
-use crate::runtime::Secret;
-pub use crate::runtime::webhook::{Deduplicator, Headers, WebhookError};
-use crate::runtime::webhook::{hex_digest_matches, json_text, require_header};
+use std::marker::PhantomData;
+
+use crate::Secret;
+pub use crate::webhook::{Deduplicator, Events, Headers, WebhookError};
+use crate::webhook::{hex_digest_matches, json_text, require_header};
 
 /// The header holding the signature.
 pub const SIGN_HEADER: &str = "event-sign";
@@ -45,22 +47,22 @@ pub const SUCCESS_REPLY: &str = r#"{"code":0,"msg":"success"}"#;
 
 /// One message of a verified push.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DoudianMessage {
+pub struct DoudianMessage<E> {
     /// The tag: which event (`"100"` order created, `"200"` after-sale requested, `"0"` test).
     pub tag: String,
     /// The message id: a push sent again carries the same id, de-duplicate on it.
     pub msg_id: String,
-    /// The event, typed by its tag; [`super::Event::Unknown`] for tags not catalogued or not
+    /// The event, typed by its tag; `Event::Unknown` for tags not catalogued or not
     /// compiled in, and for data that did not decode (see [`DoudianMessage::decode_error`]).
-    pub event: super::Event,
+    pub event: E,
     /// Why the data did not decode into the tag's type, when it did not (the event is then
-    /// [`super::Event::Unknown`] with the data as sent, so nothing is lost).
+    /// `Event::Unknown` with the data as sent, so nothing is lost).
     pub decode_error: Option<String>,
     /// The data exactly as sent (JSON text), for storing or replaying.
     pub data: String,
 }
 
-impl DoudianMessage {
+impl<E: Events> DoudianMessage<E> {
     /// Whether this is the test message pushed when the URL is saved (tag `"0"`).
     pub fn is_test(&self) -> bool {
         self.tag == TEST_TAG
@@ -73,7 +75,7 @@ impl DoudianMessage {
 }
 
 /// `{"tag", "msg_id", "name", "event", "decode_error"?}`: `event` is the decoded data.
-impl serde::Serialize for DoudianMessage {
+impl<E: Events> serde::Serialize for DoudianMessage<E> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut st = s.serialize_struct("DoudianMessage", 5)?;
@@ -120,14 +122,14 @@ pub fn app_id<H: Headers + ?Sized>(headers: &H) -> Option<&str> {
 /// Fails with [`WebhookError::MissingHeader`] without `event-sign`, [`WebhookError::OtherApp`]
 /// when `app-id` names another app, [`WebhookError::BadSignature`] when the signature does not
 /// match, [`WebhookError::Malformed`] when the body is not an array of messages. A message whose
-/// data does not fit its tag's type is kept as [`super::Event::Unknown`] with a
+/// data does not fit its tag's type is kept as `Event::Unknown` with a
 /// [`DoudianMessage::decode_error`].
-pub fn verify<H: Headers + ?Sized>(
+pub fn verify<E: Events, H: Headers + ?Sized>(
     app_key: &str,
     app_secret: &str,
     headers: &H,
     body: &[u8],
-) -> Result<Vec<DoudianMessage>, WebhookError> {
+) -> Result<Vec<DoudianMessage<E>>, WebhookError> {
     if app_key.is_empty() || app_secret.is_empty() {
         return Err(WebhookError::NoCredentials);
     }
@@ -142,7 +144,7 @@ pub fn verify<H: Headers + ?Sized>(
 }
 
 /// Decode a push without checking its signature (for tests, and replays of pushes verified before).
-pub fn parse_unverified(body: &[u8]) -> Result<Vec<DoudianMessage>, WebhookError> {
+pub fn parse_unverified<E: Events>(body: &[u8]) -> Result<Vec<DoudianMessage<E>>, WebhookError> {
     let malformed = |m: &str| WebhookError::Malformed(m.to_owned());
     let value: Value =
         serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
@@ -179,36 +181,50 @@ pub fn parse_unverified(body: &[u8]) -> Result<Vec<DoudianMessage>, WebhookError
         .collect()
 }
 
-fn decode(tag: &str, data: &str) -> (super::Event, Option<String>) {
-    match super::Event::decode(tag, data) {
+fn decode<E: Events>(tag: &str, data: &str) -> (E, Option<String>) {
+    match E::decode(tag, data) {
         Ok(event) => (event, None),
         Err(e) => {
             let raw = serde_json::from_str(data).unwrap_or_else(|_| Value::String(data.to_owned()));
-            (
-                super::Event::Unknown {
-                    code: tag.to_owned(),
-                    data: raw,
-                },
-                Some(e.to_string()),
-            )
+            (E::unknown(tag.to_owned(), raw), Some(e.to_string()))
         }
     }
 }
 
 /// An app's credentials for verifying pushes, to keep in a receiver's state. `Debug` hides the
 /// secret.
-#[derive(Debug, Clone)]
-pub struct Verifier {
+pub struct Verifier<E> {
     app_key: String,
     app_secret: Secret,
+    events: PhantomData<fn() -> E>,
 }
 
-impl Verifier {
+impl<E> Clone for Verifier<E> {
+    fn clone(&self) -> Self {
+        Verifier {
+            app_key: self.app_key.clone(),
+            app_secret: self.app_secret.clone(),
+            events: PhantomData,
+        }
+    }
+}
+
+impl<E> std::fmt::Debug for Verifier<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("app_key", &self.app_key)
+            .field("app_secret", &self.app_secret)
+            .finish()
+    }
+}
+
+impl<E: Events> Verifier<E> {
     /// The verifier of the app `app_key`.
     pub fn new(app_key: impl Into<String>, app_secret: impl Into<Secret>) -> Self {
         Verifier {
             app_key: app_key.into(),
             app_secret: app_secret.into(),
+            events: PhantomData,
         }
     }
 
@@ -222,7 +238,7 @@ impl Verifier {
         &self,
         headers: &H,
         body: &[u8],
-    ) -> Result<Vec<DoudianMessage>, WebhookError> {
+    ) -> Result<Vec<DoudianMessage<E>>, WebhookError> {
         verify(&self.app_key, self.app_secret.expose(), headers, body)
     }
 
@@ -235,6 +251,20 @@ impl Verifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::webhook::Untyped;
+
+    fn verify(
+        key: &str,
+        secret: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<Vec<DoudianMessage<Untyped>>, WebhookError> {
+        super::verify(key, secret, headers, body)
+    }
+
+    fn parse_unverified(body: &[u8]) -> Result<Vec<DoudianMessage<Untyped>>, WebhookError> {
+        super::parse_unverified(body)
+    }
 
     const KEY: &str = "3409409348479354011";
     const SECRET: &str = "2ad2355c-01d0-11f8-91dc-05a8cd1054b1";
@@ -260,7 +290,7 @@ mod tests {
         );
         assert_eq!(
             m.event,
-            super::super::Event::Unknown {
+            Untyped {
                 code: "0".into(),
                 data: serde_json::json!({})
             }
@@ -318,14 +348,14 @@ mod tests {
         assert_eq!(messages[0].msg_id, "7");
         assert_eq!(
             messages[0].event,
-            super::super::Event::Unknown {
+            Untyped {
                 code: "999".into(),
-                data: serde_json::json!({"a":1})
+                data: serde_json::json!({"a":1 })
             }
         );
         assert_eq!(
             messages[1].event,
-            super::super::Event::Unknown {
+            Untyped {
                 code: "998".into(),
                 data: Value::String("not json".into())
             }
@@ -338,31 +368,12 @@ mod tests {
 
     #[test]
     fn verifier_hides_its_secret() {
-        let v = Verifier::new(KEY, SECRET);
+        let v = Verifier::<Untyped>::new(KEY, SECRET);
         assert!(!format!("{v:?}").contains(SECRET));
         let sig = v.sign(TEST_BODY);
         assert_eq!(
             v.verify(&[("event-sign", sig)], TEST_BODY).unwrap().len(),
             1
         );
-    }
-
-    #[cfg(feature = "doudian-order")]
-    #[test]
-    fn typed_order_event() {
-        let data = r#"{"p_id":4837328765348566675,"s_ids":[4837328765348566675],"shop_id":77977,"order_status":2,"order_type":0,"pay_type":1,"pay_time":1630373504,"pay_amount":1990,"biz":2}"#;
-        let body =
-            serde_json::to_vec(&serde_json::json!([{"tag":"101","msg_id":"m1","data":data}]))
-                .unwrap();
-        let m = &parse_unverified(&body).unwrap()[0];
-        assert_eq!(m.name(), "trade_paid");
-        let super::super::Event::TradePaid(e) = &m.event else {
-            panic!("{:?}", m.event)
-        };
-        assert_eq!(e.p_id.as_deref(), Some("4837328765348566675"));
-        assert_eq!(e.pay_amount, Some(1990));
-        let json = serde_json::to_value(m).unwrap();
-        assert_eq!(json["name"], "trade_paid");
-        assert_eq!(json["event"]["p_id"], "4837328765348566675");
     }
 }

@@ -7,8 +7,8 @@
 //! the lowercase hex HMAC-SHA256, keyed by the app secret, of `app_key + raw body`.
 //!
 //! [`verify`] checks it over the raw bytes (before any parsing) and decodes the notification into a
-//! [`TiktokNotification`] whose `event` is the typed [`super::Event`]: the variant of its `type` when
-//! the module that catalogues it is compiled in, [`super::Event::Unknown`] otherwise.
+//! [`TiktokNotification`] whose `event` is the typed platform's `Event` (the generated catalogue): the variant of its `type` when
+//! the module that catalogues it is compiled in, `Event::Unknown` otherwise.
 //!
 //! Answer with HTTP 200 quickly (the body is not read); a notification that is not acknowledged is
 //! sent again later. No timestamp is signed, so a captured notification can be replayed: de-duplicate
@@ -30,16 +30,18 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use sha2::Sha256;
 
-use crate::runtime::Secret;
-pub use crate::runtime::webhook::{Deduplicator, Headers, WebhookError};
-use crate::runtime::webhook::{json_text, require_header};
+use std::marker::PhantomData;
+
+use crate::Secret;
+pub use crate::webhook::{Deduplicator, Events, Headers, WebhookError};
+use crate::webhook::{json_text, require_header};
 
 /// The header holding the signature.
 pub const SIGNATURE_HEADER: &str = "Authorization";
 
 /// A verified notification.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TiktokNotification {
+pub struct TiktokNotification<E> {
     /// The `type`: the number of the webhook topic (`1` order status change).
     pub kind: i64,
     /// The notification's id: de-duplicate on it.
@@ -48,17 +50,17 @@ pub struct TiktokNotification {
     pub shop_id: String,
     /// When the notification was sent (Unix seconds).
     pub timestamp: i64,
-    /// The event, typed by `kind`; [`super::Event::Unknown`] for types not catalogued or not
+    /// The event, typed by `kind`; `Event::Unknown` for types not catalogued or not
     /// compiled in, and for data that did not decode (see [`TiktokNotification::decode_error`]).
-    pub event: super::Event,
+    pub event: E,
     /// Why the data did not decode into the type's struct, when it did not (the event is then
-    /// [`super::Event::Unknown`] with the data as sent, so nothing is lost).
+    /// `Event::Unknown` with the data as sent, so nothing is lost).
     pub decode_error: Option<String>,
     /// The `data` exactly as sent (JSON text).
     pub data: String,
 }
 
-impl TiktokNotification {
+impl<E: Events> TiktokNotification<E> {
     /// The event's spec name (`"order_status_change"`), `"unknown"` for types not catalogued.
     pub fn name(&self) -> &'static str {
         self.event.code_and_name().1
@@ -67,7 +69,7 @@ impl TiktokNotification {
 
 /// `{"type", "tts_notification_id", "shop_id", "timestamp", "name", "event", "decode_error"?}`:
 /// `event` is the decoded data.
-impl serde::Serialize for TiktokNotification {
+impl<E: Events> serde::Serialize for TiktokNotification<E> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut st = s.serialize_struct("TiktokNotification", 7)?;
@@ -118,13 +120,13 @@ pub fn verify_signature(app_key: &str, app_secret: &str, body: &[u8], signature:
 /// Fails with [`WebhookError::MissingHeader`] without `Authorization`,
 /// [`WebhookError::BadSignature`] when it does not match, [`WebhookError::Malformed`] when the
 /// body is not a notification. Data that does not fit its type's struct is kept as
-/// [`super::Event::Unknown`] with a [`TiktokNotification::decode_error`].
-pub fn verify<H: Headers + ?Sized>(
+/// `Event::Unknown` with a [`TiktokNotification::decode_error`].
+pub fn verify<E: Events, H: Headers + ?Sized>(
     app_key: &str,
     app_secret: &str,
     headers: &H,
     body: &[u8],
-) -> Result<TiktokNotification, WebhookError> {
+) -> Result<TiktokNotification<E>, WebhookError> {
     if app_key.is_empty() || app_secret.is_empty() {
         return Err(WebhookError::NoCredentials);
     }
@@ -148,7 +150,7 @@ struct Envelope<'a> {
 
 /// Decode a notification without checking its signature (for tests, and replays of notifications
 /// verified before).
-pub fn parse_unverified(body: &[u8]) -> Result<TiktokNotification, WebhookError> {
+pub fn parse_unverified<E: Events>(body: &[u8]) -> Result<TiktokNotification<E>, WebhookError> {
     let env: Envelope<'_> =
         serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
     let kind = json_text(env.kind.as_ref())
@@ -168,14 +170,11 @@ pub fn parse_unverified(body: &[u8]) -> Result<TiktokNotification, WebhookError>
         Some(raw) => raw.to_owned(),
     };
     let code = kind.to_string();
-    let (event, decode_error) = match super::Event::decode(&code, &data) {
+    let (event, decode_error) = match E::decode(&code, &data) {
         Ok(event) => (event, None),
         Err(e) => {
             let raw = serde_json::from_str(&data).unwrap_or_else(|_| Value::String(data.clone()));
-            (
-                super::Event::Unknown { code, data: raw },
-                Some(e.to_string()),
-            )
+            (E::unknown(code, raw), Some(e.to_string()))
         }
     };
     Ok(TiktokNotification {
@@ -191,18 +190,38 @@ pub fn parse_unverified(body: &[u8]) -> Result<TiktokNotification, WebhookError>
 
 /// An app's credentials for verifying notifications, to keep in a receiver's state. `Debug` hides
 /// the secret.
-#[derive(Debug, Clone)]
-pub struct Verifier {
+pub struct Verifier<E> {
     app_key: String,
     app_secret: Secret,
+    events: PhantomData<fn() -> E>,
 }
 
-impl Verifier {
+impl<E> Clone for Verifier<E> {
+    fn clone(&self) -> Self {
+        Verifier {
+            app_key: self.app_key.clone(),
+            app_secret: self.app_secret.clone(),
+            events: PhantomData,
+        }
+    }
+}
+
+impl<E> std::fmt::Debug for Verifier<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("app_key", &self.app_key)
+            .field("app_secret", &self.app_secret)
+            .finish()
+    }
+}
+
+impl<E: Events> Verifier<E> {
     /// The verifier of the app `app_key`.
     pub fn new(app_key: impl Into<String>, app_secret: impl Into<Secret>) -> Self {
         Verifier {
             app_key: app_key.into(),
             app_secret: app_secret.into(),
+            events: PhantomData,
         }
     }
 
@@ -216,7 +235,7 @@ impl Verifier {
         &self,
         headers: &H,
         body: &[u8],
-    ) -> Result<TiktokNotification, WebhookError> {
+    ) -> Result<TiktokNotification<E>, WebhookError> {
         verify(&self.app_key, self.app_secret.expose(), headers, body)
     }
 
@@ -229,6 +248,20 @@ impl Verifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::webhook::Untyped;
+
+    fn verify<V: AsRef<str>>(
+        key: &str,
+        secret: &str,
+        headers: &[(&str, V)],
+        body: &[u8],
+    ) -> Result<TiktokNotification<Untyped>, WebhookError> {
+        super::verify(key, secret, headers, body)
+    }
+
+    fn parse_unverified(body: &[u8]) -> Result<TiktokNotification<Untyped>, WebhookError> {
+        super::parse_unverified(body)
+    }
 
     const KEY: &str = "68xu9ks5p4i8";
     const SECRET: &str = "e59af819cc";
@@ -248,15 +281,6 @@ mod tests {
             r#"{"order_id":"576462942424338891","order_status":"AWAITING_SHIPMENT","update_time":1706081023}"#
         );
         assert_eq!(n.decode_error, None);
-        #[cfg(feature = "tiktok-event")]
-        {
-            assert_eq!(n.name(), "order_status_change");
-            let super::super::Event::OrderStatusChange(e) = &n.event else {
-                panic!("{:?}", n.event)
-            };
-            assert_eq!(e.order_id.as_deref(), Some("576462942424338891"));
-            assert_eq!(e.update_time, Some(1706081023));
-        }
     }
 
     #[test]
@@ -315,7 +339,7 @@ mod tests {
         );
         assert_eq!(
             n.event,
-            super::super::Event::Unknown {
+            Untyped {
                 code: "999".into(),
                 data: serde_json::json!({"x":[1,2]})
             }
@@ -328,7 +352,7 @@ mod tests {
 
     #[test]
     fn verifier_hides_its_secret() {
-        let v = Verifier::new(KEY, SECRET);
+        let v = Verifier::<Untyped>::new(KEY, SECRET);
         assert!(!format!("{v:?}").contains(SECRET));
         assert_eq!(v.sign(BODY), SIG);
         assert!(v.verify(&[("Authorization", SIG)], BODY).is_ok());

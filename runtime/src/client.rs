@@ -19,6 +19,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -202,8 +203,9 @@ pub struct Scope {
     pub shop_cipher: Option<String>,
 }
 
-/// Builds a [`Client`] of platform `P`.
-pub struct ClientBuilder<P: Platform> {
+/// Builds a [`Client`] of platform `P`, or of `C`, a client type wrapping it (each platform's
+/// `shop_api::<platform>::Client`).
+pub struct ClientBuilder<P: Platform, C = Client<P>> {
     facts: &'static Facts,
     key: String,
     secret: Secret,
@@ -214,9 +216,10 @@ pub struct ClientBuilder<P: Platform> {
     refresh_margin: Duration,
     /// The platform's own settings.
     pub options: P::Options,
+    output: PhantomData<fn() -> C>,
 }
 
-impl<P: Platform> Clone for ClientBuilder<P> {
+impl<P: Platform, C> Clone for ClientBuilder<P, C> {
     fn clone(&self) -> Self {
         ClientBuilder {
             facts: self.facts,
@@ -228,11 +231,12 @@ impl<P: Platform> Clone for ClientBuilder<P> {
             store: self.store.clone(),
             refresh_margin: self.refresh_margin,
             options: self.options.clone(),
+            output: PhantomData,
         }
     }
 }
 
-impl<P: Platform> fmt::Debug for ClientBuilder<P> {
+impl<P: Platform, C> fmt::Debug for ClientBuilder<P, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("platform", &self.facts.name)
@@ -244,7 +248,7 @@ impl<P: Platform> fmt::Debug for ClientBuilder<P> {
     }
 }
 
-impl<P: Platform> ClientBuilder<P> {
+impl<P: Platform, C: From<Client<P>>> ClientBuilder<P, C> {
     /// A builder of the app `key` / `secret` on the platform `facts` describes, refreshing
     /// tokens `refresh_margin` ahead of their expiry.
     pub fn new(
@@ -263,6 +267,7 @@ impl<P: Platform> ClientBuilder<P> {
             store: None,
             refresh_margin,
             options: P::Options::default(),
+            output: PhantomData,
         }
     }
 
@@ -310,13 +315,13 @@ impl<P: Platform> ClientBuilder<P> {
         self
     }
 
-    /// The retry policy (see [`crate::runtime::http`] for what is retried).
+    /// The retry policy (see [`crate::http`] for what is retried).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.http.retry = policy;
         self
     }
 
-    /// Keep tokens in `store` (default: in memory). Use a [`crate::runtime::JsonFileStore`] or
+    /// Keep tokens in `store` (default: in memory). Use a [`crate::JsonFileStore`] or
     /// your own database so tokens survive restarts and processes of one app share them.
     pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
         self.store = Some(store);
@@ -330,7 +335,7 @@ impl<P: Platform> ClientBuilder<P> {
     }
 
     /// Build the client.
-    pub fn build(self) -> Result<Client<P>> {
+    pub fn build(self) -> Result<C> {
         let refuse = |message: String| Error::InvalidRequest {
             endpoint: "client".into(),
             message,
@@ -345,7 +350,7 @@ impl<P: Platform> ClientBuilder<P> {
         }
         let transport = Transport::new(self.http)?;
         let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
-        Ok(Client {
+        Ok(C::from(Client {
             inner: Arc::new(Inner {
                 facts: self.facts,
                 key: self.key,
@@ -356,7 +361,7 @@ impl<P: Platform> ClientBuilder<P> {
                 tokens: TokenManager::new(store, self.refresh_margin),
             }),
             scope: Scope::default(),
-        })
+        }))
     }
 }
 
@@ -648,16 +653,15 @@ impl<P: Platform> Client<P> {
         self.inner.tokens.get(key, stale, refresh).await
     }
 
-    /// Call one of the runtime's own endpoints (a token call) with body `fields`, without a token,
+    /// Call `ep`, one of the runtime's own endpoints (a token call), with body `fields`, without a token,
     /// and decode its `data` into `T`. A response that does not decode is reported without its
     /// body, which holds tokens.
     pub async fn token_call<T: serde::de::DeserializeOwned>(
         &self,
-        name: &str,
+        ep: &'static Endpoint,
         query: Query,
         fields: Value,
     ) -> Result<T> {
-        let ep = self.inner.facts.endpoint(name)?;
         let call = self.encode_fields(ep, ep.path.to_owned(), query, fields, Vec::new())?;
         let reply = self.send(&call, None).await?;
         reply
