@@ -14,7 +14,7 @@
 //! #[serde(default)]
 //! struct Sku { id: String, stock: i64, on_sale: bool, tags: Vec<String> }
 //!
-//! let s: Sku = shop_api::runtime::de::from_str(
+//! let s: Sku = shop_api_runtime::de::from_str(
 //!     r#"{"id": 9007199254740993, "stock": "12", "on_sale": 1, "tags": "new"}"#,
 //! ).unwrap();
 //! assert_eq!((s.id.as_str(), s.stock, s.on_sale), ("9007199254740993", 12, true));

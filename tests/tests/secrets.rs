@@ -121,6 +121,16 @@ async fn doudian_client_errors_and_logs_hold_no_secret() {
 async fn tiktok_and_douyin_configs_and_errors_hold_no_secret() {
     use shop_api::runtime::RetryPolicy;
 
+    // Logged into a sink of its own and checked too (every platform logs through one core).
+    let sink = Sink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
     let tt = shop_api::tiktok::Client::builder("key", APP_SECRET)
         .base_url("http://127.0.0.1:9")
         .auth_base_url("http://127.0.0.1:9")
@@ -161,4 +171,6 @@ async fn tiktok_and_douyin_configs_and_errors_hold_no_secret() {
     };
     let prepared = dy.prepare(&oauth).await.unwrap();
     assert_clean("douyin dry run", &format!("{prepared} {prepared:?}"));
+    let logs = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert_clean("log output", &logs);
 }

@@ -17,12 +17,14 @@
 //! ([`DoudianMessage::is_test`]), which needs the same reply.
 //!
 //! ```
-//! use shop_api::doudian::webhook;
+//! use shop_api_runtime::{doudian::webhook, webhook::Untyped};
 //!
 //! let (key, secret) = ("3409409348479354011", "2ad2355c-01d0-11f8-91dc-05a8cd1054b1");
 //! let body = br#"[{"tag":"0","msg_id":"0","data":"{}"}]"#;
 //! let headers = [("app-id", key), ("event-sign", "356532ab10e2668eb4f1c9b6665b6864")];
-//! let messages = webhook::verify(key, secret, &headers, body).unwrap();
+//! // `shop_api::doudian::webhook::verify` types the events by the spec's catalogue; here, untyped.
+//! let messages: Vec<webhook::DoudianMessage<Untyped>> =
+//!     webhook::verify(key, secret, &headers, body).unwrap();
 //! assert!(messages[0].is_test());
 //! assert_eq!(webhook::SUCCESS_REPLY, r#"{"code":0,"msg":"success"}"#);
 //! ```

@@ -12,7 +12,7 @@
 //! decoded here into [`WebhookEvent::content`].
 //!
 //! ```
-//! use shop_api::douyin::webhook;
+//! use shop_api_runtime::douyin::webhook;
 //!
 //! let body = br#"{"event":"verify_webhook","client_key":"","content":{"challenge":12345}}"#;
 //! let signature = webhook::sign("client-secret", body);

@@ -16,12 +16,14 @@
 //! a hint to fetch the current state through the API rather than as the state itself.
 //!
 //! ```
-//! use shop_api::tiktok::webhook;
+//! use shop_api_runtime::{tiktok::webhook, webhook::Untyped};
 //!
 //! let (key, secret) = ("68xu9ks5p4i8", "e59af819cc");
 //! let body = br#"{"type":1,"tts_notification_id":"7327112393057371910","shop_id":"7494049642642441621","timestamp":1706081024,"data":{"order_id":"576462942424338891","order_status":"AWAITING_SHIPMENT","update_time":1706081023}}"#;
 //! let signature = "2c4db0447d552841c17bc7dcc400b127bfc96cd168b4c59e2125655ddcae002e";
-//! let n = webhook::verify(key, secret, &[("Authorization", signature)], body).unwrap();
+//! // `shop_api::tiktok::webhook::verify` types the event by the spec's catalogue; here, untyped.
+//! let n: webhook::TiktokNotification<Untyped> =
+//!     webhook::verify(key, secret, &[("Authorization", signature)], body).unwrap();
 //! assert_eq!((n.kind, n.tts_notification_id.as_str()), (1, "7327112393057371910"));
 //! ```
 
