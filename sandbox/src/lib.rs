@@ -14,7 +14,9 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+// Header names and success codes are the platforms' facts, from their platform.yaml.
 use shop_api::runtime::unix_now;
+use shop_api::{doudian, douyin, tiktok};
 use shop_api_codegen::ir::{self, Endpoint, FlagKind, Place};
 
 /// The app credentials the sandbox accepts.
@@ -329,8 +331,8 @@ fn doudian(
     }
     let text = std::str::from_utf8(body).unwrap_or_default();
     let sign_method = match get(q, "sign_method") {
-        None => shop_api::doudian::SignMethod::Md5,
-        Some("hmac-sha256") => shop_api::doudian::SignMethod::HmacSha256,
+        None => doudian::SignMethod::Md5,
+        Some("hmac-sha256") => doudian::SignMethod::HmacSha256,
         Some(_) => {
             return Err(dd_err(
                 40004,
@@ -340,7 +342,7 @@ fn doudian(
             ));
         }
     };
-    let expected = shop_api::doudian::sign::sign(
+    let expected = doudian::sign::sign(
         sign_method,
         &c.doudian_key,
         &c.doudian_secret,
@@ -412,7 +414,7 @@ fn doudian(
                 .unwrap_or("4463798")
                 .to_owned();
             Ok(
-                json!({"code": 10000, "msg": "success", "sub_code": "", "sub_msg": "", "log_id": "sandbox", "data": {
+                json!({"code": doudian::FACTS.success_code, "msg": "success", "sub_code": "", "sub_msg": "", "log_id": "sandbox", "data": {
                 "access_token": access, "expires_in": state.config.token_ttl, "refresh_token": refresh,
                 "scope": "SCOPE", "shop_id": shop_id, "shop_name": "Sandbox shop", "authority_id": shop_id}}),
             )
@@ -463,7 +465,7 @@ fn tiktok(
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     let params: Vec<(&str, &str)> = q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let signed_body = (!multipart && !body.is_empty()).then_some(body);
-    if !shop_api::tiktok::sign::verify(
+    if !tiktok::sign::verify(
         &c.tiktok_secret,
         path,
         &params,
@@ -478,7 +480,7 @@ fn tiktok(
     }
     if !ep.flags.contains(&FlagKind::NoToken) {
         let token = headers
-            .get("x-tts-access-token")
+            .get(tiktok::FACTS.token_header.unwrap_or_default())
             .and_then(|v| v.to_str().ok());
         match state.check_token("tiktok", None, token) {
             Ok(()) => {}
@@ -626,7 +628,8 @@ fn douyin(
         } else {
             "user"
         };
-        let token = headers.get("access-token").and_then(|v| v.to_str().ok());
+        let header = douyin::FACTS.token_header.unwrap_or_default();
+        let token = headers.get(header).and_then(|v| v.to_str().ok());
         match state.check_token("douyin", Some(kind), token) {
             Ok(()) => {}
             Err("expired") => return Err(dy_err(28001008, "access_token过期")),
