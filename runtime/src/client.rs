@@ -638,6 +638,31 @@ impl<P: Platform> Client<P> {
         result
     }
 
+    /// The token of a call on a platform whose handles carry either a token given to them or the
+    /// owner whose token the client keeps: none for `no_token` endpoints, the given one, else
+    /// `kept(owner)`'s; without either, the call is refused with `missing`.
+    pub async fn given_or_kept<'a, F, Fut>(
+        &'a self,
+        ep: &Endpoint,
+        kept: F,
+        missing: &str,
+    ) -> Result<Option<CallToken>>
+    where
+        F: FnOnce(&'a str) -> Fut,
+        Fut: Future<Output = Result<super::Token>>,
+    {
+        if ep.flags.contains(Flags::NO_TOKEN) {
+            return Ok(None);
+        }
+        if let Some(t) = &self.scope.token {
+            return Ok(CallToken::given(t.clone()));
+        }
+        match &self.scope.owner {
+            Some(owner) => Ok(CallToken::managed(kept(owner).await?.access_token)),
+            None => Err(invalid(ep, missing.to_owned())),
+        }
+    }
+
     /// A token the client keeps under `key`: the stored one while fresh, else `refresh`'s (one
     /// refresh however many tasks ask at once). `stale` is one the platform just refused.
     pub async fn managed_token<F, Fut>(

@@ -154,24 +154,11 @@ impl client::Platform for Doudian {
         ep: &'a Endpoint,
         stale: Option<&'a Secret>,
     ) -> BoxFuture<'a, Result<Option<CallToken>>> {
-        Box::pin(async move {
-            if ep.flags.contains(Flags::NO_TOKEN) {
-                return Ok(None);
-            }
-            let scope = client.scope();
-            if let Some(t) = &scope.token {
-                return Ok(CallToken::given(t.clone()));
-            }
-            match &scope.owner {
-                Some(shop) => Ok(CallToken::managed(
-                    client.kept_token(shop, stale).await?.access_token,
-                )),
-                None => Err(invalid(
-                    ep,
-                    "this call needs a shop: call it on `client.shop(shop_id)` or `client.with_access_token(..)`".into(),
-                )),
-            }
-        })
+        Box::pin(client.given_or_kept(
+            ep,
+            move |shop| client.kept_token(shop, stale),
+            "this call needs a shop: call it on `client.shop(shop_id)` or `client.with_access_token(..)`",
+        ))
     }
 
     fn sign(

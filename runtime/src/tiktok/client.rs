@@ -282,21 +282,11 @@ impl client::Platform for Tiktok {
         ep: &'a Endpoint,
         stale: Option<&'a Secret>,
     ) -> BoxFuture<'a, Result<Option<CallToken>>> {
-        Box::pin(async move {
-            if ep.flags.contains(Flags::NO_TOKEN) {
-                return Ok(None);
-            }
-            let scope = client.scope();
-            if let Some(t) = &scope.token {
-                return Ok(CallToken::given(t.clone()));
-            }
-            match &scope.owner {
-                Some(open_id) => Ok(CallToken::managed(
-                    client.kept_token(open_id, stale).await?.access_token,
-                )),
-                None => Err(invalid(ep, NEEDS_TOKEN.into())),
-            }
-        })
+        Box::pin(client.given_or_kept(
+            ep,
+            move |open_id| client.kept_token(open_id, stale),
+            NEEDS_TOKEN,
+        ))
     }
 
     fn sign(
