@@ -525,6 +525,40 @@ macro_rules! __client {
     };
 }
 
+/// A platform's `webhook` module in the crate that holds its `Event` catalogue: the runtime's
+/// module, with the decoded form `$decoded` of a push, the `Verifier`, `verify` and
+/// `parse_unverified` typed by that catalogue (`$out` is what a push decodes to).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __typed_webhook {
+    ($platform:ident, $decoded:ident, $out:ty, $doc:literal) => {
+        #[doc = $doc]
+        pub mod webhook {
+            pub use $crate::$platform::webhook::*;
+
+            /// What a verified push decodes to, its event typed by the crate's catalogue.
+            pub type $decoded = $crate::$platform::webhook::$decoded<super::Event>;
+            /// An app's credentials for verifying pushes.
+            pub type Verifier = $crate::$platform::webhook::Verifier<super::Event>;
+
+            /// Verify a push and decode it (see the runtime's `verify`).
+            pub fn verify<H: Headers + ?::core::marker::Sized>(
+                app_key: &str,
+                app_secret: &str,
+                headers: &H,
+                body: &[u8],
+            ) -> ::core::result::Result<$out, WebhookError> {
+                $crate::$platform::webhook::verify(app_key, app_secret, headers, body)
+            }
+
+            /// Decode a push without checking its signature.
+            pub fn parse_unverified(body: &[u8]) -> ::core::result::Result<$out, WebhookError> {
+                $crate::$platform::webhook::parse_unverified(body)
+            }
+        }
+    };
+}
+
 /// Doudian's `Client` and typed webhooks, in the crate that holds its endpoints and `Event`s.
 #[doc(hidden)]
 #[macro_export]
@@ -544,33 +578,12 @@ macro_rules! doudian_api {
             }
         }
 
-        /// Message push (消息推送), typed by this crate's [`Event`] catalogue (see
-        /// [`shop_api_runtime::doudian::webhook`]).
-        pub mod webhook {
-            pub use $crate::doudian::webhook::*;
-
-            /// One message of a verified push.
-            pub type DoudianMessage = $crate::doudian::webhook::DoudianMessage<super::Event>;
-            /// An app's credentials for verifying pushes.
-            pub type Verifier = $crate::doudian::webhook::Verifier<super::Event>;
-
-            /// Verify a push and decode its messages (see [`shop_api_runtime::doudian::webhook::verify`]).
-            pub fn verify<H: Headers + ?::core::marker::Sized>(
-                app_key: &str,
-                app_secret: &str,
-                headers: &H,
-                body: &[u8],
-            ) -> ::core::result::Result<::std::vec::Vec<DoudianMessage>, WebhookError> {
-                $crate::doudian::webhook::verify(app_key, app_secret, headers, body)
-            }
-
-            /// Decode a push without checking its signature.
-            pub fn parse_unverified(
-                body: &[u8],
-            ) -> ::core::result::Result<::std::vec::Vec<DoudianMessage>, WebhookError> {
-                $crate::doudian::webhook::parse_unverified(body)
-            }
-        }
+        $crate::__typed_webhook!(
+            doudian,
+            DoudianMessage,
+            ::std::vec::Vec<DoudianMessage>,
+            "Message push (消息推送), typed by this crate's [`Event`] catalogue (see [`shop_api_runtime::doudian::webhook`])."
+        );
     };
 }
 
@@ -600,33 +613,12 @@ macro_rules! tiktok_api {
             }
         }
 
-        /// Webhook notifications, typed by this crate's [`Event`] catalogue (see
-        /// [`shop_api_runtime::tiktok::webhook`]).
-        pub mod webhook {
-            pub use $crate::tiktok::webhook::*;
-
-            /// A verified notification.
-            pub type TiktokNotification = $crate::tiktok::webhook::TiktokNotification<super::Event>;
-            /// An app's credentials for verifying notifications.
-            pub type Verifier = $crate::tiktok::webhook::Verifier<super::Event>;
-
-            /// Verify a notification and decode it (see [`shop_api_runtime::tiktok::webhook::verify`]).
-            pub fn verify<H: Headers + ?::core::marker::Sized>(
-                app_key: &str,
-                app_secret: &str,
-                headers: &H,
-                body: &[u8],
-            ) -> ::core::result::Result<TiktokNotification, WebhookError> {
-                $crate::tiktok::webhook::verify(app_key, app_secret, headers, body)
-            }
-
-            /// Decode a notification without checking its signature.
-            pub fn parse_unverified(
-                body: &[u8],
-            ) -> ::core::result::Result<TiktokNotification, WebhookError> {
-                $crate::tiktok::webhook::parse_unverified(body)
-            }
-        }
+        $crate::__typed_webhook!(
+            tiktok,
+            TiktokNotification,
+            TiktokNotification,
+            "Webhook notifications, typed by this crate's [`Event`] catalogue (see [`shop_api_runtime::tiktok::webhook`])."
+        );
     };
 }
 

@@ -192,29 +192,11 @@ pub fn parse_unverified<E: Events>(body: &[u8]) -> Result<TiktokNotification<E>,
 
 /// An app's credentials for verifying notifications, to keep in a receiver's state. `Debug` hides
 /// the secret.
+#[derive(Debug, Clone)]
 pub struct Verifier<E> {
     app_key: String,
     app_secret: Secret,
     events: PhantomData<fn() -> E>,
-}
-
-impl<E> Clone for Verifier<E> {
-    fn clone(&self) -> Self {
-        Verifier {
-            app_key: self.app_key.clone(),
-            app_secret: self.app_secret.clone(),
-            events: PhantomData,
-        }
-    }
-}
-
-impl<E> std::fmt::Debug for Verifier<E> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Verifier")
-            .field("app_key", &self.app_key)
-            .field("app_secret", &self.app_secret)
-            .finish()
-    }
 }
 
 impl<E: Events> Verifier<E> {
