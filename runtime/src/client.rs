@@ -60,6 +60,16 @@ pub struct Facts {
 }
 
 impl Facts {
+    /// The header an access token travels in, on a platform that sends it in a header.
+    pub fn require_token_header(&self) -> Result<&'static str> {
+        self.token_header.ok_or_else(|| {
+            Error::Token(format!(
+                "the {} platform.yaml names no `token_header`",
+                self.name
+            ))
+        })
+    }
+
     /// The endpoint named `name` among those the runtime calls itself.
     pub fn endpoint(&self, name: &str) -> Result<&'static Endpoint> {
         self.endpoints

@@ -187,8 +187,11 @@ pub struct PreparedRequest {
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Body,
-    /// Query parameters and headers whose values are secret (masked when printed).
+    /// Query parameters, headers and body fields whose values are secret (masked when printed).
     pub secret_names: &'static [&'static str],
+    /// The header the access token travels in (the platform's `token_header` fact), masked when
+    /// printed.
+    pub token_header: Option<&'static str>,
 }
 
 impl PreparedRequest {
@@ -259,7 +262,8 @@ impl std::fmt::Display for PreparedRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "{} {}", self.method, self.masked_url())?;
         for (k, v) in &self.headers {
-            let v = if self.secret_names.iter().any(|s| s.eq_ignore_ascii_case(k)) {
+            let secret = self.token_header.iter().chain(self.secret_names);
+            let v = if secret.into_iter().any(|s| s.eq_ignore_ascii_case(k)) {
                 super::Secret::new(v.clone()).masked()
             } else {
                 v.clone()

@@ -788,6 +788,7 @@ async fn webhooks_are_verified_deduplicated_and_challenges_echoed() {
                 .collect(),
             body: Body::Json(body.as_bytes().to_vec()),
             secret_names: &[],
+            token_header: None,
         };
         async move { transport.send("webhook", &req).await.unwrap() }
     };

@@ -200,6 +200,7 @@ impl client::Platform for Doudian {
             headers: vec![("x-open-no-old-err-code".into(), "1".into())],
             body: call.body.clone(),
             secret_names: &["access_token", "sign"],
+            token_header: None,
         })
     }
 

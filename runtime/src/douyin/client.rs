@@ -28,14 +28,9 @@ pub const AUTHORIZE_URL: &str = "https://open.douyin.com/platform/oauth/connect/
 /// How long before its expiry the client token is refreshed (5 minutes).
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
-/// Headers, query parameters and body fields masked when a prepared request is printed.
-const SECRET_NAMES: &[&str] = &[
-    "access-token",
-    "access_token",
-    "client_secret",
-    "refresh_token",
-    "code",
-];
+/// Query parameters and body fields masked when a prepared request is printed (the token header
+/// is masked as the platform's `token_header`).
+const SECRET_NAMES: &[&str] = &["access_token", "client_secret", "refresh_token", "code"];
 
 /// A user's tokens, from [`Client::exchange_code`] or [`Client::refresh_access_token`].
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -480,7 +475,7 @@ impl client::Platform for Douyin {
         let url = client.transport().url(ep.name, &call.path, &call.query)?;
         let mut headers = Vec::new();
         if let Some(t) = token {
-            let header = client.facts().token_header.unwrap_or(SECRET_NAMES[0]);
+            let header = client.facts().require_token_header()?;
             headers.push((header.to_owned(), t.expose().to_owned()));
         }
         Ok(PreparedRequest {
@@ -489,6 +484,7 @@ impl client::Platform for Douyin {
             headers,
             body: call.body.clone(),
             secret_names: SECRET_NAMES,
+            token_header: client.facts().token_header,
         })
     }
 

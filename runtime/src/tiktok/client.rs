@@ -26,7 +26,8 @@ pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(3600);
 type Client = client::Client<Tiktok>;
 
 /// Query parameters and headers masked when a prepared API call is printed.
-const API_SECRETS: &[&str] = &["x-tts-access-token", "sign"];
+/// (The token header is masked as the platform's `token_header`.)
+const API_SECRETS: &[&str] = &["sign"];
 /// Query parameters masked when a prepared token call is printed.
 const TOKEN_SECRETS: &[&str] = &["app_secret", "auth_code", "refresh_token"];
 
@@ -319,7 +320,7 @@ impl client::Platform for Tiktok {
             let Some(token) = token else {
                 return Err(invalid(ep, NEEDS_TOKEN.into()));
             };
-            let header = client.facts().token_header.unwrap_or(API_SECRETS[0]);
+            let header = client.facts().require_token_header()?;
             headers.push((header.to_owned(), token.expose().to_owned()));
         }
         let signed = match &call.body {
@@ -340,6 +341,7 @@ impl client::Platform for Tiktok {
             headers,
             body: call.body.clone(),
             secret_names: API_SECRETS,
+            token_header: client.facts().token_header,
         })
     }
 
@@ -366,6 +368,7 @@ fn token_request(client: &Client, call: &Call) -> Result<PreparedRequest> {
         headers: Vec::new(),
         body: Body::Empty,
         secret_names: TOKEN_SECRETS,
+        token_header: None,
     })
 }
 
