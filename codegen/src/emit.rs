@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::error::SpecErrors;
 use crate::ir::{
     Api, Endpoint, EnumDef, Field, FlagKind, Module, Pagination, PathPart, Place, Platform, SHARED,
     Ty, TypeDef,
@@ -42,60 +41,10 @@ const COVERAGE_BEGIN: &str =
     "<!-- @generated coverage: begin (cargo xtask gen; do not edit by hand) -->";
 const COVERAGE_END: &str = "<!-- @generated coverage: end -->";
 
-/// Load the specs under `root/spec` and render every generated file of the shop-api crate.
-///
-/// `manifest` is the current text of `generated/Cargo.toml`; its `[features]` region is replaced.
-pub fn generate(root: &Path) -> Result<Files, SpecErrors> {
-    let api = crate::ir::load(root)?;
-    let manifest = std::fs::read_to_string(root.join(MANIFEST)).unwrap_or_default();
-    let mut files = render(
-        &api,
-        Path::new(GENERATED_DIR),
-        &Options {
-            feature_gates: true,
-        },
-    );
-    files.insert(
-        PathBuf::from(MANIFEST),
-        with_features(&manifest, &emit_features(&api)),
-    );
-    // The README's coverage table, when the README has its markers.
-    if let Ok(readme) = std::fs::read_to_string(root.join(README)) {
-        if let Some(text) = with_region(&readme, COVERAGE_BEGIN, COVERAGE_END, &emit_coverage(&api))
-        {
-            files.insert(PathBuf::from(README), text);
-        }
-    }
-    // The crate root and each platform's module: docs from `spec/crate.md` and
-    // `spec/<platform>/guide.md`, facts from `platform.yaml`.
-    let read_doc = |rel: &str| std::fs::read_to_string(root.join(rel)).unwrap_or_default();
-    let out = Path::new(GENERATED_DIR);
-    files.insert(
-        out.join("lib.rs"),
-        emit_crate_root(&api, &read_doc("spec/crate.md")),
-    );
-    for p in &api.platforms {
-        let guide = read_doc(&format!("spec/{}/guide.md", p.name));
-        files.insert(
-            out.join(&p.name).join("mod.rs"),
-            emit_platform_root(p, &guide),
-        );
-    }
-    // The OpenAPI 3.1 documents, so `gen --check` also catches a stale export.
-    files.extend(crate::openapi::render(&api));
-    // The fixture spec, which uses every feature of the format, is compiled by the tests crate.
-    let fixture_spec = root.join(FIXTURE_SPEC_DIR);
-    if fixture_spec.is_dir() {
-        let fixture = crate::ir::load_dir(root, &fixture_spec)?;
-        files.extend(render(
-            &fixture,
-            Path::new(FIXTURE_OUT_DIR),
-            &Options {
-                feature_gates: false,
-            },
-        ));
-    }
-    Ok(files)
+/// `readme` with its coverage table (between the coverage markers) written from `api`, or `None`
+/// when the README has no markers.
+pub fn with_coverage(readme: &str, api: &Api) -> Option<String> {
+    with_region(readme, COVERAGE_BEGIN, COVERAGE_END, &emit_coverage(api))
 }
 
 /// Render the module files of every platform of `api` under `out_dir`.
@@ -115,7 +64,7 @@ pub fn render(api: &Api, out_dir: &Path, opts: &Options) -> Files {
         }
         jobs.push((dir.join("mod.rs"), Job::Index(p)));
     }
-    let rendered = crate::ir::parallel_map(&jobs, |(path, job)| {
+    let rendered = crate::pool::parallel_map(&jobs, |(path, job)| {
         let text = match job {
             Job::Module(p, m) => {
                 let header = format!(

@@ -1,8 +1,8 @@
 //! The shop-api code generator: YAML specs in, Rust out.
 //!
 //! `spec/**/*.yaml` are read into the serde structs of [`spec`], validated and lowered into the
-//! [`ir`], and each artifact is emitted by one small function of [`emit`]. [`emit::generate`] renders
-//! every output file in memory; the `xtask` crate compares or writes them.
+//! [`ir`], and each artifact is emitted by one small function of [`emit`]. [`generate`], below, is
+//! the whole pipeline: it renders every output file in memory; [`sync`] compares or writes them.
 
 pub mod emit;
 pub mod error;
@@ -10,7 +10,71 @@ pub mod ir;
 pub mod locate;
 pub mod naming;
 pub mod openapi;
+mod pool;
+mod source;
 pub mod spec;
 pub mod sync;
 
+use std::path::{Path, PathBuf};
+
+use emit::{
+    FIXTURE_OUT_DIR, FIXTURE_SPEC_DIR, Files, GENERATED_DIR, MANIFEST, Options, README,
+    emit_crate_root, emit_features, emit_platform_root, render, with_coverage, with_features,
+};
+
 pub use error::{SpecError, SpecErrors};
+
+/// Load the specs under `root/spec` and render every generated file of the shop-api crate.
+///
+/// `manifest` is the current text of `generated/Cargo.toml`; its `[features]` region is replaced.
+pub fn generate(root: &Path) -> Result<Files, SpecErrors> {
+    let api = ir::load(root)?;
+    let manifest = std::fs::read_to_string(root.join(MANIFEST)).unwrap_or_default();
+    let mut files = render(
+        &api,
+        Path::new(GENERATED_DIR),
+        &Options {
+            feature_gates: true,
+        },
+    );
+    files.insert(
+        PathBuf::from(MANIFEST),
+        with_features(&manifest, &emit_features(&api)),
+    );
+    // The README's coverage table, when the README has its markers.
+    if let Ok(readme) = std::fs::read_to_string(root.join(README)) {
+        if let Some(text) = with_coverage(&readme, &api) {
+            files.insert(PathBuf::from(README), text);
+        }
+    }
+    // The crate root and each platform's module: docs from `spec/crate.md` and
+    // `spec/<platform>/guide.md`, facts from `platform.yaml`.
+    let read_doc = |rel: &str| std::fs::read_to_string(root.join(rel)).unwrap_or_default();
+    let out = Path::new(GENERATED_DIR);
+    files.insert(
+        out.join("lib.rs"),
+        emit_crate_root(&api, &read_doc("spec/crate.md")),
+    );
+    for p in &api.platforms {
+        let guide = read_doc(&format!("spec/{}/guide.md", p.name));
+        files.insert(
+            out.join(&p.name).join("mod.rs"),
+            emit_platform_root(p, &guide),
+        );
+    }
+    // The OpenAPI 3.1 documents, so `gen --check` also catches a stale export.
+    files.extend(openapi::render(&api));
+    // The fixture spec, which uses every feature of the format, is compiled by the tests crate.
+    let fixture_spec = root.join(FIXTURE_SPEC_DIR);
+    if fixture_spec.is_dir() {
+        let fixture = ir::load_dir(root, &fixture_spec)?;
+        files.extend(render(
+            &fixture,
+            Path::new(FIXTURE_OUT_DIR),
+            &Options {
+                feature_gates: false,
+            },
+        ));
+    }
+    Ok(files)
+}

@@ -79,7 +79,7 @@ fn generated_dirs(root: &Path) -> Vec<PathBuf> {
 
 /// Render from the specs under `root/spec` and write (or, with `check`, compare) `generated/`.
 pub fn run(root: &Path, check: bool) -> Result<Report, SpecErrors> {
-    let files = emit::generate(root)?;
+    let files = crate::generate(root)?;
     Ok(apply(root, &files, &generated_dirs(root), check))
 }
 

@@ -50,8 +50,8 @@ fn generated_is_up_to_date() {
 
 #[test]
 fn output_is_deterministic() {
-    let a = emit::generate(&root()).unwrap();
-    let b = emit::generate(&root()).unwrap();
+    let a = shop_api_codegen::generate(&root()).unwrap();
+    let b = shop_api_codegen::generate(&root()).unwrap();
     assert_eq!(a, b);
     for (path, text) in &a {
         if path.extension().is_some_and(|e| e == "rs") {
