@@ -10,8 +10,9 @@ use shop_api_codegen::ir;
 
 const PLATFORM: &str = "name: fixture\ndisplay_name: F\ndoc: F.\nbase_url: https://f.invalid\nversion: \"1\"\ndoc_root: https://f.invalid\nrouting: path\n";
 
+/// The tests crate's folder, which holds the fixtures.
 fn tests_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests")
 }
 
 /// Load a one-module spec tree holding `module` (bytes) and give the error text.

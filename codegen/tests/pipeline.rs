@@ -180,7 +180,7 @@ fn the_runtime_knows_every_flag_of_the_spec_under_the_same_names() {
         .iter()
         .map(|f| (f.spec_name(), f.runtime_const()))
         .collect();
-    let runtime: Vec<&str> = shop_api::runtime::Flags::ALL
+    let runtime: Vec<&str> = shop_api_runtime::Flags::ALL
         .iter()
         .map(|(_, n)| *n)
         .collect();
