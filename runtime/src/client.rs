@@ -17,6 +17,7 @@
 //! Steps 2 to 5 are compiled once per platform, not once per endpoint. Every call is traced in one
 //! span schema: `call{platform, endpoint, request_id, attempt, status, latency_ms}`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -90,13 +91,17 @@ pub trait Platform: Sized + Send + Sync + 'static {
     /// the file parts of an upload.
     fn encode(ep: &Endpoint, fields: Value, files: Vec<Part>) -> Result<Body>;
 
-    /// The token a call to `ep` carries on `client`'s handle. `stale` is a managed token the
-    /// platform just refused as expired: a new one is due.
-    fn token<'a>(
+    /// Which token a call to `ep` carries on `client`'s handle, decided without waiting.
+    fn token_source(client: &Client<Self>, ep: &Endpoint) -> Result<TokenSource>;
+
+    /// A token the client keeps ([`TokenSource::Kept`]): the stored one while fresh, else a
+    /// new one. `stale` is one the platform just refused as expired: a new one is due.
+    fn kept_token<'a>(
         client: &'a Client<Self>,
         ep: &'a Endpoint,
+        owner: Option<&'a str>,
         stale: Option<&'a Secret>,
-    ) -> BoxFuture<'a, Result<Option<CallToken>>>;
+    ) -> BoxFuture<'a, Result<Secret>>;
 
     /// The request of one attempt, signed at `now` (Unix seconds).
     fn sign(
@@ -110,31 +115,16 @@ pub trait Platform: Sized + Send + Sync + 'static {
     fn parse(facts: &Facts, ep: &Endpoint, raw: RawResponse) -> Result<Reply>;
 }
 
-/// The token of one call.
-#[derive(Debug, Clone)]
-pub struct CallToken {
-    /// The token.
-    pub secret: Secret,
-    /// Whether the client keeps it (then an "expired" answer refreshes it once and calls again).
-    pub managed: bool,
-}
-
-impl CallToken {
-    /// A token the handle was given.
-    pub fn given(secret: Secret) -> Option<CallToken> {
-        Some(CallToken {
-            secret,
-            managed: false,
-        })
-    }
-
-    /// A token the client keeps.
-    pub fn managed(secret: Secret) -> Option<CallToken> {
-        Some(CallToken {
-            secret,
-            managed: true,
-        })
-    }
+/// Which token a call carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    /// None (`no_token` endpoints).
+    None,
+    /// The token the handle was given, used as is.
+    Given(Secret),
+    /// A token the client keeps: its owner's (a shop, a seller, a user), or the app's own (`None`).
+    /// An "expired" answer refreshes it once and the call is sent again.
+    Kept(Option<String>),
 }
 
 /// A call ready for the platform: the endpoint, its filled path, its own query and its body.
@@ -142,8 +132,8 @@ impl CallToken {
 pub struct Call {
     /// The endpoint.
     pub endpoint: &'static Endpoint,
-    /// The path with its placeholders filled.
-    pub path: String,
+    /// The path with its placeholders filled (borrowed from the endpoint when it has none).
+    pub path: Cow<'static, str>,
     /// The endpoint's own query parameters.
     pub query: Query,
     /// The encoded body.
@@ -556,14 +546,19 @@ impl<P: Platform> Client<P> {
         let fields = json::to_body(req).map_err(|e| invalid(ep, e.to_string()))?;
         let mut query = Query::new();
         req.write_query(&mut query);
-        self.encode_fields(ep, req.path().into_owned(), query, fields, files)
+        // A path without placeholders is the endpoint's own: borrowed, not copied.
+        let path = match req.path() {
+            Cow::Borrowed(p) if p == ep.path => Cow::Borrowed(ep.path),
+            p => Cow::Owned(p.into_owned()),
+        };
+        self.encode_fields(ep, path, query, fields, files)
     }
 
     /// [`Client::encode`] from the parts of a request.
     pub fn encode_fields(
         &self,
         ep: &'static Endpoint,
-        path: String,
+        path: Cow<'static, str>,
         query: Query,
         fields: Value,
         files: Vec<Part>,
@@ -579,29 +574,47 @@ impl<P: Platform> Client<P> {
         })
     }
 
-    /// The signed request of `call`, with the token it would carry now.
-    pub async fn prepare_call(&self, call: &Call) -> Result<PreparedRequest> {
-        let token = P::token(self, call.endpoint, None).await?;
-        P::sign(self, call, token.as_ref().map(|t| &t.secret), unix_now())
+    /// The token `source` names for a call to `ep`; `stale` as in [`Platform::kept_token`].
+    async fn token(
+        &self,
+        ep: &Endpoint,
+        source: &TokenSource,
+        stale: Option<&Secret>,
+    ) -> Result<Option<Secret>> {
+        Ok(match source {
+            TokenSource::None => None,
+            TokenSource::Given(t) => Some(t.clone()),
+            TokenSource::Kept(owner) => {
+                Some(P::kept_token(self, ep, owner.as_deref(), stale).await?)
+            }
+        })
     }
 
-    /// Send `call` with the token it needs; when the platform says a managed token expired,
+    /// The signed request of `call`, with the token it would carry now.
+    pub async fn prepare_call(&self, call: &Call) -> Result<PreparedRequest> {
+        let source = P::token_source(self, call.endpoint)?;
+        let token = self.token(call.endpoint, &source, None).await?;
+        P::sign(self, call, token.as_ref(), unix_now())
+    }
+
+    /// Send `call` with the token it needs; when the platform says a kept token expired,
     /// refresh it once and send again.
     pub async fn call(&self, call: &Call) -> Result<Reply> {
         let ep = call.endpoint;
-        let token = P::token(self, ep, None).await?;
-        match self.send(call, token.as_ref().map(|t| &t.secret)).await {
-            Err(e) if e.kind() == ErrorKind::TokenExpired => {
-                let Some(stale) = token.filter(|t| t.managed) else {
-                    return Err(e);
-                };
+        let source = P::token_source(self, ep)?;
+        let token = self.token(ep, &source, None).await?;
+        match self.send(call, token.as_ref()).await {
+            Err(e)
+                if e.kind() == ErrorKind::TokenExpired
+                    && matches!(source, TokenSource::Kept(_)) =>
+            {
                 tracing::info!(
                     platform = self.inner.facts.name,
                     endpoint = ep.name,
                     "access token expired: refreshing once and retrying"
                 );
-                let fresh = P::token(self, ep, Some(&stale.secret)).await?;
-                self.send(call, fresh.as_ref().map(|t| &t.secret)).await
+                let fresh = self.token(ep, &source, token.as_ref()).await?;
+                self.send(call, fresh.as_ref()).await
             }
             other => other,
         }
@@ -648,27 +661,18 @@ impl<P: Platform> Client<P> {
         result
     }
 
-    /// The token of a call on a platform whose handles carry either a token given to them or the
-    /// owner whose token the client keeps: none for `no_token` endpoints, the given one, else
-    /// `kept(owner)`'s; without either, the call is refused with `missing`.
-    pub async fn given_or_kept<'a, F, Fut>(
-        &'a self,
-        ep: &Endpoint,
-        kept: F,
-        missing: &str,
-    ) -> Result<Option<CallToken>>
-    where
-        F: FnOnce(&'a str) -> Fut,
-        Fut: Future<Output = Result<super::Token>>,
-    {
+    /// The token source of a call on a platform whose handles carry either a token given to
+    /// them or the owner whose token the client keeps: none for `no_token` endpoints, the given
+    /// one, else the owner's kept one; without either, the call is refused with `missing`.
+    pub fn given_or_owner(&self, ep: &Endpoint, missing: &str) -> Result<TokenSource> {
         if ep.flags.contains(Flags::NO_TOKEN) {
-            return Ok(None);
+            return Ok(TokenSource::None);
         }
         if let Some(t) = &self.scope.token {
-            return Ok(CallToken::given(t.clone()));
+            return Ok(TokenSource::Given(t.clone()));
         }
         match &self.scope.owner {
-            Some(owner) => Ok(CallToken::managed(kept(owner).await?.access_token)),
+            Some(owner) => Ok(TokenSource::Kept(Some(owner.clone()))),
             None => Err(invalid(ep, missing.to_owned())),
         }
     }
@@ -697,7 +701,7 @@ impl<P: Platform> Client<P> {
         query: Query,
         fields: Value,
     ) -> Result<T> {
-        let call = self.encode_fields(ep, ep.path.to_owned(), query, fields, Vec::new())?;
+        let call = self.encode_fields(ep, Cow::Borrowed(ep.path), query, fields, Vec::new())?;
         let reply = self.send(&call, None).await?;
         reply
             .decode::<T>(ep)

@@ -17,7 +17,7 @@ pub mod webhook;
 
 use std::borrow::Cow;
 
-pub use client::{Call, CallToken, Client, ClientBuilder, Facts, Platform, Reply, Scope};
+pub use client::{Call, Client, ClientBuilder, Facts, Platform, Reply, Scope, TokenSource};
 #[allow(unused_imports)]
 pub(crate) use error::snippet as error_snippet;
 pub use error::{ApiError, Error, ErrorKind, Result};

@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 pub use super::sign::SignMethod;
-use crate::client::{self, Call, CallToken, ClientBuilder, Facts, Reply, invalid, span_of};
+use crate::client::{self, Call, ClientBuilder, Facts, Reply, TokenSource, invalid, span_of};
 use crate::http::{Body, Part, PreparedRequest, RawResponse};
 use crate::token::BoxFuture;
 use crate::{
@@ -128,7 +128,7 @@ impl Client {
     ) -> Result<PreparedRequest> {
         let call = Call {
             endpoint: ep,
-            path: ep.path.to_owned(),
+            path: ep.path.into(),
             query: Query::new(),
             body: Body::Json(param_json.as_bytes().to_vec()),
         };
@@ -149,16 +149,23 @@ impl client::Platform for Doudian {
         Ok(Body::Json(canonical::canonical(&fields).into_bytes()))
     }
 
-    fn token<'a>(
-        client: &'a Client,
-        ep: &'a Endpoint,
-        stale: Option<&'a Secret>,
-    ) -> BoxFuture<'a, Result<Option<CallToken>>> {
-        Box::pin(client.given_or_kept(
+    fn token_source(client: &Client, ep: &Endpoint) -> Result<TokenSource> {
+        client.given_or_owner(
             ep,
-            move |shop| client.kept_token(shop, stale),
             "this call needs a shop: call it on `client.shop(shop_id)` or `client.with_access_token(..)`",
-        ))
+        )
+    }
+
+    fn kept_token<'a>(
+        client: &'a Client,
+        _ep: &'a Endpoint,
+        shop: Option<&'a str>,
+        stale: Option<&'a Secret>,
+    ) -> BoxFuture<'a, Result<Secret>> {
+        Box::pin(async move {
+            let shop = shop.unwrap_or_default();
+            Ok(client.kept_token(shop, stale).await?.access_token)
+        })
     }
 
     fn sign(

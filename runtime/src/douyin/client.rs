@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use crate::client::{self, Call, CallToken, Facts, Reply, invalid, span_of};
+use crate::client::{self, Call, Facts, Reply, TokenSource, invalid, span_of};
 use crate::http::{Body, Part, PreparedRequest, RawResponse};
 use crate::token::BoxFuture;
 use crate::{
@@ -121,33 +121,22 @@ pub fn error_kind(endpoint: &str, code: i64) -> ErrorKind {
     }
 }
 
-/// Which token a call carries.
-#[derive(Debug)]
-enum Auth {
-    /// None (`no_token` endpoints).
-    None,
-    /// The handle's token, as given.
-    Given(Secret),
-    /// The app's client token, managed by the client.
-    Client,
-    /// A user's token, kept in the token store by [`Client::authorize`] and refreshed by the client.
-    User(String),
-}
-
-fn auth_for(client: &Client, ep: &Endpoint) -> Result<Auth> {
+/// Which token a call carries: none, the handle's as given, the app's client token (kept by the
+/// client, `Kept(None)`), or a user's token kept by the client (`Kept(Some(open_id))`).
+fn auth_for(client: &Client, ep: &Endpoint) -> Result<TokenSource> {
     let scope = client.scope();
     if ep.flags.contains(Flags::NO_TOKEN) {
-        return Ok(Auth::None);
+        return Ok(TokenSource::None);
     }
     if ep.flags.contains(Flags::CLIENT_TOKEN) {
         return Ok(match &scope.token {
-            Some(t) if t.expose().starts_with("clt.") => Auth::Given(t.clone()),
-            _ => Auth::Client,
+            Some(t) if t.expose().starts_with("clt.") => TokenSource::Given(t.clone()),
+            _ => TokenSource::Kept(None),
         });
     }
     match (&scope.token, &scope.owner) {
-        (Some(t), _) => Ok(Auth::Given(t.clone())),
-        (None, Some(open_id)) => Ok(Auth::User(open_id.clone())),
+        (Some(t), _) => Ok(TokenSource::Given(t.clone())),
+        (None, Some(open_id)) => Ok(TokenSource::Kept(Some(open_id.clone()))),
         (None, None) => Err(invalid(
             ep,
             "this call needs a user's access token: call it on `client.user(open_id)` or `client.with_access_token(..)`".into(),
@@ -448,20 +437,21 @@ impl client::Platform for Douyin {
             .map_err(|e| invalid(ep, e.to_string()))
     }
 
-    fn token<'a>(
+    fn token_source(client: &Client, ep: &Endpoint) -> Result<TokenSource> {
+        auth_for(client, ep)
+    }
+
+    fn kept_token<'a>(
         client: &'a Client,
-        ep: &'a Endpoint,
+        _ep: &'a Endpoint,
+        user: Option<&'a str>,
         stale: Option<&'a Secret>,
-    ) -> BoxFuture<'a, Result<Option<CallToken>>> {
+    ) -> BoxFuture<'a, Result<Secret>> {
         Box::pin(async move {
-            Ok(match auth_for(client, ep)? {
-                Auth::None => None,
-                Auth::Given(t) => CallToken::given(t),
-                Auth::Client => CallToken::managed(client.kept_client_token(stale).await?),
-                Auth::User(open_id) => {
-                    CallToken::managed(client.kept_user_token(&open_id, stale).await?.access_token)
-                }
-            })
+            match user {
+                None => client.kept_client_token(stale).await,
+                Some(open_id) => Ok(client.kept_user_token(open_id, stale).await?.access_token),
+            }
         })
     }
 
@@ -861,20 +851,23 @@ mod tests {
                     ..EP
                 }
             ),
-            Ok(Auth::None)
+            Ok(TokenSource::None)
         ));
-        assert!(matches!(auth_for(&c, &client_ep), Ok(Auth::Client)));
+        assert!(matches!(
+            auth_for(&c, &client_ep),
+            Ok(TokenSource::Kept(None))
+        ));
         let e = auth_for(&c, &EP).err().unwrap().to_string();
         assert!(e.contains("with_access_token"), "{e}");
         let user = c.with_access_token("act.u");
-        assert!(matches!(auth_for(&user, &EP), Ok(Auth::Given(t)) if t.expose() == "act.u"));
+        assert!(matches!(auth_for(&user, &EP), Ok(TokenSource::Given(t)) if t.expose() == "act.u"));
         assert!(
-            matches!(auth_for(&user, &client_ep), Ok(Auth::Client)),
+            matches!(auth_for(&user, &client_ep), Ok(TokenSource::Kept(None))),
             "a user token is not a client token"
         );
         let given = c.with_access_token("clt.mine");
         assert!(
-            matches!(auth_for(&given, &client_ep), Ok(Auth::Given(t)) if t.expose() == "clt.mine")
+            matches!(auth_for(&given, &client_ep), Ok(TokenSource::Given(t)) if t.expose() == "clt.mine")
         );
     }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::client::{self, Call, CallToken, Facts, Reply, invalid, span_of};
+use crate::client::{self, Call, Facts, Reply, TokenSource, invalid, span_of};
 use crate::http::{Body, Part, PreparedRequest, RawResponse};
 use crate::token::BoxFuture;
 use crate::{
@@ -278,16 +278,20 @@ impl client::Platform for Tiktok {
         })
     }
 
-    fn token<'a>(
+    fn token_source(client: &Client, ep: &Endpoint) -> Result<TokenSource> {
+        client.given_or_owner(ep, NEEDS_TOKEN)
+    }
+
+    fn kept_token<'a>(
         client: &'a Client,
-        ep: &'a Endpoint,
+        _ep: &'a Endpoint,
+        open_id: Option<&'a str>,
         stale: Option<&'a Secret>,
-    ) -> BoxFuture<'a, Result<Option<CallToken>>> {
-        Box::pin(client.given_or_kept(
-            ep,
-            move |open_id| client.kept_token(open_id, stale),
-            NEEDS_TOKEN,
-        ))
+    ) -> BoxFuture<'a, Result<Secret>> {
+        Box::pin(async move {
+            let open_id = open_id.unwrap_or_default();
+            Ok(client.kept_token(open_id, stale).await?.access_token)
+        })
     }
 
     fn sign(
