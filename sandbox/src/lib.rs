@@ -5,19 +5,50 @@
 //! something is wrong, or with the endpoint's documented `example:` response when all is well.
 //! Token endpoints issue real tokens with real expiry. Platforms live under path prefixes of one
 //! server: `/doudian`, `/tiktok` (with its auth host at `/tiktok-auth`) and `/douyin`.
+//!
+//! It is also the one fake platform of the end-to-end tests. A request goes through two stages:
+//!
+//! 1. **Admission**, what the platform checks of every request's form: the route, the app key, the
+//!    timestamp, the signature, the body's encoding. A request that fails it is refused here.
+//! 2. **Answer.** An admitted request is recorded as a [`Seen`] and handed to the test's hook for
+//!    its endpoint ([`Sandbox::on`]), which may answer anything (an envelope, a 5xx, a broken body,
+//!    after a delay) or [`Reply::pass`] it on. Without a hook, or when passed on, the sandbox
+//!    answers as the platform: token, shop cipher and required fields checked, tokens issued,
+//!    the documented example returned.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), String> {
+//! use shop_api_sandbox::{Platform, Reply, Sandbox, SandboxConfig, doudian};
+//! use serde_json::json;
+//!
+//! let platform = Sandbox::start(SandboxConfig::default()).await?;
+//! platform.on("order.searchList", |seen| match seen.nth {
+//!     0 => Reply::text(503, "busy"),
+//!     _ => doudian::ok(json!({"total": 0, "shop_order_list": []})),
+//! });
+//! let base_url = platform.url(Platform::Doudian);
+//! // ... point a client at base_url, then:
+//! assert_eq!(platform.count("order.searchList"), 0);
+//! # Ok(()) }
+//! ```
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-// Header names and success codes are the platforms' facts, from their platform.yaml.
 use shop_api::runtime::unix_now;
-use shop_api::{doudian, douyin, tiktok};
-use shop_api_codegen::ir::{self, Endpoint, FlagKind, Place};
+use shop_api_codegen::ir::{self, Endpoint, Place};
+
+pub mod doudian;
+pub mod douyin;
+pub mod tiktok;
 
 /// The app credentials the sandbox accepts.
 #[derive(Clone)]
@@ -80,51 +111,238 @@ impl Default for SandboxConfig {
     }
 }
 
-/// An issued token.
+/// A platform of the sandbox, and the path prefix it is served under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Platform {
+    /// Doudian, at `/doudian`.
+    Doudian,
+    /// TikTok Shop's API host, at `/tiktok`.
+    Tiktok,
+    /// TikTok Shop's auth host (seller tokens), at `/tiktok-auth`.
+    TiktokAuth,
+    /// Douyin Open Platform, at `/douyin`.
+    Douyin,
+}
+
+impl Platform {
+    const ALL: [Platform; 4] = [
+        Platform::Doudian,
+        Platform::Tiktok,
+        Platform::TiktokAuth,
+        Platform::Douyin,
+    ];
+
+    /// The path prefix: `/doudian`, `/tiktok`, `/tiktok-auth` or `/douyin`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Platform::Doudian => "/doudian",
+            Platform::Tiktok => "/tiktok",
+            Platform::TiktokAuth => "/tiktok-auth",
+            Platform::Douyin => "/douyin",
+        }
+    }
+
+    /// The platform's name in the specs (the auth host belongs to `tiktok`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::Doudian => "doudian",
+            Platform::Tiktok | Platform::TiktokAuth => "tiktok",
+            Platform::Douyin => "douyin",
+        }
+    }
+}
+
+/// A request that passed admission, as the hooks and [`Sandbox::seen`] show it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// Where it was sent.
+    pub platform: Platform,
+    /// The endpoint's name in the spec: `order.searchList`, `order.search`, `token.get`.
+    pub endpoint: String,
+    /// The endpoint's route as in the spec: `POST /order/202309/orders/search` (the path template).
+    pub route: String,
+    /// The path as sent, below the platform's prefix.
+    pub path: String,
+    /// The query pairs, decoded, in the order sent.
+    pub query: Vec<(String, String)>,
+    /// The headers, names lower-case.
+    pub headers: Vec<(String, String)>,
+    /// The body as sent.
+    pub body: Vec<u8>,
+    /// The body decoded: JSON as is (Doudian's `param_json`), a form as an object of strings,
+    /// `null` when empty or multipart.
+    pub params: Value,
+    /// The access token, from wherever the platform carries it (query or header).
+    pub token: Option<String>,
+    /// How many requests to this endpoint were admitted before this one (0 for the first).
+    pub nth: usize,
+}
+
+impl Seen {
+    /// A query parameter.
+    pub fn query(&self, name: &str) -> Option<&str> {
+        get(&self.query, name)
+    }
+
+    /// A header, by lower-case name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        get(&self.headers, name)
+    }
+
+    /// The `content-type` header.
+    pub fn content_type(&self) -> Option<&str> {
+        self.header("content-type")
+    }
+
+    fn is(&self, key: &str) -> bool {
+        self.endpoint == key || self.route == key
+    }
+}
+
+/// An answer: from a hook, or the sandbox's own.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// `None`: answer as the sandbox would.
+    answer: Option<(StatusCode, Vec<(String, String)>, Vec<u8>)>,
+    delay: Option<Duration>,
+}
+
+impl Reply {
+    /// Leave the answer to the sandbox (token, cipher and field checks, the documented example).
+    pub fn pass() -> Reply {
+        Reply {
+            answer: None,
+            delay: None,
+        }
+    }
+
+    /// A JSON body with a status.
+    pub fn json(status: u16, body: &Value) -> Reply {
+        Reply::bytes(status, "application/json", body.to_string().into_bytes())
+    }
+
+    /// A text body with a status (a gateway page, a truncated or broken body).
+    pub fn text(status: u16, body: &str) -> Reply {
+        Reply::bytes(status, "text/plain", body.as_bytes().to_vec())
+    }
+
+    fn bytes(status: u16, content_type: &str, body: Vec<u8>) -> Reply {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        Reply {
+            answer: Some((
+                status,
+                vec![("content-type".into(), content_type.into())],
+                body,
+            )),
+            delay: None,
+        }
+    }
+
+    /// The same answer with one more header (`retry-after`, ...).
+    pub fn header(mut self, name: &str, value: &str) -> Reply {
+        if let Some((_, headers, _)) = &mut self.answer {
+            headers.push((name.into(), value.into()));
+        }
+        self
+    }
+
+    /// The same answer, sent after `delay` (the server does not block meanwhile).
+    pub fn delay(mut self, delay: Duration) -> Reply {
+        self.delay = Some(delay);
+        self
+    }
+
+    fn into_response(self) -> Response {
+        let (status, headers, body) =
+            self.answer
+                .unwrap_or((StatusCode::INTERNAL_SERVER_ERROR, Vec::new(), Vec::new()));
+        let mut resp = (status, body).into_response();
+        for (k, v) in headers {
+            if let (Ok(k), Ok(v)) = (
+                header::HeaderName::try_from(k),
+                header::HeaderValue::try_from(v),
+            ) {
+                resp.headers_mut().insert(k, v);
+            }
+        }
+        resp
+    }
+}
+
+/// A test's answer for an endpoint.
+pub type Hook = Arc<dyn Fn(&Seen) -> Reply + Send + Sync>;
+
+/// How many admitted requests the sandbox keeps for [`Sandbox::seen`] (the oldest go first).
+pub const KEPT_REQUESTS: usize = 100_000;
+
+/// The log id / request id of every answer the sandbox makes itself.
+pub const REQUEST_ID: &str = "sandbox";
+
+/// An issued or granted token.
 #[derive(Debug, Clone)]
 struct Issued {
     platform: &'static str,
-    kind: &'static str,
+    /// `None` for a token granted by a test: good for every kind.
+    kind: Option<&'static str>,
     expires_at: i64,
 }
 
-struct State {
+pub(crate) struct State {
     api: ir::Api,
     config: SandboxConfig,
     tokens: Mutex<HashMap<String, Issued>>,
     refresh: Mutex<HashMap<String, &'static str>>,
-    counter: std::sync::atomic::AtomicU64,
+    counter: AtomicU64,
+    hooks: Mutex<Vec<(String, Hook)>>,
+    seen: Mutex<VecDeque<Seen>>,
+    counts: Mutex<HashMap<(Platform, String), usize>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl State {
-    fn issue(&self, platform: &'static str, kind: &'static str, prefix: &str) -> (String, String) {
-        let n = self
-            .counter
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    pub(crate) fn credentials(&self) -> &Credentials {
+        &self.config.credentials
+    }
+
+    pub(crate) fn token_ttl(&self) -> i64 {
+        self.config.token_ttl
+    }
+
+    pub(crate) fn issue(
+        &self,
+        platform: &'static str,
+        kind: &'static str,
+        prefix: &str,
+    ) -> (String, String) {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let access = format!("{prefix}{platform}-access-{n}-{}", unix_now());
         let refresh = format!("{platform}-refresh-{n}-{}", unix_now());
-        let expires_at = unix_now() + self.config.token_ttl;
-        let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
-        // Bounded: expired tokens are dropped whenever a new one is issued.
-        let now = unix_now();
-        tokens.retain(|_, t| t.expires_at > now);
-        tokens.insert(
-            access.clone(),
-            Issued {
-                platform,
-                kind,
-                expires_at,
-            },
-        );
-        self.refresh
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(refresh.clone(), platform);
+        self.keep(access.clone(), platform, Some(kind));
+        lock(&self.refresh).insert(refresh.clone(), platform);
         (access, refresh)
     }
 
+    fn keep(&self, token: String, platform: &'static str, kind: Option<&'static str>) {
+        let now = unix_now();
+        let mut tokens = lock(&self.tokens);
+        // Bounded: expired tokens are dropped whenever a new one is kept.
+        tokens.retain(|_, t| t.expires_at > now);
+        tokens.insert(
+            token,
+            Issued {
+                platform,
+                kind,
+                expires_at: now + self.config.token_ttl,
+            },
+        );
+    }
+
     /// `Ok(())` when `token` was issued for `platform` (and `kind`, when given) and is unexpired.
-    fn check_token(
+    pub(crate) fn check_token(
         &self,
         platform: &str,
         kind: Option<&str>,
@@ -133,9 +351,12 @@ impl State {
         let Some(token) = token.filter(|t| !t.is_empty()) else {
             return Err("missing");
         };
-        let tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        let tokens = lock(&self.tokens);
         match tokens.get(token) {
-            Some(t) if t.platform == platform && kind.is_none_or(|k| k == t.kind) => {
+            Some(t)
+                if t.platform == platform
+                    && (kind.is_none() || t.kind.is_none() || t.kind == kind) =>
+            {
                 if t.expires_at > unix_now() {
                     Ok(())
                 } else {
@@ -146,8 +367,8 @@ impl State {
         }
     }
 
-    fn take_refresh(&self, platform: &str, refresh: &str) -> bool {
-        let mut r = self.refresh.lock().unwrap_or_else(|p| p.into_inner());
+    pub(crate) fn take_refresh(&self, platform: &str, refresh: &str) -> bool {
+        let mut r = lock(&self.refresh);
         match r.get(refresh) {
             Some(p) if *p == platform => {
                 r.remove(refresh);
@@ -157,7 +378,7 @@ impl State {
         }
     }
 
-    fn endpoints(&self, platform: &str) -> impl Iterator<Item = &Endpoint> {
+    pub(crate) fn endpoints(&self, platform: &str) -> impl Iterator<Item = &Endpoint> {
         self.api
             .platforms
             .iter()
@@ -167,7 +388,7 @@ impl State {
     }
 
     /// The endpoint of `platform` that `method path` calls (`{x}` matches one segment).
-    fn route(&self, platform: &str, method: &Method, path: &str) -> Option<&Endpoint> {
+    pub(crate) fn route(&self, platform: &str, method: &Method, path: &str) -> Option<&Endpoint> {
         let segs: Vec<&str> = path.split('/').collect();
         self.endpoints(platform).find(|e| {
             e.http_method == method.as_str() && {
@@ -179,24 +400,258 @@ impl State {
             }
         })
     }
+
+    /// Admission, then the hook or the platform's own answer.
+    fn dispatch(&self, platform: Platform, req: &Incoming) -> Reply {
+        let admitted = match platform {
+            Platform::Doudian => doudian::admit(self, req),
+            Platform::Tiktok => tiktok::admit(self, req),
+            Platform::TiktokAuth => tiktok::admit_auth(self, req),
+            Platform::Douyin => douyin::admit(self, req),
+        };
+        let a = match admitted {
+            Ok(a) => a,
+            Err(refusal) => return refusal,
+        };
+        let seen = self.record(platform, req, &a);
+        let hook = lock(&self.hooks)
+            .iter()
+            .rev()
+            .find(|(k, _)| seen.is(k))
+            .map(|(_, h)| h.clone());
+        let mut delay = None;
+        if let Some(hook) = hook {
+            let reply = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(&seen)))
+            {
+                Ok(r) => r,
+                Err(panic) => {
+                    let msg = panic
+                        .downcast_ref::<String>()
+                        .map(String::as_str)
+                        .or_else(|| panic.downcast_ref::<&str>().copied())
+                        .unwrap_or("a panic");
+                    return Reply::text(
+                        500,
+                        &format!("the test's hook for {} panicked: {msg}", seen.route),
+                    );
+                }
+            };
+            if reply.answer.is_some() {
+                return reply;
+            }
+            delay = reply.delay;
+        }
+        let mut own = match platform {
+            Platform::Doudian => doudian::answer(self, &seen, a.endpoint),
+            Platform::Tiktok => tiktok::answer(self, &seen, a.endpoint),
+            Platform::TiktokAuth => tiktok::answer_auth(self, &seen),
+            Platform::Douyin => douyin::answer(self, &seen, a.endpoint),
+        };
+        own.delay = own.delay.or(delay);
+        own
+    }
+
+    fn record(&self, platform: Platform, req: &Incoming, a: &Admitted<'_>) -> Seen {
+        let nth = {
+            let mut counts = lock(&self.counts);
+            let n = counts.entry((platform, a.name.clone())).or_default();
+            *n += 1;
+            *n - 1
+        };
+        let seen = Seen {
+            platform,
+            endpoint: a.name.clone(),
+            route: a.route.clone(),
+            path: req.path.clone(),
+            query: req.query.clone(),
+            headers: req
+                .headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            body: req.body.to_vec(),
+            params: a.params.clone(),
+            token: a.token.clone(),
+            nth,
+        };
+        let mut kept = lock(&self.seen);
+        if kept.len() == KEPT_REQUESTS {
+            kept.pop_front();
+        }
+        kept.push_back(seen.clone());
+        seen
+    }
+}
+
+/// A request as it arrived, below its platform's prefix.
+pub(crate) struct Incoming {
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) query: Vec<(String, String)>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl Incoming {
+    pub(crate) fn query(&self, k: &str) -> Option<&str> {
+        get(&self.query, k)
+    }
+
+    pub(crate) fn header(&self, k: &str) -> Option<&str> {
+        self.headers.get(k).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// What admission learnt of a request.
+pub(crate) struct Admitted<'a> {
+    /// The spec's endpoint (`None` on TikTok's auth host, whose two calls are the runtime's).
+    pub(crate) endpoint: Option<&'a Endpoint>,
+    pub(crate) name: String,
+    pub(crate) route: String,
+    pub(crate) params: Value,
+    pub(crate) token: Option<String>,
+}
+
+/// A sandbox: its specs, its tokens, the tests' hooks and the requests it admitted. Clones share
+/// all of it.
+#[derive(Clone)]
+pub struct Sandbox {
+    state: Arc<State>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("config", &self.state.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// A sandbox routed by `config.root`'s specs.
+    pub fn new(config: SandboxConfig) -> Result<Sandbox, String> {
+        let api = ir::load(&config.root).map_err(|e| e.to_string())?;
+        Ok(Sandbox {
+            state: Arc::new(State {
+                api,
+                config,
+                tokens: Mutex::default(),
+                refresh: Mutex::default(),
+                counter: AtomicU64::new(1),
+                hooks: Mutex::default(),
+                seen: Mutex::default(),
+                counts: Mutex::default(),
+            }),
+        })
+    }
+
+    /// Serve a new sandbox on a free port of 127.0.0.1 until the returned handle is dropped.
+    pub async fn start(config: SandboxConfig) -> Result<Running, String> {
+        let sandbox = Sandbox::new(config)?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let app = sandbox.router();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Running {
+            sandbox,
+            addr,
+            task,
+        })
+    }
+
+    /// The axum router.
+    pub fn router(&self) -> axum::Router {
+        let state = self.state.clone();
+        axum::Router::new().fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                let state = state.clone();
+                async move { handle(&state, method, uri, headers, body).await }
+            },
+        )
+    }
+
+    /// Answer the requests to an endpoint with `hook` once they pass admission. `key` is the
+    /// endpoint's name (`order.searchList`, `token.get`) or its route (`GET /order/202309/orders`).
+    /// A later hook for the same key wins.
+    pub fn on(&self, key: &str, hook: impl Fn(&Seen) -> Reply + Send + Sync + 'static) {
+        lock(&self.state.hooks).push((key.to_owned(), Arc::new(hook)));
+    }
+
+    /// Accept `token` as an unexpired access token of `platform`, of any kind.
+    pub fn grant(&self, platform: Platform, token: &str) {
+        self.state.keep(token.to_owned(), platform.name(), None);
+    }
+
+    /// Accept `refresh` once as a refresh token of `platform`.
+    pub fn grant_refresh(&self, platform: Platform, refresh: &str) {
+        lock(&self.state.refresh).insert(refresh.to_owned(), platform.name());
+    }
+
+    /// The admitted requests to an endpoint (name or route), oldest first.
+    pub fn seen(&self, key: &str) -> Vec<Seen> {
+        lock(&self.state.seen)
+            .iter()
+            .filter(|s| s.is(key))
+            .cloned()
+            .collect()
+    }
+
+    /// Every admitted request, oldest first.
+    pub fn all_seen(&self) -> Vec<Seen> {
+        lock(&self.state.seen).iter().cloned().collect()
+    }
+
+    /// How many requests to an endpoint (name or route) were admitted.
+    pub fn count(&self, key: &str) -> usize {
+        lock(&self.state.seen).iter().filter(|s| s.is(key)).count()
+    }
+}
+
+/// A sandbox served on 127.0.0.1; it stops when dropped. Derefs to its [`Sandbox`].
+#[derive(Debug)]
+pub struct Running {
+    sandbox: Sandbox,
+    addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// `http://127.0.0.1:<port>`.
+    pub fn uri(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The base URL of `platform`: `http://127.0.0.1:<port>/doudian`, ...
+    pub fn url(&self, platform: Platform) -> String {
+        format!("http://{}{}", self.addr, platform.prefix())
+    }
+}
+
+impl std::ops::Deref for Running {
+    type Target = Sandbox;
+    fn deref(&self) -> &Sandbox {
+        &self.sandbox
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 /// The axum router of a sandbox loaded from `config.root`'s specs.
 pub fn router(config: SandboxConfig) -> Result<axum::Router, String> {
-    let api = ir::load(&config.root).map_err(|e| e.to_string())?;
-    let state = Arc::new(State {
-        api,
-        config,
-        tokens: Mutex::new(HashMap::new()),
-        refresh: Mutex::new(HashMap::new()),
-        counter: std::sync::atomic::AtomicU64::new(1),
-    });
-    Ok(axum::Router::new().fallback(
-        move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-            let state = state.clone();
-            async move { handle(&state, method, uri, headers, body) }
-        },
-    ))
+    Ok(Sandbox::new(config)?.router())
 }
 
 /// Serve the sandbox on `listener` until the task is dropped.
@@ -205,63 +660,66 @@ pub async fn serve(listener: tokio::net::TcpListener, config: SandboxConfig) -> 
     axum::serve(listener, app).await.map_err(|e| e.to_string())
 }
 
-fn json_response(status: StatusCode, v: Value) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        v.to_string(),
-    )
-        .into_response()
+async fn handle(
+    state: &State,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path();
+    let found = Platform::ALL.into_iter().find_map(|p| {
+        let rest = path.strip_prefix(p.prefix())?;
+        (rest.is_empty() || rest.starts_with('/')).then(|| (p, rest.to_owned()))
+    });
+    let Some((platform, rest)) = found else {
+        return Reply::json(
+            404,
+            &json!({"error": format!("no platform at {path}: use /doudian, /tiktok, /tiktok-auth or /douyin")}),
+        )
+        .into_response();
+    };
+    let req = Incoming {
+        method,
+        path: rest,
+        query: url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect(),
+        headers,
+        body,
+    };
+    let reply = state.dispatch(platform, &req);
+    if let Some(d) = reply.delay {
+        tokio::time::sleep(d).await;
+    }
+    let status = reply.answer.as_ref().map_or(0, |a| a.0.as_u16());
+    tracing::info!(method = %req.method, platform = platform.prefix(), path = req.path, status, "sandbox request");
+    reply.into_response()
 }
 
-fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect()
-}
+// ---------------------------------------------------------------------------------------------
+// Shared by the platforms.
 
-fn handle(state: &State, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let path = uri.path().to_owned();
-    let (platform, rest) = match path.trim_start_matches('/').split_once('/') {
-        Some((p, r)) => (p.to_owned(), format!("/{r}")),
-        None => (path.trim_start_matches('/').to_owned(), "/".to_owned()),
-    };
-    let q = query_pairs(&uri);
-    let resp = match platform.as_str() {
-        "doudian" => doudian(state, &method, &rest, &q, &body),
-        "tiktok" => tiktok(state, &method, &rest, &q, &headers, &body),
-        "tiktok-auth" => tiktok_auth(state, &rest, &q),
-        "douyin" => douyin(state, &method, &rest, &q, &headers, &body),
-        _ => Err((
-            StatusCode::NOT_FOUND,
-            json!({"error": format!("no platform at {path}: use /doudian, /tiktok, /tiktok-auth or /douyin")}),
-        )),
-    };
-    let (status, v) = match resp {
-        Ok(v) => (StatusCode::OK, v),
-        Err(e) => e,
-    };
-    tracing::info!(%method, platform, path = rest, status = status.as_u16(), "sandbox request");
-    json_response(status, v)
-}
-
-type Answer = Result<Value, (StatusCode, Value)>;
-
-fn example(ep: &Endpoint) -> Value {
+/// The endpoint's documented example response.
+pub(crate) fn example(ep: &Endpoint) -> Value {
     ep.example
         .as_deref()
         .and_then(|e| serde_json::from_str(e).ok())
         .unwrap_or(Value::Null)
 }
 
-/// The required request fields of `ep` (in `place`) missing from `have` (which says whether a
-/// field is present and not empty: the platforms refuse an empty required parameter too).
 /// Whether a JSON value is there and not an empty string.
-fn present(v: Option<&Value>) -> bool {
+pub(crate) fn present(v: Option<&Value>) -> bool {
     !matches!(v, None | Some(Value::Null)) && v != Some(&Value::String(String::new()))
 }
 
-fn missing<'a>(ep: &'a Endpoint, place: Place, have: &dyn Fn(&str) -> bool) -> Vec<&'a str> {
+/// The required request fields of `ep` (in `place`) missing from `have` (which says whether a
+/// field is present and not empty: the platforms refuse an empty required parameter too).
+pub(crate) fn missing<'a>(
+    ep: &'a Endpoint,
+    place: Place,
+    have: &dyn Fn(&str) -> bool,
+) -> Vec<&'a str> {
     ep.request
         .iter()
         .filter(|f| f.place == place && f.required && !have(&f.wire))
@@ -269,402 +727,12 @@ fn missing<'a>(ep: &'a Endpoint, place: Place, have: &dyn Fn(&str) -> bool) -> V
         .collect()
 }
 
-fn get<'a>(q: &'a [(String, String)], k: &str) -> Option<&'a str> {
+pub(crate) fn get<'a>(q: &'a [(String, String)], k: &str) -> Option<&'a str> {
     q.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str())
 }
 
-fn fresh(ts: Option<&str>) -> bool {
+/// Whether a Unix timestamp (seconds, as text) is within `window` seconds of now.
+pub(crate) fn fresh(ts: Option<&str>, window: i64) -> bool {
     ts.and_then(|t| t.parse::<i64>().ok())
-        .is_some_and(|t| (t - unix_now()).abs() <= 600)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Doudian: envelope {code, msg, sub_code, sub_msg, log_id, data}; success 10000.
-
-fn dd_err(code: i64, sub_code: &str, msg: &str, sub_msg: &str) -> (StatusCode, Value) {
-    (
-        StatusCode::OK,
-        json!({"code": code, "msg": msg, "sub_code": sub_code, "sub_msg": sub_msg, "log_id": "sandbox", "data": {}}),
-    )
-}
-
-fn doudian(
-    state: &State,
-    method: &Method,
-    path: &str,
-    q: &[(String, String)],
-    body: &[u8],
-) -> Answer {
-    let c = &state.config.credentials;
-    let name = path.trim_start_matches('/').replace('/', ".");
-    let Some(ep) = state.endpoints("doudian").find(|e| e.name == name) else {
-        return Err(dd_err(
-            40004,
-            "isv.method-not-exist",
-            "method not found",
-            &format!("no method `{name}`"),
-        ));
-    };
-    if method != Method::POST || get(q, "method") != Some(name.as_str()) {
-        return Err(dd_err(
-            40004,
-            "isv.parameter-invalid",
-            "invalid parameter",
-            "the `method` query parameter must name the path's method",
-        ));
-    }
-    if get(q, "app_key") != Some(c.doudian_key.as_str()) {
-        return Err(dd_err(
-            40003,
-            "isv.app-key-invalid",
-            "invalid app_key",
-            "unknown app_key",
-        ));
-    }
-    if get(q, "v") != Some("2") || !fresh(get(q, "timestamp")) {
-        return Err(dd_err(
-            40004,
-            "isv.parameter-invalid",
-            "invalid parameter",
-            "v must be 2 and timestamp within 10 minutes",
-        ));
-    }
-    let text = std::str::from_utf8(body).unwrap_or_default();
-    let sign_method = match get(q, "sign_method") {
-        None => doudian::SignMethod::Md5,
-        Some("hmac-sha256") => doudian::SignMethod::HmacSha256,
-        Some(_) => {
-            return Err(dd_err(
-                40004,
-                "isv.parameter-invalid",
-                "invalid parameter",
-                "unknown sign_method",
-            ));
-        }
-    };
-    let expected = doudian::sign::sign(
-        sign_method,
-        &c.doudian_key,
-        &c.doudian_secret,
-        &name,
-        text,
-        get(q, "timestamp").unwrap_or_default(),
-        "2",
-    );
-    if get(q, "sign") != Some(expected.as_str()) {
-        return Err(dd_err(
-            40003,
-            "isv.signature-invalid",
-            "签名校验失败",
-            "the sign does not match the request",
-        ));
-    }
-    if !ep.flags.contains(&FlagKind::NoToken) {
-        match state.check_token("doudian", None, get(q, "access_token")) {
-            Ok(()) => {}
-            Err("expired") => {
-                return Err(dd_err(
-                    40003,
-                    "isv.access-token-expired",
-                    "access_token已过期",
-                    "refresh the token",
-                ));
-            }
-            Err(_) => {
-                return Err(dd_err(
-                    40003,
-                    "isv.access-token-no-existed",
-                    "access_token不存在",
-                    "use a token from token.create",
-                ));
-            }
-        }
-    }
-    let params: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    // token.create takes `code: ""` from self-use apps: there the key must be sent, empty or not.
-    let empty_ok = |k: &str| name == "token.create" && k == "code" && params.get(k).is_some();
-    let gone = missing(ep, Place::Body, &|k| empty_ok(k) || present(params.get(k)));
-    if !gone.is_empty() {
-        return Err(dd_err(
-            40004,
-            "isv.parameter-invalid",
-            "invalid parameter",
-            &format!("missing required parameter(s): {}", gone.join(", ")),
-        ));
-    }
-    match name.as_str() {
-        "token.create" | "token.refresh" => {
-            if name == "token.refresh"
-                && !state.take_refresh(
-                    "doudian",
-                    params["refresh_token"].as_str().unwrap_or_default(),
-                )
-            {
-                return Err(dd_err(
-                    40003,
-                    "isv.refresh-token-invalid",
-                    "refresh_token无效",
-                    "unknown or used refresh token",
-                ));
-            }
-            let (access, refresh) = state.issue("doudian", "shop", "");
-            let shop_id = params["shop_id"]
-                .as_str()
-                .filter(|s| !s.is_empty())
-                .unwrap_or("4463798")
-                .to_owned();
-            Ok(
-                json!({"code": doudian::FACTS.success_code, "msg": "success", "sub_code": "", "sub_msg": "", "log_id": "sandbox", "data": {
-                "access_token": access, "expires_in": state.config.token_ttl, "refresh_token": refresh,
-                "scope": "SCOPE", "shop_id": shop_id, "shop_name": "Sandbox shop", "authority_id": shop_id}}),
-            )
-        }
-        _ => Ok(example(ep)),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// TikTok Shop: envelope {code, message, request_id, data}; success 0.
-
-fn tt_err(status: u16, code: i64, message: &str) -> (StatusCode, Value) {
-    (
-        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-        json!({"code": code, "message": message, "request_id": "sandbox", "data": null}),
-    )
-}
-
-fn tiktok(
-    state: &State,
-    method: &Method,
-    path: &str,
-    q: &[(String, String)],
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Answer {
-    let c = &state.config.credentials;
-    let Some(ep) = state.route("tiktok", method, path) else {
-        return Err(tt_err(
-            404,
-            36009004,
-            &format!("Invalid path: no endpoint {method} {path}"),
-        ));
-    };
-    if get(q, "app_key") != Some(c.tiktok_key.as_str()) {
-        return Err(tt_err(401, 36004004, "Invalid app_key"));
-    }
-    if !fresh(get(q, "timestamp")) {
-        return Err(tt_err(
-            401,
-            36009004,
-            "Invalid timestamp: it must be within 5 minutes of the current time",
-        ));
-    }
-    let multipart = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let params: Vec<(&str, &str)> = q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let signed_body = (!multipart && !body.is_empty()).then_some(body);
-    if !tiktok::sign::verify(
-        &c.tiktok_secret,
-        path,
-        &params,
-        signed_body,
-        get(q, "sign").unwrap_or_default(),
-    ) {
-        return Err(tt_err(
-            401,
-            106001,
-            "Invalid signature: check the app secret and how the request was signed",
-        ));
-    }
-    if !ep.flags.contains(&FlagKind::NoToken) {
-        let token = headers
-            .get(tiktok::FACTS.token_header.unwrap_or_default())
-            .and_then(|v| v.to_str().ok());
-        match state.check_token("tiktok", None, token) {
-            Ok(()) => {}
-            Err("expired") => {
-                return Err(tt_err(
-                    401,
-                    105002,
-                    "Expired credentials: the x-tts-access-token has expired",
-                ));
-            }
-            Err(_) => {
-                return Err(tt_err(
-                    401,
-                    105001,
-                    "Invalid credentials: the x-tts-access-token is not valid",
-                ));
-            }
-        }
-    }
-    if !ep.flags.contains(&FlagKind::NoShopCipher)
-        && get(q, "shop_cipher").is_none_or(str::is_empty)
-    {
-        return Err(tt_err(
-            400,
-            106013,
-            "Missing shop_cipher: this API is shop-scoped",
-        ));
-    }
-    let mut gone = missing(ep, Place::Query, &|k| get(q, k).is_some());
-    let json_body: Value = if multipart {
-        Value::Null
-    } else {
-        serde_json::from_slice(body).unwrap_or(Value::Null)
-    };
-    if !multipart {
-        gone.extend(missing(ep, Place::Body, &|k| present(json_body.get(k))));
-    }
-    if !gone.is_empty() {
-        return Err(tt_err(
-            400,
-            36009004,
-            &format!("Invalid request parameters: missing {}", gone.join(", ")),
-        ));
-    }
-    Ok(example(ep))
-}
-
-fn tiktok_auth(state: &State, path: &str, q: &[(String, String)]) -> Answer {
-    let c = &state.config.credentials;
-    if get(q, "app_key") != Some(c.tiktok_key.as_str())
-        || get(q, "app_secret") != Some(c.tiktok_secret.as_str())
-    {
-        return Err(tt_err(200, 36004004, "Invalid app_key or app_secret"));
-    }
-    match (path, get(q, "grant_type")) {
-        ("/api/v2/token/get", Some("authorized_code"))
-            if get(q, "auth_code").is_some_and(|c| !c.is_empty()) => {}
-        ("/api/v2/token/refresh", Some("refresh_token")) => {
-            if !state.take_refresh("tiktok", get(q, "refresh_token").unwrap_or_default()) {
-                return Err(tt_err(200, 36004004, "Invalid refresh_token"));
-            }
-        }
-        _ => {
-            return Err(tt_err(
-                400,
-                36009004,
-                &format!("Invalid token request {path}"),
-            ));
-        }
-    }
-    let (access, refresh) = state.issue("tiktok", "seller", "TTP_");
-    let now = unix_now();
-    Ok(
-        json!({"code": 0, "message": "success", "request_id": "sandbox", "data": {
-        "access_token": access, "access_token_expire_in": now + state.config.token_ttl,
-        "refresh_token": refresh, "refresh_token_expire_in": now + 30 * 24 * 3600,
-        "open_id": "sandbox-open-id", "seller_name": "Sandbox seller", "seller_base_region": "GB",
-        "user_type": 0, "granted_scopes": ["seller.authorization.info", "seller.order.info", "seller.product.basic"]}}),
-    )
-}
-
-// ---------------------------------------------------------------------------------------------
-// Douyin: legacy envelope {data: {error_code, description, ...}, extra: {...}}; success 0.
-
-fn dy_err(code: i64, description: &str) -> (StatusCode, Value) {
-    (
-        StatusCode::OK,
-        json!({"data": {"error_code": code, "description": description},
-               "extra": {"error_code": code, "description": description, "sub_error_code": 0, "sub_description": "", "logid": "sandbox", "now": unix_now() * 1000}}),
-    )
-}
-
-fn douyin(
-    state: &State,
-    method: &Method,
-    path: &str,
-    q: &[(String, String)],
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Answer {
-    let c = &state.config.credentials;
-    let Some(ep) = state.route("douyin", method, path) else {
-        return Err(dy_err(2100004, &format!("no endpoint {method} {path}")));
-    };
-    let form = ep.flags.contains(&FlagKind::Form);
-    let fields: Value = if form {
-        Value::Object(
-            url::form_urlencoded::parse(body)
-                .into_owned()
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect(),
-        )
-    } else {
-        serde_json::from_slice(body).unwrap_or(Value::Null)
-    };
-    let mut gone = missing(ep, Place::Query, &|k| get(q, k).is_some());
-    gone.extend(missing(ep, Place::Body, &|k| present(fields.get(k))));
-    if !gone.is_empty() {
-        return Err(dy_err(
-            2100005,
-            &format!("参数不合法: missing {}", gone.join(", ")),
-        ));
-    }
-    let str_of = |k: &str| fields.get(k).and_then(Value::as_str).unwrap_or_default();
-    if ep.flags.contains(&FlagKind::NoToken) {
-        if fields.get("client_key").is_some() {
-            let key_ok = str_of("client_key") == c.douyin_key;
-            let secret_ok =
-                fields.get("client_secret").is_none() || str_of("client_secret") == c.douyin_secret;
-            if !key_ok || !secret_ok {
-                return Err(dy_err(10013, "client_key或client_secret错误"));
-            }
-        } else if fields.get("access_token").is_some() {
-            // OAuth calls that carry the user's token in the body (oauth.userinfo).
-            if state
-                .check_token("douyin", Some("user"), Some(str_of("access_token")))
-                .is_err()
-            {
-                return Err(dy_err(2190008, "access_token过期或无效"));
-            }
-        }
-    } else {
-        let kind = if ep.flags.contains(&FlagKind::ClientToken) {
-            "client"
-        } else {
-            "user"
-        };
-        let header = douyin::FACTS.token_header.unwrap_or_default();
-        let token = headers.get(header).and_then(|v| v.to_str().ok());
-        match state.check_token("douyin", Some(kind), token) {
-            Ok(()) => {}
-            Err("expired") => return Err(dy_err(28001008, "access_token过期")),
-            Err(_) => return Err(dy_err(28001003, "access_token无效")),
-        }
-    }
-    let oauth = |data: Value| json!({"data": data, "message": "success"});
-    match ep.name.as_str() {
-        "oauth.client_token" | "oauth.stable_client_token" => {
-            let (access, _) = state.issue("douyin", "client", "clt.");
-            Ok(oauth(
-                json!({"access_token": access, "expires_in": 7200.min(state.config.token_ttl), "error_code": 0, "description": ""}),
-            ))
-        }
-        "oauth.access_token" | "oauth.refresh_token" => {
-            if ep.name == "oauth.refresh_token"
-                && !state.take_refresh("douyin", str_of("refresh_token"))
-            {
-                return Err(dy_err(10010, "refresh_token过期"));
-            }
-            let (access, refresh) = state.issue("douyin", "user", "act.");
-            Ok(oauth(
-                json!({"access_token": access, "expires_in": 1_296_000.min(state.config.token_ttl), "open_id": "sandbox-open-id",
-                "refresh_token": refresh, "refresh_expires_in": 2_592_000, "scope": "user_info", "error_code": 0, "description": ""}),
-            ))
-        }
-        "oauth.renew_refresh_token" => {
-            if !state.take_refresh("douyin", str_of("refresh_token")) {
-                return Err(dy_err(10010, "refresh_token过期"));
-            }
-            let (_, refresh) = state.issue("douyin", "user", "act.");
-            Ok(oauth(
-                json!({"refresh_token": refresh, "expires_in": 2_592_000, "error_code": 0, "description": ""}),
-            ))
-        }
-        _ => Ok(example(ep)),
-    }
+        .is_some_and(|t| (t - unix_now()).abs() <= window)
 }

@@ -1,0 +1,189 @@
+//! TikTok Shop: versioned REST paths signed with HMAC-SHA256 over path, query and body, the
+//! seller's token in a header, the shop cipher in the query; the envelope
+//! `{code, message, request_id, data}`, success 0. Its auth host serves the sellers' tokens.
+
+use axum::http::header;
+use serde_json::{Value, json};
+use shop_api::runtime::unix_now;
+use shop_api::tiktok::{self, TOKEN_GET, TOKEN_REFRESH, sign};
+use shop_api_codegen::ir::{Endpoint, FlagKind, Place};
+
+use crate::{Admitted, Incoming, REQUEST_ID, Reply, Seen, State, example, fresh, missing, present};
+
+/// A success envelope around `data`.
+pub fn ok(data: Value) -> Reply {
+    Reply::json(
+        200,
+        &json!({"code": tiktok::FACTS.success_code, "message": "Success", "request_id": REQUEST_ID, "data": data}),
+    )
+}
+
+/// An error envelope with its HTTP status.
+pub fn err(status: u16, code: i64, message: &str) -> Reply {
+    Reply::json(
+        status,
+        &json!({"code": code, "message": message, "request_id": REQUEST_ID, "data": null}),
+    )
+}
+
+fn invalid(why: &str) -> Reply {
+    err(400, 36009004, &format!("Invalid request parameters: {why}"))
+}
+
+pub(crate) fn admit<'a>(state: &'a State, req: &Incoming) -> Result<Admitted<'a>, Reply> {
+    let c = state.credentials();
+    let Some(ep) = state.route("tiktok", &req.method, &req.path) else {
+        return Err(err(
+            404,
+            36009004,
+            &format!("Invalid path: no endpoint {} {}", req.method, req.path),
+        ));
+    };
+    if req.query("app_key") != Some(c.tiktok_key.as_str()) {
+        return Err(err(401, 36004004, "Invalid app_key"));
+    }
+    if !fresh(req.query("timestamp"), 300) {
+        return Err(err(
+            401,
+            36009004,
+            "Invalid timestamp: it must be within 5 minutes of the current time",
+        ));
+    }
+    let content_type = req
+        .header(header::CONTENT_TYPE.as_str())
+        .unwrap_or_default();
+    let multipart = content_type.starts_with("multipart/form-data");
+    let params: Vec<(&str, &str)> = req
+        .query
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let signed_body = (!multipart && !req.body.is_empty()).then_some(&req.body[..]);
+    if !sign::verify(
+        &c.tiktok_secret,
+        &req.path,
+        &params,
+        signed_body,
+        req.query("sign").unwrap_or_default(),
+    ) {
+        return Err(err(
+            401,
+            106001,
+            "Invalid signature: check the app secret and how the request was signed",
+        ));
+    }
+    // The body's form: none on a GET, JSON or multipart otherwise.
+    let params = if req.method == "GET" {
+        if !req.body.is_empty() {
+            return Err(invalid("a GET has no body"));
+        }
+        Value::Null
+    } else if multipart {
+        Value::Null
+    } else if content_type != "application/json" {
+        return Err(invalid("the body must be application/json"));
+    } else {
+        match serde_json::from_slice(&req.body) {
+            Ok(v) => v,
+            Err(e) => return Err(invalid(&format!("the body is not JSON: {e}"))),
+        }
+    };
+    Ok(Admitted {
+        endpoint: Some(ep),
+        name: ep.name.clone(),
+        route: format!("{} {}", ep.http_method, ep.path),
+        params,
+        token: tiktok::FACTS
+            .token_header
+            .and_then(|h| req.header(h))
+            .map(str::to_owned),
+    })
+}
+
+pub(crate) fn answer(state: &State, seen: &Seen, ep: Option<&Endpoint>) -> Reply {
+    let Some(ep) = ep else {
+        return invalid("no such endpoint");
+    };
+    if !ep.flags.contains(&FlagKind::NoToken) {
+        match state.check_token("tiktok", None, seen.token.as_deref()) {
+            Ok(()) => {}
+            Err("expired") => {
+                return err(
+                    401,
+                    105002,
+                    "Expired credentials: the x-tts-access-token has expired",
+                );
+            }
+            Err(_) => {
+                return err(
+                    401,
+                    105001,
+                    "Invalid credentials: the x-tts-access-token is not valid",
+                );
+            }
+        }
+    }
+    if !ep.flags.contains(&FlagKind::NoShopCipher)
+        && seen.query("shop_cipher").is_none_or(str::is_empty)
+    {
+        return err(400, 106013, "Missing shop_cipher: this API is shop-scoped");
+    }
+    let mut gone = missing(ep, Place::Query, &|k| seen.query(k).is_some());
+    // A multipart body's fields are its parts: not checked here.
+    if !seen
+        .content_type()
+        .is_some_and(|t| t.starts_with("multipart/"))
+    {
+        gone.extend(missing(ep, Place::Body, &|k| present(seen.params.get(k))));
+    }
+    if !gone.is_empty() {
+        return invalid(&format!("missing {}", gone.join(", ")));
+    }
+    Reply::json(200, &example(ep))
+}
+
+pub(crate) fn admit_auth<'a>(state: &'a State, req: &Incoming) -> Result<Admitted<'a>, Reply> {
+    let c = state.credentials();
+    let Some(ep) = [&TOKEN_GET, &TOKEN_REFRESH]
+        .into_iter()
+        .find(|e| e.path == req.path && e.method.as_str() == req.method.as_str())
+    else {
+        return Err(err(
+            404,
+            36009004,
+            &format!("Invalid path: no endpoint {} {}", req.method, req.path),
+        ));
+    };
+    if req.query("app_key") != Some(c.tiktok_key.as_str())
+        || req.query("app_secret") != Some(c.tiktok_secret.as_str())
+    {
+        return Err(err(200, 36004004, "Invalid app_key or app_secret"));
+    }
+    Ok(Admitted {
+        endpoint: None,
+        name: ep.name.to_owned(),
+        route: format!("{} {}", ep.method, ep.path),
+        params: Value::Null,
+        token: None,
+    })
+}
+
+pub(crate) fn answer_auth(state: &State, seen: &Seen) -> Reply {
+    match (seen.path.as_str(), seen.query("grant_type")) {
+        (p, Some("authorized_code"))
+            if p == TOKEN_GET.path && seen.query("auth_code").is_some_and(|c| !c.is_empty()) => {}
+        (p, Some("refresh_token")) if p == TOKEN_REFRESH.path => {
+            if !state.take_refresh("tiktok", seen.query("refresh_token").unwrap_or_default()) {
+                return err(200, 36004004, "Invalid refresh_token");
+            }
+        }
+        (p, _) => return err(400, 36009004, &format!("Invalid token request {p}")),
+    }
+    let (access, refresh) = state.issue("tiktok", "seller", "TTP_");
+    let now = unix_now();
+    ok(json!({
+        "access_token": access, "access_token_expire_in": now + state.token_ttl(),
+        "refresh_token": refresh, "refresh_token_expire_in": now + 30 * 24 * 3600,
+        "open_id": "sandbox-open-id", "seller_name": "Sandbox seller", "seller_base_region": "GB",
+        "user_type": 0, "granted_scopes": ["seller.authorization.info", "seller.order.info", "seller.product.basic"]}))
+}
