@@ -200,11 +200,14 @@ impl Seen {
     }
 }
 
+/// Status, headers and body of an answer.
+type Answer = (StatusCode, Vec<(String, String)>, Vec<u8>);
+
 /// An answer: from a hook, or the sandbox's own.
 #[derive(Debug, Clone)]
 pub struct Reply {
     /// `None`: answer as the sandbox would.
-    answer: Option<(StatusCode, Vec<(String, String)>, Vec<u8>)>,
+    answer: Option<Answer>,
     delay: Option<Duration>,
 }
 
