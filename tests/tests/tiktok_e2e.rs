@@ -7,236 +7,77 @@
 // newer versions (deprecating them in the specs) decode their examples in `spec_examples`.
 #![allow(deprecated)]
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use shop_api::Error;
-use shop_api::runtime::{ErrorKind, Flags, HttpMethod, Pages, RetryPolicy, unix_now};
+use shop_api::runtime::{ErrorKind, Pages, RetryPolicy, unix_now};
 use shop_api::tiktok::authorization::AuthorizationShopsRequest;
 use shop_api::tiktok::order::{OrderDetailRequest, OrderSearchRequest, OrderStatus};
 use shop_api::tiktok::product::{ProductActivateRequest, ProductUploadImageRequest};
-use shop_api::tiktok::{Client, ClientBuilder, FACTS, Part, sign};
+use shop_api::tiktok::{Client, ClientBuilder, FACTS, Part};
 
 /// The header the seller's access token travels in, as the platform's facts say.
 const ACCESS_TOKEN_HEADER: &str = match FACTS.token_header {
     Some(h) => h,
     None => panic!("TikTok sends the token in a header"),
 };
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers::any};
+use shop_api_sandbox::tiktok::{err, ok};
+use shop_api_sandbox::{
+    Credentials, Platform, REQUEST_ID, Reply, Running, Sandbox, SandboxConfig, Seen,
+};
 
 const KEY: &str = "68xu9ks5p4i8";
 const SECRET: &str = "e59af819cc";
 const TOKEN: &str = "TTP_pwSm2AAAAABmmtFz1xlyKMnwg74T2GJ5s0uQbS8jPjb";
 const CIPHER: &str = "ROW_xkMbgAAAeVAQra0eZWebFQq5aIK";
-const REQUEST_ID: &str = "202203070749000101890810281E8C70B7";
 
-/// What a handler sees of a request that passed the checks.
-#[derive(Debug, Clone)]
-struct Seen {
-    /// `POST /order/202309/orders/search` (the path template, as in the spec).
-    route: String,
-    query: HashMap<String, String>,
-    content_type: String,
-    body: Vec<u8>,
-}
-
-impl Seen {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap()
-    }
-}
-
-type Handler = Box<dyn Fn(&Seen, usize) -> ResponseTemplate + Send + Sync>;
-
-fn envelope(status: u16, code: i64, message: &str, data: Value) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(
-        json!({"code": code, "message": message, "request_id": REQUEST_ID, "data": data}),
-    )
-}
-
-fn ok(data: Value) -> ResponseTemplate {
-    envelope(200, 0, "Success", data)
-}
-
-fn err(status: u16, code: i64, message: &str) -> ResponseTemplate {
-    envelope(status, code, message, Value::Null)
-}
-
-/// A TikTok Shop stand-in: checks the signature, the token header and the cipher rules, then
-/// answers by route with the handler the test registered (handlers get the call number, from 0).
-#[derive(Clone, Default)]
-struct Platform {
-    handlers: Arc<Mutex<HashMap<String, Handler>>>,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-impl Platform {
-    fn on(
-        &self,
-        route: &str,
-        f: impl Fn(&Seen, usize) -> ResponseTemplate + Send + Sync + 'static,
-    ) {
-        self.handlers
-            .lock()
-            .unwrap()
-            .insert(route.to_owned(), Box::new(f));
-    }
-
-    fn count(&self, route: &str) -> usize {
-        self.seen
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|s| s.route == route)
-            .count()
-    }
-
-    async fn start(&self) -> MockServer {
-        let server = MockServer::start().await;
-        Mock::given(any())
-            .respond_with(self.clone())
-            .mount(&server)
-            .await;
-        server
-    }
-}
-
-/// The endpoint of the spec that `method path` calls (placeholders match one segment).
-fn endpoint_of(method: &str, path: &str) -> Option<&'static shop_api::runtime::Endpoint> {
-    let segs: Vec<&str> = path.split('/').collect();
-    shop_api::tiktok::endpoints().into_iter().find(|e| {
-        let tpl: Vec<&str> = e.path.split('/').collect();
-        e.method.as_str() == method
-            && tpl.len() == segs.len()
-            && tpl
-                .iter()
-                .zip(&segs)
-                .all(|(t, s)| (t.starts_with('{') && t.ends_with('}') && !s.is_empty()) || t == s)
+/// The sandbox, accepting this file's app credentials and the seller's [`TOKEN`].
+async fn platform() -> Running {
+    let platform = Sandbox::start(SandboxConfig {
+        credentials: Credentials {
+            tiktok_key: KEY.into(),
+            tiktok_secret: SECRET.into(),
+            ..Credentials::default()
+        },
+        ..SandboxConfig::default()
     })
+    .await
+    .unwrap();
+    platform.grant(Platform::Tiktok, TOKEN);
+    platform
 }
 
-impl Respond for Platform {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let method = req.method.as_str().to_owned();
-        let path = req.url.path().to_owned();
-        let Some(ep) = endpoint_of(&method, &path) else {
-            return ResponseTemplate::new(404)
-                .set_body_string(format!("unexpected request: {method} {}", req.url));
-        };
-        let pairs: Vec<(String, String)> = req
-            .url
-            .query_pairs()
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        let query: HashMap<String, String> = pairs.iter().cloned().collect();
-        let header = |name: &str| {
-            req.headers
-                .get(name)
-                .map(|v| v.to_str().unwrap().to_owned())
-        };
-        let content_type = header("content-type").unwrap_or_default();
-        let multipart = content_type.starts_with("multipart/form-data");
-
-        // The signature, recomputed from what arrived.
-        let signed: Vec<(&str, &str)> = pairs
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let body = (!multipart && !req.body.is_empty()).then_some(req.body.as_slice());
-        let Some(sign) = query.get("sign") else {
-            return err(
-                401,
-                36009004,
-                "Missing credentials. The request does not include a required signature in the query.",
-            );
-        };
-        if query.get("app_key").map(String::as_str) != Some(KEY) {
-            return err(
-                401,
-                36009004,
-                "Invalid credentials. Invalid `app_key` query parameter.",
-            );
-        }
-        if !sign::verify(SECRET, &path, &signed, body, sign) {
-            return err(
-                401,
-                106001,
-                "Invalid credentials. The 'sign' query parameter is invalid.",
-            );
-        }
-        let ts: i64 = query["timestamp"].parse().unwrap();
+/// Answer `route` with `f` once the seller's token is checked as the platform checks it: in its
+/// header, never in the query, and the current time in `timestamp`.
+fn on(platform: &Sandbox, route: &str, f: impl Fn(&Seen) -> Reply + Send + Sync + 'static) {
+    platform.on(route, move |s| {
+        assert_eq!(
+            s.query("access_token"),
+            None,
+            "no access_token in the query"
+        );
+        let ts: i64 = s.query("timestamp").unwrap().parse().unwrap();
         assert!(
             (ts - unix_now()).abs() < 60,
             "the timestamp is the current time"
         );
-
-        // The token travels in the header, never in the query.
-        assert!(
-            !query.contains_key("access_token"),
-            "no access_token in the query"
-        );
-        if header(ACCESS_TOKEN_HEADER).as_deref() != Some(TOKEN) {
+        if s.token.as_deref() != Some(TOKEN) {
             return err(
                 401,
-                36009004,
+                105001,
                 "Invalid credentials. The `x-tts-access-token` header is invalid.",
             );
         }
-
-        // Shop-scoped endpoints need the cipher; the others refuse it.
-        let scoped = !ep.flags.contains(Flags::NO_SHOP_CIPHER);
-        match (scoped, query.get("shop_cipher")) {
-            (true, None) => {
-                return err(
-                    400,
-                    106013,
-                    "Missing identifier. The `shop_cipher` query parameter is required to identify the target shop.",
-                );
-            }
-            (true, Some(c)) if c != CIPHER => {
-                return err(
-                    400,
-                    36009004,
-                    "Invalid identifier. The `shop_cipher` query parameter is invalid.",
-                );
-            }
-            (false, Some(_)) => {
-                return err(
-                    400,
-                    36009004,
-                    "Unexpected identifier. The `shop_cipher` query parameter is not required for this request.",
-                );
-            }
-            _ => {}
-        }
-
-        if matches!(ep.method, HttpMethod::Get) {
-            assert!(req.body.is_empty(), "{} sends no body", ep.name);
-        } else if !multipart {
-            assert_eq!(content_type, "application/json", "{} sends JSON", ep.name);
-        }
-
-        let seen = Seen {
-            route: format!("{} {}", ep.method, ep.path),
-            query,
-            content_type,
-            body: req.body.clone(),
-        };
-        let n = self.count(&seen.route);
-        self.seen.lock().unwrap().push(seen.clone());
-        match self.handlers.lock().unwrap().get(&seen.route) {
-            Some(h) => h(&seen, n),
-            None => ResponseTemplate::new(404)
-                .set_body_string(format!("unexpected request: no handler for {}", seen.route)),
-        }
-    }
+        f(s)
+    });
 }
 
-fn builder(server: &MockServer) -> ClientBuilder {
+fn builder(platform: &Running) -> ClientBuilder {
     Client::builder(KEY, SECRET)
-        .base_url(server.uri())
+        .base_url(platform.url(Platform::Tiktok))
+        .auth_base_url(platform.url(Platform::TiktokAuth))
         .retry(RetryPolicy {
             max_retries: 3,
             initial_backoff: Duration::from_millis(5),
@@ -245,8 +86,8 @@ fn builder(server: &MockServer) -> ClientBuilder {
 }
 
 /// A handle of one seller's one shop.
-fn shop(server: &MockServer) -> Client {
-    builder(server)
+fn shop(platform: &Running) -> Client {
+    builder(platform)
         .build()
         .unwrap()
         .with_access_token(TOKEN)
@@ -263,19 +104,28 @@ fn order(id: &str, status: &str) -> Value {
 
 #[tokio::test]
 async fn order_search_and_detail_are_signed_and_decode() {
-    let platform = Platform::default();
-    platform.on("POST /order/202309/orders/search", |s, _| {
-        assert_eq!(s.json(), json!({"order_status": "AWAITING_SHIPMENT", "create_time_ge": 1700000000}));
-        assert_eq!(s.query["page_size"], "20");
-        assert_eq!(s.query["sort_order"], "ASC");
-        ok(json!({"orders": [order("576461413038785752", "AWAITING_SHIPMENT")], "next_page_token": "", "total_count": 1}))
+    let platform = platform().await;
+    on(&platform, "POST /order/202309/orders/search", |s| {
+        assert_eq!(
+            s.params,
+            json!({"order_status": "AWAITING_SHIPMENT", "create_time_ge": 1700000000})
+        );
+        assert_eq!(s.query("page_size").unwrap(), "20");
+        assert_eq!(s.query("sort_order").unwrap(), "ASC");
+        ok(
+            json!({"orders": [order("576461413038785752", "AWAITING_SHIPMENT")], "next_page_token": "", "total_count": 1}),
+        )
     });
-    platform.on("GET /order/202309/orders", |s, _| {
-        assert_eq!(s.query["ids"], "576461413038785752,576461413038785753");
-        ok(json!({"orders": [order("576461413038785752", "AWAITING_SHIPMENT"), order("576461413038785753", "SOMETHING_NEW")]}))
+    on(&platform, "GET /order/202309/orders", |s| {
+        assert_eq!(
+            s.query("ids").unwrap(),
+            "576461413038785752,576461413038785753"
+        );
+        ok(
+            json!({"orders": [order("576461413038785752", "AWAITING_SHIPMENT"), order("576461413038785753", "SOMETHING_NEW")]}),
+        )
     });
-    let server = platform.start().await;
-    let shop = shop(&server);
+    let shop = shop(&platform);
 
     let req = OrderSearchRequest {
         page_size: 20,
@@ -326,10 +176,9 @@ async fn order_search_and_detail_are_signed_and_decode() {
 
 #[tokio::test]
 async fn a_wrong_secret_fails_the_signature_check() {
-    let platform = Platform::default();
-    let server = platform.start().await;
+    let platform = platform().await;
     let client = Client::builder(KEY, "wrong-secret")
-        .base_url(server.uri())
+        .base_url(platform.url(Platform::Tiktok))
         .build()
         .unwrap();
     let shop = client.with_access_token(TOKEN).with_shop_cipher(CIPHER);
@@ -355,27 +204,28 @@ async fn a_wrong_secret_fails_the_signature_check() {
 
 #[tokio::test]
 async fn api_error_envelopes_map_to_kinds() {
-    let platform = Platform::default();
-    platform.on("POST /order/202309/orders/search", |_, n| match n {
-        0 => err(
-            200,
-            105005,
-            "Access denied. The app is not authorized to access the endpoint.",
-        ),
-        1 => err(
-            403,
-            36009033,
-            "Access denied. Your IP address is not in the IP allow list configured for this app.",
-        ),
-        2 => err(
-            400,
-            36009004,
-            "Invalid API version. The `version` value is invalid or unsupported.",
-        ),
-        _ => err(200, 12052024, "Category is not final category"),
+    let platform = platform().await;
+    on(&platform, "POST /order/202309/orders/search", |s| {
+        match s.nth {
+            0 => err(
+                200,
+                105005,
+                "Access denied. The app is not authorized to access the endpoint.",
+            ),
+            1 => err(
+                403,
+                36009033,
+                "Access denied. Your IP address is not in the IP allow list configured for this app.",
+            ),
+            2 => err(
+                400,
+                36009004,
+                "Invalid API version. The `version` value is invalid or unsupported.",
+            ),
+            _ => err(200, 12052024, "Category is not final category"),
+        }
     });
-    let server = platform.start().await;
-    let shop = shop(&server);
+    let shop = shop(&platform);
     let req = OrderSearchRequest {
         page_size: 10,
         ..Default::default()
@@ -409,16 +259,15 @@ async fn api_error_envelopes_map_to_kinds() {
 
 #[tokio::test]
 async fn an_expired_token_is_token_expired_and_not_retried() {
-    let platform = Platform::default();
-    platform.on("GET /order/202309/orders", |_, _| {
+    let platform = platform().await;
+    on(&platform, "GET /order/202309/orders", |_| {
         err(
             401,
             105002,
             "Expired credentials. The `access_token` or `x-tts-access-token` header has expired.",
         )
     });
-    let server = platform.start().await;
-    let e = shop(&server)
+    let e = shop(&platform)
         .order_detail(&OrderDetailRequest {
             ids: vec!["1".into()],
         })
@@ -431,24 +280,23 @@ async fn an_expired_token_is_token_expired_and_not_retried() {
 
 #[tokio::test]
 async fn rate_limited_with_retry_after_is_retried_then_succeeds() {
-    let platform = Platform::default();
-    platform.on("POST /product/202309/products/activate", |s, n| {
-        assert_eq!(s.json(), json!({"product_ids": ["1729592969712207008"]}));
-        if n == 0 {
+    let platform = platform().await;
+    on(&platform, "POST /product/202309/products/activate", |s| {
+        assert_eq!(s.params, json!({"product_ids": ["1729592969712207008"]}));
+        if s.nth == 0 {
             err(
                 429,
                 36009002,
                 "Too many requests. You've made too many requests in a short period of time.",
             )
-            .insert_header("retry-after", "1")
+            .header("retry-after", "1")
         } else {
             ok(json!({}))
         }
     });
-    let server = platform.start().await;
     let started = Instant::now();
     // product.activate is not idempotent: a rate-limited call never ran, so it is retried anyway.
-    let resp = shop(&server)
+    let resp = shop(&platform)
         .product_activate(&ProductActivateRequest {
             product_ids: vec!["1729592969712207008".into()],
             ..Default::default()
@@ -466,17 +314,16 @@ async fn rate_limited_with_retry_after_is_retried_then_succeeds() {
 
 #[tokio::test]
 async fn server_errors_are_retried_only_for_idempotent_endpoints() {
-    let platform = Platform::default();
-    platform.on("GET /order/202309/orders", |_, n| match n {
-        0 => ResponseTemplate::new(503).set_body_string("<html>Service Unavailable</html>"),
+    let platform = platform().await;
+    on(&platform, "GET /order/202309/orders", |s| match s.nth {
+        0 => Reply::text(503, "<html>Service Unavailable</html>"),
         1 => err(200, 36009007, "Request timeout."),
         _ => ok(json!({"orders": [order("1", "COMPLETED")]})),
     });
-    platform.on("POST /product/202309/products/activate", |_, _| {
-        ResponseTemplate::new(502).set_body_string("Bad Gateway")
+    on(&platform, "POST /product/202309/products/activate", |_| {
+        Reply::text(502, "Bad Gateway")
     });
-    let server = platform.start().await;
-    let shop = shop(&server);
+    let shop = shop(&platform);
     let detail = shop
         .order_detail(&OrderDetailRequest {
             ids: vec!["1".into()],
@@ -508,13 +355,25 @@ async fn server_errors_are_retried_only_for_idempotent_endpoints() {
 
 #[tokio::test]
 async fn shop_cipher_rules() {
-    let platform = Platform::default();
-    platform.on("GET /authorization/202309/shops", |s, _| {
-        assert!(!s.query.contains_key("shop_cipher"));
-        ok(json!({"shops": [{"id": "7000714532876273420", "name": "Maomao beauty shop", "region": "GB", "seller_type": "CROSS_BORDER", "cipher": CIPHER, "code": "CNGBCBA4LLU8"}]}))
+    let platform = platform().await;
+    on(&platform, "GET /authorization/202309/shops", |s| {
+        assert_eq!(s.query("shop_cipher"), None);
+        ok(
+            json!({"shops": [{"id": "7000714532876273420", "name": "Maomao beauty shop", "region": "GB", "seller_type": "CROSS_BORDER", "cipher": CIPHER, "code": "CNGBCBA4LLU8"}]}),
+        )
     });
-    let server = platform.start().await;
-    let seller = builder(&server).build().unwrap().with_access_token(TOKEN);
+    // The seller's one shop is CIPHER: another cipher is refused with the platform's envelope.
+    on(&platform, "POST /order/202309/orders/search", |s| {
+        match s.query("shop_cipher") {
+            Some(CIPHER) => Reply::pass(),
+            _ => err(
+                400,
+                36009004,
+                "Invalid identifier. The `shop_cipher` query parameter is invalid.",
+            ),
+        }
+    });
+    let seller = builder(&platform).build().unwrap().with_access_token(TOKEN);
 
     // Not shop-scoped: no cipher is sent, even from a handle that has one.
     let shops = seller
@@ -536,7 +395,7 @@ async fn shop_cipher_rules() {
     assert!(matches!(e, Error::InvalidRequest { .. }), "{e:?}");
     assert!(e.to_string().contains("with_shop_cipher"), "{e}");
     // Without a token: refused before sending.
-    let e = builder(&server)
+    let e = builder(&platform)
         .build()
         .unwrap()
         .authorization_shops(&AuthorizationShopsRequest {})
@@ -544,9 +403,9 @@ async fn shop_cipher_rules() {
         .unwrap_err();
     assert!(e.to_string().contains("with_access_token"), "{e}");
     assert_eq!(platform.count("POST /order/202309/orders/search"), 0);
-    assert_eq!(platform.seen.lock().unwrap().len(), 1);
+    assert_eq!(platform.all_seen().len(), 1);
 
-    // The server's own cipher check: a wrong cipher is refused with the platform's envelope.
+    // A wrong cipher reaches the platform, which refuses it.
     let e = seller
         .with_shop_cipher("ROW_wrong")
         .order_search(&OrderSearchRequest {
@@ -582,14 +441,19 @@ async fn shop_cipher_rules() {
 async fn cursor_pagination_across_two_pages() {
     // A cursor with `/` and `+`: percent-encoded in the URL, signed decoded.
     const CURSOR: &str = "6AsPQsUMvH3RkchNUPPh22NROHkE0D8pmq/N5M1kHYcZ+7D1ud64MPNz5OaT";
-    let platform = Platform::default();
-    platform.on("POST /order/202309/orders/search", |s, _| match s.query.get("page_token").map(String::as_str) {
-        None => ok(json!({"orders": [order("1", "UNPAID"), order("2", "UNPAID")], "next_page_token": CURSOR, "total_count": 3})),
-        Some(CURSOR) => ok(json!({"orders": [order("3", "UNPAID")], "next_page_token": "", "total_count": 3})),
-        Some(other) => panic!("unexpected page_token {other}"),
+    let platform = platform().await;
+    on(&platform, "POST /order/202309/orders/search", |s| {
+        match s.query("page_token") {
+            None => ok(
+                json!({"orders": [order("1", "UNPAID"), order("2", "UNPAID")], "next_page_token": CURSOR, "total_count": 3}),
+            ),
+            Some(CURSOR) => ok(
+                json!({"orders": [order("3", "UNPAID")], "next_page_token": "", "total_count": 3}),
+            ),
+            Some(other) => panic!("unexpected page_token {other}"),
+        }
     });
-    let server = platform.start().await;
-    let shop = shop(&server);
+    let shop = shop(&platform);
     let req = OrderSearchRequest {
         page_size: 2,
         ..Default::default()
@@ -622,18 +486,37 @@ async fn cursor_pagination_across_two_pages() {
 
 #[tokio::test]
 async fn multipart_upload_is_signed_without_its_body() {
-    let platform = Platform::default();
-    platform.on("POST /product/202309/images/upload", |s, _| {
-        assert!(s.content_type.starts_with("multipart/form-data; boundary="), "{}", s.content_type);
+    let platform = platform().await;
+    on(&platform, "POST /product/202309/images/upload", |s| {
+        let content_type = s.content_type().unwrap_or_default();
+        assert!(
+            content_type.starts_with("multipart/form-data; boundary="),
+            "{content_type}"
+        );
         let body = String::from_utf8_lossy(&s.body);
-        assert!(body.contains("name=\"use_case\"\r\n\r\nMAIN_IMAGE\r\n"), "{body}");
-        assert!(body.contains("name=\"data\"; filename=\"shoe.png\"") && body.contains("\u{1}PNG-BYTES"), "{body}");
-        assert_eq!(body.matches("name=\"data\"").count(), 1, "the file replaces the text field");
-        assert!(!s.query.contains_key("shop_cipher"), "uploads are not shop-scoped");
-        ok(json!({"uri": "tos-maliva-i-o3syd03w52-us/c668cdf70b7f483c94dbe", "url": "https://p16-oec-va.ibyteimg.com/a.png", "width": 100, "height": 100, "use_case": "MAIN_IMAGE"}))
+        assert!(
+            body.contains("name=\"use_case\"\r\n\r\nMAIN_IMAGE\r\n"),
+            "{body}"
+        );
+        assert!(
+            body.contains("name=\"data\"; filename=\"shoe.png\"")
+                && body.contains("\u{1}PNG-BYTES"),
+            "{body}"
+        );
+        assert_eq!(
+            body.matches("name=\"data\"").count(),
+            1,
+            "the file replaces the text field"
+        );
+        assert!(
+            !s.query("shop_cipher").is_some(),
+            "uploads are not shop-scoped"
+        );
+        ok(
+            json!({"uri": "tos-maliva-i-o3syd03w52-us/c668cdf70b7f483c94dbe", "url": "https://p16-oec-va.ibyteimg.com/a.png", "width": 100, "height": 100, "use_case": "MAIN_IMAGE"}),
+        )
     });
-    let server = platform.start().await;
-    let shop = shop(&server);
+    let shop = shop(&platform);
     let req = ProductUploadImageRequest {
         use_case: Some("MAIN_IMAGE".into()),
         ..Default::default()
@@ -657,85 +540,74 @@ async fn multipart_upload_is_signed_without_its_body() {
 }
 
 #[tokio::test]
-async fn unexpected_requests_are_named() {
-    let platform = Platform::default();
-    let server = platform.start().await;
-    // A known endpoint without a handler in this test: the catch-all names it.
-    let e = shop(&server)
+async fn a_call_without_a_hook_is_answered_with_the_documented_example() {
+    let platform = platform().await;
+    // No hook in this test: the sandbox checks the token and the cipher, then answers with the
+    // spec's example, which decodes.
+    let detail = shop(&platform)
+        .order_detail(&OrderDetailRequest {
+            ids: vec!["576461413038785752".into()],
+        })
+        .await
+        .unwrap();
+    assert_eq!(detail.orders.unwrap()[0].id, "576461413038785752");
+    // A token the platform never issued is refused.
+    let e = builder(&platform)
+        .build()
+        .unwrap()
+        .with_access_token("TTP_unknown")
+        .with_shop_cipher(CIPHER)
         .order_detail(&OrderDetailRequest {
             ids: vec!["1".into()],
         })
         .await
         .unwrap_err();
-    match e {
-        Error::Http {
-            status: 404, body, ..
-        } => assert!(
-            body.contains("unexpected request: no handler for GET /order/202309/orders"),
-            "{body}"
-        ),
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(e.api().map(|a| a.code), Some(105001), "{e}");
 }
 
-/// A stand-in of the auth host: `GET /api/v2/token/get` and `/api/v2/token/refresh`.
-struct Auth;
-
-impl Respond for Auth {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let q: HashMap<String, String> = req
-            .url
-            .query_pairs()
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        assert!(
-            req.headers.get(ACCESS_TOKEN_HEADER).is_none(),
-            "token calls carry no access token"
-        );
-        assert_eq!(req.method.as_str(), "GET");
-        if q.get("app_key").map(String::as_str) != Some(KEY)
-            || q.get("app_secret").map(String::as_str) != Some(SECRET)
-        {
-            return err(200, 36004004, "invalid app_key or app_secret");
-        }
-        let grant = match req.url.path() {
-            "/api/v2/token/get"
-                if q.get("auth_code").map(String::as_str) == Some("TTP_FeBoANmHP3yqdoUI9fZOCw") =>
-            {
-                "authorized_code"
-            }
-            "/api/v2/token/get" => return err(200, 36004004, "invalid auth code"),
-            "/api/v2/token/refresh"
-                if q.get("refresh_token").map(String::as_str) == Some("TTP_REFRESH_1") =>
-            {
-                "refresh_token"
-            }
-            "/api/v2/token/refresh" => return err(200, 36004004, "invalid refresh token"),
-            _ => {
-                return ResponseTemplate::new(404)
-                    .set_body_string(format!("unexpected request: {} {}", req.method, req.url));
-            }
-        };
-        assert_eq!(q["grant_type"], grant);
-        let n = if grant == "authorized_code" { 1 } else { 2 };
-        ResponseTemplate::new(200).set_body_json(json!({
-            "code": 0, "message": "success", "request_id": "2024AUTH",
-            "data": {
-                "access_token": format!("TTP_ACCESS_{n}"), "access_token_expire_in": 1660556783,
-                "refresh_token": format!("TTP_REFRESH_{n}"), "refresh_token_expire_in": "1691487031",
-                "open_id": "7010736057180325637", "seller_name": "Jjj test shop", "seller_base_region": "ID",
-                "user_type": 0, "granted_scopes": ["seller.authorization.info", "seller.order.info"]
-            }
+/// The auth host's two calls, as the platform documents them: the code or refresh token is
+/// checked, then tokens numbered 1 (from the code) and 2 (from the refresh) are handed out.
+fn auth(platform: &Sandbox) {
+    fn tokens(n: u8) -> Reply {
+        ok(json!({
+            "access_token": format!("TTP_ACCESS_{n}"), "access_token_expire_in": 1660556783,
+            "refresh_token": format!("TTP_REFRESH_{n}"), "refresh_token_expire_in": "1691487031",
+            "open_id": "7010736057180325637", "seller_name": "Jjj test shop", "seller_base_region": "ID",
+            "user_type": 0, "granted_scopes": ["seller.authorization.info", "seller.order.info"]
         }))
     }
+    platform.on("token.get", |s| {
+        assert_eq!(
+            s.header(ACCESS_TOKEN_HEADER),
+            None,
+            "token calls carry no access token"
+        );
+        assert_eq!(s.query("grant_type"), Some("authorized_code"));
+        match s.query("auth_code") {
+            Some("TTP_FeBoANmHP3yqdoUI9fZOCw") => tokens(1),
+            _ => err(200, 36004004, "invalid auth code"),
+        }
+    });
+    platform.on("token.refresh", |s| {
+        assert_eq!(
+            s.header(ACCESS_TOKEN_HEADER),
+            None,
+            "token calls carry no access token"
+        );
+        assert_eq!(s.query("grant_type"), Some("refresh_token"));
+        match s.query("refresh_token") {
+            Some("TTP_REFRESH_1") => tokens(2),
+            _ => err(200, 36004004, "invalid refresh token"),
+        }
+    });
 }
 
 #[tokio::test]
 async fn token_get_and_refresh_against_the_auth_host() {
-    let auth = MockServer::start().await;
-    Mock::given(any()).respond_with(Auth).mount(&auth).await;
+    let platform = platform().await;
+    auth(&platform);
     let client = Client::builder(KEY, SECRET)
-        .auth_base_url(auth.uri())
+        .auth_base_url(platform.url(Platform::TiktokAuth))
         .base_url("http://127.0.0.1:9")
         .build()
         .unwrap();
@@ -815,15 +687,13 @@ async fn calls_are_traced_with_endpoint_request_id_and_latency_and_no_secret() {
     let _second = tracing::Dispatch::new(tracing_subscriber::registry());
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let platform = Platform::default();
-    platform.on("GET /order/202309/orders", |_, n| match n {
+    let platform = platform().await;
+    on(&platform, "GET /order/202309/orders", |s| match s.nth {
         0 => err(200, 36009002, "Too many requests."),
         _ => ok(json!({"orders": []})),
     });
-    let server = platform.start().await;
-    let auth = MockServer::start().await;
-    Mock::given(any()).respond_with(Auth).mount(&auth).await;
-    let client = builder(&server).auth_base_url(auth.uri()).build().unwrap();
+    auth(&platform);
+    let client = builder(&platform).build().unwrap();
 
     let tokens = client
         .get_token("TTP_FeBoANmHP3yqdoUI9fZOCw")
@@ -881,41 +751,29 @@ async fn calls_are_traced_with_endpoint_request_id_and_latency_and_no_secret() {
 /// refreshed once, however many calls see it, and each call is retried.
 #[tokio::test]
 async fn managed_seller_tokens_refresh_once_and_retry() {
-    use shop_api_tests::server::{Reply, Server};
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    let refreshes = Arc::new(AtomicUsize::new(0));
-    let r = refreshes.clone();
-    let auth = Server::start(move |req| {
-        let q: HashMap<String, String> = req.query().into_iter().collect();
-        let (n, expected) = match req.path() {
-            "/api/v2/token/get" => (1, q.get("auth_code").map(String::as_str) == Some("CODE")),
-            "/api/v2/token/refresh" => {
-                r.fetch_add(1, Ordering::SeqCst);
-                std::thread::sleep(Duration::from_millis(30));
-                (2, q.get("refresh_token").map(String::as_str) == Some("R1"))
-            }
-            _ => (0, false),
-        };
-        assert!(expected, "unexpected auth request {}", req.target);
-        Reply::json(&json!({"code": 0, "message": "success", "request_id": "A", "data": {
+    let platform = platform().await;
+    fn tokens(n: u8) -> Reply {
+        ok(json!({
             "access_token": format!("A{n}"), "access_token_expire_in": unix_now() + 86_400,
             "refresh_token": format!("R{n}"), "refresh_token_expire_in": unix_now() + 864_000,
             "open_id": "OPEN1", "seller_name": "S", "seller_base_region": "GB", "user_type": 0, "granted_scopes": []
-        }}))
-    })
-    .await;
-    let api = Server::start(|req| match req.header(ACCESS_TOKEN_HEADER) {
-        Some("A1") => Reply::Respond(401, Vec::new(), json!({"code": 105002, "message": "Expired credentials", "request_id": "X"}).to_string().into_bytes()),
-        Some("A2") => Reply::json(&json!({"code": 0, "message": "Success", "request_id": "Y", "data": {"orders": [order("1", "UNPAID")]}})),
+        }))
+    }
+    platform.on("token.get", |s| {
+        assert_eq!(s.query("auth_code"), Some("CODE"));
+        tokens(1)
+    });
+    platform.on("token.refresh", |s| {
+        assert_eq!(s.query("refresh_token"), Some("R1"));
+        // Slow enough for concurrent callers to pile up behind the one refresh.
+        tokens(2).delay(Duration::from_millis(30))
+    });
+    platform.on("GET /order/202309/orders", |s| match s.token.as_deref() {
+        Some("A1") => err(401, 105002, "Expired credentials"),
+        Some("A2") => ok(json!({"orders": [order("1", "UNPAID")]})),
         other => panic!("unexpected token {other:?}"),
-    })
-    .await;
-    let client = Client::builder(KEY, SECRET)
-        .base_url(api.uri())
-        .auth_base_url(auth.uri())
-        .build()
-        .unwrap();
+    });
+    let client = builder(&platform).build().unwrap();
     let e = client
         .seller("OPEN1")
         .with_shop_cipher(CIPHER)
@@ -945,7 +803,7 @@ async fn managed_seller_tokens_refresh_once_and_retry() {
         assert_eq!(t.await.unwrap().unwrap().orders.unwrap().len(), 1);
     }
     assert_eq!(
-        refreshes.load(Ordering::SeqCst),
+        platform.count("token.refresh"),
         1,
         "exactly one refresh reached the auth host"
     );
