@@ -196,7 +196,7 @@ impl Seen {
     }
 
     fn is(&self, key: &str) -> bool {
-        self.endpoint == key || self.route == key
+        self.endpoint == key || self.route == key || self.path == key
     }
 }
 
@@ -583,7 +583,8 @@ impl Sandbox {
     }
 
     /// Answer the requests to an endpoint with `hook` once they pass admission. `key` is the
-    /// endpoint's name (`order.searchList`, `token.get`) or its route (`GET /order/202309/orders`).
+    /// endpoint's name (`order.searchList`, `token.get`), its route (`GET /order/202309/orders`)
+    /// or the path as sent below the platform's prefix (`/oauth/client_token/`).
     /// A later hook for the same key wins.
     pub fn on(&self, key: &str, hook: impl Fn(&Seen) -> Reply + Send + Sync + 'static) {
         lock(&self.state.hooks).push((key.to_owned(), Arc::new(hook)));
@@ -599,7 +600,7 @@ impl Sandbox {
         lock(&self.state.refresh).insert(refresh.to_owned(), platform.name());
     }
 
-    /// The admitted requests to an endpoint (name or route), oldest first.
+    /// The admitted requests to an endpoint (name, route or path), oldest first.
     pub fn seen(&self, key: &str) -> Vec<Seen> {
         lock(&self.state.seen)
             .iter()
@@ -613,7 +614,7 @@ impl Sandbox {
         lock(&self.state.seen).iter().cloned().collect()
     }
 
-    /// How many requests to an endpoint (name or route) were admitted.
+    /// How many requests to an endpoint (name, route or path) were admitted.
     pub fn count(&self, key: &str) -> usize {
         lock(&self.state.seen).iter().filter(|s| s.is(key)).count()
     }

@@ -1,6 +1,7 @@
-//! A minimal HTTP/1.1 server on 127.0.0.1 for load and fault tests: it keeps nothing per
-//! request (wiremock records every matched request, which a 10,000-call test must not measure),
-//! and a handler can answer normally or inject a fault.
+//! A minimal HTTP/1.1 server on 127.0.0.1 for load and fault tests, and for the app side of
+//! webhooks: it keeps nothing per request (a 10,000-call test must not measure a recorder), and a
+//! handler can answer normally or inject what no platform would send (a reset, a truncated body).
+//! Tests that need a platform use the sandbox (`shop-api-sandbox`) instead.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

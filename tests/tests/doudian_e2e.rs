@@ -20,7 +20,7 @@ const KEY: &str = "3409409348479354011";
 const SECRET: &str = "2ad2355c-01d0-11f8-91dc-05a8cd1054b1";
 
 /// The sandbox, accepting this file's app credentials.
-async fn platform() -> Running {
+async fn sandbox() -> Running {
     Sandbox::start(SandboxConfig {
         credentials: Credentials {
             doudian_key: KEY.into(),
@@ -53,7 +53,7 @@ fn order_page(ids: &[&str], total: i64) -> Value {
 
 #[tokio::test]
 async fn signed_search_decodes_with_both_sign_methods() {
-    let platform = platform().await;
+    let platform = sandbox().await;
     platform.on("order.searchList", |s| {
         assert_eq!(s.token.as_deref(), Some("TOKEN-A"));
         assert_eq!(s.params["size"], 20);
@@ -104,7 +104,7 @@ async fn signed_search_decodes_with_both_sign_methods() {
 
 #[tokio::test]
 async fn a_wrong_secret_is_rejected_by_the_signature_check() {
-    let platform = platform().await;
+    let platform = sandbox().await;
     let client = Client::builder(KEY, "wrong-secret")
         .base_url(platform.url(Platform::Doudian))
         .build()
@@ -125,7 +125,7 @@ async fn a_wrong_secret_is_rejected_by_the_signature_check() {
 
 #[tokio::test]
 async fn self_use_token_create_then_refresh_before_expiry() {
-    let platform = platform().await;
+    let platform = sandbox().await;
     platform.on("token.create", |s| {
         assert_eq!(s.token, None, "token calls carry no access token");
         let p = &s.params;
@@ -185,7 +185,7 @@ async fn self_use_token_create_then_refresh_before_expiry() {
 
 #[tokio::test]
 async fn tool_app_exchanges_a_code_and_needs_one_first() {
-    let platform = platform().await;
+    let platform = sandbox().await;
     platform.on("token.create", |s| {
         let p = &s.params;
         assert_eq!((p["grant_type"].as_str(), p["code"].as_str()), (Some("authorization_code"), Some("CODE")));
@@ -254,7 +254,7 @@ async fn store_with_old_token() -> Arc<dyn TokenStore> {
 
 #[tokio::test]
 async fn an_expired_token_is_refreshed_once_and_the_call_retried() {
-    let platform = platform().await;
+    let platform = sandbox().await;
     expired_then_fresh(&platform);
     let client = builder(&platform)
         .token_store(store_with_old_token().await)
@@ -285,7 +285,7 @@ async fn an_expired_token_is_refreshed_once_and_the_call_retried() {
 
 #[tokio::test]
 async fn many_concurrent_calls_on_an_expired_token_make_one_refresh() {
-    let platform = platform().await;
+    let platform = sandbox().await;
     expired_then_fresh(&platform);
     let client = builder(&platform)
         .token_store(store_with_old_token().await)
@@ -314,7 +314,7 @@ async fn many_concurrent_calls_on_an_expired_token_make_one_refresh() {
 
 #[tokio::test]
 async fn rate_limits_back_off_then_succeed_or_give_a_typed_error() {
-    let platform = platform().await;
+    let platform = sandbox().await;
     platform.on("order.searchList", |s| {
         if s.nth < 2 {
             err(60000, "isv.request-limit", "调用过于频繁", "detail")
@@ -332,7 +332,7 @@ async fn rate_limits_back_off_then_succeed_or_give_a_typed_error() {
         .unwrap();
     assert_eq!(platform.count("order.searchList"), 3);
 
-    let platform = self::platform().await;
+    let platform = sandbox().await;
     platform.on("order.searchList", |_| {
         err(60000, "isv.request-limit", "调用过于频繁", "detail")
     });
@@ -354,7 +354,7 @@ async fn rate_limits_back_off_then_succeed_or_give_a_typed_error() {
 
 #[tokio::test]
 async fn broken_bodies_are_typed_errors() {
-    let platform = platform().await;
+    let platform = sandbox().await;
     platform.on("order.searchList", |s| match s.params["size"].as_i64() {
         Some(1) => Reply::text(
             200,
@@ -401,7 +401,7 @@ async fn broken_bodies_are_typed_errors() {
 
 #[tokio::test]
 async fn a_write_is_never_retried_blindly() {
-    let platform = platform().await;
+    let platform = sandbox().await;
     platform.on("order.addOrderRemark", |_| Reply::text(503, "busy"));
     platform.on("order.logisticsAdd", |_| {
         err(20000, "isp.service-error", "服务繁忙", "detail")
@@ -428,7 +428,7 @@ async fn a_write_is_never_retried_blindly() {
 
 #[tokio::test]
 async fn pages_walk_the_whole_result() {
-    let platform = platform().await;
+    let platform = sandbox().await;
     platform.on("order.searchList", |s| {
         let ids: &[&str] = match s.params["page"].as_i64().unwrap() {
             0 => &["1", "2"],

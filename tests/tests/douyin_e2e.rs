@@ -1,10 +1,8 @@
 #![cfg(feature = "douyin")]
-//! Douyin Open Platform end to end over real HTTP on 127.0.0.1: a local stand-in that checks the
-//! token header, the body encoding and the fields of every request, and answers in each of the
+//! Douyin Open Platform end to end over real HTTP on 127.0.0.1: the sandbox checks the token header,
+//! the body encoding and the fields of every request, and each test.s hooks answer in the
 //! platform's three envelopes.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,174 +17,48 @@ use shop_api::douyin::webhook::{self, Deduplicator, WebhookError};
 use shop_api::douyin::{Client, ClientBuilder, Event};
 use shop_api::runtime::http::{Body, PreparedRequest, Transport};
 use shop_api::runtime::{ErrorKind, HttpConfig, HttpMethod, Query, RetryPolicy};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers::any};
+use shop_api_sandbox::douyin::{legacy_err, legacy_ok, newer_err, newer_ok, oauth_err, oauth_ok};
+use shop_api_sandbox::{
+    Credentials, Platform, REQUEST_ID, Reply, Running, Sandbox, SandboxConfig, Seen,
+};
+use shop_api_tests::server::{Reply as ServerReply, Request, Server};
 
 const KEY: &str = "awx9d2kc0example";
 const SECRET: &str = "7802f4e6f243e659d51135445fe1c0de";
 
-/// One request as the stand-in saw it.
-#[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    path: String,
-    /// The `access-token` header.
-    token: Option<String>,
-    content_type: Option<String>,
-    query: HashMap<String, String>,
-    /// The body, decoded from JSON or from a form (as a JSON object of strings).
-    body: Value,
+/// The sandbox, accepting this file's client key and secret.
+async fn sandbox() -> Running {
+    Sandbox::start(SandboxConfig {
+        credentials: Credentials {
+            douyin_key: KEY.into(),
+            douyin_secret: SECRET.into(),
+            ..Credentials::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap()
 }
 
-type Handler = Box<dyn Fn(&Seen) -> ResponseTemplate + Send + Sync>;
-
-/// A Douyin stand-in: records every request, decodes its body by content type, answers by
-/// `METHOD /path`, and names any request it does not expect in a 404.
-#[derive(Clone, Default)]
-struct Platform {
-    handlers: Arc<Mutex<HashMap<String, Handler>>>,
-    seen: Arc<Mutex<Vec<Seen>>>,
+/// `POST /oauth/client_token/` hands out `tokens` in turn (the last one again once used up).
+fn client_tokens(platform: &Sandbox, tokens: &'static [&'static str], expires_in: i64) {
+    platform.on("POST /oauth/client_token/", move |s| {
+        assert_eq!(s.content_type(), Some("application/json"));
+        assert_eq!(s.token, None, "the token call carries no token");
+        assert_eq!(
+            s.params,
+            json!({"client_key": KEY, "client_secret": SECRET, "grant_type": "client_credential"})
+        );
+        let n = s.nth.min(tokens.len() - 1);
+        // Slow enough for concurrent callers to pile up behind the one fetch.
+        oauth_ok(json!({"access_token": tokens[n], "expires_in": expires_in}))
+            .delay(Duration::from_millis(30))
+    });
 }
 
-impl Platform {
-    fn on(&self, route: &str, f: impl Fn(&Seen) -> ResponseTemplate + Send + Sync + 'static) {
-        self.handlers
-            .lock()
-            .unwrap()
-            .insert(route.to_owned(), Box::new(f));
-    }
-
-    fn count(&self, path: &str) -> usize {
-        self.seen
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|s| s.path == path)
-            .count()
-    }
-
-    fn seen(&self, path: &str) -> Vec<Seen> {
-        self.seen
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|s| s.path == path)
-            .cloned()
-            .collect()
-    }
-
-    /// `POST /oauth/client_token/` hands out `tokens` in turn (the last one again once used up).
-    fn client_tokens(&self, tokens: &'static [&'static str], expires_in: i64) {
-        let next = AtomicUsize::new(0);
-        self.on("POST /oauth/client_token/", move |s| {
-            assert_eq!(s.content_type.as_deref(), Some("application/json"));
-            assert_eq!(s.token, None, "the token call carries no token");
-            assert_eq!(s.body, json!({"client_key": KEY, "client_secret": SECRET, "grant_type": "client_credential"}));
-            // Slow enough for concurrent callers to pile up behind the one fetch.
-            std::thread::sleep(Duration::from_millis(30));
-            let n = next.fetch_add(1, Ordering::SeqCst).min(tokens.len() - 1);
-            oauth_ok(json!({"access_token": tokens[n], "expires_in": expires_in}))
-        });
-    }
-
-    async fn start(&self) -> MockServer {
-        let server = MockServer::start().await;
-        Mock::given(any())
-            .respond_with(self.clone())
-            .mount(&server)
-            .await;
-        server
-    }
-}
-
-impl Respond for Platform {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let header = |name: &str| {
-            req.headers
-                .get(name)
-                .map(|v| v.to_str().unwrap().to_owned())
-        };
-        let content_type = header("content-type");
-        let text = String::from_utf8(req.body.clone()).unwrap();
-        let body = match content_type.as_deref() {
-            Some("application/json") => serde_json::from_str(&text).expect("a JSON body"),
-            Some("application/x-www-form-urlencoded") => {
-                // Decode the form with the URL parser: `?<body>` is a query in the same encoding.
-                let pairs = req.url.join(&format!("?{text}")).unwrap();
-                Value::Object(
-                    pairs
-                        .query_pairs()
-                        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-                        .collect(),
-                )
-            }
-            None if text.is_empty() => Value::Null,
-            other => panic!("unexpected content type {other:?}"),
-        };
-        let seen = Seen {
-            method: req.method.as_str().to_owned(),
-            path: req.url.path().to_owned(),
-            token: header("access-token"),
-            content_type,
-            query: req
-                .url
-                .query_pairs()
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-            body,
-        };
-        self.seen.lock().unwrap().push(seen.clone());
-        match self
-            .handlers
-            .lock()
-            .unwrap()
-            .get(&format!("{} {}", seen.method, seen.path))
-        {
-            Some(h) => h(&seen),
-            None => ResponseTemplate::new(404)
-                .set_body_string(format!("unexpected request: {} {}", seen.method, req.url)),
-        }
-    }
-}
-
-/// The legacy envelope: status in `data` and in `extra`.
-fn legacy_ok(mut data: Value) -> ResponseTemplate {
-    data["error_code"] = json!(0);
-    data["description"] = json!("");
-    ResponseTemplate::new(200).set_body_json(json!({"data": data, "extra": {"error_code": 0, "description": "", "sub_error_code": 0, "sub_description": "", "logid": "LEGACY-LOG", "now": 1597213176393_i64}}))
-}
-
-fn legacy_err(code: i64, description: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({
-        "data": {"error_code": code, "description": description},
-        "extra": {"error_code": code, "description": description, "sub_error_code": 2190015, "sub_description": "sub detail", "logid": "LEGACY-ERR", "now": 1597213176393_i64}
-    }))
-}
-
-/// The OAuth envelope: status in `data`, and `message`.
-fn oauth_ok(mut data: Value) -> ResponseTemplate {
-    data["error_code"] = json!(0);
-    data["description"] = json!("");
-    ResponseTemplate::new(200).set_body_json(json!({"data": data, "message": "success"}))
-}
-
-fn oauth_err(code: i64, description: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({"data": {"captcha": "", "desc_url": "", "description": description, "error_code": code}, "message": "error"}))
-}
-
-/// The newer envelope: `err_no`, `err_msg`, `log_id` around `data`.
-fn newer_ok(data: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200)
-        .set_body_json(json!({"err_no": 0, "err_msg": "", "log_id": "NEWER-LOG", "data": data}))
-}
-
-fn newer_err(code: i64, msg: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200)
-        .set_body_json(json!({"err_no": code, "err_msg": msg, "log_id": "NEWER-ERR", "data": null}))
-}
-
-fn builder(server: &MockServer) -> ClientBuilder {
+fn builder(platform: &Running) -> ClientBuilder {
     Client::builder(KEY, SECRET)
-        .base_url(server.uri())
+        .base_url(platform.url(Platform::Douyin))
         .retry(RetryPolicy {
             max_retries: 3,
             initial_backoff: Duration::from_millis(5),
@@ -213,11 +85,11 @@ fn decr(count: i32) -> MarketServiceUserRemaintimesDecrRequest {
     }
 }
 
-fn list_handler(platform: &Platform) {
+fn list_handler(platform: &Sandbox) {
     platform.on("GET /market/service/user/purchase/list/", |s| {
-        assert_eq!(s.body, Value::Null, "a GET has no body");
-        assert_eq!(s.query["open_id"], "OPEN-1");
-        assert_eq!(s.query["is_test_env"], "true");
+        assert_eq!(s.params, Value::Null, "a GET has no body");
+        assert_eq!(s.query("open_id").unwrap(), "OPEN-1");
+        assert_eq!(s.query("is_test_env").unwrap(), "true");
         match s.token.as_deref() {
             Some("clt.OLD") => legacy_err(28001008, "access_token过期,请刷新或重新授权"),
             Some(t) if t.starts_with("clt.") => legacy_ok(json!({"purchase_info_list": [{
@@ -231,39 +103,42 @@ fn list_handler(platform: &Platform) {
 
 #[tokio::test]
 async fn every_service_market_call_carries_the_client_token() {
-    let platform = Platform::default();
-    platform.client_tokens(&["clt.T1"], 7200);
+    let platform = sandbox().await;
+    client_tokens(&platform, &["clt.T1"], 7200);
     list_handler(&platform);
     platform.on("POST /market/service/user/remaintimes/decr/", |s| {
         assert_eq!(s.token.as_deref(), Some("clt.T1"));
-        assert_eq!(s.content_type.as_deref(), Some("application/json"));
+        assert_eq!(s.content_type(), Some("application/json"));
         assert_eq!(
-            s.body,
+            s.params,
             json!({"count": 2, "is_test_env": false, "open_id": "OPEN-1", "out_trade_no": "ORDER-42-USE-1", "service_id": "7021602203591118688", "service_mode_id": "free"})
         );
         newer_ok(json!({"error_code": 0, "description": ""}))
     });
     platform.on("POST /market/service/user/insert/purchase/info/", |s| {
         assert_eq!(s.token.as_deref(), Some("clt.T1"));
-        assert_eq!(s.body["purchase_time"], 1700000000000_i64);
-        assert_eq!(s.body["usage_times"], 10);
+        assert_eq!(s.params["purchase_time"], 1700000000000_i64);
+        assert_eq!(s.params["usage_times"], 10);
         assert!(
-            s.body.get("duration").is_none(),
+            s.params.get("duration").is_none(),
             "an unset optional field is left out"
         );
         legacy_ok(json!({}))
     });
     platform.on("POST /market/service/user/delete/purchase/info/", |s| {
         assert_eq!(s.token.as_deref(), Some("clt.T1"));
-        assert_eq!(s.body, json!({"open_id": "OPEN-1", "out_trade_no": "IMPORT-1", "service_id": "S", "service_mode_id": "M"}));
-        legacy_err(28001007, "参数不合法")
+        assert_eq!(s.params, json!({"open_id": "OPEN-1", "out_trade_no": "IMPORT-1", "service_id": "S", "service_mode_id": "M"}));
+        // The legacy envelope's error, with a sub-code in `extra`.
+        Reply::json(200, &json!({
+            "data": {"error_code": 28001007, "description": "参数不合法"},
+            "extra": {"error_code": 28001007, "description": "参数不合法", "sub_error_code": 2190015, "sub_description": "sub detail", "logid": "LEGACY-ERR", "now": 1597213176393_i64}
+        }))
     });
-    let server = platform.start().await;
-    let client = builder(&server).build().unwrap();
+    let client = builder(&platform).build().unwrap();
 
     // Legacy envelope, success: the data decodes leniently (ids and statuses as numbers or text).
     let full = client.execute_full(&purchase_list()).await.unwrap();
-    assert_eq!(full.request_id.as_deref(), Some("LEGACY-LOG"));
+    assert_eq!(full.request_id.as_deref(), Some(REQUEST_ID));
     let info = &full.data.purchase_info_list[0];
     assert_eq!(
         (
@@ -333,13 +208,11 @@ async fn every_service_market_call_carries_the_client_token() {
 
 #[tokio::test]
 async fn each_error_envelope_is_one_typed_error() {
-    let platform = Platform::default();
-    platform.client_tokens(&["clt.T1"], 7200);
-    let calls = Arc::new(AtomicUsize::new(0));
-    let c = calls.clone();
+    let platform = sandbox().await;
+    client_tokens(&platform, &["clt.T1"], 7200);
     // Newer envelope, rate limited twice, then fine: retried after a pause.
-    platform.on("POST /market/service/user/remaintimes/decr/", move |_| {
-        if c.fetch_add(1, Ordering::SeqCst) < 2 {
+    platform.on("POST /market/service/user/remaintimes/decr/", |s| {
+        if s.nth < 2 {
             newer_err(28003018, "请求频率过高")
         } else {
             newer_ok(json!({"error_code": 0, "description": ""}))
@@ -349,8 +222,7 @@ async fn each_error_envelope_is_one_typed_error() {
     platform.on("POST /oauth/access_token/", |_| {
         oauth_err(10013, "client_key 或者 client_secret 报错")
     });
-    let server = platform.start().await;
-    let client = builder(&server).build().unwrap();
+    let client = builder(&platform).build().unwrap();
 
     client
         .market_service_user_remaintimes_decr(&decr(1))
@@ -367,13 +239,12 @@ async fn each_error_envelope_is_one_typed_error() {
     assert!(!format!("{e} {e:?}").contains(SECRET));
 
     // Rate limited for good: 1 try and 3 bounded retries, then the typed error.
-    let platform = Platform::default();
-    platform.client_tokens(&["clt.T1"], 7200);
+    let platform = sandbox().await;
+    client_tokens(&platform, &["clt.T1"], 7200);
     platform.on("POST /market/service/user/remaintimes/decr/", |_| {
         newer_err(28003018, "请求频率过高")
     });
-    let server = platform.start().await;
-    let e = builder(&server)
+    let e = builder(&platform)
         .build()
         .unwrap()
         .market_service_user_remaintimes_decr(&decr(1))
@@ -382,18 +253,17 @@ async fn each_error_envelope_is_one_typed_error() {
     let api = e.api().unwrap();
     assert_eq!(
         (api.code, api.kind, api.request_id.as_deref()),
-        (28003018, ErrorKind::RateLimited, Some("NEWER-ERR"))
+        (28003018, ErrorKind::RateLimited, Some(REQUEST_ID))
     );
     assert_eq!(platform.count("/market/service/user/remaintimes/decr/"), 4);
 }
 
 #[tokio::test]
 async fn one_client_token_for_many_concurrent_calls() {
-    let platform = Platform::default();
-    platform.client_tokens(&["clt.T1", "clt.UNEXPECTED"], 7200);
+    let platform = sandbox().await;
+    client_tokens(&platform, &["clt.T1", "clt.UNEXPECTED"], 7200);
     list_handler(&platform);
-    let server = platform.start().await;
-    let client = builder(&server).build().unwrap();
+    let client = builder(&platform).build().unwrap();
     let mut tasks = Vec::new();
     for _ in 0..100 {
         let client = client.clone();
@@ -427,11 +297,10 @@ async fn one_client_token_for_many_concurrent_calls() {
 
 #[tokio::test]
 async fn an_expired_client_token_is_refreshed_once_and_the_call_retried() {
-    let platform = Platform::default();
-    platform.client_tokens(&["clt.OLD", "clt.NEW", "clt.UNEXPECTED"], 7200);
+    let platform = sandbox().await;
+    client_tokens(&platform, &["clt.OLD", "clt.NEW", "clt.UNEXPECTED"], 7200);
     list_handler(&platform);
-    let server = platform.start().await;
-    let client = builder(&server).build().unwrap();
+    let client = builder(&platform).build().unwrap();
     // The first fetch gives clt.OLD, which the platform says has expired (its clock says otherwise).
     assert_eq!(client.client_token().await.unwrap().expose(), "clt.OLD");
     let mut tasks = Vec::new();
@@ -476,12 +345,11 @@ async fn an_expired_client_token_is_refreshed_once_and_the_call_retried() {
 
 #[tokio::test]
 async fn the_client_token_is_refreshed_ahead_of_its_expiry() {
-    let platform = Platform::default();
+    let platform = sandbox().await;
     // 200 s to live is inside the default 5-minute margin: each call needs a fresh one.
-    platform.client_tokens(&["clt.A", "clt.B", "clt.C"], 200);
+    client_tokens(&platform, &["clt.A", "clt.B", "clt.C"], 200);
     list_handler(&platform);
-    let server = platform.start().await;
-    let client = builder(&server).build().unwrap();
+    let client = builder(&platform).build().unwrap();
     client
         .market_service_user_purchase_list(&purchase_list())
         .await
@@ -498,11 +366,10 @@ async fn the_client_token_is_refreshed_ahead_of_its_expiry() {
     assert_eq!(tokens, ["clt.A", "clt.B"]);
 
     // With a shorter margin the same token is kept.
-    let platform = Platform::default();
-    platform.client_tokens(&["clt.A", "clt.B"], 200);
+    let platform = sandbox().await;
+    client_tokens(&platform, &["clt.A", "clt.B"], 200);
     list_handler(&platform);
-    let server = platform.start().await;
-    let client = builder(&server)
+    let client = builder(&platform)
         .refresh_margin(Duration::from_secs(60))
         .build()
         .unwrap();
@@ -519,17 +386,14 @@ async fn the_client_token_is_refreshed_ahead_of_its_expiry() {
 
 #[tokio::test]
 async fn oauth_calls_are_form_encoded_and_carry_no_token() {
-    let platform = Platform::default();
+    let platform = sandbox().await;
     let form = |s: &Seen| {
-        assert_eq!(
-            s.content_type.as_deref(),
-            Some("application/x-www-form-urlencoded")
-        );
+        assert_eq!(s.content_type(), Some("application/x-www-form-urlencoded"));
         assert_eq!(s.token, None);
     };
     platform.on("POST /oauth/access_token/", move |s| {
         form(s);
-        assert_eq!(s.body, json!({"client_key": KEY, "client_secret": SECRET, "code": "CODE+/&=1", "grant_type": "authorization_code"}));
+        assert_eq!(s.params, json!({"client_key": KEY, "client_secret": SECRET, "code": "CODE+/&=1", "grant_type": "authorization_code"}));
         oauth_ok(json!({
             "access_token": "act.USER1", "expires_in": 1296000, "open_id": "OPEN-1", "refresh_token": "rft.R1",
             "refresh_expires_in": 2592000, "scope": "user_info", "log_id": "L", "captcha": "", "desc_url": ""
@@ -537,9 +401,9 @@ async fn oauth_calls_are_form_encoded_and_carry_no_token() {
     });
     platform.on("POST /oauth/refresh_token/", move |s| {
         form(s);
-        match s.body["refresh_token"].as_str() {
+        match s.params["refresh_token"].as_str() {
             Some("rft.R1") => {
-                assert_eq!(s.body, json!({"client_key": KEY, "grant_type": "refresh_token", "refresh_token": "rft.R1"}));
+                assert_eq!(s.params, json!({"client_key": KEY, "grant_type": "refresh_token", "refresh_token": "rft.R1"}));
                 // The sample sends the lifetimes as strings.
                 oauth_ok(json!({"access_token": "act.USER2", "expires_in": "1296000", "open_id": "OPEN-1", "refresh_token": "rft.R1", "refresh_expires_in": "86400", "scope": "user_info"}))
             }
@@ -549,19 +413,18 @@ async fn oauth_calls_are_form_encoded_and_carry_no_token() {
     platform.on("POST /oauth/renew_refresh_token/", move |s| {
         form(s);
         assert_eq!(
-            s.body,
+            s.params,
             json!({"client_key": KEY, "refresh_token": "rft.R1"})
         );
         oauth_ok(json!({"refresh_token": "rft.R2", "expires_in": "2592000"}))
     });
     platform.on("POST /oauth/userinfo/", move |s| {
         form(s);
-        assert_eq!(s.body, json!({"access_token": "act.USER2", "open_id": "OPEN-1"}));
+        assert_eq!(s.params, json!({"access_token": "act.USER2", "open_id": "OPEN-1"}));
         // The newer envelope, with a status inside `data` as text.
         newer_ok(json!({"open_id": "OPEN-1", "union_id": "U", "nickname": "李伟", "avatar": "https://x/a.jpeg", "error_code": "0", "description": ""}))
     });
-    let server = platform.start().await;
-    let client = builder(&server).build().unwrap();
+    let client = builder(&platform).build().unwrap();
 
     let t = client.exchange_code("CODE+/&=1").await.unwrap();
     assert_eq!(
@@ -633,9 +496,8 @@ async fn oauth_calls_are_form_encoded_and_carry_no_token() {
 
 #[tokio::test]
 async fn a_deduction_of_zero_is_refused_without_a_request() {
-    let platform = Platform::default();
-    let server = platform.start().await;
-    let client = builder(&server).build().unwrap();
+    let platform = sandbox().await;
+    let client = builder(&platform).build().unwrap();
     for count in [0, -3] {
         let e = client
             .market_service_user_remaintimes_decr(&decr(count))
@@ -663,22 +525,21 @@ async fn a_deduction_of_zero_is_refused_without_a_request() {
         "a dry run refuses it too"
     );
     assert!(
-        server.received_requests().await.unwrap().is_empty(),
+        platform.all_seen().is_empty(),
         "nothing was sent, not even a token fetch"
     );
 }
 
 #[tokio::test]
 async fn a_dry_run_masks_every_secret() {
-    let platform = Platform::default();
-    platform.client_tokens(&["clt.0123456789abcdef"], 7200);
+    let platform = sandbox().await;
+    client_tokens(&platform, &["clt.0123456789abcdef"], 7200);
     list_handler(&platform);
-    let server = platform.start().await;
-    let client = builder(&server).build().unwrap();
+    let client = builder(&platform).build().unwrap();
 
     let p = client.prepare(&purchase_list()).await.unwrap();
     assert_eq!(p.method, HttpMethod::Get);
-    assert_eq!(p.url.path(), "/market/service/user/purchase/list/");
+    assert_eq!(p.url.path(), "/douyin/market/service/user/purchase/list/");
     assert_eq!(
         p.url.query(),
         Some("open_id=OPEN-1&service_id=7021602203591118688&is_test_env=true")
@@ -714,7 +575,7 @@ async fn a_dry_run_masks_every_secret() {
     );
     assert!(shown.contains("grant_type=authorization_code"), "{shown}");
     assert_eq!(
-        server.received_requests().await.unwrap().len(),
+        platform.all_seen().len(),
         1,
         "a dry run sends nothing but the one client token fetch"
     );
@@ -729,27 +590,17 @@ struct Receiver {
     handled: Arc<Mutex<Vec<Event>>>,
 }
 
-impl Respond for Receiver {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let headers: Vec<(String, String)> = req
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    v.to_str().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect();
-        let event = match self.client.verify_webhook(&headers, &req.body) {
+impl Receiver {
+    fn respond(&self, req: Request) -> ServerReply {
+        let event = match self.client.verify_webhook(&req.headers, &req.body) {
             Ok(e) => e,
             Err(e @ (WebhookError::BadSignature | WebhookError::MissingSignature)) => {
-                return ResponseTemplate::new(403).set_body_string(e.to_string());
+                return ServerReply::status(403, &e.to_string());
             }
-            Err(e) => return ResponseTemplate::new(400).set_body_string(e.to_string()),
+            Err(e) => return ServerReply::status(400, &e.to_string()),
         };
         if let Some(reply) = event.challenge_reply() {
-            return ResponseTemplate::new(200).set_body_string(reply);
+            return ServerReply::status(200, &reply);
         }
         if self
             .dedup
@@ -757,7 +608,7 @@ impl Respond for Receiver {
         {
             self.handled.lock().unwrap().push(event.typed().unwrap());
         }
-        ResponseTemplate::new(200)
+        ServerReply::status(200, "")
     }
 }
 
@@ -768,11 +619,8 @@ async fn webhooks_are_verified_deduplicated_and_challenges_echoed() {
         dedup: Arc::new(Deduplicator::new(100)),
         handled: Arc::default(),
     };
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(receiver.clone())
-        .mount(&server)
-        .await;
+    let r = receiver.clone();
+    let server = Server::start(move |req| r.respond(req)).await;
     let transport = Transport::new(HttpConfig::new(server.uri())).unwrap();
     let push = |body: &'static str, headers: Vec<(&str, &str)>| {
         let transport = transport.clone();
@@ -832,20 +680,24 @@ async fn webhooks_are_verified_deduplicated_and_challenges_echoed() {
 }
 
 #[tokio::test]
-async fn unexpected_requests_are_named_and_unreachable_servers_leak_nothing() {
-    let platform = Platform::default();
-    platform.client_tokens(&["clt.T1"], 7200);
-    let server = platform.start().await;
-    let e = builder(&server)
-        .build()
-        .unwrap()
+async fn calls_without_hooks_are_answered_by_the_sandbox_and_unreachable_servers_leak_nothing() {
+    // No hook: the sandbox issues a client token itself, checks it, and answers with the
+    // documented example.
+    let platform = sandbox().await;
+    let client = builder(&platform).build().unwrap();
+    let list = client
+        .market_service_user_purchase_list(&purchase_list())
+        .await
+        .unwrap();
+    assert!(!list.purchase_info_list.is_empty());
+    assert_eq!(platform.count("oauth.client_token"), 1);
+    // A client token it never issued is refused.
+    let e = client
+        .with_access_token("clt.UNKNOWN")
         .market_service_user_purchase_list(&purchase_list())
         .await
         .unwrap_err();
-    assert!(
-        matches!(&e, Error::Http { status: 404, body, .. } if body.contains("unexpected request: GET")),
-        "{e}"
-    );
+    assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
 
     let client = Client::builder(KEY, SECRET)
         .base_url("http://127.0.0.1:9")

@@ -48,7 +48,7 @@ fn tokens_and_secrets_do_not_format() {
 #[tokio::test]
 async fn doudian_client_errors_and_logs_hold_no_secret() {
     use shop_api::doudian::{Client, order::OrderSearchListRequest};
-    use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
+    use shop_api_sandbox::{Credentials, Platform, Sandbox, SandboxConfig};
 
     let sink = Sink::default();
     let writer = sink.clone();
@@ -59,15 +59,19 @@ async fn doudian_client_errors_and_logs_hold_no_secret() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "code": 40003, "msg": "access_token已过期", "sub_code": "isv.access-token-expired", "sub_msg": "", "log_id": "L"
-        })))
-        .mount(&server)
-        .await;
+    // The sandbox knows this app but not its token: it answers with the platform's error envelope.
+    let platform = Sandbox::start(SandboxConfig {
+        credentials: Credentials {
+            doudian_key: "key".into(),
+            doudian_secret: APP_SECRET.into(),
+            ..Credentials::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
     let client = Client::builder("key", APP_SECRET)
-        .base_url(server.uri())
+        .base_url(platform.url(Platform::Doudian))
         .build()
         .unwrap();
     assert_clean(

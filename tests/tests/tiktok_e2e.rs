@@ -34,7 +34,7 @@ const TOKEN: &str = "TTP_pwSm2AAAAABmmtFz1xlyKMnwg74T2GJ5s0uQbS8jPjb";
 const CIPHER: &str = "ROW_xkMbgAAAeVAQra0eZWebFQq5aIK";
 
 /// The sandbox, accepting this file's app credentials and the seller's [`TOKEN`].
-async fn platform() -> Running {
+async fn sandbox() -> Running {
     let platform = Sandbox::start(SandboxConfig {
         credentials: Credentials {
             tiktok_key: KEY.into(),
@@ -104,7 +104,7 @@ fn order(id: &str, status: &str) -> Value {
 
 #[tokio::test]
 async fn order_search_and_detail_are_signed_and_decode() {
-    let platform = platform().await;
+    let platform = sandbox().await;
     on(&platform, "POST /order/202309/orders/search", |s| {
         assert_eq!(
             s.params,
@@ -176,7 +176,7 @@ async fn order_search_and_detail_are_signed_and_decode() {
 
 #[tokio::test]
 async fn a_wrong_secret_fails_the_signature_check() {
-    let platform = platform().await;
+    let platform = sandbox().await;
     let client = Client::builder(KEY, "wrong-secret")
         .base_url(platform.url(Platform::Tiktok))
         .build()
@@ -204,7 +204,7 @@ async fn a_wrong_secret_fails_the_signature_check() {
 
 #[tokio::test]
 async fn api_error_envelopes_map_to_kinds() {
-    let platform = platform().await;
+    let platform = sandbox().await;
     on(&platform, "POST /order/202309/orders/search", |s| {
         match s.nth {
             0 => err(
@@ -259,7 +259,7 @@ async fn api_error_envelopes_map_to_kinds() {
 
 #[tokio::test]
 async fn an_expired_token_is_token_expired_and_not_retried() {
-    let platform = platform().await;
+    let platform = sandbox().await;
     on(&platform, "GET /order/202309/orders", |_| {
         err(
             401,
@@ -280,7 +280,7 @@ async fn an_expired_token_is_token_expired_and_not_retried() {
 
 #[tokio::test]
 async fn rate_limited_with_retry_after_is_retried_then_succeeds() {
-    let platform = platform().await;
+    let platform = sandbox().await;
     on(&platform, "POST /product/202309/products/activate", |s| {
         assert_eq!(s.params, json!({"product_ids": ["1729592969712207008"]}));
         if s.nth == 0 {
@@ -314,7 +314,7 @@ async fn rate_limited_with_retry_after_is_retried_then_succeeds() {
 
 #[tokio::test]
 async fn server_errors_are_retried_only_for_idempotent_endpoints() {
-    let platform = platform().await;
+    let platform = sandbox().await;
     on(&platform, "GET /order/202309/orders", |s| match s.nth {
         0 => Reply::text(503, "<html>Service Unavailable</html>"),
         1 => err(200, 36009007, "Request timeout."),
@@ -355,7 +355,7 @@ async fn server_errors_are_retried_only_for_idempotent_endpoints() {
 
 #[tokio::test]
 async fn shop_cipher_rules() {
-    let platform = platform().await;
+    let platform = sandbox().await;
     on(&platform, "GET /authorization/202309/shops", |s| {
         assert_eq!(s.query("shop_cipher"), None);
         ok(
@@ -441,7 +441,7 @@ async fn shop_cipher_rules() {
 async fn cursor_pagination_across_two_pages() {
     // A cursor with `/` and `+`: percent-encoded in the URL, signed decoded.
     const CURSOR: &str = "6AsPQsUMvH3RkchNUPPh22NROHkE0D8pmq/N5M1kHYcZ+7D1ud64MPNz5OaT";
-    let platform = platform().await;
+    let platform = sandbox().await;
     on(&platform, "POST /order/202309/orders/search", |s| {
         match s.query("page_token") {
             None => ok(
@@ -486,7 +486,7 @@ async fn cursor_pagination_across_two_pages() {
 
 #[tokio::test]
 async fn multipart_upload_is_signed_without_its_body() {
-    let platform = platform().await;
+    let platform = sandbox().await;
     on(&platform, "POST /product/202309/images/upload", |s| {
         let content_type = s.content_type().unwrap_or_default();
         assert!(
@@ -541,7 +541,7 @@ async fn multipart_upload_is_signed_without_its_body() {
 
 #[tokio::test]
 async fn a_call_without_a_hook_is_answered_with_the_documented_example() {
-    let platform = platform().await;
+    let platform = sandbox().await;
     // No hook in this test: the sandbox checks the token and the cipher, then answers with the
     // spec's example, which decodes.
     let detail = shop(&platform)
@@ -604,7 +604,7 @@ fn auth(platform: &Sandbox) {
 
 #[tokio::test]
 async fn token_get_and_refresh_against_the_auth_host() {
-    let platform = platform().await;
+    let platform = sandbox().await;
     auth(&platform);
     let client = Client::builder(KEY, SECRET)
         .auth_base_url(platform.url(Platform::TiktokAuth))
@@ -687,7 +687,7 @@ async fn calls_are_traced_with_endpoint_request_id_and_latency_and_no_secret() {
     let _second = tracing::Dispatch::new(tracing_subscriber::registry());
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let platform = platform().await;
+    let platform = sandbox().await;
     on(&platform, "GET /order/202309/orders", |s| match s.nth {
         0 => err(200, 36009002, "Too many requests."),
         _ => ok(json!({"orders": []})),
@@ -751,7 +751,7 @@ async fn calls_are_traced_with_endpoint_request_id_and_latency_and_no_secret() {
 /// refreshed once, however many calls see it, and each call is retried.
 #[tokio::test]
 async fn managed_seller_tokens_refresh_once_and_retry() {
-    let platform = platform().await;
+    let platform = sandbox().await;
     fn tokens(n: u8) -> Reply {
         ok(json!({
             "access_token": format!("A{n}"), "access_token_expire_in": unix_now() + 86_400,
