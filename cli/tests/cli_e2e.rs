@@ -1,11 +1,10 @@
-//! The `shop-api` binary end to end, against local servers on 127.0.0.1 that check what they
-//! receive (path, query, signature, token header, body), and its error paths.
-
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+//! The `shop-api` binary end to end, against the sandbox on 127.0.0.1, which checks what it
+//! receives (path, query, signature, token header, body), and its error paths.
 
 use serde_json::{Value, json};
-use shop_api_tests::server::{Reply, Request, Server};
+use shop_api_sandbox::{
+    Credentials, Platform, Running, Sandbox, SandboxConfig, doudian, douyin, tiktok,
+};
 
 struct Out {
     code: i32,
@@ -29,46 +28,44 @@ async fn run(args: &[&str], env: &[(&str, &str)]) -> Out {
     }
 }
 
-fn query(req: &Request) -> HashMap<String, String> {
-    req.query().into_iter().collect()
-}
-
-/// Requests a server saw.
-type Log = Arc<Mutex<Vec<Request>>>;
-
 const DD: [(&str, &str); 3] = [
     ("DOUDIAN_APP_KEY", "3409409348479354011"),
     ("DOUDIAN_APP_SECRET", "2ad2355c-01d0-11f8-91dc-05a8cd1054b1"),
     ("DOUDIAN_ACCESS_TOKEN", "DD-TOKEN-123456"),
 ];
 
-async fn doudian_server() -> (Server, Log) {
-    use shop_api::doudian::sign::{SignMethod, sign};
-    let log: Log = Arc::default();
-    let l = log.clone();
-    let server = Server::start(move |req| {
-        l.lock().unwrap().push(req.clone());
-        let q = query(&req);
-        let body = String::from_utf8(req.body.clone()).unwrap();
-        let m = if q.get("sign_method").map(String::as_str) == Some("hmac-sha256") { SignMethod::HmacSha256 } else { SignMethod::Md5 };
-        let expected = sign(m, DD[0].1, DD[1].1, &q["method"], &body, &q["timestamp"], "2");
-        if q["sign"] != expected {
-            return Reply::json(&json!({"code": 40009, "msg": "签名错误", "sub_code": "isv.signature-invalid", "sub_msg": "sign mismatch", "log_id": "LOG-SIGN"}));
-        }
-        if q["method"] == "order.orderDetail" {
-            return Reply::json(&json!({"code": 50002, "msg": "业务处理失败", "sub_code": "isv.business-failed:100", "sub_msg": "订单不存在", "log_id": "LOG-ERR"}));
-        }
-        assert_eq!(req.path(), "/order/searchList");
-        assert_eq!(q["access_token"], "DD-TOKEN-123456");
-        Reply::json(&json!({"code": 10000, "msg": "success", "log_id": "LOG-OK", "data": {"total": 1, "page": 0, "size": 20, "shop_order_list": [{"order_id": 6921888888888888888u64}]}}))
+/// The sandbox with the Doudian app of [`DD`] and its token; `order.orderDetail` fails as a
+/// business error, `order.searchList` answers one order.
+async fn doudian_server() -> Running {
+    let platform = Sandbox::start(SandboxConfig {
+        credentials: Credentials {
+            doudian_key: DD[0].1.into(),
+            doudian_secret: DD[1].1.into(),
+            ..Credentials::default()
+        },
+        ..SandboxConfig::default()
     })
-    .await;
-    (server, log)
+    .await
+    .unwrap();
+    platform.grant(Platform::Doudian, DD[2].1);
+    platform.on("order.orderDetail", |_| {
+        doudian::err(
+            50002,
+            "isv.business-failed:100",
+            "业务处理失败",
+            "订单不存在",
+        )
+    });
+    platform.on("order.searchList", |s| {
+        assert_eq!(s.token.as_deref(), Some(DD[2].1));
+        doudian::ok(json!({"total": 1, "page": 0, "size": 20, "shop_order_list": [{"order_id": 6921888888888888888u64}]}))
+    });
+    platform
 }
 
 #[tokio::test]
 async fn doudian_call_is_signed_and_prints_data() {
-    let (server, log) = doudian_server().await;
+    let server = doudian_server().await;
     for method in ["hmac-sha256", "md5"] {
         let mut env = DD.to_vec();
         env.push(("DOUDIAN_SIGN_METHOD", method));
@@ -83,7 +80,7 @@ async fn doudian_call_is_signed_and_prints_data() {
                 "--param",
                 "product=测试<&>",
                 "--base-url",
-                &server.uri(),
+                &server.url(Platform::Doudian),
             ],
             &env,
         )
@@ -96,7 +93,7 @@ async fn doudian_call_is_signed_and_prints_data() {
         );
         assert_eq!(data["total"], 1);
     }
-    let seen = log.lock().unwrap();
+    let seen = server.seen("order.searchList");
     let body: Value = serde_json::from_slice(&seen[0].body).unwrap();
     assert_eq!(body, json!({"page": 0, "size": 20, "product": "测试<&>"}));
     assert_eq!(
@@ -108,7 +105,7 @@ async fn doudian_call_is_signed_and_prints_data() {
 
 #[tokio::test]
 async fn a_platform_error_goes_to_stderr_with_exit_1() {
-    let (server, _) = doudian_server().await;
+    let server = doudian_server().await;
     let out = run(
         &[
             "doudian",
@@ -116,7 +113,7 @@ async fn a_platform_error_goes_to_stderr_with_exit_1() {
             "--param",
             "shop_order_id=1",
             "--base-url",
-            &server.uri(),
+            &server.url(Platform::Doudian),
         ],
         &DD,
     )
@@ -128,7 +125,7 @@ async fn a_platform_error_goes_to_stderr_with_exit_1() {
         "sub_code: isv.business-failed:100",
         "message: 业务处理失败",
         "sub_message: 订单不存在",
-        "request_id: LOG-ERR",
+        "request_id: sandbox",
     ] {
         assert!(out.stderr.contains(want), "{want} in {}", out.stderr);
     }
@@ -137,8 +134,8 @@ async fn a_platform_error_goes_to_stderr_with_exit_1() {
 
 #[tokio::test]
 async fn bad_requests_are_refused_before_sending() {
-    let (server, log) = doudian_server().await;
-    let uri = server.uri();
+    let server = doudian_server().await;
+    let uri = server.url(Platform::Doudian);
     let cases: [(&[&str], &str); 5] = [
         (
             &["doudian", "order.searchLst", "--param", "size=1"],
@@ -186,7 +183,7 @@ async fn bad_requests_are_refused_before_sending() {
         "{}",
         out.stderr
     );
-    assert!(log.lock().unwrap().is_empty(), "nothing was sent");
+    assert!(server.all_seen().is_empty(), "nothing was sent");
 }
 
 #[tokio::test]
@@ -325,22 +322,21 @@ const TT: [(&str, &str); 4] = [
 
 #[tokio::test]
 async fn tiktok_call_is_signed_with_token_and_cipher() {
-    let log: Log = Arc::default();
-    let l = log.clone();
-    let server = Server::start(move |req| {
-        l.lock().unwrap().push(req.clone());
-        let q = req.query();
-        let params: Vec<(&str, &str)> = q.iter().filter(|(k, _)| k != "sign").map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let sign = q.iter().find(|(k, _)| k == "sign").map(|(_, v)| v.as_str()).unwrap_or_default();
-        let body = (!req.body.is_empty()).then_some(req.body.as_slice());
-        if !shop_api::tiktok::sign::verify(TT[1].1, req.path(), &params, body, sign) {
-            return Reply::json(&json!({"code": 106001, "message": "Invalid signature", "request_id": "R-SIGN"}));
-        }
-        assert_eq!(req.header("x-tts-access-token"), Some("TTP-ACCESS-abcdef"));
-        assert_eq!(req.path(), "/order/202309/orders/search");
-        Reply::json(&json!({"code": 0, "message": "Success", "request_id": "R1", "data": {"orders": [{"id": "576461413038785752", "status": "UNPAID"}], "next_page_token": "", "total_count": 1}}))
+    let server = Sandbox::start(SandboxConfig {
+        credentials: Credentials {
+            tiktok_key: TT[0].1.into(),
+            tiktok_secret: TT[1].1.into(),
+            ..Credentials::default()
+        },
+        ..SandboxConfig::default()
     })
-    .await;
+    .await
+    .unwrap();
+    server.grant(Platform::Tiktok, TT[2].1);
+    server.on("order.search", |s| {
+        assert_eq!(s.token.as_deref(), Some(TT[2].1));
+        tiktok::ok(json!({"orders": [{"id": "576461413038785752", "status": "UNPAID"}], "next_page_token": "", "total_count": 1}))
+    });
     let out = run(
         &[
             "tiktok",
@@ -350,7 +346,7 @@ async fn tiktok_call_is_signed_with_token_and_cipher() {
             "--json",
             r#"{"order_status":"UNPAID"}"#,
             "--base-url",
-            &server.uri(),
+            &server.url(Platform::Tiktok),
         ],
         &TT,
     )
@@ -358,44 +354,39 @@ async fn tiktok_call_is_signed_with_token_and_cipher() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let data: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(data["orders"][0]["id"], "576461413038785752");
-    let seen = log.lock().unwrap();
-    let q: HashMap<String, String> = query(&seen[0]);
+    let seen = server.seen("order.search");
     assert_eq!(
         (
-            q["page_size"].as_str(),
-            q["shop_cipher"].as_str(),
-            q["app_key"].as_str()
+            seen[0].query("page_size"),
+            seen[0].query("shop_cipher"),
+            seen[0].query("app_key")
         ),
-        ("20", TT[3].1, TT[0].1)
+        (Some("20"), Some(TT[3].1), Some(TT[0].1))
     );
-    assert_eq!(
-        serde_json::from_slice::<Value>(&seen[0].body).unwrap(),
-        json!({"order_status": "UNPAID"})
-    );
+    assert_eq!(seen[0].params, json!({"order_status": "UNPAID"}));
 }
 
 #[tokio::test]
 async fn douyin_call_fetches_a_client_token_then_calls() {
-    let log: Log = Arc::default();
-    let l = log.clone();
-    let server = Server::start(move |req| {
-        l.lock().unwrap().push(req.clone());
-        match req.path() {
-            "/oauth/client_token/" => {
-                let b: Value = serde_json::from_slice(&req.body).unwrap();
-                assert_eq!(b, json!({"client_key": "ck", "client_secret": "cs-secret", "grant_type": "client_credential"}));
-                Reply::json(&json!({"data": {"access_token": "clt.abc", "expires_in": 7200, "error_code": 0, "description": ""}, "message": "success"}))
-            }
-            "/market/service/user/purchase/list/" => {
-                assert_eq!(req.header("access-token"), Some("clt.abc"));
-                let q = query(&req);
-                assert_eq!((q["open_id"].as_str(), q["service_id"].as_str()), ("OPEN", "7000"));
-                Reply::json(&json!({"data": {"error_code": 0, "description": "", "purchase_info_list": [{"service_id": "7000", "service_mode_id": "1", "remain_service_times": 3}]}, "extra": {"error_code": 0, "description": "", "sub_error_code": 0, "sub_description": "", "logid": "L", "now": 1}}))
-            }
-            other => Reply::status(404, &format!("unexpected request {other}")),
-        }
+    let server = Sandbox::start(SandboxConfig {
+        credentials: Credentials {
+            douyin_key: "ck".into(),
+            douyin_secret: "cs-secret".into(),
+            ..Credentials::default()
+        },
+        ..SandboxConfig::default()
     })
-    .await;
+    .await
+    .unwrap();
+    server.on("oauth.client_token", |s| {
+        assert_eq!(s.params, json!({"client_key": "ck", "client_secret": "cs-secret", "grant_type": "client_credential"}));
+        douyin::oauth_ok(json!({"access_token": "clt.abc", "expires_in": 7200}))
+    });
+    server.on("market.service.user.purchase.list", |s| {
+        assert_eq!(s.token.as_deref(), Some("clt.abc"));
+        assert_eq!((s.query("open_id"), s.query("service_id")), (Some("OPEN"), Some("7000")));
+        douyin::legacy_ok(json!({"purchase_info_list": [{"service_id": "7000", "service_mode_id": "1", "remain_service_times": 3}]}))
+    });
     let env = [
         ("DOUYIN_CLIENT_KEY", "ck"),
         ("DOUYIN_CLIENT_SECRET", "cs-secret"),
@@ -411,7 +402,7 @@ async fn douyin_call_fetches_a_client_token_then_calls() {
             "--param",
             "is_test_env=false",
             "--base-url",
-            &server.uri(),
+            &server.url(Platform::Douyin),
         ],
         &env,
     )
@@ -419,7 +410,7 @@ async fn douyin_call_fetches_a_client_token_then_calls() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let data: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(data["purchase_info_list"][0]["remain_service_times"], 3);
-    assert_eq!(log.lock().unwrap().len(), 2);
+    assert_eq!(server.all_seen().len(), 2);
 }
 
 #[tokio::test]
@@ -542,14 +533,9 @@ async fn webhook_verify_decodes_or_refuses() {
 /// The newcomer's path: the sandbox, a token from the CLI, then a signed call with `--base-url`.
 #[tokio::test]
 async fn through_the_sandbox_without_credentials() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(shop_api_sandbox::serve(
-        listener,
-        shop_api_sandbox::SandboxConfig::default(),
-    ));
-    let base = format!("http://{addr}/doudian");
-    let creds = shop_api_sandbox::Credentials::default();
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let base = sandbox.url(Platform::Doudian);
+    let creds = Credentials::default();
     let env = [
         ("DOUDIAN_APP_KEY", creds.doudian_key.as_str()),
         ("DOUDIAN_APP_SECRET", creds.doudian_secret.as_str()),
@@ -593,7 +579,7 @@ async fn through_the_sandbox_without_credentials() {
             "--param",
             "page_size=5",
             "--base-url",
-            &format!("http://{addr}/tiktok"),
+            &sandbox.url(Platform::Tiktok),
         ],
         &[
             ("TIKTOK_APP_KEY", "sandbox-tiktok-key"),

@@ -212,3 +212,57 @@ async fn douyin_user_tokens_are_kept_and_refreshed() {
         "{e}"
     );
 }
+
+/// The hooks the end-to-end tests use: a hook answers after admission, sees the call number,
+/// can pass the answer back to the sandbox after a delay, and a panicking hook is named.
+#[tokio::test]
+async fn hooks_answer_after_admission_and_a_panicking_hook_is_named() {
+    use shop_api_sandbox::{Platform, Reply, Sandbox};
+    use std::time::{Duration, Instant};
+
+    let platform = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let c = Credentials::default();
+    let client = |secret: &str| {
+        doudian::Client::builder(&c.doudian_key, secret)
+            .base_url(platform.url(Platform::Doudian))
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap()
+    };
+    platform.grant(Platform::Doudian, "GRANTED");
+    platform.on("order.searchList", |s| match s.nth {
+        0 => shop_api_sandbox::doudian::err(60000, "isv.request-limit", "调用过于频繁", ""),
+        1 => Reply::pass().delay(Duration::from_millis(200)),
+        _ => panic!("no third call in this scenario"),
+    });
+    let req = doudian::order::OrderSearchListRequest {
+        size: 1,
+        ..Default::default()
+    };
+    // A request that fails admission never reaches the hook.
+    let e = client("wrong")
+        .with_access_token("GRANTED")
+        .order_search_list(&req)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidSign);
+    assert_eq!(platform.count("order.searchList"), 0);
+
+    let shop = client(&c.doudian_secret).with_access_token("GRANTED");
+    let e = shop.order_search_list(&req).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::RateLimited);
+    let started = Instant::now();
+    shop.order_search_list(&req).await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    let e = shop.order_search_list(&req).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Http { status: 500, body, .. }
+            if body.contains("hook for POST /order/searchList panicked: no third call")),
+        "{e}"
+    );
+    let seen = platform.seen("order.searchList");
+    assert_eq!(seen.len(), 3);
+    assert_eq!(seen[2].nth, 2);
+    assert_eq!(seen[0].token.as_deref(), Some("GRANTED"));
+    assert_eq!(seen[0].params["size"], 1);
+}
