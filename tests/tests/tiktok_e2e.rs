@@ -509,7 +509,7 @@ async fn multipart_upload_is_signed_without_its_body() {
             "the file replaces the text field"
         );
         assert!(
-            !s.query("shop_cipher").is_some(),
+            s.query("shop_cipher").is_none(),
             "uploads are not shop-scoped"
         );
         ok(
