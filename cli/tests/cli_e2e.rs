@@ -37,16 +37,9 @@ const DD: [(&str, &str); 3] = [
 /// The sandbox with the Doudian app of [`DD`] and its token; `order.orderDetail` fails as a
 /// business error, `order.searchList` answers one order.
 async fn doudian_server() -> Running {
-    let platform = Sandbox::start(SandboxConfig {
-        credentials: Credentials {
-            doudian_key: DD[0].1.into(),
-            doudian_secret: DD[1].1.into(),
-            ..Credentials::default()
-        },
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
+    let platform = Sandbox::start(SandboxConfig::default().doudian_app(DD[0].1, DD[1].1))
+        .await
+        .unwrap();
     platform.grant(Platform::Doudian, DD[2].1);
     platform.on("order.orderDetail", |_| {
         doudian::err(
@@ -322,16 +315,9 @@ const TT: [(&str, &str); 4] = [
 
 #[tokio::test]
 async fn tiktok_call_is_signed_with_token_and_cipher() {
-    let server = Sandbox::start(SandboxConfig {
-        credentials: Credentials {
-            tiktok_key: TT[0].1.into(),
-            tiktok_secret: TT[1].1.into(),
-            ..Credentials::default()
-        },
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
+    let server = Sandbox::start(SandboxConfig::default().tiktok_app(TT[0].1, TT[1].1))
+        .await
+        .unwrap();
     server.grant(Platform::Tiktok, TT[2].1);
     server.on("order.search", |s| {
         assert_eq!(s.token.as_deref(), Some(TT[2].1));
@@ -368,16 +354,9 @@ async fn tiktok_call_is_signed_with_token_and_cipher() {
 
 #[tokio::test]
 async fn douyin_call_fetches_a_client_token_then_calls() {
-    let server = Sandbox::start(SandboxConfig {
-        credentials: Credentials {
-            douyin_key: "ck".into(),
-            douyin_secret: "cs-secret".into(),
-            ..Credentials::default()
-        },
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
+    let server = Sandbox::start(SandboxConfig::default().douyin_app("ck", "cs-secret"))
+        .await
+        .unwrap();
     server.on("oauth.client_token", |s| {
         assert_eq!(s.params, json!({"client_key": "ck", "client_secret": "cs-secret", "grant_type": "client_credential"}));
         douyin::oauth_ok(json!({"access_token": "clt.abc", "expires_in": 7200}))

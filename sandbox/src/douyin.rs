@@ -2,7 +2,6 @@
 //! (legacy `{data: {error_code, description}, extra}`, OAuth `{data, message}` and the newer
 //! `{err_no, err_msg, log_id, data}`), success 0.
 
-use axum::http::header;
 use serde_json::{Value, json};
 use shop_api::douyin;
 use shop_api::runtime::unix_now;
@@ -74,45 +73,11 @@ pub(crate) fn admit<'a>(state: &'a State, req: &Incoming) -> Result<Admitted<'a>
             &format!("no endpoint {} {}", req.method, req.path),
         ));
     };
-    let content_type = req.header(header::CONTENT_TYPE.as_str());
-    // The body's form: none on a GET, a form where the endpoint takes one, JSON otherwise.
-    let params = if req.method == "GET" {
-        if !req.body.is_empty() {
-            return Err(invalid("a GET has no body"));
-        }
-        Value::Null
-    } else if ep.flags.contains(&FlagKind::Form) {
-        if content_type != Some("application/x-www-form-urlencoded") {
-            return Err(invalid(
-                "the body must be application/x-www-form-urlencoded",
-            ));
-        }
-        Value::Object(
-            url::form_urlencoded::parse(&req.body)
-                .into_owned()
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect(),
-        )
-    } else if req.body.is_empty() {
-        Value::Null
-    } else if content_type != Some("application/json") {
-        return Err(invalid("the body must be application/json"));
-    } else {
-        match serde_json::from_slice(&req.body) {
-            Ok(v) => v,
-            Err(e) => return Err(invalid(&format!("the body is not JSON: {e}"))),
-        }
-    };
-    Ok(Admitted {
-        endpoint: Some(ep),
-        name: ep.name.clone(),
-        route: format!("{} {}", ep.http_method, ep.path),
-        params,
-        token: douyin::FACTS
-            .token_header
-            .and_then(|h| req.header(h))
-            .map(str::to_owned),
-    })
+    let params = req
+        .params(ep.flags.contains(&FlagKind::Form))
+        .map_err(|why| invalid(&why))?;
+    let token = douyin::FACTS.token_header.and_then(|h| req.header(h));
+    Ok(Admitted::routed(ep, params, token))
 }
 
 pub(crate) fn answer(state: &State, seen: &Seen, ep: Option<&Endpoint>) -> Reply {

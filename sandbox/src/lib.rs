@@ -111,6 +111,29 @@ impl Default for SandboxConfig {
     }
 }
 
+impl SandboxConfig {
+    /// The same, accepting the Doudian app `key` with `secret`.
+    pub fn doudian_app(mut self, key: &str, secret: &str) -> Self {
+        self.credentials.doudian_key = key.into();
+        self.credentials.doudian_secret = secret.into();
+        self
+    }
+
+    /// The same, accepting the TikTok Shop app `key` with `secret`.
+    pub fn tiktok_app(mut self, key: &str, secret: &str) -> Self {
+        self.credentials.tiktok_key = key.into();
+        self.credentials.tiktok_secret = secret.into();
+        self
+    }
+
+    /// The same, accepting the Douyin client `key` with `secret`.
+    pub fn douyin_app(mut self, key: &str, secret: &str) -> Self {
+        self.credentials.douyin_key = key.into();
+        self.credentials.douyin_secret = secret.into();
+        self
+    }
+}
+
 /// A platform of the sandbox, and the path prefix it is served under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -508,6 +531,43 @@ impl Incoming {
     pub(crate) fn header(&self, k: &str) -> Option<&str> {
         self.headers.get(k).and_then(|v| v.to_str().ok())
     }
+
+    /// The body decoded by its form, or why it is refused: none on a GET; a form where the
+    /// endpoint takes one (`form`); JSON otherwise; `null` when empty or multipart (its parts are
+    /// not fields).
+    pub(crate) fn params(&self, form: bool) -> Result<Value, String> {
+        let content_type = self
+            .header(header::CONTENT_TYPE.as_str())
+            .unwrap_or_default();
+        if self.method == Method::GET {
+            return match self.body.is_empty() {
+                true => Ok(Value::Null),
+                false => Err("a GET has no body".into()),
+            };
+        }
+        if content_type.starts_with("multipart/form-data") {
+            return Ok(Value::Null);
+        }
+        let want = match form {
+            true => "application/x-www-form-urlencoded",
+            false => "application/json",
+        };
+        if self.body.is_empty() && !form {
+            return Ok(Value::Null);
+        }
+        if content_type != want {
+            return Err(format!("the body must be {want}"));
+        }
+        if form {
+            return Ok(Value::Object(
+                url::form_urlencoded::parse(&self.body)
+                    .into_owned()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect(),
+            ));
+        }
+        serde_json::from_slice(&self.body).map_err(|e| format!("the body is not JSON: {e}"))
+    }
 }
 
 /// What admission learnt of a request.
@@ -518,6 +578,19 @@ pub(crate) struct Admitted<'a> {
     pub(crate) route: String,
     pub(crate) params: Value,
     pub(crate) token: Option<String>,
+}
+
+impl<'a> Admitted<'a> {
+    /// A request routed to `ep` of the spec, by method and path.
+    pub(crate) fn routed(ep: &'a Endpoint, params: Value, token: Option<&str>) -> Self {
+        Admitted {
+            endpoint: Some(ep),
+            name: ep.name.clone(),
+            route: format!("{} {}", ep.http_method, ep.path),
+            params,
+            token: token.map(str::to_owned),
+        }
+    }
 }
 
 /// A sandbox: its specs, its tokens, the tests' hooks and the requests it admitted. Clones share

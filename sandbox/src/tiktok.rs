@@ -72,32 +72,9 @@ pub(crate) fn admit<'a>(state: &'a State, req: &Incoming) -> Result<Admitted<'a>
             "Invalid signature: check the app secret and how the request was signed",
         ));
     }
-    // The body's form: none on a GET, JSON or multipart otherwise.
-    let params = if req.method == "GET" {
-        if !req.body.is_empty() {
-            return Err(invalid("a GET has no body"));
-        }
-        Value::Null
-    } else if multipart {
-        Value::Null
-    } else if content_type != "application/json" {
-        return Err(invalid("the body must be application/json"));
-    } else {
-        match serde_json::from_slice(&req.body) {
-            Ok(v) => v,
-            Err(e) => return Err(invalid(&format!("the body is not JSON: {e}"))),
-        }
-    };
-    Ok(Admitted {
-        endpoint: Some(ep),
-        name: ep.name.clone(),
-        route: format!("{} {}", ep.http_method, ep.path),
-        params,
-        token: tiktok::FACTS
-            .token_header
-            .and_then(|h| req.header(h))
-            .map(str::to_owned),
-    })
+    let params = req.params(false).map_err(|why| invalid(&why))?;
+    let token = tiktok::FACTS.token_header.and_then(|h| req.header(h));
+    Ok(Admitted::routed(ep, params, token))
 }
 
 pub(crate) fn answer(state: &State, seen: &Seen, ep: Option<&Endpoint>) -> Reply {

@@ -14,23 +14,16 @@ use shop_api::runtime::{
     ErrorKind, JsonFileStore, Pages, RetryPolicy, Secret, Token, TokenStore, unix_now,
 };
 use shop_api_sandbox::doudian::{err, ok};
-use shop_api_sandbox::{Credentials, Platform, REQUEST_ID, Reply, Running, Sandbox, SandboxConfig};
+use shop_api_sandbox::{Platform, REQUEST_ID, Reply, Running, Sandbox, SandboxConfig};
 
 const KEY: &str = "3409409348479354011";
 const SECRET: &str = "2ad2355c-01d0-11f8-91dc-05a8cd1054b1";
 
 /// The sandbox, accepting this file's app credentials.
 async fn sandbox() -> Running {
-    Sandbox::start(SandboxConfig {
-        credentials: Credentials {
-            doudian_key: KEY.into(),
-            doudian_secret: SECRET.into(),
-            ..Credentials::default()
-        },
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap()
+    Sandbox::start(SandboxConfig::default().doudian_app(KEY, SECRET))
+        .await
+        .unwrap()
 }
 
 fn builder(platform: &Running) -> ClientBuilder {

@@ -18,9 +18,7 @@ use shop_api::douyin::{Client, ClientBuilder, Event};
 use shop_api::runtime::http::{Body, PreparedRequest, Transport};
 use shop_api::runtime::{ErrorKind, HttpConfig, HttpMethod, Query, RetryPolicy};
 use shop_api_sandbox::douyin::{legacy_err, legacy_ok, newer_err, newer_ok, oauth_err, oauth_ok};
-use shop_api_sandbox::{
-    Credentials, Platform, REQUEST_ID, Reply, Running, Sandbox, SandboxConfig, Seen,
-};
+use shop_api_sandbox::{Platform, REQUEST_ID, Reply, Running, Sandbox, SandboxConfig, Seen};
 use shop_api_tests::server::{Reply as ServerReply, Request, Server};
 
 const KEY: &str = "awx9d2kc0example";
@@ -28,16 +26,9 @@ const SECRET: &str = "7802f4e6f243e659d51135445fe1c0de";
 
 /// The sandbox, accepting this file's client key and secret.
 async fn sandbox() -> Running {
-    Sandbox::start(SandboxConfig {
-        credentials: Credentials {
-            douyin_key: KEY.into(),
-            douyin_secret: SECRET.into(),
-            ..Credentials::default()
-        },
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap()
+    Sandbox::start(SandboxConfig::default().douyin_app(KEY, SECRET))
+        .await
+        .unwrap()
 }
 
 /// `POST /oauth/client_token/` hands out `tokens` in turn (the last one again once used up).

@@ -48,7 +48,7 @@ fn tokens_and_secrets_do_not_format() {
 #[tokio::test]
 async fn doudian_client_errors_and_logs_hold_no_secret() {
     use shop_api::doudian::{Client, order::OrderSearchListRequest};
-    use shop_api_sandbox::{Credentials, Platform, Sandbox, SandboxConfig};
+    use shop_api_sandbox::{Platform, Sandbox, SandboxConfig};
 
     let sink = Sink::default();
     let writer = sink.clone();
@@ -60,16 +60,9 @@ async fn doudian_client_errors_and_logs_hold_no_secret() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     // The sandbox knows this app but not its token: it answers with the platform's error envelope.
-    let platform = Sandbox::start(SandboxConfig {
-        credentials: Credentials {
-            doudian_key: "key".into(),
-            doudian_secret: APP_SECRET.into(),
-            ..Credentials::default()
-        },
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
+    let platform = Sandbox::start(SandboxConfig::default().doudian_app("key", APP_SECRET))
+        .await
+        .unwrap();
     let client = Client::builder("key", APP_SECRET)
         .base_url(platform.url(Platform::Doudian))
         .build()

@@ -24,9 +24,7 @@ const ACCESS_TOKEN_HEADER: &str = match FACTS.token_header {
     None => panic!("TikTok sends the token in a header"),
 };
 use shop_api_sandbox::tiktok::{err, ok};
-use shop_api_sandbox::{
-    Credentials, Platform, REQUEST_ID, Reply, Running, Sandbox, SandboxConfig, Seen,
-};
+use shop_api_sandbox::{Platform, REQUEST_ID, Reply, Running, Sandbox, SandboxConfig, Seen};
 
 const KEY: &str = "68xu9ks5p4i8";
 const SECRET: &str = "e59af819cc";
@@ -35,16 +33,9 @@ const CIPHER: &str = "ROW_xkMbgAAAeVAQra0eZWebFQq5aIK";
 
 /// The sandbox, accepting this file's app credentials and the seller's [`TOKEN`].
 async fn sandbox() -> Running {
-    let platform = Sandbox::start(SandboxConfig {
-        credentials: Credentials {
-            tiktok_key: KEY.into(),
-            tiktok_secret: SECRET.into(),
-            ..Credentials::default()
-        },
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
+    let platform = Sandbox::start(SandboxConfig::default().tiktok_app(KEY, SECRET))
+        .await
+        .unwrap();
     platform.grant(Platform::Tiktok, TOKEN);
     platform
 }
