@@ -2,9 +2,6 @@
 //! `{}` and searched for the secret and the tokens; the log output of real calls is captured and
 //! searched too.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use shop_api::runtime::{Secret, Token};
 
 const APP_SECRET: &str = "S3CR3T-app-secret-0123456789";
@@ -14,20 +11,6 @@ const REFRESH: &str = "REFRESH-token-qrstuvwxyz0123";
 fn assert_clean(what: &str, text: &str) {
     for s in [APP_SECRET, ACCESS, REFRESH] {
         assert!(!text.contains(s), "{what} shows a secret: {text}");
-    }
-}
-
-/// A log sink shared with the test.
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 
@@ -50,14 +33,7 @@ async fn doudian_client_errors_and_logs_hold_no_secret() {
     use shop_api::doudian::{Client, order::OrderSearchListRequest};
     use shop_api_sandbox::{Platform, Sandbox, SandboxConfig};
 
-    let sink = Sink::default();
-    let writer = sink.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = shop_api_tests::logs::capture();
 
     // The sandbox knows this app but not its token: it answers with the platform's error envelope.
     let platform = Sandbox::start(SandboxConfig::default().doudian_app("key", APP_SECRET))
@@ -105,7 +81,7 @@ async fn doudian_client_errors_and_logs_hold_no_secret() {
         .await
         .unwrap_err();
     assert_clean("transport Error", &format!("{e} {e:?}"));
-    let logs = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(
         logs.contains("order.searchList"),
         "the calls were logged: {logs}"
@@ -119,14 +95,7 @@ async fn tiktok_and_douyin_configs_and_errors_hold_no_secret() {
     use shop_api::runtime::RetryPolicy;
 
     // Logged into a sink of its own and checked too (every platform logs through one core).
-    let sink = Sink::default();
-    let writer = sink.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = shop_api_tests::logs::capture();
 
     let tt = shop_api::tiktok::Client::builder("key", APP_SECRET)
         .base_url("http://127.0.0.1:9")
@@ -168,6 +137,6 @@ async fn tiktok_and_douyin_configs_and_errors_hold_no_secret() {
     };
     let prepared = dy.prepare(&oauth).await.unwrap();
     assert_clean("douyin dry run", &format!("{prepared} {prepared:?}"));
-    let logs = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert_clean("log output", &logs);
 }

@@ -7,7 +7,6 @@
 // newer versions (deprecating them in the specs) decode their examples in `spec_examples`.
 #![allow(deprecated)]
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -649,34 +648,9 @@ async fn token_get_and_refresh_against_the_auth_host() {
     );
 }
 
-/// A log sink shared with the test.
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn calls_are_traced_with_endpoint_request_id_and_latency_and_no_secret() {
-    let sink = Sink::default();
-    let writer = sink.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    // With a single scoped subscriber, tracing-core computes the interest of a callsite first hit
-    // by another test's thread from that thread's (absent) subscriber and caches "never"; a second
-    // live dispatcher makes it ask every registered one.
-    let _second = tracing::Dispatch::new(tracing_subscriber::registry());
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = shop_api_tests::logs::capture();
 
     let platform = sandbox().await;
     on(&platform, "GET /order/202309/orders", |s| match s.nth {
@@ -713,7 +687,7 @@ async fn calls_are_traced_with_endpoint_request_id_and_latency_and_no_secret() {
         "{dry_run}"
     );
 
-    let logs = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(
         logs.contains("endpoint=\"order.detail\"") && logs.contains("endpoint=\"token.get\""),
         "{logs}"
