@@ -214,6 +214,7 @@ pub struct ClientBuilder<P: Platform, C = Client<P>> {
     sandbox: bool,
     store: Option<Arc<dyn TokenStore>>,
     refresh_margin: Duration,
+    refresh_lease: Duration,
     /// The platform's own settings.
     pub options: P::Options,
     output: PhantomData<fn() -> C>,
@@ -230,6 +231,7 @@ impl<P: Platform, C> Clone for ClientBuilder<P, C> {
             sandbox: self.sandbox,
             store: self.store.clone(),
             refresh_margin: self.refresh_margin,
+            refresh_lease: self.refresh_lease,
             options: self.options.clone(),
             output: PhantomData,
         }
@@ -266,6 +268,7 @@ impl<P: Platform, C: From<Client<P>>> ClientBuilder<P, C> {
             sandbox: false,
             store: None,
             refresh_margin,
+            refresh_lease: crate::DEFAULT_REFRESH_LEASE,
             options: P::Options::default(),
             output: PhantomData,
         }
@@ -321,8 +324,10 @@ impl<P: Platform, C: From<Client<P>>> ClientBuilder<P, C> {
         self
     }
 
-    /// Keep tokens in `store` (default: in memory). Use a [`crate::JsonFileStore`] or
-    /// your own database so tokens survive restarts and processes of one app share them.
+    /// Keep tokens in `store` (default: in memory). Use a [`crate::JsonFileStore`] (one
+    /// machine), a `PostgresStore` or a `RedisStore` (features `postgres`, `redis`: many
+    /// machines), or your own, so tokens survive restarts and the processes of one app share them
+    /// and refresh each token once.
     pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
         self.store = Some(store);
         self
@@ -331,6 +336,14 @@ impl<P: Platform, C: From<Client<P>>> ClientBuilder<P, C> {
     /// Refresh managed tokens this long before they expire.
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
         self.refresh_margin = margin;
+        self
+    }
+
+    /// How long a refresh lease in the token store lasts (default
+    /// [`crate::DEFAULT_REFRESH_LEASE`]): the longest a worker that dies mid-refresh holds the
+    /// others back. Keep it above the time a token call takes (the timeout).
+    pub fn refresh_lease(mut self, lease: Duration) -> Self {
+        self.refresh_lease = lease;
         self
     }
 
@@ -358,7 +371,13 @@ impl<P: Platform, C: From<Client<P>>> ClientBuilder<P, C> {
                 auth_url: self.auth_url,
                 options: self.options,
                 transport,
-                tokens: TokenManager::new(store, self.refresh_margin),
+                environment: if self.sandbox {
+                    "sandbox"
+                } else {
+                    "production"
+                },
+                tokens: TokenManager::new(store, self.refresh_margin)
+                    .with_lease(self.refresh_lease),
             }),
             scope: Scope::default(),
         }))
@@ -372,6 +391,8 @@ struct Inner<P: Platform> {
     auth_url: Option<String>,
     options: P::Options,
     transport: Transport,
+    /// `production` or `sandbox`: part of every token key.
+    environment: &'static str,
     tokens: TokenManager,
 }
 
@@ -467,6 +488,45 @@ impl<P: Platform> Client<P> {
     /// The token manager (the store, single-flight refresh).
     pub fn tokens(&self) -> &TokenManager {
         &self.inner.tokens
+    }
+
+    /// `production`, or `sandbox` for a client built with `sandbox(true)`.
+    pub fn environment(&self) -> &'static str {
+        self.inner.environment
+    }
+
+    /// The token store's key of `owner`'s token (a shop, a seller, a user, this app):
+    /// `<platform>:<environment>:<app key>:<owner>`, so apps and environments that share a store
+    /// never see each other's tokens.
+    pub fn token_key(&self, owner: &str) -> String {
+        format!("{}{owner}", self.token_prefix())
+    }
+
+    fn token_prefix(&self) -> String {
+        format!(
+            "{}:{}:{}:",
+            self.inner.facts.name, self.inner.environment, self.inner.key
+        )
+    }
+
+    /// The owners whose tokens the store keeps for this app and environment, sorted.
+    pub async fn kept_owners(&self) -> Result<Vec<String>> {
+        let prefix = self.token_prefix();
+        let keys = self.inner.tokens.store().list(&prefix).await?;
+        Ok(keys
+            .into_iter()
+            .filter_map(|k| k.strip_prefix(&prefix).map(str::to_owned))
+            .collect())
+    }
+
+    /// Remove `owner`'s token from the store (the shop or user revoked the app); whether there
+    /// was one.
+    pub async fn forget_owner(&self, owner: &str) -> Result<bool> {
+        self.inner
+            .tokens
+            .store()
+            .delete(&self.token_key(owner))
+            .await
     }
 }
 

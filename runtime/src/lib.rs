@@ -24,7 +24,14 @@ pub use error::{ApiError, Error, ErrorKind, Result};
 pub use http::{HttpConfig, RetryPolicy};
 pub use page::{Page, PageFuture, PageKey, Pages, Paginated};
 pub use secret::Secret;
-pub use token::{JsonFileStore, MemoryStore, Token, TokenManager, TokenStore};
+#[cfg(feature = "postgres")]
+pub use token::PostgresStore;
+#[cfg(feature = "redis")]
+pub use token::RedisStore;
+pub use token::{
+    DEFAULT_REFRESH_LEASE, Expect, JsonFileStore, MemoryStore, Stored, Token, TokenManager,
+    TokenStore,
+};
 
 #[doc(hidden)]
 pub mod __private {

@@ -11,7 +11,7 @@ use shop_api::doudian::order::{OrderSearchListRequest, OrderSearchListResponse};
 use shop_api::doudian::sign::SignMethod;
 use shop_api::doudian::{Client, ClientBuilder};
 use shop_api::runtime::{
-    ErrorKind, JsonFileStore, Pages, RetryPolicy, Secret, Token, TokenStore, unix_now,
+    ErrorKind, Expect, JsonFileStore, Pages, RetryPolicy, Secret, Token, TokenStore, unix_now,
 };
 use shop_api_sandbox::doudian::{err, ok};
 use shop_api_sandbox::{Platform, REQUEST_ID, Reply, Running, Sandbox, SandboxConfig};
@@ -169,7 +169,14 @@ async fn self_use_token_create_then_refresh_before_expiry() {
         tokens,
         [Some("AT1".into()), Some("AT2".into()), Some("AT2".into())]
     );
-    let stored = store.load("doudian:777").await.unwrap().unwrap();
+    let key = format!("doudian:production:{KEY}:777");
+    assert_eq!(
+        client.token_key("777"),
+        key,
+        "tokens are kept by platform, environment and app"
+    );
+    assert_eq!(client.kept_shops().await.unwrap(), ["777"]);
+    let stored = store.load(&key).await.unwrap().unwrap().token;
     assert_eq!(stored.access_token.expose(), "AT2");
     assert_eq!(stored.extra["shop_name"], "S");
     let file = std::fs::read_to_string(dir.path().join("tokens.json")).unwrap();
@@ -241,7 +248,8 @@ async fn store_with_old_token() -> Arc<dyn TokenStore> {
         refresh_token: Some(Secret::new("R-OLD")),
         ..Token::default()
     };
-    store.save("doudian:1", &t).await.unwrap();
+    let key = format!("doudian:production:{KEY}:1");
+    store.save(&key, &t, Expect::Any).await.unwrap();
     store
 }
 

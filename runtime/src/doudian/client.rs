@@ -61,9 +61,14 @@ impl Client {
         })
     }
 
-    /// The token store's key of a shop.
-    pub fn token_key(shop_id: &str) -> String {
-        format!("doudian:{shop_id}")
+    /// The shops whose tokens the store keeps for this app, sorted.
+    pub async fn kept_shops(&self) -> Result<Vec<String>> {
+        self.kept_owners().await
+    }
+
+    /// Remove a shop's token from the store (it revoked the app); whether there was one.
+    pub async fn forget_shop(&self, shop_id: &str) -> Result<bool> {
+        self.forget_owner(shop_id).await
     }
 
     /// Tool apps: exchange the authorization `code` from the callback for a token, keep it under
@@ -78,7 +83,7 @@ impl Client {
                 "token.create answered without a shop_id".into(),
             ));
         }
-        self.tokens().put(&Self::token_key(&shop), &token).await?;
+        self.tokens().put(&self.token_key(&shop), &token).await?;
         Ok(token)
     }
 
@@ -88,7 +93,7 @@ impl Client {
     }
 
     async fn kept_token(&self, shop_id: &str, stale: Option<&Secret>) -> Result<Token> {
-        self.managed_token(&Self::token_key(shop_id), stale, |current| async move {
+        self.managed_token(&self.token_key(shop_id), stale, |current| async move {
             match current.and_then(|t| t.refresh_token.clone().map(|r| (r, t.extra))) {
                 Some((refresh, old_extra)) => {
                     let fields = json!({"refresh_token": refresh.expose(), "grant_type": "refresh_token"});

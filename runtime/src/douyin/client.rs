@@ -179,6 +179,9 @@ impl TokenData {
     }
 }
 
+/// The owner prefix of a user's token in the store.
+const USER: &str = "user:";
+
 impl Client {
     /// A handle that calls as the user `open_id` with the token the client keeps for them (stored
     /// by [`Client::authorize`], refreshed ahead of expiry and when Douyin says it expired).
@@ -196,11 +199,25 @@ impl Client {
 
     /// The token store's key of a user.
     pub fn user_token_key(&self, open_id: &str) -> String {
-        format!("douyin:user:{}:{open_id}", self.app_key())
+        self.token_key(&format!("{USER}{open_id}"))
     }
 
     fn client_token_key(&self) -> String {
-        format!("douyin:client:{}", self.app_key())
+        self.token_key("client")
+    }
+
+    /// The users (`open_id`) whose tokens the store keeps for this app, sorted.
+    pub async fn kept_users(&self) -> Result<Vec<String>> {
+        let owners = self.kept_owners().await?;
+        Ok(owners
+            .into_iter()
+            .filter_map(|o| o.strip_prefix(USER).map(str::to_owned))
+            .collect())
+    }
+
+    /// Remove a user's tokens from the store (they revoked the app); whether there were any.
+    pub async fn forget_user(&self, open_id: &str) -> Result<bool> {
+        self.forget_owner(&format!("{USER}{open_id}")).await
     }
 
     /// Exchange the authorization `code` ([`Client::exchange_code`]) and keep the user's tokens in
@@ -220,7 +237,7 @@ impl Client {
     /// ([`Client::renew_refresh_token`], at most 5 times per authorization) and keep the new one.
     pub async fn renew_user_refresh_token(&self, open_id: &str) -> Result<RenewedRefreshToken> {
         let key = self.user_token_key(open_id);
-        let Some(mut t) = self.tokens().store().load(&key).await? else {
+        let Some(mut t) = self.tokens().store().load(&key).await?.map(|s| s.token) else {
             return Err(Error::Token(format!(
                 "no token for user {open_id}: exchange the user's authorization code first (Client::authorize)"
             )));

@@ -206,9 +206,15 @@ impl Client {
         self.scope().token.is_some() || self.scope().owner.is_some()
     }
 
-    /// The token store's key of a seller.
-    pub fn token_key(open_id: &str) -> String {
-        format!("tiktok:{open_id}")
+    /// The sellers (`open_id`) whose tokens the store keeps for this app, sorted.
+    pub async fn kept_sellers(&self) -> Result<Vec<String>> {
+        self.kept_owners().await
+    }
+
+    /// Remove a seller's token from the store (the seller deauthorized the app); whether there
+    /// was one.
+    pub async fn forget_seller(&self, open_id: &str) -> Result<bool> {
+        self.forget_owner(open_id).await
     }
 
     /// Exchange the authorization code for the seller's tokens ([`Client::get_token`]), keep them
@@ -220,7 +226,7 @@ impl Client {
             return Err(Error::Token("the token answer has no open_id".into()));
         }
         self.tokens()
-            .put(&Self::token_key(&info.open_id), &info.to_token())
+            .put(&self.token_key(&info.open_id), &info.to_token())
             .await?;
         Ok(info)
     }
@@ -231,7 +237,7 @@ impl Client {
     }
 
     async fn kept_token(&self, open_id: &str, stale: Option<&Secret>) -> Result<Token> {
-        self.managed_token(&Self::token_key(open_id), stale, |current| async move {
+        self.managed_token(&self.token_key(open_id), stale, |current| async move {
             let Some(refresh) = current.and_then(|t| t.refresh_token) else {
                 return Err(Error::Token(format!(
                     "no token for seller {open_id}: exchange the seller's authorization code first (Client::authorize)"

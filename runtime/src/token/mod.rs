@@ -1,0 +1,691 @@
+//! Tokens: one [`Token`] type, one [`TokenStore`] trait (in memory, a JSON file, PostgreSQL or
+//! Redis), and the [`TokenManager`] every platform client uses to refresh ahead of expiry, exactly
+//! once across tasks, processes and machines that share a store.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::{Error, Result, Secret, unix_now};
+
+mod file;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "redis")]
+mod redis;
+
+pub use file::JsonFileStore;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
+#[cfg(feature = "redis")]
+pub use redis::RedisStore;
+
+/// A boxed future, for the object-safe [`TokenStore`].
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// An access token with what is needed to refresh it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Token {
+    /// The access token.
+    pub access_token: Secret,
+    /// When the access token expires (Unix seconds).
+    pub expires_at: i64,
+    /// The refresh token, when the platform issues one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Secret>,
+    /// When the refresh token expires (Unix seconds), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_expires_at: Option<i64>,
+    /// Granted scope, when the platform says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Whatever else the platform returned that callers need (`shop_id`, `shop_name`, `open_id`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, String>,
+}
+
+impl Token {
+    /// Whether the token is still good for `margin`.
+    pub fn is_fresh(&self, margin: Duration) -> bool {
+        !self.access_token.is_empty() && self.expires_at - margin.as_secs() as i64 > unix_now()
+    }
+}
+
+/// A token as a store keeps it: with a version that every save increments, so that a writer
+/// holding an old view cannot overwrite a newer token (compare-and-swap).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// The token.
+    pub token: Token,
+    /// Its version: 1 for the first save under a key, +1 for every save after.
+    pub version: u64,
+}
+
+/// What a save expects to find under its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// Anything: the save always writes (a new authorization replaces whatever was kept).
+    Any,
+    /// The token of this version (0: no token): otherwise the save writes nothing.
+    Version(u64),
+}
+
+/// Where tokens are kept, by key, and who may refresh one: shared by every client, process and
+/// machine that uses the same store.
+///
+/// Keys are namespaced by the clients: `<platform>:<environment>:<app key>:<owner>`
+/// (`doudian:production:3409409348479354011:4463798`), so apps and environments sharing a store
+/// never see each other's tokens. A store refuses nothing about a key's shape.
+///
+/// The refresh lease ([`TokenStore::lease`]) makes one refresh per token across processes: the
+/// holder refreshes, the others wait and read the new token. A lease ends by itself after its
+/// time to live, so a holder that died blocks the others no longer than that.
+pub trait TokenStore: Send + Sync + 'static {
+    /// What the store is, for errors and logs (`JSON file /var/lib/app/tokens.json`); never a
+    /// password.
+    fn describe(&self) -> String;
+    /// The token under `key` and its version, if any.
+    fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>>>;
+    /// Keep `token` under `key` if the key holds what `expect` says; the new version, or `None`
+    /// when something else was found (nothing written).
+    fn save<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a Token,
+        expect: Expect,
+    ) -> BoxFuture<'a, Result<Option<u64>>>;
+    /// Remove the token under `key` (a shop that revoked the app); whether there was one.
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool>>;
+    /// The keys that start with `prefix`, sorted.
+    fn list<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<Vec<String>>>;
+    /// Take the refresh lease of `key` for `holder` for `ttl`, if no one else holds it unexpired
+    /// (the holder itself may take it again); whether it was taken.
+    fn lease<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool>>;
+    /// Give the lease of `key` back, if `holder` still holds it.
+    fn release<'a>(&'a self, key: &'a str, holder: &'a str) -> BoxFuture<'a, Result<()>>;
+}
+
+impl std::fmt::Debug for dyn TokenStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+/// The error of a store that failed, naming it.
+pub(crate) fn store_error(store: &str, what: impl std::fmt::Display) -> Error {
+    Error::Token(format!("token store {store}: {what}"))
+}
+
+/// The tokens and leases of a store held in one map (the memory store and the file store).
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Table {
+    #[serde(default)]
+    tokens: BTreeMap<String, Entry>,
+    #[serde(default)]
+    leases: BTreeMap<String, Lease>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Entry {
+    token: Token,
+    version: u64,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Lease {
+    holder: String,
+    /// Unix milliseconds.
+    until: i64,
+}
+
+pub(crate) fn unix_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl Table {
+    fn load(&self, key: &str) -> Option<Stored> {
+        self.tokens.get(key).map(|e| Stored {
+            token: e.token.clone(),
+            version: e.version,
+        })
+    }
+
+    fn save(&mut self, key: &str, token: &Token, expect: Expect) -> Option<u64> {
+        let current = self.tokens.get(key).map_or(0, |e| e.version);
+        if let Expect::Version(v) = expect
+            && v != current
+        {
+            return None;
+        }
+        let version = current + 1;
+        self.tokens.insert(
+            key.to_owned(),
+            Entry {
+                token: token.clone(),
+                version,
+            },
+        );
+        Some(version)
+    }
+
+    fn delete(&mut self, key: &str) -> bool {
+        self.tokens.remove(key).is_some()
+    }
+
+    fn list(&self, prefix: &str) -> Vec<String> {
+        self.tokens
+            .keys()
+            .filter(|k| k.starts_with(prefix))
+            .cloned()
+            .collect()
+    }
+
+    fn lease(&mut self, key: &str, holder: &str, ttl: Duration, now: i64) -> bool {
+        self.leases.retain(|_, l| l.until > now);
+        match self.leases.get(key) {
+            Some(l) if l.holder != holder => false,
+            _ => {
+                self.leases.insert(
+                    key.to_owned(),
+                    Lease {
+                        holder: holder.to_owned(),
+                        until: now + ttl.as_millis() as i64,
+                    },
+                );
+                true
+            }
+        }
+    }
+
+    fn release(&mut self, key: &str, holder: &str) {
+        if self.leases.get(key).is_some_and(|l| l.holder == holder) {
+            self.leases.remove(key);
+        }
+    }
+}
+
+/// Tokens in memory: lost when the process ends, shared only within it.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    table: Mutex<Table>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Table) -> T) -> T {
+        f(&mut self.table.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+impl TokenStore for MemoryStore {
+    fn describe(&self) -> String {
+        "in memory".into()
+    }
+
+    fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>>> {
+        let t = self.with(|t| t.load(key));
+        Box::pin(async move { Ok(t) })
+    }
+
+    fn save<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a Token,
+        expect: Expect,
+    ) -> BoxFuture<'a, Result<Option<u64>>> {
+        let v = self.with(|t| t.save(key, token, expect));
+        Box::pin(async move { Ok(v) })
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool>> {
+        let gone = self.with(|t| t.delete(key));
+        Box::pin(async move { Ok(gone) })
+    }
+
+    fn list<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<Vec<String>>> {
+        let keys = self.with(|t| t.list(prefix));
+        Box::pin(async move { Ok(keys) })
+    }
+
+    fn lease<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool>> {
+        let got = self.with(|t| t.lease(key, holder, ttl, unix_millis()));
+        Box::pin(async move { Ok(got) })
+    }
+
+    fn release<'a>(&'a self, key: &'a str, holder: &'a str) -> BoxFuture<'a, Result<()>> {
+        self.with(|t| t.release(key, holder));
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// How long a refresh lease lasts unless given back (default 30 s): longer than a token call
+/// takes, short enough that a worker killed mid-refresh holds the others back no longer.
+pub const DEFAULT_REFRESH_LEASE: Duration = Duration::from_secs(30);
+
+/// Gets tokens from a store and refreshes them: ahead of expiry (by `margin`), or when a call
+/// reports the token expired.
+///
+/// One refresh per token, however many ask at once: tasks of one process queue on a lock per
+/// key, and processes (on one machine or many) on the store's refresh lease. The lease holder
+/// reads the token again, refreshes it if it is still stale and saves it only over the version it
+/// read; the others poll the store until the new token is there, or take the lease once it has
+/// lapsed (its holder died).
+pub struct TokenManager {
+    store: Arc<dyn TokenStore>,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    margin: Duration,
+    lease: Duration,
+    holder: String,
+}
+
+impl std::fmt::Debug for TokenManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenManager")
+            .field("store", &self.store.describe())
+            .field("margin", &self.margin)
+            .field("lease", &self.lease)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A name for this manager in leases: host, process and a counter, unique across a fleet.
+fn holder_name() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{host}/{}/{n}/{}", std::process::id(), unix_millis())
+}
+
+impl TokenManager {
+    /// A manager over `store` that refreshes tokens `margin` before they expire.
+    pub fn new(store: Arc<dyn TokenStore>, margin: Duration) -> Self {
+        TokenManager {
+            store,
+            locks: Mutex::new(HashMap::new()),
+            margin,
+            lease: DEFAULT_REFRESH_LEASE,
+            holder: holder_name(),
+        }
+    }
+
+    /// The same with refresh leases of `lease`.
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn TokenStore> {
+        &self.store
+    }
+
+    fn lock_for(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.locks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key.to_owned())
+            .or_default()
+            .clone()
+    }
+
+    /// Whether `stored` can be used: fresh, and not the token a call just saw refused.
+    fn usable(&self, stored: &Option<Stored>, stale: Option<&Secret>) -> Option<Token> {
+        let t = &stored.as_ref()?.token;
+        let refused = stale.is_some_and(|s| *s == t.access_token);
+        (!refused && t.is_fresh(self.margin)).then(|| t.clone())
+    }
+
+    /// A fresh token for `key`. `stale` is a token a call just saw rejected as expired: it is
+    /// refreshed even if its expiry says otherwise, unless another task or process already
+    /// replaced it. `refresh` gets the current token (if any) and returns a new one, which is
+    /// saved; it runs at most once, and only while this manager holds the key's lease.
+    pub async fn get<F, Fut>(&self, key: &str, stale: Option<&Secret>, refresh: F) -> Result<Token>
+    where
+        F: FnOnce(Option<Token>) -> Fut,
+        Fut: Future<Output = Result<Token>>,
+    {
+        let lock = self.lock_for(key);
+        let _guard = lock.lock().await;
+        // Waiting for another holder ends when its lease would have lapsed twice over.
+        let give_up = std::time::Instant::now() + self.lease * 2 + Duration::from_secs(1);
+        let mut pause = Duration::from_millis(20);
+        loop {
+            let current = self.store.load(key).await?;
+            if let Some(t) = self.usable(&current, stale) {
+                return Ok(t);
+            }
+            if self.store.lease(key, &self.holder, self.lease).await? {
+                let result = self.refresh_holding(key, stale, refresh).await;
+                if let Err(e) = self.store.release(key, &self.holder).await {
+                    tracing::warn!(key, error = %e, "could not give the refresh lease back; it lapses by itself");
+                }
+                return result;
+            }
+            if std::time::Instant::now() > give_up {
+                return Err(store_error(
+                    &self.store.describe(),
+                    format!("another process holds the refresh of {key} and no new token came"),
+                ));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(200));
+        }
+    }
+
+    async fn refresh_holding<F, Fut>(
+        &self,
+        key: &str,
+        stale: Option<&Secret>,
+        refresh: F,
+    ) -> Result<Token>
+    where
+        F: FnOnce(Option<Token>) -> Fut,
+        Fut: Future<Output = Result<Token>>,
+    {
+        // Read again under the lease: another process may have refreshed since.
+        let current = self.store.load(key).await?;
+        if let Some(t) = self.usable(&current, stale) {
+            return Ok(t);
+        }
+        let version = current.as_ref().map_or(0, |s| s.version);
+        let token = refresh(current.map(|s| s.token)).await?;
+        match self
+            .store
+            .save(key, &token, Expect::Version(version))
+            .await?
+        {
+            Some(_) => {
+                tracing::debug!(key, expires_at = token.expires_at, "token refreshed");
+                Ok(token)
+            }
+            None => {
+                // Someone saved over the version this refresh started from (its lease lapsed
+                // meanwhile): theirs stays, and is used if fresh.
+                tracing::warn!(
+                    key,
+                    "a newer token was saved during this refresh; keeping it"
+                );
+                let now = self.store.load(key).await?;
+                Ok(self.usable(&now, None).unwrap_or(token))
+            }
+        }
+    }
+
+    /// Keep `token` under `key` (after a code exchange: it replaces whatever was kept).
+    pub async fn put(&self, key: &str, token: &Token) -> Result<()> {
+        let lock = self.lock_for(key);
+        let _guard = lock.lock().await;
+        self.store.save(key, token, Expect::Any).await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn token(s: &str, ttl: i64) -> Token {
+        Token {
+            access_token: Secret::new(s),
+            expires_at: unix_now() + ttl,
+            ..Token::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn one_refresh_for_many_waiters() {
+        let m = Arc::new(TokenManager::new(
+            Arc::new(MemoryStore::new()),
+            Duration::from_secs(60),
+        ));
+        m.put("k", &token("old", -1)).await.unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..50 {
+            let (m, calls) = (m.clone(), calls.clone());
+            tasks.push(tokio::spawn(async move {
+                m.get("k", None, |_| async move {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    Ok(token("new", 3600))
+                })
+                .await
+                .unwrap()
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap().access_token.expose(), "new");
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_rejected_token_is_refreshed_once() {
+        let m = TokenManager::new(Arc::new(MemoryStore::new()), Duration::from_secs(60));
+        m.put("k", &token("a", 3600)).await.unwrap();
+        let stale = Secret::new("a");
+        let t = m
+            .get("k", Some(&stale), |_| async { Ok(token("b", 3600)) })
+            .await
+            .unwrap();
+        assert_eq!(t.access_token.expose(), "b");
+        // A second task that saw `a` rejected reuses `b`.
+        let t = m
+            .get("k", Some(&stale), |_| async { panic!("no second refresh") })
+            .await
+            .unwrap();
+        assert_eq!(t.access_token.expose(), "b");
+    }
+
+    #[tokio::test]
+    async fn file_store_survives_and_refuses_corruption() {
+        let dir = std::env::temp_dir().join(format!("shop-api-token-{}", std::process::id()));
+        let path = dir.join("tokens.json");
+        let store = JsonFileStore::new(&path);
+        store
+            .save("a", &token("one", 60), Expect::Any)
+            .await
+            .unwrap();
+        store
+            .save("b", &token("two", 60), Expect::Any)
+            .await
+            .unwrap();
+        let again = JsonFileStore::new(&path);
+        let access = |s: Option<Stored>| s.unwrap().token.access_token.expose().to_owned();
+        assert_eq!(access(again.load("a").await.unwrap()), "one");
+        // A crash between writing the temporary file and the rename leaves the old file whole.
+        std::fs::write(path.with_extension("tmp999"), b"{half").unwrap();
+        assert_eq!(access(again.load("b").await.unwrap()), "two");
+        std::fs::write(&path, b"{not json").unwrap();
+        let err = again.load("a").await.unwrap_err().to_string();
+        assert!(
+            err.contains("tokens.json") && err.contains("corrupt"),
+            "{err}"
+        );
+        assert!(!err.contains("one"));
+        // The first layout, a map of tokens, reads as version 1 of each.
+        let old = serde_json::json!({"doudian:1": token("legacy", 60)});
+        std::fs::write(&path, old.to_string()).unwrap();
+        let s = again.load("doudian:1").await.unwrap().unwrap();
+        assert_eq!((s.token.access_token.expose(), s.version), ("legacy", 1));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// The store contract every store keeps: versions, compare-and-swap, list, delete, leases.
+    async fn contract(store: &dyn TokenStore) {
+        assert_eq!(
+            store
+                .save("p:a:1", &token("one", 60), Expect::Version(0))
+                .await
+                .unwrap(),
+            Some(1)
+        );
+        assert_eq!(
+            store
+                .save("p:a:1", &token("stale", 60), Expect::Version(0))
+                .await
+                .unwrap(),
+            None,
+            "a writer that saw no token cannot overwrite one"
+        );
+        assert_eq!(
+            store
+                .save("p:a:1", &token("two", 60), Expect::Version(1))
+                .await
+                .unwrap(),
+            Some(2)
+        );
+        assert_eq!(
+            store
+                .save("p:a:1", &token("stale", 60), Expect::Version(1))
+                .await
+                .unwrap(),
+            None,
+            "a writer holding version 1 cannot overwrite version 2"
+        );
+        let s = store.load("p:a:1").await.unwrap().unwrap();
+        assert_eq!((s.token.access_token.expose(), s.version), ("two", 2));
+        assert_eq!(
+            store
+                .save("p:a:2", &token("x", 60), Expect::Any)
+                .await
+                .unwrap(),
+            Some(1)
+        );
+        assert_eq!(
+            store
+                .save("p:b:1", &token("y", 60), Expect::Any)
+                .await
+                .unwrap(),
+            Some(1)
+        );
+        assert_eq!(store.list("p:a:").await.unwrap(), ["p:a:1", "p:a:2"]);
+        assert!(store.delete("p:a:2").await.unwrap());
+        assert!(!store.delete("p:a:2").await.unwrap());
+        assert_eq!(store.list("p:a:").await.unwrap(), ["p:a:1"]);
+        assert!(store.load("p:a:2").await.unwrap().is_none());
+
+        let ttl = Duration::from_millis(300);
+        assert!(store.lease("p:a:1", "w1", ttl).await.unwrap());
+        assert!(
+            !store.lease("p:a:1", "w2", ttl).await.unwrap(),
+            "held by w1"
+        );
+        assert!(
+            store.lease("p:a:1", "w1", ttl).await.unwrap(),
+            "its holder takes it again"
+        );
+        store.release("p:a:1", "w2").await.unwrap();
+        assert!(
+            !store.lease("p:a:1", "w2", ttl).await.unwrap(),
+            "only the holder gives it back"
+        );
+        store.release("p:a:1", "w1").await.unwrap();
+        assert!(store.lease("p:a:1", "w2", ttl).await.unwrap());
+        tokio::time::sleep(ttl + Duration::from_millis(100)).await;
+        assert!(
+            store.lease("p:a:1", "w3", ttl).await.unwrap(),
+            "a lapsed lease is free"
+        );
+        // A lease on a key without a token leaves it out of the list and unloaded.
+        assert!(store.lease("p:a:9", "w3", ttl).await.unwrap());
+        assert_eq!(store.list("p:a:").await.unwrap(), ["p:a:1"]);
+        assert!(store.load("p:a:9").await.unwrap().is_none());
+        assert_eq!(
+            store
+                .save("p:a:9", &token("z", 60), Expect::Version(0))
+                .await
+                .unwrap(),
+            Some(1)
+        );
+    }
+
+    #[tokio::test]
+    async fn memory_and_file_stores_keep_the_store_contract() {
+        contract(&MemoryStore::new()).await;
+        let dir = std::env::temp_dir().join(format!("shop-api-contract-{}", std::process::id()));
+        contract(&JsonFileStore::new(dir.join("t.json"))).await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_waiter_reads_the_token_another_holder_saved() {
+        let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+        store
+            .save("k", &token("old", -1), Expect::Any)
+            .await
+            .unwrap();
+        // Another process holds the lease, then saves a new token.
+        assert!(
+            store
+                .lease("k", "other", Duration::from_secs(5))
+                .await
+                .unwrap()
+        );
+        let m = TokenManager::new(store.clone(), Duration::from_secs(60));
+        let s2 = store.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            s2.save("k", &token("theirs", 3600), Expect::Version(1))
+                .await
+                .unwrap();
+            s2.release("k", "other").await.unwrap();
+        });
+        let t = m
+            .get("k", None, |_| async {
+                panic!("the lease holder refreshes, not this one")
+            })
+            .await
+            .unwrap();
+        assert_eq!(t.access_token.expose(), "theirs");
+    }
+
+    #[tokio::test]
+    async fn a_lapsed_lease_of_a_dead_holder_is_taken_over() {
+        let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+        store
+            .save("k", &token("old", -1), Expect::Any)
+            .await
+            .unwrap();
+        assert!(
+            store
+                .lease("k", "dead", Duration::from_millis(200))
+                .await
+                .unwrap()
+        );
+        let m = TokenManager::new(store.clone(), Duration::from_secs(60))
+            .with_lease(Duration::from_millis(200));
+        let started = std::time::Instant::now();
+        let t = m
+            .get("k", None, |_| async { Ok(token("mine", 3600)) })
+            .await
+            .unwrap();
+        assert_eq!(t.access_token.expose(), "mine");
+        assert!(started.elapsed() >= Duration::from_millis(150));
+        assert_eq!(store.load("k").await.unwrap().unwrap().version, 2);
+    }
+}
