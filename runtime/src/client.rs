@@ -32,8 +32,8 @@ use super::http::{Body, Part, PreparedRequest, RawResponse, Transport, with_retr
 use super::token::BoxFuture;
 use super::{
     ApiRequest, ApiResponse, Endpoint, Error, ErrorKind, Flags, HttpConfig, MemoryStore,
-    PageFuture, Pages, Paginated, Query, Result, RetryPolicy, Secret, TokenManager, TokenStore,
-    decode_data, json, unix_now,
+    PageFuture, Pages, Paginated, Query, RateLimits, Result, RetryPolicy, Secret, TokenManager,
+    TokenStore, decode_data, json, unix_now,
 };
 
 /// The facts of a platform that its `platform.yaml` states: hosts, protocol version, header names
@@ -215,6 +215,7 @@ pub struct ClientBuilder<P: Platform, C = Client<P>> {
     store: Option<Arc<dyn TokenStore>>,
     refresh_margin: Duration,
     refresh_lease: Duration,
+    limits: RateLimits,
     /// The platform's own settings.
     pub options: P::Options,
     output: PhantomData<fn() -> C>,
@@ -232,6 +233,7 @@ impl<P: Platform, C> Clone for ClientBuilder<P, C> {
             store: self.store.clone(),
             refresh_margin: self.refresh_margin,
             refresh_lease: self.refresh_lease,
+            limits: self.limits.clone(),
             options: self.options.clone(),
             output: PhantomData,
         }
@@ -269,6 +271,7 @@ impl<P: Platform, C: From<Client<P>>> ClientBuilder<P, C> {
             store: None,
             refresh_margin,
             refresh_lease: crate::DEFAULT_REFRESH_LEASE,
+            limits: RateLimits::default(),
             options: P::Options::default(),
             output: PhantomData,
         }
@@ -339,6 +342,13 @@ impl<P: Platform, C: From<Client<P>>> ClientBuilder<P, C> {
         self
     }
 
+    /// Keep to `limits` (per app, per shop, per endpoint): a call waits until it would. Off by
+    /// default; a platform's rate-limit answer is backed off either way.
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     /// How long a refresh lease in the token store lasts (default
     /// [`crate::DEFAULT_REFRESH_LEASE`]): the longest a worker that dies mid-refresh holds the
     /// others back. Keep it above the time a token call takes (the timeout).
@@ -376,6 +386,7 @@ impl<P: Platform, C: From<Client<P>>> ClientBuilder<P, C> {
                 } else {
                     "production"
                 },
+                limits: self.limits.ready(),
                 tokens: TokenManager::new(store, self.refresh_margin)
                     .with_lease(self.refresh_lease),
             }),
@@ -393,6 +404,7 @@ struct Inner<P: Platform> {
     transport: Transport,
     /// `production` or `sandbox`: part of every token key.
     environment: &'static str,
+    limits: RateLimits,
     tokens: TokenManager,
 }
 
@@ -698,6 +710,17 @@ impl<P: Platform> Client<P> {
             let span = &span;
             async move {
                 span.record("attempt", n + 1);
+                if !inner.limits.is_empty() {
+                    let owner = self
+                        .scope
+                        .owner
+                        .as_deref()
+                        .or(self.scope.shop_cipher.as_deref());
+                    inner
+                        .limits
+                        .wait(&self.token_prefix(), ep.name, owner)
+                        .await?;
+                }
                 let prepared = P::sign(self, call, token, unix_now())?;
                 let raw = inner.transport.send(ep.name, &prepared).await?;
                 span.record("status", raw.status);

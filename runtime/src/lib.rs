@@ -9,6 +9,7 @@ pub mod douyin;
 mod error;
 pub mod http;
 pub mod json;
+pub mod limit;
 mod page;
 mod secret;
 pub mod tiktok;
@@ -22,6 +23,9 @@ pub use client::{Call, Client, ClientBuilder, Facts, Platform, Reply, Scope, Tok
 pub(crate) use error::snippet as error_snippet;
 pub use error::{ApiError, Error, ErrorKind, Result};
 pub use http::{HttpConfig, RetryPolicy};
+#[cfg(feature = "redis")]
+pub use limit::RedisLimiter;
+pub use limit::{LocalLimiter, Quota, RateLimiter, RateLimits};
 pub use page::{Page, PageFuture, PageKey, Pages, Paginated};
 pub use secret::Secret;
 #[cfg(feature = "postgres")]

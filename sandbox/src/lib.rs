@@ -200,6 +200,8 @@ pub struct Seen {
     pub token: Option<String>,
     /// How many requests to this endpoint were admitted before this one (0 for the first).
     pub nth: usize,
+    /// When it was admitted.
+    pub at: std::time::Instant,
 }
 
 impl Seen {
@@ -323,6 +325,7 @@ pub(crate) struct State {
     hooks: Mutex<Vec<(String, Hook)>>,
     seen: Mutex<VecDeque<Seen>>,
     counts: Mutex<HashMap<(Platform, String), usize>>,
+    issued: Mutex<HashMap<&'static str, usize>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -345,6 +348,7 @@ impl State {
         prefix: &str,
     ) -> (String, String) {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        *lock(&self.issued).entry(platform).or_default() += 1;
         let access = format!("{prefix}{platform}-access-{n}-{}", unix_now());
         let refresh = format!("{platform}-refresh-{n}-{}", unix_now());
         self.keep(access.clone(), platform, Some(kind));
@@ -427,8 +431,10 @@ impl State {
         })
     }
 
-    /// Admission, then the hook or the platform's own answer.
-    fn dispatch(&self, platform: Platform, req: &Incoming) -> Reply {
+    /// Admission, then the hook's answer, or the platform's own after the hook's delay (so a
+    /// delayed token call changes nothing until it is answered: a client that hangs up meanwhile
+    /// may leave it undone).
+    async fn dispatch(&self, platform: Platform, req: &Incoming) -> Reply {
         let admitted = match platform {
             Platform::Doudian => doudian::admit(self, req),
             Platform::Tiktok => tiktok::admit(self, req),
@@ -467,14 +473,15 @@ impl State {
             }
             delay = reply.delay;
         }
-        let mut own = match platform {
+        if let Some(d) = delay {
+            tokio::time::sleep(d).await;
+        }
+        match platform {
             Platform::Doudian => doudian::answer(self, &seen, a.endpoint),
             Platform::Tiktok => tiktok::answer(self, &seen, a.endpoint),
             Platform::TiktokAuth => tiktok::answer_auth(self, &seen),
             Platform::Douyin => douyin::answer(self, &seen, a.endpoint),
-        };
-        own.delay = own.delay.or(delay);
-        own
+        }
     }
 
     fn record(&self, platform: Platform, req: &Incoming, a: &Admitted<'_>) -> Seen {
@@ -504,6 +511,7 @@ impl State {
             params: a.params.clone(),
             token: a.token.clone(),
             nth,
+            at: std::time::Instant::now(),
         };
         let mut kept = lock(&self.seen);
         if kept.len() == KEPT_REQUESTS {
@@ -622,6 +630,7 @@ impl Sandbox {
                 hooks: Mutex::default(),
                 seen: Mutex::default(),
                 counts: Mutex::default(),
+                issued: Mutex::default(),
             }),
         })
     }
@@ -680,6 +689,15 @@ impl Sandbox {
             .filter(|s| s.is(key))
             .cloned()
             .collect()
+    }
+
+    /// How many access tokens the token endpoints of `platform` issued (a refresh that was
+    /// admitted but refused, or never answered, issued none).
+    pub fn issued(&self, platform: Platform) -> usize {
+        lock(&self.state.issued)
+            .get(platform.name())
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Every admitted request, oldest first.
@@ -765,7 +783,7 @@ async fn handle(
         headers,
         body,
     };
-    let reply = state.dispatch(platform, &req);
+    let reply = state.dispatch(platform, &req).await;
     if let Some(d) = reply.delay {
         tokio::time::sleep(d).await;
     }
