@@ -326,6 +326,7 @@ pub(crate) struct State {
     seen: Mutex<VecDeque<Seen>>,
     counts: Mutex<HashMap<(Platform, String), usize>>,
     issued: Mutex<HashMap<&'static str, usize>>,
+    instance: u64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -349,8 +350,10 @@ impl State {
     ) -> (String, String) {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         *lock(&self.issued).entry(platform).or_default() += 1;
-        let access = format!("{prefix}{platform}-access-{n}-{}", unix_now());
-        let refresh = format!("{platform}-refresh-{n}-{}", unix_now());
+        // Unique across sandboxes too: tests run several side by side.
+        let id = self.instance;
+        let access = format!("{prefix}{platform}-access-{id:x}-{n}-{}", unix_now());
+        let refresh = format!("{platform}-refresh-{id:x}-{n}-{}", unix_now());
         self.keep(access.clone(), platform, Some(kind));
         lock(&self.refresh).insert(refresh.clone(), platform);
         (access, refresh)
@@ -631,6 +634,9 @@ impl Sandbox {
                 seen: Mutex::default(),
                 counts: Mutex::default(),
                 issued: Mutex::default(),
+                instance: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos() as u64),
             }),
         })
     }
