@@ -34,7 +34,7 @@ pub use token::PostgresStore;
 pub use token::RedisStore;
 pub use token::{
     DEFAULT_REFRESH_LEASE, Expect, JsonFileStore, MemoryStore, Stored, Token, TokenManager,
-    TokenStore,
+    TokenStore, check_store,
 };
 
 #[doc(hidden)]

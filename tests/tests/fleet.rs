@@ -137,6 +137,16 @@ async fn finish(workers: Vec<Child>) -> Vec<(bool, String)> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_store_keeps_the_store_contract() {
+    for kind in Kind::all() {
+        let store = kind.store().await;
+        shop_api::runtime::check_store(&*store, "contract:")
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eight_processes_on_one_expired_token_refresh_it_once_on_every_store() {
     for kind in Kind::all() {
         let platform = sandbox(Duration::from_millis(300)).await;

@@ -443,6 +443,149 @@ impl TokenManager {
     }
 }
 
+/// Check that `store` keeps the contract the [`TokenManager`] relies on: versions that count
+/// saves, compare-and-swap, list and delete by prefix, leases that exclude others, are taken
+/// again by their holder, are given back only by it and lapse. For the tests of a store of your
+/// own; it writes keys under `prefix` (give it an empty one) and takes about half a second.
+pub async fn check_store(store: &dyn TokenStore, prefix: &str) -> std::result::Result<(), String> {
+    fn t(s: &str) -> Token {
+        Token {
+            access_token: Secret::new(s),
+            expires_at: unix_now() + 60,
+            ..Token::default()
+        }
+    }
+    macro_rules! check {
+        ($cond:expr, $why:expr) => {
+            if !$cond {
+                return Err(format!("{}: {}", store.describe(), $why));
+            }
+        };
+    }
+    let e = |e: Error| format!("{}: {e}", store.describe());
+    let (k1, k2, k9) = (
+        format!("{prefix}a:1"),
+        format!("{prefix}a:2"),
+        format!("{prefix}a:9"),
+    );
+    let (a, b) = (format!("{prefix}a:"), format!("{prefix}b:1"));
+    check!(
+        store
+            .save(&k1, &t("one"), Expect::Version(0))
+            .await
+            .map_err(e)?
+            == Some(1),
+        "a first save is version 1"
+    );
+    check!(
+        store
+            .save(&k1, &t("stale"), Expect::Version(0))
+            .await
+            .map_err(e)?
+            .is_none(),
+        "a writer that saw no token overwrote one"
+    );
+    check!(
+        store
+            .save(&k1, &t("two"), Expect::Version(1))
+            .await
+            .map_err(e)?
+            == Some(2),
+        "a save over version 1 is version 2"
+    );
+    check!(
+        store
+            .save(&k1, &t("stale"), Expect::Version(1))
+            .await
+            .map_err(e)?
+            .is_none(),
+        "a writer holding version 1 overwrote version 2"
+    );
+    let s = store.load(&k1).await.map_err(e)?;
+    check!(
+        s.as_ref()
+            .is_some_and(|s| s.token.access_token.expose() == "two" && s.version == 2),
+        "load gives the last saved token and its version"
+    );
+    check!(
+        store.save(&k2, &t("x"), Expect::Any).await.map_err(e)? == Some(1),
+        "a save of any version writes"
+    );
+    store.save(&b, &t("y"), Expect::Any).await.map_err(e)?;
+    check!(
+        store.list(&a).await.map_err(e)? == [k1.clone(), k2.clone()],
+        "list gives the keys under a prefix, sorted"
+    );
+    check!(
+        store.delete(&k2).await.map_err(e)?,
+        "delete says it removed a token"
+    );
+    check!(
+        !store.delete(&k2).await.map_err(e)?,
+        "delete of nothing says so"
+    );
+    check!(
+        store.list(&a).await.map_err(e)? == [k1.clone()],
+        "a deleted key leaves the list"
+    );
+    check!(
+        store.load(&k2).await.map_err(e)?.is_none(),
+        "a deleted key loads nothing"
+    );
+    let ttl = Duration::from_millis(300);
+    check!(
+        store.lease(&k1, "w1", ttl).await.map_err(e)?,
+        "a free lease is taken"
+    );
+    check!(
+        !store.lease(&k1, "w2", ttl).await.map_err(e)?,
+        "a held lease is refused to another"
+    );
+    check!(
+        store.lease(&k1, "w1", ttl).await.map_err(e)?,
+        "its holder takes it again"
+    );
+    store.release(&k1, "w2").await.map_err(e)?;
+    check!(
+        !store.lease(&k1, "w2", ttl).await.map_err(e)?,
+        "only the holder gives a lease back"
+    );
+    store.release(&k1, "w1").await.map_err(e)?;
+    check!(
+        store.lease(&k1, "w2", ttl).await.map_err(e)?,
+        "a lease given back is free"
+    );
+    tokio::time::sleep(ttl + Duration::from_millis(150)).await;
+    check!(
+        store.lease(&k1, "w3", ttl).await.map_err(e)?,
+        "a lapsed lease is free"
+    );
+    check!(
+        store.lease(&k9, "w3", ttl).await.map_err(e)?,
+        "a key without a token can be leased"
+    );
+    check!(
+        store.list(&a).await.map_err(e)? == [k1.clone()],
+        "a lease alone is not a token in the list"
+    );
+    check!(
+        store.load(&k9).await.map_err(e)?.is_none(),
+        "a lease alone loads nothing"
+    );
+    check!(
+        store
+            .save(&k9, &t("z"), Expect::Version(0))
+            .await
+            .map_err(e)?
+            == Some(1),
+        "a leased key without a token takes a first save"
+    );
+    for k in [&k1, &k9, &b] {
+        store.delete(k).await.map_err(e)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -535,100 +678,13 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 
-    /// The store contract every store keeps: versions, compare-and-swap, list, delete, leases.
-    async fn contract(store: &dyn TokenStore) {
-        assert_eq!(
-            store
-                .save("p:a:1", &token("one", 60), Expect::Version(0))
-                .await
-                .unwrap(),
-            Some(1)
-        );
-        assert_eq!(
-            store
-                .save("p:a:1", &token("stale", 60), Expect::Version(0))
-                .await
-                .unwrap(),
-            None,
-            "a writer that saw no token cannot overwrite one"
-        );
-        assert_eq!(
-            store
-                .save("p:a:1", &token("two", 60), Expect::Version(1))
-                .await
-                .unwrap(),
-            Some(2)
-        );
-        assert_eq!(
-            store
-                .save("p:a:1", &token("stale", 60), Expect::Version(1))
-                .await
-                .unwrap(),
-            None,
-            "a writer holding version 1 cannot overwrite version 2"
-        );
-        let s = store.load("p:a:1").await.unwrap().unwrap();
-        assert_eq!((s.token.access_token.expose(), s.version), ("two", 2));
-        assert_eq!(
-            store
-                .save("p:a:2", &token("x", 60), Expect::Any)
-                .await
-                .unwrap(),
-            Some(1)
-        );
-        assert_eq!(
-            store
-                .save("p:b:1", &token("y", 60), Expect::Any)
-                .await
-                .unwrap(),
-            Some(1)
-        );
-        assert_eq!(store.list("p:a:").await.unwrap(), ["p:a:1", "p:a:2"]);
-        assert!(store.delete("p:a:2").await.unwrap());
-        assert!(!store.delete("p:a:2").await.unwrap());
-        assert_eq!(store.list("p:a:").await.unwrap(), ["p:a:1"]);
-        assert!(store.load("p:a:2").await.unwrap().is_none());
-
-        let ttl = Duration::from_millis(300);
-        assert!(store.lease("p:a:1", "w1", ttl).await.unwrap());
-        assert!(
-            !store.lease("p:a:1", "w2", ttl).await.unwrap(),
-            "held by w1"
-        );
-        assert!(
-            store.lease("p:a:1", "w1", ttl).await.unwrap(),
-            "its holder takes it again"
-        );
-        store.release("p:a:1", "w2").await.unwrap();
-        assert!(
-            !store.lease("p:a:1", "w2", ttl).await.unwrap(),
-            "only the holder gives it back"
-        );
-        store.release("p:a:1", "w1").await.unwrap();
-        assert!(store.lease("p:a:1", "w2", ttl).await.unwrap());
-        tokio::time::sleep(ttl + Duration::from_millis(100)).await;
-        assert!(
-            store.lease("p:a:1", "w3", ttl).await.unwrap(),
-            "a lapsed lease is free"
-        );
-        // A lease on a key without a token leaves it out of the list and unloaded.
-        assert!(store.lease("p:a:9", "w3", ttl).await.unwrap());
-        assert_eq!(store.list("p:a:").await.unwrap(), ["p:a:1"]);
-        assert!(store.load("p:a:9").await.unwrap().is_none());
-        assert_eq!(
-            store
-                .save("p:a:9", &token("z", 60), Expect::Version(0))
-                .await
-                .unwrap(),
-            Some(1)
-        );
-    }
-
     #[tokio::test]
     async fn memory_and_file_stores_keep_the_store_contract() {
-        contract(&MemoryStore::new()).await;
+        check_store(&MemoryStore::new(), "test:").await.unwrap();
         let dir = std::env::temp_dir().join(format!("shop-api-contract-{}", std::process::id()));
-        contract(&JsonFileStore::new(dir.join("t.json"))).await;
+        check_store(&JsonFileStore::new(dir.join("t.json")), "test:")
+            .await
+            .unwrap();
         let _ = std::fs::remove_dir_all(dir);
     }
 
