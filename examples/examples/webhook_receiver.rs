@@ -8,8 +8,18 @@
 //! The port is the first argument, else `WEBHOOK_PORT`, else 0 (any free port; the bound address
 //! is printed). Routes: `POST /webhooks/doudian` and `POST /webhooks/tiktok`. Put it behind an
 //! HTTPS reverse proxy to receive real pushes; the platforms only call public HTTPS URLs.
+//!
+//! With TikTok Shop credentials it also keeps the sellers' tokens (in `TOKEN_FILE`, default
+//! `tokens.json`, the file the other examples and workers share) in step with authorization
+//! events: a seller that deauthorizes the app is forgotten, one whose authorization expires soon
+//! is named.
 
-use shop_api_examples::{DOUDIAN_PATH, ReceiverConfig, TIKTOK_PATH, serve};
+use std::sync::Arc;
+
+use shop_api::runtime::JsonFileStore;
+use shop_api_examples::{
+    DOUDIAN_PATH, Received, ReceiverConfig, TIKTOK_PATH, TokenStep, keep_tokens_in_step, serve,
+};
 
 #[tokio::main]
 async fn main() {
@@ -55,10 +65,35 @@ async fn main() {
         .local_addr()
         .expect("a bound listener has an address");
     println!("listening on http://{addr} (POST {DOUDIAN_PATH}, POST {TIKTOK_PATH})");
+    let tokens = std::env::var("TOKEN_FILE").unwrap_or_else(|_| "tokens.json".into());
+    let tiktok = match (
+        std::env::var("TIKTOK_APP_KEY"),
+        std::env::var("TIKTOK_APP_SECRET"),
+    ) {
+        (Ok(key), Ok(secret)) if !key.is_empty() && !secret.is_empty() => {
+            shop_api::tiktok::Client::builder(key, secret.as_str())
+                .token_store(Arc::new(JsonFileStore::new(tokens)))
+                .build()
+                .ok()
+        }
+        _ => None,
+    };
     tokio::spawn(async move {
         while let Some(event) = rx.recv().await {
             // Handle the event here (store it, fetch the order through the API, ...).
             println!("{}", event.summary());
+            if let (Received::Tiktok(n), Some(client)) = (&event, &tiktok) {
+                match keep_tokens_in_step(client, n).await {
+                    Ok(TokenStep::Nothing) => {}
+                    Ok(TokenStep::Forgotten(sellers)) => {
+                        println!("  deauthorized: forgot the tokens of {sellers:?}")
+                    }
+                    Ok(TokenStep::ExpiresSoon(sellers)) => {
+                        println!("  authorization expires soon: ask {sellers:?} to authorize again")
+                    }
+                    Err(e) => eprintln!("  token store: {e}"),
+                }
+            }
         }
     });
     if let Err(e) = serve(listener, config).await {

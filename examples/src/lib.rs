@@ -218,3 +218,61 @@ async fn tiktok_push(State(st): State<Arc<AppState>>, headers: HeaderMap, body: 
         Err(e) => refuse(e),
     }
 }
+
+/// What [`keep_tokens_in_step`] did about a notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenStep {
+    /// Not an authorization event: nothing to do.
+    Nothing,
+    /// The seller deauthorized the app: these sellers' (`open_id`) tokens were removed.
+    Forgotten(Vec<String>),
+    /// The shop's authorization expires soon: these sellers must authorize the app again.
+    ExpiresSoon(Vec<String>),
+}
+
+/// Keep the token store in step with TikTok Shop's authorization events: on
+/// `SELLER_DEAUTHORIZATION` the tokens of the sellers that own the shop are removed
+/// ([`tiktok::Client::forget_seller`](shop_api::tiktok::Client::forget_seller)); on
+/// `UPCOMING_AUTHORIZATION_EXPIRATION` their sellers are named, to ask them to authorize again.
+///
+/// A notification names a shop and a token belongs to a seller: the sellers are found among the
+/// kept ones ([`kept_sellers`](shop_api::tiktok::Client::kept_sellers)) by asking each for its
+/// authorized shops. A seller that cannot be asked (its token refused, the platform down) is left
+/// alone, with a warning in the log.
+pub async fn keep_tokens_in_step(
+    client: &shop_api::tiktok::Client,
+    n: &TiktokNotification,
+) -> shop_api::runtime::Result<TokenStep> {
+    use shop_api::tiktok::Event;
+    use shop_api::tiktok::authorization::AuthorizationShopsRequest;
+    let deauthorized = match &n.event {
+        Event::SellerDeauthorization(_) => true,
+        Event::UpcomingAuthorizationExpiration(_) => false,
+        _ => return Ok(TokenStep::Nothing),
+    };
+    let mut owners = Vec::new();
+    for seller in client.kept_sellers().await? {
+        let owns = match client
+            .seller(&seller)
+            .authorization_shops(&AuthorizationShopsRequest {})
+            .await
+        {
+            Ok(r) => r
+                .shops
+                .unwrap_or_default()
+                .iter()
+                .any(|s| s.id == n.shop_id),
+            Err(e) => deauthorized && e.api().is_some(),
+        };
+        if owns {
+            owners.push(seller);
+        }
+    }
+    if !deauthorized {
+        return Ok(TokenStep::ExpiresSoon(owners));
+    }
+    for seller in &owners {
+        client.forget_seller(seller).await?;
+    }
+    Ok(TokenStep::Forgotten(owners))
+}

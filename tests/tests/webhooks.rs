@@ -695,3 +695,72 @@ async fn receiver_without_credentials_refuses() {
         "{shown}"
     );
 }
+
+/// The example keeps the token store in step with TikTok Shop's authorization events: the seller
+/// that owns a deauthorized shop is forgotten, the others stay; an upcoming expiration names the
+/// seller to ask again.
+#[tokio::test]
+async fn authorization_events_keep_the_token_store_in_step() {
+    use shop_api::runtime::{Secret, Token, unix_now};
+    use shop_api_examples::{TokenStep, keep_tokens_in_step};
+    use shop_api_sandbox::{Platform, Sandbox, SandboxConfig, tiktok as fake};
+
+    let platform = Sandbox::start(SandboxConfig::default().tiktok_app(TT_KEY, TT_SECRET))
+        .await
+        .unwrap();
+    platform.on("authorization.shops", |s| {
+        let shop = match s.token.as_deref() {
+            Some("TOKEN-A") => "SHOP-1",
+            Some("TOKEN-B") => "SHOP-2",
+            _ => return fake::err(401, 105002, "Expired credentials"),
+        };
+        fake::ok(json!({"shops": [{"id": shop, "name": "S", "region": "GB", "seller_type": "LOCAL", "cipher": "C", "code": "X"}]}))
+    });
+    let client = tiktok::Client::builder(TT_KEY, TT_SECRET)
+        .base_url(platform.url(Platform::Tiktok))
+        .build()
+        .unwrap();
+    for (seller, token) in [("SELLER-A", "TOKEN-A"), ("SELLER-B", "TOKEN-B")] {
+        let t = Token {
+            access_token: Secret::new(token),
+            expires_at: unix_now() + 7 * 86_400,
+            ..Token::default()
+        };
+        client
+            .tokens()
+            .put(&client.token_key(seller), &t)
+            .await
+            .unwrap();
+    }
+    let notification = |kind: i64, shop: &str, data: Value| {
+        let body = json!({"type": kind, "tts_notification_id": "N", "shop_id": shop, "timestamp": 1, "data": data}).to_string();
+        let sign = tt::sign(TT_KEY, TT_SECRET, body.as_bytes());
+        tt::verify(
+            TT_KEY,
+            TT_SECRET,
+            &[("Authorization", sign.as_str())],
+            body.as_bytes(),
+        )
+        .unwrap()
+    };
+    let expiring = notification(
+        7,
+        "SHOP-2",
+        json!({"message": "soon", "expiration_time": "1700000000"}),
+    );
+    assert_eq!(
+        keep_tokens_in_step(&client, &expiring).await.unwrap(),
+        TokenStep::ExpiresSoon(vec!["SELLER-B".into()])
+    );
+    let gone = notification(6, "SHOP-1", json!({"message": "bye"}));
+    assert_eq!(
+        keep_tokens_in_step(&client, &gone).await.unwrap(),
+        TokenStep::Forgotten(vec!["SELLER-A".into()])
+    );
+    assert_eq!(client.kept_sellers().await.unwrap(), ["SELLER-B"]);
+    let order = notification(1, "SHOP-2", json!({"order_id": "1"}));
+    assert_eq!(
+        keep_tokens_in_step(&client, &order).await.unwrap(),
+        TokenStep::Nothing
+    );
+}
