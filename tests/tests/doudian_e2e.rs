@@ -480,3 +480,56 @@ async fn an_unreachable_server_is_a_transport_error_without_secrets() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn rate_limits_set_on_the_builder_keep_calls_apart() {
+    use shop_api::runtime::{Quota, RateLimits};
+    let platform = sandbox().await;
+    platform.grant(Platform::Doudian, "T");
+    let window = Duration::from_millis(300);
+    let client = builder(&platform)
+        .rate_limits(
+            RateLimits::new()
+                .per_app(Quota::new(4, window))
+                .endpoint("order.searchList", Quota::new(3, window)),
+        )
+        .build()
+        .unwrap()
+        .with_access_token("T");
+    let started = std::time::Instant::now();
+    let calls: Vec<_> = (0..9)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                client
+                    .order_search_list(&OrderSearchListRequest {
+                        size: 1,
+                        ..Default::default()
+                    })
+                    .await
+            })
+        })
+        .collect();
+    for c in calls {
+        c.await.unwrap().unwrap();
+    }
+    let at: Vec<_> = platform
+        .seen("order.searchList")
+        .iter()
+        .map(|s| s.at)
+        .collect();
+    let most = (0..at.len())
+        .map(|i| {
+            at[i..]
+                .iter()
+                .filter(|t| **t >= at[i] && **t - at[i] < window - Duration::from_millis(50))
+                .count()
+        })
+        .max()
+        .unwrap();
+    assert!(
+        most <= 3,
+        "the endpoint's quota, the tighter one, holds: {most}"
+    );
+    assert!(started.elapsed() >= window * 2, "{:?}", started.elapsed());
+}

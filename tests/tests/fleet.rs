@@ -22,6 +22,10 @@ use shop_api_tests::servers::{Postgres, Redis};
 
 const SHOP: &str = "4463798";
 
+/// The fleet tests run one at a time: each starts its own servers and up to eight processes, and
+/// two of them measure how long the others wait.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A store of each kind the fleet can share, with what keeps it alive.
 enum Kind {
     File(tempfile::TempDir),
@@ -138,6 +142,7 @@ async fn finish(workers: Vec<Child>) -> Vec<(bool, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_store_keeps_the_store_contract() {
+    let _serial = SERIAL.lock().await;
     for kind in Kind::all() {
         let store = kind.store().await;
         shop_api::runtime::check_store(&*store, "contract:")
@@ -148,6 +153,7 @@ async fn every_store_keeps_the_store_contract() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eight_processes_on_one_expired_token_refresh_it_once_on_every_store() {
+    let _serial = SERIAL.lock().await;
     for kind in Kind::all() {
         let platform = sandbox(Duration::from_millis(300)).await;
         let store = kind.store().await;
@@ -186,6 +192,7 @@ async fn eight_processes_on_one_expired_token_refresh_it_once_on_every_store() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_process_killed_mid_refresh_holds_the_others_back_no_longer_than_its_lease() {
+    let _serial = SERIAL.lock().await;
     let lease = Duration::from_secs(2);
     for kind in Kind::all() {
         // The first refresh hangs for longer than the lease: its worker is killed meanwhile.
@@ -247,6 +254,7 @@ async fn a_process_killed_mid_refresh_holds_the_others_back_no_longer_than_its_l
 /// there, unchanged, when it is back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_outage_names_the_store_and_overwrites_nothing() {
+    let _serial = SERIAL.lock().await;
     let platform = Sandbox::start(SandboxConfig::default()).await.unwrap();
     platform.grant(Platform::Doudian, "GOOD");
     let c = Credentials::default();
@@ -310,6 +318,7 @@ async fn a_store_outage_names_the_store_and_overwrites_nothing() {
 /// in one store without seeing each other's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apps_and_environments_sharing_a_store_never_see_each_others_tokens() {
+    let _serial = SERIAL.lock().await;
     for kind in Kind::all() {
         let store = kind.store().await;
         let other = Credentials {
@@ -373,6 +382,7 @@ async fn apps_and_environments_sharing_a_store_never_see_each_others_tokens() {
 /// sees more than that in any window.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workers_sharing_a_redis_limiter_keep_to_the_rate() {
+    let _serial = SERIAL.lock().await;
     let Some(redis) = Redis::start() else { return };
     let platform = Sandbox::start(SandboxConfig::default()).await.unwrap();
     platform.grant(Platform::Doudian, "SHARED");
