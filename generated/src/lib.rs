@@ -56,10 +56,15 @@
 //!
 //! # Tokens and many shops
 //! One client per app serves every shop: `doudian::Client::shop(id)`, `tiktok::Client::seller(open_id)`
-//! and the Douyin client token are backed by a [`runtime::TokenStore`] (in memory by default;
-//! [`runtime::JsonFileStore`] or your own database to survive restarts). Tokens are refreshed
-//! ahead of expiry, and when the platform says a token expired it is refreshed once, with one
-//! refresh however many calls saw it, and the call is retried.
+//! and the Douyin client token are backed by a [`runtime::TokenStore`]: in memory by default,
+//! [`runtime::JsonFileStore`] for the processes of one machine, `runtime::PostgresStore` and
+//! `runtime::RedisStore` (features `postgres`, `redis`) for fleets on many machines, or your own.
+//! Tokens are refreshed ahead of expiry, and when the platform says a token expired it is refreshed
+//! once, with one refresh however many calls, processes and machines saw it (a refresh lease in the
+//! store), and the call is retried. Keys are namespaced by platform, environment and app key; clients
+//! list the shops they keep tokens for and forget one that revoked the app. Client-side rate limits
+//! ([`runtime::RateLimits`]: per app, per shop, per endpoint) are counted in the process or, with
+//! `runtime::RedisLimiter`, across the fleet.
 //!
 //! # Pagination
 //! Paginated endpoints implement [`runtime::Paginated`]; [`runtime::Pages`] walks the pages
