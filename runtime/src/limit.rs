@@ -253,18 +253,9 @@ return math.max(1, tonumber(oldest[2]) + window - now + 1)
 
         /// The same with keys under `prefix`.
         pub async fn connect_prefix(url: &str, prefix: &str) -> Result<Self> {
-            let client = ::redis::Client::open(url)
-                .map_err(|e| store_error("Redis", format!("the URL does not parse: {e}")))?;
-            let describe = format!(
-                "Redis {} rate limiter (keys {prefix}rate:*)",
-                client.get_connection_info().addr()
-            );
-            let config = ::redis::aio::ConnectionManagerConfig::new()
-                .set_connection_timeout(Some(Duration::from_secs(5)))
-                .set_response_timeout(Some(Duration::from_secs(5)));
-            let con = ::redis::aio::ConnectionManager::new_with_config(client, config)
-                .await
-                .map_err(|e| store_error(&describe, format!("cannot connect: {e}")))?;
+            let (con, describe) =
+                crate::token::redis_connect(url, &format!("rate limiter (keys {prefix}rate:*)"))
+                    .await?;
             Ok(RedisLimiter {
                 con,
                 prefix: prefix.to_owned(),

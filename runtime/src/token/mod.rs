@@ -21,6 +21,8 @@ pub use file::JsonFileStore;
 pub use postgres::PostgresStore;
 #[cfg(feature = "redis")]
 pub use redis::RedisStore;
+#[cfg(feature = "redis")]
+pub(crate) use redis::connect as redis_connect;
 
 /// A boxed future, for the object-safe [`TokenStore`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

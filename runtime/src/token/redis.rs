@@ -61,6 +61,21 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 ";
 
+/// A reconnecting connection to `url`, and `Redis <address> <what>` naming it in errors.
+pub(crate) async fn connect(url: &str, what: &str) -> Result<(ConnectionManager, String)> {
+    let client = redis::Client::open(url)
+        .map_err(|e| store_error("Redis", format!("the URL does not parse: {e}")))?;
+    let describe = format!("Redis {} {what}", client.get_connection_info().addr());
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(5)))
+        .set_response_timeout(Some(Duration::from_secs(5)))
+        .set_number_of_retries(2);
+    let con = ConnectionManager::new_with_config(client, config)
+        .await
+        .map_err(|e| store_error(&describe, format!("cannot connect: {e}")))?;
+    Ok((con, describe))
+}
+
 impl RedisStore {
     /// The default key prefix.
     pub const PREFIX: &'static str = "shop-api:";
@@ -73,17 +88,7 @@ impl RedisStore {
 
     /// The same with keys under `prefix`.
     pub async fn connect_prefix(url: &str, prefix: &str) -> Result<Self> {
-        let client = redis::Client::open(url)
-            .map_err(|e| store_error("Redis", format!("the URL does not parse: {e}")))?;
-        let info = client.get_connection_info();
-        let describe = format!("Redis {} (keys {prefix}*)", info.addr());
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(5)))
-            .set_response_timeout(Some(Duration::from_secs(5)))
-            .set_number_of_retries(2);
-        let con = ConnectionManager::new_with_config(client, config)
-            .await
-            .map_err(|e| store_error(&describe, format!("cannot connect: {e}")))?;
+        let (con, describe) = connect(url, &format!("(keys {prefix}*)")).await?;
         Ok(RedisStore {
             con,
             prefix: prefix.to_owned(),
