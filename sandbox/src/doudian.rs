@@ -2,7 +2,7 @@
 //! the envelope `{code, msg, sub_code, sub_msg, log_id, data}`, success 10000.
 
 use serde_json::{Value, json};
-use shop_api::doudian::{self, SignMethod, sign};
+use shop_api::doudian;
 use shop_api_codegen::ir::{Endpoint, FlagKind, Place};
 
 use crate::{Admitted, Incoming, REQUEST_ID, Reply, Seen, State, example, fresh, missing, present};
@@ -54,22 +54,29 @@ pub(crate) fn admit<'a>(state: &'a State, req: &Incoming) -> Result<Admitted<'a>
     if req.query("v") != Some("2") || !fresh(req.query("timestamp"), 600) {
         return Err(invalid("v must be 2 and timestamp within 10 minutes"));
     }
-    let sign_method = match req.query("sign_method") {
-        None => SignMethod::Md5,
-        Some("hmac-sha256") => SignMethod::HmacSha256,
+    let hmac = match req.query("sign_method") {
+        None => false,
+        Some("hmac-sha256") => true,
         Some(_) => return Err(invalid("unknown sign_method")),
     };
+    // The platform signs the canonical param_json (keys sorted): a body sent otherwise, or signed
+    // otherwise, fails here.
     let text = std::str::from_utf8(&req.body).unwrap_or_default();
-    let expected = sign::sign(
-        sign_method,
-        &c.doudian_key,
-        &c.doudian_secret,
-        &name,
-        text,
-        req.query("timestamp").unwrap_or_default(),
-        "2",
-    );
-    if req.query("sign") != Some(expected.as_str()) {
+    let param_json = crate::check::doudian_param_json(if text.is_empty() { "{}" } else { text });
+    let expected = param_json.as_deref().map(|pj| {
+        crate::check::doudian_sign(
+            hmac,
+            &c.doudian_key,
+            &c.doudian_secret,
+            &name,
+            pj,
+            req.query("timestamp").unwrap_or_default(),
+        )
+    });
+    if expected.is_none()
+        || param_json.as_deref() != Some(text)
+        || req.query("sign") != expected.as_deref()
+    {
         return Err(err(
             40003,
             "isv.signature-invalid",

@@ -46,6 +46,7 @@ use serde_json::{Value, json};
 use shop_api::runtime::unix_now;
 use shop_api_codegen::ir::{self, Endpoint, Place};
 
+mod check;
 pub mod doudian;
 pub mod douyin;
 pub mod tiktok;

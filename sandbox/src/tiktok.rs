@@ -5,7 +5,7 @@
 use axum::http::header;
 use serde_json::{Value, json};
 use shop_api::runtime::unix_now;
-use shop_api::tiktok::{self, TOKEN_GET, TOKEN_REFRESH, sign};
+use shop_api::tiktok::{self, TOKEN_GET, TOKEN_REFRESH};
 use shop_api_codegen::ir::{Endpoint, FlagKind, Place};
 
 use crate::{Admitted, Incoming, REQUEST_ID, Reply, Seen, State, example, fresh, missing, present};
@@ -53,19 +53,9 @@ pub(crate) fn admit<'a>(state: &'a State, req: &Incoming) -> Result<Admitted<'a>
         .header(header::CONTENT_TYPE.as_str())
         .unwrap_or_default();
     let multipart = content_type.starts_with("multipart/form-data");
-    let params: Vec<(&str, &str)> = req
-        .query
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
     let signed_body = (!multipart && !req.body.is_empty()).then_some(&req.body[..]);
-    if !sign::verify(
-        &c.tiktok_secret,
-        &req.path,
-        &params,
-        signed_body,
-        req.query("sign").unwrap_or_default(),
-    ) {
+    let expected = crate::check::tiktok_sign(&c.tiktok_secret, &req.path, &req.query, signed_body);
+    if req.query("sign") != Some(expected.as_str()) {
         return Err(err(
             401,
             106001,
