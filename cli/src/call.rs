@@ -222,7 +222,7 @@ pub async fn run(platform: Platform, env: &Env, args: &CallArgs) -> Result<(), F
             call(&client, douyin::dispatch, douyin::endpoints(), args, params).await?
         }
     };
-    println!("{out}");
+    crate::emit(&out);
     Ok(())
 }
 
@@ -357,7 +357,7 @@ pub async fn tiktok_token(
         }
     };
     let text = serde_json::to_string_pretty(&info).map_err(|e| Failure::Usage(e.to_string()))?;
-    println!("{text}");
+    crate::emit(&text);
     Ok(())
 }
 
@@ -409,6 +409,6 @@ pub fn webhook_verify(
             serde_json::to_string_pretty(&ev)
         }
     };
-    println!("{}", out.map_err(|e| Failure::Usage(e.to_string()))?);
+    crate::emit(&out.map_err(|e| Failure::Usage(e.to_string()))?);
     Ok(())
 }

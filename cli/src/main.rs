@@ -228,7 +228,7 @@ fn main() -> ExitCode {
             Cmd::Doudian(args) => call::run(Platform::Doudian, &env, &args).await,
             Cmd::Douyin(args) => call::run(Platform::Douyin, &env, &args).await,
             Cmd::List { platform } => {
-                print!("{}", call::list(platform));
+                emit(call::list(platform).trim_end());
                 Ok(())
             }
             Cmd::Webhook {
@@ -239,7 +239,7 @@ fn main() -> ExitCode {
                         body_file,
                     },
             } => call::webhook_verify(&env, platform, &headers, &body_file),
-            Cmd::AuthLink { platform } => auth_link(&env, platform).map(|url| println!("{url}")),
+            Cmd::AuthLink { platform } => auth_link(&env, platform).map(|url| emit(&url)),
             Cmd::Token { platform } => match platform {
                 Token::Tiktok {
                     code,
@@ -370,5 +370,19 @@ fn fail(f: Failure) -> ExitCode {
             eprintln!("error: {msg}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Print `text` and a newline on stdout. A reader that went away (`shop-api ... | head`) ends the
+/// program quietly, with success: what it wanted was written.
+pub(crate) fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write the output: {e}");
+        std::process::exit(1);
     }
 }

@@ -571,3 +571,21 @@ async fn through_the_sandbox_without_credentials() {
     assert_eq!(tiktok.code, 1);
     assert!(tiktok.stderr.contains("code: 105001"), "{}", tiktok.stderr);
 }
+
+/// `shop-api list | head -0`: the reader is gone before anything is written; the program ends
+/// quietly with success instead of panicking on the broken pipe.
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_shop-api"))
+        .arg("list")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    assert_eq!(out.status.code(), Some(0));
+}
