@@ -123,6 +123,9 @@ where
     if let Some(u) = &args.base_url {
         b = b.base_url(u);
     }
+    if let Some(p) = &args.proxy {
+        b = b.proxy(p);
+    }
     let built: C = b.build()?;
     let client = Client::clone(&built);
     Ok(match token {
@@ -288,6 +291,7 @@ pub async fn doudian_token(
         sandbox: false,
         dry_run: false,
         timeout: 30,
+        proxy: None,
     };
     run(Platform::Doudian, env, &args).await
 }
@@ -329,6 +333,7 @@ pub async fn douyin_token(
         sandbox: false,
         dry_run: false,
         timeout: 30,
+        proxy: None,
     };
     run(Platform::Douyin, env, &args).await
 }

@@ -104,6 +104,10 @@ pub struct CallArgs {
     /// Request timeout in seconds.
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
+    /// Send through this HTTP(S) proxy (`http://host:port`); without it, the `HTTPS_PROXY` /
+    /// `HTTP_PROXY` variables apply as usual.
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
 }
 
 #[derive(Subcommand)]

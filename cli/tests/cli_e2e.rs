@@ -589,3 +589,28 @@ fn output_into_a_closed_pipe_ends_quietly() {
     assert!(stderr.is_empty(), "{stderr}");
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// `--proxy`: the call goes to the proxy, which here is the sandbox itself (it serves absolute-form
+/// requests): the base URL's host does not even resolve.
+#[tokio::test]
+async fn calls_go_through_the_proxy_given() {
+    let server = doudian_server().await;
+    let out = run(
+        &[
+            "doudian",
+            "order.searchList",
+            "--param",
+            "page=0",
+            "--param",
+            "size=20",
+            "--base-url",
+            "http://doudian.invalid/doudian",
+            "--proxy",
+            &server.uri(),
+        ],
+        &DD,
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(server.count("order.searchList"), 1);
+}
