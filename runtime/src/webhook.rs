@@ -155,12 +155,10 @@ pub fn require_header<'a, H: Headers + ?Sized>(
 }
 
 /// Whether `a` and `b` are equal, in a time that depends on their lengths only, never on where
-/// they first differ.
+/// they first differ (`subtle`'s constant-time comparison).
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    a.ct_eq(b).into()
 }
 
 /// Whether `given`, a hex signature (either case, surrounding spaces ignored), is the digest
