@@ -10,12 +10,20 @@ Credentials come from the environment:
   TIKTOK_APP_KEY, TIKTOK_APP_SECRET, TIKTOK_ACCESS_TOKEN, TIKTOK_SHOP_CIPHER
   DOUDIAN_APP_KEY, DOUDIAN_APP_SECRET, DOUDIAN_ACCESS_TOKEN, DOUDIAN_SIGN_METHOD (md5 | hmac-sha256, default hmac-sha256)
   DOUYIN_CLIENT_KEY, DOUYIN_CLIENT_SECRET, DOUYIN_ACCESS_TOKEN
-or, with --profile NAME, from the profile file ($SHOP_API_PROFILES, default ~/.config/shop-api/profiles.json):
+or, with --profile NAME, from the profile file ($SHOP_API_PROFILES, default shop-api/profiles.json in the
+configuration folder: ~/.config on Linux, ~/Library/Application Support on macOS, %APPDATA% on Windows):
   {\"shop-a\": {\"DOUDIAN_APP_KEY\": \"...\", \"DOUDIAN_APP_SECRET\": \"...\", \"DOUDIAN_ACCESS_TOKEN\": \"...\"},
    \"shop-b\": {...}}
 Variables set in the environment win over the profile's.
 
 Exit codes: 0 success, 1 the call failed (platform error, network), 2 usage error (nothing was sent).";
+
+/// The profile file when `SHOP_API_PROFILES` is not set: `shop-api/profiles.json` in the user's
+/// configuration folder (`$XDG_CONFIG_HOME` or `~/.config` on Linux, `~/Library/Application
+/// Support` on macOS, `%APPDATA%` on Windows).
+pub fn default_profiles() -> Option<std::path::PathBuf> {
+    dirs::config_dir().map(|d| d.join("shop-api").join("profiles.json"))
+}
 
 /// Where credentials are read.
 pub struct Env {
@@ -30,10 +38,13 @@ impl Env {
                 profile: BTreeMap::new(),
             });
         };
-        let path = std::env::var("SHOP_API_PROFILES").unwrap_or_else(|_| {
-            let home = std::env::var("HOME").unwrap_or_default();
-            format!("{home}/.config/shop-api/profiles.json")
-        });
+        let path = match std::env::var("SHOP_API_PROFILES") {
+            Ok(p) if !p.is_empty() => p,
+            _ => default_profiles()
+                .ok_or("no configuration folder is known here: set SHOP_API_PROFILES")?
+                .display()
+                .to_string(),
+        };
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read the profile file {path}: {e}"))?;
         let mut all: BTreeMap<String, BTreeMap<String, String>> = serde_json::from_str(&text)

@@ -8,7 +8,7 @@ mod env;
 
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::env::Env;
 
@@ -50,6 +50,11 @@ enum Cmd {
     Webhook {
         #[command(subcommand)]
         cmd: Webhook,
+    },
+    /// Print the completion script of a shell: `shop-api completions bash > ~/.local/share/bash-completion/completions/shop-api`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
 }
 
@@ -231,6 +236,12 @@ fn main() -> ExitCode {
             Cmd::Tiktok(args) => call::run(Platform::Tiktok, &env, &args).await,
             Cmd::Doudian(args) => call::run(Platform::Doudian, &env, &args).await,
             Cmd::Douyin(args) => call::run(Platform::Douyin, &env, &args).await,
+            Cmd::Completions { shell } => {
+                let mut script = Vec::new();
+                clap_complete::generate(shell, &mut Cli::command(), "shop-api", &mut script);
+                emit(String::from_utf8_lossy(&script).trim_end());
+                Ok(())
+            }
             Cmd::List { platform } => {
                 emit(call::list(platform).trim_end());
                 Ok(())

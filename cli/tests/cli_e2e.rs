@@ -614,3 +614,67 @@ async fn calls_go_through_the_proxy_given() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(server.count("order.searchList"), 1);
 }
+
+#[tokio::test]
+async fn completions_for_each_shell() {
+    for (shell, marker) in [
+        ("bash", "complete -F _shop__api"),
+        ("zsh", "#compdef shop-api"),
+        ("fish", "complete -c shop-api"),
+    ] {
+        let out = run(&["completions", shell], &[]).await;
+        assert_eq!(out.code, 0, "{shell}: {}", out.stderr);
+        assert!(
+            out.stdout.contains(marker),
+            "{shell}: {}",
+            &out.stdout[..out.stdout.len().min(300)]
+        );
+        assert!(
+            out.stdout.contains("doudian"),
+            "{shell}: the subcommands are completed"
+        );
+    }
+}
+
+/// Without `SHOP_API_PROFILES`, the profile file is read from the configuration folder
+/// (`$XDG_CONFIG_HOME/shop-api/profiles.json` on Linux).
+#[tokio::test]
+async fn the_profile_file_lives_in_the_configuration_folder() {
+    let dir = std::env::temp_dir().join(format!("shop-api-xdg-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("shop-api")).unwrap();
+    std::fs::write(
+        dir.join("shop-api/profiles.json"),
+        r#"{"shop-a": {"DOUDIAN_APP_KEY": "k", "DOUDIAN_APP_SECRET": "s", "DOUDIAN_ACCESS_TOKEN": "t"}}"#,
+    )
+    .unwrap();
+    let xdg = dir.display().to_string();
+    let out = run(
+        &[
+            "--profile",
+            "shop-a",
+            "doudian",
+            "order.searchList",
+            "--param",
+            "page=0",
+            "--param",
+            "size=1",
+            "--dry-run",
+        ],
+        &[("XDG_CONFIG_HOME", xdg.as_str()), ("HOME", "/nonexistent")],
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("app_key=k"), "{}", out.stdout);
+    let out = run(
+        &["--profile", "nobody", "list"],
+        &[("XDG_CONFIG_HOME", xdg.as_str())],
+    )
+    .await;
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("shop-api/profiles.json"),
+        "{}",
+        out.stderr
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
