@@ -201,6 +201,8 @@ pub struct Scope {
     pub owner: Option<String>,
     /// TikTok Shop: the shop cipher of shop-scoped calls.
     pub shop_cipher: Option<String>,
+    /// The whole-request timeout of this handle's calls, instead of the client's.
+    pub timeout: Option<Duration>,
 }
 
 /// Builds a [`Client`] of platform `P`, or of `C`, a client type wrapping it (each platform's
@@ -306,6 +308,20 @@ impl<P: Platform, C: From<Client<P>>> ClientBuilder<P, C> {
     /// The whole-request timeout (default 30 s).
     pub fn timeout(mut self, t: Duration) -> Self {
         self.http.timeout = t;
+        self
+    }
+
+    /// The `User-Agent` header (default `shop-api-rust/<version>`).
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.http.user_agent = agent.into();
+        self
+    }
+
+    /// Send through `client`, a `reqwest::Client` of your own (a shared connection pool, custom
+    /// TLS, middleware): the timeouts and user agent set here apply per request; the proxy and TLS
+    /// settings are the client's.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http.client = Some(client);
         self
     }
 
@@ -440,13 +456,21 @@ impl<P: Platform> fmt::Debug for Client<P> {
 /// The handle and accessor methods every platform shares.
 impl<P: Platform> Client<P> {
     /// A handle that calls with `token`, an access token you manage yourself; it keeps this
-    /// handle's shop cipher.
+    /// handle's shop cipher and timeout.
     pub fn with_access_token(&self, token: impl Into<Secret>) -> Self {
         self.with_scope(Scope {
             token: Some(token.into()),
             owner: None,
-            shop_cipher: self.scope.shop_cipher.clone(),
+            ..self.scope.clone()
         })
+    }
+
+    /// A handle whose calls time out after `timeout` (the whole request), instead of the
+    /// client's timeout: a slow report with a long one, a health check with a short one.
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
+        let mut scope = self.scope.clone();
+        scope.timeout = Some(timeout);
+        self.with_scope(scope)
     }
 
     /// A handle with `scope`.
@@ -722,7 +746,10 @@ impl<P: Platform> Client<P> {
                         .await?;
                 }
                 let prepared = P::sign(self, call, token, unix_now())?;
-                let raw = inner.transport.send(ep.name, &prepared).await?;
+                let raw = inner
+                    .transport
+                    .send_within(ep.name, &prepared, self.scope.timeout)
+                    .await?;
                 span.record("status", raw.status);
                 P::parse(inner.facts, ep, raw)
             }

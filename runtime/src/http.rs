@@ -29,6 +29,9 @@ pub struct HttpConfig {
     pub retry: RetryPolicy,
     /// The `User-Agent` header.
     pub user_agent: String,
+    /// A `reqwest::Client` of your own (a shared pool, custom TLS, middleware); the timeouts and
+    /// the user agent above are then set on each request, the proxy is the client's.
+    pub client: Option<reqwest::Client>,
 }
 
 impl HttpConfig {
@@ -41,6 +44,7 @@ impl HttpConfig {
             proxy: None,
             retry: RetryPolicy::default(),
             user_agent: concat!("shop-api-rust/", env!("CARGO_PKG_VERSION")).to_owned(),
+            client: None,
         }
     }
 }
@@ -307,6 +311,16 @@ pub struct Transport {
 impl Transport {
     /// Build the HTTP client for `config`.
     pub fn new(config: HttpConfig) -> Result<Self> {
+        let base = url::Url::parse(&config.base_url)
+            .ok()
+            .filter(|u| !u.cannot_be_a_base() && u.query().is_none());
+        if let Some(client) = config.client.clone() {
+            return Ok(Transport {
+                client,
+                base,
+                config,
+            });
+        }
         let mut b = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.connect_timeout)
@@ -320,9 +334,6 @@ impl Transport {
             b = b.proxy(proxy);
         }
         let client = b.build().map_err(|e| Error::transport("client", e))?;
-        let base = url::Url::parse(&config.base_url)
-            .ok()
-            .filter(|u| !u.cannot_be_a_base() && u.query().is_none());
         Ok(Transport {
             client,
             base,
@@ -355,9 +366,27 @@ impl Transport {
 
     /// Send `req` once.
     pub async fn send(&self, endpoint: &str, req: &PreparedRequest) -> Result<RawResponse> {
+        self.send_within(endpoint, req, None).await
+    }
+
+    /// Send `req` once, within `timeout` instead of the configured one when given.
+    pub async fn send_within(
+        &self,
+        endpoint: &str,
+        req: &PreparedRequest,
+        timeout: Option<Duration>,
+    ) -> Result<RawResponse> {
         let mut b = self
             .client
             .request(req.method.to_reqwest(), req.url.clone());
+        if let Some(t) = timeout {
+            b = b.timeout(t);
+        } else if self.config.client.is_some() {
+            b = b.timeout(self.config.timeout);
+        }
+        if self.config.client.is_some() {
+            b = b.header(reqwest::header::USER_AGENT, &self.config.user_agent);
+        }
         for (k, v) in &req.headers {
             b = b.header(k, v);
         }

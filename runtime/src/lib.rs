@@ -532,6 +532,12 @@ macro_rules! __client {
             ) -> Self {
                 Client(self.0.with_access_token(token))
             }
+
+            /// A handle whose calls time out after `timeout` (the whole request) instead of the
+            /// client's timeout.
+            pub fn with_timeout(&self, timeout: ::core::time::Duration) -> Self {
+                Client(self.0.with_timeout(timeout))
+            }
         }
     };
 }

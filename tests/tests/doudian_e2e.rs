@@ -533,3 +533,61 @@ async fn rate_limits_set_on_the_builder_keep_calls_apart() {
     );
     assert!(started.elapsed() >= window * 2, "{:?}", started.elapsed());
 }
+
+/// The client knobs: a per-call timeout on a handle, the user agent, and a `reqwest::Client` of
+/// the caller's own.
+#[tokio::test]
+async fn per_call_timeout_user_agent_and_an_injected_http_client() {
+    let platform = sandbox().await;
+    platform.grant(Platform::Doudian, "T");
+    platform.on("order.searchList", |s| match s.params["size"].as_i64() {
+        Some(2) => Reply::pass().delay(Duration::from_millis(600)),
+        _ => Reply::pass(),
+    });
+    let req = |size| OrderSearchListRequest {
+        page: 0,
+        size,
+        ..Default::default()
+    };
+    let client = builder(&platform)
+        .retry(RetryPolicy::none())
+        .user_agent("erp-sync/2.1")
+        .build()
+        .unwrap()
+        .with_access_token("T");
+    client.order_search_list(&req(1)).await.unwrap();
+    assert_eq!(
+        platform.seen("order.searchList")[0].header("user-agent"),
+        Some("erp-sync/2.1")
+    );
+    // The slow call within the client's 30 s, and past a handle's 200 ms.
+    client.order_search_list(&req(2)).await.unwrap();
+    let e = client
+        .with_timeout(Duration::from_millis(200))
+        .order_search_list(&req(2))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Transport { .. }), "{e:?}");
+    assert!(
+        e.to_string().contains("timed out") || format!("{e:?}").contains("imeout"),
+        "{e:?}"
+    );
+
+    // A reqwest::Client of the caller's own, with a default header of its own.
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-erp", "one-pool".parse().unwrap());
+    let own = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    let client = builder(&platform)
+        .http_client(own)
+        .user_agent("erp-sync/2.1")
+        .build()
+        .unwrap()
+        .with_access_token("T");
+    client.order_search_list(&req(1)).await.unwrap();
+    let last = platform.seen("order.searchList").pop().unwrap();
+    assert_eq!(last.header("x-erp"), Some("one-pool"));
+    assert_eq!(last.header("user-agent"), Some("erp-sync/2.1"));
+}

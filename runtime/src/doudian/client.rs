@@ -57,6 +57,7 @@ impl Client {
     pub fn shop(&self, shop_id: impl Into<String>) -> Client {
         self.with_scope(Scope {
             owner: Some(shop_id.into()),
+            timeout: self.scope().timeout,
             ..Scope::default()
         })
     }

@@ -188,6 +188,7 @@ impl Client {
     pub fn user(&self, open_id: impl Into<String>) -> Client {
         self.with_scope(Scope {
             owner: Some(open_id.into()),
+            timeout: self.scope().timeout,
             ..Scope::default()
         })
     }

@@ -184,6 +184,7 @@ impl Client {
         self.with_scope(Scope {
             owner: Some(open_id.into()),
             shop_cipher: self.scope().shop_cipher.clone(),
+            timeout: self.scope().timeout,
             ..Scope::default()
         })
     }
