@@ -86,12 +86,14 @@ pub trait Paginated: ApiRequest + Clone {
 ///
 /// It stops after the last page, on the first error, or after `max_pages` (default 10,000) so a
 /// server that never says "last page" cannot loop forever.
-pub struct Pages<R, F> {
+pub struct Pages<R: Paginated, F> {
     req: R,
     call: F,
     done: bool,
     fetched: usize,
     max_pages: usize,
+    /// The page in flight when polled as a [`futures_core::Stream`].
+    pending: Option<PageFuture<R::Response>>,
 }
 
 impl<R, F, Fut> Pages<R, F>
@@ -108,6 +110,7 @@ where
             done: false,
             fetched: 0,
             max_pages: 10_000,
+            pending: None,
         }
     }
 
@@ -122,7 +125,13 @@ where
         if self.done || self.fetched >= self.max_pages {
             return Ok(None);
         }
-        let resp = match (self.call)(self.req.clone()).await {
+        let resp = (self.call)(self.req.clone()).await;
+        self.advance(resp).map(Some)
+    }
+
+    /// Take in the answer for the current page: the page, and the request set on the next one.
+    fn advance(&mut self, resp: Result<R::Response>) -> Result<Page<R::Item>> {
+        let resp = match resp {
             Ok(r) => r,
             Err(e) => {
                 self.done = true;
@@ -135,7 +144,7 @@ where
             Some(key) => self.req.set_page(key),
             None => self.done = true,
         }
-        Ok(Some(page))
+        Ok(page)
     }
 
     /// Every item of every page.
@@ -145,6 +154,40 @@ where
             all.extend(page.items);
         }
         Ok(all)
+    }
+}
+
+/// The pages as a [`futures_core::Stream`] (`StreamExt::next`, `try_collect`, ...): one page per
+/// item, ending after the last page, or after the first error.
+impl<R, F, Fut> futures_core::Stream for Pages<R, F>
+where
+    R: Paginated + Unpin,
+    F: FnMut(R) -> Fut + Unpin,
+    Fut: Future<Output = Result<R::Response>> + Send + 'static,
+{
+    type Item = Result<Page<R::Item>>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.pending.is_none() {
+            if this.done || this.fetched >= this.max_pages {
+                return std::task::Poll::Ready(None);
+            }
+            this.pending = Some(Box::pin((this.call)(this.req.clone())));
+        }
+        let Some(pending) = this.pending.as_mut() else {
+            return std::task::Poll::Ready(None);
+        };
+        match pending.as_mut().poll(cx) {
+            std::task::Poll::Pending => std::task::Poll::Pending,
+            std::task::Poll::Ready(resp) => {
+                this.pending = None;
+                std::task::Poll::Ready(Some(this.advance(resp)))
+            }
+        }
     }
 }
 

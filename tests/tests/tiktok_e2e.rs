@@ -463,7 +463,7 @@ async fn cursor_pagination_across_two_pages() {
 
     // The same walk through the client's helper.
     let ids: Vec<String> = shop
-        .pages(req)
+        .pages(req.clone())
         .collect_all()
         .await
         .unwrap()
@@ -472,6 +472,13 @@ async fn cursor_pagination_across_two_pages() {
         .collect();
     assert_eq!(ids, ["1", "2", "3"]);
     assert_eq!(platform.count("POST /order/202309/orders/search"), 4);
+
+    // And as a futures Stream of pages.
+    use futures_util::StreamExt;
+    let pages: Vec<_> = shop.pages(req.clone()).collect().await;
+    let sizes: Vec<usize> = pages.into_iter().map(|p| p.unwrap().items.len()).collect();
+    assert_eq!(sizes, [2, 1]);
+    assert_eq!(platform.count("POST /order/202309/orders/search"), 6);
 }
 
 #[tokio::test]
