@@ -147,6 +147,8 @@ pub struct Reply {
     pub http_status: u16,
     /// The platform's log id / request id.
     pub request_id: Option<String>,
+    /// The envelope's `extra` object, on a platform whose envelope has one (Douyin).
+    pub extra: Option<Value>,
     body: Vec<u8>,
     data: Option<Range<usize>>,
 }
@@ -157,6 +159,7 @@ impl Reply {
         Reply {
             http_status: raw.status,
             request_id,
+            extra: None,
             body: raw.body,
             data,
         }
@@ -179,6 +182,7 @@ impl Reply {
             data: decode_data(ep, self.data(), &self.body)?,
             request_id: self.request_id.clone(),
             http_status: self.http_status,
+            extra: self.extra.clone(),
         })
     }
 }

@@ -229,4 +229,7 @@ pub struct ApiError {
     pub http_status: u16,
     /// `Retry-After`, when the server sent it.
     pub retry_after: Option<Duration>,
+    /// The envelope's `extra` object, on a platform whose envelope has one (Douyin: `logid`,
+    /// `now`, `sub_error_code`, ...).
+    pub extra: Option<serde_json::Value>,
 }

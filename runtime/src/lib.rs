@@ -185,6 +185,9 @@ pub struct ApiResponse<T> {
     pub request_id: Option<String>,
     /// The HTTP status.
     pub http_status: u16,
+    /// The envelope's `extra` object, on a platform whose envelope has one (Douyin: `logid`,
+    /// `now`, ...).
+    pub extra: Option<serde_json::Value>,
 }
 
 /// Decode the envelope's `data` (`None` when absent or `null`) into the endpoint's response type.

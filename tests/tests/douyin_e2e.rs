@@ -130,6 +130,10 @@ async fn every_service_market_call_carries_the_client_token() {
     // Legacy envelope, success: the data decodes leniently (ids and statuses as numbers or text).
     let full = client.execute_full(&purchase_list()).await.unwrap();
     assert_eq!(full.request_id.as_deref(), Some(REQUEST_ID));
+    // The legacy envelope's `extra` is there on success...
+    let extra = full.extra.as_ref().expect("the legacy envelope's extra");
+    assert!(extra["now"].as_i64().is_some_and(|n| n > 0), "{extra}");
+    assert_eq!(extra["logid"], REQUEST_ID);
     let info = &full.data.purchase_info_list[0];
     assert_eq!(
         (
@@ -184,6 +188,9 @@ async fn every_service_market_call_carries_the_client_token() {
         (api.sub_message.as_deref(), api.request_id.as_deref()),
         (Some("sub detail"), Some("LEGACY-ERR"))
     );
+    // ... and on error.
+    let extra = api.extra.as_ref().expect("the legacy envelope's extra");
+    assert_eq!(extra["now"], 1597213176393_i64);
     assert_eq!(
         platform.count("/market/service/user/delete/purchase/info/"),
         1,

@@ -333,6 +333,7 @@ fn parse(success: i64, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
                 kind,
                 http_status: raw.status,
                 retry_after: raw.retry_after,
+                extra: None,
             }))
         }
         None if raw.status >= 400 => Err(Error::http(ep.name, &raw)),

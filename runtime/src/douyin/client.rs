@@ -644,7 +644,10 @@ fn parse(ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
     match codes.iter().flatten().find(|c| **c != 0).copied() {
         None if codes.iter().any(Option::is_some) => {
             let data = env.data.and_then(|d| span_of(&raw.body, d));
-            Ok(Reply::new(raw, data, request_id))
+            let extra = env.extra.clone();
+            let mut reply = Reply::new(raw, data, request_id);
+            reply.extra = extra;
+            Ok(reply)
         }
         None if raw.status >= 400 => Err(http_error(&raw)),
         None => Err(Error::decode(
@@ -681,6 +684,7 @@ fn parse(ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
                 kind,
                 http_status: raw.status,
                 retry_after: raw.retry_after,
+                extra: env.extra.clone(),
             }))
         }
     }

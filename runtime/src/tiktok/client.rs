@@ -466,6 +466,7 @@ fn parse(success: i64, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
                 kind,
                 http_status: raw.status,
                 retry_after: raw.retry_after,
+                extra: None,
             }))
         }
         // No code, or "success" with an HTTP error status: not the platform's envelope.
