@@ -469,6 +469,17 @@ impl<P: Platform> Client<P> {
         })
     }
 
+    /// A handle that calls as `owner` (a shop, a seller, a user) with the token the client keeps
+    /// for it; it keeps this handle's shop cipher and timeout. Each platform names it
+    /// (`doudian::Client::shop`, `tiktok::Client::seller`, `douyin::Client::user`).
+    pub fn with_owner(&self, owner: impl Into<String>) -> Self {
+        self.with_scope(Scope {
+            token: None,
+            owner: Some(owner.into()),
+            ..self.scope.clone()
+        })
+    }
+
     /// A handle whose calls time out after `timeout` (the whole request), instead of the
     /// client's timeout: a slow report with a long one, a health check with a short one.
     pub fn with_timeout(&self, timeout: Duration) -> Self {

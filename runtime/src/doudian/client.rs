@@ -13,8 +13,8 @@ use crate::client::{self, Call, ClientBuilder, Facts, Reply, TokenSource, invali
 use crate::http::{Body, Part, PreparedRequest, RawResponse};
 use crate::token::BoxFuture;
 use crate::{
-    ApiError, Endpoint, Error, ErrorKind, Flags, HttpMethod, Query, Result, Scope, Secret, Token,
-    de, json as canonical, unix_now,
+    ApiError, Endpoint, Error, ErrorKind, Flags, HttpMethod, Query, Result, Secret, Token, de,
+    json as canonical, unix_now,
 };
 
 /// The platform marker of Doudian requests, and its plug-in to the runtime's client.
@@ -55,11 +55,7 @@ impl<C> ClientBuilder<Doudian, C> {
 impl Client {
     /// A handle that calls as the shop `shop_id`, with the token the client keeps for it.
     pub fn shop(&self, shop_id: impl Into<String>) -> Client {
-        self.with_scope(Scope {
-            owner: Some(shop_id.into()),
-            timeout: self.scope().timeout,
-            ..Scope::default()
-        })
+        self.with_owner(shop_id)
     }
 
     /// The shops whose tokens the store keeps for this app, sorted.

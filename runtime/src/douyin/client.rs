@@ -13,8 +13,8 @@ use crate::client::{self, Call, Facts, Reply, TokenSource, invalid, span_of};
 use crate::http::{Body, Part, PreparedRequest, RawResponse};
 use crate::token::BoxFuture;
 use crate::{
-    ApiError, Endpoint, Error, ErrorKind, Flags, HttpMethod, Query, Result, Scope, Secret, Token,
-    de, unix_now,
+    ApiError, Endpoint, Error, ErrorKind, Flags, HttpMethod, Query, Result, Secret, Token, de,
+    unix_now,
 };
 
 /// The platform marker of Douyin requests, and its plug-in to the runtime's client.
@@ -186,11 +186,7 @@ impl Client {
     /// A handle that calls as the user `open_id` with the token the client keeps for them (stored
     /// by [`Client::authorize`], refreshed ahead of expiry and when Douyin says it expired).
     pub fn user(&self, open_id: impl Into<String>) -> Client {
-        self.with_scope(Scope {
-            owner: Some(open_id.into()),
-            timeout: self.scope().timeout,
-            ..Scope::default()
-        })
+        self.with_owner(open_id)
     }
 
     /// The app's client key.

@@ -12,8 +12,7 @@ use crate::client::{self, Call, Facts, Reply, TokenSource, invalid, span_of};
 use crate::http::{Body, Part, PreparedRequest, RawResponse};
 use crate::token::BoxFuture;
 use crate::{
-    ApiError, Endpoint, Error, ErrorKind, Flags, HttpMethod, Query, Result, Scope, Secret, Token,
-    de,
+    ApiError, Endpoint, Error, ErrorKind, Flags, HttpMethod, Query, Result, Secret, Token, de,
 };
 
 /// The platform marker of TikTok Shop requests, and its plug-in to the runtime's client.
@@ -181,12 +180,7 @@ impl Client {
     /// A handle that calls as the seller `open_id`, with the token the client keeps for them; it
     /// keeps this handle's shop cipher.
     pub fn seller(&self, open_id: impl Into<String>) -> Client {
-        self.with_scope(Scope {
-            owner: Some(open_id.into()),
-            shop_cipher: self.scope().shop_cipher.clone(),
-            timeout: self.scope().timeout,
-            ..Scope::default()
-        })
+        self.with_owner(open_id)
     }
 
     /// A handle that targets the shop `cipher` (from `authorization.shops`) in shop-scoped calls;
