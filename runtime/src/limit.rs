@@ -273,7 +273,9 @@ return math.max(1, tonumber(oldest[2]) + window - now + 1)
 
         fn acquire<'a>(&'a self, key: &'a str, quota: Quota) -> BoxFuture<'a, Result<()>> {
             Box::pin(async move {
-                let script = ::redis::Script::new(ACQUIRE);
+                // The SHA-1 of the script, computed once per process.
+                static SCRIPT: std::sync::OnceLock<::redis::Script> = std::sync::OnceLock::new();
+                let script = SCRIPT.get_or_init(|| ::redis::Script::new(ACQUIRE));
                 loop {
                     let n = self.next.fetch_add(1, Ordering::Relaxed);
                     let mut con = self.con.clone();

@@ -34,32 +34,44 @@ impl std::fmt::Debug for RedisStore {
     }
 }
 
-const SAVE: &str = r"
+static SAVE: Lua = Lua(
+    r"
 local v = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if ARGV[2] ~= 'any' and tonumber(ARGV[2]) ~= v then return -1 end
 redis.call('HSET', KEYS[1], 'token', ARGV[1], 'version', v + 1)
 redis.call('SADD', KEYS[2], ARGV[3])
 return v + 1
-";
+",
+    std::sync::OnceLock::new(),
+);
 
-const DELETE: &str = r"
+static DELETE: Lua = Lua(
+    r"
 redis.call('SREM', KEYS[2], ARGV[1])
 return redis.call('DEL', KEYS[1])
-";
+",
+    std::sync::OnceLock::new(),
+);
 
-const LEASE: &str = r"
+static LEASE: Lua = Lua(
+    r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return 1
 end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
 return 0
-";
+",
+    std::sync::OnceLock::new(),
+);
 
-const RELEASE: &str = r"
+static RELEASE: Lua = Lua(
+    r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
-";
+",
+    std::sync::OnceLock::new(),
+);
 
 /// A reconnecting connection to `url`, and `Redis <address> <what>` naming it in errors.
 pub(crate) async fn connect(url: &str, what: &str) -> Result<(ConnectionManager, String)> {
@@ -74,6 +86,15 @@ pub(crate) async fn connect(url: &str, what: &str) -> Result<(ConnectionManager,
         .await
         .map_err(|e| store_error(&describe, format!("cannot connect: {e}")))?;
     Ok((con, describe))
+}
+
+/// A script's source, its SHA-1 computed once (`EVALSHA`, falling back to `EVAL`).
+struct Lua(&'static str, std::sync::OnceLock<redis::Script>);
+
+impl Lua {
+    fn script(&self) -> &redis::Script {
+        self.1.get_or_init(|| redis::Script::new(self.0))
+    }
 }
 
 impl RedisStore {
@@ -150,7 +171,8 @@ impl TokenStore for RedisStore {
                 Expect::Version(v) => v.to_string(),
             };
             let mut con = self.con.clone();
-            let v: i64 = redis::Script::new(SAVE)
+            let v: i64 = SAVE
+                .script()
                 .key(self.token_key(key))
                 .key(self.index_key())
                 .arg(text)
@@ -166,7 +188,8 @@ impl TokenStore for RedisStore {
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool>> {
         Box::pin(async move {
             let mut con = self.con.clone();
-            let n: i64 = redis::Script::new(DELETE)
+            let n: i64 = DELETE
+                .script()
                 .key(self.token_key(key))
                 .key(self.index_key())
                 .arg(key)
@@ -199,7 +222,8 @@ impl TokenStore for RedisStore {
     ) -> BoxFuture<'a, Result<bool>> {
         Box::pin(async move {
             let mut con = self.con.clone();
-            let got: i64 = redis::Script::new(LEASE)
+            let got: i64 = LEASE
+                .script()
                 .key(self.lease_key(key))
                 .arg(holder)
                 .arg(ttl.as_millis().max(1) as u64)
@@ -213,7 +237,8 @@ impl TokenStore for RedisStore {
     fn release<'a>(&'a self, key: &'a str, holder: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let mut con = self.con.clone();
-            let _: i64 = redis::Script::new(RELEASE)
+            let _: i64 = RELEASE
+                .script()
                 .key(self.lease_key(key))
                 .arg(holder)
                 .invoke_async(&mut con)
