@@ -106,20 +106,30 @@ async fn seed(store: &dyn TokenStore) {
         .unwrap();
 }
 
-fn worker(platform: &Running, store: &str, calls: usize, lease: Duration) -> Child {
+/// A worker process of the sandbox's Doudian app, with `args` (`name=value`) on top.
+fn start_worker(platform: &Running, args: &[String]) -> Child {
     let c = Credentials::default();
     Command::new(env!("CARGO_BIN_EXE_fleet_worker"))
         .arg(format!("base={}", platform.url(Platform::Doudian)))
         .arg(format!("key={}", c.doudian_key))
         .arg(format!("secret={}", c.doudian_secret))
-        .arg(format!("store={store}"))
-        .arg(format!("shop={SHOP}"))
-        .arg(format!("calls={calls}"))
-        .arg(format!("lease_ms={}", lease.as_millis()))
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("the worker starts")
+}
+
+fn worker(platform: &Running, store: &str, calls: usize, lease: Duration) -> Child {
+    start_worker(
+        platform,
+        &[
+            format!("store={store}"),
+            format!("shop={SHOP}"),
+            format!("calls={calls}"),
+            format!("lease_ms={}", lease.as_millis()),
+        ],
+    )
 }
 
 /// Wait for each worker without blocking the runtime the sandbox runs on; its output.
@@ -386,22 +396,19 @@ async fn workers_sharing_a_redis_limiter_keep_to_the_rate() {
     let Some(redis) = Redis::start() else { return };
     let platform = Sandbox::start(SandboxConfig::default()).await.unwrap();
     platform.grant(Platform::Doudian, "SHARED");
-    let c = Credentials::default();
     let (calls, window) = (10, Duration::from_millis(500));
     let started = Instant::now();
     let workers = (0..4)
         .map(|_| {
-            Command::new(env!("CARGO_BIN_EXE_fleet_worker"))
-                .arg(format!("base={}", platform.url(Platform::Doudian)))
-                .arg(format!("key={}", c.doudian_key))
-                .arg(format!("secret={}", c.doudian_secret))
-                .arg("token=SHARED")
-                .arg("calls=15")
-                .arg(format!("limit={calls}/{}", window.as_millis()))
-                .arg(format!("limiter={}", redis.url()))
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap()
+            start_worker(
+                &platform,
+                &[
+                    "token=SHARED".into(),
+                    "calls=15".into(),
+                    format!("limit={calls}/{}", window.as_millis()),
+                    format!("limiter={}", redis.url()),
+                ],
+            )
         })
         .collect();
     for (ok, out) in finish(workers).await {
