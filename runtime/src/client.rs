@@ -16,6 +16,8 @@
 //!
 //! Steps 2 to 5 are compiled once per platform, not once per endpoint. Every call is traced in one
 //! span schema: `call{platform, endpoint, request_id, attempt, status, latency_ms}`.
+//! Every attempt is also told to the client's [observers](crate::observe), before it is sent and
+//! after its answer is read.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -23,12 +25,14 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::ops::Range;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tracing::Instrument;
 
 use super::http::{Body, Part, PreparedRequest, RawResponse, Transport, with_retry};
+use super::observe::{Observer, Observers, RequestEvent, ResponseEvent};
 use super::token::BoxFuture;
 use super::{
     ApiRequest, ApiResponse, Endpoint, Error, ErrorKind, Flags, HttpConfig, MemoryStore,
@@ -222,6 +226,7 @@ pub struct ClientBuilder<P: Platform, C = Client<P>> {
     refresh_margin: Duration,
     refresh_lease: Duration,
     limits: RateLimits,
+    observers: Observers,
     /// The platform's own settings.
     pub options: P::Options,
     output: PhantomData<fn() -> C>,
@@ -240,6 +245,7 @@ impl<P: Platform, C> Clone for ClientBuilder<P, C> {
             refresh_margin: self.refresh_margin,
             refresh_lease: self.refresh_lease,
             limits: self.limits.clone(),
+            observers: self.observers.clone(),
             options: self.options.clone(),
             output: PhantomData,
         }
@@ -254,6 +260,7 @@ impl<P: Platform, C> fmt::Debug for ClientBuilder<P, C> {
             .field("secret", &self.secret)
             .field("http", &self.http)
             .field("options", &self.options)
+            .field("observers", &self.observers.len())
             .finish_non_exhaustive()
     }
 }
@@ -278,6 +285,7 @@ impl<P: Platform, C: From<Client<P>>> ClientBuilder<P, C> {
             refresh_margin,
             refresh_lease: crate::DEFAULT_REFRESH_LEASE,
             limits: RateLimits::default(),
+            observers: Observers::default(),
             options: P::Options::default(),
             output: PhantomData,
         }
@@ -377,6 +385,21 @@ impl<P: Platform, C: From<Client<P>>> ClientBuilder<P, C> {
         self
     }
 
+    /// Tell `observer` of every HTTP attempt of this client's calls, before it is sent and after
+    /// its answer is read: the endpoint, the attempt's number, the owner, then the status, the
+    /// latency, the error's kind and the request id, never a secret (see [`crate::observe`]).
+    /// Every handle of the client runs it, on every platform, token calls included. Call it again
+    /// to add another observer: all run, in the order set.
+    ///
+    /// ```ignore
+    /// let metrics = Arc::new(Metrics::default());        // impl Observer for Metrics
+    /// let client = Client::builder(key, secret).observe(metrics.clone()).build()?;
+    /// ```
+    pub fn observe(mut self, observer: impl Observer) -> Self {
+        self.observers.push(Arc::new(observer));
+        self
+    }
+
     /// Build the client.
     pub fn build(self) -> Result<C> {
         let refuse = |message: String| Error::InvalidRequest {
@@ -407,6 +430,7 @@ impl<P: Platform, C: From<Client<P>>> ClientBuilder<P, C> {
                     "production"
                 },
                 limits: self.limits.ready(),
+                observers: self.observers,
                 tokens: TokenManager::new(store, self.refresh_margin)
                     .with_lease(self.refresh_lease),
             }),
@@ -425,6 +449,7 @@ struct Inner<P: Platform> {
     /// `production` or `sandbox`: part of every token key.
     environment: &'static str,
     limits: RateLimits,
+    observers: Observers,
     tokens: TokenManager,
 }
 
@@ -714,7 +739,9 @@ impl<P: Platform> Client<P> {
         let ep = call.endpoint;
         let source = P::token_source(self, ep)?;
         let token = self.token(ep, &source, None).await?;
-        match self.send(call, token.as_ref()).await {
+        // The attempts made so far: the call sent again after a refresh counts on from them.
+        let made = AtomicU32::new(0);
+        match self.attempts(call, token.as_ref(), &made).await {
             Err(e)
                 if e.kind() == ErrorKind::TokenExpired
                     && matches!(source, TokenSource::Kept(_)) =>
@@ -725,7 +752,7 @@ impl<P: Platform> Client<P> {
                     "access token expired: refreshing once and retrying"
                 );
                 let fresh = self.token(ep, &source, token.as_ref()).await?;
-                self.send(call, fresh.as_ref()).await
+                self.attempts(call, fresh.as_ref(), &made).await
             }
             other => other,
         }
@@ -733,6 +760,17 @@ impl<P: Platform> Client<P> {
 
     /// Send `call` with `token`, signing afresh on each attempt the retry policy allows.
     pub async fn send(&self, call: &Call, token: Option<&Secret>) -> Result<Reply> {
+        self.attempts(call, token, &AtomicU32::new(0)).await
+    }
+
+    /// [`Client::send`], numbering the attempts on from `made` (the attempts the call already
+    /// made), which it counts up.
+    async fn attempts(
+        &self,
+        call: &Call,
+        token: Option<&Secret>,
+        made: &AtomicU32,
+    ) -> Result<Reply> {
         let ep = call.endpoint;
         let inner = &*self.inner;
         let span = tracing::info_span!(
@@ -745,10 +783,13 @@ impl<P: Platform> Client<P> {
             latency_ms = tracing::field::Empty,
         );
         let started = Instant::now();
+        let before = made.load(Ordering::Relaxed);
         let result = with_retry(&inner.transport.config.retry, ep, |n| {
             let span = &span;
             async move {
-                span.record("attempt", n + 1);
+                let attempt = before + n + 1;
+                made.store(attempt, Ordering::Relaxed);
+                span.record("attempt", attempt);
                 if !inner.limits.is_empty() {
                     let owner = self
                         .scope
@@ -761,12 +802,39 @@ impl<P: Platform> Client<P> {
                         .await?;
                 }
                 let prepared = P::sign(self, call, token, unix_now())?;
+                // Without observers, no event is built and no clock read.
+                let observed = (!inner.observers.is_empty()).then(|| {
+                    let event = RequestEvent::new(
+                        ep,
+                        &call.path,
+                        &prepared.url,
+                        attempt,
+                        self.scope.owner.as_deref(),
+                        self.scope.shop_cipher.as_deref(),
+                    );
+                    inner.observers.before_send(&event);
+                    (event, Instant::now())
+                });
                 let raw = inner
                     .transport
                     .send_within(ep.name, &prepared, self.scope.timeout)
-                    .await?;
-                span.record("status", raw.status);
-                P::parse(inner.facts, ep, raw)
+                    .await;
+                let latency = observed.as_ref().map(|(_, sent)| sent.elapsed());
+                let status = raw.as_ref().ok().map(|r| r.status);
+                if let Some(status) = status {
+                    span.record("status", status);
+                }
+                let result = raw.and_then(|raw| P::parse(inner.facts, ep, raw));
+                if let (Some((event, _)), Some(latency)) = (observed, latency) {
+                    let (error, request_id) = match &result {
+                        Ok(reply) => (None, reply.request_id.as_deref()),
+                        Err(e) => (Some(e), e.api().and_then(|a| a.request_id.as_deref())),
+                    };
+                    inner.observers.after_receive(&ResponseEvent::new(
+                        event, status, latency, error, request_id,
+                    ));
+                }
+                result
             }
         })
         .instrument(span.clone())

@@ -10,6 +10,7 @@ mod error;
 pub mod http;
 pub mod json;
 pub mod limit;
+pub mod observe;
 mod page;
 mod secret;
 pub mod tiktok;
@@ -26,6 +27,7 @@ pub use http::{HttpConfig, RetryPolicy};
 #[cfg(feature = "redis")]
 pub use limit::RedisLimiter;
 pub use limit::{LocalLimiter, Quota, RateLimiter, RateLimits};
+pub use observe::{Observer, RequestEvent, ResponseEvent};
 pub use page::{Page, PageFuture, PageKey, Pages, Paginated};
 pub use secret::Secret;
 #[cfg(feature = "postgres")]
