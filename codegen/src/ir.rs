@@ -7,7 +7,7 @@ use crate::error::{SpecError, SpecErrors};
 use crate::locate::{LazyLocations, Locations};
 use crate::naming;
 use crate::pool::parallel_map;
-use crate::source::{parse_yaml, read_text, rel};
+use crate::source::{Source, parse_yaml, read_text, rel};
 use crate::spec::{
     Deprecated, EnumKind, EnumValueSpec, EventSpec, FieldSpec, ModuleSpec, OrderedMap,
     PlatformSpec, Routing, TypeSpec,
@@ -387,14 +387,21 @@ pub fn load(root: &Path) -> Result<Api, SpecErrors> {
 
 /// Read and validate every spec under `spec_dir`; file names in errors are relative to `root`.
 pub fn load_dir(root: &Path, spec_dir: &Path) -> Result<Api, SpecErrors> {
+    load_from(Source::Disk, root, spec_dir)
+}
+
+/// Read and validate specs compiled into a program: `(path, text)` pairs whose paths start with
+/// `spec/` (`spec/doudian/platform.yaml`), as [`load`] would read them under a project root.
+pub fn load_embedded(files: &[(&str, &str)]) -> Result<Api, SpecErrors> {
+    load_from(Source::Embedded(files), Path::new(""), Path::new("spec"))
+}
+
+/// Read and validate every spec under `spec_dir` of `src`.
+pub fn load_from(src: Source<'_>, root: &Path, spec_dir: &Path) -> Result<Api, SpecErrors> {
     let mut errors = Vec::new();
     let mut platforms = Vec::new();
-    let mut dirs: Vec<PathBuf> = match std::fs::read_dir(spec_dir) {
-        Ok(rd) => rd
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .filter(|p| p.is_dir())
-            .collect(),
+    let mut dirs: Vec<PathBuf> = match src.folders(spec_dir) {
+        Ok(dirs) => dirs,
         Err(e) => {
             return Err(SpecErrors(vec![SpecError {
                 file: spec_dir.to_path_buf(),
@@ -408,7 +415,7 @@ pub fn load_dir(root: &Path, spec_dir: &Path) -> Result<Api, SpecErrors> {
     };
     dirs.sort();
     for dir in dirs {
-        if let Some(p) = load_platform(root, &dir, &mut errors) {
+        if let Some(p) = load_platform(src, root, &dir, &mut errors) {
             platforms.push(p);
         }
     }
@@ -419,9 +426,14 @@ pub fn load_dir(root: &Path, spec_dir: &Path) -> Result<Api, SpecErrors> {
     }
 }
 
-fn load_platform(root: &Path, dir: &Path, errors: &mut Vec<SpecError>) -> Option<Platform> {
+fn load_platform(
+    src: Source<'_>,
+    root: &Path,
+    dir: &Path,
+    errors: &mut Vec<SpecError>,
+) -> Option<Platform> {
     let platform_file = dir.join("platform.yaml");
-    let text = read_text(root, &platform_file, errors)?;
+    let text = read_text(src, root, &platform_file, errors)?;
     let spec: PlatformSpec = parse_yaml(root, &platform_file, &text, errors)?;
     let dir_name = dir
         .file_name()
@@ -445,10 +457,10 @@ fn load_platform(root: &Path, dir: &Path, errors: &mut Vec<SpecError>) -> Option
             )),
         });
     }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+    let mut files: Vec<PathBuf> = src
+        .files(dir)
         .ok()?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
+        .into_iter()
         .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
         .filter(|p| p.file_name().is_some_and(|n| n != "platform.yaml"))
         .collect();
@@ -469,7 +481,7 @@ fn load_platform(root: &Path, dir: &Path, errors: &mut Vec<SpecError>) -> Option
     {
         let path = files.remove(i);
         let mut errs = Vec::new();
-        let out = load_module(root, &path, routing, &BTreeMap::new(), &mut errs);
+        let out = load_module(src, root, &path, routing, &BTreeMap::new(), &mut errs);
         if let Some((m, _)) = &out {
             for t in &m.types {
                 let (name, kind) = match t {
@@ -483,7 +495,7 @@ fn load_platform(root: &Path, dir: &Path, errors: &mut Vec<SpecError>) -> Option
     }
     loaded.extend(parallel_map(&files, |path| {
         let mut errs = Vec::new();
-        let out = load_module(root, path, routing, &shared_kinds, &mut errs);
+        let out = load_module(src, root, path, routing, &shared_kinds, &mut errs);
         (out, errs)
     }));
     for (out, errs) in loaded {
@@ -643,13 +655,14 @@ fn check_shared_shapes(
 
 /// Read, parse and lower one module file.
 fn load_module(
+    src: Source<'_>,
     root: &Path,
     path: &Path,
     routing: Routing,
     shared: &BTreeMap<String, Option<EnumKind>>,
     errors: &mut Vec<SpecError>,
 ) -> Option<(Module, LazyLocations)> {
-    let text = read_text(root, path, errors)?;
+    let text = read_text(src, root, path, errors)?;
     let module_spec = parse_yaml::<ModuleSpec>(root, path, &text, errors)?;
     let stem = path
         .file_stem()

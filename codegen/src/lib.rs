@@ -11,15 +11,15 @@ pub mod locate;
 pub mod naming;
 pub mod openapi;
 mod pool;
-mod source;
+pub mod source;
 pub mod spec;
 pub mod sync;
 
 use std::path::{Path, PathBuf};
 
 use emit::{
-    FIXTURE_OUT_DIR, FIXTURE_SPEC_DIR, Files, GENERATED_DIR, MANIFEST, Options, README,
-    emit_crate_root, emit_features, emit_platform_root, render, with_coverage, with_features,
+    CRATE_README, FIXTURE_OUT_DIR, FIXTURE_SPEC_DIR, Files, GENERATED_DIR, MANIFEST, Options, README,
+    emit_crate_readme, emit_crate_root, emit_features, emit_platform_root, render, with_coverage, with_features,
 };
 
 pub use error::{SpecError, SpecErrors};
@@ -51,9 +51,11 @@ pub fn generate(root: &Path) -> Result<Files, SpecErrors> {
     // `spec/<platform>/guide.md`, facts from `platform.yaml`.
     let read_doc = |rel: &str| std::fs::read_to_string(root.join(rel)).unwrap_or_default();
     let out = Path::new(GENERATED_DIR);
+    let crate_doc = read_doc("spec/crate.md");
+    files.insert(out.join("lib.rs"), emit_crate_root(&api, &crate_doc));
     files.insert(
-        out.join("lib.rs"),
-        emit_crate_root(&api, &read_doc("spec/crate.md")),
+        PathBuf::from(CRATE_README),
+        emit_crate_readme(&api, &crate_doc),
     );
     for p in &api.platforms {
         let guide = read_doc(&format!("spec/{}/guide.md", p.name));

@@ -9,10 +9,87 @@ pub(crate) fn rel(root: &Path, p: &Path) -> PathBuf {
     p.strip_prefix(root).unwrap_or(p).to_path_buf()
 }
 
+/// Where spec files are read from: the disk, or files compiled into a program (the sandbox keeps
+/// the specs it was built from, so it runs without a checkout).
+#[derive(Clone, Copy)]
+pub enum Source<'a> {
+    /// Files and folders on disk.
+    Disk,
+    /// `(path, text)` pairs, the path relative to the root (`spec/doudian/platform.yaml`).
+    Embedded(&'a [(&'a str, &'a str)]),
+}
+
+impl Source<'_> {
+    /// The folders directly under `dir`.
+    pub(crate) fn folders(&self, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+        match self {
+            Source::Disk => Ok(std::fs::read_dir(dir)?
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()),
+            Source::Embedded(files) => {
+                let mut out: Vec<PathBuf> = Vec::new();
+                for (p, _) in *files {
+                    if let Ok(tail) = Path::new(p).strip_prefix(dir) {
+                        let mut parts = tail.components();
+                        if let (Some(first), Some(_)) = (parts.next(), parts.next()) {
+                            let folder = dir.join(first);
+                            if !out.contains(&folder) {
+                                out.push(folder);
+                            }
+                        }
+                    }
+                }
+                if out.is_empty() {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "no embedded spec files",
+                    ));
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// The files directly in `dir`.
+    pub(crate) fn files(&self, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+        match self {
+            Source::Disk => Ok(std::fs::read_dir(dir)?
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect()),
+            Source::Embedded(files) => Ok(files
+                .iter()
+                .map(|(p, _)| Path::new(p))
+                .filter(|p| p.parent() == Some(dir))
+                .map(Path::to_path_buf)
+                .collect()),
+        }
+    }
+
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        match self {
+            Source::Disk => std::fs::read(path),
+            Source::Embedded(files) => files
+                .iter()
+                .find(|(p, _)| Path::new(p) == path)
+                .map(|(_, text)| text.as_bytes().to_vec())
+                .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound)),
+        }
+    }
+}
+
 /// Read a file as UTF-8 text, or say where it is not.
-pub(crate) fn read_text(root: &Path, path: &Path, errors: &mut Vec<SpecError>) -> Option<String> {
+pub(crate) fn read_text(
+    src: Source<'_>,
+    root: &Path,
+    path: &Path,
+    errors: &mut Vec<SpecError>,
+) -> Option<String> {
     let file = rel(root, path);
-    let bytes = match std::fs::read(path) {
+    let bytes = match src.read(path) {
         Ok(b) => b,
         Err(e) => {
             errors.push(SpecError {

@@ -11,9 +11,12 @@
 //! so `client.execute(&req)` works for any endpoint, as in the platforms' own SDKs.
 //!
 //! # Cargo features
-//! `default = ["full"]` compiles every endpoint of every platform. To compile less, turn the
-//! defaults off and name what you use: a platform's runtime (`tiktok`, `doudian`, `douyin`), one module
-//! (`doudian-order`, `tiktok-product`, ...) or one platform's modules (`tiktok-full`).
+//! `default = ["full", "rustls-tls"]` compiles every endpoint of every platform and speaks HTTPS
+//! through rustls. To compile less, turn the defaults off and name what you use: a platform's runtime
+//! (`tiktok`, `doudian`, `douyin`), one module (`doudian-order`, `tiktok-product`, ...) or one
+//! platform's modules (`tiktok-full`), and a TLS: `rustls-tls`, or `native-tls` for the system's
+//! (OpenSSL, Secure Transport, SChannel). `postgres` and `redis` add the fleet token stores and the
+//! shared rate limiter.
 //!
 //! # Quick start
 //!
@@ -83,6 +86,8 @@
 //! platform's generated `Event` enum, with `Unknown` for events this version does not know).
 
 #![deny(missing_docs)]
+// docs.rs (`--cfg docsrs`, see Cargo.toml) marks each feature-gated item with its feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Generated code names the crate `::shop_api`, so the same code compiles here and in the tests crate.
 extern crate self as shop_api;

@@ -2,6 +2,9 @@
 //! [`Endpoint`] metadata, query and path encoding, lenient decoding, errors, pagination, secrets and
 //! the HTTP transport with its retry policy.
 
+// docs.rs (`--cfg docsrs`, see Cargo.toml) marks each feature-gated item with its feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod client;
 pub mod de;
 pub mod doudian;

@@ -34,7 +34,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -91,11 +91,16 @@ impl Default for Credentials {
     }
 }
 
+
+// The specs the sandbox was built with (build.rs).
+include!(concat!(env!("OUT_DIR"), "/specs.rs"));
+
 /// What the sandbox serves.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
-    /// The project root whose `spec/` routes the sandbox.
-    pub root: PathBuf,
+    /// The project root whose `spec/` routes the sandbox; `None` (the default) serves the specs
+    /// compiled into the sandbox, so it runs anywhere, without a checkout.
+    pub root: Option<PathBuf>,
     /// The credentials it accepts.
     pub credentials: Credentials,
     /// Lifetime of issued access tokens, in seconds.
@@ -105,7 +110,7 @@ pub struct SandboxConfig {
 impl Default for SandboxConfig {
     fn default() -> Self {
         SandboxConfig {
-            root: Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),
+            root: None,
             credentials: Credentials::default(),
             token_ttl: 7 * 24 * 3600,
         }
@@ -621,9 +626,13 @@ impl std::fmt::Debug for Sandbox {
 }
 
 impl Sandbox {
-    /// A sandbox routed by `config.root`'s specs.
+    /// A sandbox routed by `config.root`'s specs, or by the compiled-in ones.
     pub fn new(config: SandboxConfig) -> Result<Sandbox, String> {
-        let api = ir::load(&config.root).map_err(|e| e.to_string())?;
+        let api = match &config.root {
+            Some(root) => ir::load(root),
+            None => ir::load_embedded(SPECS),
+        }
+        .map_err(|e| e.to_string())?;
         Ok(Sandbox {
             state: Arc::new(State {
                 api,
@@ -751,7 +760,7 @@ impl Drop for Running {
     }
 }
 
-/// The axum router of a sandbox loaded from `config.root`'s specs.
+/// The axum router of a sandbox loaded from `config.root`'s specs, or the compiled-in ones.
 pub fn router(config: SandboxConfig) -> Result<axum::Router, String> {
     Ok(Sandbox::new(config)?.router())
 }

@@ -12,7 +12,7 @@ struct Args {
     /// The port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 8080)]
     port: u16,
-    /// The project root whose spec/ to serve (default: this checkout).
+    /// Serve the specs under this project root's spec/ (default: the specs compiled in).
     #[arg(long)]
     root: Option<PathBuf>,
     /// Lifetime of issued access tokens, in seconds.
@@ -29,7 +29,7 @@ async fn main() -> std::process::ExitCode {
         ..SandboxConfig::default()
     };
     if let Some(root) = args.root {
-        config.root = root;
+        config.root = Some(root);
     }
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
         Ok(l) => l,

@@ -266,3 +266,30 @@ async fn hooks_answer_after_admission_and_a_panicking_hook_is_named() {
     assert_eq!(seen[0].token.as_deref(), Some("GRANTED"));
     assert_eq!(seen[0].params["size"], 1);
 }
+
+#[test]
+fn the_sandbox_serves_the_specs_compiled_into_it_which_are_the_checkouts() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let on_disk = shop_api_codegen::ir::load(&root).expect("the checkout's specs load");
+    let compiled = shop_api_codegen::ir::load_embedded(shop_api_sandbox::SPECS)
+        .expect("the compiled-in specs load");
+    let routes = |api: &shop_api_codegen::ir::Api| {
+        api.platforms
+            .iter()
+            .flat_map(|p| {
+                p.modules.iter().flat_map(move |m| {
+                    m.endpoints
+                        .iter()
+                        .map(move |e| format!("{} {}", p.name, e.name))
+                })
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(routes(&compiled), routes(&on_disk));
+    assert!(routes(&compiled).len() > 300);
+    assert!(
+        shop_api_sandbox::SPECS
+            .iter()
+            .all(|(path, _)| path.starts_with("spec/")),
+    );
+}
