@@ -20,7 +20,12 @@ fn main() {
         let rel = f.strip_prefix(&root).expect("under the crate");
         let rel = rel.to_str().expect("UTF-8 spec paths").replace('\\', "/");
         println!("cargo::rerun-if-changed={}", f.display());
-        writeln!(out, "    ({rel:?}, include_str!({:?})),", f.display().to_string()).unwrap();
+        writeln!(
+            out,
+            "    ({rel:?}, include_str!({:?})),",
+            f.display().to_string()
+        )
+        .unwrap();
     }
     out.push_str("];\n");
     let dest = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("specs.rs");

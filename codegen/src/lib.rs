@@ -18,8 +18,9 @@ pub mod sync;
 use std::path::{Path, PathBuf};
 
 use emit::{
-    CRATE_README, FIXTURE_OUT_DIR, FIXTURE_SPEC_DIR, Files, GENERATED_DIR, MANIFEST, Options, README,
-    emit_crate_readme, emit_crate_root, emit_features, emit_platform_root, render, with_coverage, with_features,
+    CRATE_README, FIXTURE_OUT_DIR, FIXTURE_SPEC_DIR, Files, GENERATED_DIR, MANIFEST, Options,
+    README, emit_crate_readme, emit_crate_root, emit_features, emit_platform_root, render,
+    with_coverage, with_features,
 };
 
 pub use error::{SpecError, SpecErrors};

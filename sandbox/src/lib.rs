@@ -91,7 +91,6 @@ impl Default for Credentials {
     }
 }
 
-
 // The specs the sandbox was built with (build.rs).
 include!(concat!(env!("OUT_DIR"), "/specs.rs"));
 
