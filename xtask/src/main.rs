@@ -1,5 +1,7 @@
 //! `cargo xtask gen [--check]`: regenerate `generated/` from `spec/`, or check it is up to date.
 //! `cargo xtask openapi [--check]`: the same for the OpenAPI 3.1 documents in `openapi/`.
+//! `cargo xtask package [--install DIR]`: package the published crates, print their sizes, and
+//! install the CLI and the sandbox from the packages alone.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -37,6 +39,23 @@ enum Cmd {
     /// Time generation for the real specs and for synthetic specs 10x and 100x their size
     /// (run it as `cargo run --release -p xtask -- bench-gen` for release-build figures).
     BenchGen,
+    /// Package the published crates (`cargo package`) and print their sizes; with `--install DIR`,
+    /// also install `shop-api-cli` and `shop-api-sandbox` from those packages alone (offline, outside
+    /// the workspace) and run them: the sandbox from its compiled-in specs, the CLI against it.
+    Package {
+        /// Skip cargo's build of each package.
+        #[arg(long)]
+        no_verify: bool,
+        /// Package uncommitted changes too.
+        #[arg(long)]
+        allow_dirty: bool,
+        /// Install the binaries under this root (`DIR/bin`) and run them.
+        #[arg(long, value_name = "DIR")]
+        install: Option<PathBuf>,
+        /// Install debug builds (faster; what CI runs).
+        #[arg(long)]
+        debug: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -60,6 +79,26 @@ fn main() -> ExitCode {
             }
         }
         Cmd::Openapi { check, root } => openapi(&root.unwrap_or_else(project_root), check),
+        Cmd::Package {
+            no_verify,
+            allow_dirty,
+            install,
+            debug,
+        } => {
+            let opts = package::Options {
+                no_verify,
+                allow_dirty,
+                install,
+                debug,
+            };
+            match package::package(&project_root(), &opts) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Cmd::BenchGen => match bench::run(&project_root()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -71,6 +110,7 @@ fn main() -> ExitCode {
 }
 
 mod bench;
+mod package;
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
