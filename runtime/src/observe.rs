@@ -7,7 +7,9 @@
 //! timeout or a rate limit, and the call sent again after a refreshed token, each make one
 //! [`before_send`](Observer::before_send) and one [`after_receive`](Observer::after_receive),
 //! with the attempt's number. An attempt refused before anything is sent (a signing error, a
-//! shared rate limiter that cannot be reached) makes neither.
+//! shared rate limiter that cannot be reached) makes neither; an attempt whose call is dropped
+//! while it waits for the answer (the caller's own timeout, a cancelled task) makes no
+//! `after_receive`.
 //!
 //! The events hold what identifies a call and nothing secret: the platform, the endpoint, the
 //! method, the path and the URL without its query (which carries signatures and, on some
