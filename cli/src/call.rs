@@ -1,17 +1,17 @@
 //! Calling an endpoint chosen by name: decode the request into its typed struct, then send it.
 
-use std::future::Future;
-use std::pin::Pin;
+use std::marker::PhantomData;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use shop_api::runtime::{self, ApiRequest, Client, ClientBuilder, Endpoint, EndpointVisitor};
+use shop_api::runtime::http::Part;
+use shop_api::runtime::{
+    self, ApiRequest, Call, Client, ClientBuilder, Endpoint, EndpointVisitor, Flags, Query, Reply,
+};
 use shop_api::{doudian, douyin, tiktok};
 
 use crate::env::Env;
-use crate::{CallArgs, Failure, Platform};
-
-type Boxed<'a> = Pin<Box<dyn Future<Output = Result<String, Failure>> + 'a>>;
+use crate::{CallArgs, Failure, Platform, pages, upload};
 
 /// Build the request object from `--json` and `--param`s.
 pub fn request_object(args: &CallArgs) -> Result<Value, Failure> {
@@ -35,9 +35,24 @@ pub fn request_object(args: &CallArgs) -> Result<Value, Failure> {
 }
 
 /// Decode `params` into the endpoint's request type, refusing unknown fields, wrong types and
-/// missing required fields with a message that names them.
-pub fn decode_request<R: ApiRequest>(params: &Value) -> Result<R, Failure> {
+/// missing required fields with a message that names them. `files` are the names of the file
+/// parts given with `--file`: fields of the request too.
+pub fn decode_request<R: ApiRequest>(params: &Value, files: &[&str]) -> Result<R, Failure> {
     let ep = R::ENDPOINT;
+    let mut with_files;
+    let params = if files.is_empty() {
+        params
+    } else {
+        // A file part stands for its field: an empty text the part replaces when sent.
+        with_files = params.clone();
+        if let Value::Object(m) = &mut with_files {
+            for name in files {
+                m.entry(*name)
+                    .or_insert_with(|| Value::String(String::new()));
+            }
+        }
+        &with_files
+    };
     let text = params.to_string();
     let mut unknown = Vec::new();
     let de = &mut serde_json::Deserializer::from_str(&text);
@@ -46,6 +61,12 @@ pub fn decode_request<R: ApiRequest>(params: &Value) -> Result<R, Failure> {
     // Lenient, as responses are: `--param shop_id=123` fills a text field.
     let req: R = serde_path_to_error::deserialize(runtime::de::Lenient(ignored))
         .map_err(|e| Failure::Usage(format!("{}: field `{}`: {}", ep.name, e.path(), e.inner())))?;
+    if let Some(part) = unknown.iter().find(|u| files.contains(&u.as_str())) {
+        return Err(Failure::Usage(format!(
+            "--file {part}: {} has no field `{part}`; see {}",
+            ep.name, ep.doc_url
+        )));
+    }
     if !unknown.is_empty() {
         return Err(Failure::Usage(format!(
             "{}: unknown field{} {}; see {}",
@@ -66,8 +87,13 @@ pub fn decode_request<R: ApiRequest>(params: &Value) -> Result<R, Failure> {
         .filter(|k| params.get(*k).is_none())
         .collect();
     if !missing.is_empty() {
+        let hint = if ep.flags.contains(Flags::MULTIPART) {
+            " (give each file with --file PART=@PATH)"
+        } else {
+            ""
+        };
         return Err(Failure::Usage(format!(
-            "{}: missing required field(s) {}",
+            "{}: missing required field(s) {}{hint}",
             ep.name,
             missing.join(", ")
         )));
@@ -75,36 +101,82 @@ pub fn decode_request<R: ApiRequest>(params: &Value) -> Result<R, Failure> {
     Ok(req)
 }
 
-/// Calls the endpoint the visitor is given: the request is decoded into its typed struct (which
-/// checks it), then everything after goes through the client core, compiled once per platform.
-struct Visit<'a, P: runtime::Platform> {
-    client: &'a Client<P>,
-    params: &'a Value,
-    dry_run: bool,
+/// Decode a request object into an endpoint's type and encode it, with file parts, into a call.
+pub type PrepareFn<P> = fn(&Client<P>, &Value, Vec<Part>) -> Result<Prepared, Failure>;
+
+/// An endpoint found by name: its facts, and the two steps that are the endpoint's own (decoding
+/// the request into its type, decoding the response's `data` from its type), as plain function
+/// pointers. Everything else (sending, paging, uploads, `--dry-run`) is written once per platform
+/// and goes through the client core, compiled once per platform, not once per endpoint.
+pub struct Resolved<P: runtime::Platform> {
+    /// The endpoint.
+    pub endpoint: &'static Endpoint,
+    /// Decode the request object into the endpoint's type (which checks it) and encode it, with
+    /// the file parts of an upload, into a call.
+    pub prepare: PrepareFn<P>,
+    /// The reply's `data`, decoded into the endpoint's response type, as JSON (pretty or compact).
+    pub render: fn(&Reply, bool) -> Result<String, Failure>,
 }
 
-impl<'a, P: runtime::Platform> EndpointVisitor<P> for Visit<'a, P> {
-    type Output = Boxed<'a>;
-    fn visit<R: ApiRequest<Platform = P> + 'static>(self) -> Boxed<'a> {
-        let call = decode_request::<R>(self.params)
-            .and_then(|req| Ok(self.client.encode(&req, Vec::new())?));
-        let (client, dry_run) = (self.client, self.dry_run);
-        Box::pin(async move {
-            let call = call?;
-            if dry_run {
-                return Ok(client.prepare_call(&call).await?.to_string());
-            }
-            // Sent through the core (compiled once per platform); only the decoding of `data`
-            // into the endpoint's type, which prints ids and amounts as the spec types them, is
-            // the endpoint's own.
-            let data = client
-                .call(&call)
-                .await?
-                .decode::<R::Response>(R::ENDPOINT)?
-                .data;
-            serde_json::to_string_pretty(&data).map_err(|e| Failure::Usage(e.to_string()))
-        })
+/// A request ready to send.
+pub struct Prepared {
+    /// The call.
+    pub call: Call,
+    /// The request's body fields and query parameters as its type took them, by wire name.
+    pub fields: Map<String, Value>,
+}
+
+/// Resolves an endpoint's request type (the visitor of each platform's `dispatch`).
+pub struct Resolve<P>(PhantomData<fn() -> P>);
+
+impl<P: runtime::Platform> EndpointVisitor<P> for Resolve<P> {
+    type Output = Resolved<P>;
+    fn visit<R: ApiRequest<Platform = P> + 'static>(self) -> Resolved<P> {
+        Resolved {
+            endpoint: R::ENDPOINT,
+            prepare: prepare::<P, R>,
+            render: render::<R>,
+        }
     }
+}
+
+fn prepare<P: runtime::Platform, R: ApiRequest<Platform = P>>(
+    client: &Client<P>,
+    params: &Value,
+    files: Vec<Part>,
+) -> Result<Prepared, Failure> {
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    let req = decode_request::<R>(params, &names)?;
+    let mut fields = match serde_json::to_value(&req) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    let mut query = Query::new();
+    req.write_query(&mut query);
+    for (k, v) in query.pairs() {
+        fields.insert(k.to_owned(), Value::String(v.to_owned()));
+    }
+    let call = client.encode(&req, files).map_err(|e| match e {
+        // Refused before sending: the request's fault.
+        shop_api::Error::InvalidRequest { .. } if R::ENDPOINT.flags.contains(Flags::MULTIPART) => {
+            Failure::Usage(format!("{e} (give each file with --file PART=@PATH)"))
+        }
+        shop_api::Error::InvalidRequest { .. } => Failure::Usage(e.to_string()),
+        e => Failure::Call(e),
+    })?;
+    Ok(Prepared { call, fields })
+}
+
+/// Sent through the core; only the decoding of `data` into the endpoint's type, which prints
+/// ids and amounts as the spec types them, is the endpoint's own.
+fn render<R: ApiRequest>(reply: &Reply, pretty: bool) -> Result<String, Failure> {
+    let data = reply.decode::<R::Response>(R::ENDPOINT)?.data;
+    let text = if pretty {
+        serde_json::to_string_pretty(&data)
+    } else {
+        serde_json::to_string(&data)
+    };
+    text.map_err(|e| Failure::Usage(e.to_string()))
 }
 
 /// The settings every platform's client takes from the command line.
@@ -134,23 +206,30 @@ where
     })
 }
 
-/// Call `args.endpoint` of the platform `client` serves, found by `dispatch` among `all`.
-async fn call<'a, P: runtime::Platform>(
-    client: &'a Client<P>,
-    dispatch: fn(&str, Visit<'a, P>) -> Option<Boxed<'a>>,
+/// Call `args.endpoint` of the platform `client` serves, found by `dispatch` among `all`, and
+/// print what it gives.
+async fn call<P: runtime::Platform>(
+    client: &Client<P>,
+    dispatch: fn(&str, Resolve<P>) -> Option<Resolved<P>>,
     all: Vec<&'static Endpoint>,
-    args: &'a CallArgs,
-    params: &'a Value,
-) -> Result<String, Failure> {
-    let visit = Visit {
-        client,
-        params,
-        dry_run: args.dry_run,
+    args: &CallArgs,
+    params: &Value,
+) -> Result<(), Failure> {
+    let Some(ep) = dispatch(&args.endpoint, Resolve(PhantomData)) else {
+        return Err(unknown_endpoint(client.facts().name, &args.endpoint, &all));
     };
-    match dispatch(&args.endpoint, visit) {
-        Some(fut) => fut.await,
-        None => Err(unknown_endpoint(client.facts().name, &args.endpoint, &all)),
+    let files = upload::parts(&args.files, ep.endpoint, &all)?;
+    if args.all_pages {
+        return pages::all(client, &ep, args, params).await;
     }
+    let prepared = (ep.prepare)(client, params, files)?;
+    if args.dry_run {
+        crate::emit(&client.prepare_call(&prepared.call).await?.to_string());
+        return Ok(());
+    }
+    let reply = client.call(&prepared.call).await?;
+    crate::emit(&(ep.render)(&reply, true)?);
+    Ok(())
 }
 
 fn unknown_endpoint(platform: &str, name: &str, all: &[&Endpoint]) -> Failure {
@@ -179,7 +258,7 @@ fn unknown_endpoint(platform: &str, name: &str, all: &[&Endpoint]) -> Failure {
 /// `shop-api <platform> <endpoint> ...`: only the credentials differ between platforms.
 pub async fn run(platform: Platform, env: &Env, args: &CallArgs) -> Result<(), Failure> {
     let params = &request_object(args)?;
-    let out = match platform {
+    match platform {
         Platform::Doudian => {
             let mut b = doudian::Client::builder(
                 env.require("DOUDIAN_APP_KEY")?,
@@ -196,7 +275,7 @@ pub async fn run(platform: Platform, env: &Env, args: &CallArgs) -> Result<(), F
                 args,
                 params,
             )
-            .await?
+            .await
         }
         Platform::Tiktok => {
             let b = tiktok::Client::builder(
@@ -207,7 +286,7 @@ pub async fn run(platform: Platform, env: &Env, args: &CallArgs) -> Result<(), F
             if let Some(c) = env.get("TIKTOK_SHOP_CIPHER") {
                 client = client.with_shop_cipher(c);
             }
-            call(&client, tiktok::dispatch, tiktok::endpoints(), args, params).await?
+            call(&client, tiktok::dispatch, tiktok::endpoints(), args, params).await
         }
         Platform::Douyin => {
             if args.sandbox {
@@ -222,11 +301,9 @@ pub async fn run(platform: Platform, env: &Env, args: &CallArgs) -> Result<(), F
                 env.require("DOUYIN_CLIENT_SECRET")?,
             );
             let client = configure(b, args, env.get("DOUYIN_ACCESS_TOKEN"))?;
-            call(&client, douyin::dispatch, douyin::endpoints(), args, params).await?
+            call(&client, douyin::dispatch, douyin::endpoints(), args, params).await
         }
-    };
-    crate::emit(&out);
-    Ok(())
+    }
 }
 
 /// `shop-api list [platform]`
@@ -292,6 +369,9 @@ pub async fn doudian_token(
         dry_run: false,
         timeout: 30,
         proxy: None,
+        all_pages: false,
+        from: None,
+        files: Vec::new(),
     };
     run(Platform::Doudian, env, &args).await
 }
@@ -334,6 +414,9 @@ pub async fn douyin_token(
         dry_run: false,
         timeout: 30,
         proxy: None,
+        all_pages: false,
+        from: None,
+        files: Vec::new(),
     };
     run(Platform::Douyin, env, &args).await
 }

@@ -5,6 +5,8 @@
 
 mod call;
 mod env;
+mod pages;
+mod upload;
 
 use std::process::ExitCode;
 
@@ -113,6 +115,18 @@ pub struct CallArgs {
     /// `HTTP_PROXY` variables apply as usual.
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
+    /// Fetch every page of a paged endpoint and print each item as one line of JSON (NDJSON), as
+    /// the pages arrive; a progress bar goes to stderr when it is a terminal. On an error, the
+    /// `--from` flag that resumes at the page that failed is printed (exit 1).
+    #[arg(long)]
+    pub all_pages: bool,
+    /// With --all-pages: start at this page number or cursor, as a run that stopped printed it.
+    #[arg(long, value_name = "page=N|cursor=TOKEN", requires = "all_pages", value_parser = pages::parse_from)]
+    pub from: Option<shop_api::runtime::PageKey>,
+    /// A file of an upload endpoint (flag `multipart`): the form part's name and the file's path,
+    /// `data=@photo.jpg` (repeat for each file). Its file name and content type are the path's.
+    #[arg(long = "file", value_name = "PART=@PATH")]
+    pub files: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -206,6 +220,17 @@ pub enum Failure {
     Call(shop_api::Error),
     /// A check failed (a webhook that does not verify): exit 1.
     Rejected(String),
+    /// `--all-pages` stopped part-way: the failure, the `--from` flag that resumes at the page
+    /// that failed (`None` when it was the first page of a cursor endpoint), and how many items
+    /// were printed before it.
+    Stopped {
+        /// What failed.
+        failure: Box<Failure>,
+        /// `--from page=7`, `--from cursor=XYZ`.
+        resume: Option<String>,
+        /// The items printed before.
+        printed: u64,
+    },
 }
 
 impl From<shop_api::Error> for Failure {
@@ -384,6 +409,22 @@ fn fail(f: Failure) -> ExitCode {
         Failure::Rejected(msg) => {
             eprintln!("error: {msg}");
             ExitCode::from(1)
+        }
+        Failure::Stopped {
+            failure,
+            resume,
+            printed,
+        } => {
+            let code = fail(*failure);
+            eprintln!(
+                "stopped after {printed} item{}",
+                if printed == 1 { "" } else { "s" }
+            );
+            match resume {
+                Some(flag) => eprintln!("resume with: {flag}"),
+                None => eprintln!("resume with: the same command (the first page failed)"),
+            }
+            code
         }
     }
 }
