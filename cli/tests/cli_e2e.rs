@@ -569,7 +569,7 @@ async fn through_the_sandbox_without_credentials() {
     )
     .await;
     assert_eq!(tiktok.code, 1);
-    assert!(tiktok.stderr.contains("code: 105001"), "{}", tiktok.stderr);
+    assert!(tiktok.stderr.contains("code: 36009004"), "{}", tiktok.stderr);
 }
 
 /// `shop-api list | head -0`: the reader is gone before anything is written; the program ends

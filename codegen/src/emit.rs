@@ -227,7 +227,7 @@ pub fn emit_platform_root(p: &Platform, guide: &str) -> String {
          /// success code, and the endpoints the runtime calls itself.\n\
          pub static FACTS: crate::runtime::Facts = crate::runtime::Facts {{\n",
         p.name,
-        inner_doc(guide),
+        inner_doc(&format!("{}{}", guide.trim_end(), emit_error_table(p))),
     );
     out.push_str(&format!("    name: {:?},\n", p.name));
     out.push_str(&format!("    base_url: {:?},\n", p.base_url));
@@ -240,11 +240,86 @@ pub fn emit_platform_root(p: &Platform, guide: &str) -> String {
     out.push_str(&format!("    version: {:?},\n", p.version));
     out.push_str(&format!("    token_header: {},\n", text(&p.token_header)));
     out.push_str(&format!("    success_code: {},\n", p.success_code));
-    out.push_str(&format!("    endpoints: {endpoints},\n}};\n\n"));
+    out.push_str(&format!("    endpoints: {endpoints},\n"));
+    out.push_str(&emit_error_rows(p));
+    out.push_str("};\n\n");
     out.push_str(&format!(
         "shop_api_runtime::{}_api!(FACTS);\n\n#[rustfmt::skip]\nmod api;\npub use api::*;\n",
         p.name
     ));
+    out
+}
+
+/// The `errors:` field of a platform's `FACTS`: its error catalogue, row by row.
+fn emit_error_rows(p: &Platform) -> String {
+    if p.errors.is_empty() {
+        return "    errors: &[],\n".to_owned();
+    }
+    let opt = |v: &Option<String>| match v {
+        Some(s) => format!("Some({s:?})"),
+        None => "None".to_owned(),
+    };
+    let mut out = String::from("    errors: &[\n");
+    for e in &p.errors {
+        out.push_str(&format!(
+            "        crate::runtime::ErrorEntry {{ code: {}, sub_code: {}, keyword: {}, endpoints: &[{}], message: {:?}, sub_message: {}, meaning: {:?}, kind: crate::runtime::ErrorKind::{}, retry: {}, doc_url: {:?} }},\n",
+            e.code,
+            opt(&e.sub_code),
+            opt(&e.keyword),
+            e.endpoints.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", "),
+            e.message,
+            opt(&e.sub_message),
+            e.meaning,
+            e.kind.variant(),
+            e.retry,
+            e.doc_url,
+        ));
+    }
+    out.push_str("    ],\n");
+    out
+}
+
+/// The error catalogue as a table for the platform module's docs.
+fn emit_error_table(p: &Platform) -> String {
+    if p.errors.is_empty() {
+        return String::new();
+    }
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let mut out = String::from(
+        "\n# Error codes\nThe platform's error codes, from its official tables (`errors:` of\n`platform.yaml`): an error envelope becomes [`crate::runtime::ApiError`] with the row's\n[`crate::ErrorKind`]; a code no row holds is `Other`.\n\n| code | sub-code / keyword / endpoints | message | meaning | kind | retry | source |\n| ---: | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for e in &p.errors {
+        let mut when = Vec::new();
+        if let Some(s) = &e.sub_code {
+            when.push(format!("`{s}`"));
+        }
+        if let Some(k) = &e.keyword {
+            when.push(format!("message has \"{k}\""));
+        }
+        if !e.endpoints.is_empty() {
+            when.push(
+                e.endpoints
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+        }
+        let message = match &e.sub_message {
+            Some(sub) => format!("{} / {}", e.message, sub),
+            None => e.message.clone(),
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | `{}` | {} | [doc]({}) |\n",
+            e.code,
+            when.join(", "),
+            cell(&message),
+            cell(&e.meaning),
+            e.kind.variant(),
+            if e.retry { "yes" } else { "" },
+            e.doc_url
+        ));
+    }
     out
 }
 

@@ -51,6 +51,33 @@ pub struct Platform {
     pub core: Vec<String>,
     /// Modules, by name.
     pub modules: Vec<Module>,
+    /// The error catalogue (`errors:`), each row's doc page resolved.
+    pub errors: Vec<ErrorCode>,
+}
+
+/// One row of a platform's error catalogue.
+#[derive(Debug, Clone)]
+pub struct ErrorCode {
+    /// The envelope's code.
+    pub code: i64,
+    /// The sub-code pattern.
+    pub sub_code: Option<String>,
+    /// A word looked for in the message.
+    pub keyword: Option<String>,
+    /// The endpoints the row is for (empty: all).
+    pub endpoints: Vec<String>,
+    /// The table's message.
+    pub message: String,
+    /// The table's sub-message.
+    pub sub_message: Option<String>,
+    /// What it means.
+    pub meaning: String,
+    /// The runtime's category.
+    pub kind: crate::spec::ErrorKindSpec,
+    /// Whether to try again later.
+    pub retry: bool,
+    /// The official page.
+    pub doc_url: String,
 }
 
 impl Platform {
@@ -575,7 +602,17 @@ fn load_platform(
     if modules.iter().any(|m| m.name == SHARED) {
         core.push(SHARED.to_owned());
     }
+    let catalogue = lower_errors(
+        root,
+        &platform_file,
+        &text,
+        spec.errors.as_ref(),
+        spec.success_code,
+        &names,
+        errors,
+    );
     Some(Platform {
+        errors: catalogue,
         core,
         name: spec.name,
         display_name: spec.display_name,
@@ -687,6 +724,92 @@ fn load_module(
     let module = lower_module(&mut cx, &module_spec, &stem, routing, shared);
     let locs = std::mem::take(&mut cx.locs);
     Some((module, locs))
+}
+
+/// The catalogue's rows with their doc page resolved; a row naming an unknown endpoint, a doc page
+/// that is not an https URL, the success code, or a second row for the same case is an error.
+fn lower_errors(
+    root: &Path,
+    platform_file: &Path,
+    text: &str,
+    spec: Option<&crate::spec::ErrorsSpec>,
+    success_code: i64,
+    endpoints: &BTreeSet<String>,
+    errors: &mut Vec<SpecError>,
+) -> Vec<ErrorCode> {
+    let Some(spec) = spec else {
+        return Vec::new();
+    };
+    let locs = Locations::index(text);
+    let mut push = |field: String, message: String, hint: &str| {
+        let (line, column) = split(locs.find(&["errors", "codes"]).or(locs.find(&["errors"])));
+        errors.push(SpecError {
+            file: rel(root, platform_file),
+            line,
+            column,
+            field,
+            message,
+            hint: Some(hint.into()),
+        });
+    };
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for (i, c) in spec.codes.iter().enumerate() {
+        let field = format!("errors.codes[{i}]");
+        let doc_url = c.doc.clone().unwrap_or_else(|| spec.doc.clone());
+        if !doc_url.starts_with("https://") {
+            push(
+                format!("{field}.doc"),
+                format!("`{doc_url}` is not an https URL"),
+                "name the official page the row is taken from",
+            );
+        }
+        if c.code == success_code {
+            push(
+                format!("{field}.code"),
+                format!("{} is the platform's success code", c.code),
+                "success is `success_code`, not a row of the error catalogue",
+            );
+        }
+        for e in &c.endpoints {
+            if !endpoints.contains(e) {
+                push(
+                    format!("{field}.endpoints"),
+                    format!("`{e}` is not an endpoint of the platform"),
+                    "name an endpoint defined in one of the platform's module files",
+                );
+            }
+        }
+        let key = (
+            c.code,
+            c.sub_code.clone(),
+            c.keyword.clone(),
+            c.endpoints.clone(),
+        );
+        if !seen.insert(key) {
+            push(
+                format!("{field}.code"),
+                format!(
+                    "a second row for code {} with the same sub-code, keyword and endpoints",
+                    c.code
+                ),
+                "merge the two rows",
+            );
+        }
+        out.push(ErrorCode {
+            code: c.code,
+            sub_code: c.sub_code.clone(),
+            keyword: c.keyword.clone(),
+            endpoints: c.endpoints.clone(),
+            message: c.message.clone(),
+            sub_message: c.sub_message.clone(),
+            meaning: c.meaning.clone(),
+            kind: c.kind,
+            retry: c.retry,
+            doc_url,
+        });
+    }
+    out
 }
 
 fn split(p: Option<(usize, usize)>) -> (Option<usize>, Option<usize>) {

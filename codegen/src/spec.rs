@@ -129,6 +129,101 @@ pub struct PlatformSpec {
     /// is, with no feature of their own.
     #[serde(default)]
     pub core: Vec<String>,
+    /// The error catalogue, from the platform's official error tables.
+    #[serde(default)]
+    pub errors: Option<ErrorsSpec>,
+}
+
+/// `errors:` of platform.yaml: the platform's error codes, from its official error tables only.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorsSpec {
+    /// The official page of the table (each row may name another).
+    pub doc: String,
+    /// The rows.
+    pub codes: Vec<ErrorCodeSpec>,
+}
+
+/// One row of the error catalogue.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorCodeSpec {
+    /// The envelope's code.
+    pub code: i64,
+    /// The sub-code: matched exactly, as the prefix before a `:`, or, ending in `*`, as a prefix.
+    #[serde(default)]
+    pub sub_code: Option<String>,
+    /// For a code reused for several failures: a word looked for in the message.
+    #[serde(default)]
+    pub keyword: Option<String>,
+    /// The endpoints the row is for, when the code means something else elsewhere.
+    #[serde(default)]
+    pub endpoints: Vec<String>,
+    /// The message as the table writes it.
+    pub message: String,
+    /// The sub-message as the table writes it.
+    #[serde(default)]
+    pub sub_message: Option<String>,
+    /// What it means and what to do.
+    pub meaning: String,
+    /// The runtime's category.
+    pub kind: ErrorKindSpec,
+    /// Whether the table says to try again later.
+    #[serde(default)]
+    pub retry: bool,
+    /// The official page of this row, when not the table's.
+    #[serde(default)]
+    pub doc: Option<String>,
+}
+
+/// The runtime's `ErrorKind`s a catalogue row may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKindSpec {
+    /// Refresh the access token.
+    TokenExpired,
+    /// The seller or user must authorize again.
+    AuthorizationLapsed,
+    /// Invalid app or call credentials.
+    Auth,
+    /// A scope or permission is missing.
+    Permission,
+    /// A parameter is missing or invalid.
+    InvalidParam,
+    /// The signature is missing or wrong.
+    InvalidSign,
+    /// Too many calls.
+    RateLimited,
+    /// The platform failed.
+    Server,
+    /// The API was taken offline.
+    Offline,
+    /// The IP is not allowed.
+    IpNotAllowed,
+    /// The platform timed out.
+    Timeout,
+    /// Anything else.
+    Other,
+}
+
+impl ErrorKindSpec {
+    /// The `ErrorKind` variant's name.
+    pub fn variant(self) -> &'static str {
+        match self {
+            ErrorKindSpec::TokenExpired => "TokenExpired",
+            ErrorKindSpec::AuthorizationLapsed => "AuthorizationLapsed",
+            ErrorKindSpec::Auth => "Auth",
+            ErrorKindSpec::Permission => "Permission",
+            ErrorKindSpec::InvalidParam => "InvalidParam",
+            ErrorKindSpec::InvalidSign => "InvalidSign",
+            ErrorKindSpec::RateLimited => "RateLimited",
+            ErrorKindSpec::Server => "Server",
+            ErrorKindSpec::Offline => "Offline",
+            ErrorKindSpec::IpNotAllowed => "IpNotAllowed",
+            ErrorKindSpec::Timeout => "Timeout",
+            ErrorKindSpec::Other => "Other",
+        }
+    }
 }
 
 /// One module file: `spec/<platform>/<module>.yaml`.

@@ -35,9 +35,9 @@ use super::http::{Body, Part, PreparedRequest, RawResponse, Transport, with_retr
 use super::observe::{Observer, Observers, RequestEvent, ResponseEvent};
 use super::token::BoxFuture;
 use super::{
-    ApiRequest, ApiResponse, Endpoint, Error, ErrorKind, Flags, HttpConfig, MemoryStore,
-    PageFuture, Pages, Paginated, Query, RateLimits, Result, RetryPolicy, Secret, TokenManager,
-    TokenStore, decode_data, json, unix_now,
+    ApiRequest, ApiResponse, Endpoint, Error, ErrorEntry, ErrorKind, Flags, HttpConfig,
+    MemoryStore, PageFuture, Pages, Paginated, Query, RateLimits, Result, RetryPolicy, Secret,
+    TokenManager, TokenStore, decode_data, json, unix_now,
 };
 
 /// The facts of a platform that its `platform.yaml` states: hosts, protocol version, header names
@@ -62,9 +62,34 @@ pub struct Facts {
     pub success_code: i64,
     /// The endpoints the runtime itself calls (token calls), from the platform's `core` modules.
     pub endpoints: &'static [&'static Endpoint],
+    /// The error catalogue (`errors:` of platform.yaml), from the official error tables.
+    pub errors: &'static [ErrorEntry],
 }
 
 impl Facts {
+    /// The catalogue's row for an error envelope, if it has one.
+    pub fn error_entry(
+        &self,
+        endpoint: &str,
+        code: i64,
+        sub_code: &str,
+        message: &str,
+    ) -> Option<&'static ErrorEntry> {
+        ErrorEntry::lookup(self.errors, code, sub_code, message, endpoint)
+    }
+
+    /// The category of an error envelope, by the catalogue; [`ErrorKind::Other`] for a code the
+    /// official tables do not hold.
+    pub fn error_kind(
+        &self,
+        endpoint: &str,
+        code: i64,
+        sub_code: &str,
+        message: &str,
+    ) -> ErrorKind {
+        self.error_entry(endpoint, code, sub_code, message)
+            .map_or(ErrorKind::Other, |e| e.kind)
+    }
     /// The header an access token travels in, on a platform that sends it in a header.
     pub fn require_token_header(&self) -> Result<&'static str> {
         self.token_header.ok_or_else(|| {

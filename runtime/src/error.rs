@@ -166,7 +166,11 @@ pub(crate) fn snippet(body: &[u8]) -> String {
 pub enum ErrorKind {
     /// The access token expired: refresh it and call again.
     TokenExpired,
-    /// The token or credentials are invalid, or the authorization was revoked.
+    /// The seller's or user's authorization has lapsed (revoked, closed, its refresh token
+    /// expired): they must authorize the app again.
+    AuthorizationLapsed,
+    /// The app's or the call's credentials are invalid: app key or secret, or an access token that
+    /// is not this app's or not valid.
     Auth,
     /// The app or the token lacks a permission or scope.
     Permission,
@@ -199,6 +203,86 @@ impl ErrorKind {
             self,
             ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Timeout | ErrorKind::Transport
         )
+    }
+}
+
+/// One row of a platform's error catalogue: `errors:` in its `spec/<platform>/platform.yaml`,
+/// taken from the platform's official error tables only, and generated into the platform's
+/// `FACTS` (listed in the platform module's docs). The runtime sorts an error envelope into an
+/// [`ErrorKind`] by it; a code no row holds is [`ErrorKind::Other`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorEntry {
+    /// The envelope's code.
+    pub code: i64,
+    /// The sub-code this row is for: it matches the response's sub-code exactly, or as its prefix
+    /// before a `:`, or, ending in `*`, as a prefix.
+    pub sub_code: Option<&'static str>,
+    /// For a code the platform reuses for several failures: a word looked for in the message.
+    pub keyword: Option<&'static str>,
+    /// The endpoints this row is for, when the code means something else elsewhere.
+    pub endpoints: &'static [&'static str],
+    /// The message, as the official table writes it.
+    pub message: &'static str,
+    /// The sub-message, as the official table writes it.
+    pub sub_message: Option<&'static str>,
+    /// What it means and what to do.
+    pub meaning: &'static str,
+    /// The category.
+    pub kind: ErrorKind,
+    /// Whether the table says to try again later.
+    pub retry: bool,
+    /// The official page the row is from.
+    pub doc_url: &'static str,
+}
+
+impl ErrorEntry {
+    fn conditional(&self) -> bool {
+        self.sub_code.is_some() || self.keyword.is_some() || !self.endpoints.is_empty()
+    }
+
+    /// Whether this row is for `code` with `sub_code` and `message`, answered by `endpoint`.
+    pub fn matches(&self, code: i64, sub_code: &str, message: &str, endpoint: &str) -> bool {
+        if self.code != code {
+            return false;
+        }
+        if let Some(p) = self.sub_code {
+            let ok = match p.strip_suffix('*') {
+                Some(prefix) => sub_code.starts_with(prefix),
+                None => {
+                    sub_code == p
+                        || sub_code
+                            .strip_prefix(p)
+                            .is_some_and(|rest| rest.starts_with(':'))
+                }
+            };
+            if !ok {
+                return false;
+            }
+        }
+        if let Some(k) = self.keyword {
+            if !message
+                .to_ascii_lowercase()
+                .contains(&k.to_ascii_lowercase())
+            {
+                return false;
+            }
+        }
+        self.endpoints.is_empty() || self.endpoints.contains(&endpoint)
+    }
+
+    /// The row of `entries` for an error: the first row whose sub-code, keyword or endpoints
+    /// match, else the code's row without conditions.
+    pub fn lookup(
+        entries: &'static [ErrorEntry],
+        code: i64,
+        sub_code: &str,
+        message: &str,
+        endpoint: &str,
+    ) -> Option<&'static ErrorEntry> {
+        entries
+            .iter()
+            .find(|e| e.conditional() && e.matches(code, sub_code, message, endpoint))
+            .or_else(|| entries.iter().find(|e| e.code == code && !e.conditional()))
     }
 }
 

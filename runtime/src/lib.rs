@@ -25,7 +25,7 @@ use std::borrow::Cow;
 pub use client::{Call, Client, ClientBuilder, Facts, Platform, Reply, Scope, TokenSource};
 #[allow(unused_imports)]
 pub(crate) use error::snippet as error_snippet;
-pub use error::{ApiError, Error, ErrorKind, Result};
+pub use error::{ApiError, Error, ErrorEntry, ErrorKind, Result};
 pub use http::{HttpConfig, RetryPolicy};
 #[cfg(feature = "redis")]
 pub use limit::RedisLimiter;

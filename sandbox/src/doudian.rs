@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 use shop_api::doudian;
 use shop_api_codegen::ir::{Endpoint, FlagKind, Place};
 
-use crate::{Admitted, Incoming, REQUEST_ID, Reply, Seen, State, example, fresh, missing, present};
+use crate::{
+    Admitted, Incoming, REQUEST_ID, Reply, Row, Seen, State, example, fresh, missing, present,
+};
 
 /// A success envelope around `data`.
 pub fn ok(data: Value) -> Reply {
@@ -23,41 +25,77 @@ pub fn err(code: i64, sub_code: &str, msg: &str, sub_msg: &str) -> Reply {
     )
 }
 
-fn invalid(why: &str) -> Reply {
-    err(40004, "isv.parameter-invalid", "invalid parameter", why)
+/// The catalogue's rows the sandbox answers with.
+const PARAMETER_INVALID: Row = (40003, Some("isv.parameter-invalid"));
+const PARAMETER_MISSING: Row = (40001, Some("isv.parameter-missing"));
+const API_SERVICE_OFF: Row = (70000, Some("isp.api-service-off"));
+const APP_ID_INVALID: Row = (40003, Some("isv.app-id-invalid"));
+const TIMESTAMP_INVALID: Row = (40003, Some("isv.timestamp-invalid"));
+const SIGNATURE_INVALID: Row = (40003, Some("isv.signature-invalid"));
+const TOKEN_EXPIRED: Row = (40003, Some("isv.access-token-expired"));
+const TOKEN_NO_EXISTED: Row = (40003, Some("isv.access-token-no-existed"));
+const REFRESH_TOKEN_INVALID: Row = (50001, Some("dop.token-generate-failed:token-invalid"));
+pub(crate) const ROWS: &[Row] = &[
+    PARAMETER_INVALID,
+    PARAMETER_MISSING,
+    API_SERVICE_OFF,
+    APP_ID_INVALID,
+    TIMESTAMP_INVALID,
+    SIGNATURE_INVALID,
+    TOKEN_EXPIRED,
+    TOKEN_NO_EXISTED,
+    REFRESH_TOKEN_INVALID,
+];
+
+/// The error envelope of a catalogue row, with what the sandbox found after its sub-message.
+fn refuse(state: &State, row: Row, detail: &str) -> Reply {
+    let r = state.row("doudian", row);
+    let sub_msg = match &r.sub_message {
+        Some(m) => format!("{m}: {detail}"),
+        None => detail.to_owned(),
+    };
+    err(
+        r.code,
+        r.sub_code.as_deref().unwrap_or_default(),
+        &r.message,
+        &sub_msg,
+    )
 }
 
 pub(crate) fn admit<'a>(state: &'a State, req: &Incoming) -> Result<Admitted<'a>, Reply> {
     let c = state.credentials();
     let name = req.path.trim_start_matches('/').replace('/', ".");
     let Some(ep) = state.endpoints("doudian").find(|e| e.name == name) else {
-        return Err(err(
-            40004,
-            "isv.method-not-exist",
-            "method not found",
+        return Err(refuse(
+            state,
+            API_SERVICE_OFF,
             &format!("no method `{name}`"),
         ));
     };
     if req.method != "POST" || req.query("method") != Some(name.as_str()) {
-        return Err(invalid(
+        return Err(refuse(
+            state,
+            PARAMETER_INVALID,
             "the `method` query parameter must name the path's method",
         ));
     }
     if req.query("app_key") != Some(c.doudian_key.as_str()) {
-        return Err(err(
-            40003,
-            "isv.app-key-invalid",
-            "invalid app_key",
-            "unknown app_key",
-        ));
+        return Err(refuse(state, APP_ID_INVALID, "unknown app_key"));
     }
-    if req.query("v") != Some("2") || !fresh(req.query("timestamp"), 600) {
-        return Err(invalid("v must be 2 and timestamp within 10 minutes"));
+    if req.query("v") != Some("2") {
+        return Err(refuse(state, PARAMETER_INVALID, "v must be 2"));
+    }
+    if !fresh(req.query("timestamp"), 600) {
+        return Err(refuse(
+            state,
+            TIMESTAMP_INVALID,
+            "the timestamp must be within 10 minutes",
+        ));
     }
     let hmac = match req.query("sign_method") {
         None => false,
         Some("hmac-sha256") => true,
-        Some(_) => return Err(invalid("unknown sign_method")),
+        Some(_) => return Err(refuse(state, PARAMETER_INVALID, "unknown sign_method")),
     };
     // The platform signs the canonical param_json (keys sorted): a body sent otherwise, or signed
     // otherwise, fails here.
@@ -77,10 +115,9 @@ pub(crate) fn admit<'a>(state: &'a State, req: &Incoming) -> Result<Admitted<'a>
         || param_json.as_deref() != Some(text)
         || req.query("sign") != expected.as_deref()
     {
-        return Err(err(
-            40003,
-            "isv.signature-invalid",
-            "签名校验失败",
+        return Err(refuse(
+            state,
+            SIGNATURE_INVALID,
             "the sign does not match the request",
         ));
     }
@@ -96,26 +133,16 @@ pub(crate) fn admit<'a>(state: &'a State, req: &Incoming) -> Result<Admitted<'a>
 
 pub(crate) fn answer(state: &State, seen: &Seen, ep: Option<&Endpoint>) -> Reply {
     let Some(ep) = ep else {
-        return invalid("no such method");
+        return refuse(state, API_SERVICE_OFF, "no such method");
     };
     if !ep.flags.contains(&FlagKind::NoToken) {
         match state.check_token("doudian", None, seen.token.as_deref()) {
             Ok(()) => {}
             Err("expired") => {
-                return err(
-                    40003,
-                    "isv.access-token-expired",
-                    "access_token已过期",
-                    "refresh the token",
-                );
+                return refuse(state, TOKEN_EXPIRED, "refresh the token");
             }
             Err(_) => {
-                return err(
-                    40003,
-                    "isv.access-token-no-existed",
-                    "access_token不存在",
-                    "use a token from token.create",
-                );
+                return refuse(state, TOKEN_NO_EXISTED, "use a token from token.create");
             }
         }
     }
@@ -125,10 +152,11 @@ pub(crate) fn answer(state: &State, seen: &Seen, ep: Option<&Endpoint>) -> Reply
     let empty_ok = |k: &str| name == "token.create" && k == "code" && params.get(k).is_some();
     let gone = missing(ep, Place::Body, &|k| empty_ok(k) || present(params.get(k)));
     if !gone.is_empty() {
-        return invalid(&format!(
-            "missing required parameter(s): {}",
-            gone.join(", ")
-        ));
+        return refuse(
+            state,
+            PARAMETER_MISSING,
+            &format!("missing required parameter(s): {}", gone.join(", ")),
+        );
     }
     match name {
         "token.create" | "token.refresh" => {
@@ -138,10 +166,9 @@ pub(crate) fn answer(state: &State, seen: &Seen, ep: Option<&Endpoint>) -> Reply
                     params["refresh_token"].as_str().unwrap_or_default(),
                 )
             {
-                return err(
-                    40003,
-                    "isv.refresh-token-invalid",
-                    "refresh_token无效",
+                return refuse(
+                    state,
+                    REFRESH_TOKEN_INVALID,
                     "unknown or used refresh token",
                 );
             }

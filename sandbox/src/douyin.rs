@@ -7,7 +7,7 @@ use shop_api::douyin;
 use shop_api::runtime::unix_now;
 use shop_api_codegen::ir::{Endpoint, FlagKind, Place};
 
-use crate::{Admitted, Incoming, REQUEST_ID, Reply, Seen, State, example, missing, present};
+use crate::{Admitted, Incoming, REQUEST_ID, Reply, Row, Seen, State, example, missing, present};
 
 fn extra(code: i64, description: &str) -> Value {
     json!({"error_code": code, "description": description, "sub_error_code": 0, "sub_description": "", "logid": REQUEST_ID, "now": unix_now() * 1000})
@@ -62,34 +62,54 @@ pub fn newer_err(code: i64, message: &str) -> Reply {
     )
 }
 
-fn invalid(why: &str) -> Reply {
-    legacy_err(2100005, &format!("参数不合法: {why}"))
+/// The catalogue's rows the sandbox answers with.
+const INVALID_PARAM: Row = (2100005, None);
+const UNKNOWN_URI: Row = (28001017, None);
+const BAD_CLIENT: Row = (20010013, None);
+const TOKEN_INVALID: Row = (2190002, None);
+const TOKEN_EXPIRED: Row = (28001008, None);
+const REFRESH_EXPIRED: Row = (10010, None);
+pub(crate) const ROWS: &[Row] = &[
+    INVALID_PARAM,
+    UNKNOWN_URI,
+    BAD_CLIENT,
+    TOKEN_INVALID,
+    TOKEN_EXPIRED,
+    REFRESH_EXPIRED,
+];
+
+/// The legacy error envelope of a catalogue row, its description as the table writes it.
+fn refuse(state: &State, row: Row) -> Reply {
+    let r = state.row("douyin", row);
+    legacy_err(r.code, &r.message)
+}
+
+fn invalid(state: &State, why: &str) -> Reply {
+    let r = state.row("douyin", INVALID_PARAM);
+    legacy_err(r.code, &format!("{}: {why}", r.message))
 }
 
 pub(crate) fn admit<'a>(state: &'a State, req: &Incoming) -> Result<Admitted<'a>, Reply> {
     let Some(ep) = state.route("douyin", &req.method, &req.path) else {
-        return Err(legacy_err(
-            2100004,
-            &format!("no endpoint {} {}", req.method, req.path),
-        ));
+        return Err(refuse(state, UNKNOWN_URI));
     };
     let params = req
         .params(ep.flags.contains(&FlagKind::Form))
-        .map_err(|why| invalid(&why))?;
+        .map_err(|why| invalid(state, &why))?;
     let token = douyin::FACTS.token_header.and_then(|h| req.header(h));
     Ok(Admitted::routed(ep, params, token))
 }
 
 pub(crate) fn answer(state: &State, seen: &Seen, ep: Option<&Endpoint>) -> Reply {
     let Some(ep) = ep else {
-        return invalid("no such endpoint");
+        return refuse(state, UNKNOWN_URI);
     };
     let c = state.credentials();
     let fields = &seen.params;
     let mut gone = missing(ep, Place::Query, &|k| seen.query(k).is_some());
     gone.extend(missing(ep, Place::Body, &|k| present(fields.get(k))));
     if !gone.is_empty() {
-        return invalid(&format!("missing {}", gone.join(", ")));
+        return invalid(state, &format!("missing {}", gone.join(", ")));
     }
     let str_of = |k: &str| fields.get(k).and_then(Value::as_str).unwrap_or_default();
     if ep.flags.contains(&FlagKind::NoToken) {
@@ -98,15 +118,14 @@ pub(crate) fn answer(state: &State, seen: &Seen, ep: Option<&Endpoint>) -> Reply
             let secret_ok =
                 fields.get("client_secret").is_none() || str_of("client_secret") == c.douyin_secret;
             if !key_ok || !secret_ok {
-                return legacy_err(10013, "client_key或client_secret错误");
+                return refuse(state, BAD_CLIENT);
             }
         } else if fields.get("access_token").is_some() {
             // OAuth calls that carry the user's token in the body (oauth.userinfo).
-            if state
-                .check_token("douyin", Some("user"), Some(str_of("access_token")))
-                .is_err()
-            {
-                return legacy_err(2190008, "access_token过期或无效");
+            match state.check_token("douyin", Some("user"), Some(str_of("access_token"))) {
+                Ok(()) => {}
+                Err("expired") => return refuse(state, TOKEN_EXPIRED),
+                Err(_) => return refuse(state, TOKEN_INVALID),
             }
         }
     } else {
@@ -117,8 +136,8 @@ pub(crate) fn answer(state: &State, seen: &Seen, ep: Option<&Endpoint>) -> Reply
         };
         match state.check_token("douyin", Some(kind), seen.token.as_deref()) {
             Ok(()) => {}
-            Err("expired") => return legacy_err(28001008, "access_token过期"),
-            Err(_) => return legacy_err(28001003, "access_token无效"),
+            Err("expired") => return refuse(state, TOKEN_EXPIRED),
+            Err(_) => return refuse(state, TOKEN_INVALID),
         }
     }
     let ttl = state.token_ttl();
@@ -131,7 +150,7 @@ pub(crate) fn answer(state: &State, seen: &Seen, ep: Option<&Endpoint>) -> Reply
             if ep.name == "oauth.refresh_token"
                 && !state.take_refresh("douyin", str_of("refresh_token"))
             {
-                return legacy_err(10010, "refresh_token过期");
+                return refuse(state, REFRESH_EXPIRED);
             }
             let (access, refresh) = state.issue("douyin", "user", "act.");
             oauth_ok(
@@ -141,7 +160,7 @@ pub(crate) fn answer(state: &State, seen: &Seen, ep: Option<&Endpoint>) -> Reply
         }
         "oauth.renew_refresh_token" => {
             if !state.take_refresh("douyin", str_of("refresh_token")) {
-                return legacy_err(10010, "refresh_token过期");
+                return refuse(state, REFRESH_EXPIRED);
             }
             let (_, refresh) = state.issue("douyin", "user", "act.");
             oauth_ok(json!({"refresh_token": refresh, "expires_in": 2_592_000}))

@@ -94,6 +94,32 @@ impl Default for Credentials {
 // The specs the sandbox was built with (build.rs).
 include!(concat!(env!("OUT_DIR"), "/specs.rs"));
 
+/// An error catalogue row the sandbox answers with: the code, and its sub-code or keyword.
+pub(crate) type Row = (i64, Option<&'static str>);
+
+fn find_row<'a>(api: &'a ir::Api, platform: &str, (code, which): Row) -> Option<&'a ir::ErrorCode> {
+    api.platforms
+        .iter()
+        .find(|p| p.name == platform)?
+        .errors
+        .iter()
+        .find(|e| {
+            e.code == code
+                && match which {
+                    None => e.sub_code.is_none() && e.keyword.is_none(),
+                    Some(w) => e.sub_code.as_deref() == Some(w) || e.keyword.as_deref() == Some(w),
+                }
+        })
+}
+
+/// The rows of the error catalogue the sandbox answers with, each looked up when it starts.
+pub fn error_rows() -> impl Iterator<Item = (&'static str, i64, Option<&'static str>)> {
+    let rows = |p: &'static str, r: &'static [Row]| r.iter().map(move |(c, w)| (p, *c, *w));
+    rows("doudian", doudian::ROWS)
+        .chain(rows("tiktok", tiktok::ROWS))
+        .chain(rows("douyin", douyin::ROWS))
+}
+
 /// What the sandbox serves.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
@@ -426,6 +452,14 @@ impl State {
     }
 
     /// The endpoint of `platform` that `method path` calls (`{x}` matches one segment).
+    /// The error catalogue's row of `platform` for `row`: a code, and the row's sub-code or
+    /// keyword (`None`: the code's row without either). The sandbox answers errors only with rows
+    /// of the catalogue; [`Sandbox::new`] checks each platform's `ROWS` are there.
+    pub(crate) fn row(&self, platform: &str, row: Row) -> &ir::ErrorCode {
+        find_row(&self.api, platform, row)
+            .unwrap_or_else(|| panic!("{platform}: the error catalogue has no row {row:?}"))
+    }
+
     pub(crate) fn route(&self, platform: &str, method: &Method, path: &str) -> Option<&Endpoint> {
         let segs: Vec<&str> = path.split('/').collect();
         self.endpoints(platform).find(|e| {
@@ -632,6 +666,13 @@ impl Sandbox {
             None => ir::load_embedded(SPECS),
         }
         .map_err(|e| e.to_string())?;
+        for (platform, code, which) in error_rows() {
+            if find_row(&api, platform, (code, which)).is_none() {
+                return Err(format!(
+                    "{platform}: the sandbox answers with code {code} {which:?}, which the error catalogue (spec/{platform}/platform.yaml `errors:`) lacks"
+                ));
+            }
+        }
         Ok(Sandbox {
             state: Arc::new(State {
                 api,

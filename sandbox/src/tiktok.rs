@@ -8,7 +8,9 @@ use shop_api::runtime::unix_now;
 use shop_api::tiktok::{self, TOKEN_GET, TOKEN_REFRESH};
 use shop_api_codegen::ir::{Endpoint, FlagKind, Place};
 
-use crate::{Admitted, Incoming, REQUEST_ID, Reply, Seen, State, example, fresh, missing, present};
+use crate::{
+    Admitted, Incoming, REQUEST_ID, Reply, Row, Seen, State, example, fresh, missing, present,
+};
 
 /// A success envelope around `data`.
 pub fn ok(data: Value) -> Reply {
@@ -26,28 +28,49 @@ pub fn err(status: u16, code: i64, message: &str) -> Reply {
     )
 }
 
-fn invalid(why: &str) -> Reply {
-    err(400, 36009004, &format!("Invalid request parameters: {why}"))
+/// The catalogue's rows the sandbox answers with.
+const INVALID_PARAM: Row = (36009004, None);
+const INVALID_PATH: Row = (36009009, None);
+const INVALID_APP_KEY: Row = (36009004, Some("app_key"));
+const OLD_TIMESTAMP: Row = (36009004, Some("earlier than 5 minutes"));
+const INVALID_SIGN: Row = (106001, None);
+const EXPIRED_TOKEN: Row = (105002, None);
+const INVALID_TOKEN: Row = (36009004, Some("x-tts-access-token"));
+const MISSING_SHOP_CIPHER: Row = (106013, None);
+const INVALID_AUTH_CODE: Row = (36004004, None);
+pub(crate) const ROWS: &[Row] = &[
+    INVALID_PARAM,
+    INVALID_PATH,
+    INVALID_APP_KEY,
+    OLD_TIMESTAMP,
+    INVALID_SIGN,
+    EXPIRED_TOKEN,
+    INVALID_TOKEN,
+    MISSING_SHOP_CIPHER,
+    INVALID_AUTH_CODE,
+];
+
+/// The error envelope of a catalogue row, its message as the table writes it.
+fn refuse(state: &State, status: u16, row: Row) -> Reply {
+    let r = state.row("tiktok", row);
+    err(status, r.code, &r.message)
+}
+
+fn invalid(state: &State, why: &str) -> Reply {
+    let r = state.row("tiktok", INVALID_PARAM);
+    err(400, r.code, &format!("{} ({why})", r.message))
 }
 
 pub(crate) fn admit<'a>(state: &'a State, req: &Incoming) -> Result<Admitted<'a>, Reply> {
     let c = state.credentials();
     let Some(ep) = state.route("tiktok", &req.method, &req.path) else {
-        return Err(err(
-            404,
-            36009004,
-            &format!("Invalid path: no endpoint {} {}", req.method, req.path),
-        ));
+        return Err(refuse(state, 404, INVALID_PATH));
     };
     if req.query("app_key") != Some(c.tiktok_key.as_str()) {
-        return Err(err(401, 36004004, "Invalid app_key"));
+        return Err(refuse(state, 401, INVALID_APP_KEY));
     }
     if !fresh(req.query("timestamp"), 300) {
-        return Err(err(
-            401,
-            36009004,
-            "Invalid timestamp: it must be within 5 minutes of the current time",
-        ));
+        return Err(refuse(state, 401, OLD_TIMESTAMP));
     }
     let content_type = req
         .header(header::CONTENT_TYPE.as_str())
@@ -56,44 +79,32 @@ pub(crate) fn admit<'a>(state: &'a State, req: &Incoming) -> Result<Admitted<'a>
     let signed_body = (!multipart && !req.body.is_empty()).then_some(&req.body[..]);
     let expected = crate::check::tiktok_sign(&c.tiktok_secret, &req.path, &req.query, signed_body);
     if req.query("sign") != Some(expected.as_str()) {
-        return Err(err(
-            401,
-            106001,
-            "Invalid signature: check the app secret and how the request was signed",
-        ));
+        return Err(refuse(state, 401, INVALID_SIGN));
     }
-    let params = req.params(false).map_err(|why| invalid(&why))?;
+    let params = req.params(false).map_err(|why| invalid(state, &why))?;
     let token = tiktok::FACTS.token_header.and_then(|h| req.header(h));
     Ok(Admitted::routed(ep, params, token))
 }
 
 pub(crate) fn answer(state: &State, seen: &Seen, ep: Option<&Endpoint>) -> Reply {
     let Some(ep) = ep else {
-        return invalid("no such endpoint");
+        return refuse(state, 404, INVALID_PATH);
     };
     if !ep.flags.contains(&FlagKind::NoToken) {
         match state.check_token("tiktok", None, seen.token.as_deref()) {
             Ok(()) => {}
             Err("expired") => {
-                return err(
-                    401,
-                    105002,
-                    "Expired credentials: the x-tts-access-token has expired",
-                );
+                return refuse(state, 401, EXPIRED_TOKEN);
             }
             Err(_) => {
-                return err(
-                    401,
-                    105001,
-                    "Invalid credentials: the x-tts-access-token is not valid",
-                );
+                return refuse(state, 401, INVALID_TOKEN);
             }
         }
     }
     if !ep.flags.contains(&FlagKind::NoShopCipher)
         && seen.query("shop_cipher").is_none_or(str::is_empty)
     {
-        return err(400, 106013, "Missing shop_cipher: this API is shop-scoped");
+        return refuse(state, 400, MISSING_SHOP_CIPHER);
     }
     let mut gone = missing(ep, Place::Query, &|k| seen.query(k).is_some());
     // A multipart body's fields are its parts: not checked here.
@@ -104,7 +115,7 @@ pub(crate) fn answer(state: &State, seen: &Seen, ep: Option<&Endpoint>) -> Reply
         gone.extend(missing(ep, Place::Body, &|k| present(seen.params.get(k))));
     }
     if !gone.is_empty() {
-        return invalid(&format!("missing {}", gone.join(", ")));
+        return invalid(state, &format!("missing {}", gone.join(", ")));
     }
     Reply::json(200, &example(ep))
 }
@@ -115,16 +126,12 @@ pub(crate) fn admit_auth<'a>(state: &'a State, req: &Incoming) -> Result<Admitte
         .into_iter()
         .find(|e| e.path == req.path && e.method.as_str() == req.method.as_str())
     else {
-        return Err(err(
-            404,
-            36009004,
-            &format!("Invalid path: no endpoint {} {}", req.method, req.path),
-        ));
+        return Err(refuse(state, 404, INVALID_PATH));
     };
     if req.query("app_key") != Some(c.tiktok_key.as_str())
         || req.query("app_secret") != Some(c.tiktok_secret.as_str())
     {
-        return Err(err(200, 36004004, "Invalid app_key or app_secret"));
+        return Err(refuse(state, 200, INVALID_APP_KEY));
     }
     Ok(Admitted {
         endpoint: None,
@@ -141,10 +148,11 @@ pub(crate) fn answer_auth(state: &State, seen: &Seen) -> Reply {
             if p == TOKEN_GET.path && seen.query("auth_code").is_some_and(|c| !c.is_empty()) => {}
         (p, Some("refresh_token")) if p == TOKEN_REFRESH.path => {
             if !state.take_refresh("tiktok", seen.query("refresh_token").unwrap_or_default()) {
-                return err(200, 36004004, "Invalid refresh_token");
+                // No official row names a bad refresh token: answered as a bad auth code.
+                return refuse(state, 200, INVALID_AUTH_CODE);
             }
         }
-        (p, _) => return err(400, 36009004, &format!("Invalid token request {p}")),
+        (p, _) => return invalid(state, &format!("no grant of {p} matches")),
     }
     let (access, refresh) = state.issue("tiktok", "seller", "TTP_");
     let now = unix_now();

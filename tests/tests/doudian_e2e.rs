@@ -318,7 +318,7 @@ async fn rate_limits_back_off_then_succeed_or_give_a_typed_error() {
     let platform = sandbox().await;
     platform.on("order.searchList", |s| {
         if s.nth < 2 {
-            err(60000, "isv.request-limit", "调用过于频繁", "detail")
+            err(60000, "isv.traffic-limited", "触发限流,请稍后重试", "detail")
         } else {
             ok(order_page(&[], 0))
         }
@@ -335,7 +335,7 @@ async fn rate_limits_back_off_then_succeed_or_give_a_typed_error() {
 
     let platform = sandbox().await;
     platform.on("order.searchList", |_| {
-        err(60000, "isv.request-limit", "调用过于频繁", "detail")
+        err(60000, "isv.traffic-limited", "触发限流,请稍后重试", "detail")
     });
     let client = builder(&platform).build().unwrap().with_access_token("T");
     let e = client
@@ -405,7 +405,7 @@ async fn a_write_is_never_retried_blindly() {
     let platform = sandbox().await;
     platform.on("order.addOrderRemark", |_| Reply::text(503, "busy"));
     platform.on("order.logisticsAdd", |_| {
-        err(20000, "isp.service-error", "服务繁忙", "detail")
+        err(20000, "dop.service-error", "服务不可用", "服务繁忙")
     });
     let client = builder(&platform).build().unwrap().with_access_token("T");
     let e = client

@@ -218,7 +218,7 @@ async fn each_error_envelope_is_one_typed_error() {
     });
     // OAuth envelope, an error.
     platform.on("POST /oauth/access_token/", |_| {
-        oauth_err(10013, "client_key 或者 client_secret 报错")
+        oauth_err(20010013, "client_key 或者 client_secret 报错")
     });
     let client = builder(&platform).build().unwrap();
 
@@ -232,7 +232,7 @@ async fn each_error_envelope_is_one_typed_error() {
     let api = e.api().expect("a platform error");
     assert_eq!(
         (api.code, api.kind, api.message.as_str()),
-        (10013, ErrorKind::Auth, "client_key 或者 client_secret 报错")
+        (20010013, ErrorKind::Auth, "client_key 或者 client_secret 报错")
     );
     assert!(!format!("{e} {e:?}").contains(SECRET));
 
@@ -464,7 +464,10 @@ async fn oauth_calls_are_form_encoded_and_carry_no_token() {
         .refresh_access_token("rft.EXPIRED")
         .await
         .unwrap_err();
-    assert_eq!((e.api().unwrap().code, e.kind()), (10010, ErrorKind::Auth));
+    assert_eq!(
+        (e.api().unwrap().code, e.kind()),
+        (10010, ErrorKind::AuthorizationLapsed)
+    );
 
     let info = client
         .oauth_userinfo(&OauthUserinfoRequest {

@@ -120,7 +120,7 @@ mod doudian {
             ),
             case(
                 "platform rate limit 60000, always",
-                vec![error(60000, "isv.request-limit")],
+                vec![error(60000, "isv.traffic-limited")],
                 Expect::Kind(ErrorKind::RateLimited),
                 3,
             ),
@@ -144,7 +144,7 @@ mod doudian {
             ),
             case(
                 "service error 20000 then success",
-                vec![error(20000, "isp.service-error"), good()],
+                vec![error(20000, "dop.service-error"), good()],
                 Expect::Ok,
                 2,
             ),

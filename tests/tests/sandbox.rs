@@ -130,7 +130,8 @@ async fn tiktok_through_the_sandbox() {
         })
         .await
         .unwrap_err();
-    assert_eq!(e.api().map(|a| a.code), Some(105001));
+    assert_eq!(e.api().map(|a| a.code), Some(36009004));
+    assert_eq!(e.kind(), ErrorKind::Auth);
 }
 
 #[tokio::test]
@@ -231,7 +232,7 @@ async fn hooks_answer_after_admission_and_a_panicking_hook_is_named() {
     };
     platform.grant(Platform::Doudian, "GRANTED");
     platform.on("order.searchList", |s| match s.nth {
-        0 => shop_api_sandbox::doudian::err(60000, "isv.request-limit", "调用过于频繁", ""),
+        0 => shop_api_sandbox::doudian::err(60000, "isv.traffic-limited", "触发限流,请稍后重试", ""),
         1 => Reply::pass().delay(Duration::from_millis(200)),
         _ => panic!("no third call in this scenario"),
     });

@@ -56,7 +56,7 @@ fn on(platform: &Sandbox, route: &str, f: impl Fn(&Seen) -> Reply + Send + Sync 
         if s.token.as_deref() != Some(TOKEN) {
             return err(
                 401,
-                105001,
+                36009004,
                 "Invalid credentials. The `x-tts-access-token` header is invalid.",
             );
         }
@@ -559,7 +559,8 @@ async fn a_call_without_a_hook_is_answered_with_the_documented_example() {
         })
         .await
         .unwrap_err();
-    assert_eq!(e.api().map(|a| a.code), Some(105001), "{e}");
+    assert_eq!(e.api().map(|a| a.code), Some(36009004), "{e}");
+    assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
 }
 
 /// The auth host's two calls, as the platform documents them: the code or refresh token is
@@ -646,7 +647,7 @@ async fn token_get_and_refresh_against_the_auth_host() {
     let e = client.get_token("used-code").await.unwrap_err();
     assert_eq!(
         e.api().map(|a| (a.code, a.kind, a.endpoint.as_str())),
-        Some((36004004, ErrorKind::Auth, "token.get"))
+        Some((36004004, ErrorKind::AuthorizationLapsed, "token.get"))
     );
     let text = format!("{e} {e:?}");
     assert!(

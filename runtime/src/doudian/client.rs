@@ -214,27 +214,7 @@ impl client::Platform for Doudian {
     }
 
     fn parse(facts: &Facts, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
-        parse(facts.success_code, ep, raw)
-    }
-}
-
-/// The category of a Doudian error code.
-pub fn error_kind(code: i64, sub_code: &str) -> ErrorKind {
-    let sub = sub_code.to_ascii_lowercase();
-    if sub.contains("access-token-expired") || sub.contains("access_token_expired") {
-        return ErrorKind::TokenExpired;
-    }
-    if sub.contains("sign") {
-        return ErrorKind::InvalidSign;
-    }
-    match code {
-        40003 => ErrorKind::Auth,
-        30001 | 30002 => ErrorKind::Permission,
-        40001 | 40002 | 40004 => ErrorKind::InvalidParam,
-        60000 => ErrorKind::RateLimited,
-        20000 | 20001 => ErrorKind::Server,
-        70000 => ErrorKind::Offline,
-        _ => ErrorKind::Other,
+        parse(facts, ep, raw)
     }
 }
 
@@ -298,7 +278,8 @@ struct Envelope<'a> {
     data: Option<&'a RawValue>,
 }
 
-fn parse(success: i64, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
+fn parse(facts: &Facts, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
+    let success = facts.success_code;
     let env: Envelope<'_> = match serde_json::from_slice(&raw.body) {
         Ok(env) => env,
         Err(_) if raw.status >= 400 => return Err(Error::http(ep.name, &raw)),
@@ -314,7 +295,13 @@ fn parse(success: i64, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
         }
         Some(code) => {
             let sub_code = env.sub_code.filter(|s| !s.is_empty());
-            let mut kind = error_kind(code, sub_code.as_deref().unwrap_or_default());
+            let message = env.msg.or(env.message).unwrap_or_default();
+            let mut kind = facts.error_kind(
+                ep.name,
+                code,
+                sub_code.as_deref().unwrap_or_default(),
+                &message,
+            );
             if raw.status == 429 {
                 kind = ErrorKind::RateLimited;
             }
@@ -323,7 +310,7 @@ fn parse(success: i64, ep: &Endpoint, raw: RawResponse) -> Result<Reply> {
                 endpoint: ep.name.into(),
                 code,
                 sub_code,
-                message: env.msg.or(env.message).unwrap_or_default(),
+                message,
                 sub_message: env.sub_msg.filter(|s| !s.is_empty()),
                 request_id: env.log_id,
                 kind,

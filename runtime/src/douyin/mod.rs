@@ -6,6 +6,4 @@
 mod client;
 pub mod webhook;
 
-pub use client::{
-    AUTHORIZE_URL, DEFAULT_REFRESH_MARGIN, Douyin, RenewedRefreshToken, UserToken, error_kind,
-};
+pub use client::{AUTHORIZE_URL, DEFAULT_REFRESH_MARGIN, Douyin, RenewedRefreshToken, UserToken};

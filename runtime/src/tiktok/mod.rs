@@ -9,5 +9,4 @@ pub mod webhook;
 pub use crate::http::Part;
 pub use client::{
     DEFAULT_REFRESH_MARGIN, TOKEN_GET, TOKEN_REFRESH, Tiktok, TokenInfo, authorization_url,
-    error_kind,
 };
