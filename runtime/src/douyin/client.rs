@@ -359,7 +359,7 @@ impl Client {
 
     /// A new access token (valid 15 days) from the user's refresh token
     /// (`POST /oauth/refresh_token/`, form-encoded). Once the refresh token has expired this fails
-    /// with [`ErrorKind::Auth`] (code 10010): the user must authorize again.
+    /// with [`ErrorKind::AuthorizationLapsed`] (code 10010): the user must authorize again.
     pub async fn refresh_access_token(
         &self,
         refresh_token: impl Into<Secret>,
