@@ -16,7 +16,8 @@ configuration folder: ~/.config on Linux, ~/Library/Application Support on macOS
    \"shop-b\": {...}}
 Variables set in the environment win over the profile's.
 
-Exit codes: 0 success, 1 the call failed (platform error, network), 2 usage error (nothing was sent).";
+Exit codes: 0 success, 1 the call failed (platform error, network), 2 usage error (nothing was sent),
+130 interrupted (Ctrl-C).";
 
 /// The profile file when `SHOP_API_PROFILES` is not set: `shop-api/profiles.json` in the user's
 /// configuration folder (`$XDG_CONFIG_HOME` or `~/.config` on Linux, `~/Library/Application

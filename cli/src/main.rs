@@ -220,6 +220,8 @@ pub enum Failure {
     Call(shop_api::Error),
     /// A check failed (a webhook that does not verify): exit 1.
     Rejected(String),
+    /// Interrupted (Ctrl-C): exit 130.
+    Interrupted,
     /// `--all-pages` stopped part-way: the failure, the `--from` flag that resumes at the page
     /// that failed (`None` when it was the first page of a cursor endpoint), and how many items
     /// were printed before it.
@@ -409,6 +411,10 @@ fn fail(f: Failure) -> ExitCode {
         Failure::Rejected(msg) => {
             eprintln!("error: {msg}");
             ExitCode::from(1)
+        }
+        Failure::Interrupted => {
+            eprintln!("interrupted");
+            ExitCode::from(130)
         }
         Failure::Stopped {
             failure,

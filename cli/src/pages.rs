@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
+use std::task::Poll;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -243,6 +244,9 @@ pub async fn all<P: runtime::Platform>(
     }
     let mut progress = None;
     let (mut pages, mut items) = (0u64, 0u64);
+    // Ctrl-C stops the walk as an error does, with the flag that resumes at the page in flight.
+    // One listener for the whole walk: a Ctrl-C while a page is being written is seen at the next.
+    let mut interrupted = std::pin::pin!(tokio::signal::ctrl_c());
     loop {
         let prepared = (ep.prepare)(client, &Value::Object(params.clone()), Vec::new())?;
         let at = paging.key_of(&prepared.fields);
@@ -252,7 +256,8 @@ pub async fn all<P: runtime::Platform>(
         }
         // Drawn once the request is known good: a usage error leaves no bar behind.
         let progress = progress.get_or_insert_with(|| Progress::new(facts.name));
-        let page = match fetch(client, ep, paging, &prepared).await {
+        let fetched = fetch(client, ep, paging, &prepared);
+        let page = match first_of(fetched, interrupted.as_mut()).await {
             Ok(page) => page,
             Err(failure) => {
                 progress.abandon();
@@ -289,6 +294,27 @@ pub async fn all<P: runtime::Platform>(
         progress.finish();
     }
     Ok(())
+}
+
+/// What `work` gives, or [`Failure::Interrupted`] when `interrupt` comes first.
+async fn first_of<T, I>(
+    work: impl Future<Output = Result<T, Failure>>,
+    mut interrupt: std::pin::Pin<&mut I>,
+) -> Result<T, Failure>
+where
+    I: Future,
+{
+    let mut work = std::pin::pin!(work);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(done) = work.as_mut().poll(cx) {
+            return Poll::Ready(done);
+        }
+        match interrupt.as_mut().poll(cx) {
+            Poll::Ready(_) => Poll::Ready(Err(Failure::Interrupted)),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
 }
 
 /// One page: sent, its `data` decoded into the endpoint's response type, the page taken out.

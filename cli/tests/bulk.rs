@@ -361,7 +361,7 @@ async fn items_are_written_as_each_page_arrives_not_at_the_end() {
         let n = page_of(s);
         let reply = orders_page(n);
         if n == 1 {
-            reply.delay(Duration::from_secs(3))
+            reply.delay(Duration::from_secs(4))
         } else {
             reply
         }
@@ -375,7 +375,7 @@ async fn items_are_written_as_each_page_arrives_not_at_the_end() {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut early = Vec::new();
     for _ in 0..SIZE {
-        let line = tokio::time::timeout(Duration::from_millis(2500), lines.next_line())
+        let line = tokio::time::timeout(Duration::from_millis(3500), lines.next_line())
             .await
             .expect("the first page's items come before the second page is answered")
             .unwrap()
@@ -393,6 +393,58 @@ async fn items_are_written_as_each_page_arrives_not_at_the_end() {
     }
     assert!(child.wait().await.unwrap().success());
     assert_eq!(ids(&rest.join("\n")), ORDERS[SIZE..]);
+}
+
+#[tokio::test]
+async fn ctrl_c_mid_way_prints_the_flag_that_resumes_at_the_page_in_flight() {
+    let server = doudian_sandbox().await;
+    // The second page never comes in time: Ctrl-C while it is awaited.
+    server.on("order.searchList", |s| {
+        let n = page_of(s);
+        let reply = orders_page(n);
+        if n == 1 {
+            reply.delay(Duration::from_secs(30))
+        } else {
+            reply
+        }
+    });
+    let url = server.url(Platform::Doudian);
+    let mut child = command(&search_list(&url, &[]), &DD)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for _ in 0..SIZE {
+        tokio::time::timeout(Duration::from_secs(10), lines.next_line())
+            .await
+            .expect("the first page's items")
+            .unwrap()
+            .expect("a line");
+    }
+    // The request of the second page is out once the server has seen it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while server.count("order.searchList") < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the second page is asked for"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pid = child.id().unwrap().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+        .await
+        .expect("it stops at once")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(stderr.contains("resume with: --from page=1"), "{stderr}");
 }
 
 /// `'text'` for `sh`.
