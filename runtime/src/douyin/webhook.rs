@@ -235,6 +235,24 @@ mod tests {
         );
     }
 
+    /// The body is the example of developer.open-douyin.com, 开发指南 › Webhooks › 概述 (消息来源验证),
+    /// whose client secret is elided (`***`): no published digest exists. The expected value is
+    /// the SHA-1 of `client_secret + body` written out by hand and computed with the `sha1` crate
+    /// directly; the pinned hex is what coreutils `sha1sum` prints for that string.
+    #[test]
+    fn signature_from_the_documented_formula() {
+        let body =
+            br#"{"event":"verify_webhook","client_key":"abc","content":{"challenge":12345}}"#;
+        let text = concat!(
+            "secret",
+            r#"{"event":"verify_webhook","client_key":"abc","content":{"challenge":12345}}"#,
+        );
+        let expected = hex::encode(Sha1::digest(text.as_bytes()));
+        assert_eq!(sign(SECRET, body), expected);
+        assert_eq!(expected, "277df63c0efb431eccf64a233b0eee5ea94b6c4a");
+        assert!(verify_signature(SECRET, body, &expected));
+    }
+
     #[test]
     fn string_content_is_decoded() {
         let body = br#"{"event":"service_market_order","client_key":"ck","from_user_id":"u1","content":"{\"order_id\":\"7\",\"order_event\":1}","log_id":"L"}"#;
