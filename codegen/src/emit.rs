@@ -993,10 +993,11 @@ fn list_inner(t: &Ty) -> TokenStream {
 
 /// `expr` as an `i64`, with no cast when it already is one.
 fn as_i64(expr: TokenStream, ty: &Ty) -> TokenStream {
-    if *ty == Ty::I64 {
-        expr
-    } else {
-        quote!(#expr as i64)
+    match ty {
+        Ty::I64 => expr,
+        // A page number typed as text: its digits (0 when it holds none).
+        Ty::String => quote!(#expr.trim().parse::<i64>().unwrap_or_default()),
+        _ => quote!(#expr as i64),
     }
 }
 
@@ -1004,6 +1005,7 @@ fn as_i64(expr: TokenStream, ty: &Ty) -> TokenStream {
 fn from_i64(ty: &Ty) -> TokenStream {
     match ty {
         Ty::I64 => quote!(n),
+        Ty::String => quote!(n.to_string()),
         other => {
             let t = rust_ty(other);
             quote!(<#t>::try_from(n).unwrap_or(if n < 0 { <#t>::MIN } else { <#t>::MAX }))
@@ -1059,6 +1061,8 @@ pub fn emit_paginated(req: &Ident, pg: &Pagination) -> TokenStream {
                 let c = as_i64(quote!(n), &page.ty);
                 if page.ty == Ty::I64 {
                     quote!(self.#pn.unwrap_or(#first))
+                } else if page.ty == Ty::String {
+                    quote!(self.#pn.as_deref().map(|n| #c).unwrap_or(#first))
                 } else {
                     quote!(self.#pn.map(|n| #c).unwrap_or(#first))
                 }
@@ -1072,6 +1076,8 @@ pub fn emit_paginated(req: &Ident, pg: &Pagination) -> TokenStream {
                         let c = as_i64(quote!(n), &s.ty);
                         if s.ty == Ty::I64 {
                             quote!(self.#sn)
+                        } else if s.ty == Ty::String {
+                            quote!(self.#sn.as_deref().map(|n| #c))
                         } else {
                             quote!(self.#sn.map(|n| #c))
                         }

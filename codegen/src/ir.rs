@@ -1356,6 +1356,7 @@ fn lower_endpoint(
         .pagination
         .as_ref()
         .and_then(|p| lower_pagination(cx, name, p, &request, &response));
+    check_paged(cx, name, e, &request);
     if let Some(ex) = &e.example {
         if let Err(err) = serde_json::from_str::<serde_json::Value>(ex) {
             cx.err(
@@ -1421,6 +1422,57 @@ pub fn type_text(t: &Ty) -> String {
         Ty::List(i) => format!("[{}]", type_text(i)),
         Ty::Map(i) => format!("{{{}}}", type_text(i)),
         Ty::Struct(n) | Ty::Enum(n, _) => n.clone(),
+    }
+}
+
+/// Request fields (wire names) that page through a list: an endpoint that takes one has
+/// `pagination:`, or says why it is not a paged list with `not_paged:`.
+pub const PAGE_FIELDS: &[&str] = &[
+    "page",
+    "page_no",
+    "page_num",
+    "page_number",
+    "page_index",
+    "current_page",
+    "pageNo",
+    "pageNum",
+    "pageIndex",
+    "page_token",
+    "cursor",
+];
+
+fn check_paged(cx: &mut Cx<'_>, name: &str, e: &crate::spec::EndpointSpec, request: &[Field]) {
+    let page_field = request
+        .iter()
+        .find(|f| PAGE_FIELDS.contains(&f.wire.as_str()));
+    match (&e.pagination, &e.not_paged, page_field) {
+        (None, None, Some(f)) => cx.err(
+            &["endpoints", name],
+            format!(
+                "`{name}` takes `{}`, a page or cursor field, but has no `pagination:`",
+                f.wire
+            ),
+            Some(format!(
+                "add `pagination:` naming `{}` and the response's items (spec/README.md, \"Pagination\"), or say why it is not a paged list: `not_paged: <reason>`",
+                f.wire
+            )),
+        ),
+        (Some(_), Some(_), _) => cx.err(
+            &["endpoints", name, "not_paged"],
+            "`not_paged` on an endpoint that has `pagination:`".into(),
+            Some("keep one of the two".into()),
+        ),
+        (None, Some(_), None) => cx.err(
+            &["endpoints", name, "not_paged"],
+            "`not_paged` on an endpoint that takes no page or cursor field".into(),
+            Some("remove `not_paged:`".into()),
+        ),
+        (None, Some(why), Some(_)) if why.trim().is_empty() => cx.err(
+            &["endpoints", name, "not_paged"],
+            "`not_paged` needs a reason".into(),
+            Some("say why the endpoint is not a paged list: `not_paged: <reason>`".into()),
+        ),
+        _ => {}
     }
 }
 
@@ -1493,8 +1545,11 @@ fn lower_pagination(
     );
     let out = match (&p.page, &p.cursor) {
         (Some(_), None) => {
-            let page = find(cx, "page", &p.page, request, "request", &int, "an integer");
-            let size = find(cx, "size", &p.size, request, "request", &int, "an integer");
+            // Some platforms type page numbers as text ("0"): a string field takes the digits.
+            let number = |t: &Ty| t.is_integer() || *t == Ty::String;
+            let what = "an integer (or a string of its digits)";
+            let page = find(cx, "page", &p.page, request, "request", &number, what);
+            let size = find(cx, "size", &p.size, request, "request", &number, what);
             let has_more = find(
                 cx,
                 "has_more",

@@ -396,6 +396,10 @@ pub struct EndpointSpec {
     /// Pagination hint.
     #[serde(default)]
     pub pagination: Option<PaginationSpec>,
+    /// Why an endpoint that takes a page or cursor field is not a paged list (the generator
+    /// demands `pagination:` of every endpoint with such a field, unless this says why not).
+    #[serde(default)]
+    pub not_paged: Option<String>,
     /// An example response body.
     #[serde(default)]
     pub example: Option<String>,

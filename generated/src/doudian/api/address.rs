@@ -319,6 +319,25 @@ impl ::shop_api::runtime::ApiRequest for AddressListRequest {
         "https://op.jinritemai.com/docs/api-docs/13/558"[IDEMPOTENT] false true[]
     );
 }
+impl ::shop_api::runtime::Paginated for AddressListRequest {
+    type Item = AddressListItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page_no = Some(n);
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.address_list.unwrap_or_default(),
+            self.page_no.unwrap_or(1),
+            1,
+            self.page_size,
+            resp.total,
+            None,
+        )
+    }
+}
 /// Request of `address.provinceList` (`POST /address/provinceList`): List provinces with their IDs. — [official documentation](https://op.jinritemai.com/docs/api-docs/16/101)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressProvinceListRequest {}

@@ -413,6 +413,29 @@ impl ::shop_api::runtime::ApiRequest for FreightTemplateListRequest {
         "https://op.jinritemai.com/docs/api-docs/14/565"[IDEMPOTENT] false true[]
     );
 }
+impl ::shop_api::runtime::Paginated for FreightTemplateListRequest {
+    type Item = ListItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page = Some(n.to_string());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.list.unwrap_or_default(),
+            self
+                .page
+                .as_deref()
+                .map(|n| n.trim().parse::<i64>().unwrap_or_default())
+                .unwrap_or(0),
+            0,
+            self.size.as_deref().map(|n| n.trim().parse::<i64>().unwrap_or_default()),
+            resp.count,
+            None,
+        )
+    }
+}
 /// Request of `freightTemplate.update` (`POST /freightTemplate/update`): Update a freight template and its rules. — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1662)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FreightTemplateUpdateRequest {

@@ -879,6 +879,27 @@ impl ::shop_api::runtime::ApiRequest for MaterialSearchFolderRequest {
         "https://op.jinritemai.com/docs/api-docs/69/952"[IDEMPOTENT] false true[]
     );
 }
+impl ::shop_api::runtime::Paginated for MaterialSearchFolderRequest {
+    type Item = FolderInfoListItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page_num = Some(
+                <i32>::try_from(n).unwrap_or(if n < 0 { <i32>::MIN } else { <i32>::MAX }),
+            );
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.folder_info_list.unwrap_or_default(),
+            self.page_num.map(|n| n as i64).unwrap_or(1),
+            1,
+            self.page_size.map(|n| n as i64),
+            resp.total,
+            None,
+        )
+    }
+}
 /// Request of `material.searchMaterial` (`POST /material/searchMaterial`): Search materials by name, type, status, folder or time. — [official documentation](https://op.jinritemai.com/docs/api-docs/69/943)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MaterialSearchMaterialRequest {
@@ -928,6 +949,27 @@ impl ::shop_api::runtime::ApiRequest for MaterialSearchMaterialRequest {
         "Search materials by name, type, status, folder or time."
         "https://op.jinritemai.com/docs/api-docs/69/943"[IDEMPOTENT] false true[]
     );
+}
+impl ::shop_api::runtime::Paginated for MaterialSearchMaterialRequest {
+    type Item = MaterialInfoListItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page_num = Some(
+                <i32>::try_from(n).unwrap_or(if n < 0 { <i32>::MIN } else { <i32>::MAX }),
+            );
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.material_info_list.unwrap_or_default(),
+            self.page_num.map(|n| n as i64).unwrap_or(1),
+            1,
+            self.page_size.map(|n| n as i64),
+            resp.total,
+            None,
+        )
+    }
 }
 /// Request of `material.uploadImageSync` (`POST /material/uploadImageSync`): Upload one image to the material center. — [official documentation](https://op.jinritemai.com/docs/api-docs/69/955)
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -2706,6 +2706,27 @@ impl ::shop_api::runtime::ApiRequest for OrderGetServiceListRequest {
         true["end_time"]
     );
 }
+impl ::shop_api::runtime::Paginated for OrderGetServiceListRequest {
+    type Item = ListItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page = Some(
+                <i32>::try_from(n).unwrap_or(if n < 0 { <i32>::MIN } else { <i32>::MAX }),
+            );
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.list.unwrap_or_default(),
+            self.page.map(|n| n as i64).unwrap_or(1),
+            1,
+            self.size.map(|n| n as i64),
+            resp.total,
+            None,
+        )
+    }
+}
 /// Request of `order.getSettleBillDetail` (`POST /order/getSettleBillDetail`): List settlement bill details by time, order or product, paged. — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1192)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderGetSettleBillDetailRequest {
@@ -2758,6 +2779,25 @@ impl ::shop_api::runtime::ApiRequest for OrderGetSettleBillDetailRequest {
         "List settlement bill details by time, order or product, paged."
         "https://op.jinritemai.com/docs/api-docs/46/1192"[IDEMPOTENT] false true[]
     );
+}
+impl ::shop_api::runtime::Paginated for OrderGetSettleBillDetailRequest {
+    type Item = DataItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page = Some(n);
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.data.unwrap_or_default(),
+            self.page.unwrap_or(0),
+            0,
+            self.size,
+            resp.total_cnt,
+            None,
+        )
+    }
 }
 /// Request of `order.getSettleBillDetailV2` (`POST /order/getSettleBillDetailV2`): List settlement bill details by time, order or product, with cursor paging. — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1390)
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -1854,6 +1854,25 @@ impl ::shop_api::runtime::ApiRequest for ProductAuditListRequest {
         "https://op.jinritemai.com/docs/api-docs/14/1748"[IDEMPOTENT] false true[]
     );
 }
+impl ::shop_api::runtime::Paginated for ProductAuditListRequest {
+    type Item = RecordsItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page = Some(n);
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.records.unwrap_or_default(),
+            self.page.unwrap_or(0),
+            0,
+            self.size,
+            resp.total,
+            None,
+        )
+    }
+}
 /// Request of `product.createComponentTemplateV2` (`POST /product/createComponentTemplateV2`): Create a size chart template for products. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1992)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCreateComponentTemplateV2Request {
@@ -2154,6 +2173,25 @@ impl ::shop_api::runtime::ApiRequest for ProductGetComponentTemplateRequest {
         "https://op.jinritemai.com/docs/api-docs/14/1990"[IDEMPOTENT] false true[]
     );
 }
+impl ::shop_api::runtime::Paginated for ProductGetComponentTemplateRequest {
+    type Item = ComponentTemplateInfoListItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page_num = Some(n);
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.component_template_info_list.unwrap_or_default(),
+            self.page_num.unwrap_or(0),
+            0,
+            self.page_size,
+            resp.total_num,
+            None,
+        )
+    }
+}
 /// Request of `product.getProductUpdateRule` (`POST /product/getProductUpdateRule`): Get the listing rules of a category, such as shipping and spec rules. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1614)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetProductUpdateRuleRequest {
@@ -2292,6 +2330,25 @@ impl ::shop_api::runtime::ApiRequest for ProductQualityListRequest {
         "List products with their quality scores and problems, paged."
         "https://op.jinritemai.com/docs/api-docs/14/938"[IDEMPOTENT] false true[]
     );
+}
+impl ::shop_api::runtime::Paginated for ProductQualityListRequest {
+    type Item = ProductQualityListQualityListItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page = Some(n);
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.quality_list.unwrap_or_default(),
+            self.page.unwrap_or(1),
+            1,
+            self.page_size,
+            resp.total,
+            None,
+        )
+    }
 }
 /// Request of `product.qualityTask` (`POST /product/qualityTask`): Get the status and summary of the shop's product quality check. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/937)
 #[derive(Debug, Clone, PartialEq, Default)]

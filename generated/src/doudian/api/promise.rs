@@ -57,6 +57,25 @@ impl ::shop_api::runtime::ApiRequest for PromiseDeliveryListRequest {
         "https://op.jinritemai.com/docs/api-docs/14/1529"[IDEMPOTENT] false true[]
     );
 }
+impl ::shop_api::runtime::Paginated for PromiseDeliveryListRequest {
+    type Item = ProductsItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page = Some(n);
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.products.unwrap_or_default(),
+            self.page.unwrap_or(1),
+            1,
+            self.size,
+            resp.total,
+            None,
+        )
+    }
+}
 /// Request of `promise.setSkuShipTime` (`POST /promise/setSkuShipTime`): Set the shipping time promise of SKUs, per warehouse. — [official documentation](https://op.jinritemai.com/docs/api-docs/34/569)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PromiseSetSkuShipTimeRequest {

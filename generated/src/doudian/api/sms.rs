@@ -190,6 +190,25 @@ impl ::shop_api::runtime::ApiRequest for SmsPublicTemplateRequest {
         "https://op.jinritemai.com/docs/api-docs/163/1526"[] false true[]
     );
 }
+impl ::shop_api::runtime::Paginated for SmsPublicTemplateRequest {
+    type Item = PublicTemplateListItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page = Some(n);
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.public_template_list.unwrap_or_default(),
+            self.page.unwrap_or(0),
+            0,
+            self.size,
+            resp.total,
+            None,
+        )
+    }
+}
 /// Request of `sms.send` (`POST /sms/send`): Send one SMS from a template. — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1522)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SmsSendRequest {
@@ -275,6 +294,25 @@ impl ::shop_api::runtime::ApiRequest for SmsSendResultRequest {
         "https://op.jinritemai.com/docs/api-docs/163/1517"[] false true[]
     );
 }
+impl ::shop_api::runtime::Paginated for SmsSendResultRequest {
+    type Item = SmsSendResultListItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page = Some(n);
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.sms_send_result_list.unwrap_or_default(),
+            self.page.unwrap_or(0),
+            0,
+            self.size,
+            resp.total,
+            None,
+        )
+    }
+}
 /// Request of `sms.sign.apply` (`POST /sms/sign/apply`): Apply for an SMS signature. — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1525)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SmsSignApplyRequest {
@@ -343,6 +381,25 @@ impl ::shop_api::runtime::ApiRequest for SmsSignApplyListRequest {
         "List SMS signature applications with their review status."
         "https://op.jinritemai.com/docs/api-docs/163/1523"[IDEMPOTENT] false true[]
     );
+}
+impl ::shop_api::runtime::Paginated for SmsSignApplyListRequest {
+    type Item = ApplyListItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page = Some(n);
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.apply_list.unwrap_or_default(),
+            self.page.unwrap_or(0),
+            0,
+            self.size,
+            resp.total,
+            None,
+        )
+    }
 }
 /// Request of `sms.sign.apply.revoke` (`POST /sms/sign/apply/revoke`): Withdraw an SMS signature application. — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1519)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -423,6 +480,25 @@ impl ::shop_api::runtime::ApiRequest for SmsSignSearchRequest {
         Post "/sms/sign/search" "Search the approved SMS signatures."
         "https://op.jinritemai.com/docs/api-docs/163/1515"[IDEMPOTENT] false true[]
     );
+}
+impl ::shop_api::runtime::Paginated for SmsSignSearchRequest {
+    type Item = SignSearchListItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page = Some(n);
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.sign_search_list.unwrap_or_default(),
+            self.page.unwrap_or(0),
+            0,
+            self.size,
+            resp.total,
+            None,
+        )
+    }
 }
 /// Request of `sms.template.apply` (`POST /sms/template/apply`): Apply for an SMS template. — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1527)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -505,6 +581,25 @@ impl ::shop_api::runtime::ApiRequest for SmsTemplateApplyListRequest {
         "List SMS template applications with their review status."
         "https://op.jinritemai.com/docs/api-docs/163/1516"[IDEMPOTENT] false true[]
     );
+}
+impl ::shop_api::runtime::Paginated for SmsTemplateApplyListRequest {
+    type Item = TemplateApplyListItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page = Some(n);
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.template_apply_list.unwrap_or_default(),
+            self.page.unwrap_or(0),
+            0,
+            self.size,
+            resp.total,
+            None,
+        )
+    }
 }
 /// Request of `sms.template.delete` (`POST /sms/template/delete`): Delete an SMS template. — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1518)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -593,6 +688,25 @@ impl ::shop_api::runtime::ApiRequest for SmsTemplateSearchRequest {
         "Search the approved SMS templates by ID, name or content."
         "https://op.jinritemai.com/docs/api-docs/163/1514"[IDEMPOTENT] false true[]
     );
+}
+impl ::shop_api::runtime::Paginated for SmsTemplateSearchRequest {
+    type Item = TemplateSearchListItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page = Some(n);
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.template_search_list.unwrap_or_default(),
+            self.page.unwrap_or(0),
+            0,
+            self.size,
+            resp.total,
+            None,
+        )
+    }
 }
 impl super::super::Client {
     /// Send one SMS template to several phone numbers (`sms.batchSend`, [official documentation](https://op.jinritemai.com/docs/api-docs/163/1521)).

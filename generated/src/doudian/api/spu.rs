@@ -196,6 +196,25 @@ impl ::shop_api::runtime::ApiRequest for SpuGetKeyPropertyByCidRequest {
         "https://op.jinritemai.com/docs/api-docs/14/642"[IDEMPOTENT] false true[]
     );
 }
+impl ::shop_api::runtime::Paginated for SpuGetKeyPropertyByCidRequest {
+    type Item = PropertyInfoItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page = Some(n);
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.property_info.unwrap_or_default(),
+            self.page.unwrap_or(0),
+            0,
+            self.size,
+            resp.total,
+            None,
+        )
+    }
+}
 /// Request of `spu.getSpuInfoBySpuId` (`POST /spu/getSpuInfoBySpuId`): Get an SPU and its properties by SPU ID. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/643)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuGetSpuInfoBySpuIdRequest {
