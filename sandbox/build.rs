@@ -8,7 +8,15 @@ use std::path::{Path, PathBuf};
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let spec = root.join("spec");
-    println!("cargo::rerun-if-changed=spec");
+    // `spec` is a link: cargo does not look through it for new or removed files, so it is told
+    // the folder the link points to (each platform's folder too).
+    let real = spec.canonicalize().unwrap_or_else(|_| spec.clone());
+    println!("cargo::rerun-if-changed={}", real.display());
+    if let Ok(rd) = std::fs::read_dir(&real) {
+        for dir in rd.flatten().filter(|e| e.path().is_dir()) {
+            println!("cargo::rerun-if-changed={}", dir.path().display());
+        }
+    }
     let mut files = Vec::new();
     collect(&spec, &mut files);
     files.sort();

@@ -12,6 +12,8 @@ use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
+use shop_api::{doudian, douyin, tiktok};
+
 use crate::env::Env;
 
 /// Call TikTok Shop, Doudian (抖店) and Douyin Open Platform endpoints from the specs.
@@ -310,76 +312,27 @@ fn main() -> ExitCode {
 }
 
 fn auth_link(env: &Env, link: AuthLink) -> Result<String, Failure> {
-    let q = |pairs: &[(&str, Option<&str>)]| -> String {
-        let mut s = url_encode_pairs(pairs);
-        if s.ends_with('&') {
-            s.pop();
-        }
-        s
-    };
+    // The URLs are the library's: the CLI builds none itself.
     Ok(match link {
         AuthLink::Tiktok {
             service_id,
             us,
             state,
-        } => {
-            let host = if us {
-                "https://services.us.tiktokshop.com"
-            } else {
-                "https://services.tiktokshop.com"
-            };
-            format!(
-                "{host}/open/authorize?{}",
-                q(&[
-                    ("service_id", Some(&service_id)),
-                    ("state", state.as_deref())
-                ])
-            )
+        } => tiktok::authorization_url(&service_id, state.as_deref().unwrap_or_default(), us),
+        AuthLink::Doudian { service_id, state } => {
+            doudian::authorization_url(&service_id, state.as_deref().unwrap_or_default())
         }
-        AuthLink::Doudian { service_id, state } => format!(
-            "https://fuwu.jinritemai.com/authorize?{}",
-            q(&[
-                ("service_id", Some(&service_id)),
-                ("state", state.as_deref())
-            ])
-        ),
         AuthLink::Douyin {
             scope,
             redirect_uri,
             state,
-        } => {
-            let key = env.require("DOUYIN_CLIENT_KEY")?;
-            format!(
-                "https://open.douyin.com/platform/oauth/connect/?{}",
-                q(&[
-                    ("client_key", Some(&key)),
-                    ("response_type", Some("code")),
-                    ("scope", Some(&scope)),
-                    ("redirect_uri", Some(&redirect_uri)),
-                    ("state", state.as_deref()),
-                ])
-            )
-        }
+        } => douyin::authorization_url(
+            &env.require("DOUYIN_CLIENT_KEY")?,
+            &scope,
+            &redirect_uri,
+            state.as_deref().unwrap_or_default(),
+        ),
     })
-}
-
-fn url_encode_pairs(pairs: &[(&str, Option<&str>)]) -> String {
-    let mut out = String::new();
-    for (k, v) in pairs {
-        if let Some(v) = v {
-            out.push_str(k);
-            out.push('=');
-            for b in v.bytes() {
-                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                    out.push(b as char);
-                } else {
-                    out.push_str(&format!("%{b:02X}"));
-                }
-            }
-            out.push('&');
-        }
-    }
-    out
 }
 
 fn fail(f: Failure) -> ExitCode {

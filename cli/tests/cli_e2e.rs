@@ -426,7 +426,28 @@ async fn list_auth_links_and_usage() {
     .await;
     assert_eq!(
         out.stdout.trim(),
-        "https://services.us.tiktokshop.com/open/authorize?service_id=7144&state=a%20b"
+        "https://services.us.tiktokshop.com/open/authorize?service_id=7144&state=a+b"
+    );
+    // The URLs are the library's own (`doudian::authorization_url`, ...): the CLI builds none.
+    let out = run(
+        &[
+            "auth-link",
+            "doudian",
+            "--service-id",
+            "12",
+            "--state",
+            "s&1",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        out.stdout.trim(),
+        shop_api::doudian::authorization_url("12", "s&1")
+    );
+    assert_eq!(
+        out.stdout.trim(),
+        "https://fuwu.jinritemai.com/authorize?service_id=12&state=s%261"
     );
     let out = run(
         &[
@@ -569,7 +590,11 @@ async fn through_the_sandbox_without_credentials() {
     )
     .await;
     assert_eq!(tiktok.code, 1);
-    assert!(tiktok.stderr.contains("code: 36009004"), "{}", tiktok.stderr);
+    assert!(
+        tiktok.stderr.contains("code: 36009004"),
+        "{}",
+        tiktok.stderr
+    );
 }
 
 /// `shop-api list | head -0`: the reader is gone before anything is written; the program ends

@@ -218,6 +218,23 @@ impl client::Platform for Doudian {
     }
 }
 
+/// The service-market page where a seller authorizes a tool app (工具型应用) of service
+/// `service_id` (the app's service id in the service market, not its app key):
+/// `https://fuwu.jinritemai.com/authorize?service_id=..&state=..`. `state` comes back unchanged
+/// with the authorization `code` for `token.create`; an empty `state` is left out.
+pub fn authorization_url(service_id: &str, state: &str) -> String {
+    let mut url =
+        url::Url::parse("https://fuwu.jinritemai.com/authorize").expect("a fixed, valid URL");
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("service_id", service_id);
+        if !state.is_empty() {
+            q.append_pair("state", state);
+        }
+    }
+    url.into()
+}
+
 /// The `data` of `token.create` and `token.refresh`: what the runtime keeps of it.
 #[derive(Deserialize)]
 struct TokenData {

@@ -6,4 +6,4 @@ mod client;
 pub mod sign;
 pub mod webhook;
 
-pub use client::{DEFAULT_REFRESH_MARGIN, Doudian, Options, SignMethod};
+pub use client::{DEFAULT_REFRESH_MARGIN, Doudian, Options, SignMethod, authorization_url};

@@ -25,6 +25,25 @@ type Client = client::Client<Douyin>;
 
 /// The page a user is sent to to authorize the app ([`Client::authorize_url`]).
 pub const AUTHORIZE_URL: &str = "https://open.douyin.com/platform/oauth/connect/";
+/// The page a user opens to authorize the app `client_key` for `scope` (comma separated):
+/// [`AUTHORIZE_URL`] with `client_key`, `response_type=code`, `scope`, `redirect_uri` and `state`
+/// (left out when empty). Douyin redirects to `redirect_uri` with `code` and `state`.
+/// [`Client::authorize_url`] is the same for a client's app.
+pub fn authorization_url(client_key: &str, scope: &str, redirect_uri: &str, state: &str) -> String {
+    let mut url = url::Url::parse(AUTHORIZE_URL).expect("AUTHORIZE_URL is a valid URL");
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("client_key", client_key);
+        q.append_pair("response_type", "code");
+        q.append_pair("scope", scope);
+        q.append_pair("redirect_uri", redirect_uri);
+        if !state.is_empty() {
+            q.append_pair("state", state);
+        }
+    }
+    url.into()
+}
+
 /// How long before its expiry the client token is refreshed (5 minutes).
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
@@ -255,18 +274,7 @@ impl Client {
     /// `"user_info,trial.whitelist"`); Douyin then redirects to `redirect_uri` with `code` (for
     /// [`Client::exchange_code`]) and `state`. An empty `state` is left out.
     pub fn authorize_url(&self, scope: &str, redirect_uri: &str, state: &str) -> String {
-        let mut url = url::Url::parse(AUTHORIZE_URL).expect("AUTHORIZE_URL is a valid URL");
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("client_key", self.app_key());
-            q.append_pair("response_type", "code");
-            q.append_pair("scope", scope);
-            q.append_pair("redirect_uri", redirect_uri);
-            if !state.is_empty() {
-                q.append_pair("state", state);
-            }
-        }
-        url.into()
+        authorization_url(self.app_key(), scope, redirect_uri, state)
     }
 
     /// Verify a webhook push with this app's client secret (see [`super::webhook::verify`]).
@@ -726,6 +734,7 @@ mod tests {
         deprecated: false,
         has_data: true,
         required: &[],
+        pagination: None,
     };
 
     #[derive(Debug, Default, PartialEq, serde::Deserialize)]

@@ -6,4 +6,7 @@
 mod client;
 pub mod webhook;
 
-pub use client::{AUTHORIZE_URL, DEFAULT_REFRESH_MARGIN, Douyin, RenewedRefreshToken, UserToken};
+pub use client::{
+    AUTHORIZE_URL, DEFAULT_REFRESH_MARGIN, Douyin, RenewedRefreshToken, UserToken,
+    authorization_url,
+};
