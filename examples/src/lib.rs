@@ -6,7 +6,7 @@
 //!
 //! | route | verified push | refused push |
 //! | --- | --- | --- |
-//! | `POST /webhooks/doudian` | 200, `{"code":0,"msg":"success"}` | 401 (signature), 400 (body), 500 (no credentials) |
+//! | `POST /webhooks/doudian` | 200, `{"code":0,"msg":"success"}` | 401 (signature), 400 (body), 500 (no credentials), with `{"code":<status>,"msg":<why>}` |
 //! | `POST /webhooks/tiktok` | 200, empty body | the same |
 //!
 //! The example program `webhook_receiver` serves it on 127.0.0.1; the tests crate serves it
@@ -177,13 +177,25 @@ fn refuse(e: WebhookError) -> Response {
     (status, e.to_string()).into_response()
 }
 
+/// A refused Doudian push: the status, and the refusal in Doudian's reply shape (its code is ours:
+/// the status; only `{"code":0,...}` acknowledges a push).
+fn refuse_doudian(e: WebhookError) -> Response {
+    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        doudian::error_reply(i64::from(status.as_u16()), &e.to_string()),
+    )
+        .into_response()
+}
+
 async fn doudian_push(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let Some(verifier) = &st.config.doudian else {
-        return refuse(WebhookError::NoCredentials);
+        return refuse_doudian(WebhookError::NoCredentials);
     };
     match verifier.verify(&headers, &body) {
         Ok(messages) => {
@@ -199,7 +211,7 @@ async fn doudian_push(
             )
                 .into_response()
         }
-        Err(e) => refuse(e),
+        Err(e) => refuse_doudian(e),
     }
 }
 

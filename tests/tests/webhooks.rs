@@ -590,6 +590,13 @@ async fn receiver_answers_doudian_pushes() {
     assert_eq!(status, 401);
     assert_ne!(reply, dd::SUCCESS_REPLY);
     assert!(!reply.contains(DD_SECRET));
+    // The refusal is in Doudian's reply shape, with a code that is not the acknowledgement's 0.
+    let refusal: serde_json::Value = serde_json::from_str(&reply).unwrap();
+    assert_eq!(refusal["code"], 401, "{reply}");
+    assert!(
+        refusal["msg"].as_str().is_some_and(|m| !m.is_empty()),
+        "{reply}"
+    );
     assert_eq!(
         r.post(DOUDIAN_PATH, &[("app-id", DD_KEY)], &body).await.0,
         401

@@ -27,6 +27,8 @@
 //!     webhook::verify(key, secret, &headers, body).unwrap();
 //! assert!(messages[0].is_test());
 //! assert_eq!(webhook::SUCCESS_REPLY, r#"{"code":0,"msg":"success"}"#);
+//! // A refused push gets a non-zero code of the receiver's choosing (here the HTTP status).
+//! assert_eq!(webhook::error_reply(401, "bad sign"), r#"{"code":401,"msg":"bad sign"}"#);
 //! ```
 
 use md5::{Digest, Md5};
@@ -46,6 +48,14 @@ pub const APP_ID_HEADER: &str = "app-id";
 pub const TEST_TAG: &str = "0";
 /// The body to answer every verified push with (HTTP 200, `Content-Type: application/json`).
 pub const SUCCESS_REPLY: &str = r#"{"code":0,"msg":"success"}"#;
+
+/// The body of a refusal, `{"code":<code>,"msg":"<msg>"}`, as the official SDK's
+/// `DoudianOpMsgResponse.wrapError(code, msg)` writes it. Only [`SUCCESS_REPLY`] acknowledges a
+/// push: Doudian documents no failure code, so `code` (not 0) is the receiver's own, and a push
+/// answered otherwise, or not in time, counts as not received and may be pushed again.
+pub fn error_reply(code: i64, msg: &str) -> String {
+    serde_json::json!({ "code": code, "msg": msg }).to_string()
+}
 
 /// One message of a verified push.
 #[derive(Debug, Clone, PartialEq)]
