@@ -220,7 +220,7 @@ async fn call<P: runtime::Platform>(
     };
     let files = upload::parts(&args.files, ep.endpoint, &all)?;
     if args.all_pages {
-        return pages::all(client, &ep, args, params).await;
+        return pages::all(client, &ep, &all, args, params).await;
     }
     let prepared = (ep.prepare)(client, params, files)?;
     if args.dry_run {
@@ -306,9 +306,11 @@ pub async fn run(platform: Platform, env: &Env, args: &CallArgs) -> Result<(), F
     }
 }
 
-/// `shop-api list [platform]`
-pub fn list(only: Option<Platform>) -> String {
+/// `shop-api list [platform]`: the table of endpoints, and the count of each platform's current
+/// and deprecated ones.
+pub fn list(only: Option<Platform>) -> (String, String) {
     let mut out = String::new();
+    let mut counts = String::new();
     let platforms = [
         (Platform::Tiktok, tiktok::endpoints()),
         (Platform::Doudian, doudian::endpoints()),
@@ -318,7 +320,7 @@ pub fn list(only: Option<Platform>) -> String {
         if only.is_some_and(|o| o != p) {
             continue;
         }
-        for e in eps {
+        for e in eps.iter() {
             let dep = if e.deprecated { " (deprecated)" } else { "" };
             out.push_str(&format!(
                 "{:<8} {:<45} {:<6} {:<55} {}{dep}\n",
@@ -329,8 +331,16 @@ pub fn list(only: Option<Platform>) -> String {
                 e.summary
             ));
         }
+        let deprecated = eps.iter().filter(|e| e.deprecated).count();
+        if let Some(first) = eps.first() {
+            counts.push_str(&format!(
+                "{}: {} endpoints, {deprecated} deprecated\n",
+                first.platform,
+                eps.len() - deprecated
+            ));
+        }
     }
-    out
+    (out, counts)
 }
 
 /// `shop-api token doudian ...`: `token.create` or `token.refresh` through the generated endpoints.

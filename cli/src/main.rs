@@ -272,7 +272,10 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Cmd::List { platform } => {
-                emit(call::list(platform).trim_end());
+                let (table, counts) = call::list(platform);
+                emit(table.trim_end());
+                // The counts go to stderr: the table on stdout stays one endpoint per line.
+                eprint!("{counts}");
                 Ok(())
             }
             Cmd::Webhook {

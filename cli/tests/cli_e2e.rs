@@ -405,6 +405,19 @@ async fn list_auth_links_and_usage() {
     ] {
         assert!(out.stdout.contains(want), "{want}");
     }
+    // Each platform's count, on stderr (stdout stays one endpoint per line).
+    for platform in ["tiktok", "doudian", "douyin"] {
+        let n = out
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with(platform) && !l.ends_with("(deprecated)"))
+            .count();
+        assert!(
+            out.stderr.contains(&format!("{platform}: {n} endpoints, ")),
+            "{platform} {n}: {}",
+            out.stderr
+        );
+    }
     let only = run(&["list", "douyin"], &[]).await;
     assert!(
         only.stdout.lines().all(|l| l.starts_with("douyin")),
