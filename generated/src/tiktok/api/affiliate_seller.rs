@@ -257,19 +257,6 @@ pub struct ContentGmvDistribution {
     pub value: Option<String>,
 }
 ::shop_api::object!(ContentGmvDistribution { content_type, value });
-/// Original promoted product price metadata and data associated with the creator.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ProductOriginalPriceRange {
-    /// The currency code.
-    pub currency: Option<String>,
-    /// The lowest original promoted product price.
-    pub minimum_amount: Option<String>,
-    /// The higest original promoted product price.
-    pub maximum_amount: Option<String>,
-}
-::shop_api::object!(
-    ProductOriginalPriceRange { currency, minimum_amount, maximum_amount }
-);
 /// GMV per mille (GPM) metadata and data associated with the creator.
 ///
 /// The same fields as [`Gmv`].
@@ -500,10 +487,6 @@ pub struct FreeSampleRule {
     pub is_sample_approval_exempt: Option<bool>,
 }
 ::shop_api::object!(FreeSampleRule { has_free_sample, is_sample_approval_exempt });
-/// The original price of the product.
-///
-/// The same fields as [`ProductOriginalPriceRange`].
-pub type OriginalPrice = ProductOriginalPriceRange;
 /// Commission info.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Commission {
@@ -534,7 +517,7 @@ pub struct TargetCollaborationProduct {
     /// The product name.
     pub title: Option<String>,
     /// The original price of the product.
-    pub original_price: Option<OriginalPrice>,
+    pub original_price: Option<ProductOriginalPriceRange>,
     /// Commission info.
     pub commission: Option<Commission>,
     /// Product's status.
@@ -613,92 +596,6 @@ pub struct TargetCollaboration {
     TargetCollaboration { id, name, message, seller_contact_info, start_time, end_time,
     update_time, creator_invited_count, showcase_creator_count, content_creator_count,
     product_count, free_sample_rule, products, creators, kind = "type" }
-);
-/// Restricts the products in the search results to those with prices greater than or equal to the expressed minimum price and less than the expressed maximum price
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct SalesPriceRange {
-    /// The product price must be greater than this value in order to be included in the search results.
-    pub amount_ge: Option<String>,
-    /// The product price must be greater than this value in order to be included in the search results.
-    pub amount_lt: Option<String>,
-}
-::shop_api::object!(SalesPriceRange { amount_ge, amount_lt });
-/// Restricts products in the search results to those with a commision rate greater than the expressed minimum commission rate and less than the expressed maximum commission rate.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct CommissionRateRange {
-    /// The commission rate must be greater than this value in order to be included in the search results.
-    pub rate_ge: Option<i64>,
-    /// The commission rate must be less than this value in order to be included in the search results.
-    pub rate_lt: Option<i64>,
-}
-::shop_api::object!(CommissionRateRange { rate_ge, rate_lt });
-/// Metadata and data associated with the TikTok Shop that sells the product.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Shop {
-    /// The name of the TikTok shop.
-    pub name: Option<String>,
-}
-::shop_api::object!(Shop { name });
-/// A list of categories associated with the product.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct CategoryChain {
-    /// The category identifier.
-    pub id: Option<String>,
-    /// The name of the product in the category.
-    pub local_name: Option<String>,
-    /// Set to 'true' if this category is a leaf node.
-    pub is_leaf: Option<bool>,
-    /// The category identifier of the parent category for the category.
-    pub parent_id: Option<String>,
-}
-::shop_api::object!(CategoryChain { id, local_name, is_leaf, parent_id });
-/// Metadata and data associated with the commission rates for the product.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ProductCommission {
-    /// The commission rate in hundredths of a percent.
-    pub rate: Option<i64>,
-    /// The currency code.
-    pub currency: Option<String>,
-    /// The commission amount.
-    pub amount: Option<String>,
-}
-::shop_api::object!(ProductCommission { rate, currency, amount });
-/// Metadata and data associated with the price at which this product was sold for at this commission rate.
-///
-/// The same fields as [`ProductOriginalPriceRange`].
-pub type SalesPrice = ProductOriginalPriceRange;
-/// The list of products meeting the search criteria expressed in the request body.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct SearchAffiliateOpenCollaborationProductProduct {
-    /// Metadata and data associated with the TikTok Shop that sells the product.
-    pub shop: Option<Shop>,
-    /// The product identifier.
-    pub id: Option<String>,
-    /// Set to 'true' if there are more than zero units of the product in inventory.
-    pub has_inventory: Option<bool>,
-    /// The total number of units sold of this product.
-    pub units_sold: Option<i64>,
-    /// The product name.
-    pub title: Option<String>,
-    /// The region where the product is offered for sale.
-    pub sale_region: Option<String>,
-    /// The product image URL.
-    pub main_image_url: Option<String>,
-    /// The URL for the product's detail page.
-    pub detail_link: Option<String>,
-    /// The original price of the product.
-    pub original_price: Option<OriginalPrice>,
-    /// A list of categories associated with the product.
-    pub category_chains: Option<Vec<CategoryChain>>,
-    /// Metadata and data associated with the commission rates for the product.
-    pub commission: Option<ProductCommission>,
-    /// Metadata and data associated with the price at which this product was sold for at this commission rate.
-    pub sales_price: Option<SalesPrice>,
-}
-::shop_api::object!(
-    SearchAffiliateOpenCollaborationProductProduct { shop, id, has_inventory, units_sold,
-    title, sale_region, main_image_url, detail_link, original_price, category_chains,
-    commission, sales_price }
 );
 /// Product information
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -804,7 +701,7 @@ pub struct OpenCollaborationProduct {
     /// The inventory of this product.
     pub inventory: Option<i64>,
     /// The product's original price
-    pub original_price: Option<OriginalPrice>,
+    pub original_price: Option<ProductOriginalPriceRange>,
 }
 ::shop_api::object!(
     OpenCollaborationProduct { id, title, main_image_url, status, inventory,
@@ -1160,7 +1057,8 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerSearchOrdersRequest {
         "/affiliate_seller/202410/orders/search"
         "Search the orders creators brought in, with their commissions (version 202410)."
         "https://partner.tiktokshop.com/docv2/page/6722babac7ef47030dc00d11"[IDEMPOTENT]
-        false true["page_size"]
+        false true["page_size"] cursor "page_token" "next_page_token" "orders"
+        "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -1342,7 +1240,8 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerMessageInTheConversation
         "/affiliate_seller/202412/conversation/{conversation_id}/messages"
         "Get chat history in one conversation."
         "https://partner.tiktokshop.com/docv2/page/6791db7678625303154781d4"[IDEMPOTENT]
-        false true["conversation_id" "page_size"]
+        false true["conversation_id" "page_size"] cursor "page_token" "next_page_token"
+        "messages" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -1407,7 +1306,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerConversationListRequest 
         "affiliate_seller" "affiliate_seller.conversation_list" Get
         "/affiliate_seller/202412/conversations" "Get User's Conversation list."
         "https://partner.tiktokshop.com/docv2/page/6791db764ddec3030b395150"[IDEMPOTENT]
-        false true["page_size"]
+        false true["page_size"] cursor "page_token" "next_page_token" "conversations" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -1526,7 +1425,8 @@ for AffiliateSellerOpenCollaborationCreatorContentDetailRequest {
         "/affiliate_seller/202508/open_collaborations/creator_content_details"
         "Get the creator content details of specified open collaboration."
         "https://partner.tiktokshop.com/docv2/page/68c8c9f13f568504acb98d7c"[IDEMPOTENT]
-        false true["page_size" "product_id"]
+        false true["page_size" "product_id"] cursor "page_token" "next_page_token"
+        "creator_content_details" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
@@ -1641,7 +1541,7 @@ pub struct AffiliateSellerSearchAffiliateOpenCollaborationProductRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerSearchAffiliateOpenCollaborationProductResponse {
     /// The list of products meeting the search criteria expressed in the request body.
-    pub products: Option<Vec<SearchAffiliateOpenCollaborationProductProduct>>,
+    pub products: Option<Vec<AffiliateProduct>>,
     /// An opaque token used to retrieve the next page of a paginated result set.
     pub next_page_token: Option<String>,
     /// Total count of products meeting the search criteria expressed in the request body.
@@ -1660,7 +1560,8 @@ for AffiliateSellerSearchAffiliateOpenCollaborationProductRequest {
         "/affiliate_seller/202405/open_collaborations/products/search"
         "Search the information of products with open collaboration by category, commission rate, and keywords."
         "https://partner.tiktokshop.com/docv2/page/66716aa19a01ec02e5b90513"[IDEMPOTENT]
-        false true["page_size"]
+        false true["page_size"] cursor "page_token" "next_page_token" "products"
+        "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("sort_order", &self.sort_order);
@@ -1671,7 +1572,7 @@ for AffiliateSellerSearchAffiliateOpenCollaborationProductRequest {
 }
 impl ::shop_api::runtime::Paginated
 for AffiliateSellerSearchAffiliateOpenCollaborationProductRequest {
-    type Item = SearchAffiliateOpenCollaborationProductProduct;
+    type Item = AffiliateProduct;
     fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
         if let ::shop_api::runtime::PageKey::Cursor(c) = page {
             self.page_token = Some(c.clone());
@@ -1890,7 +1791,8 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerSearchOpenCollaborationR
         "/affiliate_seller/202412/open_collaborations/search"
         "Search open collaboration."
         "https://partner.tiktokshop.com/docv2/page/677ce46d8e882e030d4dec7a"[IDEMPOTENT]
-        false true["page_size"]
+        false true["page_size"] cursor "page_token" "next_page_token"
+        "open_collaborations" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
@@ -2038,7 +1940,7 @@ for AffiliateSellerSearchCreatorOnMarketplaceRequest {
         "/affiliate_seller/202508/marketplace_creators/search"
         "Search for Creators in the Creator Marketplace."
         "https://partner.tiktokshop.com/docv2/page/68c8c9d71ead21048edf5545"[IDEMPOTENT]
-        false true["page_size"]
+        false true["page_size"] cursor "page_token" "next_page_token" "creators" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
@@ -2147,7 +2049,8 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerSearchSampleApplications
         "/affiliate_seller/202508/sample_applications/search"
         "Seller search sample applications."
         "https://partner.tiktokshop.com/docv2/page/68c8c9ec35ae0604895ad5b7"[IDEMPOTENT]
-        false true[]
+        false true[] cursor "page_token" "next_page_token" "sample_applications"
+        "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
@@ -2261,7 +2164,8 @@ for AffiliateSellerSearchTargetCollaborationsRequest {
         "/affiliate_seller/202508/target_collaborations/search"
         "Search for all existing target collaborations."
         "https://partner.tiktokshop.com/docv2/page/68c8c9db1b95f60490f5355e"[IDEMPOTENT]
-        false true["collaboration_status"]
+        false true["collaboration_status"] cursor "page_token" "next_page_token"
+        "target_collaborations" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);

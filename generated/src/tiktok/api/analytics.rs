@@ -598,7 +598,8 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopProductPerformanceListRequ
         "/analytics/202405/shop_products/performance"
         "Returns a list of product performance metrics."
         "https://partner.tiktokshop.com/docv2/page/668c344dde15e502ede1927f"[IDEMPOTENT]
-        false true["start_date_ge" "end_date_lt"]
+        false true["start_date_ge" "end_date_lt"] cursor "page_token" "next_page_token"
+        "products" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("start_date_ge", &self.start_date_ge);
@@ -729,7 +730,8 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopSkuPerformanceListRequest 
         "/analytics/202406/shop_skus/performance"
         "Returns a list of SKU performance metrics."
         "https://partner.tiktokshop.com/docv2/page/66b3c143b525e102ffba0634"[IDEMPOTENT]
-        false true["start_date_ge" "end_date_lt"]
+        false true["start_date_ge" "end_date_lt"] cursor "page_token" "next_page_token"
+        "skus" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("start_date_ge", &self.start_date_ge);
@@ -911,7 +913,8 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopVideoPerformanceListReques
         "/analytics/202409/shop_videos/performance"
         "Returns a list of videos and associated metrics for a shop."
         "https://partner.tiktokshop.com/docv2/page/67186b60a20fe90305525059"[IDEMPOTENT]
-        false true["start_date_ge" "end_date_lt"]
+        false true["start_date_ge" "end_date_lt"] cursor "page_token" "next_page_token"
+        "videos" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("start_date_ge", &self.start_date_ge);
@@ -1047,7 +1050,8 @@ for AnalyticsShopVideoProductPerformanceListRequest {
         "/analytics/202409/shop_videos/{video_id}/products/performance"
         "Returns performance metrics for a list of products promoted in a given video."
         "https://partner.tiktokshop.com/docv2/page/67186b60b58ceb030c6ea83b"[IDEMPOTENT]
-        false true["video_id" "end_date_lt" "start_date_ge"]
+        false true["video_id" "end_date_lt" "start_date_ge"] cursor "page_token"
+        "next_page_token" "products" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("end_date_lt", &self.end_date_lt);
@@ -1180,7 +1184,8 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopLivePerformanceListRequest
         "/analytics/202508/shop_lives/performance"
         "Returns a list of LIVE stream sessions and associated metrics for a shop."
         "https://partner.tiktokshop.com/docv2/page/68a6878121bd9a04959f5098"[IDEMPOTENT]
-        false true["start_date_ge" "end_date_lt"]
+        false true["start_date_ge" "end_date_lt"] cursor "page_token" "next_page_token"
+        "live_stream_sessions" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("start_date_ge", &self.start_date_ge);

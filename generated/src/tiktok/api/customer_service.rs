@@ -126,7 +126,7 @@ impl ::shop_api::runtime::ApiRequest for CustomerServiceConversationsRequest {
         "/customer_service/202309/conversations"
         "Get the shop's conversations with buyers."
         "https://partner.tiktokshop.com/docv2/page/650a589f0fcef602bf29fecf"[IDEMPOTENT]
-        false true["page_size"]
+        false true["page_size"] cursor "page_token" "next_page_token" "conversations" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -193,7 +193,8 @@ impl ::shop_api::runtime::ApiRequest for CustomerServiceConversationMessagesRequ
         "/customer_service/202309/conversations/{conversation_id}/messages"
         "Get the messages of a conversation."
         "https://partner.tiktokshop.com/docv2/page/650a587edefece02be664cd2"[IDEMPOTENT]
-        false true["conversation_id" "page_size"]
+        false true["conversation_id" "page_size"] cursor "page_token" "next_page_token"
+        "messages" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);

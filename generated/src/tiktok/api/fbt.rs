@@ -511,7 +511,8 @@ impl ::shop_api::runtime::ApiRequest for FbtSearchFbtInventoryRequest {
         "fbt.search_fbt_inventory" Post "/fbt/202408/inventory/search"
         "Search FBT inventory."
         "https://partner.tiktokshop.com/docv2/page/670d5868c78b9802f796ab81"[IDEMPOTENT]
-        false true["page_size"]
+        false true["page_size"] cursor "page_token" "next_page_token" "inventory"
+        "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -570,7 +571,8 @@ impl ::shop_api::runtime::ApiRequest for FbtSearchGoodsInfoRequest {
         "fbt.search_goods_info" Post "/fbt/202409/goods/search"
         "Retrieve a list of goods belonging to the merchant that meet the specified conditions."
         "https://partner.tiktokshop.com/docv2/page/670d587d6921310398a3af3d"[IDEMPOTENT]
-        false true["page_size"]
+        false true["page_size"] cursor "page_token" "next_page_token" "goods"
+        "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -632,7 +634,8 @@ impl ::shop_api::runtime::ApiRequest for FbtSearchFbtInventoryRecordRequest {
         "fbt.search_fbt_inventory_record" Post "/fbt/202410/inventory_records/search"
         "Retrieve detailed inventory change records for goods at the warehouse level."
         "https://partner.tiktokshop.com/docv2/page/670d584ba83c5f030f3071e4"[IDEMPOTENT]
-        false true["page_size"]
+        false true["page_size"] cursor "page_token" "next_page_token" "inventory_records"
+        "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);

@@ -679,7 +679,7 @@ impl ::shop_api::runtime::ApiRequest for FinanceStatementsRequest {
         "finance.statements" Get "/finance/202309/statements"
         "Get the shop's daily statements by time range or payment status."
         "https://partner.tiktokshop.com/docv2/page/get-statements-202309"[IDEMPOTENT]
-        false true["sort_field"]
+        false true["sort_field"] cursor "page_token" "next_page_token" "statements" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("sort_field", &self.sort_field);
@@ -743,7 +743,7 @@ impl ::shop_api::runtime::ApiRequest for FinancePaymentsRequest {
         "finance.payments" Get "/finance/202309/payments"
         "Get the automated payments to the seller's bank account in a date range."
         "https://partner.tiktokshop.com/docv2/page/get-payments-202309"[IDEMPOTENT] false
-        true["sort_field"]
+        true["sort_field"] cursor "page_token" "next_page_token" "payments" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("sort_field", &self.sort_field);
@@ -806,7 +806,8 @@ impl ::shop_api::runtime::ApiRequest for FinanceWithdrawalsRequest {
         "finance.withdrawals" Get "/finance/202309/withdrawals"
         "Get withdrawal, settlement, transfer and reversal records of the seller's balance."
         "https://partner.tiktokshop.com/docv2/page/get-withdrawals-202309"[IDEMPOTENT]
-        false true["types"]
+        false true["types"] cursor "page_token" "next_page_token" "withdrawals"
+        "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("types", &self.types);
@@ -890,7 +891,8 @@ impl ::shop_api::runtime::ApiRequest for FinanceStatementTransactionsRequest {
         "/finance/202501/statements/{statement_id}/statement_transactions"
         "Get the transactions (orders, adjustments, reserves) of a statement."
         "https://partner.tiktokshop.com/docv2/page/6789c0c11882810314794094"[IDEMPOTENT]
-        false true["statement_id" "sort_field"]
+        false true["statement_id" "sort_field"] cursor "page_token" "next_page_token"
+        "transactions" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("sort_field", &self.sort_field);
@@ -1023,7 +1025,8 @@ impl ::shop_api::runtime::ApiRequest for FinanceUnsettledTransactionsRequest {
         "finance.unsettled_transactions" Get "/finance/202507/orders/unsettled"
         "Allow the partner to retrieve a list of unsettled transactions (incl."
         "https://partner.tiktokshop.com/docv2/page/68886ace1564fc04a94bd525"[IDEMPOTENT]
-        false true["sort_field"]
+        false true["sort_field"] cursor "page_token" "next_page_token" "transactions"
+        "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);

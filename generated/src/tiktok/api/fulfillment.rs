@@ -451,7 +451,8 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentSearchPackagesRequest {
         "fulfillment.search_packages" Post "/fulfillment/202309/packages/search"
         "Search packages by status and creation or update time."
         "https://partner.tiktokshop.com/docv2/page/650aa592bace3e02b75db748"[IDEMPOTENT]
-        false true["page_size"]
+        false true["page_size"] cursor "page_token" "next_page_token" "packages"
+        "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -865,7 +866,8 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentSearchCombinablePackagesRequ
         "/fulfillment/202309/combinable_packages/search"
         "Query orders eligible for combined shipping."
         "https://partner.tiktokshop.com/docv2/page/650aa481bace3e02b75d9e32"[IDEMPOTENT]
-        false true["page_size"]
+        false true["page_size"] cursor "page_token" "next_page_token"
+        "combinable_packages" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);

@@ -3,6 +3,13 @@
 #[cfg(feature = "tiktok")]
 /// Types shared by the modules of the platform.
 pub mod types;
+#[cfg(feature = "tiktok-affiliate-creator")]
+/// Affiliate (creator side): the creator's showcase, open and target collaborations, free samples,
+/// affiliate orders, sharing links and shoppable videos and photos.
+///
+/// These calls need a **creator app** (an app of the "creator" type on Partner Center, authorized by
+/// a TikTok creator, not a shop): the access token is the creator's, and no `shop_cipher` is sent.
+pub mod affiliate_creator;
 #[cfg(feature = "tiktok-affiliate-seller")]
 /// Affiliate (seller side): the orders creators brought in, with their commissions, and promotion
 /// links for products. Versions as the platform publishes them (the affiliate API moves faster than
@@ -586,6 +593,8 @@ pub fn endpoints() -> Vec<&'static ::shop_api::runtime::Endpoint> {
     #[allow(unused_mut)]
     let mut v: Vec<&'static ::shop_api::runtime::Endpoint> = Vec::new();
     #[cfg(feature = "tiktok")] v.extend_from_slice(types::ENDPOINTS);
+    #[cfg(feature = "tiktok-affiliate-creator")]
+    v.extend_from_slice(affiliate_creator::ENDPOINTS);
     #[cfg(feature = "tiktok-affiliate-seller")]
     v.extend_from_slice(affiliate_seller::ENDPOINTS);
     #[cfg(feature = "tiktok-analytics")] v.extend_from_slice(analytics::ENDPOINTS);
@@ -615,6 +624,11 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::Tiktok>>(
 ) -> Option<V::Output> {
     #[cfg(feature = "tiktok")]
     let visitor = match types::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
+    #[cfg(feature = "tiktok-affiliate-creator")]
+    let visitor = match affiliate_creator::dispatch(name, visitor) {
         Ok(out) => return Some(out),
         Err(v) => v,
     };

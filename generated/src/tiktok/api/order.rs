@@ -1084,7 +1084,8 @@ impl ::shop_api::runtime::ApiRequest for OrderSearchRequest {
         "/order/202309/orders/search"
         "Search orders by status, creation or update time and other filters."
         "https://partner.tiktokshop.com/docv2/page/650aa8094a0bb702c06df242"[IDEMPOTENT]
-        false true["page_size"]
+        false true["page_size"] cursor "page_token" "next_page_token" "orders"
+        "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);

@@ -1816,15 +1816,6 @@ pub struct CheckProductListingSizeChart {
     pub template: Option<Id>,
 }
 ::shop_api::object!(CheckProductListingSizeChart { image, template });
-/// A list of failure reasons if 'check_result' is FAILED.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct CheckProductListingFailReason {
-    /// A machine-readable code that represents the failure reason.
-    pub code: Option<i64>,
-    /// A detailed reason for the failure.
-    pub message: Option<String>,
-}
-::shop_api::object!(CheckProductListingFailReason { code, message });
 /// The optimized main image.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CheckProductListingImage2 {
@@ -2753,7 +2744,8 @@ impl ::shop_api::runtime::ApiRequest for ProductSearchRequest {
         Post "/product/202309/products/search"
         "Search products by status, seller SKU and creation or update time."
         "https://partner.tiktokshop.com/docv2/page/65854ffb8f559302d8a6acda"[IDEMPOTENT]
-        true true["page_size"]
+        true true["page_size"] cursor "page_token" "next_page_token" "products"
+        "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -3568,7 +3560,8 @@ impl ::shop_api::runtime::ApiRequest for ProductBrandsRequest {
         Get "/product/202309/brands"
         "List brands, optionally those authorized for a category."
         "https://partner.tiktokshop.com/docv2/page/6503075656e2bb0289dd5d01"[NO_SHOP_CIPHER
-        IDEMPOTENT] false true["page_size"]
+        IDEMPOTENT] false true["page_size"] cursor "page_token" "next_page_token"
+        "brands" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -4441,7 +4434,8 @@ impl ::shop_api::runtime::ApiRequest for ProductSearchGlobalProductsRequest {
         "product.search_global_products" Post "/product/202312/global_products/search"
         "Retrieve a list of global products that meet the specified conditions."
         "https://partner.tiktokshop.com/docv2/page/65854fa5a46cdd02bcbd0a18"[NO_SHOP_CIPHER
-        IDEMPOTENT] false true["page_size"]
+        IDEMPOTENT] false true["page_size"] cursor "page_token" "next_page_token"
+        "global_products" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -4548,7 +4542,8 @@ impl ::shop_api::runtime::ApiRequest for ProductSearchSizeChartsRequest {
         "product.search_size_charts" Post "/product/202407/sizecharts/search"
         "Retrieve size charts that a seller has created."
         "https://partner.tiktokshop.com/docv2/page/66bebeaa224acb02f7d7e8c5"[NO_SHOP_CIPHER
-        IDEMPOTENT] false true["page_size"]
+        IDEMPOTENT] false true["page_size"] cursor "page_token" "next_page_token"
+        "size_chart" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -4811,7 +4806,8 @@ impl ::shop_api::runtime::ApiRequest for ProductSearchManufacturersRequest {
         "/product/202501/compliance/manufacturers/search"
         "Retrieve a list of manufacturers in the EU languages supported by TikTok Shop based on their IDs or keyword."
         "https://partner.tiktokshop.com/docv2/page/679202ed4ddec3030b3a64c7"[NO_SHOP_CIPHER
-        IDEMPOTENT] false true["page_size"]
+        IDEMPOTENT] false true["page_size"] cursor "page_token" "next_page_token"
+        "manufacturers" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -4872,7 +4868,8 @@ impl ::shop_api::runtime::ApiRequest for ProductSearchResponsiblePersonsRequest 
         "/product/202501/compliance/responsible_persons/search"
         "Retrieve a list of responsible persons in the EU languages supported by TikTok Shop based on their ID or keywords."
         "https://partner.tiktokshop.com/docv2/page/679202edc815c70313ff41a5"[NO_SHOP_CIPHER
-        IDEMPOTENT] false true["page_size"]
+        IDEMPOTENT] false true["page_size"] cursor "page_token" "next_page_token"
+        "responsible_persons" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -4953,7 +4950,8 @@ impl ::shop_api::runtime::ApiRequest for ProductSearch202502Request {
         "product.search_202502" Post "/product/202502/products/search"
         "Retrieve a list of products that meet the specified conditions."
         "https://partner.tiktokshop.com/docv2/page/67b837b685619104a6846369"[IDEMPOTENT]
-        false true["page_size"]
+        false true["page_size"] cursor "page_token" "next_page_token" "products"
+        "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);

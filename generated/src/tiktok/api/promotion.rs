@@ -597,7 +597,7 @@ impl ::shop_api::runtime::ApiRequest for PromotionSearchActivitiesRequest {
         "promotion.search_activities" Post "/promotion/202309/activities/search"
         "Get a list of product discount or flash deal promotion activities."
         "https://partner.tiktokshop.com/docv2/page/650acfbaf1fd3102b9315a3a"[IDEMPOTENT]
-        false true[]
+        false true[] cursor "page_token" "next_page_token" "activities" "total_count"
     );
 }
 impl ::shop_api::runtime::Paginated for PromotionSearchActivitiesRequest {
@@ -692,7 +692,7 @@ impl ::shop_api::runtime::ApiRequest for PromotionSearchCouponsRequest {
         "promotion.search_coupons" Post "/promotion/202406/coupons/search"
         "Get a list of coupons, narrowed down further based on search parameters."
         "https://partner.tiktokshop.com/docv2/page/6699dcdf115ebe02f841e4cd"[IDEMPOTENT]
-        false true[]
+        false true[] cursor "page_token" "next_page_token" "coupons" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);

@@ -492,7 +492,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundSearchReturnsRequest {
         "return_refund.search_returns" Post "/return_refund/202309/returns/search"
         "Search returns and refunds by status, type, order, buyer and time."
         "https://partner.tiktokshop.com/docv2/page/650ab69edefece02be70785b"[IDEMPOTENT]
-        false true[]
+        false true[] cursor "page_token" "next_page_token" "return_orders" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -575,7 +575,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundSearchCancellationsRequest 
         "/return_refund/202309/cancellations/search"
         "Search order cancellation requests by status, type, order, buyer and time."
         "https://partner.tiktokshop.com/docv2/page/650ab68bc16ffe02b8f2ea41"[IDEMPOTENT]
-        false true[]
+        false true[] cursor "page_token" "next_page_token" "cancellations" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);

@@ -121,5 +121,109 @@ pub struct IdRef {
     pub id: String,
 }
 ::shop_api::object!(IdRef { id });
+/// Restricts the products in the search results to those with prices greater than or equal to the expressed minimum price and less than the expressed maximum price
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SalesPriceRange {
+    /// The product price must be greater than this value in order to be included in the search results.
+    pub amount_ge: Option<String>,
+    /// The product price must be greater than this value in order to be included in the search results.
+    pub amount_lt: Option<String>,
+}
+::shop_api::object!(SalesPriceRange { amount_ge, amount_lt });
+/// Restricts products in the search results to those with a commision rate greater than the expressed minimum commission rate and less than the expressed maximum commission rate.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CommissionRateRange {
+    /// The commission rate must be greater than this value in order to be included in the search results.
+    pub rate_ge: Option<i64>,
+    /// The commission rate must be less than this value in order to be included in the search results.
+    pub rate_lt: Option<i64>,
+}
+::shop_api::object!(CommissionRateRange { rate_ge, rate_lt });
+/// Original promoted product price metadata and data associated with the creator.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductOriginalPriceRange {
+    /// The currency code.
+    pub currency: Option<String>,
+    /// The lowest original promoted product price.
+    pub minimum_amount: Option<String>,
+    /// The higest original promoted product price.
+    pub maximum_amount: Option<String>,
+}
+::shop_api::object!(
+    ProductOriginalPriceRange { currency, minimum_amount, maximum_amount }
+);
+/// A list of categories associated with the product.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CategoryChain {
+    /// The category identifier.
+    pub id: Option<String>,
+    /// The name of the product in the category.
+    pub local_name: Option<String>,
+    /// Set to 'true' if this category is a leaf node.
+    pub is_leaf: Option<bool>,
+    /// The category identifier of the parent category for the category.
+    pub parent_id: Option<String>,
+}
+::shop_api::object!(CategoryChain { id, local_name, is_leaf, parent_id });
+/// Metadata and data associated with the commission rates for the product.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductCommission {
+    /// The commission rate in hundredths of a percent.
+    pub rate: Option<i64>,
+    /// The currency code.
+    pub currency: Option<String>,
+    /// The commission amount.
+    pub amount: Option<String>,
+}
+::shop_api::object!(ProductCommission { rate, currency, amount });
+/// A list of failure reasons if 'check_result' is FAILED.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CheckProductListingFailReason {
+    /// A machine-readable code that represents the failure reason.
+    pub code: Option<i64>,
+    /// A detailed reason for the failure.
+    pub message: Option<String>,
+}
+::shop_api::object!(CheckProductListingFailReason { code, message });
+/// The TikTok Shop that sells a product, by name.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopName {
+    /// The name of the TikTok Shop.
+    pub name: Option<String>,
+}
+::shop_api::object!(ShopName { name });
+/// The list of products meeting the search criteria expressed in the request body.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateProduct {
+    /// Metadata and data associated with the TikTok Shop that sells the product.
+    pub shop: Option<ShopName>,
+    /// The product identifier.
+    pub id: Option<String>,
+    /// Set to 'true' if there are more than zero units of the product in inventory.
+    pub has_inventory: Option<bool>,
+    /// The total number of units sold of this product.
+    pub units_sold: Option<i64>,
+    /// The product name.
+    pub title: Option<String>,
+    /// The region where the product is offered for sale.
+    pub sale_region: Option<String>,
+    /// The product image URL.
+    pub main_image_url: Option<String>,
+    /// The URL for the product's detail page.
+    pub detail_link: Option<String>,
+    /// The original price of the product.
+    pub original_price: Option<ProductOriginalPriceRange>,
+    /// A list of categories associated with the product.
+    pub category_chains: Option<Vec<CategoryChain>>,
+    /// Metadata and data associated with the commission rates for the product.
+    pub commission: Option<ProductCommission>,
+    /// Metadata and data associated with the price at which this product was sold for at this commission rate.
+    pub sales_price: Option<ProductOriginalPriceRange>,
+}
+::shop_api::object!(
+    AffiliateProduct { shop, id, has_inventory, units_sold, title, sale_region,
+    main_image_url, detail_link, original_price, category_chains, commission, sales_price
+    }
+);
 impl super::super::Client {}
 ::shop_api::module_index!(super::super::Tiktok;);
