@@ -316,7 +316,8 @@ impl ::shop_api::runtime::ApiRequest for AddressListRequest {
     ::shop_api::endpoint!(
         AddressListResponse, super::super::Doudian, "doudian" "address" "address.list"
         Post "/address/list" "List the shop's return and shipping addresses, paged."
-        "https://op.jinritemai.com/docs/api-docs/13/558"[IDEMPOTENT] false true[]
+        "https://op.jinritemai.com/docs/api-docs/13/558"[IDEMPOTENT] false true[] page
+        "page_no" "page_size" 1 _ "address_list" "total"
     );
 }
 impl ::shop_api::runtime::Paginated for AddressListRequest {

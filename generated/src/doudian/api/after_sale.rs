@@ -1389,7 +1389,7 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleListRequest {
         "afterSale.List" Post "/afterSale/List"
         "Search after-sale requests by application or update time, status and type."
         "https://op.jinritemai.com/docs/api-docs/17/1295"[IDEMPOTENT] false true["page"
-        "size"]
+        "size"] page "page" "size" 0 "has_more" "items" "total"
     );
 }
 impl ::shop_api::runtime::Paginated for AfterSaleListRequest {

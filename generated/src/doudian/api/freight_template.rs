@@ -410,7 +410,8 @@ impl ::shop_api::runtime::ApiRequest for FreightTemplateListRequest {
         FreightTemplateListResponse, super::super::Doudian, "doudian" "freight_template"
         "freightTemplate.list" Post "/freightTemplate/list"
         "List the shop's freight templates, searchable by name."
-        "https://op.jinritemai.com/docs/api-docs/14/565"[IDEMPOTENT] false true[]
+        "https://op.jinritemai.com/docs/api-docs/14/565"[IDEMPOTENT] false true[] page
+        "page" "size" 0 _ "List" "Count"
     );
 }
 impl ::shop_api::runtime::Paginated for FreightTemplateListRequest {

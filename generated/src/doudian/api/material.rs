@@ -876,7 +876,8 @@ impl ::shop_api::runtime::ApiRequest for MaterialSearchFolderRequest {
         MaterialSearchFolderResponse, super::super::Doudian, "doudian" "material"
         "material.searchFolder" Post "/material/searchFolder"
         "Search material folders by name, parent, status or time."
-        "https://op.jinritemai.com/docs/api-docs/69/952"[IDEMPOTENT] false true[]
+        "https://op.jinritemai.com/docs/api-docs/69/952"[IDEMPOTENT] false true[] page
+        "page_num" "page_size" 1 _ "folder_info_list" "total"
     );
 }
 impl ::shop_api::runtime::Paginated for MaterialSearchFolderRequest {
@@ -947,7 +948,8 @@ impl ::shop_api::runtime::ApiRequest for MaterialSearchMaterialRequest {
         MaterialSearchMaterialResponse, super::super::Doudian, "doudian" "material"
         "material.searchMaterial" Post "/material/searchMaterial"
         "Search materials by name, type, status, folder or time."
-        "https://op.jinritemai.com/docs/api-docs/69/943"[IDEMPOTENT] false true[]
+        "https://op.jinritemai.com/docs/api-docs/69/943"[IDEMPOTENT] false true[] page
+        "page_num" "page_size" 1 _ "material_info_list" "total"
     );
 }
 impl ::shop_api::runtime::Paginated for MaterialSearchMaterialRequest {

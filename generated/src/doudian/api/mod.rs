@@ -9,21 +9,42 @@ pub mod address;
 #[cfg(feature = "doudian-after-sale")]
 /// After-sales (售后) — list and inspect refund/return/exchange requests and review them.
 pub mod after_sale;
+#[cfg(feature = "doudian-alliance")]
+/// Selected alliance (精选联盟) — the shop's alliance orders.
+pub mod alliance;
 #[cfg(feature = "doudian-antispam")]
 /// Anti-spam (风控) — report user behaviour and order events to the platform's risk control.
 pub mod antispam;
 #[cfg(feature = "doudian-brand")]
 /// Brands (品牌) — the brand library: search, list and convert brand ids.
 pub mod brand;
+#[cfg(feature = "doudian-buyin")]
+/// Selected alliance (精选联盟, buyin) — promotion plans, creator strategies, channel products and alliance orders.
+pub mod buyin;
+#[cfg(feature = "doudian-coupons")]
+/// Vouchers (卡券) — sync, verify, cancel and abandon the vouchers of virtual-goods orders.
+pub mod coupons;
+#[cfg(feature = "doudian-cpaypromotion")]
+/// DOU-pay (抖音月付) promotions — product discounts, contract and settlement bills.
+pub mod cpaypromotion;
 #[cfg(feature = "doudian-freight-template")]
 /// Freight templates (运费模板) — create, read and update shipping-fee templates.
 pub mod freight_template;
+#[cfg(feature = "doudian-instant-shopping")]
+/// Instant retail (即时零售) — freight templates.
+pub mod instant_shopping;
 #[cfg(feature = "doudian-logistics")]
 /// Logistics — tracking routes of waybills.
 pub mod logistics;
 #[cfg(feature = "doudian-material")]
 /// Material centre (素材中心) — folders, images and videos uploaded for product listings.
 pub mod material;
+#[cfg(feature = "doudian-open")]
+/// Open-platform utilities — auth info, material tokens, uploads and open_id mapping.
+pub mod open;
+#[cfg(feature = "doudian-open-cloud")]
+/// Doudian cloud (抖店云) — image versions.
+pub mod open_cloud;
 #[cfg(feature = "doudian-order")]
 /// Orders — search, detail, seller remarks, shipping (logistics) and settlement bills.
 pub mod order;
@@ -54,9 +75,18 @@ pub mod spec;
 #[cfg(feature = "doudian-spu")]
 /// SPUs (标准品) — standard product units, their rules, audit state and images.
 pub mod spu;
+#[cfg(feature = "doudian-superm")]
+/// Instant retail (小时达) — platform riders, pick-up and dispatch.
+pub mod superm;
+#[cfg(feature = "doudian-supply-center")]
+/// Supply centre (供应分销) — cargo category properties.
+pub mod supply_center;
 #[cfg(feature = "doudian")]
 /// Shop authorization — create an access token (self-use or tool apps) and refresh it.
 pub mod token;
+#[cfg(feature = "doudian-topup")]
+/// Top-up (充值) — account templates and recharge results.
+pub mod topup;
 #[cfg(feature = "doudian-warehouse")]
 /// Warehouses (区域仓) — merchant warehouses, their coverage areas and addresses.
 pub mod warehouse;
@@ -634,12 +664,21 @@ pub fn endpoints() -> Vec<&'static ::shop_api::runtime::Endpoint> {
     #[cfg(feature = "doudian")] v.extend_from_slice(types::ENDPOINTS);
     #[cfg(feature = "doudian-address")] v.extend_from_slice(address::ENDPOINTS);
     #[cfg(feature = "doudian-after-sale")] v.extend_from_slice(after_sale::ENDPOINTS);
+    #[cfg(feature = "doudian-alliance")] v.extend_from_slice(alliance::ENDPOINTS);
     #[cfg(feature = "doudian-antispam")] v.extend_from_slice(antispam::ENDPOINTS);
     #[cfg(feature = "doudian-brand")] v.extend_from_slice(brand::ENDPOINTS);
+    #[cfg(feature = "doudian-buyin")] v.extend_from_slice(buyin::ENDPOINTS);
+    #[cfg(feature = "doudian-coupons")] v.extend_from_slice(coupons::ENDPOINTS);
+    #[cfg(feature = "doudian-cpaypromotion")]
+    v.extend_from_slice(cpaypromotion::ENDPOINTS);
     #[cfg(feature = "doudian-freight-template")]
     v.extend_from_slice(freight_template::ENDPOINTS);
+    #[cfg(feature = "doudian-instant-shopping")]
+    v.extend_from_slice(instant_shopping::ENDPOINTS);
     #[cfg(feature = "doudian-logistics")] v.extend_from_slice(logistics::ENDPOINTS);
     #[cfg(feature = "doudian-material")] v.extend_from_slice(material::ENDPOINTS);
+    #[cfg(feature = "doudian-open")] v.extend_from_slice(open::ENDPOINTS);
+    #[cfg(feature = "doudian-open-cloud")] v.extend_from_slice(open_cloud::ENDPOINTS);
     #[cfg(feature = "doudian-order")] v.extend_from_slice(order::ENDPOINTS);
     #[cfg(feature = "doudian-product")] v.extend_from_slice(product::ENDPOINTS);
     #[cfg(feature = "doudian-promise")] v.extend_from_slice(promise::ENDPOINTS);
@@ -650,7 +689,11 @@ pub fn endpoints() -> Vec<&'static ::shop_api::runtime::Endpoint> {
     #[cfg(feature = "doudian-sms")] v.extend_from_slice(sms::ENDPOINTS);
     #[cfg(feature = "doudian-spec")] v.extend_from_slice(spec::ENDPOINTS);
     #[cfg(feature = "doudian-spu")] v.extend_from_slice(spu::ENDPOINTS);
+    #[cfg(feature = "doudian-superm")] v.extend_from_slice(superm::ENDPOINTS);
+    #[cfg(feature = "doudian-supply-center")]
+    v.extend_from_slice(supply_center::ENDPOINTS);
     #[cfg(feature = "doudian")] v.extend_from_slice(token::ENDPOINTS);
+    #[cfg(feature = "doudian-topup")] v.extend_from_slice(topup::ENDPOINTS);
     #[cfg(feature = "doudian-warehouse")] v.extend_from_slice(warehouse::ENDPOINTS);
     v
 }
@@ -675,6 +718,11 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::Doudian>>(
         Ok(out) => return Some(out),
         Err(v) => v,
     };
+    #[cfg(feature = "doudian-alliance")]
+    let visitor = match alliance::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
     #[cfg(feature = "doudian-antispam")]
     let visitor = match antispam::dispatch(name, visitor) {
         Ok(out) => return Some(out),
@@ -685,8 +733,28 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::Doudian>>(
         Ok(out) => return Some(out),
         Err(v) => v,
     };
+    #[cfg(feature = "doudian-buyin")]
+    let visitor = match buyin::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
+    #[cfg(feature = "doudian-coupons")]
+    let visitor = match coupons::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
+    #[cfg(feature = "doudian-cpaypromotion")]
+    let visitor = match cpaypromotion::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
     #[cfg(feature = "doudian-freight-template")]
     let visitor = match freight_template::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
+    #[cfg(feature = "doudian-instant-shopping")]
+    let visitor = match instant_shopping::dispatch(name, visitor) {
         Ok(out) => return Some(out),
         Err(v) => v,
     };
@@ -697,6 +765,16 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::Doudian>>(
     };
     #[cfg(feature = "doudian-material")]
     let visitor = match material::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
+    #[cfg(feature = "doudian-open")]
+    let visitor = match open::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
+    #[cfg(feature = "doudian-open-cloud")]
+    let visitor = match open_cloud::dispatch(name, visitor) {
         Ok(out) => return Some(out),
         Err(v) => v,
     };
@@ -750,8 +828,23 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::Doudian>>(
         Ok(out) => return Some(out),
         Err(v) => v,
     };
+    #[cfg(feature = "doudian-superm")]
+    let visitor = match superm::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
+    #[cfg(feature = "doudian-supply-center")]
+    let visitor = match supply_center::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
     #[cfg(feature = "doudian")]
     let visitor = match token::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
+    #[cfg(feature = "doudian-topup")]
+    let visitor = match topup::dispatch(name, visitor) {
         Ok(out) => return Some(out),
         Err(v) => v,
     };

@@ -1943,7 +1943,7 @@ impl ::shop_api::runtime::ApiRequest for OrderSearchListRequest {
         "order.searchList" Post "/order/searchList"
         "Search shop orders by creation or update time, status and other filters."
         "https://op.jinritemai.com/docs/api-docs/15/1342"[IDEMPOTENT] false true["size"
-        "page"]
+        "page"] page "page" "size" 0 _ "shop_order_list" "total"
     );
 }
 impl ::shop_api::runtime::Paginated for OrderSearchListRequest {
@@ -2265,7 +2265,7 @@ impl ::shop_api::runtime::ApiRequest for OrderListRequest {
         OrderListResponse, super::super::Doudian, "doudian" "order" "order.list" Post
         "/order/list" "(Legacy) List orders by creation or update time."
         "https://op.jinritemai.com/docs/api-docs/15/55"[IDEMPOTENT] true
-        true["start_time" "end_time" "order_by"]
+        true["start_time" "end_time" "order_by"] page "page" "size" 0 _ "list" "total"
     );
 }
 impl ::shop_api::runtime::Paginated for OrderListRequest {
@@ -2703,7 +2703,7 @@ impl ::shop_api::runtime::ApiRequest for OrderGetServiceListRequest {
         "order.getServiceList" Post "/order/getServiceList"
         "List buyer service requests on orders, filtered by time and status."
         "https://op.jinritemai.com/docs/api-docs/15/266"[IDEMPOTENT] false
-        true["end_time"]
+        true["end_time"] page "page" "size" 1 _ "list" "total"
     );
 }
 impl ::shop_api::runtime::Paginated for OrderGetServiceListRequest {
@@ -2777,7 +2777,8 @@ impl ::shop_api::runtime::ApiRequest for OrderGetSettleBillDetailRequest {
         OrderGetSettleBillDetailResponse, super::super::Doudian, "doudian" "order"
         "order.getSettleBillDetail" Post "/order/getSettleBillDetail"
         "List settlement bill details by time, order or product, paged."
-        "https://op.jinritemai.com/docs/api-docs/46/1192"[IDEMPOTENT] false true[]
+        "https://op.jinritemai.com/docs/api-docs/46/1192"[IDEMPOTENT] false true[] page
+        "page" "size" 0 _ "data" "total_cnt"
     );
 }
 impl ::shop_api::runtime::Paginated for OrderGetSettleBillDetailRequest {

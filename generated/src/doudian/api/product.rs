@@ -1161,7 +1161,7 @@ impl ::shop_api::runtime::ApiRequest for ProductListV2Request {
         "product.listV2" Post "/product/listV2"
         "List the shop's products, filtered by status, audit status, time window, name or IDs."
         "https://op.jinritemai.com/docs/api-docs/14/633"[IDEMPOTENT] false true["page"
-        "size"]
+        "size"] page "page" "size" 1 _ "data" "total"
     );
 }
 impl ::shop_api::runtime::Paginated for ProductListV2Request {
@@ -1599,7 +1599,7 @@ impl ::shop_api::runtime::ApiRequest for ProductListRequest {
         ProductListResponse, super::super::Doudian, "doudian" "product" "product.list"
         Post "/product/list" "(Legacy) List products by status."
         "https://op.jinritemai.com/docs/api-docs/14/57"[IDEMPOTENT] true true["page"
-        "size"]
+        "size"] page "page" "size" 0 _ "data" "all"
     );
 }
 impl ::shop_api::runtime::Paginated for ProductListRequest {
@@ -1851,7 +1851,8 @@ impl ::shop_api::runtime::ApiRequest for ProductAuditListRequest {
         ProductAuditListResponse, super::super::Doudian, "doudian" "product"
         "product.auditList" Post "/product/auditList"
         "List products by review status, with rejection reasons."
-        "https://op.jinritemai.com/docs/api-docs/14/1748"[IDEMPOTENT] false true[]
+        "https://op.jinritemai.com/docs/api-docs/14/1748"[IDEMPOTENT] false true[] page
+        "page" "size" 0 _ "records" "total"
     );
 }
 impl ::shop_api::runtime::Paginated for ProductAuditListRequest {
@@ -2170,7 +2171,8 @@ impl ::shop_api::runtime::ApiRequest for ProductGetComponentTemplateRequest {
         ProductGetComponentTemplateResponse, super::super::Doudian, "doudian" "product"
         "product.getComponentTemplate" Post "/product/getComponentTemplate"
         "List size chart templates, or get one by ID."
-        "https://op.jinritemai.com/docs/api-docs/14/1990"[IDEMPOTENT] false true[]
+        "https://op.jinritemai.com/docs/api-docs/14/1990"[IDEMPOTENT] false true[] page
+        "page_num" "page_size" 0 _ "component_template_info_list" "total_num"
     );
 }
 impl ::shop_api::runtime::Paginated for ProductGetComponentTemplateRequest {
@@ -2328,7 +2330,8 @@ impl ::shop_api::runtime::ApiRequest for ProductQualityListRequest {
         ProductQualityListResponse, super::super::Doudian, "doudian" "product"
         "product.qualityList" Post "/product/qualityList"
         "List products with their quality scores and problems, paged."
-        "https://op.jinritemai.com/docs/api-docs/14/938"[IDEMPOTENT] false true[]
+        "https://op.jinritemai.com/docs/api-docs/14/938"[IDEMPOTENT] false true[] page
+        "page" "page_size" 1 _ "quality_list" "total"
     );
 }
 impl ::shop_api::runtime::Paginated for ProductQualityListRequest {

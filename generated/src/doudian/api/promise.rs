@@ -54,7 +54,8 @@ impl ::shop_api::runtime::ApiRequest for PromiseDeliveryListRequest {
         PromiseDeliveryListResponse, super::super::Doudian, "doudian" "promise"
         "promise.deliveryList" Post "/promise/deliveryList"
         "List products with their same-day or next-day shipping mode."
-        "https://op.jinritemai.com/docs/api-docs/14/1529"[IDEMPOTENT] false true[]
+        "https://op.jinritemai.com/docs/api-docs/14/1529"[IDEMPOTENT] false true[] page
+        "page" "size" 1 _ "products" "total"
     );
 }
 impl ::shop_api::runtime::Paginated for PromiseDeliveryListRequest {

@@ -187,7 +187,8 @@ impl ::shop_api::runtime::ApiRequest for SmsPublicTemplateRequest {
         SmsPublicTemplateResponse, super::super::Doudian, "doudian" "sms"
         "sms.public.template" Post "/sms/public/template"
         "List the public SMS templates, paged."
-        "https://op.jinritemai.com/docs/api-docs/163/1526"[] false true[]
+        "https://op.jinritemai.com/docs/api-docs/163/1526"[] false true[] page "page"
+        "size" 0 _ "public_template_list" "total"
     );
 }
 impl ::shop_api::runtime::Paginated for SmsPublicTemplateRequest {
@@ -291,7 +292,8 @@ impl ::shop_api::runtime::ApiRequest for SmsSendResultRequest {
         SmsSendResultResponse, super::super::Doudian, "doudian" "sms" "sms.sendResult"
         Post "/sms/sendResult"
         "Query SMS delivery results by time, template, phone or message ID."
-        "https://op.jinritemai.com/docs/api-docs/163/1517"[] false true[]
+        "https://op.jinritemai.com/docs/api-docs/163/1517"[] false true[] page "page"
+        "size" 0 _ "sms_send_result_list" "total"
     );
 }
 impl ::shop_api::runtime::Paginated for SmsSendResultRequest {
@@ -379,7 +381,8 @@ impl ::shop_api::runtime::ApiRequest for SmsSignApplyListRequest {
         SmsSignApplyListResponse, super::super::Doudian, "doudian" "sms"
         "sms.sign.apply.list" Post "/sms/sign/apply/list"
         "List SMS signature applications with their review status."
-        "https://op.jinritemai.com/docs/api-docs/163/1523"[IDEMPOTENT] false true[]
+        "https://op.jinritemai.com/docs/api-docs/163/1523"[IDEMPOTENT] false true[] page
+        "page" "size" 0 _ "apply_list" "total"
     );
 }
 impl ::shop_api::runtime::Paginated for SmsSignApplyListRequest {
@@ -478,7 +481,8 @@ impl ::shop_api::runtime::ApiRequest for SmsSignSearchRequest {
     ::shop_api::endpoint!(
         SmsSignSearchResponse, super::super::Doudian, "doudian" "sms" "sms.sign.search"
         Post "/sms/sign/search" "Search the approved SMS signatures."
-        "https://op.jinritemai.com/docs/api-docs/163/1515"[IDEMPOTENT] false true[]
+        "https://op.jinritemai.com/docs/api-docs/163/1515"[IDEMPOTENT] false true[] page
+        "page" "size" 0 _ "sign_search_list" "total"
     );
 }
 impl ::shop_api::runtime::Paginated for SmsSignSearchRequest {
@@ -579,7 +583,8 @@ impl ::shop_api::runtime::ApiRequest for SmsTemplateApplyListRequest {
         SmsTemplateApplyListResponse, super::super::Doudian, "doudian" "sms"
         "sms.template.apply.list" Post "/sms/template/apply/list"
         "List SMS template applications with their review status."
-        "https://op.jinritemai.com/docs/api-docs/163/1516"[IDEMPOTENT] false true[]
+        "https://op.jinritemai.com/docs/api-docs/163/1516"[IDEMPOTENT] false true[] page
+        "page" "size" 0 _ "template_apply_list" "total"
     );
 }
 impl ::shop_api::runtime::Paginated for SmsTemplateApplyListRequest {
@@ -686,7 +691,8 @@ impl ::shop_api::runtime::ApiRequest for SmsTemplateSearchRequest {
         SmsTemplateSearchResponse, super::super::Doudian, "doudian" "sms"
         "sms.template.search" Post "/sms/template/search"
         "Search the approved SMS templates by ID, name or content."
-        "https://op.jinritemai.com/docs/api-docs/163/1514"[IDEMPOTENT] false true[]
+        "https://op.jinritemai.com/docs/api-docs/163/1514"[IDEMPOTENT] false true[] page
+        "page" "size" 0 _ "template_search_list" "total"
     );
 }
 impl ::shop_api::runtime::Paginated for SmsTemplateSearchRequest {

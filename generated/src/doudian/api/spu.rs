@@ -193,7 +193,8 @@ impl ::shop_api::runtime::ApiRequest for SpuGetKeyPropertyByCidRequest {
         SpuGetKeyPropertyByCidResponse, super::super::Doudian, "doudian" "spu"
         "spu.getKeyPropertyByCid" Post "/spu/getKeyPropertyByCid"
         "List the key properties and brands of a category, paged."
-        "https://op.jinritemai.com/docs/api-docs/14/642"[IDEMPOTENT] false true[]
+        "https://op.jinritemai.com/docs/api-docs/14/642"[IDEMPOTENT] false true[] page
+        "page" "size" 0 _ "property_info" "total"
     );
 }
 impl ::shop_api::runtime::Paginated for SpuGetKeyPropertyByCidRequest {

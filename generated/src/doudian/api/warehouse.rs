@@ -178,7 +178,7 @@ impl ::shop_api::runtime::ApiRequest for WarehouseListRequest {
         WarehouseListResponse, super::super::Doudian, "doudian" "warehouse"
         "warehouse.list" Post "/warehouse/list" "List the shop's warehouses."
         "https://op.jinritemai.com/docs/api-docs/34/693"[IDEMPOTENT] false true["page"
-        "size"]
+        "size"] page "page" "size" 0 _ "warehouses" "total"
     );
 }
 impl ::shop_api::runtime::Paginated for WarehouseListRequest {
