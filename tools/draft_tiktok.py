@@ -34,6 +34,9 @@ KEYWORDS = set(
     "while yield".split()
 )
 RENAME = {"type": "kind", "ref": "reference", "match": "matched", "in": "inside", "box": "box_info"}
+# Type names the emitted Rust uses unqualified: a spec type may not shadow them.
+RESERVED_TYPES = {"Option", "Result", "Vec", "String", "Box", "Some", "None", "Ok", "Err",
+                  "Default", "Value", "BTreeMap", "Self", "Error", "Client", "Request", "Response"}
 PAGE_FIELDS = {"page", "page_no", "page_num", "page_number", "page_index", "current_page",
                "pageNo", "pageNum", "pageIndex", "page_token", "cursor"}
 DOC_ROOT = "https://partner.tiktokshop.com/docv2/page/"
@@ -338,7 +341,7 @@ class Drafter:
         return tuple(out)
 
     def taken(self, module, name):
-        return (name in self.existing.get(module, {}) or name in self.drafted.get(module, {})
+        return (name in RESERVED_TYPES or name in self.existing.get(module, {}) or name in self.drafted.get(module, {})
                 or name in self.existing.get("types", {}) or name in self.drafted.get("types", {}))
 
     def field(self, module, attr, info, parent, endpoint_base):

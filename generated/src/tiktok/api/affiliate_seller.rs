@@ -207,23 +207,6 @@ pub struct UnitsSoldRange {
     pub formatted_range: Option<String>,
 }
 ::shop_api::object!(UnitsSoldRange { minimum_amount, maximum_amount, formatted_range });
-/// Gross merchandise value (GMV) metadata and data associated with the creator.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Gmv {
-    /// The currency code.
-    pub currency: Option<String>,
-    /// The total GMV associated with the creator.
-    pub amount: Option<String>,
-}
-::shop_api::object!(Gmv { currency, amount });
-/// The video GMV metadata and data associated with the creator.
-///
-/// The same fields as [`Gmv`].
-pub type VideoGmv = Gmv;
-/// Livestream GMV metadata and data associated with the creator.
-///
-/// The same fields as [`Gmv`].
-pub type LiveGmv = Gmv;
 /// The range of GMV values associated with this creator.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GmvRange {
@@ -257,18 +240,6 @@ pub struct ContentGmvDistribution {
     pub value: Option<String>,
 }
 ::shop_api::object!(ContentGmvDistribution { content_type, value });
-/// GMV per mille (GPM) metadata and data associated with the creator.
-///
-/// The same fields as [`Gmv`].
-pub type Gpm = Gmv;
-/// Livestream GMV per mille (GPM) metadata and data associated with the creator.
-///
-/// The same fields as [`Gmv`].
-pub type LiveGpm = Gmv;
-/// Video GMV per mille (GPM) metadata and data associated with the creator.
-///
-/// The same fields as [`Gmv`].
-pub type VideoGpm = Gmv;
 /// The range of GPM values associated with the creator.
 ///
 /// The same fields as [`GmvRange`].
@@ -290,10 +261,6 @@ pub struct AvgCommissionRateRange {
     pub maximum_amount: Option<i64>,
 }
 ::shop_api::object!(AvgCommissionRateRange { minimum_amount, maximum_amount });
-/// Average GMV per buyer metadata and data associated with the creator.
-///
-/// The same fields as [`Gmv`].
-pub type AvgGmvPerBuyer = Gmv;
 /// The range of average GMV per buyer associated with the creator.
 ///
 /// The same fields as [`GmvRange`].
@@ -345,9 +312,9 @@ pub struct Creator {
     /// Gross merchandise value (GMV) metadata and data associated with the creator.
     pub gmv: Option<Gmv>,
     /// The video GMV metadata and data associated with the creator.
-    pub video_gmv: Option<VideoGmv>,
+    pub video_gmv: Option<Gmv>,
     /// Livestream GMV metadata and data associated with the creator.
-    pub live_gmv: Option<LiveGmv>,
+    pub live_gmv: Option<Gmv>,
     /// The range of GMV values associated with this creator.
     pub gmv_range: Option<GmvRange>,
     /// E-commerce live stream engagement rate in hundredths of a percent.
@@ -359,11 +326,11 @@ pub struct Creator {
     /// Original promoted product price metadata and data associated with the creator.
     pub product_original_price_range: Option<ProductOriginalPriceRange>,
     /// GMV per mille (GPM) metadata and data associated with the creator.
-    pub gpm: Option<Gpm>,
+    pub gpm: Option<Gmv>,
     /// Livestream GMV per mille (GPM) metadata and data associated with the creator.
-    pub live_gpm: Option<LiveGpm>,
+    pub live_gpm: Option<Gmv>,
     /// Video GMV per mille (GPM) metadata and data associated with the creator.
-    pub video_gpm: Option<VideoGpm>,
+    pub video_gpm: Option<Gmv>,
     /// The range of GPM values associated with the creator.
     pub gpm_range: Option<GpmRange>,
     /// The range of video GPM values associted with the creator.
@@ -383,7 +350,7 @@ pub struct Creator {
     /// The range of average commission rates associated with the creator.
     pub avg_commission_rate_range: Option<AvgCommissionRateRange>,
     /// Average GMV per buyer metadata and data associated with the creator.
-    pub avg_gmv_per_buyer: Option<AvgGmvPerBuyer>,
+    pub avg_gmv_per_buyer: Option<Gmv>,
     /// The range of average GMV per buyer associated with the creator.
     pub avg_gmv_per_buyer_range: Option<AvgGmvPerBuyerRange>,
     /// Average live stream views with promoted products.
@@ -798,9 +765,9 @@ pub struct SearchCreatorOnMarketplaceCreator {
     /// Creator GMV-related information If the creator does not authorize sharing precise data, this will be omitted.
     pub gmv: Option<Gmv>,
     /// Live stream GMV If the creator does not authorize sharing precise data, this will be omitted.
-    pub live_gmv: Option<LiveGmv>,
+    pub live_gmv: Option<Gmv>,
     /// Video GMV-related information If the creator does not authorize sharing precise data, this will be omitted.
-    pub video_gmv: Option<VideoGmv>,
+    pub video_gmv: Option<Gmv>,
     /// GMV range. Applicable if the target market is the US and the creator does not authorize sharing precise data.
     pub gmv_range: Option<GmvRange>,
     /// The range of minimum number of units sold to maximum number of units sold over the lifetime of the creator account.
@@ -1015,6 +982,698 @@ pub struct UpdateFailed {
 ::shop_api::object!(
     UpdateFailed { remove_creator_open_ids, remove_product_ids, add_creator_open_ids,
     add_products, change_commissions, end_time, seller_contact_info, name }
+);
+/// The list of the task
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Task {
+    /// Allowed values: CREATOR, BASE.
+    pub module_type: Option<String>,
+    /// The ID of the offline report task. When the task status is `SUCCEEDED`, use this value as the `task_id` path parameter in `GET /affiliate_seller/202603/compass/offline_tasks/{task_id}/file` to download the completed export task's result...
+    pub id: Option<String>,
+    /// the name of the final download file.
+    pub file_name: Option<String>,
+    /// The status of the task. - RUNNING - SUCCEEDED - FAILED
+    pub status: Option<String>,
+}
+::shop_api::object!(Task { module_type, id, file_name, status });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct File {
+    /// The Base64-encoded contents of the export result file.
+    pub base64: Option<String>,
+}
+::shop_api::object!(File { base64 });
+/// A list of creator- product combinations whose conflicts caused the target collaboration to fail. Each item identifies the creator, product, and existing target collaboration involved.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConflictItem {
+    /// Creator Open ID. [More details](https://partner.tiktokshop.com/docv2/page/3obfokj6)
+    pub creator_open_id: Option<String>,
+    /// The product identifier.
+    pub product_id: Option<String>,
+    /// The confict target collaboration id
+    pub existing_collaboration_id: Option<String>,
+}
+::shop_api::object!(
+    ConflictItem { creator_open_id, product_id, existing_collaboration_id }
+);
+/// A list of creators and their existing target collaborations involved in conflicts that caused target collaboration failure. Each item identifies a creator and the existing target collaboration from which that creator will be removed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ResolveTargetCollaborationConflictsConflictItem {
+    /// The confict target collaboration id
+    pub existing_collaboration_id: String,
+    /// Creator Open ID. [More details](https://partner.tiktokshop.com/docv2/page/3obfokj6)
+    pub creator_open_id: String,
+}
+::shop_api::object!(
+    ResolveTargetCollaborationConflictsConflictItem { existing_collaboration_id,
+    creator_open_id }
+);
+/// success update items
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SuccessItem {
+    /// Creator Open ID. [More details](https://partner.tiktokshop.com/docv2/page/3obfokj6)
+    pub creator_open_id: Option<String>,
+    /// The confict target collaboration id
+    pub existing_collaboration_id: Option<String>,
+}
+::shop_api::object!(SuccessItem { creator_open_id, existing_collaboration_id });
+/// Creator- level quota detail rules
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QuotaDetail {
+    /// Creator tiers covered in the current quota tiering
+    pub creator_levels: Option<Vec<i64>>,
+    /// Period quota num in the current quota tiering
+    pub quota_period_sum: Option<i64>,
+    /// Bonus quota num in the current quota tiering, if the seller meet the exposure posts percentile threshold, will gain quota bonus
+    pub quota_bonus_sum: Option<i64>,
+}
+::shop_api::object!(QuotaDetail { creator_levels, quota_period_sum, quota_bonus_sum });
+/// Quota GMV level rules
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GmvLevelRule {
+    /// Maximum follower count for creators the shop can reach under this GMV tier.
+    pub reached_max_follower_cnt: Option<String>,
+    /// GMV tier id
+    pub gmv_tier: Option<String>,
+    /// Not described in the official docs.
+    pub left_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub right_gmv: Option<Amount>,
+    /// Creator- level quota detail rules
+    pub quota_details: Option<Vec<QuotaDetail>>,
+}
+::shop_api::object!(
+    GmvLevelRule { reached_max_follower_cnt, gmv_tier, left_gmv, right_gmv, quota_details
+    }
+);
+/// Creator-level quota detail information
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DataQuotaDetail {
+    /// Creator tiers covered in the current quota tiering
+    pub creator_levels: Option<Vec<i64>>,
+    /// Period quota num in the current quota tiering
+    pub quota_period_sum: Option<i64>,
+    /// Period quota use in the current quota tiering
+    pub quota_period_use: Option<i64>,
+    /// Bonus quota num in the current quota tiering, if the seller meet the exposure posts percentile threshold, will gain quota bonus
+    pub quota_bonus_sum: Option<i64>,
+    /// Bonus quota use in the current quota tiering, bonus will be consume first.
+    pub quota_bonus_use: Option<i64>,
+}
+::shop_api::object!(
+    DataQuotaDetail { creator_levels, quota_period_sum, quota_period_use,
+    quota_bonus_sum, quota_bonus_use }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Data {
+    /// Shop id
+    pub shop_id: Option<String>,
+    /// Quota type, e.g. bouns quota; period quota
+    pub quota_type: Option<String>,
+    /// Shop gmv tier
+    pub gmv_tier: Option<String>,
+    /// Shop quota sum
+    pub quota_sum: Option<String>,
+    /// Shop quota used
+    pub quota_use: Option<String>,
+    /// Whether the shop has unlimited creator outreach quota.
+    pub unlimited: Option<bool>,
+    /// Max creator follower count this shop can reach
+    pub reached_max_follower_cnt: Option<String>,
+    /// New connect creator count during this quota period
+    pub new_connect_count: Option<String>,
+    /// Connect paired creator count during this quota period
+    pub pair_connect_count: Option<String>,
+    /// Quota period start time
+    pub start_time: Option<String>,
+    /// Quota period end time
+    pub end_time: Option<String>,
+    /// Quota GMV level rules
+    pub gmv_level_rule: Option<Vec<GmvLevelRule>>,
+    /// Creator-level quota detail information
+    pub quota_details: Option<Vec<DataQuotaDetail>>,
+    /// Threshold for exposure posts percentile for shops to obtain additional reward of creator-level quota, 0.8 means the 80th percentile.
+    pub bonus_exposure_post_percentile_threshold: Option<String>,
+}
+::shop_api::object!(
+    Data { shop_id, quota_type, gmv_tier, quota_sum, quota_use, unlimited,
+    reached_max_follower_cnt, new_connect_count, pair_connect_count, start_time,
+    end_time, gmv_level_rule, quota_details, bonus_exposure_post_percentile_threshold }
+);
+/// Conversation counts for each inbox category.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GroupCount {
+    /// Group type name, e.g. - UNREAD -UNREPLIED -STARRED -ARCHIVED
+    pub group_type: Option<String>,
+    /// Conversation count in this group
+    pub count: Option<i64>,
+}
+::shop_api::object!(GroupCount { group_type, count });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InboxCategoryCountsData {
+    /// Conversation counts for each inbox category.
+    pub group_counts: Option<Vec<GroupCount>>,
+}
+::shop_api::object!(InboxCategoryCountsData { group_counts });
+/// Return the list of newly connected creator records for the shop
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Connect {
+    /// Record ID
+    pub id: Option<String>,
+    /// Creator open id
+    pub creator_open_id: Option<String>,
+    /// Has send im message to creator
+    pub has_sent_im_message: Option<bool>,
+    /// Has send invitation to creator
+    pub has_sent_invitation: Option<bool>,
+    /// Is shop creator paired
+    pub is_paired: Option<bool>,
+}
+::shop_api::object!(
+    Connect { id, creator_open_id, has_sent_im_message, has_sent_invitation, is_paired }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WeeklyCreatorOutreachRecordsData {
+    /// Total number of records matching the query before pagination.
+    pub total: Option<i64>,
+    /// Return the list of newly connected creator records for the shop
+    pub connect_list: Option<Vec<Connect>>,
+}
+::shop_api::object!(WeeklyCreatorOutreachRecordsData { total, connect_list });
+/// Array of category filter objects. Use [Get Categories](https://partner.tiktokshop.com/docv2/page/get-categories-202309) to retrieve category IDs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Category {
+    /// Category of the parent category. If you are only using a parent category, you do not need to pass in a child category ID.
+    pub parent_category_id: Option<String>,
+    /// If you are using the category ID for a child category, you must pass the parent category as well.
+    pub child_category_id_list: Option<Vec<String>>,
+}
+::shop_api::object!(Category { parent_category_id, child_category_id_list });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ContentPerformance {
+    /// Average Video Views more than You can pass in average video views anywhere between 0 and 100k Pick any whole number between 0 and 100,000, and we will return all results with average video views greater than that number.
+    pub avg_video_views: Option<String>,
+    /// You can pass in average shoppable video views anywhere between 0 and 100k Pick any whole number between 0 and 100,000, and we will return all results with average shoppable video views greater than that number.
+    pub avg_shoppable_video_views: Option<String>,
+    /// Average engagement rate more than 0-20. You can only filter by increments of 1% point, up to 20%.
+    pub avg_engagement_rate: Option<String>,
+    /// Average shoppable engagement rate more than 0-20. You can only filter by increments of 1% point, up to 20%.
+    pub avg_shopable_engagement_rate: Option<String>,
+    /// Filters creators whose average LIVE viewers are greater than or equal to the specified value.
+    pub avg_live_avg_viewers_ge: Option<String>,
+    /// Filters creators whose average shoppable LIVE viewers are greater than or equal to the specified value.
+    pub avg_shoppable_live_avg_viewers_ge: Option<String>,
+}
+::shop_api::object!(
+    ContentPerformance { avg_video_views, avg_shoppable_video_views, avg_engagement_rate,
+    avg_shopable_engagement_rate, avg_live_avg_viewers_ge,
+    avg_shoppable_live_avg_viewers_ge }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateData {
+    /// - ALL - LESS_THAN_20% - LESS_THAN_15% - LESS_THAN_10% - LESS_THAN_5% Creator's average commission rate range based on showcase products, sales, and promoted products in the last 30 days. You can only pick one value.
+    pub avg_commission_rate: Option<String>,
+    /// These categories represent how often a creator posts a shoppable video or LIVE after receiving a sample.
+    pub post_rate: Option<String>,
+    /// - AGENCY_MANAGED - INDEPENDENT
+    pub creator_agency_staus: Option<String>,
+    /// Top 10% of creators with the greatest increase in transactions, revenue, shoppable videos, live views, or followers in the last 30 days
+    pub is_fast_growing: Option<bool>,
+    /// True/False Select this filter to see creators you haven't invited in the last 90 days
+    pub not_invited_l90_days: Option<bool>,
+}
+::shop_api::object!(
+    AffiliateData { avg_commission_rate, post_rate, creator_agency_staus,
+    is_fast_growing, not_invited_l90_days }
+);
+/// Options in this option type
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FilterOption {
+    /// Option id
+    pub id: Option<String>,
+    /// The option name.
+    pub name: Option<String>,
+    /// Children option detail list, used if the option has sub option choices
+    pub option_children: Option<Vec<IdName>>,
+}
+::shop_api::object!(FilterOption { id, name, option_children });
+/// Creator Marketplace Advanced Filter Option List.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AdvancedFiltersOption {
+    /// Options in this option type
+    pub options: Option<Vec<FilterOption>>,
+    /// option type
+    pub option_type: Option<String>,
+}
+::shop_api::object!(AdvancedFiltersOption { options, option_type });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AdvancedFilters {
+    /// Content preference type. e.g. -VIDEO -LIVE
+    pub content_preference_type: Option<Vec<String>>,
+    /// Creator is eligible for flat fee invitation, only available in US local seller
+    pub eligible_flat_fee: Option<bool>,
+    /// Creator Marketplace Advanced Filter Option List.
+    pub option_list: Option<Vec<AdvancedFiltersOption>>,
+    /// Sorter algorithm id. Please use "Get Seller Search Creator Marketplace Advanced Filters"(https://partner.tiktokshop.com/docv2/page/get-seller-search-creator-marketplace-advanced- filters) get available sorter algorithm for you first.
+    pub sorter_algorithm_id: Option<String>,
+}
+::shop_api::object!(
+    AdvancedFilters { content_preference_type, eligible_flat_fee, option_list,
+    sorter_algorithm_id }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CreatorCreatorProfile {
+    /// Creator has official recommend tag or not
+    pub is_official_recommend: Option<bool>,
+    /// Creator bind MCN name
+    pub creator_bind_mcn_name: Option<String>,
+    /// Creator has fast growing tag or not
+    pub is_fast_growing: Option<bool>,
+    /// Has collaborated with this creator or not
+    pub has_collaborated: Option<bool>,
+    /// User type tag. Possible values: - 1: Privacy creator - 2: Carve-out creator
+    pub user_type_tag: Option<Vec<i64>>,
+    /// Has invited creaor before 90 days
+    pub has_invited_90d: Option<bool>,
+    /// Is this creator blocked by shop or not
+    pub is_creator_blocked: Option<bool>,
+    /// Creator promotion performance score(PPS).The score reflects the quality of a creator's shoppable content and product selection over the past 30 days.
+    pub pps_score: Option<String>,
+    /// Is creator eligible for flat fee, only available for US local seller
+    pub is_eligible_flat_fee: Option<bool>,
+    /// Creator has rising star tag or not
+    pub is_rising_star: Option<bool>,
+    /// Creator level
+    pub creator_level: Option<i64>,
+}
+::shop_api::object!(
+    CreatorCreatorProfile { is_official_recommend, creator_bind_mcn_name,
+    is_fast_growing, has_collaborated, user_type_tag, has_invited_90d,
+    is_creator_blocked, pps_score, is_eligible_flat_fee, is_rising_star, creator_level }
+);
+/// Creator records with basic profile, content performance, follower, GMV, and sales-range information. Included fields depend on the requested `data_groups`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SearchCreatorOnMarketplace202608Creator {
+    /// Creator's TikTok Username
+    pub username: Option<String>,
+    /// Creator's TikTok Nickname
+    pub nickname: Option<String>,
+    /// Not described in the official docs.
+    pub avatar: Option<Avatar>,
+    /// Regions where the creator operates and promotes products
+    pub selection_region: Option<String>,
+    /// It indicates the main product categories when the creator posts products.
+    pub category_ids: Option<Vec<String>>,
+    /// Average UV for creator's e-commerce live streams
+    pub avg_ec_live_uv: Option<i64>,
+    /// Average views for creator's e-commerce videos
+    pub avg_ec_video_view_count: Option<i64>,
+    /// Follower count
+    pub follower_count: Option<i64>,
+    /// Not described in the official docs.
+    pub gmv: Option<Gmv>,
+    /// Not described in the official docs.
+    pub live_gmv: Option<Gmv>,
+    /// Not described in the official docs.
+    pub video_gmv: Option<Gmv>,
+    /// Not described in the official docs.
+    pub gmv_range: Option<GmvRange>,
+    /// Not described in the official docs.
+    pub units_sold_range: Option<UnitsSoldRange>,
+    /// Not described in the official docs.
+    pub top_follower_demographics: Option<TopFollowerDemographic>,
+    /// Creator Open ID. [More details](https://partner.tiktokshop.com/docv2/page/3obfokj6)
+    pub creator_open_id: Option<String>,
+    /// Not described in the official docs.
+    pub creator_profile: Option<CreatorCreatorProfile>,
+}
+::shop_api::object!(
+    SearchCreatorOnMarketplace202608Creator { username, nickname, avatar,
+    selection_region, category_ids, avg_ec_live_uv, avg_ec_video_view_count,
+    follower_count, gmv, live_gmv, video_gmv, gmv_range, units_sold_range,
+    top_follower_demographics, creator_open_id, creator_profile }
+);
+/// The filter option types to retrieve. If this field is omitted or empty, both `option_list` and `sorters` are returned as empty arrays.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CreatorMarketplaceAdvancedSearchFiltersOption {
+    /// Filter option type to retrieve. Possible values: - `OPTION_VERTICAL_PRO`: Category Pro, a label for creators who regularly post about one product category and generated most of their sales in that category during the past 60 days. Values: OPTION_BRAND, OPTION_CREATOR_LEVEL, OPTION_LANGUAGE, OPTION_SORTER, OPTION_VERTICAL_PRO.
+    pub option_type: Option<String>,
+}
+::shop_api::object!(CreatorMarketplaceAdvancedSearchFiltersOption { option_type });
+/// Creator Marketplace Advanced Filter Option List. If we return an empty object, it means this filter is not currently supported by your account or region.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DataOption {
+    /// The requested filter option type represented by this entry.
+    pub option_type: Option<String>,
+    /// The available values for this filter option type.
+    pub options: Option<Vec<FilterOption>>,
+}
+::shop_api::object!(DataOption { option_type, options });
+/// The available sorting options for Creator Marketplace search results.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Sorter {
+    /// sort algorithm id
+    pub algorithm_id: Option<String>,
+    /// sort algorithm name
+    pub name: Option<String>,
+}
+::shop_api::object!(Sorter { algorithm_id, name });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CreatorMarketplaceAdvancedSearchFiltersData {
+    /// Creator Marketplace Advanced Filter Option List. If we return an empty object, it means this filter is not currently supported by your account or region.
+    pub option_list: Option<Vec<DataOption>>,
+    /// The available sorting options for Creator Marketplace search results.
+    pub sorters: Option<Vec<Sorter>>,
+}
+::shop_api::object!(
+    CreatorMarketplaceAdvancedSearchFiltersData { option_list, sorters }
+);
+/// creator_trend_profile (list[GetMarketplaceCreatorPerformanceResponseDataCreatorCreatorProfileCreatorTrendProfile] | Unset): Creator trend infomation
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CreatorConnectInfo {
+    /// Creator is paired or not
+    pub is_paired: Option<bool>,
+    /// Creator is connect or not
+    pub is_connect: Option<bool>,
+    /// Creator is blocked or not
+    pub is_blocked: Option<bool>,
+}
+::shop_api::object!(CreatorConnectInfo { is_paired, is_connect, is_blocked });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CreatorTrendProfileGmv {
+    /// GMV amount
+    pub amount: Option<String>,
+    /// GMV symbol
+    pub symbol: Option<String>,
+}
+::shop_api::object!(CreatorTrendProfileGmv { amount, symbol });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CreatorTrendProfile {
+    /// Trend start timestamp
+    pub start_timestamp: Option<i64>,
+    /// Trend end timestamp
+    pub end_timestamp: Option<i64>,
+    /// Not described in the official docs.
+    pub gmv: Option<CreatorTrendProfileGmv>,
+    /// Trend units sold
+    pub units_sold: Option<i64>,
+    /// Trend follower
+    pub follower: Option<i64>,
+    /// Trend engagement rate e.g. 558 means creator's engagement rate is 5.58%
+    pub engagement_rate: Option<i64>,
+}
+::shop_api::object!(
+    CreatorTrendProfile { start_timestamp, end_timestamp, gmv, units_sold, follower,
+    engagement_rate }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MarketplaceCreatorPerformance202608CreatorProfile {
+    /// Creaor has official recommend tag or not
+    pub is_official_recommend: Option<bool>,
+    /// Is creator contact infomation available
+    pub contact_info_available: Option<bool>,
+    /// Creator bind MCN name
+    pub creator_bind_mcn_name: Option<String>,
+    /// Creator engagement rate last 30 days
+    pub live_engagement_rate_30d: Option<i64>,
+    /// Creator average VIDEO play count last 30 days
+    pub video_play_cnt_30d_med: Option<i64>,
+    /// Creator average LIVE view count last 30 days
+    pub live_view_cnt_30d_med: Option<i64>,
+    /// Creator LIVE like count last 30 days
+    pub live_like_cnt_30d: Option<i64>,
+    /// Creator average LIVE comment count last 30 days
+    pub live_comment_cnt_30d_med: Option<i64>,
+    /// Creator average LIVE share count last 30 days
+    pub live_share_cnt_30d_med: Option<i64>,
+    /// Creator average VIDEO publish count last 30 days
+    pub video_publish_cnt_30d_med: Option<i64>,
+    /// Has invited before 90 days
+    pub has_invited_90d: Option<bool>,
+    /// Is creator blocked by shop
+    pub is_creator_blocked: Option<bool>,
+    /// Creator level
+    pub creator_level: Option<i64>,
+    /// The number of fulfillment reviews submitted by sellers for the creator in the last 90 days.
+    pub creator_fulfillment_reviews: Option<i64>,
+    /// Creator is eligible for flat fee invitation
+    pub is_eligible_flat_fee: Option<bool>,
+    /// Creator has rising star tag or not
+    pub is_rising_star: Option<bool>,
+    /// Creator fulfillment score during last 90 days
+    pub creator_fulfillment_score_90d: Option<String>,
+    /// Creator credit total score. e.g. 75 means creator' sample scole is 75/100.
+    pub sample_score: Option<i64>,
+    /// creator_trend_profile (list[GetMarketplaceCreatorPerformanceResponseDataCreatorCreatorProfileCreatorTrendProfile] | Unset): Creator trend infomation
+    pub creator_connect_info: Option<CreatorConnectInfo>,
+    /// Not described in the official docs.
+    pub creator_trend_profile: Option<Vec<CreatorTrendProfile>>,
+}
+::shop_api::object!(
+    MarketplaceCreatorPerformance202608CreatorProfile { is_official_recommend,
+    contact_info_available, creator_bind_mcn_name, live_engagement_rate_30d,
+    video_play_cnt_30d_med, live_view_cnt_30d_med, live_like_cnt_30d,
+    live_comment_cnt_30d_med, live_share_cnt_30d_med, video_publish_cnt_30d_med,
+    has_invited_90d, is_creator_blocked, creator_level, creator_fulfillment_reviews,
+    is_eligible_flat_fee, is_rising_star, creator_fulfillment_score_90d, sample_score,
+    creator_connect_info, creator_trend_profile }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MarketplaceCreatorPerformance202608Creator {
+    /// TikTok user name.
+    pub username: Option<String>,
+    /// TikTok nickname.
+    pub nickname: Option<String>,
+    /// Not described in the official docs.
+    pub avatar: Option<Avatar>,
+    /// The region where the creator selects products to promote.
+    pub selection_region: Option<String>,
+    /// The biography description associated with the creator.
+    pub bio_description: Option<String>,
+    /// The creator's follower count.
+    pub follower_count: Option<i64>,
+    /// The deep-link URI for the creator's TikTok profile.
+    pub profile_tt_uri: Option<String>,
+    /// A list of category identifiers associated with the products for which the creator has created posts.
+    pub category_ids: Option<Vec<String>>,
+    /// A list of the top 10 brands with which the creator has previously collaborated.
+    pub top_collaborated_brand_ids: Option<Vec<String>>,
+    /// The total number of brands with which the creator has previously collaborated.
+    pub brand_collaboration_count: Option<i64>,
+    /// The total number of units sold. Units are indexed to SKU. Note that if the creator has not given permission for precise data sharing, this property will not be present.
+    pub units_sold: Option<i64>,
+    /// Not described in the official docs.
+    pub units_sold_range: Option<UnitsSoldRange>,
+    /// Not described in the official docs.
+    pub gmv: Option<Gmv>,
+    /// Not described in the official docs.
+    pub video_gmv: Option<Gmv>,
+    /// Not described in the official docs.
+    pub live_gmv: Option<Gmv>,
+    /// Not described in the official docs.
+    pub gmv_range: Option<GmvRange>,
+    /// E-commerce live stream engagement rate in hundredths of a percent. For example, `6000` is 60%.
+    pub ec_live_engagement_rate: Option<String>,
+    /// GMV distribution by category.
+    pub category_gmv_distribution: Option<Vec<CategoryGmvDistribution>>,
+    /// GMV associated with creator content by content type.
+    pub content_gmv_distribution: Option<Vec<ContentGmvDistribution>>,
+    /// Not described in the official docs.
+    pub product_original_price_range: Option<ProductOriginalPriceRange>,
+    /// Not described in the official docs.
+    pub gpm: Option<Gmv>,
+    /// Not described in the official docs.
+    pub live_gpm: Option<Gmv>,
+    /// Not described in the official docs.
+    pub video_gpm: Option<Gmv>,
+    /// Not described in the official docs.
+    pub gpm_range: Option<GmvRange>,
+    /// Not described in the official docs.
+    pub video_gpm_range: Option<GmvRange>,
+    /// Not described in the official docs.
+    pub live_gpm_range: Option<GmvRange>,
+    /// The number of products promoted by the creator in the last 30 days.
+    pub promoted_product_num: Option<i64>,
+    /// The number of e-commerce livestreams associated with the creator in the last 30 days.
+    pub ec_live_count: Option<i64>,
+    /// The number of e-commerce video posts associated with the creator in the last 30 days.
+    pub ec_video_count: Option<i64>,
+    /// The average number of number of e-commerce video plays.
+    pub avg_ec_video_play_count: Option<i64>,
+    /// The average commission rate in hundredths of a percent. Note that if the creator has not given permission for precise data sharing, these properties will not be present.
+    pub avg_commission_rate: Option<i64>,
+    /// Not described in the official docs.
+    pub avg_commission_rate_range: Option<AvgCommissionRateRange>,
+    /// Not described in the official docs.
+    pub avg_gmv_per_buyer: Option<Gmv>,
+    /// Not described in the official docs.
+    pub avg_gmv_per_buyer_range: Option<GmvRange>,
+    /// Average live stream views with promoted products.
+    pub avg_ec_live_view_count: Option<i64>,
+    /// Average e-commerce live stream likes.
+    pub avg_ec_live_like_count: Option<i64>,
+    /// Average e-commerce live stream comments.
+    pub avg_ec_live_comment_count: Option<i64>,
+    /// Average e-commerce live stream shares.
+    pub avg_ec_live_share_count: Option<i64>,
+    /// Average e-commerce video likes.
+    pub avg_ec_video_like_count: Option<i64>,
+    /// Average e-commerce video comments.
+    pub avg_ec_video_comment_count: Option<i64>,
+    /// Average e-commerce video shares.
+    pub avg_ec_video_share_count: Option<i64>,
+    /// A list of key–value pairs representing the distribution of followers by location.
+    pub follower_location: Option<Vec<FollowerLocation>>,
+    /// A list of key–value pairs representing the distribution of followers by age range.
+    pub follower_age: Option<Vec<FollowerLocation>>,
+    /// A list of key–value pairs representing the distribution of followers by gender.
+    pub follower_gender: Option<Vec<FollowerLocation>>,
+    /// Promotion Performance Score (PPS) The score reflects the quality of a creator's shoppable content and product selection over the past 90 days.
+    pub pps: Option<String>,
+    /// Rating from sellers who worked with this creator
+    pub rating: Option<String>,
+    /// The number of post engagements (likes, shares, and comments) divided by the total video views averaged across the videos in the last 30 days. For example, 3000 stands for 0.3 or 30%
+    pub ec_video_engagement_rate: Option<String>,
+    /// The projected rate at which a creator is likely to post a shoppable video or LIVE after receiving a sample. For example, 3000 stands for 0.3 or 30%
+    pub post_rate: Option<String>,
+    /// Not described in the official docs.
+    pub creator_profile: Option<MarketplaceCreatorPerformance202608CreatorProfile>,
+}
+::shop_api::object!(
+    MarketplaceCreatorPerformance202608Creator { username, nickname, avatar,
+    selection_region, bio_description, follower_count, profile_tt_uri, category_ids,
+    top_collaborated_brand_ids, brand_collaboration_count, units_sold, units_sold_range,
+    gmv, video_gmv, live_gmv, gmv_range, ec_live_engagement_rate,
+    category_gmv_distribution, content_gmv_distribution, product_original_price_range,
+    gpm, live_gpm, video_gpm, gpm_range, video_gpm_range, live_gpm_range,
+    promoted_product_num, ec_live_count, ec_video_count, avg_ec_video_play_count,
+    avg_commission_rate, avg_commission_rate_range, avg_gmv_per_buyer,
+    avg_gmv_per_buyer_range, avg_ec_live_view_count, avg_ec_live_like_count,
+    avg_ec_live_comment_count, avg_ec_live_share_count, avg_ec_video_like_count,
+    avg_ec_video_comment_count, avg_ec_video_share_count, follower_location,
+    follower_age, follower_gender, pps, rating, ec_video_engagement_rate, post_rate,
+    creator_profile }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductFilter {
+    /// Product added type list, support status: -ALL: all status -ADDED: creator added product NOT_ADDED: creator not added product
+    pub added_types: Option<Vec<String>>,
+}
+::shop_api::object!(ProductFilter { added_types });
+/// promotion_price (QueryCreatorPromotionDetailsInTargetCollaborationResponseDataDataProductDetailProductBaseInfoPromotionPrice | Unset):
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Price {
+    /// Not described in the official docs.
+    pub min_price: Option<Amount>,
+    /// Not described in the official docs.
+    pub max_price: Option<Amount>,
+}
+::shop_api::object!(Price { min_price, max_price });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductBaseInfo {
+    /// Product ID
+    pub product_id: Option<String>,
+    /// Product titile
+    pub title: Option<String>,
+    /// Not described in the official docs.
+    pub image: Option<Avatar>,
+    /// promotion_price (QueryCreatorPromotionDetailsInTargetCollaborationResponseDataDataProductDetailProductBaseInfoPromotionPrice | Unset):
+    pub price: Option<Price>,
+    /// Not described in the official docs.
+    pub promotion_price: Option<Price>,
+    /// Product target collaboration commission. e.g. 2200 mean 22% commission rate
+    pub target_commission: Option<i64>,
+    /// Product open collaboration commission. e.g. 2200 mean 22% commission rate
+    pub open_commission: Option<i64>,
+    /// Product target ads collaboration commission
+    pub target_ads_commission: Option<i64>,
+    /// Product old target collaboration commission
+    pub old_target_commission: Option<i64>,
+    /// Product old target ads collaboration commission
+    pub old_target_ads_commission: Option<i64>,
+    /// Unix timestamp in milliseconds when the target collaboration commission becomes effective.
+    pub commission_effective_time: Option<i64>,
+    /// Unix timestamp in milliseconds when the target collaboration Ads commission becomes effective.
+    pub ads_commission_effective_time: Option<i64>,
+    /// Product status 1: Active 2; Sold out 3: product deactivated by seller; 4: product deactivated by platform 5: product reject 6: product deleted
+    pub product_status: Option<String>,
+}
+::shop_api::object!(
+    ProductBaseInfo { product_id, title, image, price, promotion_price,
+    target_commission, open_commission, target_ads_commission, old_target_commission,
+    old_target_ads_commission, commission_effective_time, ads_commission_effective_time,
+    product_status }
+);
+/// Product detail infomation
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDetail {
+    /// Not described in the official docs.
+    pub product_base_info: Option<ProductBaseInfo>,
+    /// Product added or not
+    pub product_add_status: Option<bool>,
+    /// Creator post video count in collaboration
+    pub video_count: Option<i64>,
+    /// Creator LIVE count in collaboration
+    pub live_count: Option<i64>,
+    /// Whether the target collaboration commission for this creator-product pair is currently effective. `false` means an active campaign collaboration takes precedence.
+    pub is_commission_effective: Option<bool>,
+}
+::shop_api::object!(
+    ProductDetail { product_base_info, product_add_status, video_count, live_count,
+    is_commission_effective }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QueryCreatorPromotionDetailsInTargetCollaborationData {
+    /// Product detail infomation
+    pub product_details: Option<Vec<ProductDetail>>,
+}
+::shop_api::object!(
+    QueryCreatorPromotionDetailsInTargetCollaborationData { product_details }
+);
+/// Creator information to evaluate for the shop's outreach eligibility. Provide one to 100 entries with unique Creator Open IDs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CreatorInfo {
+    /// Creator Open ID.
+    pub creator_open_id: String,
+}
+::shop_api::object!(CreatorInfo { creator_open_id });
+/// Per-creator raw connection and quota eligibility facts.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CreatorEligibilityResult {
+    /// Creator level evaluated by the quota rules.
+    pub creator_level: Option<i64>,
+    /// Creator Open ID from the request.
+    pub creator_open_id: Option<String>,
+    /// Whether a blocking relationship prevents the shop and creator from connecting.
+    pub is_blocked: Option<bool>,
+    /// Whether the shop is already connected with the creator.
+    pub is_connected: Option<bool>,
+    /// Whether the creator meets the follower count threshold required for the shop to initiate creator outreach.
+    pub is_creator_follower_count_threshold_met: Option<bool>,
+    /// Whether outreach quota is available for the creator's level.
+    pub is_creator_level_quota_available: Option<bool>,
+    /// Whether the shop is paired with the creator.
+    pub is_paired: Option<bool>,
+}
+::shop_api::object!(
+    CreatorEligibilityResult { creator_level, creator_open_id, is_blocked, is_connected,
+    is_creator_follower_count_threshold_met, is_creator_level_quota_available, is_paired
+    }
 );
 /// Request of `affiliate_seller.search_orders` (`POST /affiliate_seller/202410/orders/search`): Search the orders creators brought in, with their commissions (version 202410). — [official documentation](https://partner.tiktokshop.com/docv2/page/6722babac7ef47030dc00d11)
 ///
@@ -1352,6 +2011,8 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerLatestUnreadMessagesRequ
     );
 }
 /// Request of `affiliate_seller.marketplace_creator_performance` (`GET /affiliate_seller/202508/marketplace_creators/{creator_user_id}`): Get the Creator Affiliate's Marketplace information and performance metrics in the last 30 days. — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d935ae0604895ad4c3)
+///
+/// **Deprecated.** Version 202608 replaces this one: use affiliate_seller.marketplace_creator_performance_202608. Use `affiliate_seller.marketplace_creator_performance_202608` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerMarketplaceCreatorPerformanceRequest {
     /// Creator Open ID. Required.
@@ -1375,7 +2036,7 @@ for AffiliateSellerMarketplaceCreatorPerformanceRequest {
         Get "/affiliate_seller/202508/marketplace_creators/{creator_user_id}"
         "Get the Creator Affiliate's Marketplace information and performance metrics in the last 30 days."
         "https://partner.tiktokshop.com/docv2/page/68c8c9d935ae0604895ad4c3"[IDEMPOTENT]
-        false true["creator_user_id"]
+        true true["creator_user_id"]
     );
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(
@@ -1896,6 +2557,8 @@ for AffiliateSellerCreateConversationWithCreatorRequest {
     );
 }
 /// Request of `affiliate_seller.search_creator_on_marketplace` (`POST /affiliate_seller/202508/marketplace_creators/search`): Search for Creators in the Creator Marketplace. — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d71ead21048edf5545)
+///
+/// **Deprecated.** Version 202608 replaces this one: use affiliate_seller.search_creator_on_marketplace_202608. Use `affiliate_seller.search_creator_on_marketplace_202608` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerSearchCreatorOnMarketplaceRequest {
     /// Pagination offset determines where you begin to search for.
@@ -1940,7 +2603,7 @@ for AffiliateSellerSearchCreatorOnMarketplaceRequest {
         "/affiliate_seller/202508/marketplace_creators/search"
         "Search for Creators in the Creator Marketplace."
         "https://partner.tiktokshop.com/docv2/page/68c8c9d71ead21048edf5545"[IDEMPOTENT]
-        false true["page_size"] cursor "page_token" "next_page_token" "creators" _
+        true true["page_size"] cursor "page_token" "next_page_token" "creators" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
@@ -2313,6 +2976,624 @@ for AffiliateSellerUpdateTargetCollaborationRequest {
         )
     }
 }
+/// Request of `affiliate_seller.remove_open_collaboration` (`DELETE /affiliate_seller/202409/open_collaborations/products/{product_id}`): Remove a product's open collaboration. You can remove only an open collaboration with `status == NORMAL`. — [official documentation](https://partner.tiktokshop.com/docv2/page/remove-open-collaboration-202409)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerRemoveOpenCollaborationRequest {
+    /// Not described in the official docs. Required.
+    pub product_id: String,
+}
+::shop_api::object!(AffiliateSellerRemoveOpenCollaborationRequest { @ path product_id });
+/// Response data of `affiliate_seller.remove_open_collaboration` ([`AffiliateSellerRemoveOpenCollaborationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/remove-open-collaboration-202409)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerRemoveOpenCollaborationResponse {
+    /// The Unix timestamp, in seconds, when the open collaboration termination takes effect. This is usually 00:00 on the next day in the shop's time zone.
+    pub terminated_effective_time: Option<i64>,
+}
+::shop_api::object!(
+    AffiliateSellerRemoveOpenCollaborationResponse { terminated_effective_time }
+);
+impl ::shop_api::runtime::ApiRequest for AffiliateSellerRemoveOpenCollaborationRequest {
+    ::shop_api::endpoint!(
+        AffiliateSellerRemoveOpenCollaborationResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.remove_open_collaboration" Delete
+        "/affiliate_seller/202409/open_collaborations/products/{product_id}"
+        "Remove a product's open collaboration. You can remove only an open collaboration with `status == NORMAL`."
+        "https://partner.tiktokshop.com/docv2/page/remove-open-collaboration-202409"[]
+        false true["product_id"]
+    );
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/affiliate_seller/202409/open_collaborations/products/{}",
+                ::shop_api::runtime::path_segment(& self.product_id)
+            ),
+        )
+    }
+}
+/// Request of `affiliate_seller.seller_get_sample_request_deeplink` (`GET /affiliate_seller/202512/sample_applications/deeplink`): Use this API to get a TikTok deeplink, use this deeplink to launch the TikTok app and land the user on the sample request page. — [official documentation](https://partner.tiktokshop.com/docv2/page/seller-get-sample-request-deeplink-202512)
+///
+/// Use this API to get a TikTok deeplink, use this deeplink to launch the TikTok app and land the user on the sample request page. - The seller can encode the deeplink into an QR code and send it to a creator via email.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerSellerGetSampleRequestDeeplinkRequest {
+    /// Not described in the official docs. Required.
+    pub product_id: String,
+    /// Not described in the official docs. Required.
+    pub sku_id: String,
+    /// Not described in the official docs.
+    pub campaign_id: Option<String>,
+    /// Not described in the official docs.
+    pub collaboration_id: Option<String>,
+    /// Not described in the official docs.
+    pub valid_days: Option<i64>,
+}
+::shop_api::object!(
+    AffiliateSellerSellerGetSampleRequestDeeplinkRequest { @ query product_id, @ query
+    sku_id, @ query campaign_id, @ query collaboration_id, @ query valid_days }
+);
+/// Response data of `affiliate_seller.seller_get_sample_request_deeplink` ([`AffiliateSellerSellerGetSampleRequestDeeplinkRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/seller-get-sample-request-deeplink-202512)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerSellerGetSampleRequestDeeplinkResponse {
+    /// Use this deeplink to invoke TikTok:
+    pub deeplink: Option<String>,
+}
+::shop_api::object!(AffiliateSellerSellerGetSampleRequestDeeplinkResponse { deeplink });
+impl ::shop_api::runtime::ApiRequest
+for AffiliateSellerSellerGetSampleRequestDeeplinkRequest {
+    ::shop_api::endpoint!(
+        AffiliateSellerSellerGetSampleRequestDeeplinkResponse, super::super::Tiktok,
+        "tiktok" "affiliate_seller" "affiliate_seller.seller_get_sample_request_deeplink"
+        Get "/affiliate_seller/202512/sample_applications/deeplink"
+        "Use this API to get a TikTok deeplink, use this deeplink to launch the TikTok app and land the user on the sample request page."
+        "https://partner.tiktokshop.com/docv2/page/seller-get-sample-request-deeplink-202512"[IDEMPOTENT]
+        false true["product_id" "sku_id"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("product_id", &self.product_id);
+        q.push("sku_id", &self.sku_id);
+        q.push("campaign_id", &self.campaign_id);
+        q.push("collaboration_id", &self.collaboration_id);
+        q.push("valid_days", &self.valid_days);
+    }
+}
+/// Request of `affiliate_seller.create_compass_offline_export_task` (`POST /affiliate_seller/202603/compass/offline_task`): Create an asynchronous offline export task for the specified doc_type and plan_type within a given time window. — [official documentation](https://partner.tiktokshop.com/docv2/page/create-compass-offline-export-task-202603)
+///
+/// Create an asynchronous offline export task for the specified doc_type and plan_type within a given time window. Returns a task_id for subsequent status query and file download.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerCreateCompassOfflineExportTaskRequest {
+    /// Type of Compass data to export. Allowed values: - CREATOR: Creator list data. - BASE: Core performance data.
+    pub module_type: Option<String>,
+    /// Time window included in the export, ending on end_day. Allowed values: PAST_24H, PAST_7_DAYS, PAST_30_DAYS.
+    pub window_type: Option<String>,
+    /// End date in the local timezone of the specified region, formatted as YYYYMMDD.
+    pub end_day: Option<i64>,
+    /// Plan type. Allowed values: ALL, TARGET, OPEN, PARTNER.
+    pub plan_type: Option<String>,
+}
+::shop_api::object!(
+    AffiliateSellerCreateCompassOfflineExportTaskRequest { module_type, window_type,
+    end_day, plan_type }
+);
+/// Response data of `affiliate_seller.create_compass_offline_export_task` ([`AffiliateSellerCreateCompassOfflineExportTaskRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/create-compass-offline-export-task-202603)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerCreateCompassOfflineExportTaskResponse {
+    /// Not described in the official docs.
+    pub task: Option<Id>,
+}
+::shop_api::object!(AffiliateSellerCreateCompassOfflineExportTaskResponse { task });
+impl ::shop_api::runtime::ApiRequest
+for AffiliateSellerCreateCompassOfflineExportTaskRequest {
+    ::shop_api::endpoint!(
+        AffiliateSellerCreateCompassOfflineExportTaskResponse, super::super::Tiktok,
+        "tiktok" "affiliate_seller" "affiliate_seller.create_compass_offline_export_task"
+        Post "/affiliate_seller/202603/compass/offline_task"
+        "Create an asynchronous offline export task for the specified doc_type and plan_type within a given time window."
+        "https://partner.tiktokshop.com/docv2/page/create-compass-offline-export-task-202603"[]
+        false true[]
+    );
+}
+/// Request of `affiliate_seller.compass_task_list` (`GET /affiliate_seller/202603/compass/offline_tasks`): Retrieve the list of export tasks created via Open API for the authorized seller (last 7 days). — [official documentation](https://partner.tiktokshop.com/docv2/page/get-compass-task-list-202603)
+///
+/// Retrieve the list of export tasks created via Open API for the authorized seller (last 7 days). Supports pagination and returns task status, file_name and timestamps.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerCompassTaskListRequest {
+    /// Not described in the official docs. Required.
+    pub doc_type: String,
+}
+::shop_api::object!(AffiliateSellerCompassTaskListRequest { @ query doc_type });
+/// Response data of `affiliate_seller.compass_task_list` ([`AffiliateSellerCompassTaskListRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-compass-task-list-202603)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerCompassTaskListResponse {
+    /// The list of the task
+    pub tasks: Option<Vec<Task>>,
+}
+::shop_api::object!(AffiliateSellerCompassTaskListResponse { tasks });
+impl ::shop_api::runtime::ApiRequest for AffiliateSellerCompassTaskListRequest {
+    ::shop_api::endpoint!(
+        AffiliateSellerCompassTaskListResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.compass_task_list" Get
+        "/affiliate_seller/202603/compass/offline_tasks"
+        "Retrieve the list of export tasks created via Open API for the authorized seller (last 7 days)."
+        "https://partner.tiktokshop.com/docv2/page/get-compass-task-list-202603"[IDEMPOTENT]
+        false true["doc_type"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("doc_type", &self.doc_type);
+    }
+}
+/// Request of `affiliate_seller.download_compass_task_file` (`GET /affiliate_seller/202603/compass/offline_tasks/{task_id}/file`): Download the result file of a completed export task by taskId. Requires ownership validation; returns file. — [official documentation](https://partner.tiktokshop.com/docv2/page/download-compass-task-file-202603)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerDownloadCompassTaskFileRequest {
+    /// Not described in the official docs. Required.
+    pub task_id: String,
+}
+::shop_api::object!(AffiliateSellerDownloadCompassTaskFileRequest { @ path task_id });
+/// Response data of `affiliate_seller.download_compass_task_file` ([`AffiliateSellerDownloadCompassTaskFileRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/download-compass-task-file-202603)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerDownloadCompassTaskFileResponse {
+    /// Not described in the official docs.
+    pub file: Option<File>,
+}
+::shop_api::object!(AffiliateSellerDownloadCompassTaskFileResponse { file });
+impl ::shop_api::runtime::ApiRequest for AffiliateSellerDownloadCompassTaskFileRequest {
+    ::shop_api::endpoint!(
+        AffiliateSellerDownloadCompassTaskFileResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.download_compass_task_file" Get
+        "/affiliate_seller/202603/compass/offline_tasks/{task_id}/file"
+        "Download the result file of a completed export task by taskId. Requires ownership validation; returns file."
+        "https://partner.tiktokshop.com/docv2/page/download-compass-task-file-202603"[IDEMPOTENT]
+        false true["task_id"]
+    );
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/affiliate_seller/202603/compass/offline_tasks/{}/file",
+                ::shop_api::runtime::path_segment(& self.task_id)
+            ),
+        )
+    }
+}
+/// Request of `affiliate_seller.check_target_collaboration_conflicts` (`POST /affiliate_seller/202605/target_collaborations/conflicts/check`): Retrieve conflicting target collaborations for the product and determine if they can be terminated — [official documentation](https://partner.tiktokshop.com/docv2/page/check-target-collaboration-conflicts-202605)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerCheckTargetCollaborationConflictsRequest {
+    /// Creator Open ID List. [More details](https://partner.tiktokshop.com/docv2/page/3obfokj6) Required.
+    pub creator_open_id_list: Vec<String>,
+    /// product id list Required.
+    pub product_id_list: Vec<String>,
+}
+::shop_api::object!(
+    AffiliateSellerCheckTargetCollaborationConflictsRequest { creator_open_id_list,
+    product_id_list }
+);
+/// Response data of `affiliate_seller.check_target_collaboration_conflicts` ([`AffiliateSellerCheckTargetCollaborationConflictsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/check-target-collaboration-conflicts-202605)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerCheckTargetCollaborationConflictsResponse {
+    /// Indicates whether a conflict exists between the creator and the product. (Returns `true` if a conflict is detected.)
+    pub has_conflict: Option<bool>,
+    /// A list of creator- product combinations whose conflicts caused the target collaboration to fail. Each item identifies the creator, product, and existing target collaboration involved.
+    pub conflict_items: Option<Vec<ConflictItem>>,
+}
+::shop_api::object!(
+    AffiliateSellerCheckTargetCollaborationConflictsResponse { has_conflict,
+    conflict_items }
+);
+impl ::shop_api::runtime::ApiRequest
+for AffiliateSellerCheckTargetCollaborationConflictsRequest {
+    ::shop_api::endpoint!(
+        AffiliateSellerCheckTargetCollaborationConflictsResponse, super::super::Tiktok,
+        "tiktok" "affiliate_seller"
+        "affiliate_seller.check_target_collaboration_conflicts" Post
+        "/affiliate_seller/202605/target_collaborations/conflicts/check"
+        "Retrieve conflicting target collaborations for the product and determine if they can be terminated"
+        "https://partner.tiktokshop.com/docv2/page/check-target-collaboration-conflicts-202605"[]
+        false true["creator_open_id_list" "product_id_list"]
+    );
+}
+/// Request of `affiliate_seller.resolve_target_collaboration_conflicts` (`POST /affiliate_seller/202605/target_collaborations/conflicts/resolve`): Execute resolution actions on resolvable conflict items within the scope of seller authorization. — [official documentation](https://partner.tiktokshop.com/docv2/page/resolve-target-collaboration-conflicts-202605)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerResolveTargetCollaborationConflictsRequest {
+    /// A list of creators and their existing target collaborations involved in conflicts that caused target collaboration failure. Each item identifies a creator and the existing target collaboration from which that creator will be removed. Required.
+    pub conflict_items: Vec<ResolveTargetCollaborationConflictsConflictItem>,
+}
+::shop_api::object!(
+    AffiliateSellerResolveTargetCollaborationConflictsRequest { conflict_items }
+);
+/// Response data of `affiliate_seller.resolve_target_collaboration_conflicts` ([`AffiliateSellerResolveTargetCollaborationConflictsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/resolve-target-collaboration-conflicts-202605)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerResolveTargetCollaborationConflictsResponse {
+    /// success update items
+    pub success_items: Option<Vec<SuccessItem>>,
+    /// failed update items
+    pub failed_items: Option<Vec<SuccessItem>>,
+}
+::shop_api::object!(
+    AffiliateSellerResolveTargetCollaborationConflictsResponse { success_items,
+    failed_items }
+);
+impl ::shop_api::runtime::ApiRequest
+for AffiliateSellerResolveTargetCollaborationConflictsRequest {
+    ::shop_api::endpoint!(
+        AffiliateSellerResolveTargetCollaborationConflictsResponse, super::super::Tiktok,
+        "tiktok" "affiliate_seller"
+        "affiliate_seller.resolve_target_collaboration_conflicts" Post
+        "/affiliate_seller/202605/target_collaborations/conflicts/resolve"
+        "Execute resolution actions on resolvable conflict items within the scope of seller authorization."
+        "https://partner.tiktokshop.com/docv2/page/resolve-target-collaboration-conflicts-202605"[]
+        false true["conflict_items"]
+    );
+}
+/// Request of `affiliate_seller.weekly_creator_outreach_quota` (`GET /affiliate_seller/202607/creator_outreach/quota`): Query the weekly outreach invitation quota for a shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-weekly-creator-outreach-quota-202607)
+///
+/// Query the weekly outreach invitation quota for a shop. It returns the current GMV tier, maximum reachable creator follower count corresponding to the tier, consumed quota, remaining quota and other related information.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerWeeklyCreatorOutreachQuotaRequest {}
+::shop_api::object!(AffiliateSellerWeeklyCreatorOutreachQuotaRequest {});
+/// Response data of `affiliate_seller.weekly_creator_outreach_quota` ([`AffiliateSellerWeeklyCreatorOutreachQuotaRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-weekly-creator-outreach-quota-202607)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerWeeklyCreatorOutreachQuotaResponse {
+    /// Not described in the official docs.
+    pub data: Option<Data>,
+}
+::shop_api::object!(AffiliateSellerWeeklyCreatorOutreachQuotaResponse { data });
+impl ::shop_api::runtime::ApiRequest
+for AffiliateSellerWeeklyCreatorOutreachQuotaRequest {
+    ::shop_api::endpoint!(
+        AffiliateSellerWeeklyCreatorOutreachQuotaResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.weekly_creator_outreach_quota" Get
+        "/affiliate_seller/202607/creator_outreach/quota"
+        "Query the weekly outreach invitation quota for a shop."
+        "https://partner.tiktokshop.com/docv2/page/get-weekly-creator-outreach-quota-202607"[IDEMPOTENT]
+        false true[]
+    );
+}
+/// Request of `affiliate_seller.inbox_category_counts` (`GET /affiliate_seller/202608/conversations/group_counts`): Query the number of sessions grouped by status such as read, unread, starred and archived. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-inbox-category-counts-202608)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerInboxCategoryCountsRequest {}
+::shop_api::object!(AffiliateSellerInboxCategoryCountsRequest {});
+/// Response data of `affiliate_seller.inbox_category_counts` ([`AffiliateSellerInboxCategoryCountsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-inbox-category-counts-202608)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerInboxCategoryCountsResponse {
+    /// Not described in the official docs.
+    pub data: Option<InboxCategoryCountsData>,
+}
+::shop_api::object!(AffiliateSellerInboxCategoryCountsResponse { data });
+impl ::shop_api::runtime::ApiRequest for AffiliateSellerInboxCategoryCountsRequest {
+    ::shop_api::endpoint!(
+        AffiliateSellerInboxCategoryCountsResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.inbox_category_counts" Get
+        "/affiliate_seller/202608/conversations/group_counts"
+        "Query the number of sessions grouped by status such as read, unread, starred and archived."
+        "https://partner.tiktokshop.com/docv2/page/get-inbox-category-counts-202608"[IDEMPOTENT]
+        false true[]
+    );
+}
+/// Request of `affiliate_seller.update_conversation_status` (`POST /affiliate_seller/202608/conversations/{conversation_id}/status`): Support starring or archiving a given conversation with creator. — [official documentation](https://partner.tiktokshop.com/docv2/page/update-conversation-status-202608)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerUpdateConversationStatusRequest {
+    /// Not described in the official docs. Required.
+    pub conversation_id: String,
+    /// update conversation status. e.g. -STARRED star this conversation -UNSTARRED un star this conversation -ARCHIVED archived this invitation Required.
+    pub action: String,
+}
+::shop_api::object!(
+    AffiliateSellerUpdateConversationStatusRequest { @ path conversation_id, action }
+);
+/// Response data of `affiliate_seller.update_conversation_status` ([`AffiliateSellerUpdateConversationStatusRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/update-conversation-status-202608)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerUpdateConversationStatusResponse {}
+::shop_api::object!(AffiliateSellerUpdateConversationStatusResponse {});
+impl ::shop_api::runtime::ApiRequest for AffiliateSellerUpdateConversationStatusRequest {
+    ::shop_api::endpoint!(
+        AffiliateSellerUpdateConversationStatusResponse, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.update_conversation_status" Post
+        "/affiliate_seller/202608/conversations/{conversation_id}/status"
+        "Support starring or archiving a given conversation with creator."
+        "https://partner.tiktokshop.com/docv2/page/update-conversation-status-202608"[]
+        false false["conversation_id" "action"]
+    );
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/affiliate_seller/202608/conversations/{}/status",
+                ::shop_api::runtime::path_segment(& self.conversation_id)
+            ),
+        )
+    }
+}
+/// Request of `affiliate_seller.weekly_creator_outreach_records` (`POST /affiliate_seller/202608/creator_outreach/records/query`): Get Weekly Creator Outreach Records. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-weekly-creator-outreach-records-202608)
+///
+/// Query weekly detailed outreach‑invitation records for a specified seller, including whether IM messages/invitations were sent to a unconnected creator, and whether the creator added products or replied to IM messages.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerWeeklyCreatorOutreachRecordsRequest {
+    /// Page index, need > 0 Required.
+    pub page_index: i64,
+    /// Page size, need > 1 and < =50 Required.
+    pub page_size: i64,
+}
+::shop_api::object!(
+    AffiliateSellerWeeklyCreatorOutreachRecordsRequest { page_index, page_size }
+);
+/// Response data of `affiliate_seller.weekly_creator_outreach_records` ([`AffiliateSellerWeeklyCreatorOutreachRecordsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-weekly-creator-outreach-records-202608)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerWeeklyCreatorOutreachRecordsResponse {
+    /// Not described in the official docs.
+    pub data: Option<WeeklyCreatorOutreachRecordsData>,
+}
+::shop_api::object!(AffiliateSellerWeeklyCreatorOutreachRecordsResponse { data });
+impl ::shop_api::runtime::ApiRequest
+for AffiliateSellerWeeklyCreatorOutreachRecordsRequest {
+    ::shop_api::endpoint!(
+        AffiliateSellerWeeklyCreatorOutreachRecordsResponse, super::super::Tiktok,
+        "tiktok" "affiliate_seller" "affiliate_seller.weekly_creator_outreach_records"
+        Post "/affiliate_seller/202608/creator_outreach/records/query"
+        "Get Weekly Creator Outreach Records."
+        "https://partner.tiktokshop.com/docv2/page/get-weekly-creator-outreach-records-202608"[]
+        false true["page_index" "page_size"]
+    );
+}
+/// Request of `affiliate_seller.search_creator_on_marketplace_202608` (`POST /affiliate_seller/202608/marketplace_creators/search`): This API is used by Sellers to search for Creators in the Creator Marketplace. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-creators-in-creator-marketplace-202608)
+///
+/// This API is used by Sellers to search for Creators in the Creator Marketplace. Sellers can search based on filters such as GMV, keywords, and Creator follower demographics. All the data returned is for the last 30 days.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerSearchCreatorOnMarketplace202608Request {
+    /// Not described in the official docs.
+    pub page_token: Option<String>,
+    /// Not described in the official docs. Required.
+    pub page_size: i64,
+    /// Caching search results improves api performance and ensures stable request results. You don't need to pass a value on the first call. For the second call, please pass the value returned in the response of the first call.
+    pub search_key: Option<String>,
+    /// Searching creators by keyword, matching based on TikTok Username and Nickname.
+    pub keyword: Option<String>,
+    /// Not described in the official docs.
+    pub follower_demographics: Option<FollowerDemographic>,
+    /// Filtering by GMV range intervals which include: GMV_RANGE_0_100: "0-100", GMV_RANGE_100_1000: "100-1000", GMV_RANGE_1000_10000: "1000-10000", GMV_RANGE_10000_AND_ABOVE: "10000+" For example: - If GMV_RANGE_0_100 is passed, it means...
+    pub gmv_ranges: Option<Vec<String>>,
+    /// Filtering by sales volume range intervals which include: UNITS_SOLD_RANGE_0_10: "0-10", UNITS_SOLD_RANGE_10_100: "10-100", UNITS_SOLD_RANGE_100_1000: "100-1000", UNITS_SOLD_RANGE_1000_AND_ABOVE: "1000+" For example: - If...
+    pub units_sold_ranges: Option<Vec<String>>,
+    /// Array of category filter objects. Use [Get Categories](https://partner.tiktokshop.com/docv2/page/get-categories-202309) to retrieve category IDs.
+    pub category: Option<Vec<Category>>,
+    /// Not described in the official docs.
+    pub content_performance: Option<ContentPerformance>,
+    /// Not described in the official docs.
+    pub affiliate_data: Option<AffiliateData>,
+    /// Not described in the official docs.
+    pub advanced_filters: Option<AdvancedFilters>,
+    /// Creator's Data Group, get all group by default, which include: - BASIC_CREATOR_INFORMATION - CONTENT_PERFORMANCE - FOLLOWER_INFORMATION - COLLABORATION - SALES_AND_GMV
+    pub data_groups: Option<Vec<String>>,
+}
+::shop_api::object!(
+    AffiliateSellerSearchCreatorOnMarketplace202608Request { @ query page_token, @ query
+    page_size, search_key, keyword, follower_demographics, gmv_ranges, units_sold_ranges,
+    category, content_performance, affiliate_data, advanced_filters, data_groups }
+);
+/// Response data of `affiliate_seller.search_creator_on_marketplace_202608` ([`AffiliateSellerSearchCreatorOnMarketplace202608Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-creators-in-creator-marketplace-202608)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerSearchCreatorOnMarketplace202608Response {
+    /// Pagination token for the next page. To continue, pass this value as query parameter `page_token`, pass the `search_key` returned in the same response as request-body `search_key`, and reuse the same `page_size`.
+    pub next_page_token: Option<String>,
+    /// Search key for continuing the same search with stable results. Pass this value as search_key in the next request.
+    pub search_key: Option<String>,
+    /// Creator records with basic profile, content performance, follower, GMV, and sales-range information. Included fields depend on the requested `data_groups`.
+    pub creators: Option<Vec<SearchCreatorOnMarketplace202608Creator>>,
+}
+::shop_api::object!(
+    AffiliateSellerSearchCreatorOnMarketplace202608Response { next_page_token,
+    search_key, creators }
+);
+impl ::shop_api::runtime::ApiRequest
+for AffiliateSellerSearchCreatorOnMarketplace202608Request {
+    ::shop_api::endpoint!(
+        AffiliateSellerSearchCreatorOnMarketplace202608Response, super::super::Tiktok,
+        "tiktok" "affiliate_seller"
+        "affiliate_seller.search_creator_on_marketplace_202608" Post
+        "/affiliate_seller/202608/marketplace_creators/search"
+        "This API is used by Sellers to search for Creators in the Creator Marketplace."
+        "https://partner.tiktokshop.com/docv2/page/search-creators-in-creator-marketplace-202608"[]
+        false true["page_size"] cursor "page_token" "next_page_token" "creators" _
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("page_token", &self.page_token);
+        q.push("page_size", &self.page_size);
+    }
+}
+impl ::shop_api::runtime::Paginated
+for AffiliateSellerSearchCreatorOnMarketplace202608Request {
+    type Item = SearchCreatorOnMarketplace202608Creator;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.page_token = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.creators.unwrap_or_default(),
+            resp.next_page_token,
+            None,
+        )
+    }
+}
+/// Request of `affiliate_seller.creator_marketplace_advanced_search_filters` (`POST /affiliate_seller/202608/marketplace_creators/search/filter`): This API allows you to obtain the advanced filters available in Seller Search Creator Marketplace. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-creator-marketplace-advanced-search-filters-202608)
+///
+/// This API allows you to obtain the advanced filters available in Seller Search Creator Marketplace. Because we are constantly releasing new filters which are specific to each country or region, this API serves as a way for developers to retrieve the latest available search filters.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersRequest {
+    /// The filter option types to retrieve. If this field is omitted or empty, both `option_list` and `sorters` are returned as empty arrays.
+    pub options: Option<Vec<CreatorMarketplaceAdvancedSearchFiltersOption>>,
+}
+::shop_api::object!(
+    AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersRequest { options }
+);
+/// Response data of `affiliate_seller.creator_marketplace_advanced_search_filters` ([`AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-creator-marketplace-advanced-search-filters-202608)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersResponse {
+    /// Not described in the official docs.
+    pub data: Option<CreatorMarketplaceAdvancedSearchFiltersData>,
+}
+::shop_api::object!(
+    AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersResponse { data }
+);
+impl ::shop_api::runtime::ApiRequest
+for AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersRequest {
+    ::shop_api::endpoint!(
+        AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersResponse,
+        super::super::Tiktok, "tiktok" "affiliate_seller"
+        "affiliate_seller.creator_marketplace_advanced_search_filters" Post
+        "/affiliate_seller/202608/marketplace_creators/search/filter"
+        "This API allows you to obtain the advanced filters available in Seller Search Creator Marketplace."
+        "https://partner.tiktokshop.com/docv2/page/get-creator-marketplace-advanced-search-filters-202608"[]
+        false true[]
+    );
+}
+/// Request of `affiliate_seller.marketplace_creator_performance_202608` (`GET /affiliate_seller/202608/marketplace_creators/{creator_user_id}`): Returns marketplace information and performance metrics for the specified creator. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-marketplace-creator-performance-202608)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerMarketplaceCreatorPerformance202608Request {
+    /// Not described in the official docs. Required.
+    pub creator_user_id: String,
+    /// Not described in the official docs. Values: BASIC_CREATOR_INFORMATION, COLLABORATION, CONTENT_PERFORMANCE, FOLLOWER_INFORMATION, SALES_AND_GMV.
+    pub data_groups: Option<Vec<String>>,
+}
+::shop_api::object!(
+    AffiliateSellerMarketplaceCreatorPerformance202608Request { @ path creator_user_id, @
+    query data_groups }
+);
+/// Response data of `affiliate_seller.marketplace_creator_performance_202608` ([`AffiliateSellerMarketplaceCreatorPerformance202608Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-marketplace-creator-performance-202608)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerMarketplaceCreatorPerformance202608Response {
+    /// Not described in the official docs.
+    pub creator: Option<MarketplaceCreatorPerformance202608Creator>,
+}
+::shop_api::object!(
+    AffiliateSellerMarketplaceCreatorPerformance202608Response { creator }
+);
+impl ::shop_api::runtime::ApiRequest
+for AffiliateSellerMarketplaceCreatorPerformance202608Request {
+    ::shop_api::endpoint!(
+        AffiliateSellerMarketplaceCreatorPerformance202608Response, super::super::Tiktok,
+        "tiktok" "affiliate_seller"
+        "affiliate_seller.marketplace_creator_performance_202608" Get
+        "/affiliate_seller/202608/marketplace_creators/{creator_user_id}"
+        "Returns marketplace information and performance metrics for the specified creator."
+        "https://partner.tiktokshop.com/docv2/page/get-marketplace-creator-performance-202608"[IDEMPOTENT]
+        false true["creator_user_id"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("data_groups", &self.data_groups);
+    }
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/affiliate_seller/202608/marketplace_creators/{}",
+                ::shop_api::runtime::path_segment(& self.creator_user_id)
+            ),
+        )
+    }
+}
+/// Request of `affiliate_seller.upload_message_image_v2` (`POST /affiliate_seller/202608/media/upload`): Upload Message Image V2. — [official documentation](https://partner.tiktokshop.com/docv2/page/upload-message-image-v2-202608)
+///
+/// You must use this API to upload the image first, before sending an image as a message using [Send IM Messsage](https://partner.tiktokshop.com/docv2/page/send-im-message-202412)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerUploadMessageImageV2Request {
+    /// The format of the image must be jpg, gif, webp, or png. The size of the image must not exceed 10MB. Required.
+    pub data: String,
+}
+::shop_api::object!(AffiliateSellerUploadMessageImageV2Request { data });
+/// Response data of `affiliate_seller.upload_message_image_v2` ([`AffiliateSellerUploadMessageImageV2Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/upload-message-image-v2-202608)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerUploadMessageImageV2Response {
+    /// Image Url
+    pub url: Option<String>,
+    /// Image width in pixels.
+    pub width: Option<i64>,
+    /// Image height
+    pub height: Option<i64>,
+}
+::shop_api::object!(AffiliateSellerUploadMessageImageV2Response { url, width, height });
+impl ::shop_api::runtime::ApiRequest for AffiliateSellerUploadMessageImageV2Request {
+    ::shop_api::endpoint!(
+        AffiliateSellerUploadMessageImageV2Response, super::super::Tiktok, "tiktok"
+        "affiliate_seller" "affiliate_seller.upload_message_image_v2" Post
+        "/affiliate_seller/202608/media/upload" "Upload Message Image V2."
+        "https://partner.tiktokshop.com/docv2/page/upload-message-image-v2-202608"[MULTIPART]
+        false true["data"]
+    );
+}
+/// Request of `affiliate_seller.query_creator_promotion_details_in_target_collaboration` (`POST /affiliate_seller/202608/target_collaborations/creator_promotion_details/query`): Query Creator Promotion Details in Target Collaboration. — [official documentation](https://partner.tiktokshop.com/docv2/page/query-creator-promotion-details-in-target-collaboration-202608)
+///
+/// Query the creator commission rate, number of promotional video contents and number of live‑stream promotions for specified creator, specified invitation and specified product.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationRequest {
+    /// Creator open id Required.
+    pub creator_user_open_id: String,
+    /// Invitation Group Id Required.
+    pub invitation_group_id: String,
+    /// Product ID or product title to match, as selected by `query_type`. Provide both fields to filter the returned products.
+    pub query: Option<String>,
+    /// Specifies how `query` filters products. Possible values: - `PRODUCT_ID`: Match the product ID exactly. - `PRODUCT_NAME`: Match product titles by case-sensitive substring.
+    pub query_type: Option<String>,
+    /// Creator Invitation Id
+    pub invitation_id: Option<String>,
+    /// Not described in the official docs.
+    pub product_filter: Option<ProductFilter>,
+}
+::shop_api::object!(
+    AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationRequest {
+    creator_user_open_id, invitation_group_id, query, query_type, invitation_id,
+    product_filter }
+);
+/// Response data of `affiliate_seller.query_creator_promotion_details_in_target_collaboration` ([`AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/query-creator-promotion-details-in-target-collaboration-202608)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationResponse {
+    /// Not described in the official docs.
+    pub data: Option<QueryCreatorPromotionDetailsInTargetCollaborationData>,
+}
+::shop_api::object!(
+    AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationResponse { data }
+);
+impl ::shop_api::runtime::ApiRequest
+for AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationRequest {
+    ::shop_api::endpoint!(
+        AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationResponse,
+        super::super::Tiktok, "tiktok" "affiliate_seller"
+        "affiliate_seller.query_creator_promotion_details_in_target_collaboration" Post
+        "/affiliate_seller/202608/target_collaborations/creator_promotion_details/query"
+        "Query Creator Promotion Details in Target Collaboration."
+        "https://partner.tiktokshop.com/docv2/page/query-creator-promotion-details-in-target-collaboration-202608"[]
+        false true["creator_user_open_id" "invitation_group_id"]
+    );
+}
+/// Request of `affiliate_seller.check_creator_outreach_eligibility` (`POST /affiliate_seller/202610/creator_outreach/eligibility/check`): Check whether creators meet the shop's connection and quota requirements before initiating creator outreach. — [official documentation](https://partner.tiktokshop.com/docv2/page/check-creator-outreach-eligibility-202610)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerCheckCreatorOutreachEligibilityRequest {
+    /// Creator information to evaluate for the shop's outreach eligibility. Provide one to 100 entries with unique Creator Open IDs. Required.
+    pub creator_infos: Vec<CreatorInfo>,
+}
+::shop_api::object!(
+    AffiliateSellerCheckCreatorOutreachEligibilityRequest { creator_infos }
+);
+/// Response data of `affiliate_seller.check_creator_outreach_eligibility` ([`AffiliateSellerCheckCreatorOutreachEligibilityRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/check-creator-outreach-eligibility-202610)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateSellerCheckCreatorOutreachEligibilityResponse {
+    /// Per-creator raw connection and quota eligibility facts.
+    pub creator_eligibility_results: Option<Vec<CreatorEligibilityResult>>,
+    /// Creator levels that prevent quota consumption for the full requested batch. This is an empty array when no creator level prevents quota consumption.
+    pub ineligible_creator_levels: Option<Vec<i64>>,
+    /// Whether quota can be consumed for the full requested creator batch.
+    pub is_batch_quota_consumable: Option<bool>,
+}
+::shop_api::object!(
+    AffiliateSellerCheckCreatorOutreachEligibilityResponse { creator_eligibility_results,
+    ineligible_creator_levels, is_batch_quota_consumable }
+);
+impl ::shop_api::runtime::ApiRequest
+for AffiliateSellerCheckCreatorOutreachEligibilityRequest {
+    ::shop_api::endpoint!(
+        AffiliateSellerCheckCreatorOutreachEligibilityResponse, super::super::Tiktok,
+        "tiktok" "affiliate_seller" "affiliate_seller.check_creator_outreach_eligibility"
+        Post "/affiliate_seller/202610/creator_outreach/eligibility/check"
+        "Check whether creators meet the shop's connection and quota requirements before initiating creator outreach."
+        "https://partner.tiktokshop.com/docv2/page/check-creator-outreach-eligibility-202610"[]
+        false true["creator_infos"]
+    );
+}
 impl super::super::Client {
     /// Search the orders creators brought in, with their commissions (version 202410) (`affiliate_seller.search_orders`, [official documentation](https://partner.tiktokshop.com/docv2/page/6722babac7ef47030dc00d11)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_search_orders(
@@ -2375,6 +3656,9 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Get the Creator Affiliate's Marketplace information and performance metrics in the last 30 days (`affiliate_seller.marketplace_creator_performance`, [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d935ae0604895ad4c3)). Idempotent: retried on transport errors and 5xx.
+    #[deprecated(
+        note = "Version 202608 replaces this one: use affiliate_seller.marketplace_creator_performance_202608.; use `affiliate_seller.marketplace_creator_performance_202608`"
+    )]
     pub async fn affiliate_seller_marketplace_creator_performance(
         &self,
         req: &AffiliateSellerMarketplaceCreatorPerformanceRequest,
@@ -2482,6 +3766,9 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Search for Creators in the Creator Marketplace (`affiliate_seller.search_creator_on_marketplace`, [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d71ead21048edf5545)). Idempotent: retried on transport errors and 5xx.
+    #[deprecated(
+        note = "Version 202608 replaces this one: use affiliate_seller.search_creator_on_marketplace_202608.; use `affiliate_seller.search_creator_on_marketplace_202608`"
+    )]
     pub async fn affiliate_seller_search_creator_on_marketplace(
         &self,
         req: &AffiliateSellerSearchCreatorOnMarketplaceRequest,
@@ -2544,6 +3831,148 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AffiliateSellerUpdateTargetCollaborationResponse> {
         self.execute(req).await
     }
+    /// Remove a product's open collaboration. You can remove only an open collaboration with `status == NORMAL` (`affiliate_seller.remove_open_collaboration`, [official documentation](https://partner.tiktokshop.com/docv2/page/remove-open-collaboration-202409)).
+    pub async fn affiliate_seller_remove_open_collaboration(
+        &self,
+        req: &AffiliateSellerRemoveOpenCollaborationRequest,
+    ) -> ::shop_api::runtime::Result<AffiliateSellerRemoveOpenCollaborationResponse> {
+        self.execute(req).await
+    }
+    /// Use this API to get a TikTok deeplink, use this deeplink to launch the TikTok app and land the user on the sample request page (`affiliate_seller.seller_get_sample_request_deeplink`, [official documentation](https://partner.tiktokshop.com/docv2/page/seller-get-sample-request-deeplink-202512)). Idempotent: retried on transport errors and 5xx.
+    pub async fn affiliate_seller_seller_get_sample_request_deeplink(
+        &self,
+        req: &AffiliateSellerSellerGetSampleRequestDeeplinkRequest,
+    ) -> ::shop_api::runtime::Result<
+        AffiliateSellerSellerGetSampleRequestDeeplinkResponse,
+    > {
+        self.execute(req).await
+    }
+    /// Create an asynchronous offline export task for the specified doc_type and plan_type within a given time window (`affiliate_seller.create_compass_offline_export_task`, [official documentation](https://partner.tiktokshop.com/docv2/page/create-compass-offline-export-task-202603)).
+    pub async fn affiliate_seller_create_compass_offline_export_task(
+        &self,
+        req: &AffiliateSellerCreateCompassOfflineExportTaskRequest,
+    ) -> ::shop_api::runtime::Result<
+        AffiliateSellerCreateCompassOfflineExportTaskResponse,
+    > {
+        self.execute(req).await
+    }
+    /// Retrieve the list of export tasks created via Open API for the authorized seller (last 7 days) (`affiliate_seller.compass_task_list`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-compass-task-list-202603)). Idempotent: retried on transport errors and 5xx.
+    pub async fn affiliate_seller_compass_task_list(
+        &self,
+        req: &AffiliateSellerCompassTaskListRequest,
+    ) -> ::shop_api::runtime::Result<AffiliateSellerCompassTaskListResponse> {
+        self.execute(req).await
+    }
+    /// Download the result file of a completed export task by taskId. Requires ownership validation; returns file (`affiliate_seller.download_compass_task_file`, [official documentation](https://partner.tiktokshop.com/docv2/page/download-compass-task-file-202603)). Idempotent: retried on transport errors and 5xx.
+    pub async fn affiliate_seller_download_compass_task_file(
+        &self,
+        req: &AffiliateSellerDownloadCompassTaskFileRequest,
+    ) -> ::shop_api::runtime::Result<AffiliateSellerDownloadCompassTaskFileResponse> {
+        self.execute(req).await
+    }
+    /// Retrieve conflicting target collaborations for the product and determine if they can be terminated (`affiliate_seller.check_target_collaboration_conflicts`, [official documentation](https://partner.tiktokshop.com/docv2/page/check-target-collaboration-conflicts-202605)).
+    pub async fn affiliate_seller_check_target_collaboration_conflicts(
+        &self,
+        req: &AffiliateSellerCheckTargetCollaborationConflictsRequest,
+    ) -> ::shop_api::runtime::Result<
+        AffiliateSellerCheckTargetCollaborationConflictsResponse,
+    > {
+        self.execute(req).await
+    }
+    /// Execute resolution actions on resolvable conflict items within the scope of seller authorization (`affiliate_seller.resolve_target_collaboration_conflicts`, [official documentation](https://partner.tiktokshop.com/docv2/page/resolve-target-collaboration-conflicts-202605)).
+    pub async fn affiliate_seller_resolve_target_collaboration_conflicts(
+        &self,
+        req: &AffiliateSellerResolveTargetCollaborationConflictsRequest,
+    ) -> ::shop_api::runtime::Result<
+        AffiliateSellerResolveTargetCollaborationConflictsResponse,
+    > {
+        self.execute(req).await
+    }
+    /// Query the weekly outreach invitation quota for a shop (`affiliate_seller.weekly_creator_outreach_quota`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-weekly-creator-outreach-quota-202607)). Idempotent: retried on transport errors and 5xx.
+    pub async fn affiliate_seller_weekly_creator_outreach_quota(
+        &self,
+        req: &AffiliateSellerWeeklyCreatorOutreachQuotaRequest,
+    ) -> ::shop_api::runtime::Result<AffiliateSellerWeeklyCreatorOutreachQuotaResponse> {
+        self.execute(req).await
+    }
+    /// Query the number of sessions grouped by status such as read, unread, starred and archived (`affiliate_seller.inbox_category_counts`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-inbox-category-counts-202608)). Idempotent: retried on transport errors and 5xx.
+    pub async fn affiliate_seller_inbox_category_counts(
+        &self,
+        req: &AffiliateSellerInboxCategoryCountsRequest,
+    ) -> ::shop_api::runtime::Result<AffiliateSellerInboxCategoryCountsResponse> {
+        self.execute(req).await
+    }
+    /// Support starring or archiving a given conversation with creator (`affiliate_seller.update_conversation_status`, [official documentation](https://partner.tiktokshop.com/docv2/page/update-conversation-status-202608)).
+    pub async fn affiliate_seller_update_conversation_status(
+        &self,
+        req: &AffiliateSellerUpdateConversationStatusRequest,
+    ) -> ::shop_api::runtime::Result<AffiliateSellerUpdateConversationStatusResponse> {
+        self.execute(req).await
+    }
+    /// Get Weekly Creator Outreach Records (`affiliate_seller.weekly_creator_outreach_records`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-weekly-creator-outreach-records-202608)).
+    pub async fn affiliate_seller_weekly_creator_outreach_records(
+        &self,
+        req: &AffiliateSellerWeeklyCreatorOutreachRecordsRequest,
+    ) -> ::shop_api::runtime::Result<
+        AffiliateSellerWeeklyCreatorOutreachRecordsResponse,
+    > {
+        self.execute(req).await
+    }
+    /// This API is used by Sellers to search for Creators in the Creator Marketplace (`affiliate_seller.search_creator_on_marketplace_202608`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-creators-in-creator-marketplace-202608)).
+    pub async fn affiliate_seller_search_creator_on_marketplace202608(
+        &self,
+        req: &AffiliateSellerSearchCreatorOnMarketplace202608Request,
+    ) -> ::shop_api::runtime::Result<
+        AffiliateSellerSearchCreatorOnMarketplace202608Response,
+    > {
+        self.execute(req).await
+    }
+    /// This API allows you to obtain the advanced filters available in Seller Search Creator Marketplace (`affiliate_seller.creator_marketplace_advanced_search_filters`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-creator-marketplace-advanced-search-filters-202608)).
+    pub async fn affiliate_seller_creator_marketplace_advanced_search_filters(
+        &self,
+        req: &AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersRequest,
+    ) -> ::shop_api::runtime::Result<
+        AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersResponse,
+    > {
+        self.execute(req).await
+    }
+    /// Returns marketplace information and performance metrics for the specified creator (`affiliate_seller.marketplace_creator_performance_202608`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-marketplace-creator-performance-202608)). Idempotent: retried on transport errors and 5xx.
+    pub async fn affiliate_seller_marketplace_creator_performance202608(
+        &self,
+        req: &AffiliateSellerMarketplaceCreatorPerformance202608Request,
+    ) -> ::shop_api::runtime::Result<
+        AffiliateSellerMarketplaceCreatorPerformance202608Response,
+    > {
+        self.execute(req).await
+    }
+    /// Upload Message Image V2 (`affiliate_seller.upload_message_image_v2`, [official documentation](https://partner.tiktokshop.com/docv2/page/upload-message-image-v2-202608)).
+    ///
+    /// The body is `multipart/form-data`: the text fields of `req` and the file parts in `files`.
+    pub async fn affiliate_seller_upload_message_image_v2(
+        &self,
+        req: &AffiliateSellerUploadMessageImageV2Request,
+        files: Vec<::shop_api::runtime::http::Part>,
+    ) -> ::shop_api::runtime::Result<AffiliateSellerUploadMessageImageV2Response> {
+        self.execute_multipart(req, files).await
+    }
+    /// Query Creator Promotion Details in Target Collaboration (`affiliate_seller.query_creator_promotion_details_in_target_collaboration`, [official documentation](https://partner.tiktokshop.com/docv2/page/query-creator-promotion-details-in-target-collaboration-202608)).
+    pub async fn affiliate_seller_query_creator_promotion_details_in_target_collaboration(
+        &self,
+        req: &AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationRequest,
+    ) -> ::shop_api::runtime::Result<
+        AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationResponse,
+    > {
+        self.execute(req).await
+    }
+    /// Check whether creators meet the shop's connection and quota requirements before initiating creator outreach (`affiliate_seller.check_creator_outreach_eligibility`, [official documentation](https://partner.tiktokshop.com/docv2/page/check-creator-outreach-eligibility-202610)).
+    pub async fn affiliate_seller_check_creator_outreach_eligibility(
+        &self,
+        req: &AffiliateSellerCheckCreatorOutreachEligibilityRequest,
+    ) -> ::shop_api::runtime::Result<
+        AffiliateSellerCheckCreatorOutreachEligibilityResponse,
+    > {
+        self.execute(req).await
+    }
 }
 ::shop_api::module_index!(
     super::super::Tiktok; AffiliateSellerSearchOrdersRequest,
@@ -2572,5 +4001,21 @@ impl super::super::Client {
     AffiliateSellerSearchTargetCollaborationsRequest,
     AffiliateSellerGenerateTargetCollaborationLinkRequest,
     AffiliateSellerUploadMessageImageRequest,
-    AffiliateSellerUpdateTargetCollaborationRequest
+    AffiliateSellerUpdateTargetCollaborationRequest,
+    AffiliateSellerRemoveOpenCollaborationRequest,
+    AffiliateSellerSellerGetSampleRequestDeeplinkRequest,
+    AffiliateSellerCreateCompassOfflineExportTaskRequest,
+    AffiliateSellerCompassTaskListRequest, AffiliateSellerDownloadCompassTaskFileRequest,
+    AffiliateSellerCheckTargetCollaborationConflictsRequest,
+    AffiliateSellerResolveTargetCollaborationConflictsRequest,
+    AffiliateSellerWeeklyCreatorOutreachQuotaRequest,
+    AffiliateSellerInboxCategoryCountsRequest,
+    AffiliateSellerUpdateConversationStatusRequest,
+    AffiliateSellerWeeklyCreatorOutreachRecordsRequest,
+    AffiliateSellerSearchCreatorOnMarketplace202608Request,
+    AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersRequest,
+    AffiliateSellerMarketplaceCreatorPerformance202608Request,
+    AffiliateSellerUploadMessageImageV2Request,
+    AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationRequest,
+    AffiliateSellerCheckCreatorOutreachEligibilityRequest
 );

@@ -10,6 +10,14 @@ pub mod types;
 /// These calls need a **creator app** (an app of the "creator" type on Partner Center, authorized by
 /// a TikTok creator, not a shop): the access token is the creator's, and no `shop_cipher` is sent.
 pub mod affiliate_creator;
+#[cfg(feature = "tiktok-affiliate-partner")]
+/// Affiliate partner (agency side): affiliate partner campaigns (TAP), their products, promotion
+/// links and performance, and the orders the partner's creators brought in (TAP and CAP orders).
+///
+/// These calls need a **partner app** (an app of the "affiliate partner" type on Partner Center,
+/// authorized by an affiliate partner, not a shop): the access token is the partner's, and no
+/// `shop_cipher` is sent.
+pub mod affiliate_partner;
 #[cfg(feature = "tiktok-affiliate-seller")]
 /// Affiliate (seller side): the orders creators brought in, with their commissions, and promotion
 /// links for products. Versions as the platform publishes them (the affiliate API moves faster than
@@ -595,6 +603,8 @@ pub fn endpoints() -> Vec<&'static ::shop_api::runtime::Endpoint> {
     #[cfg(feature = "tiktok")] v.extend_from_slice(types::ENDPOINTS);
     #[cfg(feature = "tiktok-affiliate-creator")]
     v.extend_from_slice(affiliate_creator::ENDPOINTS);
+    #[cfg(feature = "tiktok-affiliate-partner")]
+    v.extend_from_slice(affiliate_partner::ENDPOINTS);
     #[cfg(feature = "tiktok-affiliate-seller")]
     v.extend_from_slice(affiliate_seller::ENDPOINTS);
     #[cfg(feature = "tiktok-analytics")] v.extend_from_slice(analytics::ENDPOINTS);
@@ -629,6 +639,11 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::Tiktok>>(
     };
     #[cfg(feature = "tiktok-affiliate-creator")]
     let visitor = match affiliate_creator::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
+    #[cfg(feature = "tiktok-affiliate-partner")]
+    let visitor = match affiliate_partner::dispatch(name, visitor) {
         Ok(out) => return Some(out),
         Err(v) => v,
     };

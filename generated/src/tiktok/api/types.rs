@@ -225,5 +225,14 @@ pub struct AffiliateProduct {
     main_image_url, detail_link, original_price, category_chains, commission, sales_price
     }
 );
+/// Gross merchandise value (GMV) metadata and data associated with the creator.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Gmv {
+    /// The currency code.
+    pub currency: Option<String>,
+    /// The total GMV associated with the creator.
+    pub amount: Option<String>,
+}
+::shop_api::object!(Gmv { currency, amount });
 impl super::super::Client {}
 ::shop_api::module_index!(super::super::Tiktok;);
