@@ -378,6 +378,159 @@ impl ::shop_api::runtime::ApiRequest for AddressUpdateRequest {
         "https://op.jinritemai.com/docs/api-docs/13/742"[] false false[]
     );
 }
+/// Request of `address.addAftersaleStrategy` (`POST /address/addAftersaleStrategy`): Create an after-sale (return address) strategy and bind products to it. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AddressAddAftersaleStrategyRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub aftersale_strategy: Option<::serde_json::Value>,
+}
+::shop_api::object!(AddressAddAftersaleStrategyRequest { aftersale_strategy });
+/// Response data of `address.addAftersaleStrategy` ([`AddressAddAftersaleStrategyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AddressAddAftersaleStrategyResponse {}
+::shop_api::object!(AddressAddAftersaleStrategyResponse {});
+impl ::shop_api::runtime::ApiRequest for AddressAddAftersaleStrategyRequest {
+    ::shop_api::endpoint!(
+        AddressAddAftersaleStrategyResponse, super::super::Doudian, "doudian" "address"
+        "address.addAftersaleStrategy" Post "/address/addAftersaleStrategy"
+        "Create an after-sale (return address) strategy and bind products to it."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `address.delAftersaleAddress` (`POST /address/delAftersaleAddress`): Delete an after-sale (return) address. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AddressDelAftersaleAddressRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub address_id: Option<::serde_json::Value>,
+}
+::shop_api::object!(AddressDelAftersaleAddressRequest { address_id });
+/// Response data of `address.delAftersaleAddress` ([`AddressDelAftersaleAddressRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AddressDelAftersaleAddressResponse {}
+::shop_api::object!(AddressDelAftersaleAddressResponse {});
+impl ::shop_api::runtime::ApiRequest for AddressDelAftersaleAddressRequest {
+    ::shop_api::endpoint!(
+        AddressDelAftersaleAddressResponse, super::super::Doudian, "doudian" "address"
+        "address.delAftersaleAddress" Post "/address/delAftersaleAddress"
+        "Delete an after-sale (return) address."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `address.delAftersaleStrategy` (`POST /address/delAftersaleStrategy`): Delete an after-sale (return address) strategy. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AddressDelAftersaleStrategyRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub strategy_id: Option<::serde_json::Value>,
+}
+::shop_api::object!(AddressDelAftersaleStrategyRequest { strategy_id });
+/// Response data of `address.delAftersaleStrategy` ([`AddressDelAftersaleStrategyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AddressDelAftersaleStrategyResponse {}
+::shop_api::object!(AddressDelAftersaleStrategyResponse {});
+impl ::shop_api::runtime::ApiRequest for AddressDelAftersaleStrategyRequest {
+    ::shop_api::endpoint!(
+        AddressDelAftersaleStrategyResponse, super::super::Doudian, "doudian" "address"
+        "address.delAftersaleStrategy" Post "/address/delAftersaleStrategy"
+        "Delete an after-sale (return address) strategy."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `address.getAftersaleStrategy` (`POST /address/getAftersaleStrategy`): Read an after-sale (return address) strategy. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AddressGetAftersaleStrategyRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub strategy_id: Option<::serde_json::Value>,
+}
+::shop_api::object!(AddressGetAftersaleStrategyRequest { strategy_id });
+/// Response data of `address.getAftersaleStrategy` ([`AddressGetAftersaleStrategyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AddressGetAftersaleStrategyResponse {}
+::shop_api::object!(AddressGetAftersaleStrategyResponse {});
+impl ::shop_api::runtime::ApiRequest for AddressGetAftersaleStrategyRequest {
+    ::shop_api::endpoint!(
+        AddressGetAftersaleStrategyResponse, super::super::Doudian, "doudian" "address"
+        "address.getAftersaleStrategy" Post "/address/getAftersaleStrategy"
+        "Read an after-sale (return address) strategy."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `address.listAftersaleStrategy` (`POST /address/listAftersaleStrategy`): List the shop's after-sale (return address) strategies. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AddressListAftersaleStrategyRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub order_by_field: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub size: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub order_by: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub page: Option<::serde_json::Value>,
+}
+::shop_api::object!(
+    AddressListAftersaleStrategyRequest { order_by_field, size, order_by, page }
+);
+/// Response data of `address.listAftersaleStrategy` ([`AddressListAftersaleStrategyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AddressListAftersaleStrategyResponse {}
+::shop_api::object!(AddressListAftersaleStrategyResponse {});
+impl ::shop_api::runtime::ApiRequest for AddressListAftersaleStrategyRequest {
+    ::shop_api::endpoint!(
+        AddressListAftersaleStrategyResponse, super::super::Doudian, "doudian" "address"
+        "address.listAftersaleStrategy" Post "/address/listAftersaleStrategy"
+        "List the shop's after-sale (return address) strategies."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `address.listStrategyBindProducts` (`POST /address/listStrategyBindProducts`): List the products bound to an after-sale strategy. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AddressListStrategyBindProductsRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub strategy_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub page: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub page_size: Option<::serde_json::Value>,
+}
+::shop_api::object!(
+    AddressListStrategyBindProductsRequest { strategy_id, page, page_size }
+);
+/// Response data of `address.listStrategyBindProducts` ([`AddressListStrategyBindProductsRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AddressListStrategyBindProductsResponse {}
+::shop_api::object!(AddressListStrategyBindProductsResponse {});
+impl ::shop_api::runtime::ApiRequest for AddressListStrategyBindProductsRequest {
+    ::shop_api::endpoint!(
+        AddressListStrategyBindProductsResponse, super::super::Doudian, "doudian"
+        "address" "address.listStrategyBindProducts" Post
+        "/address/listStrategyBindProducts"
+        "List the products bound to an after-sale strategy."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `address.updateAftersaleStrategy` (`POST /address/updateAftersaleStrategy`): Update an after-sale (return address) strategy and its products. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AddressUpdateAftersaleStrategyRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub aftersale_strategy: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub operation: Option<::serde_json::Value>,
+}
+::shop_api::object!(
+    AddressUpdateAftersaleStrategyRequest { aftersale_strategy, operation }
+);
+/// Response data of `address.updateAftersaleStrategy` ([`AddressUpdateAftersaleStrategyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AddressUpdateAftersaleStrategyResponse {}
+::shop_api::object!(AddressUpdateAftersaleStrategyResponse {});
+impl ::shop_api::runtime::ApiRequest for AddressUpdateAftersaleStrategyRequest {
+    ::shop_api::endpoint!(
+        AddressUpdateAftersaleStrategyResponse, super::super::Doudian, "doudian"
+        "address" "address.updateAftersaleStrategy" Post
+        "/address/updateAftersaleStrategy"
+        "Update an after-sale (return address) strategy and its products."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
 impl super::super::Client {
     /// List the districts of a city (`address.areaList`, [official documentation](https://op.jinritemai.com/docs/api-docs/16/103)). Idempotent: retried on transport errors and 5xx.
     pub async fn address_area_list(
@@ -428,9 +581,61 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AddressUpdateResponse> {
         self.execute(req).await
     }
+    /// Create an after-sale (return address) strategy and bind products to it (`address.addAftersaleStrategy`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn address_add_aftersale_strategy(
+        &self,
+        req: &AddressAddAftersaleStrategyRequest,
+    ) -> ::shop_api::runtime::Result<AddressAddAftersaleStrategyResponse> {
+        self.execute(req).await
+    }
+    /// Delete an after-sale (return) address (`address.delAftersaleAddress`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn address_del_aftersale_address(
+        &self,
+        req: &AddressDelAftersaleAddressRequest,
+    ) -> ::shop_api::runtime::Result<AddressDelAftersaleAddressResponse> {
+        self.execute(req).await
+    }
+    /// Delete an after-sale (return address) strategy (`address.delAftersaleStrategy`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn address_del_aftersale_strategy(
+        &self,
+        req: &AddressDelAftersaleStrategyRequest,
+    ) -> ::shop_api::runtime::Result<AddressDelAftersaleStrategyResponse> {
+        self.execute(req).await
+    }
+    /// Read an after-sale (return address) strategy (`address.getAftersaleStrategy`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn address_get_aftersale_strategy(
+        &self,
+        req: &AddressGetAftersaleStrategyRequest,
+    ) -> ::shop_api::runtime::Result<AddressGetAftersaleStrategyResponse> {
+        self.execute(req).await
+    }
+    /// List the shop's after-sale (return address) strategies (`address.listAftersaleStrategy`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn address_list_aftersale_strategy(
+        &self,
+        req: &AddressListAftersaleStrategyRequest,
+    ) -> ::shop_api::runtime::Result<AddressListAftersaleStrategyResponse> {
+        self.execute(req).await
+    }
+    /// List the products bound to an after-sale strategy (`address.listStrategyBindProducts`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn address_list_strategy_bind_products(
+        &self,
+        req: &AddressListStrategyBindProductsRequest,
+    ) -> ::shop_api::runtime::Result<AddressListStrategyBindProductsResponse> {
+        self.execute(req).await
+    }
+    /// Update an after-sale (return address) strategy and its products (`address.updateAftersaleStrategy`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn address_update_aftersale_strategy(
+        &self,
+        req: &AddressUpdateAftersaleStrategyRequest,
+    ) -> ::shop_api::runtime::Result<AddressUpdateAftersaleStrategyResponse> {
+        self.execute(req).await
+    }
 }
 ::shop_api::module_index!(
     super::super::Doudian; AddressAreaListRequest, AddressCreateRequest,
     AddressGetAreasByProvinceRequest, AddressGetProvinceRequest, AddressListRequest,
-    AddressProvinceListRequest, AddressUpdateRequest
+    AddressProvinceListRequest, AddressUpdateRequest, AddressAddAftersaleStrategyRequest,
+    AddressDelAftersaleAddressRequest, AddressDelAftersaleStrategyRequest,
+    AddressGetAftersaleStrategyRequest, AddressListAftersaleStrategyRequest,
+    AddressListStrategyBindProductsRequest, AddressUpdateAftersaleStrategyRequest
 );

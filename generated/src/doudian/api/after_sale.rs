@@ -1714,6 +1714,25 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleTimeExtendRequest {
         "https://op.jinritemai.com/docs/api-docs/17/242"[] false false[]
     );
 }
+/// Request of `afterSale.openOutAfterSale` (`POST /afterSale/openOutAfterSale`): Open after-sale for an order outside the normal after-sale window. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AfterSaleOpenOutAfterSaleRequest {
+    /// 要打开超售后入口的商品单ID
+    pub order_id: Option<i64>,
+}
+::shop_api::object!(AfterSaleOpenOutAfterSaleRequest { order_id });
+/// Response data of `afterSale.openOutAfterSale` ([`AfterSaleOpenOutAfterSaleRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AfterSaleOpenOutAfterSaleResponse {}
+::shop_api::object!(AfterSaleOpenOutAfterSaleResponse {});
+impl ::shop_api::runtime::ApiRequest for AfterSaleOpenOutAfterSaleRequest {
+    ::shop_api::endpoint!(
+        AfterSaleOpenOutAfterSaleResponse, super::super::Doudian, "doudian" "after_sale"
+        "afterSale.openOutAfterSale" Post "/afterSale/openOutAfterSale"
+        "Open after-sale for an order outside the normal after-sale window."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
 impl super::super::Client {
     /// Search after-sale requests by application or update time, status and type (`afterSale.List`, [official documentation](https://op.jinritemai.com/docs/api-docs/17/1295)). Idempotent: retried on transport errors and 5xx.
     pub async fn after_sale_list(
@@ -1799,6 +1818,13 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AfterSaleTimeExtendResponse> {
         self.execute(req).await
     }
+    /// Open after-sale for an order outside the normal after-sale window (`afterSale.openOutAfterSale`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn after_sale_open_out_after_sale(
+        &self,
+        req: &AfterSaleOpenOutAfterSaleRequest,
+    ) -> ::shop_api::runtime::Result<AfterSaleOpenOutAfterSaleResponse> {
+        self.execute(req).await
+    }
 }
 ::shop_api::module_index!(
     super::super::Doudian; AfterSaleListRequest, AfterSaleDetailRequest,
@@ -1806,5 +1832,6 @@ impl super::super::Client {
     AfterSaleOpenAfterSaleChannelRequest, AfterSaleAddOrderRemarkRequest,
     AfterSaleApplyLogisticsInterceptRequest, AfterSaleFillLogisticsRequest,
     AfterSaleRejectReasonCodeListRequest, AfterSaleReturnGoodsToWareHouseSuccessRequest,
-    AfterSaleSubmitEvidenceRequest, AfterSaleTimeExtendRequest
+    AfterSaleSubmitEvidenceRequest, AfterSaleTimeExtendRequest,
+    AfterSaleOpenOutAfterSaleRequest
 );

@@ -626,27 +626,6 @@ pub struct LogisticsRegisterPackageRouteContact {
     pub email: Option<String>,
 }
 ::shop_api::object!(LogisticsRegisterPackageRouteContact { name, phone, email });
-/// Province
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Province {
-    /// Province
-    pub name: Option<String>,
-    /// code
-    pub code: Option<String>,
-}
-::shop_api::object!(Province { name, code });
-/// City
-///
-/// The same fields as [`Province`].
-pub type City = Province;
-/// District
-///
-/// The same fields as [`Province`].
-pub type Town = Province;
-/// Street
-///
-/// The same fields as [`Province`].
-pub type Street = Province;
 /// Address
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Address {
@@ -791,6 +770,173 @@ pub struct LogisticsWaybillApplyErrInfosItem {
 ::shop_api::object!(
     LogisticsWaybillApplyErrInfosItem { track_no, order_id, err_code, err_msg }
 );
+/// FetchBluetoothCmdWaybillAppliesItem of logistics.fetchBluetoothCmd.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FetchBluetoothCmdWaybillAppliesItem {
+    /// 运单号
+    pub track_no: Option<String>,
+    /// 标准模板code。已支持的模板信息 <https://bytedance.feishu.cn/sheets/VFmQsxJNth8t2OtWWDJca5BbnDb?sheet=p92gXy>
+    pub std_template_code: Option<String>,
+    /// 自定义区模板url。（传了cus_print_data后url和code其中一个必传）
+    pub cus_template_url: Option<String>,
+    /// 自定义区模板code（支持模板设计器的模板）。设计器地址：<https://cloudprint.douyinec.com/>
+    pub cus_template_code: Option<String>,
+    /// 自定义区json数据
+    pub cus_print_data: Option<String>,
+}
+::shop_api::object!(
+    FetchBluetoothCmdWaybillAppliesItem { track_no, std_template_code, cus_template_url,
+    cus_template_code, cus_print_data }
+);
+/// RemotePrintConfigItem of logistics.fetchBluetoothCmd.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RemotePrintConfigItem {
+    /// 是否需要打印物流商logo
+    pub need_top_logo: Option<bool>,
+    /// 水平偏移量，单位mm
+    pub horizontal_offset: Option<i32>,
+    /// 垂直偏移量，单位mm
+    pub vertical_offset: Option<i32>,
+    /// 打印方向。normal-正常；reverse-反转。
+    pub print_direction: Option<String>,
+    /// 打印机名称。查看已支持的打印机信息 <https://bytedance.feishu.cn/sheets/VFmQsxJNth8t2OtWWDJca5BbnDb?sheet=44acf5>
+    pub printer_name: Option<String>,
+}
+::shop_api::object!(
+    RemotePrintConfigItem { need_top_logo, horizontal_offset, vertical_offset,
+    print_direction, printer_name }
+);
+/// FetchBluetoothCmdWaybillInfosItem of logistics.fetchBluetoothCmd.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FetchBluetoothCmdWaybillInfosItem {
+    /// 运单号
+    pub track_no: Option<String>,
+    /// 打印指令
+    pub print_data: Option<String>,
+}
+::shop_api::object!(FetchBluetoothCmdWaybillInfosItem { track_no, print_data });
+/// FetchBluetoothCmdErrInfosItem of logistics.fetchBluetoothCmd.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FetchBluetoothCmdErrInfosItem {
+    /// 运单号
+    pub track_no: Option<String>,
+    /// 错误code
+    pub err_code: Option<i32>,
+    /// 错误msg
+    pub err_msg: Option<String>,
+}
+::shop_api::object!(FetchBluetoothCmdErrInfosItem { track_no, err_code, err_msg });
+/// GetRecommendedAndDeliveryExpressByOrderSenderAddress of logistics.getRecommendedAndDeliveryExpressByOrder.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GetRecommendedAndDeliveryExpressByOrderSenderAddress {
+    /// 1
+    pub country_code: Option<String>,
+    /// 1
+    pub province_code: Option<String>,
+    /// 省
+    pub province_name: Option<String>,
+    /// 1
+    pub city_code: Option<String>,
+    /// 市
+    pub city_name: Option<String>,
+    /// 1
+    pub district_code: Option<String>,
+    /// 区
+    pub district_name: Option<String>,
+    /// 1
+    pub street_code: Option<String>,
+    /// 街道
+    pub street_name: Option<String>,
+    /// 详细地址
+    pub detail_address: Option<String>,
+    /// 1
+    pub address_id: Option<i64>,
+    /// 1
+    pub zip_code: Option<String>,
+}
+::shop_api::object!(
+    GetRecommendedAndDeliveryExpressByOrderSenderAddress { country_code, province_code,
+    province_name, city_code, city_name, district_code, district_name, street_code,
+    street_name, detail_address, address_id, zip_code }
+);
+/// OrderInfoListItem of logistics.getRecommendedAndDeliveryExpressByOrder.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderInfoListItem {
+    /// 订单号
+    pub order_id: Option<String>,
+    /// 产品类型，可不传
+    pub product_type: Option<String>,
+    /// 物流商集合，不传默认：yuantong、zhongtong、yunda、shunfeng、jd、jtexpress、shentong
+    pub express_list: Option<Vec<String>>,
+}
+::shop_api::object!(OrderInfoListItem { order_id, product_type, express_list });
+/// CollectSignInfo of logistics.getRecommendedAndDeliveryExpressByOrder.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CollectSignInfo {
+    /// 揽签时长,单位小时
+    pub avg_cost_hours: Option<String>,
+    /// 该线路商超过其他物流公司23.86%
+    pub level_percent: Option<String>,
+    /// 优化百分比，时长下降6.1%
+    pub optimized_percent: Option<String>,
+}
+::shop_api::object!(
+    CollectSignInfo { avg_cost_hours, level_percent, optimized_percent }
+);
+/// ExpressInfoListItem of logistics.getRecommendedAndDeliveryExpressByOrder.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExpressInfoListItem {
+    /// 物流商编码
+    pub express: Option<String>,
+    /// 是否可达
+    pub is_deliverable: Option<bool>,
+    /// 是否订购电子面单
+    pub is_shop_e_bill: Option<bool>,
+    /// 是否推荐
+    pub is_recommended: Option<bool>,
+    /// 时长维度的推荐原因
+    pub collect_sign_info: Option<CollectSignInfo>,
+}
+::shop_api::object!(
+    ExpressInfoListItem { express, is_deliverable, is_shop_e_bill = "is_shop_eBill",
+    is_recommended, collect_sign_info }
+);
+/// GetRecommendedAndDeliveryExpressByOrderDataItem of logistics.getRecommendedAndDeliveryExpressByOrder.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GetRecommendedAndDeliveryExpressByOrderDataItem {
+    /// 订单号
+    pub order_id: Option<String>,
+    /// 推荐及可达物流商信息集合
+    pub express_info_list: Option<Vec<ExpressInfoListItem>>,
+}
+::shop_api::object!(
+    GetRecommendedAndDeliveryExpressByOrderDataItem { order_id, express_info_list }
+);
+/// BizInfo of logistics.getUserDeliverServiceInfos.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BizInfo {
+    /// 1：抖店
+    pub biz_type: Option<i32>,
+}
+::shop_api::object!(BizInfo { biz_type });
+/// ServiceInfo of logistics.getUserDeliverServiceInfos.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServiceInfo {
+    /// GetRecommendedAndDeliveryExpressByOrder
+    pub service_code: Option<String>,
+    /// GetRecommendedAndDeliveryExpressByOrder
+    pub service_name: Option<String>,
+}
+::shop_api::object!(ServiceInfo { service_code, service_name });
+/// UserServiceInfosItem of logistics.getUserDeliverServiceInfos.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UserServiceInfosItem {
+    /// 发货服务信息
+    pub service_info: Option<ServiceInfo>,
+    /// 0：未生效 1：已生效 2：已失效
+    pub effect_status: Option<i32>,
+}
+::shop_api::object!(UserServiceInfosItem { service_info, effect_status });
 /// Request of `logistics.trackNoRouteDetail` (`POST /logistics/trackNoRouteDetail`): Get the tracking route of a waybill. — [official documentation](https://op.jinritemai.com/docs/api-docs/16/784)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsTrackNoRouteDetailRequest {
@@ -1356,6 +1502,193 @@ impl ::shop_api::runtime::ApiRequest for LogisticsWaybillApplyRequest {
         "https://op.jinritemai.com/docs/api-docs/16/490"[] false true[]
     );
 }
+/// Request of `logistics.fetchBluetoothCmd` (`POST /logistics/fetchBluetoothCmd`): 电子面单场景下，获取蓝牙的打印指令 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogisticsFetchBluetoothCmdRequest {
+    /// 运单信息，一次最多请求200单。 Required.
+    pub waybill_applies: Vec<FetchBluetoothCmdWaybillAppliesItem>,
+    /// 打印配置
+    pub remote_print_config: Option<RemotePrintConfigItem>,
+    /// 打印机指令类型。CPCL；TSPL Required.
+    pub cmd_type: String,
+    /// 编码方式。,origin：原串->字节数组->base64；,gbk：原串->字节数组->gbk->base64；,gzip_byte：原串->字节数组->gzip压缩->base64； Required.
+    pub cmd_encode: String,
+}
+::shop_api::object!(
+    LogisticsFetchBluetoothCmdRequest { waybill_applies, remote_print_config, cmd_type,
+    cmd_encode }
+);
+/// Response data of `logistics.fetchBluetoothCmd` ([`LogisticsFetchBluetoothCmdRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogisticsFetchBluetoothCmdResponse {
+    /// 运单的打印指令
+    pub waybill_infos: Option<Vec<FetchBluetoothCmdWaybillInfosItem>>,
+    /// 错误信息
+    pub err_infos: Option<Vec<FetchBluetoothCmdErrInfosItem>>,
+}
+::shop_api::object!(LogisticsFetchBluetoothCmdResponse { waybill_infos, err_infos });
+impl ::shop_api::runtime::ApiRequest for LogisticsFetchBluetoothCmdRequest {
+    ::shop_api::endpoint!(
+        LogisticsFetchBluetoothCmdResponse, super::super::Doudian, "doudian" "logistics"
+        "logistics.fetchBluetoothCmd" Post "/logistics/fetchBluetoothCmd"
+        "电子面单场景下，获取蓝牙的打印指令"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true["waybill_applies"
+        "cmd_type" "cmd_encode"]
+    );
+}
+/// Request of `logistics.getRecommendedAndDeliveryExpressByOrder` (`POST /logistics/getRecommendedAndDeliveryExpressByOrder`): 查询订单维度快递可达及推荐服务 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogisticsGetRecommendedAndDeliveryExpressByOrderRequest {
+    /// 发货地址
+    pub sender_address: Option<GetRecommendedAndDeliveryExpressByOrderSenderAddress>,
+    /// 订单信息列表
+    pub order_info_list: Option<Vec<OrderInfoListItem>>,
+    /// 订单平台来源编码，不传默认抖店
+    pub order_channel: Option<String>,
+}
+::shop_api::object!(
+    LogisticsGetRecommendedAndDeliveryExpressByOrderRequest { sender_address,
+    order_info_list, order_channel }
+);
+/// Response data of `logistics.getRecommendedAndDeliveryExpressByOrder` ([`LogisticsGetRecommendedAndDeliveryExpressByOrderRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogisticsGetRecommendedAndDeliveryExpressByOrderResponse {
+    /// data
+    pub data: Option<Vec<GetRecommendedAndDeliveryExpressByOrderDataItem>>,
+}
+::shop_api::object!(LogisticsGetRecommendedAndDeliveryExpressByOrderResponse { data });
+impl ::shop_api::runtime::ApiRequest
+for LogisticsGetRecommendedAndDeliveryExpressByOrderRequest {
+    ::shop_api::endpoint!(
+        LogisticsGetRecommendedAndDeliveryExpressByOrderResponse, super::super::Doudian,
+        "doudian" "logistics" "logistics.getRecommendedAndDeliveryExpressByOrder" Post
+        "/logistics/getRecommendedAndDeliveryExpressByOrder"
+        "查询订单维度快递可达及推荐服务"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
+    );
+}
+/// Request of `logistics.getUserDeliverServiceInfos` (`POST /logistics/getUserDeliverServiceInfos`): 查询商家开通的发货服务信息 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogisticsGetUserDeliverServiceInfosRequest {
+    /// 商家信息
+    pub biz_info: Option<BizInfo>,
+    /// GetRecommendedAndDeliveryExpressByOrder：By单快递推荐服务
+    pub service_codes: Option<Vec<String>>,
+}
+::shop_api::object!(
+    LogisticsGetUserDeliverServiceInfosRequest { biz_info, service_codes }
+);
+/// Response data of `logistics.getUserDeliverServiceInfos` ([`LogisticsGetUserDeliverServiceInfosRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogisticsGetUserDeliverServiceInfosResponse {
+    /// 用户发货服务信息
+    pub user_service_infos: Option<Vec<UserServiceInfosItem>>,
+}
+::shop_api::object!(LogisticsGetUserDeliverServiceInfosResponse { user_service_infos });
+impl ::shop_api::runtime::ApiRequest for LogisticsGetUserDeliverServiceInfosRequest {
+    ::shop_api::endpoint!(
+        LogisticsGetUserDeliverServiceInfosResponse, super::super::Doudian, "doudian"
+        "logistics" "logistics.getUserDeliverServiceInfos" Post
+        "/logistics/getUserDeliverServiceInfos" "查询商家开通的发货服务信息"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
+    );
+}
+/// Request of `logistics.merchant.confirmUpdateResult` (`POST /logistics/merchant/confirmUpdateResult`): Confirm the result of a merchant pick-up update (logistics merchant). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogisticsMerchantConfirmUpdateResultRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub merchant_name: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub after_sale_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub sender: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub start_fetch_time: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub end_fetch_time: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub request_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub result: Option<::serde_json::Value>,
+}
+::shop_api::object!(
+    LogisticsMerchantConfirmUpdateResultRequest { merchant_name, after_sale_id, sender,
+    start_fetch_time, end_fetch_time, request_id, result }
+);
+/// Response data of `logistics.merchant.confirmUpdateResult` ([`LogisticsMerchantConfirmUpdateResultRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogisticsMerchantConfirmUpdateResultResponse {}
+::shop_api::object!(LogisticsMerchantConfirmUpdateResultResponse {});
+impl ::shop_api::runtime::ApiRequest for LogisticsMerchantConfirmUpdateResultRequest {
+    ::shop_api::endpoint!(
+        LogisticsMerchantConfirmUpdateResultResponse, super::super::Doudian, "doudian"
+        "logistics" "logistics.merchant.confirmUpdateResult" Post
+        "/logistics/merchant/confirmUpdateResult"
+        "Confirm the result of a merchant pick-up update (logistics merchant)."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `logistics.merchant.updateCalendar` (`POST /logistics/merchant/updateCalendar`): Update a logistics merchant's pick-up calendar. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogisticsMerchantUpdateCalendarRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub merchant_name: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub merchant_calendar_list: Option<::serde_json::Value>,
+}
+::shop_api::object!(
+    LogisticsMerchantUpdateCalendarRequest { merchant_name, merchant_calendar_list }
+);
+/// Response data of `logistics.merchant.updateCalendar` ([`LogisticsMerchantUpdateCalendarRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogisticsMerchantUpdateCalendarResponse {}
+::shop_api::object!(LogisticsMerchantUpdateCalendarResponse {});
+impl ::shop_api::runtime::ApiRequest for LogisticsMerchantUpdateCalendarRequest {
+    ::shop_api::endpoint!(
+        LogisticsMerchantUpdateCalendarResponse, super::super::Doudian, "doudian"
+        "logistics" "logistics.merchant.updateCalendar" Post
+        "/logistics/merchant/updateCalendar"
+        "Update a logistics merchant's pick-up calendar."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `logistics.pushOnlineServiceConfig` (`POST /logistics/pushOnlineServiceConfig`): Push the configuration of an online logistics service. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogisticsPushOnlineServiceConfigRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub service_type: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub desc: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub is_auto_open: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub operator_name: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub operator_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub name: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub code: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub route_list: Option<::serde_json::Value>,
+}
+::shop_api::object!(
+    LogisticsPushOnlineServiceConfigRequest { service_type, desc, is_auto_open,
+    operator_name, operator_id, name, code, route_list }
+);
+/// Response data of `logistics.pushOnlineServiceConfig` ([`LogisticsPushOnlineServiceConfigRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogisticsPushOnlineServiceConfigResponse {}
+::shop_api::object!(LogisticsPushOnlineServiceConfigResponse {});
+impl ::shop_api::runtime::ApiRequest for LogisticsPushOnlineServiceConfigRequest {
+    ::shop_api::endpoint!(
+        LogisticsPushOnlineServiceConfigResponse, super::super::Doudian, "doudian"
+        "logistics" "logistics.pushOnlineServiceConfig" Post
+        "/logistics/pushOnlineServiceConfig"
+        "Push the configuration of an online logistics service."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
 impl super::super::Client {
     /// Get the tracking route of a waybill (`logistics.trackNoRouteDetail`, [official documentation](https://op.jinritemai.com/docs/api-docs/16/784)). Idempotent: retried on transport errors and 5xx.
     pub async fn logistics_track_no_route_detail(
@@ -1476,6 +1809,50 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<LogisticsWaybillApplyResponse> {
         self.execute(req).await
     }
+    /// 电子面单场景下，获取蓝牙的打印指令 (`logistics.fetchBluetoothCmd`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn logistics_fetch_bluetooth_cmd(
+        &self,
+        req: &LogisticsFetchBluetoothCmdRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsFetchBluetoothCmdResponse> {
+        self.execute(req).await
+    }
+    /// 查询订单维度快递可达及推荐服务 (`logistics.getRecommendedAndDeliveryExpressByOrder`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn logistics_get_recommended_and_delivery_express_by_order(
+        &self,
+        req: &LogisticsGetRecommendedAndDeliveryExpressByOrderRequest,
+    ) -> ::shop_api::runtime::Result<
+        LogisticsGetRecommendedAndDeliveryExpressByOrderResponse,
+    > {
+        self.execute(req).await
+    }
+    /// 查询商家开通的发货服务信息 (`logistics.getUserDeliverServiceInfos`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn logistics_get_user_deliver_service_infos(
+        &self,
+        req: &LogisticsGetUserDeliverServiceInfosRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsGetUserDeliverServiceInfosResponse> {
+        self.execute(req).await
+    }
+    /// Confirm the result of a merchant pick-up update (logistics merchant) (`logistics.merchant.confirmUpdateResult`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn logistics_merchant_confirm_update_result(
+        &self,
+        req: &LogisticsMerchantConfirmUpdateResultRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsMerchantConfirmUpdateResultResponse> {
+        self.execute(req).await
+    }
+    /// Update a logistics merchant's pick-up calendar (`logistics.merchant.updateCalendar`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn logistics_merchant_update_calendar(
+        &self,
+        req: &LogisticsMerchantUpdateCalendarRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsMerchantUpdateCalendarResponse> {
+        self.execute(req).await
+    }
+    /// Push the configuration of an online logistics service (`logistics.pushOnlineServiceConfig`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn logistics_push_online_service_config(
+        &self,
+        req: &LogisticsPushOnlineServiceConfigRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsPushOnlineServiceConfigResponse> {
+        self.execute(req).await
+    }
 }
 ::shop_api::module_index!(
     super::super::Doudian; LogisticsTrackNoRouteDetailRequest,
@@ -1486,5 +1863,10 @@ impl super::super::Client {
     LogisticsGetShopKeyRequest, LogisticsListShopNetsiteRequest,
     LogisticsNewCreateOrderRequest, LogisticsQueryPackageRouteRequest,
     LogisticsRegisterPackageRouteRequest, LogisticsTemplateListRequest,
-    LogisticsUpdateOrderRequest, LogisticsWaybillApplyRequest
+    LogisticsUpdateOrderRequest, LogisticsWaybillApplyRequest,
+    LogisticsFetchBluetoothCmdRequest,
+    LogisticsGetRecommendedAndDeliveryExpressByOrderRequest,
+    LogisticsGetUserDeliverServiceInfosRequest,
+    LogisticsMerchantConfirmUpdateResultRequest, LogisticsMerchantUpdateCalendarRequest,
+    LogisticsPushOnlineServiceConfigRequest
 );

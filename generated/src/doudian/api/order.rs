@@ -1624,6 +1624,59 @@ pub struct UpdateDetailItem {
     pub discount_amount: Option<i64>,
 }
 ::shop_api::object!(UpdateDetailItem { order_id, discount_amount });
+/// GetShopAccountItemFileDataItem of order.getShopAccountItemFile.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GetShopAccountItemFileDataItem {
+    /// 店铺id
+    pub shop_id: Option<i64>,
+    /// 账单日期
+    pub bill_date: Option<String>,
+    /// 文件url(有效期为1小时)
+    pub url: Option<String>,
+}
+::shop_api::object!(GetShopAccountItemFileDataItem { shop_id, bill_date, url });
+/// MergeListItem of order.merge.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MergeListItem {
+    /// 店铺订单id，不可重复。不支持售后单
+    pub order_id: Option<String>,
+    /// 收件人唯一id，订单列表、订单详情及售后详情API会返回，长度256以内
+    pub open_address_id: Option<String>,
+}
+::shop_api::object!(MergeListItem { order_id, open_address_id });
+/// LogisticsCompanyListByOrderIdsItem of order.queryLogisticsCompanyList.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogisticsCompanyListByOrderIdsItem {
+    /// 订单号
+    pub order_id: Option<String>,
+    /// 除logistics_company_list_by_shop外，该订单号能够使用的物流公司列表
+    pub logistcis_company_list_by_ids: Option<Vec<CodeName>>,
+}
+::shop_api::object!(
+    LogisticsCompanyListByOrderIdsItem { order_id, logistcis_company_list_by_ids }
+);
+/// FailShopOrderIdAndReasonItem of order.queryLogisticsCompanyList.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FailShopOrderIdAndReasonItem {
+    /// 订单不存在对应的错误码
+    pub fail_code: Option<String>,
+    /// 失败原因
+    pub fail_reason: Option<String>,
+    /// 本次请求中失败的订单号
+    pub order_ids: Option<Vec<String>>,
+}
+::shop_api::object!(FailShopOrderIdAndReasonItem { fail_code, fail_reason, order_ids });
+/// ShopOrderListItem of order.searchByReceiver.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopOrderListItem {
+    /// 下单时间，时间戳，秒
+    pub create_time: Option<String>,
+    /// 订单状态：1-待确认/待支付（订单创建完毕），105-已支付，2 备货中，101-部分发货，3-已发货（全部发货），4-已取消，5-已完成（已收货）
+    pub order_status: Option<String>,
+    /// 店铺订单号
+    pub order_id: Option<String>,
+}
+::shop_api::object!(ShopOrderListItem { create_time, order_status, order_id });
 /// Webhook event `trade_create` (100): An order was created (`trade_TradeCreate`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/30/109)
@@ -3188,6 +3241,461 @@ impl ::shop_api::runtime::ApiRequest for OrderUpdatePostAmountRequest {
         "https://op.jinritemai.com/docs/api-docs/15/264"[] false false[]
     );
 }
+/// Request of `order.PackageProcessFail` (`POST /order/PackageProcessFail`): Report that processing an order package failed (voucher orders). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderPackageProcessFailRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub order_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub op: Option<::serde_json::Value>,
+}
+::shop_api::object!(OrderPackageProcessFailRequest { order_id, op });
+/// Response data of `order.PackageProcessFail` ([`OrderPackageProcessFailRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderPackageProcessFailResponse {}
+::shop_api::object!(OrderPackageProcessFailResponse {});
+impl ::shop_api::runtime::ApiRequest for OrderPackageProcessFailRequest {
+    ::shop_api::endpoint!(
+        OrderPackageProcessFailResponse, super::super::Doudian, "doudian" "order"
+        "order.PackageProcessFail" Post "/order/PackageProcessFail"
+        "Report that processing an order package failed (voucher orders)."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `order.PackageProcessSuccess` (`POST /order/PackageProcessSuccess`): Report that an order package was processed, with its vouchers. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderPackageProcessSuccessRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub order_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub combo_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub cert_list: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub op: Option<::serde_json::Value>,
+}
+::shop_api::object!(
+    OrderPackageProcessSuccessRequest { order_id, combo_id, cert_list, op }
+);
+/// Response data of `order.PackageProcessSuccess` ([`OrderPackageProcessSuccessRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderPackageProcessSuccessResponse {}
+::shop_api::object!(OrderPackageProcessSuccessResponse {});
+impl ::shop_api::runtime::ApiRequest for OrderPackageProcessSuccessRequest {
+    ::shop_api::endpoint!(
+        OrderPackageProcessSuccessResponse, super::super::Doudian, "doudian" "order"
+        "order.PackageProcessSuccess" Post "/order/PackageProcessSuccess"
+        "Report that an order package was processed, with its vouchers."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `order.batchBindSerialNumber` (`POST /order/batchBindSerialNumber`): Bind serial numbers (IMEI/SN) to orders in a batch. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderBatchBindSerialNumberRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub bind_list: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub bind_scene: Option<::serde_json::Value>,
+}
+::shop_api::object!(OrderBatchBindSerialNumberRequest { bind_list, bind_scene });
+/// Response data of `order.batchBindSerialNumber` ([`OrderBatchBindSerialNumberRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderBatchBindSerialNumberResponse {}
+::shop_api::object!(OrderBatchBindSerialNumberResponse {});
+impl ::shop_api::runtime::ApiRequest for OrderBatchBindSerialNumberRequest {
+    ::shop_api::endpoint!(
+        OrderBatchBindSerialNumberResponse, super::super::Doudian, "doudian" "order"
+        "order.batchBindSerialNumber" Post "/order/batchBindSerialNumber"
+        "Bind serial numbers (IMEI/SN) to orders in a batch."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `order.deliverTimeChangeConfirm` (`POST /order/deliverTimeChangeConfirm`): Accept or reject a buyer's request to change the delivery time. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderDeliverTimeChangeConfirmRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub shop_order_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub task_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub reject_code: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub reject_reason: Option<::serde_json::Value>,
+}
+::shop_api::object!(
+    OrderDeliverTimeChangeConfirmRequest { shop_order_id, task_id, reject_code,
+    reject_reason }
+);
+/// Response data of `order.deliverTimeChangeConfirm` ([`OrderDeliverTimeChangeConfirmRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderDeliverTimeChangeConfirmResponse {}
+::shop_api::object!(OrderDeliverTimeChangeConfirmResponse {});
+impl ::shop_api::runtime::ApiRequest for OrderDeliverTimeChangeConfirmRequest {
+    ::shop_api::endpoint!(
+        OrderDeliverTimeChangeConfirmResponse, super::super::Doudian, "doudian" "order"
+        "order.deliverTimeChangeConfirm" Post "/order/deliverTimeChangeConfirm"
+        "Accept or reject a buyer's request to change the delivery time."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `order.deliverTimeChangeTaskInfo` (`POST /order/deliverTimeChangeTaskInfo`): Read the delivery-time change request of an order. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderDeliverTimeChangeTaskInfoRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub shop_order_id: Option<::serde_json::Value>,
+}
+::shop_api::object!(OrderDeliverTimeChangeTaskInfoRequest { shop_order_id });
+/// Response data of `order.deliverTimeChangeTaskInfo` ([`OrderDeliverTimeChangeTaskInfoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderDeliverTimeChangeTaskInfoResponse {}
+::shop_api::object!(OrderDeliverTimeChangeTaskInfoResponse {});
+impl ::shop_api::runtime::ApiRequest for OrderDeliverTimeChangeTaskInfoRequest {
+    ::shop_api::endpoint!(
+        OrderDeliverTimeChangeTaskInfoResponse, super::super::Doudian, "doudian" "order"
+        "order.deliverTimeChangeTaskInfo" Post "/order/deliverTimeChangeTaskInfo"
+        "Read the delivery-time change request of an order."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `order.getCrossBorderFulfillInfo` (`POST /order/getCrossBorderFulfillInfo`): 获取跨境承运单信息 — [official documentation](https://op.jinritemai.com/docs/api-docs/15/495)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderGetCrossBorderFulfillInfoRequest {
+    /// 主订单号(不带A) Required.
+    pub shop_order_id: String,
+}
+::shop_api::object!(OrderGetCrossBorderFulfillInfoRequest { shop_order_id });
+/// Response data of `order.getCrossBorderFulfillInfo` ([`OrderGetCrossBorderFulfillInfoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/495)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderGetCrossBorderFulfillInfoResponse {
+    /// 主订单号
+    pub shop_order_id: Option<String>,
+    /// 物流公司名称
+    pub company: Option<String>,
+    /// 物流公司Code
+    pub company_code: Option<String>,
+    /// 商品单id列表
+    pub sku_order_ids: Option<Vec<String>>,
+    /// 物流单号
+    pub logistics_code: Option<String>,
+    /// 电子面单链接
+    pub way_bill_url: Option<String>,
+    /// 大头笔
+    pub mark: Option<String>,
+    /// 商品件数
+    pub product_num: Option<i64>,
+}
+::shop_api::object!(
+    OrderGetCrossBorderFulfillInfoResponse { shop_order_id, company, company_code,
+    sku_order_ids, logistics_code, way_bill_url, mark, product_num }
+);
+impl ::shop_api::runtime::ApiRequest for OrderGetCrossBorderFulfillInfoRequest {
+    ::shop_api::endpoint!(
+        OrderGetCrossBorderFulfillInfoResponse, super::super::Doudian, "doudian" "order"
+        "order.getCrossBorderFulfillInfo" Post "/order/getCrossBorderFulfillInfo"
+        "获取跨境承运单信息" "https://op.jinritemai.com/docs/api-docs/15/495"[]
+        false true["shop_order_id"]
+    );
+}
+/// Request of `order.getMCToken` (`POST /order/getMCToken`): 获取前端明文解密token — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderGetMcTokenRequest {}
+::shop_api::object!(OrderGetMcTokenRequest {});
+/// Response data of `order.getMCToken` ([`OrderGetMcTokenRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderGetMcTokenResponse {
+    /// 前端明文解密token
+    pub token: Option<String>,
+    /// token过期时间
+    pub expire_time: Option<i64>,
+}
+::shop_api::object!(OrderGetMcTokenResponse { token, expire_time });
+impl ::shop_api::runtime::ApiRequest for OrderGetMcTokenRequest {
+    ::shop_api::endpoint!(
+        OrderGetMcTokenResponse, super::super::Doudian, "doudian" "order"
+        "order.getMCToken" Post "/order/getMCToken" "获取前端明文解密token"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
+    );
+}
+/// Request of `order.getSearchIndex` (`POST /order/getSearchIndex`): Get the search index of a sensitive value (phone, name) to search encrypted orders. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderGetSearchIndexRequest {
+    /// 电话号码
+    pub plain_text: Option<String>,
+    /// 加密类型；1地址加密 2姓名加密 3电话加密
+    pub sensitive_type: Option<i32>,
+}
+::shop_api::object!(OrderGetSearchIndexRequest { plain_text, sensitive_type });
+/// Response data of `order.getSearchIndex` ([`OrderGetSearchIndexRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderGetSearchIndexResponse {
+    /// 索引串
+    pub encrypt_index_text: Option<String>,
+}
+::shop_api::object!(OrderGetSearchIndexResponse { encrypt_index_text });
+impl ::shop_api::runtime::ApiRequest for OrderGetSearchIndexRequest {
+    ::shop_api::endpoint!(
+        OrderGetSearchIndexResponse, super::super::Doudian, "doudian" "order"
+        "order.getSearchIndex" Post "/order/getSearchIndex"
+        "Get the search index of a sensitive value (phone, name) to search encrypted orders."
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
+    );
+}
+/// Request of `order.getShopAccountItemFile` (`POST /order/getShopAccountItemFile`): Get the download file of the shop's account (fund) items for a date range. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderGetShopAccountItemFileRequest {
+    /// 开始账单日期(闭区间)
+    pub start_date: Option<String>,
+    /// 结束账单日期(闭区间)
+    pub end_date: Option<String>,
+}
+::shop_api::object!(OrderGetShopAccountItemFileRequest { start_date, end_date });
+/// Response data of `order.getShopAccountItemFile` ([`OrderGetShopAccountItemFileRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderGetShopAccountItemFileResponse {
+    /// data
+    pub data: Option<Vec<GetShopAccountItemFileDataItem>>,
+    /// 返回值
+    pub code: Option<String>,
+    /// 返回参数
+    pub code_msg: Option<String>,
+}
+::shop_api::object!(OrderGetShopAccountItemFileResponse { data, code, code_msg });
+impl ::shop_api::runtime::ApiRequest for OrderGetShopAccountItemFileRequest {
+    ::shop_api::endpoint!(
+        OrderGetShopAccountItemFileResponse, super::super::Doudian, "doudian" "order"
+        "order.getShopAccountItemFile" Post "/order/getShopAccountItemFile"
+        "Get the download file of the shop's account (fund) items for a date range."
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
+    );
+}
+/// Request of `order.merge` (`POST /order/merge`): 判断一批待发货订单，哪些可以收件人信息一致，可以使用同一个包裹进行发货：,1. 批处理上限为100,2. 只支持近15天的代发货订单的合单判断；,3. 同一天创建的订单：open_address_id不同的，一定不可以合单；open_address_id相同的，一定可以合单。即同一天的订单根据open_address_id是否相同来判断是否可以合单，跨天的订单且open_address_id不同的再请求本api进行判断,4. 本api只是对订单收货地址是否相同的一个判断，并不会对订单进行合并处理 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderMergeRequest {
+    /// 合并需求列表，最少支持2个，最多支持100个。order_id和open_address_id必须一一对应，不可传错 Required.
+    pub merge_list: Vec<MergeListItem>,
+}
+::shop_api::object!(OrderMergeRequest { merge_list });
+/// Response data of `order.merge` ([`OrderMergeRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderMergeResponse {
+    /// 合单结果。可合单的订单ID列表用逗号分隔的字符串表示。比如，1111,2222表示订单1111和订单2222可合并发货，3333表示无法合单。
+    pub order_list: Option<Vec<String>>,
+}
+::shop_api::object!(OrderMergeResponse { order_list });
+impl ::shop_api::runtime::ApiRequest for OrderMergeRequest {
+    ::shop_api::endpoint!(
+        OrderMergeResponse, super::super::Doudian, "doudian" "order" "order.merge" Post
+        "/order/merge"
+        "判断一批待发货订单，哪些可以收件人信息一致，可以使用同一个包裹进行发货：,1. 批处理上限为100,2. 只支持近15天的代发货订单的合单判断；,3. 同一天创建的订单：open_address_id不同的，一定不可以合单；open_address_id相同的，一定可以合单。即同一天的订单根据open_address_id是否相同来判断是否可以合单，跨天的订单且open_address_id不同的再请求本api进行判断,4. 本api只是对订单收货地址是否相同的一个判断，并不会对订单进行合并处理"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true["merge_list"]
+    );
+}
+/// Request of `order.mergeV2` (`POST /order/mergeV2`): Merge orders into one shipment (version 2). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderMergeV2Request {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub merge_list: Option<::serde_json::Value>,
+}
+::shop_api::object!(OrderMergeV2Request { merge_list });
+/// Response data of `order.mergeV2` ([`OrderMergeV2Request`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderMergeV2Response {}
+::shop_api::object!(OrderMergeV2Response {});
+impl ::shop_api::runtime::ApiRequest for OrderMergeV2Request {
+    ::shop_api::endpoint!(
+        OrderMergeV2Response, super::super::Doudian, "doudian" "order" "order.mergeV2"
+        Post "/order/mergeV2" "Merge orders into one shipment (version 2)."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `order.orderCancel` (`POST /order/orderCancel`): 1、订单为买家待支付状态时，支持商家主动取消待支付订单。该接口规则同抖店【订单管理-批量取消-取消订单】功能，主要解决：避免多渠道商家超卖和提升商家取消恶意预占库存订单效率 2、仅主订单维度取消订单 3、注意：确认取消订单后，取消原因将以短信的形式发送至买家，请确保已和买家协商达成一致，否则您将面临投诉或赔偿 4、cancel_reason请填写枚举值中的中文描述必须一模一样，请勿自定义信息，否则无法通过接口校验； — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderOrderCancelRequest {
+    /// 店铺主订单号 Required.
+    pub shop_order_id: String,
+    /// 取消原因必须是如下枚举之一：①：用户重复下单②：用户不想买了③：用户买错了/信息填错了④重新下单、联系不上用户⑥：快递无法配送至用户地址⑦：其他；注意请使用枚举值信息，如“用户重复下单”必须要一致，开发者请勿自定义或带有空格等信息，否则无法通过接口校验； Required.
+    pub cancel_reason: String,
+}
+::shop_api::object!(OrderOrderCancelRequest { shop_order_id, cancel_reason });
+/// Response data of `order.orderCancel` ([`OrderOrderCancelRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderOrderCancelResponse {}
+::shop_api::object!(OrderOrderCancelResponse {});
+impl ::shop_api::runtime::ApiRequest for OrderOrderCancelRequest {
+    ::shop_api::endpoint!(
+        OrderOrderCancelResponse, super::super::Doudian, "doudian" "order"
+        "order.orderCancel" Post "/order/orderCancel"
+        "1、订单为买家待支付状态时，支持商家主动取消待支付订单。该接口规则同抖店【订单管理-批量取消-取消订单】功能，主要解决：避免多渠道商家超卖和提升商家取消恶意预占库存订单效率 2、仅主订单维度取消订单 3、注意：确认取消订单后，取消原因将以短信的形式发送至买家，请确保已和买家协商达成一致，否则您将面临投诉或赔偿 4、cancel_reason请填写枚举值中的中文描述必须一模一样，请勿自定义信息，否则无法通过接口校验；"
+        "https://op.jinritemai.com/docs/api-docs/"[] false false["shop_order_id"
+        "cancel_reason"]
+    );
+}
+/// Request of `order.queryLogisticsCompanyList` (`POST /order/queryLogisticsCompanyList`): 1、支持ISV查询当前商家可用物流公司列表;,2、支持ISV通过传入订单号的方式查询除商家维度可用的物流公司外，该订单额外可用的特殊物流公司; — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderQueryLogisticsCompanyListRequest {
+    /// 订单号列表
+    pub shop_order_ids: Option<Vec<String>>,
+}
+::shop_api::object!(OrderQueryLogisticsCompanyListRequest { shop_order_ids });
+/// Response data of `order.queryLogisticsCompanyList` ([`OrderQueryLogisticsCompanyListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderQueryLogisticsCompanyListResponse {
+    /// 店铺维度所有订单能够使用的物流公司列表。
+    pub logistics_company_list_by_shop: Option<Vec<CodeName>>,
+    /// 除logistics_company_list_by_shop外，订单维度能够使用的物流公司列表
+    pub logistics_company_list_by_order_ids: Option<
+        Vec<LogisticsCompanyListByOrderIdsItem>,
+    >,
+    /// 本次请求中失败的失败的订单号以及原因列表
+    pub fail_shop_order_id_and_reason: Option<Vec<FailShopOrderIdAndReasonItem>>,
+}
+::shop_api::object!(
+    OrderQueryLogisticsCompanyListResponse { logistics_company_list_by_shop,
+    logistics_company_list_by_order_ids, fail_shop_order_id_and_reason }
+);
+impl ::shop_api::runtime::ApiRequest for OrderQueryLogisticsCompanyListRequest {
+    ::shop_api::endpoint!(
+        OrderQueryLogisticsCompanyListResponse, super::super::Doudian, "doudian" "order"
+        "order.queryLogisticsCompanyList" Post "/order/queryLogisticsCompanyList"
+        "1、支持ISV查询当前商家可用物流公司列表;,2、支持ISV通过传入订单号的方式查询除商家维度可用的物流公司外，该订单额外可用的特殊物流公司;"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
+    );
+}
+/// Request of `order.queryOrderLogistics` (`POST /order/queryOrderLogistics`): Query the logistics of an order. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderQueryOrderLogisticsRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub order_id: Option<::serde_json::Value>,
+}
+::shop_api::object!(OrderQueryOrderLogisticsRequest { order_id });
+/// Response data of `order.queryOrderLogistics` ([`OrderQueryOrderLogisticsRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderQueryOrderLogisticsResponse {}
+::shop_api::object!(OrderQueryOrderLogisticsResponse {});
+impl ::shop_api::runtime::ApiRequest for OrderQueryOrderLogisticsRequest {
+    ::shop_api::endpoint!(
+        OrderQueryOrderLogisticsResponse, super::super::Doudian, "doudian" "order"
+        "order.queryOrderLogistics" Post "/order/queryOrderLogistics"
+        "Query the logistics of an order." "https://op.jinritemai.com/docs/api-docs/"[]
+        false false[]
+    );
+}
+/// Request of `order.queryOrderPackageInfo` (`POST /order/queryOrderPackageInfo`): Query the package information of an order. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderQueryOrderPackageInfoRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub order_id: Option<::serde_json::Value>,
+}
+::shop_api::object!(OrderQueryOrderPackageInfoRequest { order_id });
+/// Response data of `order.queryOrderPackageInfo` ([`OrderQueryOrderPackageInfoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderQueryOrderPackageInfoResponse {}
+::shop_api::object!(OrderQueryOrderPackageInfoResponse {});
+impl ::shop_api::runtime::ApiRequest for OrderQueryOrderPackageInfoRequest {
+    ::shop_api::endpoint!(
+        OrderQueryOrderPackageInfoResponse, super::super::Doudian, "doudian" "order"
+        "order.queryOrderPackageInfo" Post "/order/queryOrderPackageInfo"
+        "Query the package information of an order."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `order.searchByReceiver` (`POST /order/searchByReceiver`): 1. 支持使用收件人姓名、手机号查询订单,2. 只支持使用收件人姓名、手机号精确查询，不支持模糊查询,3. 只支持查询最近90天内创建的订单 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderSearchByReceiverRequest {
+    /// 查询类型：0-收货人手机号，1-收货人姓名 Required.
+    pub post_type: i64,
+    /// 收货人手机号或收货人姓名 Required.
+    pub post_receiver: String,
+    /// 下单时间：开始，秒级时间戳。只允许查最近90天的订单，不传默认按90天前处理
+    pub create_time_start: Option<i64>,
+    /// 下单时间：截止，秒级时间戳。不传默认按现在处理
+    pub create_time_end: Option<i64>,
+    /// 单页大小，限制100以内 Required.
+    pub size: i64,
+    /// 页码，0页开始 Required.
+    pub page: i64,
+}
+::shop_api::object!(
+    OrderSearchByReceiverRequest { post_type, post_receiver, create_time_start,
+    create_time_end, size, page }
+);
+/// Response data of `order.searchByReceiver` ([`OrderSearchByReceiverRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderSearchByReceiverResponse {
+    /// 页数，从0开始
+    pub page: Option<i64>,
+    /// 总订单数
+    pub total: Option<i64>,
+    /// 单页大小
+    pub size: Option<i64>,
+    /// 订单信息
+    pub shop_order_list: Option<Vec<ShopOrderListItem>>,
+}
+::shop_api::object!(
+    OrderSearchByReceiverResponse { page, total, size, shop_order_list }
+);
+impl ::shop_api::runtime::ApiRequest for OrderSearchByReceiverRequest {
+    ::shop_api::endpoint!(
+        OrderSearchByReceiverResponse, super::super::Doudian, "doudian" "order"
+        "order.searchByReceiver" Post "/order/searchByReceiver"
+        "1. 支持使用收件人姓名、手机号查询订单,2. 只支持使用收件人姓名、手机号精确查询，不支持模糊查询,3. 只支持查询最近90天内创建的订单"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true["post_type"
+        "post_receiver" "size" "page"] page "page" "size" 0 _ "shop_order_list" "total"
+    );
+}
+impl ::shop_api::runtime::Paginated for OrderSearchByReceiverRequest {
+    type Item = ShopOrderListItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page = n;
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.shop_order_list.unwrap_or_default(),
+            self.page,
+            0,
+            Some(self.size),
+            resp.total,
+            None,
+        )
+    }
+}
+/// Request of `order.uploadextrapackage` (`POST /order/uploadextrapackage`): Upload an extra package (additional tracking number) for an order. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderUploadextrapackageRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub shop_order_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub product_orders: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub tracking_no: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub company_code: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub send_address_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub parent_tracking_no: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub store_id: Option<::serde_json::Value>,
+}
+::shop_api::object!(
+    OrderUploadextrapackageRequest { shop_order_id, product_orders, tracking_no,
+    company_code, send_address_id, parent_tracking_no, store_id }
+);
+/// Response data of `order.uploadextrapackage` ([`OrderUploadextrapackageRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderUploadextrapackageResponse {}
+::shop_api::object!(OrderUploadextrapackageResponse {});
+impl ::shop_api::runtime::ApiRequest for OrderUploadextrapackageRequest {
+    ::shop_api::endpoint!(
+        OrderUploadextrapackageResponse, super::super::Doudian, "doudian" "order"
+        "order.uploadextrapackage" Post "/order/uploadextrapackage"
+        "Upload an extra package (additional tracking number) for an order."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
 impl super::super::Client {
     /// Search shop orders by creation or update time, status and other filters (`order.searchList`, [official documentation](https://op.jinritemai.com/docs/api-docs/15/1342)). Idempotent: retried on transport errors and 5xx.
     pub async fn order_search_list(
@@ -3454,6 +3962,125 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderUpdatePostAmountResponse> {
         self.execute(req).await
     }
+    /// Report that processing an order package failed (voucher orders) (`order.PackageProcessFail`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn order_package_process_fail(
+        &self,
+        req: &OrderPackageProcessFailRequest,
+    ) -> ::shop_api::runtime::Result<OrderPackageProcessFailResponse> {
+        self.execute(req).await
+    }
+    /// Report that an order package was processed, with its vouchers (`order.PackageProcessSuccess`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn order_package_process_success(
+        &self,
+        req: &OrderPackageProcessSuccessRequest,
+    ) -> ::shop_api::runtime::Result<OrderPackageProcessSuccessResponse> {
+        self.execute(req).await
+    }
+    /// Bind serial numbers (IMEI/SN) to orders in a batch (`order.batchBindSerialNumber`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn order_batch_bind_serial_number(
+        &self,
+        req: &OrderBatchBindSerialNumberRequest,
+    ) -> ::shop_api::runtime::Result<OrderBatchBindSerialNumberResponse> {
+        self.execute(req).await
+    }
+    /// Accept or reject a buyer's request to change the delivery time (`order.deliverTimeChangeConfirm`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn order_deliver_time_change_confirm(
+        &self,
+        req: &OrderDeliverTimeChangeConfirmRequest,
+    ) -> ::shop_api::runtime::Result<OrderDeliverTimeChangeConfirmResponse> {
+        self.execute(req).await
+    }
+    /// Read the delivery-time change request of an order (`order.deliverTimeChangeTaskInfo`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn order_deliver_time_change_task_info(
+        &self,
+        req: &OrderDeliverTimeChangeTaskInfoRequest,
+    ) -> ::shop_api::runtime::Result<OrderDeliverTimeChangeTaskInfoResponse> {
+        self.execute(req).await
+    }
+    /// 获取跨境承运单信息 (`order.getCrossBorderFulfillInfo`, [official documentation](https://op.jinritemai.com/docs/api-docs/15/495)).
+    pub async fn order_get_cross_border_fulfill_info(
+        &self,
+        req: &OrderGetCrossBorderFulfillInfoRequest,
+    ) -> ::shop_api::runtime::Result<OrderGetCrossBorderFulfillInfoResponse> {
+        self.execute(req).await
+    }
+    /// 获取前端明文解密token (`order.getMCToken`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn order_get_mc_token(
+        &self,
+        req: &OrderGetMcTokenRequest,
+    ) -> ::shop_api::runtime::Result<OrderGetMcTokenResponse> {
+        self.execute(req).await
+    }
+    /// Get the search index of a sensitive value (phone, name) to search encrypted orders (`order.getSearchIndex`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn order_get_search_index(
+        &self,
+        req: &OrderGetSearchIndexRequest,
+    ) -> ::shop_api::runtime::Result<OrderGetSearchIndexResponse> {
+        self.execute(req).await
+    }
+    /// Get the download file of the shop's account (fund) items for a date range (`order.getShopAccountItemFile`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn order_get_shop_account_item_file(
+        &self,
+        req: &OrderGetShopAccountItemFileRequest,
+    ) -> ::shop_api::runtime::Result<OrderGetShopAccountItemFileResponse> {
+        self.execute(req).await
+    }
+    /// 判断一批待发货订单，哪些可以收件人信息一致，可以使用同一个包裹进行发货：,1. 批处理上限为100,2. 只支持近15天的代发货订单的合单判断；,3. 同一天创建的订单：open_address_id不同的，一定不可以合单；open_address_id相同的，一定可以合单。即同一天的订单根据open_address_id是否相同来判断是否可以合单，跨天的订单且open_address_id不同的再请求本api进行判断,4. 本api只是对订单收货地址是否相同的一个判断，并不会对订单进行合并处理 (`order.merge`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn order_merge(
+        &self,
+        req: &OrderMergeRequest,
+    ) -> ::shop_api::runtime::Result<OrderMergeResponse> {
+        self.execute(req).await
+    }
+    /// Merge orders into one shipment (version 2) (`order.mergeV2`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn order_merge_v2(
+        &self,
+        req: &OrderMergeV2Request,
+    ) -> ::shop_api::runtime::Result<OrderMergeV2Response> {
+        self.execute(req).await
+    }
+    /// 1、订单为买家待支付状态时，支持商家主动取消待支付订单。该接口规则同抖店【订单管理-批量取消-取消订单】功能，主要解决：避免多渠道商家超卖和提升商家取消恶意预占库存订单效率 2、仅主订单维度取消订单 3、注意：确认取消订单后，取消原因将以短信的形式发送至买家，请确保已和买家协商达成一致，否则您将面临投诉或赔偿 4、cancel_reason请填写枚举值中的中文描述必须一模一样，请勿自定义信息，否则无法通过接口校验； (`order.orderCancel`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn order_order_cancel(
+        &self,
+        req: &OrderOrderCancelRequest,
+    ) -> ::shop_api::runtime::Result<OrderOrderCancelResponse> {
+        self.execute(req).await
+    }
+    /// 1、支持ISV查询当前商家可用物流公司列表;,2、支持ISV通过传入订单号的方式查询除商家维度可用的物流公司外，该订单额外可用的特殊物流公司; (`order.queryLogisticsCompanyList`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn order_query_logistics_company_list(
+        &self,
+        req: &OrderQueryLogisticsCompanyListRequest,
+    ) -> ::shop_api::runtime::Result<OrderQueryLogisticsCompanyListResponse> {
+        self.execute(req).await
+    }
+    /// Query the logistics of an order (`order.queryOrderLogistics`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn order_query_order_logistics(
+        &self,
+        req: &OrderQueryOrderLogisticsRequest,
+    ) -> ::shop_api::runtime::Result<OrderQueryOrderLogisticsResponse> {
+        self.execute(req).await
+    }
+    /// Query the package information of an order (`order.queryOrderPackageInfo`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn order_query_order_package_info(
+        &self,
+        req: &OrderQueryOrderPackageInfoRequest,
+    ) -> ::shop_api::runtime::Result<OrderQueryOrderPackageInfoResponse> {
+        self.execute(req).await
+    }
+    /// 1. 支持使用收件人姓名、手机号查询订单,2. 只支持使用收件人姓名、手机号精确查询，不支持模糊查询,3. 只支持查询最近90天内创建的订单 (`order.searchByReceiver`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn order_search_by_receiver(
+        &self,
+        req: &OrderSearchByReceiverRequest,
+    ) -> ::shop_api::runtime::Result<OrderSearchByReceiverResponse> {
+        self.execute(req).await
+    }
+    /// Upload an extra package (additional tracking number) for an order (`order.uploadextrapackage`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn order_uploadextrapackage(
+        &self,
+        req: &OrderUploadextrapackageRequest,
+    ) -> ::shop_api::runtime::Result<OrderUploadextrapackageResponse> {
+        self.execute(req).await
+    }
 }
 ::shop_api::module_index!(
     super::super::Doudian; OrderSearchListRequest, OrderOrderDetailRequest,
@@ -3471,5 +4098,13 @@ impl super::super::Client {
     OrderInsuranceRequest, OrderLogisticsAddSinglePackRequest,
     OrderLogisticsEditByPackRequest, OrderOrdeReportListRequest, OrderPolicyRequest,
     OrderReplyServiceRequest, OrderReviewRequest, OrderServiceDetailRequest,
-    OrderUpdateOrderAmountRequest, OrderUpdatePostAmountRequest
+    OrderUpdateOrderAmountRequest, OrderUpdatePostAmountRequest,
+    OrderPackageProcessFailRequest, OrderPackageProcessSuccessRequest,
+    OrderBatchBindSerialNumberRequest, OrderDeliverTimeChangeConfirmRequest,
+    OrderDeliverTimeChangeTaskInfoRequest, OrderGetCrossBorderFulfillInfoRequest,
+    OrderGetMcTokenRequest, OrderGetSearchIndexRequest,
+    OrderGetShopAccountItemFileRequest, OrderMergeRequest, OrderMergeV2Request,
+    OrderOrderCancelRequest, OrderQueryLogisticsCompanyListRequest,
+    OrderQueryOrderLogisticsRequest, OrderQueryOrderPackageInfoRequest,
+    OrderSearchByReceiverRequest, OrderUploadextrapackageRequest
 );

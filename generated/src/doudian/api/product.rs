@@ -1057,6 +1057,352 @@ pub struct ProductQualityTaskProblemTypeDistributionItem {
 ::shop_api::object!(
     ProductQualityTaskProblemTypeDistributionItem { type_key, type_name, num }
 );
+/// CategoryDimListDataItem of product.CategoryDimList.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CategoryDimListDataItem {
+    /// 类目ID
+    pub id: Option<i64>,
+    /// 类目名
+    pub name: Option<String>,
+    /// 类目层级
+    pub level: Option<i32>,
+    /// 上级ID，一级类目上级ID为0
+    pub parent_id: Option<i64>,
+    /// 是否叶子类目
+    pub is_leaf: Option<i32>,
+    /// 行业名
+    pub vertical_category_new: Option<String>,
+    /// 行业英文名
+    pub vertical_category_code_new: Option<String>,
+}
+::shop_api::object!(
+    CategoryDimListDataItem { id, name, level, parent_id, is_leaf, vertical_category_new,
+    vertical_category_code_new }
+);
+/// ChannelBuyLimitItem of product.addChannelProduct.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ChannelBuyLimitItem {
+    /// 单用户累计购买上限数
+    pub total_buy_num: Option<i64>,
+    /// 每次购买上限数
+    pub max_buy_num: Option<i64>,
+    /// 每次至少购买数
+    pub min_buy_num: Option<i64>,
+}
+::shop_api::object!(ChannelBuyLimitItem { total_buy_num, max_buy_num, min_buy_num });
+/// SkuChannelItem of product.addChannelProduct.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SkuChannelItem {
+    /// 库存编辑模式，0=设置绝对值，1=增量设置
+    pub stock_set_mode: Option<i32>,
+    /// 渠道品定制SKU商家编码。可忽略，默认使用主商品SKU商家编码。
+    pub code: Option<String>,
+    /// 主商品SkuID
+    pub sku_id: Option<i64>,
+    /// 价格，单位分。设置价格跟随主品时，可不填
+    pub price: Option<i64>,
+    /// 库存，勿大于主SKU的可售库存。设置库存与主商品共享时，可不填
+    pub stock_num: Option<i64>,
+}
+::shop_api::object!(SkuChannelItem { stock_set_mode, code, sku_id, price, stock_num });
+/// FreightTemplateItem of product.addChannelProduct.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FreightTemplateItem {
+    /// 渠道品运费模板是否与主品保持一致
+    pub freight_follow_main: Option<bool>,
+    /// 渠道品定制运费模板ID，当设置了freight_follow_main=true时与主品运费模板保持一致；否则需要传值。
+    pub freight_id: Option<i64>,
+}
+::shop_api::object!(FreightTemplateItem { freight_follow_main, freight_id });
+/// ChannelItem of product.addChannelProduct.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ChannelItem {
+    /// 渠道类型（3：商家自卖，4：达人带货）
+    pub channel_type: Option<i64>,
+    /// 渠道ID
+    pub channel_id: Option<i64>,
+}
+::shop_api::object!(ChannelItem { channel_type, channel_id });
+/// PrettifyPicDataText of product.batchCreatePrettifyPic.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PrettifyPicDataText {
+    /// 文案内容 不可以超过5000字
+    pub text: Option<String>,
+    /// 非必填。背景色
+    pub background_color: Option<String>,
+    /// 非必填。字颜色
+    pub font_color: Option<String>,
+    /// 非必填。字号大小，在13~20之间
+    pub font_size: Option<i64>,
+    /// 非必填。可选left、right、center；默认left
+    pub text_align: Option<String>,
+}
+::shop_api::object!(
+    PrettifyPicDataText { text, background_color, font_color, font_size, text_align }
+);
+/// PrettifyPicDataListItem of product.batchCreatePrettifyPic.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PrettifyPicDataListItem {
+    /// 要转换的组件类型 目前可选:text 后续会推出其他类型的支持组件
+    pub name: Option<String>,
+    /// 当name=text时有效
+    pub prettify_pic_data_text: Option<PrettifyPicDataText>,
+}
+::shop_api::object!(PrettifyPicDataListItem { name, prettify_pic_data_text });
+/// PrettifyPicListItem of product.batchCreatePrettifyPic.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PrettifyPicListItem {
+    /// 图片url
+    pub img_url: Option<String>,
+    /// 图片宽度
+    pub width: Option<i64>,
+    /// 图片高度
+    pub height: Option<i64>,
+    /// 错误内容
+    pub error_msg: Option<String>,
+    /// 是否正确生成
+    pub is_success: Option<bool>,
+}
+::shop_api::object!(
+    PrettifyPicListItem { img_url, width, height, error_msg, is_success }
+);
+/// CascadeInfoItem of product.getCascadeValue.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CascadeInfoItem {
+    /// 属性值id
+    pub value_id: Option<i64>,
+    /// 属性值名称
+    pub value_name: Option<String>,
+    /// 级联id，第一次传0，后续查询使用上一次的查询结果中的cascade_id
+    pub cascade_id: Option<i64>,
+}
+::shop_api::object!(CascadeInfoItem { value_id, value_name, cascade_id });
+/// GetCascadeValuePropertyValuesItem of product.getCascadeValue.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GetCascadeValuePropertyValuesItem {
+    /// 属性值id
+    pub property_value_id: Option<i64>,
+    /// 属性值名称
+    pub property_value_name: Option<String>,
+    /// 级联id
+    pub cascade_id: Option<i64>,
+}
+::shop_api::object!(
+    GetCascadeValuePropertyValuesItem { property_value_id, property_value_name,
+    cascade_id }
+);
+/// PropertiesItem of product.getCascadeValue.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PropertiesItem {
+    /// 属性id
+    pub property_id: Option<i64>,
+    /// 属性内容
+    pub property_values: Option<Vec<GetCascadeValuePropertyValuesItem>>,
+    /// 是否有下级属性
+    pub has_sub_property: Option<bool>,
+}
+::shop_api::object!(PropertiesItem { property_id, property_values, has_sub_property });
+/// ValuePicItem of product.getCategoryPropertyValue.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ValuePicItem {
+    /// 图片，url链接或rgb内容
+    pub pic_value: Option<String>,
+    /// 属性值图片类型,url或rgb
+    pub pic_type: Option<String>,
+}
+::shop_api::object!(ValuePicItem { pic_value, pic_type });
+/// GetCategoryPropertyValuePropertyValuesItem of product.getCategoryPropertyValue.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GetCategoryPropertyValuePropertyValuesItem {
+    /// 规格值图片
+    pub value_pic: Option<ValuePicItem>,
+    /// 属性值名称
+    pub property_value_name: Option<String>,
+    /// 属性值id
+    pub property_value_id: Option<i64>,
+}
+::shop_api::object!(
+    GetCategoryPropertyValuePropertyValuesItem { value_pic, property_value_name,
+    property_value_id }
+);
+/// PropertyItem of product.getCategoryPropertyValue.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PropertyItem {
+    /// 属性值
+    pub property_values: Option<Vec<GetCategoryPropertyValuePropertyValuesItem>>,
+    /// 属性id
+    pub property_id: Option<i64>,
+}
+::shop_api::object!(PropertyItem { property_values, property_id });
+/// RecommendNameItem of product.getRecommendName.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RecommendNameItem {
+    /// 推荐场景
+    pub recommend_scene: Option<String>,
+    /// 推荐结果
+    pub recommend_value: Option<String>,
+}
+::shop_api::object!(RecommendNameItem { recommend_scene, recommend_value });
+/// KolInfoItem of product.listChannelProduct.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct KolInfoItem {
+    /// 绑定达人数量
+    pub bind_kol_num: Option<i64>,
+    /// 绑定所有
+    pub bind_all: Option<bool>,
+}
+::shop_api::object!(KolInfoItem { bind_kol_num, bind_all });
+/// ListChannelProductDataItem of product.listChannelProduct.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ListChannelProductDataItem {
+    /// 渠道品标题
+    pub name: Option<String>,
+    /// 主商品ID
+    pub main_product_id: Option<i64>,
+    /// 渠道ID
+    pub channel_id: Option<i64>,
+    /// 渠道类型
+    pub channel_type: Option<i64>,
+    /// 有效期开始时间
+    pub start_time: Option<String>,
+    /// 有效期结束时间
+    pub end_time: Option<String>,
+    /// 渠道品状态,0：下架,2：上架,3：封禁
+    pub status: Option<i64>,
+    /// 绑定达人信息
+    pub kol_info: Option<KolInfoItem>,
+}
+::shop_api::object!(
+    ListChannelProductDataItem { name, main_product_id, channel_id, channel_type,
+    start_time, end_time, status, kol_info }
+);
+/// MainImgMaterialItem of product.listChannelProduct.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MainImgMaterialItem {
+    /// 素材类型，主图为18
+    pub material_type: Option<i64>,
+    /// 审核驳回原因
+    pub reject_reason: Option<String>,
+    /// 素材状态,0：草稿,1：审核中,2：审核通过,3：审核拒绝
+    pub material_status: Option<i64>,
+}
+::shop_api::object!(
+    MainImgMaterialItem { material_type, reject_reason, material_status }
+);
+/// SkuChannelIItem of product.previewChannelProduct.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SkuChannelIItem {
+    /// 渠道品定制SKU商家编码。可忽略，默认使用主商品SKU商家编码。
+    pub code: Option<String>,
+    /// 主品SKU ID
+    pub sku_id: Option<i64>,
+    /// 渠道品SKU价格
+    pub price: Option<i64>,
+    /// 渠道品SKU库存
+    pub stock_num: Option<i64>,
+}
+::shop_api::object!(SkuChannelIItem { code, sku_id, price, stock_num });
+/// SkuMainItem of product.previewChannelProduct.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SkuMainItem {
+    /// 主品SKU价格
+    pub price: Option<i64>,
+    /// 主品SKU库存
+    pub stock: Option<i64>,
+}
+::shop_api::object!(SkuMainItem { price, stock });
+/// PreviewChannelProductSkuChannelItem of product.previewChannelProduct.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PreviewChannelProductSkuChannelItem {
+    /// 主品SKU ID
+    pub sku_id: Option<i64>,
+    /// SKU名称
+    pub name: Option<String>,
+    /// 渠道品SKU
+    pub sku_channel: Option<SkuChannelIItem>,
+    /// 主品SKU
+    pub sku_main: Option<SkuMainItem>,
+    /// SKU状态,0：渠道品有该SKU,1：渠道品无该SKU
+    pub status: Option<i64>,
+}
+::shop_api::object!(
+    PreviewChannelProductSkuChannelItem { sku_id, name, sku_channel, sku_main, status }
+);
+/// PreviewChannelProductMainImgMaterialItem of product.previewChannelProduct.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PreviewChannelProductMainImgMaterialItem {
+    /// 主图列表
+    pub img_list: Option<Vec<String>>,
+    /// 素材类型，主图为18
+    pub material_type: Option<i64>,
+    /// 素材状态,0：草稿,1：审核中,2：审核通过,3：审核拒绝
+    pub material_status: Option<i64>,
+    /// 审核驳回原因
+    pub reject_reason: Option<String>,
+}
+::shop_api::object!(
+    PreviewChannelProductMainImgMaterialItem { img_list, material_type, material_status,
+    reject_reason }
+);
+/// SubmitRecordsItem of product.salesInherit.submit.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SubmitRecordsItem {
+    /// 站外平台类型；1-淘宝；当前仅支持1，后续有支持站外多平台规划，请开发者做好预留。
+    pub platform_id: Option<i64>,
+    /// 抖店店铺商品id
+    pub product_id: Option<i64>,
+    /// 同主体站外店铺商品id，
+    pub outside_product_id: Option<i64>,
+    /// 站外商品30天内销量；最小销量上传销量不能低于100个
+    pub submit_sales_num: Option<i64>,
+}
+::shop_api::object!(
+    SubmitRecordsItem { platform_id, product_id, outside_product_id, submit_sales_num }
+);
+/// FailedProductListItem of product.salesInherit.submit.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FailedProductListItem {
+    /// 提报失败站内商品id
+    pub product_id: Option<i64>,
+    /// 失败原因描述
+    pub failed_msg: Option<String>,
+}
+::shop_api::object!(FailedProductListItem { product_id, failed_msg });
+/// PageItem of product.salesInherit.submitList.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PageItem {
+    /// 当前页，从1起
+    pub page_no: Option<i32>,
+    /// 每页数量；最大50；
+    pub page_size: Option<i32>,
+}
+::shop_api::object!(PageItem { page_no, page_size });
+/// SalesExtendRecordListItem of product.salesInherit.submitList.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SalesExtendRecordListItem {
+    /// 站外平台id（1:淘宝）
+    pub platform_id: Option<i64>,
+    /// 提报时间，单位：秒；
+    pub submit_time: Option<i64>,
+    /// 提报销量
+    pub submit_sales_num: Option<i64>,
+    /// 抖店商品id
+    pub product_id: Option<i64>,
+    /// 站外商品id
+    pub outside_product_id: Option<i64>,
+    /// 审核状态（0:待审核；1:已通过；2:已驳回）
+    pub audit_status: Option<i32>,
+    /// 驳回原因
+    pub audit_msg: Option<String>,
+    /// 审核结果时间包含审核失败和成功；单位：秒；
+    pub audit_time: Option<i64>,
+    /// 实际审核通过后的全网销量，审核通过后可在抖店c端买家商详页面查看的销量；
+    pub extend_sales_num: Option<i64>,
+}
+::shop_api::object!(
+    SalesExtendRecordListItem { platform_id, submit_time, submit_sales_num, product_id,
+    outside_product_id, audit_status, audit_msg, audit_time, extend_sales_num }
+);
 /// Webhook event `product_change` (400): A product changed: created, saved, audited, deleted, banned, listed or delisted (`product_change`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/60/686)
@@ -2440,6 +2786,1101 @@ impl ::shop_api::runtime::ApiRequest for ProductSetOnlineRequest {
         "https://op.jinritemai.com/docs/api-docs/14/251"[] false false[]
     );
 }
+/// Request of `product.CategoryDimList` (`POST /product/CategoryDimList`): List category dimensions by level, name or parent. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductCategoryDimListRequest {
+    /// 类目层级
+    pub level: Option<i32>,
+    /// 类目名, 模糊搜索
+    pub name: Option<String>,
+    /// 上级类目ID，一级类目上级类目ID为0，可选
+    pub parent_id: Option<i64>,
+}
+::shop_api::object!(ProductCategoryDimListRequest { level, name, parent_id });
+/// Response data of `product.CategoryDimList` ([`ProductCategoryDimListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductCategoryDimListResponse {
+    /// data
+    pub data: Option<Vec<CategoryDimListDataItem>>,
+}
+::shop_api::object!(ProductCategoryDimListResponse { data });
+impl ::shop_api::runtime::ApiRequest for ProductCategoryDimListRequest {
+    ::shop_api::endpoint!(
+        ProductCategoryDimListResponse, super::super::Doudian, "doudian" "product"
+        "product.CategoryDimList" Post "/product/CategoryDimList"
+        "List category dimensions by level, name or parent."
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
+    );
+}
+/// Request of `product.addChannelProduct` (`POST /product/addChannelProduct`): 为主商品创建销售渠道商品 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductAddChannelProductRequest {
+    /// 主商品ID Required.
+    pub main_product_id: i64,
+    /// 渠道类型,3：商家自卖,4：达人带货 Required.
+    pub channel_type: i64,
+    /// 渠道品定制标题。必填 Required.
+    pub name: String,
+    /// 渠道品定制主图，最高支持5张。可省略，默认使用主商品主图列表
+    pub main_img_list: Option<Vec<String>>,
+    /// 有效期开始时间。不填开始和结束时间，代表长期有效
+    pub start_time: Option<String>,
+    /// 有效期结束时间。不填开始和结束时间，代表长期有效
+    pub end_time: Option<String>,
+    /// 渠道品SKU价格是否跟随主品 Required.
+    pub price_follow_main: bool,
+    /// 渠道品SKU库存是否与主商品共享库存 Required.
+    pub share_main_stock: bool,
+    /// 是否『达人专属』渠道品 Required.
+    pub is_kol_exclusive: bool,
+    /// 渠道品限购信息
+    pub channel_buy_limit: Option<ChannelBuyLimitItem>,
+    /// 渠道SKU相关信息 Required.
+    pub sku_channel: Vec<SkuChannelItem>,
+    /// 渠道品定制详情图，最高支持50张。可省略，默认使用主商品详情图列表
+    pub detail_brief_img: Option<Vec<String>>,
+    /// 运费模板信息
+    pub freight_template: Option<FreightTemplateItem>,
+}
+::shop_api::object!(
+    ProductAddChannelProductRequest { main_product_id, channel_type, name, main_img_list,
+    start_time, end_time, price_follow_main, share_main_stock, is_kol_exclusive,
+    channel_buy_limit, sku_channel, detail_brief_img, freight_template }
+);
+/// Response data of `product.addChannelProduct` ([`ProductAddChannelProductRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductAddChannelProductResponse {
+    /// 店铺ID
+    pub shop_id: Option<i64>,
+    /// 主商品ID
+    pub product_id: Option<i64>,
+    /// 渠道信息
+    pub channel: Option<ChannelItem>,
+    /// 是否『达人专属』渠道品
+    pub is_kol_exclusive: Option<bool>,
+}
+::shop_api::object!(
+    ProductAddChannelProductResponse { shop_id, product_id, channel, is_kol_exclusive }
+);
+impl ::shop_api::runtime::ApiRequest for ProductAddChannelProductRequest {
+    ::shop_api::endpoint!(
+        ProductAddChannelProductResponse, super::super::Doudian, "doudian" "product"
+        "product.addChannelProduct" Post "/product/addChannelProduct"
+        "为主商品创建销售渠道商品"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true["main_product_id"
+        "channel_type" "name" "price_follow_main" "share_main_stock" "is_kol_exclusive"
+        "sku_channel"]
+    );
+}
+/// Request of `product.addSchema` (`POST /product/addSchema`): Create a product from a category schema (model). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductAddSchemaRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub commit: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub token: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub model: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub product_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub recruit_info: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub recommend_ids: Option<::serde_json::Value>,
+}
+::shop_api::object!(
+    ProductAddSchemaRequest { commit, token, model, product_id, recruit_info,
+    recommend_ids }
+);
+/// Response data of `product.addSchema` ([`ProductAddSchemaRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductAddSchemaResponse {}
+::shop_api::object!(ProductAddSchemaResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductAddSchemaRequest {
+    ::shop_api::endpoint!(
+        ProductAddSchemaResponse, super::super::Doudian, "doudian" "product"
+        "product.addSchema" Post "/product/addSchema"
+        "Create a product from a category schema (model)."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `product.applyMainPicVideo` (`POST /product/applyMainPicVideo`): Apply a material video as a product's main-picture video. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductApplyMainPicVideoRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub product_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub material_video_id: Option<::serde_json::Value>,
+}
+::shop_api::object!(ProductApplyMainPicVideoRequest { product_id, material_video_id });
+/// Response data of `product.applyMainPicVideo` ([`ProductApplyMainPicVideoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductApplyMainPicVideoResponse {}
+::shop_api::object!(ProductApplyMainPicVideoResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductApplyMainPicVideoRequest {
+    ::shop_api::endpoint!(
+        ProductApplyMainPicVideoResponse, super::super::Doudian, "doudian" "product"
+        "product.applyMainPicVideo" Post "/product/applyMainPicVideo"
+        "Apply a material video as a product's main-picture video."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `product.auditAutoRectifyGrant` (`POST /product/auditAutoRectifyGrant`): Grant or revoke automatic rectification after audit. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductAuditAutoRectifyGrantRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub operate: Option<::serde_json::Value>,
+}
+::shop_api::object!(ProductAuditAutoRectifyGrantRequest { operate });
+/// Response data of `product.auditAutoRectifyGrant` ([`ProductAuditAutoRectifyGrantRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductAuditAutoRectifyGrantResponse {}
+::shop_api::object!(ProductAuditAutoRectifyGrantResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductAuditAutoRectifyGrantRequest {
+    ::shop_api::endpoint!(
+        ProductAuditAutoRectifyGrantResponse, super::super::Doudian, "doudian" "product"
+        "product.auditAutoRectifyGrant" Post "/product/auditAutoRectifyGrant"
+        "Grant or revoke automatic rectification after audit."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `product.batchCreatePrettifyPic` (`POST /product/batchCreatePrettifyPic`): 根据结构体入参，构建并返回素材图片 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductBatchCreatePrettifyPicRequest {
+    /// 数组 用于批量构建图片。每批需要小于5
+    pub prettify_pic_data_list: Option<Vec<PrettifyPicDataListItem>>,
+}
+::shop_api::object!(ProductBatchCreatePrettifyPicRequest { prettify_pic_data_list });
+/// Response data of `product.batchCreatePrettifyPic` ([`ProductBatchCreatePrettifyPicRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductBatchCreatePrettifyPicResponse {
+    /// 返回内容，与入参顺序对应
+    pub prettify_pic_list: Option<Vec<PrettifyPicListItem>>,
+}
+::shop_api::object!(ProductBatchCreatePrettifyPicResponse { prettify_pic_list });
+impl ::shop_api::runtime::ApiRequest for ProductBatchCreatePrettifyPicRequest {
+    ::shop_api::endpoint!(
+        ProductBatchCreatePrettifyPicResponse, super::super::Doudian, "doudian" "product"
+        "product.batchCreatePrettifyPic" Post "/product/batchCreatePrettifyPic"
+        "根据结构体入参，构建并返回素材图片"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
+    );
+}
+/// Request of `product.batchGetProductLocks` (`POST /product/batchGetProductLocks`): Read the locks of products in a batch. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductBatchGetProductLocksRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub product_ids: Option<::serde_json::Value>,
+}
+::shop_api::object!(ProductBatchGetProductLocksRequest { product_ids });
+/// Response data of `product.batchGetProductLocks` ([`ProductBatchGetProductLocksRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductBatchGetProductLocksResponse {}
+::shop_api::object!(ProductBatchGetProductLocksResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductBatchGetProductLocksRequest {
+    ::shop_api::endpoint!(
+        ProductBatchGetProductLocksResponse, super::super::Doudian, "doudian" "product"
+        "product.batchGetProductLocks" Post "/product/batchGetProductLocks"
+        "Read the locks of products in a batch."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `product.cancelAudit` (`POST /product/cancelAudit`): 取消正在审核中的商品 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductCancelAuditRequest {
+    /// 商品ID
+    pub product_id: Option<i64>,
+}
+::shop_api::object!(ProductCancelAuditRequest { product_id });
+/// Response data of `product.cancelAudit` ([`ProductCancelAuditRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductCancelAuditResponse {}
+::shop_api::object!(ProductCancelAuditResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductCancelAuditRequest {
+    ::shop_api::endpoint!(
+        ProductCancelAuditResponse, super::super::Doudian, "doudian" "product"
+        "product.cancelAudit" Post "/product/cancelAudit"
+        "取消正在审核中的商品" "https://op.jinritemai.com/docs/api-docs/"[]
+        false false[]
+    );
+}
+/// Request of `product.datchDelComponentTemplate` (`POST /product/datchDelComponentTemplate`): Delete size-chart component templates in a batch. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDatchDelComponentTemplateRequest {
+    /// 模板ID
+    pub template_id: Option<Vec<i64>>,
+}
+::shop_api::object!(ProductDatchDelComponentTemplateRequest { template_id });
+/// Response data of `product.datchDelComponentTemplate` ([`ProductDatchDelComponentTemplateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDatchDelComponentTemplateResponse {}
+::shop_api::object!(ProductDatchDelComponentTemplateResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductDatchDelComponentTemplateRequest {
+    ::shop_api::endpoint!(
+        ProductDatchDelComponentTemplateResponse, super::super::Doudian, "doudian"
+        "product" "product.datchDelComponentTemplate" Post
+        "/product/datchDelComponentTemplate"
+        "Delete size-chart component templates in a batch."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `product.delProductMainPicVideo` (`POST /product/delProductMainPicVideo`): Remove a product's main-picture video. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDelProductMainPicVideoRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub product_id: Option<::serde_json::Value>,
+}
+::shop_api::object!(ProductDelProductMainPicVideoRequest { product_id });
+/// Response data of `product.delProductMainPicVideo` ([`ProductDelProductMainPicVideoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDelProductMainPicVideoResponse {}
+::shop_api::object!(ProductDelProductMainPicVideoResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductDelProductMainPicVideoRequest {
+    ::shop_api::endpoint!(
+        ProductDelProductMainPicVideoResponse, super::super::Doudian, "doudian" "product"
+        "product.delProductMainPicVideo" Post "/product/delProductMainPicVideo"
+        "Remove a product's main-picture video."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `product.diagnoseCheck` (`POST /product/diagnoseCheck`): Check a product draft against the quality diagnosis rules. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDiagnoseCheckRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub product_format_new: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub short_product_name: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub spec_name: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub spec_value: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub sku_list: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub quality_score_version: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub product_main_pic: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub poi_use_condition: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub size_info_template_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub props: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub biz_kind: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub desc_text: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub risk_prop: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub product_type: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub category: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub pic: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub product_material_map: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub product_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub product_name: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub product_biz: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub is_template_opened: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub poi_notification: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub check_type: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub brand_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub desc_pic: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub cross_border: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub brand_related_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub component_template: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub recommend_remark: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub only_base_score: Option<::serde_json::Value>,
+}
+::shop_api::object!(
+    ProductDiagnoseCheckRequest { product_format_new, short_product_name, spec_name,
+    spec_value, sku_list, quality_score_version, product_main_pic, poi_use_condition,
+    size_info_template_id, props, biz_kind, desc_text, risk_prop, product_type, category,
+    pic, product_material_map, product_id, product_name, product_biz, is_template_opened,
+    poi_notification, check_type, brand_id, desc_pic, cross_border, brand_related_id,
+    component_template, recommend_remark, only_base_score }
+);
+/// Response data of `product.diagnoseCheck` ([`ProductDiagnoseCheckRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDiagnoseCheckResponse {}
+::shop_api::object!(ProductDiagnoseCheckResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductDiagnoseCheckRequest {
+    ::shop_api::endpoint!(
+        ProductDiagnoseCheckResponse, super::super::Doudian, "doudian" "product"
+        "product.diagnoseCheck" Post "/product/diagnoseCheck"
+        "Check a product draft against the quality diagnosis rules."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `product.editSchema` (`POST /product/editSchema`): Edit a product with a category schema (model). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductEditSchemaRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub product_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub commit: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub token: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub model: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub recommend_ids: Option<::serde_json::Value>,
+}
+::shop_api::object!(
+    ProductEditSchemaRequest { product_id, commit, token, model, recommend_ids }
+);
+/// Response data of `product.editSchema` ([`ProductEditSchemaRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductEditSchemaResponse {}
+::shop_api::object!(ProductEditSchemaResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductEditSchemaRequest {
+    ::shop_api::endpoint!(
+        ProductEditSchemaResponse, super::super::Doudian, "doudian" "product"
+        "product.editSchema" Post "/product/editSchema"
+        "Edit a product with a category schema (model)."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `product.getCascadeValue` (`POST /product/getCascadeValue`): 获取级联属性，当前属性有下级属性值，选中当前属性值，通过此接口请求下级级联属性值； — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetCascadeValueRequest {
+    /// 类目id Required.
+    pub category_id: i64,
+    /// 属性id Required.
+    pub property_id: i64,
+    /// 级联参数，传当前属性属性值 Required.
+    pub cascade_info: Vec<CascadeInfoItem>,
+}
+::shop_api::object!(
+    ProductGetCascadeValueRequest { category_id, property_id, cascade_info }
+);
+/// Response data of `product.getCascadeValue` ([`ProductGetCascadeValueRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetCascadeValueResponse {
+    /// 级联属性
+    pub properties: Option<Vec<PropertiesItem>>,
+}
+::shop_api::object!(ProductGetCascadeValueResponse { properties });
+impl ::shop_api::runtime::ApiRequest for ProductGetCascadeValueRequest {
+    ::shop_api::endpoint!(
+        ProductGetCascadeValueResponse, super::super::Doudian, "doudian" "product"
+        "product.getCascadeValue" Post "/product/getCascadeValue"
+        "获取级联属性，当前属性有下级属性值，选中当前属性值，通过此接口请求下级级联属性值；"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true["category_id"
+        "property_id" "cascade_info"]
+    );
+}
+/// Request of `product.getCategoryPropertyValue` (`POST /product/getCategoryPropertyValue`): 查询属性项的属性值信息 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetCategoryPropertyValueRequest {
+    /// 类目id Required.
+    pub category_id: i64,
+    /// 属性项id Required.
+    pub property_id: i64,
+}
+::shop_api::object!(ProductGetCategoryPropertyValueRequest { category_id, property_id });
+/// Response data of `product.getCategoryPropertyValue` ([`ProductGetCategoryPropertyValueRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetCategoryPropertyValueResponse {
+    /// 属性
+    pub property: Option<PropertyItem>,
+}
+::shop_api::object!(ProductGetCategoryPropertyValueResponse { property });
+impl ::shop_api::runtime::ApiRequest for ProductGetCategoryPropertyValueRequest {
+    ::shop_api::endpoint!(
+        ProductGetCategoryPropertyValueResponse, super::super::Doudian, "doudian"
+        "product" "product.getCategoryPropertyValue" Post
+        "/product/getCategoryPropertyValue" "查询属性项的属性值信息"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true["category_id"
+        "property_id"]
+    );
+}
+/// Request of `product.getProductShopRule` (`POST /product/getProductShopRule`): Read the shop-level product rules. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetProductShopRuleRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub rule_types: Option<::serde_json::Value>,
+}
+::shop_api::object!(ProductGetProductShopRuleRequest { rule_types });
+/// Response data of `product.getProductShopRule` ([`ProductGetProductShopRuleRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetProductShopRuleResponse {}
+::shop_api::object!(ProductGetProductShopRuleResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductGetProductShopRuleRequest {
+    ::shop_api::endpoint!(
+        ProductGetProductShopRuleResponse, super::super::Doudian, "doudian" "product"
+        "product.getProductShopRule" Post "/product/getProductShopRule"
+        "Read the shop-level product rules." "https://op.jinritemai.com/docs/api-docs/"[]
+        false false[]
+    );
+}
+/// Request of `product.getPublishProductLimit` (`POST /product/getPublishProductLimit`): Read the shop's product publishing limits. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetPublishProductLimitRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub first_category_id: Option<::serde_json::Value>,
+}
+::shop_api::object!(ProductGetPublishProductLimitRequest { first_category_id });
+/// Response data of `product.getPublishProductLimit` ([`ProductGetPublishProductLimitRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetPublishProductLimitResponse {}
+::shop_api::object!(ProductGetPublishProductLimitResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductGetPublishProductLimitRequest {
+    ::shop_api::endpoint!(
+        ProductGetPublishProductLimitResponse, super::super::Doudian, "doudian" "product"
+        "product.getPublishProductLimit" Post "/product/getPublishProductLimit"
+        "Read the shop's product publishing limits."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `product.getRecommendName` (`POST /product/getRecommendName`): 调用该接口前，请先使用【/product/getProductUpdateRule】接口查询类目id响应结果recommend_name_rule.satisfy_prefix是否=true，当类目id为true时，再使用该接口查询类目id的推荐结果，当类目id为false时该接口查询结果会为空。 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetRecommendNameRequest {
+    /// 暂时仅开放一种场景：1. product_name_prefix，表示基于 命中的商品类目属性 推荐 商品标题前缀
+    pub scene: Option<Vec<String>>,
+    /// 商品叶子类目id，请先使用【/product/getProductUpdateRule】接口查询类目id查看recommend_name_rule. satisfy_prefix是否=true
+    pub category_leaf_id: Option<i64>,
+    /// 一级类目id，scene为product_name_prefix时必传，没有时传0 Required.
+    pub first_cid: i64,
+    /// 一级类目名，scene为product_name_prefix时必传 Required.
+    pub first_cid_name: String,
+    /// 二级类目id，scene为product_name_prefix时必传，没有时传0 Required.
+    pub second_cid: i64,
+    /// 二级类目名，scene为product_name_prefix时必传 Required.
+    pub second_cid_name: String,
+    /// 三级类目id，scene为product_name_prefix时必传，没有时传0 Required.
+    pub third_cid: i64,
+    /// 三级类目名，scene为product_name_prefix时必传 Required.
+    pub third_cid_name: String,
+    /// 商品类目属性，参考"select_property":{"1687":[{"value":0,"name":"填入品牌名"}],"3320":[{"value":18972,"name":"99新"}]}
+    pub select_property: Option<::serde_json::Value>,
+}
+::shop_api::object!(
+    ProductGetRecommendNameRequest { scene, category_leaf_id, first_cid, first_cid_name,
+    second_cid, second_cid_name, third_cid, third_cid_name, select_property }
+);
+/// Response data of `product.getRecommendName` ([`ProductGetRecommendNameRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetRecommendNameResponse {
+    /// 商品标题推荐结果，当返回值为空时，使用【/product/getProductUpdateRule】接口查询类目id查看recommend_name_rule.satisfy_prefix是否=true
+    pub recommend_name: Option<Vec<RecommendNameItem>>,
+}
+::shop_api::object!(ProductGetRecommendNameResponse { recommend_name });
+impl ::shop_api::runtime::ApiRequest for ProductGetRecommendNameRequest {
+    ::shop_api::endpoint!(
+        ProductGetRecommendNameResponse, super::super::Doudian, "doudian" "product"
+        "product.getRecommendName" Post "/product/getRecommendName"
+        "调用该接口前，请先使用【/product/getProductUpdateRule】接口查询类目id响应结果recommend_name_rule.satisfy_prefix是否=true，当类目id为true时，再使用该接口查询类目id的推荐结果，当类目id为false时该接口查询结果会为空。"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true["first_cid"
+        "first_cid_name" "second_cid" "second_cid_name" "third_cid" "third_cid_name"]
+    );
+}
+/// Request of `product.getSchema` (`POST /product/getSchema`): Read the publishing schema (model) of a category or product. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetSchemaRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub category_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub product_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub spu_id: Option<::serde_json::Value>,
+}
+::shop_api::object!(ProductGetSchemaRequest { category_id, product_id, spu_id });
+/// Response data of `product.getSchema` ([`ProductGetSchemaRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetSchemaResponse {}
+::shop_api::object!(ProductGetSchemaResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductGetSchemaRequest {
+    ::shop_api::endpoint!(
+        ProductGetSchemaResponse, super::super::Doudian, "doudian" "product"
+        "product.getSchema" Post "/product/getSchema"
+        "Read the publishing schema (model) of a category or product."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `product.isv.createProductFromSupplyPlatform` (`POST /product/isv/createProductFromSupplyPlatform`): Create a product from a supply-platform clue (ISV). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductIsvCreateProductFromSupplyPlatformRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub query_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub product_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub origin: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub clue_id: Option<::serde_json::Value>,
+}
+::shop_api::object!(
+    ProductIsvCreateProductFromSupplyPlatformRequest { query_id, product_id, origin,
+    clue_id }
+);
+/// Response data of `product.isv.createProductFromSupplyPlatform` ([`ProductIsvCreateProductFromSupplyPlatformRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductIsvCreateProductFromSupplyPlatformResponse {}
+::shop_api::object!(ProductIsvCreateProductFromSupplyPlatformResponse {});
+impl ::shop_api::runtime::ApiRequest
+for ProductIsvCreateProductFromSupplyPlatformRequest {
+    ::shop_api::endpoint!(
+        ProductIsvCreateProductFromSupplyPlatformResponse, super::super::Doudian,
+        "doudian" "product" "product.isv.createProductFromSupplyPlatform" Post
+        "/product/isv/createProductFromSupplyPlatform"
+        "Create a product from a supply-platform clue (ISV)."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `product.isv.saveGoodsSupplyStatus` (`POST /product/isv/saveGoodsSupplyStatus`): Save the goods supply status of a platform (ISV). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductIsvSaveGoodsSupplyStatusRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub status: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub platform: Option<::serde_json::Value>,
+}
+::shop_api::object!(ProductIsvSaveGoodsSupplyStatusRequest { status, platform });
+/// Response data of `product.isv.saveGoodsSupplyStatus` ([`ProductIsvSaveGoodsSupplyStatusRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductIsvSaveGoodsSupplyStatusResponse {}
+::shop_api::object!(ProductIsvSaveGoodsSupplyStatusResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductIsvSaveGoodsSupplyStatusRequest {
+    ::shop_api::endpoint!(
+        ProductIsvSaveGoodsSupplyStatusResponse, super::super::Doudian, "doudian"
+        "product" "product.isv.saveGoodsSupplyStatus" Post
+        "/product/isv/saveGoodsSupplyStatus"
+        "Save the goods supply status of a platform (ISV)."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `product.isv.scanClue` (`POST /product/isv/scanClue`): Scan the business-opportunity clues (ISV). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductIsvScanClueRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub clue_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub source_channel_code: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub page_size: Option<::serde_json::Value>,
+}
+::shop_api::object!(
+    ProductIsvScanClueRequest { clue_id, source_channel_code, page_size }
+);
+/// Response data of `product.isv.scanClue` ([`ProductIsvScanClueRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductIsvScanClueResponse {}
+::shop_api::object!(ProductIsvScanClueResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductIsvScanClueRequest {
+    ::shop_api::endpoint!(
+        ProductIsvScanClueResponse, super::super::Doudian, "doudian" "product"
+        "product.isv.scanClue" Post "/product/isv/scanClue"
+        "Scan the business-opportunity clues (ISV)."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `product.launchProduct` (`POST /product/launchProduct`): Launch (publish) a product. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductLaunchProductRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub product_id: Option<::serde_json::Value>,
+}
+::shop_api::object!(ProductLaunchProductRequest { product_id });
+/// Response data of `product.launchProduct` ([`ProductLaunchProductRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductLaunchProductResponse {}
+::shop_api::object!(ProductLaunchProductResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductLaunchProductRequest {
+    ::shop_api::endpoint!(
+        ProductLaunchProductResponse, super::super::Doudian, "doudian" "product"
+        "product.launchProduct" Post "/product/launchProduct"
+        "Launch (publish) a product." "https://op.jinritemai.com/docs/api-docs/"[] false
+        false[]
+    );
+}
+/// Request of `product.listChannelProduct` (`POST /product/listChannelProduct`): 检索渠道商品 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductListChannelProductRequest {
+    /// 主商品ID。不需要此查询条件可传0 Required.
+    pub main_product_id: i64,
+    /// 渠道ID
+    pub channel_id: Option<Vec<i64>>,
+    /// 渠道类型：3商家自卖，4达人带货
+    pub channel_type: Option<Vec<i64>>,
+    /// 绑定的达人ID
+    pub kol_id: Option<Vec<i64>>,
+    /// 渠道品状态：0下架，2上架，3封禁
+    pub status: Option<i64>,
+    /// 有效期开始时间
+    pub start_time: Option<String>,
+    /// 有效期结束时间
+    pub end_time: Option<String>,
+    /// 第几页，从1开始 Required.
+    pub page: i64,
+    /// 每页数量，默认20，最多50 Required.
+    pub size: i64,
+}
+::shop_api::object!(
+    ProductListChannelProductRequest { main_product_id, channel_id, channel_type, kol_id,
+    status, start_time, end_time, page, size }
+);
+/// Response data of `product.listChannelProduct` ([`ProductListChannelProductRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductListChannelProductResponse {
+    /// 渠道品列表
+    pub data: Option<Vec<ListChannelProductDataItem>>,
+    /// 总数
+    pub total: Option<i64>,
+    /// 当前页面数
+    pub page: Option<i64>,
+    /// 每页数目大小
+    pub size: Option<i64>,
+    /// 渠道品主图信息
+    pub main_img_material: Option<MainImgMaterialItem>,
+    /// 渠道品详情图信息
+    pub detail_brief_material: Option<MainImgMaterialItem>,
+}
+::shop_api::object!(
+    ProductListChannelProductResponse { data, total, page, size, main_img_material,
+    detail_brief_material }
+);
+impl ::shop_api::runtime::ApiRequest for ProductListChannelProductRequest {
+    ::shop_api::endpoint!(
+        ProductListChannelProductResponse, super::super::Doudian, "doudian" "product"
+        "product.listChannelProduct" Post "/product/listChannelProduct"
+        "检索渠道商品" "https://op.jinritemai.com/docs/api-docs/"[] false
+        true["main_product_id" "page" "size"] page "page" "size" 1 _ "data" "total"
+    );
+}
+impl ::shop_api::runtime::Paginated for ProductListChannelProductRequest {
+    type Item = ListChannelProductDataItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page = n;
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.data.unwrap_or_default(),
+            self.page,
+            1,
+            Some(self.size),
+            resp.total,
+            None,
+        )
+    }
+}
+/// Request of `product.offlineChannelProduct` (`POST /product/offlineChannelProduct`): 下架渠道商品 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductOfflineChannelProductRequest {
+    /// 主商品ID Required.
+    pub main_product_id: i64,
+    /// 渠道ID Required.
+    pub channel_id: i64,
+    /// 渠道类型,3：商家自卖,4：达人带货 Required.
+    pub channel_type: i64,
+}
+::shop_api::object!(
+    ProductOfflineChannelProductRequest { main_product_id, channel_id, channel_type }
+);
+/// Response data of `product.offlineChannelProduct` ([`ProductOfflineChannelProductRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductOfflineChannelProductResponse {}
+::shop_api::object!(ProductOfflineChannelProductResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductOfflineChannelProductRequest {
+    ::shop_api::endpoint!(
+        ProductOfflineChannelProductResponse, super::super::Doudian, "doudian" "product"
+        "product.offlineChannelProduct" Post "/product/offlineChannelProduct"
+        "下架渠道商品" "https://op.jinritemai.com/docs/api-docs/"[] false
+        false["main_product_id" "channel_id" "channel_type"]
+    );
+}
+/// Request of `product.onlineChannelProduct` (`POST /product/onlineChannelProduct`): 上架渠道品 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductOnlineChannelProductRequest {
+    /// 主商品ID Required.
+    pub main_product_id: i64,
+    /// 渠道ID Required.
+    pub channel_id: i64,
+    /// 渠道类型。不支持修改。,3：商家自卖,4：达人带货 Required.
+    pub channel_type: i64,
+}
+::shop_api::object!(
+    ProductOnlineChannelProductRequest { main_product_id, channel_id, channel_type }
+);
+/// Response data of `product.onlineChannelProduct` ([`ProductOnlineChannelProductRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductOnlineChannelProductResponse {}
+::shop_api::object!(ProductOnlineChannelProductResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductOnlineChannelProductRequest {
+    ::shop_api::endpoint!(
+        ProductOnlineChannelProductResponse, super::super::Doudian, "doudian" "product"
+        "product.onlineChannelProduct" Post "/product/onlineChannelProduct"
+        "上架渠道品" "https://op.jinritemai.com/docs/api-docs/"[] false
+        false["main_product_id" "channel_id" "channel_type"]
+    );
+}
+/// Request of `product.openAutoSizeTemplateOptimize` (`POST /product/openAutoSizeTemplateOptimize`): Turn on automatic size-chart optimisation for the shop. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductOpenAutoSizeTemplateOptimizeRequest {}
+::shop_api::object!(ProductOpenAutoSizeTemplateOptimizeRequest {});
+/// Response data of `product.openAutoSizeTemplateOptimize` ([`ProductOpenAutoSizeTemplateOptimizeRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductOpenAutoSizeTemplateOptimizeResponse {}
+::shop_api::object!(ProductOpenAutoSizeTemplateOptimizeResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductOpenAutoSizeTemplateOptimizeRequest {
+    ::shop_api::endpoint!(
+        ProductOpenAutoSizeTemplateOptimizeResponse, super::super::Doudian, "doudian"
+        "product" "product.openAutoSizeTemplateOptimize" Post
+        "/product/openAutoSizeTemplateOptimize"
+        "Turn on automatic size-chart optimisation for the shop."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `product.openPropAutoOptimize` (`POST /product/openPropAutoOptimize`): Turn on automatic property optimisation for the shop. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductOpenPropAutoOptimizeRequest {}
+::shop_api::object!(ProductOpenPropAutoOptimizeRequest {});
+/// Response data of `product.openPropAutoOptimize` ([`ProductOpenPropAutoOptimizeRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductOpenPropAutoOptimizeResponse {}
+::shop_api::object!(ProductOpenPropAutoOptimizeResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductOpenPropAutoOptimizeRequest {
+    ::shop_api::endpoint!(
+        ProductOpenPropAutoOptimizeResponse, super::super::Doudian, "doudian" "product"
+        "product.openPropAutoOptimize" Post "/product/openPropAutoOptimize"
+        "Turn on automatic property optimisation for the shop."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `product.previewChannelProduct` (`POST /product/previewChannelProduct`): 预览渠道品信息 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductPreviewChannelProductRequest {
+    /// 主商品ID Required.
+    pub main_product_id: i64,
+    /// 渠道ID Required.
+    pub channel_id: i64,
+    /// 渠道类型 Required.
+    pub channel_type: i64,
+}
+::shop_api::object!(
+    ProductPreviewChannelProductRequest { main_product_id, channel_id, channel_type }
+);
+/// Response data of `product.previewChannelProduct` ([`ProductPreviewChannelProductRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductPreviewChannelProductResponse {
+    /// 主商品ID
+    pub main_product_id: Option<i64>,
+    /// 渠道ID
+    pub channel_id: Option<i64>,
+    /// 渠道类型
+    pub channel_type: Option<i64>,
+    /// 渠道品标题
+    pub name: Option<String>,
+    /// 有效期开始时间
+    pub start_time: Option<String>,
+    /// 有效期结束时间
+    pub end_time: Option<String>,
+    /// 价格是否跟随主品
+    pub price_follow_main: Option<bool>,
+    /// 库存是否与主品共享
+    pub share_main_stock: Option<bool>,
+    /// 是否『达人专属』渠道品
+    pub is_kol_exclusive: Option<bool>,
+    /// 渠道品状态,0：下架,2：上架,3：封禁
+    pub status: Option<i64>,
+    /// 限购信息
+    pub channel_buy_limit: Option<ChannelBuyLimitItem>,
+    /// SKU信息
+    pub sku_channel: Option<Vec<PreviewChannelProductSkuChannelItem>>,
+    /// 渠道品主图信息
+    pub main_img_material: Option<PreviewChannelProductMainImgMaterialItem>,
+    /// 渠道品详情图信息
+    pub detail_brief_material: Option<PreviewChannelProductMainImgMaterialItem>,
+    /// 运费模板配置
+    pub freight_template: Option<FreightTemplateItem>,
+}
+::shop_api::object!(
+    ProductPreviewChannelProductResponse { main_product_id, channel_id, channel_type,
+    name, start_time, end_time, price_follow_main, share_main_stock, is_kol_exclusive,
+    status, channel_buy_limit, sku_channel, main_img_material, detail_brief_material,
+    freight_template }
+);
+impl ::shop_api::runtime::ApiRequest for ProductPreviewChannelProductRequest {
+    ::shop_api::endpoint!(
+        ProductPreviewChannelProductResponse, super::super::Doudian, "doudian" "product"
+        "product.previewChannelProduct" Post "/product/previewChannelProduct"
+        "预览渠道品信息" "https://op.jinritemai.com/docs/api-docs/"[] false
+        true["main_product_id" "channel_id" "channel_type"]
+    );
+}
+/// Request of `product.publishPreCheck` (`POST /product/publishPreCheck`): Check before publishing whether a product may be published in a category. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductPublishPreCheckRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub check_types: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub category_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub out_product_id: Option<::serde_json::Value>,
+}
+::shop_api::object!(
+    ProductPublishPreCheckRequest { check_types, category_id, out_product_id }
+);
+/// Response data of `product.publishPreCheck` ([`ProductPublishPreCheckRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductPublishPreCheckResponse {}
+::shop_api::object!(ProductPublishPreCheckResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductPublishPreCheckRequest {
+    ::shop_api::endpoint!(
+        ProductPublishPreCheckResponse, super::super::Doudian, "doudian" "product"
+        "product.publishPreCheck" Post "/product/publishPreCheck"
+        "Check before publishing whether a product may be published in a category."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `product.queryAutoSizeTemplateOptimizeConfig` (`POST /product/queryAutoSizeTemplateOptimizeConfig`): Read the shop's automatic size-chart optimisation setting. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductQueryAutoSizeTemplateOptimizeConfigRequest {}
+::shop_api::object!(ProductQueryAutoSizeTemplateOptimizeConfigRequest {});
+/// Response data of `product.queryAutoSizeTemplateOptimizeConfig` ([`ProductQueryAutoSizeTemplateOptimizeConfigRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductQueryAutoSizeTemplateOptimizeConfigResponse {}
+::shop_api::object!(ProductQueryAutoSizeTemplateOptimizeConfigResponse {});
+impl ::shop_api::runtime::ApiRequest
+for ProductQueryAutoSizeTemplateOptimizeConfigRequest {
+    ::shop_api::endpoint!(
+        ProductQueryAutoSizeTemplateOptimizeConfigResponse, super::super::Doudian,
+        "doudian" "product" "product.queryAutoSizeTemplateOptimizeConfig" Post
+        "/product/queryAutoSizeTemplateOptimizeConfig"
+        "Read the shop's automatic size-chart optimisation setting."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `product.queryPropAutoOptimizeConfig` (`POST /product/queryPropAutoOptimizeConfig`): Read the shop's automatic property optimisation setting. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductQueryPropAutoOptimizeConfigRequest {}
+::shop_api::object!(ProductQueryPropAutoOptimizeConfigRequest {});
+/// Response data of `product.queryPropAutoOptimizeConfig` ([`ProductQueryPropAutoOptimizeConfigRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductQueryPropAutoOptimizeConfigResponse {}
+::shop_api::object!(ProductQueryPropAutoOptimizeConfigResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductQueryPropAutoOptimizeConfigRequest {
+    ::shop_api::endpoint!(
+        ProductQueryPropAutoOptimizeConfigResponse, super::super::Doudian, "doudian"
+        "product" "product.queryPropAutoOptimizeConfig" Post
+        "/product/queryPropAutoOptimizeConfig"
+        "Read the shop's automatic property optimisation setting."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `product.recommendProperties` (`POST /product/recommendProperties`): Recommend category properties from materials, images or the name. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductRecommendPropertiesRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub category_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub material_ids: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub img_urls: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub name: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub product_format: Option<::serde_json::Value>,
+}
+::shop_api::object!(
+    ProductRecommendPropertiesRequest { category_id, material_ids, img_urls, name,
+    product_format }
+);
+/// Response data of `product.recommendProperties` ([`ProductRecommendPropertiesRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductRecommendPropertiesResponse {}
+::shop_api::object!(ProductRecommendPropertiesResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductRecommendPropertiesRequest {
+    ::shop_api::endpoint!(
+        ProductRecommendPropertiesResponse, super::super::Doudian, "doudian" "product"
+        "product.recommendProperties" Post "/product/recommendProperties"
+        "Recommend category properties from materials, images or the name."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `product.removeChannelProduct` (`POST /product/removeChannelProduct`): 删除渠道品 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductRemoveChannelProductRequest {
+    /// 主商品ID Required.
+    pub main_product_id: i64,
+    /// 渠道ID Required.
+    pub channel_id: i64,
+    /// 渠道类型,3：商家自卖,4：达人带货 Required.
+    pub channel_type: i64,
+}
+::shop_api::object!(
+    ProductRemoveChannelProductRequest { main_product_id, channel_id, channel_type }
+);
+/// Response data of `product.removeChannelProduct` ([`ProductRemoveChannelProductRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductRemoveChannelProductResponse {}
+::shop_api::object!(ProductRemoveChannelProductResponse {});
+impl ::shop_api::runtime::ApiRequest for ProductRemoveChannelProductRequest {
+    ::shop_api::endpoint!(
+        ProductRemoveChannelProductResponse, super::super::Doudian, "doudian" "product"
+        "product.removeChannelProduct" Post "/product/removeChannelProduct"
+        "删除渠道品" "https://op.jinritemai.com/docs/api-docs/"[] false
+        false["main_product_id" "channel_id" "channel_type"]
+    );
+}
+/// Request of `product.salesInherit.permission` (`POST /product/salesInherit/permission`): 查询店铺是否具有全网销量权限，有返回为true，无返回false； — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductSalesInheritPermissionRequest {}
+::shop_api::object!(ProductSalesInheritPermissionRequest {});
+/// Response data of `product.salesInherit.permission` ([`ProductSalesInheritPermissionRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductSalesInheritPermissionResponse {
+    /// true-有权限；false-无权限
+    pub success: Option<bool>,
+}
+::shop_api::object!(ProductSalesInheritPermissionResponse { success });
+impl ::shop_api::runtime::ApiRequest for ProductSalesInheritPermissionRequest {
+    ::shop_api::endpoint!(
+        ProductSalesInheritPermissionResponse, super::super::Doudian, "doudian" "product"
+        "product.salesInherit.permission" Post "/product/salesInherit/permission"
+        "查询店铺是否具有全网销量权限，有返回为true，无返回false；"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
+    );
+}
+/// Request of `product.salesInherit.submit` (`POST /product/salesInherit/submit`): 1、提报全网销量（批量），一次最多提报20条，提交成功仅表示提交成功，不表示审核通过; 2、submit_sales_num最小销量上传销量不能低于100个，注意submit_sales_num为商家提交销量，实际展示销量以【/product/salesInherit/submitList】查询接口返回的实际销量展示为准。 3、提交成功后会有审核，工作日审核周期1~3个工作日，节假日顺延；请做好销量查询接口【/product/salesInherit/submitList】的定时查询逻辑，建议天维度查询审核状态即可； — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductSalesInheritSubmitRequest {
+    /// 提报记录列表（不超过20条） Required.
+    pub submit_records: Vec<SubmitRecordsItem>,
+}
+::shop_api::object!(ProductSalesInheritSubmitRequest { submit_records });
+/// Response data of `product.salesInherit.submit` ([`ProductSalesInheritSubmitRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductSalesInheritSubmitResponse {
+    /// 提报成功站内商品id列表
+    pub success_product_ids: Option<Vec<i64>>,
+    /// 提报失败商品列表
+    pub failed_product_list: Option<Vec<FailedProductListItem>>,
+}
+::shop_api::object!(
+    ProductSalesInheritSubmitResponse { success_product_ids, failed_product_list }
+);
+impl ::shop_api::runtime::ApiRequest for ProductSalesInheritSubmitRequest {
+    ::shop_api::endpoint!(
+        ProductSalesInheritSubmitResponse, super::super::Doudian, "doudian" "product"
+        "product.salesInherit.submit" Post "/product/salesInherit/submit"
+        "1、提报全网销量（批量），一次最多提报20条，提交成功仅表示提交成功，不表示审核通过; 2、submit_sales_num最小销量上传销量不能低于100个，注意submit_sales_num为商家提交销量，实际展示销量以【/product/salesInherit/submitList】查询接口返回的实际销量展示为准。 3、提交成功后会有审核，工作日审核周期1~3个工作日，节假日顺延；请做好销量查询接口【/product/salesInherit/submitList】的定时查询逻辑，建议天维度查询审核状态即可；"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true["submit_records"]
+    );
+}
+/// Request of `product.salesInherit.submitList` (`POST /product/salesInherit/submitList`): 批量查询店铺商品全网销量信息 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductSalesInheritSubmitListRequest {
+    /// 抖店店铺商品id列表,最大支持50条；
+    pub product_ids: Option<Vec<i64>>,
+    /// 站外商品id列表（与站内商品id条件取）；最大支持50条；
+    pub outside_product_ids: Option<Vec<i64>>,
+    /// 分页参数 Required.
+    pub page: PageItem,
+}
+::shop_api::object!(
+    ProductSalesInheritSubmitListRequest { product_ids, outside_product_ids, page }
+);
+/// Response data of `product.salesInherit.submitList` ([`ProductSalesInheritSubmitListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductSalesInheritSubmitListResponse {
+    /// 全网销量记录列表
+    pub sales_extend_record_list: Option<Vec<SalesExtendRecordListItem>>,
+    /// 总条数
+    pub total: Option<i64>,
+}
+::shop_api::object!(
+    ProductSalesInheritSubmitListResponse { sales_extend_record_list, total }
+);
+impl ::shop_api::runtime::ApiRequest for ProductSalesInheritSubmitListRequest {
+    ::shop_api::endpoint!(
+        ProductSalesInheritSubmitListResponse, super::super::Doudian, "doudian" "product"
+        "product.salesInherit.submitList" Post "/product/salesInherit/submitList"
+        "批量查询店铺商品全网销量信息"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true["page"]
+    );
+}
+/// Request of `product.updateChannelProduct` (`POST /product/updateChannelProduct`): 编辑渠道商品 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductUpdateChannelProductRequest {
+    /// 主商品ID Required.
+    pub main_product_id: i64,
+    /// 渠道ID Required.
+    pub channel_id: i64,
+    /// 渠道类型。不支持修改。,3：商家自卖,4：达人带货 Required.
+    pub channel_type: i64,
+    /// 渠道品定制标题，必填 Required.
+    pub name: String,
+    /// 渠道品定制主图，最高支持5张。可省略，默认使用主商品主图列表
+    pub main_img_list: Option<Vec<String>>,
+    /// 有效期开始时间
+    pub start_time: Option<String>,
+    /// 有效期结束时间
+    pub end_time: Option<String>,
+    /// 渠道品SKU价格是否跟随主品 Required.
+    pub price_follow_main: bool,
+    /// 渠道品SKU库存是否与主商品共享库存 Required.
+    pub share_main_stock: bool,
+    /// 是否『达人专属』渠道品，不支持修改 Required.
+    pub is_kol_exclusive: bool,
+    /// 渠道品限购信息
+    pub channel_buy_limit: Option<ChannelBuyLimitItem>,
+    /// 渠道SKU相关信息 Required.
+    pub sku_channel: Vec<SkuChannelItem>,
+    /// 渠道品定制详情图，最高支持50张。可省略，默认使用主商品详情图列表
+    pub detail_brief_img: Option<Vec<String>>,
+    /// 运费模板
+    pub freight_template: Option<FreightTemplateItem>,
+}
+::shop_api::object!(
+    ProductUpdateChannelProductRequest { main_product_id, channel_id, channel_type, name,
+    main_img_list, start_time, end_time, price_follow_main, share_main_stock,
+    is_kol_exclusive, channel_buy_limit, sku_channel, detail_brief_img, freight_template
+    }
+);
+/// Response data of `product.updateChannelProduct` ([`ProductUpdateChannelProductRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductUpdateChannelProductResponse {
+    /// 店铺ID
+    pub shop_id: Option<i64>,
+    /// 主商品ID
+    pub product_id: Option<i64>,
+    /// 渠道信息
+    pub channel: Option<ChannelItem>,
+    /// 是否『达人专属』渠道品
+    pub is_kol_exclusive: Option<bool>,
+}
+::shop_api::object!(
+    ProductUpdateChannelProductResponse { shop_id, product_id, channel, is_kol_exclusive
+    }
+);
+impl ::shop_api::runtime::ApiRequest for ProductUpdateChannelProductRequest {
+    ::shop_api::endpoint!(
+        ProductUpdateChannelProductResponse, super::super::Doudian, "doudian" "product"
+        "product.updateChannelProduct" Post "/product/updateChannelProduct"
+        "编辑渠道商品" "https://op.jinritemai.com/docs/api-docs/"[] false
+        true["main_product_id" "channel_id" "channel_type" "name" "price_follow_main"
+        "share_main_stock" "is_kol_exclusive" "sku_channel"]
+    );
+}
 impl super::super::Client {
     /// List the shop's products, filtered by status, audit status, time window, name or IDs (`product.listV2`, [official documentation](https://op.jinritemai.com/docs/api-docs/14/633)). Idempotent: retried on transport errors and 5xx.
     pub async fn product_list_v2(
@@ -2596,6 +4037,267 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductSetOnlineResponse> {
         self.execute(req).await
     }
+    /// List category dimensions by level, name or parent (`product.CategoryDimList`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_category_dim_list(
+        &self,
+        req: &ProductCategoryDimListRequest,
+    ) -> ::shop_api::runtime::Result<ProductCategoryDimListResponse> {
+        self.execute(req).await
+    }
+    /// 为主商品创建销售渠道商品 (`product.addChannelProduct`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_add_channel_product(
+        &self,
+        req: &ProductAddChannelProductRequest,
+    ) -> ::shop_api::runtime::Result<ProductAddChannelProductResponse> {
+        self.execute(req).await
+    }
+    /// Create a product from a category schema (model) (`product.addSchema`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_add_schema(
+        &self,
+        req: &ProductAddSchemaRequest,
+    ) -> ::shop_api::runtime::Result<ProductAddSchemaResponse> {
+        self.execute(req).await
+    }
+    /// Apply a material video as a product's main-picture video (`product.applyMainPicVideo`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_apply_main_pic_video(
+        &self,
+        req: &ProductApplyMainPicVideoRequest,
+    ) -> ::shop_api::runtime::Result<ProductApplyMainPicVideoResponse> {
+        self.execute(req).await
+    }
+    /// Grant or revoke automatic rectification after audit (`product.auditAutoRectifyGrant`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_audit_auto_rectify_grant(
+        &self,
+        req: &ProductAuditAutoRectifyGrantRequest,
+    ) -> ::shop_api::runtime::Result<ProductAuditAutoRectifyGrantResponse> {
+        self.execute(req).await
+    }
+    /// 根据结构体入参，构建并返回素材图片 (`product.batchCreatePrettifyPic`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_batch_create_prettify_pic(
+        &self,
+        req: &ProductBatchCreatePrettifyPicRequest,
+    ) -> ::shop_api::runtime::Result<ProductBatchCreatePrettifyPicResponse> {
+        self.execute(req).await
+    }
+    /// Read the locks of products in a batch (`product.batchGetProductLocks`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_batch_get_product_locks(
+        &self,
+        req: &ProductBatchGetProductLocksRequest,
+    ) -> ::shop_api::runtime::Result<ProductBatchGetProductLocksResponse> {
+        self.execute(req).await
+    }
+    /// 取消正在审核中的商品 (`product.cancelAudit`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_cancel_audit(
+        &self,
+        req: &ProductCancelAuditRequest,
+    ) -> ::shop_api::runtime::Result<ProductCancelAuditResponse> {
+        self.execute(req).await
+    }
+    /// Delete size-chart component templates in a batch (`product.datchDelComponentTemplate`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_datch_del_component_template(
+        &self,
+        req: &ProductDatchDelComponentTemplateRequest,
+    ) -> ::shop_api::runtime::Result<ProductDatchDelComponentTemplateResponse> {
+        self.execute(req).await
+    }
+    /// Remove a product's main-picture video (`product.delProductMainPicVideo`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_del_product_main_pic_video(
+        &self,
+        req: &ProductDelProductMainPicVideoRequest,
+    ) -> ::shop_api::runtime::Result<ProductDelProductMainPicVideoResponse> {
+        self.execute(req).await
+    }
+    /// Check a product draft against the quality diagnosis rules (`product.diagnoseCheck`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_diagnose_check(
+        &self,
+        req: &ProductDiagnoseCheckRequest,
+    ) -> ::shop_api::runtime::Result<ProductDiagnoseCheckResponse> {
+        self.execute(req).await
+    }
+    /// Edit a product with a category schema (model) (`product.editSchema`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_edit_schema(
+        &self,
+        req: &ProductEditSchemaRequest,
+    ) -> ::shop_api::runtime::Result<ProductEditSchemaResponse> {
+        self.execute(req).await
+    }
+    /// 获取级联属性，当前属性有下级属性值，选中当前属性值，通过此接口请求下级级联属性值； (`product.getCascadeValue`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_get_cascade_value(
+        &self,
+        req: &ProductGetCascadeValueRequest,
+    ) -> ::shop_api::runtime::Result<ProductGetCascadeValueResponse> {
+        self.execute(req).await
+    }
+    /// 查询属性项的属性值信息 (`product.getCategoryPropertyValue`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_get_category_property_value(
+        &self,
+        req: &ProductGetCategoryPropertyValueRequest,
+    ) -> ::shop_api::runtime::Result<ProductGetCategoryPropertyValueResponse> {
+        self.execute(req).await
+    }
+    /// Read the shop-level product rules (`product.getProductShopRule`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_get_product_shop_rule(
+        &self,
+        req: &ProductGetProductShopRuleRequest,
+    ) -> ::shop_api::runtime::Result<ProductGetProductShopRuleResponse> {
+        self.execute(req).await
+    }
+    /// Read the shop's product publishing limits (`product.getPublishProductLimit`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_get_publish_product_limit(
+        &self,
+        req: &ProductGetPublishProductLimitRequest,
+    ) -> ::shop_api::runtime::Result<ProductGetPublishProductLimitResponse> {
+        self.execute(req).await
+    }
+    /// 调用该接口前，请先使用【/product/getProductUpdateRule】接口查询类目id响应结果recommend_name_rule.satisfy_prefix是否=true，当类目id为true时，再使用该接口查询类目id的推荐结果，当类目id为false时该接口查询结果会为空。 (`product.getRecommendName`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_get_recommend_name(
+        &self,
+        req: &ProductGetRecommendNameRequest,
+    ) -> ::shop_api::runtime::Result<ProductGetRecommendNameResponse> {
+        self.execute(req).await
+    }
+    /// Read the publishing schema (model) of a category or product (`product.getSchema`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_get_schema(
+        &self,
+        req: &ProductGetSchemaRequest,
+    ) -> ::shop_api::runtime::Result<ProductGetSchemaResponse> {
+        self.execute(req).await
+    }
+    /// Create a product from a supply-platform clue (ISV) (`product.isv.createProductFromSupplyPlatform`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_isv_create_product_from_supply_platform(
+        &self,
+        req: &ProductIsvCreateProductFromSupplyPlatformRequest,
+    ) -> ::shop_api::runtime::Result<ProductIsvCreateProductFromSupplyPlatformResponse> {
+        self.execute(req).await
+    }
+    /// Save the goods supply status of a platform (ISV) (`product.isv.saveGoodsSupplyStatus`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_isv_save_goods_supply_status(
+        &self,
+        req: &ProductIsvSaveGoodsSupplyStatusRequest,
+    ) -> ::shop_api::runtime::Result<ProductIsvSaveGoodsSupplyStatusResponse> {
+        self.execute(req).await
+    }
+    /// Scan the business-opportunity clues (ISV) (`product.isv.scanClue`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_isv_scan_clue(
+        &self,
+        req: &ProductIsvScanClueRequest,
+    ) -> ::shop_api::runtime::Result<ProductIsvScanClueResponse> {
+        self.execute(req).await
+    }
+    /// Launch (publish) a product (`product.launchProduct`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_launch_product(
+        &self,
+        req: &ProductLaunchProductRequest,
+    ) -> ::shop_api::runtime::Result<ProductLaunchProductResponse> {
+        self.execute(req).await
+    }
+    /// 检索渠道商品 (`product.listChannelProduct`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_list_channel_product(
+        &self,
+        req: &ProductListChannelProductRequest,
+    ) -> ::shop_api::runtime::Result<ProductListChannelProductResponse> {
+        self.execute(req).await
+    }
+    /// 下架渠道商品 (`product.offlineChannelProduct`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_offline_channel_product(
+        &self,
+        req: &ProductOfflineChannelProductRequest,
+    ) -> ::shop_api::runtime::Result<ProductOfflineChannelProductResponse> {
+        self.execute(req).await
+    }
+    /// 上架渠道品 (`product.onlineChannelProduct`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_online_channel_product(
+        &self,
+        req: &ProductOnlineChannelProductRequest,
+    ) -> ::shop_api::runtime::Result<ProductOnlineChannelProductResponse> {
+        self.execute(req).await
+    }
+    /// Turn on automatic size-chart optimisation for the shop (`product.openAutoSizeTemplateOptimize`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_open_auto_size_template_optimize(
+        &self,
+        req: &ProductOpenAutoSizeTemplateOptimizeRequest,
+    ) -> ::shop_api::runtime::Result<ProductOpenAutoSizeTemplateOptimizeResponse> {
+        self.execute(req).await
+    }
+    /// Turn on automatic property optimisation for the shop (`product.openPropAutoOptimize`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_open_prop_auto_optimize(
+        &self,
+        req: &ProductOpenPropAutoOptimizeRequest,
+    ) -> ::shop_api::runtime::Result<ProductOpenPropAutoOptimizeResponse> {
+        self.execute(req).await
+    }
+    /// 预览渠道品信息 (`product.previewChannelProduct`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_preview_channel_product(
+        &self,
+        req: &ProductPreviewChannelProductRequest,
+    ) -> ::shop_api::runtime::Result<ProductPreviewChannelProductResponse> {
+        self.execute(req).await
+    }
+    /// Check before publishing whether a product may be published in a category (`product.publishPreCheck`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_publish_pre_check(
+        &self,
+        req: &ProductPublishPreCheckRequest,
+    ) -> ::shop_api::runtime::Result<ProductPublishPreCheckResponse> {
+        self.execute(req).await
+    }
+    /// Read the shop's automatic size-chart optimisation setting (`product.queryAutoSizeTemplateOptimizeConfig`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_query_auto_size_template_optimize_config(
+        &self,
+        req: &ProductQueryAutoSizeTemplateOptimizeConfigRequest,
+    ) -> ::shop_api::runtime::Result<
+        ProductQueryAutoSizeTemplateOptimizeConfigResponse,
+    > {
+        self.execute(req).await
+    }
+    /// Read the shop's automatic property optimisation setting (`product.queryPropAutoOptimizeConfig`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_query_prop_auto_optimize_config(
+        &self,
+        req: &ProductQueryPropAutoOptimizeConfigRequest,
+    ) -> ::shop_api::runtime::Result<ProductQueryPropAutoOptimizeConfigResponse> {
+        self.execute(req).await
+    }
+    /// Recommend category properties from materials, images or the name (`product.recommendProperties`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_recommend_properties(
+        &self,
+        req: &ProductRecommendPropertiesRequest,
+    ) -> ::shop_api::runtime::Result<ProductRecommendPropertiesResponse> {
+        self.execute(req).await
+    }
+    /// 删除渠道品 (`product.removeChannelProduct`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_remove_channel_product(
+        &self,
+        req: &ProductRemoveChannelProductRequest,
+    ) -> ::shop_api::runtime::Result<ProductRemoveChannelProductResponse> {
+        self.execute(req).await
+    }
+    /// 查询店铺是否具有全网销量权限，有返回为true，无返回false； (`product.salesInherit.permission`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_sales_inherit_permission(
+        &self,
+        req: &ProductSalesInheritPermissionRequest,
+    ) -> ::shop_api::runtime::Result<ProductSalesInheritPermissionResponse> {
+        self.execute(req).await
+    }
+    /// 1、提报全网销量（批量），一次最多提报20条，提交成功仅表示提交成功，不表示审核通过; 2、submit_sales_num最小销量上传销量不能低于100个，注意submit_sales_num为商家提交销量，实际展示销量以【/product/salesInherit/submitList】查询接口返回的实际销量展示为准。 3、提交成功后会有审核，工作日审核周期1~3个工作日，节假日顺延；请做好销量查询接口【/product/salesInherit/submitList】的定时查询逻辑，建议天维度查询审核状态即可； (`product.salesInherit.submit`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_sales_inherit_submit(
+        &self,
+        req: &ProductSalesInheritSubmitRequest,
+    ) -> ::shop_api::runtime::Result<ProductSalesInheritSubmitResponse> {
+        self.execute(req).await
+    }
+    /// 批量查询店铺商品全网销量信息 (`product.salesInherit.submitList`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_sales_inherit_submit_list(
+        &self,
+        req: &ProductSalesInheritSubmitListRequest,
+    ) -> ::shop_api::runtime::Result<ProductSalesInheritSubmitListResponse> {
+        self.execute(req).await
+    }
+    /// 编辑渠道商品 (`product.updateChannelProduct`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn product_update_channel_product(
+        &self,
+        req: &ProductUpdateChannelProductRequest,
+    ) -> ::shop_api::runtime::Result<ProductUpdateChannelProductResponse> {
+        self.execute(req).await
+    }
 }
 ::shop_api::module_index!(
     super::super::Doudian; ProductListV2Request, ProductDetailRequest,
@@ -2607,5 +4309,24 @@ impl super::super::Client {
     ProductGetComponentTemplateRequest, ProductGetProductUpdateRuleRequest,
     ProductQualificationConfigRequest, ProductQualityDetailRequest,
     ProductQualityListRequest, ProductQualityTaskRequest, ProductSetOfflineRequest,
-    ProductSetOnlineRequest
+    ProductSetOnlineRequest, ProductCategoryDimListRequest,
+    ProductAddChannelProductRequest, ProductAddSchemaRequest,
+    ProductApplyMainPicVideoRequest, ProductAuditAutoRectifyGrantRequest,
+    ProductBatchCreatePrettifyPicRequest, ProductBatchGetProductLocksRequest,
+    ProductCancelAuditRequest, ProductDatchDelComponentTemplateRequest,
+    ProductDelProductMainPicVideoRequest, ProductDiagnoseCheckRequest,
+    ProductEditSchemaRequest, ProductGetCascadeValueRequest,
+    ProductGetCategoryPropertyValueRequest, ProductGetProductShopRuleRequest,
+    ProductGetPublishProductLimitRequest, ProductGetRecommendNameRequest,
+    ProductGetSchemaRequest, ProductIsvCreateProductFromSupplyPlatformRequest,
+    ProductIsvSaveGoodsSupplyStatusRequest, ProductIsvScanClueRequest,
+    ProductLaunchProductRequest, ProductListChannelProductRequest,
+    ProductOfflineChannelProductRequest, ProductOnlineChannelProductRequest,
+    ProductOpenAutoSizeTemplateOptimizeRequest, ProductOpenPropAutoOptimizeRequest,
+    ProductPreviewChannelProductRequest, ProductPublishPreCheckRequest,
+    ProductQueryAutoSizeTemplateOptimizeConfigRequest,
+    ProductQueryPropAutoOptimizeConfigRequest, ProductRecommendPropertiesRequest,
+    ProductRemoveChannelProductRequest, ProductSalesInheritPermissionRequest,
+    ProductSalesInheritSubmitRequest, ProductSalesInheritSubmitListRequest,
+    ProductUpdateChannelProductRequest
 );

@@ -96,6 +96,31 @@ impl ::shop_api::runtime::ApiRequest for PromiseSetSkuShipTimeRequest {
         "https://op.jinritemai.com/docs/api-docs/34/569"[] false false[]
     );
 }
+/// Request of `promise.SaveTemplate` (`POST /promise/SaveTemplate`): Save a delivery-promise template. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PromiseSaveTemplateRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub template_info: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub wave_rule_configs: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub extra_info: Option<::serde_json::Value>,
+}
+::shop_api::object!(
+    PromiseSaveTemplateRequest { template_info, wave_rule_configs, extra_info }
+);
+/// Response data of `promise.SaveTemplate` ([`PromiseSaveTemplateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PromiseSaveTemplateResponse {}
+::shop_api::object!(PromiseSaveTemplateResponse {});
+impl ::shop_api::runtime::ApiRequest for PromiseSaveTemplateRequest {
+    ::shop_api::endpoint!(
+        PromiseSaveTemplateResponse, super::super::Doudian, "doudian" "promise"
+        "promise.SaveTemplate" Post "/promise/SaveTemplate"
+        "Save a delivery-promise template." "https://op.jinritemai.com/docs/api-docs/"[]
+        false false[]
+    );
+}
 impl super::super::Client {
     /// List products with their same-day or next-day shipping mode (`promise.deliveryList`, [official documentation](https://op.jinritemai.com/docs/api-docs/14/1529)). Idempotent: retried on transport errors and 5xx.
     pub async fn promise_delivery_list(
@@ -111,7 +136,15 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<PromiseSetSkuShipTimeResponse> {
         self.execute(req).await
     }
+    /// Save a delivery-promise template (`promise.SaveTemplate`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn promise_save_template(
+        &self,
+        req: &PromiseSaveTemplateRequest,
+    ) -> ::shop_api::runtime::Result<PromiseSaveTemplateResponse> {
+        self.execute(req).await
+    }
 }
 ::shop_api::module_index!(
-    super::super::Doudian; PromiseDeliveryListRequest, PromiseSetSkuShipTimeRequest
+    super::super::Doudian; PromiseDeliveryListRequest, PromiseSetSkuShipTimeRequest,
+    PromiseSaveTemplateRequest
 );

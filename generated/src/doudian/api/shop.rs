@@ -75,6 +75,54 @@ impl ::shop_api::runtime::ApiRequest for ShopGetShopCategoryRequest {
         "https://op.jinritemai.com/docs/api-docs/13/821"[IDEMPOTENT] false true["cid"]
     );
 }
+/// Request of `shop.getExperienceScore` (`POST /shop/getExperienceScore`): Read the shop's experience score. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopGetExperienceScoreRequest {}
+::shop_api::object!(ShopGetExperienceScoreRequest {});
+/// Response data of `shop.getExperienceScore` ([`ShopGetExperienceScoreRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopGetExperienceScoreResponse {}
+::shop_api::object!(ShopGetExperienceScoreResponse {});
+impl ::shop_api::runtime::ApiRequest for ShopGetExperienceScoreRequest {
+    ::shop_api::endpoint!(
+        ShopGetExperienceScoreResponse, super::super::Doudian, "doudian" "shop"
+        "shop.getExperienceScore" Post "/shop/getExperienceScore"
+        "Read the shop's experience score." "https://op.jinritemai.com/docs/api-docs/"[]
+        false false[]
+    );
+}
+/// Request of `shop.reputation` (`POST /shop/reputation`): 支持查询商家评分，包括商家体验分、商品体验分、物流体验分和商家服务分。需店铺授权 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopReputationRequest {}
+::shop_api::object!(ShopReputationRequest {});
+/// Response data of `shop.reputation` ([`ShopReputationRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopReputationResponse {
+    /// 店铺 id
+    pub shop_id: Option<i64>,
+    /// 店铺名称
+    pub shop_name: Option<String>,
+    /// 商家体验分
+    pub shop_score: Option<String>,
+    /// 商品体验分
+    pub product_score: Option<String>,
+    /// 物流体验分
+    pub logistics_score: Option<String>,
+    /// 商家服务分
+    pub service_score: Option<String>,
+}
+::shop_api::object!(
+    ShopReputationResponse { shop_id, shop_name, shop_score, product_score,
+    logistics_score, service_score }
+);
+impl ::shop_api::runtime::ApiRequest for ShopReputationRequest {
+    ::shop_api::endpoint!(
+        ShopReputationResponse, super::super::Doudian, "doudian" "shop" "shop.reputation"
+        Post "/shop/reputation"
+        "支持查询商家评分，包括商家体验分、商品体验分、物流体验分和商家服务分。需店铺授权"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
+    );
+}
 impl super::super::Client {
     /// List the brands the shop is authorized to sell (`shop.brandList`, [official documentation](https://op.jinritemai.com/docs/api-docs/13/54)). Idempotent: retried on transport errors and 5xx.
     pub async fn shop_brand_list(
@@ -90,7 +138,22 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ShopGetShopCategoryResponse> {
         self.execute(req).await
     }
+    /// Read the shop's experience score (`shop.getExperienceScore`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn shop_get_experience_score(
+        &self,
+        req: &ShopGetExperienceScoreRequest,
+    ) -> ::shop_api::runtime::Result<ShopGetExperienceScoreResponse> {
+        self.execute(req).await
+    }
+    /// 支持查询商家评分，包括商家体验分、商品体验分、物流体验分和商家服务分。需店铺授权 (`shop.reputation`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn shop_reputation(
+        &self,
+        req: &ShopReputationRequest,
+    ) -> ::shop_api::runtime::Result<ShopReputationResponse> {
+        self.execute(req).await
+    }
 }
 ::shop_api::module_index!(
-    super::super::Doudian; ShopBrandListRequest, ShopGetShopCategoryRequest
+    super::super::Doudian; ShopBrandListRequest, ShopGetShopCategoryRequest,
+    ShopGetExperienceScoreRequest, ShopReputationRequest
 );

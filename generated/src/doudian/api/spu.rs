@@ -135,6 +135,154 @@ pub struct ProductFormatItem {
     ProductFormatItem { name, options, require, kind = "type", category_id,
     multi_select_max, property_type, property_id, sequence }
 );
+/// ImageUrlListItem of spu.batchUploadImg.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ImageUrlListItem {
+    /// 图片名
+    pub name: Option<String>,
+    /// 公网可访问URL
+    pub url: Option<String>,
+}
+::shop_api::object!(ImageUrlListItem { name, url });
+/// SuccessListItem of spu.batchUploadImg.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SuccessListItem {
+    /// 图片名称
+    pub name: Option<String>,
+    /// 入参URL
+    pub origin_url: Option<String>,
+    /// 抖店SPU专用URL
+    pub spu_url: Option<String>,
+}
+::shop_api::object!(SuccessListItem { name, origin_url, spu_url });
+/// FailedListItem of spu.batchUploadImg.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FailedListItem {
+    /// 图片名
+    pub name: Option<String>,
+    /// 入参URL
+    pub origin_url: Option<String>,
+    /// 失败错误码
+    pub err_code: Option<i32>,
+    /// 失败原因
+    pub err_msg: Option<String>,
+}
+::shop_api::object!(FailedListItem { name, origin_url, err_code, err_msg });
+/// ValuesItem of spu.createSpu.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ValuesItem {
+    /// 属性值ID
+    pub value_id: Option<i64>,
+    /// 属性值
+    pub value_name: Option<String>,
+}
+::shop_api::object!(ValuesItem { value_id, value_name });
+/// CreateSpuPropertyInfosItem of spu.createSpu.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CreateSpuPropertyInfosItem {
+    /// 属性ID
+    pub property_id: Option<i64>,
+    /// 属性值
+    pub values: Option<Vec<ValuesItem>>,
+}
+::shop_api::object!(CreateSpuPropertyInfosItem { property_id, values });
+/// KeyPropertiesItem of spu.getSpu.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct KeyPropertiesItem {
+    /// 属性ID
+    pub property_id: Option<i64>,
+    /// 属性值
+    pub property_values: Option<Vec<ValuesItem>>,
+}
+::shop_api::object!(KeyPropertiesItem { property_id, property_values });
+/// GetSpuPropertyInfosItem of spu.getSpu.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GetSpuPropertyInfosItem {
+    /// 属性ID
+    pub property_id: Option<i64>,
+    /// 属性值
+    pub property_values: Option<Vec<ValuesItem>>,
+    /// 属性名
+    pub property_name: Option<String>,
+    /// 属性类型，0 绑定属性 1关键属性 2销售属性
+    pub property_type: Option<i64>,
+}
+::shop_api::object!(
+    GetSpuPropertyInfosItem { property_id, property_values, property_name, property_type
+    }
+);
+/// SalePropertiesItem of spu.getSpu.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SalePropertiesItem {
+    /// 属性ID
+    pub property_id: Option<i64>,
+    /// 属性名
+    pub property_name: Option<String>,
+    /// 属性值ID
+    pub value_id: Option<i64>,
+    /// 属性值
+    pub value_name: Option<String>,
+}
+::shop_api::object!(
+    SalePropertiesItem { property_id, property_name, value_id, value_name }
+);
+/// CspusItem of spu.getSpu.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CspusItem {
+    /// CSPU ID
+    pub cspu_id: Option<i64>,
+    /// SPU ID
+    pub spu_id: Option<i64>,
+    /// 销售属性
+    pub sale_properties: Option<Vec<SalePropertiesItem>>,
+}
+::shop_api::object!(CspusItem { cspu_id, spu_id, sale_properties });
+/// SpuPropertyRuleItem of spu.getSpuRule.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuPropertyRuleItem {
+    /// 属性名
+    pub property_name: Option<String>,
+    /// 属性ID
+    pub property_id: Option<i64>,
+    /// 是否必填，0:非必填，1:必填
+    pub is_required: Option<i64>,
+    /// 输入类型 1单选 2多选, 3输入框，4时间戳，5时间区间，6成分属性
+    pub value_type: Option<String>,
+    /// 属性类型，0 绑定属性 1关键属性 2销售属性
+    pub property_type: Option<i64>,
+    /// 是否支持枚举可输入
+    pub diy_type: Option<i64>,
+    /// 最大可选数量，多选时需要用
+    pub max_select_num: Option<i64>,
+    /// 属性值
+    pub values: Option<Vec<ValuesItem>>,
+}
+::shop_api::object!(
+    SpuPropertyRuleItem { property_name, property_id, is_required, value_type,
+    property_type, diy_type, max_select_num, values }
+);
+/// SpuImagesRule of spu.getSpuRule.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuImagesRule {
+    /// 是否必填
+    pub is_required: Option<i64>,
+    /// 最大数量
+    pub max_num: Option<i64>,
+    /// 最小数量
+    pub min_num: Option<i64>,
+}
+::shop_api::object!(SpuImagesRule { is_required, max_num, min_num });
+/// QueryBookNameByISBNDataItem of spu.queryBookNameByISBN.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QueryBookNameByISBNDataItem {
+    /// spu id
+    pub spu_id: Option<String>,
+    /// 图书的书名
+    pub book_name: Option<String>,
+    /// 类目ID
+    pub category_leaf_id: Option<i64>,
+}
+::shop_api::object!(QueryBookNameByISBNDataItem { spu_id, book_name, category_leaf_id });
 /// Request of `spu.addShopSpu` (`POST /spu/addShopSpu`): Create a shop SPU with brand, category and properties. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/645)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuAddShopSpuRequest {
@@ -261,6 +409,245 @@ impl ::shop_api::runtime::ApiRequest for SpuGetSpuTplRequest {
         "https://op.jinritemai.com/docs/api-docs/14/644"[IDEMPOTENT] false true[]
     );
 }
+/// Request of `spu.QuerySpu` (`POST /spu/QuerySpu`): Search SPUs by category, properties and status. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuQuerySpuRequest {
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub page: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub size: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub category_id: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub properties: Option<::serde_json::Value>,
+    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
+    pub status: Option<::serde_json::Value>,
+}
+::shop_api::object!(SpuQuerySpuRequest { page, size, category_id, properties, status });
+/// Response data of `spu.QuerySpu` ([`SpuQuerySpuRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuQuerySpuResponse {}
+::shop_api::object!(SpuQuerySpuResponse {});
+impl ::shop_api::runtime::ApiRequest for SpuQuerySpuRequest {
+    ::shop_api::endpoint!(
+        SpuQuerySpuResponse, super::super::Doudian, "doudian" "spu" "spu.QuerySpu" Post
+        "/spu/QuerySpu" "Search SPUs by category, properties and status."
+        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+    );
+}
+/// Request of `spu.batchUploadImg` (`POST /spu/batchUploadImg`): 上传SPU主图或实物图(用于将外部URL转为抖店URL),- 支持jpg、jpeg、png格式图片url,- 每次最多5张,- 每张图片最大5M — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuBatchUploadImgRequest {
+    /// 图片列表
+    pub image_url_list: Option<Vec<ImageUrlListItem>>,
+}
+::shop_api::object!(SpuBatchUploadImgRequest { image_url_list });
+/// Response data of `spu.batchUploadImg` ([`SpuBatchUploadImgRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuBatchUploadImgResponse {
+    /// 成功列表
+    pub success_list: Option<Vec<SuccessListItem>>,
+    /// 失败列表
+    pub failed_list: Option<Vec<FailedListItem>>,
+}
+::shop_api::object!(SpuBatchUploadImgResponse { success_list, failed_list });
+impl ::shop_api::runtime::ApiRequest for SpuBatchUploadImgRequest {
+    ::shop_api::endpoint!(
+        SpuBatchUploadImgResponse, super::super::Doudian, "doudian" "spu"
+        "spu.batchUploadImg" Post "/spu/batchUploadImg"
+        "上传SPU主图或实物图(用于将外部URL转为抖店URL),- 支持jpg、jpeg、png格式图片url,- 每次最多5张,- 每张图片最大5M"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
+    );
+}
+/// Request of `spu.createSpu` (`POST /spu/createSpu`): 需要新发SPU时，根据SPU的规则，填写属性、图片相关信息，然后提交发布。该接口适用于图书类目商品使用； — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuCreateSpuRequest {
+    /// 叶子类目ID
+    pub category_leaf_id: Option<i64>,
+    /// SPU图片（/spu/batchUploadImg返回的URL）
+    pub spu_images: Option<Vec<String>>,
+    /// 属性信息（/spu/getSpuRule接口可获取）
+    pub property_infos: Option<Vec<CreateSpuPropertyInfosItem>>,
+    /// SPU实物图，用于证明SPU存在，比如包装图，版权页图（/spu/batchUploadImg返回的URL）
+    pub spu_actual_images: Option<Vec<String>>,
+}
+::shop_api::object!(
+    SpuCreateSpuRequest { category_leaf_id, spu_images, property_infos, spu_actual_images
+    }
+);
+/// Response data of `spu.createSpu` ([`SpuCreateSpuRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuCreateSpuResponse {
+    /// SPU的ID
+    pub spu_id: Option<String>,
+}
+::shop_api::object!(SpuCreateSpuResponse { spu_id });
+impl ::shop_api::runtime::ApiRequest for SpuCreateSpuRequest {
+    ::shop_api::endpoint!(
+        SpuCreateSpuResponse, super::super::Doudian, "doudian" "spu" "spu.createSpu" Post
+        "/spu/createSpu"
+        "需要新发SPU时，根据SPU的规则，填写属性、图片相关信息，然后提交发布。该接口适用于图书类目商品使用；"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
+    );
+}
+/// Request of `spu.getAuditInfo` (`POST /spu/getAuditInfo`): 使用场景： 1、使用【/spu/createSpu】创建spuid创建成功后，可以使用spu_id查询审核状态；建议场景成功后间隔1小时后再查询审核结果； 2、当前支持支持图书spuid查询 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuGetAuditInfoRequest {
+    /// SPU编号；使用【/spu/createSpu】创建spuid创建成功后，可以使用spu_id查询审核状态；建议场景成功后间隔1小时后再查询审核结果；
+    pub spu_id: Option<i64>,
+}
+::shop_api::object!(SpuGetAuditInfoRequest { spu_id });
+/// Response data of `spu.getAuditInfo` ([`SpuGetAuditInfoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuGetAuditInfoResponse {
+    /// SPU编号
+    pub spu_id: Option<i64>,
+    /// SPU状态，1:已上线，2:已下线，3:审核中，4:审核不通过
+    pub spu_status: Option<i64>,
+    /// 审核驳回原因
+    pub reject_reason: Option<String>,
+    /// 审核记录创建时间
+    pub create_time: Option<String>,
+    /// 审核记录更新时间
+    pub update_time: Option<String>,
+}
+::shop_api::object!(
+    SpuGetAuditInfoResponse { spu_id, spu_status, reject_reason, create_time, update_time
+    }
+);
+impl ::shop_api::runtime::ApiRequest for SpuGetAuditInfoRequest {
+    ::shop_api::endpoint!(
+        SpuGetAuditInfoResponse, super::super::Doudian, "doudian" "spu"
+        "spu.getAuditInfo" Post "/spu/getAuditInfo"
+        "使用场景： 1、使用【/spu/createSpu】创建spuid创建成功后，可以使用spu_id查询审核状态；建议场景成功后间隔1小时后再查询审核结果； 2、当前支持支持图书spuid查询"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
+    );
+}
+/// Request of `spu.getSpu` (`POST /spu/getSpu`): 根据关键属性或者ID查询SPU — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuGetSpuRequest {
+    /// 叶子类目ID
+    pub category_leaf_id: Option<i64>,
+    /// 关键属性
+    pub key_properties: Option<Vec<KeyPropertiesItem>>,
+    /// SPU ID（传SPUID时，关键属性不用传，传关键属性时，SPU ID不用传，两个都传的情况下，会以SPU ID为准，查询SPU）
+    pub spu_id: Option<i64>,
+}
+::shop_api::object!(SpuGetSpuRequest { category_leaf_id, key_properties, spu_id });
+/// Response data of `spu.getSpu` ([`SpuGetSpuRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuGetSpuResponse {
+    /// SPU ID
+    pub spu_id: Option<i64>,
+    /// SPU名
+    pub spu_name: Option<String>,
+    /// 类目ID
+    pub category_leaf_id: Option<i64>,
+    /// 属性信息
+    pub property_infos: Option<Vec<GetSpuPropertyInfosItem>>,
+    /// CSPU信息
+    pub cspus: Option<Vec<CspusItem>>,
+    /// 1:上线，2:下线，3:审核中，4:审核不通过
+    pub status: Option<i64>,
+}
+::shop_api::object!(
+    SpuGetSpuResponse { spu_id, spu_name, category_leaf_id, property_infos, cspus, status
+    }
+);
+impl ::shop_api::runtime::ApiRequest for SpuGetSpuRequest {
+    ::shop_api::endpoint!(
+        SpuGetSpuResponse, super::super::Doudian, "doudian" "spu" "spu.getSpu" Post
+        "/spu/getSpu" "根据关键属性或者ID查询SPU"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
+    );
+}
+/// Request of `spu.getSpuRule` (`POST /spu/getSpuRule`): 发布商品和发布SPU前需要调用此接口查看类目是否为SPU类目，如果是，会返回对应的管控策略和SPU发布表单 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuGetSpuRuleRequest {
+    /// 类目ID
+    pub category_id: Option<i64>,
+}
+::shop_api::object!(SpuGetSpuRuleRequest { category_id });
+/// Response data of `spu.getSpuRule` ([`SpuGetSpuRuleRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuGetSpuRuleResponse {
+    /// SPU属性规则
+    pub spu_property_rule: Option<Vec<SpuPropertyRuleItem>>,
+    /// SPU图片规则
+    pub spu_images_rule: Option<SpuImagesRule>,
+    /// SPU实物图规则（实物图：证明SPU存在的图片，如版权页、包装图）
+    pub spu_actual_images_rule: Option<SpuImagesRule>,
+    /// 0-不管控，商家在该类目下发布商品时，不强制要求命中SPU。 - 1-弱管控，商家在该类目下发布商品时，强制要求命中SPU（即关键属性必须一致），但绑定属性不强制要求一致。 - 2-强管控，商家在该类目下发布商品时，强制要求命中SPU，且绑定属性必须一致。
+    pub control_type: Option<i64>,
+    /// - true 表示商家在该类目基于SPU发布商品，发商品的管控策略见管控类型。 - false 表示商家在该类目不需要基于SPU发布商品。不用发布SPU，直接发布商品即可。
+    pub support_spu_product: Option<bool>,
+    /// true-可以发布SPU，false-不能发布SPU
+    pub support_create_spu: Option<bool>,
+}
+::shop_api::object!(
+    SpuGetSpuRuleResponse { spu_property_rule, spu_images_rule, spu_actual_images_rule,
+    control_type, support_spu_product, support_create_spu }
+);
+impl ::shop_api::runtime::ApiRequest for SpuGetSpuRuleRequest {
+    ::shop_api::endpoint!(
+        SpuGetSpuRuleResponse, super::super::Doudian, "doudian" "spu" "spu.getSpuRule"
+        Post "/spu/getSpuRule"
+        "发布商品和发布SPU前需要调用此接口查看类目是否为SPU类目，如果是，会返回对应的管控策略和SPU发布表单"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
+    );
+}
+/// Request of `spu.queryBookNameByISBN` (`POST /spu/queryBookNameByISBN`): 根据ISBN查询书名，主要用于图书SPU类目 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuQueryBookNameByIsbnRequest {
+    /// 类目ID
+    pub category_leaf_id: Option<i64>,
+    /// ISBN编号
+    pub isbn: Option<String>,
+    /// 当前页数。默认从0开始
+    pub page_no: Option<i64>,
+    /// 页大小。范围1-100
+    pub page_size: Option<i64>,
+}
+::shop_api::object!(
+    SpuQueryBookNameByIsbnRequest { category_leaf_id, isbn, page_no, page_size }
+);
+/// Response data of `spu.queryBookNameByISBN` ([`SpuQueryBookNameByIsbnRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuQueryBookNameByIsbnResponse {
+    /// 查询到的数据
+    pub data: Option<Vec<QueryBookNameByISBNDataItem>>,
+    /// 总数
+    pub total: Option<i64>,
+}
+::shop_api::object!(SpuQueryBookNameByIsbnResponse { data, total });
+impl ::shop_api::runtime::ApiRequest for SpuQueryBookNameByIsbnRequest {
+    ::shop_api::endpoint!(
+        SpuQueryBookNameByIsbnResponse, super::super::Doudian, "doudian" "spu"
+        "spu.queryBookNameByISBN" Post "/spu/queryBookNameByISBN"
+        "根据ISBN查询书名，主要用于图书SPU类目"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[] page "page_no"
+        "page_size" 0 _ "data" "total"
+    );
+}
+impl ::shop_api::runtime::Paginated for SpuQueryBookNameByIsbnRequest {
+    type Item = QueryBookNameByISBNDataItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Number(n) = page {
+            let n = *n;
+            self.page_no = Some(n);
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::numbered(
+            resp.data.unwrap_or_default(),
+            self.page_no.unwrap_or(0),
+            0,
+            self.page_size,
+            resp.total,
+            None,
+        )
+    }
+}
 impl super::super::Client {
     /// Create a shop SPU with brand, category and properties (`spu.addShopSpu`, [official documentation](https://op.jinritemai.com/docs/api-docs/14/645)).
     pub async fn spu_add_shop_spu(
@@ -290,8 +677,59 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<SpuGetSpuTplResponse> {
         self.execute(req).await
     }
+    /// Search SPUs by category, properties and status (`spu.QuerySpu`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn spu_query_spu(
+        &self,
+        req: &SpuQuerySpuRequest,
+    ) -> ::shop_api::runtime::Result<SpuQuerySpuResponse> {
+        self.execute(req).await
+    }
+    /// 上传SPU主图或实物图(用于将外部URL转为抖店URL),- 支持jpg、jpeg、png格式图片url,- 每次最多5张,- 每张图片最大5M (`spu.batchUploadImg`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn spu_batch_upload_img(
+        &self,
+        req: &SpuBatchUploadImgRequest,
+    ) -> ::shop_api::runtime::Result<SpuBatchUploadImgResponse> {
+        self.execute(req).await
+    }
+    /// 需要新发SPU时，根据SPU的规则，填写属性、图片相关信息，然后提交发布。该接口适用于图书类目商品使用； (`spu.createSpu`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn spu_create_spu(
+        &self,
+        req: &SpuCreateSpuRequest,
+    ) -> ::shop_api::runtime::Result<SpuCreateSpuResponse> {
+        self.execute(req).await
+    }
+    /// 使用场景： 1、使用【/spu/createSpu】创建spuid创建成功后，可以使用spu_id查询审核状态；建议场景成功后间隔1小时后再查询审核结果； 2、当前支持支持图书spuid查询 (`spu.getAuditInfo`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn spu_get_audit_info(
+        &self,
+        req: &SpuGetAuditInfoRequest,
+    ) -> ::shop_api::runtime::Result<SpuGetAuditInfoResponse> {
+        self.execute(req).await
+    }
+    /// 根据关键属性或者ID查询SPU (`spu.getSpu`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn spu_get_spu(
+        &self,
+        req: &SpuGetSpuRequest,
+    ) -> ::shop_api::runtime::Result<SpuGetSpuResponse> {
+        self.execute(req).await
+    }
+    /// 发布商品和发布SPU前需要调用此接口查看类目是否为SPU类目，如果是，会返回对应的管控策略和SPU发布表单 (`spu.getSpuRule`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn spu_get_spu_rule(
+        &self,
+        req: &SpuGetSpuRuleRequest,
+    ) -> ::shop_api::runtime::Result<SpuGetSpuRuleResponse> {
+        self.execute(req).await
+    }
+    /// 根据ISBN查询书名，主要用于图书SPU类目 (`spu.queryBookNameByISBN`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn spu_query_book_name_by_isbn(
+        &self,
+        req: &SpuQueryBookNameByIsbnRequest,
+    ) -> ::shop_api::runtime::Result<SpuQueryBookNameByIsbnResponse> {
+        self.execute(req).await
+    }
 }
 ::shop_api::module_index!(
     super::super::Doudian; SpuAddShopSpuRequest, SpuGetKeyPropertyByCidRequest,
-    SpuGetSpuInfoBySpuIdRequest, SpuGetSpuTplRequest
+    SpuGetSpuInfoBySpuIdRequest, SpuGetSpuTplRequest, SpuQuerySpuRequest,
+    SpuBatchUploadImgRequest, SpuCreateSpuRequest, SpuGetAuditInfoRequest,
+    SpuGetSpuRequest, SpuGetSpuRuleRequest, SpuQueryBookNameByIsbnRequest
 );

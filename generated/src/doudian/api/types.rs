@@ -19,5 +19,35 @@ pub struct NameValue {
     pub value: Option<String>,
 }
 ::shop_api::object!(NameValue { name, value });
+/// A code and its name (a logistics company, a region of an address).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CodeName {
+    /// The code.
+    pub code: Option<String>,
+    /// The name.
+    pub name: Option<String>,
+}
+::shop_api::object!(CodeName { code, name });
+/// Province
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Province {
+    /// Province
+    pub name: Option<String>,
+    /// code
+    pub code: Option<String>,
+}
+::shop_api::object!(Province { name, code });
+/// City
+///
+/// The same fields as [`Province`].
+pub type City = Province;
+/// District
+///
+/// The same fields as [`Province`].
+pub type Town = Province;
+/// Street
+///
+/// The same fields as [`Province`].
+pub type Street = Province;
 impl super::super::Client {}
 ::shop_api::module_index!(super::super::Doudian;);

@@ -140,6 +140,15 @@ pub struct AddrListItem {
 ///
 /// The same fields as [`AddrListItem`].
 pub type Addr = AddrListItem;
+/// CreateV2Warehouse of warehouse.createV2.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CreateV2Warehouse {
+    /// 仓的地址编码
+    pub warehouse_location: Option<WarehouseCreateBatchWarehouseLocation>,
+    /// 仓的地址详情
+    pub address_detail: Option<String>,
+}
+::shop_api::object!(CreateV2Warehouse { warehouse_location, address_detail });
 /// Request of `warehouse.list` (`POST /warehouse/list`): List the shop's warehouses. — [official documentation](https://op.jinritemai.com/docs/api-docs/34/693)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WarehouseListRequest {
@@ -395,6 +404,35 @@ impl ::shop_api::runtime::ApiRequest for WarehouseSetPriorityRequest {
         "https://op.jinritemai.com/docs/api-docs/34/698"[] false false[]
     );
 }
+/// Request of `warehouse.createV2` (`POST /warehouse/createV2`): 单个仓创建v2版本 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WarehouseCreateV2Request {
+    /// 仓相关信息
+    pub warehouse: Option<CreateV2Warehouse>,
+    /// 外部仓ID
+    pub out_warehouse_id: Option<String>,
+    /// 仓名称
+    pub name: Option<String>,
+    /// 仓介绍
+    pub intro: Option<String>,
+}
+::shop_api::object!(
+    WarehouseCreateV2Request { warehouse, out_warehouse_id, name, intro }
+);
+/// Response data of `warehouse.createV2` ([`WarehouseCreateV2Request`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WarehouseCreateV2Response {
+    /// 内部仓id
+    pub warehouse_id: Option<String>,
+}
+::shop_api::object!(WarehouseCreateV2Response { warehouse_id });
+impl ::shop_api::runtime::ApiRequest for WarehouseCreateV2Request {
+    ::shop_api::endpoint!(
+        WarehouseCreateV2Response, super::super::Doudian, "doudian" "warehouse"
+        "warehouse.createV2" Post "/warehouse/createV2" "单个仓创建v2版本"
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
+    );
+}
 impl super::super::Client {
     /// List the shop's warehouses (`warehouse.list`, [official documentation](https://op.jinritemai.com/docs/api-docs/34/693)). Idempotent: retried on transport errors and 5xx.
     pub async fn warehouse_list(
@@ -459,10 +497,17 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<WarehouseSetPriorityResponse> {
         self.execute(req).await
     }
+    /// 单个仓创建v2版本 (`warehouse.createV2`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    pub async fn warehouse_create_v2(
+        &self,
+        req: &WarehouseCreateV2Request,
+    ) -> ::shop_api::runtime::Result<WarehouseCreateV2Response> {
+        self.execute(req).await
+    }
 }
 ::shop_api::module_index!(
     super::super::Doudian; WarehouseListRequest, WarehouseInfoRequest,
     WarehouseCreateRequest, WarehouseEditRequest, WarehouseSetAddrRequest,
     WarehouseRemoveAddrRequest, WarehouseCreateBatchRequest,
-    WarehouseSetAddrBatchRequest, WarehouseSetPriorityRequest
+    WarehouseSetAddrBatchRequest, WarehouseSetPriorityRequest, WarehouseCreateV2Request
 );
