@@ -507,7 +507,2435 @@ pub struct LiveStreamSession {
     LiveStreamSession { id, title, username, start_time, end_time, sales_performance,
     interaction_performance }
 );
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Metrics {
+    /// Display rate for anchors, specified with two decimal numbers.
+    pub anchor_display_rate: Option<String>,
+    /// Click through rate, specified with two decimal numbers.
+    pub click_through_rate: Option<String>,
+    /// Number of orders in this date.
+    pub order_count: Option<i64>,
+    /// Number of sold items in this date.
+    pub item_sold_count: Option<i64>,
+    /// Not described in the official docs.
+    pub gmv: Option<Amount>,
+}
+::shop_api::object!(
+    Metrics { anchor_display_rate, click_through_rate, order_count, item_sold_count, gmv
+    }
+);
+/// The list of objects within will be arranged in ascending order based on the start_time field.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VideoPerformance {
+    /// Not described in the official docs.
+    pub time_range: Option<TimeRange>,
+    /// Not described in the official docs.
+    pub metrics: Option<Metrics>,
+}
+::shop_api::object!(VideoPerformance { time_range, metrics });
+/// Contains a list of video objects. The inner list of objects will be organized in ascending order based on the video_id field.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VideoPerformancesVideo {
+    /// The video ID. The performances array contains the daily metrics for this video.
+    pub id: Option<String>,
+    /// The list of objects within will be arranged in ascending order based on the start_time field.
+    pub performances: Option<Vec<VideoPerformance>>,
+}
+::shop_api::object!(VideoPerformancesVideo { id, performances });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Stats {
+    /// The number of product units sold from the livestream
+    pub sales: Option<i64>,
+    /// Not described in the official docs.
+    pub local_gmv: Option<Amount>,
+    /// The number of SKU orders created by users from the livestream
+    pub created_order_count: Option<i64>,
+    /// The number of viewers currently watching the livestream.
+    pub current_visitor_count: Option<i64>,
+    /// The number of SKU orders created and paid by users from the livestream
+    pub paid_order_count: Option<i64>,
+    /// Not described in the official docs.
+    pub local_unit_price: Option<Amount>,
+    /// The number of product clicks from the livestream, including product list and product card clicks
+    pub product_reach_count: Option<i64>,
+    /// The number of views of the livestream
+    pub watch_pv: Option<i64>,
+    /// Click through rate，product clicks / views
+    pub click_through_rate: Option<String>,
+    /// The number of times users clicked to follow the creator
+    pub accumulated_new_follower_count: Option<i64>,
+    /// The number of unique users who paid for orders made from livestream, including returned/refunded orders
+    pub buyer_count: Option<i64>,
+    /// The cumulative number of times users left comments on the livestream
+    pub accumulated_comment_count: Option<i64>,
+    /// The number of impressions of all livestream products, including product list and product card impressions
+    pub product_view_count: Option<i64>,
+    /// Click to order，paid sku orders/ product clicks
+    pub click_order_rate: Option<String>,
+    /// The average length of time each unique viewer watches the livestream.
+    pub avg_watching_duration: Option<i64>,
+    /// The cumulative number of times users shared the livestream
+    pub accumulated_sharing_count: Option<i64>,
+    /// The peak number of concurrent viewers of the livestream
+    pub peak_concurrent_user_count: Option<i64>,
+}
+::shop_api::object!(
+    Stats { sales, local_gmv, created_order_count, current_visitor_count,
+    paid_order_count, local_unit_price, product_reach_count, watch_pv,
+    click_through_rate, accumulated_new_follower_count, buyer_count,
+    accumulated_comment_count, product_view_count, click_order_rate,
+    avg_watching_duration, accumulated_sharing_count, peak_concurrent_user_count }
+);
+/// Data points for the metric identified by `stats_type`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DataPoint {
+    /// Number of created orders for this data point. Returned when `stats_type` is `TREND_CREATED_ORDER`.
+    pub order_count: Option<i64>,
+    /// timestamp
+    pub timestamp: Option<i64>,
+    /// Not described in the official docs.
+    pub gmv: Option<Gmv>,
+}
+::shop_api::object!(DataPoint { order_count, timestamp, gmv });
+/// GMV and created-order trend series for the live room. Each item identifies one metric through `stats_type`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GmvTrendPerformance {
+    /// The stats_type describes the type of trend value. Possible values: TREND_GMV (GMV of the live streaming room), TREND_CREATED_ORDER (created orders in the live streaming room).
+    pub stats_type: Option<String>,
+    /// Data points for the metric identified by `stats_type`.
+    pub data_points: Option<Vec<DataPoint>>,
+}
+::shop_api::object!(GmvTrendPerformance { stats_type, data_points });
+/// The data point of interactive trend
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InteractiveTrendPerformanceDataPoint {
+    /// The value of the metric identified by `stats_type` at this data point.
+    pub value: Option<String>,
+    /// The time of the data points
+    pub timestamp: Option<i64>,
+}
+::shop_api::object!(InteractiveTrendPerformanceDataPoint { value, timestamp });
+/// The trend data of living room
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InteractiveTrendPerformance {
+    /// The type of interactive trend metric. Possible values: - `TREND_WATCH_PV`: Watch count for the live room. - `TREND_COMMENT_PV`: Comment count for the live room. - `TREND_SHARE_PV`: Share count for the live room.
+    pub stats_type: Option<String>,
+    /// The data point of interactive trend
+    pub data_points: Option<Vec<InteractiveTrendPerformanceDataPoint>>,
+}
+::shop_api::object!(InteractiveTrendPerformance { stats_type, data_points });
+/// Statistics for each product in the specified live room.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductStat {
+    /// The main image of product URL
+    pub main_image_url: Option<String>,
+    /// Unique ID for each product
+    pub product_id: Option<String>,
+    /// If the item is currently on sale in the livestream room
+    pub is_live: Option<bool>,
+    /// The ratio of product clicks to product impressions
+    pub click_through_rate: Option<String>,
+    /// The region where products sells
+    pub sellable_region: Option<String>,
+    /// The number of orders created for this product by users from the livestream
+    pub created_order_count: Option<i64>,
+    /// The number of impressions of this product, including in the product list and product cards
+    pub exposure_count: Option<i64>,
+    /// The total number of times the product was clicked from this livestream, including from the product list and product card
+    pub total_click_count: Option<i64>,
+    /// Not described in the official docs.
+    pub local_gmv: Option<Amount>,
+    /// The display name of the product in the live room product stats list.
+    pub product_name: Option<String>,
+    /// Not described in the official docs.
+    pub local_unit_price: Option<Amount>,
+    /// The number of SKU orders created and paid by users for this product from the livestream room
+    pub paid_order_count: Option<i64>,
+    /// The remaining inventory of the product
+    pub inventory_left_count: Option<i64>,
+    /// The number of product units sold
+    pub inventory_consumption_count: Option<i64>,
+    /// Number of unique users who created orders for this product
+    pub created_order_user_count: Option<i64>,
+    /// Number of unique users who paid orders for this product
+    pub paid_user_count: Option<i64>,
+    /// Product paid SKU orders/Product clicks
+    pub click_order_rate: Option<String>,
+}
+::shop_api::object!(
+    ProductStat { main_image_url, product_id, is_live, click_through_rate,
+    sellable_region, created_order_count, exposure_count, total_click_count, local_gmv,
+    product_name, local_unit_price, paid_order_count, inventory_left_count,
+    inventory_consumption_count, created_order_user_count, paid_user_count,
+    click_order_rate }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Source {
+    /// The name of the live source
+    pub name: Option<String>,
+    /// The live room watch count attributed to the primary traffic source.
+    pub watch_pv: Option<i64>,
+}
+::shop_api::object!(Source { name, watch_pv });
+/// Traffic performance grouped by primary traffic source, including any available sub-source breakdowns.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TrafficPerformance {
+    /// Not described in the official docs.
+    pub source: Option<Source>,
+    /// Traffic sub- sources associated with the primary traffic source, when available.
+    pub sub_sources: Option<Vec<Source>>,
+}
+::shop_api::object!(TrafficPerformance { source, sub_sources });
+/// Gender indicators for advertisement
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AllAdsGenderIndicator {
+    /// The gender category represented by this indicator. Possible values: - USER_PORTRAIT_GENDER_UNKNOWN: Unknown gender. - USER_PORTRAIT_GENDER_M: Male. - USER_PORTRAIT_GENDER_F: Female.
+    pub kind: Option<String>,
+    /// The count for the corresponding gender indicator.
+    pub value: Option<String>,
+}
+::shop_api::object!(AllAdsGenderIndicator { kind = "type_", value });
+/// Country-level user portrait indicators for the live room.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RegionIndicator {
+    /// The share for the corresponding indicator, scaled by 10,000. Divide by 10,000 to obtain the underlying proportion.
+    pub value: Option<String>,
+    /// The country of indicators
+    pub kind: Option<String>,
+}
+::shop_api::object!(RegionIndicator { value, kind = "type_" });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Sales {
+    /// Not described in the official docs.
+    pub gmv: Option<Amount>,
+    /// Number of items sold in the corresponding content type.
+    pub items_sold: Option<i64>,
+    /// Daily average count of customers.
+    pub avg_customers: Option<i64>,
+}
+::shop_api::object!(Sales { gmv, items_sold, avg_customers });
+/// Sales breakdowns.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Breakdown {
+    /// Sales breakdown content type. Possible values: - VIDEO: Video content. - LIVE: Live stream content. - PRODUCT_CARD: Product card.
+    pub content_type: Option<String>,
+    /// Not described in the official docs.
+    pub sales: Option<Sales>,
+}
+::shop_api::object!(Breakdown { content_type, sales });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IntervalSales {
+    /// Not described in the official docs.
+    pub gmv: Option<Amount>,
+    /// Total (sum of all) orders for the product.
+    pub orders: Option<i64>,
+    /// Number of items sold for the product.
+    pub items_sold: Option<i64>,
+    /// Sales breakdowns.
+    pub breakdowns: Option<Vec<Breakdown>>,
+}
+::shop_api::object!(IntervalSales { gmv, orders, items_sold, breakdowns });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Traffic {
+    /// Each time a link to your listing appears in the shop tab, it's counted as one impression. Users can tap links to visit your listings page directly.
+    pub impressions: Option<i64>,
+    /// Total number of product details page views during the selected period, including multiple views from unique users.
+    pub page_views: Option<i64>,
+    /// Daily average unique views visitors to your product details pages.
+    pub avg_unique_page_views: Option<i64>,
+    /// The percentage of viewers who clicked on product links after seeing them in the Shop tab. Number of clicks divided by the number of views.
+    pub ctr: Option<String>,
+    /// Average percentage of unique page views that result in sales.
+    pub avg_conversion_rate: Option<String>,
+}
+::shop_api::object!(
+    Traffic { impressions, page_views, avg_unique_page_views, ctr, avg_conversion_rate }
+);
+/// Traffic breakdowns.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TrafficBreakdown {
+    /// Not described in the official docs.
+    pub traffic: Option<Traffic>,
+    /// Traffic breakdown content type. Possible values: - VIDEO: Video content. - LIVE: Live stream content. - PRODUCT_CARD: Product card.
+    pub content_type: Option<String>,
+}
+::shop_api::object!(TrafficBreakdown { traffic, content_type });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IntervalTraffic {
+    /// Traffic breakdowns.
+    pub breakdowns: Option<Vec<TrafficBreakdown>>,
+}
+::shop_api::object!(IntervalTraffic { breakdowns });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CancelAndRefunds {
+    /// Returned refers to units that were returned and refunded.
+    pub returned: Option<i64>,
+    /// Canceled refers to units included in orders that were either "Unpaid" or "Awaiting Shipment."
+    pub canceled: Option<i64>,
+    /// Refunded refers to units that were refunded but not returned.
+    pub refunded: Option<i64>,
+    /// Replacements refers to units that were returned and replaced.
+    pub replacements: Option<i64>,
+}
+::shop_api::object!(CancelAndRefunds { returned, canceled, refunded, replacements });
+/// Interval data for the requested time range. The time range of each interval is determined by the granularity.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopProductPerformance202509Interval {
+    /// Start date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, inclusive.
+    pub start_date: Option<String>,
+    /// End date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, exclusive.
+    pub end_date: Option<String>,
+    /// Not described in the official docs.
+    pub sales: Option<IntervalSales>,
+    /// Not described in the official docs.
+    pub traffic: Option<IntervalTraffic>,
+    /// Not described in the official docs.
+    pub cancel_and_refunds: Option<CancelAndRefunds>,
+}
+::shop_api::object!(
+    ShopProductPerformance202509Interval { start_date, end_date, sales, traffic,
+    cancel_and_refunds }
+);
+/// ratings within the choosen start_date_ge and end_date_ge
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Rating {
+    /// Rating star bucket. Possible values: - 1_STAR: One-star rating. - 2_STAR: Two-star rating. - 3_STAR: Three-star rating. - 4_STAR: Four-star rating. - 5_STAR: Five-star rating.
+    pub stars: Option<String>,
+    /// Number of reviews in the corresponding rating.
+    pub count: Option<i64>,
+    /// Share of all product reviews in the corresponding rating bucket.
+    pub percentage: Option<String>,
+}
+::shop_api::object!(Rating { stars, count, percentage });
+/// Content details
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Content {
+    /// LIVE session ID or video ID
+    pub content_id: Option<String>,
+    /// Number of items sold in the corresponding content.
+    pub items_sold: Option<i64>,
+    /// Not described in the official docs.
+    pub gmv: Option<Amount>,
+}
+::shop_api::object!(Content { content_id, items_sold, gmv });
+/// Product-related content for the period from `start_date_ge` (inclusive) to `end_date_lt` (exclusive). Sorted by GMV; returns only the top 100.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TopContent {
+    /// Top content type. Possible values: - LIVE: Live stream content. - VIDEO: Video content.
+    pub kind: Option<String>,
+    /// Content details
+    pub contents: Option<Vec<Content>>,
+}
+::shop_api::object!(TopContent { kind = "type_", contents });
+/// Product-related creators for the period from `start_date_ge` (inclusive) to `end_date_lt` (exclusive). Sorted by GMV; returns only the top 100.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TopCreator {
+    /// Creator/s open id, use this open id to identify the unique creator.
+    pub creator_open_id: Option<String>,
+    /// Creator name shown on the profile page.
+    pub creator_name: Option<String>,
+    /// The URL to the creator's profile picture.
+    pub creator_profile: Option<String>,
+    /// Not described in the official docs.
+    pub gmv: Option<Amount>,
+    /// Number of items sold by this creator.
+    pub items_sold: Option<i64>,
+}
+::shop_api::object!(
+    TopCreator { creator_open_id, creator_name, creator_profile, gmv, items_sold }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopProductPerformance202509Performance {
+    /// Interval data for the requested time range. The time range of each interval is determined by the granularity.
+    pub intervals: Option<Vec<ShopProductPerformance202509Interval>>,
+    /// ratings within the choosen start_date_ge and end_date_ge
+    pub ratings: Option<Vec<Rating>>,
+    /// Product-related content for the period from `start_date_ge` (inclusive) to `end_date_lt` (exclusive). Sorted by GMV; returns only the top 100.
+    pub top_contents: Option<Vec<TopContent>>,
+    /// Product-related creators for the period from `start_date_ge` (inclusive) to `end_date_lt` (exclusive). Sorted by GMV; returns only the top 100.
+    pub top_creators: Option<Vec<TopCreator>>,
+}
+::shop_api::object!(
+    ShopProductPerformance202509Performance { intervals, ratings, top_contents,
+    top_creators }
+);
+/// GMV breakdowns for the SKU.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IntervalGmvBreakdown {
+    /// GMV amount for the corresponding type and currency.
+    pub amount: Option<String>,
+    /// GMV currency code (ISO 4217 standard). If LOCAL currency is requested, the value will be the local currency code of where the shop is registered (e.g. GBP).
+    pub currency: Option<String>,
+    /// GMV breakdown type. Possible values: - LIVE: Live stream content. - VIDEO: Video content. - PRODUCT_CARD: Product card.
+    pub kind: Option<String>,
+}
+::shop_api::object!(IntervalGmvBreakdown { amount, currency, kind = "type_" });
+/// Unit sold breakdowns.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ItemsSoldBreakdown {
+    /// Number of units sold for the corresponding type.
+    pub amount: Option<i64>,
+    /// Items-sold breakdown type. Possible values: - LIVE: Live stream content. - VIDEO: Video content. - PRODUCT_CARD: Product card.
+    pub kind: Option<String>,
+}
+::shop_api::object!(ItemsSoldBreakdown { amount, kind = "type_" });
+/// Interval data for the requested time range. The time range of each interval is determined by the granularity.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopSkuPerformance202509Interval {
+    /// Start date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, inclusive.
+    pub start_date: Option<String>,
+    /// End date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, exclusive.
+    pub end_date: Option<String>,
+    /// Not described in the official docs.
+    pub gmv: Option<Amount>,
+    /// GMV breakdowns for the SKU.
+    pub gmv_breakdown: Option<Vec<IntervalGmvBreakdown>>,
+    /// Number of units sold for the SKU.
+    pub items_sold: Option<i64>,
+    /// Unit sold breakdowns.
+    pub items_sold_breakdown: Option<Vec<ItemsSoldBreakdown>>,
+    /// Total (sum of all) orders for the SKU.
+    pub sku_orders: Option<i64>,
+}
+::shop_api::object!(
+    ShopSkuPerformance202509Interval { start_date, end_date, gmv, gmv_breakdown,
+    items_sold, items_sold_breakdown, sku_orders }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopSkuPerformance202509Performance {
+    /// The ID of the product that the SKU belongs to.
+    pub product_id: Option<i64>,
+    /// The ID of the SKU for this performance object.
+    pub sku_id: Option<String>,
+    /// Interval data for the requested time range. The time range of each interval is determined by the granularity.
+    pub intervals: Option<Vec<ShopSkuPerformance202509Interval>>,
+}
+::shop_api::object!(
+    ShopSkuPerformance202509Performance { product_id, sku_id, intervals }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Overall {
+    /// Not described in the official docs.
+    pub gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub gpm: Option<Amount>,
+    /// The total number of customers who placed orders directly from the shoppable video.
+    pub customers: Option<i64>,
+    /// The total number of items sold directly from the shoppable video.
+    pub items_sold: Option<i64>,
+    /// Ratio of product clicks from the video to impressions of all products in the video, expressed as a decimal fraction.
+    pub ctr: Option<String>,
+    /// The number of impressions of all video products
+    pub product_impressions: Option<i64>,
+    /// The number of product clicks from the video
+    pub product_clicks: Option<i64>,
+}
+::shop_api::object!(
+    Overall { gmv, gpm, customers, items_sold, ctr, product_impressions, product_clicks }
+);
+/// Breakdown data for product-level sales performance in each interval.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SalesBreakdown {
+    /// Id of the product linked to this video
+    pub product_id: Option<String>,
+    /// Not described in the official docs.
+    pub gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub gpm: Option<Amount>,
+    /// The total number of customers who placed orders directly from the shoppable video.
+    pub customers: Option<i64>,
+    /// The total number of items sold directly from the shoppable video.
+    pub items_sold: Option<i64>,
+    /// The number of product clicks from the video / The number of impressions of all video products
+    pub ctr: Option<String>,
+    /// The number of impressions of all video products
+    pub product_impressions: Option<i64>,
+    /// The number of product clicks from the video
+    pub product_clicks: Option<i64>,
+}
+::shop_api::object!(
+    SalesBreakdown { product_id, gmv, gpm, customers, items_sold, ctr,
+    product_impressions, product_clicks }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopVideoPerformanceDetails202509Sales {
+    /// Not described in the official docs.
+    pub overall: Option<Overall>,
+    /// Breakdown data for product-level sales performance in each interval.
+    pub breakdowns: Option<Vec<SalesBreakdown>>,
+}
+::shop_api::object!(ShopVideoPerformanceDetails202509Sales { overall, breakdowns });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopVideoPerformanceDetails202509Traffic {
+    /// Number of times the requested video was watched during the interval. Repeat views by the same user are counted separately.
+    pub views: Option<i64>,
+    /// The number of times a user followed you after watching a video
+    pub new_followers: Option<i64>,
+    /// The cumulative number of times users shared the video
+    pub shares: Option<i64>,
+    /// The cumulative number of times users left comments on the video
+    pub comments: Option<i64>,
+    /// The cumulative number of times users liked the video
+    pub likes: Option<i64>,
+}
+::shop_api::object!(
+    ShopVideoPerformanceDetails202509Traffic { views, new_followers, shares, comments,
+    likes }
+);
+/// Interval data for the requested time range. The time range of each interval is determined by the granularity.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopVideoPerformanceDetails202509Interval {
+    /// Start date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, inclusive.
+    pub start_date: Option<String>,
+    /// End date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, exclusive.
+    pub end_date: Option<String>,
+    /// Not described in the official docs.
+    pub sales: Option<ShopVideoPerformanceDetails202509Sales>,
+    /// Not described in the official docs.
+    pub traffic: Option<ShopVideoPerformanceDetails202509Traffic>,
+}
+::shop_api::object!(
+    ShopVideoPerformanceDetails202509Interval { start_date, end_date, sales, traffic }
+);
+/// View gender distribution
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GenderDistribution {
+    /// Viewer gender. Possible values: - MALE: male viewers - FEMALE: female viewers
+    pub gender: Option<String>,
+    /// Proportion for the corresponding gender within this viewer profile, expressed as a decimal fraction.
+    pub percentage: Option<String>,
+}
+::shop_api::object!(GenderDistribution { gender, percentage });
+/// Viewer age distribution
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AgeDistribution {
+    /// Possible values: - 18-24 - 25-34 - 35-44 - 45-54 - 55+
+    pub age: Option<String>,
+    /// Proportion for the corresponding age group within this viewer profile, expressed as a decimal fraction.
+    pub percentage: Option<String>,
+}
+::shop_api::object!(AgeDistribution { age, percentage });
+/// Viewer country distribution.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CountryDistribution {
+    /// The region of the viewer's TikTok account.
+    pub country_code: Option<String>,
+    /// Proportion for the corresponding country within this viewer profile, expressed as a decimal fraction.
+    pub percentage: Option<String>,
+}
+::shop_api::object!(CountryDistribution { country_code, percentage });
+/// Viewer profile of the video
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ViewerProfile {
+    /// Viewer profile type. Possible values: - NEW_FOLLOWER: viewers who newly followed after watching the video - VIEWERS: viewers of the video
+    pub kind: Option<String>,
+    /// View gender distribution
+    pub gender_distribution: Option<Vec<GenderDistribution>>,
+    /// Viewer age distribution
+    pub age_distribution: Option<Vec<AgeDistribution>>,
+    /// Viewer country distribution.
+    pub country_distribution: Option<Vec<CountryDistribution>>,
+}
+::shop_api::object!(
+    ViewerProfile { kind = "type_", gender_distribution, age_distribution,
+    country_distribution }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopVideoPerformanceDetails202509Performance {
+    /// Interval data for the requested time range. The time range of each interval is determined by the granularity.
+    pub intervals: Option<Vec<ShopVideoPerformanceDetails202509Interval>>,
+    /// Viewer profile of the video
+    pub viewer_profile: Option<Vec<ViewerProfile>>,
+}
+::shop_api::object!(
+    ShopVideoPerformanceDetails202509Performance { intervals, viewer_profile }
+);
+/// List of product performance metrics.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopVideoProductPerformanceList202509Product {
+    /// Ratio of product clicks to product impressions in raw decimal format.
+    pub ctr: Option<String>,
+    /// Number of customers who purchased the product.
+    pub customers: Option<i64>,
+    /// Average number of buyers per day for the current product.
+    pub daily_avg_buyers: Option<String>,
+    /// Not described in the official docs.
+    pub gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub gpm: Option<Amount>,
+    /// The ID of the product promoted in the video.
+    pub id: Option<String>,
+    /// The name of the product promoted in the video.
+    pub name: Option<String>,
+    /// Number of product clicks.
+    pub product_clicks: Option<i64>,
+    /// Number of product impressions.
+    pub product_impressions: Option<i64>,
+    /// Number of units sold for the current product.
+    pub units_sold: Option<i64>,
+}
+::shop_api::object!(
+    ShopVideoProductPerformanceList202509Product { ctr, customers, daily_avg_buyers, gmv,
+    gpm, id, name, product_clicks, product_impressions, units_sold }
+);
+/// Hourly interval data for the requested date, including hour index, GMV, customers, items sold, and visitors.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopPerformancePerHourInterval {
+    /// Not described in the official docs.
+    pub avg_order_value: Option<Amount>,
+    /// Not described in the official docs.
+    pub avg_sku_order_value: Option<Amount>,
+    /// The number of individual customers who made a purchase. This metric counts each customer once, even if they made multiple purchases.
+    pub customers: Option<i64>,
+    /// Number of unique users who paid for orders during the hour.
+    pub customers_count: Option<i64>,
+    /// Not described in the official docs.
+    pub gmv: Option<Amount>,
+    /// hour index, 0-23. 0 means 00:00 - 00:59.
+    pub index: Option<i64>,
+    /// The total number of individual items sold. Example: If a customer buys 3 units of SKU A and 2 units of SKU B, the items sold would be 5.
+    pub items_sold: Option<i64>,
+    /// Not described in the official docs.
+    pub live_attributed_gmv: Option<Amount>,
+    /// The number of paid orders during the hour.
+    pub orders_count: Option<i64>,
+    /// Not described in the official docs.
+    pub product_card_attributed_gmv: Option<Amount>,
+    /// Total number of product clicks during the hour.
+    pub product_clicks: Option<i64>,
+    /// Total number of product impressions during the hour.
+    pub product_impressions: Option<i64>,
+    /// The number of distinct SKUs sold during the hour.
+    pub sku_orders_count: Option<i64>,
+    /// Total number of unique product clicks during the hour.
+    pub unique_clicks: Option<i64>,
+    /// Total number of unique product impressions during the hour.
+    pub unique_product_impressions: Option<i64>,
+    /// Not described in the official docs.
+    pub video_attributed_gmv: Option<Amount>,
+    /// Number of unique users who visited your product detail pages before the most recent update time.
+    pub visitors: Option<i64>,
+}
+::shop_api::object!(
+    ShopPerformancePerHourInterval { avg_order_value, avg_sku_order_value, customers,
+    customers_count, gmv, index, items_sold, live_attributed_gmv, orders_count,
+    product_card_attributed_gmv, product_clicks, product_impressions, sku_orders_count,
+    unique_clicks, unique_product_impressions, video_attributed_gmv, visitors }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PerformanceOverall {
+    /// Not described in the official docs.
+    pub avg_order_value: Option<Amount>,
+    /// Not described in the official docs.
+    pub avg_sku_order_value: Option<Amount>,
+    /// The number of individual customers who made a purchase. This metric counts each customer once, even if they made multiple purchases.
+    pub customers: Option<i64>,
+    /// Number of unique users who paid for orders during the requested date.
+    pub customers_count: Option<i64>,
+    /// Not described in the official docs.
+    pub gmv: Option<Amount>,
+    /// The total number of individual items sold. Example: If a customer buys 3 units of SKU A and 2 units of SKU B, the items sold would be 5.
+    pub items_sold: Option<i64>,
+    /// Not described in the official docs.
+    pub live_attributed_gmv: Option<Amount>,
+    /// The number of paid orders during the requested date.
+    pub orders_count: Option<i64>,
+    /// Not described in the official docs.
+    pub product_card_attributed_gmv: Option<Amount>,
+    /// Total number of product clicks during the requested date.
+    pub product_clicks: Option<i64>,
+    /// Total number of product impressions during the requested date.
+    pub product_impressions: Option<i64>,
+    /// The number of distinct SKUs sold during the requested date.
+    pub sku_orders_count: Option<i64>,
+    /// Total number of unique product clicks during the requested date.
+    pub unique_clicks: Option<i64>,
+    /// Total number of unique product impressions during the requested date.
+    pub unique_product_impressions: Option<i64>,
+    /// Not described in the official docs.
+    pub video_attributed_gmv: Option<Amount>,
+    /// Number of unique users who visited your product detail pages before the most recent update time.
+    pub visitors: Option<i64>,
+}
+::shop_api::object!(
+    PerformanceOverall { avg_order_value, avg_sku_order_value, customers,
+    customers_count, gmv, items_sold, live_attributed_gmv, orders_count,
+    product_card_attributed_gmv, product_clicks, product_impressions, sku_orders_count,
+    unique_clicks, unique_product_impressions, video_attributed_gmv, visitors }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopPerformancePerHourPerformance {
+    /// Hourly interval data for the requested date, including hour index, GMV, customers, items sold, and visitors.
+    pub intervals: Option<Vec<ShopPerformancePerHourInterval>>,
+    /// The latest time when the data is ready, as a UNIX timestamp.
+    pub latest_available_timestamp: Option<i64>,
+    /// Not described in the official docs.
+    pub overall: Option<PerformanceOverall>,
+}
+::shop_api::object!(
+    ShopPerformancePerHourPerformance { intervals, latest_available_timestamp, overall }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopLiveMinutePerformanceOverall {
+    /// LIVE session title
+    pub live_title: Option<String>,
+    /// Start time of the LIVE session as a Unix timestamp in seconds (UTC).
+    pub start_time: Option<i64>,
+    /// End time of the LIVE session as a Unix timestamp in seconds (UTC).
+    pub end_time: Option<i64>,
+    /// LIVE session duration in seconds
+    pub duration: Option<i64>,
+    /// Not described in the official docs.
+    pub gmv: Option<Amount>,
+    /// The number of items sold directly from the LIVE.
+    pub items_sold: Option<i64>,
+    /// The number of unique viewers in the LIVE room.
+    pub unique_viewers: Option<i64>,
+    /// The total number of times the LIVE was displayed to viewers.
+    pub impressions: Option<i64>,
+}
+::shop_api::object!(
+    ShopLiveMinutePerformanceOverall { live_title, start_time, end_time, duration, gmv,
+    items_sold, unique_viewers, impressions }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopLiveMinutePerformanceSales {
+    /// Not described in the official docs.
+    pub gmv: Option<Amount>,
+    /// The number of items sold directly within this interval.
+    pub items_sold: Option<i64>,
+    /// The total number of customers who placed orders within this interval, including customers who made returns or refunds.
+    pub customers: Option<i64>,
+    /// The total number of paid SKU orders placed within this interval.
+    pub sku_orders: Option<i64>,
+    /// Total number of paid main orders placed. Main orders refer to the single purchase transaction a customer makes.
+    pub main_orders: Option<i64>,
+}
+::shop_api::object!(
+    ShopLiveMinutePerformanceSales { gmv, items_sold, customers, sku_orders, main_orders
+    }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopLiveMinutePerformanceTraffic {
+    /// The number of viewers within this interval.
+    pub viewers: Option<i64>,
+    /// The number of views or viewings in the LIVE room.
+    pub views: Option<i64>,
+    /// Total number of times a product was viewed in LIVE, including product list and product card impressions.
+    pub product_impressions: Option<i64>,
+    /// The number of clicks divided by numbers of views of the LIVE during selected time period including clicks on product lists and product cards
+    pub ctr: Option<String>,
+    /// LIVE views per LIVE room impressions.
+    pub enter_room_rate: Option<String>,
+    /// Total number of product link clicks from LIVE streams, including product list and product card clicks.
+    pub product_clicks: Option<i64>,
+    /// The total number of times the LIVE was displayed to viewers.
+    pub impressions: Option<i64>,
+}
+::shop_api::object!(
+    ShopLiveMinutePerformanceTraffic { viewers, views, product_impressions, ctr,
+    enter_room_rate, product_clicks, impressions }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Interactions {
+    /// Number of viewers who followed creator from the LIVE video
+    pub new_followers: Option<i64>,
+    /// Total number of shares of a LIVE.
+    pub shares: Option<i64>,
+    /// Total number of comments for a LIVE.
+    pub comments: Option<i64>,
+    /// The number of likes in the LIVE room.
+    pub likes: Option<i64>,
+    /// Total number of comments during the LIVE divided by the number of views.
+    pub comment_rate: Option<String>,
+    /// Number of users that followed the creator during the LIVE divided by the number of views.
+    pub follow_rate: Option<String>,
+    /// Total number of likes during the LIVE divided by the number of views.
+    pub like_rate: Option<String>,
+    /// Total number of times the LIVE was shared divided by the total number of views.
+    pub share_rate: Option<String>,
+}
+::shop_api::object!(
+    Interactions { new_followers, shares, comments, likes, comment_rate, follow_rate,
+    like_rate, share_rate }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClickToOrderRate {
+    /// The percentage of times viewers clicked product links in LIVE streams and placed a direct order.
+    pub sku_order_ctor: Option<String>,
+    /// Percentage of times viewers who clicked LIVE product links also placed a main order.
+    pub main_order_ctor: Option<String>,
+}
+::shop_api::object!(ClickToOrderRate { sku_order_ctor, main_order_ctor });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Gpm {
+    /// The Watch GPM is the average GMV generated from 1,000 views of the LIVE.
+    pub watch_gpm: Option<String>,
+    /// The average GMV generated from 1,000 impressions of the LIVE.
+    pub show_gpm: Option<String>,
+}
+::shop_api::object!(Gpm { watch_gpm, show_gpm });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Conversion {
+    /// Not described in the official docs.
+    pub avg_price: Option<Amount>,
+    /// Not described in the official docs.
+    pub click_to_order_rate: Option<ClickToOrderRate>,
+    /// Not described in the official docs.
+    pub gpm: Option<Gpm>,
+    /// The number of SKU orders created by users from the LIVE
+    pub created_sku_orders: Option<i64>,
+    /// Number of SKU orders from the LIVE divided by the impressions of the LIVE
+    pub sku_order_rate: Option<String>,
+}
+::shop_api::object!(
+    Conversion { avg_price, click_to_order_rate, gpm, created_sku_orders, sku_order_rate
+    }
+);
+/// Minute-level interval data for the LIVE session, including traffic, interactions, conversion, and sales fields. Each page contains up to 100 intervals.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopLiveMinutePerformanceInterval {
+    /// Start time of this interval as a Unix timestamp in seconds (UTC).
+    pub start_time: Option<i64>,
+    /// End time of this interval as a Unix timestamp in seconds (UTC).
+    pub end_time: Option<i64>,
+    /// Not described in the official docs.
+    pub sales: Option<ShopLiveMinutePerformanceSales>,
+    /// Not described in the official docs.
+    pub traffic: Option<ShopLiveMinutePerformanceTraffic>,
+    /// Not described in the official docs.
+    pub interactions: Option<Interactions>,
+    /// Not described in the official docs.
+    pub conversion: Option<Conversion>,
+}
+::shop_api::object!(
+    ShopLiveMinutePerformanceInterval { start_time, end_time, sales, traffic,
+    interactions, conversion }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopLiveMinutePerformancePerformance {
+    /// Not described in the official docs.
+    pub overall: Option<ShopLiveMinutePerformanceOverall>,
+    /// Minute-level interval data for the LIVE session, including traffic, interactions, conversion, and sales fields. Each page contains up to 100 intervals.
+    pub intervals: Option<Vec<ShopLiveMinutePerformanceInterval>>,
+}
+::shop_api::object!(ShopLiveMinutePerformancePerformance { overall, intervals });
+/// List of bestselling creator records for the target date range.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Creator {
+    /// GMV rank of the creator.
+    pub rank: Option<i64>,
+    /// The creator's GMV range for the selected reporting period, expressed in the currency selected by `currency`.
+    pub gmv_range: Option<String>,
+    /// Creator's open id, use this open id to identify a creator.
+    pub open_id: Option<String>,
+    /// The creator's account handle.
+    pub user_name: Option<String>,
+    /// The creator's display name.
+    pub nick_name: Option<String>,
+    /// Number of followers
+    pub followers_count: Option<i64>,
+    /// Number of likes
+    pub likes_count: Option<i64>,
+}
+::shop_api::object!(
+    Creator { rank, gmv_range, open_id, user_name, nick_name, followers_count,
+    likes_count }
+);
+/// List of bestselling LIVE session records for the target date range.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Live {
+    /// GMV rank of the LIVE session
+    pub rank: Option<i64>,
+    /// GMV range of the LIVE session.
+    pub gmv_range: Option<String>,
+    /// LIVE session id
+    pub id: Option<String>,
+    /// LIVE session title
+    pub title: Option<String>,
+    /// Start time of the LIVE session as a Unix timestamp in seconds (UTC+00:00).
+    pub start_time: Option<i64>,
+    /// LIVE session duration, in seconds.
+    pub duration: Option<i64>,
+    /// The creator’s unique username used for system identification.
+    pub creator_name: Option<String>,
+    /// The creator’s unique ID, uniquely identifying the creator in the system.
+    pub open_id: Option<String>,
+    /// The creator’s display nickname, visible externally.
+    pub creator_nick_name: Option<String>,
+}
+::shop_api::object!(
+    Live { rank, gmv_range, id, title, start_time, duration, creator_name, open_id,
+    creator_nick_name }
+);
+/// List of bestselling product records for the target date range.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BestsellingProductsProduct {
+    /// GMV rank of the product.
+    pub rank: Option<i64>,
+    /// GMV range of the product, in the currency specified by currency.
+    pub gmv_range: Option<String>,
+    /// Product ID
+    pub id: Option<String>,
+    /// Product name
+    pub name: Option<String>,
+    /// Product rating in history
+    pub rating: Option<String>,
+    /// Not described in the official docs.
+    pub product_image: Option<SkuImg>,
+    /// The TikTok Shop name.
+    pub shop_name: Option<String>,
+    /// The ID of the TikTok Shop associated with the product.
+    pub shop_id: Option<String>,
+}
+::shop_api::object!(
+    BestsellingProductsProduct { rank, gmv_range, id, name, rating, product_image,
+    shop_name, shop_id }
+);
+/// List of product anchors associated with the video, including product IDs and product names. Excludes deactivated and sold-out products.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductInfo {
+    /// Product ID in the product anchor. Excludes deactivated and sold-out products.
+    pub product_id: Option<String>,
+    /// Product name in the product anchor. Deactivated and sold-out products are excluded.
+    pub product_name: Option<String>,
+}
+::shop_api::object!(ProductInfo { product_id, product_name });
+/// List of bestselling video records for the target date range.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BestsellingVideosVideo {
+    /// Gmv rank of the video
+    pub rank: Option<i64>,
+    /// Video id
+    pub id: Option<String>,
+    /// Creator handle
+    pub nick_name: Option<String>,
+    /// Gmv range of the video
+    pub gmv_range: Option<String>,
+    /// Accumulative number of video views since the video was published.
+    pub views: Option<i64>,
+    /// Accumulative number of video likes since the video was published.
+    pub likes: Option<i64>,
+    /// Accumulative number of video comments since the video was published.
+    pub comments: Option<i64>,
+    /// Accumulative number of video shares since the video was published.
+    pub shares: Option<i64>,
+    /// List of product anchors associated with the video, including product IDs and product names. Excludes deactivated and sold-out products.
+    pub product_infos: Option<Vec<ProductInfo>>,
+    /// The time when the video was published, as a Unix timestamp in seconds (UTC).
+    pub publish_time: Option<i64>,
+    /// Duration of the video, in seconds.
+    pub duration: Option<i64>,
+}
+::shop_api::object!(
+    BestsellingVideosVideo { rank, id, nick_name, gmv_range, views, likes, comments,
+    shares, product_infos, publish_time, duration }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductSales {
+    /// Not described in the official docs.
+    pub direct_gmv: Option<Gmv>,
+    /// The number of product items sold
+    pub items_sold: Option<i64>,
+    /// The total numbers of customers who ordered this product directly from the LIVE, including customers who made returns or refunds.
+    pub customers: Option<i64>,
+    /// The total number of SKU orders created directly from the LIVE for this product.
+    pub created_sku_orders: Option<i64>,
+    /// Not described in the official docs.
+    pub avg_price: Option<Gmv>,
+    /// The total number of paid SKU orders placed directly from the LIVE for this product.
+    pub sku_orders: Option<i64>,
+    /// Total number of paid main orders placed. Main orders refer to the single purchase transaction a customer makes.
+    pub main_orders: Option<i64>,
+    /// Main order paid / Main order created of this product
+    pub payment_rate: Option<String>,
+}
+::shop_api::object!(
+    ProductSales { direct_gmv, items_sold, customers, created_sku_orders, avg_price,
+    sku_orders, main_orders, payment_rate }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TrafficGpm {
+    /// The Watch GPM is the average GMV generated from 1,000 views of the LIVE.
+    pub watch_gpm: Option<String>,
+}
+::shop_api::object!(TrafficGpm { watch_gpm });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductTraffic {
+    /// Number of product impressions for this product during the LIVE video, including for product lists and product cards
+    pub product_impressions: Option<i64>,
+    /// Click-through rate: The number of product clicks for this product from the LIVE video, divided by the number of product impressions for this product from the LIVE video, including product clicks and product impressions for product lists...
+    pub ctr: Option<String>,
+    /// The number of times viewers add the product to their cart.
+    pub add_to_cart_count: Option<i64>,
+    /// Not described in the official docs.
+    pub click_to_order_rate: Option<ClickToOrderRate>,
+    /// Not described in the official docs.
+    pub gpm: Option<TrafficGpm>,
+    /// The total number of times the product was clicked from this LIVE, including from the product list and product card
+    pub produt_clicks: Option<i64>,
+}
+::shop_api::object!(
+    ProductTraffic { product_impressions, ctr, add_to_cart_count, click_to_order_rate,
+    gpm, produt_clicks }
+);
+/// List of products and their sales and traffic performance for the LIVE session.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopLiveProductsPerformanceListProduct {
+    /// Product id
+    pub id: Option<String>,
+    /// Product name
+    pub name: Option<String>,
+    /// Not described in the official docs.
+    pub sales: Option<ProductSales>,
+    /// Not described in the official docs.
+    pub traffic: Option<ProductTraffic>,
+}
+::shop_api::object!(ShopLiveProductsPerformanceListProduct { id, name, sales, traffic });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TotalPerformance {
+    /// Not described in the official docs.
+    pub gmv: Option<Amount>,
+    /// Number of orders.
+    pub orders: Option<i64>,
+    /// Number of SKU orders.
+    pub sku_orders: Option<i64>,
+    /// Number of items sold.
+    pub items_sold: Option<i64>,
+    /// Estimated number of customers.
+    pub estimated_customers: Option<i64>,
+    /// Not described in the official docs.
+    pub aov: Option<Amount>,
+    /// Number of product impressions.
+    pub product_impressions: Option<i64>,
+    /// Number of product clicks.
+    pub product_clicks: Option<i64>,
+    /// Click-through rate.
+    pub ctr: Option<String>,
+    /// Number of times products were added to the cart.
+    pub add_cart_count: Option<i64>,
+    /// Add to cart rate.
+    pub add_cart_rate: Option<String>,
+    /// Click to order rate.
+    pub click_order_rate: Option<String>,
+    /// Unique product impressions.
+    pub unique_product_impressions: Option<i64>,
+    /// Total number of unique product clicks across the product performance channels.
+    pub unique_clicks: Option<i64>,
+    /// Unique click-through rate.
+    pub unique_ctr: Option<String>,
+    /// Number of users who added to cart.
+    pub add_cart_users: Option<i64>,
+    /// Unique add to cart rate.
+    pub unique_atc_rate: Option<String>,
+    /// Unique click to order rate.
+    pub unique_click_order_rate: Option<String>,
+    /// Not described in the official docs.
+    pub gmv_incl_tax: Option<Amount>,
+    /// Not described in the official docs.
+    pub tax: Option<Amount>,
+    /// Not described in the official docs.
+    pub gross_merchandise_value: Option<Amount>,
+    /// Not described in the official docs.
+    pub shipping_fees: Option<Amount>,
+    /// Not described in the official docs.
+    pub refunds: Option<Amount>,
+    /// Number of items refunded.
+    pub refunded_items: Option<i64>,
+    /// Number of customers who received refunds.
+    pub refund_customers: Option<i64>,
+}
+::shop_api::object!(
+    TotalPerformance { gmv, orders, sku_orders, items_sold, estimated_customers, aov,
+    product_impressions, product_clicks, ctr, add_cart_count, add_cart_rate,
+    click_order_rate, unique_product_impressions, unique_clicks, unique_ctr,
+    add_cart_users, unique_atc_rate, unique_click_order_rate, gmv_incl_tax, tax,
+    gross_merchandise_value, shipping_fees, refunds, refunded_items, refund_customers }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SellerLivePerformance {
+    /// Not described in the official docs.
+    pub attributed_gmv: Option<Amount>,
+    /// Number of attributed orders.
+    pub attributed_orders: Option<i64>,
+    /// Number of attributed SKU orders.
+    pub attributed_sku_orders: Option<i64>,
+    /// Number of attributed items sold.
+    pub attributed_sold_items: Option<i64>,
+    /// Estimated number of customers.
+    pub estimated_customers: Option<i64>,
+    /// Not described in the official docs.
+    pub aov: Option<Amount>,
+    /// Number of new live streams.
+    pub new_live_count: Option<i64>,
+    /// Number of product impressions.
+    pub product_impressions: Option<i64>,
+    /// Number of product clicks.
+    pub product_clicks: Option<i64>,
+    /// Click-through rate.
+    pub ctr: Option<String>,
+    /// Number of times products were added to the cart.
+    pub add_cart_count: Option<i64>,
+    /// Add to cart rate.
+    pub add_cart_rate: Option<String>,
+    /// Click to order rate.
+    pub click_order_rate: Option<String>,
+    /// Number of unique product impressions from seller live streaming.
+    pub unique_product_impressions: Option<i64>,
+    /// Number of unique product clicks from seller live streaming.
+    pub unique_clicks: Option<i64>,
+    /// Unique click-through rate.
+    pub unique_ctr: Option<String>,
+    /// Number of users who added to cart.
+    pub add_cart_users: Option<i64>,
+    /// Unique add to cart rate.
+    pub unique_atc_rate: Option<String>,
+    /// Unique click to order rate.
+    pub unique_click_order_rate: Option<String>,
+}
+::shop_api::object!(
+    SellerLivePerformance { attributed_gmv, attributed_orders, attributed_sku_orders,
+    attributed_sold_items, estimated_customers, aov, new_live_count, product_impressions,
+    product_clicks, ctr, add_cart_count, add_cart_rate, click_order_rate,
+    unique_product_impressions, unique_clicks, unique_ctr, add_cart_users,
+    unique_atc_rate, unique_click_order_rate }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SellerVideoPerformance {
+    /// Not described in the official docs.
+    pub attributed_gmv: Option<Amount>,
+    /// Number of attributed orders.
+    pub attributed_orders: Option<i64>,
+    /// Number of attributed SKU orders.
+    pub attributed_sku_orders: Option<i64>,
+    /// Number of attributed items sold.
+    pub attributed_sold_items: Option<i64>,
+    /// Estimated number of customers.
+    pub estimated_customers: Option<i64>,
+    /// Not described in the official docs.
+    pub aov: Option<Amount>,
+    /// Number of new videos.
+    pub new_video_count: Option<i64>,
+    /// Number of product impressions.
+    pub product_impressions: Option<i64>,
+    /// Number of product clicks.
+    pub product_clicks: Option<i64>,
+    /// Click-through rate.
+    pub ctr: Option<String>,
+    /// Number of times products were added to the cart.
+    pub add_cart_count: Option<i64>,
+    /// Add to cart rate.
+    pub add_cart_rate: Option<String>,
+    /// Click to order rate.
+    pub click_order_rate: Option<String>,
+    /// Number of unique product impressions from seller video content.
+    pub unique_product_impressions: Option<i64>,
+    /// Number of unique product clicks from seller video content.
+    pub unique_clicks: Option<i64>,
+    /// Unique click-through rate.
+    pub unique_ctr: Option<String>,
+    /// Number of users who added to cart.
+    pub add_cart_users: Option<i64>,
+    /// Unique add to cart rate.
+    pub unique_atc_rate: Option<String>,
+    /// Unique click to order rate.
+    pub unique_click_order_rate: Option<String>,
+}
+::shop_api::object!(
+    SellerVideoPerformance { attributed_gmv, attributed_orders, attributed_sku_orders,
+    attributed_sold_items, estimated_customers, aov, new_video_count,
+    product_impressions, product_clicks, ctr, add_cart_count, add_cart_rate,
+    click_order_rate, unique_product_impressions, unique_clicks, unique_ctr,
+    add_cart_users, unique_atc_rate, unique_click_order_rate }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SellerProductCardPerformance {
+    /// Not described in the official docs.
+    pub attributed_gmv: Option<Amount>,
+    /// Number of attributed orders.
+    pub attributed_orders: Option<i64>,
+    /// Number of attributed SKU orders.
+    pub attributed_sku_orders: Option<i64>,
+    /// Number of attributed items sold.
+    pub attributed_sold_items: Option<i64>,
+    /// Estimated number of customers.
+    pub estimated_customers: Option<i64>,
+    /// Not described in the official docs.
+    pub aov: Option<Amount>,
+    /// Number of product impressions.
+    pub product_impressions: Option<i64>,
+    /// Number of product clicks.
+    pub product_clicks: Option<i64>,
+    /// Click-through rate.
+    pub ctr: Option<String>,
+    /// Number of times products were added to the cart.
+    pub add_cart_count: Option<i64>,
+    /// Add to cart rate.
+    pub add_cart_rate: Option<String>,
+    /// Click to order rate.
+    pub click_order_rate: Option<String>,
+    /// Number of unique product impressions from seller product card exposure.
+    pub unique_product_impressions: Option<i64>,
+    /// Number of unique product clicks from seller product card exposure.
+    pub unique_clicks: Option<i64>,
+    /// Unique click-through rate.
+    pub unique_ctr: Option<String>,
+    /// Number of users who added to cart.
+    pub add_cart_users: Option<i64>,
+    /// Unique add to cart rate.
+    pub unique_atc_rate: Option<String>,
+    /// Unique click to order rate.
+    pub unique_click_order_rate: Option<String>,
+}
+::shop_api::object!(
+    SellerProductCardPerformance { attributed_gmv, attributed_orders,
+    attributed_sku_orders, attributed_sold_items, estimated_customers, aov,
+    product_impressions, product_clicks, ctr, add_cart_count, add_cart_rate,
+    click_order_rate, unique_product_impressions, unique_clicks, unique_ctr,
+    add_cart_users, unique_atc_rate, unique_click_order_rate }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateTotalPerformance {
+    /// Not described in the official docs.
+    pub attributed_gmv: Option<Amount>,
+    /// Number of orders attributed from affiliate.
+    pub attributed_orders: Option<i64>,
+    /// Number of SKU orders attributed from affiliate.
+    pub attributed_sku_orders: Option<i64>,
+    /// Number of items sold attributed from affiliate.
+    pub attributed_sold_items: Option<i64>,
+    /// Estimated number of customers from affiliate.
+    pub estimated_customers: Option<i64>,
+    /// Not described in the official docs.
+    pub aov: Option<Amount>,
+    /// Average daily number of creator-posted content.
+    pub avg_daily_creator_posted_content: Option<i64>,
+    /// Product impressions from affiliate.
+    pub product_impressions: Option<i64>,
+    /// Product clicks from affiliate.
+    pub product_clicks: Option<i64>,
+    /// Click-through rate from affiliate.
+    pub ctr: Option<String>,
+    /// Number of times products were added to cart from affiliate.
+    pub add_cart_count: Option<i64>,
+    /// Add to cart rate from affiliate.
+    pub add_cart_rate: Option<String>,
+    /// Click to order rate from affiliate.
+    pub click_order_rate: Option<String>,
+    /// Unique product impressions from affiliate.
+    pub unique_product_impressions: Option<i64>,
+    /// Unique clicks from affiliate.
+    pub unique_clicks: Option<i64>,
+    /// Unique click-through rate from affiliate.
+    pub unique_ctr: Option<String>,
+    /// Number of users who added to cart from affiliate.
+    pub add_cart_users: Option<i64>,
+    /// Unique add to cart rate from affiliate.
+    pub unique_atc_rate: Option<String>,
+    /// Unique click to order rate from affiliate.
+    pub unique_click_order_rate: Option<String>,
+}
+::shop_api::object!(
+    AffiliateTotalPerformance { attributed_gmv, attributed_orders, attributed_sku_orders,
+    attributed_sold_items, estimated_customers, aov, avg_daily_creator_posted_content,
+    product_impressions, product_clicks, ctr, add_cart_count, add_cart_rate,
+    click_order_rate, unique_product_impressions, unique_clicks, unique_ctr,
+    add_cart_users, unique_atc_rate, unique_click_order_rate }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateLivePerformance {
+    /// Not described in the official docs.
+    pub live_attributed_gmv: Option<Amount>,
+    /// Number of new live streams from affiliate.
+    pub new_live_count: Option<i64>,
+    /// Product impressions from affiliate live.
+    pub product_impressions: Option<i64>,
+    /// Product clicks from affiliate live.
+    pub product_clicks: Option<i64>,
+    /// Click-through rate from affiliate live.
+    pub ctr: Option<String>,
+    /// Number of times products were added to cart from affiliate live.
+    pub add_cart_count: Option<i64>,
+    /// Add to cart rate from affiliate live.
+    pub add_cart_rate: Option<String>,
+    /// Click to order rate from affiliate live.
+    pub click_order_rate: Option<String>,
+    /// Unique product impressions from affiliate live.
+    pub unique_product_impressions: Option<i64>,
+    /// Unique clicks from affiliate live.
+    pub unique_clicks: Option<i64>,
+    /// Unique click-through rate from affiliate live.
+    pub unique_ctr: Option<String>,
+    /// Number of users who added to cart from affiliate live.
+    pub atc_users: Option<i64>,
+    /// Unique add to cart rate from affiliate live.
+    pub unique_atc_rate: Option<String>,
+    /// Unique click to order rate from affiliate live.
+    pub unique_click_order_rate: Option<String>,
+}
+::shop_api::object!(
+    AffiliateLivePerformance { live_attributed_gmv, new_live_count, product_impressions,
+    product_clicks, ctr, add_cart_count, add_cart_rate, click_order_rate,
+    unique_product_impressions, unique_clicks, unique_ctr, atc_users, unique_atc_rate,
+    unique_click_order_rate }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AffiliateVideoPerformance {
+    /// Not described in the official docs.
+    pub attributed_video_gmv: Option<Amount>,
+    /// Number of new videos from affiliate.
+    pub new_video_count: Option<i64>,
+    /// Product impressions from affiliate video.
+    pub product_impressions: Option<i64>,
+    /// Product clicks from affiliate video.
+    pub product_clicks: Option<i64>,
+    /// Click-through rate from affiliate video.
+    pub ctr: Option<String>,
+    /// Number of times products were added to cart from affiliate video.
+    pub add_cart_count: Option<i64>,
+    /// Add to cart rate from affiliate video.
+    pub add_cart_rate: Option<String>,
+    /// Click to order rate from affiliate video.
+    pub click_order_rate: Option<String>,
+    /// Unique product impressions from affiliate video.
+    pub unique_product_impressions: Option<i64>,
+    /// Unique clicks from affiliate video.
+    pub unique_clicks: Option<i64>,
+    /// Unique click-through rate from affiliate video.
+    pub unique_ctr: Option<String>,
+    /// Number of users who added to cart from affiliate video.
+    pub atc_users: Option<i64>,
+    /// Unique add to cart rate from affiliate video.
+    pub unique_atc_rate: Option<String>,
+    /// Unique click to order rate from affiliate video.
+    pub unique_click_order_rate: Option<String>,
+}
+::shop_api::object!(
+    AffiliateVideoPerformance { attributed_video_gmv, new_video_count,
+    product_impressions, product_clicks, ctr, add_cart_count, add_cart_rate,
+    click_order_rate, unique_product_impressions, unique_clicks, unique_ctr, atc_users,
+    unique_atc_rate, unique_click_order_rate }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopTabPerformance {
+    /// Number of product impressions from Shop Tab.
+    pub shop_tab_product_impressions: Option<i64>,
+    /// Number of product clicks from Shop Tab.
+    pub shop_tab_product_clicks: Option<i64>,
+    /// Number of unique product clicks from Shop Tab.
+    pub unique_shop_tab_product_clicks: Option<i64>,
+    /// Estimated number of customers from Shop Tab.
+    pub estimated_shop_tab_customers: Option<i64>,
+    /// Click-through rate from Shop Tab.
+    pub shop_tab_ctr: Option<String>,
+    /// Click-to-order rate (SKU level) from Shop Tab.
+    pub shop_tab_ctor_sku: Option<String>,
+    /// Not described in the official docs.
+    pub shop_tab_gmv: Option<Amount>,
+    /// Items sold via shop tab.
+    pub shop_tab_sold_items: Option<i64>,
+}
+::shop_api::object!(
+    ShopTabPerformance { shop_tab_product_impressions, shop_tab_product_clicks,
+    unique_shop_tab_product_clicks, estimated_shop_tab_customers, shop_tab_ctr,
+    shop_tab_ctor_sku, shop_tab_gmv, shop_tab_sold_items }
+);
+/// List of product performance metrics.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopProductPerformanceList202605Product {
+    /// Product ID.
+    pub id: Option<String>,
+    /// Not described in the official docs.
+    pub total_performance: Option<TotalPerformance>,
+    /// Not described in the official docs.
+    pub seller_live_performance: Option<SellerLivePerformance>,
+    /// Not described in the official docs.
+    pub seller_video_performance: Option<SellerVideoPerformance>,
+    /// Not described in the official docs.
+    pub seller_product_card_performance: Option<SellerProductCardPerformance>,
+    /// Not described in the official docs.
+    pub affiliate_total_performance: Option<AffiliateTotalPerformance>,
+    /// Not described in the official docs.
+    pub affiliate_live_performance: Option<AffiliateLivePerformance>,
+    /// Not described in the official docs.
+    pub affiliate_video_performance: Option<AffiliateVideoPerformance>,
+    /// Not described in the official docs.
+    pub shop_tab_performance: Option<ShopTabPerformance>,
+}
+::shop_api::object!(
+    ShopProductPerformanceList202605Product { id, total_performance,
+    seller_live_performance, seller_video_performance, seller_product_card_performance,
+    affiliate_total_performance, affiliate_live_performance, affiliate_video_performance,
+    shop_tab_performance }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VideoCreator {
+    /// Creator account type.
+    pub author_type: Option<String>,
+    /// Country or region of the creator.
+    pub creator_country: Option<String>,
+    /// The creator ID.
+    pub creator_id: Option<String>,
+    /// Creator nickname.
+    pub nick_name: Option<String>,
+    /// The creator open ID.
+    pub open_id: Option<String>,
+    /// Creator username (handle).
+    pub user_name: Option<String>,
+}
+::shop_api::object!(
+    VideoCreator { author_type, creator_country, creator_id, nick_name, open_id,
+    user_name }
+);
+/// List of video performance metrics.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopVideoPerformanceList202605Video {
+    /// Whether the video can be used for advertising.
+    pub advertisable: Option<bool>,
+    /// Not described in the official docs.
+    pub attributed_gmv: Option<Amount>,
+    /// Daily average customers.
+    pub avg_customers: Option<i64>,
+    /// Ratio of product clicks to video views in raw decimal format.
+    pub click_through_rate: Option<String>,
+    /// Number of comments received by the video.
+    pub comments: Option<i64>,
+    /// Not described in the official docs.
+    pub creator: Option<VideoCreator>,
+    /// Click-to-order rate in raw decimal format.
+    pub ctor: Option<String>,
+    /// Video duration in seconds.
+    pub duration: Option<i64>,
+    /// Not described in the official docs.
+    pub gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub gpm: Option<Amount>,
+    /// Hash tags of the video.
+    pub hash_tags: Option<Vec<String>>,
+    /// The unique identifier of the video in the performance list.
+    pub id: Option<String>,
+    /// Not described in the official docs.
+    pub indirect_gmv: Option<Amount>,
+    /// Number of units sold from the video.
+    pub items_sold: Option<i64>,
+    /// Number of likes received by the video.
+    pub likes: Option<i64>,
+    /// Number of new followers attributed to the video.
+    pub new_followers: Option<i64>,
+    /// Number of product clicks from the video.
+    pub product_clicks: Option<i64>,
+    /// Number of product impressions from the video.
+    pub product_impressions: Option<i64>,
+    /// Products promoted in the video.
+    pub products: Option<Vec<IdName>>,
+    /// Review classification of the video.
+    pub review_type: Option<String>,
+    /// Number of times the video was shared.
+    pub shares: Option<i64>,
+    /// The total number of paid SKU orders placed directly from the current video.
+    pub sku_orders: Option<i64>,
+    /// The title of the video.
+    pub title: Option<String>,
+    /// The username associated with the video.
+    pub username: Option<String>,
+    /// Number of clicks from the video to a LIVE session.
+    pub v_to_l_clicks: Option<i64>,
+    /// Rate of clicks from the video to a LIVE session in raw decimal format.
+    pub v_to_l_rate: Option<String>,
+    /// Video completion rate in raw decimal format.
+    pub video_finish_rate: Option<String>,
+    /// Date and time when the video was posted.
+    pub video_post_time: Option<String>,
+    /// Number of video views during the selected time range.
+    pub views: Option<i64>,
+}
+::shop_api::object!(
+    ShopVideoPerformanceList202605Video { advertisable, attributed_gmv, avg_customers,
+    click_through_rate, comments, creator, ctor, duration, gmv, gpm, hash_tags, id,
+    indirect_gmv, items_sold, likes, new_followers, product_clicks, product_impressions,
+    products, review_type, shares, sku_orders, title, username, v_to_l_clicks,
+    v_to_l_rate, video_finish_rate, video_post_time, views }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Benchmarks {
+    /// Excellent tier threshold.
+    pub excellent_threshold: Option<String>,
+    /// Poor tier threshold.
+    pub poor_threshold: Option<String>,
+}
+::shop_api::object!(Benchmarks { excellent_threshold, poor_threshold });
+/// Fixed complete SPS metric set for the authorized shop.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Metric {
+    /// Not described in the official docs.
+    pub benchmarks: Option<Benchmarks>,
+    /// SPS dimension that the metric belongs to.
+    pub dimension: Option<String>,
+    /// Number of days included in this metric's evaluation period.
+    pub evaluate_duration_days: Option<i64>,
+    /// Metric evaluation period end time. Unix timestamp in seconds.
+    pub end_evaluation_time: Option<i64>,
+    /// Metric evaluation period start time. Unix timestamp in seconds.
+    pub start_evaluation_time: Option<i64>,
+    /// Stable metric code. Possible values include NRR, NBFR, SFCR, OTDR, AHT, and IM_DSAT.
+    pub metric_code: Option<String>,
+    /// Localized metric display name.
+    pub metric_name: Option<String>,
+    /// Metric score, from 0 to 5.
+    pub score: Option<String>,
+    /// Metric status. Possible values include EXCELLENT, GOOD, POOR, CRITICAL and NIL.
+    pub status: Option<String>,
+    /// Metric status text. Values like Excellent, Good, Normal, Attention.
+    pub status_text: Option<String>,
+    /// Metric value. Hours are represented as values; percentages are represented as values from 0 to 100.
+    pub value: Option<String>,
+    /// Unit of the metric value. Possible values include PERCENT and HOURS.
+    pub value_unit: Option<String>,
+    /// Indicates that this metric is a key contributor to SPS.
+    pub top_reason_text: Option<String>,
+}
+::shop_api::object!(
+    Metric { benchmarks, dimension, evaluate_duration_days, end_evaluation_time,
+    start_evaluation_time, metric_code, metric_name, score, status, status_text, value,
+    value_unit, top_reason_text }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CalculationRule {
+    /// Denominator label.
+    pub denominator_label: Option<String>,
+    /// Denominator value.
+    pub denominator_value: Option<String>,
+    /// Numerator label.
+    pub numerator_label: Option<String>,
+    /// Numerator value.
+    pub numerator_value: Option<String>,
+}
+::shop_api::object!(
+    CalculationRule { denominator_label, denominator_value, numerator_label,
+    numerator_value }
+);
+/// Additional distribution details for the metric.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DistributionDetail {
+    /// Number of items in the distribution bucket.
+    pub count: Option<i64>,
+    /// Distribution detail name.
+    pub name: Option<String>,
+    /// Percentage of items in the distribution bucket, from 0 to 100.
+    pub percent: Option<String>,
+}
+::shop_api::object!(DistributionDetail { count, name, percent });
+/// Metric trend data points.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TrendDataPoint {
+    /// Trend date in yyyyMMdd format.
+    pub record_date: Option<String>,
+    /// Metric value on the trend date, using the same unit as value_unit.
+    pub value: Option<String>,
+}
+::shop_api::object!(TrendDataPoint { record_date, value });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Trend {
+    /// Metric trend data points.
+    pub data_points: Option<Vec<TrendDataPoint>>,
+}
+::shop_api::object!(Trend { data_points });
+/// Diagnostic insights for the selected metric.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Analyse {
+    /// Summarized causes affecting the selected metric.
+    pub summaries: Option<Vec<String>>,
+    /// Detailed explanations for the selected metric diagnosis.
+    pub details: Option<Vec<String>>,
+}
+::shop_api::object!(Analyse { summaries, details });
+/// AHT problem order items.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AhtProblemOrderItem {
+    /// Aftersales type returned by TikTok Shop aftersales classification.
+    pub aftersales_type_name: Option<String>,
+    /// Approval duration in hours.
+    pub approve_duration_hours: Option<String>,
+    /// Inspection duration in hours.
+    pub inspect_duration_hours: Option<String>,
+    /// Order ID.
+    pub order_id: Option<String>,
+    /// Return order ID.
+    pub return_order_id: Option<String>,
+    /// Number of review rounds.
+    pub review_count: Option<i64>,
+    /// Total aftersales handle duration in hours.
+    pub total_handle_duration_hours: Option<String>,
+}
+::shop_api::object!(
+    AhtProblemOrderItem { aftersales_type_name, approve_duration_hours,
+    inspect_duration_hours, order_id, return_order_id, review_count,
+    total_handle_duration_hours }
+);
+/// IM_DSAT chat session items.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ImDsatChatItem {
+    /// Chat duration in hours.
+    pub chat_duration_hours: Option<String>,
+    /// Chat record ID.
+    pub chat_record_id: Option<String>,
+    /// Masked customer name.
+    pub customer_name: Option<String>,
+    /// Customer rating from 1 to 5.
+    pub customer_rating: Option<i64>,
+    /// First reply time. Unix timestamp in seconds.
+    pub first_reply_time: Option<i64>,
+    /// Customer rating reasons.
+    pub rating_reasons: Option<Vec<String>>,
+    /// Service agent name.
+    pub service_agent: Option<String>,
+}
+::shop_api::object!(
+    ImDsatChatItem { chat_duration_hours, chat_record_id, customer_name, customer_rating,
+    first_reply_time, rating_reasons, service_agent }
+);
+/// NBFR problem order items.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NbfrProblemOrderItem {
+    /// Delivery time. Unix timestamp in seconds.
+    pub deliver_time: Option<i64>,
+    /// Order creation time. Unix timestamp in seconds.
+    pub order_create_time: Option<i64>,
+    /// Order ID.
+    pub order_id: Option<String>,
+    /// Product ID, when available.
+    pub product_id: Option<String>,
+    /// Product name.
+    pub product_name: Option<String>,
+    /// Return or refund reason.
+    pub return_refund_reason: Option<String>,
+    /// SKU ID.
+    pub sku_id: Option<String>,
+}
+::shop_api::object!(
+    NbfrProblemOrderItem { deliver_time, order_create_time, order_id, product_id,
+    product_name, return_refund_reason, sku_id }
+);
+/// NRR problem order items.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NrrProblemOrderItem {
+    /// Delivery time. Unix timestamp in seconds.
+    pub deliver_time: Option<i64>,
+    /// Order creation time. Unix timestamp in seconds.
+    pub order_create_time: Option<i64>,
+    /// Order ID.
+    pub order_id: Option<String>,
+    /// Product ID, when available.
+    pub product_id: Option<String>,
+    /// Product name.
+    pub product_name: Option<String>,
+    /// SKU ID.
+    pub sku_id: Option<String>,
+    /// User review rating from 1 to 5.
+    pub user_review_rating: Option<i64>,
+}
+::shop_api::object!(
+    NrrProblemOrderItem { deliver_time, order_create_time, order_id, product_id,
+    product_name, sku_id, user_review_rating }
+);
+/// OTDR problem order items.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OtdrProblemOrderItem {
+    /// Actual deliver time. Unix timestamp in seconds.
+    pub actual_deliver_time: Option<i64>,
+    /// Expected deliver time. Unix timestamp in seconds.
+    pub expect_deliver_time: Option<i64>,
+    /// Order ID.
+    pub order_id: Option<String>,
+    /// Product name.
+    pub product_name: Option<String>,
+    /// SKU ID.
+    pub sku_id: Option<String>,
+}
+::shop_api::object!(
+    OtdrProblemOrderItem { actual_deliver_time, expect_deliver_time, order_id,
+    product_name, sku_id }
+);
+/// SFCR problem order items.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SfcrProblemOrderItem {
+    /// Cancellation reasons.
+    pub cancellation_reasons: Option<Vec<String>>,
+    /// Order creation time. Unix timestamp in seconds.
+    pub order_create_time: Option<i64>,
+    /// Order ID.
+    pub order_id: Option<String>,
+    /// Product ID, when available.
+    pub product_id: Option<String>,
+    /// Product name.
+    pub product_name: Option<String>,
+    /// SKU ID.
+    pub sku_id: Option<String>,
+}
+::shop_api::object!(
+    SfcrProblemOrderItem { cancellation_reasons, order_create_time, order_id, product_id,
+    product_name, sku_id }
+);
+/// Top product items for AHT, with fields for average handle duration and the top aftersales type.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AhtAftersalesTypeItem {
+    /// Average handle duration in hours.
+    pub handle_duration_hours: Option<String>,
+    /// Product ID.
+    pub product_id: Option<String>,
+    /// Product name.
+    pub product_name: Option<String>,
+    /// Total number of return orders.
+    pub return_order_count: Option<i64>,
+    /// Top aftersales type returned by TikTok Shop aftersales classification.
+    pub top_aftersales_type_name: Option<String>,
+    /// Number of orders associated with the top aftersales type.
+    pub top_type_order_count: Option<i64>,
+    /// Product image URL.
+    pub image_url: Option<String>,
+}
+::shop_api::object!(
+    AhtAftersalesTypeItem { handle_duration_hours, product_id, product_name,
+    return_order_count, top_aftersales_type_name, top_type_order_count, image_url }
+);
+/// NBFR top product items.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NbfrTopProductItem {
+    /// Product ID.
+    pub product_id: Option<String>,
+    /// Product name.
+    pub product_name: Option<String>,
+    /// Number of return or refund orders.
+    pub return_order_count: Option<i64>,
+    /// Number of orders associated with the top return or refund reason.
+    pub top_reason_order_count: Option<i64>,
+    /// Top return or refund reasons.
+    pub top_return_reasons: Option<Vec<String>>,
+    /// Product image URL.
+    pub image_url: Option<String>,
+}
+::shop_api::object!(
+    NbfrTopProductItem { product_id, product_name, return_order_count,
+    top_reason_order_count, top_return_reasons, image_url }
+);
+/// NRR top product items.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NrrTopProductItem {
+    /// Total number of delivered orders.
+    pub delivered_order_count: Option<i64>,
+    /// Product image URL.
+    pub image_url: Option<String>,
+    /// Number of orders with negative reviews.
+    pub negative_order_count: Option<i64>,
+    /// Product ID.
+    pub product_id: Option<String>,
+    /// Product name.
+    pub product_name: Option<String>,
+    /// Top negative review reasons.
+    pub top_review_reasons: Option<Vec<String>>,
+}
+::shop_api::object!(
+    NrrTopProductItem { delivered_order_count, image_url, negative_order_count,
+    product_id, product_name, top_review_reasons }
+);
+/// OTDR logistics provider items.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OtdrLogisticsItem {
+    /// Total number of delivered orders.
+    pub delivered_order_count: Option<i64>,
+    /// Logistics provider name.
+    pub logistics_provider: Option<String>,
+    /// Number of orders delivered on time.
+    pub on_time_deliver_order_count: Option<i64>,
+    /// On-time delivery rate as a ratio from 0 to 1.
+    pub on_time_deliver_rate: Option<String>,
+}
+::shop_api::object!(
+    OtdrLogisticsItem { delivered_order_count, logistics_provider,
+    on_time_deliver_order_count, on_time_deliver_rate }
+);
+/// Fixed complete set of benefits associated with the shop SPS score.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Benefit {
+    /// Benefit display name localized by the requested locale.
+    pub benefit_name: Option<String>,
+    /// Whether the shop has unlocked this benefit.
+    pub is_unlocked: Option<bool>,
+    /// Score required to unlock the benefit, from 0 to 5.
+    pub unlock_score: Option<String>,
+}
+::shop_api::object!(Benefit { benefit_name, is_unlocked, unlock_score });
+/// Score details by SPS dimension.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Dimension {
+    /// Dimension name.
+    pub name: Option<String>,
+    /// Dimension score, from 0 to 5.
+    pub score: Option<String>,
+    /// Dimension status enum. Possible values include EXCELLENT, GOOD, POOR, CRITICAL and NIL.
+    pub status: Option<String>,
+    /// Dimension status text. Values like Excellent, Good, Normal, Attention.
+    pub status_text: Option<String>,
+    /// Dimension weight as a percent from 0 to 100.
+    pub weight: Option<String>,
+}
+::shop_api::object!(Dimension { name, score, status, status_text, weight });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PrimaryCategory {
+    /// The primary category ID.
+    pub category_id: Option<String>,
+    /// The primary category name.
+    pub category_name: Option<String>,
+}
+::shop_api::object!(PrimaryCategory { category_id, category_name });
+/// Ranked issue list.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Issue {
+    /// Localized issue description.
+    pub description: Option<String>,
+    /// Number of days included in this issue's evaluation period.
+    pub evaluate_duration_days: Option<i64>,
+    /// Issue evaluation period end time. Unix timestamp in seconds.
+    pub end_evaluation_time: Option<i64>,
+    /// Issue evaluation period start time. Unix timestamp in seconds.
+    pub start_evaluation_time: Option<i64>,
+    /// Related metric code. Possible values include NRR, NBFR, SFCR, OTDR, AHT, and IM_DSAT.
+    pub metric_code: Option<String>,
+    /// Localized metric display name.
+    pub metric_name: Option<String>,
+    /// Metric percentile among peer shops, from 0 to 100.
+    pub percentile: Option<String>,
+    /// Issue rank, where 1 is the top issue.
+    pub rank: Option<i64>,
+}
+::shop_api::object!(
+    Issue { description, evaluate_duration_days, end_evaluation_time,
+    start_evaluation_time, metric_code, metric_name, percentile, rank }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TopIssues {
+    /// Ranked issue list.
+    pub issues: Option<Vec<Issue>>,
+    /// Localized summary of the top issues.
+    pub summary: Option<String>,
+}
+::shop_api::object!(TopIssues { issues, summary });
+/// GMV breakdown by content type and channel.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ContentBreakdown {
+    /// Channel type. Possible values: CREATOR, SELLER
+    pub channel: Option<String>,
+    /// Content type. Possible values: LIVE, VIDEO
+    pub content_type: Option<String>,
+    /// Not described in the official docs.
+    pub gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub indirect_gmv: Option<Amount>,
+}
+::shop_api::object!(ContentBreakdown { channel, content_type, gmv, indirect_gmv });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopTabAndSearch {
+    /// Not described in the official docs.
+    pub others: Option<Amount>,
+    /// Not described in the official docs.
+    pub search_attributed: Option<Amount>,
+    /// Not described in the official docs.
+    pub shop_tab_attributed: Option<Amount>,
+}
+::shop_api::object!(ShopTabAndSearch { others, search_attributed, shop_tab_attributed });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Breakdowns {
+    /// Not described in the official docs.
+    pub affiliate_product_card_attributed_gmv: Option<Amount>,
+    /// GMV breakdown by content type and channel.
+    pub content_breakdown: Option<Vec<ContentBreakdown>>,
+    /// Not described in the official docs.
+    pub seller_product_card_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub shop_tab_and_search: Option<ShopTabAndSearch>,
+}
+::shop_api::object!(
+    Breakdowns { affiliate_product_card_attributed_gmv, content_breakdown,
+    seller_product_card_gmv, shop_tab_and_search }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopPerformance202609Sales {
+    /// Not described in the official docs.
+    pub avg_order_value: Option<Amount>,
+    /// Not described in the official docs.
+    pub avg_sku_order_value: Option<Amount>,
+    /// Total number of cancellations and returns during the selected period.
+    pub cancellations_and_returns: Option<i64>,
+    /// Not described in the official docs.
+    pub creator_live_attributed_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub creator_live_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub creator_live_indirect_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub creator_video_attributed_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub creator_video_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub creator_video_indirect_gmv: Option<Amount>,
+    /// Number of unique users who paid for orders during the selected period.
+    pub customers_count: Option<i64>,
+    /// Not described in the official docs.
+    pub gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub gmv_with_tax: Option<Amount>,
+    /// Not described in the official docs.
+    pub gmv_with_tiktok_co_funding: Option<Amount>,
+    /// The total number of individual items sold. Example: If a customer buys 3 units of SKU A and 2 units of SKU B, the items sold would be 5.
+    pub items_sold: Option<i64>,
+    /// Not described in the official docs.
+    pub live_attributed_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub live_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub live_indirect_gmv: Option<Amount>,
+    /// The number of paid orders during the selected period.
+    pub orders_count: Option<i64>,
+    /// Not described in the official docs.
+    pub product_card_attributed_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub refunds: Option<Amount>,
+    /// Not described in the official docs.
+    pub seller_live_attributed_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub seller_live_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub seller_live_indirect_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub seller_video_attributed_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub seller_video_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub seller_video_indirect_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub shipping_fees: Option<Amount>,
+    /// A total count of distinct SKUs sold.
+    pub sku_orders_count: Option<i64>,
+    /// Not described in the official docs.
+    pub tax: Option<Amount>,
+    /// Not described in the official docs.
+    pub video_attributed_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub video_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub video_indirect_gmv: Option<Amount>,
+}
+::shop_api::object!(
+    ShopPerformance202609Sales { avg_order_value, avg_sku_order_value,
+    cancellations_and_returns, creator_live_attributed_gmv, creator_live_gmv,
+    creator_live_indirect_gmv, creator_video_attributed_gmv, creator_video_gmv,
+    creator_video_indirect_gmv, customers_count, gmv, gmv_with_tax,
+    gmv_with_tiktok_co_funding, items_sold, live_attributed_gmv, live_gmv,
+    live_indirect_gmv, orders_count, product_card_attributed_gmv, refunds,
+    seller_live_attributed_gmv, seller_live_gmv, seller_live_indirect_gmv,
+    seller_video_attributed_gmv, seller_video_gmv, seller_video_indirect_gmv,
+    shipping_fees, sku_orders_count, tax, video_attributed_gmv, video_gmv,
+    video_indirect_gmv }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopPerformance202609Traffic {
+    /// The daily average percentage of unique users who paid for orders after viewing product detail pages during the selected period.
+    pub avg_conversation_rate: Option<String>,
+    /// Daily average number of page views for all of your product detail pages during the selected period.
+    pub avg_page_views: Option<i64>,
+    /// Daily average number of unique users who visited your product detail pages during the selected period
+    pub avg_visitors: Option<i64>,
+    /// Total number of product clicks during the selected period.
+    pub product_clicks: Option<i64>,
+    /// Total number of product impressions during the selected period.
+    pub product_impressions: Option<i64>,
+    /// Total number of unique clicks during the selected period.
+    pub unique_clicks: Option<i64>,
+    /// Total number of unique product impressions during the selected period.
+    pub unique_product_impressions: Option<i64>,
+}
+::shop_api::object!(
+    ShopPerformance202609Traffic { avg_conversation_rate, avg_page_views, avg_visitors,
+    product_clicks, product_impressions, unique_clicks, unique_product_impressions }
+);
+/// Interval data for the requested time range. The time range of each interval is determined by the granularity.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopPerformance202609Interval {
+    /// Not described in the official docs.
+    pub breakdowns: Option<Breakdowns>,
+    /// End date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, exclusive.
+    pub end_date: Option<String>,
+    /// Not described in the official docs.
+    pub sales: Option<ShopPerformance202609Sales>,
+    /// Start date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, inclusive.
+    pub start_date: Option<String>,
+    /// Not described in the official docs.
+    pub traffic: Option<ShopPerformance202609Traffic>,
+}
+::shop_api::object!(
+    ShopPerformance202609Interval { breakdowns, end_date, sales, start_date, traffic }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopPerformance202609Performance {
+    /// Interval data for the requested time range. The time range of each interval is determined by the granularity.
+    pub intervals: Option<Vec<ShopPerformance202609Interval>>,
+}
+::shop_api::object!(ShopPerformance202609Performance { intervals });
+/// Interval data for the requested time range. The time range of each interval is determined by the granularity.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopLivePerformanceOverview202609Interval {
+    /// Not described in the official docs.
+    pub avg_live_auction_price: Option<Amount>,
+    /// Average viewing duration in seconds.
+    pub avg_viewing_duration: Option<i64>,
+    /// Ratio of LIVE-attributed SKU orders to product clicks in raw decimal format.
+    pub ctor_sku_order: Option<String>,
+    /// End date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, exclusive.
+    pub end_date: Option<String>,
+    /// Not described in the official docs.
+    pub live_attributed_gmv: Option<Amount>,
+    /// Number of items sold attributed to LIVE streams.
+    pub live_attributed_items_sold: Option<i64>,
+    /// Number of paid SKU orders attributed to LIVE streams.
+    pub live_attributed_sku_orders: Option<i64>,
+    /// Not described in the official docs.
+    pub live_auction_attributed_gmv: Option<Amount>,
+    /// Number of items sold attributed to LIVE auction products.
+    pub live_auction_attributed_items_sold: Option<i64>,
+    /// Number of paid SKU orders attributed to LIVE auction products.
+    pub live_auction_attributed_sku_orders: Option<i64>,
+    /// Ratio of product clicks to product impressions from LIVE streams in raw decimal format.
+    pub live_ctr: Option<String>,
+    /// Not described in the official docs.
+    pub live_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub live_indirect_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub show_gpm: Option<Amount>,
+    /// Start date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, inclusive.
+    pub start_date: Option<String>,
+    /// Number of LIVE views.
+    pub views: Option<i64>,
+}
+::shop_api::object!(
+    ShopLivePerformanceOverview202609Interval { avg_live_auction_price,
+    avg_viewing_duration, ctor_sku_order, end_date, live_attributed_gmv,
+    live_attributed_items_sold, live_attributed_sku_orders, live_auction_attributed_gmv,
+    live_auction_attributed_items_sold, live_auction_attributed_sku_orders, live_ctr,
+    live_gmv, live_indirect_gmv, show_gpm, start_date, views }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopLivePerformanceOverview202609Performance {
+    /// Interval data for the requested time range. The time range of each interval is determined by the granularity.
+    pub intervals: Option<Vec<ShopLivePerformanceOverview202609Interval>>,
+}
+::shop_api::object!(ShopLivePerformanceOverview202609Performance { intervals });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LiveStreamSessionCreator {
+    /// The creator account type.
+    pub author_type: Option<String>,
+    /// The creator's country or region code.
+    pub creator_country: Option<String>,
+    /// The creator's nickname.
+    pub nick_name: Option<String>,
+    /// The creator's Open ID.
+    pub open_id: Option<String>,
+    /// The creator's username.
+    pub user_name: Option<String>,
+}
+::shop_api::object!(
+    LiveStreamSessionCreator { author_type, creator_country, nick_name, open_id,
+    user_name }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LiveStreamSessionInteractionPerformance {
+    /// Ratio of comments to views. Expressed as a raw decimal string.
+    pub comment_rate: Option<String>,
+    /// Number of comments on the LIVE video posted during the selected period.
+    pub comments: Option<i64>,
+    /// Ratio of new followers to viewers. Expressed as a raw decimal string.
+    pub follow_rate: Option<String>,
+    /// Ratio of likes to views. Expressed as a raw decimal string.
+    pub like_rate: Option<String>,
+    /// The number of likes a LIVE video received during the selected time period.
+    pub likes: Option<i64>,
+    /// The number of viewers who followed creators from the video during the selected period.
+    pub new_followers: Option<i64>,
+    /// Ratio of shares to views. Expressed as a raw decimal string.
+    pub share_rate: Option<String>,
+    /// Number of times the LIVE video posted during the selected period were shared.
+    pub shares: Option<i64>,
+}
+::shop_api::object!(
+    LiveStreamSessionInteractionPerformance { comment_rate, comments, follow_rate,
+    like_rate, likes, new_followers, share_rate, shares }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LiveStreamSessionSalesPerformance {
+    /// Not described in the official docs.
+    pub aov: Option<Amount>,
+    /// Number of customers attributed to the LIVE session.
+    pub attributed_customers: Option<i64>,
+    /// Not described in the official docs.
+    pub avg_live_auction_price: Option<Amount>,
+    /// Not described in the official docs.
+    pub avg_price: Option<Amount>,
+    /// The total number of orders created during the selected period, including those with pending payment for cash-on-delivery or PayLater.
+    pub created_sku_orders: Option<i64>,
+    /// Not described in the official docs.
+    pub gmv_with_tiktok_coupons: Option<Amount>,
+    /// Not described in the official docs.
+    pub live_attributed_gmv: Option<Amount>,
+    /// Number of items sold attributed to the LIVE session.
+    pub live_attributed_items_sold: Option<i64>,
+    /// Number of orders attributed to the LIVE session.
+    pub live_attributed_orders: Option<i64>,
+    /// Number of paid SKU orders attributed to the LIVE session.
+    pub live_attributed_sku_orders: Option<i64>,
+    /// Not described in the official docs.
+    pub live_auction_attributed_gmv: Option<Amount>,
+    /// Number of items sold attributed to LIVE auction products.
+    pub live_auction_attributed_items_sold: Option<i64>,
+    /// Number of paid SKU orders attributed to LIVE auction products.
+    pub live_auction_attributed_sku_orders: Option<i64>,
+    /// live_auction_indirect_gmv (GetShopLIVEPerformanceListResponseDataLiveStreamSessionSalesPerformanceLiveAuctionIndirectGmv | Unset):
+    pub live_auction_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub live_auction_indirect_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub live_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub live_indirect_gmv: Option<Amount>,
+    /// Ratio of paid orders to created orders. Expressed as a raw decimal string.
+    pub payment_rate: Option<String>,
+    /// Number of distinct products sold from the LIVE session.
+    pub products_sold: Option<i64>,
+}
+::shop_api::object!(
+    LiveStreamSessionSalesPerformance { aov, attributed_customers,
+    avg_live_auction_price, avg_price, created_sku_orders, gmv_with_tiktok_coupons,
+    live_attributed_gmv, live_attributed_items_sold, live_attributed_orders,
+    live_attributed_sku_orders, live_auction_attributed_gmv,
+    live_auction_attributed_items_sold, live_auction_attributed_sku_orders,
+    live_auction_gmv, live_auction_indirect_gmv, live_gmv, live_indirect_gmv,
+    payment_rate, products_sold }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LiveStreamSessionTraffic {
+    /// Average concurrent users.
+    pub acu: Option<i64>,
+    /// Average viewing duration in seconds.
+    pub avg_viewing_duration: Option<i64>,
+    /// Average viewing duration per viewer in seconds.
+    pub avg_viewing_duration_per_viewer: Option<i64>,
+    /// Click-to-order rate. Expressed as a raw decimal string.
+    pub ctor: Option<String>,
+    /// Ratio of attributed SKU orders to product clicks. Expressed as a raw decimal string.
+    pub ctor_sku_order: Option<String>,
+    /// Click-through rate. Expressed as a raw decimal string.
+    pub ctr: Option<String>,
+    /// Not described in the official docs.
+    pub gmv_per_hour: Option<Amount>,
+    /// Number of LIVE impressions.
+    pub impressions: Option<i64>,
+    /// Average number of impressions per hour.
+    pub impressions_per_hour: Option<i64>,
+    /// Ratio of product clicks to product impressions. Expressed as a raw decimal string.
+    pub live_ctr: Option<String>,
+    /// Ratio of attributed SKU orders to views. Expressed as a raw decimal string.
+    pub order_rate_sku_orders: Option<String>,
+    /// Ratio of views lasting longer than one minute. Expressed as a raw decimal string.
+    pub over_1m_live_viewing_rate: Option<String>,
+    /// Number of views lasting longer than one minute.
+    pub over_1m_views: Option<i64>,
+    /// Peak concurrent users.
+    pub pcu: Option<i64>,
+    /// Number of product clicks.
+    pub product_clicks: Option<i64>,
+    /// Number of product impressions.
+    pub product_impressions: Option<i64>,
+    /// Number of products added to the LIVE session.
+    pub products_added: Option<i64>,
+    /// Not described in the official docs.
+    pub show_gpm: Option<Amount>,
+    /// Ratio of LIVE views to LIVE impressions. Expressed as a raw decimal string.
+    pub tap_through_rate: Option<String>,
+    /// Number of unique viewers.
+    pub viewers: Option<i64>,
+    /// Number of LIVE views.
+    pub views: Option<i64>,
+    /// Not described in the official docs.
+    pub watch_gpm: Option<Amount>,
+}
+::shop_api::object!(
+    LiveStreamSessionTraffic { acu, avg_viewing_duration,
+    avg_viewing_duration_per_viewer, ctor, ctor_sku_order, ctr, gmv_per_hour,
+    impressions, impressions_per_hour, live_ctr, order_rate_sku_orders,
+    over_1m_live_viewing_rate, over_1m_views, pcu, product_clicks, product_impressions,
+    products_added, show_gpm, tap_through_rate, viewers, views, watch_gpm }
+);
+/// List of live performance metrics.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopLivePerformanceList202609LiveStreamSession {
+    /// Not described in the official docs.
+    pub creator: Option<LiveStreamSessionCreator>,
+    /// End time of the LIVE, unix timestamp GMT (UTC+00:00).
+    pub end_time: Option<String>,
+    /// ID of the LIVE
+    pub id: Option<String>,
+    /// Not described in the official docs.
+    pub interaction_performance: Option<LiveStreamSessionInteractionPerformance>,
+    /// Not described in the official docs.
+    pub sales_performance: Option<LiveStreamSessionSalesPerformance>,
+    /// Start time of the LIVE, unix timestamp GMT (UTC+00:00).
+    pub start_time: Option<String>,
+    /// Title of the LIVE
+    pub title: Option<String>,
+    /// Not described in the official docs.
+    pub traffic: Option<LiveStreamSessionTraffic>,
+}
+::shop_api::object!(
+    ShopLivePerformanceList202609LiveStreamSession { creator, end_time, id,
+    interaction_performance, sales_performance, start_time, title, traffic }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VideoError {
+    /// Error Code
+    pub code: Option<String>,
+    /// Error Description
+    pub message: Option<String>,
+}
+::shop_api::object!(VideoError { code, message });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SalesOverall {
+    /// Product clicks from the video divided by impressions of all video products.
+    pub ctr: Option<String>,
+    /// The total number of customers who placed orders directly from the shoppable video.
+    pub customers: Option<i64>,
+    /// Not described in the official docs.
+    pub gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub gpm: Option<Amount>,
+    /// The total number of items sold directly from the shoppable video.
+    pub items_sold: Option<i64>,
+    /// The number of product clicks from the video.
+    pub product_clicks: Option<i64>,
+    /// The number of impressions of all video products.
+    pub product_impressions: Option<i64>,
+}
+::shop_api::object!(
+    SalesOverall { ctr, customers, gmv, gpm, items_sold, product_clicks,
+    product_impressions }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopVideosPerformanceDetailsSales {
+    /// Not described in the official docs.
+    pub overall: Option<SalesOverall>,
+}
+::shop_api::object!(ShopVideosPerformanceDetailsSales { overall });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopVideosPerformanceDetailsTraffic {
+    /// The number of comments received by the video.
+    pub comments: Option<i64>,
+    /// The number of likes received by the video.
+    pub likes: Option<i64>,
+    /// The number of new followers attributed to the video.
+    pub new_followers: Option<i64>,
+    /// The number of times the video was shared.
+    pub shares: Option<i64>,
+    /// The number of video views.
+    pub views: Option<i64>,
+}
+::shop_api::object!(
+    ShopVideosPerformanceDetailsTraffic { comments, likes, new_followers, shares, views }
+);
+/// Interval data for the requested time range.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopVideosPerformanceDetailsInterval {
+    /// End date of the interval, exclusive.
+    pub end_date: Option<String>,
+    /// Not described in the official docs.
+    pub sales: Option<ShopVideosPerformanceDetailsSales>,
+    /// Start date of the interval, inclusive.
+    pub start_date: Option<String>,
+    /// Not described in the official docs.
+    pub traffic: Option<ShopVideosPerformanceDetailsTraffic>,
+}
+::shop_api::object!(
+    ShopVideosPerformanceDetailsInterval { end_date, sales, start_date, traffic }
+);
+/// Viewer profile of the video.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PerformanceViewerProfile {
+    /// Distribution of viewers by age range.
+    pub age_distribution: Option<Vec<AgeDistribution>>,
+    /// Distribution of viewers by country or region.
+    pub country_distribution: Option<Vec<CountryDistribution>>,
+    /// Distribution of viewers by gender.
+    pub gender_distribution: Option<Vec<GenderDistribution>>,
+    /// Viewer profile type. Possible values: NEW_FOLLOWER, VIEWERS.
+    pub kind: Option<String>,
+}
+::shop_api::object!(
+    PerformanceViewerProfile { age_distribution, country_distribution,
+    gender_distribution, kind = "type_" }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopVideosPerformanceDetailsPerformance {
+    /// Interval data for the requested time range.
+    pub intervals: Option<Vec<ShopVideosPerformanceDetailsInterval>>,
+    /// Viewer profile of the video.
+    pub viewer_profile: Option<Vec<PerformanceViewerProfile>>,
+}
+::shop_api::object!(
+    ShopVideosPerformanceDetailsPerformance { intervals, viewer_profile }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VideoVideo {
+    /// The video duration.
+    pub duration: Option<i64>,
+    /// The video ID.
+    pub id: Option<String>,
+    /// The video playback URL.
+    pub play_url: Option<String>,
+    /// The video thumbnail URL.
+    pub thumbnail_url: Option<String>,
+    /// The video title.
+    pub title: Option<String>,
+    /// The username of the video creator.
+    pub username: Option<String>,
+    /// The time when the video was posted.
+    pub video_post_time: Option<String>,
+}
+::shop_api::object!(
+    VideoVideo { duration, id, play_url, thumbnail_url, title, username, video_post_time
+    }
+);
+/// Performance details for the requested videos.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopVideosPerformanceDetailsVideo {
+    /// Not described in the official docs.
+    pub error: Option<VideoError>,
+    /// Not described in the official docs.
+    pub performance: Option<ShopVideosPerformanceDetailsPerformance>,
+    /// Not described in the official docs.
+    pub video: Option<VideoVideo>,
+    /// The requested video ID.
+    pub video_id: Option<String>,
+}
+::shop_api::object!(
+    ShopVideosPerformanceDetailsVideo { error, performance, video, video_id }
+);
+/// Interval data for the requested time range. The time range of each interval is determined by the granularity.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopVideoPerformanceOverview202609Interval {
+    /// Daily average number of customers.
+    pub avg_daily_customers: Option<i64>,
+    /// Conversion rate from product clicks to SKU orders in raw decimal format.
+    pub ctor_sku_order: Option<String>,
+    /// Ratio of product clicks to video views in raw decimal format.
+    pub ctr: Option<String>,
+    /// End date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, exclusive.
+    pub end_date: Option<String>,
+    /// Not described in the official docs.
+    pub gpm: Option<Amount>,
+    /// The number of product clicks from videos.
+    pub product_clicks: Option<i64>,
+    /// The number of impressions of all video products. shoppable_video_attributed_gmv (GetShopVideoPerformanceOverviewResponseDataPerformanceIntervalShoppableVideoAttributedGmv | Unset):
+    pub product_impressions: Option<i64>,
+    /// Not described in the official docs.
+    pub shoppable_video_attributed_gmv: Option<Amount>,
+    /// Start date of the interval (ISO 8601 YYYY-MM-DD format) in shop registered timezone, inclusive.
+    pub start_date: Option<String>,
+    /// Whether the interval contains real-time data for today.
+    pub today: Option<bool>,
+    /// Not described in the official docs.
+    pub video_attributed_gmv: Option<Amount>,
+    /// The number of paid SKU orders attributed to videos.
+    pub video_attributed_sku_orders: Option<i64>,
+    /// Not described in the official docs.
+    pub video_gmv: Option<Amount>,
+    /// Not described in the official docs.
+    pub video_indirect_gmv: Option<Amount>,
+    /// The number of users who viewed products from videos. Returned only for offline data.
+    pub video_product_viewers: Option<i64>,
+    /// The number of video views. Returned only for offline data.
+    pub video_views: Option<i64>,
+}
+::shop_api::object!(
+    ShopVideoPerformanceOverview202609Interval { avg_daily_customers, ctor_sku_order,
+    ctr, end_date, gpm, product_clicks, product_impressions,
+    shoppable_video_attributed_gmv, start_date, today, video_attributed_gmv,
+    video_attributed_sku_orders, video_gmv, video_indirect_gmv, video_product_viewers,
+    video_views }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopVideoPerformanceOverview202609Performance {
+    /// Interval data for the requested time range. The time range of each interval is determined by the granularity.
+    pub intervals: Option<Vec<ShopVideoPerformanceOverview202609Interval>>,
+}
+::shop_api::object!(ShopVideoPerformanceOverview202609Performance { intervals });
 /// Request of `analytics.shop_performance` (`GET /analytics/202405/shop/performance`): Returns performance metrics at shop/seller level. — [official documentation](https://partner.tiktokshop.com/docv2/page/668c344d88c3cf02ee048106)
+///
+/// **Deprecated.** Version 202609 replaces this one: use analytics.shop_performance_202609. Use `analytics.shop_performance_202609` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopPerformanceRequest {
     /// Start date (ISO 8601 YYYY-MM-DD format) in shop registered timezone. Required.
@@ -542,7 +2970,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopPerformanceRequest {
         "analytics.shop_performance" Get "/analytics/202405/shop/performance"
         "Returns performance metrics at shop/seller level."
         "https://partner.tiktokshop.com/docv2/page/668c344d88c3cf02ee048106"[IDEMPOTENT]
-        false true["start_date_ge" "end_date_lt"]
+        true true["start_date_ge" "end_date_lt"]
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("start_date_ge", &self.start_date_ge);
@@ -553,6 +2981,8 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopPerformanceRequest {
     }
 }
 /// Request of `analytics.shop_product_performance_list` (`GET /analytics/202405/shop_products/performance`): Returns a list of product performance metrics. — [official documentation](https://partner.tiktokshop.com/docv2/page/668c344dde15e502ede1927f)
+///
+/// **Deprecated.** Version 202605 replaces this one: use analytics.shop_product_performance_list_202605. Use `analytics.shop_product_performance_list_202605` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopProductPerformanceListRequest {
     /// Start date (ISO 8601 YYYY-MM-DD format) in shop registered timezone. Required.
@@ -598,7 +3028,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopProductPerformanceListRequ
         "/analytics/202405/shop_products/performance"
         "Returns a list of product performance metrics."
         "https://partner.tiktokshop.com/docv2/page/668c344dde15e502ede1927f"[IDEMPOTENT]
-        false true["start_date_ge" "end_date_lt"] cursor "page_token" "next_page_token"
+        true true["start_date_ge" "end_date_lt"] cursor "page_token" "next_page_token"
         "products" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
@@ -627,6 +3057,8 @@ impl ::shop_api::runtime::Paginated for AnalyticsShopProductPerformanceListReque
     }
 }
 /// Request of `analytics.shop_product_performance` (`GET /analytics/202405/shop_products/{product_id}/performance`): Returns performance metrics for a product. — [official documentation](https://partner.tiktokshop.com/docv2/page/668c344da6a5e002e699d77a)
+///
+/// **Deprecated.** Version 202509 replaces this one: use analytics.shop_product_performance_202509. Use `analytics.shop_product_performance_202509` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopProductPerformanceRequest {
     /// product id Required.
@@ -664,7 +3096,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopProductPerformanceRequest 
         "/analytics/202405/shop_products/{product_id}/performance"
         "Returns performance metrics for a product."
         "https://partner.tiktokshop.com/docv2/page/668c344da6a5e002e699d77a"[IDEMPOTENT]
-        false true["product_id" "start_date_ge" "end_date_lt"]
+        true true["product_id" "start_date_ge" "end_date_lt"]
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("start_date_ge", &self.start_date_ge);
@@ -683,6 +3115,8 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopProductPerformanceRequest 
     }
 }
 /// Request of `analytics.shop_sku_performance_list` (`GET /analytics/202406/shop_skus/performance`): Returns a list of SKU performance metrics. — [official documentation](https://partner.tiktokshop.com/docv2/page/66b3c143b525e102ffba0634)
+///
+/// **Deprecated.** Version 202509 replaces this one: use analytics.shop_sku_performance_list_202509. Use `analytics.shop_sku_performance_list_202509` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopSkuPerformanceListRequest {
     /// Start time (ISO 8601 YYYY-MM-DD format) in shop registered timezone, inclusive. Required.
@@ -730,7 +3164,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopSkuPerformanceListRequest 
         "/analytics/202406/shop_skus/performance"
         "Returns a list of SKU performance metrics."
         "https://partner.tiktokshop.com/docv2/page/66b3c143b525e102ffba0634"[IDEMPOTENT]
-        false true["start_date_ge" "end_date_lt"] cursor "page_token" "next_page_token"
+        true true["start_date_ge" "end_date_lt"] cursor "page_token" "next_page_token"
         "skus" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
@@ -760,6 +3194,8 @@ impl ::shop_api::runtime::Paginated for AnalyticsShopSkuPerformanceListRequest {
     }
 }
 /// Request of `analytics.shop_sku_performance` (`GET /analytics/202406/shop_skus/{sku_id}/performance`): Return SKU performance metrics. — [official documentation](https://partner.tiktokshop.com/docv2/page/66b3c1435806dc03021631fe)
+///
+/// **Deprecated.** Version 202509 replaces this one: use analytics.shop_sku_performance_202509. Use `analytics.shop_sku_performance_202509` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopSkuPerformanceRequest {
     /// SKU ID Required.
@@ -797,7 +3233,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopSkuPerformanceRequest {
         "/analytics/202406/shop_skus/{sku_id}/performance"
         "Return SKU performance metrics."
         "https://partner.tiktokshop.com/docv2/page/66b3c1435806dc03021631fe"[IDEMPOTENT]
-        false true["sku_id" "start_date_ge" "end_date_lt"]
+        true true["sku_id" "start_date_ge" "end_date_lt"]
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("start_date_ge", &self.start_date_ge);
@@ -816,6 +3252,8 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopSkuPerformanceRequest {
     }
 }
 /// Request of `analytics.shop_video_performance_overview` (`GET /analytics/202409/shop_videos/overview_performance`): Returns overall performance metrics for all videos under a shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/67186b605fdbe1030e78fc3d)
+///
+/// **Deprecated.** Version 202609 replaces this one: use analytics.shop_video_performance_overview_202609. Use `analytics.shop_video_performance_overview_202609` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopVideoPerformanceOverviewRequest {
     /// Start date (ISO 8601 YYYY-MM-DD format) in shop registered timezone. Required.
@@ -854,7 +3292,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopVideoPerformanceOverviewRe
         "/analytics/202409/shop_videos/overview_performance"
         "Returns overall performance metrics for all videos under a shop."
         "https://partner.tiktokshop.com/docv2/page/67186b605fdbe1030e78fc3d"[IDEMPOTENT]
-        false true["start_date_ge" "end_date_lt"]
+        true true["start_date_ge" "end_date_lt"]
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("start_date_ge", &self.start_date_ge);
@@ -866,6 +3304,8 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopVideoPerformanceOverviewRe
     }
 }
 /// Request of `analytics.shop_video_performance_list` (`GET /analytics/202409/shop_videos/performance`): Returns a list of videos and associated metrics for a shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/67186b60a20fe90305525059)
+///
+/// **Deprecated.** Version 202605 replaces this one: use analytics.shop_video_performance_list_202605. Use `analytics.shop_video_performance_list_202605` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopVideoPerformanceListRequest {
     /// Start date (ISO 8601 YYYY-MM-DD format) in shop registered timezone. Required.
@@ -913,7 +3353,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopVideoPerformanceListReques
         "/analytics/202409/shop_videos/performance"
         "Returns a list of videos and associated metrics for a shop."
         "https://partner.tiktokshop.com/docv2/page/67186b60a20fe90305525059"[IDEMPOTENT]
-        false true["start_date_ge" "end_date_lt"] cursor "page_token" "next_page_token"
+        true true["start_date_ge" "end_date_lt"] cursor "page_token" "next_page_token"
         "videos" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
@@ -943,6 +3383,8 @@ impl ::shop_api::runtime::Paginated for AnalyticsShopVideoPerformanceListRequest
     }
 }
 /// Request of `analytics.shop_video_performance_details` (`GET /analytics/202409/shop_videos/{video_id}/performance`): Returns detailed performance metrics for a (requested) video. — [official documentation](https://partner.tiktokshop.com/docv2/page/67186b60eac416030c6a2598)
+///
+/// **Deprecated.** Version 202509 replaces this one: use analytics.shop_video_performance_details_202509. Use `analytics.shop_video_performance_details_202509` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopVideoPerformanceDetailsRequest {
     /// Video ID Required.
@@ -983,7 +3425,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopVideoPerformanceDetailsReq
         "/analytics/202409/shop_videos/{video_id}/performance"
         "Returns detailed performance metrics for a (requested) video."
         "https://partner.tiktokshop.com/docv2/page/67186b60eac416030c6a2598"[IDEMPOTENT]
-        false true["video_id" "start_date_ge" "end_date_lt"]
+        true true["video_id" "start_date_ge" "end_date_lt"]
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("start_date_ge", &self.start_date_ge);
@@ -1002,6 +3444,8 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopVideoPerformanceDetailsReq
     }
 }
 /// Request of `analytics.shop_video_product_performance_list` (`GET /analytics/202409/shop_videos/{video_id}/products/performance`): Returns performance metrics for a list of products promoted in a given video. — [official documentation](https://partner.tiktokshop.com/docv2/page/67186b60b58ceb030c6ea83b)
+///
+/// **Deprecated.** Version 202509 replaces this one: use analytics.shop_video_product_performance_list_202509. Use `analytics.shop_video_product_performance_list_202509` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopVideoProductPerformanceListRequest {
     /// Video ID Required.
@@ -1050,7 +3494,7 @@ for AnalyticsShopVideoProductPerformanceListRequest {
         "/analytics/202409/shop_videos/{video_id}/products/performance"
         "Returns performance metrics for a list of products promoted in a given video."
         "https://partner.tiktokshop.com/docv2/page/67186b60b58ceb030c6ea83b"[IDEMPOTENT]
-        false true["video_id" "end_date_lt" "start_date_ge"] cursor "page_token"
+        true true["video_id" "end_date_lt" "start_date_ge"] cursor "page_token"
         "next_page_token" "products" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
@@ -1087,6 +3531,8 @@ impl ::shop_api::runtime::Paginated for AnalyticsShopVideoProductPerformanceList
     }
 }
 /// Request of `analytics.shop_live_performance_overview` (`GET /analytics/202508/shop_lives/overview_performance`): Returns overall performance metrics for all LIVE stream sessions under a certain shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/68a687974041cc049444d2cb)
+///
+/// **Deprecated.** Version 202609 replaces this one: use analytics.shop_live_performance_overview_202609. Use `analytics.shop_live_performance_overview_202609` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopLivePerformanceOverviewRequest {
     /// Start date (ISO 8601 YYYY-MM-DD format) in shop registered timezone. Required.
@@ -1125,7 +3571,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopLivePerformanceOverviewReq
         "/analytics/202508/shop_lives/overview_performance"
         "Returns overall performance metrics for all LIVE stream sessions under a certain shop."
         "https://partner.tiktokshop.com/docv2/page/68a687974041cc049444d2cb"[IDEMPOTENT]
-        false true["start_date_ge" "end_date_lt"]
+        true true["start_date_ge" "end_date_lt"]
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("start_date_ge", &self.start_date_ge);
@@ -1137,6 +3583,8 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopLivePerformanceOverviewReq
     }
 }
 /// Request of `analytics.shop_live_performance_list` (`GET /analytics/202508/shop_lives/performance`): Returns a list of LIVE stream sessions and associated metrics for a shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/68a6878121bd9a04959f5098)
+///
+/// **Deprecated.** Version 202609 replaces this one: use analytics.shop_live_performance_list_202609. Use `analytics.shop_live_performance_list_202609` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopLivePerformanceListRequest {
     /// Start date (ISO 8601 YYYY-MM-DD format) in shop registered timezone. Required.
@@ -1184,7 +3632,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopLivePerformanceListRequest
         "/analytics/202508/shop_lives/performance"
         "Returns a list of LIVE stream sessions and associated metrics for a shop."
         "https://partner.tiktokshop.com/docv2/page/68a6878121bd9a04959f5098"[IDEMPOTENT]
-        false true["start_date_ge" "end_date_lt"] cursor "page_token" "next_page_token"
+        true true["start_date_ge" "end_date_lt"] cursor "page_token" "next_page_token"
         "live_stream_sessions" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
@@ -1213,8 +3661,1625 @@ impl ::shop_api::runtime::Paginated for AnalyticsShopLivePerformanceListRequest 
         )
     }
 }
+/// Request of `analytics.video_performances` (`GET /analytics/202403/videos/performances`): Get Video Performances. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-video-performances-202403)
+///
+/// Use this US-creator-only API to retrieve TikTok e-commerce video metrics, including anchor_display_rate, click_through_rate, orders, items_sold, and GMV, for the requested videos.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsVideoPerformancesRequest {
+    /// Not described in the official docs. Required.
+    pub video_ids: String,
+    /// Not described in the official docs. Required.
+    pub start_time_ge: i64,
+    /// Not described in the official docs. Required.
+    pub end_time_le: i64,
+}
+::shop_api::object!(
+    AnalyticsVideoPerformancesRequest { @ query video_ids, @ query start_time_ge, @ query
+    end_time_le }
+);
+/// Response data of `analytics.video_performances` ([`AnalyticsVideoPerformancesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-video-performances-202403)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsVideoPerformancesResponse {
+    /// Contains a list of video objects. The inner list of objects will be organized in ascending order based on the video_id field.
+    pub videos: Option<Vec<VideoPerformancesVideo>>,
+}
+::shop_api::object!(AnalyticsVideoPerformancesResponse { videos });
+impl ::shop_api::runtime::ApiRequest for AnalyticsVideoPerformancesRequest {
+    ::shop_api::endpoint!(
+        AnalyticsVideoPerformancesResponse, super::super::Tiktok, "tiktok" "analytics"
+        "analytics.video_performances" Get "/analytics/202403/videos/performances"
+        "Get Video Performances."
+        "https://partner.tiktokshop.com/docv2/page/get-video-performances-202403"[NO_SHOP_CIPHER
+        IDEMPOTENT] false true["video_ids" "start_time_ge" "end_time_le"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("video_ids", &self.video_ids);
+        q.push("start_time_ge", &self.start_time_ge);
+        q.push("end_time_le", &self.end_time_le);
+    }
+}
+/// Request of `analytics.live_room_core_stats` (`GET /analytics/202502/live_rooms/{live_room_id}/core_stats`): Returns core stats for the specified live room, including GMV, order counts, buyer counts, product click counts, and view counts. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-core-stats-202502)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsLiveRoomCoreStatsRequest {
+    /// Not described in the official docs. Required.
+    pub live_room_id: String,
+}
+::shop_api::object!(AnalyticsLiveRoomCoreStatsRequest { @ path live_room_id });
+/// Response data of `analytics.live_room_core_stats` ([`AnalyticsLiveRoomCoreStatsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-core-stats-202502)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsLiveRoomCoreStatsResponse {
+    /// Not described in the official docs.
+    pub stats: Option<Stats>,
+}
+::shop_api::object!(AnalyticsLiveRoomCoreStatsResponse { stats });
+impl ::shop_api::runtime::ApiRequest for AnalyticsLiveRoomCoreStatsRequest {
+    ::shop_api::endpoint!(
+        AnalyticsLiveRoomCoreStatsResponse, super::super::Tiktok, "tiktok" "analytics"
+        "analytics.live_room_core_stats" Get
+        "/analytics/202502/live_rooms/{live_room_id}/core_stats"
+        "Returns core stats for the specified live room, including GMV, order counts, buyer counts, product click counts, and view counts."
+        "https://partner.tiktokshop.com/docv2/page/get-live-room-core-stats-202502"[NO_SHOP_CIPHER
+        IDEMPOTENT] false true["live_room_id"]
+    );
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/analytics/202502/live_rooms/{}/core_stats",
+                ::shop_api::runtime::path_segment(& self.live_room_id)
+            ),
+        )
+    }
+}
+/// Request of `analytics.live_room_gmv_and_order_trends` (`GET /analytics/202502/live_rooms/{live_room_id}/gmv_trend_performances`): Returns GMV trend performance points for the specified live room, including GMV and created-order trend values. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-gmv-and-order-trends-202502)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsLiveRoomGmvAndOrderTrendsRequest {
+    /// Not described in the official docs. Required.
+    pub live_room_id: String,
+}
+::shop_api::object!(AnalyticsLiveRoomGmvAndOrderTrendsRequest { @ path live_room_id });
+/// Response data of `analytics.live_room_gmv_and_order_trends` ([`AnalyticsLiveRoomGmvAndOrderTrendsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-gmv-and-order-trends-202502)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsLiveRoomGmvAndOrderTrendsResponse {
+    /// GMV and created-order trend series for the live room. Each item identifies one metric through `stats_type`.
+    pub gmv_trend_performances: Option<Vec<GmvTrendPerformance>>,
+}
+::shop_api::object!(
+    AnalyticsLiveRoomGmvAndOrderTrendsResponse { gmv_trend_performances }
+);
+impl ::shop_api::runtime::ApiRequest for AnalyticsLiveRoomGmvAndOrderTrendsRequest {
+    ::shop_api::endpoint!(
+        AnalyticsLiveRoomGmvAndOrderTrendsResponse, super::super::Tiktok, "tiktok"
+        "analytics" "analytics.live_room_gmv_and_order_trends" Get
+        "/analytics/202502/live_rooms/{live_room_id}/gmv_trend_performances"
+        "Returns GMV trend performance points for the specified live room, including GMV and created-order trend values."
+        "https://partner.tiktokshop.com/docv2/page/get-live-room-gmv-and-order-trends-202502"[NO_SHOP_CIPHER
+        IDEMPOTENT] false true["live_room_id"]
+    );
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/analytics/202502/live_rooms/{}/gmv_trend_performances",
+                ::shop_api::runtime::path_segment(& self.live_room_id)
+            ),
+        )
+    }
+}
+/// Request of `analytics.live_room_interactive_trends` (`GET /analytics/202502/live_rooms/{live_room_id}/interactive_trend_performances`): Returns interactive trend performance points for the specified live room, including watch, comment, and share counts. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-interactive-trends-202502)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsLiveRoomInteractiveTrendsRequest {
+    /// Not described in the official docs. Required.
+    pub live_room_id: String,
+}
+::shop_api::object!(AnalyticsLiveRoomInteractiveTrendsRequest { @ path live_room_id });
+/// Response data of `analytics.live_room_interactive_trends` ([`AnalyticsLiveRoomInteractiveTrendsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-interactive-trends-202502)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsLiveRoomInteractiveTrendsResponse {
+    /// The trend data of living room
+    pub interactive_trend_performances: Option<Vec<InteractiveTrendPerformance>>,
+}
+::shop_api::object!(
+    AnalyticsLiveRoomInteractiveTrendsResponse { interactive_trend_performances }
+);
+impl ::shop_api::runtime::ApiRequest for AnalyticsLiveRoomInteractiveTrendsRequest {
+    ::shop_api::endpoint!(
+        AnalyticsLiveRoomInteractiveTrendsResponse, super::super::Tiktok, "tiktok"
+        "analytics" "analytics.live_room_interactive_trends" Get
+        "/analytics/202502/live_rooms/{live_room_id}/interactive_trend_performances"
+        "Returns interactive trend performance points for the specified live room, including watch, comment, and share counts."
+        "https://partner.tiktokshop.com/docv2/page/get-live-room-interactive-trends-202502"[NO_SHOP_CIPHER
+        IDEMPOTENT] false true["live_room_id"]
+    );
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/analytics/202502/live_rooms/{}/interactive_trend_performances",
+                ::shop_api::runtime::path_segment(& self.live_room_id)
+            ),
+        )
+    }
+}
+/// Request of `analytics.live_room_product_stats` (`GET /analytics/202502/live_rooms/{live_room_id}/product_stats`): Returns product performance statistics for the specified live room, including product IDs, names, GMV, unit price, inventory counts, and click counts. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-product-stats-202502)
+///
+/// Returns product performance statistics for the specified live room, including product IDs, names, GMV, unit price, inventory counts, and click counts. The live room must belong to the creator associated with the access token.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsLiveRoomProductStatsRequest {
+    /// Not described in the official docs. Required.
+    pub live_room_id: String,
+}
+::shop_api::object!(AnalyticsLiveRoomProductStatsRequest { @ path live_room_id });
+/// Response data of `analytics.live_room_product_stats` ([`AnalyticsLiveRoomProductStatsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-product-stats-202502)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsLiveRoomProductStatsResponse {
+    /// Statistics for each product in the specified live room.
+    pub product_stats: Option<Vec<ProductStat>>,
+}
+::shop_api::object!(AnalyticsLiveRoomProductStatsResponse { product_stats });
+impl ::shop_api::runtime::ApiRequest for AnalyticsLiveRoomProductStatsRequest {
+    ::shop_api::endpoint!(
+        AnalyticsLiveRoomProductStatsResponse, super::super::Tiktok, "tiktok" "analytics"
+        "analytics.live_room_product_stats" Get
+        "/analytics/202502/live_rooms/{live_room_id}/product_stats"
+        "Returns product performance statistics for the specified live room, including product IDs, names, GMV, unit price, inventory counts, and click counts."
+        "https://partner.tiktokshop.com/docv2/page/get-live-room-product-stats-202502"[NO_SHOP_CIPHER
+        IDEMPOTENT] false true["live_room_id"]
+    );
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/analytics/202502/live_rooms/{}/product_stats",
+                ::shop_api::runtime::path_segment(& self.live_room_id)
+            ),
+        )
+    }
+}
+/// Request of `analytics.live_room_traffic_performance` (`GET /analytics/202502/live_rooms/{live_room_id}/traffic_performances`): Get Live Room Traffic Performance. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-traffic-performance-202502)
+///
+/// Returns traffic performance for a live room owned by the authenticated creator, including watch counts grouped by primary traffic source and sub-source for distribution analysis.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsLiveRoomTrafficPerformanceRequest {
+    /// Not described in the official docs. Required.
+    pub live_room_id: String,
+}
+::shop_api::object!(AnalyticsLiveRoomTrafficPerformanceRequest { @ path live_room_id });
+/// Response data of `analytics.live_room_traffic_performance` ([`AnalyticsLiveRoomTrafficPerformanceRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-traffic-performance-202502)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsLiveRoomTrafficPerformanceResponse {
+    /// Traffic performance grouped by primary traffic source, including any available sub-source breakdowns.
+    pub traffic_performances: Option<Vec<TrafficPerformance>>,
+}
+::shop_api::object!(
+    AnalyticsLiveRoomTrafficPerformanceResponse { traffic_performances }
+);
+impl ::shop_api::runtime::ApiRequest for AnalyticsLiveRoomTrafficPerformanceRequest {
+    ::shop_api::endpoint!(
+        AnalyticsLiveRoomTrafficPerformanceResponse, super::super::Tiktok, "tiktok"
+        "analytics" "analytics.live_room_traffic_performance" Get
+        "/analytics/202502/live_rooms/{live_room_id}/traffic_performances"
+        "Get Live Room Traffic Performance."
+        "https://partner.tiktokshop.com/docv2/page/get-live-room-traffic-performance-202502"[NO_SHOP_CIPHER
+        IDEMPOTENT] false true["live_room_id"]
+    );
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/analytics/202502/live_rooms/{}/traffic_performances",
+                ::shop_api::runtime::path_segment(& self.live_room_id)
+            ),
+        )
+    }
+}
+/// Request of `analytics.live_room_user_portraits` (`GET /analytics/202502/live_rooms/{live_room_id}/user_portraits`): Returns user portrait indicators for the specified live room, including age, gender, fan, advertisement, and region distributions. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-user-portraits-202502)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsLiveRoomUserPortraitsRequest {
+    /// Not described in the official docs. Required.
+    pub live_room_id: String,
+}
+::shop_api::object!(AnalyticsLiveRoomUserPortraitsRequest { @ path live_room_id });
+/// Response data of `analytics.live_room_user_portraits` ([`AnalyticsLiveRoomUserPortraitsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-user-portraits-202502)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsLiveRoomUserPortraitsResponse {
+    /// Gender indicators for advertisement
+    pub all_ads_gender_indicators: Option<Vec<AllAdsGenderIndicator>>,
+    /// Fans indicators
+    pub all_fan_indicators: Option<Vec<AllAdsGenderIndicator>>,
+    /// Age indicators for advertisement
+    pub all_ads_age_indicators: Option<Vec<AllAdsGenderIndicator>>,
+    /// Country-level user portrait indicators for the live room.
+    pub region_indicators: Option<Vec<RegionIndicator>>,
+    /// Paid advertisement age indicators for advertisement
+    pub paid_ads_age_indicators: Option<Vec<AllAdsGenderIndicator>>,
+    /// Paid advertisement gender indicators for advertisement
+    pub paid_ads_gender_indicators: Option<Vec<AllAdsGenderIndicator>>,
+    /// Paid fans indicators
+    pub paid_fan_indicators: Option<Vec<AllAdsGenderIndicator>>,
+}
+::shop_api::object!(
+    AnalyticsLiveRoomUserPortraitsResponse { all_ads_gender_indicators,
+    all_fan_indicators, all_ads_age_indicators, region_indicators,
+    paid_ads_age_indicators, paid_ads_gender_indicators, paid_fan_indicators }
+);
+impl ::shop_api::runtime::ApiRequest for AnalyticsLiveRoomUserPortraitsRequest {
+    ::shop_api::endpoint!(
+        AnalyticsLiveRoomUserPortraitsResponse, super::super::Tiktok, "tiktok"
+        "analytics" "analytics.live_room_user_portraits" Get
+        "/analytics/202502/live_rooms/{live_room_id}/user_portraits"
+        "Returns user portrait indicators for the specified live room, including age, gender, fan, advertisement, and region distributions."
+        "https://partner.tiktokshop.com/docv2/page/get-live-room-user-portraits-202502"[NO_SHOP_CIPHER
+        IDEMPOTENT] false true["live_room_id"]
+    );
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/analytics/202502/live_rooms/{}/user_portraits",
+                ::shop_api::runtime::path_segment(& self.live_room_id)
+            ),
+        )
+    }
+}
+/// Request of `analytics.live_room_view_trends` (`GET /analytics/202502/live_rooms/{live_room_id}/view_trend_performances`): Returns viewer count trend data points for the specified live room, grouped by online, entering, and leaving viewers. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-view-trends-202502)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsLiveRoomViewTrendsRequest {
+    /// Not described in the official docs. Required.
+    pub live_room_id: String,
+}
+::shop_api::object!(AnalyticsLiveRoomViewTrendsRequest { @ path live_room_id });
+/// Response data of `analytics.live_room_view_trends` ([`AnalyticsLiveRoomViewTrendsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-view-trends-202502)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsLiveRoomViewTrendsResponse {
+    /// Viewer count trends of the live streaming room
+    pub view_trend_performances: Option<Vec<InteractiveTrendPerformance>>,
+}
+::shop_api::object!(AnalyticsLiveRoomViewTrendsResponse { view_trend_performances });
+impl ::shop_api::runtime::ApiRequest for AnalyticsLiveRoomViewTrendsRequest {
+    ::shop_api::endpoint!(
+        AnalyticsLiveRoomViewTrendsResponse, super::super::Tiktok, "tiktok" "analytics"
+        "analytics.live_room_view_trends" Get
+        "/analytics/202502/live_rooms/{live_room_id}/view_trend_performances"
+        "Returns viewer count trend data points for the specified live room, grouped by online, entering, and leaving viewers."
+        "https://partner.tiktokshop.com/docv2/page/get-live-room-view-trends-202502"[NO_SHOP_CIPHER
+        IDEMPOTENT] false true["live_room_id"]
+    );
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/analytics/202502/live_rooms/{}/view_trend_performances",
+                ::shop_api::runtime::path_segment(& self.live_room_id)
+            ),
+        )
+    }
+}
+/// Request of `analytics.shop_product_performance_202509` (`GET /analytics/202509/shop_products/{product_id}/performance`): Returns detailed performance metrics for the specified product. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-detail-202509)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopProductPerformance202509Request {
+    /// Not described in the official docs. Required.
+    pub product_id: String,
+    /// Not described in the official docs. Required.
+    pub start_date_ge: String,
+    /// Not described in the official docs. Required.
+    pub end_date_lt: String,
+    /// Not described in the official docs. Values: ALL, 1D.
+    pub granularity: Option<String>,
+    /// Not described in the official docs. Values: LOCAL, USD.
+    pub currency: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsShopProductPerformance202509Request { @ path product_id, @ query
+    start_date_ge, @ query end_date_lt, @ query granularity, @ query currency }
+);
+/// Response data of `analytics.shop_product_performance_202509` ([`AnalyticsShopProductPerformance202509Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-detail-202509)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopProductPerformance202509Response {
+    /// Not described in the official docs.
+    pub performance: Option<ShopProductPerformance202509Performance>,
+    /// Latest date in local timezone where data is ready (ISO 8601 format).
+    pub latest_available_date: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsShopProductPerformance202509Response { performance, latest_available_date }
+);
+impl ::shop_api::runtime::ApiRequest for AnalyticsShopProductPerformance202509Request {
+    ::shop_api::endpoint!(
+        AnalyticsShopProductPerformance202509Response, super::super::Tiktok, "tiktok"
+        "analytics" "analytics.shop_product_performance_202509" Get
+        "/analytics/202509/shop_products/{product_id}/performance"
+        "Returns detailed performance metrics for the specified product."
+        "https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-detail-202509"[IDEMPOTENT]
+        false true["product_id" "start_date_ge" "end_date_lt"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("start_date_ge", &self.start_date_ge);
+        q.push("end_date_lt", &self.end_date_lt);
+        q.push("granularity", &self.granularity);
+        q.push("currency", &self.currency);
+    }
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/analytics/202509/shop_products/{}/performance",
+                ::shop_api::runtime::path_segment(& self.product_id)
+            ),
+        )
+    }
+}
+/// Request of `analytics.shop_sku_performance_list_202509` (`GET /analytics/202509/shop_skus/performance`): Returns a paginated list of performance metrics for the shop's SKUs over the requested date range. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-list-202509)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopSkuPerformanceList202509Request {
+    /// Not described in the official docs. Required.
+    pub start_date_ge: String,
+    /// Not described in the official docs. Required.
+    pub end_date_lt: String,
+    /// Not described in the official docs.
+    pub page_size: Option<i64>,
+    /// Not described in the official docs.
+    pub page_token: Option<String>,
+    /// Not described in the official docs. Values: gmv, sku_orders, units_sold.
+    pub sort_field: Option<String>,
+    /// Not described in the official docs. Values: ASC, DESC.
+    pub sort_order: Option<String>,
+    /// Not described in the official docs.
+    pub category_filter: Option<Vec<String>>,
+    /// Not described in the official docs. Values: ALL, INACTIVE, LIVE.
+    pub product_status_filter: Option<String>,
+    /// Not described in the official docs.
+    pub product_ids: Option<Vec<String>>,
+    /// Not described in the official docs.
+    pub currency: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsShopSkuPerformanceList202509Request { @ query start_date_ge, @ query
+    end_date_lt, @ query page_size, @ query page_token, @ query sort_field, @ query
+    sort_order, @ query category_filter, @ query product_status_filter, @ query
+    product_ids, @ query currency }
+);
+/// Response data of `analytics.shop_sku_performance_list_202509` ([`AnalyticsShopSkuPerformanceList202509Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-list-202509)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopSkuPerformanceList202509Response {
+    /// List of SKU performance metrics.
+    pub skus: Option<Vec<Sku>>,
+    /// If nonempty, pass this token unchanged as `page_token` in the next request and reuse the same `start_date_ge`, `end_date_lt`, `page_size`, `sort_field`, `sort_order`, `currency`, `category_filter`, `product_status_filter`, and...
+    pub next_page_token: Option<String>,
+    /// Total number of SKUs matching the request filters across all pages.
+    pub total_count: Option<i64>,
+    /// Latest date in local timezone where data is ready (ISO 8601 format).
+    pub latest_available_date: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsShopSkuPerformanceList202509Response { skus, next_page_token, total_count,
+    latest_available_date }
+);
+impl ::shop_api::runtime::ApiRequest for AnalyticsShopSkuPerformanceList202509Request {
+    ::shop_api::endpoint!(
+        AnalyticsShopSkuPerformanceList202509Response, super::super::Tiktok, "tiktok"
+        "analytics" "analytics.shop_sku_performance_list_202509" Get
+        "/analytics/202509/shop_skus/performance"
+        "Returns a paginated list of performance metrics for the shop's SKUs over the requested date range."
+        "https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-list-202509"[IDEMPOTENT]
+        false true["start_date_ge" "end_date_lt"] cursor "page_token" "next_page_token"
+        "skus" "total_count"
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("start_date_ge", &self.start_date_ge);
+        q.push("end_date_lt", &self.end_date_lt);
+        q.push("page_size", &self.page_size);
+        q.push("page_token", &self.page_token);
+        q.push("sort_field", &self.sort_field);
+        q.push("sort_order", &self.sort_order);
+        q.push("category_filter", &self.category_filter);
+        q.push("product_status_filter", &self.product_status_filter);
+        q.push("product_ids", &self.product_ids);
+        q.push("currency", &self.currency);
+    }
+}
+impl ::shop_api::runtime::Paginated for AnalyticsShopSkuPerformanceList202509Request {
+    type Item = Sku;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.page_token = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.skus.unwrap_or_default(),
+            resp.next_page_token,
+            resp.total_count,
+        )
+    }
+}
+/// Request of `analytics.shop_sku_performance_202509` (`GET /analytics/202509/shop_skus/{sku_id}/performance`): Returns performance metrics for the specified SKU. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-detail-202509)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopSkuPerformance202509Request {
+    /// Not described in the official docs. Required.
+    pub sku_id: String,
+    /// Not described in the official docs. Required.
+    pub start_date_ge: String,
+    /// Not described in the official docs. Required.
+    pub end_date_lt: String,
+    /// Not described in the official docs. Values: ALL, 1D.
+    pub granularity: Option<String>,
+    /// Not described in the official docs.
+    pub currency: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsShopSkuPerformance202509Request { @ path sku_id, @ query start_date_ge, @
+    query end_date_lt, @ query granularity, @ query currency }
+);
+/// Response data of `analytics.shop_sku_performance_202509` ([`AnalyticsShopSkuPerformance202509Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-detail-202509)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopSkuPerformance202509Response {
+    /// Latest date in local timezone where data is ready (ISO 8601 format).
+    pub latest_available_date: Option<String>,
+    /// Not described in the official docs.
+    pub performance: Option<ShopSkuPerformance202509Performance>,
+}
+::shop_api::object!(
+    AnalyticsShopSkuPerformance202509Response { latest_available_date, performance }
+);
+impl ::shop_api::runtime::ApiRequest for AnalyticsShopSkuPerformance202509Request {
+    ::shop_api::endpoint!(
+        AnalyticsShopSkuPerformance202509Response, super::super::Tiktok, "tiktok"
+        "analytics" "analytics.shop_sku_performance_202509" Get
+        "/analytics/202509/shop_skus/{sku_id}/performance"
+        "Returns performance metrics for the specified SKU."
+        "https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-detail-202509"[IDEMPOTENT]
+        false true["sku_id" "start_date_ge" "end_date_lt"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("start_date_ge", &self.start_date_ge);
+        q.push("end_date_lt", &self.end_date_lt);
+        q.push("granularity", &self.granularity);
+        q.push("currency", &self.currency);
+    }
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/analytics/202509/shop_skus/{}/performance",
+                ::shop_api::runtime::path_segment(& self.sku_id)
+            ),
+        )
+    }
+}
+/// Request of `analytics.shop_video_performance_details_202509` (`GET /analytics/202509/shop_videos/{video_id}/performance`): Returns detailed performance metrics for a (requested) video. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-details-202509)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopVideoPerformanceDetails202509Request {
+    /// Not described in the official docs. Required.
+    pub video_id: String,
+    /// Not described in the official docs. Required.
+    pub start_date_ge: String,
+    /// Not described in the official docs. Required.
+    pub end_date_lt: String,
+    /// Not described in the official docs. Values: ALL, 1D.
+    pub granularity: Option<String>,
+    /// Not described in the official docs. Values: LOCAL, USD.
+    pub currency: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsShopVideoPerformanceDetails202509Request { @ path video_id, @ query
+    start_date_ge, @ query end_date_lt, @ query granularity, @ query currency }
+);
+/// Response data of `analytics.shop_video_performance_details_202509` ([`AnalyticsShopVideoPerformanceDetails202509Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-details-202509)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopVideoPerformanceDetails202509Response {
+    /// Not described in the official docs.
+    pub performance: Option<ShopVideoPerformanceDetails202509Performance>,
+    /// Latest date in local timezone where data is ready (ISO 8601 format).
+    pub latest_available_date: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsShopVideoPerformanceDetails202509Response { performance,
+    latest_available_date }
+);
+impl ::shop_api::runtime::ApiRequest
+for AnalyticsShopVideoPerformanceDetails202509Request {
+    ::shop_api::endpoint!(
+        AnalyticsShopVideoPerformanceDetails202509Response, super::super::Tiktok,
+        "tiktok" "analytics" "analytics.shop_video_performance_details_202509" Get
+        "/analytics/202509/shop_videos/{video_id}/performance"
+        "Returns detailed performance metrics for a (requested) video."
+        "https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-details-202509"[IDEMPOTENT]
+        false true["video_id" "start_date_ge" "end_date_lt"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("start_date_ge", &self.start_date_ge);
+        q.push("end_date_lt", &self.end_date_lt);
+        q.push("granularity", &self.granularity);
+        q.push("currency", &self.currency);
+    }
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/analytics/202509/shop_videos/{}/performance",
+                ::shop_api::runtime::path_segment(& self.video_id)
+            ),
+        )
+    }
+}
+/// Request of `analytics.shop_video_product_performance_list_202509` (`GET /analytics/202509/shop_videos/{video_id}/products/performance`): Returns performance metrics for a list of products promoted in a given video. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-product-performance-list-202509)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopVideoProductPerformanceList202509Request {
+    /// Not described in the official docs. Required.
+    pub video_id: String,
+    /// Not described in the official docs. Required.
+    pub end_date_lt: String,
+    /// Not described in the official docs.
+    pub page_size: Option<i64>,
+    /// Not described in the official docs. Values: daily_avg_buyers, gmv, units_sold.
+    pub sort_field: Option<String>,
+    /// Not described in the official docs. Values: ASC, DESC.
+    pub sort_order: Option<String>,
+    /// Not described in the official docs. Values: LOCAL, USD.
+    pub currency: Option<String>,
+    /// Not described in the official docs.
+    pub page_token: Option<String>,
+    /// Not described in the official docs. Required.
+    pub start_date_ge: String,
+}
+::shop_api::object!(
+    AnalyticsShopVideoProductPerformanceList202509Request { @ path video_id, @ query
+    end_date_lt, @ query page_size, @ query sort_field, @ query sort_order, @ query
+    currency, @ query page_token, @ query start_date_ge }
+);
+/// Response data of `analytics.shop_video_product_performance_list_202509` ([`AnalyticsShopVideoProductPerformanceList202509Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-product-performance-list-202509)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopVideoProductPerformanceList202509Response {
+    /// Latest date in local timezone where data is ready (ISO 8601 format).
+    pub latest_available_date: Option<String>,
+    /// Page token for the next page request. If this value is nonempty, pass it as `page_token` in the next request and reuse the same `video_id`, `start_date_ge`, `end_date_lt`, `sort_field`, `sort_order`, `currency`, and `page_size` values.
+    pub next_page_token: Option<String>,
+    /// List of product performance metrics.
+    pub products: Option<Vec<ShopVideoProductPerformanceList202509Product>>,
+    /// Total number of products matching the request across all pages.
+    pub total_count: Option<i64>,
+}
+::shop_api::object!(
+    AnalyticsShopVideoProductPerformanceList202509Response { latest_available_date,
+    next_page_token, products, total_count }
+);
+impl ::shop_api::runtime::ApiRequest
+for AnalyticsShopVideoProductPerformanceList202509Request {
+    ::shop_api::endpoint!(
+        AnalyticsShopVideoProductPerformanceList202509Response, super::super::Tiktok,
+        "tiktok" "analytics" "analytics.shop_video_product_performance_list_202509" Get
+        "/analytics/202509/shop_videos/{video_id}/products/performance"
+        "Returns performance metrics for a list of products promoted in a given video."
+        "https://partner.tiktokshop.com/docv2/page/get-shop-video-product-performance-list-202509"[IDEMPOTENT]
+        false true["video_id" "end_date_lt" "start_date_ge"] cursor "page_token"
+        "next_page_token" "products" "total_count"
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("end_date_lt", &self.end_date_lt);
+        q.push("page_size", &self.page_size);
+        q.push("sort_field", &self.sort_field);
+        q.push("sort_order", &self.sort_order);
+        q.push("currency", &self.currency);
+        q.push("page_token", &self.page_token);
+        q.push("start_date_ge", &self.start_date_ge);
+    }
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/analytics/202509/shop_videos/{}/products/performance",
+                ::shop_api::runtime::path_segment(& self.video_id)
+            ),
+        )
+    }
+}
+impl ::shop_api::runtime::Paginated
+for AnalyticsShopVideoProductPerformanceList202509Request {
+    type Item = ShopVideoProductPerformanceList202509Product;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.page_token = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.products.unwrap_or_default(),
+            resp.next_page_token,
+            resp.total_count,
+        )
+    }
+}
+/// Request of `analytics.shop_performance_per_hour` (`GET /analytics/202510/shop/performance/{date}/performance_per_hour`): Returns hourly shop performance details for the requested date. The date can be within the last 30 days, including today. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-performance-per-hour-202510)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopPerformancePerHourRequest {
+    /// Not described in the official docs. Required.
+    pub date: String,
+    /// Not described in the official docs. Values: LOCAL, USD.
+    pub currency: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsShopPerformancePerHourRequest { @ path date, @ query currency }
+);
+/// Response data of `analytics.shop_performance_per_hour` ([`AnalyticsShopPerformancePerHourRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-performance-per-hour-202510)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopPerformancePerHourResponse {
+    /// Not described in the official docs.
+    pub performance: Option<ShopPerformancePerHourPerformance>,
+}
+::shop_api::object!(AnalyticsShopPerformancePerHourResponse { performance });
+impl ::shop_api::runtime::ApiRequest for AnalyticsShopPerformancePerHourRequest {
+    ::shop_api::endpoint!(
+        AnalyticsShopPerformancePerHourResponse, super::super::Tiktok, "tiktok"
+        "analytics" "analytics.shop_performance_per_hour" Get
+        "/analytics/202510/shop/performance/{date}/performance_per_hour"
+        "Returns hourly shop performance details for the requested date. The date can be within the last 30 days, including today."
+        "https://partner.tiktokshop.com/docv2/page/get-shop-performance-per-hour-202510"[IDEMPOTENT]
+        false true["date"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("currency", &self.currency);
+    }
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/analytics/202510/shop/performance/{}/performance_per_hour",
+                ::shop_api::runtime::path_segment(& self.date)
+            ),
+        )
+    }
+}
+/// Request of `analytics.shop_live_minute_performance` (`GET /analytics/202510/shop_lives/{live_id}/performance_per_minutes`): Returns minute-level performance for a LIVE session after the session is finished. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-minute-performance-202510)
+///
+/// Returns minute-level performance for a LIVE session after the session is finished. This API only returns data for live streams hosted by the shop official account or marketing account.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopLiveMinutePerformanceRequest {
+    /// Not described in the official docs. Required.
+    pub live_id: String,
+    /// Not described in the official docs.
+    pub page_token: Option<String>,
+    /// Not described in the official docs.
+    pub currency: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsShopLiveMinutePerformanceRequest { @ path live_id, @ query page_token, @
+    query currency }
+);
+/// Response data of `analytics.shop_live_minute_performance` ([`AnalyticsShopLiveMinutePerformanceRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-minute-performance-202510)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopLiveMinutePerformanceResponse {
+    /// Not described in the official docs.
+    pub performance: Option<ShopLiveMinutePerformancePerformance>,
+    /// Page token for retrieving the next page. An empty value means there are no more pages.
+    pub next_page_token: Option<String>,
+    /// Total number of minute-level intervals across all pages.
+    pub total_count: Option<i64>,
+}
+::shop_api::object!(
+    AnalyticsShopLiveMinutePerformanceResponse { performance, next_page_token,
+    total_count }
+);
+impl ::shop_api::runtime::ApiRequest for AnalyticsShopLiveMinutePerformanceRequest {
+    ::shop_api::endpoint!(
+        AnalyticsShopLiveMinutePerformanceResponse, super::super::Tiktok, "tiktok"
+        "analytics" "analytics.shop_live_minute_performance" Get
+        "/analytics/202510/shop_lives/{live_id}/performance_per_minutes"
+        "Returns minute-level performance for a LIVE session after the session is finished."
+        "https://partner.tiktokshop.com/docv2/page/get-shop-live-minute-performance-202510"[IDEMPOTENT]
+        false true["live_id"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("page_token", &self.page_token);
+        q.push("currency", &self.currency);
+    }
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/analytics/202510/shop_lives/{}/performance_per_minutes",
+                ::shop_api::runtime::path_segment(& self.live_id)
+            ),
+        )
+    }
+}
+/// Request of `analytics.bestselling_creators` (`GET /analytics/202511/creators/bestselling`): Get Bestselling Creators. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-creators-202511)
+///
+/// Returns up to 100 creators, filtered by `author_type`, ranked by GMV in the selected `currency` for the reporting period ending on `date` and defined by `time_slot`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsBestsellingCreatorsRequest {
+    /// Not described in the official docs. Required.
+    pub date: String,
+    /// Not described in the official docs. Values: 1D, 7D, 30D. Required.
+    pub time_slot: String,
+    /// Not described in the official docs. Values: AFFILIATE, ALL, CHANNEL, OFFICIAL. Required.
+    pub author_type: String,
+    /// Not described in the official docs. Values: LOCAL, USD.
+    pub currency: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsBestsellingCreatorsRequest { @ query date, @ query time_slot, @ query
+    author_type, @ query currency }
+);
+/// Response data of `analytics.bestselling_creators` ([`AnalyticsBestsellingCreatorsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-creators-202511)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsBestsellingCreatorsResponse {
+    /// List of bestselling creator records for the target date range.
+    pub creators: Option<Vec<Creator>>,
+}
+::shop_api::object!(AnalyticsBestsellingCreatorsResponse { creators });
+impl ::shop_api::runtime::ApiRequest for AnalyticsBestsellingCreatorsRequest {
+    ::shop_api::endpoint!(
+        AnalyticsBestsellingCreatorsResponse, super::super::Tiktok, "tiktok" "analytics"
+        "analytics.bestselling_creators" Get "/analytics/202511/creators/bestselling"
+        "Get Bestselling Creators."
+        "https://partner.tiktokshop.com/docv2/page/get-bestselling-creators-202511"[IDEMPOTENT]
+        false true["date" "time_slot" "author_type"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("date", &self.date);
+        q.push("time_slot", &self.time_slot);
+        q.push("author_type", &self.author_type);
+        q.push("currency", &self.currency);
+    }
+}
+/// Request of `analytics.bestselling_live_sessions` (`GET /analytics/202511/lives/bestselling`): Get up to 100 LIVE sessions ranked by GMV for the period defined by `date` and `time_slot`. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-live-sessions-202511)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsBestsellingLiveSessionsRequest {
+    /// Not described in the official docs.
+    pub date: Option<String>,
+    /// Not described in the official docs. Values: 1D, 7D, 30D.
+    pub time_slot: Option<String>,
+    /// Not described in the official docs.
+    pub currency: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsBestsellingLiveSessionsRequest { @ query date, @ query time_slot, @ query
+    currency }
+);
+/// Response data of `analytics.bestselling_live_sessions` ([`AnalyticsBestsellingLiveSessionsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-live-sessions-202511)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsBestsellingLiveSessionsResponse {
+    /// List of bestselling LIVE session records for the target date range.
+    pub lives: Option<Vec<Live>>,
+}
+::shop_api::object!(AnalyticsBestsellingLiveSessionsResponse { lives });
+impl ::shop_api::runtime::ApiRequest for AnalyticsBestsellingLiveSessionsRequest {
+    ::shop_api::endpoint!(
+        AnalyticsBestsellingLiveSessionsResponse, super::super::Tiktok, "tiktok"
+        "analytics" "analytics.bestselling_live_sessions" Get
+        "/analytics/202511/lives/bestselling"
+        "Get up to 100 LIVE sessions ranked by GMV for the period defined by `date` and `time_slot`."
+        "https://partner.tiktokshop.com/docv2/page/get-bestselling-live-sessions-202511"[IDEMPOTENT]
+        false true[]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("date", &self.date);
+        q.push("time_slot", &self.time_slot);
+        q.push("currency", &self.currency);
+    }
+}
+/// Request of `analytics.bestselling_products` (`GET /analytics/202511/products/bestselling`): Returns up to 100 products ranked by GMV for the target date range. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-products-202511)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsBestsellingProductsRequest {
+    /// Not described in the official docs.
+    pub category_id: Option<String>,
+    /// Not described in the official docs. Required.
+    pub date: String,
+    /// Not described in the official docs. Values: 1D, 7D, 30D. Required.
+    pub time_slot: String,
+    /// Not described in the official docs.
+    pub currency: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsBestsellingProductsRequest { @ query category_id, @ query date, @ query
+    time_slot, @ query currency }
+);
+/// Response data of `analytics.bestselling_products` ([`AnalyticsBestsellingProductsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-products-202511)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsBestsellingProductsResponse {
+    /// List of bestselling product records for the target date range.
+    pub products: Option<Vec<BestsellingProductsProduct>>,
+}
+::shop_api::object!(AnalyticsBestsellingProductsResponse { products });
+impl ::shop_api::runtime::ApiRequest for AnalyticsBestsellingProductsRequest {
+    ::shop_api::endpoint!(
+        AnalyticsBestsellingProductsResponse, super::super::Tiktok, "tiktok" "analytics"
+        "analytics.bestselling_products" Get "/analytics/202511/products/bestselling"
+        "Returns up to 100 products ranked by GMV for the target date range."
+        "https://partner.tiktokshop.com/docv2/page/get-bestselling-products-202511"[IDEMPOTENT]
+        false true["date" "time_slot"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("category_id", &self.category_id);
+        q.push("date", &self.date);
+        q.push("time_slot", &self.time_slot);
+        q.push("currency", &self.currency);
+    }
+}
+/// Request of `analytics.bestselling_videos` (`GET /analytics/202511/videos/bestselling`): Returns up to 100 videos ranked by gross merchandise value (GMV) in descending order for the date range selected by `date` and `time_slot`. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-videos-202511)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsBestsellingVideosRequest {
+    /// Not described in the official docs. Required.
+    pub date: String,
+    /// Not described in the official docs. Values: 1D, 7D, 30D. Required.
+    pub time_slot: String,
+    /// Not described in the official docs.
+    pub currency: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsBestsellingVideosRequest { @ query date, @ query time_slot, @ query currency
+    }
+);
+/// Response data of `analytics.bestselling_videos` ([`AnalyticsBestsellingVideosRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-videos-202511)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsBestsellingVideosResponse {
+    /// List of bestselling video records for the target date range.
+    pub videos: Option<Vec<BestsellingVideosVideo>>,
+}
+::shop_api::object!(AnalyticsBestsellingVideosResponse { videos });
+impl ::shop_api::runtime::ApiRequest for AnalyticsBestsellingVideosRequest {
+    ::shop_api::endpoint!(
+        AnalyticsBestsellingVideosResponse, super::super::Tiktok, "tiktok" "analytics"
+        "analytics.bestselling_videos" Get "/analytics/202511/videos/bestselling"
+        "Returns up to 100 videos ranked by gross merchandise value (GMV) in descending order for the date range selected by `date` and `time_slot`."
+        "https://partner.tiktokshop.com/docv2/page/get-bestselling-videos-202511"[IDEMPOTENT]
+        false true["date" "time_slot"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("date", &self.date);
+        q.push("time_slot", &self.time_slot);
+        q.push("currency", &self.currency);
+    }
+}
+/// Request of `analytics.shop_live_products_performance_list` (`GET /analytics/202512/shop/{live_id}/products_performance`): Returns sale performance for each product in a shop-related LIVE session from the official account or marketing accounts. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-products-performance-list-202512)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopLiveProductsPerformanceListRequest {
+    /// Not described in the official docs. Required.
+    pub live_id: String,
+    /// Not described in the official docs. Values: ASC, DESC.
+    pub sort_order: Option<String>,
+    /// Not described in the official docs. Values: created_sku_orders, customers, gmv, items_sold, main_orders, product_clicks, product_impressions, sku_orders.
+    pub sort_field: Option<String>,
+    /// Not described in the official docs.
+    pub currency: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsShopLiveProductsPerformanceListRequest { @ path live_id, @ query sort_order,
+    @ query sort_field, @ query currency }
+);
+/// Response data of `analytics.shop_live_products_performance_list` ([`AnalyticsShopLiveProductsPerformanceListRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-products-performance-list-202512)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopLiveProductsPerformanceListResponse {
+    /// List of products and their sales and traffic performance for the LIVE session.
+    pub products: Option<Vec<ShopLiveProductsPerformanceListProduct>>,
+}
+::shop_api::object!(AnalyticsShopLiveProductsPerformanceListResponse { products });
+impl ::shop_api::runtime::ApiRequest
+for AnalyticsShopLiveProductsPerformanceListRequest {
+    ::shop_api::endpoint!(
+        AnalyticsShopLiveProductsPerformanceListResponse, super::super::Tiktok, "tiktok"
+        "analytics" "analytics.shop_live_products_performance_list" Get
+        "/analytics/202512/shop/{live_id}/products_performance"
+        "Returns sale performance for each product in a shop-related LIVE session from the official account or marketing accounts."
+        "https://partner.tiktokshop.com/docv2/page/get-shop-live-products-performance-list-202512"[IDEMPOTENT]
+        false true["live_id"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("sort_order", &self.sort_order);
+        q.push("sort_field", &self.sort_field);
+        q.push("currency", &self.currency);
+    }
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/analytics/202512/shop/{}/products_performance",
+                ::shop_api::runtime::path_segment(& self.live_id)
+            ),
+        )
+    }
+}
+/// Request of `analytics.shop_product_performance_list_202605` (`GET /analytics/202605/shop_products/performance`): Returns a paginated list of shop products and their total, seller-channel, affiliate-channel, and Shop Tab performance metrics for the specified date range. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-list-202605)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopProductPerformanceList202605Request {
+    /// Not described in the official docs. Required.
+    pub start_date_ge: String,
+    /// Not described in the official docs. Required.
+    pub end_date_lt: String,
+    /// Not described in the official docs.
+    pub page_size: Option<i64>,
+    /// Not described in the official docs.
+    pub page_token: Option<String>,
+    /// Not described in the official docs. Values: gmv, items_sold, orders.
+    pub sort_field: Option<String>,
+    /// Not described in the official docs. Values: ASC, DESC.
+    pub sort_order: Option<String>,
+    /// Not described in the official docs. Values: LOCAL, USD.
+    pub currency: Option<String>,
+    /// Not described in the official docs.
+    pub category_filter: Option<Vec<String>>,
+    /// Not described in the official docs. Values: ALL, INACTIVE, LIVE.
+    pub product_status_filter: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsShopProductPerformanceList202605Request { @ query start_date_ge, @ query
+    end_date_lt, @ query page_size, @ query page_token, @ query sort_field, @ query
+    sort_order, @ query currency, @ query category_filter, @ query product_status_filter
+    }
+);
+/// Response data of `analytics.shop_product_performance_list_202605` ([`AnalyticsShopProductPerformanceList202605Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-list-202605)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopProductPerformanceList202605Response {
+    /// List of product performance metrics.
+    pub products: Option<Vec<ShopProductPerformanceList202605Product>>,
+    /// Page token for the next page. Pass this value as `page_token` in the next request and reuse the same `start_date_ge`, `end_date_lt`, `sort_field`, `sort_order`, `currency`, `category_filter`, `product_status_filter`, and `page_size` values.
+    pub next_page_token: Option<String>,
+    /// Total number of products that match the request filters across all pages.
+    pub total_count: Option<i64>,
+    /// Latest date in local timezone where data is ready (ISO 8601 format).
+    pub latest_available_date: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsShopProductPerformanceList202605Response { products, next_page_token,
+    total_count, latest_available_date }
+);
+impl ::shop_api::runtime::ApiRequest
+for AnalyticsShopProductPerformanceList202605Request {
+    ::shop_api::endpoint!(
+        AnalyticsShopProductPerformanceList202605Response, super::super::Tiktok, "tiktok"
+        "analytics" "analytics.shop_product_performance_list_202605" Get
+        "/analytics/202605/shop_products/performance"
+        "Returns a paginated list of shop products and their total, seller-channel, affiliate-channel, and Shop Tab performance metrics for the specified date range."
+        "https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-list-202605"[IDEMPOTENT]
+        false true["start_date_ge" "end_date_lt"] cursor "page_token" "next_page_token"
+        "products" "total_count"
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("start_date_ge", &self.start_date_ge);
+        q.push("end_date_lt", &self.end_date_lt);
+        q.push("page_size", &self.page_size);
+        q.push("page_token", &self.page_token);
+        q.push("sort_field", &self.sort_field);
+        q.push("sort_order", &self.sort_order);
+        q.push("currency", &self.currency);
+        q.push("category_filter", &self.category_filter);
+        q.push("product_status_filter", &self.product_status_filter);
+    }
+}
+impl ::shop_api::runtime::Paginated
+for AnalyticsShopProductPerformanceList202605Request {
+    type Item = ShopProductPerformanceList202605Product;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.page_token = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.products.unwrap_or_default(),
+            resp.next_page_token,
+            resp.total_count,
+        )
+    }
+}
+/// Request of `analytics.shop_video_performance_list_202605` (`GET /analytics/202605/shop_videos/performance`): Returns a list of videos and associated metrics for a shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-list-202605)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopVideoPerformanceList202605Request {
+    /// Not described in the official docs. Required.
+    pub start_date_ge: String,
+    /// Not described in the official docs. Required.
+    pub end_date_lt: String,
+    /// Not described in the official docs.
+    pub page_size: Option<i64>,
+    /// Not described in the official docs. Values: avg_customers, click_through_rate, gmv, gpm, items_sold, post_time, sku_orders, views.
+    pub sort_field: Option<String>,
+    /// Not described in the official docs. Values: ASC, DESC.
+    pub sort_order: Option<String>,
+    /// Not described in the official docs. Values: LOCAL, USD.
+    pub currency: Option<String>,
+    /// Not described in the official docs.
+    pub page_token: Option<String>,
+    /// Not described in the official docs. Values: AFFILIATE_ACCOUNTS, ALL, MARKETING_ACCOUNTS, OFFICIAL_ACCOUNTS.
+    pub account_type: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsShopVideoPerformanceList202605Request { @ query start_date_ge, @ query
+    end_date_lt, @ query page_size, @ query sort_field, @ query sort_order, @ query
+    currency, @ query page_token, @ query account_type }
+);
+/// Response data of `analytics.shop_video_performance_list_202605` ([`AnalyticsShopVideoPerformanceList202605Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-list-202605)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopVideoPerformanceList202605Response {
+    /// Latest date in local timezone where data is ready (ISO 8601 format).
+    pub latest_available_date: Option<String>,
+    /// Page token for the next page request. Pass a nonempty returned token as `page_token` in the next request and reuse the same `start_date_ge`, `end_date_lt`, `sort_field`, `sort_order`, `currency`, `account_type`, and `page_size` values.
+    pub next_page_token: Option<String>,
+    /// Total number of videos matching the request filters across all pages.
+    pub total_count: Option<i64>,
+    /// List of video performance metrics.
+    pub videos: Option<Vec<ShopVideoPerformanceList202605Video>>,
+}
+::shop_api::object!(
+    AnalyticsShopVideoPerformanceList202605Response { latest_available_date,
+    next_page_token, total_count, videos }
+);
+impl ::shop_api::runtime::ApiRequest for AnalyticsShopVideoPerformanceList202605Request {
+    ::shop_api::endpoint!(
+        AnalyticsShopVideoPerformanceList202605Response, super::super::Tiktok, "tiktok"
+        "analytics" "analytics.shop_video_performance_list_202605" Get
+        "/analytics/202605/shop_videos/performance"
+        "Returns a list of videos and associated metrics for a shop."
+        "https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-list-202605"[IDEMPOTENT]
+        false true["start_date_ge" "end_date_lt"] cursor "page_token" "next_page_token"
+        "videos" "total_count"
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("start_date_ge", &self.start_date_ge);
+        q.push("end_date_lt", &self.end_date_lt);
+        q.push("page_size", &self.page_size);
+        q.push("sort_field", &self.sort_field);
+        q.push("sort_order", &self.sort_order);
+        q.push("currency", &self.currency);
+        q.push("page_token", &self.page_token);
+        q.push("account_type", &self.account_type);
+    }
+}
+impl ::shop_api::runtime::Paginated for AnalyticsShopVideoPerformanceList202605Request {
+    type Item = ShopVideoPerformanceList202605Video;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.page_token = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.videos.unwrap_or_default(),
+            resp.next_page_token,
+            resp.total_count,
+        )
+    }
+}
+/// Request of `analytics.sps_metrics` (`GET /analytics/202606/shop_performances/metrics`): Returns SPS metric details and benchmark thresholds for the authorized shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metrics-202606)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsSpsMetricsRequest {
+    /// Not described in the official docs.
+    pub locale: Option<String>,
+}
+::shop_api::object!(AnalyticsSpsMetricsRequest { @ query locale });
+/// Response data of `analytics.sps_metrics` ([`AnalyticsSpsMetricsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metrics-202606)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsSpsMetricsResponse {
+    /// Fixed complete SPS metric set for the authorized shop.
+    pub metrics: Option<Vec<Metric>>,
+}
+::shop_api::object!(AnalyticsSpsMetricsResponse { metrics });
+impl ::shop_api::runtime::ApiRequest for AnalyticsSpsMetricsRequest {
+    ::shop_api::endpoint!(
+        AnalyticsSpsMetricsResponse, super::super::Tiktok, "tiktok" "analytics"
+        "analytics.sps_metrics" Get "/analytics/202606/shop_performances/metrics"
+        "Returns SPS metric details and benchmark thresholds for the authorized shop."
+        "https://partner.tiktokshop.com/docv2/page/get-sps-metrics-202606"[IDEMPOTENT]
+        false true[]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("locale", &self.locale);
+    }
+}
+/// Request of `analytics.sps_metric_diagnosis` (`GET /analytics/202606/shop_performances/metrics/{metric_code}/diagnosis`): Returns diagnosis details for a single SPS metric, including benchmark thresholds, trends, calculation details, and distribution details. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metric-diagnosis-202606)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsSpsMetricDiagnosisRequest {
+    /// Not described in the official docs. Required.
+    pub metric_code: String,
+    /// Not described in the official docs.
+    pub locale: Option<String>,
+    /// Not described in the official docs.
+    pub trend_duration_days: Option<i64>,
+}
+::shop_api::object!(
+    AnalyticsSpsMetricDiagnosisRequest { @ path metric_code, @ query locale, @ query
+    trend_duration_days }
+);
+/// Response data of `analytics.sps_metric_diagnosis` ([`AnalyticsSpsMetricDiagnosisRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metric-diagnosis-202606)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsSpsMetricDiagnosisResponse {
+    /// Not described in the official docs.
+    pub benchmarks: Option<Benchmarks>,
+    /// Not described in the official docs.
+    pub calculation_rule: Option<CalculationRule>,
+    /// SPS dimension that the metric belongs to.
+    pub dimension: Option<String>,
+    /// Additional distribution details for the metric.
+    pub distribution_details: Option<Vec<DistributionDetail>>,
+    /// Number of days included in the metric evaluation period.
+    pub evaluate_duration_days: Option<i64>,
+    /// Metric evaluation period end time. Unix timestamp in seconds.
+    pub end_evaluation_time: Option<i64>,
+    /// Metric evaluation period start time. Unix timestamp in seconds.
+    pub start_evaluation_time: Option<i64>,
+    /// Stable metric code. Possible values: NRR, NBFR, SFCR, OTDR, AHT, and IM_DSAT.
+    pub metric_code: Option<String>,
+    /// Metric score, from 0 to 5.
+    pub score: Option<String>,
+    /// Metric status. Possible values include EXCELLENT, GOOD, POOR, CRITICAL and NIL.
+    pub status: Option<String>,
+    /// Metric status text. Values like Excellent, Good, Normal, Attention.
+    pub status_text: Option<String>,
+    /// Not described in the official docs.
+    pub trend: Option<Trend>,
+    /// Metric value. Ratios are represented as values from 0 to 1; percentages are represented as values from 0 to 100.
+    pub value: Option<String>,
+    /// Unit of the metric value. Possible values include PERCENT and HOURS.
+    pub value_unit: Option<String>,
+    /// Diagnostic insights for the selected metric.
+    pub analyses: Option<Vec<Analyse>>,
+}
+::shop_api::object!(
+    AnalyticsSpsMetricDiagnosisResponse { benchmarks, calculation_rule, dimension,
+    distribution_details, evaluate_duration_days, end_evaluation_time,
+    start_evaluation_time, metric_code, score, status, status_text, trend, value,
+    value_unit, analyses }
+);
+impl ::shop_api::runtime::ApiRequest for AnalyticsSpsMetricDiagnosisRequest {
+    ::shop_api::endpoint!(
+        AnalyticsSpsMetricDiagnosisResponse, super::super::Tiktok, "tiktok" "analytics"
+        "analytics.sps_metric_diagnosis" Get
+        "/analytics/202606/shop_performances/metrics/{metric_code}/diagnosis"
+        "Returns diagnosis details for a single SPS metric, including benchmark thresholds, trends, calculation details, and distribution details."
+        "https://partner.tiktokshop.com/docv2/page/get-sps-metric-diagnosis-202606"[IDEMPOTENT]
+        false true["metric_code"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("locale", &self.locale);
+        q.push("trend_duration_days", &self.trend_duration_days);
+    }
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/analytics/202606/shop_performances/metrics/{}/diagnosis",
+                ::shop_api::runtime::path_segment(& self.metric_code)
+            ),
+        )
+    }
+}
+/// Request of `analytics.sps_metric_problem_details` (`GET /analytics/202606/shop_performances/metrics/{metric_code}/problem_details`): Returns problem order or chat details for a selected SPS metric. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metric-problem-details-202606)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsSpsMetricProblemDetailsRequest {
+    /// Not described in the official docs. Required.
+    pub metric_code: String,
+    /// Not described in the official docs.
+    pub locale: Option<String>,
+    /// Not described in the official docs.
+    pub page_token: Option<String>,
+    /// Not described in the official docs.
+    pub page_size: Option<i64>,
+}
+::shop_api::object!(
+    AnalyticsSpsMetricProblemDetailsRequest { @ path metric_code, @ query locale, @ query
+    page_token, @ query page_size }
+);
+/// Response data of `analytics.sps_metric_problem_details` ([`AnalyticsSpsMetricProblemDetailsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metric-problem-details-202606)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsSpsMetricProblemDetailsResponse {
+    /// AHT problem order items.
+    pub aht_problem_order_items: Option<Vec<AhtProblemOrderItem>>,
+    /// IM_DSAT chat session items.
+    pub im_dsat_chat_items: Option<Vec<ImDsatChatItem>>,
+    /// Stable metric code. Possible values: NRR, NBFR, SFCR, OTDR, AHT, and IM_DSAT.
+    pub metric_code: Option<String>,
+    /// NBFR problem order items.
+    pub nbfr_problem_order_items: Option<Vec<NbfrProblemOrderItem>>,
+    /// An opaque token used to retrieve the next page of a paginated result set. Returns an empty string when there are no more results.
+    pub next_page_token: Option<String>,
+    /// NRR problem order items.
+    pub nrr_problem_order_items: Option<Vec<NrrProblemOrderItem>>,
+    /// OTDR problem order items.
+    pub otdr_problem_order_items: Option<Vec<OtdrProblemOrderItem>>,
+    /// SFCR problem order items.
+    pub sfcr_problem_order_items: Option<Vec<SfcrProblemOrderItem>>,
+    /// Total number of available records.
+    pub total_count: Option<i64>,
+}
+::shop_api::object!(
+    AnalyticsSpsMetricProblemDetailsResponse { aht_problem_order_items,
+    im_dsat_chat_items, metric_code, nbfr_problem_order_items, next_page_token,
+    nrr_problem_order_items, otdr_problem_order_items, sfcr_problem_order_items,
+    total_count }
+);
+impl ::shop_api::runtime::ApiRequest for AnalyticsSpsMetricProblemDetailsRequest {
+    ::shop_api::endpoint!(
+        AnalyticsSpsMetricProblemDetailsResponse, super::super::Tiktok, "tiktok"
+        "analytics" "analytics.sps_metric_problem_details" Get
+        "/analytics/202606/shop_performances/metrics/{metric_code}/problem_details"
+        "Returns problem order or chat details for a selected SPS metric."
+        "https://partner.tiktokshop.com/docv2/page/get-sps-metric-problem-details-202606"[IDEMPOTENT]
+        false true["metric_code"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("locale", &self.locale);
+        q.push("page_token", &self.page_token);
+        q.push("page_size", &self.page_size);
+    }
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/analytics/202606/shop_performances/metrics/{}/problem_details",
+                ::shop_api::runtime::path_segment(& self.metric_code)
+            ),
+        )
+    }
+}
+/// Request of `analytics.sps_metric_top_items` (`GET /analytics/202606/shop_performances/metrics/{metric_code}/top_items`): Returns the top products for NRR, NBFR, or AHT, or the top logistics providers for OTDR. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metric-top-items-202606)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsSpsMetricTopItemsRequest {
+    /// Not described in the official docs. Required.
+    pub metric_code: String,
+    /// Not described in the official docs.
+    pub locale: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsSpsMetricTopItemsRequest { @ path metric_code, @ query locale }
+);
+/// Response data of `analytics.sps_metric_top_items` ([`AnalyticsSpsMetricTopItemsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metric-top-items-202606)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsSpsMetricTopItemsResponse {
+    /// Top product items for AHT, with fields for average handle duration and the top aftersales type.
+    pub aht_aftersales_type_items: Option<Vec<AhtAftersalesTypeItem>>,
+    /// Stable metric code selected in the request. One of: NRR, NBFR, OTDR, or AHT.
+    pub metric_code: Option<String>,
+    /// NBFR top product items.
+    pub nbfr_top_product_items: Option<Vec<NbfrTopProductItem>>,
+    /// NRR top product items.
+    pub nrr_top_product_items: Option<Vec<NrrTopProductItem>>,
+    /// OTDR logistics provider items.
+    pub otdr_logistics_items: Option<Vec<OtdrLogisticsItem>>,
+    /// Number of items in the metric-specific list returned by this response.
+    pub total_count: Option<i64>,
+}
+::shop_api::object!(
+    AnalyticsSpsMetricTopItemsResponse { aht_aftersales_type_items, metric_code,
+    nbfr_top_product_items, nrr_top_product_items, otdr_logistics_items, total_count }
+);
+impl ::shop_api::runtime::ApiRequest for AnalyticsSpsMetricTopItemsRequest {
+    ::shop_api::endpoint!(
+        AnalyticsSpsMetricTopItemsResponse, super::super::Tiktok, "tiktok" "analytics"
+        "analytics.sps_metric_top_items" Get
+        "/analytics/202606/shop_performances/metrics/{metric_code}/top_items"
+        "Returns the top products for NRR, NBFR, or AHT, or the top logistics providers for OTDR."
+        "https://partner.tiktokshop.com/docv2/page/get-sps-metric-top-items-202606"[IDEMPOTENT]
+        false true["metric_code"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("locale", &self.locale);
+    }
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/analytics/202606/shop_performances/metrics/{}/top_items",
+                ::shop_api::runtime::path_segment(& self.metric_code)
+            ),
+        )
+    }
+}
+/// Request of `analytics.sps_overview` (`GET /analytics/202606/shop_performances/overview`): Returns the SPS overview for the authorized shop, including the score, tier, dimensions, benefits, and top issues. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-overview-202606)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsSpsOverviewRequest {
+    /// Not described in the official docs.
+    pub locale: Option<String>,
+}
+::shop_api::object!(AnalyticsSpsOverviewRequest { @ query locale });
+/// Response data of `analytics.sps_overview` ([`AnalyticsSpsOverviewRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-overview-202606)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsSpsOverviewResponse {
+    /// Fixed complete set of benefits associated with the shop SPS score.
+    pub benefits: Option<Vec<Benefit>>,
+    /// Score details by SPS dimension.
+    pub dimensions: Option<Vec<Dimension>>,
+    /// The number of days included in the score evaluation period.
+    pub evaluate_duration_days: Option<i64>,
+    /// The evaluation period end time. Unix timestamp in seconds.
+    pub end_evaluation_time: Option<i64>,
+    /// The evaluation period start time. Unix timestamp in seconds.
+    pub start_evaluation_time: Option<i64>,
+    /// The shop's percentile among peers, from 0 to 100.
+    pub peer_percentile: Option<String>,
+    /// Not described in the official docs.
+    pub primary_category: Option<PrimaryCategory>,
+    /// The shop SPS score, from 0 to 5 with one decimal place.
+    pub sps_score: Option<String>,
+    /// The SPS tier. Possible values include EXCELLENT, GOOD, POOR, CRITICAL and NIL.
+    pub sps_tier: Option<String>,
+    /// The SPS tier. Values like Excellent, Good, Normal, Attention.
+    pub sps_tier_text: Option<String>,
+    /// Not described in the official docs.
+    pub top_issues: Option<TopIssues>,
+    /// The latest score refresh time. Unix timestamp in seconds.
+    pub update_time: Option<i64>,
+}
+::shop_api::object!(
+    AnalyticsSpsOverviewResponse { benefits, dimensions, evaluate_duration_days,
+    end_evaluation_time, start_evaluation_time, peer_percentile, primary_category,
+    sps_score, sps_tier, sps_tier_text, top_issues, update_time }
+);
+impl ::shop_api::runtime::ApiRequest for AnalyticsSpsOverviewRequest {
+    ::shop_api::endpoint!(
+        AnalyticsSpsOverviewResponse, super::super::Tiktok, "tiktok" "analytics"
+        "analytics.sps_overview" Get "/analytics/202606/shop_performances/overview"
+        "Returns the SPS overview for the authorized shop, including the score, tier, dimensions, benefits, and top issues."
+        "https://partner.tiktokshop.com/docv2/page/get-sps-overview-202606"[IDEMPOTENT]
+        false true[]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("locale", &self.locale);
+    }
+}
+/// Request of `analytics.shop_performance_202609` (`GET /analytics/202609/shop/performance`): Returns performance metrics at shop/seller level. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-performance-202609)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopPerformance202609Request {
+    /// Not described in the official docs. Required.
+    pub start_date_ge: String,
+    /// Not described in the official docs. Required.
+    pub end_date_lt: String,
+    /// Not described in the official docs. Values: ALL, 1D.
+    pub granularity: Option<String>,
+    /// Not described in the official docs. Values: LOCAL, USD.
+    pub currency: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsShopPerformance202609Request { @ query start_date_ge, @ query end_date_lt, @
+    query granularity, @ query currency }
+);
+/// Response data of `analytics.shop_performance_202609` ([`AnalyticsShopPerformance202609Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-performance-202609)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopPerformance202609Response {
+    /// Latest date in local timezone where data is ready (ISO 8601 format).
+    pub latest_available_date: Option<String>,
+    /// Not described in the official docs.
+    pub performance: Option<ShopPerformance202609Performance>,
+}
+::shop_api::object!(
+    AnalyticsShopPerformance202609Response { latest_available_date, performance }
+);
+impl ::shop_api::runtime::ApiRequest for AnalyticsShopPerformance202609Request {
+    ::shop_api::endpoint!(
+        AnalyticsShopPerformance202609Response, super::super::Tiktok, "tiktok"
+        "analytics" "analytics.shop_performance_202609" Get
+        "/analytics/202609/shop/performance"
+        "Returns performance metrics at shop/seller level."
+        "https://partner.tiktokshop.com/docv2/page/get-shop-performance-202609"[IDEMPOTENT]
+        false true["start_date_ge" "end_date_lt"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("start_date_ge", &self.start_date_ge);
+        q.push("end_date_lt", &self.end_date_lt);
+        q.push("granularity", &self.granularity);
+        q.push("currency", &self.currency);
+    }
+}
+/// Request of `analytics.shop_live_performance_overview_202609` (`GET /analytics/202609/shop_lives/overview_performance`): Returns overall performance metrics for all LIVE stream sessions under a certain shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-overview-202609)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopLivePerformanceOverview202609Request {
+    /// Not described in the official docs. Required.
+    pub start_date_ge: String,
+    /// Not described in the official docs. Required.
+    pub end_date_lt: String,
+    /// Not described in the official docs.
+    pub today: Option<bool>,
+    /// Not described in the official docs. Values: ALL, 1D.
+    pub granularity: Option<String>,
+    /// Not described in the official docs. Values: LOCAL, USD.
+    pub currency: Option<String>,
+    /// Not described in the official docs. Values: AFFILIATE_ACCOUNTS, ALL, LINKED_ACCOUNTS.
+    pub account_type: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsShopLivePerformanceOverview202609Request { @ query start_date_ge, @ query
+    end_date_lt, @ query today, @ query granularity, @ query currency, @ query
+    account_type }
+);
+/// Response data of `analytics.shop_live_performance_overview_202609` ([`AnalyticsShopLivePerformanceOverview202609Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-overview-202609)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopLivePerformanceOverview202609Response {
+    /// Latest date in local timezone where data is ready (ISO 8601 format).
+    pub latest_available_date: Option<String>,
+    /// Not described in the official docs.
+    pub performance: Option<ShopLivePerformanceOverview202609Performance>,
+    /// Time when the data was last updated in shop registered timezone.
+    pub updated_at: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsShopLivePerformanceOverview202609Response { latest_available_date,
+    performance, updated_at }
+);
+impl ::shop_api::runtime::ApiRequest
+for AnalyticsShopLivePerformanceOverview202609Request {
+    ::shop_api::endpoint!(
+        AnalyticsShopLivePerformanceOverview202609Response, super::super::Tiktok,
+        "tiktok" "analytics" "analytics.shop_live_performance_overview_202609" Get
+        "/analytics/202609/shop_lives/overview_performance"
+        "Returns overall performance metrics for all LIVE stream sessions under a certain shop."
+        "https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-overview-202609"[IDEMPOTENT]
+        false true["start_date_ge" "end_date_lt"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("start_date_ge", &self.start_date_ge);
+        q.push("end_date_lt", &self.end_date_lt);
+        q.push("today", &self.today);
+        q.push("granularity", &self.granularity);
+        q.push("currency", &self.currency);
+        q.push("account_type", &self.account_type);
+    }
+}
+/// Request of `analytics.shop_live_performance_list_202609` (`GET /analytics/202609/shop_lives/performance`): Returns a list of LIVE stream sessions and associated metrics for a shop. Sellers can only query room ID data for their own official creator accounts. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-list-202609)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopLivePerformanceList202609Request {
+    /// Not described in the official docs. Required.
+    pub start_date_ge: String,
+    /// Not described in the official docs. Required.
+    pub end_date_lt: String,
+    /// Not described in the official docs. Values: AFFILIATE_ACCOUNTS, MARKETING_ACCOUNTS, OFFICIAL_ACCOUNTS. Required.
+    pub account_type: String,
+    /// Not described in the official docs.
+    pub page_size: Option<i64>,
+    /// Not described in the official docs. Values: attributed_customers, live_attributed_gmv, live_attributed_items_sold, live_attributed_sku_orders, products_added, products_sold.
+    pub sort_field: Option<String>,
+    /// Not described in the official docs. Values: ASC, DESC.
+    pub sort_order: Option<String>,
+    /// Not described in the official docs. Values: LOCAL, USD.
+    pub currency: Option<String>,
+    /// Not described in the official docs.
+    pub page_token: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsShopLivePerformanceList202609Request { @ query start_date_ge, @ query
+    end_date_lt, @ query account_type, @ query page_size, @ query sort_field, @ query
+    sort_order, @ query currency, @ query page_token }
+);
+/// Response data of `analytics.shop_live_performance_list_202609` ([`AnalyticsShopLivePerformanceList202609Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-list-202609)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopLivePerformanceList202609Response {
+    /// Latest date in local timezone where data is ready (ISO 8601 format).
+    pub latest_available_date: Option<String>,
+    /// List of live performance metrics.
+    pub live_stream_sessions: Option<
+        Vec<ShopLivePerformanceList202609LiveStreamSession>,
+    >,
+    /// Page token for the next page request.
+    pub next_page_token: Option<String>,
+    /// Total number of LIVE stream sessions.
+    pub total_count: Option<i64>,
+    /// Time when the data was last updated in shop registered timezone.
+    pub updated_at: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsShopLivePerformanceList202609Response { latest_available_date,
+    live_stream_sessions, next_page_token, total_count, updated_at }
+);
+impl ::shop_api::runtime::ApiRequest for AnalyticsShopLivePerformanceList202609Request {
+    ::shop_api::endpoint!(
+        AnalyticsShopLivePerformanceList202609Response, super::super::Tiktok, "tiktok"
+        "analytics" "analytics.shop_live_performance_list_202609" Get
+        "/analytics/202609/shop_lives/performance"
+        "Returns a list of LIVE stream sessions and associated metrics for a shop. Sellers can only query room ID data for their own official creator accounts."
+        "https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-list-202609"[IDEMPOTENT]
+        false true["start_date_ge" "end_date_lt" "account_type"] cursor "page_token"
+        "next_page_token" "live_stream_sessions" "total_count"
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("start_date_ge", &self.start_date_ge);
+        q.push("end_date_lt", &self.end_date_lt);
+        q.push("account_type", &self.account_type);
+        q.push("page_size", &self.page_size);
+        q.push("sort_field", &self.sort_field);
+        q.push("sort_order", &self.sort_order);
+        q.push("currency", &self.currency);
+        q.push("page_token", &self.page_token);
+    }
+}
+impl ::shop_api::runtime::Paginated for AnalyticsShopLivePerformanceList202609Request {
+    type Item = ShopLivePerformanceList202609LiveStreamSession;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.page_token = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.live_stream_sessions.unwrap_or_default(),
+            resp.next_page_token,
+            resp.total_count,
+        )
+    }
+}
+/// Request of `analytics.shop_videos_performance_details` (`GET /analytics/202609/shop_videos/batch_performance`): Returns detailed performance metrics for the requested videos. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-videos-performance-details-202609)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopVideosPerformanceDetailsRequest {
+    /// Not described in the official docs. Required.
+    pub video_ids: Vec<i64>,
+    /// Not described in the official docs. Required.
+    pub start_date_ge: String,
+    /// Not described in the official docs. Required.
+    pub end_date_lt: String,
+    /// Not described in the official docs. Values: ALL, 1D.
+    pub granularity: Option<String>,
+    /// Not described in the official docs. Values: LOCAL, USD.
+    pub currency: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsShopVideosPerformanceDetailsRequest { @ query video_ids, @ query
+    start_date_ge, @ query end_date_lt, @ query granularity, @ query currency }
+);
+/// Response data of `analytics.shop_videos_performance_details` ([`AnalyticsShopVideosPerformanceDetailsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-videos-performance-details-202609)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopVideosPerformanceDetailsResponse {
+    /// Latest date in local timezone where data is ready (ISO 8601 format).
+    pub latest_available_date: Option<String>,
+    /// Performance details for the requested videos.
+    pub videos: Option<Vec<ShopVideosPerformanceDetailsVideo>>,
+}
+::shop_api::object!(
+    AnalyticsShopVideosPerformanceDetailsResponse { latest_available_date, videos }
+);
+impl ::shop_api::runtime::ApiRequest for AnalyticsShopVideosPerformanceDetailsRequest {
+    ::shop_api::endpoint!(
+        AnalyticsShopVideosPerformanceDetailsResponse, super::super::Tiktok, "tiktok"
+        "analytics" "analytics.shop_videos_performance_details" Get
+        "/analytics/202609/shop_videos/batch_performance"
+        "Returns detailed performance metrics for the requested videos."
+        "https://partner.tiktokshop.com/docv2/page/get-shop-videos-performance-details-202609"[IDEMPOTENT]
+        false true["video_ids" "start_date_ge" "end_date_lt"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("video_ids", &self.video_ids);
+        q.push("start_date_ge", &self.start_date_ge);
+        q.push("end_date_lt", &self.end_date_lt);
+        q.push("granularity", &self.granularity);
+        q.push("currency", &self.currency);
+    }
+}
+/// Request of `analytics.shop_video_performance_overview_202609` (`GET /analytics/202609/shop_videos/overview_performance`): Returns overall performance metrics for all videos under a shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-overview-202609)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopVideoPerformanceOverview202609Request {
+    /// Not described in the official docs. Required.
+    pub start_date_ge: String,
+    /// Not described in the official docs. Required.
+    pub end_date_lt: String,
+    /// Not described in the official docs.
+    pub today: Option<bool>,
+    /// Not described in the official docs. Values: ALL, 1D.
+    pub granularity: Option<String>,
+    /// Not described in the official docs. Values: LOCAL, USD.
+    pub currency: Option<String>,
+    /// Not described in the official docs. Values: AFFILIATE_ACCOUNTS, ALL, MARKETING_ACCOUNTS, OFFICIAL_ACCOUNTS.
+    pub account_type: Option<String>,
+}
+::shop_api::object!(
+    AnalyticsShopVideoPerformanceOverview202609Request { @ query start_date_ge, @ query
+    end_date_lt, @ query today, @ query granularity, @ query currency, @ query
+    account_type }
+);
+/// Response data of `analytics.shop_video_performance_overview_202609` ([`AnalyticsShopVideoPerformanceOverview202609Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-overview-202609)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalyticsShopVideoPerformanceOverview202609Response {
+    /// Latest date in local timezone where data is ready (ISO 8601 format).
+    pub latest_available_date: Option<String>,
+    /// Not described in the official docs.
+    pub performance: Option<ShopVideoPerformanceOverview202609Performance>,
+}
+::shop_api::object!(
+    AnalyticsShopVideoPerformanceOverview202609Response { latest_available_date,
+    performance }
+);
+impl ::shop_api::runtime::ApiRequest
+for AnalyticsShopVideoPerformanceOverview202609Request {
+    ::shop_api::endpoint!(
+        AnalyticsShopVideoPerformanceOverview202609Response, super::super::Tiktok,
+        "tiktok" "analytics" "analytics.shop_video_performance_overview_202609" Get
+        "/analytics/202609/shop_videos/overview_performance"
+        "Returns overall performance metrics for all videos under a shop."
+        "https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-overview-202609"[IDEMPOTENT]
+        false true["start_date_ge" "end_date_lt"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("start_date_ge", &self.start_date_ge);
+        q.push("end_date_lt", &self.end_date_lt);
+        q.push("today", &self.today);
+        q.push("granularity", &self.granularity);
+        q.push("currency", &self.currency);
+        q.push("account_type", &self.account_type);
+    }
+}
 impl super::super::Client {
     /// Returns performance metrics at shop/seller level (`analytics.shop_performance`, [official documentation](https://partner.tiktokshop.com/docv2/page/668c344d88c3cf02ee048106)). Idempotent: retried on transport errors and 5xx.
+    #[deprecated(
+        note = "Version 202609 replaces this one: use analytics.shop_performance_202609.; use `analytics.shop_performance_202609`"
+    )]
     pub async fn analytics_shop_performance(
         &self,
         req: &AnalyticsShopPerformanceRequest,
@@ -1222,6 +5287,9 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Returns a list of product performance metrics (`analytics.shop_product_performance_list`, [official documentation](https://partner.tiktokshop.com/docv2/page/668c344dde15e502ede1927f)). Idempotent: retried on transport errors and 5xx.
+    #[deprecated(
+        note = "Version 202605 replaces this one: use analytics.shop_product_performance_list_202605.; use `analytics.shop_product_performance_list_202605`"
+    )]
     pub async fn analytics_shop_product_performance_list(
         &self,
         req: &AnalyticsShopProductPerformanceListRequest,
@@ -1229,6 +5297,9 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Returns performance metrics for a product (`analytics.shop_product_performance`, [official documentation](https://partner.tiktokshop.com/docv2/page/668c344da6a5e002e699d77a)). Idempotent: retried on transport errors and 5xx.
+    #[deprecated(
+        note = "Version 202509 replaces this one: use analytics.shop_product_performance_202509.; use `analytics.shop_product_performance_202509`"
+    )]
     pub async fn analytics_shop_product_performance(
         &self,
         req: &AnalyticsShopProductPerformanceRequest,
@@ -1236,6 +5307,9 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Returns a list of SKU performance metrics (`analytics.shop_sku_performance_list`, [official documentation](https://partner.tiktokshop.com/docv2/page/66b3c143b525e102ffba0634)). Idempotent: retried on transport errors and 5xx.
+    #[deprecated(
+        note = "Version 202509 replaces this one: use analytics.shop_sku_performance_list_202509.; use `analytics.shop_sku_performance_list_202509`"
+    )]
     pub async fn analytics_shop_sku_performance_list(
         &self,
         req: &AnalyticsShopSkuPerformanceListRequest,
@@ -1243,6 +5317,9 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Return SKU performance metrics (`analytics.shop_sku_performance`, [official documentation](https://partner.tiktokshop.com/docv2/page/66b3c1435806dc03021631fe)). Idempotent: retried on transport errors and 5xx.
+    #[deprecated(
+        note = "Version 202509 replaces this one: use analytics.shop_sku_performance_202509.; use `analytics.shop_sku_performance_202509`"
+    )]
     pub async fn analytics_shop_sku_performance(
         &self,
         req: &AnalyticsShopSkuPerformanceRequest,
@@ -1250,6 +5327,9 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Returns overall performance metrics for all videos under a shop (`analytics.shop_video_performance_overview`, [official documentation](https://partner.tiktokshop.com/docv2/page/67186b605fdbe1030e78fc3d)). Idempotent: retried on transport errors and 5xx.
+    #[deprecated(
+        note = "Version 202609 replaces this one: use analytics.shop_video_performance_overview_202609.; use `analytics.shop_video_performance_overview_202609`"
+    )]
     pub async fn analytics_shop_video_performance_overview(
         &self,
         req: &AnalyticsShopVideoPerformanceOverviewRequest,
@@ -1257,6 +5337,9 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Returns a list of videos and associated metrics for a shop (`analytics.shop_video_performance_list`, [official documentation](https://partner.tiktokshop.com/docv2/page/67186b60a20fe90305525059)). Idempotent: retried on transport errors and 5xx.
+    #[deprecated(
+        note = "Version 202605 replaces this one: use analytics.shop_video_performance_list_202605.; use `analytics.shop_video_performance_list_202605`"
+    )]
     pub async fn analytics_shop_video_performance_list(
         &self,
         req: &AnalyticsShopVideoPerformanceListRequest,
@@ -1264,6 +5347,9 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Returns detailed performance metrics for a (requested) video (`analytics.shop_video_performance_details`, [official documentation](https://partner.tiktokshop.com/docv2/page/67186b60eac416030c6a2598)). Idempotent: retried on transport errors and 5xx.
+    #[deprecated(
+        note = "Version 202509 replaces this one: use analytics.shop_video_performance_details_202509.; use `analytics.shop_video_performance_details_202509`"
+    )]
     pub async fn analytics_shop_video_performance_details(
         &self,
         req: &AnalyticsShopVideoPerformanceDetailsRequest,
@@ -1271,6 +5357,9 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Returns performance metrics for a list of products promoted in a given video (`analytics.shop_video_product_performance_list`, [official documentation](https://partner.tiktokshop.com/docv2/page/67186b60b58ceb030c6ea83b)). Idempotent: retried on transport errors and 5xx.
+    #[deprecated(
+        note = "Version 202509 replaces this one: use analytics.shop_video_product_performance_list_202509.; use `analytics.shop_video_product_performance_list_202509`"
+    )]
     pub async fn analytics_shop_video_product_performance_list(
         &self,
         req: &AnalyticsShopVideoProductPerformanceListRequest,
@@ -1278,6 +5367,9 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Returns overall performance metrics for all LIVE stream sessions under a certain shop (`analytics.shop_live_performance_overview`, [official documentation](https://partner.tiktokshop.com/docv2/page/68a687974041cc049444d2cb)). Idempotent: retried on transport errors and 5xx.
+    #[deprecated(
+        note = "Version 202609 replaces this one: use analytics.shop_live_performance_overview_202609.; use `analytics.shop_live_performance_overview_202609`"
+    )]
     pub async fn analytics_shop_live_performance_overview(
         &self,
         req: &AnalyticsShopLivePerformanceOverviewRequest,
@@ -1285,10 +5377,245 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Returns a list of LIVE stream sessions and associated metrics for a shop (`analytics.shop_live_performance_list`, [official documentation](https://partner.tiktokshop.com/docv2/page/68a6878121bd9a04959f5098)). Idempotent: retried on transport errors and 5xx.
+    #[deprecated(
+        note = "Version 202609 replaces this one: use analytics.shop_live_performance_list_202609.; use `analytics.shop_live_performance_list_202609`"
+    )]
     pub async fn analytics_shop_live_performance_list(
         &self,
         req: &AnalyticsShopLivePerformanceListRequest,
     ) -> ::shop_api::runtime::Result<AnalyticsShopLivePerformanceListResponse> {
+        self.execute(req).await
+    }
+    /// Get Video Performances (`analytics.video_performances`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-video-performances-202403)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_video_performances(
+        &self,
+        req: &AnalyticsVideoPerformancesRequest,
+    ) -> ::shop_api::runtime::Result<AnalyticsVideoPerformancesResponse> {
+        self.execute(req).await
+    }
+    /// Returns core stats for the specified live room, including GMV, order counts, buyer counts, product click counts, and view counts (`analytics.live_room_core_stats`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-core-stats-202502)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_live_room_core_stats(
+        &self,
+        req: &AnalyticsLiveRoomCoreStatsRequest,
+    ) -> ::shop_api::runtime::Result<AnalyticsLiveRoomCoreStatsResponse> {
+        self.execute(req).await
+    }
+    /// Returns GMV trend performance points for the specified live room, including GMV and created-order trend values (`analytics.live_room_gmv_and_order_trends`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-gmv-and-order-trends-202502)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_live_room_gmv_and_order_trends(
+        &self,
+        req: &AnalyticsLiveRoomGmvAndOrderTrendsRequest,
+    ) -> ::shop_api::runtime::Result<AnalyticsLiveRoomGmvAndOrderTrendsResponse> {
+        self.execute(req).await
+    }
+    /// Returns interactive trend performance points for the specified live room, including watch, comment, and share counts (`analytics.live_room_interactive_trends`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-interactive-trends-202502)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_live_room_interactive_trends(
+        &self,
+        req: &AnalyticsLiveRoomInteractiveTrendsRequest,
+    ) -> ::shop_api::runtime::Result<AnalyticsLiveRoomInteractiveTrendsResponse> {
+        self.execute(req).await
+    }
+    /// Returns product performance statistics for the specified live room, including product IDs, names, GMV, unit price, inventory counts, and click counts (`analytics.live_room_product_stats`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-product-stats-202502)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_live_room_product_stats(
+        &self,
+        req: &AnalyticsLiveRoomProductStatsRequest,
+    ) -> ::shop_api::runtime::Result<AnalyticsLiveRoomProductStatsResponse> {
+        self.execute(req).await
+    }
+    /// Get Live Room Traffic Performance (`analytics.live_room_traffic_performance`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-traffic-performance-202502)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_live_room_traffic_performance(
+        &self,
+        req: &AnalyticsLiveRoomTrafficPerformanceRequest,
+    ) -> ::shop_api::runtime::Result<AnalyticsLiveRoomTrafficPerformanceResponse> {
+        self.execute(req).await
+    }
+    /// Returns user portrait indicators for the specified live room, including age, gender, fan, advertisement, and region distributions (`analytics.live_room_user_portraits`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-user-portraits-202502)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_live_room_user_portraits(
+        &self,
+        req: &AnalyticsLiveRoomUserPortraitsRequest,
+    ) -> ::shop_api::runtime::Result<AnalyticsLiveRoomUserPortraitsResponse> {
+        self.execute(req).await
+    }
+    /// Returns viewer count trend data points for the specified live room, grouped by online, entering, and leaving viewers (`analytics.live_room_view_trends`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-view-trends-202502)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_live_room_view_trends(
+        &self,
+        req: &AnalyticsLiveRoomViewTrendsRequest,
+    ) -> ::shop_api::runtime::Result<AnalyticsLiveRoomViewTrendsResponse> {
+        self.execute(req).await
+    }
+    /// Returns detailed performance metrics for the specified product (`analytics.shop_product_performance_202509`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-detail-202509)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_shop_product_performance202509(
+        &self,
+        req: &AnalyticsShopProductPerformance202509Request,
+    ) -> ::shop_api::runtime::Result<AnalyticsShopProductPerformance202509Response> {
+        self.execute(req).await
+    }
+    /// Returns a paginated list of performance metrics for the shop's SKUs over the requested date range (`analytics.shop_sku_performance_list_202509`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-list-202509)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_shop_sku_performance_list202509(
+        &self,
+        req: &AnalyticsShopSkuPerformanceList202509Request,
+    ) -> ::shop_api::runtime::Result<AnalyticsShopSkuPerformanceList202509Response> {
+        self.execute(req).await
+    }
+    /// Returns performance metrics for the specified SKU (`analytics.shop_sku_performance_202509`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-detail-202509)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_shop_sku_performance202509(
+        &self,
+        req: &AnalyticsShopSkuPerformance202509Request,
+    ) -> ::shop_api::runtime::Result<AnalyticsShopSkuPerformance202509Response> {
+        self.execute(req).await
+    }
+    /// Returns detailed performance metrics for a (requested) video (`analytics.shop_video_performance_details_202509`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-details-202509)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_shop_video_performance_details202509(
+        &self,
+        req: &AnalyticsShopVideoPerformanceDetails202509Request,
+    ) -> ::shop_api::runtime::Result<
+        AnalyticsShopVideoPerformanceDetails202509Response,
+    > {
+        self.execute(req).await
+    }
+    /// Returns performance metrics for a list of products promoted in a given video (`analytics.shop_video_product_performance_list_202509`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-product-performance-list-202509)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_shop_video_product_performance_list202509(
+        &self,
+        req: &AnalyticsShopVideoProductPerformanceList202509Request,
+    ) -> ::shop_api::runtime::Result<
+        AnalyticsShopVideoProductPerformanceList202509Response,
+    > {
+        self.execute(req).await
+    }
+    /// Returns hourly shop performance details for the requested date. The date can be within the last 30 days, including today (`analytics.shop_performance_per_hour`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-performance-per-hour-202510)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_shop_performance_per_hour(
+        &self,
+        req: &AnalyticsShopPerformancePerHourRequest,
+    ) -> ::shop_api::runtime::Result<AnalyticsShopPerformancePerHourResponse> {
+        self.execute(req).await
+    }
+    /// Returns minute-level performance for a LIVE session after the session is finished (`analytics.shop_live_minute_performance`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-minute-performance-202510)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_shop_live_minute_performance(
+        &self,
+        req: &AnalyticsShopLiveMinutePerformanceRequest,
+    ) -> ::shop_api::runtime::Result<AnalyticsShopLiveMinutePerformanceResponse> {
+        self.execute(req).await
+    }
+    /// Get Bestselling Creators (`analytics.bestselling_creators`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-creators-202511)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_bestselling_creators(
+        &self,
+        req: &AnalyticsBestsellingCreatorsRequest,
+    ) -> ::shop_api::runtime::Result<AnalyticsBestsellingCreatorsResponse> {
+        self.execute(req).await
+    }
+    /// Get up to 100 LIVE sessions ranked by GMV for the period defined by `date` and `time_slot` (`analytics.bestselling_live_sessions`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-live-sessions-202511)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_bestselling_live_sessions(
+        &self,
+        req: &AnalyticsBestsellingLiveSessionsRequest,
+    ) -> ::shop_api::runtime::Result<AnalyticsBestsellingLiveSessionsResponse> {
+        self.execute(req).await
+    }
+    /// Returns up to 100 products ranked by GMV for the target date range (`analytics.bestselling_products`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-products-202511)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_bestselling_products(
+        &self,
+        req: &AnalyticsBestsellingProductsRequest,
+    ) -> ::shop_api::runtime::Result<AnalyticsBestsellingProductsResponse> {
+        self.execute(req).await
+    }
+    /// Returns up to 100 videos ranked by gross merchandise value (GMV) in descending order for the date range selected by `date` and `time_slot` (`analytics.bestselling_videos`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-videos-202511)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_bestselling_videos(
+        &self,
+        req: &AnalyticsBestsellingVideosRequest,
+    ) -> ::shop_api::runtime::Result<AnalyticsBestsellingVideosResponse> {
+        self.execute(req).await
+    }
+    /// Returns sale performance for each product in a shop-related LIVE session from the official account or marketing accounts (`analytics.shop_live_products_performance_list`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-products-performance-list-202512)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_shop_live_products_performance_list(
+        &self,
+        req: &AnalyticsShopLiveProductsPerformanceListRequest,
+    ) -> ::shop_api::runtime::Result<AnalyticsShopLiveProductsPerformanceListResponse> {
+        self.execute(req).await
+    }
+    /// Returns a paginated list of shop products and their total, seller-channel, affiliate-channel, and Shop Tab performance metrics for the specified date range (`analytics.shop_product_performance_list_202605`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-list-202605)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_shop_product_performance_list202605(
+        &self,
+        req: &AnalyticsShopProductPerformanceList202605Request,
+    ) -> ::shop_api::runtime::Result<AnalyticsShopProductPerformanceList202605Response> {
+        self.execute(req).await
+    }
+    /// Returns a list of videos and associated metrics for a shop (`analytics.shop_video_performance_list_202605`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-list-202605)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_shop_video_performance_list202605(
+        &self,
+        req: &AnalyticsShopVideoPerformanceList202605Request,
+    ) -> ::shop_api::runtime::Result<AnalyticsShopVideoPerformanceList202605Response> {
+        self.execute(req).await
+    }
+    /// Returns SPS metric details and benchmark thresholds for the authorized shop (`analytics.sps_metrics`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metrics-202606)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_sps_metrics(
+        &self,
+        req: &AnalyticsSpsMetricsRequest,
+    ) -> ::shop_api::runtime::Result<AnalyticsSpsMetricsResponse> {
+        self.execute(req).await
+    }
+    /// Returns diagnosis details for a single SPS metric, including benchmark thresholds, trends, calculation details, and distribution details (`analytics.sps_metric_diagnosis`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metric-diagnosis-202606)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_sps_metric_diagnosis(
+        &self,
+        req: &AnalyticsSpsMetricDiagnosisRequest,
+    ) -> ::shop_api::runtime::Result<AnalyticsSpsMetricDiagnosisResponse> {
+        self.execute(req).await
+    }
+    /// Returns problem order or chat details for a selected SPS metric (`analytics.sps_metric_problem_details`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metric-problem-details-202606)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_sps_metric_problem_details(
+        &self,
+        req: &AnalyticsSpsMetricProblemDetailsRequest,
+    ) -> ::shop_api::runtime::Result<AnalyticsSpsMetricProblemDetailsResponse> {
+        self.execute(req).await
+    }
+    /// Returns the top products for NRR, NBFR, or AHT, or the top logistics providers for OTDR (`analytics.sps_metric_top_items`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metric-top-items-202606)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_sps_metric_top_items(
+        &self,
+        req: &AnalyticsSpsMetricTopItemsRequest,
+    ) -> ::shop_api::runtime::Result<AnalyticsSpsMetricTopItemsResponse> {
+        self.execute(req).await
+    }
+    /// Returns the SPS overview for the authorized shop, including the score, tier, dimensions, benefits, and top issues (`analytics.sps_overview`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-overview-202606)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_sps_overview(
+        &self,
+        req: &AnalyticsSpsOverviewRequest,
+    ) -> ::shop_api::runtime::Result<AnalyticsSpsOverviewResponse> {
+        self.execute(req).await
+    }
+    /// Returns performance metrics at shop/seller level (`analytics.shop_performance_202609`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-performance-202609)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_shop_performance202609(
+        &self,
+        req: &AnalyticsShopPerformance202609Request,
+    ) -> ::shop_api::runtime::Result<AnalyticsShopPerformance202609Response> {
+        self.execute(req).await
+    }
+    /// Returns overall performance metrics for all LIVE stream sessions under a certain shop (`analytics.shop_live_performance_overview_202609`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-overview-202609)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_shop_live_performance_overview202609(
+        &self,
+        req: &AnalyticsShopLivePerformanceOverview202609Request,
+    ) -> ::shop_api::runtime::Result<
+        AnalyticsShopLivePerformanceOverview202609Response,
+    > {
+        self.execute(req).await
+    }
+    /// Returns a list of LIVE stream sessions and associated metrics for a shop. Sellers can only query room ID data for their own official creator accounts (`analytics.shop_live_performance_list_202609`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-list-202609)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_shop_live_performance_list202609(
+        &self,
+        req: &AnalyticsShopLivePerformanceList202609Request,
+    ) -> ::shop_api::runtime::Result<AnalyticsShopLivePerformanceList202609Response> {
+        self.execute(req).await
+    }
+    /// Returns detailed performance metrics for the requested videos (`analytics.shop_videos_performance_details`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-videos-performance-details-202609)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_shop_videos_performance_details(
+        &self,
+        req: &AnalyticsShopVideosPerformanceDetailsRequest,
+    ) -> ::shop_api::runtime::Result<AnalyticsShopVideosPerformanceDetailsResponse> {
+        self.execute(req).await
+    }
+    /// Returns overall performance metrics for all videos under a shop (`analytics.shop_video_performance_overview_202609`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-overview-202609)). Idempotent: retried on transport errors and 5xx.
+    pub async fn analytics_shop_video_performance_overview202609(
+        &self,
+        req: &AnalyticsShopVideoPerformanceOverview202609Request,
+    ) -> ::shop_api::runtime::Result<
+        AnalyticsShopVideoPerformanceOverview202609Response,
+    > {
         self.execute(req).await
     }
 }
@@ -1300,5 +5627,27 @@ impl super::super::Client {
     AnalyticsShopVideoPerformanceListRequest,
     AnalyticsShopVideoPerformanceDetailsRequest,
     AnalyticsShopVideoProductPerformanceListRequest,
-    AnalyticsShopLivePerformanceOverviewRequest, AnalyticsShopLivePerformanceListRequest
+    AnalyticsShopLivePerformanceOverviewRequest, AnalyticsShopLivePerformanceListRequest,
+    AnalyticsVideoPerformancesRequest, AnalyticsLiveRoomCoreStatsRequest,
+    AnalyticsLiveRoomGmvAndOrderTrendsRequest, AnalyticsLiveRoomInteractiveTrendsRequest,
+    AnalyticsLiveRoomProductStatsRequest, AnalyticsLiveRoomTrafficPerformanceRequest,
+    AnalyticsLiveRoomUserPortraitsRequest, AnalyticsLiveRoomViewTrendsRequest,
+    AnalyticsShopProductPerformance202509Request,
+    AnalyticsShopSkuPerformanceList202509Request,
+    AnalyticsShopSkuPerformance202509Request,
+    AnalyticsShopVideoPerformanceDetails202509Request,
+    AnalyticsShopVideoProductPerformanceList202509Request,
+    AnalyticsShopPerformancePerHourRequest, AnalyticsShopLiveMinutePerformanceRequest,
+    AnalyticsBestsellingCreatorsRequest, AnalyticsBestsellingLiveSessionsRequest,
+    AnalyticsBestsellingProductsRequest, AnalyticsBestsellingVideosRequest,
+    AnalyticsShopLiveProductsPerformanceListRequest,
+    AnalyticsShopProductPerformanceList202605Request,
+    AnalyticsShopVideoPerformanceList202605Request, AnalyticsSpsMetricsRequest,
+    AnalyticsSpsMetricDiagnosisRequest, AnalyticsSpsMetricProblemDetailsRequest,
+    AnalyticsSpsMetricTopItemsRequest, AnalyticsSpsOverviewRequest,
+    AnalyticsShopPerformance202609Request,
+    AnalyticsShopLivePerformanceOverview202609Request,
+    AnalyticsShopLivePerformanceList202609Request,
+    AnalyticsShopVideosPerformanceDetailsRequest,
+    AnalyticsShopVideoPerformanceOverview202609Request
 );

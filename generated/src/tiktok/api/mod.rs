@@ -30,6 +30,10 @@ pub mod analytics;
 #[cfg(feature = "tiktok-authorization")]
 /// Authorization — the shops a seller has authorized for the app, with the `cipher` every shop-scoped call needs.
 pub mod authorization;
+#[cfg(feature = "tiktok-customer-engagement")]
+/// Customer engagement: message templates, engagement tasks (preset and custom) that message a
+/// shop's buyers, single engagement messages, task performance and the shop's feature permissions.
+pub mod customer_engagement;
 #[cfg(feature = "tiktok-customer-service")]
 /// Customer service — buyer conversations and messages, image upload for messages, agent settings.
 pub mod customer_service;
@@ -610,6 +614,8 @@ pub fn endpoints() -> Vec<&'static ::shop_api::runtime::Endpoint> {
     #[cfg(feature = "tiktok-analytics")] v.extend_from_slice(analytics::ENDPOINTS);
     #[cfg(feature = "tiktok-authorization")]
     v.extend_from_slice(authorization::ENDPOINTS);
+    #[cfg(feature = "tiktok-customer-engagement")]
+    v.extend_from_slice(customer_engagement::ENDPOINTS);
     #[cfg(feature = "tiktok-customer-service")]
     v.extend_from_slice(customer_service::ENDPOINTS);
     #[cfg(feature = "tiktok-event")] v.extend_from_slice(event::ENDPOINTS);
@@ -659,6 +665,11 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::Tiktok>>(
     };
     #[cfg(feature = "tiktok-authorization")]
     let visitor = match authorization::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
+    #[cfg(feature = "tiktok-customer-engagement")]
+    let visitor = match customer_engagement::dispatch(name, visitor) {
         Ok(out) => return Some(out),
         Err(v) => v,
     };

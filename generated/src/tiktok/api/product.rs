@@ -1016,21 +1016,6 @@ pub struct Price {
     pub unit_price: Option<String>,
 }
 ::shop_api::object!(Price { amount, currency, unit_price });
-/// An image to display for the SKU.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct SkuImg {
-    /// The image height.
-    pub height: Option<i64>,
-    /// The image width.
-    pub width: Option<i64>,
-    /// The URLs to view the image thumbnails.
-    pub thumb_urls: Option<Vec<String>>,
-    /// The URI of the image.
-    pub uri: Option<String>,
-    /// The URLs to view the images.
-    pub urls: Option<Vec<String>>,
-}
-::shop_api::object!(SkuImg { height, width, thumb_urls, uri, urls });
 /// A list of attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuSalesAttribute {

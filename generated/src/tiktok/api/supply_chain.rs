@@ -25,15 +25,6 @@ pub struct Weight {
     pub unit: Option<String>,
 }
 ::shop_api::object!(Weight { value, unit });
-/// List of order SKUs
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Sku {
-    /// TikTok Shop SKU ID
-    pub id: Option<String>,
-    /// The quantity of each SKU
-    pub quantity: Option<i64>,
-}
-::shop_api::object!(Sku { id, quantity });
 /// Package info list
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Package {
@@ -64,7 +55,7 @@ pub struct Package {
     /// Package weight information
     pub weight: Option<Weight>,
     /// List of order SKUs
-    pub skus: Option<Vec<Sku>>,
+    pub skus: Option<Vec<IdQuantity>>,
     /// Warehouse name
     pub provider_warehouse_name: Option<String>,
     /// TikTok warehouse type. Values: STANDARD, TIKTOK_CERTIFIED_WAREHOUSE_FULFILLMENT.

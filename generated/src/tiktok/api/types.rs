@@ -234,5 +234,29 @@ pub struct Gmv {
     pub amount: Option<String>,
 }
 ::shop_api::object!(Gmv { currency, amount });
+/// An image to display for the SKU.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SkuImg {
+    /// The image height.
+    pub height: Option<i64>,
+    /// The image width.
+    pub width: Option<i64>,
+    /// The URLs to view the image thumbnails.
+    pub thumb_urls: Option<Vec<String>>,
+    /// The URI of the image.
+    pub uri: Option<String>,
+    /// The URLs to view the images.
+    pub urls: Option<Vec<String>>,
+}
+::shop_api::object!(SkuImg { height, width, thumb_urls, uri, urls });
+/// An item (a SKU or goods) by id, and a quantity of it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IdQuantity {
+    /// The identifier (a SKU or goods id).
+    pub id: Option<String>,
+    /// The quantity.
+    pub quantity: Option<i64>,
+}
+::shop_api::object!(IdQuantity { id, quantity });
 impl super::super::Client {}
 ::shop_api::module_index!(super::super::Tiktok;);
