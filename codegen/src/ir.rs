@@ -840,6 +840,14 @@ impl Cx<'_> {
     }
 }
 
+/// Type names of Rust's prelude and of the generated code's plumbing: a spec type of one of these
+/// names would hide it in every emitted file of its module.
+const PRELUDE_NAMES: &[&str] = &[
+    "Option", "Some", "None", "Result", "Ok", "Err", "Vec", "String", "Box", "Default", "Clone",
+    "Copy", "Send", "Sync", "Sized", "Drop", "Fn", "FnMut", "FnOnce", "Iterator", "ToString",
+    "ToOwned", "Into", "From", "BTreeMap", "Value",
+];
+
 /// The file stem of a platform's shared types: `spec/<platform>/types.yaml`, emitted once as the
 /// module `<platform>::types`, compiled with the platform, usable from every module.
 pub const SHARED: &str = "types";
@@ -964,6 +972,14 @@ fn lower_type(
                 "write `{}`",
                 heck::ToUpperCamelCase::to_upper_camel_case(name)
             )),
+        );
+        return None;
+    }
+    if PRELUDE_NAMES.contains(&name) {
+        cx.err(
+            &at,
+            format!("the type name `{name}` would hide Rust's own `{name}` in the generated code"),
+            Some("name it after what it holds, e.g. `ProductOption`".into()),
         );
         return None;
     }
