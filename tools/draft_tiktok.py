@@ -387,6 +387,8 @@ class Drafter:
 
     def struct(self, module, model, attr, parent, endpoint_base, field_doc=""):
         base = camel(attr.rstrip("_")) or "Item"
+        if base.endswith(("Request", "Response")):
+            base += "Info"   # endpoints' own types end in Request/Response
         fields = OrderedDict()
         for a, info in model["fields"].items():
             k, f = self.field(module, a, info, base, endpoint_base)

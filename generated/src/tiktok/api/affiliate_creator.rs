@@ -664,17 +664,6 @@ pub struct OpenCollaborationProductListByProductIdsProduct {
     units_sold, title, sale_region, main_image_url, detail_link, original_price,
     category_chains, commission, sales_price, shop_ads_commission }
 );
-/// Images of a product.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Image {
-    /// URL of the image.
-    pub url: Option<String>,
-    /// The width of image. Unit: px
-    pub width: Option<i64>,
-    /// The height of image. Unit: px
-    pub height: Option<i64>,
-}
-::shop_api::object!(Image { url, width, height });
 /// The searched product list. It will be empty when there are no search results.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShopProductsProduct {
@@ -689,7 +678,7 @@ pub struct ShopProductsProduct {
     /// The brand name a seller has set for a product.
     pub brand_name: Option<String>,
     /// Images of a product.
-    pub images: Option<Vec<Image>>,
+    pub images: Option<Vec<SizedImage>>,
     /// The number of products that have been sold.
     pub sales_count: Option<i64>,
 }

@@ -2751,15 +2751,6 @@ pub struct ShopLivePerformanceList202609LiveStreamSession {
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct VideoError {
-    /// Error Code
-    pub code: Option<String>,
-    /// Error Description
-    pub message: Option<String>,
-}
-::shop_api::object!(VideoError { code, message });
-/// Not described in the official docs.
-#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SalesOverall {
     /// Product clicks from the video divided by impressions of all video products.
     pub ctr: Option<String>,

@@ -94,6 +94,85 @@ pub struct Performance {
     Performance { support_session_count, response_percentage, satisfaction_percentage,
     response_time_mins }
 );
+/// Conversation participants.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConversationParticipant {
+    /// Participant's ID, in IM system. This ID is used in IM system and can not be used to query orders. To query orders, use `user_id` instead.
+    pub im_user_id: Option<String>,
+    /// Participant's role. Possible enumerations: - `BUYER` - `SHOP` - `CUSTOMER_SERVICE`
+    pub role: Option<String>,
+    /// Participant's nickname.
+    pub nickname: Option<String>,
+    /// Participant's avatar URL.
+    pub avatar: Option<String>,
+    /// Participant's ID.
+    pub user_id: Option<String>,
+    /// Platform the buyer is from. This field is returned only when the participant role is `BUYER` and the shop region is Indonesia.
+    pub platform: Option<String>,
+}
+::shop_api::object!(
+    ConversationParticipant { im_user_id, role, nickname, avatar, user_id, platform }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CurSession {
+    /// Current session id.
+    pub id: Option<String>,
+    /// Current phase of the session. Possible enumerations: - `AUTO_REPLY` — The session is being handled by automatic replies or chatbot responses.
+    pub phase: Option<String>,
+}
+::shop_api::object!(CurSession { id, phase });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConversationConversation {
+    /// Conversation ID
+    pub id: Option<String>,
+    /// Number of participants in the conversation. - If there has been no customer service agent in the conversation, the value is `2`: the shop and the buyer; - Otherwise, the value is `3`: the shop, the buyer, and the customer service agent.
+    pub participant_count: Option<i64>,
+    /// Conversation participants.
+    pub participants: Option<Vec<ConversationParticipant>>,
+    /// Unix timestamp when the conversation was created. In seconds.
+    pub create_time: Option<i64>,
+    /// Number of messages unread by the customer service agent.
+    pub unread_count: Option<i64>,
+    /// ID of the current open session. This field is returned when `need_session_id` or `need_session_info` is `true` and current open session information is available.
+    pub cur_session_id: Option<String>,
+    /// Not described in the official docs.
+    pub cur_session: Option<CurSession>,
+}
+::shop_api::object!(
+    ConversationConversation { id, participant_count, participants, create_time,
+    unread_count, cur_session_id, cur_session }
+);
+/// Customer service sessions that match the request filters.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Session {
+    /// Session id.
+    pub id: Option<String>,
+    /// Conversation id.
+    pub conversation_id: Option<String>,
+    /// The Unix timestamp, in seconds, when the session began.
+    pub begin_time: Option<i64>,
+    /// The timestamp when the session end.
+    pub end_time: Option<i64>,
+    /// Buyer's nickname.
+    pub buyer_nickname: Option<String>,
+    /// AfterSale/Logistics/Presale
+    pub chat_tags: Option<Vec<String>>,
+    /// Customer satisfaction rating for the session (e.g., 1–5). Higher scores indicate greater satisfaction.
+    pub satisfaction_score: Option<i64>,
+    /// Reason provided by the buyer for a low satisfaction rating. The language of the reason is determined by the locale request parameter.
+    pub dissatisfaction_reason: Option<String>,
+    /// Indicates whether the first response exceeded the expected response time or SLA.
+    pub first_response_late: Option<bool>,
+    /// Time elapsed in seconds between when the buyer sends the first message and when the seller sends the first response.
+    pub first_response_time: Option<i64>,
+}
+::shop_api::object!(
+    Session { id, conversation_id, begin_time, end_time, buyer_nickname, chat_tags,
+    satisfaction_score, dissatisfaction_reason, first_response_late, first_response_time
+    }
+);
 /// Request of `customer_service.conversations` (`GET /customer_service/202309/conversations`): Get the shop's conversations with buyers. — [official documentation](https://partner.tiktokshop.com/docv2/page/650a589f0fcef602bf29fecf)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerServiceConversationsRequest {
@@ -232,6 +311,8 @@ impl ::shop_api::runtime::Paginated for CustomerServiceConversationMessagesReque
 /// `content` is a JSON string: TEXT `{"content":"..."}` (max 2000 characters), IMAGE
 /// `{"url":"...","width":1280,"height":720}` (upload it first), PRODUCT_CARD `{"product_id":"..."}`,
 /// ORDER_CARD `{"order_id":"..."}`.
+///
+/// **Deprecated.** Version 202606 replaces this one: use customer_service.send_message_202606. Use `customer_service.send_message_202606` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerServiceSendMessageRequest {
     /// The conversation. Required.
@@ -257,7 +338,7 @@ impl ::shop_api::runtime::ApiRequest for CustomerServiceSendMessageRequest {
         "customer_service" "customer_service.send_message" Post
         "/customer_service/202309/conversations/{conversation_id}/messages"
         "Send a message to the buyer in a conversation."
-        "https://partner.tiktokshop.com/docv2/page/650a58bbbace3e02b7556286"[] false
+        "https://partner.tiktokshop.com/docv2/page/650a58bbbace3e02b7556286"[] true
         true["conversation_id" "type" "content"]
     );
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
@@ -427,6 +508,184 @@ impl ::shop_api::runtime::ApiRequest for CustomerServicePerformanceRequest {
         q.push("support_date_lt", &self.support_date_lt);
     }
 }
+/// Request of `customer_service.conversation` (`GET /customer_service/202601/conversations/{conversation_id}`): Use this API to retrieve information about a conversation by ID. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-conversation-202601)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CustomerServiceConversationRequest {
+    /// Not described in the official docs. Required.
+    pub conversation_id: String,
+    /// Not described in the official docs.
+    pub need_session_id: Option<bool>,
+    /// Not described in the official docs.
+    pub need_session_info: Option<bool>,
+}
+::shop_api::object!(
+    CustomerServiceConversationRequest { @ path conversation_id, @ query need_session_id,
+    @ query need_session_info }
+);
+/// Response data of `customer_service.conversation` ([`CustomerServiceConversationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-conversation-202601)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CustomerServiceConversationResponse {
+    /// Not described in the official docs.
+    pub conversation: Option<ConversationConversation>,
+}
+::shop_api::object!(CustomerServiceConversationResponse { conversation });
+impl ::shop_api::runtime::ApiRequest for CustomerServiceConversationRequest {
+    ::shop_api::endpoint!(
+        CustomerServiceConversationResponse, super::super::Tiktok, "tiktok"
+        "customer_service" "customer_service.conversation" Get
+        "/customer_service/202601/conversations/{conversation_id}"
+        "Use this API to retrieve information about a conversation by ID."
+        "https://partner.tiktokshop.com/docv2/page/get-conversation-202601"[IDEMPOTENT]
+        false true["conversation_id"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("need_session_id", &self.need_session_id);
+        q.push("need_session_info", &self.need_session_info);
+    }
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/customer_service/202601/conversations/{}",
+                ::shop_api::runtime::path_segment(& self.conversation_id)
+            ),
+        )
+    }
+}
+/// Request of `customer_service.search_sessions` (`POST /customer_service/202602/sessions/search`): Search customer service sessions by their start-time range and, optionally, the buyer's nickname. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-sessions-202602)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CustomerServiceSearchSessionsRequest {
+    /// Not described in the official docs. Required.
+    pub page_size: i64,
+    /// Not described in the official docs.
+    pub page_token: Option<String>,
+    /// Not described in the official docs.
+    pub locale: Option<String>,
+    /// Return sessions whose begin_time is greater than or equal to this Unix timestamp, in seconds. Only data from the last 90 days is supported. Required.
+    pub begin_time_ge: i64,
+    /// Return sessions whose begin_time is less than this Unix timestamp, in seconds. The value must be greater than or equal to begin_time_ge. Required.
+    pub begin_time_lt: i64,
+    /// Filter sessions by the buyer's nickname.
+    pub buyer_nickname: Option<String>,
+}
+::shop_api::object!(
+    CustomerServiceSearchSessionsRequest { @ query page_size, @ query page_token, @ query
+    locale, begin_time_ge, begin_time_lt, buyer_nickname }
+);
+/// Response data of `customer_service.search_sessions` ([`CustomerServiceSearchSessionsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-sessions-202602)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CustomerServiceSearchSessionsResponse {
+    /// If there is no more record, this field will be ""(empty string).
+    pub next_page_token: Option<String>,
+    /// Customer service sessions that match the request filters.
+    pub sessions: Option<Vec<Session>>,
+}
+::shop_api::object!(CustomerServiceSearchSessionsResponse { next_page_token, sessions });
+impl ::shop_api::runtime::ApiRequest for CustomerServiceSearchSessionsRequest {
+    ::shop_api::endpoint!(
+        CustomerServiceSearchSessionsResponse, super::super::Tiktok, "tiktok"
+        "customer_service" "customer_service.search_sessions" Post
+        "/customer_service/202602/sessions/search"
+        "Search customer service sessions by their start-time range and, optionally, the buyer's nickname."
+        "https://partner.tiktokshop.com/docv2/page/search-sessions-202602"[] false
+        true["page_size" "begin_time_ge" "begin_time_lt"] cursor "page_token"
+        "next_page_token" "sessions" _
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("page_size", &self.page_size);
+        q.push("page_token", &self.page_token);
+        q.push("locale", &self.locale);
+    }
+}
+impl ::shop_api::runtime::Paginated for CustomerServiceSearchSessionsRequest {
+    type Item = Session;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.page_token = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.sessions.unwrap_or_default(),
+            resp.next_page_token,
+            None,
+        )
+    }
+}
+/// Request of `customer_service.end_session` (`POST /customer_service/202605/conversations/{conversation_id}/sessions/{session_id}/end`): Use this API to end an active customer service session assigned to an agent. — [official documentation](https://partner.tiktokshop.com/docv2/page/end-session-202605)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CustomerServiceEndSessionRequest {
+    /// Not described in the official docs. Required.
+    pub conversation_id: String,
+    /// Not described in the official docs. Required.
+    pub session_id: String,
+}
+::shop_api::object!(
+    CustomerServiceEndSessionRequest { @ path conversation_id, @ path session_id }
+);
+/// Response data of `customer_service.end_session` ([`CustomerServiceEndSessionRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/end-session-202605)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CustomerServiceEndSessionResponse {}
+::shop_api::object!(CustomerServiceEndSessionResponse {});
+impl ::shop_api::runtime::ApiRequest for CustomerServiceEndSessionRequest {
+    ::shop_api::endpoint!(
+        CustomerServiceEndSessionResponse, super::super::Tiktok, "tiktok"
+        "customer_service" "customer_service.end_session" Post
+        "/customer_service/202605/conversations/{conversation_id}/sessions/{session_id}/end"
+        "Use this API to end an active customer service session assigned to an agent."
+        "https://partner.tiktokshop.com/docv2/page/end-session-202605"[] false
+        false["conversation_id" "session_id"]
+    );
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/customer_service/202605/conversations/{}/sessions/{}/end",
+                ::shop_api::runtime::path_segment(& self.conversation_id),
+                ::shop_api::runtime::path_segment(& self.session_id)
+            ),
+        )
+    }
+}
+/// Request of `customer_service.send_message_202606` (`POST /customer_service/202606/conversations/{conversation_id}/messages`): Use this API to send a message to the buyer in a conversation. — [official documentation](https://partner.tiktokshop.com/docv2/page/send-message-202606)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CustomerServiceSendMessage202606Request {
+    /// Not described in the official docs. Required.
+    pub conversation_id: String,
+    /// Message type. Possible enumerations: - `TEXT` - `IMAGE` - `VIDEO` - `PRODUCT_CARD` - `ORDER_CARD` - `RETURN_REFUND_CARD` - `COUPON_CARD` - `LOGISTICS_CARD` Required.
+    pub kind: String,
+    /// Message content, in JSON serialized string. Required.
+    pub content: String,
+    /// Message sending role. - 'CUSTOMER_SERVICE' : Messages replied by real customer service - 'SYSTEM': Replies automatically triggered by the system, such as welcome messages and timeout replies - 'ROBOT': Messages replied by intelligent robot
+    pub sender_role: Option<String>,
+}
+::shop_api::object!(
+    CustomerServiceSendMessage202606Request { @ path conversation_id, kind = "type_",
+    content, sender_role }
+);
+/// Response data of `customer_service.send_message_202606` ([`CustomerServiceSendMessage202606Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/send-message-202606)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CustomerServiceSendMessage202606Response {
+    /// Message ID
+    pub message_id: Option<String>,
+}
+::shop_api::object!(CustomerServiceSendMessage202606Response { message_id });
+impl ::shop_api::runtime::ApiRequest for CustomerServiceSendMessage202606Request {
+    ::shop_api::endpoint!(
+        CustomerServiceSendMessage202606Response, super::super::Tiktok, "tiktok"
+        "customer_service" "customer_service.send_message_202606" Post
+        "/customer_service/202606/conversations/{conversation_id}/messages"
+        "Use this API to send a message to the buyer in a conversation."
+        "https://partner.tiktokshop.com/docv2/page/send-message-202606"[] false
+        true["conversation_id" "type_" "content"]
+    );
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/customer_service/202606/conversations/{}/messages",
+                ::shop_api::runtime::path_segment(& self.conversation_id)
+            ),
+        )
+    }
+}
 impl super::super::Client {
     /// Get the shop's conversations with buyers (`customer_service.conversations`, [official documentation](https://partner.tiktokshop.com/docv2/page/650a589f0fcef602bf29fecf)). Idempotent: retried on transport errors and 5xx.
     pub async fn customer_service_conversations(
@@ -443,6 +702,9 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Send a message to the buyer in a conversation (`customer_service.send_message`, [official documentation](https://partner.tiktokshop.com/docv2/page/650a58bbbace3e02b7556286)).
+    #[deprecated(
+        note = "Version 202606 replaces this one: use customer_service.send_message_202606.; use `customer_service.send_message_202606`"
+    )]
     pub async fn customer_service_send_message(
         &self,
         req: &CustomerServiceSendMessageRequest,
@@ -494,11 +756,41 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<CustomerServicePerformanceResponse> {
         self.execute(req).await
     }
+    /// Use this API to retrieve information about a conversation by ID (`customer_service.conversation`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-conversation-202601)). Idempotent: retried on transport errors and 5xx.
+    pub async fn customer_service_conversation(
+        &self,
+        req: &CustomerServiceConversationRequest,
+    ) -> ::shop_api::runtime::Result<CustomerServiceConversationResponse> {
+        self.execute(req).await
+    }
+    /// Search customer service sessions by their start-time range and, optionally, the buyer's nickname (`customer_service.search_sessions`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-sessions-202602)).
+    pub async fn customer_service_search_sessions(
+        &self,
+        req: &CustomerServiceSearchSessionsRequest,
+    ) -> ::shop_api::runtime::Result<CustomerServiceSearchSessionsResponse> {
+        self.execute(req).await
+    }
+    /// Use this API to end an active customer service session assigned to an agent (`customer_service.end_session`, [official documentation](https://partner.tiktokshop.com/docv2/page/end-session-202605)).
+    pub async fn customer_service_end_session(
+        &self,
+        req: &CustomerServiceEndSessionRequest,
+    ) -> ::shop_api::runtime::Result<CustomerServiceEndSessionResponse> {
+        self.execute(req).await
+    }
+    /// Use this API to send a message to the buyer in a conversation (`customer_service.send_message_202606`, [official documentation](https://partner.tiktokshop.com/docv2/page/send-message-202606)).
+    pub async fn customer_service_send_message202606(
+        &self,
+        req: &CustomerServiceSendMessage202606Request,
+    ) -> ::shop_api::runtime::Result<CustomerServiceSendMessage202606Response> {
+        self.execute(req).await
+    }
 }
 ::shop_api::module_index!(
     super::super::Tiktok; CustomerServiceConversationsRequest,
     CustomerServiceConversationMessagesRequest, CustomerServiceSendMessageRequest,
     CustomerServiceCreateConversationRequest, CustomerServiceReadMessageRequest,
     CustomerServiceUploadImageRequest, CustomerServiceAgentSettingsRequest,
-    CustomerServiceUpdateAgentSettingsRequest, CustomerServicePerformanceRequest
+    CustomerServiceUpdateAgentSettingsRequest, CustomerServicePerformanceRequest,
+    CustomerServiceConversationRequest, CustomerServiceSearchSessionsRequest,
+    CustomerServiceEndSessionRequest, CustomerServiceSendMessage202606Request
 );

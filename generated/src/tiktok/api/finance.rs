@@ -641,6 +641,54 @@ pub struct Transaction {
     est_revenue_amount, revenue_breakdown, est_shipping_cost_amount,
     shipping_cost_breakdown, est_fee_tax_amount, fee_tax_breakdown }
 );
+/// The list of payments that meet the query conditions.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Payments202605Payment {
+    /// The time when the payment was initiated in TikTok Shop, as a Unix timestamp in seconds.
+    pub create_time: Option<i64>,
+    /// The payment ID.
+    pub id: Option<String>,
+    /// The payment status, indicating whether payment has been transferred to the seller's bank account.
+    pub status: Option<String>,
+    /// Not described in the official docs.
+    pub amount: Option<Money>,
+    /// Not described in the official docs.
+    pub settlement_amount: Option<Money>,
+    /// Not described in the official docs.
+    pub payment_amount_before_exchange: Option<Money>,
+    /// The exchange rate, displayed with six decimal places.
+    pub exchange_rate: Option<String>,
+    /// The time when payment processing finished in TikTok Shop, as a Unix timestamp in seconds. Returns `0` when no finish time is available.
+    pub paid_time: Option<i64>,
+    /// The seller's bank account number masked, revealing only the last 4 digits for privacy.
+    pub bank_account: Option<String>,
+}
+::shop_api::object!(
+    Payments202605Payment { create_time, id, status, amount, settlement_amount,
+    payment_amount_before_exchange, exchange_rate, paid_time, bank_account }
+);
+/// The TradeIn account transactions that match the query conditions. An empty array is returned when no transaction matches.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Flow {
+    /// Not described in the official docs.
+    pub amount: Option<Amount>,
+    /// The time when the account transaction was created, in RFC 3339 format.
+    pub create_time: Option<String>,
+    /// The direction of the account transaction. - IN: Funds credited to the supplier's account. - OUT: Funds debited from the supplier's account.
+    pub direction: Option<String>,
+    /// The original account transaction ID associated with a reversed transaction. This field is returned only for a REVERSE transaction when available.
+    pub origin_transaction_id: Option<String>,
+    /// The TradeIn business order ID associated with the account transaction.
+    pub reference_id: Option<String>,
+    /// The unique ID of the account transaction.
+    pub transaction_id: Option<String>,
+    /// The TradeIn business transaction type. - RECHARGE: Funds credited through a recharge. - WITHDRAW: Funds debited through a payout. - REVERSE: Funds returned after a payout reversal.
+    pub kind: Option<String>,
+}
+::shop_api::object!(
+    Flow { amount, create_time, direction, origin_transaction_id, reference_id,
+    transaction_id, kind = "type_" }
+);
 /// Request of `finance.statements` (`GET /finance/202309/statements`): Get the shop's daily statements by time range or payment status. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-statements-202309)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FinanceStatementsRequest {
@@ -709,6 +757,8 @@ impl ::shop_api::runtime::Paginated for FinanceStatementsRequest {
 /// Request of `finance.payments` (`GET /finance/202309/payments`): Get the automated payments to the seller's bank account in a date range. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-payments-202309)
 ///
 /// Not available to SEA markets.
+///
+/// **Deprecated.** Version 202605 replaces this one: use finance.payments_202605. Use `finance.payments_202605` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FinancePaymentsRequest {
     /// Sort field; only create_time. Required.
@@ -742,7 +792,7 @@ impl ::shop_api::runtime::ApiRequest for FinancePaymentsRequest {
         FinancePaymentsResponse, super::super::Tiktok, "tiktok" "finance"
         "finance.payments" Get "/finance/202309/payments"
         "Get the automated payments to the seller's bank account in a date range."
-        "https://partner.tiktokshop.com/docv2/page/get-payments-202309"[IDEMPOTENT] false
+        "https://partner.tiktokshop.com/docv2/page/get-payments-202309"[IDEMPOTENT] true
         true["sort_field"] cursor "page_token" "next_page_token" "payments" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
@@ -1052,6 +1102,167 @@ impl ::shop_api::runtime::Paginated for FinanceUnsettledTransactionsRequest {
         )
     }
 }
+/// Request of `finance.payments_202605` (`GET /finance/202605/payments`): **This API is currently unavailable to SEA markets.** Retrieves records of automated payments for a shop based on a specified date range. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-payments-202605)
+///
+/// **This API is currently unavailable to SEA markets.** Retrieves records of automated payments for a shop based on a specified date range. Use the returned list to verify and reconcile payments with the transactions in the seller's bank account.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FinancePayments202605Request {
+    /// Not described in the official docs.
+    pub create_time_lt: Option<i64>,
+    /// Not described in the official docs.
+    pub page_size: Option<i64>,
+    /// Not described in the official docs.
+    pub page_token: Option<String>,
+    /// Not described in the official docs. Required.
+    pub sort_field: String,
+    /// Not described in the official docs. Values: ASC, DESC.
+    pub sort_order: Option<String>,
+    /// Not described in the official docs.
+    pub create_time_ge: Option<i64>,
+}
+::shop_api::object!(
+    FinancePayments202605Request { @ query create_time_lt, @ query page_size, @ query
+    page_token, @ query sort_field, @ query sort_order, @ query create_time_ge }
+);
+/// Response data of `finance.payments_202605` ([`FinancePayments202605Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-payments-202605)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FinancePayments202605Response {
+    /// An opaque token used to retrieve the next page of a paginated result set. Provide this value in the `page_token` parameter of your request if the current response does not return all the results. An empty string means there is no next page.
+    pub next_page_token: Option<String>,
+    /// The list of payments that meet the query conditions.
+    pub payments: Option<Vec<Payments202605Payment>>,
+}
+::shop_api::object!(FinancePayments202605Response { next_page_token, payments });
+impl ::shop_api::runtime::ApiRequest for FinancePayments202605Request {
+    ::shop_api::endpoint!(
+        FinancePayments202605Response, super::super::Tiktok, "tiktok" "finance"
+        "finance.payments_202605" Get "/finance/202605/payments"
+        "**This API is currently unavailable to SEA markets.** Retrieves records of automated payments for a shop based on a specified date range."
+        "https://partner.tiktokshop.com/docv2/page/get-payments-202605"[IDEMPOTENT] false
+        true["sort_field"] cursor "page_token" "next_page_token" "payments" _
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("create_time_lt", &self.create_time_lt);
+        q.push("page_size", &self.page_size);
+        q.push("page_token", &self.page_token);
+        q.push("sort_field", &self.sort_field);
+        q.push("sort_order", &self.sort_order);
+        q.push("create_time_ge", &self.create_time_ge);
+    }
+}
+impl ::shop_api::runtime::Paginated for FinancePayments202605Request {
+    type Item = Payments202605Payment;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.page_token = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.payments.unwrap_or_default(),
+            resp.next_page_token,
+            None,
+        )
+    }
+}
+/// Request of `finance.trade_in_supplier_account_balance` (`GET /finance/202609/account_balances`): Retrieves the available account balance for the currently authorized TradeIn supplier. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-tradein-supplier-account-balance-202609)
+///
+/// Retrieves the available account balance for the currently authorized TradeIn supplier. The supplier identity is resolved from the authorization context. The caller cannot specify supplier_id or party_id.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FinanceTradeInSupplierAccountBalanceRequest {
+    /// Not described in the official docs. Required.
+    pub currency: String,
+}
+::shop_api::object!(FinanceTradeInSupplierAccountBalanceRequest { @ query currency });
+/// Response data of `finance.trade_in_supplier_account_balance` ([`FinanceTradeInSupplierAccountBalanceRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-tradein-supplier-account-balance-202609)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FinanceTradeInSupplierAccountBalanceResponse {
+    /// Not described in the official docs.
+    pub available_balance: Option<Amount>,
+}
+::shop_api::object!(FinanceTradeInSupplierAccountBalanceResponse { available_balance });
+impl ::shop_api::runtime::ApiRequest for FinanceTradeInSupplierAccountBalanceRequest {
+    ::shop_api::endpoint!(
+        FinanceTradeInSupplierAccountBalanceResponse, super::super::Tiktok, "tiktok"
+        "finance" "finance.trade_in_supplier_account_balance" Get
+        "/finance/202609/account_balances"
+        "Retrieves the available account balance for the currently authorized TradeIn supplier."
+        "https://partner.tiktokshop.com/docv2/page/get-tradein-supplier-account-balance-202609"[IDEMPOTENT]
+        false true["currency"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("currency", &self.currency);
+    }
+}
+/// Request of `finance.trade_in_account_transactions` (`GET /finance/202609/account_transactions`): Retrieves account transaction records for the currently authorized TradeIn supplier. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-tradein-account-transactions-202609)
+///
+/// Retrieves account transaction records for the currently authorized TradeIn supplier. The supplier identity and associated seller identity are resolved from the authorization context. The caller cannot specify seller_id. Only account transactions generated by the TradeIn business are returned.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FinanceTradeInAccountTransactionsRequest {
+    /// Not described in the official docs.
+    pub start_time: Option<String>,
+    /// Not described in the official docs.
+    pub end_time: Option<String>,
+    /// Not described in the official docs. Values: RECHARGE, REVERSE, WITHDRAW.
+    pub flow_type: Option<String>,
+    /// Not described in the official docs. Required.
+    pub page_size: i64,
+    /// Not described in the official docs.
+    pub page_token: Option<String>,
+}
+::shop_api::object!(
+    FinanceTradeInAccountTransactionsRequest { @ query start_time, @ query end_time, @
+    query flow_type, @ query page_size, @ query page_token }
+);
+/// Response data of `finance.trade_in_account_transactions` ([`FinanceTradeInAccountTransactionsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-tradein-account-transactions-202609)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FinanceTradeInAccountTransactionsResponse {
+    /// The TradeIn account transactions that match the query conditions. An empty array is returned when no transaction matches.
+    pub flows: Option<Vec<Flow>>,
+    /// Whether more account transactions are available.
+    pub has_more: Option<bool>,
+    /// An opaque token used to retrieve the next page. The value is empty when no more account transactions are available.
+    pub next_page_token: Option<String>,
+    /// The total number of account transactions that match the query conditions.
+    pub total_count: Option<i64>,
+}
+::shop_api::object!(
+    FinanceTradeInAccountTransactionsResponse { flows, has_more, next_page_token,
+    total_count }
+);
+impl ::shop_api::runtime::ApiRequest for FinanceTradeInAccountTransactionsRequest {
+    ::shop_api::endpoint!(
+        FinanceTradeInAccountTransactionsResponse, super::super::Tiktok, "tiktok"
+        "finance" "finance.trade_in_account_transactions" Get
+        "/finance/202609/account_transactions"
+        "Retrieves account transaction records for the currently authorized TradeIn supplier."
+        "https://partner.tiktokshop.com/docv2/page/get-tradein-account-transactions-202609"[IDEMPOTENT]
+        false true["page_size"] cursor "page_token" "next_page_token" "flows"
+        "total_count"
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("start_time", &self.start_time);
+        q.push("end_time", &self.end_time);
+        q.push("flow_type", &self.flow_type);
+        q.push("page_size", &self.page_size);
+        q.push("page_token", &self.page_token);
+    }
+}
+impl ::shop_api::runtime::Paginated for FinanceTradeInAccountTransactionsRequest {
+    type Item = Flow;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.page_token = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.flows.unwrap_or_default(),
+            resp.next_page_token,
+            resp.total_count,
+        )
+    }
+}
 impl super::super::Client {
     /// Get the shop's daily statements by time range or payment status (`finance.statements`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-statements-202309)). Idempotent: retried on transport errors and 5xx.
     pub async fn finance_statements(
@@ -1061,6 +1272,9 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Get the automated payments to the seller's bank account in a date range (`finance.payments`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-payments-202309)). Idempotent: retried on transport errors and 5xx.
+    #[deprecated(
+        note = "Version 202605 replaces this one: use finance.payments_202605.; use `finance.payments_202605`"
+    )]
     pub async fn finance_payments(
         &self,
         req: &FinancePaymentsRequest,
@@ -1095,9 +1309,32 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FinanceUnsettledTransactionsResponse> {
         self.execute(req).await
     }
+    /// **This API is currently unavailable to SEA markets.** Retrieves records of automated payments for a shop based on a specified date range (`finance.payments_202605`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-payments-202605)). Idempotent: retried on transport errors and 5xx.
+    pub async fn finance_payments202605(
+        &self,
+        req: &FinancePayments202605Request,
+    ) -> ::shop_api::runtime::Result<FinancePayments202605Response> {
+        self.execute(req).await
+    }
+    /// Retrieves the available account balance for the currently authorized TradeIn supplier (`finance.trade_in_supplier_account_balance`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-tradein-supplier-account-balance-202609)). Idempotent: retried on transport errors and 5xx.
+    pub async fn finance_trade_in_supplier_account_balance(
+        &self,
+        req: &FinanceTradeInSupplierAccountBalanceRequest,
+    ) -> ::shop_api::runtime::Result<FinanceTradeInSupplierAccountBalanceResponse> {
+        self.execute(req).await
+    }
+    /// Retrieves account transaction records for the currently authorized TradeIn supplier (`finance.trade_in_account_transactions`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-tradein-account-transactions-202609)). Idempotent: retried on transport errors and 5xx.
+    pub async fn finance_trade_in_account_transactions(
+        &self,
+        req: &FinanceTradeInAccountTransactionsRequest,
+    ) -> ::shop_api::runtime::Result<FinanceTradeInAccountTransactionsResponse> {
+        self.execute(req).await
+    }
 }
 ::shop_api::module_index!(
     super::super::Tiktok; FinanceStatementsRequest, FinancePaymentsRequest,
     FinanceWithdrawalsRequest, FinanceStatementTransactionsRequest,
-    FinanceTransactionsByOrderRequest, FinanceUnsettledTransactionsRequest
+    FinanceTransactionsByOrderRequest, FinanceUnsettledTransactionsRequest,
+    FinancePayments202605Request, FinanceTradeInSupplierAccountBalanceRequest,
+    FinanceTradeInAccountTransactionsRequest
 );

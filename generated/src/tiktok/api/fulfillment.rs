@@ -405,6 +405,228 @@ pub struct UploadInvoiceError {
 ///
 /// The same fields as [`CreateFirstMileBundleError`].
 pub type CreateFirstMileBundleV2Error = CreateFirstMileBundleError;
+/// List of order line item IDs. If ship_type=2,This is a required field;If ship_type=1&3,we will not use this field
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderLineItem {
+    /// The TikTok Shop order line item ID.
+    pub order_line_id: Option<String>,
+    /// Only for virtual bundle items,list of sub item ids. If ship_type=2,This is a required field;If ship_type=1&3,we will not use this field
+    pub sub_item_id: Option<String>,
+}
+::shop_api::object!(OrderLineItem { order_line_id, sub_item_id });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Dimension {
+    /// Package length. The length, width, and height must be passed together.
+    pub length: String,
+    /// Package width. The length, width, and height must be passed together.
+    pub width: String,
+    /// Package height. The length, width, and height must be passed together.
+    pub height: String,
+    /// The unit of measurement for the package dimensions. For packages in the US, use `INCH`. Available values: - `CM` - `INCH`
+    pub unit: String,
+}
+::shop_api::object!(Dimension { length, width, height, unit });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Weight {
+    /// The numerical value of the package weight.
+    pub value: String,
+    /// The unit of measurement for the package weight. Available values: - `GRAM` - `POUND`
+    pub unit: String,
+}
+::shop_api::object!(Weight { value, unit });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RedeemInfo {
+    /// What redeem type that you callback. 'CODE' - type code 'URL' - type url 'CODE_PIN' - type pin and code
+    pub redeem_type: String,
+    /// Set the redeem data to this field with the maximum number of characters 1200. The example of each type is shown below, CODE: abc12344 URL: <https://{your_domain}/abc> CODE_PIN(json format): {"type": "CODE_PIN","code": "12345","pin": "abc"}
+    pub redeem_data: Option<String>,
+    /// Additional redemption instruction in JSON format.
+    pub redeem_instruction_info: Option<String>,
+}
+::shop_api::object!(RedeemInfo { redeem_type, redeem_data, redeem_instruction_info });
+/// Order line items for which to submit redemption information. Include at least one item. Each `order_line_id` must belong to the order specified by `order_id` and must appear only once in the list.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderInfo {
+    /// The unique identifier of the order line item.
+    pub order_line_id: String,
+    /// Not described in the official docs.
+    pub redeem_info: RedeemInfo,
+    /// Optional, a unique id related to the order line in the caller system
+    pub source_unique_id: Option<String>,
+}
+::shop_api::object!(OrderInfo { order_line_id, redeem_info, source_unique_id });
+/// Callback result.For partial failure usage, if some of order line id in the request fail, it will be recorded with a none zero status_code.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderStatuse {
+    /// Line order id, same as the input line order id.
+    pub order_line_id: Option<String>,
+    /// Callback status of this line order id. A none zero code represent a failure callback.
+    pub status_code: Option<i64>,
+}
+::shop_api::object!(OrderStatuse { order_line_id, status_code });
+/// The POD customization details returned for the requested order lines.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PodDetail {
+    /// A JSON-encoded string containing the POD customization template for the order line.
+    pub pod_info_json: Option<String>,
+    /// The unique identifier of the order line item.
+    pub order_line_id: Option<String>,
+}
+::shop_api::object!(PodDetail { pod_info_json, order_line_id });
+/// Submitted customs clearance item details for this order line, aggregated by SKU.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RelatedItemDetail {
+    /// Product ID.
+    pub product_id: Option<String>,
+    /// SKU ID.
+    pub sku_id: Option<String>,
+    /// The amount of this sku
+    pub qty: Option<i64>,
+    /// unit: %, price_percent=10 means 10%
+    pub price_percent: Option<i64>,
+}
+::shop_api::object!(RelatedItemDetail { product_id, sku_id, qty, price_percent });
+/// Order-line details for the order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Item {
+    /// Sub order ID
+    pub order_line_id: Option<String>,
+    /// Product ID.
+    pub product_id: Option<String>,
+    /// SKU ID.
+    pub sku_id: Option<String>,
+    /// Whether this sub order is virtual_unboxing
+    pub is_virtual_unboxing: Option<bool>,
+    /// Whether this sub order is temporary_listing
+    pub is_temporary_listing: Option<bool>,
+    /// Submitted customs clearance item details for this order line, aggregated by SKU.
+    pub related_item_detail: Option<Vec<RelatedItemDetail>>,
+}
+::shop_api::object!(
+    Item { order_line_id, product_id, sku_id, is_virtual_unboxing, is_temporary_listing,
+    related_item_detail }
+);
+/// clearance info of this order
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderClearance {
+    /// TikTok Shop order ID
+    pub order_id: Option<String>,
+    /// Whether an order needs to fill customs infomation: - true: The order needs to fill in customs information. - false: The order does not need to fill in custom information.
+    pub need_fill_clearance: Option<bool>,
+    /// When `need_fill_clearance` is `true`, whether customs clearance information has been submitted for every order line that requires it. This value is `false` when `need_fill_clearance` is `false`.
+    pub already_filled_clearance: Option<bool>,
+    /// Country Alpha-2 Code
+    pub target_country: Option<String>,
+    /// enum CustomsBusinessType { CustomsBusinessTypeFS = 1; CustomsBusinessTypePOP = 2; }
+    pub biz_type: Option<i64>,
+    /// enum ShipmentType{ CROSS_BORDER = 1, LOCAL = 2, }
+    pub shipment_type: Option<i64>,
+    /// Order-line details for the order.
+    pub item_list: Option<Vec<Item>>,
+}
+::shop_api::object!(
+    OrderClearance { order_id, need_fill_clearance, already_filled_clearance,
+    target_country, biz_type, shipment_type, item_list }
+);
+/// List of SKU- level customs clearance details for the order line.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ItemDetail {
+    /// The SKU ID for this customs clearance detail.
+    pub sku_id: String,
+    /// Quantity of this SKU in the customs clearance detail. Must be greater than 0.
+    pub qty: i64,
+    /// Percentage assigned to this SKU within the order line. Each value must be non-negative, and the price_percent values in item_detail must total 100. For example, 10 means 10%.
+    pub price_percent: i64,
+}
+::shop_api::object!(ItemDetail { sku_id, qty, price_percent });
+/// List of customs clearance entries for order lines. Within the same order, explicit order_line_id values must be unique.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderItem {
+    /// Sub order ID; order_line_id and sku_id should not be both empty.
+    pub order_line_id: Option<String>,
+    /// SKU ID; order_line_id and sku_id should not be both empty.
+    pub sku_id: Option<String>,
+    /// List of SKU- level customs clearance details for the order line.
+    pub item_detail: Option<Vec<ItemDetail>>,
+}
+::shop_api::object!(OrderItem { order_line_id, sku_id, item_detail });
+/// List of orders for which to submit customs clearance information. Maximum: 100 orders per request.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Order {
+    /// TikTok Shop order ID
+    pub order_id: String,
+    /// List of customs clearance entries for order lines. Within the same order, explicit order_line_id values must be unique.
+    pub item_list: Option<Vec<OrderItem>>,
+}
+::shop_api::object!(Order { order_id, item_list });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Location {
+    /// country.
+    pub country: Option<String>,
+    /// state.
+    pub state: Option<String>,
+    /// city.
+    pub city: Option<String>,
+    /// zip code/post code.
+    pub zip_code: Option<String>,
+}
+::shop_api::object!(Location { country, state, city, zip_code });
+/// Trajectory node array; maximum number of entries per single request [50], processing results are returned one by one within the array. That is, in the interface, a maximum of 50 tracks can be postbacked per order at a time.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Track {
+    /// The standard trajectory node code must belong to the allowlist.
+    pub action_code: i64,
+    /// Actual Trajectory Occurrence Time. Unix timestamp GMT (UTC+00:00). The unit is milliseconds.
+    pub occur_time: i64,
+    /// The original trajectory description of the caller.
+    pub description: String,
+    /// The waybill number used when placing an order. If there is no tracking code, fill in the invoice id instead. And it may change in split shipment, it may change in different track in this scene.
+    pub tracking_no: String,
+    /// Exception causes, details are listed below. See the below reason code. The reason code is limited, for the list of available enumerations, please refer to the documentation: <https://partner.tiktokshop.com/docv2/page/1cjht3qx>
+    pub failed_reason: Option<String>,
+    /// Third-party tracking proof links or credentials.
+    pub proof_url: Option<String>,
+    /// Not described in the official docs.
+    pub location: Option<Location>,
+}
+::shop_api::object!(
+    Track { action_code, occur_time, description, tracking_no, failed_reason, proof_url,
+    location }
+);
+/// The trajectory node array, where the field in each element of the array indicates which trajectory it is.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TrackResult {
+    /// The standard trajectory node code must belong to the allowlist. See the below action code.
+    pub action_code: Option<i64>,
+    /// Actual Trajectory Occurrence Time. Unix timestamp GMT (UTC+00:00). The unit is milliseconds.
+    pub occur_time: Option<i64>,
+    /// The original trajectory description of the caller.
+    pub description: Option<String>,
+    /// The success or failure status of the trace corresponding to this action code, see the below error code
+    pub code: Option<i64>,
+    /// The success or failure messages returned in the trace corresponding to this action code. Reasons of failure will be described in the message.
+    pub message: Option<String>,
+    /// The waybill number used when placing an order. If there is no tracking code, fill in the invoice id instead. And it may change in split shipment, it may change in different track in this scene.
+    pub tracking_no: Option<String>,
+}
+::shop_api::object!(
+    TrackResult { action_code, occur_time, description, code, message, tracking_no }
+);
+/// "Only supports uploading multiple tracking numbers for split-shipment in 3PL single item scenarios (non-virtual bundle) (This function is only support for whitelist sellers； If you are not on the allowlist, it is recommended to contact AM...
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShippingInfo {
+    /// Tracking number.​
+    pub tracking_number: Option<String>,
+    /// Use Get Shipping Provider API to retrieve the shipping_provider_id for shipping providers.​
+    pub shipping_provider_id: Option<String>,
+    /// "Only available for a part of white list merchants.This applies to scenarios where a large single item needs to be shipped in multiple packages.Merchants not on the whitelist who upload this field will have it automatically ignored by the...
+    pub note: Option<String>,
+}
+::shop_api::object!(ShippingInfo { tracking_number, shipping_provider_id, note });
 /// Request of `fulfillment.search_packages` (`POST /fulfillment/202309/packages/search`): Search packages by status and creation or update time. — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa592bace3e02b75db748)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentSearchPackagesRequest {
@@ -706,6 +928,8 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentShippingDocumentsRequest {
 ///
 /// For sellers shipping through their own carrier (US, UK, ES, IE, IT, DE, FR, JP): uploads the
 /// tracking number and carrier of the given line items.
+///
+/// **Deprecated.** Version 202610 replaces this one: use fulfillment.mark_package_as_shipped_202610. Use `fulfillment.mark_package_as_shipped_202610` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentMarkPackageAsShippedRequest {
     /// The order. Required.
@@ -743,7 +967,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentMarkPackageAsShippedRequest 
         "fulfillment" "fulfillment.mark_package_as_shipped" Post
         "/fulfillment/202309/orders/{order_id}/packages"
         "Mark order line items as shipped by the seller's own carrier, creating a package."
-        "https://partner.tiktokshop.com/docv2/page/6503c95456e2bb0289ee4e81"[] false
+        "https://partner.tiktokshop.com/docv2/page/6503c95456e2bb0289ee4e81"[] true
         true["order_id" "order_line_item_ids" "tracking_number" "shipping_provider_id"]
     );
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
@@ -1104,6 +1328,8 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentSplitOrdersRequest {
     }
 }
 /// Request of `fulfillment.create_packages` (`POST /fulfillment/202309/packages`): Ship orders (purchase labels). — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8)
+///
+/// **Deprecated.** Version 202512 replaces this one: use fulfillment.create_packages_202512. Use `fulfillment.create_packages_202512` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentCreatePackagesRequest {
     /// TikTok Shop order ID. Required.
@@ -1148,7 +1374,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentCreatePackagesRequest {
         FulfillmentCreatePackagesResponse, super::super::Tiktok, "tiktok" "fulfillment"
         "fulfillment.create_packages" Post "/fulfillment/202309/packages"
         "Ship orders (purchase labels)."
-        "https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8"[] false
+        "https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8"[] true
         true["order_id"]
     );
 }
@@ -1202,6 +1428,8 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUpdatePackageDeliveryStatusR
     );
 }
 /// Request of `fulfillment.update_package_shipping_info` (`POST /fulfillment/202309/packages/{package_id}/shipping_info/update`): Update package shipping info. — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa666c16ffe02b8f1203c)
+///
+/// **Deprecated.** Version 202610 replaces this one: use fulfillment.update_package_shipping_info_202610. Use `fulfillment.update_package_shipping_info_202610` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentUpdatePackageShippingInfoRequest {
     /// TikTok Shop package ID. Required.
@@ -1225,7 +1453,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUpdatePackageShippingInfoReq
         "fulfillment" "fulfillment.update_package_shipping_info" Post
         "/fulfillment/202309/packages/{package_id}/shipping_info/update"
         "Update package shipping info."
-        "https://partner.tiktokshop.com/docv2/page/650aa666c16ffe02b8f1203c"[] false
+        "https://partner.tiktokshop.com/docv2/page/650aa666c16ffe02b8f1203c"[] true
         false["package_id" "tracking_number" "shipping_provider_id"]
     );
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
@@ -1376,6 +1604,288 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentCreateFirstMileBundleV2Reque
         true["order_ids" "handover_method"]
     );
 }
+/// Request of `fulfillment.create_packages_202512` (`POST /fulfillment/202512/packages`): Use this API to ship orders (purchase labels). — [official documentation](https://partner.tiktokshop.com/docv2/page/create-packages-202512)
+///
+/// Use this API to ship orders (purchase labels). This API is available in the US, UK, EMEA, and JP regions. The shipping fee and delivery time is an estimate only and is based on the package dimensions and weight you provided.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FulfillmentCreatePackages202512Request {
+    /// 1:All the products in one order are shipped in one package with one tracking number 2:Partical products in one parent order are shipped in multiple packages with multiple tracking numbers 3:All the products in multiple orders are shipped... Required.
+    pub ship_type: String,
+    /// The TikTok Shop order ID. Required when `ship_type` is `1` or `2`; not used when `ship_type` is `3`.
+    pub order_id: Option<String>,
+    /// List of order line item IDs. If ship_type=2,This is a required field;If ship_type=1&3,we will not use this field
+    pub order_line_item: Option<Vec<OrderLineItem>>,
+    /// The TikTok Shop order IDs to combine into one package. Required when `ship_type` is `3`; provide at least two order IDs.
+    pub order_list_ids: Option<Vec<String>>,
+    /// Not described in the official docs.
+    pub dimension: Option<Dimension>,
+    /// Specify the shipping service used. If not specified, use the default service obtained from [Get Eligible Shipping Service](https://partner.tiktokshop.com/docv2/page/650aa6b2bace3e02b75dda4e).
+    pub shipping_service_id: Option<String>,
+    /// Not described in the official docs.
+    pub weight: Option<Weight>,
+}
+::shop_api::object!(
+    FulfillmentCreatePackages202512Request { ship_type, order_id, order_line_item,
+    order_list_ids, dimension, shipping_service_id, weight }
+);
+/// Response data of `fulfillment.create_packages_202512` ([`FulfillmentCreatePackages202512Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/create-packages-202512)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FulfillmentCreatePackages202512Response {
+    /// Not described in the official docs.
+    pub dimension: Option<Dimensions>,
+    /// Not described in the official docs.
+    pub shipping_service_info: Option<ShippingServiceInfo>,
+    /// Package ID.
+    pub package_id: Option<String>,
+    /// Not described in the official docs.
+    pub weight: Option<Measurement>,
+    /// The time when the product was created. Unix timestamp.
+    pub create_time: Option<i64>,
+}
+::shop_api::object!(
+    FulfillmentCreatePackages202512Response { dimension, shipping_service_info,
+    package_id, weight, create_time }
+);
+impl ::shop_api::runtime::ApiRequest for FulfillmentCreatePackages202512Request {
+    ::shop_api::endpoint!(
+        FulfillmentCreatePackages202512Response, super::super::Tiktok, "tiktok"
+        "fulfillment" "fulfillment.create_packages_202512" Post
+        "/fulfillment/202512/packages" "Use this API to ship orders (purchase labels)."
+        "https://partner.tiktokshop.com/docv2/page/create-packages-202512"[] false
+        true["ship_type"]
+    );
+}
+/// Request of `fulfillment.submit_redemption_information` (`POST /fulfillment/202601/redeem_info/callback`): Submit redemption information for one or more line items in a TikTok Shop order so TikTok Shop can fulfill those items. — [official documentation](https://partner.tiktokshop.com/docv2/page/submit-redemption-information-202601)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FulfillmentSubmitRedemptionInformationRequest {
+    /// TikTok Shop order ID. Required.
+    pub order_id: String,
+    /// Order line items for which to submit redemption information. Include at least one item. Each `order_line_id` must belong to the order specified by `order_id` and must appear only once in the list. Required.
+    pub order_info_list: Vec<OrderInfo>,
+}
+::shop_api::object!(
+    FulfillmentSubmitRedemptionInformationRequest { order_id, order_info_list }
+);
+/// Response data of `fulfillment.submit_redemption_information` ([`FulfillmentSubmitRedemptionInformationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/submit-redemption-information-202601)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FulfillmentSubmitRedemptionInformationResponse {
+    /// Callback result.For partial failure usage, if some of order line id in the request fail, it will be recorded with a none zero status_code.
+    pub order_statuses: Option<Vec<OrderStatuse>>,
+}
+::shop_api::object!(FulfillmentSubmitRedemptionInformationResponse { order_statuses });
+impl ::shop_api::runtime::ApiRequest for FulfillmentSubmitRedemptionInformationRequest {
+    ::shop_api::endpoint!(
+        FulfillmentSubmitRedemptionInformationResponse, super::super::Tiktok, "tiktok"
+        "fulfillment" "fulfillment.submit_redemption_information" Post
+        "/fulfillment/202601/redeem_info/callback"
+        "Submit redemption information for one or more line items in a TikTok Shop order so TikTok Shop can fulfill those items."
+        "https://partner.tiktokshop.com/docv2/page/submit-redemption-information-202601"[]
+        false true["order_id" "order_info_list"]
+    );
+}
+/// Request of `fulfillment.pod_customization_details` (`POST /fulfillment/202606/pod_details/get`): Retrieves the POD customization details for specified order lines in a TikTok Shop order. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-pod-customization-details-202606)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FulfillmentPodCustomizationDetailsRequest {
+    /// TikTok Shop order ID. Required.
+    pub main_order_id: String,
+    /// A non-empty list of order lines for which to retrieve POD customization details. Required.
+    pub query_order_lines: Vec<QueryOrderLine>,
+}
+::shop_api::object!(
+    FulfillmentPodCustomizationDetailsRequest { main_order_id, query_order_lines }
+);
+/// Response data of `fulfillment.pod_customization_details` ([`FulfillmentPodCustomizationDetailsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-pod-customization-details-202606)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FulfillmentPodCustomizationDetailsResponse {
+    /// The POD customization details returned for the requested order lines.
+    pub pod_details: Option<Vec<PodDetail>>,
+    /// response status
+    pub status_code: Option<i64>,
+}
+::shop_api::object!(
+    FulfillmentPodCustomizationDetailsResponse { pod_details, status_code }
+);
+impl ::shop_api::runtime::ApiRequest for FulfillmentPodCustomizationDetailsRequest {
+    ::shop_api::endpoint!(
+        FulfillmentPodCustomizationDetailsResponse, super::super::Tiktok, "tiktok"
+        "fulfillment" "fulfillment.pod_customization_details" Post
+        "/fulfillment/202606/pod_details/get"
+        "Retrieves the POD customization details for specified order lines in a TikTok Shop order."
+        "https://partner.tiktokshop.com/docv2/page/get-pod-customization-details-202606"[]
+        false true["main_order_id" "query_order_lines"]
+    );
+}
+/// Request of `fulfillment.order_customs_requirements` (`POST /fulfillment/202607/orders/customs_info/query`): Get Order Customs Requirements. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-order-customs-requirements-202607)
+///
+/// This API is used to query whether an order requires extra customs clearance information, whether such information has been submitted, and the list of submitted customs clearance information. If extra customs clearance information is required but not yet provided, the merchant must complete and submit it before shipment can proceed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FulfillmentOrderCustomsRequirementsRequest {
+    /// TikTok Shop order IDs to query. When providing a request body, include 1 to 50 order IDs. Required.
+    pub order_ids: Vec<String>,
+}
+::shop_api::object!(FulfillmentOrderCustomsRequirementsRequest { order_ids });
+/// Response data of `fulfillment.order_customs_requirements` ([`FulfillmentOrderCustomsRequirementsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-order-customs-requirements-202607)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FulfillmentOrderCustomsRequirementsResponse {
+    /// clearance info of this order
+    pub order_clearance_list: Option<Vec<OrderClearance>>,
+}
+::shop_api::object!(
+    FulfillmentOrderCustomsRequirementsResponse { order_clearance_list }
+);
+impl ::shop_api::runtime::ApiRequest for FulfillmentOrderCustomsRequirementsRequest {
+    ::shop_api::endpoint!(
+        FulfillmentOrderCustomsRequirementsResponse, super::super::Tiktok, "tiktok"
+        "fulfillment" "fulfillment.order_customs_requirements" Post
+        "/fulfillment/202607/orders/customs_info/query" "Get Order Customs Requirements."
+        "https://partner.tiktokshop.com/docv2/page/get-order-customs-requirements-202607"[NO_SHOP_CIPHER]
+        false true["order_ids"]
+    );
+}
+/// Request of `fulfillment.submit_customs_clearance_information` (`POST /fulfillment/202607/orders/customs_info/submit`): This API is used to submit extra customs clearance information for discrepancies between declared information and physical goods. — [official documentation](https://partner.tiktokshop.com/docv2/page/submit-customs-clearance-information-202607)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FulfillmentSubmitCustomsClearanceInformationRequest {
+    /// List of orders for which to submit customs clearance information. Maximum: 100 orders per request.
+    pub order_list: Option<Vec<Order>>,
+}
+::shop_api::object!(FulfillmentSubmitCustomsClearanceInformationRequest { order_list });
+/// Response data of `fulfillment.submit_customs_clearance_information` ([`FulfillmentSubmitCustomsClearanceInformationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/submit-customs-clearance-information-202607)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FulfillmentSubmitCustomsClearanceInformationResponse {}
+::shop_api::object!(FulfillmentSubmitCustomsClearanceInformationResponse {});
+impl ::shop_api::runtime::ApiRequest
+for FulfillmentSubmitCustomsClearanceInformationRequest {
+    ::shop_api::endpoint!(
+        FulfillmentSubmitCustomsClearanceInformationResponse, super::super::Tiktok,
+        "tiktok" "fulfillment" "fulfillment.submit_customs_clearance_information" Post
+        "/fulfillment/202607/orders/customs_info/submit"
+        "This API is used to submit extra customs clearance information for discrepancies between declared information and physical goods."
+        "https://partner.tiktokshop.com/docv2/page/submit-customs-clearance-information-202607"[NO_SHOP_CIPHER]
+        false false[]
+    );
+}
+/// Request of `fulfillment.tracking_status_update` (`POST /fulfillment/202609/order/sof/track/update`): Tracking status update. — [official documentation](https://partner.tiktokshop.com/docv2/page/tracking-status-update-202609)
+///
+/// **This API is currently exclusive to the following markets: US, BR.** This API is suitable for merchants to deliver and carry orders by themselves, without shipping orders through third-party service providers, that is, without shipping packages through 3PL, but orders sent by merchants.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FulfillmentTrackingStatusUpdateRequest {
+    /// Order Country. Required.
+    pub country: String,
+    /// TikTok Shop order ID. Required.
+    pub order_id: String,
+    /// Trajectory node array; maximum number of entries per single request [50], processing results are returned one by one within the array. That is, in the interface, a maximum of 50 tracks can be postbacked per order at a time. Required.
+    pub tracks: Vec<Track>,
+    /// The logistics provider ID, which is the one filled in when placing an order or uploading a tracking number, must be consistent with it. Required.
+    pub provider_id: String,
+    /// Service provider's track URL / official website link.
+    pub external_tracking_url: Option<String>,
+}
+::shop_api::object!(
+    FulfillmentTrackingStatusUpdateRequest { country, order_id, tracks, provider_id,
+    external_tracking_url }
+);
+/// Response data of `fulfillment.tracking_status_update` ([`FulfillmentTrackingStatusUpdateRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/tracking-status-update-202609)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FulfillmentTrackingStatusUpdateResponse {
+    /// The trajectory node array, where the field in each element of the array indicates which trajectory it is.
+    pub track_results: Option<Vec<TrackResult>>,
+}
+::shop_api::object!(FulfillmentTrackingStatusUpdateResponse { track_results });
+impl ::shop_api::runtime::ApiRequest for FulfillmentTrackingStatusUpdateRequest {
+    ::shop_api::endpoint!(
+        FulfillmentTrackingStatusUpdateResponse, super::super::Tiktok, "tiktok"
+        "fulfillment" "fulfillment.tracking_status_update" Post
+        "/fulfillment/202609/order/sof/track/update" "Tracking status update."
+        "https://partner.tiktokshop.com/docv2/page/tracking-status-update-202609"[] false
+        true["country" "order_id" "tracks" "provider_id"]
+    );
+}
+/// Request of `fulfillment.mark_package_as_shipped_202610` (`POST /fulfillment/202610/orders/{order_id}/packages`): Mark Package As Shipped. — [official documentation](https://partner.tiktokshop.com/docv2/page/mark-package-as-shipped-202610)
+///
+/// **This API is currently exclusive to the following markets: US, UK, ES, IE, IT, DE, FR, JP.** This API is for sellers who fulfill orders through their own selected/preferred logistics carrier, and allows sellers to upload valid package information (items in packages, shipping provider information, and tracking number) orders/order line items to TikTok Shop.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FulfillmentMarkPackageAsShipped202610Request {
+    /// Not described in the official docs. Required.
+    pub order_id: String,
+    /// This new parameter is completely backward compatible with the previous oder_line_items_ids field and in addition this supports bundle order splitting, use the sub items accordingly
+    pub order_line_list: Option<Vec<OrderLineItem>>,
+    /// "Only supports uploading multiple tracking numbers for split-shipment in 3PL single item scenarios (non-virtual bundle) (This function is only support for whitelist sellers； If you are not on the allowlist, it is recommended to contact AM...
+    pub shipping_info_list: Option<Vec<ShippingInfo>>,
+}
+::shop_api::object!(
+    FulfillmentMarkPackageAsShipped202610Request { @ path order_id, order_line_list,
+    shipping_info_list }
+);
+/// Response data of `fulfillment.mark_package_as_shipped_202610` ([`FulfillmentMarkPackageAsShipped202610Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/mark-package-as-shipped-202610)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FulfillmentMarkPackageAsShipped202610Response {
+    /// TikTok Shop order ID.
+    pub order_id: Option<String>,
+    /// List of order line item IDs.
+    pub order_line_item_ids: Option<Vec<String>>,
+    /// Package ID.
+    pub package_id: Option<String>,
+    /// Not described in the official docs.
+    pub warning: Option<::serde_json::Value>,
+}
+::shop_api::object!(
+    FulfillmentMarkPackageAsShipped202610Response { order_id, order_line_item_ids,
+    package_id, warning }
+);
+impl ::shop_api::runtime::ApiRequest for FulfillmentMarkPackageAsShipped202610Request {
+    ::shop_api::endpoint!(
+        FulfillmentMarkPackageAsShipped202610Response, super::super::Tiktok, "tiktok"
+        "fulfillment" "fulfillment.mark_package_as_shipped_202610" Post
+        "/fulfillment/202610/orders/{order_id}/packages" "Mark Package As Shipped."
+        "https://partner.tiktokshop.com/docv2/page/mark-package-as-shipped-202610"[]
+        false true["order_id"]
+    );
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/fulfillment/202610/orders/{}/packages",
+                ::shop_api::runtime::path_segment(& self.order_id)
+            ),
+        )
+    }
+}
+/// Request of `fulfillment.update_package_shipping_info_202610` (`POST /fulfillment/202610/packages/{package_id}/shipping_info/update`): Update Package Shipping Info. — [official documentation](https://partner.tiktokshop.com/docv2/page/update-package-shipping-info-202610)
+///
+/// If the seller entered an incorrect tracking number, this API allows the seller to update the tracking number and shipping provider for a package that has already been shipped. Attention: This API is only applicable to orders (or packages) shipped by the seller. It is only used to update the tracking number and shipping provider for packages that have already been shipped.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FulfillmentUpdatePackageShippingInfo202610Request {
+    /// Not described in the official docs. Required.
+    pub package_id: String,
+    /// "Only supports uploading multiple tracking numbers for split- shipment in 3PL single item scenarios (non-virtual bundle) (This function is only support for whitelist sellers； If you are not on the allowlist, it is recommended to contact AM... Required.
+    pub shipping_info_list: Vec<ShippingInfo>,
+}
+::shop_api::object!(
+    FulfillmentUpdatePackageShippingInfo202610Request { @ path package_id,
+    shipping_info_list }
+);
+/// Response data of `fulfillment.update_package_shipping_info_202610` ([`FulfillmentUpdatePackageShippingInfo202610Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/update-package-shipping-info-202610)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FulfillmentUpdatePackageShippingInfo202610Response {}
+::shop_api::object!(FulfillmentUpdatePackageShippingInfo202610Response {});
+impl ::shop_api::runtime::ApiRequest
+for FulfillmentUpdatePackageShippingInfo202610Request {
+    ::shop_api::endpoint!(
+        FulfillmentUpdatePackageShippingInfo202610Response, super::super::Tiktok,
+        "tiktok" "fulfillment" "fulfillment.update_package_shipping_info_202610" Post
+        "/fulfillment/202610/packages/{package_id}/shipping_info/update"
+        "Update Package Shipping Info."
+        "https://partner.tiktokshop.com/docv2/page/update-package-shipping-info-202610"[]
+        false false["package_id" "shipping_info_list"]
+    );
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/fulfillment/202610/packages/{}/shipping_info/update",
+                ::shop_api::runtime::path_segment(& self.package_id)
+            ),
+        )
+    }
+}
 impl super::super::Client {
     /// Search packages by status and creation or update time (`fulfillment.search_packages`, [official documentation](https://partner.tiktokshop.com/docv2/page/650aa592bace3e02b75db748)). Idempotent: retried on transport errors and 5xx.
     pub async fn fulfillment_search_packages(
@@ -1420,6 +1930,9 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Mark order line items as shipped by the seller's own carrier, creating a package (`fulfillment.mark_package_as_shipped`, [official documentation](https://partner.tiktokshop.com/docv2/page/6503c95456e2bb0289ee4e81)).
+    #[deprecated(
+        note = "Version 202610 replaces this one: use fulfillment.mark_package_as_shipped_202610.; use `fulfillment.mark_package_as_shipped_202610`"
+    )]
     pub async fn fulfillment_mark_package_as_shipped(
         &self,
         req: &FulfillmentMarkPackageAsShippedRequest,
@@ -1496,6 +2009,9 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Ship orders (purchase labels) (`fulfillment.create_packages`, [official documentation](https://partner.tiktokshop.com/docv2/page/650aa132bace3e02b75d40d8)).
+    #[deprecated(
+        note = "Version 202512 replaces this one: use fulfillment.create_packages_202512.; use `fulfillment.create_packages_202512`"
+    )]
     pub async fn fulfillment_create_packages(
         &self,
         req: &FulfillmentCreatePackagesRequest,
@@ -1517,6 +2033,9 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Update package shipping info (`fulfillment.update_package_shipping_info`, [official documentation](https://partner.tiktokshop.com/docv2/page/650aa666c16ffe02b8f1203c)).
+    #[deprecated(
+        note = "Version 202610 replaces this one: use fulfillment.update_package_shipping_info_202610.; use `fulfillment.update_package_shipping_info_202610`"
+    )]
     pub async fn fulfillment_update_package_shipping_info(
         &self,
         req: &FulfillmentUpdatePackageShippingInfoRequest,
@@ -1551,6 +2070,66 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FulfillmentCreateFirstMileBundleV2Response> {
         self.execute(req).await
     }
+    /// Use this API to ship orders (purchase labels) (`fulfillment.create_packages_202512`, [official documentation](https://partner.tiktokshop.com/docv2/page/create-packages-202512)).
+    pub async fn fulfillment_create_packages202512(
+        &self,
+        req: &FulfillmentCreatePackages202512Request,
+    ) -> ::shop_api::runtime::Result<FulfillmentCreatePackages202512Response> {
+        self.execute(req).await
+    }
+    /// Submit redemption information for one or more line items in a TikTok Shop order so TikTok Shop can fulfill those items (`fulfillment.submit_redemption_information`, [official documentation](https://partner.tiktokshop.com/docv2/page/submit-redemption-information-202601)).
+    pub async fn fulfillment_submit_redemption_information(
+        &self,
+        req: &FulfillmentSubmitRedemptionInformationRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentSubmitRedemptionInformationResponse> {
+        self.execute(req).await
+    }
+    /// Retrieves the POD customization details for specified order lines in a TikTok Shop order (`fulfillment.pod_customization_details`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-pod-customization-details-202606)).
+    pub async fn fulfillment_pod_customization_details(
+        &self,
+        req: &FulfillmentPodCustomizationDetailsRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentPodCustomizationDetailsResponse> {
+        self.execute(req).await
+    }
+    /// Get Order Customs Requirements (`fulfillment.order_customs_requirements`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-order-customs-requirements-202607)).
+    pub async fn fulfillment_order_customs_requirements(
+        &self,
+        req: &FulfillmentOrderCustomsRequirementsRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentOrderCustomsRequirementsResponse> {
+        self.execute(req).await
+    }
+    /// This API is used to submit extra customs clearance information for discrepancies between declared information and physical goods (`fulfillment.submit_customs_clearance_information`, [official documentation](https://partner.tiktokshop.com/docv2/page/submit-customs-clearance-information-202607)).
+    pub async fn fulfillment_submit_customs_clearance_information(
+        &self,
+        req: &FulfillmentSubmitCustomsClearanceInformationRequest,
+    ) -> ::shop_api::runtime::Result<
+        FulfillmentSubmitCustomsClearanceInformationResponse,
+    > {
+        self.execute(req).await
+    }
+    /// Tracking status update (`fulfillment.tracking_status_update`, [official documentation](https://partner.tiktokshop.com/docv2/page/tracking-status-update-202609)).
+    pub async fn fulfillment_tracking_status_update(
+        &self,
+        req: &FulfillmentTrackingStatusUpdateRequest,
+    ) -> ::shop_api::runtime::Result<FulfillmentTrackingStatusUpdateResponse> {
+        self.execute(req).await
+    }
+    /// Mark Package As Shipped (`fulfillment.mark_package_as_shipped_202610`, [official documentation](https://partner.tiktokshop.com/docv2/page/mark-package-as-shipped-202610)).
+    pub async fn fulfillment_mark_package_as_shipped202610(
+        &self,
+        req: &FulfillmentMarkPackageAsShipped202610Request,
+    ) -> ::shop_api::runtime::Result<FulfillmentMarkPackageAsShipped202610Response> {
+        self.execute(req).await
+    }
+    /// Update Package Shipping Info (`fulfillment.update_package_shipping_info_202610`, [official documentation](https://partner.tiktokshop.com/docv2/page/update-package-shipping-info-202610)).
+    pub async fn fulfillment_update_package_shipping_info202610(
+        &self,
+        req: &FulfillmentUpdatePackageShippingInfo202610Request,
+    ) -> ::shop_api::runtime::Result<
+        FulfillmentUpdatePackageShippingInfo202610Response,
+    > {
+        self.execute(req).await
+    }
 }
 ::shop_api::module_index!(
     super::super::Tiktok; FulfillmentSearchPackagesRequest,
@@ -1565,5 +2144,11 @@ impl super::super::Client {
     FulfillmentCombinePackageRequest, FulfillmentUpdatePackageDeliveryStatusRequest,
     FulfillmentUpdatePackageShippingInfoRequest, FulfillmentUncombinePackagesRequest,
     FulfillmentCreateFirstMileBundleRequest, FulfillmentUploadInvoiceRequest,
-    FulfillmentCreateFirstMileBundleV2Request
+    FulfillmentCreateFirstMileBundleV2Request, FulfillmentCreatePackages202512Request,
+    FulfillmentSubmitRedemptionInformationRequest,
+    FulfillmentPodCustomizationDetailsRequest,
+    FulfillmentOrderCustomsRequirementsRequest,
+    FulfillmentSubmitCustomsClearanceInformationRequest,
+    FulfillmentTrackingStatusUpdateRequest, FulfillmentMarkPackageAsShipped202610Request,
+    FulfillmentUpdatePackageShippingInfo202610Request
 );

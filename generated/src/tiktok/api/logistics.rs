@@ -130,15 +130,6 @@ pub struct WeightLimit {
     pub unit: Option<String>,
 }
 ::shop_api::object!(WeightLimit { max_weight, min_weight, unit });
-/// A shipping provider (carrier).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ShippingProvider {
-    /// Shipping provider id.
-    pub id: String,
-    /// Shipping provider name, e.g. USPS.
-    pub name: String,
-}
-::shop_api::object!(ShippingProvider { id, name });
 /// Global warehouse information.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GlobalWarehouse {
@@ -226,6 +217,34 @@ pub struct AvailableShippingTemplateTemplate {
     AvailableShippingTemplateTemplate { template_is_available, template,
     service_unreachable_reason }
 );
+/// A list of logistics tracking events for this parcel.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Track {
+    /// Description of this tracking event.
+    pub description: Option<String>,
+    /// The logistics tracking number associated with this tracking event.
+    pub tracking_no: Option<String>,
+    /// Unix timestamp in milliseconds (GMT/UTC+00:00) when this tracking event was updated.
+    pub update_time_millis: Option<i64>,
+    /// Action code of this tracking event. It is an enumerated status value; the full enumeration list is maintained by the business side. Refer: action_code/action_code_name mapping details <https://partner.tiktokshop.com/docv2/page/37tihrdq>
+    pub action_code: Option<i64>,
+    /// Machine-readable status name corresponding to `action_code`. For action code and name mapping details, see <https://partner.tiktokshop.com/docv2/page/37tihrdq>.
+    pub action_code_name: Option<String>,
+}
+::shop_api::object!(
+    Track { description, tracking_no, update_time_millis, action_code, action_code_name }
+);
+/// A list of parcels in the order. Each item describes one parcel and can include its carrier, latest tracking number, and tracking-event history.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogisticsDetail {
+    /// The latest logistics tracking number for this parcel.
+    pub newest_tracking_no: Option<String>,
+    /// The carrier name.
+    pub carrier_name: Option<String>,
+    /// A list of logistics tracking events for this parcel.
+    pub track_list: Option<Vec<Track>>,
+}
+::shop_api::object!(LogisticsDetail { newest_tracking_no, carrier_name, track_list });
 /// Request of `logistics.warehouses` (`GET /logistics/202309/warehouses`): Get all warehouses of the seller, with address and status. — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa418defece02be6e66b6)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsWarehousesRequest {}
@@ -364,6 +383,75 @@ impl ::shop_api::runtime::ApiRequest for LogisticsAvailableShippingTemplateReque
         false true[]
     );
 }
+/// Request of `logistics.logistics_tracking` (`GET /logistics/202604/orders/{order_id}/tracking`): Use this API to retrieve detailed logistics tracking information for an order. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-logistics-tracking-202604)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogisticsLogisticsTrackingRequest {
+    /// Not described in the official docs. Required.
+    pub order_id: String,
+}
+::shop_api::object!(LogisticsLogisticsTrackingRequest { @ path order_id });
+/// Response data of `logistics.logistics_tracking` ([`LogisticsLogisticsTrackingRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-logistics-tracking-202604)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogisticsLogisticsTrackingResponse {
+    /// TikTok Shop order ID.
+    pub order_id: Option<String>,
+    /// A list of parcels in the order. Each item describes one parcel and can include its carrier, latest tracking number, and tracking-event history.
+    pub logistics_details: Option<Vec<LogisticsDetail>>,
+}
+::shop_api::object!(LogisticsLogisticsTrackingResponse { order_id, logistics_details });
+impl ::shop_api::runtime::ApiRequest for LogisticsLogisticsTrackingRequest {
+    ::shop_api::endpoint!(
+        LogisticsLogisticsTrackingResponse, super::super::Tiktok, "tiktok" "logistics"
+        "logistics.logistics_tracking" Get "/logistics/202604/orders/{order_id}/tracking"
+        "Use this API to retrieve detailed logistics tracking information for an order."
+        "https://partner.tiktokshop.com/docv2/page/get-logistics-tracking-202604"[IDEMPOTENT]
+        false true["order_id"]
+    );
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/logistics/202604/orders/{}/tracking",
+                ::shop_api::runtime::path_segment(& self.order_id)
+            ),
+        )
+    }
+}
+/// Request of `logistics.check_shipping_template_existence` (`GET /logistics/202606/seller_template/template_exist`): Checks whether the authenticated shop has a shipping template for the specified business warehouse. — [official documentation](https://partner.tiktokshop.com/docv2/page/check-shipping-template-existence-202606)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogisticsCheckShippingTemplateExistenceRequest {
+    /// Not described in the official docs. Required.
+    pub access_token: String,
+    /// Not described in the official docs.
+    pub shop_id: Option<i64>,
+    /// Not described in the official docs. Required.
+    pub biz_warehouse_id: i64,
+}
+::shop_api::object!(
+    LogisticsCheckShippingTemplateExistenceRequest { @ query access_token, @ query
+    shop_id, @ query biz_warehouse_id }
+);
+/// Response data of `logistics.check_shipping_template_existence` ([`LogisticsCheckShippingTemplateExistenceRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/check-shipping-template-existence-202606)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogisticsCheckShippingTemplateExistenceResponse {
+    /// if template exists, return true
+    pub template_exist: Option<bool>,
+}
+::shop_api::object!(LogisticsCheckShippingTemplateExistenceResponse { template_exist });
+impl ::shop_api::runtime::ApiRequest for LogisticsCheckShippingTemplateExistenceRequest {
+    ::shop_api::endpoint!(
+        LogisticsCheckShippingTemplateExistenceResponse, super::super::Tiktok, "tiktok"
+        "logistics" "logistics.check_shipping_template_existence" Get
+        "/logistics/202606/seller_template/template_exist"
+        "Checks whether the authenticated shop has a shipping template for the specified business warehouse."
+        "https://partner.tiktokshop.com/docv2/page/check-shipping-template-existence-202606"[IDEMPOTENT]
+        false true["access_token" "biz_warehouse_id"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("access_token", &self.access_token);
+        q.push("shop_id", &self.shop_id);
+        q.push("biz_warehouse_id", &self.biz_warehouse_id);
+    }
+}
 impl super::super::Client {
     /// Get all warehouses of the seller, with address and status (`logistics.warehouses`, [official documentation](https://partner.tiktokshop.com/docv2/page/650aa418defece02be6e66b6)). Idempotent: retried on transport errors and 5xx.
     pub async fn logistics_warehouses(
@@ -400,9 +488,24 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<LogisticsAvailableShippingTemplateResponse> {
         self.execute(req).await
     }
+    /// Use this API to retrieve detailed logistics tracking information for an order (`logistics.logistics_tracking`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-logistics-tracking-202604)). Idempotent: retried on transport errors and 5xx.
+    pub async fn logistics_logistics_tracking(
+        &self,
+        req: &LogisticsLogisticsTrackingRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsLogisticsTrackingResponse> {
+        self.execute(req).await
+    }
+    /// Checks whether the authenticated shop has a shipping template for the specified business warehouse (`logistics.check_shipping_template_existence`, [official documentation](https://partner.tiktokshop.com/docv2/page/check-shipping-template-existence-202606)). Idempotent: retried on transport errors and 5xx.
+    pub async fn logistics_check_shipping_template_existence(
+        &self,
+        req: &LogisticsCheckShippingTemplateExistenceRequest,
+    ) -> ::shop_api::runtime::Result<LogisticsCheckShippingTemplateExistenceResponse> {
+        self.execute(req).await
+    }
 }
 ::shop_api::module_index!(
     super::super::Tiktok; LogisticsWarehousesRequest, LogisticsDeliveryOptionsRequest,
     LogisticsShippingProvidersRequest, LogisticsGlobalSellerWarehouseRequest,
-    LogisticsAvailableShippingTemplateRequest
+    LogisticsAvailableShippingTemplateRequest, LogisticsLogisticsTrackingRequest,
+    LogisticsCheckShippingTemplateExistenceRequest
 );

@@ -52,6 +52,9 @@ pub mod fulfillment;
 #[cfg(feature = "tiktok-logistics")]
 /// Logistics — warehouses, their delivery options and the shipping providers of a delivery option.
 pub mod logistics;
+#[cfg(feature = "tiktok-open")]
+/// Open platform tools: starting a file upload (upload init) for the APIs that take uploaded files.
+pub mod open;
 #[cfg(feature = "tiktok-order")]
 /// Orders — search orders, get order details, price breakdown.
 pub mod order;
@@ -623,6 +626,7 @@ pub fn endpoints() -> Vec<&'static ::shop_api::runtime::Endpoint> {
     #[cfg(feature = "tiktok-finance")] v.extend_from_slice(finance::ENDPOINTS);
     #[cfg(feature = "tiktok-fulfillment")] v.extend_from_slice(fulfillment::ENDPOINTS);
     #[cfg(feature = "tiktok-logistics")] v.extend_from_slice(logistics::ENDPOINTS);
+    #[cfg(feature = "tiktok-open")] v.extend_from_slice(open::ENDPOINTS);
     #[cfg(feature = "tiktok-order")] v.extend_from_slice(order::ENDPOINTS);
     #[cfg(feature = "tiktok-product")] v.extend_from_slice(product::ENDPOINTS);
     #[cfg(feature = "tiktok-promotion")] v.extend_from_slice(promotion::ENDPOINTS);
@@ -700,6 +704,11 @@ pub fn dispatch<V: ::shop_api::runtime::EndpointVisitor<super::Tiktok>>(
     };
     #[cfg(feature = "tiktok-logistics")]
     let visitor = match logistics::dispatch(name, visitor) {
+        Ok(out) => return Some(out),
+        Err(v) => v,
+    };
+    #[cfg(feature = "tiktok-open")]
+    let visitor = match open::dispatch(name, visitor) {
         Ok(out) => return Some(out),
         Err(v) => v,
     };

@@ -1028,6 +1028,56 @@ pub struct Error {
     pub detail: Option<Detail>,
 }
 ::shop_api::object!(Error { code, message, detail });
+/// When using the legacy result shape, provide unboxing results for one or more blind-box line items in the specified order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BlindBoxResult {
+    /// The TikTok Shop line item ID for the blind box in the specified order.
+    pub order_line_id: Option<String>,
+    /// The TikTok Shop product ID revealed by opening the blind box.
+    pub blind_result_product_id: Option<String>,
+    /// The TikTok Shop SKU ID revealed by opening the blind box.
+    pub blind_result_sku_id: Option<String>,
+    /// Unix timestamp in milliseconds indicating when the blind box was opened.
+    pub blind_open_time: Option<i64>,
+}
+::shop_api::object!(
+    BlindBoxResult { order_line_id, blind_result_product_id, blind_result_sku_id,
+    blind_open_time }
+);
+/// Unboxing results for line items under orders. on batch box version
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BlindBoxOrderLine {
+    /// The TikTok Shop product ID revealed for this item in the batch unboxing result.
+    pub blind_result_product_id: Option<String>,
+    /// The TikTok Shop SKU ID revealed for this item in the batch unboxing result.
+    pub blind_result_sku_id: Option<String>,
+    /// Unix timestamp in milliseconds indicating when the blind box was opened.
+    pub blind_open_time: Option<i64>,
+    /// Unboxing product type. Possible values: - `NORMAL`: A normal unboxed product. - `GIFT`: A gift unboxed product.
+    pub product_type: Option<String>,
+}
+::shop_api::object!(
+    BlindBoxOrderLine { blind_result_product_id, blind_result_sku_id, blind_open_time,
+    product_type }
+);
+/// Unboxing batch results for line items under orders.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BlindBatchBoxResult {
+    /// The TikTok Shop line item ID of the blind box in the specified order to which this batch unboxing result belongs.
+    pub order_line_id: Option<String>,
+    /// Unboxing results for line items under orders. on batch box version
+    pub blind_box_order_line_list: Option<Vec<BlindBoxOrderLine>>,
+}
+::shop_api::object!(BlindBatchBoxResult { order_line_id, blind_box_order_line_list });
+/// POD customization details for the requested order lines.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PodDetail {
+    /// The unique identifier of the order line associated with the POD customization details.
+    pub order_line_id: Option<String>,
+    /// The unique identifier of the order line item.
+    pub pod_detail: Option<String>,
+}
+::shop_api::object!(PodDetail { order_line_id, pod_detail });
 /// Request of `order.search` (`POST /order/202309/orders/search`): Search orders by status, creation or update time and other filters. — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8094a0bb702c06df242)
 ///
 /// Returns the orders created or updated in a time window, filtered by status, shipping type,
@@ -1349,6 +1399,66 @@ impl ::shop_api::runtime::ApiRequest for OrderAddExternalOrderReferencesRequest 
         true["orders"]
     );
 }
+/// Request of `order.update_the_blind_box_opening_results` (`POST /order/202605/orders/blind_box_result/callback`): After the merchant completes blind box opening in a live room, use this callback to send the opening results for an order back to the platform. — [official documentation](https://partner.tiktokshop.com/docv2/page/update-the-blind-box-opening-results-202605)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderUpdateTheBlindBoxOpeningResultsRequest {
+    /// The unique identifier for a TikTok Shop order.
+    pub main_order_id: Option<String>,
+    /// When using the legacy result shape, provide unboxing results for one or more blind-box line items in the specified order.
+    pub blind_box_results: Option<Vec<BlindBoxResult>>,
+    /// Unboxing batch results for line items under orders.
+    pub blind_batch_box_results: Option<Vec<BlindBatchBoxResult>>,
+}
+::shop_api::object!(
+    OrderUpdateTheBlindBoxOpeningResultsRequest { main_order_id, blind_box_results,
+    blind_batch_box_results }
+);
+/// Response data of `order.update_the_blind_box_opening_results` ([`OrderUpdateTheBlindBoxOpeningResultsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/update-the-blind-box-opening-results-202605)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderUpdateTheBlindBoxOpeningResultsResponse {}
+::shop_api::object!(OrderUpdateTheBlindBoxOpeningResultsResponse {});
+impl ::shop_api::runtime::ApiRequest for OrderUpdateTheBlindBoxOpeningResultsRequest {
+    ::shop_api::endpoint!(
+        OrderUpdateTheBlindBoxOpeningResultsResponse, super::super::Tiktok, "tiktok"
+        "order" "order.update_the_blind_box_opening_results" Post
+        "/order/202605/orders/blind_box_result/callback"
+        "After the merchant completes blind box opening in a live room, use this callback to send the opening results for an order back to the platform."
+        "https://partner.tiktokshop.com/docv2/page/update-the-blind-box-opening-results-202605"[]
+        false false[]
+    );
+}
+/// Request of `order.search_pod_customization_details` (`POST /order/202606/pod_details/search`): Search for POD customization details for the specified order lines. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-pod-customization-details-202606)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderSearchPodCustomizationDetailsRequest {
+    /// TikTok Shop order ID. Required.
+    pub main_order_id: String,
+    /// The order lines for which to retrieve POD customization details. Required.
+    pub query_order_lines: Vec<QueryOrderLine>,
+}
+::shop_api::object!(
+    OrderSearchPodCustomizationDetailsRequest { main_order_id, query_order_lines }
+);
+/// Response data of `order.search_pod_customization_details` ([`OrderSearchPodCustomizationDetailsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-pod-customization-details-202606)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderSearchPodCustomizationDetailsResponse {
+    /// POD customization details for the requested order lines.
+    pub pod_details: Option<Vec<PodDetail>>,
+    /// The status code for the POD customization details query.
+    pub status_code: Option<i64>,
+}
+::shop_api::object!(
+    OrderSearchPodCustomizationDetailsResponse { pod_details, status_code }
+);
+impl ::shop_api::runtime::ApiRequest for OrderSearchPodCustomizationDetailsRequest {
+    ::shop_api::endpoint!(
+        OrderSearchPodCustomizationDetailsResponse, super::super::Tiktok, "tiktok"
+        "order" "order.search_pod_customization_details" Post
+        "/order/202606/pod_details/search"
+        "Search for POD customization details for the specified order lines."
+        "https://partner.tiktokshop.com/docv2/page/search-pod-customization-details-202606"[]
+        false true["main_order_id" "query_order_lines"]
+    );
+}
 impl super::super::Client {
     /// Search orders by status, creation or update time and other filters (`order.search`, [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8094a0bb702c06df242)). Idempotent: retried on transport errors and 5xx.
     pub async fn order_search(
@@ -1402,10 +1512,25 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderAddExternalOrderReferencesResponse> {
         self.execute(req).await
     }
+    /// After the merchant completes blind box opening in a live room, use this callback to send the opening results for an order back to the platform (`order.update_the_blind_box_opening_results`, [official documentation](https://partner.tiktokshop.com/docv2/page/update-the-blind-box-opening-results-202605)).
+    pub async fn order_update_the_blind_box_opening_results(
+        &self,
+        req: &OrderUpdateTheBlindBoxOpeningResultsRequest,
+    ) -> ::shop_api::runtime::Result<OrderUpdateTheBlindBoxOpeningResultsResponse> {
+        self.execute(req).await
+    }
+    /// Search for POD customization details for the specified order lines (`order.search_pod_customization_details`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-pod-customization-details-202606)).
+    pub async fn order_search_pod_customization_details(
+        &self,
+        req: &OrderSearchPodCustomizationDetailsRequest,
+    ) -> ::shop_api::runtime::Result<OrderSearchPodCustomizationDetailsResponse> {
+        self.execute(req).await
+    }
 }
 ::shop_api::module_index!(
     super::super::Tiktok; OrderSearchRequest, OrderDetailRequest,
     OrderPriceDetailRequest, OrderExternalOrderReferencesRequest,
     OrderDetail202507Request, OrderSearchOrderByExternalOrderReferenceRequest,
-    OrderAddExternalOrderReferencesRequest
+    OrderAddExternalOrderReferencesRequest, OrderUpdateTheBlindBoxOpeningResultsRequest,
+    OrderSearchPodCustomizationDetailsRequest
 );

@@ -813,6 +813,44 @@ impl ::shop_api::runtime::ApiRequest for PromotionUpdateActivityProductRequest {
         )
     }
 }
+/// Request of `promotion.republish_activity` (`POST /promotion/202607/activities/{activity_id}/republish`): Use this API to republish a product discount activity or a flash deal activity that expired or was deactivated within the last 7 days. — [official documentation](https://partner.tiktokshop.com/docv2/page/republish-activity-202607)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PromotionRepublishActivityRequest {
+    /// Not described in the official docs. Required.
+    pub activity_id: String,
+    /// Activity end time as a Unix timestamp in seconds.
+    pub end_time: Option<i64>,
+    /// Activity start time as a Unix timestamp in seconds. The value must be later than the current time.
+    pub begin_time: Option<i64>,
+}
+::shop_api::object!(
+    PromotionRepublishActivityRequest { @ path activity_id, end_time, begin_time }
+);
+/// Response data of `promotion.republish_activity` ([`PromotionRepublishActivityRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/republish-activity-202607)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PromotionRepublishActivityResponse {
+    /// On success, the ID of the republished activity. This is the same activity_id supplied in the request path; republishing does not create a new activity. Use this ID for subsequent activity, product, or SKU edits.
+    pub activity_id: Option<String>,
+}
+::shop_api::object!(PromotionRepublishActivityResponse { activity_id });
+impl ::shop_api::runtime::ApiRequest for PromotionRepublishActivityRequest {
+    ::shop_api::endpoint!(
+        PromotionRepublishActivityResponse, super::super::Tiktok, "tiktok" "promotion"
+        "promotion.republish_activity" Post
+        "/promotion/202607/activities/{activity_id}/republish"
+        "Use this API to republish a product discount activity or a flash deal activity that expired or was deactivated within the last 7 days."
+        "https://partner.tiktokshop.com/docv2/page/republish-activity-202607"[] false
+        true["activity_id"]
+    );
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/promotion/202607/activities/{}/republish",
+                ::shop_api::runtime::path_segment(& self.activity_id)
+            ),
+        )
+    }
+}
 impl super::super::Client {
     /// Remove products or SKUs from the existing product discount or flash sale promotion activity (`promotion.remove_activity_product`, [official documentation](https://partner.tiktokshop.com/docv2/page/650acfd84a0bb702c072b4eb)).
     pub async fn promotion_remove_activity_product(
@@ -877,11 +915,18 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<PromotionUpdateActivityProductResponse> {
         self.execute(req).await
     }
+    /// Use this API to republish a product discount activity or a flash deal activity that expired or was deactivated within the last 7 days (`promotion.republish_activity`, [official documentation](https://partner.tiktokshop.com/docv2/page/republish-activity-202607)).
+    pub async fn promotion_republish_activity(
+        &self,
+        req: &PromotionRepublishActivityRequest,
+    ) -> ::shop_api::runtime::Result<PromotionRepublishActivityResponse> {
+        self.execute(req).await
+    }
 }
 ::shop_api::module_index!(
     super::super::Tiktok; PromotionRemoveActivityProductRequest,
     PromotionActivityRequest, PromotionCouponRequest, PromotionCreateActivityRequest,
     PromotionSearchActivitiesRequest, PromotionDeactivateActivityRequest,
     PromotionSearchCouponsRequest, PromotionUpdateActivityRequest,
-    PromotionUpdateActivityProductRequest
+    PromotionUpdateActivityProductRequest, PromotionRepublishActivityRequest
 );

@@ -241,15 +241,6 @@ pub struct ReturnLineItem {
     ReturnLineItem { return_line_item_id, order_line_item_id, sku_id, sku_name,
     seller_sku, product_name, product_image, refund_amount }
 );
-/// A partial refund offer.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct PartialRefund {
-    /// Amount.
-    pub amount: String,
-    /// Currency.
-    pub currency: String,
-}
-::shop_api::object!(PartialRefund { amount, currency });
 /// Address of a return warehouse.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnWarehouseAddress {
@@ -431,7 +422,820 @@ pub struct OrderRefundAmount {
     OrderRefundAmount { currency, refund_total, refund_subtotal, refund_shipping_fee,
     refund_tax, retail_delivery_fee }
 );
+/// The reject reasons available for an eligible reject decision. Each reason includes a name and localized display text.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AvailableRejectReason {
+    /// The machine-readable name of the rejection reason to pass as the rejection-reason identifier in the applicable review or reject request.
+    pub name: Option<String>,
+    /// The display text for the rejection reason.
+    pub text: Option<String>,
+}
+::shop_api::object!(AvailableRejectReason { name, text });
+/// The seller-decision eligibility results for the specified aftersales request.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Decision {
+    /// One eligibility result for one evaluated seller decision.
+    pub decision: Option<String>,
+    /// Whether this seller decision is currently eligible for the specified aftersales request. `true` means eligible; `false` means ineligible.
+    pub eligible: Option<bool>,
+    /// The reason code for an ineligible decision. This field is returned when eligible is false.
+    pub ineligible_code: Option<i64>,
+    /// The reason for an ineligible decision. This field is returned when eligible is false.
+    pub ineligible_reason: Option<String>,
+    /// The reject reasons available for an eligible reject decision. Each reason includes a name and localized display text.
+    pub available_reject_reasons: Option<Vec<AvailableRejectReason>>,
+}
+::shop_api::object!(
+    Decision { decision, eligible, ineligible_code, ineligible_reason,
+    available_reject_reasons }
+);
+/// List of SKU to cancel
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Skus {
+    /// TikTok Shop SKU ID to include in the refund calculation.
+    pub sku_id: String,
+    /// Quantity of this SKU to include in the refund calculation.
+    pub quantity: i64,
+}
+::shop_api::object!(Skus { sku_id, quantity });
+/// List of order lines or sub-order lines to cancel.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderLine {
+    /// The corresponding order line ID
+    pub order_line_item_id: Option<String>,
+    /// The sub-order-line ID inside a bundle product - Required for bundle products - Not required for non-bundle products
+    pub sub_order_line_item_id: Option<String>,
+}
+::shop_api::object!(OrderLine { order_line_item_id, sub_order_line_item_id });
+/// Cancellation sub line items. Sub items represent skus that belong to a "virtual bundle" that has been defined by a seller. The sub_items will include all relevant information about each item that is a part of the virtual bundle.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CancelSubLineItem {
+    /// Cancellation sub line item ID.
+    pub cancel_sub_line_item_id: Option<String>,
+    /// Cancellation line item ID.
+    pub cancel_line_item_id: Option<String>,
+    /// Sub Order line item ID.
+    pub sub_order_line_item_id: Option<String>,
+    /// Order line item ID.
+    pub order_line_item_id: Option<String>,
+    /// SKU ID.
+    pub sku_id: Option<String>,
+    /// SKU name.
+    pub sku_name: Option<String>,
+    /// Not described in the official docs.
+    pub product_image: Option<SizedImage>,
+    /// Product name.
+    pub product_name: Option<String>,
+    /// SKU name defined by the seller.
+    pub seller_sku: Option<String>,
+    /// Not described in the official docs.
+    pub refund_amount: Option<RefundAmount>,
+}
+::shop_api::object!(
+    CancelSubLineItem { cancel_sub_line_item_id, cancel_line_item_id,
+    sub_order_line_item_id, order_line_item_id, sku_id, sku_name, product_image,
+    product_name, seller_sku, refund_amount }
+);
+/// Cancellation line items.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CancellationCancelLineItem {
+    /// Cancellation line item ID.
+    pub cancel_line_item_id: Option<String>,
+    /// Order line item ID.
+    pub order_line_item_id: Option<String>,
+    /// SKU ID.
+    pub sku_id: Option<String>,
+    /// SKU name.
+    pub sku_name: Option<String>,
+    /// Not described in the official docs.
+    pub product_image: Option<SizedImage>,
+    /// Product name.
+    pub product_name: Option<String>,
+    /// SKU name defined by the seller.
+    pub seller_sku: Option<String>,
+    /// Not described in the official docs.
+    pub refund_amount: Option<RefundAmount>,
+    /// Cancellation sub line items. Sub items represent skus that belong to a "virtual bundle" that has been defined by a seller. The sub_items will include all relevant information about each item that is a part of the virtual bundle.
+    pub cancel_sub_line_items: Option<Vec<CancelSubLineItem>>,
+}
+::shop_api::object!(
+    CancellationCancelLineItem { cancel_line_item_id, order_line_item_id, sku_id,
+    sku_name, product_image, product_name, seller_sku, refund_amount,
+    cancel_sub_line_items }
+);
+/// List of order cancellations.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SearchCancellations202602Cancellation {
+    /// TikTok Shop order ID.
+    pub order_id: Option<String>,
+    /// Order cancellation type. Possible values: - `CANCEL`: Cancel by seller or system. - `BUYER_CANCEL`: Cancel by buyer. Need to be approved by seller or system.
+    pub cancel_type: Option<String>,
+    /// Order cancellation status. Possible values: - `CANCELLATION_REQUEST_PENDING` - `CANCELLATION_REQUEST_SUCCESS` - `CANCELLATION_REQUEST_CANCEL` - `CANCELLATION_REQUEST_COMPLETE`
+    pub cancel_status: Option<String>,
+    /// Order cancellation initiator. Possible values: - `BUYER` - `SELLER` - `OPERATOR` - `SYSTEM`
+    pub role: Option<String>,
+    /// Order cancellation reason.
+    pub cancel_reason: Option<String>,
+    /// Order cancellation reason, localized to another language. You can change language using the locale field in the request parameter.
+    pub cancel_reason_text: Option<String>,
+    /// The time when the order cancellation was created. Unix timestamp in seconds.
+    pub create_time: Option<i64>,
+    /// The time when the order cancellation was last updated. Unix timestamp in seconds.
+    pub update_time: Option<i64>,
+    /// Seller's next action and deadline.
+    pub seller_next_action_response: Option<Vec<NextAction>>,
+    /// Not described in the official docs.
+    pub refund_amount: Option<RefundAmount>,
+    /// Cancellation line items.
+    pub cancel_line_items: Option<Vec<CancellationCancelLineItem>>,
+    /// The identifier of a specific order cancellation.
+    pub cancel_id: Option<String>,
+    /// Should seller replenish the stock when order cancelled successfully.
+    pub should_replenish_stock: Option<bool>,
+}
+::shop_api::object!(
+    SearchCancellations202602Cancellation { order_id, cancel_type, cancel_status, role,
+    cancel_reason, cancel_reason_text, create_time, update_time,
+    seller_next_action_response, refund_amount, cancel_line_items, cancel_id,
+    should_replenish_stock }
+);
+/// Eligibility results for order line items in this SKU, grouped by aftersale request type.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SkuEligibilityLineItemEligibility {
+    /// Aftersale request type. Possible values: - `CANCEL` - `REFUND` - `RETURN_AND_REFUND`
+    pub request_type: Option<String>,
+    /// Specifies the order line IDs. **Note:** This is a legacy field for new integrations use `order_line_list` instead.
+    pub order_line_items_ids: Option<Vec<String>>,
+    /// Indicates whether the order lines in this entry are eligible for the entry's aftersale request type: - `true`: The order lines are eligible for the request type. - `false`: The order lines are ineligible for the request type.
+    pub eligible: Option<bool>,
+    /// The reason code for an ineligible aftersale request.
+    pub ineligible_code: Option<i64>,
+    /// The reason for an ineligible aftersale request.
+    pub ineligible_reason: Option<String>,
+    /// A list of reason names that can be used when creating a follow-up aftersale request.
+    pub available_reason_names: Option<Vec<String>>,
+    /// Specifies the order line items. **Note:** This field is completely backward compatible with the previous `order_line_items_ids` field.
+    pub order_line_list: Option<Vec<OrderLine>>,
+}
+::shop_api::object!(
+    SkuEligibilityLineItemEligibility { request_type, order_line_items_ids, eligible,
+    ineligible_code, ineligible_reason, available_reason_names, order_line_list }
+);
+/// The eligible aftersale options for a given SKU.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AftersaleEligibility202602SkuEligibility {
+    /// SKU ID.
+    pub sku_id: Option<String>,
+    /// Eligibility results for order line items in this SKU, grouped by aftersale request type.
+    pub line_item_eligibility: Option<Vec<SkuEligibilityLineItemEligibility>>,
+}
+::shop_api::object!(
+    AftersaleEligibility202602SkuEligibility { sku_id, line_item_eligibility }
+);
+/// Return sub-order line items. These items represent SKUs that belong to a "virtual bundle" defined by a seller. This field includes all relevant information about each item in the virtual bundle.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnSubLineItem {
+    /// Return sub order line ID.
+    pub return_sub_line_item_id: Option<String>,
+    /// Return order line ID.
+    pub return_line_item_id: Option<String>,
+    /// Sub order line ID.
+    pub sub_order_line_item_id: Option<String>,
+    /// Order line ID.
+    pub order_line_item_id: Option<String>,
+    /// SKU ID.
+    pub sku_id: Option<String>,
+    /// SKU name.
+    pub sku_name: Option<String>,
+    /// Not described in the official docs.
+    pub product_image: Option<SizedImage>,
+    /// Product name.
+    pub product_name: Option<String>,
+    /// SKU name defined by seller.
+    pub seller_sku: Option<String>,
+    /// Not described in the official docs.
+    pub refund_amount: Option<RefundAmount>,
+}
+::shop_api::object!(
+    ReturnSubLineItem { return_sub_line_item_id, return_line_item_id,
+    sub_order_line_item_id, order_line_item_id, sku_id, sku_name, product_image,
+    product_name, seller_sku, refund_amount }
+);
+/// Return order lines items.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnOrderReturnLineItem {
+    /// Return order line ID.
+    pub return_line_item_id: Option<String>,
+    /// Order line ID.
+    pub order_line_item_id: Option<String>,
+    /// SKU ID.
+    pub sku_id: Option<String>,
+    /// SKU name.
+    pub sku_name: Option<String>,
+    /// Product name.
+    pub product_name: Option<String>,
+    /// SKU name defined by seller.
+    pub seller_sku: Option<String>,
+    /// Not described in the official docs.
+    pub product_image: Option<SizedImage>,
+    /// Not described in the official docs.
+    pub refund_amount: Option<RefundAmount>,
+    /// Return sub-order line items. These items represent SKUs that belong to a "virtual bundle" defined by a seller. This field includes all relevant information about each item in the virtual bundle.
+    pub return_sub_line_items: Option<Vec<ReturnSubLineItem>>,
+}
+::shop_api::object!(
+    ReturnOrderReturnLineItem { return_line_item_id, order_line_item_id, sku_id,
+    sku_name, product_name, seller_sku, product_image, refund_amount,
+    return_sub_line_items }
+);
+/// Discount refund details.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DiscountAmount {
+    /// The discount currency.
+    pub currency: Option<String>,
+    /// The refund amount of product seller discount.
+    pub product_seller_discount: Option<String>,
+    /// The refund amount of shipping fee platform discount.
+    pub shipping_fee_platform_discount: Option<String>,
+    /// The refund amount of shipping fee seller discount.
+    pub shipping_fee_seller_discount: Option<String>,
+    /// The refund amount of platform discount.
+    pub product_platform_discount: Option<String>,
+}
+::shop_api::object!(
+    DiscountAmount { currency, product_seller_discount, shipping_fee_platform_discount,
+    shipping_fee_seller_discount, product_platform_discount }
+);
+/// The return shipping fee details.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShippingFeeAmount {
+    /// Return shipping fee currency.
+    pub currency: Option<String>,
+    /// The amount of return shipping fee seller paid.
+    pub seller_paid_return_shipping_fee: Option<String>,
+    /// The amount of return shipping fee platform paid.
+    pub platform_paid_return_shipping_fee: Option<String>,
+    /// The amount of return shipping fee buyer paid.
+    pub buyer_paid_return_shipping_fee: Option<String>,
+}
+::shop_api::object!(
+    ShippingFeeAmount { currency, seller_paid_return_shipping_fee,
+    platform_paid_return_shipping_fee, buyer_paid_return_shipping_fee }
+);
+/// List of returns in the current page. This field is omitted when the current page contains no return records.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnOrder {
+    /// TikTok Shop order ID.
+    pub order_id: Option<String>,
+    /// The identifier of a specific return.
+    pub return_id: Option<String>,
+    /// Return type. Available values: - `REFUND`: Seller will issue a refund without return.
+    pub return_type: Option<String>,
+    /// Return status. Available values: - `RETURN_OR_REFUND_REQUEST_PENDING`: Buyer has initiated a return or refund request.
+    pub return_status: Option<String>,
+    /// Arbitration status. Available values: - `IN_PROGRESS`: The TikTok Shop platform operator is processing arbitration and may request additional information from the seller.
+    pub arbitration_status: Option<String>,
+    /// Return initiation role. Available values: - `BUYER` - `SELLER` - `OPERATOR` : TikTok Shop platform operator. - `SYSTEM`: TikTok Shop system. Please see "API overview" to learn more about roles.
+    pub role: Option<String>,
+    /// Machine-readable reason code for the return. Use `return_reason_text` for localized display text.
+    pub return_reason: Option<String>,
+    /// Reason for return, in localized text. You can change language using the locale request parameter.
+    pub return_reason_text: Option<String>,
+    /// The shipment method selected by the buyer for sending the item(s) back to the seller.
+    pub shipment_type: Option<String>,
+    /// The handover method buyer chooses to use when returning item(s) to seller using platform's shipping service. - `DROP_OFF`: buyer will drop off the item(s) at courier - `PICKUP`: buyer is scheduling a pick up service offered by the courier.
+    pub handover_method: Option<String>,
+    /// The tracking number of parcels when buyer returns the item(s).
+    pub return_tracking_number: Option<String>,
+    /// The provider name of parcel when buyer returns the item(s).
+    pub return_provider_name: Option<String>,
+    /// The provider ID of parcel when buyer returns the items.
+    pub return_provider_id: Option<String>,
+    /// The previous return ID the current return order is edited from.
+    pub pre_return_id: Option<String>,
+    /// The next return ID the current return order is edited to.
+    pub next_return_id: Option<String>,
+    /// Indicates whether the buyer may keep the item(s). This field is returned as `true` for replacement requests and is omitted for other return types.
+    pub can_buyer_keep_item: Option<bool>,
+    /// The time when the return was last updated, as a Unix timestamp in seconds.
+    pub update_time: Option<i64>,
+    /// Seller's next action and deadline.
+    pub seller_next_action_response: Option<Vec<NextAction>>,
+    /// The time when the return was created, as a Unix timestamp in seconds.
+    pub create_time: Option<i64>,
+    /// Return order lines items.
+    pub return_line_items: Option<Vec<ReturnOrderReturnLineItem>>,
+    /// Discount refund details.
+    pub discount_amount: Option<Vec<DiscountAmount>>,
+    /// The return shipping fee details.
+    pub shipping_fee_amount: Option<Vec<ShippingFeeAmount>>,
+    /// Not described in the official docs.
+    pub refund_amount: Option<RefundAmount>,
+    /// The type of return shipping document selected by the buyer. Available values: - `SHIPPING_LABEL` - `QR_CODE` - QR Code with Box - `QR_CODE_NBNL` - QR Code with No Box No Label
+    pub return_shipping_document_type: Option<String>,
+    /// Return method: - `SELLER_SHIPPED`: Seller offers the return shipping service. - `BUYER_SHIPPED`: Buyer offers the return shipping service. - `PLATFORM_SHIPPED`: TikTok Shop offers the return shipping service.
+    pub return_method: Option<String>,
+    /// This field will return true if the buyer is asking to combine multiple returns into one return package.
+    pub is_combined_return: Option<bool>,
+    /// If `is_combined_return` is `true`, this field will return the `combined_return_id` associated with the combined return.
+    pub combined_return_id: Option<String>,
+    /// Seller proposed return type: - `PARTIAL_REFUND`
+    pub seller_proposed_return_type: Option<String>,
+    /// Not described in the official docs.
+    pub partial_refund: Option<Gmv>,
+    /// Only return this field when seller initiated the partial refund. Available values: - `TRUE`: Buyer reject the seller partial refund offer. - `FALSE`: Buyer accept the seller partial refund offer or awaiting buyer response.
+    pub buyer_rejected_partial_refund: Option<bool>,
+    /// Not described in the official docs.
+    pub return_warehouse_address: Option<ReturnWarehouseAddress>,
+    /// If the return hit the quick refund strategy, the seller cannot reject the received package
+    pub is_quick_refund: Option<bool>,
+}
+::shop_api::object!(
+    ReturnOrder { order_id, return_id, return_type, return_status, arbitration_status,
+    role, return_reason, return_reason_text, shipment_type, handover_method,
+    return_tracking_number, return_provider_name, return_provider_id, pre_return_id,
+    next_return_id, can_buyer_keep_item, update_time, seller_next_action_response,
+    create_time, return_line_items, discount_amount, shipping_fee_amount, refund_amount,
+    return_shipping_document_type, return_method, is_combined_return, combined_return_id,
+    seller_proposed_return_type, partial_refund, buyer_rejected_partial_refund,
+    return_warehouse_address, is_quick_refund }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CreateTime {
+    /// Inclusive lower bound (Unix seconds).
+    pub min_unix_time_inclusive: Option<i64>,
+    /// Exclusive upper bound (Unix seconds).
+    pub max_unix_time_exclusive: Option<i64>,
+}
+::shop_api::object!(CreateTime { min_unix_time_inclusive, max_unix_time_exclusive });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Time {
+    /// Not described in the official docs.
+    pub create_time: Option<CreateTime>,
+    /// Not described in the official docs.
+    pub update_time: Option<CreateTime>,
+}
+::shop_api::object!(Time { create_time, update_time });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Filters {
+    /// Restricts results to the specified aftersales requests. Each ID must be a base-10 integer string that fits in a signed 64-bit integer.
+    pub aftersales_request_ids: Option<Vec<String>>,
+    /// Restricts results to the specified aftersales request statuses. Possible values: - `INIT` - `PENDING_REQUEST_REVIEW` - `REQUEST_REVIEW_COMPLETED`
+    pub aftersales_request_statuses: Option<Vec<String>>,
+    /// Restricts results to aftersales request data which includes at least one sku return request with a given type. Possible values: - `REFUND` - `RETURN_AND_REFUND` - `REPLACEMENT` - `EXCHANGE`
+    pub return_types: Option<Vec<String>>,
+    /// Restricts results to aftersales requests that contain at least one SKU return request for a specified main (forward) order. Each main order ID must be a base-10 integer string that fits in a signed 64-bit integer.
+    pub main_order_ids: Option<Vec<String>>,
+    /// Restricts results to aftersales requests that contain at least one SKU return request for a specified buyer. Each buyer ID must be a base-10 integer string that fits in a signed 64-bit integer.
+    pub buyer_ids: Option<Vec<String>>,
+    /// Not described in the official docs.
+    pub time: Option<Time>,
+}
+::shop_api::object!(
+    Filters { aftersales_request_ids, aftersales_request_statuses, return_types,
+    main_order_ids, buyer_ids, time }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Sort {
+    /// Name of the field used for sorting. Possible values: - `CREATE_TIME` - `UPDATE_TIME`
+    pub sort_field: Option<String>,
+    /// Sort direction. Possible values: - `ASC` - `DESC`
+    pub sort_order: Option<String>,
+}
+::shop_api::object!(Sort { sort_field, sort_order });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Pagination {
+    /// Number of records to return per page. Minimum: 1. Maximum: 100.
+    pub page_size: Option<i64>,
+    /// Identifies the page to retrieve.
+    pub page_token: Option<String>,
+}
+::shop_api::object!(Pagination { page_size, page_token });
+/// List of items associated with this aftersales request. This field is returned only when `LINE_ITEMS` is included in `whitelisted_data_fields` and matching item data is available.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LineItem {
+    /// Unique identifier for this item in the return. In the case of virtual bundle, this is corresponds to the id of the original parent item bundle.
+    pub return_line_item_id: Option<String>,
+    /// Unique identifier for this item in the return. In the case of virtual bundle, this is corresponds to the id of the current child item being returned.
+    pub sub_return_line_item_id: Option<String>,
+    /// SKU identifier associated with this item (for product details).
+    pub sku_id: Option<String>,
+    /// Identifier of the associated main (forward) order.
+    pub main_order_id: Option<String>,
+    /// Identifier of the associated SKU-level, sub return request.
+    pub sku_return_request_id: Option<String>,
+}
+::shop_api::object!(
+    LineItem { return_line_item_id, sub_return_line_item_id, sku_id, main_order_id,
+    sku_return_request_id }
+);
+/// Return order lines items.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SkuReturnRequestReturnLineItem {
+    /// Return order line ID.
+    pub return_line_item_id: Option<String>,
+    /// Order line ID.
+    pub order_line_item_id: Option<String>,
+    /// SKU ID.
+    pub sku_id: Option<String>,
+    /// SKU name.
+    pub sku_name: Option<String>,
+    /// Not described in the official docs.
+    pub product_image: Option<SizedImage>,
+    /// Product name.
+    pub product_name: Option<String>,
+    /// SKU name defined by seller.
+    pub seller_sku: Option<String>,
+    /// Not described in the official docs.
+    pub refund_amount: Option<RefundAmount>,
+    /// Return sub order lines items. Sub items represent skus that belong to a "virtual bundle" that has been defined by a seller. The sub_items will include all relevant information about each item that is a part of the virtual bundle.
+    pub return_sub_line_items: Option<Vec<ReturnSubLineItem>>,
+}
+::shop_api::object!(
+    SkuReturnRequestReturnLineItem { return_line_item_id, order_line_item_id, sku_id,
+    sku_name, product_image, product_name, seller_sku, refund_amount,
+    return_sub_line_items }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Discount {
+    /// The refund amount of platform discount.
+    pub product_platform_discount: Option<String>,
+    /// The refund amount of product seller discount.
+    pub product_seller_discount: Option<String>,
+    /// The refund amount of shipping fee platform discount.
+    pub shipping_fee_platform_discount: Option<String>,
+    /// The refund amount of shipping fee seller discount.
+    pub shipping_fee_seller_discount: Option<String>,
+}
+::shop_api::object!(
+    Discount { product_platform_discount, product_seller_discount,
+    shipping_fee_platform_discount, shipping_fee_seller_discount }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShippingFee {
+    /// The amount of return shipping fee seller paid.
+    pub seller_paid_return_shipping_fee_amount: Option<String>,
+    /// The amount of return shipping fee buyer paid.
+    pub buyer_paid_return_shipping_fee_amount: Option<String>,
+    /// The amount of return shipping fee platform paid.
+    pub platform_paid_return_shipping_fee_amount: Option<String>,
+}
+::shop_api::object!(
+    ShippingFee { seller_paid_return_shipping_fee_amount,
+    buyer_paid_return_shipping_fee_amount, platform_paid_return_shipping_fee_amount }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PartialRefundAmount {
+    /// Partial refund amount. When `decision` is `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, this field is required and must be a numeric string representing an amount greater than 0.
+    pub partial_refund_total: Option<String>,
+    /// Currency of the partial refund amount. When `decision` is `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, this field is required and must match the return order's currency.
+    pub currency: Option<String>,
+}
+::shop_api::object!(PartialRefundAmount { partial_refund_total, currency });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PriceDetail {
+    /// Ignore this field. It is not yet supported.
+    pub currency: Option<String>,
+    /// Ignore this field. It is not yet supported.
+    pub refund_total: Option<String>,
+    /// Ignore this field. It is not yet supported.
+    pub refund_subtotal: Option<String>,
+    /// Ignore this field. It is not yet supported.
+    pub refund_shipping_fee: Option<String>,
+    /// Ignore this field. It is not yet supported.
+    pub refund_tax: Option<String>,
+}
+::shop_api::object!(
+    PriceDetail { currency, refund_total, refund_subtotal, refund_shipping_fee,
+    refund_tax }
+);
+/// Ignore this field. It is not yet supported.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExchangeOrderLine {
+    /// Ignore this field. It is not yet supported.
+    pub order_line_id: Option<String>,
+    /// Ignore this field. It is not yet supported.
+    pub sku_id: Option<String>,
+    /// Ignore this field. It is not yet supported.
+    pub sku_name: Option<String>,
+    /// Ignore this field. It is not yet supported.
+    pub product_name: Option<String>,
+    /// Ignore this field. It is not yet supported.
+    pub seller_sku_name: Option<String>,
+    /// Not described in the official docs.
+    pub product_image: Option<SizedImage>,
+    /// Not described in the official docs.
+    pub price_detail: Option<PriceDetail>,
+}
+::shop_api::object!(
+    ExchangeOrderLine { order_line_id, sku_id, sku_name, product_name, seller_sku_name,
+    product_image, price_detail }
+);
+/// SKU-level sub return requests associated with this aftersales request, also known as reverse orders or return requests.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SkuReturnRequestInfo {
+    /// TikTok Shop main order ID associated with this SKU return request.
+    pub order_id: Option<String>,
+    /// The identifier of a specific return.
+    pub return_id: Option<String>,
+    /// Return type. Available values: - `REFUND`: Seller will issue a refund without return.
+    pub return_type: Option<String>,
+    /// Return status. Available values: - `RETURN_OR_REFUND_REQUEST_PENDING`: Buyer has initiated a return or refund request.
+    pub return_status: Option<String>,
+    /// Arbitration status. Available values: - `IN_PROGRESS`: The TikTok Shop platform operator is processing arbitration and may request additional information from the seller.
+    pub arbitration_status: Option<String>,
+    /// Return initiation role. Available values: - `BUYER` - `SELLER` - `OPERATOR` : TikTok Shop platform operator. - `SYSTEM`: TikTok Shop system. Please see "API overview" to learn more about roles.
+    pub role: Option<String>,
+    /// Machine-readable reason code for the return. Use `return_reason_text` for localized display text.
+    pub return_reason: Option<String>,
+    /// Reason for return, in localized text. You can change language using the locale request parameter.
+    pub return_reason_text: Option<String>,
+    /// Seller's next action and deadline.
+    pub seller_next_action_response: Option<Vec<NextAction>>,
+    /// The shipment method selected by the buyer for sending the item(s) back to the seller.
+    pub shipment_type: Option<String>,
+    /// The handover method buyer chooses to use when returning item(s) to seller using platform's shipping service. - `DROP_OFF`: buyer will drop off the item(s) at courier - `PICKUP`: buyer is scheduling a pick up service offered by the courier.
+    pub handover_method: Option<String>,
+    /// The tracking number of parcels when buyer returns the item(s).
+    pub return_tracking_number: Option<String>,
+    /// The provider name of parcel when buyer returns the item(s).
+    pub return_provider_name: Option<String>,
+    /// The provider ID of parcel when buyer returns the items.
+    pub return_provider_id: Option<String>,
+    /// The previous return ID the current return order is edited from.
+    pub pre_return_id: Option<String>,
+    /// The next return ID the current return order is edited to.
+    pub next_return_id: Option<String>,
+    /// Not described in the official docs.
+    pub refund_amount: Option<RefundAmount>,
+    /// Return order lines items.
+    pub return_line_items: Option<Vec<SkuReturnRequestReturnLineItem>>,
+    /// The time when the return was created, as a Unix timestamp in seconds.
+    pub create_time: Option<i64>,
+    /// The time when the return was last updated, as a Unix timestamp in seconds.
+    pub update_time: Option<i64>,
+    /// Not described in the official docs.
+    pub discount: Option<Discount>,
+    /// Not described in the official docs.
+    pub shipping_fee: Option<ShippingFee>,
+    /// Indicates whether the buyer may keep the item(s). This field is returned as `true` for replacement requests and is omitted for other return types.
+    pub buyer_keep_item: Option<bool>,
+    /// The type of return shipping document selected by the buyer. Available values: - `SHIPPING_LABEL` - `QR_CODE` - QR Code with Box - `QR_CODE_NBNL` - QR Code with No Box No Label
+    pub return_shipping_document_type: Option<String>,
+    /// Return method: - `SELLER_SHIPPED`: Seller offers the return shipping service. - `BUYER_SHIPPED`: Buyer offers the return shipping service. - `PLATFORM_SHIPPED`: TikTok Shop offers the return shipping service.
+    pub return_method: Option<String>,
+    /// This field will return true if the buyer is asking to combine multiple returns into one return package.
+    pub is_combined_return: Option<bool>,
+    /// If `is_combined_return` is `true`, this field will return the `combined_return_id` associated with the combined return.
+    pub combined_return_id: Option<String>,
+    /// Seller proposed return type: - `PARTIAL_REFUND`
+    pub seller_proposed_return_type: Option<String>,
+    /// Not described in the official docs.
+    pub partial_refund_amount: Option<PartialRefundAmount>,
+    /// Only return this field when seller initiated the partial refund. Available values: - `TRUE`: Buyer reject the seller partial refund offer. - `FALSE`: Buyer accept the seller partial refund offer or awaiting buyer response.
+    pub buyer_rejected_partial_refund: Option<bool>,
+    /// Not described in the official docs.
+    pub return_warehouse_address: Option<ReturnWarehouseAddress>,
+    /// Ignore this field. It is not yet supported.
+    pub exchange_order_lines: Option<Vec<ExchangeOrderLine>>,
+    /// Ignore this field. It is not yet supported.
+    pub reshipment_order_id: Option<String>,
+    /// If the return hit the quick refund strategy, the seller cannot reject the received package
+    pub is_quick_refund: Option<bool>,
+    /// Deprecated. Do not use this field.
+    pub return_sub_line_items: Option<Vec<ReturnSubLineItem>>,
+}
+::shop_api::object!(
+    SkuReturnRequestInfo { order_id, return_id, return_type, return_status,
+    arbitration_status, role, return_reason, return_reason_text,
+    seller_next_action_response, shipment_type, handover_method, return_tracking_number,
+    return_provider_name, return_provider_id, pre_return_id, next_return_id,
+    refund_amount, return_line_items, create_time, update_time, discount, shipping_fee,
+    buyer_keep_item, return_shipping_document_type, return_method, is_combined_return,
+    combined_return_id, seller_proposed_return_type, partial_refund_amount,
+    buyer_rejected_partial_refund, return_warehouse_address, exchange_order_lines,
+    reshipment_order_id, is_quick_refund, return_sub_line_items }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnMerchandiseAuthorization {
+    /// Unique identifier for this RMA data.
+    pub id: Option<String>,
+    /// Identifier of the associated physical return package.
+    pub package_id: Option<String>,
+    /// Identifier of the parent aftersales request.
+    pub aftersales_request_id: Option<String>,
+    /// The current state of this RMA data. Possible values: - `INIT` - `AWAITING_BUYER_RETURN` - `RETURN_IN_TRANSIT` - `PENDING_PACKAGE_REVIEW` - `PACKAGE_REVIEW_COMPLETED`
+    pub status: Option<String>,
+    /// List of items associated with this return merchandise authorization (RMA).
+    pub line_items: Option<Vec<LineItem>>,
+}
+::shop_api::object!(
+    ReturnMerchandiseAuthorization { id, package_id, aftersales_request_id, status,
+    line_items }
+);
+/// List of aftersales requests matching the filters. This field is omitted when no aftersales requests match.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AftersalesRequestInfo {
+    /// Unique identifier for this aftersales request.
+    pub id: Option<String>,
+    /// List of items associated with this aftersales request. This field is returned only when `LINE_ITEMS` is included in `whitelisted_data_fields` and matching item data is available.
+    pub line_items: Option<Vec<LineItem>>,
+    /// Current state of this aftersales request. Possible values: - `INIT` - `PENDING_REQUEST_REVIEW` - `REQUEST_REVIEW_COMPLETED`
+    pub status: Option<String>,
+    /// SKU-level sub return requests associated with this aftersales request, also known as reverse orders or return requests.
+    pub sku_return_requests: Option<Vec<SkuReturnRequestInfo>>,
+    /// Not described in the official docs.
+    pub return_merchandise_authorizations: Option<Vec<ReturnMerchandiseAuthorization>>,
+}
+::shop_api::object!(
+    AftersalesRequestInfo { id, line_items, status, sku_return_requests,
+    return_merchandise_authorizations }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SearchReturnMerchandiseAuthorizationsFilters {
+    /// Restricts results to the specified RMA records. Each RMA ID must be a base-10 integer string that fits in a signed 64-bit integer.
+    pub rma_ids: Option<Vec<String>>,
+    /// Restricts results to the specified packages. Each package ID must be a base-10 integer string that fits in a signed 64-bit integer.
+    pub package_ids: Option<Vec<String>>,
+    /// Restricts results to the specified RMA data statuses. Possible values: - `INIT` - `AWAITING_BUYER_RETURN` - `RETURN_IN_TRANSIT` - `PENDING_PACKAGE_REVIEW` - `PACKAGE_REVIEW_COMPLETED`
+    pub statuses: Option<Vec<String>>,
+    /// Restricts results to the specified aftersales requests. Each ID must be a base-10 integer string that fits in a signed 64-bit integer.
+    pub aftersales_request_ids: Option<Vec<String>>,
+    /// Restricts results to the specified main (forward) order IDs.
+    pub main_order_ids: Option<Vec<String>>,
+    /// Not described in the official docs.
+    pub time: Option<Time>,
+}
+::shop_api::object!(
+    SearchReturnMerchandiseAuthorizationsFilters { rma_ids, package_ids, statuses,
+    aftersales_request_ids, main_order_ids, time }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SearchReturnMerchandiseAuthorizationsReturnMerchandiseAuthorization {
+    /// Unique identifier for this RMA data.
+    pub id: Option<String>,
+    /// Identifier of the associated physical return package.
+    pub package_id: Option<String>,
+    /// Identifier of the parent aftersales request.
+    pub aftersales_request_id: Option<String>,
+    /// The current state of this RMA data. Possible values: - `INIT` - `AWAITING_BUYER_RETURN` - `RETURN_IN_TRANSIT` - `PENDING_PACKAGE_REVIEW` - `PACKAGE_REVIEW_COMPLETED`
+    pub status: Option<String>,
+    /// Item units expected in this return package. This field is returned only when `LINE_ITEMS` is included in `whitelisted_data_fields` and matching item data is available.
+    pub line_items: Option<Vec<LineItem>>,
+    /// SKU-level sub return requests associated with this RMA. This field is returned only when `SKU_RETURN_REQUESTS` is included in `whitelisted_data_fields` and matching data is available.
+    pub sku_return_requests: Option<Vec<SkuReturnRequestInfo>>,
+}
+::shop_api::object!(
+    SearchReturnMerchandiseAuthorizationsReturnMerchandiseAuthorization { id, package_id,
+    aftersales_request_id, status, line_items, sku_return_requests }
+);
+/// Images provided by the seller to support the decision. For `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, a maximum of 6 images is allowed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Image {
+    /// Image ID.
+    pub image_id: String,
+    /// MIME type.
+    pub mime_type: Option<String>,
+    /// Image height. Unit: px
+    pub height: Option<i64>,
+    /// Image width. Unit: px
+    pub width: Option<i64>,
+}
+::shop_api::object!(Image { image_id, mime_type, height, width });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PartialRefundAmountRange {
+    /// The minimum partial refund amount the seller may offer.
+    pub min_amount: Option<String>,
+    /// The maximum partial refund amount the seller may offer.
+    pub max_amount: Option<String>,
+    /// The currency of the partial refund amount range, matching the currency of the current return request.
+    pub currency: Option<String>,
+}
+::shop_api::object!(PartialRefundAmountRange { min_amount, max_amount, currency });
+/// The list of candidate review decisions for this line item.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LineItemDecision {
+    /// Seller review decision evaluated for this line item.
+    pub decision: Option<String>,
+    /// Whether this decision is currently eligible for the line item. When `false`, `ineligible_code` and `ineligible_reason` explain why the decision is ineligible; these fields are omitted when `true`.
+    pub eligible: Option<bool>,
+    /// The reason code for an ineligible decision.
+    pub ineligible_code: Option<i64>,
+    /// The reason for an ineligible decision.
+    pub ineligible_reason: Option<String>,
+    /// Rejection reasons, if available, for this eligible decision. Each item contains a machine-readable name and display text.
+    pub available_reject_reasons: Option<Vec<AvailableRejectReason>>,
+    /// Not described in the official docs.
+    pub partial_refund_amount_range: Option<PartialRefundAmountRange>,
+}
+::shop_api::object!(
+    LineItemDecision { decision, eligible, ineligible_code, ineligible_reason,
+    available_reject_reasons, partial_refund_amount_range }
+);
+/// Line items to which the returned decisions apply.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AvailableReviewDecisionsLineItem {
+    /// Unique identifier for this item in the return. In the case of virtual bundle, this corresponds to the id of the original parent item bundle.
+    pub return_line_item_id: Option<String>,
+    /// Unique identifier for this item in the return. In the case of virtual bundle, this corresponds to the id of the current child item being returned.
+    pub sub_return_line_item_id: Option<String>,
+    /// The list of candidate review decisions for this line item.
+    pub decisions: Option<Vec<LineItemDecision>>,
+}
+::shop_api::object!(
+    AvailableReviewDecisionsLineItem { return_line_item_id, sub_return_line_item_id,
+    decisions }
+);
+/// Line items for which this decision applies. Decision details apply to each line item individually (e.g. a partial refund amount of $1.00 for 3 line items will result in a total partial refund amount of $3.00).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LineItemDecisionLineItem {
+    /// Unique identifier for this item in the return. In the case of virtual bundle, this corresponds to the id of the original parent item bundle.
+    pub return_line_item_id: String,
+    /// Unique identifier for this item in the return. In the case of virtual bundle, this corresponds to the id of the current child item being returned.
+    pub sub_return_line_item_id: Option<String>,
+}
+::shop_api::object!(
+    LineItemDecisionLineItem { return_line_item_id, sub_return_line_item_id }
+);
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AlternativeSolutionDetails {
+    /// Proposed refund amount.
+    pub partial_refund_amount: Option<String>,
+    /// Currency of the refund amount (ISO 4217). Must match the currency of the forward order.
+    pub currency: Option<String>,
+}
+::shop_api::object!(AlternativeSolutionDetails { partial_refund_amount, currency });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Media {
+    /// Image URI obtained from the [Upload Product Image](https://partner.tiktokshop.com/docv2/page/6509df95defece02be598a22) API.
+    pub uri: Option<String>,
+    /// MIME type of the media (such as image/jpeg).
+    pub mime_type: Option<String>,
+}
+::shop_api::object!(Media { uri, mime_type });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Reason {
+    /// Seller's reason for rejecting the aftersales request.
+    pub reason_id: Option<String>,
+    /// Additional explanation for the decision.
+    pub text: Option<String>,
+    /// Not described in the official docs.
+    pub media: Option<Media>,
+}
+::shop_api::object!(Reason { reason_id, text, media });
+/// Decisions applied at the line item level.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AftersalesRequestDecisionLineItemDecision {
+    /// Line items for which this decision applies. Decision details apply to each line item individually (e.g. a partial refund amount of $1.00 for 3 line items will result in a total partial refund amount of $3.00).
+    pub line_items: Vec<LineItemDecisionLineItem>,
+    /// Action/decision to be applied. Possible values: - `APPROVE_REQUEST` - `APPROVE_RETURN_PACKAGE` - `REJECT_REQUEST` - `REJECT_RETURN_PACKAGE` - `REFUND_INSTEAD` - `OFFER_PARTIAL_REFUND` - `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`...
+    pub action: String,
+    /// Not described in the official docs.
+    pub alternative_solution_details: Option<AlternativeSolutionDetails>,
+    /// Not described in the official docs.
+    pub reason: Option<Reason>,
+}
+::shop_api::object!(
+    AftersalesRequestDecisionLineItemDecision { line_items, action,
+    alternative_solution_details, reason }
+);
+/// Decisions to apply to aftersales requests.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AftersalesRequestDecision {
+    /// Identifies the object upon which this decision is made.
+    pub request_id: String,
+    /// Decisions applied at the line item level.
+    pub line_item_decisions: Vec<AftersalesRequestDecisionLineItemDecision>,
+    /// Type of identifier provided in request_id. Possible values: - `AFTERSALES` - `RMA`
+    pub request_id_type: Option<String>,
+    /// The timestamp at which the decision/action was made (in unix seconds).
+    pub action_unix_time: Option<i64>,
+    /// The idempotency key is a unique value generated by the client which the server uses to recognize the same request.
+    pub idempotency_key: Option<String>,
+}
+::shop_api::object!(
+    AftersalesRequestDecision { request_id, line_item_decisions, request_id_type,
+    action_unix_time, idempotency_key }
+);
 /// Request of `return_refund.search_returns` (`POST /return_refund/202309/returns/search`): Search returns and refunds by status, type, order, buyer and time. — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab69edefece02be70785b)
+///
+/// **Deprecated.** Version 202602 replaces this one: use return_refund.search_returns_202602. Use `return_refund.search_returns_202602` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundSearchReturnsRequest {
     /// Returns per page, 10-50 (default 10).
@@ -492,7 +1296,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundSearchReturnsRequest {
         "return_refund.search_returns" Post "/return_refund/202309/returns/search"
         "Search returns and refunds by status, type, order, buyer and time."
         "https://partner.tiktokshop.com/docv2/page/650ab69edefece02be70785b"[IDEMPOTENT]
-        false true[] cursor "page_token" "next_page_token" "return_orders" "total_count"
+        true true[] cursor "page_token" "next_page_token" "return_orders" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -517,6 +1321,8 @@ impl ::shop_api::runtime::Paginated for ReturnRefundSearchReturnsRequest {
     }
 }
 /// Request of `return_refund.search_cancellations` (`POST /return_refund/202309/cancellations/search`): Search order cancellation requests by status, type, order, buyer and time. — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab68bc16ffe02b8f2ea41)
+///
+/// **Deprecated.** Version 202602 replaces this one: use return_refund.search_cancellations_202602. Use `return_refund.search_cancellations_202602` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundSearchCancellationsRequest {
     /// Cancellations per page, 1-50 (default 10).
@@ -575,7 +1381,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundSearchCancellationsRequest 
         "/return_refund/202309/cancellations/search"
         "Search order cancellation requests by status, type, order, buyer and time."
         "https://partner.tiktokshop.com/docv2/page/650ab68bc16ffe02b8f2ea41"[IDEMPOTENT]
-        false true[] cursor "page_token" "next_page_token" "cancellations" "total_count"
+        true true[] cursor "page_token" "next_page_token" "cancellations" "total_count"
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -643,6 +1449,8 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundApproveReturnRequest {
     }
 }
 /// Request of `return_refund.reject_return` (`POST /return_refund/202309/returns/{return_id}/reject`): Reject a return or refund request, with a reason. — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab6d14a0bb702c06faec4)
+///
+/// **Deprecated.** Version 202606 replaces this one: use return_refund.reject_return_202606. Use `return_refund.reject_return_202606` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundRejectReturnRequest {
     /// The return. Required.
@@ -672,7 +1480,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundRejectReturnRequest {
         "return_refund.reject_return" Post
         "/return_refund/202309/returns/{return_id}/reject"
         "Reject a return or refund request, with a reason."
-        "https://partner.tiktokshop.com/docv2/page/650ab6d14a0bb702c06faec4"[] false
+        "https://partner.tiktokshop.com/docv2/page/650ab6d14a0bb702c06faec4"[] true
         false["return_id" "decision" "reject_reason"]
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
@@ -837,6 +1645,8 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundRejectReasonsRequest {
     }
 }
 /// Request of `return_refund.aftersale_eligibility` (`GET /return_refund/202309/orders/{order_id}/aftersale_eligibility`): Check which aftersale requests (cancel, refund, return) are possible for an order. — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab645c16ffe02b8f2e1c1)
+///
+/// **Deprecated.** Version 202602 replaces this one: use return_refund.aftersale_eligibility_202602. Use `return_refund.aftersale_eligibility_202602` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundAftersaleEligibilityRequest {
     /// The order. Required.
@@ -862,7 +1672,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundAftersaleEligibilityRequest
         "/return_refund/202309/orders/{order_id}/aftersale_eligibility"
         "Check which aftersale requests (cancel, refund, return) are possible for an order."
         "https://partner.tiktokshop.com/docv2/page/650ab645c16ffe02b8f2e1c1"[IDEMPOTENT]
-        false true["order_id"]
+        true true["order_id"]
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("initiate_aftersale_user", &self.initiate_aftersale_user);
@@ -877,6 +1687,8 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundAftersaleEligibilityRequest
     }
 }
 /// Request of `return_refund.cancel_order` (`POST /return_refund/202309/cancellations`): Cancel an order on behalf of a seller. — [official documentation](https://partner.tiktokshop.com/docv2/page/650aecb64a0bb702c076b03d)
+///
+/// **Deprecated.** Version 202602 replaces this one: use return_refund.cancel_order_202602. Use `return_refund.cancel_order_202602` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundCancelOrderRequest {
     /// TikTok Shop order id Required.
@@ -905,11 +1717,13 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundCancelOrderRequest {
         ReturnRefundCancelOrderResponse, super::super::Tiktok, "tiktok" "return_refund"
         "return_refund.cancel_order" Post "/return_refund/202309/cancellations"
         "Cancel an order on behalf of a seller."
-        "https://partner.tiktokshop.com/docv2/page/650aecb64a0bb702c076b03d"[] false
+        "https://partner.tiktokshop.com/docv2/page/650aecb64a0bb702c076b03d"[] true
         true["order_id" "cancel_reason"]
     );
 }
 /// Request of `return_refund.calculate_refund` (`POST /return_refund/202309/refunds/calculate`): Check order refundable amounts. — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab630defece02be706871)
+///
+/// **Deprecated.** Version 202602 replaces this one: use return_refund.calculate_refund_202602. Use `return_refund.calculate_refund_202602` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundCalculateRefundRequest {
     /// TikTok Shop order id. Required.
@@ -944,10 +1758,12 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundCalculateRefundRequest {
         "return_refund" "return_refund.calculate_refund" Post
         "/return_refund/202309/refunds/calculate" "Check order refundable amounts."
         "https://partner.tiktokshop.com/docv2/page/650ab630defece02be706871"[IDEMPOTENT]
-        false true["order_id" "request_type" "reason_name"]
+        true true["order_id" "request_type" "reason_name"]
     );
 }
 /// Request of `return_refund.create_return` (`POST /return_refund/202309/returns`): Create return. — [official documentation](https://partner.tiktokshop.com/docv2/page/650ae5fc4a0bb702c075d05d)
+///
+/// **Deprecated.** Version 202602 replaces this one: use return_refund.create_return_202602. Use `return_refund.create_return_202602` instead.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundCreateReturnRequest {
     /// Idempotency Key
@@ -990,15 +1806,665 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundCreateReturnRequest {
         ReturnRefundCreateReturnResponse, super::super::Tiktok, "tiktok" "return_refund"
         "return_refund.create_return" Post "/return_refund/202309/returns"
         "Create return."
-        "https://partner.tiktokshop.com/docv2/page/650ae5fc4a0bb702c075d05d"[] false
+        "https://partner.tiktokshop.com/docv2/page/650ae5fc4a0bb702c075d05d"[] true
         true["order_id" "return_reason" "return_type"]
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("idempotency_key", &self.idempotency_key);
     }
 }
+/// Request of `return_refund.upload_return_shipping_information` (`POST /return_refund/202405/returns/shipping_documents`): Use this API to upload return shipping documents, tracking numbers, and carriers for buyers. — [official documentation](https://partner.tiktokshop.com/docv2/page/upload-return-shipping-information-202405)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundUploadReturnShippingInformationRequest {
+    /// Not described in the official docs. Required.
+    pub return_ids: Vec<String>,
+    /// Not described in the official docs. Values: RMA, SKU_RETURN_ORDER.
+    pub return_id_type: Option<String>,
+    /// The return shipping tracking number provided by the seller to the buyer. Required.
+    pub tracking_number: String,
+    /// The return shipping provider ID provided by the seller to the buyer. Required.
+    pub return_provider_id: String,
+    /// Return shipping label.
+    pub return_shipping_label: Option<String>,
+    /// Return QR code.
+    pub return_qr_code: Option<String>,
+}
+::shop_api::object!(
+    ReturnRefundUploadReturnShippingInformationRequest { @ query return_ids, @ query
+    return_id_type, tracking_number, return_provider_id, return_shipping_label,
+    return_qr_code }
+);
+/// Response data of `return_refund.upload_return_shipping_information` ([`ReturnRefundUploadReturnShippingInformationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/upload-return-shipping-information-202405)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundUploadReturnShippingInformationResponse {}
+::shop_api::object!(ReturnRefundUploadReturnShippingInformationResponse {});
+impl ::shop_api::runtime::ApiRequest
+for ReturnRefundUploadReturnShippingInformationRequest {
+    ::shop_api::endpoint!(
+        ReturnRefundUploadReturnShippingInformationResponse, super::super::Tiktok,
+        "tiktok" "return_refund" "return_refund.upload_return_shipping_information" Post
+        "/return_refund/202405/returns/shipping_documents"
+        "Use this API to upload return shipping documents, tracking numbers, and carriers for buyers."
+        "https://partner.tiktokshop.com/docv2/page/upload-return-shipping-information-202405"[MULTIPART]
+        false false["return_ids" "tracking_number" "return_provider_id"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("return_ids", &self.return_ids);
+        q.push("return_id_type", &self.return_id_type);
+    }
+}
+/// Request of `return_refund.decision_eligibility` (`GET /return_refund/202601/decision_eligibility`): Use this API to evaluate which seller decisions are currently allowed for the specified aftersales request. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-decision-eligibility-202601)
+///
+/// Use this API to evaluate which seller decisions are currently allowed for the specified aftersales request. The API returns one result per requested decision, including whether the decision is currently eligible and any rejection reasons that are applicable for an eligible reject decision.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundDecisionEligibilityRequest {
+    /// Not described in the official docs. Required.
+    pub return_or_cancel_id: String,
+    /// Not described in the official docs. Values: APPROVE_RECEIVED_PACKAGE, APPROVE_REFUND, APPROVE_REPLACEMENT, APPROVE_REQUEST_CANCEL, APPROVE_RETURN, DIRECT_REFUND, ISSUE_EXCHANGE_REFUND, ISSUE_REPLACEMENT_REFUND, REJECT_RECEIVED_PACKAGE, REJECT_REFUND, REJECT_REPLACEMENT, REJECT_REQUEST_CANCEL, REJECT_RETURN.
+    pub check_decisions: Option<Vec<String>>,
+    /// Not described in the official docs.
+    pub locale: Option<String>,
+}
+::shop_api::object!(
+    ReturnRefundDecisionEligibilityRequest { @ query return_or_cancel_id, @ query
+    check_decisions, @ query locale }
+);
+/// Response data of `return_refund.decision_eligibility` ([`ReturnRefundDecisionEligibilityRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-decision-eligibility-202601)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundDecisionEligibilityResponse {
+    /// The seller-decision eligibility results for the specified aftersales request.
+    pub decisions: Option<Vec<Decision>>,
+}
+::shop_api::object!(ReturnRefundDecisionEligibilityResponse { decisions });
+impl ::shop_api::runtime::ApiRequest for ReturnRefundDecisionEligibilityRequest {
+    ::shop_api::endpoint!(
+        ReturnRefundDecisionEligibilityResponse, super::super::Tiktok, "tiktok"
+        "return_refund" "return_refund.decision_eligibility" Get
+        "/return_refund/202601/decision_eligibility"
+        "Use this API to evaluate which seller decisions are currently allowed for the specified aftersales request."
+        "https://partner.tiktokshop.com/docv2/page/get-decision-eligibility-202601"[IDEMPOTENT]
+        false true["return_or_cancel_id"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("return_or_cancel_id", &self.return_or_cancel_id);
+        q.push("check_decisions", &self.check_decisions);
+        q.push("locale", &self.locale);
+    }
+}
+/// Request of `return_refund.cancel_order_202602` (`POST /return_refund/202602/cancellations`): Use this API to cancel an order on behalf of a seller. — [official documentation](https://partner.tiktokshop.com/docv2/page/cancel-order-202602)
+///
+/// Use this API to cancel an order on behalf of a seller. In the US and UK markets, when an item is out of stock, partial cancellation on the single item level is supported by this API.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundCancelOrder202602Request {
+    /// TikTok Shop order id Required.
+    pub order_id: String,
+    /// Reason for canceling the order. To obtain a reason for this order, call `GET /return_refund/202602/orders/{order_id}/aftersale_eligibility` with the same `order_id`, `initiate_aftersale_user=SELLER`, and `request_types=CANCEL`. Required.
+    pub cancel_reason: String,
+    /// List of SKU to cancel
+    pub skus: Option<Vec<Skus>>,
+    /// List of order line item IDs to cancel. In the US and UK markets, when an item is out of stock, partial cancellation at the individual item level is supported.
+    pub order_line_item_ids: Option<Vec<String>>,
+    /// List of order lines or sub-order lines to cancel.
+    pub order_line_list: Option<Vec<OrderLine>>,
+}
+::shop_api::object!(
+    ReturnRefundCancelOrder202602Request { order_id, cancel_reason, skus,
+    order_line_item_ids, order_line_list }
+);
+/// Response data of `return_refund.cancel_order_202602` ([`ReturnRefundCancelOrder202602Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/cancel-order-202602)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundCancelOrder202602Response {
+    /// The identifier of a specific order cancellation.
+    pub cancel_id: Option<String>,
+    /// The status of an order cancellation request. Available values: - `CANCELLATION_REQUEST_PENDING` - `CANCELLATION_REQUEST_SUCCESS` - `CANCELLATION_REQUEST_CANCEL` - `CANCELLATION_REQUEST_COMPLETE`
+    pub cancel_status: Option<String>,
+}
+::shop_api::object!(ReturnRefundCancelOrder202602Response { cancel_id, cancel_status });
+impl ::shop_api::runtime::ApiRequest for ReturnRefundCancelOrder202602Request {
+    ::shop_api::endpoint!(
+        ReturnRefundCancelOrder202602Response, super::super::Tiktok, "tiktok"
+        "return_refund" "return_refund.cancel_order_202602" Post
+        "/return_refund/202602/cancellations"
+        "Use this API to cancel an order on behalf of a seller."
+        "https://partner.tiktokshop.com/docv2/page/cancel-order-202602"[] false
+        true["order_id" "cancel_reason"]
+    );
+}
+/// Request of `return_refund.search_cancellations_202602` (`POST /return_refund/202602/cancellations/search`): Use this API to search and retrieve one or more order cancellations. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-cancellations-202602)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundSearchCancellations202602Request {
+    /// Not described in the official docs. Values: create_time, update_time.
+    pub sort_field: Option<String>,
+    /// Not described in the official docs. Values: ASC, DESC.
+    pub sort_order: Option<String>,
+    /// Not described in the official docs.
+    pub page_size: Option<String>,
+    /// Not described in the official docs.
+    pub page_token: Option<String>,
+    /// List of order cancellations IDs.
+    pub cancel_ids: Option<Vec<String>>,
+    /// List of TikTok Shop order IDs.
+    pub order_ids: Option<Vec<String>>,
+    /// List of TikTok Shop buyer user IDs.
+    pub buyer_user_ids: Option<Vec<String>>,
+    /// List of order cancellation types. Possible values: - `CANCEL`: Cancel by seller or system. - `BUYER_CANCEL`: Cancel by buyer. Need to be approved by seller or system.
+    pub cancel_types: Option<Vec<String>>,
+    /// List of order cancellation statuses. Possible values: - `CANCELLATION_REQUEST_PENDING` - `CANCELLATION_REQUEST_SUCCESS` - `CANCELLATION_REQUEST_CANCEL` - `CANCELLATION_REQUEST_COMPLETE` Please see "API Overview" for more information about...
+    pub cancel_status: Option<Vec<String>>,
+    /// Filter cancellations to show only orders that have been created after a specified date and time. Unix timestamp.
+    pub create_time_ge: Option<i64>,
+    /// Filter cancellations to show only orders that have been created before a specified date and time. Unix timestamp.
+    pub create_time_lt: Option<i64>,
+    /// Filter cancellations to show only orders that have been updated after a specified date and time. Unix timestamp.
+    pub update_time_ge: Option<i64>,
+    /// Filter cancellations to show only orders that have been updated before a specified date and time. Unix timestamp.
+    pub update_time_lt: Option<i64>,
+    /// The BCP-47 locale codes for displaying the order, delimited by commas. Default: en-US Refer to [Locale codes](678e3a47bae28f030a8c7523) for the list of supported locale codes.
+    pub locale: Option<String>,
+}
+::shop_api::object!(
+    ReturnRefundSearchCancellations202602Request { @ query sort_field, @ query
+    sort_order, @ query page_size, @ query page_token, cancel_ids, order_ids,
+    buyer_user_ids, cancel_types, cancel_status, create_time_ge, create_time_lt,
+    update_time_ge, update_time_lt, locale }
+);
+/// Response data of `return_refund.search_cancellations_202602` ([`ReturnRefundSearchCancellations202602Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-cancellations-202602)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundSearchCancellations202602Response {
+    /// List of order cancellations.
+    pub cancellations: Option<Vec<SearchCancellations202602Cancellation>>,
+    /// The number of cancellations that meet the query conditions.
+    pub total_count: Option<i64>,
+    /// An opaque token used to retrieve the next page of results. If this value is non- empty, provide it in the `page_token` parameter of the next request. An empty value indicates that there are no more results.
+    pub next_page_token: Option<String>,
+}
+::shop_api::object!(
+    ReturnRefundSearchCancellations202602Response { cancellations, total_count,
+    next_page_token }
+);
+impl ::shop_api::runtime::ApiRequest for ReturnRefundSearchCancellations202602Request {
+    ::shop_api::endpoint!(
+        ReturnRefundSearchCancellations202602Response, super::super::Tiktok, "tiktok"
+        "return_refund" "return_refund.search_cancellations_202602" Post
+        "/return_refund/202602/cancellations/search"
+        "Use this API to search and retrieve one or more order cancellations."
+        "https://partner.tiktokshop.com/docv2/page/search-cancellations-202602"[] false
+        true[] cursor "page_token" "next_page_token" "cancellations" "total_count"
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("sort_field", &self.sort_field);
+        q.push("sort_order", &self.sort_order);
+        q.push("page_size", &self.page_size);
+        q.push("page_token", &self.page_token);
+    }
+}
+impl ::shop_api::runtime::Paginated for ReturnRefundSearchCancellations202602Request {
+    type Item = SearchCancellations202602Cancellation;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.page_token = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.cancellations.unwrap_or_default(),
+            resp.next_page_token,
+            resp.total_count,
+        )
+    }
+}
+/// Request of `return_refund.aftersale_eligibility_202602` (`GET /return_refund/202602/orders/{order_id}/aftersale_eligibility`): Use this API to check whether a seller or buyer can initiate refund-only, return-and-refund, or cancellation requests for an order. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-aftersale-eligibility-202602)
+///
+/// Use this API to check whether a seller or buyer can initiate refund-only, return-and-refund, or cancellation requests for an order. The response groups eligibility by SKU, order line item, and aftersale request type.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundAftersaleEligibility202602Request {
+    /// Not described in the official docs. Required.
+    pub order_id: String,
+    /// Not described in the official docs. Values: BUYER, SELLER.
+    pub initiate_aftersale_user: Option<String>,
+    /// Not described in the official docs. Values: CANCEL, REFUND, RETURN_AND_REFUND.
+    pub request_types: Option<Vec<String>>,
+}
+::shop_api::object!(
+    ReturnRefundAftersaleEligibility202602Request { @ path order_id, @ query
+    initiate_aftersale_user, @ query request_types }
+);
+/// Response data of `return_refund.aftersale_eligibility_202602` ([`ReturnRefundAftersaleEligibility202602Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-aftersale-eligibility-202602)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundAftersaleEligibility202602Response {
+    /// The eligible aftersale options for a given SKU.
+    pub sku_eligibility: Option<Vec<AftersaleEligibility202602SkuEligibility>>,
+}
+::shop_api::object!(ReturnRefundAftersaleEligibility202602Response { sku_eligibility });
+impl ::shop_api::runtime::ApiRequest for ReturnRefundAftersaleEligibility202602Request {
+    ::shop_api::endpoint!(
+        ReturnRefundAftersaleEligibility202602Response, super::super::Tiktok, "tiktok"
+        "return_refund" "return_refund.aftersale_eligibility_202602" Get
+        "/return_refund/202602/orders/{order_id}/aftersale_eligibility"
+        "Use this API to check whether a seller or buyer can initiate refund-only, return-and-refund, or cancellation requests for an order."
+        "https://partner.tiktokshop.com/docv2/page/get-aftersale-eligibility-202602"[IDEMPOTENT]
+        false true["order_id"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("initiate_aftersale_user", &self.initiate_aftersale_user);
+        q.push("request_types", &self.request_types);
+    }
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/return_refund/202602/orders/{}/aftersale_eligibility",
+                ::shop_api::runtime::path_segment(& self.order_id)
+            ),
+        )
+    }
+}
+/// Request of `return_refund.calculate_refund_202602` (`POST /return_refund/202602/refunds/calculate`): Use this API to estimate the refundable amount for a cancellation, refund, or return-and-refund request. — [official documentation](https://partner.tiktokshop.com/docv2/page/calculate-refund-202602)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundCalculateRefund202602Request {
+    /// TikTok Shop order id. Required.
+    pub order_id: String,
+    /// Request type - CANCEL - REFUND - RETURN_AND_REFUND Note: different request types are used for different aftersales scenarios. Required.
+    pub request_type: String,
+    /// Seller's reason for the selected cancellation, refund, or return-and-refund request. Required.
+    pub reason_name: String,
+    /// How buyer ships items to seller when in a return request, could be: - `PLATFORM` - `BUYER_ARRANGE`
+    pub shipment_type: Option<String>,
+    /// Which handover method buyer chooses to use when returning goods to seller by platform - `DROP_OFF`: buyer drops off the parcel in logistics service collect point. - `PICKUP`: logistics service picks up the buyer package.
+    pub handover_method: Option<String>,
+    /// TikTok Shop order line item IDs to include in the refund calculation. Do not provide non-empty values in both `order_line_item_ids` and `order_line_list` in the same request.
+    pub order_line_item_ids: Option<Vec<String>>,
+    /// skus
+    pub skus: Option<Vec<Skus>>,
+    /// Order lines to include in the refund calculation.
+    pub order_line_list: Option<Vec<OrderLine>>,
+}
+::shop_api::object!(
+    ReturnRefundCalculateRefund202602Request { order_id, request_type, reason_name,
+    shipment_type, handover_method, order_line_item_ids, skus, order_line_list }
+);
+/// Response data of `return_refund.calculate_refund_202602` ([`ReturnRefundCalculateRefund202602Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/calculate-refund-202602)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundCalculateRefund202602Response {
+    /// Not described in the official docs.
+    pub order_refund_amount: Option<OrderRefundAmount>,
+}
+::shop_api::object!(ReturnRefundCalculateRefund202602Response { order_refund_amount });
+impl ::shop_api::runtime::ApiRequest for ReturnRefundCalculateRefund202602Request {
+    ::shop_api::endpoint!(
+        ReturnRefundCalculateRefund202602Response, super::super::Tiktok, "tiktok"
+        "return_refund" "return_refund.calculate_refund_202602" Post
+        "/return_refund/202602/refunds/calculate"
+        "Use this API to estimate the refundable amount for a cancellation, refund, or return-and-refund request."
+        "https://partner.tiktokshop.com/docv2/page/calculate-refund-202602"[] false
+        true["order_id" "request_type" "reason_name"]
+    );
+}
+/// Request of `return_refund.create_return_202602` (`POST /return_refund/202602/returns`): Use this API to create a seller-initiated aftersales request for an order on behalf of the buyer. — [official documentation](https://partner.tiktokshop.com/docv2/page/create-return-202602)
+///
+/// Use this API to create a seller-initiated aftersales request for an order on behalf of the buyer. Supported request types are `REFUND` and `RETURN_AND_REFUND`. Before submitting the request, confirm that the order is eligible for the selected aftersales type and return method. After the request is created, use the relevant search, status, or review API to continue the aftersales workflow.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundCreateReturn202602Request {
+    /// Not described in the official docs.
+    pub idempotency_key: Option<String>,
+    /// Tiktok Shop order id Required.
+    pub order_id: String,
+    /// Seller's reason to create a return Required.
+    pub return_reason: String,
+    /// Which type to create: - REFUND - RETURN_AND_REFUND Required.
+    pub return_type: String,
+    /// Skus
+    pub skus: Option<Vec<Skus>>,
+    /// Specifies the order line IDs to include in the return request.
+    pub order_line_item_ids: Option<Vec<String>>,
+    /// Total refund amount to the buyer. The total refund amount can not exceed the refundable amount
+    pub refund_total: Option<String>,
+    /// Currency of the refund amount. It should be the same as the currency of the TikTok Shop order. Required when `refund_total` is provided.
+    pub currency: Option<String>,
+    /// Specifies the return shipping method the buyer uses to send items back to the seller in a return request. Supported values: - `PLATFORM` - `BUYER_ARRANGE`
+    pub shipment_type: Option<String>,
+    /// **Optional**. Only applicable when shipment_type is `PLATFORM`. Specifies the handover method the buyer uses to return the item through platform-supported shipping. Supported values: - `DROP_OFF` - `PICKUP`
+    pub handover_method: Option<String>,
+    /// Specifies the line items to include in the return request and supports bundle order splitting.
+    pub order_line_list: Option<Vec<OrderLine>>,
+}
+::shop_api::object!(
+    ReturnRefundCreateReturn202602Request { @ query idempotency_key, order_id,
+    return_reason, return_type, skus, order_line_item_ids, refund_total, currency,
+    shipment_type, handover_method, order_line_list }
+);
+/// Response data of `return_refund.create_return_202602` ([`ReturnRefundCreateReturn202602Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/create-return-202602)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundCreateReturn202602Response {
+    /// The identifier of a specific return request.
+    pub return_id: Option<String>,
+    /// Return status, available values: - RETURN_OR_REFUND_REQUEST_PENDING: Request is pending, needs to be approved by seller or platform - REFUND_OR_RETURN_REQUEST_REJECT: Seller rejected the request - AWAITING_BUYER_SHIP: Waiting buyer to ship...
+    pub return_status: Option<String>,
+}
+::shop_api::object!(ReturnRefundCreateReturn202602Response { return_id, return_status });
+impl ::shop_api::runtime::ApiRequest for ReturnRefundCreateReturn202602Request {
+    ::shop_api::endpoint!(
+        ReturnRefundCreateReturn202602Response, super::super::Tiktok, "tiktok"
+        "return_refund" "return_refund.create_return_202602" Post
+        "/return_refund/202602/returns"
+        "Use this API to create a seller-initiated aftersales request for an order on behalf of the buyer."
+        "https://partner.tiktokshop.com/docv2/page/create-return-202602"[] false
+        true["order_id" "return_reason" "return_type"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("idempotency_key", &self.idempotency_key);
+    }
+}
+/// Request of `return_refund.search_returns_202602` (`POST /return_refund/202602/returns/search`): Use this API to search returns by return ID, order ID, buyer, return type, return status, arbitration status, or create/update time window. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-returns-202602)
+///
+/// Use this API to search returns by return ID, order ID, buyer, return type, return status, arbitration status, or create/update time window. The response is paginated. To retrieve the next page, pass the previous `next_page_token` as `page_token` and keep all other filters and sorting unchanged.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundSearchReturns202602Request {
+    /// Not described in the official docs. Values: create_time, update_time.
+    pub sort_field: Option<String>,
+    /// Not described in the official docs. Values: ASC, DESC.
+    pub sort_order: Option<String>,
+    /// Not described in the official docs.
+    pub page_size: Option<String>,
+    /// Not described in the official docs.
+    pub page_token: Option<String>,
+    /// List of return IDs. Each ID must be a base-10 integer string that fits in a signed 64-bit integer.
+    pub return_ids: Option<Vec<String>>,
+    /// List of TikTok Shop order IDs. Each ID must be a base-10 integer string that fits in a signed 64-bit integer.
+    pub order_ids: Option<Vec<String>>,
+    /// List of TikTok Shop buyer user IDs. Each ID must be a base-10 integer string that fits in a signed 64-bit integer.
+    pub buyer_user_ids: Option<Vec<String>>,
+    /// List of return types. Available values: - `REFUND` - `RETURN_AND_REFUND` - `REPLACEMENT` - `EXCHANGE`
+    pub return_types: Option<Vec<String>>,
+    /// List of return status. Available values: - `RETURN_OR_REFUND_REQUEST_PENDING`: Buyer has initiated a return or refund request. Values: AWAITING_BUYER_RESPONSE, AWAITING_BUYER_SHIP, BUYER_SHIPPED_ITEM, EXCHANGE_REQUEST_CANCEL, EXCHANGE_REQUEST_COMPLETE, EXCHANGE_REQUEST_PENDING, EXCHANGE_REQUEST_REFUND_SUCCESS, REFUND_OR_RETURN_REQUEST_REJECT, REJECT_RECEIVE_PACKAGE, REPLACEMENT_REQUEST_CANCEL, REPLACEMENT_REQUEST_COMPLETE, REPLACEMENT_REQUEST_PENDING, REPLACEMENT_REQUEST_REFUND_SUCCESS, REPLACEMENT_REQUEST_REJECT, RETURN_OR_REFUND_REQUEST_CANCEL, RETURN_OR_REFUND_REQUEST_COMPLETE, RETURN_OR_REFUND_REQUEST_PENDING, RETURN_OR_REFUND_REQUEST_SUCCESS.
+    pub return_status: Option<Vec<String>>,
+    /// List of seller proposed return types. Available values: - `PARTIAL_REFUND`
+    pub seller_proposed_return_type: Option<Vec<String>>,
+    /// Filter returns to show only those that are created on or after the specified date and time.
+    pub create_time_ge: Option<i64>,
+    /// List of arbitration statuses. Available values: - `IN_PROGRESS`: The TikTok Shop platform operator is processing arbitration.
+    pub arbitration_status: Option<Vec<String>>,
+    /// Filter returns to show only those that are updated on or after the specified date and time.
+    pub update_time_ge: Option<i64>,
+    /// Filter returns to those updated before the specified time. Provide a Unix timestamp in seconds.
+    pub update_time_lt: Option<i64>,
+    /// The BCP-47 locale codes for displaying the returns, delimited by commas. Default: `en` Refer to [Locale codes](678e3a47bae28f030a8c7523) for the list of supported locale codes.
+    pub locale: Option<String>,
+    /// Filter returns to those created before the specified time. Provide a Unix timestamp in seconds.
+    pub create_time_lt: Option<i64>,
+}
+::shop_api::object!(
+    ReturnRefundSearchReturns202602Request { @ query sort_field, @ query sort_order, @
+    query page_size, @ query page_token, return_ids, order_ids, buyer_user_ids,
+    return_types, return_status, seller_proposed_return_type, create_time_ge,
+    arbitration_status, update_time_ge, update_time_lt, locale, create_time_lt }
+);
+/// Response data of `return_refund.search_returns_202602` ([`ReturnRefundSearchReturns202602Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-returns-202602)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundSearchReturns202602Response {
+    /// List of returns in the current page. This field is omitted when the current page contains no return records.
+    pub return_orders: Option<Vec<ReturnOrder>>,
+    /// The number of returns that meet the query conditions.
+    pub total_count: Option<i64>,
+    /// An opaque token used to retrieve the next page of a paginated result set. If `next_page_token` is non-empty, provide it in the `page_token` parameter of the next request. If `next_page_token` is empty, stop pagination.
+    pub next_page_token: Option<String>,
+}
+::shop_api::object!(
+    ReturnRefundSearchReturns202602Response { return_orders, total_count, next_page_token
+    }
+);
+impl ::shop_api::runtime::ApiRequest for ReturnRefundSearchReturns202602Request {
+    ::shop_api::endpoint!(
+        ReturnRefundSearchReturns202602Response, super::super::Tiktok, "tiktok"
+        "return_refund" "return_refund.search_returns_202602" Post
+        "/return_refund/202602/returns/search"
+        "Use this API to search returns by return ID, order ID, buyer, return type, return status, arbitration status, or create/update time window."
+        "https://partner.tiktokshop.com/docv2/page/search-returns-202602"[] false true[]
+        cursor "page_token" "next_page_token" "return_orders" "total_count"
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("sort_field", &self.sort_field);
+        q.push("sort_order", &self.sort_order);
+        q.push("page_size", &self.page_size);
+        q.push("page_token", &self.page_token);
+    }
+}
+impl ::shop_api::runtime::Paginated for ReturnRefundSearchReturns202602Request {
+    type Item = ReturnOrder;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.page_token = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.return_orders.unwrap_or_default(),
+            resp.next_page_token,
+            resp.total_count,
+        )
+    }
+}
+/// Request of `return_refund.search_aftersales_requests` (`POST /return_refund/202603/aftersales/search`): Searches aftersales requests for the authorized shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-aftersales-requests-202603)
+///
+/// Searches aftersales requests for the authorized shop. You can filter by aftersales request, buyer, or main order IDs, aftersales request status, return type, and creation or update time. Use `whitelisted_data_fields` to include line items, SKU return requests, or return merchandise authorizations in each result.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundSearchAftersalesRequestsRequest {
+    /// Not described in the official docs.
+    pub locale: Option<String>,
+    /// Controls which additional fields are included for each aftersales request. Values: LINE_ITEMS, RETURN_MERCHANDISE_AUTHORIZATIONS, SKU_RETURN_REQUESTS.
+    pub whitelisted_data_fields: Option<Vec<String>>,
+    /// Not described in the official docs.
+    pub filters: Option<Filters>,
+    /// Not described in the official docs.
+    pub sort: Option<Sort>,
+    /// Not described in the official docs.
+    pub pagination: Option<Pagination>,
+}
+::shop_api::object!(
+    ReturnRefundSearchAftersalesRequestsRequest { @ query locale,
+    whitelisted_data_fields, filters, sort, pagination }
+);
+/// Response data of `return_refund.search_aftersales_requests` ([`ReturnRefundSearchAftersalesRequestsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-aftersales-requests-202603)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundSearchAftersalesRequestsResponse {
+    /// List of aftersales requests matching the filters. This field is omitted when no aftersales requests match.
+    pub aftersales_requests: Option<Vec<AftersalesRequestInfo>>,
+    /// The total result set size, independent of pagination.
+    pub total_count: Option<i64>,
+    /// Used to fetch the next page/set of results.
+    pub next_page_token: Option<String>,
+}
+::shop_api::object!(
+    ReturnRefundSearchAftersalesRequestsResponse { aftersales_requests, total_count,
+    next_page_token }
+);
+impl ::shop_api::runtime::ApiRequest for ReturnRefundSearchAftersalesRequestsRequest {
+    ::shop_api::endpoint!(
+        ReturnRefundSearchAftersalesRequestsResponse, super::super::Tiktok, "tiktok"
+        "return_refund" "return_refund.search_aftersales_requests" Post
+        "/return_refund/202603/aftersales/search"
+        "Searches aftersales requests for the authorized shop."
+        "https://partner.tiktokshop.com/docv2/page/search-aftersales-requests-202603"[]
+        false true[]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("locale", &self.locale);
+    }
+}
+/// Request of `return_refund.search_return_merchandise_authorizations` (`POST /return_refund/202604/rma/search`): Searches return merchandise authorizations (RMAs) for the authorized shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-return-merchandise-authorizations-202604)
+///
+/// Searches return merchandise authorizations (RMAs) for the authorized shop. You can filter by identifiers, RMA status, and creation or update time. Use `whitelisted_data_fields` to include line items or SKU return requests for each RMA.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundSearchReturnMerchandiseAuthorizationsRequest {
+    /// Not described in the official docs.
+    pub locale: Option<String>,
+    /// Controls which additional fields are included for each RMA. Possible values: - `LINE_ITEMS`: Includes `line_items`. - `SKU_RETURN_REQUESTS`: Includes `sku_return_requests`.
+    pub whitelisted_data_fields: Option<Vec<String>>,
+    /// Not described in the official docs.
+    pub filters: Option<SearchReturnMerchandiseAuthorizationsFilters>,
+    /// Not described in the official docs.
+    pub sort: Option<Sort>,
+    /// Not described in the official docs.
+    pub pagination: Option<Pagination>,
+}
+::shop_api::object!(
+    ReturnRefundSearchReturnMerchandiseAuthorizationsRequest { @ query locale,
+    whitelisted_data_fields, filters, sort, pagination }
+);
+/// Response data of `return_refund.search_return_merchandise_authorizations` ([`ReturnRefundSearchReturnMerchandiseAuthorizationsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-return-merchandise-authorizations-202604)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundSearchReturnMerchandiseAuthorizationsResponse {
+    /// Not described in the official docs.
+    pub return_merchandise_authorizations: Option<
+        Vec<SearchReturnMerchandiseAuthorizationsReturnMerchandiseAuthorization>,
+    >,
+    /// The total result set size, independent of pagination.
+    pub total_count: Option<i64>,
+    /// Used to fetch the next page/set of results.
+    pub next_page_token: Option<String>,
+}
+::shop_api::object!(
+    ReturnRefundSearchReturnMerchandiseAuthorizationsResponse {
+    return_merchandise_authorizations, total_count, next_page_token }
+);
+impl ::shop_api::runtime::ApiRequest
+for ReturnRefundSearchReturnMerchandiseAuthorizationsRequest {
+    ::shop_api::endpoint!(
+        ReturnRefundSearchReturnMerchandiseAuthorizationsResponse, super::super::Tiktok,
+        "tiktok" "return_refund" "return_refund.search_return_merchandise_authorizations"
+        Post "/return_refund/202604/rma/search"
+        "Searches return merchandise authorizations (RMAs) for the authorized shop."
+        "https://partner.tiktokshop.com/docv2/page/search-return-merchandise-authorizations-202604"[]
+        false true[]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("locale", &self.locale);
+    }
+}
+/// Request of `return_refund.reject_return_202606` (`POST /return_refund/202606/returns/{return_id}/reject`): Use this API to reject a buyer's refund-only, return-and-refund, or replacement request, or to offer a partial refund after the package is received. — [official documentation](https://partner.tiktokshop.com/docv2/page/reject-return-202606)
+///
+/// Use this API to reject a buyer's refund-only, return-and-refund, or replacement request, or to offer a partial refund after the package is received. The valid decision depends on the current request type and status. Before calling this API, make sure the request is still awaiting the seller action that matches the decision you send.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundRejectReturn202606Request {
+    /// Not described in the official docs. Required.
+    pub return_id: String,
+    /// Not described in the official docs.
+    pub idempotency_key: Option<String>,
+    /// Seller's decision for the request, available values: - `REJECT_REFUND`: seller reject a refund-only request - `REJECT_RETURN`: seller reject the initial return-and-refund request - `REJECT_RECEIVED_PACKAGE`: seller reject return-and-refund... Required.
+    pub decision: String,
+    /// Seller's reason for rejecting the aftersales request. Required.
+    pub reject_reason: String,
+    /// Seller's comment about the rejection decision. For `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, the comment must not exceed 500 characters.
+    pub comment: Option<String>,
+    /// Images provided by the seller to support the decision. For `OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG`, a maximum of 6 images is allowed.
+    pub images: Option<Vec<Image>>,
+    /// Not described in the official docs.
+    pub partial_refund_amount: Option<PartialRefundAmount>,
+}
+::shop_api::object!(
+    ReturnRefundRejectReturn202606Request { @ path return_id, @ query idempotency_key,
+    decision, reject_reason, comment, images, partial_refund_amount }
+);
+/// Response data of `return_refund.reject_return_202606` ([`ReturnRefundRejectReturn202606Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/reject-return-202606)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundRejectReturn202606Response {}
+::shop_api::object!(ReturnRefundRejectReturn202606Response {});
+impl ::shop_api::runtime::ApiRequest for ReturnRefundRejectReturn202606Request {
+    ::shop_api::endpoint!(
+        ReturnRefundRejectReturn202606Response, super::super::Tiktok, "tiktok"
+        "return_refund" "return_refund.reject_return_202606" Post
+        "/return_refund/202606/returns/{return_id}/reject"
+        "Use this API to reject a buyer's refund-only, return-and-refund, or replacement request, or to offer a partial refund after the package is received."
+        "https://partner.tiktokshop.com/docv2/page/reject-return-202606"[] false
+        false["return_id" "decision" "reject_reason"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("idempotency_key", &self.idempotency_key);
+    }
+    fn path(&self) -> ::std::borrow::Cow<'_, str> {
+        ::std::borrow::Cow::Owned(
+            format!(
+                "/return_refund/202606/returns/{}/reject",
+                ::shop_api::runtime::path_segment(& self.return_id)
+            ),
+        )
+    }
+}
+/// Request of `return_refund.available_review_decisions` (`GET /return_refund/202606/review_decision`): Description of [GET]/return_refund/:version/Get_Review_Decision — [official documentation](https://partner.tiktokshop.com/docv2/page/get-available-review-decisions-202606)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundAvailableReviewDecisionsRequest {
+    /// Not described in the official docs. Required.
+    pub seller_id: i64,
+    /// Not described in the official docs. Required.
+    pub return_or_cancel_id: String,
+    /// Not described in the official docs.
+    pub locale: Option<String>,
+    /// Not described in the official docs. Values: APPROVE_RECEIVED_PACKAGE, APPROVE_REFUND, APPROVE_REPLACEMENT, APPROVE_REQUEST_CANCEL, APPROVE_RETURN, DIRECT_REFUND, ISSUE_EXCHANGE_REFUND, ISSUE_REPLACEMENT_REFUND, OFFER_PARTIAL_REFUND, OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG, REJECT_RECEIVED_PACKAGE, REJECT_REFUND, REJECT_REPLACEMENT, REJECT_REQUEST_CANCEL, REJECT_RETURN.
+    pub check_decisions: Option<Vec<String>>,
+}
+::shop_api::object!(
+    ReturnRefundAvailableReviewDecisionsRequest { @ query seller_id, @ query
+    return_or_cancel_id, @ query locale, @ query check_decisions }
+);
+/// Response data of `return_refund.available_review_decisions` ([`ReturnRefundAvailableReviewDecisionsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-available-review-decisions-202606)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundAvailableReviewDecisionsResponse {
+    /// Line items to which the returned decisions apply.
+    pub line_items: Option<Vec<AvailableReviewDecisionsLineItem>>,
+    /// The log id of this request, used for troubleshooting with TikTok Shop support.
+    pub request_log_id: Option<String>,
+    /// Lists errors for partially failed requests.
+    pub errors: Option<Vec<VideoError>>,
+}
+::shop_api::object!(
+    ReturnRefundAvailableReviewDecisionsResponse { line_items, request_log_id, errors }
+);
+impl ::shop_api::runtime::ApiRequest for ReturnRefundAvailableReviewDecisionsRequest {
+    ::shop_api::endpoint!(
+        ReturnRefundAvailableReviewDecisionsResponse, super::super::Tiktok, "tiktok"
+        "return_refund" "return_refund.available_review_decisions" Get
+        "/return_refund/202606/review_decision"
+        "Description of [GET]/return_refund/:version/Get_Review_Decision"
+        "https://partner.tiktokshop.com/docv2/page/get-available-review-decisions-202606"[IDEMPOTENT]
+        false true["seller_id" "return_or_cancel_id"]
+    );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("seller_id", &self.seller_id);
+        q.push("return_or_cancel_id", &self.return_or_cancel_id);
+        q.push("locale", &self.locale);
+        q.push("check_decisions", &self.check_decisions);
+    }
+}
+/// Request of `return_refund.review_aftersales_requests` (`POST /return_refund/202609/aftersales/review`): API used to review (approve, reject, or offer alternatives to) a buyer's return request. — [official documentation](https://partner.tiktokshop.com/docv2/page/review-aftersales-requests-202609)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundReviewAftersalesRequestsRequest {
+    /// Decisions to apply to aftersales requests.
+    pub aftersales_request_decisions: Option<Vec<AftersalesRequestDecision>>,
+}
+::shop_api::object!(
+    ReturnRefundReviewAftersalesRequestsRequest { aftersales_request_decisions }
+);
+/// Response data of `return_refund.review_aftersales_requests` ([`ReturnRefundReviewAftersalesRequestsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/review-aftersales-requests-202609)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRefundReviewAftersalesRequestsResponse {
+    /// Lists errors for partially failed requests.
+    pub errors: Option<Vec<VideoError>>,
+}
+::shop_api::object!(ReturnRefundReviewAftersalesRequestsResponse { errors });
+impl ::shop_api::runtime::ApiRequest for ReturnRefundReviewAftersalesRequestsRequest {
+    ::shop_api::endpoint!(
+        ReturnRefundReviewAftersalesRequestsResponse, super::super::Tiktok, "tiktok"
+        "return_refund" "return_refund.review_aftersales_requests" Post
+        "/return_refund/202609/aftersales/review"
+        "API used to review (approve, reject, or offer alternatives to) a buyer's return request."
+        "https://partner.tiktokshop.com/docv2/page/review-aftersales-requests-202609"[]
+        false true[]
+    );
+}
 impl super::super::Client {
     /// Search returns and refunds by status, type, order, buyer and time (`return_refund.search_returns`, [official documentation](https://partner.tiktokshop.com/docv2/page/650ab69edefece02be70785b)). Idempotent: retried on transport errors and 5xx.
+    #[deprecated(
+        note = "Version 202602 replaces this one: use return_refund.search_returns_202602.; use `return_refund.search_returns_202602`"
+    )]
     pub async fn return_refund_search_returns(
         &self,
         req: &ReturnRefundSearchReturnsRequest,
@@ -1006,6 +2472,9 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Search order cancellation requests by status, type, order, buyer and time (`return_refund.search_cancellations`, [official documentation](https://partner.tiktokshop.com/docv2/page/650ab68bc16ffe02b8f2ea41)). Idempotent: retried on transport errors and 5xx.
+    #[deprecated(
+        note = "Version 202602 replaces this one: use return_refund.search_cancellations_202602.; use `return_refund.search_cancellations_202602`"
+    )]
     pub async fn return_refund_search_cancellations(
         &self,
         req: &ReturnRefundSearchCancellationsRequest,
@@ -1020,6 +2489,9 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Reject a return or refund request, with a reason (`return_refund.reject_return`, [official documentation](https://partner.tiktokshop.com/docv2/page/650ab6d14a0bb702c06faec4)).
+    #[deprecated(
+        note = "Version 202606 replaces this one: use return_refund.reject_return_202606.; use `return_refund.reject_return_202606`"
+    )]
     pub async fn return_refund_reject_return(
         &self,
         req: &ReturnRefundRejectReturnRequest,
@@ -1055,6 +2527,9 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Check which aftersale requests (cancel, refund, return) are possible for an order (`return_refund.aftersale_eligibility`, [official documentation](https://partner.tiktokshop.com/docv2/page/650ab645c16ffe02b8f2e1c1)). Idempotent: retried on transport errors and 5xx.
+    #[deprecated(
+        note = "Version 202602 replaces this one: use return_refund.aftersale_eligibility_202602.; use `return_refund.aftersale_eligibility_202602`"
+    )]
     pub async fn return_refund_aftersale_eligibility(
         &self,
         req: &ReturnRefundAftersaleEligibilityRequest,
@@ -1062,6 +2537,9 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Cancel an order on behalf of a seller (`return_refund.cancel_order`, [official documentation](https://partner.tiktokshop.com/docv2/page/650aecb64a0bb702c076b03d)).
+    #[deprecated(
+        note = "Version 202602 replaces this one: use return_refund.cancel_order_202602.; use `return_refund.cancel_order_202602`"
+    )]
     pub async fn return_refund_cancel_order(
         &self,
         req: &ReturnRefundCancelOrderRequest,
@@ -1069,6 +2547,9 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Check order refundable amounts (`return_refund.calculate_refund`, [official documentation](https://partner.tiktokshop.com/docv2/page/650ab630defece02be706871)). Idempotent: retried on transport errors and 5xx.
+    #[deprecated(
+        note = "Version 202602 replaces this one: use return_refund.calculate_refund_202602.; use `return_refund.calculate_refund_202602`"
+    )]
     pub async fn return_refund_calculate_refund(
         &self,
         req: &ReturnRefundCalculateRefundRequest,
@@ -1076,10 +2557,111 @@ impl super::super::Client {
         self.execute(req).await
     }
     /// Create return (`return_refund.create_return`, [official documentation](https://partner.tiktokshop.com/docv2/page/650ae5fc4a0bb702c075d05d)).
+    #[deprecated(
+        note = "Version 202602 replaces this one: use return_refund.create_return_202602.; use `return_refund.create_return_202602`"
+    )]
     pub async fn return_refund_create_return(
         &self,
         req: &ReturnRefundCreateReturnRequest,
     ) -> ::shop_api::runtime::Result<ReturnRefundCreateReturnResponse> {
+        self.execute(req).await
+    }
+    /// Use this API to upload return shipping documents, tracking numbers, and carriers for buyers (`return_refund.upload_return_shipping_information`, [official documentation](https://partner.tiktokshop.com/docv2/page/upload-return-shipping-information-202405)).
+    ///
+    /// The body is `multipart/form-data`: the text fields of `req` and the file parts in `files`.
+    pub async fn return_refund_upload_return_shipping_information(
+        &self,
+        req: &ReturnRefundUploadReturnShippingInformationRequest,
+        files: Vec<::shop_api::runtime::http::Part>,
+    ) -> ::shop_api::runtime::Result<
+        ReturnRefundUploadReturnShippingInformationResponse,
+    > {
+        self.execute_multipart(req, files).await
+    }
+    /// Use this API to evaluate which seller decisions are currently allowed for the specified aftersales request (`return_refund.decision_eligibility`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-decision-eligibility-202601)). Idempotent: retried on transport errors and 5xx.
+    pub async fn return_refund_decision_eligibility(
+        &self,
+        req: &ReturnRefundDecisionEligibilityRequest,
+    ) -> ::shop_api::runtime::Result<ReturnRefundDecisionEligibilityResponse> {
+        self.execute(req).await
+    }
+    /// Use this API to cancel an order on behalf of a seller (`return_refund.cancel_order_202602`, [official documentation](https://partner.tiktokshop.com/docv2/page/cancel-order-202602)).
+    pub async fn return_refund_cancel_order202602(
+        &self,
+        req: &ReturnRefundCancelOrder202602Request,
+    ) -> ::shop_api::runtime::Result<ReturnRefundCancelOrder202602Response> {
+        self.execute(req).await
+    }
+    /// Use this API to search and retrieve one or more order cancellations (`return_refund.search_cancellations_202602`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-cancellations-202602)).
+    pub async fn return_refund_search_cancellations202602(
+        &self,
+        req: &ReturnRefundSearchCancellations202602Request,
+    ) -> ::shop_api::runtime::Result<ReturnRefundSearchCancellations202602Response> {
+        self.execute(req).await
+    }
+    /// Use this API to check whether a seller or buyer can initiate refund-only, return-and-refund, or cancellation requests for an order (`return_refund.aftersale_eligibility_202602`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-aftersale-eligibility-202602)). Idempotent: retried on transport errors and 5xx.
+    pub async fn return_refund_aftersale_eligibility202602(
+        &self,
+        req: &ReturnRefundAftersaleEligibility202602Request,
+    ) -> ::shop_api::runtime::Result<ReturnRefundAftersaleEligibility202602Response> {
+        self.execute(req).await
+    }
+    /// Use this API to estimate the refundable amount for a cancellation, refund, or return-and-refund request (`return_refund.calculate_refund_202602`, [official documentation](https://partner.tiktokshop.com/docv2/page/calculate-refund-202602)).
+    pub async fn return_refund_calculate_refund202602(
+        &self,
+        req: &ReturnRefundCalculateRefund202602Request,
+    ) -> ::shop_api::runtime::Result<ReturnRefundCalculateRefund202602Response> {
+        self.execute(req).await
+    }
+    /// Use this API to create a seller-initiated aftersales request for an order on behalf of the buyer (`return_refund.create_return_202602`, [official documentation](https://partner.tiktokshop.com/docv2/page/create-return-202602)).
+    pub async fn return_refund_create_return202602(
+        &self,
+        req: &ReturnRefundCreateReturn202602Request,
+    ) -> ::shop_api::runtime::Result<ReturnRefundCreateReturn202602Response> {
+        self.execute(req).await
+    }
+    /// Use this API to search returns by return ID, order ID, buyer, return type, return status, arbitration status, or create/update time window (`return_refund.search_returns_202602`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-returns-202602)).
+    pub async fn return_refund_search_returns202602(
+        &self,
+        req: &ReturnRefundSearchReturns202602Request,
+    ) -> ::shop_api::runtime::Result<ReturnRefundSearchReturns202602Response> {
+        self.execute(req).await
+    }
+    /// Searches aftersales requests for the authorized shop (`return_refund.search_aftersales_requests`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-aftersales-requests-202603)).
+    pub async fn return_refund_search_aftersales_requests(
+        &self,
+        req: &ReturnRefundSearchAftersalesRequestsRequest,
+    ) -> ::shop_api::runtime::Result<ReturnRefundSearchAftersalesRequestsResponse> {
+        self.execute(req).await
+    }
+    /// Searches return merchandise authorizations (RMAs) for the authorized shop (`return_refund.search_return_merchandise_authorizations`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-return-merchandise-authorizations-202604)).
+    pub async fn return_refund_search_return_merchandise_authorizations(
+        &self,
+        req: &ReturnRefundSearchReturnMerchandiseAuthorizationsRequest,
+    ) -> ::shop_api::runtime::Result<
+        ReturnRefundSearchReturnMerchandiseAuthorizationsResponse,
+    > {
+        self.execute(req).await
+    }
+    /// Use this API to reject a buyer's refund-only, return-and-refund, or replacement request, or to offer a partial refund after the package is received (`return_refund.reject_return_202606`, [official documentation](https://partner.tiktokshop.com/docv2/page/reject-return-202606)).
+    pub async fn return_refund_reject_return202606(
+        &self,
+        req: &ReturnRefundRejectReturn202606Request,
+    ) -> ::shop_api::runtime::Result<ReturnRefundRejectReturn202606Response> {
+        self.execute(req).await
+    }
+    /// Description of [GET]/return_refund/:version/Get_Review_Decision (`return_refund.available_review_decisions`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-available-review-decisions-202606)). Idempotent: retried on transport errors and 5xx.
+    pub async fn return_refund_available_review_decisions(
+        &self,
+        req: &ReturnRefundAvailableReviewDecisionsRequest,
+    ) -> ::shop_api::runtime::Result<ReturnRefundAvailableReviewDecisionsResponse> {
+        self.execute(req).await
+    }
+    /// API used to review (approve, reject, or offer alternatives to) a buyer's return request (`return_refund.review_aftersales_requests`, [official documentation](https://partner.tiktokshop.com/docv2/page/review-aftersales-requests-202609)).
+    pub async fn return_refund_review_aftersales_requests(
+        &self,
+        req: &ReturnRefundReviewAftersalesRequestsRequest,
+    ) -> ::shop_api::runtime::Result<ReturnRefundReviewAftersalesRequestsResponse> {
         self.execute(req).await
     }
 }
@@ -1090,5 +2672,13 @@ impl super::super::Client {
     ReturnRefundRejectCancellationRequest, ReturnRefundReturnRecordsRequest,
     ReturnRefundRejectReasonsRequest, ReturnRefundAftersaleEligibilityRequest,
     ReturnRefundCancelOrderRequest, ReturnRefundCalculateRefundRequest,
-    ReturnRefundCreateReturnRequest
+    ReturnRefundCreateReturnRequest, ReturnRefundUploadReturnShippingInformationRequest,
+    ReturnRefundDecisionEligibilityRequest, ReturnRefundCancelOrder202602Request,
+    ReturnRefundSearchCancellations202602Request,
+    ReturnRefundAftersaleEligibility202602Request,
+    ReturnRefundCalculateRefund202602Request, ReturnRefundCreateReturn202602Request,
+    ReturnRefundSearchReturns202602Request, ReturnRefundSearchAftersalesRequestsRequest,
+    ReturnRefundSearchReturnMerchandiseAuthorizationsRequest,
+    ReturnRefundRejectReturn202606Request, ReturnRefundAvailableReviewDecisionsRequest,
+    ReturnRefundReviewAftersalesRequestsRequest
 );

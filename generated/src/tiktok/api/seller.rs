@@ -12,6 +12,37 @@ pub struct ActiveShop {
     pub region: String,
 }
 ::shop_api::object!(ActiveShop { id, region });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopGroup {
+    /// Used to distinguish the creation source of product interoperability groups.
+    pub source: Option<String>,
+    /// The unique name representing the product interoperability group
+    pub shop_group_name: Option<String>,
+}
+::shop_api::object!(ShopGroup { source, shop_group_name });
+/// The shops in the product interoperability group. If `shop_group` is omitted, this lists the shops associated with the same global seller as the authenticated shop.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Shop {
+    /// The ID of the shop.
+    pub shop_id: Option<String>,
+    /// The global seller ID associated with the shop.
+    pub seller_id: Option<String>,
+    /// The name of the shop.
+    pub shop_name: Option<String>,
+    /// Region where the shop operates
+    pub shop_region: Option<String>,
+}
+::shop_api::object!(Shop { shop_id, seller_id, shop_name, shop_region });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopGroupData {
+    /// Not described in the official docs.
+    pub shop_group: Option<ShopGroup>,
+    /// The shops in the product interoperability group. If `shop_group` is omitted, this lists the shops associated with the same global seller as the authenticated shop.
+    pub shops: Option<Vec<Shop>>,
+}
+::shop_api::object!(ShopGroupData { shop_group, shops });
 /// Request of `seller.shops` (`GET /seller/202309/shops`): Get all active shops of the seller. — [official documentation](https://partner.tiktokshop.com/docv2/page/650a69e24a0bb702c067291c)
 ///
 /// Lists the seller's active shops; local sellers have one shop.
@@ -56,6 +87,26 @@ impl ::shop_api::runtime::ApiRequest for SellerPermissionsRequest {
         IDEMPOTENT] false true[]
     );
 }
+/// Request of `seller.shop_group_and_related_shops` (`GET /seller/202601/shop_groups`): Retrieves the product interoperability group and related shops for the authenticated shop. For example, a group can include a U.S. shop and a Mexico shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-group-and-related-shops-202601)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SellerShopGroupAndRelatedShopsRequest {}
+::shop_api::object!(SellerShopGroupAndRelatedShopsRequest {});
+/// Response data of `seller.shop_group_and_related_shops` ([`SellerShopGroupAndRelatedShopsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-group-and-related-shops-202601)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SellerShopGroupAndRelatedShopsResponse {
+    /// Not described in the official docs.
+    pub shop_group_data: Option<ShopGroupData>,
+}
+::shop_api::object!(SellerShopGroupAndRelatedShopsResponse { shop_group_data });
+impl ::shop_api::runtime::ApiRequest for SellerShopGroupAndRelatedShopsRequest {
+    ::shop_api::endpoint!(
+        SellerShopGroupAndRelatedShopsResponse, super::super::Tiktok, "tiktok" "seller"
+        "seller.shop_group_and_related_shops" Get "/seller/202601/shop_groups"
+        "Retrieves the product interoperability group and related shops for the authenticated shop. For example, a group can include a U.S. shop and a Mexico shop."
+        "https://partner.tiktokshop.com/docv2/page/get-shop-group-and-related-shops-202601"[NO_SHOP_CIPHER
+        IDEMPOTENT] false true[]
+    );
+}
 impl super::super::Client {
     /// Get all active shops of the seller (`seller.shops`, [official documentation](https://partner.tiktokshop.com/docv2/page/650a69e24a0bb702c067291c)). Idempotent: retried on transport errors and 5xx.
     pub async fn seller_shops(
@@ -71,7 +122,15 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<SellerPermissionsResponse> {
         self.execute(req).await
     }
+    /// Retrieves the product interoperability group and related shops for the authenticated shop. For example, a group can include a U.S. shop and a Mexico shop (`seller.shop_group_and_related_shops`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-group-and-related-shops-202601)). Idempotent: retried on transport errors and 5xx.
+    pub async fn seller_shop_group_and_related_shops(
+        &self,
+        req: &SellerShopGroupAndRelatedShopsRequest,
+    ) -> ::shop_api::runtime::Result<SellerShopGroupAndRelatedShopsResponse> {
+        self.execute(req).await
+    }
 }
 ::shop_api::module_index!(
-    super::super::Tiktok; SellerShopsRequest, SellerPermissionsRequest
+    super::super::Tiktok; SellerShopsRequest, SellerPermissionsRequest,
+    SellerShopGroupAndRelatedShopsRequest
 );

@@ -258,5 +258,58 @@ pub struct IdQuantity {
     pub quantity: Option<i64>,
 }
 ::shop_api::object!(IdQuantity { id, quantity });
+/// A non-empty list of order lines for which to retrieve POD customization details.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QueryOrderLine {
+    /// The unique identifier of the order line item.
+    pub order_line_id: String,
+    /// The unique identifier of the product.
+    pub product_id: String,
+    /// The unique identifier of the sku.
+    pub sku_id: String,
+    /// The unique identifier of the pod data.
+    pub pod_order_data_id: String,
+}
+::shop_api::object!(
+    QueryOrderLine { order_line_id, product_id, sku_id, pod_order_data_id }
+);
+/// A shipping provider (carrier).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShippingProvider {
+    /// Shipping provider id.
+    pub id: String,
+    /// Shipping provider name, e.g. USPS.
+    pub name: String,
+}
+::shop_api::object!(ShippingProvider { id, name });
+/// A partial refund offer.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PartialRefund {
+    /// Amount.
+    pub amount: String,
+    /// Currency.
+    pub currency: String,
+}
+::shop_api::object!(PartialRefund { amount, currency });
+/// Not described in the official docs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VideoError {
+    /// Error Code
+    pub code: Option<String>,
+    /// Error Description
+    pub message: Option<String>,
+}
+::shop_api::object!(VideoError { code, message });
+/// Images of a product.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SizedImage {
+    /// URL of the image.
+    pub url: Option<String>,
+    /// The width of image. Unit: px
+    pub width: Option<i64>,
+    /// The height of image. Unit: px
+    pub height: Option<i64>,
+}
+::shop_api::object!(SizedImage { url, width, height });
 impl super::super::Client {}
 ::shop_api::module_index!(super::super::Tiktok;);
