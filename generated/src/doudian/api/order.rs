@@ -3223,12 +3223,8 @@ pub struct OrderUpdatePostAmountRequest {
     pub order_id: Option<String>,
     /// Not described in the official SDK.
     pub post_amount: Option<i64>,
-    /// Not described in the official SDK.
-    pub post_amount_2: Option<i64>,
 }
-::shop_api::object!(
-    OrderUpdatePostAmountRequest { order_id, post_amount, post_amount_2 }
-);
+::shop_api::object!(OrderUpdatePostAmountRequest { order_id, post_amount });
 /// Response data of `order.updatePostAmount` ([`OrderUpdatePostAmountRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/264)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderUpdatePostAmountResponse {}

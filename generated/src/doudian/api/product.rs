@@ -1403,6 +1403,94 @@ pub struct SalesExtendRecordListItem {
     SalesExtendRecordListItem { platform_id, submit_time, submit_sales_num, product_id,
     outside_product_id, audit_status, audit_msg, audit_time, extend_sales_num }
 );
+/// AddV2PoiResource of product.addV2 / product.editV2.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AddV2PoiResource {
+    /// 有效时间段，从领取日开始计算，优先级高于ValidStart-ValidEnd
+    pub valid_days: Option<i64>,
+    /// 卡券有效开始时间，秒单位时间戳
+    pub valid_start: Option<i64>,
+    /// 卡券有效截止时间，秒单位时间戳
+    pub valid_end: Option<i64>,
+    /// 客服电话
+    pub service_num: Option<String>,
+    /// 领取须知
+    pub notification: Option<String>,
+    /// 平台产生券码: 1 ; 合作方api实时传入的券码: 4
+    pub code_type: Option<i64>,
+    /// 券码总量，0/-1表示不限制，平台券时须>0
+    pub count: Option<i64>,
+    /// 0-不支持二次兑换，1-支持二次兑换
+    pub coupon_second_exchange: Option<i64>,
+    /// 可核销总次数
+    pub total_can_use_count: Option<i32>,
+    /// 兑换链接
+    pub link: Option<String>,
+    /// 券码使用条件
+    pub condition: Option<String>,
+    /// 数组当前只支持一个元素且只可为 1或2，其中 1 表示随时退+过期自动退，2 表示不支持退
+    pub coupon_return_methods: Option<Vec<i64>>,
+}
+::shop_api::object!(
+    AddV2PoiResource { valid_days, valid_start, valid_end, service_num, notification,
+    code_type, count, coupon_second_exchange = "couponSecondExchange",
+    total_can_use_count, link, condition, coupon_return_methods }
+);
+/// AddV2DelayRule of product.addV2 / product.editV2.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AddV2DelayRule {
+    /// 是否开启特殊日期延迟发货
+    pub enable: Option<bool>,
+    /// 1 时间点；2 时间范围
+    pub config_type: Option<i32>,
+    /// 特殊日期延迟发货时间最晚发货时间，时间戳，单位秒：当config_type=1时，传时间戳，代表最晚x发货；当config_type=2时，传天数，代表延迟x天发货
+    pub config_value: Option<i64>,
+    /// 特殊日期延迟发货时间下单开始时间，时间戳，单位秒
+    pub start_time: Option<i64>,
+    /// 特殊日期延迟发货时间下单结束时间，时间戳，单位秒
+    pub end_time: Option<i64>,
+}
+::shop_api::object!(
+    AddV2DelayRule { enable, config_type, config_value, start_time, end_time }
+);
+/// RecruitInfo of product.addV2 / product.editV2.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RecruitInfo {
+    /// 线索ID
+    pub recruit_follow_id: Option<String>,
+    /// 招商类型
+    pub recruit_type: Option<String>,
+}
+::shop_api::object!(RecruitInfo { recruit_follow_id, recruit_type });
+/// ReferencePriceCertificate of product.addV2 / product.editV2.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReferencePriceCertificate {
+    /// 通过/product/getProductUpdateRule获取可选的参考价格类型
+    pub certificate_type: Option<i64>,
+    /// 图片url需要使用商品素材中心的url并且只能有一张
+    pub certificate_urls: Option<Vec<String>>,
+}
+::shop_api::object!(ReferencePriceCertificate { certificate_type, certificate_urls });
+/// UnitPriceInfo of product.addV2 / product.editV2.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UnitPriceInfo {
+    /// 1表示投资金2表示首饰金
+    pub price_rule_type: Option<i32>,
+}
+::shop_api::object!(UnitPriceInfo { price_rule_type });
+/// QualityInspectionInfo of product.addV2 / product.editV2.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QualityInspectionInfo {
+    /// 是否支持前置质检
+    pub supported: Option<bool>,
+    /// 机构编码，请通过/inspection/QueryBtasAgencyList接口获取
+    pub agency: Option<String>,
+    /// 质检证书编码
+    pub certificate_code: Option<String>,
+    /// 1: 单库存模式，只允许售卖一个sku；2: 多库存模式，不限售卖次数
+    pub mode: Option<i32>,
+}
+::shop_api::object!(QualityInspectionInfo { supported, agency, certificate_code, mode });
 /// Webhook event `product_change` (400): A product changed: created, saved, audited, deleted, banned, listed or delisted (`product_change`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/60/686)
@@ -1736,6 +1824,62 @@ pub struct ProductAddV2Request {
     pub material_video_id: Option<String>,
     /// Pay type: 0 cash on delivery, 1 online, 2 both.
     pub pay_type: Option<i64>,
+    /// （已废弃，用新字段product_format_new）属性名称|属性值 之间用|分隔, 多组之间用^分开
+    pub product_format: Option<String>,
+    /// 商家推荐语，不能含emoj表情
+    pub recommend_remark: Option<String>,
+    /// 海南免税生效。 0:离岛免税、1:邮寄、2:离岛自提+邮寄
+    pub delivery_method: Option<i32>,
+    /// 海南免税：海关限购分类编码
+    pub cdf_category: Option<String>,
+    /// 同店商品推荐：为空表示使用系统推荐；多个product_id使用“|”分开
+    pub assoc_ids: Option<String>,
+    /// （brand_id已废弃，用新字段standard_brand_id）品牌id (请求店铺授权品牌接口获取) (效果即为商品详情页面中的品牌字段)
+    pub brand_id: Option<i64>,
+    /// spu_id
+    pub spu_id: Option<i64>,
+    /// 可预约发货天数
+    pub appoint_delivery_day: Option<i64>,
+    /// third_url
+    pub third_url: Option<String>,
+    /// extra
+    pub extra: Option<String>,
+    /// src
+    pub src: Option<String>,
+    /// 卡券类型需要传true
+    pub need_check_out: Option<bool>,
+    /// 卡券信息
+    pub poi_resource: Option<AddV2PoiResource>,
+    /// 汽车vin码
+    pub car_vin_code: Option<String>,
+    /// 充值模式
+    pub need_recharge_mode: Option<bool>,
+    /// 账号模板id
+    pub account_template_id: Option<String>,
+    /// 售卖方式;0:全渠道手售卖,1:仅指定直播间售卖
+    pub sell_channel: Option<Vec<i64>>,
+    /// 特殊日期延迟发货规则
+    pub delay_rule: Option<AddV2DelayRule>,
+    /// 尺码模板ID
+    pub size_info_template_id: Option<i64>,
+    /// 外部商品url
+    pub substitute_goods_url: Option<String>,
+    /// 销售渠道类型，可选onlineOnly（纯电商，仅在线上售卖）或sameAsOffline（专柜同款，线上线下都有售卖），云零售商家（<https://fxg.jinritemai.com/ffa/merchant-growth/cloud-retail>）可以设置
+    pub sale_channel_type: Option<String>,
+    /// 招商信息
+    pub recruit_info: Option<RecruitInfo>,
+    /// 限售模板ID
+    pub sale_limit_id: Option<i64>,
+    /// 参考价，单位分，需大于商品价格并小于商品价格的10倍
+    pub reference_price: Option<i64>,
+    /// 参考价凭证信息
+    pub reference_price_certificate: Option<ReferencePriceCertificate>,
+    /// 商品主图3:4，多张图片用 \"|\" 分开，最多5张，大小不超过1M。
+    pub main_image_three_to_four: Option<String>,
+    /// 商品价格规则信息
+    pub unit_price_info: Option<UnitPriceInfo>,
+    /// 前置质检相关（特定二手商家、特定二手类目使用）
+    pub quality_inspection_info: Option<QualityInspectionInfo>,
 }
 ::shop_api::object!(
     ProductAddV2Request { outer_product_id, out_product_id, product_type,
@@ -1745,7 +1889,13 @@ pub struct ProductAddV2Request {
     presell_end_time, presell_delivery_type, delivery_delay_day, supply_7day_return,
     after_sale_service, quality_list, maximum_per_order, limit_per_buyer,
     minimum_per_order, start_sale_type, pickup_method, remark, store_id, main_product_id,
-    name_prefix, white_back_ground_pic_url, long_pic_url, material_video_id, pay_type }
+    name_prefix, white_back_ground_pic_url, long_pic_url, material_video_id, pay_type,
+    product_format, recommend_remark, delivery_method, cdf_category, assoc_ids, brand_id,
+    spu_id, appoint_delivery_day, third_url, extra, src, need_check_out, poi_resource,
+    car_vin_code, need_recharge_mode, account_template_id, sell_channel, delay_rule,
+    size_info_template_id, substitute_goods_url, sale_channel_type, recruit_info,
+    sale_limit_id, reference_price, reference_price_certificate,
+    main_image_three_to_four, unit_price_info, quality_inspection_info }
 );
 /// Response data of `product.addV2` ([`ProductAddV2Request`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/249)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1863,6 +2013,60 @@ pub struct ProductEditV2Request {
     pub material_video_id: Option<String>,
     /// Pay type: 0 cash on delivery, 1 online, 2 both.
     pub pay_type: Option<i64>,
+    /// 属性名称|属性值 之间用|分隔, 多组之间用^分开
+    pub product_format: Option<String>,
+    /// 商家推荐语，不能含emoj表情
+    pub recommend_remark: Option<String>,
+    /// 海南免税生效。 0:离岛免税、1:邮寄、2:离岛自提+邮寄
+    pub delivery_method: Option<i32>,
+    /// 海南免税：海关限购分类编码
+    pub cdf_category: Option<String>,
+    /// 同店商品推荐：为空表示使用系统推荐；多个product_id使用“|”分开
+    pub assoc_ids: Option<String>,
+    /// 品牌id (请求店铺授权品牌接口获取) (效果即为商品详情页面中的品牌字段)
+    pub brand_id: Option<i64>,
+    /// spu id
+    pub spu_id: Option<i64>,
+    /// 可预约发货天数
+    pub appoint_delivery_day: Option<i64>,
+    /// third_url
+    pub third_url: Option<String>,
+    /// extra
+    pub extra: Option<String>,
+    /// src
+    pub src: Option<String>,
+    /// 卡券类型需要传true
+    pub need_check_out: Option<bool>,
+    /// 卡券信息
+    pub poi_resource: Option<AddV2PoiResource>,
+    /// 汽车Vin码
+    pub car_vin_code: Option<String>,
+    /// 充值模式
+    pub need_recharge_mode: Option<bool>,
+    /// 多账号模板
+    pub account_template_id: Option<String>,
+    /// 售卖方式;0:全渠道手售卖,1:仅指定直播间售卖
+    pub sell_channel: Option<Vec<i64>>,
+    /// 特殊日期延迟发货规则
+    pub delay_rule: Option<AddV2DelayRule>,
+    /// 尺码模板ID
+    pub size_info_template_id: Option<i64>,
+    /// 外部商品url
+    pub substitute_goods_url: Option<String>,
+    /// 销售渠道类型，可选onlineOnly（纯电商，仅在线上售卖）或sameAsOffline（专柜同款，线上线下都有售卖），云零售商家（<https://fxg.jinritemai.com/ffa/merchant-growth/cloud-retail>）可以设置
+    pub sale_channel_type: Option<String>,
+    /// 限售模板ID
+    pub sale_limit_id: Option<i64>,
+    /// 商品参考价
+    pub reference_price: Option<i64>,
+    /// 参考价凭证相关信息
+    pub reference_price_certificate: Option<ReferencePriceCertificate>,
+    /// 商品主图3:4，多张图片用 \"|\" 分开，最多5张，大小不超过1M。
+    pub main_image_three_to_four: Option<String>,
+    /// 价格规则信息
+    pub unit_price_info: Option<UnitPriceInfo>,
+    /// 前置质检相关（特定二手商家、特定二手类目使用）
+    pub quality_inspection_info: Option<QualityInspectionInfo>,
 }
 ::shop_api::object!(
     ProductEditV2Request { product_id, commit, outer_product_id, out_product_id,
@@ -1873,7 +2077,13 @@ pub struct ProductEditV2Request {
     supply_7day_return, after_sale_service, quality_list, force_use_quality_list,
     maximum_per_order, limit_per_buyer, minimum_per_order, start_sale_type,
     pickup_method, remark, store_id, main_product_id, name_prefix,
-    white_back_ground_pic_url, long_pic_url, material_video_id, pay_type }
+    white_back_ground_pic_url, long_pic_url, material_video_id, pay_type, product_format,
+    recommend_remark, delivery_method, cdf_category, assoc_ids, brand_id, spu_id,
+    appoint_delivery_day, third_url, extra, src, need_check_out, poi_resource,
+    car_vin_code, need_recharge_mode, account_template_id, sell_channel, delay_rule,
+    size_info_template_id, substitute_goods_url, sale_channel_type, sale_limit_id,
+    reference_price, reference_price_certificate, main_image_three_to_four,
+    unit_price_info, quality_inspection_info }
 );
 /// Response data of `product.editV2` ([`ProductEditV2Request`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/250)
 #[derive(Debug, Clone, PartialEq, Default)]
