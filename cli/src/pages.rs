@@ -3,9 +3,10 @@
 //! `--from` flag that resumes at the page that failed.
 //!
 //! Which request field takes the page number or cursor and which response fields hold the items,
-//! the next cursor, the total and `has_more` are the spec's `pagination:` facts (see `build.rs`).
-//! The decision whether there is a next page is the runtime's own ([`Page::numbered`],
-//! [`Page::cursor`]), as for the library's `client.pages(req)`.
+//! the next cursor, the total and `has_more` are the spec's `pagination:` facts, which the
+//! generated code carries in each endpoint's metadata ([`Endpoint::pagination`]). The decision
+//! whether there is a next page is the runtime's own ([`Page::numbered`], [`Page::cursor`]), as
+//! for the library's `client.pages(req)`.
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
@@ -15,65 +16,18 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use shop_api::runtime::{self, Client, Page, PageKey};
+use shop_api::runtime::{self, Client, Endpoint, Page, PageFacts, PageKey, PageStyle};
 
 use crate::call::{Prepared, Resolved};
 use crate::{CallArgs, Failure};
 
-/// Where a paged endpoint takes its page and gives its items, by wire name.
-#[derive(Debug, PartialEq, Eq)]
+/// A paged endpoint: its name (for messages) and where it takes its page and gives its items.
+#[derive(Debug, Clone, Copy)]
 pub struct Paging {
-    /// `tiktok`, `doudian` or `douyin`.
-    pub platform: &'static str,
     /// The endpoint's name.
     pub endpoint: &'static str,
-    /// Page numbers or cursors.
-    pub style: Style,
-    /// The response field holding the items of a page.
-    pub items: &'static str,
-    /// The response field holding the total number of items, when there is one.
-    pub total: Option<&'static str>,
-}
-
-/// How an endpoint pages.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Style {
-    /// By page number.
-    Page {
-        /// The request field of the page number.
-        page: &'static str,
-        /// The request field of the page size.
-        size: Option<&'static str>,
-        /// The number of the first page (0 or 1).
-        first: i64,
-        /// The response field saying whether more pages follow.
-        has_more: Option<&'static str>,
-    },
-    /// By cursor.
-    Cursor {
-        /// The request field of the cursor.
-        cursor: &'static str,
-        /// The response field of the next page's cursor.
-        next: &'static str,
-    },
-}
-
-/// Every paged endpoint, from the specs (written by `build.rs`).
-static PAGINATION: &[Paging] = include!(concat!(env!("OUT_DIR"), "/pagination.rs"));
-
-/// How `endpoint` of `platform` pages, when it does.
-pub fn paging(platform: &str, endpoint: &str) -> Option<&'static Paging> {
-    PAGINATION
-        .iter()
-        .find(|p| p.platform == platform && p.endpoint == endpoint)
-}
-
-/// Every paged endpoint of `platform`.
-fn paged_of(platform: &str) -> impl Iterator<Item = &'static str> {
-    PAGINATION
-        .iter()
-        .filter(move |p| p.platform == platform)
-        .map(|p| p.endpoint)
+    /// Its `pagination:` facts, by wire name.
+    pub facts: &'static PageFacts,
 }
 
 /// `--from page=N` or `--from cursor=TOKEN` (clap's value parser).
@@ -107,22 +61,30 @@ pub fn from_flag(key: &PageKey) -> String {
 }
 
 impl Paging {
+    /// How `endpoint` pages, when it does.
+    pub fn of(endpoint: &'static Endpoint) -> Option<Paging> {
+        endpoint.pagination.map(|facts| Paging {
+            endpoint: endpoint.name,
+            facts,
+        })
+    }
+
     /// Point the request object at `key`; a key of the other style is a usage error.
     fn set(&self, params: &mut Map<String, Value>, key: &PageKey) -> Result<(), Failure> {
-        match (&self.style, key) {
-            (Style::Page { page, .. }, PageKey::Number(n)) => {
+        match (&self.facts.style, key) {
+            (PageStyle::Number { page, .. }, PageKey::Number(n)) => {
                 params.insert((*page).to_owned(), Value::from(*n));
             }
-            (Style::Cursor { cursor, .. }, PageKey::Cursor(c)) => {
+            (PageStyle::Cursor { cursor, .. }, PageKey::Cursor(c)) => {
                 params.insert((*cursor).to_owned(), Value::String(c.clone()));
             }
-            (Style::Page { .. }, PageKey::Cursor(_)) => {
+            (PageStyle::Number { .. }, PageKey::Cursor(_)) => {
                 return Err(Failure::Usage(format!(
                     "{} pages by page number: use --from page=N",
                     self.endpoint
                 )));
             }
-            (Style::Cursor { .. }, PageKey::Number(_)) => {
+            (PageStyle::Cursor { .. }, PageKey::Number(_)) => {
                 return Err(Failure::Usage(format!(
                     "{} pages by cursor: use --from cursor=TOKEN",
                     self.endpoint
@@ -135,11 +97,11 @@ impl Paging {
     /// The page a request asks for: its page number (the first page when it gives none), or its
     /// cursor (`None`: the first page of a cursor endpoint).
     fn key_of(&self, fields: &Map<String, Value>) -> Option<PageKey> {
-        match &self.style {
-            Style::Page { page, first, .. } => Some(PageKey::Number(
+        match &self.facts.style {
+            PageStyle::Number { page, first, .. } => Some(PageKey::Number(
                 fields.get(*page).and_then(int).unwrap_or(*first),
             )),
-            Style::Cursor { cursor, .. } => fields
+            PageStyle::Cursor { cursor, .. } => fields
                 .get(*cursor)
                 .and_then(Value::as_str)
                 .filter(|c| !c.is_empty())
@@ -160,15 +122,16 @@ impl Paging {
             data.get(k)
                 .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
         };
-        let items = match data.get(self.items) {
+        let facts = self.facts;
+        let items = match data.get(facts.items) {
             Some(raw) => serde_json::from_str::<Option<Vec<Box<RawValue>>>>(raw.get())
-                .map_err(|e| format!("`{}` is not a list: {e}", self.items))?
+                .map_err(|e| format!("`{}` is not a list: {e}", facts.items))?
                 .unwrap_or_default(),
             None => Vec::new(),
         };
-        let total = self.total.and_then(value).as_ref().and_then(int);
-        Ok(match &self.style {
-            Style::Page {
+        let total = facts.total.and_then(value).as_ref().and_then(int);
+        Ok(match &facts.style {
+            PageStyle::Number {
                 page,
                 size,
                 first,
@@ -181,7 +144,7 @@ impl Paging {
                 total,
                 has_more.and_then(value).as_ref().and_then(boolean),
             ),
-            Style::Cursor { next, .. } => Page::cursor(
+            PageStyle::Cursor { next, .. } => Page::cursor(
                 items,
                 value(next).and_then(|v| v.as_str().map(str::to_owned)),
                 total,
@@ -209,16 +172,21 @@ fn boolean(v: &Value) -> Option<bool> {
     }
 }
 
-/// `shop-api <platform> <endpoint> --all-pages [--from KEY]`.
+/// `shop-api <platform> <endpoint> --all-pages [--from KEY]`; `endpoints` are the platform's.
 pub async fn all<P: runtime::Platform>(
     client: &Client<P>,
     ep: &Resolved<P>,
+    endpoints: &[&'static Endpoint],
     args: &CallArgs,
     params: &Value,
 ) -> Result<(), Failure> {
     let facts = ep.endpoint;
-    let Some(paging) = paging(facts.platform, facts.name) else {
-        let paged: Vec<&str> = paged_of(facts.platform).collect();
+    let Some(paging) = Paging::of(facts) else {
+        let paged: Vec<&str> = endpoints
+            .iter()
+            .filter(|e| e.pagination.is_some())
+            .map(|e| e.name)
+            .collect();
         let hint = if paged.is_empty() {
             format!("{} has no paged endpoint", facts.platform)
         } else {
@@ -234,10 +202,10 @@ pub async fn all<P: runtime::Platform>(
         )));
     };
     let mut params = params.as_object().cloned().unwrap_or_default();
-    match (&args.from, &paging.style) {
+    match (&args.from, &paging.facts.style) {
         (Some(from), _) => paging.set(&mut params, from)?,
         // The page number is the walk's to set: from the first page unless the request says.
-        (None, Style::Page { page, first, .. }) if !params.contains_key(*page) => {
+        (None, PageStyle::Number { page, first, .. }) if !params.contains_key(*page) => {
             params.insert((*page).to_owned(), Value::from(*first));
         }
         (None, _) => {}
@@ -256,7 +224,7 @@ pub async fn all<P: runtime::Platform>(
         }
         // Drawn once the request is known good: a usage error leaves no bar behind.
         let progress = progress.get_or_insert_with(|| Progress::new(facts.name));
-        let fetched = fetch(client, ep, paging, &prepared);
+        let fetched = fetch(client, ep, &paging, &prepared);
         let page = match first_of(fetched, interrupted.as_mut()).await {
             Ok(page) => page,
             Err(failure) => {
@@ -442,8 +410,9 @@ mod tests {
         fields
     }
 
-    /// The page the CLI reads from the printed `data` is the page the generated `Paginated`
-    /// impl takes out of the typed response: the same items, next page and total.
+    /// The page the CLI reads from the printed `data` with the endpoint's facts
+    /// (`Endpoint::pagination`) is the page the generated `Paginated` impl takes out of the typed
+    /// response: the same items, next page and total.
     fn same_page<R>(request: Value, data: Value)
     where
         R: Paginated,
@@ -454,7 +423,7 @@ mod tests {
         let resp: R::Response = serde_json::from_value(data).unwrap();
         let want = req.page_of(resp.clone());
         let ep = R::ENDPOINT;
-        let paging = paging(ep.platform, ep.name).expect("paged");
+        let paging = Paging::of(ep).expect("a `Paginated` request has `Endpoint::pagination`");
         let got = paging
             .page_of(&serde_json::to_string(&resp).unwrap(), &fields_of(&req))
             .unwrap();
@@ -504,42 +473,119 @@ mod tests {
         }
     }
 
-    /// Every row of the table names an endpoint the platform dispatches, and a page or cursor
-    /// field its request takes.
-    #[test]
-    fn every_paged_endpoint_takes_its_page_field() {
-        struct Takes(&'static str);
-        impl<P> EndpointVisitor<P> for Takes {
-            type Output = bool;
-            fn visit<R: ApiRequest<Platform = P> + 'static>(self) -> bool {
-                let fields = fields_of(
-                    &serde_json::from_value::<R>(json!({ self.0: "1" }))
-                        .or_else(|_| serde_json::from_value::<R>(json!({ self.0: 1 })))
-                        .unwrap(),
-                );
-                fields.contains_key(self.0)
+    /// Whether the request type takes `field` (by wire name, in its body or query) and the
+    /// response type holds each of `holds` (by wire name, with a value of the shape given).
+    struct Fields {
+        takes: Vec<&'static str>,
+        holds: Vec<(&'static str, Shape)>,
+    }
+
+    #[derive(Clone, Copy)]
+    enum Shape {
+        List,
+        Int,
+        Bool,
+        Text,
+    }
+
+    impl Shape {
+        /// Values of this shape, as a platform may send them.
+        fn samples(self) -> Vec<Value> {
+            match self {
+                Shape::List => vec![json!([])],
+                Shape::Int => vec![json!(3), json!("3")],
+                Shape::Bool => vec![json!(true)],
+                Shape::Text => vec![json!("x")],
             }
         }
-        assert!(PAGINATION.iter().any(|p| p.platform == "doudian"));
-        assert!(PAGINATION.iter().any(|p| p.platform == "tiktok"));
-        for p in PAGINATION {
-            let field = match p.style {
-                Style::Page { page, .. } => page,
-                Style::Cursor { cursor, .. } => cursor,
-            };
-            let takes = match p.platform {
-                "doudian" => doudian::dispatch(p.endpoint, Takes(field)),
-                "tiktok" => tiktok::dispatch(p.endpoint, Takes(field)),
-                "douyin" => shop_api::douyin::dispatch(p.endpoint, Takes(field)),
-                other => panic!("unknown platform {other}"),
-            };
-            assert_eq!(
-                takes,
-                Some(true),
-                "{} {} takes `{field}`",
-                p.platform,
-                p.endpoint
-            );
+
+        fn fits(self, v: &Value) -> bool {
+            match self {
+                Shape::List => v.is_array(),
+                Shape::Int => int(v) == Some(3),
+                Shape::Bool => v == &json!(true),
+                Shape::Text => v == &json!("x"),
+            }
+        }
+    }
+
+    impl<P> EndpointVisitor<P> for Fields {
+        /// The fields missing, by wire name.
+        type Output = Vec<&'static str>;
+        fn visit<R: ApiRequest<Platform = P> + 'static>(self) -> Vec<&'static str> {
+            let mut missing = Vec::new();
+            for field in self.takes {
+                let taken = [json!("1"), json!(1)].into_iter().any(|v| {
+                    serde_json::from_value::<R>(json!({ field: v }))
+                        .is_ok_and(|req| fields_of(&req).contains_key(field))
+                });
+                if !taken {
+                    missing.push(field);
+                }
+            }
+            for (field, shape) in self.holds {
+                let held = shape.samples().into_iter().any(|v| {
+                    serde_json::from_value::<R::Response>(json!({ field: v }))
+                        .ok()
+                        .and_then(|resp| serde_json::to_value(resp).ok())
+                        .and_then(|back| back.get(field).map(|v| shape.fits(v)))
+                        .unwrap_or(false)
+                });
+                if !held {
+                    missing.push(field);
+                }
+            }
+            missing
+        }
+    }
+
+    /// Every field the `Endpoint::pagination` of a generated endpoint names is a field of its
+    /// request or response type, by that wire name and of the right shape.
+    #[test]
+    fn every_page_fact_names_a_field_of_the_endpoint() {
+        let platforms: [(&str, Vec<&'static Endpoint>); 3] = [
+            ("doudian", doudian::endpoints()),
+            ("tiktok", tiktok::endpoints()),
+            ("douyin", shop_api::douyin::endpoints()),
+        ];
+        for (platform, endpoints) in platforms {
+            let mut paged = 0;
+            for ep in endpoints {
+                let Some(facts) = ep.pagination else { continue };
+                paged += 1;
+                let (mut takes, mut holds) = (Vec::new(), vec![(facts.items, Shape::List)]);
+                match facts.style {
+                    PageStyle::Number {
+                        page,
+                        size,
+                        has_more,
+                        ..
+                    } => {
+                        takes.extend([Some(page), size].into_iter().flatten());
+                        holds.extend(has_more.map(|h| (h, Shape::Bool)));
+                    }
+                    PageStyle::Cursor { cursor, next } => {
+                        takes.push(cursor);
+                        holds.push((next, Shape::Text));
+                    }
+                }
+                holds.extend(facts.total.map(|t| (t, Shape::Int)));
+                let fields = Fields { takes, holds };
+                let missing = match platform {
+                    "doudian" => doudian::dispatch(ep.name, fields),
+                    "tiktok" => tiktok::dispatch(ep.name, fields),
+                    _ => shop_api::douyin::dispatch(ep.name, fields),
+                };
+                assert_eq!(
+                    missing,
+                    Some(vec![]),
+                    "{platform} {}: fields its pagination names",
+                    ep.name
+                );
+            }
+            if platform != "douyin" {
+                assert!(paged > 0, "{platform} has paged endpoints");
+            }
         }
     }
 

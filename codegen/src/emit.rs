@@ -969,18 +969,54 @@ pub fn emit_endpoint(p: &Platform, m: &Module, e: &Endpoint) -> TokenStream {
         .as_ref()
         .map(|pg| emit_paginated(&req, pg))
         .unwrap_or_default();
+    let page_facts = e.pagination.as_ref().map(page_facts).unwrap_or_default();
     quote! {
         #request
         #response
         impl ::shop_api::runtime::ApiRequest for #req {
             ::shop_api::endpoint!(
                 #resp, super::super::#mark, #platform #module #name #method #path #summary #doc_url
-                [#(#flags)*] #deprecated #has_data [#(#required)*]
+                [#(#flags)*] #deprecated #has_data [#(#required)*] #page_facts
             );
             #write_query
             #path_fn
         }
         #paginated
+    }
+}
+
+/// The tail of a paged endpoint's `endpoint!` line: its `Endpoint::pagination`, by wire name
+/// (`page "page" "size" first "has_more" "items" "total"` or `cursor "cursor" "next" "items"
+/// "total"`, `_` for a field it has not). Unpaged endpoints have no tail.
+fn page_facts(pg: &Pagination) -> TokenStream {
+    let wire = |f: &Field| {
+        let w = &f.wire;
+        quote!(#w)
+    };
+    let opt = |f: &Option<Field>| f.as_ref().map(wire).unwrap_or(quote!(_));
+    match pg {
+        Pagination::Page {
+            page,
+            size,
+            first,
+            items,
+            total,
+            has_more,
+        } => {
+            let (page, size, items) = (wire(page), opt(size), wire(items));
+            let (has_more, total) = (opt(has_more), opt(total));
+            let first = proc_macro2::Literal::i64_unsuffixed(*first);
+            quote!(page #page #size #first #has_more #items #total)
+        }
+        Pagination::Cursor {
+            cursor,
+            next,
+            items,
+            total,
+        } => {
+            let (cursor, next, items, total) = (wire(cursor), wire(next), wire(items), opt(total));
+            quote!(cursor #cursor #next #items #total)
+        }
     }
 }
 

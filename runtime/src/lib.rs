@@ -31,7 +31,7 @@ pub use http::{HttpConfig, RetryPolicy};
 pub use limit::RedisLimiter;
 pub use limit::{LocalLimiter, Quota, RateLimiter, RateLimits};
 pub use observe::{Observer, RequestEvent, ResponseEvent};
-pub use page::{Page, PageFuture, PageKey, Pages, Paginated};
+pub use page::{Page, PageFacts, PageFuture, PageKey, PageStyle, Pages, Paginated};
 pub use secret::Secret;
 #[cfg(feature = "postgres")]
 pub use token::PostgresStore;
@@ -166,6 +166,9 @@ pub struct Endpoint {
     pub has_data: bool,
     /// The wire names of the request fields the platform requires.
     pub required: &'static [&'static str],
+    /// How the endpoint pages, when it does (the spec's `pagination:`; the request type then
+    /// implements [`Paginated`] too).
+    pub pagination: Option<&'static PageFacts>,
 }
 
 /// One entry of a platform's webhook event catalogue.
@@ -391,13 +394,16 @@ macro_rules! module_index {
 
 /// The associated items of a generated [`ApiRequest`] impl, from the spec's facts in one line:
 /// the response type, the platform marker, then platform, module, name, HTTP method, path,
-/// summary, doc URL, `[FLAGS]`, deprecated, has data, `["required" "fields"]`.
+/// summary, doc URL, `[FLAGS]`, deprecated, has data, `["required" "fields"]`; a paged endpoint
+/// adds its [`PageFacts`] (`_` for a field it has not):
+/// `page "page" "size" first "has_more" "items" "total"` or
+/// `cursor "cursor" "next" "items" "total"`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! endpoint {
     ($resp:ty, $marker:ty, $platform:literal $module:literal $name:literal $method:ident
      $path:literal $summary:literal $doc:literal [$($flag:ident)*] $dep:literal
-     $has_data:literal [$($r:literal)*]) => {
+     $has_data:literal [$($r:literal)*] $($page:tt)*) => {
         type Response = $resp;
         type Platform = $marker;
         const ENDPOINT: &'static $crate::Endpoint = &$crate::Endpoint {
@@ -412,7 +418,45 @@ macro_rules! endpoint {
             deprecated: $dep,
             has_data: $has_data,
             required: &[$($r),*],
+            pagination: $crate::__page_facts!($($page)*),
         };
+    };
+}
+
+/// The `pagination` of an [`endpoint!`] line: nothing (`None`), or its [`PageFacts`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __page_facts {
+    () => {
+        ::core::option::Option::None
+    };
+    (page $page:literal $size:tt $first:literal $more:tt $items:literal $total:tt) => {
+        ::core::option::Option::Some(&$crate::PageFacts {
+            style: $crate::PageStyle::Number {
+                page: $page,
+                size: $crate::__page_facts!(@ $size),
+                first: $first,
+                has_more: $crate::__page_facts!(@ $more),
+            },
+            items: $items,
+            total: $crate::__page_facts!(@ $total),
+        })
+    };
+    (cursor $cursor:literal $next:literal $items:literal $total:tt) => {
+        ::core::option::Option::Some(&$crate::PageFacts {
+            style: $crate::PageStyle::Cursor {
+                cursor: $cursor,
+                next: $next,
+            },
+            items: $items,
+            total: $crate::__page_facts!(@ $total),
+        })
+    };
+    (@ _) => {
+        ::core::option::Option::None
+    };
+    (@ $field:literal) => {
+        ::core::option::Option::Some($field)
     };
 }
 
@@ -694,10 +738,66 @@ mod tests {
             deprecated: false,
             has_data: true,
             required: &[],
+            pagination: None,
         };
         let a: Listed = decode_data(ep, Some("[1,2]"), b"").unwrap();
         let b: Listed = decode_data(ep, Some(r#"{"data":[1,2]}"#), b"").unwrap();
         assert_eq!(a.data, b.data);
         assert!(decode_data::<Listed>(ep, Some("[\"x\"]"), b"").is_err());
+    }
+
+    /// The three forms of an `endpoint!` line: unpaged, page numbers, cursors.
+    #[test]
+    fn endpoint_lines_carry_the_page_facts() {
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct Plain;
+        impl ApiRequest for Plain {
+            crate::endpoint!(
+                (), (), "doudian" "sku" "sku.detail" Get "/sku/detail" "" "" [IDEMPOTENT] false
+                false ["sku_id"]
+            );
+        }
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct Numbered;
+        impl ApiRequest for Numbered {
+            crate::endpoint!(
+                (), (), "doudian" "sku" "sku.list" Post "/sku/list" "" "" [] false true []
+                page "page" _ 1 "has_more" "data" _
+            );
+        }
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct Cursored;
+        impl ApiRequest for Cursored {
+            crate::endpoint!(
+                (), (), "tiktok" "order" "order.search" Post "/orders/search" "" "" [] false
+                true ["page_size"] cursor "page_token" "next_page_token" "orders" "total_count"
+            );
+        }
+        assert_eq!(Plain::ENDPOINT.pagination, None);
+        assert_eq!(Plain::ENDPOINT.required, ["sku_id"]);
+        assert_eq!(
+            Numbered::ENDPOINT.pagination,
+            Some(&PageFacts {
+                style: PageStyle::Number {
+                    page: "page",
+                    size: None,
+                    first: 1,
+                    has_more: Some("has_more"),
+                },
+                items: "data",
+                total: None,
+            })
+        );
+        assert_eq!(
+            Cursored::ENDPOINT.pagination,
+            Some(&PageFacts {
+                style: PageStyle::Cursor {
+                    cursor: "page_token",
+                    next: "next_page_token",
+                },
+                items: "orders",
+                total: Some("total_count"),
+            })
+        );
     }
 }

@@ -72,6 +72,44 @@ impl<T> Page<T> {
     }
 }
 
+/// Where a paged endpoint takes its page and gives its items, by wire name: the spec's
+/// `pagination:`, as [`Endpoint::pagination`](crate::Endpoint::pagination) carries it.
+///
+/// The typed [`Paginated`] impls are generated from the same facts; these serve code that knows
+/// an endpoint only by its [`Endpoint`](crate::Endpoint) (the CLI's `--all-pages`), on the JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PageFacts {
+    /// Page numbers or cursors, and the fields of each.
+    pub style: PageStyle,
+    /// The response field holding the items of a page (a list).
+    pub items: &'static str,
+    /// The response field holding the total number of items, when there is one.
+    pub total: Option<&'static str>,
+}
+
+/// How an endpoint pages (see [`PageFacts`]); field names are wire names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PageStyle {
+    /// By page number ([`PageKey::Number`], [`Page::numbered`]).
+    Number {
+        /// The request field of the page number.
+        page: &'static str,
+        /// The request field of the page size, when there is one.
+        size: Option<&'static str>,
+        /// The number of the first page (0 or 1): the page a request without a number asks for.
+        first: i64,
+        /// The response field saying whether more pages follow, when there is one.
+        has_more: Option<&'static str>,
+    },
+    /// By cursor ([`PageKey::Cursor`], [`Page::cursor`]).
+    Cursor {
+        /// The request field of the cursor (absent or empty: the first page).
+        cursor: &'static str,
+        /// The response field of the next page's cursor.
+        next: &'static str,
+    },
+}
+
 /// A request whose endpoint pages its results.
 pub trait Paginated: ApiRequest + Clone {
     /// The type of one item.

@@ -3,7 +3,8 @@
 
 use serde_json::json;
 use shop_api::runtime::{
-    ApiRequest, EndpointVisitor, Flags, HttpMethod, PageKey, Pages, Paginated, Query, de, json,
+    ApiRequest, EndpointVisitor, Flags, HttpMethod, PageFacts, PageKey, PageStyle, Pages,
+    Paginated, Query, de, json,
 };
 use shop_api_tests::fixture::{self, Client, Fixture, shop::*};
 
@@ -219,6 +220,60 @@ fn has_more_pages_start_at_one() {
         Some(PageKey::Number(2)),
         "page 1 is the first when the request leaves it out"
     );
+}
+
+/// The facts of a `Paginated` request's endpoint.
+fn facts_of<R: Paginated>() -> Option<&'static PageFacts> {
+    R::ENDPOINT.pagination
+}
+
+/// `Endpoint::pagination` holds the spec's `pagination:` by wire name, for both styles, with and
+/// without size, total and `has_more`; exactly the endpoints with a `Paginated` impl have it.
+#[test]
+fn paged_endpoints_carry_their_page_facts() {
+    assert_eq!(
+        facts_of::<OrderSearchRequest>(),
+        Some(&PageFacts {
+            style: PageStyle::Cursor {
+                cursor: "page_token",
+                next: "next_page_token",
+            },
+            items: "orders",
+            total: Some("total_count"),
+        })
+    );
+    assert_eq!(
+        facts_of::<OrderSearchListRequest>(),
+        Some(&PageFacts {
+            style: PageStyle::Number {
+                page: "page",
+                size: Some("size"),
+                first: 0,
+                has_more: None,
+            },
+            items: "list",
+            total: Some("total"),
+        })
+    );
+    assert_eq!(
+        facts_of::<OrderListRequest>(),
+        Some(&PageFacts {
+            style: PageStyle::Number {
+                page: "page",
+                size: None,
+                first: 1,
+                has_more: Some("has_more"),
+            },
+            items: "orders",
+            total: None,
+        })
+    );
+    let paged: Vec<&str> = fixture::endpoints()
+        .into_iter()
+        .filter(|e| e.pagination.is_some())
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(paged, ["order.search", "order.searchList", "order.list"]);
 }
 
 struct NameOf;

@@ -123,6 +123,7 @@ pub static TOKEN_GET: Endpoint = Endpoint {
     deprecated: false,
     has_data: true,
     required: &["auth_code"],
+    pagination: None,
 };
 
 /// `GET /api/v2/token/refresh` on the auth host.
@@ -138,6 +139,7 @@ pub static TOKEN_REFRESH: Endpoint = Endpoint {
     deprecated: false,
     has_data: true,
     required: &["refresh_token"],
+    pagination: None,
 };
 
 impl Client {
@@ -470,6 +472,7 @@ mod tests {
             deprecated: false,
             has_data: false,
             required: &[],
+            pagination: None,
         };
         fn write_query(&self, q: &mut Query) {
             q.push("page_size", &self.page_size);
@@ -495,6 +498,7 @@ mod tests {
             deprecated: false,
             has_data: false,
             required: &[],
+            pagination: None,
         };
     }
 
@@ -523,6 +527,7 @@ mod tests {
             deprecated: false,
             has_data: false,
             required: &["data"],
+            pagination: None,
         };
     }
 
