@@ -3,6 +3,109 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 #[allow(unused_imports)]
 use super::types::*;
+/// 直播间商品可用的券
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LiveCoupon {
+    /// 券类型：1 平台券，2 店铺券，3 达人券
+    pub coupon_type: Option<i64>,
+    /// 券类型描述
+    pub type_desc: Option<String>,
+    /// 优惠描述
+    pub discount_desc: Option<String>,
+}
+::shop_api::object!(LiveCoupon { coupon_type, type_desc, discount_desc });
+/// 投放推广比例（万分比，×10000）
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AdsPromotionRatio {
+    /// 分成比例
+    pub share_ratio: Option<i64>,
+    /// 老粉比例
+    pub old_fans_ratio: Option<i64>,
+}
+::shop_api::object!(AdsPromotionRatio { share_ratio, old_fans_ratio });
+/// 赠品的 SKU
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GivenSku {
+    /// 商品ID
+    pub product_id: Option<i64>,
+    /// SKU ID
+    pub sku_id: Option<i64>,
+    /// 封面图
+    pub cover: Option<String>,
+}
+::shop_api::object!(GivenSku { product_id, sku_id, cover });
+/// 赠品
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GivenProduct {
+    /// 商品ID
+    pub product_id: Option<i64>,
+    /// 商品名称
+    pub product_name: Option<String>,
+    /// 封面图
+    pub cover: Option<String>,
+    /// 赠品 SKU
+    pub given_skus: Option<Vec<GivenSku>>,
+}
+::shop_api::object!(GivenProduct { product_id, product_name, cover, given_skus });
+/// 直播间商品
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LiveProduct {
+    /// 商品序号
+    pub list_num: Option<i64>,
+    /// 商品ID
+    pub product_id: Option<i64>,
+    /// 商品标题
+    pub title: Option<String>,
+    /// 价格（分）
+    pub price: Option<i64>,
+    /// 一级类目ID
+    pub first_cid: Option<i64>,
+    /// 一级类目名称
+    pub first_cname: Option<String>,
+    /// 二级类目ID
+    pub second_cid: Option<i64>,
+    /// 二级类目名称
+    pub second_cname: Option<String>,
+    /// 三级类目ID
+    pub third_cid: Option<i64>,
+    /// 三级类目名称
+    pub third_cname: Option<String>,
+    /// 类目ID
+    pub category_id: Option<i64>,
+    /// 直播间价格（分）
+    pub live_room_price: Option<i64>,
+    /// 是否讲解中
+    pub is_explaining: Option<bool>,
+    /// 可用券
+    pub available_coupons: Option<Vec<LiveCoupon>>,
+    /// 投放推广比例
+    pub ads_promotion_ratio: Option<AdsPromotionRatio>,
+    /// 赠品
+    pub given_products: Option<Vec<GivenProduct>>,
+    /// 封面图
+    pub cover: Option<String>,
+}
+::shop_api::object!(
+    LiveProduct { list_num, product_id, title, price, first_cid, first_cname, second_cid,
+    second_cname, third_cid, third_cname, category_id, live_room_price, is_explaining,
+    available_coupons, ads_promotion_ratio, given_products, cover }
+);
+/// 直播间抽奖商品
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LotteryProduct {
+    /// 商品信息
+    pub product_info: Option<LiveProduct>,
+    /// 抽奖活动ID
+    pub lottery_activity_id: Option<i64>,
+    /// 抽奖开始时间
+    pub lottery_product_start_time: Option<i64>,
+    /// 抽奖结束时间
+    pub lottery_product_end_time: Option<i64>,
+}
+::shop_api::object!(
+    LotteryProduct { product_info, lottery_activity_id, lottery_product_start_time,
+    lottery_product_end_time }
+);
 /// FailedItem of buyin.bindChannelProduct.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FailedItem {
@@ -285,6 +388,58 @@ pub struct ResultItem {
     pub error_msg: Option<String>,
 }
 ::shop_api::object!(ResultItem { product_id, is_success, error_code, error_msg });
+/// Request of `buyin.distributionLiveProductList` (`POST /buyin/distributionLiveProductList`): 获取可分销直播间商品列表信息 (the products of a creator's live room) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BuyinDistributionLiveProductListRequest {
+    /// 主播的百应ID Required.
+    pub author_buyin_id: String,
+}
+::shop_api::object!(BuyinDistributionLiveProductListRequest { author_buyin_id });
+/// Response data of `buyin.distributionLiveProductList` ([`BuyinDistributionLiveProductListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BuyinDistributionLiveProductListResponse {
+    /// 直播间ID
+    pub room_id: Option<i64>,
+    /// 主播昵称
+    pub author_nickname: Option<String>,
+    /// 主播的百应ID
+    pub author_buyin_id: Option<i64>,
+    /// 开播时间
+    pub create_time: Option<i64>,
+    /// 在线人数
+    pub online_num: Option<i64>,
+    /// 是否放心购
+    pub is_rest_assured: Option<bool>,
+    /// 是否有达人券
+    pub has_kol_coupon: Option<bool>,
+    /// 是否闪购直播间
+    pub is_flash_live_room: Option<bool>,
+    /// 商品数（不含闪购，最多100）
+    pub product_count: Option<i32>,
+    /// 商品列表
+    pub products: Option<Vec<LiveProduct>>,
+    /// 闪购商品数
+    pub flash_products_count: Option<i32>,
+    /// 闪购商品列表
+    pub flash_products: Option<Vec<LiveProduct>>,
+    /// 抽奖商品
+    pub lottery_products: Option<Vec<LotteryProduct>>,
+}
+::shop_api::object!(
+    BuyinDistributionLiveProductListResponse { room_id, author_nickname, author_buyin_id,
+    create_time, online_num, is_rest_assured, has_kol_coupon, is_flash_live_room,
+    product_count, products, flash_products_count, flash_products, lottery_products }
+);
+impl ::shop_api::runtime::ApiRequest for BuyinDistributionLiveProductListRequest {
+    ::shop_api::endpoint!(
+        BuyinDistributionLiveProductListResponse, super::super::Doudian, "doudian"
+        "buyin" "buyin.distributionLiveProductList" Post
+        "/buyin/distributionLiveProductList"
+        "获取可分销直播间商品列表信息 (the products of a creator's live room)"
+        "https://op.jinritemai.com/docs/api-docs/"[IDEMPOTENT] false
+        true["author_buyin_id"]
+    );
+}
 /// Request of `buyin.allKolStrategyCreate` (`POST /buyin/allKolStrategyCreate`): Create a commission strategy for all creators on a product (精选联盟). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinAllKolStrategyCreateRequest {
@@ -849,6 +1004,13 @@ impl ::shop_api::runtime::ApiRequest for BuyinStrategyPromotionCreateRequest {
     );
 }
 impl super::super::Client {
+    /// 获取可分销直播间商品列表信息 (the products of a creator's live room) (`buyin.distributionLiveProductList`, [official documentation](https://op.jinritemai.com/docs/api-docs/)). Idempotent: retried on transport errors and 5xx.
+    pub async fn buyin_distribution_live_product_list(
+        &self,
+        req: &BuyinDistributionLiveProductListRequest,
+    ) -> ::shop_api::runtime::Result<BuyinDistributionLiveProductListResponse> {
+        self.execute(req).await
+    }
     /// Create a commission strategy for all creators on a product (精选联盟) (`buyin.allKolStrategyCreate`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn buyin_all_kol_strategy_create(
         &self,
@@ -949,12 +1111,12 @@ impl super::super::Client {
     }
 }
 ::shop_api::module_index!(
-    super::super::Doudian; BuyinAllKolStrategyCreateRequest,
-    BuyinBindChannelProductRequest, BuyinChannelBindAuthorsRequest,
-    BuyinExclusivePlanAuthorOperateRequest, BuyinInstituteOrderPickRequest,
-    BuyinKolStrategyEditRequest, BuyinOrientKolStrategyCreateRequest,
-    BuyinPromotionStrategyListRequest, BuyinQueryShopAllianceOrderRequest,
-    BuyinQueryShopAllianceProductsRequest, BuyinQueryShopSelfAuthorsRequest,
-    BuyinShopMultiSettlementOrdersRequest, BuyinSimplePlanRequest,
-    BuyinStrategyPromotionCreateRequest
+    super::super::Doudian; BuyinDistributionLiveProductListRequest,
+    BuyinAllKolStrategyCreateRequest, BuyinBindChannelProductRequest,
+    BuyinChannelBindAuthorsRequest, BuyinExclusivePlanAuthorOperateRequest,
+    BuyinInstituteOrderPickRequest, BuyinKolStrategyEditRequest,
+    BuyinOrientKolStrategyCreateRequest, BuyinPromotionStrategyListRequest,
+    BuyinQueryShopAllianceOrderRequest, BuyinQueryShopAllianceProductsRequest,
+    BuyinQueryShopSelfAuthorsRequest, BuyinShopMultiSettlementOrdersRequest,
+    BuyinSimplePlanRequest, BuyinStrategyPromotionCreateRequest
 );
