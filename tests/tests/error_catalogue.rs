@@ -220,6 +220,12 @@ async fn envelopes_of_the_official_tables_reach_the_caller_with_their_kind() {
     assert_eq!(e.kind(), ErrorKind::AuthorizationLapsed, "{e}");
 }
 
+/// The JSON body of the answer to a raw request.
+async fn body_of(req: reqwest::RequestBuilder) -> serde_json::Value {
+    let bytes = req.send().await.unwrap().bytes().await.unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
 #[tokio::test]
 async fn the_sandbox_refuses_with_the_codes_the_tables_give_for_each_case() {
     let platform = sandbox().await;
@@ -244,33 +250,21 @@ async fn the_sandbox_refuses_with_the_codes_the_tables_give_for_each_case() {
     assert!(api.message.contains("app_key"), "{e}");
 
     // Doudian: an unknown method is 70000 isp.api-service-off.
-    let raw = reqwest::Client::new()
-        .post(format!(
-            "{}/no/suchMethod?method=no.suchMethod",
-            platform.url(Platform::Doudian)
-        ))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let raw: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+    let raw = body_of(reqwest::Client::new().post(format!(
+        "{}/no/suchMethod?method=no.suchMethod",
+        platform.url(Platform::Doudian)
+    )))
+    .await;
     assert_eq!(
         (raw["code"].as_i64(), raw["sub_code"].as_str()),
         (Some(70000), Some("isp.api-service-off"))
     );
 
     // Douyin: an unknown URI is 28001017.
-    let raw = reqwest::Client::new()
-        .get(format!("{}/no/such/uri/", platform.url(Platform::Douyin)))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let raw: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+    let raw = body_of(
+        reqwest::Client::new().get(format!("{}/no/such/uri/", platform.url(Platform::Douyin))),
+    )
+    .await;
     assert_eq!(raw["data"]["error_code"].as_i64(), Some(28001017), "{raw}");
 }
 
