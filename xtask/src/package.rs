@@ -195,9 +195,11 @@ fn smoke(dest: &Path, cwd: &Path) -> Result<()> {
         .map_err(|e| format!("cannot start the installed sandbox: {e}"))?;
     let result = (|| {
         let mut first = String::new();
-        BufReader::new(sandbox.stdout.take().ok_or("no stdout")?)
-            .read_line(&mut first)
-            .map_err(|e| e.to_string())?;
+        let mut out = BufReader::new(sandbox.stdout.take().ok_or("no stdout")?);
+        out.read_line(&mut first).map_err(|e| e.to_string())?;
+        // The sandbox prints more lines (its credentials): keep reading them, or it would write
+        // into a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
         let url = first
             .trim()
             .strip_prefix("shop-api sandbox on ")
