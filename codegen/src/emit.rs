@@ -255,20 +255,34 @@ fn emit_error_rows(p: &Platform) -> String {
     if p.errors.is_empty() {
         return "    errors: &[],\n".to_owned();
     }
-    let opt = |v: &Option<String>| match v {
-        Some(s) => format!("Some({s:?})"),
+    // `Some("..")` as rustfmt writes it at this depth: broken over three lines when the one line
+    // would pass 100 columns (wide characters count twice, as rustfmt counts them).
+    let opt = |field: &str, v: &Option<String>| match v {
+        Some(s) => {
+            let line = format!("            {field}: Some({s:?}),");
+            let width: usize = line
+                .chars()
+                .map(|c| if (c as u32) >= 0x2E80 { 2 } else { 1 })
+                .sum();
+            if width > 100 {
+                format!("Some(\n                {s:?},\n            )")
+            } else {
+                format!("Some({s:?})")
+            }
+        }
         None => "None".to_owned(),
     };
     let mut out = String::from("    errors: &[\n");
     for e in &p.errors {
+        // One field per line, as rustfmt lays the literal out.
         out.push_str(&format!(
-            "        crate::runtime::ErrorEntry {{ code: {}, sub_code: {}, keyword: {}, endpoints: &[{}], message: {:?}, sub_message: {}, meaning: {:?}, kind: crate::runtime::ErrorKind::{}, retry: {}, doc_url: {:?} }},\n",
+            "        crate::runtime::ErrorEntry {{\n            code: {},\n            sub_code: {},\n            keyword: {},\n            endpoints: &[{}],\n            message: {:?},\n            sub_message: {},\n            meaning: {:?},\n            kind: crate::runtime::ErrorKind::{},\n            retry: {},\n            doc_url: {:?},\n        }},\n",
             e.code,
-            opt(&e.sub_code),
-            opt(&e.keyword),
+            opt("sub_code", &e.sub_code),
+            opt("keyword", &e.keyword),
             e.endpoints.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", "),
             e.message,
-            opt(&e.sub_message),
+            opt("sub_message", &e.sub_message),
             e.meaning,
             e.kind.variant(),
             e.retry,

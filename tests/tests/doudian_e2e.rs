@@ -318,7 +318,12 @@ async fn rate_limits_back_off_then_succeed_or_give_a_typed_error() {
     let platform = sandbox().await;
     platform.on("order.searchList", |s| {
         if s.nth < 2 {
-            err(60000, "isv.traffic-limited", "触发限流,请稍后重试", "detail")
+            err(
+                60000,
+                "isv.traffic-limited",
+                "触发限流,请稍后重试",
+                "detail",
+            )
         } else {
             ok(order_page(&[], 0))
         }
@@ -335,7 +340,12 @@ async fn rate_limits_back_off_then_succeed_or_give_a_typed_error() {
 
     let platform = sandbox().await;
     platform.on("order.searchList", |_| {
-        err(60000, "isv.traffic-limited", "触发限流,请稍后重试", "detail")
+        err(
+            60000,
+            "isv.traffic-limited",
+            "触发限流,请稍后重试",
+            "detail",
+        )
     });
     let client = builder(&platform).build().unwrap().with_access_token("T");
     let e = client

@@ -232,7 +232,11 @@ async fn each_error_envelope_is_one_typed_error() {
     let api = e.api().expect("a platform error");
     assert_eq!(
         (api.code, api.kind, api.message.as_str()),
-        (20010013, ErrorKind::Auth, "client_key 或者 client_secret 报错")
+        (
+            20010013,
+            ErrorKind::Auth,
+            "client_key 或者 client_secret 报错"
+        )
     );
     assert!(!format!("{e} {e:?}").contains(SECRET));
 

@@ -232,7 +232,9 @@ async fn hooks_answer_after_admission_and_a_panicking_hook_is_named() {
     };
     platform.grant(Platform::Doudian, "GRANTED");
     platform.on("order.searchList", |s| match s.nth {
-        0 => shop_api_sandbox::doudian::err(60000, "isv.traffic-limited", "触发限流,请稍后重试", ""),
+        0 => {
+            shop_api_sandbox::doudian::err(60000, "isv.traffic-limited", "触发限流,请稍后重试", "")
+        }
         1 => Reply::pass().delay(Duration::from_millis(200)),
         _ => panic!("no third call in this scenario"),
     });
