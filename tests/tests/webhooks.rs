@@ -591,7 +591,7 @@ async fn receiver_answers_doudian_pushes() {
     assert_ne!(reply, dd::SUCCESS_REPLY);
     assert!(!reply.contains(DD_SECRET));
     // The refusal is in Doudian's reply shape, with a code that is not the acknowledgement's 0.
-    let refusal: serde_json::Value = serde_json::from_str(&reply).unwrap();
+    let refusal: Value = serde_json::from_str(&reply).unwrap();
     assert_eq!(refusal["code"], 401, "{reply}");
     assert!(
         refusal["msg"].as_str().is_some_and(|m| !m.is_empty()),
