@@ -50,6 +50,13 @@ def snake(s):
     return s.lower()
 
 
+def plain_snake(s):
+    """The package's own file names: every capital starts a word (`TikTok` -> `tik_tok`)."""
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s)
+    s = re.sub(r"([A-Z])([A-Z][a-z])", r"\1_\2", s)
+    return s.lower()
+
+
 def camel(s):
     return "".join(p[:1].upper() + p[1:] for p in re.split(r"[_\W]+", s) if p)
 
@@ -123,7 +130,7 @@ class Package:
     def model(self, name):
         if name in self.models:
             return self.models[name]
-        path = self._model_files.get(snake(name))
+        path = self._model_files.get(snake(name)) or self._model_files.get(plain_snake(name))
         if path is None:
             self.models[name] = None
             return None
@@ -149,7 +156,7 @@ class Package:
                                 and isinstance(c.func, ast.Attribute) and c.func.attr == "pop"
                                 and c.args and isinstance(c.args[0], ast.Constant)]
                         if tgt and call:
-                            wires[tgt.lstrip("_")] = (call[0].args[0].value, len(call[0].args) == 1)
+                            wires[tgt.strip("_")] = (call[0].args[0].value, len(call[0].args) == 1)
         fields = OrderedDict()
         for n in cls.body:
             if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name):
@@ -157,7 +164,8 @@ class Package:
                 if attr == "additional_properties":
                     continue
                 ann = ast.unparse(n.annotation)
-                wire = wires.get(attr.rstrip("_"), (attr, n.value is None))[0]
+                # the JSON key, never the Python attribute (`type_` is sent as `type`)
+                wire = wires.get(attr.strip("_"), (attr.rstrip("_"), n.value is None))[0]
                 fields[attr] = {"ann": ann, "wire": wire, "required": "Unset" not in ann,
                                 "doc": docs.get(attr, "")}
         m = {"fields": fields, "doc": docs.get("__doc__", "")}

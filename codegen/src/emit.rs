@@ -704,6 +704,7 @@ fn rust_ty(t: &Ty) -> TokenStream {
         Ty::I64 => quote!(i64),
         Ty::U64 => quote!(u64),
         Ty::F64 => quote!(f64),
+        Ty::Decimal => quote!(::shop_api::runtime::Decimal),
         Ty::Json => quote!(::serde_json::Value),
         Ty::List(i) => {
             let i = rust_ty(i);

@@ -260,6 +260,8 @@ pub struct Field {
     pub doc: String,
     /// Where it travels.
     pub place: Place,
+    /// Why it deliberately differs from the official typed source (`differs:`).
+    pub differs: Option<String>,
 }
 
 /// A resolved type.
@@ -277,6 +279,8 @@ pub enum Ty {
     U64,
     /// `f64`.
     F64,
+    /// A decimal amount: exact text in Rust, a JSON number on the wire (`runtime::Decimal`).
+    Decimal,
     /// `serde_json::Value`.
     Json,
     /// `Vec<T>`.
@@ -294,7 +298,7 @@ impl Ty {
     pub fn is_scalar(&self) -> bool {
         matches!(
             self,
-            Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::U64 | Ty::F64
+            Ty::String | Ty::Bool | Ty::I32 | Ty::I64 | Ty::U64 | Ty::F64 | Ty::Decimal
         )
     }
     /// Whether the type is an integer.
@@ -376,6 +380,8 @@ pub struct Endpoint {
     pub pagination: Option<Pagination>,
     /// Example response body.
     pub example: Option<String>,
+    /// Why it deliberately differs from the official typed source (`differs:`).
+    pub differs: Option<String>,
 }
 
 impl Endpoint {
@@ -852,7 +858,9 @@ const PRELUDE_NAMES: &[&str] = &[
 /// module `<platform>::types`, compiled with the platform, usable from every module.
 pub const SHARED: &str = "types";
 
-const BUILTINS: &[&str] = &["string", "bool", "i32", "i64", "u64", "f64", "json"];
+const BUILTINS: &[&str] = &[
+    "string", "bool", "i32", "i64", "u64", "f64", "decimal", "json",
+];
 
 fn lower_module(
     cx: &mut Cx<'_>,
@@ -1106,6 +1114,7 @@ fn parse_ty(s: &str, kinds: &BTreeMap<String, Option<EnumKind>>) -> Result<Ty, S
         "i64" => Ty::I64,
         "u64" => Ty::U64,
         "f64" => Ty::F64,
+        "decimal" => Ty::Decimal,
         "json" => Ty::Json,
         other => match kinds.get(other) {
             Some(None) => Ty::Struct(other.to_owned()),
@@ -1197,6 +1206,7 @@ fn lower_field(
         required: f.required,
         doc: f.doc.trim().to_owned(),
         place,
+        differs: f.differs.clone(),
     })
 }
 
@@ -1368,6 +1378,14 @@ fn lower_endpoint(
             None,
         );
     }
+    if flags.contains(&FlagKind::DataValue) && (response.len() != 1 || response[0].wire != "data") {
+        cx.err(
+            &["endpoints", name, "flags"],
+            "`data_value` needs a response of exactly one field, `data`, that holds the value"
+                .into(),
+            Some("write `response: {data: {type: bool, doc: ...}}` (or the value's type)".into()),
+        );
+    }
     let pagination = e
         .pagination
         .as_ref()
@@ -1413,6 +1431,7 @@ fn lower_endpoint(
         response,
         pagination,
         example: e.example.clone(),
+        differs: e.differs.clone(),
     })
 }
 
@@ -1434,6 +1453,7 @@ pub fn type_text(t: &Ty) -> String {
         Ty::I64 => "i64".into(),
         Ty::U64 => "u64".into(),
         Ty::F64 => "f64".into(),
+        Ty::Decimal => "decimal".into(),
         Ty::Json => "json".into(),
         Ty::List(i) => format!("[{}]", type_text(i)),
         Ty::Map(i) => format!("{{{}}}", type_text(i)),

@@ -6,6 +6,7 @@
 
 pub mod emit;
 pub mod error;
+pub mod fidelity;
 pub mod ir;
 pub mod locate;
 pub mod naming;

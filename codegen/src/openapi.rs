@@ -164,10 +164,14 @@ fn document(p: &Platform) -> Obj {
                 );
             }
             let doc = format!("The `data` of a `{}` response.", e.name);
-            schemas.insert(
-                &response_component(e),
-                object_schema(m, &doc, e.response.iter()),
-            );
+            let data = match e.response.as_slice() {
+                // `data` is one value: its schema is that value's.
+                [one] if e.has(FlagKind::DataValue) => {
+                    ty_schema(m, &one.ty).with("description", one.doc.as_str())
+                }
+                fields => object_schema(m, &doc, fields.iter()),
+            };
+            schemas.insert(&response_component(e), data);
             // Endpoints sharing a path (GET and PUT of one resource) share its path item.
             if paths.get_mut(&e.path).is_none() {
                 paths.insert(&e.path, Obj::new());
@@ -437,6 +441,7 @@ fn ty_schema(m: &Module, t: &Ty) -> Obj {
         Ty::I64 => Obj::new().with("type", "integer").with("format", "int64"),
         Ty::U64 => Obj::new().with("type", "integer").with("minimum", 0i64),
         Ty::F64 => Obj::new().with("type", "number").with("format", "double"),
+        Ty::Decimal => Obj::new().with("type", "number").with("format", "decimal"),
         Ty::Json => Obj::new(),
         Ty::List(inner) => Obj::new()
             .with("type", "array")

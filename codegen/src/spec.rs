@@ -300,6 +300,10 @@ pub struct FieldSpec {
     /// The JSON / query name when it differs from the Rust name.
     #[serde(default)]
     pub wire: Option<String>,
+    /// Why the field deliberately differs from the official typed source (its type, `required`,
+    /// or its being there at all); `cargo xtask fidelity` accepts the difference with this reason.
+    #[serde(default)]
+    pub differs: Option<String>,
 }
 
 /// `deprecated: true` or `deprecated: "reason"`.
@@ -356,6 +360,9 @@ flags! {
     Form = "form" => FORM;
     /// Douyin: client token instead of a user token.
     ClientToken = "client_token" => CLIENT_TOKEN;
+    /// The envelope's `data` is one value (a scalar, a list or a map), not an object of fields:
+    /// the response's one field `data` holds it.
+    DataValue = "data_value" => DATA_VALUE;
 }
 
 /// One endpoint.
@@ -403,6 +410,10 @@ pub struct EndpointSpec {
     /// An example response body.
     #[serde(default)]
     pub example: Option<String>,
+    /// Why the endpoint deliberately differs from the official typed source (or is in none);
+    /// `cargo xtask fidelity` accepts the difference with this reason.
+    #[serde(default)]
+    pub differs: Option<String>,
 }
 
 /// A pagination hint.

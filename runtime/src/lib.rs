@@ -7,6 +7,7 @@
 
 pub mod client;
 pub mod de;
+mod decimal;
 pub mod doudian;
 pub mod douyin;
 mod error;
@@ -23,6 +24,7 @@ pub mod webhook;
 use std::borrow::Cow;
 
 pub use client::{Call, Client, ClientBuilder, Facts, Platform, Reply, Scope, TokenSource};
+pub use decimal::{Decimal, DecimalError};
 #[allow(unused_imports)]
 pub(crate) use error::snippet as error_snippet;
 pub use error::{ApiError, Error, ErrorEntry, ErrorKind, Result};
@@ -110,6 +112,9 @@ impl Flags {
     pub const FORM: Flags = Flags(16);
     /// Douyin: the call takes the app's client token.
     pub const CLIENT_TOKEN: Flags = Flags(32);
+    /// The envelope's `data` is one value (a scalar, a list or a map), decoded as the response's
+    /// one field `data`.
+    pub const DATA_VALUE: Flags = Flags(64);
 
     /// `self` with `other` added.
     pub const fn with(self, other: Flags) -> Flags {
@@ -129,6 +134,7 @@ impl Flags {
         (Flags::MULTIPART, "multipart"),
         (Flags::FORM, "form"),
         (Flags::CLIENT_TOKEN, "client_token"),
+        (Flags::DATA_VALUE, "data_value"),
     ];
 
     /// The spec names of the flags set.
@@ -198,6 +204,17 @@ pub struct ApiResponse<T> {
     pub extra: Option<serde_json::Value>,
 }
 
+/// Whether `text` is a JSON object whose one member is `data`.
+fn holds_only_data(text: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Only<'a> {
+        #[serde(borrow, rename = "data")]
+        _data: &'a serde_json::value::RawValue,
+    }
+    text.trim_start().starts_with('{') && serde_json::from_str::<Only<'_>>(text).is_ok()
+}
+
 /// Decode the envelope's `data` (`None` when absent or `null`) into the endpoint's response type.
 pub fn decode_data<T: serde::de::DeserializeOwned>(
     endpoint: &Endpoint,
@@ -215,10 +232,14 @@ pub fn decode_data<T: serde::de::DeserializeOwned>(
         }
         _ => "{}",
     };
-    // Some endpoints send `data` as a bare array; their specs model it as one field
-    // `data: [T]`, so the array is decoded as `{"data": [...]}`.
+    // Some endpoints send `data` as one value: a bare array, or (flag `data_value`) any value,
+    // a scalar or a map among them. Their specs model it as one field `data`, so the value is
+    // decoded as `{"data": ...}`. The official SDKs read some of these two ways (the Go SDK
+    // takes `data` as the value, the Java SDK as an object holding it under `data`): an object
+    // whose one key is `data` is decoded as it stands, so both spellings decode.
     let wrapped;
-    let text = if text.trim_start().starts_with('[') {
+    let value = endpoint.flags.contains(Flags::DATA_VALUE);
+    let text = if (value && !holds_only_data(text)) || text.trim_start().starts_with('[') {
         wrapped = format!("{{\"data\":{text}}}");
         wrapped.as_str()
     } else {
@@ -319,7 +340,7 @@ macro_rules! query_value_display {
         }
     )*};
 }
-query_value_display!(String, str, bool, i32, i64, u64, f64);
+query_value_display!(String, str, bool, i32, i64, u64, f64, Decimal);
 
 impl<T: QueryValue> QueryValue for Option<T> {
     fn query_value(&self) -> Option<String> {

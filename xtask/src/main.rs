@@ -36,6 +36,18 @@ enum Cmd {
         #[arg(long, hide = true)]
         root: Option<PathBuf>,
     },
+    /// Compare spec/ with the official typed sources' snapshots under reference/ and print a
+    /// table per platform; fails on an invented field, a wire-name mismatch or a type conflict
+    /// that the spec gives no `differs:` reason for.
+    Fidelity {
+        /// Also list the findings of these kinds, one per line (comma-separated: invented, wire,
+        /// type, required, optional, enum, untyped, enum-untyped, doc).
+        #[arg(long, value_delimiter = ',')]
+        list: Vec<String>,
+        /// Also list every source path, and every endpoint, the spec lacks.
+        #[arg(long)]
+        missing: bool,
+    },
     /// Time generation for the real specs and for synthetic specs 10x and 100x their size
     /// (run it as `cargo run --release -p xtask -- bench-gen` for release-build figures).
     BenchGen,
@@ -99,6 +111,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Cmd::Fidelity { list, missing } => fidelity(&project_root(), &list, missing),
         Cmd::BenchGen => match bench::run(&project_root()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -154,6 +167,43 @@ fn openapi(root: &Path, check: bool) -> ExitCode {
         report.unchanged
     );
     ExitCode::SUCCESS
+}
+
+/// `cargo xtask fidelity`.
+fn fidelity(root: &Path, list: &[String], missing: bool) -> ExitCode {
+    use shop_api_codegen::fidelity;
+    let api = match shop_api_codegen::ir::load(root) {
+        Ok(api) => api,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut kinds = Vec::new();
+    for name in list {
+        match fidelity::kind_named(name) {
+            Some(k) => kinds.push(k),
+            None => {
+                eprintln!("error: unknown kind `{name}`");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let report = match fidelity::check(&api, root, &root.join("reference")) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print!("{}", report.listing(&kinds, missing));
+    print!("{report}");
+    if report.passes() {
+        ExitCode::SUCCESS
+    } else {
+        println!("fidelity: fails (give a deliberate difference its reason with `differs:`)");
+        ExitCode::FAILURE
+    }
 }
 
 fn project_root() -> PathBuf {

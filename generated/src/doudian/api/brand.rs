@@ -181,8 +181,8 @@ pub struct BrandListRequest {
     pub status: Option<i32>,
     /// (Discontinued) Whether to return full brand info
     pub full_brand_info: Option<bool>,
-    /// (Recommended, required) Category ID Required.
-    pub category_id: i64,
+    /// (Recommended, required) Category ID
+    pub category_id: Option<i64>,
     /// Brand prefix (Chinese or English), for scenarios not requiring brand qualification; brands are searched by prefix
     pub query: Option<String>,
 }
@@ -217,8 +217,7 @@ impl ::shop_api::runtime::ApiRequest for BrandListRequest {
         BrandListResponse, super::super::Doudian, "doudian" "brand" "brand.list" Post
         "/brand/list"
         "List the brands usable in a category, authorized and unauthorized."
-        "https://op.jinritemai.com/docs/api-docs/14/1267"[IDEMPOTENT] false
-        true["category_id"]
+        "https://op.jinritemai.com/docs/api-docs/14/1267"[IDEMPOTENT] false true[]
     );
 }
 impl super::super::Client {

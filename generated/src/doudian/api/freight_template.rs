@@ -65,19 +65,19 @@ pub struct ColumnsItem {
     /// First weight (unit: kg); required for per-weight pricing; decimal 0.1-999.9, one decimal place
     pub first_weight: Option<f64>,
     /// First weight price (unit: CNY); required for per-weight pricing; decimal 0.00-30.00, two decimal places
-    pub first_weight_price: Option<f64>,
+    pub first_weight_price: Option<::shop_api::runtime::Decimal>,
     /// First item quantity (unit: pieces); required for per-quantity pricing; integer 1-999
     pub first_num: Option<i64>,
     /// First item price (unit: CNY); required for per-quantity pricing; decimal 0.00-30.00, two decimal places
-    pub first_num_price: Option<f64>,
+    pub first_num_price: Option<::shop_api::runtime::Decimal>,
     /// Additional weight (unit: kg); required for per-weight pricing; decimal 0.1-999.9, one decimal place
     pub add_weight: Option<f64>,
     /// Additional weight price (unit: CNY); required for per-weight pricing; decimal 0.00-30.00, two decimal places
-    pub add_weight_price: Option<f64>,
+    pub add_weight_price: Option<::shop_api::runtime::Decimal>,
     /// Additional items (unit: pieces); required for per-quantity pricing; integer 1-999
     pub add_num: Option<i64>,
     /// Additional item price (unit: CNY); required for per-quantity pricing; decimal 0.00-30.00, two decimal places
-    pub add_num_price: Option<f64>,
+    pub add_num_price: Option<::shop_api::runtime::Decimal>,
     /// Whether it is the default pricing method (1 yes, 0 no)
     pub is_default: Option<i64>,
     /// Whether it is a shipping restriction rule
@@ -207,19 +207,19 @@ pub struct FreightTemplateDetailColumnsItem {
     /// First weight (unit: kg); required for per-weight pricing; decimal 0.1-999.9, one decimal place
     pub first_weight: Option<f64>,
     /// First weight price (unit: CNY); required for per-weight pricing; decimal 0.00-30.00, two decimal places
-    pub first_weight_price: Option<f64>,
+    pub first_weight_price: Option<::shop_api::runtime::Decimal>,
     /// First item quantity (unit: pieces); required for per-quantity pricing; integer 1-999
     pub first_num: Option<i64>,
     /// First item price (unit: CNY); required for per-quantity pricing; decimal 0.00-30.00, two decimal places
-    pub first_num_price: Option<f64>,
+    pub first_num_price: Option<::shop_api::runtime::Decimal>,
     /// Additional weight (unit: kg); required for per-weight pricing; decimal 0.1-999.9, one decimal place
     pub add_weight: Option<f64>,
     /// Additional weight price (unit: CNY); required for per-weight pricing; decimal 0.00-30.00, two decimal places
-    pub add_weight_price: Option<f64>,
+    pub add_weight_price: Option<::shop_api::runtime::Decimal>,
     /// Additional items (unit: pieces); required for per-quantity pricing; integer 1-999
     pub add_num: Option<i64>,
     /// Additional item price (unit: CNY); required for per-quantity pricing; decimal 0.00-30.00, two decimal places
-    pub add_num_price: Option<f64>,
+    pub add_num_price: Option<::shop_api::runtime::Decimal>,
     /// Whether it is the default pricing method (1 yes, 0 no)
     pub is_default: Option<i64>,
     /// Whether it is a shipping restriction rule
@@ -299,19 +299,19 @@ pub struct FreightTemplateUpdateColumnsItem {
     /// First weight (unit: kg); required for per-weight pricing; decimal 0.1-999.9, one decimal place
     pub first_weight: Option<f64>,
     /// First weight price (unit: CNY); required for per-weight pricing; decimal 0.00-30.00, two decimal places
-    pub first_weight_price: Option<f64>,
+    pub first_weight_price: Option<::shop_api::runtime::Decimal>,
     /// First item quantity (unit: pieces); required for per-quantity pricing; integer 1-999
     pub first_num: Option<i64>,
     /// First item price (unit: CNY); required for per-quantity pricing; decimal 0.00-30.00, two decimal places
-    pub first_num_price: Option<f64>,
+    pub first_num_price: Option<::shop_api::runtime::Decimal>,
     /// Additional weight (unit: kg); required for per-weight pricing; decimal 0.1-999.9, one decimal place
     pub add_weight: Option<f64>,
     /// Additional weight price (unit: CNY); required for per-weight pricing; decimal 0.00-30.00, two decimal places
-    pub add_weight_price: Option<f64>,
+    pub add_weight_price: Option<::shop_api::runtime::Decimal>,
     /// Additional items (unit: pieces); required when calculate_type=2; integer 1-999
     pub add_num: Option<i64>,
     /// Additional item price (unit: CNY); required for per-quantity pricing; decimal 0.00-30.00, two decimal places
-    pub add_num_price: Option<f64>,
+    pub add_num_price: Option<::shop_api::runtime::Decimal>,
     /// Whether it is the default pricing method (1 yes, 0 no)
     pub is_default: Option<i64>,
     /// Whether it is a shipping restriction rule
@@ -382,7 +382,8 @@ impl ::shop_api::runtime::ApiRequest for FreightTemplateDetailRequest {
         FreightTemplateDetailResponse, super::super::Doudian, "doudian"
         "freight_template" "freightTemplate.detail" Post "/freightTemplate/detail"
         "Get a freight template with its rules."
-        "https://op.jinritemai.com/docs/api-docs/16/2157"[IDEMPOTENT] false true[]
+        "https://op.jinritemai.com/docs/api-docs/16/2157"[IDEMPOTENT DATA_VALUE] false
+        true[]
     );
 }
 /// Request of `freightTemplate.list` (`POST /freightTemplate/list`): List the shop's freight templates, searchable by name. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/565)

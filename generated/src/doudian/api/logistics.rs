@@ -1049,8 +1049,8 @@ pub struct LogisticsCreateSfOrderRequest {
     pub express_type_id: Option<i32>,
     /// For parent-child waybill scenarios: number of packages, one tracking number per package; if more than 1, one parent tracking number and N-1 child tracking numbers are returned. Pass either this or packid (split-package scenario)
     pub parcel_qty: Option<i32>,
-    /// Total weight of order goods, required for parent/child packages, in kg, up to 3 decimal places; if provided, must be >0 (>6 for parent/child packages) Required.
-    pub total_weight: String,
+    /// Total weight of order goods, required for parent/child packages, in kg, up to 3 decimal places; if provided, must be >0 (>6 for parent/child packages)
+    pub total_weight: Option<String>,
     /// Whether to return the tracking number of the signed return receipt; values: 1 required, 0 not required
     pub is_sign_back: Option<i32>,
     /// Remark
@@ -1065,8 +1065,8 @@ pub struct LogisticsCreateSfOrderRequest {
     pub volume: Option<String>,
     /// Required for shared accounts: shop_id actually using the waybill service (must match order_id); pass -1 if unavailable
     pub user_id: Option<i64>,
-    /// Order channel source code, see the order channel source code table; required when order_id is a non-Douyin order Required.
-    pub order_channel: String,
+    /// Order channel source code, see the order channel source code table; required when order_id is a non-Douyin order
+    pub order_channel: Option<String>,
 }
 ::shop_api::object!(
     LogisticsCreateSfOrderRequest { order_id, pack_id, cargo_details, service_list,
@@ -1105,8 +1105,8 @@ impl ::shop_api::runtime::ApiRequest for LogisticsCreateSfOrderRequest {
         LogisticsCreateSfOrderResponse, super::super::Doudian, "doudian" "logistics"
         "logistics.createSFOrder" Post "/logistics/createSFOrder"
         "Create an SF Express waybill for an order."
-        "https://op.jinritemai.com/docs/api-docs/16/486"[] false true["contact_info_list"
-        "total_weight" "order_channel"]
+        "https://op.jinritemai.com/docs/api-docs/16/486"[] false
+        true["contact_info_list"]
     );
 }
 /// Request of `logistics.customTemplateList` (`POST /logistics/customTemplateList`): List the custom areas of waybill print templates by carrier. — [official documentation](https://op.jinritemai.com/docs/api-docs/16/549)
@@ -1306,8 +1306,8 @@ pub struct LogisticsNewCreateOrderRequest {
     pub user_id: Option<i64>,
     /// Delivery requirements (currently only Deppon)
     pub delivery_req: Option<DeliveryReq>,
-    /// Order channel source code, see the order channel source code table; required when order_id is a non-Douyin order Required.
-    pub order_channel: String,
+    /// Order channel source code, see the order channel source code table; required when order_id is a non-Douyin order
+    pub order_channel: Option<String>,
 }
 ::shop_api::object!(
     LogisticsNewCreateOrderRequest { sender_info, logistics_code, order_infos, user_id,
@@ -1327,7 +1327,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsNewCreateOrderRequest {
         LogisticsNewCreateOrderResponse, super::super::Doudian, "doudian" "logistics"
         "logistics.newCreateOrder" Post "/logistics/newCreateOrder"
         "Get electronic waybill numbers for orders."
-        "https://op.jinritemai.com/docs/api-docs/16/1140"[] false true["order_channel"]
+        "https://op.jinritemai.com/docs/api-docs/16/1140"[] false true[]
     );
 }
 /// Request of `logistics.queryPackageRoute` (`POST /logistics/queryPackageRoute`): Get the tracking history of a parcel. — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1632)

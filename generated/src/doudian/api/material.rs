@@ -978,8 +978,8 @@ impl ::shop_api::runtime::Paginated for MaterialSearchMaterialRequest {
 pub struct MaterialUploadImageSyncRequest {
     /// Folder ID; 0 is the root directory
     pub folder_id: Option<String>,
-    /// Image URL; must be publicly accessible. Pass either url or file_uri; they cannot both be empty; if both are set, url is used Required.
-    pub url: String,
+    /// Image URL; must be publicly accessible. Pass either url or file_uri; they cannot both be empty; if both are set, url is used
+    pub url: Option<String>,
     /// Image name, developer-defined, max 50 characters
     pub material_name: Option<String>,
     /// URI of the binary file; see <https://op.jinritemai.com/docs/guide-docs/171/1719>
@@ -1014,7 +1014,7 @@ impl ::shop_api::runtime::ApiRequest for MaterialUploadImageSyncRequest {
         MaterialUploadImageSyncResponse, super::super::Doudian, "doudian" "material"
         "material.uploadImageSync" Post "/material/uploadImageSync"
         "Upload one image to the material center."
-        "https://op.jinritemai.com/docs/api-docs/69/955"[] false true["url"]
+        "https://op.jinritemai.com/docs/api-docs/69/955"[] false true[]
     );
 }
 /// Request of `material.uploadVideoAsync` (`POST /material/uploadVideoAsync`): Upload one video to the material center asynchronously. — [official documentation](https://op.jinritemai.com/docs/api-docs/69/949)

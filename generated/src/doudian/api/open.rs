@@ -65,8 +65,8 @@ impl ::shop_api::runtime::ApiRequest for OpenGetAuthInfoRequest {
 pub struct OpenMaterialTokenRequest {
     /// 需要上传的素材数量
     pub upload_num: Option<i64>,
-    /// 文件后缀名称，必须以"."开头 Required.
-    pub file_extension: String,
+    /// 文件后缀名称，必须以"."开头
+    pub file_extension: Option<String>,
 }
 ::shop_api::object!(OpenMaterialTokenRequest { upload_num, file_extension });
 /// Response data of `open.materialToken` ([`OpenMaterialTokenRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
@@ -81,7 +81,7 @@ impl ::shop_api::runtime::ApiRequest for OpenMaterialTokenRequest {
         OpenMaterialTokenResponse, super::super::Doudian, "doudian" "open"
         "open.materialToken" Post "/open/materialToken"
         "获取素材上传接口访问token"
-        "https://op.jinritemai.com/docs/api-docs/"[] false true["file_extension"]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `open.openId.replace` (`POST /open/openId/replace`): Map a buyer open_id to its replacement id. — [official documentation](https://op.jinritemai.com/docs/api-docs/)

@@ -1564,8 +1564,6 @@ pub struct Detail {
     pub reject_detail: Option<String>,
     /// Rejection time
     pub reject_time: Option<String>,
-    /// Rejection time
-    pub reject_time_2: Option<String>,
     /// Proof demo URL
     pub proof_demo: Option<String>,
     /// Whether proof must be uploaded
@@ -1586,8 +1584,8 @@ pub struct Detail {
 ::shop_api::object!(
     Detail { id, order_id, operate_status, detail, reply, create_time, service_type,
     reply_time, operate_status_desc, shop_id, is_reject, reject_detail, reject_time,
-    reject_time_2, proof_demo, evidence_required, img_list, expiration_time, close_time,
-    close_detail, first_reply_time, update_time }
+    proof_demo, evidence_required, img_list, expiration_time, close_time, close_detail,
+    first_reply_time, update_time }
 );
 /// Log
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2080,10 +2078,10 @@ pub struct OrderLogisticsAddRequest {
     pub logistics_id: Option<i64>,
     /// Logistics company name.
     pub company: Option<String>,
-    /// Logistics company code from order.logisticsCompanyList (documented as required). Required.
-    pub company_code: String,
-    /// Tracking number (documented as required). Required.
-    pub logistics_code: String,
+    /// Logistics company code from order.logisticsCompanyList (documented as required).
+    pub company_code: Option<String>,
+    /// Tracking number (documented as required).
+    pub logistics_code: Option<String>,
     /// true rejects a pending refund request and ships anyway; absent/false refuses to ship while a refund is pending. Same as is_reject_refund — send either.
     pub is_refund_reject: Option<bool>,
     /// Same as is_refund_reject — send either.
@@ -2111,8 +2109,7 @@ impl ::shop_api::runtime::ApiRequest for OrderLogisticsAddRequest {
         OrderLogisticsAddResponse, super::super::Doudian, "doudian" "order"
         "order.logisticsAdd" Post "/order/logisticsAdd"
         "Ship an order in one parcel (whole order)."
-        "https://op.jinritemai.com/docs/api-docs/16/389"[] false false["order_id"
-        "company_code" "logistics_code"]
+        "https://op.jinritemai.com/docs/api-docs/16/389"[] false false["order_id"]
     );
 }
 /// Request of `order.logisticsEdit` (`POST /order/logisticsEdit`): Change the logistics company / tracking number of a shipped order. — [official documentation](https://op.jinritemai.com/docs/api-docs/16/390)
@@ -2122,8 +2119,8 @@ pub struct OrderLogisticsEditRequest {
     pub order_id: String,
     /// Deprecated — logistics company ID; use company_code.
     pub logistics_id: Option<i64>,
-    /// Logistics company code from order.logisticsCompanyList (documented as required). Required.
-    pub company_code: String,
+    /// Logistics company code from order.logisticsCompanyList (documented as required).
+    pub company_code: Option<String>,
     /// Tracking number.
     pub logistics_code: Option<String>,
     /// Deprecated — logistics company name.
@@ -2146,8 +2143,7 @@ impl ::shop_api::runtime::ApiRequest for OrderLogisticsEditRequest {
         OrderLogisticsEditResponse, super::super::Doudian, "doudian" "order"
         "order.logisticsEdit" Post "/order/logisticsEdit"
         "Change the logistics company / tracking number of a shipped order."
-        "https://op.jinritemai.com/docs/api-docs/16/390"[] false false["order_id"
-        "company_code"]
+        "https://op.jinritemai.com/docs/api-docs/16/390"[] false false["order_id"]
     );
 }
 /// Request of `order.logisticsCompanyList` (`POST /order/logisticsCompanyList`): List the logistics companies available for shipping. — [official documentation](https://op.jinritemai.com/docs/api-docs/16/541)
@@ -2478,8 +2474,8 @@ impl ::shop_api::runtime::ApiRequest for OrderAddressConfirmRequest {
 pub struct OrderAddressModifyRequest {
     /// Order number
     pub order_id: Option<String>,
-    /// Modify shipping address; all fields in post_addr are required. Required.
-    pub post_addr: OrderAddressModifyPostAddr,
+    /// Modify shipping address; all fields in post_addr are required.
+    pub post_addr: Option<OrderAddressModifyPostAddr>,
     /// Consignee name
     pub post_receiver: Option<String>,
     /// Consignee phone number
@@ -2497,7 +2493,7 @@ impl ::shop_api::runtime::ApiRequest for OrderAddressModifyRequest {
         OrderAddressModifyResponse, super::super::Doudian, "doudian" "order"
         "order.addressModify" Post "/order/addressModify"
         "Change the receiver address of an order."
-        "https://op.jinritemai.com/docs/api-docs/15/290"[] false false["post_addr"]
+        "https://op.jinritemai.com/docs/api-docs/15/290"[] false false[]
     );
 }
 /// Request of `order.batchDecrypt` (`POST /order/batchDecrypt`): Decrypt encrypted order data such as names, phones and addresses. — [official documentation](https://op.jinritemai.com/docs/api-docs/15/982)
@@ -2630,8 +2626,8 @@ pub struct OrderDownloadShopAccountItemRequest {
     pub start_time: Option<String>,
     /// End time
     pub end_time: Option<String>,
-    /// Order number (if not given, time must be given) Required.
-    pub order_id: String,
+    /// Order number (if not given, time must be given)
+    pub order_id: Option<String>,
     /// Fund movement account: 0 all, 1 WeChat, 2 Alipay, 3 Hezhong Pay, 4 aggregated payment
     pub account_type: Option<i32>,
     /// Billing type: 0 all, 1 Luban ads, 2 Selected Alliance, 3 Zhidian Mall, 4 shop self-sale, 5 Chengzi site builder, 6 POI, 7 Dou+, 8 Pangle, 9 Service Market, 10 Service Market outsourced customer service, 11 Xuelang
@@ -2663,7 +2659,7 @@ impl ::shop_api::runtime::ApiRequest for OrderDownloadShopAccountItemRequest {
         OrderDownloadShopAccountItemResponse, super::super::Doudian, "doudian" "order"
         "order.downloadShopAccountItem" Post "/order/downloadShopAccountItem"
         "Request an account transaction export file."
-        "https://op.jinritemai.com/docs/api-docs/46/1431"[] false true["order_id"]
+        "https://op.jinritemai.com/docs/api-docs/46/1431"[] false true[]
     );
 }
 /// Request of `order.downloadShopAccountItemFile` (`POST /order/downloadShopAccountItemFile`): Get the download URL of an account transaction export. — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1433)
@@ -2919,8 +2915,8 @@ pub struct OrderGetShopAccountItemRequest {
     pub start_time: Option<String>,
     /// End time
     pub end_time: Option<String>,
-    /// Order number (if not given, time must be given) Required.
-    pub order_id: String,
+    /// Order number (if not given, time must be given)
+    pub order_id: Option<String>,
     /// Query count (default 100, max 1000)
     pub size: Option<i32>,
     /// Fund movement account: 0 all, 1 WeChat, 2 Alipay, 3 Hezhong Pay, 4 aggregated payment
@@ -2967,8 +2963,7 @@ impl ::shop_api::runtime::ApiRequest for OrderGetShopAccountItemRequest {
         OrderGetShopAccountItemResponse, super::super::Doudian, "doudian" "order"
         "order.getShopAccountItem" Post "/order/getShopAccountItem"
         "List the shop's account transactions by time or order."
-        "https://op.jinritemai.com/docs/api-docs/46/1430"[IDEMPOTENT] false
-        true["order_id"]
+        "https://op.jinritemai.com/docs/api-docs/46/1430"[IDEMPOTENT] false true[]
     );
 }
 /// Request of `order.insurance` (`POST /order/insurance`): Get the insurance policies attached to an order. — [official documentation](https://op.jinritemai.com/docs/api-docs/32/626)
@@ -3052,8 +3047,8 @@ pub struct OrderLogisticsEditByPackRequest {
     pub pack_id: Option<String>,
     /// Tracking number
     pub logistics_code: Option<String>,
-    /// Logistics company ID, obtained from the logistics company list returned by /order/logisticsCompanyList; required Required.
-    pub company_code: String,
+    /// Logistics company ID, obtained from the logistics company list returned by /order/logisticsCompanyList; required
+    pub company_code: Option<String>,
     /// Deprecated. Logistics company ID; use the company_code field instead.
     pub logistics_id: Option<String>,
     /// Store ID
@@ -3074,7 +3069,7 @@ impl ::shop_api::runtime::ApiRequest for OrderLogisticsEditByPackRequest {
         OrderLogisticsEditByPackResponse, super::super::Doudian, "doudian" "order"
         "order.logisticsEditByPack" Post "/order/logisticsEditByPack"
         "Change the tracking number or carrier of a shipped parcel."
-        "https://op.jinritemai.com/docs/api-docs/16/539"[] false false["company_code"]
+        "https://op.jinritemai.com/docs/api-docs/16/539"[] false false[]
     );
 }
 /// Request of `order.ordeReportList` (`POST /order/ordeReportList`): Report orders or after-sale cases that need the buyer's real phone number. — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1550)
@@ -3132,8 +3127,8 @@ pub struct OrderReplyServiceRequest {
     pub id: Option<i64>,
     /// Reply content
     pub reply: Option<String>,
-    /// Reply evidence; use /order/serviceDetail to check whether the current service ticket requires evidence. Separate multiple images with a vertical bar; max 4 Required.
-    pub evidence: String,
+    /// Reply evidence; use /order/serviceDetail to check whether the current service ticket requires evidence. Separate multiple images with a vertical bar; max 4
+    pub evidence: Option<String>,
 }
 ::shop_api::object!(OrderReplyServiceRequest { id, reply, evidence });
 /// Response data of `order.replyService` ([`OrderReplyServiceRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/75)
@@ -3145,7 +3140,7 @@ impl ::shop_api::runtime::ApiRequest for OrderReplyServiceRequest {
         OrderReplyServiceResponse, super::super::Doudian, "doudian" "order"
         "order.replyService" Post "/order/replyService"
         "Reply to a buyer service request."
-        "https://op.jinritemai.com/docs/api-docs/15/75"[] false false["evidence"]
+        "https://op.jinritemai.com/docs/api-docs/15/75"[] false false[]
     );
 }
 /// Request of `order.review` (`POST /order/review`): Approve or reject an order in a review task, such as a phone card check. — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1785)

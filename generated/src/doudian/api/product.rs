@@ -2528,8 +2528,8 @@ pub struct ProductEditCbProductRequest {
     pub weight: Option<f64>,
     /// Weight unit: 0 kg, 1 g
     pub weight_unit: Option<i64>,
-    /// delivery_delay_day: promised shipping time in days, default 2. Required for in-stock (presell_type=0) and tiered (presell_type=2) modes; supports 9999, 1, 2 (same-day, next-day, within 48 hours); see /product/getProductUpdateRule for allowed values Required.
-    pub delivery_delay_day: i64,
+    /// delivery_delay_day: promised shipping time in days, default 2. Required for in-stock (presell_type=0) and tiered (presell_type=2) modes; supports 9999, 1, 2 (same-day, next-day, within 48 hours); see /product/getProductUpdateRule for allowed values
+    pub delivery_delay_day: Option<i64>,
     /// Shipping mode: 0 in-stock, 1 presale, 2 tiered; default 0
     pub presell_type: Option<i64>,
     /// Shipping time in full-payment presale mode / tiered shipping time in tiered mode; see /product/getProductUpdateRule for allowed values
@@ -2554,8 +2554,8 @@ pub struct ProductEditCbProductRequest {
     pub spec_name: Option<String>,
     /// Shop generic specs, reusable by similar products. Separate multiple specs with ^, spec and spec values with |, and multiple spec values with commas. When creating or editing in-stock+presale or new presale products, must include delivery time, e.g. 颜色|黑色,白色,黄色^尺码|S,M,L^发货时效|5天内发货,15天内发货
     pub specs: Option<String>,
-    /// SKU details; count must equal spec1 x spec2 x spec3 combinations; stock may be set to 0 when SKU is not for sale Required.
-    pub spec_prices: String,
+    /// SKU details; count must equal spec1 x spec2 x spec3 combinations; stock may be set to 0 when SKU is not for sale
+    pub spec_prices: Option<String>,
     /// E.g. for color-size, color is the main spec; for colors such as black, white, yellow, their image URLs are comma-separated. Note: the total number of images across pic, description and spec_pic must not exceed 50
     pub spec_pic: Option<String>,
     /// Purchase limit per user per order
@@ -2636,7 +2636,7 @@ impl ::shop_api::runtime::ApiRequest for ProductEditCbProductRequest {
         ProductEditCbProductResponse, super::super::Doudian, "doudian" "product"
         "product.editCbProduct" Post "/product/editCbProduct"
         "Edit a cross-border product." "https://op.jinritemai.com/docs/api-docs/14/553"[]
-        false false["delivery_delay_day" "spec_prices"]
+        false false[]
     );
 }
 /// Request of `product.editComponentTemplate` (`POST /product/editComponentTemplate`): Edit a size chart template. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1993)

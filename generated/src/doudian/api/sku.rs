@@ -414,14 +414,18 @@ pub struct SkuAddRequest {
 );
 /// Response data of `sku.add` ([`SkuAddRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/81)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct SkuAddResponse {}
-::shop_api::object!(SkuAddResponse {});
+pub struct SkuAddResponse {
+    /// ID of the new SKU (sent as a number).
+    pub data: Option<String>,
+}
+::shop_api::object!(SkuAddResponse { data });
 impl ::shop_api::runtime::ApiRequest for SkuAddRequest {
     ::shop_api::endpoint!(
         SkuAddResponse, super::super::Doudian, "doudian" "sku" "sku.add" Post "/sku/add"
         "(Legacy) Add a SKU to a product."
-        "https://op.jinritemai.com/docs/api-docs/14/81"[] false false["product_id"
-        "out_sku_id" "spec_id" "spec_detail_ids" "stock_num" "price" "settlement_price"]
+        "https://op.jinritemai.com/docs/api-docs/14/81"[DATA_VALUE] false
+        true["product_id" "out_sku_id" "spec_id" "spec_detail_ids" "stock_num" "price"
+        "settlement_price"]
     );
 }
 /// Request of `sku.detail` (`POST /sku/detail`): Get one SKU by ID or code, with price, stock and specs. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/82)

@@ -119,13 +119,16 @@ pub struct SpecDelRequest {
 ::shop_api::object!(SpecDelRequest { id });
 /// Response data of `spec.del` ([`SpecDelRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/65)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct SpecDelResponse {}
-::shop_api::object!(SpecDelResponse {});
+pub struct SpecDelResponse {
+    /// Whether the specification was deleted.
+    pub data: Option<bool>,
+}
+::shop_api::object!(SpecDelResponse { data });
 impl ::shop_api::runtime::ApiRequest for SpecDelRequest {
     ::shop_api::endpoint!(
         SpecDelResponse, super::super::Doudian, "doudian" "spec" "spec.del" Post
         "/spec/del" "Delete a specification."
-        "https://op.jinritemai.com/docs/api-docs/14/65"[] false false["id"]
+        "https://op.jinritemai.com/docs/api-docs/14/65"[DATA_VALUE] false true["id"]
     );
 }
 impl super::super::Client {

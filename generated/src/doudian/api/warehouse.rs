@@ -253,8 +253,8 @@ impl ::shop_api::runtime::ApiRequest for WarehouseCreateRequest {
     ::shop_api::endpoint!(
         WarehouseCreateResponse, super::super::Doudian, "doudian" "warehouse"
         "warehouse.create" Post "/warehouse/create" "Create a warehouse."
-        "https://op.jinritemai.com/docs/api-docs/34/691"[] false true["out_warehouse_id"
-        "name" "intro"]
+        "https://op.jinritemai.com/docs/api-docs/34/691"[DATA_VALUE] false
+        true["out_warehouse_id" "name" "intro"]
     );
 }
 /// Request of `warehouse.edit` (`POST /warehouse/edit`): Edit a warehouse's name, description or address. — [official documentation](https://op.jinritemai.com/docs/api-docs/34/692)
@@ -293,7 +293,8 @@ impl ::shop_api::runtime::ApiRequest for WarehouseEditRequest {
         WarehouseEditResponse, super::super::Doudian, "doudian" "warehouse"
         "warehouse.edit" Post "/warehouse/edit"
         "Edit a warehouse's name, description or address."
-        "https://op.jinritemai.com/docs/api-docs/34/692"[] false true["out_warehouse_id"]
+        "https://op.jinritemai.com/docs/api-docs/34/692"[DATA_VALUE] false
+        true["out_warehouse_id"]
     );
 }
 /// Request of `warehouse.setAddr` (`POST /warehouse/setAddr`): Add a coverage area to a warehouse. — [official documentation](https://op.jinritemai.com/docs/api-docs/34/697)
@@ -359,7 +360,7 @@ impl ::shop_api::runtime::ApiRequest for WarehouseCreateBatchRequest {
         WarehouseCreateBatchResponse, super::super::Doudian, "doudian" "warehouse"
         "warehouse.createBatch" Post "/warehouse/createBatch"
         "Create several warehouses at once."
-        "https://op.jinritemai.com/docs/api-docs/34/695"[] false true[]
+        "https://op.jinritemai.com/docs/api-docs/34/695"[DATA_VALUE] false true[]
     );
 }
 /// Request of `warehouse.setAddrBatch` (`POST /warehouse/setAddrBatch`): Set the delivery areas covered by a warehouse. — [official documentation](https://op.jinritemai.com/docs/api-docs/34/696)

@@ -81,7 +81,7 @@ pub struct Collaboration {
     /// Not described in the official docs.
     pub partner: Option<IdName>,
 }
-::shop_api::object!(Collaboration { id, kind = "type_", partner });
+::shop_api::object!(Collaboration { id, kind = "type", partner });
 /// A list of products.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShowcaseProductsProduct {
@@ -201,15 +201,6 @@ pub struct Fulfillment {
     Fulfillment { id, shop_id, application_id, sample_application_type, product_id,
     expiration_time, total_suspend_duration, status, bound_product_status }
 );
-/// Not described in the official docs.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct TraceInfo {
-    /// When `trace_info.type` is `GENERAL`, this is the `{eid}` provided in `sharing_link`; when `trace_info.type` is `SPECIFIC`, this is the `publisher_id`.
-    pub id: Option<String>,
-    /// For the orders coming from the sharing links for specific publishers, the value is `SPECIFIC`; for the orders coming from the general sharing links, the value is `GENERAL`.
-    pub kind: Option<String>,
-}
-::shop_api::object!(TraceInfo { id, kind = "type_" });
 /// A list of SKUs associated with the order.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Skus {
@@ -287,8 +278,8 @@ pub struct Skus {
     pub pit: Option<Amount>,
     /// Not described in the official docs.
     pub shared_with_partner: Option<Amount>,
-    /// Not described in the official docs.
-    pub trace_info: Option<TraceInfo>,
+    /// Where the order came from: `type` is `SPECIFIC` for sharing links of specific publishers (then `id` is the `publisher_id`) or `GENERAL` for general sharing links (then `id` is the `{eid}` of `sharing_link`).
+    pub trace_info: Option<TypedId>,
     /// The time when the record was last updated, as a Unix timestamp in seconds (UTC).
     pub last_update_time: Option<i64>,
     /// Carousel content may involve a commission rate discount. Returns true when the order is attributed to carousel content.
@@ -409,7 +400,7 @@ pub struct CreatorSampleApplicationDetailSampleApplication {
 }
 ::shop_api::object!(
     CreatorSampleApplicationDetailSampleApplication { id, create_time, sample_product,
-    main_order_id, activity_id, kind = "type_", status, creator_fulfillment }
+    main_order_id, activity_id, kind = "type", status, creator_fulfillment }
 );
 /// The SKU property information.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -478,7 +469,7 @@ pub struct Material {
     /// When `type` is set to `CAMPAIGN`, this field is required. This schema is associated with the Campaign page.
     pub promotion_campaign_schema: Option<String>,
 }
-::shop_api::object!(Material { ids, kind = "type_", promotion_campaign_schema });
+::shop_api::object!(Material { ids, kind = "type", promotion_campaign_schema });
 /// Generated affiliate sharing links for successfully processed materials for the publisher specified in the path.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SharingLink {
@@ -568,8 +559,8 @@ pub struct OrderSkus {
     pub content_type: Option<String>,
     /// The content identifier for the creator content through which the order was created.
     pub content_id: Option<String>,
-    /// Not described in the official docs.
-    pub trace: Option<TraceInfo>,
+    /// Where the order came from: `type` is `SPECIFIC` for sharing links of specific publishers (then `id` is the `publisher_id`) or `GENERAL` for general sharing links (then `id` is the `{eid}` of `sharing_link`).
+    pub trace: Option<TypedId>,
     /// Not described in the official docs.
     pub estimated_commission: Option<Amount>,
     /// Not described in the official docs.

@@ -2856,12 +2856,10 @@ for AffiliateSellerSearchTargetCollaborationsRequest {
 pub struct AffiliateSellerGenerateTargetCollaborationLinkRequest {
     /// Target collaboration ID. Required.
     pub target_collaboration_id: String,
-    /// The partner identifier used in API requests.
-    pub category_asset_cipher: Option<String>,
 }
 ::shop_api::object!(
     AffiliateSellerGenerateTargetCollaborationLinkRequest { @ path
-    target_collaboration_id, @ query category_asset_cipher }
+    target_collaboration_id }
 );
 /// Response data of `affiliate_seller.generate_target_collaboration_link` ([`AffiliateSellerGenerateTargetCollaborationLinkRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68d4e70b174916049db1c6c3)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2881,9 +2879,6 @@ for AffiliateSellerGenerateTargetCollaborationLinkRequest {
         "https://partner.tiktokshop.com/docv2/page/68d4e70b174916049db1c6c3"[] false
         true["target_collaboration_id"]
     );
-    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
-        q.push("category_asset_cipher", &self.category_asset_cipher);
-    }
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(
             format!(

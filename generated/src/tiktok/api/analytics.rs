@@ -697,7 +697,7 @@ pub struct AllAdsGenderIndicator {
     /// The count for the corresponding gender indicator.
     pub value: Option<String>,
 }
-::shop_api::object!(AllAdsGenderIndicator { kind = "type_", value });
+::shop_api::object!(AllAdsGenderIndicator { kind = "type", value });
 /// Country-level user portrait indicators for the live room.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RegionIndicator {
@@ -706,7 +706,7 @@ pub struct RegionIndicator {
     /// The country of indicators
     pub kind: Option<String>,
 }
-::shop_api::object!(RegionIndicator { value, kind = "type_" });
+::shop_api::object!(RegionIndicator { value, kind = "type" });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Sales {
@@ -834,7 +834,7 @@ pub struct TopContent {
     /// Content details
     pub contents: Option<Vec<Content>>,
 }
-::shop_api::object!(TopContent { kind = "type_", contents });
+::shop_api::object!(TopContent { kind = "type", contents });
 /// Product-related creators for the period from `start_date_ge` (inclusive) to `end_date_lt` (exclusive). Sorted by GMV; returns only the top 100.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopCreator {
@@ -869,25 +869,13 @@ pub struct ShopProductPerformance202509Performance {
     top_creators }
 );
 /// GMV breakdowns for the SKU.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct IntervalGmvBreakdown {
-    /// GMV amount for the corresponding type and currency.
-    pub amount: Option<String>,
-    /// GMV currency code (ISO 4217 standard). If LOCAL currency is requested, the value will be the local currency code of where the shop is registered (e.g. GBP).
-    pub currency: Option<String>,
-    /// GMV breakdown type. Possible values: - LIVE: Live stream content. - VIDEO: Video content. - PRODUCT_CARD: Product card.
-    pub kind: Option<String>,
-}
-::shop_api::object!(IntervalGmvBreakdown { amount, currency, kind = "type_" });
+///
+/// The same fields as [`GmvBreakdown`].
+pub type IntervalGmvBreakdown = GmvBreakdown;
 /// Unit sold breakdowns.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ItemsSoldBreakdown {
-    /// Number of units sold for the corresponding type.
-    pub amount: Option<i64>,
-    /// Items-sold breakdown type. Possible values: - LIVE: Live stream content. - VIDEO: Video content. - PRODUCT_CARD: Product card.
-    pub kind: Option<String>,
-}
-::shop_api::object!(ItemsSoldBreakdown { amount, kind = "type_" });
+///
+/// The same fields as [`BuyerBreakdown`].
+pub type ItemsSoldBreakdown = BuyerBreakdown;
 /// Interval data for the requested time range. The time range of each interval is determined by the granularity.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShopSkuPerformance202509Interval {
@@ -1050,7 +1038,7 @@ pub struct ViewerProfile {
     pub country_distribution: Option<Vec<CountryDistribution>>,
 }
 ::shop_api::object!(
-    ViewerProfile { kind = "type_", gender_distribution, age_distribution,
+    ViewerProfile { kind = "type", gender_distribution, age_distribution,
     country_distribution }
 );
 /// Not described in the official docs.
@@ -2824,7 +2812,7 @@ pub struct PerformanceViewerProfile {
 }
 ::shop_api::object!(
     PerformanceViewerProfile { age_distribution, country_distribution,
-    gender_distribution, kind = "type_" }
+    gender_distribution, kind = "type" }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]

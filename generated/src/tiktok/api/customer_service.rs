@@ -658,7 +658,7 @@ pub struct CustomerServiceSendMessage202606Request {
     pub sender_role: Option<String>,
 }
 ::shop_api::object!(
-    CustomerServiceSendMessage202606Request { @ path conversation_id, kind = "type_",
+    CustomerServiceSendMessage202606Request { @ path conversation_id, kind = "type",
     content, sender_role }
 );
 /// Response data of `customer_service.send_message_202606` ([`CustomerServiceSendMessage202606Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/send-message-202606)
@@ -675,7 +675,7 @@ impl ::shop_api::runtime::ApiRequest for CustomerServiceSendMessage202606Request
         "/customer_service/202606/conversations/{conversation_id}/messages"
         "Use this API to send a message to the buyer in a conversation."
         "https://partner.tiktokshop.com/docv2/page/send-message-202606"[] false
-        true["conversation_id" "type_" "content"]
+        true["conversation_id" "type" "content"]
     );
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(

@@ -687,7 +687,7 @@ pub struct Flow {
 }
 ::shop_api::object!(
     Flow { amount, create_time, direction, origin_transaction_id, reference_id,
-    transaction_id, kind = "type_" }
+    transaction_id, kind = "type" }
 );
 /// Request of `finance.statements` (`GET /finance/202309/statements`): Get the shop's daily statements by time range or payment status. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-statements-202309)
 #[derive(Debug, Clone, PartialEq, Default)]

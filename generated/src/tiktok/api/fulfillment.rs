@@ -1173,16 +1173,12 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentTtsTrackingValidationRequest
 /// Request of `fulfillment.upload_delivery_file` (`POST /fulfillment/202309/files/upload`): Upload the proof of delivery file for a package, and to generate the URL of the corresponding file. — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa6e04a0bb702c06dcd34)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentUploadDeliveryFileRequest {
-    /// The partner identifier used in API requests.
-    pub category_asset_cipher: Option<String>,
     /// PDF file data to be uploaded to TikTok Shop. Required.
     pub data: String,
     /// The name of the uploaded file. Required.
     pub name: String,
 }
-::shop_api::object!(
-    FulfillmentUploadDeliveryFileRequest { @ query category_asset_cipher, data, name }
-);
+::shop_api::object!(FulfillmentUploadDeliveryFileRequest { data, name });
 /// Response data of `fulfillment.upload_delivery_file` ([`FulfillmentUploadDeliveryFileRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa6e04a0bb702c06dcd34)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentUploadDeliveryFileResponse {
@@ -1201,21 +1197,14 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUploadDeliveryFileRequest {
         "https://partner.tiktokshop.com/docv2/page/650aa6e04a0bb702c06dcd34"[MULTIPART]
         false true["data" "name"]
     );
-    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
-        q.push("category_asset_cipher", &self.category_asset_cipher);
-    }
 }
 /// Request of `fulfillment.upload_delivery_image` (`POST /fulfillment/202309/images/upload`): Upload the proof of delivery image for a package, and to generate the URL of the corresponding file. — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa70d0fcef602bf32772f)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentUploadDeliveryImageRequest {
-    /// The partner identifier used in API requests.
-    pub category_asset_cipher: Option<String>,
     /// Image file data to be uploaded to TikTok Shop. Required.
     pub data: String,
 }
-::shop_api::object!(
-    FulfillmentUploadDeliveryImageRequest { @ query category_asset_cipher, data }
-);
+::shop_api::object!(FulfillmentUploadDeliveryImageRequest { data });
 /// Response data of `fulfillment.upload_delivery_image` ([`FulfillmentUploadDeliveryImageRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa70d0fcef602bf32772f)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentUploadDeliveryImageResponse {
@@ -1236,9 +1225,6 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentUploadDeliveryImageRequest {
         "https://partner.tiktokshop.com/docv2/page/650aa70d0fcef602bf32772f"[MULTIPART]
         false true["data"]
     );
-    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
-        q.push("category_asset_cipher", &self.category_asset_cipher);
-    }
 }
 /// Request of `fulfillment.eligible_shipping_service` (`POST /fulfillment/202309/orders/{order_id}/shipping_services/query`): Use this API ( for US ) to query the list of available shipping services when specifying packages' size or weight. — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa6b2bace3e02b75dda4e)
 #[derive(Debug, Clone, PartialEq, Default)]

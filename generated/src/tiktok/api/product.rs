@@ -460,7 +460,7 @@ pub struct IntegratedPlatformStatus {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageInput {
     /// Image URI.
-    pub uri: String,
+    pub uri: Option<String>,
 }
 ::shop_api::object!(ImageInput { uri });
 /// A product attribute to set; give value ids or custom names.
@@ -548,7 +548,7 @@ pub struct InventoryInput {
     /// Warehouse id (logistics.warehouses).
     pub warehouse_id: String,
     /// In-stock quantity, 0-99999.
-    pub quantity: i64,
+    pub quantity: Option<i64>,
 }
 ::shop_api::object!(InventoryInput { warehouse_id, quantity });
 /// A source SKU of a virtual bundle SKU.
@@ -1320,12 +1320,9 @@ pub struct ReplicatedProduct {
 }
 ::shop_api::object!(ReplicatedProduct { region, shop_id, product_id, product_status });
 /// Product images, including gallery images, images that appear in the description, product variant images.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct RecommendGlobalCategoriesImage {
-    /// The URI of the image. Retrieve the URI from the Upload Product Image API.
-    pub uri: Option<String>,
-}
-::shop_api::object!(RecommendGlobalCategoriesImage { uri });
+///
+/// The same fields as [`ImageInput`].
+pub type RecommendGlobalCategoriesImage = ImageInput;
 /// Recommended category information.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RecommendGlobalCategoriesCategory {
@@ -1341,12 +1338,12 @@ pub struct RecommendGlobalCategoriesCategory {
 ::shop_api::object!(RecommendGlobalCategoriesCategory { id, name, level, is_leaf });
 /// A list of images to display in the product image gallery.
 ///
-/// The same fields as [`RecommendGlobalCategoriesImage`].
-pub type CreateGlobalProductMainImage = RecommendGlobalCategoriesImage;
+/// The same fields as [`ImageInput`].
+pub type CreateGlobalProductMainImage = ImageInput;
 /// An image to display for the SKU.
 ///
-/// The same fields as [`RecommendGlobalCategoriesImage`].
-pub type SalesAttributeSkuImg = RecommendGlobalCategoriesImage;
+/// The same fields as [`ImageInput`].
+pub type SalesAttributeSkuImg = ImageInput;
 /// A list of attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateGlobalProductSalesAttribute {
@@ -1393,8 +1390,8 @@ pub struct CreateGlobalProductSku {
 );
 /// A list of certification related images.
 ///
-/// The same fields as [`RecommendGlobalCategoriesImage`].
-pub type CreateGlobalProductImage = RecommendGlobalCategoriesImage;
+/// The same fields as [`ImageInput`].
+pub type CreateGlobalProductImage = ImageInput;
 /// A list of certification related files.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateGlobalProductFile {
@@ -1642,12 +1639,12 @@ pub struct InventorySearchInventory {
 ::shop_api::object!(InventorySearchInventory { product_id, skus });
 /// A list of images to display in the product image gallery.
 ///
-/// The same fields as [`RecommendGlobalCategoriesImage`].
-pub type CheckProductListingMainImage = RecommendGlobalCategoriesImage;
+/// The same fields as [`ImageInput`].
+pub type CheckProductListingMainImage = ImageInput;
 /// A list of supplementary images for each value (e.g.
 ///
-/// The same fields as [`RecommendGlobalCategoriesImage`].
-pub type SupplementarySkuImage = RecommendGlobalCategoriesImage;
+/// The same fields as [`ImageInput`].
+pub type SupplementarySkuImage = ImageInput;
 /// A list of attributes (e.g.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CheckProductListingSalesAttribute {
@@ -1767,8 +1764,8 @@ pub struct CheckProductListingSku {
 );
 /// A list of certification related images.
 ///
-/// The same fields as [`RecommendGlobalCategoriesImage`].
-pub type CheckProductListingImage = RecommendGlobalCategoriesImage;
+/// The same fields as [`ImageInput`].
+pub type CheckProductListingImage = ImageInput;
 /// A list of certification related files.
 ///
 /// The same fields as [`CreateGlobalProductFile`].
@@ -1971,16 +1968,16 @@ pub struct Address {
 pub type PartialEditResponsiblePersonPhoneNumber = CreateResponsiblePersonPhoneNumber;
 /// A list of images to display in the product image gallery.
 ///
-/// The same fields as [`RecommendGlobalCategoriesImage`].
-pub type DiagnoseAndOptimizeProductMainImage = RecommendGlobalCategoriesImage;
+/// The same fields as [`ImageInput`].
+pub type DiagnoseAndOptimizeProductMainImage = ImageInput;
 /// A list of general attributes (e.g.
 ///
 /// The same fields as [`CreateGlobalProductProductAttribute`].
 pub type DiagnoseAndOptimizeProductProductAttribute = CreateGlobalProductProductAttribute;
 /// An image of the size chart.
 ///
-/// The same fields as [`RecommendGlobalCategoriesImage`].
-pub type DiagnoseAndOptimizeProductImage = RecommendGlobalCategoriesImage;
+/// The same fields as [`ImageInput`].
+pub type DiagnoseAndOptimizeProductImage = ImageInput;
 /// The measurement details of the product to help buyers find the right size.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DiagnoseAndOptimizeProductSizeChart {
@@ -2217,8 +2214,8 @@ pub struct ReplicateProductError {
 ::shop_api::object!(ReplicateProductError { code, message, detail });
 /// A list of images to display in the product image gallery.
 ///
-/// The same fields as [`RecommendGlobalCategoriesImage`].
-pub type PartialEdit202509MainImage = RecommendGlobalCategoriesImage;
+/// The same fields as [`ImageInput`].
+pub type PartialEdit202509MainImage = ImageInput;
 /// A list of attributes (e.g.
 ///
 /// The same fields as [`CheckProductListingSalesAttribute`].
@@ -2270,8 +2267,8 @@ pub struct PartialEdit202509Sku {
 );
 /// A list of certification related images.
 ///
-/// The same fields as [`RecommendGlobalCategoriesImage`].
-pub type PartialEdit202509Image = RecommendGlobalCategoriesImage;
+/// The same fields as [`ImageInput`].
+pub type PartialEdit202509Image = ImageInput;
 /// A list of certification related files.
 ///
 /// The same fields as [`CreateGlobalProductFile`].
@@ -2382,8 +2379,8 @@ pub struct PartialEdit202509Audit {
 ::shop_api::object!(PartialEdit202509Audit { status });
 /// A list of images to display in the product image gallery.
 ///
-/// The same fields as [`RecommendGlobalCategoriesImage`].
-pub type EditGlobalProductMainImage = RecommendGlobalCategoriesImage;
+/// The same fields as [`ImageInput`].
+pub type EditGlobalProductMainImage = ImageInput;
 /// A list of attributes (e.g.
 ///
 /// The same fields as [`CreateGlobalProductSalesAttribute`].
@@ -2430,8 +2427,8 @@ pub struct EditGlobalProductSku {
 );
 /// A list of certification related images.
 ///
-/// The same fields as [`RecommendGlobalCategoriesImage`].
-pub type EditGlobalProductImage = RecommendGlobalCategoriesImage;
+/// The same fields as [`ImageInput`].
+pub type EditGlobalProductImage = ImageInput;
 /// A list of certification related files.
 ///
 /// The same fields as [`CreateGlobalProductFile`].
@@ -2466,8 +2463,8 @@ pub struct EditGlobalProductSizeChart {
 pub type EditGlobalProductManufacturer = GlobalProductManufacturer;
 /// A list of images to display in the product image gallery.
 ///
-/// The same fields as [`RecommendGlobalCategoriesImage`].
-pub type PartialEditGlobalProductMainImage = RecommendGlobalCategoriesImage;
+/// The same fields as [`ImageInput`].
+pub type PartialEditGlobalProductMainImage = ImageInput;
 /// A list of attributes (e.g.
 ///
 /// The same fields as [`CreateGlobalProductSalesAttribute`].
@@ -2505,8 +2502,8 @@ pub struct PartialEditGlobalProductSku {
 );
 /// A list of certification related images.
 ///
-/// The same fields as [`RecommendGlobalCategoriesImage`].
-pub type PartialEditGlobalProductImage = RecommendGlobalCategoriesImage;
+/// The same fields as [`ImageInput`].
+pub type PartialEditGlobalProductImage = ImageInput;
 /// A list of certification related files.
 ///
 /// The same fields as [`CreateGlobalProductFile`].
@@ -2541,8 +2538,8 @@ pub struct PartialEditGlobalProductSizeChart {
 pub type PartialEditGlobalProductManufacturer = GlobalProductManufacturer;
 /// A list of images to display in the product image gallery.
 ///
-/// The same fields as [`RecommendGlobalCategoriesImage`].
-pub type Edit202509MainImage = RecommendGlobalCategoriesImage;
+/// The same fields as [`ImageInput`].
+pub type Edit202509MainImage = ImageInput;
 /// A list of attributes (e.g.
 ///
 /// The same fields as [`CheckProductListingSalesAttribute`].
@@ -2596,8 +2593,8 @@ pub struct Edit202509Sku {
 );
 /// A list of certification related images.
 ///
-/// The same fields as [`RecommendGlobalCategoriesImage`].
-pub type Edit202509Image = RecommendGlobalCategoriesImage;
+/// The same fields as [`ImageInput`].
+pub type Edit202509Image = ImageInput;
 /// A list of certification related files.
 ///
 /// The same fields as [`CreateGlobalProductFile`].
@@ -3245,7 +3242,7 @@ pub struct RecommendedProperty {
 }
 ::shop_api::object!(
     RecommendedProperty { id, is_customizable, is_multiple_selection, is_required, name,
-    kind = "type_", values }
+    kind = "type", values }
 );
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3578,8 +3575,8 @@ pub struct ProductCreateRequest {
     pub main_images: Vec<ImageInput>,
     /// SKUs of the product. Required.
     pub skus: Vec<SkuInput>,
-    /// Package weight. Required.
-    pub package_weight: Measurement,
+    /// Package weight.
+    pub package_weight: Option<Measurement>,
     /// Package size (required in some categories).
     pub package_dimensions: Option<Dimensions>,
     /// General attributes of the category.
@@ -3645,7 +3642,7 @@ impl ::shop_api::runtime::ApiRequest for ProductCreateRequest {
         Post "/product/202309/products"
         "Create a product with its SKUs, images, attributes and package information."
         "https://partner.tiktokshop.com/docv2/page/6502fc8da57708028b42b18a"[] false
-        true["title" "description" "category_id" "main_images" "skus" "package_weight"]
+        true["title" "description" "category_id" "main_images" "skus"]
     );
 }
 /// Request of `product.edit` (`PUT /product/202309/products/{product_id}`): Replace all properties of a product (full edit). — [official documentation](https://partner.tiktokshop.com/docv2/page/6509da7d0fcef602bf1caddf)
@@ -4616,12 +4613,9 @@ for ProductRecommendedProductTitleAndDescriptionRequest {
 pub struct ProductImageTranslationTasksRequest {
     /// The image translation task IDs for retrieving translation results.
     pub translation_task_ids: Option<Vec<String>>,
-    /// The partner identifier used in API requests.
-    pub category_asset_cipher: Option<String>,
 }
 ::shop_api::object!(
-    ProductImageTranslationTasksRequest { @ query translation_task_ids, @ query
-    category_asset_cipher }
+    ProductImageTranslationTasksRequest { @ query translation_task_ids }
 );
 /// Response data of `product.image_translation_tasks` ([`ProductImageTranslationTasksRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/684f8b2d535a9d048f234564)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4640,7 +4634,6 @@ impl ::shop_api::runtime::ApiRequest for ProductImageTranslationTasksRequest {
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("translation_task_ids", &self.translation_task_ids);
-        q.push("category_asset_cipher", &self.category_asset_cipher);
     }
 }
 /// Request of `product.global_listing_rules` (`GET /product/202507/global_listing_rules`): Retrieves the global listing rules for a local shop that belongs to a global seller. — [official documentation](https://partner.tiktokshop.com/docv2/page/68a6847a5a65b904aba10374)
@@ -4974,8 +4967,8 @@ pub struct ProductCheckProductListingRequest {
     pub is_cod_allowed: Option<bool>,
     /// The list of certifications for your product.
     pub certifications: Option<Vec<CheckProductListingCertification>>,
-    /// The weight of the product package. Required.
-    pub package_weight: Measurement,
+    /// The weight of the product package.
+    pub package_weight: Option<Measurement>,
     /// A list of general attributes (e.g.
     pub product_attributes: Option<Vec<CheckProductListingProductAttribute>>,
     /// The measurement details of the product to help buyers find the right size.
@@ -5038,7 +5031,7 @@ impl ::shop_api::runtime::ApiRequest for ProductCheckProductListingRequest {
         "product.check_product_listing" Post "/product/202309/products/listing_check"
         "Identify any issues with your product properties in advance to ensure your product is ready for listing."
         "https://partner.tiktokshop.com/docv2/page/650a0ee8f1fd3102b91c6493"[] false
-        true["description" "category_id" "main_images" "skus" "title" "package_weight"]
+        true["description" "category_id" "main_images" "skus" "title"]
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("is_diagnosis_required", &self.is_diagnosis_required);
@@ -5113,14 +5106,10 @@ impl ::shop_api::runtime::Paginated for ProductSearchGlobalProductsRequest {
 /// Request of `product.optimized_images` (`POST /product/202404/images/optimize`): Optimize images used in your TikTok Shop by changing the background to white. — [official documentation](https://partner.tiktokshop.com/docv2/page/665692b35d39dc02deb49a97)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductOptimizedImagesRequest {
-    /// The partner identifier used in API requests.
-    pub category_asset_cipher: Option<String>,
     /// The list of images to be optimized.
     pub images: Option<Vec<OptimizedImagesImage>>,
 }
-::shop_api::object!(
-    ProductOptimizedImagesRequest { @ query category_asset_cipher, images }
-);
+::shop_api::object!(ProductOptimizedImagesRequest { images });
 /// Response data of `product.optimized_images` ([`ProductOptimizedImagesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/665692b35d39dc02deb49a97)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductOptimizedImagesResponse {
@@ -5136,9 +5125,6 @@ impl ::shop_api::runtime::ApiRequest for ProductOptimizedImagesRequest {
         "https://partner.tiktokshop.com/docv2/page/665692b35d39dc02deb49a97"[] false
         true[]
     );
-    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
-        q.push("category_asset_cipher", &self.category_asset_cipher);
-    }
 }
 /// Request of `product.create_category_upgrade_task` (`POST /product/202407/products/category_upgrade_task`): Create a task to upgrade live products (status: 'ACTIVATE') from a 3-level to a 7-level category tree. — [official documentation](https://partner.tiktokshop.com/docv2/page/6690f62988c3cf02ee1a8d72)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5629,14 +5615,10 @@ impl ::shop_api::runtime::Paginated for ProductSearch202502Request {
 /// Request of `product.create_image_translation_tasks` (`POST /product/202505/images/translation_tasks`): Initiates a translation task for one or more images. — [official documentation](https://partner.tiktokshop.com/docv2/page/684f8b2d6e0b37048b2448b4)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCreateImageTranslationTasksRequest {
-    /// The partner identifier used in API requests.
-    pub category_asset_cipher: Option<String>,
     /// The list of images to translate. Required.
     pub images: Vec<CreateImageTranslationTasksImage>,
 }
-::shop_api::object!(
-    ProductCreateImageTranslationTasksRequest { @ query category_asset_cipher, images }
-);
+::shop_api::object!(ProductCreateImageTranslationTasksRequest { images });
 /// Response data of `product.create_image_translation_tasks` ([`ProductCreateImageTranslationTasksRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/684f8b2d6e0b37048b2448b4)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCreateImageTranslationTasksResponse {
@@ -5653,9 +5635,6 @@ impl ::shop_api::runtime::ApiRequest for ProductCreateImageTranslationTasksReque
         "https://partner.tiktokshop.com/docv2/page/684f8b2d6e0b37048b2448b4"[] false
         true["images"]
     );
-    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
-        q.push("category_asset_cipher", &self.category_asset_cipher);
-    }
 }
 /// Request of `product.replicate_product` (`POST /product/202507/products/{product_id}/global_replicate`): Description of [POST]/product/:version/Replicate_Product. — [official documentation](https://partner.tiktokshop.com/docv2/page/68a685ce5a65b904aba10b1a)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5945,8 +5924,8 @@ pub struct ProductEdit202509Request {
     pub is_cod_allowed: Option<bool>,
     /// The list of certifications for your product.
     pub certifications: Option<Vec<Edit202509Certification>>,
-    /// The weight of the product package. Required.
-    pub package_weight: Measurement,
+    /// The weight of the product package.
+    pub package_weight: Option<Measurement>,
     /// A list of general attributes (e.g.
     pub product_attributes: Option<Vec<Edit202509ProductAttribute>>,
     /// The measurement details of the product to help buyers find the right size.
@@ -6008,8 +5987,7 @@ impl ::shop_api::runtime::ApiRequest for ProductEdit202509Request {
         "product.edit_202509" Put "/product/202509/products/{product_id}"
         "Edit all properties (e.g."
         "https://partner.tiktokshop.com/docv2/page/68f597ed028a11048cff9ad7"[] false
-        true["product_id" "description" "category_id" "main_images" "skus" "title"
-        "package_weight"]
+        true["product_id" "description" "category_id" "main_images" "skus" "title"]
     );
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(

@@ -771,8 +771,8 @@ impl ::shop_api::runtime::ApiRequest for PromotionUpdateActivityRequest {
 pub struct PromotionUpdateActivityProductRequest {
     /// Activity ID Required.
     pub activity_id: String,
-    /// The items to add to the list or the existing items in the list of promotion activity to edit. Required.
-    pub products: Vec<UpdateActivityProductProduct>,
+    /// The items to add to the list or the existing items in the list of promotion activity to edit.
+    pub products: Option<Vec<UpdateActivityProductProduct>>,
 }
 ::shop_api::object!(
     PromotionUpdateActivityProductRequest { @ path activity_id, products }
@@ -802,7 +802,7 @@ impl ::shop_api::runtime::ApiRequest for PromotionUpdateActivityProductRequest {
         "/promotion/202309/activities/{activity_id}/products"
         "Add the products or SKUs to the list of a product discount activity or a flash deal activity."
         "https://partner.tiktokshop.com/docv2/page/650d32c42aaa3602b86ccb5c"[] false
-        true["activity_id" "products"]
+        true["activity_id"]
     );
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(
