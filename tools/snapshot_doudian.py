@@ -47,6 +47,12 @@ FIELD = re.compile(
     r'private\s+([\w<>,\s\[\]]+?)\s+\w+\s*;', re.S)
 
 
+def one_line(text, limit=300):
+    """A field's official description on one line (the drafting tools' `doc:`)."""
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[:limit].rstrip() + "…"
+
+
 def unescape(s):
     return re.sub(r'\\(.)', lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), s)
 
@@ -73,7 +79,8 @@ def java_classes(folder):
             req = re.search(r"required\s*=\s*(true|false)", args or "")
             fields.append({"wire": wire, "java": jt,
                            "required": bool(req and req.group(1) == "true"),
-                           "example": op_attr(args, "example")})
+                           "example": op_attr(args, "example"),
+                           "doc": op_attr(args, "desc")})
         out[m.group(1)] = fields
     return out
 
@@ -106,6 +113,8 @@ def flatten_java(classes, root, prefix, out, stack, request):
             entry["required"] = True
         if f["example"] not in (None, ""):
             entry["example"] = f["example"]
+        if f.get("doc"):
+            entry["doc"] = one_line(f["doc"])
         if path in out:  # the SDK repeats a field now and then: one path is one field
             continue
         if cls and cls not in classes:
@@ -147,6 +156,8 @@ def flatten_go(fields, structs, prefix, out, stack):
         if path in out:
             continue
         out[path] = OrderedDict([("type", t)])
+        if f.get("doc"):
+            out[path]["doc"] = one_line(f["doc"])
         if cls and cls in structs and cls not in stack:
             inner = path + "".join("[]" if c == "[" else "{}" for c in t if c in "[{") + "."
             flatten_go(structs[cls], structs, inner, out, stack + [cls])

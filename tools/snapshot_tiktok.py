@@ -83,6 +83,9 @@ class Flattener:
                 entry["required"] = True
             if values:
                 entry["enum"] = values
+            doc = " ".join((info.get("doc") or "").split())
+            if doc:
+                entry["doc"] = doc if len(doc) <= 300 else doc[:300].rstrip() + "…"
             out[path] = entry
             if sub:
                 inner = path + ("[]" * t.count("[")) + "."
@@ -114,7 +117,8 @@ def snapshot(pkg_root):
                 continue
             wire = info["query_wire"].get(p["name"], p["name"])
             target = pathf if p["name"] in placeholders else query
-            fl.flatten({p["name"]: {"ann": p["ann"], "wire": wire, "required": p["required"]}},
+            fl.flatten({p["name"]: {"ann": p["ann"], "wire": wire, "required": p["required"],
+                                    "doc": p.get("doc", "")}},
                        "", target, [])
         for key, val in (("query", query), ("path", pathf), ("body", body)):
             if val:

@@ -195,6 +195,23 @@ pub struct Finding {
     pub at: String,
 }
 
+/// A source path the spec lacks.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Missing {
+    /// The endpoint's dotted name.
+    pub endpoint: String,
+    /// `query`, `path`, `body` or `response`.
+    pub place: &'static str,
+    /// The flattened wire path.
+    pub path: String,
+    /// The source's neutral type.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// Where the field would go: `<file> type <Name>` or `<file> endpoint <name> <place>`;
+    /// `None` when its parent is missing too.
+    pub container: Option<String>,
+}
+
 /// Present / missing / invented counts of one side (request or response).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Counts {
@@ -243,8 +260,8 @@ pub struct PlatformReport {
     pub doc_links: (usize, usize),
     /// Every difference.
     pub findings: Vec<Finding>,
-    /// Missing source paths (`endpoint place path`), for the `--missing` listing.
-    pub missing: Vec<String>,
+    /// Missing source paths, for the `--missing` listing and `--json`.
+    pub missing: Vec<Missing>,
     /// Fields of named structs that some source confirms at some place the struct is used.
     confirmed: BTreeSet<(String, String)>,
     /// Per invented finding (in order), the struct field it belongs to.
@@ -313,6 +330,8 @@ struct SpecPath {
     owner: Option<(String, String)>,
     /// Where the spec states it: `<file> type <Name> <key>` or `<file> endpoint <name> <place> <key>`.
     at: String,
+    /// Where its own fields are stated, when it is a struct: `<file> type <Name>`.
+    child_at: Option<String>,
 }
 
 fn find_type<'a>(p: &'a Platform, m: &'a Module, name: &str) -> Option<(&'a Module, &'a TypeDef)> {
@@ -409,8 +428,15 @@ fn flatten<'a>(
                 differs: f.differs.clone(),
                 owner: holder.clone().map(|h| (h, f.wire.clone())),
                 at,
+                child_at: None,
             },
         );
+        let child_at = nested
+            .as_ref()
+            .map(|(owner, _, name)| format!("{} type {name}", owner.file));
+        if let Some(x) = out.get_mut(&path) {
+            x.child_at = child_at;
+        }
         if let Some((owner, s, name)) = nested {
             if !stack.contains(&name) {
                 stack.push(name);
@@ -470,6 +496,7 @@ fn compare(
     sample: &BTreeSet<String>,
     incomplete: bool,
     knows_required: bool,
+    top: &str,
 ) {
     let ep_reason = endpoint.differs.clone();
     let name = endpoint.name.clone();
@@ -551,9 +578,24 @@ fn compare(
             None => {
                 counts.missing += 1;
                 if !untyped.iter().any(|u| path.starts_with(u.as_str())) {
-                    report
-                        .missing
-                        .push(format!("{name} {place} {path}: {}", r.ty));
+                    let (parent, _) = parent_and_leaf(path);
+                    let parent = parent
+                        .trim_end_matches('.')
+                        .trim_end_matches("[]")
+                        .trim_end_matches("{}")
+                        .trim_end_matches("[]");
+                    let container = if parent.is_empty() {
+                        Some(top.to_owned())
+                    } else {
+                        spec.get(parent).and_then(|x| x.child_at.clone())
+                    };
+                    report.missing.push(Missing {
+                        endpoint: name.clone(),
+                        place,
+                        path: path.clone(),
+                        ty: r.ty.clone(),
+                        container,
+                    });
                 }
             }
         }
@@ -796,6 +838,7 @@ fn check_platform(p: &Platform, root: &Path, snap: Option<&Snapshot>) -> Platfor
                     &BTreeSet::new(),
                     incomplete,
                     knows,
+                    &top,
                 );
             }
             // `data` as one value: the source's tree sits under `data`, as the spec's one field
@@ -875,6 +918,7 @@ fn check_platform(p: &Platform, root: &Path, snap: Option<&Snapshot>) -> Platfor
                 &sample,
                 incomplete,
                 false,
+                &top,
             );
         }
     }
@@ -1076,11 +1120,57 @@ impl Report {
                     );
                 }
                 for m in &p.missing {
-                    let _ = writeln!(out, "{} missing {m}", p.platform);
+                    let _ = writeln!(
+                        out,
+                        "{} missing {} {} {}: {}",
+                        p.platform, m.endpoint, m.place, m.path, m.ty
+                    );
                 }
             }
         }
         out
+    }
+}
+
+impl Report {
+    /// Every missing source path of every platform, and every free value the source types as an
+    /// enum, as JSON (`--json`), for the drafting tools.
+    pub fn missing_json(&self) -> String {
+        #[derive(serde::Serialize)]
+        struct Untyped<'a> {
+            endpoint: &'a str,
+            place: &'a str,
+            path: &'a str,
+            at: &'a str,
+        }
+        let missing: BTreeMap<&str, &Vec<Missing>> = self
+            .platforms
+            .iter()
+            .map(|p| (p.platform.as_str(), &p.missing))
+            .collect();
+        let enums: BTreeMap<&str, Vec<Untyped<'_>>> = self
+            .platforms
+            .iter()
+            .map(|p| {
+                let list = p
+                    .findings
+                    .iter()
+                    .filter(|f| f.kind == Kind::EnumUntyped)
+                    .map(|f| Untyped {
+                        endpoint: &f.endpoint,
+                        place: f.place,
+                        path: &f.path,
+                        at: &f.at,
+                    })
+                    .collect();
+                (p.platform.as_str(), list)
+            })
+            .collect();
+        serde_json::to_string_pretty(&serde_json::json!({
+            "missing": missing,
+            "enum_untyped": enums,
+        }))
+        .unwrap_or_default()
     }
 }
 

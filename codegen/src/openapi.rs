@@ -164,14 +164,18 @@ fn document(p: &Platform) -> Obj {
                 );
             }
             let doc = format!("The `data` of a `{}` response.", e.name);
-            let data = match e.response.as_slice() {
-                // `data` is one value: its schema is that value's.
-                [one] if e.has(FlagKind::DataValue) => {
-                    ty_schema(m, &one.ty).with("description", one.doc.as_str())
-                }
-                fields => object_schema(m, &doc, fields.iter()),
+            let doc = if e.has(FlagKind::DataValue) {
+                format!(
+                    "{doc} The platform sends the value of `data` itself (`\"data\": true`) or, as the \
+                     docs' tables read, an object holding it under `data`; both decode."
+                )
+            } else {
+                doc
             };
-            schemas.insert(&response_component(e), data);
+            schemas.insert(
+                &response_component(e),
+                object_schema(m, &doc, e.response.iter()),
+            );
             // Endpoints sharing a path (GET and PUT of one resource) share its path item.
             if paths.get_mut(&e.path).is_none() {
                 paths.insert(&e.path, Obj::new());

@@ -431,7 +431,7 @@ fn check_schema(at: &str, m: &Module, ty: &Ty, schema: &ObjectOrReference<Object
                 _ => assert_eq!(o.minimum, Some(0.into()), "{at}"),
             }
         }
-        Ty::F64 => assert_eq!(obj(schema).schema_type, single(Type::Number), "{at}"),
+        Ty::F64 | Ty::Decimal => assert_eq!(obj(schema).schema_type, single(Type::Number), "{at}"),
         Ty::Json => assert_eq!(obj(schema).schema_type, None, "{at}: any value"),
         Ty::List(t) => {
             let o = obj(schema);

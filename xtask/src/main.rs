@@ -47,6 +47,10 @@ enum Cmd {
         /// Also list every source path, and every endpoint, the spec lacks.
         #[arg(long)]
         missing: bool,
+        /// Print only the missing source paths as JSON, with where each would go (for
+        /// tools/fill_from_reference.py).
+        #[arg(long)]
+        json: bool,
     },
     /// Time generation for the real specs and for synthetic specs 10x and 100x their size
     /// (run it as `cargo run --release -p xtask -- bench-gen` for release-build figures).
@@ -111,7 +115,11 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Cmd::Fidelity { list, missing } => fidelity(&project_root(), &list, missing),
+        Cmd::Fidelity {
+            list,
+            missing,
+            json,
+        } => fidelity(&project_root(), &list, missing, json),
         Cmd::BenchGen => match bench::run(&project_root()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -170,7 +178,7 @@ fn openapi(root: &Path, check: bool) -> ExitCode {
 }
 
 /// `cargo xtask fidelity`.
-fn fidelity(root: &Path, list: &[String], missing: bool) -> ExitCode {
+fn fidelity(root: &Path, list: &[String], missing: bool, json: bool) -> ExitCode {
     use shop_api_codegen::fidelity;
     let api = match shop_api_codegen::ir::load(root) {
         Ok(api) => api,
@@ -196,6 +204,10 @@ fn fidelity(root: &Path, list: &[String], missing: bool) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if json {
+        println!("{}", report.missing_json());
+        return ExitCode::SUCCESS;
+    }
     print!("{}", report.listing(&kinds, missing));
     print!("{report}");
     if report.passes() {
