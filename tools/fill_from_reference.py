@@ -416,7 +416,7 @@ def type_enums(spec, snap, findings):
             body = [f"    doc: {q('Values of `' + wire_leaf + '` (the official source types it as an enum).')}",
                     "    enum: string", "    values:"]
             for v in values:
-                body.append(f"      {q(v)}: {q('`' + v + '`.')}")
+                body.append(f"      {q(v)}: {q('As the official source lists it.')}")
             spec.add_type(module, name, body)
             spec.reload(module)
         # retype the field line
@@ -443,16 +443,109 @@ def type_enums(spec, snap, findings):
     return made
 
 
+def retype(spec, snap, findings):
+    """Fields the spec leaves `json` where the source has a type get that type."""
+    filler = Filler(spec, snap)
+    made = 0
+    for x in findings:
+        at = x["at"].split()
+        module = os.path.basename(at[0])[:-5]
+        ep_module = filler.module_of_endpoint(x["endpoint"])
+        ref = snap.get(spec.endpoint_key(ep_module, x["endpoint"]), {})
+        src = ref.get("response" if x["place"] == "response" else x["place"], {})
+        facts = src.get(x["path"])
+        if not facts:
+            continue
+        filler.request = x["place"] != "response"
+        filler.endpoint_base = x["endpoint"].replace(".", "_")
+        wire_leaf = x["path"].rsplit(".", 1)[-1].replace("[]", "").replace("{}", "")
+        ty = filler.type_of(module, src, x["path"], facts["type"], wire_leaf, set())
+        if not ty or ty in ("json", "[json]", "{json}"):
+            continue
+        lines = spec.text[module].split("\n")
+        if at[1] == "type":
+            t0 = spec.section_start(module, "types")
+            b = spec.block(module, at[2] + ":", t0 or 0)
+        else:
+            e0 = spec.section_start(module, "endpoints")
+            b0 = spec.block(module, at[2] + ":", e0 or 0)
+            b = spec.block(module, at[3] + ":", b0[0], indent=4)
+        key = at[-1]
+        hit = [i for i in range(b[0], b[1]) if re.match(rf"^\s+{re.escape(key)}: \{{", lines[i])]
+        if len(hit) != 1:
+            continue
+        new_ty = q(ty) if ty[0] in "[{" else ty
+        line = lines[hit[0]]
+        new = re.sub(r'type: (?:"json"|json|"\[json\]"|"\{json\}")(?=[,}])', f"type: {new_ty}", line, count=1)
+        if facts.get("doc") and "Named by the PHP SDK" in new:
+            new = re.sub(r'doc: ".*?"(?=[,}])', "doc: " + q(facts["doc"]).replace("\\", "\\\\"), new, count=1)
+        if new != line:
+            lines[hit[0]] = new
+            spec.text[module] = "\n".join(lines)
+            spec.reload(module)
+            made += 1
+    return made
+
+
+def doc_links(spec, snap, root_url):
+    """Doc links that are the docs root, or that two endpoints share, get the page the snapshot's
+    source ties the method to (`doc_id`); the comment that said none was known goes."""
+    used = {}
+    for m, d in spec.data.items():
+        for name, e in (d.get("endpoints") or {}).items():
+            used.setdefault(e.get("doc_url"), []).append(name)
+    made = 0
+    for m in list(spec.data):
+        for name, e in (spec.data[m].get("endpoints") or {}).items():
+            url = e.get("doc_url", "")
+            ref = snap.get(spec.endpoint_key(m, name)) or {}
+            doc_id = ref.get("doc_id")
+            if not doc_id:
+                continue
+            is_root = url.rstrip("/") == root_url.rstrip("/")
+            if not (is_root or len(used.get(url, [])) > 1):
+                continue
+            new_url = f"{root_url.rstrip('/')}/{doc_id}"
+            if new_url == url or new_url in used:
+                continue
+            lines = spec.text[m].split("\n")
+            e0 = spec.section_start(m, "endpoints")
+            b = spec.block(m, name + ":", e0 or 0)
+            for i in range(b[0], b[1]):
+                if lines[i].startswith("    doc_url: "):
+                    lines[i] = f"    doc_url: {new_url}"
+                    if lines[i - 1].strip().startswith("# doc_url:"):
+                        del lines[i - 1]
+                    break
+            spec.text[m] = "\n".join(lines)
+            spec.reload(m)
+            used.setdefault(new_url, []).append(name)
+            made += 1
+    return made
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--missing", required=True, help="the output of `cargo xtask fidelity --json`")
+    ap.add_argument("--missing", default=None, help="the output of `cargo xtask fidelity --json`")
     ap.add_argument("--platform", required=True)
     ap.add_argument("--place", help="only this place (body, query, response, ...)")
-    ap.add_argument("--enums", action="store_true", help="type the source's enums (needs the json's enum_untyped)")
+    ap.add_argument("--enums", action="store_true", help="type the source's enums (the json's enum_untyped)")
+    ap.add_argument("--doc-links", metavar="DOC_ROOT", help="docs-root and shared doc links from the snapshot's doc ids")
+    ap.add_argument("--retype", action="store_true", help="type the spec's json fields as the source does (the json's untyped)")
     a = ap.parse_args()
-    data = json.load(open(a.missing, encoding="utf-8"))
+    data = json.load(open(a.missing, encoding="utf-8")) if a.missing else {}
     spec = Spec(a.platform)
     snap = load_snapshot(a.platform)
+    if a.doc_links:
+        made = doc_links(spec, snap, a.doc_links)
+        spec.save()
+        print(f"{a.platform}: {made} doc links set to the page the source names")
+        return
+    if a.retype:
+        made = retype(spec, snap, data.get("untyped", {}).get(a.platform, []))
+        spec.save()
+        print(f"{a.platform}: {made} json fields typed as the source types them")
+        return
     if a.enums:
         made = type_enums(spec, snap, data.get("enum_untyped", {}).get(a.platform, []))
         spec.save()

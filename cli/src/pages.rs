@@ -76,7 +76,7 @@ impl Paging {
                 params.insert((*page).to_owned(), Value::from(*n));
             }
             (PageStyle::Cursor { cursor, .. }, PageKey::Cursor(c)) => {
-                params.insert((*cursor).to_owned(), Value::String(c.clone()));
+                set_path(params, cursor, Value::String(c.clone()));
             }
             (PageStyle::Number { .. }, PageKey::Cursor(_)) => {
                 return Err(Failure::Usage(format!(
@@ -101,8 +101,7 @@ impl Paging {
             PageStyle::Number { page, first, .. } => Some(PageKey::Number(
                 fields.get(*page).and_then(int).unwrap_or(*first),
             )),
-            PageStyle::Cursor { cursor, .. } => fields
-                .get(*cursor)
+            PageStyle::Cursor { cursor, .. } => get_path(fields, cursor)
                 .and_then(Value::as_str)
                 .filter(|c| !c.is_empty())
                 .map(|c| PageKey::Cursor(c.to_owned())),
@@ -144,12 +143,46 @@ impl Paging {
                 total,
                 has_more.and_then(value).as_ref().and_then(boolean),
             ),
-            PageStyle::Cursor { next, .. } => Page::cursor(
-                items,
-                value(next).and_then(|v| v.as_str().map(str::to_owned)),
-                total,
-            ),
+            PageStyle::Cursor { next, done, .. } => {
+                // a last-page marker ends the walk whatever the cursor says
+                let ended = done.and_then(value).is_some_and(|v| {
+                    boolean(&v).unwrap_or(false) || int(&v).is_some_and(|n| n != 0)
+                });
+                let next = value(next).and_then(|v| v.as_str().map(str::to_owned));
+                Page::cursor(items, if ended { None } else { next }, total)
+            }
         })
+    }
+}
+
+/// Sets `dotted` (`pagination.page_token`) in `params`, making the objects on the way.
+fn set_path(params: &mut Map<String, Value>, dotted: &str, value: Value) {
+    match dotted.split_once('.') {
+        None => {
+            params.insert(dotted.to_owned(), value);
+        }
+        Some((head, rest)) => {
+            let inner = params
+                .entry(head.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !inner.is_object() {
+                *inner = Value::Object(Map::new());
+            }
+            if let Value::Object(m) = inner {
+                set_path(m, rest, value);
+            }
+        }
+    }
+}
+
+/// The value at `dotted` in `fields`.
+fn get_path<'a>(fields: &'a Map<String, Value>, dotted: &str) -> Option<&'a Value> {
+    match dotted.split_once('.') {
+        None => fields.get(dotted),
+        Some((head, rest)) => match fields.get(head)? {
+            Value::Object(m) => get_path(m, rest),
+            _ => None,
+        },
     }
 }
 
@@ -515,9 +548,12 @@ mod tests {
         fn visit<R: ApiRequest<Platform = P> + 'static>(self) -> Vec<&'static str> {
             let mut missing = Vec::new();
             for field in self.takes {
+                // a dotted cursor (`pagination.page_token`) sits inside a request object
                 let taken = [json!("1"), json!(1)].into_iter().any(|v| {
-                    serde_json::from_value::<R>(json!({ field: v }))
-                        .is_ok_and(|req| fields_of(&req).contains_key(field))
+                    let mut obj = Map::new();
+                    set_path(&mut obj, field, v);
+                    serde_json::from_value::<R>(Value::Object(obj))
+                        .is_ok_and(|req| get_path(&fields_of(&req), field).is_some())
                 });
                 if !taken {
                     missing.push(field);
@@ -564,7 +600,7 @@ mod tests {
                         takes.extend([Some(page), size].into_iter().flatten());
                         holds.extend(has_more.map(|h| (h, Shape::Bool)));
                     }
-                    PageStyle::Cursor { cursor, next } => {
+                    PageStyle::Cursor { cursor, next, .. } => {
                         takes.push(cursor);
                         holds.push((next, Shape::Text));
                     }

@@ -43,6 +43,16 @@ const COVERAGE_BEGIN: &str =
     "<!-- @generated coverage: begin (cargo xtask gen; do not edit by hand) -->";
 const COVERAGE_END: &str = "<!-- @generated coverage: end -->";
 
+const FIDELITY_BEGIN: &str =
+    "<!-- @generated fidelity: begin (cargo xtask gen; do not edit by hand) -->";
+const FIDELITY_END: &str = "<!-- @generated fidelity: end -->";
+
+/// `readme` with its fidelity table (between the fidelity markers), or `None` when the README
+/// has no markers.
+pub fn with_fidelity(readme: &str, table: &str) -> Option<String> {
+    with_region(readme, FIDELITY_BEGIN, FIDELITY_END, table)
+}
+
 /// `readme` with its coverage table (between the coverage markers) written from `api`, or `None`
 /// when the README has no markers.
 pub fn with_coverage(readme: &str, api: &Api) -> Option<String> {
@@ -298,7 +308,7 @@ fn emit_error_table(p: &Platform) -> String {
     if p.errors.is_empty() {
         return String::new();
     }
-    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let cell = |s: &str| rustdoc_safe(&s.replace('|', "\\|").replace('\n', " "));
     let mut out = String::from(
         "\n# Error codes\nThe platform's error codes, from its official tables (`errors:` of\n`platform.yaml`): an error envelope becomes [`crate::runtime::ApiError`] with the row's\n[`crate::ErrorKind`]; a code no row holds is `Other`.\n\n| code | sub-code / keyword / endpoints | message | meaning | kind | retry | source |\n| ---: | --- | --- | --- | --- | --- | --- |\n",
     );
@@ -415,12 +425,15 @@ fn doc(text: &str) -> TokenStream {
     quote!(#(#lines)*)
 }
 
-/// Spec prose as rustdoc Markdown: outside `code`, a `<` that would open an HTML tag is escaped
-/// and a bare URL is put in `<...>`, so `cargo doc` has nothing to warn about.
+/// Spec prose as rustdoc Markdown: outside `code`, a `<` that would open an HTML tag is escaped,
+/// a bare URL is put in `<...>`, and a `[` or `]` that is not part of a Markdown link
+/// (`[text](url)`) is escaped, so `cargo doc` has nothing to warn about (`[1,15]`, `[number]`).
 pub fn rustdoc_safe(line: &str) -> String {
     let mut out = String::with_capacity(line.len() + 8);
     let mut in_code = false;
     let mut rest = line;
+    // the links whose `[` was kept: whether each closes with `](url)` (else `[`Name`]`)
+    let mut open_links: Vec<bool> = Vec::new();
     while let Some(c) = rest.chars().next() {
         if c == '`' {
             in_code = !in_code;
@@ -433,13 +446,38 @@ pub fn rustdoc_safe(line: &str) -> String {
                 rest = &rest[1..];
                 continue;
             }
+            if c == '[' {
+                if let Some(with_url) = is_link(rest) {
+                    open_links.push(with_url);
+                } else {
+                    out.push_str("\\[");
+                    rest = &rest[1..];
+                    continue;
+                }
+            }
+            if c == ']' {
+                let fits = match open_links.last() {
+                    Some(true) => rest[1..].starts_with('('),
+                    Some(false) => true,
+                    None => false,
+                };
+                if fits {
+                    open_links.pop();
+                } else {
+                    out.push_str("\\]");
+                    rest = &rest[1..];
+                    continue;
+                }
+            }
             let bare = rest.starts_with("https://") || rest.starts_with("http://");
-            let wrapped = out.ends_with('<') || out.ends_with('(') || out.ends_with("](");
+            let wrapped = out.ends_with('<') || out.ends_with("](") && !out.ends_with("\\](");
             if bare && !wrapped {
                 let end = rest
-                    .find(|ch: char| ch.is_whitespace() || ch == ')' || ch == '，' || ch == '）')
+                    .find(|ch: char| {
+                        ch.is_whitespace() || ch == ')' || ch == '，' || ch == '）' || ch == '…'
+                    })
                     .unwrap_or(rest.len());
-                let url = rest[..end].trim_end_matches(['.', ',', ';']);
+                let url = rest[..end].trim_end_matches(['.', ',', ';', '"']);
                 out.push('<');
                 out.push_str(url);
                 out.push('>');
@@ -451,6 +489,25 @@ pub fn rustdoc_safe(line: &str) -> String {
         rest = &rest[c.len_utf8()..];
     }
     out
+}
+
+/// Whether `text`, which starts with `[`, starts a whole Markdown link: `Some(true)` for
+/// `[text](url)` (a web or crate link), `Some(false)` for an intra-doc `[`Name`]`.
+fn is_link(text: &str) -> Option<bool> {
+    let close = text.find(']')?;
+    let inner = &text[1..close];
+    if inner.contains('[') {
+        return None;
+    }
+    let after = &text[close + 1..];
+    if let Some(target) = after.strip_prefix('(') {
+        let end = target.find(')')?;
+        let url = &target[..end];
+        let linkable =
+            url.starts_with("http") || url.starts_with('#') || url.starts_with("crate::");
+        return (linkable && !url.contains(' ')).then_some(true);
+    }
+    (inner.starts_with('`') && inner.ends_with('`') && inner.len() > 2).then_some(false)
 }
 
 fn ident(s: &str) -> Ident {
@@ -1025,12 +1082,15 @@ fn page_facts(pg: &Pagination) -> TokenStream {
         }
         Pagination::Cursor {
             cursor,
+            via,
             next,
             items,
             total,
+            done,
         } => {
-            let (cursor, next, items, total) = (wire(cursor), wire(next), wire(items), opt(total));
-            quote!(cursor #cursor #next #items #total)
+            let cursor = proc_macro2::Literal::string(&Pagination::cursor_wire_path(cursor, via));
+            let (next, items, total, done) = (wire(next), wire(items), opt(total), opt(done));
+            quote!(cursor #cursor #next #items #total #done)
         }
     }
 }
@@ -1169,16 +1229,38 @@ pub fn emit_paginated(req: &Ident, pg: &Pagination) -> TokenStream {
         }
         Pagination::Cursor {
             cursor,
+            via,
             next,
             items,
             total,
+            done,
         } => {
             let item = list_inner(&items.ty);
             let cn = ident(&cursor.rust);
-            let set = if is_optional(cursor) {
-                quote!(self.#cn = Some(c.clone());)
-            } else {
-                quote!(self.#cn = c.clone();)
+            let set = match via.split_last() {
+                None if is_optional(cursor) => quote!(self.#cn = Some(c.clone());),
+                None => quote!(self.#cn = c.clone();),
+                // A cursor inside request structs: each holder made when absent.
+                Some((leaf, holders)) => {
+                    let step = |f: &Field, from: TokenStream| {
+                        let n = ident(&f.rust);
+                        if is_optional(f) {
+                            quote!(#from.#n.get_or_insert_with(::core::default::Default::default))
+                        } else {
+                            quote!((&mut #from.#n))
+                        }
+                    };
+                    let mut at = step(cursor, quote!(self));
+                    for h in holders {
+                        at = step(h, at);
+                    }
+                    let ln = ident(&leaf.rust);
+                    if is_optional(leaf) {
+                        quote!(#at.#ln = Some(c.clone());)
+                    } else {
+                        quote!(#at.#ln = c.clone();)
+                    }
+                }
             };
             let items = items_of(items);
             let nn = ident(&next.rust);
@@ -1186,6 +1268,20 @@ pub fn emit_paginated(req: &Ident, pg: &Pagination) -> TokenStream {
                 quote!(resp.#nn)
             } else {
                 quote!(Some(resp.#nn))
+            };
+            // A last-page marker ends the walk whatever the cursor says.
+            let next = match done {
+                None => next,
+                Some(d) => {
+                    let dn = ident(&d.rust);
+                    let ended = match (&d.ty, is_optional(d)) {
+                        (Ty::Bool, true) => quote!(resp.#dn.unwrap_or(false)),
+                        (Ty::Bool, false) => quote!(resp.#dn),
+                        (_, true) => quote!(resp.#dn.is_some_and(|d| d != 0)),
+                        (_, false) => quote!(resp.#dn != 0),
+                    };
+                    quote!(if #ended { None } else { #next })
+                }
             };
             let total = total.as_ref().map(total_of).unwrap_or(quote!(None));
             quote! {
@@ -1288,5 +1384,15 @@ mod tests {
             "[doc](https://x.example/a) and <https://y.example>"
         );
         assert_eq!(rustdoc_safe("a < b"), "a < b");
+        assert_eq!(rustdoc_safe("a range [1,15]"), "a range \\[1,15\\]");
+        assert_eq!(rustdoc_safe("[number] of days"), "\\[number\\] of days");
+        assert_eq!(
+            rustdoc_safe("see [`crate::ErrorKind`] and [API](https://x.example/a)"),
+            "see [`crate::ErrorKind`] and [API](https://x.example/a)"
+        );
+        assert_eq!(
+            rustdoc_safe("(https://x.example/a b) and [API](https://x.example/6509c0…"),
+            "(<https://x.example/a> b) and \\[API\\](<https://x.example/6509c0>…"
+        );
     }
 }

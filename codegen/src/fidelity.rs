@@ -984,14 +984,52 @@ fn check_platform(p: &Platform, root: &Path, snap: Option<&Snapshot>) -> Platfor
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
+        f.write_str(&self.table())?;
+        writeln!(f)?;
+        for p in &self.platforms {
+            for s in &p.sources {
+                writeln!(f, "{}: {s}", p.platform)?;
+            }
+        }
+        let mut out = String::new();
+        for p in &self.platforms {
+            for x in p.failures() {
+                let _ = writeln!(
+                    out,
+                    "FAIL {} {} {} `{}`: {}{}",
+                    p.platform,
+                    x.kind.label(),
+                    x.endpoint,
+                    x.path,
+                    x.place,
+                    if x.detail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", x.detail)
+                    }
+                );
+            }
+        }
+        if !out.is_empty() {
+            writeln!(f)?;
+            f.write_str(&out)?;
+        }
+        Ok(())
+    }
+}
+
+impl Report {
+    /// The Markdown table of the counts, one row per platform (the README shows it).
+    pub fn table(&self) -> String {
+        let mut f = String::new();
+        let _ = writeln!(
             f,
             "| platform | endpoints present / missing / extra | request fields present / missing / invented | response fields present / missing / invented | wire | type | required | enums typed | untyped | examples official / built | doc links confirmed / unconfirmed |"
-        )?;
-        writeln!(
+        );
+        let _ = writeln!(
             f,
             "| --- | --- | --- | --- | ---: | ---: | ---: | --- | ---: | --- | --- |"
-        )?;
+        );
         for p in &self.platforms {
             let ends = if p.sources.is_empty() {
                 "no snapshot".to_string()
@@ -1026,7 +1064,7 @@ impl fmt::Display for Report {
                     p.request_enums.1 as f64 * 100.0 / p.request_enums.0 as f64
                 )
             };
-            writeln!(
+            let _ = writeln!(
                 f,
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} / {} | {} / {} |",
                 p.platform,
@@ -1042,38 +1080,9 @@ impl fmt::Display for Report {
                 p.examples.1,
                 p.doc_links.0,
                 p.doc_links.1,
-            )?;
+            );
         }
-        writeln!(f)?;
-        for p in &self.platforms {
-            for s in &p.sources {
-                writeln!(f, "{}: {s}", p.platform)?;
-            }
-        }
-        let mut out = String::new();
-        for p in &self.platforms {
-            for x in p.failures() {
-                let _ = writeln!(
-                    out,
-                    "FAIL {} {} {} `{}`: {}{}",
-                    p.platform,
-                    x.kind.label(),
-                    x.endpoint,
-                    x.path,
-                    x.place,
-                    if x.detail.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", x.detail)
-                    }
-                );
-            }
-        }
-        if !out.is_empty() {
-            writeln!(f)?;
-            f.write_str(&out)?;
-        }
-        Ok(())
+        f
     }
 }
 
@@ -1148,27 +1157,29 @@ impl Report {
             .iter()
             .map(|p| (p.platform.as_str(), &p.missing))
             .collect();
-        let enums: BTreeMap<&str, Vec<Untyped<'_>>> = self
-            .platforms
-            .iter()
-            .map(|p| {
-                let list = p
-                    .findings
-                    .iter()
-                    .filter(|f| f.kind == Kind::EnumUntyped)
-                    .map(|f| Untyped {
-                        endpoint: &f.endpoint,
-                        place: f.place,
-                        path: &f.path,
-                        at: &f.at,
-                    })
-                    .collect();
-                (p.platform.as_str(), list)
-            })
-            .collect();
+        let of_kind = |kind: Kind| -> BTreeMap<&str, Vec<Untyped<'_>>> {
+            self.platforms
+                .iter()
+                .map(|p| {
+                    let list = p
+                        .findings
+                        .iter()
+                        .filter(|f| f.kind == kind)
+                        .map(|f| Untyped {
+                            endpoint: &f.endpoint,
+                            place: f.place,
+                            path: &f.path,
+                            at: &f.at,
+                        })
+                        .collect();
+                    (p.platform.as_str(), list)
+                })
+                .collect()
+        };
         serde_json::to_string_pretty(&serde_json::json!({
             "missing": missing,
-            "enum_untyped": enums,
+            "enum_untyped": of_kind(Kind::EnumUntyped),
+            "untyped": of_kind(Kind::Untyped),
         }))
         .unwrap_or_default()
     }

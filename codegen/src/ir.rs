@@ -334,15 +334,31 @@ pub enum Pagination {
     },
     /// Cursors.
     Cursor {
-        /// Request field: cursor.
+        /// Request field: the cursor, or the top-level request struct that holds it.
         cursor: Field,
+        /// When the cursor sits inside a request struct (`pagination.page_token`): the fields
+        /// from there down, the cursor last; empty for a top-level cursor.
+        via: Vec<Field>,
         /// Response field: next cursor.
         next: Field,
         /// Response field: items.
         items: Field,
         /// Response field: total.
         total: Option<Field>,
+        /// Response field that marks the last page (`true` or a non-zero number), when the
+        /// platform says so besides the cursor (Doudian's `is_end`).
+        done: Option<Field>,
     },
+}
+
+impl Pagination {
+    /// The cursor's dotted path of wire names (`page_token`, `pagination.page_token`).
+    pub fn cursor_wire_path(cursor: &Field, via: &[Field]) -> String {
+        std::iter::once(cursor.wire.as_str())
+            .chain(via.iter().map(|f| f.wire.as_str()))
+            .collect::<Vec<_>>()
+            .join(".")
+    }
 }
 
 /// One endpoint.
@@ -507,6 +523,7 @@ fn load_platform(
     let routing = spec.routing;
     // The shared types are lowered first: every other module may name them.
     let mut shared_kinds: BTreeMap<String, Option<EnumKind>> = BTreeMap::new();
+    let mut shared_structs: BTreeMap<String, StructDef> = BTreeMap::new();
     let mut loaded = Vec::new();
     if let Some(i) = files
         .iter()
@@ -514,7 +531,14 @@ fn load_platform(
     {
         let path = files.remove(i);
         let mut errs = Vec::new();
-        let out = load_module(src, root, &path, routing, &BTreeMap::new(), &mut errs);
+        let out = load_module(
+            src,
+            root,
+            &path,
+            routing,
+            (&BTreeMap::new(), &BTreeMap::new()),
+            &mut errs,
+        );
         if let Some((m, _)) = &out {
             for t in &m.types {
                 let (name, kind) = match t {
@@ -522,13 +546,23 @@ fn load_platform(
                     TypeDef::Enum(e) => (&e.name, Some(e.kind)),
                 };
                 shared_kinds.insert(name.clone(), kind);
+                if let TypeDef::Struct(s) = t {
+                    shared_structs.insert(s.name.clone(), s.clone());
+                }
             }
         }
         loaded.push((out, errs));
     }
     loaded.extend(parallel_map(&files, |path| {
         let mut errs = Vec::new();
-        let out = load_module(src, root, path, routing, &shared_kinds, &mut errs);
+        let out = load_module(
+            src,
+            root,
+            path,
+            routing,
+            (&shared_kinds, &shared_structs),
+            &mut errs,
+        );
         (out, errs)
     }));
     for (out, errs) in loaded {
@@ -702,7 +736,7 @@ fn load_module(
     root: &Path,
     path: &Path,
     routing: Routing,
-    shared: &BTreeMap<String, Option<EnumKind>>,
+    shared: Shared<'_>,
     errors: &mut Vec<SpecError>,
 ) -> Option<(Module, LazyLocations)> {
     let text = read_text(src, root, path, errors)?;
@@ -862,12 +896,18 @@ const BUILTINS: &[&str] = &[
     "string", "bool", "i32", "i64", "u64", "f64", "decimal", "json",
 ];
 
+/// The platform's shared types, as the other modules see them: their kinds, and the structs.
+type Shared<'a> = (
+    &'a BTreeMap<String, Option<EnumKind>>,
+    &'a BTreeMap<String, StructDef>,
+);
+
 fn lower_module(
     cx: &mut Cx<'_>,
     spec: &ModuleSpec,
     stem: &str,
     routing: Routing,
-    shared: &BTreeMap<String, Option<EnumKind>>,
+    (shared, shared_structs): Shared<'_>,
 ) -> Module {
     // Named types first, so fields can refer to them in any order: the platform's shared types
     // (`types.yaml`), then the module's own.
@@ -895,6 +935,13 @@ fn lower_module(
     for (name, t) in spec.types.iter() {
         if let Some(td) = lower_type(cx, &kinds, name, t) {
             types.push(td);
+        }
+    }
+    // Structs by name as this module sees them, for checks that look inside request fields.
+    let mut structs: BTreeMap<String, StructDef> = shared_structs.clone();
+    for t in &types {
+        if let TypeDef::Struct(s) = t {
+            structs.insert(s.name.clone(), s.clone());
         }
     }
     let mut endpoints: Vec<Endpoint> = Vec::new();
@@ -928,7 +975,7 @@ fn lower_module(
             ));
         }
         bases.insert(base.clone(), name.clone());
-        if let Some(ep) = lower_endpoint(cx, &kinds, name, base, e, routing) {
+        if let Some(ep) = lower_endpoint(cx, &kinds, &structs, name, base, e, routing) {
             endpoints.push(ep);
         }
     }
@@ -1213,6 +1260,7 @@ fn lower_field(
 fn lower_endpoint(
     cx: &mut Cx<'_>,
     kinds: &BTreeMap<String, Option<EnumKind>>,
+    structs: &BTreeMap<String, StructDef>,
     name: &str,
     type_base: String,
     e: &crate::spec::EndpointSpec,
@@ -1389,8 +1437,8 @@ fn lower_endpoint(
     let pagination = e
         .pagination
         .as_ref()
-        .and_then(|p| lower_pagination(cx, name, p, &request, &response));
-    check_paged(cx, name, e, &request);
+        .and_then(|p| lower_pagination(cx, name, p, &request, &response, structs));
+    check_paged(cx, name, e, &request, structs);
     if let Some(ex) = &e.example {
         if let Err(err) = serde_json::from_str::<serde_json::Value>(ex) {
             cx.err(
@@ -1475,22 +1523,48 @@ pub const PAGE_FIELDS: &[&str] = &[
     "pageIndex",
     "page_token",
     "cursor",
+    "start_index",
 ];
 
-fn check_paged(cx: &mut Cx<'_>, name: &str, e: &crate::spec::EndpointSpec, request: &[Field]) {
-    let page_field = request
+/// The page or cursor field of a request, top-level or inside a request struct (TikTok's
+/// `pagination.page_token`), as a dotted path of wire names.
+fn page_field(
+    fields: &[Field],
+    structs: &BTreeMap<String, StructDef>,
+    depth: usize,
+) -> Option<String> {
+    if let Some(f) = fields
         .iter()
-        .find(|f| PAGE_FIELDS.contains(&f.wire.as_str()));
+        .find(|f| PAGE_FIELDS.contains(&f.wire.as_str()))
+    {
+        return Some(f.wire.clone());
+    }
+    if depth >= 3 {
+        return None;
+    }
+    fields.iter().find_map(|f| match &f.ty {
+        Ty::Struct(n) => structs
+            .get(n)
+            .and_then(|s| page_field(&s.fields, structs, depth + 1))
+            .map(|inner| format!("{}.{inner}", f.wire)),
+        _ => None,
+    })
+}
+
+fn check_paged(
+    cx: &mut Cx<'_>,
+    name: &str,
+    e: &crate::spec::EndpointSpec,
+    request: &[Field],
+    structs: &BTreeMap<String, StructDef>,
+) {
+    let page_field = page_field(request, structs, 0);
     match (&e.pagination, &e.not_paged, page_field) {
         (None, None, Some(f)) => cx.err(
             &["endpoints", name],
-            format!(
-                "`{name}` takes `{}`, a page or cursor field, but has no `pagination:`",
-                f.wire
-            ),
+            format!("`{name}` takes `{f}`, a page or cursor field, but has no `pagination:`"),
             Some(format!(
-                "add `pagination:` naming `{}` and the response's items (spec/README.md, \"Pagination\"), or say why it is not a paged list: `not_paged: <reason>`",
-                f.wire
+                "add `pagination:` naming `{f}` and the response's items (spec/README.md, \"Pagination\"), or say why it is not a paged list: `not_paged: <reason>`"
             )),
         ),
         (Some(_), Some(_), _) => cx.err(
@@ -1518,6 +1592,7 @@ fn lower_pagination(
     p: &crate::spec::PaginationSpec,
     request: &[Field],
     response: &[Field],
+    structs: &BTreeMap<String, StructDef>,
 ) -> Option<Pagination> {
     let before = cx.errors.len();
     let find = |cx: &mut Cx<'_>,
@@ -1619,9 +1694,72 @@ fn lower_pagination(
                 has_more,
             })
         }
-        (None, Some(_)) => {
-            let cursor = find(
-                cx, "cursor", &p.cursor, request, "request", &string, "a string",
+        (None, Some(path)) => {
+            // A cursor inside a request struct is named by its dotted path of Rust names.
+            let mut segs: Vec<&str> = path.split('.').collect();
+            let leaf = segs.pop().unwrap_or_default().to_owned();
+            let (cursor, via) = if segs.is_empty() {
+                let c = find(
+                    cx, "cursor", &p.cursor, request, "request", &string, "a string",
+                );
+                (c, Vec::new())
+            } else {
+                let is_struct = |t: &Ty| matches!(t, Ty::Struct(_));
+                let top = find(
+                    cx,
+                    "cursor",
+                    &Some(segs[0].to_owned()),
+                    request,
+                    "request",
+                    &is_struct,
+                    "a struct holding the cursor",
+                );
+                let mut via = Vec::new();
+                let mut holder = top.clone();
+                for (i, seg) in segs
+                    .iter()
+                    .skip(1)
+                    .map(|s| (*s).to_owned())
+                    .chain(std::iter::once(leaf))
+                    .enumerate()
+                {
+                    let last = i == segs.len() - 1;
+                    let fields = match holder.as_ref().map(|h| &h.ty) {
+                        Some(Ty::Struct(n)) => {
+                            structs.get(n).map(|s| s.fields.clone()).unwrap_or_default()
+                        }
+                        _ => Vec::new(),
+                    };
+                    let want: &dyn Fn(&Ty) -> bool = if last { &string } else { &is_struct };
+                    let what = if last {
+                        "a string"
+                    } else {
+                        "a struct holding the cursor"
+                    };
+                    let next = find(
+                        cx,
+                        "cursor",
+                        &Some(seg),
+                        &fields,
+                        "request struct",
+                        want,
+                        what,
+                    );
+                    if let Some(f) = &next {
+                        via.push(f.clone());
+                    }
+                    holder = next;
+                }
+                (top, via)
+            };
+            let done = find(
+                cx,
+                "done",
+                &p.done,
+                response,
+                "response",
+                &|t: &Ty| *t == Ty::Bool || t.is_integer(),
+                "a bool or an integer",
             );
             let next = find(
                 cx, "next", &p.next, response, "response", &string, "a string",
@@ -1635,9 +1773,11 @@ fn lower_pagination(
             }
             Some(Pagination::Cursor {
                 cursor: cursor?,
+                via,
                 next: next?,
                 items: items?,
                 total,
+                done,
             })
         }
         _ => {

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use emit::{
     CRATE_README, FIXTURE_OUT_DIR, FIXTURE_SPEC_DIR, Files, GENERATED_DIR, MANIFEST, Options,
     README, emit_crate_readme, emit_crate_root, emit_features, emit_platform_root, render,
-    with_coverage, with_features,
+    with_coverage, with_features, with_fidelity,
 };
 
 pub use error::{SpecError, SpecErrors};
@@ -44,10 +44,18 @@ pub fn generate(root: &Path) -> Result<Files, SpecErrors> {
         with_features(&manifest, &emit_features(&api)),
     );
     // The README's coverage table, when the README has its markers.
+    // and its fidelity table, from the snapshots under `reference/`, when it has those markers.
     if let Ok(readme) = std::fs::read_to_string(root.join(README)) {
-        if let Some(text) = with_coverage(&readme, &api) {
-            files.insert(PathBuf::from(README), text);
+        let mut text = with_coverage(&readme, &api).unwrap_or(readme);
+        let reference = root.join("reference");
+        if reference.is_dir() {
+            if let Ok(report) = fidelity::check(&api, root, &reference) {
+                if let Some(t) = with_fidelity(&text, &report.table()) {
+                    text = t;
+                }
+            }
         }
+        files.insert(PathBuf::from(README), text);
     }
     // The crate root and each platform's module: docs from `spec/crate.md` and
     // `spec/<platform>/guide.md`, facts from `platform.yaml`.

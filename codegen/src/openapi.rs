@@ -420,15 +420,18 @@ fn pagination(pg: &Pagination) -> Obj {
         }
         Pagination::Cursor {
             cursor,
+            via,
             next,
             items,
             total,
+            done,
         } => {
             let o = Obj::new()
                 .with("style", "cursor")
-                .with("cursor", cursor.wire.as_str())
+                .with("cursor", Pagination::cursor_wire_path(cursor, via))
                 .with("next", next.wire.as_str())
                 .with("items", items.wire.as_str());
+            let o = opt(o, "done", done);
             opt(o, "total", total)
         }
     }

@@ -443,6 +443,9 @@ pub struct PaginationSpec {
     /// Response field saying more pages follow.
     #[serde(default)]
     pub has_more: Option<String>,
+    /// Cursors: response field marking the last page (`true` or a non-zero number).
+    #[serde(default)]
+    pub done: Option<String>,
 }
 
 /// A webhook event.

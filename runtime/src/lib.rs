@@ -418,7 +418,8 @@ macro_rules! module_index {
 /// summary, doc URL, `[FLAGS]`, deprecated, has data, `["required" "fields"]`; a paged endpoint
 /// adds its [`PageFacts`] (`_` for a field it has not):
 /// `page "page" "size" first "has_more" "items" "total"` or
-/// `cursor "cursor" "next" "items" "total"`.
+/// `cursor "cursor" "next" "items" "total" "done"` (a cursor inside a request struct is a dotted
+/// path: `"pagination.page_token"`).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! endpoint {
@@ -463,11 +464,12 @@ macro_rules! __page_facts {
             total: $crate::__page_facts!(@ $total),
         })
     };
-    (cursor $cursor:literal $next:literal $items:literal $total:tt) => {
+    (cursor $cursor:literal $next:literal $items:literal $total:tt $done:tt) => {
         ::core::option::Option::Some(&$crate::PageFacts {
             style: $crate::PageStyle::Cursor {
                 cursor: $cursor,
                 next: $next,
+                done: $crate::__page_facts!(@ $done),
             },
             items: $items,
             total: $crate::__page_facts!(@ $total),
@@ -791,7 +793,7 @@ mod tests {
         impl ApiRequest for Cursored {
             crate::endpoint!(
                 (), (), "tiktok" "order" "order.search" Post "/orders/search" "" "" [] false
-                true ["page_size"] cursor "page_token" "next_page_token" "orders" "total_count"
+                true ["page_size"] cursor "page_token" "next_page_token" "orders" "total_count" _
             );
         }
         assert_eq!(Plain::ENDPOINT.pagination, None);
@@ -815,6 +817,7 @@ mod tests {
                 style: PageStyle::Cursor {
                     cursor: "page_token",
                     next: "next_page_token",
+                    done: None,
                 },
                 items: "orders",
                 total: Some("total_count"),

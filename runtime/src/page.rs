@@ -103,10 +103,14 @@ pub enum PageStyle {
     },
     /// By cursor ([`PageKey::Cursor`], [`Page::cursor`]).
     Cursor {
-        /// The request field of the cursor (absent or empty: the first page).
+        /// The request field of the cursor (absent or empty: the first page); a dotted path
+        /// when the cursor sits inside a request object (`pagination.page_token`).
         cursor: &'static str,
         /// The response field of the next page's cursor.
         next: &'static str,
+        /// The response field marking the last page (`true` or a non-zero number), when the
+        /// platform has one besides the cursor (Doudian's `is_end`).
+        done: Option<&'static str>,
     },
 }
 

@@ -601,3 +601,85 @@ async fn per_call_timeout_user_agent_and_an_injected_http_client() {
     assert_eq!(last.header("x-erp"), Some("one-pool"));
     assert_eq!(last.header("user-agent"), Some("erp-sync/2.1"));
 }
+
+/// Endpoints whose envelope `data` is one value, answered as the doc pages' samples show it
+/// (`sku.add`: `"data": 117738444`, `spec.del`: `"data": true`) and as the official SDKs type it:
+/// the Go SDK takes `data` itself as the value (int64, bool, `map[string]bool`), the Java SDK as an
+/// object holding it under `data`. Both spellings decode, over the wire, through the sandbox.
+#[tokio::test]
+async fn a_data_that_is_one_value_decodes_as_the_official_sdks_read_it() {
+    use shop_api::doudian::sku::SkuAddRequest;
+    use shop_api::doudian::spec::SpecDelRequest;
+    use shop_api::doudian::warehouse::{
+        WarehouseCreateBatchRequest, WarehouseCreateRequest, WarehouseEditRequest,
+    };
+    let platform = sandbox().await;
+    platform.on("sku.add", |_| ok(json!(117738444)));
+    platform.on("spec.del", |_| ok(json!(true)));
+    platform.on("warehouse.createBatch", |_| {
+        ok(json!({"WH001": true, "WH002": false}))
+    });
+    platform.on("warehouse.create", |_| ok(json!(6879123456789_i64)));
+    platform.on("warehouse.edit", |_| ok(json!({"data": true})));
+    let client = builder(&platform)
+        .build()
+        .unwrap()
+        .with_access_token("TOKEN-A");
+
+    let sku = client
+        .execute(&SkuAddRequest {
+            product_id: "3473196049974326153".into(),
+            out_sku_id: "1".into(),
+            spec_id: "1737144307943485".into(),
+            spec_detail_ids: "100041|150041".into(),
+            stock_num: "10".into(),
+            price: "1000".into(),
+            settlement_price: "900".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(sku.data.as_deref(), Some("117738444"), "a bare number");
+
+    let del = client
+        .execute(&SpecDelRequest {
+            id: "1737144307943485".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(del.data, Some(true), "a bare bool");
+
+    let batch = client
+        .execute(&WarehouseCreateBatchRequest::default())
+        .await
+        .unwrap();
+    let map = batch.data.unwrap();
+    assert_eq!((map["WH001"], map["WH002"]), (true, false), "a bare map");
+
+    let created = client
+        .execute(&WarehouseCreateRequest {
+            out_warehouse_id: "WH001".into(),
+            name: "华东仓".into(),
+            intro: "上海嘉定".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        created.data.as_deref(),
+        Some("6879123456789"),
+        "the Go SDK's reading"
+    );
+
+    let edited = client
+        .execute(&WarehouseEditRequest {
+            out_warehouse_id: "WH001".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        edited.data,
+        Some(true),
+        "the Java SDK's reading: {{\"data\": true}}"
+    );
+}

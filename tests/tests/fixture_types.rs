@@ -237,6 +237,7 @@ fn paged_endpoints_carry_their_page_facts() {
             style: PageStyle::Cursor {
                 cursor: "page_token",
                 next: "next_page_token",
+                done: None,
             },
             items: "orders",
             total: Some("total_count"),

@@ -174,7 +174,7 @@ async fn tiktok_refuses_every_wrong_signer_and_takes_the_right_one() {
     // Query parameters that sort differently from the order they are sent in, and a body.
     let req = tiktok::order::OrderSearchRequest {
         page_size: 20,
-        sort_order: Some("ASC".into()),
+        sort_order: Some(tiktok::order::SearchSortOrder::Asc),
         create_time_ge: Some(1700000000),
         ..Default::default()
     };

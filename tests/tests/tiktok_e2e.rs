@@ -13,8 +13,10 @@ use serde_json::{Value, json};
 use shop_api::Error;
 use shop_api::runtime::{ErrorKind, Pages, RetryPolicy, unix_now};
 use shop_api::tiktok::authorization::AuthorizationShopsRequest;
-use shop_api::tiktok::order::{OrderDetailRequest, OrderSearchRequest, OrderStatus};
-use shop_api::tiktok::product::{ProductActivateRequest, ProductUploadImageRequest};
+use shop_api::tiktok::order::{
+    OrderDetailRequest, OrderSearchRequest, OrderStatus, SearchSortOrder,
+};
+use shop_api::tiktok::product::{ProductActivateRequest, ProductUploadImageRequest, UseCase};
 use shop_api::tiktok::{Client, ClientBuilder, FACTS, Part};
 
 /// The header the seller's access token travels in, as the platform's facts say.
@@ -119,7 +121,7 @@ async fn order_search_and_detail_are_signed_and_decode() {
 
     let req = OrderSearchRequest {
         page_size: 20,
-        sort_order: Some("ASC".into()),
+        sort_order: Some(SearchSortOrder::Asc),
         order_status: Some(OrderStatus::AwaitingShipment),
         create_time_ge: Some(1700000000),
         ..Default::default()
@@ -515,7 +517,7 @@ async fn multipart_upload_is_signed_without_its_body() {
     });
     let shop = shop(&platform);
     let req = ProductUploadImageRequest {
-        use_case: Some("MAIN_IMAGE".into()),
+        use_case: Some(UseCase::MainImage),
         ..Default::default()
     };
 

@@ -29,7 +29,7 @@
 //! | 30001 | `dop.authorization-no-existed` | 操作权限不足 / 店铺授权已失效,请重新授权 | The shop's authorization has lapsed; the shop must authorize the app again. | `AuthorizationLapsed` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 30001 | `dop.app-forbidden` | 操作权限不足 / 应用已被系统禁用 | The app has been disabled by the platform. | `Auth` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 30001 | `dop.authorization-closed` | 操作权限不足 / 店铺授权已被关闭,请联系商家打开授权开关 | The shop switched the authorization off; ask the merchant to switch it on. | `AuthorizationLapsed` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
-//! | 30002 | `isv.invalid_ip` | 请求来源IP不可信,请检查IP白名单 / 请求IP不在白名单,请查看公告:https://zjsms.com/FeL4x3X/ | The calling IP is not in the app's IP whitelist; add it in the console. | `IpNotAllowed` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
+//! | 30002 | `isv.invalid_ip` | 请求来源IP不可信,请检查IP白名单 / 请求IP不在白名单,请查看公告:<https://zjsms.com/FeL4x3X/> | The calling IP is not in the app's IP whitelist; add it in the console. | `IpNotAllowed` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 40001 | `isv.parameter-missing` | 缺少必选参数(平台校验) / 缺少参数 | A required parameter is missing (gateway check). | `InvalidParam` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 40001 | `isv.signature-missing` | 缺少必选参数(平台校验) / 获取签名失败,请根据文档确保参数拼装正确 | The signature is missing. | `InvalidSign` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 40001 | `isv.app-id-missing` | 缺少必选参数(平台校验) / 认证失败,app_key不存在 | The app_key is missing. | `Auth` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
@@ -42,7 +42,7 @@
 //! | 40003 | `isv.access-token-no-existed` | 非法的参数(平台校验) / access_token不存在,请使用最新的access_token访问 | The access token is unknown or was replaced; use the newest one (refresh). | `TokenExpired` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 40003 | `isv.access-token-invalid` | 非法的参数(平台校验) / app_key和access_token不匹配,请仔细检查 | The access token belongs to another app. | `Auth` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 40003 | `isv.app-id-invalid` | 非法的参数(平台校验) / 认证失败,app_key格式不正确,应为19位纯数字 | The app_key is malformed (19 digits). | `Auth` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
-//! | 40003 | `isv.app-id-expired` | 非法的参数(平台校验) / app_key已过期失效,请前往抖店开放平台进行升级。升级指南:https://op.jinritemai.com/docs/guide-docs/6/31 | The app_key has expired; upgrade the app in the console. | `Auth` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
+//! | 40003 | `isv.app-id-expired` | 非法的参数(平台校验) / app_key已过期失效,请前往抖店开放平台进行升级。升级指南:<https://op.jinritemai.com/docs/guide-docs/6/31> | The app_key has expired; upgrade the app in the console. | `Auth` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 40003 | `isv.authorization-type-invalid` | 非法的参数(平台校验) / auth2协议验签失败,当前用户无法访问该接口。授权主体不匹配,请仔细检查 | The authorization's principal may not call this API. | `Permission` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 40003 | `isv.idempotent-id-existed` | 非法的参数(平台校验) / 幂等ID重复 | The idempotency id was used before. | `InvalidParam` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |
 //! | 40003 | `isv.timestamp-invalid` | 非法的参数(平台校验) / 时间戳不合法 | The timestamp is invalid; check the clock. | `InvalidParam` |  | [doc](https://op.jinritemai.com/docs/guide-docs/212/1427) |

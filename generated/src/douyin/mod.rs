@@ -39,7 +39,7 @@
 //! `{"data":{…,"error_code","description"},"extra":{"error_code","description","sub_error_code","sub_description","logid","now"}}`,
 //! OAuth `{"data":{…,"error_code","description"},"message"}` and newer
 //! `{"err_no","err_msg","log_id","data"}`. Each decodes to the endpoint's response type, or to one
-//! [`crate::ApiError`] whose [`crate::ErrorKind`] says what to do ([`error_kind`]).
+//! [`crate::ApiError`] whose [`crate::ErrorKind`] says what to do ([`crate::runtime::Facts::error_kind`]).
 //!
 //! # Service market
 //! `market.service.user.remaintimes.decr` is refused before sending (nothing reaches the platform)
@@ -84,7 +84,7 @@
 //! | 2100009 |  | 用户被禁封使用该操作 | The user is banned from this operation. | `Other` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/status-code) |
 //! | 2190001 |  | quota 已用完 | The quota is used up. | `RateLimited` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/status-code) |
 //! | 2190002 |  | access_token无效 | The access token is invalid. | `Auth` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/mini-app/develop/server/trade-system/agency-trade-system/error-code) |
-//! | 2190004 |  | 应用未获得该能力, 请去https://open.douyin.com/申请 | The app lacks this capability; apply for it. | `Permission` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/mini-app/develop/server/trade-system/agency-trade-system/error-code) |
+//! | 2190004 |  | 应用未获得该能力, 请去<https://open.douyin.com/申请> | The app lacks this capability; apply for it. | `Permission` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/mini-app/develop/server/trade-system/agency-trade-system/error-code) |
 //! | 2190008 |  | access_token过期,请刷新或重新授权 | The access token expired; refresh it (or authorize again). | `TokenExpired` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/mini-app/develop/server/trade-system/agency-trade-system/error-code) |
 //! | 10005 |  | 缺少参数 | A parameter is missing (client_key, refresh_token). | `InvalidParam` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/refresh-token) |
 //! | 10004 |  | 权限不足 | The app lacks the renew_refresh_token permission. | `Permission` |  | [doc](https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/account-permission/refresh-token) |

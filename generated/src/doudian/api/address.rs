@@ -148,11 +148,26 @@ pub struct AddressListItem {
     pub receiver_street: Option<String>,
     /// Address remark
     pub remark: Option<String>,
+    /// 业务id即时零售商家：如果biz_type = 2则是发货仓id，如果biz_type = 3则是门店id
+    pub biz_id: Option<i64>,
+    /// 即时零售商家：biz_type = 2代表发货仓地址，biz_type = 3代表自建地址
+    pub biz_type: Option<i64>,
+    /// 普通座机
+    pub common_phone: Option<::serde_json::Value>,
+    /// 企业座机信息
+    pub company_phone: Option<CompanyPhone>,
+    /// 联系方式类型;0-手机，1-普通座机，2-企业座机
+    pub link_type: Option<i64>,
+    /// 默认联系方式，如果是手机，这里展示手机号；如果默认联系方式选择固定电话，这里是固定电话;
+    pub mobile: Option<String>,
+    /// 手机号，商家后台填写的手机号;
+    pub phone: Option<String>,
 }
 ::shop_api::object!(
     AddressListItem { address_id, reciever_name, is_default, is_send_default,
     create_time, update_time, receiver_provinc, receiver_city, receiver_district,
-    receiver_detail, receiver_street, remark }
+    receiver_detail, receiver_street, remark, biz_id, biz_type, common_phone,
+    company_phone, link_type, mobile, phone }
 );
 /// Not described in the official SDK.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -194,6 +209,139 @@ pub struct AddressUpdateAddress {
 ::shop_api::object!(
     AddressUpdateAddress { id, user_name, mobile, province_id, city_id, town_id, detail,
     street_id, link_type, fixed_phone, remark }
+);
+/// 企业座机信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CompanyPhone {
+    /// 拼接之后的联系方式;
+    pub num: Option<String>,
+    /// 联系方式号码;
+    pub phone_num: Option<String>,
+}
+::shop_api::object!(CompanyPhone { num, phone_num });
+/// 绑定失败商品id列表
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FailProduct {
+    /// 商品ID;
+    pub product_id: Option<String>,
+    /// 绑定失败的具体原因，开发者可以依据返回的结果对用户展示为什么绑定失败。
+    pub fail_reason: Option<String>,
+}
+::shop_api::object!(FailProduct { product_id, fail_reason });
+/// 售后策略绑定的地址列表;
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AddressListAftersaleStrategyAddress {
+    /// 具体地址信息;
+    pub address: Option<::serde_json::Value>,
+}
+::shop_api::object!(AddressListAftersaleStrategyAddress { address });
+/// 策略列表;
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Strategy {
+    /// 策略id;
+    pub strategy_id: Option<String>,
+    /// 售后策略绑定的地址列表;
+    pub address_list: Option<Vec<AddressListAftersaleStrategyAddress>>,
+    /// 已关联商品数量
+    pub related_product_count: Option<i64>,
+    /// 策略名称
+    pub strategy_name: Option<String>,
+    /// 策略创建时间;
+    pub createtime: Option<i64>,
+    /// 策略更新时间;
+    pub update_time: Option<i64>,
+    /// 店铺ID;
+    pub shop_id: Option<i64>,
+    /// 策略类型;1-固定退货地址，2-动态退货地址
+    pub strategy_type: Option<i64>,
+    /// 策略类型描述;
+    pub strategy_type_name: Option<String>,
+    /// 策略描述;
+    pub strategy_description: Option<String>,
+}
+::shop_api::object!(
+    Strategy { strategy_id, address_list, related_product_count, strategy_name,
+    createtime, update_time, shop_id, strategy_type, strategy_type_name,
+    strategy_description }
+);
+/// 绑定商品列表;
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Product {
+    /// 商品id
+    pub product_id: Option<String>,
+    /// 商品名称
+    pub product_name: Option<String>,
+    /// 商品图片
+    pub image: Option<String>,
+}
+::shop_api::object!(Product { product_id, product_name, image });
+/// 添加失败的商品ID列表;
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FailAddProduct {
+    /// 商品ID;
+    pub product_id: Option<String>,
+    /// 失败原因
+    pub fail_reason: Option<String>,
+    /// 失败code
+    pub fail_code: Option<i64>,
+}
+::shop_api::object!(FailAddProduct { product_id, fail_reason, fail_code });
+/// 必传。售后策略绑定的地址列表，
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AddressAddAftersaleStrategyAddress {
+    /// 必传。商家通过抖店后台-订单管理-物流工具-地址库管理或者通过三方服务商平台在抖店后台创建地址生成的ID，可以通过接入/address/list获取商家地址列表。
+    pub id: Option<i64>,
+    /// 非必传。动态策略类型必传，静态策略类型不传。省ID，消费者收货地址对应的省ID，需要使用标准四级地址对应的省ID，通过/address/provinceList获取。
+    pub province_id: Option<i64>,
+    /// 非必传。动态策略类型必传，静态策略类型不传。城市ID，消费者收货地址对应的市ID，需要使用标准四级地址对应的市ID，通过/address/getAreasByProvince获取是ID。
+    pub city_id: Option<i64>,
+}
+::shop_api::object!(AddressAddAftersaleStrategyAddress { id, province_id, city_id });
+/// 售后策略信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AftersaleStrategy {
+    /// 非必传。添加策略时需绑定的商品ID列表，单次请求中不允超过100个商品ID。
+    pub to_add_product_id: Option<Vec<i64>>,
+    /// 必传。策略类型。静态策略类型和用户收货地址无关，只是将商品和退货地址绑定，无论消费者收货地址在哪里，该策略绑定的商品全部退往同一地址。动态策略类型绑定的商品可以指定不同的消费者收货区域退往不同的退货地址，比如指定消费者收货地址在北京、天津、河北的订单退往华北仓，指定消费者收货地址在山东、江苏的订单退往华东仓。静态类型策略和动态类型策略都可以绑定多个商品。
+    pub strategy_type: Option<i64>,
+    /// 必传。策略名称，不允许超过10个字。
+    pub strategy_name: Option<String>,
+    /// 必传。售后策略绑定的地址列表，
+    pub address: Option<Vec<AddressAddAftersaleStrategyAddress>>,
+}
+::shop_api::object!(
+    AftersaleStrategy { to_add_product_id, strategy_type, strategy_name, address }
+);
+/// 售后策略绑定的地址列表;
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AddressUpdateAftersaleStrategyAddress {
+    /// 非必传，消费者收货地址的市ID。如果operation=0，并且是动态退货策略，则必传；如果是operation=0，但是是静态策略，不是必传。
+    pub city_id: Option<i64>,
+    /// 非必传，省ID。如果operation=0，并且是动态退货策略，则必传；如果是operation=0，但是是静态策略，不是必传。通过/address/getAreasByProvince获取是ID。
+    pub province_id: Option<i64>,
+    /// 非必传，地址ID。商家通过抖店后台-订单管理-物流工具-地址库管理或者通过三方服务商平台在抖店后台创建地址生成的ID，可以通过接入/address/list获取商家地址列表。如果是operation=0，则必传。通过/address/provinceList获取。
+    pub id: Option<i64>,
+}
+::shop_api::object!(AddressUpdateAftersaleStrategyAddress { city_id, province_id, id });
+/// 售后策略;
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AddressUpdateAftersaleStrategyAftersaleStrategy {
+    /// 必传。策略类型。静态策略类型和用户收货地址无关，只是将商品和退货地址绑定，无论消费者收货地址在哪里，该策略绑定的商品全部退往同一地址。动态策略类型绑定的商品可以指定不同的消费者收货区域退往不同的退货地址，比如指定消费者收货地址在北京、天津、河北的订单退往华北仓，指定消费者收货地址在山东、江苏的订单退往华东仓。静态类型策略和动态类型策略都可以绑定多个商品。
+    pub strategy_type: Option<i64>,
+    /// 必传，策略id，需要更改的策略ID。
+    pub strategy_id: Option<String>,
+    /// 售后策略绑定的地址列表;
+    pub address: Option<Vec<AddressUpdateAftersaleStrategyAddress>>,
+    /// 策略名称，不能超过10个字。
+    pub strategy_name: Option<String>,
+    /// 需绑定的商品列表
+    pub to_add_product_id: Option<Vec<i64>>,
+    /// 需解绑的商品列表
+    pub to_del_product_id: Option<Vec<i64>>,
+}
+::shop_api::object!(
+    AddressUpdateAftersaleStrategyAftersaleStrategy { strategy_type, strategy_id,
+    address, strategy_name, to_add_product_id, to_del_product_id }
 );
 /// Request of `address.areaList` (`POST /address/areaList`): List the districts of a city. — [official documentation](https://op.jinritemai.com/docs/api-docs/16/103)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -295,9 +443,12 @@ pub struct AddressListRequest {
     pub order_field: Option<String>,
     /// Store ID; used by Douchao hourly delivery; if given, only that store's address list is returned
     pub store_id: Option<i64>,
+    /// 大盘传false，即时零售商家必传true
+    pub is_send_home_open_req: Option<bool>,
 }
 ::shop_api::object!(
-    AddressListRequest { shop_id, page_size, page_no, order_by, order_field, store_id }
+    AddressListRequest { shop_id, page_size, page_no, order_by, order_field, store_id,
+    is_send_home_open_req }
 );
 /// Response data of `address.list` ([`AddressListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/13/558)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -381,27 +532,37 @@ impl ::shop_api::runtime::ApiRequest for AddressUpdateRequest {
 /// Request of `address.addAftersaleStrategy` (`POST /address/addAftersaleStrategy`): Create an after-sale (return address) strategy and bind products to it. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressAddAftersaleStrategyRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub aftersale_strategy: Option<::serde_json::Value>,
+    /// 售后策略信息
+    pub aftersale_strategy: Option<AftersaleStrategy>,
 }
 ::shop_api::object!(AddressAddAftersaleStrategyRequest { aftersale_strategy });
 /// Response data of `address.addAftersaleStrategy` ([`AddressAddAftersaleStrategyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct AddressAddAftersaleStrategyResponse {}
-::shop_api::object!(AddressAddAftersaleStrategyResponse {});
+pub struct AddressAddAftersaleStrategyResponse {
+    /// 绑定失败商品id列表
+    pub fail_product_list: Option<Vec<FailProduct>>,
+    /// 策略ID;
+    pub strategy_id: Option<String>,
+    /// 绑定成功的商品ID;
+    pub success_product_list: Option<Vec<String>>,
+}
+::shop_api::object!(
+    AddressAddAftersaleStrategyResponse { fail_product_list, strategy_id,
+    success_product_list }
+);
 impl ::shop_api::runtime::ApiRequest for AddressAddAftersaleStrategyRequest {
     ::shop_api::endpoint!(
         AddressAddAftersaleStrategyResponse, super::super::Doudian, "doudian" "address"
         "address.addAftersaleStrategy" Post "/address/addAftersaleStrategy"
         "Create an after-sale (return address) strategy and bind products to it."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `address.delAftersaleAddress` (`POST /address/delAftersaleAddress`): Delete an after-sale (return) address. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressDelAftersaleAddressRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub address_id: Option<::serde_json::Value>,
+    /// 地址ID，通过/address/list获取到的地址信息对应的address_id字段
+    pub address_id: Option<i64>,
 }
 ::shop_api::object!(AddressDelAftersaleAddressRequest { address_id });
 /// Response data of `address.delAftersaleAddress` ([`AddressDelAftersaleAddressRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
@@ -419,8 +580,8 @@ impl ::shop_api::runtime::ApiRequest for AddressDelAftersaleAddressRequest {
 /// Request of `address.delAftersaleStrategy` (`POST /address/delAftersaleStrategy`): Delete an after-sale (return address) strategy. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressDelAftersaleStrategyRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub strategy_id: Option<::serde_json::Value>,
+    /// 必填，售后地址策略。
+    pub strategy_id: Option<String>,
 }
 ::shop_api::object!(AddressDelAftersaleStrategyRequest { strategy_id });
 /// Response data of `address.delAftersaleStrategy` ([`AddressDelAftersaleStrategyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
@@ -438,97 +599,134 @@ impl ::shop_api::runtime::ApiRequest for AddressDelAftersaleStrategyRequest {
 /// Request of `address.getAftersaleStrategy` (`POST /address/getAftersaleStrategy`): Read an after-sale (return address) strategy. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressGetAftersaleStrategyRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub strategy_id: Option<::serde_json::Value>,
+    /// 策略ID;
+    pub strategy_id: Option<String>,
 }
 ::shop_api::object!(AddressGetAftersaleStrategyRequest { strategy_id });
 /// Response data of `address.getAftersaleStrategy` ([`AddressGetAftersaleStrategyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct AddressGetAftersaleStrategyResponse {}
-::shop_api::object!(AddressGetAftersaleStrategyResponse {});
+pub struct AddressGetAftersaleStrategyResponse {
+    /// 返回数据
+    pub data: Option<::serde_json::Value>,
+}
+::shop_api::object!(AddressGetAftersaleStrategyResponse { data });
 impl ::shop_api::runtime::ApiRequest for AddressGetAftersaleStrategyRequest {
     ::shop_api::endpoint!(
         AddressGetAftersaleStrategyResponse, super::super::Doudian, "doudian" "address"
         "address.getAftersaleStrategy" Post "/address/getAftersaleStrategy"
         "Read an after-sale (return address) strategy."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `address.listAftersaleStrategy` (`POST /address/listAftersaleStrategy`): List the shop's after-sale (return address) strategies. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressListAftersaleStrategyRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub order_by_field: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub size: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub order_by: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub page: Option<::serde_json::Value>,
+    /// 排序的字段;create_time-创建时间; update_time-更新时间;
+    pub order_by_field: Option<String>,
+    /// 每页的条数, 每页最大不超过20个。当前单个商家只允许创建1000条策略，page * size > 1000会被拦截。
+    pub size: Option<i64>,
+    /// 升序还是排序；asc-升序；desc-降序;
+    pub order_by: Option<String>,
+    /// 页码， 从1开始,表示第1页;
+    pub page: Option<i64>,
 }
 ::shop_api::object!(
     AddressListAftersaleStrategyRequest { order_by_field, size, order_by, page }
 );
 /// Response data of `address.listAftersaleStrategy` ([`AddressListAftersaleStrategyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct AddressListAftersaleStrategyResponse {}
-::shop_api::object!(AddressListAftersaleStrategyResponse {});
+pub struct AddressListAftersaleStrategyResponse {
+    /// 页数;
+    pub page: Option<i64>,
+    /// 每页数量;
+    pub size: Option<i64>,
+    /// 策略列表;
+    pub strategy_list: Option<Vec<Strategy>>,
+    /// 总量;
+    pub total: Option<i64>,
+}
+::shop_api::object!(
+    AddressListAftersaleStrategyResponse { page, size, strategy_list, total }
+);
 impl ::shop_api::runtime::ApiRequest for AddressListAftersaleStrategyRequest {
     ::shop_api::endpoint!(
         AddressListAftersaleStrategyResponse, super::super::Doudian, "doudian" "address"
         "address.listAftersaleStrategy" Post "/address/listAftersaleStrategy"
         "List the shop's after-sale (return address) strategies."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `address.listStrategyBindProducts` (`POST /address/listStrategyBindProducts`): List the products bound to an after-sale strategy. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressListStrategyBindProductsRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub strategy_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub page: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub page_size: Option<::serde_json::Value>,
+    /// 策略id，必传，多地址策略对应的ID.
+    pub strategy_id: Option<String>,
+    /// 页码,从1开始，
+    pub page: Option<i64>,
+    /// 每页数目,最大100。地址策略目前最多支持拉取1w条记录，翻页数量超过1w会被系统拦截。
+    pub page_size: Option<i64>,
 }
 ::shop_api::object!(
     AddressListStrategyBindProductsRequest { strategy_id, page, page_size }
 );
 /// Response data of `address.listStrategyBindProducts` ([`AddressListStrategyBindProductsRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct AddressListStrategyBindProductsResponse {}
-::shop_api::object!(AddressListStrategyBindProductsResponse {});
+pub struct AddressListStrategyBindProductsResponse {
+    /// 当前页码;
+    pub page: Option<i64>,
+    /// 每页数量;
+    pub page_size: Option<i64>,
+    /// 绑定商品列表;
+    pub product_list: Option<Vec<Product>>,
+    /// 绑定商品总数
+    pub total: Option<i64>,
+}
+::shop_api::object!(
+    AddressListStrategyBindProductsResponse { page, page_size, product_list, total }
+);
 impl ::shop_api::runtime::ApiRequest for AddressListStrategyBindProductsRequest {
     ::shop_api::endpoint!(
         AddressListStrategyBindProductsResponse, super::super::Doudian, "doudian"
         "address" "address.listStrategyBindProducts" Post
         "/address/listStrategyBindProducts"
         "List the products bound to an after-sale strategy."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `address.updateAftersaleStrategy` (`POST /address/updateAftersaleStrategy`): Update an after-sale (return address) strategy and its products. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressUpdateAftersaleStrategyRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub aftersale_strategy: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub operation: Option<::serde_json::Value>,
+    /// 售后策略;
+    pub aftersale_strategy: Option<AddressUpdateAftersaleStrategyAftersaleStrategy>,
+    /// 操作类型，必传。0-全覆盖地址策略，会用传递过来的请求中的信息覆盖已有的信息；1-只是增加绑定商品；2-只是删除绑定商品。
+    pub operation: Option<i64>,
 }
 ::shop_api::object!(
     AddressUpdateAftersaleStrategyRequest { aftersale_strategy, operation }
 );
 /// Response data of `address.updateAftersaleStrategy` ([`AddressUpdateAftersaleStrategyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct AddressUpdateAftersaleStrategyResponse {}
-::shop_api::object!(AddressUpdateAftersaleStrategyResponse {});
+pub struct AddressUpdateAftersaleStrategyResponse {
+    /// 添加失败的商品ID列表;
+    pub fail_add_product_list: Option<Vec<FailAddProduct>>,
+    /// 添加失败的商品ID列表;
+    pub fail_del_product_list: Option<Vec<FailAddProduct>>,
+    /// 成功添加的商品ID列表;
+    pub success_add_product_list: Option<Vec<String>>,
+    /// 成功删除的商品ID列表;
+    pub success_del_product_list: Option<Vec<String>>,
+}
+::shop_api::object!(
+    AddressUpdateAftersaleStrategyResponse { fail_add_product_list,
+    fail_del_product_list, success_add_product_list, success_del_product_list }
+);
 impl ::shop_api::runtime::ApiRequest for AddressUpdateAftersaleStrategyRequest {
     ::shop_api::endpoint!(
         AddressUpdateAftersaleStrategyResponse, super::super::Doudian, "doudian"
         "address" "address.updateAftersaleStrategy" Post
         "/address/updateAftersaleStrategy"
         "Update an after-sale (return address) strategy and its products."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 impl super::super::Client {

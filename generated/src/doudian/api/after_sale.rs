@@ -16,10 +16,19 @@ pub struct OrderLogistics {
     pub logistics_time: Option<i64>,
     /// Forward logistics state.
     pub logistics_state: Option<i64>,
+    /// 1. 是偏远服务 0：不是偏远服务
+    pub is_remote_service: Option<i64>,
+    /// 1. 是中转服务 0：不是中转服务
+    pub is_transit: Option<i64>,
+    /// 1. 是合包发货 0：不是合包发货
+    pub merge_delivery: Option<i64>,
+    /// 增值服务标签
+    pub value_added_services: Option<Vec<CodeName>>,
 }
 ::shop_api::object!(
     OrderLogistics { tracking_no, company_name, company_code, logistics_time,
-    logistics_state }
+    logistics_state, is_remote_service, is_transit, merge_delivery, value_added_services
+    }
 );
 /// SKU sent in exchange.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -112,6 +121,24 @@ pub struct AftersaleSummary {
     pub store_id: Option<String>,
     /// Store name.
     pub store_name: Option<String>,
+    /// 售后完结时间，完结时间是平台根据商品的类型，售后状态等综合判断生成，当售后单有完结时间返回时售后单不可再做任何操作；未完结售后单的该字段值为0；Unix时间戳：秒
+    pub aftersale_status_to_final_time: Option<i64>,
+    /// 售后标签（含时效延长、风险预警、豁免体验分等标签）标签在平台侧会有更新，标签仅做展示使用，请勿作为系统判断依赖。
+    pub aftersale_tags: Option<Vec<AftersaleTag>>,
+    /// 仲裁责任方
+    pub arbitrate_blame: Option<i64>,
+    /// 自动审核方式：1-发货前极速退；2-小助手自动同意退款；3-发货后极速退；4-闪电退货；5-跨境零秒退；6-云仓拦截自动退；7-小助手自动同意退货；8-小助手自动同意拒签后退款；9-商家代客填写卡片发起售后；10-治理未发货自动同意退款；11-治理已发货自动同意退款；12-商家快递拦截成功自动退款；13-质检商品免审核；14-协商方案自动同意退款；15-平台卡券自动同意退款；16-三方卡券自动同意退款；17-治理一审自动同意退货退款；21-物流异常极速退；27-发货后签收前垫资极速退
+    pub auto_audit_bits: Option<Vec<i64>>,
+    /// 商家剩余发送短信（催用户寄回）次数
+    pub left_urge_sms_count: Option<i64>,
+    /// 用户申请售后时选择的二级原因标签
+    pub reason_second_labels: Option<Vec<ReasonSecondLabel>>,
+    /// 风控码
+    pub risk_decision_code: Option<i64>,
+    /// 风控描述
+    pub risk_decision_description: Option<String>,
+    /// 风控理由
+    pub risk_decision_reason: Option<String>,
 }
 ::shop_api::object!(
     AftersaleSummary { aftersale_id, aftersale_order_type, aftersale_type,
@@ -120,7 +147,10 @@ pub struct AftersaleSummary {
     return_promotion_amount, aftersale_num, part_type, aftersale_refund_type,
     refund_type, refund_status, arbitrate_status, return_logistics_code,
     return_logistics_company_name, exchange_logistics_company_name, exchange_sku_info,
-    order_logistics, remark, got_pkg, is_agree_refuse_sign, store_id, store_name }
+    order_logistics, remark, got_pkg, is_agree_refuse_sign, store_id, store_name,
+    aftersale_status_to_final_time, aftersale_tags, arbitrate_blame, auto_audit_bits,
+    left_urge_sms_count, reason_second_labels, risk_decision_code,
+    risk_decision_description, risk_decision_reason }
 );
 /// SKU order an after-sale relates to (afterSale.List). Amounts are in fen.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -167,13 +197,19 @@ pub struct RelatedOrderInfo {
     pub price: Option<i64>,
     /// Gift SKU orders.
     pub given_sku_order_ids: Option<Vec<String>>,
+    /// 称重品信息
+    pub delivery_infos: Option<Vec<::serde_json::Value>>,
+    /// 【已废弃】正向物流公司名称,替代字段：aftersale_info.order_logistics.company_name字段
+    pub logistics_company_name: Option<String>,
+    /// 订单标签；标签在平台侧会有更新，标签仅做展示使用，请勿作为系统判断依赖。
+    pub tags: Option<Vec<Tag>>,
 }
 ::shop_api::object!(
     RelatedOrderInfo { sku_order_id, order_status, pay_amount, post_amount, item_num,
     create_time, tax_amount, is_oversea_order, product_name, product_id, product_image,
     sku_spec, shop_sku_code, logistics_code, aftersale_pay_amount, aftersale_post_amount,
     aftersale_tax_amount, aftersale_item_num, promotion_pay_amount, price,
-    given_sku_order_ids }
+    given_sku_order_ids, delivery_infos, logistics_company_name, tags }
 );
 /// Order an after-sale belongs to (afterSale.List).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -195,8 +231,14 @@ pub struct AftersaleItem {
     pub aftersale_info: Option<AftersaleSummary>,
     /// Related order.
     pub order_info: Option<AftersaleOrderInfo>,
+    /// 卖家插旗日志
+    pub seller_logs: Option<Vec<SellerLog>>,
+    /// 文案部分
+    pub text_part: Option<TextPart>,
 }
-::shop_api::object!(AftersaleItem { aftersale_info, order_info });
+::shop_api::object!(
+    AftersaleItem { aftersale_info, order_info, seller_logs, text_part }
+);
 /// Address (exchange/resend receiver or return address).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PostAddress {
@@ -212,8 +254,12 @@ pub struct PostAddress {
     pub detail: Option<String>,
     /// Landmark (return address only).
     pub landmark: Option<String>,
+    /// 地址详情，此字段已加密，使用前需要解密
+    pub encrypt_detail: Option<String>,
 }
-::shop_api::object!(PostAddress { province, city, town, street, detail, landmark });
+::shop_api::object!(
+    PostAddress { province, city, town, street, detail, landmark, encrypt_detail }
+);
 /// After-sale as returned by afterSale.Detail. Amounts are in fen.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleDetailInfo {
@@ -291,6 +337,62 @@ pub struct AfterSaleDetailInfo {
     pub store_id: Option<String>,
     /// Store name.
     pub store_name: Option<String>,
+    /// 售后完结时间，完结时间是平台根据商品的类型，售后状态等综合判断生成，当售后单有完结时间返回时售后单不可再做做任何操作；未完结售后单的该字段值为0；Unix时间戳：秒
+    pub aftersale_status_to_final_time: Option<i64>,
+    /// 售后标签
+    pub aftersale_tags: Option<Vec<AftersaleTag>>,
+    /// 商家是否同意拒签后退款（0-默认值；1-同意拒签后退款；2-不同意拒签后退款；257-拒签上标；258-拒签下标）
+    pub agree_refuse_sign: Option<i64>,
+    /// 售后申请角色：1-买家；2-商家；3-客服；4-系统
+    pub apply_role: Option<i64>,
+    /// 自动审核方式：1-发货前极速退；2-小助手自动同意退款；3-发货后极速退；4-闪电退货；5-跨境零秒退；6-云仓拦截自动退；7-小助手自动同意退货；8-小助手自动同意拒签后退款；9-商家代客填写卡片发起售后；10-治理未发货自动同意退款；11-治理已发货自动同意退款；12-商家快递拦截成功自动退款；13-质检商品免审核；14-协商方案自动同意退款；15-平台卡券自动同意退款；16-三方卡券自动同意退款；17-治理一审自动同意退货退款
+    pub auto_audit_bits: Option<Vec<i64>>,
+    /// 作废的券ID
+    pub disable_coupon_id: Option<String>,
+    /// 退金币金额
+    pub gold_coin_return_amount: Option<i64>,
+    /// 政府渠道补贴金额
+    pub government_channel_subsidy_amount: Option<i64>,
+    /// 达人优惠退回金额
+    pub kol_discount_return_amount: Option<i64>,
+    /// 达人优惠退回状态，枚举：0:待退补贴；1:退补贴成功；2:退补贴失败
+    pub kol_discount_return_status: Option<i64>,
+    /// 达人回收运费补贴
+    pub kol_post_discount_return_amount: Option<String>,
+    /// Not described in the official source.
+    pub open_address_id: Option<String>,
+    /// 平台优惠退回金额
+    pub platform_discount_return_amount: Option<i64>,
+    /// \[字段无效\]平台优惠退回状态，枚举：0:待退补贴；1:退补贴成功；2:退补贴失败
+    pub platform_discount_return_status: Option<i64>,
+    /// 平台回收运费补贴
+    pub post_discount_return_amount: Option<i64>,
+    /// 运费优惠退回状态，枚举：0:待退补贴；1:退补贴成功；2:退补贴失败
+    pub post_discount_return_status: Option<i64>,
+    /// 用户申请售后选择的二级原因标签
+    pub reason_second_labels: Option<Vec<ReasonSecondLabel>>,
+    /// 售后打包费退款金额，单位：分，商家退给用户打包费后，该字段则有值；仅小时达店铺使用；
+    pub refund_packing_charge_amount: Option<i64>,
+    /// 退款成功时间，即平台最后原路退回金额到用户账户的成功时间，Unix时间戳：秒
+    pub refund_time: Option<i64>,
+    /// 卡券商品申请退款的张数
+    pub refund_voucher_num: Option<i64>,
+    /// 多次券商品申请退款的次数，对于单次券，此字段值与refund_voucher_num相同
+    pub refund_voucher_times: Option<i64>,
+    /// 用户退货物流偏好
+    pub return_book_info: Option<ReturnBookInfo>,
+    /// 用户申请时的退货方式：0-未选择，1-用户上传物流，2-上门取件，4-用户到店退货，5-商家自有运力上门取货，6-平台运力上门取货，7-商家线下取货，10-到家场景下商家同意退货后默认为10，确定具体取货方式后流转到4、5、6。（具体以实际用户选择为准）
+    pub return_method: Option<i64>,
+    /// 物流异常风控编码
+    pub risk_decsison_code: Option<i64>,
+    /// 物流异常风控描述
+    pub risk_decsison_description: Option<String>,
+    /// 物流异常风控理由
+    pub risk_decsison_reason: Option<String>,
+    /// 商家优惠退回金额（包含供应商优惠退回金额）
+    pub shop_discount_return_amount: Option<i64>,
+    /// 商家回收运费补贴
+    pub shop_post_discount_return_amount: Option<i64>,
 }
 ::shop_api::object!(
     AfterSaleDetailInfo { after_sale_id, after_sale_status, after_sale_status_desc,
@@ -301,7 +403,16 @@ pub struct AfterSaleDetailInfo {
     after_sale_apply_count, need_return_count, deduction_amount, got_pkg, part_type,
     return_address_id, return_address, post_receiver, encrypt_post_receiver,
     post_tel_sec, encrypt_post_tel_sec, post_address, exchange_sku_info,
-    refund_fail_reason, store_id, store_name }
+    refund_fail_reason, store_id, store_name, aftersale_status_to_final_time,
+    aftersale_tags, agree_refuse_sign, apply_role, auto_audit_bits, disable_coupon_id,
+    gold_coin_return_amount, government_channel_subsidy_amount,
+    kol_discount_return_amount, kol_discount_return_status,
+    kol_post_discount_return_amount, open_address_id, platform_discount_return_amount,
+    platform_discount_return_status, post_discount_return_amount,
+    post_discount_return_status, reason_second_labels, refund_packing_charge_amount,
+    refund_time, refund_voucher_num, refund_voucher_times, return_book_info,
+    return_method, risk_decsison_code, risk_decsison_description, risk_decsison_reason,
+    shop_discount_return_amount, shop_post_discount_return_amount }
 );
 /// A parcel of the after-sale (return, exchange or resend).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -340,8 +451,21 @@ pub struct ProcessInfo {
     pub after_sale_info: Option<AfterSaleDetailInfo>,
     /// Logistics.
     pub logistics_info: Option<AfterSaleLogistics>,
+    /// 售后标签
+    pub after_sale_service_tag: Option<AfterSaleServiceTag>,
+    /// 售后备注
+    pub after_sale_shop_remarks: Option<Vec<AfterSaleShopRemark>>,
+    /// 仲裁信息
+    pub arbitrate_info: Option<ArbitrateInfo>,
+    /// 价保详情
+    pub price_protection_detail: Option<PriceProtectionDetail>,
+    /// 协商记录
+    pub record_logs_list: Option<Vec<RecordLogs>>,
 }
-::shop_api::object!(ProcessInfo { after_sale_info, logistics_info });
+::shop_api::object!(
+    ProcessInfo { after_sale_info, logistics_info, after_sale_service_tag,
+    after_sale_shop_remarks, arbitrate_info, price_protection_detail, record_logs_list }
+);
 /// SKU order of an after-sale (afterSale.Detail). Amounts are in fen.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuOrderInfo {
@@ -383,12 +507,25 @@ pub struct SkuOrderInfo {
     pub pay_type: Option<i64>,
     /// Quantity in the after-sale.
     pub after_sale_item_count: Option<i64>,
+    /// 商品属性，适用于外卖或即时零售场景下商品存在属性的情况
+    pub custom_property_list: Option<Vec<::serde_json::Value>>,
+    /// 称重品信息
+    pub delivery_infos: Option<Vec<AfterSaleDetailDeliveryInfo>>,
+    /// 赠品信息
+    pub given_sku_details: Option<Vec<GivenSkuDetail>>,
+    /// 保险及其状态
+    pub insurance_tags: Option<Vec<Tag>>,
+    /// 仅即时零售使用, 判断是否是小时达, 次日达
+    pub order_pkg_type: Option<String>,
+    /// 商品标签
+    pub tags: Option<Vec<Tag>>,
 }
 ::shop_api::object!(
     SkuOrderInfo { sku_order_id, order_status, pay_amount, post_amount, item_quantity,
     create_time, tax_amount, is_oversea_order, product_name, product_id, product_image,
     sku_spec, shop_sku_code, sku_id, item_sum_amount, sku_pay_amount, promotion_amount,
-    pay_type, after_sale_item_count }
+    pay_type, after_sale_item_count, custom_property_list, delivery_infos,
+    given_sku_details, insurance_tags, order_pkg_type, tags }
 );
 /// Order of an after-sale (afterSale.Detail).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -397,8 +534,15 @@ pub struct AfterSaleOrder {
     pub shop_order_id: Option<String>,
     /// SKU orders.
     pub sku_order_infos: Option<Vec<SkuOrderInfo>>,
+    /// 核销状态码 1: 未核销, 2: 已核销, 3: 已过期,
+    pub order_voucher_code_st: Option<i64>,
+    /// 核销状态文案
+    pub order_voucher_code_st_name: Option<String>,
 }
-::shop_api::object!(AfterSaleOrder { shop_order_id, sku_order_infos });
+::shop_api::object!(
+    AfterSaleOrder { shop_order_id, sku_order_infos, order_voucher_code_st,
+    order_voucher_code_st_name }
+);
 /// Evidence attached to a review operation.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Evidence {
@@ -597,6 +741,290 @@ pub struct ItemsItem {
 ::shop_api::object!(
     ItemsItem { reject_reason_code, reason, evidence_description, evidence_need, image,
     order_type, pkg }
+);
+/// 标签悬浮文案的占位符定义
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Placeholder {
+    /// 占位符文案
+    pub text: Option<String>,
+    /// 占位符跳转链接
+    pub url: Option<String>,
+}
+::shop_api::object!(Placeholder { text, url });
+/// 售后标签（含时效延长、风险预警、豁免体验分等标签）标签在平台侧会有更新，标签仅做展示使用，请勿作为系统判断依赖。
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AftersaleTag {
+    /// 标签名称
+    pub tag_detail: Option<String>,
+    /// 标签关键字
+    pub tag_detail_en: Option<String>,
+    /// 标签悬浮文案（其中${key}占位符对应placeholder中的key对应内容）
+    pub tag_detail_text: Option<String>,
+    /// 标签跳转链接
+    pub tag_link_url: Option<String>,
+    /// 标签悬浮文案的占位符定义
+    pub placeholder: Option<::std::collections::BTreeMap<String, Placeholder>>,
+}
+::shop_api::object!(
+    AftersaleTag { tag_detail, tag_detail_en, tag_detail_text, tag_link_url, placeholder
+    }
+);
+/// 用户申请售后时选择的二级原因标签
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReasonSecondLabel {
+    /// 二级原因标签编号
+    pub code: Option<i64>,
+    /// 二级原因标签名称
+    pub name: Option<String>,
+}
+::shop_api::object!(ReasonSecondLabel { code, name });
+/// 订单标签；标签在平台侧会有更新，标签仅做展示使用，请勿作为系统判断依赖。
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Tag {
+    /// 标签中文名称
+    pub tag_detail: Option<String>,
+    /// 标签编号
+    pub tag_detail_en: Option<String>,
+    /// 标签链接
+    pub tag_link_url: Option<String>,
+}
+::shop_api::object!(Tag { tag_detail, tag_detail_en, tag_link_url });
+/// 卖家插旗日志
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SellerLog {
+    /// 插旗日志内容
+    pub content: Option<String>,
+    /// 插旗操作人
+    pub op_name: Option<String>,
+    /// 插旗时间（字符串格式）
+    pub create_time: Option<String>,
+    /// 插旗信息；0：灰 1：紫 2: 青 3：绿 4： 橙 5： 红
+    pub star: Option<i64>,
+}
+::shop_api::object!(SellerLog { content, op_name, create_time, star });
+/// 文案部分
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TextPart {
+    /// 正向物流发货状态文案
+    pub logistics_text: Option<String>,
+    /// 售后状态文案
+    pub aftersale_status_text: Option<String>,
+    /// 售后类型文案
+    pub aftersale_type_text: Option<String>,
+    /// 退货物流发货状态文案
+    pub return_logistics_text: Option<String>,
+    /// 售后退款类型文案
+    pub aftersale_refund_type_text: Option<String>,
+    /// 售后理由文案
+    pub reason_text: Option<String>,
+    /// 坏单比例文案
+    pub bad_item_text: Option<String>,
+    /// 仲裁状态文案
+    pub arbitrate_status_text: Option<String>,
+}
+::shop_api::object!(
+    TextPart { logistics_text, aftersale_status_text, aftersale_type_text,
+    return_logistics_text, aftersale_refund_type_text, reason_text, bad_item_text,
+    arbitrate_status_text }
+);
+/// 赠品信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GivenSkuDetail {
+    /// 该订单对应的赠品订单
+    pub sku_order_id: Option<String>,
+    /// 赠品名称
+    pub product_name: Option<String>,
+}
+::shop_api::object!(GivenSkuDetail { sku_order_id, product_name });
+/// 用户退货物流偏好
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnBookInfo {
+    /// 寄回类型， 1-自行寄回， 2-上门取件，4-到店退货，5-商家自有运力上门取货，3-快递柜，8-驿站， 10-商家上门取货 【商家取货的统称：自有运力、平台运力、线下自取】
+    pub return_type: Option<i64>,
+    /// 上门取件预约开始时间段
+    pub book_time_begin: Option<String>,
+    /// 上门取件预约结束时间段
+    pub book_time_end: Option<String>,
+    /// 上门取件地址信息
+    pub contact_info: Option<::serde_json::Value>,
+    /// 地址id
+    pub sender_address_id: Option<String>,
+    /// 驿站id
+    pub station_id: Option<String>,
+}
+::shop_api::object!(
+    ReturnBookInfo { return_type, book_time_begin, book_time_end, contact_info,
+    sender_address_id, station_id }
+);
+/// 售后标签
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AfterSaleServiceTag {
+    /// 售后服务标签
+    pub after_sale_service_tag: Option<Vec<Tag>>,
+}
+::shop_api::object!(AfterSaleServiceTag { after_sale_service_tag });
+/// 售后备注
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AfterSaleShopRemark {
+    /// 备注关联的订单ID
+    pub order_id: Option<i64>,
+    /// 备注关联的售后ID
+    pub after_sale_id: Option<i64>,
+    /// 备注内容
+    pub remark: Option<String>,
+    /// 创建时间
+    pub create_time: Option<i64>,
+    /// 操作人
+    pub operator: Option<String>,
+}
+::shop_api::object!(
+    AfterSaleShopRemark { order_id, after_sale_id, remark, create_time, operator }
+);
+/// 凭证示例
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ArbitrateEvidenceTmpl {
+    /// 仲裁图片示例
+    pub images: Option<Vec<String>>,
+    /// 仲裁描述
+    pub describe: Option<String>,
+    /// 示例截止时间
+    pub dead_line: Option<i64>,
+}
+::shop_api::object!(ArbitrateEvidenceTmpl { images, describe, dead_line });
+/// 仲裁证据
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ArbitrateEvidence {
+    /// 仲裁图片
+    pub images: Option<Vec<String>>,
+    /// 仲裁图片描述
+    pub describe: Option<String>,
+}
+::shop_api::object!(ArbitrateEvidence { images, describe });
+/// 仲裁信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ArbitrateInfo {
+    /// 仲裁单id
+    pub arbitrate_id: Option<String>,
+    /// 仲裁状态
+    pub arbitrate_status: Option<i64>,
+    /// 是否需要上传凭证
+    pub is_required_evidence: Option<bool>,
+    /// 仲裁截止时间
+    pub arbitrate_status_deadline: Option<String>,
+    /// 仲裁原因
+    pub arbitrate_opinion: Option<String>,
+    /// 仲裁结果
+    pub arbitrate_conclusion: Option<i64>,
+    /// 仲裁单创建时间
+    pub arbitrate_create_time: Option<i64>,
+    /// 仲裁单更新时间
+    pub arbitrate_update_time: Option<i64>,
+    /// 凭证示例
+    pub arbitrate_evidence_tmpl: Option<ArbitrateEvidenceTmpl>,
+    /// 仲裁证据
+    pub arbitrate_evidence: Option<ArbitrateEvidence>,
+    /// 仲裁责任方
+    pub arbitrate_blame: Option<i64>,
+}
+::shop_api::object!(
+    ArbitrateInfo { arbitrate_id, arbitrate_status, is_required_evidence,
+    arbitrate_status_deadline, arbitrate_opinion, arbitrate_conclusion,
+    arbitrate_create_time, arbitrate_update_time, arbitrate_evidence_tmpl,
+    arbitrate_evidence, arbitrate_blame }
+);
+/// 总价
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ActualAmount {
+    /// 金额明细
+    pub price_text: Option<String>,
+    /// 金额
+    pub amount: Option<i64>,
+}
+::shop_api::object!(ActualAmount { price_text, amount });
+/// 基准价
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StandardPrice {
+    /// 总价
+    pub actual_amount: Option<ActualAmount>,
+    /// 原价
+    pub origin_amount: Option<ActualAmount>,
+    /// 减数明细
+    pub deduction_price_detail: Option<Vec<ActualAmount>>,
+}
+::shop_api::object!(
+    StandardPrice { actual_amount, origin_amount, deduction_price_detail }
+);
+/// 价保详情
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PriceProtectionDetail {
+    /// 价保文案标题
+    pub title: Option<String>,
+    /// 价保计算公式
+    pub price_protection_formulas: Option<String>,
+    /// 基准价
+    pub standard_price: Option<StandardPrice>,
+    /// 核准价
+    pub check_price: Option<StandardPrice>,
+    /// 退款明细
+    pub refund_detail: Option<StandardPrice>,
+    /// 钱款承担方
+    pub refund_bearer_list: Option<Vec<ActualAmount>>,
+    /// 平台价保补贴商家金额进度状态，1表示成功
+    pub platform_to_merchant_refund_status: Option<i64>,
+    /// 平台价保回收金额
+    pub platform_recycle_amount: Option<i64>,
+}
+::shop_api::object!(
+    PriceProtectionDetail { title, price_protection_formulas, standard_price,
+    check_price, refund_detail, refund_bearer_list, platform_to_merchant_refund_status,
+    platform_recycle_amount }
+);
+/// 额外信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DescKv {
+    /// 行头
+    pub key: Option<String>,
+    /// 内容
+    pub value: Option<String>,
+    /// 是否高亮展示
+    pub highlight: Option<bool>,
+    /// 额外提示
+    pub notice: Option<String>,
+}
+::shop_api::object!(DescKv { key, value, highlight, notice });
+/// 所有类型凭证
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AllEvidence {
+    /// 证据类型 1:图片 2:视频 3:视频 4:文本 5:pdf
+    pub kind: Option<i64>,
+    /// 资源地址
+    pub urls: Option<Vec<String>>,
+    /// 证据描述
+    pub desc: Option<String>,
+}
+::shop_api::object!(AllEvidence { kind = "type", urls, desc });
+/// 协商记录
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RecordLogs {
+    /// 操作人
+    pub operator: Option<String>,
+    /// 操作时间
+    pub time: Option<String>,
+    /// 操作内容
+    pub text: Option<String>,
+    /// 图片列表
+    pub images: Option<Vec<String>>,
+    /// 额外信息
+    pub desc_kvs: Option<Vec<DescKv>>,
+    /// 动作
+    pub action: Option<String>,
+    /// 角色；1-买家，2-商家，3-平台客服，4-系统
+    pub role: Option<i64>,
+    /// 所有类型凭证
+    pub all_evidence: Option<Vec<AllEvidence>>,
+}
+::shop_api::object!(
+    RecordLogs { operator, time, text, images, desc_kvs, action, role, all_evidence }
 );
 /// Webhook event `refund_created` (200): The buyer asked for an after-sale (`refund_RefundCreated`).
 ///
@@ -1303,7 +1731,7 @@ pub struct RefundAuditAgreeResendEvent {
 ///
 /// Pages start at 0, size at most 100, page * size at most 50,000. Only the last 6 months are
 /// searched unless times are given. The apply window includes start_time and excludes end_time.
-/// When polling by update_start_time/update_end_time also sort by ["update_time asc"]; without
+/// When polling by update_start_time/update_end_time also sort by \["update_time asc"\]; without
 /// this sort the platform warns that data can be missed.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleListRequest {
@@ -1359,6 +1787,12 @@ pub struct AfterSaleListRequest {
     pub agree_refuse_sign: Option<Vec<i64>>,
     /// Sub-type: 8001 exchange instead of repair.
     pub aftersale_sub_type: Option<i64>,
+    /// 售后完结时间结束，单位为秒（查询范围包含开始值），仅支持售后完结时间在近6个月内的售后单，按完结时间筛选；售后完结时间生成规则是平台根据商品的类型，售后状态等综合判断生成，当售后单有完结时间返回时售后单不可再做任何操作；
+    pub aftersale_status_to_final_end_time: Option<i64>,
+    /// 售后完结时间开始，单位为秒（查询范围包含开始值），仅支持售后完结时间在近6个月内的售后单，按完结时间筛选；售后完结时间生成规则是平台根据商品的类型，售后状态等综合判断生成，当售后单有完结时间返回时售后单不可再做任何操作；
+    pub aftersale_status_to_final_start_time: Option<i64>,
+    /// 即时零售专用, 查询门店id list入参 其中最多传入50个门店id
+    pub store_id_list: Option<Vec<i64>>,
 }
 ::shop_api::object!(
     AfterSaleListRequest { order_id, aftersale_type, aftersale_status,
@@ -1366,7 +1800,8 @@ pub struct AfterSaleListRequest {
     refund_type, arbitrate_status, order_flag, start_time, end_time, update_start_time,
     update_end_time, amount_start, amount_end, risk_flag, order_by, page, size,
     need_special_type, order_logistics_tracking_no, order_logistics_state,
-    agree_refuse_sign, aftersale_sub_type }
+    agree_refuse_sign, aftersale_sub_type, aftersale_status_to_final_end_time,
+    aftersale_status_to_final_start_time, store_id_list }
 );
 /// Response data of `afterSale.List` ([`AfterSaleListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/17/1295)
 #[derive(Debug, Clone, PartialEq, Default)]

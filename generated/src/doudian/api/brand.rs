@@ -185,10 +185,12 @@ pub struct BrandListRequest {
     pub category_id: Option<i64>,
     /// Brand prefix (Chinese or English), for scenarios not requiring brand qualification; brands are searched by prefix
     pub query: Option<String>,
+    /// （选填）品牌ids，传了品牌ids默认直接拿品牌id搜索并返回结果(放在brand_list里)，不会使用其他入参
+    pub brand_ids: Option<Vec<i64>>,
 }
 ::shop_api::object!(
     BrandListRequest { categories, offset, size, sort, status, full_brand_info,
-    category_id, query }
+    category_id, query, brand_ids }
 );
 /// Response data of `brand.list` ([`BrandListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1267)
 #[derive(Debug, Clone, PartialEq, Default)]

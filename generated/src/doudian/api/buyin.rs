@@ -371,7 +371,7 @@ pub struct ShopMultiSettlementOrdersOrdersItem {
 pub struct ProductsItem {
     /// 商品ID
     pub product_id: Option<i64>,
-    /// 佣金比例（创建推广计划时必填）普通计划范围：[1, 50]。每个商品的佣金率下调次日0点生效，最小下调1%；上调最高到50%，立即生效
+    /// 佣金比例（创建推广计划时必填）普通计划范围：\[1, 50\]。每个商品的佣金率下调次日0点生效，最小下调1%；上调最高到50%，立即生效
     pub cos_ratio: Option<i64>,
 }
 ::shop_api::object!(ProductsItem { product_id, cos_ratio });
@@ -388,6 +388,133 @@ pub struct ResultItem {
     pub error_msg: Option<String>,
 }
 ::shop_api::object!(ResultItem { product_id, is_success, error_code, error_msg });
+/// 失败的达人维度结果信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Failed {
+    /// 达人百应ID
+    pub buyin_id: Option<i64>,
+    /// 失败原因
+    pub reason: Option<String>,
+}
+::shop_api::object!(Failed { buyin_id, reason });
+/// 指定达人列表
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct KolInfo {
+    /// 百应ID
+    pub buyin_id: Option<i64>,
+    /// 达人头像
+    pub avatar_url: Option<String>,
+    /// 达人昵称
+    pub account_name: Option<String>,
+    /// 添加时间
+    pub add_time: Option<String>,
+}
+::shop_api::object!(KolInfo { buyin_id, avatar_url, account_name, add_time });
+/// 生效达人信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ValidKolInfo {
+    /// 生效达人范围 1：全部达人 2：指定达人 3：条件圈选 4：专属指定达人
+    pub valid_kol_range: Option<i64>,
+    /// 指定达人列表
+    pub kol_infos: Option<Vec<KolInfo>>,
+    /// 指定达人数量
+    pub kol_num: Option<i64>,
+}
+::shop_api::object!(ValidKolInfo { valid_kol_range, kol_infos, kol_num });
+/// 修改佣金率未来佣金率
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FeatureCosRatio {
+    /// 佣金率 如果是阶梯佣金 存第一阶梯的佣金率
+    pub cos_ratio: Option<i64>,
+    /// 阶梯佣金率门槛 非阶梯为0
+    pub ladder_bar: Option<i64>,
+    /// 阶梯佣金率 非阶梯为0
+    pub ladder_cos_ratio: Option<i64>,
+}
+::shop_api::object!(FeatureCosRatio { cos_ratio, ladder_bar, ladder_cos_ratio });
+/// 佣金信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CosInfo {
+    /// 佣金规则 1：固定佣金 2：阶梯佣金
+    pub cos_type: Option<i64>,
+    /// 生效佣金率
+    pub cos_ratio: Option<::serde_json::Value>,
+    /// 商品建议佣金率
+    pub cos_ratio_sug: Option<String>,
+    /// 同叶子类目同品牌等级商品个数
+    pub similar_prd_count: Option<String>,
+    /// 修改佣金率未来佣金率
+    pub feature_cos_ratio: Option<FeatureCosRatio>,
+    /// 修改佣金率未来佣金率生效时间
+    pub cos_valid_time: Option<String>,
+    /// 更高优佣金率
+    pub higer_priority_cos_ratio: Option<f64>,
+    /// 商品佣金率及所处竞争力百分位，key为佣金率
+    pub cos_ratio_level: Option<::std::collections::BTreeMap<String, String>>,
+}
+::shop_api::object!(
+    CosInfo { cos_type, cos_ratio, cos_ratio_sug, similar_prd_count, feature_cos_ratio,
+    cos_valid_time, higer_priority_cos_ratio, cos_ratio_level }
+);
+/// 策略列表
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BuyinPromotionStrategyListData {
+    /// 策略id
+    pub strategy_id: Option<String>,
+    /// 状态 1：生效中 2：已结束 3：已失效
+    pub status: Option<i64>,
+    /// 结束时间提示 1：1天内，2：3天内，3：7天内
+    pub end_time_tip: Option<i64>,
+    /// 生效达人信息
+    pub valid_kol_info: Option<ValidKolInfo>,
+    /// 佣金信息
+    pub cos_info: Option<CosInfo>,
+    /// 开始时间 2020-05-19 00:00:00
+    pub start_time: Option<String>,
+    /// 结束时间 2020-05-19 00:00:00
+    pub end_time: Option<String>,
+}
+::shop_api::object!(
+    BuyinPromotionStrategyListData { strategy_id, status, end_time_tip, valid_kol_info,
+    cos_info, start_time, end_time }
+);
+/// 绑定结果
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BuyinStrategyPromotionCreateResult {
+    /// 是否操作成功
+    pub success: Option<bool>,
+    /// 商品id
+    pub product_id: Option<i64>,
+    /// 商品名称
+    pub product_name: Option<String>,
+    /// 绑定失败原因
+    pub reason: Option<String>,
+}
+::shop_api::object!(
+    BuyinStrategyPromotionCreateResult { success, product_id, product_name, reason }
+);
+/// 佣金率
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CosRatio {
+    /// 佣金率 如果是阶梯佣金 存第一阶梯的佣金率
+    pub cos_ratio: i64,
+    /// 阶梯佣金率门槛 非阶梯为0
+    pub ladder_bar: i64,
+    /// 阶梯佣金率 非阶梯为0
+    pub ladder_cos_ratio: i64,
+}
+::shop_api::object!(CosRatio { cos_ratio, ladder_bar, ladder_cos_ratio });
+/// 佣金率范围
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CosRangeFilter {
+    /// 0：区间；1：大于上限；2：小于下限；3：不限
+    pub kind: i64,
+    /// 20%传20
+    pub low: i64,
+    /// 20%传20
+    pub up: i64,
+}
+::shop_api::object!(CosRangeFilter { kind = "type", low, up });
 /// Request of `buyin.distributionLiveProductList` (`POST /buyin/distributionLiveProductList`): 获取可分销直播间商品列表信息 (the products of a creator's live room) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinDistributionLiveProductListRequest {
@@ -443,22 +570,27 @@ impl ::shop_api::runtime::ApiRequest for BuyinDistributionLiveProductListRequest
 /// Request of `buyin.allKolStrategyCreate` (`POST /buyin/allKolStrategyCreate`): Create a commission strategy for all creators on a product (精选联盟). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinAllKolStrategyCreateRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub product_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub cos_ratio: Option<::serde_json::Value>,
+    /// 商品id
+    pub product_id: Option<i64>,
+    /// 佣金率
+    pub cos_ratio: Option<i64>,
 }
 ::shop_api::object!(BuyinAllKolStrategyCreateRequest { product_id, cos_ratio });
 /// Response data of `buyin.allKolStrategyCreate` ([`BuyinAllKolStrategyCreateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct BuyinAllKolStrategyCreateResponse {}
-::shop_api::object!(BuyinAllKolStrategyCreateResponse {});
+pub struct BuyinAllKolStrategyCreateResponse {
+    /// 策略ID
+    pub strategy_id: Option<i64>,
+    /// 是否设置成功
+    pub success: Option<bool>,
+}
+::shop_api::object!(BuyinAllKolStrategyCreateResponse { strategy_id, success });
 impl ::shop_api::runtime::ApiRequest for BuyinAllKolStrategyCreateRequest {
     ::shop_api::endpoint!(
         BuyinAllKolStrategyCreateResponse, super::super::Doudian, "doudian" "buyin"
         "buyin.allKolStrategyCreate" Post "/buyin/allKolStrategyCreate"
         "Create a commission strategy for all creators on a product (精选联盟)."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `buyin.bindChannelProduct` (`POST /buyin/bindChannelProduct`): 支持商家通过API给店铺&达人设置子商品 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
@@ -581,7 +713,7 @@ impl ::shop_api::runtime::ApiRequest for BuyinExclusivePlanAuthorOperateRequest 
 /// Request of `buyin.instituteOrderPick` (`POST /buyin/instituteOrderPick`): 接口用于查询机构指定日期的选品（通过抖店开放平台）订单明细信息。注意：不包括抖音应用选品GMV数据 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinInstituteOrderPickRequest {
-    /// 每页订单数目，取值区间： [1, 100]
+    /// 每页订单数目，取值区间： \[1, 100\]
     pub size: Option<i64>,
     /// 下一页索引（第一页传“0”）
     pub cursor: Option<String>,
@@ -615,7 +747,7 @@ impl ::shop_api::runtime::ApiRequest for BuyinInstituteOrderPickRequest {
         "buyin.instituteOrderPick" Post "/buyin/instituteOrderPick"
         "接口用于查询机构指定日期的选品（通过抖店开放平台）订单明细信息。注意：不包括抖音应用选品GMV数据"
         "https://op.jinritemai.com/docs/api-docs/"[] false true[] cursor "cursor"
-        "cursor" "orders" _
+        "cursor" "orders" _ _
     );
 }
 impl ::shop_api::runtime::Paginated for BuyinInstituteOrderPickRequest {
@@ -636,20 +768,20 @@ impl ::shop_api::runtime::Paginated for BuyinInstituteOrderPickRequest {
 /// Request of `buyin.kolStrategyEdit` (`POST /buyin/kolStrategyEdit`): Edit a creator commission strategy (status, creators, end time, commission ratio). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinKolStrategyEditRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub status: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub strategy_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub add_buyin_ids: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub del_buyin_ids: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub end_time: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub long_term: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub cos_ratio: Option<::serde_json::Value>,
+    /// 1:修改 2关闭 3 策略恢复 4:删除
+    pub status: Option<i64>,
+    /// 策略ID
+    pub strategy_id: Option<String>,
+    /// 需要新增的达人百应账号
+    pub add_buyin_ids: Option<Vec<i64>>,
+    /// 需要删除的达人百应账号
+    pub del_buyin_ids: Option<Vec<i64>>,
+    /// 结束时间 2020-05-19 00:00:00
+    pub end_time: Option<String>,
+    /// 是否长期有效，和end_time互斥；全部达人佣金策略不允许指定该字段
+    pub long_term: Option<bool>,
+    /// 佣金率
+    pub cos_ratio: Option<i64>,
 }
 ::shop_api::object!(
     BuyinKolStrategyEditRequest { status, strategy_id, add_buyin_ids, del_buyin_ids,
@@ -657,31 +789,36 @@ pub struct BuyinKolStrategyEditRequest {
 );
 /// Response data of `buyin.kolStrategyEdit` ([`BuyinKolStrategyEditRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct BuyinKolStrategyEditResponse {}
-::shop_api::object!(BuyinKolStrategyEditResponse {});
+pub struct BuyinKolStrategyEditResponse {
+    /// 失败的达人维度结果信息
+    pub failed: Option<Vec<Failed>>,
+    /// 请求结果
+    pub success: Option<bool>,
+}
+::shop_api::object!(BuyinKolStrategyEditResponse { failed, success });
 impl ::shop_api::runtime::ApiRequest for BuyinKolStrategyEditRequest {
     ::shop_api::endpoint!(
         BuyinKolStrategyEditResponse, super::super::Doudian, "doudian" "buyin"
         "buyin.kolStrategyEdit" Post "/buyin/kolStrategyEdit"
         "Edit a creator commission strategy (status, creators, end time, commission ratio)."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `buyin.orientKolStrategyCreate` (`POST /buyin/orientKolStrategyCreate`): Create a targeted commission strategy for chosen creators on a product. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinOrientKolStrategyCreateRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub product_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub kol_buyin_ids: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub cos_ratio_type: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub cos_ratio: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub long_term: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub end_time: Option<::serde_json::Value>,
+    /// 商品id
+    pub product_id: Option<i64>,
+    /// 达人百应ID
+    pub kol_buyin_ids: Option<Vec<i64>>,
+    /// 佣金类型：1固定佣金率 2阶梯佣金率
+    pub cos_ratio_type: Option<i64>,
+    /// 佣金率
+    pub cos_ratio: Option<CosRatio>,
+    /// 是否长期有效，和end_time互斥
+    pub long_term: Option<bool>,
+    /// 结束时间 例：2020-05-19 00:00:00
+    pub end_time: Option<String>,
 }
 ::shop_api::object!(
     BuyinOrientKolStrategyCreateRequest { product_id, kol_buyin_ids, cos_ratio_type,
@@ -689,39 +826,48 @@ pub struct BuyinOrientKolStrategyCreateRequest {
 );
 /// Response data of `buyin.orientKolStrategyCreate` ([`BuyinOrientKolStrategyCreateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct BuyinOrientKolStrategyCreateResponse {}
-::shop_api::object!(BuyinOrientKolStrategyCreateResponse {});
+pub struct BuyinOrientKolStrategyCreateResponse {
+    /// 失败的达人维度结果信息
+    pub failed: Option<Vec<Failed>>,
+    /// 策略ID
+    pub strategy_id: Option<i64>,
+    /// 策略是否设置成功;
+    pub success: Option<bool>,
+}
+::shop_api::object!(
+    BuyinOrientKolStrategyCreateResponse { failed, strategy_id, success }
+);
 impl ::shop_api::runtime::ApiRequest for BuyinOrientKolStrategyCreateRequest {
     ::shop_api::endpoint!(
         BuyinOrientKolStrategyCreateResponse, super::super::Doudian, "doudian" "buyin"
         "buyin.orientKolStrategyCreate" Post "/buyin/orientKolStrategyCreate"
         "Create a targeted commission strategy for chosen creators on a product."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `buyin.promotionStrategyList` (`POST /buyin/promotionStrategyList`): List the promotion (commission) strategies of products. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinPromotionStrategyListRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub product_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub kol_buyin_ids: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub status: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub valid_kol_filter: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub cos_type: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub end_time_filter: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub cos_range_filter: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub strategy_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub page: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub page_size: Option<::serde_json::Value>,
+    /// 商品ID
+    pub product_id: Option<String>,
+    /// 根据buyin_id搜索
+    pub kol_buyin_ids: Option<Vec<i64>>,
+    /// 状态 0：全部 1：生效中 2：已结束 3：已失效
+    pub status: Option<i64>,
+    /// 生效达人范围 1：全部达人 2：指定达人 3：条件圈选
+    pub valid_kol_filter: Option<i64>,
+    /// 佣金规则 1：固定佣金 2：阶梯佣金
+    pub cos_type: Option<i64>,
+    /// 结束时间 1：1天内，2：3天内，3：7天内
+    pub end_time_filter: Option<i64>,
+    /// 佣金率范围
+    pub cos_range_filter: Option<CosRangeFilter>,
+    /// 策略id
+    pub strategy_id: Option<Vec<String>>,
+    /// 分页
+    pub page: Option<i64>,
+    /// 分页大小
+    pub page_size: Option<i64>,
 }
 ::shop_api::object!(
     BuyinPromotionStrategyListRequest { product_id, kol_buyin_ids, status,
@@ -730,20 +876,25 @@ pub struct BuyinPromotionStrategyListRequest {
 );
 /// Response data of `buyin.promotionStrategyList` ([`BuyinPromotionStrategyListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct BuyinPromotionStrategyListResponse {}
-::shop_api::object!(BuyinPromotionStrategyListResponse {});
+pub struct BuyinPromotionStrategyListResponse {
+    /// 策略列表
+    pub data: Option<Vec<BuyinPromotionStrategyListData>>,
+    /// 总数
+    pub total: Option<i64>,
+}
+::shop_api::object!(BuyinPromotionStrategyListResponse { data, total });
 impl ::shop_api::runtime::ApiRequest for BuyinPromotionStrategyListRequest {
     ::shop_api::endpoint!(
         BuyinPromotionStrategyListResponse, super::super::Doudian, "doudian" "buyin"
         "buyin.promotionStrategyList" Post "/buyin/promotionStrategyList"
         "List the promotion (commission) strategies of products."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `buyin.queryShopAllianceOrder` (`POST /buyin/queryShopAllianceOrder`): 获取商家的联盟订单 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinQueryShopAllianceOrderRequest {
-    /// 每页订单数目，取值区间： [1, 20]
+    /// 每页订单数目，取值区间： \[1, 20\]
     pub size: Option<i64>,
     /// 下一页索引(第一页传0) Required.
     pub cursor: String,
@@ -774,7 +925,7 @@ impl ::shop_api::runtime::ApiRequest for BuyinQueryShopAllianceOrderRequest {
         BuyinQueryShopAllianceOrderResponse, super::super::Doudian, "doudian" "buyin"
         "buyin.queryShopAllianceOrder" Post "/buyin/queryShopAllianceOrder"
         "获取商家的联盟订单" "https://op.jinritemai.com/docs/api-docs/"[] false
-        true["cursor"] cursor "cursor" "cursor" "orders" _
+        true["cursor"] cursor "cursor" "cursor" "orders" _ _
     );
 }
 impl ::shop_api::runtime::Paginated for BuyinQueryShopAllianceOrderRequest {
@@ -937,7 +1088,7 @@ impl ::shop_api::runtime::ApiRequest for BuyinShopMultiSettlementOrdersRequest {
         BuyinShopMultiSettlementOrdersResponse, super::super::Doudian, "doudian" "buyin"
         "buyin.shopMultiSettlementOrders" Post "/buyin/shopMultiSettlementOrders"
         "查询商家分次结算订单" "https://op.jinritemai.com/docs/api-docs/"[]
-        false true[] cursor "cursor" "cursor" "orders" _
+        false true[] cursor "cursor" "cursor" "orders" _ _
     );
 }
 impl ::shop_api::runtime::Paginated for BuyinShopMultiSettlementOrdersRequest {
@@ -987,20 +1138,23 @@ impl ::shop_api::runtime::ApiRequest for BuyinSimplePlanRequest {
 /// Request of `buyin.strategyPromotionCreate` (`POST /buyin/strategyPromotionCreate`): Start strategy promotion for products. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinStrategyPromotionCreateRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub product_ids: Option<::serde_json::Value>,
+    /// 商品id
+    pub product_ids: Option<Vec<i64>>,
 }
 ::shop_api::object!(BuyinStrategyPromotionCreateRequest { product_ids });
 /// Response data of `buyin.strategyPromotionCreate` ([`BuyinStrategyPromotionCreateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct BuyinStrategyPromotionCreateResponse {}
-::shop_api::object!(BuyinStrategyPromotionCreateResponse {});
+pub struct BuyinStrategyPromotionCreateResponse {
+    /// 绑定结果
+    pub result: Option<Vec<BuyinStrategyPromotionCreateResult>>,
+}
+::shop_api::object!(BuyinStrategyPromotionCreateResponse { result });
 impl ::shop_api::runtime::ApiRequest for BuyinStrategyPromotionCreateRequest {
     ::shop_api::endpoint!(
         BuyinStrategyPromotionCreateResponse, super::super::Doudian, "doudian" "buyin"
         "buyin.strategyPromotionCreate" Post "/buyin/strategyPromotionCreate"
         "Start strategy promotion for products."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 impl super::super::Client {

@@ -22,33 +22,54 @@ pub struct CertListItem {
     pub valid_start: Option<String>,
     /// 有效结束时间，大闸蟹场景必传
     pub valid_end: Option<String>,
+    /// 卡券跳转链接（腾讯游戏商家必传字段）
+    pub cert_link: Option<String>,
 }
 ::shop_api::object!(
     CertListItem { out_cert_id, cert_no, cert_key, grant_time, can_extend_valid_count,
-    status, valid_start, valid_end }
+    status, valid_start, valid_end, cert_link }
 );
+/// 风控相关信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Op {
+    /// 操作平台枚举（选填，暂时用不上）
+    pub platform: Option<i64>,
+    /// 操作人uid（选填，暂时用不上）
+    pub op_uid: Option<i64>,
+}
+::shop_api::object!(Op { platform = "Platform", op_uid = "OpUid" });
 /// Request of `coupons.CertSyncFailedCancelOrder` (`POST /coupons/CertSyncFailedCancelOrder`): Cancel an order whose voucher (cert) sync failed. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponsCertSyncFailedCancelOrderRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub order_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub op: Option<::serde_json::Value>,
+    /// 订单号
+    pub order_id: Option<String>,
+    /// 风控相关信息
+    pub op: Option<Op>,
 }
 ::shop_api::object!(
     CouponsCertSyncFailedCancelOrderRequest { order_id = "OrderId", op = "Op" }
 );
 /// Response data of `coupons.CertSyncFailedCancelOrder` ([`CouponsCertSyncFailedCancelOrderRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct CouponsCertSyncFailedCancelOrderResponse {}
-::shop_api::object!(CouponsCertSyncFailedCancelOrderResponse {});
+pub struct CouponsCertSyncFailedCancelOrderResponse {
+    /// 返回码
+    pub ret_code: Option<String>,
+    /// 返回信息
+    pub ret_message: Option<String>,
+    /// 返回状态
+    pub ret_status: Option<String>,
+}
+::shop_api::object!(
+    CouponsCertSyncFailedCancelOrderResponse { ret_code = "RetCode", ret_message =
+    "RetMessage", ret_status = "RetStatus" }
+);
 impl ::shop_api::runtime::ApiRequest for CouponsCertSyncFailedCancelOrderRequest {
     ::shop_api::endpoint!(
         CouponsCertSyncFailedCancelOrderResponse, super::super::Doudian, "doudian"
         "coupons" "coupons.CertSyncFailedCancelOrder" Post
         "/coupons/CertSyncFailedCancelOrder"
         "Cancel an order whose voucher (cert) sync failed."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `coupons.abandon` (`POST /coupons/abandon`): 卡券进行售后退款时，需要先进行卡券废弃 — [official documentation](https://op.jinritemai.com/docs/api-docs/52/669)
@@ -129,16 +150,16 @@ impl ::shop_api::runtime::ApiRequest for CouponsCertVerifyUpdateRequest {
 /// Request of `coupons.extendCertValidEndByOrder` (`POST /coupons/extendCertValidEndByOrder`): Extend the validity end of an order's vouchers. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponsExtendCertValidEndByOrderRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub order_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub batch_no: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub extend_time: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub reason: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub op: Option<::serde_json::Value>,
+    /// 商品单id
+    pub order_id: Option<String>,
+    /// 请求唯一编号
+    pub batch_no: Option<String>,
+    /// 延期时间
+    pub extend_time: Option<i64>,
+    /// 延期原因。1-疫情原因，2-商家缺货，100-其他原因
+    pub reason: Option<i64>,
+    /// 操作人信息
+    pub op: Option<CouponsExtendCertValidEndByOrderOp>,
 }
 ::shop_api::object!(
     CouponsExtendCertValidEndByOrderRequest { order_id, batch_no, extend_time, reason, op
@@ -146,26 +167,35 @@ pub struct CouponsExtendCertValidEndByOrderRequest {
 );
 /// Response data of `coupons.extendCertValidEndByOrder` ([`CouponsExtendCertValidEndByOrderRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct CouponsExtendCertValidEndByOrderResponse {}
-::shop_api::object!(CouponsExtendCertValidEndByOrderResponse {});
+pub struct CouponsExtendCertValidEndByOrderResponse {
+    /// 错误码
+    pub ret_code: Option<String>,
+    /// 错误描述
+    pub ret_message: Option<String>,
+    /// 是否成功
+    pub ret_status: Option<String>,
+}
+::shop_api::object!(
+    CouponsExtendCertValidEndByOrderResponse { ret_code, ret_message, ret_status }
+);
 impl ::shop_api::runtime::ApiRequest for CouponsExtendCertValidEndByOrderRequest {
     ::shop_api::endpoint!(
         CouponsExtendCertValidEndByOrderResponse, super::super::Doudian, "doudian"
         "coupons" "coupons.extendCertValidEndByOrder" Post
         "/coupons/extendCertValidEndByOrder"
         "Extend the validity end of an order's vouchers."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `coupons.list` (`POST /coupons/list`): List the vouchers (certs) of an order. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponsListRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub order_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub cert_no: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub cert_type: Option<::serde_json::Value>,
+    /// 子订单id
+    pub order_id: Option<String>,
+    /// 卡号券码
+    pub cert_no: Option<String>,
+    /// 卡券类型（0-三方卡券；1-平台卡券）
+    pub cert_type: Option<i64>,
 }
 ::shop_api::object!(CouponsListRequest { order_id, cert_no, cert_type });
 /// Response data of `coupons.list` ([`CouponsListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
@@ -216,9 +246,18 @@ pub struct CouponsVerifyV2Request {
     pub verify_count: Option<i64>,
     /// 卡券密码
     pub cert_key: Option<String>,
+    /// 卡券类型：0-三方卡券，1-即时零售提货券，默认是0
+    pub cert_type: Option<i64>,
+    /// 是否检查订单Id（verify_order_id）和卡券号码（cert_no）的关联关系
+    pub check_verify_order_id: Option<bool>,
+    /// 门店Id（提货券核销必传）
+    pub store_id: Option<i64>,
+    /// 三方订单Id
+    pub verify_order_id: Option<String>,
 }
 ::shop_api::object!(
-    CouponsVerifyV2Request { cert_no, verify_time, batch_no, verify_count, cert_key }
+    CouponsVerifyV2Request { cert_no, verify_time, batch_no, verify_count, cert_key,
+    cert_type, check_verify_order_id, store_id, verify_order_id }
 );
 /// Response data of `coupons.verifyV2` ([`CouponsVerifyV2Request`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/52/797)
 #[derive(Debug, Clone, PartialEq, Default)]

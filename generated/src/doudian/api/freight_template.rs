@@ -50,7 +50,7 @@ pub struct FreightTemplateCreateChildrenItem2 {
     pub children: Option<Vec<FreightTemplateCreateChildrenItem>>,
 }
 ::shop_api::object!(FreightTemplateCreateChildrenItem2 { id, children });
-/// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: [{"id":"32","children":[{"id":"320500","children":[{"id":"320508","children":[{"id":"320508014"},{"id":"320508004"}]}]}]}]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
+/// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: \[{"id":"32","children":\[{"id":"320500","children":\[{"id":"320508","children":\[{"id":"320508014"},{"id":"320508004"}\]}\]}\]}\]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProvinceInfosItem {
     /// Address ID; level 1 is province, level 2 city, level 3 district, level 4 street
@@ -96,14 +96,25 @@ pub struct ColumnsItem {
     pub min_sku_amount: Option<i64>,
     /// Maximum amount limit in fen (1/100 CNY); -1 for no limit
     pub max_sku_amount: Option<i64>,
-    /// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: [{"id":"32","children":[{"id":"320500","children":[{"id":"320508","children":[{"id":"320508014"},{"id":"320508004"}]}]}]}]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
+    /// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: \[{"id":"32","children":\[{"id":"320500","children":\[{"id":"320508","children":\[{"id":"320508014"},{"id":"320508004"}\]}\]}\]}\]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
     pub province_infos: Option<Vec<ProvinceInfosItem>>,
+    /// 2:次日达；3:全国送；(仅在多种履约模式下生效该字段)；100中转规则
+    pub delivery_fulfillment_mode: Option<i64>,
+    /// 限售解除的时间戳，秒级
+    pub end_time: Option<i64>,
+    /// 固定运费（仅在多种履约模式下生效该字段）
+    pub fixed_amount: Option<i64>,
+    /// 限售原因。枚举值distance_shipping_cost_high：因配送距离导致运费过高weight_shipping_cost_high：因商品重量导致运费过高force_majeure：因不可抗力（如会议赛事、自然灾害）不配送cooperation_express_not_deliver：合作快递不配送cooperation_express_poor_service：合作快递该区域服务差other：其他
+    pub reason: Option<String>,
+    /// 0:阶梯计价；1:固定运费；2:卖家包邮（仅在多种履约模式下生效该字段）
+    pub rule_type: Option<i64>,
 }
 ::shop_api::object!(
     ColumnsItem { first_weight, first_weight_price, first_num, first_num_price,
     add_weight, add_weight_price, add_num, add_num_price, is_default, is_limited,
     rule_address, is_over_free, over_weight, over_amount, over_num, min_sku_amount,
-    max_sku_amount, province_infos }
+    max_sku_amount, province_infos, delivery_fulfillment_mode, end_time, fixed_amount,
+    reason, rule_type }
 );
 /// Template information
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -167,7 +178,7 @@ pub struct FreightTemplateDetailChildrenItem5 {
     pub children: Option<Vec<FreightTemplateDetailChildrenItem5>>,
 }
 ::shop_api::object!(FreightTemplateDetailChildrenItem5 { id, children });
-/// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: [{"id":"32","children":[{"id":"320500","children":[{"id":"320508","children":[{"id":"320508014"},{"id":"320508004"}]}]}]}]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
+/// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: \[{"id":"32","children":\[{"id":"320500","children":\[{"id":"320508","children":\[{"id":"320508014"},{"id":"320508004"}\]}\]}\]}\]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
 ///
 /// The same fields as [`FreightTemplateDetailChildrenItem5`].
 pub type FreightTemplateDetailProvinceInfosItem = FreightTemplateDetailChildrenItem5;
@@ -197,7 +208,7 @@ pub struct FreightTemplateDetailChildrenItem9 {
     pub children: Option<Vec<FreightTemplateDetailChildrenItem9>>,
 }
 ::shop_api::object!(FreightTemplateDetailChildrenItem9 { id, children });
-/// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: [{"id":"32","children":[{"id":"320500","children":[{"id":"320508","children":[{"id":"320508014"},{"id":"320508004"}]}]}]}]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
+/// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: \[{"id":"32","children":\[{"id":"320500","children":\[{"id":"320508","children":\[{"id":"320508014"},{"id":"320508004"}\]}\]}\]}\]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
 ///
 /// The same fields as [`FreightTemplateDetailChildrenItem9`].
 pub type FreightTemplateDetailProvinceInfosItem2 = FreightTemplateDetailChildrenItem9;
@@ -232,7 +243,7 @@ pub struct FreightTemplateDetailColumnsItem {
     pub over_amount: Option<i64>,
     /// Free shipping for xx items or more; integer 1-10
     pub over_num: Option<i64>,
-    /// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: [{"id":"32","children":[{"id":"320500","children":[{"id":"320508","children":[{"id":"320508014"},{"id":"320508004"}]}]}]}]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
+    /// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: \[{"id":"32","children":\[{"id":"320500","children":\[{"id":"320508","children":\[{"id":"320508014"},{"id":"320508004"}\]}\]}\]}\]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
     pub province_infos: Option<Vec<FreightTemplateDetailProvinceInfosItem2>>,
 }
 ::shop_api::object!(
@@ -284,7 +295,7 @@ pub struct FreightTemplateUpdateTemplate {
 ///
 /// The same fields as [`FreightTemplateCreateChildrenItem2`].
 pub type FreightTemplateUpdateChildrenItem = FreightTemplateCreateChildrenItem2;
-/// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: [{"id":"32","children":[{"id":"320500","children":[{"id":"320508","children":[{"id":"320508014"},{"id":"320508004"}]}]}]}]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
+/// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: \[{"id":"32","children":\[{"id":"320500","children":\[{"id":"320508","children":\[{"id":"320508014"},{"id":"320508004"}\]}\]}\]}\]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FreightTemplateUpdateProvinceInfosItem {
     /// Address ID; level 1 is province, level 2 city, level 3 district, level 4 street
@@ -330,7 +341,7 @@ pub struct FreightTemplateUpdateColumnsItem {
     pub min_sku_amount: Option<i64>,
     /// Maximum amount limit in fen (1/100 CNY); -1 for no limit
     pub max_sku_amount: Option<i64>,
-    /// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: [{"id":"32","children":[{"id":"320500","children":[{"id":"320508","children":[{"id":"320508014"},{"id":"320508004"}]}]}]}]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
+    /// Addresses where the current rule applies, returned as a nested List&lt;Struct>; JSON form: \[{"id":"32","children":\[{"id":"320500","children":\[{"id":"320508","children":\[{"id":"320508014"},{"id":"320508004"}\]}\]}\]}\]. Note: the latest level-4 address version is returned (address storage may be upgraded; latest prevails)
     pub province_infos: Option<Vec<FreightTemplateUpdateProvinceInfosItem>>,
 }
 ::shop_api::object!(
@@ -339,6 +350,13 @@ pub struct FreightTemplateUpdateColumnsItem {
     is_limited, rule_address, is_over_free, over_weight, over_amount, over_num,
     min_sku_amount, max_sku_amount, province_infos }
 );
+/// 查询请求
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QueryOption {
+    /// 是否查询中转规则，默认false
+    pub query_transfer_rule: bool,
+}
+::shop_api::object!(QueryOption { query_transfer_rule });
 /// Request of `freightTemplate.create` (`POST /freightTemplate/create`): Create a freight (shipping fee) template with its rules. — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1661)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FreightTemplateCreateRequest {
@@ -346,8 +364,12 @@ pub struct FreightTemplateCreateRequest {
     pub template: Option<Template>,
     /// Freight template rule info. Rule types per template: tiered pricing template: default rule, normal pricing rule, free shipping rule, shipping restriction rule; fixed freight template: free shipping rule, shipping restriction rule; free shipping template: shipping restriction rule; cash-on-delivery template: shipping restriction rule
     pub columns: Option<Vec<ColumnsItem>>,
+    /// 是否插入中转规则
+    pub upsert_transfer_rule: Option<bool>,
 }
-::shop_api::object!(FreightTemplateCreateRequest { template, columns });
+::shop_api::object!(
+    FreightTemplateCreateRequest { template, columns, upsert_transfer_rule }
+);
 /// Response data of `freightTemplate.create` ([`FreightTemplateCreateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1661)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FreightTemplateCreateResponse {
@@ -368,8 +390,10 @@ impl ::shop_api::runtime::ApiRequest for FreightTemplateCreateRequest {
 pub struct FreightTemplateDetailRequest {
     /// Template ID
     pub freight_id: Option<i64>,
+    /// 查询请求
+    pub query_option: Option<QueryOption>,
 }
-::shop_api::object!(FreightTemplateDetailRequest { freight_id });
+::shop_api::object!(FreightTemplateDetailRequest { freight_id, query_option });
 /// Response data of `freightTemplate.detail` ([`FreightTemplateDetailRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/2157)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FreightTemplateDetailResponse {

@@ -3,90 +3,326 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 #[allow(unused_imports)]
 use super::types::*;
+/// 模板
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InstantShoppingTradeFreightDetailTemplate {
+    /// 发货省份id
+    pub product_province: Option<i64>,
+    /// 固定值1
+    pub transfer_type: Option<i64>,
+    /// 解析column中calculate_type
+    pub calculate_type: Option<i64>,
+    /// 解析column中对应的字段，固定运费金额（单位：分）
+    pub fixed_amount: Option<i64>,
+    /// 模板名称
+    pub template_name: Option<String>,
+    /// 发货城市id
+    pub product_city: Option<i64>,
+    /// 计价方式:固定为6，解析col
+    pub rule_type: Option<i64>,
+    /// 模板id
+    pub id: Option<i64>,
+}
+::shop_api::object!(
+    InstantShoppingTradeFreightDetailTemplate { product_province, transfer_type,
+    calculate_type, fixed_amount, template_name, product_city, rule_type, id }
+);
+/// 当前规则生效的地址，统一以List&lt;Struct>结构返回，该结构为嵌套结构。对应的json格式为\[{id:32,children:\[{id:320500,children:\[{id:320508,children:\[{id:320508014},{id:320508004}\]}\]}\]}\] 注意：返回的为最新的四级地址版本（地址存储升级变更的可能，以最新的返回）
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Children {
+    /// 当前规则生效的地址，统一以List&lt;Struct>结构返回，该结构为嵌套结构。对应的json格式为\[{id:32,children:\[{id:320500,children:\[{id:320508,children:\[{id:320508014},{id:320508004}\]}\]}\]}\] 注意：返回的为最新的四级地址版本（地址存储升级变更的可能，以最新的返回）
+    pub children: Option<Vec<::serde_json::Value>>,
+    /// 地址id，第一级是省份、第二级是城市、第三级是区、第四级是街道
+    pub id: Option<i64>,
+}
+::shop_api::object!(Children { children, id });
+/// 当前规则生效的地址，统一以List&lt;Struct>结构返回，该结构为嵌套结构。对应的json格式为\[{id:32,children:\[{id:320500,children:\[{id:320508,children:\[{id:320508014},{id:320508004}\]}\]}\]}\] 注意：返回的为最新的四级地址版本（地址存储升级变更的可能，以最新的返回）
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProvinceInfo {
+    /// 地址id，第一级是省份、第二级是城市、第三级是区、第四级是街道
+    pub id: Option<i64>,
+    /// 当前规则生效的地址，统一以List&lt;Struct>结构返回，该结构为嵌套结构。对应的json格式为\[{id:32,children:\[{id:320500,children:\[{id:320508,children:\[{id:320508014},{id:320508004}\]}\]}\]}\] 注意：返回的为最新的四级地址版本（地址存储升级变更的可能，以最新的返回）
+    pub children: Option<Vec<Children>>,
+}
+::shop_api::object!(ProvinceInfo { id, children });
+/// 运费规则
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Column {
+    /// 满xx金额包邮 单位：分
+    pub over_amount: Option<i64>,
+    /// 最小商品金额限制条件
+    pub min_sku_amount: Option<i64>,
+    /// 运费规则类型，同template.rule_type字段；模板类型-0:阶梯计价 1:固定运费 2:卖家包邮 3:货到付款
+    pub rule_type: Option<i64>,
+    /// 首件价格(单位:元)按数量计价必填 0.00-30.00之间的小数，小数点后两位
+    pub first_num_price: Option<::shop_api::runtime::Decimal>,
+    /// 满xx重量包邮 单位：kg
+    pub over_weight: Option<f64>,
+    /// 最大商品金额限制条件
+    pub max_sku_amount: Option<i64>,
+    /// 首件数量(单位:个) 按数量计价必填 1-999的整数
+    pub first_num: Option<i64>,
+    /// 首重价格(单位:元) 按重量计价必填 0.00-30.00之间的小数，小数点后两位
+    pub first_weight_price: Option<::shop_api::runtime::Decimal>,
+    /// 续件价格(单位:元) 按数量计价必填 0.00-30.00之间的小数，小数点后两位
+    pub add_num_price: Option<::shop_api::runtime::Decimal>,
+    /// 是否限运规则
+    pub is_limited: Option<bool>,
+    /// 限售自动解除时间戳，单位秒
+    pub end_time: Option<i64>,
+    /// 首重(单位:kg) 按重量计价必填 0.1-999.9之间的小数，小数点后一位
+    pub first_weight: Option<f64>,
+    /// 续件(单位:个) 按数量计价必填 1-999的整数
+    pub add_num: Option<i64>,
+    /// 履约模式：1：即配，2：次日达，3：全国送
+    pub delivery_fulfillment_mode: Option<i64>,
+    /// 限售原因。枚举值 distance_shipping_cost_high：因配送距离导致运费过高 weight_shipping_cost_high：因商品重量导致运费过高 force_majeure：因不可抗力（如会议赛事、自然灾害）不配送 cooperation_express_not_deliver：合作快递不配送 cooperation_express_poor_service：合作快递该区域服务差 other：其他
+    pub reason: Option<String>,
+    /// 续重(单位:kg) 按重量计价必填 0.1-999.9之间的小数，小数点后一位
+    pub add_weight: Option<f64>,
+    /// 续重价格(单位:元) 按重量计价必填 0.00-30.00之间的小数，小数点后两位
+    pub add_weight_price: Option<::shop_api::runtime::Decimal>,
+    /// 计价方式-1.按重量计价 2.按数量计价
+    pub calculate_type: Option<i64>,
+    /// 满xx件包邮
+    pub over_num: Option<i64>,
+    /// 是否条件包邮
+    pub is_over_free: Option<bool>,
+    /// 当前规则生效的地址，统一以List&lt;Struct>结构返回，该结构为嵌套结构。对应的json格式为\[{id:32,children:\[{id:320500,children:\[{id:320508,children:\[{id:320508014},{id:320508004}\]}\]}\]}\] 注意：返回的为最新的四级地址版本（地址存储升级变更的可能，以最新的返回）
+    pub province_infos: Option<Vec<ProvinceInfo>>,
+    /// 是否默认计价方式(1:是；0:不是)
+    pub is_default: Option<i64>,
+    /// 固定运费金额（单位：分）
+    pub fixed_amount: Option<i64>,
+}
+::shop_api::object!(
+    Column { over_amount, min_sku_amount, rule_type, first_num_price, over_weight,
+    max_sku_amount, first_num, first_weight_price, add_num_price, is_limited, end_time,
+    first_weight, add_num, delivery_fulfillment_mode, reason, add_weight,
+    add_weight_price, calculate_type, over_num, is_over_free, province_infos, is_default,
+    fixed_amount }
+);
+/// 返回值
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InstantShoppingTradeFreightDetailData {
+    /// 模板
+    pub template: Option<InstantShoppingTradeFreightDetailTemplate>,
+    /// 运费规则
+    pub columns: Option<Vec<Column>>,
+}
+::shop_api::object!(InstantShoppingTradeFreightDetailData { template, columns });
+/// 模板
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InstantShoppingTradeFreightCreateTemplate {
+    /// 解析column中calculate_type字段：计价方式-1.按重量计价 2.按数量计价
+    pub calculate_type: Option<i64>,
+    /// 固定值1
+    pub transfer_type: Option<i64>,
+    /// 计价方式 0:阶梯计价 1:固定运费 2:卖家包邮;6混合履约模式固定值6
+    pub rule_type: Option<i64>,
+    /// 模板名称
+    pub template_name: Option<String>,
+    /// 发货省份id
+    pub product_province: Option<i64>,
+    /// 发货城市id
+    pub product_city: Option<i64>,
+    /// 固定运费金额（单位：分）
+    pub fixed_amount: Option<i64>,
+}
+::shop_api::object!(
+    InstantShoppingTradeFreightCreateTemplate { calculate_type, transfer_type, rule_type,
+    template_name, product_province, product_city, fixed_amount }
+);
+/// 当前规则生效的地址，统一以List&lt;Struct>结构返回，该结构为嵌套结构。对应的json格式为\[{id:32,children:\[{id:320500,children:\[{id:320508,children:\[{id:320508014},{id:320508004}\]}\]}\]}\] 注意：返回的为最新的四级地址版本（地址存储升级变更的可能，以最新的返回）
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InstantShoppingTradeFreightUpdateProvinceInfo {
+    /// 地址id，第一级是省份、第二级是城市、第三级是区、第四级是街道
+    pub id: Option<i64>,
+    /// 当前规则生效的地址，统一以List&lt;Struct>结构返回，该结构为嵌套结构。对应的json格式为\[{id:32,children:\[{id:320500,children:\[{id:320508,children:\[{id:320508014},{id:320508004}\]}\]}\]}\] 注意：返回的为最新的四级地址版本（地址存储升级变更的可能，以最新的返回）
+    pub children: Option<Vec<::serde_json::Value>>,
+}
+::shop_api::object!(InstantShoppingTradeFreightUpdateProvinceInfo { id, children });
+/// 运费规则
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InstantShoppingTradeFreightUpdateColumn {
+    /// 续重价格(单位:元) 按重量计价必填 0.00-30.00之间的小数，小数点后两位
+    pub add_weight_price: Option<::shop_api::runtime::Decimal>,
+    /// 续件(单位:个) 按数量计价必填 1-999的整数
+    pub add_num: Option<i64>,
+    /// 满xx重量包邮 单位：kg
+    pub over_weight: Option<f64>,
+    /// 当前规则生效的地址，统一以List&lt;Struct>结构返回，该结构为嵌套结构。对应的json格式为\[{id:32,children:\[{id:320500,children:\[{id:320508,children:\[{id:320508014},{id:320508004}\]}\]}\]}\] 注意：返回的为最新的四级地址版本（地址存储升级变更的可能，以最新的返回）
+    pub province_infos: Option<Vec<InstantShoppingTradeFreightUpdateProvinceInfo>>,
+    /// 限售自动解除时间戳，单位秒
+    pub end_time: Option<i64>,
+    /// 首件数量(单位:个) 按数量计价必填 1-999的整数
+    pub first_num: Option<i64>,
+    /// 首件价格(单位:元)按数量计价必填 0.00-30.00之间的小数，小数点后两位
+    pub first_num_price: Option<::shop_api::runtime::Decimal>,
+    /// 是否默认计价方式(1:是；0:不是)
+    pub is_default: Option<i64>,
+    /// 是否限运规则
+    pub is_limited: Option<bool>,
+    /// 最小商品金额限制条件
+    pub min_sku_amount: Option<i64>,
+    /// 限售原因。枚举值 distance_shipping_cost_high：因配送距离导致运费过高 weight_shipping_cost_high：因商品重量导致运费过高 force_majeure：因不可抗力（如会议赛事、自然灾害）不配送 cooperation_express_not_deliver：合作快递不配送 cooperation_express_poor_service：合作快递该区域服务差 other：其他
+    pub reason: Option<String>,
+    /// 计价方式-1.按重量计价 2.按数量计价
+    pub calculate_type: Option<i64>,
+    /// 最大商品金额限制条件
+    pub max_sku_amount: Option<i64>,
+    /// 运费规则类型，同template.rule_type字段;0:阶梯计价；1:固定运费；2:卖家包邮
+    pub rule_type: Option<i64>,
+    /// 首重(单位:kg) 按重量计价必填 0.1-999.9之间的小数，小数点后一位
+    pub first_weight: Option<f64>,
+    /// 续重(单位:kg) 按重量计价必填 0.1-999.9之间的小数，小数点后一位
+    pub add_weight: Option<f64>,
+    /// 固定运费金额（单位：分）
+    pub fixed_amount: Option<i64>,
+    /// 是否条件包邮
+    pub is_over_free: Option<bool>,
+    /// 首重价格(单位:元) 按重量计价必填 0.00-30.00之间的小数，小数点后两位
+    pub first_weight_price: Option<::shop_api::runtime::Decimal>,
+    /// 续件价格(单位:元) 按数量计价必填 0.00-30.00之间的小数，小数点后两位
+    pub add_num_price: Option<::shop_api::runtime::Decimal>,
+    /// 满xx件包邮
+    pub over_num: Option<i64>,
+    /// 满xx金额包邮 单位：分
+    pub over_amount: Option<i64>,
+    /// 履约模式：1：即配，2：次日达，3：全国送
+    pub delivery_fulfillment_mode: i64,
+}
+::shop_api::object!(
+    InstantShoppingTradeFreightUpdateColumn { add_weight_price, add_num, over_weight,
+    province_infos, end_time, first_num, first_num_price, is_default, is_limited,
+    min_sku_amount, reason, calculate_type, max_sku_amount, rule_type, first_weight,
+    add_weight, fixed_amount, is_over_free, first_weight_price, add_num_price, over_num,
+    over_amount, delivery_fulfillment_mode }
+);
+/// 运费模板
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InstantShoppingTradeFreightUpdateTemplate {
+    /// 模板名称
+    pub template_name: Option<String>,
+    /// 解析column中calculate_type字段：计价方式-1.按重量计价 2.按数量计价
+    pub calculate_type: Option<i64>,
+    /// 发货城市id
+    pub product_city: Option<i64>,
+    /// 发货省份id
+    pub product_province: Option<i64>,
+    /// 固定运费金额（单位：分）
+    pub fixed_amount: Option<i64>,
+    /// 计价方式 0:阶梯计价 1:固定运费 2:卖家包邮 6:混合履约模式；固定值传6
+    pub rule_type: Option<i64>,
+    /// 模板id
+    pub id: Option<i64>,
+    /// 固定值1
+    pub transfer_type: Option<i64>,
+}
+::shop_api::object!(
+    InstantShoppingTradeFreightUpdateTemplate { template_name, calculate_type,
+    product_city, product_province, fixed_amount, rule_type, id, transfer_type }
+);
 /// Request of `instantShopping.trade.freightCreate` (`POST /instantShopping/trade/freightCreate`): Create an instant-retail freight template. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InstantShoppingTradeFreightCreateRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub template: Option<::serde_json::Value>,
+    /// 模板
+    pub template: Option<InstantShoppingTradeFreightCreateTemplate>,
     /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
     pub columns: Option<::serde_json::Value>,
 }
 ::shop_api::object!(InstantShoppingTradeFreightCreateRequest { template, columns });
 /// Response data of `instantShopping.trade.freightCreate` ([`InstantShoppingTradeFreightCreateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct InstantShoppingTradeFreightCreateResponse {}
-::shop_api::object!(InstantShoppingTradeFreightCreateResponse {});
+pub struct InstantShoppingTradeFreightCreateResponse {
+    /// 模板id
+    pub template_id: Option<i64>,
+}
+::shop_api::object!(InstantShoppingTradeFreightCreateResponse { template_id });
 impl ::shop_api::runtime::ApiRequest for InstantShoppingTradeFreightCreateRequest {
     ::shop_api::endpoint!(
         InstantShoppingTradeFreightCreateResponse, super::super::Doudian, "doudian"
         "instant_shopping" "instantShopping.trade.freightCreate" Post
         "/instantShopping/trade/freightCreate"
         "Create an instant-retail freight template."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `instantShopping.trade.freightDetail` (`POST /instantShopping/trade/freightDetail`): Read an instant-retail freight template. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InstantShoppingTradeFreightDetailRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub freight_id: Option<::serde_json::Value>,
+    /// 运费模板id
+    pub freight_id: Option<i64>,
 }
 ::shop_api::object!(InstantShoppingTradeFreightDetailRequest { freight_id });
 /// Response data of `instantShopping.trade.freightDetail` ([`InstantShoppingTradeFreightDetailRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct InstantShoppingTradeFreightDetailResponse {}
-::shop_api::object!(InstantShoppingTradeFreightDetailResponse {});
+pub struct InstantShoppingTradeFreightDetailResponse {
+    /// 返回值
+    pub data: Option<InstantShoppingTradeFreightDetailData>,
+}
+::shop_api::object!(InstantShoppingTradeFreightDetailResponse { data });
 impl ::shop_api::runtime::ApiRequest for InstantShoppingTradeFreightDetailRequest {
     ::shop_api::endpoint!(
         InstantShoppingTradeFreightDetailResponse, super::super::Doudian, "doudian"
         "instant_shopping" "instantShopping.trade.freightDetail" Post
         "/instantShopping/trade/freightDetail" "Read an instant-retail freight template."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `instantShopping.trade.freightList` (`POST /instantShopping/trade/freightList`): List instant-retail freight templates. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InstantShoppingTradeFreightListRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub size: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub name: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub page: Option<::serde_json::Value>,
+    /// 每页返回数量
+    pub size: Option<String>,
+    /// 模板名称搜索
+    pub name: Option<String>,
+    /// 页码
+    pub page: Option<String>,
 }
 ::shop_api::object!(InstantShoppingTradeFreightListRequest { size, name, page });
 /// Response data of `instantShopping.trade.freightList` ([`InstantShoppingTradeFreightListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct InstantShoppingTradeFreightListResponse {}
-::shop_api::object!(InstantShoppingTradeFreightListResponse {});
+pub struct InstantShoppingTradeFreightListResponse {
+    /// 模板数量
+    pub count: Option<i64>,
+    /// 返回结果
+    pub list: Option<Vec<::serde_json::Value>>,
+}
+::shop_api::object!(
+    InstantShoppingTradeFreightListResponse { count = "Count", list = "List" }
+);
 impl ::shop_api::runtime::ApiRequest for InstantShoppingTradeFreightListRequest {
     ::shop_api::endpoint!(
         InstantShoppingTradeFreightListResponse, super::super::Doudian, "doudian"
         "instant_shopping" "instantShopping.trade.freightList" Post
         "/instantShopping/trade/freightList" "List instant-retail freight templates."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `instantShopping.trade.freightUpdate` (`POST /instantShopping/trade/freightUpdate`): Update an instant-retail freight template. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InstantShoppingTradeFreightUpdateRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub template: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub columns: Option<::serde_json::Value>,
+    /// 运费模板
+    pub template: Option<InstantShoppingTradeFreightUpdateTemplate>,
+    /// 运费规则
+    pub columns: Option<Vec<InstantShoppingTradeFreightUpdateColumn>>,
 }
 ::shop_api::object!(InstantShoppingTradeFreightUpdateRequest { template, columns });
 /// Response data of `instantShopping.trade.freightUpdate` ([`InstantShoppingTradeFreightUpdateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct InstantShoppingTradeFreightUpdateResponse {}
-::shop_api::object!(InstantShoppingTradeFreightUpdateResponse {});
+pub struct InstantShoppingTradeFreightUpdateResponse {
+    /// 运费模板id
+    pub template_id: Option<i64>,
+}
+::shop_api::object!(InstantShoppingTradeFreightUpdateResponse { template_id });
 impl ::shop_api::runtime::ApiRequest for InstantShoppingTradeFreightUpdateRequest {
     ::shop_api::endpoint!(
         InstantShoppingTradeFreightUpdateResponse, super::super::Doudian, "doudian"
         "instant_shopping" "instantShopping.trade.freightUpdate" Post
         "/instantShopping/trade/freightUpdate"
         "Update an instant-retail freight template."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 impl super::super::Client {

@@ -937,6 +937,62 @@ pub struct UserServiceInfosItem {
     pub effect_status: Option<i32>,
 }
 ::shop_api::object!(UserServiceInfosItem { service_info, effect_status });
+/// 发货场景结构体
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EbillDeliveryInfo {
+    /// 枚举（OnlineShip）
+    pub scene: Option<String>,
+}
+::shop_api::object!(EbillDeliveryInfo { scene });
+/// 寄件地址
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SendAddress {
+    /// 详细地址（暂时无效，可写死空字符串）
+    pub detail_address: String,
+    /// 国家编码，写死CHN
+    pub country_code: String,
+    /// 地区名称
+    pub district_name: String,
+    /// 省名称
+    pub province_name: String,
+    /// 街道名称
+    pub street_name: String,
+    /// 城市名称
+    pub city_name: String,
+}
+::shop_api::object!(
+    SendAddress { detail_address, country_code, district_name, province_name,
+    street_name, city_name }
+);
+/// 收件地址
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReceAddress {
+    /// 详细地址（暂时无效，可写死空字符串）
+    pub detail_address: String,
+    /// 国家编码，写死CHN
+    pub country_code: String,
+    /// 街道名称
+    pub street_name: String,
+    /// 省名称
+    pub province_name: String,
+    /// 城市名称
+    pub city_name: String,
+    /// 区县名称
+    pub district_name: String,
+}
+::shop_api::object!(
+    ReceAddress { detail_address, country_code, street_name, province_name, city_name,
+    district_name }
+);
+/// 线路限制
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Route {
+    /// 寄件地址
+    pub send_address: Option<SendAddress>,
+    /// 收件地址
+    pub rece_address: Option<ReceAddress>,
+}
+::shop_api::object!(Route { send_address, rece_address });
 /// Request of `logistics.trackNoRouteDetail` (`POST /logistics/trackNoRouteDetail`): Get the tracking route of a waybill. — [official documentation](https://op.jinritemai.com/docs/api-docs/16/784)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsTrackNoRouteDetailRequest {
@@ -1087,7 +1143,7 @@ pub struct LogisticsCreateSfOrderResponse {
     pub dest_code: Option<String>,
     /// Screening result: 1 manual confirmation, 2 can pick up and deliver, 3 cannot pick up and deliver
     pub filter_result: Option<i32>,
-    /// Required when filter_result=3. Reason code for not deliverable: 1 recipient out of range, 2 dispatcher out of range, 3 other reasons; peak control message format [number]:[peak control message]
+    /// Required when filter_result=3. Reason code for not deliverable: 1 recipient out of range, 2 dispatcher out of range, 3 other reasons; peak control message format \[number\]:\[peak control message\]
     pub remark: Option<String>,
     /// SF Express tracking number
     pub waybill_no_info_list: Option<Vec<WaybillNoInfoListItem>>,
@@ -1246,9 +1302,11 @@ pub struct LogisticsGetShopKeyRequest {
     pub cipher_text: Option<String>,
     /// Device info
     pub device_info: Option<String>,
+    /// 门店id
+    pub store_id: Option<i64>,
 }
 ::shop_api::object!(
-    LogisticsGetShopKeyRequest { cipher_text, device_info = "deviceInfo" }
+    LogisticsGetShopKeyRequest { cipher_text, device_info = "deviceInfo", store_id }
 );
 /// Response data of `logistics.getShopKey` ([`LogisticsGetShopKeyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/478)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1308,10 +1366,12 @@ pub struct LogisticsNewCreateOrderRequest {
     pub delivery_req: Option<DeliveryReq>,
     /// Order channel source code, see the order channel source code table; required when order_id is a non-Douyin order
     pub order_channel: Option<String>,
+    /// 发货场景结构体
+    pub ebill_delivery_info: Option<EbillDeliveryInfo>,
 }
 ::shop_api::object!(
     LogisticsNewCreateOrderRequest { sender_info, logistics_code, order_infos, user_id,
-    delivery_req, order_channel }
+    delivery_req, order_channel, ebill_delivery_info }
 );
 /// Response data of `logistics.newCreateOrder` ([`LogisticsNewCreateOrderRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1140)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1350,8 +1410,16 @@ pub struct LogisticsQueryPackageRouteRequest {
 pub struct LogisticsQueryPackageRouteResponse {
     /// Data
     pub data: Option<Data>,
+    /// 快递商
+    pub express: Option<String>,
+    /// 运单号
+    pub track_no: Option<String>,
+    /// 轨迹
+    pub track_routes: Option<Vec<TrackRoutesItem>>,
 }
-::shop_api::object!(LogisticsQueryPackageRouteResponse { data });
+::shop_api::object!(
+    LogisticsQueryPackageRouteResponse { data, express, track_no, track_routes }
+);
 impl ::shop_api::runtime::ApiRequest for LogisticsQueryPackageRouteRequest {
     ::shop_api::endpoint!(
         LogisticsQueryPackageRouteResponse, super::super::Doudian, "doudian" "logistics"
@@ -1655,22 +1723,22 @@ impl ::shop_api::runtime::ApiRequest for LogisticsMerchantUpdateCalendarRequest 
 /// Request of `logistics.pushOnlineServiceConfig` (`POST /logistics/pushOnlineServiceConfig`): Push the configuration of an online logistics service. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsPushOnlineServiceConfigRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub service_type: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub desc: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub is_auto_open: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub operator_name: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub operator_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub name: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub code: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub route_list: Option<::serde_json::Value>,
+    /// 服务类型。0-增值服务；1-产品类型
+    pub service_type: Option<String>,
+    /// 服务描述
+    pub desc: Option<String>,
+    /// 是否自动开通。0-否；1-是
+    pub is_auto_open: Option<i64>,
+    /// 操作人名称
+    pub operator_name: Option<String>,
+    /// 操作人ID
+    pub operator_id: Option<String>,
+    /// 服务名称（也是面单打印的名称）
+    pub name: Option<String>,
+    /// 服务code
+    pub code: Option<String>,
+    /// 线路限制
+    pub route_list: Option<Vec<Route>>,
 }
 ::shop_api::object!(
     LogisticsPushOnlineServiceConfigRequest { service_type, desc, is_auto_open,

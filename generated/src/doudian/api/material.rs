@@ -480,9 +480,12 @@ pub struct MaterialCreateFolderResponse {
     pub name: Option<String>,
     /// Folder type: 0 user-created, 1 default, 2 system folder
     pub kind: Option<i32>,
+    /// 判断文件夹是否为新创建的；若父文件夹下存在同名文件夹，创建时返回该同名文件夹id，is_new为false；若不存在同名文件夹且创建成功，则is_new为true，表示为新创建的文件夹。
+    pub is_new: Option<bool>,
 }
 ::shop_api::object!(
-    MaterialCreateFolderResponse { folder_id, parent_folder_id, name, kind = "type" }
+    MaterialCreateFolderResponse { folder_id, parent_folder_id, name, kind = "type",
+    is_new }
 );
 impl ::shop_api::runtime::ApiRequest for MaterialCreateFolderRequest {
     ::shop_api::endpoint!(

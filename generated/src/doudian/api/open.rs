@@ -67,8 +67,15 @@ pub struct OpenMaterialTokenRequest {
     pub upload_num: Option<i64>,
     /// 文件后缀名称，必须以"."开头
     pub file_extension: Option<String>,
+    /// 业务类型， 1: 素材中心 。 2: ImageX
+    pub biz_type: Option<i64>,
+    /// 当 biz_type 为 2，则可以自定义路径名
+    pub store_keys_array_json: Option<String>,
 }
-::shop_api::object!(OpenMaterialTokenRequest { upload_num, file_extension });
+::shop_api::object!(
+    OpenMaterialTokenRequest { upload_num, file_extension, biz_type,
+    store_keys_array_json }
+);
 /// Response data of `open.materialToken` ([`OpenMaterialTokenRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenMaterialTokenResponse {

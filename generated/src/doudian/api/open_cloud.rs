@@ -13,7 +13,7 @@ pub struct OpenCloudV1ImageVersionCreateRequest {
     /// 备注 Required.
     pub remark: String,
     /// 程序包上传素材中心后返回的uri Required.
-    pub file_uri: ::serde_json::Value,
+    pub file_uri: String,
     /// 文件名称 Required.
     pub file_name: String,
     /// 容器名称 Required.

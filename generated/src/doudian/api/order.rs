@@ -122,10 +122,12 @@ pub struct LogisticsInfo {
     pub product_info: Option<Vec<LogisticsProduct>>,
     /// Rider pickup code (instant-retail orders shipped with platform riders).
     pub hour_up_pickup_code: Option<String>,
+    /// 物流增值服务列表
+    pub added_services: Option<Vec<AddedService>>,
 }
 ::shop_api::object!(
     LogisticsInfo { tracking_no, company, company_name, ship_time, delivery_id,
-    product_info, hour_up_pickup_code }
+    product_info, hour_up_pickup_code, added_services }
 );
 /// Warehouse a SKU order's stock is deducted from.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -413,7 +415,7 @@ pub struct SkuOrder {
     /// Whether the SKU order takes part in an activity (order.orderDetail only).
     pub is_activity: Option<bool>,
     /// Promotion breakdown (order.orderDetail only), kept as raw JSON.
-    pub promotion_detail: Option<::serde_json::Value>,
+    pub promotion_detail: Option<PromotionDetail>,
     /// Receiver phone (masked).
     pub post_tel: Option<String>,
     /// Receiver phone, encrypted.
@@ -430,6 +432,112 @@ pub struct SkuOrder {
     pub mask_post_tel: Option<String>,
     /// Receiver address, masked.
     pub mask_post_addr: Option<PostAddr>,
+    /// 账号信息list
+    pub account_list: Option<Account>,
+    /// 广告来源，video：短视频 live：直播
+    pub ad_env_type: Option<String>,
+    /// 小程序id
+    pub app_id: Option<i64>,
+    /// 【业务来源】 1、鲁班 2、小店 3、好好学习 4、ev 5、虚拟 6、建站 7、核销 8、玉石 9、ez 10、ep 11、虚拟卡券 12、服务市场 13、EP视频课 14、EP直播课 21、跨境BBC 22、跨境BC 23、跨境CC,UPC 24、手机充值 25、拍卖保证金 26、懂车帝抵扣券 27、懂车帝返现券 28、离岛免税 29、海南会员购 30、抽奖 32、dou+券 76、大闸蟹 99、保险 102、小店海外
+    pub biz: Option<i64>,
+    /// 业务来源描述
+    pub biz_desc: Option<String>,
+    /// 业务身份-卖家身份
+    pub bmp_seller_type: Option<String>,
+    /// 业务身份-来源
+    pub bmp_source: Option<String>,
+    /// 业务身份-垂类
+    pub bmp_vertical_market: Option<String>,
+    /// 商品卡券基本信息
+    pub card_voucher: Option<CardVoucher>,
+    /// 创意id（creative_id）
+    pub cid: Option<i64>,
+    /// 内容id
+    pub content_id: Option<String>,
+    /// 合约信息
+    pub contract_info: Option<ContractInfo>,
+    /// 商品属性，适用于外卖或即时零售场景下商品存在属性的情况
+    pub custom_properties: Option<Vec<CustomProperty>>,
+    /// 商品单额外信息如商品69码：barcodes: \[6970848860361\]
+    pub extra_info: Option<::std::collections::BTreeMap<String, String>>,
+    /// 商品单，抖音月付信息
+    pub free_interest: Option<FreeInterest>,
+    /// 赠品活动信息
+    pub given_product_activity_info: Option<GivenProductActivityInfo>,
+    /// 商品原价
+    pub goods_price: Option<i64>,
+    /// 政府补贴信息，比如一品多地
+    pub gov_subsidy_detail: Option<GovSubsidyDetail>,
+    /// 库存类型，普通库存/区域库存，废弃，使用inventory_list
+    pub inventory_type: Option<String>,
+    /// 库存类型描述，废弃，使用inventory_list
+    pub inventory_type_desc: Option<String>,
+    /// 超值购信息
+    pub low_price_info: Option<LowPriceInfo>,
+    /// 废弃，使用master_sku_order_id_list；绑定的主品sku单单号 如果given_product_type=FREE 则master_sku_order_id_list为主品sku单单号
+    pub master_sku_order_id: Option<String>,
+    /// 流量来源id
+    pub origin_id: Option<String>,
+    /// 外部仓id，废弃，使用inventory_list
+    pub out_warehouse_ids: Option<Vec<String>>,
+    /// 打包费，单位：分
+    pub packing_charge_amount: Option<i64>,
+    /// 鲁班广告落地页ID
+    pub page_id: Option<i64>,
+    /// 渠道商品信息
+    pub product_channel_info: Option<ProductChannelInfo>,
+    /// 履约时效信息(json串)
+    pub promise_info: Option<String>,
+    /// 支付优惠详情，与promotion_pay_amount对应
+    pub promotion_pay_amount_details: Option<Vec<PromotionPayAmountDetail>>,
+    /// 红包优惠金额（单位：分）
+    pub promotion_redpack_amount: Option<i64>,
+    /// 平台红包优惠金额（单位：分），属于平台的红包的优惠金额
+    pub promotion_redpack_platform_amount: Option<i64>,
+    /// 达人红包优惠金额（单位：分），属于达人的红包的优惠金额
+    pub promotion_redpack_talent_amount: Option<i64>,
+    /// 质检信息
+    pub quality_check_info: Option<QualityCheckInfo>,
+    /// 质检状态；0-无需质检;1-可质检;2-必须质检
+    pub quality_inspection_status: Option<i64>,
+    /// 商品单相关联的商品单号，如维修主商品单关联的维修单商品单号
+    pub relation_sku_order_ids: Option<Vec<String>>,
+    /// 直播间id
+    pub room_id: Option<i64>,
+    /// 已废弃，不推荐使用。流量来源：1-鲁班广告 2-联盟 3-商城 4-自主经营 5-线索通支付表单 6-抖音门店 7-抖+ 8-穿山甲
+    pub send_pay: Option<i64>,
+    /// 已废弃，不推荐使用。流量来源描述
+    pub send_pay_desc: Option<String>,
+    /// 政府补贴序列号信息
+    pub serial_no_info: Option<SerialNoInfo>,
+    /// 库存扣减信息
+    pub sku_cargo_future_stock: Option<::serde_json::Value>,
+    /// 定制商品信息
+    pub sku_customization_info: Option<Vec<SkuCustomizationInfo>>,
+    /// 周期购sku单信息
+    pub sku_period_purchase_info: Option<::serde_json::Value>,
+    /// sku云仓择仓信息（云仓业务使用，非商品区域仓功能使用）
+    pub sku_yun_warehouse_info: Option<Vec<SkuYunWarehouseInfo>>,
+    /// 服务商品编码，如维修单的服务商品编码
+    pub sp_product_id: Option<String>,
+    /// 门店信息
+    pub store_info: Option<StoreInfo>,
+    /// 【下单场景】 0、未知 1、app内-原生 2、app内-小程序 3、H5 13、电商SDK-头条 35、电商SDK-头条lite
+    pub sub_b_type: Option<i64>,
+    /// 下单场景描述
+    pub sub_b_type_desc: Option<String>,
+    /// 视频id
+    pub video_id: Option<String>,
+    /// 提货券商品抵扣金额；单位：分
+    pub voucher_deduction_amount: Option<i64>,
+    /// 仓id，废弃，使用inventory_list
+    pub warehouse_ids: Option<Vec<String>>,
+    /// 活动信息，其中活动金额会体现到商品价格中（比如商品原价是100元，参加活动优惠20元，那商品现价就为80元）
+    pub campaign_info: Option<Vec<CampaignInfo>>,
+    /// 关联订单
+    pub relation_order: Option<RelationOrder>,
+    /// 核销信息
+    pub writeoff_info: Option<Vec<WriteoffInfo>>,
 }
 ::shop_api::object!(
     SkuOrder { order_id, parent_order_id, order_level, order_type, order_type_desc,
@@ -450,7 +558,20 @@ pub struct SkuOrder {
     after_sale_info, receive_type, need_serial_number, sku_order_tag_ui,
     given_product_type, master_sku_order_id_list, bundle_sku_info, is_activity,
     promotion_detail, post_tel, encrypt_post_tel, post_receiver, encrypt_post_receiver,
-    post_addr, mask_post_receiver, mask_post_tel, mask_post_addr }
+    post_addr, mask_post_receiver, mask_post_tel, mask_post_addr, account_list,
+    ad_env_type, app_id, biz, biz_desc, bmp_seller_type, bmp_source, bmp_vertical_market,
+    card_voucher, cid, content_id, contract_info, custom_properties, extra_info,
+    free_interest, given_product_activity_info, goods_price, gov_subsidy_detail,
+    inventory_type, inventory_type_desc, low_price_info, master_sku_order_id, origin_id,
+    out_warehouse_ids, packing_charge_amount, page_id, product_channel_info,
+    promise_info, promotion_pay_amount_details, promotion_redpack_amount,
+    promotion_redpack_platform_amount, promotion_redpack_talent_amount,
+    quality_check_info, quality_inspection_status, relation_sku_order_ids, room_id,
+    send_pay, send_pay_desc, serial_no_info, sku_cargo_future_stock,
+    sku_customization_info, sku_period_purchase_info, sku_yun_warehouse_info,
+    sp_product_id, store_info, sub_b_type, sub_b_type_desc, video_id,
+    voucher_deduction_amount, warehouse_ids, campaign_info, relation_order, writeoff_info
+    }
 );
 /// A shop order (店铺单, parent order) with its SKU orders. Amounts are in fen.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -600,7 +721,83 @@ pub struct ShopOrder {
     /// Address tags (e.g. dual address).
     pub address_tag_ui: Option<Vec<OrderTag>>,
     /// Promotion breakdown (order.orderDetail only), kept as raw JSON.
-    pub promotion_detail: Option<::serde_json::Value>,
+    pub promotion_detail: Option<PromotionDetail>,
+    /// 达人抖音号，样品订单场景下才会返回的申样达人信息；
+    pub aweme_id: Option<String>,
+    /// 业务身份-卖家身份
+    pub bmp_seller_type: Option<String>,
+    /// 业务身份-来源
+    pub bmp_source: Option<String>,
+    /// 业务身份-垂类
+    pub bmp_vertical_market: Option<String>,
+    /// 订单中转信息
+    pub consolidate_info: Option<ConsolidateInfo>,
+    /// 懂车帝购车信息
+    pub d_car_shop_biz_data: Option<DCarShopBizData>,
+    /// early_arrival：是否尽快送达，true-是（配合target_arrival_time字段使用），false-否（配合earliest_receipt_time和latest_receipt_time使用），仅小时达业务返回；
+    pub early_arrival: Option<bool>,
+    /// 加密后的下单人手机号（鲜花订单）
+    pub encrypt_pay_tel: Option<String>,
+    /// 运费等额外优惠信息详情；参考文档：<https://bytedance.larkoffice.com/docx/G7UodvZY0ojuF9x7fL7ceVF9nSe>
+    pub extra_promotion_amount_detail: Option<Vec<ExtraPromotionAmountDetail>>,
+    /// 抖音月付免息信息
+    pub free_interest: Option<::serde_json::Value>,
+    /// 接单状态
+    pub fulfill_status: Option<String>,
+    /// 鲜花订单的贺卡内容
+    pub greet_words: Option<String>,
+    /// 运费补差金额（单位：分）
+    pub make_up_post_amount: Option<i64>,
+    /// 脱敏后的下单人手机号(鲜花订单)
+    pub mask_pay_tel: Option<String>,
+    /// 开放平台地址id
+    pub open_address_id: Option<String>,
+    /// 订单操作记录
+    pub order_operate_record_list: Option<Vec<OrderOperateRecord>>,
+    /// 订单的一些C端标签，如鲜花订单指定物流商{shop_delivery_appointment_company:{express_company_code:shunfeng,express_company_name:顺丰}}
+    pub order_tag: Option<::std::collections::BTreeMap<String, String>>,
+    /// 即时零售订单对应的总店id
+    pub original_shop_id: Option<i64>,
+    /// 加密后的下单人手机号（鲜花订单）
+    pub pay_tel: Option<String>,
+    /// 订单时效详情
+    pub promise_detail: Option<PromiseDetail>,
+    /// 红包优惠金额（单位：分）
+    pub promotion_redpack_amount: Option<i64>,
+    /// 平台红包优惠金额（单位：分），属于平台的红包的优惠金额
+    pub promotion_redpack_platform_amount: Option<i64>,
+    /// 达人红包优惠金额（单位：分），属于达人的红包的优惠金额
+    pub promotion_redpack_talent_amount: Option<i64>,
+    /// 用户选择的预约送达日期
+    pub receipt_date: Option<String>,
+    /// 时效信息（小时达）；枚举值：RemindMerchantStockingTime-提醒商家开始备货时间；LatestStockingCompletionTime --最晚备货完成时间；RemindMerchantDeliveryTime--提醒商家发配送时间；EtaDuration--eta时长（小时达）
+    pub receipt_time_map: Option<::std::collections::BTreeMap<String, String>>,
+    /// 建议商家最晚发货时间，秒
+    pub recommend_end_ship_time: Option<i64>,
+    /// 建议商家最早发货时间，秒
+    pub recommend_start_ship_time: Option<i64>,
+    /// 订单相关联的订单单号；如维修主商品单关联的维修单订单号
+    pub relation_shop_order_ids: Option<Vec<String>>,
+    /// 周期购信息（有值表示为周期购订单，空表示不是周期购订单）
+    pub shop_period_purchase_info: Option<::serde_json::Value>,
+    /// 门店流水号；仅小时达业务返回
+    pub supermarket_order_serial_no: Option<String>,
+    /// 尽快送达的时间点，Unix时间戳：秒；当early_arrival=true时使用，仅小时达业务返回；
+    pub target_arrival_time: Option<i64>,
+    /// 【已废弃】请使用sku_order_list.trade_type
+    pub trade_type: Option<i64>,
+    /// 【已废弃】请使用sku_order_list. trade_type_desc
+    pub trade_type_desc: Option<String>,
+    /// 催单次数
+    pub urge_deliver_times: Option<i64>,
+    /// 买家收货地址经纬度信息，高德坐标系；
+    pub user_coordinate: Option<UserCoordinate>,
+    /// 达人抖音头像，样品订单场景下才会返回的申样达人信息；
+    pub user_icon: Option<String>,
+    /// 用户证件信息
+    pub user_id_info: Option<UserIdInfo>,
+    /// 达人抖音昵称，样品订单场景下才会返回的申样达人信息；
+    pub user_nick_name: Option<String>,
 }
 ::shop_api::object!(
     ShopOrder { order_id, shop_id, shop_name, open_id, doudian_open_id, order_level, biz,
@@ -618,7 +815,17 @@ pub struct ShopOrder {
     mask_post_addr, exp_ship_time, ship_time, appointment_ship_time,
     earliest_receipt_time, latest_receipt_time, promise_info, logistics_info,
     sku_order_list, order_phase_list, serial_number_list, shop_order_tag_ui, user_tag_ui,
-    address_tag_ui, promotion_detail }
+    address_tag_ui, promotion_detail, aweme_id, bmp_seller_type, bmp_source,
+    bmp_vertical_market, consolidate_info, d_car_shop_biz_data, early_arrival,
+    encrypt_pay_tel, extra_promotion_amount_detail, free_interest, fulfill_status,
+    greet_words, make_up_post_amount, mask_pay_tel, open_address_id,
+    order_operate_record_list, order_tag, original_shop_id, pay_tel, promise_detail,
+    promotion_redpack_amount, promotion_redpack_platform_amount,
+    promotion_redpack_talent_amount, receipt_date, receipt_time_map,
+    recommend_end_ship_time, recommend_start_ship_time, relation_shop_order_ids,
+    shop_period_purchase_info, supermarket_order_serial_no, target_arrival_time,
+    trade_type, trade_type_desc, urge_deliver_times = "urge_deliver_Times",
+    user_coordinate, user_icon, user_id_info, user_nick_name }
 );
 /// A logistics company usable for shipping.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -949,7 +1156,7 @@ pub struct OrderAddressModifyPostAddr {
     OrderAddressModifyPostAddr { province, city, town, street, address_detail, land_mark
     }
 );
-/// Set of values to be decrypted, max 50 per call. Example input: {"cipher_infos":[{"auth_id":"order ID","cipher_text":"value to decrypt"},{"auth_id":"order ID","cipher_text":"value to decrypt"}]}
+/// Set of values to be decrypted, max 50 per call. Example input: {"cipher_infos":\[{"auth_id":"order ID","cipher_text":"value to decrypt"},{"auth_id":"order ID","cipher_text":"value to decrypt"}\]}
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CipherInfosItem {
     /// Order number
@@ -1675,6 +1882,904 @@ pub struct ShopOrderListItem {
     pub order_id: Option<String>,
 }
 ::shop_api::object!(ShopOrderListItem { create_time, order_status, order_id });
+/// 订单中转信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConsolidateInfo {
+    /// 中转类型，1-新疆中转
+    pub consolidate_type: Option<i64>,
+}
+::shop_api::object!(ConsolidateInfo { consolidate_type });
+/// 权益信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CouponRight {
+    /// 权益类型
+    pub right_type: Option<i64>,
+    /// 权益名称
+    pub right_name: Option<String>,
+    /// 权益面值
+    pub quota: Option<i64>,
+}
+::shop_api::object!(CouponRight { right_type, right_name, quota });
+/// 懂车帝购车信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DCarShopBizData {
+    /// 选择的门店ID
+    pub poi_id: Option<String>,
+    /// 选择的门店名称
+    pub poi_name: Option<String>,
+    /// 选择的门店地址
+    pub poi_addr: Option<String>,
+    /// 选择的门店电话
+    pub poi_tel: Option<String>,
+    /// 权益信息
+    pub coupon_right: Option<Vec<CouponRight>>,
+    /// 选择的门店所在省
+    pub poi_pname: Option<String>,
+    /// 选择的门店所在市
+    pub poi_city_name: Option<String>,
+    /// 选择的门店所在区县
+    pub poi_adname: Option<String>,
+}
+::shop_api::object!(
+    DCarShopBizData { poi_id, poi_name, poi_addr, poi_tel, coupon_right, poi_pname,
+    poi_city_name, poi_adname }
+);
+/// 承担信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShareCost {
+    /// 达人承担；分
+    pub author_cost: Option<i64>,
+    /// 商家承担；分
+    pub shop_cost: Option<i64>,
+    /// 平台承担；分
+    pub platform_cost: Option<i64>,
+}
+::shop_api::object!(ShareCost { author_cost, shop_cost, platform_cost });
+/// 运费等额外优惠信息详情；参考文档：<https://bytedance.larkoffice.com/docx/G7UodvZY0ojuF9x7fL7ceVF9nSe>
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExtraPromotionAmountDetail {
+    /// 承担信息
+    pub share_cost: Option<ShareCost>,
+    /// 优惠活动code：freight_discount--运费优惠foodtakeout_shop_freight_discount--外卖运费优惠
+    pub promotion_type: Option<String>,
+    /// 优惠活动描述
+    pub promotion_desc: Option<String>,
+}
+::shop_api::object!(
+    ExtraPromotionAmountDetail { share_cost, promotion_type, promotion_desc }
+);
+/// 订单操作记录
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderOperateRecord {
+    /// 操作时间
+    pub operate_time: Option<String>,
+    /// 操作人，买家、商家
+    pub operator: Option<String>,
+    /// 操作记录类型，100008-改地址；
+    pub op_code: Option<i64>,
+    /// 订单操作记录唯一ID
+    pub op_id: Option<String>,
+}
+::shop_api::object!(OrderOperateRecord { operate_time, operator, op_code, op_id });
+/// 推荐的物流公司信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RecommendLogistics {
+    /// 该物流承诺送达时间（秒级时间戳，精确到分钟）
+    pub logistics_latest_receipt_time: Option<i64>,
+    /// 该物流最晚揽收时间（秒级时间戳，精确到分钟）
+    pub logistics_collection_end_time: Option<i64>,
+    /// 物流公司code
+    pub logistics_company_code: Option<String>,
+    /// 物流公司名称
+    pub logistics_company_name: Option<String>,
+    /// 物流公司产品code
+    pub logistics_company_product_type: Option<String>,
+    /// 物流公司产品名称;
+    pub logistics_company_product_type_name: Option<String>,
+    /// 物流公司建议最早发货时间;
+    pub logistics_recommend_start_ship_time: Option<i64>,
+    /// 物流公司建议最晚发货时间
+    pub logistics_recommend_end_ship_time: Option<i64>,
+}
+::shop_api::object!(
+    RecommendLogistics { logistics_latest_receipt_time, logistics_collection_end_time,
+    logistics_company_code, logistics_company_name, logistics_company_product_type,
+    logistics_company_product_type_name, logistics_recommend_start_ship_time,
+    logistics_recommend_end_ship_time }
+);
+/// 订单时效详情
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PromiseDetail {
+    /// 1-普通时效订单，2-承诺送达订单，5-预约送达订单，6-预约发货订单;
+    pub promise_type: Option<i64>,
+    /// 时效类型的时间信息
+    pub promise_time_detail: Option<::serde_json::Value>,
+    /// 推荐的物流公司信息
+    pub recommend_logistics_list: Option<Vec<RecommendLogistics>>,
+}
+::shop_api::object!(
+    PromiseDetail { promise_type, promise_time_detail, recommend_logistics_list }
+);
+/// 账号信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AccountInfo {
+    /// 账号名称
+    pub account_name: Option<String>,
+    /// 账号类型；枚举值：Mobile ：手机号;Email ：邮箱 ; IdCard ：身份证; Passport ：护照; BankCard ：银行卡; Number ：纯数学; NumberLetter ：数字字母混合;
+    pub account_type: Option<String>,
+    /// 账号值
+    pub account_id: Option<String>,
+    /// 账号值
+    pub encrypt_account_id: Option<String>,
+}
+::shop_api::object!(
+    AccountInfo { account_name, account_type, account_id, encrypt_account_id }
+);
+/// 账号信息list
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Account {
+    /// 账号信息
+    pub account_info: Option<Vec<AccountInfo>>,
+}
+::shop_api::object!(Account { account_info });
+/// 商品卡券基本信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CardVoucher {
+    /// 自领取之日起有效天数(如果有值优先使用该字段)
+    pub valid_days: Option<i64>,
+    /// 卡券开始时间
+    pub valid_start: Option<i64>,
+    /// 卡券截止日期
+    pub valid_end: Option<i64>,
+}
+::shop_api::object!(CardVoucher { valid_days, valid_start, valid_end });
+/// 合约信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ContractInfo {
+    /// 办理合约的手机号
+    pub mobile_no: Option<String>,
+    /// Not described in the official source.
+    pub encrypt_mobile_no: Option<String>,
+}
+::shop_api::object!(ContractInfo { mobile_no, encrypt_mobile_no });
+/// 商品属性，适用于外卖或即时零售场景下商品存在属性的情况
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CustomProperty {
+    /// 属性的Name
+    pub name: Option<String>,
+}
+::shop_api::object!(CustomProperty { name });
+/// 商品单，抖音月付信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FreeInterest {
+    /// 总交易金额
+    pub trade_amount: Option<i64>,
+    /// 商品单，抖音月付，平台承担免息金额，单位: 分;
+    pub total_free_interest_platform_clearing_amount: Option<i64>,
+    /// 商品单，抖音月付，商家承担免息金额，单位: 分;
+    pub total_free_interest_shop_clearing_amount: Option<i64>,
+    /// 免息期数
+    pub period: Option<i64>,
+    /// 商品单，抖音月付，退款部分平台承担免息金额，单位: 分;
+    pub refund_total_free_interest_platform_clearing_amount: Option<i64>,
+    /// 商品单，抖音月付，退款部分商家承担免息金额，单位: 分;
+    pub refund_total_free_interest_shop_clearing_amount: Option<i64>,
+    /// 商品单，抖音月付明细信息
+    pub free_interest_detail: Option<Vec<::serde_json::Value>>,
+}
+::shop_api::object!(
+    FreeInterest { trade_amount, total_free_interest_platform_clearing_amount,
+    total_free_interest_shop_clearing_amount, period,
+    refund_total_free_interest_platform_clearing_amount,
+    refund_total_free_interest_shop_clearing_amount, free_interest_detail }
+);
+/// 赠品活动信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GivenProductActivityInfo {
+    /// NORMAL-普通的买赠，AMOUNT-满件赠，PRICE-满元赠
+    pub given_product_activity_type: Option<String>,
+    /// 满几件赠或满几元赠，满几元赠场景单位是分
+    pub given_product_activity_value: Option<String>,
+}
+::shop_api::object!(
+    GivenProductActivityInfo { given_product_activity_type, given_product_activity_value
+    }
+);
+/// 政府补贴信息，比如一品多地
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GovSubsidyDetail {
+    /// 实际销售公司
+    pub supplier_shop_name: Option<String>,
+    /// 实际销售公司 ID
+    pub supplier_shop_id: Option<String>,
+    /// government_subsidy_multis:一品多地订单
+    pub product_tag: Option<String>,
+}
+::shop_api::object!(
+    GovSubsidyDetail { supplier_shop_name, supplier_shop_id, product_tag }
+);
+/// 超值购信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LowPriceInfo {
+    /// 超值购信息
+    pub low_price_product: Option<::serde_json::Value>,
+}
+::shop_api::object!(LowPriceInfo { low_price_product });
+/// 渠道商品信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductChannelInfo {
+    /// 3--商家自卖4且skuordertagui有kol_exclusive_product标签---专属达人带货4且无标签--达人带货
+    pub product_channel_type: Option<i64>,
+    /// 渠道商品id
+    pub product_channel_id: Option<String>,
+}
+::shop_api::object!(ProductChannelInfo { product_channel_type, product_channel_id });
+/// 承担方详情
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderSearchListShareCost {
+    /// 商家承担金额（d单位：分）
+    pub shop_cost: Option<i64>,
+    /// 平台承担金额（d单位：分）
+    pub platform_cost: Option<i64>,
+}
+::shop_api::object!(OrderSearchListShareCost { shop_cost, platform_cost });
+/// 支付优惠详情，与promotion_pay_amount对应
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PromotionPayAmountDetail {
+    /// 支付优惠类型
+    pub pay_promotion_type: Option<String>,
+    /// 承担方详情
+    pub share_cost: Option<OrderSearchListShareCost>,
+}
+::shop_api::object!(PromotionPayAmountDetail { pay_promotion_type, share_cost });
+/// 质检信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QualityCheckInfo {
+    /// 质检结果 WATI_CHECT:待质检, CHECK_PASS:质检通过, CHECK_FAIL:质检不通过
+    pub check_result_code: Option<String>,
+    /// 质检异常信息描述文案
+    pub check_fail_msg: Option<String>,
+    /// 重新送检截止时间
+    pub resend_check_time: Option<i64>,
+}
+::shop_api::object!(
+    QualityCheckInfo { check_result_code, check_fail_msg, resend_check_time }
+);
+/// 政府补贴序列号信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SerialNoInfo {
+    /// 绑定/发货操作回传/快递回传的序列号信息。
+    pub serial_no_list: Option<Vec<::serde_json::Value>>,
+    /// 物流公司及商家编码，key是物流公司code,value是商家编码;
+    pub all_lp_shop_code: Option<::std::collections::BTreeMap<String, String>>,
+    /// 所有的物流公司及微派code,key是物流公司code,value是微派code;
+    pub all_lp_task_code: Option<::std::collections::BTreeMap<String, String>>,
+    /// 可用的物流公司列表，国补订单发货时使用的物流公司code应该在该物流公司列表内。
+    pub available_lp: Option<Vec<String>>,
+    /// 商品发布时绑定在该sku上的69码。
+    pub sku_bind_69_codes: Option<Vec<String>>,
+    /// true-需要，false-不需要。
+    pub need_photo: Option<bool>,
+    /// 发货需要回传的SN/69/IMEI码信息；SN-SN码，IMEI-IMEI码，69 - 69码;
+    pub shipping_need_check_codes: Option<Vec<String>>,
+}
+::shop_api::object!(
+    SerialNoInfo { serial_no_list, all_lp_shop_code, all_lp_task_code, available_lp,
+    sku_bind_69_codes, need_photo, shipping_need_check_codes }
+);
+/// 定制图片信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Pic {
+    /// id
+    pub id: Option<i64>,
+    /// url
+    pub url: Option<String>,
+}
+::shop_api::object!(Pic { id, url });
+/// 定制文案信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Text {
+    /// id
+    pub id: Option<i64>,
+    /// key
+    pub key: Option<String>,
+    /// content
+    pub content: Option<String>,
+}
+::shop_api::object!(Text { id, key, content });
+/// 定制详情
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderSearchListDetail {
+    /// 定制图片信息
+    pub pic: Option<Vec<Pic>>,
+    /// 定制文案信息
+    pub text: Option<Vec<Text>>,
+    /// 额外信息
+    pub extra: Option<String>,
+}
+::shop_api::object!(OrderSearchListDetail { pic, text, extra });
+/// 定制商品信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SkuCustomizationInfo {
+    /// 定制详情
+    pub detail: Option<OrderSearchListDetail>,
+}
+::shop_api::object!(SkuCustomizationInfo { detail });
+/// 预分配云仓信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PreAllocatedYunWarehouseInfo {
+    /// 云仓code
+    pub yun_warehouse_code: Option<String>,
+    /// 云仓名称
+    pub yun_warehouse_name: Option<String>,
+}
+::shop_api::object!(
+    PreAllocatedYunWarehouseInfo { yun_warehouse_code, yun_warehouse_name }
+);
+/// sku云仓择仓信息（云仓业务使用，非商品区域仓功能使用）
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SkuYunWarehouseInfo {
+    /// 预分配云仓信息
+    pub pre_allocated_yun_warehouse_info: Option<PreAllocatedYunWarehouseInfo>,
+    /// 云仓实仓信息
+    pub real_yun_warehouse_info: Option<PreAllocatedYunWarehouseInfo>,
+    /// 当前业务阶段 1-未分配 2-已分配未发货 2-已发货
+    pub current_business_stage: Option<i64>,
+    /// 该仓对应的skuId
+    pub sku_id: Option<String>,
+    /// sku数量
+    pub sku_count: Option<i64>,
+}
+::shop_api::object!(
+    SkuYunWarehouseInfo { pre_allocated_yun_warehouse_info, real_yun_warehouse_info,
+    current_business_stage, sku_id, sku_count }
+);
+/// 省
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderSearchListProvince {
+    /// 名称
+    pub name: Option<String>,
+    /// 地区ID
+    pub id: Option<String>,
+}
+::shop_api::object!(OrderSearchListProvince { name, id });
+/// 门店地址
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StoreAddress {
+    /// 省
+    pub province: Option<OrderSearchListProvince>,
+    /// 市
+    pub city: Option<OrderSearchListProvince>,
+    /// 县/区
+    pub town: Option<OrderSearchListProvince>,
+    /// 街道
+    pub street: Option<OrderSearchListProvince>,
+    /// 详细信息
+    pub detail: Option<String>,
+}
+::shop_api::object!(StoreAddress { province, city, town, street, detail });
+/// 门店信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StoreInfo {
+    /// 门店id
+    pub store_id: Option<String>,
+    /// 门店名称
+    pub store_name: Option<String>,
+    /// 门店电话
+    pub store_tel: Option<String>,
+    /// 门店地址
+    pub store_address: Option<StoreAddress>,
+    /// 扩展字段
+    pub extra: Option<String>,
+}
+::shop_api::object!(StoreInfo { store_id, store_name, store_tel, store_address, extra });
+/// 买家收货地址经纬度信息，高德坐标系；
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UserCoordinate {
+    /// 买家收货地址经度信息，高德坐标系；
+    pub user_coordinate_longitude: Option<String>,
+    /// 买家收货地址纬度信息，高德坐标系；
+    pub user_coordinate_latitude: Option<String>,
+}
+::shop_api::object!(
+    UserCoordinate { user_coordinate_longitude, user_coordinate_latitude }
+);
+/// 用户证件信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UserIdInfo {
+    /// 证件号
+    pub id_card_no: Option<String>,
+    /// Not described in the official source.
+    pub encrypt_id_card_no: Option<String>,
+    /// 证件姓名
+    pub id_card_name: Option<String>,
+    /// Not described in the official source.
+    pub encrypt_id_card_name: Option<String>,
+}
+::shop_api::object!(
+    UserIdInfo { id_card_no, encrypt_id_card_no, id_card_name, encrypt_id_card_name }
+);
+/// 物流增值服务列表
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AddedService {
+    /// 标签key
+    pub key: Option<String>,
+    /// 物流服务名称
+    pub text: Option<String>,
+    /// 抖音大学介绍地址
+    pub help_doc: Option<String>,
+    /// 业务跳转地址
+    pub url: Option<String>,
+}
+::shop_api::object!(AddedService { key, text, help_doc, url });
+/// 成本分摊
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShareDiscountCost {
+    /// 平台承担金额（单位：分）
+    pub platform_cost: Option<i64>,
+    /// 商家承担金额（单位：分）
+    pub shop_cost: Option<i64>,
+    /// 作者承担金额（单位：分）
+    pub author_cost: Option<i64>,
+}
+::shop_api::object!(ShareDiscountCost { platform_cost, shop_cost, author_cost });
+/// 活动信息，其中活动金额会体现到商品价格中（比如商品原价是100元，参加活动优惠20元，那商品现价就为80元）
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CampaignInfo {
+    /// 活动ID
+    pub campaign_id: Option<i64>,
+    /// 活动类型：7-限时特卖 10-定金预售 11-定金预售尾款部分 13-达人专属价 14-限时限量限人 120-拼团
+    pub campaign_type: Option<i64>,
+    /// 成本分摊
+    pub share_discount_cost: Option<ShareDiscountCost>,
+    /// 活动名称
+    pub campaign_name: Option<String>,
+    /// 活动金额（单位：分）
+    pub campaign_amount: Option<i64>,
+    /// 活动子类型：0 店铺活动，1 平台活动
+    pub campaign_sub_type: Option<i64>,
+}
+::shop_api::object!(
+    CampaignInfo { campaign_id, campaign_type, share_discount_cost, campaign_name,
+    campaign_amount, campaign_sub_type }
+);
+/// 关联订单
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RelationOrder {
+    /// 核销券码
+    pub write_off_no: Option<String>,
+    /// 关联店铺单订单id
+    pub relation_order_id: Option<String>,
+}
+::shop_api::object!(RelationOrder { write_off_no, relation_order_id });
+/// 核销信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WriteoffInfo {
+    /// 核销券码
+    pub writeoff_no: Option<String>,
+    /// 核销有效开始时间
+    pub writeoff_start_time: Option<i64>,
+    /// 核销过期时间
+    pub writeoff_expire_time: Option<i64>,
+    /// 核销状态
+    pub writeoff_status: Option<i64>,
+    /// 核销状态文案
+    pub writeoff_status_desc: Option<String>,
+    /// 核销店铺订单id
+    pub verify_order_id: Option<String>,
+    /// 脱敏核销券码
+    pub writeoff_no_mask: Option<String>,
+    /// 已核销次数
+    pub writtenoff_count: Option<i64>,
+    /// 总核销次数
+    pub writeoff_total_count: Option<i64>,
+}
+::shop_api::object!(
+    WriteoffInfo { writeoff_no, writeoff_start_time, writeoff_expire_time,
+    writeoff_status, writeoff_status_desc, verify_order_id, writeoff_no_mask,
+    writtenoff_count, writeoff_total_count }
+);
+/// 需要的SN/69/IMEI码列表。
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SerialNo {
+    /// SN/69/IMEI码的值。
+    pub value: Option<Vec<String>>,
+    /// SN/69/IMEI码的类型
+    pub key: Option<String>,
+}
+::shop_api::object!(SerialNo { value, key });
+/// 挂在商品单上的信息，只是用于传递和商品单关联的信息，比如SN/69/IMEI码。目前接口还是按照店铺单维度推进发货状态，不会按照传递过来的product_order_id推进订单状态。比如，店铺单下有A、B、C三个商品单，其中A单需要SN/69/IMEI码，这时候只需要把A单关联的SN/69/IMEI传递过来即可。接口会把A、B、C三个商品单都推进到已发货状态。
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductOrder {
+    /// 需要的SN/69/IMEI码列表。
+    pub serial_no_list: Option<Vec<SerialNo>>,
+    /// 商品单单号
+    pub product_order_id: Option<String>,
+}
+::shop_api::object!(ProductOrder { serial_no_list, product_order_id });
+/// 绑定失败的列表;
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FailBind {
+    /// 失败原因的code;
+    pub fail_code: Option<String>,
+    /// 店铺单单号：
+    pub shop_order_id: Option<String>,
+    /// sku单单号;
+    pub sku_order_id: Option<String>,
+    /// 失败原因;
+    pub fail_reason: Option<String>,
+}
+::shop_api::object!(FailBind { fail_code, shop_order_id, sku_order_id, fail_reason });
+/// 成功绑定的列表;
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SuccessBind {
+    /// 店铺单单号：
+    pub shop_order_id: Option<String>,
+    /// sku单单号;
+    pub sku_order_id: Option<String>,
+    /// 失败原因;
+    pub fail_reason: Option<String>,
+    /// 失败原因的code;
+    pub fail_code: Option<String>,
+}
+::shop_api::object!(SuccessBind { shop_order_id, sku_order_id, fail_reason, fail_code });
+/// 订单包裹数据
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderPackageInfo {
+    /// 店铺单号
+    pub shop_order_id: Option<String>,
+    /// 订单状态
+    pub order_status: Option<i64>,
+    /// 包裹数据
+    pub package_info: Option<Vec<::serde_json::Value>>,
+    /// 店铺Id
+    pub shop_id: Option<i64>,
+}
+::shop_api::object!(
+    OrderPackageInfo { shop_order_id, order_status, package_info, shop_id }
+);
+/// 子品规格信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SubSkuDesc {
+    /// 子商品id
+    pub product_id: Option<String>,
+    /// 标准数量
+    pub unit_num: Option<i64>,
+    /// 子商品在抖店的SkuId
+    pub sku_id: Option<String>,
+}
+::shop_api::object!(SubSkuDesc { product_id, unit_num, sku_id });
+/// 实际子品信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ActualSubSku {
+    /// 子商品id
+    pub product_id: Option<i64>,
+    /// 商品名称
+    pub product_name: Option<String>,
+    /// 子商品skuid
+    pub sku_id: Option<i64>,
+    /// 子商品图片
+    pub sku_img: Option<String>,
+    /// 子商品数量
+    pub num: Option<i64>,
+    /// 是否是赠品
+    pub is_free: Option<bool>,
+}
+::shop_api::object!(
+    ActualSubSku { product_id, product_name, sku_id, sku_img, num, is_free }
+);
+/// 商品信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductInfo {
+    /// 商品绑定的店铺子订单号，抖店平台生成，平台下唯一；注意：一笔订单下有一个子订单和父订单单号相同。
+    pub sku_order_id: Option<String>,
+    /// 商品id
+    pub product_id: Option<i64>,
+    /// 商品名称
+    pub product_name: Option<String>,
+    /// 商品skuid
+    pub sku_id: Option<i64>,
+    /// 商品图片
+    pub sku_img: Option<String>,
+    /// 商品数量
+    pub num: Option<i64>,
+    /// 是否是赠品
+    pub is_free: Option<bool>,
+    /// 子品规格信息
+    pub sub_sku_desc: Option<Vec<SubSkuDesc>>,
+    /// 实际子品信息
+    pub actual_sub_sku: Option<Vec<ActualSubSku>>,
+}
+::shop_api::object!(
+    ProductInfo { sku_order_id, product_id, product_name, sku_id, sku_img, num, is_free,
+    sub_sku_desc, actual_sub_sku }
+);
+/// 快递物流公司信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CompanyInfo {
+    /// 快递公司名称
+    pub company_name: Option<String>,
+    /// 快递公司编码
+    pub express_company: Option<String>,
+    /// 快递公司电话
+    pub telephone: Option<String>,
+    /// 快递公司图标
+    pub icon: Option<String>,
+    /// 快递公司官网
+    pub url: Option<String>,
+    /// 快递单号
+    pub express_no: Option<String>,
+}
+::shop_api::object!(
+    CompanyInfo { company_name, express_company, telephone, icon, url, express_no }
+);
+/// 轨迹节点信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderQueryOrderPackageInfoTrackInfo {
+    /// 轨迹文案
+    pub context: Option<String>,
+    /// unix时间戳
+    pub time_stamp: Option<i64>,
+    /// 站点名称
+    pub site: Option<String>,
+    /// 轨迹状态code；枚举值详见：<https://op.jinritemai.com/docs/question-docs/94/1642>
+    pub state: Option<String>,
+    /// 轨迹状态详情
+    pub state_desc: Option<String>,
+}
+::shop_api::object!(
+    OrderQueryOrderPackageInfoTrackInfo { context, time_stamp, site, state, state_desc }
+);
+/// 物流信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderQueryOrderPackageInfoDeliveryInfo {
+    /// 包裹单id，抖店平台生成
+    pub deliver_id: Option<String>,
+    /// 包裹类型（仓包、发货包裹、补发包裹等等）
+    pub deliver_type: Option<i64>,
+    /// 快递运单号
+    pub track_no: Option<String>,
+    /// 创建时间unix时间戳
+    pub create_time: Option<i64>,
+    /// 快递物流公司信息
+    pub company_info: Option<CompanyInfo>,
+    /// 轨迹节点信息
+    pub track_info: Option<Vec<OrderQueryOrderPackageInfoTrackInfo>>,
+}
+::shop_api::object!(
+    OrderQueryOrderPackageInfoDeliveryInfo { deliver_id, deliver_type, track_no,
+    create_time, company_info, track_info }
+);
+/// 已发货订单包裹信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PackageInfo {
+    /// 当前轨迹状态code；枚举值详见：<https://op.jinritemai.com/docs/question-docs/94/1642>
+    pub track_state: Option<String>,
+    /// 是否补发包裹:正向补发包裹
+    pub is_complement_deliver: Option<bool>,
+    /// 发货类型 1手动，2csv,3电子面单，4erp，5线下发货
+    pub send_type: Option<i64>,
+    /// 商品信息
+    pub product_info: Option<Vec<ProductInfo>>,
+    /// 物流信息
+    pub delivery_info: Option<Vec<OrderQueryOrderPackageInfoDeliveryInfo>>,
+}
+::shop_api::object!(
+    PackageInfo { track_state, is_complement_deliver, send_type, product_info,
+    delivery_info }
+);
+/// 待发货商品信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WaitSendProductInfo {
+    /// 商品信息
+    pub product_info: Option<Vec<ProductInfo>>,
+    /// 物流信息
+    pub delivery_info: Option<Vec<OrderQueryOrderPackageInfoDeliveryInfo>>,
+}
+::shop_api::object!(WaitSendProductInfo { product_info, delivery_info });
+/// 订单包裹信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderQueryOrderPackageInfoOrderPackageInfo {
+    /// 店铺id，抖店平台生成，平台下唯一
+    pub shop_id: Option<i64>,
+    /// 订单id，抖店平台生成，平台下唯一
+    pub shop_order_id: Option<String>,
+    /// 订单状态1 待确认/待支付（订单创建完毕）105 已支付 2 备货中 101 部分发货 3 已发货（全部发货）4 已取消5 已完成（已收货）
+    pub order_status: Option<i64>,
+    /// 是否是一单多包裹
+    pub is_multi_package: Option<bool>,
+    /// 已发货订单包裹信息
+    pub package_info: Option<Vec<PackageInfo>>,
+    /// 待发货商品信息
+    pub wait_send_product_info: Option<WaitSendProductInfo>,
+}
+::shop_api::object!(
+    OrderQueryOrderPackageInfoOrderPackageInfo { shop_id, shop_order_id, order_status,
+    is_multi_package, package_info, wait_send_product_info }
+);
+/// 达人优惠信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct KolDiscountDetail {
+    /// 优惠活动信息
+    pub full_discount_info: Option<Vec<CampaignInfo>>,
+    /// 红包信息
+    pub redpack_info: Option<Vec<RedpackInfo>>,
+    /// 优惠券信息
+    pub coupon_info: Option<Vec<CouponInfo>>,
+}
+::shop_api::object!(KolDiscountDetail { full_discount_info, redpack_info, coupon_info });
+/// 优惠信息，用户下单过程中享受到的优惠
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PromotionDetail {
+    /// 达人优惠信息
+    pub kol_discount_detail: Option<KolDiscountDetail>,
+    /// 平台优惠信息
+    pub platform_discount_detail: Option<PlatformDiscountDetail>,
+    /// 店铺优惠信息
+    pub shop_discount_detail: Option<ShopDiscountDetail>,
+}
+::shop_api::object!(
+    PromotionDetail { kol_discount_detail, platform_discount_detail, shop_discount_detail
+    }
+);
+/// 优惠券信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CouponInfo {
+    /// 订单优惠券ID
+    pub coupon_id: Option<i64>,
+    /// 券类型；21-商家折扣券；22-商家直减券；23-商家满减券 ；41-单品折扣券；42-单品直减券；43 单品满减券；
+    pub coupon_type: Option<i64>,
+    /// 券批次ID
+    pub coupon_meta_id: Option<String>,
+    /// 券优惠金额（单位：分）
+    pub coupon_amount: Option<i64>,
+    /// 券名称
+    pub coupon_name: Option<String>,
+    /// 成本分摊
+    pub share_discount_cost: Option<ShareDiscountCost>,
+}
+::shop_api::object!(
+    CouponInfo { coupon_id, coupon_type, coupon_meta_id, coupon_amount, coupon_name,
+    share_discount_cost }
+);
+/// 店铺优惠信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopDiscountDetail {
+    /// 优惠总金额（单位：分）
+    pub total_amount: Option<i64>,
+    /// 券优惠金额（单位：分）
+    pub coupon_amount: Option<i64>,
+    /// 活动优惠金额（单位：分）
+    pub full_discount_amount: Option<i64>,
+    /// 优惠券信息
+    pub coupon_info: Option<Vec<CouponInfo>>,
+    /// 优惠活动信息
+    pub full_discount_info: Option<Vec<CampaignInfo>>,
+}
+::shop_api::object!(
+    ShopDiscountDetail { total_amount, coupon_amount, full_discount_amount, coupon_info,
+    full_discount_info }
+);
+/// 红包信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RedpackInfo {
+    /// 红包汇总ID
+    pub redpack_trans_id: Option<String>,
+    /// 红包金额（单位：分）
+    pub redpack_amount: Option<i64>,
+    /// 成本分摊
+    pub share_discount_cost: Option<ShareDiscountCost>,
+}
+::shop_api::object!(
+    RedpackInfo { redpack_trans_id, redpack_amount, share_discount_cost }
+);
+/// 平台优惠信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PlatformDiscountDetail {
+    /// 优惠总金额（单位：分）
+    pub total_amount: Option<i64>,
+    /// 券优惠金额（单位：分）
+    pub coupon_amount: Option<i64>,
+    /// 活动优惠金额（单位：分）
+    pub full_discount_amount: Option<i64>,
+    /// 优惠券信息
+    pub coupon_info: Option<Vec<CouponInfo>>,
+    /// 优惠活动信息
+    pub full_discount_info: Option<Vec<CampaignInfo>>,
+    /// 红包金额（单位：分）
+    pub redpack_amount: Option<i64>,
+    /// 红包信息
+    pub redpack_info: Option<Vec<RedpackInfo>>,
+    /// 金币抵扣金额（单位：分）
+    pub gold_coin_amount: Option<i64>,
+}
+::shop_api::object!(
+    PlatformDiscountDetail { total_amount, coupon_amount, full_discount_amount,
+    coupon_info, full_discount_info, redpack_amount, redpack_info, gold_coin_amount }
+);
+/// 达人优惠信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderOrderDetailKolDiscountDetail {
+    /// 优惠总金额（单位：分）
+    pub total_amount: Option<i64>,
+    /// 券优惠金额（单位：分）
+    pub coupon_amount: Option<i64>,
+    /// 活动优惠金额（单位：分）
+    pub full_discount_amount: Option<i64>,
+    /// 优惠券信息
+    pub coupon_info: Option<Vec<CouponInfo>>,
+    /// 优惠活动信息
+    pub full_discount_info: Option<Vec<CampaignInfo>>,
+    /// 红包金额（单位：分）
+    pub redpack_amount: Option<i64>,
+    /// 红包信息
+    pub redpack_info: Option<Vec<RedpackInfo>>,
+}
+::shop_api::object!(
+    OrderOrderDetailKolDiscountDetail { total_amount, coupon_amount,
+    full_discount_amount, coupon_info, full_discount_info, redpack_amount, redpack_info }
+);
+/// 优惠信息，用户下单过程中享受到的优惠
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderOrderDetailPromotionDetail {
+    /// 店铺优惠信息
+    pub shop_discount_detail: Option<ShopDiscountDetail>,
+    /// 平台优惠信息
+    pub platform_discount_detail: Option<PlatformDiscountDetail>,
+    /// 达人优惠信息
+    pub kol_discount_detail: Option<OrderOrderDetailKolDiscountDetail>,
+}
+::shop_api::object!(
+    OrderOrderDetailPromotionDetail { shop_discount_detail, platform_discount_detail,
+    kol_discount_detail }
+);
+/// 卡券信息列表
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Cert {
+    /// 订单号与上面订单号保持一致
+    pub cert_no: String,
+    /// 卡券状态
+    pub status: i64,
+    /// 发券时间,格式:时间戳,0则用当前时间
+    pub grant_time: i64,
+}
+::shop_api::object!(Cert { cert_no, status, grant_time });
+/// 绑定列表;
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Bind {
+    /// 订单号;
+    pub shop_order_id: Option<String>,
+    /// Sku单号;
+    pub sku_order_id: Option<String>,
+    /// 序列号信息;
+    pub serial_no_list: Option<Vec<SerialNo>>,
+}
+::shop_api::object!(Bind { shop_order_id, sku_order_id, serial_no_list });
+/// 组合商品信息列表
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BundleProduct {
+    /// 关联的组合商品的件数
+    pub count: Option<i64>,
+    /// 组合商品中子商品的SkuID
+    pub sku_id: Option<String>,
+    /// 组合商品中子商品的商品ID
+    pub product_id: Option<String>,
+}
+::shop_api::object!(BundleProduct { count, sku_id, product_id });
+/// 运单号关联的商品信息列表
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderUploadextrapackageProductOrder {
+    /// 组合商品信息列表
+    pub bundle_product_list: Option<Vec<BundleProduct>>,
+    /// 选填。如果是组合商品，该字段为空，即使传递也不会被采用；如果是非组合商品，该字段必填，为大于0的整数。
+    pub product_count: Option<i64>,
+    /// 商品单单号
+    pub product_order_id: String,
+}
+::shop_api::object!(
+    OrderUploadextrapackageProductOrder { bundle_product_list, product_count,
+    product_order_id }
+);
 /// Webhook event `trade_create` (100): An order was created (`trade_TradeCreate`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/30/109)
@@ -2094,11 +3199,13 @@ pub struct OrderLogisticsAddRequest {
     pub store_id: Option<i64>,
     /// Return address ID from /address/list.
     pub after_sale_address_id: Option<i64>,
+    /// 挂在商品单上的信息，只是用于传递和商品单关联的信息，比如SN/69/IMEI码。目前接口还是按照店铺单维度推进发货状态，不会按照传递过来的product_order_id推进订单状态。比如，店铺单下有A、B、C三个商品单，其中A单需要SN/69/IMEI码，这时候只需要把A单关联的SN/69/IMEI传递过来即可。接口会把A、B、C三个商品单都推进到已发货状态。
+    pub product_orders: Option<Vec<ProductOrder>>,
 }
 ::shop_api::object!(
     OrderLogisticsAddRequest { order_id, logistics_id, company, company_code,
     logistics_code, is_refund_reject, is_reject_refund, serial_number_list, address_id,
-    store_id, after_sale_address_id }
+    store_id, after_sale_address_id, product_orders }
 );
 /// Response data of `order.logisticsAdd` ([`OrderLogisticsAddRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/16/389)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2269,8 +3376,28 @@ impl ::shop_api::runtime::ApiRequest for OrderGetSettleBillDetailV3Request {
         OrderGetSettleBillDetailV3Response, super::super::Doudian, "doudian" "order"
         "order.getSettleBillDetailV3" Post "/order/getSettleBillDetailV3"
         "List settlement (货款结算) bill lines of the shop by time or order."
-        "https://op.jinritemai.com/docs/api-docs/46/1192"[IDEMPOTENT] false true[]
+        "https://op.jinritemai.com/docs/api-docs/46/1192"[IDEMPOTENT] false true[] cursor
+        "start_index" "next_start_index" "data" _ "is_end"
     );
+}
+impl ::shop_api::runtime::Paginated for OrderGetSettleBillDetailV3Request {
+    type Item = SettleBillItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.start_index = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.data.unwrap_or_default(),
+            if resp.is_end.is_some_and(|d| d != 0) {
+                None
+            } else {
+                resp.next_start_index
+            },
+            None,
+        )
+    }
 }
 /// Request of `order.list` (`POST /order/list`): (Legacy) List orders by creation or update time. — [official documentation](https://op.jinritemai.com/docs/api-docs/15/55)
 ///
@@ -2486,20 +3613,23 @@ pub struct OrderAddressModifyRequest {
 );
 /// Response data of `order.addressModify` ([`OrderAddressModifyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/290)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct OrderAddressModifyResponse {}
-::shop_api::object!(OrderAddressModifyResponse {});
+pub struct OrderAddressModifyResponse {
+    /// true 表示当前改地址需要消费者确认，消费者确认之后才修改地址false 表示当前改地址不需要消费者确认，直接修改成功
+    pub need_user_review: Option<bool>,
+}
+::shop_api::object!(OrderAddressModifyResponse { need_user_review });
 impl ::shop_api::runtime::ApiRequest for OrderAddressModifyRequest {
     ::shop_api::endpoint!(
         OrderAddressModifyResponse, super::super::Doudian, "doudian" "order"
         "order.addressModify" Post "/order/addressModify"
         "Change the receiver address of an order."
-        "https://op.jinritemai.com/docs/api-docs/15/290"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/15/290"[] false true[]
     );
 }
 /// Request of `order.batchDecrypt` (`POST /order/batchDecrypt`): Decrypt encrypted order data such as names, phones and addresses. — [official documentation](https://op.jinritemai.com/docs/api-docs/15/982)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderBatchDecryptRequest {
-    /// Set of values to be decrypted, max 50 per call. Example input: {"cipher_infos":[{"auth_id":"order ID","cipher_text":"value to decrypt"},{"auth_id":"order ID","cipher_text":"value to decrypt"}]}
+    /// Set of values to be decrypted, max 50 per call. Example input: {"cipher_infos":\[{"auth_id":"order ID","cipher_text":"value to decrypt"},{"auth_id":"order ID","cipher_text":"value to decrypt"}\]}
     pub cipher_infos: Option<Vec<CipherInfosItem>>,
     /// Merchant account ID in the service provider's account system; must be unique under each ISV; format: an independently generated unique account identifier
     pub account_id: Option<String>,
@@ -2905,8 +4035,28 @@ impl ::shop_api::runtime::ApiRequest for OrderGetSettleBillDetailV2Request {
         "order.getSettleBillDetailV2" Post "/order/getSettleBillDetailV2"
         "List settlement bill details by time, order or product, with cursor paging."
         "https://op.jinritemai.com/docs/api-docs/46/1390"[IDEMPOTENT] false
-        true["start_time" "end_time"]
+        true["start_time" "end_time"] cursor "start_index" "next_start_index" "data" _
+        "is_end"
     );
+}
+impl ::shop_api::runtime::Paginated for OrderGetSettleBillDetailV2Request {
+    type Item = OrderGetSettleBillDetailV2DataItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.start_index = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.data.unwrap_or_default(),
+            if resp.is_end.is_some_and(|d| d != 0) {
+                None
+            } else {
+                resp.next_start_index
+            },
+            None,
+        )
+    }
 }
 /// Request of `order.getShopAccountItem` (`POST /order/getShopAccountItem`): List the shop's account transactions by time or order. — [official documentation](https://op.jinritemai.com/docs/api-docs/46/1430)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2963,8 +4113,28 @@ impl ::shop_api::runtime::ApiRequest for OrderGetShopAccountItemRequest {
         OrderGetShopAccountItemResponse, super::super::Doudian, "doudian" "order"
         "order.getShopAccountItem" Post "/order/getShopAccountItem"
         "List the shop's account transactions by time or order."
-        "https://op.jinritemai.com/docs/api-docs/46/1430"[IDEMPOTENT] false true[]
+        "https://op.jinritemai.com/docs/api-docs/46/1430"[IDEMPOTENT] false true[] cursor
+        "start_index" "next_start_index" "data" _ "is_end"
     );
+}
+impl ::shop_api::runtime::Paginated for OrderGetShopAccountItemRequest {
+    type Item = OrderGetShopAccountItemDataItem;
+    fn set_page(&mut self, page: &::shop_api::runtime::PageKey) {
+        if let ::shop_api::runtime::PageKey::Cursor(c) = page {
+            self.start_index = Some(c.clone());
+        }
+    }
+    fn page_of(&self, resp: Self::Response) -> ::shop_api::runtime::Page<Self::Item> {
+        ::shop_api::runtime::Page::cursor(
+            resp.data.unwrap_or_default(),
+            if resp.is_end.is_some_and(|d| d != 0) {
+                None
+            } else {
+                resp.next_start_index
+            },
+            None,
+        )
+    }
 }
 /// Request of `order.insurance` (`POST /order/insurance`): Get the insurance policies attached to an order. — [official documentation](https://op.jinritemai.com/docs/api-docs/32/626)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3235,33 +4405,42 @@ impl ::shop_api::runtime::ApiRequest for OrderUpdatePostAmountRequest {
 /// Request of `order.PackageProcessFail` (`POST /order/PackageProcessFail`): Report that processing an order package failed (voucher orders). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderPackageProcessFailRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub order_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub op: Option<::serde_json::Value>,
+    /// 订单号
+    pub order_id: Option<String>,
+    /// 风控相关信息
+    pub op: Option<CouponsExtendCertValidEndByOrderOp>,
 }
 ::shop_api::object!(OrderPackageProcessFailRequest { order_id, op });
 /// Response data of `order.PackageProcessFail` ([`OrderPackageProcessFailRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct OrderPackageProcessFailResponse {}
-::shop_api::object!(OrderPackageProcessFailResponse {});
+pub struct OrderPackageProcessFailResponse {
+    /// 返回码
+    pub ret_code: Option<String>,
+    /// 返回信息
+    pub ret_message: Option<String>,
+    /// 返回状态
+    pub ret_status: Option<String>,
+}
+::shop_api::object!(
+    OrderPackageProcessFailResponse { ret_code, ret_message, ret_status }
+);
 impl ::shop_api::runtime::ApiRequest for OrderPackageProcessFailRequest {
     ::shop_api::endpoint!(
         OrderPackageProcessFailResponse, super::super::Doudian, "doudian" "order"
         "order.PackageProcessFail" Post "/order/PackageProcessFail"
         "Report that processing an order package failed (voucher orders)."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `order.PackageProcessSuccess` (`POST /order/PackageProcessSuccess`): Report that an order package was processed, with its vouchers. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderPackageProcessSuccessRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub order_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub combo_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub cert_list: Option<::serde_json::Value>,
+    /// 子订单id
+    pub order_id: Option<String>,
+    /// skuid
+    pub combo_id: Option<i64>,
+    /// 卡券信息列表
+    pub cert_list: Option<Vec<Cert>>,
     /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
     pub op: Option<::serde_json::Value>,
 }
@@ -3270,48 +4449,71 @@ pub struct OrderPackageProcessSuccessRequest {
 );
 /// Response data of `order.PackageProcessSuccess` ([`OrderPackageProcessSuccessRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct OrderPackageProcessSuccessResponse {}
-::shop_api::object!(OrderPackageProcessSuccessResponse {});
+pub struct OrderPackageProcessSuccessResponse {
+    /// 返回码
+    pub ret_code: Option<String>,
+    /// 返回信息
+    pub ret_message: Option<String>,
+    /// 返回状态,依据状态判定是否需要重试
+    pub ret_status: Option<String>,
+}
+::shop_api::object!(
+    OrderPackageProcessSuccessResponse { ret_code, ret_message, ret_status }
+);
 impl ::shop_api::runtime::ApiRequest for OrderPackageProcessSuccessRequest {
     ::shop_api::endpoint!(
         OrderPackageProcessSuccessResponse, super::super::Doudian, "doudian" "order"
         "order.PackageProcessSuccess" Post "/order/PackageProcessSuccess"
         "Report that an order package was processed, with its vouchers."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `order.batchBindSerialNumber` (`POST /order/batchBindSerialNumber`): Bind serial numbers (IMEI/SN) to orders in a batch. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderBatchBindSerialNumberRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub bind_list: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub bind_scene: Option<::serde_json::Value>,
+    /// 绑定列表;
+    pub bind_list: Option<Vec<Bind>>,
+    /// 绑定场景 1 // 发货后 2 // 发货前
+    pub bind_scene: Option<i64>,
 }
 ::shop_api::object!(OrderBatchBindSerialNumberRequest { bind_list, bind_scene });
 /// Response data of `order.batchBindSerialNumber` ([`OrderBatchBindSerialNumberRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct OrderBatchBindSerialNumberResponse {}
-::shop_api::object!(OrderBatchBindSerialNumberResponse {});
+pub struct OrderBatchBindSerialNumberResponse {
+    /// 绑定失败的列表;
+    pub fail_bind_list: Option<Vec<FailBind>>,
+    /// 成功绑定的列表;
+    pub success_bind_list: Option<Vec<SuccessBind>>,
+    /// 绑定失败的数量;
+    pub total_fail_bind_cnt: Option<i64>,
+    /// 请求绑定的数量;
+    pub total_request_bind_cnt: Option<i64>,
+    /// 成功绑定的数量;
+    pub total_success_bind_cnt: Option<i64>,
+}
+::shop_api::object!(
+    OrderBatchBindSerialNumberResponse { fail_bind_list, success_bind_list,
+    total_fail_bind_cnt, total_request_bind_cnt, total_success_bind_cnt }
+);
 impl ::shop_api::runtime::ApiRequest for OrderBatchBindSerialNumberRequest {
     ::shop_api::endpoint!(
         OrderBatchBindSerialNumberResponse, super::super::Doudian, "doudian" "order"
         "order.batchBindSerialNumber" Post "/order/batchBindSerialNumber"
         "Bind serial numbers (IMEI/SN) to orders in a batch."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `order.deliverTimeChangeConfirm` (`POST /order/deliverTimeChangeConfirm`): Accept or reject a buyer's request to change the delivery time. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderDeliverTimeChangeConfirmRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub shop_order_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub task_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub reject_code: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub reject_reason: Option<::serde_json::Value>,
+    /// 主订单ID
+    pub shop_order_id: Option<String>,
+    /// 任务单ID
+    pub task_id: Option<String>,
+    /// 0:同意，400001审核拒绝
+    pub reject_code: Option<i64>,
+    /// 审核拒绝原因，非必传
+    pub reject_reason: Option<String>,
 }
 ::shop_api::object!(
     OrderDeliverTimeChangeConfirmRequest { shop_order_id, task_id, reject_code,
@@ -3332,20 +4534,40 @@ impl ::shop_api::runtime::ApiRequest for OrderDeliverTimeChangeConfirmRequest {
 /// Request of `order.deliverTimeChangeTaskInfo` (`POST /order/deliverTimeChangeTaskInfo`): Read the delivery-time change request of an order. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderDeliverTimeChangeTaskInfoRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub shop_order_id: Option<::serde_json::Value>,
+    /// 店铺单号
+    pub shop_order_id: Option<String>,
 }
 ::shop_api::object!(OrderDeliverTimeChangeTaskInfoRequest { shop_order_id });
 /// Response data of `order.deliverTimeChangeTaskInfo` ([`OrderDeliverTimeChangeTaskInfoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct OrderDeliverTimeChangeTaskInfoResponse {}
-::shop_api::object!(OrderDeliverTimeChangeTaskInfoResponse {});
+pub struct OrderDeliverTimeChangeTaskInfoResponse {
+    /// 任务创建时间
+    pub create_time: Option<i64>,
+    /// 修改后发货时间
+    pub new_time: Option<i64>,
+    /// 修改前发货时间
+    pub old_time: Option<i64>,
+    /// 审核意见，0同意，>0 拒绝code
+    pub reject_code: Option<i64>,
+    /// 审核拒绝原因
+    pub reject_reason: Option<String>,
+    /// 任务状态，OPEN-未处理 PASS-已处理 REJECT-已拒绝
+    pub status: Option<String>,
+    /// 任务单ID
+    pub task_id: Option<String>,
+    /// 任务更新时间
+    pub update_time: Option<i64>,
+}
+::shop_api::object!(
+    OrderDeliverTimeChangeTaskInfoResponse { create_time, new_time, old_time,
+    reject_code, reject_reason, status, task_id, update_time }
+);
 impl ::shop_api::runtime::ApiRequest for OrderDeliverTimeChangeTaskInfoRequest {
     ::shop_api::endpoint!(
         OrderDeliverTimeChangeTaskInfoResponse, super::super::Doudian, "doudian" "order"
         "order.deliverTimeChangeTaskInfo" Post "/order/deliverTimeChangeTaskInfo"
         "Read the delivery-time change request of an order."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `order.getCrossBorderFulfillInfo` (`POST /order/getCrossBorderFulfillInfo`): 获取跨境承运单信息 — [official documentation](https://op.jinritemai.com/docs/api-docs/15/495)
@@ -3484,19 +4706,24 @@ impl ::shop_api::runtime::ApiRequest for OrderMergeRequest {
 /// Request of `order.mergeV2` (`POST /order/mergeV2`): Merge orders into one shipment (version 2). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderMergeV2Request {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub merge_list: Option<::serde_json::Value>,
+    /// 合单列表
+    pub merge_list: Option<Vec<MergeListItem>>,
 }
 ::shop_api::object!(OrderMergeV2Request { merge_list });
 /// Response data of `order.mergeV2` ([`OrderMergeV2Request`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct OrderMergeV2Response {}
-::shop_api::object!(OrderMergeV2Response {});
+pub struct OrderMergeV2Response {
+    /// key是失败订单id，value是失败原因
+    pub failed_order: Option<::std::collections::BTreeMap<String, String>>,
+    /// 合单结果。可合单的订单ID列表用逗号分隔的字符串表示。比如，1111,2222表示订单1111和订单2222可合并发货。
+    pub order_list: Option<Vec<String>>,
+}
+::shop_api::object!(OrderMergeV2Response { failed_order, order_list });
 impl ::shop_api::runtime::ApiRequest for OrderMergeV2Request {
     ::shop_api::endpoint!(
         OrderMergeV2Response, super::super::Doudian, "doudian" "order" "order.mergeV2"
         Post "/order/mergeV2" "Merge orders into one shipment (version 2)."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `order.orderCancel` (`POST /order/orderCancel`): 1、订单为买家待支付状态时，支持商家主动取消待支付订单。该接口规则同抖店【订单管理-批量取消-取消订单】功能，主要解决：避免多渠道商家超卖和提升商家取消恶意预占库存订单效率 2、仅主订单维度取消订单 3、注意：确认取消订单后，取消原因将以短信的形式发送至买家，请确保已和买家协商达成一致，否则您将面临投诉或赔偿 4、cancel_reason请填写枚举值中的中文描述必须一模一样，请勿自定义信息，否则无法通过接口校验； — [official documentation](https://op.jinritemai.com/docs/api-docs/)
@@ -3555,20 +4782,23 @@ impl ::shop_api::runtime::ApiRequest for OrderQueryLogisticsCompanyListRequest {
 /// Request of `order.queryOrderLogistics` (`POST /order/queryOrderLogistics`): Query the logistics of an order. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderQueryOrderLogisticsRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub order_id: Option<::serde_json::Value>,
+    /// 店铺单号
+    pub order_id: Option<String>,
 }
 ::shop_api::object!(OrderQueryOrderLogisticsRequest { order_id });
 /// Response data of `order.queryOrderLogistics` ([`OrderQueryOrderLogisticsRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct OrderQueryOrderLogisticsResponse {}
-::shop_api::object!(OrderQueryOrderLogisticsResponse {});
+pub struct OrderQueryOrderLogisticsResponse {
+    /// 订单包裹数据
+    pub order_package_info: Option<OrderPackageInfo>,
+}
+::shop_api::object!(OrderQueryOrderLogisticsResponse { order_package_info });
 impl ::shop_api::runtime::ApiRequest for OrderQueryOrderLogisticsRequest {
     ::shop_api::endpoint!(
         OrderQueryOrderLogisticsResponse, super::super::Doudian, "doudian" "order"
         "order.queryOrderLogistics" Post "/order/queryOrderLogistics"
         "Query the logistics of an order." "https://op.jinritemai.com/docs/api-docs/"[]
-        false false[]
+        false true[]
     );
 }
 /// Request of `order.queryOrderPackageInfo` (`POST /order/queryOrderPackageInfo`): Query the package information of an order. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
@@ -3580,14 +4810,17 @@ pub struct OrderQueryOrderPackageInfoRequest {
 ::shop_api::object!(OrderQueryOrderPackageInfoRequest { order_id });
 /// Response data of `order.queryOrderPackageInfo` ([`OrderQueryOrderPackageInfoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct OrderQueryOrderPackageInfoResponse {}
-::shop_api::object!(OrderQueryOrderPackageInfoResponse {});
+pub struct OrderQueryOrderPackageInfoResponse {
+    /// 订单包裹信息
+    pub order_package_info: Option<OrderQueryOrderPackageInfoOrderPackageInfo>,
+}
+::shop_api::object!(OrderQueryOrderPackageInfoResponse { order_package_info });
 impl ::shop_api::runtime::ApiRequest for OrderQueryOrderPackageInfoRequest {
     ::shop_api::endpoint!(
         OrderQueryOrderPackageInfoResponse, super::super::Doudian, "doudian" "order"
         "order.queryOrderPackageInfo" Post "/order/queryOrderPackageInfo"
         "Query the package information of an order."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `order.searchByReceiver` (`POST /order/searchByReceiver`): 1. 支持使用收件人姓名、手机号查询订单,2. 只支持使用收件人姓名、手机号精确查询，不支持模糊查询,3. 只支持查询最近90天内创建的订单 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
@@ -3656,20 +4889,20 @@ impl ::shop_api::runtime::Paginated for OrderSearchByReceiverRequest {
 /// Request of `order.uploadextrapackage` (`POST /order/uploadextrapackage`): Upload an extra package (additional tracking number) for an order. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderUploadextrapackageRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub shop_order_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub product_orders: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub tracking_no: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub company_code: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub send_address_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub parent_tracking_no: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub store_id: Option<::serde_json::Value>,
+    /// 店铺单号
+    pub shop_order_id: Option<String>,
+    /// 运单号关联的商品信息列表
+    pub product_orders: Option<Vec<OrderUploadextrapackageProductOrder>>,
+    /// 物流单号
+    pub tracking_no: Option<String>,
+    /// 物流公司code
+    pub company_code: Option<String>,
+    /// 商家在地址库设置的地址对应的ID，用于发货时指定发货的地址
+    pub send_address_id: Option<i64>,
+    /// 子母单情况下指定当前传递的单号对应的母单号，如果没有，该字段不需要传递，直接为空即可。
+    pub parent_tracking_no: Option<String>,
+    /// 店铺对应的门店ID，如果没有门店，该字段不用传递。
+    pub store_id: Option<i64>,
 }
 ::shop_api::object!(
     OrderUploadextrapackageRequest { shop_order_id, product_orders, tracking_no,
@@ -3677,14 +4910,17 @@ pub struct OrderUploadextrapackageRequest {
 );
 /// Response data of `order.uploadextrapackage` ([`OrderUploadextrapackageRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct OrderUploadextrapackageResponse {}
-::shop_api::object!(OrderUploadextrapackageResponse {});
+pub struct OrderUploadextrapackageResponse {
+    /// 此次发货行为对应的包裹ID
+    pub deliver_id: Option<String>,
+}
+::shop_api::object!(OrderUploadextrapackageResponse { deliver_id });
 impl ::shop_api::runtime::ApiRequest for OrderUploadextrapackageRequest {
     ::shop_api::endpoint!(
         OrderUploadextrapackageResponse, super::super::Doudian, "doudian" "order"
         "order.uploadextrapackage" Post "/order/uploadextrapackage"
         "Upload an extra package (additional tracking number) for an order."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 impl super::super::Client {

@@ -159,12 +159,21 @@ pub struct ProductSummary {
     pub market_price: Option<i64>,
     /// Deprecated — sale price in fen.
     pub discount_price: Option<i64>,
+    /// 【已废弃】佣金比例
+    pub cos_ratio: Option<i64>,
+    /// 【已废弃】手机号
+    pub mobile: Option<String>,
+    /// 【已废弃】支持的支付方式：0货到付款 1在线支付 2两者都支持
+    pub pay_type: Option<i64>,
+    /// 【已废弃】商家推荐语
+    pub recommend_remark: Option<String>,
 }
 ::shop_api::object!(
     ProductSummary { product_id, status, check_status, name, img, product_type, spec_id,
     create_time, update_time, out_product_id, outer_product_id, description, extra,
     category_detail, is_package_product, package_product_list, sub_product_list,
-    channel_main_product, market_price, discount_price }
+    channel_main_product, market_price, discount_price, cos_ratio, mobile, pay_type,
+    recommend_remark }
 );
 /// A sale-attribute value (e.g. red) of a product specification.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -257,12 +266,30 @@ pub struct SkuPrice {
     pub presell_delay: Option<i64>,
     /// SKU logistics information.
     pub delivery_infos: Option<Vec<DeliveryInfo>>,
+    /// 海关申报要素（仅海淘商品返回信息）
+    pub customs_report_info: Option<CustomsReportInfo>,
+    /// Sku的黄金加工费，单位：分
+    pub gold_process_charge: Option<i64>,
+    /// 活动阶梯库存
+    pub promotion_step_stock_num: Option<i64>,
+    /// 活动现货库存
+    pub promotion_stock_num: Option<i64>,
+    /// 【已废弃，无需使用】规格ID
+    pub spec_detail_id1: Option<i64>,
+    /// 【已废弃，无需使用】规格ID
+    pub spec_detail_id2: Option<i64>,
+    /// 【已废弃，无需使用】规格ID
+    pub spec_detail_id3: Option<i64>,
+    /// 海南免税sku信息（仅海淘商品返回信息）
+    pub tax_exemption_sku_info: Option<TaxExemptionSkuInfo>,
 }
 ::shop_api::object!(
     SkuPrice { sku_id, out_sku_id, outer_sku_id, code, spec_detail_ids, stock_num,
     step_stock_num, prom_stock_num, prom_step_stock_num, lock_stock_num,
     lock_step_stock_num, stock_num_map, price, sku_type, supplier_id, presell_delay,
-    delivery_infos }
+    delivery_infos, customs_report_info, gold_process_charge, promotion_step_stock_num,
+    promotion_stock_num, spec_detail_id1, spec_detail_id2, spec_detail_id3,
+    tax_exemption_sku_info }
 );
 /// A qualification document.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -297,9 +324,16 @@ pub struct CreatedSku {
     pub code: Option<String>,
     /// Specification value IDs (sent as numbers).
     pub spec_detail_ids: Option<Vec<String>>,
+    /// 子规格id
+    pub spec_detail_id1: Option<i64>,
+    /// 子规格id
+    pub spec_detail_id2: Option<i64>,
+    /// 子规格id
+    pub spec_detail_id3: Option<i64>,
 }
 ::shop_api::object!(
-    CreatedSku { sku_id, out_sku_id, outer_sku_id, code, spec_detail_ids }
+    CreatedSku { sku_id, out_sku_id, outer_sku_id, code, spec_detail_ids,
+    spec_detail_id1, spec_detail_id2, spec_detail_id3 }
 );
 /// Product record of the retired product.list.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1202,15 +1236,6 @@ pub struct PropertiesItem {
     pub has_sub_property: Option<bool>,
 }
 ::shop_api::object!(PropertiesItem { property_id, property_values, has_sub_property });
-/// ValuePicItem of product.getCategoryPropertyValue.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ValuePicItem {
-    /// 图片，url链接或rgb内容
-    pub pic_value: Option<String>,
-    /// 属性值图片类型,url或rgb
-    pub pic_type: Option<String>,
-}
-::shop_api::object!(ValuePicItem { pic_value, pic_type });
 /// GetCategoryPropertyValuePropertyValuesItem of product.getCategoryPropertyValue.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetCategoryPropertyValuePropertyValuesItem {
@@ -1430,11 +1455,13 @@ pub struct AddV2PoiResource {
     pub condition: Option<String>,
     /// 数组当前只支持一个元素且只可为 1或2，其中 1 表示随时退+过期自动退，2 表示不支持退
     pub coupon_return_methods: Option<Vec<i64>>,
+    /// 门店库id
+    pub poi_lib_id: Option<i64>,
 }
 ::shop_api::object!(
     AddV2PoiResource { valid_days, valid_start, valid_end, service_num, notification,
     code_type, count, coupon_second_exchange = "couponSecondExchange",
-    total_can_use_count, link, condition, coupon_return_methods }
+    total_can_use_count, link, condition, coupon_return_methods, poi_lib_id }
 );
 /// AddV2DelayRule of product.addV2 / product.editV2.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1476,8 +1503,10 @@ pub struct ReferencePriceCertificate {
 pub struct UnitPriceInfo {
     /// 1表示投资金2表示首饰金
     pub price_rule_type: Option<i32>,
+    /// 废弃字段，请写死传0
+    pub process_charge: i64,
 }
-::shop_api::object!(UnitPriceInfo { price_rule_type });
+::shop_api::object!(UnitPriceInfo { price_rule_type, process_charge });
 /// QualityInspectionInfo of product.addV2 / product.editV2.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QualityInspectionInfo {
@@ -1491,6 +1520,743 @@ pub struct QualityInspectionInfo {
     pub mode: Option<i32>,
 }
 ::shop_api::object!(QualityInspectionInfo { supported, agency, certificate_code, mode });
+/// 特殊日期延迟发货规则
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDetailDelayRule {
+    /// 是否开启特殊日期延迟发货
+    pub enable: Option<bool>,
+    /// 1 时间点；2 时间范围
+    pub config_type: Option<i64>,
+    /// 特殊日期延迟发货时间最晚发货时间，时间戳，单位秒
+    pub config_value: Option<i64>,
+    /// 特殊日期延迟发货时间下单开始时间，时间戳，单位秒
+    pub start_time: Option<i64>,
+    /// 特殊日期延迟发货时间下单结束时间，时间戳，单位秒
+    pub end_time: Option<i64>,
+}
+::shop_api::object!(
+    ProductDetailDelayRule { enable, config_type, config_value, start_time, end_time }
+);
+/// 跨境物流信息（仅海淘商品返回）
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDetailLogisticsInfo {
+    /// 通关模式，1BBC 2BC 3邮关
+    pub customs_clear_type: Option<i64>,
+    /// 原产国id
+    pub origin_country_id: Option<i64>,
+    /// 货源国id
+    pub source_country_id: Option<i64>,
+    /// 品牌所在地id
+    pub brand_country_id: Option<i64>,
+    /// 税金承担方，0商家承担，1用户承担
+    pub tax_payer: Option<i64>,
+    /// 商品净重
+    pub net_weight_qty: Option<f64>,
+}
+::shop_api::object!(
+    ProductDetailLogisticsInfo { customs_clear_type, origin_country_id,
+    source_country_id, brand_country_id, tax_payer, net_weight_qty }
+);
+/// 卡券信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDetailPoiResource {
+    /// 1 随时退+过期自动退，2 不支持退
+    pub coupon_return_methods: Option<Vec<i64>>,
+}
+::shop_api::object!(ProductDetailPoiResource { coupon_return_methods });
+/// 前置质检相关（特定二手商家、特定二手类目使用）
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDetailQualityInspectionInfo {
+    /// 1: 单库存模式，只允许售卖一个sku；2: 多库存模式，不限售卖次数
+    pub mode: Option<i64>,
+    /// 质检证书编码
+    pub certificate_code: Option<String>,
+    /// 机构编码
+    pub agency: Option<String>,
+    /// 是否勾选支持前置质检
+    pub supported: Option<bool>,
+}
+::shop_api::object!(
+    ProductDetailQualityInspectionInfo { mode, certificate_code, agency, supported }
+);
+/// 参考价凭证
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDetailReferencePriceCertificate {
+    /// 凭证类型;1:"厂商建议零售价",2:"吊牌价",3:"定价",4:"官网零售售价"
+    pub certificate_type: Option<String>,
+    /// 凭证图片url
+    pub certificate_urls: Option<String>,
+}
+::shop_api::object!(
+    ProductDetailReferencePriceCertificate { certificate_type, certificate_urls }
+);
+/// 海南免税sku信息（仅海淘商品返回信息）
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TaxExemptionSkuInfo {
+    /// 是否套装（0 否 1 是）
+    pub is_suit: Option<i64>,
+    /// 套装数量
+    pub suit_num: Option<i64>,
+    /// 净含量
+    pub volume: Option<i64>,
+}
+::shop_api::object!(TaxExemptionSkuInfo { is_suit, suit_num, volume });
+/// 单位价格信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDetailUnitPriceInfo {
+    /// 1：投资金单位价格2：首饰金单位价格
+    pub price_rule_type: Option<i64>,
+}
+::shop_api::object!(ProductDetailUnitPriceInfo { price_rule_type });
+/// 售后服务新结构（老的after_sale_service中的字段后续会慢慢迁移到这里）
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AfterSaleServiceV2 {
+    /// 三包服务配置
+    pub three_guarantees: Option<::serde_json::Value>,
+    /// 当前商品是否是大件商品
+    pub is_large_product: Option<i64>,
+}
+::shop_api::object!(AfterSaleServiceV2 { three_guarantees, is_large_product });
+/// 商品维度默认处理时长
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DefaultProcessTime {
+    /// 商品维度默认处理时长，单位：秒，不能超过24小时。
+    pub value: Option<i64>,
+}
+::shop_api::object!(DefaultProcessTime { value });
+/// 规格值的导航样式路径信息，如色系->色值
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CpvPath {
+    /// 如具体白色系的销售属性值id
+    pub cpvid: i64,
+    /// 如色系的销售属性id
+    pub cpid: i64,
+}
+::shop_api::object!(CpvPath { cpvid, cpid });
+/// 度量衡模块信息，如示例中13克为一个模块
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductEditV2Value {
+    /// 后缀，如-
+    pub suffix: Option<String>,
+    /// 前缀，示例中为空
+    pub prefix: Option<String>,
+    /// 单位名称，如g
+    pub unit_name: Option<String>,
+    /// 单位id
+    pub unit_id: Option<i64>,
+    /// 值内容，如13
+    pub value: Option<String>,
+    /// 模块id
+    pub module_id: Option<i64>,
+}
+::shop_api::object!(
+    ProductEditV2Value { suffix, prefix, unit_name, unit_id, value, module_id }
+);
+/// 度量衡结构化信息，如单果规格的规格值10-13g，包含两个模块：{ measure_info: { template_id: 50, values: \[ { module_id: 44, prefix: , suffix: -, value: 10 }, { module_id: 45, prefix: , suffix: , value: 13, unit_id: 2, unit_name: g } \] }
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MeasureInfo {
+    /// 度量衡模块信息，如示例中13克为一个模块
+    pub values: Option<Vec<ProductEditV2Value>>,
+    /// 度量衡模版id，根据/getProductUpdateRule中回填
+    pub template_id: Option<i64>,
+}
+::shop_api::object!(MeasureInfo { values, template_id });
+/// 规格值
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductEditV2Value2 {
+    /// 规格值名称
+    pub value_name: String,
+    /// 规格值备注信息，如偏大
+    pub remark: Option<String>,
+    /// 规格值的导航样式路径信息，如色系->色值
+    pub cpv_path: Option<Vec<CpvPath>>,
+    /// 度量衡结构化信息，如单果规格的规格值10-13g，包含两个模块：{ measure_info: { template_id: 50, values: \[ { module_id: 44, prefix: , suffix: -, value: 10 }, { module_id: 45, prefix: , suffix: , value: 13, unit_id: 2, unit_name: g } \] }
+    pub measure_info: Option<MeasureInfo>,
+    /// 标准销售属性值id
+    pub value_id: Option<i64>,
+}
+::shop_api::object!(
+    ProductEditV2Value2 { value_name, remark, cpv_path, measure_info, value_id }
+);
+/// 规格项，如颜色、尺码
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductEditV2SpecValue {
+    /// 规格值
+    pub values: Vec<ProductEditV2Value2>,
+    /// 规格项名称，如颜色
+    pub property_name: String,
+    /// 标准销售属性id
+    pub property_id: Option<i64>,
+}
+::shop_api::object!(ProductEditV2SpecValue { values, property_name, property_id });
+/// 规格模版详细信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpecInfo {
+    /// 规格项，如颜色、尺码
+    pub spec_values: Option<Vec<ProductEditV2SpecValue>>,
+}
+::shop_api::object!(SpecInfo { spec_values });
+/// 组套包信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PackageSku {
+    /// 组套名称
+    pub short_name: Option<String>,
+    /// 组套包子品数量
+    pub combo_num: Option<i64>,
+    /// 组套包子品skuId
+    pub sub_sku_id: Option<i64>,
+    /// 组套包子品商品id
+    pub sub_product_id: Option<i64>,
+}
+::shop_api::object!(PackageSku { short_name, combo_num, sub_sku_id, sub_product_id });
+/// sku规格信息：规格项规格值
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductEditV2SellProperty {
+    /// 规格名称
+    pub property_name: Option<String>,
+    /// 规格值名称
+    pub value_name: Option<String>,
+}
+::shop_api::object!(ProductEditV2SellProperty { property_name, value_name });
+/// 货品信息，如果传0 0 表示解绑）
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Cargo {
+    /// 货品id
+    pub cargo_id: Option<String>,
+    /// 货品类型
+    pub source_type: Option<i64>,
+}
+::shop_api::object!(Cargo { cargo_id, source_type });
+/// 海南免税：Sku 额外信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductEditV2TaxExemptionSkuInfo {
+    /// 净含量
+    pub volume: Option<i64>,
+    /// 套装数量
+    pub suit_num: Option<i64>,
+    /// 是否套装（0 否 1 是）
+    pub is_suit: Option<i64>,
+}
+::shop_api::object!(ProductEditV2TaxExemptionSkuInfo { volume, suit_num, is_suit });
+/// 海关申报要素
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductEditV2CustomsReportInfo {
+    /// 条形码
+    pub bar_code: Option<String>,
+    /// 规格型号
+    pub g_model: Option<String>,
+    /// 用途
+    pub usage: Option<String>,
+    /// 品牌
+    pub report_brand_name: Option<String>,
+    /// 品名
+    pub report_name: Option<String>,
+    /// 售卖单位
+    pub unit: Option<String>,
+    /// 法定第二计量单位
+    pub second_measure_unit: Option<String>,
+    /// 法定第一计量单位
+    pub first_measure_unit: Option<String>,
+    /// 法定第二计量数量
+    pub second_measure_qty: Option<f64>,
+    /// 法定第一计量数量
+    pub first_measure_qty: Option<f64>,
+    /// 海关代码
+    pub hs_code: Option<String>,
+}
+::shop_api::object!(
+    ProductEditV2CustomsReportInfo { bar_code, g_model, usage, report_brand_name,
+    report_name, unit, second_measure_unit, first_measure_unit, second_measure_qty,
+    first_measure_qty, hs_code }
+);
+/// sku新参数，建议切到新参数，后续老参数spec_prices废弃
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpecPricesV2 {
+    /// 时效库存
+    pub multi_time_stocks: Option<Vec<::serde_json::Value>>,
+    /// true：表示sku上架 false：表示sku下架
+    pub sku_status: Option<bool>,
+    /// sku分类信息，对应枚举值main_sale_single_product - 主售款（单品）main_sale_multi_product - 主售款（多件装）main_sale_combination - 主售款（组合品）non_main_sale - 非主售款information_description - 信息说明/防拍
+    pub sku_classification_type: Option<String>,
+    /// 组套包信息
+    pub package_sku: Option<Vec<PackageSku>>,
+    /// skuId,支持基于skuId修改sku信息
+    pub sku_id: Option<i64>,
+    /// 黄金加工费，单位：分，nil代表不修改
+    pub gold_process_charge: Option<i64>,
+    /// sku规格信息：规格项规格值
+    pub sell_properties: Vec<ProductEditV2SellProperty>,
+    /// 供货价,单位：分，nil代表不修改，0代表清空
+    pub supply_price: Option<i64>,
+    /// SKU运输信息
+    pub delivery_infos: Option<Vec<AfterSaleDetailDeliveryInfo>>,
+    /// 货品信息，如果传0 0 表示解绑）
+    pub cargo: Option<Cargo>,
+    /// 条码信息
+    pub barcodes: Option<Vec<String>>,
+    /// SKU维度预售发货延迟时间
+    pub presell_delay: Option<i64>,
+    /// 商品规格值id：懂车帝场景传递
+    pub spec_value_lib_id: Option<i64>,
+    /// 海南免税：Sku 额外信息
+    pub tax_exemption_sku_info: Option<ProductEditV2TaxExemptionSkuInfo>,
+    /// 仓ID -> 库存数量
+    pub stock_num_map: Option<::std::collections::BTreeMap<String, i64>>,
+    /// 库存类型 0-普通库存，1-区域库存，10-阶梯库存
+    pub sku_type: Option<i64>,
+    /// 海关申报要素
+    pub customs_report_info: Option<ProductEditV2CustomsReportInfo>,
+    /// 外部sku_id-string
+    pub outer_sku_id: Option<String>,
+    /// 供应商编码
+    pub supplier_id: Option<String>,
+    /// 阶梯库存数
+    pub step_stock_num: Option<i64>,
+    /// 商家编码
+    pub code: Option<String>,
+    /// 价格
+    pub price: Option<i64>,
+    /// 库存数量
+    pub stock_num: Option<i64>,
+}
+::shop_api::object!(
+    SpecPricesV2 { multi_time_stocks, sku_status, sku_classification_type, package_sku,
+    sku_id, gold_process_charge, sell_properties, supply_price, delivery_infos, cargo,
+    barcodes, presell_delay, spec_value_lib_id, tax_exemption_sku_info, stock_num_map,
+    sku_type, customs_report_info, outer_sku_id, supplier_id, step_stock_num, code,
+    price, stock_num }
+);
+/// sku信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductAddSchemaSku {
+    /// skuID
+    pub sku_id: Option<i64>,
+    /// 外部skuID
+    pub out_sku_id: Option<i64>,
+    /// 外部skuID
+    pub outer_sku_id: Option<String>,
+    /// 外部skuID
+    pub code: Option<String>,
+}
+::shop_api::object!(ProductAddSchemaSku { sku_id, out_sku_id, outer_sku_id, code });
+/// sku锁信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SkuLockInfo {
+    /// sku id
+    pub sku_id: Option<i64>,
+    /// sku锁。1000: 单sku规格锁1001: 单sku价格锁1002: 单sku规格图锁1003: 单sku库存类型锁1004: 单sku库存增加锁1005: 单sku库存减少锁1006: 单sku库存区域仓锁
+    pub sku_locks: Option<Vec<i64>>,
+}
+::shop_api::object!(SkuLockInfo { sku_id, sku_locks });
+/// 商品锁信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductLockInfo {
+    /// 商品锁4: 商品规格锁5: 运费模版锁7: sku价格锁（商品下所有sku价格不能修改）8: 物流信息锁9: 发货方式和时间锁10: 发货方式锁11: 发货时间锁12: 库存类型锁14: 商品标题锁15: 商品描述锁16: 商品白底图锁17: 商品下架操作锁18: 商品库存增加锁（商品下所有sku都不能增加库存）19: 商品库存减少锁（商品下所有sku都不能减少库存）20: 类目锁21: 预售发货模式锁22: 商品主图锁23: 商品编辑操作锁24: 库存区域仓锁25: 商品删除操作锁26: 商品上架操作锁27: 特殊时间延迟发货锁28: 7天无理由权益锁29: 过敏包退权益锁
+    pub product_locks: Option<Vec<i64>>,
+    /// sku锁信息
+    pub sku_lock_infos: Option<Vec<SkuLockInfo>>,
+    /// 商品ID
+    pub product_id: Option<i64>,
+}
+::shop_api::object!(ProductLockInfo { product_locks, sku_lock_infos, product_id });
+/// 必要图文
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EssentialMaterialInfo {
+    /// 无
+    pub material_source: Option<String>,
+    /// 无
+    pub material_component_id: Option<i64>,
+    /// 无
+    pub code: Option<i64>,
+    /// 无
+    pub url: Option<String>,
+}
+::shop_api::object!(
+    EssentialMaterialInfo { material_source, material_component_id, code, url }
+);
+/// 必要图文
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DiagnoseEssentialMaterial {
+    /// 必要图文
+    pub essential_material_info_list: Option<Vec<EssentialMaterialInfo>>,
+}
+::shop_api::object!(DiagnoseEssentialMaterial { essential_material_info_list });
+/// 无
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RecommendTagInfo {
+    /// hot normal
+    pub tag_type: Option<String>,
+    /// 推荐词内容
+    pub name: Option<String>,
+}
+::shop_api::object!(RecommendTagInfo { tag_type, name });
+/// 推荐值
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DiagnoseRecommend {
+    /// 字段key
+    pub name: Option<String>,
+    /// key=属性id, value=推荐属性值
+    pub prop_map: Option<
+        ::std::collections::BTreeMap<String, Vec<ProductFormatNewItem>>,
+    >,
+    /// 无
+    pub suggest_seo_title_words: Option<Vec<String>>,
+    /// 无
+    pub recommend_tag_info_list: Option<Vec<RecommendTagInfo>>,
+    /// 无
+    pub ai_suggest_prop: Option<Vec<SalePropertiesItem>>,
+}
+::shop_api::object!(
+    DiagnoseRecommend { name, prop_map, suggest_seo_title_words, recommend_tag_info_list,
+    ai_suggest_prop }
+);
+/// 问题扩展信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProblemBizExtra {
+    /// 存放填错属性项对应的文案，key为属性ID
+    pub conflict_props_docs_map: Option<::std::collections::BTreeMap<String, String>>,
+    /// 重复铺货商品
+    pub similar_product_list: Option<Vec<i64>>,
+    /// 标题错别字
+    pub title_typo: Option<String>,
+}
+::shop_api::object!(
+    ProblemBizExtra { conflict_props_docs_map, similar_product_list, title_typo }
+);
+/// 指标效果
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OptimizationInfo {
+    /// 无
+    pub default_event_type: Option<Vec<String>>,
+    /// 无
+    pub optimization_key: Option<String>,
+    /// 无
+    pub optimization_name: Option<String>,
+    /// 无
+    pub optimization_status: Option<String>,
+    /// 无
+    pub unavailable_reason: Option<String>,
+    /// 无
+    pub default_index_value: Option<Vec<String>>,
+}
+::shop_api::object!(
+    OptimizationInfo { default_event_type, optimization_key, optimization_name,
+    optimization_status, unavailable_reason, default_index_value }
+);
+/// 收益指标
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ItemRcmdEffect {
+    /// 同行使用率
+    pub peer_usage_rate: Option<String>,
+    /// 提升比例上限
+    pub improve_value_upper_bound: Option<String>,
+    /// 提升比例下限
+    pub improve_value_lower_bound: Option<String>,
+    /// 指标描述
+    pub effct_desc: Option<String>,
+    /// 指标效果
+    pub optimization_info: Option<OptimizationInfo>,
+}
+::shop_api::object!(
+    ItemRcmdEffect { peer_usage_rate, improve_value_upper_bound,
+    improve_value_lower_bound, effct_desc, optimization_info }
+);
+/// 字段问题
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FieldProblem {
+    /// 问题类型
+    pub problem_type: Option<i64>,
+    /// 字段key
+    pub field_key: Option<String>,
+    /// problem对应的tab类型
+    pub tab_optimization_type: Option<String>,
+    /// 诊断问题示例详情
+    pub detail_link: Option<String>,
+    /// 诊断问题定位
+    pub problem_position: Option<Vec<String>>,
+    /// 是否合规问题
+    pub is_fatal: Option<bool>,
+    /// 该诊断项是否是信息空缺导致的
+    pub is_empty_type: Option<bool>,
+    /// 是否支持app展示
+    pub is_app_support: Option<bool>,
+    /// 问题得分
+    pub problem_score: Option<f64>,
+    /// 问题名
+    pub problem_name: Option<String>,
+    /// 是否支持豁免
+    pub is_support_exemption: Option<bool>,
+    /// 问题分类
+    pub problem_category: Option<String>,
+    /// 商品前端展示问题
+    pub problem_simple_name: Option<String>,
+    /// 诊断问题简介
+    pub problem_desc: Option<String>,
+    /// 优化类型
+    pub optimization_type: Option<i64>,
+    /// 问题扩展信息
+    pub problem_biz_extra: Option<ProblemBizExtra>,
+    /// 是否是计分项
+    pub is_quality_score: Option<bool>,
+    /// 问题类型2024: 缺失模特上身效果图,请补充2025: 缺失商品平铺展示,请补充2026: 缺失商品局部/细节图展示,请补充488: 主图存在不良暗示问题1005: 商品无达人测评1002: 商品有山寨侵权风险1003: 商品品牌命中平台禁售管控604: 主图属于低质手机拍摄图606: 主图文字不规范602: 主图售卖主体缺失605: 主图存在压缩等问题603: 主图存在诱导点击嫌疑601: 主图含明显边框431: 缺少3:4主图455: 商品缺少规格图20001: 规格图重复425: 商品缺少主图视频或主图视频质量不合格703: 商品缺少讲解回放2011: 商品详情页缺少规格/尺寸2007…
+    pub problem_key: Option<i64>,
+    /// 有问题的属性id
+    pub prop_ids: Option<Vec<i64>>,
+    /// 多值时的位置
+    pub index: Option<i64>,
+    /// 是否拦截发布
+    pub is_block: Option<bool>,
+    /// 是否基础分
+    pub is_base_score: Option<bool>,
+    /// 问题项所属二级优化类型
+    pub second_optimization_type: Option<String>,
+    /// 是否已忽略
+    pub is_ignored: Option<bool>,
+    /// 诊断项对应的问题域 如主图、白底图
+    pub diagnose_target: Option<String>,
+    /// 诊断的字段类型：主图、标题、属性、短标题、主图视频、讲解回放、达人秀
+    pub field_name: Option<String>,
+    /// 建议
+    pub suggestion: Option<String>,
+    /// 收益指标
+    pub item_rcmd_effect: Option<ItemRcmdEffect>,
+    /// 优化类型一级分类
+    pub optimization_object: Option<String>,
+    /// 优化类型二级分类
+    pub optimization_issue: Option<String>,
+    /// 问题影响描述
+    pub problem_affect_describe: Option<Vec<String>>,
+    /// 问题分类
+    pub jump_link: Option<String>,
+    /// 问题项所属一级优化类型
+    pub first_optimization_type: Option<String>,
+    /// 是否支持忽略预警
+    pub is_support_ignore: Option<bool>,
+}
+::shop_api::object!(
+    FieldProblem { problem_type, field_key, tab_optimization_type, detail_link,
+    problem_position, is_fatal, is_empty_type, is_app_support, problem_score,
+    problem_name, is_support_exemption, problem_category, problem_simple_name,
+    problem_desc, optimization_type, problem_biz_extra, is_quality_score, problem_key,
+    prop_ids, index, is_block, is_base_score, second_optimization_type, is_ignored,
+    diagnose_target, field_name, suggestion, item_rcmd_effect, optimization_object,
+    optimization_issue, problem_affect_describe, jump_link, first_optimization_type,
+    is_support_ignore }
+);
+/// 质量分
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QualityScore {
+    /// 质量分
+    pub score: Option<i64>,
+    /// 等级
+    pub level: Option<String>,
+    /// 质量分版本
+    pub version: Option<String>,
+}
+::shop_api::object!(QualityScore { score, level, version });
+/// 自动整改规则
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AuditAutoRectifyRule {
+    /// true：已授权，false：未授权/拒绝授权
+    pub is_grant: Option<bool>,
+    /// 未授权原因，1：商家不支持该功能，2:未确定：用户不知道此功能，3:待定:用户知道此功能，但未作出是否授权的决定，4:拒绝授权
+    pub ungranted_reason: Option<i64>,
+}
+::shop_api::object!(AuditAutoRectifyRule { is_grant, ungranted_reason });
+/// 返回校验结果列表
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductLimitResult {
+    /// open店铺发品限制, 1-天级发品限制，2-一级类目在架商品数限制
+    pub limit_type: Option<i64>,
+    /// 是否有限制
+    pub has_limit: Option<bool>,
+    /// 是否命中限制
+    pub hit_limit: Option<bool>,
+    /// 剩余数量
+    pub remain_count: Option<i64>,
+}
+::shop_api::object!(
+    ProductLimitResult { limit_type, has_limit, hit_limit, remain_count }
+);
+/// 商品数据
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductData {
+    /// 商品在店铺中状态: 0-在线；1-下线；2-删除；详见商品状态机：<https://op.jinritemai.com/docs/question-docs/92/2070>
+    pub status: Option<i64>,
+    /// 商品审核状态: 1-未提交；2-待审核；3-审核通过；4-审核未通过；5-封禁；7-审核通过待上架；详见商品状态机：<https://op.jinritemai.com/docs/question-docs/92/2070>
+    pub check_status: Option<i64>,
+    /// 草稿状态；0-无草稿,1-未提审,2-待审核,3-审核通过,4-审核未通过。详见：<https://op.jinritemai.com/docs/question-docs/92/2070>
+    pub draft_status: Option<i64>,
+}
+::shop_api::object!(ProductData { status, check_status, draft_status });
+/// 线索列表
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductIsvScanClueData {
+    /// 线索ID
+    pub clue_id: Option<i64>,
+    /// 线索名
+    pub clue_name: Option<String>,
+    /// 线索图片URL
+    pub pic_url: Option<String>,
+    /// 一级类目ID
+    pub first_cid: Option<i64>,
+    /// 一级类目名
+    pub first_name: Option<String>,
+    /// 二级类目ID
+    pub second_cid: Option<i64>,
+    /// 二级类目名
+    pub second_name: Option<String>,
+    /// 品牌ID
+    pub brand_id: Option<i64>,
+    /// 品牌名-中文
+    pub brand_name_cn: Option<String>,
+    /// 品牌名-英文
+    pub brand_name_en: Option<String>,
+    /// 建议售价最小值, 单位 分
+    pub price_min: Option<i64>,
+    /// 建议售价最大值, 单位 分
+    pub price_max: Option<i64>,
+    /// 搜索热度-根据搜索人数进行指数化处理，热度越高代表搜索人数越多
+    pub search_heat: Option<i64>,
+    /// 需供比-根据近30天的用户搜索量 / 商品数量进行指数化处理，需供比越大代表当前商机潜力越大（供不应求）
+    pub demand_and_supply_rate: Option<f64>,
+    /// 三级类目ID
+    pub third_cid: Option<i64>,
+    /// 三级类目名
+    pub third_name: Option<String>,
+    /// 四级类目ID
+    pub fourth_cid: Option<i64>,
+    /// 四级类目名
+    pub fourth_name: Option<String>,
+    /// 线索名的分词列表-底层是搜索审核打分的分词规则
+    pub query_name_cut_list: Option<Vec<String>>,
+}
+::shop_api::object!(
+    ProductIsvScanClueData { clue_id, clue_name, pic_url, first_cid, first_name,
+    second_cid, second_name, brand_id, brand_name_cn, brand_name_en, price_min,
+    price_max, search_heat, demand_and_supply_rate, third_cid, third_name, fourth_cid,
+    fourth_name, query_name_cut_list }
+);
+/// 尺码结构及详细数据
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ComponentTemplate {
+    /// 模板类型: size_info(尺码表)
+    pub template_type: Option<String>,
+    /// 指定模板类型: clothing、undies、shoes、children_clothing
+    pub template_sub_type: Option<String>,
+    /// 模板名称
+    pub template_name: Option<String>,
+    /// 商品组件编辑器源数据 json
+    pub component_front_data: Option<String>,
+    /// 商品组件数据 json
+    pub component_data: Option<String>,
+    /// 是否可共享
+    pub shareable: Option<bool>,
+}
+::shop_api::object!(
+    ComponentTemplate { template_type, template_sub_type, template_name,
+    component_front_data, component_data, shareable }
+);
+/// 属性实体
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductFormatNew {
+    /// 属性值id
+    pub value: Option<i64>,
+    /// 属性值名称
+    pub name: Option<String>,
+    /// 是否为商家自定义属性值，1为是，0为不是，默认为0
+    pub diy_type: Option<i64>,
+}
+::shop_api::object!(ProductFormatNew { value, name, diy_type });
+/// 主图信息，主图1：1和主图3：4
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductMainPic {
+    /// 图片url
+    pub url: Option<String>,
+    /// 图片类型
+    pub kind: Option<i64>,
+    /// 图片id
+    pub pic_id: Option<i64>,
+}
+::shop_api::object!(ProductMainPic { url, kind = "type", pic_id });
+/// 商品素材信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductMaterialMap {
+    /// 素材类型
+    pub media_type: Option<i64>,
+    /// 素材图片url
+    pub urls: Option<Vec<String>>,
+    /// 视频id
+    pub resource_ids: Option<Vec<String>>,
+    /// 素材ID
+    pub material_id: Option<i64>,
+}
+::shop_api::object!(ProductMaterialMap { media_type, urls, resource_ids, material_id });
+/// 度量衡值组
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDiagnoseCheckValue {
+    /// 前缀：如日用
+    pub prefix: Option<String>,
+    /// 模块ID
+    pub module_id: Option<i64>,
+    /// 值：如10
+    pub value: Option<String>,
+    /// 单位ID
+    pub unit_id: Option<i64>,
+    /// 单位名称：如抽
+    pub unit_name: Option<String>,
+    /// 后缀：如*
+    pub suffix: Option<String>,
+}
+::shop_api::object!(
+    ProductDiagnoseCheckValue { prefix, module_id, value, unit_id, unit_name, suffix }
+);
+/// 度量衡信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDiagnoseCheckMeasureInfo {
+    /// 标准化的公式模板ID
+    pub template_id: Option<i64>,
+    /// 度量衡值组
+    pub values: Option<Vec<ProductDiagnoseCheckValue>>,
+}
+::shop_api::object!(ProductDiagnoseCheckMeasureInfo { template_id, values });
+/// 销售属性
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDiagnoseCheckSellProperty {
+    /// 销售属性项名称
+    pub property_name: Option<String>,
+    /// 销售属性值名字
+    pub value_name: Option<String>,
+    /// 度量衡信息
+    pub measure_info: Option<ProductDiagnoseCheckMeasureInfo>,
+}
+::shop_api::object!(
+    ProductDiagnoseCheckSellProperty { property_name, value_name, measure_info }
+);
+/// 商品sku
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDiagnoseCheckSku {
+    /// 价格
+    pub price: Option<i64>,
+    /// sku名称用属性项和属性值拼接组成，格式：规格项1:规格值1;规格项2:规格值2;
+    pub name: Option<String>,
+    /// 库存
+    pub stock: Option<i64>,
+    /// 规格图片
+    pub image_url: Option<String>,
+    /// skuid
+    pub sku_id: Option<i64>,
+    /// 规格id列表
+    pub spec_detail_ids: Option<Vec<String>>,
+    /// sku分类
+    pub sku_classification_type: Option<String>,
+    /// 销售属性
+    pub sell_properties: Option<Vec<ProductDiagnoseCheckSellProperty>>,
+}
+::shop_api::object!(
+    ProductDiagnoseCheckSku { price, name, stock, image_url, sku_id, spec_detail_ids,
+    sku_classification_type, sell_properties }
+);
 /// Webhook event `product_change` (400): A product changed: created, saved, audited, deleted, banned, listed or delisted (`product_change`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/60/686)
@@ -1715,6 +2481,68 @@ pub struct ProductDetailResponse {
     pub update_time: Option<String>,
     /// Extra information such as qualifications.
     pub extra: Option<String>,
+    /// 多账号充值账号模板
+    pub account_template_id: Option<String>,
+    /// 可预约发货天数
+    pub appoint_delivery_day: Option<i64>,
+    /// 【已废弃】品牌id，推荐使用standard_brand_id字段，通过【/brand/list】获取，无品牌id商品返回默认值：596120136；
+    pub brand_id: Option<i64>,
+    /// 汽车vin码
+    pub car_vin_code: Option<String>,
+    /// 海南免税，海关限购分类编码，仅海淘商品有值返回。
+    pub cdf_category: Option<String>,
+    /// 特殊日期延迟发货规则
+    pub delay_rule: Option<ProductDetailDelayRule>,
+    /// 承诺发货时间，单位是天; 不传则默认为2天，当presell_type为0或2均只支持传入2；当presell_type为1时支持可选值为: 2、3、5、7、10、15；
+    pub delivery_method: Option<i64>,
+    /// 【已废弃】无业务意义
+    pub is_create: Option<i64>,
+    /// 跨境物流信息（仅海淘商品返回）
+    pub logistics_info: Option<ProductDetailLogisticsInfo>,
+    /// 3:4长图url(仅素材中心url有效)
+    pub long_pic_url: Option<String>,
+    /// 主图视频ID
+    pub material_video_id: Option<String>,
+    /// 【已废弃】手机号
+    pub mobile: Option<String>,
+    /// 系统推荐的标题前缀
+    pub name_prefix: Option<String>,
+    /// 生活娱乐充值模式
+    pub need_recharge_mode: Option<bool>,
+    /// 【已废弃】open应用id
+    pub open_user_id: Option<i64>,
+    /// 【已废弃】支持的支付方式：0货到付款 1在线支付 2两者都支持
+    pub pay_type: Option<i64>,
+    /// 卡券信息
+    pub poi_resource: Option<ProductDetailPoiResource>,
+    /// 预售发货方式配置 0-预售结束后xx天发货; 1-支付完成后xx天发货
+    pub presell_delivery_type: Option<i64>,
+    /// 商品价格是否含税
+    pub price_has_tax: Option<i64>,
+    /// 【即将废弃】推荐使用product_format_new；属性名称|属性值 之间用|分隔, 多组之间用^分开
+    pub product_format: Option<String>,
+    /// 前置质检相关（特定二手商家、特定二手类目使用）
+    pub quality_inspection_info: Option<ProductDetailQualityInspectionInfo>,
+    /// 【已废弃】商家推荐语
+    pub recommend_remark: Option<String>,
+    /// 参考价，单位分
+    pub reference_price: Option<i64>,
+    /// 参考价凭证
+    pub reference_price_certificate: Option<ProductDetailReferencePriceCertificate>,
+    /// 销售渠道类型，包括纯电商（onlineOnly）、专柜同款（sameAsOffline），云零售商家（<https://fxg.jinritemai.com/ffa/merchant-growth/cloud-retail>）可以设置
+    pub sale_channel_type: Option<String>,
+    /// 限售模板ID
+    pub sale_limit_id: Option<i64>,
+    /// 售卖方式;0:全渠道手售卖,1:仅指定直播间售卖
+    pub sell_channel: Option<Vec<i64>>,
+    /// 尺码模板ID
+    pub size_info_template_id: Option<i64>,
+    /// 审核通过后上架售卖时间配置：0-立即上架售卖 1-放入仓库
+    pub start_sale_type: Option<i64>,
+    /// 单位价格信息
+    pub unit_price_info: Option<ProductDetailUnitPriceInfo>,
+    /// 白底图url(仅素材中心url有效)
+    pub white_back_ground_pic_url: Option<String>,
 }
 ::shop_api::object!(
     ProductDetailResponse { product_id, product_id_str, out_product_id, outer_product_id,
@@ -1724,7 +2552,14 @@ pub struct ProductDetailResponse {
     presell_end_time, delivery_delay_day, reduce_type, freight_id, weight_value,
     weight_unit, maximum_per_order, limit_per_buyer, minimum_per_order,
     product_format_new, after_sale_service, quality_list, pickup_method, store_id,
-    main_product_id, is_sub_product, create_time, update_time, extra }
+    main_product_id, is_sub_product, create_time, update_time, extra,
+    account_template_id, appoint_delivery_day, brand_id, car_vin_code, cdf_category,
+    delay_rule, delivery_method, is_create, logistics_info, long_pic_url,
+    material_video_id, mobile, name_prefix, need_recharge_mode, open_user_id, pay_type,
+    poi_resource, presell_delivery_type, price_has_tax, product_format,
+    quality_inspection_info, recommend_remark, reference_price,
+    reference_price_certificate, sale_channel_type, sale_limit_id, sell_channel,
+    size_info_template_id, start_sale_type, unit_price_info, white_back_ground_pic_url }
 );
 impl ::shop_api::runtime::ApiRequest for ProductDetailRequest {
     ::shop_api::endpoint!(
@@ -1772,7 +2607,7 @@ pub struct ProductAddV2Request {
     pub spec_name: Option<String>,
     /// Pictures of the main attribute's values, comma separated.
     pub spec_pic: Option<String>,
-    /// Category properties from /product/getCatePropertyV2, JSON: {"property_id":[{"value":v,"name":"n","diy_type":0}]}.
+    /// Category properties from /product/getCatePropertyV2, JSON: {"property_id":\[{"value":v,"name":"n","diy_type":0}\]}.
     pub product_format_new: Option<String>,
     /// Brand ID from /brand/list; 596120136 when the product has no brand.
     pub standard_brand_id: Option<i64>,
@@ -2067,6 +2902,38 @@ pub struct ProductEditV2Request {
     pub unit_price_info: Option<UnitPriceInfo>,
     /// 前置质检相关（特定二手商家、特定二手类目使用）
     pub quality_inspection_info: Option<QualityInspectionInfo>,
+    /// 售后服务新结构（老的after_sale_service中的字段后续会慢慢迁移到这里）
+    pub after_sale_service_v2: Option<AfterSaleServiceV2>,
+    /// 商品定制属性。适用于到家商品场景
+    pub custom_property: Option<::serde_json::Value>,
+    /// 商品维度默认处理时长
+    pub default_process_time: Option<DefaultProcessTime>,
+    /// 是否修改为自动充值商品
+    pub is_auto_charge: Option<bool>,
+    /// 是否支持c2b小程序（特定c2b定制商家使用，请使用/product/getProductUpdateRule接口获取是否支持）
+    pub is_c2b_switch_on: Option<bool>,
+    /// 测评模块是否打开
+    pub is_evaluate_opened: Option<bool>,
+    /// 支持c2b定制时的小程序id（特定c2b定制商家使用，请使用/product/getProductUpdateRule接口获取是否支持）
+    pub micro_app_id: Option<String>,
+    /// 通过/product/getRecommendName接口推荐的商品标题后缀（注意系统根据类目属性生成后缀字符串时，前面可能有一个空格）
+    pub name_suffix: Option<String>,
+    /// 跨境物流信息
+    pub open_logistics_info: Option<::serde_json::Value>,
+    /// 预测记录id，类目预测记录key=category_recommend_id
+    pub recommend_ids: Option<::std::collections::BTreeMap<String, String>>,
+    /// 导购短标题，短标题可用于物流打单及商品搜索场景，说明详见：<https://school.jinritemai.com/doudian/web/article/aHUW2MCvHqF3?from=shop_article>
+    pub short_product_name: Option<String>,
+    /// 虚拟商品设置是否订单展示核销去使用
+    pub show_checkout_entry: Option<bool>,
+    /// 规格模版详细信息
+    pub spec_info: Option<SpecInfo>,
+    /// sku新参数，建议切到新参数，后续老参数spec_prices废弃
+    pub spec_prices_v2: Option<Vec<SpecPricesV2>>,
+    /// 是否勾选使用品牌名, 注意勾选时需要接入/product/getRecommendName接口
+    pub use_brand_name: Option<bool>,
+    /// true:主动设置库存类型（仅对区域库存生效，普通库存、阶梯库存不受此字段影响）
+    pub with_sku_type: Option<bool>,
 }
 ::shop_api::object!(
     ProductEditV2Request { product_id, commit, outer_product_id, out_product_id,
@@ -2083,7 +2950,10 @@ pub struct ProductEditV2Request {
     car_vin_code, need_recharge_mode, account_template_id, sell_channel, delay_rule,
     size_info_template_id, substitute_goods_url, sale_channel_type, sale_limit_id,
     reference_price, reference_price_certificate, main_image_three_to_four,
-    unit_price_info, quality_inspection_info }
+    unit_price_info, quality_inspection_info, after_sale_service_v2, custom_property,
+    default_process_time, is_auto_charge, is_c2b_switch_on, is_evaluate_opened,
+    micro_app_id, name_suffix, open_logistics_info, recommend_ids, short_product_name,
+    show_checkout_entry, spec_info, spec_prices_v2, use_brand_name, with_sku_type }
 );
 /// Response data of `product.editV2` ([`ProductEditV2Request`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/250)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2107,8 +2977,12 @@ pub struct ProductDelRequest {
     pub out_product_id: Option<i64>,
     /// Delete permanently.
     pub delete_forever: Option<bool>,
+    /// 门店ID，不建议小时达一期用，即时零售单店版，无需使用
+    pub store_id: Option<i64>,
 }
-::shop_api::object!(ProductDelRequest { product_id, out_product_id, delete_forever });
+::shop_api::object!(
+    ProductDelRequest { product_id, out_product_id, delete_forever, store_id }
+);
 /// Response data of `product.del` ([`ProductDelRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/61)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDelResponse {}
@@ -2288,7 +3162,7 @@ pub struct ProductAddCbProductRequest {
     pub limit_per_buyer: Option<i64>,
     /// Minimum number of items per user per order
     pub minimum_per_order: Option<i64>,
-    /// Obtain via /product/getCatePropertyV2. Format: {"property_id":[{"value":value,"name":"property_name","diy_type":0}]}; name is a string, value and diy_type are numbers
+    /// Obtain via /product/getCatePropertyV2. Format: {"property_id":\[{"value":value,"name":"property_name","diy_type":0}\]}; name is a string, value and diy_type are numbers
     pub product_format_new: Option<String>,
     /// spu_id
     pub spu_id: Option<i64>,
@@ -2564,7 +3438,7 @@ pub struct ProductEditCbProductRequest {
     pub limit_per_buyer: Option<i64>,
     /// Minimum number of items per user per order
     pub minimum_per_order: Option<i64>,
-    /// Obtain via /product/getCatePropertyV2. Format: {"property_id":[{"value":value,"name":"property_name","diy_type":0}]}; name is a string, value and diy_type are numbers
+    /// Obtain via /product/getCatePropertyV2. Format: {"property_id":\[{"value":value,"name":"property_name","diy_type":0}\]}; name is a string, value and diy_type are numbers
     pub product_format_new: Option<String>,
     /// SPU ID
     pub spu_id: Option<i64>,
@@ -2965,8 +3839,12 @@ impl ::shop_api::runtime::ApiRequest for ProductQualityTaskRequest {
 pub struct ProductSetOfflineRequest {
     /// Product ID
     pub product_id: Option<i64>,
+    /// 推荐使用，外部商家编码，支持字符串。
+    pub outer_product_id: Option<String>,
+    /// 小时达二期店铺场景才可以传，小时达二期场景可以通过传入主品id+门店id对该门店下的子品进行操作
+    pub store_id: Option<i64>,
 }
-::shop_api::object!(ProductSetOfflineRequest { product_id });
+::shop_api::object!(ProductSetOfflineRequest { product_id, outer_product_id, store_id });
 /// Response data of `product.setOffline` ([`ProductSetOfflineRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/252)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSetOfflineResponse {}
@@ -3085,18 +3963,18 @@ impl ::shop_api::runtime::ApiRequest for ProductAddChannelProductRequest {
 /// Request of `product.addSchema` (`POST /product/addSchema`): Create a product from a category schema (model). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductAddSchemaRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub commit: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub token: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub model: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub product_id: Option<::serde_json::Value>,
+    /// 是否提审
+    pub commit: Option<bool>,
+    /// 商品发布提交token
+    pub token: Option<String>,
+    /// schema数据、json协议
+    pub model: Option<String>,
+    /// 1
+    pub product_id: Option<i64>,
     /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
     pub recruit_info: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub recommend_ids: Option<::serde_json::Value>,
+    /// 预测记录id，类目预测记录key=category_recommend_id
+    pub recommend_ids: Option<::std::collections::BTreeMap<String, String>>,
 }
 ::shop_api::object!(
     ProductAddSchemaRequest { commit, token, model, product_id, recruit_info,
@@ -3104,42 +3982,50 @@ pub struct ProductAddSchemaRequest {
 );
 /// Response data of `product.addSchema` ([`ProductAddSchemaRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ProductAddSchemaResponse {}
-::shop_api::object!(ProductAddSchemaResponse {});
+pub struct ProductAddSchemaResponse {
+    /// 商品ID
+    pub product_id: Option<i64>,
+    /// sku信息
+    pub sku: Option<Vec<ProductAddSchemaSku>>,
+}
+::shop_api::object!(ProductAddSchemaResponse { product_id, sku });
 impl ::shop_api::runtime::ApiRequest for ProductAddSchemaRequest {
     ::shop_api::endpoint!(
         ProductAddSchemaResponse, super::super::Doudian, "doudian" "product"
         "product.addSchema" Post "/product/addSchema"
         "Create a product from a category schema (model)."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `product.applyMainPicVideo` (`POST /product/applyMainPicVideo`): Apply a material video as a product's main-picture video. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductApplyMainPicVideoRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub product_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub material_video_id: Option<::serde_json::Value>,
+    /// 商品ID
+    pub product_id: Option<i64>,
+    /// 主图视频vid，可以先通过<https://op.jinritemai.com/docs/api-docs/69/1617接口上传视频>，获取审核通过的视频素材ID进行传入
+    pub material_video_id: Option<String>,
 }
 ::shop_api::object!(ProductApplyMainPicVideoRequest { product_id, material_video_id });
 /// Response data of `product.applyMainPicVideo` ([`ProductApplyMainPicVideoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ProductApplyMainPicVideoResponse {}
-::shop_api::object!(ProductApplyMainPicVideoResponse {});
+pub struct ProductApplyMainPicVideoResponse {
+    /// 库中素材ID
+    pub material_id: Option<i64>,
+}
+::shop_api::object!(ProductApplyMainPicVideoResponse { material_id });
 impl ::shop_api::runtime::ApiRequest for ProductApplyMainPicVideoRequest {
     ::shop_api::endpoint!(
         ProductApplyMainPicVideoResponse, super::super::Doudian, "doudian" "product"
         "product.applyMainPicVideo" Post "/product/applyMainPicVideo"
         "Apply a material video as a product's main-picture video."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `product.auditAutoRectifyGrant` (`POST /product/auditAutoRectifyGrant`): Grant or revoke automatic rectification after audit. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductAuditAutoRectifyGrantRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub operate: Option<::serde_json::Value>,
+    /// 1、同意授权；2、拒绝授权；3、待定（代表先不做决策）
+    pub operate: Option<i64>,
 }
 ::shop_api::object!(ProductAuditAutoRectifyGrantRequest { operate });
 /// Response data of `product.auditAutoRectifyGrant` ([`ProductAuditAutoRectifyGrantRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
@@ -3179,20 +4065,23 @@ impl ::shop_api::runtime::ApiRequest for ProductBatchCreatePrettifyPicRequest {
 /// Request of `product.batchGetProductLocks` (`POST /product/batchGetProductLocks`): Read the locks of products in a batch. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductBatchGetProductLocksRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub product_ids: Option<::serde_json::Value>,
+    /// 商品ID数组
+    pub product_ids: Option<Vec<i64>>,
 }
 ::shop_api::object!(ProductBatchGetProductLocksRequest { product_ids });
 /// Response data of `product.batchGetProductLocks` ([`ProductBatchGetProductLocksRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ProductBatchGetProductLocksResponse {}
-::shop_api::object!(ProductBatchGetProductLocksResponse {});
+pub struct ProductBatchGetProductLocksResponse {
+    /// 商品锁信息
+    pub product_lock_infos: Option<Vec<ProductLockInfo>>,
+}
+::shop_api::object!(ProductBatchGetProductLocksResponse { product_lock_infos });
 impl ::shop_api::runtime::ApiRequest for ProductBatchGetProductLocksRequest {
     ::shop_api::endpoint!(
         ProductBatchGetProductLocksResponse, super::super::Doudian, "doudian" "product"
         "product.batchGetProductLocks" Post "/product/batchGetProductLocks"
         "Read the locks of products in a batch."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `product.cancelAudit` (`POST /product/cancelAudit`): 取消正在审核中的商品 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
@@ -3237,85 +4126,92 @@ impl ::shop_api::runtime::ApiRequest for ProductDatchDelComponentTemplateRequest
 /// Request of `product.delProductMainPicVideo` (`POST /product/delProductMainPicVideo`): Remove a product's main-picture video. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDelProductMainPicVideoRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub product_id: Option<::serde_json::Value>,
+    /// 商品id
+    pub product_id: Option<i64>,
 }
 ::shop_api::object!(ProductDelProductMainPicVideoRequest { product_id });
 /// Response data of `product.delProductMainPicVideo` ([`ProductDelProductMainPicVideoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ProductDelProductMainPicVideoResponse {}
-::shop_api::object!(ProductDelProductMainPicVideoResponse {});
+pub struct ProductDelProductMainPicVideoResponse {
+    /// 删除的素材id
+    pub material_id: Option<i64>,
+}
+::shop_api::object!(ProductDelProductMainPicVideoResponse { material_id });
 impl ::shop_api::runtime::ApiRequest for ProductDelProductMainPicVideoRequest {
     ::shop_api::endpoint!(
         ProductDelProductMainPicVideoResponse, super::super::Doudian, "doudian" "product"
         "product.delProductMainPicVideo" Post "/product/delProductMainPicVideo"
         "Remove a product's main-picture video."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `product.diagnoseCheck` (`POST /product/diagnoseCheck`): Check a product draft against the quality diagnosis rules. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDiagnoseCheckRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub product_format_new: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub short_product_name: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub spec_name: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub spec_value: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub sku_list: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub quality_score_version: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub product_main_pic: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub poi_use_condition: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub size_info_template_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub props: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub biz_kind: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub desc_text: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub risk_prop: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub product_type: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub category: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub pic: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub product_material_map: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub product_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub product_name: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub product_biz: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub is_template_opened: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub poi_notification: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub check_type: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub brand_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub desc_pic: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub cross_border: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub brand_related_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub component_template: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub recommend_remark: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub only_base_score: Option<::serde_json::Value>,
+    /// 属性实体
+    pub product_format_new: Option<
+        ::std::collections::BTreeMap<String, Vec<ProductFormatNew>>,
+    >,
+    /// 短标题
+    pub short_product_name: Option<String>,
+    /// 规格名
+    pub spec_name: Option<String>,
+    /// 规格词
+    pub spec_value: Option<String>,
+    /// 商品sku
+    pub sku_list: Option<Vec<ProductDiagnoseCheckSku>>,
+    /// 质量分
+    pub quality_score_version: Option<String>,
+    /// 主图信息，主图1：1和主图3：4
+    pub product_main_pic: Option<Vec<ProductMainPic>>,
+    /// 卡券使用条件
+    pub poi_use_condition: Option<String>,
+    /// 尺码模板id
+    pub size_info_template_id: Option<i64>,
+    /// 属性
+    pub props: Option<::std::collections::BTreeMap<String, String>>,
+    /// 0:普通商品，1:教育类商品 2:跨境商品
+    pub biz_kind: Option<i64>,
+    /// 详情文字
+    pub desc_text: Option<String>,
+    /// 高危词判断
+    pub risk_prop: Option<String>,
+    /// 商品类型
+    pub product_type: Option<i64>,
+    /// 叶子类目ID
+    pub category: Option<i64>,
+    /// 主图
+    pub pic: Option<Vec<String>>,
+    /// 商品素材信息
+    pub product_material_map: Option<
+        ::std::collections::BTreeMap<String, ProductMaterialMap>,
+    >,
+    /// 商品id
+    pub product_id: Option<i64>,
+    /// 商品名称
+    pub product_name: Option<String>,
+    /// 业务类型
+    pub product_biz: Option<i64>,
+    /// 尺码模板开关
+    pub is_template_opened: Option<bool>,
+    /// 商品卡券领取
+    pub poi_notification: Option<String>,
+    /// 场景 1发布 2诊断
+    pub check_type: Option<i64>,
+    /// 品牌ID
+    pub brand_id: Option<String>,
+    /// 详情图
+    pub desc_pic: Option<Vec<String>>,
+    /// 是否跨境 0 否 1 是
+    pub cross_border: Option<i64>,
+    /// 品牌关联ID
+    pub brand_related_id: Option<String>,
+    /// 尺码结构及详细数据
+    pub component_template: Option<ComponentTemplate>,
+    /// 商品推荐语
+    pub recommend_remark: Option<String>,
+    /// 是否仅需要基础分相关诊断项
+    pub only_base_score: Option<i64>,
 }
 ::shop_api::object!(
     ProductDiagnoseCheckRequest { product_format_new, short_product_name, spec_name,
@@ -3327,29 +4223,45 @@ pub struct ProductDiagnoseCheckRequest {
 );
 /// Response data of `product.diagnoseCheck` ([`ProductDiagnoseCheckRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ProductDiagnoseCheckResponse {}
-::shop_api::object!(ProductDiagnoseCheckResponse {});
+pub struct ProductDiagnoseCheckResponse {
+    /// 基础分
+    pub base_score: Option<i64>,
+    /// 必要图文
+    pub diagnose_essential_material: Option<DiagnoseEssentialMaterial>,
+    /// 推荐值
+    pub diagnose_recommend: Option<DiagnoseRecommend>,
+    /// 字段问题
+    pub field_problem: Option<Vec<FieldProblem>>,
+    /// 质量分
+    pub quality_score: Option<QualityScore>,
+    /// 质量分是否计算中
+    pub quality_score_calculating: Option<bool>,
+}
+::shop_api::object!(
+    ProductDiagnoseCheckResponse { base_score, diagnose_essential_material,
+    diagnose_recommend, field_problem, quality_score, quality_score_calculating }
+);
 impl ::shop_api::runtime::ApiRequest for ProductDiagnoseCheckRequest {
     ::shop_api::endpoint!(
         ProductDiagnoseCheckResponse, super::super::Doudian, "doudian" "product"
         "product.diagnoseCheck" Post "/product/diagnoseCheck"
         "Check a product draft against the quality diagnosis rules."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `product.editSchema` (`POST /product/editSchema`): Edit a product with a category schema (model). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductEditSchemaRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub product_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub commit: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub token: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub model: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub recommend_ids: Option<::serde_json::Value>,
+    /// 商品ID
+    pub product_id: Option<i64>,
+    /// 是否提审 true提审、false保存草稿
+    pub commit: Option<bool>,
+    /// 商品发布token
+    pub token: Option<String>,
+    /// schema数据
+    pub model: Option<String>,
+    /// 预测记录id，类目预测记录key=category_recommend_id
+    pub recommend_ids: Option<::std::collections::BTreeMap<String, String>>,
 }
 ::shop_api::object!(
     ProductEditSchemaRequest { product_id, commit, token, model, recommend_ids }
@@ -3423,39 +4335,45 @@ impl ::shop_api::runtime::ApiRequest for ProductGetCategoryPropertyValueRequest 
 /// Request of `product.getProductShopRule` (`POST /product/getProductShopRule`): Read the shop-level product rules. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetProductShopRuleRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub rule_types: Option<::serde_json::Value>,
+    /// 驳回自动整改:audit_auto_rectify
+    pub rule_types: Option<Vec<String>>,
 }
 ::shop_api::object!(ProductGetProductShopRuleRequest { rule_types });
 /// Response data of `product.getProductShopRule` ([`ProductGetProductShopRuleRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ProductGetProductShopRuleResponse {}
-::shop_api::object!(ProductGetProductShopRuleResponse {});
+pub struct ProductGetProductShopRuleResponse {
+    /// 自动整改规则
+    pub audit_auto_rectify_rule: Option<AuditAutoRectifyRule>,
+}
+::shop_api::object!(ProductGetProductShopRuleResponse { audit_auto_rectify_rule });
 impl ::shop_api::runtime::ApiRequest for ProductGetProductShopRuleRequest {
     ::shop_api::endpoint!(
         ProductGetProductShopRuleResponse, super::super::Doudian, "doudian" "product"
         "product.getProductShopRule" Post "/product/getProductShopRule"
         "Read the shop-level product rules." "https://op.jinritemai.com/docs/api-docs/"[]
-        false false[]
+        false true[]
     );
 }
 /// Request of `product.getPublishProductLimit` (`POST /product/getPublishProductLimit`): Read the shop's product publishing limits. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetPublishProductLimitRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub first_category_id: Option<::serde_json::Value>,
+    /// 一级类目id，可选
+    pub first_category_id: Option<i64>,
 }
 ::shop_api::object!(ProductGetPublishProductLimitRequest { first_category_id });
 /// Response data of `product.getPublishProductLimit` ([`ProductGetPublishProductLimitRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ProductGetPublishProductLimitResponse {}
-::shop_api::object!(ProductGetPublishProductLimitResponse {});
+pub struct ProductGetPublishProductLimitResponse {
+    /// 返回校验结果列表
+    pub product_limit_result: Option<Vec<ProductLimitResult>>,
+}
+::shop_api::object!(ProductGetPublishProductLimitResponse { product_limit_result });
 impl ::shop_api::runtime::ApiRequest for ProductGetPublishProductLimitRequest {
     ::shop_api::endpoint!(
         ProductGetPublishProductLimitResponse, super::super::Doudian, "doudian" "product"
         "product.getPublishProductLimit" Post "/product/getPublishProductLimit"
         "Read the shop's product publishing limits."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `product.getRecommendName` (`POST /product/getRecommendName`): 调用该接口前，请先使用【/product/getProductUpdateRule】接口查询类目id响应结果recommend_name_rule.satisfy_prefix是否=true，当类目id为true时，再使用该接口查询类目id的推荐结果，当类目id为false时该接口查询结果会为空。 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
@@ -3477,8 +4395,10 @@ pub struct ProductGetRecommendNameRequest {
     pub third_cid: i64,
     /// 三级类目名，scene为product_name_prefix时必传 Required.
     pub third_cid_name: String,
-    /// 商品类目属性，参考"select_property":{"1687":[{"value":0,"name":"填入品牌名"}],"3320":[{"value":18972,"name":"99新"}]}
-    pub select_property: Option<::serde_json::Value>,
+    /// 商品类目属性，参考"select_property":{"1687":\[{"value":0,"name":"填入品牌名"}\],"3320":\[{"value":18972,"name":"99新"}\]}
+    pub select_property: Option<
+        ::std::collections::BTreeMap<String, Vec<ProductFormatNewItem>>,
+    >,
 }
 ::shop_api::object!(
     ProductGetRecommendNameRequest { scene, category_leaf_id, first_cid, first_cid_name,
@@ -3503,37 +4423,42 @@ impl ::shop_api::runtime::ApiRequest for ProductGetRecommendNameRequest {
 /// Request of `product.getSchema` (`POST /product/getSchema`): Read the publishing schema (model) of a category or product. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetSchemaRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub category_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub product_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub spu_id: Option<::serde_json::Value>,
+    /// 类目Id
+    pub category_id: Option<i64>,
+    /// 商品Id
+    pub product_id: Option<i64>,
+    /// SPU id
+    pub spu_id: Option<i64>,
 }
 ::shop_api::object!(ProductGetSchemaRequest { category_id, product_id, spu_id });
 /// Response data of `product.getSchema` ([`ProductGetSchemaRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ProductGetSchemaResponse {}
-::shop_api::object!(ProductGetSchemaResponse {});
+pub struct ProductGetSchemaResponse {
+    /// schem数据、json格式
+    pub model: Option<String>,
+    /// 商品数据
+    pub product_data: Option<ProductData>,
+}
+::shop_api::object!(ProductGetSchemaResponse { model, product_data });
 impl ::shop_api::runtime::ApiRequest for ProductGetSchemaRequest {
     ::shop_api::endpoint!(
         ProductGetSchemaResponse, super::super::Doudian, "doudian" "product"
         "product.getSchema" Post "/product/getSchema"
         "Read the publishing schema (model) of a category or product."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `product.isv.createProductFromSupplyPlatform` (`POST /product/isv/createProductFromSupplyPlatform`): Create a product from a supply-platform clue (ISV). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductIsvCreateProductFromSupplyPlatformRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub query_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub product_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub origin: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub clue_id: Option<::serde_json::Value>,
+    /// 搜索词id
+    pub query_id: Option<String>,
+    /// 商品id
+    pub product_id: Option<i64>,
+    /// 来源
+    pub origin: Option<i64>,
+    /// 线索id
+    pub clue_id: Option<i64>,
 }
 ::shop_api::object!(
     ProductIsvCreateProductFromSupplyPlatformRequest { query_id, product_id, origin,
@@ -3578,26 +4503,29 @@ impl ::shop_api::runtime::ApiRequest for ProductIsvSaveGoodsSupplyStatusRequest 
 /// Request of `product.isv.scanClue` (`POST /product/isv/scanClue`): Scan the business-opportunity clues (ISV). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductIsvScanClueRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub clue_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub source_channel_code: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub page_size: Option<::serde_json::Value>,
+    /// 线索Id（游标id）
+    pub clue_id: Option<i64>,
+    /// 渠道code，搜索热招：competitive，蓝海：query_none_less，行业趋势：industry_selected，低价：choice_low_price
+    pub source_channel_code: Option<Vec<String>>,
+    /// 限制200
+    pub page_size: Option<i64>,
 }
 ::shop_api::object!(
     ProductIsvScanClueRequest { clue_id, source_channel_code, page_size }
 );
 /// Response data of `product.isv.scanClue` ([`ProductIsvScanClueRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ProductIsvScanClueResponse {}
-::shop_api::object!(ProductIsvScanClueResponse {});
+pub struct ProductIsvScanClueResponse {
+    /// 线索列表
+    pub data: Option<Vec<ProductIsvScanClueData>>,
+}
+::shop_api::object!(ProductIsvScanClueResponse { data });
 impl ::shop_api::runtime::ApiRequest for ProductIsvScanClueRequest {
     ::shop_api::endpoint!(
         ProductIsvScanClueResponse, super::super::Doudian, "doudian" "product"
         "product.isv.scanClue" Post "/product/isv/scanClue"
         "Scan the business-opportunity clues (ISV)."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `product.launchProduct` (`POST /product/launchProduct`): Launch (publish) a product. — [official documentation](https://op.jinritemai.com/docs/api-docs/)

@@ -29,6 +29,116 @@ pub struct RulesItem {
 ::shop_api::object!(
     RulesItem { sku_id, out_warehouse_id, pre_sell_type, delay_day, pre_sell_end_time }
 );
+/// 其他信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExtraInfo {
+    /// 是否同意了协议
+    pub is_protocol_accepted: Option<bool>,
+}
+::shop_api::object!(ExtraInfo { is_protocol_accepted });
+/// 仓库信息。warehouse_id和warehouse_name可以同时不填。若不填，则该模板的生效范围为全店生效。如果填写了仓库信息，则该模板的生效范围为按仓生效。
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WarehouseInfo {
+    /// 仓id
+    pub warehouse_id: Option<String>,
+    /// 仓名称
+    pub warehouse_name: Option<String>,
+}
+::shop_api::object!(WarehouseInfo { warehouse_id, warehouse_name });
+/// 模板信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TemplateInfo {
+    /// 传0即可
+    pub c_shop_id: Option<i64>,
+    /// 模板ID。创建时效规则模板时，该参数不填。修改时效规则模板时，该参数为对应时效规则模板的template_id。
+    pub template_id: Option<String>,
+    /// 模板时效类型 1-承诺发货 2-承诺送达
+    pub time_type: Option<i64>,
+    /// 是否支持预约
+    pub is_support_appointment: Option<bool>,
+    /// 是否支持修改预约时间
+    pub is_support_modify_appointment: Option<bool>,
+    /// 状态 1-生效中；2-已停用；3-删除
+    pub status: Option<i64>,
+    /// 模板名称（必填）
+    pub template_name: String,
+    /// 仓库信息。warehouse_id和warehouse_name可以同时不填。若不填，则该模板的生效范围为全店生效。如果填写了仓库信息，则该模板的生效范围为按仓生效。
+    pub warehouse_info: Option<WarehouseInfo>,
+    /// 允许用户预约的最大天数。目前支持15-90范围内的整数。例如，15表示用户最大可约天数为15天。
+    pub support_appoinment_day: Option<i64>,
+    /// 商家名称
+    pub shop_name: Option<String>,
+    /// 业务身份
+    pub biz_tag: Option<String>,
+    /// 支持修改预约时效的最小buffer时间。目前支持1-72范围内的整数。例如，12表示订单发货的12小时之前，允许用户修改订单发货时间。
+    pub min_hour_for_modify_appointment: Option<i64>,
+}
+::shop_api::object!(
+    TemplateInfo { c_shop_id, template_id, time_type, is_support_appointment,
+    is_support_modify_appointment, status, template_name, warehouse_info,
+    support_appoinment_day, shop_name, biz_tag, min_hour_for_modify_appointment }
+);
+/// 可在这里配置制定日期的产能。如果is_default为true，则date和capacity都不填，表示常规产能。如果is_default为false，填写date和capacity，表示指定日期的产能。例子，表示2024-07-17产能为111。
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Capacity {
+    /// 日期
+    pub date: Option<String>,
+    /// 容量
+    pub capacity: Option<i64>,
+    /// 指定日期还是default
+    pub is_default: Option<bool>,
+}
+::shop_api::object!(Capacity { date, capacity, is_default });
+/// 地址列表。当time_type = 2时，可以填写address_list，表示承诺送达的地址列表。当time_type = 1时，该参数不填。
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PromiseSaveTemplateAddress {
+    /// 省编码
+    pub province_code: Option<String>,
+    /// 省名称
+    pub province_name: Option<String>,
+    /// 城市编码
+    pub city_code: Option<String>,
+    /// 城市名称
+    pub city_name: Option<String>,
+    /// 地区编码
+    pub district_code: Option<String>,
+    /// 地区名称
+    pub district_name: Option<String>,
+    /// 街道编码
+    pub street_code: Option<String>,
+    /// 街道名称
+    pub street_name: Option<String>,
+}
+::shop_api::object!(
+    PromiseSaveTemplateAddress { province_code, province_name, city_code, city_name,
+    district_code, district_name, street_code, street_name }
+);
+/// 波次规则配置。
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WaveRuleConfig {
+    /// 波次时效类型。1-承诺发货 2-承诺送达
+    pub time_type: Option<i64>,
+    /// 波次id。如果是创建新的波次，则该参数不填。如果是修改波次，则该参数为对应的修改的波次的id。
+    pub wave_id: Option<String>,
+    /// 发货/送达时间: 天数。如果time_type = 1, wave_type = 0, 则可选0D/1D/2D。如果time_type = 2, wave_type = 0, 则可选0D/1D/2D/3D/4D/5D/6D/7D。
+    pub day: Option<String>,
+    /// 波次对应产能id。如果是创建新的波次，则该参数不填。如果是修改波次，则该参数为对应的修改的波次的产能id。
+    pub detail_id: Option<String>,
+    /// 可在这里配置制定日期的产能。如果is_default为true，则date和capacity都不填，表示常规产能。如果is_default为false，填写date和capacity，表示指定日期的产能。例子，表示2024-07-17产能为111。
+    pub capacity: Option<Vec<Capacity>>,
+    /// 仓库信息。warehouse_id和warehouse_name可以同时不填。若不填，则该模板的生效范围为全店生效。如果填写了仓库信息，则该模板按仓生效。
+    pub warehouse_info: Option<WarehouseInfo>,
+    /// 截单时间：时分秒。（精确到秒）
+    pub cutoff_time_hms: Option<String>,
+    /// 波次类型 0-默认波次 1-特殊类目波次 2-不可达地址波次
+    pub wave_type: Option<i64>,
+    /// 地址列表。当time_type = 2时，可以填写address_list，表示承诺送达的地址列表。当time_type = 1时，该参数不填。
+    pub address_list: Option<Vec<PromiseSaveTemplateAddress>>,
+}
+::shop_api::object!(
+    WaveRuleConfig { time_type, wave_id, day, detail_id, capacity, warehouse_info,
+    cutoff_time_hms, wave_type, address_list }
+);
 /// Request of `promise.deliveryList` (`POST /promise/deliveryList`): List products with their same-day or next-day shipping mode. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1529)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PromiseDeliveryListRequest {
@@ -99,26 +209,29 @@ impl ::shop_api::runtime::ApiRequest for PromiseSetSkuShipTimeRequest {
 /// Request of `promise.SaveTemplate` (`POST /promise/SaveTemplate`): Save a delivery-promise template. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PromiseSaveTemplateRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub template_info: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub wave_rule_configs: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub extra_info: Option<::serde_json::Value>,
+    /// 模板信息
+    pub template_info: Option<TemplateInfo>,
+    /// 波次规则配置。
+    pub wave_rule_configs: Option<Vec<WaveRuleConfig>>,
+    /// 其他信息
+    pub extra_info: Option<ExtraInfo>,
 }
 ::shop_api::object!(
     PromiseSaveTemplateRequest { template_info, wave_rule_configs, extra_info }
 );
 /// Response data of `promise.SaveTemplate` ([`PromiseSaveTemplateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct PromiseSaveTemplateResponse {}
-::shop_api::object!(PromiseSaveTemplateResponse {});
+pub struct PromiseSaveTemplateResponse {
+    /// 模板ID
+    pub template_id: Option<String>,
+}
+::shop_api::object!(PromiseSaveTemplateResponse { template_id });
 impl ::shop_api::runtime::ApiRequest for PromiseSaveTemplateRequest {
     ::shop_api::endpoint!(
         PromiseSaveTemplateResponse, super::super::Doudian, "doudian" "promise"
         "promise.SaveTemplate" Post "/promise/SaveTemplate"
         "Save a delivery-promise template." "https://op.jinritemai.com/docs/api-docs/"[]
-        false false[]
+        false true[]
     );
 }
 impl super::super::Client {

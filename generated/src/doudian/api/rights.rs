@@ -8,8 +8,12 @@ use super::types::*;
 pub struct RightsInfoRequest {
     /// Authorized entity type; defaults to shop if not passed, 2 ebill user, 3 supplier
     pub biz_type: Option<i32>,
+    /// 外部业务ID(模板市场为模板code)，非必传，不可与service_id同传
+    pub outer_biz_id: Option<String>,
+    /// 抖店服务市场服务ID，非必传，不可与outer_biz_id同传
+    pub service_id: Option<i64>,
 }
-::shop_api::object!(RightsInfoRequest { biz_type });
+::shop_api::object!(RightsInfoRequest { biz_type, outer_biz_id, service_id });
 /// Response data of `rights.info` ([`RightsInfoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/162/352)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RightsInfoResponse {

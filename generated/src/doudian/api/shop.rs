@@ -33,6 +33,48 @@ pub struct ShopCategory {
     pub enable: Option<bool>,
 }
 ::shop_api::object!(ShopCategory { id, name, level, parent_id, is_leaf, enable });
+/// 售后处理时长达成率
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AftersaleDealReachRate {
+    /// 指标分数
+    pub node_score: Option<f64>,
+    /// 指标值
+    pub score: Option<f64>,
+    /// 加权分数
+    pub node_score_weight: Option<f64>,
+}
+::shop_api::object!(AftersaleDealReachRate { node_score, score, node_score_weight });
+/// 飞鸽平均响应时长
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AverageFeedbackTime {
+    /// 指标分数
+    pub node_score: Option<f64>,
+    /// 加权分数
+    pub node_score_weight: Option<f64>,
+    /// 指标值
+    pub score: Option<f64>,
+}
+::shop_api::object!(AverageFeedbackTime { node_score, node_score_weight, score });
+/// 运单配送时效达成率
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DeliveryAccomplishRate {
+    /// 加权分数
+    pub node_score_weight: Option<f64>,
+    /// 指标分数
+    pub node_score: Option<f64>,
+    /// 指标值
+    pub score: Option<f64>,
+}
+::shop_api::object!(DeliveryAccomplishRate { node_score_weight, node_score, score });
+/// 体验分总分
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SellerRatingInfo {
+    /// 分数
+    pub score: Option<f64>,
+    /// 权重后分数
+    pub score_weight: Option<f64>,
+}
+::shop_api::object!(SellerRatingInfo { score, score_weight });
 /// Request of `shop.brandList` (`POST /shop/brandList`): List the brands the shop is authorized to sell. — [official documentation](https://op.jinritemai.com/docs/api-docs/13/54)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShopBrandListRequest {}
@@ -81,14 +123,35 @@ pub struct ShopGetExperienceScoreRequest {}
 ::shop_api::object!(ShopGetExperienceScoreRequest {});
 /// Response data of `shop.getExperienceScore` ([`ShopGetExperienceScoreRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ShopGetExperienceScoreResponse {}
-::shop_api::object!(ShopGetExperienceScoreResponse {});
+pub struct ShopGetExperienceScoreResponse {
+    /// 售后处理时长达成率
+    pub aftersale_deal_reach_rate: Option<AftersaleDealReachRate>,
+    /// 飞鸽平均响应时长
+    pub average_feedback_time: Option<AverageFeedbackTime>,
+    /// 揽收时效达成率
+    pub collect_ontime_rate: Option<AftersaleDealReachRate>,
+    /// 运单配送时效达成率
+    pub delivery_accomplish_rate: Option<DeliveryAccomplishRate>,
+    /// 发货物流品退率
+    pub lgt_qreturn_rate: Option<AftersaleDealReachRate>,
+    /// 商品综合评价
+    pub prod_dsr: Option<::serde_json::Value>,
+    /// 商品品质退货率得分
+    pub quality_return_rate: Option<AverageFeedbackTime>,
+    /// 体验分总分
+    pub seller_rating_info: Option<SellerRatingInfo>,
+}
+::shop_api::object!(
+    ShopGetExperienceScoreResponse { aftersale_deal_reach_rate, average_feedback_time,
+    collect_ontime_rate, delivery_accomplish_rate, lgt_qreturn_rate, prod_dsr,
+    quality_return_rate, seller_rating_info }
+);
 impl ::shop_api::runtime::ApiRequest for ShopGetExperienceScoreRequest {
     ::shop_api::endpoint!(
         ShopGetExperienceScoreResponse, super::super::Doudian, "doudian" "shop"
         "shop.getExperienceScore" Post "/shop/getExperienceScore"
         "Read the shop's experience score." "https://op.jinritemai.com/docs/api-docs/"[]
-        false false[]
+        false true[]
     );
 }
 /// Request of `shop.reputation` (`POST /shop/reputation`): 支持查询商家评分，包括商家体验分、商品体验分、物流体验分和商家服务分。需店铺授权 — [official documentation](https://op.jinritemai.com/docs/api-docs/)

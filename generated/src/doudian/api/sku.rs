@@ -118,6 +118,16 @@ pub struct Sku {
     pub normal_stock_num: Option<i64>,
     /// Stock model v2 — channel stock.
     pub channel_stock_num: Option<i64>,
+    /// 海关申报要素
+    pub customs_report_info: Option<CustomsReportInfo>,
+    /// 海南免税：是否套装，0 否，1 是
+    pub is_suit: Option<i64>,
+    /// app_key
+    pub open_user_id: Option<i64>,
+    /// 海南免税：套装数量
+    pub suit_num: Option<i64>,
+    /// 海南免税：净含量
+    pub volume: Option<i64>,
 }
 ::shop_api::object!(
     Sku { id, out_sku_id, product_id, product_id_str, spec_id, spec_detail_id1,
@@ -125,7 +135,8 @@ pub struct Sku {
     spec_detail_name3, sell_properties, price, settlement_price, create_time, code,
     sku_type, supplier_id, stock_num, prehold_stock_num, prom_stock_num, step_stock_num,
     prehold_step_stock_num, prom_step_stock_num, stock_map, prehold_stock_map,
-    ship_rule_map, normal_stock_num, channel_stock_num }
+    ship_rule_map, normal_stock_num, channel_stock_num, customs_report_info, is_suit,
+    open_user_id, suit_num, volume }
 );
 /// Stock of a SKU in one warehouse (sku.syncStockBatch).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -134,8 +145,10 @@ pub struct StockMapItem {
     pub out_warehouse_id: String,
     /// Stock quantity.
     pub stock_num: i64,
+    /// 批次库存项
+    pub batch_stock_items: Option<Vec<::serde_json::Value>>,
 }
-::shop_api::object!(StockMapItem { out_warehouse_id, stock_num });
+::shop_api::object!(StockMapItem { out_warehouse_id, stock_num, batch_stock_items });
 /// New stock of one SKU (sku.syncStockBatch).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuStockSync {
@@ -151,40 +164,16 @@ pub struct SkuStockSync {
     pub stock_map: Option<Vec<StockMapItem>>,
     /// Supplier ID.
     pub supplier_id: Option<String>,
+    /// 批次库存项
+    pub batch_stock_items: Option<Vec<::serde_json::Value>>,
+    /// 时效库存
+    pub multi_time_stocks: Option<Vec<::serde_json::Value>>,
+    /// 外部sku编码，需要结合outer_product_id进行使用
+    pub outer_sku_id: Option<String>,
 }
 ::shop_api::object!(
-    SkuStockSync { sku_id, sku_type, stock_num, step_stock_num, stock_map, supplier_id }
-);
-/// Customs declaration elements
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct CustomsReportInfo {
-    /// Customs code
-    pub hs_code: Option<String>,
-    /// Legal first measurement quantity
-    pub first_measure_qty: Option<f64>,
-    /// Legal second measurement quantity
-    pub second_measure_qty: Option<f64>,
-    /// Legal first unit of measure
-    pub first_measure_unit: Option<String>,
-    /// Legal second unit of measure
-    pub second_measure_unit: Option<String>,
-    /// Sales unit
-    pub unit: Option<String>,
-    /// Product name
-    pub report_name: Option<String>,
-    /// Brand
-    pub report_brand_name: Option<String>,
-    /// Purpose
-    pub usage: Option<String>,
-    /// Spec model
-    pub g_model: Option<String>,
-    /// Barcode
-    pub bar_code: Option<String>,
-}
-::shop_api::object!(
-    CustomsReportInfo { hs_code, first_measure_qty, second_measure_qty,
-    first_measure_unit, second_measure_unit, unit, report_name, report_brand_name, usage,
-    g_model, bar_code }
+    SkuStockSync { sku_id, sku_type, stock_num, step_stock_num, stock_map, supplier_id,
+    batch_stock_items, multi_time_stocks, outer_sku_id }
 );
 /// Request list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -199,9 +188,25 @@ pub struct ItemsItem {
     pub stock_num: Option<i64>,
     /// Tiered stock quantity
     pub step_stock_num: Option<i64>,
+    /// 外部商品id；开发者在创建或更新商品时设置的。
+    pub out_product_id: Option<i64>,
+    /// 外部skuid，开发者在创建或更新商品时设置。
+    pub out_sku_id: Option<i64>,
+    /// 外部商品id；开发者在创建或更新商品时设置的，是out_product_id的字符串形式
+    pub outer_product_id: Option<String>,
+    /// sku 商家编码，开发者在创建或更新商品时设置的，商家自行要保证一个商品下的所有 sku 编码唯一，否则通过 sku_code+商品 id 无法准确定位唯一的sku，会导致更新库存至非预期内的sku 上
+    pub sku_code: Option<String>,
+    /// 相对于 store_id 是平台侧的门店 id，store_code 是外部门店编码，使用上，选择其中一个，优先使用 store_id
+    pub store_code: Option<String>,
+    /// 即时零售小时达店铺更新配送门店商品库存，抖店自提店铺用于设置商品自提门店库存
+    pub store_id: Option<i64>,
+    /// 批量请求中item的唯一标识
+    pub uniq_id: Option<String>,
 }
 ::shop_api::object!(
-    ItemsItem { product_id, sku_id, out_warehouse_id, stock_num, step_stock_num }
+    ItemsItem { product_id, sku_id, out_warehouse_id, stock_num, step_stock_num,
+    out_product_id, out_sku_id, outer_product_id, sku_code, store_code, store_id, uniq_id
+    }
 );
 /// Result list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -222,11 +227,55 @@ pub struct ResultsItem {
     pub status_code: Option<i64>,
     /// Status information
     pub status_message: Option<String>,
+    /// 请求的唯一标识
+    pub uniq_id: Option<String>,
 }
 ::shop_api::object!(
     ResultsItem { sku_id, warehouse_id, stock_num, step_stock_num, change_num,
-    step_change_num, status_code, status_message }
+    step_change_num, status_code, status_message, uniq_id }
 );
+/// 批次库存项
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BatchStockItem {
+    /// 批次库存类型：1为唯一码
+    pub batch_type: Option<i64>,
+    /// 批次库存数量
+    pub stock_num: Option<i64>,
+    /// 唯一码
+    pub unique_id: Option<String>,
+}
+::shop_api::object!(BatchStockItem { batch_type, stock_num, unique_id });
+/// 时效库存
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MultiTimeStock {
+    /// 库存数
+    pub stock_num: Option<i64>,
+    /// 时效描述
+    pub time_desc: Option<String>,
+    /// 时效
+    pub time_type: Option<i64>,
+}
+::shop_api::object!(MultiTimeStock { stock_num, time_desc, time_type });
+/// 批次库存
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BatchStock {
+    /// 批次库存项
+    pub batch_stock_items: Option<Vec<BatchStockItem>>,
+    /// 外部仓编码，区域库存模式有值
+    pub out_warehouse_id: Option<String>,
+}
+::shop_api::object!(BatchStock { batch_stock_items, out_warehouse_id });
+/// 如果sku_type=0，为空 如果sku_type=1，则为区域仓库存映射表，key为out_warehouse_id，value为sku 在对应仓中的发货时效
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShipRuleMap {
+    /// 全款预售截止时间 presell_type = 1时有用
+    pub presell_end_time: Option<i64>,
+    /// 发货延迟时间 0表示当天发货
+    pub delay_day: Option<i64>,
+    /// 0 现货模式 1 全款预售模式
+    pub presell_type: Option<i64>,
+}
+::shop_api::object!(ShipRuleMap { presell_end_time, delay_day, presell_type });
 /// Request of `sku.list` (`POST /sku/list`): List the SKUs of a product with price and stock. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/82)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuListRequest {
@@ -294,12 +343,14 @@ pub struct SkuStockNumResponse {
     pub normal_stock_num: Option<i64>,
     /// Channel stock.
     pub channel_stock_num: Option<i64>,
+    /// 批次库存
+    pub batch_stocks: Option<Vec<::serde_json::Value>>,
 }
 ::shop_api::object!(
     SkuStockNumResponse { sku_id, out_sku_id, code, sku_type, stock_num,
     prehold_stock_num, prom_stock_num, step_stock_num, prehold_step_stock_num,
     prom_step_stock_num, stock_num_map, prehold_stock_map, ship_rule_map,
-    normal_stock_num, channel_stock_num }
+    normal_stock_num, channel_stock_num, batch_stocks }
 );
 impl ::shop_api::runtime::ApiRequest for SkuStockNumRequest {
     ::shop_api::endpoint!(
@@ -337,11 +388,17 @@ pub struct SkuSyncStockRequest {
     pub stock_num: i64,
     /// Staged stock.
     pub step_stock_num: Option<i64>,
+    /// 批次库存项
+    pub batch_stock_items: Option<Vec<BatchStockItem>>,
+    /// 时效库存
+    pub multi_time_stocks: Option<Vec<MultiTimeStock>>,
+    /// 门店id①即时零售连锁版，通过传入主品id+门店id对该门店下的子品进行操作，即时零售单店版，无需使用②抖店服饰自提场景，通过传入主品id+门店id更新门店商品库存
+    pub store_id: Option<i64>,
 }
 ::shop_api::object!(
     SkuSyncStockRequest { code, sku_id, out_sku_id, product_id, out_product_id,
-    out_warehouse_id, supplier_id, incremental, idempotent_id, stock_num, step_stock_num
-    }
+    out_warehouse_id, supplier_id, incremental, idempotent_id, stock_num, step_stock_num,
+    batch_stock_items, multi_time_stocks, store_id }
 );
 /// Response data of `sku.syncStock` ([`SkuSyncStockRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/34/155)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -368,9 +425,14 @@ pub struct SkuSyncStockBatchRequest {
     pub incremental: bool,
     /// SKUs and their stock. Required.
     pub sku_sync_list: Vec<SkuStockSync>,
+    /// 推荐使用，外部商家编码，支持字符串。
+    pub outer_product_id: Option<String>,
+    /// 即时零售连锁版，通过传入主品id+门店id对该门店下的子品进行操作，即时零售单店版，无需使用
+    pub store_id: Option<i64>,
 }
 ::shop_api::object!(
-    SkuSyncStockBatchRequest { product_id, idempotent_id, incremental, sku_sync_list }
+    SkuSyncStockBatchRequest { product_id, idempotent_id, incremental, sku_sync_list,
+    outer_product_id, store_id }
 );
 /// Response data of `sku.syncStockBatch` ([`SkuSyncStockBatchRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/298)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -496,6 +558,18 @@ pub struct SkuDetailResponse {
     pub suit_num: Option<i64>,
     /// Capacity in ml, for alcohol only
     pub volume: Option<i64>,
+    /// 批次库存
+    pub batch_stocks: Option<Vec<BatchStock>>,
+    /// 时效库存
+    pub multi_time_stocks: Option<Vec<::serde_json::Value>>,
+    /// 如果sku_type=0，为空 如果sku_type=1，则为区域仓库存映射表，key为out_warehouse_id，value为占用库存
+    pub prehold_stock_map: Option<::std::collections::BTreeMap<String, i64>>,
+    /// 如果sku_type=0，为空 如果sku_type=1，则为区域仓库存映射表，key为out_warehouse_id，value为sku 在对应仓中的发货时效
+    pub ship_rule_map: Option<::std::collections::BTreeMap<String, ShipRuleMap>>,
+    /// sku状态：0有效，1无效
+    pub status: Option<i64>,
+    /// 如果sku_type=0，为空 如果sku_type=1，则为区域仓库存映射表，key为out_warehouse_id，value为库存
+    pub stock_map: Option<::std::collections::BTreeMap<String, i64>>,
 }
 ::shop_api::object!(
     SkuDetailResponse { id, open_user_id, out_sku_id, product_id, spec_detail_id1,
@@ -503,7 +577,8 @@ pub struct SkuDetailResponse {
     spec_detail_name3, customs_report_info, price, settlement_price, spec_id,
     create_time, code, sku_type, supplier_id, stock_num, prehold_stock_num,
     prom_stock_num, step_stock_num, prehold_step_stock_num, prom_step_stock_num,
-    product_id_str, is_suit, suit_num, volume }
+    product_id_str, is_suit, suit_num, volume, batch_stocks, multi_time_stocks,
+    prehold_stock_map, ship_rule_map, status, stock_map }
 );
 impl ::shop_api::runtime::ApiRequest for SkuDetailRequest {
     ::shop_api::endpoint!(
@@ -555,9 +630,12 @@ pub struct SkuEditPriceRequest {
     pub product_id: Option<i64>,
     /// External product ID
     pub out_product_id: Option<i64>,
+    /// 即时零售连锁版，通过传入主品id+门店id对该门店下的子品进行操作，即时零售单店版，无需使用
+    pub store_id: Option<i64>,
 }
 ::shop_api::object!(
-    SkuEditPriceRequest { price, code, sku_id, out_sku_id, product_id, out_product_id }
+    SkuEditPriceRequest { price, code, sku_id, out_sku_id, product_id, out_product_id,
+    store_id }
 );
 /// Response data of `sku.editPrice` ([`SkuEditPriceRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/84)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -581,9 +659,12 @@ pub struct SkuSyncStockBatchMultiProductsRequest {
     pub incremental: bool,
     /// Request source, defined by the developer
     pub source: Option<String>,
+    /// 是否允许部分成功失败，默认接口级别成功失败
+    pub allow_partial_success: Option<bool>,
 }
 ::shop_api::object!(
-    SkuSyncStockBatchMultiProductsRequest { items, idempotent_id, incremental, source }
+    SkuSyncStockBatchMultiProductsRequest { items, idempotent_id, incremental, source,
+    allow_partial_success }
 );
 /// Response data of `sku.syncStockBatchMultiProducts` ([`SkuSyncStockBatchMultiProductsRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/2847)
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -92,7 +92,7 @@ impl ::shop_api::runtime::ApiRequest for SpecSpecDetailRequest {
 /// Request of `spec.list` (`POST /spec/list`): List the shop's specifications. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/64)
 ///
 /// The business parameters are an empty object. The documented response puts the list
-/// directly in `data` ([{"id":7,"name":"颜色-尺码"}, ...]); the spec format can only describe an
+/// directly in `data` (\[{"id":7,"name":"颜色-尺码"}, ...\]); the spec format can only describe an
 /// object `data`, so no response fields are declared here (the list needs raw access).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpecListRequest {}

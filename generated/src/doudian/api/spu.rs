@@ -211,21 +211,6 @@ pub struct GetSpuPropertyInfosItem {
     GetSpuPropertyInfosItem { property_id, property_values, property_name, property_type
     }
 );
-/// SalePropertiesItem of spu.getSpu.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct SalePropertiesItem {
-    /// 属性ID
-    pub property_id: Option<i64>,
-    /// 属性名
-    pub property_name: Option<String>,
-    /// 属性值ID
-    pub value_id: Option<i64>,
-    /// 属性值
-    pub value_name: Option<String>,
-}
-::shop_api::object!(
-    SalePropertiesItem { property_id, property_name, value_id, value_name }
-);
 /// CspusItem of spu.getSpu.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CspusItem {
@@ -283,6 +268,213 @@ pub struct QueryBookNameByISBNDataItem {
     pub category_leaf_id: Option<i64>,
 }
 ::shop_api::object!(QueryBookNameByISBNDataItem { spu_id, book_name, category_leaf_id });
+/// 属性信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuPropertyInfo {
+    /// 属性项ID
+    pub property_id: Option<i64>,
+    /// 属性项名称
+    pub property_name: Option<String>,
+    /// 属性值信息
+    pub property_values: Option<Vec<::serde_json::Value>>,
+    /// 属性类型：0-绑定属性 1-关键属性 2-销售属性
+    pub property_type: Option<i64>,
+}
+::shop_api::object!(
+    SpuPropertyInfo { property_id = "propertyId", property_name = "propertyName",
+    property_values = "propertyValues", property_type = "propertyType" }
+);
+/// 条码
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Barcode {
+    /// 条码值
+    pub barcode: Option<String>,
+}
+::shop_api::object!(Barcode { barcode });
+/// 内容
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Content {
+    /// 内容
+    pub content: Option<String>,
+}
+::shop_api::object!(Content { content });
+/// 素材
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Material {
+    /// 类型: 1-主图
+    pub kind: Option<i64>,
+    /// 内容
+    pub content: Option<Vec<Content>>,
+}
+::shop_api::object!(Material { kind = "type", content });
+/// SPU信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuList {
+    /// SPUID
+    pub spu_id: Option<i64>,
+    /// SPU名称
+    pub spu_name: Option<String>,
+    /// 类目ID
+    pub category_id: Option<i64>,
+    /// 品牌ID
+    pub brand_id: Option<i64>,
+    /// SPU状态
+    pub status: Option<i64>,
+    /// 属性信息
+    pub spu_property_infos: Option<Vec<SpuPropertyInfo>>,
+    /// 条码
+    pub barcodes: Option<Vec<Barcode>>,
+    /// 素材
+    pub materials: Option<Vec<Material>>,
+}
+::shop_api::object!(
+    SpuList { spu_id = "spuId", spu_name = "spuName", category_id = "categoryId",
+    brand_id = "brandId", status, spu_property_infos = "spuPropertyInfos", barcodes,
+    materials }
+);
+/// 条码图
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BarcodeImage {
+    /// 条码图链接
+    pub content: Option<String>,
+    /// 条码图名称
+    pub name: Option<String>,
+}
+::shop_api::object!(BarcodeImage { content, name });
+/// 条码
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuCreateSpuBarcode {
+    /// 条码类型，1-69码
+    pub barcode_type: Option<i64>,
+    /// 条码值
+    pub barcode: Option<String>,
+    /// 条码图
+    pub barcode_image: Option<Vec<BarcodeImage>>,
+}
+::shop_api::object!(SpuCreateSpuBarcode { barcode_type, barcode, barcode_image });
+/// 素材的实际内容
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuCreateSpuContent {
+    /// 素材内容（/spu/batchUploadImg返回的URL）
+    pub content: String,
+    /// 文件的名称
+    pub name: String,
+}
+::shop_api::object!(SpuCreateSpuContent { content, name });
+/// SPU素材
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuCreateSpuMaterial {
+    /// 素材类型，枚举值：1-主图
+    pub kind: i64,
+    /// 素材类型名称
+    pub name: String,
+    /// 描述信息
+    pub description: String,
+    /// 素材的实际内容
+    pub content: Vec<SpuCreateSpuContent>,
+}
+::shop_api::object!(SpuCreateSpuMaterial { kind = "type", name, description, content });
+/// 条码值
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BarcodeRule {
+    /// 是否必填，0:非必填，1:必填
+    pub is_required: Option<i64>,
+    /// 最小数量
+    pub min_num: Option<i64>,
+    /// 最大数量
+    pub max_num: Option<i64>,
+}
+::shop_api::object!(BarcodeRule { is_required, min_num, max_num });
+/// 条码图
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BarcodeImageRule {
+    /// 数据格式类型
+    pub data_format: Option<Vec<String>>,
+    /// 是否必填，0:非必填，1:必填
+    pub is_required: Option<i64>,
+    /// 最小数量
+    pub min_num: Option<i64>,
+    /// 最大数量
+    pub max_num: Option<i64>,
+}
+::shop_api::object!(BarcodeImageRule { data_format, is_required, min_num, max_num });
+/// 条码规则
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuBarcodeRule {
+    /// 条码值
+    pub barcode_rule: Option<BarcodeRule>,
+    /// 条码图
+    pub barcode_image_rule: Option<BarcodeImageRule>,
+}
+::shop_api::object!(SpuBarcodeRule { barcode_rule, barcode_image_rule });
+/// SPU素材规则（素材类型：主图）
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuMaterialRule {
+    /// SPU素材的具体规则
+    pub material_rule: Option<::serde_json::Value>,
+    /// 素材类型枚举值：1-主图
+    pub material_type: Option<i64>,
+}
+::shop_api::object!(SpuMaterialRule { material_rule, material_type });
+/// SPU证明材料的具体规则
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProofRule {
+    /// 证明材料名称
+    pub name: Option<String>,
+    /// 是否必填，0:非必填，1:必填
+    pub is_required: Option<i64>,
+    /// 最小数量
+    pub min_num: Option<i64>,
+    /// 最大数量
+    pub max_num: Option<i64>,
+    /// 最大容量，单位为M
+    pub max_size: Option<i64>,
+    /// 素材类型为图片时的尺寸比
+    pub aspect_ratio: Option<Vec<String>>,
+    /// 素材类型为图片时的像素比
+    pub pixel: Option<Vec<i64>>,
+    /// 数据格式类型
+    pub data_format: Option<Vec<String>>,
+}
+::shop_api::object!(
+    ProofRule { name, is_required, min_num, max_num, max_size, aspect_ratio, pixel,
+    data_format }
+);
+/// 证明材料规则（证明材料类型：实物图、版权页）
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuProofRule {
+    /// 实物证明类型，枚举值：2-实物图、3-说明书图片、4-说明书PDF、5-医疗器械注册证、6-版权页。其中说明书PDF和说明书图片要求二者必填其一
+    pub proof_type: Option<i64>,
+    /// SPU证明材料的具体规则
+    pub proof_rule: Option<ProofRule>,
+}
+::shop_api::object!(SpuProofRule { proof_type, proof_rule });
+/// 【选填】属性
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpuQuerySpuProperty {
+    /// 【选填】品牌
+    pub brand_id: Option<i64>,
+    /// 【选填】型号
+    pub model: Option<String>,
+    /// 【选填】书名
+    pub book_name: Option<String>,
+    /// 【选填】产品名称
+    pub product_name: Option<String>,
+    /// 【选填】货号
+    pub goods_number: Option<String>,
+    /// 【选填】系列
+    pub series: Option<String>,
+    /// 【选填】备案/批准文号
+    pub registration_approval: Option<String>,
+    /// 【选填】CCC证书编号
+    pub ccc: Option<String>,
+    /// 【选填】ISBN
+    pub isbn: Option<String>,
+}
+::shop_api::object!(
+    SpuQuerySpuProperty { brand_id, model, book_name, product_name, goods_number, series,
+    registration_approval, ccc, isbn }
+);
 /// Request of `spu.addShopSpu` (`POST /spu/addShopSpu`): Create a shop SPU with brand, category and properties. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/645)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuAddShopSpuRequest {
@@ -412,27 +604,32 @@ impl ::shop_api::runtime::ApiRequest for SpuGetSpuTplRequest {
 /// Request of `spu.QuerySpu` (`POST /spu/QuerySpu`): Search SPUs by category, properties and status. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuQuerySpuRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub page: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub size: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub category_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub properties: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub status: Option<::serde_json::Value>,
+    /// 【必填】从第0页开始
+    pub page: Option<i64>,
+    /// 【必填】最大值为20
+    pub size: Option<i64>,
+    /// 【选填】叶子类目ID
+    pub category_id: Option<i64>,
+    /// 【选填】属性
+    pub properties: Option<SpuQuerySpuProperty>,
+    /// 【选填】SPU状态：1-上线，2-下线，3-审核中，4-审核不通过
+    pub status: Option<Vec<i64>>,
 }
 ::shop_api::object!(SpuQuerySpuRequest { page, size, category_id, properties, status });
 /// Response data of `spu.QuerySpu` ([`SpuQuerySpuRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct SpuQuerySpuResponse {}
-::shop_api::object!(SpuQuerySpuResponse {});
+pub struct SpuQuerySpuResponse {
+    /// SPU信息
+    pub spu_list: Option<Vec<SpuList>>,
+    /// 查询到的总数据量
+    pub total: Option<i64>,
+}
+::shop_api::object!(SpuQuerySpuResponse { spu_list = "spuList", total });
 impl ::shop_api::runtime::ApiRequest for SpuQuerySpuRequest {
     ::shop_api::endpoint!(
         SpuQuerySpuResponse, super::super::Doudian, "doudian" "spu" "spu.QuerySpu" Post
         "/spu/QuerySpu" "Search SPUs by category, properties and status."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `spu.batchUploadImg` (`POST /spu/batchUploadImg`): 上传SPU主图或实物图(用于将外部URL转为抖店URL),- 支持jpg、jpeg、png格式图片url,- 每次最多5张,- 每张图片最大5M — [official documentation](https://op.jinritemai.com/docs/api-docs/)
@@ -470,10 +667,16 @@ pub struct SpuCreateSpuRequest {
     pub property_infos: Option<Vec<CreateSpuPropertyInfosItem>>,
     /// SPU实物图，用于证明SPU存在，比如包装图，版权页图（/spu/batchUploadImg返回的URL）
     pub spu_actual_images: Option<Vec<String>>,
+    /// 条码
+    pub barcodes: Option<Vec<SpuCreateSpuBarcode>>,
+    /// SPU素材
+    pub materials: Option<Vec<SpuCreateSpuMaterial>>,
+    /// 证明信息
+    pub proofs: Option<Vec<SpuCreateSpuMaterial>>,
 }
 ::shop_api::object!(
-    SpuCreateSpuRequest { category_leaf_id, spu_images, property_infos, spu_actual_images
-    }
+    SpuCreateSpuRequest { category_leaf_id, spu_images, property_infos,
+    spu_actual_images, barcodes, materials, proofs }
 );
 /// Response data of `spu.createSpu` ([`SpuCreateSpuRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -583,10 +786,17 @@ pub struct SpuGetSpuRuleResponse {
     pub support_spu_product: Option<bool>,
     /// true-可以发布SPU，false-不能发布SPU
     pub support_create_spu: Option<bool>,
+    /// 条码规则
+    pub spu_barcode_rule: Option<SpuBarcodeRule>,
+    /// SPU素材规则（素材类型：主图）
+    pub spu_material_rules: Option<Vec<SpuMaterialRule>>,
+    /// 证明材料规则（证明材料类型：实物图、版权页）
+    pub spu_proof_rules: Option<Vec<SpuProofRule>>,
 }
 ::shop_api::object!(
     SpuGetSpuRuleResponse { spu_property_rule, spu_images_rule, spu_actual_images_rule,
-    control_type, support_spu_product, support_create_spu }
+    control_type, support_spu_product, support_create_spu, spu_barcode_rule,
+    spu_material_rules, spu_proof_rules }
 );
 impl ::shop_api::runtime::ApiRequest for SpuGetSpuRuleRequest {
     ::shop_api::endpoint!(

@@ -61,7 +61,7 @@ pub struct AutocallInfo {
     pub service_status: Option<i64>,
     /// 自动呼叫运力策略； 0：接单后立即呼叫 1：接单后延迟呼叫
     pub service_type: Option<i64>,
-    /// 接单后延时呼叫时间，service_type为1时生效，单位min，范围[1,15]
+    /// 接单后延时呼叫时间，service_type为1时生效，单位min，范围\[1,15\]
     pub delay_time: Option<i64>,
 }
 ::shop_api::object!(AutocallInfo { service_status, service_type, delay_time });
@@ -281,7 +281,7 @@ pub struct SupermSetStoreAutoCallRiderRequest {
     pub op_type: Option<String>,
     /// 自动呼叫运力策略； 0：接单后立即呼叫 1：接单后延迟呼叫
     pub service_type: Option<i64>,
-    /// 接单后延时呼叫时间，service_type为1时生效，单位分钟，范围[1,15] 延迟时间仅支持1-15分钟
+    /// 接单后延时呼叫时间，service_type为1时生效，单位分钟，范围\[1,15\] 延迟时间仅支持1-15分钟
     pub delay_time: Option<i64>,
 }
 ::shop_api::object!(

@@ -3,6 +3,26 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 #[allow(unused_imports)]
 use super::types::*;
+/// 属性值
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PropertyValue {
+    /// 属性值id
+    pub property_value_id: Option<i64>,
+    /// 属性值名称
+    pub property_value_name: Option<String>,
+    /// 规格值图片
+    pub value_pic: Option<ValuePicItem>,
+}
+::shop_api::object!(PropertyValue { property_value_id, property_value_name, value_pic });
+/// 属性
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Property {
+    /// 属性id
+    pub property_id: Option<i64>,
+    /// 属性值
+    pub property_values: Option<Vec<PropertyValue>>,
+}
+::shop_api::object!(Property { property_id, property_values });
 /// Request of `supplyCenter.cargo.getCategoryPropertyValue` (`POST /supplyCenter/cargo/getCategoryPropertyValue`): Read the values of a category property (supply centre cargo). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupplyCenterCargoGetCategoryPropertyValueRequest {
@@ -16,8 +36,11 @@ pub struct SupplyCenterCargoGetCategoryPropertyValueRequest {
 );
 /// Response data of `supplyCenter.cargo.getCategoryPropertyValue` ([`SupplyCenterCargoGetCategoryPropertyValueRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct SupplyCenterCargoGetCategoryPropertyValueResponse {}
-::shop_api::object!(SupplyCenterCargoGetCategoryPropertyValueResponse {});
+pub struct SupplyCenterCargoGetCategoryPropertyValueResponse {
+    /// 属性
+    pub property: Option<Property>,
+}
+::shop_api::object!(SupplyCenterCargoGetCategoryPropertyValueResponse { property });
 impl ::shop_api::runtime::ApiRequest
 for SupplyCenterCargoGetCategoryPropertyValueRequest {
     ::shop_api::endpoint!(
@@ -25,7 +48,7 @@ for SupplyCenterCargoGetCategoryPropertyValueRequest {
         "doudian" "supply_center" "supplyCenter.cargo.getCategoryPropertyValue" Post
         "/supplyCenter/cargo/getCategoryPropertyValue"
         "Read the values of a category property (supply centre cargo)."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 impl super::super::Client {

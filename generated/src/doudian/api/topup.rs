@@ -49,10 +49,16 @@ pub struct TopupResultRequest {
     pub err_code: Option<String>,
     /// 错误信息
     pub err_desc: Option<String>,
+    /// 充值失败错误码10001：手机号码无效10002：商家缺货10003 ： 命中运营商风控策略
+    pub topup_failure_reason_code: Option<String>,
+    /// 去使用链接
+    pub url: Option<String>,
+    /// 去使用链接类型小程序：microapp普通链接：normal
+    pub url_type: Option<String>,
 }
 ::shop_api::object!(
     TopupResultRequest { trade_order_no, topup_biz, seller_order_no, seller_order_status,
-    err_code, err_desc }
+    err_code, err_desc, topup_failure_reason_code, url, url_type }
 );
 /// Response data of `topup.result` ([`TopupResultRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]

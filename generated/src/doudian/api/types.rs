@@ -49,5 +49,80 @@ pub type Town = Province;
 ///
 /// The same fields as [`Province`].
 pub type Street = Province;
+/// Customs declaration elements
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CustomsReportInfo {
+    /// Customs code
+    pub hs_code: Option<String>,
+    /// Legal first measurement quantity
+    pub first_measure_qty: Option<f64>,
+    /// Legal second measurement quantity
+    pub second_measure_qty: Option<f64>,
+    /// Legal first unit of measure
+    pub first_measure_unit: Option<String>,
+    /// Legal second unit of measure
+    pub second_measure_unit: Option<String>,
+    /// Sales unit
+    pub unit: Option<String>,
+    /// Product name
+    pub report_name: Option<String>,
+    /// Brand
+    pub report_brand_name: Option<String>,
+    /// Purpose
+    pub usage: Option<String>,
+    /// Spec model
+    pub g_model: Option<String>,
+    /// Barcode
+    pub bar_code: Option<String>,
+}
+::shop_api::object!(
+    CustomsReportInfo { hs_code, first_measure_qty, second_measure_qty,
+    first_measure_unit, second_measure_unit, unit, report_name, report_brand_name, usage,
+    g_model, bar_code }
+);
+/// 称重品信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AfterSaleDetailDeliveryInfo {
+    /// g
+    pub info_unit: Option<String>,
+    /// 220
+    pub info_value: Option<String>,
+    /// weight
+    pub info_type: Option<String>,
+}
+::shop_api::object!(AfterSaleDetailDeliveryInfo { info_unit, info_value, info_type });
+/// SalePropertiesItem of spu.getSpu.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SalePropertiesItem {
+    /// 属性ID
+    pub property_id: Option<i64>,
+    /// 属性名
+    pub property_name: Option<String>,
+    /// 属性值ID
+    pub value_id: Option<i64>,
+    /// 属性值
+    pub value_name: Option<String>,
+}
+::shop_api::object!(
+    SalePropertiesItem { property_id, property_name, value_id, value_name }
+);
+/// ValuePicItem of product.getCategoryPropertyValue.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ValuePicItem {
+    /// 图片，url链接或rgb内容
+    pub pic_value: Option<String>,
+    /// 属性值图片类型,url或rgb
+    pub pic_type: Option<String>,
+}
+::shop_api::object!(ValuePicItem { pic_value, pic_type });
+/// 操作人信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CouponsExtendCertValidEndByOrderOp {
+    /// 操作人平台
+    pub platform: Option<i64>,
+    /// 操作人id
+    pub op_uid: Option<i64>,
+}
+::shop_api::object!(CouponsExtendCertValidEndByOrderOp { platform, op_uid });
 impl super::super::Client {}
 ::shop_api::module_index!(super::super::Doudian;);

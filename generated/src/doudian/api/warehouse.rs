@@ -221,8 +221,34 @@ pub struct WarehouseInfoRequest {
 pub struct WarehouseInfoResponse {
     /// The warehouse.
     pub data: Option<Warehouse>,
+    /// 覆盖区域列表
+    pub addr: Option<Vec<CoverageAddr>>,
+    /// 详细地址
+    pub address_detail: Option<String>,
+    /// 创建时间
+    pub create_time: Option<i64>,
+    /// 仓库介绍
+    pub intro: Option<String>,
+    /// 仓库名称
+    pub name: Option<String>,
+    /// 外部围栏ID列表
+    pub out_fence_ids: Option<Vec<String>>,
+    /// 仓库外部id
+    pub out_warehouse_id: Option<String>,
+    /// 店铺id
+    pub shop_id: Option<i64>,
+    /// 更新时间
+    pub update_time: Option<i64>,
+    /// 仓库id
+    pub warehouse_id: Option<i64>,
+    /// 仓库地址
+    pub warehouse_location: Option<WarehouseLocation>,
 }
-::shop_api::object!(WarehouseInfoResponse { data });
+::shop_api::object!(
+    WarehouseInfoResponse { data, addr, address_detail, create_time, intro, name,
+    out_fence_ids, out_warehouse_id, shop_id, update_time, warehouse_id,
+    warehouse_location }
+);
 impl ::shop_api::runtime::ApiRequest for WarehouseInfoRequest {
     ::shop_api::endpoint!(
         WarehouseInfoResponse, super::super::Doudian, "doudian" "warehouse"

@@ -65,7 +65,7 @@ pub struct Status {
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Commission {
-    /// The commission rate in hundredths of a percent. For example, `3587` is a commission rate of `35.87%`. The range of this value is [100, 8000].
+    /// The commission rate in hundredths of a percent. For example, `3587` is a commission rate of `35.87%`. The range of this value is \[100, 8000\].
     pub rate: Option<i64>,
     /// The reward commission rate in hundredths of a percent. For example, `3587` is a commission rate of `35.87%`.
     pub reward_rate: Option<i64>,
@@ -465,7 +465,7 @@ pub struct Material {
     /// The list of material IDs. The maximum length is 50. When `type` is `PRODUCT`, provide 1 to 50 product IDs.
     pub ids: Vec<String>,
     /// The material type. Possible values: - `PRODUCT`: Provide product IDs in `ids`. - `CAMPAIGN`: Provide `promotion_campaign_schema`.
-    pub kind: String,
+    pub kind: MaterialType,
     /// When `type` is set to `CAMPAIGN`, this field is required. This schema is associated with the Campaign page.
     pub promotion_campaign_schema: Option<String>,
 }
@@ -691,7 +691,7 @@ pub struct Video {
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PhotoFile {
-    /// In [Post Shoppable Photos], use this photo URI to fill photo_file_uris field
+    /// In \[Post Shoppable Photos\], use this photo URI to fill photo_file_uris field
     pub photo_uri: Option<String>,
 }
 ::shop_api::object!(PhotoFile { photo_uri });
@@ -797,7 +797,7 @@ pub struct MapTokopediaToTikTokShopProductIDsProduct {
 /// Photo Info Metadata
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PhotosInfo {
-    /// Photo file uris, not a file upload. Use [Upload Shoppable Photo File] to upload the image and obtain the photo_file_uri, then pass that URI in this field
+    /// Photo file uris, not a file upload. Use \[Upload Shoppable Photo File\] to upload the image and obtain the photo_file_uri, then pass that URI in this field
     pub photo_file_uris: String,
 }
 ::shop_api::object!(PhotosInfo { photo_file_uris });
@@ -808,7 +808,7 @@ pub struct ShopInfo {
     pub shop_id: Option<String>,
     /// 1 for shop_home_page, 2 for category, 3 for collection
     pub group_type: Option<String>,
-    /// Category ID/Collection ID. Use [Get Shop Category And Collection] to retrieve a valid category_id or collection_id, then set it in this field
+    /// Category ID/Collection ID. Use \[Get Shop Category And Collection\] to retrieve a valid category_id or collection_id, then set it in this field
     pub group_id: Option<String>,
 }
 ::shop_api::object!(ShopInfo { shop_id, group_type, group_id });
@@ -839,6 +839,290 @@ pub struct Photo {
     pub photo_post_id: Option<String>,
 }
 ::shop_api::object!(Photo { photo_post_id });
+/// Values of `sort_field` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SortField {
+    /// `commission`: As the official source lists it.
+    Commission,
+    /// `commission_rate`: As the official source lists it.
+    CommissionRate,
+    /// `product_sales_price`: As the official source lists it.
+    ProductSalesPrice,
+    /// `units_sold`: As the official source lists it.
+    UnitsSold,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl SortField {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Commission => "commission",
+            Self::CommissionRate => "commission_rate",
+            Self::ProductSalesPrice => "product_sales_price",
+            Self::UnitsSold => "units_sold",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "commission" => Self::Commission,
+            "commission_rate" => Self::CommissionRate,
+            "product_sales_price" => Self::ProductSalesPrice,
+            "units_sold" => Self::UnitsSold,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(SortField);
+/// Values of `sort_order` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SortOrder {
+    /// `ASC`: As the official source lists it.
+    Asc,
+    /// `DESC`: As the official source lists it.
+    Desc,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl SortOrder {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Asc => "ASC",
+            Self::Desc => "DESC",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "ASC" => Self::Asc,
+            "DESC" => Self::Desc,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(SortOrder);
+/// Values of `keyword_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeywordType {
+    /// `TARGET_COLLABORATIONS_ID`: As the official source lists it.
+    TargetCollaborationsId,
+    /// `TARGET_COLLABORATIONS_NAME`: As the official source lists it.
+    TargetCollaborationsName,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl KeywordType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::TargetCollaborationsId => "TARGET_COLLABORATIONS_ID",
+            Self::TargetCollaborationsName => "TARGET_COLLABORATIONS_NAME",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "TARGET_COLLABORATIONS_ID" => Self::TargetCollaborationsId,
+            "TARGET_COLLABORATIONS_NAME" => Self::TargetCollaborationsName,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(KeywordType);
+/// Values of `sort_field` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CreatorSearchSampleApplicationFulfillmentsSortField {
+    /// `create_time`: As the official source lists it.
+    CreateTime,
+    /// `expired_time`: As the official source lists it.
+    ExpiredTime,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl CreatorSearchSampleApplicationFulfillmentsSortField {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::CreateTime => "create_time",
+            Self::ExpiredTime => "expired_time",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "create_time" => Self::CreateTime,
+            "expired_time" => Self::ExpiredTime,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(CreatorSearchSampleApplicationFulfillmentsSortField);
+/// Values of `fulfillment_statuses` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FulfillmentStatus {
+    /// `CANCELLED`: As the official source lists it.
+    Cancelled,
+    /// `EXEMPTED`: As the official source lists it.
+    Exempted,
+    /// `FAILED`: As the official source lists it.
+    Failed,
+    /// `ONGOING`: As the official source lists it.
+    Ongoing,
+    /// `OVERDUE`: As the official source lists it.
+    Overdue,
+    /// `PENDING`: As the official source lists it.
+    Pending,
+    /// `SUCCEED`: As the official source lists it.
+    Succeed,
+    /// `SUSPEND`: As the official source lists it.
+    Suspend,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl FulfillmentStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Cancelled => "CANCELLED",
+            Self::Exempted => "EXEMPTED",
+            Self::Failed => "FAILED",
+            Self::Ongoing => "ONGOING",
+            Self::Overdue => "OVERDUE",
+            Self::Pending => "PENDING",
+            Self::Succeed => "SUCCEED",
+            Self::Suspend => "SUSPEND",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "CANCELLED" => Self::Cancelled,
+            "EXEMPTED" => Self::Exempted,
+            "FAILED" => Self::Failed,
+            "ONGOING" => Self::Ongoing,
+            "OVERDUE" => Self::Overdue,
+            "PENDING" => Self::Pending,
+            "SUCCEED" => Self::Succeed,
+            "SUSPEND" => Self::Suspend,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(FulfillmentStatus);
+/// Values of `type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MaterialType {
+    /// `CAMPAIGN`: As the official source lists it.
+    Campaign,
+    /// `PRODUCT`: As the official source lists it.
+    Product,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl MaterialType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Campaign => "CAMPAIGN",
+            Self::Product => "PRODUCT",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "CAMPAIGN" => Self::Campaign,
+            "PRODUCT" => Self::Product,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(MaterialType);
+/// Values of `time_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeType {
+    /// `CREATE_TIME`: As the official source lists it.
+    CreateTime,
+    /// `DELIVERY_TIME`: As the official source lists it.
+    DeliveryTime,
+    /// `PAY_TIME`: As the official source lists it.
+    PayTime,
+    /// `SETTLE_TIME`: As the official source lists it.
+    SettleTime,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl TimeType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::CreateTime => "CREATE_TIME",
+            Self::DeliveryTime => "DELIVERY_TIME",
+            Self::PayTime => "PAY_TIME",
+            Self::SettleTime => "SETTLE_TIME",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "CREATE_TIME" => Self::CreateTime,
+            "DELIVERY_TIME" => Self::DeliveryTime,
+            "PAY_TIME" => Self::PayTime,
+            "SETTLE_TIME" => Self::SettleTime,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(TimeType);
+/// Values of `sort_field` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ShopProductsSortField {
+    /// `PRICE`: As the official source lists it.
+    Price,
+    /// `PRODUCT_ID`: As the official source lists it.
+    ProductId,
+    /// `SALE`: As the official source lists it.
+    Sale,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ShopProductsSortField {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Price => "PRICE",
+            Self::ProductId => "PRODUCT_ID",
+            Self::Sale => "SALE",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "PRICE" => Self::Price,
+            "PRODUCT_ID" => Self::ProductId,
+            "SALE" => Self::Sale,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ShopProductsSortField);
 /// Request of `affiliate_creator.search_open_collaboration_products` (`POST /affiliate_creator/202405/open_collaborations/products/search`): This API is used to search the information of products with open collaboration by category, commission rate, and keywords. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-open-collaboration-products-202405)
 ///
 /// This API is used to search the information of products with open collaboration by category, commission rate, and keywords. It will return all products on the TikTok Shop Affiliate Product Marketplace that are in an open collaboration. Creators can only search for open collaboration within the regions they are registered in the affiliate.
@@ -849,9 +1133,9 @@ pub struct AffiliateCreatorSearchOpenCollaborationProductsRequest {
     /// Not described in the official docs. Required.
     pub page_size: i64,
     /// Not described in the official docs. Values: commission, commission_rate, product_sales_price, units_sold.
-    pub sort_field: Option<String>,
+    pub sort_field: Option<SortField>,
     /// Not described in the official docs. Values: ASC, DESC.
-    pub sort_order: Option<String>,
+    pub sort_order: Option<SortOrder>,
     /// A list of product keywords for searching.
     pub title_keywords: Option<Vec<String>>,
     /// Not described in the official docs.
@@ -890,7 +1174,7 @@ for AffiliateCreatorSearchOpenCollaborationProductsRequest {
         "This API is used to search the information of products with open collaboration by category, commission rate, and keywords."
         "https://partner.tiktokshop.com/docv2/page/search-open-collaboration-products-202405"[NO_SHOP_CIPHER]
         false true["page_size"] cursor "page_token" "next_page_token" "products"
-        "total_count"
+        "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
@@ -951,7 +1235,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateCreatorShowcaseProductsRequest
         "/affiliate_creator/202405/showcases/products" "Get Showcase Products."
         "https://partner.tiktokshop.com/docv2/page/get-showcase-products-202405"[NO_SHOP_CIPHER
         IDEMPOTENT] false true["page_size" "origin"] cursor "page_token"
-        "next_page_token" "products" "total_count"
+        "next_page_token" "products" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -1016,7 +1300,7 @@ pub struct AffiliateCreatorSearchCreatorTargetCollaborationsRequest {
     /// The TikTok Shop identifier. Required.
     pub shop_id: String,
     /// The type of value specified in `keyword`. Values: TARGET_COLLABORATIONS_ID, TARGET_COLLABORATIONS_NAME.
-    pub keyword_type: Option<String>,
+    pub keyword_type: Option<KeywordType>,
     /// The target collaboration ID or name to search for, as specified by `keyword_type`. For `TARGET_COLLABORATIONS_ID`, provide a base-10 integer. For `TARGET_COLLABORATIONS_NAME`, provide a value shorter than 500 bytes.
     pub keyword: Option<String>,
 }
@@ -1048,7 +1332,7 @@ for AffiliateCreatorSearchCreatorTargetCollaborationsRequest {
         "Searches for the authenticated creator's target collaborations and the products within them for the TikTok Shop specified by `shop_id`."
         "https://partner.tiktokshop.com/docv2/page/search-creator-target-collaborations-202405"[NO_SHOP_CIPHER]
         false true["page_size" "shop_id"] cursor "page_token" "next_page_token"
-        "target_collaborations" "total_count"
+        "target_collaborations" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
@@ -1077,9 +1361,9 @@ pub struct AffiliateCreatorCreatorSearchSampleApplicationFulfillmentsRequest {
     /// Not described in the official docs.
     pub sort_order: Option<String>,
     /// Not described in the official docs. Values: create_time, expired_time.
-    pub sort_field: Option<String>,
+    pub sort_field: Option<CreatorSearchSampleApplicationFulfillmentsSortField>,
     /// A list of fulfillment statuses. The response is filtered to include sample fulfillments with the `status` field set to one of the specified values. Values: CANCELLED, EXEMPTED, FAILED, ONGOING, OVERDUE, PENDING, SUCCEED, SUSPEND. Required.
-    pub fulfillment_statuses: Vec<String>,
+    pub fulfillment_statuses: Vec<FulfillmentStatus>,
 }
 ::shop_api::object!(
     AffiliateCreatorCreatorSearchSampleApplicationFulfillmentsRequest { @ query
@@ -1215,7 +1499,7 @@ for AffiliateCreatorSearchCreatorAffiliateOrdersRequest {
         "Search affiliate orders attributed to the authenticated creator."
         "https://partner.tiktokshop.com/docv2/page/search-creator-affiliate-orders-202410"[NO_SHOP_CIPHER]
         false true["page_size"] cursor "page_token" "next_page_token" "orders"
-        "total_count"
+        "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
@@ -1273,7 +1557,7 @@ for AffiliateCreatorSearchCreatorSampleApplicationsRequest {
         "/affiliate_creator/202412/sample_applications/search"
         "Search sample applications for the authenticated creator."
         "https://partner.tiktokshop.com/docv2/page/search-creator-sample-applications-202412"[NO_SHOP_CIPHER]
-        false true[] cursor "page_token" "next_page_token" "sample_applications" _
+        false true[] cursor "page_token" "next_page_token" "sample_applications" _ _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
@@ -1365,7 +1649,7 @@ for AffiliateCreatorCheckCreatorSampleEligibilityRequest {
 }
 /// Request of `affiliate_creator.generate_publisher_sharing_links_in_batch` (`POST /affiliate_creator/202504/affiliate_sharing_links/publisher/{publisher_id}/generate_batch`): You can use this API to generate material sharing links for a specific publisher. — [official documentation](https://partner.tiktokshop.com/docv2/page/generate-publisher-sharing-links-in-batch-202504)
 ///
-/// You can use this API to generate material sharing links for a specific publisher. After that, you can share the link with the publisher. Right now, the material type must be `PRODUCT`. Please ensure that the material is included in the campaign by using [Generate Multi Affiliate Partner Campaign Product Links](generate-multi-affiliate-partner-campaign-product-links).
+/// You can use this API to generate material sharing links for a specific publisher. After that, you can share the link with the publisher. Right now, the material type must be `PRODUCT`. Please ensure that the material is included in the campaign by using \[Generate Multi Affiliate Partner Campaign Product Links\](generate-multi-affiliate-partner-campaign-product-links).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorGeneratePublisherSharingLinksInBatchRequest {
     /// Not described in the official docs. Required.
@@ -1415,7 +1699,7 @@ for AffiliateCreatorGeneratePublisherSharingLinksInBatchRequest {
 }
 /// Request of `affiliate_creator.generate_general_sharing_links` (`POST /affiliate_creator/202505/affiliate_sharing_links/general_publishers/generate_batch`): You can use this API to generate material sharing links for your publishers. — [official documentation](https://partner.tiktokshop.com/docv2/page/generate-general-sharing-links-202505)
 ///
-/// You can use this API to generate material sharing links for your publishers. After that, you can encapsulate the sharing link with additional information like publisher ID. Right now, the material type must be `PRODUCT`. Please ensure that the material is included in the campaign by using [Generate Multi Affiliate Partner Campaign Product Links].
+/// You can use this API to generate material sharing links for your publishers. After that, you can encapsulate the sharing link with additional information like publisher ID. Right now, the material type must be `PRODUCT`. Please ensure that the material is included in the campaign by using \[Generate Multi Affiliate Partner Campaign Product Links\].
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorGenerateGeneralSharingLinksRequest {
     /// Not described in the official docs. Required.
@@ -1467,7 +1751,7 @@ pub struct AffiliateCreatorSearchAffiliateOrdersByCreatorRequest {
     /// The exclusive end of the time range for the selected `time_type`, as a Unix timestamp in milliseconds. Orders with timestamps greater than or equal to `time_ge` and less than `time_lt` are included. Required.
     pub time_lt: i64,
     /// Specifies the type of timestamp to filter the orders by. Values: CREATE_TIME, DELIVERY_TIME, PAY_TIME, SETTLE_TIME.
-    pub time_type: Option<String>,
+    pub time_type: Option<TimeType>,
 }
 ::shop_api::object!(
     AffiliateCreatorSearchAffiliateOrdersByCreatorRequest { @ query page_token, @ query
@@ -1497,7 +1781,7 @@ for AffiliateCreatorSearchAffiliateOrdersByCreatorRequest {
         "Retrieves affiliate orders attributed to the creator represented by the current access token."
         "https://partner.tiktokshop.com/docv2/page/search-affiliate-orders-by-creator-202505"[NO_SHOP_CIPHER]
         false true["page_size" "time_ge" "time_lt"] cursor "page_token" "next_page_token"
-        "orders" "total_count"
+        "orders" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
@@ -1629,9 +1913,9 @@ pub struct AffiliateCreatorShopProductsRequest {
     /// Not described in the official docs.
     pub title_keyword: Option<String>,
     /// Not described in the official docs. Values: PRICE, PRODUCT_ID, SALE.
-    pub sort_field: Option<String>,
+    pub sort_field: Option<ShopProductsSortField>,
     /// Not described in the official docs. Values: ASC, DESC.
-    pub sort_order: Option<String>,
+    pub sort_order: Option<SortOrder>,
     /// Not described in the official docs. Required.
     pub page_size: i64,
     /// Not described in the official docs.
@@ -1662,7 +1946,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateCreatorShopProductsRequest {
         "Searches for products in the shop bound to the authenticated creator."
         "https://partner.tiktokshop.com/docv2/page/get-shop-products-202509"[NO_SHOP_CIPHER
         IDEMPOTENT] false true["page_size"] cursor "page_token" "next_page_token"
-        "products" "total_count"
+        "products" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("title_keyword", &self.title_keyword);

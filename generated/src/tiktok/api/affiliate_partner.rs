@@ -623,6 +623,74 @@ pub struct SearchTapAffiliateOrdersSkuOrder {
     actual_creator_tap_bonus_commission, fully_return, settlement_time, last_update_time,
     is_carousel }
 );
+/// Values of `target_seller_types` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TargetSellerType {
+    /// `CROSS_BORDER`: As the official source lists it.
+    CrossBorder,
+    /// `LOCAL`: As the official source lists it.
+    Local,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl TargetSellerType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::CrossBorder => "CROSS_BORDER",
+            Self::Local => "LOCAL",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "CROSS_BORDER" => Self::CrossBorder,
+            "LOCAL" => Self::Local,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(TargetSellerType);
+/// Values of `reject_reasons` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ReviewAffiliatePartnerCampaignProductRejectReason {
+    /// `COMMISSION_TOO_LOW`: As the official source lists it.
+    CommissionTooLow,
+    /// `NO_SUITABLE_CREATOR`: As the official source lists it.
+    NoSuitableCreator,
+    /// `PRODUCT_HARD_TO_PROMOTE`: As the official source lists it.
+    ProductHardToPromote,
+    /// `PRODUCT_TOO_EXPENSIVE`: As the official source lists it.
+    ProductTooExpensive,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ReviewAffiliatePartnerCampaignProductRejectReason {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::CommissionTooLow => "COMMISSION_TOO_LOW",
+            Self::NoSuitableCreator => "NO_SUITABLE_CREATOR",
+            Self::ProductHardToPromote => "PRODUCT_HARD_TO_PROMOTE",
+            Self::ProductTooExpensive => "PRODUCT_TOO_EXPENSIVE",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "COMMISSION_TOO_LOW" => Self::CommissionTooLow,
+            "NO_SUITABLE_CREATOR" => Self::NoSuitableCreator,
+            "PRODUCT_HARD_TO_PROMOTE" => Self::ProductHardToPromote,
+            "PRODUCT_TOO_EXPENSIVE" => Self::ProductTooExpensive,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ReviewAffiliatePartnerCampaignProductRejectReason);
 /// Request of `affiliate_partner.affiliate_partner_campaign_list` (`GET /affiliate_partner/202405/campaigns`): Lists campaigns for an affiliate partner, filtered by campaign category, participation state, and campaign status. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-list-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerAffiliatePartnerCampaignListRequest {
@@ -667,7 +735,7 @@ for AffiliatePartnerAffiliatePartnerCampaignListRequest {
         "Lists campaigns for an affiliate partner, filtered by campaign category, participation state, and campaign status."
         "https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-list-202405"[NO_SHOP_CIPHER
         IDEMPOTENT] false true["category_asset_cipher" "page_size"] cursor "page_token"
-        "next_page_token" "campaigns" "total_count"
+        "next_page_token" "campaigns" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("category_asset_cipher", &self.category_asset_cipher);
@@ -718,7 +786,7 @@ pub struct AffiliatePartnerCreateAffiliatePartnerCampaignRequest {
     /// A list of TikTok Shop seller shop codes that may register for the campaign.
     pub target_shop_codes: Option<Vec<String>>,
     /// A list of eligible seller types that may register for the campaign. Values: CROSS_BORDER, LOCAL.
-    pub target_seller_types: Option<Vec<String>>,
+    pub target_seller_types: Option<Vec<TargetSellerType>>,
 }
 ::shop_api::object!(
     AffiliatePartnerCreateAffiliatePartnerCampaignRequest { @ query
@@ -850,7 +918,7 @@ pub struct AffiliatePartnerEditAffiliatePartnerCampaignRequest {
     /// A list of TikTok Shop seller shop codes to allow to register for the campaign.
     pub target_shop_codes: Option<Vec<String>>,
     /// A list of eligible seller types to allow to register for the campaign. Values: CROSS_BORDER, LOCAL.
-    pub target_seller_types: Option<Vec<String>>,
+    pub target_seller_types: Option<Vec<TargetSellerType>>,
 }
 ::shop_api::object!(
     AffiliatePartnerEditAffiliatePartnerCampaignRequest { @ path campaign_id, @ query
@@ -936,7 +1004,7 @@ for AffiliatePartnerAffiliatePartnerCampaignProductListRequest {
         "This API offers the ability to list products submitted by sellers in an Affiliate Partner campaign."
         "https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-product-list-202405"[NO_SHOP_CIPHER
         IDEMPOTENT] false true["campaign_id" "category_asset_cipher" "page_size"] cursor
-        "page_token" "next_page_token" "products" "total_count"
+        "page_token" "next_page_token" "products" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("category_asset_cipher", &self.category_asset_cipher);
@@ -1039,7 +1107,7 @@ pub struct AffiliatePartnerReviewAffiliatePartnerCampaignProductRequest {
     /// The product review decision by the TikTok Affiliate Partner. This is an enumerated type with values: - APPROVE - REJECT - REJECT_FOREVER Required.
     pub review_result: String,
     /// Rejection reasons for the product when `review_result` is `REJECT` or `REJECT_FOREVER`. Possible values for each item: - COMMISSION_TOO_LOW - PRODUCT_HARD_TO_PROMOTE - PRODUCT_TOO_EXPENSIVE - NO_SUITABLE_CREATOR
-    pub reject_reasons: Option<Vec<String>>,
+    pub reject_reasons: Option<Vec<ReviewAffiliatePartnerCampaignProductRejectReason>>,
 }
 ::shop_api::object!(
     AffiliatePartnerReviewAffiliatePartnerCampaignProductRequest { @ path campaign_id, @
@@ -1152,7 +1220,7 @@ for AffiliatePartnerCampaignProductPerformanceListRequest {
         "Retrieves a paginated list of product-level performance statistics for the specified partner campaign."
         "https://partner.tiktokshop.com/docv2/page/get-campaign-product-performance-list-202501"[NO_SHOP_CIPHER
         IDEMPOTENT] false true["campaign_id" "category_asset_cipher"] cursor "page_token"
-        "next_page_token" "campaign_product_statistics" "total_count"
+        "next_page_token" "campaign_product_statistics" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -1393,7 +1461,7 @@ for AffiliatePartnerCreatorPerformanceForCampaignProductRequest {
         "Get Creator Performance for Campaign Product."
         "https://partner.tiktokshop.com/docv2/page/get-creator-performance-for-campaign-product-202508"[NO_SHOP_CIPHER
         IDEMPOTENT] false true["campaign_id" "product_id" "category_asset_cipher"] cursor
-        "page_token" "next_page_token" "promotion_creators" _
+        "page_token" "next_page_token" "promotion_creators" _ _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -1476,7 +1544,7 @@ for AffiliatePartnerSearchCapAffiliateOrdersRequest {
         "Search affiliate orders for an MCN (Creator Agency Partner) within the specified or default creation-time range."
         "https://partner.tiktokshop.com/docv2/page/search-cap-affiliate-orders-202603"[NO_SHOP_CIPHER]
         false true["page_size" "category_asset_cipher"] cursor "page_token"
-        "next_page_token" "sku_orders" "total_count"
+        "next_page_token" "sku_orders" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
@@ -1543,7 +1611,7 @@ for AffiliatePartnerSearchTapAffiliateOrdersRequest {
         "TAP can use this API to retrieve a list of affiliate orders and track the affiliate conversions."
         "https://partner.tiktokshop.com/docv2/page/search-tap-affiliate-orders-202603"[NO_SHOP_CIPHER]
         false true["page_size" "category_asset_cipher"] cursor "page_token"
-        "next_page_token" "sku_orders" "total_count"
+        "next_page_token" "sku_orders" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);

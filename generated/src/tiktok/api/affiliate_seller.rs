@@ -49,13 +49,38 @@ pub struct AffiliateOrderSku {
     pub fully_return: Option<String>,
     /// Whether the order came from carousel content.
     pub is_carousel: Option<bool>,
+    /// Not described in the official source.
+    pub actual_cofunded_creator_bonus_amount: Option<PartialRefund>,
+    /// Not described in the official source.
+    pub actual_commission_base: Option<PartialRefund>,
+    /// For `Tiered commission`, the creator commission rates configured by the seller, expressed as percentages in ascending threshold order and separated by ` OR `. Returns `-` when tiered commission does not apply or no tier is configured.
+    pub commission_tier_setting: Option<String>,
+    /// Not described in the official source.
+    pub estimated_cofunded_creator_bonus_amount: Option<PartialRefund>,
+    /// estimated_paid_shop_ads_commission (SearchSellerAffiliateOrdersResponseDataOrderSkuEstimatedPaidShopAdsCommission | Unset):
+    pub estimated_commission_base: Option<PartialRefund>,
+    /// Not described in the official source.
+    pub estimated_paid_commission: Option<PartialRefund>,
+    /// Not described in the official source.
+    pub estimated_paid_partner_commission: Option<PartialRefund>,
+    /// Not described in the official source.
+    pub estimated_paid_shop_ads_commission: Option<PartialRefund>,
+    /// Deprecated. This field is not returned. Use `fully_return` to determine whether the SKU order was fully returned or refunded.
+    pub refunded_quantity: Option<i64>,
+    /// Deprecated. This field is not returned. Use `fully_return` to determine whether the SKU order was fully returned or refunded.
+    pub returned_quantity: Option<i64>,
 }
 ::shop_api::object!(
     AffiliateOrderSku { sku_id, product_id, settlement_status, open_collaboration_id,
     target_collaboration_id, campaign_id, creator_username, price, quantity,
     content_type, content_id, commission_model, commission_rate, partner_commission_rate,
     shop_ads_commission_rate, actual_paid_commission, actual_paid_partner_commission,
-    actual_paid_shop_ads_commission, fully_return, is_carousel }
+    actual_paid_shop_ads_commission, fully_return, is_carousel,
+    actual_cofunded_creator_bonus_amount, actual_commission_base,
+    commission_tier_setting, estimated_cofunded_creator_bonus_amount,
+    estimated_commission_base, estimated_paid_commission,
+    estimated_paid_partner_commission, estimated_paid_shop_ads_commission,
+    refunded_quantity, returned_quantity }
 );
 /// An order creators brought in.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -68,8 +93,10 @@ pub struct AffiliateOrder {
     pub delivery_time: Option<i64>,
     /// The SKUs of the order.
     pub skus: Option<Vec<AffiliateOrderSku>>,
+    /// Deprecated. This field is not returned. Use each SKU's `settlement_status` instead.
+    pub status: Option<String>,
 }
-::shop_api::object!(AffiliateOrder { id, create_time, delivery_time, skus });
+::shop_api::object!(AffiliateOrder { id, create_time, delivery_time, skus, status });
 /// Setting for auto add products to affiliate
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AutoAddProduct {
@@ -443,8 +470,16 @@ pub struct Product {
 pub struct SellerContactInfo {
     /// Seller's email contact information.
     pub email: Option<String>,
+    /// The phone number used by the seller to register for the Line app.
+    pub line: Option<String>,
+    /// The phone number of the seller.
+    pub phone_number: Option<String>,
+    /// The seller's Telegram username or phone number.
+    pub telegram: Option<String>,
+    /// The phone number used by the seller to register for WhatsApp.
+    pub whatsapp: Option<String>,
 }
-::shop_api::object!(SellerContactInfo { email });
+::shop_api::object!(SellerContactInfo { email, line, phone_number, telegram, whatsapp });
 /// The free sample rules set by the seller in the target collaboration.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FreeSampleRule {
@@ -890,7 +925,7 @@ pub struct TargetCollaborationConflict {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SearchParam {
     /// Pass in the parameter type which you use to search for target collaborations.
-    pub keyword_type: Option<String>,
+    pub keyword_type: Option<SearchParamKeywordType>,
     /// Search Keyword.
     pub keyword: Option<String>,
 }
@@ -922,11 +957,13 @@ pub struct SearchTargetCollaborationsTargetCollaboration {
     pub free_sample_rule: Option<FreeSampleRule>,
     /// The type of target collaboration.
     pub kind: Option<String>,
+    /// Unix timestamp, in seconds, when the target collaboration was created.
+    pub create_time: Option<i64>,
 }
 ::shop_api::object!(
     SearchTargetCollaborationsTargetCollaboration { id, name, message, start_time,
     end_time, update_time, creator_inivited_count, showcase_creator_count,
-    content_creator_count, product_count, free_sample_rule, kind = "type" }
+    content_creator_count, product_count, free_sample_rule, kind = "type", create_time }
 );
 /// The information about the products provided by the seller for target collaboration with creators in the target collaboration.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -978,10 +1015,15 @@ pub struct UpdateFailed {
     pub seller_contact_info: Option<SellerContactInfo>,
     /// The name of the target collaboration.
     pub name: Option<String>,
+    /// The list of open id that caused the update to fail.
+    pub invalid_open_id_list: Option<Vec<String>>,
+    /// The list of product id that caused the update to fail.
+    pub invalid_product_id_list: Option<Vec<String>>,
 }
 ::shop_api::object!(
     UpdateFailed { remove_creator_open_ids, remove_product_ids, add_creator_open_ids,
-    add_products, change_commissions, end_time, seller_contact_info, name }
+    add_products, change_commissions, end_time, seller_contact_info, name,
+    invalid_open_id_list, invalid_product_id_list }
 );
 /// The list of the task
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1240,7 +1282,7 @@ pub struct AdvancedFilters {
     pub eligible_flat_fee: Option<bool>,
     /// Creator Marketplace Advanced Filter Option List.
     pub option_list: Option<Vec<AdvancedFiltersOption>>,
-    /// Sorter algorithm id. Please use "Get Seller Search Creator Marketplace Advanced Filters"(https://partner.tiktokshop.com/docv2/page/get-seller-search-creator-marketplace-advanced- filters) get available sorter algorithm for you first.
+    /// Sorter algorithm id. Please use "Get Seller Search Creator Marketplace Advanced Filters"(<https://partner.tiktokshop.com/docv2/page/get-seller-search-creator-marketplace-advanced-> filters) get available sorter algorithm for you first.
     pub sorter_algorithm_id: Option<String>,
 }
 ::shop_api::object!(
@@ -1324,7 +1366,7 @@ pub struct SearchCreatorOnMarketplace202608Creator {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatorMarketplaceAdvancedSearchFiltersOption {
     /// Filter option type to retrieve. Possible values: - `OPTION_VERTICAL_PRO`: Category Pro, a label for creators who regularly post about one product category and generated most of their sales in that category during the past 60 days. Values: OPTION_BRAND, OPTION_CREATOR_LEVEL, OPTION_LANGUAGE, OPTION_SORTER, OPTION_VERTICAL_PRO.
-    pub option_type: Option<String>,
+    pub option_type: Option<OptionType>,
 }
 ::shop_api::object!(CreatorMarketplaceAdvancedSearchFiltersOption { option_type });
 /// Creator Marketplace Advanced Filter Option List. If we return an empty object, it means this filter is not currently supported by your account or region.
@@ -1356,7 +1398,7 @@ pub struct CreatorMarketplaceAdvancedSearchFiltersData {
 ::shop_api::object!(
     CreatorMarketplaceAdvancedSearchFiltersData { option_list, sorters }
 );
-/// creator_trend_profile (list[GetMarketplaceCreatorPerformanceResponseDataCreatorCreatorProfileCreatorTrendProfile] | Unset): Creator trend infomation
+/// creator_trend_profile (list\[GetMarketplaceCreatorPerformanceResponseDataCreatorCreatorProfileCreatorTrendProfile\] | Unset): Creator trend infomation
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatorConnectInfo {
     /// Creator is paired or not
@@ -1435,7 +1477,7 @@ pub struct MarketplaceCreatorPerformance202608CreatorProfile {
     pub creator_fulfillment_score_90d: Option<String>,
     /// Creator credit total score. e.g. 75 means creator' sample scole is 75/100.
     pub sample_score: Option<i64>,
-    /// creator_trend_profile (list[GetMarketplaceCreatorPerformanceResponseDataCreatorCreatorProfileCreatorTrendProfile] | Unset): Creator trend infomation
+    /// creator_trend_profile (list\[GetMarketplaceCreatorPerformanceResponseDataCreatorCreatorProfileCreatorTrendProfile\] | Unset): Creator trend infomation
     pub creator_connect_info: Option<CreatorConnectInfo>,
     /// Not described in the official docs.
     pub creator_trend_profile: Option<Vec<CreatorTrendProfile>>,
@@ -1675,6 +1717,630 @@ pub struct CreatorEligibilityResult {
     is_creator_follower_count_threshold_met, is_creator_level_quota_available, is_paired
     }
 );
+/// Values of `conversation_status` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConversationStatus {
+    /// `ALL`: As the official source lists it.
+    All,
+    /// `ARCHIVED`: As the official source lists it.
+    Archived,
+    /// `STARRED`: As the official source lists it.
+    Starred,
+    /// `UNREAD`: As the official source lists it.
+    Unread,
+    /// `UNREPLIED`: As the official source lists it.
+    Unreplied,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ConversationStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::All => "ALL",
+            Self::Archived => "ARCHIVED",
+            Self::Starred => "STARRED",
+            Self::Unread => "UNREAD",
+            Self::Unreplied => "UNREPLIED",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "ALL" => Self::All,
+            "ARCHIVED" => Self::Archived,
+            "STARRED" => Self::Starred,
+            "UNREAD" => Self::Unread,
+            "UNREPLIED" => Self::Unreplied,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ConversationStatus);
+/// Values of `sort_field` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SearchAffiliateOpenCollaborationProductSortField {
+    /// `commission`: As the official source lists it.
+    Commission,
+    /// `commission_rate`: As the official source lists it.
+    CommissionRate,
+    /// `product_sales_price`: As the official source lists it.
+    ProductSalesPrice,
+    /// `units_sold`: As the official source lists it.
+    UnitsSold,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl SearchAffiliateOpenCollaborationProductSortField {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Commission => "commission",
+            Self::CommissionRate => "commission_rate",
+            Self::ProductSalesPrice => "product_sales_price",
+            Self::UnitsSold => "units_sold",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "commission" => Self::Commission,
+            "commission_rate" => Self::CommissionRate,
+            "product_sales_price" => Self::ProductSalesPrice,
+            "units_sold" => Self::UnitsSold,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(SearchAffiliateOpenCollaborationProductSortField);
+/// Values of `sort_order` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SearchAffiliateOpenCollaborationProductSortOrder {
+    /// `ASC`: As the official source lists it.
+    Asc,
+    /// `DESC`: As the official source lists it.
+    Desc,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl SearchAffiliateOpenCollaborationProductSortOrder {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Asc => "ASC",
+            Self::Desc => "DESC",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "ASC" => Self::Asc,
+            "DESC" => Self::Desc,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(SearchAffiliateOpenCollaborationProductSortOrder);
+/// Values of `content_format` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ContentFormat {
+    /// `LIVE`: As the official source lists it.
+    Live,
+    /// `VIDEO`: As the official source lists it.
+    Video,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ContentFormat {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Live => "LIVE",
+            Self::Video => "VIDEO",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "LIVE" => Self::Live,
+            "VIDEO" => Self::Video,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ContentFormat);
+/// Values of `msg_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MsgType {
+    /// `CRM_TEXT_WITH_IMAGE_CARD`: As the official source lists it.
+    CrmTextWithImageCard,
+    /// `CRM_TEXT_WITH_PRODUCTS_CARD`: As the official source lists it.
+    CrmTextWithProductsCard,
+    /// `FREE_SAMPLE_CARD`: As the official source lists it.
+    FreeSampleCard,
+    /// `IMAGE`: As the official source lists it.
+    Image,
+    /// `PRODUCT_CARD`: As the official source lists it.
+    ProductCard,
+    /// `TARGET_COLLABORATION_CARD`: As the official source lists it.
+    TargetCollaborationCard,
+    /// `TEXT`: As the official source lists it.
+    Text,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl MsgType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::CrmTextWithImageCard => "CRM_TEXT_WITH_IMAGE_CARD",
+            Self::CrmTextWithProductsCard => "CRM_TEXT_WITH_PRODUCTS_CARD",
+            Self::FreeSampleCard => "FREE_SAMPLE_CARD",
+            Self::Image => "IMAGE",
+            Self::ProductCard => "PRODUCT_CARD",
+            Self::TargetCollaborationCard => "TARGET_COLLABORATION_CARD",
+            Self::Text => "TEXT",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "CRM_TEXT_WITH_IMAGE_CARD" => Self::CrmTextWithImageCard,
+            "CRM_TEXT_WITH_PRODUCTS_CARD" => Self::CrmTextWithProductsCard,
+            "FREE_SAMPLE_CARD" => Self::FreeSampleCard,
+            "IMAGE" => Self::Image,
+            "PRODUCT_CARD" => Self::ProductCard,
+            "TARGET_COLLABORATION_CARD" => Self::TargetCollaborationCard,
+            "TEXT" => Self::Text,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(MsgType);
+/// Values of `keyword_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SearchOpenCollaborationKeywordType {
+    /// `PRODUCT_ID`: As the official source lists it.
+    ProductId,
+    /// `PRODUCT_NAME`: As the official source lists it.
+    ProductName,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl SearchOpenCollaborationKeywordType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::ProductId => "PRODUCT_ID",
+            Self::ProductName => "PRODUCT_NAME",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "PRODUCT_ID" => Self::ProductId,
+            "PRODUCT_NAME" => Self::ProductName,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(SearchOpenCollaborationKeywordType);
+/// Values of `reject_reason` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ReviewSampleApplicationsRejectReason {
+    /// `NOT_MATCH`: As the official source lists it.
+    NotMatch,
+    /// `OFFLINE`: As the official source lists it.
+    Offline,
+    /// `OTHER`: As the official source lists it.
+    Other,
+    /// `OUT_OF_STOCK`: As the official source lists it.
+    OutOfStock,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ReviewSampleApplicationsRejectReason {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::NotMatch => "NOT_MATCH",
+            Self::Offline => "OFFLINE",
+            Self::Other => "OTHER",
+            Self::OutOfStock => "OUT_OF_STOCK",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "NOT_MATCH" => Self::NotMatch,
+            "OFFLINE" => Self::Offline,
+            "OTHER" => Self::Other,
+            "OUT_OF_STOCK" => Self::OutOfStock,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ReviewSampleApplicationsRejectReason);
+/// Values of `review_result` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ReviewResult {
+    /// `APPROVE`: As the official source lists it.
+    Approve,
+    /// `REJECT`: As the official source lists it.
+    Reject,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ReviewResult {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Approve => "APPROVE",
+            Self::Reject => "REJECT",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "APPROVE" => Self::Approve,
+            "REJECT" => Self::Reject,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ReviewResult);
+/// Values of `status` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SearchSampleApplicationsStatus {
+    /// `AWAITING_SHIPMENT`: As the official source lists it.
+    AwaitingShipment,
+    /// `COMPLETED`: As the official source lists it.
+    Completed,
+    /// `CONTENT_PENDING`: As the official source lists it.
+    ContentPending,
+    /// `DEL_OPEN_COLLAB`: As the official source lists it.
+    DelOpenCollab,
+    /// `OPS_CANCELLED`: As the official source lists it.
+    OpsCancelled,
+    /// `OPS_COMPLETED`: As the official source lists it.
+    OpsCompleted,
+    /// `OPS_FAILED`: As the official source lists it.
+    OpsFailed,
+    /// `OVERDUE_CANCELLED`: As the official source lists it.
+    OverdueCancelled,
+    /// `PENDING`: As the official source lists it.
+    Pending,
+    /// `REJECT_CANCELLED`: As the official source lists it.
+    RejectCancelled,
+    /// `SELLER_NOT_SHIP_CANCELLED`: As the official source lists it.
+    SellerNotShipCancelled,
+    /// `SHIPPED`: As the official source lists it.
+    Shipped,
+    /// `UNFULFILLABLE_CANCELLED`: As the official source lists it.
+    UnfulfillableCancelled,
+    /// `UNFULFILL_CANCELLED`: As the official source lists it.
+    UnfulfillCancelled,
+    /// `WITHDRAW_CANCELLED`: As the official source lists it.
+    WithdrawCancelled,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl SearchSampleApplicationsStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AwaitingShipment => "AWAITING_SHIPMENT",
+            Self::Completed => "COMPLETED",
+            Self::ContentPending => "CONTENT_PENDING",
+            Self::DelOpenCollab => "DEL_OPEN_COLLAB",
+            Self::OpsCancelled => "OPS_CANCELLED",
+            Self::OpsCompleted => "OPS_COMPLETED",
+            Self::OpsFailed => "OPS_FAILED",
+            Self::OverdueCancelled => "OVERDUE_CANCELLED",
+            Self::Pending => "PENDING",
+            Self::RejectCancelled => "REJECT_CANCELLED",
+            Self::SellerNotShipCancelled => "SELLER_NOT_SHIP_CANCELLED",
+            Self::Shipped => "SHIPPED",
+            Self::UnfulfillableCancelled => "UNFULFILLABLE_CANCELLED",
+            Self::UnfulfillCancelled => "UNFULFILL_CANCELLED",
+            Self::WithdrawCancelled => "WITHDRAW_CANCELLED",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "AWAITING_SHIPMENT" => Self::AwaitingShipment,
+            "COMPLETED" => Self::Completed,
+            "CONTENT_PENDING" => Self::ContentPending,
+            "DEL_OPEN_COLLAB" => Self::DelOpenCollab,
+            "OPS_CANCELLED" => Self::OpsCancelled,
+            "OPS_COMPLETED" => Self::OpsCompleted,
+            "OPS_FAILED" => Self::OpsFailed,
+            "OVERDUE_CANCELLED" => Self::OverdueCancelled,
+            "PENDING" => Self::Pending,
+            "REJECT_CANCELLED" => Self::RejectCancelled,
+            "SELLER_NOT_SHIP_CANCELLED" => Self::SellerNotShipCancelled,
+            "SHIPPED" => Self::Shipped,
+            "UNFULFILLABLE_CANCELLED" => Self::UnfulfillableCancelled,
+            "UNFULFILL_CANCELLED" => Self::UnfulfillCancelled,
+            "WITHDRAW_CANCELLED" => Self::WithdrawCancelled,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(SearchSampleApplicationsStatus);
+/// Values of `creator_accept_status` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CreatorAcceptStatus {
+    /// `ACCEPT`: As the official source lists it.
+    Accept,
+    /// `ALL`: As the official source lists it.
+    All,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl CreatorAcceptStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Accept => "ACCEPT",
+            Self::All => "ALL",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "ACCEPT" => Self::Accept,
+            "ALL" => Self::All,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(CreatorAcceptStatus);
+/// Values of `keyword_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SearchParamKeywordType {
+    /// `PRODUCT_ID`: As the official source lists it.
+    ProductId,
+    /// `PRODUCT_NAME`: As the official source lists it.
+    ProductName,
+    /// `TARGET_COLLABORATION_ID`: As the official source lists it.
+    TargetCollaborationId,
+    /// `TARGET_COLLABORATION_NAME`: As the official source lists it.
+    TargetCollaborationName,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl SearchParamKeywordType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::ProductId => "PRODUCT_ID",
+            Self::ProductName => "PRODUCT_NAME",
+            Self::TargetCollaborationId => "TARGET_COLLABORATION_ID",
+            Self::TargetCollaborationName => "TARGET_COLLABORATION_NAME",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "PRODUCT_ID" => Self::ProductId,
+            "PRODUCT_NAME" => Self::ProductName,
+            "TARGET_COLLABORATION_ID" => Self::TargetCollaborationId,
+            "TARGET_COLLABORATION_NAME" => Self::TargetCollaborationName,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(SearchParamKeywordType);
+/// Values of `module_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ModuleType {
+    /// `BASE`: As the official source lists it.
+    Base,
+    /// `CREATOR`: As the official source lists it.
+    Creator,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ModuleType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Base => "BASE",
+            Self::Creator => "CREATOR",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "BASE" => Self::Base,
+            "CREATOR" => Self::Creator,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ModuleType);
+/// Values of `plan_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PlanType {
+    /// `ALL`: As the official source lists it.
+    All,
+    /// `OPEN`: As the official source lists it.
+    Open,
+    /// `PARTNER`: As the official source lists it.
+    Partner,
+    /// `TARGET`: As the official source lists it.
+    Target,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl PlanType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::All => "ALL",
+            Self::Open => "OPEN",
+            Self::Partner => "PARTNER",
+            Self::Target => "TARGET",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "ALL" => Self::All,
+            "OPEN" => Self::Open,
+            "PARTNER" => Self::Partner,
+            "TARGET" => Self::Target,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(PlanType);
+/// Values of `window_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WindowType {
+    /// `PAST_24H`: As the official source lists it.
+    Past24h,
+    /// `PAST_30_DAYS`: As the official source lists it.
+    Past30Days,
+    /// `PAST_7_DAYS`: As the official source lists it.
+    Past7Days,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl WindowType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Past24h => "PAST_24H",
+            Self::Past30Days => "PAST_30_DAYS",
+            Self::Past7Days => "PAST_7_DAYS",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "PAST_24H" => Self::Past24h,
+            "PAST_30_DAYS" => Self::Past30Days,
+            "PAST_7_DAYS" => Self::Past7Days,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(WindowType);
+/// Values of `option_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OptionType {
+    /// `OPTION_BRAND`: As the official source lists it.
+    OptionBrand,
+    /// `OPTION_CREATOR_LEVEL`: As the official source lists it.
+    OptionCreatorLevel,
+    /// `OPTION_LANGUAGE`: As the official source lists it.
+    OptionLanguage,
+    /// `OPTION_SORTER`: As the official source lists it.
+    OptionSorter,
+    /// `OPTION_VERTICAL_PRO`: As the official source lists it.
+    OptionVerticalPro,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl OptionType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::OptionBrand => "OPTION_BRAND",
+            Self::OptionCreatorLevel => "OPTION_CREATOR_LEVEL",
+            Self::OptionLanguage => "OPTION_LANGUAGE",
+            Self::OptionSorter => "OPTION_SORTER",
+            Self::OptionVerticalPro => "OPTION_VERTICAL_PRO",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "OPTION_BRAND" => Self::OptionBrand,
+            "OPTION_CREATOR_LEVEL" => Self::OptionCreatorLevel,
+            "OPTION_LANGUAGE" => Self::OptionLanguage,
+            "OPTION_SORTER" => Self::OptionSorter,
+            "OPTION_VERTICAL_PRO" => Self::OptionVerticalPro,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(OptionType);
+/// Values of `data_groups` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DataGroup {
+    /// `BASIC_CREATOR_INFORMATION`: As the official source lists it.
+    BasicCreatorInformation,
+    /// `COLLABORATION`: As the official source lists it.
+    Collaboration,
+    /// `CONTENT_PERFORMANCE`: As the official source lists it.
+    ContentPerformance,
+    /// `FOLLOWER_INFORMATION`: As the official source lists it.
+    FollowerInformation,
+    /// `SALES_AND_GMV`: As the official source lists it.
+    SalesAndGmv,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl DataGroup {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::BasicCreatorInformation => "BASIC_CREATOR_INFORMATION",
+            Self::Collaboration => "COLLABORATION",
+            Self::ContentPerformance => "CONTENT_PERFORMANCE",
+            Self::FollowerInformation => "FOLLOWER_INFORMATION",
+            Self::SalesAndGmv => "SALES_AND_GMV",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "BASIC_CREATOR_INFORMATION" => Self::BasicCreatorInformation,
+            "COLLABORATION" => Self::Collaboration,
+            "CONTENT_PERFORMANCE" => Self::ContentPerformance,
+            "FOLLOWER_INFORMATION" => Self::FollowerInformation,
+            "SALES_AND_GMV" => Self::SalesAndGmv,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(DataGroup);
 /// Request of `affiliate_seller.search_orders` (`POST /affiliate_seller/202410/orders/search`): Search the orders creators brought in, with their commissions (version 202410). — [official documentation](https://partner.tiktokshop.com/docv2/page/6722babac7ef47030dc00d11)
 ///
 /// Version 202410 per the models generated from the official OpenAPI; an older doc dump lists
@@ -1717,7 +2383,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerSearchOrdersRequest {
         "Search the orders creators brought in, with their commissions (version 202410)."
         "https://partner.tiktokshop.com/docv2/page/6722babac7ef47030dc00d11"[IDEMPOTENT]
         false true["page_size"] cursor "page_token" "next_page_token" "orders"
-        "total_count"
+        "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -1900,7 +2566,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerMessageInTheConversation
         "Get chat history in one conversation."
         "https://partner.tiktokshop.com/docv2/page/6791db7678625303154781d4"[IDEMPOTENT]
         false true["conversation_id" "page_size"] cursor "page_token" "next_page_token"
-        "messages" _
+        "messages" _ _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -1940,7 +2606,7 @@ pub struct AffiliateSellerConversationListRequest {
     /// - If 'true', only 'conversation_id' in 'conversation' is returned.
     pub only_need_conversation_id: Option<bool>,
     /// Filter the list of IM conversations returned based on the status. Values: ALL, UNREAD, UNREPLIED.
-    pub conversation_status: Option<String>,
+    pub conversation_status: Option<ConversationStatus>,
 }
 ::shop_api::object!(
     AffiliateSellerConversationListRequest { @ query page_size, @ query page_token, @
@@ -1965,7 +2631,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerConversationListRequest 
         "affiliate_seller" "affiliate_seller.conversation_list" Get
         "/affiliate_seller/202412/conversations" "Get User's Conversation list."
         "https://partner.tiktokshop.com/docv2/page/6791db764ddec3030b395150"[IDEMPOTENT]
-        false true["page_size"] cursor "page_token" "next_page_token" "conversations" _
+        false true["page_size"] cursor "page_token" "next_page_token" "conversations" _ _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -2087,7 +2753,7 @@ for AffiliateSellerOpenCollaborationCreatorContentDetailRequest {
         "Get the creator content details of specified open collaboration."
         "https://partner.tiktokshop.com/docv2/page/68c8c9f13f568504acb98d7c"[IDEMPOTENT]
         false true["page_size" "product_id"] cursor "page_token" "next_page_token"
-        "creator_content_details" "total_count"
+        "creator_content_details" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
@@ -2177,9 +2843,9 @@ for AffiliateSellerEditOpenCollaborationSettingsRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerSearchAffiliateOpenCollaborationProductRequest {
     /// The sort order for the sort_field parameter. Values: ASC, DESC.
-    pub sort_order: Option<String>,
+    pub sort_order: Option<SearchAffiliateOpenCollaborationProductSortOrder>,
     /// The returned results will be sorted by the specified field.
-    pub sort_field: Option<String>,
+    pub sort_field: Option<SearchAffiliateOpenCollaborationProductSortField>,
     /// An opaque token used to retrieve the next page of a paginated result set.
     pub page_token: Option<String>,
     /// The number of results to be returned per page. Required.
@@ -2222,7 +2888,7 @@ for AffiliateSellerSearchAffiliateOpenCollaborationProductRequest {
         "Search the information of products with open collaboration by category, commission rate, and keywords."
         "https://partner.tiktokshop.com/docv2/page/66716aa19a01ec02e5b90513"[IDEMPOTENT]
         false true["page_size"] cursor "page_token" "next_page_token" "products"
-        "total_count"
+        "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("sort_order", &self.sort_order);
@@ -2253,7 +2919,7 @@ pub struct AffiliateSellerSearchSampleApplicationsFulfillmentsRequest {
     /// The application identifier. Required.
     pub application_id: String,
     /// The content type generated by the creator after receiving the samples.
-    pub content_format: Option<String>,
+    pub content_format: Option<ContentFormat>,
 }
 ::shop_api::object!(
     AffiliateSellerSearchSampleApplicationsFulfillmentsRequest { @ path application_id,
@@ -2321,7 +2987,7 @@ pub struct AffiliateSellerSendImMessageRequest {
     /// conversation_id Required.
     pub conversation_id: String,
     /// Message type, with. Values: TEXT, PRODUCT_CARD, TARGET_, FREE_SAMPLE_CARD, IMAGE. Required.
-    pub msg_type: String,
+    pub msg_type: MsgType,
     /// Message content, in JSON serialized string. Required.
     pub content: String,
 }
@@ -2416,11 +3082,11 @@ pub struct AffiliateSellerSearchOpenCollaborationRequest {
     /// The value of "page_size" must be greater than 0 and less than or equal to 100. Required.
     pub page_size: i64,
     /// Default value of "sort_order" is DESC.
-    pub sort_order: Option<String>,
+    pub sort_order: Option<SearchAffiliateOpenCollaborationProductSortOrder>,
     /// Some sorting fields are as follows: - product_original_price: sort by products' original price.
     pub sort_field: Option<String>,
     /// Pass in the parameter type which you use to query open collaborations.
-    pub keyword_type: Option<String>,
+    pub keyword_type: Option<SearchOpenCollaborationKeywordType>,
     /// Search based on the product name or product ID.
     pub keyword: Option<String>,
     /// The category of the searched product needs to be limited in this param.
@@ -2453,7 +3119,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerSearchOpenCollaborationR
         "Search open collaboration."
         "https://partner.tiktokshop.com/docv2/page/677ce46d8e882e030d4dec7a"[IDEMPOTENT]
         false true["page_size"] cursor "page_token" "next_page_token"
-        "open_collaborations" "total_count"
+        "open_collaborations" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
@@ -2483,9 +3149,9 @@ pub struct AffiliateSellerReviewSampleApplicationsRequest {
     /// The unique id of sample request application ID Required.
     pub application_id: String,
     /// The audit action to be taken on a sample application record by the seller. Required.
-    pub review_result: String,
+    pub review_result: ReviewResult,
     /// The reason why a seller rejected a creator's sample application.
-    pub reject_reason: Option<String>,
+    pub reject_reason: Option<ReviewSampleApplicationsRejectReason>,
 }
 ::shop_api::object!(
     AffiliateSellerReviewSampleApplicationsRequest { @ path application_id,
@@ -2603,7 +3269,7 @@ for AffiliateSellerSearchCreatorOnMarketplaceRequest {
         "/affiliate_seller/202508/marketplace_creators/search"
         "Search for Creators in the Creator Marketplace."
         "https://partner.tiktokshop.com/docv2/page/68c8c9d71ead21048edf5545"[IDEMPOTENT]
-        true true["page_size"] cursor "page_token" "next_page_token" "creators" _
+        true true["page_size"] cursor "page_token" "next_page_token" "creators" _ _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
@@ -2684,7 +3350,7 @@ pub struct AffiliateSellerSearchSampleApplicationsRequest {
     /// Main order ID associated with a sample order when the sample application is approved by seller.
     pub order_id: Option<String>,
     /// The status of sample applications.
-    pub status: Option<String>,
+    pub status: Option<SearchSampleApplicationsStatus>,
 }
 ::shop_api::object!(
     AffiliateSellerSearchSampleApplicationsRequest { @ query page_token, @ query
@@ -2713,7 +3379,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerSearchSampleApplications
         "Seller search sample applications."
         "https://partner.tiktokshop.com/docv2/page/68c8c9ec35ae0604895ad5b7"[IDEMPOTENT]
         false true[] cursor "page_token" "next_page_token" "sample_applications"
-        "total_count"
+        "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
@@ -2752,10 +3418,13 @@ pub struct AffiliateSellerCreateTargetCollaborationRequest {
     pub seller_contact_info: SellerContactInfo,
     /// A set of properties that control the free sample behavior for the product. Required.
     pub free_sample_rule: FreeSampleRule,
+    /// preferred creator content type, "LIVE" or "VIDEO"
+    pub preferred_content_type: Option<String>,
 }
 ::shop_api::object!(
     AffiliateSellerCreateTargetCollaborationRequest { name, message, end_time, products,
-    creator_user_open_ids, seller_contact_info, free_sample_rule }
+    creator_user_open_ids, seller_contact_info, free_sample_rule, preferred_content_type
+    }
 );
 /// Response data of `affiliate_seller.create_target_collaboration` ([`AffiliateSellerCreateTargetCollaborationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9d91ead21048edf5571)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2764,10 +3433,17 @@ pub struct AffiliateSellerCreateTargetCollaborationResponse {
     pub target_collaboration: Option<Id>,
     /// A list of user and product identifiers with target collaboration conflicts that caused target collaboration failure.
     pub target_collaboration_conflicts: Option<Vec<TargetCollaborationConflict>>,
+    /// The create time of the target collaboration.
+    pub create_time: Option<i64>,
+    /// The list of open id that caused the create to fail.
+    pub invalid_open_id_list: Option<Vec<String>>,
+    /// The list of product id that caused the create to fail.
+    pub invalid_product_id_list: Option<Vec<String>>,
 }
 ::shop_api::object!(
     AffiliateSellerCreateTargetCollaborationResponse { target_collaboration,
-    target_collaboration_conflicts }
+    target_collaboration_conflicts, create_time, invalid_open_id_list,
+    invalid_product_id_list }
 );
 impl ::shop_api::runtime::ApiRequest
 for AffiliateSellerCreateTargetCollaborationRequest {
@@ -2788,7 +3464,7 @@ pub struct AffiliateSellerSearchTargetCollaborationsRequest {
     /// Pagination offset determines where you begin to search for.
     pub page_token: Option<String>,
     /// Filtering by acceptance status of creators who are invited to target collaborations.
-    pub creator_accept_status: Option<String>,
+    pub creator_accept_status: Option<CreatorAcceptStatus>,
     /// Filtering by target collaborations' free sample setting.
     pub free_sample_setting: Option<String>,
     /// The search param.
@@ -2828,7 +3504,7 @@ for AffiliateSellerSearchTargetCollaborationsRequest {
         "Search for all existing target collaborations."
         "https://partner.tiktokshop.com/docv2/page/68c8c9db1b95f60490f5355e"[IDEMPOTENT]
         false true["collaboration_status"] cursor "page_token" "next_page_token"
-        "target_collaborations" "total_count"
+        "target_collaborations" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -3056,13 +3732,13 @@ for AffiliateSellerSellerGetSampleRequestDeeplinkRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerCreateCompassOfflineExportTaskRequest {
     /// Type of Compass data to export. Allowed values: - CREATOR: Creator list data. - BASE: Core performance data.
-    pub module_type: Option<String>,
+    pub module_type: Option<ModuleType>,
     /// Time window included in the export, ending on end_day. Allowed values: PAST_24H, PAST_7_DAYS, PAST_30_DAYS.
-    pub window_type: Option<String>,
+    pub window_type: Option<WindowType>,
     /// End date in the local timezone of the specified region, formatted as YYYYMMDD.
     pub end_day: Option<i64>,
     /// Plan type. Allowed values: ALL, TARGET, OPEN, PARTNER.
-    pub plan_type: Option<String>,
+    pub plan_type: Option<PlanType>,
 }
 ::shop_api::object!(
     AffiliateSellerCreateCompassOfflineExportTaskRequest { module_type, window_type,
@@ -3383,7 +4059,7 @@ for AffiliateSellerSearchCreatorOnMarketplace202608Request {
         "/affiliate_seller/202608/marketplace_creators/search"
         "This API is used by Sellers to search for Creators in the Creator Marketplace."
         "https://partner.tiktokshop.com/docv2/page/search-creators-in-creator-marketplace-202608"[]
-        false true["page_size"] cursor "page_token" "next_page_token" "creators" _
+        false true["page_size"] cursor "page_token" "next_page_token" "creators" _ _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
@@ -3444,7 +4120,7 @@ pub struct AffiliateSellerMarketplaceCreatorPerformance202608Request {
     /// Not described in the official docs. Required.
     pub creator_user_id: String,
     /// Not described in the official docs. Values: BASIC_CREATOR_INFORMATION, COLLABORATION, CONTENT_PERFORMANCE, FOLLOWER_INFORMATION, SALES_AND_GMV.
-    pub data_groups: Option<Vec<String>>,
+    pub data_groups: Option<Vec<DataGroup>>,
 }
 ::shop_api::object!(
     AffiliateSellerMarketplaceCreatorPerformance202608Request { @ path creator_user_id, @
@@ -3523,7 +4199,7 @@ pub struct AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationReque
     /// Product ID or product title to match, as selected by `query_type`. Provide both fields to filter the returned products.
     pub query: Option<String>,
     /// Specifies how `query` filters products. Possible values: - `PRODUCT_ID`: Match the product ID exactly. - `PRODUCT_NAME`: Match product titles by case-sensitive substring.
-    pub query_type: Option<String>,
+    pub query_type: Option<SearchOpenCollaborationKeywordType>,
     /// Creator Invitation Id
     pub invitation_id: Option<String>,
     /// Not described in the official docs.

@@ -2912,6 +2912,564 @@ pub struct ShopVideoPerformanceOverview202609Performance {
     pub intervals: Option<Vec<ShopVideoPerformanceOverview202609Interval>>,
 }
 ::shop_api::object!(ShopVideoPerformanceOverview202609Performance { intervals });
+/// Values of `currency` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Currency {
+    /// `LOCAL`: As the official source lists it.
+    Local,
+    /// `USD`: As the official source lists it.
+    Usd,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl Currency {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Local => "LOCAL",
+            Self::Usd => "USD",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "LOCAL" => Self::Local,
+            "USD" => Self::Usd,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(Currency);
+/// Values of `granularity` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Granularity {
+    /// `ALL`: As the official source lists it.
+    All,
+    /// `1D`: As the official source lists it.
+    V1d,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl Granularity {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::All => "ALL",
+            Self::V1d => "1D",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "ALL" => Self::All,
+            "1D" => Self::V1d,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(Granularity);
+/// Values of `product_status_filter` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProductStatusFilter {
+    /// `ALL`: As the official source lists it.
+    All,
+    /// `INACTIVE`: As the official source lists it.
+    Inactive,
+    /// `LIVE`: As the official source lists it.
+    Live,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ProductStatusFilter {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::All => "ALL",
+            Self::Inactive => "INACTIVE",
+            Self::Live => "LIVE",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "ALL" => Self::All,
+            "INACTIVE" => Self::Inactive,
+            "LIVE" => Self::Live,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ProductStatusFilter);
+/// Values of `sort_field` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ShopSkuPerformanceList202509SortField {
+    /// `gmv`: As the official source lists it.
+    Gmv,
+    /// `sku_orders`: As the official source lists it.
+    SkuOrders,
+    /// `units_sold`: As the official source lists it.
+    UnitsSold,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ShopSkuPerformanceList202509SortField {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Gmv => "gmv",
+            Self::SkuOrders => "sku_orders",
+            Self::UnitsSold => "units_sold",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "gmv" => Self::Gmv,
+            "sku_orders" => Self::SkuOrders,
+            "units_sold" => Self::UnitsSold,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ShopSkuPerformanceList202509SortField);
+/// Values of `sort_order` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ShopSkuPerformanceList202509SortOrder {
+    /// `ASC`: As the official source lists it.
+    Asc,
+    /// `DESC`: As the official source lists it.
+    Desc,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ShopSkuPerformanceList202509SortOrder {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Asc => "ASC",
+            Self::Desc => "DESC",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "ASC" => Self::Asc,
+            "DESC" => Self::Desc,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ShopSkuPerformanceList202509SortOrder);
+/// Values of `sort_field` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ShopVideoProductPerformanceList202509SortField {
+    /// `daily_avg_buyers`: As the official source lists it.
+    DailyAvgBuyers,
+    /// `gmv`: As the official source lists it.
+    Gmv,
+    /// `units_sold`: As the official source lists it.
+    UnitsSold,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ShopVideoProductPerformanceList202509SortField {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::DailyAvgBuyers => "daily_avg_buyers",
+            Self::Gmv => "gmv",
+            Self::UnitsSold => "units_sold",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "daily_avg_buyers" => Self::DailyAvgBuyers,
+            "gmv" => Self::Gmv,
+            "units_sold" => Self::UnitsSold,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ShopVideoProductPerformanceList202509SortField);
+/// Values of `author_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthorType {
+    /// `AFFILIATE`: As the official source lists it.
+    Affiliate,
+    /// `ALL`: As the official source lists it.
+    All,
+    /// `CHANNEL`: As the official source lists it.
+    Channel,
+    /// `OFFICIAL`: As the official source lists it.
+    Official,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl AuthorType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Affiliate => "AFFILIATE",
+            Self::All => "ALL",
+            Self::Channel => "CHANNEL",
+            Self::Official => "OFFICIAL",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "AFFILIATE" => Self::Affiliate,
+            "ALL" => Self::All,
+            "CHANNEL" => Self::Channel,
+            "OFFICIAL" => Self::Official,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(AuthorType);
+/// Values of `time_slot` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeSlot {
+    /// `1D`: As the official source lists it.
+    V1d,
+    /// `7D`: As the official source lists it.
+    V7d,
+    /// `30D`: As the official source lists it.
+    V30d,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl TimeSlot {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::V1d => "1D",
+            Self::V7d => "7D",
+            Self::V30d => "30D",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "1D" => Self::V1d,
+            "7D" => Self::V7d,
+            "30D" => Self::V30d,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(TimeSlot);
+/// Values of `sort_field` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ShopLiveProductsPerformanceListSortField {
+    /// `created_sku_orders`: As the official source lists it.
+    CreatedSkuOrders,
+    /// `customers`: As the official source lists it.
+    Customers,
+    /// `gmv`: As the official source lists it.
+    Gmv,
+    /// `items_sold`: As the official source lists it.
+    ItemsSold,
+    /// `main_orders`: As the official source lists it.
+    MainOrders,
+    /// `product_clicks`: As the official source lists it.
+    ProductClicks,
+    /// `product_impressions`: As the official source lists it.
+    ProductImpressions,
+    /// `sku_orders`: As the official source lists it.
+    SkuOrders,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ShopLiveProductsPerformanceListSortField {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::CreatedSkuOrders => "created_sku_orders",
+            Self::Customers => "customers",
+            Self::Gmv => "gmv",
+            Self::ItemsSold => "items_sold",
+            Self::MainOrders => "main_orders",
+            Self::ProductClicks => "product_clicks",
+            Self::ProductImpressions => "product_impressions",
+            Self::SkuOrders => "sku_orders",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "created_sku_orders" => Self::CreatedSkuOrders,
+            "customers" => Self::Customers,
+            "gmv" => Self::Gmv,
+            "items_sold" => Self::ItemsSold,
+            "main_orders" => Self::MainOrders,
+            "product_clicks" => Self::ProductClicks,
+            "product_impressions" => Self::ProductImpressions,
+            "sku_orders" => Self::SkuOrders,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ShopLiveProductsPerformanceListSortField);
+/// Values of `sort_field` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ShopProductPerformanceList202605SortField {
+    /// `gmv`: As the official source lists it.
+    Gmv,
+    /// `items_sold`: As the official source lists it.
+    ItemsSold,
+    /// `orders`: As the official source lists it.
+    Orders,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ShopProductPerformanceList202605SortField {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Gmv => "gmv",
+            Self::ItemsSold => "items_sold",
+            Self::Orders => "orders",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "gmv" => Self::Gmv,
+            "items_sold" => Self::ItemsSold,
+            "orders" => Self::Orders,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ShopProductPerformanceList202605SortField);
+/// Values of `account_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccountType {
+    /// `AFFILIATE_ACCOUNTS`: As the official source lists it.
+    AffiliateAccounts,
+    /// `ALL`: As the official source lists it.
+    All,
+    /// `MARKETING_ACCOUNTS`: As the official source lists it.
+    MarketingAccounts,
+    /// `OFFICIAL_ACCOUNTS`: As the official source lists it.
+    OfficialAccounts,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl AccountType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AffiliateAccounts => "AFFILIATE_ACCOUNTS",
+            Self::All => "ALL",
+            Self::MarketingAccounts => "MARKETING_ACCOUNTS",
+            Self::OfficialAccounts => "OFFICIAL_ACCOUNTS",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "AFFILIATE_ACCOUNTS" => Self::AffiliateAccounts,
+            "ALL" => Self::All,
+            "MARKETING_ACCOUNTS" => Self::MarketingAccounts,
+            "OFFICIAL_ACCOUNTS" => Self::OfficialAccounts,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(AccountType);
+/// Values of `sort_field` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ShopVideoPerformanceList202605SortField {
+    /// `avg_customers`: As the official source lists it.
+    AvgCustomers,
+    /// `click_through_rate`: As the official source lists it.
+    ClickThroughRate,
+    /// `gmv`: As the official source lists it.
+    Gmv,
+    /// `gpm`: As the official source lists it.
+    Gpm,
+    /// `items_sold`: As the official source lists it.
+    ItemsSold,
+    /// `post_time`: As the official source lists it.
+    PostTime,
+    /// `sku_orders`: As the official source lists it.
+    SkuOrders,
+    /// `views`: As the official source lists it.
+    Views,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ShopVideoPerformanceList202605SortField {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AvgCustomers => "avg_customers",
+            Self::ClickThroughRate => "click_through_rate",
+            Self::Gmv => "gmv",
+            Self::Gpm => "gpm",
+            Self::ItemsSold => "items_sold",
+            Self::PostTime => "post_time",
+            Self::SkuOrders => "sku_orders",
+            Self::Views => "views",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "avg_customers" => Self::AvgCustomers,
+            "click_through_rate" => Self::ClickThroughRate,
+            "gmv" => Self::Gmv,
+            "gpm" => Self::Gpm,
+            "items_sold" => Self::ItemsSold,
+            "post_time" => Self::PostTime,
+            "sku_orders" => Self::SkuOrders,
+            "views" => Self::Views,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ShopVideoPerformanceList202605SortField);
+/// Values of `account_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ShopLivePerformanceOverview202609AccountType {
+    /// `AFFILIATE_ACCOUNTS`: As the official source lists it.
+    AffiliateAccounts,
+    /// `ALL`: As the official source lists it.
+    All,
+    /// `LINKED_ACCOUNTS`: As the official source lists it.
+    LinkedAccounts,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ShopLivePerformanceOverview202609AccountType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AffiliateAccounts => "AFFILIATE_ACCOUNTS",
+            Self::All => "ALL",
+            Self::LinkedAccounts => "LINKED_ACCOUNTS",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "AFFILIATE_ACCOUNTS" => Self::AffiliateAccounts,
+            "ALL" => Self::All,
+            "LINKED_ACCOUNTS" => Self::LinkedAccounts,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ShopLivePerformanceOverview202609AccountType);
+/// Values of `account_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ShopLivePerformanceList202609AccountType {
+    /// `AFFILIATE_ACCOUNTS`: As the official source lists it.
+    AffiliateAccounts,
+    /// `MARKETING_ACCOUNTS`: As the official source lists it.
+    MarketingAccounts,
+    /// `OFFICIAL_ACCOUNTS`: As the official source lists it.
+    OfficialAccounts,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ShopLivePerformanceList202609AccountType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AffiliateAccounts => "AFFILIATE_ACCOUNTS",
+            Self::MarketingAccounts => "MARKETING_ACCOUNTS",
+            Self::OfficialAccounts => "OFFICIAL_ACCOUNTS",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "AFFILIATE_ACCOUNTS" => Self::AffiliateAccounts,
+            "MARKETING_ACCOUNTS" => Self::MarketingAccounts,
+            "OFFICIAL_ACCOUNTS" => Self::OfficialAccounts,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ShopLivePerformanceList202609AccountType);
+/// Values of `sort_field` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ShopLivePerformanceList202609SortField {
+    /// `attributed_customers`: As the official source lists it.
+    AttributedCustomers,
+    /// `live_attributed_gmv`: As the official source lists it.
+    LiveAttributedGmv,
+    /// `live_attributed_items_sold`: As the official source lists it.
+    LiveAttributedItemsSold,
+    /// `live_attributed_sku_orders`: As the official source lists it.
+    LiveAttributedSkuOrders,
+    /// `products_added`: As the official source lists it.
+    ProductsAdded,
+    /// `products_sold`: As the official source lists it.
+    ProductsSold,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ShopLivePerformanceList202609SortField {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AttributedCustomers => "attributed_customers",
+            Self::LiveAttributedGmv => "live_attributed_gmv",
+            Self::LiveAttributedItemsSold => "live_attributed_items_sold",
+            Self::LiveAttributedSkuOrders => "live_attributed_sku_orders",
+            Self::ProductsAdded => "products_added",
+            Self::ProductsSold => "products_sold",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "attributed_customers" => Self::AttributedCustomers,
+            "live_attributed_gmv" => Self::LiveAttributedGmv,
+            "live_attributed_items_sold" => Self::LiveAttributedItemsSold,
+            "live_attributed_sku_orders" => Self::LiveAttributedSkuOrders,
+            "products_added" => Self::ProductsAdded,
+            "products_sold" => Self::ProductsSold,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ShopLivePerformanceList202609SortField);
 /// Request of `analytics.shop_performance` (`GET /analytics/202405/shop/performance`): Returns performance metrics at shop/seller level. — [official documentation](https://partner.tiktokshop.com/docv2/page/668c344d88c3cf02ee048106)
 ///
 /// **Deprecated.** Version 202609 replaces this one: use analytics.shop_performance_202609. Use `analytics.shop_performance_202609` instead.
@@ -3008,7 +3566,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopProductPerformanceListRequ
         "Returns a list of product performance metrics."
         "https://partner.tiktokshop.com/docv2/page/668c344dde15e502ede1927f"[IDEMPOTENT]
         true true["start_date_ge" "end_date_lt"] cursor "page_token" "next_page_token"
-        "products" "total_count"
+        "products" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("start_date_ge", &self.start_date_ge);
@@ -3144,7 +3702,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopSkuPerformanceListRequest 
         "Returns a list of SKU performance metrics."
         "https://partner.tiktokshop.com/docv2/page/66b3c143b525e102ffba0634"[IDEMPOTENT]
         true true["start_date_ge" "end_date_lt"] cursor "page_token" "next_page_token"
-        "skus" "total_count"
+        "skus" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("start_date_ge", &self.start_date_ge);
@@ -3333,7 +3891,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopVideoPerformanceListReques
         "Returns a list of videos and associated metrics for a shop."
         "https://partner.tiktokshop.com/docv2/page/67186b60a20fe90305525059"[IDEMPOTENT]
         true true["start_date_ge" "end_date_lt"] cursor "page_token" "next_page_token"
-        "videos" "total_count"
+        "videos" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("start_date_ge", &self.start_date_ge);
@@ -3474,7 +4032,7 @@ for AnalyticsShopVideoProductPerformanceListRequest {
         "Returns performance metrics for a list of products promoted in a given video."
         "https://partner.tiktokshop.com/docv2/page/67186b60b58ceb030c6ea83b"[IDEMPOTENT]
         true true["video_id" "end_date_lt" "start_date_ge"] cursor "page_token"
-        "next_page_token" "products" "total_count"
+        "next_page_token" "products" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("end_date_lt", &self.end_date_lt);
@@ -3612,7 +4170,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopLivePerformanceListRequest
         "Returns a list of LIVE stream sessions and associated metrics for a shop."
         "https://partner.tiktokshop.com/docv2/page/68a6878121bd9a04959f5098"[IDEMPOTENT]
         true true["start_date_ge" "end_date_lt"] cursor "page_token" "next_page_token"
-        "live_stream_sessions" "total_count"
+        "live_stream_sessions" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("start_date_ge", &self.start_date_ge);
@@ -3937,9 +4495,9 @@ pub struct AnalyticsShopProductPerformance202509Request {
     /// Not described in the official docs. Required.
     pub end_date_lt: String,
     /// Not described in the official docs. Values: ALL, 1D.
-    pub granularity: Option<String>,
+    pub granularity: Option<Granularity>,
     /// Not described in the official docs. Values: LOCAL, USD.
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
 }
 ::shop_api::object!(
     AnalyticsShopProductPerformance202509Request { @ path product_id, @ query
@@ -3992,13 +4550,13 @@ pub struct AnalyticsShopSkuPerformanceList202509Request {
     /// Not described in the official docs.
     pub page_token: Option<String>,
     /// Not described in the official docs. Values: gmv, sku_orders, units_sold.
-    pub sort_field: Option<String>,
+    pub sort_field: Option<ShopSkuPerformanceList202509SortField>,
     /// Not described in the official docs. Values: ASC, DESC.
-    pub sort_order: Option<String>,
+    pub sort_order: Option<ShopSkuPerformanceList202509SortOrder>,
     /// Not described in the official docs.
     pub category_filter: Option<Vec<String>>,
     /// Not described in the official docs. Values: ALL, INACTIVE, LIVE.
-    pub product_status_filter: Option<String>,
+    pub product_status_filter: Option<ProductStatusFilter>,
     /// Not described in the official docs.
     pub product_ids: Option<Vec<String>>,
     /// Not described in the official docs.
@@ -4034,7 +4592,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopSkuPerformanceList202509Re
         "Returns a paginated list of performance metrics for the shop's SKUs over the requested date range."
         "https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-list-202509"[IDEMPOTENT]
         false true["start_date_ge" "end_date_lt"] cursor "page_token" "next_page_token"
-        "skus" "total_count"
+        "skus" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("start_date_ge", &self.start_date_ge);
@@ -4074,7 +4632,7 @@ pub struct AnalyticsShopSkuPerformance202509Request {
     /// Not described in the official docs. Required.
     pub end_date_lt: String,
     /// Not described in the official docs. Values: ALL, 1D.
-    pub granularity: Option<String>,
+    pub granularity: Option<Granularity>,
     /// Not described in the official docs.
     pub currency: Option<String>,
 }
@@ -4127,9 +4685,9 @@ pub struct AnalyticsShopVideoPerformanceDetails202509Request {
     /// Not described in the official docs. Required.
     pub end_date_lt: String,
     /// Not described in the official docs. Values: ALL, 1D.
-    pub granularity: Option<String>,
+    pub granularity: Option<Granularity>,
     /// Not described in the official docs. Values: LOCAL, USD.
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
 }
 ::shop_api::object!(
     AnalyticsShopVideoPerformanceDetails202509Request { @ path video_id, @ query
@@ -4182,11 +4740,11 @@ pub struct AnalyticsShopVideoProductPerformanceList202509Request {
     /// Not described in the official docs.
     pub page_size: Option<i64>,
     /// Not described in the official docs. Values: daily_avg_buyers, gmv, units_sold.
-    pub sort_field: Option<String>,
+    pub sort_field: Option<ShopVideoProductPerformanceList202509SortField>,
     /// Not described in the official docs. Values: ASC, DESC.
-    pub sort_order: Option<String>,
+    pub sort_order: Option<ShopSkuPerformanceList202509SortOrder>,
     /// Not described in the official docs. Values: LOCAL, USD.
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
     /// Not described in the official docs.
     pub page_token: Option<String>,
     /// Not described in the official docs. Required.
@@ -4222,7 +4780,7 @@ for AnalyticsShopVideoProductPerformanceList202509Request {
         "Returns performance metrics for a list of products promoted in a given video."
         "https://partner.tiktokshop.com/docv2/page/get-shop-video-product-performance-list-202509"[IDEMPOTENT]
         false true["video_id" "end_date_lt" "start_date_ge"] cursor "page_token"
-        "next_page_token" "products" "total_count"
+        "next_page_token" "products" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("end_date_lt", &self.end_date_lt);
@@ -4264,7 +4822,7 @@ pub struct AnalyticsShopPerformancePerHourRequest {
     /// Not described in the official docs. Required.
     pub date: String,
     /// Not described in the official docs. Values: LOCAL, USD.
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
 }
 ::shop_api::object!(
     AnalyticsShopPerformancePerHourRequest { @ path date, @ query currency }
@@ -4357,11 +4915,11 @@ pub struct AnalyticsBestsellingCreatorsRequest {
     /// Not described in the official docs. Required.
     pub date: String,
     /// Not described in the official docs. Values: 1D, 7D, 30D. Required.
-    pub time_slot: String,
+    pub time_slot: TimeSlot,
     /// Not described in the official docs. Values: AFFILIATE, ALL, CHANNEL, OFFICIAL. Required.
-    pub author_type: String,
+    pub author_type: AuthorType,
     /// Not described in the official docs. Values: LOCAL, USD.
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
 }
 ::shop_api::object!(
     AnalyticsBestsellingCreatorsRequest { @ query date, @ query time_slot, @ query
@@ -4395,7 +4953,7 @@ pub struct AnalyticsBestsellingLiveSessionsRequest {
     /// Not described in the official docs.
     pub date: Option<String>,
     /// Not described in the official docs. Values: 1D, 7D, 30D.
-    pub time_slot: Option<String>,
+    pub time_slot: Option<TimeSlot>,
     /// Not described in the official docs.
     pub currency: Option<String>,
 }
@@ -4433,7 +4991,7 @@ pub struct AnalyticsBestsellingProductsRequest {
     /// Not described in the official docs. Required.
     pub date: String,
     /// Not described in the official docs. Values: 1D, 7D, 30D. Required.
-    pub time_slot: String,
+    pub time_slot: TimeSlot,
     /// Not described in the official docs.
     pub currency: Option<String>,
 }
@@ -4469,7 +5027,7 @@ pub struct AnalyticsBestsellingVideosRequest {
     /// Not described in the official docs. Required.
     pub date: String,
     /// Not described in the official docs. Values: 1D, 7D, 30D. Required.
-    pub time_slot: String,
+    pub time_slot: TimeSlot,
     /// Not described in the official docs.
     pub currency: Option<String>,
 }
@@ -4504,9 +5062,9 @@ pub struct AnalyticsShopLiveProductsPerformanceListRequest {
     /// Not described in the official docs. Required.
     pub live_id: String,
     /// Not described in the official docs. Values: ASC, DESC.
-    pub sort_order: Option<String>,
+    pub sort_order: Option<ShopSkuPerformanceList202509SortOrder>,
     /// Not described in the official docs. Values: created_sku_orders, customers, gmv, items_sold, main_orders, product_clicks, product_impressions, sku_orders.
-    pub sort_field: Option<String>,
+    pub sort_field: Option<ShopLiveProductsPerformanceListSortField>,
     /// Not described in the official docs.
     pub currency: Option<String>,
 }
@@ -4557,15 +5115,15 @@ pub struct AnalyticsShopProductPerformanceList202605Request {
     /// Not described in the official docs.
     pub page_token: Option<String>,
     /// Not described in the official docs. Values: gmv, items_sold, orders.
-    pub sort_field: Option<String>,
+    pub sort_field: Option<ShopProductPerformanceList202605SortField>,
     /// Not described in the official docs. Values: ASC, DESC.
-    pub sort_order: Option<String>,
+    pub sort_order: Option<ShopSkuPerformanceList202509SortOrder>,
     /// Not described in the official docs. Values: LOCAL, USD.
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
     /// Not described in the official docs.
     pub category_filter: Option<Vec<String>>,
     /// Not described in the official docs. Values: ALL, INACTIVE, LIVE.
-    pub product_status_filter: Option<String>,
+    pub product_status_filter: Option<ProductStatusFilter>,
 }
 ::shop_api::object!(
     AnalyticsShopProductPerformanceList202605Request { @ query start_date_ge, @ query
@@ -4598,7 +5156,7 @@ for AnalyticsShopProductPerformanceList202605Request {
         "Returns a paginated list of shop products and their total, seller-channel, affiliate-channel, and Shop Tab performance metrics for the specified date range."
         "https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-list-202605"[IDEMPOTENT]
         false true["start_date_ge" "end_date_lt"] cursor "page_token" "next_page_token"
-        "products" "total_count"
+        "products" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("start_date_ge", &self.start_date_ge);
@@ -4638,15 +5196,15 @@ pub struct AnalyticsShopVideoPerformanceList202605Request {
     /// Not described in the official docs.
     pub page_size: Option<i64>,
     /// Not described in the official docs. Values: avg_customers, click_through_rate, gmv, gpm, items_sold, post_time, sku_orders, views.
-    pub sort_field: Option<String>,
+    pub sort_field: Option<ShopVideoPerformanceList202605SortField>,
     /// Not described in the official docs. Values: ASC, DESC.
-    pub sort_order: Option<String>,
+    pub sort_order: Option<ShopSkuPerformanceList202509SortOrder>,
     /// Not described in the official docs. Values: LOCAL, USD.
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
     /// Not described in the official docs.
     pub page_token: Option<String>,
     /// Not described in the official docs. Values: AFFILIATE_ACCOUNTS, ALL, MARKETING_ACCOUNTS, OFFICIAL_ACCOUNTS.
-    pub account_type: Option<String>,
+    pub account_type: Option<AccountType>,
 }
 ::shop_api::object!(
     AnalyticsShopVideoPerformanceList202605Request { @ query start_date_ge, @ query
@@ -4677,7 +5235,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopVideoPerformanceList202605
         "Returns a list of videos and associated metrics for a shop."
         "https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-list-202605"[IDEMPOTENT]
         false true["start_date_ge" "end_date_lt"] cursor "page_token" "next_page_token"
-        "videos" "total_count"
+        "videos" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("start_date_ge", &self.start_date_ge);
@@ -4986,9 +5544,9 @@ pub struct AnalyticsShopPerformance202609Request {
     /// Not described in the official docs. Required.
     pub end_date_lt: String,
     /// Not described in the official docs. Values: ALL, 1D.
-    pub granularity: Option<String>,
+    pub granularity: Option<Granularity>,
     /// Not described in the official docs. Values: LOCAL, USD.
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
 }
 ::shop_api::object!(
     AnalyticsShopPerformance202609Request { @ query start_date_ge, @ query end_date_lt, @
@@ -5031,11 +5589,11 @@ pub struct AnalyticsShopLivePerformanceOverview202609Request {
     /// Not described in the official docs.
     pub today: Option<bool>,
     /// Not described in the official docs. Values: ALL, 1D.
-    pub granularity: Option<String>,
+    pub granularity: Option<Granularity>,
     /// Not described in the official docs. Values: LOCAL, USD.
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
     /// Not described in the official docs. Values: AFFILIATE_ACCOUNTS, ALL, LINKED_ACCOUNTS.
-    pub account_type: Option<String>,
+    pub account_type: Option<ShopLivePerformanceOverview202609AccountType>,
 }
 ::shop_api::object!(
     AnalyticsShopLivePerformanceOverview202609Request { @ query start_date_ge, @ query
@@ -5083,15 +5641,15 @@ pub struct AnalyticsShopLivePerformanceList202609Request {
     /// Not described in the official docs. Required.
     pub end_date_lt: String,
     /// Not described in the official docs. Values: AFFILIATE_ACCOUNTS, MARKETING_ACCOUNTS, OFFICIAL_ACCOUNTS. Required.
-    pub account_type: String,
+    pub account_type: ShopLivePerformanceList202609AccountType,
     /// Not described in the official docs.
     pub page_size: Option<i64>,
     /// Not described in the official docs. Values: attributed_customers, live_attributed_gmv, live_attributed_items_sold, live_attributed_sku_orders, products_added, products_sold.
-    pub sort_field: Option<String>,
+    pub sort_field: Option<ShopLivePerformanceList202609SortField>,
     /// Not described in the official docs. Values: ASC, DESC.
-    pub sort_order: Option<String>,
+    pub sort_order: Option<ShopSkuPerformanceList202509SortOrder>,
     /// Not described in the official docs. Values: LOCAL, USD.
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
     /// Not described in the official docs.
     pub page_token: Option<String>,
 }
@@ -5128,7 +5686,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopLivePerformanceList202609R
         "Returns a list of LIVE stream sessions and associated metrics for a shop. Sellers can only query room ID data for their own official creator accounts."
         "https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-list-202609"[IDEMPOTENT]
         false true["start_date_ge" "end_date_lt" "account_type"] cursor "page_token"
-        "next_page_token" "live_stream_sessions" "total_count"
+        "next_page_token" "live_stream_sessions" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("start_date_ge", &self.start_date_ge);
@@ -5166,9 +5724,9 @@ pub struct AnalyticsShopVideosPerformanceDetailsRequest {
     /// Not described in the official docs. Required.
     pub end_date_lt: String,
     /// Not described in the official docs. Values: ALL, 1D.
-    pub granularity: Option<String>,
+    pub granularity: Option<Granularity>,
     /// Not described in the official docs. Values: LOCAL, USD.
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
 }
 ::shop_api::object!(
     AnalyticsShopVideosPerformanceDetailsRequest { @ query video_ids, @ query
@@ -5212,11 +5770,11 @@ pub struct AnalyticsShopVideoPerformanceOverview202609Request {
     /// Not described in the official docs.
     pub today: Option<bool>,
     /// Not described in the official docs. Values: ALL, 1D.
-    pub granularity: Option<String>,
+    pub granularity: Option<Granularity>,
     /// Not described in the official docs. Values: LOCAL, USD.
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
     /// Not described in the official docs. Values: AFFILIATE_ACCOUNTS, ALL, MARKETING_ACCOUNTS, OFFICIAL_ACCOUNTS.
-    pub account_type: Option<String>,
+    pub account_type: Option<AccountType>,
 }
 ::shop_api::object!(
     AnalyticsShopVideoPerformanceOverview202609Request { @ query start_date_ge, @ query

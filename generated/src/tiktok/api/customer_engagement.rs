@@ -107,7 +107,7 @@ pub struct Feature {
 pub struct CustomerEngagementCreateEngagementTaskRequest {
     /// Not described in the official docs. Required.
     pub idempotency_key: String,
-    /// The ID of engagement message templates predefined by TikTok Shop. Retrieve the value from [Get Message Templates](67777e44223fde02fdfdc157). Required.
+    /// The ID of engagement message templates predefined by TikTok Shop. Retrieve the value from \[Get Message Templates\](67777e44223fde02fdfdc157). Required.
     pub template_id: String,
     /// The name of the task. Length: 1–256 bytes. Required.
     pub task_name: String,
@@ -127,7 +127,7 @@ pub struct CustomerEngagementCreateEngagementTaskRequest {
 /// Response data of `customer_engagement.create_engagement_task` ([`CustomerEngagementCreateEngagementTaskRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/create-engagement-task-202412)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerEngagementCreateEngagementTaskResponse {
-    /// The unique identifier for the customer engagement task. Pass this value in the [Send Engagement Message API](67777e448e882e030d29676e) to associate the task with the message sending operation.
+    /// The unique identifier for the customer engagement task. Pass this value in the \[Send Engagement Message API\](67777e448e882e030d29676e) to associate the task with the message sending operation.
     pub task_id: Option<String>,
 }
 ::shop_api::object!(CustomerEngagementCreateEngagementTaskResponse { task_id });
@@ -250,7 +250,7 @@ pub struct CustomerEngagementCreateCustomEngagementTaskRequest {
 /// Response data of `customer_engagement.create_custom_engagement_task` ([`CustomerEngagementCreateCustomEngagementTaskRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/create-custom-engagement-task-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerEngagementCreateCustomEngagementTaskResponse {
-    /// The unique identifier for the customer engagement task. Pass this value in the [Send Engagement Message API](67777e448e882e030d29676e) to associate the task with the message sending operation.
+    /// The unique identifier for the customer engagement task. Pass this value in the \[Send Engagement Message API\](67777e448e882e030d29676e) to associate the task with the message sending operation.
     pub task_id: Option<String>,
 }
 ::shop_api::object!(CustomerEngagementCreateCustomEngagementTaskResponse { task_id });

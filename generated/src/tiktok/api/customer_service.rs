@@ -20,10 +20,14 @@ pub struct Conversation {
     pub unread_count: Option<i32>,
     /// The agent can send messages in this conversation.
     pub can_send_message: Option<bool>,
+    /// Not described in the official source.
+    pub cur_session: Option<CurSession>,
+    /// Current session id.
+    pub cur_session_id: Option<String>,
 }
 ::shop_api::object!(
     Conversation { id, create_time, participant_count, participants, latest_message,
-    unread_count, can_send_message }
+    unread_count, can_send_message, cur_session, cur_session_id }
 );
 /// A participant of a conversation.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -61,9 +65,14 @@ pub struct Message {
     pub is_visible: Option<bool>,
     /// Sender of the message.
     pub sender: Option<Sender>,
+    /// Structured message data encoded as a JSON string. Request it with `need_data=true`. The field is available only for visible messages and message types for which structured data can be generated. For a `LOGISTICS_CARD` message, `predict_delivery_time_min`, `predict_delivery_time_max`, and `tracking[]…
+    pub data: Option<String>,
+    /// Human-readable message content. Request it with `need_plaintext=true`. The field is available only for visible messages and message types for which plaintext can be generated. Example for a `PRODUCT_CARD` message: Product card shared: - Product ID: 1732529206731441911; - Product name: Áo Khoác Cardi…
+    pub plaintext: Option<String>,
 }
 ::shop_api::object!(
-    Message { id, kind = "type", content, create_time, index, is_visible, sender }
+    Message { id, kind = "type", content, create_time, index, is_visible, sender, data,
+    plaintext }
 );
 /// Sender of a message.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -89,10 +98,16 @@ pub struct Performance {
     pub satisfaction_percentage: Option<String>,
     /// The average first response time in minutes for chat support sessions.
     pub response_time_mins: Option<String>,
+    /// The percentage of successfully converted customers based on the total number of potential customers.
+    pub conversion_rate: Option<String>,
+    /// The revenue generated from orders placed by customers within 7 days of your response to their chat.
+    pub cs_guided_gmv: Option<String>,
+    /// The ISO 4217 three-letter currency code used for `cs_guided_gmv`. See [Currency Codes](https://www.iso.org/iso-4217-currency-codes.html).
+    pub currency: Option<String>,
 }
 ::shop_api::object!(
     Performance { support_session_count, response_percentage, satisfaction_percentage,
-    response_time_mins }
+    response_time_mins, conversion_rate, cs_guided_gmv, currency }
 );
 /// Conversation participants.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -173,6 +188,168 @@ pub struct Session {
     satisfaction_score, dissatisfaction_reason, first_response_late, first_response_time
     }
 );
+/// Values of `locale` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Locale {
+    /// `de-DE`: As the official source lists it.
+    DeDe,
+    /// `en`: As the official source lists it.
+    En,
+    /// `en-GB`: As the official source lists it.
+    EnGb,
+    /// `es-ES`: As the official source lists it.
+    EsEs,
+    /// `es-MX`: As the official source lists it.
+    EsMx,
+    /// `fr-FR`: As the official source lists it.
+    FrFr,
+    /// `id-ID`: As the official source lists it.
+    IdId,
+    /// `it-IT`: As the official source lists it.
+    ItIt,
+    /// `ja-JP`: As the official source lists it.
+    JaJp,
+    /// `ms-MY`: As the official source lists it.
+    MsMy,
+    /// `pt-BR`: As the official source lists it.
+    PtBr,
+    /// `th-TH`: As the official source lists it.
+    ThTh,
+    /// `vi-VN`: As the official source lists it.
+    ViVn,
+    /// `zh-CN`: As the official source lists it.
+    ZhCn,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl Locale {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::DeDe => "de-DE",
+            Self::En => "en",
+            Self::EnGb => "en-GB",
+            Self::EsEs => "es-ES",
+            Self::EsMx => "es-MX",
+            Self::FrFr => "fr-FR",
+            Self::IdId => "id-ID",
+            Self::ItIt => "it-IT",
+            Self::JaJp => "ja-JP",
+            Self::MsMy => "ms-MY",
+            Self::PtBr => "pt-BR",
+            Self::ThTh => "th-TH",
+            Self::ViVn => "vi-VN",
+            Self::ZhCn => "zh-CN",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "de-DE" => Self::DeDe,
+            "en" => Self::En,
+            "en-GB" => Self::EnGb,
+            "es-ES" => Self::EsEs,
+            "es-MX" => Self::EsMx,
+            "fr-FR" => Self::FrFr,
+            "id-ID" => Self::IdId,
+            "it-IT" => Self::ItIt,
+            "ja-JP" => Self::JaJp,
+            "ms-MY" => Self::MsMy,
+            "pt-BR" => Self::PtBr,
+            "th-TH" => Self::ThTh,
+            "vi-VN" => Self::ViVn,
+            "zh-CN" => Self::ZhCn,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(Locale);
+/// Values of `sort_order` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConversationMessagesSortOrder {
+    /// `ASC`: As the official source lists it.
+    Asc,
+    /// `DESC`: As the official source lists it.
+    Desc,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ConversationMessagesSortOrder {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Asc => "ASC",
+            Self::Desc => "DESC",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "ASC" => Self::Asc,
+            "DESC" => Self::Desc,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ConversationMessagesSortOrder);
+/// Values of `type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SendMessage202606Type {
+    /// `COUPON_CARD`: As the official source lists it.
+    CouponCard,
+    /// `IMAGE`: As the official source lists it.
+    Image,
+    /// `LOGISTICS_CARD`: As the official source lists it.
+    LogisticsCard,
+    /// `ORDER_CARD`: As the official source lists it.
+    OrderCard,
+    /// `PRODUCT_CARD`: As the official source lists it.
+    ProductCard,
+    /// `RETURN_REFUND_CARD`: As the official source lists it.
+    ReturnRefundCard,
+    /// `TEXT`: As the official source lists it.
+    Text,
+    /// `VIDEO`: As the official source lists it.
+    Video,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl SendMessage202606Type {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::CouponCard => "COUPON_CARD",
+            Self::Image => "IMAGE",
+            Self::LogisticsCard => "LOGISTICS_CARD",
+            Self::OrderCard => "ORDER_CARD",
+            Self::ProductCard => "PRODUCT_CARD",
+            Self::ReturnRefundCard => "RETURN_REFUND_CARD",
+            Self::Text => "TEXT",
+            Self::Video => "VIDEO",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "COUPON_CARD" => Self::CouponCard,
+            "IMAGE" => Self::Image,
+            "LOGISTICS_CARD" => Self::LogisticsCard,
+            "ORDER_CARD" => Self::OrderCard,
+            "PRODUCT_CARD" => Self::ProductCard,
+            "RETURN_REFUND_CARD" => Self::ReturnRefundCard,
+            "TEXT" => Self::Text,
+            "VIDEO" => Self::Video,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(SendMessage202606Type);
 /// Request of `customer_service.conversations` (`GET /customer_service/202309/conversations`): Get the shop's conversations with buyers. — [official documentation](https://partner.tiktokshop.com/docv2/page/650a589f0fcef602bf29fecf)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerServiceConversationsRequest {
@@ -181,11 +358,15 @@ pub struct CustomerServiceConversationsRequest {
     /// Cursor from the previous page's next_page_token.
     pub page_token: Option<String>,
     /// Language of system messages: en (default), en-GB, zh-CN, id-ID, ms-MY, th-TH, vi-VN...
-    pub locale: Option<String>,
+    pub locale: Option<Locale>,
+    /// Not described in the official source.
+    pub need_session_id: Option<bool>,
+    /// Not described in the official source.
+    pub need_session_info: Option<bool>,
 }
 ::shop_api::object!(
     CustomerServiceConversationsRequest { @ query page_size, @ query page_token, @ query
-    locale }
+    locale, @ query need_session_id, @ query need_session_info }
 );
 /// Response data of `customer_service.conversations` ([`CustomerServiceConversationsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a589f0fcef602bf29fecf)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -205,12 +386,14 @@ impl ::shop_api::runtime::ApiRequest for CustomerServiceConversationsRequest {
         "/customer_service/202309/conversations"
         "Get the shop's conversations with buyers."
         "https://partner.tiktokshop.com/docv2/page/650a589f0fcef602bf29fecf"[IDEMPOTENT]
-        false true["page_size"] cursor "page_token" "next_page_token" "conversations" _
+        false true["page_size"] cursor "page_token" "next_page_token" "conversations" _ _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
         q.push("page_token", &self.page_token);
         q.push("locale", &self.locale);
+        q.push("need_session_id", &self.need_session_id);
+        q.push("need_session_info", &self.need_session_info);
     }
 }
 impl ::shop_api::runtime::Paginated for CustomerServiceConversationsRequest {
@@ -240,16 +423,22 @@ pub struct CustomerServiceConversationMessagesRequest {
     /// Cursor from the previous page's next_page_token.
     pub page_token: Option<String>,
     /// Language of system messages, en by default.
-    pub locale: Option<String>,
+    pub locale: Option<Locale>,
     /// create_time (default) or index.
     pub sort_field: Option<String>,
     /// DESC (default) or ASC.
-    pub sort_order: Option<String>,
+    pub sort_order: Option<ConversationMessagesSortOrder>,
+    /// Not described in the official source.
+    pub need_data: Option<bool>,
+    /// Not described in the official source.
+    pub need_plaintext: Option<bool>,
+    /// Not described in the official source.
+    pub time_zone: Option<String>,
 }
 ::shop_api::object!(
     CustomerServiceConversationMessagesRequest { @ path conversation_id, @ query
-    page_size, @ query page_token, @ query locale, @ query sort_field, @ query sort_order
-    }
+    page_size, @ query page_token, @ query locale, @ query sort_field, @ query
+    sort_order, @ query need_data, @ query need_plaintext, @ query time_zone }
 );
 /// Response data of `customer_service.conversation_messages` ([`CustomerServiceConversationMessagesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a587edefece02be664cd2)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -273,7 +462,7 @@ impl ::shop_api::runtime::ApiRequest for CustomerServiceConversationMessagesRequ
         "Get the messages of a conversation."
         "https://partner.tiktokshop.com/docv2/page/650a587edefece02be664cd2"[IDEMPOTENT]
         false true["conversation_id" "page_size"] cursor "page_token" "next_page_token"
-        "messages" _
+        "messages" _ _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -281,6 +470,9 @@ impl ::shop_api::runtime::ApiRequest for CustomerServiceConversationMessagesRequ
         q.push("locale", &self.locale);
         q.push("sort_field", &self.sort_field);
         q.push("sort_order", &self.sort_order);
+        q.push("need_data", &self.need_data);
+        q.push("need_plaintext", &self.need_plaintext);
+        q.push("time_zone", &self.time_zone);
     }
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(
@@ -588,7 +780,7 @@ impl ::shop_api::runtime::ApiRequest for CustomerServiceSearchSessionsRequest {
         "Search customer service sessions by their start-time range and, optionally, the buyer's nickname."
         "https://partner.tiktokshop.com/docv2/page/search-sessions-202602"[] false
         true["page_size" "begin_time_ge" "begin_time_lt"] cursor "page_token"
-        "next_page_token" "sessions" _
+        "next_page_token" "sessions" _ _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -651,7 +843,7 @@ pub struct CustomerServiceSendMessage202606Request {
     /// Not described in the official docs. Required.
     pub conversation_id: String,
     /// Message type. Possible enumerations: - `TEXT` - `IMAGE` - `VIDEO` - `PRODUCT_CARD` - `ORDER_CARD` - `RETURN_REFUND_CARD` - `COUPON_CARD` - `LOGISTICS_CARD` Required.
-    pub kind: String,
+    pub kind: SendMessage202606Type,
     /// Message content, in JSON serialized string. Required.
     pub content: String,
     /// Message sending role. - 'CUSTOMER_SERVICE' : Messages replied by real customer service - 'SYSTEM': Replies automatically triggered by the system, such as welcome messages and timeout replies - 'ROBOT': Messages replied by intelligent robot

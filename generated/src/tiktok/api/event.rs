@@ -239,7 +239,7 @@ pub struct PackageUpdateEvent {
     pub sc_type: Option<String>,
     /// Who made it, e.g. ROLE_USER.
     pub role_type: Option<String>,
-    /// Packages concerned: [{package_id, order_id_list}].
+    /// Packages concerned: \[{package_id, order_id_list}\].
     pub package_list: Option<::serde_json::Value>,
     /// Time of the change (Unix seconds).
     pub update_time: Option<i64>,

@@ -511,7 +511,7 @@ pub struct BoxMeasurements {
     /// Carton weight.
     pub weight: String,
     /// The unit used for the carton's `weight` value. **Possible values:** * `KILOGRAM` (kg) * `GRAM` (g) * `MILLIGRAM` (mg) * `POUNDS` (lbs) * `OUNCE` (oz)
-    pub weight_unit: String,
+    pub weight_unit: WeightUnit,
     /// Carton width.
     pub width: String,
     /// Carton height.
@@ -519,7 +519,7 @@ pub struct BoxMeasurements {
     /// Carton length.
     pub length: String,
     /// The unit used for the carton's `length`, `width`, and `height` values. **Possible values:** * `METER` (m) * `CENTIMETER` (cm) * `MILLIMETER` (mm) * `FOOT` (ft) * `MICRON` (μm) * `INCH` (in)
-    pub length_unit: String,
+    pub length_unit: LengthUnit,
 }
 ::shop_api::object!(
     BoxMeasurements { weight, weight_unit, width, height, length, length_unit }
@@ -528,7 +528,7 @@ pub struct BoxMeasurements {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Carton {
     /// Indicates whether the carton is configured as single-SKU or multi-SKU. **Possible values:** * `SINGLE_SKU`: `items` must contain exactly one item. * `MULTI_SKU`: `items` must contain two or more items.
-    pub carton_type: String,
+    pub carton_type: CartonType,
     /// Goods item list of a carton.
     pub items: Vec<Item>,
     /// Number of cartons that use this carton configuration.
@@ -799,7 +799,7 @@ pub struct AvailableInboundMethodWarehouse {
 /// List of available inbound methods for the specified plan, including arrival time windows, placement fee estimates, and warehouses.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AvailableInboundMethod {
-    /// Inbound method. - D2FC - ONE_HUB available_time_window_list (list[ListAvailableInboundMethodsResponseDataAvailableInboundMethodListAvailableTimeWindowList] | Unset): Weekly arrival time windows available for this inbound method.
+    /// Inbound method. - D2FC - ONE_HUB available_time_window_list (list\[ListAvailableInboundMethodsResponseDataAvailableInboundMethodListAvailableTimeWindowList\] | Unset): Weekly arrival time windows available for this inbound method.
     pub inbound_method: Option<String>,
     /// Not described in the official docs.
     pub available_time_window_list: Option<Vec<AvailableTimeWindow>>,
@@ -883,9 +883,9 @@ pub struct OperateGoodsSkuRelationInfo {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShipInboundOrderShipmentOption {
     /// Shipping method. Possible values: SMALL_PARCEL (small parcel shipping); FREIGHT (freight shipping).
-    pub shipping_method: String,
+    pub shipping_method: ShippingMethod,
     /// Freight load type. Required when `shipping_method` is `FREIGHT` for EU and UK shops. It is optional for US shops and is not required when `shipping_method` is `SMALL_PARCEL`. **Possible values:** * `FTL` * `LTL`
-    pub freight_type: Option<String>,
+    pub freight_type: Option<FreightType>,
 }
 ::shop_api::object!(ShipInboundOrderShipmentOption { shipping_method, freight_type });
 /// Not described in the official docs.
@@ -900,9 +900,9 @@ pub struct DimensionAndWeightBaseInfo {
     /// Height of the goods in the specified dimension_unit.
     pub height_value: String,
     /// Weight unit. Possible values: MILLIGRAM (mg), GRAM (g), KILOGRAM (kg), POUND (lb), OUNCE (oz).
-    pub weight_unit: String,
+    pub weight_unit: DimensionAndWeightBaseInfoWeightUnit,
     /// Dimension unit. Possible values: MILLIMETER (mm), CENTIMETER (cm), METER (m), FOOT (ft), INCH (in).
-    pub dimension_unit: String,
+    pub dimension_unit: DimensionUnit,
 }
 ::shop_api::object!(
     DimensionAndWeightBaseInfo { weight_value, length_value, width_value, height_value,
@@ -923,7 +923,7 @@ pub struct BatteryExtraInfo {
     /// Battery type Possible values: LITHIUM_ION LITHIUM_METAL OTHER
     pub battery_type: String,
     /// Battery packaging type. Possible values: - STANDALONE - IN_EQUIPMENT - WITH_EQUIPMENT - OTHER
-    pub battery_packaging_type: String,
+    pub battery_packaging_type: BatteryPackagingType,
     /// Total battery weight in the unit specified by total_battery_weight_unit.
     pub total_battery_weight: String,
     /// Unit for total_battery_weight. Possible value: GRAM.
@@ -948,7 +948,7 @@ pub struct BatteryExtraInfo {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FlammableLiquidsExtraInfo {
     /// Flammable-liquid type. Possible values: - PAINT - PERFUMERY - ALCOHOLIC - OTHER
-    pub flammable_liquids_type: String,
+    pub flammable_liquids_type: FlammableLiquidsType,
     /// Volume of flammable liquid in the unit specified by volume_unit.
     pub flammable_liquids_volume: String,
     /// Unit for flammable_liquids_volume, such as MILLILITERS.
@@ -971,11 +971,11 @@ pub struct AerosolExtraInfo {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct HazmatInfo {
     /// hazardous goods type Possible values: -MAGNETIZED -BATTERY -FLAMMABLE_LIQUID -AEROSOLS
-    pub hazmat_type: String,
+    pub hazmat_type: HazmatType,
     /// Hazmat class Possible values: -CLASS_2 -CLASS_3 -CLASS_9
-    pub dg_class: String,
+    pub dg_class: DgClass,
     /// UN identifier for the hazardous substance. Standard UN values use the `UN` prefix followed by four digits; `OTHER` is also supported. Possible values: - UN2807 - UN3480 - UN3090 - UN3481 - UN3091 - UN1263 - UN1266 - UN3065 - OTHER
-    pub dg_uncode: String,
+    pub dg_uncode: DgUncode,
     /// Material safety data sheet of the hazmat goods to support review the goods' safety compliance in FBT
     pub msds_file_url: String,
     /// Not described in the official docs.
@@ -1001,7 +1001,7 @@ pub struct ShelfLifeAttributeInfo {
     /// The goods shelf life (days)
     pub shelf_life: Option<i64>,
     /// How expired inventory is handled. Possible values: - `STORE_UNITS`: Move the units to defective inventory. - `RETURN_TO_SELLER`: Return the units to the seller. - `DISPOSE`: Dispose of the units.
-    pub handling_method_expired_goods: Option<String>,
+    pub handling_method_expired_goods: Option<HandlingMethodExpiredGood>,
 }
 ::shop_api::object!(
     ShelfLifeAttributeInfo { inbound_cutoff_days, expiration_alert_days,
@@ -1053,7 +1053,7 @@ pub struct CreateGoodsDto {
     /// Image URL for the goods.
     pub goods_image_url: String,
     /// Return handling method for the FBT customer return service. Values: COLLECT_RETURN_UNITS, DISPOSAL_WITHOUT_INSPECTION, RESTOCK_SELLABLE_COLLECT_UNSELLABLE, RESTOCK_SELLABLE_DISPOSE_UNSELLABLE, RESTOCK_SELLABLE_RETURN_UNSELLABLE, RETURN_WITHOUT_INSPECTION.
-    pub return_handling_method: String,
+    pub return_handling_method: ReturnHandlingMethod,
     /// Not described in the official docs.
     pub dimension_and_weight_base_info: DimensionAndWeightBaseInfo,
     /// whether is hazmat goods
@@ -1255,7 +1255,7 @@ pub struct UpdateGoodsDto {
     /// Image URL for the goods.
     pub goods_image_url: String,
     /// Return handling method stored for the FBT customer return service. Values: DISPOSAL_WITHOUT_INSPECTION, RESTOCK_SELLABLE_DISPOSE_UNSELLABLE, RESTOCK_SELLABLE_RETURN_UNSELLABLE, RETURN_WITHOUT_INSPECTION.
-    pub return_handling_method: String,
+    pub return_handling_method: UpdateGoodsDtoReturnHandlingMethod,
     /// Not described in the official docs.
     pub dimension_and_weight_base_info: DimensionAndWeightBaseInfo,
     /// whether is hazmat goods
@@ -1355,6 +1355,728 @@ pub struct CreateFbtmcfOrderMcfOrder {
 ::shop_api::object!(
     CreateFbtmcfOrderMcfOrder { external_order_id, mcf_order_id, create_time }
 );
+/// Values of `length_unit` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LengthUnit {
+    /// `CENTIMETER`: As the official source lists it.
+    Centimeter,
+    /// `FOOT`: As the official source lists it.
+    Foot,
+    /// `INCH`: As the official source lists it.
+    Inch,
+    /// `METER`: As the official source lists it.
+    Meter,
+    /// `MICRON`: As the official source lists it.
+    Micron,
+    /// `MILLIMETER`: As the official source lists it.
+    Millimeter,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl LengthUnit {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Centimeter => "CENTIMETER",
+            Self::Foot => "FOOT",
+            Self::Inch => "INCH",
+            Self::Meter => "METER",
+            Self::Micron => "MICRON",
+            Self::Millimeter => "MILLIMETER",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "CENTIMETER" => Self::Centimeter,
+            "FOOT" => Self::Foot,
+            "INCH" => Self::Inch,
+            "METER" => Self::Meter,
+            "MICRON" => Self::Micron,
+            "MILLIMETER" => Self::Millimeter,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(LengthUnit);
+/// Values of `weight_unit` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WeightUnit {
+    /// `GRAM`: As the official source lists it.
+    Gram,
+    /// `KILOGRAM`: As the official source lists it.
+    Kilogram,
+    /// `MILLIGRAM`: As the official source lists it.
+    Milligram,
+    /// `OUNCE`: As the official source lists it.
+    Ounce,
+    /// `POUNDS`: As the official source lists it.
+    Pounds,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl WeightUnit {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Gram => "GRAM",
+            Self::Kilogram => "KILOGRAM",
+            Self::Milligram => "MILLIGRAM",
+            Self::Ounce => "OUNCE",
+            Self::Pounds => "POUNDS",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "GRAM" => Self::Gram,
+            "KILOGRAM" => Self::Kilogram,
+            "MILLIGRAM" => Self::Milligram,
+            "OUNCE" => Self::Ounce,
+            "POUNDS" => Self::Pounds,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(WeightUnit);
+/// Values of `carton_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CartonType {
+    /// `MULTI_SKU`: As the official source lists it.
+    MultiSku,
+    /// `SINGLE_SKU`: As the official source lists it.
+    SingleSku,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl CartonType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::MultiSku => "MULTI_SKU",
+            Self::SingleSku => "SINGLE_SKU",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "MULTI_SKU" => Self::MultiSku,
+            "SINGLE_SKU" => Self::SingleSku,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(CartonType);
+/// Values of `inbound_method` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InboundMethod {
+    /// `D2FC`: As the official source lists it.
+    D2fc,
+    /// `ONE_HUB`: As the official source lists it.
+    OneHub,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl InboundMethod {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::D2fc => "D2FC",
+            Self::OneHub => "ONE_HUB",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "D2FC" => Self::D2fc,
+            "ONE_HUB" => Self::OneHub,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(InboundMethod);
+/// Values of `carton_label_format` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CartonLabelFormat {
+    /// `A4_4UP`: As the official source lists it.
+    A44up,
+    /// `DEFAULT_1UP`: As the official source lists it.
+    Default1up,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl CartonLabelFormat {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::A44up => "A4_4UP",
+            Self::Default1up => "DEFAULT_1UP",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "A4_4UP" => Self::A44up,
+            "DEFAULT_1UP" => Self::Default1up,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(CartonLabelFormat);
+/// Values of `print_items` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PrintItem {
+    /// `CARTON_PALLET_LABEL`: As the official source lists it.
+    CartonPalletLabel,
+    /// `FBT_BARCODE`: As the official source lists it.
+    FbtBarcode,
+    /// `PACKING_PICKING_LIST`: As the official source lists it.
+    PackingPickingList,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl PrintItem {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::CartonPalletLabel => "CARTON_PALLET_LABEL",
+            Self::FbtBarcode => "FBT_BARCODE",
+            Self::PackingPickingList => "PACKING_PICKING_LIST",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "CARTON_PALLET_LABEL" => Self::CartonPalletLabel,
+            "FBT_BARCODE" => Self::FbtBarcode,
+            "PACKING_PICKING_LIST" => Self::PackingPickingList,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(PrintItem);
+/// Values of `operation_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OperationType {
+    /// `BIND`: As the official source lists it.
+    Bind,
+    /// `UN_BIND`: As the official source lists it.
+    UnBind,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl OperationType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Bind => "BIND",
+            Self::UnBind => "UN_BIND",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "BIND" => Self::Bind,
+            "UN_BIND" => Self::UnBind,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(OperationType);
+/// Values of `freight_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FreightType {
+    /// `FTL`: As the official source lists it.
+    Ftl,
+    /// `LTL`: As the official source lists it.
+    Ltl,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl FreightType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Ftl => "FTL",
+            Self::Ltl => "LTL",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "FTL" => Self::Ftl,
+            "LTL" => Self::Ltl,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(FreightType);
+/// Values of `shipping_method` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ShippingMethod {
+    /// `FREIGHT`: As the official source lists it.
+    Freight,
+    /// `SMALL_PARCEL`: As the official source lists it.
+    SmallParcel,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ShippingMethod {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Freight => "FREIGHT",
+            Self::SmallParcel => "SMALL_PARCEL",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "FREIGHT" => Self::Freight,
+            "SMALL_PARCEL" => Self::SmallParcel,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ShippingMethod);
+/// Values of `battery_packaging_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BatteryPackagingType {
+    /// `IN_EQUIPMENT`: As the official source lists it.
+    InEquipment,
+    /// `OTHER`: As the official source lists it.
+    Other,
+    /// `STANDALONE`: As the official source lists it.
+    Standalone,
+    /// `WITH_EQUIPMENT`: As the official source lists it.
+    WithEquipment,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl BatteryPackagingType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::InEquipment => "IN_EQUIPMENT",
+            Self::Other => "OTHER",
+            Self::Standalone => "STANDALONE",
+            Self::WithEquipment => "WITH_EQUIPMENT",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "IN_EQUIPMENT" => Self::InEquipment,
+            "OTHER" => Self::Other,
+            "STANDALONE" => Self::Standalone,
+            "WITH_EQUIPMENT" => Self::WithEquipment,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(BatteryPackagingType);
+/// Values of `dg_class` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DgClass {
+    /// `CLASS_2`: As the official source lists it.
+    Class2,
+    /// `CLASS_3`: As the official source lists it.
+    Class3,
+    /// `CLASS_9`: As the official source lists it.
+    Class9,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl DgClass {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Class2 => "CLASS_2",
+            Self::Class3 => "CLASS_3",
+            Self::Class9 => "CLASS_9",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "CLASS_2" => Self::Class2,
+            "CLASS_3" => Self::Class3,
+            "CLASS_9" => Self::Class9,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(DgClass);
+/// Values of `dg_uncode` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DgUncode {
+    /// `OTHER`: As the official source lists it.
+    Other,
+    /// `UN1263`: As the official source lists it.
+    Un1263,
+    /// `UN1266`: As the official source lists it.
+    Un1266,
+    /// `UN2807`: As the official source lists it.
+    Un2807,
+    /// `UN3065`: As the official source lists it.
+    Un3065,
+    /// `UN3090`: As the official source lists it.
+    Un3090,
+    /// `UN3091`: As the official source lists it.
+    Un3091,
+    /// `UN3480`: As the official source lists it.
+    Un3480,
+    /// `UN3481`: As the official source lists it.
+    Un3481,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl DgUncode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Other => "OTHER",
+            Self::Un1263 => "UN1263",
+            Self::Un1266 => "UN1266",
+            Self::Un2807 => "UN2807",
+            Self::Un3065 => "UN3065",
+            Self::Un3090 => "UN3090",
+            Self::Un3091 => "UN3091",
+            Self::Un3480 => "UN3480",
+            Self::Un3481 => "UN3481",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "OTHER" => Self::Other,
+            "UN1263" => Self::Un1263,
+            "UN1266" => Self::Un1266,
+            "UN2807" => Self::Un2807,
+            "UN3065" => Self::Un3065,
+            "UN3090" => Self::Un3090,
+            "UN3091" => Self::Un3091,
+            "UN3480" => Self::Un3480,
+            "UN3481" => Self::Un3481,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(DgUncode);
+/// Values of `flammable_liquids_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FlammableLiquidsType {
+    /// `ALCOHOLIC`: As the official source lists it.
+    Alcoholic,
+    /// `OTHER`: As the official source lists it.
+    Other,
+    /// `PAINT`: As the official source lists it.
+    Paint,
+    /// `PERFUMERY`: As the official source lists it.
+    Perfumery,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl FlammableLiquidsType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Alcoholic => "ALCOHOLIC",
+            Self::Other => "OTHER",
+            Self::Paint => "PAINT",
+            Self::Perfumery => "PERFUMERY",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "ALCOHOLIC" => Self::Alcoholic,
+            "OTHER" => Self::Other,
+            "PAINT" => Self::Paint,
+            "PERFUMERY" => Self::Perfumery,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(FlammableLiquidsType);
+/// Values of `hazmat_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HazmatType {
+    /// `AEROSOLS`: As the official source lists it.
+    Aerosols,
+    /// `BATTERY`: As the official source lists it.
+    Battery,
+    /// `FLAMMABLE_LIQUID`: As the official source lists it.
+    FlammableLiquid,
+    /// `MAGNETIZED`: As the official source lists it.
+    Magnetized,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl HazmatType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Aerosols => "AEROSOLS",
+            Self::Battery => "BATTERY",
+            Self::FlammableLiquid => "FLAMMABLE_LIQUID",
+            Self::Magnetized => "MAGNETIZED",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "AEROSOLS" => Self::Aerosols,
+            "BATTERY" => Self::Battery,
+            "FLAMMABLE_LIQUID" => Self::FlammableLiquid,
+            "MAGNETIZED" => Self::Magnetized,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(HazmatType);
+/// Values of `return_handling_method` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ReturnHandlingMethod {
+    /// `COLLECT_RETURN_UNITS`: As the official source lists it.
+    CollectReturnUnits,
+    /// `DISPOSAL_WITHOUT_INSPECTION`: As the official source lists it.
+    DisposalWithoutInspection,
+    /// `RESTOCK_SELLABLE_COLLECT_UNSELLABLE`: As the official source lists it.
+    RestockSellableCollectUnsellable,
+    /// `RESTOCK_SELLABLE_DISPOSE_UNSELLABLE`: As the official source lists it.
+    RestockSellableDisposeUnsellable,
+    /// `RESTOCK_SELLABLE_RETURN_UNSELLABLE`: As the official source lists it.
+    RestockSellableReturnUnsellable,
+    /// `RETURN_WITHOUT_INSPECTION`: As the official source lists it.
+    ReturnWithoutInspection,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ReturnHandlingMethod {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::CollectReturnUnits => "COLLECT_RETURN_UNITS",
+            Self::DisposalWithoutInspection => "DISPOSAL_WITHOUT_INSPECTION",
+            Self::RestockSellableCollectUnsellable => {
+                "RESTOCK_SELLABLE_COLLECT_UNSELLABLE"
+            }
+            Self::RestockSellableDisposeUnsellable => {
+                "RESTOCK_SELLABLE_DISPOSE_UNSELLABLE"
+            }
+            Self::RestockSellableReturnUnsellable => "RESTOCK_SELLABLE_RETURN_UNSELLABLE",
+            Self::ReturnWithoutInspection => "RETURN_WITHOUT_INSPECTION",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "COLLECT_RETURN_UNITS" => Self::CollectReturnUnits,
+            "DISPOSAL_WITHOUT_INSPECTION" => Self::DisposalWithoutInspection,
+            "RESTOCK_SELLABLE_COLLECT_UNSELLABLE" => {
+                Self::RestockSellableCollectUnsellable
+            }
+            "RESTOCK_SELLABLE_DISPOSE_UNSELLABLE" => {
+                Self::RestockSellableDisposeUnsellable
+            }
+            "RESTOCK_SELLABLE_RETURN_UNSELLABLE" => Self::RestockSellableReturnUnsellable,
+            "RETURN_WITHOUT_INSPECTION" => Self::ReturnWithoutInspection,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ReturnHandlingMethod);
+/// Values of `handling_method_expired_goods` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HandlingMethodExpiredGood {
+    /// `DISPOSE`: As the official source lists it.
+    Dispose,
+    /// `RETURN_TO_SELLER`: As the official source lists it.
+    ReturnToSeller,
+    /// `STORE_UNITS`: As the official source lists it.
+    StoreUnits,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl HandlingMethodExpiredGood {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Dispose => "DISPOSE",
+            Self::ReturnToSeller => "RETURN_TO_SELLER",
+            Self::StoreUnits => "STORE_UNITS",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "DISPOSE" => Self::Dispose,
+            "RETURN_TO_SELLER" => Self::ReturnToSeller,
+            "STORE_UNITS" => Self::StoreUnits,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(HandlingMethodExpiredGood);
+/// Values of `dimension_unit` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DimensionUnit {
+    /// `CENTIMETER`: As the official source lists it.
+    Centimeter,
+    /// `FOOT`: As the official source lists it.
+    Foot,
+    /// `INCH`: As the official source lists it.
+    Inch,
+    /// `METER`: As the official source lists it.
+    Meter,
+    /// `MILLIMETER`: As the official source lists it.
+    Millimeter,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl DimensionUnit {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Centimeter => "CENTIMETER",
+            Self::Foot => "FOOT",
+            Self::Inch => "INCH",
+            Self::Meter => "METER",
+            Self::Millimeter => "MILLIMETER",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "CENTIMETER" => Self::Centimeter,
+            "FOOT" => Self::Foot,
+            "INCH" => Self::Inch,
+            "METER" => Self::Meter,
+            "MILLIMETER" => Self::Millimeter,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(DimensionUnit);
+/// Values of `weight_unit` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DimensionAndWeightBaseInfoWeightUnit {
+    /// `GRAM`: As the official source lists it.
+    Gram,
+    /// `KILOGRAM`: As the official source lists it.
+    Kilogram,
+    /// `MILLIGRAM`: As the official source lists it.
+    Milligram,
+    /// `OUNCE`: As the official source lists it.
+    Ounce,
+    /// `POUND`: As the official source lists it.
+    Pound,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl DimensionAndWeightBaseInfoWeightUnit {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Gram => "GRAM",
+            Self::Kilogram => "KILOGRAM",
+            Self::Milligram => "MILLIGRAM",
+            Self::Ounce => "OUNCE",
+            Self::Pound => "POUND",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "GRAM" => Self::Gram,
+            "KILOGRAM" => Self::Kilogram,
+            "MILLIGRAM" => Self::Milligram,
+            "OUNCE" => Self::Ounce,
+            "POUND" => Self::Pound,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(DimensionAndWeightBaseInfoWeightUnit);
+/// Values of `return_handling_method` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UpdateGoodsDtoReturnHandlingMethod {
+    /// `DISPOSAL_WITHOUT_INSPECTION`: As the official source lists it.
+    DisposalWithoutInspection,
+    /// `RESTOCK_SELLABLE_DISPOSE_UNSELLABLE`: As the official source lists it.
+    RestockSellableDisposeUnsellable,
+    /// `RESTOCK_SELLABLE_RETURN_UNSELLABLE`: As the official source lists it.
+    RestockSellableReturnUnsellable,
+    /// `RETURN_WITHOUT_INSPECTION`: As the official source lists it.
+    ReturnWithoutInspection,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl UpdateGoodsDtoReturnHandlingMethod {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::DisposalWithoutInspection => "DISPOSAL_WITHOUT_INSPECTION",
+            Self::RestockSellableDisposeUnsellable => {
+                "RESTOCK_SELLABLE_DISPOSE_UNSELLABLE"
+            }
+            Self::RestockSellableReturnUnsellable => "RESTOCK_SELLABLE_RETURN_UNSELLABLE",
+            Self::ReturnWithoutInspection => "RETURN_WITHOUT_INSPECTION",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "DISPOSAL_WITHOUT_INSPECTION" => Self::DisposalWithoutInspection,
+            "RESTOCK_SELLABLE_DISPOSE_UNSELLABLE" => {
+                Self::RestockSellableDisposeUnsellable
+            }
+            "RESTOCK_SELLABLE_RETURN_UNSELLABLE" => Self::RestockSellableReturnUnsellable,
+            "RETURN_WITHOUT_INSPECTION" => Self::ReturnWithoutInspection,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(UpdateGoodsDtoReturnHandlingMethod);
 /// Request of `fbt.warehouse_list` (`GET /fbt/202408/warehouses`): Retrieve all Fulfilled by TikTok warehouse information including the warehouse name, warehouse address information, etc. — [official documentation](https://partner.tiktokshop.com/docv2/page/670d588b192d3d0308430d56)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtWarehouseListRequest {}
@@ -1461,7 +2183,7 @@ impl ::shop_api::runtime::ApiRequest for FbtSearchFbtInventoryRequest {
         "Search FBT inventory."
         "https://partner.tiktokshop.com/docv2/page/670d5868c78b9802f796ab81"[IDEMPOTENT]
         false true["page_size"] cursor "page_token" "next_page_token" "inventory"
-        "total_count"
+        "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -1523,7 +2245,7 @@ impl ::shop_api::runtime::ApiRequest for FbtSearchGoodsInfoRequest {
         "Retrieve a list of goods belonging to the merchant that meet the specified conditions."
         "https://partner.tiktokshop.com/docv2/page/670d587d6921310398a3af3d"[IDEMPOTENT]
         true true["page_size"] cursor "page_token" "next_page_token" "goods"
-        "total_count"
+        "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -1586,7 +2308,7 @@ impl ::shop_api::runtime::ApiRequest for FbtSearchFbtInventoryRecordRequest {
         "Retrieve detailed inventory change records for goods at the warehouse level."
         "https://partner.tiktokshop.com/docv2/page/670d584ba83c5f030f3071e4"[IDEMPOTENT]
         false true["page_size"] cursor "page_token" "next_page_token" "inventory_records"
-        "total_count"
+        "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -1745,7 +2467,7 @@ pub struct FbtInboundMethodDetailRequest {
     /// Inbound plan identifier Required.
     pub plan_id: String,
     /// **Possible values:** * `D2FC` (Direct to fulfillment center, may be split into multiple shipments) * `ONE_HUB` (Single destination; can include an estimated placement fee) Required.
-    pub inbound_method: String,
+    pub inbound_method: InboundMethod,
     /// Not described in the official docs. Required.
     pub estimate_arrival_time: EstimateArrivalTime,
 }
@@ -1837,9 +2559,9 @@ pub struct FbtPrintInboundOrderLabelsRequest {
     /// The numeric identifier of the child inbound order to print labels for. **Note:** Provide the numeric sequence only; do not include the `IBR` prefix (for example, use `123456` instead of `IBR123456`). Do not use an inbound plan ID. Required.
     pub order_id: String,
     /// Specifies the types of documents to generate. Values: CARTON_PALLET_LABEL, FBT_BARCODE, PACKING_PICKING_LIST.
-    pub print_items: Option<Vec<String>>,
+    pub print_items: Option<Vec<PrintItem>>,
     /// Specifies the layout and dimensions for the carton labels. Values: A4_4UP, DEFAULT_1UP.
-    pub carton_label_format: Option<String>,
+    pub carton_label_format: Option<CartonLabelFormat>,
     /// Specifies the layout and dimensions for the generated label PDF.
     pub barcode_format: Option<String>,
 }
@@ -1926,7 +2648,7 @@ pub struct FbtConfirmInboundMethodRequest {
     /// Placement option id. A placement option represents the shipment splits and destinations. Required.
     pub placement_option_id: String,
     /// **Possible values:** * `D2FC` (Direct to fulfillment center, may be split into multiple shipments) * `ONE_HUB` (Single destination, includes fee) Required.
-    pub inbound_method: String,
+    pub inbound_method: InboundMethod,
     /// Not described in the official docs. Required.
     pub estimate_arrival_time: EstimateArrivalTime,
 }
@@ -1982,7 +2704,7 @@ pub struct FbtUpdateGoodsSkuRelationsRequest {
     /// List of goods and SKU relations to bind or unbind. Required.
     pub operate_goods_sku_relation_list: Vec<OperateGoodsSkuRelation>,
     /// Operation type for the goods-SKU relation. Possible values: BIND (bind the listed SKUs to the goods); UN_BIND (unbind the listed SKUs from the goods). Required.
-    pub operation_type: String,
+    pub operation_type: OperationType,
 }
 ::shop_api::object!(
     FbtUpdateGoodsSkuRelationsRequest { operate_goods_sku_relation_list, operation_type }
@@ -2101,7 +2823,7 @@ impl ::shop_api::runtime::ApiRequest for FbtSearchGoodsInfo202607Request {
         "fbt.search_goods_info_202607" Post "/fbt/202607/goods/search"
         "Search Goods Info."
         "https://partner.tiktokshop.com/docv2/page/search-goods-info-202607"[] false
-        true["page_size"] cursor "page_token" "next_page_token" "goods" "total_count"
+        true["page_size"] cursor "page_token" "next_page_token" "goods" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);

@@ -162,13 +162,17 @@ pub struct StatementTransaction {
     /// Amount withheld as reserve.
     pub reserve_amount: Option<String>,
     /// Revenue items (subtotals, seller discounts, refunds).
-    pub revenue_breakdown: Option<::serde_json::Value>,
+    pub revenue_breakdown: Option<FinanceStatementTransactionsRevenueBreakdown>,
     /// Fee items (commissions, transaction and service fees) and tax items ({fee:{...},tax:{...}}).
-    pub fee_tax_breakdown: Option<::serde_json::Value>,
+    pub fee_tax_breakdown: Option<FinanceStatementTransactionsFeeTaxBreakdown>,
     /// Shipping cost items (actual fee, customer paid, subsidies...).
-    pub shipping_cost_breakdown: Option<::serde_json::Value>,
+    pub shipping_cost_breakdown: Option<
+        FinanceStatementTransactionsShippingCostBreakdown,
+    >,
     /// Supplementary amounts (customer payment and refund, platform discounts, sales tax).
-    pub supplementary_component: Option<::serde_json::Value>,
+    pub supplementary_component: Option<
+        FinanceStatementTransactionsSupplementaryComponent2,
+    >,
 }
 ::shop_api::object!(
     StatementTransaction { id, kind = "type", order_id, order_create_time, adjustment_id,
@@ -208,11 +212,13 @@ pub struct RevenueBreakdown {
     pub cod_service_fee_amount: Option<String>,
     /// The refund for cash on delivery service fees.
     pub refund_cod_service_fee_amount: Option<String>,
+    /// The distance fee for items paid by the customer. With your current settings for Horizon+ Program, this fee is included in product price for orders with shipping out of Java island.
+    pub distant_item_fee_amount: Option<String>,
 }
 ::shop_api::object!(
     RevenueBreakdown { subtotal_before_discount_amount, seller_discount_amount,
     refund_subtotal_before_discount_amount, seller_discount_refund_amount,
-    cod_service_fee_amount, refund_cod_service_fee_amount }
+    cod_service_fee_amount, refund_cod_service_fee_amount, distant_item_fee_amount }
 );
 /// Supplementary costs for your reference.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -285,6 +291,28 @@ pub struct ShippingCostBreakdown {
     pub free_return_subsidy_amount: Option<String>,
     /// Supplementary costs for your reference.
     pub supplementary_component: Option<SupplementaryComponent>,
+    /// The distance fee for shipping paid by the customer. With your current settings for Horizon+ Program, this fee is included in product price for orders with shipping out of Java island.
+    pub distant_shipping_fee_amount: Option<String>,
+    /// Subsidy applied to your orders based on eligibility for the key merchant program. The amount is calculated based on your qualifying FBT (Fulfilled by TikTok) order volume during the statement period.
+    pub fbt_key_merchant_subsidy: Option<String>,
+    /// Subsidy applied to your orders and offered to all FBT (Fulfilled by TikTok) merchants for the statement period. The amount is calculated based on your qualifying FBT order volume during this period.
+    pub fbt_overall_merchant_subsidy: Option<String>,
+    /// Fee charged for the additional handling required to ship a parcel containing hazardous materials. Charged when the parcel is delivered.
+    pub hazmat_handling_fee: Option<String>,
+    /// Fee charged when a parcel containing hazardous materials is shipped without the required declaration or compliant packaging, as assessed by the carrier. Charged when the parcel is delivered.
+    pub hazmat_noncompliance_fee: Option<String>,
+    /// The delivery fee charged to the seller for the international leg of a cross-border shipment
+    pub international_leg_logistics_amount: Option<String>,
+    /// A fee charged to sellers throughout the order lifecycle for logistics- related services, including processing, coordination, handling of delivery-related matters, and basic shipping incentives. It is an amount per order, which is based on the parcel's weight tier and shipping route. It allows the pl…
+    pub logistics_service_fee: Option<String>,
+    /// Fee charged when a parcel exceeds the standard size range. The rate is set by TikTok Shop and charged when the parcel is delivered.
+    pub non_standard_dimension_fee: Option<String>,
+    /// Fee charged when a parcel exceeds the standard weight range. The rate is set by TikTok Shop and charged when the parcel is delivered.
+    pub non_standard_weight_fee: Option<String>,
+    /// Shipping App Service Fee for using shipping fee to generate shipping labels
+    pub shipping_app_service_fee_amount: Option<String>,
+    /// The shipping fee incentive provided by TikTok Shop. supplementary_component (GetTransactionsByOrderResponseDataSkuTransactionShippingCostBreakdownSupplementaryComponent | Unset):
+    pub tiktok_shop_shipping_incentive_amount: Option<String>,
 }
 ::shop_api::object!(
     ShippingCostBreakdown { actual_shipping_fee_amount, shipping_fee_discount_amount,
@@ -294,7 +322,11 @@ pub struct ShippingCostBreakdown {
     fbt_fulfillment_fee_reimbursement_amount, return_shipping_label_fee_amount,
     seller_self_shipping_service_fee_amount, return_shipping_fee_paid_buyer_amount,
     failed_delivery_subsidy_amount, fbt_free_shipping_fee_amount,
-    free_return_subsidy_amount, supplementary_component }
+    free_return_subsidy_amount, supplementary_component, distant_shipping_fee_amount,
+    fbt_key_merchant_subsidy, fbt_overall_merchant_subsidy, hazmat_handling_fee,
+    hazmat_noncompliance_fee, international_leg_logistics_amount, logistics_service_fee,
+    non_standard_dimension_fee, non_standard_weight_fee, shipping_app_service_fee_amount,
+    tiktok_shop_shipping_incentive_amount }
 );
 /// The list of fees.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -317,9 +349,9 @@ pub struct Fee {
     pub affiliate_partner_commission_amount: Option<String>,
     /// The commission for eligible orders from ads.
     pub affiliate_ads_commission_amount: Option<String>,
-    /// The service fee charged for participation in the [Seller Free Shipping Programme].
+    /// The service fee charged for participation in the \[Seller Free Shipping Programme\].
     pub sfp_service_fee_amount: Option<String>,
-    /// The service fee charged for participation in the [LIVE Specials Programme].
+    /// The service fee charged for participation in the \[LIVE Specials Programme\].
     pub live_specials_fee_amount: Option<String>,
     /// The service fee charged for participation in the bonus cashback program.
     pub bonus_cashback_service_fee_amount: Option<String>,
@@ -363,6 +395,60 @@ pub struct Fee {
     pub installation_service_fee: Option<String>,
     /// Amount of campaign resource fee from program seller joining in
     pub campaign_resource_fee: Option<String>,
+    /// The commission fee charged to the seller for orders attributed to the AI-generated, auto-post shoppable videos.
+    pub auto_post_shoppable_video_commission_fee: Option<String>,
+    /// Commission fee charged for participating in the Brand Amplification Program.
+    pub brand_amplification_program_commission: Option<String>,
+    /// Sales tax charged for the fee.
+    pub brand_amplification_program_fee_tax: Option<String>,
+    /// Fee charged for participating in the Brand campaign.
+    pub brand_campaign_fee: Option<String>,
+    /// Sales tax charged for the fee.
+    pub brand_campaign_fee_tax: Option<String>,
+    /// Shipping fee for buyer-fault returns. In some cases, the fee may be shared between seller and platform.
+    pub buyer_fault_return_shipping_fee: Option<String>,
+    /// Fee charged during Co-funded Promotion campaigns.
+    pub campaign_period_fee_cfp_amount: Option<String>,
+    /// Sales tax applied to the campaign period fee under Co-funded Promotion.
+    pub campaign_period_fee_cfp_tax_amount: Option<String>,
+    /// Fee charged during Smart Promotion campaigns.
+    pub campaign_period_fee_sp_amount: Option<String>,
+    /// Sales tax applied to the campaign period fee under Smart Promotion.
+    pub campaign_period_fee_sp_tax_amount: Option<String>,
+    /// Fee charged for participating in the Category-led campaign.
+    pub category_led_campaign_fee_amount: Option<String>,
+    /// Sales tax charged for the fee.
+    pub category_led_campaign_fee_tax_amount: Option<String>,
+    /// Sales tax applied to GMV Max ad fee
+    pub cps_shop_ads_commission_tax_amount: Option<String>,
+    /// Shipping fee for order that failed to be delivered to the customer. In some cases, the fee may be shared between seller and platform.
+    pub failed_delivery_shipping_fee: Option<String>,
+    /// A percentage deducted from your net sales per order for GMV Max (net sales performance goal) advertising.
+    pub gmv_max_ad_fee_amount: Option<String>,
+    /// The cost of GMV Max coupons.
+    pub gmv_max_coupon_fee: Option<String>,
+    /// Premium charged per order for insurance coverage
+    pub insurance_fee: Option<String>,
+    /// Fee for using the New Customer Growth Package to offer discounts that attract new customers to your shop.
+    pub new_customer_growth_package_fee: Option<String>,
+    /// Calculated as a percentage of (original price − seller discount + customer-paid shipping fee).
+    pub platform_semi_managed_commission_fee: Option<String>,
+    /// This amount is collected on behalf of the government.
+    pub platform_semi_managed_commission_fee_tax: Option<String>,
+    /// The portion of the Distance Shipping Fee paid by the customer that exceeds the logistics service provider's charge, retained by TikTok Shop to support a secure fulfillment experience
+    pub platform_special_service_fee_amount: Option<String>,
+    /// Service fee charged for seller-funded user S-Points issued to shoppers. Calculated based on the order's actual payment amount and refunded if the order is later returned.
+    pub seller_funded_user_spoint_service_fee: Option<String>,
+    /// A fee charged on each successful order to provide Bonus Cashback and other growth benefits.
+    pub seller_growth_fee_amount: Option<String>,
+    /// The tax amount charged on the shipping insurance fee.
+    pub shipping_insurance_fee_tax_amount: Option<String>,
+    /// This fee includes funds from TikTok Shop to help provide promotions to customers
+    pub smart_promotion_fee_amount: Option<String>,
+    /// Fee for using the Shop GMV Growth Package to offer store-wide discounts and grow your overall sales.
+    pub store_gmv_growth_package_fee: Option<String>,
+    /// Fee for using the Product GMV Growth Package to offer discounts on selected products and increase their sales.
+    pub target_product_gmv_growth_package_fee: Option<String>,
 }
 ::shop_api::object!(
     Fee { platform_commission_amount, referral_fee_amount,
@@ -378,7 +464,19 @@ pub struct Fee {
     cofunded_creator_bonus_amount, dynamic_commission_amount,
     external_affiliate_marketing_fee_amount, vn_fix_infrastructure_fee,
     affiliate_commission_deposit, affiliate_commission_release, tap_shop_ads_commission,
-    shipping_fee_guarantee_service_fee, installation_service_fee, campaign_resource_fee }
+    shipping_fee_guarantee_service_fee, installation_service_fee, campaign_resource_fee,
+    auto_post_shoppable_video_commission_fee, brand_amplification_program_commission,
+    brand_amplification_program_fee_tax, brand_campaign_fee, brand_campaign_fee_tax,
+    buyer_fault_return_shipping_fee, campaign_period_fee_cfp_amount,
+    campaign_period_fee_cfp_tax_amount, campaign_period_fee_sp_amount,
+    campaign_period_fee_sp_tax_amount, category_led_campaign_fee_amount,
+    category_led_campaign_fee_tax_amount, cps_shop_ads_commission_tax_amount,
+    failed_delivery_shipping_fee, gmv_max_ad_fee_amount, gmv_max_coupon_fee,
+    insurance_fee, new_customer_growth_package_fee, platform_semi_managed_commission_fee,
+    platform_semi_managed_commission_fee_tax, platform_special_service_fee_amount,
+    seller_funded_user_spoint_service_fee, seller_growth_fee_amount,
+    shipping_insurance_fee_tax_amount, smart_promotion_fee_amount,
+    store_gmv_growth_package_fee, target_product_gmv_growth_package_fee }
 );
 /// The list of tax amounts.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -405,11 +503,31 @@ pub struct Tax {
     pub local_vat_amount: Option<String>,
     /// The personal income tax (PIT) paid by the platform on the seller's behalf.
     pub pit_amount: Option<String>,
+    /// Article 22 Income Tax withheld by the platform under PMK 37/2025
+    pub article_22_income_tax_withheld: Option<String>,
+    /// The sales tax applied to the auto-post shoppable video commission fee.
+    pub auto_post_shoppable_video_sales_tax: Option<String>,
+    /// The Mexican Guanajuato cedular tax
+    pub cedular_tax: Option<String>,
+    /// The sales tax applied to the New Customer Growth Package fee.
+    pub new_customer_growth_package_fee_tax: Option<String>,
+    /// Some U.S. states consider referral fees taxable. To comply with state tax laws, TikTok Inc. collects and remits applicable sales tax when a taxable fee is charged.
+    pub sales_tax_referral_fee_amount: Option<String>,
+    /// Sales tax for the Smart Promotion fee
+    pub smart_promotion_fee_tax_amount: Option<String>,
+    /// The sales tax applied to the Shop GMV Growth Package fee.
+    pub store_gmv_growth_package_fee_sales_tax: Option<String>,
+    /// The sales tax applied to the Product GMV Growth Package fee.
+    pub target_product_gmv_growth_package_tax: Option<String>,
 }
 ::shop_api::object!(
     Tax { vat_amount, import_vat_amount, customs_duty_amount, customs_clearance_amount,
     sst_amount, gst_amount, iva_amount, isr_amount, anti_dumping_duty_amount,
-    local_vat_amount, pit_amount }
+    local_vat_amount, pit_amount, article_22_income_tax_withheld,
+    auto_post_shoppable_video_sales_tax, cedular_tax,
+    new_customer_growth_package_fee_tax, sales_tax_referral_fee_amount,
+    smart_promotion_fee_tax_amount, store_gmv_growth_package_fee_sales_tax,
+    target_product_gmv_growth_package_tax }
 );
 /// The list of amounts that directly contribute to 'fee_tax_amount'.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -500,13 +618,41 @@ pub struct TransactionShippingCostBreakdown {
     pub shipping_insurance_fee_amount: Option<String>,
     /// Supplementary costs for your reference.
     pub supplementary_component: Option<ShippingCostBreakdownSupplementaryComponent>,
+    /// The distance fee for shipping paid by the customer. With your current settings for Horizon+ Program, this fee is included in product price for orders with shipping out of Java island.
+    pub distant_shipping_fee_amount: Option<String>,
+    /// Subsidy applied to your orders based on eligibility for the key merchant program. The amount is calculated based on your qualifying FBT (Fulfilled by TikTok) order volume during the statement period. supplementary_component (GetUnsettledTransactionsResponseDataTransactionShippingCostBreakdownSupplem…
+    pub fbt_key_merchant_subsidy: Option<String>,
+    /// Subsidy applied to your orders and offered to all FBT (Fulfilled by TikTok) merchants for the statement period. The amount is calculated based on your qualifying FBT order volume during this period.
+    pub fbt_overall_merchant_subsidy: Option<String>,
+    /// Fee charged for the additional handling required to ship a parcel containing hazardous materials. Charged when the parcel is delivered.
+    pub hazmat_handling_fee: Option<String>,
+    /// Fee charged when a parcel containing hazardous materials is shipped without the required declaration or compliant packaging, as assessed by the carrier. Charged when the parcel is delivered.
+    pub hazmat_noncompliance_fee: Option<String>,
+    /// The delivery fee charged to the seller for the international leg of a cross-border shipment
+    pub international_leg_logistics_amount: Option<String>,
+    /// A fee charged to sellers throughout the order lifecycle for logistics- related services, including processing, coordination, handling of delivery-related matters, and basic shipping incentives. It is an amount per order, which is based on the parcel's weight tier and shipping route. It allows the pl…
+    pub logistics_service_fee: Option<String>,
+    /// Fee charged when a parcel exceeds the standard size range. The rate is set by TikTok Shop and charged when the parcel is delivered.
+    pub non_standard_dimension_fee: Option<String>,
+    /// Fee charged when a parcel exceeds the standard weight range. The rate is set by TikTok Shop and charged when the parcel is delivered.
+    pub non_standard_weight_fee: Option<String>,
+    /// Reimbursement from the Shipping Fee Reimbursement Program for failed deliveries or returns.
+    pub sfr_reimbursement: Option<String>,
+    /// Shipping App Service Fee for using shipping fee to generate shipping labels
+    pub shipping_app_service_fee_amount: Option<String>,
+    /// The shipping fee incentive provided by TikTok Shop.
+    pub tiktok_shop_shipping_incentive_amount: Option<String>,
 }
 ::shop_api::object!(
     TransactionShippingCostBreakdown { actual_shipping_fee_amount,
     shipping_fee_discount_amount, customer_paid_shipping_fee_amount,
     return_shipping_fee_amount, replacement_shipping_fee_amount,
     exchange_shipping_fee_amount, signature_confirmation_fee_amount,
-    shipping_insurance_fee_amount, supplementary_component }
+    shipping_insurance_fee_amount, supplementary_component, distant_shipping_fee_amount,
+    fbt_key_merchant_subsidy, fbt_overall_merchant_subsidy, hazmat_handling_fee,
+    hazmat_noncompliance_fee, international_leg_logistics_amount, logistics_service_fee,
+    non_standard_dimension_fee, non_standard_weight_fee, sfr_reimbursement,
+    shipping_app_service_fee_amount, tiktok_shop_shipping_incentive_amount }
 );
 /// The list of fees.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -531,9 +677,9 @@ pub struct FeeTaxBreakdownFee {
     pub affiliate_partner_commission_amount: Option<String>,
     /// The commission for eligible orders from ads.
     pub affiliate_ads_commission_amount: Option<String>,
-    /// The service fee charged for participation in the [Seller Free Shipping Programme].
+    /// The service fee charged for participation in the \[Seller Free Shipping Programme\].
     pub sfp_service_fee_amount: Option<String>,
-    /// The service fee charged for participation in the [LIVE Specials Programme].
+    /// The service fee charged for participation in the \[LIVE Specials Programme\].
     pub live_specials_fee_amount: Option<String>,
     /// The service fee charged for participation in the bonus cashback program.
     pub bonus_cashback_service_fee_amount: Option<String>,
@@ -545,6 +691,46 @@ pub struct FeeTaxBreakdownFee {
     pub retail_delivery_fee_payment_amount: Option<String>,
     /// The retail delivery fee subsidy by the platform for losses due to returns, refunds, or other issues in Colorado, US.
     pub retail_delivery_fee_refund_amount: Option<String>,
+    /// The commission fee charged to the seller for orders attributed to the AI-generated, auto-post shoppable videos.
+    pub auto_post_shoppable_video_commission_fee: Option<String>,
+    /// Shipping fee for buyer-fault returns. In some cases, the fee may be shared between seller and platform.
+    pub buyer_fault_return_shipping_fee: Option<String>,
+    /// Fee charged during Co-funded Promotion campaigns.
+    pub campaign_period_fee_cfp_amount: Option<String>,
+    /// Sales tax applied to the campaign period fee under Co-funded Promotion.
+    pub campaign_period_fee_cfp_tax_amount: Option<String>,
+    /// Fee charged during Smart Promotion campaigns.
+    pub campaign_period_fee_sp_amount: Option<String>,
+    /// Sales tax applied to the campaign period fee under Smart Promotion.
+    pub campaign_period_fee_sp_tax_amount: Option<String>,
+    /// Sales tax applied to GMV Max ad fee
+    pub cps_shop_ads_commission_tax_amount: Option<String>,
+    /// The dynamic commission fee is the amount that the platform charges to all sellers for every successfully delivered order. Applicable only for Indonesia.
+    pub dynamic_commission_amount: Option<String>,
+    /// Shipping fee for order that failed to be delivered to the customer. In some cases, the fee may be shared between seller and platform.
+    pub failed_delivery_shipping_fee: Option<String>,
+    /// The service fee charged for participation in flash sales.
+    pub flash_sales_service_fee_amount: Option<String>,
+    /// Premium charged per order for insurance coverage
+    pub insurance_fee: Option<String>,
+    /// Fee for using the New Customer Growth Package to offer discounts that attract new customers to your shop.
+    pub new_customer_growth_package_fee: Option<String>,
+    /// The portion of the Distance Shipping Fee paid by the customer that exceeds the logistics service provider's charge, retained by TikTok Shop to support a secure fulfillment experience
+    pub platform_special_service_fee_amount: Option<String>,
+    /// Service fee charged for seller-funded user S-Points issued to shoppers. Calculated based on the order's actual payment amount and refunded if the order is later returned.
+    pub seller_funded_user_spoint_service_fee: Option<String>,
+    /// A fee charged on each successful order to provide Bonus Cashback and other growth benefits.
+    pub seller_growth_fee_amount: Option<String>,
+    /// Tax applied to the shipping protection fee.
+    pub shipping_insurance_fee_tax_amount: Option<String>,
+    /// This fee includes funds from TikTok Shop to help provide promotions to customers
+    pub smart_promotion_fee_amount: Option<String>,
+    /// Fee for using the Shop GMV Growth Package to offer store-wide discounts and grow your overall sales.
+    pub store_gmv_growth_package_fee: Option<String>,
+    /// Fee for using the Product GMV Growth Package to offer discounts on selected products and increase their sales.
+    pub target_product_gmv_growth_package_fee: Option<String>,
+    /// Infrastructure fees are a fixed service fee that TikTok Shop charges for providing, maintaining, and developing infrastructure for delivery services. It applies to delivered orders on the main order level.
+    pub vn_fix_infrastructure_fee: Option<String>,
 }
 ::shop_api::object!(
     FeeTaxBreakdownFee { platform_commission_amount, referral_fee_amount,
@@ -554,7 +740,17 @@ pub struct FeeTaxBreakdownFee {
     affiliate_partner_commission_amount, affiliate_ads_commission_amount,
     sfp_service_fee_amount, live_specials_fee_amount, bonus_cashback_service_fee_amount,
     mall_service_fee_amount, retail_delivery_fee_amount,
-    retail_delivery_fee_payment_amount, retail_delivery_fee_refund_amount }
+    retail_delivery_fee_payment_amount, retail_delivery_fee_refund_amount,
+    auto_post_shoppable_video_commission_fee, buyer_fault_return_shipping_fee,
+    campaign_period_fee_cfp_amount, campaign_period_fee_cfp_tax_amount,
+    campaign_period_fee_sp_amount, campaign_period_fee_sp_tax_amount,
+    cps_shop_ads_commission_tax_amount, dynamic_commission_amount,
+    failed_delivery_shipping_fee, flash_sales_service_fee_amount, insurance_fee,
+    new_customer_growth_package_fee, platform_special_service_fee_amount,
+    seller_funded_user_spoint_service_fee, seller_growth_fee_amount,
+    shipping_insurance_fee_tax_amount, smart_promotion_fee_amount,
+    store_gmv_growth_package_fee, target_product_gmv_growth_package_fee,
+    vn_fix_infrastructure_fee }
 );
 /// The list of tax amounts.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -577,11 +773,29 @@ pub struct FeeTaxBreakdownTax {
     pub sst_amount: Option<String>,
     /// The goods and services tax (GST) collected and remitted to the tax authority by the platform for low-value goods imported into Singapore, effective January 1, 2023.
     pub gst_amount: Option<String>,
+    /// The sales tax applied to the auto-post shoppable video commission fee.
+    pub auto_post_shoppable_video_sales_tax: Option<String>,
+    /// The Mexican Guanajuato cedular tax
+    pub cedular_tax: Option<String>,
+    /// The sales tax applied to the New Customer Growth Package fee.
+    pub new_customer_growth_package_fee_tax: Option<String>,
+    /// Some U.S. states consider referral fees taxable. To comply with state tax laws, TikTok Inc. collects and remits applicable sales tax when a taxable fee is charged.
+    pub sales_tax_referral_fee_amount: Option<String>,
+    /// The sales tax applied to the Smart Promotion fee.
+    pub smart_promotion_fee_tax_amount: Option<String>,
+    /// The sales tax applied to the Shop GMV Growth Package fee.
+    pub store_gmv_growth_package_fee_sales_tax: Option<String>,
+    /// The sales tax applied to the Product GMV Growth Package fee.
+    pub target_product_gmv_growth_package_tax: Option<String>,
 }
 ::shop_api::object!(
     FeeTaxBreakdownTax { sales_tax_amount, sales_tax_payment_amount,
     sales_tax_refund_amount, vat_amount, import_vat_amount, customs_duty_amount,
-    customs_clearance_amount, sst_amount, gst_amount }
+    customs_clearance_amount, sst_amount, gst_amount,
+    auto_post_shoppable_video_sales_tax, cedular_tax,
+    new_customer_growth_package_fee_tax, sales_tax_referral_fee_amount,
+    smart_promotion_fee_tax_amount, store_gmv_growth_package_fee_sales_tax,
+    target_product_gmv_growth_package_tax }
 );
 /// The list of amounts that directly contribute to 'fee_tax_amount'.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -689,13 +903,517 @@ pub struct Flow {
     Flow { amount, create_time, direction, origin_transaction_id, reference_id,
     transaction_id, kind = "type" }
 );
+/// Values of `sort_order` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StatementsSortOrder {
+    /// `ASC`: As the official source lists it.
+    Asc,
+    /// `DESC`: As the official source lists it.
+    Desc,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl StatementsSortOrder {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Asc => "ASC",
+            Self::Desc => "DESC",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "ASC" => Self::Asc,
+            "DESC" => Self::Desc,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(StatementsSortOrder);
+/// Values of `types` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WithdrawalsType {
+    /// `PAYMENT`: As the official source lists it.
+    Payment,
+    /// `REFUND`: As the official source lists it.
+    Refund,
+    /// `REVERSE`: As the official source lists it.
+    Reverse,
+    /// `SETTLE`: As the official source lists it.
+    Settle,
+    /// `TRANSFER`: As the official source lists it.
+    Transfer,
+    /// `WITHDRAW`: As the official source lists it.
+    Withdraw,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl WithdrawalsType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Payment => "PAYMENT",
+            Self::Refund => "REFUND",
+            Self::Reverse => "REVERSE",
+            Self::Settle => "SETTLE",
+            Self::Transfer => "TRANSFER",
+            Self::Withdraw => "WITHDRAW",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "PAYMENT" => Self::Payment,
+            "REFUND" => Self::Refund,
+            "REVERSE" => Self::Reverse,
+            "SETTLE" => Self::Settle,
+            "TRANSFER" => Self::Transfer,
+            "WITHDRAW" => Self::Withdraw,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(WithdrawalsType);
+/// Values of `flow_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FlowType {
+    /// `RECHARGE`: As the official source lists it.
+    Recharge,
+    /// `REVERSE`: As the official source lists it.
+    Reverse,
+    /// `WITHDRAW`: As the official source lists it.
+    Withdraw,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl FlowType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Recharge => "RECHARGE",
+            Self::Reverse => "REVERSE",
+            Self::Withdraw => "WITHDRAW",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "RECHARGE" => Self::Recharge,
+            "REVERSE" => Self::Reverse,
+            "WITHDRAW" => Self::Withdraw,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(FlowType);
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FinanceStatementTransactionsFee {
+    /// The commission amount charged by the platform.
+    pub platform_commission_amount: Option<String>,
+    /// The referral fee charged for processing successful orders. Applicable only for the US.
+    pub referral_fee_amount: Option<String>,
+    /// The 20% refund administration fee deducted from the total refunded referral fee amount.
+    pub refund_administration_fee_amount: Option<String>,
+    /// The transaction fee charged for processing successful orders.
+    pub transaction_fee_amount: Option<String>,
+    /// The handling fee charged when the buyer pays with a credit card.
+    pub credit_card_handling_fee_amount: Option<String>,
+    /// The commission amount charged to the seller for payment to the creator.
+    pub affiliate_commission_amount: Option<String>,
+    /// The affiliate ads commission paid to a creator before any personal income tax withholding. Applicable only for SEA markets.
+    pub affiliate_commission_amount_before_pit: Option<String>,
+    /// The commission amount for purchases through affiliate partner links.
+    pub affiliate_partner_commission_amount: Option<String>,
+    /// The commission for eligible orders from ads.
+    pub affiliate_ads_commission_amount: Option<String>,
+    /// The service fee charged for participation in the \[Seller Free Shipping Programme\].
+    pub sfp_service_fee_amount: Option<String>,
+    /// The service fee charged for participation in the \[LIVE Specials Programme\].
+    pub live_specials_fee_amount: Option<String>,
+    /// The service fee charged for participation in the bonus cashback program.
+    pub bonus_cashback_service_fee_amount: Option<String>,
+    /// The service fee charged for using TikTok Shop Mall.
+    pub mall_service_fee_amount: Option<String>,
+    /// The service fee charged for participation in the Voucher Xtra program.
+    pub voucher_xtra_service_fee_amount: Option<String>,
+    /// The service fee charged for participation in flash sales.
+    pub flash_sales_service_fee_amount: Option<String>,
+    /// The service fee charged for co-funded promotions.
+    pub cofunded_promotion_service_fee_amount: Option<String>,
+    /// The service fee charged for participation in the pre-order program.
+    pub pre_order_service_fee_amount: Option<String>,
+    /// The commission amount charged by TikTok Shop Partners (TSP).
+    pub tsp_commission_amount: Option<String>,
+    /// The handling fee charged for orders that are fulfilled by Dilayani Tokopedia.
+    pub dt_handling_fee_amount: Option<String>,
+    /// The eco-contributions TikTok Shop pays on your behalf to the qualified producer responsibility organization (PRO).
+    pub epr_pob_service_fee_amount: Option<String>,
+    /// The handling fee charged to the seller for participation in the PayLater program.
+    pub seller_paylater_handling_fee_amount: Option<String>,
+    /// The fee charged to sellers by the platform for each item sold. This is equivalent to the sum of all per-item fees for all SKUs in the order. Applicable only for the Brazil market.
+    pub fee_per_item_sold_amount: Option<String>,
+    /// The portion of the creator bonus that you co-fund as part of the commission boost campaign.
+    pub cofunded_creator_bonus_amount: Option<String>,
+    /// The dynamic commission fee is the amount that the platform charges to all sellers for every successfully delivered order. Applicable only for Indonesia.
+    pub dynamic_commission_amount: Option<String>,
+    /// The service fee for participating in the External Affiliate Marketing Solution Program, as stated during registration.
+    pub external_affiliate_marketing_fee_amount: Option<String>,
+    /// Infrastructure fees are a fixed service fee that TikTok Shop charges for providing, maintaining, and developing infrastructure for delivery services. It applies to delivered orders on the main order level.
+    pub vn_fix_infrastructure_fee: Option<String>,
+    /// The amount reserved for creator commissions after an order is paid. Applies only to commissions tied to order volume and is based on the highest earning rate.
+    pub affiliate_commission_deposit: Option<String>,
+    /// The commission deposit refunded to you after order settlement. Applies only to commissions tied to order volume.
+    pub affiliate_commission_release: Option<String>,
+    /// The advertising commission cost a merchant pays to TikTok Shop Affiliate Partner (TAP).
+    pub tap_shop_ads_commission: Option<String>,
+    /// A flat service fee charged for each order under the Shipping Fee Guarantee Program
+    pub shipping_fee_guarantee_service_fee: Option<String>,
+    /// The fee TikTok Shop charges you for using platform installation service
+    pub installation_service_fee: Option<String>,
+    /// Amount of campaign resource fee from program seller joining in
+    pub campaign_resource_fee: Option<String>,
+    /// The portion of the Distance Shipping Fee paid by the customer that exceeds the logistics service provider's charge, retained by TikTok Shop to support a secure fulfillment experience
+    pub platform_special_service_fee_amount: Option<String>,
+    /// This fee includes funds from TikTok Shop to help provide promotions to customers
+    pub smart_promotion_fee_amount: Option<String>,
+    /// A percentage deducted from your net sales per order for GMV Max (net sales performance goal) advertising.
+    pub gmv_max_ad_fee_amount: Option<String>,
+    /// Calculated as a percentage of (original price − seller discount + customer-paid shipping fee).
+    pub platform_semi_managed_commission_fee: Option<String>,
+    /// This amount is collected on behalf of the government.
+    pub platform_semi_managed_commission_fee_tax: Option<String>,
+    /// Fee charged during Co-funded Promotion campaigns.
+    pub campaign_period_fee_cfp_amount: Option<String>,
+    /// Fee charged during Smart Promotion campaigns.
+    pub campaign_period_fee_sp_amount: Option<String>,
+    /// Sales tax applied to the campaign period fee under Smart Promotion.
+    pub campaign_period_fee_sp_tax_amount: Option<String>,
+    /// Sales tax applied to the campaign period fee under Co-funded Promotion.
+    pub campaign_period_fee_cfp_tax_amount: Option<String>,
+    /// A fee charged on each successful order to provide Bonus Cashback and other growth benefits.
+    pub seller_growth_fee_amount: Option<String>,
+    /// Fee charged for participating in the Category-led campaign.
+    pub category_led_campaign_fee_amount: Option<String>,
+    /// Sales tax charged for the fee.
+    pub category_led_campaign_fee_tax_amount: Option<String>,
+    /// Commission fee charged for participating in the Brand Amplification Program.
+    pub brand_amplification_program_commission: Option<String>,
+    /// Sales tax charged for the fee.
+    pub brand_amplification_program_fee_tax: Option<String>,
+    /// Fee charged for participating in the Brand campaign.
+    pub brand_campaign_fee: Option<String>,
+    /// Sales tax charged for the fee.
+    pub brand_campaign_fee_tax: Option<String>,
+    /// Shipping fee for order that failed to be delivered to the customer. In some cases, the fee may be shared between seller and platform.
+    pub failed_delivery_shipping_fee: Option<String>,
+    /// Shipping fee for buyer-fault returns. In some cases, the fee may be shared between seller and platform.
+    pub buyer_fault_return_shipping_fee: Option<String>,
+    /// Premium charged per order for insurance coverage
+    pub insurance_fee: Option<String>,
+    /// The cost of GMV Max coupons.
+    pub gmv_max_coupon_fee: Option<String>,
+    /// Sales tax applied to GMV Max ad fee
+    pub cps_shop_ads_commission_tax_amount: Option<String>,
+    /// The tax amount charged on the shipping insurance fee.
+    pub shipping_insurance_fee_tax_amount: Option<String>,
+    /// Fee for using the New Customer Growth Package to offer discounts that attract new customers to your shop.
+    pub new_customer_growth_package_fee: Option<String>,
+    /// Fee for using the Product GMV Growth Package to offer discounts on selected products and increase their sales.
+    pub target_product_gmv_growth_package_fee: Option<String>,
+    /// Fee for using the Shop GMV Growth Package to offer store-wide discounts and grow your overall sales.
+    pub store_gmv_growth_package_fee: Option<String>,
+    /// The commission fee charged to the seller for orders attributed to the AI-generated, auto-post shoppable videos.
+    pub auto_post_shoppable_video_commission_fee: Option<String>,
+    /// Service fee charged for seller-funded user S-Points issued to shoppers. Calculated based on the order's actual payment amount and refunded if the order is later returned.
+    pub seller_funded_user_spoint_service_fee: Option<String>,
+}
+::shop_api::object!(
+    FinanceStatementTransactionsFee { platform_commission_amount, referral_fee_amount,
+    refund_administration_fee_amount, transaction_fee_amount,
+    credit_card_handling_fee_amount, affiliate_commission_amount,
+    affiliate_commission_amount_before_pit, affiliate_partner_commission_amount,
+    affiliate_ads_commission_amount, sfp_service_fee_amount, live_specials_fee_amount,
+    bonus_cashback_service_fee_amount, mall_service_fee_amount,
+    voucher_xtra_service_fee_amount, flash_sales_service_fee_amount,
+    cofunded_promotion_service_fee_amount, pre_order_service_fee_amount,
+    tsp_commission_amount, dt_handling_fee_amount, epr_pob_service_fee_amount,
+    seller_paylater_handling_fee_amount, fee_per_item_sold_amount,
+    cofunded_creator_bonus_amount, dynamic_commission_amount,
+    external_affiliate_marketing_fee_amount, vn_fix_infrastructure_fee,
+    affiliate_commission_deposit, affiliate_commission_release, tap_shop_ads_commission,
+    shipping_fee_guarantee_service_fee, installation_service_fee, campaign_resource_fee,
+    platform_special_service_fee_amount, smart_promotion_fee_amount,
+    gmv_max_ad_fee_amount, platform_semi_managed_commission_fee,
+    platform_semi_managed_commission_fee_tax, campaign_period_fee_cfp_amount,
+    campaign_period_fee_sp_amount, campaign_period_fee_sp_tax_amount,
+    campaign_period_fee_cfp_tax_amount, seller_growth_fee_amount,
+    category_led_campaign_fee_amount, category_led_campaign_fee_tax_amount,
+    brand_amplification_program_commission, brand_amplification_program_fee_tax,
+    brand_campaign_fee, brand_campaign_fee_tax, failed_delivery_shipping_fee,
+    buyer_fault_return_shipping_fee, insurance_fee, gmv_max_coupon_fee,
+    cps_shop_ads_commission_tax_amount, shipping_insurance_fee_tax_amount,
+    new_customer_growth_package_fee, target_product_gmv_growth_package_fee,
+    store_gmv_growth_package_fee, auto_post_shoppable_video_commission_fee,
+    seller_funded_user_spoint_service_fee }
+);
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FinanceStatementTransactionsTax {
+    /// The VAT paid by the platform on the seller's behalf. Applicable only for cross-border shop orders.
+    pub vat_amount: Option<String>,
+    /// The import VAT, a tax paid on goods bought in one country and imported into another. Applicable only for cross-border shop orders. In Japan, it refers to the Japan Consumption Tax (JCT).
+    pub import_vat_amount: Option<String>,
+    /// The customs duties, a type of tax on cross-border goods collected by governments. Applicable only for cross-border shop orders.
+    pub customs_duty_amount: Option<String>,
+    /// The fees charged by logistic suppliers for customs clearance services. Applicable only for cross-border shop orders.
+    pub customs_clearance_amount: Option<String>,
+    /// The sales and service tax (SST) collected and remitted to the tax authority by the platform for low-value goods imported into Malaysia, effective January 1, 2024.
+    pub sst_amount: Option<String>,
+    /// The goods and services tax (GST) collected and remitted to the tax authority by the platform for low-value goods imported into Singapore, effective January 1, 2023.
+    pub gst_amount: Option<String>,
+    /// The Mexican VAT that TikTok Shop is required to withhold on your taxable products and remit to the tax authority.
+    pub iva_amount: Option<String>,
+    /// The Mexican federal income tax that TikTok Shop is required to withhold.
+    pub isr_amount: Option<String>,
+    /// The anti-dumping duties collected by governments for import goods.
+    pub anti_dumping_duty_amount: Option<String>,
+    /// The VAT paid by the platform on the seller's behalf. Applicable only for local shop orders.
+    pub local_vat_amount: Option<String>,
+    /// The personal income tax (PIT) paid by the platform on the seller's behalf.
+    pub pit_amount: Option<String>,
+    /// Some U.S. states consider referral fees taxable. To comply with state tax laws, TikTok Inc. collects and remits applicable sales tax when a taxable fee is charged.
+    pub sales_tax_referral_fee_amount: Option<String>,
+    /// Sales tax for the Smart Promotion fee
+    pub smart_promotion_fee_tax_amount: Option<String>,
+    /// The Mexican Guanajuato cedular tax
+    pub cedular_tax: Option<String>,
+    /// The sales tax applied to the New Customer Growth Package fee.
+    pub new_customer_growth_package_fee_tax: Option<String>,
+    /// The sales tax applied to the Shop GMV Growth Package fee.
+    pub store_gmv_growth_package_fee_sales_tax: Option<String>,
+    /// The sales tax applied to the Product GMV Growth Package fee.
+    pub target_product_gmv_growth_package_tax: Option<String>,
+    /// The sales tax applied to the auto-post shoppable video commission fee.
+    pub auto_post_shoppable_video_sales_tax: Option<String>,
+    /// Article 22 Income Tax withheld by the platform under PMK 37/2025
+    pub article_22_income_tax_withheld: Option<String>,
+}
+::shop_api::object!(
+    FinanceStatementTransactionsTax { vat_amount, import_vat_amount, customs_duty_amount,
+    customs_clearance_amount, sst_amount, gst_amount, iva_amount, isr_amount,
+    anti_dumping_duty_amount, local_vat_amount, pit_amount,
+    sales_tax_referral_fee_amount, smart_promotion_fee_tax_amount, cedular_tax,
+    new_customer_growth_package_fee_tax, store_gmv_growth_package_fee_sales_tax,
+    target_product_gmv_growth_package_tax, auto_post_shoppable_video_sales_tax,
+    article_22_income_tax_withheld }
+);
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FinanceStatementTransactionsFeeTaxBreakdown {
+    /// Not described in the official source.
+    pub fee: Option<FinanceStatementTransactionsFee>,
+    /// Not described in the official source.
+    pub tax: Option<FinanceStatementTransactionsTax>,
+}
+::shop_api::object!(FinanceStatementTransactionsFeeTaxBreakdown { fee, tax });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FinanceStatementTransactionsRevenueBreakdown {
+    /// The total price of all order items before any seller discounts and platform discounts are deducted. This is equivalent to the shop's gross sales.
+    pub subtotal_before_discount_amount: Option<String>,
+    /// The total price of all refunded items before any seller discounts. This is equivalent to the shop's gross sales refund.
+    pub refund_subtotal_before_discount_amount: Option<String>,
+    /// The total amount of discounts funded by the seller, including: - Seller promotions (Product Discount, Flash Deal, Buy More Save More, Voucher and Bundle Deal) - Seller's portion of a co-funded voucher discount in co-funding campaigns - Seller discounts during a campaign
+    pub seller_discount_amount: Option<String>,
+    /// Discounts returned to the sellers due to returns or refunds.
+    pub seller_discount_refund_amount: Option<String>,
+    /// The cash on delivery service fees charged to buyers. Applicable only for Saudi Arabia.
+    pub cod_service_fee_amount: Option<String>,
+    /// The refund for cash on delivery service fees. Applicable only for Saudi Arabia.
+    pub refund_cod_service_fee_amount: Option<String>,
+    /// The distance fee for items paid by the customer. With your current settings for Horizon+ Program, this fee is included in product price for orders with shipping out of Java island.
+    pub distant_item_fee_amount: Option<String>,
+}
+::shop_api::object!(
+    FinanceStatementTransactionsRevenueBreakdown { subtotal_before_discount_amount,
+    refund_subtotal_before_discount_amount, seller_discount_amount,
+    seller_discount_refund_amount, cod_service_fee_amount, refund_cod_service_fee_amount,
+    distant_item_fee_amount }
+);
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FinanceStatementTransactionsSupplementaryComponent {
+    /// The shipping fee discount provided in accordance with a campaign policy. This is part of `shipping_fee_discount_amount`.
+    pub platform_shipping_fee_discount_amount: Option<String>,
+    /// The additional shipping incentive that the seller will receive if the seller signed up for the Co-Funded Free Shipping Program. A negative amount indicates a reversal of incentives due to order refunds attributed to the seller's responsibility. This is part of `shipping_fee_discount_amount`.
+    pub promo_shipping_incentive_amount: Option<String>,
+    /// The shipping fee subsidy funded by the platform for seller shipping. This is part of `shipping_fee_discount_amount`. - Positive amount represents a subsidy received by the seller. - Negative amount represents a subsidy that the seller must return to TikTok Shop.
+    pub shipping_fee_subsidy_amount: Option<String>,
+    /// The shipping fee discount provided by sellers.
+    pub seller_shipping_fee_discount_amount: Option<String>,
+    /// The fee to offset TikTok Shop Shipping Incentive or customer- paid shipping fee, resulting in a net charge of $0 to the seller. Applicable only for the US.
+    pub customer_shipping_fee_offset_amount: Option<String>,
+    /// The shipping fee incurred by the seller for using TikTok Shipping. This is part of `actual_shipping_fee_amount`.
+    pub fbm_shipping_cost_amount: Option<String>,
+    /// The shipping fee incurred by the seller for orders fulfilled by TikTok (FBT). This is part of `actual_shipping_fee_amount`. Applicable only for EU and UK.
+    pub fbt_shipping_cost_amount: Option<String>,
+    /// The shipping and warehouse fulfillment fee incurred by the seller for orders fulfilled by TikTok (FBT). This is part of `actual_shipping_fee_amount`. Applicable only for the US.
+    pub fbt_fulfillment_fee_amount: Option<String>,
+    /// (**Deprecated**: This field is deprecated and will return an empty string. Please refer to `shipping_cost_breakdown.fbt_fulfillment_fee_reimbursement_amount` instead for the relevant details.)
+    pub fbt_fulfillment_fee_reimbursement_amount: Option<String>,
+    /// For shipping fee from returns and refunds, you pay up to a standard rate, and TikTok Shop covers the remaining amount.This is part of `customer_paid_shipping_fee_amount`.
+    pub return_refund_subsidy_amount: Option<String>,
+    /// Shipping fee returned to customers due returns and refunds.Does not include subsidies.This is part of `customer_paid_shipping_fee_amount`.
+    pub refunded_customer_shipping_fee_amount: Option<String>,
+    /// The shipping fee borne by the customer.This is part of `customer_paid_shipping_fee_amount`.
+    pub customer_shipping_fee: Option<String>,
+    /// Refund the shipping fee borne by the customer. Include subsidies.This is part of `customer_paid_shipping_fee_amount`.
+    pub refund_customer_shipping_fee: Option<String>,
+}
+::shop_api::object!(
+    FinanceStatementTransactionsSupplementaryComponent {
+    platform_shipping_fee_discount_amount, promo_shipping_incentive_amount,
+    shipping_fee_subsidy_amount, seller_shipping_fee_discount_amount,
+    customer_shipping_fee_offset_amount, fbm_shipping_cost_amount,
+    fbt_shipping_cost_amount, fbt_fulfillment_fee_amount,
+    fbt_fulfillment_fee_reimbursement_amount, return_refund_subsidy_amount,
+    refunded_customer_shipping_fee_amount, customer_shipping_fee,
+    refund_customer_shipping_fee }
+);
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FinanceStatementTransactionsShippingCostBreakdown {
+    /// The actual shipping fee calculated based on the weight/dimensions measured by the carrier. For details, check `shipping_cost_breakdown.supplementary_component`.
+    pub actual_shipping_fee_amount: Option<String>,
+    /// The delivery fee charged to the seller for the international leg of a cross-border shipment
+    pub international_leg_logistics_amount: Option<String>,
+    /// The shipping fee subsidies and incentives provided by the platform. This includes all subsidies regardless of fulfillment channels or policies. For details, check `shipping_cost_breakdown.supplementary_component`.
+    pub shipping_fee_discount_amount: Option<String>,
+    /// The actual shipping fee borne by the customer, calculated based on the product weight uploaded by the seller. Negative numbers refer to the refunded amount of customer-paid shipping fees
+    pub customer_paid_shipping_fee_amount: Option<String>,
+    /// The shipping fee paid by the seller for the delivery of returns.
+    pub return_shipping_fee_amount: Option<String>,
+    /// The shipping fee paid by the seller for the delivery of goods replacement. Applicable only for Indonesia.
+    pub replacement_shipping_fee_amount: Option<String>,
+    /// The shipping fee paid by the seller for the delivery of goods exchange. Applicable only for Indonesia.
+    pub exchange_shipping_fee_amount: Option<String>,
+    /// The fee incurred for packages requiring signature confirmation services.
+    pub signature_confirmation_fee_amount: Option<String>,
+    /// The shipping insurance fee incurred by the seller for purchasing additional TikTok shipping insurance services.
+    pub shipping_insurance_fee_amount: Option<String>,
+    /// A reimbursement from TikTok Shop for Fulfilled by TikTok (FBT) orders that don't qualify for free shipping. Applicable only for the US.
+    pub fbt_fulfillment_fee_reimbursement_amount: Option<String>,
+    /// The fee borne by the customer to cover the cost of return labels. This fee is collected on the seller's behalf and settled according to the agreed payment terms.
+    pub return_shipping_label_fee_amount: Option<String>,
+    /// A service fee charged for orders shipped through your own logistics provider. Applies to packages that don't meet the exemption criteria.
+    pub seller_self_shipping_service_fee_amount: Option<String>,
+    /// Reimbursement for the shipping fees paid by customers to return packages
+    pub return_shipping_fee_paid_buyer_amount: Option<String>,
+    /// For shipping fee from failed deliveries, you pay up to a standard rate, and TikTok Shop covers the remaining amount.
+    pub failed_delivery_subsidy_amount: Option<String>,
+    /// Reimbursement from the Shipping Fee Guarantee Program for failed deliveries or returns
+    pub shipping_fee_guarantee_reimbursement: Option<String>,
+    /// This is the fee that you cover when offering customers free shipping through FBT.
+    pub fbt_free_shipping_fee_amount: Option<String>,
+    /// Reimbursement for the platform-funded portion of return shipping fees, as part of the free returns offered to customers.
+    pub free_return_subsidy_amount: Option<String>,
+    /// The distance fee for shipping paid by the customer. With your current settings for Horizon+ Program, this fee is included in product price for orders with shipping out of Java island.
+    pub distant_shipping_fee_amount: Option<String>,
+    /// Shipping App Service Fee for using shipping fee to generate shipping labels
+    pub shipping_app_service_fee_amount: Option<String>,
+    /// A fee charged to sellers throughout the order lifecycle for logistics- related services, including processing, coordination, handling of delivery-related matters, and basic shipping incentives. It is an amount per order, which is based on the parcel's weight tier and shipping route. It allows the pl…
+    pub logistics_service_fee: Option<String>,
+    /// Subsidy applied to your orders and offered to all FBT (Fulfilled by TikTok) merchants for the statement period. The amount is calculated based on your qualifying FBT order volume during this period.
+    pub fbt_overall_merchant_subsidy: Option<String>,
+    /// Subsidy applied to your orders based on eligibility for the key merchant program. The amount is calculated based on your qualifying FBT (Fulfilled by TikTok) order volume during the statement period.
+    pub fbt_key_merchant_subsidy: Option<String>,
+    /// The shipping fee incentive provided by TikTok Shop. supplementary_component (GetTransactionsByStatementResponseDataTransactionShippingCostBreakdownSupplementaryComponent | Unset):
+    pub tiktok_shop_shipping_incentive_amount: Option<String>,
+    /// Not described in the official source.
+    pub supplementary_component: Option<
+        FinanceStatementTransactionsSupplementaryComponent,
+    >,
+    /// Fee charged when a parcel containing hazardous materials is shipped without the required declaration or compliant packaging, as assessed by the carrier. Charged when the parcel is delivered.
+    pub hazmat_noncompliance_fee: Option<String>,
+    /// Fee charged for the additional handling required to ship a parcel containing hazardous materials. Charged when the parcel is delivered.
+    pub hazmat_handling_fee: Option<String>,
+    /// Fee charged when a parcel exceeds the standard weight range. The rate is set by TikTok Shop and charged when the parcel is delivered.
+    pub non_standard_weight_fee: Option<String>,
+    /// Fee charged when a parcel exceeds the standard size range. The rate is set by TikTok Shop and charged when the parcel is delivered.
+    pub non_standard_dimension_fee: Option<String>,
+}
+::shop_api::object!(
+    FinanceStatementTransactionsShippingCostBreakdown { actual_shipping_fee_amount,
+    international_leg_logistics_amount, shipping_fee_discount_amount,
+    customer_paid_shipping_fee_amount, return_shipping_fee_amount,
+    replacement_shipping_fee_amount, exchange_shipping_fee_amount,
+    signature_confirmation_fee_amount, shipping_insurance_fee_amount,
+    fbt_fulfillment_fee_reimbursement_amount, return_shipping_label_fee_amount,
+    seller_self_shipping_service_fee_amount, return_shipping_fee_paid_buyer_amount,
+    failed_delivery_subsidy_amount, shipping_fee_guarantee_reimbursement,
+    fbt_free_shipping_fee_amount, free_return_subsidy_amount,
+    distant_shipping_fee_amount, shipping_app_service_fee_amount, logistics_service_fee,
+    fbt_overall_merchant_subsidy, fbt_key_merchant_subsidy,
+    tiktok_shop_shipping_incentive_amount, supplementary_component,
+    hazmat_noncompliance_fee, hazmat_handling_fee, non_standard_weight_fee,
+    non_standard_dimension_fee }
+);
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FinanceStatementTransactionsSupplementaryComponent2 {
+    /// The total amount paid by the customer.
+    pub customer_payment_amount: Option<String>,
+    /// The exact amount refunded to the customer.
+    pub customer_refund_amount: Option<String>,
+    /// The discounts funded by the platform, such as coupons and campaign discounts.
+    pub platform_discount_amount: Option<String>,
+    /// The platform discounts to be reversed (and deducted from the final settlement) if the order was refunded as a result of the seller's responsibility.
+    pub platform_discount_refund_amount: Option<String>,
+    /// The seller's portion of a co-funded voucher discount in co- funding campaigns.
+    pub seller_cofunded_discount_amount: Option<String>,
+    /// The seller's portion of a co-funded voucher discount in co-funding campaigns that was refunded to the seller.
+    pub seller_cofunded_discount_refund_amount: Option<String>,
+    /// The platform's portion of a co-funded voucher discount in co- funding campaigns.
+    pub platform_cofunded_discount_amount: Option<String>,
+    /// The platform's portion of a co-funded voucher discount in co-funding campaigns that was refunded to the platform.
+    pub platform_cofunded_discount_refund_amount: Option<String>,
+    /// The final retail delivery fee for deliveries in Colorado, US. For more information, see \[Colorado Retail Delivery Fee FAQ\](<https://seller-> us.tiktok.com/university/essay?knowledge_id=2459780628350762&default_language=en&identity=1). Formula: retail_delivery_fee_payment_amount + retail_delivery_fee_r…
+    pub retail_delivery_fee_amount: Option<String>,
+    /// The retail delivery fee for deliveries in Colorado, US. For more information, see \[Colorado Retail Delivery Fee FAQ\](<https://seller-> us.tiktok.com/university/essay?knowledge_id=2459780628350762&default_language=en&identity=1).
+    pub retail_delivery_fee_payment_amount: Option<String>,
+    /// The retail delivery fee subsidy by the platform for losses due to returns, refunds, or other issues in Colorado, US.
+    pub retail_delivery_fee_refund_amount: Option<String>,
+    /// The final sales tax to be paid by the customer for the product and delivery. Formula: sales_tax_payment_amount - sales_tax_refund_amount
+    pub sales_tax_amount: Option<String>,
+    /// The expected sales tax to be paid by the customer for the product and delivery.
+    pub sales_tax_payment_amount: Option<String>,
+    /// The sales tax amount returned to the customer in the event of a refund.
+    pub sales_tax_refund_amount: Option<String>,
+}
+::shop_api::object!(
+    FinanceStatementTransactionsSupplementaryComponent2 { customer_payment_amount,
+    customer_refund_amount, platform_discount_amount, platform_discount_refund_amount,
+    seller_cofunded_discount_amount, seller_cofunded_discount_refund_amount,
+    platform_cofunded_discount_amount, platform_cofunded_discount_refund_amount,
+    retail_delivery_fee_amount, retail_delivery_fee_payment_amount,
+    retail_delivery_fee_refund_amount, sales_tax_amount, sales_tax_payment_amount,
+    sales_tax_refund_amount }
+);
 /// Request of `finance.statements` (`GET /finance/202309/statements`): Get the shop's daily statements by time range or payment status. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-statements-202309)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FinanceStatementsRequest {
     /// Sort field; only statement_time. Required.
     pub sort_field: String,
     /// ASC (default) or DESC.
-    pub sort_order: Option<String>,
+    pub sort_order: Option<StatementsSortOrder>,
     /// Statements per page, 1-100 (default 20).
     pub page_size: Option<i32>,
     /// Cursor from the previous page's next_page_token.
@@ -727,7 +1445,7 @@ impl ::shop_api::runtime::ApiRequest for FinanceStatementsRequest {
         "finance.statements" Get "/finance/202309/statements"
         "Get the shop's daily statements by time range or payment status."
         "https://partner.tiktokshop.com/docv2/page/get-statements-202309"[IDEMPOTENT]
-        false true["sort_field"] cursor "page_token" "next_page_token" "statements" _
+        false true["sort_field"] cursor "page_token" "next_page_token" "statements" _ _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("sort_field", &self.sort_field);
@@ -793,7 +1511,7 @@ impl ::shop_api::runtime::ApiRequest for FinancePaymentsRequest {
         "finance.payments" Get "/finance/202309/payments"
         "Get the automated payments to the seller's bank account in a date range."
         "https://partner.tiktokshop.com/docv2/page/get-payments-202309"[IDEMPOTENT] true
-        true["sort_field"] cursor "page_token" "next_page_token" "payments" _
+        true["sort_field"] cursor "page_token" "next_page_token" "payments" _ _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("sort_field", &self.sort_field);
@@ -823,7 +1541,7 @@ impl ::shop_api::runtime::Paginated for FinancePaymentsRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FinanceWithdrawalsRequest {
     /// Record types: WITHDRAW, SETTLE, TRANSFER, REVERSE. Required.
-    pub types: Vec<String>,
+    pub types: Vec<WithdrawalsType>,
     /// Created at or after (Unix seconds).
     pub create_time_ge: Option<i64>,
     /// Created before (Unix seconds).
@@ -857,7 +1575,7 @@ impl ::shop_api::runtime::ApiRequest for FinanceWithdrawalsRequest {
         "Get withdrawal, settlement, transfer and reversal records of the seller's balance."
         "https://partner.tiktokshop.com/docv2/page/get-withdrawals-202309"[IDEMPOTENT]
         false true["types"] cursor "page_token" "next_page_token" "withdrawals"
-        "total_count"
+        "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("types", &self.types);
@@ -893,7 +1611,7 @@ pub struct FinanceStatementTransactionsRequest {
     /// Sort field; only order_create_time. Required.
     pub sort_field: String,
     /// ASC (default) or DESC.
-    pub sort_order: Option<String>,
+    pub sort_order: Option<StatementsSortOrder>,
     /// Transactions per page, 1-100 (default 20).
     pub page_size: Option<i32>,
     /// Cursor from the previous page's next_page_token.
@@ -942,7 +1660,7 @@ impl ::shop_api::runtime::ApiRequest for FinanceStatementTransactionsRequest {
         "Get the transactions (orders, adjustments, reserves) of a statement."
         "https://partner.tiktokshop.com/docv2/page/6789c0c11882810314794094"[IDEMPOTENT]
         false true["statement_id" "sort_field"] cursor "page_token" "next_page_token"
-        "transactions" "total_count"
+        "transactions" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("sort_field", &self.sort_field);
@@ -1036,7 +1754,7 @@ pub struct FinanceUnsettledTransactionsRequest {
     /// The returned results will be sorted by the specified field. Required.
     pub sort_field: String,
     /// The sort order for the 'sort_field' parameter. Values: ASC, DESC.
-    pub sort_order: Option<String>,
+    pub sort_order: Option<StatementsSortOrder>,
     /// Filter statements to show only those that are generated on or after the specified date and time.
     pub search_time_ge: Option<i64>,
     /// the search range's end time
@@ -1076,7 +1794,7 @@ impl ::shop_api::runtime::ApiRequest for FinanceUnsettledTransactionsRequest {
         "Allow the partner to retrieve a list of unsettled transactions (incl."
         "https://partner.tiktokshop.com/docv2/page/68886ace1564fc04a94bd525"[IDEMPOTENT]
         false true["sort_field"] cursor "page_token" "next_page_token" "transactions"
-        "total_count"
+        "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
@@ -1116,7 +1834,7 @@ pub struct FinancePayments202605Request {
     /// Not described in the official docs. Required.
     pub sort_field: String,
     /// Not described in the official docs. Values: ASC, DESC.
-    pub sort_order: Option<String>,
+    pub sort_order: Option<StatementsSortOrder>,
     /// Not described in the official docs.
     pub create_time_ge: Option<i64>,
 }
@@ -1139,7 +1857,7 @@ impl ::shop_api::runtime::ApiRequest for FinancePayments202605Request {
         "finance.payments_202605" Get "/finance/202605/payments"
         "**This API is currently unavailable to SEA markets.** Retrieves records of automated payments for a shop based on a specified date range."
         "https://partner.tiktokshop.com/docv2/page/get-payments-202605"[IDEMPOTENT] false
-        true["sort_field"] cursor "page_token" "next_page_token" "payments" _
+        true["sort_field"] cursor "page_token" "next_page_token" "payments" _ _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("create_time_lt", &self.create_time_lt);
@@ -1204,7 +1922,7 @@ pub struct FinanceTradeInAccountTransactionsRequest {
     /// Not described in the official docs.
     pub end_time: Option<String>,
     /// Not described in the official docs. Values: RECHARGE, REVERSE, WITHDRAW.
-    pub flow_type: Option<String>,
+    pub flow_type: Option<FlowType>,
     /// Not described in the official docs. Required.
     pub page_size: i64,
     /// Not described in the official docs.
@@ -1238,7 +1956,7 @@ impl ::shop_api::runtime::ApiRequest for FinanceTradeInAccountTransactionsReques
         "Retrieves account transaction records for the currently authorized TradeIn supplier."
         "https://partner.tiktokshop.com/docv2/page/get-tradein-account-transactions-202609"[IDEMPOTENT]
         false true["page_size"] cursor "page_token" "next_page_token" "flows"
-        "total_count"
+        "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("start_time", &self.start_time);

@@ -202,8 +202,10 @@ pub struct TrackingEvent {
     pub description: Option<String>,
     /// Event time (Unix milliseconds).
     pub update_time_millis: Option<i64>,
+    /// Code that identifies the tracking event type. Use `description` for the human- readable event message.
+    pub action_code: Option<i64>,
 }
-::shop_api::object!(TrackingEvent { description, update_time_millis });
+::shop_api::object!(TrackingEvent { description, update_time_millis, action_code });
 /// A door-to-door collection time slot of a package.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PickupSlot {
@@ -273,10 +275,17 @@ pub struct ShippingService {
     pub shipping_provider_name: Option<String>,
     /// The ID of shipping provider
     pub shipping_provider_id: Option<String>,
+    /// Shipping surcharge paid to the ERPs
+    pub shipping_app_service_fee: Option<String>,
+    /// Shipping fee
+    pub shipping_fee: Option<String>,
+    /// Signature service fee
+    pub signature_fee: Option<String>,
 }
 ::shop_api::object!(
     ShippingService { id, name, price, currency, earliest_delivery_days,
-    latest_delivery_days, is_default, shipping_provider_name, shipping_provider_id }
+    latest_delivery_days, is_default, shipping_provider_name, shipping_provider_id,
+    shipping_app_service_fee, shipping_fee, signature_fee }
 );
 /// Input list of splittable groups.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -334,17 +343,19 @@ pub struct UpdatePackageDeliveryStatusPackage {
     /// The package ID.
     pub id: Option<String>,
     /// Delivery status of the package. Values: DELIVERY_SUCCESS, DELIVERY_FAILED, UPDATE_POD.
-    pub delivery_type: Option<String>,
+    pub delivery_type: Option<DeliveryType>,
     /// Delivery failure reasons. Values: INVALID_ADDRESS, UNABLE_RECEIVE, UNABLE_CONTACT_BUYER, BUYER_REFUSED, DELAY_DELIVERY, PACKAGE_LOST, PACKAGE_DAMAGE, FORCE_MAJEURE, OTHER.
-    pub fail_delivery_reason: Option<String>,
+    pub fail_delivery_reason: Option<FailDeliveryReason>,
     /// Attachment type: - 'IMG' - 'PDF'
     pub file_type: Option<String>,
     /// Attachment URL. The seller can use the Upload Delivery File and Upload Delivery Image APIs to generate the URL.
     pub file_url: Option<String>,
+    /// The verification code required for order pickup.
+    pub verification_code: Option<String>,
 }
 ::shop_api::object!(
     UpdatePackageDeliveryStatusPackage { id, delivery_type, fail_delivery_reason,
-    file_type, file_url }
+    file_type, file_url, verification_code }
 );
 /// Return list of packages after being uncombined.
 ///
@@ -376,7 +387,7 @@ pub struct Invoice {
     /// The list of TikTok Shop order IDs, retrieved from Get Order List.
     pub order_ids: Option<Vec<String>>,
     /// The invoice file format. Values: XML.
-    pub file_type: Option<String>,
+    pub file_type: Option<FileType>,
     /// Base64 encoding of the invoice file to upload.
     pub file: Option<String>,
 }
@@ -424,7 +435,7 @@ pub struct Dimension {
     /// Package height. The length, width, and height must be passed together.
     pub height: String,
     /// The unit of measurement for the package dimensions. For packages in the US, use `INCH`. Available values: - `CM` - `INCH`
-    pub unit: String,
+    pub unit: DimensionUnit2,
 }
 ::shop_api::object!(Dimension { length, width, height, unit });
 /// Not described in the official docs.
@@ -433,7 +444,7 @@ pub struct Weight {
     /// The numerical value of the package weight.
     pub value: String,
     /// The unit of measurement for the package weight. Available values: - `GRAM` - `POUND`
-    pub unit: String,
+    pub unit: WeightUnit2,
 }
 ::shop_api::object!(Weight { value, unit });
 /// Not described in the official docs.
@@ -575,7 +586,7 @@ pub struct Location {
     pub zip_code: Option<String>,
 }
 ::shop_api::object!(Location { country, state, city, zip_code });
-/// Trajectory node array; maximum number of entries per single request [50], processing results are returned one by one within the array. That is, in the interface, a maximum of 50 tracks can be postbacked per order at a time.
+/// Trajectory node array; maximum number of entries per single request \[50\], processing results are returned one by one within the array. That is, in the interface, a maximum of 50 tracks can be postbacked per order at a time.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Track {
     /// The standard trajectory node code must belong to the allowlist.
@@ -627,6 +638,347 @@ pub struct ShippingInfo {
     pub note: Option<String>,
 }
 ::shop_api::object!(ShippingInfo { tracking_number, shipping_provider_id, note });
+/// Values of `sort_field` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SearchPackagesSortField {
+    /// `create_time`: As the official source lists it.
+    CreateTime,
+    /// `order_pay_time`: As the official source lists it.
+    OrderPayTime,
+    /// `update_time`: As the official source lists it.
+    UpdateTime,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl SearchPackagesSortField {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::CreateTime => "create_time",
+            Self::OrderPayTime => "order_pay_time",
+            Self::UpdateTime => "update_time",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "create_time" => Self::CreateTime,
+            "order_pay_time" => Self::OrderPayTime,
+            "update_time" => Self::UpdateTime,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(SearchPackagesSortField);
+/// Values of `sort_order` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SearchPackagesSortOrder {
+    /// `ASC`: As the official source lists it.
+    Asc,
+    /// `DESC`: As the official source lists it.
+    Desc,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl SearchPackagesSortOrder {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Asc => "ASC",
+            Self::Desc => "DESC",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "ASC" => Self::Asc,
+            "DESC" => Self::Desc,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(SearchPackagesSortOrder);
+/// Values of `document_format` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DocumentFormat {
+    /// `PDF`: As the official source lists it.
+    Pdf,
+    /// `ZPL`: As the official source lists it.
+    Zpl,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl DocumentFormat {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Pdf => "PDF",
+            Self::Zpl => "ZPL",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "PDF" => Self::Pdf,
+            "ZPL" => Self::Zpl,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(DocumentFormat);
+/// Values of `document_size` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DocumentSize {
+    /// `A5`: As the official source lists it.
+    A5,
+    /// `A6`: As the official source lists it.
+    A6,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl DocumentSize {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::A5 => "A5",
+            Self::A6 => "A6",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "A5" => Self::A5,
+            "A6" => Self::A6,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(DocumentSize);
+/// Values of `delivery_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DeliveryType {
+    /// `DELIVERY_FAILED`: As the official source lists it.
+    DeliveryFailed,
+    /// `DELIVERY_SUCCESS`: As the official source lists it.
+    DeliverySuccess,
+    /// `UPDATE_POD`: As the official source lists it.
+    UpdatePod,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl DeliveryType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::DeliveryFailed => "DELIVERY_FAILED",
+            Self::DeliverySuccess => "DELIVERY_SUCCESS",
+            Self::UpdatePod => "UPDATE_POD",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "DELIVERY_FAILED" => Self::DeliveryFailed,
+            "DELIVERY_SUCCESS" => Self::DeliverySuccess,
+            "UPDATE_POD" => Self::UpdatePod,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(DeliveryType);
+/// Values of `fail_delivery_reason` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FailDeliveryReason {
+    /// `BUYER_REFUSED`: As the official source lists it.
+    BuyerRefused,
+    /// `DELAY_DELIVERY`: As the official source lists it.
+    DelayDelivery,
+    /// `FORCE_MAJEURE`: As the official source lists it.
+    ForceMajeure,
+    /// `INVALID_ADDRESS`: As the official source lists it.
+    InvalidAddress,
+    /// `OTHER`: As the official source lists it.
+    Other,
+    /// `PACKAGE_DAMAGE`: As the official source lists it.
+    PackageDamage,
+    /// `PACKAGE_LOST`: As the official source lists it.
+    PackageLost,
+    /// `UNABLE_CONTACT_BUYER`: As the official source lists it.
+    UnableContactBuyer,
+    /// `UNABLE_RECEIVE`: As the official source lists it.
+    UnableReceive,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl FailDeliveryReason {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::BuyerRefused => "BUYER_REFUSED",
+            Self::DelayDelivery => "DELAY_DELIVERY",
+            Self::ForceMajeure => "FORCE_MAJEURE",
+            Self::InvalidAddress => "INVALID_ADDRESS",
+            Self::Other => "OTHER",
+            Self::PackageDamage => "PACKAGE_DAMAGE",
+            Self::PackageLost => "PACKAGE_LOST",
+            Self::UnableContactBuyer => "UNABLE_CONTACT_BUYER",
+            Self::UnableReceive => "UNABLE_RECEIVE",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "BUYER_REFUSED" => Self::BuyerRefused,
+            "DELAY_DELIVERY" => Self::DelayDelivery,
+            "FORCE_MAJEURE" => Self::ForceMajeure,
+            "INVALID_ADDRESS" => Self::InvalidAddress,
+            "OTHER" => Self::Other,
+            "PACKAGE_DAMAGE" => Self::PackageDamage,
+            "PACKAGE_LOST" => Self::PackageLost,
+            "UNABLE_CONTACT_BUYER" => Self::UnableContactBuyer,
+            "UNABLE_RECEIVE" => Self::UnableReceive,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(FailDeliveryReason);
+/// Values of `handover_method` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CreateFirstMileBundleHandoverMethod {
+    /// `DROP_OFF`: As the official source lists it.
+    DropOff,
+    /// `PICKUP`: As the official source lists it.
+    Pickup,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl CreateFirstMileBundleHandoverMethod {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::DropOff => "DROP_OFF",
+            Self::Pickup => "PICKUP",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "DROP_OFF" => Self::DropOff,
+            "PICKUP" => Self::Pickup,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(CreateFirstMileBundleHandoverMethod);
+/// Values of `file_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FileType {
+    /// `XML`: As the official source lists it.
+    Xml,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl FileType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Xml => "XML",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "XML" => Self::Xml,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(FileType);
+/// Values of `unit` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DimensionUnit2 {
+    /// `CM`: As the official source lists it.
+    Cm,
+    /// `INCH`: As the official source lists it.
+    Inch,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl DimensionUnit2 {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Cm => "CM",
+            Self::Inch => "INCH",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "CM" => Self::Cm,
+            "INCH" => Self::Inch,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(DimensionUnit2);
+/// Values of `unit` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WeightUnit2 {
+    /// `GRAM`: As the official source lists it.
+    Gram,
+    /// `POUND`: As the official source lists it.
+    Pound,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl WeightUnit2 {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Gram => "GRAM",
+            Self::Pound => "POUND",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "GRAM" => Self::Gram,
+            "POUND" => Self::Pound,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(WeightUnit2);
+/// This new parameter is completely backward compatible with the previous splittable groups field and in addition this supports bundle order splitting, use the sub items accordingly
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SplittableGroupsV2 {
+    /// A developer-defined identifier for this split group. The response returns the same value in `splittable_group_id` to correlate the group with its newly created package.
+    pub id: Option<String>,
+    /// This new parameter is completely backward compatible with the previous oder_line_items_ids field and in addition this supports bundle order splitting, use the sub items accordingly
+    pub order_line_list: Option<Vec<OrderLineItem>>,
+}
+::shop_api::object!(SplittableGroupsV2 { id, order_line_list });
 /// Request of `fulfillment.search_packages` (`POST /fulfillment/202309/packages/search`): Search packages by status and creation or update time. — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa592bace3e02b75db748)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentSearchPackagesRequest {
@@ -635,9 +987,9 @@ pub struct FulfillmentSearchPackagesRequest {
     /// Cursor from the previous page's next_page_token.
     pub page_token: Option<String>,
     /// create_time (default), update_time or order_pay_time.
-    pub sort_field: Option<String>,
+    pub sort_field: Option<SearchPackagesSortField>,
     /// ASC or DESC (default).
-    pub sort_order: Option<String>,
+    pub sort_order: Option<SearchPackagesSortOrder>,
     /// Only packages in this status.
     pub package_status: Option<PackageStatus>,
     /// Created at or after (Unix seconds).
@@ -674,7 +1026,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentSearchPackagesRequest {
         "Search packages by status and creation or update time."
         "https://partner.tiktokshop.com/docv2/page/650aa592bace3e02b75db748"[IDEMPOTENT]
         false true["page_size"] cursor "page_token" "next_page_token" "packages"
-        "total_count"
+        "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -754,6 +1106,14 @@ pub struct FulfillmentPackageDetailResponse {
     pub weight: Option<Measurement>,
     /// Shipping insurance (US).
     pub insurance: Option<PackageInsurance>,
+    /// Special tags for current package if any. - `NON_MCF`: whether this package was shipped as a MCF order while in fact it is not.
+    pub biz_extension_tags: Option<Vec<String>>,
+    /// Package sub-status. Possible values: - `CREATED`: The package has been created. - `ISSUE`: Package allocation failed; contact platform support. - `STOCKING`: Platform verification is complete and the package is waiting for the seller to ship it. - `RTSING`: The shipping label is being purchased and…
+    pub package_sub_status: Option<String>,
+    /// -PACKAGE_DAMAGAED -PACKAGE_LOST -RETURNED_TO_SHIPPER -PACKAGE_SCRAP
+    pub ship_exception_reason: Option<String>,
+    /// Seller Warehouse id for this package
+    pub warehouse_id: Option<String>,
 }
 ::shop_api::object!(
     FulfillmentPackageDetailResponse { package_id, package_status, create_time,
@@ -761,7 +1121,8 @@ pub struct FulfillmentPackageDetailResponse {
     delivery_option_id, delivery_option_name, shipping_provider_id,
     shipping_provider_name, tracking_number, last_mile_tracking_number, handover_method,
     pickup_slot, split_and_combine_tag, note_tag, recipient_address, sender_address,
-    dimension, weight, insurance }
+    dimension, weight, insurance, biz_extension_tags, package_sub_status,
+    ship_exception_reason, warehouse_id }
 );
 impl ::shop_api::runtime::ApiRequest for FulfillmentPackageDetailRequest {
     ::shop_api::endpoint!(
@@ -884,13 +1245,15 @@ pub struct FulfillmentShippingDocumentsRequest {
     /// SHIPPING_LABEL, PACKING_SLIP, SHIPPING_LABEL_AND_PACKING_SLIP, SHIPPING_LABEL_PICTURE (PNG), HAZMAT_LABEL or INVOICE_LABEL (BR). Required.
     pub document_type: String,
     /// A6 (default) or A5; ignored for pictures and hazmat labels.
-    pub document_size: Option<String>,
+    pub document_size: Option<DocumentSize>,
     /// PDF (default) or ZPL (Brazil only).
-    pub document_format: Option<String>,
+    pub document_format: Option<DocumentFormat>,
+    /// Not described in the official source.
+    pub shipping_period: Option<String>,
 }
 ::shop_api::object!(
     FulfillmentShippingDocumentsRequest { @ path package_id, @ query document_type, @
-    query document_size, @ query document_format }
+    query document_size, @ query document_format, @ query shipping_period }
 );
 /// Response data of `fulfillment.shipping_documents` ([`FulfillmentShippingDocumentsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa5fac16ffe02b8f112ca)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -914,6 +1277,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentShippingDocumentsRequest {
         q.push("document_type", &self.document_type);
         q.push("document_size", &self.document_size);
         q.push("document_format", &self.document_format);
+        q.push("shipping_period", &self.shipping_period);
     }
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(
@@ -1091,7 +1455,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentSearchCombinablePackagesRequ
         "Query orders eligible for combined shipping."
         "https://partner.tiktokshop.com/docv2/page/650aa481bace3e02b75d9e32"[IDEMPOTENT]
         false true["page_size"] cursor "page_token" "next_page_token"
-        "combinable_packages" "total_count"
+        "combinable_packages" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
@@ -1237,10 +1601,12 @@ pub struct FulfillmentEligibleShippingServiceRequest {
     pub weight: Option<Measurement>,
     /// The dimensions of the scheduled package.
     pub dimension: Option<Dimensions>,
+    /// This new parameter is completely backward compatible with the previous oder_line_items_ids field and in addition this supports bundle order splitting, use the sub items accordingly
+    pub order_line_list: Option<Vec<OrderLineItem>>,
 }
 ::shop_api::object!(
     FulfillmentEligibleShippingServiceRequest { @ path order_id, order_line_item_ids,
-    weight, dimension }
+    weight, dimension, order_line_list }
 );
 /// Response data of `fulfillment.eligible_shipping_service` ([`FulfillmentEligibleShippingServiceRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa6b2bace3e02b75dda4e)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1285,9 +1651,12 @@ pub struct FulfillmentSplitOrdersRequest {
     pub order_id: String,
     /// Input list of splittable groups. Required.
     pub splittable_groups: Vec<SplittableGroup>,
+    /// This new parameter is completely backward compatible with the previous splittable groups field and in addition this supports bundle order splitting, use the sub items accordingly
+    pub splittable_groups_v2: Option<Vec<SplittableGroupsV2>>,
 }
 ::shop_api::object!(
-    FulfillmentSplitOrdersRequest { @ path order_id, splittable_groups }
+    FulfillmentSplitOrdersRequest { @ path order_id, splittable_groups,
+    splittable_groups_v2 }
 );
 /// Response data of `fulfillment.split_orders` ([`FulfillmentSplitOrdersRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8890fcef602bf329fcc)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1493,7 +1862,7 @@ pub struct FulfillmentCreateFirstMileBundleRequest {
     /// The IDs of all the orders sent in a single first-mile bundle. Required.
     pub order_ids: Vec<String>,
     /// The way you send the first-mile bundle. Required.
-    pub handover_method: String,
+    pub handover_method: CreateFirstMileBundleHandoverMethod,
     /// The logistic provider ID in TikTok Shop.
     pub shipping_provider_id: Option<String>,
     /// The logistic tracking number of the bundle.
@@ -1556,7 +1925,7 @@ pub struct FulfillmentCreateFirstMileBundleV2Request {
     /// The IDs of all the orders sent in a single first-mile bundle. Required.
     pub order_ids: Vec<String>,
     /// The way you send the first-mile bundle. Required.
-    pub handover_method: String,
+    pub handover_method: CreateFirstMileBundleHandoverMethod,
     /// The logistic provider ID in TikTok Shop.
     pub shipping_provider_id: Option<String>,
     /// The logistic tracking number of the bundle.
@@ -1759,7 +2128,7 @@ pub struct FulfillmentTrackingStatusUpdateRequest {
     pub country: String,
     /// TikTok Shop order ID. Required.
     pub order_id: String,
-    /// Trajectory node array; maximum number of entries per single request [50], processing results are returned one by one within the array. That is, in the interface, a maximum of 50 tracks can be postbacked per order at a time. Required.
+    /// Trajectory node array; maximum number of entries per single request \[50\], processing results are returned one by one within the array. That is, in the interface, a maximum of 50 tracks can be postbacked per order at a time. Required.
     pub tracks: Vec<Track>,
     /// The logistics provider ID, which is the one filled in when placing an order or uploading a tracking number, must be consistent with it. Required.
     pub provider_id: String,

@@ -311,8 +311,15 @@ impl ::shop_api::runtime::ApiRequest for LogisticsDeliveryOptionsRequest {
 pub struct LogisticsShippingProvidersRequest {
     /// The delivery option. Required.
     pub delivery_option_id: String,
+    /// Not described in the official source.
+    pub buyer_region: Option<String>,
+    /// Not described in the official source.
+    pub warehouse_region: Option<String>,
 }
-::shop_api::object!(LogisticsShippingProvidersRequest { @ path delivery_option_id });
+::shop_api::object!(
+    LogisticsShippingProvidersRequest { @ path delivery_option_id, @ query buyer_region,
+    @ query warehouse_region }
+);
 /// Response data of `logistics.shipping_providers` ([`LogisticsShippingProvidersRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa48d4a0bb702c06d85cd)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsShippingProvidersResponse {
@@ -329,6 +336,10 @@ impl ::shop_api::runtime::ApiRequest for LogisticsShippingProvidersRequest {
         "https://partner.tiktokshop.com/docv2/page/650aa48d4a0bb702c06d85cd"[IDEMPOTENT]
         false true["delivery_option_id"]
     );
+    fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
+        q.push("buyer_region", &self.buyer_region);
+        q.push("warehouse_region", &self.warehouse_region);
+    }
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(
             format!(

@@ -272,6 +272,20 @@ pub struct Order {
     pub cpf_name: Option<String>,
     /// ePharmacy consultation id.
     pub consultation_id: Option<String>,
+    /// If true, order requires authentication. Use an approved in-house authentication service after an order has been placed for verification. This must be completed before shipment.
+    pub authentication_required: Option<bool>,
+    /// Indicate fast fulfillment SLA for collection action. Applicable for SEA market only. Unix timestamp
+    pub fast_collection_sla_time: Option<i64>,
+    /// Indicate fast fulfillment SLA for shipping action. Applicable for SEA market only. Unix timestamp
+    pub fast_rts_sla_time: Option<i64>,
+    /// The latest buyer pickup time for instore pickup method specified by the platform. Currently applicable for SEA market. Unix timestamp.
+    pub instore_pickup_sla_time: Option<i64>,
+    /// This indicates if an order is a refundable sample. Refundable samples lets sellers collaborate with creators by refunding product costs only when creators meet sales thresholds.
+    pub is_refundable_sample: Option<bool>,
+    /// Subscription orders are recurring orders set up by customers. If TRUE, this order is generated from a subscription order
+    pub is_subscription_order: Option<bool>,
+    /// Order tag identifier if has certain rights within the order based on the program subscribed by sellers. 1 = Shipping Fee Reimbursement Program 2 = Horizon+ Program Applicable for SEA market only
+    pub order_rights: Option<Vec<i64>>,
 }
 ::shop_api::object!(
     Order { id, status, order_type, commerce_platform, create_time, update_time,
@@ -289,7 +303,9 @@ pub struct Order {
     is_sample_order, is_on_hold_order, is_replacement_order, replaced_order_id,
     is_exchange_order, exchange_source_order_id, is_buyer_request_cancel,
     request_cancel_time, cancellation_initiator, cancel_reason, cancel_time,
-    cancel_order_sla_time, need_upload_invoice, cpf, cpf_name, consultation_id }
+    cancel_order_sla_time, need_upload_invoice, cpf, cpf_name, consultation_id,
+    authentication_required, fast_collection_sla_time, fast_rts_sla_time,
+    instore_pickup_sla_time, is_refundable_sample, is_subscription_order, order_rights }
 );
 /// Amounts of an order (decimal strings in `currency`).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -340,6 +356,10 @@ pub struct Payment {
     pub payment_platform_discount: Option<String>,
     /// Service fee paid by the buyer for a payment platform discount.
     pub payment_discount_service_fee: Option<String>,
+    /// Total distance fee for Horizon+ Program. Only applicable for ID market
+    pub distance_fee: Option<String>,
+    /// Distance shipping fee is fee that charged charged by our logistics partner and covers the separate distance-based cost for deliveries outside Java island as a part of Horizon+ Program. Only applicable in ID Market.
+    pub distance_shipping_fee: Option<String>,
 }
 ::shop_api::object!(
     Payment { currency, total_amount, sub_total, original_total_product_price,
@@ -348,7 +368,8 @@ pub struct Payment {
     shipping_fee_cofunded_discount, shipping_fee_tax, tax, product_tax,
     retail_delivery_fee, small_order_fee, buyer_service_fee, handling_fee,
     shipping_insurance_fee, item_insurance_fee, item_insurance_tax,
-    payment_platform_discount, payment_discount_service_fee }
+    payment_platform_discount, payment_discount_service_fee, distance_fee,
+    distance_shipping_fee }
 );
 /// Recipient and shipping address (masked for platform-shipped orders).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -498,6 +519,26 @@ pub struct LineItem {
     pub handling_duration_days: Option<String>,
     /// SKUs composing a virtual bundle SKU.
     pub combined_listing_skus: Option<Vec<CombinedListingSku>>,
+    /// Total distance fee for Horizon+ Program. Only applicable for ID market
+    pub distance_fee: Option<String>,
+    /// Distance shipping fee is fee that charged charged by our logistics partner and covers the separate distance-based cost for deliveries outside Java island as a part of Horizon+ Program. Only applicable in ID Market.
+    pub distance_shipping_fee: Option<String>,
+    /// Identifies if this SKU contains print on demand customization
+    pub is_pod_customized: Option<bool>,
+    /// ID of the print on demand customization details. This ID can be used to query for the exact details of the customization
+    pub pod_info_id: Option<String>,
+    /// This describes the product listing type of the SKU. Possible values: - `TEMPORARY LISTING`
+    pub product_listing_type: Option<String>,
+    /// The unique ID of the LIVE session where the order line item was created. If the order line item was not created from a LIVE session, this field returns an empty string.
+    pub room_id: Option<String>,
+    /// Shipping vat amount Available in EU market
+    pub shipping_vat_amount: Option<String>,
+    /// Shipping vat rate Available in EU market
+    pub shipping_vat_rate: Option<String>,
+    /// Sub items represent skus that belong to a "virtual bundle" that has been defined by a seller. The sub_item_info will include all relevant information about each item that is required to be fulfilled as part of the virtual bundle. Note: Each quantity of any sku has a unique sub_item_info "id", which…
+    pub sub_item_info: Option<Vec<SubItemInfo>>,
+    /// A seller's third party sku code for the case unboxed item, which warehouse fulfillment operations can reference to identify the accurate product they are shipping. Note: This is currently only available in the US market.
+    pub unboxing_case_list: Option<Vec<UnboxingCase>>,
 }
 ::shop_api::object!(
     LineItem { id, product_id, product_name, sku_id, sku_name, sku_image, seller_sku,
@@ -506,7 +547,9 @@ pub struct LineItem {
     gift_retail_price, item_tax, display_status, package_id, package_status,
     shipping_provider_id, shipping_provider_name, tracking_number, rts_time, cancel_user,
     cancel_reason, is_gift, is_dangerous_good, needs_prescription, is_unboxing_item,
-    unboxing_sku_code, handling_duration_days, combined_listing_skus }
+    unboxing_sku_code, handling_duration_days, combined_listing_skus, distance_fee,
+    distance_shipping_fee, is_pod_customized, pod_info_id, product_listing_type, room_id,
+    shipping_vat_amount, shipping_vat_rate, sub_item_info, unboxing_case_list }
 );
 /// A tax on a line item.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -583,6 +626,14 @@ pub struct LineItemPriceDetail {
     pub sku_gift_original_price: Option<String>,
     /// List price of a gift product including tax.
     pub sku_gift_net_price: Option<String>,
+    /// Total distance fee for Horizon+ Program. Only applicable for ID market
+    pub distance_fee: Option<String>,
+    /// Distance shipping fee is fee that charged charged by our logistics partner and covers the separate distance-based cost for deliveries outside Java island as a part of Horizon+ Program. Only applicable in ID Market.
+    pub distance_shipping_fee: Option<String>,
+    /// Seller-funded product promotions associated with the line item.
+    pub seller_funded_product_promotions: Option<Vec<SellerFundedProductPromotion>>,
+    /// Seller-funded shipping promotions associated with the line item.
+    pub seller_funded_shipping_promotions: Option<Vec<SellerFundedProductPromotion>>,
 }
 ::shop_api::object!(
     LineItemPriceDetail { id, currency, total, payment, sku_list_price, sku_sale_price,
@@ -591,7 +642,9 @@ pub struct LineItemPriceDetail {
     shipping_fee_deduction_seller, shipping_fee_deduction_platform,
     shipping_fee_deduction_platform_voucher, voucher_deduction_seller,
     voucher_deduction_platform, tax_amount, tax_rate, net_price_amount, cod_fee,
-    cod_fee_amount, sku_gift_original_price, sku_gift_net_price }
+    cod_fee_amount, sku_gift_original_price, sku_gift_net_price, distance_fee,
+    distance_shipping_fee, seller_funded_product_promotions,
+    seller_funded_shipping_promotions }
 );
 /// Line items in the order.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -608,7 +661,7 @@ pub struct ExternalOrder {
     /// Order ID in your OMS.
     pub id: Option<String>,
     /// The alias of your OMS.
-    pub platform: Option<String>,
+    pub platform: Option<Platform>,
     /// Line items in the order.
     pub line_items: Option<Vec<ExternalOrderLineItem>>,
 }
@@ -658,6 +711,14 @@ pub struct OrderPayment {
     pub item_insurance_fee: Option<String>,
     /// The tax paid on the insurance purchased by buyers.
     pub item_insurance_tax: Option<String>,
+    /// Total distance fee for Horizon+ Program. Only applicable for ID market
+    pub distance_fee: Option<String>,
+    /// Distance shipping fee is fee that charged charged by our logistics partner and covers the separate distance-based cost for deliveries outside Java island as a part of Horizon+ Program. Only applicable in ID Market.
+    pub distance_shipping_fee: Option<String>,
+    /// Service fee as paid by the buyer to apply payment platform discount
+    pub payment_discount_service_fee: Option<String>,
+    /// Discount applied to the order funded by a payment platform
+    pub payment_platform_discount: Option<String>,
 }
 ::shop_api::object!(
     OrderPayment { currency, sub_total, shipping_fee, seller_discount, platform_discount,
@@ -665,7 +726,8 @@ pub struct OrderPayment {
     shipping_fee_seller_discount, shipping_fee_platform_discount,
     shipping_fee_cofunded_discount, tax, small_order_fee, shipping_fee_tax, product_tax,
     retail_delivery_fee, buyer_service_fee, handling_fee, shipping_insurance_fee,
-    item_insurance_fee, item_insurance_tax }
+    item_insurance_fee, item_insurance_tax, distance_fee, distance_shipping_fee,
+    payment_discount_service_fee, payment_platform_discount }
 );
 /// District information list.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -676,9 +738,12 @@ pub struct RecipientAddressDistrictInfo {
     pub address_name: Option<String>,
     /// Administrative district level code.
     pub address_level: Option<String>,
+    /// ISO code of the administrative district level
+    pub iso_code: Option<String>,
 }
 ::shop_api::object!(
-    RecipientAddressDistrictInfo { address_level_name, address_name, address_level }
+    RecipientAddressDistrictInfo { address_level_name, address_name, address_level,
+    iso_code }
 );
 /// Contains all of the delivery instructions provided by the buyer for the shipping address.
 ///
@@ -783,7 +848,7 @@ pub struct OrderLineItem {
     pub display_status: Option<String>,
     /// The initiator of a cancellation request: - 'BUYER' - 'SELLER' - 'OPERATOR' - 'SYSTEM'
     pub cancel_user: Option<String>,
-    /// [Deprecated: This field is deprecated and will be removed in a future API version. Values: NORMAL, ZERO_LOTTERY, SHOP_PARTNER, PRE_ORDER, MADE_TO_ORDER.
+    /// \[Deprecated: This field is deprecated and will be removed in a future API version. Values: NORMAL, ZERO_LOTTERY, SHOP_PARTNER, PRE_ORDER, MADE_TO_ORDER.
     pub sku_type: Option<String>,
     /// The seller stock keeping unit (SKU) of the item.
     pub seller_sku: Option<String>,
@@ -815,7 +880,7 @@ pub struct OrderLineItem {
     pub tracking_number: Option<String>,
     /// A service fee is charged on every transaction made.
     pub buyer_service_fee: Option<String>,
-    /// [Deprecated: This field is deprecated and will be removed in a future API version.
+    /// \[Deprecated: This field is deprecated and will be removed in a future API version.
     pub handling_duration_days: Option<String>,
     /// Whether the SKU is a hazmat item.
     pub is_dangerous_good: Option<bool>,
@@ -823,6 +888,30 @@ pub struct OrderLineItem {
     pub needs_prescription: Option<bool>,
     /// Retail price of the free item in orders Live giveaway, free sample and gift with purchase.
     pub gift_retail_price: Option<String>,
+    /// Total distance fee for Horizon+ Program. Only applicable for ID market
+    pub distance_fee: Option<String>,
+    /// Distance shipping fee is fee that charged charged by our logistics partner and covers the separate distance-based cost for deliveries outside Java island as a part of Horizon+ Program. Only applicable in ID Market.
+    pub distance_shipping_fee: Option<String>,
+    /// Identifies if this SKU contains print on demand customization
+    pub is_pod_customized: Option<bool>,
+    /// If `true`, indicates the sku is a blind box item that will need be unboxed to reveal the actual product to the buyer. The actual product sku name and picture can also be updated to TikTok after the unboxing is completed. Note: This is currently only available in the US market.
+    pub is_unboxing_item: Option<bool>,
+    /// ID of the print on demand customization details. This ID can be used to query for the exact details of the customization
+    pub pod_info_id: Option<String>,
+    /// This describes the product listing type of the SKU. Possible values: - `TEMPORARY_LISTING`
+    pub product_listing_type: Option<String>,
+    /// The unique ID of the LIVE session where the order line item was created. If the order line item was not created from a LIVE session, this field returns an empty string.
+    pub room_id: Option<String>,
+    /// Shipping vat amount Available in EU market
+    pub shipping_vat_amount: Option<String>,
+    /// Shipping vat rate Available in EU market
+    pub shipping_vat_rate: Option<String>,
+    /// Sub items represent skus that belong to a "virtual bundle" that has been defined by a seller. The sub_item_info will include all relevant information about each item that is required to be fulfilled as part of the virtual bundle. Note: Each quantity of any sku has a unique sub_item_info "id", which…
+    pub sub_item_info: Option<Vec<SubItemInfo>>,
+    /// A seller's third party sku code for the case unboxed item, which warehouse fulfillment operations can reference to identify the accurate product they are shipping. Note: This is currently only available in the US market.
+    pub unboxing_case_list: Option<Vec<UnboxingCase>>,
+    /// A seller's third party sku code for the actual unboxed item, which warehouse fulfillment operations can reference to identify the accurate product they are shipping. Note: This is currently only available in the US market.
+    pub unboxing_sku_code: Option<String>,
 }
 ::shop_api::object!(
     OrderLineItem { id, sku_id, combined_listing_skus, product_id, product_name,
@@ -831,7 +920,10 @@ pub struct OrderLineItem {
     seller_discount, currency, package_id, rts_time, item_tax, package_status,
     shipping_provider_name, is_gift, cancel_reason, small_order_fee, retail_delivery_fee,
     tracking_number, buyer_service_fee, handling_duration_days, is_dangerous_good,
-    needs_prescription, gift_retail_price }
+    needs_prescription, gift_retail_price, distance_fee, distance_shipping_fee,
+    is_pod_customized, is_unboxing_item, pod_info_id, product_listing_type, room_id,
+    shipping_vat_amount, shipping_vat_rate, sub_item_info, unboxing_case_list,
+    unboxing_sku_code }
 );
 /// The duration for the seller to process the order and hand it over to a shipping carrier after the order is placed.
 ///
@@ -968,6 +1060,28 @@ pub struct Detail202507Order {
     pub consultation_id: Option<String>,
     /// A badge presented on the merchandise to tell the buyer that the seller participates in the fast delivery program, such that the order should arrive in a promised time period.
     pub fast_delivery_program: Option<String>,
+    /// If true, order requires authentication. Use an approved in-house authentication service after an order has been placed for verification. This must be completed before shipment.
+    pub authentication_required: Option<bool>,
+    /// The avatar of the TikTok buyer, which is defined by the TikTok user. The buyer_avatar can be used in conjunction with the buyer_nickname when displaying the unboxing results within the TikTok Live Session.
+    pub buyer_avatar: Option<String>,
+    /// The nickname of the TikTok buyer, which is defined by the TikTok user. The buyer_nickname can be used to identify the buyer when displaying the unboxing results within the TikTok Live Session.
+    pub buyer_nickname: Option<String>,
+    /// Indicate fast fulfillment SLA for collection action. Applicable for SEA market only. Unix timestamp
+    pub fast_collection_sla_time: Option<i64>,
+    /// Indicate fast fulfillment SLA for shipping action. Applicable for SEA market only. Unix timestamp
+    pub fast_rts_sla_time: Option<i64>,
+    /// Fulfillment priority value that can be used to prioritize shipping (only available in SEA) 100 = Instant 200 = Sameday 8 Hours 300 = Sameday 400 = Next Day Delivery 500 = Express 600 = Standard 700 = Economy 800 = Cargo
+    pub fulfillment_priority_level: Option<i64>,
+    /// The latest buyer pickup time for instore pickup method specified by the platform. Currently applicable for SEA market. Unix timestamp.
+    pub instore_pickup_sla_time: Option<i64>,
+    /// This indicates if an order is a refundable sample. Refundable samples lets sellers collaborate with creators by refunding product costs only when creators meet sales thresholds.
+    pub is_refundable_sample: Option<bool>,
+    /// Subscription orders are recurring orders set up by customers. If TRUE, this order is generated from a subscription order
+    pub is_subscription_order: Option<bool>,
+    /// Order tag identifier if has certain rights within the order based on the program subscribed by sellers. 1 = Shipping Fee Reimbursement Program 2 = Horizon+ Program Applicable for SEA market only
+    pub order_rights: Option<Vec<i64>>,
+    /// Recommended time to ship based on the each LSP service type (only available in SEA)
+    pub recommended_shipping_time: Option<i64>,
 }
 ::shop_api::object!(
     Detail202507Order { id, cancellation_initiator, shipping_provider,
@@ -984,7 +1098,11 @@ pub struct Detail202507Order {
     cancel_time, is_replacement_order, replaced_order_id, collection_due_time,
     pick_up_cut_off_time, fast_dispatch_sla_time, commerce_platform, order_type,
     release_date, handling_duration, auto_combine_group_id, cpf_name, is_exchange_order,
-    exchange_source_order_id, consultation_id, fast_delivery_program }
+    exchange_source_order_id, consultation_id, fast_delivery_program,
+    authentication_required, buyer_avatar, buyer_nickname, fast_collection_sla_time,
+    fast_rts_sla_time, fulfillment_priority_level, instore_pickup_sla_time,
+    is_refundable_sample, is_subscription_order, order_rights, recommended_shipping_time
+    }
 );
 /// A list of returned orders.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1054,7 +1172,7 @@ pub struct BlindBoxOrderLine {
     /// Unix timestamp in milliseconds indicating when the blind box was opened.
     pub blind_open_time: Option<i64>,
     /// Unboxing product type. Possible values: - `NORMAL`: A normal unboxed product. - `GIFT`: A gift unboxed product.
-    pub product_type: Option<String>,
+    pub product_type: Option<ProductType>,
 }
 ::shop_api::object!(
     BlindBoxOrderLine { blind_result_product_id, blind_result_sku_id, blind_open_time,
@@ -1078,6 +1196,241 @@ pub struct PodDetail {
     pub pod_detail: Option<String>,
 }
 ::shop_api::object!(PodDetail { order_line_id, pod_detail });
+/// Values of `sort_field` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SearchSortField {
+    /// `create_time`: As the official source lists it.
+    CreateTime,
+    /// `update_time`: As the official source lists it.
+    UpdateTime,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl SearchSortField {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::CreateTime => "create_time",
+            Self::UpdateTime => "update_time",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "create_time" => Self::CreateTime,
+            "update_time" => Self::UpdateTime,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(SearchSortField);
+/// Values of `sort_order` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SearchSortOrder {
+    /// `ASC`: As the official source lists it.
+    Asc,
+    /// `DESC`: As the official source lists it.
+    Desc,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl SearchSortOrder {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Asc => "ASC",
+            Self::Desc => "DESC",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "ASC" => Self::Asc,
+            "DESC" => Self::Desc,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(SearchSortOrder);
+/// Values of `platform` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Platform {
+    /// `AMAZON`: As the official source lists it.
+    Amazon,
+    /// `BIGCOMMERCE`: As the official source lists it.
+    Bigcommerce,
+    /// `CHANNEL_ADVISOR`: As the official source lists it.
+    ChannelAdvisor,
+    /// `ERP_SYSTEM`: As the official source lists it.
+    ErpSystem,
+    /// `MAGENTO`: As the official source lists it.
+    Magento,
+    /// `ORDER_MANAGEMENT_SYSTEM`: As the official source lists it.
+    OrderManagementSystem,
+    /// `SALESFORCE_COMMERCE_CLOUD`: As the official source lists it.
+    SalesforceCommerceCloud,
+    /// `SHOPIFY`: As the official source lists it.
+    Shopify,
+    /// `WAREHOUSE_MANAGEMENT_SYSTEM`: As the official source lists it.
+    WarehouseManagementSystem,
+    /// `WOOCOMMERCE`: As the official source lists it.
+    Woocommerce,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl Platform {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Amazon => "AMAZON",
+            Self::Bigcommerce => "BIGCOMMERCE",
+            Self::ChannelAdvisor => "CHANNEL_ADVISOR",
+            Self::ErpSystem => "ERP_SYSTEM",
+            Self::Magento => "MAGENTO",
+            Self::OrderManagementSystem => "ORDER_MANAGEMENT_SYSTEM",
+            Self::SalesforceCommerceCloud => "SALESFORCE_COMMERCE_CLOUD",
+            Self::Shopify => "SHOPIFY",
+            Self::WarehouseManagementSystem => "WAREHOUSE_MANAGEMENT_SYSTEM",
+            Self::Woocommerce => "WOOCOMMERCE",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "AMAZON" => Self::Amazon,
+            "BIGCOMMERCE" => Self::Bigcommerce,
+            "CHANNEL_ADVISOR" => Self::ChannelAdvisor,
+            "ERP_SYSTEM" => Self::ErpSystem,
+            "MAGENTO" => Self::Magento,
+            "ORDER_MANAGEMENT_SYSTEM" => Self::OrderManagementSystem,
+            "SALESFORCE_COMMERCE_CLOUD" => Self::SalesforceCommerceCloud,
+            "SHOPIFY" => Self::Shopify,
+            "WAREHOUSE_MANAGEMENT_SYSTEM" => Self::WarehouseManagementSystem,
+            "WOOCOMMERCE" => Self::Woocommerce,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(Platform);
+/// Values of `product_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProductType {
+    /// `GIFT`: As the official source lists it.
+    Gift,
+    /// `NORMAL`: As the official source lists it.
+    Normal,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ProductType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Gift => "GIFT",
+            Self::Normal => "NORMAL",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "GIFT" => Self::Gift,
+            "NORMAL" => Self::Normal,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ProductType);
+/// Sub items represent skus that belong to a "virtual bundle" that has been defined by a seller. The sub_item_info will include all relevant information about each item that is required to be fulfilled as part of the virtual bundle. Note: Each quantity of any sku has a unique sub_item_info "id", which…
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SubItemInfo {
+    /// Line item id of the sub_item. This unique identifier can be used when performing split/line- level fulfillment events.
+    pub id: Option<String>,
+    /// SKU ID.
+    pub sku_id: Option<String>,
+    /// Available values: - `UNPAID`: The order has been placed, but payment has not yet completed. - `AWAITING_SHIPMENT`: The order is ready for shipment, but no items have been shipped yet. - `AWAITING_COLLECTION`: Shipping has been arranged, but the package is waiting to be collected by the carrier. - `I…
+    pub display_status: Option<String>,
+    /// Product name.
+    pub product_name: Option<String>,
+    /// The seller stock keeping unit (SKU) of the item.
+    pub seller_sku: Option<String>,
+    /// SKU image.
+    pub sku_image: Option<String>,
+    /// The name of the SKU, combined by product SKU attribute like size or color. e.g. "Black, 26"
+    pub sku_name: Option<String>,
+    /// Product ID.
+    pub product_id: Option<String>,
+    /// Item sale price. Please refer to the currency of `payment_info`.
+    pub sale_price: Option<String>,
+    /// Platform discount amount. Please refer to the currency of `payment_info`.
+    pub platform_discount: Option<String>,
+    /// Seller discount amount. Please refer to the currency of `payment_info`.
+    pub seller_discount: Option<String>,
+    /// The cancellation reason. Please visit [our list of cancel reasons](https://partner.tiktokshop.com/docv2/page/67e61eee427345048595487d) for more information.
+    pub cancel_reason: Option<String>,
+    /// Item original price. Please refer to the currency of `payment_info`.
+    pub original_price: Option<String>,
+    /// The time sellers shipped the order (called [Ship Package API](https://partner.tiktokshop.com/docv2/page/650aa4f1defece02be6e7cb1) successfully). Unix timestamp.
+    pub rts_time: Option<i64>,
+    /// The package status of the item. Available values: - `TO_FULFILL`: Package awaiting seller to arrange shipment. - `PROCESSING`: Shipping has been arranged by the seller. Awaiting carrier collection. - `FULFILLING`: Package has been collected by carrier and is in transit. - `COMPLETED`: Package has be…
+    pub package_status: Option<String>,
+    /// Currency for payment.
+    pub currency: Option<String>,
+    /// The shipping provider name.
+    pub shipping_provider_name: Option<String>,
+    /// Cancellation request initiator. Available values: - `BUYER` - `SELLER` - `OPERATOR` - `SYSTEM`
+    pub cancel_user: Option<String>,
+    /// The shipping provider ID of the item.
+    pub shipping_provider_id: Option<String>,
+    /// Item tax detail.
+    pub item_tax: Option<Vec<LineItemItemTax>>,
+    /// Tracking number. Available after package has been shipped.
+    pub tracking_number: Option<String>,
+    /// An order can contain one or more packages based on how the seller chooses to ship. Each package has a unique `package_id` and `tracking_id`.
+    pub package_id: Option<String>,
+    /// Retail delivery fee (RDF). **Note**: Only available in the US market.
+    pub retail_delivery_fee: Option<String>,
+    /// Whether the SKU is a hazmat item. When creating the label for a hazmat item, you must follow the platform rules to put certain items into one package. Please refer to the relationship between `sku_id` and `package_id` to determine how to follow platform rules.
+    pub is_dangerous_good: Option<bool>,
+    /// Seller warehouse ID.
+    pub warehouse_id: Option<String>,
+}
+::shop_api::object!(
+    SubItemInfo { id, sku_id, display_status, product_name, seller_sku, sku_image,
+    sku_name, product_id, sale_price, platform_discount, seller_discount, cancel_reason,
+    original_price, rts_time, package_status, currency, shipping_provider_name,
+    cancel_user, shipping_provider_id, item_tax, tracking_number, package_id,
+    retail_delivery_fee, is_dangerous_good, warehouse_id }
+);
+/// A seller's third party sku code for the case unboxed item, which warehouse fulfillment operations can reference to identify the accurate product they are shipping. Note: This is currently only available in the US market.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UnboxingCase {
+    /// Unboxed sku code associated with the actual unboxed item.
+    pub unbox_sku: Option<String>,
+    /// Indicates if the unboxed sku is a gift item Enumerations: NORMAL or GIFT
+    pub unbox_sku_type: Option<String>,
+}
+::shop_api::object!(UnboxingCase { unbox_sku, unbox_sku_type });
+/// Seller-funded product promotions associated with the line item.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SellerFundedProductPromotion {
+    /// A unique ID that identifies different promotion activities.
+    pub activity_id: Option<String>,
+    /// Discount amount of this activity
+    pub discount_amount: Option<String>,
+    /// Discount type of this activity. Enumerations: - COUPON - ACTIVITY
+    pub discount_type: Option<String>,
+}
+::shop_api::object!(
+    SellerFundedProductPromotion { activity_id, discount_amount, discount_type }
+);
 /// Request of `order.search` (`POST /order/202309/orders/search`): Search orders by status, creation or update time and other filters. — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa8094a0bb702c06df242)
 ///
 /// Returns the orders created or updated in a time window, filtered by status, shipping type,
@@ -1089,9 +1442,9 @@ pub struct OrderSearchRequest {
     /// Cursor from the previous page's next_page_token; omit for the first page.
     pub page_token: Option<String>,
     /// Sort by create_time (default) or update_time.
-    pub sort_field: Option<String>,
+    pub sort_field: Option<SearchSortField>,
     /// ASC or DESC (default).
-    pub sort_order: Option<String>,
+    pub sort_order: Option<SearchSortOrder>,
     /// Only orders in this status.
     pub order_status: Option<OrderStatus>,
     /// Created at or after (Unix seconds).
@@ -1135,7 +1488,7 @@ impl ::shop_api::runtime::ApiRequest for OrderSearchRequest {
         "Search orders by status, creation or update time and other filters."
         "https://partner.tiktokshop.com/docv2/page/650aa8094a0bb702c06df242"[IDEMPOTENT]
         false true["page_size"] cursor "page_token" "next_page_token" "orders"
-        "total_count"
+        "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -1251,6 +1604,10 @@ pub struct OrderPriceDetailResponse {
     pub sku_gift_net_price: Option<String>,
     /// The same breakdown per line item.
     pub line_items: Option<Vec<LineItemPriceDetail>>,
+    /// Total distance fee for Horizon+ Program. Only applicable for ID market
+    pub distance_fee: Option<String>,
+    /// Distance shipping fee is fee that charged charged by our logistics partner and covers the separate distance-based cost for deliveries outside Java island as a part of Horizon+ Program. Only applicable in ID Market.
+    pub distance_shipping_fee: Option<String>,
 }
 ::shop_api::object!(
     OrderPriceDetailResponse { currency, total, payment, sku_list_price, sku_sale_price,
@@ -1259,7 +1616,8 @@ pub struct OrderPriceDetailResponse {
     shipping_fee_deduction_seller, shipping_fee_deduction_platform,
     shipping_fee_deduction_platform_voucher, voucher_deduction_seller,
     voucher_deduction_platform, tax_amount, tax_rate, net_price_amount, cod_fee,
-    cod_fee_net_amount, sku_gift_original_price, sku_gift_net_price, line_items }
+    cod_fee_net_amount, sku_gift_original_price, sku_gift_net_price, line_items,
+    distance_fee, distance_shipping_fee }
 );
 impl ::shop_api::runtime::ApiRequest for OrderPriceDetailRequest {
     ::shop_api::endpoint!(
@@ -1284,7 +1642,7 @@ pub struct OrderExternalOrderReferencesRequest {
     /// The unique identifier for a TikTok Shop order. Required.
     pub order_id: String,
     /// The alias of your external order management system (OMS). Values: SHOPIFY, WOOCOMMERCE, BIGCOMMERCE, MAGENTO, SALESFORCE_COMMERCE_CLOUD, CHANNEL_ADVISOR, AMAZON, ORDER_MANAGEMENT_SYSTEM, WAREHOUSE_MANAGEMENT_SYSTEM, ERP_SYSTEM. Required.
-    pub platform: String,
+    pub platform: Platform,
 }
 ::shop_api::object!(
     OrderExternalOrderReferencesRequest { @ path order_id, @ query platform }
@@ -1346,7 +1704,7 @@ impl ::shop_api::runtime::ApiRequest for OrderDetail202507Request {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderSearchOrderByExternalOrderReferenceRequest {
     /// The alias of your external order management system (OMS). Values: SHOPIFY, WOOCOMMERCE, BIGCOMMERCE, MAGENTO, SALESFORCE_COMMERCE_CLOUD, CHANNEL_ADVISOR, AMAZON, ORDER_MANAGEMENT_SYSTEM, WAREHOUSE_MANAGEMENT_SYSTEM, ERP_SYSTEM. Required.
-    pub platform: String,
+    pub platform: Platform,
     /// Order ID in your OMS. Required.
     pub external_order_id: String,
 }

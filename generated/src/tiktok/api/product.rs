@@ -111,8 +111,15 @@ pub struct SkuPrice {
     pub sale_price: Option<String>,
     /// Selling price excluding tax.
     pub tax_exclusive_price: Option<String>,
+    /// starting bid price for auction product
+    pub starting_bid_price: Option<String>,
+    /// The unit price of the SKU. You can display the unit price to facilitate easier price comparisons across different products and packaging sizes. Applicable only for the EU market. **Note**: - This value is available only if you have defined the elements used to calculate this price when creating the…
+    pub unit_price: Option<String>,
 }
-::shop_api::object!(SkuPrice { currency, sale_price, tax_exclusive_price });
+::shop_api::object!(
+    SkuPrice { currency, sale_price, tax_exclusive_price, starting_bid_price, unit_price
+    }
+);
 /// Stock of a SKU in one warehouse.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WarehouseInventory {
@@ -120,8 +127,14 @@ pub struct WarehouseInventory {
     pub warehouse_id: Option<String>,
     /// Quantity available in the warehouse.
     pub quantity: Option<i64>,
+    /// The `backorder_quantity` will automatically be converted to `quantity` once in-stock inventory is sold out. The fulfillment of this inventory follows the `handling_time` specified below. Note: Made-to-order (MTO), pre-order, and custom products cannot be backordered, and thus are incompatible with b…
+    pub backorder_quantity: Option<i64>,
+    /// The estimated number of working days needed for a backorder to be shipped. Currently, different warehouses for the same SKU are not allowed to have different `handling_time`
+    pub handling_time: Option<i64>,
 }
-::shop_api::object!(WarehouseInventory { warehouse_id, quantity });
+::shop_api::object!(
+    WarehouseInventory { warehouse_id, quantity, backorder_quantity, handling_time }
+);
 /// A category-specific fee of a SKU.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuFee {
@@ -297,19 +310,25 @@ pub struct Sku {
     /// Extra identifier codes of a virtual bundle SKU.
     pub extra_identifier_codes: Option<Vec<String>>,
     /// Source SKUs of a virtual bundle SKU.
-    pub combined_skus: Option<::serde_json::Value>,
+    pub combined_skus: Option<Vec<CombinedSkus>>,
     /// List prices on external platforms (US).
-    pub external_list_prices: Option<::serde_json::Value>,
+    pub external_list_prices: Option<Vec<ProductGetExternalListPrice>>,
     /// Pre-sale settings (pre-order / made-to-order).
-    pub pre_sale: Option<::serde_json::Value>,
+    pub pre_sale: Option<ProductGetPreSale>,
     /// Sync policy with the global product (cross-border sellers).
-    pub global_listing_policy: Option<::serde_json::Value>,
+    pub global_listing_policy: Option<GlobalListingPolicy>,
+    /// Not described in the official source.
+    pub purchase_order_quantity_limit: Option<PurchaseOrderQuantityLimit>,
+    /// Not described in the official source.
+    pub sku_dimensions: Option<SkuDimension>,
+    /// Not described in the official source.
+    pub sku_weight: Option<SkuWeight>,
 }
 ::shop_api::object!(
     Sku { id, seller_sku, external_sku_id, price, list_price, inventory,
     sales_attributes, identifier_code, sku_unit_count, status_info, fees, external_urls,
     extra_identifier_codes, combined_skus, external_list_prices, pre_sale,
-    global_listing_policy }
+    global_listing_policy, purchase_order_quantity_limit, sku_dimensions, sku_weight }
 );
 /// Status of a SKU.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -502,14 +521,18 @@ pub struct SkuInput {
     /// Extra identifier codes of a virtual bundle SKU.
     pub extra_identifier_codes: Option<Vec<String>>,
     /// List prices on external platforms (US).
-    pub external_list_prices: Option<::serde_json::Value>,
+    pub external_list_prices: Option<Vec<ProductCreateExternalListPrice>>,
     /// Pre-sale settings (pre-order / made-to-order).
-    pub pre_sale: Option<::serde_json::Value>,
+    pub pre_sale: Option<ProductCreatePreSale>,
+    /// Not described in the official source.
+    pub sku_dimensions: Option<ProductCreateSkuDimension>,
+    /// Not described in the official source.
+    pub sku_weight: Option<ProductCreateSkuWeight>,
 }
 ::shop_api::object!(
     SkuInput { id, seller_sku, external_sku_id, sales_attributes, price, list_price,
     inventory, identifier_code, sku_unit_count, combined_skus, fees, external_urls,
-    extra_identifier_codes, external_list_prices, pre_sale }
+    extra_identifier_codes, external_list_prices, pre_sale, sku_dimensions, sku_weight }
 );
 /// A variant attribute to set; built-in ids or custom names.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -537,11 +560,13 @@ pub struct PriceInput {
     /// Display price before discounts (local and intra-EU sellers).
     pub amount: Option<String>,
     /// Currency, e.g. USD, GBP, EUR.
-    pub currency: String,
+    pub currency: PriceInputCurrency,
     /// Display price before discounts (global sellers).
     pub sale_price: Option<String>,
+    /// starting bit price for auction product
+    pub starting_bid_price: Option<String>,
 }
-::shop_api::object!(PriceInput { amount, currency, sale_price });
+::shop_api::object!(PriceInput { amount, currency, sale_price, starting_bid_price });
 /// Stock of a SKU in one warehouse.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InventoryInput {
@@ -549,8 +574,14 @@ pub struct InventoryInput {
     pub warehouse_id: String,
     /// In-stock quantity, 0-99999.
     pub quantity: Option<i64>,
+    /// The `backorder_quantity` will automatically be converted to `quantity` once in-stock inventory is sold out. The fulfillment of this inventory follows the `handling_time` specified below. **Note**: - For non-virtual product categories, provide `backorder_quantity` and `handling_time` together. - Made…
+    pub backorder_quantity: Option<i64>,
+    /// The estimated number of working days needed for a backorder to be shipped. For non- virtual product categories, provide `handling_time` and `backorder_quantity` together. All warehouses for the same SKU must use the same `handling_time`.
+    pub handling_time: Option<i64>,
 }
-::shop_api::object!(InventoryInput { warehouse_id, quantity });
+::shop_api::object!(
+    InventoryInput { warehouse_id, quantity, backorder_quantity, handling_time }
+);
 /// A source SKU of a virtual bundle SKU.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CombinedSkuInput {
@@ -655,7 +686,7 @@ pub struct SkuPriceUpdate {
     /// List price (US).
     pub list_price: Option<Amount>,
     /// List prices on external platforms (US).
-    pub external_list_prices: Option<::serde_json::Value>,
+    pub external_list_prices: Option<Vec<ProductCreateExternalListPrice>>,
 }
 ::shop_api::object!(SkuPriceUpdate { id, price, list_price, external_list_prices });
 /// An error about one product or SKU of a batch call.
@@ -729,11 +760,13 @@ pub struct CategoryAttribute {
     pub values: Option<Vec<CategoryAttributeValue>>,
     /// Conditions making the attribute required.
     pub requirement_conditions: Option<Vec<RequirementCondition>>,
+    /// Defines the measurement template information used to describe the measurement standards and metric values configured for the product.
+    pub metric_standards: Option<Vec<MetricStandard>>,
 }
 ::shop_api::object!(
     CategoryAttribute { id, name, kind = "type", is_required = "is_requried",
     is_multiple_selection, is_customizable, value_data_format, values,
-    requirement_conditions }
+    requirement_conditions, metric_standards }
 );
 /// A selectable attribute value.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -788,8 +821,14 @@ pub struct Requirement {
     pub is_required: Option<bool>,
     /// Supported (COD, size chart).
     pub is_supported: Option<bool>,
+    /// Measurement rules grouped by measurement basis.
+    pub measurement_and_options: Option<Vec<MeasurementAndOption>>,
+    /// Available size types configured for this category. Use values returned in this list for size_chart_data.size_types when creating or editing a size chart. Possible values include: size_chart_common_size_type: Common; size_chart_size_type_regular: Regular; size_chart_size_type_juniors: Juniors; size_c…
+    pub size_types: Option<Vec<String>>,
 }
-::shop_api::object!(Requirement { is_required, is_supported });
+::shop_api::object!(
+    Requirement { is_required, is_supported, measurement_and_options, size_types }
+);
 /// A fee a category may require.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FeeRule {
@@ -1470,15 +1509,20 @@ pub struct PublishGlobalProductPrice {
     /// The SKU's local pre-tax price.
     pub amount: Option<String>,
     /// The currency. You can use the local currency or USD. Values: EUR, GBP, IDR, JPY, MYR, PHP, SGD, THB, USD, VND, MXN.
-    pub currency: Option<String>,
+    pub currency: Option<PriceInputCurrency2>,
     /// The SKU's local display price shown on the product page before any discounts.
     pub sale_price: Option<String>,
 }
 ::shop_api::object!(PublishGlobalProductPrice { amount, currency, sale_price });
 /// SKU inventory information per warehouse.
-///
-/// The same fields as [`WarehouseInventory`].
-pub type SkuInventory = WarehouseInventory;
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SkuInventory {
+    /// The warehouse ID. Retrieve this value from the Get Warehouse List API.
+    pub warehouse_id: Option<String>,
+    /// The SKU quantity available in the warehouse.
+    pub quantity: Option<i64>,
+}
+::shop_api::object!(SkuInventory { warehouse_id, quantity });
 /// The fees required for this product based on TikTok Shop policies.
 ///
 /// The same fields as [`SkuFee`].
@@ -1500,7 +1544,7 @@ pub struct PublishTargetSku {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PublishTarget {
     /// The new market where you want to publish the global product. Values: DE, ES, FR, GB, ID, IE, IT, JP, MY, PH, SG, TH, US, VN, MX.
-    pub region: Option<String>,
+    pub region: Option<Region>,
     /// A comma-delimited list of responsible person IDs.
     pub responsible_person_ids: Option<Vec<String>>,
     /// A comma-delimited list of manufacturer IDs.
@@ -1666,25 +1710,24 @@ pub struct CheckProductListingSalesAttribute {
     supplementary_sku_images }
 );
 /// SKU pricing information.
-///
-/// The same fields as [`PublishGlobalProductPrice`].
-pub type CheckProductListingPrice = PublishGlobalProductPrice;
-/// SKU inventory information.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct CheckProductListingInventory {
-    /// The ID of the warehouse where the SKU is stored.
-    pub warehouse_id: Option<String>,
-    /// The total SKU quantity available in the warehouse.
-    pub quantity: Option<i64>,
-    /// The 'backorder_quantity' will automatically be converted to 'quantity' once in-stock inventory is sold out.
-    pub backorder_quantity: Option<i64>,
-    /// The estimated number of working days needed for a backorder to be shipped.
-    pub handling_time: Option<i64>,
+pub struct CheckProductListingPrice {
+    /// Local sellers/Intra-EU sellers The SKU's local display price shown on the product page before any discounts.
+    pub amount: Option<String>,
+    /// The currency. Values: BRL, EUR, GBP, IDR, JPY, MXN, MYR, PHP, SGD, THB, USD, VND.
+    pub currency: Option<PriceInputCurrency2>,
+    /// Global sellers The SKU's local display price shown on the product page before any discounts.
+    pub sale_price: Option<String>,
+    /// starting bid price for auction product
+    pub starting_bid_price: Option<String>,
 }
 ::shop_api::object!(
-    CheckProductListingInventory { warehouse_id, quantity, backorder_quantity,
-    handling_time }
+    CheckProductListingPrice { amount, currency, sale_price, starting_bid_price }
 );
+/// SKU inventory information.
+///
+/// The same fields as [`WarehouseInventory`].
+pub type CheckProductListingInventory = WarehouseInventory;
 /// If this SKU belongs to a virtual bundle, this object contains the list of individual SKUs that form the bundle (e.g.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CombinedSku {
@@ -1709,7 +1752,7 @@ pub struct FulfillmentType {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PreSale {
     /// The type of pre-sale. Values: PRE_ORDER, MADE_TO_ORDER, CUSTOM.
-    pub kind: Option<String>,
+    pub kind: Option<PreSaleType>,
     /// Information about the type of pre-sale order fulfillment and the corresponding timeframe.
     pub fulfillment_type: Option<FulfillmentType>,
 }
@@ -1718,11 +1761,11 @@ pub struct PreSale {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ExternalListPrice {
     /// The external ecommerce platform from which the price is sourced. Values: SHOPIFY_COMPARE_AT_PRICE.
-    pub source: Option<String>,
+    pub source: Option<ExternalListPriceSource>,
     /// The price amount.
     pub amount: Option<String>,
     /// The currency.
-    pub currency: Option<String>,
+    pub currency: Option<AmountCurrency>,
 }
 ::shop_api::object!(ExternalListPrice { source, amount, currency });
 /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
@@ -1756,11 +1799,16 @@ pub struct CheckProductListingSku {
     pub external_list_prices: Option<Vec<ExternalListPrice>>,
     /// The fees required for this product based on TikTok Shop policies.
     pub fees: Option<Vec<Fee>>,
+    /// Not described in the official source.
+    pub sku_dimensions: Option<ProductCreateSkuDimension>,
+    /// Not described in the official source.
+    pub sku_weight: Option<ProductCreateSkuWeight>,
 }
 ::shop_api::object!(
     CheckProductListingSku { sales_attributes, seller_sku, price, external_sku_id,
     identifier_code, inventory, combined_skus, sku_unit_count, external_urls,
-    extra_identifier_codes, pre_sale, list_price, external_list_prices, fees }
+    extra_identifier_codes, pre_sale, list_price, external_list_prices, fees,
+    sku_dimensions, sku_weight }
 );
 /// A list of certification related images.
 ///
@@ -1873,7 +1921,7 @@ pub struct OptimizedImagesImage {
     /// The URI of the image. Retrieve the URI from the Upload Product Image API.
     pub uri: Option<String>,
     /// The optimization type. Values: WHITE_BACKGROUND.
-    pub optimization_mode: Option<Vec<String>>,
+    pub optimization_mode: Option<Vec<OptimizationMode>>,
 }
 ::shop_api::object!(OptimizedImagesImage { uri, optimization_mode });
 /// The list of images to be optimized.
@@ -1918,8 +1966,17 @@ pub struct SearchSizeChartsSizeChart {
     pub template_name: Option<String>,
     /// The list of images included in a size chart.
     pub images: Option<Vec<SearchSizeChartsImage>>,
+    /// Leaf category IDs applicable to this size chart.
+    pub related_category_ids: Option<Vec<String>>,
+    /// Localized structured size chart data. Each item contains a locale and the structured data for that locale.
+    pub size_chart_datas: Option<Vec<ProductSearchSizeChartsSizeChartData2>>,
+    /// Filter size charts by usage mode. Possible values: REUSABLE_TEMPLATE: A size chart template that can be reused across multiple products. PRODUCT_SCOPED: A size chart created for and used by a single product. If omitted, the existing search behavior is preserved.
+    pub size_chart_mode: Option<String>,
 }
-::shop_api::object!(SearchSizeChartsSizeChart { template_id, template_name, images });
+::shop_api::object!(
+    SearchSizeChartsSizeChart { template_id, template_name, images, related_category_ids,
+    size_chart_datas, size_chart_mode }
+);
 /// The phone number of the manufacturer.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PhoneNumber {
@@ -2054,12 +2111,16 @@ pub struct Search202502Price {
     pub tax_exclusive_price: Option<String>,
     /// Global sellers The SKU's local display price shown on the product page before any discounts.
     pub sale_price: Option<String>,
+    /// starting bid price for auction product
+    pub starting_bid_price: Option<String>,
 }
-::shop_api::object!(Search202502Price { currency, tax_exclusive_price, sale_price });
+::shop_api::object!(
+    Search202502Price { currency, tax_exclusive_price, sale_price, starting_bid_price }
+);
 /// SKU inventory information.
 ///
-/// The same fields as [`CheckProductListingInventory`].
-pub type Search202502Inventory = CheckProductListingInventory;
+/// The same fields as [`WarehouseInventory`].
+pub type Search202502Inventory = WarehouseInventory;
 /// Status information of the SKU.
 ///
 /// The same fields as [`SkuStatusInfo`].
@@ -2136,12 +2197,18 @@ pub struct Search202502Product {
     pub product_families: Option<Vec<ProductFamily>>,
     /// A flag to indicate if the product has a draft.
     pub has_draft: Option<bool>,
+    /// Product tag to identity special type product Possible values: AUCTION、LIVE_QUICK
+    pub product_tags: Option<Vec<String>>,
+    /// Not described in the official source.
+    pub scheduled_sale: Option<ScheduledSale>,
+    /// The product's sale format. Possible values: FIXED_PRICE, LIVE_AUCTION, FIXED_PRICE_AND_LIVE_AUCTION.
+    pub selling_format: Option<String>,
 }
 ::shop_api::object!(
     Search202502Product { id, title, status, skus, sales_regions, create_time,
     update_time, product_sync_fail_reasons, is_not_for_sale, recommended_categories,
     listing_quality_tier, integrated_platform_statuses, audit, product_families,
-    has_draft }
+    has_draft, product_tags, scheduled_sale, selling_format }
 );
 /// The list of images to translate.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2149,7 +2216,7 @@ pub struct CreateImageTranslationTasksImage {
     /// The URI of the image, retrieved from the Upload Product Image API Recommendation: Specify up to 5 images to avoid exceeding the task limit per call.
     pub image_uri: Option<String>,
     /// The target languages to translate the image into.
-    pub target_languages: Option<Vec<String>>,
+    pub target_languages: Option<Vec<TargetLanguage>>,
 }
 ::shop_api::object!(CreateImageTranslationTasksImage { image_uri, target_languages });
 /// The list of translation tasks created for the requested images.
@@ -2183,8 +2250,10 @@ pub struct ReplicateTargetSku {
     pub price: Option<ReplicateProductPrice>,
     /// SKU inventory information per warehouse.
     pub inventory: Option<Vec<SkuInventory>>,
+    /// An internal code/name for managing SKUs, not visible to buyers. Valid length: - DE, ES, FR, IT, PL, NL, BE, CZ, AT, GR, PT, HU: 6-50 characters - Other regions: 1-50 characters Format: - DE, ES, FR, IT, PL, NL, BE, CZ, AT, GR, PT, HU: Use alphabets, numbers, hyphens (-), or underscores (_) only - Ot…
+    pub seller_sku: Option<String>,
 }
-::shop_api::object!(ReplicateTargetSku { source_sku_id, price, inventory });
+::shop_api::object!(ReplicateTargetSku { source_sku_id, price, inventory, seller_sku });
 /// Target markets for replicating the local product.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReplicateTarget {
@@ -2192,8 +2261,21 @@ pub struct ReplicateTarget {
     pub region: Option<String>,
     /// The SKUs to be published in the specified market.
     pub skus: Option<Vec<ReplicateTargetSku>>,
+    /// The list of certifications for your product. Max count: 10 As per TikTok Shop guidelines, certifications are required for certain restricted product categories. Retrieve the certification requirements for your product from the \[Get Category Rules API\](<https://partner.tiktokshop.com/docv2/page/6509c0>…
+    pub certifications: Option<Vec<ProductReplicateProductCertification>>,
+    /// The inventory mode for the replicated product in this target market. This field is applicable only to EU markets. Possible values: - SHARED: Inventory for interconnected products must remain consistent; otherwise, an error is returned. - EXCLUSIVE: Inventory for each product can be set independently…
+    pub inventory_mode: Option<InventoryMode>,
+    /// A comma-delimited list of manufacturer IDs. Retrieve the IDs from the \[Search Manufacturers API\](67066a580dcee902fa03ccf9). **Note**: Applicable only for the EU market in certain categories. Use the \[Get Category Rules API\](6509c0febace3e02b74594a9) to check the requirements.
+    pub manufacturer_ids: Option<Vec<String>>,
+    /// A list of general attributes (e.g. manufacturer, country of origin, materials used) that describe the product as a whole, regardless of variant. **Important**: The attributes available for use are determined by the system based on the product's assigned category, with some being mandatory. You must…
+    pub product_attributes: Option<Vec<ProductReplicateProductProductAttribute>>,
+    /// A comma-delimited list of responsible person IDs. Retrieve the IDs from the \[Search Responsible Persons API\](67066a55f17b7d02f95d2fb1). **Note**: Applicable only for the EU market in certain categories. Use the \[Get Category Rules API\](6509c0febace3e02b74594a9) to check the requirements.
+    pub responsible_person_ids: Option<Vec<String>>,
 }
-::shop_api::object!(ReplicateTarget { region, skus });
+::shop_api::object!(
+    ReplicateTarget { region, skus, certifications, inventory_mode, manufacturer_ids,
+    product_attributes, responsible_person_ids }
+);
 /// The details of the error.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ErrorDetail {
@@ -2226,8 +2308,8 @@ pub type PartialEdit202509SalesAttribute = CheckProductListingSalesAttribute;
 pub type PartialEdit202509Price = PublishGlobalProductPrice;
 /// SKU inventory information.
 ///
-/// The same fields as [`CheckProductListingInventory`].
-pub type PartialEdit202509Inventory = CheckProductListingInventory;
+/// The same fields as [`WarehouseInventory`].
+pub type PartialEdit202509Inventory = WarehouseInventory;
 /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PartialEdit202509Sku {
@@ -2259,11 +2341,15 @@ pub struct PartialEdit202509Sku {
     pub external_urls: Option<Vec<String>>,
     /// The fees required for this product based on TikTok Shop policies.
     pub fees: Option<Vec<Fee>>,
+    /// Not described in the official source.
+    pub sku_dimensions: Option<ProductPartialEdit202509SkuDimension>,
+    /// Not described in the official source.
+    pub sku_weight: Option<PackageWeight>,
 }
 ::shop_api::object!(
     PartialEdit202509Sku { id, sales_attributes, seller_sku, price, identifier_code,
     inventory, external_sku_id, sku_unit_count, extra_identifier_codes, list_price,
-    external_list_prices, pre_sale, external_urls, fees }
+    external_list_prices, pre_sale, external_urls, fees, sku_dimensions, sku_weight }
 );
 /// A list of certification related images.
 ///
@@ -2302,9 +2388,14 @@ pub struct PartialEdit202509SizeChart {
 }
 ::shop_api::object!(PartialEdit202509SizeChart { image, template });
 /// The SKU's local display price shown on the product page before any discounts
-///
-/// The same fields as [`ReplicateProductPrice`].
-pub type PartialEdit202509Price2 = ReplicateProductPrice;
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PartialEdit202509Price2 {
+    /// The currency. You must specify the local currency in the target market. Values: EUR, GBP, IDR, JPY, MYR, PHP, SGD, THB, USD, VND.
+    pub currency: Option<PriceInputCurrency2>,
+    /// The SKU's local display price shown on the product page before any discounts.
+    pub sale_price: Option<String>,
+}
+::shop_api::object!(PartialEdit202509Price2 { currency, sale_price });
 /// The SKUs to be synced to the specified market.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReplicatedProductSku {
@@ -2326,11 +2417,13 @@ pub struct ReplicatedProductSku {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PartialEdit202509ReplicatedProduct {
     /// The market where you want to sync the changes to. Values: DE, ES, FR, GB, ID, IE, IT, JP, MY, PH, SG, TH, US, VN.
-    pub region: Option<String>,
+    pub region: Option<Region>,
     /// The SKUs to be synced to the specified market.
     pub skus: Option<Vec<ReplicatedProductSku>>,
+    /// Defines the inventory mode for the duplicated target product. This parameter supports two modes: SHARED and EXCLUSIVE. - SHARED: In this mode, the inventory of all interconnected (shared) products must be strictly consistent; otherwise, an error will be returned. - EXCLUSIVE: In this mode, the inven…
+    pub inventory_mode: Option<String>,
 }
-::shop_api::object!(PartialEdit202509ReplicatedProduct { region, skus });
+::shop_api::object!(PartialEdit202509ReplicatedProduct { region, skus, inventory_mode });
 /// All of the Save and Subscribe discount details.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DiscountDetail {
@@ -2389,7 +2482,7 @@ pub type EditGlobalProductSalesAttribute = CreateGlobalProductSalesAttribute;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SalePrice {
     /// The market where you want to sync the sale price. Values: DE, ES, FR, GB, ID, IE, IT, JP, MY, PH, SG, TH, US, VN.
-    pub region: Option<String>,
+    pub region: Option<Region>,
     /// The price amount. Refer to Product Pricing for the allowed price ranges in each market.
     pub amount: Option<String>,
 }
@@ -2545,13 +2638,24 @@ pub type Edit202509MainImage = ImageInput;
 /// The same fields as [`CheckProductListingSalesAttribute`].
 pub type Edit202509SalesAttribute = CheckProductListingSalesAttribute;
 /// SKU pricing information. Note: If you omit this object in the API request, the existing information will remain unchanged.
-///
-/// The same fields as [`PublishGlobalProductPrice`].
-pub type Edit202509Price = PublishGlobalProductPrice;
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Edit202509Price {
+    /// Local sellers/Intra-EU sellers The SKU's local display price shown on the product page before any discounts.
+    pub amount: Option<String>,
+    /// The currency. Values: BRL, EUR, GBP, IDR, JPY, MXN, MYR, PHP, SGD, THB, USD, VND.
+    pub currency: Option<PriceInputCurrency>,
+    /// Global sellers The SKU's local display price shown on the product page before any discounts.
+    pub sale_price: Option<String>,
+    /// starting bit price for auction product
+    pub starting_bid_price: Option<String>,
+}
+::shop_api::object!(
+    Edit202509Price { amount, currency, sale_price, starting_bid_price }
+);
 /// SKU inventory information.
 ///
-/// The same fields as [`CheckProductListingInventory`].
-pub type Edit202509Inventory = CheckProductListingInventory;
+/// The same fields as [`WarehouseInventory`].
+pub type Edit202509Inventory = WarehouseInventory;
 /// A list of Stock Keeping Units (SKUs) used to identify distinct variants of the product.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Edit202509Sku {
@@ -2585,11 +2689,16 @@ pub struct Edit202509Sku {
     pub external_list_prices: Option<Vec<ExternalListPrice>>,
     /// The fees required for this product based on TikTok Shop policies.
     pub fees: Option<Vec<Fee>>,
+    /// Not described in the official source.
+    pub sku_dimensions: Option<ProductCreateSkuDimension>,
+    /// Not described in the official source.
+    pub sku_weight: Option<ProductCreateSkuWeight>,
 }
 ::shop_api::object!(
     Edit202509Sku { id, sales_attributes, seller_sku, price, external_sku_id,
     identifier_code, inventory, combined_skus, sku_unit_count, external_urls,
-    extra_identifier_codes, pre_sale, list_price, external_list_prices, fees }
+    extra_identifier_codes, pre_sale, list_price, external_list_prices, fees,
+    sku_dimensions, sku_weight }
 );
 /// A list of certification related images.
 ///
@@ -2626,9 +2735,14 @@ pub struct Edit202509SizeChart {
 }
 ::shop_api::object!(Edit202509SizeChart { image, template });
 /// The SKU's local display price shown on the product page before any discounts.
-///
-/// The same fields as [`ReplicateProductPrice`].
-pub type Edit202509Price2 = ReplicateProductPrice;
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Edit202509Price2 {
+    /// The currency. You must specify the local currency in the target market. Values: EUR, GBP, IDR, JPY, MYR, PHP, SGD, THB, USD, VND.
+    pub currency: Option<Edit202509Price2Currency>,
+    /// The SKU's local display price shown on the product page before any discounts.
+    pub sale_price: Option<String>,
+}
+::shop_api::object!(Edit202509Price2 { currency, sale_price });
 /// The SKUs to be synced to the specified market.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Edit202509Sku2 {
@@ -2646,11 +2760,13 @@ pub struct Edit202509Sku2 {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Edit202509ReplicatedProduct {
     /// The market where you want to sync the changes to. Values: DE, ES, FR, GB, ID, IE, IT, JP, MY, PH, SG, TH, US, VN.
-    pub region: Option<String>,
+    pub region: Option<SalePriceRegion>,
     /// The SKUs to be synced to the specified market.
     pub skus: Option<Vec<Edit202509Sku2>>,
+    /// Defines the inventory mode for the duplicated target product. This parameter supports two modes: SHARED and EXCLUSIVE. - SHARED: In this mode, the inventory of all interconnected (shared) products must be strictly consistent; otherwise, an error will be returned. - EXCLUSIVE: In this mode, the inven…
+    pub inventory_mode: Option<String>,
 }
-::shop_api::object!(Edit202509ReplicatedProduct { region, skus });
+::shop_api::object!(Edit202509ReplicatedProduct { region, skus, inventory_mode });
 /// A list of attributes (e.g.
 ///
 /// The same fields as [`SavedSalesAttribute`].
@@ -2696,7 +2812,7 @@ pub struct ProductCategory {
 pub struct SearchProductsForComplianceAuditingProduct {
     /// The product ID generated by TikTok Shop.
     pub id: Option<String>,
-    /// The product title. Title length: - DE, ES, FR, IE, IT, JP, UK, US: [1, 255] - BR, MX: [1, 300] - Other regions: [25, 255]
+    /// The product title. Title length: - DE, ES, FR, IE, IT, JP, UK, US: \[1, 255\] - BR, MX: \[1, 300\] - Other regions: \[25, 255\]
     pub title: Option<String>,
     /// The regions where the product is sold. Possible values: - BR: Brazil - DE: Germany - ES: Spain - FR: France - GB: United Kingdom - ID: Indonesia - IE: Ireland - IT: Italy - JP: Japan - MX: Mexico - MY: Malaysia - PH: Philippines - SG:...
     pub country: Option<String>,
@@ -2775,14 +2891,14 @@ pub struct ProductPackageRecommendationsProduct {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IndicatorDetail {
     /// The target indicator_type to appeal of this field. Values: CONTAINS_ALL_SALE_PROPERTY, REQUIRED_DIMENSION, VALUE_RANGE_OUT_OF_RANGE.
-    pub indicator_type: String,
+    pub indicator_type: IndicatorType,
 }
 ::shop_api::object!(IndicatorDetail { indicator_type });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AppealMessage {
     /// The target fields to appeal. Possible values: - APPEAL_MESSAGE_FIELD_SIZE_CHART
-    pub field_name: String,
+    pub field_name: FieldName,
     /// Indicator details of the products submitted for appeal
     pub indicator_details: Vec<IndicatorDetail>,
     /// size_chart_id
@@ -3297,7 +3413,7 @@ pub struct SubmitStrikethroughPriceError {
 pub struct Header {
     /// Header display name. Maximum length: 32 characters.
     pub name: String,
-    /// Standard size-system or measurement ID. For standard measurement columns, call Get Category Rules for the corresponding category and use the ID from measurement_and_options[].options[].id under the applicable measurement_type.
+    /// Standard size-system or measurement ID. For standard measurement columns, call Get Category Rules for the corresponding category and use the ID from measurement_and_options\[\].options\[\].id under the applicable measurement_type.
     pub id: Option<String>,
 }
 ::shop_api::object!(Header { name, id });
@@ -3328,11 +3444,11 @@ pub struct Table {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SizeChartData {
     /// Possible values: GENERIC_MEASUREMENTS: generic measurements; BODY_MEASUREMENTS: shopper body measurements; PRODUCT_MEASUREMENTS: finished-product measurements.
-    pub measurement_type: String,
+    pub measurement_type: MeasurementType,
     /// Not described in the official docs.
     pub table: Table,
     /// Possible values: METRIC: metric units; IMPERIAL: imperial units.
-    pub unit_system: String,
+    pub unit_system: UnitSystem,
     /// Additional size chart description.
     pub description: Option<String>,
     /// Whether this is a one-size chart.
@@ -3344,6 +3460,2371 @@ pub struct SizeChartData {
     SizeChartData { measurement_type, table, unit_system, description, is_one_size,
     size_types }
 );
+/// Values of `locale` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum GetLocale {
+    /// `cs-CZ`: As the official source lists it.
+    CsCz,
+    /// `de-AT`: As the official source lists it.
+    DeAt,
+    /// `de-BE`: As the official source lists it.
+    DeBe,
+    /// `de-DE`: As the official source lists it.
+    DeDe,
+    /// `el-GR`: As the official source lists it.
+    ElGr,
+    /// `en-GB`: As the official source lists it.
+    EnGb,
+    /// `en-IE`: As the official source lists it.
+    EnIe,
+    /// `en-US`: As the official source lists it.
+    EnUs,
+    /// `es-ES`: As the official source lists it.
+    EsEs,
+    /// `es-MX`: As the official source lists it.
+    EsMx,
+    /// `fr-BE`: As the official source lists it.
+    FrBe,
+    /// `fr-FR`: As the official source lists it.
+    FrFr,
+    /// `hu-HU`: As the official source lists it.
+    HuHu,
+    /// `id-ID`: As the official source lists it.
+    IdId,
+    /// `it-IT`: As the official source lists it.
+    ItIt,
+    /// `ja-JP`: As the official source lists it.
+    JaJp,
+    /// `ms-MY`: As the official source lists it.
+    MsMy,
+    /// `nl-BE`: As the official source lists it.
+    NlBe,
+    /// `nl-NL`: As the official source lists it.
+    NlNl,
+    /// `pl-PL`: As the official source lists it.
+    PlPl,
+    /// `pt-BR`: As the official source lists it.
+    PtBr,
+    /// `pt-PT`: As the official source lists it.
+    PtPt,
+    /// `th-TH`: As the official source lists it.
+    ThTh,
+    /// `vi-VN`: As the official source lists it.
+    ViVn,
+    /// `zh-CN`: As the official source lists it.
+    ZhCn,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl GetLocale {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::CsCz => "cs-CZ",
+            Self::DeAt => "de-AT",
+            Self::DeBe => "de-BE",
+            Self::DeDe => "de-DE",
+            Self::ElGr => "el-GR",
+            Self::EnGb => "en-GB",
+            Self::EnIe => "en-IE",
+            Self::EnUs => "en-US",
+            Self::EsEs => "es-ES",
+            Self::EsMx => "es-MX",
+            Self::FrBe => "fr-BE",
+            Self::FrFr => "fr-FR",
+            Self::HuHu => "hu-HU",
+            Self::IdId => "id-ID",
+            Self::ItIt => "it-IT",
+            Self::JaJp => "ja-JP",
+            Self::MsMy => "ms-MY",
+            Self::NlBe => "nl-BE",
+            Self::NlNl => "nl-NL",
+            Self::PlPl => "pl-PL",
+            Self::PtBr => "pt-BR",
+            Self::PtPt => "pt-PT",
+            Self::ThTh => "th-TH",
+            Self::ViVn => "vi-VN",
+            Self::ZhCn => "zh-CN",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "cs-CZ" => Self::CsCz,
+            "de-AT" => Self::DeAt,
+            "de-BE" => Self::DeBe,
+            "de-DE" => Self::DeDe,
+            "el-GR" => Self::ElGr,
+            "en-GB" => Self::EnGb,
+            "en-IE" => Self::EnIe,
+            "en-US" => Self::EnUs,
+            "es-ES" => Self::EsEs,
+            "es-MX" => Self::EsMx,
+            "fr-BE" => Self::FrBe,
+            "fr-FR" => Self::FrFr,
+            "hu-HU" => Self::HuHu,
+            "id-ID" => Self::IdId,
+            "it-IT" => Self::ItIt,
+            "ja-JP" => Self::JaJp,
+            "ms-MY" => Self::MsMy,
+            "nl-BE" => Self::NlBe,
+            "nl-NL" => Self::NlNl,
+            "pl-PL" => Self::PlPl,
+            "pt-BR" => Self::PtBr,
+            "pt-PT" => Self::PtPt,
+            "th-TH" => Self::ThTh,
+            "vi-VN" => Self::ViVn,
+            "zh-CN" => Self::ZhCn,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(GetLocale);
+/// Values of `save_mode` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SaveMode {
+    /// `AS_DRAFT`: As the official source lists it.
+    AsDraft,
+    /// `LISTING`: As the official source lists it.
+    Listing,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl SaveMode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AsDraft => "AS_DRAFT",
+            Self::Listing => "LISTING",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "AS_DRAFT" => Self::AsDraft,
+            "LISTING" => Self::Listing,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(SaveMode);
+/// Values of `shipping_insurance_requirement` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ShippingInsuranceRequirement {
+    /// `NOT_SUPPORTED`: As the official source lists it.
+    NotSupported,
+    /// `OPTIONAL`: As the official source lists it.
+    Optional,
+    /// `REQUIRED`: As the official source lists it.
+    Required,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ShippingInsuranceRequirement {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::NotSupported => "NOT_SUPPORTED",
+            Self::Optional => "OPTIONAL",
+            Self::Required => "REQUIRED",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "NOT_SUPPORTED" => Self::NotSupported,
+            "OPTIONAL" => Self::Optional,
+            "REQUIRED" => Self::Required,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ShippingInsuranceRequirement);
+/// Values of `currency` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PriceInputCurrency {
+    /// `BRL`: As the official source lists it.
+    Brl,
+    /// `EUR`: As the official source lists it.
+    Eur,
+    /// `GBP`: As the official source lists it.
+    Gbp,
+    /// `IDR`: As the official source lists it.
+    Idr,
+    /// `JPY`: As the official source lists it.
+    Jpy,
+    /// `MXN`: As the official source lists it.
+    Mxn,
+    /// `MYR`: As the official source lists it.
+    Myr,
+    /// `PHP`: As the official source lists it.
+    Php,
+    /// `SGD`: As the official source lists it.
+    Sgd,
+    /// `THB`: As the official source lists it.
+    Thb,
+    /// `USD`: As the official source lists it.
+    Usd,
+    /// `VND`: As the official source lists it.
+    Vnd,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl PriceInputCurrency {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Brl => "BRL",
+            Self::Eur => "EUR",
+            Self::Gbp => "GBP",
+            Self::Idr => "IDR",
+            Self::Jpy => "JPY",
+            Self::Mxn => "MXN",
+            Self::Myr => "MYR",
+            Self::Php => "PHP",
+            Self::Sgd => "SGD",
+            Self::Thb => "THB",
+            Self::Usd => "USD",
+            Self::Vnd => "VND",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "BRL" => Self::Brl,
+            "EUR" => Self::Eur,
+            "GBP" => Self::Gbp,
+            "IDR" => Self::Idr,
+            "JPY" => Self::Jpy,
+            "MXN" => Self::Mxn,
+            "MYR" => Self::Myr,
+            "PHP" => Self::Php,
+            "SGD" => Self::Sgd,
+            "THB" => Self::Thb,
+            "USD" => Self::Usd,
+            "VND" => Self::Vnd,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(PriceInputCurrency);
+/// Values of `currency` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PriceInputCurrency2 {
+    /// `BRL`: As the official source lists it.
+    Brl,
+    /// `CZK`: As the official source lists it.
+    Czk,
+    /// `EUR`: As the official source lists it.
+    Eur,
+    /// `GBP`: As the official source lists it.
+    Gbp,
+    /// `HUF`: As the official source lists it.
+    Huf,
+    /// `IDR`: As the official source lists it.
+    Idr,
+    /// `JPY`: As the official source lists it.
+    Jpy,
+    /// `MXN`: As the official source lists it.
+    Mxn,
+    /// `MYR`: As the official source lists it.
+    Myr,
+    /// `PHP`: As the official source lists it.
+    Php,
+    /// `PLN`: As the official source lists it.
+    Pln,
+    /// `SGD`: As the official source lists it.
+    Sgd,
+    /// `THB`: As the official source lists it.
+    Thb,
+    /// `USD`: As the official source lists it.
+    Usd,
+    /// `VND`: As the official source lists it.
+    Vnd,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl PriceInputCurrency2 {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Brl => "BRL",
+            Self::Czk => "CZK",
+            Self::Eur => "EUR",
+            Self::Gbp => "GBP",
+            Self::Huf => "HUF",
+            Self::Idr => "IDR",
+            Self::Jpy => "JPY",
+            Self::Mxn => "MXN",
+            Self::Myr => "MYR",
+            Self::Php => "PHP",
+            Self::Pln => "PLN",
+            Self::Sgd => "SGD",
+            Self::Thb => "THB",
+            Self::Usd => "USD",
+            Self::Vnd => "VND",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "BRL" => Self::Brl,
+            "CZK" => Self::Czk,
+            "EUR" => Self::Eur,
+            "GBP" => Self::Gbp,
+            "HUF" => Self::Huf,
+            "IDR" => Self::Idr,
+            "JPY" => Self::Jpy,
+            "MXN" => Self::Mxn,
+            "MYR" => Self::Myr,
+            "PHP" => Self::Php,
+            "PLN" => Self::Pln,
+            "SGD" => Self::Sgd,
+            "THB" => Self::Thb,
+            "USD" => Self::Usd,
+            "VND" => Self::Vnd,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(PriceInputCurrency2);
+/// Values of `use_case` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UseCase {
+    /// `ATTRIBUTE_IMAGE`: As the official source lists it.
+    AttributeImage,
+    /// `CERTIFICATION_IMAGE`: As the official source lists it.
+    CertificationImage,
+    /// `CUSTOMIZATION_IMAGE`: As the official source lists it.
+    CustomizationImage,
+    /// `DESCRIPTION_IMAGE`: As the official source lists it.
+    DescriptionImage,
+    /// `MAIN_IMAGE`: As the official source lists it.
+    MainImage,
+    /// `SIZE_CHART_IMAGE`: As the official source lists it.
+    SizeChartImage,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl UseCase {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AttributeImage => "ATTRIBUTE_IMAGE",
+            Self::CertificationImage => "CERTIFICATION_IMAGE",
+            Self::CustomizationImage => "CUSTOMIZATION_IMAGE",
+            Self::DescriptionImage => "DESCRIPTION_IMAGE",
+            Self::MainImage => "MAIN_IMAGE",
+            Self::SizeChartImage => "SIZE_CHART_IMAGE",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "ATTRIBUTE_IMAGE" => Self::AttributeImage,
+            "CERTIFICATION_IMAGE" => Self::CertificationImage,
+            "CUSTOMIZATION_IMAGE" => Self::CustomizationImage,
+            "DESCRIPTION_IMAGE" => Self::DescriptionImage,
+            "MAIN_IMAGE" => Self::MainImage,
+            "SIZE_CHART_IMAGE" => Self::SizeChartImage,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(UseCase);
+/// Values of `category_version` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CategoryVersion {
+    /// `v1`: As the official source lists it.
+    V1,
+    /// `v2`: As the official source lists it.
+    V2,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl CategoryVersion {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::V1 => "v1",
+            Self::V2 => "v2",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "v1" => Self::V1,
+            "v2" => Self::V2,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(CategoryVersion);
+/// Values of `region` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Region {
+    /// `AT`: As the official source lists it.
+    At,
+    /// `BE`: As the official source lists it.
+    Be,
+    /// `CZ`: As the official source lists it.
+    Cz,
+    /// `DE`: As the official source lists it.
+    De,
+    /// `ES`: As the official source lists it.
+    Es,
+    /// `FR`: As the official source lists it.
+    Fr,
+    /// `GB`: As the official source lists it.
+    Gb,
+    /// `GR`: As the official source lists it.
+    Gr,
+    /// `HU`: As the official source lists it.
+    Hu,
+    /// `ID`: As the official source lists it.
+    Id,
+    /// `IE`: As the official source lists it.
+    Ie,
+    /// `IT`: As the official source lists it.
+    It,
+    /// `JP`: As the official source lists it.
+    Jp,
+    /// `MX`: As the official source lists it.
+    Mx,
+    /// `MY`: As the official source lists it.
+    My,
+    /// `NL`: As the official source lists it.
+    Nl,
+    /// `PH`: As the official source lists it.
+    Ph,
+    /// `PO`: As the official source lists it.
+    Po,
+    /// `PT`: As the official source lists it.
+    Pt,
+    /// `SG`: As the official source lists it.
+    Sg,
+    /// `TH`: As the official source lists it.
+    Th,
+    /// `US`: As the official source lists it.
+    Us,
+    /// `VN`: As the official source lists it.
+    Vn,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl Region {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::At => "AT",
+            Self::Be => "BE",
+            Self::Cz => "CZ",
+            Self::De => "DE",
+            Self::Es => "ES",
+            Self::Fr => "FR",
+            Self::Gb => "GB",
+            Self::Gr => "GR",
+            Self::Hu => "HU",
+            Self::Id => "ID",
+            Self::Ie => "IE",
+            Self::It => "IT",
+            Self::Jp => "JP",
+            Self::Mx => "MX",
+            Self::My => "MY",
+            Self::Nl => "NL",
+            Self::Ph => "PH",
+            Self::Po => "PO",
+            Self::Pt => "PT",
+            Self::Sg => "SG",
+            Self::Th => "TH",
+            Self::Us => "US",
+            Self::Vn => "VN",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "AT" => Self::At,
+            "BE" => Self::Be,
+            "CZ" => Self::Cz,
+            "DE" => Self::De,
+            "ES" => Self::Es,
+            "FR" => Self::Fr,
+            "GB" => Self::Gb,
+            "GR" => Self::Gr,
+            "HU" => Self::Hu,
+            "ID" => Self::Id,
+            "IE" => Self::Ie,
+            "IT" => Self::It,
+            "JP" => Self::Jp,
+            "MX" => Self::Mx,
+            "MY" => Self::My,
+            "NL" => Self::Nl,
+            "PH" => Self::Ph,
+            "PO" => Self::Po,
+            "PT" => Self::Pt,
+            "SG" => Self::Sg,
+            "TH" => Self::Th,
+            "US" => Self::Us,
+            "VN" => Self::Vn,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(Region);
+/// Values of `source` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ExternalListPriceSource {
+    /// `SHOPIFY_COMPARE_AT_PRICE`: As the official source lists it.
+    ShopifyCompareAtPrice,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ExternalListPriceSource {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::ShopifyCompareAtPrice => "SHOPIFY_COMPARE_AT_PRICE",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "SHOPIFY_COMPARE_AT_PRICE" => Self::ShopifyCompareAtPrice,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ExternalListPriceSource);
+/// Values of `status` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SearchGlobalProductsStatus {
+    /// `DELETED`: As the official source lists it.
+    Deleted,
+    /// `DRAFT`: As the official source lists it.
+    Draft,
+    /// `PUBLISHED`: As the official source lists it.
+    Published,
+    /// `UNPUBLISHED`: As the official source lists it.
+    Unpublished,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl SearchGlobalProductsStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Deleted => "DELETED",
+            Self::Draft => "DRAFT",
+            Self::Published => "PUBLISHED",
+            Self::Unpublished => "UNPUBLISHED",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "DELETED" => Self::Deleted,
+            "DRAFT" => Self::Draft,
+            "PUBLISHED" => Self::Published,
+            "UNPUBLISHED" => Self::Unpublished,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(SearchGlobalProductsStatus);
+/// Values of `optimization_mode` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OptimizationMode {
+    /// `WHITE_BACKGROUND`: As the official source lists it.
+    WhiteBackground,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl OptimizationMode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::WhiteBackground => "WHITE_BACKGROUND",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "WHITE_BACKGROUND" => Self::WhiteBackground,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(OptimizationMode);
+/// Values of `locales` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SearchSizeChartsLocale {
+    /// `de-DE`: As the official source lists it.
+    DeDe,
+    /// `en-GB`: As the official source lists it.
+    EnGb,
+    /// `en-IE`: As the official source lists it.
+    EnIe,
+    /// `en-US`: As the official source lists it.
+    EnUs,
+    /// `es-ES`: As the official source lists it.
+    EsEs,
+    /// `es-MX`: As the official source lists it.
+    EsMx,
+    /// `fr-FR`: As the official source lists it.
+    FrFr,
+    /// `id-ID`: As the official source lists it.
+    IdId,
+    /// `it-IT`: As the official source lists it.
+    ItIt,
+    /// `ja-JP`: As the official source lists it.
+    JaJp,
+    /// `ms-MY`: As the official source lists it.
+    MsMy,
+    /// `pt-BR`: As the official source lists it.
+    PtBr,
+    /// `th-TH`: As the official source lists it.
+    ThTh,
+    /// `vi-VN`: As the official source lists it.
+    ViVn,
+    /// `zh-CN`: As the official source lists it.
+    ZhCn,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl SearchSizeChartsLocale {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::DeDe => "de-DE",
+            Self::EnGb => "en-GB",
+            Self::EnIe => "en-IE",
+            Self::EnUs => "en-US",
+            Self::EsEs => "es-ES",
+            Self::EsMx => "es-MX",
+            Self::FrFr => "fr-FR",
+            Self::IdId => "id-ID",
+            Self::ItIt => "it-IT",
+            Self::JaJp => "ja-JP",
+            Self::MsMy => "ms-MY",
+            Self::PtBr => "pt-BR",
+            Self::ThTh => "th-TH",
+            Self::ViVn => "vi-VN",
+            Self::ZhCn => "zh-CN",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "de-DE" => Self::DeDe,
+            "en-GB" => Self::EnGb,
+            "en-IE" => Self::EnIe,
+            "en-US" => Self::EnUs,
+            "es-ES" => Self::EsEs,
+            "es-MX" => Self::EsMx,
+            "fr-FR" => Self::FrFr,
+            "id-ID" => Self::IdId,
+            "it-IT" => Self::ItIt,
+            "ja-JP" => Self::JaJp,
+            "ms-MY" => Self::MsMy,
+            "pt-BR" => Self::PtBr,
+            "th-TH" => Self::ThTh,
+            "vi-VN" => Self::ViVn,
+            "zh-CN" => Self::ZhCn,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(SearchSizeChartsLocale);
+/// Values of `locale` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CreateManufacturerLocale {
+    /// `de-DE`: As the official source lists it.
+    DeDe,
+    /// `en-IE`: As the official source lists it.
+    EnIe,
+    /// `es-ES`: As the official source lists it.
+    EsEs,
+    /// `fr-FR`: As the official source lists it.
+    FrFr,
+    /// `it-IT`: As the official source lists it.
+    ItIt,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl CreateManufacturerLocale {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::DeDe => "de-DE",
+            Self::EnIe => "en-IE",
+            Self::EsEs => "es-ES",
+            Self::FrFr => "fr-FR",
+            Self::ItIt => "it-IT",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "de-DE" => Self::DeDe,
+            "en-IE" => Self::EnIe,
+            "es-ES" => Self::EsEs,
+            "fr-FR" => Self::FrFr,
+            "it-IT" => Self::ItIt,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(CreateManufacturerLocale);
+/// Values of `optimization_fields` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OptimizationField {
+    /// `ALL`: As the official source lists it.
+    All,
+    /// `DESCRIPTION`: As the official source lists it.
+    Description,
+    /// `IMAGE`: As the official source lists it.
+    Image,
+    /// `NONE`: As the official source lists it.
+    None,
+    /// `TITLE`: As the official source lists it.
+    Title,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl OptimizationField {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::All => "ALL",
+            Self::Description => "DESCRIPTION",
+            Self::Image => "IMAGE",
+            Self::None => "NONE",
+            Self::Title => "TITLE",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "ALL" => Self::All,
+            "DESCRIPTION" => Self::Description,
+            "IMAGE" => Self::Image,
+            "NONE" => Self::None,
+            "TITLE" => Self::Title,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(OptimizationField);
+/// Values of `audit_status` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuditStatus {
+    /// `APPROVED`: As the official source lists it.
+    Approved,
+    /// `AUDITING`: As the official source lists it.
+    Auditing,
+    /// `FAILED`: As the official source lists it.
+    Failed,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl AuditStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Approved => "APPROVED",
+            Self::Auditing => "AUDITING",
+            Self::Failed => "FAILED",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "APPROVED" => Self::Approved,
+            "AUDITING" => Self::Auditing,
+            "FAILED" => Self::Failed,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(AuditStatus);
+/// Values of `listing_quality_tiers` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ListingQualityTier {
+    /// `EXCELLENT`: As the official source lists it.
+    Excellent,
+    /// `FAIR`: As the official source lists it.
+    Fair,
+    /// `GOOD`: As the official source lists it.
+    Good,
+    /// `POOR`: As the official source lists it.
+    Poor,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ListingQualityTier {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Excellent => "EXCELLENT",
+            Self::Fair => "FAIR",
+            Self::Good => "GOOD",
+            Self::Poor => "POOR",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "EXCELLENT" => Self::Excellent,
+            "FAIR" => Self::Fair,
+            "GOOD" => Self::Good,
+            "POOR" => Self::Poor,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ListingQualityTier);
+/// Values of `sns_filter` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SnsFilter {
+    /// `CONFIGURED`: As the official source lists it.
+    Configured,
+    /// `ELIGIBLE`: As the official source lists it.
+    Eligible,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl SnsFilter {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Configured => "CONFIGURED",
+            Self::Eligible => "ELIGIBLE",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "CONFIGURED" => Self::Configured,
+            "ELIGIBLE" => Self::Eligible,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(SnsFilter);
+/// Values of `status` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Search202502Status {
+    /// `ACTIVATE`: As the official source lists it.
+    Activate,
+    /// `ALL`: As the official source lists it.
+    All,
+    /// `DELETED`: As the official source lists it.
+    Deleted,
+    /// `DRAFT`: As the official source lists it.
+    Draft,
+    /// `FAILED`: As the official source lists it.
+    Failed,
+    /// `FREEZE`: As the official source lists it.
+    Freeze,
+    /// `PENDING`: As the official source lists it.
+    Pending,
+    /// `PLATFORM_DEACTIVATED`: As the official source lists it.
+    PlatformDeactivated,
+    /// `SELLER_DEACTIVATED`: As the official source lists it.
+    SellerDeactivated,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl Search202502Status {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Activate => "ACTIVATE",
+            Self::All => "ALL",
+            Self::Deleted => "DELETED",
+            Self::Draft => "DRAFT",
+            Self::Failed => "FAILED",
+            Self::Freeze => "FREEZE",
+            Self::Pending => "PENDING",
+            Self::PlatformDeactivated => "PLATFORM_DEACTIVATED",
+            Self::SellerDeactivated => "SELLER_DEACTIVATED",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "ACTIVATE" => Self::Activate,
+            "ALL" => Self::All,
+            "DELETED" => Self::Deleted,
+            "DRAFT" => Self::Draft,
+            "FAILED" => Self::Failed,
+            "FREEZE" => Self::Freeze,
+            "PENDING" => Self::Pending,
+            "PLATFORM_DEACTIVATED" => Self::PlatformDeactivated,
+            "SELLER_DEACTIVATED" => Self::SellerDeactivated,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(Search202502Status);
+/// Values of `target_languages` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TargetLanguage {
+    /// `cs-CZ`: As the official source lists it.
+    CsCz,
+    /// `da-DK`: As the official source lists it.
+    DaDk,
+    /// `de-AT`: As the official source lists it.
+    DeAt,
+    /// `de-BE`: As the official source lists it.
+    DeBe,
+    /// `de-DE`: As the official source lists it.
+    DeDe,
+    /// `el-GR`: As the official source lists it.
+    ElGr,
+    /// `en-GB`: As the official source lists it.
+    EnGb,
+    /// `en-IE`: As the official source lists it.
+    EnIe,
+    /// `es-ES`: As the official source lists it.
+    EsEs,
+    /// `fi-FI`: As the official source lists it.
+    FiFi,
+    /// `fr-BE`: As the official source lists it.
+    FrBe,
+    /// `fr-FR`: As the official source lists it.
+    FrFr,
+    /// `hu-HU`: As the official source lists it.
+    HuHu,
+    /// `it-IT`: As the official source lists it.
+    ItIt,
+    /// `nl-BE`: As the official source lists it.
+    NlBe,
+    /// `nl-NL`: As the official source lists it.
+    NlNl,
+    /// `pl-PL`: As the official source lists it.
+    PlPl,
+    /// `pt-PT`: As the official source lists it.
+    PtPt,
+    /// `sv-SE`: As the official source lists it.
+    SvSe,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl TargetLanguage {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::CsCz => "cs-CZ",
+            Self::DaDk => "da-DK",
+            Self::DeAt => "de-AT",
+            Self::DeBe => "de-BE",
+            Self::DeDe => "de-DE",
+            Self::ElGr => "el-GR",
+            Self::EnGb => "en-GB",
+            Self::EnIe => "en-IE",
+            Self::EsEs => "es-ES",
+            Self::FiFi => "fi-FI",
+            Self::FrBe => "fr-BE",
+            Self::FrFr => "fr-FR",
+            Self::HuHu => "hu-HU",
+            Self::ItIt => "it-IT",
+            Self::NlBe => "nl-BE",
+            Self::NlNl => "nl-NL",
+            Self::PlPl => "pl-PL",
+            Self::PtPt => "pt-PT",
+            Self::SvSe => "sv-SE",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "cs-CZ" => Self::CsCz,
+            "da-DK" => Self::DaDk,
+            "de-AT" => Self::DeAt,
+            "de-BE" => Self::DeBe,
+            "de-DE" => Self::DeDe,
+            "el-GR" => Self::ElGr,
+            "en-GB" => Self::EnGb,
+            "en-IE" => Self::EnIe,
+            "es-ES" => Self::EsEs,
+            "fi-FI" => Self::FiFi,
+            "fr-BE" => Self::FrBe,
+            "fr-FR" => Self::FrFr,
+            "hu-HU" => Self::HuHu,
+            "it-IT" => Self::ItIt,
+            "nl-BE" => Self::NlBe,
+            "nl-NL" => Self::NlNl,
+            "pl-PL" => Self::PlPl,
+            "pt-PT" => Self::PtPt,
+            "sv-SE" => Self::SvSe,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(TargetLanguage);
+/// Values of `region` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SalePriceRegion {
+    /// `DE`: As the official source lists it.
+    De,
+    /// `ES`: As the official source lists it.
+    Es,
+    /// `FR`: As the official source lists it.
+    Fr,
+    /// `GB`: As the official source lists it.
+    Gb,
+    /// `ID`: As the official source lists it.
+    Id,
+    /// `IE`: As the official source lists it.
+    Ie,
+    /// `IT`: As the official source lists it.
+    It,
+    /// `JP`: As the official source lists it.
+    Jp,
+    /// `MY`: As the official source lists it.
+    My,
+    /// `PH`: As the official source lists it.
+    Ph,
+    /// `SG`: As the official source lists it.
+    Sg,
+    /// `TH`: As the official source lists it.
+    Th,
+    /// `US`: As the official source lists it.
+    Us,
+    /// `VN`: As the official source lists it.
+    Vn,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl SalePriceRegion {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::De => "DE",
+            Self::Es => "ES",
+            Self::Fr => "FR",
+            Self::Gb => "GB",
+            Self::Id => "ID",
+            Self::Ie => "IE",
+            Self::It => "IT",
+            Self::Jp => "JP",
+            Self::My => "MY",
+            Self::Ph => "PH",
+            Self::Sg => "SG",
+            Self::Th => "TH",
+            Self::Us => "US",
+            Self::Vn => "VN",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "DE" => Self::De,
+            "ES" => Self::Es,
+            "FR" => Self::Fr,
+            "GB" => Self::Gb,
+            "ID" => Self::Id,
+            "IE" => Self::Ie,
+            "IT" => Self::It,
+            "JP" => Self::Jp,
+            "MY" => Self::My,
+            "PH" => Self::Ph,
+            "SG" => Self::Sg,
+            "TH" => Self::Th,
+            "US" => Self::Us,
+            "VN" => Self::Vn,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(SalePriceRegion);
+/// Values of `currency` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Edit202509Price2Currency {
+    /// `EUR`: As the official source lists it.
+    Eur,
+    /// `GBP`: As the official source lists it.
+    Gbp,
+    /// `IDR`: As the official source lists it.
+    Idr,
+    /// `JPY`: As the official source lists it.
+    Jpy,
+    /// `MYR`: As the official source lists it.
+    Myr,
+    /// `PHP`: As the official source lists it.
+    Php,
+    /// `SGD`: As the official source lists it.
+    Sgd,
+    /// `THB`: As the official source lists it.
+    Thb,
+    /// `USD`: As the official source lists it.
+    Usd,
+    /// `VND`: As the official source lists it.
+    Vnd,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl Edit202509Price2Currency {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Eur => "EUR",
+            Self::Gbp => "GBP",
+            Self::Idr => "IDR",
+            Self::Jpy => "JPY",
+            Self::Myr => "MYR",
+            Self::Php => "PHP",
+            Self::Sgd => "SGD",
+            Self::Thb => "THB",
+            Self::Usd => "USD",
+            Self::Vnd => "VND",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "EUR" => Self::Eur,
+            "GBP" => Self::Gbp,
+            "IDR" => Self::Idr,
+            "JPY" => Self::Jpy,
+            "MYR" => Self::Myr,
+            "PHP" => Self::Php,
+            "SGD" => Self::Sgd,
+            "THB" => Self::Thb,
+            "USD" => Self::Usd,
+            "VND" => Self::Vnd,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(Edit202509Price2Currency);
+/// Values of `type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PreSaleType {
+    /// `CUSTOM`: As the official source lists it.
+    Custom,
+    /// `MADE_TO_ORDER`: As the official source lists it.
+    MadeToOrder,
+    /// `NONE`: As the official source lists it.
+    None,
+    /// `PRE_ORDER`: As the official source lists it.
+    PreOrder,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl PreSaleType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Custom => "CUSTOM",
+            Self::MadeToOrder => "MADE_TO_ORDER",
+            Self::None => "NONE",
+            Self::PreOrder => "PRE_ORDER",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "CUSTOM" => Self::Custom,
+            "MADE_TO_ORDER" => Self::MadeToOrder,
+            "NONE" => Self::None,
+            "PRE_ORDER" => Self::PreOrder,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(PreSaleType);
+/// Values of `field_name` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FieldName {
+    /// `APPEAL_MESSAGE_FIELD_SIZE_CHART`: As the official source lists it.
+    AppealMessageFieldSizeChart,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl FieldName {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AppealMessageFieldSizeChart => "APPEAL_MESSAGE_FIELD_SIZE_CHART",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "APPEAL_MESSAGE_FIELD_SIZE_CHART" => Self::AppealMessageFieldSizeChart,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(FieldName);
+/// Values of `indicator_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IndicatorType {
+    /// `CONTAINS_ALL_SALE_PROPERTY`: As the official source lists it.
+    ContainsAllSaleProperty,
+    /// `REQUIRED_DIMENSION`: As the official source lists it.
+    RequiredDimension,
+    /// `VALUE_RANGE_OUT_OF_RANGE`: As the official source lists it.
+    ValueRangeOutOfRange,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl IndicatorType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::ContainsAllSaleProperty => "CONTAINS_ALL_SALE_PROPERTY",
+            Self::RequiredDimension => "REQUIRED_DIMENSION",
+            Self::ValueRangeOutOfRange => "VALUE_RANGE_OUT_OF_RANGE",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "CONTAINS_ALL_SALE_PROPERTY" => Self::ContainsAllSaleProperty,
+            "REQUIRED_DIMENSION" => Self::RequiredDimension,
+            "VALUE_RANGE_OUT_OF_RANGE" => Self::ValueRangeOutOfRange,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(IndicatorType);
+/// Values of `opportunity_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OpportunityType {
+    /// `CATEGORY`: As the official source lists it.
+    Category,
+    /// `KEYWORD`: As the official source lists it.
+    Keyword,
+    /// `PRODUCT`: As the official source lists it.
+    Product,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl OpportunityType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Category => "CATEGORY",
+            Self::Keyword => "KEYWORD",
+            Self::Product => "PRODUCT",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "CATEGORY" => Self::Category,
+            "KEYWORD" => Self::Keyword,
+            "PRODUCT" => Self::Product,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(OpportunityType);
+/// Values of `locale` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProductSkppDetailLocale {
+    /// `de-DE`: As the official source lists it.
+    DeDe,
+    /// `en`: As the official source lists it.
+    En,
+    /// `en-GB`: As the official source lists it.
+    EnGb,
+    /// `id-ID`: As the official source lists it.
+    IdId,
+    /// `it-IT`: As the official source lists it.
+    ItIt,
+    /// `ja-JP`: As the official source lists it.
+    JaJp,
+    /// `ms-MY`: As the official source lists it.
+    MsMy,
+    /// `pt-BR`: As the official source lists it.
+    PtBr,
+    /// `th-TH`: As the official source lists it.
+    ThTh,
+    /// `vi-VN`: As the official source lists it.
+    ViVn,
+    /// `zh-CN`: As the official source lists it.
+    ZhCn,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ProductSkppDetailLocale {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::DeDe => "de-DE",
+            Self::En => "en",
+            Self::EnGb => "en-GB",
+            Self::IdId => "id-ID",
+            Self::ItIt => "it-IT",
+            Self::JaJp => "ja-JP",
+            Self::MsMy => "ms-MY",
+            Self::PtBr => "pt-BR",
+            Self::ThTh => "th-TH",
+            Self::ViVn => "vi-VN",
+            Self::ZhCn => "zh-CN",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "de-DE" => Self::DeDe,
+            "en" => Self::En,
+            "en-GB" => Self::EnGb,
+            "id-ID" => Self::IdId,
+            "it-IT" => Self::ItIt,
+            "ja-JP" => Self::JaJp,
+            "ms-MY" => Self::MsMy,
+            "pt-BR" => Self::PtBr,
+            "th-TH" => Self::ThTh,
+            "vi-VN" => Self::ViVn,
+            "zh-CN" => Self::ZhCn,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ProductSkppDetailLocale);
+/// Values of `measurement_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MeasurementType {
+    /// `BODY_MEASUREMENTS`: As the official source lists it.
+    BodyMeasurements,
+    /// `GENERIC_MEASUREMENTS`: As the official source lists it.
+    GenericMeasurements,
+    /// `PRODUCT_MEASUREMENTS`: As the official source lists it.
+    ProductMeasurements,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl MeasurementType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::BodyMeasurements => "BODY_MEASUREMENTS",
+            Self::GenericMeasurements => "GENERIC_MEASUREMENTS",
+            Self::ProductMeasurements => "PRODUCT_MEASUREMENTS",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "BODY_MEASUREMENTS" => Self::BodyMeasurements,
+            "GENERIC_MEASUREMENTS" => Self::GenericMeasurements,
+            "PRODUCT_MEASUREMENTS" => Self::ProductMeasurements,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(MeasurementType);
+/// Values of `unit_system` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UnitSystem {
+    /// `IMPERIAL`: As the official source lists it.
+    Imperial,
+    /// `METRIC`: As the official source lists it.
+    Metric,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl UnitSystem {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Imperial => "IMPERIAL",
+            Self::Metric => "METRIC",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "IMPERIAL" => Self::Imperial,
+            "METRIC" => Self::Metric,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(UnitSystem);
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BackgroundImage {
+    /// The height of the background image, in pixels.
+    pub height: Option<i64>,
+    /// A list of thumbnail URLs for the background image.
+    pub thumb_urls: Option<Vec<String>>,
+    /// The URI of the background image. Obtain this URI by uploading the images through the \[Upload Product Image API\](6509df95defece02be598a22) with `use_case=CUSTOMIZATION_IMAGE`.
+    pub uri: Option<String>,
+    /// A list of URLs for the background image.
+    pub urls: Option<Vec<String>>,
+    /// The width of the background image, in pixels.
+    pub width: Option<i64>,
+}
+::shop_api::object!(BackgroundImage { height, thumb_urls, uri, urls, width });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AreaPlacement {
+    /// The height of the customizable area. Supports two decimal places.
+    pub height: Option<String>,
+    /// The rotation angle of the customizable area, in degrees. Supports two decimal places.
+    pub rotate_degree: Option<String>,
+    /// The width of the customizable area. Supports two decimal places.
+    pub width: Option<String>,
+    /// The X-coordinate of the customizable area's starting point on the surface. Supports two decimal places.
+    pub x_coordinate: Option<String>,
+    /// The Y-coordinate of the customizable area's starting point on the surface. Supports two decimal places.
+    pub y_coordinate: Option<String>,
+}
+::shop_api::object!(
+    AreaPlacement { height, rotate_degree, width, x_coordinate, y_coordinate }
+);
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ImageArea {
+    /// Not described in the official source.
+    pub default_image: Option<BackgroundImage>,
+    /// The minimum required height, in pixels, for an image uploaded by the consumer.
+    pub min_height: Option<i64>,
+    /// The minimum required width, in pixels, for an image uploaded by the consumer.
+    pub min_width: Option<i64>,
+}
+::shop_api::object!(ImageArea { default_image, min_height, min_width });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TextArea {
+    /// The text alignment type. Enum values: `LEFT`, `CENTER`, `RIGHT`.
+    pub align_type: Option<String>,
+    /// A list of text colors available for consumers to choose from, using hexadecimal color values such as `#FFFFFF`.
+    pub colors: Option<Vec<String>>,
+    /// Optional default text displayed in this area. If the consumer does not customize this area, the default text may be used.
+    pub default_text: Option<String>,
+    /// A list of font keys available for consumers to choose from, based on the platform- supported font library.
+    pub fonts: Option<Vec<String>>,
+    /// The maximum number of characters allowed for consumer text input.
+    pub max_text_length: Option<i64>,
+}
+::shop_api::object!(
+    TextArea { align_type, colors, default_text, fonts, max_text_length }
+);
+/// A list of customizable areas on this surface. The order of the elements represents the layer order to be used when rendering the final customization preview. A surface can contain up to 10 customization areas.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CustomArea {
+    /// The name of the customizable area.
+    pub area_name: Option<String>,
+    /// Not described in the official source.
+    pub area_placement: Option<AreaPlacement>,
+    /// The type of the customizable area. Enum values: `TEXT`, `IMAGE`.
+    pub area_type: Option<String>,
+    /// The seller-defined external identifier of the customizable area, used for mapping with the seller's own system.
+    pub external_area_id: Option<String>,
+    /// Not described in the official source.
+    pub image_area: Option<ImageArea>,
+    /// Specifies whether the consumer must provide customization content for this area. If set to `false`, the default content or base product version may be used.
+    pub is_required: Option<bool>,
+    /// Not described in the official source.
+    pub text_area: Option<TextArea>,
+}
+::shop_api::object!(
+    CustomArea { area_name, area_placement, area_type, external_area_id, image_area,
+    is_required, text_area }
+);
+/// A list of customizable product surfaces under this template, such as the front side, back side, collar, or sleeve. A template can contain up to 10 surfaces.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Surface {
+    /// Not described in the official source.
+    pub background_image: Option<BackgroundImage>,
+    /// A list of customizable areas on this surface. The order of the elements represents the layer order to be used when rendering the final customization preview. A surface can contain up to 10 customization areas.
+    pub custom_areas: Option<Vec<CustomArea>>,
+    /// The seller-defined external identifier of the customizable surface, used for mapping with the seller's own system.
+    pub external_surface_id: Option<String>,
+    /// Not described in the official source.
+    pub mask_image: Option<BackgroundImage>,
+    /// The name of the customizable surface, for example, `Front Side` or `Back Side`.
+    pub surface_name: Option<String>,
+}
+::shop_api::object!(
+    Surface { background_image, custom_areas, external_surface_id, mask_image,
+    surface_name }
+);
+/// A list of POD customization templates. Each template represents one customization plan and can be associated with one or more SKUs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PodTemplate {
+    /// The unique identifier of the POD customization template.
+    pub pod_template_id: Option<String>,
+    /// Optional notes or instructions for this customization template. These notes may be used to remind consumers about customization requirements on the customization page.
+    pub remark: Option<String>,
+    /// A list of product SKU IDs associated with this customization template. The same SKU cannot be associated with more than one template.
+    pub sku_ids: Option<Vec<String>>,
+    /// A list of customizable product surfaces under this template, such as the front side, back side, collar, or sleeve. A template can contain up to 10 surfaces.
+    pub surfaces: Option<Vec<Surface>>,
+    /// The name of the customization template, used by the seller for internal management.
+    pub template_name: Option<String>,
+}
+::shop_api::object!(
+    PodTemplate { pod_template_id, remark, sku_ids, surfaces, template_name }
+);
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PodInfo {
+    /// A list of POD customization templates. Each template represents one customization plan and can be associated with one or more SKUs.
+    pub pod_templates: Option<Vec<PodTemplate>>,
+}
+::shop_api::object!(PodInfo { pod_templates });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ScheduledSale {
+    /// Whether scheduled listing is enabled for this product.
+    pub is_enabled_scheduled_sale: Option<bool>,
+    /// The stored scheduled listing time, expressed as a Unix timestamp in milliseconds.
+    pub schedule_sale_time: Option<i64>,
+}
+::shop_api::object!(ScheduledSale { is_enabled_scheduled_sale, schedule_sale_time });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PurchaseOrderQuantityLimit {
+    /// The maximum purchase quantity per order for each product variation (SKU). For example: If you set a maximum limit of 2 for a product with 5 variations (SKUs), the customer can purchase up to 2 of each SKU, for a total of 10 items per order.
+    pub maximum_order_quantity: Option<i64>,
+    /// · The total quantity a customer can buy of a product's variations (SKUs) across all orders, while the limit is active. Clearing the limit will reset their past purchases, allowing them to buy again up to the new limit, or without restriction if no limit is set. • For example, if you set a total limi…
+    pub cumulative_order_quantity: Option<i64>,
+}
+::shop_api::object!(
+    PurchaseOrderQuantityLimit { maximum_order_quantity, cumulative_order_quantity }
+);
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SkuDimension {
+    /// The package height. A positive whole number. Note: For the BR market, decimal values using . or , as separators are also accepted but will be rounded to the nearest whole number.
+    pub height: Option<String>,
+    /// The package length. A positive whole number. Note: For the BR market, decimal values using . or , as separators are also accepted but will be rounded to the nearest whole number.
+    pub length: Option<String>,
+    /// The unit for the SKU dimensions. Possible values based on region: - US: CENTIMETER, INCH - Other regions: CENTIMETER Note: Use the same measurement system for `sku_weight` and `sku_dimensions`. For example, use `KILOGRAM` with `CENTIMETER`.
+    pub unit: Option<String>,
+    /// The package width. A positive whole number. Note: For the BR market, decimal values using . or , as separators are also accepted but will be rounded to the nearest whole number.
+    pub width: Option<String>,
+}
+::shop_api::object!(SkuDimension { height, length, unit, width });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SkuWeight {
+    /// The unit for the package weight. Possible values based on region: - US: KILOGRAM, POUND - BR, JP, MX: KILOGRAM, GRAM - Other countries: KILOGRAM Note: You must use the same system of measurement (metric system or imperial system) for package_weight and package_dimensions. In other words, if you are…
+    pub unit: Option<String>,
+    /// The package weight, which must be a positive number. The number format varies based on the unit: - GRAM: integer - KILOGRAM: up to 3 decimal places - POUND: up to 2 decimal places
+    pub value: Option<String>,
+}
+::shop_api::object!(SkuWeight { unit, value });
+/// product tag to identity special type product.Possible values: AUCTION
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductTagOperation {
+    /// Possible values: AUCTION
+    pub product_tag: ProductTag,
+    /// Whether to enable the specified product tag. Set to `true` to enable the `AUCTION` tag or `false` to disable it.
+    pub enable: bool,
+}
+::shop_api::object!(ProductTagOperation { product_tag, enable });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductCreateScheduledSale {
+    /// Whether scheduled listing is enabled for this product. If `true`, `schedule_sale_time` must be provided.
+    pub is_enabled_scheduled_sale: bool,
+    /// Scheduled listing time, expressed as a Unix timestamp in milliseconds; must be later than the current time and within 90 days, and is required when is_enabled_scheduled_sale is true.
+    pub schedule_sale_time: i64,
+}
+::shop_api::object!(
+    ProductCreateScheduledSale { is_enabled_scheduled_sale, schedule_sale_time }
+);
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductCreateSkuDimension {
+    /// The package length. A positive whole number. Note: For the BR market, decimal values using . or , as separators are also accepted but will be rounded to the nearest whole number.
+    pub length: String,
+    /// The package width. A positive whole number. Note: For the BR market, decimal values using . or , as separators are also accepted but will be rounded to the nearest whole number.
+    pub width: String,
+    /// The package height. A positive whole number. Note: For the BR market, decimal values using . or , as separators are also accepted but will be rounded to the nearest whole number.
+    pub height: String,
+    /// The unit for the SKU dimensions. Possible values based on region: - US: CENTIMETER, INCH - Other regions: CENTIMETER Note: Use the same measurement system (metric or imperial) for `sku_weight` and `sku_dimensions`. For example, use `KILOGRAM` with `CENTIMETER`.
+    pub unit: String,
+}
+::shop_api::object!(ProductCreateSkuDimension { length, width, height, unit });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductCreateSkuWeight {
+    /// The package weight, which must be a positive number. The number format varies based on the unit: - GRAM: integer - KILOGRAM: up to 3 decimal places - POUND: up to 2 decimal places
+    pub value: String,
+    /// The unit for the SKU weight. Possible values based on region: - US: KILOGRAM, POUND - BR, JP, MX: KILOGRAM, GRAM - Other countries: KILOGRAM Note: Use the same measurement system (metric or imperial) for `sku_weight` and `sku_dimensions`. For example, use `KILOGRAM` with `CENTIMETER`.
+    pub unit: String,
+}
+::shop_api::object!(ProductCreateSkuWeight { value, unit });
+/// Metric value modules default values.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DefaultValue {
+    /// Metric value modules default value id.
+    pub id: Option<String>,
+    /// Metric value modules default value name.
+    pub name: Option<String>,
+}
+::shop_api::object!(DefaultValue { id, name });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NumLimit {
+    /// Metric value num limit min value.
+    pub min_value: Option<i64>,
+    /// Metric value num limit max value.
+    pub max_value: Option<i64>,
+}
+::shop_api::object!(NumLimit { min_value, max_value });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LengthLimit {
+    /// Metric value min length.
+    pub min_length: Option<i64>,
+    /// Metric value max length.
+    pub max_length: Option<i64>,
+}
+::shop_api::object!(LengthLimit { min_length, max_length });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ValueLimit {
+    /// Not described in the official source.
+    pub num_limit: Option<NumLimit>,
+    /// Not described in the official source.
+    pub length_limit: Option<LengthLimit>,
+}
+::shop_api::object!(ValueLimit { num_limit, length_limit });
+/// Metric value modules.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MetricValueModule {
+    /// The unique ID of a metric item within the measurement template. This ID identifies which metric the submitted value belongs to.
+    pub id: Option<String>,
+    /// The seller-provided value for the specified metric item in the measurement template.
+    pub name: Option<String>,
+    /// Metric value modules input type.
+    pub input_type: Option<String>,
+    /// Metric value modules data type.
+    pub data_types: Option<Vec<String>>,
+    /// Metric value modules default values.
+    pub default_values: Option<Vec<DefaultValue>>,
+    /// Metric value modules units.
+    pub units: Option<Vec<DefaultValue>>,
+    /// Not described in the official source.
+    pub value_limit: Option<ValueLimit>,
+    /// Metric value prefix.
+    pub prefix: Option<String>,
+    /// Metric value suffix.
+    pub suffix: Option<String>,
+    /// Metric value shading word.
+    pub shading_word: Option<String>,
+}
+::shop_api::object!(
+    MetricValueModule { id, name, input_type, data_types, default_values, units,
+    value_limit, prefix, suffix, shading_word }
+);
+/// Defines the measurement template information used to describe the measurement standards and metric values configured for the product.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MetricStandard {
+    /// The unique ID of the measurement template. Use this ID to identify which measurement standard template applies to the product.
+    pub id: Option<String>,
+    /// The name of the measurement template.
+    pub name: Option<String>,
+    /// Metric value modules.
+    pub metric_value_modules: Option<Vec<MetricValueModule>>,
+}
+::shop_api::object!(MetricStandard { id, name, metric_value_modules });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SellerSku {
+    /// A flag to indicate whether a Seller SKU is required when creating or editing a product in this category. When required, the Seller SKU must be 6 to 50 characters long and can contain only letters, digits, hyphens (-) and underscores (_).
+    pub is_required: Option<bool>,
+}
+::shop_api::object!(SellerSku { is_required });
+/// Online measurement options for this group.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductCategoryRulesOption {
+    /// Localized measurement name resolved using the request locale.
+    pub name: Option<String>,
+    /// Platform-defined standard measurement ID, for example size_chart_option_bust. Use this ID as table.headers\[\].id for the corresponding standard measurement.
+    pub id: Option<String>,
+    /// Possible values: KEY: a key category measurement; RECOMMEND: a useful recommended measurement.
+    pub role: Option<String>,
+    /// Possible values: NONE: no unit conversion; LENGTH: length values such as cm or in; WEIGHT: weight values such as kg or lb; HEIGHT: person-height values such as cm or ft/in.
+    pub unit: Option<String>,
+    /// Allowed metric range in \[minimum, maximum\] order.
+    pub metric_value_range: Option<Vec<String>>,
+    /// Allowed imperial range in \[minimum, maximum\] order.
+    pub imperial_value_range: Option<Vec<String>>,
+}
+::shop_api::object!(
+    ProductCategoryRulesOption { name, id, role, unit, metric_value_range,
+    imperial_value_range }
+);
+/// Measurement rules grouped by measurement basis.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MeasurementAndOption {
+    /// Possible values: GENERIC_MEASUREMENTS: generic measurements for categories that do not distinguish body and product measurements; BODY_MEASUREMENTS: shopper body measurements; PRODUCT_MEASUREMENTS: finished-product or garment measurements.
+    pub measurement_type: Option<String>,
+    /// Online measurement options for this group.
+    pub options: Option<Vec<ProductCategoryRulesOption>>,
+}
+::shop_api::object!(MeasurementAndOption { measurement_type, options });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OriginPlatformCategory {
+    /// The category ID on the source platform.
+    pub id: Option<String>,
+    /// The category name on the source platform.
+    pub name: Option<String>,
+    /// The full category path or full category name on the source platform.
+    pub full_name: Option<String>,
+    /// Whether the category is a leaf category.
+    pub is_leaf: Option<bool>,
+    /// Whether the category is a root category.
+    pub is_root: Option<bool>,
+}
+::shop_api::object!(OriginPlatformCategory { id, name, full_name, is_leaf, is_root });
+/// A list of product metadata attributes and their values.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AttributeValue {
+    /// The metadata attribute name.
+    pub name: Option<String>,
+    /// The values associated with the metadata attribute.
+    pub values: Option<Vec<String>>,
+}
+::shop_api::object!(AttributeValue { name, values });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OriginPlatformProductMetaData {
+    /// A list of product metadata attributes and their values.
+    pub attribute_value_list: Option<Vec<AttributeValue>>,
+}
+::shop_api::object!(OriginPlatformProductMetaData { attribute_value_list });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductCheckProductListingOption {
+    /// Whether to trigger asynchronous product information verification. This asynchronous workflow is available only to enabled sellers in the US. Set this field to `true` together with a nonempty `gne_async_check_session_id` to start new asynchronous checks. To retry retrieval with the same session ID wi…
+    pub need_trigger_gne_async_check: Option<bool>,
+    /// A caller-provided session ID for asynchronous product information verification. This asynchronous workflow is available only to enabled sellers in the US. Provide a nonempty session ID when you trigger asynchronous verification, then reuse the same session ID on later calls to this API with the same…
+    pub gne_async_check_session_id: Option<String>,
+}
+::shop_api::object!(
+    ProductCheckProductListingOption { need_trigger_gne_async_check,
+    gne_async_check_session_id }
+);
+/// Information Verification Details.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PreCheckDetail {
+    /// Reason for streamlining: Simple problem description of product verification results
+    pub short_reason: Option<String>,
+    /// Detailed reason: Detailed problem description of product verification results
+    pub long_reason: Option<String>,
+    /// Problem Module: From which module does the problem originate, e.g., PRE_CHECK_FIELD_TITLE, PRE_CHECK_FIELD_IMAGES
+    pub related_fields: Option<Vec<String>>,
+}
+::shop_api::object!(PreCheckDetail { short_reason, long_reason, related_fields });
+/// Contains any completed product information verification findings available for the supplied `gne_async_check_session_id`. The response does not expose a separate pending or completed status. If this field is missing or empty, you cannot determine from the response whether the asynchronous checks hav…
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PreCheckResult {
+    /// Product information verification type: The types of issues returned by product information verification.
+    pub pre_check_item: Option<String>,
+    /// Information Verification Details.
+    pub pre_check_details: Option<Vec<PreCheckDetail>>,
+}
+::shop_api::object!(PreCheckResult { pre_check_item, pre_check_details });
+/// Ordered header definitions.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductSearchSizeChartsHeader {
+    /// Header display name.
+    pub name: Option<String>,
+    /// Standard size-system ID or measurement key.
+    pub id: Option<String>,
+}
+::shop_api::object!(ProductSearchSizeChartsHeader { name, id });
+/// Cells aligned by index with table.headers.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductSearchSizeChartsCell {
+    /// Cell value.
+    pub value: Option<String>,
+}
+::shop_api::object!(ProductSearchSizeChartsCell { value });
+/// Rows of the size chart.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductSearchSizeChartsRow {
+    /// Cells aligned by index with table.headers.
+    pub cells: Option<Vec<ProductSearchSizeChartsCell>>,
+}
+::shop_api::object!(ProductSearchSizeChartsRow { cells });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductSearchSizeChartsTable {
+    /// Ordered header definitions.
+    pub headers: Option<Vec<ProductSearchSizeChartsHeader>>,
+    /// Rows of the size chart.
+    pub rows: Option<Vec<ProductSearchSizeChartsRow>>,
+}
+::shop_api::object!(ProductSearchSizeChartsTable { headers, rows });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductSearchSizeChartsSizeChartData {
+    /// Not described in the official source.
+    pub table: Option<ProductSearchSizeChartsTable>,
+    /// Additional size chart description.
+    pub description: Option<String>,
+    /// Whether this is a one-size chart.
+    pub is_one_size: Option<bool>,
+    /// Possible values: GENERIC_MEASUREMENTS: generic measurements; BODY_MEASUREMENTS: shopper body measurements; PRODUCT_MEASUREMENTS: finished-product measurements.
+    pub measurement_type: Option<String>,
+    /// Possible values: METRIC: metric units; IMPERIAL: imperial units.
+    pub unit_system: Option<String>,
+    /// Possible values include: size_chart_common_size_type: Common; size_chart_size_type_regular: Regular; size_chart_size_type_juniors: Juniors; size_chart_size_type_plus: Plus; size_chart_size_type_big&tall: Big & Tall; size_chart_size_type_petite: Petite. Available values depend on the category.
+    pub size_types: Option<Vec<String>>,
+}
+::shop_api::object!(
+    ProductSearchSizeChartsSizeChartData { table, description, is_one_size,
+    measurement_type, unit_system, size_types }
+);
+/// Localized structured size chart data. Each item contains a locale and the structured data for that locale.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductSearchSizeChartsSizeChartData2 {
+    /// The language of the size chart table.
+    pub locale: Option<String>,
+    /// Not described in the official source.
+    pub size_chart_data: Option<ProductSearchSizeChartsSizeChartData>,
+}
+::shop_api::object!(ProductSearchSizeChartsSizeChartData2 { locale, size_chart_data });
+/// A list of certification related files.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductReplicateProductFile {
+    /// The ID of the certification file. Use the [Upload Product File API](https://partner.tiktokshop.com/docv2/page/6509dffdc16ffe02b8dc10c5) to upload the files first and obtain the corresponding file ID.
+    pub id: String,
+    /// The name of the certification file, including the file extension.
+    pub name: String,
+    /// The format of the certification file. Only PDF is supported.
+    pub format: Option<String>,
+}
+::shop_api::object!(ProductReplicateProductFile { id, name, format });
+/// A list of certification related images.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductReplicateProductImage {
+    /// The URI of the image. Obtain this URI by uploading the images through the \[Upload Product Image API\](6509df95defece02be598a22) with `use_case=CERTIFICATION_IMAGE`.
+    pub uri: String,
+}
+::shop_api::object!(ProductReplicateProductImage { uri });
+/// The list of certifications for your product. Max count: 10 As per TikTok Shop guidelines, certifications are required for certain restricted product categories. Retrieve the certification requirements for your product from the \[Get Category Rules API\](<https://partner.tiktokshop.com/docv2/page/6509c0>…
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductReplicateProductCertification {
+    /// The ID to identify the type of certification required for the product category. Retrieve this value from the [Get Category Rules API](https://partner.tiktokshop.com/docv2/page/6509c0febace3e02b74594a9).
+    pub id: String,
+    /// The expiration date of this certification expressed in unix timestamp (seconds) UTC+0. This field may be required for certain certifications. Use the [Get Category Rules API](https://partner.tiktokshop.com/docv2/page/6509c0febace3e02b74594a9) to find out the requirements.
+    pub expiration_date: Option<i64>,
+    /// A list of certification related files.
+    pub files: Option<Vec<ProductReplicateProductFile>>,
+    /// A list of certification related images.
+    pub images: Option<Vec<ProductReplicateProductImage>>,
+}
+::shop_api::object!(
+    ProductReplicateProductCertification { id, expiration_date, files, images }
+);
+/// A list of general attributes (e.g. manufacturer, country of origin, materials used) that describe the product as a whole, regardless of variant. **Important**: The attributes available for use are determined by the system based on the product's assigned category, with some being mandatory. You must…
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductReplicateProductProductAttribute {
+    /// The ID of the product attribute, retrieved from the [Get Attributes API](https://partner.tiktokshop.com/docv2/page/6509c5784a0bb702c0561cc8).
+    pub id: String,
+    /// A list of selectable values for the product attribute. **Note**: Provide either a built-in ID or a custom name; if both are provided, the ID takes priority.
+    pub values: Vec<DefaultValue>,
+}
+::shop_api::object!(ProductReplicateProductProductAttribute { id, values });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductPartialEdit202509ImageArea {
+    /// Not described in the official source.
+    pub default_image: Option<ImageInput>,
+    /// The minimum required height, in pixels, for an image uploaded by the consumer.
+    pub min_height: Option<i64>,
+    /// The minimum required width, in pixels, for an image uploaded by the consumer.
+    pub min_width: Option<i64>,
+}
+::shop_api::object!(
+    ProductPartialEdit202509ImageArea { default_image, min_height, min_width }
+);
+/// A list of customizable areas on this surface. The order of the elements represents the layer order to be used when rendering the final customization preview. A surface can contain up to 10 customization areas.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductPartialEdit202509CustomArea {
+    /// The name of the customizable area.
+    pub area_name: Option<String>,
+    /// Not described in the official source.
+    pub area_placement: Option<AreaPlacement>,
+    /// The type of the customizable area. Enum values: `TEXT`, `IMAGE`.
+    pub area_type: Option<String>,
+    /// The seller-defined external identifier of the customizable area, used for mapping with the seller's own system.
+    pub external_area_id: Option<String>,
+    /// Not described in the official source.
+    pub image_area: Option<ProductPartialEdit202509ImageArea>,
+    /// Specifies whether the consumer must provide customization content for this area. If set to `false`, the default content or base product version may be used.
+    pub is_required: Option<bool>,
+    /// Not described in the official source.
+    pub text_area: Option<TextArea>,
+}
+::shop_api::object!(
+    ProductPartialEdit202509CustomArea { area_name, area_placement, area_type,
+    external_area_id, image_area, is_required, text_area }
+);
+/// A list of customizable product surfaces under this template, such as the front side, back side, collar, or sleeve. A template can contain up to 10 surfaces.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductPartialEdit202509Surface {
+    /// Not described in the official source.
+    pub background_image: Option<ImageInput>,
+    /// A list of customizable areas on this surface. The order of the elements represents the layer order to be used when rendering the final customization preview. A surface can contain up to 10 customization areas.
+    pub custom_areas: Option<Vec<ProductPartialEdit202509CustomArea>>,
+    /// The seller-defined external identifier of the customizable surface, used for mapping with the seller's own system.
+    pub external_surface_id: Option<String>,
+    /// Not described in the official source.
+    pub mask_image: Option<ImageInput>,
+    /// The name of the customizable surface, for example, `Front Side` or `Back Side`.
+    pub surface_name: Option<String>,
+}
+::shop_api::object!(
+    ProductPartialEdit202509Surface { background_image, custom_areas,
+    external_surface_id, mask_image, surface_name }
+);
+/// A list of POD customization templates. Each template represents one customization plan and can be associated with one or more SKUs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductPartialEdit202509PodTemplate {
+    /// The unique identifier of the POD customization template. This field is generated by the system and is not required when creating a new template.
+    pub pod_template_id: Option<String>,
+    /// Optional notes or instructions for this customization template. These notes may be used to remind consumers about customization requirements on the customization page.
+    pub remark: Option<String>,
+    /// A list of product SKU IDs associated with this customization template. The same SKU cannot be associated with more than one template.
+    pub sku_ids: Option<Vec<String>>,
+    /// A list of customizable product surfaces under this template, such as the front side, back side, collar, or sleeve. A template can contain up to 10 surfaces.
+    pub surfaces: Option<Vec<ProductPartialEdit202509Surface>>,
+    /// The name of the customization template, used by the seller for internal management.
+    pub template_name: Option<String>,
+}
+::shop_api::object!(
+    ProductPartialEdit202509PodTemplate { pod_template_id, remark, sku_ids, surfaces,
+    template_name }
+);
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductPartialEdit202509PodInfo {
+    /// A list of POD customization templates. Each template represents one customization plan and can be associated with one or more SKUs.
+    pub pod_templates: Option<Vec<ProductPartialEdit202509PodTemplate>>,
+}
+::shop_api::object!(ProductPartialEdit202509PodInfo { pod_templates });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductPartialEdit202509SkuDimension {
+    /// The package height. A positive whole number. Note: For the BR market, decimal values using . or , as separators are also accepted but will be rounded to the nearest whole number.
+    pub height: String,
+    /// The package length. A positive whole number. Note: For the BR market, decimal values using . or , as separators are also accepted but will be rounded to the nearest whole number.
+    pub length: String,
+    /// The unit for the SKU dimensions. Possible values based on region: - US: CENTIMETER, INCH - Other regions: CENTIMETER Note: Use the same measurement system (metric or imperial) for `sku_weight` and `sku_dimensions`. For example, use `KILOGRAM` with `CENTIMETER`.
+    pub unit: String,
+    /// The package width. A positive whole number. Note: For the BR market, decimal values using . or , as separators are also accepted but will be rounded to the nearest whole number.
+    pub width: String,
+}
+::shop_api::object!(
+    ProductPartialEdit202509SkuDimension { height, length, unit, width }
+);
+/// The list of sales attribute mappings between the global and local SKUs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetSalesAttributeMapping {
+    /// The global sales attribute ID.
+    pub global_attribute_id: Option<String>,
+    /// The global sales attribute value ID.
+    pub global_value_id: Option<String>,
+    /// The local sales attribute ID.
+    pub local_attribute_id: Option<String>,
+    /// The local sales attribute value ID.
+    pub local_value_id: Option<String>,
+}
+::shop_api::object!(
+    ProductGetSalesAttributeMapping { global_attribute_id, global_value_id,
+    local_attribute_id, local_value_id }
+);
+/// The list of sku mappings between the global and local products.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetSkuMapping {
+    /// The global SKU ID in TikTok Shop.
+    pub global_sku_id: Option<String>,
+    /// The local SKU ID in TikTok Shop.
+    pub local_sku_id: Option<String>,
+    /// The list of sales attribute mappings between the global and local SKUs.
+    pub sales_attribute_mappings: Option<Vec<ProductGetSalesAttributeMapping>>,
+}
+::shop_api::object!(
+    ProductGetSkuMapping { global_sku_id, local_sku_id, sales_attribute_mappings }
+);
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GlobalProductAssociation {
+    /// The global product ID in TikTok Shop.
+    pub global_product_id: Option<String>,
+    /// The list of sku mappings between the global and local products.
+    pub sku_mappings: Option<Vec<ProductGetSkuMapping>>,
+}
+::shop_api::object!(GlobalProductAssociation { global_product_id, sku_mappings });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PrescriptionRequirement {
+    /// A flag to indicate whether a prescription is required to purchase this pharmacy product.
+    pub needs_prescription: Option<bool>,
+}
+::shop_api::object!(PrescriptionRequirement { needs_prescription });
+/// The category tree information of the source product included in the virtual bundle.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetCategory {
+    /// The ID of the category of the source product included in the virtual bundle.
+    pub id: Option<String>,
+    /// A flag to indicate if the category is a leaf category.
+    pub is_leaf: Option<bool>,
+    /// The source product category name in the requested locale.
+    pub local_name: Option<String>,
+    /// The parent category ID of the source product included in the virtual bundle.
+    pub parent_id: Option<String>,
+}
+::shop_api::object!(ProductGetCategory { id, is_leaf, local_name, parent_id });
+/// Source SKU inventory details.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetInventory {
+    /// The total quantity available in the warehouse of the source SKU.
+    pub quantity: Option<i64>,
+    /// The ID of the warehouse where the source SKU is stored. Retrieve details of the warehouse from the [Get Warehouse List API](https://partner.tiktokshop.com/docv2/page/get-warehouse-list-202309).
+    pub warehouse_id: Option<String>,
+}
+::shop_api::object!(ProductGetInventory { quantity, warehouse_id });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetPrice {
+    /// The currency. Possible values based on the region: - BRL: Brazil - CZK: Czech Republic - EUR: France, Germany, Ireland, Italy, Spain, Netherlands, Belgium, Austria, Greece, Portugal - GBP: United Kingdom - HUF: Hungary - IDR: Indonesia - JPY: Japan - MXN: Mexico - MYR: Malaysia - PHP: Philippines -…
+    pub currency: Option<String>,
+    /// All sellers The source SKU's local display price shown on the product page before any discounts.
+    pub sale_price: Option<String>,
+    /// Global sellers The source SKU's local pre-tax price. This excludes any applicable charges such as cross-border shipping costs, taxes, and other fees, and therefore does not appear on the product page. Note: Tax-exclusive pricing does not apply to JP and US shops using China warehouses, therefore thi…
+    pub tax_exclusive_price: Option<String>,
+}
+::shop_api::object!(ProductGetPrice { currency, sale_price, tax_exclusive_price });
+/// A list of attributes (e.g. size, color, length) that define the source SKU.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetSalesAttribute {
+    /// The sales attribute ID.
+    pub id: Option<String>,
+    /// The sales attribute name.
+    pub name: Option<String>,
+    /// Not described in the official source.
+    pub sku_img: Option<BackgroundImage>,
+    /// A list of supplementary images for each value (e.g. red) of the primary sales attribute (e.g. color) to provide multiple views or details of the source product for that attribute value. These appear in the product options gallery on TikTok Shop. Applicable only for the US market.
+    pub supplementary_sku_images: Option<Vec<BackgroundImage>>,
+    /// The sales attribute value ID.
+    pub value_id: Option<String>,
+    /// The sales attribute value name.
+    pub value_name: Option<String>,
+}
+::shop_api::object!(
+    ProductGetSalesAttribute { id, name, sku_img, supplementary_sku_images, value_id,
+    value_name }
+);
+/// If this SKU belongs to a virtual bundle, this object contains the list of individual SKUs that form the bundle (e.g. gift basket, starter pack).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CombinedSkus {
+    /// Not described in the official source.
+    pub brand: Option<DefaultValue>,
+    /// The category tree information of the source product included in the virtual bundle.
+    pub categories: Option<Vec<ProductGetCategory>>,
+    /// The reasons linked to the source product included in the virtual bundle that are keeping the virtual bundle status from being live. Possible values: - SUB_PRODUCT_DEACTIVATE: Indicate the source product has been deactivated. - SUB_PRODUCT_DELETE: Indicate the source product has been deleted. - SUB_P…
+    pub combined_listing_not_live_reasons: Option<Vec<String>>,
+    /// Source SKU inventory details.
+    pub inventory: Option<Vec<ProductGetInventory>>,
+    /// Not described in the official source.
+    pub price: Option<ProductGetPrice>,
+    /// The ID of the source product included in the virtual bundle.
+    pub product_id: Option<String>,
+    /// Not described in the official source.
+    pub product_main_image: Option<BackgroundImage>,
+    /// A list of attributes (e.g. size, color, length) that define the source SKU.
+    pub sales_attributes: Option<Vec<ProductGetSalesAttribute>>,
+    /// An internal code/name for managing the source SKU, not visible to buyers.
+    pub seller_sku: Option<String>,
+    /// The quantity of the source SKU included in the virtual bundle.
+    pub sku_count: Option<i64>,
+    /// The ID of the source SKU included in the virtual bundle.
+    pub sku_id: Option<String>,
+    /// The title of the source product included in the virtual bundle.
+    pub title: Option<String>,
+}
+::shop_api::object!(
+    CombinedSkus { brand, categories, combined_listing_not_live_reasons, inventory,
+    price, product_id, product_main_image, sales_attributes, seller_sku, sku_count,
+    sku_id, title }
+);
+/// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms. Applicable only for selected sellers in the US market. **Note**: This value may appear as the strikethrough price on the product page. However, whether the strikethrough price is shown and the amount s…
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetExternalListPrice {
+    /// The price amount.
+    pub amount: Option<String>,
+    /// The currency. Possible values: USD
+    pub currency: Option<String>,
+    /// The external ecommerce platform from which the price is sourced. Possible values: - SHOPIFY_COMPARE_AT_PRICE: The compare_at_price in Shopify.
+    pub source: Option<String>,
+}
+::shop_api::object!(ProductGetExternalListPrice { amount, currency, source });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReplicateSource {
+    /// The ID of the source product.
+    pub product_id: Option<String>,
+    /// The shop ID of the source product.
+    pub shop_id: Option<String>,
+    /// The SKU ID of the source product.
+    pub sku_id: Option<String>,
+}
+::shop_api::object!(ReplicateSource { product_id, shop_id, sku_id });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GlobalListingPolicy {
+    /// The type of inventory to synchronize. Possible values: - SHARED: Inventory Area Sharing - EXCLUSIVE: Inventory Exclusive
+    pub inventory_type: Option<String>,
+    /// A flag indicating whether the product price is synchronized.
+    pub price_sync: Option<bool>,
+    /// Not described in the official source.
+    pub replicate_source: Option<ReplicateSource>,
+}
+::shop_api::object!(
+    GlobalListingPolicy { inventory_type, price_sync, replicate_source }
+);
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetPreSale {
+    /// Not described in the official source.
+    pub fulfillment_type: Option<FulfillmentType>,
+    /// The type of pre-sale. Possible values based on the region: **US** - `PRE_ORDER`: The product is not yet available or released. Fulfillment can be extended by specifying a **release date**. - `MADE_TO_ORDER`: The product is produced only after the order is received. Fulfillment can be extended by spe…
+    pub kind: Option<String>,
+}
+::shop_api::object!(ProductGetPreSale { fulfillment_type, kind = "type" });
+/// A subscription configuration specific to the seller. It outlines the different types of promotions and associated constraints that are available for use.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SubscribePromotionConfig {
+    /// An enum that communicated the type of discount: - REGULAR - FIRST_ORDER - RETENTION
+    pub discount_level: Option<String>,
+    /// The discount options available to the seller for the given discount level.
+    pub discount_options: Option<Vec<i64>>,
+    /// The maximum discount a seller can set for the associated discount level.
+    pub max_discount: Option<i64>,
+    /// The minimum discount a seller can set for the associated discount level.
+    pub min_discount: Option<i64>,
+}
+::shop_api::object!(
+    SubscribePromotionConfig { discount_level, discount_options, max_discount,
+    min_discount }
+);
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SubscribeInfo {
+    /// All of the Save and Subscribe discount details.
+    pub subscribe_discount_details: Option<Vec<DiscountDetail>>,
+    /// A subscription configuration specific to the seller. It outlines the different types of promotions and associated constraints that are available for use.
+    pub subscribe_promotion_config: Option<Vec<SubscribePromotionConfig>>,
+    /// An enum outlining whether the given product has an active Subscribe and Save promotion: - ENABLED - NOT_ENABLED
+    pub subscribe_status: Option<String>,
+    /// A flag outlining whether the seller and given product support Subscribe and Save promotions.
+    pub support_subscribe: Option<bool>,
+}
+::shop_api::object!(
+    SubscribeInfo { subscribe_discount_details, subscribe_promotion_config,
+    subscribe_status, support_subscribe }
+);
+/// The SKU list price (e.g. MSRP, RRP) or original price information on external ecommerce platforms. Applicable only for selected sellers in the US market. **Note**: This value may appear as the strikethrough price on the product page. However, whether the strikethrough price is shown and the amount s…
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductCreateExternalListPrice {
+    /// The external ecommerce platform from which the price is sourced. Possible values: - SHOPIFY_COMPARE_AT_PRICE: The compare_at_price in Shopify.
+    pub source: ExternalListPriceSource,
+    /// The price amount. Valid range: \[0.01, 7600\]
+    pub amount: String,
+    /// The currency. Possible values: USD
+    pub currency: AmountCurrency,
+}
+::shop_api::object!(ProductCreateExternalListPrice { source, amount, currency });
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductCreatePreSale {
+    /// The type of pre-sale. Possible values based on the region: **US** - `PRE_ORDER`: The product is not yet available or released. Fulfillment can be extended by specifying a release date. - `MADE_TO_ORDER`: The product is produced only after the order is received. Fulfillment can be extended by specify…
+    pub kind: Option<String>,
+    /// Not described in the official source.
+    pub fulfillment_type: Option<FulfillmentType>,
+}
+::shop_api::object!(ProductCreatePreSale { kind = "type", fulfillment_type });
+/// Values of `product_tag` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProductTag {
+    /// `AUCTION`: As the official source lists it.
+    Auction,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ProductTag {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Auction => "AUCTION",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "AUCTION" => Self::Auction,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ProductTag);
+/// Values of `selling_format` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SellingFormat {
+    /// `FIXED_PRICE`: As the official source lists it.
+    FixedPrice,
+    /// `FIXED_PRICE_AND_LIVE_AUCTION`: As the official source lists it.
+    FixedPriceAndLiveAuction,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl SellingFormat {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::FixedPrice => "FIXED_PRICE",
+            Self::FixedPriceAndLiveAuction => "FIXED_PRICE_AND_LIVE_AUCTION",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "FIXED_PRICE" => Self::FixedPrice,
+            "FIXED_PRICE_AND_LIVE_AUCTION" => Self::FixedPriceAndLiveAuction,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(SellingFormat);
+/// Values of `size_chart_mode` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SizeChartMode {
+    /// `PRODUCT_SCOPED`: As the official source lists it.
+    ProductScoped,
+    /// `REUSABLE_TEMPLATE`: As the official source lists it.
+    ReusableTemplate,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl SizeChartMode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::ProductScoped => "PRODUCT_SCOPED",
+            Self::ReusableTemplate => "REUSABLE_TEMPLATE",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "PRODUCT_SCOPED" => Self::ProductScoped,
+            "REUSABLE_TEMPLATE" => Self::ReusableTemplate,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(SizeChartMode);
+/// Values of `inventory_mode` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InventoryMode {
+    /// `EXCLUSIVE`: As the official source lists it.
+    Exclusive,
+    /// `SHARED`: As the official source lists it.
+    Shared,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl InventoryMode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Exclusive => "EXCLUSIVE",
+            Self::Shared => "SHARED",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "EXCLUSIVE" => Self::Exclusive,
+            "SHARED" => Self::Shared,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(InventoryMode);
 /// Request of `product.search` (`POST /product/202309/products/search`): Search products by status, seller SKU and creation or update time. — [official documentation](https://partner.tiktokshop.com/docv2/page/65854ffb8f559302d8a6acda)
 ///
 /// Returns key properties of the products matching the filters; use `product.get` for full
@@ -3395,7 +5876,7 @@ impl ::shop_api::runtime::ApiRequest for ProductSearchRequest {
         "Search products by status, seller SKU and creation or update time."
         "https://partner.tiktokshop.com/docv2/page/65854ffb8f559302d8a6acda"[IDEMPOTENT]
         true true["page_size"] cursor "page_token" "next_page_token" "products"
-        "total_count"
+        "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -3430,7 +5911,7 @@ pub struct ProductGetRequest {
     /// true returns the product's draft version (default false).
     pub return_draft_version: Option<bool>,
     /// Locale of the returned texts, e.g. en-US.
-    pub locale: Option<String>,
+    pub locale: Option<GetLocale>,
 }
 ::shop_api::object!(
     ProductGetRequest { @ path product_id, @ query return_under_review_version, @ query
@@ -3512,13 +5993,27 @@ pub struct ProductGetResponse {
     /// Status on integrated platforms (Tokopedia).
     pub integrated_platform_statuses: Option<Vec<IntegratedPlatformStatus>>,
     /// Global product and SKU mappings (cross-border sellers).
-    pub global_product_association: Option<::serde_json::Value>,
+    pub global_product_association: Option<GlobalProductAssociation>,
     /// Live product family the product belongs to.
-    pub product_families: Option<::serde_json::Value>,
+    pub product_families: Option<Vec<ProductFamily>>,
     /// Prescription requirement ({needs_prescription}).
-    pub prescription_requirement: Option<::serde_json::Value>,
+    pub prescription_requirement: Option<PrescriptionRequirement>,
     /// Subscribe-and-save settings (US).
-    pub subscribe_info: Option<::serde_json::Value>,
+    pub subscribe_info: Option<SubscribeInfo>,
+    /// Whether the product is a blind box of lucky bag. For example: PopMart
+    pub is_blind_box: Option<bool>,
+    /// Key Product Features. They will be displayed in the Product highlight module on the product detail page and will be used by search engines to increase your search weight for more traffic. The total number of items should not exceed 5, and the total character count should not exceed 1500.
+    pub key_product_features: Option<Vec<String>>,
+    /// Not described in the official source.
+    pub pod_info: Option<PodInfo>,
+    /// Product tag to identity special type product Possible values: AUCTION
+    pub product_tags: Option<Vec<String>>,
+    /// Not described in the official source.
+    pub scheduled_sale: Option<ScheduledSale>,
+    /// Search terms (ST words). ST words will not be displayed to consumers; they are only used in search engines to increase your search weight and gain more traffic. Please ensure that ST words are consistent with the product description, with a maximum of 15 terms and a total of no more than 250 charact…
+    pub search_terms: Option<Vec<String>>,
+    /// The product's sale format. Possible values: FIXED_PRICE, LIVE_AUCTION, FIXED_PRICE_AND_LIVE_AUCTION.
+    pub selling_format: Option<String>,
 }
 ::shop_api::object!(
     ProductGetResponse { id, title, description, status, product_status, create_time,
@@ -3530,7 +6025,8 @@ pub struct ProductGetResponse {
     minimum_order_quantity, shipping_insurance_requirement, shipping_template_id,
     manufacturer_ids, responsible_person_ids, integrated_platform_statuses,
     global_product_association, product_families, prescription_requirement,
-    subscribe_info }
+    subscribe_info, is_blind_box, key_product_features, pod_info, product_tags,
+    scheduled_sale, search_terms, selling_format }
 );
 impl ::shop_api::runtime::ApiRequest for ProductGetRequest {
     ::shop_api::endpoint!(
@@ -3588,7 +6084,7 @@ pub struct ProductCreateRequest {
     /// Product video (id from the product file upload).
     pub video: Option<IdRef>,
     /// LISTING (default) or AS_DRAFT.
-    pub save_mode: Option<String>,
+    pub save_mode: Option<SaveMode>,
     /// Offer cash on delivery.
     pub is_cod_allowed: Option<bool>,
     /// Id of the product on an external platform.
@@ -3610,11 +6106,31 @@ pub struct ProductCreateRequest {
     /// Responsible person ids (EU compliance).
     pub responsible_person_ids: Option<Vec<String>>,
     /// REQUIRED, OPTIONAL or NOT_SUPPORTED.
-    pub shipping_insurance_requirement: Option<String>,
+    pub shipping_insurance_requirement: Option<ShippingInsuranceRequirement>,
     /// Shipping template to bind.
     pub shipping_template_id: Option<String>,
     /// Unique key that prevents creating the same product twice.
     pub idempotency_key: Option<String>,
+    /// The field works only if products need to list with more than one languages in determined country, otherwise it does not need to fill in.
+    pub auto_translate_enabled: Option<bool>,
+    /// Whether the product is a blind box of lucky bag. For example: PopMart
+    pub is_blind_box: Option<bool>,
+    /// false — NORMAL products true — LIVE_QUICK products. Only seller with the required permissions can creat LIVE_QUICK products. Default: false
+    pub is_live_quick: Option<bool>,
+    /// Key Product Features. They will be displayed in the Product highlight module on the product detail page and will be used by search engines to increase your search weight for more traffic. The total number of items should not exceed 5, and the total character count should not exceed 1500.
+    pub key_product_features: Option<Vec<String>>,
+    /// The BCP-47 locale codes for displaying category information. Default: The default locale of your shop. Possible values: - `de-DE` - `en-GB` - `en-IE` - `en-US` - `es-ES` - `es-MX` - `fr-FR` - `id-ID` - `it-IT` - `ja-JP` - `ms-MY` - `pt-BR` - `th-TH` - `vi-VN` - `zh-CN`
+    pub locale: Option<SearchSizeChartsLocale>,
+    /// product tag to identity special type product.Possible values: AUCTION
+    pub product_tag_operations: Option<Vec<ProductTagOperation>>,
+    /// Not described in the official source.
+    pub purchase_order_quantity_limit: Option<PurchaseOrderQuantityLimit>,
+    /// Not described in the official source.
+    pub scheduled_sale: Option<ProductCreateScheduledSale>,
+    /// Search terms (ST words). ST words will not be displayed to consumers; they are only used in search engines to increase your search weight and gain more traffic. Please ensure that ST words are consistent with the product description, with a maximum of 15 terms and a total of no more than 250 charact…
+    pub search_terms: Option<Vec<String>>,
+    /// Choose either Fixed price or Fixed price and LIVE auction. Fixed price is selected by default. LIVE auction requires a starting bid price. Possible values: FIXED_PRICE, FIXED_PRICE_AND_LIVE_AUCTION. If `selling_format` is provided, it takes priority over the legacy `product_tag_operations` field; `p…
+    pub selling_format: Option<SellingFormat>,
 }
 ::shop_api::object!(
     ProductCreateRequest { title, description, category_id, category_version, brand_id,
@@ -3623,7 +6139,9 @@ pub struct ProductCreateRequest {
     delivery_option_ids, is_not_for_sale, is_pre_owned, listing_platforms,
     minimum_order_quantity, primary_combined_product_id, manufacturer_ids,
     responsible_person_ids, shipping_insurance_requirement, shipping_template_id,
-    idempotency_key }
+    idempotency_key, auto_translate_enabled, is_blind_box, is_live_quick,
+    key_product_features, locale, product_tag_operations, purchase_order_quantity_limit,
+    scheduled_sale, search_terms, selling_format }
 );
 /// Response data of `product.create` ([`ProductCreateRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6502fc8da57708028b42b18a)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3993,7 +6511,7 @@ impl ::shop_api::runtime::ApiRequest for ProductUpdatePricesRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCategoriesRequest {
     /// BCP-47 locale of the names, e.g. en-US (default: the shop's).
-    pub locale: Option<String>,
+    pub locale: Option<GetLocale>,
     /// Only categories whose name contains this keyword.
     pub keyword: Option<String>,
     /// v2 (US, required there) or v1 (other regions).
@@ -4002,10 +6520,13 @@ pub struct ProductCategoriesRequest {
     pub listing_platform: Option<ListingPlatform>,
     /// Include categories prohibited on TikTok Shop.
     pub include_prohibited_categories: Option<bool>,
+    /// Not described in the official source.
+    pub is_live_quick: Option<bool>,
 }
 ::shop_api::object!(
     ProductCategoriesRequest { @ query locale, @ query keyword, @ query category_version,
-    @ query listing_platform, @ query include_prohibited_categories }
+    @ query listing_platform, @ query include_prohibited_categories, @ query
+    is_live_quick }
 );
 /// Response data of `product.categories` ([`ProductCategoriesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509c89d0fcef602bf1acd9b)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4028,6 +6549,7 @@ impl ::shop_api::runtime::ApiRequest for ProductCategoriesRequest {
         q.push("category_version", &self.category_version);
         q.push("listing_platform", &self.listing_platform);
         q.push("include_prohibited_categories", &self.include_prohibited_categories);
+        q.push("is_live_quick", &self.is_live_quick);
     }
 }
 /// Request of `product.category_attributes` (`GET /product/202309/categories/{category_id}/attributes`): Get the product and sales attributes of a category. — [official documentation](https://partner.tiktokshop.com/docv2/page/6509c5784a0bb702c0561cc8)
@@ -4036,13 +6558,15 @@ pub struct ProductCategoryAttributesRequest {
     /// A leaf category. Required.
     pub category_id: String,
     /// BCP-47 locale of the names, e.g. en-US.
-    pub locale: Option<String>,
+    pub locale: Option<GetLocale>,
     /// v2 (US, required there) or v1.
     pub category_version: Option<String>,
+    /// Not described in the official source.
+    pub is_live_quick: Option<bool>,
 }
 ::shop_api::object!(
     ProductCategoryAttributesRequest { @ path category_id, @ query locale, @ query
-    category_version }
+    category_version, @ query is_live_quick }
 );
 /// Response data of `product.category_attributes` ([`ProductCategoryAttributesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509c5784a0bb702c0561cc8)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4063,6 +6587,7 @@ impl ::shop_api::runtime::ApiRequest for ProductCategoryAttributesRequest {
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("locale", &self.locale);
         q.push("category_version", &self.category_version);
+        q.push("is_live_quick", &self.is_live_quick);
     }
     fn path(&self) -> ::std::borrow::Cow<'_, str> {
         ::std::borrow::Cow::Owned(
@@ -4081,7 +6606,7 @@ pub struct ProductCategoryRulesRequest {
     /// v2 (US, required there) or v1.
     pub category_version: Option<String>,
     /// BCP-47 locale, e.g. en-US (default).
-    pub locale: Option<String>,
+    pub locale: Option<GetLocale>,
 }
 ::shop_api::object!(
     ProductCategoryRulesRequest { @ path category_id, @ query category_version, @ query
@@ -4108,11 +6633,13 @@ pub struct ProductCategoryRulesResponse {
     pub fees: Option<Vec<FeeRule>>,
     /// Special product types allowed, e.g. PRE_ORDER.
     pub allowed_special_product_types: Option<Vec<String>>,
+    /// Not described in the official source.
+    pub seller_sku: Option<SellerSku>,
 }
 ::shop_api::object!(
     ProductCategoryRulesResponse { product_certifications, size_chart, cod,
     package_dimension, epr, manufacturer, responsible_person, fees,
-    allowed_special_product_types }
+    allowed_special_product_types, seller_sku }
 );
 impl ::shop_api::runtime::ApiRequest for ProductCategoryRulesRequest {
     ::shop_api::endpoint!(
@@ -4150,10 +6677,26 @@ pub struct ProductRecommendCategoryRequest {
     pub listing_platform: Option<ListingPlatform>,
     /// Also match prohibited categories.
     pub include_prohibited_categories: Option<bool>,
+    /// false — NORMAL products true — LIVE_QUICK products. Only seller with the required permissions can creat LIVE_QUICK products. Default: false
+    pub is_live_quick: Option<bool>,
+    /// The BCP-47 locale codes for displaying category information. Default: The default locale of your shop. Possible values: - `cs-CZ` - `de-AT` - `de-BE` - `de-DE` - `el-GR` - `en-GB` - `en-IE` - `en-US` - `es-ES` - `es-MX` - `fr-FR` - `fr-BE` - `hu-HU` - `id-ID` - `it-IT` - `ja-JP` - `ms-MY` - `nl-NL`…
+    pub locale: Option<GetLocale>,
+    /// Not described in the official source.
+    pub origin_platform_category: Option<OriginPlatformCategory>,
+    /// Not described in the official source.
+    pub origin_platform_product_meta_data: Option<OriginPlatformProductMetaData>,
+    /// The product type defined on the source platform.
+    pub origin_platform_product_type: Option<String>,
+    /// Tags associated with the product on the source platform.
+    pub origin_platform_tags: Option<Vec<String>>,
+    /// The product vendor or brand name on the source platform.
+    pub origin_platform_vendor: Option<String>,
 }
 ::shop_api::object!(
     ProductRecommendCategoryRequest { product_title, description, images,
-    category_version, listing_platform, include_prohibited_categories }
+    category_version, listing_platform, include_prohibited_categories, is_live_quick,
+    locale, origin_platform_category, origin_platform_product_meta_data,
+    origin_platform_product_type, origin_platform_tags, origin_platform_vendor }
 );
 /// Response data of `product.recommend_category` ([`ProductRecommendCategoryRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509bae1f1fd3102b91379d4)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4211,7 +6754,7 @@ impl ::shop_api::runtime::ApiRequest for ProductBrandsRequest {
         "List brands, optionally those authorized for a category."
         "https://partner.tiktokshop.com/docv2/page/6503075656e2bb0289dd5d01"[NO_SHOP_CIPHER
         IDEMPOTENT] false true["page_size"] cursor "page_token" "next_page_token"
-        "brands" "total_count"
+        "brands" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -4246,7 +6789,7 @@ pub struct ProductUploadImageRequest {
     /// The image file (multipart file part). Required.
     pub data: String,
     /// MAIN_IMAGE (default), ATTRIBUTE_IMAGE, DESCRIPTION_IMAGE, CERTIFICATION_IMAGE or SIZE_CHART_IMAGE.
-    pub use_case: Option<String>,
+    pub use_case: Option<UseCase>,
 }
 ::shop_api::object!(ProductUploadImageRequest { data, use_case });
 /// Response data of `product.upload_image` ([`ProductUploadImageRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/6509df95defece02be598a22)
@@ -4302,7 +6845,7 @@ pub struct ProductGlobalAttributesRequest {
     /// The ID of the category. It must be a leaf category. Required.
     pub category_id: String,
     /// The BCP-47 locale codes for displaying the attribute information.
-    pub locale: Option<String>,
+    pub locale: Option<GetLocale>,
     /// The category tree version that corresponds to the specified 'category_id'. Values: US.
     pub category_version: Option<String>,
 }
@@ -4347,7 +6890,7 @@ pub struct ProductGlobalCategoryRulesRequest {
     /// The category tree version that corresponds to the specified 'category_id'. Values: US.
     pub category_version: Option<String>,
     /// The BCP-47 locale codes for displaying category information.
-    pub locale: Option<String>,
+    pub locale: Option<GetLocale>,
 }
 ::shop_api::object!(
     ProductGlobalCategoryRulesRequest { @ path category_id, @ query category_version, @
@@ -4395,7 +6938,7 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalCategoryRulesRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGlobalCategoriesRequest {
     /// The BCP-47 locale codes for displaying category information.
-    pub locale: Option<String>,
+    pub locale: Option<GetLocale>,
     /// Filter categories by this keyword in 'local_name'.
     pub keyword: Option<String>,
     /// Filter categories by the category tree version. Values: US.
@@ -4695,7 +7238,7 @@ impl ::shop_api::runtime::ApiRequest for ProductGlobalReplicatedProductsRequest 
 /// Request of `product.create_custom_brands` (`POST /product/202309/brands`): Create custom brands for your own use across all markets. — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0926f1fd3102b91bbfb0)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCreateCustomBrandsRequest {
-    /// The brand name. Note: - Length: [2, 30] - No language restrictions, but do not use Chinese. Required.
+    /// The brand name. Note: - Length: \[2, 30\] - No language restrictions, but do not use Chinese. Required.
     pub name: String,
 }
 ::shop_api::object!(ProductCreateCustomBrandsRequest { name });
@@ -4756,7 +7299,7 @@ pub struct ProductRecommendGlobalCategoriesRequest {
     /// Product images, including gallery images, images that appear in the description, product variant images.
     pub images: Option<Vec<RecommendGlobalCategoriesImage>>,
     /// The category tree version to use for this product. Values: US.
-    pub category_version: Option<String>,
+    pub category_version: Option<CategoryVersion>,
 }
 ::shop_api::object!(
     ProductRecommendGlobalCategoriesRequest { product_title, description, images,
@@ -4819,7 +7362,7 @@ pub struct ProductCreateGlobalProductRequest {
     /// A comma-delimited list of manufacturer IDs.
     pub manufacturer_ids: Option<Vec<String>>,
     /// The BCP-47 locale code representing the source language used for specifying the product information.
-    pub source_locale: Option<String>,
+    pub source_locale: Option<GetLocale>,
     /// An external identifier used in an external ecommerce platform.
     pub external_global_product_id: Option<String>,
 }
@@ -4988,15 +7531,31 @@ pub struct ProductCheckProductListingRequest {
     /// A comma-delimited list of responsible person IDs.
     pub responsible_person_ids: Option<Vec<String>>,
     /// The platforms for listing the product. Values: TOKOPEDIA, TIKTOK_SHOP.
-    pub listing_platforms: Option<Vec<String>>,
+    pub listing_platforms: Option<Vec<ListingPlatform>>,
     /// The shipping insurance purchase requirement imposed on buyers for the product. Values: REQUIRED, OPTIONAL, NOT_SUPPORTED.
-    pub shipping_insurance_requirement: Option<String>,
+    pub shipping_insurance_requirement: Option<ShippingInsuranceRequirement>,
     /// A flag to indicate if the product is pre-owned.
     pub is_pre_owned: Option<bool>,
     /// The minimum order quantity for the product.
     pub minimum_order_quantity: Option<i64>,
     /// Identifier of the shipping template that will be bound to the product
     pub shipping_template_id: Option<String>,
+    /// false — NORMAL products true — LIVE_QUICK products. Only seller with the required permissions can creat LIVE_QUICK products. Default: false
+    pub is_live_quick: Option<bool>,
+    /// Key Product Features. They will be displayed in the Product highlight module on the product detail page and will be used by search engines to increase your search weight for more traffic. The total number of items should not exceed 5, and the total character count should not exceed 1500.
+    pub key_product_features: Option<Vec<String>>,
+    /// The BCP-47 locale codes for displaying category information. Default: The default locale of your shop. Possible values: - cs-CZ - de-AT - de-BE - de-DE - el-GR - en-GB - en-IE - en-US - es-ES - es-MX - fr-FR - fr-BE - hu-HU - id-ID - it-IT - ja-JP - ms-MY - nl-NL - nl-BE - pl-PL - pt-BR - pt-PT - th…
+    pub locale: Option<GetLocale>,
+    /// Not described in the official source.
+    pub option: Option<ProductCheckProductListingOption>,
+    /// Legacy operations for enabling or disabling the `AUCTION` product tag. If `selling_format` is provided, it takes precedence over this field.
+    pub product_tag_operations: Option<Vec<ProductTagOperation>>,
+    /// Not described in the official source.
+    pub scheduled_sale: Option<ProductCreateScheduledSale>,
+    /// Search terms (ST words). ST words will not be displayed to consumers; they are only used in search engines to increase your search weight and gain more traffic. Please ensure that ST words are consistent with the product description, with a maximum of 15 terms and a total of no more than 250 charact…
+    pub search_terms: Option<Vec<String>>,
+    /// Choose either Fixed price or Fixed price and LIVE auction. Fixed price is selected by default. LIVE auction require a starting bid price. Possible values: FIXED_PRICE, FIXED_PRICE_AND_LIVE_AUCTION.
+    pub selling_format: Option<SellingFormat>,
 }
 ::shop_api::object!(
     ProductCheckProductListingRequest { @ query is_diagnosis_required, description,
@@ -5005,7 +7564,8 @@ pub struct ProductCheckProductListingRequest {
     external_product_id, delivery_option_ids, video, primary_combined_product_id,
     manufacturer_ids, responsible_person_ids, listing_platforms,
     shipping_insurance_requirement, is_pre_owned, minimum_order_quantity,
-    shipping_template_id }
+    shipping_template_id, is_live_quick, key_product_features, locale, option,
+    product_tag_operations, scheduled_sale, search_terms, selling_format }
 );
 /// Response data of `product.check_product_listing` ([`ProductCheckProductListingRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650a0ee8f1fd3102b91c6493)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5020,10 +7580,12 @@ pub struct ProductCheckProductListingResponse {
     pub listing_quality: Option<ListingQuality>,
     /// (Deprecated: This field is deprecated and will be removed in a future API version.
     pub diagnoses: Option<Vec<CheckProductListingDiagnose>>,
+    /// Contains any completed product information verification findings available for the supplied `gne_async_check_session_id`. The response does not expose a separate pending or completed status. If this field is missing or empty, you cannot determine from the response whether the asynchronous checks hav…
+    pub pre_check_results: Option<Vec<PreCheckResult>>,
 }
 ::shop_api::object!(
     ProductCheckProductListingResponse { check_result, fail_reasons, warnings,
-    listing_quality, diagnoses }
+    listing_quality, diagnoses, pre_check_results }
 );
 impl ::shop_api::runtime::ApiRequest for ProductCheckProductListingRequest {
     ::shop_api::endpoint!(
@@ -5045,7 +7607,7 @@ pub struct ProductSearchGlobalProductsRequest {
     /// An opaque token used to retrieve the next page of a paginated result set.
     pub page_token: Option<String>,
     /// Filter global products by their status. Values: PUBLISHED, UNPUBLISHED, DRAFT, DELETED.
-    pub status: Option<String>,
+    pub status: Option<SearchGlobalProductsStatus>,
     /// Filter global products by these seller SKU codes.
     pub seller_skus: Option<Vec<String>>,
     /// Filter global products to show only those that are created on or after the specified date and time.
@@ -5081,7 +7643,7 @@ impl ::shop_api::runtime::ApiRequest for ProductSearchGlobalProductsRequest {
         "Retrieve a list of global products that meet the specified conditions."
         "https://partner.tiktokshop.com/docv2/page/65854fa5a46cdd02bcbd0a18"[NO_SHOP_CIPHER
         IDEMPOTENT] false true["page_size"] cursor "page_token" "next_page_token"
-        "global_products" "total_count"
+        "global_products" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -5152,15 +7714,17 @@ pub struct ProductSearchSizeChartsRequest {
     /// An opaque token used to retrieve the next page of a paginated result set.
     pub page_token: Option<String>,
     /// The BCP-47 locale codes for displaying the size charts.
-    pub locales: Option<Vec<String>>,
+    pub locales: Option<Vec<SearchSizeChartsLocale>>,
     /// Filter size charts by size chart template IDs.
     pub ids: Option<Vec<String>>,
     /// Filter size charts by size chart template name or by key words in the template name.
     pub keyword: Option<String>,
+    /// Filter size charts by usage mode. Possible values: REUSABLE_TEMPLATE: A size chart template that can be reused across multiple products. PRODUCT_SCOPED: A size chart created for and used by a single product. If omitted, the existing search behavior is preserved.
+    pub size_chart_mode: Option<SizeChartMode>,
 }
 ::shop_api::object!(
     ProductSearchSizeChartsRequest { @ query page_size, @ query page_token, @ query
-    locales, ids, keyword }
+    locales, ids, keyword, size_chart_mode }
 );
 /// Response data of `product.search_size_charts` ([`ProductSearchSizeChartsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/66bebeaa224acb02f7d7e8c5)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5182,7 +7746,7 @@ impl ::shop_api::runtime::ApiRequest for ProductSearchSizeChartsRequest {
         "Retrieve size charts that a seller has created."
         "https://partner.tiktokshop.com/docv2/page/66bebeaa224acb02f7d7e8c5"[NO_SHOP_CIPHER
         IDEMPOTENT] false true["page_size"] cursor "page_token" "next_page_token"
-        "size_chart" "total_count"
+        "size_chart" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -5219,7 +7783,7 @@ pub struct ProductCreateManufacturerRequest {
     /// The postal address of the manufacturer. Required.
     pub address: String,
     /// The BCP-47 locale code representing the language used for specifying the manufacturer information.
-    pub locale: Option<String>,
+    pub locale: Option<CreateManufacturerLocale>,
 }
 ::shop_api::object!(
     ProductCreateManufacturerRequest { name, registered_trade_name, email, phone_number,
@@ -5257,7 +7821,7 @@ pub struct ProductPartialEditManufacturerRequest {
     /// The postal address of the manufacturer.
     pub address: Option<String>,
     /// The BCP-47 locale code representing the language used for specifying the responsible person information.
-    pub locale: Option<String>,
+    pub locale: Option<CreateManufacturerLocale>,
 }
 ::shop_api::object!(
     ProductPartialEditManufacturerRequest { @ path manufacturer_id, name,
@@ -5297,7 +7861,7 @@ pub struct ProductCreateResponsiblePersonRequest {
     /// The residential address of the responsible person. Required.
     pub address: Address,
     /// The BCP-47 locale code representing the language used for specifying the responsible person information.
-    pub locale: Option<String>,
+    pub locale: Option<CreateManufacturerLocale>,
 }
 ::shop_api::object!(
     ProductCreateResponsiblePersonRequest { name, email, phone_number, address, locale }
@@ -5333,7 +7897,7 @@ pub struct ProductPartialEditResponsiblePersonRequest {
     /// The residential address of the responsible person.
     pub address: Option<Address>,
     /// The BCP-47 locale code representing the language used for specifying the responsible person information.
-    pub locale: Option<String>,
+    pub locale: Option<CreateManufacturerLocale>,
 }
 ::shop_api::object!(
     ProductPartialEditResponsiblePersonRequest { @ path responsible_person_id, name,
@@ -5381,7 +7945,7 @@ pub struct ProductDiagnoseAndOptimizeProductRequest {
     /// The measurement details of the product to help buyers find the right size.
     pub size_chart: Option<DiagnoseAndOptimizeProductSizeChart>,
     /// The fields for which you want to generate specific optimization suggestions. Values: TITLE, DESCRIPTION, IMAGE, ALL, NONE.
-    pub optimization_fields: Option<Vec<String>>,
+    pub optimization_fields: Option<Vec<OptimizationField>>,
 }
 ::shop_api::object!(
     ProductDiagnoseAndOptimizeProductRequest { product_id, category_id, description,
@@ -5419,7 +7983,7 @@ pub struct ProductSearchManufacturersRequest {
     /// Filter results to show those that contain this keyword.
     pub keyword: Option<String>,
     /// The BCP-47 locale codes for displaying the manufacturer information.
-    pub locales: Option<Vec<String>>,
+    pub locales: Option<Vec<CreateManufacturerLocale>>,
 }
 ::shop_api::object!(
     ProductSearchManufacturersRequest { @ query page_size, @ query page_token,
@@ -5446,7 +8010,7 @@ impl ::shop_api::runtime::ApiRequest for ProductSearchManufacturersRequest {
         "Retrieve a list of manufacturers in the EU languages supported by TikTok Shop based on their IDs or keyword."
         "https://partner.tiktokshop.com/docv2/page/679202ed4ddec3030b3a64c7"[NO_SHOP_CIPHER
         IDEMPOTENT] false true["page_size"] cursor "page_token" "next_page_token"
-        "manufacturers" "total_count"
+        "manufacturers" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -5480,7 +8044,7 @@ pub struct ProductSearchResponsiblePersonsRequest {
     /// Filter results to show those that contain this keyword.
     pub keyword: Option<String>,
     /// The BCP-47 locale codes for displaying the responsible person information.
-    pub locales: Option<Vec<String>>,
+    pub locales: Option<Vec<CreateManufacturerLocale>>,
 }
 ::shop_api::object!(
     ProductSearchResponsiblePersonsRequest { @ query page_size, @ query page_token,
@@ -5508,7 +8072,7 @@ impl ::shop_api::runtime::ApiRequest for ProductSearchResponsiblePersonsRequest 
         "Retrieve a list of responsible persons in the EU languages supported by TikTok Shop based on their ID or keywords."
         "https://partner.tiktokshop.com/docv2/page/679202edc815c70313ff41a5"[NO_SHOP_CIPHER
         IDEMPOTENT] false true["page_size"] cursor "page_token" "next_page_token"
-        "responsible_persons" "total_count"
+        "responsible_persons" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -5538,7 +8102,7 @@ pub struct ProductSearch202502Request {
     /// An opaque token used to retrieve the next page of a paginated result set.
     pub page_token: Option<String>,
     /// Filter products based on the product's base version. Values: ALL, DRAFT, PENDING, FAILED, ACTIVATE, SELLER_DEACTIVATED, PLATFORM_DEACTIVATED, FREEZE, DELETED.
-    pub status: Option<String>,
+    pub status: Option<Search202502Status>,
     /// Filter products by these seller SKU codes.
     pub seller_skus: Option<Vec<String>>,
     /// Filter products to show only those that are created on or after the specified date and time.
@@ -5550,25 +8114,29 @@ pub struct ProductSearch202502Request {
     /// Filter products to show only those that are updated on or before the specified date and time.
     pub update_time_le: Option<i64>,
     /// Filter products by the category tree version. Values: US.
-    pub category_version: Option<String>,
+    pub category_version: Option<CategoryVersion>,
     /// Filter products by their listing quality tier. Values: POOR, FAIR, GOOD.
-    pub listing_quality_tiers: Option<Vec<String>>,
+    pub listing_quality_tiers: Option<Vec<ListingQualityTier>>,
     /// Filter products by the listing platforms. Values: TOKOPEDIA, TIKTOK_SHOP.
-    pub listing_platforms: Option<Vec<String>>,
+    pub listing_platforms: Option<Vec<ListingPlatform>>,
     /// Filter products by their audit status for TikTok Shop. Values: AUDITING, FAILED, APPROVED.
-    pub audit_status: Option<Vec<String>>,
+    pub audit_status: Option<Vec<AuditStatus>>,
     /// Filter products by SKU IDs.
     pub sku_ids: Option<Vec<String>>,
     /// Filter products by their Subscribe and Save (SNS) status. Values: CONFIGURED, ELIGIBLE.
-    pub sns_filter: Option<String>,
+    pub sns_filter: Option<SnsFilter>,
     /// Filter products to show only those that have a draft.
     pub return_draft_version: Option<bool>,
+    /// Whether to include LIVE_QUICK products in the query results. true — Returns LIVE_QUICK products and normal product. false —only return normal product. Default: false
+    pub include_live_quick_products: Option<bool>,
+    /// The BCP-47 locale codes for displaying category information. Default: The default locale of your shop. Possible values: - cs-CZ - de-AT - de-BE - de-DE - el-GR - en-GB - en-IE - en-US - es-ES - es-MX - fr-FR - fr-BE - hu-HU - id-ID - it-IT - ja-JP - ms-MY - nl-NL - nl-BE - pl-PL - pt-BR - pt-PT - th…
+    pub locale: Option<GetLocale>,
 }
 ::shop_api::object!(
     ProductSearch202502Request { @ query page_size, @ query page_token, status,
     seller_skus, create_time_ge, create_time_le, update_time_ge, update_time_le,
     category_version, listing_quality_tiers, listing_platforms, audit_status, sku_ids,
-    sns_filter, return_draft_version }
+    sns_filter, return_draft_version, include_live_quick_products, locale }
 );
 /// Response data of `product.search_202502` ([`ProductSearch202502Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/67b837b685619104a6846369)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5590,7 +8158,7 @@ impl ::shop_api::runtime::ApiRequest for ProductSearch202502Request {
         "Retrieve a list of products that meet the specified conditions."
         "https://partner.tiktokshop.com/docv2/page/67b837b685619104a6846369"[IDEMPOTENT]
         false true["page_size"] cursor "page_token" "next_page_token" "products"
-        "total_count"
+        "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -5636,16 +8204,19 @@ impl ::shop_api::runtime::ApiRequest for ProductCreateImageTranslationTasksReque
         true["images"]
     );
 }
-/// Request of `product.replicate_product` (`POST /product/202507/products/{product_id}/global_replicate`): Description of [POST]/product/:version/Replicate_Product. — [official documentation](https://partner.tiktokshop.com/docv2/page/68a685ce5a65b904aba10b1a)
+/// Request of `product.replicate_product` (`POST /product/202507/products/{product_id}/global_replicate`): Description of \[POST\]/product/:version/Replicate_Product. — [official documentation](https://partner.tiktokshop.com/docv2/page/68a685ce5a65b904aba10b1a)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductReplicateProductRequest {
     /// The product ID in TikTok Shop. Required.
     pub product_id: String,
     /// Target markets for replicating the local product.
     pub replicate_target: Option<Vec<ReplicateTarget>>,
+    /// The inventory mode for the source product in the source shop. This field is applicable only to EU markets. Possible values: - SHARED: Inventory for interconnected products must remain consistent; otherwise, an error is returned. - EXCLUSIVE: Inventory for each product can be set independently withou…
+    pub inventory_mode: Option<InventoryMode>,
 }
 ::shop_api::object!(
-    ProductReplicateProductRequest { @ path product_id, replicate_target }
+    ProductReplicateProductRequest { @ path product_id, replicate_target, inventory_mode
+    }
 );
 /// Response data of `product.replicate_product` ([`ProductReplicateProductRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68a685ce5a65b904aba10b1a)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5678,7 +8249,7 @@ pub struct ProductPartialEdit202509Request {
     /// The product ID in TikTok Shop. Required.
     pub product_id: String,
     /// Indicates how the product should be saved. Values: AS_DRAFT, LISTING.
-    pub save_mode: Option<String>,
+    pub save_mode: Option<SaveMode>,
     /// The product description in HTML format.
     pub description: Option<String>,
     /// The ID of the brand of this product.
@@ -5710,18 +8281,37 @@ pub struct ProductPartialEdit202509Request {
     /// A comma-delimited list of responsible person IDs.
     pub responsible_person_ids: Option<Vec<String>>,
     /// The platforms for listing the product. Values: TOKOPEDIA, TIKTOK_SHOP.
-    pub listing_platforms: Option<Vec<String>>,
+    pub listing_platforms: Option<Vec<ListingPlatform>>,
     /// The list of local market replicas to which updates should be synced.
     pub replicated_products: Option<Vec<PartialEdit202509ReplicatedProduct>>,
     /// All of the Save and Subscribe discount details.
     pub subscribe_info_edit: Option<SubscribeInfoEdit>,
+    /// Whether to automatically translate the product content when listing the product in a market where multiple languages are needed. Omit this field when automatic translation is not needed.
+    pub auto_translate_enabled: Option<bool>,
+    /// Filter categories by the category tree version.Possible values based on region: - US, EU and SEA: v2, represents the 7-level category tree. Important: For US, EU and SEA shops, you must pass v2 when using this API. - Other regions: v1, represents the 3-level category tree.Default: v1
+    pub category_version: Option<String>,
+    /// Defines the inventory mode for the duplicated source product. This parameter supports two modes: SHARED and EXCLUSIVE. - SHARED: In this mode, the inventory of all interconnected (shared) products must be strictly consistent; otherwise, an error will be returned. - EXCLUSIVE: In this mode, the inven…
+    pub inventory_mode: Option<String>,
+    /// Whether the product is a blind box of lucky bag. For example: PopMart
+    pub is_blind_box: Option<bool>,
+    /// Key Product Features. They will be displayed in the Product highlight module on the product detail page and will be used by search engines to increase your search weight for more traffic. The total number of items should not exceed 5, and the total character count should not exceed 1500.
+    pub key_product_features: Option<Vec<String>>,
+    /// The BCP-47 locale code used when retrieving the existing product information for this edit. Default: The default locale of your shop. Possible values: - cs-CZ - de-AT - de-BE - de-DE - el-GR - en-GB - en-IE - en-US - es-ES - es-MX - fr-FR - fr-BE - hu-HU - id-ID - it-IT - ja-JP - ms-MY - nl-NL - nl-…
+    pub locale: Option<GetLocale>,
+    /// Not described in the official source.
+    pub pod_info: Option<ProductPartialEdit202509PodInfo>,
+    /// Not described in the official source.
+    pub scheduled_sale: Option<ProductCreateScheduledSale>,
+    /// Search terms (ST words). ST words will not be displayed to consumers; they are only used in search engines to increase your search weight and gain more traffic. Please ensure that ST words are consistent with the product description, with a maximum of 15 terms and a total of no more than 250 charact…
+    pub search_terms: Option<Vec<String>>,
 }
 ::shop_api::object!(
     ProductPartialEdit202509Request { @ path product_id, save_mode, description,
     brand_id, main_images, skus, title, is_cod_allowed, certifications, package_weight,
     product_attributes, size_chart, package_dimensions, video, external_product_id,
     manufacturer_ids, responsible_person_ids, listing_platforms, replicated_products,
-    subscribe_info_edit }
+    subscribe_info_edit, auto_translate_enabled, category_version, inventory_mode,
+    is_blind_box, key_product_features, locale, pod_info, scheduled_sale, search_terms }
 );
 /// Response data of `product.partial_edit_202509` ([`ProductPartialEdit202509Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68f597ee1e45470499ff10f0)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5825,7 +8415,7 @@ impl ::shop_api::runtime::ApiRequest for ProductEditGlobalProductRequest {
         )
     }
 }
-/// Request of `product.partial_edit_global_product` (`PUT /product/202509/global_products/{global_product_id}/partial_edit`): Description of [POST]/product/:version/Partial_Edit_Global_Product. — [official documentation](https://partner.tiktokshop.com/docv2/page/69082631ff1d8e04a996fe52)
+/// Request of `product.partial_edit_global_product` (`PUT /product/202509/global_products/{global_product_id}/partial_edit`): Description of \[POST\]/product/:version/Partial_Edit_Global_Product. — [official documentation](https://partner.tiktokshop.com/docv2/page/69082631ff1d8e04a996fe52)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductPartialEditGlobalProductRequest {
     /// The global product ID generated by TikTok Shop. Required.
@@ -5861,7 +8451,7 @@ pub struct ProductPartialEditGlobalProductRequest {
     /// A comma-delimited list of responsible person IDs.
     pub responsible_person_ids: Option<Vec<String>>,
     /// The category tree version to assign this product to. Values: US.
-    pub category_version: Option<String>,
+    pub category_version: Option<CategoryVersion>,
     /// An external identifier used in an external ecommerce platform.
     pub external_global_product_id: Option<String>,
 }
@@ -5907,7 +8497,7 @@ pub struct ProductEdit202509Request {
     /// The product ID generated by TikTok Shop. Required.
     pub product_id: String,
     /// Indicates how the product should be saved. Values: AS_DRAFT, LISTING.
-    pub save_mode: Option<String>,
+    pub save_mode: Option<SaveMode>,
     /// The product description in HTML format. Required.
     pub description: String,
     /// The ID of the category of this product. Required.
@@ -5945,9 +8535,9 @@ pub struct ProductEdit202509Request {
     /// A comma-delimited list of responsible person IDs.
     pub responsible_person_ids: Option<Vec<String>>,
     /// The platforms for listing the product. Values: TOKOPEDIA, TIKTOK_SHOP.
-    pub listing_platforms: Option<Vec<String>>,
+    pub listing_platforms: Option<Vec<ListingPlatform>>,
     /// The shipping insurance purchase requirement imposed on buyers for the product. Values: REQUIRED, OPTIONAL, NOT_SUPPORTED.
-    pub shipping_insurance_requirement: Option<String>,
+    pub shipping_insurance_requirement: Option<ShippingInsuranceRequirement>,
     /// A flag to indicate if the product is pre-owned.
     pub is_pre_owned: Option<bool>,
     /// The minimum order quantity for the product.
@@ -5958,6 +8548,28 @@ pub struct ProductEdit202509Request {
     pub subscribe_info_edit: Option<SubscribeInfoEdit>,
     /// Identifier of the shipping template that will be bound to the product
     pub shipping_template_id: Option<String>,
+    /// Whether to automatically translate the product content when listing the product in a market where multiple languages are needed. Omit this field when automatic translation is not needed.
+    pub auto_translate_enabled: Option<bool>,
+    /// Defines the inventory mode for the duplicated source product. This parameter supports two modes: SHARED and EXCLUSIVE. - SHARED: In this mode, the inventory of all interconnected (shared) products must be strictly consistent; otherwise, an error will be returned. - EXCLUSIVE: In this mode, the inven…
+    pub inventory_mode: Option<String>,
+    /// Whether the product is a blind box of lucky bag. For example: PopMart
+    pub is_blind_box: Option<bool>,
+    /// false — NORMAL products true — LIVE_QUICK products. Only seller with the required permissions can creat LIVE_QUICK products. Default: false
+    pub is_live_quick: Option<bool>,
+    /// Key Product Features. They will be displayed in the Product highlight module on the product detail page and will be used by search engines to increase your search weight for more traffic. The total number of items should not exceed 5, and the total character count should not exceed 1500.
+    pub key_product_features: Option<Vec<String>>,
+    /// The BCP-47 locale codes for displaying category information. Default: The default locale of your shop. Possible values: - `de-DE` - `en-GB` - `en-IE` - `en-US` - `es-ES` - `es-MX` - `fr-FR` - `id-ID` - `it-IT` - `ja-JP` - `ms-MY` - `pt-BR` - `th-TH` - `vi-VN` - `zh-CN`
+    pub locale: Option<SearchSizeChartsLocale>,
+    /// Legacy operations for enabling or disabling the `AUCTION` product tag. If `selling_format` is provided, it takes precedence over this field.
+    pub product_tag_operations: Option<Vec<ProductTagOperation>>,
+    /// Not described in the official source.
+    pub purchase_order_quantity_limit: Option<PurchaseOrderQuantityLimit>,
+    /// Not described in the official source.
+    pub scheduled_sale: Option<ProductCreateScheduledSale>,
+    /// Search terms (ST words). ST words will not be displayed to consumers; they are only used in search engines to increase your search weight and gain more traffic. Please ensure that ST words are consistent with the product description, with a maximum of 15 terms and a total of no more than 250 charact…
+    pub search_terms: Option<Vec<String>>,
+    /// Choose either Fixed price or Fixed price and LIVE auction. Fixed price is selected by default. LIVE auction require a starting bid price. Possible values: FIXED_PRICE, FIXED_PRICE_AND_LIVE_AUCTION.
+    pub selling_format: Option<SellingFormat>,
 }
 ::shop_api::object!(
     ProductEdit202509Request { @ path product_id, save_mode, description, category_id,
@@ -5966,7 +8578,9 @@ pub struct ProductEdit202509Request {
     delivery_option_ids, video, category_version, manufacturer_ids,
     responsible_person_ids, listing_platforms, shipping_insurance_requirement,
     is_pre_owned, minimum_order_quantity, replicated_products, subscribe_info_edit,
-    shipping_template_id }
+    shipping_template_id, auto_translate_enabled, inventory_mode, is_blind_box,
+    is_live_quick, key_product_features, locale, product_tag_operations,
+    purchase_order_quantity_limit, scheduled_sale, search_terms, selling_format }
 );
 /// Response data of `product.edit_202509` ([`ProductEdit202509Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/68f597ed028a11048cff9ad7)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -6009,7 +8623,7 @@ pub struct ProductSearchProductsForComplianceAuditingRequest {
     pub page_token: Option<String>,
     /// Not described in the official docs. Required.
     pub page_size: i64,
-    /// The product title. Title length: - DE, ES, FR, IE, IT, JP, UK, US: [1, 255] - BR, MX: [1, 300] - Other regions: [25, 255]
+    /// The product title. Title length: - DE, ES, FR, IE, IT, JP, UK, US: \[1, 255\] - BR, MX: \[1, 300\] - Other regions: \[25, 255\]
     pub product_title: Option<String>,
     /// The product ID generated by TikTok Shop. Max is 20
     pub product_ids: Option<Vec<String>>,
@@ -6050,7 +8664,7 @@ for ProductSearchProductsForComplianceAuditingRequest {
         "Search live products and retrieve the product information needed by a compliance vendor to prepare a compliance testing report."
         "https://partner.tiktokshop.com/docv2/page/search-products-for-compliance-auditing-202601"[NO_SHOP_CIPHER]
         false true["page_size"] cursor "page_token" "next_page_token" "products"
-        "total_count"
+        "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("shop_cipher", &self.shop_cipher);
@@ -6111,7 +8725,7 @@ impl ::shop_api::runtime::ApiRequest for ProductProductPackageRecommendationsReq
         "Retrieve recommended weight and dimension ranges for product packages. Only available in BR and MX."
         "https://partner.tiktokshop.com/docv2/page/get-product-package-recommendations-202602"[]
         false true["page_size"] cursor "page_token" "next_page_token" "products"
-        "total_count"
+        "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_size", &self.page_size);
@@ -6169,7 +8783,7 @@ pub struct ProductListOpportunitiesRequest {
     /// Not described in the official docs.
     pub locale: Option<String>,
     /// The type of opportunity. Possible values: - `PRODUCT`: Product opportunity - `KEYWORD`: Search keyword opportunity - `CATEGORY`: Category opportunity Required.
-    pub opportunity_type: String,
+    pub opportunity_type: OpportunityType,
     /// Filter by category IDs. Leave empty to return all leads that available to the seller.
     pub category_ids: Option<Vec<String>>,
     /// Filter opportunities created at or after this time. Provide a Unix timestamp in seconds (UTC).
@@ -6440,7 +9054,7 @@ pub struct ProductProductSkppDetailRequest {
     /// Not described in the official docs. Required.
     pub product_id: String,
     /// Not described in the official docs. Values: de-DE, en, en-GB, id-ID, it-IT, ja-JP, ms-MY, pt-BR, th-TH, vi-VN, zh-CN.
-    pub locale: Option<String>,
+    pub locale: Option<ProductSkppDetailLocale>,
 }
 ::shop_api::object!(
     ProductProductSkppDetailRequest { @ path product_id, @ query locale }
@@ -7099,7 +9713,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductCreateImageTranslationTasksResponse> {
         self.execute(req).await
     }
-    /// Description of [POST]/product/:version/Replicate_Product (`product.replicate_product`, [official documentation](https://partner.tiktokshop.com/docv2/page/68a685ce5a65b904aba10b1a)).
+    /// Description of \[POST\]/product/:version/Replicate_Product (`product.replicate_product`, [official documentation](https://partner.tiktokshop.com/docv2/page/68a685ce5a65b904aba10b1a)).
     pub async fn product_replicate_product(
         &self,
         req: &ProductReplicateProductRequest,
@@ -7120,7 +9734,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductEditGlobalProductResponse> {
         self.execute(req).await
     }
-    /// Description of [POST]/product/:version/Partial_Edit_Global_Product (`product.partial_edit_global_product`, [official documentation](https://partner.tiktokshop.com/docv2/page/69082631ff1d8e04a996fe52)).
+    /// Description of \[POST\]/product/:version/Partial_Edit_Global_Product (`product.partial_edit_global_product`, [official documentation](https://partner.tiktokshop.com/docv2/page/69082631ff1d8e04a996fe52)).
     pub async fn product_partial_edit_global_product(
         &self,
         req: &ProductPartialEditGlobalProductRequest,

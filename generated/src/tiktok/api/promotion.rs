@@ -7,7 +7,7 @@ use super::types::*;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ParticipationLimit {
     /// Determines whether the promotion activity limits the number of times each buyer can receive its benefit.
-    pub kind: Option<String>,
+    pub kind: Option<ParticipationLimitType>,
 }
 ::shop_api::object!(ParticipationLimit { kind = "type" });
 /// Available only if 'product_level==VARIATION'.
@@ -23,9 +23,12 @@ pub struct Sku {
     pub quantity_per_user: Option<i64>,
     /// Activity price. Available only if 'activity_type==FIXED_PRICE/FLASHSALE'.
     pub activity_price: Option<Amount>,
+    /// The quantity of SKU that have already taken effect in the activity.
+    pub used_quantity: Option<i64>,
 }
 ::shop_api::object!(
-    Sku { id, discount, quantity_limit, quantity_per_user, activity_price }
+    Sku { id, discount, quantity_limit, quantity_per_user, activity_price, used_quantity
+    }
 );
 /// Product List. Note:If 'FIXED_PRICE', 'DIRECT_DISCOUNT' and 'FLASHSALE' activity that ended more than 180 days,this field is empty.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -42,9 +45,12 @@ pub struct Product {
     pub discount: Option<String>,
     /// Available only if 'product_level==VARIATION'.
     pub skus: Option<Vec<Sku>>,
+    /// The quantity of products that have already taken effect in the activity.
+    pub used_quantity: Option<i64>,
 }
 ::shop_api::object!(
-    Product { id, activity_price, quantity_limit, quantity_per_user, discount, skus }
+    Product { id, activity_price, quantity_limit, quantity_per_user, discount, skus,
+    used_quantity }
 );
 /// The (buyer's) geographical areas to which the promotion activity applies.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -59,7 +65,7 @@ pub struct AreaScope {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShippingDiscount {
     /// The type of purchase criteria.
-    pub threshold_type: Option<String>,
+    pub threshold_type: Option<ShippingDiscountThresholdType>,
     /// The purchase threshold of the discount, based on the threshold type, e.g., "3".
     pub threshold_value: Option<String>,
     /// The type of benefit awarded by the promotion activity.
@@ -83,11 +89,11 @@ pub struct Detail {
     /// 'tier' uses 1-based indexing, i.e.
     pub tier: Option<i64>,
     /// The type of purchase criteria.
-    pub threshold_type: Option<String>,
+    pub threshold_type: Option<ThresholdType>,
     /// The purchase threshold of the discount, based on the 'threshold_type', e.g., "3".
     pub threshold_value: Option<String>,
     /// The type of discount awarded as a benefit.
-    pub kind: Option<String>,
+    pub kind: Option<DetailType>,
     /// Value of the discount. - When 'type'=='PERCENTAGE_OFF', the buyer will receive X% off the price of eligible products.
     pub value: Option<String>,
 }
@@ -118,7 +124,7 @@ pub struct GiftInfo {
     /// 'tier' uses 1-based indexing, i.e.
     pub tier: Option<i64>,
     /// purchase threshold type of discount.
-    pub threshold_type: Option<String>,
+    pub threshold_type: Option<ThresholdType>,
     /// The purchase threshold value of the gift, based on the 'threshold_type'.
     pub threshold_value: Option<String>,
     /// Gift configurations related to Gift With Purchase (GWP) promotions.
@@ -143,8 +149,12 @@ pub struct Discount {
     pub bmsm_discount: Option<BmsmDiscount>,
     /// Configurations related to Gift With Purchase (GWP) promotions.
     pub gift_discount: Option<GiftDiscount>,
+    /// Not described in the official source.
+    pub bxgy_discount: Option<BxgyDiscount>,
 }
-::shop_api::object!(Discount { shipping_discount, bmsm_discount, gift_discount });
+::shop_api::object!(
+    Discount { shipping_discount, bmsm_discount, gift_discount, bxgy_discount }
+);
 /// Period during which the coupon can be redeemed (i.e.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RedemptionDuration {
@@ -294,11 +304,13 @@ pub struct Activity {
     pub participation_limit: Option<Vec<ParticipationLimit>>,
     /// Discount information.
     pub discount: Option<Discount>,
+    /// Whether a `SHIPPING_DISCOUNT` activity supports auction products. This field is omitted for other activity types and can be omitted when auction-support data is unavailable. Possible values: - `ALL`: The activity supports both normal products and auction products. - `EXCLUDE_AUCTION`: The activity d…
+    pub auction_support_type: Option<String>,
 }
 ::shop_api::object!(
     Activity { id, title, activity_type, duration_type, begin_time, end_time, status,
     create_time, update_time, product_level, activity_commands, participation_limit,
-    discount }
+    discount, auction_support_type }
 );
 /// Coupons.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -376,6 +388,381 @@ pub struct UpdateActivityProductProduct {
     UpdateActivityProductProduct { id, activity_price_amount, discount, quantity_limit,
     quantity_per_user, skus }
 );
+/// Values of `activity_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ActivityType {
+    /// `BUY_MORE_SAVE_MORE`: As the official source lists it.
+    BuyMoreSaveMore,
+    /// `BUY_X_GET_Y`: As the official source lists it.
+    BuyXGetY,
+    /// `DIRECT_DISCOUNT`: As the official source lists it.
+    DirectDiscount,
+    /// `FIXED_PRICE`: As the official source lists it.
+    FixedPrice,
+    /// `FLASHSALE`: As the official source lists it.
+    Flashsale,
+    /// `GIFT_WITH_PURCHASE`: As the official source lists it.
+    GiftWithPurchase,
+    /// `SHIPPING_DISCOUNT`: As the official source lists it.
+    ShippingDiscount,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ActivityType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::BuyMoreSaveMore => "BUY_MORE_SAVE_MORE",
+            Self::BuyXGetY => "BUY_X_GET_Y",
+            Self::DirectDiscount => "DIRECT_DISCOUNT",
+            Self::FixedPrice => "FIXED_PRICE",
+            Self::Flashsale => "FLASHSALE",
+            Self::GiftWithPurchase => "GIFT_WITH_PURCHASE",
+            Self::ShippingDiscount => "SHIPPING_DISCOUNT",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "BUY_MORE_SAVE_MORE" => Self::BuyMoreSaveMore,
+            "BUY_X_GET_Y" => Self::BuyXGetY,
+            "DIRECT_DISCOUNT" => Self::DirectDiscount,
+            "FIXED_PRICE" => Self::FixedPrice,
+            "FLASHSALE" => Self::Flashsale,
+            "GIFT_WITH_PURCHASE" => Self::GiftWithPurchase,
+            "SHIPPING_DISCOUNT" => Self::ShippingDiscount,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ActivityType);
+/// Values of `threshold_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ThresholdType {
+    /// `MINIMAL_ITEM_QUANTITY`: As the official source lists it.
+    MinimalItemQuantity,
+    /// `MINIMAL_ORDER_AMOUNT`: As the official source lists it.
+    MinimalOrderAmount,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ThresholdType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::MinimalItemQuantity => "MINIMAL_ITEM_QUANTITY",
+            Self::MinimalOrderAmount => "MINIMAL_ORDER_AMOUNT",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "MINIMAL_ITEM_QUANTITY" => Self::MinimalItemQuantity,
+            "MINIMAL_ORDER_AMOUNT" => Self::MinimalOrderAmount,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ThresholdType);
+/// Values of `type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DetailType {
+    /// `AMOUNT_OFF`: As the official source lists it.
+    AmountOff,
+    /// `PERCENTAGE_OFF`: As the official source lists it.
+    PercentageOff,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl DetailType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AmountOff => "AMOUNT_OFF",
+            Self::PercentageOff => "PERCENTAGE_OFF",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "AMOUNT_OFF" => Self::AmountOff,
+            "PERCENTAGE_OFF" => Self::PercentageOff,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(DetailType);
+/// Values of `threshold_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ShippingDiscountThresholdType {
+    /// `MINIMAL_ITEM_QUANTITY`: As the official source lists it.
+    MinimalItemQuantity,
+    /// `MINIMAL_ORDER_AMOUNT`: As the official source lists it.
+    MinimalOrderAmount,
+    /// `NO_THRESHOLD`: As the official source lists it.
+    NoThreshold,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ShippingDiscountThresholdType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::MinimalItemQuantity => "MINIMAL_ITEM_QUANTITY",
+            Self::MinimalOrderAmount => "MINIMAL_ORDER_AMOUNT",
+            Self::NoThreshold => "NO_THRESHOLD",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "MINIMAL_ITEM_QUANTITY" => Self::MinimalItemQuantity,
+            "MINIMAL_ORDER_AMOUNT" => Self::MinimalOrderAmount,
+            "NO_THRESHOLD" => Self::NoThreshold,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ShippingDiscountThresholdType);
+/// Values of `type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ParticipationLimitType {
+    /// `BUYER_LIMIT_ONLY_ONE`: As the official source lists it.
+    BuyerLimitOnlyOne,
+    /// `BUYER_NO_LIMIT`: As the official source lists it.
+    BuyerNoLimit,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ParticipationLimitType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::BuyerLimitOnlyOne => "BUYER_LIMIT_ONLY_ONE",
+            Self::BuyerNoLimit => "BUYER_NO_LIMIT",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "BUYER_LIMIT_ONLY_ONE" => Self::BuyerLimitOnlyOne,
+            "BUYER_NO_LIMIT" => Self::BuyerNoLimit,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ParticipationLimitType);
+/// Values of `product_level` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProductLevel {
+    /// `PRODUCT`: As the official source lists it.
+    Product,
+    /// `SHOP`: As the official source lists it.
+    Shop,
+    /// `VARIATION`: As the official source lists it.
+    Variation,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl ProductLevel {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Product => "PRODUCT",
+            Self::Shop => "SHOP",
+            Self::Variation => "VARIATION",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "PRODUCT" => Self::Product,
+            "SHOP" => Self::Shop,
+            "VARIATION" => Self::Variation,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(ProductLevel);
+/// Values of `status` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SearchActivitiesStatus {
+    /// `DEACTIVATED`: As the official source lists it.
+    Deactivated,
+    /// `EXPIRED`: As the official source lists it.
+    Expired,
+    /// `NOT_START`: As the official source lists it.
+    NotStart,
+    /// `ONGOING`: As the official source lists it.
+    Ongoing,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl SearchActivitiesStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Deactivated => "DEACTIVATED",
+            Self::Expired => "EXPIRED",
+            Self::NotStart => "NOT_START",
+            Self::Ongoing => "ONGOING",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "DEACTIVATED" => Self::Deactivated,
+            "EXPIRED" => Self::Expired,
+            "NOT_START" => Self::NotStart,
+            "ONGOING" => Self::Ongoing,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(SearchActivitiesStatus);
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BxgyDiscount {
+    /// The purchase criterion returned for the activity. Possible values: - `MINIMAL_ITEM_QUANTITY`: The buyer must purchase at least the specified quantity of eligible products. - `MINIMAL_ORDER_AMOUNT`: The eligible-product subtotal must reach the specified amount.
+    pub threshold_type: Option<ThresholdType>,
+    /// The purchase threshold returned for the activity, based on `threshold_type`. - When `threshold_type==MINIMAL_ITEM_QUANTITY`, this is the number of eligible products the buyer must purchase and must be an integer. - When `threshold_type==MINIMAL_ORDER_AMOUNT`, this is the eligible-product subtotal th…
+    pub threshold_value: Option<String>,
+    /// The type of discount awarded as a benefit. For PERCENTAGE_OFF and AMOUNT_OFF_EACH, the discount amount is determined by `discount_value`. Possible enumerations are: - `PERCENTAGE_OFF`: Buyer will receive X% off the price of the eligible products. - `FREE`: Buyer will receive X eligible products for…
+    pub discount_type: Option<DiscountType>,
+    /// Value of the discount. - When `type`==`PERCENTAGE_OFF`, the buyer will receive X% off the price of eligible products. If the value represents a percentage, it should be an integer. - `type`==`AMOUNT_OFF_EACH`, the buyer will receive X units of local currency off the price of each eligible products.…
+    pub discount_value: Option<String>,
+    /// The quantity of item Y in a BXGY promotion. This value must be a positive integer.
+    pub benefit_max_applicable_quantity: Option<String>,
+    /// Optional. The maximum number of times the BXGY benefit can be applied within a single order. This value must be a positive integer.
+    pub benefit_max_applicable_times: Option<String>,
+}
+::shop_api::object!(
+    BxgyDiscount { threshold_type, threshold_value, discount_type, discount_value,
+    benefit_max_applicable_quantity, benefit_max_applicable_times }
+);
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TargetUserInfo {
+    /// The targeted user type. Possible values: - `ALL_USER` - `SHOP_NEW_CUSTOMER` - `SHOP_EXISTING_CUSTOMER` - `SHOP_REPEAT_CUSTOMER` - `SHOP_ABANDONED_CHECKOUTS_CUSTOMER`
+    pub user_type: Option<UserType>,
+}
+::shop_api::object!(TargetUserInfo { user_type });
+/// Values of `auction_support_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuctionSupportType {
+    /// `ALL`: As the official source lists it.
+    All,
+    /// `EXCLUDE_AUCTION`: As the official source lists it.
+    ExcludeAuction,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl AuctionSupportType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::All => "ALL",
+            Self::ExcludeAuction => "EXCLUDE_AUCTION",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "ALL" => Self::All,
+            "EXCLUDE_AUCTION" => Self::ExcludeAuction,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(AuctionSupportType);
+/// Values of `discount_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DiscountType {
+    /// `AMOUNT_OFF_EACH`: As the official source lists it.
+    AmountOffEach,
+    /// `FREE`: As the official source lists it.
+    Free,
+    /// `PERCENTAGE_OFF`: As the official source lists it.
+    PercentageOff,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl DiscountType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AmountOffEach => "AMOUNT_OFF_EACH",
+            Self::Free => "FREE",
+            Self::PercentageOff => "PERCENTAGE_OFF",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "AMOUNT_OFF_EACH" => Self::AmountOffEach,
+            "FREE" => Self::Free,
+            "PERCENTAGE_OFF" => Self::PercentageOff,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(DiscountType);
+/// Values of `user_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UserType {
+    /// `ALL_USER`: As the official source lists it.
+    AllUser,
+    /// `SHOP_EXISTING_CUSTOMER`: As the official source lists it.
+    ShopExistingCustomer,
+    /// `SHOP_NEW_CUSTOMER`: As the official source lists it.
+    ShopNewCustomer,
+    /// `SHOP_REPEAT_CUSTOMER`: As the official source lists it.
+    ShopRepeatCustomer,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl UserType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AllUser => "ALL_USER",
+            Self::ShopExistingCustomer => "SHOP_EXISTING_CUSTOMER",
+            Self::ShopNewCustomer => "SHOP_NEW_CUSTOMER",
+            Self::ShopRepeatCustomer => "SHOP_REPEAT_CUSTOMER",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "ALL_USER" => Self::AllUser,
+            "SHOP_EXISTING_CUSTOMER" => Self::ShopExistingCustomer,
+            "SHOP_NEW_CUSTOMER" => Self::ShopNewCustomer,
+            "SHOP_REPEAT_CUSTOMER" => Self::ShopRepeatCustomer,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(UserType);
 /// Request of `promotion.remove_activity_product` (`DELETE /promotion/202309/activities/{activity_id}/products`): Remove products or SKUs from the existing product discount or flash sale promotion activity. — [official documentation](https://partner.tiktokshop.com/docv2/page/650acfd84a0bb702c072b4eb)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PromotionRemoveActivityProductRequest {
@@ -385,9 +772,14 @@ pub struct PromotionRemoveActivityProductRequest {
     pub product_ids: Option<Vec<String>>,
     /// IDs of the SKUs to remove.
     pub sku_ids: Option<Vec<String>>,
+    /// IDs of benefit-product relations to remove from a `BUY_MORE_SAVE_MORE` or `BUY_X_GET_Y` activity. Maximum: 100 IDs.
+    pub benefit_product_ids: Option<Vec<String>>,
+    /// IDs of excluded-product relations to remove from a SHOP-scoped `BUY_MORE_SAVE_MORE`, `BUY_X_GET_Y`, or `SHIPPING_DISCOUNT` activity. Maximum: 100 IDs.
+    pub exclude_product_ids: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    PromotionRemoveActivityProductRequest { @ path activity_id, product_ids, sku_ids }
+    PromotionRemoveActivityProductRequest { @ path activity_id, product_ids, sku_ids,
+    benefit_product_ids, exclude_product_ids }
 );
 /// Response data of `promotion.remove_activity_product` ([`PromotionRemoveActivityProductRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650acfd84a0bb702c072b4eb)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -458,11 +850,18 @@ pub struct PromotionActivityResponse {
     pub activity_commands: Option<Vec<String>>,
     /// Discount information.
     pub discount: Option<Discount>,
+    /// Whether a `SHIPPING_DISCOUNT` activity supports auction products. This field is omitted for other activity types and can also be omitted for a shipping-discount activity when auction- support data is unavailable. Possible values: - `ALL`: The activity supports both normal products and auction produc…
+    pub auction_support_type: Option<String>,
+    /// Benefit products in BXGY promotions
+    pub benefit_products: Option<Vec<Id>>,
+    /// Not described in the official source.
+    pub target_user_info: Option<TargetUserInfo>,
 }
 ::shop_api::object!(
     PromotionActivityResponse { activity_id, title, activity_type, duration_type,
     begin_time, end_time, participation_limit, products, status, create_time,
-    update_time, product_level, activity_commands, discount }
+    update_time, product_level, activity_commands, discount, auction_support_type,
+    benefit_products, target_user_info }
 );
 impl ::shop_api::runtime::ApiRequest for PromotionActivityRequest {
     ::shop_api::endpoint!(
@@ -518,9 +917,9 @@ pub struct PromotionCreateActivityRequest {
     /// Unique name across all your activities. Required.
     pub title: String,
     /// The type of activities. Possible enumerations: - 'FIXED_PRICE': product discount activity with fixed price. Required.
-    pub activity_type: String,
+    pub activity_type: ActivityType,
     /// Activity product dimension, values are: ​- PRODUCT: Promotion activity applies at the product (SPU) level. Required.
-    pub product_level: String,
+    pub product_level: ProductLevel,
     /// The effective time type of the current activity - NORMAL: 'begin_time' and 'end_time' must be filled - INDEFINITE: 'begin_time' and 'end_time' aren't required, and the promotion will be a long-term activity which runs indefinitely.
     pub duration_type: Option<String>,
     /// Activity start time. UNIX timestamp. Required.
@@ -531,10 +930,15 @@ pub struct PromotionCreateActivityRequest {
     pub participation_limit: Option<Vec<ParticipationLimit>>,
     /// Discount information.
     pub discount: Option<Discount>,
+    /// For `SHIPPING_DISCOUNT` activities, determines whether auction products are supported. Possible values: - `ALL`: Support both regular and auction products. - `EXCLUDE_AUCTION`: Exclude auction products. Default: `ALL`.
+    pub auction_support_type: Option<AuctionSupportType>,
+    /// Not described in the official source.
+    pub target_user_info: Option<TargetUserInfo>,
 }
 ::shop_api::object!(
     PromotionCreateActivityRequest { title, activity_type, product_level, duration_type,
-    begin_time, end_time, participation_limit, discount }
+    begin_time, end_time, participation_limit, discount, auction_support_type,
+    target_user_info }
 );
 /// Response data of `promotion.create_activity` ([`PromotionCreateActivityRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650c33c155bc3202b762b507)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -564,15 +968,15 @@ impl ::shop_api::runtime::ApiRequest for PromotionCreateActivityRequest {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PromotionSearchActivitiesRequest {
     /// Activity status. Values: DRAFT, NOT_START, ONGOING, EXPIRED, DEACTIVATED, NOT_EFFECTIVE.
-    pub status: Option<String>,
+    pub status: Option<SearchActivitiesStatus>,
     /// Activity title key words.
     pub activity_title: Option<String>,
-    /// Page size. The range is '[0, 100]'.
+    /// Page size. The range is '\[0, 100\]'.
     pub page_size: Option<i64>,
     /// Specify the value for the page.
     pub page_token: Option<String>,
     /// The type of activities. If 'activity_type' isn't passed, return activities of all types. Values: FIXED_PRICE, DIRECT_DISCOUNT, FLASHSALE, SHIPPING_DISCOUNT, BUY_MORE_SAVE_MORE.
-    pub activity_type: Option<String>,
+    pub activity_type: Option<ActivityType>,
 }
 ::shop_api::object!(
     PromotionSearchActivitiesRequest { status, activity_title, page_size, page_token,
@@ -597,7 +1001,7 @@ impl ::shop_api::runtime::ApiRequest for PromotionSearchActivitiesRequest {
         "promotion.search_activities" Post "/promotion/202309/activities/search"
         "Get a list of product discount or flash deal promotion activities."
         "https://partner.tiktokshop.com/docv2/page/650acfbaf1fd3102b9315a3a"[IDEMPOTENT]
-        false true[] cursor "page_token" "next_page_token" "activities" "total_count"
+        false true[] cursor "page_token" "next_page_token" "activities" "total_count" _
     );
 }
 impl ::shop_api::runtime::Paginated for PromotionSearchActivitiesRequest {
@@ -692,7 +1096,7 @@ impl ::shop_api::runtime::ApiRequest for PromotionSearchCouponsRequest {
         "promotion.search_coupons" Post "/promotion/202406/coupons/search"
         "Get a list of coupons, narrowed down further based on search parameters."
         "https://partner.tiktokshop.com/docv2/page/6699dcdf115ebe02f841e4cd"[IDEMPOTENT]
-        false true[] cursor "page_token" "next_page_token" "coupons" "total_count"
+        false true[] cursor "page_token" "next_page_token" "coupons" "total_count" _
     );
     fn write_query(&self, q: &mut ::shop_api::runtime::Query) {
         q.push("page_token", &self.page_token);
@@ -733,10 +1137,15 @@ pub struct PromotionUpdateActivityRequest {
     pub participation_limit: Option<Vec<ParticipationLimit>>,
     /// Discount information.
     pub discount: Option<Discount>,
+    /// Determines whether a shipping- discount activity supports auction products. This field is not processed for other activity types. Possible values: - `ALL`: Supports both standard and auction products. - `EXCLUDE_AUCTION`: Excludes auction products. When omitted for a shipping-discount update, defaul…
+    pub auction_support_type: Option<AuctionSupportType>,
+    /// Not described in the official source.
+    pub target_user_info: Option<TargetUserInfo>,
 }
 ::shop_api::object!(
     PromotionUpdateActivityRequest { @ path activity_id, title, duration_type,
-    begin_time, end_time, product_level, participation_limit, discount }
+    begin_time, end_time, product_level, participation_limit, discount,
+    auction_support_type, target_user_info }
 );
 /// Response data of `promotion.update_activity` ([`PromotionUpdateActivityRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650c584d82c3a602befa4ab8)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -773,9 +1182,14 @@ pub struct PromotionUpdateActivityProductRequest {
     pub activity_id: String,
     /// The items to add to the list or the existing items in the list of promotion activity to edit.
     pub products: Option<Vec<UpdateActivityProductProduct>>,
+    /// IDs of benefit products to add to or update in a Buy More Save More (BMSM) or Buy X Get Y (BXGY) activity. Omitting this field or passing an empty array leaves the activity's existing benefit products unchanged; it does not remove them. After the update, the activity can contain at most 100 benefit…
+    pub benefit_product_ids: Option<Vec<String>>,
+    /// For a SHOP-level Buy More Save More (BMSM) or Buy X Get Y (BXGY) activity, these are the IDs of products to add to or update in the exclusion list. Omitting this field or passing an empty array leaves existing excluded products unchanged; it does not remove them. Maximum: 100 IDs per request.
+    pub exclude_product_ids: Option<Vec<String>>,
 }
 ::shop_api::object!(
-    PromotionUpdateActivityProductRequest { @ path activity_id, products }
+    PromotionUpdateActivityProductRequest { @ path activity_id, products,
+    benefit_product_ids, exclude_product_ids }
 );
 /// Response data of `promotion.update_activity_product` ([`PromotionUpdateActivityProductRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/650d32c42aaa3602b86ccb5c)
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -13,7 +13,7 @@ pub struct Dimension {
     /// Package height value
     pub height: Option<i64>,
     /// Package dimension unit. Values: METER, CENTIMETER, MILLIMETER, MICRON, FOOT, INCH.
-    pub unit: Option<String>,
+    pub unit: Option<DimensionUnit3>,
 }
 ::shop_api::object!(Dimension { length, width, height, unit });
 /// Package weight information
@@ -22,7 +22,7 @@ pub struct Weight {
     /// Package weight value
     pub value: Option<i64>,
     /// Package weight unit. Values: KILOGRAM, GRAM, MILLIGRAM, POUND, OUNCE.
-    pub unit: Option<String>,
+    pub unit: Option<WeightUnit3>,
 }
 ::shop_api::object!(Weight { value, unit });
 /// Package info list
@@ -59,7 +59,7 @@ pub struct Package {
     /// Warehouse name
     pub provider_warehouse_name: Option<String>,
     /// TikTok warehouse type. Values: STANDARD, TIKTOK_CERTIFIED_WAREHOUSE_FULFILLMENT.
-    pub tcw_warehouse_type: Option<String>,
+    pub tcw_warehouse_type: Option<TcwWarehouseType>,
 }
 ::shop_api::object!(
     Package { id, wms_order_id, provider_warehouse_code, shipping_origin_city, time_zone,
@@ -78,6 +78,128 @@ pub struct Error {
     pub detail: Option<PackageRef>,
 }
 ::shop_api::object!(Error { code, message, detail });
+/// Values of `unit` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DimensionUnit3 {
+    /// `CENTIMETER`: As the official source lists it.
+    Centimeter,
+    /// `FOOT`: As the official source lists it.
+    Foot,
+    /// `INCH`: As the official source lists it.
+    Inch,
+    /// `METER`: As the official source lists it.
+    Meter,
+    /// `MICRON`: As the official source lists it.
+    Micron,
+    /// `MILLIMETER`: As the official source lists it.
+    Millimeter,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl DimensionUnit3 {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Centimeter => "CENTIMETER",
+            Self::Foot => "FOOT",
+            Self::Inch => "INCH",
+            Self::Meter => "METER",
+            Self::Micron => "MICRON",
+            Self::Millimeter => "MILLIMETER",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "CENTIMETER" => Self::Centimeter,
+            "FOOT" => Self::Foot,
+            "INCH" => Self::Inch,
+            "METER" => Self::Meter,
+            "MICRON" => Self::Micron,
+            "MILLIMETER" => Self::Millimeter,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(DimensionUnit3);
+/// Values of `tcw_warehouse_type` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TcwWarehouseType {
+    /// `STANDARD`: As the official source lists it.
+    Standard,
+    /// `TIKTOK_CERTIFIED_WAREHOUSE_FULFILLMENT`: As the official source lists it.
+    TiktokCertifiedWarehouseFulfillment,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl TcwWarehouseType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Standard => "STANDARD",
+            Self::TiktokCertifiedWarehouseFulfillment => {
+                "TIKTOK_CERTIFIED_WAREHOUSE_FULFILLMENT"
+            }
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "STANDARD" => Self::Standard,
+            "TIKTOK_CERTIFIED_WAREHOUSE_FULFILLMENT" => {
+                Self::TiktokCertifiedWarehouseFulfillment
+            }
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(TcwWarehouseType);
+/// Values of `unit` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WeightUnit3 {
+    /// `GRAM`: As the official source lists it.
+    Gram,
+    /// `KILOGRAM`: As the official source lists it.
+    Kilogram,
+    /// `MILLIGRAM`: As the official source lists it.
+    Milligram,
+    /// `OUNCE`: As the official source lists it.
+    Ounce,
+    /// `POUND`: As the official source lists it.
+    Pound,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl WeightUnit3 {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Gram => "GRAM",
+            Self::Kilogram => "KILOGRAM",
+            Self::Milligram => "MILLIGRAM",
+            Self::Ounce => "OUNCE",
+            Self::Pound => "POUND",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "GRAM" => Self::Gram,
+            "KILOGRAM" => Self::Kilogram,
+            "MILLIGRAM" => Self::Milligram,
+            "OUNCE" => Self::Ounce,
+            "POUND" => Self::Pound,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(WeightUnit3);
 /// Request of `supply_chain.confirm_package_shipment` (`POST /supply_chain/202309/packages/sync`): Enable a warehouse service provider to send package shipment information for an order. — [official documentation](https://partner.tiktokshop.com/docv2/page/650ac12b4a0bb702c070e7c3)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupplyChainConfirmPackageShipmentRequest {

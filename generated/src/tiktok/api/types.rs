@@ -16,7 +16,7 @@ pub struct Amount {
     /// Decimal amount in major units, e.g. "12.50".
     pub amount: Option<String>,
     /// Currency code (ISO 4217).
-    pub currency: Option<String>,
+    pub currency: Option<AmountCurrency>,
 }
 ::shop_api::object!(Amount { amount, currency });
 /// A reference to an object (a category, product, brand, video, template or package) by its id.
@@ -33,8 +33,10 @@ pub struct IdName {
     pub id: Option<String>,
     /// The name.
     pub name: Option<String>,
+    /// Not described in the official source.
+    pub metric_standard_info: Option<MetricStandardInfo>,
 }
-::shop_api::object!(IdName { id, name });
+::shop_api::object!(IdName { id, name, metric_standard_info });
 /// A region the seller is onboarded to.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OnboardedRegion {
@@ -49,8 +51,10 @@ pub struct Audit {
     pub status: Option<String>,
     /// Why the status is PRE_APPROVED, e.g. KYC_PENDING.
     pub pre_approved_reasons: Option<Vec<String>>,
+    /// The reasons why the product has not been submitted for TikTok Shop audit. Applicable only when `audit.status=NONE` and the product cannot be submitted for audit because the shop has not met one or more listing prerequisites; otherwise, an empty array is returned. Possible values: - PAYMENT_ACCOUNT_N…
+    pub not_submitted_reasons: Option<Vec<String>>,
 }
-::shop_api::object!(Audit { status, pre_approved_reasons });
+::shop_api::object!(Audit { status, pre_approved_reasons, not_submitted_reasons });
 /// The audit status of a product on a platform natively integrated with TikTok Shop (e.g. Tokopedia).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PlatformStatus {
@@ -292,9 +296,14 @@ pub struct ShippingProvider {
 }
 ::shop_api::object!(ShippingProvider { id, name });
 /// A partial refund offer.
-///
-/// The same fields as [`Amount`].
-pub type PartialRefund = Amount;
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PartialRefund {
+    /// Amount.
+    pub amount: Option<String>,
+    /// Currency.
+    pub currency: Option<String>,
+}
+::shop_api::object!(PartialRefund { amount, currency });
 /// Not described in the official docs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VideoError {
@@ -315,5 +324,89 @@ pub struct SizedImage {
     pub height: Option<i64>,
 }
 ::shop_api::object!(SizedImage { url, width, height });
+/// Values of `currency` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AmountCurrency {
+    /// `USD`: As the official source lists it.
+    Usd,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl AmountCurrency {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Usd => "USD",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "USD" => Self::Usd,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(AmountCurrency);
+/// Values of `currency` (the official source types it as an enum).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AmountCurrency2 {
+    /// `EUR`: As the official source lists it.
+    Eur,
+    /// `USD`: As the official source lists it.
+    Usd,
+    /// A value this version of the crate does not know, kept as sent.
+    Unknown(String),
+}
+impl AmountCurrency2 {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Eur => "EUR",
+            Self::Usd => "USD",
+            Self::Unknown(s) => s,
+        }
+    }
+    /// The variant of a wire value; unknown values are kept.
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "EUR" => Self::Eur,
+            "USD" => Self::Usd,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+::shop_api::impl_str_enum!(AmountCurrency2);
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MetricValueModuleInfo {
+    /// The unique ID of a metric item within the measurement template. This ID identifies which metric the submitted value belongs to.
+    pub id: Option<String>,
+    /// The seller-provided value for the specified metric item in the measurement template.
+    pub value: Option<String>,
+    /// Metric value module unit id.
+    pub unit_id: Option<String>,
+    /// Metric value module unit name.
+    pub unit_name: Option<String>,
+    /// Metric value suffix.
+    pub suffix: Option<String>,
+    /// Metric value prefix.
+    pub prefix: Option<String>,
+}
+::shop_api::object!(
+    MetricValueModuleInfo { id, value, unit_id, unit_name, suffix, prefix }
+);
+/// Not described in the official source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MetricStandardInfo {
+    /// The unique ID of the measurement template. Use this ID to identify which measurement standard template applies to the product. metric_value_module_infos (list\[GetProductResponseDataProductAttributeValueMetricStandardInfoMetricValueModuleInfo\] | Unset): The list of metric value entries under the meas…
+    pub id: Option<String>,
+    /// Not described in the official source.
+    pub metric_value_module_infos: Option<Vec<MetricValueModuleInfo>>,
+}
+::shop_api::object!(MetricStandardInfo { id, metric_value_module_infos });
 impl super::super::Client {}
 ::shop_api::module_index!(super::super::Tiktok;);
