@@ -149,18 +149,20 @@ def go_neutral(t):
     return GO_NEUTRAL.get(t, "any"), None
 
 
-def flatten_go(fields, structs, prefix, out, stack):
+def flatten_go(fields, structs, prefix, out, stack, request=False):
     for f in fields:
         t, cls = go_neutral(f["type"])
         path = prefix + f["wire"]
         if path in out:
             continue
         out[path] = OrderedDict([("type", t)])
+        if request and f.get("required"):
+            out[path]["required"] = True
         if f.get("doc"):
             out[path]["doc"] = one_line(f["doc"])
         if cls and cls in structs and cls not in stack:
             inner = path + "".join("[]" if c == "[" else "{}" for c in t if c in "[{") + "."
-            flatten_go(structs[cls], structs, inner, out, stack + [cls])
+            flatten_go(structs[cls], structs, inner, out, stack + [cls], request)
     return out
 
 
@@ -235,11 +237,50 @@ def from_go(go):
     return out
 
 
+def spec_paths(spec_dir):
+    """`/group/method` of every method spec/doudian names."""
+    import yaml  # noqa: PLC0415
+    out = set()
+    for f in os.listdir(spec_dir):
+        if f.endswith(".yaml") and f != "platform.yaml":
+            d = yaml.safe_load(open(os.path.join(spec_dir, f), encoding="utf-8")) or {}
+            out |= {"/" + n.replace(".", "/") for n in (d.get("endpoints") or {})}
+    return out
+
+
+def from_cs(cs, skip, only):
+    """Methods no official SDK in hand has, from the C# SDK generated from the doc pages
+    (sevencat/ecommerce_sdk): third-party, marked `"source": "cs"`; its `[NotNull]` is `required`."""
+    out = {}
+    draft.load_cs(cs, "")  # builds the index
+    for method in sorted(draft._cs_index[cs.path]):
+        found = draft.load_cs(cs, method)
+        if not found or not found.get("path"):
+            continue
+        path = found["path"] if found["path"].startswith("/") else "/" + found["path"]
+        if path in skip or path not in only:
+            continue
+        e = OrderedDict([("source", "cs")])
+        body = flatten_go(found["body"], found["req_structs"], "", OrderedDict(), [], True)
+        if body:
+            e["body"] = body
+        resp = found["response"]
+        if resp:
+            e["data"] = "object"
+            e["response"] = flatten_go(resp, found["resp_structs"], "", OrderedDict(), [])
+        else:
+            e["data"] = "none"
+        out[path] = e
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--java", help="the Java SDK's com/doudian/open/api folder (or a copy of its fields)")
     ap.add_argument("--java-revision", default="unknown", help="which Java SDK release the folder holds")
     ap.add_argument("--go", help="the official Go SDK checkout or bare git dir")
+    ap.add_argument("--cs", help="sevencat/ecommerce_sdk (C#, generated from the doc pages; third-party): "
+                                  "only for methods of spec/doudian that neither official SDK has")
     ap.add_argument("--skit", help="SKIT.FlurlHttpClient.ByteDance checkout or bare git dir (doc page ids)")
     ap.add_argument("--out", default=os.path.join(HERE, "..", "reference", "doudian"))
     a = ap.parse_args()
@@ -247,9 +288,11 @@ def main():
     go_src = draft.Source(a.go) if a.go else None
     go = from_go(go_src) if go_src else {}
     doc_ids = draft.skit_doc_ids(draft.Source(a.skit)) if a.skit else {}
+    only = spec_paths(os.path.join(HERE, "..", "spec", "doudian"))
+    cs = from_cs(draft.Source(a.cs), set(java) | set(go), only) if a.cs else {}
     modules = {}
-    for path in sorted(set(java) | set(go)):
-        e = java.get(path) or go[path]
+    for path in sorted(set(java) | set(go) | set(cs)):
+        e = java.get(path) or go.get(path) or cs[path]
         if path in java and path in go:
             # Both official SDKs know the method. The Java copy is the better source (required,
             # examples), but classes it lacks (the copy may be partial) come from the Go SDK: a
@@ -290,11 +333,13 @@ def main():
                                  capture_output=True, text=True).stdout.strip()
         revs.append(f"Go SDK zsmhub/doudian-sdk@{rev}")
     source = {"name": "official Doudian SDKs: Java (com.doudian.open.api), Go (zsmhub/doudian-sdk)"
-                      + (", doc ids from SKIT.FlurlHttpClient.ByteDance" if a.skit else ""),
+                      + ("; for methods neither has, the C# SDK generated from the doc pages "
+                         "(sevencat/ecommerce_sdk, third-party: source cs)" if a.cs else "")
+                      + ("; doc ids from SKIT.FlurlHttpClient.ByteDance" if a.skit else ""),
               "revision": "; ".join(revs), "written_by": "tools/snapshot_doudian.py"}
     n = write_snapshot(a.out, source, modules)
     print(f"reference/doudian: {n} methods in {len(modules)} modules "
-          f"(Java {len(java)}, Go {len(go)}, doc ids {len(doc_ids)})")
+          f"(Java {len(java)}, Go {len(go)}, C# {len(cs)}, doc ids {len(doc_ids)})")
 
 
 if __name__ == "__main__":

@@ -929,8 +929,12 @@ pub fn emit_enum(e: &EnumDef) -> TokenStream {
 
 fn endpoint_doc(e: &Endpoint, what: &str) -> String {
     let mut s = format!(
-        "{what} of `{}` (`{} {}`): {} — [official documentation]({})",
-        e.name, e.http_method, e.path, e.summary, e.doc_url
+        "{what} of `{}` (`{} {}`): {} — {}",
+        e.name,
+        e.http_method,
+        e.path,
+        e.summary,
+        e.doc_link()
     );
     if let Some(d) = &e.doc {
         s.push_str("\n\n");
@@ -963,8 +967,9 @@ pub fn emit_endpoint(p: &Platform, m: &Module, e: &Endpoint) -> TokenStream {
     let response = emit_struct(
         &resp.to_string(),
         &format!(
-            "Response data of `{}` ([`{req}`]) — [official documentation]({})",
-            e.name, e.doc_url
+            "Response data of `{}` ([`{req}`]) — {}",
+            e.name,
+            e.doc_link()
         ),
         &e.response,
         false,
@@ -1307,10 +1312,10 @@ pub fn emit_client_method(e: &Endpoint) -> TokenStream {
     let resp = format_ident!("{}Response", e.type_base);
     let method = ident(&e.method);
     let mut text = format!(
-        "{} (`{}`, [official documentation]({}))",
+        "{} (`{}`, {})",
         e.summary.trim_end_matches('.'),
         e.name,
-        e.doc_url
+        e.doc_link()
     );
     if e.has(FlagKind::Idempotent) {
         text.push_str(". Idempotent: retried on transport errors and 5xx.");

@@ -740,26 +740,6 @@ fn built_examples(text: &str) -> BTreeSet<String> {
     out
 }
 
-/// A doc link names a page (not the docs root), in the form an official source confirms:
-/// Doudian `api-docs/<group>/<id>`, TikTok `docv2/page/<24 hex digits>`, Douyin a page path.
-fn doc_link_confirmed(p: &Platform, url: &str) -> bool {
-    let root = p.doc_root.trim_end_matches('/');
-    let rest = url.trim_end_matches('/');
-    if rest == root || rest.len() <= root.len() && root.starts_with(rest) {
-        return false;
-    }
-    if let Some(i) = url.find("docv2/page/") {
-        let id = &url[i + "docv2/page/".len()..];
-        return id.len() == 24 && id.chars().all(|c| c.is_ascii_hexdigit());
-    }
-    if let Some(i) = url.find("/api-docs/") {
-        let tail = &url[i + "/api-docs/".len()..];
-        let parts: Vec<_> = tail.split('/').collect();
-        return parts.len() == 2 && parts.iter().all(|s| s.chars().all(|c| c.is_ascii_digit()));
-    }
-    true
-}
-
 fn check_platform(p: &Platform, root: &Path, snap: Option<&Snapshot>) -> PlatformReport {
     let mut report = PlatformReport {
         platform: p.name.clone(),
@@ -781,7 +761,7 @@ fn check_platform(p: &Platform, root: &Path, snap: Option<&Snapshot>) -> Platfor
                 }
             }
             if !current {
-            } else if doc_link_confirmed(p, &e.doc_url) {
+            } else if crate::ir::doc_page_confirmed(&e.doc_url) {
                 report.doc_links.0 += 1;
                 pages
                     .entry(e.doc_url.clone())
@@ -805,7 +785,9 @@ fn check_platform(p: &Platform, root: &Path, snap: Option<&Snapshot>) -> Platfor
                 report.endpoints_present += 1;
             }
             if let Some(id) = &r.doc_id {
-                if doc_link_confirmed(p, &e.doc_url) && !e.doc_url.ends_with(&format!("/{id}")) {
+                if crate::ir::doc_page_confirmed(&e.doc_url)
+                    && !e.doc_url.ends_with(&format!("/{id}"))
+                {
                     report.findings.push(Finding {
                         kind: Kind::DocLink,
                         endpoint: e.name.clone(),

@@ -400,7 +400,46 @@ pub struct Endpoint {
     pub differs: Option<String>,
 }
 
+/// Whether a doc link names a page in the form an official source confirms: Doudian
+/// `api-docs/<group>/<id>`, TikTok Shop `docv2/page/<24 hex digits>`; any other link (Douyin's page
+/// paths) counts as a page. The docs root, or a TikTok page named by a title no source confirms,
+/// does not.
+pub fn doc_page_confirmed(url: &str) -> bool {
+    let url = url.trim_end_matches('/');
+    if let Some(i) = url.find("docv2/page/") {
+        let id = &url[i + "docv2/page/".len()..];
+        return id.len() == 24 && id.chars().all(|c| c.is_ascii_hexdigit());
+    }
+    if let Some(i) = url.find("/api-docs") {
+        let tail = url[i + "/api-docs".len()..].trim_start_matches('/');
+        let parts: Vec<_> = tail.split('/').collect();
+        return parts.len() == 2
+            && parts
+                .iter()
+                .all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()));
+    }
+    true
+}
+
 impl Endpoint {
+    /// Whether the doc link names a confirmed page ([`doc_page_confirmed`]).
+    pub fn doc_confirmed(&self) -> bool {
+        doc_page_confirmed(&self.doc_url)
+    }
+
+    /// The doc link as rustdoc Markdown: the official page, or the docs where no source
+    /// confirms one.
+    pub fn doc_link(&self) -> String {
+        if self.doc_confirmed() {
+            format!("[official documentation]({})", self.doc_url)
+        } else {
+            format!(
+                "official page not confirmed by any source in hand, see [the docs]({})",
+                self.doc_url
+            )
+        }
+    }
+
     /// Whether the endpoint has `flag`.
     pub fn has(&self, flag: FlagKind) -> bool {
         self.flags.contains(&flag)

@@ -529,14 +529,14 @@ impl ::shop_api::runtime::ApiRequest for AddressUpdateRequest {
         "https://op.jinritemai.com/docs/api-docs/13/742"[] false false[]
     );
 }
-/// Request of `address.addAftersaleStrategy` (`POST /address/addAftersaleStrategy`): Create an after-sale (return address) strategy and bind products to it. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `address.addAftersaleStrategy` (`POST /address/addAftersaleStrategy`): Create an after-sale (return address) strategy and bind products to it. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressAddAftersaleStrategyRequest {
     /// 售后策略信息
     pub aftersale_strategy: Option<AftersaleStrategy>,
 }
 ::shop_api::object!(AddressAddAftersaleStrategyRequest { aftersale_strategy });
-/// Response data of `address.addAftersaleStrategy` ([`AddressAddAftersaleStrategyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `address.addAftersaleStrategy` ([`AddressAddAftersaleStrategyRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressAddAftersaleStrategyResponse {
     /// 绑定失败商品id列表
@@ -558,14 +558,14 @@ impl ::shop_api::runtime::ApiRequest for AddressAddAftersaleStrategyRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `address.delAftersaleAddress` (`POST /address/delAftersaleAddress`): Delete an after-sale (return) address. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `address.delAftersaleAddress` (`POST /address/delAftersaleAddress`): Delete an after-sale (return) address. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressDelAftersaleAddressRequest {
     /// 地址ID，通过/address/list获取到的地址信息对应的address_id字段
     pub address_id: Option<i64>,
 }
 ::shop_api::object!(AddressDelAftersaleAddressRequest { address_id });
-/// Response data of `address.delAftersaleAddress` ([`AddressDelAftersaleAddressRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `address.delAftersaleAddress` ([`AddressDelAftersaleAddressRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressDelAftersaleAddressResponse {}
 ::shop_api::object!(AddressDelAftersaleAddressResponse {});
@@ -577,14 +577,14 @@ impl ::shop_api::runtime::ApiRequest for AddressDelAftersaleAddressRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false false[]
     );
 }
-/// Request of `address.delAftersaleStrategy` (`POST /address/delAftersaleStrategy`): Delete an after-sale (return address) strategy. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `address.delAftersaleStrategy` (`POST /address/delAftersaleStrategy`): Delete an after-sale (return address) strategy. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressDelAftersaleStrategyRequest {
     /// 必填，售后地址策略。
     pub strategy_id: Option<String>,
 }
 ::shop_api::object!(AddressDelAftersaleStrategyRequest { strategy_id });
-/// Response data of `address.delAftersaleStrategy` ([`AddressDelAftersaleStrategyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `address.delAftersaleStrategy` ([`AddressDelAftersaleStrategyRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressDelAftersaleStrategyResponse {}
 ::shop_api::object!(AddressDelAftersaleStrategyResponse {});
@@ -596,14 +596,14 @@ impl ::shop_api::runtime::ApiRequest for AddressDelAftersaleStrategyRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false false[]
     );
 }
-/// Request of `address.getAftersaleStrategy` (`POST /address/getAftersaleStrategy`): Read an after-sale (return address) strategy. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `address.getAftersaleStrategy` (`POST /address/getAftersaleStrategy`): Read an after-sale (return address) strategy. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressGetAftersaleStrategyRequest {
     /// 策略ID;
     pub strategy_id: Option<String>,
 }
 ::shop_api::object!(AddressGetAftersaleStrategyRequest { strategy_id });
-/// Response data of `address.getAftersaleStrategy` ([`AddressGetAftersaleStrategyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `address.getAftersaleStrategy` ([`AddressGetAftersaleStrategyRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressGetAftersaleStrategyResponse {
     /// 返回数据
@@ -618,7 +618,7 @@ impl ::shop_api::runtime::ApiRequest for AddressGetAftersaleStrategyRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `address.listAftersaleStrategy` (`POST /address/listAftersaleStrategy`): List the shop's after-sale (return address) strategies. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `address.listAftersaleStrategy` (`POST /address/listAftersaleStrategy`): List the shop's after-sale (return address) strategies. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressListAftersaleStrategyRequest {
     /// 排序的字段;create_time-创建时间; update_time-更新时间;
@@ -633,7 +633,7 @@ pub struct AddressListAftersaleStrategyRequest {
 ::shop_api::object!(
     AddressListAftersaleStrategyRequest { order_by_field, size, order_by, page }
 );
-/// Response data of `address.listAftersaleStrategy` ([`AddressListAftersaleStrategyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `address.listAftersaleStrategy` ([`AddressListAftersaleStrategyRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressListAftersaleStrategyResponse {
     /// 页数;
@@ -656,7 +656,7 @@ impl ::shop_api::runtime::ApiRequest for AddressListAftersaleStrategyRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `address.listStrategyBindProducts` (`POST /address/listStrategyBindProducts`): List the products bound to an after-sale strategy. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `address.listStrategyBindProducts` (`POST /address/listStrategyBindProducts`): List the products bound to an after-sale strategy. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressListStrategyBindProductsRequest {
     /// 策略id，必传，多地址策略对应的ID.
@@ -669,7 +669,7 @@ pub struct AddressListStrategyBindProductsRequest {
 ::shop_api::object!(
     AddressListStrategyBindProductsRequest { strategy_id, page, page_size }
 );
-/// Response data of `address.listStrategyBindProducts` ([`AddressListStrategyBindProductsRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `address.listStrategyBindProducts` ([`AddressListStrategyBindProductsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressListStrategyBindProductsResponse {
     /// 当前页码;
@@ -693,7 +693,7 @@ impl ::shop_api::runtime::ApiRequest for AddressListStrategyBindProductsRequest 
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `address.updateAftersaleStrategy` (`POST /address/updateAftersaleStrategy`): Update an after-sale (return address) strategy and its products. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `address.updateAftersaleStrategy` (`POST /address/updateAftersaleStrategy`): Update an after-sale (return address) strategy and its products. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressUpdateAftersaleStrategyRequest {
     /// 售后策略;
@@ -704,7 +704,7 @@ pub struct AddressUpdateAftersaleStrategyRequest {
 ::shop_api::object!(
     AddressUpdateAftersaleStrategyRequest { aftersale_strategy, operation }
 );
-/// Response data of `address.updateAftersaleStrategy` ([`AddressUpdateAftersaleStrategyRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `address.updateAftersaleStrategy` ([`AddressUpdateAftersaleStrategyRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressUpdateAftersaleStrategyResponse {
     /// 添加失败的商品ID列表;
@@ -779,49 +779,49 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AddressUpdateResponse> {
         self.execute(req).await
     }
-    /// Create an after-sale (return address) strategy and bind products to it (`address.addAftersaleStrategy`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Create an after-sale (return address) strategy and bind products to it (`address.addAftersaleStrategy`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn address_add_aftersale_strategy(
         &self,
         req: &AddressAddAftersaleStrategyRequest,
     ) -> ::shop_api::runtime::Result<AddressAddAftersaleStrategyResponse> {
         self.execute(req).await
     }
-    /// Delete an after-sale (return) address (`address.delAftersaleAddress`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Delete an after-sale (return) address (`address.delAftersaleAddress`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn address_del_aftersale_address(
         &self,
         req: &AddressDelAftersaleAddressRequest,
     ) -> ::shop_api::runtime::Result<AddressDelAftersaleAddressResponse> {
         self.execute(req).await
     }
-    /// Delete an after-sale (return address) strategy (`address.delAftersaleStrategy`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Delete an after-sale (return address) strategy (`address.delAftersaleStrategy`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn address_del_aftersale_strategy(
         &self,
         req: &AddressDelAftersaleStrategyRequest,
     ) -> ::shop_api::runtime::Result<AddressDelAftersaleStrategyResponse> {
         self.execute(req).await
     }
-    /// Read an after-sale (return address) strategy (`address.getAftersaleStrategy`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Read an after-sale (return address) strategy (`address.getAftersaleStrategy`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn address_get_aftersale_strategy(
         &self,
         req: &AddressGetAftersaleStrategyRequest,
     ) -> ::shop_api::runtime::Result<AddressGetAftersaleStrategyResponse> {
         self.execute(req).await
     }
-    /// List the shop's after-sale (return address) strategies (`address.listAftersaleStrategy`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// List the shop's after-sale (return address) strategies (`address.listAftersaleStrategy`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn address_list_aftersale_strategy(
         &self,
         req: &AddressListAftersaleStrategyRequest,
     ) -> ::shop_api::runtime::Result<AddressListAftersaleStrategyResponse> {
         self.execute(req).await
     }
-    /// List the products bound to an after-sale strategy (`address.listStrategyBindProducts`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// List the products bound to an after-sale strategy (`address.listStrategyBindProducts`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn address_list_strategy_bind_products(
         &self,
         req: &AddressListStrategyBindProductsRequest,
     ) -> ::shop_api::runtime::Result<AddressListStrategyBindProductsResponse> {
         self.execute(req).await
     }
-    /// Update an after-sale (return address) strategy and its products (`address.updateAftersaleStrategy`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Update an after-sale (return address) strategy and its products (`address.updateAftersaleStrategy`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn address_update_aftersale_strategy(
         &self,
         req: &AddressUpdateAftersaleStrategyRequest,

@@ -2149,14 +2149,14 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleTimeExtendRequest {
         "https://op.jinritemai.com/docs/api-docs/17/242"[] false false[]
     );
 }
-/// Request of `afterSale.openOutAfterSale` (`POST /afterSale/openOutAfterSale`): Open after-sale for an order outside the normal after-sale window. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `afterSale.openOutAfterSale` (`POST /afterSale/openOutAfterSale`): Open after-sale for an order outside the normal after-sale window. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleOpenOutAfterSaleRequest {
     /// 要打开超售后入口的商品单ID
     pub order_id: Option<i64>,
 }
 ::shop_api::object!(AfterSaleOpenOutAfterSaleRequest { order_id });
-/// Response data of `afterSale.openOutAfterSale` ([`AfterSaleOpenOutAfterSaleRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `afterSale.openOutAfterSale` ([`AfterSaleOpenOutAfterSaleRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleOpenOutAfterSaleResponse {}
 ::shop_api::object!(AfterSaleOpenOutAfterSaleResponse {});
@@ -2253,7 +2253,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AfterSaleTimeExtendResponse> {
         self.execute(req).await
     }
-    /// Open after-sale for an order outside the normal after-sale window (`afterSale.openOutAfterSale`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Open after-sale for an order outside the normal after-sale window (`afterSale.openOutAfterSale`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn after_sale_open_out_after_sale(
         &self,
         req: &AfterSaleOpenOutAfterSaleRequest,

@@ -515,14 +515,14 @@ pub struct CosRangeFilter {
     pub up: i64,
 }
 ::shop_api::object!(CosRangeFilter { kind = "type", low, up });
-/// Request of `buyin.distributionLiveProductList` (`POST /buyin/distributionLiveProductList`): 获取可分销直播间商品列表信息 (the products of a creator's live room) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `buyin.distributionLiveProductList` (`POST /buyin/distributionLiveProductList`): 获取可分销直播间商品列表信息 (the products of a creator's live room) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinDistributionLiveProductListRequest {
     /// 主播的百应ID Required.
     pub author_buyin_id: String,
 }
 ::shop_api::object!(BuyinDistributionLiveProductListRequest { author_buyin_id });
-/// Response data of `buyin.distributionLiveProductList` ([`BuyinDistributionLiveProductListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `buyin.distributionLiveProductList` ([`BuyinDistributionLiveProductListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinDistributionLiveProductListResponse {
     /// 直播间ID
@@ -567,7 +567,7 @@ impl ::shop_api::runtime::ApiRequest for BuyinDistributionLiveProductListRequest
         true["author_buyin_id"]
     );
 }
-/// Request of `buyin.allKolStrategyCreate` (`POST /buyin/allKolStrategyCreate`): Create a commission strategy for all creators on a product (精选联盟). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `buyin.allKolStrategyCreate` (`POST /buyin/allKolStrategyCreate`): Create a commission strategy for all creators on a product (精选联盟). — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinAllKolStrategyCreateRequest {
     /// 商品id
@@ -576,7 +576,7 @@ pub struct BuyinAllKolStrategyCreateRequest {
     pub cos_ratio: Option<i64>,
 }
 ::shop_api::object!(BuyinAllKolStrategyCreateRequest { product_id, cos_ratio });
-/// Response data of `buyin.allKolStrategyCreate` ([`BuyinAllKolStrategyCreateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `buyin.allKolStrategyCreate` ([`BuyinAllKolStrategyCreateRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinAllKolStrategyCreateResponse {
     /// 策略ID
@@ -593,7 +593,7 @@ impl ::shop_api::runtime::ApiRequest for BuyinAllKolStrategyCreateRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `buyin.bindChannelProduct` (`POST /buyin/bindChannelProduct`): 支持商家通过API给店铺&达人设置子商品 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `buyin.bindChannelProduct` (`POST /buyin/bindChannelProduct`): 支持商家通过API给店铺&达人设置子商品 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinBindChannelProductRequest {
     /// 商品ID Required.
@@ -613,7 +613,7 @@ pub struct BuyinBindChannelProductRequest {
     BuyinBindChannelProductRequest { product_id, channel_id, channel_type, is_all,
     author_ids, buyin_ids }
 );
-/// Response data of `buyin.bindChannelProduct` ([`BuyinBindChannelProductRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `buyin.bindChannelProduct` ([`BuyinBindChannelProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinBindChannelProductResponse {
     /// 成功绑定的数量
@@ -631,7 +631,7 @@ impl ::shop_api::runtime::ApiRequest for BuyinBindChannelProductRequest {
         "channel_type"]
     );
 }
-/// Request of `buyin.channelBindAuthors` (`POST /buyin/channelBindAuthors`): 查询渠道商品绑定的达人列表 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `buyin.channelBindAuthors` (`POST /buyin/channelBindAuthors`): 查询渠道商品绑定的达人列表 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinChannelBindAuthorsRequest {
     /// 渠道id Required.
@@ -649,7 +649,7 @@ pub struct BuyinChannelBindAuthorsRequest {
     BuyinChannelBindAuthorsRequest { channel_id, channel_type, product_id, page,
     page_size }
 );
-/// Response data of `buyin.channelBindAuthors` ([`BuyinChannelBindAuthorsRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `buyin.channelBindAuthors` ([`BuyinChannelBindAuthorsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinChannelBindAuthorsResponse {
     /// 是否绑定了全部达人/全部店播达人
@@ -688,7 +688,7 @@ impl ::shop_api::runtime::Paginated for BuyinChannelBindAuthorsRequest {
         )
     }
 }
-/// Request of `buyin.exclusivePlanAuthorOperate` (`POST /buyin/exclusivePlanAuthorOperate`): 店铺专属达人管理，包括添加达人、开启/关闭和达人删除 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `buyin.exclusivePlanAuthorOperate` (`POST /buyin/exclusivePlanAuthorOperate`): 店铺专属达人管理，包括添加达人、开启/关闭和达人删除 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinExclusivePlanAuthorOperateRequest {
     /// 操作类型 0: 添加达人; 1: 开启达人； 2：关闭达人； 3: 删除达人 Required.
@@ -697,7 +697,7 @@ pub struct BuyinExclusivePlanAuthorOperateRequest {
     pub author_buyin_id: i64,
 }
 ::shop_api::object!(BuyinExclusivePlanAuthorOperateRequest { op_type, author_buyin_id });
-/// Response data of `buyin.exclusivePlanAuthorOperate` ([`BuyinExclusivePlanAuthorOperateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `buyin.exclusivePlanAuthorOperate` ([`BuyinExclusivePlanAuthorOperateRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinExclusivePlanAuthorOperateResponse {}
 ::shop_api::object!(BuyinExclusivePlanAuthorOperateResponse {});
@@ -710,7 +710,7 @@ impl ::shop_api::runtime::ApiRequest for BuyinExclusivePlanAuthorOperateRequest 
         "author_buyin_id"]
     );
 }
-/// Request of `buyin.instituteOrderPick` (`POST /buyin/instituteOrderPick`): 接口用于查询机构指定日期的选品（通过抖店开放平台）订单明细信息。注意：不包括抖音应用选品GMV数据 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `buyin.instituteOrderPick` (`POST /buyin/instituteOrderPick`): 接口用于查询机构指定日期的选品（通过抖店开放平台）订单明细信息。注意：不包括抖音应用选品GMV数据 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinInstituteOrderPickRequest {
     /// 每页订单数目，取值区间： \[1, 100\]
@@ -732,7 +732,7 @@ pub struct BuyinInstituteOrderPickRequest {
     BuyinInstituteOrderPickRequest { size, cursor, start_time, end_time, product_id,
     search_type, order_ids }
 );
-/// Response data of `buyin.instituteOrderPick` ([`BuyinInstituteOrderPickRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `buyin.instituteOrderPick` ([`BuyinInstituteOrderPickRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinInstituteOrderPickResponse {
     /// 订单列表
@@ -765,7 +765,7 @@ impl ::shop_api::runtime::Paginated for BuyinInstituteOrderPickRequest {
         )
     }
 }
-/// Request of `buyin.kolStrategyEdit` (`POST /buyin/kolStrategyEdit`): Edit a creator commission strategy (status, creators, end time, commission ratio). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `buyin.kolStrategyEdit` (`POST /buyin/kolStrategyEdit`): Edit a creator commission strategy (status, creators, end time, commission ratio). — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinKolStrategyEditRequest {
     /// 1:修改 2关闭 3 策略恢复 4:删除
@@ -787,7 +787,7 @@ pub struct BuyinKolStrategyEditRequest {
     BuyinKolStrategyEditRequest { status, strategy_id, add_buyin_ids, del_buyin_ids,
     end_time, long_term, cos_ratio }
 );
-/// Response data of `buyin.kolStrategyEdit` ([`BuyinKolStrategyEditRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `buyin.kolStrategyEdit` ([`BuyinKolStrategyEditRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinKolStrategyEditResponse {
     /// 失败的达人维度结果信息
@@ -804,7 +804,7 @@ impl ::shop_api::runtime::ApiRequest for BuyinKolStrategyEditRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `buyin.orientKolStrategyCreate` (`POST /buyin/orientKolStrategyCreate`): Create a targeted commission strategy for chosen creators on a product. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `buyin.orientKolStrategyCreate` (`POST /buyin/orientKolStrategyCreate`): Create a targeted commission strategy for chosen creators on a product. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinOrientKolStrategyCreateRequest {
     /// 商品id
@@ -824,7 +824,7 @@ pub struct BuyinOrientKolStrategyCreateRequest {
     BuyinOrientKolStrategyCreateRequest { product_id, kol_buyin_ids, cos_ratio_type,
     cos_ratio, long_term, end_time }
 );
-/// Response data of `buyin.orientKolStrategyCreate` ([`BuyinOrientKolStrategyCreateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `buyin.orientKolStrategyCreate` ([`BuyinOrientKolStrategyCreateRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinOrientKolStrategyCreateResponse {
     /// 失败的达人维度结果信息
@@ -845,7 +845,7 @@ impl ::shop_api::runtime::ApiRequest for BuyinOrientKolStrategyCreateRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `buyin.promotionStrategyList` (`POST /buyin/promotionStrategyList`): List the promotion (commission) strategies of products. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `buyin.promotionStrategyList` (`POST /buyin/promotionStrategyList`): List the promotion (commission) strategies of products. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinPromotionStrategyListRequest {
     /// 商品ID
@@ -874,7 +874,7 @@ pub struct BuyinPromotionStrategyListRequest {
     valid_kol_filter, cos_type, end_time_filter, cos_range_filter, strategy_id, page,
     page_size }
 );
-/// Response data of `buyin.promotionStrategyList` ([`BuyinPromotionStrategyListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `buyin.promotionStrategyList` ([`BuyinPromotionStrategyListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinPromotionStrategyListResponse {
     /// 策略列表
@@ -891,7 +891,7 @@ impl ::shop_api::runtime::ApiRequest for BuyinPromotionStrategyListRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `buyin.queryShopAllianceOrder` (`POST /buyin/queryShopAllianceOrder`): 获取商家的联盟订单 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `buyin.queryShopAllianceOrder` (`POST /buyin/queryShopAllianceOrder`): 获取商家的联盟订单 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinQueryShopAllianceOrderRequest {
     /// 每页订单数目，取值区间： \[1, 20\]
@@ -911,7 +911,7 @@ pub struct BuyinQueryShopAllianceOrderRequest {
     BuyinQueryShopAllianceOrderRequest { size, cursor, start_time, end_time, order_ids,
     time_type }
 );
-/// Response data of `buyin.queryShopAllianceOrder` ([`BuyinQueryShopAllianceOrderRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `buyin.queryShopAllianceOrder` ([`BuyinQueryShopAllianceOrderRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinQueryShopAllianceOrderResponse {
     /// 订单列表
@@ -943,7 +943,7 @@ impl ::shop_api::runtime::Paginated for BuyinQueryShopAllianceOrderRequest {
         )
     }
 }
-/// Request of `buyin.queryShopAllianceProducts` (`POST /buyin/queryShopAllianceProducts`): 查询店铺联盟推广，最多查询10000条记录 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `buyin.queryShopAllianceProducts` (`POST /buyin/queryShopAllianceProducts`): 查询店铺联盟推广，最多查询10000条记录 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinQueryShopAllianceProductsRequest {
     /// 分页页数，从1开始 Required.
@@ -971,7 +971,7 @@ pub struct BuyinQueryShopAllianceProductsRequest {
     BuyinQueryShopAllianceProductsRequest { page, size, product_ids, status, title,
     in_stock, check_status, sort_by, sort_order, fields }
 );
-/// Response data of `buyin.queryShopAllianceProducts` ([`BuyinQueryShopAllianceProductsRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `buyin.queryShopAllianceProducts` ([`BuyinQueryShopAllianceProductsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinQueryShopAllianceProductsResponse {
     /// 总数，最大10000
@@ -1008,7 +1008,7 @@ impl ::shop_api::runtime::Paginated for BuyinQueryShopAllianceProductsRequest {
         )
     }
 }
-/// Request of `buyin.queryShopSelfAuthors` (`POST /buyin/queryShopSelfAuthors`): 查询店铺可绑定渠道品的自播达人帐号，包括官方帐号和渠道授权帐号 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `buyin.queryShopSelfAuthors` (`POST /buyin/queryShopSelfAuthors`): 查询店铺可绑定渠道品的自播达人帐号，包括官方帐号和渠道授权帐号 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinQueryShopSelfAuthorsRequest {
     /// 分页 从1开始
@@ -1017,7 +1017,7 @@ pub struct BuyinQueryShopSelfAuthorsRequest {
     pub page_size: Option<i64>,
 }
 ::shop_api::object!(BuyinQueryShopSelfAuthorsRequest { page, page_size });
-/// Response data of `buyin.queryShopSelfAuthors` ([`BuyinQueryShopSelfAuthorsRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `buyin.queryShopSelfAuthors` ([`BuyinQueryShopSelfAuthorsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinQueryShopSelfAuthorsResponse {
     /// 总数量
@@ -1054,7 +1054,7 @@ impl ::shop_api::runtime::Paginated for BuyinQueryShopSelfAuthorsRequest {
         )
     }
 }
-/// Request of `buyin.shopMultiSettlementOrders` (`POST /buyin/shopMultiSettlementOrders`): 查询商家分次结算订单 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `buyin.shopMultiSettlementOrders` (`POST /buyin/shopMultiSettlementOrders`): 查询商家分次结算订单 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinShopMultiSettlementOrdersRequest {
     /// 查询数目，最大100
@@ -1074,7 +1074,7 @@ pub struct BuyinShopMultiSettlementOrdersRequest {
     BuyinShopMultiSettlementOrdersRequest { size, cursor, time_type, start_time,
     end_time, order_ids }
 );
-/// Response data of `buyin.shopMultiSettlementOrders` ([`BuyinShopMultiSettlementOrdersRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `buyin.shopMultiSettlementOrders` ([`BuyinShopMultiSettlementOrdersRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinShopMultiSettlementOrdersResponse {
     /// 订单列表
@@ -1135,14 +1135,14 @@ impl ::shop_api::runtime::ApiRequest for BuyinSimplePlanRequest {
         "status"]
     );
 }
-/// Request of `buyin.strategyPromotionCreate` (`POST /buyin/strategyPromotionCreate`): Start strategy promotion for products. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `buyin.strategyPromotionCreate` (`POST /buyin/strategyPromotionCreate`): Start strategy promotion for products. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinStrategyPromotionCreateRequest {
     /// 商品id
     pub product_ids: Option<Vec<i64>>,
 }
 ::shop_api::object!(BuyinStrategyPromotionCreateRequest { product_ids });
-/// Response data of `buyin.strategyPromotionCreate` ([`BuyinStrategyPromotionCreateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `buyin.strategyPromotionCreate` ([`BuyinStrategyPromotionCreateRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinStrategyPromotionCreateResponse {
     /// 绑定结果
@@ -1158,91 +1158,91 @@ impl ::shop_api::runtime::ApiRequest for BuyinStrategyPromotionCreateRequest {
     );
 }
 impl super::super::Client {
-    /// 获取可分销直播间商品列表信息 (the products of a creator's live room) (`buyin.distributionLiveProductList`, [official documentation](https://op.jinritemai.com/docs/api-docs/)). Idempotent: retried on transport errors and 5xx.
+    /// 获取可分销直播间商品列表信息 (the products of a creator's live room) (`buyin.distributionLiveProductList`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)). Idempotent: retried on transport errors and 5xx.
     pub async fn buyin_distribution_live_product_list(
         &self,
         req: &BuyinDistributionLiveProductListRequest,
     ) -> ::shop_api::runtime::Result<BuyinDistributionLiveProductListResponse> {
         self.execute(req).await
     }
-    /// Create a commission strategy for all creators on a product (精选联盟) (`buyin.allKolStrategyCreate`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Create a commission strategy for all creators on a product (精选联盟) (`buyin.allKolStrategyCreate`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn buyin_all_kol_strategy_create(
         &self,
         req: &BuyinAllKolStrategyCreateRequest,
     ) -> ::shop_api::runtime::Result<BuyinAllKolStrategyCreateResponse> {
         self.execute(req).await
     }
-    /// 支持商家通过API给店铺&达人设置子商品 (`buyin.bindChannelProduct`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 支持商家通过API给店铺&达人设置子商品 (`buyin.bindChannelProduct`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn buyin_bind_channel_product(
         &self,
         req: &BuyinBindChannelProductRequest,
     ) -> ::shop_api::runtime::Result<BuyinBindChannelProductResponse> {
         self.execute(req).await
     }
-    /// 查询渠道商品绑定的达人列表 (`buyin.channelBindAuthors`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 查询渠道商品绑定的达人列表 (`buyin.channelBindAuthors`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn buyin_channel_bind_authors(
         &self,
         req: &BuyinChannelBindAuthorsRequest,
     ) -> ::shop_api::runtime::Result<BuyinChannelBindAuthorsResponse> {
         self.execute(req).await
     }
-    /// 店铺专属达人管理，包括添加达人、开启/关闭和达人删除 (`buyin.exclusivePlanAuthorOperate`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 店铺专属达人管理，包括添加达人、开启/关闭和达人删除 (`buyin.exclusivePlanAuthorOperate`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn buyin_exclusive_plan_author_operate(
         &self,
         req: &BuyinExclusivePlanAuthorOperateRequest,
     ) -> ::shop_api::runtime::Result<BuyinExclusivePlanAuthorOperateResponse> {
         self.execute(req).await
     }
-    /// 接口用于查询机构指定日期的选品（通过抖店开放平台）订单明细信息。注意：不包括抖音应用选品GMV数据 (`buyin.instituteOrderPick`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 接口用于查询机构指定日期的选品（通过抖店开放平台）订单明细信息。注意：不包括抖音应用选品GMV数据 (`buyin.instituteOrderPick`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn buyin_institute_order_pick(
         &self,
         req: &BuyinInstituteOrderPickRequest,
     ) -> ::shop_api::runtime::Result<BuyinInstituteOrderPickResponse> {
         self.execute(req).await
     }
-    /// Edit a creator commission strategy (status, creators, end time, commission ratio) (`buyin.kolStrategyEdit`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Edit a creator commission strategy (status, creators, end time, commission ratio) (`buyin.kolStrategyEdit`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn buyin_kol_strategy_edit(
         &self,
         req: &BuyinKolStrategyEditRequest,
     ) -> ::shop_api::runtime::Result<BuyinKolStrategyEditResponse> {
         self.execute(req).await
     }
-    /// Create a targeted commission strategy for chosen creators on a product (`buyin.orientKolStrategyCreate`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Create a targeted commission strategy for chosen creators on a product (`buyin.orientKolStrategyCreate`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn buyin_orient_kol_strategy_create(
         &self,
         req: &BuyinOrientKolStrategyCreateRequest,
     ) -> ::shop_api::runtime::Result<BuyinOrientKolStrategyCreateResponse> {
         self.execute(req).await
     }
-    /// List the promotion (commission) strategies of products (`buyin.promotionStrategyList`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// List the promotion (commission) strategies of products (`buyin.promotionStrategyList`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn buyin_promotion_strategy_list(
         &self,
         req: &BuyinPromotionStrategyListRequest,
     ) -> ::shop_api::runtime::Result<BuyinPromotionStrategyListResponse> {
         self.execute(req).await
     }
-    /// 获取商家的联盟订单 (`buyin.queryShopAllianceOrder`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 获取商家的联盟订单 (`buyin.queryShopAllianceOrder`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn buyin_query_shop_alliance_order(
         &self,
         req: &BuyinQueryShopAllianceOrderRequest,
     ) -> ::shop_api::runtime::Result<BuyinQueryShopAllianceOrderResponse> {
         self.execute(req).await
     }
-    /// 查询店铺联盟推广，最多查询10000条记录 (`buyin.queryShopAllianceProducts`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 查询店铺联盟推广，最多查询10000条记录 (`buyin.queryShopAllianceProducts`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn buyin_query_shop_alliance_products(
         &self,
         req: &BuyinQueryShopAllianceProductsRequest,
     ) -> ::shop_api::runtime::Result<BuyinQueryShopAllianceProductsResponse> {
         self.execute(req).await
     }
-    /// 查询店铺可绑定渠道品的自播达人帐号，包括官方帐号和渠道授权帐号 (`buyin.queryShopSelfAuthors`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 查询店铺可绑定渠道品的自播达人帐号，包括官方帐号和渠道授权帐号 (`buyin.queryShopSelfAuthors`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn buyin_query_shop_self_authors(
         &self,
         req: &BuyinQueryShopSelfAuthorsRequest,
     ) -> ::shop_api::runtime::Result<BuyinQueryShopSelfAuthorsResponse> {
         self.execute(req).await
     }
-    /// 查询商家分次结算订单 (`buyin.shopMultiSettlementOrders`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 查询商家分次结算订单 (`buyin.shopMultiSettlementOrders`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn buyin_shop_multi_settlement_orders(
         &self,
         req: &BuyinShopMultiSettlementOrdersRequest,
@@ -1256,7 +1256,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<BuyinSimplePlanResponse> {
         self.execute(req).await
     }
-    /// Start strategy promotion for products (`buyin.strategyPromotionCreate`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Start strategy promotion for products (`buyin.strategyPromotionCreate`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn buyin_strategy_promotion_create(
         &self,
         req: &BuyinStrategyPromotionCreateRequest,

@@ -38,7 +38,7 @@ pub struct Op {
     pub op_uid: Option<i64>,
 }
 ::shop_api::object!(Op { platform = "Platform", op_uid = "OpUid" });
-/// Request of `coupons.CertSyncFailedCancelOrder` (`POST /coupons/CertSyncFailedCancelOrder`): Cancel an order whose voucher (cert) sync failed. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `coupons.CertSyncFailedCancelOrder` (`POST /coupons/CertSyncFailedCancelOrder`): Cancel an order whose voucher (cert) sync failed. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponsCertSyncFailedCancelOrderRequest {
     /// 订单号
@@ -49,7 +49,7 @@ pub struct CouponsCertSyncFailedCancelOrderRequest {
 ::shop_api::object!(
     CouponsCertSyncFailedCancelOrderRequest { order_id = "OrderId", op = "Op" }
 );
-/// Response data of `coupons.CertSyncFailedCancelOrder` ([`CouponsCertSyncFailedCancelOrderRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `coupons.CertSyncFailedCancelOrder` ([`CouponsCertSyncFailedCancelOrderRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponsCertSyncFailedCancelOrderResponse {
     /// 返回码
@@ -116,7 +116,7 @@ impl ::shop_api::runtime::ApiRequest for CouponsCancelVerifyRequest {
         "https://op.jinritemai.com/docs/api-docs/52/668"[] false false["cert_no"]
     );
 }
-/// Request of `coupons.certVerifyUpdate` (`POST /coupons/certVerifyUpdate`): 1、卡券核销次数更新,2、卡券API使用前提：, 自研开发者对接卡券API，需联系店铺的行业运营获取卡券资质，否则无法使用卡券API接口。如何联系店铺的行业运营?<https://op.jinritemai.com/docs/question-docs/45/1777> — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `coupons.certVerifyUpdate` (`POST /coupons/certVerifyUpdate`): 1、卡券核销次数更新,2、卡券API使用前提：, 自研开发者对接卡券API，需联系店铺的行业运营获取卡券资质，否则无法使用卡券API接口。如何联系店铺的行业运营?<https://op.jinritemai.com/docs/question-docs/45/1777> — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponsCertVerifyUpdateRequest {
     /// 卡号券码 Required.
@@ -134,7 +134,7 @@ pub struct CouponsCertVerifyUpdateRequest {
     CouponsCertVerifyUpdateRequest { cert_no, update_time, update_verify_count, batch_no,
     extra }
 );
-/// Response data of `coupons.certVerifyUpdate` ([`CouponsCertVerifyUpdateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `coupons.certVerifyUpdate` ([`CouponsCertVerifyUpdateRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponsCertVerifyUpdateResponse {}
 ::shop_api::object!(CouponsCertVerifyUpdateResponse {});
@@ -147,7 +147,7 @@ impl ::shop_api::runtime::ApiRequest for CouponsCertVerifyUpdateRequest {
         "update_verify_count" "batch_no"]
     );
 }
-/// Request of `coupons.extendCertValidEndByOrder` (`POST /coupons/extendCertValidEndByOrder`): Extend the validity end of an order's vouchers. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `coupons.extendCertValidEndByOrder` (`POST /coupons/extendCertValidEndByOrder`): Extend the validity end of an order's vouchers. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponsExtendCertValidEndByOrderRequest {
     /// 商品单id
@@ -165,7 +165,7 @@ pub struct CouponsExtendCertValidEndByOrderRequest {
     CouponsExtendCertValidEndByOrderRequest { order_id, batch_no, extend_time, reason, op
     }
 );
-/// Response data of `coupons.extendCertValidEndByOrder` ([`CouponsExtendCertValidEndByOrderRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `coupons.extendCertValidEndByOrder` ([`CouponsExtendCertValidEndByOrderRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponsExtendCertValidEndByOrderResponse {
     /// 错误码
@@ -187,7 +187,7 @@ impl ::shop_api::runtime::ApiRequest for CouponsExtendCertValidEndByOrderRequest
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `coupons.list` (`POST /coupons/list`): List the vouchers (certs) of an order. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `coupons.list` (`POST /coupons/list`): List the vouchers (certs) of an order. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponsListRequest {
     /// 子订单id
@@ -198,7 +198,7 @@ pub struct CouponsListRequest {
     pub cert_type: Option<i64>,
 }
 ::shop_api::object!(CouponsListRequest { order_id, cert_no, cert_type });
-/// Response data of `coupons.list` ([`CouponsListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `coupons.list` ([`CouponsListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponsListResponse {}
 ::shop_api::object!(CouponsListResponse {});
@@ -271,7 +271,7 @@ impl ::shop_api::runtime::ApiRequest for CouponsVerifyV2Request {
     );
 }
 impl super::super::Client {
-    /// Cancel an order whose voucher (cert) sync failed (`coupons.CertSyncFailedCancelOrder`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Cancel an order whose voucher (cert) sync failed (`coupons.CertSyncFailedCancelOrder`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn coupons_cert_sync_failed_cancel_order(
         &self,
         req: &CouponsCertSyncFailedCancelOrderRequest,
@@ -292,21 +292,21 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<CouponsCancelVerifyResponse> {
         self.execute(req).await
     }
-    /// 1、卡券核销次数更新,2、卡券API使用前提：, 自研开发者对接卡券API，需联系店铺的行业运营获取卡券资质，否则无法使用卡券API接口。如何联系店铺的行业运营?<https://op.jinritemai.com/docs/question-docs/45/1777> (`coupons.certVerifyUpdate`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 1、卡券核销次数更新,2、卡券API使用前提：, 自研开发者对接卡券API，需联系店铺的行业运营获取卡券资质，否则无法使用卡券API接口。如何联系店铺的行业运营?<https://op.jinritemai.com/docs/question-docs/45/1777> (`coupons.certVerifyUpdate`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn coupons_cert_verify_update(
         &self,
         req: &CouponsCertVerifyUpdateRequest,
     ) -> ::shop_api::runtime::Result<CouponsCertVerifyUpdateResponse> {
         self.execute(req).await
     }
-    /// Extend the validity end of an order's vouchers (`coupons.extendCertValidEndByOrder`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Extend the validity end of an order's vouchers (`coupons.extendCertValidEndByOrder`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn coupons_extend_cert_valid_end_by_order(
         &self,
         req: &CouponsExtendCertValidEndByOrderRequest,
     ) -> ::shop_api::runtime::Result<CouponsExtendCertValidEndByOrderResponse> {
         self.execute(req).await
     }
-    /// List the vouchers (certs) of an order (`coupons.list`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// List the vouchers (certs) of an order (`coupons.list`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn coupons_list(
         &self,
         req: &CouponsListRequest,

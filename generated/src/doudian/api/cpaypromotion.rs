@@ -3,7 +3,7 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 #[allow(unused_imports)]
 use super::types::*;
-/// Request of `cpaypromotion.ecom.applyMerchantSettleBill` (`POST /cpaypromotion/ecom/applyMerchantSettleBill`): Apply for the merchant settlement bill of a DOU-pay promotion. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `cpaypromotion.ecom.applyMerchantSettleBill` (`POST /cpaypromotion/ecom/applyMerchantSettleBill`): Apply for the merchant settlement bill of a DOU-pay promotion. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CpaypromotionEcomApplyMerchantSettleBillRequest {
     /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
@@ -14,7 +14,7 @@ pub struct CpaypromotionEcomApplyMerchantSettleBillRequest {
 ::shop_api::object!(
     CpaypromotionEcomApplyMerchantSettleBillRequest { bill_start_time, bill_end_time }
 );
-/// Response data of `cpaypromotion.ecom.applyMerchantSettleBill` ([`CpaypromotionEcomApplyMerchantSettleBillRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `cpaypromotion.ecom.applyMerchantSettleBill` ([`CpaypromotionEcomApplyMerchantSettleBillRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CpaypromotionEcomApplyMerchantSettleBillResponse {}
 ::shop_api::object!(CpaypromotionEcomApplyMerchantSettleBillResponse {});
@@ -28,14 +28,14 @@ for CpaypromotionEcomApplyMerchantSettleBillRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false false[]
     );
 }
-/// Request of `cpaypromotion.ecom.downloadMerchantSettleBill` (`POST /cpaypromotion/ecom/downloadMerchantSettleBill`): Download the merchant settlement bill of a DOU-pay promotion. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `cpaypromotion.ecom.downloadMerchantSettleBill` (`POST /cpaypromotion/ecom/downloadMerchantSettleBill`): Download the merchant settlement bill of a DOU-pay promotion. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CpaypromotionEcomDownloadMerchantSettleBillRequest {
     /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
     pub download_id: Option<::serde_json::Value>,
 }
 ::shop_api::object!(CpaypromotionEcomDownloadMerchantSettleBillRequest { download_id });
-/// Response data of `cpaypromotion.ecom.downloadMerchantSettleBill` ([`CpaypromotionEcomDownloadMerchantSettleBillRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `cpaypromotion.ecom.downloadMerchantSettleBill` ([`CpaypromotionEcomDownloadMerchantSettleBillRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CpaypromotionEcomDownloadMerchantSettleBillResponse {}
 ::shop_api::object!(CpaypromotionEcomDownloadMerchantSettleBillResponse {});
@@ -49,7 +49,7 @@ for CpaypromotionEcomDownloadMerchantSettleBillRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false false[]
     );
 }
-/// Request of `cpaypromotion.operateProductDiscount` (`POST /cpaypromotion/operateProductDiscount`): Set or change the DOU-pay (cpay) discount of products. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `cpaypromotion.operateProductDiscount` (`POST /cpaypromotion/operateProductDiscount`): Set or change the DOU-pay (cpay) discount of products. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CpaypromotionOperateProductDiscountRequest {
     /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
@@ -69,7 +69,7 @@ pub struct CpaypromotionOperateProductDiscountRequest {
     CpaypromotionOperateProductDiscountRequest { shop_name, product_id,
     product_high_amount, promotion_acitivity_id, support_period, product_low_amount }
 );
-/// Response data of `cpaypromotion.operateProductDiscount` ([`CpaypromotionOperateProductDiscountRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `cpaypromotion.operateProductDiscount` ([`CpaypromotionOperateProductDiscountRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CpaypromotionOperateProductDiscountResponse {}
 ::shop_api::object!(CpaypromotionOperateProductDiscountResponse {});
@@ -82,7 +82,7 @@ impl ::shop_api::runtime::ApiRequest for CpaypromotionOperateProductDiscountRequ
         "https://op.jinritemai.com/docs/api-docs/"[] false false[]
     );
 }
-/// Request of `cpaypromotion.queryProductCpayPromotionAndShopStatus` (`POST /cpaypromotion/queryProductCpayPromotionAndShopStatus`): Query the DOU-pay promotion of products and the shop's status. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `cpaypromotion.queryProductCpayPromotionAndShopStatus` (`POST /cpaypromotion/queryProductCpayPromotionAndShopStatus`): Query the DOU-pay promotion of products and the shop's status. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CpaypromotionQueryProductCpayPromotionAndShopStatusRequest {
     /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
@@ -96,7 +96,7 @@ pub struct CpaypromotionQueryProductCpayPromotionAndShopStatusRequest {
     CpaypromotionQueryProductCpayPromotionAndShopStatusRequest { product_id,
     product_categray, product_price }
 );
-/// Response data of `cpaypromotion.queryProductCpayPromotionAndShopStatus` ([`CpaypromotionQueryProductCpayPromotionAndShopStatusRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `cpaypromotion.queryProductCpayPromotionAndShopStatus` ([`CpaypromotionQueryProductCpayPromotionAndShopStatusRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CpaypromotionQueryProductCpayPromotionAndShopStatusResponse {}
 ::shop_api::object!(CpaypromotionQueryProductCpayPromotionAndShopStatusResponse {});
@@ -111,7 +111,7 @@ for CpaypromotionQueryProductCpayPromotionAndShopStatusRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false false[]
     );
 }
-/// Request of `cpaypromotion.signContract` (`POST /cpaypromotion/signContract`): Sign the DOU-pay promotion contract. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `cpaypromotion.signContract` (`POST /cpaypromotion/signContract`): Sign the DOU-pay promotion contract. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CpaypromotionSignContractRequest {
     /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
@@ -120,7 +120,7 @@ pub struct CpaypromotionSignContractRequest {
     pub contract_list: Option<::serde_json::Value>,
 }
 ::shop_api::object!(CpaypromotionSignContractRequest { shop_name, contract_list });
-/// Response data of `cpaypromotion.signContract` ([`CpaypromotionSignContractRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `cpaypromotion.signContract` ([`CpaypromotionSignContractRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CpaypromotionSignContractResponse {}
 ::shop_api::object!(CpaypromotionSignContractResponse {});
@@ -133,14 +133,14 @@ impl ::shop_api::runtime::ApiRequest for CpaypromotionSignContractRequest {
     );
 }
 impl super::super::Client {
-    /// Apply for the merchant settlement bill of a DOU-pay promotion (`cpaypromotion.ecom.applyMerchantSettleBill`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Apply for the merchant settlement bill of a DOU-pay promotion (`cpaypromotion.ecom.applyMerchantSettleBill`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn cpaypromotion_ecom_apply_merchant_settle_bill(
         &self,
         req: &CpaypromotionEcomApplyMerchantSettleBillRequest,
     ) -> ::shop_api::runtime::Result<CpaypromotionEcomApplyMerchantSettleBillResponse> {
         self.execute(req).await
     }
-    /// Download the merchant settlement bill of a DOU-pay promotion (`cpaypromotion.ecom.downloadMerchantSettleBill`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Download the merchant settlement bill of a DOU-pay promotion (`cpaypromotion.ecom.downloadMerchantSettleBill`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn cpaypromotion_ecom_download_merchant_settle_bill(
         &self,
         req: &CpaypromotionEcomDownloadMerchantSettleBillRequest,
@@ -149,14 +149,14 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Set or change the DOU-pay (cpay) discount of products (`cpaypromotion.operateProductDiscount`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Set or change the DOU-pay (cpay) discount of products (`cpaypromotion.operateProductDiscount`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn cpaypromotion_operate_product_discount(
         &self,
         req: &CpaypromotionOperateProductDiscountRequest,
     ) -> ::shop_api::runtime::Result<CpaypromotionOperateProductDiscountResponse> {
         self.execute(req).await
     }
-    /// Query the DOU-pay promotion of products and the shop's status (`cpaypromotion.queryProductCpayPromotionAndShopStatus`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Query the DOU-pay promotion of products and the shop's status (`cpaypromotion.queryProductCpayPromotionAndShopStatus`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn cpaypromotion_query_product_cpay_promotion_and_shop_status(
         &self,
         req: &CpaypromotionQueryProductCpayPromotionAndShopStatusRequest,
@@ -165,7 +165,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Sign the DOU-pay promotion contract (`cpaypromotion.signContract`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Sign the DOU-pay promotion contract (`cpaypromotion.signContract`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn cpaypromotion_sign_contract(
         &self,
         req: &CpaypromotionSignContractRequest,

@@ -223,7 +223,7 @@ pub struct InstantShoppingTradeFreightUpdateTemplate {
     InstantShoppingTradeFreightUpdateTemplate { template_name, calculate_type,
     product_city, product_province, fixed_amount, rule_type, id, transfer_type }
 );
-/// Request of `instantShopping.trade.freightCreate` (`POST /instantShopping/trade/freightCreate`): Create an instant-retail freight template. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `instantShopping.trade.freightCreate` (`POST /instantShopping/trade/freightCreate`): Create an instant-retail freight template. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InstantShoppingTradeFreightCreateRequest {
     /// 模板
@@ -232,7 +232,7 @@ pub struct InstantShoppingTradeFreightCreateRequest {
     pub columns: Option<::serde_json::Value>,
 }
 ::shop_api::object!(InstantShoppingTradeFreightCreateRequest { template, columns });
-/// Response data of `instantShopping.trade.freightCreate` ([`InstantShoppingTradeFreightCreateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `instantShopping.trade.freightCreate` ([`InstantShoppingTradeFreightCreateRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InstantShoppingTradeFreightCreateResponse {
     /// 模板id
@@ -248,14 +248,14 @@ impl ::shop_api::runtime::ApiRequest for InstantShoppingTradeFreightCreateReques
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `instantShopping.trade.freightDetail` (`POST /instantShopping/trade/freightDetail`): Read an instant-retail freight template. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `instantShopping.trade.freightDetail` (`POST /instantShopping/trade/freightDetail`): Read an instant-retail freight template. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InstantShoppingTradeFreightDetailRequest {
     /// 运费模板id
     pub freight_id: Option<i64>,
 }
 ::shop_api::object!(InstantShoppingTradeFreightDetailRequest { freight_id });
-/// Response data of `instantShopping.trade.freightDetail` ([`InstantShoppingTradeFreightDetailRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `instantShopping.trade.freightDetail` ([`InstantShoppingTradeFreightDetailRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InstantShoppingTradeFreightDetailResponse {
     /// 返回值
@@ -270,7 +270,7 @@ impl ::shop_api::runtime::ApiRequest for InstantShoppingTradeFreightDetailReques
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `instantShopping.trade.freightList` (`POST /instantShopping/trade/freightList`): List instant-retail freight templates. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `instantShopping.trade.freightList` (`POST /instantShopping/trade/freightList`): List instant-retail freight templates. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InstantShoppingTradeFreightListRequest {
     /// 每页返回数量
@@ -281,7 +281,7 @@ pub struct InstantShoppingTradeFreightListRequest {
     pub page: Option<String>,
 }
 ::shop_api::object!(InstantShoppingTradeFreightListRequest { size, name, page });
-/// Response data of `instantShopping.trade.freightList` ([`InstantShoppingTradeFreightListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `instantShopping.trade.freightList` ([`InstantShoppingTradeFreightListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InstantShoppingTradeFreightListResponse {
     /// 模板数量
@@ -300,7 +300,7 @@ impl ::shop_api::runtime::ApiRequest for InstantShoppingTradeFreightListRequest 
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `instantShopping.trade.freightUpdate` (`POST /instantShopping/trade/freightUpdate`): Update an instant-retail freight template. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `instantShopping.trade.freightUpdate` (`POST /instantShopping/trade/freightUpdate`): Update an instant-retail freight template. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InstantShoppingTradeFreightUpdateRequest {
     /// 运费模板
@@ -309,7 +309,7 @@ pub struct InstantShoppingTradeFreightUpdateRequest {
     pub columns: Option<Vec<InstantShoppingTradeFreightUpdateColumn>>,
 }
 ::shop_api::object!(InstantShoppingTradeFreightUpdateRequest { template, columns });
-/// Response data of `instantShopping.trade.freightUpdate` ([`InstantShoppingTradeFreightUpdateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `instantShopping.trade.freightUpdate` ([`InstantShoppingTradeFreightUpdateRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct InstantShoppingTradeFreightUpdateResponse {
     /// 运费模板id
@@ -326,28 +326,28 @@ impl ::shop_api::runtime::ApiRequest for InstantShoppingTradeFreightUpdateReques
     );
 }
 impl super::super::Client {
-    /// Create an instant-retail freight template (`instantShopping.trade.freightCreate`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Create an instant-retail freight template (`instantShopping.trade.freightCreate`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn instant_shopping_trade_freight_create(
         &self,
         req: &InstantShoppingTradeFreightCreateRequest,
     ) -> ::shop_api::runtime::Result<InstantShoppingTradeFreightCreateResponse> {
         self.execute(req).await
     }
-    /// Read an instant-retail freight template (`instantShopping.trade.freightDetail`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Read an instant-retail freight template (`instantShopping.trade.freightDetail`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn instant_shopping_trade_freight_detail(
         &self,
         req: &InstantShoppingTradeFreightDetailRequest,
     ) -> ::shop_api::runtime::Result<InstantShoppingTradeFreightDetailResponse> {
         self.execute(req).await
     }
-    /// List instant-retail freight templates (`instantShopping.trade.freightList`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// List instant-retail freight templates (`instantShopping.trade.freightList`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn instant_shopping_trade_freight_list(
         &self,
         req: &InstantShoppingTradeFreightListRequest,
     ) -> ::shop_api::runtime::Result<InstantShoppingTradeFreightListResponse> {
         self.execute(req).await
     }
-    /// Update an instant-retail freight template (`instantShopping.trade.freightUpdate`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Update an instant-retail freight template (`instantShopping.trade.freightUpdate`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn instant_shopping_trade_freight_update(
         &self,
         req: &InstantShoppingTradeFreightUpdateRequest,

@@ -1570,7 +1570,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsWaybillApplyRequest {
         "https://op.jinritemai.com/docs/api-docs/16/490"[] false true[]
     );
 }
-/// Request of `logistics.fetchBluetoothCmd` (`POST /logistics/fetchBluetoothCmd`): 电子面单场景下，获取蓝牙的打印指令 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `logistics.fetchBluetoothCmd` (`POST /logistics/fetchBluetoothCmd`): 电子面单场景下，获取蓝牙的打印指令 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsFetchBluetoothCmdRequest {
     /// 运单信息，一次最多请求200单。 Required.
@@ -1586,7 +1586,7 @@ pub struct LogisticsFetchBluetoothCmdRequest {
     LogisticsFetchBluetoothCmdRequest { waybill_applies, remote_print_config, cmd_type,
     cmd_encode }
 );
-/// Response data of `logistics.fetchBluetoothCmd` ([`LogisticsFetchBluetoothCmdRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `logistics.fetchBluetoothCmd` ([`LogisticsFetchBluetoothCmdRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsFetchBluetoothCmdResponse {
     /// 运单的打印指令
@@ -1604,7 +1604,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsFetchBluetoothCmdRequest {
         "cmd_type" "cmd_encode"]
     );
 }
-/// Request of `logistics.getRecommendedAndDeliveryExpressByOrder` (`POST /logistics/getRecommendedAndDeliveryExpressByOrder`): 查询订单维度快递可达及推荐服务 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `logistics.getRecommendedAndDeliveryExpressByOrder` (`POST /logistics/getRecommendedAndDeliveryExpressByOrder`): 查询订单维度快递可达及推荐服务 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsGetRecommendedAndDeliveryExpressByOrderRequest {
     /// 发货地址
@@ -1618,7 +1618,7 @@ pub struct LogisticsGetRecommendedAndDeliveryExpressByOrderRequest {
     LogisticsGetRecommendedAndDeliveryExpressByOrderRequest { sender_address,
     order_info_list, order_channel }
 );
-/// Response data of `logistics.getRecommendedAndDeliveryExpressByOrder` ([`LogisticsGetRecommendedAndDeliveryExpressByOrderRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `logistics.getRecommendedAndDeliveryExpressByOrder` ([`LogisticsGetRecommendedAndDeliveryExpressByOrderRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsGetRecommendedAndDeliveryExpressByOrderResponse {
     /// data
@@ -1635,7 +1635,7 @@ for LogisticsGetRecommendedAndDeliveryExpressByOrderRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `logistics.getUserDeliverServiceInfos` (`POST /logistics/getUserDeliverServiceInfos`): 查询商家开通的发货服务信息 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `logistics.getUserDeliverServiceInfos` (`POST /logistics/getUserDeliverServiceInfos`): 查询商家开通的发货服务信息 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsGetUserDeliverServiceInfosRequest {
     /// 商家信息
@@ -1646,7 +1646,7 @@ pub struct LogisticsGetUserDeliverServiceInfosRequest {
 ::shop_api::object!(
     LogisticsGetUserDeliverServiceInfosRequest { biz_info, service_codes }
 );
-/// Response data of `logistics.getUserDeliverServiceInfos` ([`LogisticsGetUserDeliverServiceInfosRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `logistics.getUserDeliverServiceInfos` ([`LogisticsGetUserDeliverServiceInfosRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsGetUserDeliverServiceInfosResponse {
     /// 用户发货服务信息
@@ -1661,7 +1661,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsGetUserDeliverServiceInfosRequ
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `logistics.merchant.confirmUpdateResult` (`POST /logistics/merchant/confirmUpdateResult`): Confirm the result of a merchant pick-up update (logistics merchant). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `logistics.merchant.confirmUpdateResult` (`POST /logistics/merchant/confirmUpdateResult`): Confirm the result of a merchant pick-up update (logistics merchant). — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsMerchantConfirmUpdateResultRequest {
     /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
@@ -1683,7 +1683,7 @@ pub struct LogisticsMerchantConfirmUpdateResultRequest {
     LogisticsMerchantConfirmUpdateResultRequest { merchant_name, after_sale_id, sender,
     start_fetch_time, end_fetch_time, request_id, result }
 );
-/// Response data of `logistics.merchant.confirmUpdateResult` ([`LogisticsMerchantConfirmUpdateResultRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `logistics.merchant.confirmUpdateResult` ([`LogisticsMerchantConfirmUpdateResultRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsMerchantConfirmUpdateResultResponse {}
 ::shop_api::object!(LogisticsMerchantConfirmUpdateResultResponse {});
@@ -1696,7 +1696,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsMerchantConfirmUpdateResultReq
         "https://op.jinritemai.com/docs/api-docs/"[] false false[]
     );
 }
-/// Request of `logistics.merchant.updateCalendar` (`POST /logistics/merchant/updateCalendar`): Update a logistics merchant's pick-up calendar. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `logistics.merchant.updateCalendar` (`POST /logistics/merchant/updateCalendar`): Update a logistics merchant's pick-up calendar. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsMerchantUpdateCalendarRequest {
     /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
@@ -1707,7 +1707,7 @@ pub struct LogisticsMerchantUpdateCalendarRequest {
 ::shop_api::object!(
     LogisticsMerchantUpdateCalendarRequest { merchant_name, merchant_calendar_list }
 );
-/// Response data of `logistics.merchant.updateCalendar` ([`LogisticsMerchantUpdateCalendarRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `logistics.merchant.updateCalendar` ([`LogisticsMerchantUpdateCalendarRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsMerchantUpdateCalendarResponse {}
 ::shop_api::object!(LogisticsMerchantUpdateCalendarResponse {});
@@ -1720,7 +1720,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsMerchantUpdateCalendarRequest 
         "https://op.jinritemai.com/docs/api-docs/"[] false false[]
     );
 }
-/// Request of `logistics.pushOnlineServiceConfig` (`POST /logistics/pushOnlineServiceConfig`): Push the configuration of an online logistics service. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `logistics.pushOnlineServiceConfig` (`POST /logistics/pushOnlineServiceConfig`): Push the configuration of an online logistics service. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsPushOnlineServiceConfigRequest {
     /// 服务类型。0-增值服务；1-产品类型
@@ -1744,7 +1744,7 @@ pub struct LogisticsPushOnlineServiceConfigRequest {
     LogisticsPushOnlineServiceConfigRequest { service_type, desc, is_auto_open,
     operator_name, operator_id, name, code, route_list }
 );
-/// Response data of `logistics.pushOnlineServiceConfig` ([`LogisticsPushOnlineServiceConfigRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `logistics.pushOnlineServiceConfig` ([`LogisticsPushOnlineServiceConfigRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsPushOnlineServiceConfigResponse {}
 ::shop_api::object!(LogisticsPushOnlineServiceConfigResponse {});
@@ -1877,14 +1877,14 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<LogisticsWaybillApplyResponse> {
         self.execute(req).await
     }
-    /// 电子面单场景下，获取蓝牙的打印指令 (`logistics.fetchBluetoothCmd`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 电子面单场景下，获取蓝牙的打印指令 (`logistics.fetchBluetoothCmd`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn logistics_fetch_bluetooth_cmd(
         &self,
         req: &LogisticsFetchBluetoothCmdRequest,
     ) -> ::shop_api::runtime::Result<LogisticsFetchBluetoothCmdResponse> {
         self.execute(req).await
     }
-    /// 查询订单维度快递可达及推荐服务 (`logistics.getRecommendedAndDeliveryExpressByOrder`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 查询订单维度快递可达及推荐服务 (`logistics.getRecommendedAndDeliveryExpressByOrder`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn logistics_get_recommended_and_delivery_express_by_order(
         &self,
         req: &LogisticsGetRecommendedAndDeliveryExpressByOrderRequest,
@@ -1893,28 +1893,28 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// 查询商家开通的发货服务信息 (`logistics.getUserDeliverServiceInfos`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 查询商家开通的发货服务信息 (`logistics.getUserDeliverServiceInfos`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn logistics_get_user_deliver_service_infos(
         &self,
         req: &LogisticsGetUserDeliverServiceInfosRequest,
     ) -> ::shop_api::runtime::Result<LogisticsGetUserDeliverServiceInfosResponse> {
         self.execute(req).await
     }
-    /// Confirm the result of a merchant pick-up update (logistics merchant) (`logistics.merchant.confirmUpdateResult`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Confirm the result of a merchant pick-up update (logistics merchant) (`logistics.merchant.confirmUpdateResult`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn logistics_merchant_confirm_update_result(
         &self,
         req: &LogisticsMerchantConfirmUpdateResultRequest,
     ) -> ::shop_api::runtime::Result<LogisticsMerchantConfirmUpdateResultResponse> {
         self.execute(req).await
     }
-    /// Update a logistics merchant's pick-up calendar (`logistics.merchant.updateCalendar`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Update a logistics merchant's pick-up calendar (`logistics.merchant.updateCalendar`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn logistics_merchant_update_calendar(
         &self,
         req: &LogisticsMerchantUpdateCalendarRequest,
     ) -> ::shop_api::runtime::Result<LogisticsMerchantUpdateCalendarResponse> {
         self.execute(req).await
     }
-    /// Push the configuration of an online logistics service (`logistics.pushOnlineServiceConfig`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Push the configuration of an online logistics service (`logistics.pushOnlineServiceConfig`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn logistics_push_online_service_config(
         &self,
         req: &LogisticsPushOnlineServiceConfigRequest,

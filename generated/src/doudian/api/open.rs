@@ -3,14 +3,14 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 #[allow(unused_imports)]
 use super::types::*;
-/// Request of `open.binaryupload` (`POST /open/binaryupload`): Upload a file as binary (open platform upload). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `open.binaryupload` (`POST /open/binaryupload`): Upload a file as binary (open platform upload). — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenBinaryuploadRequest {
     /// 二进制内容，utf-8编码
     pub file_content: Option<String>,
 }
 ::shop_api::object!(OpenBinaryuploadRequest { file_content });
-/// Response data of `open.binaryupload` ([`OpenBinaryuploadRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `open.binaryupload` ([`OpenBinaryuploadRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenBinaryuploadResponse {
     /// 上传二进制文件的uri
@@ -25,7 +25,7 @@ impl ::shop_api::runtime::ApiRequest for OpenBinaryuploadRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `open.getAuthInfo` (`POST /open/getAuthInfo`): 查询当前App下商家授权信息 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `open.getAuthInfo` (`POST /open/getAuthInfo`): 查询当前App下商家授权信息 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenGetAuthInfoRequest {
     /// 授权主体ID，这里为店铺ID Required.
@@ -34,7 +34,7 @@ pub struct OpenGetAuthInfoRequest {
     pub auth_subject_type: Option<String>,
 }
 ::shop_api::object!(OpenGetAuthInfoRequest { auth_id, auth_subject_type });
-/// Response data of `open.getAuthInfo` ([`OpenGetAuthInfoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `open.getAuthInfo` ([`OpenGetAuthInfoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenGetAuthInfoResponse {
     /// 授权状态，1为正常。枚举为,0:待商家确认，1:正常，2:取消，3:过期。,授权状态为正常时，需额外判断auth_end_time
@@ -60,7 +60,7 @@ impl ::shop_api::runtime::ApiRequest for OpenGetAuthInfoRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true["auth_id"]
     );
 }
-/// Request of `open.materialToken` (`POST /open/materialToken`): 获取素材上传接口访问token — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `open.materialToken` (`POST /open/materialToken`): 获取素材上传接口访问token — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenMaterialTokenRequest {
     /// 需要上传的素材数量
@@ -76,7 +76,7 @@ pub struct OpenMaterialTokenRequest {
     OpenMaterialTokenRequest { upload_num, file_extension, biz_type,
     store_keys_array_json }
 );
-/// Response data of `open.materialToken` ([`OpenMaterialTokenRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `open.materialToken` ([`OpenMaterialTokenRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenMaterialTokenResponse {
     /// 获取下载地址query
@@ -91,14 +91,14 @@ impl ::shop_api::runtime::ApiRequest for OpenMaterialTokenRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `open.openId.replace` (`POST /open/openId/replace`): Map a buyer open_id to its replacement id. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `open.openId.replace` (`POST /open/openId/replace`): Map a buyer open_id to its replacement id. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenOpenIdReplaceRequest {
     /// 传入一个老openId列表, 最多传入100个openId, openId格式如示例
     pub open_ids: Option<Vec<String>>,
 }
 ::shop_api::object!(OpenOpenIdReplaceRequest { open_ids });
-/// Response data of `open.openId.replace` ([`OpenOpenIdReplaceRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `open.openId.replace` ([`OpenOpenIdReplaceRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenOpenIdReplaceResponse {
     /// 一个map, key为老openId, val为新openId
@@ -113,7 +113,7 @@ impl ::shop_api::runtime::ApiRequest for OpenOpenIdReplaceRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `open.submitRejectionReason` (`POST /open/submitRejectionReason`): Submit the reason for rejecting a request. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `open.submitRejectionReason` (`POST /open/submitRejectionReason`): Submit the reason for rejecting a request. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenSubmitRejectionReasonRequest {
     /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
@@ -129,7 +129,7 @@ pub struct OpenSubmitRejectionReasonRequest {
     OpenSubmitRejectionReasonRequest { product_category_name, recommend_id, reason,
     rejection_reason_code }
 );
-/// Response data of `open.submitRejectionReason` ([`OpenSubmitRejectionReasonRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `open.submitRejectionReason` ([`OpenSubmitRejectionReasonRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenSubmitRejectionReasonResponse {}
 ::shop_api::object!(OpenSubmitRejectionReasonResponse {});
@@ -142,35 +142,35 @@ impl ::shop_api::runtime::ApiRequest for OpenSubmitRejectionReasonRequest {
     );
 }
 impl super::super::Client {
-    /// Upload a file as binary (open platform upload) (`open.binaryupload`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Upload a file as binary (open platform upload) (`open.binaryupload`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn open_binaryupload(
         &self,
         req: &OpenBinaryuploadRequest,
     ) -> ::shop_api::runtime::Result<OpenBinaryuploadResponse> {
         self.execute(req).await
     }
-    /// 查询当前App下商家授权信息 (`open.getAuthInfo`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 查询当前App下商家授权信息 (`open.getAuthInfo`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn open_get_auth_info(
         &self,
         req: &OpenGetAuthInfoRequest,
     ) -> ::shop_api::runtime::Result<OpenGetAuthInfoResponse> {
         self.execute(req).await
     }
-    /// 获取素材上传接口访问token (`open.materialToken`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 获取素材上传接口访问token (`open.materialToken`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn open_material_token(
         &self,
         req: &OpenMaterialTokenRequest,
     ) -> ::shop_api::runtime::Result<OpenMaterialTokenResponse> {
         self.execute(req).await
     }
-    /// Map a buyer open_id to its replacement id (`open.openId.replace`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Map a buyer open_id to its replacement id (`open.openId.replace`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn open_open_id_replace(
         &self,
         req: &OpenOpenIdReplaceRequest,
     ) -> ::shop_api::runtime::Result<OpenOpenIdReplaceResponse> {
         self.execute(req).await
     }
-    /// Submit the reason for rejecting a request (`open.submitRejectionReason`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Submit the reason for rejecting a request (`open.submitRejectionReason`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn open_submit_rejection_reason(
         &self,
         req: &OpenSubmitRejectionReasonRequest,

@@ -3,7 +3,7 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 #[allow(unused_imports)]
 use super::types::*;
-/// Request of `openCloud.v1.imageVersion.create` (`POST /openCloud/v1/imageVersion/create`): 上传程序包构建镜像 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `openCloud.v1.imageVersion.create` (`POST /openCloud/v1/imageVersion/create`): 上传程序包构建镜像 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenCloudV1ImageVersionCreateRequest {
     /// 容器服务id Required.
@@ -25,7 +25,7 @@ pub struct OpenCloudV1ImageVersionCreateRequest {
     OpenCloudV1ImageVersionCreateRequest { cs_id, version_name, remark, file_uri,
     file_name, cs_name, volc_account_id }
 );
-/// Response data of `openCloud.v1.imageVersion.create` ([`OpenCloudV1ImageVersionCreateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `openCloud.v1.imageVersion.create` ([`OpenCloudV1ImageVersionCreateRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenCloudV1ImageVersionCreateResponse {
     /// 镜像版本id
@@ -42,7 +42,7 @@ impl ::shop_api::runtime::ApiRequest for OpenCloudV1ImageVersionCreateRequest {
     );
 }
 impl super::super::Client {
-    /// 上传程序包构建镜像 (`openCloud.v1.imageVersion.create`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 上传程序包构建镜像 (`openCloud.v1.imageVersion.create`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn open_cloud_v1_image_version_create(
         &self,
         req: &OpenCloudV1ImageVersionCreateRequest,

@@ -2606,8 +2606,19 @@ pub struct KolDiscountDetail {
     pub redpack_info: Option<Vec<RedpackInfo>>,
     /// 优惠券信息
     pub coupon_info: Option<Vec<CouponInfo>>,
+    /// 券优惠金额（单位：分）
+    pub coupon_amount: Option<i64>,
+    /// 活动优惠金额（单位：分）
+    pub full_discount_amount: Option<i64>,
+    /// 红包金额（单位：分）
+    pub redpack_amount: Option<i64>,
+    /// 优惠总金额（单位：分）
+    pub total_amount: Option<i64>,
 }
-::shop_api::object!(KolDiscountDetail { full_discount_info, redpack_info, coupon_info });
+::shop_api::object!(
+    KolDiscountDetail { full_discount_info, redpack_info, coupon_info, coupon_amount,
+    full_discount_amount, redpack_amount, total_amount }
+);
 /// 优惠信息，用户下单过程中享受到的优惠
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PromotionDetail {
@@ -4402,7 +4413,7 @@ impl ::shop_api::runtime::ApiRequest for OrderUpdatePostAmountRequest {
         "https://op.jinritemai.com/docs/api-docs/15/264"[] false false[]
     );
 }
-/// Request of `order.PackageProcessFail` (`POST /order/PackageProcessFail`): Report that processing an order package failed (voucher orders). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `order.PackageProcessFail` (`POST /order/PackageProcessFail`): Report that processing an order package failed (voucher orders). — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderPackageProcessFailRequest {
     /// 订单号
@@ -4411,7 +4422,7 @@ pub struct OrderPackageProcessFailRequest {
     pub op: Option<CouponsExtendCertValidEndByOrderOp>,
 }
 ::shop_api::object!(OrderPackageProcessFailRequest { order_id, op });
-/// Response data of `order.PackageProcessFail` ([`OrderPackageProcessFailRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `order.PackageProcessFail` ([`OrderPackageProcessFailRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderPackageProcessFailResponse {
     /// 返回码
@@ -4432,7 +4443,7 @@ impl ::shop_api::runtime::ApiRequest for OrderPackageProcessFailRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `order.PackageProcessSuccess` (`POST /order/PackageProcessSuccess`): Report that an order package was processed, with its vouchers. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `order.PackageProcessSuccess` (`POST /order/PackageProcessSuccess`): Report that an order package was processed, with its vouchers. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderPackageProcessSuccessRequest {
     /// 子订单id
@@ -4447,7 +4458,7 @@ pub struct OrderPackageProcessSuccessRequest {
 ::shop_api::object!(
     OrderPackageProcessSuccessRequest { order_id, combo_id, cert_list, op }
 );
-/// Response data of `order.PackageProcessSuccess` ([`OrderPackageProcessSuccessRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `order.PackageProcessSuccess` ([`OrderPackageProcessSuccessRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderPackageProcessSuccessResponse {
     /// 返回码
@@ -4468,7 +4479,7 @@ impl ::shop_api::runtime::ApiRequest for OrderPackageProcessSuccessRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `order.batchBindSerialNumber` (`POST /order/batchBindSerialNumber`): Bind serial numbers (IMEI/SN) to orders in a batch. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `order.batchBindSerialNumber` (`POST /order/batchBindSerialNumber`): Bind serial numbers (IMEI/SN) to orders in a batch. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderBatchBindSerialNumberRequest {
     /// 绑定列表;
@@ -4477,7 +4488,7 @@ pub struct OrderBatchBindSerialNumberRequest {
     pub bind_scene: Option<i64>,
 }
 ::shop_api::object!(OrderBatchBindSerialNumberRequest { bind_list, bind_scene });
-/// Response data of `order.batchBindSerialNumber` ([`OrderBatchBindSerialNumberRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `order.batchBindSerialNumber` ([`OrderBatchBindSerialNumberRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderBatchBindSerialNumberResponse {
     /// 绑定失败的列表;
@@ -4503,7 +4514,7 @@ impl ::shop_api::runtime::ApiRequest for OrderBatchBindSerialNumberRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `order.deliverTimeChangeConfirm` (`POST /order/deliverTimeChangeConfirm`): Accept or reject a buyer's request to change the delivery time. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `order.deliverTimeChangeConfirm` (`POST /order/deliverTimeChangeConfirm`): Accept or reject a buyer's request to change the delivery time. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderDeliverTimeChangeConfirmRequest {
     /// 主订单ID
@@ -4519,7 +4530,7 @@ pub struct OrderDeliverTimeChangeConfirmRequest {
     OrderDeliverTimeChangeConfirmRequest { shop_order_id, task_id, reject_code,
     reject_reason }
 );
-/// Response data of `order.deliverTimeChangeConfirm` ([`OrderDeliverTimeChangeConfirmRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `order.deliverTimeChangeConfirm` ([`OrderDeliverTimeChangeConfirmRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderDeliverTimeChangeConfirmResponse {}
 ::shop_api::object!(OrderDeliverTimeChangeConfirmResponse {});
@@ -4531,14 +4542,14 @@ impl ::shop_api::runtime::ApiRequest for OrderDeliverTimeChangeConfirmRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false false[]
     );
 }
-/// Request of `order.deliverTimeChangeTaskInfo` (`POST /order/deliverTimeChangeTaskInfo`): Read the delivery-time change request of an order. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `order.deliverTimeChangeTaskInfo` (`POST /order/deliverTimeChangeTaskInfo`): Read the delivery-time change request of an order. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderDeliverTimeChangeTaskInfoRequest {
     /// 店铺单号
     pub shop_order_id: Option<String>,
 }
 ::shop_api::object!(OrderDeliverTimeChangeTaskInfoRequest { shop_order_id });
-/// Response data of `order.deliverTimeChangeTaskInfo` ([`OrderDeliverTimeChangeTaskInfoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `order.deliverTimeChangeTaskInfo` ([`OrderDeliverTimeChangeTaskInfoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderDeliverTimeChangeTaskInfoResponse {
     /// 任务创建时间
@@ -4609,11 +4620,11 @@ impl ::shop_api::runtime::ApiRequest for OrderGetCrossBorderFulfillInfoRequest {
         false true["shop_order_id"]
     );
 }
-/// Request of `order.getMCToken` (`POST /order/getMCToken`): 获取前端明文解密token — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `order.getMCToken` (`POST /order/getMCToken`): 获取前端明文解密token — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderGetMcTokenRequest {}
 ::shop_api::object!(OrderGetMcTokenRequest {});
-/// Response data of `order.getMCToken` ([`OrderGetMcTokenRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `order.getMCToken` ([`OrderGetMcTokenRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderGetMcTokenResponse {
     /// 前端明文解密token
@@ -4629,7 +4640,7 @@ impl ::shop_api::runtime::ApiRequest for OrderGetMcTokenRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `order.getSearchIndex` (`POST /order/getSearchIndex`): Get the search index of a sensitive value (phone, name) to search encrypted orders. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `order.getSearchIndex` (`POST /order/getSearchIndex`): Get the search index of a sensitive value (phone, name) to search encrypted orders. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderGetSearchIndexRequest {
     /// 电话号码
@@ -4638,7 +4649,7 @@ pub struct OrderGetSearchIndexRequest {
     pub sensitive_type: Option<i32>,
 }
 ::shop_api::object!(OrderGetSearchIndexRequest { plain_text, sensitive_type });
-/// Response data of `order.getSearchIndex` ([`OrderGetSearchIndexRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `order.getSearchIndex` ([`OrderGetSearchIndexRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderGetSearchIndexResponse {
     /// 索引串
@@ -4653,7 +4664,7 @@ impl ::shop_api::runtime::ApiRequest for OrderGetSearchIndexRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `order.getShopAccountItemFile` (`POST /order/getShopAccountItemFile`): Get the download file of the shop's account (fund) items for a date range. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `order.getShopAccountItemFile` (`POST /order/getShopAccountItemFile`): Get the download file of the shop's account (fund) items for a date range. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderGetShopAccountItemFileRequest {
     /// 开始账单日期(闭区间)
@@ -4662,7 +4673,7 @@ pub struct OrderGetShopAccountItemFileRequest {
     pub end_date: Option<String>,
 }
 ::shop_api::object!(OrderGetShopAccountItemFileRequest { start_date, end_date });
-/// Response data of `order.getShopAccountItemFile` ([`OrderGetShopAccountItemFileRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `order.getShopAccountItemFile` ([`OrderGetShopAccountItemFileRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderGetShopAccountItemFileResponse {
     /// data
@@ -4681,14 +4692,14 @@ impl ::shop_api::runtime::ApiRequest for OrderGetShopAccountItemFileRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `order.merge` (`POST /order/merge`): 判断一批待发货订单，哪些可以收件人信息一致，可以使用同一个包裹进行发货：,1. 批处理上限为100,2. 只支持近15天的代发货订单的合单判断；,3. 同一天创建的订单：open_address_id不同的，一定不可以合单；open_address_id相同的，一定可以合单。即同一天的订单根据open_address_id是否相同来判断是否可以合单，跨天的订单且open_address_id不同的再请求本api进行判断,4. 本api只是对订单收货地址是否相同的一个判断，并不会对订单进行合并处理 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `order.merge` (`POST /order/merge`): 判断一批待发货订单，哪些可以收件人信息一致，可以使用同一个包裹进行发货：,1. 批处理上限为100,2. 只支持近15天的代发货订单的合单判断；,3. 同一天创建的订单：open_address_id不同的，一定不可以合单；open_address_id相同的，一定可以合单。即同一天的订单根据open_address_id是否相同来判断是否可以合单，跨天的订单且open_address_id不同的再请求本api进行判断,4. 本api只是对订单收货地址是否相同的一个判断，并不会对订单进行合并处理 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderMergeRequest {
     /// 合并需求列表，最少支持2个，最多支持100个。order_id和open_address_id必须一一对应，不可传错 Required.
     pub merge_list: Vec<MergeListItem>,
 }
 ::shop_api::object!(OrderMergeRequest { merge_list });
-/// Response data of `order.merge` ([`OrderMergeRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `order.merge` ([`OrderMergeRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderMergeResponse {
     /// 合单结果。可合单的订单ID列表用逗号分隔的字符串表示。比如，1111,2222表示订单1111和订单2222可合并发货，3333表示无法合单。
@@ -4703,14 +4714,14 @@ impl ::shop_api::runtime::ApiRequest for OrderMergeRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true["merge_list"]
     );
 }
-/// Request of `order.mergeV2` (`POST /order/mergeV2`): Merge orders into one shipment (version 2). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `order.mergeV2` (`POST /order/mergeV2`): Merge orders into one shipment (version 2). — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderMergeV2Request {
     /// 合单列表
     pub merge_list: Option<Vec<MergeListItem>>,
 }
 ::shop_api::object!(OrderMergeV2Request { merge_list });
-/// Response data of `order.mergeV2` ([`OrderMergeV2Request`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `order.mergeV2` ([`OrderMergeV2Request`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderMergeV2Response {
     /// key是失败订单id，value是失败原因
@@ -4726,7 +4737,7 @@ impl ::shop_api::runtime::ApiRequest for OrderMergeV2Request {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `order.orderCancel` (`POST /order/orderCancel`): 1、订单为买家待支付状态时，支持商家主动取消待支付订单。该接口规则同抖店【订单管理-批量取消-取消订单】功能，主要解决：避免多渠道商家超卖和提升商家取消恶意预占库存订单效率 2、仅主订单维度取消订单 3、注意：确认取消订单后，取消原因将以短信的形式发送至买家，请确保已和买家协商达成一致，否则您将面临投诉或赔偿 4、cancel_reason请填写枚举值中的中文描述必须一模一样，请勿自定义信息，否则无法通过接口校验； — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `order.orderCancel` (`POST /order/orderCancel`): 1、订单为买家待支付状态时，支持商家主动取消待支付订单。该接口规则同抖店【订单管理-批量取消-取消订单】功能，主要解决：避免多渠道商家超卖和提升商家取消恶意预占库存订单效率 2、仅主订单维度取消订单 3、注意：确认取消订单后，取消原因将以短信的形式发送至买家，请确保已和买家协商达成一致，否则您将面临投诉或赔偿 4、cancel_reason请填写枚举值中的中文描述必须一模一样，请勿自定义信息，否则无法通过接口校验； — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderOrderCancelRequest {
     /// 店铺主订单号 Required.
@@ -4735,7 +4746,7 @@ pub struct OrderOrderCancelRequest {
     pub cancel_reason: String,
 }
 ::shop_api::object!(OrderOrderCancelRequest { shop_order_id, cancel_reason });
-/// Response data of `order.orderCancel` ([`OrderOrderCancelRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `order.orderCancel` ([`OrderOrderCancelRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderOrderCancelResponse {}
 ::shop_api::object!(OrderOrderCancelResponse {});
@@ -4748,14 +4759,14 @@ impl ::shop_api::runtime::ApiRequest for OrderOrderCancelRequest {
         "cancel_reason"]
     );
 }
-/// Request of `order.queryLogisticsCompanyList` (`POST /order/queryLogisticsCompanyList`): 1、支持ISV查询当前商家可用物流公司列表;,2、支持ISV通过传入订单号的方式查询除商家维度可用的物流公司外，该订单额外可用的特殊物流公司; — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `order.queryLogisticsCompanyList` (`POST /order/queryLogisticsCompanyList`): 1、支持ISV查询当前商家可用物流公司列表;,2、支持ISV通过传入订单号的方式查询除商家维度可用的物流公司外，该订单额外可用的特殊物流公司; — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderQueryLogisticsCompanyListRequest {
     /// 订单号列表
     pub shop_order_ids: Option<Vec<String>>,
 }
 ::shop_api::object!(OrderQueryLogisticsCompanyListRequest { shop_order_ids });
-/// Response data of `order.queryLogisticsCompanyList` ([`OrderQueryLogisticsCompanyListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `order.queryLogisticsCompanyList` ([`OrderQueryLogisticsCompanyListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderQueryLogisticsCompanyListResponse {
     /// 店铺维度所有订单能够使用的物流公司列表。
@@ -4779,14 +4790,14 @@ impl ::shop_api::runtime::ApiRequest for OrderQueryLogisticsCompanyListRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `order.queryOrderLogistics` (`POST /order/queryOrderLogistics`): Query the logistics of an order. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `order.queryOrderLogistics` (`POST /order/queryOrderLogistics`): Query the logistics of an order. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderQueryOrderLogisticsRequest {
     /// 店铺单号
     pub order_id: Option<String>,
 }
 ::shop_api::object!(OrderQueryOrderLogisticsRequest { order_id });
-/// Response data of `order.queryOrderLogistics` ([`OrderQueryOrderLogisticsRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `order.queryOrderLogistics` ([`OrderQueryOrderLogisticsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderQueryOrderLogisticsResponse {
     /// 订单包裹数据
@@ -4801,14 +4812,14 @@ impl ::shop_api::runtime::ApiRequest for OrderQueryOrderLogisticsRequest {
         false true[]
     );
 }
-/// Request of `order.queryOrderPackageInfo` (`POST /order/queryOrderPackageInfo`): Query the package information of an order. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `order.queryOrderPackageInfo` (`POST /order/queryOrderPackageInfo`): Query the package information of an order. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderQueryOrderPackageInfoRequest {
     /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
     pub order_id: Option<::serde_json::Value>,
 }
 ::shop_api::object!(OrderQueryOrderPackageInfoRequest { order_id });
-/// Response data of `order.queryOrderPackageInfo` ([`OrderQueryOrderPackageInfoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `order.queryOrderPackageInfo` ([`OrderQueryOrderPackageInfoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderQueryOrderPackageInfoResponse {
     /// 订单包裹信息
@@ -4823,7 +4834,7 @@ impl ::shop_api::runtime::ApiRequest for OrderQueryOrderPackageInfoRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `order.searchByReceiver` (`POST /order/searchByReceiver`): 1. 支持使用收件人姓名、手机号查询订单,2. 只支持使用收件人姓名、手机号精确查询，不支持模糊查询,3. 只支持查询最近90天内创建的订单 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `order.searchByReceiver` (`POST /order/searchByReceiver`): 1. 支持使用收件人姓名、手机号查询订单,2. 只支持使用收件人姓名、手机号精确查询，不支持模糊查询,3. 只支持查询最近90天内创建的订单 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderSearchByReceiverRequest {
     /// 查询类型：0-收货人手机号，1-收货人姓名 Required.
@@ -4843,7 +4854,7 @@ pub struct OrderSearchByReceiverRequest {
     OrderSearchByReceiverRequest { post_type, post_receiver, create_time_start,
     create_time_end, size, page }
 );
-/// Response data of `order.searchByReceiver` ([`OrderSearchByReceiverRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `order.searchByReceiver` ([`OrderSearchByReceiverRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderSearchByReceiverResponse {
     /// 页数，从0开始
@@ -4886,7 +4897,7 @@ impl ::shop_api::runtime::Paginated for OrderSearchByReceiverRequest {
         )
     }
 }
-/// Request of `order.uploadextrapackage` (`POST /order/uploadextrapackage`): Upload an extra package (additional tracking number) for an order. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `order.uploadextrapackage` (`POST /order/uploadextrapackage`): Upload an extra package (additional tracking number) for an order. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderUploadextrapackageRequest {
     /// 店铺单号
@@ -4908,7 +4919,7 @@ pub struct OrderUploadextrapackageRequest {
     OrderUploadextrapackageRequest { shop_order_id, product_orders, tracking_no,
     company_code, send_address_id, parent_tracking_no, store_id }
 );
-/// Response data of `order.uploadextrapackage` ([`OrderUploadextrapackageRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `order.uploadextrapackage` ([`OrderUploadextrapackageRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderUploadextrapackageResponse {
     /// 此次发货行为对应的包裹ID
@@ -5189,35 +5200,35 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderUpdatePostAmountResponse> {
         self.execute(req).await
     }
-    /// Report that processing an order package failed (voucher orders) (`order.PackageProcessFail`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Report that processing an order package failed (voucher orders) (`order.PackageProcessFail`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn order_package_process_fail(
         &self,
         req: &OrderPackageProcessFailRequest,
     ) -> ::shop_api::runtime::Result<OrderPackageProcessFailResponse> {
         self.execute(req).await
     }
-    /// Report that an order package was processed, with its vouchers (`order.PackageProcessSuccess`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Report that an order package was processed, with its vouchers (`order.PackageProcessSuccess`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn order_package_process_success(
         &self,
         req: &OrderPackageProcessSuccessRequest,
     ) -> ::shop_api::runtime::Result<OrderPackageProcessSuccessResponse> {
         self.execute(req).await
     }
-    /// Bind serial numbers (IMEI/SN) to orders in a batch (`order.batchBindSerialNumber`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Bind serial numbers (IMEI/SN) to orders in a batch (`order.batchBindSerialNumber`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn order_batch_bind_serial_number(
         &self,
         req: &OrderBatchBindSerialNumberRequest,
     ) -> ::shop_api::runtime::Result<OrderBatchBindSerialNumberResponse> {
         self.execute(req).await
     }
-    /// Accept or reject a buyer's request to change the delivery time (`order.deliverTimeChangeConfirm`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Accept or reject a buyer's request to change the delivery time (`order.deliverTimeChangeConfirm`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn order_deliver_time_change_confirm(
         &self,
         req: &OrderDeliverTimeChangeConfirmRequest,
     ) -> ::shop_api::runtime::Result<OrderDeliverTimeChangeConfirmResponse> {
         self.execute(req).await
     }
-    /// Read the delivery-time change request of an order (`order.deliverTimeChangeTaskInfo`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Read the delivery-time change request of an order (`order.deliverTimeChangeTaskInfo`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn order_deliver_time_change_task_info(
         &self,
         req: &OrderDeliverTimeChangeTaskInfoRequest,
@@ -5231,77 +5242,77 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderGetCrossBorderFulfillInfoResponse> {
         self.execute(req).await
     }
-    /// 获取前端明文解密token (`order.getMCToken`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 获取前端明文解密token (`order.getMCToken`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn order_get_mc_token(
         &self,
         req: &OrderGetMcTokenRequest,
     ) -> ::shop_api::runtime::Result<OrderGetMcTokenResponse> {
         self.execute(req).await
     }
-    /// Get the search index of a sensitive value (phone, name) to search encrypted orders (`order.getSearchIndex`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Get the search index of a sensitive value (phone, name) to search encrypted orders (`order.getSearchIndex`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn order_get_search_index(
         &self,
         req: &OrderGetSearchIndexRequest,
     ) -> ::shop_api::runtime::Result<OrderGetSearchIndexResponse> {
         self.execute(req).await
     }
-    /// Get the download file of the shop's account (fund) items for a date range (`order.getShopAccountItemFile`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Get the download file of the shop's account (fund) items for a date range (`order.getShopAccountItemFile`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn order_get_shop_account_item_file(
         &self,
         req: &OrderGetShopAccountItemFileRequest,
     ) -> ::shop_api::runtime::Result<OrderGetShopAccountItemFileResponse> {
         self.execute(req).await
     }
-    /// 判断一批待发货订单，哪些可以收件人信息一致，可以使用同一个包裹进行发货：,1. 批处理上限为100,2. 只支持近15天的代发货订单的合单判断；,3. 同一天创建的订单：open_address_id不同的，一定不可以合单；open_address_id相同的，一定可以合单。即同一天的订单根据open_address_id是否相同来判断是否可以合单，跨天的订单且open_address_id不同的再请求本api进行判断,4. 本api只是对订单收货地址是否相同的一个判断，并不会对订单进行合并处理 (`order.merge`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 判断一批待发货订单，哪些可以收件人信息一致，可以使用同一个包裹进行发货：,1. 批处理上限为100,2. 只支持近15天的代发货订单的合单判断；,3. 同一天创建的订单：open_address_id不同的，一定不可以合单；open_address_id相同的，一定可以合单。即同一天的订单根据open_address_id是否相同来判断是否可以合单，跨天的订单且open_address_id不同的再请求本api进行判断,4. 本api只是对订单收货地址是否相同的一个判断，并不会对订单进行合并处理 (`order.merge`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn order_merge(
         &self,
         req: &OrderMergeRequest,
     ) -> ::shop_api::runtime::Result<OrderMergeResponse> {
         self.execute(req).await
     }
-    /// Merge orders into one shipment (version 2) (`order.mergeV2`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Merge orders into one shipment (version 2) (`order.mergeV2`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn order_merge_v2(
         &self,
         req: &OrderMergeV2Request,
     ) -> ::shop_api::runtime::Result<OrderMergeV2Response> {
         self.execute(req).await
     }
-    /// 1、订单为买家待支付状态时，支持商家主动取消待支付订单。该接口规则同抖店【订单管理-批量取消-取消订单】功能，主要解决：避免多渠道商家超卖和提升商家取消恶意预占库存订单效率 2、仅主订单维度取消订单 3、注意：确认取消订单后，取消原因将以短信的形式发送至买家，请确保已和买家协商达成一致，否则您将面临投诉或赔偿 4、cancel_reason请填写枚举值中的中文描述必须一模一样，请勿自定义信息，否则无法通过接口校验； (`order.orderCancel`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 1、订单为买家待支付状态时，支持商家主动取消待支付订单。该接口规则同抖店【订单管理-批量取消-取消订单】功能，主要解决：避免多渠道商家超卖和提升商家取消恶意预占库存订单效率 2、仅主订单维度取消订单 3、注意：确认取消订单后，取消原因将以短信的形式发送至买家，请确保已和买家协商达成一致，否则您将面临投诉或赔偿 4、cancel_reason请填写枚举值中的中文描述必须一模一样，请勿自定义信息，否则无法通过接口校验； (`order.orderCancel`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn order_order_cancel(
         &self,
         req: &OrderOrderCancelRequest,
     ) -> ::shop_api::runtime::Result<OrderOrderCancelResponse> {
         self.execute(req).await
     }
-    /// 1、支持ISV查询当前商家可用物流公司列表;,2、支持ISV通过传入订单号的方式查询除商家维度可用的物流公司外，该订单额外可用的特殊物流公司; (`order.queryLogisticsCompanyList`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 1、支持ISV查询当前商家可用物流公司列表;,2、支持ISV通过传入订单号的方式查询除商家维度可用的物流公司外，该订单额外可用的特殊物流公司; (`order.queryLogisticsCompanyList`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn order_query_logistics_company_list(
         &self,
         req: &OrderQueryLogisticsCompanyListRequest,
     ) -> ::shop_api::runtime::Result<OrderQueryLogisticsCompanyListResponse> {
         self.execute(req).await
     }
-    /// Query the logistics of an order (`order.queryOrderLogistics`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Query the logistics of an order (`order.queryOrderLogistics`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn order_query_order_logistics(
         &self,
         req: &OrderQueryOrderLogisticsRequest,
     ) -> ::shop_api::runtime::Result<OrderQueryOrderLogisticsResponse> {
         self.execute(req).await
     }
-    /// Query the package information of an order (`order.queryOrderPackageInfo`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Query the package information of an order (`order.queryOrderPackageInfo`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn order_query_order_package_info(
         &self,
         req: &OrderQueryOrderPackageInfoRequest,
     ) -> ::shop_api::runtime::Result<OrderQueryOrderPackageInfoResponse> {
         self.execute(req).await
     }
-    /// 1. 支持使用收件人姓名、手机号查询订单,2. 只支持使用收件人姓名、手机号精确查询，不支持模糊查询,3. 只支持查询最近90天内创建的订单 (`order.searchByReceiver`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 1. 支持使用收件人姓名、手机号查询订单,2. 只支持使用收件人姓名、手机号精确查询，不支持模糊查询,3. 只支持查询最近90天内创建的订单 (`order.searchByReceiver`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn order_search_by_receiver(
         &self,
         req: &OrderSearchByReceiverRequest,
     ) -> ::shop_api::runtime::Result<OrderSearchByReceiverResponse> {
         self.execute(req).await
     }
-    /// Upload an extra package (additional tracking number) for an order (`order.uploadextrapackage`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Upload an extra package (additional tracking number) for an order (`order.uploadextrapackage`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn order_uploadextrapackage(
         &self,
         req: &OrderUploadextrapackageRequest,

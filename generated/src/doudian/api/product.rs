@@ -3874,7 +3874,7 @@ impl ::shop_api::runtime::ApiRequest for ProductSetOnlineRequest {
         "https://op.jinritemai.com/docs/api-docs/14/251"[] false false[]
     );
 }
-/// Request of `product.CategoryDimList` (`POST /product/CategoryDimList`): List category dimensions by level, name or parent. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.CategoryDimList` (`POST /product/CategoryDimList`): List category dimensions by level, name or parent. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCategoryDimListRequest {
     /// 类目层级
@@ -3885,7 +3885,7 @@ pub struct ProductCategoryDimListRequest {
     pub parent_id: Option<i64>,
 }
 ::shop_api::object!(ProductCategoryDimListRequest { level, name, parent_id });
-/// Response data of `product.CategoryDimList` ([`ProductCategoryDimListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.CategoryDimList` ([`ProductCategoryDimListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCategoryDimListResponse {
     /// data
@@ -3900,7 +3900,7 @@ impl ::shop_api::runtime::ApiRequest for ProductCategoryDimListRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `product.addChannelProduct` (`POST /product/addChannelProduct`): 为主商品创建销售渠道商品 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.addChannelProduct` (`POST /product/addChannelProduct`): 为主商品创建销售渠道商品 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductAddChannelProductRequest {
     /// 主商品ID Required.
@@ -3935,7 +3935,7 @@ pub struct ProductAddChannelProductRequest {
     start_time, end_time, price_follow_main, share_main_stock, is_kol_exclusive,
     channel_buy_limit, sku_channel, detail_brief_img, freight_template }
 );
-/// Response data of `product.addChannelProduct` ([`ProductAddChannelProductRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.addChannelProduct` ([`ProductAddChannelProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductAddChannelProductResponse {
     /// 店铺ID
@@ -3960,7 +3960,7 @@ impl ::shop_api::runtime::ApiRequest for ProductAddChannelProductRequest {
         "sku_channel"]
     );
 }
-/// Request of `product.addSchema` (`POST /product/addSchema`): Create a product from a category schema (model). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.addSchema` (`POST /product/addSchema`): Create a product from a category schema (model). — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductAddSchemaRequest {
     /// 是否提审
@@ -3980,7 +3980,7 @@ pub struct ProductAddSchemaRequest {
     ProductAddSchemaRequest { commit, token, model, product_id, recruit_info,
     recommend_ids }
 );
-/// Response data of `product.addSchema` ([`ProductAddSchemaRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.addSchema` ([`ProductAddSchemaRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductAddSchemaResponse {
     /// 商品ID
@@ -3997,7 +3997,7 @@ impl ::shop_api::runtime::ApiRequest for ProductAddSchemaRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `product.applyMainPicVideo` (`POST /product/applyMainPicVideo`): Apply a material video as a product's main-picture video. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.applyMainPicVideo` (`POST /product/applyMainPicVideo`): Apply a material video as a product's main-picture video. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductApplyMainPicVideoRequest {
     /// 商品ID
@@ -4006,7 +4006,7 @@ pub struct ProductApplyMainPicVideoRequest {
     pub material_video_id: Option<String>,
 }
 ::shop_api::object!(ProductApplyMainPicVideoRequest { product_id, material_video_id });
-/// Response data of `product.applyMainPicVideo` ([`ProductApplyMainPicVideoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.applyMainPicVideo` ([`ProductApplyMainPicVideoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductApplyMainPicVideoResponse {
     /// 库中素材ID
@@ -4021,14 +4021,14 @@ impl ::shop_api::runtime::ApiRequest for ProductApplyMainPicVideoRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `product.auditAutoRectifyGrant` (`POST /product/auditAutoRectifyGrant`): Grant or revoke automatic rectification after audit. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.auditAutoRectifyGrant` (`POST /product/auditAutoRectifyGrant`): Grant or revoke automatic rectification after audit. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductAuditAutoRectifyGrantRequest {
     /// 1、同意授权；2、拒绝授权；3、待定（代表先不做决策）
     pub operate: Option<i64>,
 }
 ::shop_api::object!(ProductAuditAutoRectifyGrantRequest { operate });
-/// Response data of `product.auditAutoRectifyGrant` ([`ProductAuditAutoRectifyGrantRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.auditAutoRectifyGrant` ([`ProductAuditAutoRectifyGrantRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductAuditAutoRectifyGrantResponse {}
 ::shop_api::object!(ProductAuditAutoRectifyGrantResponse {});
@@ -4040,14 +4040,14 @@ impl ::shop_api::runtime::ApiRequest for ProductAuditAutoRectifyGrantRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false false[]
     );
 }
-/// Request of `product.batchCreatePrettifyPic` (`POST /product/batchCreatePrettifyPic`): 根据结构体入参，构建并返回素材图片 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.batchCreatePrettifyPic` (`POST /product/batchCreatePrettifyPic`): 根据结构体入参，构建并返回素材图片 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductBatchCreatePrettifyPicRequest {
     /// 数组 用于批量构建图片。每批需要小于5
     pub prettify_pic_data_list: Option<Vec<PrettifyPicDataListItem>>,
 }
 ::shop_api::object!(ProductBatchCreatePrettifyPicRequest { prettify_pic_data_list });
-/// Response data of `product.batchCreatePrettifyPic` ([`ProductBatchCreatePrettifyPicRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.batchCreatePrettifyPic` ([`ProductBatchCreatePrettifyPicRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductBatchCreatePrettifyPicResponse {
     /// 返回内容，与入参顺序对应
@@ -4062,14 +4062,14 @@ impl ::shop_api::runtime::ApiRequest for ProductBatchCreatePrettifyPicRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `product.batchGetProductLocks` (`POST /product/batchGetProductLocks`): Read the locks of products in a batch. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.batchGetProductLocks` (`POST /product/batchGetProductLocks`): Read the locks of products in a batch. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductBatchGetProductLocksRequest {
     /// 商品ID数组
     pub product_ids: Option<Vec<i64>>,
 }
 ::shop_api::object!(ProductBatchGetProductLocksRequest { product_ids });
-/// Response data of `product.batchGetProductLocks` ([`ProductBatchGetProductLocksRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.batchGetProductLocks` ([`ProductBatchGetProductLocksRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductBatchGetProductLocksResponse {
     /// 商品锁信息
@@ -4084,14 +4084,14 @@ impl ::shop_api::runtime::ApiRequest for ProductBatchGetProductLocksRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `product.cancelAudit` (`POST /product/cancelAudit`): 取消正在审核中的商品 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.cancelAudit` (`POST /product/cancelAudit`): 取消正在审核中的商品 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCancelAuditRequest {
     /// 商品ID
     pub product_id: Option<i64>,
 }
 ::shop_api::object!(ProductCancelAuditRequest { product_id });
-/// Response data of `product.cancelAudit` ([`ProductCancelAuditRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.cancelAudit` ([`ProductCancelAuditRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCancelAuditResponse {}
 ::shop_api::object!(ProductCancelAuditResponse {});
@@ -4103,14 +4103,14 @@ impl ::shop_api::runtime::ApiRequest for ProductCancelAuditRequest {
         false false[]
     );
 }
-/// Request of `product.datchDelComponentTemplate` (`POST /product/datchDelComponentTemplate`): Delete size-chart component templates in a batch. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.datchDelComponentTemplate` (`POST /product/datchDelComponentTemplate`): Delete size-chart component templates in a batch. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDatchDelComponentTemplateRequest {
     /// 模板ID
     pub template_id: Option<Vec<i64>>,
 }
 ::shop_api::object!(ProductDatchDelComponentTemplateRequest { template_id });
-/// Response data of `product.datchDelComponentTemplate` ([`ProductDatchDelComponentTemplateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.datchDelComponentTemplate` ([`ProductDatchDelComponentTemplateRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDatchDelComponentTemplateResponse {}
 ::shop_api::object!(ProductDatchDelComponentTemplateResponse {});
@@ -4123,14 +4123,14 @@ impl ::shop_api::runtime::ApiRequest for ProductDatchDelComponentTemplateRequest
         "https://op.jinritemai.com/docs/api-docs/"[] false false[]
     );
 }
-/// Request of `product.delProductMainPicVideo` (`POST /product/delProductMainPicVideo`): Remove a product's main-picture video. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.delProductMainPicVideo` (`POST /product/delProductMainPicVideo`): Remove a product's main-picture video. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDelProductMainPicVideoRequest {
     /// 商品id
     pub product_id: Option<i64>,
 }
 ::shop_api::object!(ProductDelProductMainPicVideoRequest { product_id });
-/// Response data of `product.delProductMainPicVideo` ([`ProductDelProductMainPicVideoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.delProductMainPicVideo` ([`ProductDelProductMainPicVideoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDelProductMainPicVideoResponse {
     /// 删除的素材id
@@ -4145,7 +4145,7 @@ impl ::shop_api::runtime::ApiRequest for ProductDelProductMainPicVideoRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `product.diagnoseCheck` (`POST /product/diagnoseCheck`): Check a product draft against the quality diagnosis rules. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.diagnoseCheck` (`POST /product/diagnoseCheck`): Check a product draft against the quality diagnosis rules. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDiagnoseCheckRequest {
     /// 属性实体
@@ -4221,7 +4221,7 @@ pub struct ProductDiagnoseCheckRequest {
     poi_notification, check_type, brand_id, desc_pic, cross_border, brand_related_id,
     component_template, recommend_remark, only_base_score }
 );
-/// Response data of `product.diagnoseCheck` ([`ProductDiagnoseCheckRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.diagnoseCheck` ([`ProductDiagnoseCheckRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDiagnoseCheckResponse {
     /// 基础分
@@ -4249,7 +4249,7 @@ impl ::shop_api::runtime::ApiRequest for ProductDiagnoseCheckRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `product.editSchema` (`POST /product/editSchema`): Edit a product with a category schema (model). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.editSchema` (`POST /product/editSchema`): Edit a product with a category schema (model). — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductEditSchemaRequest {
     /// 商品ID
@@ -4266,7 +4266,7 @@ pub struct ProductEditSchemaRequest {
 ::shop_api::object!(
     ProductEditSchemaRequest { product_id, commit, token, model, recommend_ids }
 );
-/// Response data of `product.editSchema` ([`ProductEditSchemaRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.editSchema` ([`ProductEditSchemaRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductEditSchemaResponse {}
 ::shop_api::object!(ProductEditSchemaResponse {});
@@ -4278,7 +4278,7 @@ impl ::shop_api::runtime::ApiRequest for ProductEditSchemaRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false false[]
     );
 }
-/// Request of `product.getCascadeValue` (`POST /product/getCascadeValue`): 获取级联属性，当前属性有下级属性值，选中当前属性值，通过此接口请求下级级联属性值； — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.getCascadeValue` (`POST /product/getCascadeValue`): 获取级联属性，当前属性有下级属性值，选中当前属性值，通过此接口请求下级级联属性值； — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetCascadeValueRequest {
     /// 类目id Required.
@@ -4291,7 +4291,7 @@ pub struct ProductGetCascadeValueRequest {
 ::shop_api::object!(
     ProductGetCascadeValueRequest { category_id, property_id, cascade_info }
 );
-/// Response data of `product.getCascadeValue` ([`ProductGetCascadeValueRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.getCascadeValue` ([`ProductGetCascadeValueRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetCascadeValueResponse {
     /// 级联属性
@@ -4307,7 +4307,7 @@ impl ::shop_api::runtime::ApiRequest for ProductGetCascadeValueRequest {
         "property_id" "cascade_info"]
     );
 }
-/// Request of `product.getCategoryPropertyValue` (`POST /product/getCategoryPropertyValue`): 查询属性项的属性值信息 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.getCategoryPropertyValue` (`POST /product/getCategoryPropertyValue`): 查询属性项的属性值信息 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetCategoryPropertyValueRequest {
     /// 类目id Required.
@@ -4316,7 +4316,7 @@ pub struct ProductGetCategoryPropertyValueRequest {
     pub property_id: i64,
 }
 ::shop_api::object!(ProductGetCategoryPropertyValueRequest { category_id, property_id });
-/// Response data of `product.getCategoryPropertyValue` ([`ProductGetCategoryPropertyValueRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.getCategoryPropertyValue` ([`ProductGetCategoryPropertyValueRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetCategoryPropertyValueResponse {
     /// 属性
@@ -4332,14 +4332,14 @@ impl ::shop_api::runtime::ApiRequest for ProductGetCategoryPropertyValueRequest 
         "property_id"]
     );
 }
-/// Request of `product.getProductShopRule` (`POST /product/getProductShopRule`): Read the shop-level product rules. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.getProductShopRule` (`POST /product/getProductShopRule`): Read the shop-level product rules. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetProductShopRuleRequest {
     /// 驳回自动整改:audit_auto_rectify
     pub rule_types: Option<Vec<String>>,
 }
 ::shop_api::object!(ProductGetProductShopRuleRequest { rule_types });
-/// Response data of `product.getProductShopRule` ([`ProductGetProductShopRuleRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.getProductShopRule` ([`ProductGetProductShopRuleRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetProductShopRuleResponse {
     /// 自动整改规则
@@ -4354,14 +4354,14 @@ impl ::shop_api::runtime::ApiRequest for ProductGetProductShopRuleRequest {
         false true[]
     );
 }
-/// Request of `product.getPublishProductLimit` (`POST /product/getPublishProductLimit`): Read the shop's product publishing limits. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.getPublishProductLimit` (`POST /product/getPublishProductLimit`): Read the shop's product publishing limits. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetPublishProductLimitRequest {
     /// 一级类目id，可选
     pub first_category_id: Option<i64>,
 }
 ::shop_api::object!(ProductGetPublishProductLimitRequest { first_category_id });
-/// Response data of `product.getPublishProductLimit` ([`ProductGetPublishProductLimitRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.getPublishProductLimit` ([`ProductGetPublishProductLimitRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetPublishProductLimitResponse {
     /// 返回校验结果列表
@@ -4376,7 +4376,7 @@ impl ::shop_api::runtime::ApiRequest for ProductGetPublishProductLimitRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `product.getRecommendName` (`POST /product/getRecommendName`): 调用该接口前，请先使用【/product/getProductUpdateRule】接口查询类目id响应结果recommend_name_rule.satisfy_prefix是否=true，当类目id为true时，再使用该接口查询类目id的推荐结果，当类目id为false时该接口查询结果会为空。 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.getRecommendName` (`POST /product/getRecommendName`): 调用该接口前，请先使用【/product/getProductUpdateRule】接口查询类目id响应结果recommend_name_rule.satisfy_prefix是否=true，当类目id为true时，再使用该接口查询类目id的推荐结果，当类目id为false时该接口查询结果会为空。 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetRecommendNameRequest {
     /// 暂时仅开放一种场景：1. product_name_prefix，表示基于 命中的商品类目属性 推荐 商品标题前缀
@@ -4404,7 +4404,7 @@ pub struct ProductGetRecommendNameRequest {
     ProductGetRecommendNameRequest { scene, category_leaf_id, first_cid, first_cid_name,
     second_cid, second_cid_name, third_cid, third_cid_name, select_property }
 );
-/// Response data of `product.getRecommendName` ([`ProductGetRecommendNameRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.getRecommendName` ([`ProductGetRecommendNameRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetRecommendNameResponse {
     /// 商品标题推荐结果，当返回值为空时，使用【/product/getProductUpdateRule】接口查询类目id查看recommend_name_rule.satisfy_prefix是否=true
@@ -4420,7 +4420,7 @@ impl ::shop_api::runtime::ApiRequest for ProductGetRecommendNameRequest {
         "first_cid_name" "second_cid" "second_cid_name" "third_cid" "third_cid_name"]
     );
 }
-/// Request of `product.getSchema` (`POST /product/getSchema`): Read the publishing schema (model) of a category or product. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.getSchema` (`POST /product/getSchema`): Read the publishing schema (model) of a category or product. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetSchemaRequest {
     /// 类目Id
@@ -4431,7 +4431,7 @@ pub struct ProductGetSchemaRequest {
     pub spu_id: Option<i64>,
 }
 ::shop_api::object!(ProductGetSchemaRequest { category_id, product_id, spu_id });
-/// Response data of `product.getSchema` ([`ProductGetSchemaRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.getSchema` ([`ProductGetSchemaRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductGetSchemaResponse {
     /// schem数据、json格式
@@ -4448,7 +4448,7 @@ impl ::shop_api::runtime::ApiRequest for ProductGetSchemaRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `product.isv.createProductFromSupplyPlatform` (`POST /product/isv/createProductFromSupplyPlatform`): Create a product from a supply-platform clue (ISV). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.isv.createProductFromSupplyPlatform` (`POST /product/isv/createProductFromSupplyPlatform`): Create a product from a supply-platform clue (ISV). — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductIsvCreateProductFromSupplyPlatformRequest {
     /// 搜索词id
@@ -4464,7 +4464,7 @@ pub struct ProductIsvCreateProductFromSupplyPlatformRequest {
     ProductIsvCreateProductFromSupplyPlatformRequest { query_id, product_id, origin,
     clue_id }
 );
-/// Response data of `product.isv.createProductFromSupplyPlatform` ([`ProductIsvCreateProductFromSupplyPlatformRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.isv.createProductFromSupplyPlatform` ([`ProductIsvCreateProductFromSupplyPlatformRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductIsvCreateProductFromSupplyPlatformResponse {}
 ::shop_api::object!(ProductIsvCreateProductFromSupplyPlatformResponse {});
@@ -4478,7 +4478,7 @@ for ProductIsvCreateProductFromSupplyPlatformRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false false[]
     );
 }
-/// Request of `product.isv.saveGoodsSupplyStatus` (`POST /product/isv/saveGoodsSupplyStatus`): Save the goods supply status of a platform (ISV). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.isv.saveGoodsSupplyStatus` (`POST /product/isv/saveGoodsSupplyStatus`): Save the goods supply status of a platform (ISV). — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductIsvSaveGoodsSupplyStatusRequest {
     /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
@@ -4487,7 +4487,7 @@ pub struct ProductIsvSaveGoodsSupplyStatusRequest {
     pub platform: Option<::serde_json::Value>,
 }
 ::shop_api::object!(ProductIsvSaveGoodsSupplyStatusRequest { status, platform });
-/// Response data of `product.isv.saveGoodsSupplyStatus` ([`ProductIsvSaveGoodsSupplyStatusRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.isv.saveGoodsSupplyStatus` ([`ProductIsvSaveGoodsSupplyStatusRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductIsvSaveGoodsSupplyStatusResponse {}
 ::shop_api::object!(ProductIsvSaveGoodsSupplyStatusResponse {});
@@ -4500,7 +4500,7 @@ impl ::shop_api::runtime::ApiRequest for ProductIsvSaveGoodsSupplyStatusRequest 
         "https://op.jinritemai.com/docs/api-docs/"[] false false[]
     );
 }
-/// Request of `product.isv.scanClue` (`POST /product/isv/scanClue`): Scan the business-opportunity clues (ISV). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.isv.scanClue` (`POST /product/isv/scanClue`): Scan the business-opportunity clues (ISV). — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductIsvScanClueRequest {
     /// 线索Id（游标id）
@@ -4513,7 +4513,7 @@ pub struct ProductIsvScanClueRequest {
 ::shop_api::object!(
     ProductIsvScanClueRequest { clue_id, source_channel_code, page_size }
 );
-/// Response data of `product.isv.scanClue` ([`ProductIsvScanClueRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.isv.scanClue` ([`ProductIsvScanClueRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductIsvScanClueResponse {
     /// 线索列表
@@ -4528,14 +4528,14 @@ impl ::shop_api::runtime::ApiRequest for ProductIsvScanClueRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `product.launchProduct` (`POST /product/launchProduct`): Launch (publish) a product. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.launchProduct` (`POST /product/launchProduct`): Launch (publish) a product. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductLaunchProductRequest {
     /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
     pub product_id: Option<::serde_json::Value>,
 }
 ::shop_api::object!(ProductLaunchProductRequest { product_id });
-/// Response data of `product.launchProduct` ([`ProductLaunchProductRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.launchProduct` ([`ProductLaunchProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductLaunchProductResponse {}
 ::shop_api::object!(ProductLaunchProductResponse {});
@@ -4547,7 +4547,7 @@ impl ::shop_api::runtime::ApiRequest for ProductLaunchProductRequest {
         false[]
     );
 }
-/// Request of `product.listChannelProduct` (`POST /product/listChannelProduct`): 检索渠道商品 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.listChannelProduct` (`POST /product/listChannelProduct`): 检索渠道商品 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductListChannelProductRequest {
     /// 主商品ID。不需要此查询条件可传0 Required.
@@ -4573,7 +4573,7 @@ pub struct ProductListChannelProductRequest {
     ProductListChannelProductRequest { main_product_id, channel_id, channel_type, kol_id,
     status, start_time, end_time, page, size }
 );
-/// Response data of `product.listChannelProduct` ([`ProductListChannelProductRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.listChannelProduct` ([`ProductListChannelProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductListChannelProductResponse {
     /// 渠道品列表
@@ -4620,7 +4620,7 @@ impl ::shop_api::runtime::Paginated for ProductListChannelProductRequest {
         )
     }
 }
-/// Request of `product.offlineChannelProduct` (`POST /product/offlineChannelProduct`): 下架渠道商品 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.offlineChannelProduct` (`POST /product/offlineChannelProduct`): 下架渠道商品 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductOfflineChannelProductRequest {
     /// 主商品ID Required.
@@ -4633,7 +4633,7 @@ pub struct ProductOfflineChannelProductRequest {
 ::shop_api::object!(
     ProductOfflineChannelProductRequest { main_product_id, channel_id, channel_type }
 );
-/// Response data of `product.offlineChannelProduct` ([`ProductOfflineChannelProductRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.offlineChannelProduct` ([`ProductOfflineChannelProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductOfflineChannelProductResponse {}
 ::shop_api::object!(ProductOfflineChannelProductResponse {});
@@ -4645,7 +4645,7 @@ impl ::shop_api::runtime::ApiRequest for ProductOfflineChannelProductRequest {
         false["main_product_id" "channel_id" "channel_type"]
     );
 }
-/// Request of `product.onlineChannelProduct` (`POST /product/onlineChannelProduct`): 上架渠道品 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.onlineChannelProduct` (`POST /product/onlineChannelProduct`): 上架渠道品 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductOnlineChannelProductRequest {
     /// 主商品ID Required.
@@ -4658,7 +4658,7 @@ pub struct ProductOnlineChannelProductRequest {
 ::shop_api::object!(
     ProductOnlineChannelProductRequest { main_product_id, channel_id, channel_type }
 );
-/// Response data of `product.onlineChannelProduct` ([`ProductOnlineChannelProductRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.onlineChannelProduct` ([`ProductOnlineChannelProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductOnlineChannelProductResponse {}
 ::shop_api::object!(ProductOnlineChannelProductResponse {});
@@ -4670,11 +4670,11 @@ impl ::shop_api::runtime::ApiRequest for ProductOnlineChannelProductRequest {
         false["main_product_id" "channel_id" "channel_type"]
     );
 }
-/// Request of `product.openAutoSizeTemplateOptimize` (`POST /product/openAutoSizeTemplateOptimize`): Turn on automatic size-chart optimisation for the shop. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.openAutoSizeTemplateOptimize` (`POST /product/openAutoSizeTemplateOptimize`): Turn on automatic size-chart optimisation for the shop. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductOpenAutoSizeTemplateOptimizeRequest {}
 ::shop_api::object!(ProductOpenAutoSizeTemplateOptimizeRequest {});
-/// Response data of `product.openAutoSizeTemplateOptimize` ([`ProductOpenAutoSizeTemplateOptimizeRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.openAutoSizeTemplateOptimize` ([`ProductOpenAutoSizeTemplateOptimizeRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductOpenAutoSizeTemplateOptimizeResponse {}
 ::shop_api::object!(ProductOpenAutoSizeTemplateOptimizeResponse {});
@@ -4687,11 +4687,11 @@ impl ::shop_api::runtime::ApiRequest for ProductOpenAutoSizeTemplateOptimizeRequ
         "https://op.jinritemai.com/docs/api-docs/"[] false false[]
     );
 }
-/// Request of `product.openPropAutoOptimize` (`POST /product/openPropAutoOptimize`): Turn on automatic property optimisation for the shop. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.openPropAutoOptimize` (`POST /product/openPropAutoOptimize`): Turn on automatic property optimisation for the shop. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductOpenPropAutoOptimizeRequest {}
 ::shop_api::object!(ProductOpenPropAutoOptimizeRequest {});
-/// Response data of `product.openPropAutoOptimize` ([`ProductOpenPropAutoOptimizeRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.openPropAutoOptimize` ([`ProductOpenPropAutoOptimizeRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductOpenPropAutoOptimizeResponse {}
 ::shop_api::object!(ProductOpenPropAutoOptimizeResponse {});
@@ -4703,7 +4703,7 @@ impl ::shop_api::runtime::ApiRequest for ProductOpenPropAutoOptimizeRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false false[]
     );
 }
-/// Request of `product.previewChannelProduct` (`POST /product/previewChannelProduct`): 预览渠道品信息 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.previewChannelProduct` (`POST /product/previewChannelProduct`): 预览渠道品信息 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductPreviewChannelProductRequest {
     /// 主商品ID Required.
@@ -4716,7 +4716,7 @@ pub struct ProductPreviewChannelProductRequest {
 ::shop_api::object!(
     ProductPreviewChannelProductRequest { main_product_id, channel_id, channel_type }
 );
-/// Response data of `product.previewChannelProduct` ([`ProductPreviewChannelProductRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.previewChannelProduct` ([`ProductPreviewChannelProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductPreviewChannelProductResponse {
     /// 主商品ID
@@ -4764,7 +4764,7 @@ impl ::shop_api::runtime::ApiRequest for ProductPreviewChannelProductRequest {
         true["main_product_id" "channel_id" "channel_type"]
     );
 }
-/// Request of `product.publishPreCheck` (`POST /product/publishPreCheck`): Check before publishing whether a product may be published in a category. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.publishPreCheck` (`POST /product/publishPreCheck`): Check before publishing whether a product may be published in a category. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductPublishPreCheckRequest {
     /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
@@ -4777,7 +4777,7 @@ pub struct ProductPublishPreCheckRequest {
 ::shop_api::object!(
     ProductPublishPreCheckRequest { check_types, category_id, out_product_id }
 );
-/// Response data of `product.publishPreCheck` ([`ProductPublishPreCheckRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.publishPreCheck` ([`ProductPublishPreCheckRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductPublishPreCheckResponse {}
 ::shop_api::object!(ProductPublishPreCheckResponse {});
@@ -4789,11 +4789,11 @@ impl ::shop_api::runtime::ApiRequest for ProductPublishPreCheckRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false false[]
     );
 }
-/// Request of `product.queryAutoSizeTemplateOptimizeConfig` (`POST /product/queryAutoSizeTemplateOptimizeConfig`): Read the shop's automatic size-chart optimisation setting. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.queryAutoSizeTemplateOptimizeConfig` (`POST /product/queryAutoSizeTemplateOptimizeConfig`): Read the shop's automatic size-chart optimisation setting. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductQueryAutoSizeTemplateOptimizeConfigRequest {}
 ::shop_api::object!(ProductQueryAutoSizeTemplateOptimizeConfigRequest {});
-/// Response data of `product.queryAutoSizeTemplateOptimizeConfig` ([`ProductQueryAutoSizeTemplateOptimizeConfigRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.queryAutoSizeTemplateOptimizeConfig` ([`ProductQueryAutoSizeTemplateOptimizeConfigRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductQueryAutoSizeTemplateOptimizeConfigResponse {}
 ::shop_api::object!(ProductQueryAutoSizeTemplateOptimizeConfigResponse {});
@@ -4807,11 +4807,11 @@ for ProductQueryAutoSizeTemplateOptimizeConfigRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false false[]
     );
 }
-/// Request of `product.queryPropAutoOptimizeConfig` (`POST /product/queryPropAutoOptimizeConfig`): Read the shop's automatic property optimisation setting. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.queryPropAutoOptimizeConfig` (`POST /product/queryPropAutoOptimizeConfig`): Read the shop's automatic property optimisation setting. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductQueryPropAutoOptimizeConfigRequest {}
 ::shop_api::object!(ProductQueryPropAutoOptimizeConfigRequest {});
-/// Response data of `product.queryPropAutoOptimizeConfig` ([`ProductQueryPropAutoOptimizeConfigRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.queryPropAutoOptimizeConfig` ([`ProductQueryPropAutoOptimizeConfigRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductQueryPropAutoOptimizeConfigResponse {}
 ::shop_api::object!(ProductQueryPropAutoOptimizeConfigResponse {});
@@ -4824,7 +4824,7 @@ impl ::shop_api::runtime::ApiRequest for ProductQueryPropAutoOptimizeConfigReque
         "https://op.jinritemai.com/docs/api-docs/"[] false false[]
     );
 }
-/// Request of `product.recommendProperties` (`POST /product/recommendProperties`): Recommend category properties from materials, images or the name. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.recommendProperties` (`POST /product/recommendProperties`): Recommend category properties from materials, images or the name. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductRecommendPropertiesRequest {
     /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
@@ -4842,7 +4842,7 @@ pub struct ProductRecommendPropertiesRequest {
     ProductRecommendPropertiesRequest { category_id, material_ids, img_urls, name,
     product_format }
 );
-/// Response data of `product.recommendProperties` ([`ProductRecommendPropertiesRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.recommendProperties` ([`ProductRecommendPropertiesRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductRecommendPropertiesResponse {}
 ::shop_api::object!(ProductRecommendPropertiesResponse {});
@@ -4854,7 +4854,7 @@ impl ::shop_api::runtime::ApiRequest for ProductRecommendPropertiesRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false false[]
     );
 }
-/// Request of `product.removeChannelProduct` (`POST /product/removeChannelProduct`): 删除渠道品 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.removeChannelProduct` (`POST /product/removeChannelProduct`): 删除渠道品 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductRemoveChannelProductRequest {
     /// 主商品ID Required.
@@ -4867,7 +4867,7 @@ pub struct ProductRemoveChannelProductRequest {
 ::shop_api::object!(
     ProductRemoveChannelProductRequest { main_product_id, channel_id, channel_type }
 );
-/// Response data of `product.removeChannelProduct` ([`ProductRemoveChannelProductRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.removeChannelProduct` ([`ProductRemoveChannelProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductRemoveChannelProductResponse {}
 ::shop_api::object!(ProductRemoveChannelProductResponse {});
@@ -4879,11 +4879,11 @@ impl ::shop_api::runtime::ApiRequest for ProductRemoveChannelProductRequest {
         false["main_product_id" "channel_id" "channel_type"]
     );
 }
-/// Request of `product.salesInherit.permission` (`POST /product/salesInherit/permission`): 查询店铺是否具有全网销量权限，有返回为true，无返回false； — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.salesInherit.permission` (`POST /product/salesInherit/permission`): 查询店铺是否具有全网销量权限，有返回为true，无返回false； — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSalesInheritPermissionRequest {}
 ::shop_api::object!(ProductSalesInheritPermissionRequest {});
-/// Response data of `product.salesInherit.permission` ([`ProductSalesInheritPermissionRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.salesInherit.permission` ([`ProductSalesInheritPermissionRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSalesInheritPermissionResponse {
     /// true-有权限；false-无权限
@@ -4898,14 +4898,14 @@ impl ::shop_api::runtime::ApiRequest for ProductSalesInheritPermissionRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `product.salesInherit.submit` (`POST /product/salesInherit/submit`): 1、提报全网销量（批量），一次最多提报20条，提交成功仅表示提交成功，不表示审核通过; 2、submit_sales_num最小销量上传销量不能低于100个，注意submit_sales_num为商家提交销量，实际展示销量以【/product/salesInherit/submitList】查询接口返回的实际销量展示为准。 3、提交成功后会有审核，工作日审核周期1~3个工作日，节假日顺延；请做好销量查询接口【/product/salesInherit/submitList】的定时查询逻辑，建议天维度查询审核状态即可； — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.salesInherit.submit` (`POST /product/salesInherit/submit`): 1、提报全网销量（批量），一次最多提报20条，提交成功仅表示提交成功，不表示审核通过; 2、submit_sales_num最小销量上传销量不能低于100个，注意submit_sales_num为商家提交销量，实际展示销量以【/product/salesInherit/submitList】查询接口返回的实际销量展示为准。 3、提交成功后会有审核，工作日审核周期1~3个工作日，节假日顺延；请做好销量查询接口【/product/salesInherit/submitList】的定时查询逻辑，建议天维度查询审核状态即可； — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSalesInheritSubmitRequest {
     /// 提报记录列表（不超过20条） Required.
     pub submit_records: Vec<SubmitRecordsItem>,
 }
 ::shop_api::object!(ProductSalesInheritSubmitRequest { submit_records });
-/// Response data of `product.salesInherit.submit` ([`ProductSalesInheritSubmitRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.salesInherit.submit` ([`ProductSalesInheritSubmitRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSalesInheritSubmitResponse {
     /// 提报成功站内商品id列表
@@ -4924,7 +4924,7 @@ impl ::shop_api::runtime::ApiRequest for ProductSalesInheritSubmitRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true["submit_records"]
     );
 }
-/// Request of `product.salesInherit.submitList` (`POST /product/salesInherit/submitList`): 批量查询店铺商品全网销量信息 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.salesInherit.submitList` (`POST /product/salesInherit/submitList`): 批量查询店铺商品全网销量信息 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSalesInheritSubmitListRequest {
     /// 抖店店铺商品id列表,最大支持50条；
@@ -4937,7 +4937,7 @@ pub struct ProductSalesInheritSubmitListRequest {
 ::shop_api::object!(
     ProductSalesInheritSubmitListRequest { product_ids, outside_product_ids, page }
 );
-/// Response data of `product.salesInherit.submitList` ([`ProductSalesInheritSubmitListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.salesInherit.submitList` ([`ProductSalesInheritSubmitListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSalesInheritSubmitListResponse {
     /// 全网销量记录列表
@@ -4956,7 +4956,7 @@ impl ::shop_api::runtime::ApiRequest for ProductSalesInheritSubmitListRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true["page"]
     );
 }
-/// Request of `product.updateChannelProduct` (`POST /product/updateChannelProduct`): 编辑渠道商品 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `product.updateChannelProduct` (`POST /product/updateChannelProduct`): 编辑渠道商品 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductUpdateChannelProductRequest {
     /// 主商品ID Required.
@@ -4994,7 +4994,7 @@ pub struct ProductUpdateChannelProductRequest {
     is_kol_exclusive, channel_buy_limit, sku_channel, detail_brief_img, freight_template
     }
 );
-/// Response data of `product.updateChannelProduct` ([`ProductUpdateChannelProductRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `product.updateChannelProduct` ([`ProductUpdateChannelProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductUpdateChannelProductResponse {
     /// 店铺ID
@@ -5175,210 +5175,210 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductSetOnlineResponse> {
         self.execute(req).await
     }
-    /// List category dimensions by level, name or parent (`product.CategoryDimList`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// List category dimensions by level, name or parent (`product.CategoryDimList`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_category_dim_list(
         &self,
         req: &ProductCategoryDimListRequest,
     ) -> ::shop_api::runtime::Result<ProductCategoryDimListResponse> {
         self.execute(req).await
     }
-    /// 为主商品创建销售渠道商品 (`product.addChannelProduct`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 为主商品创建销售渠道商品 (`product.addChannelProduct`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_add_channel_product(
         &self,
         req: &ProductAddChannelProductRequest,
     ) -> ::shop_api::runtime::Result<ProductAddChannelProductResponse> {
         self.execute(req).await
     }
-    /// Create a product from a category schema (model) (`product.addSchema`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Create a product from a category schema (model) (`product.addSchema`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_add_schema(
         &self,
         req: &ProductAddSchemaRequest,
     ) -> ::shop_api::runtime::Result<ProductAddSchemaResponse> {
         self.execute(req).await
     }
-    /// Apply a material video as a product's main-picture video (`product.applyMainPicVideo`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Apply a material video as a product's main-picture video (`product.applyMainPicVideo`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_apply_main_pic_video(
         &self,
         req: &ProductApplyMainPicVideoRequest,
     ) -> ::shop_api::runtime::Result<ProductApplyMainPicVideoResponse> {
         self.execute(req).await
     }
-    /// Grant or revoke automatic rectification after audit (`product.auditAutoRectifyGrant`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Grant or revoke automatic rectification after audit (`product.auditAutoRectifyGrant`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_audit_auto_rectify_grant(
         &self,
         req: &ProductAuditAutoRectifyGrantRequest,
     ) -> ::shop_api::runtime::Result<ProductAuditAutoRectifyGrantResponse> {
         self.execute(req).await
     }
-    /// 根据结构体入参，构建并返回素材图片 (`product.batchCreatePrettifyPic`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 根据结构体入参，构建并返回素材图片 (`product.batchCreatePrettifyPic`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_batch_create_prettify_pic(
         &self,
         req: &ProductBatchCreatePrettifyPicRequest,
     ) -> ::shop_api::runtime::Result<ProductBatchCreatePrettifyPicResponse> {
         self.execute(req).await
     }
-    /// Read the locks of products in a batch (`product.batchGetProductLocks`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Read the locks of products in a batch (`product.batchGetProductLocks`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_batch_get_product_locks(
         &self,
         req: &ProductBatchGetProductLocksRequest,
     ) -> ::shop_api::runtime::Result<ProductBatchGetProductLocksResponse> {
         self.execute(req).await
     }
-    /// 取消正在审核中的商品 (`product.cancelAudit`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 取消正在审核中的商品 (`product.cancelAudit`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_cancel_audit(
         &self,
         req: &ProductCancelAuditRequest,
     ) -> ::shop_api::runtime::Result<ProductCancelAuditResponse> {
         self.execute(req).await
     }
-    /// Delete size-chart component templates in a batch (`product.datchDelComponentTemplate`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Delete size-chart component templates in a batch (`product.datchDelComponentTemplate`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_datch_del_component_template(
         &self,
         req: &ProductDatchDelComponentTemplateRequest,
     ) -> ::shop_api::runtime::Result<ProductDatchDelComponentTemplateResponse> {
         self.execute(req).await
     }
-    /// Remove a product's main-picture video (`product.delProductMainPicVideo`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Remove a product's main-picture video (`product.delProductMainPicVideo`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_del_product_main_pic_video(
         &self,
         req: &ProductDelProductMainPicVideoRequest,
     ) -> ::shop_api::runtime::Result<ProductDelProductMainPicVideoResponse> {
         self.execute(req).await
     }
-    /// Check a product draft against the quality diagnosis rules (`product.diagnoseCheck`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Check a product draft against the quality diagnosis rules (`product.diagnoseCheck`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_diagnose_check(
         &self,
         req: &ProductDiagnoseCheckRequest,
     ) -> ::shop_api::runtime::Result<ProductDiagnoseCheckResponse> {
         self.execute(req).await
     }
-    /// Edit a product with a category schema (model) (`product.editSchema`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Edit a product with a category schema (model) (`product.editSchema`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_edit_schema(
         &self,
         req: &ProductEditSchemaRequest,
     ) -> ::shop_api::runtime::Result<ProductEditSchemaResponse> {
         self.execute(req).await
     }
-    /// 获取级联属性，当前属性有下级属性值，选中当前属性值，通过此接口请求下级级联属性值； (`product.getCascadeValue`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 获取级联属性，当前属性有下级属性值，选中当前属性值，通过此接口请求下级级联属性值； (`product.getCascadeValue`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_get_cascade_value(
         &self,
         req: &ProductGetCascadeValueRequest,
     ) -> ::shop_api::runtime::Result<ProductGetCascadeValueResponse> {
         self.execute(req).await
     }
-    /// 查询属性项的属性值信息 (`product.getCategoryPropertyValue`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 查询属性项的属性值信息 (`product.getCategoryPropertyValue`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_get_category_property_value(
         &self,
         req: &ProductGetCategoryPropertyValueRequest,
     ) -> ::shop_api::runtime::Result<ProductGetCategoryPropertyValueResponse> {
         self.execute(req).await
     }
-    /// Read the shop-level product rules (`product.getProductShopRule`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Read the shop-level product rules (`product.getProductShopRule`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_get_product_shop_rule(
         &self,
         req: &ProductGetProductShopRuleRequest,
     ) -> ::shop_api::runtime::Result<ProductGetProductShopRuleResponse> {
         self.execute(req).await
     }
-    /// Read the shop's product publishing limits (`product.getPublishProductLimit`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Read the shop's product publishing limits (`product.getPublishProductLimit`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_get_publish_product_limit(
         &self,
         req: &ProductGetPublishProductLimitRequest,
     ) -> ::shop_api::runtime::Result<ProductGetPublishProductLimitResponse> {
         self.execute(req).await
     }
-    /// 调用该接口前，请先使用【/product/getProductUpdateRule】接口查询类目id响应结果recommend_name_rule.satisfy_prefix是否=true，当类目id为true时，再使用该接口查询类目id的推荐结果，当类目id为false时该接口查询结果会为空。 (`product.getRecommendName`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 调用该接口前，请先使用【/product/getProductUpdateRule】接口查询类目id响应结果recommend_name_rule.satisfy_prefix是否=true，当类目id为true时，再使用该接口查询类目id的推荐结果，当类目id为false时该接口查询结果会为空。 (`product.getRecommendName`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_get_recommend_name(
         &self,
         req: &ProductGetRecommendNameRequest,
     ) -> ::shop_api::runtime::Result<ProductGetRecommendNameResponse> {
         self.execute(req).await
     }
-    /// Read the publishing schema (model) of a category or product (`product.getSchema`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Read the publishing schema (model) of a category or product (`product.getSchema`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_get_schema(
         &self,
         req: &ProductGetSchemaRequest,
     ) -> ::shop_api::runtime::Result<ProductGetSchemaResponse> {
         self.execute(req).await
     }
-    /// Create a product from a supply-platform clue (ISV) (`product.isv.createProductFromSupplyPlatform`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Create a product from a supply-platform clue (ISV) (`product.isv.createProductFromSupplyPlatform`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_isv_create_product_from_supply_platform(
         &self,
         req: &ProductIsvCreateProductFromSupplyPlatformRequest,
     ) -> ::shop_api::runtime::Result<ProductIsvCreateProductFromSupplyPlatformResponse> {
         self.execute(req).await
     }
-    /// Save the goods supply status of a platform (ISV) (`product.isv.saveGoodsSupplyStatus`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Save the goods supply status of a platform (ISV) (`product.isv.saveGoodsSupplyStatus`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_isv_save_goods_supply_status(
         &self,
         req: &ProductIsvSaveGoodsSupplyStatusRequest,
     ) -> ::shop_api::runtime::Result<ProductIsvSaveGoodsSupplyStatusResponse> {
         self.execute(req).await
     }
-    /// Scan the business-opportunity clues (ISV) (`product.isv.scanClue`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Scan the business-opportunity clues (ISV) (`product.isv.scanClue`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_isv_scan_clue(
         &self,
         req: &ProductIsvScanClueRequest,
     ) -> ::shop_api::runtime::Result<ProductIsvScanClueResponse> {
         self.execute(req).await
     }
-    /// Launch (publish) a product (`product.launchProduct`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Launch (publish) a product (`product.launchProduct`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_launch_product(
         &self,
         req: &ProductLaunchProductRequest,
     ) -> ::shop_api::runtime::Result<ProductLaunchProductResponse> {
         self.execute(req).await
     }
-    /// 检索渠道商品 (`product.listChannelProduct`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 检索渠道商品 (`product.listChannelProduct`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_list_channel_product(
         &self,
         req: &ProductListChannelProductRequest,
     ) -> ::shop_api::runtime::Result<ProductListChannelProductResponse> {
         self.execute(req).await
     }
-    /// 下架渠道商品 (`product.offlineChannelProduct`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 下架渠道商品 (`product.offlineChannelProduct`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_offline_channel_product(
         &self,
         req: &ProductOfflineChannelProductRequest,
     ) -> ::shop_api::runtime::Result<ProductOfflineChannelProductResponse> {
         self.execute(req).await
     }
-    /// 上架渠道品 (`product.onlineChannelProduct`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 上架渠道品 (`product.onlineChannelProduct`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_online_channel_product(
         &self,
         req: &ProductOnlineChannelProductRequest,
     ) -> ::shop_api::runtime::Result<ProductOnlineChannelProductResponse> {
         self.execute(req).await
     }
-    /// Turn on automatic size-chart optimisation for the shop (`product.openAutoSizeTemplateOptimize`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Turn on automatic size-chart optimisation for the shop (`product.openAutoSizeTemplateOptimize`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_open_auto_size_template_optimize(
         &self,
         req: &ProductOpenAutoSizeTemplateOptimizeRequest,
     ) -> ::shop_api::runtime::Result<ProductOpenAutoSizeTemplateOptimizeResponse> {
         self.execute(req).await
     }
-    /// Turn on automatic property optimisation for the shop (`product.openPropAutoOptimize`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Turn on automatic property optimisation for the shop (`product.openPropAutoOptimize`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_open_prop_auto_optimize(
         &self,
         req: &ProductOpenPropAutoOptimizeRequest,
     ) -> ::shop_api::runtime::Result<ProductOpenPropAutoOptimizeResponse> {
         self.execute(req).await
     }
-    /// 预览渠道品信息 (`product.previewChannelProduct`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 预览渠道品信息 (`product.previewChannelProduct`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_preview_channel_product(
         &self,
         req: &ProductPreviewChannelProductRequest,
     ) -> ::shop_api::runtime::Result<ProductPreviewChannelProductResponse> {
         self.execute(req).await
     }
-    /// Check before publishing whether a product may be published in a category (`product.publishPreCheck`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Check before publishing whether a product may be published in a category (`product.publishPreCheck`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_publish_pre_check(
         &self,
         req: &ProductPublishPreCheckRequest,
     ) -> ::shop_api::runtime::Result<ProductPublishPreCheckResponse> {
         self.execute(req).await
     }
-    /// Read the shop's automatic size-chart optimisation setting (`product.queryAutoSizeTemplateOptimizeConfig`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Read the shop's automatic size-chart optimisation setting (`product.queryAutoSizeTemplateOptimizeConfig`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_query_auto_size_template_optimize_config(
         &self,
         req: &ProductQueryAutoSizeTemplateOptimizeConfigRequest,
@@ -5387,49 +5387,49 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Read the shop's automatic property optimisation setting (`product.queryPropAutoOptimizeConfig`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Read the shop's automatic property optimisation setting (`product.queryPropAutoOptimizeConfig`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_query_prop_auto_optimize_config(
         &self,
         req: &ProductQueryPropAutoOptimizeConfigRequest,
     ) -> ::shop_api::runtime::Result<ProductQueryPropAutoOptimizeConfigResponse> {
         self.execute(req).await
     }
-    /// Recommend category properties from materials, images or the name (`product.recommendProperties`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Recommend category properties from materials, images or the name (`product.recommendProperties`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_recommend_properties(
         &self,
         req: &ProductRecommendPropertiesRequest,
     ) -> ::shop_api::runtime::Result<ProductRecommendPropertiesResponse> {
         self.execute(req).await
     }
-    /// 删除渠道品 (`product.removeChannelProduct`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 删除渠道品 (`product.removeChannelProduct`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_remove_channel_product(
         &self,
         req: &ProductRemoveChannelProductRequest,
     ) -> ::shop_api::runtime::Result<ProductRemoveChannelProductResponse> {
         self.execute(req).await
     }
-    /// 查询店铺是否具有全网销量权限，有返回为true，无返回false； (`product.salesInherit.permission`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 查询店铺是否具有全网销量权限，有返回为true，无返回false； (`product.salesInherit.permission`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_sales_inherit_permission(
         &self,
         req: &ProductSalesInheritPermissionRequest,
     ) -> ::shop_api::runtime::Result<ProductSalesInheritPermissionResponse> {
         self.execute(req).await
     }
-    /// 1、提报全网销量（批量），一次最多提报20条，提交成功仅表示提交成功，不表示审核通过; 2、submit_sales_num最小销量上传销量不能低于100个，注意submit_sales_num为商家提交销量，实际展示销量以【/product/salesInherit/submitList】查询接口返回的实际销量展示为准。 3、提交成功后会有审核，工作日审核周期1~3个工作日，节假日顺延；请做好销量查询接口【/product/salesInherit/submitList】的定时查询逻辑，建议天维度查询审核状态即可； (`product.salesInherit.submit`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 1、提报全网销量（批量），一次最多提报20条，提交成功仅表示提交成功，不表示审核通过; 2、submit_sales_num最小销量上传销量不能低于100个，注意submit_sales_num为商家提交销量，实际展示销量以【/product/salesInherit/submitList】查询接口返回的实际销量展示为准。 3、提交成功后会有审核，工作日审核周期1~3个工作日，节假日顺延；请做好销量查询接口【/product/salesInherit/submitList】的定时查询逻辑，建议天维度查询审核状态即可； (`product.salesInherit.submit`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_sales_inherit_submit(
         &self,
         req: &ProductSalesInheritSubmitRequest,
     ) -> ::shop_api::runtime::Result<ProductSalesInheritSubmitResponse> {
         self.execute(req).await
     }
-    /// 批量查询店铺商品全网销量信息 (`product.salesInherit.submitList`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 批量查询店铺商品全网销量信息 (`product.salesInherit.submitList`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_sales_inherit_submit_list(
         &self,
         req: &ProductSalesInheritSubmitListRequest,
     ) -> ::shop_api::runtime::Result<ProductSalesInheritSubmitListResponse> {
         self.execute(req).await
     }
-    /// 编辑渠道商品 (`product.updateChannelProduct`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 编辑渠道商品 (`product.updateChannelProduct`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn product_update_channel_product(
         &self,
         req: &ProductUpdateChannelProductRequest,

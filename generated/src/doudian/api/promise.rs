@@ -206,7 +206,7 @@ impl ::shop_api::runtime::ApiRequest for PromiseSetSkuShipTimeRequest {
         "https://op.jinritemai.com/docs/api-docs/34/569"[] false false[]
     );
 }
-/// Request of `promise.SaveTemplate` (`POST /promise/SaveTemplate`): Save a delivery-promise template. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `promise.SaveTemplate` (`POST /promise/SaveTemplate`): Save a delivery-promise template. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PromiseSaveTemplateRequest {
     /// 模板信息
@@ -219,7 +219,7 @@ pub struct PromiseSaveTemplateRequest {
 ::shop_api::object!(
     PromiseSaveTemplateRequest { template_info, wave_rule_configs, extra_info }
 );
-/// Response data of `promise.SaveTemplate` ([`PromiseSaveTemplateRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `promise.SaveTemplate` ([`PromiseSaveTemplateRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PromiseSaveTemplateResponse {
     /// 模板ID
@@ -249,7 +249,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<PromiseSetSkuShipTimeResponse> {
         self.execute(req).await
     }
-    /// Save a delivery-promise template (`promise.SaveTemplate`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Save a delivery-promise template (`promise.SaveTemplate`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn promise_save_template(
         &self,
         req: &PromiseSaveTemplateRequest,

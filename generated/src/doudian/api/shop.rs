@@ -117,11 +117,11 @@ impl ::shop_api::runtime::ApiRequest for ShopGetShopCategoryRequest {
         "https://op.jinritemai.com/docs/api-docs/13/821"[IDEMPOTENT] false true["cid"]
     );
 }
-/// Request of `shop.getExperienceScore` (`POST /shop/getExperienceScore`): Read the shop's experience score. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `shop.getExperienceScore` (`POST /shop/getExperienceScore`): Read the shop's experience score. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShopGetExperienceScoreRequest {}
 ::shop_api::object!(ShopGetExperienceScoreRequest {});
-/// Response data of `shop.getExperienceScore` ([`ShopGetExperienceScoreRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `shop.getExperienceScore` ([`ShopGetExperienceScoreRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShopGetExperienceScoreResponse {
     /// 售后处理时长达成率
@@ -154,11 +154,11 @@ impl ::shop_api::runtime::ApiRequest for ShopGetExperienceScoreRequest {
         false true[]
     );
 }
-/// Request of `shop.reputation` (`POST /shop/reputation`): 支持查询商家评分，包括商家体验分、商品体验分、物流体验分和商家服务分。需店铺授权 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `shop.reputation` (`POST /shop/reputation`): 支持查询商家评分，包括商家体验分、商品体验分、物流体验分和商家服务分。需店铺授权 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShopReputationRequest {}
 ::shop_api::object!(ShopReputationRequest {});
-/// Response data of `shop.reputation` ([`ShopReputationRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `shop.reputation` ([`ShopReputationRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ShopReputationResponse {
     /// 店铺 id
@@ -201,14 +201,14 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ShopGetShopCategoryResponse> {
         self.execute(req).await
     }
-    /// Read the shop's experience score (`shop.getExperienceScore`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Read the shop's experience score (`shop.getExperienceScore`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn shop_get_experience_score(
         &self,
         req: &ShopGetExperienceScoreRequest,
     ) -> ::shop_api::runtime::Result<ShopGetExperienceScoreResponse> {
         self.execute(req).await
     }
-    /// 支持查询商家评分，包括商家体验分、商品体验分、物流体验分和商家服务分。需店铺授权 (`shop.reputation`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 支持查询商家评分，包括商家体验分、商品体验分、物流体验分和商家服务分。需店铺授权 (`shop.reputation`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn shop_reputation(
         &self,
         req: &ShopReputationRequest,

@@ -601,7 +601,7 @@ impl ::shop_api::runtime::ApiRequest for SpuGetSpuTplRequest {
         "https://op.jinritemai.com/docs/api-docs/14/644"[IDEMPOTENT] false true[]
     );
 }
-/// Request of `spu.QuerySpu` (`POST /spu/QuerySpu`): Search SPUs by category, properties and status. — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `spu.QuerySpu` (`POST /spu/QuerySpu`): Search SPUs by category, properties and status. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuQuerySpuRequest {
     /// 【必填】从第0页开始
@@ -616,7 +616,7 @@ pub struct SpuQuerySpuRequest {
     pub status: Option<Vec<i64>>,
 }
 ::shop_api::object!(SpuQuerySpuRequest { page, size, category_id, properties, status });
-/// Response data of `spu.QuerySpu` ([`SpuQuerySpuRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `spu.QuerySpu` ([`SpuQuerySpuRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuQuerySpuResponse {
     /// SPU信息
@@ -632,14 +632,14 @@ impl ::shop_api::runtime::ApiRequest for SpuQuerySpuRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `spu.batchUploadImg` (`POST /spu/batchUploadImg`): 上传SPU主图或实物图(用于将外部URL转为抖店URL),- 支持jpg、jpeg、png格式图片url,- 每次最多5张,- 每张图片最大5M — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `spu.batchUploadImg` (`POST /spu/batchUploadImg`): 上传SPU主图或实物图(用于将外部URL转为抖店URL),- 支持jpg、jpeg、png格式图片url,- 每次最多5张,- 每张图片最大5M — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuBatchUploadImgRequest {
     /// 图片列表
     pub image_url_list: Option<Vec<ImageUrlListItem>>,
 }
 ::shop_api::object!(SpuBatchUploadImgRequest { image_url_list });
-/// Response data of `spu.batchUploadImg` ([`SpuBatchUploadImgRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `spu.batchUploadImg` ([`SpuBatchUploadImgRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuBatchUploadImgResponse {
     /// 成功列表
@@ -656,7 +656,7 @@ impl ::shop_api::runtime::ApiRequest for SpuBatchUploadImgRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `spu.createSpu` (`POST /spu/createSpu`): 需要新发SPU时，根据SPU的规则，填写属性、图片相关信息，然后提交发布。该接口适用于图书类目商品使用； — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `spu.createSpu` (`POST /spu/createSpu`): 需要新发SPU时，根据SPU的规则，填写属性、图片相关信息，然后提交发布。该接口适用于图书类目商品使用； — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuCreateSpuRequest {
     /// 叶子类目ID
@@ -678,7 +678,7 @@ pub struct SpuCreateSpuRequest {
     SpuCreateSpuRequest { category_leaf_id, spu_images, property_infos,
     spu_actual_images, barcodes, materials, proofs }
 );
-/// Response data of `spu.createSpu` ([`SpuCreateSpuRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `spu.createSpu` ([`SpuCreateSpuRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuCreateSpuResponse {
     /// SPU的ID
@@ -693,14 +693,14 @@ impl ::shop_api::runtime::ApiRequest for SpuCreateSpuRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `spu.getAuditInfo` (`POST /spu/getAuditInfo`): 使用场景： 1、使用【/spu/createSpu】创建spuid创建成功后，可以使用spu_id查询审核状态；建议场景成功后间隔1小时后再查询审核结果； 2、当前支持支持图书spuid查询 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `spu.getAuditInfo` (`POST /spu/getAuditInfo`): 使用场景： 1、使用【/spu/createSpu】创建spuid创建成功后，可以使用spu_id查询审核状态；建议场景成功后间隔1小时后再查询审核结果； 2、当前支持支持图书spuid查询 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuGetAuditInfoRequest {
     /// SPU编号；使用【/spu/createSpu】创建spuid创建成功后，可以使用spu_id查询审核状态；建议场景成功后间隔1小时后再查询审核结果；
     pub spu_id: Option<i64>,
 }
 ::shop_api::object!(SpuGetAuditInfoRequest { spu_id });
-/// Response data of `spu.getAuditInfo` ([`SpuGetAuditInfoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `spu.getAuditInfo` ([`SpuGetAuditInfoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuGetAuditInfoResponse {
     /// SPU编号
@@ -726,7 +726,7 @@ impl ::shop_api::runtime::ApiRequest for SpuGetAuditInfoRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `spu.getSpu` (`POST /spu/getSpu`): 根据关键属性或者ID查询SPU — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `spu.getSpu` (`POST /spu/getSpu`): 根据关键属性或者ID查询SPU — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuGetSpuRequest {
     /// 叶子类目ID
@@ -737,7 +737,7 @@ pub struct SpuGetSpuRequest {
     pub spu_id: Option<i64>,
 }
 ::shop_api::object!(SpuGetSpuRequest { category_leaf_id, key_properties, spu_id });
-/// Response data of `spu.getSpu` ([`SpuGetSpuRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `spu.getSpu` ([`SpuGetSpuRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuGetSpuResponse {
     /// SPU ID
@@ -764,14 +764,14 @@ impl ::shop_api::runtime::ApiRequest for SpuGetSpuRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `spu.getSpuRule` (`POST /spu/getSpuRule`): 发布商品和发布SPU前需要调用此接口查看类目是否为SPU类目，如果是，会返回对应的管控策略和SPU发布表单 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `spu.getSpuRule` (`POST /spu/getSpuRule`): 发布商品和发布SPU前需要调用此接口查看类目是否为SPU类目，如果是，会返回对应的管控策略和SPU发布表单 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuGetSpuRuleRequest {
     /// 类目ID
     pub category_id: Option<i64>,
 }
 ::shop_api::object!(SpuGetSpuRuleRequest { category_id });
-/// Response data of `spu.getSpuRule` ([`SpuGetSpuRuleRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `spu.getSpuRule` ([`SpuGetSpuRuleRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuGetSpuRuleResponse {
     /// SPU属性规则
@@ -806,7 +806,7 @@ impl ::shop_api::runtime::ApiRequest for SpuGetSpuRuleRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `spu.queryBookNameByISBN` (`POST /spu/queryBookNameByISBN`): 根据ISBN查询书名，主要用于图书SPU类目 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `spu.queryBookNameByISBN` (`POST /spu/queryBookNameByISBN`): 根据ISBN查询书名，主要用于图书SPU类目 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuQueryBookNameByIsbnRequest {
     /// 类目ID
@@ -821,7 +821,7 @@ pub struct SpuQueryBookNameByIsbnRequest {
 ::shop_api::object!(
     SpuQueryBookNameByIsbnRequest { category_leaf_id, isbn, page_no, page_size }
 );
-/// Response data of `spu.queryBookNameByISBN` ([`SpuQueryBookNameByIsbnRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `spu.queryBookNameByISBN` ([`SpuQueryBookNameByIsbnRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpuQueryBookNameByIsbnResponse {
     /// 查询到的数据
@@ -887,49 +887,49 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<SpuGetSpuTplResponse> {
         self.execute(req).await
     }
-    /// Search SPUs by category, properties and status (`spu.QuerySpu`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Search SPUs by category, properties and status (`spu.QuerySpu`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn spu_query_spu(
         &self,
         req: &SpuQuerySpuRequest,
     ) -> ::shop_api::runtime::Result<SpuQuerySpuResponse> {
         self.execute(req).await
     }
-    /// 上传SPU主图或实物图(用于将外部URL转为抖店URL),- 支持jpg、jpeg、png格式图片url,- 每次最多5张,- 每张图片最大5M (`spu.batchUploadImg`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 上传SPU主图或实物图(用于将外部URL转为抖店URL),- 支持jpg、jpeg、png格式图片url,- 每次最多5张,- 每张图片最大5M (`spu.batchUploadImg`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn spu_batch_upload_img(
         &self,
         req: &SpuBatchUploadImgRequest,
     ) -> ::shop_api::runtime::Result<SpuBatchUploadImgResponse> {
         self.execute(req).await
     }
-    /// 需要新发SPU时，根据SPU的规则，填写属性、图片相关信息，然后提交发布。该接口适用于图书类目商品使用； (`spu.createSpu`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 需要新发SPU时，根据SPU的规则，填写属性、图片相关信息，然后提交发布。该接口适用于图书类目商品使用； (`spu.createSpu`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn spu_create_spu(
         &self,
         req: &SpuCreateSpuRequest,
     ) -> ::shop_api::runtime::Result<SpuCreateSpuResponse> {
         self.execute(req).await
     }
-    /// 使用场景： 1、使用【/spu/createSpu】创建spuid创建成功后，可以使用spu_id查询审核状态；建议场景成功后间隔1小时后再查询审核结果； 2、当前支持支持图书spuid查询 (`spu.getAuditInfo`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 使用场景： 1、使用【/spu/createSpu】创建spuid创建成功后，可以使用spu_id查询审核状态；建议场景成功后间隔1小时后再查询审核结果； 2、当前支持支持图书spuid查询 (`spu.getAuditInfo`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn spu_get_audit_info(
         &self,
         req: &SpuGetAuditInfoRequest,
     ) -> ::shop_api::runtime::Result<SpuGetAuditInfoResponse> {
         self.execute(req).await
     }
-    /// 根据关键属性或者ID查询SPU (`spu.getSpu`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 根据关键属性或者ID查询SPU (`spu.getSpu`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn spu_get_spu(
         &self,
         req: &SpuGetSpuRequest,
     ) -> ::shop_api::runtime::Result<SpuGetSpuResponse> {
         self.execute(req).await
     }
-    /// 发布商品和发布SPU前需要调用此接口查看类目是否为SPU类目，如果是，会返回对应的管控策略和SPU发布表单 (`spu.getSpuRule`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 发布商品和发布SPU前需要调用此接口查看类目是否为SPU类目，如果是，会返回对应的管控策略和SPU发布表单 (`spu.getSpuRule`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn spu_get_spu_rule(
         &self,
         req: &SpuGetSpuRuleRequest,
     ) -> ::shop_api::runtime::Result<SpuGetSpuRuleResponse> {
         self.execute(req).await
     }
-    /// 根据ISBN查询书名，主要用于图书SPU类目 (`spu.queryBookNameByISBN`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 根据ISBN查询书名，主要用于图书SPU类目 (`spu.queryBookNameByISBN`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn spu_query_book_name_by_isbn(
         &self,
         req: &SpuQueryBookNameByIsbnRequest,

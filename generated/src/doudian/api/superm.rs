@@ -65,7 +65,7 @@ pub struct AutocallInfo {
     pub delay_time: Option<i64>,
 }
 ::shop_api::object!(AutocallInfo { service_status, service_type, delay_time });
-/// Request of `superm.applyPlatformPickUp` (`POST /superm/applyPlatformPickUp`): 呼叫运力售后取件 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `superm.applyPlatformPickUp` (`POST /superm/applyPlatformPickUp`): 呼叫运力售后取件 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermApplyPlatformPickUpRequest {
     /// 售后单ID
@@ -76,7 +76,7 @@ pub struct SupermApplyPlatformPickUpRequest {
 ::shop_api::object!(
     SupermApplyPlatformPickUpRequest { aftersale_id, selected_calendar_period }
 );
-/// Response data of `superm.applyPlatformPickUp` ([`SupermApplyPlatformPickUpRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `superm.applyPlatformPickUp` ([`SupermApplyPlatformPickUpRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermApplyPlatformPickUpResponse {
     /// 物流单ID
@@ -91,7 +91,7 @@ impl ::shop_api::runtime::ApiRequest for SupermApplyPlatformPickUpRequest {
         true[]
     );
 }
-/// Request of `superm.cancelPlatformPickUp` (`POST /superm/cancelPlatformPickUp`): 运力取消（逆向） — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `superm.cancelPlatformPickUp` (`POST /superm/cancelPlatformPickUp`): 运力取消（逆向） — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermCancelPlatformPickUpRequest {
     /// 售后单ID
@@ -100,7 +100,7 @@ pub struct SupermCancelPlatformPickUpRequest {
     pub cancel_reason: Option<String>,
 }
 ::shop_api::object!(SupermCancelPlatformPickUpRequest { aftersale_id, cancel_reason });
-/// Response data of `superm.cancelPlatformPickUp` ([`SupermCancelPlatformPickUpRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `superm.cancelPlatformPickUp` ([`SupermCancelPlatformPickUpRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermCancelPlatformPickUpResponse {}
 ::shop_api::object!(SupermCancelPlatformPickUpResponse {});
@@ -112,14 +112,14 @@ impl ::shop_api::runtime::ApiRequest for SupermCancelPlatformPickUpRequest {
         false[]
     );
 }
-/// Request of `superm.createVirtualMobile` (`POST /superm/createVirtualMobile`): 通过店铺订单号获取购买用户的隐私小号 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `superm.createVirtualMobile` (`POST /superm/createVirtualMobile`): 通过店铺订单号获取购买用户的隐私小号 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermCreateVirtualMobileRequest {
     /// 店铺订单编号
     pub shop_order_id: Option<i64>,
 }
 ::shop_api::object!(SupermCreateVirtualMobileRequest { shop_order_id });
-/// Response data of `superm.createVirtualMobile` ([`SupermCreateVirtualMobileRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `superm.createVirtualMobile` ([`SupermCreateVirtualMobileRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermCreateVirtualMobileResponse {
     /// 获取虚拟号返回结果信息
@@ -134,7 +134,7 @@ impl ::shop_api::runtime::ApiRequest for SupermCreateVirtualMobileRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `superm.getDispatcherInfo` (`POST /superm/getDispatcherInfo`): 运力呼叫询价/取消呼叫询价（正向） — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `superm.getDispatcherInfo` (`POST /superm/getDispatcherInfo`): 运力呼叫询价/取消呼叫询价（正向） — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermGetDispatcherInfoRequest {
     /// 门店ID
@@ -147,7 +147,7 @@ pub struct SupermGetDispatcherInfoRequest {
 ::shop_api::object!(
     SupermGetDispatcherInfoRequest { store_id, shop_order_id, dispatcher_fee_type }
 );
-/// Response data of `superm.getDispatcherInfo` ([`SupermGetDispatcherInfoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `superm.getDispatcherInfo` ([`SupermGetDispatcherInfoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermGetDispatcherInfoResponse {
     /// 运力费用，单位：分
@@ -162,14 +162,14 @@ impl ::shop_api::runtime::ApiRequest for SupermGetDispatcherInfoRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `superm.getPlatformPickUpCalendar` (`POST /superm/getPlatformPickUpCalendar`): 逆向场景下通过售后单查询运力时间段日历，查询得到的时间片作为入参用于逆向运力费用的询价/superm/getPlatformPickUpEstimatedCharge和逆向运力的呼叫/superm/applyPlatformPickUp — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `superm.getPlatformPickUpCalendar` (`POST /superm/getPlatformPickUpCalendar`): 逆向场景下通过售后单查询运力时间段日历，查询得到的时间片作为入参用于逆向运力费用的询价/superm/getPlatformPickUpEstimatedCharge和逆向运力的呼叫/superm/applyPlatformPickUp — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermGetPlatformPickUpCalendarRequest {
     /// 售后单号
     pub aftersale_id: Option<i64>,
 }
 ::shop_api::object!(SupermGetPlatformPickUpCalendarRequest { aftersale_id });
-/// Response data of `superm.getPlatformPickUpCalendar` ([`SupermGetPlatformPickUpCalendarRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `superm.getPlatformPickUpCalendar` ([`SupermGetPlatformPickUpCalendarRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermGetPlatformPickUpCalendarResponse {
     /// 是否支持查询
@@ -192,7 +192,7 @@ impl ::shop_api::runtime::ApiRequest for SupermGetPlatformPickUpCalendarRequest 
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `superm.getPlatformPickUpEstimatedCharge` (`POST /superm/getPlatformPickUpEstimatedCharge`): 运力呼叫询价（逆向）/运力取消询价（逆向） — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `superm.getPlatformPickUpEstimatedCharge` (`POST /superm/getPlatformPickUpEstimatedCharge`): 运力呼叫询价（逆向）/运力取消询价（逆向） — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermGetPlatformPickUpEstimatedChargeRequest {
     /// 售后单ID
@@ -206,7 +206,7 @@ pub struct SupermGetPlatformPickUpEstimatedChargeRequest {
     SupermGetPlatformPickUpEstimatedChargeRequest { aftersale_id,
     selected_calendar_period, dispatcher_fee_type }
 );
-/// Response data of `superm.getPlatformPickUpEstimatedCharge` ([`SupermGetPlatformPickUpEstimatedChargeRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `superm.getPlatformPickUpEstimatedCharge` ([`SupermGetPlatformPickUpEstimatedChargeRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermGetPlatformPickUpEstimatedChargeResponse {
     /// 运力费用预估，单位：分
@@ -222,7 +222,7 @@ impl ::shop_api::runtime::ApiRequest for SupermGetPlatformPickUpEstimatedChargeR
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `superm.getShipmentInfo` (`POST /superm/getShipmentInfo`): 小时达运力平台运力配送状态查询接口 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `superm.getShipmentInfo` (`POST /superm/getShipmentInfo`): 小时达运力平台运力配送状态查询接口 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermGetShipmentInfoRequest {
     /// 店铺父订单号
@@ -235,7 +235,7 @@ pub struct SupermGetShipmentInfoRequest {
 ::shop_api::object!(
     SupermGetShipmentInfoRequest { shop_order_id, aftersale_id, shipment_type }
 );
-/// Response data of `superm.getShipmentInfo` ([`SupermGetShipmentInfoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `superm.getShipmentInfo` ([`SupermGetShipmentInfoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermGetShipmentInfoResponse {
     /// 配送状态信息
@@ -250,14 +250,14 @@ impl ::shop_api::runtime::ApiRequest for SupermGetShipmentInfoRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `superm.getStoreAutoCallRiderInfo` (`POST /superm/getStoreAutoCallRiderInfo`): 查询自动呼叫运力配置 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `superm.getStoreAutoCallRiderInfo` (`POST /superm/getStoreAutoCallRiderInfo`): 查询自动呼叫运力配置 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermGetStoreAutoCallRiderInfoRequest {
     /// 商家的门店编号
     pub store_id: Option<i64>,
 }
 ::shop_api::object!(SupermGetStoreAutoCallRiderInfoRequest { store_id });
-/// Response data of `superm.getStoreAutoCallRiderInfo` ([`SupermGetStoreAutoCallRiderInfoRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `superm.getStoreAutoCallRiderInfo` ([`SupermGetStoreAutoCallRiderInfoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermGetStoreAutoCallRiderInfoResponse {
     /// 自动呼叫设置信息
@@ -272,7 +272,7 @@ impl ::shop_api::runtime::ApiRequest for SupermGetStoreAutoCallRiderInfoRequest 
         "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
-/// Request of `superm.setStoreAutoCallRider` (`POST /superm/setStoreAutoCallRider`): 订单自动呼叫运力】设置操作 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `superm.setStoreAutoCallRider` (`POST /superm/setStoreAutoCallRider`): 订单自动呼叫运力】设置操作 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermSetStoreAutoCallRiderRequest {
     /// 店铺的门店ID
@@ -287,7 +287,7 @@ pub struct SupermSetStoreAutoCallRiderRequest {
 ::shop_api::object!(
     SupermSetStoreAutoCallRiderRequest { store_id, op_type, service_type, delay_time }
 );
-/// Response data of `superm.setStoreAutoCallRider` ([`SupermSetStoreAutoCallRiderRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `superm.setStoreAutoCallRider` ([`SupermSetStoreAutoCallRiderRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermSetStoreAutoCallRiderResponse {}
 ::shop_api::object!(SupermSetStoreAutoCallRiderResponse {});
@@ -299,7 +299,7 @@ impl ::shop_api::runtime::ApiRequest for SupermSetStoreAutoCallRiderRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false false[]
     );
 }
-/// Request of `superm.shopOrderDispatcher` (`POST /superm/shopOrderDispatcher`): 呼叫运力并发货/重新发货，取消运力呼叫 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `superm.shopOrderDispatcher` (`POST /superm/shopOrderDispatcher`): 呼叫运力并发货/重新发货，取消运力呼叫 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermShopOrderDispatcherRequest {
     /// 店铺ID
@@ -317,7 +317,7 @@ pub struct SupermShopOrderDispatcherRequest {
     SupermShopOrderDispatcherRequest { store_id, shop_order_id, dispatcher_type,
     serial_number_list, verify_code_type }
 );
-/// Response data of `superm.shopOrderDispatcher` ([`SupermShopOrderDispatcherRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `superm.shopOrderDispatcher` ([`SupermShopOrderDispatcherRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermShopOrderDispatcherResponse {
     /// 取件码
@@ -333,70 +333,70 @@ impl ::shop_api::runtime::ApiRequest for SupermShopOrderDispatcherRequest {
     );
 }
 impl super::super::Client {
-    /// 呼叫运力售后取件 (`superm.applyPlatformPickUp`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 呼叫运力售后取件 (`superm.applyPlatformPickUp`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn superm_apply_platform_pick_up(
         &self,
         req: &SupermApplyPlatformPickUpRequest,
     ) -> ::shop_api::runtime::Result<SupermApplyPlatformPickUpResponse> {
         self.execute(req).await
     }
-    /// 运力取消（逆向） (`superm.cancelPlatformPickUp`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 运力取消（逆向） (`superm.cancelPlatformPickUp`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn superm_cancel_platform_pick_up(
         &self,
         req: &SupermCancelPlatformPickUpRequest,
     ) -> ::shop_api::runtime::Result<SupermCancelPlatformPickUpResponse> {
         self.execute(req).await
     }
-    /// 通过店铺订单号获取购买用户的隐私小号 (`superm.createVirtualMobile`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 通过店铺订单号获取购买用户的隐私小号 (`superm.createVirtualMobile`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn superm_create_virtual_mobile(
         &self,
         req: &SupermCreateVirtualMobileRequest,
     ) -> ::shop_api::runtime::Result<SupermCreateVirtualMobileResponse> {
         self.execute(req).await
     }
-    /// 运力呼叫询价/取消呼叫询价（正向） (`superm.getDispatcherInfo`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 运力呼叫询价/取消呼叫询价（正向） (`superm.getDispatcherInfo`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn superm_get_dispatcher_info(
         &self,
         req: &SupermGetDispatcherInfoRequest,
     ) -> ::shop_api::runtime::Result<SupermGetDispatcherInfoResponse> {
         self.execute(req).await
     }
-    /// 逆向场景下通过售后单查询运力时间段日历，查询得到的时间片作为入参用于逆向运力费用的询价/superm/getPlatformPickUpEstimatedCharge和逆向运力的呼叫/superm/applyPlatformPickUp (`superm.getPlatformPickUpCalendar`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 逆向场景下通过售后单查询运力时间段日历，查询得到的时间片作为入参用于逆向运力费用的询价/superm/getPlatformPickUpEstimatedCharge和逆向运力的呼叫/superm/applyPlatformPickUp (`superm.getPlatformPickUpCalendar`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn superm_get_platform_pick_up_calendar(
         &self,
         req: &SupermGetPlatformPickUpCalendarRequest,
     ) -> ::shop_api::runtime::Result<SupermGetPlatformPickUpCalendarResponse> {
         self.execute(req).await
     }
-    /// 运力呼叫询价（逆向）/运力取消询价（逆向） (`superm.getPlatformPickUpEstimatedCharge`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 运力呼叫询价（逆向）/运力取消询价（逆向） (`superm.getPlatformPickUpEstimatedCharge`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn superm_get_platform_pick_up_estimated_charge(
         &self,
         req: &SupermGetPlatformPickUpEstimatedChargeRequest,
     ) -> ::shop_api::runtime::Result<SupermGetPlatformPickUpEstimatedChargeResponse> {
         self.execute(req).await
     }
-    /// 小时达运力平台运力配送状态查询接口 (`superm.getShipmentInfo`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 小时达运力平台运力配送状态查询接口 (`superm.getShipmentInfo`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn superm_get_shipment_info(
         &self,
         req: &SupermGetShipmentInfoRequest,
     ) -> ::shop_api::runtime::Result<SupermGetShipmentInfoResponse> {
         self.execute(req).await
     }
-    /// 查询自动呼叫运力配置 (`superm.getStoreAutoCallRiderInfo`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 查询自动呼叫运力配置 (`superm.getStoreAutoCallRiderInfo`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn superm_get_store_auto_call_rider_info(
         &self,
         req: &SupermGetStoreAutoCallRiderInfoRequest,
     ) -> ::shop_api::runtime::Result<SupermGetStoreAutoCallRiderInfoResponse> {
         self.execute(req).await
     }
-    /// 订单自动呼叫运力】设置操作 (`superm.setStoreAutoCallRider`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 订单自动呼叫运力】设置操作 (`superm.setStoreAutoCallRider`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn superm_set_store_auto_call_rider(
         &self,
         req: &SupermSetStoreAutoCallRiderRequest,
     ) -> ::shop_api::runtime::Result<SupermSetStoreAutoCallRiderResponse> {
         self.execute(req).await
     }
-    /// 呼叫运力并发货/重新发货，取消运力呼叫 (`superm.shopOrderDispatcher`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 呼叫运力并发货/重新发货，取消运力呼叫 (`superm.shopOrderDispatcher`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn superm_shop_order_dispatcher(
         &self,
         req: &SupermShopOrderDispatcherRequest,

@@ -23,7 +23,7 @@ pub struct Property {
     pub property_values: Option<Vec<PropertyValue>>,
 }
 ::shop_api::object!(Property { property_id, property_values });
-/// Request of `supplyCenter.cargo.getCategoryPropertyValue` (`POST /supplyCenter/cargo/getCategoryPropertyValue`): Read the values of a category property (supply centre cargo). — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `supplyCenter.cargo.getCategoryPropertyValue` (`POST /supplyCenter/cargo/getCategoryPropertyValue`): Read the values of a category property (supply centre cargo). — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupplyCenterCargoGetCategoryPropertyValueRequest {
     /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
@@ -34,7 +34,7 @@ pub struct SupplyCenterCargoGetCategoryPropertyValueRequest {
 ::shop_api::object!(
     SupplyCenterCargoGetCategoryPropertyValueRequest { category_id, property_id }
 );
-/// Response data of `supplyCenter.cargo.getCategoryPropertyValue` ([`SupplyCenterCargoGetCategoryPropertyValueRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `supplyCenter.cargo.getCategoryPropertyValue` ([`SupplyCenterCargoGetCategoryPropertyValueRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupplyCenterCargoGetCategoryPropertyValueResponse {
     /// 属性
@@ -52,7 +52,7 @@ for SupplyCenterCargoGetCategoryPropertyValueRequest {
     );
 }
 impl super::super::Client {
-    /// Read the values of a category property (supply centre cargo) (`supplyCenter.cargo.getCategoryPropertyValue`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// Read the values of a category property (supply centre cargo) (`supplyCenter.cargo.getCategoryPropertyValue`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn supply_center_cargo_get_category_property_value(
         &self,
         req: &SupplyCenterCargoGetCategoryPropertyValueRequest,

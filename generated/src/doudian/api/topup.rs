@@ -12,14 +12,14 @@ pub struct TemplateListItem {
     pub name: Option<String>,
 }
 ::shop_api::object!(TemplateListItem { template_id, name });
-/// Request of `topup.accountTemplateList` (`POST /topup/accountTemplateList`): 发布话费、流量、生活娱乐充值商品时，account_template_id必填 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `topup.accountTemplateList` (`POST /topup/accountTemplateList`): 发布话费、流量、生活娱乐充值商品时，account_template_id必填 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopupAccountTemplateListRequest {
     /// 叶子类目id Required.
     pub category_id: i64,
 }
 ::shop_api::object!(TopupAccountTemplateListRequest { category_id });
-/// Response data of `topup.accountTemplateList` ([`TopupAccountTemplateListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `topup.accountTemplateList` ([`TopupAccountTemplateListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopupAccountTemplateListResponse {
     /// 模板列表
@@ -34,7 +34,7 @@ impl ::shop_api::runtime::ApiRequest for TopupAccountTemplateListRequest {
         "https://op.jinritemai.com/docs/api-docs/"[] false true["category_id"]
     );
 }
-/// Request of `topup.result` (`POST /topup/result`): 商家处理完充值请求后，异步回调告知平台充值结果 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `topup.result` (`POST /topup/result`): 商家处理完充值请求后，异步回调告知平台充值结果 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopupResultRequest {
     /// 订单号 Required.
@@ -60,7 +60,7 @@ pub struct TopupResultRequest {
     TopupResultRequest { trade_order_no, topup_biz, seller_order_no, seller_order_status,
     err_code, err_desc, topup_failure_reason_code, url, url_type }
 );
-/// Response data of `topup.result` ([`TopupResultRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `topup.result` ([`TopupResultRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopupResultResponse {
     /// 平台订单号
@@ -90,14 +90,14 @@ impl ::shop_api::runtime::ApiRequest for TopupResultRequest {
     );
 }
 impl super::super::Client {
-    /// 发布话费、流量、生活娱乐充值商品时，account_template_id必填 (`topup.accountTemplateList`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 发布话费、流量、生活娱乐充值商品时，account_template_id必填 (`topup.accountTemplateList`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn topup_account_template_list(
         &self,
         req: &TopupAccountTemplateListRequest,
     ) -> ::shop_api::runtime::Result<TopupAccountTemplateListResponse> {
         self.execute(req).await
     }
-    /// 商家处理完充值请求后，异步回调告知平台充值结果 (`topup.result`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 商家处理完充值请求后，异步回调告知平台充值结果 (`topup.result`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn topup_result(
         &self,
         req: &TopupResultRequest,

@@ -431,7 +431,7 @@ impl ::shop_api::runtime::ApiRequest for WarehouseSetPriorityRequest {
         "https://op.jinritemai.com/docs/api-docs/34/698"[] false false[]
     );
 }
-/// Request of `warehouse.createV2` (`POST /warehouse/createV2`): 单个仓创建v2版本 — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Request of `warehouse.createV2` (`POST /warehouse/createV2`): 单个仓创建v2版本 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WarehouseCreateV2Request {
     /// 仓相关信息
@@ -446,7 +446,7 @@ pub struct WarehouseCreateV2Request {
 ::shop_api::object!(
     WarehouseCreateV2Request { warehouse, out_warehouse_id, name, intro }
 );
-/// Response data of `warehouse.createV2` ([`WarehouseCreateV2Request`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/)
+/// Response data of `warehouse.createV2` ([`WarehouseCreateV2Request`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WarehouseCreateV2Response {
     /// 内部仓id
@@ -524,7 +524,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<WarehouseSetPriorityResponse> {
         self.execute(req).await
     }
-    /// 单个仓创建v2版本 (`warehouse.createV2`, [official documentation](https://op.jinritemai.com/docs/api-docs/)).
+    /// 单个仓创建v2版本 (`warehouse.createV2`, official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)).
     pub async fn warehouse_create_v2(
         &self,
         req: &WarehouseCreateV2Request,

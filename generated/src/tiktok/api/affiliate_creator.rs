@@ -1123,7 +1123,7 @@ impl ShopProductsSortField {
     }
 }
 ::shop_api::impl_str_enum!(ShopProductsSortField);
-/// Request of `affiliate_creator.search_open_collaboration_products` (`POST /affiliate_creator/202405/open_collaborations/products/search`): This API is used to search the information of products with open collaboration by category, commission rate, and keywords. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-open-collaboration-products-202405)
+/// Request of `affiliate_creator.search_open_collaboration_products` (`POST /affiliate_creator/202405/open_collaborations/products/search`): This API is used to search the information of products with open collaboration by category, commission rate, and keywords. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-open-collaboration-products-202405)
 ///
 /// This API is used to search the information of products with open collaboration by category, commission rate, and keywords. It will return all products on the TikTok Shop Affiliate Product Marketplace that are in an open collaboration. Creators can only search for open collaboration within the regions they are registered in the affiliate.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1150,7 +1150,7 @@ pub struct AffiliateCreatorSearchOpenCollaborationProductsRequest {
     page_size, @ query sort_field, @ query sort_order, title_keywords, sales_price_range,
     category, commission_rate_range }
 );
-/// Response data of `affiliate_creator.search_open_collaboration_products` ([`AffiliateCreatorSearchOpenCollaborationProductsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-open-collaboration-products-202405)
+/// Response data of `affiliate_creator.search_open_collaboration_products` ([`AffiliateCreatorSearchOpenCollaborationProductsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-open-collaboration-products-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorSearchOpenCollaborationProductsResponse {
     /// A list of products.
@@ -1199,7 +1199,7 @@ for AffiliateCreatorSearchOpenCollaborationProductsRequest {
         )
     }
 }
-/// Request of `affiliate_creator.showcase_products` (`GET /affiliate_creator/202405/showcases/products`): Get Showcase Products. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-showcase-products-202405)
+/// Request of `affiliate_creator.showcase_products` (`GET /affiliate_creator/202405/showcases/products`): Get Showcase Products. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-showcase-products-202405)
 ///
 /// This API lists the products in the creator's showcase, paginated by specified page size and iterated through pages by page token for up to 2000 products in the showcase. This API is generally used when a creator would like to view the products in the showcase. The platform will return the product details in the showcase, as well as the products in the livebag if the creator is live streaming.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1215,7 +1215,7 @@ pub struct AffiliateCreatorShowcaseProductsRequest {
     AffiliateCreatorShowcaseProductsRequest { @ query page_size, @ query page_token, @
     query origin }
 );
-/// Response data of `affiliate_creator.showcase_products` ([`AffiliateCreatorShowcaseProductsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-showcase-products-202405)
+/// Response data of `affiliate_creator.showcase_products` ([`AffiliateCreatorShowcaseProductsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-showcase-products-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorShowcaseProductsResponse {
     /// A list of products.
@@ -1258,7 +1258,7 @@ impl ::shop_api::runtime::Paginated for AffiliateCreatorShowcaseProductsRequest 
         )
     }
 }
-/// Request of `affiliate_creator.add_showcase_products` (`POST /affiliate_creator/202405/showcases/products/add`): This API adds products to the authenticated creator's showcase. — [official documentation](https://partner.tiktokshop.com/docv2/page/add-showcase-products-202405)
+/// Request of `affiliate_creator.add_showcase_products` (`POST /affiliate_creator/202405/showcases/products/add`): This API adds products to the authenticated creator's showcase. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/add-showcase-products-202405)
 ///
 /// This API adds products to the authenticated creator's showcase. Global Shop users must have at least one selected region before calling this API. A successful API response can still contain `errors` for products that were not added; when there are no product-level addition errors, `errors` is omitted.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1273,7 +1273,7 @@ pub struct AffiliateCreatorAddShowcaseProductsRequest {
 ::shop_api::object!(
     AffiliateCreatorAddShowcaseProductsRequest { add_type, product_ids, product_link }
 );
-/// Response data of `affiliate_creator.add_showcase_products` ([`AffiliateCreatorAddShowcaseProductsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/add-showcase-products-202405)
+/// Response data of `affiliate_creator.add_showcase_products` ([`AffiliateCreatorAddShowcaseProductsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/add-showcase-products-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorAddShowcaseProductsResponse {
     /// A list of product showcase addition errors.
@@ -1290,7 +1290,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateCreatorAddShowcaseProductsRequ
         false true["add_type"]
     );
 }
-/// Request of `affiliate_creator.search_creator_target_collaborations` (`POST /affiliate_creator/202405/target_collaborations/search`): Searches for the authenticated creator's target collaborations and the products within them for the TikTok Shop specified by `shop_id`. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-creator-target-collaborations-202405)
+/// Request of `affiliate_creator.search_creator_target_collaborations` (`POST /affiliate_creator/202405/target_collaborations/search`): Searches for the authenticated creator's target collaborations and the products within them for the TikTok Shop specified by `shop_id`. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-creator-target-collaborations-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorSearchCreatorTargetCollaborationsRequest {
     /// Not described in the official docs.
@@ -1308,7 +1308,7 @@ pub struct AffiliateCreatorSearchCreatorTargetCollaborationsRequest {
     AffiliateCreatorSearchCreatorTargetCollaborationsRequest { @ query page_token, @
     query page_size, shop_id, keyword_type, keyword }
 );
-/// Response data of `affiliate_creator.search_creator_target_collaborations` ([`AffiliateCreatorSearchCreatorTargetCollaborationsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-creator-target-collaborations-202405)
+/// Response data of `affiliate_creator.search_creator_target_collaborations` ([`AffiliateCreatorSearchCreatorTargetCollaborationsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-creator-target-collaborations-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorSearchCreatorTargetCollaborationsResponse {
     /// The total number of target collaborations that match the search criteria.
@@ -1355,7 +1355,7 @@ for AffiliateCreatorSearchCreatorTargetCollaborationsRequest {
         )
     }
 }
-/// Request of `affiliate_creator.creator_search_sample_application_fulfillments` (`POST /affiliate_creator/202409/sample_applications/fulfillments/search`): You, the creator, can use this API to query the fulfillment status for the received sample applications. — [official documentation](https://partner.tiktokshop.com/docv2/page/creator-search-sample-application-fulfillments-202409)
+/// Request of `affiliate_creator.creator_search_sample_application_fulfillments` (`POST /affiliate_creator/202409/sample_applications/fulfillments/search`): You, the creator, can use this API to query the fulfillment status for the received sample applications. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/creator-search-sample-application-fulfillments-202409)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorCreatorSearchSampleApplicationFulfillmentsRequest {
     /// Not described in the official docs.
@@ -1369,7 +1369,7 @@ pub struct AffiliateCreatorCreatorSearchSampleApplicationFulfillmentsRequest {
     AffiliateCreatorCreatorSearchSampleApplicationFulfillmentsRequest { @ query
     sort_order, @ query sort_field, fulfillment_statuses }
 );
-/// Response data of `affiliate_creator.creator_search_sample_application_fulfillments` ([`AffiliateCreatorCreatorSearchSampleApplicationFulfillmentsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/creator-search-sample-application-fulfillments-202409)
+/// Response data of `affiliate_creator.creator_search_sample_application_fulfillments` ([`AffiliateCreatorCreatorSearchSampleApplicationFulfillmentsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/creator-search-sample-application-fulfillments-202409)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorCreatorSearchSampleApplicationFulfillmentsResponse {
     /// Creator fulfillment contents.
@@ -1394,14 +1394,14 @@ for AffiliateCreatorCreatorSearchSampleApplicationFulfillmentsRequest {
         q.push("sort_field", &self.sort_field);
     }
 }
-/// Request of `affiliate_creator.remove_showcase_products` (`DELETE /affiliate_creator/202409/showcases/products`): This API removes the products in the creator's showcase. The platform will return error code and error message if the deletion fails. — [official documentation](https://partner.tiktokshop.com/docv2/page/remove-showcase-products-202409)
+/// Request of `affiliate_creator.remove_showcase_products` (`DELETE /affiliate_creator/202409/showcases/products`): This API removes the products in the creator's showcase. The platform will return error code and error message if the deletion fails. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/remove-showcase-products-202409)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorRemoveShowcaseProductsRequest {
     /// The product IDs to remove from the creator's showcase. Specify at least one product ID. The maximum number of products to delete at once is 200. Required.
     pub product_ids: Vec<String>,
 }
 ::shop_api::object!(AffiliateCreatorRemoveShowcaseProductsRequest { product_ids });
-/// Response data of `affiliate_creator.remove_showcase_products` ([`AffiliateCreatorRemoveShowcaseProductsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/remove-showcase-products-202409)
+/// Response data of `affiliate_creator.remove_showcase_products` ([`AffiliateCreatorRemoveShowcaseProductsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/remove-showcase-products-202409)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorRemoveShowcaseProductsResponse {
     /// The success or failure status code returned in API response.
@@ -1424,7 +1424,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateCreatorRemoveShowcaseProductsR
         false true["product_ids"]
     );
 }
-/// Request of `affiliate_creator.move_showcase_products_to_the_top` (`POST /affiliate_creator/202409/showcases/products/top`): Use this API to move products to the top of the authenticated creator's showcase. — [official documentation](https://partner.tiktokshop.com/docv2/page/move-showcase-products-to-the-top-202409)
+/// Request of `affiliate_creator.move_showcase_products_to_the_top` (`POST /affiliate_creator/202409/showcases/products/top`): Use this API to move products to the top of the authenticated creator's showcase. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/move-showcase-products-to-the-top-202409)
 ///
 /// Use this API to move products to the top of the authenticated creator's showcase. The platform will return the error code and error message if the pinning operation fails.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1433,7 +1433,7 @@ pub struct AffiliateCreatorMoveShowcaseProductsToTheTopRequest {
     pub product_ids: Vec<String>,
 }
 ::shop_api::object!(AffiliateCreatorMoveShowcaseProductsToTheTopRequest { product_ids });
-/// Response data of `affiliate_creator.move_showcase_products_to_the_top` ([`AffiliateCreatorMoveShowcaseProductsToTheTopRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/move-showcase-products-to-the-top-202409)
+/// Response data of `affiliate_creator.move_showcase_products_to_the_top` ([`AffiliateCreatorMoveShowcaseProductsToTheTopRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/move-showcase-products-to-the-top-202409)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorMoveShowcaseProductsToTheTopResponse {
     /// The success or failure status code returned in API response.
@@ -1458,7 +1458,7 @@ for AffiliateCreatorMoveShowcaseProductsToTheTopRequest {
         false true["product_ids"]
     );
 }
-/// Request of `affiliate_creator.search_creator_affiliate_orders` (`POST /affiliate_creator/202410/orders/search`): Search affiliate orders attributed to the authenticated creator. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-creator-affiliate-orders-202410)
+/// Request of `affiliate_creator.search_creator_affiliate_orders` (`POST /affiliate_creator/202410/orders/search`): Search affiliate orders attributed to the authenticated creator. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-creator-affiliate-orders-202410)
 ///
 /// Search affiliate orders attributed to the authenticated creator. The response includes order and SKU details, order status, content attribution, commission rates, and estimated or actual commission amounts for tracking affiliate conversions.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1476,7 +1476,7 @@ pub struct AffiliateCreatorSearchCreatorAffiliateOrdersRequest {
     AffiliateCreatorSearchCreatorAffiliateOrdersRequest { @ query page_token, @ query
     page_size, create_time_ge, create_time_lt }
 );
-/// Response data of `affiliate_creator.search_creator_affiliate_orders` ([`AffiliateCreatorSearchCreatorAffiliateOrdersRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-creator-affiliate-orders-202410)
+/// Response data of `affiliate_creator.search_creator_affiliate_orders` ([`AffiliateCreatorSearchCreatorAffiliateOrdersRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-creator-affiliate-orders-202410)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorSearchCreatorAffiliateOrdersResponse {
     /// The order resource.
@@ -1522,7 +1522,7 @@ for AffiliateCreatorSearchCreatorAffiliateOrdersRequest {
         )
     }
 }
-/// Request of `affiliate_creator.search_creator_sample_applications` (`POST /affiliate_creator/202412/sample_applications/search`): Search sample applications for the authenticated creator. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-creator-sample-applications-202412)
+/// Request of `affiliate_creator.search_creator_sample_applications` (`POST /affiliate_creator/202412/sample_applications/search`): Search sample applications for the authenticated creator. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-creator-sample-applications-202412)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorSearchCreatorSampleApplicationsRequest {
     /// Not described in the official docs.
@@ -1536,7 +1536,7 @@ pub struct AffiliateCreatorSearchCreatorSampleApplicationsRequest {
     AffiliateCreatorSearchCreatorSampleApplicationsRequest { @ query page_token, @ query
     page_size, application_statuses }
 );
-/// Response data of `affiliate_creator.search_creator_sample_applications` ([`AffiliateCreatorSearchCreatorSampleApplicationsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-creator-sample-applications-202412)
+/// Response data of `affiliate_creator.search_creator_sample_applications` ([`AffiliateCreatorSearchCreatorSampleApplicationsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-creator-sample-applications-202412)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorSearchCreatorSampleApplicationsResponse {
     /// Page token to query next page orders, last page is empty string.
@@ -1580,7 +1580,7 @@ for AffiliateCreatorSearchCreatorSampleApplicationsRequest {
         )
     }
 }
-/// Request of `affiliate_creator.creator_sample_application_detail` (`POST /affiliate_creator/202412/sample_applications/single_query`): Get the sample detail of specified sample application. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-creator-sample-application-detail-202412)
+/// Request of `affiliate_creator.creator_sample_application_detail` (`POST /affiliate_creator/202412/sample_applications/single_query`): Get the sample detail of specified sample application. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-creator-sample-application-detail-202412)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorCreatorSampleApplicationDetailRequest {
     /// The product identifier. Required.
@@ -1596,7 +1596,7 @@ pub struct AffiliateCreatorCreatorSampleApplicationDetailRequest {
     AffiliateCreatorCreatorSampleApplicationDetailRequest { product_id, application_type,
     application_id, main_order_id }
 );
-/// Response data of `affiliate_creator.creator_sample_application_detail` ([`AffiliateCreatorCreatorSampleApplicationDetailRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-creator-sample-application-detail-202412)
+/// Response data of `affiliate_creator.creator_sample_application_detail` ([`AffiliateCreatorCreatorSampleApplicationDetailRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-creator-sample-application-detail-202412)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorCreatorSampleApplicationDetailResponse {
     /// Not described in the official docs.
@@ -1617,7 +1617,7 @@ for AffiliateCreatorCreatorSampleApplicationDetailRequest {
         false true["product_id" "application_type"]
     );
 }
-/// Request of `affiliate_creator.check_creator_sample_eligibility` (`GET /affiliate_creator/202412/samples/labels`): Check if a creator can apply for a sample of a specific product. — [official documentation](https://partner.tiktokshop.com/docv2/page/check-creator-sample-eligibility-202412)
+/// Request of `affiliate_creator.check_creator_sample_eligibility` (`GET /affiliate_creator/202412/samples/labels`): Check if a creator can apply for a sample of a specific product. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/check-creator-sample-eligibility-202412)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorCheckCreatorSampleEligibilityRequest {
     /// Not described in the official docs. Required.
@@ -1626,7 +1626,7 @@ pub struct AffiliateCreatorCheckCreatorSampleEligibilityRequest {
 ::shop_api::object!(
     AffiliateCreatorCheckCreatorSampleEligibilityRequest { @ query product_id }
 );
-/// Response data of `affiliate_creator.check_creator_sample_eligibility` ([`AffiliateCreatorCheckCreatorSampleEligibilityRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/check-creator-sample-eligibility-202412)
+/// Response data of `affiliate_creator.check_creator_sample_eligibility` ([`AffiliateCreatorCheckCreatorSampleEligibilityRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/check-creator-sample-eligibility-202412)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorCheckCreatorSampleEligibilityResponse {
     /// Not described in the official docs.
@@ -1647,7 +1647,7 @@ for AffiliateCreatorCheckCreatorSampleEligibilityRequest {
         q.push("product_id", &self.product_id);
     }
 }
-/// Request of `affiliate_creator.generate_publisher_sharing_links_in_batch` (`POST /affiliate_creator/202504/affiliate_sharing_links/publisher/{publisher_id}/generate_batch`): You can use this API to generate material sharing links for a specific publisher. — [official documentation](https://partner.tiktokshop.com/docv2/page/generate-publisher-sharing-links-in-batch-202504)
+/// Request of `affiliate_creator.generate_publisher_sharing_links_in_batch` (`POST /affiliate_creator/202504/affiliate_sharing_links/publisher/{publisher_id}/generate_batch`): You can use this API to generate material sharing links for a specific publisher. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/generate-publisher-sharing-links-in-batch-202504)
 ///
 /// You can use this API to generate material sharing links for a specific publisher. After that, you can share the link with the publisher. Right now, the material type must be `PRODUCT`. Please ensure that the material is included in the campaign by using \[Generate Multi Affiliate Partner Campaign Product Links\](generate-multi-affiliate-partner-campaign-product-links).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1665,7 +1665,7 @@ pub struct AffiliateCreatorGeneratePublisherSharingLinksInBatchRequest {
     AffiliateCreatorGeneratePublisherSharingLinksInBatchRequest { @ path publisher_id,
     material, campaign_id, link_type }
 );
-/// Response data of `affiliate_creator.generate_publisher_sharing_links_in_batch` ([`AffiliateCreatorGeneratePublisherSharingLinksInBatchRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/generate-publisher-sharing-links-in-batch-202504)
+/// Response data of `affiliate_creator.generate_publisher_sharing_links_in_batch` ([`AffiliateCreatorGeneratePublisherSharingLinksInBatchRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/generate-publisher-sharing-links-in-batch-202504)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorGeneratePublisherSharingLinksInBatchResponse {
     /// Generated affiliate sharing links for successfully processed materials for the publisher specified in the path.
@@ -1697,7 +1697,7 @@ for AffiliateCreatorGeneratePublisherSharingLinksInBatchRequest {
         )
     }
 }
-/// Request of `affiliate_creator.generate_general_sharing_links` (`POST /affiliate_creator/202505/affiliate_sharing_links/general_publishers/generate_batch`): You can use this API to generate material sharing links for your publishers. — [official documentation](https://partner.tiktokshop.com/docv2/page/generate-general-sharing-links-202505)
+/// Request of `affiliate_creator.generate_general_sharing_links` (`POST /affiliate_creator/202505/affiliate_sharing_links/general_publishers/generate_batch`): You can use this API to generate material sharing links for your publishers. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/generate-general-sharing-links-202505)
 ///
 /// You can use this API to generate material sharing links for your publishers. After that, you can encapsulate the sharing link with additional information like publisher ID. Right now, the material type must be `PRODUCT`. Please ensure that the material is included in the campaign by using \[Generate Multi Affiliate Partner Campaign Product Links\].
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1713,7 +1713,7 @@ pub struct AffiliateCreatorGenerateGeneralSharingLinksRequest {
     AffiliateCreatorGenerateGeneralSharingLinksRequest { material, campaign_id, link_type
     }
 );
-/// Response data of `affiliate_creator.generate_general_sharing_links` ([`AffiliateCreatorGenerateGeneralSharingLinksRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/generate-general-sharing-links-202505)
+/// Response data of `affiliate_creator.generate_general_sharing_links` ([`AffiliateCreatorGenerateGeneralSharingLinksRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/generate-general-sharing-links-202505)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorGenerateGeneralSharingLinksResponse {
     /// The successfully generated sharing links.
@@ -1737,7 +1737,7 @@ for AffiliateCreatorGenerateGeneralSharingLinksRequest {
         false true["material"]
     );
 }
-/// Request of `affiliate_creator.search_affiliate_orders_by_creator` (`POST /affiliate_creator/202505/orders/trace/search`): Retrieves affiliate orders attributed to the creator represented by the current access token. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-affiliate-orders-by-creator-202505)
+/// Request of `affiliate_creator.search_affiliate_orders_by_creator` (`POST /affiliate_creator/202505/orders/trace/search`): Retrieves affiliate orders attributed to the creator represented by the current access token. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-affiliate-orders-by-creator-202505)
 ///
 /// Retrieves affiliate orders attributed to the creator represented by the current access token. Results can provide order status and timestamps, together with SKU-level product, shop, content, trace, quantity, price, and estimated or actual commission details.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1757,7 +1757,7 @@ pub struct AffiliateCreatorSearchAffiliateOrdersByCreatorRequest {
     AffiliateCreatorSearchAffiliateOrdersByCreatorRequest { @ query page_token, @ query
     page_size, time_ge, time_lt, time_type }
 );
-/// Response data of `affiliate_creator.search_affiliate_orders_by_creator` ([`AffiliateCreatorSearchAffiliateOrdersByCreatorRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-affiliate-orders-by-creator-202505)
+/// Response data of `affiliate_creator.search_affiliate_orders_by_creator` ([`AffiliateCreatorSearchAffiliateOrdersByCreatorRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-affiliate-orders-by-creator-202505)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorSearchAffiliateOrdersByCreatorResponse {
     /// The order resource.
@@ -1804,7 +1804,7 @@ for AffiliateCreatorSearchAffiliateOrdersByCreatorRequest {
         )
     }
 }
-/// Request of `affiliate_creator.upload_shoppable_video_file` (`POST /affiliate_creator/202505/videos/video_files`): Upload a video file before posting a shoppable video to TikTok. — [official documentation](https://partner.tiktokshop.com/docv2/page/upload-shoppable-video-file-202505)
+/// Request of `affiliate_creator.upload_shoppable_video_file` (`POST /affiliate_creator/202505/videos/video_files`): Upload a video file before posting a shoppable video to TikTok. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/upload-shoppable-video-file-202505)
 ///
 /// Upload a video file before posting a shoppable video to TikTok. After the upload succeeds, call `POST /affiliate_creator/202505/videos` and pass the returned `video_file.id` as `video_info.file_id`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1813,7 +1813,7 @@ pub struct AffiliateCreatorUploadShoppableVideoFileRequest {
     pub data: String,
 }
 ::shop_api::object!(AffiliateCreatorUploadShoppableVideoFileRequest { data });
-/// Response data of `affiliate_creator.upload_shoppable_video_file` ([`AffiliateCreatorUploadShoppableVideoFileRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/upload-shoppable-video-file-202505)
+/// Response data of `affiliate_creator.upload_shoppable_video_file` ([`AffiliateCreatorUploadShoppableVideoFileRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/upload-shoppable-video-file-202505)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorUploadShoppableVideoFileResponse {
     /// Not described in the official docs.
@@ -1831,13 +1831,13 @@ for AffiliateCreatorUploadShoppableVideoFileRequest {
         MULTIPART] false true["data"]
     );
 }
-/// Request of `affiliate_creator.creator_profile` (`GET /affiliate_creator/202508/profiles`): Retrieves profile information for the creator associated with the access token. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-creator-profile-202508)
+/// Request of `affiliate_creator.creator_profile` (`GET /affiliate_creator/202508/profiles`): Retrieves profile information for the creator associated with the access token. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-creator-profile-202508)
 ///
 /// Retrieves profile information for the creator associated with the access token. The creator must have a configured sales region; otherwise, the request fails with a precondition error.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorCreatorProfileRequest {}
 ::shop_api::object!(AffiliateCreatorCreatorProfileRequest {});
-/// Response data of `affiliate_creator.creator_profile` ([`AffiliateCreatorCreatorProfileRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-creator-profile-202508)
+/// Response data of `affiliate_creator.creator_profile` ([`AffiliateCreatorCreatorProfileRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-creator-profile-202508)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorCreatorProfileResponse {
     /// Not described in the official docs.
@@ -1871,7 +1871,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateCreatorCreatorProfileRequest {
         IDEMPOTENT] false true[]
     );
 }
-/// Request of `affiliate_creator.open_collaboration_product_list_by_product_ids` (`POST /affiliate_creator/202509/open_collaborations/products`): Retrieves open collaboration product information for the specified product IDs. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-open-collaboration-product-list-by-product-ids-202509)
+/// Request of `affiliate_creator.open_collaboration_product_list_by_product_ids` (`POST /affiliate_creator/202509/open_collaborations/products`): Retrieves open collaboration product information for the specified product IDs. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-open-collaboration-product-list-by-product-ids-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorOpenCollaborationProductListByProductIdsRequest {
     /// Not described in the official docs.
@@ -1881,7 +1881,7 @@ pub struct AffiliateCreatorOpenCollaborationProductListByProductIdsRequest {
     AffiliateCreatorOpenCollaborationProductListByProductIdsRequest { @ query product_ids
     }
 );
-/// Response data of `affiliate_creator.open_collaboration_product_list_by_product_ids` ([`AffiliateCreatorOpenCollaborationProductListByProductIdsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-open-collaboration-product-list-by-product-ids-202509)
+/// Response data of `affiliate_creator.open_collaboration_product_list_by_product_ids` ([`AffiliateCreatorOpenCollaborationProductListByProductIdsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-open-collaboration-product-list-by-product-ids-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorOpenCollaborationProductListByProductIdsResponse {
     /// Products found for the requested product IDs. The response may contain fewer products than requested.
@@ -1905,7 +1905,7 @@ for AffiliateCreatorOpenCollaborationProductListByProductIdsRequest {
         q.push("product_ids", &self.product_ids);
     }
 }
-/// Request of `affiliate_creator.shop_products` (`GET /affiliate_creator/202509/shop_products`): Searches for products in the shop bound to the authenticated creator. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-products-202509)
+/// Request of `affiliate_creator.shop_products` (`GET /affiliate_creator/202509/shop_products`): Searches for products in the shop bound to the authenticated creator. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-products-202509)
 ///
 /// Searches for products in the shop bound to the authenticated creator. Optionally use `title_keyword` to filter products by title. The creator must have a bound shop before calling this API.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1925,7 +1925,7 @@ pub struct AffiliateCreatorShopProductsRequest {
     AffiliateCreatorShopProductsRequest { @ query title_keyword, @ query sort_field, @
     query sort_order, @ query page_size, @ query page_token }
 );
-/// Response data of `affiliate_creator.shop_products` ([`AffiliateCreatorShopProductsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-products-202509)
+/// Response data of `affiliate_creator.shop_products` ([`AffiliateCreatorShopProductsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-products-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorShopProductsResponse {
     /// The searched product list. It will be empty when there are no search results.
@@ -1971,14 +1971,14 @@ impl ::shop_api::runtime::Paginated for AffiliateCreatorShopProductsRequest {
         )
     }
 }
-/// Request of `affiliate_creator.shoppable_video_status` (`GET /affiliate_creator/202509/videos/{video_id}/status`): Use this API to get shoppable video posting results. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shoppable-video-status-202509)
+/// Request of `affiliate_creator.shoppable_video_status` (`GET /affiliate_creator/202509/videos/{video_id}/status`): Use this API to get shoppable video posting results. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shoppable-video-status-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorShoppableVideoStatusRequest {
     /// Not described in the official docs. Required.
     pub video_id: String,
 }
 ::shop_api::object!(AffiliateCreatorShoppableVideoStatusRequest { @ path video_id });
-/// Response data of `affiliate_creator.shoppable_video_status` ([`AffiliateCreatorShoppableVideoStatusRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shoppable-video-status-202509)
+/// Response data of `affiliate_creator.shoppable_video_status` ([`AffiliateCreatorShoppableVideoStatusRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shoppable-video-status-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorShoppableVideoStatusResponse {
     /// Not described in the official docs.
@@ -2003,14 +2003,14 @@ impl ::shop_api::runtime::ApiRequest for AffiliateCreatorShoppableVideoStatusReq
         )
     }
 }
-/// Request of `affiliate_creator.upload_shoppable_photo_file` (`POST /affiliate_creator/202511/photos/photo_files`): Use this API to upload the photos before photo posting. It returns the photo_file_uri for each uploaded image — [official documentation](https://partner.tiktokshop.com/docv2/page/upload-shoppable-photo-file-202511)
+/// Request of `affiliate_creator.upload_shoppable_photo_file` (`POST /affiliate_creator/202511/photos/photo_files`): Use this API to upload the photos before photo posting. It returns the photo_file_uri for each uploaded image — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/upload-shoppable-photo-file-202511)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorUploadShoppablePhotoFileRequest {
     /// The local image file to upload. Requirements: - Supported formats: JPG, JPEG, PNG, WEBP, HEIC, BMP - Zero-byte files are rejected. - Maximum file size: 10 MiB (10,485,760 bytes). - Aspect ratio: 9:16 to 16:9 Required.
     pub data: String,
 }
 ::shop_api::object!(AffiliateCreatorUploadShoppablePhotoFileRequest { data });
-/// Response data of `affiliate_creator.upload_shoppable_photo_file` ([`AffiliateCreatorUploadShoppablePhotoFileRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/upload-shoppable-photo-file-202511)
+/// Response data of `affiliate_creator.upload_shoppable_photo_file` ([`AffiliateCreatorUploadShoppablePhotoFileRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/upload-shoppable-photo-file-202511)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorUploadShoppablePhotoFileResponse {
     /// Not described in the official docs.
@@ -2028,7 +2028,7 @@ for AffiliateCreatorUploadShoppablePhotoFileRequest {
         MULTIPART] false true["data"]
     );
 }
-/// Request of `affiliate_creator.create_video_precheck_task` (`POST /affiliate_creator/202511/videos/precheck_task`): Use this API to create a task that checks a video and its shoppable content anchor for violations. — [official documentation](https://partner.tiktokshop.com/docv2/page/create-video-precheck-task-202511)
+/// Request of `affiliate_creator.create_video_precheck_task` (`POST /affiliate_creator/202511/videos/precheck_task`): Use this API to create a task that checks a video and its shoppable content anchor for violations. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-video-precheck-task-202511)
 ///
 /// Use this API to create a task that checks a video and its shoppable content anchor for violations. If the task is created successfully, the response returns a task ID.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2041,7 +2041,7 @@ pub struct AffiliateCreatorCreateVideoPrecheckTaskRequest {
 ::shop_api::object!(
     AffiliateCreatorCreateVideoPrecheckTaskRequest { video_info, product_link_info }
 );
-/// Response data of `affiliate_creator.create_video_precheck_task` ([`AffiliateCreatorCreateVideoPrecheckTaskRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/create-video-precheck-task-202511)
+/// Response data of `affiliate_creator.create_video_precheck_task` ([`AffiliateCreatorCreateVideoPrecheckTaskRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-video-precheck-task-202511)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorCreateVideoPrecheckTaskResponse {
     /// Not described in the official docs.
@@ -2058,7 +2058,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateCreatorCreateVideoPrecheckTask
         false true["video_info" "product_link_info"]
     );
 }
-/// Request of `affiliate_creator.shoppable_video_precheck_result` (`GET /affiliate_creator/202601/videos/precheck_tasks/{task_id}`): Retrieve the violation and, when enabled, good-quality check results for a video precheck task. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shoppable-video-precheck-result-202601)
+/// Request of `affiliate_creator.shoppable_video_precheck_result` (`GET /affiliate_creator/202601/videos/precheck_tasks/{task_id}`): Retrieve the violation and, when enabled, good-quality check results for a video precheck task. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shoppable-video-precheck-result-202601)
 ///
 /// Retrieve the violation and, when enabled, good-quality check results for a video precheck task. If a returned check status is `PROCESSING`, call this API again later. If a check status is `FAIL`, review its `issues` field for the detected issues and suggested improvements.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2069,7 +2069,7 @@ pub struct AffiliateCreatorShoppableVideoPrecheckResultRequest {
 ::shop_api::object!(
     AffiliateCreatorShoppableVideoPrecheckResultRequest { @ path task_id }
 );
-/// Response data of `affiliate_creator.shoppable_video_precheck_result` ([`AffiliateCreatorShoppableVideoPrecheckResultRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shoppable-video-precheck-result-202601)
+/// Response data of `affiliate_creator.shoppable_video_precheck_result` ([`AffiliateCreatorShoppableVideoPrecheckResultRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shoppable-video-precheck-result-202601)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorShoppableVideoPrecheckResultResponse {
     /// Not described in the official docs.
@@ -2097,7 +2097,7 @@ for AffiliateCreatorShoppableVideoPrecheckResultRequest {
         )
     }
 }
-/// Request of `affiliate_creator.post_shoppable_video` (`POST /affiliate_creator/202603/videos`): Use this API to submit a shoppable video for publishing. — [official documentation](https://partner.tiktokshop.com/docv2/page/post-shoppable-video-202603)
+/// Request of `affiliate_creator.post_shoppable_video` (`POST /affiliate_creator/202603/videos`): Use this API to submit a shoppable video for publishing. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/post-shoppable-video-202603)
 ///
 /// Use this API to submit a shoppable video for publishing. When the submission succeeds, pass the returned video ID as the `video_id` path parameter to Get Shoppable Video Status (`GET /affiliate_creator/202509/videos/{video_id}/status`) to retrieve the posting status: `PROCESSING`, `SUCCESS`, or `FAIL`. If the status is `PROCESSING`, call the status API again later to check for a terminal status.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2110,7 +2110,7 @@ pub struct AffiliateCreatorPostShoppableVideoRequest {
 ::shop_api::object!(
     AffiliateCreatorPostShoppableVideoRequest { video_info, product_link_info }
 );
-/// Response data of `affiliate_creator.post_shoppable_video` ([`AffiliateCreatorPostShoppableVideoRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/post-shoppable-video-202603)
+/// Response data of `affiliate_creator.post_shoppable_video` ([`AffiliateCreatorPostShoppableVideoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/post-shoppable-video-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorPostShoppableVideoResponse {
     /// Not described in the official docs.
@@ -2127,7 +2127,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateCreatorPostShoppableVideoReque
         false true["video_info" "product_link_info"]
     );
 }
-/// Request of `affiliate_creator.map_tokopedia_to_tiktok_shop_product_ids` (`GET /affiliate_creator/202606/toko_product_mappers`): Returns mappings from the specified Tokopedia product IDs to the corresponding TikTok Shop product IDs. — [official documentation](https://partner.tiktokshop.com/docv2/page/map-tokopedia-to-tiktok-shop-product-ids-202606)
+/// Request of `affiliate_creator.map_tokopedia_to_tiktok_shop_product_ids` (`GET /affiliate_creator/202606/toko_product_mappers`): Returns mappings from the specified Tokopedia product IDs to the corresponding TikTok Shop product IDs. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/map-tokopedia-to-tiktok-shop-product-ids-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorMapTokopediaToTiktokShopProductIdsRequest {
     /// List of Tokopedia product IDs to map to TikTok Shop product IDs.
@@ -2136,7 +2136,7 @@ pub struct AffiliateCreatorMapTokopediaToTiktokShopProductIdsRequest {
 ::shop_api::object!(
     AffiliateCreatorMapTokopediaToTiktokShopProductIdsRequest { toko_pids }
 );
-/// Response data of `affiliate_creator.map_tokopedia_to_tiktok_shop_product_ids` ([`AffiliateCreatorMapTokopediaToTiktokShopProductIdsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/map-tokopedia-to-tiktok-shop-product-ids-202606)
+/// Response data of `affiliate_creator.map_tokopedia_to_tiktok_shop_product_ids` ([`AffiliateCreatorMapTokopediaToTiktokShopProductIdsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/map-tokopedia-to-tiktok-shop-product-ids-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorMapTokopediaToTiktokShopProductIdsResponse {
     /// Not described in the official docs.
@@ -2159,7 +2159,7 @@ for AffiliateCreatorMapTokopediaToTiktokShopProductIdsRequest {
         IDEMPOTENT] false true[]
     );
 }
-/// Request of `affiliate_creator.tokopedia_and_tiktok_shop_product_id_mappings` (`POST /affiliate_creator/202607/map_toko_product`): Returns mappings from the specified Tokopedia product IDs to the corresponding TikTok Shop product IDs. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-tokopedia-and-tiktok-shop-product-id-mappings-202607)
+/// Request of `affiliate_creator.tokopedia_and_tiktok_shop_product_id_mappings` (`POST /affiliate_creator/202607/map_toko_product`): Returns mappings from the specified Tokopedia product IDs to the corresponding TikTok Shop product IDs. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-tokopedia-and-tiktok-shop-product-id-mappings-202607)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorTokopediaAndTiktokShopProductIdMappingsRequest {
     /// List of Tokopedia product IDs to map to TikTok Shop product IDs.
@@ -2168,7 +2168,7 @@ pub struct AffiliateCreatorTokopediaAndTiktokShopProductIdMappingsRequest {
 ::shop_api::object!(
     AffiliateCreatorTokopediaAndTiktokShopProductIdMappingsRequest { toko_pids }
 );
-/// Response data of `affiliate_creator.tokopedia_and_tiktok_shop_product_id_mappings` ([`AffiliateCreatorTokopediaAndTiktokShopProductIdMappingsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-tokopedia-and-tiktok-shop-product-id-mappings-202607)
+/// Response data of `affiliate_creator.tokopedia_and_tiktok_shop_product_id_mappings` ([`AffiliateCreatorTokopediaAndTiktokShopProductIdMappingsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-tokopedia-and-tiktok-shop-product-id-mappings-202607)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorTokopediaAndTiktokShopProductIdMappingsResponse {
     /// Not described in the official docs.
@@ -2191,7 +2191,7 @@ for AffiliateCreatorTokopediaAndTiktokShopProductIdMappingsRequest {
         false true[]
     );
 }
-/// Request of `affiliate_creator.post_shoppable_photos` (`POST /affiliate_creator/202610/photos`): Use this API to post the shoppable photos with uris and metadata. — [official documentation](https://partner.tiktokshop.com/docv2/page/post-shoppable-photos-202610)
+/// Request of `affiliate_creator.post_shoppable_photos` (`POST /affiliate_creator/202610/photos`): Use this API to post the shoppable photos with uris and metadata. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/post-shoppable-photos-202610)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorPostShoppablePhotosRequest {
     /// Photo Info Metadata Required.
@@ -2209,7 +2209,7 @@ pub struct AffiliateCreatorPostShoppablePhotosRequest {
     AffiliateCreatorPostShoppablePhotosRequest { photos_info, music_id, title, link_info,
     is_ai_generated }
 );
-/// Response data of `affiliate_creator.post_shoppable_photos` ([`AffiliateCreatorPostShoppablePhotosRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/post-shoppable-photos-202610)
+/// Response data of `affiliate_creator.post_shoppable_photos` ([`AffiliateCreatorPostShoppablePhotosRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/post-shoppable-photos-202610)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateCreatorPostShoppablePhotosResponse {
     /// Not described in the official docs.
@@ -2229,7 +2229,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateCreatorPostShoppablePhotosRequ
     );
 }
 impl super::super::Client {
-    /// This API is used to search the information of products with open collaboration by category, commission rate, and keywords (`affiliate_creator.search_open_collaboration_products`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-open-collaboration-products-202405)).
+    /// This API is used to search the information of products with open collaboration by category, commission rate, and keywords (`affiliate_creator.search_open_collaboration_products`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-open-collaboration-products-202405)).
     pub async fn affiliate_creator_search_open_collaboration_products(
         &self,
         req: &AffiliateCreatorSearchOpenCollaborationProductsRequest,
@@ -2238,21 +2238,21 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Get Showcase Products (`affiliate_creator.showcase_products`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-showcase-products-202405)). Idempotent: retried on transport errors and 5xx.
+    /// Get Showcase Products (`affiliate_creator.showcase_products`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-showcase-products-202405)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_creator_showcase_products(
         &self,
         req: &AffiliateCreatorShowcaseProductsRequest,
     ) -> ::shop_api::runtime::Result<AffiliateCreatorShowcaseProductsResponse> {
         self.execute(req).await
     }
-    /// This API adds products to the authenticated creator's showcase (`affiliate_creator.add_showcase_products`, [official documentation](https://partner.tiktokshop.com/docv2/page/add-showcase-products-202405)).
+    /// This API adds products to the authenticated creator's showcase (`affiliate_creator.add_showcase_products`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/add-showcase-products-202405)).
     pub async fn affiliate_creator_add_showcase_products(
         &self,
         req: &AffiliateCreatorAddShowcaseProductsRequest,
     ) -> ::shop_api::runtime::Result<AffiliateCreatorAddShowcaseProductsResponse> {
         self.execute(req).await
     }
-    /// Searches for the authenticated creator's target collaborations and the products within them for the TikTok Shop specified by `shop_id` (`affiliate_creator.search_creator_target_collaborations`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-creator-target-collaborations-202405)).
+    /// Searches for the authenticated creator's target collaborations and the products within them for the TikTok Shop specified by `shop_id` (`affiliate_creator.search_creator_target_collaborations`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-creator-target-collaborations-202405)).
     pub async fn affiliate_creator_search_creator_target_collaborations(
         &self,
         req: &AffiliateCreatorSearchCreatorTargetCollaborationsRequest,
@@ -2261,7 +2261,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// You, the creator, can use this API to query the fulfillment status for the received sample applications (`affiliate_creator.creator_search_sample_application_fulfillments`, [official documentation](https://partner.tiktokshop.com/docv2/page/creator-search-sample-application-fulfillments-202409)).
+    /// You, the creator, can use this API to query the fulfillment status for the received sample applications (`affiliate_creator.creator_search_sample_application_fulfillments`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/creator-search-sample-application-fulfillments-202409)).
     pub async fn affiliate_creator_creator_search_sample_application_fulfillments(
         &self,
         req: &AffiliateCreatorCreatorSearchSampleApplicationFulfillmentsRequest,
@@ -2270,14 +2270,14 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// This API removes the products in the creator's showcase. The platform will return error code and error message if the deletion fails (`affiliate_creator.remove_showcase_products`, [official documentation](https://partner.tiktokshop.com/docv2/page/remove-showcase-products-202409)).
+    /// This API removes the products in the creator's showcase. The platform will return error code and error message if the deletion fails (`affiliate_creator.remove_showcase_products`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/remove-showcase-products-202409)).
     pub async fn affiliate_creator_remove_showcase_products(
         &self,
         req: &AffiliateCreatorRemoveShowcaseProductsRequest,
     ) -> ::shop_api::runtime::Result<AffiliateCreatorRemoveShowcaseProductsResponse> {
         self.execute(req).await
     }
-    /// Use this API to move products to the top of the authenticated creator's showcase (`affiliate_creator.move_showcase_products_to_the_top`, [official documentation](https://partner.tiktokshop.com/docv2/page/move-showcase-products-to-the-top-202409)).
+    /// Use this API to move products to the top of the authenticated creator's showcase (`affiliate_creator.move_showcase_products_to_the_top`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/move-showcase-products-to-the-top-202409)).
     pub async fn affiliate_creator_move_showcase_products_to_the_top(
         &self,
         req: &AffiliateCreatorMoveShowcaseProductsToTheTopRequest,
@@ -2286,7 +2286,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Search affiliate orders attributed to the authenticated creator (`affiliate_creator.search_creator_affiliate_orders`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-creator-affiliate-orders-202410)).
+    /// Search affiliate orders attributed to the authenticated creator (`affiliate_creator.search_creator_affiliate_orders`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-creator-affiliate-orders-202410)).
     pub async fn affiliate_creator_search_creator_affiliate_orders(
         &self,
         req: &AffiliateCreatorSearchCreatorAffiliateOrdersRequest,
@@ -2295,7 +2295,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Search sample applications for the authenticated creator (`affiliate_creator.search_creator_sample_applications`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-creator-sample-applications-202412)).
+    /// Search sample applications for the authenticated creator (`affiliate_creator.search_creator_sample_applications`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-creator-sample-applications-202412)).
     pub async fn affiliate_creator_search_creator_sample_applications(
         &self,
         req: &AffiliateCreatorSearchCreatorSampleApplicationsRequest,
@@ -2304,7 +2304,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Get the sample detail of specified sample application (`affiliate_creator.creator_sample_application_detail`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-creator-sample-application-detail-202412)).
+    /// Get the sample detail of specified sample application (`affiliate_creator.creator_sample_application_detail`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-creator-sample-application-detail-202412)).
     pub async fn affiliate_creator_creator_sample_application_detail(
         &self,
         req: &AffiliateCreatorCreatorSampleApplicationDetailRequest,
@@ -2313,7 +2313,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Check if a creator can apply for a sample of a specific product (`affiliate_creator.check_creator_sample_eligibility`, [official documentation](https://partner.tiktokshop.com/docv2/page/check-creator-sample-eligibility-202412)). Idempotent: retried on transport errors and 5xx.
+    /// Check if a creator can apply for a sample of a specific product (`affiliate_creator.check_creator_sample_eligibility`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/check-creator-sample-eligibility-202412)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_creator_check_creator_sample_eligibility(
         &self,
         req: &AffiliateCreatorCheckCreatorSampleEligibilityRequest,
@@ -2322,7 +2322,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// You can use this API to generate material sharing links for a specific publisher (`affiliate_creator.generate_publisher_sharing_links_in_batch`, [official documentation](https://partner.tiktokshop.com/docv2/page/generate-publisher-sharing-links-in-batch-202504)).
+    /// You can use this API to generate material sharing links for a specific publisher (`affiliate_creator.generate_publisher_sharing_links_in_batch`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/generate-publisher-sharing-links-in-batch-202504)).
     pub async fn affiliate_creator_generate_publisher_sharing_links_in_batch(
         &self,
         req: &AffiliateCreatorGeneratePublisherSharingLinksInBatchRequest,
@@ -2331,7 +2331,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// You can use this API to generate material sharing links for your publishers (`affiliate_creator.generate_general_sharing_links`, [official documentation](https://partner.tiktokshop.com/docv2/page/generate-general-sharing-links-202505)).
+    /// You can use this API to generate material sharing links for your publishers (`affiliate_creator.generate_general_sharing_links`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/generate-general-sharing-links-202505)).
     pub async fn affiliate_creator_generate_general_sharing_links(
         &self,
         req: &AffiliateCreatorGenerateGeneralSharingLinksRequest,
@@ -2340,7 +2340,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Retrieves affiliate orders attributed to the creator represented by the current access token (`affiliate_creator.search_affiliate_orders_by_creator`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-affiliate-orders-by-creator-202505)).
+    /// Retrieves affiliate orders attributed to the creator represented by the current access token (`affiliate_creator.search_affiliate_orders_by_creator`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-affiliate-orders-by-creator-202505)).
     pub async fn affiliate_creator_search_affiliate_orders_by_creator(
         &self,
         req: &AffiliateCreatorSearchAffiliateOrdersByCreatorRequest,
@@ -2349,7 +2349,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Upload a video file before posting a shoppable video to TikTok (`affiliate_creator.upload_shoppable_video_file`, [official documentation](https://partner.tiktokshop.com/docv2/page/upload-shoppable-video-file-202505)).
+    /// Upload a video file before posting a shoppable video to TikTok (`affiliate_creator.upload_shoppable_video_file`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/upload-shoppable-video-file-202505)).
     ///
     /// The body is `multipart/form-data`: the text fields of `req` and the file parts in `files`.
     pub async fn affiliate_creator_upload_shoppable_video_file(
@@ -2359,14 +2359,14 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AffiliateCreatorUploadShoppableVideoFileResponse> {
         self.execute_multipart(req, files).await
     }
-    /// Retrieves profile information for the creator associated with the access token (`affiliate_creator.creator_profile`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-creator-profile-202508)). Idempotent: retried on transport errors and 5xx.
+    /// Retrieves profile information for the creator associated with the access token (`affiliate_creator.creator_profile`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-creator-profile-202508)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_creator_creator_profile(
         &self,
         req: &AffiliateCreatorCreatorProfileRequest,
     ) -> ::shop_api::runtime::Result<AffiliateCreatorCreatorProfileResponse> {
         self.execute(req).await
     }
-    /// Retrieves open collaboration product information for the specified product IDs (`affiliate_creator.open_collaboration_product_list_by_product_ids`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-open-collaboration-product-list-by-product-ids-202509)).
+    /// Retrieves open collaboration product information for the specified product IDs (`affiliate_creator.open_collaboration_product_list_by_product_ids`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-open-collaboration-product-list-by-product-ids-202509)).
     pub async fn affiliate_creator_open_collaboration_product_list_by_product_ids(
         &self,
         req: &AffiliateCreatorOpenCollaborationProductListByProductIdsRequest,
@@ -2375,21 +2375,21 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Searches for products in the shop bound to the authenticated creator (`affiliate_creator.shop_products`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-products-202509)). Idempotent: retried on transport errors and 5xx.
+    /// Searches for products in the shop bound to the authenticated creator (`affiliate_creator.shop_products`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-products-202509)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_creator_shop_products(
         &self,
         req: &AffiliateCreatorShopProductsRequest,
     ) -> ::shop_api::runtime::Result<AffiliateCreatorShopProductsResponse> {
         self.execute(req).await
     }
-    /// Use this API to get shoppable video posting results (`affiliate_creator.shoppable_video_status`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shoppable-video-status-202509)). Idempotent: retried on transport errors and 5xx.
+    /// Use this API to get shoppable video posting results (`affiliate_creator.shoppable_video_status`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shoppable-video-status-202509)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_creator_shoppable_video_status(
         &self,
         req: &AffiliateCreatorShoppableVideoStatusRequest,
     ) -> ::shop_api::runtime::Result<AffiliateCreatorShoppableVideoStatusResponse> {
         self.execute(req).await
     }
-    /// Use this API to upload the photos before photo posting. It returns the photo_file_uri for each uploaded image (`affiliate_creator.upload_shoppable_photo_file`, [official documentation](https://partner.tiktokshop.com/docv2/page/upload-shoppable-photo-file-202511)).
+    /// Use this API to upload the photos before photo posting. It returns the photo_file_uri for each uploaded image (`affiliate_creator.upload_shoppable_photo_file`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/upload-shoppable-photo-file-202511)).
     ///
     /// The body is `multipart/form-data`: the text fields of `req` and the file parts in `files`.
     pub async fn affiliate_creator_upload_shoppable_photo_file(
@@ -2399,14 +2399,14 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AffiliateCreatorUploadShoppablePhotoFileResponse> {
         self.execute_multipart(req, files).await
     }
-    /// Use this API to create a task that checks a video and its shoppable content anchor for violations (`affiliate_creator.create_video_precheck_task`, [official documentation](https://partner.tiktokshop.com/docv2/page/create-video-precheck-task-202511)).
+    /// Use this API to create a task that checks a video and its shoppable content anchor for violations (`affiliate_creator.create_video_precheck_task`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-video-precheck-task-202511)).
     pub async fn affiliate_creator_create_video_precheck_task(
         &self,
         req: &AffiliateCreatorCreateVideoPrecheckTaskRequest,
     ) -> ::shop_api::runtime::Result<AffiliateCreatorCreateVideoPrecheckTaskResponse> {
         self.execute(req).await
     }
-    /// Retrieve the violation and, when enabled, good-quality check results for a video precheck task (`affiliate_creator.shoppable_video_precheck_result`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shoppable-video-precheck-result-202601)). Idempotent: retried on transport errors and 5xx.
+    /// Retrieve the violation and, when enabled, good-quality check results for a video precheck task (`affiliate_creator.shoppable_video_precheck_result`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shoppable-video-precheck-result-202601)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_creator_shoppable_video_precheck_result(
         &self,
         req: &AffiliateCreatorShoppableVideoPrecheckResultRequest,
@@ -2415,14 +2415,14 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Use this API to submit a shoppable video for publishing (`affiliate_creator.post_shoppable_video`, [official documentation](https://partner.tiktokshop.com/docv2/page/post-shoppable-video-202603)).
+    /// Use this API to submit a shoppable video for publishing (`affiliate_creator.post_shoppable_video`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/post-shoppable-video-202603)).
     pub async fn affiliate_creator_post_shoppable_video(
         &self,
         req: &AffiliateCreatorPostShoppableVideoRequest,
     ) -> ::shop_api::runtime::Result<AffiliateCreatorPostShoppableVideoResponse> {
         self.execute(req).await
     }
-    /// Returns mappings from the specified Tokopedia product IDs to the corresponding TikTok Shop product IDs (`affiliate_creator.map_tokopedia_to_tiktok_shop_product_ids`, [official documentation](https://partner.tiktokshop.com/docv2/page/map-tokopedia-to-tiktok-shop-product-ids-202606)). Idempotent: retried on transport errors and 5xx.
+    /// Returns mappings from the specified Tokopedia product IDs to the corresponding TikTok Shop product IDs (`affiliate_creator.map_tokopedia_to_tiktok_shop_product_ids`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/map-tokopedia-to-tiktok-shop-product-ids-202606)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_creator_map_tokopedia_to_tiktok_shop_product_ids(
         &self,
         req: &AffiliateCreatorMapTokopediaToTiktokShopProductIdsRequest,
@@ -2431,7 +2431,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Returns mappings from the specified Tokopedia product IDs to the corresponding TikTok Shop product IDs (`affiliate_creator.tokopedia_and_tiktok_shop_product_id_mappings`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-tokopedia-and-tiktok-shop-product-id-mappings-202607)).
+    /// Returns mappings from the specified Tokopedia product IDs to the corresponding TikTok Shop product IDs (`affiliate_creator.tokopedia_and_tiktok_shop_product_id_mappings`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-tokopedia-and-tiktok-shop-product-id-mappings-202607)).
     pub async fn affiliate_creator_tokopedia_and_tiktok_shop_product_id_mappings(
         &self,
         req: &AffiliateCreatorTokopediaAndTiktokShopProductIdMappingsRequest,
@@ -2440,7 +2440,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Use this API to post the shoppable photos with uris and metadata (`affiliate_creator.post_shoppable_photos`, [official documentation](https://partner.tiktokshop.com/docv2/page/post-shoppable-photos-202610)).
+    /// Use this API to post the shoppable photos with uris and metadata (`affiliate_creator.post_shoppable_photos`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/post-shoppable-photos-202610)).
     pub async fn affiliate_creator_post_shoppable_photos(
         &self,
         req: &AffiliateCreatorPostShoppablePhotosRequest,

@@ -691,7 +691,7 @@ impl ReviewAffiliatePartnerCampaignProductRejectReason {
     }
 }
 ::shop_api::impl_str_enum!(ReviewAffiliatePartnerCampaignProductRejectReason);
-/// Request of `affiliate_partner.affiliate_partner_campaign_list` (`GET /affiliate_partner/202405/campaigns`): Lists campaigns for an affiliate partner, filtered by campaign category, participation state, and campaign status. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-list-202405)
+/// Request of `affiliate_partner.affiliate_partner_campaign_list` (`GET /affiliate_partner/202405/campaigns`): Lists campaigns for an affiliate partner, filtered by campaign category, participation state, and campaign status. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-list-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerAffiliatePartnerCampaignListRequest {
     /// Not described in the official docs. Required.
@@ -712,7 +712,7 @@ pub struct AffiliatePartnerAffiliatePartnerCampaignListRequest {
     @ query page_size, @ query page_token, @ query status, @ query kind = "type", @ query
     query_type_filter }
 );
-/// Response data of `affiliate_partner.affiliate_partner_campaign_list` ([`AffiliatePartnerAffiliatePartnerCampaignListRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-list-202405)
+/// Response data of `affiliate_partner.affiliate_partner_campaign_list` ([`AffiliatePartnerAffiliatePartnerCampaignListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-list-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerAffiliatePartnerCampaignListResponse {
     /// A list of campaigns.
@@ -762,7 +762,7 @@ for AffiliatePartnerAffiliatePartnerCampaignListRequest {
         )
     }
 }
-/// Request of `affiliate_partner.create_affiliate_partner_campaign` (`POST /affiliate_partner/202405/campaigns`): Creates an affiliate partner campaign for either specific sellers identified by shop code or eligible seller types. — [official documentation](https://partner.tiktokshop.com/docv2/page/create-affiliate-partner-campaign-202405)
+/// Request of `affiliate_partner.create_affiliate_partner_campaign` (`POST /affiliate_partner/202405/campaigns`): Creates an affiliate partner campaign for either specific sellers identified by shop code or eligible seller types. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-affiliate-partner-campaign-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerCreateAffiliatePartnerCampaignRequest {
     /// Not described in the official docs. Required.
@@ -794,7 +794,7 @@ pub struct AffiliatePartnerCreateAffiliatePartnerCampaignRequest {
     registration_start_time, registration_end_time, commission_rate, contact_info,
     target_shop_codes, target_seller_types }
 );
-/// Response data of `affiliate_partner.create_affiliate_partner_campaign` ([`AffiliatePartnerCreateAffiliatePartnerCampaignRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/create-affiliate-partner-campaign-202405)
+/// Response data of `affiliate_partner.create_affiliate_partner_campaign` ([`AffiliatePartnerCreateAffiliatePartnerCampaignRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-affiliate-partner-campaign-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerCreateAffiliatePartnerCampaignResponse {
     /// The campaign identifier.
@@ -820,7 +820,7 @@ for AffiliatePartnerCreateAffiliatePartnerCampaignRequest {
         q.push("category_asset_cipher", &self.category_asset_cipher);
     }
 }
-/// Request of `affiliate_partner.affiliate_partner_campaign_detail` (`GET /affiliate_partner/202405/campaigns/{campaign_id}`): This API offers the ability to get affiliate campaign details. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-detail-202405)
+/// Request of `affiliate_partner.affiliate_partner_campaign_detail` (`GET /affiliate_partner/202405/campaigns/{campaign_id}`): This API offers the ability to get affiliate campaign details. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-detail-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerAffiliatePartnerCampaignDetailRequest {
     /// Not described in the official docs. Required.
@@ -832,7 +832,7 @@ pub struct AffiliatePartnerAffiliatePartnerCampaignDetailRequest {
     AffiliatePartnerAffiliatePartnerCampaignDetailRequest { @ path campaign_id, @ query
     category_asset_cipher }
 );
-/// Response data of `affiliate_partner.affiliate_partner_campaign_detail` ([`AffiliatePartnerAffiliatePartnerCampaignDetailRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-detail-202405)
+/// Response data of `affiliate_partner.affiliate_partner_campaign_detail` ([`AffiliatePartnerAffiliatePartnerCampaignDetailRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-detail-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerAffiliatePartnerCampaignDetailResponse {
     /// The campaign identifier.
@@ -890,7 +890,7 @@ for AffiliatePartnerAffiliatePartnerCampaignDetailRequest {
         )
     }
 }
-/// Request of `affiliate_partner.edit_affiliate_partner_campaign` (`POST /affiliate_partner/202405/campaigns/{campaign_id}/partial_edit`): Partially updates an Affiliate Partner campaign. — [official documentation](https://partner.tiktokshop.com/docv2/page/edit-affiliate-partner-campaign-202405)
+/// Request of `affiliate_partner.edit_affiliate_partner_campaign` (`POST /affiliate_partner/202405/campaigns/{campaign_id}/partial_edit`): Partially updates an Affiliate Partner campaign. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/edit-affiliate-partner-campaign-202405)
 ///
 /// Partially updates an Affiliate Partner campaign. Fields omitted from the request retain their current values, including omitted fields within `contact_info`. `target_seller_types` and `target_shop_codes` are mutually exclusive. To switch targeting modes, send the previously used field as an empty array and the new field with its values. Campaigns cannot be edited after they are closed.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -926,7 +926,7 @@ pub struct AffiliatePartnerEditAffiliatePartnerCampaignRequest {
     registration_start_time, registration_end_time, commission_rate, contact_info,
     target_shop_codes, target_seller_types }
 );
-/// Response data of `affiliate_partner.edit_affiliate_partner_campaign` ([`AffiliatePartnerEditAffiliatePartnerCampaignRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/edit-affiliate-partner-campaign-202405)
+/// Response data of `affiliate_partner.edit_affiliate_partner_campaign` ([`AffiliatePartnerEditAffiliatePartnerCampaignRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/edit-affiliate-partner-campaign-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerEditAffiliatePartnerCampaignResponse {}
 ::shop_api::object!(AffiliatePartnerEditAffiliatePartnerCampaignResponse {});
@@ -952,7 +952,7 @@ for AffiliatePartnerEditAffiliatePartnerCampaignRequest {
         )
     }
 }
-/// Request of `affiliate_partner.affiliate_partner_campaign_product_list` (`GET /affiliate_partner/202405/campaigns/{campaign_id}/products`): This API offers the ability to list products submitted by sellers in an Affiliate Partner campaign. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-product-list-202405)
+/// Request of `affiliate_partner.affiliate_partner_campaign_product_list` (`GET /affiliate_partner/202405/campaigns/{campaign_id}/products`): This API offers the ability to list products submitted by sellers in an Affiliate Partner campaign. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-product-list-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerAffiliatePartnerCampaignProductListRequest {
     /// Not described in the official docs. Required.
@@ -980,7 +980,7 @@ pub struct AffiliatePartnerAffiliatePartnerCampaignProductListRequest {
     review_status, @ query product_name, @ query product_id, @ query shop_name, @ query
     category_id }
 );
-/// Response data of `affiliate_partner.affiliate_partner_campaign_product_list` ([`AffiliatePartnerAffiliatePartnerCampaignProductListRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-product-list-202405)
+/// Response data of `affiliate_partner.affiliate_partner_campaign_product_list` ([`AffiliatePartnerAffiliatePartnerCampaignProductListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-product-list-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerAffiliatePartnerCampaignProductListResponse {
     /// The list of products.
@@ -1041,7 +1041,7 @@ for AffiliatePartnerAffiliatePartnerCampaignProductListRequest {
         )
     }
 }
-/// Request of `affiliate_partner.generate_affiliate_partner_campaign_product_link` (`POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/promotion_link/generate`): Generates a promotion link for a product in an existing online campaign. — [official documentation](https://partner.tiktokshop.com/docv2/page/generate-affiliate-partner-campaign-product-link-202405)
+/// Request of `affiliate_partner.generate_affiliate_partner_campaign_product_link` (`POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/promotion_link/generate`): Generates a promotion link for a product in an existing online campaign. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/generate-affiliate-partner-campaign-product-link-202405)
 ///
 /// Generates a promotion link for a product in an existing online campaign. The product must be associated with the campaign and appear in the response from Get Affiliate Partner Campaign Product List with `review_status` set to `APPROVED` or `PENDING_CLOSED`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1060,7 +1060,7 @@ pub struct AffiliatePartnerGenerateAffiliatePartnerCampaignProductLinkRequest {
     campaign_id, @ path product_id, @ query category_asset_cipher,
     creator_commission_rate }
 );
-/// Response data of `affiliate_partner.generate_affiliate_partner_campaign_product_link` ([`AffiliatePartnerGenerateAffiliatePartnerCampaignProductLinkRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/generate-affiliate-partner-campaign-product-link-202405)
+/// Response data of `affiliate_partner.generate_affiliate_partner_campaign_product_link` ([`AffiliatePartnerGenerateAffiliatePartnerCampaignProductLinkRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/generate-affiliate-partner-campaign-product-link-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerGenerateAffiliatePartnerCampaignProductLinkResponse {
     /// A URL for product promotion content. This URL is provided to agencies for sharing with colloborating creators.
@@ -1095,7 +1095,7 @@ for AffiliatePartnerGenerateAffiliatePartnerCampaignProductLinkRequest {
         )
     }
 }
-/// Request of `affiliate_partner.review_affiliate_partner_campaign_product` (`POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/review`): Use this API as a TikTok Affiliate Partner to approve or reject a product submitted by a seller to a campaign. The product must be in a pending state. — [official documentation](https://partner.tiktokshop.com/docv2/page/review-affiliate-partner-campaign-product-202405)
+/// Request of `affiliate_partner.review_affiliate_partner_campaign_product` (`POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/review`): Use this API as a TikTok Affiliate Partner to approve or reject a product submitted by a seller to a campaign. The product must be in a pending state. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/review-affiliate-partner-campaign-product-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerReviewAffiliatePartnerCampaignProductRequest {
     /// Not described in the official docs. Required.
@@ -1113,7 +1113,7 @@ pub struct AffiliatePartnerReviewAffiliatePartnerCampaignProductRequest {
     AffiliatePartnerReviewAffiliatePartnerCampaignProductRequest { @ path campaign_id, @
     path product_id, @ query category_asset_cipher, review_result, reject_reasons }
 );
-/// Response data of `affiliate_partner.review_affiliate_partner_campaign_product` ([`AffiliatePartnerReviewAffiliatePartnerCampaignProductRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/review-affiliate-partner-campaign-product-202405)
+/// Response data of `affiliate_partner.review_affiliate_partner_campaign_product` ([`AffiliatePartnerReviewAffiliatePartnerCampaignProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/review-affiliate-partner-campaign-product-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerReviewAffiliatePartnerCampaignProductResponse {}
 ::shop_api::object!(AffiliatePartnerReviewAffiliatePartnerCampaignProductResponse {});
@@ -1141,7 +1141,7 @@ for AffiliatePartnerReviewAffiliatePartnerCampaignProductRequest {
         )
     }
 }
-/// Request of `affiliate_partner.publish_affiliate_partner_campaign` (`POST /affiliate_partner/202405/campaigns/{campaign_id}/publish`): This API offers the ability to publish an Affiliate Partner campaign. The campaign will be displayed to sellers after publishing. — [official documentation](https://partner.tiktokshop.com/docv2/page/publish-affiliate-partner-campaign-202405)
+/// Request of `affiliate_partner.publish_affiliate_partner_campaign` (`POST /affiliate_partner/202405/campaigns/{campaign_id}/publish`): This API offers the ability to publish an Affiliate Partner campaign. The campaign will be displayed to sellers after publishing. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/publish-affiliate-partner-campaign-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerPublishAffiliatePartnerCampaignRequest {
     /// Not described in the official docs. Required.
@@ -1153,7 +1153,7 @@ pub struct AffiliatePartnerPublishAffiliatePartnerCampaignRequest {
     AffiliatePartnerPublishAffiliatePartnerCampaignRequest { @ path campaign_id, @ query
     category_asset_cipher }
 );
-/// Response data of `affiliate_partner.publish_affiliate_partner_campaign` ([`AffiliatePartnerPublishAffiliatePartnerCampaignRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/publish-affiliate-partner-campaign-202405)
+/// Response data of `affiliate_partner.publish_affiliate_partner_campaign` ([`AffiliatePartnerPublishAffiliatePartnerCampaignRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/publish-affiliate-partner-campaign-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerPublishAffiliatePartnerCampaignResponse {}
 ::shop_api::object!(AffiliatePartnerPublishAffiliatePartnerCampaignResponse {});
@@ -1180,7 +1180,7 @@ for AffiliatePartnerPublishAffiliatePartnerCampaignRequest {
         )
     }
 }
-/// Request of `affiliate_partner.campaign_product_performance_list` (`GET /affiliate_partner/202501/campaigns/{campaign_id}/products/performance`): Retrieves a paginated list of product-level performance statistics for the specified partner campaign. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-campaign-product-performance-list-202501)
+/// Request of `affiliate_partner.campaign_product_performance_list` (`GET /affiliate_partner/202501/campaigns/{campaign_id}/products/performance`): Retrieves a paginated list of product-level performance statistics for the specified partner campaign. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-campaign-product-performance-list-202501)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerCampaignProductPerformanceListRequest {
     /// Not described in the official docs. Required.
@@ -1196,7 +1196,7 @@ pub struct AffiliatePartnerCampaignProductPerformanceListRequest {
     AffiliatePartnerCampaignProductPerformanceListRequest { @ path campaign_id, @ query
     page_size, @ query page_token, @ query category_asset_cipher }
 );
-/// Response data of `affiliate_partner.campaign_product_performance_list` ([`AffiliatePartnerCampaignProductPerformanceListRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-campaign-product-performance-list-202501)
+/// Response data of `affiliate_partner.campaign_product_performance_list` ([`AffiliatePartnerCampaignProductPerformanceListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-campaign-product-performance-list-202501)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerCampaignProductPerformanceListResponse {
     /// The total count of products included in the specified campaign.
@@ -1252,7 +1252,7 @@ for AffiliatePartnerCampaignProductPerformanceListRequest {
         )
     }
 }
-/// Request of `affiliate_partner.generate_campaign_product_promotion_links_in_batch` (`POST /affiliate_partner/202505/campaigns/{campaign_id}/products/promotion_links/generate_batch`): Generate promotion links for multiple products in an online campaign. — [official documentation](https://partner.tiktokshop.com/docv2/page/generate-campaign-product-promotion-links-in-batch-202505)
+/// Request of `affiliate_partner.generate_campaign_product_promotion_links_in_batch` (`POST /affiliate_partner/202505/campaigns/{campaign_id}/products/promotion_links/generate_batch`): Generate promotion links for multiple products in an online campaign. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/generate-campaign-product-promotion-links-in-batch-202505)
 ///
 /// Generate promotion links for multiple products in an online campaign. For OPS or seller-initiated campaigns, use the joined campaign ID created after the partner joins the campaign, not the original campaign ID.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1268,7 +1268,7 @@ pub struct AffiliatePartnerGenerateCampaignProductPromotionLinksInBatchRequest {
     AffiliatePartnerGenerateCampaignProductPromotionLinksInBatchRequest { @ path
     campaign_id, @ query category_asset_cipher, product_ids }
 );
-/// Response data of `affiliate_partner.generate_campaign_product_promotion_links_in_batch` ([`AffiliatePartnerGenerateCampaignProductPromotionLinksInBatchRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/generate-campaign-product-promotion-links-in-batch-202505)
+/// Response data of `affiliate_partner.generate_campaign_product_promotion_links_in_batch` ([`AffiliatePartnerGenerateCampaignProductPromotionLinksInBatchRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/generate-campaign-product-promotion-links-in-batch-202505)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerGenerateCampaignProductPromotionLinksInBatchResponse {
     /// The list of products for which the promotion links are generated successfully.
@@ -1303,7 +1303,7 @@ for AffiliatePartnerGenerateCampaignProductPromotionLinksInBatchRequest {
         )
     }
 }
-/// Request of `affiliate_partner.affiliate_campaign_creator_product_content_statistics` (`GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics`): Retrieves performance statistics for a creator's video or live-room content associated with an affiliate campaign product. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-affiliate-campaign-creator-product-content-statistics-202508)
+/// Request of `affiliate_partner.affiliate_campaign_creator_product_content_statistics` (`GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics`): Retrieves performance statistics for a creator's video or live-room content associated with an affiliate campaign product. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-affiliate-campaign-creator-product-content-statistics-202508)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerAffiliateCampaignCreatorProductContentStatisticsRequest {
     /// Not described in the official docs. Required.
@@ -1324,7 +1324,7 @@ pub struct AffiliatePartnerAffiliateCampaignCreatorProductContentStatisticsReque
     campaign_id, @ path product_id, @ path creator_temp_id, @ query affiliate_product_id,
     @ query content_type, @ query category_asset_cipher }
 );
-/// Response data of `affiliate_partner.affiliate_campaign_creator_product_content_statistics` ([`AffiliatePartnerAffiliateCampaignCreatorProductContentStatisticsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-affiliate-campaign-creator-product-content-statistics-202508)
+/// Response data of `affiliate_partner.affiliate_campaign_creator_product_content_statistics` ([`AffiliatePartnerAffiliateCampaignCreatorProductContentStatisticsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-affiliate-campaign-creator-product-content-statistics-202508)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerAffiliateCampaignCreatorProductContentStatisticsResponse {
     /// Not described in the official docs.
@@ -1362,7 +1362,7 @@ for AffiliatePartnerAffiliateCampaignCreatorProductContentStatisticsRequest {
         )
     }
 }
-/// Request of `affiliate_partner.affiliate_campaign_creator_product_sample_status` (`GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status`): Retrieves delivery and tracking details for a creator's product sample in an affiliate campaign. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-affiliate-campaign-creator-product-sample-status-202508)
+/// Request of `affiliate_partner.affiliate_campaign_creator_product_sample_status` (`GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/creator/{creator_temp_id}/content/statistics/sample/status`): Retrieves delivery and tracking details for a creator's product sample in an affiliate campaign. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-affiliate-campaign-creator-product-sample-status-202508)
 ///
 /// Retrieves delivery and tracking details for a creator's product sample in an affiliate campaign. The creator must have applied for a sample of the specified product before calling this API.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1381,7 +1381,7 @@ pub struct AffiliatePartnerAffiliateCampaignCreatorProductSampleStatusRequest {
     campaign_id, @ path product_id, @ path creator_temp_id, @ query category_asset_cipher
     }
 );
-/// Response data of `affiliate_partner.affiliate_campaign_creator_product_sample_status` ([`AffiliatePartnerAffiliateCampaignCreatorProductSampleStatusRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-affiliate-campaign-creator-product-sample-status-202508)
+/// Response data of `affiliate_partner.affiliate_campaign_creator_product_sample_status` ([`AffiliatePartnerAffiliateCampaignCreatorProductSampleStatusRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-affiliate-campaign-creator-product-sample-status-202508)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerAffiliateCampaignCreatorProductSampleStatusResponse {
     /// Not described in the official docs.
@@ -1416,7 +1416,7 @@ for AffiliatePartnerAffiliateCampaignCreatorProductSampleStatusRequest {
         )
     }
 }
-/// Request of `affiliate_partner.creator_performance_for_campaign_product` (`GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/performance`): Get Creator Performance for Campaign Product. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-creator-performance-for-campaign-product-202508)
+/// Request of `affiliate_partner.creator_performance_for_campaign_product` (`GET /affiliate_partner/202508/campaigns/{campaign_id}/products/{product_id}/performance`): Get Creator Performance for Campaign Product. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-creator-performance-for-campaign-product-202508)
 ///
 /// Returns a paginated list of creators associated with a product in an affiliate partner campaign, together with available collaboration and performance details such as commission, free-sample status, follower count, and video and live broadcast counts.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1437,7 +1437,7 @@ pub struct AffiliatePartnerCreatorPerformanceForCampaignProductRequest {
     path product_id, @ query page_size, @ query page_token, @ query category_asset_cipher
     }
 );
-/// Response data of `affiliate_partner.creator_performance_for_campaign_product` ([`AffiliatePartnerCreatorPerformanceForCampaignProductRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-creator-performance-for-campaign-product-202508)
+/// Response data of `affiliate_partner.creator_performance_for_campaign_product` ([`AffiliatePartnerCreatorPerformanceForCampaignProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-creator-performance-for-campaign-product-202508)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerCreatorPerformanceForCampaignProductResponse {
     /// The total number of creators associated with the specified product in the campaign across all pages.
@@ -1494,7 +1494,7 @@ for AffiliatePartnerCreatorPerformanceForCampaignProductRequest {
         )
     }
 }
-/// Request of `affiliate_partner.search_cap_affiliate_orders` (`POST /affiliate_partner/202603/cap_order/search`): Search affiliate orders for an MCN (Creator Agency Partner) within the specified or default creation-time range. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-cap-affiliate-orders-202603)
+/// Request of `affiliate_partner.search_cap_affiliate_orders` (`POST /affiliate_partner/202603/cap_order/search`): Search affiliate orders for an MCN (Creator Agency Partner) within the specified or default creation-time range. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-cap-affiliate-orders-202603)
 ///
 /// Search affiliate orders for an MCN (Creator Agency Partner) within the specified or default creation-time range. When multiple request-body filters are provided, `order_id`, `product_id`, `settle_status`, and the creation-time range are combined using AND semantics, so an order must match every supplied filter.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1521,7 +1521,7 @@ pub struct AffiliatePartnerSearchCapAffiliateOrdersRequest {
     page_size, @ query category_asset_cipher, order_id, product_id, settle_status,
     create_time_ge, create_time_lt }
 );
-/// Response data of `affiliate_partner.search_cap_affiliate_orders` ([`AffiliatePartnerSearchCapAffiliateOrdersRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-cap-affiliate-orders-202603)
+/// Response data of `affiliate_partner.search_cap_affiliate_orders` ([`AffiliatePartnerSearchCapAffiliateOrdersRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-cap-affiliate-orders-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerSearchCapAffiliateOrdersResponse {
     /// SKU orders returned for the current page.
@@ -1567,7 +1567,7 @@ impl ::shop_api::runtime::Paginated for AffiliatePartnerSearchCapAffiliateOrders
         )
     }
 }
-/// Request of `affiliate_partner.search_tap_affiliate_orders` (`POST /affiliate_partner/202603/orders/search`): TAP can use this API to retrieve a list of affiliate orders and track the affiliate conversions. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-tap-affiliate-orders-202603)
+/// Request of `affiliate_partner.search_tap_affiliate_orders` (`POST /affiliate_partner/202603/orders/search`): TAP can use this API to retrieve a list of affiliate orders and track the affiliate conversions. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-tap-affiliate-orders-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerSearchTapAffiliateOrdersRequest {
     /// Not described in the official docs.
@@ -1588,7 +1588,7 @@ pub struct AffiliatePartnerSearchTapAffiliateOrdersRequest {
     page_size, @ query category_asset_cipher, create_time_ge, create_time_lt, campaign_id
     }
 );
-/// Response data of `affiliate_partner.search_tap_affiliate_orders` ([`AffiliatePartnerSearchTapAffiliateOrdersRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-tap-affiliate-orders-202603)
+/// Response data of `affiliate_partner.search_tap_affiliate_orders` ([`AffiliatePartnerSearchTapAffiliateOrdersRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-tap-affiliate-orders-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerSearchTapAffiliateOrdersResponse {
     /// SKU-level affiliate order records. Estimated commission amount fields are populated when the corresponding estimated component is available.
@@ -1635,7 +1635,7 @@ impl ::shop_api::runtime::Paginated for AffiliatePartnerSearchTapAffiliateOrders
     }
 }
 impl super::super::Client {
-    /// Lists campaigns for an affiliate partner, filtered by campaign category, participation state, and campaign status (`affiliate_partner.affiliate_partner_campaign_list`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-list-202405)). Idempotent: retried on transport errors and 5xx.
+    /// Lists campaigns for an affiliate partner, filtered by campaign category, participation state, and campaign status (`affiliate_partner.affiliate_partner_campaign_list`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-list-202405)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_partner_affiliate_partner_campaign_list(
         &self,
         req: &AffiliatePartnerAffiliatePartnerCampaignListRequest,
@@ -1644,7 +1644,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Creates an affiliate partner campaign for either specific sellers identified by shop code or eligible seller types (`affiliate_partner.create_affiliate_partner_campaign`, [official documentation](https://partner.tiktokshop.com/docv2/page/create-affiliate-partner-campaign-202405)).
+    /// Creates an affiliate partner campaign for either specific sellers identified by shop code or eligible seller types (`affiliate_partner.create_affiliate_partner_campaign`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-affiliate-partner-campaign-202405)).
     pub async fn affiliate_partner_create_affiliate_partner_campaign(
         &self,
         req: &AffiliatePartnerCreateAffiliatePartnerCampaignRequest,
@@ -1653,7 +1653,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// This API offers the ability to get affiliate campaign details (`affiliate_partner.affiliate_partner_campaign_detail`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-detail-202405)). Idempotent: retried on transport errors and 5xx.
+    /// This API offers the ability to get affiliate campaign details (`affiliate_partner.affiliate_partner_campaign_detail`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-detail-202405)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_partner_affiliate_partner_campaign_detail(
         &self,
         req: &AffiliatePartnerAffiliatePartnerCampaignDetailRequest,
@@ -1662,7 +1662,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Partially updates an Affiliate Partner campaign (`affiliate_partner.edit_affiliate_partner_campaign`, [official documentation](https://partner.tiktokshop.com/docv2/page/edit-affiliate-partner-campaign-202405)).
+    /// Partially updates an Affiliate Partner campaign (`affiliate_partner.edit_affiliate_partner_campaign`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/edit-affiliate-partner-campaign-202405)).
     pub async fn affiliate_partner_edit_affiliate_partner_campaign(
         &self,
         req: &AffiliatePartnerEditAffiliatePartnerCampaignRequest,
@@ -1671,7 +1671,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// This API offers the ability to list products submitted by sellers in an Affiliate Partner campaign (`affiliate_partner.affiliate_partner_campaign_product_list`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-product-list-202405)). Idempotent: retried on transport errors and 5xx.
+    /// This API offers the ability to list products submitted by sellers in an Affiliate Partner campaign (`affiliate_partner.affiliate_partner_campaign_product_list`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-affiliate-partner-campaign-product-list-202405)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_partner_affiliate_partner_campaign_product_list(
         &self,
         req: &AffiliatePartnerAffiliatePartnerCampaignProductListRequest,
@@ -1680,7 +1680,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Generates a promotion link for a product in an existing online campaign (`affiliate_partner.generate_affiliate_partner_campaign_product_link`, [official documentation](https://partner.tiktokshop.com/docv2/page/generate-affiliate-partner-campaign-product-link-202405)).
+    /// Generates a promotion link for a product in an existing online campaign (`affiliate_partner.generate_affiliate_partner_campaign_product_link`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/generate-affiliate-partner-campaign-product-link-202405)).
     pub async fn affiliate_partner_generate_affiliate_partner_campaign_product_link(
         &self,
         req: &AffiliatePartnerGenerateAffiliatePartnerCampaignProductLinkRequest,
@@ -1689,7 +1689,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Use this API as a TikTok Affiliate Partner to approve or reject a product submitted by a seller to a campaign. The product must be in a pending state (`affiliate_partner.review_affiliate_partner_campaign_product`, [official documentation](https://partner.tiktokshop.com/docv2/page/review-affiliate-partner-campaign-product-202405)).
+    /// Use this API as a TikTok Affiliate Partner to approve or reject a product submitted by a seller to a campaign. The product must be in a pending state (`affiliate_partner.review_affiliate_partner_campaign_product`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/review-affiliate-partner-campaign-product-202405)).
     pub async fn affiliate_partner_review_affiliate_partner_campaign_product(
         &self,
         req: &AffiliatePartnerReviewAffiliatePartnerCampaignProductRequest,
@@ -1698,7 +1698,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// This API offers the ability to publish an Affiliate Partner campaign. The campaign will be displayed to sellers after publishing (`affiliate_partner.publish_affiliate_partner_campaign`, [official documentation](https://partner.tiktokshop.com/docv2/page/publish-affiliate-partner-campaign-202405)).
+    /// This API offers the ability to publish an Affiliate Partner campaign. The campaign will be displayed to sellers after publishing (`affiliate_partner.publish_affiliate_partner_campaign`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/publish-affiliate-partner-campaign-202405)).
     pub async fn affiliate_partner_publish_affiliate_partner_campaign(
         &self,
         req: &AffiliatePartnerPublishAffiliatePartnerCampaignRequest,
@@ -1707,7 +1707,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Retrieves a paginated list of product-level performance statistics for the specified partner campaign (`affiliate_partner.campaign_product_performance_list`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-campaign-product-performance-list-202501)). Idempotent: retried on transport errors and 5xx.
+    /// Retrieves a paginated list of product-level performance statistics for the specified partner campaign (`affiliate_partner.campaign_product_performance_list`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-campaign-product-performance-list-202501)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_partner_campaign_product_performance_list(
         &self,
         req: &AffiliatePartnerCampaignProductPerformanceListRequest,
@@ -1716,7 +1716,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Generate promotion links for multiple products in an online campaign (`affiliate_partner.generate_campaign_product_promotion_links_in_batch`, [official documentation](https://partner.tiktokshop.com/docv2/page/generate-campaign-product-promotion-links-in-batch-202505)).
+    /// Generate promotion links for multiple products in an online campaign (`affiliate_partner.generate_campaign_product_promotion_links_in_batch`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/generate-campaign-product-promotion-links-in-batch-202505)).
     pub async fn affiliate_partner_generate_campaign_product_promotion_links_in_batch(
         &self,
         req: &AffiliatePartnerGenerateCampaignProductPromotionLinksInBatchRequest,
@@ -1725,7 +1725,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Retrieves performance statistics for a creator's video or live-room content associated with an affiliate campaign product (`affiliate_partner.affiliate_campaign_creator_product_content_statistics`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-affiliate-campaign-creator-product-content-statistics-202508)). Idempotent: retried on transport errors and 5xx.
+    /// Retrieves performance statistics for a creator's video or live-room content associated with an affiliate campaign product (`affiliate_partner.affiliate_campaign_creator_product_content_statistics`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-affiliate-campaign-creator-product-content-statistics-202508)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_partner_affiliate_campaign_creator_product_content_statistics(
         &self,
         req: &AffiliatePartnerAffiliateCampaignCreatorProductContentStatisticsRequest,
@@ -1734,7 +1734,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Retrieves delivery and tracking details for a creator's product sample in an affiliate campaign (`affiliate_partner.affiliate_campaign_creator_product_sample_status`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-affiliate-campaign-creator-product-sample-status-202508)). Idempotent: retried on transport errors and 5xx.
+    /// Retrieves delivery and tracking details for a creator's product sample in an affiliate campaign (`affiliate_partner.affiliate_campaign_creator_product_sample_status`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-affiliate-campaign-creator-product-sample-status-202508)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_partner_affiliate_campaign_creator_product_sample_status(
         &self,
         req: &AffiliatePartnerAffiliateCampaignCreatorProductSampleStatusRequest,
@@ -1743,7 +1743,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Get Creator Performance for Campaign Product (`affiliate_partner.creator_performance_for_campaign_product`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-creator-performance-for-campaign-product-202508)). Idempotent: retried on transport errors and 5xx.
+    /// Get Creator Performance for Campaign Product (`affiliate_partner.creator_performance_for_campaign_product`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-creator-performance-for-campaign-product-202508)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_partner_creator_performance_for_campaign_product(
         &self,
         req: &AffiliatePartnerCreatorPerformanceForCampaignProductRequest,
@@ -1752,14 +1752,14 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Search affiliate orders for an MCN (Creator Agency Partner) within the specified or default creation-time range (`affiliate_partner.search_cap_affiliate_orders`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-cap-affiliate-orders-202603)).
+    /// Search affiliate orders for an MCN (Creator Agency Partner) within the specified or default creation-time range (`affiliate_partner.search_cap_affiliate_orders`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-cap-affiliate-orders-202603)).
     pub async fn affiliate_partner_search_cap_affiliate_orders(
         &self,
         req: &AffiliatePartnerSearchCapAffiliateOrdersRequest,
     ) -> ::shop_api::runtime::Result<AffiliatePartnerSearchCapAffiliateOrdersResponse> {
         self.execute(req).await
     }
-    /// TAP can use this API to retrieve a list of affiliate orders and track the affiliate conversions (`affiliate_partner.search_tap_affiliate_orders`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-tap-affiliate-orders-202603)).
+    /// TAP can use this API to retrieve a list of affiliate orders and track the affiliate conversions (`affiliate_partner.search_tap_affiliate_orders`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-tap-affiliate-orders-202603)).
     pub async fn affiliate_partner_search_tap_affiliate_orders(
         &self,
         req: &AffiliatePartnerSearchTapAffiliateOrdersRequest,

@@ -2405,7 +2405,7 @@ impl ::shop_api::runtime::Paginated for AffiliateSellerSearchOrdersRequest {
         )
     }
 }
-/// Request of `affiliate_seller.generate_product_promotion_link` (`POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate`): Generate the promotion link of a product for creators (version 202405). — [official documentation](https://partner.tiktokshop.com/docv2/page/generate-affiliate-product-promotion-link-202405)
+/// Request of `affiliate_seller.generate_product_promotion_link` (`POST /affiliate_seller/202405/products/{product_id}/promotion_link/generate`): Generate the promotion link of a product for creators (version 202405). — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/generate-affiliate-product-promotion-link-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerGenerateProductPromotionLinkRequest {
     /// The product. Required.
@@ -2414,7 +2414,7 @@ pub struct AffiliateSellerGenerateProductPromotionLinkRequest {
 ::shop_api::object!(
     AffiliateSellerGenerateProductPromotionLinkRequest { @ path product_id }
 );
-/// Response data of `affiliate_seller.generate_product_promotion_link` ([`AffiliateSellerGenerateProductPromotionLinkRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/generate-affiliate-product-promotion-link-202405)
+/// Response data of `affiliate_seller.generate_product_promotion_link` ([`AffiliateSellerGenerateProductPromotionLinkRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/generate-affiliate-product-promotion-link-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerGenerateProductPromotionLinkResponse {
     /// URL of the product's promotion page.
@@ -3647,14 +3647,14 @@ for AffiliateSellerUpdateTargetCollaborationRequest {
         )
     }
 }
-/// Request of `affiliate_seller.remove_open_collaboration` (`DELETE /affiliate_seller/202409/open_collaborations/products/{product_id}`): Remove a product's open collaboration. You can remove only an open collaboration with `status == NORMAL`. — [official documentation](https://partner.tiktokshop.com/docv2/page/remove-open-collaboration-202409)
+/// Request of `affiliate_seller.remove_open_collaboration` (`DELETE /affiliate_seller/202409/open_collaborations/products/{product_id}`): Remove a product's open collaboration. You can remove only an open collaboration with `status == NORMAL`. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/remove-open-collaboration-202409)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerRemoveOpenCollaborationRequest {
     /// Not described in the official docs. Required.
     pub product_id: String,
 }
 ::shop_api::object!(AffiliateSellerRemoveOpenCollaborationRequest { @ path product_id });
-/// Response data of `affiliate_seller.remove_open_collaboration` ([`AffiliateSellerRemoveOpenCollaborationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/remove-open-collaboration-202409)
+/// Response data of `affiliate_seller.remove_open_collaboration` ([`AffiliateSellerRemoveOpenCollaborationRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/remove-open-collaboration-202409)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerRemoveOpenCollaborationResponse {
     /// The Unix timestamp, in seconds, when the open collaboration termination takes effect. This is usually 00:00 on the next day in the shop's time zone.
@@ -3681,7 +3681,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerRemoveOpenCollaborationR
         )
     }
 }
-/// Request of `affiliate_seller.seller_get_sample_request_deeplink` (`GET /affiliate_seller/202512/sample_applications/deeplink`): Use this API to get a TikTok deeplink, use this deeplink to launch the TikTok app and land the user on the sample request page. — [official documentation](https://partner.tiktokshop.com/docv2/page/seller-get-sample-request-deeplink-202512)
+/// Request of `affiliate_seller.seller_get_sample_request_deeplink` (`GET /affiliate_seller/202512/sample_applications/deeplink`): Use this API to get a TikTok deeplink, use this deeplink to launch the TikTok app and land the user on the sample request page. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/seller-get-sample-request-deeplink-202512)
 ///
 /// Use this API to get a TikTok deeplink, use this deeplink to launch the TikTok app and land the user on the sample request page. - The seller can encode the deeplink into an QR code and send it to a creator via email.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3701,7 +3701,7 @@ pub struct AffiliateSellerSellerGetSampleRequestDeeplinkRequest {
     AffiliateSellerSellerGetSampleRequestDeeplinkRequest { @ query product_id, @ query
     sku_id, @ query campaign_id, @ query collaboration_id, @ query valid_days }
 );
-/// Response data of `affiliate_seller.seller_get_sample_request_deeplink` ([`AffiliateSellerSellerGetSampleRequestDeeplinkRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/seller-get-sample-request-deeplink-202512)
+/// Response data of `affiliate_seller.seller_get_sample_request_deeplink` ([`AffiliateSellerSellerGetSampleRequestDeeplinkRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/seller-get-sample-request-deeplink-202512)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerSellerGetSampleRequestDeeplinkResponse {
     /// Use this deeplink to invoke TikTok:
@@ -3726,7 +3726,7 @@ for AffiliateSellerSellerGetSampleRequestDeeplinkRequest {
         q.push("valid_days", &self.valid_days);
     }
 }
-/// Request of `affiliate_seller.create_compass_offline_export_task` (`POST /affiliate_seller/202603/compass/offline_task`): Create an asynchronous offline export task for the specified doc_type and plan_type within a given time window. — [official documentation](https://partner.tiktokshop.com/docv2/page/create-compass-offline-export-task-202603)
+/// Request of `affiliate_seller.create_compass_offline_export_task` (`POST /affiliate_seller/202603/compass/offline_task`): Create an asynchronous offline export task for the specified doc_type and plan_type within a given time window. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-compass-offline-export-task-202603)
 ///
 /// Create an asynchronous offline export task for the specified doc_type and plan_type within a given time window. Returns a task_id for subsequent status query and file download.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3744,7 +3744,7 @@ pub struct AffiliateSellerCreateCompassOfflineExportTaskRequest {
     AffiliateSellerCreateCompassOfflineExportTaskRequest { module_type, window_type,
     end_day, plan_type }
 );
-/// Response data of `affiliate_seller.create_compass_offline_export_task` ([`AffiliateSellerCreateCompassOfflineExportTaskRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/create-compass-offline-export-task-202603)
+/// Response data of `affiliate_seller.create_compass_offline_export_task` ([`AffiliateSellerCreateCompassOfflineExportTaskRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-compass-offline-export-task-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerCreateCompassOfflineExportTaskResponse {
     /// Not described in the official docs.
@@ -3762,7 +3762,7 @@ for AffiliateSellerCreateCompassOfflineExportTaskRequest {
         false true[]
     );
 }
-/// Request of `affiliate_seller.compass_task_list` (`GET /affiliate_seller/202603/compass/offline_tasks`): Retrieve the list of export tasks created via Open API for the authorized seller (last 7 days). — [official documentation](https://partner.tiktokshop.com/docv2/page/get-compass-task-list-202603)
+/// Request of `affiliate_seller.compass_task_list` (`GET /affiliate_seller/202603/compass/offline_tasks`): Retrieve the list of export tasks created via Open API for the authorized seller (last 7 days). — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-compass-task-list-202603)
 ///
 /// Retrieve the list of export tasks created via Open API for the authorized seller (last 7 days). Supports pagination and returns task status, file_name and timestamps.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3771,7 +3771,7 @@ pub struct AffiliateSellerCompassTaskListRequest {
     pub doc_type: String,
 }
 ::shop_api::object!(AffiliateSellerCompassTaskListRequest { @ query doc_type });
-/// Response data of `affiliate_seller.compass_task_list` ([`AffiliateSellerCompassTaskListRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-compass-task-list-202603)
+/// Response data of `affiliate_seller.compass_task_list` ([`AffiliateSellerCompassTaskListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-compass-task-list-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerCompassTaskListResponse {
     /// The list of the task
@@ -3791,14 +3791,14 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerCompassTaskListRequest {
         q.push("doc_type", &self.doc_type);
     }
 }
-/// Request of `affiliate_seller.download_compass_task_file` (`GET /affiliate_seller/202603/compass/offline_tasks/{task_id}/file`): Download the result file of a completed export task by taskId. Requires ownership validation; returns file. — [official documentation](https://partner.tiktokshop.com/docv2/page/download-compass-task-file-202603)
+/// Request of `affiliate_seller.download_compass_task_file` (`GET /affiliate_seller/202603/compass/offline_tasks/{task_id}/file`): Download the result file of a completed export task by taskId. Requires ownership validation; returns file. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/download-compass-task-file-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerDownloadCompassTaskFileRequest {
     /// Not described in the official docs. Required.
     pub task_id: String,
 }
 ::shop_api::object!(AffiliateSellerDownloadCompassTaskFileRequest { @ path task_id });
-/// Response data of `affiliate_seller.download_compass_task_file` ([`AffiliateSellerDownloadCompassTaskFileRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/download-compass-task-file-202603)
+/// Response data of `affiliate_seller.download_compass_task_file` ([`AffiliateSellerDownloadCompassTaskFileRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/download-compass-task-file-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerDownloadCompassTaskFileResponse {
     /// Not described in the official docs.
@@ -3823,7 +3823,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerDownloadCompassTaskFileR
         )
     }
 }
-/// Request of `affiliate_seller.check_target_collaboration_conflicts` (`POST /affiliate_seller/202605/target_collaborations/conflicts/check`): Retrieve conflicting target collaborations for the product and determine if they can be terminated — [official documentation](https://partner.tiktokshop.com/docv2/page/check-target-collaboration-conflicts-202605)
+/// Request of `affiliate_seller.check_target_collaboration_conflicts` (`POST /affiliate_seller/202605/target_collaborations/conflicts/check`): Retrieve conflicting target collaborations for the product and determine if they can be terminated — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/check-target-collaboration-conflicts-202605)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerCheckTargetCollaborationConflictsRequest {
     /// Creator Open ID List. [More details](https://partner.tiktokshop.com/docv2/page/3obfokj6) Required.
@@ -3835,7 +3835,7 @@ pub struct AffiliateSellerCheckTargetCollaborationConflictsRequest {
     AffiliateSellerCheckTargetCollaborationConflictsRequest { creator_open_id_list,
     product_id_list }
 );
-/// Response data of `affiliate_seller.check_target_collaboration_conflicts` ([`AffiliateSellerCheckTargetCollaborationConflictsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/check-target-collaboration-conflicts-202605)
+/// Response data of `affiliate_seller.check_target_collaboration_conflicts` ([`AffiliateSellerCheckTargetCollaborationConflictsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/check-target-collaboration-conflicts-202605)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerCheckTargetCollaborationConflictsResponse {
     /// Indicates whether a conflict exists between the creator and the product. (Returns `true` if a conflict is detected.)
@@ -3859,7 +3859,7 @@ for AffiliateSellerCheckTargetCollaborationConflictsRequest {
         false true["creator_open_id_list" "product_id_list"]
     );
 }
-/// Request of `affiliate_seller.resolve_target_collaboration_conflicts` (`POST /affiliate_seller/202605/target_collaborations/conflicts/resolve`): Execute resolution actions on resolvable conflict items within the scope of seller authorization. — [official documentation](https://partner.tiktokshop.com/docv2/page/resolve-target-collaboration-conflicts-202605)
+/// Request of `affiliate_seller.resolve_target_collaboration_conflicts` (`POST /affiliate_seller/202605/target_collaborations/conflicts/resolve`): Execute resolution actions on resolvable conflict items within the scope of seller authorization. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/resolve-target-collaboration-conflicts-202605)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerResolveTargetCollaborationConflictsRequest {
     /// A list of creators and their existing target collaborations involved in conflicts that caused target collaboration failure. Each item identifies a creator and the existing target collaboration from which that creator will be removed. Required.
@@ -3868,7 +3868,7 @@ pub struct AffiliateSellerResolveTargetCollaborationConflictsRequest {
 ::shop_api::object!(
     AffiliateSellerResolveTargetCollaborationConflictsRequest { conflict_items }
 );
-/// Response data of `affiliate_seller.resolve_target_collaboration_conflicts` ([`AffiliateSellerResolveTargetCollaborationConflictsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/resolve-target-collaboration-conflicts-202605)
+/// Response data of `affiliate_seller.resolve_target_collaboration_conflicts` ([`AffiliateSellerResolveTargetCollaborationConflictsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/resolve-target-collaboration-conflicts-202605)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerResolveTargetCollaborationConflictsResponse {
     /// success update items
@@ -3892,13 +3892,13 @@ for AffiliateSellerResolveTargetCollaborationConflictsRequest {
         false true["conflict_items"]
     );
 }
-/// Request of `affiliate_seller.weekly_creator_outreach_quota` (`GET /affiliate_seller/202607/creator_outreach/quota`): Query the weekly outreach invitation quota for a shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-weekly-creator-outreach-quota-202607)
+/// Request of `affiliate_seller.weekly_creator_outreach_quota` (`GET /affiliate_seller/202607/creator_outreach/quota`): Query the weekly outreach invitation quota for a shop. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-weekly-creator-outreach-quota-202607)
 ///
 /// Query the weekly outreach invitation quota for a shop. It returns the current GMV tier, maximum reachable creator follower count corresponding to the tier, consumed quota, remaining quota and other related information.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerWeeklyCreatorOutreachQuotaRequest {}
 ::shop_api::object!(AffiliateSellerWeeklyCreatorOutreachQuotaRequest {});
-/// Response data of `affiliate_seller.weekly_creator_outreach_quota` ([`AffiliateSellerWeeklyCreatorOutreachQuotaRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-weekly-creator-outreach-quota-202607)
+/// Response data of `affiliate_seller.weekly_creator_outreach_quota` ([`AffiliateSellerWeeklyCreatorOutreachQuotaRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-weekly-creator-outreach-quota-202607)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerWeeklyCreatorOutreachQuotaResponse {
     /// Not described in the official docs.
@@ -3916,11 +3916,11 @@ for AffiliateSellerWeeklyCreatorOutreachQuotaRequest {
         false true[]
     );
 }
-/// Request of `affiliate_seller.inbox_category_counts` (`GET /affiliate_seller/202608/conversations/group_counts`): Query the number of sessions grouped by status such as read, unread, starred and archived. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-inbox-category-counts-202608)
+/// Request of `affiliate_seller.inbox_category_counts` (`GET /affiliate_seller/202608/conversations/group_counts`): Query the number of sessions grouped by status such as read, unread, starred and archived. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-inbox-category-counts-202608)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerInboxCategoryCountsRequest {}
 ::shop_api::object!(AffiliateSellerInboxCategoryCountsRequest {});
-/// Response data of `affiliate_seller.inbox_category_counts` ([`AffiliateSellerInboxCategoryCountsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-inbox-category-counts-202608)
+/// Response data of `affiliate_seller.inbox_category_counts` ([`AffiliateSellerInboxCategoryCountsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-inbox-category-counts-202608)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerInboxCategoryCountsResponse {
     /// Not described in the official docs.
@@ -3937,7 +3937,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerInboxCategoryCountsReque
         false true[]
     );
 }
-/// Request of `affiliate_seller.update_conversation_status` (`POST /affiliate_seller/202608/conversations/{conversation_id}/status`): Support starring or archiving a given conversation with creator. — [official documentation](https://partner.tiktokshop.com/docv2/page/update-conversation-status-202608)
+/// Request of `affiliate_seller.update_conversation_status` (`POST /affiliate_seller/202608/conversations/{conversation_id}/status`): Support starring or archiving a given conversation with creator. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-conversation-status-202608)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerUpdateConversationStatusRequest {
     /// Not described in the official docs. Required.
@@ -3948,7 +3948,7 @@ pub struct AffiliateSellerUpdateConversationStatusRequest {
 ::shop_api::object!(
     AffiliateSellerUpdateConversationStatusRequest { @ path conversation_id, action }
 );
-/// Response data of `affiliate_seller.update_conversation_status` ([`AffiliateSellerUpdateConversationStatusRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/update-conversation-status-202608)
+/// Response data of `affiliate_seller.update_conversation_status` ([`AffiliateSellerUpdateConversationStatusRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-conversation-status-202608)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerUpdateConversationStatusResponse {}
 ::shop_api::object!(AffiliateSellerUpdateConversationStatusResponse {});
@@ -3970,7 +3970,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerUpdateConversationStatus
         )
     }
 }
-/// Request of `affiliate_seller.weekly_creator_outreach_records` (`POST /affiliate_seller/202608/creator_outreach/records/query`): Get Weekly Creator Outreach Records. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-weekly-creator-outreach-records-202608)
+/// Request of `affiliate_seller.weekly_creator_outreach_records` (`POST /affiliate_seller/202608/creator_outreach/records/query`): Get Weekly Creator Outreach Records. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-weekly-creator-outreach-records-202608)
 ///
 /// Query weekly detailed outreach‑invitation records for a specified seller, including whether IM messages/invitations were sent to a unconnected creator, and whether the creator added products or replied to IM messages.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3983,7 +3983,7 @@ pub struct AffiliateSellerWeeklyCreatorOutreachRecordsRequest {
 ::shop_api::object!(
     AffiliateSellerWeeklyCreatorOutreachRecordsRequest { page_index, page_size }
 );
-/// Response data of `affiliate_seller.weekly_creator_outreach_records` ([`AffiliateSellerWeeklyCreatorOutreachRecordsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-weekly-creator-outreach-records-202608)
+/// Response data of `affiliate_seller.weekly_creator_outreach_records` ([`AffiliateSellerWeeklyCreatorOutreachRecordsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-weekly-creator-outreach-records-202608)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerWeeklyCreatorOutreachRecordsResponse {
     /// Not described in the official docs.
@@ -4001,7 +4001,7 @@ for AffiliateSellerWeeklyCreatorOutreachRecordsRequest {
         false true["page_index" "page_size"]
     );
 }
-/// Request of `affiliate_seller.search_creator_on_marketplace_202608` (`POST /affiliate_seller/202608/marketplace_creators/search`): This API is used by Sellers to search for Creators in the Creator Marketplace. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-creators-in-creator-marketplace-202608)
+/// Request of `affiliate_seller.search_creator_on_marketplace_202608` (`POST /affiliate_seller/202608/marketplace_creators/search`): This API is used by Sellers to search for Creators in the Creator Marketplace. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-creators-in-creator-marketplace-202608)
 ///
 /// This API is used by Sellers to search for Creators in the Creator Marketplace. Sellers can search based on filters such as GMV, keywords, and Creator follower demographics. All the data returned is for the last 30 days.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4036,7 +4036,7 @@ pub struct AffiliateSellerSearchCreatorOnMarketplace202608Request {
     page_size, search_key, keyword, follower_demographics, gmv_ranges, units_sold_ranges,
     category, content_performance, affiliate_data, advanced_filters, data_groups }
 );
-/// Response data of `affiliate_seller.search_creator_on_marketplace_202608` ([`AffiliateSellerSearchCreatorOnMarketplace202608Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-creators-in-creator-marketplace-202608)
+/// Response data of `affiliate_seller.search_creator_on_marketplace_202608` ([`AffiliateSellerSearchCreatorOnMarketplace202608Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-creators-in-creator-marketplace-202608)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerSearchCreatorOnMarketplace202608Response {
     /// Pagination token for the next page. To continue, pass this value as query parameter `page_token`, pass the `search_key` returned in the same response as request-body `search_key`, and reuse the same `page_size`.
@@ -4082,7 +4082,7 @@ for AffiliateSellerSearchCreatorOnMarketplace202608Request {
         )
     }
 }
-/// Request of `affiliate_seller.creator_marketplace_advanced_search_filters` (`POST /affiliate_seller/202608/marketplace_creators/search/filter`): This API allows you to obtain the advanced filters available in Seller Search Creator Marketplace. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-creator-marketplace-advanced-search-filters-202608)
+/// Request of `affiliate_seller.creator_marketplace_advanced_search_filters` (`POST /affiliate_seller/202608/marketplace_creators/search/filter`): This API allows you to obtain the advanced filters available in Seller Search Creator Marketplace. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-creator-marketplace-advanced-search-filters-202608)
 ///
 /// This API allows you to obtain the advanced filters available in Seller Search Creator Marketplace. Because we are constantly releasing new filters which are specific to each country or region, this API serves as a way for developers to retrieve the latest available search filters.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4093,7 +4093,7 @@ pub struct AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersRequest {
 ::shop_api::object!(
     AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersRequest { options }
 );
-/// Response data of `affiliate_seller.creator_marketplace_advanced_search_filters` ([`AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-creator-marketplace-advanced-search-filters-202608)
+/// Response data of `affiliate_seller.creator_marketplace_advanced_search_filters` ([`AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-creator-marketplace-advanced-search-filters-202608)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersResponse {
     /// Not described in the official docs.
@@ -4114,7 +4114,7 @@ for AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersRequest {
         false true[]
     );
 }
-/// Request of `affiliate_seller.marketplace_creator_performance_202608` (`GET /affiliate_seller/202608/marketplace_creators/{creator_user_id}`): Returns marketplace information and performance metrics for the specified creator. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-marketplace-creator-performance-202608)
+/// Request of `affiliate_seller.marketplace_creator_performance_202608` (`GET /affiliate_seller/202608/marketplace_creators/{creator_user_id}`): Returns marketplace information and performance metrics for the specified creator. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-marketplace-creator-performance-202608)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerMarketplaceCreatorPerformance202608Request {
     /// Not described in the official docs. Required.
@@ -4126,7 +4126,7 @@ pub struct AffiliateSellerMarketplaceCreatorPerformance202608Request {
     AffiliateSellerMarketplaceCreatorPerformance202608Request { @ path creator_user_id, @
     query data_groups }
 );
-/// Response data of `affiliate_seller.marketplace_creator_performance_202608` ([`AffiliateSellerMarketplaceCreatorPerformance202608Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-marketplace-creator-performance-202608)
+/// Response data of `affiliate_seller.marketplace_creator_performance_202608` ([`AffiliateSellerMarketplaceCreatorPerformance202608Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-marketplace-creator-performance-202608)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerMarketplaceCreatorPerformance202608Response {
     /// Not described in the official docs.
@@ -4158,7 +4158,7 @@ for AffiliateSellerMarketplaceCreatorPerformance202608Request {
         )
     }
 }
-/// Request of `affiliate_seller.upload_message_image_v2` (`POST /affiliate_seller/202608/media/upload`): Upload Message Image V2. — [official documentation](https://partner.tiktokshop.com/docv2/page/upload-message-image-v2-202608)
+/// Request of `affiliate_seller.upload_message_image_v2` (`POST /affiliate_seller/202608/media/upload`): Upload Message Image V2. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/upload-message-image-v2-202608)
 ///
 /// You must use this API to upload the image first, before sending an image as a message using [Send IM Messsage](https://partner.tiktokshop.com/docv2/page/send-im-message-202412)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4167,7 +4167,7 @@ pub struct AffiliateSellerUploadMessageImageV2Request {
     pub data: String,
 }
 ::shop_api::object!(AffiliateSellerUploadMessageImageV2Request { data });
-/// Response data of `affiliate_seller.upload_message_image_v2` ([`AffiliateSellerUploadMessageImageV2Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/upload-message-image-v2-202608)
+/// Response data of `affiliate_seller.upload_message_image_v2` ([`AffiliateSellerUploadMessageImageV2Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/upload-message-image-v2-202608)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerUploadMessageImageV2Response {
     /// Image Url
@@ -4187,7 +4187,7 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerUploadMessageImageV2Requ
         false true["data"]
     );
 }
-/// Request of `affiliate_seller.query_creator_promotion_details_in_target_collaboration` (`POST /affiliate_seller/202608/target_collaborations/creator_promotion_details/query`): Query Creator Promotion Details in Target Collaboration. — [official documentation](https://partner.tiktokshop.com/docv2/page/query-creator-promotion-details-in-target-collaboration-202608)
+/// Request of `affiliate_seller.query_creator_promotion_details_in_target_collaboration` (`POST /affiliate_seller/202608/target_collaborations/creator_promotion_details/query`): Query Creator Promotion Details in Target Collaboration. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/query-creator-promotion-details-in-target-collaboration-202608)
 ///
 /// Query the creator commission rate, number of promotional video contents and number of live‑stream promotions for specified creator, specified invitation and specified product.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4210,7 +4210,7 @@ pub struct AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationReque
     creator_user_open_id, invitation_group_id, query, query_type, invitation_id,
     product_filter }
 );
-/// Response data of `affiliate_seller.query_creator_promotion_details_in_target_collaboration` ([`AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/query-creator-promotion-details-in-target-collaboration-202608)
+/// Response data of `affiliate_seller.query_creator_promotion_details_in_target_collaboration` ([`AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/query-creator-promotion-details-in-target-collaboration-202608)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationResponse {
     /// Not described in the official docs.
@@ -4231,7 +4231,7 @@ for AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationRequest {
         false true["creator_user_open_id" "invitation_group_id"]
     );
 }
-/// Request of `affiliate_seller.check_creator_outreach_eligibility` (`POST /affiliate_seller/202610/creator_outreach/eligibility/check`): Check whether creators meet the shop's connection and quota requirements before initiating creator outreach. — [official documentation](https://partner.tiktokshop.com/docv2/page/check-creator-outreach-eligibility-202610)
+/// Request of `affiliate_seller.check_creator_outreach_eligibility` (`POST /affiliate_seller/202610/creator_outreach/eligibility/check`): Check whether creators meet the shop's connection and quota requirements before initiating creator outreach. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/check-creator-outreach-eligibility-202610)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerCheckCreatorOutreachEligibilityRequest {
     /// Creator information to evaluate for the shop's outreach eligibility. Provide one to 100 entries with unique Creator Open IDs. Required.
@@ -4240,7 +4240,7 @@ pub struct AffiliateSellerCheckCreatorOutreachEligibilityRequest {
 ::shop_api::object!(
     AffiliateSellerCheckCreatorOutreachEligibilityRequest { creator_infos }
 );
-/// Response data of `affiliate_seller.check_creator_outreach_eligibility` ([`AffiliateSellerCheckCreatorOutreachEligibilityRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/check-creator-outreach-eligibility-202610)
+/// Response data of `affiliate_seller.check_creator_outreach_eligibility` ([`AffiliateSellerCheckCreatorOutreachEligibilityRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/check-creator-outreach-eligibility-202610)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerCheckCreatorOutreachEligibilityResponse {
     /// Per-creator raw connection and quota eligibility facts.
@@ -4273,7 +4273,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AffiliateSellerSearchOrdersResponse> {
         self.execute(req).await
     }
-    /// Generate the promotion link of a product for creators (version 202405) (`affiliate_seller.generate_product_promotion_link`, [official documentation](https://partner.tiktokshop.com/docv2/page/generate-affiliate-product-promotion-link-202405)).
+    /// Generate the promotion link of a product for creators (version 202405) (`affiliate_seller.generate_product_promotion_link`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/generate-affiliate-product-promotion-link-202405)).
     pub async fn affiliate_seller_generate_product_promotion_link(
         &self,
         req: &AffiliateSellerGenerateProductPromotionLinkRequest,
@@ -4502,14 +4502,14 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AffiliateSellerUpdateTargetCollaborationResponse> {
         self.execute(req).await
     }
-    /// Remove a product's open collaboration. You can remove only an open collaboration with `status == NORMAL` (`affiliate_seller.remove_open_collaboration`, [official documentation](https://partner.tiktokshop.com/docv2/page/remove-open-collaboration-202409)).
+    /// Remove a product's open collaboration. You can remove only an open collaboration with `status == NORMAL` (`affiliate_seller.remove_open_collaboration`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/remove-open-collaboration-202409)).
     pub async fn affiliate_seller_remove_open_collaboration(
         &self,
         req: &AffiliateSellerRemoveOpenCollaborationRequest,
     ) -> ::shop_api::runtime::Result<AffiliateSellerRemoveOpenCollaborationResponse> {
         self.execute(req).await
     }
-    /// Use this API to get a TikTok deeplink, use this deeplink to launch the TikTok app and land the user on the sample request page (`affiliate_seller.seller_get_sample_request_deeplink`, [official documentation](https://partner.tiktokshop.com/docv2/page/seller-get-sample-request-deeplink-202512)). Idempotent: retried on transport errors and 5xx.
+    /// Use this API to get a TikTok deeplink, use this deeplink to launch the TikTok app and land the user on the sample request page (`affiliate_seller.seller_get_sample_request_deeplink`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/seller-get-sample-request-deeplink-202512)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_seller_get_sample_request_deeplink(
         &self,
         req: &AffiliateSellerSellerGetSampleRequestDeeplinkRequest,
@@ -4518,7 +4518,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Create an asynchronous offline export task for the specified doc_type and plan_type within a given time window (`affiliate_seller.create_compass_offline_export_task`, [official documentation](https://partner.tiktokshop.com/docv2/page/create-compass-offline-export-task-202603)).
+    /// Create an asynchronous offline export task for the specified doc_type and plan_type within a given time window (`affiliate_seller.create_compass_offline_export_task`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-compass-offline-export-task-202603)).
     pub async fn affiliate_seller_create_compass_offline_export_task(
         &self,
         req: &AffiliateSellerCreateCompassOfflineExportTaskRequest,
@@ -4527,21 +4527,21 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Retrieve the list of export tasks created via Open API for the authorized seller (last 7 days) (`affiliate_seller.compass_task_list`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-compass-task-list-202603)). Idempotent: retried on transport errors and 5xx.
+    /// Retrieve the list of export tasks created via Open API for the authorized seller (last 7 days) (`affiliate_seller.compass_task_list`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-compass-task-list-202603)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_compass_task_list(
         &self,
         req: &AffiliateSellerCompassTaskListRequest,
     ) -> ::shop_api::runtime::Result<AffiliateSellerCompassTaskListResponse> {
         self.execute(req).await
     }
-    /// Download the result file of a completed export task by taskId. Requires ownership validation; returns file (`affiliate_seller.download_compass_task_file`, [official documentation](https://partner.tiktokshop.com/docv2/page/download-compass-task-file-202603)). Idempotent: retried on transport errors and 5xx.
+    /// Download the result file of a completed export task by taskId. Requires ownership validation; returns file (`affiliate_seller.download_compass_task_file`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/download-compass-task-file-202603)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_download_compass_task_file(
         &self,
         req: &AffiliateSellerDownloadCompassTaskFileRequest,
     ) -> ::shop_api::runtime::Result<AffiliateSellerDownloadCompassTaskFileResponse> {
         self.execute(req).await
     }
-    /// Retrieve conflicting target collaborations for the product and determine if they can be terminated (`affiliate_seller.check_target_collaboration_conflicts`, [official documentation](https://partner.tiktokshop.com/docv2/page/check-target-collaboration-conflicts-202605)).
+    /// Retrieve conflicting target collaborations for the product and determine if they can be terminated (`affiliate_seller.check_target_collaboration_conflicts`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/check-target-collaboration-conflicts-202605)).
     pub async fn affiliate_seller_check_target_collaboration_conflicts(
         &self,
         req: &AffiliateSellerCheckTargetCollaborationConflictsRequest,
@@ -4550,7 +4550,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Execute resolution actions on resolvable conflict items within the scope of seller authorization (`affiliate_seller.resolve_target_collaboration_conflicts`, [official documentation](https://partner.tiktokshop.com/docv2/page/resolve-target-collaboration-conflicts-202605)).
+    /// Execute resolution actions on resolvable conflict items within the scope of seller authorization (`affiliate_seller.resolve_target_collaboration_conflicts`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/resolve-target-collaboration-conflicts-202605)).
     pub async fn affiliate_seller_resolve_target_collaboration_conflicts(
         &self,
         req: &AffiliateSellerResolveTargetCollaborationConflictsRequest,
@@ -4559,28 +4559,28 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Query the weekly outreach invitation quota for a shop (`affiliate_seller.weekly_creator_outreach_quota`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-weekly-creator-outreach-quota-202607)). Idempotent: retried on transport errors and 5xx.
+    /// Query the weekly outreach invitation quota for a shop (`affiliate_seller.weekly_creator_outreach_quota`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-weekly-creator-outreach-quota-202607)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_weekly_creator_outreach_quota(
         &self,
         req: &AffiliateSellerWeeklyCreatorOutreachQuotaRequest,
     ) -> ::shop_api::runtime::Result<AffiliateSellerWeeklyCreatorOutreachQuotaResponse> {
         self.execute(req).await
     }
-    /// Query the number of sessions grouped by status such as read, unread, starred and archived (`affiliate_seller.inbox_category_counts`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-inbox-category-counts-202608)). Idempotent: retried on transport errors and 5xx.
+    /// Query the number of sessions grouped by status such as read, unread, starred and archived (`affiliate_seller.inbox_category_counts`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-inbox-category-counts-202608)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_inbox_category_counts(
         &self,
         req: &AffiliateSellerInboxCategoryCountsRequest,
     ) -> ::shop_api::runtime::Result<AffiliateSellerInboxCategoryCountsResponse> {
         self.execute(req).await
     }
-    /// Support starring or archiving a given conversation with creator (`affiliate_seller.update_conversation_status`, [official documentation](https://partner.tiktokshop.com/docv2/page/update-conversation-status-202608)).
+    /// Support starring or archiving a given conversation with creator (`affiliate_seller.update_conversation_status`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-conversation-status-202608)).
     pub async fn affiliate_seller_update_conversation_status(
         &self,
         req: &AffiliateSellerUpdateConversationStatusRequest,
     ) -> ::shop_api::runtime::Result<AffiliateSellerUpdateConversationStatusResponse> {
         self.execute(req).await
     }
-    /// Get Weekly Creator Outreach Records (`affiliate_seller.weekly_creator_outreach_records`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-weekly-creator-outreach-records-202608)).
+    /// Get Weekly Creator Outreach Records (`affiliate_seller.weekly_creator_outreach_records`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-weekly-creator-outreach-records-202608)).
     pub async fn affiliate_seller_weekly_creator_outreach_records(
         &self,
         req: &AffiliateSellerWeeklyCreatorOutreachRecordsRequest,
@@ -4589,7 +4589,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// This API is used by Sellers to search for Creators in the Creator Marketplace (`affiliate_seller.search_creator_on_marketplace_202608`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-creators-in-creator-marketplace-202608)).
+    /// This API is used by Sellers to search for Creators in the Creator Marketplace (`affiliate_seller.search_creator_on_marketplace_202608`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-creators-in-creator-marketplace-202608)).
     pub async fn affiliate_seller_search_creator_on_marketplace202608(
         &self,
         req: &AffiliateSellerSearchCreatorOnMarketplace202608Request,
@@ -4598,7 +4598,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// This API allows you to obtain the advanced filters available in Seller Search Creator Marketplace (`affiliate_seller.creator_marketplace_advanced_search_filters`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-creator-marketplace-advanced-search-filters-202608)).
+    /// This API allows you to obtain the advanced filters available in Seller Search Creator Marketplace (`affiliate_seller.creator_marketplace_advanced_search_filters`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-creator-marketplace-advanced-search-filters-202608)).
     pub async fn affiliate_seller_creator_marketplace_advanced_search_filters(
         &self,
         req: &AffiliateSellerCreatorMarketplaceAdvancedSearchFiltersRequest,
@@ -4607,7 +4607,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Returns marketplace information and performance metrics for the specified creator (`affiliate_seller.marketplace_creator_performance_202608`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-marketplace-creator-performance-202608)). Idempotent: retried on transport errors and 5xx.
+    /// Returns marketplace information and performance metrics for the specified creator (`affiliate_seller.marketplace_creator_performance_202608`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-marketplace-creator-performance-202608)). Idempotent: retried on transport errors and 5xx.
     pub async fn affiliate_seller_marketplace_creator_performance202608(
         &self,
         req: &AffiliateSellerMarketplaceCreatorPerformance202608Request,
@@ -4616,7 +4616,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Upload Message Image V2 (`affiliate_seller.upload_message_image_v2`, [official documentation](https://partner.tiktokshop.com/docv2/page/upload-message-image-v2-202608)).
+    /// Upload Message Image V2 (`affiliate_seller.upload_message_image_v2`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/upload-message-image-v2-202608)).
     ///
     /// The body is `multipart/form-data`: the text fields of `req` and the file parts in `files`.
     pub async fn affiliate_seller_upload_message_image_v2(
@@ -4626,7 +4626,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AffiliateSellerUploadMessageImageV2Response> {
         self.execute_multipart(req, files).await
     }
-    /// Query Creator Promotion Details in Target Collaboration (`affiliate_seller.query_creator_promotion_details_in_target_collaboration`, [official documentation](https://partner.tiktokshop.com/docv2/page/query-creator-promotion-details-in-target-collaboration-202608)).
+    /// Query Creator Promotion Details in Target Collaboration (`affiliate_seller.query_creator_promotion_details_in_target_collaboration`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/query-creator-promotion-details-in-target-collaboration-202608)).
     pub async fn affiliate_seller_query_creator_promotion_details_in_target_collaboration(
         &self,
         req: &AffiliateSellerQueryCreatorPromotionDetailsInTargetCollaborationRequest,
@@ -4635,7 +4635,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Check whether creators meet the shop's connection and quota requirements before initiating creator outreach (`affiliate_seller.check_creator_outreach_eligibility`, [official documentation](https://partner.tiktokshop.com/docv2/page/check-creator-outreach-eligibility-202610)).
+    /// Check whether creators meet the shop's connection and quota requirements before initiating creator outreach (`affiliate_seller.check_creator_outreach_eligibility`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/check-creator-outreach-eligibility-202610)).
     pub async fn affiliate_seller_check_creator_outreach_eligibility(
         &self,
         req: &AffiliateSellerCheckCreatorOutreachEligibilityRequest,

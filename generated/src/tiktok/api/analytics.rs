@@ -4198,7 +4198,7 @@ impl ::shop_api::runtime::Paginated for AnalyticsShopLivePerformanceListRequest 
         )
     }
 }
-/// Request of `analytics.video_performances` (`GET /analytics/202403/videos/performances`): Get Video Performances. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-video-performances-202403)
+/// Request of `analytics.video_performances` (`GET /analytics/202403/videos/performances`): Get Video Performances. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-video-performances-202403)
 ///
 /// Use this US-creator-only API to retrieve TikTok e-commerce video metrics, including anchor_display_rate, click_through_rate, orders, items_sold, and GMV, for the requested videos.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4214,7 +4214,7 @@ pub struct AnalyticsVideoPerformancesRequest {
     AnalyticsVideoPerformancesRequest { @ query video_ids, @ query start_time_ge, @ query
     end_time_le }
 );
-/// Response data of `analytics.video_performances` ([`AnalyticsVideoPerformancesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-video-performances-202403)
+/// Response data of `analytics.video_performances` ([`AnalyticsVideoPerformancesRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-video-performances-202403)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsVideoPerformancesResponse {
     /// Contains a list of video objects. The inner list of objects will be organized in ascending order based on the video_id field.
@@ -4235,14 +4235,14 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsVideoPerformancesRequest {
         q.push("end_time_le", &self.end_time_le);
     }
 }
-/// Request of `analytics.live_room_core_stats` (`GET /analytics/202502/live_rooms/{live_room_id}/core_stats`): Returns core stats for the specified live room, including GMV, order counts, buyer counts, product click counts, and view counts. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-core-stats-202502)
+/// Request of `analytics.live_room_core_stats` (`GET /analytics/202502/live_rooms/{live_room_id}/core_stats`): Returns core stats for the specified live room, including GMV, order counts, buyer counts, product click counts, and view counts. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-core-stats-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsLiveRoomCoreStatsRequest {
     /// Not described in the official docs. Required.
     pub live_room_id: String,
 }
 ::shop_api::object!(AnalyticsLiveRoomCoreStatsRequest { @ path live_room_id });
-/// Response data of `analytics.live_room_core_stats` ([`AnalyticsLiveRoomCoreStatsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-core-stats-202502)
+/// Response data of `analytics.live_room_core_stats` ([`AnalyticsLiveRoomCoreStatsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-core-stats-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsLiveRoomCoreStatsResponse {
     /// Not described in the official docs.
@@ -4267,14 +4267,14 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsLiveRoomCoreStatsRequest {
         )
     }
 }
-/// Request of `analytics.live_room_gmv_and_order_trends` (`GET /analytics/202502/live_rooms/{live_room_id}/gmv_trend_performances`): Returns GMV trend performance points for the specified live room, including GMV and created-order trend values. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-gmv-and-order-trends-202502)
+/// Request of `analytics.live_room_gmv_and_order_trends` (`GET /analytics/202502/live_rooms/{live_room_id}/gmv_trend_performances`): Returns GMV trend performance points for the specified live room, including GMV and created-order trend values. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-gmv-and-order-trends-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsLiveRoomGmvAndOrderTrendsRequest {
     /// Not described in the official docs. Required.
     pub live_room_id: String,
 }
 ::shop_api::object!(AnalyticsLiveRoomGmvAndOrderTrendsRequest { @ path live_room_id });
-/// Response data of `analytics.live_room_gmv_and_order_trends` ([`AnalyticsLiveRoomGmvAndOrderTrendsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-gmv-and-order-trends-202502)
+/// Response data of `analytics.live_room_gmv_and_order_trends` ([`AnalyticsLiveRoomGmvAndOrderTrendsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-gmv-and-order-trends-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsLiveRoomGmvAndOrderTrendsResponse {
     /// GMV and created-order trend series for the live room. Each item identifies one metric through `stats_type`.
@@ -4301,14 +4301,14 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsLiveRoomGmvAndOrderTrendsReque
         )
     }
 }
-/// Request of `analytics.live_room_interactive_trends` (`GET /analytics/202502/live_rooms/{live_room_id}/interactive_trend_performances`): Returns interactive trend performance points for the specified live room, including watch, comment, and share counts. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-interactive-trends-202502)
+/// Request of `analytics.live_room_interactive_trends` (`GET /analytics/202502/live_rooms/{live_room_id}/interactive_trend_performances`): Returns interactive trend performance points for the specified live room, including watch, comment, and share counts. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-interactive-trends-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsLiveRoomInteractiveTrendsRequest {
     /// Not described in the official docs. Required.
     pub live_room_id: String,
 }
 ::shop_api::object!(AnalyticsLiveRoomInteractiveTrendsRequest { @ path live_room_id });
-/// Response data of `analytics.live_room_interactive_trends` ([`AnalyticsLiveRoomInteractiveTrendsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-interactive-trends-202502)
+/// Response data of `analytics.live_room_interactive_trends` ([`AnalyticsLiveRoomInteractiveTrendsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-interactive-trends-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsLiveRoomInteractiveTrendsResponse {
     /// The trend data of living room
@@ -4335,7 +4335,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsLiveRoomInteractiveTrendsReque
         )
     }
 }
-/// Request of `analytics.live_room_product_stats` (`GET /analytics/202502/live_rooms/{live_room_id}/product_stats`): Returns product performance statistics for the specified live room, including product IDs, names, GMV, unit price, inventory counts, and click counts. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-product-stats-202502)
+/// Request of `analytics.live_room_product_stats` (`GET /analytics/202502/live_rooms/{live_room_id}/product_stats`): Returns product performance statistics for the specified live room, including product IDs, names, GMV, unit price, inventory counts, and click counts. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-product-stats-202502)
 ///
 /// Returns product performance statistics for the specified live room, including product IDs, names, GMV, unit price, inventory counts, and click counts. The live room must belong to the creator associated with the access token.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4344,7 +4344,7 @@ pub struct AnalyticsLiveRoomProductStatsRequest {
     pub live_room_id: String,
 }
 ::shop_api::object!(AnalyticsLiveRoomProductStatsRequest { @ path live_room_id });
-/// Response data of `analytics.live_room_product_stats` ([`AnalyticsLiveRoomProductStatsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-product-stats-202502)
+/// Response data of `analytics.live_room_product_stats` ([`AnalyticsLiveRoomProductStatsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-product-stats-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsLiveRoomProductStatsResponse {
     /// Statistics for each product in the specified live room.
@@ -4369,7 +4369,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsLiveRoomProductStatsRequest {
         )
     }
 }
-/// Request of `analytics.live_room_traffic_performance` (`GET /analytics/202502/live_rooms/{live_room_id}/traffic_performances`): Get Live Room Traffic Performance. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-traffic-performance-202502)
+/// Request of `analytics.live_room_traffic_performance` (`GET /analytics/202502/live_rooms/{live_room_id}/traffic_performances`): Get Live Room Traffic Performance. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-traffic-performance-202502)
 ///
 /// Returns traffic performance for a live room owned by the authenticated creator, including watch counts grouped by primary traffic source and sub-source for distribution analysis.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4378,7 +4378,7 @@ pub struct AnalyticsLiveRoomTrafficPerformanceRequest {
     pub live_room_id: String,
 }
 ::shop_api::object!(AnalyticsLiveRoomTrafficPerformanceRequest { @ path live_room_id });
-/// Response data of `analytics.live_room_traffic_performance` ([`AnalyticsLiveRoomTrafficPerformanceRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-traffic-performance-202502)
+/// Response data of `analytics.live_room_traffic_performance` ([`AnalyticsLiveRoomTrafficPerformanceRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-traffic-performance-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsLiveRoomTrafficPerformanceResponse {
     /// Traffic performance grouped by primary traffic source, including any available sub-source breakdowns.
@@ -4405,14 +4405,14 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsLiveRoomTrafficPerformanceRequ
         )
     }
 }
-/// Request of `analytics.live_room_user_portraits` (`GET /analytics/202502/live_rooms/{live_room_id}/user_portraits`): Returns user portrait indicators for the specified live room, including age, gender, fan, advertisement, and region distributions. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-user-portraits-202502)
+/// Request of `analytics.live_room_user_portraits` (`GET /analytics/202502/live_rooms/{live_room_id}/user_portraits`): Returns user portrait indicators for the specified live room, including age, gender, fan, advertisement, and region distributions. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-user-portraits-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsLiveRoomUserPortraitsRequest {
     /// Not described in the official docs. Required.
     pub live_room_id: String,
 }
 ::shop_api::object!(AnalyticsLiveRoomUserPortraitsRequest { @ path live_room_id });
-/// Response data of `analytics.live_room_user_portraits` ([`AnalyticsLiveRoomUserPortraitsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-user-portraits-202502)
+/// Response data of `analytics.live_room_user_portraits` ([`AnalyticsLiveRoomUserPortraitsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-user-portraits-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsLiveRoomUserPortraitsResponse {
     /// Gender indicators for advertisement
@@ -4453,14 +4453,14 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsLiveRoomUserPortraitsRequest {
         )
     }
 }
-/// Request of `analytics.live_room_view_trends` (`GET /analytics/202502/live_rooms/{live_room_id}/view_trend_performances`): Returns viewer count trend data points for the specified live room, grouped by online, entering, and leaving viewers. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-view-trends-202502)
+/// Request of `analytics.live_room_view_trends` (`GET /analytics/202502/live_rooms/{live_room_id}/view_trend_performances`): Returns viewer count trend data points for the specified live room, grouped by online, entering, and leaving viewers. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-view-trends-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsLiveRoomViewTrendsRequest {
     /// Not described in the official docs. Required.
     pub live_room_id: String,
 }
 ::shop_api::object!(AnalyticsLiveRoomViewTrendsRequest { @ path live_room_id });
-/// Response data of `analytics.live_room_view_trends` ([`AnalyticsLiveRoomViewTrendsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-view-trends-202502)
+/// Response data of `analytics.live_room_view_trends` ([`AnalyticsLiveRoomViewTrendsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-view-trends-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsLiveRoomViewTrendsResponse {
     /// Viewer count trends of the live streaming room
@@ -4485,7 +4485,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsLiveRoomViewTrendsRequest {
         )
     }
 }
-/// Request of `analytics.shop_product_performance_202509` (`GET /analytics/202509/shop_products/{product_id}/performance`): Returns detailed performance metrics for the specified product. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-detail-202509)
+/// Request of `analytics.shop_product_performance_202509` (`GET /analytics/202509/shop_products/{product_id}/performance`): Returns detailed performance metrics for the specified product. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-detail-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopProductPerformance202509Request {
     /// Not described in the official docs. Required.
@@ -4503,7 +4503,7 @@ pub struct AnalyticsShopProductPerformance202509Request {
     AnalyticsShopProductPerformance202509Request { @ path product_id, @ query
     start_date_ge, @ query end_date_lt, @ query granularity, @ query currency }
 );
-/// Response data of `analytics.shop_product_performance_202509` ([`AnalyticsShopProductPerformance202509Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-detail-202509)
+/// Response data of `analytics.shop_product_performance_202509` ([`AnalyticsShopProductPerformance202509Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-detail-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopProductPerformance202509Response {
     /// Not described in the official docs.
@@ -4538,7 +4538,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopProductPerformance202509Re
         )
     }
 }
-/// Request of `analytics.shop_sku_performance_list_202509` (`GET /analytics/202509/shop_skus/performance`): Returns a paginated list of performance metrics for the shop's SKUs over the requested date range. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-list-202509)
+/// Request of `analytics.shop_sku_performance_list_202509` (`GET /analytics/202509/shop_skus/performance`): Returns a paginated list of performance metrics for the shop's SKUs over the requested date range. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-list-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopSkuPerformanceList202509Request {
     /// Not described in the official docs. Required.
@@ -4568,7 +4568,7 @@ pub struct AnalyticsShopSkuPerformanceList202509Request {
     sort_order, @ query category_filter, @ query product_status_filter, @ query
     product_ids, @ query currency }
 );
-/// Response data of `analytics.shop_sku_performance_list_202509` ([`AnalyticsShopSkuPerformanceList202509Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-list-202509)
+/// Response data of `analytics.shop_sku_performance_list_202509` ([`AnalyticsShopSkuPerformanceList202509Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-list-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopSkuPerformanceList202509Response {
     /// List of SKU performance metrics.
@@ -4622,7 +4622,7 @@ impl ::shop_api::runtime::Paginated for AnalyticsShopSkuPerformanceList202509Req
         )
     }
 }
-/// Request of `analytics.shop_sku_performance_202509` (`GET /analytics/202509/shop_skus/{sku_id}/performance`): Returns performance metrics for the specified SKU. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-detail-202509)
+/// Request of `analytics.shop_sku_performance_202509` (`GET /analytics/202509/shop_skus/{sku_id}/performance`): Returns performance metrics for the specified SKU. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-detail-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopSkuPerformance202509Request {
     /// Not described in the official docs. Required.
@@ -4640,7 +4640,7 @@ pub struct AnalyticsShopSkuPerformance202509Request {
     AnalyticsShopSkuPerformance202509Request { @ path sku_id, @ query start_date_ge, @
     query end_date_lt, @ query granularity, @ query currency }
 );
-/// Response data of `analytics.shop_sku_performance_202509` ([`AnalyticsShopSkuPerformance202509Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-detail-202509)
+/// Response data of `analytics.shop_sku_performance_202509` ([`AnalyticsShopSkuPerformance202509Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-detail-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopSkuPerformance202509Response {
     /// Latest date in local timezone where data is ready (ISO 8601 format).
@@ -4675,7 +4675,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopSkuPerformance202509Reques
         )
     }
 }
-/// Request of `analytics.shop_video_performance_details_202509` (`GET /analytics/202509/shop_videos/{video_id}/performance`): Returns detailed performance metrics for a (requested) video. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-details-202509)
+/// Request of `analytics.shop_video_performance_details_202509` (`GET /analytics/202509/shop_videos/{video_id}/performance`): Returns detailed performance metrics for a (requested) video. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-details-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopVideoPerformanceDetails202509Request {
     /// Not described in the official docs. Required.
@@ -4693,7 +4693,7 @@ pub struct AnalyticsShopVideoPerformanceDetails202509Request {
     AnalyticsShopVideoPerformanceDetails202509Request { @ path video_id, @ query
     start_date_ge, @ query end_date_lt, @ query granularity, @ query currency }
 );
-/// Response data of `analytics.shop_video_performance_details_202509` ([`AnalyticsShopVideoPerformanceDetails202509Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-details-202509)
+/// Response data of `analytics.shop_video_performance_details_202509` ([`AnalyticsShopVideoPerformanceDetails202509Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-details-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopVideoPerformanceDetails202509Response {
     /// Not described in the official docs.
@@ -4730,7 +4730,7 @@ for AnalyticsShopVideoPerformanceDetails202509Request {
         )
     }
 }
-/// Request of `analytics.shop_video_product_performance_list_202509` (`GET /analytics/202509/shop_videos/{video_id}/products/performance`): Returns performance metrics for a list of products promoted in a given video. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-product-performance-list-202509)
+/// Request of `analytics.shop_video_product_performance_list_202509` (`GET /analytics/202509/shop_videos/{video_id}/products/performance`): Returns performance metrics for a list of products promoted in a given video. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-video-product-performance-list-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopVideoProductPerformanceList202509Request {
     /// Not described in the official docs. Required.
@@ -4755,7 +4755,7 @@ pub struct AnalyticsShopVideoProductPerformanceList202509Request {
     end_date_lt, @ query page_size, @ query sort_field, @ query sort_order, @ query
     currency, @ query page_token, @ query start_date_ge }
 );
-/// Response data of `analytics.shop_video_product_performance_list_202509` ([`AnalyticsShopVideoProductPerformanceList202509Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-product-performance-list-202509)
+/// Response data of `analytics.shop_video_product_performance_list_202509` ([`AnalyticsShopVideoProductPerformanceList202509Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-video-product-performance-list-202509)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopVideoProductPerformanceList202509Response {
     /// Latest date in local timezone where data is ready (ISO 8601 format).
@@ -4816,7 +4816,7 @@ for AnalyticsShopVideoProductPerformanceList202509Request {
         )
     }
 }
-/// Request of `analytics.shop_performance_per_hour` (`GET /analytics/202510/shop/performance/{date}/performance_per_hour`): Returns hourly shop performance details for the requested date. The date can be within the last 30 days, including today. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-performance-per-hour-202510)
+/// Request of `analytics.shop_performance_per_hour` (`GET /analytics/202510/shop/performance/{date}/performance_per_hour`): Returns hourly shop performance details for the requested date. The date can be within the last 30 days, including today. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-performance-per-hour-202510)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopPerformancePerHourRequest {
     /// Not described in the official docs. Required.
@@ -4827,7 +4827,7 @@ pub struct AnalyticsShopPerformancePerHourRequest {
 ::shop_api::object!(
     AnalyticsShopPerformancePerHourRequest { @ path date, @ query currency }
 );
-/// Response data of `analytics.shop_performance_per_hour` ([`AnalyticsShopPerformancePerHourRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-performance-per-hour-202510)
+/// Response data of `analytics.shop_performance_per_hour` ([`AnalyticsShopPerformancePerHourRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-performance-per-hour-202510)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopPerformancePerHourResponse {
     /// Not described in the official docs.
@@ -4855,7 +4855,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopPerformancePerHourRequest 
         )
     }
 }
-/// Request of `analytics.shop_live_minute_performance` (`GET /analytics/202510/shop_lives/{live_id}/performance_per_minutes`): Returns minute-level performance for a LIVE session after the session is finished. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-minute-performance-202510)
+/// Request of `analytics.shop_live_minute_performance` (`GET /analytics/202510/shop_lives/{live_id}/performance_per_minutes`): Returns minute-level performance for a LIVE session after the session is finished. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-live-minute-performance-202510)
 ///
 /// Returns minute-level performance for a LIVE session after the session is finished. This API only returns data for live streams hosted by the shop official account or marketing account.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4871,7 +4871,7 @@ pub struct AnalyticsShopLiveMinutePerformanceRequest {
     AnalyticsShopLiveMinutePerformanceRequest { @ path live_id, @ query page_token, @
     query currency }
 );
-/// Response data of `analytics.shop_live_minute_performance` ([`AnalyticsShopLiveMinutePerformanceRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-minute-performance-202510)
+/// Response data of `analytics.shop_live_minute_performance` ([`AnalyticsShopLiveMinutePerformanceRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-live-minute-performance-202510)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopLiveMinutePerformanceResponse {
     /// Not described in the official docs.
@@ -4907,7 +4907,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopLiveMinutePerformanceReque
         )
     }
 }
-/// Request of `analytics.bestselling_creators` (`GET /analytics/202511/creators/bestselling`): Get Bestselling Creators. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-creators-202511)
+/// Request of `analytics.bestselling_creators` (`GET /analytics/202511/creators/bestselling`): Get Bestselling Creators. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-bestselling-creators-202511)
 ///
 /// Returns up to 100 creators, filtered by `author_type`, ranked by GMV in the selected `currency` for the reporting period ending on `date` and defined by `time_slot`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4925,7 +4925,7 @@ pub struct AnalyticsBestsellingCreatorsRequest {
     AnalyticsBestsellingCreatorsRequest { @ query date, @ query time_slot, @ query
     author_type, @ query currency }
 );
-/// Response data of `analytics.bestselling_creators` ([`AnalyticsBestsellingCreatorsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-creators-202511)
+/// Response data of `analytics.bestselling_creators` ([`AnalyticsBestsellingCreatorsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-bestselling-creators-202511)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsBestsellingCreatorsResponse {
     /// List of bestselling creator records for the target date range.
@@ -4947,7 +4947,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsBestsellingCreatorsRequest {
         q.push("currency", &self.currency);
     }
 }
-/// Request of `analytics.bestselling_live_sessions` (`GET /analytics/202511/lives/bestselling`): Get up to 100 LIVE sessions ranked by GMV for the period defined by `date` and `time_slot`. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-live-sessions-202511)
+/// Request of `analytics.bestselling_live_sessions` (`GET /analytics/202511/lives/bestselling`): Get up to 100 LIVE sessions ranked by GMV for the period defined by `date` and `time_slot`. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-bestselling-live-sessions-202511)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsBestsellingLiveSessionsRequest {
     /// Not described in the official docs.
@@ -4961,7 +4961,7 @@ pub struct AnalyticsBestsellingLiveSessionsRequest {
     AnalyticsBestsellingLiveSessionsRequest { @ query date, @ query time_slot, @ query
     currency }
 );
-/// Response data of `analytics.bestselling_live_sessions` ([`AnalyticsBestsellingLiveSessionsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-live-sessions-202511)
+/// Response data of `analytics.bestselling_live_sessions` ([`AnalyticsBestsellingLiveSessionsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-bestselling-live-sessions-202511)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsBestsellingLiveSessionsResponse {
     /// List of bestselling LIVE session records for the target date range.
@@ -4983,7 +4983,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsBestsellingLiveSessionsRequest
         q.push("currency", &self.currency);
     }
 }
-/// Request of `analytics.bestselling_products` (`GET /analytics/202511/products/bestselling`): Returns up to 100 products ranked by GMV for the target date range. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-products-202511)
+/// Request of `analytics.bestselling_products` (`GET /analytics/202511/products/bestselling`): Returns up to 100 products ranked by GMV for the target date range. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-bestselling-products-202511)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsBestsellingProductsRequest {
     /// Not described in the official docs.
@@ -4999,7 +4999,7 @@ pub struct AnalyticsBestsellingProductsRequest {
     AnalyticsBestsellingProductsRequest { @ query category_id, @ query date, @ query
     time_slot, @ query currency }
 );
-/// Response data of `analytics.bestselling_products` ([`AnalyticsBestsellingProductsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-products-202511)
+/// Response data of `analytics.bestselling_products` ([`AnalyticsBestsellingProductsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-bestselling-products-202511)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsBestsellingProductsResponse {
     /// List of bestselling product records for the target date range.
@@ -5021,7 +5021,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsBestsellingProductsRequest {
         q.push("currency", &self.currency);
     }
 }
-/// Request of `analytics.bestselling_videos` (`GET /analytics/202511/videos/bestselling`): Returns up to 100 videos ranked by gross merchandise value (GMV) in descending order for the date range selected by `date` and `time_slot`. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-videos-202511)
+/// Request of `analytics.bestselling_videos` (`GET /analytics/202511/videos/bestselling`): Returns up to 100 videos ranked by gross merchandise value (GMV) in descending order for the date range selected by `date` and `time_slot`. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-bestselling-videos-202511)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsBestsellingVideosRequest {
     /// Not described in the official docs. Required.
@@ -5035,7 +5035,7 @@ pub struct AnalyticsBestsellingVideosRequest {
     AnalyticsBestsellingVideosRequest { @ query date, @ query time_slot, @ query currency
     }
 );
-/// Response data of `analytics.bestselling_videos` ([`AnalyticsBestsellingVideosRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-videos-202511)
+/// Response data of `analytics.bestselling_videos` ([`AnalyticsBestsellingVideosRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-bestselling-videos-202511)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsBestsellingVideosResponse {
     /// List of bestselling video records for the target date range.
@@ -5056,7 +5056,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsBestsellingVideosRequest {
         q.push("currency", &self.currency);
     }
 }
-/// Request of `analytics.shop_live_products_performance_list` (`GET /analytics/202512/shop/{live_id}/products_performance`): Returns sale performance for each product in a shop-related LIVE session from the official account or marketing accounts. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-products-performance-list-202512)
+/// Request of `analytics.shop_live_products_performance_list` (`GET /analytics/202512/shop/{live_id}/products_performance`): Returns sale performance for each product in a shop-related LIVE session from the official account or marketing accounts. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-live-products-performance-list-202512)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopLiveProductsPerformanceListRequest {
     /// Not described in the official docs. Required.
@@ -5072,7 +5072,7 @@ pub struct AnalyticsShopLiveProductsPerformanceListRequest {
     AnalyticsShopLiveProductsPerformanceListRequest { @ path live_id, @ query sort_order,
     @ query sort_field, @ query currency }
 );
-/// Response data of `analytics.shop_live_products_performance_list` ([`AnalyticsShopLiveProductsPerformanceListRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-products-performance-list-202512)
+/// Response data of `analytics.shop_live_products_performance_list` ([`AnalyticsShopLiveProductsPerformanceListRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-live-products-performance-list-202512)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopLiveProductsPerformanceListResponse {
     /// List of products and their sales and traffic performance for the LIVE session.
@@ -5103,7 +5103,7 @@ for AnalyticsShopLiveProductsPerformanceListRequest {
         )
     }
 }
-/// Request of `analytics.shop_product_performance_list_202605` (`GET /analytics/202605/shop_products/performance`): Returns a paginated list of shop products and their total, seller-channel, affiliate-channel, and Shop Tab performance metrics for the specified date range. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-list-202605)
+/// Request of `analytics.shop_product_performance_list_202605` (`GET /analytics/202605/shop_products/performance`): Returns a paginated list of shop products and their total, seller-channel, affiliate-channel, and Shop Tab performance metrics for the specified date range. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-list-202605)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopProductPerformanceList202605Request {
     /// Not described in the official docs. Required.
@@ -5131,7 +5131,7 @@ pub struct AnalyticsShopProductPerformanceList202605Request {
     sort_order, @ query currency, @ query category_filter, @ query product_status_filter
     }
 );
-/// Response data of `analytics.shop_product_performance_list_202605` ([`AnalyticsShopProductPerformanceList202605Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-list-202605)
+/// Response data of `analytics.shop_product_performance_list_202605` ([`AnalyticsShopProductPerformanceList202605Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-list-202605)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopProductPerformanceList202605Response {
     /// List of product performance metrics.
@@ -5186,7 +5186,7 @@ for AnalyticsShopProductPerformanceList202605Request {
         )
     }
 }
-/// Request of `analytics.shop_video_performance_list_202605` (`GET /analytics/202605/shop_videos/performance`): Returns a list of videos and associated metrics for a shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-list-202605)
+/// Request of `analytics.shop_video_performance_list_202605` (`GET /analytics/202605/shop_videos/performance`): Returns a list of videos and associated metrics for a shop. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-list-202605)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopVideoPerformanceList202605Request {
     /// Not described in the official docs. Required.
@@ -5211,7 +5211,7 @@ pub struct AnalyticsShopVideoPerformanceList202605Request {
     end_date_lt, @ query page_size, @ query sort_field, @ query sort_order, @ query
     currency, @ query page_token, @ query account_type }
 );
-/// Response data of `analytics.shop_video_performance_list_202605` ([`AnalyticsShopVideoPerformanceList202605Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-list-202605)
+/// Response data of `analytics.shop_video_performance_list_202605` ([`AnalyticsShopVideoPerformanceList202605Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-list-202605)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopVideoPerformanceList202605Response {
     /// Latest date in local timezone where data is ready (ISO 8601 format).
@@ -5263,14 +5263,14 @@ impl ::shop_api::runtime::Paginated for AnalyticsShopVideoPerformanceList202605R
         )
     }
 }
-/// Request of `analytics.sps_metrics` (`GET /analytics/202606/shop_performances/metrics`): Returns SPS metric details and benchmark thresholds for the authorized shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metrics-202606)
+/// Request of `analytics.sps_metrics` (`GET /analytics/202606/shop_performances/metrics`): Returns SPS metric details and benchmark thresholds for the authorized shop. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-sps-metrics-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsSpsMetricsRequest {
     /// Not described in the official docs.
     pub locale: Option<String>,
 }
 ::shop_api::object!(AnalyticsSpsMetricsRequest { @ query locale });
-/// Response data of `analytics.sps_metrics` ([`AnalyticsSpsMetricsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metrics-202606)
+/// Response data of `analytics.sps_metrics` ([`AnalyticsSpsMetricsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-sps-metrics-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsSpsMetricsResponse {
     /// Fixed complete SPS metric set for the authorized shop.
@@ -5289,7 +5289,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsSpsMetricsRequest {
         q.push("locale", &self.locale);
     }
 }
-/// Request of `analytics.sps_metric_diagnosis` (`GET /analytics/202606/shop_performances/metrics/{metric_code}/diagnosis`): Returns diagnosis details for a single SPS metric, including benchmark thresholds, trends, calculation details, and distribution details. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metric-diagnosis-202606)
+/// Request of `analytics.sps_metric_diagnosis` (`GET /analytics/202606/shop_performances/metrics/{metric_code}/diagnosis`): Returns diagnosis details for a single SPS metric, including benchmark thresholds, trends, calculation details, and distribution details. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-sps-metric-diagnosis-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsSpsMetricDiagnosisRequest {
     /// Not described in the official docs. Required.
@@ -5303,7 +5303,7 @@ pub struct AnalyticsSpsMetricDiagnosisRequest {
     AnalyticsSpsMetricDiagnosisRequest { @ path metric_code, @ query locale, @ query
     trend_duration_days }
 );
-/// Response data of `analytics.sps_metric_diagnosis` ([`AnalyticsSpsMetricDiagnosisRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metric-diagnosis-202606)
+/// Response data of `analytics.sps_metric_diagnosis` ([`AnalyticsSpsMetricDiagnosisRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-sps-metric-diagnosis-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsSpsMetricDiagnosisResponse {
     /// Not described in the official docs.
@@ -5365,7 +5365,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsSpsMetricDiagnosisRequest {
         )
     }
 }
-/// Request of `analytics.sps_metric_problem_details` (`GET /analytics/202606/shop_performances/metrics/{metric_code}/problem_details`): Returns problem order or chat details for a selected SPS metric. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metric-problem-details-202606)
+/// Request of `analytics.sps_metric_problem_details` (`GET /analytics/202606/shop_performances/metrics/{metric_code}/problem_details`): Returns problem order or chat details for a selected SPS metric. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-sps-metric-problem-details-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsSpsMetricProblemDetailsRequest {
     /// Not described in the official docs. Required.
@@ -5381,7 +5381,7 @@ pub struct AnalyticsSpsMetricProblemDetailsRequest {
     AnalyticsSpsMetricProblemDetailsRequest { @ path metric_code, @ query locale, @ query
     page_token, @ query page_size }
 );
-/// Response data of `analytics.sps_metric_problem_details` ([`AnalyticsSpsMetricProblemDetailsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metric-problem-details-202606)
+/// Response data of `analytics.sps_metric_problem_details` ([`AnalyticsSpsMetricProblemDetailsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-sps-metric-problem-details-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsSpsMetricProblemDetailsResponse {
     /// AHT problem order items.
@@ -5432,7 +5432,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsSpsMetricProblemDetailsRequest
         )
     }
 }
-/// Request of `analytics.sps_metric_top_items` (`GET /analytics/202606/shop_performances/metrics/{metric_code}/top_items`): Returns the top products for NRR, NBFR, or AHT, or the top logistics providers for OTDR. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metric-top-items-202606)
+/// Request of `analytics.sps_metric_top_items` (`GET /analytics/202606/shop_performances/metrics/{metric_code}/top_items`): Returns the top products for NRR, NBFR, or AHT, or the top logistics providers for OTDR. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-sps-metric-top-items-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsSpsMetricTopItemsRequest {
     /// Not described in the official docs. Required.
@@ -5443,7 +5443,7 @@ pub struct AnalyticsSpsMetricTopItemsRequest {
 ::shop_api::object!(
     AnalyticsSpsMetricTopItemsRequest { @ path metric_code, @ query locale }
 );
-/// Response data of `analytics.sps_metric_top_items` ([`AnalyticsSpsMetricTopItemsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metric-top-items-202606)
+/// Response data of `analytics.sps_metric_top_items` ([`AnalyticsSpsMetricTopItemsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-sps-metric-top-items-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsSpsMetricTopItemsResponse {
     /// Top product items for AHT, with fields for average handle duration and the top aftersales type.
@@ -5484,14 +5484,14 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsSpsMetricTopItemsRequest {
         )
     }
 }
-/// Request of `analytics.sps_overview` (`GET /analytics/202606/shop_performances/overview`): Returns the SPS overview for the authorized shop, including the score, tier, dimensions, benefits, and top issues. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-overview-202606)
+/// Request of `analytics.sps_overview` (`GET /analytics/202606/shop_performances/overview`): Returns the SPS overview for the authorized shop, including the score, tier, dimensions, benefits, and top issues. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-sps-overview-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsSpsOverviewRequest {
     /// Not described in the official docs.
     pub locale: Option<String>,
 }
 ::shop_api::object!(AnalyticsSpsOverviewRequest { @ query locale });
-/// Response data of `analytics.sps_overview` ([`AnalyticsSpsOverviewRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-overview-202606)
+/// Response data of `analytics.sps_overview` ([`AnalyticsSpsOverviewRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-sps-overview-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsSpsOverviewResponse {
     /// Fixed complete set of benefits associated with the shop SPS score.
@@ -5536,7 +5536,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsSpsOverviewRequest {
         q.push("locale", &self.locale);
     }
 }
-/// Request of `analytics.shop_performance_202609` (`GET /analytics/202609/shop/performance`): Returns performance metrics at shop/seller level. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-performance-202609)
+/// Request of `analytics.shop_performance_202609` (`GET /analytics/202609/shop/performance`): Returns performance metrics at shop/seller level. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-performance-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopPerformance202609Request {
     /// Not described in the official docs. Required.
@@ -5552,7 +5552,7 @@ pub struct AnalyticsShopPerformance202609Request {
     AnalyticsShopPerformance202609Request { @ query start_date_ge, @ query end_date_lt, @
     query granularity, @ query currency }
 );
-/// Response data of `analytics.shop_performance_202609` ([`AnalyticsShopPerformance202609Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-performance-202609)
+/// Response data of `analytics.shop_performance_202609` ([`AnalyticsShopPerformance202609Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-performance-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopPerformance202609Response {
     /// Latest date in local timezone where data is ready (ISO 8601 format).
@@ -5579,7 +5579,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopPerformance202609Request {
         q.push("currency", &self.currency);
     }
 }
-/// Request of `analytics.shop_live_performance_overview_202609` (`GET /analytics/202609/shop_lives/overview_performance`): Returns overall performance metrics for all LIVE stream sessions under a certain shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-overview-202609)
+/// Request of `analytics.shop_live_performance_overview_202609` (`GET /analytics/202609/shop_lives/overview_performance`): Returns overall performance metrics for all LIVE stream sessions under a certain shop. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-overview-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopLivePerformanceOverview202609Request {
     /// Not described in the official docs. Required.
@@ -5600,7 +5600,7 @@ pub struct AnalyticsShopLivePerformanceOverview202609Request {
     end_date_lt, @ query today, @ query granularity, @ query currency, @ query
     account_type }
 );
-/// Response data of `analytics.shop_live_performance_overview_202609` ([`AnalyticsShopLivePerformanceOverview202609Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-overview-202609)
+/// Response data of `analytics.shop_live_performance_overview_202609` ([`AnalyticsShopLivePerformanceOverview202609Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-overview-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopLivePerformanceOverview202609Response {
     /// Latest date in local timezone where data is ready (ISO 8601 format).
@@ -5633,7 +5633,7 @@ for AnalyticsShopLivePerformanceOverview202609Request {
         q.push("account_type", &self.account_type);
     }
 }
-/// Request of `analytics.shop_live_performance_list_202609` (`GET /analytics/202609/shop_lives/performance`): Returns a list of LIVE stream sessions and associated metrics for a shop. Sellers can only query room ID data for their own official creator accounts. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-list-202609)
+/// Request of `analytics.shop_live_performance_list_202609` (`GET /analytics/202609/shop_lives/performance`): Returns a list of LIVE stream sessions and associated metrics for a shop. Sellers can only query room ID data for their own official creator accounts. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-list-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopLivePerformanceList202609Request {
     /// Not described in the official docs. Required.
@@ -5658,7 +5658,7 @@ pub struct AnalyticsShopLivePerformanceList202609Request {
     end_date_lt, @ query account_type, @ query page_size, @ query sort_field, @ query
     sort_order, @ query currency, @ query page_token }
 );
-/// Response data of `analytics.shop_live_performance_list_202609` ([`AnalyticsShopLivePerformanceList202609Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-list-202609)
+/// Response data of `analytics.shop_live_performance_list_202609` ([`AnalyticsShopLivePerformanceList202609Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-list-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopLivePerformanceList202609Response {
     /// Latest date in local timezone where data is ready (ISO 8601 format).
@@ -5714,7 +5714,7 @@ impl ::shop_api::runtime::Paginated for AnalyticsShopLivePerformanceList202609Re
         )
     }
 }
-/// Request of `analytics.shop_videos_performance_details` (`GET /analytics/202609/shop_videos/batch_performance`): Returns detailed performance metrics for the requested videos. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-videos-performance-details-202609)
+/// Request of `analytics.shop_videos_performance_details` (`GET /analytics/202609/shop_videos/batch_performance`): Returns detailed performance metrics for the requested videos. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-videos-performance-details-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopVideosPerformanceDetailsRequest {
     /// Not described in the official docs. Required.
@@ -5732,7 +5732,7 @@ pub struct AnalyticsShopVideosPerformanceDetailsRequest {
     AnalyticsShopVideosPerformanceDetailsRequest { @ query video_ids, @ query
     start_date_ge, @ query end_date_lt, @ query granularity, @ query currency }
 );
-/// Response data of `analytics.shop_videos_performance_details` ([`AnalyticsShopVideosPerformanceDetailsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-videos-performance-details-202609)
+/// Response data of `analytics.shop_videos_performance_details` ([`AnalyticsShopVideosPerformanceDetailsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-videos-performance-details-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopVideosPerformanceDetailsResponse {
     /// Latest date in local timezone where data is ready (ISO 8601 format).
@@ -5760,7 +5760,7 @@ impl ::shop_api::runtime::ApiRequest for AnalyticsShopVideosPerformanceDetailsRe
         q.push("currency", &self.currency);
     }
 }
-/// Request of `analytics.shop_video_performance_overview_202609` (`GET /analytics/202609/shop_videos/overview_performance`): Returns overall performance metrics for all videos under a shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-overview-202609)
+/// Request of `analytics.shop_video_performance_overview_202609` (`GET /analytics/202609/shop_videos/overview_performance`): Returns overall performance metrics for all videos under a shop. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-overview-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopVideoPerformanceOverview202609Request {
     /// Not described in the official docs. Required.
@@ -5781,7 +5781,7 @@ pub struct AnalyticsShopVideoPerformanceOverview202609Request {
     end_date_lt, @ query today, @ query granularity, @ query currency, @ query
     account_type }
 );
-/// Response data of `analytics.shop_video_performance_overview_202609` ([`AnalyticsShopVideoPerformanceOverview202609Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-overview-202609)
+/// Response data of `analytics.shop_video_performance_overview_202609` ([`AnalyticsShopVideoPerformanceOverview202609Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-overview-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsShopVideoPerformanceOverview202609Response {
     /// Latest date in local timezone where data is ready (ISO 8601 format).
@@ -5923,84 +5923,84 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<AnalyticsShopLivePerformanceListResponse> {
         self.execute(req).await
     }
-    /// Get Video Performances (`analytics.video_performances`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-video-performances-202403)). Idempotent: retried on transport errors and 5xx.
+    /// Get Video Performances (`analytics.video_performances`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-video-performances-202403)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_video_performances(
         &self,
         req: &AnalyticsVideoPerformancesRequest,
     ) -> ::shop_api::runtime::Result<AnalyticsVideoPerformancesResponse> {
         self.execute(req).await
     }
-    /// Returns core stats for the specified live room, including GMV, order counts, buyer counts, product click counts, and view counts (`analytics.live_room_core_stats`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-core-stats-202502)). Idempotent: retried on transport errors and 5xx.
+    /// Returns core stats for the specified live room, including GMV, order counts, buyer counts, product click counts, and view counts (`analytics.live_room_core_stats`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-core-stats-202502)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_live_room_core_stats(
         &self,
         req: &AnalyticsLiveRoomCoreStatsRequest,
     ) -> ::shop_api::runtime::Result<AnalyticsLiveRoomCoreStatsResponse> {
         self.execute(req).await
     }
-    /// Returns GMV trend performance points for the specified live room, including GMV and created-order trend values (`analytics.live_room_gmv_and_order_trends`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-gmv-and-order-trends-202502)). Idempotent: retried on transport errors and 5xx.
+    /// Returns GMV trend performance points for the specified live room, including GMV and created-order trend values (`analytics.live_room_gmv_and_order_trends`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-gmv-and-order-trends-202502)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_live_room_gmv_and_order_trends(
         &self,
         req: &AnalyticsLiveRoomGmvAndOrderTrendsRequest,
     ) -> ::shop_api::runtime::Result<AnalyticsLiveRoomGmvAndOrderTrendsResponse> {
         self.execute(req).await
     }
-    /// Returns interactive trend performance points for the specified live room, including watch, comment, and share counts (`analytics.live_room_interactive_trends`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-interactive-trends-202502)). Idempotent: retried on transport errors and 5xx.
+    /// Returns interactive trend performance points for the specified live room, including watch, comment, and share counts (`analytics.live_room_interactive_trends`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-interactive-trends-202502)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_live_room_interactive_trends(
         &self,
         req: &AnalyticsLiveRoomInteractiveTrendsRequest,
     ) -> ::shop_api::runtime::Result<AnalyticsLiveRoomInteractiveTrendsResponse> {
         self.execute(req).await
     }
-    /// Returns product performance statistics for the specified live room, including product IDs, names, GMV, unit price, inventory counts, and click counts (`analytics.live_room_product_stats`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-product-stats-202502)). Idempotent: retried on transport errors and 5xx.
+    /// Returns product performance statistics for the specified live room, including product IDs, names, GMV, unit price, inventory counts, and click counts (`analytics.live_room_product_stats`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-product-stats-202502)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_live_room_product_stats(
         &self,
         req: &AnalyticsLiveRoomProductStatsRequest,
     ) -> ::shop_api::runtime::Result<AnalyticsLiveRoomProductStatsResponse> {
         self.execute(req).await
     }
-    /// Get Live Room Traffic Performance (`analytics.live_room_traffic_performance`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-traffic-performance-202502)). Idempotent: retried on transport errors and 5xx.
+    /// Get Live Room Traffic Performance (`analytics.live_room_traffic_performance`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-traffic-performance-202502)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_live_room_traffic_performance(
         &self,
         req: &AnalyticsLiveRoomTrafficPerformanceRequest,
     ) -> ::shop_api::runtime::Result<AnalyticsLiveRoomTrafficPerformanceResponse> {
         self.execute(req).await
     }
-    /// Returns user portrait indicators for the specified live room, including age, gender, fan, advertisement, and region distributions (`analytics.live_room_user_portraits`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-user-portraits-202502)). Idempotent: retried on transport errors and 5xx.
+    /// Returns user portrait indicators for the specified live room, including age, gender, fan, advertisement, and region distributions (`analytics.live_room_user_portraits`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-user-portraits-202502)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_live_room_user_portraits(
         &self,
         req: &AnalyticsLiveRoomUserPortraitsRequest,
     ) -> ::shop_api::runtime::Result<AnalyticsLiveRoomUserPortraitsResponse> {
         self.execute(req).await
     }
-    /// Returns viewer count trend data points for the specified live room, grouped by online, entering, and leaving viewers (`analytics.live_room_view_trends`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-live-room-view-trends-202502)). Idempotent: retried on transport errors and 5xx.
+    /// Returns viewer count trend data points for the specified live room, grouped by online, entering, and leaving viewers (`analytics.live_room_view_trends`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-live-room-view-trends-202502)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_live_room_view_trends(
         &self,
         req: &AnalyticsLiveRoomViewTrendsRequest,
     ) -> ::shop_api::runtime::Result<AnalyticsLiveRoomViewTrendsResponse> {
         self.execute(req).await
     }
-    /// Returns detailed performance metrics for the specified product (`analytics.shop_product_performance_202509`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-detail-202509)). Idempotent: retried on transport errors and 5xx.
+    /// Returns detailed performance metrics for the specified product (`analytics.shop_product_performance_202509`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-detail-202509)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_shop_product_performance202509(
         &self,
         req: &AnalyticsShopProductPerformance202509Request,
     ) -> ::shop_api::runtime::Result<AnalyticsShopProductPerformance202509Response> {
         self.execute(req).await
     }
-    /// Returns a paginated list of performance metrics for the shop's SKUs over the requested date range (`analytics.shop_sku_performance_list_202509`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-list-202509)). Idempotent: retried on transport errors and 5xx.
+    /// Returns a paginated list of performance metrics for the shop's SKUs over the requested date range (`analytics.shop_sku_performance_list_202509`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-list-202509)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_shop_sku_performance_list202509(
         &self,
         req: &AnalyticsShopSkuPerformanceList202509Request,
     ) -> ::shop_api::runtime::Result<AnalyticsShopSkuPerformanceList202509Response> {
         self.execute(req).await
     }
-    /// Returns performance metrics for the specified SKU (`analytics.shop_sku_performance_202509`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-detail-202509)). Idempotent: retried on transport errors and 5xx.
+    /// Returns performance metrics for the specified SKU (`analytics.shop_sku_performance_202509`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-sku-performance-detail-202509)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_shop_sku_performance202509(
         &self,
         req: &AnalyticsShopSkuPerformance202509Request,
     ) -> ::shop_api::runtime::Result<AnalyticsShopSkuPerformance202509Response> {
         self.execute(req).await
     }
-    /// Returns detailed performance metrics for a (requested) video (`analytics.shop_video_performance_details_202509`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-details-202509)). Idempotent: retried on transport errors and 5xx.
+    /// Returns detailed performance metrics for a (requested) video (`analytics.shop_video_performance_details_202509`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-details-202509)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_shop_video_performance_details202509(
         &self,
         req: &AnalyticsShopVideoPerformanceDetails202509Request,
@@ -6009,7 +6009,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Returns performance metrics for a list of products promoted in a given video (`analytics.shop_video_product_performance_list_202509`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-product-performance-list-202509)). Idempotent: retried on transport errors and 5xx.
+    /// Returns performance metrics for a list of products promoted in a given video (`analytics.shop_video_product_performance_list_202509`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-video-product-performance-list-202509)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_shop_video_product_performance_list202509(
         &self,
         req: &AnalyticsShopVideoProductPerformanceList202509Request,
@@ -6018,112 +6018,112 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Returns hourly shop performance details for the requested date. The date can be within the last 30 days, including today (`analytics.shop_performance_per_hour`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-performance-per-hour-202510)). Idempotent: retried on transport errors and 5xx.
+    /// Returns hourly shop performance details for the requested date. The date can be within the last 30 days, including today (`analytics.shop_performance_per_hour`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-performance-per-hour-202510)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_shop_performance_per_hour(
         &self,
         req: &AnalyticsShopPerformancePerHourRequest,
     ) -> ::shop_api::runtime::Result<AnalyticsShopPerformancePerHourResponse> {
         self.execute(req).await
     }
-    /// Returns minute-level performance for a LIVE session after the session is finished (`analytics.shop_live_minute_performance`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-minute-performance-202510)). Idempotent: retried on transport errors and 5xx.
+    /// Returns minute-level performance for a LIVE session after the session is finished (`analytics.shop_live_minute_performance`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-live-minute-performance-202510)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_shop_live_minute_performance(
         &self,
         req: &AnalyticsShopLiveMinutePerformanceRequest,
     ) -> ::shop_api::runtime::Result<AnalyticsShopLiveMinutePerformanceResponse> {
         self.execute(req).await
     }
-    /// Get Bestselling Creators (`analytics.bestselling_creators`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-creators-202511)). Idempotent: retried on transport errors and 5xx.
+    /// Get Bestselling Creators (`analytics.bestselling_creators`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-bestselling-creators-202511)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_bestselling_creators(
         &self,
         req: &AnalyticsBestsellingCreatorsRequest,
     ) -> ::shop_api::runtime::Result<AnalyticsBestsellingCreatorsResponse> {
         self.execute(req).await
     }
-    /// Get up to 100 LIVE sessions ranked by GMV for the period defined by `date` and `time_slot` (`analytics.bestselling_live_sessions`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-live-sessions-202511)). Idempotent: retried on transport errors and 5xx.
+    /// Get up to 100 LIVE sessions ranked by GMV for the period defined by `date` and `time_slot` (`analytics.bestselling_live_sessions`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-bestselling-live-sessions-202511)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_bestselling_live_sessions(
         &self,
         req: &AnalyticsBestsellingLiveSessionsRequest,
     ) -> ::shop_api::runtime::Result<AnalyticsBestsellingLiveSessionsResponse> {
         self.execute(req).await
     }
-    /// Returns up to 100 products ranked by GMV for the target date range (`analytics.bestselling_products`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-products-202511)). Idempotent: retried on transport errors and 5xx.
+    /// Returns up to 100 products ranked by GMV for the target date range (`analytics.bestselling_products`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-bestselling-products-202511)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_bestselling_products(
         &self,
         req: &AnalyticsBestsellingProductsRequest,
     ) -> ::shop_api::runtime::Result<AnalyticsBestsellingProductsResponse> {
         self.execute(req).await
     }
-    /// Returns up to 100 videos ranked by gross merchandise value (GMV) in descending order for the date range selected by `date` and `time_slot` (`analytics.bestselling_videos`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-bestselling-videos-202511)). Idempotent: retried on transport errors and 5xx.
+    /// Returns up to 100 videos ranked by gross merchandise value (GMV) in descending order for the date range selected by `date` and `time_slot` (`analytics.bestselling_videos`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-bestselling-videos-202511)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_bestselling_videos(
         &self,
         req: &AnalyticsBestsellingVideosRequest,
     ) -> ::shop_api::runtime::Result<AnalyticsBestsellingVideosResponse> {
         self.execute(req).await
     }
-    /// Returns sale performance for each product in a shop-related LIVE session from the official account or marketing accounts (`analytics.shop_live_products_performance_list`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-products-performance-list-202512)). Idempotent: retried on transport errors and 5xx.
+    /// Returns sale performance for each product in a shop-related LIVE session from the official account or marketing accounts (`analytics.shop_live_products_performance_list`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-live-products-performance-list-202512)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_shop_live_products_performance_list(
         &self,
         req: &AnalyticsShopLiveProductsPerformanceListRequest,
     ) -> ::shop_api::runtime::Result<AnalyticsShopLiveProductsPerformanceListResponse> {
         self.execute(req).await
     }
-    /// Returns a paginated list of shop products and their total, seller-channel, affiliate-channel, and Shop Tab performance metrics for the specified date range (`analytics.shop_product_performance_list_202605`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-list-202605)). Idempotent: retried on transport errors and 5xx.
+    /// Returns a paginated list of shop products and their total, seller-channel, affiliate-channel, and Shop Tab performance metrics for the specified date range (`analytics.shop_product_performance_list_202605`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-product-performance-list-202605)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_shop_product_performance_list202605(
         &self,
         req: &AnalyticsShopProductPerformanceList202605Request,
     ) -> ::shop_api::runtime::Result<AnalyticsShopProductPerformanceList202605Response> {
         self.execute(req).await
     }
-    /// Returns a list of videos and associated metrics for a shop (`analytics.shop_video_performance_list_202605`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-list-202605)). Idempotent: retried on transport errors and 5xx.
+    /// Returns a list of videos and associated metrics for a shop (`analytics.shop_video_performance_list_202605`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-list-202605)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_shop_video_performance_list202605(
         &self,
         req: &AnalyticsShopVideoPerformanceList202605Request,
     ) -> ::shop_api::runtime::Result<AnalyticsShopVideoPerformanceList202605Response> {
         self.execute(req).await
     }
-    /// Returns SPS metric details and benchmark thresholds for the authorized shop (`analytics.sps_metrics`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metrics-202606)). Idempotent: retried on transport errors and 5xx.
+    /// Returns SPS metric details and benchmark thresholds for the authorized shop (`analytics.sps_metrics`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-sps-metrics-202606)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_sps_metrics(
         &self,
         req: &AnalyticsSpsMetricsRequest,
     ) -> ::shop_api::runtime::Result<AnalyticsSpsMetricsResponse> {
         self.execute(req).await
     }
-    /// Returns diagnosis details for a single SPS metric, including benchmark thresholds, trends, calculation details, and distribution details (`analytics.sps_metric_diagnosis`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metric-diagnosis-202606)). Idempotent: retried on transport errors and 5xx.
+    /// Returns diagnosis details for a single SPS metric, including benchmark thresholds, trends, calculation details, and distribution details (`analytics.sps_metric_diagnosis`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-sps-metric-diagnosis-202606)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_sps_metric_diagnosis(
         &self,
         req: &AnalyticsSpsMetricDiagnosisRequest,
     ) -> ::shop_api::runtime::Result<AnalyticsSpsMetricDiagnosisResponse> {
         self.execute(req).await
     }
-    /// Returns problem order or chat details for a selected SPS metric (`analytics.sps_metric_problem_details`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metric-problem-details-202606)). Idempotent: retried on transport errors and 5xx.
+    /// Returns problem order or chat details for a selected SPS metric (`analytics.sps_metric_problem_details`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-sps-metric-problem-details-202606)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_sps_metric_problem_details(
         &self,
         req: &AnalyticsSpsMetricProblemDetailsRequest,
     ) -> ::shop_api::runtime::Result<AnalyticsSpsMetricProblemDetailsResponse> {
         self.execute(req).await
     }
-    /// Returns the top products for NRR, NBFR, or AHT, or the top logistics providers for OTDR (`analytics.sps_metric_top_items`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-metric-top-items-202606)). Idempotent: retried on transport errors and 5xx.
+    /// Returns the top products for NRR, NBFR, or AHT, or the top logistics providers for OTDR (`analytics.sps_metric_top_items`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-sps-metric-top-items-202606)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_sps_metric_top_items(
         &self,
         req: &AnalyticsSpsMetricTopItemsRequest,
     ) -> ::shop_api::runtime::Result<AnalyticsSpsMetricTopItemsResponse> {
         self.execute(req).await
     }
-    /// Returns the SPS overview for the authorized shop, including the score, tier, dimensions, benefits, and top issues (`analytics.sps_overview`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-sps-overview-202606)). Idempotent: retried on transport errors and 5xx.
+    /// Returns the SPS overview for the authorized shop, including the score, tier, dimensions, benefits, and top issues (`analytics.sps_overview`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-sps-overview-202606)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_sps_overview(
         &self,
         req: &AnalyticsSpsOverviewRequest,
     ) -> ::shop_api::runtime::Result<AnalyticsSpsOverviewResponse> {
         self.execute(req).await
     }
-    /// Returns performance metrics at shop/seller level (`analytics.shop_performance_202609`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-performance-202609)). Idempotent: retried on transport errors and 5xx.
+    /// Returns performance metrics at shop/seller level (`analytics.shop_performance_202609`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-performance-202609)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_shop_performance202609(
         &self,
         req: &AnalyticsShopPerformance202609Request,
     ) -> ::shop_api::runtime::Result<AnalyticsShopPerformance202609Response> {
         self.execute(req).await
     }
-    /// Returns overall performance metrics for all LIVE stream sessions under a certain shop (`analytics.shop_live_performance_overview_202609`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-overview-202609)). Idempotent: retried on transport errors and 5xx.
+    /// Returns overall performance metrics for all LIVE stream sessions under a certain shop (`analytics.shop_live_performance_overview_202609`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-overview-202609)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_shop_live_performance_overview202609(
         &self,
         req: &AnalyticsShopLivePerformanceOverview202609Request,
@@ -6132,21 +6132,21 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Returns a list of LIVE stream sessions and associated metrics for a shop. Sellers can only query room ID data for their own official creator accounts (`analytics.shop_live_performance_list_202609`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-list-202609)). Idempotent: retried on transport errors and 5xx.
+    /// Returns a list of LIVE stream sessions and associated metrics for a shop. Sellers can only query room ID data for their own official creator accounts (`analytics.shop_live_performance_list_202609`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-live-performance-list-202609)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_shop_live_performance_list202609(
         &self,
         req: &AnalyticsShopLivePerformanceList202609Request,
     ) -> ::shop_api::runtime::Result<AnalyticsShopLivePerformanceList202609Response> {
         self.execute(req).await
     }
-    /// Returns detailed performance metrics for the requested videos (`analytics.shop_videos_performance_details`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-videos-performance-details-202609)). Idempotent: retried on transport errors and 5xx.
+    /// Returns detailed performance metrics for the requested videos (`analytics.shop_videos_performance_details`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-videos-performance-details-202609)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_shop_videos_performance_details(
         &self,
         req: &AnalyticsShopVideosPerformanceDetailsRequest,
     ) -> ::shop_api::runtime::Result<AnalyticsShopVideosPerformanceDetailsResponse> {
         self.execute(req).await
     }
-    /// Returns overall performance metrics for all videos under a shop (`analytics.shop_video_performance_overview_202609`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-overview-202609)). Idempotent: retried on transport errors and 5xx.
+    /// Returns overall performance metrics for all videos under a shop (`analytics.shop_video_performance_overview_202609`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-video-performance-overview-202609)). Idempotent: retried on transport errors and 5xx.
     pub async fn analytics_shop_video_performance_overview202609(
         &self,
         req: &AnalyticsShopVideoPerformanceOverview202609Request,

@@ -100,7 +100,7 @@ pub struct Feature {
     pub is_authorized: Option<bool>,
 }
 ::shop_api::object!(Feature { name, is_authorized });
-/// Request of `customer_engagement.create_engagement_task` (`POST /customer_engagement/202412/engagement_tasks`): Create Engagement Task. — [official documentation](https://partner.tiktokshop.com/docv2/page/create-engagement-task-202412)
+/// Request of `customer_engagement.create_engagement_task` (`POST /customer_engagement/202412/engagement_tasks`): Create Engagement Task. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-engagement-task-202412)
 ///
 /// Create an engagement task that acts as a container for grouping messages with similar content and rules, allowing sellers to track and compare task performance across different types of content. Note that each task has a mandatory end time, and once expired, it cannot be used to send additional messages.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -124,7 +124,7 @@ pub struct CustomerEngagementCreateEngagementTaskRequest {
     CustomerEngagementCreateEngagementTaskRequest { @ query idempotency_key, template_id,
     task_name, end_time, channel, product_ids, coupon_ids }
 );
-/// Response data of `customer_engagement.create_engagement_task` ([`CustomerEngagementCreateEngagementTaskRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/create-engagement-task-202412)
+/// Response data of `customer_engagement.create_engagement_task` ([`CustomerEngagementCreateEngagementTaskRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-engagement-task-202412)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerEngagementCreateEngagementTaskResponse {
     /// The unique identifier for the customer engagement task. Pass this value in the \[Send Engagement Message API\](67777e448e882e030d29676e) to associate the task with the message sending operation.
@@ -143,14 +143,14 @@ impl ::shop_api::runtime::ApiRequest for CustomerEngagementCreateEngagementTaskR
         q.push("idempotency_key", &self.idempotency_key);
     }
 }
-/// Request of `customer_engagement.message_templates` (`GET /customer_engagement/202412/message_templates`): Get a library of customer engagement message templates predefined by TikTok Shop, which you can use directly in your customer engagement communications. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-message-templates-202412)
+/// Request of `customer_engagement.message_templates` (`GET /customer_engagement/202412/message_templates`): Get a library of customer engagement message templates predefined by TikTok Shop, which you can use directly in your customer engagement communications. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-message-templates-202412)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerEngagementMessageTemplatesRequest {
     /// Not described in the official docs. Required.
     pub locale: String,
 }
 ::shop_api::object!(CustomerEngagementMessageTemplatesRequest { @ query locale });
-/// Response data of `customer_engagement.message_templates` ([`CustomerEngagementMessageTemplatesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-message-templates-202412)
+/// Response data of `customer_engagement.message_templates` ([`CustomerEngagementMessageTemplatesRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-message-templates-202412)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerEngagementMessageTemplatesResponse {
     /// Customer engagement message templates predefined by TikTok Shop.
@@ -170,7 +170,7 @@ impl ::shop_api::runtime::ApiRequest for CustomerEngagementMessageTemplatesReque
         q.push("locale", &self.locale);
     }
 }
-/// Request of `customer_engagement.send_engagement_message` (`POST /customer_engagement/202412/messages`): Send messages to specific customers for a particular engagement task. — [official documentation](https://partner.tiktokshop.com/docv2/page/send-engagement-message-202412)
+/// Request of `customer_engagement.send_engagement_message` (`POST /customer_engagement/202412/messages`): Send messages to specific customers for a particular engagement task. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/send-engagement-message-202412)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerEngagementSendEngagementMessageRequest {
     /// The anonymized email addresses of the buyers. Required.
@@ -181,7 +181,7 @@ pub struct CustomerEngagementSendEngagementMessageRequest {
 ::shop_api::object!(
     CustomerEngagementSendEngagementMessageRequest { buyer_emails, task_id }
 );
-/// Response data of `customer_engagement.send_engagement_message` ([`CustomerEngagementSendEngagementMessageRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/send-engagement-message-202412)
+/// Response data of `customer_engagement.send_engagement_message` ([`CustomerEngagementSendEngagementMessageRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/send-engagement-message-202412)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerEngagementSendEngagementMessageResponse {
     /// The list of per-buyer validation or eligibility errors.
@@ -198,14 +198,14 @@ impl ::shop_api::runtime::ApiRequest for CustomerEngagementSendEngagementMessage
         false true["buyer_emails"]
     );
 }
-/// Request of `customer_engagement.engagement_task_performances` (`POST /customer_engagement/202412/performances`): Retrieve detailed performance metrics for a customer engagement task, including message reads, order conversions, and other key engagement statistics. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-engagement-task-performances-202412)
+/// Request of `customer_engagement.engagement_task_performances` (`POST /customer_engagement/202412/performances`): Retrieve detailed performance metrics for a customer engagement task, including message reads, order conversions, and other key engagement statistics. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-engagement-task-performances-202412)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerEngagementEngagementTaskPerformancesRequest {
     /// The customer engagement task IDs for which to retrieve performance data. Provide 1 to 50 IDs; each ID must be a base-10 string that fits in a signed 64-bit integer. Required.
     pub task_ids: Vec<String>,
 }
 ::shop_api::object!(CustomerEngagementEngagementTaskPerformancesRequest { task_ids });
-/// Response data of `customer_engagement.engagement_task_performances` ([`CustomerEngagementEngagementTaskPerformancesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-engagement-task-performances-202412)
+/// Response data of `customer_engagement.engagement_task_performances` ([`CustomerEngagementEngagementTaskPerformancesRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-engagement-task-performances-202412)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerEngagementEngagementTaskPerformancesResponse {
     /// The requested list of task performance.
@@ -225,7 +225,7 @@ for CustomerEngagementEngagementTaskPerformancesRequest {
         false true["task_ids"]
     );
 }
-/// Request of `customer_engagement.create_custom_engagement_task` (`POST /customer_engagement/202502/engagement_tasks/custom`): Create an engagement task that uses a self-defined custom message instead of predefined message templates from TikTok Shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/create-custom-engagement-task-202502)
+/// Request of `customer_engagement.create_custom_engagement_task` (`POST /customer_engagement/202502/engagement_tasks/custom`): Create an engagement task that uses a self-defined custom message instead of predefined message templates from TikTok Shop. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-custom-engagement-task-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerEngagementCreateCustomEngagementTaskRequest {
     /// Not described in the official docs. Required.
@@ -247,7 +247,7 @@ pub struct CustomerEngagementCreateCustomEngagementTaskRequest {
     CustomerEngagementCreateCustomEngagementTaskRequest { @ query idempotency_key,
     task_name, end_time, channel, product_ids, coupon_ids, custom_message }
 );
-/// Response data of `customer_engagement.create_custom_engagement_task` ([`CustomerEngagementCreateCustomEngagementTaskRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/create-custom-engagement-task-202502)
+/// Response data of `customer_engagement.create_custom_engagement_task` ([`CustomerEngagementCreateCustomEngagementTaskRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-custom-engagement-task-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerEngagementCreateCustomEngagementTaskResponse {
     /// The unique identifier for the customer engagement task. Pass this value in the \[Send Engagement Message API\](67777e448e882e030d29676e) to associate the task with the message sending operation.
@@ -269,11 +269,11 @@ for CustomerEngagementCreateCustomEngagementTaskRequest {
         q.push("idempotency_key", &self.idempotency_key);
     }
 }
-/// Request of `customer_engagement.engagement_feature_permissions` (`GET /customer_engagement/202502/permissions`): Retrieve the shop's authorization status for customer engagement features. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-engagement-feature-permissions-202502)
+/// Request of `customer_engagement.engagement_feature_permissions` (`GET /customer_engagement/202502/permissions`): Retrieve the shop's authorization status for customer engagement features. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-engagement-feature-permissions-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerEngagementEngagementFeaturePermissionsRequest {}
 ::shop_api::object!(CustomerEngagementEngagementFeaturePermissionsRequest {});
-/// Response data of `customer_engagement.engagement_feature_permissions` ([`CustomerEngagementEngagementFeaturePermissionsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-engagement-feature-permissions-202502)
+/// Response data of `customer_engagement.engagement_feature_permissions` ([`CustomerEngagementEngagementFeaturePermissionsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-engagement-feature-permissions-202502)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerEngagementEngagementFeaturePermissionsResponse {
     /// The list of customer engagement features that has access control.
@@ -293,28 +293,28 @@ for CustomerEngagementEngagementFeaturePermissionsRequest {
     );
 }
 impl super::super::Client {
-    /// Create Engagement Task (`customer_engagement.create_engagement_task`, [official documentation](https://partner.tiktokshop.com/docv2/page/create-engagement-task-202412)).
+    /// Create Engagement Task (`customer_engagement.create_engagement_task`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-engagement-task-202412)).
     pub async fn customer_engagement_create_engagement_task(
         &self,
         req: &CustomerEngagementCreateEngagementTaskRequest,
     ) -> ::shop_api::runtime::Result<CustomerEngagementCreateEngagementTaskResponse> {
         self.execute(req).await
     }
-    /// Get a library of customer engagement message templates predefined by TikTok Shop, which you can use directly in your customer engagement communications (`customer_engagement.message_templates`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-message-templates-202412)). Idempotent: retried on transport errors and 5xx.
+    /// Get a library of customer engagement message templates predefined by TikTok Shop, which you can use directly in your customer engagement communications (`customer_engagement.message_templates`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-message-templates-202412)). Idempotent: retried on transport errors and 5xx.
     pub async fn customer_engagement_message_templates(
         &self,
         req: &CustomerEngagementMessageTemplatesRequest,
     ) -> ::shop_api::runtime::Result<CustomerEngagementMessageTemplatesResponse> {
         self.execute(req).await
     }
-    /// Send messages to specific customers for a particular engagement task (`customer_engagement.send_engagement_message`, [official documentation](https://partner.tiktokshop.com/docv2/page/send-engagement-message-202412)).
+    /// Send messages to specific customers for a particular engagement task (`customer_engagement.send_engagement_message`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/send-engagement-message-202412)).
     pub async fn customer_engagement_send_engagement_message(
         &self,
         req: &CustomerEngagementSendEngagementMessageRequest,
     ) -> ::shop_api::runtime::Result<CustomerEngagementSendEngagementMessageResponse> {
         self.execute(req).await
     }
-    /// Retrieve detailed performance metrics for a customer engagement task, including message reads, order conversions, and other key engagement statistics (`customer_engagement.engagement_task_performances`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-engagement-task-performances-202412)).
+    /// Retrieve detailed performance metrics for a customer engagement task, including message reads, order conversions, and other key engagement statistics (`customer_engagement.engagement_task_performances`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-engagement-task-performances-202412)).
     pub async fn customer_engagement_engagement_task_performances(
         &self,
         req: &CustomerEngagementEngagementTaskPerformancesRequest,
@@ -323,7 +323,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Create an engagement task that uses a self-defined custom message instead of predefined message templates from TikTok Shop (`customer_engagement.create_custom_engagement_task`, [official documentation](https://partner.tiktokshop.com/docv2/page/create-custom-engagement-task-202502)).
+    /// Create an engagement task that uses a self-defined custom message instead of predefined message templates from TikTok Shop (`customer_engagement.create_custom_engagement_task`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-custom-engagement-task-202502)).
     pub async fn customer_engagement_create_custom_engagement_task(
         &self,
         req: &CustomerEngagementCreateCustomEngagementTaskRequest,
@@ -332,7 +332,7 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Retrieve the shop's authorization status for customer engagement features (`customer_engagement.engagement_feature_permissions`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-engagement-feature-permissions-202502)). Idempotent: retried on transport errors and 5xx.
+    /// Retrieve the shop's authorization status for customer engagement features (`customer_engagement.engagement_feature_permissions`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-engagement-feature-permissions-202502)). Idempotent: retried on transport errors and 5xx.
     pub async fn customer_engagement_engagement_feature_permissions(
         &self,
         req: &CustomerEngagementEngagementFeaturePermissionsRequest,

@@ -700,7 +700,7 @@ impl ::shop_api::runtime::ApiRequest for CustomerServicePerformanceRequest {
         q.push("support_date_lt", &self.support_date_lt);
     }
 }
-/// Request of `customer_service.conversation` (`GET /customer_service/202601/conversations/{conversation_id}`): Use this API to retrieve information about a conversation by ID. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-conversation-202601)
+/// Request of `customer_service.conversation` (`GET /customer_service/202601/conversations/{conversation_id}`): Use this API to retrieve information about a conversation by ID. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-conversation-202601)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerServiceConversationRequest {
     /// Not described in the official docs. Required.
@@ -714,7 +714,7 @@ pub struct CustomerServiceConversationRequest {
     CustomerServiceConversationRequest { @ path conversation_id, @ query need_session_id,
     @ query need_session_info }
 );
-/// Response data of `customer_service.conversation` ([`CustomerServiceConversationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-conversation-202601)
+/// Response data of `customer_service.conversation` ([`CustomerServiceConversationRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-conversation-202601)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerServiceConversationResponse {
     /// Not described in the official docs.
@@ -743,7 +743,7 @@ impl ::shop_api::runtime::ApiRequest for CustomerServiceConversationRequest {
         )
     }
 }
-/// Request of `customer_service.search_sessions` (`POST /customer_service/202602/sessions/search`): Search customer service sessions by their start-time range and, optionally, the buyer's nickname. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-sessions-202602)
+/// Request of `customer_service.search_sessions` (`POST /customer_service/202602/sessions/search`): Search customer service sessions by their start-time range and, optionally, the buyer's nickname. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-sessions-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerServiceSearchSessionsRequest {
     /// Not described in the official docs. Required.
@@ -763,7 +763,7 @@ pub struct CustomerServiceSearchSessionsRequest {
     CustomerServiceSearchSessionsRequest { @ query page_size, @ query page_token, @ query
     locale, begin_time_ge, begin_time_lt, buyer_nickname }
 );
-/// Response data of `customer_service.search_sessions` ([`CustomerServiceSearchSessionsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-sessions-202602)
+/// Response data of `customer_service.search_sessions` ([`CustomerServiceSearchSessionsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-sessions-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerServiceSearchSessionsResponse {
     /// If there is no more record, this field will be ""(empty string).
@@ -803,7 +803,7 @@ impl ::shop_api::runtime::Paginated for CustomerServiceSearchSessionsRequest {
         )
     }
 }
-/// Request of `customer_service.end_session` (`POST /customer_service/202605/conversations/{conversation_id}/sessions/{session_id}/end`): Use this API to end an active customer service session assigned to an agent. — [official documentation](https://partner.tiktokshop.com/docv2/page/end-session-202605)
+/// Request of `customer_service.end_session` (`POST /customer_service/202605/conversations/{conversation_id}/sessions/{session_id}/end`): Use this API to end an active customer service session assigned to an agent. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/end-session-202605)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerServiceEndSessionRequest {
     /// Not described in the official docs. Required.
@@ -814,7 +814,7 @@ pub struct CustomerServiceEndSessionRequest {
 ::shop_api::object!(
     CustomerServiceEndSessionRequest { @ path conversation_id, @ path session_id }
 );
-/// Response data of `customer_service.end_session` ([`CustomerServiceEndSessionRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/end-session-202605)
+/// Response data of `customer_service.end_session` ([`CustomerServiceEndSessionRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/end-session-202605)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerServiceEndSessionResponse {}
 ::shop_api::object!(CustomerServiceEndSessionResponse {});
@@ -837,7 +837,7 @@ impl ::shop_api::runtime::ApiRequest for CustomerServiceEndSessionRequest {
         )
     }
 }
-/// Request of `customer_service.send_message_202606` (`POST /customer_service/202606/conversations/{conversation_id}/messages`): Use this API to send a message to the buyer in a conversation. — [official documentation](https://partner.tiktokshop.com/docv2/page/send-message-202606)
+/// Request of `customer_service.send_message_202606` (`POST /customer_service/202606/conversations/{conversation_id}/messages`): Use this API to send a message to the buyer in a conversation. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/send-message-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerServiceSendMessage202606Request {
     /// Not described in the official docs. Required.
@@ -853,7 +853,7 @@ pub struct CustomerServiceSendMessage202606Request {
     CustomerServiceSendMessage202606Request { @ path conversation_id, kind = "type",
     content, sender_role }
 );
-/// Response data of `customer_service.send_message_202606` ([`CustomerServiceSendMessage202606Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/send-message-202606)
+/// Response data of `customer_service.send_message_202606` ([`CustomerServiceSendMessage202606Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/send-message-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerServiceSendMessage202606Response {
     /// Message ID
@@ -948,28 +948,28 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<CustomerServicePerformanceResponse> {
         self.execute(req).await
     }
-    /// Use this API to retrieve information about a conversation by ID (`customer_service.conversation`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-conversation-202601)). Idempotent: retried on transport errors and 5xx.
+    /// Use this API to retrieve information about a conversation by ID (`customer_service.conversation`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-conversation-202601)). Idempotent: retried on transport errors and 5xx.
     pub async fn customer_service_conversation(
         &self,
         req: &CustomerServiceConversationRequest,
     ) -> ::shop_api::runtime::Result<CustomerServiceConversationResponse> {
         self.execute(req).await
     }
-    /// Search customer service sessions by their start-time range and, optionally, the buyer's nickname (`customer_service.search_sessions`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-sessions-202602)).
+    /// Search customer service sessions by their start-time range and, optionally, the buyer's nickname (`customer_service.search_sessions`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-sessions-202602)).
     pub async fn customer_service_search_sessions(
         &self,
         req: &CustomerServiceSearchSessionsRequest,
     ) -> ::shop_api::runtime::Result<CustomerServiceSearchSessionsResponse> {
         self.execute(req).await
     }
-    /// Use this API to end an active customer service session assigned to an agent (`customer_service.end_session`, [official documentation](https://partner.tiktokshop.com/docv2/page/end-session-202605)).
+    /// Use this API to end an active customer service session assigned to an agent (`customer_service.end_session`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/end-session-202605)).
     pub async fn customer_service_end_session(
         &self,
         req: &CustomerServiceEndSessionRequest,
     ) -> ::shop_api::runtime::Result<CustomerServiceEndSessionResponse> {
         self.execute(req).await
     }
-    /// Use this API to send a message to the buyer in a conversation (`customer_service.send_message_202606`, [official documentation](https://partner.tiktokshop.com/docv2/page/send-message-202606)).
+    /// Use this API to send a message to the buyer in a conversation (`customer_service.send_message_202606`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/send-message-202606)).
     pub async fn customer_service_send_message202606(
         &self,
         req: &CustomerServiceSendMessage202606Request,

@@ -2330,14 +2330,14 @@ impl ::shop_api::runtime::Paginated for FbtSearchFbtInventoryRecordRequest {
         )
     }
 }
-/// Request of `fbt.query_goods_inventory_for_mcf` (`POST /fbt/202601/mcf/goods/inventory/search`): Search available inventory for MCF goods. Use this API to retrieve available quantities for the specified Fulfilled by TikTok goods IDs. — [official documentation](https://partner.tiktokshop.com/docv2/page/query-goods-inventory-for-mcf-202601)
+/// Request of `fbt.query_goods_inventory_for_mcf` (`POST /fbt/202601/mcf/goods/inventory/search`): Search available inventory for MCF goods. Use this API to retrieve available quantities for the specified Fulfilled by TikTok goods IDs. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/query-goods-inventory-for-mcf-202601)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtQueryGoodsInventoryForMcfRequest {
     /// Goods to query. The array must contain 1 to 50 entries. Required.
     pub goods: Vec<QueryGoodsInventoryForMcfGood>,
 }
 ::shop_api::object!(FbtQueryGoodsInventoryForMcfRequest { goods });
-/// Response data of `fbt.query_goods_inventory_for_mcf` ([`FbtQueryGoodsInventoryForMcfRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/query-goods-inventory-for-mcf-202601)
+/// Response data of `fbt.query_goods_inventory_for_mcf` ([`FbtQueryGoodsInventoryForMcfRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/query-goods-inventory-for-mcf-202601)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtQueryGoodsInventoryForMcfResponse {
     /// Inventory entries for the requested goods.
@@ -2353,7 +2353,7 @@ impl ::shop_api::runtime::ApiRequest for FbtQueryGoodsInventoryForMcfRequest {
         false true["goods"]
     );
 }
-/// Request of `fbt.fbtmcf_order_status` (`GET /fbt/202601/mcf_outbound_orders`): Use this API to retrieve an MCF order and the current status and fulfillment details of its consign orders. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-fbt-mcf-order-status-202601)
+/// Request of `fbt.fbtmcf_order_status` (`GET /fbt/202601/mcf_outbound_orders`): Use this API to retrieve an MCF order and the current status and fulfillment details of its consign orders. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-fbt-mcf-order-status-202601)
 ///
 /// Use this API to retrieve an MCF order and the current status and fulfillment details of its consign orders. If the order requires multiple packages because of carrier restrictions or package-size limits, the FBT system splits it for fulfillment and returns one entry in `consign_orders` for each package.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2362,7 +2362,7 @@ pub struct FbtFbtmcfOrderStatusRequest {
     pub mcf_order_id: String,
 }
 ::shop_api::object!(FbtFbtmcfOrderStatusRequest { @ query mcf_order_id });
-/// Response data of `fbt.fbtmcf_order_status` ([`FbtFbtmcfOrderStatusRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-fbt-mcf-order-status-202601)
+/// Response data of `fbt.fbtmcf_order_status` ([`FbtFbtmcfOrderStatusRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-fbt-mcf-order-status-202601)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtFbtmcfOrderStatusResponse {
     /// Not described in the official docs.
@@ -2381,7 +2381,7 @@ impl ::shop_api::runtime::ApiRequest for FbtFbtmcfOrderStatusRequest {
         q.push("mcf_order_id", &self.mcf_order_id);
     }
 }
-/// Request of `fbt.cancel_fbtmcf_order` (`POST /fbt/202601/mcf_outbound_orders/cancel`): An FBT multi-channel fulfillment (MCF) order may be split into one or more consign orders for fulfillment. — [official documentation](https://partner.tiktokshop.com/docv2/page/cancel-fbt-mcf-order-202601)
+/// Request of `fbt.cancel_fbtmcf_order` (`POST /fbt/202601/mcf_outbound_orders/cancel`): An FBT multi-channel fulfillment (MCF) order may be split into one or more consign orders for fulfillment. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/cancel-fbt-mcf-order-202601)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtCancelFbtmcfOrderRequest {
     /// The MCF order ID as a numeric string. Required.
@@ -2390,7 +2390,7 @@ pub struct FbtCancelFbtmcfOrderRequest {
     pub consign_orders: Option<Vec<Id>>,
 }
 ::shop_api::object!(FbtCancelFbtmcfOrderRequest { mcf_order_id, consign_orders });
-/// Response data of `fbt.cancel_fbtmcf_order` ([`FbtCancelFbtmcfOrderRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/cancel-fbt-mcf-order-202601)
+/// Response data of `fbt.cancel_fbtmcf_order` ([`FbtCancelFbtmcfOrderRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/cancel-fbt-mcf-order-202601)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtCancelFbtmcfOrderResponse {
     /// Not described in the official docs.
@@ -2406,13 +2406,13 @@ impl ::shop_api::runtime::ApiRequest for FbtCancelFbtmcfOrderRequest {
         true["mcf_order_id"]
     );
 }
-/// Request of `fbt.fbt_merchant_mcf_status` (`GET /fbt/202601/merchants/mcf_status`): Checks whether a seller is onboarded to Fulfillment by TikTok (FBT) and enrolled in Multi-Channel Fulfillment (MCF). — [official documentation](https://partner.tiktokshop.com/docv2/page/get-fbt-merchant-mcf-status-202601)
+/// Request of `fbt.fbt_merchant_mcf_status` (`GET /fbt/202601/merchants/mcf_status`): Checks whether a seller is onboarded to Fulfillment by TikTok (FBT) and enrolled in Multi-Channel Fulfillment (MCF). — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-fbt-merchant-mcf-status-202601)
 ///
 /// Checks whether a seller is onboarded to Fulfillment by TikTok (FBT) and enrolled in Multi-Channel Fulfillment (MCF). This API currently supports only sellers in the US. If both conditions are met, `mcf_status.is_mcf` is `1` (active).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtFbtMerchantMcfStatusRequest {}
 ::shop_api::object!(FbtFbtMerchantMcfStatusRequest {});
-/// Response data of `fbt.fbt_merchant_mcf_status` ([`FbtFbtMerchantMcfStatusRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-fbt-merchant-mcf-status-202601)
+/// Response data of `fbt.fbt_merchant_mcf_status` ([`FbtFbtMerchantMcfStatusRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-fbt-merchant-mcf-status-202601)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtFbtMerchantMcfStatusResponse {
     /// Not described in the official docs.
@@ -2428,7 +2428,7 @@ impl ::shop_api::runtime::ApiRequest for FbtFbtMerchantMcfStatusRequest {
         false true[]
     );
 }
-/// Request of `fbt.create_or_update_inbound_plan` (`POST /fbt/202602/create_update_inbound_plan`): Creates a new inbound plan or fully replaces the contents of an existing inbound plan by using a goods item list or carton configurations with dimensions. — [official documentation](https://partner.tiktokshop.com/docv2/page/create-or-update-inbound-plan-202602)
+/// Request of `fbt.create_or_update_inbound_plan` (`POST /fbt/202602/create_update_inbound_plan`): Creates a new inbound plan or fully replaces the contents of an existing inbound plan by using a goods item list or carton configurations with dimensions. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-or-update-inbound-plan-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtCreateOrUpdateInboundPlanRequest {
     /// Without plan id it is creating, with plan id it is updating.
@@ -2443,7 +2443,7 @@ pub struct FbtCreateOrUpdateInboundPlanRequest {
 ::shop_api::object!(
     FbtCreateOrUpdateInboundPlanRequest { plan_id, idempotent_key, goods_items, cartons }
 );
-/// Response data of `fbt.create_or_update_inbound_plan` ([`FbtCreateOrUpdateInboundPlanRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/create-or-update-inbound-plan-202602)
+/// Response data of `fbt.create_or_update_inbound_plan` ([`FbtCreateOrUpdateInboundPlanRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-or-update-inbound-plan-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtCreateOrUpdateInboundPlanResponse {
     /// Not described in the official docs.
@@ -2459,7 +2459,7 @@ impl ::shop_api::runtime::ApiRequest for FbtCreateOrUpdateInboundPlanRequest {
         false true[]
     );
 }
-/// Request of `fbt.inbound_method_detail` (`POST /fbt/202602/inbound_method_detail`): Retrieves placement details for an inbound plan. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-inbound-method-detail-202602)
+/// Request of `fbt.inbound_method_detail` (`POST /fbt/202602/inbound_method_detail`): Retrieves placement details for an inbound plan. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-inbound-method-detail-202602)
 ///
 /// Retrieves placement details for an inbound plan. First call the List Available Inbound Methods API for the plan, then use the `inbound_method` and estimated arrival window from the same returned option. The response reports the placement task status and, when available, placement options with shipment allocations; `ONE_HUB` options can also include an estimated placement fee.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2474,7 +2474,7 @@ pub struct FbtInboundMethodDetailRequest {
 ::shop_api::object!(
     FbtInboundMethodDetailRequest { plan_id, inbound_method, estimate_arrival_time }
 );
-/// Response data of `fbt.inbound_method_detail` ([`FbtInboundMethodDetailRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-inbound-method-detail-202602)
+/// Response data of `fbt.inbound_method_detail` ([`FbtInboundMethodDetailRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-inbound-method-detail-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtInboundMethodDetailResponse {
     /// Placement options for the current placement task.
@@ -2496,7 +2496,7 @@ impl ::shop_api::runtime::ApiRequest for FbtInboundMethodDetailRequest {
         false true["plan_id" "inbound_method" "estimate_arrival_time"]
     );
 }
-/// Request of `fbt.inbound_order_202602` (`GET /fbt/202602/inbound_orders`): Retrieves details for the specified FBT inbound orders, including planned and actual receiving information and status history. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-fbt-inbound-order-details-202602)
+/// Request of `fbt.inbound_order_202602` (`GET /fbt/202602/inbound_orders`): Retrieves details for the specified FBT inbound orders, including planned and actual receiving information and status history. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-fbt-inbound-order-details-202602)
 ///
 /// Retrieves details for the specified FBT inbound orders, including planned and actual receiving information and status history. Set `include_carton_details` to `true` to request carton dimensions and item quantities.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2509,7 +2509,7 @@ pub struct FbtInboundOrder202602Request {
 ::shop_api::object!(
     FbtInboundOrder202602Request { @ query order_ids, @ query include_carton_details }
 );
-/// Response data of `fbt.inbound_order_202602` ([`FbtInboundOrder202602Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-fbt-inbound-order-details-202602)
+/// Response data of `fbt.inbound_order_202602` ([`FbtInboundOrder202602Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-fbt-inbound-order-details-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtInboundOrder202602Response {
     /// A list of inbound order detail information.
@@ -2529,7 +2529,7 @@ impl ::shop_api::runtime::ApiRequest for FbtInboundOrder202602Request {
         q.push("include_carton_details", &self.include_carton_details);
     }
 }
-/// Request of `fbt.cancel_inbound_order` (`POST /fbt/202602/inbound_orders/cancel`): This API is used to cancel one inbound order per request prior to warehouse arrival, preventing further processing and updating the order status. — [official documentation](https://partner.tiktokshop.com/docv2/page/cancel-inbound-order-202602)
+/// Request of `fbt.cancel_inbound_order` (`POST /fbt/202602/inbound_orders/cancel`): This API is used to cancel one inbound order per request prior to warehouse arrival, preventing further processing and updating the order status. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/cancel-inbound-order-202602)
 ///
 /// This API is used to cancel one inbound order per request prior to warehouse arrival, preventing further processing and updating the order status. **If the inbound order is part of a D2FC inbound plan, call this API separately for every order under the plan. Otherwise, non-compliance fees may be charged.**
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2540,7 +2540,7 @@ pub struct FbtCancelInboundOrderRequest {
     pub cancel_reason: String,
 }
 ::shop_api::object!(FbtCancelInboundOrderRequest { order_id, cancel_reason });
-/// Response data of `fbt.cancel_inbound_order` ([`FbtCancelInboundOrderRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/cancel-inbound-order-202602)
+/// Response data of `fbt.cancel_inbound_order` ([`FbtCancelInboundOrderRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/cancel-inbound-order-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtCancelInboundOrderResponse {}
 ::shop_api::object!(FbtCancelInboundOrderResponse {});
@@ -2553,7 +2553,7 @@ impl ::shop_api::runtime::ApiRequest for FbtCancelInboundOrderRequest {
         false["order_id" "cancel_reason"]
     );
 }
-/// Request of `fbt.print_inbound_order_labels` (`POST /fbt/202602/inbound_orders/label_print`): This API generates label files for an inbound order using an **asynchronous Long-Running Operation (LRO)**. — [official documentation](https://partner.tiktokshop.com/docv2/page/print-inbound-order-labels-202602)
+/// Request of `fbt.print_inbound_order_labels` (`POST /fbt/202602/inbound_orders/label_print`): This API generates label files for an inbound order using an **asynchronous Long-Running Operation (LRO)**. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/print-inbound-order-labels-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtPrintInboundOrderLabelsRequest {
     /// The numeric identifier of the child inbound order to print labels for. **Note:** Provide the numeric sequence only; do not include the `IBR` prefix (for example, use `123456` instead of `IBR123456`). Do not use an inbound plan ID. Required.
@@ -2569,7 +2569,7 @@ pub struct FbtPrintInboundOrderLabelsRequest {
     FbtPrintInboundOrderLabelsRequest { order_id, print_items, carton_label_format,
     barcode_format }
 );
-/// Response data of `fbt.print_inbound_order_labels` ([`FbtPrintInboundOrderLabelsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/print-inbound-order-labels-202602)
+/// Response data of `fbt.print_inbound_order_labels` ([`FbtPrintInboundOrderLabelsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/print-inbound-order-labels-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtPrintInboundOrderLabelsResponse {
     /// URL containing labels for the inbound order. **Please note: the URL will be unicode-escaped. If attempting to manually paste the URL into a browser, you will need to unescape the URL first (e.g. '\u0026'->'&')**
@@ -2587,7 +2587,7 @@ impl ::shop_api::runtime::ApiRequest for FbtPrintInboundOrderLabelsRequest {
         false true["order_id"]
     );
 }
-/// Request of `fbt.update_inbound_order_tracking` (`POST /fbt/202602/inbound_orders/tracking_update`): Updates carton-level tracking information for an inbound order after shipment and before the order is marked as `Delivered` or `Received`. — [official documentation](https://partner.tiktokshop.com/docv2/page/update-inbound-order-tracking-202602)
+/// Request of `fbt.update_inbound_order_tracking` (`POST /fbt/202602/inbound_orders/tracking_update`): Updates carton-level tracking information for an inbound order after shipment and before the order is marked as `Delivered` or `Received`. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-inbound-order-tracking-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtUpdateInboundOrderTrackingRequest {
     /// The numeric identifier of the inbound order to update tracking information for. **Note:** Provide the numeric sequence only; do not include the "IBR" prefix (e.g., use `123456` instead of `IBR123456`). Required.
@@ -2598,7 +2598,7 @@ pub struct FbtUpdateInboundOrderTrackingRequest {
 ::shop_api::object!(
     FbtUpdateInboundOrderTrackingRequest { order_id, parcel_tracking_info }
 );
-/// Response data of `fbt.update_inbound_order_tracking` ([`FbtUpdateInboundOrderTrackingRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/update-inbound-order-tracking-202602)
+/// Response data of `fbt.update_inbound_order_tracking` ([`FbtUpdateInboundOrderTrackingRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-inbound-order-tracking-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtUpdateInboundOrderTrackingResponse {}
 ::shop_api::object!(FbtUpdateInboundOrderTrackingResponse {});
@@ -2612,7 +2612,7 @@ impl ::shop_api::runtime::ApiRequest for FbtUpdateInboundOrderTrackingRequest {
         false false["order_id"]
     );
 }
-/// Request of `fbt.list_available_inbound_methods` (`POST /fbt/202602/list_available_inbound_method`): Retrieves valid inbound shipping methods and arrival time windows for a specific plan. — [official documentation](https://partner.tiktokshop.com/docv2/page/list-available-inbound-methods-202602)
+/// Request of `fbt.list_available_inbound_methods` (`POST /fbt/202602/list_available_inbound_method`): Retrieves valid inbound shipping methods and arrival time windows for a specific plan. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/list-available-inbound-methods-202602)
 ///
 /// Retrieves valid inbound shipping methods and arrival time windows for a specific plan. After selecting an `inbound_method` and one complete arrival time window, call **Get Inbound Method Detail** (`POST /fbt/202602/inbound_method_detail`) using the same `plan_id`, the selected `inbound_method`, and that window's exact `start_timestamp` and `end_timestamp` pair as `estimate_arrival_time`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2621,7 +2621,7 @@ pub struct FbtListAvailableInboundMethodsRequest {
     pub plan_id: String,
 }
 ::shop_api::object!(FbtListAvailableInboundMethodsRequest { plan_id });
-/// Response data of `fbt.list_available_inbound_methods` ([`FbtListAvailableInboundMethodsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/list-available-inbound-methods-202602)
+/// Response data of `fbt.list_available_inbound_methods` ([`FbtListAvailableInboundMethodsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/list-available-inbound-methods-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtListAvailableInboundMethodsResponse {
     /// List of available inbound methods for the specified plan, including arrival time windows, placement fee estimates, and warehouses.
@@ -2640,7 +2640,7 @@ impl ::shop_api::runtime::ApiRequest for FbtListAvailableInboundMethodsRequest {
         false true["plan_id"]
     );
 }
-/// Request of `fbt.confirm_inbound_method` (`POST /fbt/202603/confirm_inbound_method`): Confirm a currently available warehouse placement option for an FBT inbound plan. — [official documentation](https://partner.tiktokshop.com/docv2/page/confirm-inbound-method-202603)
+/// Request of `fbt.confirm_inbound_method` (`POST /fbt/202603/confirm_inbound_method`): Confirm a currently available warehouse placement option for an FBT inbound plan. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/confirm-inbound-method-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtConfirmInboundMethodRequest {
     /// Identifier of the FBT inbound plan whose warehouse placement option is being confirmed. Required.
@@ -2656,7 +2656,7 @@ pub struct FbtConfirmInboundMethodRequest {
     FbtConfirmInboundMethodRequest { plan_id, placement_option_id, inbound_method,
     estimate_arrival_time }
 );
-/// Response data of `fbt.confirm_inbound_method` ([`FbtConfirmInboundMethodRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/confirm-inbound-method-202603)
+/// Response data of `fbt.confirm_inbound_method` ([`FbtConfirmInboundMethodRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/confirm-inbound-method-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtConfirmInboundMethodResponse {
     /// List of child inbound order IDs generated for the confirmed FBT inbound plan.
@@ -2672,14 +2672,14 @@ impl ::shop_api::runtime::ApiRequest for FbtConfirmInboundMethodRequest {
         true["plan_id" "placement_option_id" "inbound_method" "estimate_arrival_time"]
     );
 }
-/// Request of `fbt.search_goods_hazmat_and_expiration_info` (`POST /fbt/202603/goods/hazmat_and_expiration_info/search`): Search hazmat and expiration information for goods by TikTok Shop SKU IDs. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-goods-hazmat-and-expiration-info-202603)
+/// Request of `fbt.search_goods_hazmat_and_expiration_info` (`POST /fbt/202603/goods/hazmat_and_expiration_info/search`): Search hazmat and expiration information for goods by TikTok Shop SKU IDs. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-goods-hazmat-and-expiration-info-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtSearchGoodsHazmatAndExpirationInfoRequest {
     /// Identifier for Stock Keeping Unit (SKU) generated by TikTok Shop system Required.
     pub tts_sku_ids: Vec<String>,
 }
 ::shop_api::object!(FbtSearchGoodsHazmatAndExpirationInfoRequest { tts_sku_ids });
-/// Response data of `fbt.search_goods_hazmat_and_expiration_info` ([`FbtSearchGoodsHazmatAndExpirationInfoRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-goods-hazmat-and-expiration-info-202603)
+/// Response data of `fbt.search_goods_hazmat_and_expiration_info` ([`FbtSearchGoodsHazmatAndExpirationInfoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-goods-hazmat-and-expiration-info-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtSearchGoodsHazmatAndExpirationInfoResponse {
     /// Not described in the official docs.
@@ -2698,7 +2698,7 @@ impl ::shop_api::runtime::ApiRequest for FbtSearchGoodsHazmatAndExpirationInfoRe
         false true["tts_sku_ids"]
     );
 }
-/// Request of `fbt.update_goods_sku_relations` (`POST /fbt/202603/goods/update_goods_sku_relation`): Bind or unbind TikTok Shop SKUs to FBT goods. — [official documentation](https://partner.tiktokshop.com/docv2/page/update-goods-sku-relations-202603)
+/// Request of `fbt.update_goods_sku_relations` (`POST /fbt/202603/goods/update_goods_sku_relation`): Bind or unbind TikTok Shop SKUs to FBT goods. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-goods-sku-relations-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtUpdateGoodsSkuRelationsRequest {
     /// List of goods and SKU relations to bind or unbind. Required.
@@ -2709,7 +2709,7 @@ pub struct FbtUpdateGoodsSkuRelationsRequest {
 ::shop_api::object!(
     FbtUpdateGoodsSkuRelationsRequest { operate_goods_sku_relation_list, operation_type }
 );
-/// Response data of `fbt.update_goods_sku_relations` ([`FbtUpdateGoodsSkuRelationsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/update-goods-sku-relations-202603)
+/// Response data of `fbt.update_goods_sku_relations` ([`FbtUpdateGoodsSkuRelationsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-goods-sku-relations-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtUpdateGoodsSkuRelationsResponse {
     /// Not described in the official docs.
@@ -2728,7 +2728,7 @@ impl ::shop_api::runtime::ApiRequest for FbtUpdateGoodsSkuRelationsRequest {
         false true["operate_goods_sku_relation_list" "operation_type"]
     );
 }
-/// Request of `fbt.ship_inbound_order` (`POST /fbt/202603/ship_inbound_order`): Finalizes carton and shipping details for an inbound order that is ready to ship. — [official documentation](https://partner.tiktokshop.com/docv2/page/ship-inbound-order-202603)
+/// Request of `fbt.ship_inbound_order` (`POST /fbt/202603/ship_inbound_order`): Finalizes carton and shipping details for an inbound order that is ready to ship. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/ship-inbound-order-202603)
 ///
 /// Finalizes carton and shipping details for an inbound order that is ready to ship. For an order that has not already been shipped, a successful response means the details were saved and the order moved to the receiving stage. Repeating the request after the order has already been shipped returns success without applying the supplied details again.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2743,7 +2743,7 @@ pub struct FbtShipInboundOrderRequest {
 ::shop_api::object!(
     FbtShipInboundOrderRequest { inbound_order_id, shipment_option, cartons }
 );
-/// Response data of `fbt.ship_inbound_order` ([`FbtShipInboundOrderRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/ship-inbound-order-202603)
+/// Response data of `fbt.ship_inbound_order` ([`FbtShipInboundOrderRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/ship-inbound-order-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtShipInboundOrderResponse {
     /// Identifier of the shipped inbound order.
@@ -2759,14 +2759,14 @@ impl ::shop_api::runtime::ApiRequest for FbtShipInboundOrderRequest {
         true["inbound_order_id" "shipment_option"]
     );
 }
-/// Request of `fbt.create_fbt_goods` (`POST /fbt/202607/goods/create_goods`): Create FBT goods records and link each record to a TikTok Shop SKU. — [official documentation](https://partner.tiktokshop.com/docv2/page/create-fbt-goods-202607)
+/// Request of `fbt.create_fbt_goods` (`POST /fbt/202607/goods/create_goods`): Create FBT goods records and link each record to a TikTok Shop SKU. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-fbt-goods-202607)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtCreateFbtGoodsRequest {
     /// List of goods records to create. Required.
     pub create_goods_dto_list: Vec<CreateGoodsDto>,
 }
 ::shop_api::object!(FbtCreateFbtGoodsRequest { create_goods_dto_list });
-/// Response data of `fbt.create_fbt_goods` ([`FbtCreateFbtGoodsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/create-fbt-goods-202607)
+/// Response data of `fbt.create_fbt_goods` ([`FbtCreateFbtGoodsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-fbt-goods-202607)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtCreateFbtGoodsResponse {
     /// Not described in the official docs.
@@ -2782,7 +2782,7 @@ impl ::shop_api::runtime::ApiRequest for FbtCreateFbtGoodsRequest {
         true["create_goods_dto_list"]
     );
 }
-/// Request of `fbt.search_goods_info_202607` (`POST /fbt/202607/goods/search`): Search Goods Info. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-goods-info-202607)
+/// Request of `fbt.search_goods_info_202607` (`POST /fbt/202607/goods/search`): Search Goods Info. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-goods-info-202607)
 ///
 /// Retrieves goods belonging to the merchant that match the specified filters and returns their IDs, names, goods-SKU relationships, merchant-declared measurements, warehouse-confirmed measurements, and other attributes.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2804,7 +2804,7 @@ pub struct FbtSearchGoodsInfo202607Request {
     FbtSearchGoodsInfo202607Request { @ query page_size, @ query page_token, goods_ids,
     product_ids, reference_codes, sku_ids }
 );
-/// Response data of `fbt.search_goods_info_202607` ([`FbtSearchGoodsInfo202607Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-goods-info-202607)
+/// Response data of `fbt.search_goods_info_202607` ([`FbtSearchGoodsInfo202607Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-goods-info-202607)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtSearchGoodsInfo202607Response {
     /// An opaque token used to retrieve the next page. When this value is non-empty, pass it unchanged in the next request's `page_token`. An empty string means there are no more pages.
@@ -2845,14 +2845,14 @@ impl ::shop_api::runtime::Paginated for FbtSearchGoodsInfo202607Request {
         )
     }
 }
-/// Request of `fbt.update_fbt_goods_info` (`POST /fbt/202607/goods/update_goods_info`): Update FBT goods information, including goods name, image URL, dimensions, hazmat details, shelf- life attributes, and return address information. — [official documentation](https://partner.tiktokshop.com/docv2/page/update-fbt-goods-info-202607)
+/// Request of `fbt.update_fbt_goods_info` (`POST /fbt/202607/goods/update_goods_info`): Update FBT goods information, including goods name, image URL, dimensions, hazmat details, shelf- life attributes, and return address information. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-fbt-goods-info-202607)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtUpdateFbtGoodsInfoRequest {
     /// Not described in the official docs.
     pub update_goods_dto: Option<UpdateGoodsDto>,
 }
 ::shop_api::object!(FbtUpdateFbtGoodsInfoRequest { update_goods_dto });
-/// Response data of `fbt.update_fbt_goods_info` ([`FbtUpdateFbtGoodsInfoRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/update-fbt-goods-info-202607)
+/// Response data of `fbt.update_fbt_goods_info` ([`FbtUpdateFbtGoodsInfoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-fbt-goods-info-202607)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtUpdateFbtGoodsInfoResponse {
     /// Not described in the official docs.
@@ -2868,7 +2868,7 @@ impl ::shop_api::runtime::ApiRequest for FbtUpdateFbtGoodsInfoRequest {
         true[]
     );
 }
-/// Request of `fbt.create_fbtmcf_order` (`POST /fbt/202607/mcf_outbound_orders`): Create FBT MCF Order. — [official documentation](https://partner.tiktokshop.com/docv2/page/create-fbt-mcf-order-202607)
+/// Request of `fbt.create_fbtmcf_order` (`POST /fbt/202607/mcf_outbound_orders`): Create FBT MCF Order. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-fbt-mcf-order-202607)
 ///
 /// For orders created on other sales channels that require fulfillment via FBT, this API enables you to create corresponding orders (hereinafter referred to as MCF Orders). Once MCF Orders are successfully created, they will be automatically submitted to the FBT system for fulfillment.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2881,7 +2881,7 @@ pub struct FbtCreateFbtmcfOrderRequest {
     pub consignee: Consignee,
 }
 ::shop_api::object!(FbtCreateFbtmcfOrderRequest { external_order_id, goods, consignee });
-/// Response data of `fbt.create_fbtmcf_order` ([`FbtCreateFbtmcfOrderRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/create-fbt-mcf-order-202607)
+/// Response data of `fbt.create_fbtmcf_order` ([`FbtCreateFbtmcfOrderRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-fbt-mcf-order-202607)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtCreateFbtmcfOrderResponse {
     /// Not described in the official docs.
@@ -2946,133 +2946,133 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FbtSearchFbtInventoryRecordResponse> {
         self.execute(req).await
     }
-    /// Search available inventory for MCF goods. Use this API to retrieve available quantities for the specified Fulfilled by TikTok goods IDs (`fbt.query_goods_inventory_for_mcf`, [official documentation](https://partner.tiktokshop.com/docv2/page/query-goods-inventory-for-mcf-202601)).
+    /// Search available inventory for MCF goods. Use this API to retrieve available quantities for the specified Fulfilled by TikTok goods IDs (`fbt.query_goods_inventory_for_mcf`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/query-goods-inventory-for-mcf-202601)).
     pub async fn fbt_query_goods_inventory_for_mcf(
         &self,
         req: &FbtQueryGoodsInventoryForMcfRequest,
     ) -> ::shop_api::runtime::Result<FbtQueryGoodsInventoryForMcfResponse> {
         self.execute(req).await
     }
-    /// Use this API to retrieve an MCF order and the current status and fulfillment details of its consign orders (`fbt.fbtmcf_order_status`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-fbt-mcf-order-status-202601)). Idempotent: retried on transport errors and 5xx.
+    /// Use this API to retrieve an MCF order and the current status and fulfillment details of its consign orders (`fbt.fbtmcf_order_status`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-fbt-mcf-order-status-202601)). Idempotent: retried on transport errors and 5xx.
     pub async fn fbt_fbtmcf_order_status(
         &self,
         req: &FbtFbtmcfOrderStatusRequest,
     ) -> ::shop_api::runtime::Result<FbtFbtmcfOrderStatusResponse> {
         self.execute(req).await
     }
-    /// An FBT multi-channel fulfillment (MCF) order may be split into one or more consign orders for fulfillment (`fbt.cancel_fbtmcf_order`, [official documentation](https://partner.tiktokshop.com/docv2/page/cancel-fbt-mcf-order-202601)).
+    /// An FBT multi-channel fulfillment (MCF) order may be split into one or more consign orders for fulfillment (`fbt.cancel_fbtmcf_order`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/cancel-fbt-mcf-order-202601)).
     pub async fn fbt_cancel_fbtmcf_order(
         &self,
         req: &FbtCancelFbtmcfOrderRequest,
     ) -> ::shop_api::runtime::Result<FbtCancelFbtmcfOrderResponse> {
         self.execute(req).await
     }
-    /// Checks whether a seller is onboarded to Fulfillment by TikTok (FBT) and enrolled in Multi-Channel Fulfillment (MCF) (`fbt.fbt_merchant_mcf_status`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-fbt-merchant-mcf-status-202601)). Idempotent: retried on transport errors and 5xx.
+    /// Checks whether a seller is onboarded to Fulfillment by TikTok (FBT) and enrolled in Multi-Channel Fulfillment (MCF) (`fbt.fbt_merchant_mcf_status`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-fbt-merchant-mcf-status-202601)). Idempotent: retried on transport errors and 5xx.
     pub async fn fbt_fbt_merchant_mcf_status(
         &self,
         req: &FbtFbtMerchantMcfStatusRequest,
     ) -> ::shop_api::runtime::Result<FbtFbtMerchantMcfStatusResponse> {
         self.execute(req).await
     }
-    /// Creates a new inbound plan or fully replaces the contents of an existing inbound plan by using a goods item list or carton configurations with dimensions (`fbt.create_or_update_inbound_plan`, [official documentation](https://partner.tiktokshop.com/docv2/page/create-or-update-inbound-plan-202602)).
+    /// Creates a new inbound plan or fully replaces the contents of an existing inbound plan by using a goods item list or carton configurations with dimensions (`fbt.create_or_update_inbound_plan`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-or-update-inbound-plan-202602)).
     pub async fn fbt_create_or_update_inbound_plan(
         &self,
         req: &FbtCreateOrUpdateInboundPlanRequest,
     ) -> ::shop_api::runtime::Result<FbtCreateOrUpdateInboundPlanResponse> {
         self.execute(req).await
     }
-    /// Retrieves placement details for an inbound plan (`fbt.inbound_method_detail`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-inbound-method-detail-202602)).
+    /// Retrieves placement details for an inbound plan (`fbt.inbound_method_detail`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-inbound-method-detail-202602)).
     pub async fn fbt_inbound_method_detail(
         &self,
         req: &FbtInboundMethodDetailRequest,
     ) -> ::shop_api::runtime::Result<FbtInboundMethodDetailResponse> {
         self.execute(req).await
     }
-    /// Retrieves details for the specified FBT inbound orders, including planned and actual receiving information and status history (`fbt.inbound_order_202602`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-fbt-inbound-order-details-202602)). Idempotent: retried on transport errors and 5xx.
+    /// Retrieves details for the specified FBT inbound orders, including planned and actual receiving information and status history (`fbt.inbound_order_202602`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-fbt-inbound-order-details-202602)). Idempotent: retried on transport errors and 5xx.
     pub async fn fbt_inbound_order202602(
         &self,
         req: &FbtInboundOrder202602Request,
     ) -> ::shop_api::runtime::Result<FbtInboundOrder202602Response> {
         self.execute(req).await
     }
-    /// This API is used to cancel one inbound order per request prior to warehouse arrival, preventing further processing and updating the order status (`fbt.cancel_inbound_order`, [official documentation](https://partner.tiktokshop.com/docv2/page/cancel-inbound-order-202602)).
+    /// This API is used to cancel one inbound order per request prior to warehouse arrival, preventing further processing and updating the order status (`fbt.cancel_inbound_order`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/cancel-inbound-order-202602)).
     pub async fn fbt_cancel_inbound_order(
         &self,
         req: &FbtCancelInboundOrderRequest,
     ) -> ::shop_api::runtime::Result<FbtCancelInboundOrderResponse> {
         self.execute(req).await
     }
-    /// This API generates label files for an inbound order using an **asynchronous Long-Running Operation (LRO)** (`fbt.print_inbound_order_labels`, [official documentation](https://partner.tiktokshop.com/docv2/page/print-inbound-order-labels-202602)).
+    /// This API generates label files for an inbound order using an **asynchronous Long-Running Operation (LRO)** (`fbt.print_inbound_order_labels`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/print-inbound-order-labels-202602)).
     pub async fn fbt_print_inbound_order_labels(
         &self,
         req: &FbtPrintInboundOrderLabelsRequest,
     ) -> ::shop_api::runtime::Result<FbtPrintInboundOrderLabelsResponse> {
         self.execute(req).await
     }
-    /// Updates carton-level tracking information for an inbound order after shipment and before the order is marked as `Delivered` or `Received` (`fbt.update_inbound_order_tracking`, [official documentation](https://partner.tiktokshop.com/docv2/page/update-inbound-order-tracking-202602)).
+    /// Updates carton-level tracking information for an inbound order after shipment and before the order is marked as `Delivered` or `Received` (`fbt.update_inbound_order_tracking`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-inbound-order-tracking-202602)).
     pub async fn fbt_update_inbound_order_tracking(
         &self,
         req: &FbtUpdateInboundOrderTrackingRequest,
     ) -> ::shop_api::runtime::Result<FbtUpdateInboundOrderTrackingResponse> {
         self.execute(req).await
     }
-    /// Retrieves valid inbound shipping methods and arrival time windows for a specific plan (`fbt.list_available_inbound_methods`, [official documentation](https://partner.tiktokshop.com/docv2/page/list-available-inbound-methods-202602)).
+    /// Retrieves valid inbound shipping methods and arrival time windows for a specific plan (`fbt.list_available_inbound_methods`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/list-available-inbound-methods-202602)).
     pub async fn fbt_list_available_inbound_methods(
         &self,
         req: &FbtListAvailableInboundMethodsRequest,
     ) -> ::shop_api::runtime::Result<FbtListAvailableInboundMethodsResponse> {
         self.execute(req).await
     }
-    /// Confirm a currently available warehouse placement option for an FBT inbound plan (`fbt.confirm_inbound_method`, [official documentation](https://partner.tiktokshop.com/docv2/page/confirm-inbound-method-202603)).
+    /// Confirm a currently available warehouse placement option for an FBT inbound plan (`fbt.confirm_inbound_method`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/confirm-inbound-method-202603)).
     pub async fn fbt_confirm_inbound_method(
         &self,
         req: &FbtConfirmInboundMethodRequest,
     ) -> ::shop_api::runtime::Result<FbtConfirmInboundMethodResponse> {
         self.execute(req).await
     }
-    /// Search hazmat and expiration information for goods by TikTok Shop SKU IDs (`fbt.search_goods_hazmat_and_expiration_info`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-goods-hazmat-and-expiration-info-202603)).
+    /// Search hazmat and expiration information for goods by TikTok Shop SKU IDs (`fbt.search_goods_hazmat_and_expiration_info`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-goods-hazmat-and-expiration-info-202603)).
     pub async fn fbt_search_goods_hazmat_and_expiration_info(
         &self,
         req: &FbtSearchGoodsHazmatAndExpirationInfoRequest,
     ) -> ::shop_api::runtime::Result<FbtSearchGoodsHazmatAndExpirationInfoResponse> {
         self.execute(req).await
     }
-    /// Bind or unbind TikTok Shop SKUs to FBT goods (`fbt.update_goods_sku_relations`, [official documentation](https://partner.tiktokshop.com/docv2/page/update-goods-sku-relations-202603)).
+    /// Bind or unbind TikTok Shop SKUs to FBT goods (`fbt.update_goods_sku_relations`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-goods-sku-relations-202603)).
     pub async fn fbt_update_goods_sku_relations(
         &self,
         req: &FbtUpdateGoodsSkuRelationsRequest,
     ) -> ::shop_api::runtime::Result<FbtUpdateGoodsSkuRelationsResponse> {
         self.execute(req).await
     }
-    /// Finalizes carton and shipping details for an inbound order that is ready to ship (`fbt.ship_inbound_order`, [official documentation](https://partner.tiktokshop.com/docv2/page/ship-inbound-order-202603)).
+    /// Finalizes carton and shipping details for an inbound order that is ready to ship (`fbt.ship_inbound_order`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/ship-inbound-order-202603)).
     pub async fn fbt_ship_inbound_order(
         &self,
         req: &FbtShipInboundOrderRequest,
     ) -> ::shop_api::runtime::Result<FbtShipInboundOrderResponse> {
         self.execute(req).await
     }
-    /// Create FBT goods records and link each record to a TikTok Shop SKU (`fbt.create_fbt_goods`, [official documentation](https://partner.tiktokshop.com/docv2/page/create-fbt-goods-202607)).
+    /// Create FBT goods records and link each record to a TikTok Shop SKU (`fbt.create_fbt_goods`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-fbt-goods-202607)).
     pub async fn fbt_create_fbt_goods(
         &self,
         req: &FbtCreateFbtGoodsRequest,
     ) -> ::shop_api::runtime::Result<FbtCreateFbtGoodsResponse> {
         self.execute(req).await
     }
-    /// Search Goods Info (`fbt.search_goods_info_202607`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-goods-info-202607)).
+    /// Search Goods Info (`fbt.search_goods_info_202607`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-goods-info-202607)).
     pub async fn fbt_search_goods_info202607(
         &self,
         req: &FbtSearchGoodsInfo202607Request,
     ) -> ::shop_api::runtime::Result<FbtSearchGoodsInfo202607Response> {
         self.execute(req).await
     }
-    /// Update FBT goods information, including goods name, image URL, dimensions, hazmat details, shelf- life attributes, and return address information (`fbt.update_fbt_goods_info`, [official documentation](https://partner.tiktokshop.com/docv2/page/update-fbt-goods-info-202607)).
+    /// Update FBT goods information, including goods name, image URL, dimensions, hazmat details, shelf- life attributes, and return address information (`fbt.update_fbt_goods_info`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-fbt-goods-info-202607)).
     pub async fn fbt_update_fbt_goods_info(
         &self,
         req: &FbtUpdateFbtGoodsInfoRequest,
     ) -> ::shop_api::runtime::Result<FbtUpdateFbtGoodsInfoResponse> {
         self.execute(req).await
     }
-    /// Create FBT MCF Order (`fbt.create_fbtmcf_order`, [official documentation](https://partner.tiktokshop.com/docv2/page/create-fbt-mcf-order-202607)).
+    /// Create FBT MCF Order (`fbt.create_fbtmcf_order`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-fbt-mcf-order-202607)).
     pub async fn fbt_create_fbtmcf_order(
         &self,
         req: &FbtCreateFbtmcfOrderRequest,

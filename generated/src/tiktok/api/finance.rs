@@ -1407,7 +1407,7 @@ pub struct FinanceStatementTransactionsSupplementaryComponent2 {
     retail_delivery_fee_refund_amount, sales_tax_amount, sales_tax_payment_amount,
     sales_tax_refund_amount }
 );
-/// Request of `finance.statements` (`GET /finance/202309/statements`): Get the shop's daily statements by time range or payment status. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-statements-202309)
+/// Request of `finance.statements` (`GET /finance/202309/statements`): Get the shop's daily statements by time range or payment status. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-statements-202309)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FinanceStatementsRequest {
     /// Sort field; only statement_time. Required.
@@ -1430,7 +1430,7 @@ pub struct FinanceStatementsRequest {
     @ query page_token, @ query statement_time_ge, @ query statement_time_lt, @ query
     payment_status }
 );
-/// Response data of `finance.statements` ([`FinanceStatementsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-statements-202309)
+/// Response data of `finance.statements` ([`FinanceStatementsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-statements-202309)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FinanceStatementsResponse {
     /// This page of statements.
@@ -1472,7 +1472,7 @@ impl ::shop_api::runtime::Paginated for FinanceStatementsRequest {
         )
     }
 }
-/// Request of `finance.payments` (`GET /finance/202309/payments`): Get the automated payments to the seller's bank account in a date range. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-payments-202309)
+/// Request of `finance.payments` (`GET /finance/202309/payments`): Get the automated payments to the seller's bank account in a date range. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-payments-202309)
 ///
 /// Not available to SEA markets.
 ///
@@ -1496,7 +1496,7 @@ pub struct FinancePaymentsRequest {
     FinancePaymentsRequest { @ query sort_field, @ query sort_order, @ query page_size, @
     query page_token, @ query create_time_ge, @ query create_time_lt }
 );
-/// Response data of `finance.payments` ([`FinancePaymentsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-payments-202309)
+/// Response data of `finance.payments` ([`FinancePaymentsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-payments-202309)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FinancePaymentsResponse {
     /// This page of payments.
@@ -1537,7 +1537,7 @@ impl ::shop_api::runtime::Paginated for FinancePaymentsRequest {
         )
     }
 }
-/// Request of `finance.withdrawals` (`GET /finance/202309/withdrawals`): Get withdrawal, settlement, transfer and reversal records of the seller's balance. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-withdrawals-202309)
+/// Request of `finance.withdrawals` (`GET /finance/202309/withdrawals`): Get withdrawal, settlement, transfer and reversal records of the seller's balance. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-withdrawals-202309)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FinanceWithdrawalsRequest {
     /// Record types: WITHDRAW, SETTLE, TRANSFER, REVERSE. Required.
@@ -1555,7 +1555,7 @@ pub struct FinanceWithdrawalsRequest {
     FinanceWithdrawalsRequest { @ query types, @ query create_time_ge, @ query
     create_time_lt, @ query page_size, @ query page_token }
 );
-/// Response data of `finance.withdrawals` ([`FinanceWithdrawalsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-withdrawals-202309)
+/// Response data of `finance.withdrawals` ([`FinanceWithdrawalsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-withdrawals-202309)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FinanceWithdrawalsResponse {
     /// This page of records.
@@ -1820,7 +1820,7 @@ impl ::shop_api::runtime::Paginated for FinanceUnsettledTransactionsRequest {
         )
     }
 }
-/// Request of `finance.payments_202605` (`GET /finance/202605/payments`): **This API is currently unavailable to SEA markets.** Retrieves records of automated payments for a shop based on a specified date range. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-payments-202605)
+/// Request of `finance.payments_202605` (`GET /finance/202605/payments`): **This API is currently unavailable to SEA markets.** Retrieves records of automated payments for a shop based on a specified date range. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-payments-202605)
 ///
 /// **This API is currently unavailable to SEA markets.** Retrieves records of automated payments for a shop based on a specified date range. Use the returned list to verify and reconcile payments with the transactions in the seller's bank account.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1842,7 +1842,7 @@ pub struct FinancePayments202605Request {
     FinancePayments202605Request { @ query create_time_lt, @ query page_size, @ query
     page_token, @ query sort_field, @ query sort_order, @ query create_time_ge }
 );
-/// Response data of `finance.payments_202605` ([`FinancePayments202605Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-payments-202605)
+/// Response data of `finance.payments_202605` ([`FinancePayments202605Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-payments-202605)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FinancePayments202605Response {
     /// An opaque token used to retrieve the next page of a paginated result set. Provide this value in the `page_token` parameter of your request if the current response does not return all the results. An empty string means there is no next page.
@@ -1883,7 +1883,7 @@ impl ::shop_api::runtime::Paginated for FinancePayments202605Request {
         )
     }
 }
-/// Request of `finance.trade_in_supplier_account_balance` (`GET /finance/202609/account_balances`): Retrieves the available account balance for the currently authorized TradeIn supplier. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-tradein-supplier-account-balance-202609)
+/// Request of `finance.trade_in_supplier_account_balance` (`GET /finance/202609/account_balances`): Retrieves the available account balance for the currently authorized TradeIn supplier. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-tradein-supplier-account-balance-202609)
 ///
 /// Retrieves the available account balance for the currently authorized TradeIn supplier. The supplier identity is resolved from the authorization context. The caller cannot specify supplier_id or party_id.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1892,7 +1892,7 @@ pub struct FinanceTradeInSupplierAccountBalanceRequest {
     pub currency: String,
 }
 ::shop_api::object!(FinanceTradeInSupplierAccountBalanceRequest { @ query currency });
-/// Response data of `finance.trade_in_supplier_account_balance` ([`FinanceTradeInSupplierAccountBalanceRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-tradein-supplier-account-balance-202609)
+/// Response data of `finance.trade_in_supplier_account_balance` ([`FinanceTradeInSupplierAccountBalanceRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-tradein-supplier-account-balance-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FinanceTradeInSupplierAccountBalanceResponse {
     /// Not described in the official docs.
@@ -1912,7 +1912,7 @@ impl ::shop_api::runtime::ApiRequest for FinanceTradeInSupplierAccountBalanceReq
         q.push("currency", &self.currency);
     }
 }
-/// Request of `finance.trade_in_account_transactions` (`GET /finance/202609/account_transactions`): Retrieves account transaction records for the currently authorized TradeIn supplier. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-tradein-account-transactions-202609)
+/// Request of `finance.trade_in_account_transactions` (`GET /finance/202609/account_transactions`): Retrieves account transaction records for the currently authorized TradeIn supplier. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-tradein-account-transactions-202609)
 ///
 /// Retrieves account transaction records for the currently authorized TradeIn supplier. The supplier identity and associated seller identity are resolved from the authorization context. The caller cannot specify seller_id. Only account transactions generated by the TradeIn business are returned.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1932,7 +1932,7 @@ pub struct FinanceTradeInAccountTransactionsRequest {
     FinanceTradeInAccountTransactionsRequest { @ query start_time, @ query end_time, @
     query flow_type, @ query page_size, @ query page_token }
 );
-/// Response data of `finance.trade_in_account_transactions` ([`FinanceTradeInAccountTransactionsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-tradein-account-transactions-202609)
+/// Response data of `finance.trade_in_account_transactions` ([`FinanceTradeInAccountTransactionsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-tradein-account-transactions-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FinanceTradeInAccountTransactionsResponse {
     /// The TradeIn account transactions that match the query conditions. An empty array is returned when no transaction matches.
@@ -1982,14 +1982,14 @@ impl ::shop_api::runtime::Paginated for FinanceTradeInAccountTransactionsRequest
     }
 }
 impl super::super::Client {
-    /// Get the shop's daily statements by time range or payment status (`finance.statements`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-statements-202309)). Idempotent: retried on transport errors and 5xx.
+    /// Get the shop's daily statements by time range or payment status (`finance.statements`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-statements-202309)). Idempotent: retried on transport errors and 5xx.
     pub async fn finance_statements(
         &self,
         req: &FinanceStatementsRequest,
     ) -> ::shop_api::runtime::Result<FinanceStatementsResponse> {
         self.execute(req).await
     }
-    /// Get the automated payments to the seller's bank account in a date range (`finance.payments`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-payments-202309)). Idempotent: retried on transport errors and 5xx.
+    /// Get the automated payments to the seller's bank account in a date range (`finance.payments`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-payments-202309)). Idempotent: retried on transport errors and 5xx.
     #[deprecated(
         note = "Version 202605 replaces this one: use finance.payments_202605.; use `finance.payments_202605`"
     )]
@@ -1999,7 +1999,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FinancePaymentsResponse> {
         self.execute(req).await
     }
-    /// Get withdrawal, settlement, transfer and reversal records of the seller's balance (`finance.withdrawals`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-withdrawals-202309)). Idempotent: retried on transport errors and 5xx.
+    /// Get withdrawal, settlement, transfer and reversal records of the seller's balance (`finance.withdrawals`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-withdrawals-202309)). Idempotent: retried on transport errors and 5xx.
     pub async fn finance_withdrawals(
         &self,
         req: &FinanceWithdrawalsRequest,
@@ -2027,21 +2027,21 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FinanceUnsettledTransactionsResponse> {
         self.execute(req).await
     }
-    /// **This API is currently unavailable to SEA markets.** Retrieves records of automated payments for a shop based on a specified date range (`finance.payments_202605`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-payments-202605)). Idempotent: retried on transport errors and 5xx.
+    /// **This API is currently unavailable to SEA markets.** Retrieves records of automated payments for a shop based on a specified date range (`finance.payments_202605`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-payments-202605)). Idempotent: retried on transport errors and 5xx.
     pub async fn finance_payments202605(
         &self,
         req: &FinancePayments202605Request,
     ) -> ::shop_api::runtime::Result<FinancePayments202605Response> {
         self.execute(req).await
     }
-    /// Retrieves the available account balance for the currently authorized TradeIn supplier (`finance.trade_in_supplier_account_balance`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-tradein-supplier-account-balance-202609)). Idempotent: retried on transport errors and 5xx.
+    /// Retrieves the available account balance for the currently authorized TradeIn supplier (`finance.trade_in_supplier_account_balance`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-tradein-supplier-account-balance-202609)). Idempotent: retried on transport errors and 5xx.
     pub async fn finance_trade_in_supplier_account_balance(
         &self,
         req: &FinanceTradeInSupplierAccountBalanceRequest,
     ) -> ::shop_api::runtime::Result<FinanceTradeInSupplierAccountBalanceResponse> {
         self.execute(req).await
     }
-    /// Retrieves account transaction records for the currently authorized TradeIn supplier (`finance.trade_in_account_transactions`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-tradein-account-transactions-202609)). Idempotent: retried on transport errors and 5xx.
+    /// Retrieves account transaction records for the currently authorized TradeIn supplier (`finance.trade_in_account_transactions`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-tradein-account-transactions-202609)). Idempotent: retried on transport errors and 5xx.
     pub async fn finance_trade_in_account_transactions(
         &self,
         req: &FinanceTradeInAccountTransactionsRequest,

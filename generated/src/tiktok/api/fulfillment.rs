@@ -1343,14 +1343,14 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentMarkPackageAsShippedRequest 
         )
     }
 }
-/// Request of `fulfillment.package_handover_time_slots` (`GET /fulfillment/202309/packages/{package_id}/handover_time_slots`): Get how a package can be handed over to the carrier (pickup slots, drop-off, van collection). — [official documentation](https://partner.tiktokshop.com/docv2/page/get-package-handover-time-slots-202309)
+/// Request of `fulfillment.package_handover_time_slots` (`GET /fulfillment/202309/packages/{package_id}/handover_time_slots`): Get how a package can be handed over to the carrier (pickup slots, drop-off, van collection). — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-package-handover-time-slots-202309)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentPackageHandoverTimeSlotsRequest {
     /// The package. Required.
     pub package_id: String,
 }
 ::shop_api::object!(FulfillmentPackageHandoverTimeSlotsRequest { @ path package_id });
-/// Response data of `fulfillment.package_handover_time_slots` ([`FulfillmentPackageHandoverTimeSlotsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-package-handover-time-slots-202309)
+/// Response data of `fulfillment.package_handover_time_slots` ([`FulfillmentPackageHandoverTimeSlotsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-package-handover-time-slots-202309)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentPackageHandoverTimeSlotsResponse {
     /// Whether the package supports door-to-door collection.
@@ -1386,7 +1386,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentPackageHandoverTimeSlotsRequ
         )
     }
 }
-/// Request of `fulfillment.update_shipping_info` (`POST /fulfillment/202309/orders/{order_id}/shipping_info/update`): Update the tracking number and carrier of an order shipped by the seller. — [official documentation](https://partner.tiktokshop.com/docv2/page/update-shipping-info-202309)
+/// Request of `fulfillment.update_shipping_info` (`POST /fulfillment/202309/orders/{order_id}/shipping_info/update`): Update the tracking number and carrier of an order shipped by the seller. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-shipping-info-202309)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentUpdateShippingInfoRequest {
     /// The order. Required.
@@ -1400,7 +1400,7 @@ pub struct FulfillmentUpdateShippingInfoRequest {
     FulfillmentUpdateShippingInfoRequest { @ path order_id, tracking_number,
     shipping_provider_id }
 );
-/// Response data of `fulfillment.update_shipping_info` ([`FulfillmentUpdateShippingInfoRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/update-shipping-info-202309)
+/// Response data of `fulfillment.update_shipping_info` ([`FulfillmentUpdateShippingInfoRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-shipping-info-202309)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentUpdateShippingInfoResponse {}
 ::shop_api::object!(FulfillmentUpdateShippingInfoResponse {});
@@ -1959,7 +1959,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentCreateFirstMileBundleV2Reque
         true["order_ids" "handover_method"]
     );
 }
-/// Request of `fulfillment.create_packages_202512` (`POST /fulfillment/202512/packages`): Use this API to ship orders (purchase labels). — [official documentation](https://partner.tiktokshop.com/docv2/page/create-packages-202512)
+/// Request of `fulfillment.create_packages_202512` (`POST /fulfillment/202512/packages`): Use this API to ship orders (purchase labels). — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-packages-202512)
 ///
 /// Use this API to ship orders (purchase labels). This API is available in the US, UK, EMEA, and JP regions. The shipping fee and delivery time is an estimate only and is based on the package dimensions and weight you provided.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1983,7 +1983,7 @@ pub struct FulfillmentCreatePackages202512Request {
     FulfillmentCreatePackages202512Request { ship_type, order_id, order_line_item,
     order_list_ids, dimension, shipping_service_id, weight }
 );
-/// Response data of `fulfillment.create_packages_202512` ([`FulfillmentCreatePackages202512Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/create-packages-202512)
+/// Response data of `fulfillment.create_packages_202512` ([`FulfillmentCreatePackages202512Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-packages-202512)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentCreatePackages202512Response {
     /// Not described in the official docs.
@@ -2010,7 +2010,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentCreatePackages202512Request 
         true["ship_type"]
     );
 }
-/// Request of `fulfillment.submit_redemption_information` (`POST /fulfillment/202601/redeem_info/callback`): Submit redemption information for one or more line items in a TikTok Shop order so TikTok Shop can fulfill those items. — [official documentation](https://partner.tiktokshop.com/docv2/page/submit-redemption-information-202601)
+/// Request of `fulfillment.submit_redemption_information` (`POST /fulfillment/202601/redeem_info/callback`): Submit redemption information for one or more line items in a TikTok Shop order so TikTok Shop can fulfill those items. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/submit-redemption-information-202601)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentSubmitRedemptionInformationRequest {
     /// TikTok Shop order ID. Required.
@@ -2021,7 +2021,7 @@ pub struct FulfillmentSubmitRedemptionInformationRequest {
 ::shop_api::object!(
     FulfillmentSubmitRedemptionInformationRequest { order_id, order_info_list }
 );
-/// Response data of `fulfillment.submit_redemption_information` ([`FulfillmentSubmitRedemptionInformationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/submit-redemption-information-202601)
+/// Response data of `fulfillment.submit_redemption_information` ([`FulfillmentSubmitRedemptionInformationRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/submit-redemption-information-202601)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentSubmitRedemptionInformationResponse {
     /// Callback result.For partial failure usage, if some of order line id in the request fail, it will be recorded with a none zero status_code.
@@ -2038,7 +2038,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentSubmitRedemptionInformationR
         false true["order_id" "order_info_list"]
     );
 }
-/// Request of `fulfillment.pod_customization_details` (`POST /fulfillment/202606/pod_details/get`): Retrieves the POD customization details for specified order lines in a TikTok Shop order. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-pod-customization-details-202606)
+/// Request of `fulfillment.pod_customization_details` (`POST /fulfillment/202606/pod_details/get`): Retrieves the POD customization details for specified order lines in a TikTok Shop order. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-pod-customization-details-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentPodCustomizationDetailsRequest {
     /// TikTok Shop order ID. Required.
@@ -2049,7 +2049,7 @@ pub struct FulfillmentPodCustomizationDetailsRequest {
 ::shop_api::object!(
     FulfillmentPodCustomizationDetailsRequest { main_order_id, query_order_lines }
 );
-/// Response data of `fulfillment.pod_customization_details` ([`FulfillmentPodCustomizationDetailsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-pod-customization-details-202606)
+/// Response data of `fulfillment.pod_customization_details` ([`FulfillmentPodCustomizationDetailsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-pod-customization-details-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentPodCustomizationDetailsResponse {
     /// The POD customization details returned for the requested order lines.
@@ -2070,7 +2070,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentPodCustomizationDetailsReque
         false true["main_order_id" "query_order_lines"]
     );
 }
-/// Request of `fulfillment.order_customs_requirements` (`POST /fulfillment/202607/orders/customs_info/query`): Get Order Customs Requirements. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-order-customs-requirements-202607)
+/// Request of `fulfillment.order_customs_requirements` (`POST /fulfillment/202607/orders/customs_info/query`): Get Order Customs Requirements. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-order-customs-requirements-202607)
 ///
 /// This API is used to query whether an order requires extra customs clearance information, whether such information has been submitted, and the list of submitted customs clearance information. If extra customs clearance information is required but not yet provided, the merchant must complete and submit it before shipment can proceed.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2079,7 +2079,7 @@ pub struct FulfillmentOrderCustomsRequirementsRequest {
     pub order_ids: Vec<String>,
 }
 ::shop_api::object!(FulfillmentOrderCustomsRequirementsRequest { order_ids });
-/// Response data of `fulfillment.order_customs_requirements` ([`FulfillmentOrderCustomsRequirementsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-order-customs-requirements-202607)
+/// Response data of `fulfillment.order_customs_requirements` ([`FulfillmentOrderCustomsRequirementsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-order-customs-requirements-202607)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentOrderCustomsRequirementsResponse {
     /// clearance info of this order
@@ -2097,14 +2097,14 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentOrderCustomsRequirementsRequ
         false true["order_ids"]
     );
 }
-/// Request of `fulfillment.submit_customs_clearance_information` (`POST /fulfillment/202607/orders/customs_info/submit`): This API is used to submit extra customs clearance information for discrepancies between declared information and physical goods. — [official documentation](https://partner.tiktokshop.com/docv2/page/submit-customs-clearance-information-202607)
+/// Request of `fulfillment.submit_customs_clearance_information` (`POST /fulfillment/202607/orders/customs_info/submit`): This API is used to submit extra customs clearance information for discrepancies between declared information and physical goods. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/submit-customs-clearance-information-202607)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentSubmitCustomsClearanceInformationRequest {
     /// List of orders for which to submit customs clearance information. Maximum: 100 orders per request.
     pub order_list: Option<Vec<Order>>,
 }
 ::shop_api::object!(FulfillmentSubmitCustomsClearanceInformationRequest { order_list });
-/// Response data of `fulfillment.submit_customs_clearance_information` ([`FulfillmentSubmitCustomsClearanceInformationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/submit-customs-clearance-information-202607)
+/// Response data of `fulfillment.submit_customs_clearance_information` ([`FulfillmentSubmitCustomsClearanceInformationRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/submit-customs-clearance-information-202607)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentSubmitCustomsClearanceInformationResponse {}
 ::shop_api::object!(FulfillmentSubmitCustomsClearanceInformationResponse {});
@@ -2119,7 +2119,7 @@ for FulfillmentSubmitCustomsClearanceInformationRequest {
         false false[]
     );
 }
-/// Request of `fulfillment.tracking_status_update` (`POST /fulfillment/202609/order/sof/track/update`): Tracking status update. — [official documentation](https://partner.tiktokshop.com/docv2/page/tracking-status-update-202609)
+/// Request of `fulfillment.tracking_status_update` (`POST /fulfillment/202609/order/sof/track/update`): Tracking status update. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/tracking-status-update-202609)
 ///
 /// **This API is currently exclusive to the following markets: US, BR.** This API is suitable for merchants to deliver and carry orders by themselves, without shipping orders through third-party service providers, that is, without shipping packages through 3PL, but orders sent by merchants.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2139,7 +2139,7 @@ pub struct FulfillmentTrackingStatusUpdateRequest {
     FulfillmentTrackingStatusUpdateRequest { country, order_id, tracks, provider_id,
     external_tracking_url }
 );
-/// Response data of `fulfillment.tracking_status_update` ([`FulfillmentTrackingStatusUpdateRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/tracking-status-update-202609)
+/// Response data of `fulfillment.tracking_status_update` ([`FulfillmentTrackingStatusUpdateRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/tracking-status-update-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentTrackingStatusUpdateResponse {
     /// The trajectory node array, where the field in each element of the array indicates which trajectory it is.
@@ -2155,7 +2155,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentTrackingStatusUpdateRequest 
         true["country" "order_id" "tracks" "provider_id"]
     );
 }
-/// Request of `fulfillment.mark_package_as_shipped_202610` (`POST /fulfillment/202610/orders/{order_id}/packages`): Mark Package As Shipped. — [official documentation](https://partner.tiktokshop.com/docv2/page/mark-package-as-shipped-202610)
+/// Request of `fulfillment.mark_package_as_shipped_202610` (`POST /fulfillment/202610/orders/{order_id}/packages`): Mark Package As Shipped. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/mark-package-as-shipped-202610)
 ///
 /// **This API is currently exclusive to the following markets: US, UK, ES, IE, IT, DE, FR, JP.** This API is for sellers who fulfill orders through their own selected/preferred logistics carrier, and allows sellers to upload valid package information (items in packages, shipping provider information, and tracking number) orders/order line items to TikTok Shop.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2171,7 +2171,7 @@ pub struct FulfillmentMarkPackageAsShipped202610Request {
     FulfillmentMarkPackageAsShipped202610Request { @ path order_id, order_line_list,
     shipping_info_list }
 );
-/// Response data of `fulfillment.mark_package_as_shipped_202610` ([`FulfillmentMarkPackageAsShipped202610Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/mark-package-as-shipped-202610)
+/// Response data of `fulfillment.mark_package_as_shipped_202610` ([`FulfillmentMarkPackageAsShipped202610Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/mark-package-as-shipped-202610)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentMarkPackageAsShipped202610Response {
     /// TikTok Shop order ID.
@@ -2204,7 +2204,7 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentMarkPackageAsShipped202610Re
         )
     }
 }
-/// Request of `fulfillment.update_package_shipping_info_202610` (`POST /fulfillment/202610/packages/{package_id}/shipping_info/update`): Update Package Shipping Info. — [official documentation](https://partner.tiktokshop.com/docv2/page/update-package-shipping-info-202610)
+/// Request of `fulfillment.update_package_shipping_info_202610` (`POST /fulfillment/202610/packages/{package_id}/shipping_info/update`): Update Package Shipping Info. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-package-shipping-info-202610)
 ///
 /// If the seller entered an incorrect tracking number, this API allows the seller to update the tracking number and shipping provider for a package that has already been shipped. Attention: This API is only applicable to orders (or packages) shipped by the seller. It is only used to update the tracking number and shipping provider for packages that have already been shipped.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2218,7 +2218,7 @@ pub struct FulfillmentUpdatePackageShippingInfo202610Request {
     FulfillmentUpdatePackageShippingInfo202610Request { @ path package_id,
     shipping_info_list }
 );
-/// Response data of `fulfillment.update_package_shipping_info_202610` ([`FulfillmentUpdatePackageShippingInfo202610Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/update-package-shipping-info-202610)
+/// Response data of `fulfillment.update_package_shipping_info_202610` ([`FulfillmentUpdatePackageShippingInfo202610Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-package-shipping-info-202610)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentUpdatePackageShippingInfo202610Response {}
 ::shop_api::object!(FulfillmentUpdatePackageShippingInfo202610Response {});
@@ -2294,14 +2294,14 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FulfillmentMarkPackageAsShippedResponse> {
         self.execute(req).await
     }
-    /// Get how a package can be handed over to the carrier (pickup slots, drop-off, van collection) (`fulfillment.package_handover_time_slots`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-package-handover-time-slots-202309)). Idempotent: retried on transport errors and 5xx.
+    /// Get how a package can be handed over to the carrier (pickup slots, drop-off, van collection) (`fulfillment.package_handover_time_slots`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-package-handover-time-slots-202309)). Idempotent: retried on transport errors and 5xx.
     pub async fn fulfillment_package_handover_time_slots(
         &self,
         req: &FulfillmentPackageHandoverTimeSlotsRequest,
     ) -> ::shop_api::runtime::Result<FulfillmentPackageHandoverTimeSlotsResponse> {
         self.execute(req).await
     }
-    /// Update the tracking number and carrier of an order shipped by the seller (`fulfillment.update_shipping_info`, [official documentation](https://partner.tiktokshop.com/docv2/page/update-shipping-info-202309)).
+    /// Update the tracking number and carrier of an order shipped by the seller (`fulfillment.update_shipping_info`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-shipping-info-202309)).
     pub async fn fulfillment_update_shipping_info(
         &self,
         req: &FulfillmentUpdateShippingInfoRequest,
@@ -2425,35 +2425,35 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<FulfillmentCreateFirstMileBundleV2Response> {
         self.execute(req).await
     }
-    /// Use this API to ship orders (purchase labels) (`fulfillment.create_packages_202512`, [official documentation](https://partner.tiktokshop.com/docv2/page/create-packages-202512)).
+    /// Use this API to ship orders (purchase labels) (`fulfillment.create_packages_202512`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-packages-202512)).
     pub async fn fulfillment_create_packages202512(
         &self,
         req: &FulfillmentCreatePackages202512Request,
     ) -> ::shop_api::runtime::Result<FulfillmentCreatePackages202512Response> {
         self.execute(req).await
     }
-    /// Submit redemption information for one or more line items in a TikTok Shop order so TikTok Shop can fulfill those items (`fulfillment.submit_redemption_information`, [official documentation](https://partner.tiktokshop.com/docv2/page/submit-redemption-information-202601)).
+    /// Submit redemption information for one or more line items in a TikTok Shop order so TikTok Shop can fulfill those items (`fulfillment.submit_redemption_information`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/submit-redemption-information-202601)).
     pub async fn fulfillment_submit_redemption_information(
         &self,
         req: &FulfillmentSubmitRedemptionInformationRequest,
     ) -> ::shop_api::runtime::Result<FulfillmentSubmitRedemptionInformationResponse> {
         self.execute(req).await
     }
-    /// Retrieves the POD customization details for specified order lines in a TikTok Shop order (`fulfillment.pod_customization_details`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-pod-customization-details-202606)).
+    /// Retrieves the POD customization details for specified order lines in a TikTok Shop order (`fulfillment.pod_customization_details`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-pod-customization-details-202606)).
     pub async fn fulfillment_pod_customization_details(
         &self,
         req: &FulfillmentPodCustomizationDetailsRequest,
     ) -> ::shop_api::runtime::Result<FulfillmentPodCustomizationDetailsResponse> {
         self.execute(req).await
     }
-    /// Get Order Customs Requirements (`fulfillment.order_customs_requirements`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-order-customs-requirements-202607)).
+    /// Get Order Customs Requirements (`fulfillment.order_customs_requirements`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-order-customs-requirements-202607)).
     pub async fn fulfillment_order_customs_requirements(
         &self,
         req: &FulfillmentOrderCustomsRequirementsRequest,
     ) -> ::shop_api::runtime::Result<FulfillmentOrderCustomsRequirementsResponse> {
         self.execute(req).await
     }
-    /// This API is used to submit extra customs clearance information for discrepancies between declared information and physical goods (`fulfillment.submit_customs_clearance_information`, [official documentation](https://partner.tiktokshop.com/docv2/page/submit-customs-clearance-information-202607)).
+    /// This API is used to submit extra customs clearance information for discrepancies between declared information and physical goods (`fulfillment.submit_customs_clearance_information`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/submit-customs-clearance-information-202607)).
     pub async fn fulfillment_submit_customs_clearance_information(
         &self,
         req: &FulfillmentSubmitCustomsClearanceInformationRequest,
@@ -2462,21 +2462,21 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Tracking status update (`fulfillment.tracking_status_update`, [official documentation](https://partner.tiktokshop.com/docv2/page/tracking-status-update-202609)).
+    /// Tracking status update (`fulfillment.tracking_status_update`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/tracking-status-update-202609)).
     pub async fn fulfillment_tracking_status_update(
         &self,
         req: &FulfillmentTrackingStatusUpdateRequest,
     ) -> ::shop_api::runtime::Result<FulfillmentTrackingStatusUpdateResponse> {
         self.execute(req).await
     }
-    /// Mark Package As Shipped (`fulfillment.mark_package_as_shipped_202610`, [official documentation](https://partner.tiktokshop.com/docv2/page/mark-package-as-shipped-202610)).
+    /// Mark Package As Shipped (`fulfillment.mark_package_as_shipped_202610`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/mark-package-as-shipped-202610)).
     pub async fn fulfillment_mark_package_as_shipped202610(
         &self,
         req: &FulfillmentMarkPackageAsShipped202610Request,
     ) -> ::shop_api::runtime::Result<FulfillmentMarkPackageAsShipped202610Response> {
         self.execute(req).await
     }
-    /// Update Package Shipping Info (`fulfillment.update_package_shipping_info_202610`, [official documentation](https://partner.tiktokshop.com/docv2/page/update-package-shipping-info-202610)).
+    /// Update Package Shipping Info (`fulfillment.update_package_shipping_info_202610`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-package-shipping-info-202610)).
     pub async fn fulfillment_update_package_shipping_info202610(
         &self,
         req: &FulfillmentUpdatePackageShippingInfo202610Request,

@@ -394,14 +394,14 @@ impl ::shop_api::runtime::ApiRequest for LogisticsAvailableShippingTemplateReque
         false true[]
     );
 }
-/// Request of `logistics.logistics_tracking` (`GET /logistics/202604/orders/{order_id}/tracking`): Use this API to retrieve detailed logistics tracking information for an order. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-logistics-tracking-202604)
+/// Request of `logistics.logistics_tracking` (`GET /logistics/202604/orders/{order_id}/tracking`): Use this API to retrieve detailed logistics tracking information for an order. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-logistics-tracking-202604)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsLogisticsTrackingRequest {
     /// Not described in the official docs. Required.
     pub order_id: String,
 }
 ::shop_api::object!(LogisticsLogisticsTrackingRequest { @ path order_id });
-/// Response data of `logistics.logistics_tracking` ([`LogisticsLogisticsTrackingRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-logistics-tracking-202604)
+/// Response data of `logistics.logistics_tracking` ([`LogisticsLogisticsTrackingRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-logistics-tracking-202604)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsLogisticsTrackingResponse {
     /// TikTok Shop order ID.
@@ -427,7 +427,7 @@ impl ::shop_api::runtime::ApiRequest for LogisticsLogisticsTrackingRequest {
         )
     }
 }
-/// Request of `logistics.check_shipping_template_existence` (`GET /logistics/202606/seller_template/template_exist`): Checks whether the authenticated shop has a shipping template for the specified business warehouse. — [official documentation](https://partner.tiktokshop.com/docv2/page/check-shipping-template-existence-202606)
+/// Request of `logistics.check_shipping_template_existence` (`GET /logistics/202606/seller_template/template_exist`): Checks whether the authenticated shop has a shipping template for the specified business warehouse. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/check-shipping-template-existence-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsCheckShippingTemplateExistenceRequest {
     /// Not described in the official docs. Required.
@@ -441,7 +441,7 @@ pub struct LogisticsCheckShippingTemplateExistenceRequest {
     LogisticsCheckShippingTemplateExistenceRequest { @ query access_token, @ query
     shop_id, @ query biz_warehouse_id }
 );
-/// Response data of `logistics.check_shipping_template_existence` ([`LogisticsCheckShippingTemplateExistenceRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/check-shipping-template-existence-202606)
+/// Response data of `logistics.check_shipping_template_existence` ([`LogisticsCheckShippingTemplateExistenceRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/check-shipping-template-existence-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsCheckShippingTemplateExistenceResponse {
     /// if template exists, return true
@@ -499,14 +499,14 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<LogisticsAvailableShippingTemplateResponse> {
         self.execute(req).await
     }
-    /// Use this API to retrieve detailed logistics tracking information for an order (`logistics.logistics_tracking`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-logistics-tracking-202604)). Idempotent: retried on transport errors and 5xx.
+    /// Use this API to retrieve detailed logistics tracking information for an order (`logistics.logistics_tracking`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-logistics-tracking-202604)). Idempotent: retried on transport errors and 5xx.
     pub async fn logistics_logistics_tracking(
         &self,
         req: &LogisticsLogisticsTrackingRequest,
     ) -> ::shop_api::runtime::Result<LogisticsLogisticsTrackingResponse> {
         self.execute(req).await
     }
-    /// Checks whether the authenticated shop has a shipping template for the specified business warehouse (`logistics.check_shipping_template_existence`, [official documentation](https://partner.tiktokshop.com/docv2/page/check-shipping-template-existence-202606)). Idempotent: retried on transport errors and 5xx.
+    /// Checks whether the authenticated shop has a shipping template for the specified business warehouse (`logistics.check_shipping_template_existence`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/check-shipping-template-existence-202606)). Idempotent: retried on transport errors and 5xx.
     pub async fn logistics_check_shipping_template_existence(
         &self,
         req: &LogisticsCheckShippingTemplateExistenceRequest,

@@ -3,7 +3,7 @@
 #![allow(clippy::doc_lazy_continuation, clippy::large_enum_variant)]
 #[allow(unused_imports)]
 use super::types::*;
-/// Request of `open.upload_file_init` (`POST /open/202512/file/init`): Use this API to initialize a file upload session. — [official documentation](https://partner.tiktokshop.com/docv2/page/upload-file-init-202512)
+/// Request of `open.upload_file_init` (`POST /open/202512/file/init`): Use this API to initialize a file upload session. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/upload-file-init-202512)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenUploadFileInitRequest {
     /// Not described in the official docs.
@@ -25,7 +25,7 @@ pub struct OpenUploadFileInitRequest {
     OpenUploadFileInitRequest { @ query shop_cipher, @ query category_asset_cipher,
     file_name, file_type, file_size, total_chunk_count, target_path }
 );
-/// Response data of `open.upload_file_init` ([`OpenUploadFileInitRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/upload-file-init-202512)
+/// Response data of `open.upload_file_init` ([`OpenUploadFileInitRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/upload-file-init-202512)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OpenUploadFileInitResponse {
     /// The URL provided by platform where the file can be uploaded.
@@ -48,7 +48,7 @@ impl ::shop_api::runtime::ApiRequest for OpenUploadFileInitRequest {
     }
 }
 impl super::super::Client {
-    /// Use this API to initialize a file upload session (`open.upload_file_init`, [official documentation](https://partner.tiktokshop.com/docv2/page/upload-file-init-202512)).
+    /// Use this API to initialize a file upload session (`open.upload_file_init`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/upload-file-init-202512)).
     pub async fn open_upload_file_init(
         &self,
         req: &OpenUploadFileInitRequest,

@@ -1757,7 +1757,7 @@ impl ::shop_api::runtime::ApiRequest for OrderAddExternalOrderReferencesRequest 
         true["orders"]
     );
 }
-/// Request of `order.update_the_blind_box_opening_results` (`POST /order/202605/orders/blind_box_result/callback`): After the merchant completes blind box opening in a live room, use this callback to send the opening results for an order back to the platform. — [official documentation](https://partner.tiktokshop.com/docv2/page/update-the-blind-box-opening-results-202605)
+/// Request of `order.update_the_blind_box_opening_results` (`POST /order/202605/orders/blind_box_result/callback`): After the merchant completes blind box opening in a live room, use this callback to send the opening results for an order back to the platform. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-the-blind-box-opening-results-202605)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderUpdateTheBlindBoxOpeningResultsRequest {
     /// The unique identifier for a TikTok Shop order.
@@ -1771,7 +1771,7 @@ pub struct OrderUpdateTheBlindBoxOpeningResultsRequest {
     OrderUpdateTheBlindBoxOpeningResultsRequest { main_order_id, blind_box_results,
     blind_batch_box_results }
 );
-/// Response data of `order.update_the_blind_box_opening_results` ([`OrderUpdateTheBlindBoxOpeningResultsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/update-the-blind-box-opening-results-202605)
+/// Response data of `order.update_the_blind_box_opening_results` ([`OrderUpdateTheBlindBoxOpeningResultsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-the-blind-box-opening-results-202605)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderUpdateTheBlindBoxOpeningResultsResponse {}
 ::shop_api::object!(OrderUpdateTheBlindBoxOpeningResultsResponse {});
@@ -1785,7 +1785,7 @@ impl ::shop_api::runtime::ApiRequest for OrderUpdateTheBlindBoxOpeningResultsReq
         false false[]
     );
 }
-/// Request of `order.search_pod_customization_details` (`POST /order/202606/pod_details/search`): Search for POD customization details for the specified order lines. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-pod-customization-details-202606)
+/// Request of `order.search_pod_customization_details` (`POST /order/202606/pod_details/search`): Search for POD customization details for the specified order lines. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-pod-customization-details-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderSearchPodCustomizationDetailsRequest {
     /// TikTok Shop order ID. Required.
@@ -1796,7 +1796,7 @@ pub struct OrderSearchPodCustomizationDetailsRequest {
 ::shop_api::object!(
     OrderSearchPodCustomizationDetailsRequest { main_order_id, query_order_lines }
 );
-/// Response data of `order.search_pod_customization_details` ([`OrderSearchPodCustomizationDetailsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-pod-customization-details-202606)
+/// Response data of `order.search_pod_customization_details` ([`OrderSearchPodCustomizationDetailsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-pod-customization-details-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderSearchPodCustomizationDetailsResponse {
     /// POD customization details for the requested order lines.
@@ -1870,14 +1870,14 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<OrderAddExternalOrderReferencesResponse> {
         self.execute(req).await
     }
-    /// After the merchant completes blind box opening in a live room, use this callback to send the opening results for an order back to the platform (`order.update_the_blind_box_opening_results`, [official documentation](https://partner.tiktokshop.com/docv2/page/update-the-blind-box-opening-results-202605)).
+    /// After the merchant completes blind box opening in a live room, use this callback to send the opening results for an order back to the platform (`order.update_the_blind_box_opening_results`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-the-blind-box-opening-results-202605)).
     pub async fn order_update_the_blind_box_opening_results(
         &self,
         req: &OrderUpdateTheBlindBoxOpeningResultsRequest,
     ) -> ::shop_api::runtime::Result<OrderUpdateTheBlindBoxOpeningResultsResponse> {
         self.execute(req).await
     }
-    /// Search for POD customization details for the specified order lines (`order.search_pod_customization_details`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-pod-customization-details-202606)).
+    /// Search for POD customization details for the specified order lines (`order.search_pod_customization_details`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-pod-customization-details-202606)).
     pub async fn order_search_pod_customization_details(
         &self,
         req: &OrderSearchPodCustomizationDetailsRequest,

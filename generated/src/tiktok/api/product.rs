@@ -8612,7 +8612,7 @@ impl ::shop_api::runtime::ApiRequest for ProductEdit202509Request {
         )
     }
 }
-/// Request of `product.search_products_for_compliance_auditing` (`POST /product/202601/compliance/auditing/research`): Search live products and retrieve the product information needed by a compliance vendor to prepare a compliance testing report. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-products-for-compliance-auditing-202601)
+/// Request of `product.search_products_for_compliance_auditing` (`POST /product/202601/compliance/auditing/research`): Search live products and retrieve the product information needed by a compliance vendor to prepare a compliance testing report. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-products-for-compliance-auditing-202601)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSearchProductsForComplianceAuditingRequest {
     /// Not described in the official docs.
@@ -8641,7 +8641,7 @@ pub struct ProductSearchProductsForComplianceAuditingRequest {
     category_asset_cipher, @ query page_token, @ query page_size, product_title,
     product_ids, seller_id, category_ids, brand_ids, seller_name }
 );
-/// Response data of `product.search_products_for_compliance_auditing` ([`ProductSearchProductsForComplianceAuditingRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-products-for-compliance-auditing-202601)
+/// Response data of `product.search_products_for_compliance_auditing` ([`ProductSearchProductsForComplianceAuditingRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-products-for-compliance-auditing-202601)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSearchProductsForComplianceAuditingResponse {
     /// The opaque token returned for a subsequent page. When this value is non-empty, pass it in the next request's `page_token`.
@@ -8689,7 +8689,7 @@ for ProductSearchProductsForComplianceAuditingRequest {
         )
     }
 }
-/// Request of `product.product_package_recommendations` (`POST /product/202602/packages/recommend`): Retrieve recommended weight and dimension ranges for product packages. Only available in BR and MX. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-product-package-recommendations-202602)
+/// Request of `product.product_package_recommendations` (`POST /product/202602/packages/recommend`): Retrieve recommended weight and dimension ranges for product packages. Only available in BR and MX. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-product-package-recommendations-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductProductPackageRecommendationsRequest {
     /// Not described in the official docs. Required.
@@ -8703,7 +8703,7 @@ pub struct ProductProductPackageRecommendationsRequest {
     ProductProductPackageRecommendationsRequest { @ query page_size, @ query page_token,
     product_ids }
 );
-/// Response data of `product.product_package_recommendations` ([`ProductProductPackageRecommendationsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-product-package-recommendations-202602)
+/// Response data of `product.product_package_recommendations` ([`ProductProductPackageRecommendationsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-product-package-recommendations-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductProductPackageRecommendationsResponse {
     /// An opaque token used to retrieve the next page of a paginated result set. Provide this value in the `page_token` parameter of your request if the current response does not return all the results.
@@ -8747,7 +8747,7 @@ impl ::shop_api::runtime::Paginated for ProductProductPackageRecommendationsRequ
         )
     }
 }
-/// Request of `product.submit_size_chart_appeal` (`POST /product/202604/appeals/submit`): Submit Size Chart Appeal. — [official documentation](https://partner.tiktokshop.com/docv2/page/submit-size-chart-appeal-202604)
+/// Request of `product.submit_size_chart_appeal` (`POST /product/202604/appeals/submit`): Submit Size Chart Appeal. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/submit-size-chart-appeal-202604)
 ///
 /// #### Appeal Size Chart Verification Initiates an appeal process for a product that was blocked during the listing phase due to a size chart verification failure.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -8758,7 +8758,7 @@ pub struct ProductSubmitSizeChartAppealRequest {
     pub appeal_message: AppealMessage,
 }
 ::shop_api::object!(ProductSubmitSizeChartAppealRequest { product_id, appeal_message });
-/// Response data of `product.submit_size_chart_appeal` ([`ProductSubmitSizeChartAppealRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/submit-size-chart-appeal-202604)
+/// Response data of `product.submit_size_chart_appeal` ([`ProductSubmitSizeChartAppealRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/submit-size-chart-appeal-202604)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSubmitSizeChartAppealResponse {}
 ::shop_api::object!(ProductSubmitSizeChartAppealResponse {});
@@ -8771,7 +8771,7 @@ impl ::shop_api::runtime::ApiRequest for ProductSubmitSizeChartAppealRequest {
         false false["product_id" "appeal_message"]
     );
 }
-/// Request of `product.list_opportunities` (`POST /product/202604/opportunities/query`): List Opportunities. — [official documentation](https://partner.tiktokshop.com/docv2/page/list-opportunities-202604)
+/// Request of `product.list_opportunities` (`POST /product/202604/opportunities/query`): List Opportunities. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/list-opportunities-202604)
 ///
 /// Search and retrieve a paginated list of opportunity leads available to the authorized seller, with optional filters by type, status, category, etc and ordered by the algorithm ranking model.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -8797,7 +8797,7 @@ pub struct ProductListOpportunitiesRequest {
     ProductListOpportunitiesRequest { @ query page_size, @ query page_token, @ query
     locale, opportunity_type, category_ids, create_time_ge, create_time_lt, tag_codes }
 );
-/// Response data of `product.list_opportunities` ([`ProductListOpportunitiesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/list-opportunities-202604)
+/// Response data of `product.list_opportunities` ([`ProductListOpportunitiesRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/list-opportunities-202604)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductListOpportunitiesResponse {
     /// Not described in the official docs.
@@ -8818,7 +8818,7 @@ impl ::shop_api::runtime::ApiRequest for ProductListOpportunitiesRequest {
         q.push("locale", &self.locale);
     }
 }
-/// Request of `product.submission_records` (`GET /product/202604/opportunities/submissions`): Get Submission Records. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-submission-records-202604)
+/// Request of `product.submission_records` (`GET /product/202604/opportunities/submissions`): Get Submission Records. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-submission-records-202604)
 ///
 /// Retrieve a paginated list of submission records for the authorized seller, including submission status, review results, and linked opportunity/product information. Useful for tracking submission history and monitoring review outcomes.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -8843,7 +8843,7 @@ pub struct ProductSubmissionRecordsRequest {
     product_id, @ query submit_time_ge, @ query submit_time_lt, @ query page_token, @
     query page_size }
 );
-/// Response data of `product.submission_records` ([`ProductSubmissionRecordsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-submission-records-202604)
+/// Response data of `product.submission_records` ([`ProductSubmissionRecordsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-submission-records-202604)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSubmissionRecordsResponse {
     /// Not described in the official docs.
@@ -8868,7 +8868,7 @@ impl ::shop_api::runtime::ApiRequest for ProductSubmissionRecordsRequest {
         q.push("page_size", &self.page_size);
     }
 }
-/// Request of `product.opportunity_detail` (`GET /product/202604/opportunities/{opportunity_id}`): Retrieve the full details of a single opportunity lead by its ID, including market trend data, competition level, and recommended actions. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-opportunity-detail-202604)
+/// Request of `product.opportunity_detail` (`GET /product/202604/opportunities/{opportunity_id}`): Retrieve the full details of a single opportunity lead by its ID, including market trend data, competition level, and recommended actions. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-opportunity-detail-202604)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductOpportunityDetailRequest {
     /// Not described in the official docs. Required.
@@ -8879,7 +8879,7 @@ pub struct ProductOpportunityDetailRequest {
 ::shop_api::object!(
     ProductOpportunityDetailRequest { @ path opportunity_id, @ query locale }
 );
-/// Response data of `product.opportunity_detail` ([`ProductOpportunityDetailRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-opportunity-detail-202604)
+/// Response data of `product.opportunity_detail` ([`ProductOpportunityDetailRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-opportunity-detail-202604)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductOpportunityDetailResponse {
     /// Not described in the official docs.
@@ -8906,7 +8906,7 @@ impl ::shop_api::runtime::ApiRequest for ProductOpportunityDetailRequest {
         )
     }
 }
-/// Request of `product.submit_product_via_opportunity` (`POST /product/202604/opportunities/{opportunity_id}/submit`): Submit an existing product as a response to a specific opportunity lead. — [official documentation](https://partner.tiktokshop.com/docv2/page/submit-product-via-opportunity-202604)
+/// Request of `product.submit_product_via_opportunity` (`POST /product/202604/opportunities/{opportunity_id}/submit`): Submit an existing product as a response to a specific opportunity lead. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/submit-product-via-opportunity-202604)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSubmitProductViaOpportunityRequest {
     /// Not described in the official docs. Required.
@@ -8917,7 +8917,7 @@ pub struct ProductSubmitProductViaOpportunityRequest {
 ::shop_api::object!(
     ProductSubmitProductViaOpportunityRequest { @ path opportunity_id, product_id }
 );
-/// Response data of `product.submit_product_via_opportunity` ([`ProductSubmitProductViaOpportunityRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/submit-product-via-opportunity-202604)
+/// Response data of `product.submit_product_via_opportunity` ([`ProductSubmitProductViaOpportunityRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/submit-product-via-opportunity-202604)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSubmitProductViaOpportunityResponse {
     /// Not described in the official docs.
@@ -8942,13 +8942,13 @@ impl ::shop_api::runtime::ApiRequest for ProductSubmitProductViaOpportunityReque
         )
     }
 }
-/// Request of `product.create_gpa_upgrade_task` (`POST /product/202604/products/gpa_upgrade_task`): This interface is only available for EU L2L sellers. — [official documentation](https://partner.tiktokshop.com/docv2/page/create-gpa-upgrade-task-202604)
+/// Request of `product.create_gpa_upgrade_task` (`POST /product/202604/products/gpa_upgrade_task`): This interface is only available for EU L2L sellers. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-gpa-upgrade-task-202604)
 ///
 /// This interface is only available for EU L2L sellers. The interface is used to upgrade products on EU interconnection. After the upgrade, products can be managed using the new interface, but not using interfaces related to Global Product.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCreateGpaUpgradeTaskRequest {}
 ::shop_api::object!(ProductCreateGpaUpgradeTaskRequest {});
-/// Response data of `product.create_gpa_upgrade_task` ([`ProductCreateGpaUpgradeTaskRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/create-gpa-upgrade-task-202604)
+/// Response data of `product.create_gpa_upgrade_task` ([`ProductCreateGpaUpgradeTaskRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-gpa-upgrade-task-202604)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCreateGpaUpgradeTaskResponse {}
 ::shop_api::object!(ProductCreateGpaUpgradeTaskResponse {});
@@ -8962,7 +8962,7 @@ impl ::shop_api::runtime::ApiRequest for ProductCreateGpaUpgradeTaskRequest {
         false false[]
     );
 }
-/// Request of `product.list_product_skpp_statuses` (`POST /product/202606/skpps/search`): Batch query SKPP status for the seller's products. — [official documentation](https://partner.tiktokshop.com/docv2/page/list-product-skpp-statuses-202606)
+/// Request of `product.list_product_skpp_statuses` (`POST /product/202606/skpps/search`): Batch query SKPP status for the seller's products. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/list-product-skpp-statuses-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductListProductSkppStatusesRequest {
     /// Not described in the official docs.
@@ -8980,7 +8980,7 @@ pub struct ProductListProductSkppStatusesRequest {
     ProductListProductSkppStatusesRequest { @ query locale, product_ids, skpp_status,
     page_size, page_no }
 );
-/// Response data of `product.list_product_skpp_statuses` ([`ProductListProductSkppStatusesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/list-product-skpp-statuses-202606)
+/// Response data of `product.list_product_skpp_statuses` ([`ProductListProductSkppStatusesRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/list-product-skpp-statuses-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductListProductSkppStatusesResponse {
     /// Product list, each with its SKPP status.。
@@ -9024,13 +9024,13 @@ impl ::shop_api::runtime::Paginated for ProductListProductSkppStatusesRequest {
         )
     }
 }
-/// Request of `product.shop_skpp_summary` (`GET /product/202606/skpps/sum`): Return the shop-level SKPP summary, including qualified and eligible product counts, earned ad credit, and incremental visibility in the last 30 days. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-skpp-summary-202606)
+/// Request of `product.shop_skpp_summary` (`GET /product/202606/skpps/sum`): Return the shop-level SKPP summary, including qualified and eligible product counts, earned ad credit, and incremental visibility in the last 30 days. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-skpp-summary-202606)
 ///
 /// Return the shop-level SKPP summary, including qualified and eligible product counts, earned ad credit, and incremental visibility in the last 30 days. This API is available only to shops enrolled as eligible SKPP sellers.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductShopSkppSummaryRequest {}
 ::shop_api::object!(ProductShopSkppSummaryRequest {});
-/// Response data of `product.shop_skpp_summary` ([`ProductShopSkppSummaryRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-skpp-summary-202606)
+/// Response data of `product.shop_skpp_summary` ([`ProductShopSkppSummaryRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-skpp-summary-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductShopSkppSummaryResponse {
     /// Not described in the official docs.
@@ -9046,7 +9046,7 @@ impl ::shop_api::runtime::ApiRequest for ProductShopSkppSummaryRequest {
         false true[]
     );
 }
-/// Request of `product.product_skpp_detail` (`GET /product/202606/skpps/{product_id}`): Get Product SKPP Detail. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-product-skpp-detail-202606)
+/// Request of `product.product_skpp_detail` (`GET /product/202606/skpps/{product_id}`): Get Product SKPP Detail. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-product-skpp-detail-202606)
 ///
 /// Return the SKPP qualification status, current and target scores, task progress and suggested actions, reward eligibility and status, and offline snapshot time for one product. This API is available only to sellers authorized for SKPP in the US market.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -9059,7 +9059,7 @@ pub struct ProductProductSkppDetailRequest {
 ::shop_api::object!(
     ProductProductSkppDetailRequest { @ path product_id, @ query locale }
 );
-/// Response data of `product.product_skpp_detail` ([`ProductProductSkppDetailRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-product-skpp-detail-202606)
+/// Response data of `product.product_skpp_detail` ([`ProductProductSkppDetailRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-product-skpp-detail-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductProductSkppDetailResponse {
     /// Platform product ID.
@@ -9103,7 +9103,7 @@ impl ::shop_api::runtime::ApiRequest for ProductProductSkppDetailRequest {
         )
     }
 }
-/// Request of `product.update_stock_operation_settings` (`POST /product/202608/inventory/operation/settings`): Configure auto-restock behavior for 1 to 500 SKUs in one request. — [official documentation](https://partner.tiktokshop.com/docv2/page/update-stock-operation-settings-202608)
+/// Request of `product.update_stock_operation_settings` (`POST /product/202608/inventory/operation/settings`): Configure auto-restock behavior for 1 to 500 SKUs in one request. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-stock-operation-settings-202608)
 ///
 /// Configure auto-restock behavior for 1 to 500 SKUs in one request. For seller-fulfilled orders, this setting controls whether inventory reserved for a canceled order is returned to the SKU's available inventory.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -9119,7 +9119,7 @@ pub struct ProductUpdateStockOperationSettingsRequest {
     ProductUpdateStockOperationSettingsRequest { seller_id, sku_ids,
     stock_operation_setting }
 );
-/// Response data of `product.update_stock_operation_settings` ([`ProductUpdateStockOperationSettingsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/update-stock-operation-settings-202608)
+/// Response data of `product.update_stock_operation_settings` ([`ProductUpdateStockOperationSettingsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-stock-operation-settings-202608)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductUpdateStockOperationSettingsResponse {
     /// Not described in the official docs.
@@ -9136,7 +9136,7 @@ impl ::shop_api::runtime::ApiRequest for ProductUpdateStockOperationSettingsRequ
         false true["seller_id"]
     );
 }
-/// Request of `product.suggest_brands` (`POST /product/202609/brands/suggest`): Recommend brands based on product information. — [official documentation](https://partner.tiktokshop.com/docv2/page/suggest-brands-202609)
+/// Request of `product.suggest_brands` (`POST /product/202609/brands/suggest`): Recommend brands based on product information. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/suggest-brands-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSuggestBrandsRequest {
     /// The product title used to recommend brands. Required.
@@ -9151,7 +9151,7 @@ pub struct ProductSuggestBrandsRequest {
 ::shop_api::object!(
     ProductSuggestBrandsRequest { product_title, category_id, description, images }
 );
-/// Response data of `product.suggest_brands` ([`ProductSuggestBrandsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/suggest-brands-202609)
+/// Response data of `product.suggest_brands` ([`ProductSuggestBrandsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/suggest-brands-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSuggestBrandsResponse {
     /// Recommended brands in recommendation order. Empty when no recommendations are available.
@@ -9167,7 +9167,7 @@ impl ::shop_api::runtime::ApiRequest for ProductSuggestBrandsRequest {
         true["product_title"]
     );
 }
-/// Request of `product.predict_product_package_dimensions_and_weight` (`POST /product/202609/products/package/predict`): Predicts the package dimensions and weight for one candidate product based on its leaf category. — [official documentation](https://partner.tiktokshop.com/docv2/page/predict-product-package-dimensions-and-weight-202609)
+/// Request of `product.predict_product_package_dimensions_and_weight` (`POST /product/202609/products/package/predict`): Predicts the package dimensions and weight for one candidate product based on its leaf category. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/predict-product-package-dimensions-and-weight-202609)
 ///
 /// Predicts the package dimensions and weight for one candidate product based on its leaf category. The result is generated synchronously and can be used to prepare the package information in a create or edit product request. When no prediction is available, `data` is an empty object.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -9178,7 +9178,7 @@ pub struct ProductPredictProductPackageDimensionsAndWeightRequest {
 ::shop_api::object!(
     ProductPredictProductPackageDimensionsAndWeightRequest { category_id }
 );
-/// Response data of `product.predict_product_package_dimensions_and_weight` ([`ProductPredictProductPackageDimensionsAndWeightRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/predict-product-package-dimensions-and-weight-202609)
+/// Response data of `product.predict_product_package_dimensions_and_weight` ([`ProductPredictProductPackageDimensionsAndWeightRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/predict-product-package-dimensions-and-weight-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductPredictProductPackageDimensionsAndWeightResponse {
     /// Not described in the official docs.
@@ -9201,7 +9201,7 @@ for ProductPredictProductPackageDimensionsAndWeightRequest {
         false true["category_id"]
     );
 }
-/// Request of `product.recommend_required_product_properties` (`POST /product/202609/products/properties/recommend`): Predicts the required product properties and their recommended values from the product category and content. — [official documentation](https://partner.tiktokshop.com/docv2/page/recommend-required-product-properties-202609)
+/// Request of `product.recommend_required_product_properties` (`POST /product/202609/products/properties/recommend`): Predicts the required product properties and their recommended values from the product category and content. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/recommend-required-product-properties-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductRecommendRequiredProductPropertiesRequest {
     /// The ID of the leaf category selected for the product. Required.
@@ -9221,7 +9221,7 @@ pub struct ProductRecommendRequiredProductPropertiesRequest {
     ProductRecommendRequiredProductPropertiesRequest { category_id, product_title,
     description, images, sales_properties, target_property_ids }
 );
-/// Response data of `product.recommend_required_product_properties` ([`ProductRecommendRequiredProductPropertiesRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/recommend-required-product-properties-202609)
+/// Response data of `product.recommend_required_product_properties` ([`ProductRecommendRequiredProductPropertiesRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/recommend-required-product-properties-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductRecommendRequiredProductPropertiesResponse {
     /// Ordered required properties predicted for the product. The array is empty when no property recommendation is available.
@@ -9241,7 +9241,7 @@ for ProductRecommendRequiredProductPropertiesRequest {
         false true["category_id" "product_title"]
     );
 }
-/// Request of `product.submit_strikethrough_price` (`POST /product/202609/products/{product_id}/strikethrough_price/submit`): Submit external pricing information for a product's SKUs so that TikTok Shop can verify the product's list price for use as a strikethrough price. — [official documentation](https://partner.tiktokshop.com/docv2/page/submit-strikethrough-price-202609)
+/// Request of `product.submit_strikethrough_price` (`POST /product/202609/products/{product_id}/strikethrough_price/submit`): Submit external pricing information for a product's SKUs so that TikTok Shop can verify the product's list price for use as a strikethrough price. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/submit-strikethrough-price-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSubmitStrikethroughPriceRequest {
     /// Not described in the official docs. Required.
@@ -9255,7 +9255,7 @@ pub struct ProductSubmitStrikethroughPriceRequest {
     ProductSubmitStrikethroughPriceRequest { @ path product_id, external_product_id, skus
     }
 );
-/// Response data of `product.submit_strikethrough_price` ([`ProductSubmitStrikethroughPriceRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/submit-strikethrough-price-202609)
+/// Response data of `product.submit_strikethrough_price` ([`ProductSubmitStrikethroughPriceRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/submit-strikethrough-price-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSubmitStrikethroughPriceResponse {
     /// Item-level failures for SKUs that could not be submitted. The array is empty when every requested SKU is accepted for verification.
@@ -9280,7 +9280,7 @@ impl ::shop_api::runtime::ApiRequest for ProductSubmitStrikethroughPriceRequest 
         )
     }
 }
-/// Request of `product.create_size_chart_v2` (`POST /product/202610/size_charts`): Create one size chart from structured table data. — [official documentation](https://partner.tiktokshop.com/docv2/page/create-size-chart-v2-202610)
+/// Request of `product.create_size_chart_v2` (`POST /product/202610/size_charts`): Create one size chart from structured table data. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-size-chart-v2-202610)
 ///
 /// Create one size chart from structured table data. Use `REUSABLE_TEMPLATE` to create a seller template that can be reused across products, or `PRODUCT_SCOPED` to create a chart for a single product. The response returns the created size chart ID. The request must identify one authorized shop using shop_cipher.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -9298,7 +9298,7 @@ pub struct ProductCreateSizeChartV2Request {
     ProductCreateSizeChartV2Request { category_id, size_chart_data, size_chart_mode,
     template_name }
 );
-/// Response data of `product.create_size_chart_v2` ([`ProductCreateSizeChartV2Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/create-size-chart-v2-202610)
+/// Response data of `product.create_size_chart_v2` ([`ProductCreateSizeChartV2Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-size-chart-v2-202610)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCreateSizeChartV2Response {
     /// The ID of the created size chart. For REUSABLE_TEMPLATE mode, use this value as size_chart.template.id in subsequent product APIs.
@@ -9314,7 +9314,7 @@ impl ::shop_api::runtime::ApiRequest for ProductCreateSizeChartV2Request {
         true["category_id" "size_chart_data" "size_chart_mode"]
     );
 }
-/// Request of `product.edit_size_chart_v2` (`POST /product/202610/size_charts/edit`): Edit an existing seller-owned size chart by replacing its structured table and editable metadata. — [official documentation](https://partner.tiktokshop.com/docv2/page/edit-size-chart-v2-202610)
+/// Request of `product.edit_size_chart_v2` (`POST /product/202610/size_charts/edit`): Edit an existing seller-owned size chart by replacing its structured table and editable metadata. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/edit-size-chart-v2-202610)
 ///
 /// Edit an existing seller-owned size chart by replacing its structured table and editable metadata. Omit `template_name` to keep the current template name. The request must identify one authorized shop using shop_cipher.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -9329,7 +9329,7 @@ pub struct ProductEditSizeChartV2Request {
 ::shop_api::object!(
     ProductEditSizeChartV2Request { size_chart_data, size_chart_id, template_name }
 );
-/// Response data of `product.edit_size_chart_v2` ([`ProductEditSizeChartV2Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/edit-size-chart-v2-202610)
+/// Response data of `product.edit_size_chart_v2` ([`ProductEditSizeChartV2Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/edit-size-chart-v2-202610)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductEditSizeChartV2Response {
     /// The ID of the updated size chart. This is the same ID provided in `size_chart_id`.
@@ -9748,7 +9748,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ProductEdit202509Response> {
         self.execute(req).await
     }
-    /// Search live products and retrieve the product information needed by a compliance vendor to prepare a compliance testing report (`product.search_products_for_compliance_auditing`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-products-for-compliance-auditing-202601)).
+    /// Search live products and retrieve the product information needed by a compliance vendor to prepare a compliance testing report (`product.search_products_for_compliance_auditing`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-products-for-compliance-auditing-202601)).
     pub async fn product_search_products_for_compliance_auditing(
         &self,
         req: &ProductSearchProductsForComplianceAuditingRequest,
@@ -9757,91 +9757,91 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Retrieve recommended weight and dimension ranges for product packages. Only available in BR and MX (`product.product_package_recommendations`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-product-package-recommendations-202602)).
+    /// Retrieve recommended weight and dimension ranges for product packages. Only available in BR and MX (`product.product_package_recommendations`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-product-package-recommendations-202602)).
     pub async fn product_product_package_recommendations(
         &self,
         req: &ProductProductPackageRecommendationsRequest,
     ) -> ::shop_api::runtime::Result<ProductProductPackageRecommendationsResponse> {
         self.execute(req).await
     }
-    /// Submit Size Chart Appeal (`product.submit_size_chart_appeal`, [official documentation](https://partner.tiktokshop.com/docv2/page/submit-size-chart-appeal-202604)).
+    /// Submit Size Chart Appeal (`product.submit_size_chart_appeal`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/submit-size-chart-appeal-202604)).
     pub async fn product_submit_size_chart_appeal(
         &self,
         req: &ProductSubmitSizeChartAppealRequest,
     ) -> ::shop_api::runtime::Result<ProductSubmitSizeChartAppealResponse> {
         self.execute(req).await
     }
-    /// List Opportunities (`product.list_opportunities`, [official documentation](https://partner.tiktokshop.com/docv2/page/list-opportunities-202604)).
+    /// List Opportunities (`product.list_opportunities`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/list-opportunities-202604)).
     pub async fn product_list_opportunities(
         &self,
         req: &ProductListOpportunitiesRequest,
     ) -> ::shop_api::runtime::Result<ProductListOpportunitiesResponse> {
         self.execute(req).await
     }
-    /// Get Submission Records (`product.submission_records`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-submission-records-202604)). Idempotent: retried on transport errors and 5xx.
+    /// Get Submission Records (`product.submission_records`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-submission-records-202604)). Idempotent: retried on transport errors and 5xx.
     pub async fn product_submission_records(
         &self,
         req: &ProductSubmissionRecordsRequest,
     ) -> ::shop_api::runtime::Result<ProductSubmissionRecordsResponse> {
         self.execute(req).await
     }
-    /// Retrieve the full details of a single opportunity lead by its ID, including market trend data, competition level, and recommended actions (`product.opportunity_detail`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-opportunity-detail-202604)). Idempotent: retried on transport errors and 5xx.
+    /// Retrieve the full details of a single opportunity lead by its ID, including market trend data, competition level, and recommended actions (`product.opportunity_detail`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-opportunity-detail-202604)). Idempotent: retried on transport errors and 5xx.
     pub async fn product_opportunity_detail(
         &self,
         req: &ProductOpportunityDetailRequest,
     ) -> ::shop_api::runtime::Result<ProductOpportunityDetailResponse> {
         self.execute(req).await
     }
-    /// Submit an existing product as a response to a specific opportunity lead (`product.submit_product_via_opportunity`, [official documentation](https://partner.tiktokshop.com/docv2/page/submit-product-via-opportunity-202604)).
+    /// Submit an existing product as a response to a specific opportunity lead (`product.submit_product_via_opportunity`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/submit-product-via-opportunity-202604)).
     pub async fn product_submit_product_via_opportunity(
         &self,
         req: &ProductSubmitProductViaOpportunityRequest,
     ) -> ::shop_api::runtime::Result<ProductSubmitProductViaOpportunityResponse> {
         self.execute(req).await
     }
-    /// This interface is only available for EU L2L sellers (`product.create_gpa_upgrade_task`, [official documentation](https://partner.tiktokshop.com/docv2/page/create-gpa-upgrade-task-202604)).
+    /// This interface is only available for EU L2L sellers (`product.create_gpa_upgrade_task`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-gpa-upgrade-task-202604)).
     pub async fn product_create_gpa_upgrade_task(
         &self,
         req: &ProductCreateGpaUpgradeTaskRequest,
     ) -> ::shop_api::runtime::Result<ProductCreateGpaUpgradeTaskResponse> {
         self.execute(req).await
     }
-    /// Batch query SKPP status for the seller's products (`product.list_product_skpp_statuses`, [official documentation](https://partner.tiktokshop.com/docv2/page/list-product-skpp-statuses-202606)).
+    /// Batch query SKPP status for the seller's products (`product.list_product_skpp_statuses`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/list-product-skpp-statuses-202606)).
     pub async fn product_list_product_skpp_statuses(
         &self,
         req: &ProductListProductSkppStatusesRequest,
     ) -> ::shop_api::runtime::Result<ProductListProductSkppStatusesResponse> {
         self.execute(req).await
     }
-    /// Return the shop-level SKPP summary, including qualified and eligible product counts, earned ad credit, and incremental visibility in the last 30 days (`product.shop_skpp_summary`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-skpp-summary-202606)). Idempotent: retried on transport errors and 5xx.
+    /// Return the shop-level SKPP summary, including qualified and eligible product counts, earned ad credit, and incremental visibility in the last 30 days (`product.shop_skpp_summary`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-skpp-summary-202606)). Idempotent: retried on transport errors and 5xx.
     pub async fn product_shop_skpp_summary(
         &self,
         req: &ProductShopSkppSummaryRequest,
     ) -> ::shop_api::runtime::Result<ProductShopSkppSummaryResponse> {
         self.execute(req).await
     }
-    /// Get Product SKPP Detail (`product.product_skpp_detail`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-product-skpp-detail-202606)). Idempotent: retried on transport errors and 5xx.
+    /// Get Product SKPP Detail (`product.product_skpp_detail`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-product-skpp-detail-202606)). Idempotent: retried on transport errors and 5xx.
     pub async fn product_product_skpp_detail(
         &self,
         req: &ProductProductSkppDetailRequest,
     ) -> ::shop_api::runtime::Result<ProductProductSkppDetailResponse> {
         self.execute(req).await
     }
-    /// Configure auto-restock behavior for 1 to 500 SKUs in one request (`product.update_stock_operation_settings`, [official documentation](https://partner.tiktokshop.com/docv2/page/update-stock-operation-settings-202608)).
+    /// Configure auto-restock behavior for 1 to 500 SKUs in one request (`product.update_stock_operation_settings`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-stock-operation-settings-202608)).
     pub async fn product_update_stock_operation_settings(
         &self,
         req: &ProductUpdateStockOperationSettingsRequest,
     ) -> ::shop_api::runtime::Result<ProductUpdateStockOperationSettingsResponse> {
         self.execute(req).await
     }
-    /// Recommend brands based on product information (`product.suggest_brands`, [official documentation](https://partner.tiktokshop.com/docv2/page/suggest-brands-202609)).
+    /// Recommend brands based on product information (`product.suggest_brands`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/suggest-brands-202609)).
     pub async fn product_suggest_brands(
         &self,
         req: &ProductSuggestBrandsRequest,
     ) -> ::shop_api::runtime::Result<ProductSuggestBrandsResponse> {
         self.execute(req).await
     }
-    /// Predicts the package dimensions and weight for one candidate product based on its leaf category (`product.predict_product_package_dimensions_and_weight`, [official documentation](https://partner.tiktokshop.com/docv2/page/predict-product-package-dimensions-and-weight-202609)).
+    /// Predicts the package dimensions and weight for one candidate product based on its leaf category (`product.predict_product_package_dimensions_and_weight`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/predict-product-package-dimensions-and-weight-202609)).
     pub async fn product_predict_product_package_dimensions_and_weight(
         &self,
         req: &ProductPredictProductPackageDimensionsAndWeightRequest,
@@ -9850,28 +9850,28 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Predicts the required product properties and their recommended values from the product category and content (`product.recommend_required_product_properties`, [official documentation](https://partner.tiktokshop.com/docv2/page/recommend-required-product-properties-202609)).
+    /// Predicts the required product properties and their recommended values from the product category and content (`product.recommend_required_product_properties`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/recommend-required-product-properties-202609)).
     pub async fn product_recommend_required_product_properties(
         &self,
         req: &ProductRecommendRequiredProductPropertiesRequest,
     ) -> ::shop_api::runtime::Result<ProductRecommendRequiredProductPropertiesResponse> {
         self.execute(req).await
     }
-    /// Submit external pricing information for a product's SKUs so that TikTok Shop can verify the product's list price for use as a strikethrough price (`product.submit_strikethrough_price`, [official documentation](https://partner.tiktokshop.com/docv2/page/submit-strikethrough-price-202609)).
+    /// Submit external pricing information for a product's SKUs so that TikTok Shop can verify the product's list price for use as a strikethrough price (`product.submit_strikethrough_price`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/submit-strikethrough-price-202609)).
     pub async fn product_submit_strikethrough_price(
         &self,
         req: &ProductSubmitStrikethroughPriceRequest,
     ) -> ::shop_api::runtime::Result<ProductSubmitStrikethroughPriceResponse> {
         self.execute(req).await
     }
-    /// Create one size chart from structured table data (`product.create_size_chart_v2`, [official documentation](https://partner.tiktokshop.com/docv2/page/create-size-chart-v2-202610)).
+    /// Create one size chart from structured table data (`product.create_size_chart_v2`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-size-chart-v2-202610)).
     pub async fn product_create_size_chart_v2(
         &self,
         req: &ProductCreateSizeChartV2Request,
     ) -> ::shop_api::runtime::Result<ProductCreateSizeChartV2Response> {
         self.execute(req).await
     }
-    /// Edit an existing seller-owned size chart by replacing its structured table and editable metadata (`product.edit_size_chart_v2`, [official documentation](https://partner.tiktokshop.com/docv2/page/edit-size-chart-v2-202610)).
+    /// Edit an existing seller-owned size chart by replacing its structured table and editable metadata (`product.edit_size_chart_v2`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/edit-size-chart-v2-202610)).
     pub async fn product_edit_size_chart_v2(
         &self,
         req: &ProductEditSizeChartV2Request,

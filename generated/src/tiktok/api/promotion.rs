@@ -1227,7 +1227,7 @@ impl ::shop_api::runtime::ApiRequest for PromotionUpdateActivityProductRequest {
         )
     }
 }
-/// Request of `promotion.republish_activity` (`POST /promotion/202607/activities/{activity_id}/republish`): Use this API to republish a product discount activity or a flash deal activity that expired or was deactivated within the last 7 days. — [official documentation](https://partner.tiktokshop.com/docv2/page/republish-activity-202607)
+/// Request of `promotion.republish_activity` (`POST /promotion/202607/activities/{activity_id}/republish`): Use this API to republish a product discount activity or a flash deal activity that expired or was deactivated within the last 7 days. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/republish-activity-202607)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PromotionRepublishActivityRequest {
     /// Not described in the official docs. Required.
@@ -1240,7 +1240,7 @@ pub struct PromotionRepublishActivityRequest {
 ::shop_api::object!(
     PromotionRepublishActivityRequest { @ path activity_id, end_time, begin_time }
 );
-/// Response data of `promotion.republish_activity` ([`PromotionRepublishActivityRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/republish-activity-202607)
+/// Response data of `promotion.republish_activity` ([`PromotionRepublishActivityRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/republish-activity-202607)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PromotionRepublishActivityResponse {
     /// On success, the ID of the republished activity. This is the same activity_id supplied in the request path; republishing does not create a new activity. Use this ID for subsequent activity, product, or SKU edits.
@@ -1329,7 +1329,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<PromotionUpdateActivityProductResponse> {
         self.execute(req).await
     }
-    /// Use this API to republish a product discount activity or a flash deal activity that expired or was deactivated within the last 7 days (`promotion.republish_activity`, [official documentation](https://partner.tiktokshop.com/docv2/page/republish-activity-202607)).
+    /// Use this API to republish a product discount activity or a flash deal activity that expired or was deactivated within the last 7 days (`promotion.republish_activity`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/republish-activity-202607)).
     pub async fn promotion_republish_activity(
         &self,
         req: &PromotionRepublishActivityRequest,

@@ -2741,7 +2741,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundCreateReturnRequest {
         q.push("idempotency_key", &self.idempotency_key);
     }
 }
-/// Request of `return_refund.upload_return_shipping_information` (`POST /return_refund/202405/returns/shipping_documents`): Use this API to upload return shipping documents, tracking numbers, and carriers for buyers. — [official documentation](https://partner.tiktokshop.com/docv2/page/upload-return-shipping-information-202405)
+/// Request of `return_refund.upload_return_shipping_information` (`POST /return_refund/202405/returns/shipping_documents`): Use this API to upload return shipping documents, tracking numbers, and carriers for buyers. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/upload-return-shipping-information-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundUploadReturnShippingInformationRequest {
     /// Not described in the official docs. Required.
@@ -2762,7 +2762,7 @@ pub struct ReturnRefundUploadReturnShippingInformationRequest {
     return_id_type, tracking_number, return_provider_id, return_shipping_label,
     return_qr_code }
 );
-/// Response data of `return_refund.upload_return_shipping_information` ([`ReturnRefundUploadReturnShippingInformationRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/upload-return-shipping-information-202405)
+/// Response data of `return_refund.upload_return_shipping_information` ([`ReturnRefundUploadReturnShippingInformationRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/upload-return-shipping-information-202405)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundUploadReturnShippingInformationResponse {}
 ::shop_api::object!(ReturnRefundUploadReturnShippingInformationResponse {});
@@ -2781,7 +2781,7 @@ for ReturnRefundUploadReturnShippingInformationRequest {
         q.push("return_id_type", &self.return_id_type);
     }
 }
-/// Request of `return_refund.decision_eligibility` (`GET /return_refund/202601/decision_eligibility`): Use this API to evaluate which seller decisions are currently allowed for the specified aftersales request. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-decision-eligibility-202601)
+/// Request of `return_refund.decision_eligibility` (`GET /return_refund/202601/decision_eligibility`): Use this API to evaluate which seller decisions are currently allowed for the specified aftersales request. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-decision-eligibility-202601)
 ///
 /// Use this API to evaluate which seller decisions are currently allowed for the specified aftersales request. The API returns one result per requested decision, including whether the decision is currently eligible and any rejection reasons that are applicable for an eligible reject decision.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2797,7 +2797,7 @@ pub struct ReturnRefundDecisionEligibilityRequest {
     ReturnRefundDecisionEligibilityRequest { @ query return_or_cancel_id, @ query
     check_decisions, @ query locale }
 );
-/// Response data of `return_refund.decision_eligibility` ([`ReturnRefundDecisionEligibilityRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-decision-eligibility-202601)
+/// Response data of `return_refund.decision_eligibility` ([`ReturnRefundDecisionEligibilityRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-decision-eligibility-202601)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundDecisionEligibilityResponse {
     /// The seller-decision eligibility results for the specified aftersales request.
@@ -2819,7 +2819,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundDecisionEligibilityRequest 
         q.push("locale", &self.locale);
     }
 }
-/// Request of `return_refund.cancel_order_202602` (`POST /return_refund/202602/cancellations`): Use this API to cancel an order on behalf of a seller. — [official documentation](https://partner.tiktokshop.com/docv2/page/cancel-order-202602)
+/// Request of `return_refund.cancel_order_202602` (`POST /return_refund/202602/cancellations`): Use this API to cancel an order on behalf of a seller. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/cancel-order-202602)
 ///
 /// Use this API to cancel an order on behalf of a seller. In the US and UK markets, when an item is out of stock, partial cancellation on the single item level is supported by this API.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2839,7 +2839,7 @@ pub struct ReturnRefundCancelOrder202602Request {
     ReturnRefundCancelOrder202602Request { order_id, cancel_reason, skus,
     order_line_item_ids, order_line_list }
 );
-/// Response data of `return_refund.cancel_order_202602` ([`ReturnRefundCancelOrder202602Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/cancel-order-202602)
+/// Response data of `return_refund.cancel_order_202602` ([`ReturnRefundCancelOrder202602Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/cancel-order-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundCancelOrder202602Response {
     /// The identifier of a specific order cancellation.
@@ -2858,7 +2858,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundCancelOrder202602Request {
         true["order_id" "cancel_reason"]
     );
 }
-/// Request of `return_refund.search_cancellations_202602` (`POST /return_refund/202602/cancellations/search`): Use this API to search and retrieve one or more order cancellations. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-cancellations-202602)
+/// Request of `return_refund.search_cancellations_202602` (`POST /return_refund/202602/cancellations/search`): Use this API to search and retrieve one or more order cancellations. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-cancellations-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundSearchCancellations202602Request {
     /// Not described in the official docs. Values: create_time, update_time.
@@ -2896,7 +2896,7 @@ pub struct ReturnRefundSearchCancellations202602Request {
     buyer_user_ids, cancel_types, cancel_status, create_time_ge, create_time_lt,
     update_time_ge, update_time_lt, locale }
 );
-/// Response data of `return_refund.search_cancellations_202602` ([`ReturnRefundSearchCancellations202602Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-cancellations-202602)
+/// Response data of `return_refund.search_cancellations_202602` ([`ReturnRefundSearchCancellations202602Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-cancellations-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundSearchCancellations202602Response {
     /// List of order cancellations.
@@ -2941,7 +2941,7 @@ impl ::shop_api::runtime::Paginated for ReturnRefundSearchCancellations202602Req
         )
     }
 }
-/// Request of `return_refund.aftersale_eligibility_202602` (`GET /return_refund/202602/orders/{order_id}/aftersale_eligibility`): Use this API to check whether a seller or buyer can initiate refund-only, return-and-refund, or cancellation requests for an order. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-aftersale-eligibility-202602)
+/// Request of `return_refund.aftersale_eligibility_202602` (`GET /return_refund/202602/orders/{order_id}/aftersale_eligibility`): Use this API to check whether a seller or buyer can initiate refund-only, return-and-refund, or cancellation requests for an order. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-aftersale-eligibility-202602)
 ///
 /// Use this API to check whether a seller or buyer can initiate refund-only, return-and-refund, or cancellation requests for an order. The response groups eligibility by SKU, order line item, and aftersale request type.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2957,7 +2957,7 @@ pub struct ReturnRefundAftersaleEligibility202602Request {
     ReturnRefundAftersaleEligibility202602Request { @ path order_id, @ query
     initiate_aftersale_user, @ query request_types }
 );
-/// Response data of `return_refund.aftersale_eligibility_202602` ([`ReturnRefundAftersaleEligibility202602Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-aftersale-eligibility-202602)
+/// Response data of `return_refund.aftersale_eligibility_202602` ([`ReturnRefundAftersaleEligibility202602Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-aftersale-eligibility-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundAftersaleEligibility202602Response {
     /// The eligible aftersale options for a given SKU.
@@ -2986,7 +2986,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundAftersaleEligibility202602R
         )
     }
 }
-/// Request of `return_refund.calculate_refund_202602` (`POST /return_refund/202602/refunds/calculate`): Use this API to estimate the refundable amount for a cancellation, refund, or return-and-refund request. — [official documentation](https://partner.tiktokshop.com/docv2/page/calculate-refund-202602)
+/// Request of `return_refund.calculate_refund_202602` (`POST /return_refund/202602/refunds/calculate`): Use this API to estimate the refundable amount for a cancellation, refund, or return-and-refund request. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/calculate-refund-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundCalculateRefund202602Request {
     /// TikTok Shop order id. Required.
@@ -3010,7 +3010,7 @@ pub struct ReturnRefundCalculateRefund202602Request {
     ReturnRefundCalculateRefund202602Request { order_id, request_type, reason_name,
     shipment_type, handover_method, order_line_item_ids, skus, order_line_list }
 );
-/// Response data of `return_refund.calculate_refund_202602` ([`ReturnRefundCalculateRefund202602Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/calculate-refund-202602)
+/// Response data of `return_refund.calculate_refund_202602` ([`ReturnRefundCalculateRefund202602Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/calculate-refund-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundCalculateRefund202602Response {
     /// Not described in the official docs.
@@ -3027,7 +3027,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundCalculateRefund202602Reques
         true["order_id" "request_type" "reason_name"]
     );
 }
-/// Request of `return_refund.create_return_202602` (`POST /return_refund/202602/returns`): Use this API to create a seller-initiated aftersales request for an order on behalf of the buyer. — [official documentation](https://partner.tiktokshop.com/docv2/page/create-return-202602)
+/// Request of `return_refund.create_return_202602` (`POST /return_refund/202602/returns`): Use this API to create a seller-initiated aftersales request for an order on behalf of the buyer. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-return-202602)
 ///
 /// Use this API to create a seller-initiated aftersales request for an order on behalf of the buyer. Supported request types are `REFUND` and `RETURN_AND_REFUND`. Before submitting the request, confirm that the order is eligible for the selected aftersales type and return method. After the request is created, use the relevant search, status, or review API to continue the aftersales workflow.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3060,7 +3060,7 @@ pub struct ReturnRefundCreateReturn202602Request {
     return_reason, return_type, skus, order_line_item_ids, refund_total, currency,
     shipment_type, handover_method, order_line_list }
 );
-/// Response data of `return_refund.create_return_202602` ([`ReturnRefundCreateReturn202602Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/create-return-202602)
+/// Response data of `return_refund.create_return_202602` ([`ReturnRefundCreateReturn202602Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-return-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundCreateReturn202602Response {
     /// The identifier of a specific return request.
@@ -3082,7 +3082,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundCreateReturn202602Request {
         q.push("idempotency_key", &self.idempotency_key);
     }
 }
-/// Request of `return_refund.search_returns_202602` (`POST /return_refund/202602/returns/search`): Use this API to search returns by return ID, order ID, buyer, return type, return status, arbitration status, or create/update time window. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-returns-202602)
+/// Request of `return_refund.search_returns_202602` (`POST /return_refund/202602/returns/search`): Use this API to search returns by return ID, order ID, buyer, return type, return status, arbitration status, or create/update time window. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-returns-202602)
 ///
 /// Use this API to search returns by return ID, order ID, buyer, return type, return status, arbitration status, or create/update time window. The response is paginated. To retrieve the next page, pass the previous `next_page_token` as `page_token` and keep all other filters and sorting unchanged.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3126,7 +3126,7 @@ pub struct ReturnRefundSearchReturns202602Request {
     return_types, return_status, seller_proposed_return_type, create_time_ge,
     arbitration_status, update_time_ge, update_time_lt, locale, create_time_lt }
 );
-/// Response data of `return_refund.search_returns_202602` ([`ReturnRefundSearchReturns202602Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-returns-202602)
+/// Response data of `return_refund.search_returns_202602` ([`ReturnRefundSearchReturns202602Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-returns-202602)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundSearchReturns202602Response {
     /// List of returns in the current page. This field is omitted when the current page contains no return records.
@@ -3171,7 +3171,7 @@ impl ::shop_api::runtime::Paginated for ReturnRefundSearchReturns202602Request {
         )
     }
 }
-/// Request of `return_refund.search_aftersales_requests` (`POST /return_refund/202603/aftersales/search`): Searches aftersales requests for the authorized shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-aftersales-requests-202603)
+/// Request of `return_refund.search_aftersales_requests` (`POST /return_refund/202603/aftersales/search`): Searches aftersales requests for the authorized shop. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-aftersales-requests-202603)
 ///
 /// Searches aftersales requests for the authorized shop. You can filter by aftersales request, buyer, or main order IDs, aftersales request status, return type, and creation or update time. Use `whitelisted_data_fields` to include line items, SKU return requests, or return merchandise authorizations in each result.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3191,7 +3191,7 @@ pub struct ReturnRefundSearchAftersalesRequestsRequest {
     ReturnRefundSearchAftersalesRequestsRequest { @ query locale,
     whitelisted_data_fields, filters, sort, pagination }
 );
-/// Response data of `return_refund.search_aftersales_requests` ([`ReturnRefundSearchAftersalesRequestsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-aftersales-requests-202603)
+/// Response data of `return_refund.search_aftersales_requests` ([`ReturnRefundSearchAftersalesRequestsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-aftersales-requests-202603)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundSearchAftersalesRequestsResponse {
     /// List of aftersales requests matching the filters. This field is omitted when no aftersales requests match.
@@ -3237,7 +3237,7 @@ impl ::shop_api::runtime::Paginated for ReturnRefundSearchAftersalesRequestsRequ
         )
     }
 }
-/// Request of `return_refund.search_return_merchandise_authorizations` (`POST /return_refund/202604/rma/search`): Searches return merchandise authorizations (RMAs) for the authorized shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/search-return-merchandise-authorizations-202604)
+/// Request of `return_refund.search_return_merchandise_authorizations` (`POST /return_refund/202604/rma/search`): Searches return merchandise authorizations (RMAs) for the authorized shop. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-return-merchandise-authorizations-202604)
 ///
 /// Searches return merchandise authorizations (RMAs) for the authorized shop. You can filter by identifiers, RMA status, and creation or update time. Use `whitelisted_data_fields` to include line items or SKU return requests for each RMA.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3259,7 +3259,7 @@ pub struct ReturnRefundSearchReturnMerchandiseAuthorizationsRequest {
     ReturnRefundSearchReturnMerchandiseAuthorizationsRequest { @ query locale,
     whitelisted_data_fields, filters, sort, pagination }
 );
-/// Response data of `return_refund.search_return_merchandise_authorizations` ([`ReturnRefundSearchReturnMerchandiseAuthorizationsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/search-return-merchandise-authorizations-202604)
+/// Response data of `return_refund.search_return_merchandise_authorizations` ([`ReturnRefundSearchReturnMerchandiseAuthorizationsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-return-merchandise-authorizations-202604)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundSearchReturnMerchandiseAuthorizationsResponse {
     /// Not described in the official docs.
@@ -3309,7 +3309,7 @@ for ReturnRefundSearchReturnMerchandiseAuthorizationsRequest {
         )
     }
 }
-/// Request of `return_refund.reject_return_202606` (`POST /return_refund/202606/returns/{return_id}/reject`): Use this API to reject a buyer's refund-only, return-and-refund, or replacement request, or to offer a partial refund after the package is received. — [official documentation](https://partner.tiktokshop.com/docv2/page/reject-return-202606)
+/// Request of `return_refund.reject_return_202606` (`POST /return_refund/202606/returns/{return_id}/reject`): Use this API to reject a buyer's refund-only, return-and-refund, or replacement request, or to offer a partial refund after the package is received. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/reject-return-202606)
 ///
 /// Use this API to reject a buyer's refund-only, return-and-refund, or replacement request, or to offer a partial refund after the package is received. The valid decision depends on the current request type and status. Before calling this API, make sure the request is still awaiting the seller action that matches the decision you send.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3333,7 +3333,7 @@ pub struct ReturnRefundRejectReturn202606Request {
     ReturnRefundRejectReturn202606Request { @ path return_id, @ query idempotency_key,
     decision, reject_reason, comment, images, partial_refund_amount }
 );
-/// Response data of `return_refund.reject_return_202606` ([`ReturnRefundRejectReturn202606Request`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/reject-return-202606)
+/// Response data of `return_refund.reject_return_202606` ([`ReturnRefundRejectReturn202606Request`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/reject-return-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundRejectReturn202606Response {}
 ::shop_api::object!(ReturnRefundRejectReturn202606Response {});
@@ -3358,7 +3358,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundRejectReturn202606Request {
         )
     }
 }
-/// Request of `return_refund.available_review_decisions` (`GET /return_refund/202606/review_decision`): Description of \[GET\]/return_refund/:version/Get_Review_Decision — [official documentation](https://partner.tiktokshop.com/docv2/page/get-available-review-decisions-202606)
+/// Request of `return_refund.available_review_decisions` (`GET /return_refund/202606/review_decision`): Description of \[GET\]/return_refund/:version/Get_Review_Decision — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-available-review-decisions-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundAvailableReviewDecisionsRequest {
     /// Not described in the official docs. Required.
@@ -3374,7 +3374,7 @@ pub struct ReturnRefundAvailableReviewDecisionsRequest {
     ReturnRefundAvailableReviewDecisionsRequest { @ query seller_id, @ query
     return_or_cancel_id, @ query locale, @ query check_decisions }
 );
-/// Response data of `return_refund.available_review_decisions` ([`ReturnRefundAvailableReviewDecisionsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-available-review-decisions-202606)
+/// Response data of `return_refund.available_review_decisions` ([`ReturnRefundAvailableReviewDecisionsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-available-review-decisions-202606)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundAvailableReviewDecisionsResponse {
     /// Line items to which the returned decisions apply.
@@ -3403,7 +3403,7 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundAvailableReviewDecisionsReq
         q.push("check_decisions", &self.check_decisions);
     }
 }
-/// Request of `return_refund.review_aftersales_requests` (`POST /return_refund/202609/aftersales/review`): API used to review (approve, reject, or offer alternatives to) a buyer's return request. — [official documentation](https://partner.tiktokshop.com/docv2/page/review-aftersales-requests-202609)
+/// Request of `return_refund.review_aftersales_requests` (`POST /return_refund/202609/aftersales/review`): API used to review (approve, reject, or offer alternatives to) a buyer's return request. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/review-aftersales-requests-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundReviewAftersalesRequestsRequest {
     /// Decisions to apply to aftersales requests.
@@ -3412,7 +3412,7 @@ pub struct ReturnRefundReviewAftersalesRequestsRequest {
 ::shop_api::object!(
     ReturnRefundReviewAftersalesRequestsRequest { aftersales_request_decisions }
 );
-/// Response data of `return_refund.review_aftersales_requests` ([`ReturnRefundReviewAftersalesRequestsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/review-aftersales-requests-202609)
+/// Response data of `return_refund.review_aftersales_requests` ([`ReturnRefundReviewAftersalesRequestsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/review-aftersales-requests-202609)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundReviewAftersalesRequestsResponse {
     /// Lists errors for partially failed requests.
@@ -3535,7 +3535,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<ReturnRefundCreateReturnResponse> {
         self.execute(req).await
     }
-    /// Use this API to upload return shipping documents, tracking numbers, and carriers for buyers (`return_refund.upload_return_shipping_information`, [official documentation](https://partner.tiktokshop.com/docv2/page/upload-return-shipping-information-202405)).
+    /// Use this API to upload return shipping documents, tracking numbers, and carriers for buyers (`return_refund.upload_return_shipping_information`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/upload-return-shipping-information-202405)).
     ///
     /// The body is `multipart/form-data`: the text fields of `req` and the file parts in `files`.
     pub async fn return_refund_upload_return_shipping_information(
@@ -3547,63 +3547,63 @@ impl super::super::Client {
     > {
         self.execute_multipart(req, files).await
     }
-    /// Use this API to evaluate which seller decisions are currently allowed for the specified aftersales request (`return_refund.decision_eligibility`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-decision-eligibility-202601)). Idempotent: retried on transport errors and 5xx.
+    /// Use this API to evaluate which seller decisions are currently allowed for the specified aftersales request (`return_refund.decision_eligibility`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-decision-eligibility-202601)). Idempotent: retried on transport errors and 5xx.
     pub async fn return_refund_decision_eligibility(
         &self,
         req: &ReturnRefundDecisionEligibilityRequest,
     ) -> ::shop_api::runtime::Result<ReturnRefundDecisionEligibilityResponse> {
         self.execute(req).await
     }
-    /// Use this API to cancel an order on behalf of a seller (`return_refund.cancel_order_202602`, [official documentation](https://partner.tiktokshop.com/docv2/page/cancel-order-202602)).
+    /// Use this API to cancel an order on behalf of a seller (`return_refund.cancel_order_202602`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/cancel-order-202602)).
     pub async fn return_refund_cancel_order202602(
         &self,
         req: &ReturnRefundCancelOrder202602Request,
     ) -> ::shop_api::runtime::Result<ReturnRefundCancelOrder202602Response> {
         self.execute(req).await
     }
-    /// Use this API to search and retrieve one or more order cancellations (`return_refund.search_cancellations_202602`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-cancellations-202602)).
+    /// Use this API to search and retrieve one or more order cancellations (`return_refund.search_cancellations_202602`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-cancellations-202602)).
     pub async fn return_refund_search_cancellations202602(
         &self,
         req: &ReturnRefundSearchCancellations202602Request,
     ) -> ::shop_api::runtime::Result<ReturnRefundSearchCancellations202602Response> {
         self.execute(req).await
     }
-    /// Use this API to check whether a seller or buyer can initiate refund-only, return-and-refund, or cancellation requests for an order (`return_refund.aftersale_eligibility_202602`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-aftersale-eligibility-202602)). Idempotent: retried on transport errors and 5xx.
+    /// Use this API to check whether a seller or buyer can initiate refund-only, return-and-refund, or cancellation requests for an order (`return_refund.aftersale_eligibility_202602`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-aftersale-eligibility-202602)). Idempotent: retried on transport errors and 5xx.
     pub async fn return_refund_aftersale_eligibility202602(
         &self,
         req: &ReturnRefundAftersaleEligibility202602Request,
     ) -> ::shop_api::runtime::Result<ReturnRefundAftersaleEligibility202602Response> {
         self.execute(req).await
     }
-    /// Use this API to estimate the refundable amount for a cancellation, refund, or return-and-refund request (`return_refund.calculate_refund_202602`, [official documentation](https://partner.tiktokshop.com/docv2/page/calculate-refund-202602)).
+    /// Use this API to estimate the refundable amount for a cancellation, refund, or return-and-refund request (`return_refund.calculate_refund_202602`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/calculate-refund-202602)).
     pub async fn return_refund_calculate_refund202602(
         &self,
         req: &ReturnRefundCalculateRefund202602Request,
     ) -> ::shop_api::runtime::Result<ReturnRefundCalculateRefund202602Response> {
         self.execute(req).await
     }
-    /// Use this API to create a seller-initiated aftersales request for an order on behalf of the buyer (`return_refund.create_return_202602`, [official documentation](https://partner.tiktokshop.com/docv2/page/create-return-202602)).
+    /// Use this API to create a seller-initiated aftersales request for an order on behalf of the buyer (`return_refund.create_return_202602`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-return-202602)).
     pub async fn return_refund_create_return202602(
         &self,
         req: &ReturnRefundCreateReturn202602Request,
     ) -> ::shop_api::runtime::Result<ReturnRefundCreateReturn202602Response> {
         self.execute(req).await
     }
-    /// Use this API to search returns by return ID, order ID, buyer, return type, return status, arbitration status, or create/update time window (`return_refund.search_returns_202602`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-returns-202602)).
+    /// Use this API to search returns by return ID, order ID, buyer, return type, return status, arbitration status, or create/update time window (`return_refund.search_returns_202602`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-returns-202602)).
     pub async fn return_refund_search_returns202602(
         &self,
         req: &ReturnRefundSearchReturns202602Request,
     ) -> ::shop_api::runtime::Result<ReturnRefundSearchReturns202602Response> {
         self.execute(req).await
     }
-    /// Searches aftersales requests for the authorized shop (`return_refund.search_aftersales_requests`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-aftersales-requests-202603)).
+    /// Searches aftersales requests for the authorized shop (`return_refund.search_aftersales_requests`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-aftersales-requests-202603)).
     pub async fn return_refund_search_aftersales_requests(
         &self,
         req: &ReturnRefundSearchAftersalesRequestsRequest,
     ) -> ::shop_api::runtime::Result<ReturnRefundSearchAftersalesRequestsResponse> {
         self.execute(req).await
     }
-    /// Searches return merchandise authorizations (RMAs) for the authorized shop (`return_refund.search_return_merchandise_authorizations`, [official documentation](https://partner.tiktokshop.com/docv2/page/search-return-merchandise-authorizations-202604)).
+    /// Searches return merchandise authorizations (RMAs) for the authorized shop (`return_refund.search_return_merchandise_authorizations`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/search-return-merchandise-authorizations-202604)).
     pub async fn return_refund_search_return_merchandise_authorizations(
         &self,
         req: &ReturnRefundSearchReturnMerchandiseAuthorizationsRequest,
@@ -3612,21 +3612,21 @@ impl super::super::Client {
     > {
         self.execute(req).await
     }
-    /// Use this API to reject a buyer's refund-only, return-and-refund, or replacement request, or to offer a partial refund after the package is received (`return_refund.reject_return_202606`, [official documentation](https://partner.tiktokshop.com/docv2/page/reject-return-202606)).
+    /// Use this API to reject a buyer's refund-only, return-and-refund, or replacement request, or to offer a partial refund after the package is received (`return_refund.reject_return_202606`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/reject-return-202606)).
     pub async fn return_refund_reject_return202606(
         &self,
         req: &ReturnRefundRejectReturn202606Request,
     ) -> ::shop_api::runtime::Result<ReturnRefundRejectReturn202606Response> {
         self.execute(req).await
     }
-    /// Description of \[GET\]/return_refund/:version/Get_Review_Decision (`return_refund.available_review_decisions`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-available-review-decisions-202606)). Idempotent: retried on transport errors and 5xx.
+    /// Description of \[GET\]/return_refund/:version/Get_Review_Decision (`return_refund.available_review_decisions`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-available-review-decisions-202606)). Idempotent: retried on transport errors and 5xx.
     pub async fn return_refund_available_review_decisions(
         &self,
         req: &ReturnRefundAvailableReviewDecisionsRequest,
     ) -> ::shop_api::runtime::Result<ReturnRefundAvailableReviewDecisionsResponse> {
         self.execute(req).await
     }
-    /// API used to review (approve, reject, or offer alternatives to) a buyer's return request (`return_refund.review_aftersales_requests`, [official documentation](https://partner.tiktokshop.com/docv2/page/review-aftersales-requests-202609)).
+    /// API used to review (approve, reject, or offer alternatives to) a buyer's return request (`return_refund.review_aftersales_requests`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/review-aftersales-requests-202609)).
     pub async fn return_refund_review_aftersales_requests(
         &self,
         req: &ReturnRefundReviewAftersalesRequestsRequest,

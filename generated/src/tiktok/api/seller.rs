@@ -87,11 +87,11 @@ impl ::shop_api::runtime::ApiRequest for SellerPermissionsRequest {
         IDEMPOTENT] false true[]
     );
 }
-/// Request of `seller.shop_group_and_related_shops` (`GET /seller/202601/shop_groups`): Retrieves the product interoperability group and related shops for the authenticated shop. For example, a group can include a U.S. shop and a Mexico shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-group-and-related-shops-202601)
+/// Request of `seller.shop_group_and_related_shops` (`GET /seller/202601/shop_groups`): Retrieves the product interoperability group and related shops for the authenticated shop. For example, a group can include a U.S. shop and a Mexico shop. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-group-and-related-shops-202601)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SellerShopGroupAndRelatedShopsRequest {}
 ::shop_api::object!(SellerShopGroupAndRelatedShopsRequest {});
-/// Response data of `seller.shop_group_and_related_shops` ([`SellerShopGroupAndRelatedShopsRequest`]) — [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-group-and-related-shops-202601)
+/// Response data of `seller.shop_group_and_related_shops` ([`SellerShopGroupAndRelatedShopsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-group-and-related-shops-202601)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SellerShopGroupAndRelatedShopsResponse {
     /// Not described in the official docs.
@@ -122,7 +122,7 @@ impl super::super::Client {
     ) -> ::shop_api::runtime::Result<SellerPermissionsResponse> {
         self.execute(req).await
     }
-    /// Retrieves the product interoperability group and related shops for the authenticated shop. For example, a group can include a U.S. shop and a Mexico shop (`seller.shop_group_and_related_shops`, [official documentation](https://partner.tiktokshop.com/docv2/page/get-shop-group-and-related-shops-202601)). Idempotent: retried on transport errors and 5xx.
+    /// Retrieves the product interoperability group and related shops for the authenticated shop. For example, a group can include a U.S. shop and a Mexico shop (`seller.shop_group_and_related_shops`, official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/get-shop-group-and-related-shops-202601)). Idempotent: retried on transport errors and 5xx.
     pub async fn seller_shop_group_and_related_shops(
         &self,
         req: &SellerShopGroupAndRelatedShopsRequest,
