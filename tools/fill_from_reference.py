@@ -197,6 +197,29 @@ class Spec:
         lines.insert(at, line)
         self.text[module] = "\n".join(lines)
 
+    def field_line(self, at):
+        """(module, index of the field's line) of a fidelity `at` (`<file> type <Name> <key>` or
+        `<file> endpoint <name> <place> <key>`), or None when the line is not found once."""
+        at = at.split()
+        module = os.path.basename(at[0])[:-5]
+        if at[1] == "type":
+            b = self.block(module, at[2] + ":", self.section_start(module, "types") or 0)
+        else:
+            b0 = self.block(module, at[2] + ":", self.section_start(module, "endpoints") or 0)
+            b = self.block(module, at[3] + ":", b0[0], indent=4)
+        lines = self.text[module].split("\n")
+        hit = [i for i in range(b[0], b[1]) if re.match(rf"^\s+{re.escape(at[-1])}: \{{", lines[i])]
+        return (module, hit[0]) if len(hit) == 1 else None
+
+    def replace_line(self, module, i, new):
+        lines = self.text[module].split("\n")
+        if lines[i] == new:
+            return False
+        lines[i] = new
+        self.text[module] = "\n".join(lines)
+        self.reload(module)
+        return True
+
     def add_type(self, module, name, body_lines):
         lines = self.text[module].split("\n")
         t0 = self.section_start(module, "types")
@@ -420,25 +443,15 @@ def type_enums(spec, snap, findings):
             spec.add_type(module, name, body)
             spec.reload(module)
         # retype the field line
-        lines = spec.text[module].split("\n")
-        if at[1] == "type":
-            t0 = spec.section_start(module, "types")
-            b = spec.block(module, at[2] + ":", t0 or 0)
-        else:
-            e0 = spec.section_start(module, "endpoints")
-            b0 = spec.block(module, at[2] + ":", e0 or 0)
-            b = spec.block(module, at[3] + ":", b0[0], indent=4)
-        hit = [i for i in range(b[0], b[1]) if re.match(rf"^\s+{re.escape(key)}: \{{", lines[i])]
-        if len(hit) != 1:
+        found = spec.field_line(x["at"])
+        if found is None:
             continue
-        line = lines[hit[0]]
+        m, i = found
+        line = spec.text[m].split("\n")[i]
         new = re.sub(r'type: (")?\[string\]\1', f'type: "[{name}]"', line, count=1)
         if new == line:
             new = re.sub(r"type: string\b", f"type: {name}", line, count=1)
-        if new != line:
-            lines[hit[0]] = new
-            spec.text[module] = "\n".join(lines)
-            spec.reload(module)
+        if spec.replace_line(m, i, new):
             made += 1
     return made
 
@@ -462,27 +475,16 @@ def retype(spec, snap, findings):
         ty = filler.type_of(module, src, x["path"], facts["type"], wire_leaf, set())
         if not ty or ty in ("json", "[json]", "{json}"):
             continue
-        lines = spec.text[module].split("\n")
-        if at[1] == "type":
-            t0 = spec.section_start(module, "types")
-            b = spec.block(module, at[2] + ":", t0 or 0)
-        else:
-            e0 = spec.section_start(module, "endpoints")
-            b0 = spec.block(module, at[2] + ":", e0 or 0)
-            b = spec.block(module, at[3] + ":", b0[0], indent=4)
-        key = at[-1]
-        hit = [i for i in range(b[0], b[1]) if re.match(rf"^\s+{re.escape(key)}: \{{", lines[i])]
-        if len(hit) != 1:
+        found = spec.field_line(x["at"])
+        if found is None:
             continue
+        m, i = found
+        line = spec.text[m].split("\n")[i]
         new_ty = q(ty) if ty[0] in "[{" else ty
-        line = lines[hit[0]]
         new = re.sub(r'type: (?:"json"|json|"\[json\]"|"\{json\}")(?=[,}])', f"type: {new_ty}", line, count=1)
         if facts.get("doc") and "Named by the PHP SDK" in new:
             new = re.sub(r'doc: ".*?"(?=[,}])', "doc: " + q(facts["doc"]).replace("\\", "\\\\"), new, count=1)
-        if new != line:
-            lines[hit[0]] = new
-            spec.text[module] = "\n".join(lines)
-            spec.reload(module)
+        if spec.replace_line(m, i, new):
             made += 1
     return made
 

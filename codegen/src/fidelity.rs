@@ -212,6 +212,28 @@ pub struct Missing {
     pub container: Option<String>,
 }
 
+impl fmt::Display for Finding {
+    /// `<kind> <endpoint> <place> <path>: <detail> [allowed: <reason>] @ <where the spec says it>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} {} {}: {}",
+            self.kind.label(),
+            self.endpoint,
+            self.place,
+            self.path,
+            self.detail
+        )?;
+        if let Some(r) = &self.allowed {
+            write!(f, " [allowed: {r}]")?;
+        }
+        if !self.at.is_empty() {
+            write!(f, " @ {}", self.at)?;
+        }
+        Ok(())
+    }
+}
+
 /// Present / missing / invented counts of one side (request or response).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Counts {
@@ -976,20 +998,7 @@ impl fmt::Display for Report {
         let mut out = String::new();
         for p in &self.platforms {
             for x in p.failures() {
-                let _ = writeln!(
-                    out,
-                    "FAIL {} {} {} `{}`: {}{}",
-                    p.platform,
-                    x.kind.label(),
-                    x.endpoint,
-                    x.path,
-                    x.place,
-                    if x.detail.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", x.detail)
-                    }
-                );
+                let _ = writeln!(out, "FAIL {} {x}", p.platform);
             }
         }
         if !out.is_empty() {
@@ -1075,25 +1084,7 @@ impl Report {
         for p in &self.platforms {
             for x in &p.findings {
                 if kinds.contains(&x.kind) {
-                    let _ = writeln!(
-                        out,
-                        "{} {} {} {} {}: {}{}{}",
-                        p.platform,
-                        x.kind.label(),
-                        x.endpoint,
-                        x.place,
-                        x.path,
-                        x.detail,
-                        x.allowed
-                            .as_ref()
-                            .map(|r| format!(" [allowed: {r}]"))
-                            .unwrap_or_default(),
-                        if x.at.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" @ {}", x.at)
-                        }
-                    );
+                    let _ = writeln!(out, "{} {x}", p.platform);
                 }
             }
             if missing {

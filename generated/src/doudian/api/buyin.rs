@@ -1111,8 +1111,8 @@ impl ::shop_api::runtime::Paginated for BuyinShopMultiSettlementOrdersRequest {
 pub struct BuyinSimplePlanRequest {
     /// 是否创建 Required.
     pub is_create: bool,
-    /// 状态，修改时必填，创建推广时默认开启。1：开启普通计划；2：关闭普通计划 Required.
-    pub status: i32,
+    /// 状态，修改时必填，创建推广时默认开启。1：开启普通计划；2：关闭普通计划
+    pub status: Option<i32>,
     /// 总个数不超过20，不可重复
     pub products: Option<Vec<ProductsItem>>,
 }
@@ -1131,8 +1131,7 @@ impl ::shop_api::runtime::ApiRequest for BuyinSimplePlanRequest {
         BuyinSimplePlanResponse, super::super::Doudian, "doudian" "buyin"
         "buyin.simplePlan" Post "/buyin/simplePlan"
         "支持商品普通计划的创建和修改，需要商家授权。"
-        "https://op.jinritemai.com/docs/api-docs/61/923"[] false true["is_create"
-        "status"]
+        "https://op.jinritemai.com/docs/api-docs/61/923"[] false true["is_create"]
     );
 }
 /// Request of `buyin.strategyPromotionCreate` (`POST /buyin/strategyPromotionCreate`): Start strategy promotion for products. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)

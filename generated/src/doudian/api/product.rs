@@ -3907,8 +3907,8 @@ pub struct ProductAddChannelProductRequest {
     pub main_product_id: i64,
     /// 渠道类型,3：商家自卖,4：达人带货 Required.
     pub channel_type: i64,
-    /// 渠道品定制标题。必填 Required.
-    pub name: String,
+    /// 渠道品定制标题。必填
+    pub name: Option<String>,
     /// 渠道品定制主图，最高支持5张。可省略，默认使用主商品主图列表
     pub main_img_list: Option<Vec<String>>,
     /// 有效期开始时间。不填开始和结束时间，代表长期有效
@@ -3956,7 +3956,7 @@ impl ::shop_api::runtime::ApiRequest for ProductAddChannelProductRequest {
         "product.addChannelProduct" Post "/product/addChannelProduct"
         "为主商品创建销售渠道商品"
         "https://op.jinritemai.com/docs/api-docs/"[] false true["main_product_id"
-        "channel_type" "name" "price_follow_main" "share_main_stock" "is_kol_exclusive"
+        "channel_type" "price_follow_main" "share_main_stock" "is_kol_exclusive"
         "sku_channel"]
     );
 }
@@ -4965,8 +4965,8 @@ pub struct ProductUpdateChannelProductRequest {
     pub channel_id: i64,
     /// 渠道类型。不支持修改。,3：商家自卖,4：达人带货 Required.
     pub channel_type: i64,
-    /// 渠道品定制标题，必填 Required.
-    pub name: String,
+    /// 渠道品定制标题，必填
+    pub name: Option<String>,
     /// 渠道品定制主图，最高支持5张。可省略，默认使用主商品主图列表
     pub main_img_list: Option<Vec<String>>,
     /// 有效期开始时间
@@ -5015,7 +5015,7 @@ impl ::shop_api::runtime::ApiRequest for ProductUpdateChannelProductRequest {
         ProductUpdateChannelProductResponse, super::super::Doudian, "doudian" "product"
         "product.updateChannelProduct" Post "/product/updateChannelProduct"
         "编辑渠道商品" "https://op.jinritemai.com/docs/api-docs/"[] false
-        true["main_product_id" "channel_id" "channel_type" "name" "price_follow_main"
+        true["main_product_id" "channel_id" "channel_type" "price_follow_main"
         "share_main_stock" "is_kol_exclusive" "sku_channel"]
     );
 }
