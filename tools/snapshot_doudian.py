@@ -170,7 +170,9 @@ def method_of_path(path):
     return path.strip("/").replace("/", ".")
 
 
-def from_java(java_dir):
+def from_java(java_dir, known=()):
+    """`known`: method paths (`/product/isv/saveGoodsSupplyStatus`) to name a package by when the
+    copy lacks its Request class (`_` spells both `.` and `_` of a method name)."""
     out = {}
     for pkg in sorted(os.listdir(java_dir)):
         d = os.path.join(java_dir, pkg)
@@ -189,7 +191,9 @@ def from_java(java_dir):
             m = re.search(r"url_path:\s*(\S+)", open(req).read())
             path = m.group(1) if m else None
         if path is None:
-            path = "/" + pkg.replace("_", "/", 1)
+            # no Request class in the copy: the method whose name the package spells
+            named = [x for x in known if x.strip("/").replace("/", "_") == pkg]
+            path = named[0] if len(named) == 1 else "/" + pkg.replace("_", "/", 1)
         prefix = draft.camel(method_of_path(path))
         partial = os.path.exists(status) and open(status).read().startswith("partial")
         e = OrderedDict([("source", "java")])
@@ -284,11 +288,11 @@ def main():
     ap.add_argument("--skit", help="SKIT.FlurlHttpClient.ByteDance checkout or bare git dir (doc page ids)")
     ap.add_argument("--out", default=os.path.join(HERE, "..", "reference", "doudian"))
     a = ap.parse_args()
-    java = from_java(a.java) if a.java else {}
+    only = spec_paths(os.path.join(HERE, "..", "spec", "doudian"))
+    java = from_java(a.java, only) if a.java else {}
     go_src = draft.Source(a.go) if a.go else None
     go = from_go(go_src) if go_src else {}
     doc_ids = draft.skit_doc_ids(draft.Source(a.skit)) if a.skit else {}
-    only = spec_paths(os.path.join(HERE, "..", "spec", "doudian"))
     cs = from_cs(draft.Source(a.cs), set(java) | set(go), only) if a.cs else {}
     modules = {}
     for path in sorted(set(java) | set(go) | set(cs)):

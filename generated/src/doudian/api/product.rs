@@ -2257,6 +2257,15 @@ pub struct ProductDiagnoseCheckSku {
     ProductDiagnoseCheckSku { price, name, stock, image_url, sku_id, spec_detail_ids,
     sku_classification_type, sell_properties }
 );
+/// 列表数量不能超过200
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Status {
+    /// 线索id
+    pub clue_id: i64,
+    /// 是否存在货源
+    pub goods_supply_exists: bool,
+}
+::shop_api::object!(Status { clue_id, goods_supply_exists });
 /// Webhook event `product_change` (400): A product changed: created, saved, audited, deleted, banned, listed or delisted (`product_change`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/60/686)
@@ -4481,10 +4490,10 @@ for ProductIsvCreateProductFromSupplyPlatformRequest {
 /// Request of `product.isv.saveGoodsSupplyStatus` (`POST /product/isv/saveGoodsSupplyStatus`): Save the goods supply status of a platform (ISV). — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductIsvSaveGoodsSupplyStatusRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub status: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub platform: Option<::serde_json::Value>,
+    /// 列表数量不能超过200
+    pub status: Option<Vec<Status>>,
+    /// 平台
+    pub platform: Option<i64>,
 }
 ::shop_api::object!(ProductIsvSaveGoodsSupplyStatusRequest { status, platform });
 /// Response data of `product.isv.saveGoodsSupplyStatus` ([`ProductIsvSaveGoodsSupplyStatusRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
