@@ -507,19 +507,35 @@ fn compatible(spec: &str, source: &str, response: bool) -> bool {
         || response && spec == "number" && source == "int"
 }
 
-#[allow(clippy::too_many_arguments)]
-fn compare(
-    report: &mut PlatformReport,
-    endpoint: &Endpoint,
+/// One side of an endpoint to compare: a request place or the response.
+struct Side<'a> {
+    /// `query`, `path`, `body` or `response`.
     place: &'static str,
-    spec: &Flat,
-    source: &BTreeMap<String, RefField>,
-    response: bool,
-    sample: &BTreeSet<String>,
+    /// The spec's paths.
+    spec: &'a Flat,
+    /// The source's paths.
+    source: &'a BTreeMap<String, RefField>,
+    /// The paths of the endpoint's official sample response (empty for a request side).
+    sample: &'a BTreeSet<String>,
+    /// The snapshot's copy of the source lacks this side's root.
     incomplete: bool,
+    /// The source states `required` here.
     knows_required: bool,
-    top: &str,
-) {
+    /// Where the side's own fields are stated (`<file> endpoint <name> <place>`).
+    top: &'a str,
+}
+
+fn compare(report: &mut PlatformReport, endpoint: &Endpoint, side: Side<'_>) {
+    let Side {
+        place,
+        spec,
+        source,
+        sample,
+        incomplete,
+        knows_required,
+        top,
+    } = side;
+    let response = place == "response";
     let ep_reason = endpoint.differs.clone();
     let name = endpoint.name.clone();
     let mut counts = Counts::default();
@@ -782,15 +798,14 @@ fn check_platform(p: &Platform, root: &Path, snap: Option<&Snapshot>) -> Platfor
                     report.examples.0 += 1;
                 }
             }
-            if !current {
-            } else if crate::ir::doc_page_confirmed(&e.doc_url) {
-                report.doc_links.0 += 1;
-                pages
-                    .entry(e.doc_url.clone())
-                    .or_default()
-                    .push(e.name.clone());
-            } else {
-                report.doc_links.1 += 1;
+            if current {
+                if crate::ir::doc_page_confirmed(&e.doc_url) {
+                    report.doc_links.0 += 1;
+                    let names = pages.entry(e.doc_url.clone()).or_default();
+                    names.push(e.name.clone());
+                } else {
+                    report.doc_links.1 += 1;
+                }
             }
             let Some(snap) = snap else { continue };
             let key = endpoint_key(e);
@@ -832,18 +847,17 @@ fn check_platform(p: &Platform, root: &Path, snap: Option<&Snapshot>) -> Platfor
                 flatten(p, m, fields, "", &mut flat, &mut Vec::new(), &top);
                 let incomplete = r.incomplete.iter().any(|x| x == place);
                 let knows = r.source.as_deref() != Some("go");
-                compare(
-                    &mut report,
-                    e,
+                let none = BTreeSet::new();
+                let side = Side {
                     place,
-                    &flat,
+                    spec: &flat,
                     source,
-                    false,
-                    &BTreeSet::new(),
+                    sample: &none,
                     incomplete,
-                    knows,
-                    &top,
-                );
+                    knows_required: knows,
+                    top: &top,
+                };
+                compare(&mut report, e, side);
             }
             // `data` as one value: the source's tree sits under `data`, as the spec's one field
             let value_here = e.has(crate::ir::FlagKind::DataValue)
@@ -912,18 +926,16 @@ fn check_platform(p: &Platform, root: &Path, snap: Option<&Snapshot>) -> Platfor
                 _ => BTreeSet::new(),
             };
             let incomplete = r.incomplete.iter().any(|x| x == "response");
-            compare(
-                &mut report,
-                e,
-                "response",
-                &flat,
-                source_response,
-                true,
-                &sample,
+            let side = Side {
+                place: "response",
+                spec: &flat,
+                source: source_response,
+                sample: &sample,
                 incomplete,
-                false,
-                &top,
-            );
+                knows_required: false,
+                top: &top,
+            };
+            compare(&mut report, e, side);
         }
     }
     // A field of a struct used in several places is no invention where a source confirms it at
