@@ -526,18 +526,49 @@ def doc_links(spec, snap, root_url):
     return made
 
 
+def no_data(spec, snap):
+    """Endpoints without response fields whose source shows no data class say so (`no_data:`)."""
+    made = 0
+    for m in list(spec.data):
+        for name, e in (spec.data[m].get("endpoints") or {}).items():
+            ref = snap.get(spec.endpoint_key(m, name)) or {}
+            if e.get("response") or e.get("no_data") or e.get("deprecated") or ref.get("data") != "none":
+                continue
+            why = {"java": "the official Java SDK has no data class for it",
+                   "java+go": "the official Java SDK has no data class for it",
+                   "go": "the official Go SDK types no data for it",
+                   "cs": "the doc-page C# SDK documents no response fields",
+                   None: "the official response model has no data fields"}.get(ref.get("source"))
+            if not why:
+                continue
+            lines = spec.text[m].split("\n")
+            b = spec.block(m, name + ":", spec.section_start(m, "endpoints") or 0)
+            at = next(i for i in range(b[0], b[1]) if lines[i].startswith("    doc_url:"))
+            lines.insert(at + 1, f"    no_data: {q(why)}")
+            spec.text[m] = "\n".join(lines)
+            spec.reload(m)
+            made += 1
+    return made
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--missing", default=None, help="the output of `cargo xtask fidelity --json`")
     ap.add_argument("--platform", required=True)
     ap.add_argument("--place", help="only this place (body, query, response, ...)")
     ap.add_argument("--enums", action="store_true", help="type the source's enums (the json's enum_untyped)")
+    ap.add_argument("--no-data", action="store_true", help="endpoints whose source has no data class say so")
     ap.add_argument("--doc-links", metavar="DOC_ROOT", help="docs-root and shared doc links from the snapshot's doc ids")
     ap.add_argument("--retype", action="store_true", help="type the spec's json fields as the source does (the json's untyped)")
     a = ap.parse_args()
     data = json.load(open(a.missing, encoding="utf-8")) if a.missing else {}
     spec = Spec(a.platform)
     snap = load_snapshot(a.platform)
+    if a.no_data:
+        made = no_data(spec, snap)
+        spec.save()
+        print(f"{a.platform}: {made} endpoints say the platform returns no data")
+        return
     if a.doc_links:
         made = doc_links(spec, snap, a.doc_links)
         spec.save()

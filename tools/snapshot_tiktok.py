@@ -129,6 +129,11 @@ def snapshot(pkg_root):
             t, _, sub = fl.ty(data["ann"], [])
             e["data"] = t
             e["response"] = fl.flatten(sub or {}, "", OrderedDict(), [])
+            if t == "object" and not e["response"]:
+                e["data"] = "none"  # an object with no fields: the call returns no data
+                del e["response"]
+        elif resp is not None:
+            e["data"] = "none"
         module = path.strip("/").split("/")[0]
         modules.setdefault(module, OrderedDict())[f"{method} {path}"] = e
     return modules

@@ -940,6 +940,9 @@ fn endpoint_doc(e: &Endpoint, what: &str) -> String {
         s.push_str("\n\n");
         s.push_str(d);
     }
+    if let Some(why) = &e.no_data {
+        s.push_str(&format!("\n\nThe platform returns no data: {why}."));
+    }
     if let Some(note) = &e.deprecated {
         s.push_str("\n\n**Deprecated.**");
         if !note.is_empty() {

@@ -276,6 +276,8 @@ pub struct PlatformReport {
     pub response: Counts,
     /// Source enum fields of the request, and how many of them the spec types as enums.
     pub request_enums: (usize, usize),
+    /// Current endpoints without response fields: (saying `no_data:` why, saying nothing).
+    pub no_response: (usize, usize),
     /// Examples: (official, built from the fields).
     pub examples: (usize, usize),
     /// Doc links: (confirmed, unconfirmed).
@@ -791,6 +793,13 @@ fn check_platform(p: &Platform, root: &Path, snap: Option<&Snapshot>) -> Platfor
         for e in &m.endpoints {
             // a deprecated endpoint is still compared (users still call it), not counted
             let current = e.deprecated.is_none();
+            if current && e.response.is_empty() {
+                if e.no_data.is_some() {
+                    report.no_response.0 += 1;
+                } else {
+                    report.no_response.1 += 1;
+                }
+            }
             if current && e.example.is_some() {
                 if built.contains(&e.name) {
                     report.examples.1 += 1;
@@ -1027,11 +1036,11 @@ impl Report {
         let mut f = String::new();
         let _ = writeln!(
             f,
-            "| platform | endpoints present / missing / extra | request fields present / missing / invented | response fields present / missing / invented | wire | type | required | enums typed | untyped | examples official / built | doc links confirmed / unconfirmed |"
+            "| platform | endpoints present / missing / extra | request fields present / missing / invented | response fields present / missing / invented | wire | type | required | enums typed | untyped | no response: no data / unknown | examples official / built | doc links confirmed / unconfirmed |"
         );
         let _ = writeln!(
             f,
-            "| --- | --- | --- | --- | ---: | ---: | ---: | --- | ---: | --- | --- |"
+            "| --- | --- | --- | --- | ---: | ---: | ---: | --- | ---: | --- | --- | --- |"
         );
         for p in &self.platforms {
             let ends = if p.sources.is_empty() {
@@ -1069,7 +1078,7 @@ impl Report {
             };
             let _ = writeln!(
                 f,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} / {} | {} / {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} / {} | {} / {} | {} / {} |",
                 p.platform,
                 ends,
                 side(&p.request),
@@ -1079,6 +1088,8 @@ impl Report {
                 p.count(Kind::RequiredHere) + p.count(Kind::OptionalHere),
                 enums,
                 p.count(Kind::Untyped),
+                p.no_response.0,
+                p.no_response.1,
                 p.examples.0,
                 p.examples.1,
                 p.doc_links.0,

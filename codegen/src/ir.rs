@@ -398,6 +398,8 @@ pub struct Endpoint {
     pub example: Option<String>,
     /// Why it deliberately differs from the official typed source (`differs:`).
     pub differs: Option<String>,
+    /// The platform returns no data, and the source that says so (`no_data:`).
+    pub no_data: Option<String>,
 }
 
 /// Whether a doc link names a page in the form an official source confirms: Doudian
@@ -1473,6 +1475,13 @@ fn lower_endpoint(
             Some("write `response: {data: {type: bool, doc: ...}}` (or the value's type)".into()),
         );
     }
+    if e.no_data.is_some() && !response.is_empty() {
+        cx.err(
+            &["endpoints", name, "no_data"],
+            "`no_data` on an endpoint with response fields".into(),
+            Some("keep one of the two".into()),
+        );
+    }
     let pagination = e
         .pagination
         .as_ref()
@@ -1519,6 +1528,7 @@ fn lower_endpoint(
         pagination,
         example: e.example.clone(),
         differs: e.differs.clone(),
+        no_data: e.no_data.clone(),
     })
 }
 

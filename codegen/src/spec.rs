@@ -410,6 +410,10 @@ pub struct EndpointSpec {
     /// An example response body.
     #[serde(default)]
     pub example: Option<String>,
+    /// Why the endpoint's response has no fields: the platform returns no data (the reason
+    /// names the source that says so). An endpoint without `response:` says this or is unknown.
+    #[serde(default)]
+    pub no_data: Option<String>,
     /// Why the endpoint deliberately differs from the official typed source (or is in none);
     /// `cargo xtask fidelity` accepts the difference with this reason.
     #[serde(default)]

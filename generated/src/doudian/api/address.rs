@@ -510,6 +510,8 @@ impl ::shop_api::runtime::ApiRequest for AddressProvinceListRequest {
     );
 }
 /// Request of `address.update` (`POST /address/update`): Update a shop address. — [official documentation](https://op.jinritemai.com/docs/api-docs/13/742)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressUpdateRequest {
     /// Address info
@@ -559,6 +561,8 @@ impl ::shop_api::runtime::ApiRequest for AddressAddAftersaleStrategyRequest {
     );
 }
 /// Request of `address.delAftersaleAddress` (`POST /address/delAftersaleAddress`): Delete an after-sale (return) address. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressDelAftersaleAddressRequest {
     /// 地址ID，通过/address/list获取到的地址信息对应的address_id字段
@@ -578,6 +582,8 @@ impl ::shop_api::runtime::ApiRequest for AddressDelAftersaleAddressRequest {
     );
 }
 /// Request of `address.delAftersaleStrategy` (`POST /address/delAftersaleStrategy`): Delete an after-sale (return address) strategy. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AddressDelAftersaleStrategyRequest {
     /// 必填，售后地址策略。

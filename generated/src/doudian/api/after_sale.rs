@@ -1910,6 +1910,8 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleOperateRequest {
     );
 }
 /// Request of `afterSale.CancelSendGoodsSuccess` (`POST /afterSale/CancelSendGoodsSuccess`): Confirm that shipment was cancelled for an after-sale case. — [official documentation](https://op.jinritemai.com/docs/api-docs/17/816)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleCancelSendGoodsSuccessRequest {
     /// After-sale order ID
@@ -1955,6 +1957,8 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleOpenAfterSaleChannelRequest {
     );
 }
 /// Request of `afterSale.addOrderRemark` (`POST /afterSale/addOrderRemark`): Add a merchant remark to an order or after-sale case. — [official documentation](https://op.jinritemai.com/docs/api-docs/17/585)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleAddOrderRemarkRequest {
     /// Order ID; pass either this or the after-sale ID
@@ -2020,6 +2024,8 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleApplyLogisticsInterceptRequest
     );
 }
 /// Request of `afterSale.fillLogistics` (`POST /afterSale/fillLogistics`): Submit logistics details for an after-sale reshipment or pickup. — [official documentation](https://op.jinritemai.com/docs/api-docs/17/1908)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleFillLogisticsRequest {
     /// After-sale order ID
@@ -2079,6 +2085,8 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleRejectReasonCodeListRequest {
     );
 }
 /// Request of `afterSale.returnGoodsToWareHouseSuccess` (`POST /afterSale/returnGoodsToWareHouseSuccess`): Confirm that returned goods arrived in the warehouse. — [official documentation](https://op.jinritemai.com/docs/api-docs/17/815)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleReturnGoodsToWareHouseSuccessRequest {
     /// After-sale order ID
@@ -2108,6 +2116,8 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleReturnGoodsToWareHouseSuccessR
     );
 }
 /// Request of `afterSale.submitEvidence` (`POST /afterSale/submitEvidence`): Submit evidence images and a note for an after-sale case. — [official documentation](https://op.jinritemai.com/docs/api-docs/17/255)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleSubmitEvidenceRequest {
     /// After-sale order ID, obtained via /trade/refundListSearch or /afterSale/refundProcessDetail
@@ -2131,6 +2141,8 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleSubmitEvidenceRequest {
     );
 }
 /// Request of `afterSale.timeExtend` (`POST /afterSale/timeExtend`): Extend the time limit of an after-sale case. — [official documentation](https://op.jinritemai.com/docs/api-docs/17/242)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleTimeExtendRequest {
     /// After-sale order number
@@ -2150,6 +2162,8 @@ impl ::shop_api::runtime::ApiRequest for AfterSaleTimeExtendRequest {
     );
 }
 /// Request of `afterSale.openOutAfterSale` (`POST /afterSale/openOutAfterSale`): Open after-sale for an order outside the normal after-sale window. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AfterSaleOpenOutAfterSaleRequest {
     /// 要打开超售后入口的商品单ID

@@ -689,6 +689,8 @@ impl ::shop_api::runtime::Paginated for BuyinChannelBindAuthorsRequest {
     }
 }
 /// Request of `buyin.exclusivePlanAuthorOperate` (`POST /buyin/exclusivePlanAuthorOperate`): 店铺专属达人管理，包括添加达人、开启/关闭和达人删除 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinExclusivePlanAuthorOperateRequest {
     /// 操作类型 0: 添加达人; 1: 开启达人； 2：关闭达人； 3: 删除达人 Required.

@@ -73,6 +73,8 @@ impl ::shop_api::runtime::ApiRequest for CouponsCertSyncFailedCancelOrderRequest
     );
 }
 /// Request of `coupons.abandon` (`POST /coupons/abandon`): 卡券进行售后退款时，需要先进行卡券废弃 — [official documentation](https://op.jinritemai.com/docs/api-docs/52/669)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponsAbandonRequest {
     /// 卡号券码 Required.
@@ -92,6 +94,8 @@ impl ::shop_api::runtime::ApiRequest for CouponsAbandonRequest {
     );
 }
 /// Request of `coupons.cancelVerify` (`POST /coupons/cancelVerify`): 当卡券核销错误之后，取消核销时候使用 — [official documentation](https://op.jinritemai.com/docs/api-docs/52/668)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponsCancelVerifyRequest {
     /// 卡号券码 Required.
@@ -117,6 +121,8 @@ impl ::shop_api::runtime::ApiRequest for CouponsCancelVerifyRequest {
     );
 }
 /// Request of `coupons.certVerifyUpdate` (`POST /coupons/certVerifyUpdate`): 1、卡券核销次数更新,2、卡券API使用前提：, 自研开发者对接卡券API，需联系店铺的行业运营获取卡券资质，否则无法使用卡券API接口。如何联系店铺的行业运营?<https://op.jinritemai.com/docs/question-docs/45/1777> — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponsCertVerifyUpdateRequest {
     /// 卡号券码 Required.
@@ -210,6 +216,8 @@ impl ::shop_api::runtime::ApiRequest for CouponsListRequest {
     );
 }
 /// Request of `coupons.syncV2` (`POST /coupons/syncV2`): 卖家在平台卖出券后同步卡券信息 — [official documentation](https://op.jinritemai.com/docs/api-docs/52/712)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponsSyncV2Request {
     /// 子订单id Required.
@@ -234,6 +242,8 @@ impl ::shop_api::runtime::ApiRequest for CouponsSyncV2Request {
     );
 }
 /// Request of `coupons.verifyV2` (`POST /coupons/verifyV2`): 卡券核销接口V2版本 — [official documentation](https://op.jinritemai.com/docs/api-docs/52/797)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CouponsVerifyV2Request {
     /// 卡券号码 Required.

@@ -1721,6 +1721,8 @@ impl ::shop_api::runtime::ApiRequest for LogisticsMerchantUpdateCalendarRequest 
     );
 }
 /// Request of `logistics.pushOnlineServiceConfig` (`POST /logistics/pushOnlineServiceConfig`): Push the configuration of an online logistics service. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsPushOnlineServiceConfigRequest {
     /// 服务类型。0-增值服务；1-产品类型

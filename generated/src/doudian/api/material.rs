@@ -548,6 +548,8 @@ impl ::shop_api::runtime::ApiRequest for MaterialDeleteMaterialRequest {
     );
 }
 /// Request of `material.easyShuttle` (`POST /material/easyShuttle`): Recycle or permanently delete contents of material folders in bulk. — [official documentation](https://op.jinritemai.com/docs/api-docs/69/1955)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MaterialEasyShuttleRequest {
     /// Folder ID list; operates on folders or materials under these folders. 0 open platform, 1 image root, 2 video root, -1 recycle bin
@@ -578,6 +580,8 @@ impl ::shop_api::runtime::ApiRequest for MaterialEasyShuttleRequest {
     );
 }
 /// Request of `material.editFolder` (`POST /material/editFolder`): Rename or move a material folder. — [official documentation](https://op.jinritemai.com/docs/api-docs/69/948)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MaterialEditFolderRequest {
     /// Folder ID; system folders cannot be operated on (0 root, -1 recycle bin)
@@ -601,6 +605,8 @@ impl ::shop_api::runtime::ApiRequest for MaterialEditFolderRequest {
     );
 }
 /// Request of `material.editMaterial` (`POST /material/editMaterial`): Rename a material or move it to another folder. — [official documentation](https://op.jinritemai.com/docs/api-docs/69/956)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MaterialEditMaterialRequest {
     /// Material ID

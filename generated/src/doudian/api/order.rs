@@ -3160,6 +3160,8 @@ impl ::shop_api::runtime::ApiRequest for OrderOrderDetailRequest {
     );
 }
 /// Request of `order.addOrderRemark` (`POST /order/addOrderRemark`): Add or replace the seller remark (and flag) of an order. — [official documentation](https://op.jinritemai.com/docs/api-docs/15/568)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderAddOrderRemarkRequest {
     /// Shop (parent) order ID. Required.
@@ -3186,6 +3188,8 @@ impl ::shop_api::runtime::ApiRequest for OrderAddOrderRemarkRequest {
     );
 }
 /// Request of `order.logisticsAdd` (`POST /order/logisticsAdd`): Ship an order in one parcel (whole order). — [official documentation](https://op.jinritemai.com/docs/api-docs/16/389)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderLogisticsAddRequest {
     /// Shop (parent) order ID. Required.
@@ -3231,6 +3235,8 @@ impl ::shop_api::runtime::ApiRequest for OrderLogisticsAddRequest {
     );
 }
 /// Request of `order.logisticsEdit` (`POST /order/logisticsEdit`): Change the logistics company / tracking number of a shipped order. — [official documentation](https://op.jinritemai.com/docs/api-docs/16/390)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderLogisticsEditRequest {
     /// Shop (parent) order ID. Required.
@@ -3500,6 +3506,8 @@ impl ::shop_api::runtime::ApiRequest for OrderDetailRequest {
     );
 }
 /// Request of `order.AddressAppliedSwitch` (`POST /order/AddressAppliedSwitch`): Turn review of buyer address changes on or off. — [official documentation](https://op.jinritemai.com/docs/api-docs/15/500)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderAddressAppliedSwitchRequest {
     /// 0 disabled, no review needed; 1 review enabled, buyer changes require review
@@ -3547,6 +3555,8 @@ impl ::shop_api::runtime::ApiRequest for OrderBatchSearchIndexRequest {
     );
 }
 /// Request of `order.addSerialNumber` (`POST /order/addSerialNumber`): Add product serial numbers to an order. — [official documentation](https://op.jinritemai.com/docs/api-docs/15/687)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderAddSerialNumberRequest {
     /// Order number
@@ -3587,6 +3597,8 @@ impl ::shop_api::runtime::ApiRequest for OrderAddresSwitchConfigRequest {
     );
 }
 /// Request of `order.addressConfirm` (`POST /order/addressConfirm`): Approve or reject a buyer's address change request. — [official documentation](https://op.jinritemai.com/docs/api-docs/15/505)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderAddressConfirmRequest {
     /// Main order ID; strip the trailing "A" from the main order ID returned by order/list or order/detail when requesting
@@ -4220,6 +4232,8 @@ impl ::shop_api::runtime::ApiRequest for OrderLogisticsAddSinglePackRequest {
     );
 }
 /// Request of `order.logisticsEditByPack` (`POST /order/logisticsEditByPack`): Change the tracking number or carrier of a shipped parcel. — [official documentation](https://op.jinritemai.com/docs/api-docs/16/539)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderLogisticsEditByPackRequest {
     /// Parent order ID, returned by the orderList API
@@ -4302,6 +4316,8 @@ impl ::shop_api::runtime::ApiRequest for OrderPolicyRequest {
     );
 }
 /// Request of `order.replyService` (`POST /order/replyService`): Reply to a buyer service request. — [official documentation](https://op.jinritemai.com/docs/api-docs/15/75)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderReplyServiceRequest {
     /// ID obtained from the service request list
@@ -4325,6 +4341,8 @@ impl ::shop_api::runtime::ApiRequest for OrderReplyServiceRequest {
     );
 }
 /// Request of `order.review` (`POST /order/review`): Approve or reject an order in a review task, such as a phone card check. — [official documentation](https://op.jinritemai.com/docs/api-docs/15/1785)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderReviewRequest {
     /// Order review type: 3001 telecom card review
@@ -4372,6 +4390,8 @@ impl ::shop_api::runtime::ApiRequest for OrderServiceDetailRequest {
     );
 }
 /// Request of `order.updateOrderAmount` (`POST /order/updateOrderAmount`): Change an order's item prices by setting per-item discounts. — [official documentation](https://op.jinritemai.com/docs/api-docs/15/263)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderUpdateOrderAmountRequest {
     /// Not described in the official SDK.
@@ -4393,6 +4413,8 @@ impl ::shop_api::runtime::ApiRequest for OrderUpdateOrderAmountRequest {
     );
 }
 /// Request of `order.updatePostAmount` (`POST /order/updatePostAmount`): Change the shipping fee of an order. — [official documentation](https://op.jinritemai.com/docs/api-docs/15/264)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderUpdatePostAmountRequest {
     /// Not described in the official SDK.
@@ -4515,6 +4537,8 @@ impl ::shop_api::runtime::ApiRequest for OrderBatchBindSerialNumberRequest {
     );
 }
 /// Request of `order.deliverTimeChangeConfirm` (`POST /order/deliverTimeChangeConfirm`): Accept or reject a buyer's request to change the delivery time. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderDeliverTimeChangeConfirmRequest {
     /// 主订单ID
@@ -4738,6 +4762,8 @@ impl ::shop_api::runtime::ApiRequest for OrderMergeV2Request {
     );
 }
 /// Request of `order.orderCancel` (`POST /order/orderCancel`): 1、订单为买家待支付状态时，支持商家主动取消待支付订单。该接口规则同抖店【订单管理-批量取消-取消订单】功能，主要解决：避免多渠道商家超卖和提升商家取消恶意预占库存订单效率 2、仅主订单维度取消订单 3、注意：确认取消订单后，取消原因将以短信的形式发送至买家，请确保已和买家协商达成一致，否则您将面临投诉或赔偿 4、cancel_reason请填写枚举值中的中文描述必须一模一样，请勿自定义信息，否则无法通过接口校验； — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderOrderCancelRequest {
     /// 店铺主订单号 Required.

@@ -2978,6 +2978,8 @@ impl ::shop_api::runtime::ApiRequest for ProductEditV2Request {
     );
 }
 /// Request of `product.del` (`POST /product/del`): Delete a product (to the recycle bin, or permanently). — [official documentation](https://op.jinritemai.com/docs/api-docs/14/61)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDelRequest {
     /// Product ID.
@@ -3349,6 +3351,8 @@ impl ::shop_api::runtime::ApiRequest for ProductCreateComponentTemplateV2Request
     );
 }
 /// Request of `product.editBuyerLimit` (`POST /product/editBuyerLimit`): Set per-order and per-buyer purchase limits on a product. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/262)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductEditBuyerLimitRequest {
     /// Product ID
@@ -3523,6 +3527,8 @@ impl ::shop_api::runtime::ApiRequest for ProductEditCbProductRequest {
     );
 }
 /// Request of `product.editComponentTemplate` (`POST /product/editComponentTemplate`): Edit a size chart template. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/1993)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductEditComponentTemplateRequest {
     /// Template ID
@@ -3844,6 +3850,8 @@ impl ::shop_api::runtime::ApiRequest for ProductQualityTaskRequest {
     );
 }
 /// Request of `product.setOffline` (`POST /product/setOffline`): Take a product off sale. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/252)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSetOfflineRequest {
     /// Product ID
@@ -3866,6 +3874,8 @@ impl ::shop_api::runtime::ApiRequest for ProductSetOfflineRequest {
     );
 }
 /// Request of `product.setOnline` (`POST /product/setOnline`): Put a product on sale. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/251)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSetOnlineRequest {
     /// Product ID
@@ -4031,6 +4041,8 @@ impl ::shop_api::runtime::ApiRequest for ProductApplyMainPicVideoRequest {
     );
 }
 /// Request of `product.auditAutoRectifyGrant` (`POST /product/auditAutoRectifyGrant`): Grant or revoke automatic rectification after audit. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductAuditAutoRectifyGrantRequest {
     /// 1、同意授权；2、拒绝授权；3、待定（代表先不做决策）
@@ -4113,6 +4125,8 @@ impl ::shop_api::runtime::ApiRequest for ProductCancelAuditRequest {
     );
 }
 /// Request of `product.datchDelComponentTemplate` (`POST /product/datchDelComponentTemplate`): Delete size-chart component templates in a batch. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDatchDelComponentTemplateRequest {
     /// 模板ID
@@ -4259,6 +4273,8 @@ impl ::shop_api::runtime::ApiRequest for ProductDiagnoseCheckRequest {
     );
 }
 /// Request of `product.editSchema` (`POST /product/editSchema`): Edit a product with a category schema (model). — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductEditSchemaRequest {
     /// 商品ID
@@ -4458,6 +4474,8 @@ impl ::shop_api::runtime::ApiRequest for ProductGetSchemaRequest {
     );
 }
 /// Request of `product.isv.createProductFromSupplyPlatform` (`POST /product/isv/createProductFromSupplyPlatform`): Create a product from a supply-platform clue (ISV). — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductIsvCreateProductFromSupplyPlatformRequest {
     /// 搜索词id
@@ -4488,6 +4506,8 @@ for ProductIsvCreateProductFromSupplyPlatformRequest {
     );
 }
 /// Request of `product.isv.saveGoodsSupplyStatus` (`POST /product/isv/saveGoodsSupplyStatus`): Save the goods supply status of a platform (ISV). — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductIsvSaveGoodsSupplyStatusRequest {
     /// 列表数量不能超过200
@@ -4630,6 +4650,8 @@ impl ::shop_api::runtime::Paginated for ProductListChannelProductRequest {
     }
 }
 /// Request of `product.offlineChannelProduct` (`POST /product/offlineChannelProduct`): 下架渠道商品 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
+///
+/// The platform returns no data: the doc-page C# SDK documents no response fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductOfflineChannelProductRequest {
     /// 主商品ID Required.
@@ -4655,6 +4677,8 @@ impl ::shop_api::runtime::ApiRequest for ProductOfflineChannelProductRequest {
     );
 }
 /// Request of `product.onlineChannelProduct` (`POST /product/onlineChannelProduct`): 上架渠道品 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
+///
+/// The platform returns no data: the doc-page C# SDK documents no response fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductOnlineChannelProductRequest {
     /// 主商品ID Required.
@@ -4864,6 +4888,8 @@ impl ::shop_api::runtime::ApiRequest for ProductRecommendPropertiesRequest {
     );
 }
 /// Request of `product.removeChannelProduct` (`POST /product/removeChannelProduct`): 删除渠道品 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
+///
+/// The platform returns no data: the doc-page C# SDK documents no response fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductRemoveChannelProductRequest {
     /// 主商品ID Required.

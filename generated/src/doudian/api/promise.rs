@@ -188,6 +188,8 @@ impl ::shop_api::runtime::Paginated for PromiseDeliveryListRequest {
     }
 }
 /// Request of `promise.setSkuShipTime` (`POST /promise/setSkuShipTime`): Set the shipping time promise of SKUs, per warehouse. — [official documentation](https://op.jinritemai.com/docs/api-docs/34/569)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PromiseSetSkuShipTimeRequest {
     /// SKU shipping time rules

@@ -364,6 +364,8 @@ impl ::shop_api::runtime::ApiRequest for SkuStockNumRequest {
 /// Identify the SKU by sku_id, code or out_sku_id. With out_warehouse_id the regional stock of that
 /// warehouse is updated, otherwise the ordinary stock. incremental=true adds stock_num and then
 /// idempotent_id is required; the default replaces the stock.
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuSyncStockRequest {
     /// Merchant SKU code.
@@ -588,6 +590,8 @@ impl ::shop_api::runtime::ApiRequest for SkuDetailRequest {
     );
 }
 /// Request of `sku.editCode` (`POST /sku/editCode`): Change the merchant code of a SKU. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/86)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuEditCodeRequest {
     /// Code
@@ -616,6 +620,8 @@ impl ::shop_api::runtime::ApiRequest for SkuEditCodeRequest {
     );
 }
 /// Request of `sku.editPrice` (`POST /sku/editPrice`): Change the price of a SKU. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/84)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuEditPriceRequest {
     /// Selling price (in fen, 1/100 CNY)

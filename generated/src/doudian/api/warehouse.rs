@@ -390,6 +390,8 @@ impl ::shop_api::runtime::ApiRequest for WarehouseCreateBatchRequest {
     );
 }
 /// Request of `warehouse.setAddrBatch` (`POST /warehouse/setAddrBatch`): Set the delivery areas covered by a warehouse. — [official documentation](https://op.jinritemai.com/docs/api-docs/34/696)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WarehouseSetAddrBatchRequest {
     /// External warehouse ID

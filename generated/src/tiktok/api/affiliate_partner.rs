@@ -893,6 +893,8 @@ for AffiliatePartnerAffiliatePartnerCampaignDetailRequest {
 /// Request of `affiliate_partner.edit_affiliate_partner_campaign` (`POST /affiliate_partner/202405/campaigns/{campaign_id}/partial_edit`): Partially updates an Affiliate Partner campaign. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/edit-affiliate-partner-campaign-202405)
 ///
 /// Partially updates an Affiliate Partner campaign. Fields omitted from the request retain their current values, including omitted fields within `contact_info`. `target_seller_types` and `target_shop_codes` are mutually exclusive. To switch targeting modes, send the previously used field as an empty array and the new field with its values. Campaigns cannot be edited after they are closed.
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerEditAffiliatePartnerCampaignRequest {
     /// Not described in the official docs. Required.
@@ -1096,6 +1098,8 @@ for AffiliatePartnerGenerateAffiliatePartnerCampaignProductLinkRequest {
     }
 }
 /// Request of `affiliate_partner.review_affiliate_partner_campaign_product` (`POST /affiliate_partner/202405/campaigns/{campaign_id}/products/{product_id}/review`): Use this API as a TikTok Affiliate Partner to approve or reject a product submitted by a seller to a campaign. The product must be in a pending state. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/review-affiliate-partner-campaign-product-202405)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerReviewAffiliatePartnerCampaignProductRequest {
     /// Not described in the official docs. Required.
@@ -1142,6 +1146,8 @@ for AffiliatePartnerReviewAffiliatePartnerCampaignProductRequest {
     }
 }
 /// Request of `affiliate_partner.publish_affiliate_partner_campaign` (`POST /affiliate_partner/202405/campaigns/{campaign_id}/publish`): This API offers the ability to publish an Affiliate Partner campaign. The campaign will be displayed to sellers after publishing. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/publish-affiliate-partner-campaign-202405)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliatePartnerPublishAffiliatePartnerCampaignRequest {
     /// Not described in the official docs. Required.

@@ -2443,6 +2443,8 @@ for AffiliateSellerGenerateProductPromotionLinkRequest {
     }
 }
 /// Request of `affiliate_seller.remove_target_collaboration` (`DELETE /affiliate_seller/202409/target_collaborations/{target_collaboration_id}`): Remove affiliate target collaboration. — [official documentation](https://partner.tiktokshop.com/docv2/page/6729857b6672ad030898ba8b)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerRemoveTargetCollaborationRequest {
     /// The unique id of the specified target collaboration. Required.
@@ -2816,6 +2818,8 @@ for AffiliateSellerQueryTargetCollaborationDetailRequest {
     }
 }
 /// Request of `affiliate_seller.edit_open_collaboration_settings` (`POST /affiliate_seller/202405/open_collaboration_settings`): Edit a Seller's open collaboration settings. — [official documentation](https://partner.tiktokshop.com/docv2/page/6656d987a0778602df27629e)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerEditOpenCollaborationSettingsRequest {
     /// An object with properties to automatically add products to affiliate open collaboration plans.
@@ -2955,6 +2959,8 @@ for AffiliateSellerSearchSampleApplicationsFulfillmentsRequest {
     }
 }
 /// Request of `affiliate_seller.edit_open_collaboration_sample_rule` (`POST /affiliate_seller/202410/open_collaborations/sample_rules`): Manage sample rules in open collaborations, like valid time periods, or thresholds for creators to request samples. — [official documentation](https://partner.tiktokshop.com/docv2/page/67287d63696a9f02ffc05923)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerEditOpenCollaborationSampleRuleRequest {
     /// The product ID to which the sample rule applies. Required.
@@ -3144,6 +3150,8 @@ impl ::shop_api::runtime::Paginated for AffiliateSellerSearchOpenCollaborationRe
     }
 }
 /// Request of `affiliate_seller.review_sample_applications` (`POST /affiliate_seller/202507/sample_applications/{application_id}/review`): Approve or reject the creator's sample application in an open collaboration. — [official documentation](https://partner.tiktokshop.com/docv2/page/687dc7d2150e8c04904469b5)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerReviewSampleApplicationsRequest {
     /// The unique id of sample request application ID Required.
@@ -3293,6 +3301,8 @@ for AffiliateSellerSearchCreatorOnMarketplaceRequest {
     }
 }
 /// Request of `affiliate_seller.remove_creator_from_open_collaboration` (`POST /affiliate_seller/202508/open_collaborations/{open_collaboration_id}/remove_creator`): Remove creators from open collaboration. — [official documentation](https://partner.tiktokshop.com/docv2/page/68c8c9dba6ae03049b83ebc6)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerRemoveCreatorFromOpenCollaborationRequest {
     /// Open collaboration ID. This API is only applicable to the seller removing creators from open collaboration. Required.
@@ -3938,6 +3948,8 @@ impl ::shop_api::runtime::ApiRequest for AffiliateSellerInboxCategoryCountsReque
     );
 }
 /// Request of `affiliate_seller.update_conversation_status` (`POST /affiliate_seller/202608/conversations/{conversation_id}/status`): Support starring or archiving a given conversation with creator. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-conversation-status-202608)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AffiliateSellerUpdateConversationStatusRequest {
     /// Not described in the official docs. Required.

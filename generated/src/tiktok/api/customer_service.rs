@@ -567,6 +567,8 @@ impl ::shop_api::runtime::ApiRequest for CustomerServiceCreateConversationReques
     );
 }
 /// Request of `customer_service.read_message` (`POST /customer_service/202309/conversations/{conversation_id}/messages/read`): Mark all buyer messages of a conversation as read. — [official documentation](https://partner.tiktokshop.com/docv2/page/650a59f7c16ffe02b8e8db3f)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerServiceReadMessageRequest {
     /// The conversation. Required.
@@ -647,6 +649,8 @@ impl ::shop_api::runtime::ApiRequest for CustomerServiceAgentSettingsRequest {
 /// Request of `customer_service.update_agent_settings` (`PUT /customer_service/202309/agents/settings`): Set whether the current agent accepts auto-assigned chats. — [official documentation](https://partner.tiktokshop.com/docv2/page/650a59870fcef602bf2a1d79)
 ///
 /// Setting `can_accept_chat` to true is recommended when using the IM APIs.
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerServiceUpdateAgentSettingsRequest {
     /// true: receive auto-assigned chats; false: only manually assigned ones. Required.
@@ -804,6 +808,8 @@ impl ::shop_api::runtime::Paginated for CustomerServiceSearchSessionsRequest {
     }
 }
 /// Request of `customer_service.end_session` (`POST /customer_service/202605/conversations/{conversation_id}/sessions/{session_id}/end`): Use this API to end an active customer service session assigned to an agent. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/end-session-202605)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CustomerServiceEndSessionRequest {
     /// Not described in the official docs. Required.

@@ -725,6 +725,8 @@ impl ::shop_api::runtime::ApiRequest for EventWebhooksRequest {
     );
 }
 /// Request of `event.update_webhook` (`PUT /event/202309/webhooks`): Set the shop's webhook URL for an event topic. — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa064defece02be6df919)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EventUpdateWebhookRequest {
     /// Topic. Required.
@@ -749,6 +751,8 @@ impl ::shop_api::runtime::ApiRequest for EventUpdateWebhookRequest {
 /// Request of `event.delete_webhook` (`DELETE /event/202309/webhooks`): Delete the shop's webhook for an event topic. — [official documentation](https://partner.tiktokshop.com/docv2/page/650aa1eadefece02be6e224a)
 ///
 /// Succeeds whether or not a webhook was configured. The topic travels in the body of the DELETE request.
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EventDeleteWebhookRequest {
     /// Topic. Required.

@@ -2532,6 +2532,8 @@ impl ::shop_api::runtime::ApiRequest for FbtInboundOrder202602Request {
 /// Request of `fbt.cancel_inbound_order` (`POST /fbt/202602/inbound_orders/cancel`): This API is used to cancel one inbound order per request prior to warehouse arrival, preventing further processing and updating the order status. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/cancel-inbound-order-202602)
 ///
 /// This API is used to cancel one inbound order per request prior to warehouse arrival, preventing further processing and updating the order status. **If the inbound order is part of a D2FC inbound plan, call this API separately for every order under the plan. Otherwise, non-compliance fees may be charged.**
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtCancelInboundOrderRequest {
     /// The positive numeric identifier of the inbound order to cancel. **Note:** Provide the numeric sequence only; do not include the "IBR" prefix (for example, use `123456` instead of `IBR123456`). Required.
@@ -2588,6 +2590,8 @@ impl ::shop_api::runtime::ApiRequest for FbtPrintInboundOrderLabelsRequest {
     );
 }
 /// Request of `fbt.update_inbound_order_tracking` (`POST /fbt/202602/inbound_orders/tracking_update`): Updates carton-level tracking information for an inbound order after shipment and before the order is marked as `Delivered` or `Received`. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-inbound-order-tracking-202602)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FbtUpdateInboundOrderTrackingRequest {
     /// The numeric identifier of the inbound order to update tracking information for. **Note:** Provide the numeric sequence only; do not include the "IBR" prefix (e.g., use `123456` instead of `IBR123456`). Required.

@@ -1145,6 +1145,8 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentPackageDetailRequest {
 ///
 /// TikTok shipping: give `handover_method` and, for pickup, a `pickup_slot`. Seller shipping
 /// (SEND_BY_SELLER delivery option): give `self_shipment` with the carrier and tracking number.
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentShipPackageRequest {
     /// The package. Required.
@@ -1387,6 +1389,8 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentPackageHandoverTimeSlotsRequ
     }
 }
 /// Request of `fulfillment.update_shipping_info` (`POST /fulfillment/202309/orders/{order_id}/shipping_info/update`): Update the tracking number and carrier of an order shipped by the seller. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-shipping-info-202309)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentUpdateShippingInfoRequest {
     /// The order. Required.
@@ -2098,6 +2102,8 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentOrderCustomsRequirementsRequ
     );
 }
 /// Request of `fulfillment.submit_customs_clearance_information` (`POST /fulfillment/202607/orders/customs_info/submit`): This API is used to submit extra customs clearance information for discrepancies between declared information and physical goods. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/submit-customs-clearance-information-202607)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentSubmitCustomsClearanceInformationRequest {
     /// List of orders for which to submit customs clearance information. Maximum: 100 orders per request.
@@ -2207,6 +2213,8 @@ impl ::shop_api::runtime::ApiRequest for FulfillmentMarkPackageAsShipped202610Re
 /// Request of `fulfillment.update_package_shipping_info_202610` (`POST /fulfillment/202610/packages/{package_id}/shipping_info/update`): Update Package Shipping Info. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-package-shipping-info-202610)
 ///
 /// If the seller entered an incorrect tracking number, this API allows the seller to update the tracking number and shipping provider for a package that has already been shipped. Attention: This API is only applicable to orders (or packages) shipped by the seller. It is only used to update the tracking number and shipping provider for packages that have already been shipped.
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FulfillmentUpdatePackageShippingInfo202610Request {
     /// Not described in the official docs. Required.

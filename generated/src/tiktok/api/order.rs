@@ -1758,6 +1758,8 @@ impl ::shop_api::runtime::ApiRequest for OrderAddExternalOrderReferencesRequest 
     );
 }
 /// Request of `order.update_the_blind_box_opening_results` (`POST /order/202605/orders/blind_box_result/callback`): After the merchant completes blind box opening in a live room, use this callback to send the opening results for an order back to the platform. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/update-the-blind-box-opening-results-202605)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderUpdateTheBlindBoxOpeningResultsRequest {
     /// The unique identifier for a TikTok Shop order.

@@ -6477,6 +6477,8 @@ impl ::shop_api::runtime::ApiRequest for ProductUpdateInventoryRequest {
 /// Request of `product.update_prices` (`POST /product/202309/products/{product_id}/prices/update`): Update the prices of SKUs of a product. — [official documentation](https://partner.tiktokshop.com/docv2/page/650307de5a12ff0294eac8b0)
 ///
 /// The product must be in ACTIVATE status and the SKUs not in an ongoing promotion. The response data is always empty.
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductUpdatePricesRequest {
     /// The product. Required.
@@ -7394,6 +7396,8 @@ impl ::shop_api::runtime::ApiRequest for ProductCreateGlobalProductRequest {
     );
 }
 /// Request of `product.update_global_inventory` (`POST /product/202309/global_products/{global_product_id}/inventory/update`): Update the inventory of unpublished global products if you have access to the Multi-Warehouse feature. — [official documentation](https://partner.tiktokshop.com/docv2/page/650a11d0defece02be5ec7a6)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductUpdateGlobalInventoryRequest {
     /// The global product ID to be updated. Required.
@@ -7689,6 +7693,8 @@ impl ::shop_api::runtime::ApiRequest for ProductOptimizedImagesRequest {
     );
 }
 /// Request of `product.create_category_upgrade_task` (`POST /product/202407/products/category_upgrade_task`): Create a task to upgrade live products (status: 'ACTIVATE') from a 3-level to a 7-level category tree. — [official documentation](https://partner.tiktokshop.com/docv2/page/6690f62988c3cf02ee1a8d72)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCreateCategoryUpgradeTaskRequest {}
 ::shop_api::object!(ProductCreateCategoryUpgradeTaskRequest {});
@@ -7806,6 +7812,8 @@ impl ::shop_api::runtime::ApiRequest for ProductCreateManufacturerRequest {
     );
 }
 /// Request of `product.partial_edit_manufacturer` (`POST /product/202409/compliance/manufacturers/{manufacturer_id}/partial_edit`): Edit the details of a manufacturer in the EU languages supported by TikTok Shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a55c55b3a03044eea29)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductPartialEditManufacturerRequest {
     /// The manufacturer ID in TikTok Shop. Required.
@@ -7884,6 +7892,8 @@ impl ::shop_api::runtime::ApiRequest for ProductCreateResponsiblePersonRequest {
     );
 }
 /// Request of `product.partial_edit_responsible_person` (`POST /product/202409/compliance/responsible_persons/{responsible_person_id}/partial_edit`): Edit the details of an EU responsible person in the EU languages supported by TikTok Shop. — [official documentation](https://partner.tiktokshop.com/docv2/page/67066a5587019802fdce19b3)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductPartialEditResponsiblePersonRequest {
     /// The responsible person ID in TikTok Shop. Required.
@@ -8750,6 +8760,8 @@ impl ::shop_api::runtime::Paginated for ProductProductPackageRecommendationsRequ
 /// Request of `product.submit_size_chart_appeal` (`POST /product/202604/appeals/submit`): Submit Size Chart Appeal. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/submit-size-chart-appeal-202604)
 ///
 /// #### Appeal Size Chart Verification Initiates an appeal process for a product that was blocked during the listing phase due to a size chart verification failure.
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductSubmitSizeChartAppealRequest {
     /// product_id Required.
@@ -8945,6 +8957,8 @@ impl ::shop_api::runtime::ApiRequest for ProductSubmitProductViaOpportunityReque
 /// Request of `product.create_gpa_upgrade_task` (`POST /product/202604/products/gpa_upgrade_task`): This interface is only available for EU L2L sellers. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/create-gpa-upgrade-task-202604)
 ///
 /// This interface is only available for EU L2L sellers. The interface is used to upgrade products on EU interconnection. After the upgrade, products can be managed using the new interface, but not using interfaces related to Global Product.
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCreateGpaUpgradeTaskRequest {}
 ::shop_api::object!(ProductCreateGpaUpgradeTaskRequest {});

@@ -2334,6 +2334,8 @@ impl ::shop_api::runtime::Paginated for ReturnRefundSearchCancellationsRequest {
     }
 }
 /// Request of `return_refund.approve_return` (`POST /return_refund/202309/returns/{return_id}/approve`): Approve a return, refund or replacement request (or offer a partial refund). — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab6c2c16ffe02b8f2efcf)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundApproveReturnRequest {
     /// The return. Required.
@@ -2424,6 +2426,8 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundRejectReturnRequest {
     }
 }
 /// Request of `return_refund.approve_cancellation` (`POST /return_refund/202309/cancellations/{cancel_id}/approve`): Approve a buyer's order cancellation request. — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab6eff1fd3102b92e6a92)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundApproveCancellationRequest {
     /// The cancellation. Required.
@@ -2460,6 +2464,8 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundApproveCancellationRequest 
     }
 }
 /// Request of `return_refund.reject_cancellation` (`POST /return_refund/202309/cancellations/{cancel_id}/reject`): Reject a buyer's order cancellation request, with a reason. — [official documentation](https://partner.tiktokshop.com/docv2/page/650ab6df0fcef602bf34528f)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundRejectCancellationRequest {
     /// The cancellation. Required.
@@ -2742,6 +2748,8 @@ impl ::shop_api::runtime::ApiRequest for ReturnRefundCreateReturnRequest {
     }
 }
 /// Request of `return_refund.upload_return_shipping_information` (`POST /return_refund/202405/returns/shipping_documents`): Use this API to upload return shipping documents, tracking numbers, and carriers for buyers. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/upload-return-shipping-information-202405)
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundUploadReturnShippingInformationRequest {
     /// Not described in the official docs. Required.
@@ -3312,6 +3320,8 @@ for ReturnRefundSearchReturnMerchandiseAuthorizationsRequest {
 /// Request of `return_refund.reject_return_202606` (`POST /return_refund/202606/returns/{return_id}/reject`): Use this API to reject a buyer's refund-only, return-and-refund, or replacement request, or to offer a partial refund after the package is received. — official page not confirmed by any source in hand, see [the docs](https://partner.tiktokshop.com/docv2/page/reject-return-202606)
 ///
 /// Use this API to reject a buyer's refund-only, return-and-refund, or replacement request, or to offer a partial refund after the package is received. The valid decision depends on the current request type and status. Before calling this API, make sure the request is still awaiting the seller action that matches the decision you send.
+///
+/// The platform returns no data: the official response model has no data fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRefundRejectReturn202606Request {
     /// Not described in the official docs. Required.
