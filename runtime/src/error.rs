@@ -92,6 +92,14 @@ impl Error {
         }
     }
 
+    /// A token call answered success without what a token needs (`what`): nothing is saved, the
+    /// token kept before stays.
+    pub(crate) fn empty_token_answer(endpoint: &str, what: &str) -> Error {
+        Error::Token(format!(
+            "{endpoint}: the platform answered success without {what}; nothing was saved and the token kept before stays"
+        ))
+    }
+
     /// The answer of a server that did not speak the platform's envelope: the HTTP status and the
     /// start of the body.
     pub(crate) fn http(endpoint: &str, raw: &super::http::RawResponse) -> Error {

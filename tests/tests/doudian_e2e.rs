@@ -683,3 +683,54 @@ async fn a_data_that_is_one_value_decodes_as_the_official_sdks_read_it() {
         "the Java SDK's reading: {{\"data\": true}}"
     );
 }
+
+/// A refresh answered with a success envelope but no token (`data: {}`, or no `expires_in`)
+/// saves nothing: the call fails with a token error and the token kept before stays.
+#[tokio::test]
+async fn an_empty_token_answer_saves_nothing_and_keeps_the_old_token() {
+    for answer in [
+        json!({}),
+        json!({"access_token": "", "expires_in": 604800, "refresh_token": "R-NEW"}),
+        json!({"access_token": "NEW", "refresh_token": "R-NEW"}),
+    ] {
+        let platform = sandbox().await;
+        platform.on("order.searchList", |_| {
+            err(
+                40003,
+                "isv.access-token-expired",
+                "access_token已过期",
+                "detail",
+            )
+        });
+        let reply = answer.clone();
+        platform.on("token.refresh", move |_| ok(reply.clone()));
+        let store = store_with_old_token().await;
+        let client = builder(&platform)
+            .token_store(store.clone())
+            .build()
+            .unwrap();
+        let e = client
+            .shop("1")
+            .order_search_list(&OrderSearchListRequest {
+                size: 1,
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::Token(ref m) if m.contains("nothing was saved")),
+            "{answer}: {e}"
+        );
+        let kept = store
+            .load(&format!("doudian:production:{KEY}:1"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(kept.token.access_token.expose(), "OLD", "{answer}");
+        assert_eq!(
+            kept.token.refresh_token.as_ref().map(|r| r.expose()),
+            Some("R-OLD"),
+            "{answer}"
+        );
+    }
+}

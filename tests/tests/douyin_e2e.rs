@@ -721,3 +721,41 @@ async fn calls_without_hooks_are_answered_by_the_sandbox_and_unreachable_servers
         "{text}"
     );
 }
+
+/// OAuth answers with a success envelope but no token are refused (nothing a caller could save
+/// over a good token); a refresh answer without a new refresh token keeps the one it was given.
+#[tokio::test]
+async fn an_empty_token_answer_is_refused_and_a_missing_refresh_token_is_kept() {
+    let platform = sandbox().await;
+    platform.on("POST /oauth/access_token/", |_| oauth_ok(json!({})));
+    platform.on(
+        "POST /oauth/refresh_token/",
+        |s| match s.params["refresh_token"].as_str() {
+            Some("rft.KEEP") => oauth_ok(
+                json!({"access_token": "act.NEW", "expires_in": 1296000, "open_id": "OPEN-1"}),
+            ),
+            _ => oauth_ok(json!({"access_token": "act.NEW", "open_id": "OPEN-1"})),
+        },
+    );
+    platform.on("POST /oauth/renew_refresh_token/", |_| {
+        oauth_ok(json!({"expires_in": 2592000}))
+    });
+    let client = builder(&platform).build().unwrap();
+    let e = client.exchange_code("CODE").await.unwrap_err();
+    assert!(
+        matches!(e, Error::Token(ref m) if m.contains("without an access_token")),
+        "{e}"
+    );
+    let e = client.refresh_access_token("rft.R1").await.unwrap_err();
+    assert!(
+        matches!(e, Error::Token(ref m) if m.contains("without expires_in")),
+        "{e}"
+    );
+    let e = client.renew_refresh_token("rft.R1").await.unwrap_err();
+    assert!(
+        matches!(e, Error::Token(ref m) if m.contains("without a refresh_token")),
+        "{e}"
+    );
+    let kept = client.refresh_access_token("rft.KEEP").await.unwrap();
+    assert_eq!(kept.refresh_token.expose(), "rft.KEEP");
+}

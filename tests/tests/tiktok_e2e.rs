@@ -792,3 +792,29 @@ async fn managed_seller_tokens_refresh_once_and_retry() {
         "A2"
     );
 }
+
+/// A token answer with a success envelope but no access token or no expiry is refused: nothing
+/// reaches the caller (or a store) that would overwrite a good token.
+#[tokio::test]
+async fn an_empty_token_answer_is_refused() {
+    let platform = sandbox().await;
+    platform.on("token.get", |_| ok(json!({})));
+    platform.on("token.refresh", |_| {
+        ok(json!({"access_token": "TTP_ACCESS_2", "refresh_token": "TTP_REFRESH_2"}))
+    });
+    let client = Client::builder(KEY, SECRET)
+        .auth_base_url(platform.url(Platform::TiktokAuth))
+        .base_url("http://127.0.0.1:9")
+        .build()
+        .unwrap();
+    let e = client.get_token("CODE").await.unwrap_err();
+    assert!(
+        matches!(e, Error::Token(ref m) if m.contains("without an access_token")),
+        "{e}"
+    );
+    let e = client.refresh_token("TTP_REFRESH_1").await.unwrap_err();
+    assert!(
+        matches!(e, Error::Token(ref m) if m.contains("without access_token_expire_in")),
+        "{e}"
+    );
+}

@@ -95,7 +95,7 @@ impl Client {
                 Some((refresh, old_extra)) => {
                     let fields = json!({"refresh_token": refresh.expose(), "grant_type": "refresh_token"});
                     let data: TokenData = self.token_call(self.facts().endpoint("token.refresh")?, Query::new(), fields).await?;
-                    let mut t = data.into_token();
+                    let mut t = data.into_token("token.refresh")?;
                     for (k, v) in old_extra {
                         t.extra.entry(k).or_insert(v);
                     }
@@ -117,7 +117,7 @@ impl Client {
         let data: TokenData = self
             .token_call(self.facts().endpoint("token.create")?, Query::new(), fields)
             .await?;
-        Ok(data.into_token())
+        data.into_token("token.create")
     }
 
     /// Sign `param_json` for `ep` at `timestamp`: the request a call would send.
@@ -253,7 +253,14 @@ struct TokenData {
 }
 
 impl TokenData {
-    fn into_token(self) -> Token {
+    /// The token to keep; an answer without an access token or its lifetime is refused.
+    fn into_token(self, endpoint: &str) -> Result<Token> {
+        if self.access_token.is_empty() {
+            return Err(Error::empty_token_answer(endpoint, "an access_token"));
+        }
+        if self.expires_in <= 0 {
+            return Err(Error::empty_token_answer(endpoint, "expires_in"));
+        }
         let now = unix_now();
         let mut extra = std::collections::BTreeMap::new();
         if let Some(id) = self.shop_id.filter(|s| !s.is_empty()) {
@@ -262,7 +269,7 @@ impl TokenData {
         if let Some(n) = self.shop_name.filter(|s| !s.is_empty()) {
             extra.insert("shop_name".to_owned(), n);
         }
-        Token {
+        Ok(Token {
             access_token: Secret::new(self.access_token),
             expires_at: now + self.expires_in,
             refresh_token: (!self.refresh_token.is_empty())
@@ -271,7 +278,7 @@ impl TokenData {
             refresh_expires_at: Some(now + 14 * 24 * 3600),
             scope: self.scope,
             extra,
-        }
+        })
     }
 }
 

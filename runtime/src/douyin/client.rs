@@ -151,10 +151,17 @@ struct TokenData {
 }
 
 impl TokenData {
-    /// The user's tokens; `refresh` is kept when the answer has no new refresh token.
-    fn into_user_token(self, refresh: Option<Secret>) -> UserToken {
+    /// The user's tokens; `refresh` is kept when the answer has no new refresh token. An answer
+    /// without an access token or its lifetime is refused.
+    fn into_user_token(self, endpoint: &str, refresh: Option<Secret>) -> Result<UserToken> {
+        if self.access_token.is_empty() {
+            return Err(Error::empty_token_answer(endpoint, "an access_token"));
+        }
+        if self.expires_in <= 0 {
+            return Err(Error::empty_token_answer(endpoint, "expires_in"));
+        }
         let now = unix_now();
-        UserToken {
+        Ok(UserToken {
             open_id: self.open_id,
             access_token: Secret::new(self.access_token),
             expires_at: now + self.expires_in,
@@ -164,7 +171,7 @@ impl TokenData {
             },
             refresh_expires_at: now + self.refresh_expires_in,
             scope: self.scope,
-        }
+        })
     }
 }
 
@@ -257,7 +264,7 @@ impl Client {
             };
             let data = self.refresh_call(refresh.expose()).await?;
             let fresh_refresh = data.refresh_expires_in;
-            let mut user = data.into_user_token(Some(refresh));
+            let mut user = data.into_user_token("oauth.refresh_token", Some(refresh))?;
             user.open_id = open_id.to_owned();
             let mut t = user.to_token();
             if let Some(old) = current {
@@ -348,7 +355,7 @@ impl Client {
                 fields,
             )
             .await?;
-        Ok(data.into_user_token(None))
+        data.into_user_token("oauth.access_token", None)
     }
 
     async fn refresh_call(&self, refresh_token: &str) -> Result<TokenData> {
@@ -374,7 +381,7 @@ impl Client {
     ) -> Result<UserToken> {
         let refresh_token = refresh_token.into();
         let data = self.refresh_call(refresh_token.expose()).await?;
-        Ok(data.into_user_token(Some(refresh_token)))
+        data.into_user_token("oauth.refresh_token", Some(refresh_token))
     }
 
     /// A new refresh token (valid 30 days) in place of `refresh_token`, which stops working
@@ -396,6 +403,18 @@ impl Client {
                 fields,
             )
             .await?;
+        if data.refresh_token.is_empty() {
+            return Err(Error::empty_token_answer(
+                "oauth.renew_refresh_token",
+                "a refresh_token",
+            ));
+        }
+        if data.expires_in <= 0 {
+            return Err(Error::empty_token_answer(
+                "oauth.renew_refresh_token",
+                "expires_in",
+            ));
+        }
         Ok(RenewedRefreshToken {
             refresh_token: Secret::new(data.refresh_token),
             expires_at: unix_now() + data.expires_in,

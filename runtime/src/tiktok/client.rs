@@ -84,6 +84,20 @@ pub struct TokenInfo {
 }
 
 impl TokenInfo {
+    /// The answer, when it holds an access token and its expiry; else the refusal.
+    fn usable(self, endpoint: &str) -> Result<TokenInfo> {
+        if self.access_token.is_empty() {
+            return Err(Error::empty_token_answer(endpoint, "an access_token"));
+        }
+        if self.access_token_expire_in <= 0 {
+            return Err(Error::empty_token_answer(
+                endpoint,
+                "access_token_expire_in",
+            ));
+        }
+        Ok(self)
+    }
+
     /// The runtime's [`Token`], for a [`crate::TokenStore`]: `extra` keeps `open_id`,
     /// `seller_name`, `seller_base_region` and `user_type`; `scope` the granted scopes, comma-joined.
     pub fn to_token(&self) -> Token {
@@ -215,8 +229,10 @@ impl Client {
         let mut q = Query::new();
         q.push("auth_code", auth_code);
         q.push("grant_type", "authorized_code");
-        self.token_call(&TOKEN_GET, q, Value::Object(Default::default()))
-            .await
+        let info: TokenInfo = self
+            .token_call(&TOKEN_GET, q, Value::Object(Default::default()))
+            .await?;
+        info.usable(TOKEN_GET.name)
     }
 
     /// Get a new access token (and possibly a new refresh token) with `refresh_token`.
@@ -224,8 +240,10 @@ impl Client {
         let mut q = Query::new();
         q.push("refresh_token", refresh_token);
         q.push("grant_type", "refresh_token");
-        self.token_call(&TOKEN_REFRESH, q, Value::Object(Default::default()))
-            .await
+        let info: TokenInfo = self
+            .token_call(&TOKEN_REFRESH, q, Value::Object(Default::default()))
+            .await?;
+        info.usable(TOKEN_REFRESH.name)
     }
 }
 
