@@ -12,8 +12,10 @@ pub enum Error {
     /// The platform answered with its error envelope (boxed, so `Result<T, Error>` stays small).
     #[error(transparent)]
     Api(Box<ApiError>),
-    /// The server answered with an HTTP error status and no platform envelope.
-    #[error("{endpoint}: HTTP {status}: {body}")]
+    /// The server answered with an HTTP error status and no platform envelope. The message says
+    /// the status alone: the body (a proxy's page, or a token call's answer) stays in `body`, out
+    /// of logs that print errors.
+    #[error("{endpoint}: HTTP {status}")]
     Http {
         /// The endpoint's name.
         endpoint: String,
@@ -324,4 +326,21 @@ pub struct ApiError {
     /// The envelope's `extra` object, on a platform whose envelope has one (Douyin: `logid`,
     /// `now`, `sub_error_code`, ...).
     pub extra: Option<serde_json::Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_http_error_says_its_status_and_keeps_the_body_out_of_its_message() {
+        let e = Error::Http {
+            endpoint: "token.refresh".into(),
+            status: 502,
+            body: r#"{"access_token":"act.SECRET"}"#.into(),
+            retry_after: None,
+        };
+        assert_eq!(e.to_string(), "token.refresh: HTTP 502");
+        assert_eq!(e.kind(), ErrorKind::Server);
+    }
 }

@@ -308,6 +308,27 @@ pub struct Transport {
     pub config: HttpConfig,
 }
 
+/// Redirects are followed only to the same scheme, host and port (at most 5): a request carries
+/// the access token (a header, or Doudian's `access_token` query parameter), so it never goes to
+/// another host. A redirect elsewhere comes back as its 3xx answer.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let first = attempt.previous().first();
+        let same = first.is_some_and(|f| {
+            f.scheme() == attempt.url().scheme()
+                && f.host_str() == attempt.url().host_str()
+                && f.port_or_known_default() == attempt.url().port_or_known_default()
+        });
+        if attempt.previous().len() > 5 {
+            attempt.error("more than 5 redirects")
+        } else if same {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
 impl Transport {
     /// Build the HTTP client for `config`.
     pub fn new(config: HttpConfig) -> Result<Self> {
@@ -325,7 +346,8 @@ impl Transport {
             .timeout(config.timeout)
             .connect_timeout(config.connect_timeout)
             .user_agent(config.user_agent.clone())
-            .pool_idle_timeout(Duration::from_secs(60));
+            .pool_idle_timeout(Duration::from_secs(60))
+            .redirect(same_origin_redirects());
         if let Some(p) = &config.proxy {
             let proxy = reqwest::Proxy::all(p).map_err(|e| Error::InvalidRequest {
                 endpoint: "client".into(),

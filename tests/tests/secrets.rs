@@ -140,3 +140,54 @@ async fn tiktok_and_douyin_configs_and_errors_hold_no_secret() {
     let logs = logs.text();
     assert_clean("log output", &logs);
 }
+
+/// A redirect to another host is not followed: the request carries the access token, and it never
+/// leaves the platform's host.
+#[cfg(feature = "tiktok")]
+#[tokio::test]
+async fn a_redirect_to_another_host_is_not_followed_with_the_token() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use shop_api::tiktok::Client;
+    use shop_api::tiktok::order::OrderSearchRequest;
+    use shop_api_tests::server::{Reply, Server};
+
+    let elsewhere_hits = Arc::new(AtomicUsize::new(0));
+    let hits = elsewhere_hits.clone();
+    let elsewhere = Server::start(move |_| {
+        hits.fetch_add(1, Ordering::SeqCst);
+        Reply::status(200, "{}")
+    })
+    .await;
+    // `localhost` is another host than `127.0.0.1`, whatever it resolves to.
+    let away = elsewhere.uri().replace("127.0.0.1", "localhost");
+    let platform = Server::start(move |_| {
+        Reply::Respond(
+            302,
+            vec![("location".into(), format!("{away}/steal"))],
+            Vec::new(),
+        )
+    })
+    .await;
+    let client = Client::builder("key", APP_SECRET)
+        .base_url(platform.uri())
+        .build()
+        .unwrap()
+        .with_access_token(ACCESS)
+        .with_shop_cipher("cipher");
+    let e = client
+        .execute(&OrderSearchRequest {
+            page_size: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        elsewhere_hits.load(Ordering::SeqCst),
+        0,
+        "no request reached the other host"
+    );
+    // The 3xx answer itself fails the call (no envelope in it).
+    assert_clean("the redirect error", &format!("{e} {e:?}"));
+}

@@ -11,8 +11,9 @@ use crate::{Error, Result};
 ///
 /// Every operation holds an exclusive lock on `<file>.lock` (an OS file lock, released by the OS
 /// when a process dies), so the processes of one machine share the file safely, refresh leases
-/// included. Each save writes a temporary file beside it, syncs it and renames it over the old
-/// one, so a crash mid-write leaves the previous file whole. A file that does not parse is an
+/// included. Each save writes a temporary file beside it (an unpredictable name, mode 0600),
+/// syncs it, renames it over the old one and syncs the folder, so a crash mid-write leaves the
+/// previous file whole. The file holds tokens in clear, readable by its owner alone (0600). A file that does not parse is an
 /// error naming the file, never a silent reset that would lose every shop's token. A file of the
 /// first layout (`{"<key>": {token}}`) is read as version 1 of each token.
 #[derive(Debug, Clone)]
@@ -103,20 +104,42 @@ impl JsonFileStore {
         Ok(table)
     }
 
+    /// Writes the table to a temporary file beside the store (an unpredictable name, readable and
+    /// writable by its owner alone), syncs it, renames it over the store and syncs the folder, so
+    /// the rename itself survives a crash.
     fn write(&self, table: &Table) -> Result<()> {
         use std::io::Write;
         let err = |e: std::io::Error| self.fail(format!("cannot write it: {e}"));
         let text = serde_json::to_vec_pretty(table).map_err(|e| self.fail(e))?;
-        let tmp = self
-            .path
-            .with_extension(format!("tmp{}", std::process::id()));
-        let mut f = std::fs::File::create(&tmp).map_err(err)?;
-        f.write_all(&text).and_then(|_| f.sync_all()).map_err(err)?;
-        drop(f);
-        std::fs::rename(&tmp, &*self.path).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            err(e)
-        })
+        let dir = match self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            Some(d) => d.to_path_buf(),
+            None => PathBuf::from("."),
+        };
+        // `tempfile` creates the file with mode 0600 on Unix.
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".tokens-")
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(err)?;
+        tmp.write_all(&text)
+            .and_then(|_| tmp.as_file().sync_all())
+            .map_err(err)?;
+        // On failure the temporary file is removed when `tmp` drops.
+        tmp.persist(&*self.path).map_err(|e| err(e.error))?;
+        sync_dir(&dir).map_err(err)
+    }
+}
+
+/// Syncs a folder, so a rename in it is on disk (Unix; a no-op elsewhere).
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::fs::File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
     }
 }
 

@@ -680,6 +680,37 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 
+    /// The token file is its owner's alone (0600), and a save leaves no temporary file behind.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_token_file_is_readable_by_its_owner_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("shop-api-mode-{}", std::process::id()));
+        let path = dir.join("tokens.json");
+        let store = JsonFileStore::new(&path);
+        store
+            .save("a", &token("one", 60), Expect::Any)
+            .await
+            .unwrap();
+        store
+            .save("a", &token("two", 60), Expect::Any)
+            .await
+            .unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names
+                .iter()
+                .all(|n| n == "tokens.json" || n == "tokens.json.lock"),
+            "{names:?}"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     #[tokio::test]
     async fn memory_and_file_stores_keep_the_store_contract() {
         check_store(&MemoryStore::new(), "test:").await.unwrap();
