@@ -172,11 +172,17 @@ enum AuthLink {
 enum Token {
     /// TikTok Shop: `--code` (the auth code of the redirect) or `--refresh-token`.
     Tiktok {
-        /// Exchange this authorization code.
-        #[arg(long, conflicts_with = "refresh_token")]
+        /// Exchange this authorization code (`-`: read it from stdin; or `SHOP_API_CODE`).
+        #[arg(
+            long,
+            env = "SHOP_API_CODE",
+            hide_env_values = true,
+            conflicts_with = "refresh_token"
+        )]
         code: Option<String>,
-        /// Refresh with this refresh token.
-        #[arg(long)]
+        /// Refresh with this refresh token (`-`: read it from stdin; or `SHOP_API_REFRESH_TOKEN`,
+        /// which `ps` does not show).
+        #[arg(long, env = "SHOP_API_REFRESH_TOKEN", hide_env_values = true)]
         refresh_token: Option<String>,
         /// Send to this auth host instead of the platform's.
         #[arg(long)]
@@ -187,11 +193,17 @@ enum Token {
         /// Create a token for this shop (self-use apps, `authorization_self`).
         #[arg(long, conflicts_with_all = ["code", "refresh_token"])]
         shop_id: Option<String>,
-        /// Exchange this authorization code (tool apps).
-        #[arg(long, conflicts_with = "refresh_token")]
+        /// Exchange this authorization code (tool apps; `-`: read it from stdin; or `SHOP_API_CODE`).
+        #[arg(
+            long,
+            env = "SHOP_API_CODE",
+            hide_env_values = true,
+            conflicts_with = "refresh_token"
+        )]
         code: Option<String>,
-        /// Refresh with this refresh token.
-        #[arg(long)]
+        /// Refresh with this refresh token (`-`: read it from stdin; or `SHOP_API_REFRESH_TOKEN`,
+        /// which `ps` does not show).
+        #[arg(long, env = "SHOP_API_REFRESH_TOKEN", hide_env_values = true)]
         refresh_token: Option<String>,
         /// Send to this base URL instead of the platform's.
         #[arg(long)]
@@ -199,11 +211,17 @@ enum Token {
     },
     /// Douyin: `--code` (user token), `--refresh-token`, or `--client` (client token).
     Douyin {
-        /// Exchange this authorization code.
-        #[arg(long, conflicts_with_all = ["refresh_token", "client"])]
+        /// Exchange this authorization code (`-`: read it from stdin; or `SHOP_API_CODE`).
+        #[arg(long, env = "SHOP_API_CODE", hide_env_values = true, conflicts_with_all = ["refresh_token", "client"])]
         code: Option<String>,
-        /// Refresh with this refresh token.
-        #[arg(long, conflicts_with = "client")]
+        /// Refresh with this refresh token (`-`: read it from stdin; or `SHOP_API_REFRESH_TOKEN`,
+        /// which `ps` does not show).
+        #[arg(
+            long,
+            env = "SHOP_API_REFRESH_TOKEN",
+            hide_env_values = true,
+            conflicts_with = "client"
+        )]
         refresh_token: Option<String>,
         /// Get a client token (client_credential).
         #[arg(long)]
@@ -292,25 +310,53 @@ fn main() -> ExitCode {
                     code,
                     refresh_token,
                     base_url,
-                } => call::tiktok_token(&env, code, refresh_token, base_url).await,
+                } => {
+                    let (code, refresh_token) = (from_stdin(code)?, from_stdin(refresh_token)?);
+                    call::tiktok_token(&env, code, refresh_token, base_url).await
+                }
                 Token::Doudian {
                     shop_id,
                     code,
                     refresh_token,
                     base_url,
-                } => call::doudian_token(&env, shop_id, code, refresh_token, base_url).await,
+                } => {
+                    let (code, refresh_token) = (from_stdin(code)?, from_stdin(refresh_token)?);
+                    call::doudian_token(&env, shop_id, code, refresh_token, base_url).await
+                }
                 Token::Douyin {
                     code,
                     refresh_token,
                     client,
                     base_url,
-                } => call::douyin_token(&env, code, refresh_token, client, base_url).await,
+                } => {
+                    let (code, refresh_token) = (from_stdin(code)?, from_stdin(refresh_token)?);
+                    call::douyin_token(&env, code, refresh_token, client, base_url).await
+                }
             },
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => fail(f),
+    }
+}
+
+/// A secret argument given as `-` is read from the first line of stdin, so it shows neither in
+/// `ps` nor in the shell's history.
+fn from_stdin(value: Option<String>) -> Result<Option<String>, Failure> {
+    match value.as_deref() {
+        Some("-") => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| Failure::Usage(format!("cannot read the value from stdin: {e}")))?;
+            let line = line.trim();
+            if line.is_empty() {
+                return Err(Failure::Usage("stdin held no value".into()));
+            }
+            Ok(Some(line.to_owned()))
+        }
+        _ => Ok(value),
     }
 }
 

@@ -13,14 +13,26 @@ struct Out {
 }
 
 async fn run(args: &[&str], env: &[(&str, &str)]) -> Out {
+    run_with_stdin(args, env, "").await
+}
+
+async fn run_with_stdin(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Out {
+    use tokio::io::AsyncWriteExt;
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_shop-api"));
     cmd.args(args)
         .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().await.expect("the binary runs");
+    let mut child = cmd.spawn().expect("the binary runs");
+    let mut input = child.stdin.take().expect("stdin");
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    let out = child.wait_with_output().await.expect("the binary runs");
     Out {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -715,4 +727,66 @@ async fn the_profile_file_lives_in_the_configuration_folder() {
         out.stderr
     );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A refresh token is taken from stdin (`--refresh-token -`) or the environment
+/// (`SHOP_API_REFRESH_TOKEN`), so it need not stand on the command line where `ps` shows it.
+#[tokio::test]
+async fn a_refresh_token_comes_from_stdin_or_the_environment() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let base = sandbox.url(Platform::Doudian);
+    let creds = Credentials::default();
+    let env = [
+        ("DOUDIAN_APP_KEY", creds.doudian_key.as_str()),
+        ("DOUDIAN_APP_SECRET", creds.doudian_secret.as_str()),
+    ];
+    let refresh_of = |out: &Out| -> String {
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let token: Value = serde_json::from_str(&out.stdout).unwrap();
+        token["refresh_token"].as_str().unwrap().to_owned()
+    };
+    let first = run(
+        &["token", "doudian", "--shop-id", "1", "--base-url", &base],
+        &env,
+    )
+    .await;
+    let r1 = refresh_of(&first);
+    let piped = run_with_stdin(
+        &[
+            "token",
+            "doudian",
+            "--refresh-token",
+            "-",
+            "--base-url",
+            &base,
+        ],
+        &env,
+        &format!("{r1}\n"),
+    )
+    .await;
+    let r2 = refresh_of(&piped);
+    assert_ne!(r1, r2, "the refresh spent the first refresh token");
+    let mut env2 = env.to_vec();
+    env2.push(("SHOP_API_REFRESH_TOKEN", r2.as_str()));
+    let from_env = run(&["token", "doudian", "--base-url", &base], &env2).await;
+    refresh_of(&from_env);
+    let empty = run_with_stdin(
+        &[
+            "token",
+            "doudian",
+            "--refresh-token",
+            "-",
+            "--base-url",
+            &base,
+        ],
+        &env,
+        "",
+    )
+    .await;
+    assert_ne!(empty.code, 0);
+    assert!(
+        empty.stderr.contains("stdin held no value"),
+        "{}",
+        empty.stderr
+    );
 }
