@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 use shop_api::runtime::{ApiRequest, EndpointVisitor};
+use shop_api_codegen::fidelity::BUILT_EXAMPLE;
 use shop_api_codegen::ir;
 
 /// Decodes an example's `data` into the visited endpoint's response type.
@@ -105,9 +106,6 @@ fn every_example_decodes_and_every_endpoint_dispatches() {
 /// Current (not deprecated) operations each platform's specs promise, at least (issue #17: every
 /// Doudian method the official SDKs know, every operation of the `tiktok-shop-api` list).
 const FLOORS: [(&str, usize); 3] = [("tiktok", 318), ("doudian", 290), ("douyin", 12)];
-
-/// The comment over an example that was built from the fields, for want of a documented sample.
-const BUILT_EXAMPLE: &str = "# Example built from the fields";
 
 /// The official documentation site of each platform: every endpoint links a page on it.
 fn doc_site(platform: &str) -> &'static str {
