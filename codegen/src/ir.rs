@@ -1219,11 +1219,28 @@ fn lower_fields(
     fields: &OrderedMap<FieldSpec>,
     place: Place,
 ) -> Option<Vec<Field>> {
-    let mut out = Vec::new();
+    let mut out: Vec<Field> = Vec::new();
     let mut ok = true;
     for (key, f) in fields.iter() {
         match lower_field(cx, kinds, at, key, f, place) {
-            Some(field) => out.push(field),
+            Some(field) => {
+                // one JSON key is one field: a second would never be filled (or sent twice)
+                if let Some(first) = out.iter().find(|o| o.wire == field.wire) {
+                    let mut path: Vec<&str> = at.to_vec();
+                    path.push(key);
+                    cx.err(
+                        &path,
+                        format!(
+                            "the JSON name `{}` is also used by the field `{}`",
+                            field.wire, first.rust
+                        ),
+                        Some("keep one field per JSON name: remove one of them".into()),
+                    );
+                    ok = false;
+                } else {
+                    out.push(field);
+                }
+            }
             None => ok = false,
         }
     }

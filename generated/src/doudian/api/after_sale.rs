@@ -508,7 +508,7 @@ pub struct SkuOrderInfo {
     /// Quantity in the after-sale.
     pub after_sale_item_count: Option<i64>,
     /// 商品属性，适用于外卖或即时零售场景下商品存在属性的情况
-    pub custom_property_list: Option<Vec<::serde_json::Value>>,
+    pub custom_property_list: Option<Vec<AfterSaleDetailCustomProperty>>,
     /// 称重品信息
     pub delivery_infos: Option<Vec<AfterSaleDetailDeliveryInfo>>,
     /// 赠品信息
@@ -619,10 +619,12 @@ pub struct OperateItem {
     pub reject_reason_code: Option<i64>,
     /// Version check — update_time from afterSale.Detail or the after-sale message; rejected if stale.
     pub update_time: Option<i64>,
+    /// 维修类型（1-原商品维修；2-商品换新）
+    pub repair_type: Option<i64>,
 }
 ::shop_api::object!(
     OperateItem { aftersale_id, reason, remark, evidence, logistics, reject_reason_code,
-    update_time }
+    update_time, repair_type }
 );
 /// Result for one after-sale.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -834,8 +836,17 @@ pub struct GivenSkuDetail {
     pub sku_order_id: Option<String>,
     /// 赠品名称
     pub product_name: Option<String>,
+    /// 赠品个数
+    pub item_order_num: Option<i64>,
+    /// 赠品商品ID
+    pub product_id: Option<String>,
+    /// 赠品商家编码
+    pub shop_sku_code: Option<String>,
 }
-::shop_api::object!(GivenSkuDetail { sku_order_id, product_name });
+::shop_api::object!(
+    GivenSkuDetail { sku_order_id, product_name, item_order_num, product_id,
+    shop_sku_code }
+);
 /// 用户退货物流偏好
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnBookInfo {
@@ -846,7 +857,7 @@ pub struct ReturnBookInfo {
     /// 上门取件预约结束时间段
     pub book_time_end: Option<String>,
     /// 上门取件地址信息
-    pub contact_info: Option<::serde_json::Value>,
+    pub contact_info: Option<ContactInfo>,
     /// 地址id
     pub sender_address_id: Option<String>,
     /// 驿站id
@@ -1026,6 +1037,50 @@ pub struct RecordLogs {
 ::shop_api::object!(
     RecordLogs { operator, time, text, images, desc_kvs, action, role, all_evidence }
 );
+/// 商品属性，适用于外卖或即时零售场景下商品存在属性的情况
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AfterSaleDetailCustomProperty {
+    /// 属性详情列表
+    pub property_details: Option<Vec<::serde_json::Value>>,
+    /// 属性组名称
+    pub group_name: Option<String>,
+}
+::shop_api::object!(AfterSaleDetailCustomProperty { property_details, group_name });
+/// 联系地址
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AfterSaleDetailAddr {
+    /// 省
+    pub province: Option<IdName>,
+    /// 市
+    pub city: Option<::serde_json::Value>,
+    /// 区
+    pub town: Option<::serde_json::Value>,
+    /// 详细地址,此字段已加密，使用前需要解密
+    pub detail: Option<String>,
+    /// 详细地址,此字段已加密，使用前需要解密
+    pub encrypt_detail: Option<String>,
+    /// 街道
+    pub street: Option<IdName>,
+    /// 地址ID
+    pub address_id: Option<String>,
+}
+::shop_api::object!(
+    AfterSaleDetailAddr { province, city, town, detail, encrypt_detail, street,
+    address_id }
+);
+/// 上门取件地址信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ContactInfo {
+    /// 联系地址
+    pub addr: Option<AfterSaleDetailAddr>,
+    /// 姓名
+    pub name: Option<String>,
+    /// 电话
+    pub tel: Option<String>,
+    /// 电话
+    pub encrypt_tel: Option<String>,
+}
+::shop_api::object!(ContactInfo { addr, name, tel, encrypt_tel });
 /// Webhook event `refund_created` (200): The buyer asked for an after-sale (`refund_RefundCreated`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/31/115)

@@ -300,11 +300,13 @@ pub struct ProductListItem {
     pub create_time: Option<i64>,
     /// 是否开启专属计划
     pub is_exclusive: Option<bool>,
+    /// 达人买样返款设置信息
+    pub sample_conf: Option<SampleConf>,
 }
 ::shop_api::object!(
     ProductListItem { product_id, title, cover, price, market_price, status, cos_ratio,
     detail_url, sales, cos_fee, update_time, imgs, check_status, create_time,
-    is_exclusive }
+    is_exclusive, sample_conf }
 );
 /// ShopMultiSettlementOrdersOrdersItem of buyin.shopMultiSettlementOrders.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -515,6 +517,15 @@ pub struct CosRangeFilter {
     pub up: i64,
 }
 ::shop_api::object!(CosRangeFilter { kind = "type", low, up });
+/// 达人买样返款设置信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SampleConf {
+    /// 达人带货结算订单量≥所设订单量，返还达人买样全款；如果不支持达人买样返款此字段无意义
+    pub buy_volume_limit: Option<i64>,
+    /// 达人买样返款配置；1：支持达人买样返款，2-不支持达人买样返款
+    pub buy_style: Option<i64>,
+}
+::shop_api::object!(SampleConf { buy_volume_limit, buy_style });
 /// Request of `buyin.distributionLiveProductList` (`POST /buyin/distributionLiveProductList`): 获取可分销直播间商品列表信息 (the products of a creator's live room) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuyinDistributionLiveProductListRequest {
@@ -968,10 +979,12 @@ pub struct BuyinQueryShopAllianceProductsRequest {
     pub sort_order: Option<String>,
     /// 加载更多的字段，如 is_exclusive
     pub fields: Option<Vec<String>>,
+    /// 0或者不填：原联盟计划商品 1：查询新投放商品
+    pub launch: Option<i64>,
 }
 ::shop_api::object!(
     BuyinQueryShopAllianceProductsRequest { page, size, product_ids, status, title,
-    in_stock, check_status, sort_by, sort_order, fields }
+    in_stock, check_status, sort_by, sort_order, fields, launch }
 );
 /// Response data of `buyin.queryShopAllianceProducts` ([`BuyinQueryShopAllianceProductsRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -1429,6 +1429,8 @@ impl ::shop_api::runtime::ApiRequest for LogisticsQueryPackageRouteRequest {
     );
 }
 /// Request of `logistics.registerPackageRoute` (`POST /logistics/registerPackageRoute`): Subscribe to tracking updates for a parcel via a callback URL. — [official documentation](https://op.jinritemai.com/docs/api-docs/16/1631)
+///
+/// The platform returns no data: the official Java SDK has no data class for it, and the official Go SDK's data struct is empty.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LogisticsRegisterPackageRouteRequest {
     /// Logistics provider

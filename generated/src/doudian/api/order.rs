@@ -124,10 +124,21 @@ pub struct LogisticsInfo {
     pub hour_up_pickup_code: Option<String>,
     /// 物流增值服务列表
     pub added_services: Option<Vec<AddedService>>,
+    /// 保价金额，单位：分（小时达业务使用）
+    pub guarantee_amount: Option<i64>,
+    /// 即时零售订单使用平台运力时的配送优惠金额；单位：分
+    pub sp_discount_price: Option<i64>,
+    /// 即时零售订单使用平台运力时的配送实付金额；单位：分
+    pub sp_price: Option<i64>,
+    /// 即时零售订单使用平台运力时的配送应付金额；单位：分
+    pub sp_total_price: Option<i64>,
+    /// 包裹是否为合包
+    pub transit_merge_type: Option<String>,
 }
 ::shop_api::object!(
     LogisticsInfo { tracking_no, company, company_name, ship_time, delivery_id,
-    product_info, hour_up_pickup_code, added_services }
+    product_info, hour_up_pickup_code, added_services, guarantee_amount,
+    sp_discount_price, sp_price, sp_total_price, transit_merge_type }
 );
 /// Warehouse a SKU order's stock is deducted from.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -511,11 +522,11 @@ pub struct SkuOrder {
     /// 政府补贴序列号信息
     pub serial_no_info: Option<SerialNoInfo>,
     /// 库存扣减信息
-    pub sku_cargo_future_stock: Option<::serde_json::Value>,
+    pub sku_cargo_future_stock: Option<SkuCargoFutureStock>,
     /// 定制商品信息
     pub sku_customization_info: Option<Vec<SkuCustomizationInfo>>,
     /// 周期购sku单信息
-    pub sku_period_purchase_info: Option<::serde_json::Value>,
+    pub sku_period_purchase_info: Option<SkuPeriodPurchaseInfo>,
     /// sku云仓择仓信息（云仓业务使用，非商品区域仓功能使用）
     pub sku_yun_warehouse_info: Option<Vec<SkuYunWarehouseInfo>>,
     /// 服务商品编码，如维修单的服务商品编码
@@ -741,7 +752,7 @@ pub struct ShopOrder {
     /// 运费等额外优惠信息详情；参考文档：<https://bytedance.larkoffice.com/docx/G7UodvZY0ojuF9x7fL7ceVF9nSe>
     pub extra_promotion_amount_detail: Option<Vec<ExtraPromotionAmountDetail>>,
     /// 抖音月付免息信息
-    pub free_interest: Option<::serde_json::Value>,
+    pub free_interest: Option<OrderOrderDetailFreeInterest>,
     /// 接单状态
     pub fulfill_status: Option<String>,
     /// 鲜花订单的贺卡内容
@@ -779,7 +790,7 @@ pub struct ShopOrder {
     /// 订单相关联的订单单号；如维修主商品单关联的维修单订单号
     pub relation_shop_order_ids: Option<Vec<String>>,
     /// 周期购信息（有值表示为周期购订单，空表示不是周期购订单）
-    pub shop_period_purchase_info: Option<::serde_json::Value>,
+    pub shop_period_purchase_info: Option<ShopPeriodPurchaseInfo>,
     /// 门店流水号；仅小时达业务返回
     pub supermarket_order_serial_no: Option<String>,
     /// 尽快送达的时间点，Unix时间戳：秒；当early_arrival=true时使用，仅小时达业务返回；
@@ -788,7 +799,7 @@ pub struct ShopOrder {
     pub trade_type: Option<i64>,
     /// 【已废弃】请使用sku_order_list. trade_type_desc
     pub trade_type_desc: Option<String>,
-    /// 催单次数
+    /// 催单次数 (order.searchList spells it urge_deliver_Times)
     pub urge_deliver_times: Option<i64>,
     /// 买家收货地址经纬度信息，高德坐标系；
     pub user_coordinate: Option<UserCoordinate>,
@@ -798,6 +809,14 @@ pub struct ShopOrder {
     pub user_id_info: Option<UserIdInfo>,
     /// 达人抖音昵称，样品订单场景下才会返回的申样达人信息；
     pub user_nick_name: Option<String>,
+    /// 回收单信息
+    pub order_recycle_info: Option<::serde_json::Value>,
+    /// 换新额外补贴
+    pub shop_recycle_subsidy_amount_info: Option<::serde_json::Value>,
+    /// 跨境后置备案订单税费是否未计算完成 0-计算完成 1-未计算完成
+    pub tax_amount_not_come_out: Option<i64>,
+    /// 催单次数 (order.orderDetail spells it urge_deliver_times)
+    pub urge_deliver_times_detail: Option<i64>,
 }
 ::shop_api::object!(
     ShopOrder { order_id, shop_id, shop_name, open_id, doudian_open_id, order_level, biz,
@@ -825,7 +844,9 @@ pub struct ShopOrder {
     recommend_end_ship_time, recommend_start_ship_time, relation_shop_order_ids,
     shop_period_purchase_info, supermarket_order_serial_no, target_arrival_time,
     trade_type, trade_type_desc, urge_deliver_times = "urge_deliver_Times",
-    user_coordinate, user_icon, user_id_info, user_nick_name }
+    user_coordinate, user_icon, user_id_info, user_nick_name, order_recycle_info,
+    shop_recycle_subsidy_amount_info, tax_amount_not_come_out, urge_deliver_times_detail
+    = "urge_deliver_times" }
 );
 /// A logistics company usable for shipping.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -860,9 +881,12 @@ pub struct ShippedOrderInfo {
     pub shipped_item_ids: Option<Vec<String>>,
     /// Bundle sub-products shipped (request only).
     pub bundle_list: Option<Vec<BundleShipItem>>,
+    /// 发货需要回传的SN/69/IMEI码信息
+    pub serial_nos_list: Option<Vec<::serde_json::Value>>,
 }
 ::shop_api::object!(
-    ShippedOrderInfo { shipped_order_id, shipped_num, shipped_item_ids, bundle_list }
+    ShippedOrderInfo { shipped_order_id, shipped_num, shipped_item_ids, bundle_list,
+    serial_nos_list }
 );
 /// One parcel of order.logisticsAddMultiPack (request).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1535,6 +1559,32 @@ pub struct OrderGetShopAccountItemDataItem {
     pub remark: Option<String>,
     /// Shop ID
     pub shop_id: Option<String>,
+    /// 达人id
+    pub author_id: Option<String>,
+    /// 达人名称
+    pub author_name: Option<String>,
+    /// 银行补贴(分)
+    pub bank_pay_promotion_amount: Option<i64>,
+    /// 是否免佣, 枚举值为是/否或为空
+    pub free_commission_flag: Option<String>,
+    /// 政府补贴平台垫资(分)
+    pub gov_promotion_amount: Option<i64>,
+    /// 其他平台补贴(分)
+    pub other_platform_promotion_amount: Option<i64>,
+    /// 服务商佣金(分)
+    pub partner_commission: Option<i64>,
+    /// 平台补贴运费(分)
+    pub post_promotion_amount: Option<i64>,
+    /// 商品名称
+    pub product_name: Option<String>,
+    /// 免佣金额(分)
+    pub real_free_commission_amount: Option<i64>,
+    /// 以旧换新抵扣(分)
+    pub recycler_amount: Option<i64>,
+    /// 动账场景
+    pub trans_scene: Option<String>,
+    /// 动账场景 0:其他 1:消费者赔付 2:小额打款 3:判罚扣款 4:物流赔付 5:充值保证金 6:权益保险 7:欠票扣款-商家开票 8:公益捐款 9:上门取件运费 10:供应链QIC费用 11:抖音支付与商家联合补贴营销活动 12:抖音月付与商家联合补贴营销活动 13:抖音月付与商家联合贴息活动 14:放心借·贷款还款 15:人工调账 16:提前收款 17:充值千川广告费 18:营销费用-评价有礼 19:年框返点 20:抖店货款充值云仓服务账户 21:供应链平台代发费用 22:退款-结算后退款-退用户 23:退款-订单退款触发-退补贴 24:退款-价保补差退回 25:退款-退转付扣减商家货款…
+    pub trans_scene_tag: Option<i64>,
 }
 ::shop_api::object!(
     OrderGetShopAccountItemDataItem { bill_time, fund_flow, fund_flow_desc,
@@ -1544,7 +1594,11 @@ pub struct OrderGetShopAccountItemDataItem {
     commission, channel_fee, colonel_service_fee, account_type, account_type_desc,
     author_coupon_subsidy, post_amount, account_trade_no, order_type, order_type_desc,
     actual_zt_pay_promotion, actual_zr_pay_promotion, channel_promotion_fee,
-    other_sharing_amount, remark, shop_id }
+    other_sharing_amount, remark, shop_id, author_id, author_name,
+    bank_pay_promotion_amount, free_commission_flag, gov_promotion_amount,
+    other_platform_promotion_amount, partner_commission, post_promotion_amount,
+    product_name, real_free_commission_amount, recycler_amount, trans_scene,
+    trans_scene_tag }
 );
 /// Product list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1616,9 +1670,12 @@ pub struct ShippedOrderInfoItem {
     pub shipped_num: Option<i64>,
     /// Deprecated.
     pub shipped_item_ids: Option<Vec<String>>,
+    /// 发货需要回传的SN/69/IMEI码信息
+    pub serial_nos_list: Option<Vec<SerialNos>>,
 }
 ::shop_api::object!(
-    ShippedOrderInfoItem { shipped_order_id, shipped_num, shipped_item_ids }
+    ShippedOrderInfoItem { shipped_order_id, shipped_num, shipped_item_ids,
+    serial_nos_list }
 );
 /// Order sequence number
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1698,9 +1755,9 @@ pub struct PolicyInfo {
     /// Product list
     pub goods_info_list: Option<Vec<OrderPolicyGoodsInfoListItem>>,
     /// Coverage end time
-    pub ins_ensured_time_begin: Option<i64>,
+    pub ins_ensured_time_begin: Option<String>,
     /// Insurance expiration time
-    pub ins_ensured_time_end: Option<i64>,
+    pub ins_ensured_time_end: Option<String>,
     /// true only when the policy status is claim failed and an appeal is allowed; false otherwise
     pub is_allow_appeal: Option<bool>,
     /// Reason for claim or appeal failure
@@ -1726,7 +1783,7 @@ pub struct ClaimInfoListItem {
     /// Actual claim amount
     pub premium: Option<i64>,
     /// Claim time
-    pub claim_time: Option<i64>,
+    pub claim_time: Option<String>,
     /// Claim number
     pub ins_claim_no: Option<String>,
     /// Application reason
@@ -1815,10 +1872,12 @@ pub struct LogsItem {
     pub reject_detail: Option<String>,
     /// 24 hours
     pub deal_time: Option<String>,
+    /// 创建时间
+    pub create_time: Option<i64>,
 }
 ::shop_api::object!(
     LogsItem { content, img_list, service_log_type, operate_name, service_detail,
-    reply_detail, close_detail, reject_detail, deal_time }
+    reply_detail, close_detail, reject_detail, deal_time, create_time }
 );
 /// Not described in the official SDK.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2065,7 +2124,7 @@ pub struct FreeInterest {
     /// 商品单，抖音月付，退款部分商家承担免息金额，单位: 分;
     pub refund_total_free_interest_shop_clearing_amount: Option<i64>,
     /// 商品单，抖音月付明细信息
-    pub free_interest_detail: Option<Vec<::serde_json::Value>>,
+    pub free_interest_detail: Option<Vec<FreeInterestDetail>>,
 }
 ::shop_api::object!(
     FreeInterest { trade_amount, total_free_interest_platform_clearing_amount,
@@ -2102,7 +2161,7 @@ pub struct GovSubsidyDetail {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LowPriceInfo {
     /// 超值购信息
-    pub low_price_product: Option<::serde_json::Value>,
+    pub low_price_product: Option<LowPriceProduct>,
 }
 ::shop_api::object!(LowPriceInfo { low_price_product });
 /// 渠道商品信息
@@ -2791,6 +2850,106 @@ pub struct OrderUploadextrapackageProductOrder {
     OrderUploadextrapackageProductOrder { bundle_product_list, product_count,
     product_order_id }
 );
+/// 发货需要回传的SN/69/IMEI码信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SerialNos {
+    /// 码的类型
+    pub key: Option<String>,
+    /// SN/69/IMEI码的值
+    pub value: Option<Vec<String>>,
+}
+::shop_api::object!(SerialNos { key, value });
+/// 周期购信息（有值表示为周期购订单，空表示不是周期购订单）
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ShopPeriodPurchaseInfo {
+    /// 总期数
+    pub period_num: Option<i64>,
+    /// 类型（5预约送达，6预约发货）
+    pub deliver_type: Option<i64>,
+}
+::shop_api::object!(ShopPeriodPurchaseInfo { period_num, deliver_type });
+/// 商品单，抖音月付明细信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FreeInterestDetail {
+    /// 商品单，抖音月付，平台承担免息金额，单位: 分;
+    pub platform_clearing_amount: Option<i64>,
+    /// 商品单，抖音月付，商家承担免息金额，单位: 分;
+    pub shop_clearing_amount: Option<i64>,
+    /// 交易类型，1-支付，2-退款
+    pub trade_type: Option<i64>,
+}
+::shop_api::object!(
+    FreeInterestDetail { platform_clearing_amount, shop_clearing_amount, trade_type }
+);
+/// 超值购信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LowPriceProduct {
+    /// 聚合商品id
+    pub product_id: Option<i64>,
+    /// 聚合商品名称
+    pub product_name: Option<String>,
+    /// 聚合商品规格
+    pub sku_specs: Option<Vec<::serde_json::Value>>,
+    /// 聚合商品skuid
+    pub sku_id: Option<i64>,
+    /// 超值购聚合商品图片（用户下单时看到的图片）
+    pub img: Option<String>,
+}
+::shop_api::object!(
+    LowPriceProduct { product_id, product_name, sku_specs, sku_id, img }
+);
+/// 库存扣减信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SkuCargoFutureStock {
+    /// 库存扣减信息
+    pub supply_sku_snapshots: Option<Vec<::serde_json::Value>>,
+}
+::shop_api::object!(SkuCargoFutureStock { supply_sku_snapshots });
+/// 周期购sku单信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SkuPeriodPurchaseInfo {
+    /// 预约时间（时间戳，单位
+    pub deliver_time: Option<i64>,
+    /// 类型（5预约送达，6预约发货）
+    pub deliver_type: Option<i64>,
+    /// 当前期数
+    pub period_num: Option<i64>,
+}
+::shop_api::object!(SkuPeriodPurchaseInfo { deliver_time, deliver_type, period_num });
+/// 抖音月付信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderOrderDetailFreeInterest {
+    /// 总交易金额
+    pub trade_amount: Option<i64>,
+    /// 抖音月付平台承担息费总金额，单位: 分
+    pub total_free_interest_platform_clearing_amount: Option<i64>,
+    /// 抖音月付商家承担息费总金额，单位: 分
+    pub total_free_interest_shop_clearing_amount: Option<i64>,
+    /// 分期期数
+    pub period: Option<i64>,
+    /// 抖音月付退款部分，平台承担免息费用，单位: 分
+    pub refund_total_free_interest_platform_clearing_amount: Option<i64>,
+    /// 抖音月付退款部分，商家承担免息费用，单位: 分
+    pub refund_total_free_interest_shop_clearing_amount: Option<i64>,
+    /// 抖音月付免息信息明细
+    pub free_interest_detail: Option<Vec<::serde_json::Value>>,
+}
+::shop_api::object!(
+    OrderOrderDetailFreeInterest { trade_amount,
+    total_free_interest_platform_clearing_amount,
+    total_free_interest_shop_clearing_amount, period,
+    refund_total_free_interest_platform_clearing_amount,
+    refund_total_free_interest_shop_clearing_amount, free_interest_detail }
+);
+/// 周期购信息（有值表示为周期购订单，空表示不是周期购订单）
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderOrderDetailShopPeriodPurchaseInfo {
+    /// 类型（5预约送达，6预约发货）
+    pub deliver_type: Option<i64>,
+    /// 总期数
+    pub period_num: Option<i64>,
+}
+::shop_api::object!(OrderOrderDetailShopPeriodPurchaseInfo { deliver_type, period_num });
 /// Webhook event `trade_create` (100): An order was created (`trade_TradeCreate`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/30/109)
@@ -3658,8 +3817,13 @@ pub struct OrderBatchDecryptRequest {
     pub account_id: Option<String>,
     /// Merchant account ID type: main account of a service provider is main_account; sub-account is sub_account
     pub account_type: Option<String>,
+    /// 1表示不走代拍虚拟号逻辑
+    pub need_virtual_phone: Option<i64>,
 }
-::shop_api::object!(OrderBatchDecryptRequest { cipher_infos, account_id, account_type });
+::shop_api::object!(
+    OrderBatchDecryptRequest { cipher_infos, account_id, account_type, need_virtual_phone
+    }
+);
 /// Response data of `order.batchDecrypt` ([`OrderBatchDecryptRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/15/982)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrderBatchDecryptResponse {
@@ -4007,10 +4171,10 @@ impl ::shop_api::runtime::Paginated for OrderGetSettleBillDetailRequest {
 pub struct OrderGetSettleBillDetailV2Request {
     /// Query page size (default 100, max 200)
     pub size: Option<i64>,
-    /// Query start time. Note: required when order ID is not passed Required.
-    pub start_time: String,
-    /// Query end time; interval with end_time should not exceed 7 days. Note: required when order ID is not passed Required.
-    pub end_time: String,
+    /// Query start time. Note: required when order ID is not passed
+    pub start_time: Option<String>,
+    /// Query end time; interval with end_time should not exceed 7 days. Note: required when order ID is not passed
+    pub end_time: Option<String>,
     /// SKU order, sub-order ID
     pub order_id: Option<String>,
     /// Product ID
@@ -4057,9 +4221,8 @@ impl ::shop_api::runtime::ApiRequest for OrderGetSettleBillDetailV2Request {
         OrderGetSettleBillDetailV2Response, super::super::Doudian, "doudian" "order"
         "order.getSettleBillDetailV2" Post "/order/getSettleBillDetailV2"
         "List settlement bill details by time, order or product, with cursor paging."
-        "https://op.jinritemai.com/docs/api-docs/46/1390"[IDEMPOTENT] false
-        true["start_time" "end_time"] cursor "start_index" "next_start_index" "data" _
-        "is_end"
+        "https://op.jinritemai.com/docs/api-docs/46/1390"[IDEMPOTENT] false true[] cursor
+        "start_index" "next_start_index" "data" _ "is_end"
     );
 }
 impl ::shop_api::runtime::Paginated for OrderGetSettleBillDetailV2Request {
@@ -4198,8 +4361,8 @@ pub struct OrderLogisticsAddSinglePackRequest {
     pub is_reject_refund: Option<bool>,
     /// Deprecated. Logistics company ID; use the company_code field instead.
     pub logistics_id: Option<String>,
-    /// Logistics company code, obtained from the logistics company list API /order/logisticsCompanyLis; required Required.
-    pub company_code: String,
+    /// Logistics company code, obtained from the logistics company list API /order/logisticsCompanyLis; required
+    pub company_code: Option<String>,
     /// Shipping address ID
     pub address_id: Option<String>,
     /// Whether to reject the refund request (true rejects the refund and continues shipping; not passed or false means a refund needs handling and shipping is refused); use either is_refund_reject or is_reject_refund
@@ -4228,7 +4391,7 @@ impl ::shop_api::runtime::ApiRequest for OrderLogisticsAddSinglePackRequest {
         OrderLogisticsAddSinglePackResponse, super::super::Doudian, "doudian" "order"
         "order.logisticsAddSinglePack" Post "/order/logisticsAddSinglePack"
         "Ship one or more orders together in one parcel."
-        "https://op.jinritemai.com/docs/api-docs/16/563"[] false true["company_code"]
+        "https://op.jinritemai.com/docs/api-docs/16/563"[] false true[]
     );
 }
 /// Request of `order.logisticsEditByPack` (`POST /order/logisticsEditByPack`): Change the tracking number or carrier of a shipped parcel. — [official documentation](https://op.jinritemai.com/docs/api-docs/16/539)

@@ -167,13 +167,46 @@ pub struct ProductSummary {
     pub pay_type: Option<i64>,
     /// 【已废弃】商家推荐语
     pub recommend_remark: Option<String>,
+    /// 驳回修改建议
+    pub audit_reject_suggestion: Option<AuditRejectSuggestion>,
+    /// 是否可搭配，只有入参传入can_combine为true才有值
+    pub can_combine: Option<bool>,
+    /// 不可搭配的原因，可搭配时为空
+    pub can_not_combine_reason: Option<String>,
+    /// 运费模版
+    pub freight_id: Option<i64>,
+    /// 是否有驳回修改建议
+    pub have_audit_reject_suggest: Option<bool>,
+    /// 是否二手数码(成色机)
+    pub is_second_hand_digital: Option<bool>,
+    /// 标题前缀
+    pub name_prefix: Option<String>,
+    /// 标题后缀
+    pub name_suffix: Option<String>,
+    /// 是否需要核销
+    pub need_check_out: Option<bool>,
+    /// 商品类目属性信息
+    pub product_property: Option<Vec<ProductProperty>>,
+    /// 自动整改信息
+    pub rectify_info_list: Option<Vec<RectifyInfo>>,
+    /// 销量
+    pub sell_num: Option<i64>,
+    /// 店铺装修分类
+    pub shop_category: Option<ProductListV2ShopCategory>,
+    /// sku信息
+    pub spec_prices: Option<Vec<SpecPrice>>,
+    /// 标题长度限制，长度计算逻辑：汉字算两个字符，汉字以外的其他字符都算一个字符。
+    pub title_limit: Option<TitleLimit>,
 }
 ::shop_api::object!(
     ProductSummary { product_id, status, check_status, name, img, product_type, spec_id,
     create_time, update_time, out_product_id, outer_product_id, description, extra,
     category_detail, is_package_product, package_product_list, sub_product_list,
     channel_main_product, market_price, discount_price, cos_ratio, mobile, pay_type,
-    recommend_remark }
+    recommend_remark, audit_reject_suggestion, can_combine, can_not_combine_reason,
+    freight_id, have_audit_reject_suggest, is_second_hand_digital, name_prefix,
+    name_suffix, need_check_out, product_property, rectify_info_list, sell_num,
+    shop_category, spec_prices, title_limit }
 );
 /// A sale-attribute value (e.g. red) of a product specification.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -190,8 +223,14 @@ pub struct SpecValue {
     pub is_leaf: Option<i64>,
     /// Status: -2 purged, 0 online, 1 offline, 2 deleted.
     pub status: Option<i64>,
+    /// 其他扩展信息：包括度量衡信息等
+    pub extra: Option<Extra>,
+    /// 标准销售属性值id
+    pub value_id: Option<String>,
 }
-::shop_api::object!(SpecValue { id, spec_id, name, pid, is_leaf, status });
+::shop_api::object!(
+    SpecValue { id, spec_id, name, pid, is_leaf, status, extra, value_id }
+);
 /// A sale attribute (e.g. colour) of a product with its values.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpecGroup {
@@ -207,8 +246,10 @@ pub struct SpecGroup {
     pub is_leaf: Option<i64>,
     /// Values.
     pub values: Option<Vec<SpecValue>>,
+    /// 标准销售属性id
+    pub property_id: Option<i64>,
 }
-::shop_api::object!(SpecGroup { id, spec_id, name, pid, is_leaf, values });
+::shop_api::object!(SpecGroup { id, spec_id, name, pid, is_leaf, values, property_id });
 /// Picture of a specification value.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpecPic {
@@ -282,6 +323,18 @@ pub struct SkuPrice {
     pub spec_detail_id3: Option<i64>,
     /// 海南免税sku信息（仅海淘商品返回信息）
     pub tax_exemption_sku_info: Option<TaxExemptionSkuInfo>,
+    /// 条形码
+    pub barcodes: Option<Vec<String>>,
+    /// 货品信息（国内）
+    pub cargo_info: Option<CargoInfo>,
+    /// 时效库存
+    pub multi_time_stocks: Option<Vec<::serde_json::Value>>,
+    /// sku对应的销售属性信息
+    pub sell_properties: Option<Vec<ProductDetailSellProperty>>,
+    /// sku分类信息
+    pub sku_classification_type: Option<String>,
+    /// sku状态 true上架 false下架
+    pub sku_status: Option<bool>,
 }
 ::shop_api::object!(
     SkuPrice { sku_id, out_sku_id, outer_sku_id, code, spec_detail_ids, stock_num,
@@ -289,7 +342,8 @@ pub struct SkuPrice {
     lock_step_stock_num, stock_num_map, price, sku_type, supplier_id, presell_delay,
     delivery_infos, customs_report_info, gold_process_charge, promotion_step_stock_num,
     promotion_stock_num, spec_detail_id1, spec_detail_id2, spec_detail_id3,
-    tax_exemption_sku_info }
+    tax_exemption_sku_info, barcodes, cargo_info, multi_time_stocks, sell_properties,
+    sku_classification_type, sku_status }
 );
 /// A qualification document.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -554,10 +608,12 @@ pub struct RecordsItem {
     pub audit_time: Option<i64>,
     /// Review rejection reason
     pub audit_reason: Option<::std::collections::BTreeMap<String, Vec<String>>>,
+    /// 驳回原因列表
+    pub audit_reason_details: Option<Vec<AuditReasonDetail>>,
 }
 ::shop_api::object!(
     RecordsItem { product_id, title, img_url, publish_status, publish_time, audit_time,
-    audit_reason }
+    audit_reason, audit_reason_details }
 );
 /// Coupon info
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -634,11 +690,15 @@ pub struct DataItem {
     pub diy_type: Option<i64>,
     /// 0: non-important attribute, 1: important attribute
     pub important_type: Option<i64>,
+    /// 是否有下级级联属性
+    pub has_sub_property: Option<bool>,
+    /// 度量衡模版，可为多个，一般情况为一个
+    pub measure_templates: Option<Vec<MeasureTemplate>>,
 }
 ::shop_api::object!(
     DataItem { cid, property_name, options, required, status, kind = "type", category_id,
     multi_select_max, property_type, property_id, sequence, relation_id, diy_type,
-    important_type }
+    important_type, has_sub_property, measure_templates }
 );
 /// Size chart template image
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -723,10 +783,14 @@ pub struct StepRule {
     pub step_min_delay: Option<i64>,
     /// Maximum shipping time for the tiered portion in tiered shipping
     pub step_max_delay: Option<i64>,
+    /// 延迟发货规则
+    pub delay_rule: Option<ProductGetProductUpdateRuleDelayRule>,
+    /// 支持的时效列表
+    pub multi_times: Option<Vec<MultiTime>>,
 }
 ::shop_api::object!(
     StepRule { support, delay_options, is_special_delay_option, step_min_delay,
-    step_max_delay }
+    step_max_delay, delay_rule, multi_times }
 );
 /// Rule for shipping after payment ends
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -840,10 +904,12 @@ pub struct FulfillmentRule {
     pub time_sku_presell_with_normal_rule: Option<TimeSkuPresellWithNormalRule>,
     /// New presale shipping mode rule
     pub time_sku_pure_presell_rule: Option<TimeSkuPurePresellRule>,
+    /// 特殊时间延迟发货规则
+    pub delay_rule: Option<ProductGetProductUpdateRuleDelayRule>,
 }
 ::shop_api::object!(
     FulfillmentRule { normal_rule, step_rule, product_presell_rule, sku_presell_rule,
-    time_sku_presell_with_normal_rule, time_sku_pure_presell_rule }
+    time_sku_presell_with_normal_rule, time_sku_pure_presell_rule, delay_rule }
 );
 /// Product title recommendation rule
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -852,8 +918,19 @@ pub struct RecommendNameRule {
     pub satisfy_prefix: Option<bool>,
     /// Details of attribute IDs that matched the rule
     pub property_ids: Option<Vec<i64>>,
+    /// 品牌没有权限是否可以勾选
+    pub prefix_brand_unauth_can_sel: Option<bool>,
+    /// 前缀规则是否包含品牌
+    pub prefix_prop_has_brand: Option<bool>,
+    /// 商品标题非法关键词规则
+    pub title_illegal_keyword_rule: Option<Vec<TitleIllegalKeywordRule>>,
+    /// 标题长度规则
+    pub title_limit_rule: Option<TitleLimitRule>,
 }
-::shop_api::object!(RecommendNameRule { satisfy_prefix, property_ids });
+::shop_api::object!(
+    RecommendNameRule { satisfy_prefix, property_ids, prefix_brand_unauth_can_sel,
+    prefix_prop_has_brand, title_illegal_keyword_rule, title_limit_rule }
+);
 /// No-reason return rule
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupplyDayReturnRule {
@@ -868,8 +945,17 @@ pub struct SupplyDayReturnRule {
 pub struct AfterSaleRule {
     /// No-reason return rule
     pub supply_day_return_rule: Option<SupplyDayReturnRule>,
+    /// 过敏包退规则
+    pub allergy_return_v2_rule: Option<AllergyReturnV2Rule>,
+    /// 大件商品规则
+    pub large_product_rule: Option<::serde_json::Value>,
+    /// 三包服务承诺配置规则
+    pub three_guarantees: Option<::serde_json::Value>,
 }
-::shop_api::object!(AfterSaleRule { supply_day_return_rule });
+::shop_api::object!(
+    AfterSaleRule { supply_day_return_rule, allergy_return_v2_rule, large_product_rule,
+    three_guarantees }
+);
 /// Reference price rules
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReferencePriceRule {
@@ -913,9 +999,11 @@ pub struct PropertyValuesItem {
     pub sell_property_value_id: Option<i64>,
     /// Spec value name
     pub sell_property_value_name: Option<String>,
+    /// 规格值图片
+    pub value_pic: Option<ValuePicItem>,
 }
 ::shop_api::object!(
-    PropertyValuesItem { sell_property_value_id, sell_property_value_name }
+    PropertyValuesItem { sell_property_value_id, sell_property_value_name, value_pic }
 );
 /// Product SKU list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -930,10 +1018,23 @@ pub struct RequiredSpecDetailsItem {
     pub support_remark: Option<bool>,
     /// Whether custom spec values are allowed
     pub support_diy: Option<bool>,
+    /// 是否必填
+    pub is_required: Option<bool>,
+    /// 度量衡模版，可能有多个
+    pub measure_templates: Option<Vec<ProductGetProductUpdateRuleMeasureTemplate>>,
+    /// 导航属性
+    pub navigation_properties: Option<Vec<::serde_json::Value>>,
+    /// 是否需要二次查询规格值
+    pub need_paging_query_value: Option<bool>,
+    /// 1
+    pub property_default_display: Option<bool>,
+    /// 规格样式，cascader是为导航样式
+    pub value_display_style: Option<String>,
 }
 ::shop_api::object!(
     RequiredSpecDetailsItem { sell_property_name, sell_property_id, property_values,
-    support_remark, support_diy }
+    support_remark, support_diy, is_required, measure_templates, navigation_properties,
+    need_paging_query_value, property_default_display, value_display_style }
 );
 /// Product specification constraints
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -948,10 +1049,17 @@ pub struct ProductSpecRule {
     pub spec_combination_limit: Option<i64>,
     /// Maximum number of values per spec
     pub spec_single_limit: Option<i64>,
+    /// 为true时，规格图要么全不填，要么全填
+    pub all_spec_pic_required: Option<bool>,
+    /// 是否支持规格项自定义
+    pub support_property_diy: Option<bool>,
+    /// 是否支持规格项顺序调整，true表示支持
+    pub support_property_sequence_variable: Option<bool>,
 }
 ::shop_api::object!(
     ProductSpecRule { spec_rule_code, required_spec_details, max_spec_num_limit,
-    spec_combination_limit, spec_single_limit }
+    spec_combination_limit, spec_single_limit, all_spec_pic_required,
+    support_property_diy, support_property_sequence_variable }
 );
 /// Product size chart template configuration rule
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -960,12 +1068,28 @@ pub struct ComponentTemplateRule {
     pub is_show: Option<bool>,
     /// Whether size info is required
     pub must_input: Option<bool>,
+    /// 区间符号
+    pub interval_size_symbol: Option<Vec<String>>,
+    /// 维度下尺码范围
+    pub size_dimension_range: Option<
+        ::std::collections::BTreeMap<String, SizeDimensionRange>,
+    >,
+    /// 当前类目支持的尺码模版子类型
+    pub support_template_sub_type: Option<String>,
 }
-::shop_api::object!(ComponentTemplateRule { is_show, must_input });
+::shop_api::object!(
+    ComponentTemplateRule { is_show, must_input, interval_size_symbol,
+    size_dimension_range, support_template_sub_type }
+);
 /// Product main image 3:4 configuration rule
-///
-/// The same fields as [`ComponentTemplateRule`].
-pub type MainImageThreeToFourRule = ComponentTemplateRule;
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MainImageThreeToFourRule {
+    /// Whether to show main image 3:4 info
+    pub is_show: Option<bool>,
+    /// Whether 3:4 main image info is required
+    pub must_input: Option<bool>,
+}
+::shop_api::object!(MainImageThreeToFourRule { is_show, must_input });
 /// Price rule info, including gold unit prices for different types and enums
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PriceRulesItem {
@@ -1073,10 +1197,14 @@ pub struct ProductQualityListQualityListItem {
     pub meet_standard: Option<i64>,
     /// Product base score
     pub base_score: Option<i64>,
+    /// 可优化问题项
+    pub field_problem: Option<Vec<ProductQualityListFieldProblem>>,
+    /// 质量分数据
+    pub quality_score: Option<ProductQualityListQualityScore>,
 }
 ::shop_api::object!(
     ProductQualityListQualityListItem { product_id, product_name, problem_num_to_improve,
-    problem_type_distribution, meet_standard, base_score }
+    problem_type_distribution, meet_standard, base_score, field_problem, quality_score }
 );
 /// Issue type distribution; returned only when brief_only is false
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1296,10 +1424,17 @@ pub struct ListChannelProductDataItem {
     pub status: Option<i64>,
     /// 绑定达人信息
     pub kol_info: Option<KolInfoItem>,
+    /// 渠道品主图信息
+    pub main_img_material: Option<MainImgMaterialItem>,
+    /// 渠道品详情图信息
+    pub detail_brief_material: Option<MainImgMaterialItem>,
+    /// 商家编码与主品保持一致配置，true-保持一致，false-自定义
+    pub sku_code_follow_main: Option<bool>,
 }
 ::shop_api::object!(
     ListChannelProductDataItem { name, main_product_id, channel_id, channel_type,
-    start_time, end_time, status, kol_info }
+    start_time, end_time, status, kol_info, main_img_material, detail_brief_material,
+    sku_code_follow_main }
 );
 /// MainImgMaterialItem of product.listChannelProduct.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1533,9 +1668,12 @@ pub struct ProductDetailDelayRule {
     pub start_time: Option<i64>,
     /// 特殊日期延迟发货时间下单结束时间，时间戳，单位秒
     pub end_time: Option<i64>,
+    /// 生效维度0 无效 1 店铺（此时无法设置商品维度数据） 2 商品维度 99 平台默认（没有设置商品维度时的默认生效数据）
+    pub rule_scope: Option<i64>,
 }
 ::shop_api::object!(
-    ProductDetailDelayRule { enable, config_type, config_value, start_time, end_time }
+    ProductDetailDelayRule { enable, config_type, config_value, start_time, end_time,
+    rule_scope }
 );
 /// 跨境物流信息（仅海淘商品返回）
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1562,8 +1700,25 @@ pub struct ProductDetailLogisticsInfo {
 pub struct ProductDetailPoiResource {
     /// 1 随时退+过期自动退，2 不支持退
     pub coupon_return_methods: Option<Vec<i64>>,
+    /// 券码生成方式
+    pub code_type: Option<i64>,
+    /// 使用条件
+    pub condition: Option<String>,
+    /// 领取须知
+    pub notification: Option<String>,
+    /// 卡券关联的门店库id
+    pub poi_lib_id: Option<i64>,
+    /// 客服电话
+    pub service_num: Option<String>,
+    /// 可使用次数
+    pub total_can_use_count: Option<i64>,
+    /// 有效期天数
+    pub valid_days: Option<i64>,
 }
-::shop_api::object!(ProductDetailPoiResource { coupon_return_methods });
+::shop_api::object!(
+    ProductDetailPoiResource { coupon_return_methods, code_type, condition, notification,
+    poi_lib_id, service_num, total_can_use_count, valid_days }
+);
 /// 前置质检相关（特定二手商家、特定二手类目使用）
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDetailQualityInspectionInfo {
@@ -2266,6 +2421,831 @@ pub struct Status {
     pub goods_supply_exists: bool,
 }
 ::shop_api::object!(Status { clue_id, goods_supply_exists });
+/// 查询option
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LookupOption {
+    /// 是否需要获取标题前后缀
+    pub need_name_affix: Option<bool>,
+    /// 是否需要获取商品标题长度限制规则
+    pub need_title_limit: Option<bool>,
+}
+::shop_api::object!(LookupOption { need_name_affix, need_title_limit });
+/// 查询定制参数
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductListV2QueryOption {
+    /// 只查询有驳回建议的商品
+    pub exist_audit_reject_suggest: Option<bool>,
+    /// 需要返回审核驳回建议信息
+    pub need_audit_reject_suggest: Option<bool>,
+}
+::shop_api::object!(
+    ProductListV2QueryOption { exist_audit_reject_suggest, need_audit_reject_suggest }
+);
+/// 1:1主图建议
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PicSuggestion {
+    /// 修改后图片，需要重新走素材中心转图
+    pub after_pics: Option<Vec<String>>,
+}
+::shop_api::object!(PicSuggestion { after_pics });
+/// 标题建议
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NameSuggestion {
+    /// 改后标题
+    pub after_name: Option<String>,
+}
+::shop_api::object!(NameSuggestion { after_name });
+/// 驳回修改建议
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AuditRejectSuggestion {
+    /// 34主图建议
+    pub pic34_suggestion: Option<::serde_json::Value>,
+    /// 1:1主图建议
+    pub pic_suggestion: Option<PicSuggestion>,
+    /// 标题建议
+    pub name_suggestion: Option<NameSuggestion>,
+    /// 驳回原因
+    pub reject_reason: Option<String>,
+}
+::shop_api::object!(
+    AuditRejectSuggestion { pic34_suggestion, pic_suggestion, name_suggestion,
+    reject_reason }
+);
+/// 商品类目属性信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductProperty {
+    /// 属性key
+    pub property_key: Option<::serde_json::Value>,
+    /// 属性值列表
+    pub property_value: Option<Vec<ValuesItem>>,
+}
+::shop_api::object!(ProductProperty { property_key, property_value });
+/// 整改图片明细
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductListV2Pic {
+    /// 图片下标
+    pub index: Option<i64>,
+    /// 图片url
+    pub url: Option<String>,
+    /// 图片类型
+    pub pic_type: Option<i64>,
+}
+::shop_api::object!(ProductListV2Pic { index, url, pic_type });
+/// 整改sku明细
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductListV2Sku {
+    /// 规格图url
+    pub url: Option<String>,
+    /// 规格名称
+    pub title: Option<String>,
+    /// skuid
+    pub sku_id: Option<i64>,
+}
+::shop_api::object!(ProductListV2Sku { url, title, sku_id });
+/// 自动整改信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RectificationInfo {
+    /// 整改图片明细
+    pub pic_list: Option<Vec<ProductListV2Pic>>,
+    /// 整改sku明细
+    pub sku_list: Option<Vec<ProductListV2Sku>>,
+}
+::shop_api::object!(RectificationInfo { pic_list, sku_list });
+/// 自动整改信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RectifyInfo {
+    /// 自动整改信息
+    pub rectification_info: Option<RectificationInfo>,
+    /// 整改动作
+    pub rectify_action: Option<String>,
+    /// 驳回原因
+    pub reject_reason: Option<String>,
+}
+::shop_api::object!(RectifyInfo { rectification_info, rectify_action, reject_reason });
+/// 店铺装修分类
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductListV2ShopCategory {
+    /// 店铺装修分类id
+    pub leaf_category_ids: Option<Vec<i64>>,
+}
+::shop_api::object!(ProductListV2ShopCategory { leaf_category_ids });
+/// sku信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpecPrice {
+    /// skuId
+    pub id: Option<i64>,
+    /// skuCode
+    pub code: Option<String>,
+    /// SKU Barcode
+    pub barcodes: Option<Vec<String>>,
+}
+::shop_api::object!(SpecPrice { id, code, barcodes });
+/// 标题长度限制，长度计算逻辑：汉字算两个字符，汉字以外的其他字符都算一个字符。
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TitleLimit {
+    /// 商品标题最短长度
+    pub min_length: Option<i64>,
+    /// 商品标题最长长度
+    pub max_length: Option<i64>,
+}
+::shop_api::object!(TitleLimit { min_length, max_length });
+/// 三包服务承诺配置信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ThreeGuarantee {
+    /// 售后天数，例如服务类型选择了寄修，并且该参数为180，表示售后180天内支持寄修服务
+    pub duration: Option<i64>,
+    /// 服务类型 1-寄修 2-延保
+    pub service_type: Option<i64>,
+}
+::shop_api::object!(ThreeGuarantee { duration, service_type });
+/// 售后服务新结构
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDetailAfterSaleServiceV2 {
+    /// 三包服务承诺配置信息
+    pub three_guarantees: Option<ThreeGuarantee>,
+    /// 当前商品是否是大件商品 1-是
+    pub is_large_product: Option<i64>,
+}
+::shop_api::object!(
+    ProductDetailAfterSaleServiceV2 { three_guarantees, is_large_product }
+);
+/// 属性扩展信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDetailExtraInfo {
+    /// 处理时间，单位秒
+    pub process_time: Option<i64>,
+}
+::shop_api::object!(ProductDetailExtraInfo { process_time });
+/// 属性详细信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PropertyDetail {
+    /// 属性扩展信息
+    pub extra_info: Option<ProductDetailExtraInfo>,
+    /// 商品属性名称
+    pub name: Option<String>,
+}
+::shop_api::object!(PropertyDetail { extra_info, name });
+/// 定制属性组信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CustomPropertyGroup {
+    /// 属性详细信息
+    pub property_detail: Option<Vec<PropertyDetail>>,
+    /// 属性组名称
+    pub name: Option<String>,
+}
+::shop_api::object!(CustomPropertyGroup { property_detail = "propertyDetail", name });
+/// 定制属性
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDetailCustomProperty {
+    /// 定制属性组信息
+    pub custom_property_groups: Option<Vec<CustomPropertyGroup>>,
+}
+::shop_api::object!(
+    ProductDetailCustomProperty { custom_property_groups = "customPropertyGroups" }
+);
+/// 素材审核驳回原因
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MaterialAuditReason {
+    /// 0-主图视频、1-白底图、4-长图、17-测评视频
+    pub material_type: Option<String>,
+    /// 素材类型对应的驳回原因
+    pub reasons: Option<Vec<String>>,
+}
+::shop_api::object!(MaterialAuditReason { material_type, reasons });
+/// 商品审核结果
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductAuditInfo {
+    /// 素材审核状态，key=素材类型（0-主图视频、1-白底图、4-长图、17-测评视频），value=审核状态（0-初始化 1-审核中 2-审核通过 3-审核不通过）
+    pub material_audit_status: Option<::std::collections::BTreeMap<String, i64>>,
+    /// 素材审核驳回原因
+    pub material_audit_reason: Option<Vec<MaterialAuditReason>>,
+}
+::shop_api::object!(ProductAuditInfo { material_audit_status, material_audit_reason });
+/// 店铺装修分类
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDetailShopCategory {
+    /// 店铺装修分类叶子类目id
+    pub leaf_category_ids: Option<String>,
+}
+::shop_api::object!(ProductDetailShopCategory { leaf_category_ids });
+/// 货品信息（国内）
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CargoInfo {
+    /// 货品类型，1-分销货品，2-云仓自流转货品，6-云仓非自流转货品
+    pub source_type: Option<i64>,
+    /// 货品id
+    pub cargo_id: Option<String>,
+}
+::shop_api::object!(CargoInfo { source_type, cargo_id });
+/// sku对应的销售属性信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDetailSellProperty {
+    /// 规格值id
+    pub value_spec_detail_id: Option<i64>,
+    /// 备注
+    pub remark: Option<String>,
+    /// 规格值名称
+    pub value_name: Option<String>,
+    /// 销售属性值id，只有在规格由属性库下发时，这个才有值。 默认为0
+    pub value_id: Option<i64>,
+    /// 规格项名称
+    pub property_name: Option<String>,
+    /// 销售属性id，只有在规格由属性库下发时，这个字段才有值。 默认为0
+    pub perperty_id: Option<i64>,
+}
+::shop_api::object!(
+    ProductDetailSellProperty { value_spec_detail_id, remark, value_name, value_id,
+    property_name, perperty_id }
+);
+/// 度量衡模块
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDetailValue {
+    /// 度量衡值
+    pub value: Option<String>,
+    /// 度量衡单位名称
+    pub unit_name: Option<String>,
+    /// 度量衡单位id
+    pub unit_id: Option<i64>,
+    /// 度量衡后缀
+    pub suffix: Option<String>,
+    /// 度量衡前缀
+    pub prefix: Option<String>,
+    /// 度量衡模块id
+    pub module_id: Option<i64>,
+}
+::shop_api::object!(
+    ProductDetailValue { value, unit_name, unit_id, suffix, prefix, module_id }
+);
+/// 度量衡结构化信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDetailMeasureInfo {
+    /// 度量衡模块
+    pub values: Option<Vec<ProductDetailValue>>,
+    /// 度量衡模版id
+    pub template_id: Option<i64>,
+}
+::shop_api::object!(ProductDetailMeasureInfo { values, template_id });
+/// 导航路径信息
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductDetailCpvPath {
+    /// 导航属性值id
+    pub cpvid: Option<i64>,
+    /// 导航属性id
+    pub cpid: Option<i64>,
+}
+::shop_api::object!(ProductDetailCpvPath { cpvid, cpid });
+/// 其他扩展信息：包括度量衡信息等
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Extra {
+    /// 度量衡结构化信息
+    pub measure_info: Option<ProductDetailMeasureInfo>,
+    /// 导航路径信息
+    pub cpv_path: Option<Vec<ProductDetailCpvPath>>,
+}
+::shop_api::object!(Extra { measure_info, cpv_path });
+/// 明细sku
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SkuInfo {
+    /// skuid
+    pub sku_id: Option<i64>,
+    /// 规格名
+    pub sku_title: Option<String>,
+}
+::shop_api::object!(SkuInfo { sku_id, sku_title });
+/// 详细的驳回明细原因
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RejectReason {
+    /// 明细sku
+    pub sku_infos: Option<Vec<SkuInfo>>,
+    /// 驳回图片
+    pub reject_img_list: Option<Vec<PicItem>>,
+    /// 驳回原因
+    pub reason_text: Option<String>,
+}
+::shop_api::object!(RejectReason { sku_infos, reject_img_list, reason_text });
+/// 驳回原因列表
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AuditReasonDetail {
+    /// 详细的驳回明细原因
+    pub reject_reason_list: Option<Vec<RejectReason>>,
+    /// 驳回模块名称
+    pub title: Option<String>,
+    /// 驳回模块类型
+    pub kind: Option<String>,
+}
+::shop_api::object!(AuditReasonDetail { reject_reason_list, title, kind = "type" });
+/// 不同单位下的值约束
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UnitRule {
+    /// 最大值
+    pub max: Option<f64>,
+    /// 最小值
+    pub min: Option<f64>,
+    /// 单位id
+    pub unit_id: Option<i64>,
+}
+::shop_api::object!(UnitRule { max, min, unit_id });
+/// 填写规则
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ValidateRule {
+    /// 不同单位下的值约束
+    pub unit_rules: Option<Vec<UnitRule>>,
+    /// date_type = date 时，有值，如YYYY-MM-DD
+    pub time_format: Option<String>,
+    /// 最大值
+    pub max: Option<f64>,
+    /// 最小值
+    pub min: Option<f64>,
+    /// 小数位数，当data_type为float时有值
+    pub precision: Option<i64>,
+    /// 填写值的数据格式：integer, float, date
+    pub data_type: Option<String>,
+}
+::shop_api::object!(
+    ValidateRule { unit_rules, time_format, max, min, precision, data_type }
+);
+/// 可选单位，可为空
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Unit {
+    /// 单位名称
+    pub unit_name: Option<String>,
+    /// 单位id
+    pub unit_id: Option<i64>,
+}
+::shop_api::object!(Unit { unit_name, unit_id });
+/// 值的可选项，如材质属性可能会有：棉、麻等选项
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetCatePropertyV2Value {
+    /// 值名称
+    pub value_name: Option<String>,
+}
+::shop_api::object!(ProductGetCatePropertyV2Value { value_name });
+/// 度量衡模版下的模块，可为多个，一般情况为一个，一般情况一个模块就是一个值+单位形式
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ValueModule {
+    /// 模块是否必填，为false时表示这个模块可以不填
+    pub value_required: Option<bool>,
+    /// 填写规则
+    pub validate_rule: Option<ValidateRule>,
+    /// 可选单位，可为空
+    pub units: Option<Vec<Unit>>,
+    /// 值的可选项，如材质属性可能会有：棉、麻等选项
+    pub values: Option<Vec<ProductGetCatePropertyV2Value>>,
+    /// 输入类型： 枚举、输入、枚举可输入： enum, input, enum_diy
+    pub input_type: Option<String>,
+    /// 后缀
+    pub suffix: Option<String>,
+    /// 前缀
+    pub prefix: Option<String>,
+    /// 模块id
+    pub module_id: Option<i64>,
+}
+::shop_api::object!(
+    ValueModule { value_required, validate_rule, units, values, input_type, suffix,
+    prefix, module_id }
+);
+/// 度量衡模版，可为多个，一般情况为一个
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MeasureTemplate {
+    /// 模版名称
+    pub display_name: Option<String>,
+    /// 度量衡模版下的模块，可为多个，一般情况为一个，一般情况一个模块就是一个值+单位形式
+    pub value_modules: Option<Vec<ValueModule>>,
+    /// 度量衡模版id
+    pub template_id: Option<i64>,
+}
+::shop_api::object!(MeasureTemplate { display_name, value_modules, template_id });
+/// 可选项
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetProductUpdateRuleOption {
+    /// sku分类对应举例
+    pub example: Option<String>,
+    /// sku分类对应介绍
+    pub description: Option<String>,
+    /// sku分类枚举信息
+    pub value: Option<String>,
+    /// sku分类信息中文名称
+    pub name: Option<String>,
+}
+::shop_api::object!(
+    ProductGetProductUpdateRuleOption { example, description, value, name }
+);
+/// 过敏包退规则
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AllergyReturnV2Rule {
+    /// 是否可选过敏包退
+    pub enable: Option<String>,
+    /// 是否必选过敏包退
+    pub must_select: Option<String>,
+    /// 可选项
+    pub options: Option<Vec<ProductGetProductUpdateRuleOption>>,
+}
+::shop_api::object!(AllergyReturnV2Rule { enable, must_select, options });
+/// 维度下尺码范围
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SizeDimensionRange {
+    /// 最小范围
+    pub max: Option<i64>,
+    /// 最大范围
+    pub min: Option<i64>,
+}
+::shop_api::object!(SizeDimensionRange { max, min });
+/// 支持c2b定制时可用的发货规则
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetProductUpdateRuleNormalRule {
+    /// 描述信息
+    pub description: Option<String>,
+    /// 可用的延迟发货天数
+    pub delay_options: Option<Vec<i64>>,
+    /// 不可用信息
+    pub deny_description: Option<String>,
+    /// 是否可见
+    pub display: Option<String>,
+    /// 是否支持
+    pub support: Option<String>,
+}
+::shop_api::object!(
+    ProductGetProductUpdateRuleNormalRule { description, delay_options, deny_description,
+    display, support }
+);
+/// 支持c2b定制时可用的履约规则
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SelectedFulfillmentRule {
+    /// 支持c2b定制时可用的发货规则
+    pub normal_rule: Option<ProductGetProductUpdateRuleNormalRule>,
+}
+::shop_api::object!(SelectedFulfillmentRule { normal_rule });
+/// 可选小程序
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct App {
+    /// 小程序名称
+    pub name: Option<String>,
+    /// 小程序id
+    pub value: Option<String>,
+}
+::shop_api::object!(App { name, value });
+/// c2b定制相关规则
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct C2bCustomizeRule {
+    /// 支持c2b定制时可用的履约规则
+    pub selected_fulfillment_rule: Option<SelectedFulfillmentRule>,
+    /// 可选小程序
+    pub app_list: Option<Vec<App>>,
+    /// 支持c2b定制时可用的7天无理由
+    pub supply_day_return_selector: Option<Vec<App>>,
+    /// 是否支持c2b定制
+    pub enable: Option<bool>,
+}
+::shop_api::object!(
+    C2bCustomizeRule { selected_fulfillment_rule, app_list, supply_day_return_selector,
+    enable }
+);
+/// 其他规则
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExtraRule {
+    /// c2b定制相关规则
+    pub c2b_customize_rule: Option<C2bCustomizeRule>,
+}
+::shop_api::object!(ExtraRule { c2b_customize_rule });
+/// 特殊时间延迟发货规则
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetProductUpdateRuleDelayRule {
+    /// 支持的配置类型1：代表时间点，此时对应的config_value的值为支持的最晚发货的秒级时间戳2：代表相对时间，此时对应的config_value的值表示支付后几天发货；比如config_value=3表示支付后三天发货
+    pub config_type: Option<i64>,
+    /// 与规则配置类型对应的配置值
+    pub config_value: Option<i64>,
+    /// 规则开始时间
+    pub start_time: Option<i64>,
+    /// 规则结束时间
+    pub end_time: Option<i64>,
+}
+::shop_api::object!(
+    ProductGetProductUpdateRuleDelayRule { config_type, config_value, start_time,
+    end_time }
+);
+/// 支持的时效列表
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MultiTime {
+    /// 时效描述
+    pub time_desc: Option<String>,
+    /// 时效
+    pub time_type: Option<i64>,
+}
+::shop_api::object!(MultiTime { time_desc, time_type });
+/// 虚拟商品提货方式规则
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VirtualGoodsRule {
+    /// 是否可能设置订单页展示核销入口；当该字段为 true且提取方式为「使用电子凭证」或「充值直连」时，可以设置
+    pub support_show_checkout_entry: Option<bool>,
+}
+::shop_api::object!(VirtualGoodsRule { support_show_checkout_entry });
+/// 提取方式规则
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PickUpMethodRule {
+    /// 虚拟商品提货方式规则
+    pub virtual_goods_rule: Option<VirtualGoodsRule>,
+}
+::shop_api::object!(PickUpMethodRule { virtual_goods_rule });
+/// 度量衡单位
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetProductUpdateRuleUnit {
+    /// 度量衡单位id
+    pub unit_id: Option<i64>,
+    /// 度量衡单位名称
+    pub unit_name: Option<String>,
+}
+::shop_api::object!(ProductGetProductUpdateRuleUnit { unit_id, unit_name });
+/// 单位规则明细
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetProductUpdateRuleUnitRule {
+    /// 度量衡单位id
+    pub unit_id: Option<i64>,
+    /// 最小值
+    pub min: Option<f64>,
+    /// 最大值
+    pub max: Option<f64>,
+}
+::shop_api::object!(ProductGetProductUpdateRuleUnitRule { unit_id, min, max });
+/// 度量衡规则
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetProductUpdateRuleValidateRule {
+    /// 数据类型，integer、float
+    pub data_type: Option<String>,
+    /// 小数位数，data_type为float时有值
+    pub precision: Option<i64>,
+    /// 最小值
+    pub min: Option<f64>,
+    /// 最大值
+    pub max: Option<f64>,
+    /// 单位规则明细
+    pub unit_rules: Option<Vec<ProductGetProductUpdateRuleUnitRule>>,
+}
+::shop_api::object!(
+    ProductGetProductUpdateRuleValidateRule { data_type, precision, min, max, unit_rules
+    }
+);
+/// 度量衡模版模块内容，一个模版多个模块
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetProductUpdateRuleValueModule {
+    /// 模块id
+    pub module_id: Option<i64>,
+    /// 前缀
+    pub prefix: Option<String>,
+    /// 后缀
+    pub suffix: Option<String>,
+    /// 输入类型：枚举 enum, 输入 input， enum_diy 枚举可输入
+    pub input_type: Option<String>,
+    /// 度量衡值选项
+    pub values: Option<Vec<ProductGetCatePropertyV2Value>>,
+    /// 度量衡单位
+    pub units: Option<Vec<ProductGetProductUpdateRuleUnit>>,
+    /// 度量衡规则
+    pub validate_rule: Option<ProductGetProductUpdateRuleValidateRule>,
+}
+::shop_api::object!(
+    ProductGetProductUpdateRuleValueModule { module_id, prefix, suffix, input_type,
+    values, units, validate_rule }
+);
+/// 度量衡模版，可能有多个
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductGetProductUpdateRuleMeasureTemplate {
+    /// 模版名称
+    pub display_name: Option<String>,
+    /// 度量衡模版id
+    pub template_id: Option<i64>,
+    /// 度量衡模版模块内容，一个模版多个模块
+    pub value_modules: Option<Vec<ProductGetProductUpdateRuleValueModule>>,
+}
+::shop_api::object!(
+    ProductGetProductUpdateRuleMeasureTemplate { display_name, template_id, value_modules
+    }
+);
+/// 资质规则生效的触发条件结构：属性id -> 属性值clause作用：当命中ruleClause中给出的全部属性对时，刷新相关资质的「必填/非必填」配置
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RuleClause {
+    /// 1 - 相等，2 - 不相等， 3 - 包含， 4 - 不包含
+    pub operand: Option<i64>,
+    /// 操作（值枚举：等于、不等于）
+    pub operand_str: Option<String>,
+    /// 属性值ID列表
+    pub property_values: Option<Vec<i64>>,
+}
+::shop_api::object!(RuleClause { operand, operand_str, property_values });
+/// 资质规则触发时，受影响的类目属性结构：属性id -> 属性effect（包含属性是否必填，属性名是否需要被覆写）作用：当命中ruleClause中给出的全部属性对时，刷新相关资质的「必填/非必填」配置
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PropertyEffect {
+    /// 类目属性名称是否需要被覆写成label_name（目前只有资质证号有这个逻辑）
+    pub label_name: Option<String>,
+    /// 类目属性是否必填（目前只有生产企业名称和资质证号）: 0-必填, 1-非必填
+    pub is_required: Option<i64>,
+}
+::shop_api::object!(PropertyEffect { label_name, is_required });
+/// 资质规则和规则的效果
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MatchableRule {
+    /// 资质规则生效的触发条件结构：属性id -> 属性值clause作用：当命中ruleClause中给出的全部属性对时，刷新相关资质的「必填/非必填」配置
+    pub rule_clause: Option<::std::collections::BTreeMap<String, RuleClause>>,
+    /// 资质规则触发时，受影响的类目属性结构：属性id -> 属性effect（包含属性是否必填，属性名是否需要被覆写）作用：当命中ruleClause中给出的全部属性对时，刷新相关资质的「必填/非必填」配置
+    pub property_effect: Option<::std::collections::BTreeMap<String, PropertyEffect>>,
+}
+::shop_api::object!(MatchableRule { rule_clause, property_effect });
+/// 资质规则，类目属性影响资质必填和资质属性必填
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QualificationRule {
+    /// 是否千川收取资质
+    pub is_qianchuan_need: Option<bool>,
+    /// 是否必填
+    pub is_required: Option<bool>,
+    /// 资质要求描述文字
+    pub text_list: Option<Vec<String>>,
+    /// 资质名称
+    pub name: Option<String>,
+    /// 资质ID
+    pub key: Option<String>,
+    /// 资质规则和规则的效果
+    pub matchable_rule: Option<Vec<MatchableRule>>,
+}
+::shop_api::object!(
+    QualificationRule { is_qianchuan_need, is_required, text_list, name, key,
+    matchable_rule }
+);
+/// 商品标题非法关键词规则
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TitleIllegalKeywordRule {
+    /// 规则提示
+    pub tip: Option<String>,
+    /// 不允许出现的后缀关键词
+    pub keywords_in_suffix: Option<Vec<String>>,
+    /// 不允许出现的前缀关键词
+    pub keywords_in_prefix: Option<Vec<String>>,
+    /// 不允许出现的全局关键词
+    pub keywords: Option<Vec<String>>,
+}
+::shop_api::object!(
+    TitleIllegalKeywordRule { tip, keywords_in_suffix, keywords_in_prefix, keywords }
+);
+/// 标题长度规则
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TitleLimitRule {
+    /// 标题最长长度
+    pub max_length: Option<String>,
+    /// 标题最短长度
+    pub min_length: Option<String>,
+}
+::shop_api::object!(TitleLimitRule { max_length, min_length });
+/// sku分类信息填写规则
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SkuClassificationRule {
+    /// sku分类信息扩展项
+    pub options: Option<Vec<ProductGetProductUpdateRuleOption>>,
+    /// sku分类信息是否必填
+    pub must_select: Option<bool>,
+    /// 是否允许填写sku分类信息
+    pub enable: Option<bool>,
+}
+::shop_api::object!(SkuClassificationRule { options, must_select, enable });
+/// sku规则
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SkuRule {
+    /// 是否支持填写条形码
+    pub support_barcode: Option<bool>,
+    /// sku分类信息填写规则
+    pub sku_classification_rule: Option<SkuClassificationRule>,
+}
+::shop_api::object!(SkuRule { support_barcode, sku_classification_rule });
+/// 自动充值相关的规则
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SupportAutoChargeRule {
+    /// 是否支持自动充值
+    pub value: Option<bool>,
+    /// 1
+    pub disabled: Option<bool>,
+}
+::shop_api::object!(SupportAutoChargeRule { value, disabled });
+/// 交易相关的规则
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TradeRule {
+    /// 自动充值相关的规则
+    pub support_auto_charge_rule: Option<SupportAutoChargeRule>,
+}
+::shop_api::object!(TradeRule { support_auto_charge_rule });
+/// 可优化问题项
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductQualityListFieldProblem {
+    /// 问题建议
+    pub suggestion: Option<String>,
+    /// 问题名
+    pub problem_name: Option<String>,
+    /// 问题编码
+    pub problem_key: Option<i64>,
+    /// 字段名
+    pub field_name: Option<String>,
+    /// 字段key，category-类目、props-属性、product_name-标题、pic-主图、desc_pic-详情图片、desc_text-详情文字
+    pub field_key: Option<String>,
+}
+::shop_api::object!(
+    ProductQualityListFieldProblem { suggestion, problem_name, problem_key, field_name,
+    field_key }
+);
+/// 质量分数据
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductQualityListQualityScore {
+    /// 质量分版本
+    pub version: Option<String>,
+    /// 质量分等级
+    pub level: Option<String>,
+    /// 质量分
+    pub score: Option<i64>,
+}
+::shop_api::object!(ProductQualityListQualityScore { version, level, score });
+/// 校验
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CommonCheckResult {
+    /// 校验类型
+    pub check_type: Option<String>,
+    /// 校验结果code，0：通过，其他：拦截
+    pub check_result_code: Option<i64>,
+    /// 文案提示
+    pub check_result_msg: Option<String>,
+}
+::shop_api::object!(
+    CommonCheckResult { check_type, check_result_code, check_result_msg }
+);
+/// 属性判准结果；如果存在判准结果，且is_right为false，可以在properties找到对应建议结果
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CheckResult {
+    /// 属性id
+    pub property_id: Option<i64>,
+    /// 判准正确
+    pub is_right: Option<bool>,
+}
+::shop_api::object!(CheckResult { property_id, is_right });
+/// 推荐的属性列表
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductRecommendPropertiesProperty {
+    /// 属性项名称
+    pub property_name: Option<String>,
+    /// 推荐的属性值列表
+    pub property_values: Option<Vec<ValuesItem>>,
+    /// 属性推荐来源：SimilarProductRecommend表示同款属性推荐DescPredictRecommend表示来自信息实时预测
+    pub recommend_source: Option<String>,
+    /// 属性项ID
+    pub property_id: Option<i64>,
+}
+::shop_api::object!(
+    ProductRecommendPropertiesProperty { property_name, property_values,
+    recommend_source, property_id }
+);
+/// 度量衡内容
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductRecommendPropertiesValue {
+    /// 自定义度量衡扩展信息
+    pub extra: Option<::std::collections::BTreeMap<String, String>>,
+    /// 模块id
+    pub module_id: Option<i64>,
+    /// 值内容
+    pub value: Option<String>,
+    /// 度量衡单位id
+    pub unit_id: Option<i64>,
+    /// 度量衡单位名称
+    pub unit_name: Option<String>,
+    /// 前缀
+    pub prefix: Option<String>,
+    /// 后缀
+    pub suffix: Option<String>,
+    /// 是否必填
+    pub value_required: Option<bool>,
+}
+::shop_api::object!(
+    ProductRecommendPropertiesValue { extra, module_id, value, unit_id, unit_name,
+    prefix, suffix, value_required }
+);
+/// 度量衡信息，对本接口暂时不需要传
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductRecommendPropertiesMeasureInfo {
+    /// 度量衡模板id
+    pub template_id: Option<i64>,
+    /// 度量衡内容
+    pub values: Option<Vec<ProductRecommendPropertiesValue>>,
+    /// 自定义度量衡扩展信息
+    pub extra: Option<::std::collections::BTreeMap<String, String>>,
+}
+::shop_api::object!(
+    ProductRecommendPropertiesMeasureInfo { template_id, values, extra }
+);
+/// 商家自填属性；传入可以触发对自填属性值的判准
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductFormat {
+    /// 属性值id
+    pub value: Option<i64>,
+    /// 属性值名称
+    pub name: Option<String>,
+    /// 是否为商家自定义属性值，1为是，0为不是
+    pub diy_type: Option<i64>,
+    /// 度量衡信息，对本接口暂时不需要传
+    pub measure_info: Option<ProductRecommendPropertiesMeasureInfo>,
+}
+::shop_api::object!(ProductFormat { value, name, diy_type, measure_info });
 /// Webhook event `product_change` (400): A product changed: created, saved, audited, deleted, banned, listed or delisted (`product_change`).
 ///
 /// [Official documentation](https://op.jinritemai.com/docs/message-docs/60/686)
@@ -2346,10 +3326,28 @@ pub struct ProductListV2Request {
     pub name: Option<String>,
     /// Product IDs, at most 100.
     pub product_id: Option<Vec<String>>,
+    /// 能否参加搭配
+    pub can_combine_product: Option<bool>,
+    /// 游标id，结合use_cursor使用（use_cursor=true）;首次查询时不需要传值，每次查询结果会返回cursor_id，下一次查询时复制给该字段。当查询返回数据为空时，结束遍历。
+    pub cursor_id: Option<String>,
+    /// 查询option
+    pub lookup_option: Option<LookupOption>,
+    /// 是否需要核销
+    pub need_check_out: Option<bool>,
+    /// 是否需要自动整改信息
+    pub need_rectification_info: Option<bool>,
+    /// 查询定制参数
+    pub query_options: Option<ProductListV2QueryOption>,
+    /// sku商家编码，最大支持传入50个
+    pub sku_codes: Option<Vec<String>>,
+    /// 是否使用游标，true 使用，false 不使用；使用游标能遍历全量商品，不会受到只能查询到10000个数据的影响。特别说明：使用游标查询时，page字段失效，只会查询当前游标后面size条数据；根据获取查询数据为空来判断本次遍历结束；查询过程中数据发生变更，可能重复、遗漏数据；需要保证每次查询的筛选条件一致。
+    pub use_cursor: Option<bool>,
 }
 ::shop_api::object!(
     ProductListV2Request { status, check_status, product_type, start_time, end_time,
-    update_start_time, update_end_time, page, size, store_id, name, product_id }
+    update_start_time, update_end_time, page, size, store_id, name, product_id,
+    can_combine_product, cursor_id, lookup_option, need_check_out,
+    need_rectification_info, query_options, sku_codes, use_cursor }
 );
 /// Response data of `product.listV2` ([`ProductListV2Request`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/633)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2362,8 +3360,10 @@ pub struct ProductListV2Response {
     pub page: Option<i64>,
     /// Page size.
     pub size: Option<i64>,
+    /// 使用游标时，每次查询会返回该值，作为下次查询的入参使用。
+    pub cursor_id: Option<String>,
 }
-::shop_api::object!(ProductListV2Response { data, total, page, size });
+::shop_api::object!(ProductListV2Response { data, total, page, size, cursor_id });
 impl ::shop_api::runtime::ApiRequest for ProductListV2Request {
     ::shop_api::endpoint!(
         ProductListV2Response, super::super::Doudian, "doudian" "product"
@@ -2401,8 +3401,12 @@ pub struct ProductDetailRequest {
     pub out_product_id: Option<String>,
     /// "true" reads the draft, "false" (default) the online data.
     pub show_draft: Option<String>,
+    /// 门店ID，不建议小时达一期用，即时零售单店版，无需使用
+    pub store_id: Option<i64>,
 }
-::shop_api::object!(ProductDetailRequest { product_id, out_product_id, show_draft });
+::shop_api::object!(
+    ProductDetailRequest { product_id, out_product_id, show_draft, store_id }
+);
 /// Response data of `product.detail` ([`ProductDetailRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/56)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductDetailResponse {
@@ -2552,6 +3556,48 @@ pub struct ProductDetailResponse {
     pub unit_price_info: Option<ProductDetailUnitPriceInfo>,
     /// 白底图url(仅素材中心url有效)
     pub white_back_ground_pic_url: Option<String>,
+    /// 售后服务新结构
+    pub after_sale_service_v2: Option<ProductDetailAfterSaleServiceV2>,
+    /// 公益项目id
+    pub charity_id: Option<String>,
+    /// 定制属性
+    pub custom_property: Option<ProductDetailCustomProperty>,
+    /// 商品默认处理时长
+    pub default_process_time: Option<::serde_json::Value>,
+    /// 更新时间，和update_time一样，只是格式不同
+    pub format_update_time: Option<String>,
+    /// 是否是自动充值商品
+    pub is_auto_charge: Option<bool>,
+    /// 是否支持c2b小程序（特定c2b定制商家使用）
+    pub is_c2b_switch_on: Option<bool>,
+    /// 是否公益商品
+    pub is_charity_product: Option<bool>,
+    /// 测评模块是否打开
+    pub is_evaluate_opened: Option<String>,
+    /// 是否二手数码(成色机)
+    pub is_second_hand_digital: Option<bool>,
+    /// 商品主图3:4；最多支持5张图片；宽高比例为3:4
+    pub main_image_three_to_four: Option<String>,
+    /// 商品主图3:4；最多支持5张图片；宽高比例为3:4
+    pub main_pic_3_4: Option<Vec<String>>,
+    /// 支持c2b定制时的小程序id（特定c2b定制商家使用）
+    pub micro_app_id: Option<String>,
+    /// 标题后缀
+    pub name_suffix: Option<String>,
+    /// 新现货+预售商品标识，true-新现货+预售商品
+    pub new_step_product: Option<bool>,
+    /// 商品审核结果
+    pub product_audit_info: Option<ProductAuditInfo>,
+    /// 商品销量
+    pub sell_num: Option<i64>,
+    /// 店铺装修分类
+    pub shop_category: Option<ProductDetailShopCategory>,
+    /// 导购短标题，短标题可用于物流打单及商品搜索场景，若未填写，则系统将智能生成最优短标题在商详购买页面展示，说明详见：<https://school.jinritemai.com/doudian/web/article/aHUW2MCvHqF3?from=shop_article>
+    pub short_product_name: Option<String>,
+    /// spu_id 大于0代表有挂载spu
+    pub spu_id: Option<i64>,
+    /// 是否勾选使用品牌名
+    pub use_brand_name: Option<bool>,
 }
 ::shop_api::object!(
     ProductDetailResponse { product_id, product_id_str, out_product_id, outer_product_id,
@@ -2568,7 +3614,12 @@ pub struct ProductDetailResponse {
     poi_resource, presell_delivery_type, price_has_tax, product_format,
     quality_inspection_info, recommend_remark, reference_price,
     reference_price_certificate, sale_channel_type, sale_limit_id, sell_channel,
-    size_info_template_id, start_sale_type, unit_price_info, white_back_ground_pic_url }
+    size_info_template_id, start_sale_type, unit_price_info, white_back_ground_pic_url,
+    after_sale_service_v2, charity_id, custom_property, default_process_time,
+    format_update_time, is_auto_charge, is_c2b_switch_on, is_charity_product,
+    is_evaluate_opened, is_second_hand_digital, main_image_three_to_four, main_pic_3_4,
+    micro_app_id, name_suffix, new_step_product, product_audit_info, sell_num,
+    shop_category, short_product_name, spu_id, use_brand_name }
 );
 impl ::shop_api::runtime::ApiRequest for ProductDetailRequest {
     ::shop_api::endpoint!(
@@ -2769,6 +3820,8 @@ impl ::shop_api::runtime::ApiRequest for ProductAddV2Request {
     );
 }
 /// Request of `product.editV2` (`POST /product/editV2`): Edit a product (fields not sent are left unchanged). — [official documentation](https://op.jinritemai.com/docs/api-docs/14/250)
+///
+/// The platform returns no data: the official Java SDK has no data class for it, and the official Go SDK's data struct is empty.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductEditV2Request {
     /// Product ID. Required.
@@ -3067,15 +4120,15 @@ impl ::shop_api::runtime::Paginated for ProductListRequest {
 pub struct ProductGetRecommendCategoryRequest {
     /// category_infer: infer category from title, images, etc.; product_info: check category misplacement from product content, requires category, attributes, etc.; smart_publish: predict category from images, requires main image
     pub scene: Option<String>,
-    /// Product main image URL; required when scene is smart_publish Required.
-    pub pic: Vec<PicItem>,
-    /// Product category ID; required when scene is product_info Required.
-    pub category_leaf_id: i64,
+    /// Product main image URL; required when scene is smart_publish
+    pub pic: Option<Vec<PicItem>>,
+    /// Product category ID; required when scene is product_info
+    pub category_leaf_id: Option<i64>,
     /// Product title; required when scene is category_infer, optional when scene is product_info
     pub name: Option<String>,
-    /// Product category attributes
+    /// Product category attributes: attribute id to its values
     pub product_format_new: Option<
-        ::std::collections::BTreeMap<String, ProductFormatNewItem>,
+        ::std::collections::BTreeMap<String, Vec<ProductFormatNewItem>>,
     >,
     /// Brand ID
     pub standard_brand_id: Option<i64>,
@@ -3089,17 +4142,19 @@ pub struct ProductGetRecommendCategoryRequest {
 pub struct ProductGetRecommendCategoryResponse {
     /// Recommended category results
     pub category_details: Option<Vec<CategoryDetailsItem>>,
+    /// 类目预测记录id
+    pub recommend_id: Option<String>,
 }
 ::shop_api::object!(
-    ProductGetRecommendCategoryResponse { category_details = "categoryDetails" }
+    ProductGetRecommendCategoryResponse { category_details = "categoryDetails",
+    recommend_id }
 );
 impl ::shop_api::runtime::ApiRequest for ProductGetRecommendCategoryRequest {
     ::shop_api::endpoint!(
         ProductGetRecommendCategoryResponse, super::super::Doudian, "doudian" "product"
         "product.GetRecommendCategory" Post "/product/GetRecommendCategory"
         "Get recommended categories for a product from its title, images or attributes."
-        "https://op.jinritemai.com/docs/api-docs/14/2004"[IDEMPOTENT] false true["pic"
-        "category_leaf_id"]
+        "https://op.jinritemai.com/docs/api-docs/14/2004"[IDEMPOTENT] false true[]
     );
 }
 /// Request of `product.addCbProduct` (`POST /product/addCbProduct`): Create a cross-border product. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/499)
@@ -3381,6 +4436,8 @@ impl ::shop_api::runtime::ApiRequest for ProductEditBuyerLimitRequest {
     );
 }
 /// Request of `product.editCbProduct` (`POST /product/editCbProduct`): Edit a cross-border product. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/553)
+///
+/// The platform returns no data: the official Java SDK has no data class for it, and the official Go SDK's data struct is empty.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductEditCbProductRequest {
     /// Product ID
@@ -3675,11 +4732,22 @@ pub struct ProductGetProductUpdateRuleResponse {
     pub main_image_three_to_four_rule: Option<MainImageThreeToFourRule>,
     /// Gold price info; for SKUs in gold-priced categories the price can be computed by formula (price = grams * price per gram + processing fee); this field provides the related info
     pub gold_price_rule: Option<GoldPriceRule>,
+    /// 其他规则
+    pub extra_rule: Option<ExtraRule>,
+    /// 提取方式规则
+    pub pick_up_method_rule: Option<PickUpMethodRule>,
+    /// 资质规则，类目属性影响资质必填和资质属性必填
+    pub qualification_rule: Option<Vec<QualificationRule>>,
+    /// sku规则
+    pub sku_rule: Option<SkuRule>,
+    /// 交易相关的规则
+    pub trade_rule: Option<TradeRule>,
 }
 ::shop_api::object!(
     ProductGetProductUpdateRuleResponse { fulfillment_rule, recommend_name_rule,
     after_sale_rule, reference_price_rule, spu_control_rule, product_spec_rule,
-    component_template_rule, main_image_three_to_four_rule, gold_price_rule }
+    component_template_rule, main_image_three_to_four_rule, gold_price_rule, extra_rule,
+    pick_up_method_rule, qualification_rule, sku_rule, trade_rule }
 );
 impl ::shop_api::runtime::ApiRequest for ProductGetProductUpdateRuleRequest {
     ::shop_api::endpoint!(
@@ -3716,8 +4784,10 @@ impl ::shop_api::runtime::ApiRequest for ProductQualificationConfigRequest {
 pub struct ProductQualityDetailRequest {
     /// Product ID
     pub product_id: Option<i64>,
+    /// 质量分版本
+    pub quality_score_version: Option<String>,
 }
-::shop_api::object!(ProductQualityDetailRequest { product_id });
+::shop_api::object!(ProductQualityDetailRequest { product_id, quality_score_version });
 /// Response data of `product.qualityDetail` ([`ProductQualityDetailRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/939)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductQualityDetailResponse {
@@ -3727,9 +4797,12 @@ pub struct ProductQualityDetailResponse {
     pub product_id: Option<i64>,
     /// Product name
     pub product_name: Option<String>,
+    /// 质量分
+    pub quality_score: Option<::serde_json::Value>,
 }
 ::shop_api::object!(
-    ProductQualityDetailResponse { field_problem, product_id, product_name }
+    ProductQualityDetailResponse { field_problem, product_id, product_name, quality_score
+    }
 );
 impl ::shop_api::runtime::ApiRequest for ProductQualityDetailRequest {
     ::shop_api::endpoint!(
@@ -3756,10 +4829,12 @@ pub struct ProductQualityListRequest {
     pub task_id: Option<i64>,
     /// Product diagnosis status: 0 pending diagnosis, 1 to be optimized, 2 modified and under review, 3 optimized. The former status field was removed due to a misconfiguration; use this new field
     pub diagnose_status: Option<Vec<i64>>,
+    /// 质量分版本
+    pub quality_score_version: Option<String>,
 }
 ::shop_api::object!(
     ProductQualityListRequest { product_id, product_name, order_by, page, page_size,
-    task_id, diagnose_status }
+    task_id, diagnose_status, quality_score_version }
 );
 /// Response data of `product.qualityList` ([`ProductQualityListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/938)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4106,6 +5181,8 @@ impl ::shop_api::runtime::ApiRequest for ProductBatchGetProductLocksRequest {
     );
 }
 /// Request of `product.cancelAudit` (`POST /product/cancelAudit`): 取消正在审核中的商品 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
+///
+/// The platform returns no data: the official Java SDK has no data class for it, and the official Go SDK's data struct is empty.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductCancelAuditRequest {
     /// 商品ID
@@ -4424,10 +5501,13 @@ pub struct ProductGetRecommendNameRequest {
     pub select_property: Option<
         ::std::collections::BTreeMap<String, Vec<ProductFormatNewItem>>,
     >,
+    /// 是否勾选使用品牌名
+    pub use_brand_name: Option<bool>,
 }
 ::shop_api::object!(
     ProductGetRecommendNameRequest { scene, category_leaf_id, first_cid, first_cid_name,
-    second_cid, second_cid_name, third_cid, third_cid_name, select_property }
+    second_cid, second_cid_name, third_cid, third_cid_name, select_property,
+    use_brand_name }
 );
 /// Response data of `product.getRecommendName` ([`ProductGetRecommendNameRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4558,10 +5638,12 @@ impl ::shop_api::runtime::ApiRequest for ProductIsvScanClueRequest {
     );
 }
 /// Request of `product.launchProduct` (`POST /product/launchProduct`): Launch (publish) a product. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
+///
+/// The platform returns no data: the official Java SDK has no data class for it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductLaunchProductRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub product_id: Option<::serde_json::Value>,
+    /// 商品id
+    pub product_id: Option<i64>,
 }
 ::shop_api::object!(ProductLaunchProductRequest { product_id });
 /// Response data of `product.launchProduct` ([`ProductLaunchProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
@@ -4613,15 +5695,8 @@ pub struct ProductListChannelProductResponse {
     pub page: Option<i64>,
     /// 每页数目大小
     pub size: Option<i64>,
-    /// 渠道品主图信息
-    pub main_img_material: Option<MainImgMaterialItem>,
-    /// 渠道品详情图信息
-    pub detail_brief_material: Option<MainImgMaterialItem>,
 }
-::shop_api::object!(
-    ProductListChannelProductResponse { data, total, page, size, main_img_material,
-    detail_brief_material }
-);
+::shop_api::object!(ProductListChannelProductResponse { data, total, page, size });
 impl ::shop_api::runtime::ApiRequest for ProductListChannelProductRequest {
     ::shop_api::endpoint!(
         ProductListChannelProductResponse, super::super::Doudian, "doudian" "product"
@@ -4782,12 +5857,16 @@ pub struct ProductPreviewChannelProductResponse {
     pub detail_brief_material: Option<PreviewChannelProductMainImgMaterialItem>,
     /// 运费模板配置
     pub freight_template: Option<FreightTemplateItem>,
+    /// 渠道品审核状态，1：未提交审核；2：审核中；3：审核通过；4：审核拒绝
+    pub check_status: Option<i64>,
+    /// 商家编码与主品保持一致配置，true-与主品保持一致，false-自定义
+    pub sku_code_follow_main: Option<bool>,
 }
 ::shop_api::object!(
     ProductPreviewChannelProductResponse { main_product_id, channel_id, channel_type,
     name, start_time, end_time, price_follow_main, share_main_stock, is_kol_exclusive,
     status, channel_buy_limit, sku_channel, main_img_material, detail_brief_material,
-    freight_template }
+    freight_template, check_status, sku_code_follow_main }
 );
 impl ::shop_api::runtime::ApiRequest for ProductPreviewChannelProductRequest {
     ::shop_api::endpoint!(
@@ -4800,26 +5879,29 @@ impl ::shop_api::runtime::ApiRequest for ProductPreviewChannelProductRequest {
 /// Request of `product.publishPreCheck` (`POST /product/publishPreCheck`): Check before publishing whether a product may be published in a category. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductPublishPreCheckRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub check_types: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub category_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub out_product_id: Option<::serde_json::Value>,
+    /// 校验类型，需要进行哪些校验，可以支持部分校验。店铺发品门槛校验：shop_publish_product_access，不需要传其他字段；店铺使用类目权限校验：shop_use_category_access，需要传category_id字段
+    pub check_types: Option<Vec<String>>,
+    /// 叶子类目id
+    pub category_id: Option<i64>,
+    /// 外部商品编码，对应商品outer_product_id字段
+    pub out_product_id: Option<String>,
 }
 ::shop_api::object!(
     ProductPublishPreCheckRequest { check_types, category_id, out_product_id }
 );
 /// Response data of `product.publishPreCheck` ([`ProductPublishPreCheckRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ProductPublishPreCheckResponse {}
-::shop_api::object!(ProductPublishPreCheckResponse {});
+pub struct ProductPublishPreCheckResponse {
+    /// 校验
+    pub common_check_results: Option<Vec<CommonCheckResult>>,
+}
+::shop_api::object!(ProductPublishPreCheckResponse { common_check_results });
 impl ::shop_api::runtime::ApiRequest for ProductPublishPreCheckRequest {
     ::shop_api::endpoint!(
         ProductPublishPreCheckResponse, super::super::Doudian, "doudian" "product"
         "product.publishPreCheck" Post "/product/publishPreCheck"
         "Check before publishing whether a product may be published in a category."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `product.queryAutoSizeTemplateOptimizeConfig` (`POST /product/queryAutoSizeTemplateOptimizeConfig`): Read the shop's automatic size-chart optimisation setting. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
@@ -4846,30 +5928,33 @@ pub struct ProductQueryPropAutoOptimizeConfigRequest {}
 ::shop_api::object!(ProductQueryPropAutoOptimizeConfigRequest {});
 /// Response data of `product.queryPropAutoOptimizeConfig` ([`ProductQueryPropAutoOptimizeConfigRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ProductQueryPropAutoOptimizeConfigResponse {}
-::shop_api::object!(ProductQueryPropAutoOptimizeConfigResponse {});
+pub struct ProductQueryPropAutoOptimizeConfigResponse {
+    /// 是否开启店铺属性自动优化
+    pub is_auto_optimize: Option<bool>,
+}
+::shop_api::object!(ProductQueryPropAutoOptimizeConfigResponse { is_auto_optimize });
 impl ::shop_api::runtime::ApiRequest for ProductQueryPropAutoOptimizeConfigRequest {
     ::shop_api::endpoint!(
         ProductQueryPropAutoOptimizeConfigResponse, super::super::Doudian, "doudian"
         "product" "product.queryPropAutoOptimizeConfig" Post
         "/product/queryPropAutoOptimizeConfig"
         "Read the shop's automatic property optimisation setting."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `product.recommendProperties` (`POST /product/recommendProperties`): Recommend category properties from materials, images or the name. — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProductRecommendPropertiesRequest {
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub category_id: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub material_ids: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub img_urls: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub name: Option<::serde_json::Value>,
-    /// Named by the PHP SDK (westng/doudian-sdk); its type is not documented there.
-    pub product_format: Option<::serde_json::Value>,
+    /// 叶子类目ID
+    pub category_id: Option<i64>,
+    /// 素材ID列表，用于属性预测。material_ids与img_urls选传其中一个即可。
+    pub material_ids: Option<Vec<String>>,
+    /// 图片URL列表，用于属性预测。material_ids与img_urls选传其中一个即可。
+    pub img_urls: Option<Vec<String>>,
+    /// 商品标题
+    pub name: Option<String>,
+    /// 商家自填属性；传入可以触发对自填属性值的判准
+    pub product_format: Option<::std::collections::BTreeMap<String, Vec<ProductFormat>>>,
 }
 ::shop_api::object!(
     ProductRecommendPropertiesRequest { category_id, material_ids, img_urls, name,
@@ -4877,14 +5962,19 @@ pub struct ProductRecommendPropertiesRequest {
 );
 /// Response data of `product.recommendProperties` ([`ProductRecommendPropertiesRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ProductRecommendPropertiesResponse {}
-::shop_api::object!(ProductRecommendPropertiesResponse {});
+pub struct ProductRecommendPropertiesResponse {
+    /// 属性判准结果；如果存在判准结果，且is_right为false，可以在properties找到对应建议结果
+    pub check_result: Option<::std::collections::BTreeMap<String, CheckResult>>,
+    /// 推荐的属性列表
+    pub properties: Option<Vec<ProductRecommendPropertiesProperty>>,
+}
+::shop_api::object!(ProductRecommendPropertiesResponse { check_result, properties });
 impl ::shop_api::runtime::ApiRequest for ProductRecommendPropertiesRequest {
     ::shop_api::endpoint!(
         ProductRecommendPropertiesResponse, super::super::Doudian, "doudian" "product"
         "product.recommendProperties" Post "/product/recommendProperties"
         "Recommend category properties from materials, images or the name."
-        "https://op.jinritemai.com/docs/api-docs/"[] false false[]
+        "https://op.jinritemai.com/docs/api-docs/"[] false true[]
     );
 }
 /// Request of `product.removeChannelProduct` (`POST /product/removeChannelProduct`): 删除渠道品 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
@@ -5022,12 +6112,16 @@ pub struct ProductUpdateChannelProductRequest {
     pub detail_brief_img: Option<Vec<String>>,
     /// 运费模板
     pub freight_template: Option<FreightTemplateItem>,
+    /// 商详与主品保持一致配置，true：保持一致；false：单独配置（此时必须传入商详图片，否则渠道品在c端将没有商详图）
+    pub detail_brief_follow_main: Option<bool>,
+    /// 商家编码与主品保持一致配置，true-商家编码与主品保持一致，false-商家编码自定义
+    pub sku_code_follow_main: Option<bool>,
 }
 ::shop_api::object!(
     ProductUpdateChannelProductRequest { main_product_id, channel_id, channel_type, name,
     main_img_list, start_time, end_time, price_follow_main, share_main_stock,
-    is_kol_exclusive, channel_buy_limit, sku_channel, detail_brief_img, freight_template
-    }
+    is_kol_exclusive, channel_buy_limit, sku_channel, detail_brief_img, freight_template,
+    detail_brief_follow_main, sku_code_follow_main }
 );
 /// Response data of `product.updateChannelProduct` ([`ProductUpdateChannelProductRequest`]) — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
 #[derive(Debug, Clone, PartialEq, Default)]

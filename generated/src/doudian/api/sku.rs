@@ -417,6 +417,8 @@ impl ::shop_api::runtime::ApiRequest for SkuSyncStockRequest {
 /// Request of `sku.syncStockBatch` (`POST /sku/syncStockBatch`): Set (or increment) the stock of several SKUs of one product at once. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/298)
 ///
 /// All or nothing — if one SKU is invalid the whole request fails and no stock is changed.
+///
+/// The platform returns no data: the official Java SDK has no data class for it, and the official Go SDK's data struct is empty.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SkuSyncStockBatchRequest {
     /// Product ID. Required.

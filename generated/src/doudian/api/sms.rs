@@ -10,8 +10,14 @@ pub struct SmsMessageListItem {
     pub post_tel: Option<String>,
     /// Parameters
     pub template_param: Option<String>,
+    /// 抖音小程序openID
+    pub douyin_open_id: Option<String>,
+    /// 外呼id，由/member/getOutboundId接口获取。/member/getOutboundId当前还未开放，outbound_id暂不支持使用
+    pub outbound_id: Option<String>,
 }
-::shop_api::object!(SmsMessageListItem { post_tel, template_param });
+::shop_api::object!(
+    SmsMessageListItem { post_tel, template_param, douyin_open_id, outbound_id }
+);
 /// Send result list
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SendResultListItem {
@@ -105,10 +111,12 @@ pub struct TemplateApplyListItem {
     pub status: Option<i64>,
     /// Status description
     pub status_remark: Option<String>,
+    /// 模板id
+    pub template_id: Option<String>,
 }
 ::shop_api::object!(
     TemplateApplyListItem { sms_account, sms_template_apply_id, template_name,
-    template_content, channel_type, status, status_remark }
+    template_content, channel_type, status, status_remark, template_id }
 );
 /// Template list
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -143,10 +151,14 @@ pub struct SmsBatchSendRequest {
     pub tag: Option<String>,
     /// User-defined extension code; effective only when custom extension codes are allowed
     pub user_ext_code: Option<String>,
+    /// 需要链接统计效果时必传，且 2. tag需要以map\[string\]interface{}的json形式传入，并且带上link_id:
+    pub link_id: Option<String>,
+    /// 需要链接统计效果时必传，且 2. tag需要以map\[string\]interface{}的json形式传入，并且带上mini_app_link_id:
+    pub mini_app_link_id: Option<String>,
 }
 ::shop_api::object!(
     SmsBatchSendRequest { sms_account, sign, sms_message_list, template_id, tag,
-    user_ext_code }
+    user_ext_code, link_id, mini_app_link_id }
 );
 /// Response data of `sms.batchSend` ([`SmsBatchSendRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1521)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -227,10 +239,18 @@ pub struct SmsSendRequest {
     pub post_tel: Option<String>,
     /// User-defined extension code; effective only when custom extension codes are allowed
     pub user_ext_code: Option<String>,
+    /// 抖音openID
+    pub douyin_open_id: Option<String>,
+    /// 短链ID，需要链接统计效果必传，并且tag需要以map\[string\]interface{}的json形式传入，并且带上link_id:
+    pub link_id: Option<String>,
+    /// 小程序短链批次ID，需要链接统计效果必传，并且tag需要以map\[string\]interface{}的json形式传入，并且带上mini_app_link_id:
+    pub mini_app_link_id: Option<String>,
+    /// 外呼id，由/member/getOutboundId接口获得，/member/getOutboundId当前还未开放，outbound_id暂不支持使用
+    pub outbound_id: Option<String>,
 }
 ::shop_api::object!(
     SmsSendRequest { sms_account, sign, template_id, template_param, tag, post_tel,
-    user_ext_code }
+    user_ext_code, douyin_open_id, link_id, mini_app_link_id, outbound_id }
 );
 /// Response data of `sms.send` ([`SmsSendRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1522)
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -273,10 +293,12 @@ pub struct SmsSendResultRequest {
     pub post_tel: Option<String>,
     /// Unique message identifier, can be used to query SMS delivery etc.
     pub message_id: Option<String>,
+    /// 查询短信类型，默认是查普通文本短信：0是查询所有类型短信，1是查询普通文本短信，2是查询视频短信
+    pub tpl_type: Option<i64>,
 }
 ::shop_api::object!(
     SmsSendResultRequest { from_time, to_time, sms_account, template_id, status, size,
-    page, sign, post_tel, message_id }
+    page, sign, post_tel, message_id, tpl_type }
 );
 /// Response data of `sms.sendResult` ([`SmsSendResultRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/163/1517)
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -20,6 +20,15 @@ pub struct SpecValue {
     pub status: Option<i64>,
 }
 ::shop_api::object!(SpecValue { id, spec_id, name, pid, is_leaf, status });
+/// A specification in the shop's list.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpecSummary {
+    /// Specification ID (spec_id).
+    pub id: Option<i64>,
+    /// Specification name.
+    pub name: Option<String>,
+}
+::shop_api::object!(SpecSummary { id, name });
 /// A specification attribute (e.g. colour) with its values.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpecAttribute {
@@ -92,20 +101,23 @@ impl ::shop_api::runtime::ApiRequest for SpecSpecDetailRequest {
 /// Request of `spec.list` (`POST /spec/list`): List the shop's specifications. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/64)
 ///
 /// The business parameters are an empty object. The documented response puts the list
-/// directly in `data` (\[{"id":7,"name":"颜色-尺码"}, ...\]); the spec format can only describe an
-/// object `data`, so no response fields are declared here (the list needs raw access).
+/// directly in `data` (\[{"id":7,"name":"颜色-尺码"}, ...\]).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpecListRequest {}
 ::shop_api::object!(SpecListRequest {});
 /// Response data of `spec.list` ([`SpecListRequest`]) — [official documentation](https://op.jinritemai.com/docs/api-docs/14/64)
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct SpecListResponse {}
-::shop_api::object!(SpecListResponse {});
+pub struct SpecListResponse {
+    /// The shop's specifications.
+    pub data: Option<Vec<SpecSummary>>,
+}
+::shop_api::object!(SpecListResponse { data });
 impl ::shop_api::runtime::ApiRequest for SpecListRequest {
     ::shop_api::endpoint!(
         SpecListResponse, super::super::Doudian, "doudian" "spec" "spec.list" Post
         "/spec/list" "List the shop's specifications."
-        "https://op.jinritemai.com/docs/api-docs/14/64"[IDEMPOTENT] false false[]
+        "https://op.jinritemai.com/docs/api-docs/14/64"[IDEMPOTENT DATA_VALUE] false
+        true[]
     );
 }
 /// Request of `spec.del` (`POST /spec/del`): Delete a specification. — [official documentation](https://op.jinritemai.com/docs/api-docs/14/65)

@@ -168,15 +168,6 @@ pub struct FailedListItem {
     pub err_msg: Option<String>,
 }
 ::shop_api::object!(FailedListItem { name, origin_url, err_code, err_msg });
-/// ValuesItem of spu.createSpu.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ValuesItem {
-    /// 属性值ID
-    pub value_id: Option<i64>,
-    /// 属性值
-    pub value_name: Option<String>,
-}
-::shop_api::object!(ValuesItem { value_id, value_name });
 /// CreateSpuPropertyInfosItem of spu.createSpu.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateSpuPropertyInfosItem {

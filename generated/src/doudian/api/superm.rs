@@ -92,6 +92,8 @@ impl ::shop_api::runtime::ApiRequest for SupermApplyPlatformPickUpRequest {
     );
 }
 /// Request of `superm.cancelPlatformPickUp` (`POST /superm/cancelPlatformPickUp`): 运力取消（逆向） — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
+///
+/// The platform returns no data: the official Go SDK's data struct is empty (the Java SDK has no class for the method).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermCancelPlatformPickUpRequest {
     /// 售后单ID
@@ -273,6 +275,8 @@ impl ::shop_api::runtime::ApiRequest for SupermGetStoreAutoCallRiderInfoRequest 
     );
 }
 /// Request of `superm.setStoreAutoCallRider` (`POST /superm/setStoreAutoCallRider`): 订单自动呼叫运力】设置操作 — official page not confirmed by any source in hand, see [the docs](https://op.jinritemai.com/docs/api-docs/)
+///
+/// The platform returns no data: the official Go SDK's data struct is empty (the Java SDK has no class for the method).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SupermSetStoreAutoCallRiderRequest {
     /// 店铺的门店ID

@@ -130,10 +130,21 @@ pub struct TokenCreateResponse {
     pub authority_id: Option<String>,
     /// Kind of authorized subject.
     pub auth_subject_type: Option<AuthSubjectType>,
+    /// 操作店铺账号（加密），调用解密接口时候传入
+    pub encrypt_operator: Option<String>,
+    /// 操作店铺账号昵称（脱敏）
+    pub operator_name: Option<String>,
+    /// 店铺业务类型。0：普通店铺，1：即时零售连锁店，2：即时零售个体店
+    pub shop_biz_type: Option<i64>,
+    /// 0表示token是由主账号生成，1表示token由子账号生成
+    pub token_type: Option<i64>,
+    /// token生成对应的账号
+    pub toutiao_id: Option<String>,
 }
 ::shop_api::object!(
     TokenCreateResponse { access_token, expires_in, refresh_token, scope, shop_id,
-    shop_name, authority_id, auth_subject_type }
+    shop_name, authority_id, auth_subject_type, encrypt_operator, operator_name,
+    shop_biz_type, token_type, toutiao_id }
 );
 impl ::shop_api::runtime::ApiRequest for TokenCreateRequest {
     ::shop_api::endpoint!(
@@ -176,10 +187,12 @@ pub struct TokenRefreshResponse {
     pub authority_id: Option<String>,
     /// Kind of authorized subject.
     pub auth_subject_type: Option<AuthSubjectType>,
+    /// 店铺业务类型。0：普通店铺，1：即时零售连锁店，2：即时零售个体店
+    pub shop_biz_type: Option<i64>,
 }
 ::shop_api::object!(
     TokenRefreshResponse { access_token, expires_in, refresh_token, scope, shop_id,
-    shop_name, authority_id, auth_subject_type }
+    shop_name, authority_id, auth_subject_type, shop_biz_type }
 );
 impl ::shop_api::runtime::ApiRequest for TokenRefreshRequest {
     ::shop_api::endpoint!(

@@ -17,8 +17,12 @@ pub struct NameValue {
     pub name: Option<String>,
     /// The value.
     pub value: Option<String>,
+    /// sku分类对应介绍
+    pub description: Option<String>,
+    /// sku分类对应举例
+    pub example: Option<String>,
 }
-::shop_api::object!(NameValue { name, value });
+::shop_api::object!(NameValue { name, value, description, example });
 /// A code and its name (a logistics company, a region of an address).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CodeName {
@@ -124,5 +128,14 @@ pub struct CouponsExtendCertValidEndByOrderOp {
     pub op_uid: Option<i64>,
 }
 ::shop_api::object!(CouponsExtendCertValidEndByOrderOp { platform, op_uid });
+/// ValuesItem of spu.createSpu.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ValuesItem {
+    /// 属性值ID
+    pub value_id: Option<i64>,
+    /// 属性值
+    pub value_name: Option<String>,
+}
+::shop_api::object!(ValuesItem { value_id, value_name });
 impl super::super::Client {}
 ::shop_api::module_index!(super::super::Doudian;);

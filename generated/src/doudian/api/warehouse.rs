@@ -324,6 +324,8 @@ impl ::shop_api::runtime::ApiRequest for WarehouseEditRequest {
     );
 }
 /// Request of `warehouse.setAddr` (`POST /warehouse/setAddr`): Add a coverage area to a warehouse. — [official documentation](https://op.jinritemai.com/docs/api-docs/34/697)
+///
+/// The platform returns no data: the official Java SDK has no data class for it, and the official Go SDK's data struct is empty.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WarehouseSetAddrRequest {
     /// External warehouse ID. Required.
@@ -346,6 +348,8 @@ impl ::shop_api::runtime::ApiRequest for WarehouseSetAddrRequest {
     );
 }
 /// Request of `warehouse.removeAddr` (`POST /warehouse/removeAddr`): Remove a coverage area from a warehouse. — [official documentation](https://op.jinritemai.com/docs/api-docs/34/699)
+///
+/// The platform returns no data: the official Java SDK has no data class for it, and the official Go SDK's data struct is empty.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WarehouseRemoveAddrRequest {
     /// External warehouse ID. Required.
@@ -413,6 +417,8 @@ impl ::shop_api::runtime::ApiRequest for WarehouseSetAddrBatchRequest {
     );
 }
 /// Request of `warehouse.setPriority` (`POST /warehouse/setPriority`): Set warehouse priorities for a delivery area. — [official documentation](https://op.jinritemai.com/docs/api-docs/34/698)
+///
+/// The platform returns no data: the official Java SDK has no data class for it, and the official Go SDK's data struct is empty.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WarehouseSetPriorityRequest {
     /// Delivery address
